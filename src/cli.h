@@ -1,0 +1,61 @@
+/*
+ * cli.h - the command line: argv in, one struct request out.
+ *
+ * All of sendmail's quirks live here: clustered and attached option
+ * arguments (-FCronDaemon, -oi, -odi, -B8BITMIME), options that sendmail
+ * accepts and we ignore, the -b modes, and the program name (called as
+ * mailq it lists the queue, as newaliases it does nothing).  Option
+ * combinations are checked after parsing.  No output, no exit: errors are
+ * ERROR_USAGE.
+ */
+#ifndef MAILPOST_CLI_H
+#define MAILPOST_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "error.h"
+
+enum cli_mode {
+	CLI_SEND = 0,     /* the default: submit a message */
+	CLI_QUEUE_LIST,   /* mailq, -bp */
+	CLI_QUEUE_FLUSH,  /* -q */
+	CLI_NOOP,         /* newaliases, -bi: succeed, do nothing */
+	CLI_VERSION,
+	CLI_HELP,
+};
+
+struct request {
+	enum cli_mode mode;
+	const char *program;   /* basename of argv[0] */
+
+	const char *sender;    /* -f/-r; "" for the null sender; NULL unset */
+	const char *full_name; /* -F */
+	bool read_recipients;  /* -t */
+	bool dot_ends_input;   /* true unless -i, -oi */
+	int verbosity;         /* number of -v */
+	const char *config_file; /* -C */
+	const char *account;   /* -A, --account */
+	const char *host;      /* --host */
+	int port;              /* --port; 0 unset */
+	int timeout;           /* --timeout seconds; 0 unset */
+	enum rcpt_policy rcpt_policy; /* --rcpt-policy; UNSET */
+	const char *dsn_notify; /* -N */
+	const char *dsn_return; /* -R */
+	const char *dsn_envid;  /* -V */
+
+	const char **rcpts;    /* recipients from the command line (argv) */
+	size_t nrcpts;
+};
+
+/* Parse.  req->rcpts is allocated (free with cli_clear); strings point into
+ * argv. */
+int cli_parse(int argc, char **argv, struct request *req, struct error *err);
+void cli_clear(struct request *req);
+
+/* The --help text and the version banner, for main() to print. */
+const char *cli_usage(void);
+const char *cli_version(void);
+
+#endif

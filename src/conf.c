@@ -1,0 +1,2 @@
+/* conf.c - placeholder until the module lands. */
+#include "conf.h"

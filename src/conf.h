@@ -1,0 +1,129 @@
+/*
+ * conf.h - configuration profiles ("accounts") in msmtp's syntax, so an
+ * existing ~/.msmtprc works unchanged:
+ *
+ *     # comment
+ *     defaults
+ *     port 587
+ *     account work : base, other
+ *     host "smtp.example.org"
+ *     account default : work
+ *
+ * Pure code (no network, no output): it finds the file, checks its
+ * permissions, parses and validates every key (also the keys of features
+ * built later, so a real msmtprc loads), and resolves one account with
+ * inheritance: defaults, then each parent in order, then the account.
+ *
+ * Errors: ERROR_CONFIG, with "FILE:LINE: " and the key in the message for
+ * syntax errors.
+ */
+#ifndef MAILPOST_CONF_H
+#define MAILPOST_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+/* Ceilings on what a config file may hold. */
+#define CONF_FILE_MAX (1024 * 1024)
+#define CONF_LINE_MAX 4096
+
+enum rcpt_policy {
+	RCPT_POLICY_UNSET = 0,
+	RCPT_POLICY_ALL, /* every recipient must be accepted or nothing is sent */
+	RCPT_POLICY_ANY, /* send to those accepted, report the others */
+};
+
+enum conf_from_header { CONF_FROM_AUTO = 0, CONF_FROM_ON, CONF_FROM_OFF };
+
+/* A resolved account.  Strings are owned (account_clear frees them) and NULL
+ * when unset; numbers are 0 when unset unless said otherwise. */
+struct account {
+	char *name;       /* "default" for the default account */
+	char *file;       /* the config file it came from, or NULL */
+
+	/* where and how to connect */
+	char *host;
+	int port;         /* 0: chosen by the TLS mode (25, 587, 465) */
+	char *source_ip;
+	char *proxy_host; /* parsed only */
+	int proxy_port;
+	char *socket;     /* parsed only */
+	int timeout;      /* seconds; 0: the RFC 5321 defaults */
+	bool lmtp;        /* protocol lmtp */
+	char *domain;     /* EHLO name; NULL: the local host name */
+
+	/* envelope and headers */
+	char *from;       /* may hold glob wildcards (matched with fnmatch) */
+	bool auto_from;
+	char *maildomain;
+	char *from_full_name;
+	bool allow_from_override; /* default on */
+	enum conf_from_header set_from_header;
+	bool set_date_header;     /* default on (auto) */
+	bool set_msgid_header;    /* default on (auto) */
+	bool remove_bcc_headers;  /* default on */
+	bool undisclosed_recipients;
+	char *dsn_notify;         /* NULL: off */
+	char *dsn_return;         /* NULL: off */
+	enum rcpt_policy rcpt_policy;
+
+	/* logging */
+	char *logfile;            /* "-" is standard output */
+	char *logfile_time_format;
+	int syslog_facility;      /* -1: off; else a LOG_ facility value */
+
+	/* transport security and authentication (used by later features) */
+	bool tls;
+	bool tls_starttls;        /* default on */
+	char *tls_trust_file;     /* "system" or a path */
+	char *tls_crl_file;
+	char *tls_fingerprint;
+	char *tls_key_file;
+	char *tls_cert_file;
+	bool tls_certcheck;       /* default on */
+	int tls_min_dh_prime_bits;
+	char *tls_priorities;
+	char *tls_host_override;
+	char *auth;               /* NULL/"off", "on", or a mechanism name */
+	char *user;
+	char *password;           /* secret: wiped by account_clear */
+	char *passwordeval;
+	char *ntlmdomain;
+	char *aliases;
+};
+
+struct config;
+
+/* Which file to read: explicit (from -C) if given, else the first that
+ * exists of $MAILPOST_CONFIG, $XDG_CONFIG_HOME/mailpost/config (or
+ * ~/.config/mailpost/config), ~/.msmtprc, SYSCONFDIR/mailpost.conf.  *path
+ * is a new string, or NULL when no file exists (not an error: a one-off
+ * --host needs none).  An explicit file that does not exist is an error. */
+int conf_locate(const char *explicit_path, char **path, struct error *err);
+
+/* Read, check and parse a file.  A file that holds a password or a
+ * passwordeval and is readable or writable by group or others, or is owned
+ * by another user, is refused with a message saying how to fix it. */
+int conf_read_file(const char *path, struct config **out, struct error *err);
+
+/* Parse text (for tests; `name` is used in messages). No permission check. */
+int conf_parse(const char *text, size_t len, const char *name,
+	       struct config **out, struct error *err);
+
+void conf_free(struct config *cfg);
+
+/* Choose and resolve an account: `name` when given (error if unknown);
+ * else the first account whose `from` matches `sender` (when given);
+ * else "default"; else, when the file has no accounts, the defaults
+ * section alone.  Fills out (which the caller clears). */
+int conf_select(const struct config *cfg, const char *name,
+		const char *sender, struct account *out, struct error *err);
+
+/* The built-in values, for an account with no file at all. */
+void account_defaults(struct account *a);
+/* Free the strings (the password wiped first); leaves a zeroed struct. */
+void account_clear(struct account *a);
+
+#endif

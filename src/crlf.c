@@ -1,0 +1,2 @@
+/* crlf.c - placeholder until the module lands. */
+#include "crlf.h"

@@ -1,0 +1,2 @@
+/* dot.c - placeholder until the module lands. */
+#include "dot.h"

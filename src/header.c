@@ -1,0 +1,2 @@
+/* header.c - placeholder until the module lands. */
+#include "header.h"

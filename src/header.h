@@ -1,0 +1,78 @@
+/*
+ * header.h - the header block of a message (RFC 5322 section 2.2): scanned
+ * one line at a time, held in memory (it is the only part of a message that
+ * is), then edited and written back out.
+ *
+ * Push lines in with header_push_line; it says when the block has ended.
+ * Each field keeps its raw bytes (name, colon, value, folding, CRLF) so
+ * that what is not edited is sent exactly as it came.
+ */
+#ifndef MAILPOST_HEADER_H
+#define MAILPOST_HEADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "error.h"
+
+/* Ceiling on the whole header block: generous (Postfix's default is
+ * 100 KiB), but it bounds the only part of a message held in memory. */
+#define HEADER_BLOCK_MAX (1024 * 1024)
+/* RFC 5322 3.6.8: a field name is printable ASCII except ':' (we cap its
+ * length at something sane). */
+#define HEADER_NAME_MAX 128
+
+struct header_field {
+	char *raw;       /* "Name: value\r\n\tcont\r\n", owned */
+	size_t raw_len;
+	size_t name_len; /* raw[0..name_len) is the name */
+};
+
+struct header_block {
+	struct header_field *v;
+	size_t n;
+	size_t cap;
+	size_t bytes; /* sum of raw_len, checked against HEADER_BLOCK_MAX */
+	bool started; /* at least one line was pushed */
+};
+
+enum header_push_result {
+	HEADER_MORE,       /* line taken; push the next one */
+	HEADER_END_BLANK,  /* the empty line that ends the block was consumed */
+	HEADER_END_BODY,   /* this line is not a header: the block has ended
+			    * and this line is the first line of the body */
+	HEADER_SKIPPED,    /* a leading mbox "From " line, dropped */
+};
+
+void header_init(struct header_block *h);
+void header_clear(struct header_block *h);
+
+/* Push one line including its CRLF (canonical input).  Returns a
+ * header_push_result, or -1 with ERROR_DATA when the block passes
+ * HEADER_BLOCK_MAX. */
+int header_push_line(struct header_block *h, const char *line, size_t len,
+		     struct error *err);
+
+/* True when field f is named `name` (case-insensitive). */
+bool header_is(const struct header_field *f, const char *name);
+
+/* Index of the first field named `name` at or after `from`, or -1. */
+long header_find(const struct header_block *h, const char *name, size_t from);
+
+/* The unfolded value of a field (folding CRLFs removed, leading and
+ * trailing white space trimmed) appended to out.  Returns 0 or -1. */
+int header_value(const struct header_field *f, struct buf *out);
+
+/* Remove every field named `name`; returns how many were removed. */
+size_t header_remove(struct header_block *h, const char *name);
+
+/* Append a field "Name: value\r\n".  The value must not contain CR or LF
+ * (checked: -1 with ERROR_DATA); long values are the caller's to fold. */
+int header_add(struct header_block *h, const char *name, const char *value,
+	       struct error *err);
+
+/* Total bytes of all fields (the block without the empty line). */
+size_t header_size(const struct header_block *h);
+
+#endif

@@ -1,0 +1,2 @@
+/* maillog.c - placeholder until the module lands. */
+#include "maillog.h"

@@ -1,0 +1,2 @@
+/* smtp.c - placeholder until the module lands. */
+#include "smtp.h"

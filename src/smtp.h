@@ -1,0 +1,145 @@
+/*
+ * smtp.h - the SMTP (and LMTP) client session: the protocol and nothing
+ * else.  It sends commands, reads and checks replies, and reports them;
+ * what a rejection means for the message (give up, try other recipients,
+ * queue) is decided by submit.c.
+ *
+ * The session is a small state machine (see the state table in smtp.c):
+ * every state change goes through one function that records it in the
+ * transcript.  Commands are written into the connection's buffer and the
+ * buffer is flushed only when a reply must be awaited, so a PIPELINING
+ * group (RFC 2920) leaves in one write.
+ *
+ * Return values: 0 when the exchange happened (the replies say how it
+ * went), -1 when it could not (connection lost, timeout, a malformed
+ * reply: ERROR_TEMPFAIL or ERROR_PROTOCOL), or, for the opening and the
+ * greeting only, when the server refused (kind from the reply).  After -1
+ * the session is unusable except for smtp_close.
+ */
+#ifndef MAILPOST_SMTP_H
+#define MAILPOST_SMTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conn.h"
+#include "error.h"
+#include "reply.h"
+#include "transcript.h"
+
+/* RFC 5321 4.5.3.2 timeouts, in milliseconds. */
+struct smtp_timeouts {
+	int connect;  /* each connect attempt (not in the RFC; ours) */
+	int greeting; /* 5 minutes */
+	int command;  /* EHLO, MAIL, RCPT, RSET, QUIT...: 5 minutes */
+	int data;     /* DATA initiation: 2 minutes */
+	int block;    /* each write of the body: 3 minutes */
+	int final;    /* reply to the final dot: 10 minutes */
+};
+
+/* The RFC values above; with `seconds` > 0, every timeout is that. */
+void smtp_timeouts_init(struct smtp_timeouts *t, int seconds);
+
+/* What the server said it can do in its EHLO reply. */
+struct smtp_caps {
+	bool esmtp;      /* EHLO was accepted (else HELO was used) */
+	bool pipelining; /* RFC 2920 */
+	bool size;       /* RFC 1870 */
+	uint64_t size_max; /* 0: no limit announced */
+	bool eightbitmime; /* RFC 6152 */
+	bool smtputf8;     /* RFC 6531 */
+	bool dsn;          /* RFC 3461 */
+	bool enhancedstatuscodes; /* RFC 2034 */
+	bool chunking;     /* RFC 3030 */
+	bool starttls;     /* RFC 3207 */
+	char auth[256];    /* RFC 4954 mechanism list, space-separated, or "" */
+};
+
+struct smtp_options {
+	struct conn_target target; /* host, port, source address */
+	const char *helo_name;     /* our name for EHLO/HELO/LHLO */
+	bool lmtp;                 /* RFC 2033: LHLO, one reply per recipient */
+	struct smtp_timeouts timeouts;
+	struct transcript *transcript; /* may be NULL */
+};
+
+struct smtp_session;
+
+/* Connect, read the greeting, send EHLO (HELO when EHLO is refused with a
+ * 5xx; LHLO for LMTP) and record the capabilities.  A negative greeting or
+ * HELO reply is returned as an error of the reply's kind. */
+int smtp_open(struct smtp_session **out, const struct smtp_options *o,
+	      struct error *err);
+
+const struct smtp_caps *smtp_caps(const struct smtp_session *s);
+
+/* One transaction's envelope. */
+struct smtp_envelope {
+	const char *sender; /* "" is the null sender <> */
+	const char *const *rcpts;
+	size_t nrcpts;
+	uint64_t size;      /* SIZE= when the server has SIZE; 0 omits it */
+	bool body_8bit;     /* BODY=8BITMIME (the caller checked the cap) */
+	const char *dsn_ret;    /* RET= (FULL|HDRS) when DSN offered, or NULL */
+	const char *dsn_envid;  /* ENVID= when DSN offered, or NULL */
+	const char *dsn_notify; /* NOTIFY= on each RCPT when DSN offered */
+	/* Without pipelining, DATA is only sent when the replies allow it: when
+	 * all_or_nothing, only if every recipient was accepted; otherwise if
+	 * at least one was.  With pipelining DATA is always sent and the
+	 * caller judges the replies (see smtp_abort). */
+	bool all_or_nothing;
+};
+
+struct smtp_envelope_result {
+	struct reply mail;
+	struct reply *rcpt; /* nrcpts replies; code 0 for one not sent */
+	size_t nrcpt;
+	size_t naccepted;
+	struct reply data;  /* code 0 when DATA was not sent */
+};
+
+void smtp_envelope_result_init(struct smtp_envelope_result *r);
+void smtp_envelope_result_clear(struct smtp_envelope_result *r);
+
+/* Send MAIL, RCPT for each recipient, and DATA (pipelined when offered,
+ * checking every reply; without pipelining, stops at the first refusal
+ * that makes the rest pointless).  The message body may be sent only when
+ * res->data.code == 354. */
+int smtp_envelope(struct smtp_session *s, const struct smtp_envelope *env,
+		  struct smtp_envelope_result *res, struct error *err);
+
+/* Where the body comes from: canonical CRLF text, read in blocks.  Returns
+ * bytes read, 0 at the end, -1 with err filled. */
+struct smtp_body_source {
+	ssize_t (*read)(void *ctx, char *buf, size_t n, struct error *err);
+	void *ctx;
+};
+
+/* Send the body after a 354: dot-stuffed, then CRLF.CRLF, then (when
+ * quit_after and the server pipelines) QUIT in the same write.  Fills
+ * final[0..nfinal) with the replies to the dot: one for SMTP, one per
+ * accepted recipient for LMTP.
+ *
+ * If the body source fails, the terminator is never sent: the connection
+ * is dropped so the server discards the partial message, and the source's
+ * error is returned.  If the connection fails after the terminator went
+ * out and before its reply arrived, the error is ERROR_TEMPFAIL "delivery
+ * status unknown" and *dot_sent is true. */
+int smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
+	      bool quit_after, struct reply *final, size_t nfinal,
+	      bool *dot_sent, struct error *err);
+
+/* RSET: back to a clean state for another transaction. */
+int smtp_rset(struct smtp_session *s, struct error *err);
+
+/* Abandon a transaction that has had its 354: close the connection without
+ * the terminator, so nothing is delivered. */
+void smtp_abort(struct smtp_session *s);
+
+/* Send QUIT (if not already pipelined), read its reply, close and free.
+ * Never fails: the outcome of the mail is already known.  NULL is a no-op. */
+void smtp_close(struct smtp_session *s);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * source.h - the message to send, read once from an input descriptor.
+ *
+ * sendmail mode: the input is a complete RFC 5322 message.  source_open
+ * reads all of it before anything is sent, because what is decided before
+ * the first command depends on the whole message (SIZE=, BODY=8BITMIME,
+ * lines too long to send, -t recipients) and because a read error must
+ * never leave a half message on a server.  The input is normalised to
+ * canonical CRLF form as it is read (crlf.h); the header block is kept in
+ * memory (header.h, with a ceiling), the body is spooled to an unlinked
+ * temporary file, so memory does not grow with the message.
+ *
+ * After source_open the caller may edit the headers (directly or through
+ * source_complete_headers), then reads the message back as one canonical
+ * byte stream with source_read: header fields, the empty line, the body.
+ */
+#ifndef MAILPOST_SOURCE_H
+#define MAILPOST_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "crlf.h"
+#include "error.h"
+#include "header.h"
+#include "util.h"
+
+struct source;
+
+struct source_options {
+	bool dot_ends_input; /* sendmail without -i: a lone "." ends input */
+	const char *tmpdir;  /* for the spool file; NULL: $TMPDIR, else /tmp */
+};
+
+/* Read all of fd.  Errors: ERROR_IOERR (read error, spool file cannot be
+ * written: disk full), ERROR_DATA (header block over HEADER_BLOCK_MAX). */
+int source_open(struct source **out, int fd, const struct source_options *o,
+		struct error *err);
+void source_free(struct source *s);
+
+/* The header block, editable until the first source_read. */
+struct header_block *source_headers(struct source *s);
+
+/* Measurements over the whole input as read (headers and body). */
+const struct crlf_norm *source_stats(const struct source *s);
+
+/* ERROR_DATA when the message cannot be sent as it is: a line longer than
+ * CRLF_LINE_MAX (RFC 5322 2.1.1), naming the line.  We refuse rather than
+ * rewrap, because rewrapping would change a signed or structured body. */
+int source_check_sendable(const struct source *s, struct error *err);
+
+/* True when the message (headers or body) has a byte >= 0x80. */
+bool source_has_8bit(const struct source *s);
+
+/* -t: add the recipients named in the header to out (To, Cc, Bcc; or
+ * Resent-To, Resent-Cc, Resent-Bcc when any Resent- field is present, as
+ * sendmail does).  ERROR_DATA when a field cannot be parsed. */
+int source_recipients(const struct source *s, struct strlist *out,
+		      struct error *err);
+
+enum from_header_mode {
+	FROM_HEADER_AUTO, /* add From when missing */
+	FROM_HEADER_ON,   /* replace any From with ours */
+	FROM_HEADER_OFF,  /* never touch From */
+};
+
+struct header_policy {
+	const char *from_address; /* address for an added From (may be "") */
+	const char *full_name;    /* display name for it, or NULL */
+	enum from_header_mode set_from;
+	bool set_date;            /* add Date when missing */
+	bool set_msgid;           /* add Message-ID when missing */
+	bool remove_bcc;          /* drop Bcc fields */
+	bool undisclosed;         /* replace To/Cc/Bcc by an empty group */
+	const char *msgid_domain; /* right side of an added Message-ID */
+};
+
+/* Apply the policy to the header block.  ERROR_DATA when a value given
+ * (full name, address) holds CR, LF or other control characters. */
+int source_complete_headers(struct source *s, const struct header_policy *p,
+			    struct error *err);
+
+/* Exact number of bytes source_read yields from the start (after edits). */
+uint64_t source_size(const struct source *s);
+
+/* The message in canonical form: header fields, CRLF, body.  Returns the
+ * number of bytes placed in buf (at most n), 0 at the end, -1 on a read
+ * error (ERROR_IOERR). */
+ssize_t source_read(struct source *s, char *buf, size_t n, struct error *err);
+
+/* Start reading again from the beginning (for a second attempt). */
+int source_rewind(struct source *s, struct error *err);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * submit.h - delivery policy for one message: which host, which
+ * recipients, what a rejection means, and the resulting failure class.
+ *
+ * The protocol (smtp.c) only reports replies; here they are judged:
+ *  - a recipient refused permanently: with RCPT_POLICY_ALL (the default)
+ *    nothing is sent; with RCPT_POLICY_ANY the accepted ones get the
+ *    message and the refused ones are reported, the failure class being
+ *    the worst of them;
+ *  - anything that fails before the server's 250 to the final dot means
+ *    the terminator is never sent;
+ *  - after that 250 the mail is delivered, whatever happens to QUIT;
+ *  - a lost connection between the dot and its reply is "delivery status
+ *    unknown" (ERROR_TEMPFAIL).
+ */
+#ifndef MAILPOST_SUBMIT_H
+#define MAILPOST_SUBMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "error.h"
+#include "source.h"
+#include "transcript.h"
+
+struct submission {
+	const struct account *account; /* host, port, timeouts, protocol */
+	const char *sender;            /* envelope sender; "" is <> */
+	const char *const *rcpts;
+	size_t nrcpts;
+	struct source *message;        /* complete, headers edited */
+	enum rcpt_policy rcpt_policy;
+	const char *dsn_notify, *dsn_return, *dsn_envid; /* or NULL */
+	struct transcript *transcript; /* may be NULL */
+};
+
+/* What happened, for the log line and the caller's report. */
+struct submit_outcome {
+	bool delivered;        /* the server took responsibility (some or all) */
+	size_t naccepted;      /* recipients that got the message */
+	char final_reply[256]; /* the reply to the dot, censored, or "" */
+};
+
+/* Deliver.  0 when every recipient got the message.  -1 otherwise, with err
+ * saying why (and outcome->delivered true when some recipients got it
+ * under RCPT_POLICY_ANY). */
+int submit_send(const struct submission *sub, struct submit_outcome *outcome,
+		struct error *err);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * util.h - small helpers with no better home: checked allocation, strings,
+ * monotonic time, and censoring untrusted bytes before they are printed.
+ */
+#ifndef MAILPOST_UTIL_H
+#define MAILPOST_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation that cannot return NULL: on failure it prints one line and
+ * exits 71 (EX_OSERR).  Used for small, bounded allocations only; buffers
+ * that grow with input use struct buf and report failure instead. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Copy src into dst of size n, always NUL-terminated, truncating. */
+void str_copy(char *dst, size_t n, const char *src);
+
+/* Case-insensitive ASCII comparisons (locale-independent). */
+bool str_ieq(const char *a, const char *b);
+bool str_iprefix(const char *s, const char *prefix);
+
+/* Replace every byte that is not printable ASCII (and not a tab) by '?', in
+ * place.  Network text goes through this before it reaches a terminal or
+ * a log.  Returns s. */
+char *str_censor(char *s, size_t len);
+
+/* Milliseconds on the monotonic clock (for timeouts and the transcript). */
+int64_t now_ms(void);
+
+/* Wipe memory that held a secret, in a way the compiler keeps. */
+void wipe(void *p, size_t n);
+
+/* True when s[0..len) holds a byte < 0x20 or 0x7f (tab counts as well). */
+bool str_has_ctl(const char *s, size_t len);
+
+/* A growable list of owned strings. */
+struct strlist {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+void strlist_init(struct strlist *l);
+void strlist_add(struct strlist *l, const char *s);   /* copies s */
+void strlist_add_n(struct strlist *l, const char *s, size_t n);
+bool strlist_contains(const struct strlist *l, const char *s);
+void strlist_clear(struct strlist *l);
+
+#endif
