@@ -40,6 +40,7 @@ struct request {
 	const char *host;      /* --host */
 	int port;              /* --port; 0 unset */
 	int timeout;           /* --timeout seconds; 0 unset */
+	const char *domain;    /* --domain: EHLO name */
 	enum rcpt_policy rcpt_policy; /* --rcpt-policy; UNSET */
 	const char *dsn_notify; /* -N */
 	const char *dsn_return; /* -R */
