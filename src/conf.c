@@ -1,2 +1,1302 @@
-/* conf.c - placeholder until the module lands. */
+/*
+ * conf.c - reading configuration profiles in msmtp's syntax (see conf.h).
+ *
+ * A file is a list of sections: the defaults, then accounts.  Each section
+ * holds a struct account and a bit set of the fields its lines gave.  An
+ * account starts as a copy of what the defaults hold at that point of the
+ * file, then takes what each parent gave, then its own lines, so resolving
+ * it later is one copy: this is msmtp's rule, and it keeps deep inheritance
+ * linear instead of re-walking parents.
+ *
+ * Every key is one row of a table naming the field it sets and the parser
+ * for its kind of value; there is no per-key code outside the parsers.
+ */
+#include "config.h"
+
 #include "conf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "util.h"
+
+/* ------------------------------------------------------------------------
+ * Fields: every member of struct account a line can set.
+ */
+
+enum field_id {
+	F_HOST,
+	F_PORT,
+	F_SOURCE_IP,
+	F_PROXY_HOST,
+	F_PROXY_PORT,
+	F_SOCKET,
+	F_TIMEOUT,
+	F_LMTP,
+	F_DOMAIN,
+	F_FROM,
+	F_AUTO_FROM,
+	F_MAILDOMAIN,
+	F_FROM_FULL_NAME,
+	F_ALLOW_FROM_OVERRIDE,
+	F_SET_FROM_HEADER,
+	F_SET_DATE_HEADER,
+	F_SET_MSGID_HEADER,
+	F_REMOVE_BCC_HEADERS,
+	F_UNDISCLOSED_RECIPIENTS,
+	F_DSN_NOTIFY,
+	F_DSN_RETURN,
+	F_RCPT_POLICY,
+	F_LOGFILE,
+	F_LOGFILE_TIME_FORMAT,
+	F_SYSLOG,
+	F_TLS,
+	F_TLS_STARTTLS,
+	F_TLS_TRUST_FILE,
+	F_TLS_CRL_FILE,
+	F_TLS_FINGERPRINT,
+	F_TLS_KEY_FILE,
+	F_TLS_CERT_FILE,
+	F_TLS_CERTCHECK,
+	F_TLS_MIN_DH_PRIME_BITS,
+	F_TLS_PRIORITIES,
+	F_TLS_HOST_OVERRIDE,
+	F_AUTH,
+	F_USER,
+	F_PASSWORD,
+	F_PASSWORDEVAL,
+	F_NTLMDOMAIN,
+	F_ALIASES,
+	F_COUNT,
+	F_NONE = F_COUNT, /* keys that set nothing (ignored or refused) */
+};
+
+_Static_assert(F_COUNT <= 64, "the set of given fields is a uint64_t");
+
+struct field {
+	size_t off;
+	size_t size;
+	bool is_str; /* an owned char * */
+};
+
+#define FSTR(m)                                                                \
+	{                                                                      \
+		offsetof(struct account, m), sizeof(char *), true              \
+	}
+#define FVAL(m)                                                                \
+	{                                                                      \
+		offsetof(struct account, m), sizeof(((struct account *)0)->m), \
+		    false                                                      \
+	}
+
+static const struct field fields[F_COUNT] = {
+    [F_HOST] = FSTR(host),
+    [F_PORT] = FVAL(port),
+    [F_SOURCE_IP] = FSTR(source_ip),
+    [F_PROXY_HOST] = FSTR(proxy_host),
+    [F_PROXY_PORT] = FVAL(proxy_port),
+    [F_SOCKET] = FSTR(socket),
+    [F_TIMEOUT] = FVAL(timeout),
+    [F_LMTP] = FVAL(lmtp),
+    [F_DOMAIN] = FSTR(domain),
+    [F_FROM] = FSTR(from),
+    [F_AUTO_FROM] = FVAL(auto_from),
+    [F_MAILDOMAIN] = FSTR(maildomain),
+    [F_FROM_FULL_NAME] = FSTR(from_full_name),
+    [F_ALLOW_FROM_OVERRIDE] = FVAL(allow_from_override),
+    [F_SET_FROM_HEADER] = FVAL(set_from_header),
+    [F_SET_DATE_HEADER] = FVAL(set_date_header),
+    [F_SET_MSGID_HEADER] = FVAL(set_msgid_header),
+    [F_REMOVE_BCC_HEADERS] = FVAL(remove_bcc_headers),
+    [F_UNDISCLOSED_RECIPIENTS] = FVAL(undisclosed_recipients),
+    [F_DSN_NOTIFY] = FSTR(dsn_notify),
+    [F_DSN_RETURN] = FSTR(dsn_return),
+    [F_RCPT_POLICY] = FVAL(rcpt_policy),
+    [F_LOGFILE] = FSTR(logfile),
+    [F_LOGFILE_TIME_FORMAT] = FSTR(logfile_time_format),
+    [F_SYSLOG] = FVAL(syslog_facility),
+    [F_TLS] = FVAL(tls),
+    [F_TLS_STARTTLS] = FVAL(tls_starttls),
+    [F_TLS_TRUST_FILE] = FSTR(tls_trust_file),
+    [F_TLS_CRL_FILE] = FSTR(tls_crl_file),
+    [F_TLS_FINGERPRINT] = FSTR(tls_fingerprint),
+    [F_TLS_KEY_FILE] = FSTR(tls_key_file),
+    [F_TLS_CERT_FILE] = FSTR(tls_cert_file),
+    [F_TLS_CERTCHECK] = FVAL(tls_certcheck),
+    [F_TLS_MIN_DH_PRIME_BITS] = FVAL(tls_min_dh_prime_bits),
+    [F_TLS_PRIORITIES] = FSTR(tls_priorities),
+    [F_TLS_HOST_OVERRIDE] = FSTR(tls_host_override),
+    [F_AUTH] = FSTR(auth),
+    [F_USER] = FSTR(user),
+    [F_PASSWORD] = FSTR(password),
+    [F_PASSWORDEVAL] = FSTR(passwordeval),
+    [F_NTLMDOMAIN] = FSTR(ntlmdomain),
+    [F_ALIASES] = FSTR(aliases),
+};
+
+static void *
+field_ptr(struct account *a, enum field_id f)
+{
+	return (char *)a + fields[f].off;
+}
+
+static char **
+field_str(struct account *a, enum field_id f)
+{
+	return field_ptr(a, f);
+}
+
+/* Free a string field; the password is wiped first. */
+static void
+field_free(struct account *a, enum field_id f)
+{
+	char **s = field_str(a, f);
+
+	if (*s && f == F_PASSWORD)
+		wipe(*s, strlen(*s));
+	free(*s);
+	*s = NULL;
+}
+
+static void
+field_copy(struct account *dst, const struct account *src, enum field_id f)
+{
+	const void *from = (const char *)src + fields[f].off;
+
+	if (!fields[f].is_str) {
+		memcpy(field_ptr(dst, f), from, fields[f].size);
+		return;
+	}
+	field_free(dst, f);
+	if (*(char *const *)from)
+		*field_str(dst, f) = xstrdup(*(char *const *)from);
+}
+
+/* ------------------------------------------------------------------------
+ * Sections and the parsed file.
+ */
+
+struct section {
+	char *name;         /* NULL for the defaults */
+	unsigned long line; /* where it was defined */
+	struct account acc; /* values, meaningful where `given` says so */
+	uint64_t given;     /* bit (1 << field_id) per field set */
+};
+
+struct config {
+	char *file; /* the name used in messages */
+	struct section defaults;
+	struct section **accounts;
+	size_t naccounts;
+	bool has_secret; /* a password or passwordeval line was seen */
+};
+
+/* Copy into dst every field that src gave, and note them as given. */
+static void
+section_apply(struct account *dst, uint64_t *given, const struct section *src)
+{
+	for (int f = 0; f < F_COUNT; f++) {
+		if (!(src->given & (UINT64_C(1) << f)))
+			continue;
+		field_copy(dst, &src->acc, (enum field_id)f);
+	}
+	if (given)
+		*given |= src->given;
+}
+
+static void
+section_clear(struct section *s)
+{
+	account_clear(&s->acc);
+	free(s->name);
+	s->name = NULL;
+	s->given = 0;
+}
+
+static struct section *
+config_find(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->naccounts; i++)
+		if (strcmp(cfg->accounts[i]->name, name) == 0)
+			return cfg->accounts[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Value parsers.  Each checks one kind of value and stores it at dst.  It
+ * returns NULL, or the reason the value is refused, worded to follow the
+ * quoted value ("'70000' is not a port number (1-65535)").  An empty value
+ * reaches a parser only for keys that allow one.
+ */
+
+typedef const char *parse_fn(const char *v, void *dst);
+
+/* A decimal number in [min, max]: digits only, no sign, no spaces. */
+static bool
+number_in(const char *s, long min, long max, int *out)
+{
+	long n = 0;
+
+	if (*s == '\0')
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		n = n * 10 + (*s - '0');
+		if (n > max)
+			return false;
+	}
+	if (n < min)
+		return false;
+	*out = (int)n;
+	return true;
+}
+
+/* Keywords are matched without regard to case: msmtp wants lower case,
+ * and accepting more cannot break a file msmtp accepts. */
+static bool
+is_on(const char *v)
+{
+	return *v == '\0' || str_ieq(v, "on");
+}
+
+static const char *
+parse_text(const char *v, void *dst)
+{
+	char **s = dst;
+
+	*s = *v ? xstrdup(v) : NULL;
+	return NULL;
+}
+
+/* msmtp: an empty tls_trust_file means "trust no CA" (then only
+ * tls_fingerprint or tls_certcheck off can make TLS work), which differs
+ * from unset (the system store), so it is kept as "". */
+static const char *
+parse_trust_file(const char *v, void *dst)
+{
+	*(char **)dst = xstrdup(v);
+	return NULL;
+}
+
+static const char *
+parse_bool(const char *v, void *dst)
+{
+	bool *b = dst;
+
+	if (is_on(v))
+		*b = true;
+	else if (str_ieq(v, "off"))
+		*b = false;
+	else
+		return "is not 'on' or 'off'";
+	return NULL;
+}
+
+/* Old msmtp spellings that take no value and turn something off. */
+static const char *
+parse_flag_off(const char *v, void *dst)
+{
+	bool *b = dst;
+
+	if (*v)
+		return "is not allowed: this old key takes no value";
+	*b = false;
+	return NULL;
+}
+
+static const char *
+parse_port(const char *v, void *dst)
+{
+	if (!number_in(v, 1, 65535, dst))
+		return "is not a port number (1-65535)";
+	return NULL;
+}
+
+/* An empty value returns to the default (0). */
+static const char *
+parse_port_or_empty(const char *v, void *dst)
+{
+	if (*v == '\0') {
+		*(int *)dst = 0;
+		return NULL;
+	}
+	return parse_port(v, dst);
+}
+
+static const char *
+parse_timeout(const char *v, void *dst)
+{
+	/* The limit keeps the value in milliseconds within an int. */
+	if (str_ieq(v, "off")) {
+		*(int *)dst = 0;
+		return NULL;
+	}
+	if (!number_in(v, 1, INT_MAX / 1000, dst))
+		return "is not 'off' or a number of seconds greater than 0";
+	return NULL;
+}
+
+static const char *
+parse_dh_bits(const char *v, void *dst)
+{
+	if (*v == '\0') {
+		*(int *)dst = 0;
+		return NULL;
+	}
+	if (!number_in(v, 1, 65536, dst))
+		return "is not a number of bits (1-65536)";
+	return NULL;
+}
+
+static const char *
+parse_protocol(const char *v, void *dst)
+{
+	bool *lmtp = dst;
+
+	if (str_ieq(v, "smtp"))
+		*lmtp = false;
+	else if (str_ieq(v, "lmtp"))
+		*lmtp = true;
+	else
+		return "is not 'smtp' or 'lmtp'";
+	return NULL;
+}
+
+static const char *
+parse_from_header(const char *v, void *dst)
+{
+	enum conf_from_header *m = dst;
+
+	if (*v == '\0' || str_ieq(v, "auto"))
+		*m = CONF_FROM_AUTO;
+	else if (str_ieq(v, "on"))
+		*m = CONF_FROM_ON;
+	else if (str_ieq(v, "off"))
+		*m = CONF_FROM_OFF;
+	else
+		return "is not 'auto', 'on' or 'off'";
+	return NULL;
+}
+
+/* add_missing_from_header, from msmtp before 1.8: on is auto. */
+static const char *
+parse_add_missing_from(const char *v, void *dst)
+{
+	bool on;
+
+	if (parse_bool(v, &on))
+		return "is not 'on' or 'off'";
+	*(enum conf_from_header *)dst = on ? CONF_FROM_AUTO : CONF_FROM_OFF;
+	return NULL;
+}
+
+static const char *
+parse_auto_off(const char *v, void *dst)
+{
+	bool *b = dst;
+
+	if (*v == '\0' || str_ieq(v, "auto"))
+		*b = true;
+	else if (str_ieq(v, "off"))
+		*b = false;
+	else
+		return "is not 'auto' or 'off'";
+	return NULL;
+}
+
+/* Upper-case copy: DSN parameters are stored as they go on the wire. */
+static char *
+upper_dup(const char *v)
+{
+	char *s = xstrdup(v);
+
+	for (char *p = s; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	return s;
+}
+
+/* RFC 3461 4.1: NEVER, or a list of SUCCESS, FAILURE, DELAY. */
+static bool
+dsn_list_ok(const char *v)
+{
+	static const char *const words[] = {"success", "failure", "delay"};
+	bool seen[3] = {false, false, false};
+
+	for (;;) {
+		size_t n = strcspn(v, ",");
+		size_t w = 0;
+
+		while (w < 3 &&
+		       !(strlen(words[w]) == n && str_iprefix(v, words[w])))
+			w++;
+		if (w == 3 || seen[w])
+			return false;
+		seen[w] = true;
+		if (v[n] == '\0')
+			return true;
+		v += n + 1;
+	}
+}
+
+static const char *
+parse_dsn_notify(const char *v, void *dst)
+{
+	char **s = dst;
+
+	if (str_ieq(v, "off")) {
+		*s = NULL;
+		return NULL;
+	}
+	if (!str_ieq(v, "never") && !dsn_list_ok(v))
+		return "is not 'off', 'never' or a list of success, failure, "
+		       "delay (separated by commas, no spaces)";
+	*s = upper_dup(v);
+	return NULL;
+}
+
+static const char *
+parse_dsn_return(const char *v, void *dst)
+{
+	char **s = dst;
+
+	if (str_ieq(v, "off"))
+		*s = NULL;
+	else if (str_ieq(v, "headers"))
+		*s = xstrdup("HDRS");
+	else if (str_ieq(v, "full"))
+		*s = xstrdup("FULL");
+	else
+		return "is not 'off', 'headers' or 'full'";
+	return NULL;
+}
+
+static const char *
+parse_rcpt_policy(const char *v, void *dst)
+{
+	enum rcpt_policy *p = dst;
+
+	if (str_ieq(v, "all"))
+		*p = RCPT_POLICY_ALL;
+	else if (str_ieq(v, "any"))
+		*p = RCPT_POLICY_ANY;
+	else
+		return "is not 'all' or 'any'";
+	return NULL;
+}
+
+static const struct {
+	const char *name;
+	int facility;
+} facilities[] = {
+    {"LOG_USER", LOG_USER},     {"LOG_MAIL", LOG_MAIL},
+    {"LOG_LOCAL0", LOG_LOCAL0}, {"LOG_LOCAL1", LOG_LOCAL1},
+    {"LOG_LOCAL2", LOG_LOCAL2}, {"LOG_LOCAL3", LOG_LOCAL3},
+    {"LOG_LOCAL4", LOG_LOCAL4}, {"LOG_LOCAL5", LOG_LOCAL5},
+    {"LOG_LOCAL6", LOG_LOCAL6}, {"LOG_LOCAL7", LOG_LOCAL7},
+};
+
+static const char *
+parse_syslog(const char *v, void *dst)
+{
+	int *facility = dst;
+
+	/* A mail program logs to the mail facility when none is named. */
+	if (is_on(v)) {
+		*facility = LOG_MAIL;
+		return NULL;
+	}
+	if (str_ieq(v, "off")) {
+		*facility = -1;
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof facilities / sizeof facilities[0]; i++) {
+		if (str_ieq(v, facilities[i].name)) {
+			*facility = facilities[i].facility;
+			return NULL;
+		}
+	}
+	return "is not 'on', 'off', LOG_USER, LOG_MAIL or LOG_LOCAL0 to "
+	       "LOG_LOCAL7";
+}
+
+/* The mechanisms msmtp knows; stored in lower case. */
+static const char *const auth_methods[] = {
+    "plain",    "scram-sha-1", "scram-sha-256", "login", "cram-md5",   "gssapi",
+    "external", "oauthbearer", "xoauth2",       "ntlm",  "digest-md5",
+};
+
+static const char *
+parse_auth(const char *v, void *dst)
+{
+	char **s = dst;
+
+	if (str_ieq(v, "off")) {
+		*s = NULL;
+		return NULL;
+	}
+	if (is_on(v)) {
+		*s = xstrdup("on");
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof auth_methods / sizeof auth_methods[0];
+	     i++) {
+		if (str_ieq(v, auth_methods[i])) {
+			*s = xstrdup(auth_methods[i]);
+			return NULL;
+		}
+	}
+	return "is not 'on', 'off' or a known mechanism (plain, scram-sha-1, "
+	       "scram-sha-256, login, cram-md5, gssapi, external, oauthbearer, "
+	       "xoauth2, ntlm, digest-md5)";
+}
+
+static bool
+is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F');
+}
+
+/* Pairs of hex digits joined by ':', as many as SHA-256 (32 bytes), SHA-1
+ * (20) or MD5 (16) produce; stored in upper case. */
+static const char *
+parse_fingerprint(const char *v, void *dst)
+{
+	char **s = dst;
+	size_t len = strlen(v);
+
+	if (len == 0) {
+		*s = NULL;
+		return NULL;
+	}
+	if (len != 32 * 3 - 1 && len != 20 * 3 - 1 && len != 16 * 3 - 1)
+		goto bad;
+	for (size_t i = 0; i < len; i++) {
+		bool sep = i % 3 == 2;
+
+		if (sep ? v[i] != ':' : !is_hex(v[i]))
+			goto bad;
+	}
+	*s = upper_dup(v);
+	return NULL;
+bad:
+	return "is not a SHA-256, SHA-1 or MD5 fingerprint (hex pairs "
+	       "separated by ':')";
+}
+
+static const char *
+parse_ignored(const char *v, void *dst)
+{
+	(void)v;
+	(void)dst;
+	return NULL;
+}
+
+/* msmtp replaces an `eval` line by the output of a shell command.  Running
+ * commands while reading a file is a door we keep shut: the file would
+ * need the same care as a script, and the command would run even for
+ * --help.  passwordeval remains, for the one value that needs it. */
+static const char *
+parse_eval(const char *v, void *dst)
+{
+	(void)v;
+	(void)dst;
+	return "is not supported: mailpost never runs commands while reading "
+	       "its configuration (write the value itself; for a password, "
+	       "use passwordeval)";
+}
+
+/* ------------------------------------------------------------------------
+ * The keys.
+ */
+
+enum {
+	KEY_NEEDS_VALUE = 1 << 0, /* an empty value is an error */
+	KEY_FILE = 1 << 1,        /* a file name: "~/" becomes $HOME/ */
+	KEY_SECRET = 1 << 2,      /* the file needs strict permissions */
+	KEY_QUIET = 1 << 3,       /* never repeat the value in a message */
+};
+
+struct key {
+	const char *name;
+	enum field_id field;
+	parse_fn *parse;
+	unsigned flags;
+};
+
+static const struct key keys[] = {
+    {"host", F_HOST, parse_text, KEY_NEEDS_VALUE},
+    {"port", F_PORT, parse_port, KEY_NEEDS_VALUE},
+    {"source_ip", F_SOURCE_IP, parse_text, 0},
+    {"proxy_host", F_PROXY_HOST, parse_text, 0},
+    {"proxy_port", F_PROXY_PORT, parse_port_or_empty, 0},
+    {"socket", F_SOCKET, parse_text, KEY_FILE},
+    {"timeout", F_TIMEOUT, parse_timeout, KEY_NEEDS_VALUE},
+    {"protocol", F_LMTP, parse_protocol, KEY_NEEDS_VALUE},
+    {"domain", F_DOMAIN, parse_text, 0},
+    {"from", F_FROM, parse_text, 0},
+    {"auto_from", F_AUTO_FROM, parse_bool, 0},
+    {"maildomain", F_MAILDOMAIN, parse_text, 0},
+    {"from_full_name", F_FROM_FULL_NAME, parse_text, 0},
+    {"allow_from_override", F_ALLOW_FROM_OVERRIDE, parse_bool, KEY_NEEDS_VALUE},
+    {"set_from_header", F_SET_FROM_HEADER, parse_from_header, 0},
+    {"add_missing_from_header", F_SET_FROM_HEADER, parse_add_missing_from, 0},
+    {"set_date_header", F_SET_DATE_HEADER, parse_auto_off, 0},
+    {"add_missing_date_header", F_SET_DATE_HEADER, parse_bool, 0},
+    {"set_msgid_header", F_SET_MSGID_HEADER, parse_auto_off, 0},
+    {"remove_bcc_headers", F_REMOVE_BCC_HEADERS, parse_bool, 0},
+    {"undisclosed_recipients", F_UNDISCLOSED_RECIPIENTS, parse_bool, 0},
+    {"dsn_notify", F_DSN_NOTIFY, parse_dsn_notify, KEY_NEEDS_VALUE},
+    {"dsn_return", F_DSN_RETURN, parse_dsn_return, KEY_NEEDS_VALUE},
+    {"rcpt_policy", F_RCPT_POLICY, parse_rcpt_policy, KEY_NEEDS_VALUE},
+    {"logfile", F_LOGFILE, parse_text, KEY_FILE},
+    {"logfile_time_format", F_LOGFILE_TIME_FORMAT, parse_text, 0},
+    {"syslog", F_SYSLOG, parse_syslog, 0},
+    {"tls", F_TLS, parse_bool, 0},
+    {"tls_starttls", F_TLS_STARTTLS, parse_bool, 0},
+    {"tls_nostarttls", F_TLS_STARTTLS, parse_flag_off, 0},
+    {"tls_trust_file", F_TLS_TRUST_FILE, parse_trust_file, KEY_FILE},
+    {"tls_crl_file", F_TLS_CRL_FILE, parse_text, KEY_FILE},
+    {"tls_fingerprint", F_TLS_FINGERPRINT, parse_fingerprint, 0},
+    {"tls_key_file", F_TLS_KEY_FILE, parse_text, KEY_FILE},
+    {"tls_cert_file", F_TLS_CERT_FILE, parse_text, KEY_FILE},
+    {"tls_certcheck", F_TLS_CERTCHECK, parse_bool, 0},
+    {"tls_nocertcheck", F_TLS_CERTCHECK, parse_flag_off, 0},
+    {"tls_min_dh_prime_bits", F_TLS_MIN_DH_PRIME_BITS, parse_dh_bits, 0},
+    {"tls_priorities", F_TLS_PRIORITIES, parse_text, 0},
+    {"tls_host_override", F_TLS_HOST_OVERRIDE, parse_text, 0},
+    {"tls_force_sslv3", F_NONE, parse_ignored, 0}, /* msmtp ignores it */
+    {"auth", F_AUTH, parse_auth, 0},
+    {"user", F_USER, parse_text, 0},
+    {"password", F_PASSWORD, parse_text, KEY_SECRET | KEY_QUIET},
+    {"passwordeval", F_PASSWORDEVAL, parse_text, KEY_SECRET | KEY_QUIET},
+    {"ntlmdomain", F_NTLMDOMAIN, parse_text, 0},
+    {"aliases", F_ALIASES, parse_text, KEY_FILE},
+    {"eval", F_NONE, parse_eval, KEY_QUIET},
+};
+
+static const struct key *
+key_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * The parser proper.
+ */
+
+struct parser {
+	struct config *cfg;
+	const char *name;    /* file name for messages */
+	unsigned long line;  /* current line, 1-based */
+	struct section *cur; /* NULL before the first defaults/account */
+	struct error *err;
+};
+
+static int syntax_error(struct parser *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "FILE:LINE: " and the message, as ERROR_CONFIG. */
+static int
+syntax_error(struct parser *p, const char *fmt, ...)
+{
+	char msg[ERROR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return error_set(p->err, ERROR_CONFIG, "%s:%lu: %s", p->name, p->line,
+	                 msg);
+}
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* The value after the key: either a double-quoted string, in which \" and
+ * \\ stand for the characters themselves (any other backslash is kept, so
+ * that a quoted Windows-style path or a password survives), or the rest of
+ * the line without its surrounding blanks.  out holds CONF_LINE_MAX + 1. */
+static int
+read_value(struct parser *p, const char *s, char *out)
+{
+	size_t n = 0;
+
+	while (is_blank(*s))
+		s++;
+	if (*s != '"') {
+		size_t len = strlen(s);
+
+		while (len > 0 && is_blank(s[len - 1]))
+			len--;
+		memcpy(out, s, len);
+		out[len] = '\0';
+		return 0;
+	}
+	for (s++; *s != '"'; s++) {
+		if (*s == '\0')
+			return syntax_error(p, "missing closing quote");
+		if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+			s++;
+		out[n++] = *s;
+	}
+	out[n] = '\0';
+	for (s++; is_blank(*s); s++)
+		;
+	if (*s != '\0')
+		return syntax_error(p, "text after the closing quote");
+	return 0;
+}
+
+/* "~" or "~/..." at the start of a file name becomes $HOME. */
+static int
+expand_home(struct parser *p, const char *key, char *value)
+{
+	const char *home;
+	size_t hlen, vlen = strlen(value);
+
+	if (value[0] != '~' || (value[1] != '\0' && value[1] != '/'))
+		return 0;
+	home = getenv("HOME");
+	if (!home || *home == '\0')
+		return syntax_error(p,
+		                    "key '%s': cannot expand '~': HOME is "
+		                    "not set",
+		                    key);
+	hlen = strlen(home);
+	if (hlen + vlen - 1 > CONF_LINE_MAX)
+		return syntax_error(p, "key '%s': the file name is too long",
+		                    key);
+	memmove(value + hlen, value + 1, vlen);
+	memcpy(value, home, hlen);
+	return 0;
+}
+
+static struct section *
+section_new(const char *name, unsigned long line)
+{
+	struct section *s = xcalloc(1, sizeof *s);
+
+	s->name = xstrdup(name);
+	s->line = line;
+	return s;
+}
+
+static void
+config_add(struct config *cfg, struct section *s)
+{
+	cfg->accounts = xrealloc(cfg->accounts,
+	                         (cfg->naccounts + 1) * sizeof *cfg->accounts);
+	cfg->accounts[cfg->naccounts++] = s;
+}
+
+/* Copy s[0..n) without surrounding blanks into out (CONF_LINE_MAX + 1). */
+static void
+trim_into(char *out, const char *s, size_t n)
+{
+	while (n > 0 && is_blank(*s)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && is_blank(s[n - 1]))
+		n--;
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+/* Inherit from each name in the comma-separated list, in order. */
+static int
+inherit_parents(struct parser *p, struct section *acc, const char *list)
+{
+	char parent[CONF_LINE_MAX + 1];
+
+	for (;;) {
+		size_t n = strcspn(list, ",");
+		const struct section *from;
+
+		trim_into(parent, list, n);
+		if (parent[0] == '\0')
+			return syntax_error(p,
+			                    "missing account name after ':'");
+		if (strcmp(parent, acc->name) == 0)
+			return syntax_error(p,
+			                    "account '%s' cannot inherit "
+			                    "from itself",
+			                    parent);
+		from = config_find(p->cfg, parent);
+		if (!from)
+			return syntax_error(p,
+			                    "account '%s' is not defined "
+			                    "(a parent must be defined "
+			                    "before the accounts that "
+			                    "inherit from it)",
+			                    parent);
+		section_apply(&acc->acc, &acc->given, from);
+		if (list[n] == '\0')
+			return 0;
+		list += n + 1;
+	}
+}
+
+/* "account NAME" or "account NAME : PARENT[,PARENT...]". */
+static int
+start_account(struct parser *p, const char *value)
+{
+	char name[CONF_LINE_MAX + 1];
+	size_t n = strcspn(value, ":");
+	const struct section *dup;
+	struct section *acc;
+
+	trim_into(name, value, n);
+	if (name[0] == '\0')
+		return syntax_error(p, "missing account name");
+	dup = config_find(p->cfg, name);
+	if (dup)
+		return syntax_error(p,
+		                    "account '%s' is already defined on "
+		                    "line %lu",
+		                    name, dup->line);
+	if (p->cfg->naccounts >= CONF_ACCOUNTS_MAX)
+		return syntax_error(p, "more than %d accounts",
+		                    CONF_ACCOUNTS_MAX);
+	acc = section_new(name, p->line);
+	/* Added before inheriting so that it is freed on any error. */
+	config_add(p->cfg, acc);
+	p->cur = acc;
+	section_apply(&acc->acc, &acc->given, &p->cfg->defaults);
+	if (value[n] == ':')
+		return inherit_parents(p, acc, value + n + 1);
+	return 0;
+}
+
+static int
+set_key(struct parser *p, const char *name, char *value)
+{
+	const struct key *k = key_find(name);
+	const char *why;
+
+	if (!k)
+		return syntax_error(p, "unknown key '%s'", name);
+	if ((k->flags & KEY_NEEDS_VALUE) && value[0] == '\0')
+		return syntax_error(p, "key '%s' needs a value", name);
+	if ((k->flags & KEY_FILE) && expand_home(p, name, value) < 0)
+		return -1;
+	if (!p->cur) {
+		/* msmtp: lines before any defaults or account line form an
+		 * account named "default" (the file format of msmtp 1.2). */
+		if (start_account(p, "default") < 0)
+			return -1;
+	}
+	if (k->field != F_NONE && fields[k->field].is_str)
+		field_free(&p->cur->acc, k->field);
+	why = k->parse(value, k->field == F_NONE
+	                          ? NULL
+	                          : field_ptr(&p->cur->acc, k->field));
+	if (why && (k->flags & KEY_QUIET))
+		return syntax_error(p, "key '%s' %s", name, why);
+	if (why)
+		return syntax_error(p, "key '%s': '%s' %s", name, value, why);
+	if (k->field != F_NONE)
+		p->cur->given |= UINT64_C(1) << k->field;
+	if ((k->flags & KEY_SECRET) && value[0] != '\0')
+		p->cfg->has_secret = true;
+	return 0;
+}
+
+/* One line, without its line ending, NUL-terminated. */
+static int
+parse_line(struct parser *p, char *line)
+{
+	char value[CONF_LINE_MAX + 1];
+	char *key = line;
+	size_t klen;
+
+	while (is_blank(*key))
+		key++;
+	/* Only whole-line comments: msmtp keeps '#' inside a value, and
+	 * passwords do contain it. */
+	if (*key == '#' || *key == '\0')
+		return 0;
+	/* Values reach the wire (host, domain) and logs: no CR or other
+	 * control bytes; a tab is a blank. */
+	for (const char *c = key; *c; c++)
+		if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
+			return syntax_error(p, "control character in line");
+	klen = strcspn(key, " \t");
+	if (read_value(p, key + klen, value) < 0)
+		return -1;
+	key[klen] = '\0';
+	if (strcmp(key, "account") == 0)
+		return start_account(p, value);
+	if (strcmp(key, "defaults") == 0) {
+		if (value[0] != '\0')
+			return syntax_error(p, "'defaults' takes no value");
+		p->cur = &p->cfg->defaults;
+		return 0;
+	}
+	return set_key(p, key, value);
+}
+
+/* A line must fit the ceiling and be text. */
+static int
+check_line(struct parser *p, const char *text, size_t n)
+{
+	if (n > CONF_LINE_MAX)
+		return syntax_error(p, "line longer than %d bytes",
+		                    CONF_LINE_MAX);
+	if (memchr(text, '\0', n))
+		return syntax_error(p, "NUL byte in line");
+	return 0;
+}
+
+void
+conf_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->naccounts; i++) {
+		section_clear(cfg->accounts[i]);
+		free(cfg->accounts[i]);
+	}
+	free(cfg->accounts);
+	section_clear(&cfg->defaults);
+	free(cfg->file);
+	free(cfg);
+}
+
+int
+conf_parse(const char *text, size_t len, const char *name, struct config **out,
+           struct error *err)
+{
+	struct config *cfg = xcalloc(1, sizeof *cfg);
+	struct parser p = {cfg, name, 0, NULL, err};
+	char line[CONF_LINE_MAX + 2];
+
+	*out = NULL;
+	cfg->file = xstrdup(name);
+	if (len > CONF_FILE_MAX) {
+		conf_free(cfg);
+		return error_set(err, ERROR_CONFIG,
+		                 "%s is larger than %d bytes", name,
+		                 CONF_FILE_MAX);
+	}
+	while (len > 0) {
+		const char *nl = memchr(text, '\n', len);
+		size_t n = nl ? (size_t)(nl - text) : len;
+		size_t next = nl ? n + 1 : n;
+
+		p.line++;
+		if (n > 0 && text[n - 1] == '\r')
+			n--;
+		if (check_line(&p, text, n) < 0) {
+			conf_free(cfg);
+			return -1;
+		}
+		memcpy(line, text, n);
+		line[n] = '\0';
+		if (parse_line(&p, line) < 0) {
+			conf_free(cfg);
+			return -1;
+		}
+		text += next;
+		len -= next;
+	}
+	*out = cfg;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Files.
+ */
+
+/* Where a password may live: only its owner may read or change the file. */
+static int
+check_private(const char *path, const struct stat *st, struct error *err)
+{
+	const char *how = NULL;
+
+	if (st->st_uid != geteuid())
+		return error_set(err, ERROR_CONFIG,
+		                 "%s contains a password but is owned by "
+		                 "another user (uid %lu); it must be owned by "
+		                 "the user running mailpost",
+		                 path, (unsigned long)st->st_uid);
+	if (st->st_mode & 044)
+		how = "readable";
+	else if (st->st_mode & 022)
+		how = "writable";
+	else if (st->st_mode & 011)
+		how = "accessible";
+	if (how)
+		return error_set(err, ERROR_CONFIG,
+		                 "%s contains a password but is %s by others; "
+		                 "run 'chmod 600 %s'",
+		                 path, how, path);
+	return 0;
+}
+
+/* /dev/null is accepted as an empty file: handy for tests and for saying
+ * "no configuration" explicitly. */
+static bool
+is_dev_null(const struct stat *st)
+{
+	struct stat null;
+
+	return S_ISCHR(st->st_mode) && stat("/dev/null", &null) == 0 &&
+	       S_ISCHR(null.st_mode) && st->st_rdev == null.st_rdev;
+}
+
+static int
+read_all(int fd, const char *path, struct buf *b, struct error *err)
+{
+	char chunk[8192];
+
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return error_set_errno(err, ERROR_CONFIG, errno,
+			                       "cannot read %s", path);
+		if (buf_append(b, chunk, (size_t)n) < 0)
+			return error_set(err, ERROR_CONFIG,
+			                 "%s is larger than %d bytes", path,
+			                 CONF_FILE_MAX);
+	}
+}
+
+/* Open without following into a FIFO or device that would block, then
+ * judge what was opened (fstat: no race with a rename in between). */
+static int
+open_config(const char *path, struct stat *st, struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0)
+		return error_set_errno(err, ERROR_CONFIG, errno,
+		                       "cannot read %s", path);
+	if (fstat(fd, st) < 0) {
+		error_set_errno(err, ERROR_CONFIG, errno, "cannot read %s",
+		                path);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode) && !is_dev_null(st)) {
+		close(fd);
+		return error_set(err, ERROR_CONFIG,
+		                 "cannot read %s: not a regular file", path);
+	}
+	return fd;
+}
+
+int
+conf_read_file(const char *path, struct config **out, struct error *err)
+{
+	struct stat st;
+	struct buf b;
+	int fd, rc;
+
+	*out = NULL;
+	fd = open_config(path, &st, err);
+	if (fd < 0)
+		return -1;
+	buf_init(&b, CONF_FILE_MAX);
+	rc = S_ISREG(st.st_mode) ? read_all(fd, path, &b, err) : 0;
+	close(fd);
+	if (rc == 0)
+		rc = conf_parse(buf_str(&b), b.len, path, out, err);
+	buf_clear_secret(&b);
+	if (rc < 0)
+		return -1;
+	if ((*out)->has_secret && check_private(path, &st, err) < 0) {
+		conf_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* A new string dir + rest, or NULL when dir is unset or empty. */
+static char *
+join(const char *dir, const char *rest)
+{
+	struct buf b;
+
+	if (!dir || *dir == '\0')
+		return NULL;
+	buf_init(&b, PATH_MAX);
+	if (buf_printf(&b, "%s%s", dir, rest) < 0)
+		return NULL;
+	return b.data;
+}
+
+static bool
+exists(const char *path)
+{
+	struct stat st;
+
+	return path && stat(path, &st) == 0;
+}
+
+int
+conf_locate(const char *explicit_path, char **path, struct error *err)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	char *candidates[5];
+	size_t n = 0;
+
+	*path = NULL;
+	if (explicit_path) {
+		if (access(explicit_path, R_OK) < 0)
+			return error_set_errno(err, ERROR_CONFIG, errno,
+			                       "cannot read %s", explicit_path);
+		*path = xstrdup(explicit_path);
+		return 0;
+	}
+	candidates[n++] = join(getenv("MAILPOST_CONFIG"), "");
+	/* XDG Base Directory: a relative $XDG_CONFIG_HOME is to be ignored. */
+	if (xdg && xdg[0] == '/')
+		candidates[n++] = join(xdg, "/mailpost/config");
+	else
+		candidates[n++] = join(home, "/.config/mailpost/config");
+	candidates[n++] = join(home, "/.msmtprc");
+	candidates[n++] = join(SYSCONFDIR, "/mailpost.conf");
+	for (size_t i = 0; i < n; i++) {
+		if (!*path && exists(candidates[i]))
+			*path = candidates[i];
+		else
+			free(candidates[i]);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Choosing an account.
+ */
+
+/* msmtp: `from` may be a shell pattern; matched without regard to ASCII
+ * case, as msmtp compared plain addresses case-insensitively. */
+static bool
+from_matches(const char *pattern, const char *sender)
+{
+	char *pat = xstrdup(pattern), *addr = xstrdup(sender);
+	bool match;
+
+	for (char *c = pat; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	for (char *c = addr; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	match = fnmatch(pat, addr, 0) == 0;
+	free(pat);
+	free(addr);
+	return match;
+}
+
+static const struct section *
+find_by_sender(const struct config *cfg, const char *sender)
+{
+	for (size_t i = 0; i < cfg->naccounts; i++) {
+		const struct section *s = cfg->accounts[i];
+
+		if (s->acc.from && from_matches(s->acc.from, sender))
+			return s;
+	}
+	return NULL;
+}
+
+static const struct section *
+choose(const struct config *cfg, const char *name, const char *sender,
+       struct error *err)
+{
+	const struct section *s;
+
+	if (name) {
+		s = config_find(cfg, name);
+		if (!s)
+			error_set(err, ERROR_CONFIG,
+			          "account '%s' not found in %s", name,
+			          cfg->file);
+		return s;
+	}
+	if (sender && *sender) {
+		s = find_by_sender(cfg, sender);
+		if (s)
+			return s;
+	}
+	s = config_find(cfg, "default");
+	if (s)
+		return s;
+	if (cfg->naccounts == 0)
+		return &cfg->defaults;
+	error_set(err, ERROR_CONFIG,
+	          "no account 'default' in %s and no account chosen "
+	          "(use -A NAME)",
+	          cfg->file);
+	return NULL;
+}
+
+int
+conf_select(const struct config *cfg, const char *name, const char *sender,
+            struct account *out, struct error *err)
+{
+	const struct section *s = choose(cfg, name, sender, err);
+
+	account_defaults(out);
+	if (!s)
+		return -1;
+	section_apply(out, NULL, s);
+	out->name = xstrdup(s->name ? s->name : "default");
+	out->file = xstrdup(cfg->file);
+	return 0;
+}
+
+void
+account_defaults(struct account *a)
+{
+	memset(a, 0, sizeof *a);
+	a->tls_starttls = true;
+	a->tls_certcheck = true;
+	a->allow_from_override = true;
+	a->set_from_header = CONF_FROM_AUTO;
+	a->set_date_header = true;
+	a->set_msgid_header = true;
+	a->remove_bcc_headers = true;
+	a->syslog_facility = -1;
+	a->rcpt_policy = RCPT_POLICY_UNSET;
+}
+
+void
+account_clear(struct account *a)
+{
+	for (int f = 0; f < F_COUNT; f++)
+		if (fields[f].is_str)
+			field_free(a, (enum field_id)f);
+	free(a->name);
+	free(a->file);
+	memset(a, 0, sizeof *a);
+}

@@ -28,6 +28,7 @@
 /* Ceilings on what a config file may hold. */
 #define CONF_FILE_MAX (1024 * 1024)
 #define CONF_LINE_MAX 4096
+#define CONF_ACCOUNTS_MAX 1000 /* each one is a full copy */
 
 enum rcpt_policy {
 	RCPT_POLICY_UNSET = 0,
@@ -65,28 +66,32 @@ struct account {
 	bool set_msgid_header;    /* default on (auto) */
 	bool remove_bcc_headers;  /* default on */
 	bool undisclosed_recipients;
-	char *dsn_notify;         /* NULL: off */
-	char *dsn_return;         /* NULL: off */
+	char *dsn_notify;         /* NULL: off; else as sent (RFC 3461):
+				   * "NEVER" or e.g. "SUCCESS,FAILURE" */
+	char *dsn_return;         /* NULL: off; else "HDRS" or "FULL" */
 	enum rcpt_policy rcpt_policy;
 
 	/* logging */
 	char *logfile;            /* "-" is standard output */
 	char *logfile_time_format;
-	int syslog_facility;      /* -1: off; else a LOG_ facility value */
+	int syslog_facility;      /* -1: off; else a LOG_ facility value
+				   * ("on" is LOG_MAIL) */
 
 	/* transport security and authentication (used by later features) */
 	bool tls;
 	bool tls_starttls;        /* default on */
-	char *tls_trust_file;     /* "system" or a path */
+	char *tls_trust_file;     /* NULL or "system": the system store;
+				   * "": trust no CA; else a path */
 	char *tls_crl_file;
-	char *tls_fingerprint;
+	char *tls_fingerprint;    /* upper-case hex pairs joined by ':' */
 	char *tls_key_file;
 	char *tls_cert_file;
 	bool tls_certcheck;       /* default on */
 	int tls_min_dh_prime_bits;
 	char *tls_priorities;
 	char *tls_host_override;
-	char *auth;               /* NULL/"off", "on", or a mechanism name */
+	char *auth;               /* NULL: off; "on"; or a mechanism name in
+				   * lower case ("plain", "scram-sha-256") */
 	char *user;
 	char *password;           /* secret: wiped by account_clear */
 	char *passwordeval;

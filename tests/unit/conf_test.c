@@ -1,6 +1,1178 @@
+/*
+ * conf_test.c - the configuration reader: every key with good and bad
+ * values, the line syntax, inheritance, choosing an account, ceilings, and
+ * the permission rule on real files.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "error.h"
+#include "util.h"
+
 #include "unit.h"
-int main(void)
+
+/* One field of an account as text, so that a table can say what it wants
+ * for any key ("(null)" for an unset string). */
+static const char *
+show(const struct account *a, const char *field, char *tmp, size_t n)
 {
-	CHECK(1);
+	static const struct {
+		const char *name;
+		size_t off;
+	} strs[] = {
+#define S(m) {#m, offsetof(struct account, m)}
+	    S(host),
+	    S(source_ip),
+	    S(proxy_host),
+	    S(socket),
+	    S(domain),
+	    S(from),
+	    S(maildomain),
+	    S(from_full_name),
+	    S(dsn_notify),
+	    S(dsn_return),
+	    S(logfile),
+	    S(logfile_time_format),
+	    S(tls_trust_file),
+	    S(tls_crl_file),
+	    S(tls_fingerprint),
+	    S(tls_key_file),
+	    S(tls_cert_file),
+	    S(tls_priorities),
+	    S(tls_host_override),
+	    S(auth),
+	    S(user),
+	    S(password),
+	    S(passwordeval),
+	    S(ntlmdomain),
+	    S(aliases),
+	    S(name),
+	    S(file),
+#undef S
+	};
+	static const struct {
+		const char *name;
+		size_t off;
+		size_t size;
+	} nums[] = {
+#define N(m) {#m, offsetof(struct account, m), sizeof(((struct account *)0)->m)}
+	    N(port),
+	    N(proxy_port),
+	    N(timeout),
+	    N(lmtp),
+	    N(auto_from),
+	    N(allow_from_override),
+	    N(set_from_header),
+	    N(set_date_header),
+	    N(set_msgid_header),
+	    N(remove_bcc_headers),
+	    N(undisclosed_recipients),
+	    N(rcpt_policy),
+	    N(syslog_facility),
+	    N(tls),
+	    N(tls_starttls),
+	    N(tls_certcheck),
+	    N(tls_min_dh_prime_bits),
+#undef N
+	};
+
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+		if (strcmp(strs[i].name, field) == 0) {
+			const char *s =
+			    *(char *const *)((const char *)a + strs[i].off);
+			return s ? s : "(null)";
+		}
+	}
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		if (strcmp(nums[i].name, field) == 0) {
+			const char *p = (const char *)a + nums[i].off;
+			long v = 0;
+
+			if (nums[i].size == sizeof(bool))
+				v = *(const bool *)p;
+			else
+				v = *(const int *)p;
+			snprintf(tmp, n, "%ld", v);
+			return tmp;
+		}
+	}
+	return "(no such field)";
+}
+
+static int
+parse(const char *text, struct config **cfg, struct error *err)
+{
+	error_clear(err);
+	return conf_parse(text, strlen(text), "c", cfg, err);
+}
+
+/* Parse text and resolve the account `name` (NULL: the usual choice). */
+static int
+load(const char *text, const char *name, struct account *a, struct error *err)
+{
+	struct config *cfg;
+	int rc = parse(text, &cfg, err);
+
+	account_defaults(a);
+	if (rc < 0)
+		return -1;
+	rc = conf_select(cfg, name, NULL, a, err);
+	conf_free(cfg);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Every key: one line in an account, then the field it sets.
+ */
+
+static const struct {
+	const char *line;
+	const char *field;
+	const char *want;
+} good[] = {
+    {"host smtp.example.org", "host", "smtp.example.org"},
+    {"port 587", "port", "587"},
+    {"port 1", "port", "1"},
+    {"port 65535", "port", "65535"},
+    {"source_ip 192.0.2.1", "source_ip", "192.0.2.1"},
+    {"source_ip", "source_ip", "(null)"},
+    {"timeout 30", "timeout", "30"},
+    {"timeout off", "timeout", "0"},
+    {"protocol lmtp", "lmtp", "1"},
+    {"protocol smtp", "lmtp", "0"},
+    {"domain client.example", "domain", "client.example"},
+    {"domain", "domain", "(null)"},
+    {"from me@example.org", "from", "me@example.org"},
+    {"from *@example.org", "from", "*@example.org"},
+    {"auto_from on", "auto_from", "1"},
+    {"auto_from", "auto_from", "1"},
+    {"auto_from off", "auto_from", "0"},
+    {"maildomain example.org", "maildomain", "example.org"},
+    {"from_full_name Joe Q. Public", "from_full_name", "Joe Q. Public"},
+    {"allow_from_override off", "allow_from_override", "0"},
+    {"allow_from_override on", "allow_from_override", "1"},
+    {"set_from_header on", "set_from_header", "1"},
+    {"set_from_header off", "set_from_header", "2"},
+    {"set_from_header auto", "set_from_header", "0"},
+    {"set_from_header", "set_from_header", "0"},
+    {"add_missing_from_header off", "set_from_header", "2"},
+    {"add_missing_from_header on", "set_from_header", "0"},
+    {"set_date_header off", "set_date_header", "0"},
+    {"set_date_header auto", "set_date_header", "1"},
+    {"add_missing_date_header off", "set_date_header", "0"},
+    {"add_missing_date_header", "set_date_header", "1"},
+    {"set_msgid_header off", "set_msgid_header", "0"},
+    {"set_msgid_header auto", "set_msgid_header", "1"},
+    {"remove_bcc_headers off", "remove_bcc_headers", "0"},
+    {"remove_bcc_headers", "remove_bcc_headers", "1"},
+    {"undisclosed_recipients on", "undisclosed_recipients", "1"},
+    {"undisclosed_recipients off", "undisclosed_recipients", "0"},
+    {"dsn_notify off", "dsn_notify", "(null)"},
+    {"dsn_notify never", "dsn_notify", "NEVER"},
+    {"dsn_notify failure", "dsn_notify", "FAILURE"},
+    {"dsn_notify success,failure,delay", "dsn_notify", "SUCCESS,FAILURE,DELAY"},
+    {"dsn_notify delay,failure", "dsn_notify", "DELAY,FAILURE"},
+    {"dsn_return off", "dsn_return", "(null)"},
+    {"dsn_return headers", "dsn_return", "HDRS"},
+    {"dsn_return full", "dsn_return", "FULL"},
+    {"rcpt_policy all", "rcpt_policy", "1"},
+    {"rcpt_policy any", "rcpt_policy", "2"},
+    {"logfile /var/log/mailpost.log", "logfile", "/var/log/mailpost.log"},
+    {"logfile -", "logfile", "-"},
+    {"logfile ~/mail.log", "logfile", "/home/test/mail.log"},
+    {"logfile ~", "logfile", "/home/test"},
+    {"logfile ~other/x", "logfile", "~other/x"},
+    {"logfile", "logfile", "(null)"},
+    {"logfile_time_format %Y-%m-%d", "logfile_time_format", "%Y-%m-%d"},
+    {"syslog off", "syslog_facility", "-1"},
+    {"tls on", "tls", "1"},
+    {"tls", "tls", "1"},
+    {"tls off", "tls", "0"},
+    {"tls_starttls off", "tls_starttls", "0"},
+    {"tls_nostarttls", "tls_starttls", "0"},
+    {"tls_trust_file system", "tls_trust_file", "system"},
+    {"tls_trust_file ~/ca.pem", "tls_trust_file", "/home/test/ca.pem"},
+    {"tls_trust_file", "tls_trust_file", ""},
+    {"tls_crl_file /etc/crl.pem", "tls_crl_file", "/etc/crl.pem"},
+    {"tls_fingerprint 00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff",
+     "tls_fingerprint", "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"},
+    {"tls_fingerprint "
+     "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33",
+     "tls_fingerprint",
+     "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33"},
+    {"tls_fingerprint "
+     "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+     "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF",
+     "tls_fingerprint",
+     "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+     "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"},
+    {"tls_fingerprint", "tls_fingerprint", "(null)"},
+    {"tls_key_file ~/k.pem", "tls_key_file", "/home/test/k.pem"},
+    {"tls_cert_file /c.pem", "tls_cert_file", "/c.pem"},
+    {"tls_certcheck off", "tls_certcheck", "0"},
+    {"tls_certcheck", "tls_certcheck", "1"},
+    {"tls_nocertcheck", "tls_certcheck", "0"},
+    {"tls_min_dh_prime_bits 512", "tls_min_dh_prime_bits", "512"},
+    {"tls_min_dh_prime_bits", "tls_min_dh_prime_bits", "0"},
+    {"tls_priorities NORMAL:-VERS-TLS1.0", "tls_priorities",
+     "NORMAL:-VERS-TLS1.0"},
+    {"tls_host_override mx.example.org", "tls_host_override", "mx.example.org"},
+    {"tls_force_sslv3 on", "host", "(null)"},
+    {"auth on", "auth", "on"},
+    {"auth", "auth", "on"},
+    {"auth off", "auth", "(null)"},
+    {"auth plain", "auth", "plain"},
+    {"auth SCRAM-SHA-256", "auth", "scram-sha-256"},
+    {"auth scram-sha-1", "auth", "scram-sha-1"},
+    {"auth login", "auth", "login"},
+    {"auth cram-md5", "auth", "cram-md5"},
+    {"auth gssapi", "auth", "gssapi"},
+    {"auth external", "auth", "external"},
+    {"auth oauthbearer", "auth", "oauthbearer"},
+    {"auth XOAUTH2", "auth", "xoauth2"},
+    {"auth ntlm", "auth", "ntlm"},
+    {"auth digest-md5", "auth", "digest-md5"},
+    {"user joe", "user", "joe"},
+    {"user", "user", "(null)"},
+    {"password s3cr#t pass", "password", "s3cr#t pass"},
+    {"password", "password", "(null)"},
+    {"passwordeval gpg -q -d ~/.pw.gpg", "passwordeval", "gpg -q -d ~/.pw.gpg"},
+    {"ntlmdomain CORP", "ntlmdomain", "CORP"},
+    {"aliases ~/.aliases", "aliases", "/home/test/.aliases"},
+    {"proxy_host 127.0.0.1", "proxy_host", "127.0.0.1"},
+    {"proxy_port 9050", "proxy_port", "9050"},
+    {"proxy_port", "proxy_port", "0"},
+    {"socket ~/smtp.sock", "socket", "/home/test/smtp.sock"},
+    /* quoting, blanks and comments */
+    {"host \"smtp.example.org\"", "host", "smtp.example.org"},
+    {"host   smtp.example.org   ", "host", "smtp.example.org"},
+    {"\t host\tsmtp.example.org\t", "host", "smtp.example.org"},
+    {"host smtp.example.org # not a comment", "host",
+     "smtp.example.org # not a comment"},
+    {"password \"  two  spaces  \"", "password", "  two  spaces  "},
+    {"password \"a\\\"b\\\\c\"", "password", "a\"b\\c"},
+    {"password \"C:\\dir\"", "password", "C:\\dir"},
+    {"password \"#hash\"  ", "password", "#hash"},
+    {"user \"\"", "user", "(null)"},
+    {"from_full_name Joe \"Q\" Public", "from_full_name", "Joe \"Q\" Public"},
+    {"host h\r", "host", "h"},
+};
+
+static void
+test_good_values(void)
+{
+	setenv("HOME", "/home/test", 1);
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		char text[512], tmp[32], what[1700];
+		struct account a;
+		struct error err;
+
+		snprintf(text, sizeof text, "account default\n%s\n",
+		         good[i].line);
+		if (load(text, NULL, &a, &err) < 0) {
+			snprintf(what, sizeof what, "'%s' refused: %s",
+			         good[i].line, err.msg);
+			unit_report(0, __FILE__, __LINE__, what);
+			continue;
+		}
+		CHECK_STR(show(&a, good[i].field, tmp, sizeof tmp),
+		          good[i].want);
+		account_clear(&a);
+	}
+}
+
+static void
+test_syslog_values(void)
+{
+	static const struct {
+		const char *value;
+		int want;
+	} cases[] = {
+	    {"", LOG_MAIL},
+	    {"on", LOG_MAIL},
+	    {"off", -1},
+	    {"LOG_USER", LOG_USER},
+	    {"LOG_MAIL", LOG_MAIL},
+	    {"LOG_LOCAL0", LOG_LOCAL0},
+	    {"LOG_LOCAL7", LOG_LOCAL7},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char text[128];
+		struct account a;
+		struct error err;
+
+		snprintf(text, sizeof text, "defaults\nsyslog %s\n",
+		         cases[i].value);
+		CHECK_INT(load(text, NULL, &a, &err), 0);
+		CHECK_INT(a.syslog_facility, cases[i].want);
+		account_clear(&a);
+	}
+}
+
+/* Bad values: the whole message, so that file, line, key and value are
+ * all checked. */
+static const struct {
+	const char *line;
+	const char *want;
+} bad[] = {
+    {"port 70000", "c:2: key 'port': '70000' is not a port number (1-65535)"},
+    {"port 0", "c:2: key 'port': '0' is not a port number (1-65535)"},
+    {"port -1", "c:2: key 'port': '-1' is not a port number (1-65535)"},
+    {"port 25x", "c:2: key 'port': '25x' is not a port number (1-65535)"},
+    {"port 99999999999999999999",
+     "c:2: key 'port': '99999999999999999999' is not a port number "
+     "(1-65535)"},
+    {"port", "c:2: key 'port' needs a value"},
+    {"host", "c:2: key 'host' needs a value"},
+    {"host \"\"", "c:2: key 'host' needs a value"},
+    {"proxy_port 65536",
+     "c:2: key 'proxy_port': '65536' is not a port number (1-65535)"},
+    {"timeout 0", "c:2: key 'timeout': '0' is not 'off' or a number of "
+                  "seconds greater than 0"},
+    {"timeout soon", "c:2: key 'timeout': 'soon' is not 'off' or a "
+                     "number of seconds greater than 0"},
+    {"timeout", "c:2: key 'timeout' needs a value"},
+    {"protocol esmtp", "c:2: key 'protocol': 'esmtp' is not 'smtp' or 'lmtp'"},
+    {"auto_from yes", "c:2: key 'auto_from': 'yes' is not 'on' or 'off'"},
+    {"allow_from_override", "c:2: key 'allow_from_override' needs a value"},
+    {"allow_from_override 1",
+     "c:2: key 'allow_from_override': '1' is not 'on' or 'off'"},
+    {"set_from_header always", "c:2: key 'set_from_header': 'always' is "
+                               "not 'auto', 'on' or 'off'"},
+    {"set_date_header on",
+     "c:2: key 'set_date_header': 'on' is not 'auto' or 'off'"},
+    {"set_msgid_header x",
+     "c:2: key 'set_msgid_header': 'x' is not 'auto' or 'off'"},
+    {"add_missing_from_header auto",
+     "c:2: key 'add_missing_from_header': 'auto' is not 'on' or 'off'"},
+    {"add_missing_date_header auto",
+     "c:2: key 'add_missing_date_header': 'auto' is not 'on' or 'off'"},
+    {"remove_bcc_headers no",
+     "c:2: key 'remove_bcc_headers': 'no' is not 'on' or 'off'"},
+    {"undisclosed_recipients 2",
+     "c:2: key 'undisclosed_recipients': '2' is not 'on' or 'off'"},
+    {"dsn_notify sometimes", "c:2: key 'dsn_notify': 'sometimes' is not "
+                             "'off', 'never' or a list of success, "
+                             "failure, delay (separated by commas, no "
+                             "spaces)"},
+    {"dsn_notify failure, delay", NULL},
+    {"dsn_notify failure,failure", NULL},
+    {"dsn_notify never,failure", NULL},
+    {"dsn_notify failure,", NULL},
+    {"dsn_notify ,failure", NULL},
+    {"dsn_notify", "c:2: key 'dsn_notify' needs a value"},
+    {"dsn_return hdrs",
+     "c:2: key 'dsn_return': 'hdrs' is not 'off', 'headers' or 'full'"},
+    {"dsn_return", "c:2: key 'dsn_return' needs a value"},
+    {"rcpt_policy some",
+     "c:2: key 'rcpt_policy': 'some' is not 'all' or 'any'"},
+    {"rcpt_policy", "c:2: key 'rcpt_policy' needs a value"},
+    {"syslog LOG_KERN", "c:2: key 'syslog': 'LOG_KERN' is not 'on', "
+                        "'off', LOG_USER, LOG_MAIL or LOG_LOCAL0 to "
+                        "LOG_LOCAL7"},
+    {"syslog LOG_LOCAL8", NULL},
+    {"tls maybe", "c:2: key 'tls': 'maybe' is not 'on' or 'off'"},
+    {"tls_starttls x", "c:2: key 'tls_starttls': 'x' is not 'on' or 'off'"},
+    {"tls_certcheck x", "c:2: key 'tls_certcheck': 'x' is not 'on' or 'off'"},
+    {"tls_nocertcheck off", "c:2: key 'tls_nocertcheck': 'off' is not "
+                            "allowed: this old key takes no value"},
+    {"tls_nostarttls on", NULL},
+    {"tls_fingerprint 00:11",
+     "c:2: key 'tls_fingerprint': '00:11' is not a SHA-256, SHA-1 or MD5 "
+     "fingerprint (hex pairs separated by ':')"},
+    {"tls_fingerprint 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:GG", NULL},
+    {"tls_fingerprint 00-11-22-33-44-55-66-77-88-99-AA-BB-CC-DD-EE-FF", NULL},
+    {"tls_fingerprint 0011:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:0", NULL},
+    {"tls_min_dh_prime_bits many", "c:2: key 'tls_min_dh_prime_bits': "
+                                   "'many' is not a number of bits "
+                                   "(1-65536)"},
+    {"tls_min_dh_prime_bits 0", NULL},
+    {"auth md5", NULL},
+    {"auth kerberos", NULL},
+    {"eval echo host localhost",
+     "c:2: key 'eval' is not supported: mailpost never runs commands "
+     "while reading its configuration (write the value itself; for a "
+     "password, use passwordeval)"},
+    {"eval", NULL},
+    {"hots smtp.example.org", "c:2: unknown key 'hots'"},
+    {"Host smtp.example.org", "c:2: unknown key 'Host'"},
+    {"keepbcc on", "c:2: unknown key 'keepbcc'"},
+    {"host \"smtp.example.org", "c:2: missing closing quote"},
+    {"host \"smtp\" .example.org", "c:2: text after the closing quote"},
+    {"host smtp\001example.org", "c:2: control character in line"},
+    {"host smtp\rexample.org", "c:2: control character in line"},
+    {"defaults now", "c:2: 'defaults' takes no value"},
+};
+
+static void
+test_bad_values(void)
+{
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char text[512], what[1200];
+		struct config *cfg = NULL;
+		struct error err;
+		int rc;
+
+		snprintf(text, sizeof text, "account default\n%s\n",
+		         bad[i].line);
+		rc = parse(text, &cfg, &err);
+		snprintf(what, sizeof what, "'%s' accepted", bad[i].line);
+		unit_report(rc == -1 && cfg == NULL, __FILE__, __LINE__, what);
+		CHECK_INT(err.kind, ERROR_CONFIG);
+		if (bad[i].want)
+			CHECK_STR(err.msg, bad[i].want);
+		else
+			CHECK(strncmp(err.msg, "c:2: ", 5) == 0);
+		conf_free(cfg);
+	}
+}
+
+/* A refused password must not be repeated: messages reach terminals and
+ * logs.  No password is ever refused today; the rule is that the keys
+ * that carry secrets never echo their value. */
+static void
+test_secret_not_echoed(void)
+{
+	struct config *cfg;
+	struct error err;
+
+	CHECK_INT(parse("defaults\npassword \"unterminated\n", &cfg, &err), -1);
+	CHECK(strstr(err.msg, "unterminated") == NULL);
+	CHECK_INT(parse("defaults\npasswordeval \"cat x\" y\n", &cfg, &err),
+	          -1);
+	CHECK(strstr(err.msg, "cat x") == NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * Structure: defaults, accounts, inheritance.
+ */
+
+static void
+test_defaults_builtin(void)
+{
+	struct account a;
+
+	account_defaults(&a);
+	CHECK_INT(a.port, 0);
+	CHECK_INT(a.timeout, 0);
+	CHECK(!a.tls);
+	CHECK(a.tls_starttls);
+	CHECK(a.tls_certcheck);
+	CHECK(a.allow_from_override);
+	CHECK(a.set_date_header);
+	CHECK(a.set_msgid_header);
+	CHECK(a.remove_bcc_headers);
+	CHECK(!a.undisclosed_recipients);
+	CHECK(!a.auto_from);
+	CHECK(!a.lmtp);
+	CHECK_INT(a.set_from_header, CONF_FROM_AUTO);
+	CHECK_INT(a.syslog_facility, -1);
+	CHECK_INT(a.rcpt_policy, RCPT_POLICY_UNSET);
+	CHECK(a.host == NULL && a.password == NULL && a.name == NULL);
+	account_clear(&a);
+	CHECK(a.host == NULL && a.name == NULL);
+}
+
+static void
+test_comments_and_blanks(void)
+{
+	struct account a;
+	struct error err;
+	const char *text = "# a comment\n"
+	                   "\n"
+	                   "   \t\n"
+	                   "   # an indented comment\n"
+	                   "defaults\n"
+	                   "  port 2525\n"
+	                   "account default\r\n"
+	                   "host h\r\n"
+	                   "# last line without newline";
+
+	CHECK_INT(load(text, NULL, &a, &err), 0);
+	CHECK_STR(a.host, "h");
+	CHECK_INT(a.port, 2525);
+	CHECK_STR(a.name, "default");
+	CHECK_STR(a.file, "c");
+	account_clear(&a);
+
+	CHECK_INT(load("", NULL, &a, &err), 0);
+	CHECK_STR(a.name, "default");
+	CHECK(a.host == NULL);
+	account_clear(&a);
+}
+
+static void
+test_inheritance(void)
+{
+	const char *text = "defaults\n"
+	                   "port 587\n"
+	                   "tls on\n"
+	                   "from d@example.org\n"
+	                   "account base\n"
+	                   "host base.example.org\n"
+	                   "user base\n"
+	                   "account other\n"
+	                   "host other.example.org\n"
+	                   "timeout 9\n"
+	                   "tls off\n"
+	                   "account work : base, other\n"
+	                   "user work\n"
+	                   "account swap : other,base\n"
+	                   "account late\n"
+	                   "defaults\n"
+	                   "port 25\n"
+	                   "account after\n"
+	                   "account alias : work\n"
+	                   "from alias@example.org\n";
+	struct account a;
+	struct error err;
+
+	/* own keys over parents, later parents over earlier ones */
+	CHECK_INT(load(text, "work", &a, &err), 0);
+	CHECK_STR(a.host, "other.example.org");
+	CHECK_STR(a.user, "work");
+	CHECK_INT(a.timeout, 9);
+	CHECK(!a.tls);
+	CHECK_INT(a.port, 587);
+	CHECK_STR(a.from, "d@example.org");
+	CHECK_STR(a.name, "work");
+	account_clear(&a);
+
+	CHECK_INT(load(text, "swap", &a, &err), 0);
+	CHECK_STR(a.host, "base.example.org");
+	CHECK_STR(a.user, "base");
+	CHECK_INT(a.timeout, 9);
+	/* base's "tls on" came from the defaults, and counts as given by
+	 * base: msmtp's rule, an account is a snapshot */
+	CHECK(a.tls);
+	account_clear(&a);
+
+	/* defaults apply to the accounts that follow them, as in msmtp */
+	CHECK_INT(load(text, "late", &a, &err), 0);
+	CHECK_INT(a.port, 587);
+	account_clear(&a);
+	CHECK_INT(load(text, "after", &a, &err), 0);
+	CHECK_INT(a.port, 25);
+	CHECK(a.tls);
+	account_clear(&a);
+
+	/* a child's own key does not leak into the parent */
+	CHECK_INT(load(text, "alias", &a, &err), 0);
+	CHECK_STR(a.from, "alias@example.org");
+	CHECK_STR(a.user, "work");
+	account_clear(&a);
+	CHECK_INT(load(text, "base", &a, &err), 0);
+	CHECK_STR(a.from, "d@example.org");
+	account_clear(&a);
+}
+
+static void
+test_default_alias(void)
+{
+	const char *text = "account freemail\n"
+	                   "host smtp.freemail.example\n"
+	                   "account isp\n"
+	                   "host mail.isp.example\n"
+	                   "account default : freemail\n";
+	struct account a;
+	struct error err;
+
+	CHECK_INT(load(text, NULL, &a, &err), 0);
+	CHECK_STR(a.name, "default");
+	CHECK_STR(a.host, "smtp.freemail.example");
+	account_clear(&a);
+}
+
+/* msmtp 1.2 had no account lines: keys before any defaults or account
+ * line make an account named "default". */
+static void
+test_implicit_default(void)
+{
+	struct account a;
+	struct error err;
+
+	CHECK_INT(load("host h\nport 26\naccount x\nhost y\n", NULL, &a, &err),
+	          0);
+	CHECK_STR(a.name, "default");
+	CHECK_STR(a.host, "h");
+	account_clear(&a);
+
+	CHECK_INT(load("host h\naccount default\n", NULL, &a, &err), -1);
+	CHECK_STR(err.msg, "c:2: account 'default' is already defined on "
+	                   "line 1");
+}
+
+static const struct {
+	const char *text;
+	const char *want;
+} structure_errors[] = {
+    {"account a\naccount a\n", "c:2: account 'a' is already defined on line 1"},
+    {"account a : b\n",
+     "c:1: account 'b' is not defined (a parent must be defined before "
+     "the accounts that inherit from it)"},
+    /* a cycle can only be written with a parent defined later */
+    {"account a : b\naccount b : a\n",
+     "c:1: account 'b' is not defined (a parent must be defined before "
+     "the accounts that inherit from it)"},
+    {"account a : a\n", "c:1: account 'a' cannot inherit from itself"},
+    {"account a\naccount b : a,\n", "c:2: missing account name after ':'"},
+    {"account a\naccount b : a,,a\n", "c:2: missing account name after ':'"},
+    {"account b :\n", "c:1: missing account name after ':'"},
+    {"account\n", "c:1: missing account name"},
+    {"account : a\n", "c:1: missing account name"},
+    {"defaults\nport 1\nport x\n",
+     "c:3: key 'port': 'x' is not a port number (1-65535)"},
+};
+
+static void
+test_structure_errors(void)
+{
+	for (size_t i = 0;
+	     i < sizeof structure_errors / sizeof structure_errors[0]; i++) {
+		struct config *cfg;
+		struct error err;
+
+		CHECK_INT(parse(structure_errors[i].text, &cfg, &err), -1);
+		CHECK_STR(err.msg, structure_errors[i].want);
+	}
+}
+
+static void
+test_account_names(void)
+{
+	struct account a;
+	struct error err;
+
+	/* the name runs to the colon, blanks inside kept (as msmtp) */
+	CHECK_INT(load("account my mail\nhost h\n", "my mail", &a, &err), 0);
+	CHECK_STR(a.host, "h");
+	account_clear(&a);
+	CHECK_INT(load("account \"q\"\nhost h\n", "q", &a, &err), 0);
+	account_clear(&a);
+}
+
+/* ------------------------------------------------------------------------
+ * Choosing an account.
+ */
+
+static void
+test_select(void)
+{
+	const char *text = "defaults\n"
+	                   "host d.example\n"
+	                   "account work\n"
+	                   "from *@Work.Example\n"
+	                   "port 3\n"
+	                   "account home\n"
+	                   "from me@home.example\n"
+	                   "port 4\n"
+	                   "account any\n"
+	                   "from ?@home.example\n"
+	                   "port 5\n"
+	                   "account default : home\n";
+	struct config *cfg;
+	struct account a;
+	struct error err;
+
+	CHECK_INT(parse(text, &cfg, &err), 0);
+	CHECK_INT(conf_select(cfg, NULL, "boss@work.example", &a, &err), 0);
+	CHECK_INT(a.port, 3);
+	CHECK_STR(a.name, "work");
+	account_clear(&a);
+	CHECK_INT(conf_select(cfg, NULL, "ME@home.example", &a, &err), 0);
+	CHECK_INT(a.port, 4);
+	account_clear(&a);
+	CHECK_INT(conf_select(cfg, NULL, "x@home.example", &a, &err), 0);
+	CHECK_INT(a.port, 5);
+	account_clear(&a);
+	/* no match: the default account, which matches by from too */
+	CHECK_INT(conf_select(cfg, NULL, "other@else.example", &a, &err), 0);
+	CHECK_STR(a.name, "default");
+	CHECK_INT(a.port, 4);
+	account_clear(&a);
+	CHECK_INT(conf_select(cfg, NULL, "", &a, &err), 0);
+	CHECK_STR(a.name, "default");
+	account_clear(&a);
+	/* a name wins over the sender */
+	CHECK_INT(conf_select(cfg, "any", "boss@work.example", &a, &err), 0);
+	CHECK_INT(a.port, 5);
+	CHECK_STR(a.host, "d.example");
+	account_clear(&a);
+	CHECK_INT(conf_select(cfg, "nope", NULL, &a, &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK_STR(err.msg, "account 'nope' not found in c");
+	account_clear(&a);
+	conf_free(cfg);
+
+	CHECK_INT(parse("account a\nhost h\n", &cfg, &err), 0);
+	CHECK_INT(conf_select(cfg, NULL, NULL, &a, &err), -1);
+	CHECK_STR(err.msg, "no account 'default' in c and no account chosen "
+	                   "(use -A NAME)");
+	account_clear(&a);
+	CHECK_INT(conf_select(cfg, NULL, "x@y", &a, &err), -1);
+	account_clear(&a);
+	conf_free(cfg);
+
+	/* only defaults: they are the account */
+	CHECK_INT(parse("defaults\nhost h\nport 2\n", &cfg, &err), 0);
+	CHECK_INT(conf_select(cfg, NULL, "x@y", &a, &err), 0);
+	CHECK_STR(a.host, "h");
+	CHECK_INT(a.port, 2);
+	CHECK_STR(a.name, "default");
+	account_clear(&a);
+	CHECK_INT(conf_select(cfg, "default", NULL, &a, &err), -1);
+	account_clear(&a);
+	conf_free(cfg);
+}
+
+/* ------------------------------------------------------------------------
+ * Ceilings.
+ */
+
+static void
+test_ceilings(void)
+{
+	struct buf b;
+	struct config *cfg;
+	struct error err;
+	struct account a;
+
+	/* a line of exactly CONF_LINE_MAX bytes is fine, one more is not */
+	buf_init(&b, 2 * CONF_FILE_MAX);
+	buf_append_str(&b, "defaults\nhost ");
+	for (int i = 0; i < CONF_LINE_MAX - 5; i++)
+		buf_append_char(&b, 'x');
+	buf_append_str(&b, "\r\n");
+	CHECK_INT(conf_parse(b.data, b.len, "c", &cfg, &err), 0);
+	CHECK_INT(conf_select(cfg, NULL, NULL, &a, &err), 0);
+	CHECK_INT(strlen(a.host), CONF_LINE_MAX - 5);
+	account_clear(&a);
+	conf_free(cfg);
+	buf_reset(&b);
+	buf_append_str(&b, "defaults\nhost ");
+	for (int i = 0; i < CONF_LINE_MAX - 4; i++)
+		buf_append_char(&b, 'x');
+	CHECK_INT(conf_parse(b.data, b.len, "c", &cfg, &err), -1);
+	CHECK_STR(err.msg, "c:2: line longer than 4096 bytes");
+
+	/* the whole file */
+	buf_reset(&b);
+	while (b.len <= CONF_FILE_MAX)
+		buf_append_str(&b, "# filler filler filler filler filler\n");
+	CHECK_INT(conf_parse(b.data, b.len, "c", &cfg, &err), -1);
+	CHECK_STR(err.msg, "c is larger than 1048576 bytes");
+
+	/* number of accounts */
+	buf_reset(&b);
+	for (int i = 0; i <= CONF_ACCOUNTS_MAX; i++)
+		buf_printf(&b, "account a%d\n", i);
+	CHECK_INT(conf_parse(b.data, b.len, "c", &cfg, &err), -1);
+	CHECK_STR(err.msg, "c:1001: more than 1000 accounts");
+	buf_clear(&b);
+
+	/* a NUL byte is not text */
+	CHECK_INT(conf_parse("host a\0b\n", 9, "c", &cfg, &err), -1);
+	CHECK_STR(err.msg, "c:1: NUL byte in line");
+}
+
+/* ------------------------------------------------------------------------
+ * Files: locating, reading, permissions.
+ */
+
+static char tmpdir[64];
+
+static const char *
+tmp_file(const char *name, const char *text, mode_t mode)
+{
+	static char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return path;
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+	return path;
+}
+
+static void
+test_permissions(void)
+{
+	static const struct {
+		const char *text;
+		mode_t mode;
+		const char *want; /* NULL: accepted; else in the message */
+	} cases[] = {
+	    {"defaults\nhost h\npassword hunter2\n", 0644,
+	     "contains a password but is readable by others; run 'chmod "
+	     "600 "},
+	    {"defaults\nhost h\npassword hunter2\n", 0640, "readable"},
+	    {"defaults\nhost h\npassword hunter2\n", 0620, "writable"},
+	    {"defaults\nhost h\npassword hunter2\n", 0601, "accessible"},
+	    {"defaults\nhost h\npassword hunter2\n", 0600, NULL},
+	    {"defaults\nhost h\npassword hunter2\n", 0400, NULL},
+	    {"account a\nhost h\npasswordeval pass show x\n", 0660,
+	     "chmod 600"},
+	    {"defaults\nhost h\n", 0644, NULL},
+	    {"defaults\nhost h\npassword\n", 0644, NULL},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *path = tmp_file("rc", cases[i].text, cases[i].mode);
+		struct config *cfg = NULL;
+		struct error err;
+		int rc;
+
+		error_clear(&err);
+		rc = conf_read_file(path, &cfg, &err);
+		if (!cases[i].want) {
+			CHECK_INT(rc, 0);
+			CHECK(cfg != NULL);
+			CHECK_STR(err.msg, "");
+		} else {
+			CHECK_INT(rc, -1);
+			CHECK(cfg == NULL);
+			CHECK_INT(err.kind, ERROR_CONFIG);
+			CHECK(strstr(err.msg, cases[i].want) != NULL);
+			CHECK(strstr(err.msg, path) != NULL);
+			CHECK(strstr(err.msg, "hunter2") == NULL);
+		}
+		conf_free(cfg);
+		unlink(path);
+	}
+}
+
+/* Only root can give a file away. */
+static void
+test_owner(void)
+{
+	const char *path;
+	struct config *cfg;
+	struct error err;
+
+	if (geteuid() != 0)
+		return;
+	path = tmp_file("owned", "defaults\npassword hunter2\n", 0600);
+	CHECK_INT(chown(path, 65534, (gid_t)-1), 0);
+	CHECK_INT(conf_read_file(path, &cfg, &err), -1);
+	CHECK(strstr(err.msg, "is owned by another user (uid 65534)") != NULL);
+	CHECK(strstr(err.msg, "hunter2") == NULL);
+	unlink(path);
+}
+
+static void
+test_read_file(void)
+{
+	char path[128], link_path[160];
+	struct config *cfg;
+	struct account a;
+	struct error err;
+
+	/* a symlink (dotfile managers) is followed */
+	snprintf(
+	    path, sizeof path, "%s",
+	    tmp_file("real", "account default\nhost h\npassword p\n", 0600));
+	snprintf(link_path, sizeof link_path, "%s/link", tmpdir);
+	CHECK_INT(symlink(path, link_path), 0);
+	CHECK_INT(conf_read_file(link_path, &cfg, &err), 0);
+	CHECK_INT(conf_select(cfg, NULL, NULL, &a, &err), 0);
+	CHECK_STR(a.password, "p");
+	CHECK_STR(a.file, link_path);
+	account_clear(&a);
+	CHECK(a.password == NULL);
+	conf_free(cfg);
+	unlink(link_path);
+	unlink(path);
+
+	/* errors name the file */
+	CHECK_INT(conf_read_file(path, &cfg, &err), -1);
+	CHECK(cfg == NULL);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK(strstr(err.msg, path) != NULL);
+	CHECK(strstr(err.msg, "No such file or directory") != NULL);
+	CHECK_INT(conf_read_file(tmpdir, &cfg, &err), -1);
+	CHECK(strstr(err.msg, "not a regular file") != NULL);
+
+	/* /dev/null is an empty file */
+	CHECK_INT(conf_read_file("/dev/null", &cfg, &err), 0);
+	CHECK_INT(conf_select(cfg, NULL, NULL, &a, &err), 0);
+	CHECK(a.host == NULL);
+	account_clear(&a);
+	conf_free(cfg);
+	CHECK_INT(conf_read_file("/dev/zero", &cfg, &err), -1);
+
+	/* syntax errors carry the path */
+	snprintf(path, sizeof path, "%s",
+	         tmp_file("bad", "defaults\nport x\n", 0644));
+	CHECK_INT(conf_read_file(path, &cfg, &err), -1);
+	CHECK(strncmp(err.msg, path, strlen(path)) == 0);
+	CHECK(strstr(err.msg, ":2: key 'port'") != NULL);
+	unlink(path);
+}
+
+static void
+test_locate(void)
+{
+	char home[96], want[160], sub[160];
+	char *path;
+	struct error err;
+
+	snprintf(home, sizeof home, "%s/home", tmpdir);
+	mkdir(home, 0700);
+	setenv("HOME", home, 1);
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("MAILPOST_CONFIG");
+
+	/* an explicit file must exist */
+	CHECK_INT(conf_locate("/nonexistent/x", &path, &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK_STR(err.msg, "cannot read /nonexistent/x: No such file or "
+	                   "directory");
+	CHECK(path == NULL);
+	CHECK_INT(conf_locate("/dev/null", &path, &err), 0);
+	CHECK_STR(path, "/dev/null");
+	free(path);
+
+	/* ~/.msmtprc */
+	snprintf(want, sizeof want, "%s/.msmtprc", home);
+	tmp_file("home/.msmtprc", "", 0600);
+	CHECK_INT(conf_locate(NULL, &path, &err), 0);
+	CHECK_STR(path, want);
+	free(path);
+
+	/* ~/.config/mailpost/config comes before it */
+	snprintf(sub, sizeof sub, "%s/.config", home);
+	mkdir(sub, 0700);
+	snprintf(sub, sizeof sub, "%s/.config/mailpost", home);
+	mkdir(sub, 0700);
+	tmp_file("home/.config/mailpost/config", "", 0600);
+	snprintf(want, sizeof want, "%s/.config/mailpost/config", home);
+	CHECK_INT(conf_locate(NULL, &path, &err), 0);
+	CHECK_STR(path, want);
+	free(path);
+
+	/* $XDG_CONFIG_HOME replaces ~/.config: none there, so ~/.msmtprc */
+	setenv("XDG_CONFIG_HOME", tmpdir, 1);
+	snprintf(want, sizeof want, "%s/.msmtprc", home);
+	CHECK_INT(conf_locate(NULL, &path, &err), 0);
+	CHECK_STR(path, want);
+	free(path);
+
+	/* $MAILPOST_CONFIG first, when it exists */
+	setenv("MAILPOST_CONFIG", "/dev/null", 1);
+	CHECK_INT(conf_locate(NULL, &path, &err), 0);
+	CHECK_STR(path, "/dev/null");
+	free(path);
+	setenv("MAILPOST_CONFIG", "/nonexistent", 1);
+	CHECK_INT(conf_locate(NULL, &path, &err), 0);
+	CHECK_STR(path, want);
+	free(path);
+
+	/* nothing at all is not an error (unless SYSCONFDIR has one) */
+	unsetenv("MAILPOST_CONFIG");
+	setenv("HOME", "/nonexistent", 1);
+	CHECK_INT(conf_locate(NULL, &path, &err), 0);
+	CHECK(path == NULL || strstr(path, "mailpost.conf") != NULL);
+	free(path);
+
+	snprintf(sub, sizeof sub, "%s/.config/mailpost/config", home);
+	unlink(sub);
+	snprintf(sub, sizeof sub, "%s/.config/mailpost", home);
+	rmdir(sub);
+	snprintf(sub, sizeof sub, "%s/.config", home);
+	rmdir(sub);
+	snprintf(sub, sizeof sub, "%s/.msmtprc", home);
+	unlink(sub);
+	rmdir(home);
+}
+
+/* ------------------------------------------------------------------------
+ * A whole file: the example from msmtp(1), as users copy it.
+ */
+
+static const char msmtp_example[] =
+    "# Example for a user configuration file ~/.msmtprc\n"
+    "#\n"
+    "# This file focusses on TLS and authentication.\n"
+    "\n"
+    "# Set default values for all following accounts.\n"
+    "defaults\n"
+    "\n"
+    "# Use the mail submission port 587 instead of the SMTP port 25.\n"
+    "port 587\n"
+    "\n"
+    "# Always use TLS.\n"
+    "tls on\n"
+    "\n"
+    "#tls_trust_file /etc/ssl/certs/ca-certificates.crt\n"
+    "\n"
+    "# A freemail service\n"
+    "account freemail\n"
+    "\n"
+    "# Host name of the SMTP server\n"
+    "host smtp.freemail.example\n"
+    "\n"
+    "#tls_fingerprint 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+    "00:11:22:33\n"
+    "\n"
+    "# Envelope-from address\n"
+    "from joe_smith@freemail.example\n"
+    "\n"
+    "auth on\n"
+    "user joe.smith\n"
+    "\n"
+    "passwordeval gpg2 --no-tty -q -d ~/.msmtp-password.gpg\n"
+    "\n"
+    "#password secret123\n"
+    "\n"
+    "# A second mail address at the same freemail service\n"
+    "account freemail2 : freemail\n"
+    "from joey@freemail.example\n"
+    "\n"
+    "# The SMTP server of your ISP\n"
+    "account isp\n"
+    "host mail.isp.example\n"
+    "from smithjoe@isp.example\n"
+    "auth on\n"
+    "user 12345\n"
+    "\n"
+    "# Set a default account\n"
+    "account default : freemail\n";
+
+/* The example in mailpost.conf(5). */
+static const char man_example[] =
+    "defaults\n"
+    "port 587\n"
+    "tls on\n"
+    "tls_trust_file system\n"
+    "logfile ~/.local/state/mailpost.log\n"
+    "account freemail\n"
+    "host smtp.freemail.example\n"
+    "from joe_smith@freemail.example\n"
+    "auth on\n"
+    "user joe.smith\n"
+    "passwordeval gpg --no-tty -q -d ~/.mail-password.gpg\n"
+    "account freemail2 : freemail\n"
+    "from joey@freemail.example\n"
+    "account work\n"
+    "host relay.work.example\n"
+    "port 25\n"
+    "tls_starttls on\n"
+    "from *@work.example\n"
+    "rcpt_policy all\n"
+    "account default : freemail\n";
+
+static void
+test_man_example(void)
+{
+	struct config *cfg;
+	struct account a;
+	struct error err;
+
+	CHECK_INT(parse(man_example, &cfg, &err), 0);
+	CHECK_INT(conf_select(cfg, NULL, "boss@work.example", &a, &err), 0);
+	CHECK_STR(a.name, "work");
+	CHECK_INT(a.port, 25);
+	CHECK_INT(a.rcpt_policy, RCPT_POLICY_ALL);
+	account_clear(&a);
+	CHECK_INT(conf_select(cfg, "freemail2", NULL, &a, &err), 0);
+	CHECK_STR(a.host, "smtp.freemail.example");
+	CHECK_STR(a.from, "joey@freemail.example");
+	account_clear(&a);
+	CHECK_INT(conf_select(cfg, NULL, NULL, &a, &err), 0);
+	CHECK_STR(a.from, "joe_smith@freemail.example");
+	CHECK_INT(a.port, 587);
+	account_clear(&a);
+	conf_free(cfg);
+}
+
+static void
+test_msmtp_example(void)
+{
+	struct config *cfg;
+	struct account a;
+	struct error err;
+
+	CHECK_INT(parse(msmtp_example, &cfg, &err), 0);
+	CHECK_INT(conf_select(cfg, NULL, NULL, &a, &err), 0);
+	CHECK_STR(a.name, "default");
+	CHECK_STR(a.host, "smtp.freemail.example");
+	CHECK_INT(a.port, 587);
+	CHECK(a.tls && a.tls_starttls && a.tls_certcheck);
+	CHECK_STR(a.from, "joe_smith@freemail.example");
+	CHECK_STR(a.auth, "on");
+	CHECK_STR(a.user, "joe.smith");
+	CHECK_STR(a.passwordeval, "gpg2 --no-tty -q -d ~/.msmtp-password.gpg");
+	account_clear(&a);
+
+	CHECK_INT(conf_select(cfg, NULL, "joey@freemail.example", &a, &err), 0);
+	CHECK_STR(a.name, "freemail2");
+	CHECK_STR(a.host, "smtp.freemail.example");
+	account_clear(&a);
+
+	CHECK_INT(conf_select(cfg, NULL, "smithjoe@isp.example", &a, &err), 0);
+	CHECK_STR(a.name, "isp");
+	CHECK_STR(a.user, "12345");
+	CHECK_INT(a.port, 587);
+	CHECK(a.passwordeval == NULL);
+	account_clear(&a);
+	conf_free(cfg);
+
+	/* and from a real file with the permissions msmtp asks for */
+	{
+		const char *path = tmp_file("msmtprc", msmtp_example, 0600);
+
+		CHECK_INT(conf_read_file(path, &cfg, &err), 0);
+		conf_free(cfg);
+		chmod(path, 0644);
+		CHECK_INT(conf_read_file(path, &cfg, &err), -1);
+		unlink(path);
+	}
+}
+
+int
+main(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(tmpdir, sizeof tmpdir, "%s/conf_test.XXXXXX",
+	         t && *t && strlen(t) < 40 ? t : "/tmp");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_good_values();
+	test_syslog_values();
+	test_bad_values();
+	test_secret_not_echoed();
+	test_defaults_builtin();
+	test_comments_and_blanks();
+	test_inheritance();
+	test_default_alias();
+	test_implicit_default();
+	test_structure_errors();
+	test_account_names();
+	test_select();
+	test_ceilings();
+	test_permissions();
+	test_owner();
+	test_read_file();
+	test_locate();
+	test_msmtp_example();
+	test_man_example();
+	rmdir(tmpdir);
 	return unit_done();
 }
