@@ -19,20 +19,20 @@ static const struct {
 	int code;
 	const char *name;
 } kinds[] = {
-	[ERROR_NONE] = {0, "ok"},
-	[ERROR_USAGE] = {EX_USAGE, "usage"},
-	[ERROR_DATA] = {EX_DATAERR, "dataerr"},
-	[ERROR_NOINPUT] = {EX_NOINPUT, "noinput"},
-	[ERROR_NOUSER] = {EX_NOUSER, "nouser"},
-	[ERROR_NOHOST] = {EX_NOHOST, "nohost"},
-	[ERROR_UNAVAILABLE] = {EX_UNAVAILABLE, "unavailable"},
-	[ERROR_SOFTWARE] = {EX_SOFTWARE, "software"},
-	[ERROR_OSERR] = {EX_OSERR, "oserr"},
-	[ERROR_IOERR] = {EX_IOERR, "ioerr"},
-	[ERROR_TEMPFAIL] = {EX_TEMPFAIL, "tempfail"},
-	[ERROR_PROTOCOL] = {EX_PROTOCOL, "protocol"},
-	[ERROR_NOPERM] = {EX_NOPERM, "noperm"},
-	[ERROR_CONFIG] = {EX_CONFIG, "config"},
+    [ERROR_NONE] = {0, "ok"},
+    [ERROR_USAGE] = {EX_USAGE, "usage"},
+    [ERROR_DATA] = {EX_DATAERR, "dataerr"},
+    [ERROR_NOINPUT] = {EX_NOINPUT, "noinput"},
+    [ERROR_NOUSER] = {EX_NOUSER, "nouser"},
+    [ERROR_NOHOST] = {EX_NOHOST, "nohost"},
+    [ERROR_UNAVAILABLE] = {EX_UNAVAILABLE, "unavailable"},
+    [ERROR_SOFTWARE] = {EX_SOFTWARE, "software"},
+    [ERROR_OSERR] = {EX_OSERR, "oserr"},
+    [ERROR_IOERR] = {EX_IOERR, "ioerr"},
+    [ERROR_TEMPFAIL] = {EX_TEMPFAIL, "tempfail"},
+    [ERROR_PROTOCOL] = {EX_PROTOCOL, "protocol"},
+    [ERROR_NOPERM] = {EX_NOPERM, "noperm"},
+    [ERROR_CONFIG] = {EX_CONFIG, "config"},
 };
 
 #define NKINDS (sizeof kinds / sizeof kinds[0])
@@ -69,7 +69,7 @@ error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
 
 int
 error_set_errno(struct error *err, enum error_kind kind, int errnum,
-		const char *fmt, ...)
+                const char *fmt, ...)
 {
 	va_list ap;
 	size_t len;
@@ -82,23 +82,28 @@ error_set_errno(struct error *err, enum error_kind kind, int errnum,
 	va_end(ap);
 	len = strlen(err->msg);
 	snprintf(err->msg + len, sizeof err->msg - len, ": %s",
-		 strerror(errnum));
+	         strerror(errnum));
 	return -1;
 }
 
 void
 error_prefix(struct error *err, const char *fmt, ...)
 {
-	char prefix[ERROR_MSG_MAX];
 	char old[ERROR_MSG_MAX];
+	size_t plen, olen;
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof prefix, fmt, ap);
-	va_end(ap);
-	str_censor(prefix, strlen(prefix));
 	memcpy(old, err->msg, sizeof old);
-	snprintf(err->msg, sizeof err->msg, "%s%s", prefix, old);
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+	plen = strlen(err->msg);
+	str_censor(err->msg, plen);
+	olen = strnlen(old, sizeof old - 1);
+	if (olen > sizeof err->msg - 1 - plen)
+		olen = sizeof err->msg - 1 - plen;
+	memcpy(err->msg + plen, old, olen);
+	err->msg[plen + olen] = '\0';
 }
 
 int

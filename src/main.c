@@ -1,6 +1,401 @@
-/* main.c - placeholder until the driver lands. */
+/*
+ * main.c - the driver: command line, account, message, delivery, and the
+ * one place where a failure becomes a diagnostic line and an exit code.
+ *
+ * Everything below main() reports failures in a struct error; only here is
+ * anything printed about them, once, as "mailpost: MESSAGE", and the exit
+ * code comes from error_exit_code() (error.c holds the table).
+ */
 #include "config.h"
-int main(void)
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "cli.h"
+#include "conf.h"
+#include "error.h"
+#include "maillog.h"
+#include "source.h"
+#include "submit.h"
+#include "transcript.h"
+#include "util.h"
+
+/* Everything one send needs, gathered so it can be released in one place. */
+struct job {
+	struct request req;
+	struct config *cfg;
+	struct account acct;
+	char *sender;
+	struct strlist rcpts;
+	struct source *message;
+	FILE *logfile;
+	struct transcript *transcript;
+};
+
+/* Descriptors 0-2 closed at start would be reused by the first open() and
+ * receive output meant for the terminal (or the network): put /dev/null
+ * there.  A closed pipe is a write error we report, not a signal. */
+static void
+prepare_process(void)
 {
-	return 70;
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			_exit(71);
+	}
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static const char *
+login_name(void)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+	const char *env = getenv("USER");
+
+	if (pw && pw->pw_name && *pw->pw_name)
+		return pw->pw_name;
+	return env && *env ? env : "nobody";
+}
+
+static void
+local_host_name(char *out, size_t n)
+{
+	if (gethostname(out, n) < 0 || out[0] == '\0')
+		str_copy(out, n, "localhost");
+	out[n - 1] = '\0';
+}
+
+/* The account: from the config file when there is one, then the one-off
+ * command-line settings on top. */
+static int
+load_account(struct job *job, struct error *err)
+{
+	const struct request *req = &job->req;
+	char *path = NULL;
+	int rc = 0;
+
+	if (conf_locate(req->config_file, &path, err) < 0)
+		return -1;
+	if (path) {
+		rc = conf_read_file(path, &job->cfg, err);
+		if (rc == 0)
+			rc = conf_select(job->cfg, req->account, req->sender,
+			                 &job->acct, err);
+		free(path);
+		if (rc < 0)
+			return -1;
+	} else if (req->account) {
+		return error_set(err, ERROR_CONFIG,
+		                 "account '%s' requested but no configuration "
+		                 "file was found",
+		                 req->account);
+	} else {
+		account_defaults(&job->acct);
+	}
+	if (req->host) {
+		free(job->acct.host);
+		job->acct.host = xstrdup(req->host);
+	}
+	if (req->port)
+		job->acct.port = req->port;
+	if (req->timeout)
+		job->acct.timeout = req->timeout;
+	if (req->domain) {
+		free(job->acct.domain);
+		job->acct.domain = xstrdup(req->domain);
+	}
+	if (req->rcpt_policy != RCPT_POLICY_UNSET)
+		job->acct.rcpt_policy = req->rcpt_policy;
+	if (!job->acct.host)
+		return error_set(err, ERROR_CONFIG,
+		                 "no SMTP server configured: set 'host' in the "
+		                 "configuration file or use --host");
+	if (!job->acct.port)
+		job->acct.port = 25;
+	if (!job->acct.domain) {
+		char host[256];
+
+		local_host_name(host, sizeof host);
+		job->acct.domain = xstrdup(host);
+	}
+	return 0;
+}
+
+static bool
+has_wildcard(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* The envelope sender: -f (when the account allows overriding), else the
+ * account's from, else user@maildomain (auto_from), else user@host. */
+static int
+choose_sender(struct job *job, struct error *err)
+{
+	const struct account *a = &job->acct;
+	const char *domain = a->maildomain;
+	char host[256];
+
+	if (job->req.sender &&
+	    (a->allow_from_override || !a->from || has_wildcard(a->from))) {
+		job->sender = address_qualify(job->req.sender, domain);
+	} else if (a->from && !has_wildcard(a->from)) {
+		job->sender = address_qualify(a->from, domain);
+	} else {
+		local_host_name(host, sizeof host);
+		job->sender = address_qualify(
+		    login_name(), domain && *domain ? domain : host);
+	}
+	return address_check(job->sender, true, ERROR_USAGE, err);
+}
+
+static int
+add_recipient(struct job *job, const char *addr, enum error_kind kind,
+              struct error *err)
+{
+	char *q = address_qualify(addr, job->acct.maildomain);
+	int rc = address_check(q, false, kind, err);
+
+	if (rc == 0 && !strlist_contains(&job->rcpts, q))
+		strlist_add(&job->rcpts, q);
+	free(q);
+	return rc;
+}
+
+/* Recipients from the command line, plus those in the header with -t. */
+static int
+collect_recipients(struct job *job, struct error *err)
+{
+	struct strlist from_header;
+	int rc = 0;
+
+	for (size_t i = 0; i < job->req.nrcpts; i++)
+		if (add_recipient(job, job->req.rcpts[i], ERROR_USAGE, err) < 0)
+			return -1;
+	if (job->req.read_recipients) {
+		strlist_init(&from_header);
+		rc = source_recipients(job->message, &from_header, err);
+		for (size_t i = 0; rc == 0 && i < from_header.n; i++)
+			rc = add_recipient(job, from_header.v[i], ERROR_DATA,
+			                   err);
+		strlist_clear(&from_header);
+		if (rc < 0)
+			return -1;
+	}
+	if (job->rcpts.n == 0)
+		return error_set(err, ERROR_DATA,
+		                 "no recipients: none on the command line and "
+		                 "none in the To, Cc or Bcc fields");
+	return 0;
+}
+
+/* The domain for an added Message-ID: the sender's, else the EHLO name. */
+static const char *
+msgid_domain(const struct job *job)
+{
+	const char *at = strrchr(job->sender, '@');
+
+	return at && at[1] ? at + 1 : job->acct.domain;
+}
+
+static int
+complete_headers(struct job *job, struct error *err)
+{
+	const struct account *a = &job->acct;
+	struct header_policy p = {
+	    .from_address = job->sender,
+	    .full_name =
+	        job->req.full_name ? job->req.full_name : a->from_full_name,
+	    .set_from = a->set_from_header == CONF_FROM_ON ? FROM_HEADER_ON
+	                : a->set_from_header == CONF_FROM_OFF
+	                    ? FROM_HEADER_OFF
+	                    : FROM_HEADER_AUTO,
+	    .set_date = a->set_date_header,
+	    .set_msgid = a->set_msgid_header,
+	    .remove_bcc = a->remove_bcc_headers || job->req.read_recipients,
+	    .undisclosed = a->undisclosed_recipients,
+	    .msgid_domain = msgid_domain(job),
+	};
+
+	return source_complete_headers(job->message, &p, err);
+}
+
+static int
+open_logs(struct job *job, struct error *err)
+{
+	const char *path = job->acct.logfile;
+
+	if (path && strcmp(path, "-") == 0) {
+		job->logfile = stdout;
+	} else if (path) {
+		job->logfile = fopen(path, "a");
+		if (!job->logfile)
+			return error_set_errno(err, ERROR_CONFIG, errno,
+			                       "cannot open log file %s", path);
+	}
+	job->transcript =
+	    transcript_new(stderr, job->req.verbosity, job->logfile);
+	return 0;
+}
+
+/* The time stamp of a log file line (logfile_time_format, as msmtp). */
+static const char *
+log_time(const char *format, char *out, size_t n)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	size_t len = 0;
+
+	/* The format is the user's own (logfile_time_format), as in msmtp. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	if (localtime_r(&now, &tm))
+		len = strftime(out, n, format ? format : "%b %d %H:%M:%S", &tm);
+#pragma GCC diagnostic pop
+	if (len == 0)
+		str_copy(out, n, "-");
+	return out;
+}
+
+static void
+log_result(const struct job *job, const struct submit_outcome *out,
+           const struct error *err)
+{
+	struct maillog_entry e = {
+	    .host = job->acct.host,
+	    .sender = job->sender,
+	    .rcpts = (const char *const *)job->rcpts.v,
+	    .nrcpts = job->rcpts.n,
+	    .size = job->message ? source_size(job->message) : 0,
+	    .error = err,
+	    .reply = out->final_reply,
+	};
+	char line[2048];
+	char stamp[128];
+
+	if (job->acct.syslog_facility >= 0)
+		maillog_syslog(job->acct.syslog_facility, &e);
+	if (job->logfile) {
+		maillog_format(&e, line, sizeof line);
+		fprintf(job->logfile, "%s %s\n",
+		        log_time(job->acct.logfile_time_format, stamp,
+		                 sizeof stamp),
+		        line);
+		fflush(job->logfile);
+	}
+}
+
+static int
+deliver(struct job *job, struct submit_outcome *out, struct error *err)
+{
+	const struct source_options so = {
+	    .dot_ends_input = job->req.dot_ends_input,
+	    .tmpdir = NULL,
+	};
+	struct submission sub;
+
+	if (source_open(&job->message, STDIN_FILENO, &so, err) < 0)
+		return -1;
+	if (collect_recipients(job, err) < 0 ||
+	    complete_headers(job, err) < 0 ||
+	    source_check_sendable(job->message, err) < 0)
+		return -1;
+	sub = (struct submission){
+	    .account = &job->acct,
+	    .sender = job->sender,
+	    .rcpts = (const char *const *)job->rcpts.v,
+	    .nrcpts = job->rcpts.n,
+	    .message = job->message,
+	    .rcpt_policy = job->acct.rcpt_policy,
+	    .dsn_notify = job->req.dsn_notify ? job->req.dsn_notify
+	                                      : job->acct.dsn_notify,
+	    .dsn_return = job->req.dsn_return ? job->req.dsn_return
+	                                      : job->acct.dsn_return,
+	    .dsn_envid = job->req.dsn_envid,
+	    .transcript = job->transcript,
+	};
+	return submit_send(&sub, out, err);
+}
+
+static int
+run_send(struct job *job, struct error *err)
+{
+	struct submit_outcome out = {0};
+	int rc;
+
+	if (load_account(job, err) < 0 || choose_sender(job, err) < 0 ||
+	    open_logs(job, err) < 0)
+		return -1;
+	rc = deliver(job, &out, err);
+	log_result(job, &out, rc < 0 ? err : NULL);
+	return rc;
+}
+
+static void
+job_clear(struct job *job)
+{
+	source_free(job->message);
+	transcript_free(job->transcript);
+	if (job->logfile && job->logfile != stdout)
+		fclose(job->logfile);
+	strlist_clear(&job->rcpts);
+	free(job->sender);
+	account_clear(&job->acct);
+	conf_free(job->cfg);
+	cli_clear(&job->req);
+}
+
+/* The modes that need no message. */
+static int
+run_simple_mode(enum cli_mode mode)
+{
+	switch (mode) {
+	case CLI_HELP:
+		fputs(cli_usage(), stdout);
+		break;
+	case CLI_VERSION:
+		fputs(cli_version(), stdout);
+		break;
+	case CLI_QUEUE_LIST:
+		puts("Mail queue is empty");
+		break;
+	case CLI_QUEUE_FLUSH: /* nothing is ever queued yet */
+	case CLI_NOOP:
+	case CLI_SEND:
+		break;
+	}
+	return fflush(stdout) == 0 ? 0 : 74;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct job job = {0};
+	struct error err;
+	int rc;
+
+	prepare_process();
+	error_clear(&err);
+	strlist_init(&job.rcpts);
+	rc = cli_parse(argc, argv, &job.req, &err);
+	if (rc == 0 && job.req.mode != CLI_SEND)
+		rc = run_simple_mode(job.req.mode);
+	else if (rc == 0)
+		rc = run_send(&job, &err);
+	if (rc < 0) {
+		fprintf(stderr, "mailpost: %s\n", err.msg);
+		rc = error_exit_code(err.kind);
+	}
+	job_clear(&job);
+	return rc;
 }

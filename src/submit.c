@@ -1,2 +1,291 @@
-/* submit.c - placeholder until the module lands. */
+/*
+ * submit.c - delivery policy for one message (see submit.h): open the
+ * session, check the message fits what the server offers, run the
+ * envelope, judge every reply, send the body only when the judgement
+ * allows, and turn the outcome into one failure class and one message.
+ */
+#include "config.h"
+
 #include "submit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reply.h"
+#include "smtp.h"
+#include "util.h"
+
+/* How much of the refused-recipient list goes into the one-line message. */
+#define REFUSED_LIST_MAX 600
+
+static void
+session_options(const struct submission *sub, struct smtp_options *o)
+{
+	const struct account *a = sub->account;
+
+	memset(o, 0, sizeof *o);
+	o->target.host = a->host;
+	o->target.port = a->port;
+	o->target.source_ip = a->source_ip;
+	o->helo_name = a->domain;
+	o->lmtp = a->lmtp;
+	o->transcript = sub->transcript;
+	smtp_timeouts_init(&o->timeouts, a->timeout);
+	o->target.timeout_ms = o->timeouts.connect;
+}
+
+/* What the message needs that the server may lack, checked before MAIL so
+ * that nothing is half done (RFC 6152: 8-bit data only with 8BITMIME;
+ * RFC 1870: do not send what the server said it will not take). */
+static int
+check_fits(const struct submission *sub, const struct smtp_caps *caps,
+           struct error *err)
+{
+	uint64_t size = source_size(sub->message);
+
+	if (source_has_8bit(sub->message) && !caps->eightbitmime)
+		return error_set(err, ERROR_DATA,
+		                 "the message has 8-bit characters but the "
+		                 "server does not offer 8BITMIME; encode it "
+		                 "(quoted-printable or base64) first");
+	if (caps->size && caps->size_max && size > caps->size_max)
+		return error_set(err, ERROR_UNAVAILABLE,
+		                 "the message is %llu bytes but the server "
+		                 "accepts at most %llu",
+		                 (unsigned long long)size,
+		                 (unsigned long long)caps->size_max);
+	return 0;
+}
+
+/* Add "<addr> (CODE text)" for each refused recipient to the message, and
+ * return the worst failure class among them. */
+static enum error_kind
+describe_refusals(const struct submission *sub,
+                  const struct smtp_envelope_result *res, size_t *nrefused,
+                  char *list, size_t n)
+{
+	enum error_kind worst = ERROR_NONE;
+	size_t used = 0;
+
+	*nrefused = 0;
+	list[0] = '\0';
+	for (size_t i = 0; i < res->nrcpt; i++) {
+		const struct reply *r = &res->rcpt[i];
+		char text[160];
+
+		if (r->code == 0 || reply_is_positive(r))
+			continue;
+		worst =
+		    error_worse(worst, reply_error_kind(r, REPLY_STAGE_RCPT));
+		reply_summary(r, text, sizeof text);
+		if (used < n)
+			used += (size_t)snprintf(list + used, n - used,
+			                         "%s<%s> (%d %s)",
+			                         *nrefused ? ", " : "",
+			                         sub->rcpts[i], r->code, text);
+		(*nrefused)++;
+	}
+	return worst;
+}
+
+/* The first refused recipient's reply, to record its code in err. */
+static const struct reply *
+first_refusal(const struct smtp_envelope_result *res)
+{
+	for (size_t i = 0; i < res->nrcpt; i++)
+		if (res->rcpt[i].code && !reply_is_positive(&res->rcpt[i]))
+			return &res->rcpt[i];
+	return NULL;
+}
+
+static int
+refusal_error(const struct smtp_envelope_result *res, enum error_kind kind,
+              size_t nrefused, const char *list, const char *consequence,
+              struct error *err)
+{
+	const struct reply *r = first_refusal(res);
+
+	error_set(err, kind, "%zu recipient%s refused: %s; %s", nrefused,
+	          nrefused == 1 ? "" : "s", list, consequence);
+	if (r) {
+		err->smtp_code = r->code;
+		str_copy(err->smtp_enhanced, sizeof err->smtp_enhanced,
+		         r->enhanced);
+	}
+	return -1;
+}
+
+/* Judge the envelope.  Returns 1 when the body should be sent, 0 when the
+ * transaction ends here with err set (*abort_data when DATA got its 354 and
+ * the connection must be dropped instead of ended). */
+static int
+judge_envelope(const struct submission *sub,
+               const struct smtp_envelope_result *res, bool *abort_data,
+               struct error *err)
+{
+	char list[REFUSED_LIST_MAX];
+	size_t nrefused;
+	enum error_kind worst;
+
+	*abort_data = res->data.code == 354;
+	if (!reply_is_positive(&res->mail)) {
+		reply_to_error(&res->mail, REPLY_STAGE_MAIL, "sender refused",
+		               err);
+		return 0;
+	}
+	worst = describe_refusals(sub, res, &nrefused, list, sizeof list);
+	if (nrefused &&
+	    (res->naccepted == 0 || sub->rcpt_policy != RCPT_POLICY_ANY)) {
+		refusal_error(res, worst, nrefused, list, "nothing was sent",
+		              err);
+		return 0;
+	}
+	if (res->data.code != 354) {
+		if (res->data.code == 0)
+			error_set(err, ERROR_PROTOCOL,
+			          "DATA was not sent although recipients "
+			          "were accepted");
+		else
+			reply_to_error(&res->data, REPLY_STAGE_DATA,
+			               "DATA refused", err);
+		return 0;
+	}
+	*abort_data = false;
+	return 1;
+}
+
+static ssize_t
+read_message(void *ctx, char *buf, size_t n, struct error *err)
+{
+	return source_read(ctx, buf, n, err);
+}
+
+/* Judge the replies to the final dot: one for SMTP; for LMTP one per
+ * accepted recipient, in RCPT order (RFC 2033 4.2). */
+static int
+judge_final(const struct submission *sub,
+            const struct smtp_envelope_result *res, const struct reply *final,
+            size_t nfinal, struct submit_outcome *out, struct error *err)
+{
+	enum error_kind worst = ERROR_NONE;
+	const struct reply *bad = NULL;
+
+	reply_summary(&final[0], out->final_reply, sizeof out->final_reply);
+	for (size_t k = 0; k < nfinal; k++) {
+		if (reply_is_positive(&final[k]))
+			continue;
+		worst = error_worse(
+		    worst, reply_error_kind(&final[k], REPLY_STAGE_BODY));
+		if (!bad)
+			bad = &final[k];
+	}
+	if (!sub->account->lmtp)
+		out->naccepted = bad ? 0 : res->naccepted;
+	else
+		for (size_t k = 0; k < nfinal; k++)
+			out->naccepted += reply_is_positive(&final[k]);
+	out->delivered = out->naccepted > 0;
+	if (!bad)
+		return 0;
+	reply_to_error(bad, REPLY_STAGE_BODY, "message refused", err);
+	err->kind = worst;
+	if (out->delivered)
+		error_prefix(err, "delivered to %zu of %zu recipients; ",
+		             out->naccepted, res->naccepted);
+	return -1;
+}
+
+static int
+send_body(struct smtp_session *s, const struct submission *sub,
+          const struct smtp_envelope_result *res, struct submit_outcome *out,
+          struct error *err)
+{
+	const struct smtp_body_source src = {read_message, sub->message};
+	size_t nfinal = sub->account->lmtp ? res->naccepted : 1;
+	struct reply *final = xcalloc(nfinal, sizeof *final);
+	bool dot_sent = false;
+	int rc;
+
+	for (size_t i = 0; i < nfinal; i++)
+		reply_init(&final[i]);
+	rc = smtp_body(s, &src, true, final, nfinal, &dot_sent, err);
+	if (rc == 0)
+		rc = judge_final(sub, res, final, nfinal, out, err);
+	for (size_t i = 0; i < nfinal; i++)
+		reply_clear(&final[i]);
+	free(final);
+	return rc;
+}
+
+/* After every recipient was judged: the refusals that did not stop the
+ * message (RCPT_POLICY_ANY) still make the run a failure. */
+static int
+report_partial(const struct submission *sub,
+               const struct smtp_envelope_result *res, struct error *err)
+{
+	char list[REFUSED_LIST_MAX];
+	size_t nrefused;
+	enum error_kind worst =
+	    describe_refusals(sub, res, &nrefused, list, sizeof list);
+
+	if (!nrefused)
+		return 0;
+	return refusal_error(res, worst, nrefused, list,
+	                     "the message was sent to the others", err);
+}
+
+static int
+transact(struct smtp_session *s, const struct submission *sub,
+         struct submit_outcome *out, struct error *err)
+{
+	const struct smtp_caps *caps = smtp_caps(s);
+	struct smtp_envelope env = {
+	    .sender = sub->sender,
+	    .rcpts = sub->rcpts,
+	    .nrcpts = sub->nrcpts,
+	    .size = source_size(sub->message),
+	    .body_8bit = source_has_8bit(sub->message),
+	    .dsn_ret = sub->dsn_return,
+	    .dsn_envid = sub->dsn_envid,
+	    .dsn_notify = sub->dsn_notify,
+	    .all_or_nothing = sub->rcpt_policy != RCPT_POLICY_ANY,
+	};
+	struct smtp_envelope_result res;
+	bool abort_data = false;
+	int rc = -1;
+
+	if (check_fits(sub, caps, err) < 0)
+		return -1;
+	smtp_envelope_result_init(&res);
+	if (smtp_envelope(s, &env, &res, err) < 0)
+		goto out;
+	if (!judge_envelope(sub, &res, &abort_data, err)) {
+		if (abort_data)
+			smtp_abort(s);
+		goto out;
+	}
+	rc = send_body(s, sub, &res, out, err);
+	if (rc == 0)
+		rc = report_partial(sub, &res, err);
+out:
+	smtp_envelope_result_clear(&res);
+	return rc;
+}
+
+int
+submit_send(const struct submission *sub, struct submit_outcome *out,
+            struct error *err)
+{
+	struct smtp_options o;
+	struct smtp_session *s = NULL;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	session_options(sub, &o);
+	if (smtp_open(&s, &o, err) < 0)
+		return -1;
+	rc = transact(s, sub, out, err);
+	smtp_close(s);
+	return rc;
+}

@@ -1,6 +1,235 @@
 #!/usr/bin/env bats
-# placeholder
+# 20-config: finding the configuration file, choosing the account, and
+# refusing unsafe or broken files.  No server is needed: every account
+# points at a closed loopback port, and the error names the port that was
+# tried, which shows which account was chosen.
 
-@test "placeholder" {
-	true
+bats_require_minimum_version 1.5.0
+
+setup() {
+	MAILPOST=${MAILPOST:-$BATS_TEST_DIRNAME/../mailpost}
+	export HOME=$BATS_TEST_TMPDIR/home
+	mkdir -p "$HOME"
+	unset MAILPOST_CONFIG XDG_CONFIG_HOME
+	msg=$BATS_TEST_TMPDIR/msg
+	printf 'From: a@example.org\nSubject: t\n\nbody\n' >"$msg"
+}
+
+# mp EXPECTED_STATUS args...: run mailpost on the test message and check
+# the exit status, showing everything when it differs.
+mp() {
+	local want=$1
+	shift
+	run --separate-stderr timeout 20 "$MAILPOST" "$@" <"$msg"
+	if [ "$status" -ne "$want" ]; then
+		printf 'mailpost %s\nexit %s, wanted %s\nstdout: %s\nstderr: %s\n' \
+			"$*" "$status" "$want" "$output" "$stderr" >&2
+		return 1
+	fi
+}
+
+# expect_stderr TEXT: the diagnostic contains TEXT.
+expect_stderr() {
+	case "$stderr" in
+	*"$1"*) ;;
+	*)
+		printf 'stderr does not contain "%s":\n%s\n' "$1" "$stderr" >&2
+		return 1
+		;;
+	esac
+}
+
+write_conf() { # write_conf FILE MODE, content on stdin
+	cat >"$1"
+	chmod "$2" "$1"
+}
+
+@test "an account is chosen by -A, by --account, and by default" {
+	write_conf "$HOME/c" 600 <<-'EOF'
+		defaults
+		host 127.0.0.1
+		timeout 5
+		account one
+		port 1
+		account two
+		port 2
+		account default : two
+	EOF
+	mp 75 -C "$HOME/c" -A one r@example.org
+	expect_stderr "port 1"
+	mp 75 -C "$HOME/c" --account=one r@example.org
+	expect_stderr "port 1"
+	mp 75 -C "$HOME/c" r@example.org
+	expect_stderr "port 2"
+	mp 78 -C "$HOME/c" -A three r@example.org
+	expect_stderr "three"
+}
+
+@test "an account is chosen by matching its from address with -f" {
+	write_conf "$HOME/c" 600 <<-'EOF'
+		defaults
+		host 127.0.0.1
+		account work
+		from *@work.example
+		port 3
+		account home
+		from me@home.example
+		port 4
+		account default : home
+	EOF
+	mp 75 -C "$HOME/c" -f boss@work.example r@example.org
+	expect_stderr "port 3"
+	mp 75 -C "$HOME/c" -f me@home.example r@example.org
+	expect_stderr "port 4"
+	mp 75 -C "$HOME/c" -f other@else.example r@example.org
+	expect_stderr "port 4"
+}
+
+@test "the file is looked up in the documented order" {
+	printf 'defaults\nhost 127.0.0.1\nport 5\n' >"$HOME/.msmtprc"
+	mp 75 r@example.org
+	expect_stderr "port 5"
+
+	mkdir -p "$HOME/xdg/mailpost"
+	printf 'defaults\nhost 127.0.0.1\nport 6\n' >"$HOME/xdg/mailpost/config"
+	XDG_CONFIG_HOME=$HOME/xdg mp 75 r@example.org
+	expect_stderr "port 6"
+
+	printf 'defaults\nhost 127.0.0.1\nport 7\n' >"$HOME/env.conf"
+	MAILPOST_CONFIG=$HOME/env.conf XDG_CONFIG_HOME=$HOME/xdg \
+		mp 75 r@example.org
+	expect_stderr "port 7"
+
+	printf 'defaults\nhost 127.0.0.1\nport 8\n' >"$HOME/explicit.conf"
+	MAILPOST_CONFIG=$HOME/env.conf mp 75 -C "$HOME/explicit.conf" r@example.org
+	expect_stderr "port 8"
+}
+
+@test "command-line --host and --port win over the file" {
+	printf 'defaults\nhost 127.0.0.2\nport 9\n' >"$HOME/.msmtprc"
+	mp 75 --host 127.0.0.1 --port 10 r@example.org
+	expect_stderr "127.0.0.1 port 10"
+}
+
+@test "no configuration and no --host is a configuration error" {
+	mp 78 r@example.org
+	expect_stderr "host"
+}
+
+@test "a missing -C file is a configuration error naming it" {
+	mp 78 -C "$HOME/nope" r@example.org
+	expect_stderr "$HOME/nope"
+}
+
+@test "a syntax error names file, line and key" {
+	write_conf "$HOME/c" 600 <<-'EOF'
+		defaults
+		host 127.0.0.1
+		port seventy
+	EOF
+	mp 78 -C "$HOME/c" r@example.org
+	expect_stderr "$HOME/c:3"
+	expect_stderr "port"
+
+	write_conf "$HOME/c" 600 <<-'EOF'
+		defaults
+		hots 127.0.0.1
+	EOF
+	mp 78 -C "$HOME/c" r@example.org
+	expect_stderr "$HOME/c:2"
+	expect_stderr "hots"
+}
+
+@test "a password in a file others can read is refused with the fix" {
+	write_conf "$HOME/c" 644 <<-'EOF'
+		defaults
+		host 127.0.0.1
+		port 1
+		password hunter2
+	EOF
+	mp 78 -C "$HOME/c" r@example.org
+	expect_stderr "chmod 600"
+	[[ "$stderr" != *hunter2* ]] || {
+		echo "the password leaked into the diagnostic: $stderr" >&2
+		return 1
+	}
+	chmod 600 "$HOME/c"
+	mp 75 -C "$HOME/c" r@example.org
+
+	write_conf "$HOME/d" 660 <<-'EOF'
+		defaults
+		host 127.0.0.1
+		passwordeval echo secret
+	EOF
+	mp 78 -C "$HOME/d" r@example.org
+	expect_stderr "chmod 600"
+}
+
+@test "a password file owned by another user is refused" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to give the file away"
+	write_conf "$HOME/c" 600 <<-'EOF'
+		defaults
+		host 127.0.0.1
+		password hunter2
+	EOF
+	chown nobody "$HOME/c"
+	mp 78 -C "$HOME/c" r@example.org
+	expect_stderr "owned by"
+}
+
+@test "a real msmtprc with keys of later features loads" {
+	write_conf "$HOME/.msmtprc" 600 <<-'EOF'
+		# Set default values for all following accounts.
+		defaults
+		auth           on
+		tls            on
+		tls_trust_file /etc/ssl/certs/ca-certificates.crt
+		logfile        ~/.msmtp.log
+
+		# Gmail
+		account        gmail
+		host           127.0.0.1
+		port           1
+		from           username@gmail.com
+		user           username
+		password       plain-text-password
+
+		account default : gmail
+	EOF
+	mp 75 r@example.org
+	expect_stderr "port 1"
+}
+
+@test "logfile gets the transcript and a summary line" {
+	write_conf "$HOME/c" 600 <<-EOF
+		defaults
+		host 127.0.0.1
+		port 1
+		logfile $HOME/log
+	EOF
+	mp 75 -C "$HOME/c" -f s@example.org r@example.org
+	grep -q 'from=<s@example.org> recipients=<r@example.org>' "$HOME/log" || {
+		echo "no summary line in the log:" >&2
+		cat "$HOME/log" >&2
+		return 1
+	}
+	grep -q 'result=tempfail' "$HOME/log"
+	grep -q '=== Trying 127.0.0.1' "$HOME/log"
+}
+
+@test "a host name that does not resolve is exit 68" {
+	# Resolve from /etc/hosts only, inside a private mount namespace, so
+	# the test sends no DNS query anywhere.
+	[ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null ||
+		skip "needs root and unshare for a private /etc/nsswitch.conf"
+	printf 'hosts: files\n' >"$BATS_TEST_TMPDIR/nsswitch.conf"
+	run --separate-stderr timeout 20 unshare -m sh -c '
+		mount --bind "$1" /etc/nsswitch.conf &&
+		exec "$2" -C /dev/null --host no-such-host.invalid r@example.org <"$3"
+	' sh "$BATS_TEST_TMPDIR/nsswitch.conf" "$MAILPOST" "$msg"
+	[ "$status" -eq 68 ] || {
+		echo "exit $status, wanted 68; stderr: $stderr" >&2
+		return 1
+	}
+	expect_stderr "no-such-host.invalid"
 }

@@ -1,6 +1,114 @@
+/*
+ * error_test.c - freezes the failure-class to exit-code table (the man
+ * page documents the same numbers; scripts depend on them) and checks the
+ * message helpers.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "error.h"
+#include "maillog.h"
 #include "unit.h"
-int main(void)
+
+static void
+test_exit_codes(void)
 {
-	CHECK(1);
+	static const struct {
+		enum error_kind kind;
+		int code;
+		const char *name;
+	} table[] = {
+	    {ERROR_NONE, 0, "ok"},
+	    {ERROR_USAGE, 64, "usage"},
+	    {ERROR_DATA, 65, "dataerr"},
+	    {ERROR_NOINPUT, 66, "noinput"},
+	    {ERROR_NOUSER, 67, "nouser"},
+	    {ERROR_NOHOST, 68, "nohost"},
+	    {ERROR_UNAVAILABLE, 69, "unavailable"},
+	    {ERROR_SOFTWARE, 70, "software"},
+	    {ERROR_OSERR, 71, "oserr"},
+	    {ERROR_IOERR, 74, "ioerr"},
+	    {ERROR_TEMPFAIL, 75, "tempfail"},
+	    {ERROR_PROTOCOL, 76, "protocol"},
+	    {ERROR_NOPERM, 77, "noperm"},
+	    {ERROR_CONFIG, 78, "config"},
+	};
+
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		CHECK_INT(error_exit_code(table[i].kind), table[i].code);
+		CHECK_STR(error_kind_name(table[i].kind), table[i].name);
+	}
+	CHECK_INT(error_exit_code((enum error_kind)99), 70);
+}
+
+static void
+test_messages(void)
+{
+	struct error err;
+
+	error_clear(&err);
+	CHECK_INT(err.kind, ERROR_NONE);
+	CHECK_INT(error_set(&err, ERROR_DATA, "bad %s", "thing"), -1);
+	CHECK_STR(err.msg, "bad thing");
+	CHECK_INT(err.kind, ERROR_DATA);
+
+	error_set(&err, ERROR_TEMPFAIL, "line\r\nRSET\x1b[31m");
+	CHECK_STR(err.msg, "line??RSET?[31m");
+
+	error_set_errno(&err, ERROR_IOERR, ENOSPC, "cannot write %s", "x");
+	CHECK_STR(err.msg, "cannot write x: No space left on device");
+
+	error_prefix(&err, "spool: ");
+	CHECK_STR(err.msg, "spool: cannot write x: No space left on device");
+}
+
+static void
+test_worse(void)
+{
+	CHECK_INT(error_worse(ERROR_NONE, ERROR_TEMPFAIL), ERROR_TEMPFAIL);
+	CHECK_INT(error_worse(ERROR_TEMPFAIL, ERROR_NOUSER), ERROR_NOUSER);
+	CHECK_INT(error_worse(ERROR_NOUSER, ERROR_TEMPFAIL), ERROR_NOUSER);
+	CHECK_INT(error_worse(ERROR_UNAVAILABLE, ERROR_NOUSER), ERROR_NOUSER);
+	CHECK_INT(error_worse(ERROR_NOUSER, ERROR_NOPERM), ERROR_NOPERM);
+}
+
+static void
+test_maillog(void)
+{
+	const char *rcpts[] = {"a@x", "b@y"};
+	struct error err;
+	struct maillog_entry e = {
+	    .host = "mx",
+	    .sender = "s@x",
+	    .rcpts = rcpts,
+	    .nrcpts = 2,
+	    .size = 42,
+	    .error = NULL,
+	    .reply = "250 ok",
+	};
+	char line[256];
+
+	maillog_format(&e, line, sizeof line);
+	CHECK_STR(line, "host=mx from=<s@x> recipients=<a@x>,<b@y> size=42 "
+	                "result=delivered reply=\"250 ok\"");
+	error_set(&err, ERROR_NOUSER, "no such user");
+	e.error = &err;
+	e.reply = "";
+	maillog_format(&e, line, sizeof line);
+	CHECK_STR(line, "host=mx from=<s@x> recipients=<a@x>,<b@y> size=42 "
+	                "result=nouser error=\"no such user\"");
+	maillog_format(&e, line, 20);
+	CHECK_INT(strlen(line), 19);
+}
+
+int
+main(void)
+{
+	test_exit_codes();
+	test_messages();
+	test_worse();
+	test_maillog();
 	return unit_done();
 }

@@ -39,7 +39,8 @@ static void unit_report(int ok, const char *file, int line, const char *what)
 	do {                                                                   \
 		const char *g_ = (got), *w_ = (want);                          \
 		char m_[1024];                                                 \
-		snprintf(m_, sizeof m_, "%s: got \"%s\", want \"%s\"", #got,   \
+		snprintf(m_, sizeof m_, "%s: got \"%.400s\", want \"%.400s\"", \
+			 #got,                                                 \
 			 g_ ? g_ : "(null)", w_ ? w_ : "(null)");              \
 		unit_report(g_ && w_ ? strcmp(g_, w_) == 0 : g_ == w_,         \
 			    __FILE__, __LINE__, m_);                           \
