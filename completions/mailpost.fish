@@ -1,0 +1,81 @@
+# fish completion for mailpost(1)
+# Copyright (C) 2026 the mailpost authors.  GPL-3.0-or-later.
+
+# Account names from the configuration files, in mailpost's lookup order;
+# a -C or --file earlier on the line replaces them all.
+function __mailpost_accounts
+    set -l tokens (commandline -opc)
+    set -l files
+    set -l n (count $tokens)
+    for i in (seq 2 $n)
+        switch $tokens[$i]
+            case -C --file
+                if test $i -lt $n
+                    set files $tokens[(math $i + 1)]
+                end
+                break
+            case '--file=*'
+                set files (string replace -- --file= '' $tokens[$i])
+                break
+            case '-C?*'
+                set files (string sub -s 3 -- $tokens[$i])
+                break
+        end
+    end
+    if not set -q files[1]
+        set -q MAILPOST_CONFIG; and set files $MAILPOST_CONFIG
+        set -l xdg $HOME/.config
+        set -q XDG_CONFIG_HOME; and set xdg $XDG_CONFIG_HOME
+        set files $files $xdg/mailpost/config $HOME/.msmtprc /etc/mailpost.conf
+    end
+    for f in $files
+        test -r $f; or continue
+        sed -n 's/^[[:space:]]*account[[:space:]]\{1,\}\([^[:space:]:]\{1,\}\).*/\1/p' $f
+    end | sort -u
+end
+
+# Recipients are addresses, not files.
+complete -c mailpost -f
+
+# message and envelope
+complete -c mailpost -s t -l read-recipients -d 'Also send to the To, Cc and Bcc recipients'
+complete -c mailpost -s i -d 'A lone dot does not end the message'
+complete -c mailpost -o oi -d 'A lone dot does not end the message'
+complete -c mailpost -s f -x -d 'Envelope sender (empty: null sender)'
+complete -c mailpost -s r -x -d 'Envelope sender (empty: null sender)'
+complete -c mailpost -s F -x -d 'Full name for an added From header'
+complete -c mailpost -s N -x -a 'never success failure delay success,failure success,failure,delay' -d 'DSN: when to notify'
+complete -c mailpost -s R -x -a 'full hdrs' -d 'DSN: what to return'
+complete -c mailpost -s V -x -d 'DSN: envelope identifier'
+
+# server and account
+complete -c mailpost -s C -l file -r -F -d 'Read this configuration file'
+complete -c mailpost -s A -l account -x -a '(__mailpost_accounts)' -d 'Use this account'
+complete -c mailpost -l host -x -a '(__fish_print_hostnames)' -d 'Submit to this server'
+complete -c mailpost -l port -x -d 'Server port (1-65535)'
+complete -c mailpost -l timeout -x -d 'Network timeout in seconds'
+complete -c mailpost -l domain -x -d 'Name to give in EHLO'
+complete -c mailpost -l rcpt-policy -x -a 'all\t"Every recipient or nothing" any\t"Send to the accepted ones"' -d 'When some recipients are refused'
+
+# modes
+complete -c mailpost -o bm -d 'Send a message (the default)'
+complete -c mailpost -o bp -d 'List the queue'
+complete -c mailpost -o bi -d 'Do nothing (as newaliases)'
+complete -c mailpost -s q -d 'Deliver the queue now'
+
+# other
+complete -c mailpost -s v -l verbose -d 'Show the SMTP dialogue (twice: with the body)'
+complete -c mailpost -l help -d 'Show the help and exit'
+complete -c mailpost -l version -d 'Show the version and exit'
+
+# accepted and ignored, as sendmail's callers pass them
+complete -c mailpost -s O -x -d 'sendmail option=value (ignored)'
+complete -c mailpost -s B -x -a '7BIT 8BITMIME' -d 'Body type (ignored)'
+complete -c mailpost -s L -x -d 'Syslog tag (ignored)'
+complete -c mailpost -s X -r -F -d 'Traffic log file (ignored, never written)'
+complete -c mailpost -s h -x -d 'Hop count (ignored)'
+complete -c mailpost -s p -x -d 'Protocol (ignored)'
+complete -c mailpost -s U -d 'Initial submission (ignored)'
+complete -c mailpost -s m -d 'Me too (ignored)'
+complete -c mailpost -s n -d 'No aliasing (ignored)'
+complete -c mailpost -s G -d 'Gateway submission (ignored)'

@@ -1,2 +1,737 @@
-/* cli.c - placeholder until the module lands. */
+/*
+ * cli.c - the command line (see cli.h).
+ *
+ * sendmail's syntax does not fit getopt: callers put options after the
+ * recipients (GNU-style permutation), sendmail's -o and -b take their
+ * argument glued to the letter (-oi, -odi, -bp), -q takes an optional one
+ * that can only be glued (-q, -q1h), and -- turns every later word into a
+ * recipient.  So the parser is written by hand around one table: each
+ * option names its letter and/or long name, whether it takes an argument,
+ * and the small function that applies it.  Checks that need the whole
+ * command line (recipients present, control characters) run afterwards.
+ */
+#include "config.h"
+
 #include "cli.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+/* RFC 3461 4.4: an ENVID is at most 100 characters. */
+#define DSN_ENVID_MAX 100
+/* Timeouts become milliseconds further down; keep that within an int. */
+#define TIMEOUT_MAX (INT_MAX / 1000)
+#define PORT_MAX 65535
+
+enum arg_kind {
+	ARG_NONE,     /* a flag; may be clustered: -ti */
+	ARG_REQUIRED, /* the rest of the word, else the next word */
+	ARG_GLUED,    /* optional, and only the rest of the word: -q, -q1h */
+};
+
+struct option_spec {
+	char letter;           /* 0: long form only */
+	const char *long_name; /* NULL: short form only */
+	enum arg_kind arg;
+	int (*apply)(struct request *req, const char *arg, struct error *err);
+};
+
+/* How each mode is asked for, to name it when two modes collide. */
+static const char *const mode_option[] = {
+    [CLI_SEND] = "-bm", [CLI_QUEUE_LIST] = "-bp",    [CLI_QUEUE_FLUSH] = "-q",
+    [CLI_NOOP] = "-bi", [CLI_VERSION] = "--version", [CLI_HELP] = "--help",
+};
+
+/* Like sendmail: a mode may be given again, but not changed once it is
+ * something other than the default (mailq -bm, -bp -bi are mistakes). */
+static int
+set_mode(struct request *req, enum cli_mode mode, struct error *err)
+{
+	if (req->mode == mode)
+		return 0;
+	if (req->mode != CLI_SEND)
+		return error_set(err, ERROR_USAGE,
+		                 "%s cannot be combined with %s",
+		                 mode_option[mode], mode_option[req->mode]);
+	req->mode = mode;
+	return 0;
+}
+
+/* ---- parsing values ------------------------------------------------------ */
+
+/* A decimal number in 1..max, digits only (no sign, no spaces). */
+static bool
+parse_count(const char *s, long max, int *out)
+{
+	long v = 0;
+
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (*s - '0');
+		if (v > max)
+			return false;
+	}
+	if (v == 0)
+		return false;
+	*out = (int)v;
+	return true;
+}
+
+static bool
+token_is(const char *tok, size_t len, const char *word)
+{
+	return strlen(word) == len && strncasecmp(tok, word, len) == 0;
+}
+
+/* RFC 3461 4.1: NOTIFY is NEVER, or a list of SUCCESS, FAILURE, DELAY. */
+static bool
+valid_dsn_notify(const char *s)
+{
+	if (str_ieq(s, "never"))
+		return true;
+	for (;;) {
+		size_t len = strcspn(s, ",");
+
+		if (!token_is(s, len, "success") &&
+		    !token_is(s, len, "failure") && !token_is(s, len, "delay"))
+			return false;
+		if (s[len] == '\0')
+			return true;
+		s += len + 1;
+	}
+}
+
+/* RFC 3461 4.4: the ENVID goes on the MAIL line as xtext, so only printable
+ * ASCII without spaces can be carried as given. */
+static bool
+valid_dsn_envid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > DSN_ENVID_MAX)
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s < 0x21 || *s > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+/* ---- what each option does ----------------------------------------------- */
+
+static int
+opt_read_recipients(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	(void)err;
+	req->read_recipients = true;
+	return 0;
+}
+
+static int
+opt_ignore_dots(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	(void)err;
+	req->dot_ends_input = false;
+	return 0;
+}
+
+static int
+opt_verbose(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	(void)err;
+	/* argv is bounded by ARG_MAX, so this cannot overflow in practice;
+	 * the cap only makes that obvious. */
+	if (req->verbosity < 100)
+		req->verbosity++;
+	return 0;
+}
+
+/* "-f <a@b>" means "-f a@b", and "-f <>" the null sender, as in sendmail. */
+static int
+opt_sender(struct request *req, const char *arg, struct error *err)
+{
+	size_t len = strlen(arg);
+
+	(void)err;
+	free(req->sender_copy);
+	req->sender_copy = NULL;
+	if (len >= 2 && arg[0] == '<' && arg[len - 1] == '>') {
+		req->sender_copy = xstrndup(arg + 1, len - 2);
+		req->sender = req->sender_copy;
+	} else {
+		req->sender = arg;
+	}
+	return 0;
+}
+
+static int
+opt_full_name(struct request *req, const char *arg, struct error *err)
+{
+	(void)err;
+	req->full_name = arg;
+	return 0;
+}
+
+static int
+opt_config_file(struct request *req, const char *arg, struct error *err)
+{
+	if (*arg == '\0')
+		return error_set(err, ERROR_USAGE,
+		                 "option '-C' needs a file name");
+	req->config_file = arg;
+	return 0;
+}
+
+static int
+opt_account(struct request *req, const char *arg, struct error *err)
+{
+	if (*arg == '\0')
+		return error_set(err, ERROR_USAGE,
+		                 "option '--account' needs an account name");
+	req->account = arg;
+	return 0;
+}
+
+/* Host and domain end up on the wire or in a DNS query: no spaces or
+ * control characters, which could split an SMTP command line. */
+static bool
+valid_name(const char *s)
+{
+	return *s != '\0' && strchr(s, ' ') == NULL &&
+	       !str_has_ctl(s, strlen(s));
+}
+
+static int
+opt_host(struct request *req, const char *arg, struct error *err)
+{
+	if (!valid_name(arg))
+		return error_set(err, ERROR_USAGE, "invalid --host '%s'", arg);
+	req->host = arg;
+	return 0;
+}
+
+static int
+opt_domain(struct request *req, const char *arg, struct error *err)
+{
+	if (!valid_name(arg))
+		return error_set(err, ERROR_USAGE, "invalid --domain '%s'",
+		                 arg);
+	req->domain = arg;
+	return 0;
+}
+
+static int
+opt_port(struct request *req, const char *arg, struct error *err)
+{
+	if (!parse_count(arg, PORT_MAX, &req->port))
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --port '%s' (expected 1 to %d)", arg,
+		                 PORT_MAX);
+	return 0;
+}
+
+static int
+opt_timeout(struct request *req, const char *arg, struct error *err)
+{
+	if (!parse_count(arg, TIMEOUT_MAX, &req->timeout))
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --timeout '%s' (expected seconds, "
+		                 "1 to %d)",
+		                 arg, TIMEOUT_MAX);
+	return 0;
+}
+
+static int
+opt_rcpt_policy(struct request *req, const char *arg, struct error *err)
+{
+	if (strcmp(arg, "all") == 0)
+		req->rcpt_policy = RCPT_POLICY_ALL;
+	else if (strcmp(arg, "any") == 0)
+		req->rcpt_policy = RCPT_POLICY_ANY;
+	else
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --rcpt-policy '%s' (expected all or "
+		                 "any)",
+		                 arg);
+	return 0;
+}
+
+static int
+opt_dsn_notify(struct request *req, const char *arg, struct error *err)
+{
+	if (!valid_dsn_notify(arg))
+		return error_set(err, ERROR_USAGE,
+		                 "invalid -N '%s' (expected never, or a comma "
+		                 "list of success, failure, delay)",
+		                 arg);
+	req->dsn_notify = arg;
+	return 0;
+}
+
+static int
+opt_dsn_return(struct request *req, const char *arg, struct error *err)
+{
+	if (!str_ieq(arg, "full") && !str_ieq(arg, "hdrs"))
+		return error_set(err, ERROR_USAGE,
+		                 "invalid -R '%s' (expected full or hdrs)",
+		                 arg);
+	req->dsn_return = arg;
+	return 0;
+}
+
+static int
+opt_dsn_envid(struct request *req, const char *arg, struct error *err)
+{
+	if (!valid_dsn_envid(arg))
+		return error_set(err, ERROR_USAGE,
+		                 "invalid -V '%s' (expected 1 to %d printable "
+		                 "characters, no spaces)",
+		                 arg, DSN_ENVID_MAX);
+	req->dsn_envid = arg;
+	return 0;
+}
+
+static int
+opt_help(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	(void)err;
+	req->mode = CLI_HELP;
+	return 0;
+}
+
+static int
+opt_version(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	(void)err;
+	req->mode = CLI_VERSION;
+	return 0;
+}
+
+/* -b picks sendmail's operation mode; only the ones a submission client can
+ * honour are accepted. */
+static int
+opt_mode(struct request *req, const char *arg, struct error *err)
+{
+	if (strcmp(arg, "m") == 0)
+		return set_mode(req, CLI_SEND, err);
+	if (strcmp(arg, "p") == 0)
+		return set_mode(req, CLI_QUEUE_LIST, err);
+	if (strcmp(arg, "i") == 0)
+		return set_mode(req, CLI_NOOP, err);
+	if (strcmp(arg, "s") == 0)
+		return error_set(err, ERROR_USAGE, "-bs is not supported yet");
+	return error_set(err, ERROR_USAGE, "-b%s is not supported", arg);
+}
+
+/* -q, -q1h, -qIid, -qf: every form means "try the queue now"; intervals
+ * and selections are sendmail daemon features.  With -bp (mailq) sendmail
+ * reads -q as a selection of what to list, so the mode stays. */
+static int
+opt_queue(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	if (req->mode == CLI_QUEUE_LIST)
+		return 0;
+	return set_mode(req, CLI_QUEUE_FLUSH, err);
+}
+
+/* sendmail's -oX: X is an option letter with its value glued on.  Only
+ * -oi (ignore dots) changes what we do; the rest (-odi, -oem, ...) are
+ * about sendmail's own delivery and error reporting. */
+static int
+opt_sendmail_option(struct request *req, const char *arg, struct error *err)
+{
+	(void)err;
+	if (strcmp(arg, "i") == 0)
+		req->dot_ends_input = false;
+	return 0;
+}
+
+static int
+opt_ignore(struct request *req, const char *arg, struct error *err)
+{
+	(void)req;
+	(void)arg;
+	(void)err;
+	return 0;
+}
+
+/* Every option.  tests/10-cli.bats reads the long names from this table
+ * and checks that the man page and the completions know each one. */
+static const struct option_spec options[] = {
+    {'t', "read-recipients", ARG_NONE, opt_read_recipients},
+    {'i', NULL, ARG_NONE, opt_ignore_dots},
+    {'v', "verbose", ARG_NONE, opt_verbose},
+    {'f', NULL, ARG_REQUIRED, opt_sender},
+    {'r', NULL, ARG_REQUIRED, opt_sender},
+    {'F', NULL, ARG_REQUIRED, opt_full_name},
+    {'C', "file", ARG_REQUIRED, opt_config_file},
+    {'A', "account", ARG_REQUIRED, opt_account},
+    {0, "host", ARG_REQUIRED, opt_host},
+    {0, "port", ARG_REQUIRED, opt_port},
+    {0, "timeout", ARG_REQUIRED, opt_timeout},
+    {0, "domain", ARG_REQUIRED, opt_domain},
+    {0, "rcpt-policy", ARG_REQUIRED, opt_rcpt_policy},
+    {'N', NULL, ARG_REQUIRED, opt_dsn_notify},
+    {'R', NULL, ARG_REQUIRED, opt_dsn_return},
+    {'V', NULL, ARG_REQUIRED, opt_dsn_envid},
+    {0, "help", ARG_NONE, opt_help},
+    {0, "version", ARG_NONE, opt_version},
+    {'b', NULL, ARG_REQUIRED, opt_mode},
+    {'q', NULL, ARG_GLUED, opt_queue},
+    {'o', NULL, ARG_REQUIRED, opt_sendmail_option},
+    /* Accepted and ignored, as cron, mailx, mutt and PHP pass them:
+     * -O option=value, -B body type, -L syslog tag, -X log file (never
+     * written), -h hop count, -p protocol, -U initial submission,
+     * -m me too, -n no aliasing, -G gateway submission. */
+    {'O', NULL, ARG_REQUIRED, opt_ignore},
+    {'B', NULL, ARG_REQUIRED, opt_ignore},
+    {'L', NULL, ARG_REQUIRED, opt_ignore},
+    {'X', NULL, ARG_REQUIRED, opt_ignore},
+    {'h', NULL, ARG_REQUIRED, opt_ignore},
+    {'p', NULL, ARG_REQUIRED, opt_ignore},
+    {'U', NULL, ARG_NONE, opt_ignore},
+    {'m', NULL, ARG_NONE, opt_ignore},
+    {'n', NULL, ARG_NONE, opt_ignore},
+    {'G', NULL, ARG_NONE, opt_ignore},
+};
+
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+/* ---- the word loop ------------------------------------------------------- */
+
+struct cursor {
+	int argc;
+	char **argv;
+	int i; /* the word being read */
+};
+
+static const struct option_spec *
+find_letter(char c)
+{
+	for (size_t k = 0; k < NOPTIONS; k++) {
+		if (options[k].letter != 0 && options[k].letter == c)
+			return &options[k];
+	}
+	return NULL;
+}
+
+static const struct option_spec *
+find_long(const char *name, size_t len)
+{
+	for (size_t k = 0; k < NOPTIONS; k++) {
+		const char *l = options[k].long_name;
+
+		if (l != NULL && strlen(l) == len && strncmp(l, name, len) == 0)
+			return &options[k];
+	}
+	return NULL;
+}
+
+/* The argument of an option: glued to it if anything follows, else the
+ * next word, whatever it looks like ("-f ''" and "-f -x" as getopt does). */
+static const char *
+take_argument(struct cursor *c, const char *glued)
+{
+	if (*glued != '\0')
+		return glued;
+	if (c->i + 1 >= c->argc)
+		return NULL;
+	c->i++;
+	return c->argv[c->i];
+}
+
+/* One word of short options: "-t", "-ti", "-FCronDaemon", "-f" "addr". */
+static int
+parse_short(struct cursor *c, struct request *req, struct error *err)
+{
+	const char *word = c->argv[c->i];
+
+	for (size_t j = 1; word[j] != '\0'; j++) {
+		const struct option_spec *o = find_letter(word[j]);
+		const char *arg = NULL;
+
+		if (o == NULL)
+			return error_set(err, ERROR_USAGE,
+			                 "unknown option '-%c'; see 'mailpost "
+			                 "--help'",
+			                 word[j]);
+		if (o->arg == ARG_NONE) {
+			if (o->apply(req, NULL, err) < 0)
+				return -1;
+			continue;
+		}
+		if (o->arg == ARG_GLUED)
+			arg = word + j + 1;
+		else
+			arg = take_argument(c, word + j + 1);
+		if (arg == NULL)
+			return error_set(err, ERROR_USAGE,
+			                 "option '-%c' needs an argument",
+			                 word[j]);
+		return o->apply(req, arg, err);
+	}
+	return 0;
+}
+
+/* One long option: "--host=H" or "--host" "H"; exact names only, so that
+ * adding an option later never changes what an abbreviation meant. */
+static int
+parse_long(struct cursor *c, struct request *req, struct error *err)
+{
+	const char *name = c->argv[c->i] + 2;
+	const char *eq = strchr(name, '=');
+	size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+	const struct option_spec *o = find_long(name, len);
+	const char *arg = NULL;
+
+	if (o == NULL)
+		return error_set(err, ERROR_USAGE,
+		                 "unknown option '--%.*s'; see 'mailpost "
+		                 "--help'",
+		                 (int)len, name);
+	if (o->arg == ARG_NONE) {
+		if (eq != NULL)
+			return error_set(err, ERROR_USAGE,
+			                 "option '--%s' takes no argument",
+			                 o->long_name);
+		return o->apply(req, NULL, err);
+	}
+	arg = eq != NULL ? eq + 1 : take_argument(c, "");
+	if (arg == NULL)
+		return error_set(err, ERROR_USAGE,
+		                 "option '--%s' needs an argument",
+		                 o->long_name);
+	return o->apply(req, arg, err);
+}
+
+/* Options anywhere until "--"; every other word is a recipient ("-" alone
+ * too, as getopt treats it). */
+static int
+parse_words(int argc, char **argv, struct request *req, struct error *err)
+{
+	struct cursor c = {argc, argv, 1};
+	bool options_end = false;
+
+	for (; c.i < argc; c.i++) {
+		const char *word = argv[c.i];
+		int rc = 0;
+
+		if (options_end || word[0] != '-' || word[1] == '\0')
+			req->rcpts[req->nrcpts++] = word;
+		else if (strcmp(word, "--") == 0)
+			options_end = true;
+		else if (word[1] == '-')
+			rc = parse_long(&c, req, err);
+		else
+			rc = parse_short(&c, req, err);
+		if (rc < 0)
+			return -1;
+		/* --help and --version answer at once, whatever follows. */
+		if (req->mode == CLI_HELP || req->mode == CLI_VERSION)
+			return 0;
+	}
+	return 0;
+}
+
+/* ---- checks on the whole request ----------------------------------------- */
+
+/* Control characters in anything that reaches an SMTP command line or a
+ * header could smuggle in further commands or headers.  The address module
+ * checks the syntax later; this is the early, cheap refusal. */
+static bool
+has_ctl(const char *s)
+{
+	return str_has_ctl(s, strlen(s));
+}
+
+static int
+check_recipients(const struct request *req, struct error *err)
+{
+	for (size_t k = 0; k < req->nrcpts; k++) {
+		const char *r = req->rcpts[k];
+
+		if (*r == '\0')
+			return error_set(err, ERROR_USAGE,
+			                 "empty recipient address");
+		if (has_ctl(r))
+			return error_set(err, ERROR_USAGE,
+			                 "recipient '%s' contains a control "
+			                 "character",
+			                 r);
+	}
+	return 0;
+}
+
+static int
+check_request(const struct request *req, struct error *err)
+{
+	if (req->sender != NULL && has_ctl(req->sender))
+		return error_set(err, ERROR_USAGE,
+		                 "sender '%s' contains a control character",
+		                 req->sender);
+	if (req->full_name != NULL && has_ctl(req->full_name))
+		return error_set(err, ERROR_USAGE,
+		                 "full name '%s' contains a control character",
+		                 req->full_name);
+	if (check_recipients(req, err) < 0)
+		return -1;
+	if (req->mode == CLI_SEND && req->nrcpts == 0 && !req->read_recipients)
+		return error_set(err, ERROR_USAGE,
+		                 "no recipients given (name them, or use -t to "
+		                 "read them from the message)");
+	if ((req->mode == CLI_QUEUE_LIST || req->mode == CLI_QUEUE_FLUSH) &&
+	    req->nrcpts > 0)
+		return error_set(err, ERROR_USAGE,
+		                 "recipients cannot be given with %s",
+		                 mode_option[req->mode]);
+	return 0;
+}
+
+/* ---- the interface ------------------------------------------------------- */
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = NULL;
+
+	if (path == NULL || *path == '\0')
+		return "mailpost";
+	slash = strrchr(path, '/');
+	return slash != NULL ? slash + 1 : path;
+}
+
+/* The name we are called by sets the starting mode, as with sendmail. */
+static enum cli_mode
+mode_for_program(const char *program)
+{
+	if (strcmp(program, "mailq") == 0)
+		return CLI_QUEUE_LIST;
+	if (strcmp(program, "newaliases") == 0)
+		return CLI_NOOP;
+	return CLI_SEND;
+}
+
+int
+cli_parse(int argc, char **argv, struct request *req, struct error *err)
+{
+	memset(req, 0, sizeof *req);
+	req->program = base_name(argc > 0 ? argv[0] : NULL);
+	req->mode = mode_for_program(req->program);
+	req->dot_ends_input = true;
+	req->rcpt_policy = RCPT_POLICY_UNSET;
+	/* At most argc - 1 recipients: one allocation, no growing. */
+	req->rcpts = xcalloc(argc > 1 ? (size_t)argc : 1, sizeof *req->rcpts);
+
+	if (parse_words(argc, argv, req, err) < 0)
+		goto fail;
+	if (req->mode == CLI_HELP || req->mode == CLI_VERSION)
+		return 0;
+	if (check_request(req, err) < 0)
+		goto fail;
+	return 0;
+
+fail:
+	cli_clear(req);
+	return -1;
+}
+
+void
+cli_clear(struct request *req)
+{
+	const char *program = req->program;
+
+	free(req->rcpts);
+	free(req->sender_copy);
+	memset(req, 0, sizeof *req);
+	req->program = program;
+}
+
+const char *
+cli_usage(void)
+{
+	return "Usage: mailpost [OPTION]... [--] RECIPIENT...\n"
+	       "Read a complete message (RFC 5322) from standard input and "
+	       "submit it by SMTP.\n"
+	       "Called as sendmail it works the same; as mailq it lists the "
+	       "queue; as\n"
+	       "newaliases it does nothing.\n"
+	       "\n"
+	       "Message and envelope:\n"
+	       "  -t, --read-recipients  also send to the To, Cc and Bcc "
+	       "recipients\n"
+	       "  -i, -oi                a line holding only '.' does not end "
+	       "the message\n"
+	       "  -f, -r ADDR            envelope sender ('' or '<>': the null "
+	       "sender)\n"
+	       "  -F NAME                full name for a From header that "
+	       "mailpost adds\n"
+	       "  -N NOTIFY              DSN: never, or a list of "
+	       "success,failure,delay\n"
+	       "  -R full|hdrs           DSN: return the whole message or its "
+	       "headers\n"
+	       "  -V ENVID               DSN: envelope identifier\n"
+	       "\n"
+	       "Server and account:\n"
+	       "  -C, --file=FILE        read this configuration file\n"
+	       "  -A, --account=NAME     use this account of the "
+	       "configuration\n"
+	       "      --host=HOST        submit to HOST (no configuration "
+	       "needed)\n"
+	       "      --port=PORT        server port, 1 to 65535\n"
+	       "      --timeout=SECONDS  network timeout (default: the RFC "
+	       "5321 "
+	       "values)\n"
+	       "      --domain=NAME      the name to give in EHLO\n"
+	       "      --rcpt-policy=all  send only if every recipient is "
+	       "accepted (default)\n"
+	       "      --rcpt-policy=any  send to the accepted recipients, "
+	       "report the others\n"
+	       "\n"
+	       "Modes:\n"
+	       "  -bm                    send a message (the default)\n"
+	       "  -bp                    list the queue (as mailq)\n"
+	       "  -q                     deliver the queue now\n"
+	       "  -bi                    do nothing (as newaliases)\n"
+	       "\n"
+	       "Other:\n"
+	       "  -v, --verbose          show the SMTP dialogue on stderr "
+	       "(-vv: with the body)\n"
+	       "      --help             show this help and exit\n"
+	       "      --version          show the version and exit\n"
+	       "\n"
+	       "sendmail options that mailpost accepts and ignores (-odi, "
+	       "-oem, -B8BITMIME,\n"
+	       "-L TAG, -U, -X FILE, ...) are listed in mailpost(1).\n"
+	       "\n"
+	       "Exit status: 0 when the message was delivered, otherwise a "
+	       "sysexits(3) code,\n"
+	       "for example 64 bad command line, 65 unusable message, 75 "
+	       "temporary failure\n"
+	       "(try again later); see EXIT STATUS in mailpost(1) for all of "
+	       "them.\n";
+}
+
+const char *
+cli_version(void)
+{
+	return "mailpost " PACKAGE_VERSION "\n"
+	       "Copyright (C) 2026 the mailpost authors.\n"
+	       "License GPL-3.0-or-later "
+	       "<https://www.gnu.org/licenses/gpl-3.0.html>.\n"
+	       "This is free software: you are free to change and "
+	       "redistribute it.\n"
+	       "There is NO WARRANTY, to the extent permitted by law.\n";
+}

@@ -48,14 +48,21 @@ struct request {
 
 	const char **rcpts;    /* recipients from the command line (argv) */
 	size_t nrcpts;
+
+	char *sender_copy;     /* private: storage behind sender when -f
+				* "<a@b>" had its angle brackets removed */
 };
 
 /* Parse.  req->rcpts is allocated (free with cli_clear); strings point into
- * argv. */
+ * argv, except sender, which may point to req->sender_copy.  --help and
+ * --version stop parsing and skip the checks.  On failure the allocations
+ * are already freed (only req->program is left set); cli_clear on it again
+ * is harmless. */
 int cli_parse(int argc, char **argv, struct request *req, struct error *err);
 void cli_clear(struct request *req);
 
-/* The --help text and the version banner, for main() to print. */
+/* The --help text and the version banner, for main() to print with fputs
+ * (each ends with a newline). */
 const char *cli_usage(void);
 const char *cli_version(void);
 

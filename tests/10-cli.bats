@@ -1,6 +1,169 @@
 #!/usr/bin/env bats
-# placeholder
+# 10-cli.bats - the command line as a user meets it: exit codes and messages
+# for the options, the program names (mailq, newaliases), and a meta-test
+# that every long option is documented and completed.  The parser itself
+# is unit-tested case by case in tests/unit/cli_test.c.
 
-@test "placeholder" {
-	true
+setup() {
+	MAILPOST=${MAILPOST:-$BATS_TEST_DIRNAME/../mailpost}
+	SRCDIR=${MAILPOST_SRCDIR:-$BATS_TEST_DIRNAME/..}
+	# No configuration of the person running the tests may leak in.
+	export HOME=$BATS_TEST_TMPDIR
+	unset MAILPOST_CONFIG XDG_CONFIG_HOME
+}
+
+# run_tool WANT [ARG...]: run mailpost under a timeout with no input and
+# check its exit status; $output holds stdout and stderr.
+run_tool() {
+	local want=$1
+	shift
+	run_prog "$want" "$MAILPOST" "$@"
+}
+
+# run_prog WANT PROGRAM [ARG...]: the same for another name of mailpost.
+run_prog() {
+	local want=$1
+	shift
+	run timeout 10 "$@" </dev/null
+	if [ "$status" -ne "$want" ]; then
+		printf '%s: exit status %s, want %s\n' "$*" "$status" "$want" >&2
+		printf 'output:\n%s\n' "$output" >&2
+		return 1
+	fi
+}
+
+# assert_output_has TEXT: the output holds TEXT (a fixed string).
+assert_output_has() {
+	if [[ $output != *"$1"* ]]; then
+		printf 'output lacks: %s\noutput:\n%s\n' "$1" "$output" >&2
+		return 1
+	fi
+}
+
+# The long option names, read from the option table in src/cli.c.
+long_options() {
+	sed -n '/^static const struct option_spec options\[\] = {/,/^};/p' \
+		"$SRCDIR/src/cli.c" | grep -o '"[a-z][a-z0-9-]*"' | tr -d '"'
+}
+
+@test "helpers: run_tool fails on the wrong exit status" {
+	run run_tool 3 --version
+	[ "$status" -ne 0 ]
+	output="abc"
+	assert_output_has b
+	run assert_output_has x
+	[ "$status" -ne 0 ]
+}
+
+@test "--version names mailpost and exits 0" {
+	run_tool 0 --version
+	[[ ${lines[0]} == "mailpost "[0-9]* ]] || {
+		echo "first line: ${lines[0]}" >&2
+		false
+	}
+	assert_output_has "GPL-3.0-or-later"
+}
+
+@test "--help exits 0 and describes the options" {
+	run_tool 0 --help
+	assert_output_has "Usage: mailpost"
+	assert_output_has "EXIT STATUS"
+}
+
+@test "--help lists every long option" {
+	run_tool 0 --help
+	local opt
+	for opt in $(long_options); do
+		assert_output_has "--$opt"
+	done
+}
+
+@test "an unknown option is a usage error (64)" {
+	run_tool 64 -x a@example.org
+	assert_output_has "mailpost: unknown option '-x'; see 'mailpost --help'"
+	run_tool 64 --no-such-option a@example.org
+	assert_output_has "unknown option '--no-such-option'"
+}
+
+@test "a missing argument is a usage error (64)" {
+	run_tool 64 a@example.org -f
+	assert_output_has "mailpost: option '-f' needs an argument"
+	run_tool 64 a@example.org --host
+	assert_output_has "option '--host' needs an argument"
+}
+
+@test "no recipients and no -t is a usage error (64)" {
+	run_tool 64
+	assert_output_has "mailpost: no recipients given"
+	run_tool 64 -i -oi -f me@example.org
+	assert_output_has "use -t"
+}
+
+@test "control characters in -f, -F or a recipient are refused (64)" {
+	run_tool 64 -f $'me@example.org\r\nRCPT TO:<x@example.org>' a@example.org
+	assert_output_has "control character"
+	run_tool 64 -F $'Eve\nBcc: x@example.org' a@example.org
+	assert_output_has "control character"
+	run_tool 64 -- $'a@example.org\n'
+	assert_output_has "control character"
+}
+
+@test "bad option values are usage errors (64)" {
+	local args
+	for args in "--port=0" "--port=65536" "--timeout=0" \
+		"--rcpt-policy=some" "-N sometimes" "-R all"; do
+		# shellcheck disable=SC2086
+		run_tool 64 $args a@example.org
+	done
+}
+
+@test "-bs is not supported yet (64); other -b modes are refused (64)" {
+	run_tool 64 -bs
+	assert_output_has "-bs is not supported yet"
+	run_tool 64 -bd
+	assert_output_has "-bd is not supported"
+	run_tool 64 -bt
+}
+
+@test "called as newaliases: succeeds and does nothing" {
+	ln -s "$MAILPOST" "$BATS_TEST_TMPDIR/newaliases"
+	run_prog 0 "$BATS_TEST_TMPDIR/newaliases"
+	[ -z "$output" ]
+	run_tool 0 -bi
+}
+
+@test "called as mailq: says the queue is empty" {
+	ln -s "$MAILPOST" "$BATS_TEST_TMPDIR/mailq"
+	run_prog 0 "$BATS_TEST_TMPDIR/mailq"
+	assert_output_has "Mail queue is empty"
+	run_tool 0 -bp
+	assert_output_has "Mail queue is empty"
+}
+
+@test "-X never writes its file" {
+	run_tool 0 -X "$BATS_TEST_TMPDIR/traffic.log" --version
+	[ ! -e "$BATS_TEST_TMPDIR/traffic.log" ]
+}
+
+@test "every long option is in the man page and all three completions" {
+	local opts opt missing=
+	opts=$(long_options)
+	# Enough names found: the extraction itself works.
+	[ "$(echo "$opts" | wc -l)" -ge 10 ]
+	for opt in $opts; do
+		# The man page writes a hyphen as \- .
+		sed 's/\\-/-/g' "$SRCDIR/man/mailpost.1" |
+			grep -Eq -- "--$opt([^a-z0-9-]|\$)" ||
+			missing+=" man:--$opt"
+		grep -Eq -- "--$opt([^a-z0-9-]|\$)" "$SRCDIR/completions/mailpost" ||
+			missing+=" bash:--$opt"
+		grep -Eq -- "--$opt([^a-z0-9-]|\$)" "$SRCDIR/completions/_mailpost" ||
+			missing+=" zsh:--$opt"
+		grep -Eq -- "-l $opt( |\$)" "$SRCDIR/completions/mailpost.fish" ||
+			missing+=" fish:--$opt"
+	done
+	if [ -n "$missing" ]; then
+		echo "not documented or completed:$missing" >&2
+		false
+	fi
 }

@@ -1,6 +1,557 @@
+/*
+ * cli_test.c - the command line parser, table-driven: each case is an argv
+ * and either the complete request it must produce (every field) or the
+ * exact usage error.
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
 #include "unit.h"
-int main(void)
+#include "util.h"
+
+#define MAX_ARGS 24
+#define MAX_RCPTS 8
+
+/* The request a case must produce.  Zero means "unset", so a case only
+ * spells out what differs from a bare "sendmail RCPT"; ignore_dots is the
+ * inverse of dot_ends_input for the same reason. */
+struct want {
+	enum cli_mode mode;
+	const char *program; /* NULL: "sendmail" */
+	const char *sender;
+	const char *full_name;
+	bool read_recipients;
+	bool ignore_dots;
+	int verbosity;
+	const char *config_file;
+	const char *account;
+	const char *host;
+	int port;
+	int timeout;
+	const char *domain;
+	enum rcpt_policy rcpt_policy;
+	const char *dsn_notify;
+	const char *dsn_return;
+	const char *dsn_envid;
+	const char *rcpts[MAX_RCPTS];
+};
+
+struct cli_case {
+	const char *argv[MAX_ARGS]; /* NULL-terminated */
+	const char *error;          /* NULL: must parse; else the message */
+	struct want want;
+};
+
+#define SM "sendmail"
+
+static const struct cli_case cases[] = {
+    /* ---- what real callers pass, verbatim ---- */
+    {{SM, "-i", "-FCronDaemon", "-B8BITMIME", "-oem", "user"},
+     NULL,
+     {.full_name = "CronDaemon", .ignore_dots = true, .rcpts = {"user"}}},
+    {{SM, "-FCronDaemon", "-i", "-odi", "-oem", "-oi", "-t", "-f", "root"},
+     NULL,
+     {.full_name = "CronDaemon",
+      .ignore_dots = true,
+      .read_recipients = true,
+      .sender = "root"}},
+    {{SM, "-t", "-i"}, NULL, {.read_recipients = true, .ignore_dots = true}},
+    {{SM, "-i", "a@x", "b@y"},
+     NULL,
+     {.ignore_dots = true, .rcpts = {"a@x", "b@y"}}},
+    {{SM, "-oem", "-oi", "--", "a@x"},
+     NULL,
+     {.ignore_dots = true, .rcpts = {"a@x"}}},
+    {{SM, "-i", "--", "-weird@x"},
+     NULL,
+     {.ignore_dots = true, .rcpts = {"-weird@x"}}},
+
+    /* ---- word order ---- */
+    {{SM, "a@x"}, NULL, {.rcpts = {"a@x"}}},
+    {{SM, "a@x", "-t", "b@y", "-f", "s@x", "c@z"},
+     NULL,
+     {.read_recipients = true,
+      .sender = "s@x",
+      .rcpts = {"a@x", "b@y", "c@z"}}},
+    {{SM, "--", "-t", "-i", "--", "--help"},
+     NULL,
+     {.rcpts = {"-t", "-i", "--", "--help"}}},
+    {{SM, "-", "a@x"}, NULL, {.rcpts = {"-", "a@x"}}},
+
+    /* ---- clusters and glued arguments ---- */
+    {{SM, "-ti"}, NULL, {.read_recipients = true, .ignore_dots = true}},
+    {{SM, "-it"}, NULL, {.read_recipients = true, .ignore_dots = true}},
+    {{SM, "-tv"}, NULL, {.read_recipients = true, .verbosity = 1}},
+    {{SM, "-vv", "a@x"}, NULL, {.verbosity = 2, .rcpts = {"a@x"}}},
+    {{SM, "-v", "--verbose", "-vtv"},
+     NULL,
+     {.verbosity = 4, .read_recipients = true}},
+    {{SM, "-tfuser@x"}, NULL, {.read_recipients = true, .sender = "user@x"}},
+    {{SM, "-tf", "user@x", "a@x"},
+     NULL,
+     {.read_recipients = true, .sender = "user@x", .rcpts = {"a@x"}}},
+    {{SM, "-F", "Cron Daemon", "a@x"},
+     NULL,
+     {.full_name = "Cron Daemon", .rcpts = {"a@x"}}},
+    {{SM, "-F", "", "a@x"}, NULL, {.full_name = "", .rcpts = {"a@x"}}},
+
+    /* ---- the envelope sender ---- */
+    {{SM, "-fuser@x", "a@x"}, NULL, {.sender = "user@x", .rcpts = {"a@x"}}},
+    {{SM, "-f", "user@x", "a@x"}, NULL, {.sender = "user@x", .rcpts = {"a@x"}}},
+    {{SM, "-r", "user@x", "a@x"}, NULL, {.sender = "user@x", .rcpts = {"a@x"}}},
+    {{SM, "-f", "", "a@x"}, NULL, {.sender = "", .rcpts = {"a@x"}}},
+    {{SM, "-f", "<>", "a@x"}, NULL, {.sender = "", .rcpts = {"a@x"}}},
+    {{SM, "-f<>", "a@x"}, NULL, {.sender = "", .rcpts = {"a@x"}}},
+    {{SM, "-f", "<a@b>", "a@x"}, NULL, {.sender = "a@b", .rcpts = {"a@x"}}},
+    {{SM, "-f", "<a@b>", "-f", "<c@d>", "a@x"},
+     NULL,
+     {.sender = "c@d", .rcpts = {"a@x"}}},
+    {{SM, "-f", "<a@b>", "-r", "e@f", "a@x"},
+     NULL,
+     {.sender = "e@f", .rcpts = {"a@x"}}},
+    {{SM, "-f", "<a@b", "a@x"}, NULL, {.sender = "<a@b", .rcpts = {"a@x"}}},
+    {{SM, "-f", "-t", "a@x"}, NULL, {.sender = "-t", .rcpts = {"a@x"}}},
+
+    /* ---- -i and sendmail's -o ---- */
+    {{SM, "-oi", "a@x"}, NULL, {.ignore_dots = true, .rcpts = {"a@x"}}},
+    {{SM, "-o", "i", "a@x"}, NULL, {.ignore_dots = true, .rcpts = {"a@x"}}},
+    {{SM, "-odi", "-odb", "-odq", "-ods", "-oem", "-oep", "-oee", "-oew", "-om",
+      "-oA/etc/aliases", "a@x"},
+     NULL,
+     {.rcpts = {"a@x"}}},
+
+    /* ---- accepted and ignored ---- */
+    {{SM,    "-B",    "7BIT",     "-B8BITMIME", "-L",
+      "tag", "-Ltag", "-U",       "-m",         "-n",
+      "-G",  "-X",    "/tmp/log", "-h",         "17",
+      "-h5", "-p",    "smtp",     "-O",         "DeliveryMode=b",
+      "a@x"},
+     NULL,
+     {.rcpts = {"a@x"}}},
+    {{SM, "-Umn", "a@x"}, NULL, {.rcpts = {"a@x"}}},
+
+    /* ---- configuration and server ---- */
+    {{SM, "-C", "/etc/x.conf", "-A", "work", "a@x"},
+     NULL,
+     {.config_file = "/etc/x.conf", .account = "work", .rcpts = {"a@x"}}},
+    {{SM, "-C/etc/x.conf", "-Awork", "a@x"},
+     NULL,
+     {.config_file = "/etc/x.conf", .account = "work", .rcpts = {"a@x"}}},
+    {{SM, "--file=f", "--account=work", "a@x"},
+     NULL,
+     {.config_file = "f", .account = "work", .rcpts = {"a@x"}}},
+    {{SM, "--file", "f", "--account", "work", "a@x"},
+     NULL,
+     {.config_file = "f", .account = "work", .rcpts = {"a@x"}}},
+    {{SM, "--host=mx.example.org", "--port=2525", "--timeout=30",
+      "--domain=me.example", "--rcpt-policy=any", "a@x"},
+     NULL,
+     {.host = "mx.example.org",
+      .port = 2525,
+      .timeout = 30,
+      .domain = "me.example",
+      .rcpt_policy = RCPT_POLICY_ANY,
+      .rcpts = {"a@x"}}},
+    {{SM, "--host", "h", "--port", "1", "--timeout", "2147483", "--domain", "d",
+      "--rcpt-policy", "all", "a@x"},
+     NULL,
+     {.host = "h",
+      .port = 1,
+      .timeout = 2147483,
+      .domain = "d",
+      .rcpt_policy = RCPT_POLICY_ALL,
+      .rcpts = {"a@x"}}},
+    {{SM, "--port=65535", "--read-recipients"},
+     NULL,
+     {.port = 65535, .read_recipients = true}},
+
+    /* ---- DSN ---- */
+    {{SM, "-N", "never", "-R", "full", "-V", "id-1", "a@x"},
+     NULL,
+     {.dsn_notify = "never",
+      .dsn_return = "full",
+      .dsn_envid = "id-1",
+      .rcpts = {"a@x"}}},
+    {{SM, "-Nsuccess,failure,delay", "-Rhdrs", "-VQ123", "a@x"},
+     NULL,
+     {.dsn_notify = "success,failure,delay",
+      .dsn_return = "hdrs",
+      .dsn_envid = "Q123",
+      .rcpts = {"a@x"}}},
+    {{SM, "-N", "FAILURE,Delay", "-R", "HDRS", "a@x"},
+     NULL,
+     {.dsn_notify = "FAILURE,Delay", .dsn_return = "HDRS", .rcpts = {"a@x"}}},
+
+    /* ---- modes ---- */
+    {{SM, "-bm", "a@x"}, NULL, {.rcpts = {"a@x"}}},
+    {{SM, "-b", "m", "a@x"}, NULL, {.rcpts = {"a@x"}}},
+    {{SM, "-bp"}, NULL, {.mode = CLI_QUEUE_LIST}},
+    {{SM, "-bm", "-bp"}, NULL, {.mode = CLI_QUEUE_LIST}},
+    {{SM, "-bp", "-bp", "-v"}, NULL, {.mode = CLI_QUEUE_LIST, .verbosity = 1}},
+    {{SM, "-bp", "-q"}, NULL, {.mode = CLI_QUEUE_LIST}},
+    {{SM, "-bi"}, NULL, {.mode = CLI_NOOP}},
+    {{SM, "-q"}, NULL, {.mode = CLI_QUEUE_FLUSH}},
+    {{SM, "-q1h"}, NULL, {.mode = CLI_QUEUE_FLUSH}},
+    {{SM, "-qIid", "-qf", "-v"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH, .verbosity = 1}},
+    {{SM, "-vq"}, NULL, {.mode = CLI_QUEUE_FLUSH, .verbosity = 1}},
+    {{SM, "--help"}, NULL, {.mode = CLI_HELP}},
+    {{SM, "a@x", "--help", "--bogus"},
+     NULL,
+     {.mode = CLI_HELP, .rcpts = {"a@x"}}},
+    {{SM, "--version"}, NULL, {.mode = CLI_VERSION}},
+    {{SM, "-bp", "--version"}, NULL, {.mode = CLI_VERSION}},
+
+    /* ---- program names ---- */
+    {{"mailq"}, NULL, {.mode = CLI_QUEUE_LIST, .program = "mailq"}},
+    {{"/usr/bin/mailq", "-v", "-bp"},
+     NULL,
+     {.mode = CLI_QUEUE_LIST, .program = "mailq", .verbosity = 1}},
+    {{"newaliases"}, NULL, {.mode = CLI_NOOP, .program = "newaliases"}},
+    {{"/usr/bin/newaliases", "-v", "x"},
+     NULL,
+     {.mode = CLI_NOOP,
+      .program = "newaliases",
+      .verbosity = 1,
+      .rcpts = {"x"}}},
+    {{"/usr/sbin/sendmail", "-t"}, NULL, {.read_recipients = true}},
+    {{"mailpost", "a@x"}, NULL, {.program = "mailpost", .rcpts = {"a@x"}}},
+    {{"./mailq2", "a@x"}, NULL, {.program = "mailq2", .rcpts = {"a@x"}}},
+
+    /* ---- unknown options and missing arguments ---- */
+    {{SM, "-x", "a@x"}, "unknown option '-x'; see 'mailpost --help'", {}},
+    {{SM, "-tx", "a@x"}, "unknown option '-x'; see 'mailpost --help'", {}},
+    {{SM, "-e", "a@x"}, "unknown option '-e'; see 'mailpost --help'", {}},
+    {{SM, "-d0.1", "a@x"}, "unknown option '-d'; see 'mailpost --help'", {}},
+    {{SM, "a@x", "--bogus"},
+     "unknown option '--bogus'; see 'mailpost --help'",
+     {}},
+    {{SM, "--bogus=1", "a@x"},
+     "unknown option '--bogus'; see 'mailpost --help'",
+     {}},
+    {{SM, "--ver", "a@x"}, "unknown option '--ver'; see 'mailpost --help'", {}},
+    {{SM, "-x", "--help"}, "unknown option '-x'; see 'mailpost --help'", {}},
+    {{SM, "a@x", "-f"}, "option '-f' needs an argument", {}},
+    {{SM, "a@x", "-tf"}, "option '-f' needs an argument", {}},
+    {{SM, "a@x", "-r"}, "option '-r' needs an argument", {}},
+    {{SM, "a@x", "-F"}, "option '-F' needs an argument", {}},
+    {{SM, "a@x", "-C"}, "option '-C' needs an argument", {}},
+    {{SM, "a@x", "-A"}, "option '-A' needs an argument", {}},
+    {{SM, "a@x", "-N"}, "option '-N' needs an argument", {}},
+    {{SM, "a@x", "-R"}, "option '-R' needs an argument", {}},
+    {{SM, "a@x", "-V"}, "option '-V' needs an argument", {}},
+    {{SM, "a@x", "-o"}, "option '-o' needs an argument", {}},
+    {{SM, "a@x", "-O"}, "option '-O' needs an argument", {}},
+    {{SM, "a@x", "-b"}, "option '-b' needs an argument", {}},
+    {{SM, "a@x", "-B"}, "option '-B' needs an argument", {}},
+    {{SM, "a@x", "-L"}, "option '-L' needs an argument", {}},
+    {{SM, "a@x", "-X"}, "option '-X' needs an argument", {}},
+    {{SM, "a@x", "-h"}, "option '-h' needs an argument", {}},
+    {{SM, "a@x", "-p"}, "option '-p' needs an argument", {}},
+    {{SM, "a@x", "--host"}, "option '--host' needs an argument", {}},
+    {{SM, "a@x", "--account"}, "option '--account' needs an argument", {}},
+    {{SM, "a@x", "--file"}, "option '--file' needs an argument", {}},
+    {{SM, "a@x", "--port"}, "option '--port' needs an argument", {}},
+    {{SM, "a@x", "--timeout"}, "option '--timeout' needs an argument", {}},
+    {{SM, "a@x", "--domain"}, "option '--domain' needs an argument", {}},
+    {{SM, "a@x", "--rcpt-policy"},
+     "option '--rcpt-policy' needs an argument",
+     {}},
+    {{SM, "--verbose=2", "a@x"}, "option '--verbose' takes no argument", {}},
+    {{SM, "--help=x"}, "option '--help' takes no argument", {}},
+
+    /* ---- values ---- */
+    {{SM, "--port=0", "a@x"}, "invalid --port '0' (expected 1 to 65535)", {}},
+    {{SM, "--port=65536", "a@x"},
+     "invalid --port '65536' (expected 1 to 65535)",
+     {}},
+    {{SM, "--port=-1", "a@x"}, "invalid --port '-1' (expected 1 to 65535)", {}},
+    {{SM, "--port= 25", "a@x"},
+     "invalid --port ' 25' (expected 1 to 65535)",
+     {}},
+    {{SM, "--port=", "a@x"}, "invalid --port '' (expected 1 to 65535)", {}},
+    {{SM, "--port=smtp", "a@x"},
+     "invalid --port 'smtp' (expected 1 to 65535)",
+     {}},
+    {{SM, "--timeout=0", "a@x"},
+     "invalid --timeout '0' (expected seconds, 1 to 2147483)",
+     {}},
+    {{SM, "--timeout=99999999999999999999", "a@x"},
+     "invalid --timeout '99999999999999999999' (expected seconds, 1 to "
+     "2147483)",
+     {}},
+    {{SM, "--timeout=1m", "a@x"},
+     "invalid --timeout '1m' (expected seconds, 1 to 2147483)",
+     {}},
+    {{SM, "--rcpt-policy=some", "a@x"},
+     "invalid --rcpt-policy 'some' (expected all or any)",
+     {}},
+    {{SM, "--rcpt-policy=ALL", "a@x"},
+     "invalid --rcpt-policy 'ALL' (expected all or any)",
+     {}},
+    {{SM, "--host=", "a@x"}, "invalid --host ''", {}},
+    {{SM, "--host=a b", "a@x"}, "invalid --host 'a b'", {}},
+    {{SM, "--host=a\r\nb", "a@x"}, "invalid --host 'a??b'", {}},
+    {{SM, "--domain=x\r\nQUIT", "a@x"}, "invalid --domain 'x??QUIT'", {}},
+    {{SM, "-C", "", "a@x"}, "option '-C' needs a file name", {}},
+    {{SM, "--file=", "a@x"}, "option '-C' needs a file name", {}},
+    {{SM, "--account=", "a@x"}, "option '--account' needs an account name", {}},
+    {{SM, "-N", "never,success", "a@x"},
+     "invalid -N 'never,success' (expected never, or a comma list of "
+     "success, failure, delay)",
+     {}},
+    {{SM, "-N", "success,,delay", "a@x"},
+     "invalid -N 'success,,delay' (expected never, or a comma list of "
+     "success, failure, delay)",
+     {}},
+    {{SM, "-N", "", "a@x"},
+     "invalid -N '' (expected never, or a comma list of success, failure, "
+     "delay)",
+     {}},
+    {{SM, "-N", "success,", "a@x"},
+     "invalid -N 'success,' (expected never, or a comma list of success, "
+     "failure, delay)",
+     {}},
+    {{SM, "-R", "all", "a@x"}, "invalid -R 'all' (expected full or hdrs)", {}},
+    {{SM, "-V", "", "a@x"},
+     "invalid -V '' (expected 1 to 100 printable characters, no spaces)",
+     {}},
+    {{SM, "-V", "a b", "a@x"},
+     "invalid -V 'a b' (expected 1 to 100 printable characters, no spaces)",
+     {}},
+    {{SM, "-V",
+      "0123456789012345678901234567890123456789012345678901234567890123456"
+      "789012345678901234567890123456789X",
+      "a@x"},
+     "invalid -V '0123456789012345678901234567890123456789012345678901234567"
+     "890123456789012345678901234567890123456789X' (expected 1 to 100 "
+     "printable characters, no spaces)",
+     {}},
+
+    /* ---- modes that do not exist here, and collisions ---- */
+    {{SM, "-bs"}, "-bs is not supported yet", {}},
+    {{SM, "-b", "s"}, "-bs is not supported yet", {}},
+    {{SM, "-bd"}, "-bd is not supported", {}},
+    {{SM, "-bt"}, "-bt is not supported", {}},
+    {{SM, "-bv", "a@x"}, "-bv is not supported", {}},
+    {{SM, "-bD"}, "-bD is not supported", {}},
+    {{SM, "-bP"}, "-bP is not supported", {}},
+    {{SM, "-bx"}, "-bx is not supported", {}},
+    {{SM, "-bmm", "a@x"}, "-bmm is not supported", {}},
+    {{SM, "-bp", "-bi"}, "-bi cannot be combined with -bp", {}},
+    {{SM, "-q", "-bp"}, "-bp cannot be combined with -q", {}},
+    {{SM, "-bi", "-q"}, "-q cannot be combined with -bi", {}},
+    {{SM, "-q", "-bm"}, "-bm cannot be combined with -q", {}},
+    {{"mailq", "-bm", "a@x"}, "-bm cannot be combined with -bp", {}},
+    {{"newaliases", "-bp"}, "-bp cannot be combined with -bi", {}},
+    {{SM, "-bp", "a@x"}, "recipients cannot be given with -bp", {}},
+    {{"mailq", "a@x"}, "recipients cannot be given with -bp", {}},
+    {{SM, "-q", "a@x"}, "recipients cannot be given with -q", {}},
+
+    /* ---- checks after parsing ---- */
+    {{SM},
+     "no recipients given (name them, or use -t to read them from "
+     "the message)",
+     {}},
+    {{SM, "-i", "-f", "a@x", "--"},
+     "no recipients given (name them, or use -t to read them from the "
+     "message)",
+     {}},
+    {{"mailpost", "-bm"},
+     "no recipients given (name them, or use -t to read them from the "
+     "message)",
+     {}},
+    {{SM, "-f", "a@x\r\nRCPT TO:<evil@x>", "b@y"},
+     "sender 'a@x??RCPT TO:<evil@x>' contains a control character",
+     {}},
+    {{SM, "-f", "a\tb@x", "b@y"},
+     "sender 'a\tb@x' contains a control character",
+     {}},
+    {{SM, "-f", "<a@x\n>", "b@y"},
+     "sender 'a@x?' contains a control character",
+     {}},
+    {{SM, "a@x", "b@y\n"}, "recipient 'b@y?' contains a control character", {}},
+    {{SM, "--", "a\x7f@x"},
+     "recipient 'a?@x' contains a control character",
+     {}},
+    {{SM, "a@x", ""}, "empty recipient address", {}},
+    {{SM, "-t", "--", ""}, "empty recipient address", {}},
+    {{SM, "-F", "Eve\nBcc: x@y", "a@x"},
+     "full name 'Eve?Bcc: x@y' contains a control character",
+     {}},
+};
+
+#define NCASES (sizeof cases / sizeof cases[0])
+
+static void
+check_request(const struct request *r, const struct want *w)
 {
-	CHECK(1);
+	size_t nwant = 0;
+
+	CHECK_INT(r->mode, w->mode);
+	CHECK_STR(r->program, w->program != NULL ? w->program : SM);
+	CHECK_STR(r->sender, w->sender);
+	CHECK_STR(r->full_name, w->full_name);
+	CHECK_INT(r->read_recipients, w->read_recipients);
+	CHECK_INT(r->dot_ends_input, !w->ignore_dots);
+	CHECK_INT(r->verbosity, w->verbosity);
+	CHECK_STR(r->config_file, w->config_file);
+	CHECK_STR(r->account, w->account);
+	CHECK_STR(r->host, w->host);
+	CHECK_INT(r->port, w->port);
+	CHECK_INT(r->timeout, w->timeout);
+	CHECK_STR(r->domain, w->domain);
+	CHECK_INT(r->rcpt_policy, w->rcpt_policy);
+	CHECK_STR(r->dsn_notify, w->dsn_notify);
+	CHECK_STR(r->dsn_return, w->dsn_return);
+	CHECK_STR(r->dsn_envid, w->dsn_envid);
+	while (nwant < MAX_RCPTS && w->rcpts[nwant] != NULL)
+		nwant++;
+	CHECK_INT(r->nrcpts, nwant);
+	for (size_t k = 0; k < nwant && k < r->nrcpts; k++)
+		CHECK_STR(r->rcpts[k], w->rcpts[k]);
+}
+
+/* A cleared request after a failure: nothing left to free or to use. */
+static void
+check_cleared(const struct request *r)
+{
+	CHECK(r->rcpts == NULL);
+	CHECK_INT(r->nrcpts, 0);
+	CHECK(r->sender == NULL);
+	CHECK(r->sender_copy == NULL);
+	CHECK(r->program != NULL);
+}
+
+static void
+describe(const struct cli_case *c, char *out, size_t n)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (int i = 0; c->argv[i] != NULL && used + 1 < n; i++) {
+		str_copy(out + used, n - used, c->argv[i]);
+		used += strlen(out + used);
+		if (used + 1 < n)
+			out[used++] = ' ';
+		out[used] = '\0';
+	}
+}
+
+/* argv is copied into fresh, writable strings, as the real one is, so
+ * ASan sees any read past what the parser was given. */
+static void
+run_case(const struct cli_case *c)
+{
+	char *argv[MAX_ARGS + 1] = {NULL};
+	char name[512];
+	int argc = 0;
+	struct request req;
+	struct error err;
+	int rc = 0;
+	int failed_before = unit_failed;
+
+	while (argc < MAX_ARGS && c->argv[argc] != NULL) {
+		argv[argc] = xstrdup(c->argv[argc]);
+		argc++;
+	}
+	describe(c, name, sizeof name);
+	error_clear(&err);
+	rc = cli_parse(argc, argv, &req, &err);
+	if (c->error == NULL) {
+		CHECK_INT(rc, 0);
+		CHECK_STR(err.msg, "");
+		check_request(&req, &c->want);
+	} else {
+		CHECK_INT(rc, -1);
+		CHECK_INT(err.kind, ERROR_USAGE);
+		CHECK_STR(err.msg, c->error);
+		check_cleared(&req);
+	}
+	if (unit_failed > failed_before)
+		fprintf(stderr, "  in case: %s\n", name);
+	cli_clear(&req);
+	cli_clear(&req); /* twice is harmless */
+	for (int i = 0; i < argc; i++)
+		free(argv[i]);
+}
+
+/* main() may be run with argc == 0 (execve with an empty argv). */
+static void
+test_empty_argv(void)
+{
+	char *argv[] = {NULL};
+	struct request req;
+	struct error err;
+
+	error_clear(&err);
+	CHECK_INT(cli_parse(0, argv, &req, &err), -1);
+	CHECK_STR(req.program, "mailpost");
+	CHECK_INT(err.kind, ERROR_USAGE);
+	cli_clear(&req);
+}
+
+/* Strings point into argv, so main() may keep argv as the storage. */
+static void
+test_points_into_argv(void)
+{
+	char a0[] = "sendmail", a1[] = "-Fname", a2[] = "a@x";
+	char a3[] = "-f", a4[] = "s@x";
+	char *argv[] = {a0, a1, a2, a3, a4, NULL};
+	struct request req;
+	struct error err;
+
+	error_clear(&err);
+	CHECK_INT(cli_parse(5, argv, &req, &err), 0);
+	CHECK(req.full_name == a1 + 2);
+	CHECK(req.rcpts[0] == a2);
+	CHECK(req.sender == a4);
+	CHECK(req.sender_copy == NULL);
+	cli_clear(&req);
+}
+
+static void
+check_lines_fit(const char *text)
+{
+	while (*text != '\0') {
+		size_t len = strcspn(text, "\n");
+
+		CHECK(len <= 79);
+		text += len;
+		CHECK(*text == '\n');
+		if (*text == '\n')
+			text++;
+	}
+}
+
+static void
+test_texts(void)
+{
+	const char *u = cli_usage();
+	const char *v = cli_version();
+	const char *want_v = "mailpost " PACKAGE_VERSION "\n";
+
+	CHECK(strncmp(u, "Usage: mailpost ", 16) == 0);
+	CHECK(strstr(u, "--rcpt-policy") != NULL);
+	CHECK(strstr(u, "EXIT STATUS") != NULL);
+	check_lines_fit(u);
+	CHECK(strncmp(v, want_v, strlen(want_v)) == 0);
+	CHECK(strstr(v, "GPL-3.0-or-later") != NULL);
+	check_lines_fit(v);
+}
+
+int
+main(void)
+{
+	for (size_t k = 0; k < NCASES; k++)
+		run_case(&cases[k]);
+	test_empty_argv();
+	test_points_into_argv();
+	test_texts();
 	return unit_done();
 }
