@@ -1,2 +1,555 @@
-/* address.c - placeholder until the module lands. */
+/*
+ * address.c - mail addresses: the checks an envelope address must pass
+ * before it is written into an SMTP command (RFC 5321 4.1.2, 4.5.3.1), and
+ * a parser for RFC 5322 3.4 address lists that pulls out the addr-specs
+ * (for -t).  See address.h.
+ */
+#include "config.h"
+
 #include "address.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+/* How much of an address an error message shows. */
+#define SHOW_MAX 200
+
+static bool
+is_ctl(unsigned char ch)
+{
+	return ch < 0x20 || ch == 0x7f;
+}
+
+static int
+check_fail(struct error *err, enum error_kind kind, const char *addr,
+           const char *why)
+{
+	return error_set(err, kind, "invalid address \"%.*s\"%s: %s", SHOW_MAX,
+	                 addr, strlen(addr) > SHOW_MAX ? "..." : "", why);
+}
+
+/* One pass over the bytes: quoting, forbidden characters, and where the
+ * '@' that separates local part and domain is (*at, or NULL).  Returns
+ * the reason the address is invalid, or NULL. */
+static const char *
+scan_chars(const char *addr, const char **at)
+{
+	bool quoted = false;
+
+	*at = NULL;
+	for (const char *p = addr; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '\r' || ch == '\n')
+			return "contains a line break";
+		if (is_ctl(ch))
+			return "contains a control character";
+		if (quoted) {
+			if (ch == '\\' && p[1] != '\0')
+				p++;
+			else if (ch == '"')
+				quoted = false;
+			continue;
+		}
+		if (ch == '"') {
+			if (*at)
+				return "has a quote in the domain";
+			quoted = true;
+		} else if (ch == ' ') {
+			return "contains a space";
+		} else if (ch == '<' || ch == '>') {
+			return "contains an angle bracket";
+		} else if (ch == '@') {
+			if (*at)
+				return "contains more than one '@'";
+			*at = p;
+		}
+	}
+	/* The loop stops at the NUL, so a control byte after an escaping
+	 * backslash was checked on the next turn. */
+	return quoted ? "has an unterminated quoted string" : NULL;
+}
+
+static bool
+is_label_char(unsigned char ch)
+{
+	/* Letters, digits, hyphen; underscore for the hosts that have one;
+	 * 8-bit for internationalised names (RFC 6531). */
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch >= 0x80;
+}
+
+/* RFC 5321 4.1.2: Domain = sub-domain *("." sub-domain), or an address
+ * literal in brackets. */
+static const char *
+check_domain(const char *d, size_t len)
+{
+	size_t label = 0;
+
+	if (len == 0)
+		return "the domain is empty";
+	if (len > ADDRESS_DOMAIN_MAX)
+		return "the domain is longer than 255 characters "
+		       "(RFC 5321 4.5.3.1.2)";
+	if (d[0] == '[')
+		return d[len - 1] == ']' && len > 2 ? NULL
+		                                    : "the domain is not valid";
+	for (size_t i = 0; i < len; i++) {
+		if (d[i] == '.') {
+			if (label == 0)
+				return "the domain has an empty label";
+			label = 0;
+		} else if (is_label_char((unsigned char)d[i])) {
+			label++;
+		} else {
+			return "the domain is not valid";
+		}
+	}
+	return label == 0 ? "the domain has an empty label" : NULL;
+}
+
+int
+address_check(const char *addr, bool allow_empty, enum error_kind kind,
+              struct error *err)
+{
+	size_t len = strlen(addr);
+	size_t local_len;
+	const char *why;
+	const char *at;
+
+	if (len == 0) {
+		if (allow_empty)
+			return 0;
+		return error_set(err, kind, "the address is empty");
+	}
+	why = scan_chars(addr, &at);
+	if (why)
+		return check_fail(err, kind, addr, why);
+	local_len = at ? (size_t)(at - addr) : len;
+	if (local_len == 0)
+		return check_fail(err, kind, addr, "the local part is empty");
+	if (local_len > ADDRESS_LOCAL_MAX)
+		return check_fail(err, kind, addr,
+		                  "the local part is longer than 64 "
+		                  "characters (RFC 5321 4.5.3.1.1)");
+	if (at) {
+		why = check_domain(at + 1, len - local_len - 1);
+		if (why)
+			return check_fail(err, kind, addr, why);
+	}
+	/* The path includes the angle brackets. */
+	if (len + 2 > ADDRESS_PATH_MAX)
+		return check_fail(err, kind, addr,
+		                  "it is longer than 254 characters "
+		                  "(RFC 5321 4.5.3.1.3)");
+	return 0;
+}
+
+char *
+address_qualify(const char *addr, const char *domain)
+{
+	size_t alen, dlen;
+	const char *at;
+	char *out;
+
+	/* An address we cannot read is left for address_check to name. */
+	if (!domain || !*domain || !*addr || scan_chars(addr, &at) || at)
+		return xstrdup(addr);
+	alen = strlen(addr);
+	dlen = strlen(domain);
+	out = xmalloc(alen + 1 + dlen + 1);
+	memcpy(out, addr, alen);
+	out[alen] = '@';
+	memcpy(out + alen + 1, domain, dlen + 1);
+	return out;
+}
+
+/* --- RFC 5322 3.4 address lists -------------------------------------- */
+
+/* The value is cut into tokens first (RFC 5322 3.2: white space and
+ * comments only separate them), then the grammar works on the array. */
+enum tok_kind {
+	TOK_END,
+	TOK_ATOM,    /* atext run; 8-bit allowed (RFC 6532) */
+	TOK_QUOTED,  /* quoted-string, quotes included */
+	TOK_LITERAL, /* domain-literal, brackets included */
+	TOK_SPECIAL, /* one of < > : ; @ , . */
+};
+
+struct tok {
+	enum tok_kind kind;
+	const char *p;
+	size_t len;
+};
+
+struct parser {
+	struct tok *t;   /* ends with a TOK_END */
+	size_t i;        /* the current token */
+	const char *why; /* the syntax error, or NULL when err is filled */
+	bool oom;        /* an append to word failed */
+	struct buf word; /* the addr-spec being assembled */
+	struct strlist *out;
+	struct error *err;
+};
+
+static bool
+is_special(unsigned char ch)
+{
+	return memchr("()<>[]:;@\\,.\"", ch, 14) != NULL;
+}
+
+/* RFC 5322 3.2.2: comments nest, and a quoted-pair may hide a paren. */
+static const char *
+skip_comment(const char *p, const char *end)
+{
+	int depth = 0;
+
+	while (p < end) {
+		if (*p == '\\' && p + 1 < end) {
+			p += 2;
+			continue;
+		}
+		if (*p == '(')
+			depth++;
+		if (*p == ')')
+			depth--;
+		p++;
+		if (depth == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* The end of a quoted-string or domain-literal that starts at p, or NULL
+ * with *why set.  Tab is the only control allowed inside (FWS). */
+static const char *
+skip_quoted(const char *p, const char *end, char close, const char **why)
+{
+	for (p++; p < end; p++) {
+		if (is_ctl((unsigned char)*p) && *p != '\t')
+			break;
+		if (*p == close)
+			return p + 1;
+		if (*p == '\\') {
+			p++;
+			if (p == end ||
+			    (is_ctl((unsigned char)*p) && *p != '\t'))
+				break;
+		}
+	}
+	*why = p == end ? "a quoted string or literal is not closed"
+	                : "it contains a control character";
+	return NULL;
+}
+
+/* One token at p (white space and comments already skipped); returns the
+ * position after it, or NULL with *why set. */
+static const char *
+lex_one(const char *p, const char *end, struct tok *t, const char **why)
+{
+	unsigned char ch = (unsigned char)*p;
+	const char *q = p;
+
+	t->p = p;
+	if (ch == '"' || ch == '[') {
+		t->kind = ch == '"' ? TOK_QUOTED : TOK_LITERAL;
+		q = skip_quoted(p, end, ch == '"' ? '"' : ']', why);
+	} else if (is_ctl(ch)) {
+		*why = "it contains a control character";
+		q = NULL;
+	} else if (ch == ')' || ch == ']' || ch == '\\') {
+		*why = ch == ')' ? "a ')' has no matching '('"
+		                 : "it has a stray ']' or '\\'";
+		q = NULL;
+	} else if (is_special(ch)) {
+		t->kind = TOK_SPECIAL;
+		q = p + 1;
+	} else {
+		t->kind = TOK_ATOM;
+		while (q < end && !is_ctl((unsigned char)*q) && *q != ' ' &&
+		       !is_special((unsigned char)*q))
+			q++;
+	}
+	if (q)
+		t->len = (size_t)(q - p);
+	return q;
+}
+
+/* Tokenise value[0..len) into t (when not NULL); returns the number of
+ * tokens, or -1 with *why set.  Called once to count, once to fill. */
+static long
+lex_all(const char *value, size_t len, struct tok *t, const char **why)
+{
+	const char *p = value;
+	const char *end = value + len;
+	struct tok tmp;
+	long n = 0;
+
+	for (;;) {
+		while (p < end &&
+		       (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+			p++;
+		if (p < end && *p == '(') {
+			p = skip_comment(p, end);
+			if (!p) {
+				*why = "a comment is not closed";
+				return -1;
+			}
+			continue;
+		}
+		if (p == end)
+			return n;
+		p = lex_one(p, end, t ? &t[n] : &tmp, why);
+		if (!p)
+			return -1;
+		n++;
+	}
+}
+
+static const struct tok *
+cur(const struct parser *ps)
+{
+	return &ps->t[ps->i];
+}
+
+static bool
+at_special(const struct parser *ps, char ch)
+{
+	return cur(ps)->kind == TOK_SPECIAL && cur(ps)->p[0] == ch;
+}
+
+static int
+fail(struct parser *ps, const char *why)
+{
+	ps->why = why;
+	return -1;
+}
+
+static const struct tok dot_tok = {TOK_SPECIAL, ".", 1};
+static const struct tok at_tok = {TOK_SPECIAL, "@", 1};
+
+static void
+append_tok(struct parser *ps, const struct tok *t)
+{
+	/* The buffer is sized for the whole value: only memory can fail. */
+	if (buf_append(&ps->word, t->p, t->len) < 0)
+		ps->oom = true;
+}
+
+/* word *(word / ".") into ps->word: a local part, or a display name
+ * (RFC 5322 obs-phrase allows dots).  Returns true when two words stood
+ * side by side, which a local part cannot have. */
+static bool
+collect_words(struct parser *ps)
+{
+	bool adjacent = false;
+	bool last_word = false;
+
+	for (;;) {
+		const struct tok *t = cur(ps);
+		bool word = t->kind == TOK_ATOM || t->kind == TOK_QUOTED;
+
+		if (!word && !at_special(ps, '.'))
+			return adjacent;
+		adjacent = adjacent || (word && last_word);
+		last_word = word;
+		append_tok(ps, t);
+		ps->i++;
+	}
+}
+
+/* domain = dot-atom / domain-literal (RFC 5322 3.4.1). */
+static int
+parse_domain(struct parser *ps)
+{
+	if (cur(ps)->kind == TOK_LITERAL) {
+		append_tok(ps, cur(ps));
+		ps->i++;
+		return 0;
+	}
+	if (cur(ps)->kind != TOK_ATOM)
+		return fail(ps, "a domain is missing after '@'");
+	append_tok(ps, cur(ps));
+	ps->i++;
+	while (at_special(ps, '.')) {
+		ps->i++;
+		if (cur(ps)->kind != TOK_ATOM)
+			return fail(ps, "a domain is not valid");
+		append_tok(ps, &dot_tok);
+		append_tok(ps, cur(ps));
+		ps->i++;
+	}
+	return 0;
+}
+
+/* The addr-spec in ps->word is complete: check it and keep it. */
+static int
+emit(struct parser *ps)
+{
+	if (ps->oom) {
+		ps->why = NULL;
+		return error_set(ps->err, ERROR_OSERR, "out of memory");
+	}
+	if (address_check(buf_str(&ps->word), false, ERROR_DATA, ps->err) < 0)
+		return -1;
+	strlist_add(ps->out, buf_str(&ps->word));
+	buf_reset(&ps->word);
+	return 0;
+}
+
+/* RFC 5322 4.4 obs-route: "@a,@b:" before the addr-spec; it names relays
+ * no one should use any more, so it is dropped. */
+static int
+skip_route(struct parser *ps)
+{
+	while (at_special(ps, '@') || at_special(ps, ',')) {
+		if (at_special(ps, '@')) {
+			ps->i++;
+			if (parse_domain(ps) < 0)
+				return -1;
+		} else {
+			ps->i++;
+		}
+	}
+	if (!at_special(ps, ':'))
+		return fail(ps, "a source route does not end with ':'");
+	ps->i++;
+	buf_reset(&ps->word);
+	return 0;
+}
+
+/* After "<": [route] addr-spec ">".  "<>" names no one. */
+static int
+parse_angle(struct parser *ps)
+{
+	buf_reset(&ps->word);
+	if (at_special(ps, '>')) {
+		ps->i++;
+		return 0;
+	}
+	if (at_special(ps, '@') && skip_route(ps) < 0)
+		return -1;
+	if (collect_words(ps))
+		return fail(ps, "a local part has a space in it");
+	if (ps->word.len == 0)
+		return fail(ps, "an address is missing after '<'");
+	if (at_special(ps, '@')) {
+		append_tok(ps, &at_tok);
+		ps->i++;
+		if (parse_domain(ps) < 0)
+			return -1;
+	}
+	if (!at_special(ps, '>'))
+		return fail(ps, "'>' is missing after an address");
+	ps->i++;
+	return emit(ps);
+}
+
+static int parse_address(struct parser *ps, bool in_group);
+
+/* After "name:": group members up to ";" (RFC 5322 3.4).  A missing ';'
+ * at the very end is forgiven: "undisclosed-recipients:" is common. */
+static int
+parse_group(struct parser *ps)
+{
+	for (;;) {
+		if (cur(ps)->kind == TOK_END)
+			return 0;
+		if (at_special(ps, ';')) {
+			ps->i++;
+			return 0;
+		}
+		if (at_special(ps, ',')) {
+			ps->i++;
+			continue;
+		}
+		if (parse_address(ps, true) < 0)
+			return -1;
+		if (!at_special(ps, ',') && !at_special(ps, ';') &&
+		    cur(ps)->kind != TOK_END)
+			return fail(ps, "',' or ';' is missing in a group");
+	}
+}
+
+/* address = mailbox / group: which one is known only when the words are
+ * followed by '<' (name-addr), ':' (group) or '@' (addr-spec). */
+static int
+parse_address(struct parser *ps, bool in_group)
+{
+	bool adjacent;
+
+	buf_reset(&ps->word);
+	adjacent = collect_words(ps);
+	if (at_special(ps, '<')) {
+		ps->i++;
+		return parse_angle(ps);
+	}
+	if (at_special(ps, ':')) {
+		if (in_group)
+			return fail(ps, "a group cannot hold a group");
+		ps->i++;
+		return parse_group(ps);
+	}
+	if (ps->word.len == 0)
+		return fail(ps, "an address is missing");
+	if (adjacent)
+		return fail(ps, "a display name is not followed by <address>");
+	if (at_special(ps, '@')) {
+		append_tok(ps, &at_tok);
+		ps->i++;
+		if (parse_domain(ps) < 0)
+			return -1;
+		/* Common in the wild: "a@x <a@x>", an unquoted address used
+		 * as a display name.  The angle address is the real one. */
+		if (at_special(ps, '<')) {
+			ps->i++;
+			return parse_angle(ps);
+		}
+	}
+	/* Without '@' this is a bare local name, as sendmail accepts. */
+	return emit(ps);
+}
+
+static int
+parse_list(struct parser *ps)
+{
+	for (;;) {
+		if (cur(ps)->kind == TOK_END)
+			return 0;
+		if (at_special(ps, ',')) {
+			ps->i++;
+			continue;
+		}
+		if (parse_address(ps, false) < 0)
+			return -1;
+		if (!at_special(ps, ',') && cur(ps)->kind != TOK_END)
+			return fail(ps, "',' is missing between addresses");
+	}
+}
+
+int
+address_parse_list(const char *value, size_t len, struct strlist *out,
+                   struct error *err)
+{
+	struct parser ps = {.out = out, .err = err};
+	long n = lex_all(value, len, NULL, &ps.why);
+	int rc = -1;
+
+	if (n >= 0) {
+		ps.t = xcalloc((size_t)n + 1, sizeof *ps.t);
+		lex_all(value, len, ps.t, &ps.why);
+		ps.t[n].kind = TOK_END;
+		buf_init(&ps.word, len + 16);
+		rc = parse_list(&ps);
+		buf_clear(&ps.word);
+		free(ps.t);
+	}
+	if (rc < 0 && ps.why)
+		error_set(err, ERROR_DATA,
+		          "cannot parse the address list \"%.*s\"%s: %s",
+		          (int)(len < SHOW_MAX ? len : SHOW_MAX), value,
+		          len > SHOW_MAX ? "..." : "", ps.why);
+	return rc;
+}

@@ -1,2 +1,174 @@
-/* crlf.c - placeholder until the module lands. */
+/*
+ * crlf.c - line-ending normalisation to canonical CRLF, sendmail's lone-dot
+ * rule, and the measurements taken on the way (see crlf.h).
+ *
+ * The input is scanned in runs: memchr finds the next CR and the next LF,
+ * the text between line ends is copied with memcpy, and only line ends and
+ * a leading dot need a decision of their own.
+ */
+#include "config.h"
+
 #include "crlf.h"
+
+#include <string.h>
+
+/* Where the next CR and LF are in the current push, so that each memchr
+ * covers a byte once per push instead of once per line. */
+struct eol_scan {
+	const char *end;
+	const char *cr; /* next CR at or after the cursor, or end */
+	const char *lf; /* next LF at or after the cursor, or end */
+};
+
+void
+crlf_init(struct crlf_norm *c, bool dot_ends_input)
+{
+	memset(c, 0, sizeof *c);
+	c->dot_ends_input = dot_ends_input;
+	c->at_line_start = true;
+}
+
+static const char *
+find_or_end(const char *p, const char *end, char ch)
+{
+	const char *q = memchr(p, ch, (size_t)(end - p));
+
+	return q ? q : end;
+}
+
+/* The first CR or LF at or after p (or end). */
+static const char *
+next_eol(struct eol_scan *s, const char *p)
+{
+	if (s->cr < p)
+		s->cr = find_or_end(p, s->end, '\r');
+	if (s->lf < p)
+		s->lf = find_or_end(p, s->end, '\n');
+	return s->cr < s->lf ? s->cr : s->lf;
+}
+
+/* Note 8-bit and NUL bytes in a run of line text.  Once both are known
+ * there is nothing left to look for. */
+static void
+measure_run(struct crlf_norm *c, const char *p, size_t n)
+{
+	if (!c->has_nul && memchr(p, '\0', n))
+		c->has_nul = true;
+	if (!c->has_8bit) {
+		unsigned char acc = 0;
+
+		for (size_t i = 0; i < n; i++)
+			acc |= (unsigned char)p[i];
+		c->has_8bit = (acc & 0x80) != 0;
+	}
+}
+
+/* Copy line text to the output. */
+static size_t
+emit_text(struct crlf_norm *c, const char *p, size_t n, char *out)
+{
+	if (n == 0)
+		return 0;
+	measure_run(c, p, n);
+	memcpy(out, p, n);
+	c->line_len += n;
+	c->at_line_start = false;
+	return n;
+}
+
+/* End the current line: CRLF out, and the line's length measured
+ * against RFC 5322 2.1.1. */
+static size_t
+emit_eol(struct crlf_norm *c, char *out)
+{
+	out[0] = '\r';
+	out[1] = '\n';
+	c->lines++;
+	if (c->line_len > c->max_line)
+		c->max_line = c->line_len;
+	if (c->line_len > CRLF_LINE_MAX && c->first_long_line == 0)
+		c->first_long_line = c->lines;
+	c->line_len = 0;
+	c->at_line_start = true;
+	return 2;
+}
+
+/* The dot held back at a line start meets the next byte: a line end makes
+ * it the lone-dot line that ends the input; anything else makes it
+ * ordinary text. */
+static size_t
+resolve_dot(struct crlf_norm *c, char next, char *out)
+{
+	c->pending_dot = false;
+	if (next == '\r' || next == '\n') {
+		c->done = true;
+		return 0;
+	}
+	return emit_text(c, ".", 1, out);
+}
+
+size_t
+crlf_push(struct crlf_norm *c, const char *in, size_t n, char *out)
+{
+	const char *p = in;
+	const char *end = in + n;
+	struct eol_scan scan;
+	size_t o = 0;
+
+	if (c->done || n == 0)
+		return 0;
+	scan.end = end;
+	scan.cr = find_or_end(in, end, '\r');
+	scan.lf = find_or_end(in, end, '\n');
+	while (p < end) {
+		const char *eol;
+
+		/* CR LF split or not: the CR already ended the line. */
+		if (c->pending_cr) {
+			c->pending_cr = false;
+			if (*p == '\n') {
+				p++;
+				continue;
+			}
+		}
+		if (c->pending_dot) {
+			o += resolve_dot(c, *p, out + o);
+			if (c->done)
+				break;
+		} else if (c->at_line_start && c->dot_ends_input && *p == '.') {
+			c->pending_dot = true;
+			p++;
+			continue;
+		}
+		eol = next_eol(&scan, p);
+		o += emit_text(c, p, (size_t)(eol - p), out + o);
+		p = eol;
+		if (p == end)
+			break;
+		o += emit_eol(c, out + o);
+		c->pending_cr = *p == '\r';
+		p++;
+	}
+	c->bytes += o;
+	return o;
+}
+
+size_t
+crlf_finish(struct crlf_norm *c, char *out)
+{
+	size_t o = 0;
+
+	if (c->done)
+		return 0;
+	/* A dot at the very end without a line end is not a lone-dot line:
+	 * keep it, rather than lose the user's text. */
+	if (c->pending_dot) {
+		c->pending_dot = false;
+		o += emit_text(c, ".", 1, out);
+	}
+	if (!c->at_line_start)
+		o += emit_eol(c, out + o);
+	c->pending_cr = false;
+	c->bytes += o;
+	return o;
+}

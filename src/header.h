@@ -27,6 +27,7 @@ struct header_field {
 	char *raw;       /* "Name: value\r\n\tcont\r\n", owned */
 	size_t raw_len;
 	size_t name_len; /* raw[0..name_len) is the name */
+	size_t raw_cap;  /* bytes allocated for raw (folded lines append) */
 };
 
 struct header_block {

@@ -1,2 +1,749 @@
-/* source.c - placeholder until the module lands. */
+/*
+ * source.c - the message to send, read once from a descriptor (see
+ * source.h).
+ *
+ * Reading: 64 KiB blocks go through crlf_push; the canonical output is cut
+ * into lines for the header scanner until the header block ends, and the
+ * rest streams into an unlinked temporary spool file.  Only the header
+ * block is in memory, so memory does not grow with the message.
+ *
+ * Writing back: the header fields (as edited), the empty line, then the
+ * body read back from the spool with pread.
+ */
+#include "config.h"
+
 #include "source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "buf.h"
+
+#if defined(__GLIBC__) &&                                                      \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
+#include <sys/random.h>
+#define HAVE_GETRANDOM_FN 1
+#elif defined(__OpenBSD__) || defined(__FreeBSD__) || defined(__NetBSD__) ||   \
+    defined(__APPLE__)
+#define HAVE_ARC4RANDOM_FN 1
+#endif
+
+/* Reads and spool writes go in blocks this large (DESIGN: bulk path). */
+#define BLOCK_SIZE (64 * 1024)
+/* A header line cannot be longer than the whole block may be. */
+#define HEADER_LINE_MAX (HEADER_BLOCK_MAX + 2)
+
+struct source {
+	struct header_block h;
+	struct crlf_norm norm;
+	int spool_fd;      /* -1 while the body is empty */
+	uint64_t body_len; /* bytes in the spool */
+	struct buf head;   /* header block + CRLF, rendered for reading */
+	bool rendered;
+	uint64_t pos; /* read position in the whole message */
+};
+
+/* State that lives only while source_open reads. */
+struct reader {
+	struct source *s;
+	const char *dir; /* spool directory, for messages */
+	bool in_header;  /* lines still go to the header scanner */
+	bool skip_line;  /* drop the rest of an overlong mbox "From " line */
+	struct buf line; /* a header line not yet complete */
+	char *wbuf;      /* spool write buffer */
+	size_t wlen;
+	struct error *err;
+};
+
+static const char *
+spool_dir(const struct source_options *o)
+{
+	const char *env = getenv("TMPDIR");
+
+	if (o && o->tmpdir && *o->tmpdir)
+		return o->tmpdir;
+	if (env && *env)
+		return env;
+	return "/tmp";
+}
+
+/* mkstemp creates the file 0600; unlinking it at once means nothing is
+ * left behind whatever happens to us, and no one else can open it. */
+static int
+spool_create(struct reader *r)
+{
+	struct buf path;
+	int fd;
+
+	buf_init(&path, PATH_MAX);
+	if (buf_printf(&path, "%s/mailpost.XXXXXX", r->dir) < 0)
+		return error_set(r->err, ERROR_IOERR,
+		                 "cannot spool the message to %s: the path is "
+		                 "too long",
+		                 r->dir);
+	fd = mkstemp(path.data);
+	if (fd < 0) {
+		int e = errno;
+
+		buf_clear(&path);
+		return error_set_errno(r->err, ERROR_IOERR, e,
+		                       "cannot spool the message to %s",
+		                       r->dir);
+	}
+	unlink(path.data);
+	buf_clear(&path);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	r->s->spool_fd = fd;
+	return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+spool_flush(struct reader *r)
+{
+	if (r->wlen == 0)
+		return 0;
+	if (write_all(r->s->spool_fd, r->wbuf, r->wlen) < 0)
+		return error_set_errno(r->err, ERROR_IOERR, errno,
+		                       "cannot spool the message to %s",
+		                       r->dir);
+	r->wlen = 0;
+	return 0;
+}
+
+static int
+spool_write(struct reader *r, const char *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (r->s->spool_fd < 0 && spool_create(r) < 0)
+		return -1;
+	r->s->body_len += n;
+	if (r->wlen + n > BLOCK_SIZE && spool_flush(r) < 0)
+		return -1;
+	if (n >= BLOCK_SIZE) {
+		if (write_all(r->s->spool_fd, p, n) < 0)
+			return error_set_errno(r->err, ERROR_IOERR, errno,
+			                       "cannot spool the message to %s",
+			                       r->dir);
+		return 0;
+	}
+	memcpy(r->wbuf + r->wlen, p, n);
+	r->wlen += n;
+	return 0;
+}
+
+/* Act on what the header scanner said about the line in r->line. */
+static int
+header_result(struct reader *r, int result)
+{
+	int rc = 0;
+
+	if (result < 0)
+		return -1;
+	if (result == HEADER_END_BLANK || result == HEADER_END_BODY)
+		r->in_header = false;
+	/* The line that is not a header is the first line of the body. */
+	if (result == HEADER_END_BODY)
+		rc = spool_write(r, r->line.data, r->line.len);
+	buf_reset(&r->line);
+	return rc;
+}
+
+/* A line longer than any header block can hold: the scanner decides from
+ * its start whether it is a (too big) field, an mbox line, or body. */
+static int
+overlong_line(struct reader *r, const char *p, size_t room)
+{
+	int result;
+
+	if (buf_append(&r->line, p, room) < 0)
+		return error_set(r->err, ERROR_OSERR, "out of memory");
+	result = header_push_line(&r->s->h, r->line.data, r->line.len, r->err);
+	if (result == HEADER_SKIPPED)
+		r->skip_line = true;
+	return header_result(r, result);
+}
+
+/* Give the scanner the lines that start p[0..n); returns how many bytes it
+ * took (the rest is body), or -1. */
+static long
+header_take(struct reader *r, const char *p, size_t n)
+{
+	size_t used = 0;
+
+	while (used < n && r->in_header) {
+		const char *lf = memchr(p + used, '\n', n - used);
+		size_t seg = lf ? (size_t)(lf - (p + used)) + 1 : n - used;
+		size_t room = HEADER_LINE_MAX - r->line.len;
+		int result;
+
+		if (r->skip_line) {
+			r->skip_line = lf == NULL;
+			used += seg;
+			continue;
+		}
+		if (seg > room) {
+			if (overlong_line(r, p + used, room) < 0)
+				return -1;
+			used += room;
+			continue;
+		}
+		if (buf_append(&r->line, p + used, seg) < 0)
+			return error_set(r->err, ERROR_OSERR, "out of memory");
+		used += seg;
+		if (!lf)
+			break;
+		result = header_push_line(&r->s->h, r->line.data, r->line.len,
+		                          r->err);
+		if (header_result(r, result) < 0)
+			return -1;
+	}
+	return (long)used;
+}
+
+/* Canonical text from crlf: header lines first, then the spool. */
+static int
+take_output(struct reader *r, const char *p, size_t n)
+{
+	if (r->in_header) {
+		long used = header_take(r, p, n);
+
+		if (used < 0)
+			return -1;
+		p += used;
+		n -= (size_t)used;
+	}
+	return spool_write(r, p, n);
+}
+
+static ssize_t
+read_retry(int fd, char *p, size_t n)
+{
+	ssize_t got;
+
+	do
+		got = read(fd, p, n);
+	while (got < 0 && errno == EINTR);
+	return got;
+}
+
+static int
+read_all(struct reader *r, int fd, char *in, char *out)
+{
+	struct crlf_norm *c = &r->s->norm;
+	size_t m;
+
+	while (!c->done) {
+		ssize_t got = read_retry(fd, in, BLOCK_SIZE);
+
+		if (got < 0)
+			return error_set_errno(
+			    r->err, ERROR_IOERR, errno,
+			    "cannot read the message from standard input");
+		if (got == 0)
+			break;
+		m = crlf_push(c, in, (size_t)got, out);
+		if (take_output(r, out, m) < 0)
+			return -1;
+	}
+	m = crlf_finish(c, out);
+	if (take_output(r, out, m) < 0)
+		return -1;
+	/* Cannot happen (crlf ends the text with CRLF), but a partial line
+	 * must never be lost. */
+	if (r->in_header && r->line.len > 0 &&
+	    header_result(r, header_push_line(&r->s->h, r->line.data,
+	                                      r->line.len, r->err)) < 0)
+		return -1;
+	return spool_flush(r);
+}
+
+int
+source_open(struct source **out, int fd, const struct source_options *o,
+            struct error *err)
+{
+	struct source *s = xcalloc(1, sizeof *s);
+	struct reader r = {.s = s, .in_header = true, .err = err};
+	char *in = xmalloc(BLOCK_SIZE);
+	char *cbuf = xmalloc(CRLF_OUT_MAX(BLOCK_SIZE));
+	int rc;
+
+	header_init(&s->h);
+	crlf_init(&s->norm, o ? o->dot_ends_input : false);
+	s->spool_fd = -1;
+	buf_init(&s->head, HEADER_LINE_MAX);
+	r.dir = spool_dir(o);
+	buf_init(&r.line, HEADER_LINE_MAX);
+	r.wbuf = xmalloc(BLOCK_SIZE);
+	rc = read_all(&r, fd, in, cbuf);
+	buf_clear(&r.line);
+	free(r.wbuf);
+	free(cbuf);
+	free(in);
+	if (rc < 0) {
+		source_free(s);
+		*out = NULL;
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+source_free(struct source *s)
+{
+	if (!s)
+		return;
+	header_clear(&s->h);
+	buf_clear(&s->head);
+	if (s->spool_fd >= 0)
+		close(s->spool_fd);
+	free(s);
+}
+
+struct header_block *
+source_headers(struct source *s)
+{
+	return &s->h;
+}
+
+const struct crlf_norm *
+source_stats(const struct source *s)
+{
+	return &s->norm;
+}
+
+int
+source_check_sendable(const struct source *s, struct error *err)
+{
+	if (s->norm.first_long_line == 0)
+		return 0;
+	return error_set(err, ERROR_DATA,
+	                 "line %llu is longer than %d characters (RFC 5322 "
+	                 "2.1.1); send it as an attachment or encode it",
+	                 (unsigned long long)s->norm.first_long_line,
+	                 CRLF_LINE_MAX);
+}
+
+bool
+source_has_8bit(const struct source *s)
+{
+	return s->norm.has_8bit;
+}
+
+uint64_t
+source_size(const struct source *s)
+{
+	return (uint64_t)header_size(&s->h) + 2 + s->body_len;
+}
+
+/* The header block as it will be sent, built once per pass. */
+static int
+render_head(struct source *s, struct error *err)
+{
+	buf_reset(&s->head);
+	for (size_t i = 0; i < s->h.n; i++)
+		if (buf_append(&s->head, s->h.v[i].raw, s->h.v[i].raw_len) < 0)
+			return error_set(err, ERROR_OSERR,
+			                 "cannot hold the message header");
+	if (buf_append(&s->head, "\r\n", 2) < 0)
+		return error_set(err, ERROR_OSERR,
+		                 "cannot hold the message header");
+	s->rendered = true;
+	return 0;
+}
+
+static ssize_t
+read_body(struct source *s, char *buf, size_t n, struct error *err)
+{
+	uint64_t off = s->pos - s->head.len;
+	ssize_t got;
+
+	if (off >= s->body_len)
+		return 0;
+	if (n > s->body_len - off)
+		n = (size_t)(s->body_len - off);
+	do
+		got = pread(s->spool_fd, buf, n, (off_t)off);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot read the spooled message");
+	if (got == 0)
+		return error_set(err, ERROR_IOERR,
+		                 "cannot read the spooled message: it is "
+		                 "shorter than expected");
+	return got;
+}
+
+ssize_t
+source_read(struct source *s, char *buf, size_t n, struct error *err)
+{
+	size_t done = 0;
+	ssize_t got;
+
+	if (n > SSIZE_MAX)
+		n = SSIZE_MAX;
+	if (!s->rendered && render_head(s, err) < 0)
+		return -1;
+	if (s->pos < s->head.len) {
+		done = (size_t)(s->head.len - s->pos);
+		if (done > n)
+			done = n;
+		memcpy(buf, s->head.data + s->pos, done);
+		s->pos += done;
+	}
+	if (done == n)
+		return (ssize_t)done;
+	got = read_body(s, buf + done, n - done, err);
+	if (got < 0)
+		return -1;
+	s->pos += (uint64_t)got;
+	return (ssize_t)(done + (size_t)got);
+}
+
+int
+source_rewind(struct source *s, struct error *err)
+{
+	(void)err;
+	s->pos = 0;
+	s->rendered = false;
+	return 0;
+}
+
+/* --- recipients for -t ------------------------------------------------ */
+
+static bool
+has_resent(const struct header_block *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (h->v[i].name_len > 7 && str_iprefix(h->v[i].raw, "Resent-"))
+			return true;
+	return false;
+}
+
+int
+source_recipients(const struct source *s, struct strlist *out,
+                  struct error *err)
+{
+	static const char *plain[] = {"To", "Cc", "Bcc"};
+	static const char *resent[] = {"Resent-To", "Resent-Cc", "Resent-Bcc"};
+	/* sendmail: when the message was resent, only the Resent- fields
+	 * name the new recipients (RFC 5322 3.6.6). */
+	const char **names = has_resent(&s->h) ? resent : plain;
+	struct buf v;
+	int rc = 0;
+
+	buf_init(&v, HEADER_BLOCK_MAX);
+	for (size_t i = 0; i < s->h.n && rc == 0; i++) {
+		const struct header_field *f = &s->h.v[i];
+
+		if (!header_is(f, names[0]) && !header_is(f, names[1]) &&
+		    !header_is(f, names[2]))
+			continue;
+		buf_reset(&v);
+		if (header_value(f, &v) < 0) {
+			rc = error_set(err, ERROR_OSERR, "out of memory");
+			break;
+		}
+		rc = address_parse_list(buf_str(&v), v.len, out, err);
+		if (rc < 0)
+			error_prefix(err,
+			             "in the %.*s field: ", (int)f->name_len,
+			             f->raw);
+	}
+	buf_clear(&v);
+	return rc;
+}
+
+/* --- completing the header -------------------------------------------- */
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int
+base64_append(struct buf *b, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned long v = (unsigned long)p[i] << 16;
+		char q[4];
+
+		if (i + 1 < n)
+			v |= (unsigned long)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		q[0] = b64_alphabet[(v >> 18) & 63];
+		q[1] = b64_alphabet[(v >> 12) & 63];
+		q[2] = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=';
+		q[3] = i + 2 < n ? b64_alphabet[v & 63] : '=';
+		if (buf_append(b, q, 4) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* RFC 2047 2: an encoded-word is at most 75 characters, and (5) holds
+ * whole characters, so a long name becomes several words, cut only before
+ * the first byte of a UTF-8 sequence.  45 bytes give 60 base64 ones. */
+#define EW_CHUNK 45
+
+static int
+encode_words(struct buf *b, const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t left = strlen(name);
+
+	while (left > 0) {
+		size_t n = left < EW_CHUNK ? left : EW_CHUNK;
+
+		while (n < left && n > 1 && (p[n] & 0xc0) == 0x80)
+			n--;
+		if (buf_append_str(b, p == (const unsigned char *)name
+		                          ? "=?UTF-8?B?"
+		                          : " =?UTF-8?B?") < 0 ||
+		    base64_append(b, p, n) < 0 || buf_append_str(b, "?=") < 0)
+			return -1;
+		p += n;
+		left -= n;
+	}
+	return 0;
+}
+
+static bool
+has_8bit(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
+/* RFC 5322 3.2.3: a phrase of atoms cannot hold the specials; a
+ * quoted-string can, with '"' and '\' escaped. */
+static int
+quote_name(struct buf *b, const char *name)
+{
+	if (!strpbrk(name, "()<>[]:;@\\,.\""))
+		return buf_append_str(b, name);
+	if (buf_append_char(b, '"') < 0)
+		return -1;
+	for (; *name; name++) {
+		if ((*name == '"' || *name == '\\') &&
+		    buf_append_char(b, '\\') < 0)
+			return -1;
+		if (buf_append_char(b, *name) < 0)
+			return -1;
+	}
+	return buf_append_char(b, '"');
+}
+
+/* "Full Name" <addr>, or just addr without a name. */
+static int
+format_from(struct buf *b, const struct header_policy *p)
+{
+	const char *name = p->full_name;
+	int rc;
+
+	if (!name || !*name)
+		return buf_append_str(b, p->from_address);
+	rc = has_8bit(name) ? encode_words(b, name) : quote_name(b, name);
+	if (rc < 0)
+		return -1;
+	return buf_printf(b, " <%s>", p->from_address);
+}
+
+static int
+set_from(struct source *s, const struct header_policy *p, struct error *err)
+{
+	bool present = header_find(&s->h, "From", 0) >= 0;
+	struct buf v;
+	int rc;
+
+	if (p->set_from == FROM_HEADER_OFF || !p->from_address ||
+	    !*p->from_address)
+		return 0;
+	if (p->set_from == FROM_HEADER_AUTO && present)
+		return 0;
+	/* The value is not folded, so it must fit one line (RFC 5322
+	 * 2.1.1) with "From: " in front. */
+	buf_init(&v, CRLF_LINE_MAX - 6);
+	if (format_from(&v, p) < 0) {
+		buf_clear(&v);
+		return error_set(err, ERROR_DATA,
+		                 "the full name is too long for a From field");
+	}
+	header_remove(&s->h, "From");
+	rc = header_add(&s->h, "From", buf_str(&v), err);
+	buf_clear(&v);
+	return rc;
+}
+
+static const char *const wday_names[] = {"Sun", "Mon", "Tue", "Wed",
+                                         "Thu", "Fri", "Sat"};
+static const char *const month_names[] = {"Jan", "Feb", "Mar", "Apr",
+                                          "May", "Jun", "Jul", "Aug",
+                                          "Sep", "Oct", "Nov", "Dec"};
+
+/* RFC 5322 3.3, with English names whatever the locale and the local
+ * offset from UTC: "Sat, 28 Nov 2026 17:03:00 +0100". */
+static int
+add_date(struct source *s, struct error *err)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char date[64];
+	long off;
+
+	if (!localtime_r(&now, &tm))
+		return error_set(err, ERROR_OSERR, "cannot get the local time");
+	off = tm.tm_gmtoff / 60;
+	snprintf(date, sizeof date, "%s, %d %s %d %02d:%02d:%02d %c%02ld%02ld",
+	         wday_names[tm.tm_wday], tm.tm_mday, month_names[tm.tm_mon],
+	         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	         off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
+	return header_add(&s->h, "Date", date, err);
+}
+
+static int
+random_bytes(unsigned char *p, size_t n)
+{
+#if defined(HAVE_GETRANDOM_FN)
+	while (n > 0) {
+		ssize_t got = getrandom(p, n, 0);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+#elif defined(HAVE_ARC4RANDOM_FN)
+	arc4random_buf(p, n);
+	return 0;
+#else
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+
+	if (fd < 0)
+		return -1;
+	got = read_retry(fd, (char *)p, n);
+	close(fd);
+	return got == (ssize_t)n ? 0 : -1;
+#endif
+}
+
+/* The right side of a Message-ID: the configured domain, else the
+ * sender's, else "localhost". */
+static const char *
+msgid_domain(const struct header_policy *p)
+{
+	const char *at;
+
+	if (p->msgid_domain && *p->msgid_domain)
+		return p->msgid_domain;
+	at = p->from_address ? strrchr(p->from_address, '@') : NULL;
+	return at && at[1] ? at + 1 : "localhost";
+}
+
+/* RFC 5322 3.6.4: unique on its own thanks to 128 random bits; the time
+ * only helps a human reading it. */
+static int
+add_msgid(struct source *s, const struct header_policy *p, struct error *err)
+{
+	const char *domain = msgid_domain(p);
+	unsigned char rnd[16];
+	struct buf v;
+	int rc;
+
+	if (str_has_ctl(domain, strlen(domain)) || strpbrk(domain, " <>@"))
+		return error_set(err, ERROR_DATA,
+		                 "invalid domain for the Message-ID: \"%s\"",
+		                 domain);
+	if (random_bytes(rnd, sizeof rnd) < 0)
+		return error_set_errno(err, ERROR_OSERR, errno,
+		                       "cannot get random bytes");
+	buf_init(&v, CRLF_LINE_MAX - 12);
+	buf_append_char(&v, '<');
+	for (size_t i = 0; i < sizeof rnd; i++)
+		buf_printf(&v, "%02x", rnd[i]);
+	if (buf_printf(&v, ".%lld@%s>", (long long)time(NULL), domain) < 0)
+		rc = error_set(err, ERROR_DATA,
+		               "the domain for the Message-ID is too long");
+	else
+		rc = header_add(&s->h, "Message-ID", buf_str(&v), err);
+	buf_clear(&v);
+	return rc;
+}
+
+static int
+check_policy(const struct header_policy *p, struct error *err)
+{
+	const char *name = p->full_name;
+
+	if (name && str_has_ctl(name, strlen(name)))
+		return error_set(err, ERROR_DATA,
+		                 "the full name \"%s\" contains a control "
+		                 "character",
+		                 name);
+	if (p->from_address &&
+	    address_check(p->from_address, true, ERROR_DATA, err) < 0)
+		return -1;
+	return 0;
+}
+
+int
+source_complete_headers(struct source *s, const struct header_policy *p,
+                        struct error *err)
+{
+	if (check_policy(p, err) < 0)
+		return -1;
+	if (p->undisclosed) {
+		/* RFC 5322 A.1.3: an empty group keeps To present without
+		 * naming anyone. */
+		header_remove(&s->h, "To");
+		header_remove(&s->h, "Cc");
+		header_remove(&s->h, "Bcc");
+		if (header_add(&s->h, "To", "undisclosed-recipients:;", err) <
+		    0)
+			return -1;
+	}
+	if (p->remove_bcc)
+		header_remove(&s->h, "Bcc");
+	if (set_from(s, p, err) < 0)
+		return -1;
+	if (p->set_date && header_find(&s->h, "Date", 0) < 0 &&
+	    add_date(s, err) < 0)
+		return -1;
+	if (p->set_msgid && header_find(&s->h, "Message-ID", 0) < 0 &&
+	    add_msgid(s, p, err) < 0)
+		return -1;
+	return 0;
+}

@@ -1,6 +1,314 @@
+/*
+ * address_test.c - envelope address checks and address-list parsing
+ * (address.c).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "address.h"
+#include "error.h"
 #include "unit.h"
-int main(void)
+#include "util.h"
+
+struct check_case {
+	const char *addr;
+	bool allow_empty;
+	const char *why; /* NULL: valid; else a part of the message */
+};
+
+static const struct check_case check_cases[] = {
+    {"user@example.org", false, NULL},
+    {"root", false, NULL},
+    {"first.last+tag@sub.example.org", false, NULL},
+    {"\"john doe\"@example.org", false, NULL},
+    {"\"a@b\"@example.org", false, NULL},
+    {"\"a\\\"b\"@example.org", false, NULL},
+    {"user@[192.0.2.1]", false, NULL},
+    {"user@host_name.example", false, NULL},
+    {"user@b\xc3\xbc"
+     "cher.example",
+     false, NULL},
+    {"", true, NULL},
+    {"", false, "empty"},
+    {"a b@x", false, "invalid address \"a b@x\": contains a space"},
+    {"a@x\r\nRCPT TO:<b@y>", false, "contains a line break"},
+    {"a@x\n", false, "line break"},
+    {"a\x01@x", false, "control character"},
+    {"a\x7f@x", false, "control character"},
+    {"a\t@x", false, "control character"},
+    {"<a@x>", false, "angle bracket"},
+    {"a>@x", false, "angle bracket"},
+    {"a@b@c", false, "more than one '@'"},
+    {"@x", false, "local part is empty"},
+    {"a@", false, "domain is empty"},
+    {"a@.x", false, "empty label"},
+    {"a@x.", false, "empty label"},
+    {"a@x..y", false, "empty label"},
+    {"a@x y", false, "space"},
+    {"a@x!y", false, "domain is not valid"},
+    {"a@[]", false, "domain is not valid"},
+    {"a@\"x\"", false, "quote in the domain"},
+    {"\"unterminated@x", false, "unterminated"},
+    {"a@x", false, NULL},
+};
+
+static void
+test_check_table(void)
 {
-	CHECK(1);
+	for (size_t i = 0; i < sizeof check_cases / sizeof check_cases[0];
+	     i++) {
+		const struct check_case *t = &check_cases[i];
+		struct error err;
+		int rc;
+
+		error_clear(&err);
+		rc = address_check(t->addr, t->allow_empty, ERROR_USAGE, &err);
+		CHECK_INT(rc, t->why ? -1 : 0);
+		if (t->why) {
+			CHECK_INT(err.kind, ERROR_USAGE);
+			CHECK(strstr(err.msg, t->why) != NULL);
+			if (!strstr(err.msg, t->why))
+				fprintf(stderr, "  %s\n", err.msg);
+			/* The message is one line (error_set censors). */
+			CHECK(!strpbrk(err.msg, "\r\n\x01\x7f"));
+		}
+	}
+}
+
+/* RFC 5321 4.5.3.1: 64 for the local part, 255 for the domain, 256 for
+ * the path with its angle brackets. */
+static void
+test_check_lengths(void)
+{
+	char a[600];
+	struct error err;
+
+	memset(a, 'l', 64);
+	memcpy(a + 64, "@x.org", 7);
+	CHECK_INT(address_check(a, false, ERROR_DATA, &err), 0);
+	memset(a, 'l', 65);
+	memcpy(a + 65, "@x.org", 7);
+	CHECK_INT(address_check(a, false, ERROR_DATA, &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK(strstr(err.msg, "4.5.3.1.1") != NULL);
+	memset(a, 'l', 65);
+	a[65] = '\0';
+	CHECK_INT(address_check(a, false, ERROR_DATA, &err), -1);
+	/* a@ + 252 domain bytes = 254: the longest path. */
+	memcpy(a, "a@", 2);
+	for (size_t i = 2; i < 254; i++)
+		a[i] = i % 60 == 0 ? '.' : 'd';
+	a[254] = '\0';
+	CHECK_INT(address_check(a, false, ERROR_DATA, &err), 0);
+	a[254] = 'd';
+	a[255] = '\0';
+	CHECK_INT(address_check(a, false, ERROR_DATA, &err), -1);
+	CHECK(strstr(err.msg, "4.5.3.1.3") != NULL);
+	/* A domain over 255 is named as such. */
+	memcpy(a, "a@", 2);
+	for (size_t i = 2; i < 300; i++)
+		a[i] = i % 60 == 0 ? '.' : 'd';
+	a[300] = '\0';
+	CHECK_INT(address_check(a, false, ERROR_DATA, &err), -1);
+	CHECK(strstr(err.msg, "4.5.3.1.2") != NULL);
+	/* A long address is shown shortened. */
+	CHECK(strstr(err.msg, "...") != NULL);
+}
+
+struct list_case {
+	const char *value;
+	const char *want; /* the addresses joined by '|'; NULL: error */
+};
+
+static const struct list_case list_cases[] = {
+    {"a@x", "a@x"},
+    {"a@x, b@y", "a@x|b@y"},
+    {"a@x,b@y,c@z", "a@x|b@y|c@z"},
+    {"", ""},
+    {"   ", ""},
+    {",,", ""},
+    {"a@x,,b@y,", "a@x|b@y"},
+    {", a@x", "a@x"},
+    {"Joe <joe@x>", "joe@x"},
+    {"Joe Q. Public <joe@x>", "joe@x"},
+    {"\"Smith, John\" <js@x>", "js@x"},
+    {"\"Smith, John\" <js@x>, Other <o@y>", "js@x|o@y"},
+    {"<a@x>", "a@x"},
+    {"< a@x >", "a@x"},
+    {"user@x (Joe)", "user@x"},
+    {"(c) user@x", "user@x"},
+    {"user(c)@x", "user@x"},
+    {"user@(c)x", "user@x"},
+    {"Joe (the (nested) one) <j@x>", "j@x"},
+    {"Joe (a \\) paren) <j@x>", "j@x"},
+    {"\"john doe\"@x", "\"john doe\"@x"},
+    {"Name <\"j d\"@x>", "\"j d\"@x"},
+    {"\"a\\\"b\"@x", "\"a\\\"b\"@x"},
+    {"team: a@x, B <b@y>;", "a@x|b@y"},
+    {"team: a@x, b@y;, c@z", "a@x|b@y|c@z"},
+    {"undisclosed-recipients:;", ""},
+    {"undisclosed-recipients: ;", ""},
+    {"undisclosed-recipients:", ""},
+    {"g1:;, g2: a@x;", "a@x"},
+    {"g: ,a@x,,;", "a@x"},
+    {"\"The Team\": a@x;", "a@x"},
+    {"<@a.example,@b.example:user@c.example>", "user@c.example"},
+    {"Joe <@a.example:user@c.example>", "user@c.example"},
+    {"root", "root"},
+    {"root, admin@x", "root|admin@x"},
+    {"<root>", "root"},
+    {"john . doe @ x . org", "john.doe@x.org"},
+    {"a@[192.0.2.1]", "a@[192.0.2.1]"},
+    {"<>", ""},
+    {"a@x <a@x>", "a@x"},
+    {"Ren\xc3\xa9 <r@x>", "r@x"},
+    {"=?UTF-8?Q?Ren=C3=A9?= <r@x>", "r@x"},
+    {"a@x\t,\tb@y", "a@x|b@y"},
+    /* malformed */
+    {"Joe Bloggs", NULL},
+    {"Joe <joe@x", NULL},
+    {"Joe joe@x>", NULL},
+    {"<a@x> <b@y>", NULL},
+    {"a@x b@y", NULL},
+    {"a@", NULL},
+    {"@x", NULL},
+    {"a@x.", NULL},
+    {"a@x..y", NULL},
+    {"(unclosed a@x", NULL},
+    {"a@x)", NULL},
+    {"\"unclosed@x", NULL},
+    {"a@[1.2.3.4", NULL},
+    {"g: h: a@x;;", NULL},
+    {"g: a@x b@y;", NULL},
+    {"<@a.example user@x>", NULL},
+    {"a\\b@x", NULL},
+    {"a@x]", NULL},
+    {"a\x01@x", NULL},
+    {"\"a\x01\"@x", NULL},
+    {"<a b@x>", NULL},
+    {"<>a@x", NULL},
+    {"a b <>", ""},
+    {"< >", ""},
+    {"a@x; b@y", NULL},
+    {"a@x: b@y", NULL},
+};
+
+static void
+join(const struct strlist *l, char *out, size_t n)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < l->n; i++) {
+		size_t len = strlen(out);
+
+		snprintf(out + len, n - len, "%s%s", i ? "|" : "", l->v[i]);
+	}
+}
+
+static void
+test_list_table(void)
+{
+	for (size_t i = 0; i < sizeof list_cases / sizeof list_cases[0]; i++) {
+		const struct list_case *t = &list_cases[i];
+		struct strlist l;
+		struct error err;
+		char got[512];
+		int rc;
+
+		strlist_init(&l);
+		error_clear(&err);
+		rc = address_parse_list(t->value, strlen(t->value), &l, &err);
+		if (!t->want) {
+			CHECK_INT(rc, -1);
+			CHECK_INT(err.kind, ERROR_DATA);
+			if (rc == 0)
+				fprintf(stderr, "  accepted: %s\n", t->value);
+		} else {
+			CHECK_INT(rc, 0);
+			if (rc < 0)
+				fprintf(stderr, "  %s\n", err.msg);
+			join(&l, got, sizeof got);
+			CHECK_STR(got, t->want);
+		}
+		strlist_clear(&l);
+	}
+}
+
+/* The value is a (pointer, length) pair: nothing past len is read, and a
+ * NUL inside is a control character. */
+static void
+test_list_length(void)
+{
+	static const char v[] = "a@x, b@y\0, c@z";
+	struct strlist l;
+	struct error err;
+
+	strlist_init(&l);
+	CHECK_INT(address_parse_list(v, 3, &l, &err), 0);
+	CHECK_INT(l.n, 1);
+	CHECK_STR(l.v[0], "a@x");
+	strlist_clear(&l);
+	CHECK_INT(address_parse_list(v, sizeof v - 1, &l, &err), -1);
+	CHECK(strstr(err.msg, "control") != NULL);
+	strlist_clear(&l);
+}
+
+/* The message quotes the value, censored and shortened. */
+static void
+test_list_message(void)
+{
+	char v[400];
+	struct strlist l;
+	struct error err;
+
+	strlist_init(&l);
+	CHECK_INT(address_parse_list("Joe <j@x\r", 9, &l, &err), -1);
+	CHECK(strstr(err.msg, "cannot parse the address list") != NULL);
+	CHECK(!str_has_ctl(err.msg, strlen(err.msg)));
+	memset(v, 'a', sizeof v);
+	v[0] = '<';
+	CHECK_INT(address_parse_list(v, sizeof v, &l, &err), -1);
+	CHECK(strstr(err.msg, "...") != NULL);
+	/* Addresses the parser accepts still pass address_check. */
+	memset(v, 'a', 70);
+	memcpy(v + 70, "@x", 3);
+	CHECK_INT(address_parse_list(v, strlen(v), &l, &err), -1);
+	CHECK(strstr(err.msg, "4.5.3.1.1") != NULL);
+	CHECK_INT(l.n, 0);
+	strlist_clear(&l);
+}
+
+static void
+test_qualify(void)
+{
+	static const struct {
+		const char *addr, *domain, *want;
+	} cases[] = {
+	    {"root", "example.org", "root@example.org"},
+	    {"a@x", "example.org", "a@x"},
+	    {"root", "", "root"},
+	    {"root", NULL, "root"},
+	    {"", "example.org", ""},
+	    {"\"a@b\"", "example.org", "\"a@b\"@example.org"},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *q = address_qualify(cases[i].addr, cases[i].domain);
+
+		CHECK_STR(q, cases[i].want);
+		free(q);
+	}
+}
+
+int
+main(void)
+{
+	test_check_table();
+	test_check_lengths();
+	test_list_table();
+	test_list_length();
+	test_list_message();
+	test_qualify();
 	return unit_done();
 }

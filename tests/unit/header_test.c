@@ -1,6 +1,289 @@
+/*
+ * header_test.c - scanning and editing the header block (header.c).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "error.h"
+#include "header.h"
 #include "unit.h"
-int main(void)
+
+struct scan_case {
+	const char *in;      /* canonical text, pushed line by line */
+	const char *results; /* one letter per push, see result_letter */
+	size_t fields;
+	const char *value0; /* unfolded value of the first field, or NULL */
+};
+
+static const struct scan_case scan_cases[] = {
+    {"To: a@x\r\nSubject: hi\r\n\r\nbody\r\n", "MMB", 2, "a@x"},
+    {"Subject: a\r\n b\r\n\tc\r\n\r\n", "MMMB", 1, "a b\tc"},
+    {"Subject:  spaced  \r\n\r\n", "MB", 1, "spaced"},
+    {"Subject:x\r\n", "M", 1, "x"},
+    {"X-Empty:\r\n\r\n", "MB", 1, ""},
+    {"X-Blank:   \r\n  \r\n\r\n", "MMB", 1, ""},
+    {"From a@b Sat Nov 28 17:03:00 2026\r\nTo: x\r\n\r\n", "SMB", 1, "x"},
+    {"From a@b\r\nFrom c@d\r\n", "SD", 0, NULL},
+    {"From a@b\r\n cont\r\n", "SD", 0, NULL},
+    {"To: x\r\nFrom y\r\n", "MD", 1, "x"},
+    {"To: x\r\nFrom: y\r\n", "MM", 2, "x"},
+    {" cont\r\nTo: x\r\n", "D", 0, NULL},
+    {"\tcont\r\n", "D", 0, NULL},
+    {"\r\nTo: x\r\n", "B", 0, NULL},
+    {"body text\r\n", "D", 0, NULL},
+    {"Name : value\r\n", "D", 0, NULL},
+    {":novalue\r\n", "D", 0, NULL},
+    {"To: a\r\nX\x80: b\r\n", "MD", 1, "a"},
+    {"Subject: caf\xc3\xa9\r\n\r\n", "MB", 1, "caf\xc3\xa9"},
+    {"X-A: 1\r\nx-b: 2\r\n\r\n", "MMB", 2, "1"},
+    {"Odd-Name!#$%&'*+-/=?^_`{|}~: v\r\n\r\n", "MB", 1, "v"},
+    {"Subject: a\r\n\r\n b\r\n", "MB", 1, "a"},
+};
+
+static char
+result_letter(int r)
 {
-	CHECK(1);
+	switch (r) {
+	case HEADER_MORE:
+		return 'M';
+	case HEADER_END_BLANK:
+		return 'B';
+	case HEADER_END_BODY:
+		return 'D';
+	case HEADER_SKIPPED:
+		return 'S';
+	default:
+		return 'E';
+	}
+}
+
+/* Push the lines of in until the block ends; the letters of the results
+ * go to got. */
+static void
+scan(struct header_block *h, const char *in, char *got, size_t got_size)
+{
+	struct error err;
+	size_t n = 0;
+
+	while (*in && n + 1 < got_size) {
+		const char *lf = strchr(in, '\n');
+		size_t len = lf ? (size_t)(lf - in) + 1 : strlen(in);
+		int r = header_push_line(h, in, len, &err);
+
+		got[n++] = result_letter(r);
+		if (r != HEADER_MORE && r != HEADER_SKIPPED)
+			break;
+		in += len;
+	}
+	got[n] = '\0';
+}
+
+static void
+test_scan_table(void)
+{
+	for (size_t i = 0; i < sizeof scan_cases / sizeof scan_cases[0]; i++) {
+		const struct scan_case *t = &scan_cases[i];
+		struct header_block h;
+		struct buf v;
+		char got[32];
+
+		header_init(&h);
+		scan(&h, t->in, got, sizeof got);
+		CHECK_STR(got, t->results);
+		CHECK_INT(h.n, t->fields);
+		if (t->value0 && h.n > 0) {
+			buf_init(&v, 4096);
+			CHECK_INT(header_value(&h.v[0], &v), 0);
+			CHECK_STR(buf_str(&v), t->value0);
+			buf_clear(&v);
+		}
+		header_clear(&h);
+	}
+}
+
+/* Field names: 1..HEADER_NAME_MAX printable characters. */
+static void
+test_name_length(void)
+{
+	char line[HEADER_NAME_MAX + 16];
+	struct header_block h;
+	struct error err;
+
+	memset(line, 'N', HEADER_NAME_MAX);
+	memcpy(line + HEADER_NAME_MAX, ": v\r\n", 5);
+	header_init(&h);
+	CHECK_INT(header_push_line(&h, line, HEADER_NAME_MAX + 5, &err),
+	          HEADER_MORE);
+	CHECK_INT(h.v[0].name_len, HEADER_NAME_MAX);
+	memset(line, 'N', HEADER_NAME_MAX + 1);
+	memcpy(line + HEADER_NAME_MAX + 1, ": v\r\n", 5);
+	CHECK_INT(header_push_line(&h, line, HEADER_NAME_MAX + 6, &err),
+	          HEADER_END_BODY);
+	header_clear(&h);
+}
+
+/* The raw bytes are kept exactly, folding included. */
+static void
+test_raw_kept(void)
+{
+	static const char in[] = "Subject: a\r\n\tb\r\nTo:x\r\n\r\n";
+	struct header_block h;
+	char got[16];
+
+	header_init(&h);
+	scan(&h, in, got, sizeof got);
+	CHECK_INT(h.n, 2);
+	CHECK_MEM(h.v[0].raw, h.v[0].raw_len, "Subject: a\r\n\tb\r\n", 16);
+	CHECK_MEM(h.v[1].raw, h.v[1].raw_len, "To:x\r\n", 6);
+	CHECK_INT(h.v[0].name_len, 7);
+	CHECK_INT(header_size(&h), 22);
+	header_clear(&h);
+	CHECK_INT(header_size(&h), 0);
+}
+
+static void
+test_find_is_remove(void)
+{
+	static const char in[] = "To: a\r\nCc: b\r\nto: c\r\nBcc: d\r\n"
+	                         "TO: e\r\n\r\n";
+	struct header_block h;
+	char got[16];
+
+	header_init(&h);
+	scan(&h, in, got, sizeof got);
+	CHECK_INT(h.n, 5);
+	CHECK(header_is(&h.v[0], "to"));
+	CHECK(header_is(&h.v[0], "TO"));
+	CHECK(!header_is(&h.v[0], "T"));
+	CHECK(!header_is(&h.v[0], "Tox"));
+	CHECK_INT(header_find(&h, "To", 0), 0);
+	CHECK_INT(header_find(&h, "To", 1), 2);
+	CHECK_INT(header_find(&h, "To", 3), 4);
+	CHECK_INT(header_find(&h, "To", 5), -1);
+	CHECK_INT(header_find(&h, "Date", 0), -1);
+	CHECK_INT(header_remove(&h, "to"), 3);
+	CHECK_INT(h.n, 2);
+	CHECK(header_is(&h.v[0], "Cc"));
+	CHECK(header_is(&h.v[1], "Bcc"));
+	CHECK_INT(header_size(&h), 15);
+	CHECK_INT(header_remove(&h, "To"), 0);
+	header_clear(&h);
+}
+
+static void
+test_add(void)
+{
+	struct header_block h;
+	struct error err;
+	struct buf v;
+
+	header_init(&h);
+	CHECK_INT(
+	    header_add(&h, "Date", "Sat, 28 Nov 2026 17:03:00 +0100", &err), 0);
+	CHECK_MEM(h.v[0].raw, h.v[0].raw_len,
+	          "Date: Sat, 28 Nov 2026 17:03:00 +0100\r\n", 39);
+	CHECK_INT(header_add(&h, "X-Empty", "", &err), 0);
+	CHECK_MEM(h.v[1].raw, h.v[1].raw_len, "X-Empty:\r\n", 10);
+	CHECK_INT(header_size(&h), 49);
+	CHECK_INT(header_add(&h, "Subject", "a\r\nBcc: evil", &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK_INT(header_add(&h, "Subject", "a\nb", &err), -1);
+	CHECK_INT(header_add(&h, "Sub ject", "a", &err), -1);
+	CHECK_INT(header_add(&h, "Sub:ject", "a", &err), -1);
+	CHECK_INT(header_add(&h, "", "a", &err), -1);
+	CHECK_INT(h.n, 2);
+	/* Folded lines after an added field join it. */
+	CHECK_INT(header_push_line(&h, " more\r\n", 7, &err), HEADER_MORE);
+	buf_init(&v, 100);
+	CHECK_INT(header_value(&h.v[1], &v), 0);
+	CHECK_STR(buf_str(&v), "more");
+	buf_clear(&v);
+	header_clear(&h);
+}
+
+static void
+test_value_ceiling(void)
+{
+	struct header_block h;
+	struct buf v;
+	char got[4];
+
+	header_init(&h);
+	scan(&h, "Subject: 0123456789\r\n", got, sizeof got);
+	buf_init(&v, 5);
+	CHECK_INT(header_value(&h.v[0], &v), -1);
+	header_clear(&h);
+}
+
+/* HEADER_BLOCK_MAX bounds the memory: fields, folded lines and added
+ * fields all count. */
+static void
+test_block_max(void)
+{
+	static char line[1000];
+	struct header_block h;
+	struct error err;
+	int r = HEADER_MORE;
+	size_t pushed = 0;
+	char *big;
+
+	memset(line, 'x', sizeof line);
+	memcpy(line, "X-Fill: ", 8);
+	memcpy(line + sizeof line - 2, "\r\n", 2);
+	header_init(&h);
+	while (r == HEADER_MORE && pushed < 2 * HEADER_BLOCK_MAX) {
+		r = header_push_line(&h, line, sizeof line, &err);
+		pushed += sizeof line;
+	}
+	CHECK_INT(r, -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK(header_size(&h) <= HEADER_BLOCK_MAX);
+	CHECK(pushed > HEADER_BLOCK_MAX);
+	line[0] = ' ';
+	CHECK_INT(header_push_line(&h, line, sizeof line, &err), -1);
+	big = malloc(2001);
+	memset(big, 'v', 2000);
+	big[2000] = '\0';
+	CHECK_INT(header_add(&h, "X-Big", big, &err), -1);
+	free(big);
+	header_clear(&h);
+}
+
+/* A field folded very many times stays cheap (capacity doubles). */
+static void
+test_many_folds(void)
+{
+	struct header_block h;
+	struct error err;
+	int r = HEADER_MORE;
+	struct buf v;
+
+	header_init(&h);
+	r = header_push_line(&h, "Received: x\r\n", 13, &err);
+	for (int i = 0; i < 200000 && r == HEADER_MORE; i++)
+		r = header_push_line(&h, "\ty\r\n", 4, &err);
+	CHECK_INT(r, HEADER_MORE);
+	CHECK_INT(header_size(&h), 13 + 200000 * 4);
+	buf_init(&v, HEADER_BLOCK_MAX);
+	CHECK_INT(header_value(&h.v[0], &v), 0);
+	CHECK_INT(v.len, 1 + 200000 * 2);
+	buf_clear(&v);
+	header_clear(&h);
+}
+
+int
+main(void)
+{
+	test_scan_table();
+	test_name_length();
+	test_raw_kept();
+	test_find_is_remove();
+	test_add();
+	test_value_ceiling();
+	test_block_max();
+	test_many_folds();
 	return unit_done();
 }
