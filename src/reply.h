@@ -84,12 +84,15 @@ enum reply_stage {
  * refined by the enhanced status code (5.1.x ERROR_NOUSER, 5.7.x
  * ERROR_NOPERM, others ERROR_UNAVAILABLE), or without one by the code and
  * stage (530/534/535/538 ERROR_NOPERM; 550/551/553 to RCPT ERROR_NOUSER).
- * ERROR_NONE for a positive reply. */
+ * ERROR_NONE for a positive reply; ERROR_SOFTWARE for code 0 (nothing was
+ * read: a caller's bug). */
 enum error_kind reply_error_kind(const struct reply *r, enum reply_stage stage);
 
 /* Fill err from a negative reply: kind from reply_error_kind, message
  * "WHAT: server said CODE TEXT" with the first line of the reply, and the
- * reply code recorded.  Returns -1. */
+ * reply code recorded.  Given a positive reply (one the protocol did not
+ * allow at that point) the kind is ERROR_PROTOCOL and the message
+ * "WHAT: unexpected reply: server said CODE TEXT".  Returns -1. */
 int reply_to_error(const struct reply *r, enum reply_stage stage,
 		   const char *what, struct error *err);
 

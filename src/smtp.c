@@ -1,2 +1,1017 @@
-/* smtp.c - placeholder until the module lands. */
+/*
+ * smtp.c - the SMTP and LMTP client session (see smtp.h): greeting,
+ * EHLO/HELO/LHLO and capabilities, MAIL/RCPT/DATA (pipelined when the
+ * server offers RFC 2920), the dot-stuffed body, RSET and QUIT.
+ *
+ * The session is a state machine: the states are listed once, with a
+ * parallel table of names, and enter() is the only way to change state
+ * (it records each change in the transcript at -vv).  The verbs check the
+ * state they are called in, so a caller's mistake (a body without a 354,
+ * a QUIT in the middle of the data) is caught here rather than sent.
+ *
+ * Replies are judged only as far as the protocol goes: is it well formed,
+ * is it a reply this command may have.  What a refusal means for the
+ * message is submit.c's business.
+ */
+#include "config.h"
+
 #include "smtp.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dot.h"
+#include "util.h"
+
+/* RFC 5321 4.5.3.1.4 allows 512 octets a command line; the extensions we
+ * use (RFC 1870, 3461, 6152) lengthen MAIL and RCPT.  A line longer than
+ * this can only come from a parameter nobody checked. */
+#define SMTP_CMD_MAX 2048
+/* Commands written before their replies are read.  RFC 2920 3.1 lets a
+ * whole envelope go out at once, but a server answering thousands of RCPTs
+ * while we still write could fill both socket buffers and deadlock
+ * (RFC 2920 3.2 item 2 warns of this); batches bound the unread replies. */
+#define SMTP_PIPELINE_MAX 100
+/* The body is read from its source in blocks of this size. */
+#define SMTP_BLOCK_SIZE (64 * 1024)
+/* QUIT's reply is a courtesy: wait no longer than this for it. */
+#define SMTP_QUIT_TIMEOUT_MS 5000
+/* Body lines shown at -vv longer than this are shown in pieces. */
+#define SMTP_BODY_LOG_MAX 4096
+/* RFC 4422 3.1: a SASL mechanism name is 1 to 20 characters. */
+#define SMTP_MECH_MAX 20
+
+enum smtp_state {
+	SMTP_CONNECTING,
+	SMTP_GREETING,
+	SMTP_EHLO,
+	SMTP_HELO,
+	SMTP_READY,       /* between transactions */
+	SMTP_ENVELOPE,    /* MAIL, RCPT, DATA being exchanged */
+	SMTP_TRANSACTION, /* MAIL accepted, no 354: needs RSET */
+	SMTP_BODY,        /* 354 received: the body may be sent */
+	SMTP_DOT,         /* the terminator sent, its replies awaited */
+	SMTP_RSET,
+	SMTP_QUIT,   /* QUIT sent */
+	SMTP_CLOSED, /* the connection is gone, on purpose */
+	SMTP_BROKEN, /* an exchange failed: only smtp_close remains */
+	SMTP_NSTATES
+};
+
+static const char *const state_names[] = {
+    [SMTP_CONNECTING] = "CONNECTING",
+    [SMTP_GREETING] = "GREETING",
+    [SMTP_EHLO] = "EHLO",
+    [SMTP_HELO] = "HELO",
+    [SMTP_READY] = "READY",
+    [SMTP_ENVELOPE] = "ENVELOPE",
+    [SMTP_TRANSACTION] = "TRANSACTION",
+    [SMTP_BODY] = "BODY",
+    [SMTP_DOT] = "DOT",
+    [SMTP_RSET] = "RSET",
+    [SMTP_QUIT] = "QUIT",
+    [SMTP_CLOSED] = "CLOSED",
+    [SMTP_BROKEN] = "BROKEN",
+};
+
+_Static_assert(sizeof state_names / sizeof state_names[0] == SMTP_NSTATES,
+               "every state has a name");
+
+struct smtp_session {
+	struct conn *conn; /* NULL once closed */
+	struct transcript *t;
+	struct smtp_timeouts to;
+	struct smtp_caps caps;
+	enum smtp_state state;
+	bool lmtp;
+	bool quit_sent;
+	char line[REPLY_LINE_MAX + 1]; /* one reply line as read */
+};
+
+/* The only way to change state. */
+static void
+enter(struct smtp_session *s, enum smtp_state next)
+{
+	if (s->state != next)
+		transcript_trace(s->t, "state %s -> %s", state_names[s->state],
+		                 state_names[next]);
+	s->state = next;
+}
+
+/* An exchange failed: the session can only be closed now. */
+static int
+fail(struct smtp_session *s, const struct error *err)
+{
+	transcript_problem(s->t, "%s", err->msg);
+	enter(s, SMTP_BROKEN);
+	return -1;
+}
+
+static int
+wrong_state(const struct smtp_session *s, const char *doing, struct error *err)
+{
+	return error_set(err, ERROR_SOFTWARE,
+	                 "cannot %s in SMTP state %s (a bug in mailpost)",
+	                 doing, state_names[s->state]);
+}
+
+void
+smtp_timeouts_init(struct smtp_timeouts *t, int seconds)
+{
+	int ms;
+
+	t->connect = 60 * 1000;
+	t->greeting = 5 * 60 * 1000; /* RFC 5321 4.5.3.2.1 */
+	t->command = 5 * 60 * 1000;  /* 4.5.3.2.2, .3, .8 */
+	t->data = 2 * 60 * 1000;     /* 4.5.3.2.4 */
+	t->block = 3 * 60 * 1000;    /* 4.5.3.2.5 */
+	t->final = 10 * 60 * 1000;   /* 4.5.3.2.6 */
+	if (seconds <= 0)
+		return;
+	ms = seconds > INT_MAX / 1000 ? INT_MAX : seconds * 1000;
+	t->connect = t->greeting = t->command = ms;
+	t->data = t->block = t->final = ms;
+}
+
+/* --- sending commands --- */
+
+/* Queue one command line.  It must not hold CR or LF: addresses and
+ * parameters were checked before they got here, and a line break would let
+ * them smuggle in further commands, so finding one is our bug. */
+static int
+send_line(struct smtp_session *s, const char *line, size_t len,
+          struct error *err)
+{
+	if (memchr(line, '\r', len) || memchr(line, '\n', len)) {
+		error_set(err, ERROR_SOFTWARE,
+		          "refusing to send a command with a line break (a "
+		          "bug in mailpost)");
+		return fail(s, err);
+	}
+	transcript_client(s->t, line, len);
+	if (conn_write(s->conn, line, len, s->to.command, err) < 0 ||
+	    conn_write(s->conn, "\r\n", 2, s->to.command, err) < 0)
+		return fail(s, err);
+	return 0;
+}
+
+static int send_cmd(struct smtp_session *s, struct error *err, const char *fmt,
+                    ...) __attribute__((format(printf, 3, 4)));
+
+static int
+send_cmd(struct smtp_session *s, struct error *err, const char *fmt, ...)
+{
+	char cmd[SMTP_CMD_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof cmd) {
+		error_set(err, ERROR_DATA,
+		          "command too long to send (over %d bytes): %.40s...",
+		          SMTP_CMD_MAX, cmd);
+		return fail(s, err);
+	}
+	return send_line(s, cmd, (size_t)n, err);
+}
+
+static int
+flush(struct smtp_session *s, int timeout_ms, struct error *err)
+{
+	if (conn_flush(s->conn, timeout_ms, err) < 0)
+		return fail(s, err);
+	return 0;
+}
+
+/* --- reading replies --- */
+
+/* Read one whole reply, each line into the transcript as it arrives.
+ * Every line gets the full timeout; REPLY_LINES_MAX bounds the total.
+ * Like every helper here that talks to the server, it leaves the session
+ * broken when the exchange fails. */
+static int
+read_reply(struct smtp_session *s, struct reply *r, int timeout_ms,
+           struct error *err)
+{
+	size_t len;
+	int rc;
+
+	reply_clear(r);
+	do {
+		if (conn_read_line(s->conn, s->line, sizeof s->line, &len,
+		                   timeout_ms, err) < 0) {
+			if (err->kind == ERROR_PROTOCOL)
+				error_prefix(err,
+				             "malformed reply from server: ");
+			return fail(s, err);
+		}
+		transcript_server(s->t, s->line, len);
+		rc = reply_push_line(r, s->line, len, err);
+	} while (rc == 0);
+	return rc < 0 ? fail(s, err) : 0;
+}
+
+/* May a command get this reply?  Negative replies always may; a positive
+ * one must be of the class (2: done) or the exact code (354) expected. */
+static bool
+reply_fits(const struct reply *r, int want)
+{
+	if (!reply_is_positive(r))
+		return true;
+	return want >= 100 ? r->code == want : r->code / 100 == want;
+}
+
+/* Read a reply and check that the command may have it. */
+static int
+read_checked(struct smtp_session *s, struct reply *r, int want, int timeout_ms,
+             enum reply_stage stage, const char *what, struct error *err)
+{
+	if (read_reply(s, r, timeout_ms, err) < 0)
+		return -1;
+	if (!reply_fits(r, want)) {
+		reply_to_error(r, stage, what, err);
+		return fail(s, err);
+	}
+	return 0;
+}
+
+/* Called when every reply we are owed has been read, before we speak
+ * again.  The server answers each command exactly once (RFC 5321 4.2,
+ * RFC 2920 3.1) and speaks first only in its greeting, after which the
+ * client talks (4.3.1): bytes already waiting now answer commands we never
+ * sent.  That is a broken server or data injected into the stream, and
+ * nothing read after it could be matched to our commands, so it is a
+ * protocol error.  Inside a pipelined group, waiting replies are normal,
+ * and this is not called until the group's last reply.  Best effort: bytes
+ * still in flight are not seen. */
+static int
+check_in_sync(struct smtp_session *s, const char *after, struct error *err)
+{
+	if (conn_pending(s->conn) == 0)
+		return 0;
+	error_set(err, ERROR_PROTOCOL,
+	          "unexpected data from the server after %s", after);
+	return fail(s, err);
+}
+
+/* --- opening: greeting, EHLO, capabilities --- */
+
+static bool
+word_is(const char *w, size_t n, const char *keyword)
+{
+	size_t i;
+
+	for (i = 0; i < n && keyword[i]; i++) {
+		char a = w[i], b = keyword[i];
+
+		if (a >= 'a' && a <= 'z')
+			a = (char)(a - 'a' + 'A');
+		if (a != b)
+			return false;
+	}
+	return i == n && keyword[i] == '\0';
+}
+
+/* The next space-separated word of s[*pos..len), or false at the end. */
+static bool
+next_word(const char *s, size_t len, size_t *pos, const char **w, size_t *n)
+{
+	size_t i = *pos;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i == len)
+		return false;
+	*w = s + i;
+	while (i < len && s[i] != ' ' && s[i] != '\t')
+		i++;
+	*n = (size_t)(s + i - *w);
+	*pos = i;
+	return true;
+}
+
+/* RFC 1870: "SIZE" [ SP number ]; 0 or no number means no fixed limit. */
+static uint64_t
+parse_size(const char *w, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned)(w[i] - '0');
+
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
+			return 0;
+		v = v * 10 + d;
+	}
+	return v;
+}
+
+/* Add one SASL mechanism name (RFC 4422 3.1: upper-case letters, digits,
+ * '-' and '_', at most 20), upper-cased, once. */
+static void
+add_mech(struct smtp_caps *caps, const char *w, size_t n)
+{
+	char mech[SMTP_MECH_MAX + 1];
+	size_t have = strlen(caps->auth);
+	const char *p;
+
+	if (n == 0 || n > SMTP_MECH_MAX)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char c = w[i];
+
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if (!(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
+		    c != '-' && c != '_')
+			return;
+		mech[i] = c;
+	}
+	mech[n] = '\0';
+	for (p = strstr(caps->auth, mech); p; p = strstr(p + 1, mech))
+		if ((p == caps->auth || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ' '))
+			return;
+	if (have + (have ? 1 : 0) + n + 1 > sizeof caps->auth)
+		return;
+	if (have)
+		caps->auth[have++] = ' ';
+	memcpy(caps->auth + have, mech, n + 1);
+}
+
+/* One EHLO line after the first: a keyword and its parameters
+ * (RFC 5321 4.1.1.1), compared without regard to case. */
+static void
+parse_cap_line(struct smtp_caps *caps, const char *line, size_t len)
+{
+	size_t pos = 0, n, pn;
+	const char *w, *p;
+
+	if (!next_word(line, len, &pos, &w, &n))
+		return;
+	if (word_is(w, n, "PIPELINING"))
+		caps->pipelining = true;
+	else if (word_is(w, n, "8BITMIME"))
+		caps->eightbitmime = true;
+	else if (word_is(w, n, "SMTPUTF8"))
+		caps->smtputf8 = true;
+	else if (word_is(w, n, "DSN"))
+		caps->dsn = true;
+	else if (word_is(w, n, "ENHANCEDSTATUSCODES"))
+		caps->enhancedstatuscodes = true;
+	else if (word_is(w, n, "CHUNKING"))
+		caps->chunking = true;
+	else if (word_is(w, n, "STARTTLS"))
+		caps->starttls = true;
+	else if (word_is(w, n, "SIZE")) {
+		caps->size = true;
+		if (next_word(line, len, &pos, &p, &pn))
+			caps->size_max = parse_size(p, pn);
+	} else if (word_is(w, n, "AUTH") || (n > 5 && word_is(w, 5, "AUTH="))) {
+		/* "AUTH=" is the pre-RFC 4954 form some servers still send. */
+		if (n > 5)
+			add_mech(caps, w + 5, n - 5);
+		while (next_word(line, len, &pos, &p, &pn))
+			add_mech(caps, p, pn);
+	}
+}
+
+static void
+parse_caps(struct smtp_caps *caps, const struct reply *r)
+{
+	memset(caps, 0, sizeof *caps);
+	caps->esmtp = true;
+	for (size_t i = 1; i < r->nlines; i++) {
+		size_t len;
+		const char *line = reply_line(r, i, &len);
+
+		if (line)
+			parse_cap_line(caps, line, len);
+	}
+}
+
+/* RFC 5321 4.3.2: the greeting is 220, or 554 for "no service here". */
+static int
+greeting(struct smtp_session *s, const char *host, struct error *err)
+{
+	struct reply r;
+	char what[300];
+	int rc;
+
+	enter(s, SMTP_GREETING);
+	reply_init(&r);
+	snprintf(what, sizeof what, "connecting to %s", host);
+	rc = read_checked(s, &r, 2, s->to.greeting, REPLY_STAGE_CONNECT, what,
+	                  err);
+	if (rc == 0 && !reply_is_positive(&r))
+		rc = reply_to_error(&r, REPLY_STAGE_CONNECT, what, err);
+	else if (rc == 0)
+		rc = check_in_sync(s, "its greeting", err);
+	reply_clear(&r);
+	return rc;
+}
+
+/* One EHLO, HELO or LHLO exchange. */
+static int
+hello_exchange(struct smtp_session *s, const char *verb, const char *name,
+               struct reply *r, struct error *err)
+{
+	char after[32];
+
+	snprintf(after, sizeof after, "the reply to %s", verb);
+	if (send_cmd(s, err, "%s %s", verb, name) < 0 ||
+	    flush(s, s->to.command, err) < 0)
+		return -1;
+	if (read_checked(s, r, 2, s->to.command, REPLY_STAGE_HELO, verb, err) <
+	    0)
+		return -1;
+	return check_in_sync(s, after, err);
+}
+
+/* EHLO (LHLO for LMTP, RFC 2033 4.1); HELO when EHLO is refused with a
+ * 5xx, as RFC 5321 3.2 allows for servers that predate it. */
+static int
+hello(struct smtp_session *s, const char *name, struct error *err)
+{
+	const char *verb = s->lmtp ? "LHLO" : "EHLO";
+	struct reply r;
+	int rc;
+
+	reply_init(&r);
+	enter(s, SMTP_EHLO);
+	rc = hello_exchange(s, verb, name, &r, err);
+	if (rc == 0 && reply_is_permanent(&r) && !s->lmtp) {
+		enter(s, SMTP_HELO);
+		verb = "HELO";
+		rc = hello_exchange(s, verb, name, &r, err);
+	}
+	if (rc == 0 && !reply_is_positive(&r)) {
+		rc = reply_to_error(&r, REPLY_STAGE_HELO, verb, err);
+	} else if (rc == 0 && s->state == SMTP_EHLO) {
+		parse_caps(&s->caps, &r);
+	}
+	reply_clear(&r);
+	return rc;
+}
+
+int
+smtp_open(struct smtp_session **out, const struct smtp_options *o,
+          struct error *err)
+{
+	struct smtp_session *s = xcalloc(1, sizeof *s);
+	struct conn_target tg = o->target;
+	const char *name =
+	    o->helo_name && *o->helo_name ? o->helo_name : "localhost";
+
+	*out = NULL;
+	s->t = o->transcript;
+	s->to = o->timeouts;
+	s->lmtp = o->lmtp;
+	s->state = SMTP_CONNECTING;
+	if (tg.timeout_ms <= 0)
+		tg.timeout_ms = s->to.connect;
+	if (conn_open(&s->conn, &tg, s->t, err) < 0) {
+		free(s);
+		return -1;
+	}
+	if (greeting(s, tg.host, err) < 0 || hello(s, name, err) < 0) {
+		/* A refusal still gets its QUIT (RFC 5321 3.1: a client
+		 * given a 554 greeting SHOULD send QUIT); a session broken
+		 * by a failed exchange gets none from smtp_close. */
+		smtp_close(s);
+		return -1;
+	}
+	enter(s, SMTP_READY);
+	*out = s;
+	return 0;
+}
+
+const struct smtp_caps *
+smtp_caps(const struct smtp_session *s)
+{
+	return &s->caps;
+}
+
+/* --- the envelope: MAIL, RCPT, DATA --- */
+
+void
+smtp_envelope_result_init(struct smtp_envelope_result *r)
+{
+	reply_init(&r->mail);
+	r->rcpt = NULL;
+	r->nrcpt = 0;
+	r->naccepted = 0;
+	reply_init(&r->data);
+}
+
+void
+smtp_envelope_result_clear(struct smtp_envelope_result *r)
+{
+	reply_clear(&r->mail);
+	for (size_t i = 0; i < r->nrcpt; i++)
+		reply_clear(&r->rcpt[i]);
+	free(r->rcpt);
+	r->rcpt = NULL;
+	r->nrcpt = 0;
+	r->naccepted = 0;
+	reply_clear(&r->data);
+}
+
+/* RFC 3461 4: ENVID is xtext: '+', '=' and bytes outside '!'..'~' are
+ * written "+XX", so nothing in it can end the command or start a new
+ * parameter. */
+static void
+xtext(const char *in, char *out, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in && o + 4 <= n; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c < '!' || c > '~' || c == '+' || c == '=') {
+			out[o++] = '+';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* MAIL FROM with the parameters the server announced (RFC 1870 SIZE,
+ * RFC 6152 BODY, RFC 3461 RET and ENVID). */
+static int
+queue_mail(struct smtp_session *s, const struct smtp_envelope *env,
+           struct error *err)
+{
+	bool dsn = s->caps.dsn;
+	const char *ret = dsn && env->dsn_ret ? env->dsn_ret : NULL;
+	char size[32] = "";
+	char envid[SMTP_CMD_MAX / 2] = "";
+
+	if (s->caps.size && env->size > 0)
+		snprintf(size, sizeof size, " SIZE=%" PRIu64, env->size);
+	if (dsn && env->dsn_envid)
+		xtext(env->dsn_envid, envid, sizeof envid);
+	return send_cmd(s, err, "MAIL FROM:<%s>%s%s%s%s%s%s", env->sender, size,
+	                env->body_8bit ? " BODY=8BITMIME" : "",
+	                ret ? " RET=" : "", ret ? ret : "",
+	                envid[0] ? " ENVID=" : "", envid);
+}
+
+static int
+queue_rcpt(struct smtp_session *s, const struct smtp_envelope *env,
+           const char *rcpt, struct error *err)
+{
+	const char *notify =
+	    s->caps.dsn && env->dsn_notify ? env->dsn_notify : NULL;
+
+	return send_cmd(s, err, "RCPT TO:<%s>%s%s", rcpt,
+	                notify ? " NOTIFY=" : "", notify ? notify : "");
+}
+
+/* Step i of the envelope: 0 is MAIL, 1..nrcpts the RCPTs, then DATA. */
+static int
+queue_step(struct smtp_session *s, const struct smtp_envelope *env, size_t i,
+           struct error *err)
+{
+	if (i == 0)
+		return queue_mail(s, env, err);
+	if (i <= env->nrcpts)
+		return queue_rcpt(s, env, env->rcpts[i - 1], err);
+	return send_cmd(s, err, "DATA");
+}
+
+static int
+read_step(struct smtp_session *s, const struct smtp_envelope *env,
+          struct smtp_envelope_result *res, size_t i, struct error *err)
+{
+	struct reply *r;
+
+	if (i == 0)
+		return read_checked(s, &res->mail, 2, s->to.command,
+		                    REPLY_STAGE_MAIL, "MAIL FROM", err);
+	if (i > env->nrcpts)
+		return read_checked(s, &res->data, 354, s->to.data,
+		                    REPLY_STAGE_DATA, "DATA", err);
+	r = &res->rcpt[i - 1];
+	if (read_checked(s, r, 2, s->to.command, REPLY_STAGE_RCPT, "RCPT TO",
+	                 err) < 0)
+		return -1;
+	if (reply_is_positive(r))
+		res->naccepted++;
+	return 0;
+}
+
+/* RFC 2920: everything written, one flush, then every reply read in
+ * order.  Batches of SMTP_PIPELINE_MAX keep the unread replies bounded. */
+static int
+envelope_pipelined(struct smtp_session *s, const struct smtp_envelope *env,
+                   struct smtp_envelope_result *res, struct error *err)
+{
+	size_t total = env->nrcpts + 2, sent = 0, done = 0;
+
+	while (done < total) {
+		for (; sent < total && sent - done < SMTP_PIPELINE_MAX; sent++)
+			if (queue_step(s, env, sent, err) < 0)
+				return -1;
+		if (flush(s, s->to.command, err) < 0)
+			return -1;
+		for (; done < sent; done++)
+			if (read_step(s, env, res, done, err) < 0)
+				return -1;
+	}
+	return check_in_sync(s, "the reply to DATA", err);
+}
+
+static const char *
+step_name(const struct smtp_envelope *env, size_t i)
+{
+	if (i == 0)
+		return "the reply to MAIL";
+	return i <= env->nrcpts ? "the reply to RCPT" : "the reply to DATA";
+}
+
+/* Without pipelining: one command, one reply. */
+static int
+one_step(struct smtp_session *s, const struct smtp_envelope *env,
+         struct smtp_envelope_result *res, size_t i, struct error *err)
+{
+	if (queue_step(s, env, i, err) < 0 ||
+	    flush(s, s->to.command, err) < 0 ||
+	    read_step(s, env, res, i, err) < 0)
+		return -1;
+	return check_in_sync(s, step_name(env, i), err);
+}
+
+/* Stop where the rest is pointless: after a refused MAIL; after a refused
+ * RCPT when all_or_nothing; and send DATA only when the replies allow
+ * (smtp.h). */
+static int
+envelope_stepwise(struct smtp_session *s, const struct smtp_envelope *env,
+                  struct smtp_envelope_result *res, struct error *err)
+{
+	size_t i;
+
+	if (one_step(s, env, res, 0, err) < 0)
+		return -1;
+	if (!reply_is_positive(&res->mail))
+		return 0;
+	for (i = 1; i <= env->nrcpts; i++) {
+		if (one_step(s, env, res, i, err) < 0)
+			return -1;
+		if (!reply_is_positive(&res->rcpt[i - 1]) &&
+		    env->all_or_nothing)
+			return 0;
+	}
+	if (res->naccepted == 0)
+		return 0;
+	return one_step(s, env, res, env->nrcpts + 1, err);
+}
+
+static int
+check_envelope(const struct smtp_envelope *env, struct error *err)
+{
+	if (!env->sender || env->nrcpts == 0 || !env->rcpts)
+		return error_set(err, ERROR_SOFTWARE,
+		                 "an envelope without sender or recipients "
+		                 "(a bug in mailpost)");
+	for (size_t i = 0; i < env->nrcpts; i++)
+		if (!env->rcpts[i])
+			return error_set(err, ERROR_SOFTWARE,
+			                 "a NULL recipient (a bug in "
+			                 "mailpost)");
+	return 0;
+}
+
+int
+smtp_envelope(struct smtp_session *s, const struct smtp_envelope *env,
+              struct smtp_envelope_result *res, struct error *err)
+{
+	int rc;
+
+	smtp_envelope_result_clear(res);
+	if (s->state != SMTP_READY)
+		return wrong_state(s, "start a transaction", err);
+	if (check_envelope(env, err) < 0)
+		return -1;
+	res->rcpt = xcalloc(env->nrcpts, sizeof *res->rcpt);
+	res->nrcpt = env->nrcpts;
+	for (size_t i = 0; i < env->nrcpts; i++)
+		reply_init(&res->rcpt[i]);
+	enter(s, SMTP_ENVELOPE);
+	if (s->caps.pipelining)
+		rc = envelope_pipelined(s, env, res, err);
+	else
+		rc = envelope_stepwise(s, env, res, err);
+	if (rc < 0)
+		return -1;
+	if (res->data.code == 354)
+		enter(s, SMTP_BODY);
+	else if (reply_is_positive(&res->mail))
+		enter(s, SMTP_TRANSACTION);
+	else
+		enter(s, SMTP_READY);
+	return 0;
+}
+
+/* --- the body --- */
+
+/* What the body looked like, for the -v summary and the -vv listing. */
+struct body_log {
+	uint64_t lines, bytes;
+	struct buf partial; /* a line split between blocks, at -vv */
+};
+
+static void
+log_body_line(struct smtp_session *s, const char *line, size_t len)
+{
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	transcript_body(s->t, line, len);
+}
+
+/* At -vv, each body line as it goes on the wire (dot-stuffed). */
+static void
+log_body(struct smtp_session *s, struct body_log *log, const char *p, size_t n)
+{
+	if (!transcript_wants(s->t, TRANSCRIPT_BODY))
+		return;
+	while (n > 0) {
+		const char *lf = memchr(p, '\n', n);
+		size_t take = lf ? (size_t)(lf - p) + 1 : n;
+
+		if (lf && log->partial.len == 0) {
+			log_body_line(s, p, take);
+		} else if (buf_append(&log->partial, p, take) < 0) {
+			/* Too long to hold (the buffer emptied itself):
+			 * show it in pieces rather than not at all. */
+			log_body_line(s, p, take);
+		} else if (lf) {
+			log_body_line(s, log->partial.data, log->partial.len);
+			buf_reset(&log->partial);
+		}
+		p += take;
+		n -= take;
+	}
+}
+
+static void
+count_body(struct body_log *log, const char *p, size_t n)
+{
+	const char *end = p + n;
+
+	log->bytes += n;
+	while (p < end) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+
+		if (!lf)
+			break;
+		log->lines++;
+		p = lf + 1;
+	}
+}
+
+/* Read, stuff and queue the whole body, without the terminator.  Returns
+ * -1 with *source_failed when the source could not be read. */
+static int
+send_blocks(struct smtp_session *s, const struct smtp_body_source *src,
+            struct dot_stuffer *d, struct body_log *log, bool *source_failed,
+            struct error *err)
+{
+	char *in = xmalloc(SMTP_BLOCK_SIZE);
+	char *out = xmalloc(DOT_OUT_MAX(SMTP_BLOCK_SIZE));
+	int rc = 0;
+
+	for (;;) {
+		ssize_t n = src->read(src->ctx, in, SMTP_BLOCK_SIZE, err);
+		size_t m;
+
+		if (n < 0 || n > SMTP_BLOCK_SIZE) {
+			if (n > SMTP_BLOCK_SIZE)
+				error_set(err, ERROR_SOFTWARE,
+				          "body source overran its buffer");
+			*source_failed = true;
+			rc = -1;
+			break;
+		}
+		if (n == 0)
+			break;
+		count_body(log, in, (size_t)n);
+		m = dot_stuff(d, in, (size_t)n, out);
+		log_body(s, log, out, m);
+		if (conn_write(s->conn, out, m, s->to.block, err) < 0) {
+			rc = fail(s, err);
+			break;
+		}
+	}
+	free(in);
+	free(out);
+	return rc;
+}
+
+/* The terminator (RFC 5321 4.1.1.4), and QUIT in the same write when the
+ * server pipelines (RFC 2920 3.1 allows QUIT after the dot in a group).
+ * *dot_sent says whether the server may have the whole terminator: when
+ * the final flush fails without a QUIT behind the dot, its last byte never
+ * left; with a QUIT behind it, nobody knows. */
+static int
+send_terminator(struct smtp_session *s, struct dot_stuffer *d,
+                struct body_log *log, bool quit_after, bool *dot_sent,
+                struct error *err)
+{
+	char tail[8];
+	size_t n = dot_finish(d, tail);
+
+	log_body(s, log, tail, n - 3);
+	if (log->partial.len > 0)
+		log_body_line(s, log->partial.data, log->partial.len);
+	transcript_note(s->t,
+	                "message body: %" PRIu64 " lines, %" PRIu64 " bytes",
+	                log->lines, log->bytes);
+	transcript_client(s->t, ".", 1);
+	if (conn_write(s->conn, tail, n, s->to.block, err) < 0)
+		return fail(s, err);
+	if (quit_after && s->caps.pipelining) {
+		if (send_line(s, "QUIT", 4, err) < 0)
+			return -1;
+		s->quit_sent = true;
+	}
+	enter(s, SMTP_DOT);
+	if (conn_flush(s->conn, s->to.block, err) < 0) {
+		*dot_sent = s->quit_sent;
+		return fail(s, err);
+	}
+	*dot_sent = true;
+	return 0;
+}
+
+/* The replies to the dot: one, or one per accepted recipient for LMTP
+ * (RFC 2033 4.2).  Losing the connection now leaves the outcome unknown. */
+static int
+read_final(struct smtp_session *s, struct reply *final, size_t nfinal,
+           struct error *err)
+{
+	for (size_t i = 0; i < nfinal; i++) {
+		if (read_checked(s, &final[i], 2, s->to.final, REPLY_STAGE_BODY,
+		                 "end of data", err) == 0)
+			continue;
+		if (err->kind == ERROR_TEMPFAIL) {
+			char why[ERROR_MSG_MAX];
+
+			str_copy(why, sizeof why, err->msg);
+			error_set(err, ERROR_TEMPFAIL,
+			          "connection lost after the end of data: "
+			          "delivery status unknown (%s)",
+			          why);
+		}
+		return -1;
+	}
+	return 0;
+}
+
+int
+smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
+          bool quit_after, struct reply *final, size_t nfinal, bool *dot_sent,
+          struct error *err)
+{
+	struct dot_stuffer d;
+	struct body_log log = {0};
+	bool source_failed = false;
+	int rc;
+
+	*dot_sent = false;
+	if (s->state != SMTP_BODY)
+		return wrong_state(s, "send a message body", err);
+	if (nfinal == 0)
+		return error_set(err, ERROR_SOFTWARE,
+		                 "no room for the reply to the end of data");
+	for (size_t i = 0; i < nfinal; i++)
+		reply_clear(&final[i]);
+	dot_init(&d);
+	buf_init(&log.partial, SMTP_BODY_LOG_MAX);
+	rc = send_blocks(s, src, &d, &log, &source_failed, err);
+	if (rc == 0)
+		rc = send_terminator(s, &d, &log, quit_after, dot_sent, err);
+	buf_clear(&log.partial);
+	if (source_failed) {
+		/* Never the terminator after a failed read: dropping the
+		 * connection makes the server discard the partial message
+		 * (RFC 5321 4.1.1.4). */
+		transcript_problem(s->t, "%s", err->msg);
+		smtp_abort(s);
+		return -1;
+	}
+	if (rc < 0)
+		return -1;
+	if (read_final(s, final, nfinal, err) < 0)
+		return -1;
+	enter(s, s->quit_sent ? SMTP_QUIT : SMTP_READY);
+	return 0;
+}
+
+/* --- RSET, abort, QUIT --- */
+
+int
+smtp_rset(struct smtp_session *s, struct error *err)
+{
+	struct reply r;
+	int rc;
+
+	if (s->state != SMTP_READY && s->state != SMTP_TRANSACTION)
+		return wrong_state(s, "send RSET", err);
+	enter(s, SMTP_RSET);
+	reply_init(&r);
+	rc = send_cmd(s, err, "RSET");
+	if (rc == 0)
+		rc = flush(s, s->to.command, err);
+	if (rc == 0)
+		rc = read_checked(s, &r, 2, s->to.command, REPLY_STAGE_MAIL,
+		                  "RSET", err);
+	if (rc == 0 && !reply_is_positive(&r)) {
+		/* RFC 5321 4.1.1.5: RSET can only succeed; a server that
+		 * refuses it cannot be trusted with another transaction. */
+		reply_to_error(&r, REPLY_STAGE_MAIL, "RSET", err);
+		rc = fail(s, err);
+	}
+	if (rc == 0)
+		rc = check_in_sync(s, "the reply to RSET", err);
+	if (rc == 0)
+		enter(s, SMTP_READY);
+	reply_clear(&r);
+	return rc;
+}
+
+void
+smtp_abort(struct smtp_session *s)
+{
+	if (!s || !s->conn)
+		return;
+	transcript_note(s->t, "closing the connection without ending the "
+	                      "data: the server discards the message");
+	conn_close(s->conn);
+	s->conn = NULL;
+	enter(s, SMTP_CLOSED);
+}
+
+/* QUIT may be sent between commands; never inside the data (it would be
+ * message text) nor on a session that broke. */
+static bool
+may_quit(const struct smtp_session *s)
+{
+	switch (s->state) {
+	case SMTP_GREETING:
+	case SMTP_EHLO:
+	case SMTP_HELO:
+	case SMTP_READY:
+	case SMTP_TRANSACTION:
+	case SMTP_QUIT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void
+quit(struct smtp_session *s)
+{
+	int timeout = s->to.command < SMTP_QUIT_TIMEOUT_MS
+	                  ? s->to.command
+	                  : SMTP_QUIT_TIMEOUT_MS;
+	struct error err;
+	struct reply r;
+
+	error_clear(&err);
+	if (!s->quit_sent) {
+		if (send_line(s, "QUIT", 4, &err) < 0 ||
+		    flush(s, timeout, &err) < 0)
+			return;
+		s->quit_sent = true;
+	}
+	enter(s, SMTP_QUIT);
+	reply_init(&r);
+	if (read_reply(s, &r, timeout, &err) == 0)
+		enter(s, SMTP_CLOSED);
+	reply_clear(&r);
+}
+
+void
+smtp_close(struct smtp_session *s)
+{
+	if (!s)
+		return;
+	if (s->conn && may_quit(s))
+		quit(s);
+	conn_close(s->conn);
+	free(s);
+}

@@ -58,7 +58,8 @@ struct smtp_caps {
 };
 
 struct smtp_options {
-	struct conn_target target; /* host, port, source address */
+	struct conn_target target; /* host, port, source address; its
+				    * timeout_ms, when 0, is timeouts.connect */
 	const char *helo_name;     /* our name for EHLO/HELO/LHLO */
 	bool lmtp;                 /* RFC 2033: LHLO, one reply per recipient */
 	struct smtp_timeouts timeouts;
@@ -106,7 +107,10 @@ void smtp_envelope_result_clear(struct smtp_envelope_result *r);
 /* Send MAIL, RCPT for each recipient, and DATA (pipelined when offered,
  * checking every reply; without pipelining, stops at the first refusal
  * that makes the rest pointless).  The message body may be sent only when
- * res->data.code == 354. */
+ * res->data.code == 354.  res must have been initialised; what it held is
+ * cleared first.  Afterwards: with a 354, smtp_body or smtp_abort; with
+ * MAIL accepted but no 354, smtp_rset before the next transaction.
+ * dsn_envid is sent encoded as xtext (RFC 3461 4). */
 int smtp_envelope(struct smtp_session *s, const struct smtp_envelope *env,
 		  struct smtp_envelope_result *res, struct error *err);
 
@@ -119,8 +123,8 @@ struct smtp_body_source {
 
 /* Send the body after a 354: dot-stuffed, then CRLF.CRLF, then (when
  * quit_after and the server pipelines) QUIT in the same write.  Fills
- * final[0..nfinal) with the replies to the dot: one for SMTP, one per
- * accepted recipient for LMTP.
+ * final[0..nfinal) (initialised with reply_init) with the replies to the
+ * dot: one for SMTP, one per accepted recipient for LMTP.
  *
  * If the body source fails, the terminator is never sent: the connection
  * is dropped so the server discards the partial message, and the source's

@@ -52,5 +52,9 @@ void transcript_note(struct transcript *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void transcript_problem(struct transcript *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A note recorded only at TRANSCRIPT_BODY (-vv) and never in the log file:
+ * the session's state changes, for debugging. */
+void transcript_trace(struct transcript *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif
