@@ -1,0 +1,3 @@
+/* secret.c - placeholder until the module lands. */
+#include "config.h"
+#include "secret.h"

@@ -1,0 +1,3 @@
+/* tls.c - placeholder until the module lands. */
+#include "config.h"
+#include "tls.h"
