@@ -50,16 +50,31 @@ is_ftext(unsigned char ch)
 	return ch >= 0x21 && ch <= 0x7e && ch != ':';
 }
 
-/* Length of the field name when line starts with "name:", else 0. */
+static bool
+is_wsp(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* Length of the field name when line starts with "name:", else 0.  The
+ * obsolete syntax (RFC 5322 4.5.3, obs-optional) allows white space
+ * between the name and the colon: "Subject : x" is a field named
+ * "Subject", kept as received. */
 static size_t
 field_name_len(const char *line, size_t len)
 {
 	size_t i = 0;
+	size_t colon;
 
 	while (i < len && i <= HEADER_NAME_MAX &&
 	       is_ftext((unsigned char)line[i]))
 		i++;
-	if (i == 0 || i > HEADER_NAME_MAX || i == len || line[i] != ':')
+	if (i == 0 || i > HEADER_NAME_MAX)
+		return 0;
+	colon = i;
+	while (colon < len && is_wsp(line[colon]))
+		colon++;
+	if (colon == len || line[colon] != ':')
 		return 0;
 	return i;
 }
@@ -73,12 +88,6 @@ valid_name(const char *name, size_t len)
 		if (!is_ftext((unsigned char)name[i]))
 			return false;
 	return true;
-}
-
-static bool
-is_wsp(char ch)
-{
-	return ch == ' ' || ch == '\t';
 }
 
 static int
@@ -140,8 +149,11 @@ header_push_line(struct header_block *h, const char *line, size_t len,
 	h->started = true;
 	if (text == 0)
 		return HEADER_END_BLANK;
-	/* An mbox separator some programs leave in front of the message. */
-	if (first && text >= 5 && memcmp(line, "From ", 5) == 0)
+	name_len = field_name_len(line, text);
+	/* An mbox separator some programs leave in front of the message
+	 * ("From sender date"; "From : x" is an obsolete-syntax field). */
+	if (first && name_len == 0 && text >= 5 &&
+	    memcmp(line, "From ", 5) == 0)
 		return HEADER_SKIPPED;
 	if (is_wsp(line[0])) {
 		/* Nothing to continue: this is already the body. */
@@ -152,7 +164,6 @@ header_push_line(struct header_block *h, const char *line, size_t len,
 		append_continuation(h, line, text);
 		return HEADER_MORE;
 	}
-	name_len = field_name_len(line, text);
 	if (name_len == 0)
 		return HEADER_END_BODY;
 	if (text + 2 > HEADER_BLOCK_MAX - h->bytes)
@@ -197,10 +208,25 @@ is_space_or_eol(char ch)
 	return is_wsp(ch) || ch == '\r' || ch == '\n';
 }
 
+/* The value starts after the colon, which follows the name at once or,
+ * in the obsolete syntax (RFC 5322 4.5.3), after white space. */
+static const char *
+value_start(const struct header_field *f)
+{
+	const char *p = f->raw + f->name_len;
+	const char *end = f->raw + f->raw_len;
+
+	while (p < end && is_wsp(*p))
+		p++;
+	if (p < end && *p == ':')
+		p++;
+	return p;
+}
+
 int
 header_value(const struct header_field *f, struct buf *out)
 {
-	const char *p = f->raw + f->name_len + 1;
+	const char *p = value_start(f);
 	const char *end = f->raw + f->raw_len;
 
 	while (p < end && is_space_or_eol(*p))

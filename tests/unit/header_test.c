@@ -34,7 +34,18 @@ static const struct scan_case scan_cases[] = {
     {"\tcont\r\n", "D", 0, NULL},
     {"\r\nTo: x\r\n", "B", 0, NULL},
     {"body text\r\n", "D", 0, NULL},
-    {"Name : value\r\n", "D", 0, NULL},
+    /* RFC 5322 4.5.3: white space before the colon (obsolete syntax) */
+    {"Name : value\r\n", "M", 1, "value"},
+    {"Subject : x\r\n\r\n", "MB", 1, "x"},
+    {"Subject\t:\tx\r\n\r\n", "MB", 1, "x"},
+    {"Subject \t :\r\n\r\n", "MB", 1, ""},
+    {"Subject :a\r\n b\r\n\r\n", "MMB", 1, "a b"},
+    {"To: a\r\nCc : b\r\n\r\n", "MMB", 2, "a"},
+    {"From : a@b\r\nTo: c\r\n\r\n", "MMB", 2, "a@b"},
+    {"From  a@b Sat Nov 28\r\nTo: c\r\n\r\n", "SMB", 1, "c"},
+    {"Subject x: y\r\n", "D", 0, NULL},
+    {"To: a\r\nSubject  \r\n", "MD", 1, "a"},
+    {"Subject \r\n: x\r\n", "D", 0, NULL},
     {":novalue\r\n", "D", 0, NULL},
     {"To: a\r\nX\x80: b\r\n", "MD", 1, "a"},
     {"Subject: caf\xc3\xa9\r\n\r\n", "MB", 1, "caf\xc3\xa9"},
@@ -274,6 +285,72 @@ test_many_folds(void)
 	header_clear(&h);
 }
 
+/* An obsolete-syntax field keeps its raw bytes and is found by name. */
+static void
+test_obsolete_space(void)
+{
+	static const char in[] = "Subject : hi\r\nTo\t:a@x\r\n\tb@y\r\n"
+	                         "cc :c\r\nDate: d\r\n\r\n";
+	struct header_block h;
+	struct error err;
+	struct buf v;
+	char got[16];
+
+	header_init(&h);
+	scan(&h, in, got, sizeof got);
+	CHECK_STR(got, "MMMMMB");
+	CHECK_INT(h.n, 4);
+	CHECK_MEM(h.v[0].raw, h.v[0].raw_len, "Subject : hi\r\n", 14);
+	CHECK_MEM(h.v[1].raw, h.v[1].raw_len, "To\t:a@x\r\n\tb@y\r\n", 15);
+	CHECK_INT(h.v[0].name_len, 7);
+	CHECK_INT(h.v[1].name_len, 2);
+	CHECK_INT(h.v[2].name_len, 2);
+	CHECK_INT(header_size(&h), sizeof in - 1 - 2);
+	CHECK(header_is(&h.v[0], "subject"));
+	CHECK(!header_is(&h.v[0], "Subject "));
+	CHECK(header_is(&h.v[1], "To"));
+	CHECK(header_is(&h.v[2], "Cc"));
+	CHECK_INT(header_find(&h, "SUBJECT", 0), 0);
+	CHECK_INT(header_find(&h, "to", 0), 1);
+	CHECK_INT(header_find(&h, "Cc", 0), 2);
+	buf_init(&v, 100);
+	CHECK_INT(header_value(&h.v[1], &v), 0);
+	CHECK_STR(buf_str(&v), "a@x\tb@y");
+	buf_reset(&v);
+	CHECK_INT(header_value(&h.v[2], &v), 0);
+	CHECK_STR(buf_str(&v), "c");
+	buf_clear(&v);
+	CHECK_INT(header_remove(&h, "cc"), 1);
+	CHECK_INT(header_remove(&h, "subject"), 1);
+	CHECK_INT(h.n, 2);
+	CHECK(header_is(&h.v[0], "To"));
+	CHECK(header_is(&h.v[1], "Date"));
+	CHECK_INT(header_add(&h, "Subject", "new", &err), 0);
+	CHECK_INT(header_find(&h, "Subject", 0), 2);
+	header_clear(&h);
+}
+
+/* The name's length limit holds with white space before the colon. */
+static void
+test_obsolete_name_length(void)
+{
+	char line[HEADER_NAME_MAX + 16];
+	struct header_block h;
+	struct error err;
+
+	memset(line, 'N', HEADER_NAME_MAX);
+	memcpy(line + HEADER_NAME_MAX, "  : v\r\n", 7);
+	header_init(&h);
+	CHECK_INT(header_push_line(&h, line, HEADER_NAME_MAX + 7, &err),
+	          HEADER_MORE);
+	CHECK_INT(h.v[0].name_len, HEADER_NAME_MAX);
+	memset(line, 'N', HEADER_NAME_MAX + 1);
+	memcpy(line + HEADER_NAME_MAX + 1, " : v\r\n", 6);
+	CHECK_INT(header_push_line(&h, line, HEADER_NAME_MAX + 7, &err),
+	          HEADER_END_BODY);
+	header_clear(&h);
+}
+
 int
 main(void)
 {
@@ -285,5 +362,7 @@ main(void)
 	test_value_ceiling();
 	test_block_max();
 	test_many_folds();
+	test_obsolete_space();
+	test_obsolete_name_length();
 	return unit_done();
 }
