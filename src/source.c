@@ -342,6 +342,13 @@ source_stats(const struct source *s)
 int
 source_check_sendable(const struct source *s, struct error *err)
 {
+	/* RFC 5321 4.1.1.4 and RFC 6152: neither 7-bit nor 8BITMIME content
+	 * may hold NUL, and servers treat it differently; refuse it. */
+	if (s->norm.has_nul)
+		return error_set(
+		    err, ERROR_DATA,
+		    "the message contains NUL bytes, which SMTP "
+		    "cannot carry; send the data as an attachment");
 	if (s->norm.first_long_line == 0)
 		return 0;
 	return error_set(err, ERROR_DATA,

@@ -47,8 +47,9 @@ struct header_block *source_headers(struct source *s);
 const struct crlf_norm *source_stats(const struct source *s);
 
 /* ERROR_DATA when the message cannot be sent as it is: a line longer than
- * CRLF_LINE_MAX (RFC 5322 2.1.1), naming the line.  We refuse rather than
- * rewrap, because rewrapping would change a signed or structured body. */
+ * CRLF_LINE_MAX (RFC 5322 2.1.1), naming the line, or a NUL byte anywhere.
+ * We refuse rather than rewrap, because rewrapping would change a signed or
+ * structured body. */
 int source_check_sendable(const struct source *s, struct error *err);
 
 /* True when the message (headers or body) has a byte >= 0x80. */

@@ -610,6 +610,23 @@ test_sendable(void)
 	}
 }
 
+/* A NUL byte anywhere cannot be carried by SMTP: refused. */
+static void
+test_nul_refused(void)
+{
+	static const char msg[] = "Subject: x\n\nbinary\0data\n";
+	struct source *s = NULL;
+	struct error err;
+
+	CHECK_INT(open_input(&s, msg, sizeof msg - 1, false, false, &err), 0);
+	if (!s)
+		return;
+	CHECK_INT(source_check_sendable(s, &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK(strstr(err.msg, "NUL") != NULL);
+	source_free(s);
+}
+
 struct eightbit_case {
 	const char *in;
 	size_t in_len;
@@ -1034,6 +1051,7 @@ main(void)
 	test_header_max();
 	test_long_non_header_lines();
 	test_sendable();
+	test_nul_refused();
 	test_has_8bit();
 	test_recipients();
 	test_complete_headers();
