@@ -76,6 +76,11 @@ enum field_id {
 	F_USER,
 	F_PASSWORD,
 	F_PASSWORDEVAL,
+	F_PASSWORDEVAL_TIMEOUT,
+	F_PASSWORDFD,
+	F_PASSWORDCRED,
+	F_PASSWORDENV,
+	F_AUTH_PLAINTEXT,
 	F_NTLMDOMAIN,
 	F_ALIASES,
 	F_COUNT,
@@ -141,6 +146,11 @@ static const struct field fields[F_COUNT] = {
     [F_USER] = FSTR(user),
     [F_PASSWORD] = FSTR(password),
     [F_PASSWORDEVAL] = FSTR(passwordeval),
+    [F_PASSWORDEVAL_TIMEOUT] = FVAL(passwordeval_timeout),
+    [F_PASSWORDFD] = FVAL(passwordfd),
+    [F_PASSWORDCRED] = FSTR(passwordcred),
+    [F_PASSWORDENV] = FSTR(passwordenv),
+    [F_AUTH_PLAINTEXT] = FVAL(auth_plaintext),
     [F_NTLMDOMAIN] = FSTR(ntlmdomain),
     [F_ALIASES] = FSTR(aliases),
 };
@@ -563,6 +573,56 @@ parse_auth(const char *v, void *dst)
 	       "xoauth2, ntlm, digest-md5)";
 }
 
+/* 1 s to 1 h: long enough for a pinentry dialog, short enough that a
+ * hung command does not hold a queue run forever. */
+static const char *
+parse_eval_timeout(const char *v, void *dst)
+{
+	if (!number_in(v, 1, 3600, dst))
+		return "is not a number of seconds (1-3600)";
+	return NULL;
+}
+
+/* 0, 1 and 2 are the standard streams: standard input carries the
+ * message, so the password cannot come from it.  Empty: unset. */
+static const char *
+parse_passwordfd(const char *v, void *dst)
+{
+	if (*v == '\0') {
+		*(int *)dst = 0;
+		return NULL;
+	}
+	if (!number_in(v, 3, INT_MAX, dst))
+		return "is not a file descriptor number of 3 or more";
+	return NULL;
+}
+
+/* A systemd credential name is a file name inside
+ * $CREDENTIALS_DIRECTORY: no '/', not "." or "..". */
+static const char *
+parse_cred_name(const char *v, void *dst)
+{
+	if (strchr(v, '/') || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+		return "is not a credential name (a file name without '/')";
+	return parse_text(v, dst);
+}
+
+/* POSIX portable variable names: letters, digits, '_', not a digit
+ * first. */
+static const char *
+parse_env_name(const char *v, void *dst)
+{
+	for (const char *c = v; *c; c++) {
+		bool alpha = (*c >= 'A' && *c <= 'Z') ||
+		             (*c >= 'a' && *c <= 'z') || *c == '_';
+
+		if (!alpha && !(c != v && *c >= '0' && *c <= '9'))
+			return "is not an environment variable name "
+			       "(letters, digits and '_')";
+	}
+	return parse_text(v, dst);
+}
+
 static bool
 is_hex(char c)
 {
@@ -683,6 +743,14 @@ static const struct key keys[] = {
     {"user", F_USER, parse_text, 0},
     {"password", F_PASSWORD, parse_text, KEY_SECRET | KEY_QUIET},
     {"passwordeval", F_PASSWORDEVAL, parse_text, KEY_SECRET | KEY_QUIET},
+    {"passwordeval_timeout", F_PASSWORDEVAL_TIMEOUT, parse_eval_timeout,
+     KEY_NEEDS_VALUE},
+    /* These three name where a password is, not the password: a file
+     * holding them needs no stricter mode than any other. */
+    {"passwordfd", F_PASSWORDFD, parse_passwordfd, 0},
+    {"passwordcred", F_PASSWORDCRED, parse_cred_name, 0},
+    {"passwordenv", F_PASSWORDENV, parse_env_name, 0},
+    {"auth_plaintext", F_AUTH_PLAINTEXT, parse_bool, 0},
     {"ntlmdomain", F_NTLMDOMAIN, parse_text, 0},
     {"aliases", F_ALIASES, parse_text, KEY_FILE},
     {"eval", F_NONE, parse_eval, KEY_QUIET},

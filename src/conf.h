@@ -95,6 +95,12 @@ struct account {
 	char *user;
 	char *password;           /* secret: wiped by account_clear */
 	char *passwordeval;
+	int passwordeval_timeout; /* seconds; 0: SECRET_EVAL_TIMEOUT */
+	int passwordfd;           /* 0: unset; else a descriptor >= 3 */
+	char *passwordcred;       /* systemd credential name (no '/') */
+	char *passwordenv;        /* environment variable name */
+	bool auth_plaintext;      /* allow PLAIN, LOGIN and bearer tokens
+				   * over an unencrypted connection */
 	char *ntlmdomain;
 	char *aliases;
 };

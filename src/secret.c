@@ -1,3 +1,1043 @@
-/* secret.c - placeholder until the module lands. */
+/*
+ * secret.c - getting the password for an account (see secret.h).
+ *
+ * Every secret lives in one buffer of SECRET_MAX + 1 bytes, allocated once
+ * and filled in place (no realloc, which would leave copies behind), and
+ * wiped whole by secret_free.  Children (passwordeval, secret-tool) get
+ * /dev/null as input, a pipe as output, no other descriptor, and our
+ * environment without the variable passwordenv names.
+ */
 #include "config.h"
+
 #include "secret.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include "buf.h"
+#include "util.h"
+
+extern char **environ;
+
+/* Descriptors closed in a child: all from 3 up to this (or the limit). */
+#define CHILD_FD_CEILING 65536
+
+/* What the sources share for one lookup. */
+struct ctx {
+	const struct secret_request *r;
+	char **envp; /* environ without r->passwordenv */
+	int timeout_ms;
+};
+
+/* ------------------------------------------------------------------------
+ * The buffer.
+ */
+
+static void
+secret_alloc(struct secret *s, enum secret_source source)
+{
+	s->data = xmalloc(SECRET_MAX + 1);
+	s->data[0] = '\0';
+	s->len = 0;
+	s->source = source;
+}
+
+void
+secret_free(struct secret *s)
+{
+	if (!s)
+		return;
+	if (s->data) {
+		wipe(s->data, SECRET_MAX + 1);
+		free(s->data);
+	}
+	s->data = NULL;
+	s->len = 0;
+	s->source = SECRET_NONE;
+}
+
+/* Keep only what a password can be: no trailing CR, no NUL inside. */
+static bool
+secret_finish(struct secret *s)
+{
+	while (s->len > 0 && s->data[s->len - 1] == '\r')
+		s->len--;
+	s->data[s->len] = '\0';
+	return memchr(s->data, '\0', s->len) == NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Reading the first line from a descriptor, with a deadline.
+ */
+
+enum rd {
+	RD_OK,
+	RD_TIMEOUT,
+	RD_TOOLONG,
+	RD_ERROR, /* errno says why */
+};
+
+/* Wait until fd is readable; deadline < 0: no limit. */
+static enum rd
+wait_readable(int fd, int64_t deadline)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+
+	for (;;) {
+		int64_t left = deadline < 0 ? -1 : deadline - now_ms();
+		int rc;
+
+		if (deadline >= 0 && left <= 0)
+			return RD_TIMEOUT;
+		rc = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (rc > 0)
+			return RD_OK;
+		if (rc < 0 && errno != EINTR)
+			return RD_ERROR;
+	}
+}
+
+/* Read and drop whatever follows the first line, until end of file. */
+static enum rd
+drain(int fd, int64_t deadline)
+{
+	char scratch[512];
+	enum rd rc = RD_OK;
+
+	for (;;) {
+		ssize_t n;
+
+		rc = wait_readable(fd, deadline);
+		if (rc != RD_OK)
+			break;
+		n = read(fd, scratch, sizeof scratch);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n == 0 ? RD_OK : RD_ERROR;
+			break;
+		}
+	}
+	wipe(scratch, sizeof scratch);
+	return rc;
+}
+
+/* Read into s the first line from fd (without its LF): until the newline
+ * when `whole` is false (a terminal, a descriptor handed to us), else on
+ * to end of file (a child's output, so that it can finish writing). */
+static enum rd
+read_first_line(int fd, struct secret *s, int64_t deadline, bool whole)
+{
+	for (;;) {
+		size_t room = SECRET_MAX - s->len;
+		enum rd rc;
+		ssize_t n;
+		char *nl;
+
+		if (room == 0)
+			return RD_TOOLONG;
+		rc = wait_readable(fd, deadline);
+		if (rc != RD_OK)
+			return rc;
+		n = read(fd, s->data + s->len, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return RD_ERROR;
+		if (n == 0)
+			return RD_OK;
+		nl = memchr(s->data + s->len, '\n', (size_t)n);
+		s->len += (size_t)n;
+		if (nl) {
+			wipe(nl, s->len - (size_t)(nl - s->data));
+			s->len = (size_t)(nl - s->data);
+			return whole ? drain(fd, deadline) : RD_OK;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Running a child: passwordeval and secret-tool.
+ */
+
+enum run_status {
+	RUN_OK,
+	RUN_EXIT,   /* exited with a non-zero status (code) */
+	RUN_SIGNAL, /* killed by a signal (code) */
+	RUN_TIMEOUT,
+	RUN_TOOLONG,
+	RUN_ERROR, /* fork, pipe or read failed (code: errno) */
+};
+
+struct run_result {
+	enum run_status status;
+	int code;
+};
+
+/* The highest descriptor a child closes, decided before fork. */
+static int
+fd_ceiling(void)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+
+	return max < 0 || max > CHILD_FD_CEILING ? CHILD_FD_CEILING : (int)max;
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void
+child_exec(const char *path, char *const argv[], char *const envp[],
+           int null_fd, int out_fd, int max_fd)
+{
+	struct sigaction dfl;
+
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	if (dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0)
+		_exit(127);
+	for (int fd = 3; fd < max_fd; fd++)
+		close(fd);
+	/* An ignored SIGPIPE would survive exec; the child wants it. */
+	sigaction(SIGPIPE, &dfl, NULL);
+	execve(path, argv, envp);
+	_exit(127);
+}
+
+/* Wait for the child until the deadline; then kill it.  A child that
+ * closed its output but does not exit is a timeout too. */
+static struct run_result
+reap(pid_t pid, int64_t deadline, enum run_status read_status)
+{
+	struct run_result res = {read_status, 0};
+	int st = 0;
+
+	for (;;) {
+		pid_t got = waitpid(pid, &st, WNOHANG);
+		struct timespec ts = {0, 5 * 1000 * 1000};
+
+		if (got == pid)
+			break;
+		if (got < 0 && errno != EINTR) {
+			res.status = RUN_ERROR;
+			res.code = errno;
+			return res;
+		}
+		if (res.status != RUN_OK || now_ms() >= deadline) {
+			if (res.status == RUN_OK)
+				res.status = RUN_TIMEOUT;
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+			return res;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (res.status != RUN_OK)
+		return res;
+	if (WIFSIGNALED(st)) {
+		res.status = RUN_SIGNAL;
+		res.code = WTERMSIG(st);
+	} else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
+		res.status = RUN_EXIT;
+		res.code = WEXITSTATUS(st);
+	}
+	return res;
+}
+
+static struct run_result
+run_error(int errnum)
+{
+	struct run_result res = {RUN_ERROR, errnum};
+
+	return res;
+}
+
+static enum run_status
+read_status_of(enum rd rc)
+{
+	if (rc == RD_TIMEOUT)
+		return RUN_TIMEOUT;
+	if (rc == RD_TOOLONG)
+		return RUN_TOOLONG;
+	if (rc == RD_ERROR)
+		return RUN_ERROR;
+	return RUN_OK;
+}
+
+/* Run path with argv, its output's first line into s. */
+static struct run_result
+run(const struct ctx *cx, const char *path, char *const argv[],
+    struct secret *s)
+{
+	int64_t deadline = now_ms() + cx->timeout_ms;
+	int fds[2], null_fd, saved, max_fd = fd_ceiling();
+	struct run_result res;
+	pid_t pid;
+	enum rd rc;
+
+	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd < 0)
+		return run_error(errno);
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		saved = errno;
+		close(null_fd);
+		return run_error(saved);
+	}
+	pid = fork();
+	if (pid == 0)
+		child_exec(path, argv, cx->envp, null_fd, fds[1], max_fd);
+	saved = errno;
+	close(null_fd);
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		return run_error(saved);
+	}
+	rc = read_first_line(fds[0], s, deadline, true);
+	saved = errno;
+	close(fds[0]);
+	res = reap(pid, deadline, read_status_of(rc));
+	if (res.status == RUN_ERROR && res.code == 0)
+		res.code = saved;
+	return res;
+}
+
+/* ------------------------------------------------------------------------
+ * The sources.  Each returns 1 when it filled s, 0 when it does not apply
+ * (or, for discovered sources, found nothing), -1 on error.
+ */
+
+static int
+src_password(const struct ctx *cx, struct secret *s, struct error *err)
+{
+	size_t n;
+
+	if (!cx->r->password || !*cx->r->password)
+		return 0;
+	n = strlen(cx->r->password);
+	if (n > SECRET_MAX)
+		return error_set(err, ERROR_CONFIG,
+		                 "the password is longer than %d bytes",
+		                 SECRET_MAX);
+	secret_alloc(s, SECRET_PASSWORD);
+	memcpy(s->data, cx->r->password, n + 1);
+	s->len = n;
+	return 1;
+}
+
+/* Why a passwordeval command gave nothing; never its output. */
+static int
+eval_error(const struct ctx *cx, struct run_result res, struct error *err)
+{
+	const char *k = "passwordeval command";
+
+	switch (res.status) {
+	case RUN_EXIT:
+		return error_set(err, ERROR_CONFIG,
+		                 "%s failed (exit status %d); no password", k,
+		                 res.code);
+	case RUN_SIGNAL:
+		return error_set(err, ERROR_CONFIG,
+		                 "%s was killed by signal %d; no password", k,
+		                 res.code);
+	case RUN_TIMEOUT:
+		return error_set(err, ERROR_CONFIG,
+		                 "%s did not finish within %d ms and was "
+		                 "killed (see passwordeval_timeout)",
+		                 k, cx->timeout_ms);
+	case RUN_TOOLONG:
+		return error_set(err, ERROR_CONFIG,
+		                 "%s printed a first line longer than %d bytes",
+		                 k, SECRET_MAX);
+	case RUN_ERROR:
+		return error_set_errno(err, ERROR_OSERR, res.code,
+		                       "cannot run the %s", k);
+	case RUN_OK:
+		break;
+	}
+	return error_set(err, ERROR_SOFTWARE, "%s: unexpected state", k);
+}
+
+/* RFC-less but msmtp-compatible: /bin/sh -c CMD, first line of output.
+ * The command is in argv of the shell, which is fine: it is not the
+ * secret, and the config that holds it passed the permission check. */
+static int
+src_eval(const struct ctx *cx, struct secret *s, struct error *err)
+{
+	char *argv[] = {"sh", "-c", NULL, NULL};
+	struct run_result res;
+
+	if (!cx->r->passwordeval || !*cx->r->passwordeval)
+		return 0;
+	argv[2] = (char *)cx->r->passwordeval;
+	secret_alloc(s, SECRET_EVAL);
+	res = run(cx, "/bin/sh", argv, s);
+	if (res.status != RUN_OK) {
+		secret_free(s);
+		return eval_error(cx, res, err);
+	}
+	if (!secret_finish(s) || s->len == 0) {
+		bool nul = s->len > 0;
+
+		secret_free(s);
+		return error_set(err, ERROR_CONFIG,
+		                 nul ? "passwordeval command printed a NUL byte"
+		                     : "passwordeval command printed nothing "
+		                       "(an empty first line); no password");
+	}
+	return 1;
+}
+
+static int
+fd_error(int fd, enum rd rc, int ms, struct error *err)
+{
+	if (rc == RD_TIMEOUT)
+		return error_set(err, ERROR_CONFIG,
+		                 "passwordfd %d: nothing to read within %d ms",
+		                 fd, ms);
+	if (rc == RD_TOOLONG)
+		return error_set(err, ERROR_CONFIG,
+		                 "passwordfd %d: the first line is longer than "
+		                 "%d bytes",
+		                 fd, SECRET_MAX);
+	if (rc == RD_ERROR)
+		return error_set_errno(err, ERROR_CONFIG, errno,
+		                       "cannot read passwordfd %d", fd);
+	return error_set(err, ERROR_CONFIG,
+	                 "passwordfd %d gave an empty first line", fd);
+}
+
+/* A descriptor inherited from a service manager: one line, then it is
+ * closed so that no child inherits it. */
+static int
+src_fd(const struct ctx *cx, struct secret *s, struct error *err)
+{
+	int fd = cx->r->passwordfd;
+	enum rd rc;
+
+	if (fd <= 0)
+		return 0;
+	if (fcntl(fd, F_GETFD) < 0)
+		return error_set(err, ERROR_CONFIG,
+		                 "passwordfd %d is not an open descriptor", fd);
+	secret_alloc(s, SECRET_FD);
+	rc = read_first_line(fd, s, now_ms() + cx->timeout_ms, false);
+	close(fd);
+	if (rc != RD_OK || !secret_finish(s) || s->len == 0) {
+		secret_free(s);
+		return fd_error(fd, rc, cx->timeout_ms, err);
+	}
+	return 1;
+}
+
+/* Read a small file (credential) whole: its first line is the secret. */
+static int
+read_cred(const char *path, struct secret *s, struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	enum rd rc;
+
+	if (fd < 0)
+		return error_set_errno(err, ERROR_CONFIG, errno,
+		                       "cannot read credential %s", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return error_set(err, ERROR_CONFIG,
+		                 "credential %s is not a regular file", path);
+	}
+	secret_alloc(s, SECRET_CRED);
+	rc = read_first_line(fd, s, -1, false);
+	close(fd);
+	if (rc != RD_OK || !secret_finish(s) || s->len == 0) {
+		secret_free(s);
+		return error_set(err, ERROR_CONFIG,
+		                 "credential %s is empty, unreadable or longer "
+		                 "than %d bytes",
+		                 path, SECRET_MAX);
+	}
+	return 1;
+}
+
+/* $CREDENTIALS_DIRECTORY/NAME; NULL when the directory is not set. */
+static char *
+cred_path(const char *name)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	struct buf b;
+
+	if (!dir || *dir == '\0')
+		return NULL;
+	buf_init(&b, 4096);
+	if (buf_printf(&b, "%s/%s", dir, name) < 0)
+		return NULL;
+	return b.data;
+}
+
+/* systemd credentials (LoadCredential=, SetCredentialEncrypted=). */
+static int
+src_cred(const struct ctx *cx, struct secret *s, struct error *err)
+{
+	const char *name = cx->r->passwordcred;
+	char *path;
+	int rc;
+
+	if (!name || !*name)
+		return 0;
+	path = cred_path(name);
+	if (!path)
+		return error_set(
+		    err, ERROR_CONFIG,
+		    "passwordcred %s: CREDENTIALS_DIRECTORY is not "
+		    "set (run under a systemd unit with "
+		    "LoadCredential=)",
+		    name);
+	rc = read_cred(path, s, err);
+	free(path);
+	return rc;
+}
+
+/* The default credential: used only when the file exists. */
+static int
+src_cred_default(const struct ctx *cx, struct secret *s, struct error *err)
+{
+	char *path;
+	int rc = 0;
+
+	if (cx->r->passwordcred && *cx->r->passwordcred)
+		return 0;
+	path = cred_path(SECRET_CRED_DEFAULT);
+	if (path && access(path, F_OK) == 0)
+		rc = read_cred(path, s, err);
+	free(path);
+	return rc;
+}
+
+/* Only the variable the config names; removed once read (see secret.h). */
+static int
+src_env(const struct ctx *cx, struct secret *s, struct error *err)
+{
+	const char *name = cx->r->passwordenv;
+	const char *v;
+	size_t n;
+
+	if (!name || !*name)
+		return 0;
+	v = getenv(name);
+	if (!v || !*v)
+		return error_set(err, ERROR_CONFIG,
+		                 "passwordenv names %s, which is not set or "
+		                 "empty",
+		                 name);
+	n = strlen(v);
+	if (n > SECRET_MAX)
+		return error_set(err, ERROR_CONFIG,
+		                 "%s is longer than %d bytes", name,
+		                 SECRET_MAX);
+	secret_alloc(s, SECRET_ENV);
+	memcpy(s->data, v, n + 1);
+	s->len = n;
+	unsetenv(name);
+	return 1;
+}
+
+/* ------------------------------------------------------------------------
+ * ~/.netrc: "machine HOST login USER password P", "default ...", and
+ * "macdef NAME" followed by lines up to an empty one.  Tokens are
+ * separated by blanks and line ends; a token may be double-quoted, with
+ * backslash escaping the next character.  A '#' where a keyword is
+ * expected starts a comment to the end of the line.
+ */
+
+struct lexer {
+	char *p, *end; /* *end is a NUL */
+	bool nl;       /* the last token ended at a line end */
+};
+
+static bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* The next token, unquoted and NUL-terminated in place; NULL at the end. */
+static char *
+next_token(struct lexer *lx)
+{
+	char *start, *w;
+
+	while (lx->p < lx->end && is_space(*lx->p))
+		lx->p++;
+	if (lx->p >= lx->end)
+		return NULL;
+	start = w = lx->p;
+	if (*lx->p == '"') {
+		for (lx->p++; lx->p < lx->end && *lx->p != '"'; lx->p++) {
+			if (*lx->p == '\\' && lx->p + 1 < lx->end)
+				lx->p++;
+			*w++ = *lx->p;
+		}
+		if (lx->p < lx->end)
+			lx->p++;
+	} else {
+		while (lx->p < lx->end && !is_space(*lx->p))
+			lx->p++;
+		w = lx->p;
+	}
+	lx->nl = lx->p < lx->end && *lx->p == '\n';
+	if (lx->p < lx->end && w == lx->p)
+		lx->p++; /* the delimiter is about to become the NUL */
+	*w = '\0';
+	return start;
+}
+
+/* Move past the end of the current line (unless a token just ended it). */
+static void
+skip_line(struct lexer *lx)
+{
+	if (lx->nl)
+		return;
+	while (lx->p < lx->end && *lx->p != '\n')
+		lx->p++;
+	if (lx->p < lx->end)
+		lx->p++;
+}
+
+/* macdef NAME: the macro body runs to the first empty line. */
+static void
+skip_macdef(struct lexer *lx)
+{
+	next_token(lx);
+	skip_line(lx);
+	while (lx->p < lx->end) {
+		char *eol = memchr(lx->p, '\n', (size_t)(lx->end - lx->p));
+		bool empty =
+		    eol == lx->p || (eol == lx->p + 1 && *lx->p == '\r');
+
+		lx->p = eol ? eol + 1 : lx->end;
+		if (empty)
+			break;
+	}
+	lx->nl = true;
+}
+
+struct netrc_entry {
+	bool active; /* a machine (matching host) or default entry */
+	const char *login;
+	const char *password;
+};
+
+static bool
+entry_fits(const struct netrc_entry *e, const char *user)
+{
+	return e->active && e->password &&
+	       (!e->login || strcmp(e->login, user) == 0);
+}
+
+/* Find the password for host and user; NULL if none.  Points into the
+ * (modified) text. */
+static const char *
+netrc_find(char *text, size_t len, const char *host, const char *user)
+{
+	struct lexer lx = {text, text + len, true};
+	struct netrc_entry e = {false, NULL, NULL};
+	bool is_default = false;
+	for (char *t = next_token(&lx); t; t = next_token(&lx)) {
+		bool machine = strcmp(t, "machine") == 0;
+
+		if (machine || strcmp(t, "default") == 0) {
+			if (entry_fits(&e, user) || is_default)
+				break;
+			e.login = e.password = NULL;
+			e.active = !machine;
+			is_default = !machine;
+			if (machine) {
+				t = next_token(&lx);
+				e.active = t && str_ieq(t, host);
+			}
+		} else if (strcmp(t, "login") == 0) {
+			e.login = next_token(&lx);
+		} else if (strcmp(t, "password") == 0) {
+			e.password = next_token(&lx);
+		} else if (strcmp(t, "account") == 0 ||
+		           strcmp(t, "port") == 0) {
+			next_token(&lx);
+		} else if (strcmp(t, "macdef") == 0) {
+			skip_macdef(&lx);
+		} else if (t[0] == '#') {
+			skip_line(&lx);
+		}
+	}
+	return entry_fits(&e, user) ? e.password : NULL;
+}
+
+/* $NETRC, or ~/.netrc; NULL when neither can be named. */
+static char *
+netrc_path(void)
+{
+	const char *env = getenv("NETRC");
+	const char *home = getenv("HOME");
+	struct buf b;
+
+	if (env && *env)
+		return xstrdup(env);
+	if (!home || !*home)
+		return NULL;
+	buf_init(&b, 4096);
+	if (buf_printf(&b, "%s/.netrc", home) < 0)
+		return NULL;
+	return b.data;
+}
+
+/* As ftp(1) does, and as our config files: a netrc that gives a password
+ * must be the user's own and private; else it is refused, loudly. */
+static int
+netrc_check(const char *path, const struct stat *st, struct error *err)
+{
+	if (st->st_uid != geteuid())
+		return error_set(err, ERROR_CONFIG,
+		                 "%s holds a password but is owned by another "
+		                 "user; it must be owned by the user running "
+		                 "mailpost",
+		                 path);
+	if (st->st_mode & 077)
+		return error_set(err, ERROR_CONFIG,
+		                 "%s holds a password but is accessible by "
+		                 "others; run 'chmod 600 %s'",
+		                 path, path);
+	return 0;
+}
+
+/* The file into a buffer of at most SECRET_NETRC_MAX; -1: not usable. */
+static ssize_t
+netrc_load(int fd, const struct stat *st, char **text)
+{
+	size_t len = 0, cap = (size_t)st->st_size;
+
+	if (!S_ISREG(st->st_mode) || st->st_size > SECRET_NETRC_MAX)
+		return -1;
+	*text = xmalloc(cap + 1);
+	while (len < cap) {
+		ssize_t n = read(fd, *text + len, cap - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	(*text)[len] = '\0';
+	return (ssize_t)len;
+}
+
+static int
+netrc_lookup(const char *path, const struct ctx *cx, struct secret *s,
+             struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	const char *pw = NULL;
+	char *text = NULL;
+	struct stat st;
+	ssize_t len = -1;
+	int rc = 0;
+
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0)
+		len = netrc_load(fd, &st, &text);
+	close(fd);
+	if (len >= 0)
+		pw = netrc_find(text, (size_t)len, cx->r->host, cx->r->user);
+	if (pw && *pw && strlen(pw) <= SECRET_MAX) {
+		rc = netrc_check(path, &st, err);
+		if (rc == 0) {
+			secret_alloc(s, SECRET_NETRC);
+			s->len = strlen(pw);
+			memcpy(s->data, pw, s->len + 1);
+			rc = 1;
+		}
+	}
+	if (text) {
+		wipe(text, (size_t)len + 1);
+		free(text);
+	}
+	return rc;
+}
+
+static int
+src_netrc(const struct ctx *cx, struct secret *s, struct error *err)
+{
+	char *path;
+	int rc;
+
+	if (!cx->r->user || !cx->r->host)
+		return 0;
+	path = netrc_path();
+	if (!path)
+		return 0;
+	rc = netrc_lookup(path, cx, s, err);
+	free(path);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * The system keyring, through libsecret's command-line tool, so that
+ * GLib is never loaded into mailpost.
+ */
+
+/* The first executable `name` in $PATH, or NULL. */
+static char *
+find_in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (;;) {
+		size_t n = strcspn(path, ":");
+		struct buf b;
+		struct stat st;
+
+		buf_init(&b, 4096);
+		if (n > 0 &&
+		    buf_printf(&b, "%.*s/%s", (int)n, path, name) == 0 &&
+		    stat(b.data, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(b.data, X_OK) == 0)
+			return b.data;
+		buf_clear(&b);
+		if (path[n] == '\0')
+			return NULL;
+		path += n + 1;
+	}
+}
+
+/* Absent tool, no entry, locked keyring, timeout: all just "nothing". */
+static int
+src_keyring(const struct ctx *cx, struct secret *s, struct error *err)
+{
+	char *argv[] = {"secret-tool", "lookup", "host", NULL, "service",
+	                "smtp",        "user",   NULL,   NULL};
+	struct run_result res;
+	char *tool;
+
+	(void)err;
+	if (!cx->r->keyring || !cx->r->user || !cx->r->host)
+		return 0;
+	tool = find_in_path("secret-tool");
+	if (!tool)
+		return 0;
+	argv[3] = (char *)cx->r->host;
+	argv[7] = (char *)cx->r->user;
+	secret_alloc(s, SECRET_KEYRING);
+	res = run(cx, tool, argv, s);
+	free(tool);
+	if (res.status != RUN_OK || !secret_finish(s) || s->len == 0) {
+		secret_free(s);
+		return 0;
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------------------
+ * The prompt: the one place this module writes, and only to /dev/tty.
+ */
+
+static void
+tty_write(int fd, const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Ask with echo off; restore the terminal even when reading fails. */
+static enum rd
+tty_ask(int fd, const char *prompt, struct secret *s)
+{
+	struct termios old, quiet;
+	bool restore = tcgetattr(fd, &old) == 0;
+	enum rd rc;
+
+	if (restore) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		quiet.c_lflag |= ICANON;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	tty_write(fd, prompt);
+	rc = read_first_line(fd, s, -1, false);
+	if (restore)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	tty_write(fd, "\n");
+	return rc;
+}
+
+static int
+src_prompt(const struct ctx *cx, struct secret *s, struct error *err)
+{
+	char prompt[600], user[256], host[256];
+	int fd;
+	enum rd rc;
+
+	(void)err;
+	if (!cx->r->prompt || !cx->r->user || !cx->r->host)
+		return 0;
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	str_copy(user, sizeof user, cx->r->user);
+	str_copy(host, sizeof host, cx->r->host);
+	str_censor(user, strlen(user));
+	str_censor(host, strlen(host));
+	snprintf(prompt, sizeof prompt, "Password for %s at %s: ", user, host);
+	secret_alloc(s, SECRET_PROMPT);
+	rc = tty_ask(fd, prompt, s);
+	close(fd);
+	if (rc != RD_OK || !secret_finish(s) || s->len == 0) {
+		secret_free(s);
+		return error_set(err, ERROR_CONFIG,
+		                 "no password entered for %s at %s", user,
+		                 host);
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------------------
+ * The lookup.
+ */
+
+typedef int source_fn(const struct ctx *, struct secret *, struct error *);
+
+static source_fn *const sources[] = {
+    src_password,     src_eval,  src_fd,      src_cred,   src_env,
+    src_cred_default, src_netrc, src_keyring, src_prompt,
+};
+
+/* environ without NAME=...: what every child gets. */
+static char **
+child_environ(const char *name)
+{
+	size_t n = 0, k = 0, len = name ? strlen(name) : 0;
+	char **envp;
+
+	while (environ && environ[n])
+		n++;
+	envp = xcalloc(n + 1, sizeof *envp);
+	for (size_t i = 0; i < n; i++) {
+		if (len && strncmp(environ[i], name, len) == 0 &&
+		    environ[i][len] == '=')
+			continue;
+		envp[k++] = environ[i];
+	}
+	return envp;
+}
+
+void
+secret_request_init(struct secret_request *r, const struct account *a)
+{
+	memset(r, 0, sizeof *r);
+	r->host = a->host;
+	r->user = a->user;
+	r->password = a->password;
+	r->passwordeval = a->passwordeval;
+	r->passwordfd = a->passwordfd;
+	r->passwordcred = a->passwordcred;
+	r->passwordenv = a->passwordenv;
+	r->timeout_ms = a->passwordeval_timeout * 1000;
+	r->prompt = true;
+	r->keyring = true;
+}
+
+static int
+nothing_found(const struct secret_request *r, struct error *err)
+{
+	if (!r->user)
+		return error_set(err, ERROR_CONFIG,
+		                 "no password: set password, passwordeval, "
+		                 "passwordfd, passwordcred or passwordenv (or "
+		                 "set user, for ~/.netrc, the keyring or a "
+		                 "prompt)");
+	return error_set(err, ERROR_CONFIG,
+	                 "no password for %s at %s: none configured, none in "
+	                 "~/.netrc or the keyring, and no terminal to ask on",
+	                 r->user, r->host ? r->host : "the server");
+}
+
+int
+secret_get(const struct secret_request *r, struct secret *out,
+           struct error *err)
+{
+	struct ctx cx = {r, NULL, r->timeout_ms};
+	int rc = 0;
+
+	memset(out, 0, sizeof *out);
+	if (cx.timeout_ms <= 0)
+		cx.timeout_ms = SECRET_EVAL_TIMEOUT * 1000;
+	cx.envp = child_environ(r->passwordenv);
+	for (size_t i = 0; rc == 0 && i < sizeof sources / sizeof *sources; i++)
+		rc = sources[i](&cx, out, err);
+	free(cx.envp);
+	if (rc == 0)
+		return nothing_found(r, err);
+	return rc < 0 ? -1 : 0;
+}
+
+const char *
+secret_source_name(enum secret_source source)
+{
+	static const char *const names[] = {
+	    [SECRET_NONE] = "nowhere",
+	    [SECRET_PASSWORD] = "password",
+	    [SECRET_EVAL] = "passwordeval",
+	    [SECRET_FD] = "passwordfd",
+	    [SECRET_CRED] = "systemd credential",
+	    [SECRET_ENV] = "passwordenv",
+	    [SECRET_NETRC] = "netrc",
+	    [SECRET_KEYRING] = "keyring",
+	    [SECRET_PROMPT] = "prompt",
+	};
+
+	if ((size_t)source >= sizeof names / sizeof *names)
+		return "unknown";
+	return names[source];
+}
+
+int
+secret_protect_process(struct error *err)
+{
+	struct rlimit none = {0, 0};
+
+#ifdef __linux__
+	/* Also stops other processes of the user from ptrace-reading us. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return error_set_errno(err, ERROR_OSERR, errno,
+		                       "cannot turn off core dumps");
+#endif
+	if (setrlimit(RLIMIT_CORE, &none) < 0)
+		return error_set_errno(err, ERROR_OSERR, errno,
+		                       "cannot turn off core dumps");
+	return 0;
+}

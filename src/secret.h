@@ -1,4 +1,104 @@
-/* secret.h - placeholder until the module lands. */
+/*
+ * secret.h - getting the password (or OAuth token) for an account.
+ *
+ * Never from the command line.  The sources, in the order they are tried;
+ * the first that applies gives the secret:
+ *
+ *   1. `password`      the value in the (permission-checked) config file
+ *   2. `passwordeval`  the first line of a shell command's output
+ *   3. `passwordfd`    the first line read from an inherited descriptor
+ *   4. `passwordcred`  a systemd credential file in $CREDENTIALS_DIRECTORY
+ *   5. `passwordenv`   an environment variable the config names
+ *   6. $CREDENTIALS_DIRECTORY/SECRET_CRED_DEFAULT, when that file exists
+ *   7. ~/.netrc ($NETRC), by host and user
+ *   8. the system keyring: `secret-tool lookup host H service smtp user U`
+ *   9. a no-echo prompt on /dev/tty
+ *
+ * Sources 1-5 are explicit: when configured, they must work, and their
+ * failure is an error (ERROR_CONFIG) rather than a reason to try the next.
+ * Sources 6-9 are discovered: their absence is silent.  7-9 need a user.
+ *
+ * Secrets never reach argv or the environment of a child, nor an error
+ * message: messages name the cause (exit status, timeout), never output.
+ * The variable named by `passwordenv` is removed from our environment once
+ * read, so no later child inherits it.
+ *
+ * Errors: ERROR_CONFIG for a configured source that fails or when nothing
+ * gives a secret; ERROR_OSERR for fork/pipe failures.
+ */
 #ifndef MAILPOST_SECRET_H
 #define MAILPOST_SECRET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "error.h"
+
+/* Longest secret accepted: OAuth access tokens run to about 2 KiB
+ * (Microsoft's are the longest seen); passwords are far shorter. */
+#define SECRET_MAX 8192
+/* How long passwordeval and secret-tool may run, and how long passwordfd
+ * may stay silent, unless passwordeval_timeout says otherwise. */
+#define SECRET_EVAL_TIMEOUT 30
+/* The systemd credential read when passwordcred is unset
+ * (LoadCredential=mailpost-password:/path in a unit file). */
+#define SECRET_CRED_DEFAULT "mailpost-password"
+/* Ceiling on ~/.netrc, as on a config file. */
+#define SECRET_NETRC_MAX (1024 * 1024)
+
+enum secret_source {
+	SECRET_NONE = 0,
+	SECRET_PASSWORD,
+	SECRET_EVAL,
+	SECRET_FD,
+	SECRET_CRED,
+	SECRET_ENV,
+	SECRET_NETRC,
+	SECRET_KEYRING,
+	SECRET_PROMPT,
+};
+
+/* Where to look.  Strings stay owned by the caller. */
+struct secret_request {
+	const char *host; /* for netrc, keyring and the prompt */
+	const char *user; /* NULL: sources 7-9 are skipped */
+	const char *password;
+	const char *passwordeval;
+	int passwordfd;           /* 0: unset */
+	const char *passwordcred; /* NULL: SECRET_CRED_DEFAULT, if present */
+	const char *passwordenv;
+	int timeout_ms; /* 0: SECRET_EVAL_TIMEOUT seconds */
+	bool prompt;    /* may ask on /dev/tty (default true) */
+	bool keyring;   /* may run secret-tool (default true) */
+};
+
+/* A secret, owned by the caller: release it with secret_free. */
+struct secret {
+	char *data; /* NUL-terminated, never NULL after success */
+	size_t len;
+	enum secret_source source;
+};
+
+/* Fill r from an account (host, user, password keys); prompt and keyring
+ * allowed.  The strings stay the account's. */
+void secret_request_init(struct secret_request *r, const struct account *a);
+
+/* Find the secret.  On success out holds it (out->source says where it
+ * came from, for the transcript: see secret_source_name).  When no source
+ * gives one: -1, ERROR_CONFIG, saying which keys could. */
+int secret_get(const struct secret_request *r, struct secret *out,
+               struct error *err);
+
+/* Wipe and free; leaves an empty struct.  secret_free(NULL) is a no-op. */
+void secret_free(struct secret *s);
+
+/* "password", "passwordeval", ..., "prompt": for "=== password from X". */
+const char *secret_source_name(enum secret_source source);
+
+/* Keep secrets out of core dumps and away from ptrace by other processes
+ * of the same user: prctl(PR_SET_DUMPABLE, 0) on Linux, RLIMIT_CORE 0.
+ * main() calls it before any secret is in memory.  ERROR_OSERR. */
+int secret_protect_process(struct error *err);
+
 #endif

@@ -54,6 +54,8 @@ show(const struct account *a, const char *field, char *tmp, size_t n)
 	    S(user),
 	    S(password),
 	    S(passwordeval),
+	    S(passwordcred),
+	    S(passwordenv),
 	    S(ntlmdomain),
 	    S(aliases),
 	    S(name),
@@ -83,6 +85,9 @@ show(const struct account *a, const char *field, char *tmp, size_t n)
 	    N(tls_starttls),
 	    N(tls_certcheck),
 	    N(tls_min_dh_prime_bits),
+	    N(passwordeval_timeout),
+	    N(passwordfd),
+	    N(auth_plaintext),
 #undef N
 	};
 
@@ -247,6 +252,19 @@ static const struct {
     {"password s3cr#t pass", "password", "s3cr#t pass"},
     {"password", "password", "(null)"},
     {"passwordeval gpg -q -d ~/.pw.gpg", "passwordeval", "gpg -q -d ~/.pw.gpg"},
+    {"passwordeval_timeout 5", "passwordeval_timeout", "5"},
+    {"passwordeval_timeout 3600", "passwordeval_timeout", "3600"},
+    {"passwordfd 3", "passwordfd", "3"},
+    {"passwordfd 17", "passwordfd", "17"},
+    {"passwordfd", "passwordfd", "0"},
+    {"passwordcred smtp-password", "passwordcred", "smtp-password"},
+    {"passwordcred", "passwordcred", "(null)"},
+    {"passwordenv SMTP_PASSWORD", "passwordenv", "SMTP_PASSWORD"},
+    {"passwordenv _p1", "passwordenv", "_p1"},
+    {"passwordenv", "passwordenv", "(null)"},
+    {"auth_plaintext on", "auth_plaintext", "1"},
+    {"auth_plaintext", "auth_plaintext", "1"},
+    {"auth_plaintext off", "auth_plaintext", "0"},
     {"ntlmdomain CORP", "ntlmdomain", "CORP"},
     {"aliases ~/.aliases", "aliases", "/home/test/.aliases"},
     {"proxy_host 127.0.0.1", "proxy_host", "127.0.0.1"},
@@ -399,6 +417,27 @@ static const struct {
                                    "(1-65536)"},
     {"tls_min_dh_prime_bits 0", NULL},
     {"auth md5", NULL},
+    {"passwordeval_timeout 0", "c:2: key 'passwordeval_timeout': '0' is "
+                               "not a number of seconds (1-3600)"},
+    {"passwordeval_timeout 3601", NULL},
+    {"passwordeval_timeout", "c:2: key 'passwordeval_timeout' needs a "
+                             "value"},
+    {"passwordfd 0", "c:2: key 'passwordfd': '0' is not a file descriptor "
+                     "number of 3 or more"},
+    {"passwordfd 2", NULL},
+    {"passwordfd -3", NULL},
+    {"passwordfd three", NULL},
+    {"passwordcred ../x", "c:2: key 'passwordcred': '../x' is not a "
+                          "credential name (a file name without '/')"},
+    {"passwordcred ..", NULL},
+    {"passwordcred a/b", NULL},
+    {"passwordenv 1PASS", "c:2: key 'passwordenv': '1PASS' is not an "
+                          "environment variable name (letters, digits "
+                          "and '_')"},
+    {"passwordenv SMTP-PASS", NULL},
+    {"passwordenv A=B", NULL},
+    {"auth_plaintext yes",
+     "c:2: key 'auth_plaintext': 'yes' is not 'on' or 'off'"},
     {"auth kerberos", NULL},
     {"eval echo host localhost",
      "c:2: key 'eval' is not supported: mailpost never runs commands "
@@ -828,6 +867,12 @@ test_permissions(void)
 	     "chmod 600"},
 	    {"defaults\nhost h\n", 0644, NULL},
 	    {"defaults\nhost h\npassword\n", 0644, NULL},
+	    /* where a password is, not the password: any mode */
+	    {"defaults\nhost h\npasswordfd 3\npasswordenv P\n"
+	     "passwordcred c\nauth_plaintext on\npasswordeval_timeout 9\n",
+	     0644, NULL},
+	    {"account a\nhost h\npasswordfd 3\npasswordeval x\n", 0640,
+	     "readable"},
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1073,7 +1118,39 @@ static const char man_example[] =
     "tls_starttls on\n"
     "from *@work.example\n"
     "rcpt_policy all\n"
-    "account default : freemail\n";
+    "account default : freemail\n"
+    "account fastmail\n"
+    "host smtp.fastmail.com\n"
+    "port 465\n"
+    "tls on\n"
+    "tls_starttls off\n"
+    "from joe@fastmail.example\n"
+    "auth on\n"
+    "user joe@fastmail.example\n"
+    "passwordeval pass show mail/fastmail-app-password\n"
+    "account office\n"
+    "host smtp.office365.com\n"
+    "port 587\n"
+    "tls on\n"
+    "from joe@corp.example\n"
+    "auth xoauth2\n"
+    "user joe@corp.example\n"
+    "passwordeval mutt_oauth2.py ~/.config/mailpost/office.tokens\n"
+    "passwordeval_timeout 60\n"
+    "account gmail\n"
+    "host smtp.gmail.com\n"
+    "port 465\n"
+    "tls on\n"
+    "tls_starttls off\n"
+    "from joe@gmail.example\n"
+    "auth oauthbearer\n"
+    "user joe@gmail.example\n"
+    "passwordeval mutt_oauth2.py ~/.config/mailpost/gmail.tokens\n"
+    "account relay\n"
+    "host relay.work.example\n"
+    "tls on\n"
+    "auth on\n"
+    "user app-server\n";
 
 static void
 test_man_example(void)
@@ -1095,6 +1172,14 @@ test_man_example(void)
 	CHECK_INT(conf_select(cfg, NULL, NULL, &a, &err), 0);
 	CHECK_STR(a.from, "joe_smith@freemail.example");
 	CHECK_INT(a.port, 587);
+	account_clear(&a);
+	CHECK_INT(conf_select(cfg, "office", NULL, &a, &err), 0);
+	CHECK_STR(a.auth, "xoauth2");
+	CHECK_INT(a.passwordeval_timeout, 60);
+	account_clear(&a);
+	CHECK_INT(conf_select(cfg, NULL, "joe@gmail.example", &a, &err), 0);
+	CHECK_STR(a.auth, "oauthbearer");
+	CHECK_INT(a.tls_starttls, 0);
 	account_clear(&a);
 	conf_free(cfg);
 }
