@@ -1,7 +1,7 @@
 /*
  * conn.c - a connection to a server (see conn.h): name resolution, a
  * connect with a timeout for every address, buffered writes and timed line
- * reads over a non-blocking socket.
+ * reads over a non-blocking socket, and the switch to TLS.
  *
  * All data passes through read_some() and write_some(), and nothing else
  * touches the socket's bytes: that is where TLS is switched on, so no code
@@ -37,9 +37,14 @@
 /* A reason for a failed connect attempt, kept for the final message. */
 #define CONN_REASON_MAX 256
 
+/* The host name conn_open was given, the default for TLS verification. */
+#define CONN_HOST_MAX 256
+
 struct conn {
 	int fd;
+	struct tls *tls; /* NULL: plaintext */
 	struct transcript *t;
+	char host[CONN_HOST_MAX];
 	char peer[CONN_PEER_MAX];
 	size_t wlen;         /* bytes queued in wbuf */
 	size_t rstart, rend; /* unread bytes are rbuf[rstart..rend) */
@@ -50,10 +55,12 @@ struct conn {
 /* --- the transport --- */
 
 /* Up to n bytes: >0 read, 0 end of stream, -1 with errno (EAGAIN: wait for
- * POLLIN and try again). */
+ * read_events() and try again). */
 static ssize_t
 read_some(struct conn *c, void *buf, size_t n)
 {
+	if (c->tls)
+		return tls_read(c->tls, buf, n);
 	return recv(c->fd, buf, n, 0);
 }
 
@@ -61,7 +68,28 @@ read_some(struct conn *c, void *buf, size_t n)
 static ssize_t
 write_some(struct conn *c, const void *buf, size_t n)
 {
+	if (c->tls)
+		return tls_write(c->tls, buf, n);
 	return send(c->fd, buf, n, MSG_NOSIGNAL);
+}
+
+/* What a read that said EAGAIN waits for: a TLS 1.3 session may have to
+ * send (a KeyUpdate answer, RFC 8446 4.6.3) before it can read on. */
+static short
+read_events(const struct conn *c)
+{
+	return c->tls && tls_wants_write(c->tls) ? POLLOUT : POLLIN;
+}
+
+/* A failed read_some or write_some (errno set) as an error. */
+static int
+io_failed(const struct conn *c, const char *doing, struct error *err)
+{
+	if (c->tls)
+		return error_set(err, ERROR_TEMPFAIL, "cannot %s %s: %s", doing,
+		                 c->peer, tls_last_error(c->tls));
+	return error_set_errno(err, ERROR_TEMPFAIL, errno, "cannot %s %s",
+	                       doing, c->peer);
 }
 
 /* --- waiting --- */
@@ -302,7 +330,9 @@ conn_open(struct conn **out, const struct conn_target *tg, struct transcript *t,
 		                 tg->port, reason);
 	c = xmalloc(sizeof *c);
 	c->fd = fd;
+	c->tls = NULL;
 	c->t = t;
+	str_copy(c->host, sizeof c->host, tg->host);
 	str_copy(c->peer, sizeof c->peer, peer);
 	c->wlen = 0;
 	c->rstart = 0;
@@ -316,6 +346,7 @@ conn_close(struct conn *c)
 {
 	if (!c)
 		return;
+	tls_close(c->tls, CONN_BYE_TIMEOUT_MS);
 	close(c->fd);
 	/* The buffers may still hold an AUTH line. */
 	wipe(c, sizeof *c);
@@ -369,11 +400,14 @@ conn_flush(struct conn *c, int timeout_ms, struct error *err)
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+		if (n == 0) {
 			c->wlen = 0;
-			return error_set_errno(err, ERROR_TEMPFAIL,
-			                       n == 0 ? EIO : errno,
+			return error_set_errno(err, ERROR_TEMPFAIL, EIO,
 			                       "cannot send to %s", c->peer);
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			c->wlen = 0;
+			return io_failed(c, "send to", err);
 		}
 		rc = wait_ready(c->fd, POLLOUT, deadline);
 		if (rc <= 0) {
@@ -411,9 +445,8 @@ fill(struct conn *c, int64_t deadline, int timeout_ms, struct error *err)
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return error_set_errno(err, ERROR_TEMPFAIL, errno,
-			                       "cannot read from %s", c->peer);
-		rc = wait_ready(c->fd, POLLIN, deadline);
+			return io_failed(c, "read from", err);
+		rc = wait_ready(c->fd, read_events(c), deadline);
 		if (rc < 0)
 			return error_set_errno(err, ERROR_TEMPFAIL, errno,
 			                       "cannot read from %s", c->peer);
@@ -489,5 +522,93 @@ conn_read_line(struct conn *c, char *line, size_t max, size_t *len,
 size_t
 conn_pending(const struct conn *c)
 {
-	return c->rend - c->rstart;
+	return c->rend - c->rstart + (c->tls ? tls_pending(c->tls) : 0);
+}
+
+/* --- TLS --- */
+
+/* RFC 3207 5 and the STARTTLS command-injection advisories (CVE-2011-0411
+ * and kin): the server speaks no more until our ClientHello, so a byte
+ * buffered here, or already waiting in the socket, was sent before the
+ * handshake and would be read as if it came through TLS. */
+static bool
+early_data(const struct conn *c)
+{
+	char byte;
+
+	return c->rend - c->rstart > 0 ||
+	       recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+static int
+start_tls(struct conn *c, const struct tls_params *p, const char *early,
+          struct error *err)
+{
+	struct tls_params params = *p;
+
+	if (c->tls)
+		return error_set(err, ERROR_SOFTWARE, "TLS is already active");
+	if (c->wlen > 0)
+		return error_set(err, ERROR_SOFTWARE,
+		                 "unsent data before the TLS handshake");
+	if (early_data(c))
+		return error_set(err, ERROR_PROTOCOL, "%s", early);
+	if (!params.host)
+		params.host = c->host;
+	transcript_note(c->t, "Starting TLS with %s",
+	                params.host_override ? params.host_override
+	                                     : params.host);
+	return tls_start(&c->tls, c->fd, &params, c->t, err);
+}
+
+int
+conn_start_tls(struct conn *c, const struct tls_params *p, struct error *err)
+{
+	return start_tls(c, p,
+	                 "the server sent data after its STARTTLS reply "
+	                 "(possible response injection); aborting",
+	                 err);
+}
+
+/* In TLS the client speaks first (RFC 8446 2): a server that has already
+ * said something talks plaintext, and RFC 8314 3.3 forbids falling back. */
+int
+conn_open_tls(struct conn **out, const struct conn_target *target,
+              const struct tls_params *p, struct transcript *t,
+              struct error *err)
+{
+	if (conn_open(out, target, t, err) < 0)
+		return -1;
+	if (start_tls(*out, p,
+	              "the server sent plaintext before the TLS handshake: "
+	              "it does not speak implicit TLS on this port (a "
+	              "plaintext server needs STARTTLS)",
+	              err) == 0)
+		return 0;
+	conn_close(*out);
+	*out = NULL;
+	return -1;
+}
+
+void
+conn_expect_close(struct conn *c)
+{
+	if (c->tls)
+		tls_expect_close(c->tls);
+}
+
+enum tls_binding
+conn_channel_binding_type(const struct conn *c)
+{
+	return c->tls ? tls_binding_preferred(c->tls) : TLS_BINDING_NONE;
+}
+
+int
+conn_channel_binding(const struct conn *c, enum tls_binding which, char *out,
+                     size_t size, struct error *err)
+{
+	if (!c->tls)
+		return error_set(err, ERROR_SOFTWARE,
+		                 "channel binding needs a TLS connection");
+	return tls_channel_binding(c->tls, which, out, size, err);
 }

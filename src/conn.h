@@ -5,12 +5,15 @@
  * Output is buffered and leaves only on conn_flush (or when the buffer is
  * full), so that a pipeline group goes out in one write: the protocol layer
  * calls conn_flush exactly when it must wait for a reply.  Every wait has a
- * timeout.  TLS (a later layer) is switched on inside this module, so code
- * above it never asks whether the stream is encrypted.
+ * timeout.  TLS is switched on inside this module (conn_start_tls), after
+ * which the same calls read and write through it: code above never asks
+ * whether the stream is encrypted.
  *
  * Errors: connection failures are ERROR_NOHOST (name does not resolve) or
  * ERROR_TEMPFAIL (refused, unreachable, timed out, reset, closed); a line
- * longer than the caller's limit is ERROR_PROTOCOL.
+ * longer than the caller's limit is ERROR_PROTOCOL.  TLS failures are as
+ * tls.h says; after the handshake, a TLS-level read or write error is
+ * ERROR_TEMPFAIL like any other broken connection.
  */
 #ifndef MAILPOST_CONN_H
 #define MAILPOST_CONN_H
@@ -19,17 +22,20 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "tls.h"
 #include "transcript.h"
 
 /* Output buffer: large enough that a body block and a TLS record fill up
  * before a write happens. */
 #define CONN_WBUF_SIZE (64 * 1024)
 #define CONN_RBUF_SIZE (16 * 1024)
+/* How long conn_close waits to hand our TLS close_notify to the socket. */
+#define CONN_BYE_TIMEOUT_MS 1000
 
 struct conn;
 
 struct conn_target {
-	const char *host;      /* name or address literal */
+	const char *host; /* name or address literal */
 	int port;
 	const char *source_ip; /* bind to this local address, or NULL */
 	int timeout_ms;        /* for each connect attempt */
@@ -40,9 +46,45 @@ struct conn_target {
  * transcript (which may be NULL).  TCP_NODELAY is set: we batch writes
  * ourselves. */
 int conn_open(struct conn **out, const struct conn_target *target,
-	      struct transcript *t, struct error *err);
+              struct transcript *t, struct error *err);
 
-/* Close and free (NULL is a no-op).  Unsent buffered output is dropped. */
+/* Switch the connection to TLS: the handshake and the verification of the
+ * server (tls_start; p->host defaults to the host conn_open was given).
+ * For STARTTLS (RFC 3207) call it right after the 220 reply: any byte
+ * already received then, or waiting in the socket, was sent before the
+ * handshake and is refused as a response-injection attempt
+ * (ERROR_PROTOCOL), as is unsent output (ERROR_SOFTWARE) and a second
+ * call (ERROR_SOFTWARE).  On failure the connection is unusable: close it
+ * without a QUIT (nothing may be sent in plaintext after a failed
+ * STARTTLS, and the TLS session is gone). */
+int conn_start_tls(struct conn *c, const struct tls_params *p,
+                   struct error *err);
+
+/* Implicit TLS (RFC 8314 3.3): conn_open, then conn_start_tls at once, so
+ * a server that talks plaintext is a handshake failure, never a fallback.
+ * On failure nothing is left open and *out is NULL. */
+int conn_open_tls(struct conn **out, const struct conn_target *target,
+                  const struct tls_params *p, struct transcript *t,
+                  struct error *err);
+
+/* The protocol has ended (QUIT sent): an end of stream without a TLS
+ * close_notify is then normal, not a possible truncation.  No effect on a
+ * plain connection. */
+void conn_expect_close(struct conn *c);
+
+/* The channel binding for SASL *-PLUS mechanisms on this connection:
+ * TLS_BINDING_NONE when it is not encrypted, else the kind to use
+ * (tls-exporter on TLS 1.3, tls-unique on TLS 1.2). */
+enum tls_binding conn_channel_binding_type(const struct conn *c);
+
+/* The binding data of that kind, base64, NUL-terminated (see
+ * tls_channel_binding); ERROR_SOFTWARE on a plain connection. */
+int conn_channel_binding(const struct conn *c, enum tls_binding which,
+                         char *out, size_t size, struct error *err);
+
+/* Close and free (NULL is a no-op).  Unsent buffered output is dropped; a
+ * TLS session sends its close_notify first (waiting at most
+ * CONN_BYE_TIMEOUT_MS). */
 void conn_close(struct conn *c);
 
 /* The numeric address and port actually connected to ("127.0.0.1 port 25"). */
@@ -50,7 +92,7 @@ const char *conn_peer(const struct conn *c);
 
 /* Queue bytes for sending; flushes by itself when the buffer fills. */
 int conn_write(struct conn *c, const void *data, size_t n, int timeout_ms,
-	       struct error *err);
+               struct error *err);
 /* Send everything queued; waits at most timeout_ms for the socket. */
 int conn_flush(struct conn *c, int timeout_ms, struct error *err);
 
@@ -59,9 +101,10 @@ int conn_flush(struct conn *c, int timeout_ms, struct error *err);
  * timeout_ms in total.  A line longer than max-1 bytes is ERROR_PROTOCOL;
  * end of stream is ERROR_TEMPFAIL ("connection closed by server"). */
 int conn_read_line(struct conn *c, char *line, size_t max, size_t *len,
-		   int timeout_ms, struct error *err);
+                   int timeout_ms, struct error *err);
 
-/* Bytes received but not yet consumed by conn_read_line. */
+/* Bytes received but not yet consumed by conn_read_line (including those
+ * the TLS layer has decrypted and holds). */
 size_t conn_pending(const struct conn *c);
 
 #endif

@@ -1,3 +1,954 @@
-/* tls.c - placeholder until the module lands. */
+/*
+ * tls.c - a TLS client session with GnuTLS (see tls.h).  The only file
+ * that includes GnuTLS headers.
+ *
+ * The socket stays non-blocking: the handshake and close_notify are driven
+ * by poll() with a deadline, and tls_read/tls_write report GNUTLS_E_AGAIN
+ * as EAGAIN so that conn.c waits exactly as it does for a plain socket.
+ *
+ * The server certificate is judged in a callback that GnuTLS calls as soon
+ * as the certificate arrives, so a bad server never sees our client
+ * certificate, let alone a command.  The callback fills s->result with the
+ * verdict in words; tls_start turns a rejection into the error.
+ */
 #include "config.h"
+
 #include "tls.h"
+
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* The verification verdict, every reason named. */
+#define TLS_RESULT_MAX 768
+#define TLS_ERROR_MAX 256
+#define TLS_PIN_MAX 32 /* SHA-256 */
+#define TLS_SHA1_LEN 20
+#define TLS_SHA256_LEN 32
+/* "2026-01-31 23:59:59 UTC" */
+#define TLS_TIME_MAX 32
+
+struct tls {
+	gnutls_session_t session;
+	gnutls_certificate_credentials_t cred;
+	struct transcript *t;
+	int fd;
+	char *name; /* the name the certificate must carry */
+	unsigned char pin[TLS_PIN_MAX];
+	size_t pin_len; /* 0: no pin */
+	bool no_certcheck;
+	bool no_ca;        /* trust_file "": no CA loaded */
+	bool verify_ran;   /* the verdict below is set */
+	bool verified;     /* ... and it accepts the peer */
+	bool expect_close; /* a bare TCP close is a normal end */
+	char result[TLS_RESULT_MAX];
+	char last_error[TLS_ERROR_MAX];
+};
+
+/* --- small helpers --- */
+
+/* Append "; text" (or the first text) to a verdict. */
+static void add_reason(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+add_reason(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used > 0 && used + 2 < size) {
+		memcpy(buf + used, "; ", 3);
+		used += 2;
+	}
+	if (used + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, size - used, fmt, ap);
+	va_end(ap);
+}
+
+/* "60 s" or "0.5 s". */
+static void
+format_seconds(int ms, char *out, size_t n)
+{
+	if (ms % 1000 == 0)
+		snprintf(out, n, "%d s", ms / 1000);
+	else
+		snprintf(out, n, "%.1f s", ms / 1000.0);
+}
+
+static void
+format_time(time_t when, char *out, size_t n)
+{
+	struct tm tm;
+
+	if (when == (time_t)-1 || !gmtime_r(&when, &tm) ||
+	    strftime(out, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		str_copy(out, n, "(unknown)");
+}
+
+/* Upper-case hex pairs joined by ':' (the tls_fingerprint form). */
+static void
+format_hex(const unsigned char *d, size_t len, char *out, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o + 3 < n; i++) {
+		if (i > 0)
+			out[o++] = ':';
+		out[o++] = hex[d[i] >> 4];
+		out[o++] = hex[d[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "AA:BB:..." or "AABB...": 32 bytes (SHA-256) or 20 (SHA-1). */
+static int
+parse_pin(const char *text, unsigned char *pin, size_t *len, struct error *err)
+{
+	const char *p = text;
+	size_t n = 0;
+
+	while (*p) {
+		int hi = hex_value(p[0]);
+		int lo = hi < 0 ? -1 : hex_value(p[1]);
+
+		if (lo < 0 || n == TLS_PIN_MAX)
+			return error_set(err, ERROR_CONFIG,
+			                 "tls_fingerprint: not a SHA-256 "
+			                 "fingerprint (32 hex pairs such as "
+			                 "AB:CD:...)");
+		pin[n++] = (unsigned char)(hi << 4 | lo);
+		p += 2;
+		if (*p == ':' && p[1])
+			p++;
+	}
+	if (n != TLS_SHA256_LEN && n != TLS_SHA1_LEN)
+		return error_set(
+		    err, ERROR_CONFIG,
+		    "tls_fingerprint: %zu bytes; want 32 (SHA-256, "
+		    "preferred) or 20 (SHA-1)",
+		    n);
+	*len = n;
+	return 0;
+}
+
+/* --- waiting --- */
+
+/* 1 when ready, 0 at the deadline, -1 on a poll error. */
+static int
+wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		int rc;
+
+		if (left < 0)
+			left = 0;
+		rc = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (rc > 0)
+			return 1;
+		if (rc == 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+/* Wait in the direction GnuTLS was going when it said GNUTLS_E_AGAIN. */
+static int
+wait_session(struct tls *s, int64_t deadline)
+{
+	short events =
+	    gnutls_record_get_direction(s->session) ? POLLOUT : POLLIN;
+
+	return wait_fd(s->fd, events, deadline);
+}
+
+/* --- the session's description for the transcript --- */
+
+static int
+peer_certificate(struct tls *s, gnutls_x509_crt_t *crt, gnutls_datum_t *der)
+{
+	unsigned n = 0;
+	const gnutls_datum_t *list =
+	    gnutls_certificate_get_peers(s->session, &n);
+
+	if (!list || n == 0 || gnutls_x509_crt_init(crt) < 0)
+		return -1;
+	if (gnutls_x509_crt_import(*crt, &list[0], GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(*crt);
+		return -1;
+	}
+	if (der)
+		*der = list[0];
+	return 0;
+}
+
+static void
+note_dn(struct tls *s, const char *what, gnutls_x509_crt_t crt, bool issuer)
+{
+	gnutls_datum_t dn = {NULL, 0};
+	int rc = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0)
+	                : gnutls_x509_crt_get_dn3(crt, &dn, 0);
+
+	if (rc < 0) {
+		transcript_note(s->t, "  %s: (unreadable)", what);
+		return;
+	}
+	transcript_note(s->t, "  %s: %.*s", what, (int)dn.size,
+	                (const char *)dn.data);
+	gnutls_free(dn.data);
+}
+
+static void
+note_certificate(struct tls *s)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t der;
+	unsigned char digest[TLS_SHA256_LEN];
+	char from[TLS_TIME_MAX], until[TLS_TIME_MAX];
+	char fp[TLS_FINGERPRINT_MAX];
+
+	if (peer_certificate(s, &crt, &der) < 0) {
+		transcript_note(s->t, "server certificate: none");
+		return;
+	}
+	transcript_note(s->t, "server certificate:");
+	note_dn(s, "subject", crt, false);
+	note_dn(s, "issuer", crt, true);
+	format_time(gnutls_x509_crt_get_activation_time(crt), from,
+	            sizeof from);
+	format_time(gnutls_x509_crt_get_expiration_time(crt), until,
+	            sizeof until);
+	transcript_note(s->t, "  valid from %s until %s", from, until);
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size, digest) ==
+	    0) {
+		format_hex(digest, sizeof digest, fp, sizeof fp);
+		transcript_note(s->t, "  SHA-256 fingerprint: %s", fp);
+	}
+	gnutls_x509_crt_deinit(crt);
+}
+
+/* The cipher suite is known only once the handshake is complete; a
+ * refusal inside it is described without. */
+static void
+describe(struct tls *s)
+{
+	const char *version =
+	    gnutls_protocol_get_name(gnutls_protocol_get_version(s->session));
+	const char *suite = gnutls_ciphersuite_get(s->session);
+
+	if (!transcript_wants(s->t, TRANSCRIPT_DIALOGUE))
+		return;
+	transcript_note(s->t, "TLS session: %s%s%s", version ? version : "?",
+	                suite ? ", " : "", suite ? suite : "");
+	note_certificate(s);
+	transcript_note(s->t, "certificate verification: %s", s->result);
+}
+
+/* --- verification --- */
+
+/* A pinned fingerprint decides alone (RFC 6125 6.6.2 leaves pinning to
+ * the application): CA, name and dates do not matter. */
+static int
+verify_pin(struct tls *s, const gnutls_datum_t *der)
+{
+	gnutls_digest_algorithm_t alg =
+	    s->pin_len == TLS_SHA1_LEN ? GNUTLS_DIG_SHA1 : GNUTLS_DIG_SHA256;
+	const char *alg_name = s->pin_len == TLS_SHA1_LEN ? "SHA-1" : "SHA-256";
+	unsigned char digest[TLS_PIN_MAX];
+	char got[TLS_FINGERPRINT_MAX];
+
+	if (gnutls_hash_fast(alg, der->data, der->size, digest) < 0) {
+		str_copy(s->result, sizeof s->result,
+		         "cannot compute the certificate's fingerprint");
+		return -1;
+	}
+	if (memcmp(digest, s->pin, s->pin_len) == 0) {
+		snprintf(s->result, sizeof s->result,
+		         "trusted by the pinned %s fingerprint%s", alg_name,
+		         s->pin_len == TLS_SHA1_LEN
+		             ? " (a SHA-256 pin is preferred)"
+		             : "");
+		return 0;
+	}
+	format_hex(digest, s->pin_len, got, sizeof got);
+	snprintf(s->result, sizeof s->result,
+	         "fingerprint does not match: got %s (%s)", got, alg_name);
+	return -1;
+}
+
+/* The main reasons in our words; the rest in GnuTLS's. */
+static const struct {
+	unsigned flag;
+	const char *text;
+} other_reasons[] = {
+    {GNUTLS_CERT_REVOKED, "certificate revoked"},
+    {GNUTLS_CERT_SIGNER_NOT_CA, "issuer is not a CA"},
+    {GNUTLS_CERT_INSECURE_ALGORITHM,
+     "certificate signed with an insecure algorithm"},
+    {GNUTLS_CERT_SIGNATURE_FAILURE, "certificate signature is invalid"},
+    {GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE,
+     "issuer's constraints forbid this certificate"},
+    {GNUTLS_CERT_PURPOSE_MISMATCH, "certificate is not for TLS servers"},
+    {GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED, "revocation data is too old"},
+    {GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE,
+     "revocation data is dated in the future"},
+    {GNUTLS_CERT_UNKNOWN_CRIT_EXTENSIONS,
+     "certificate has an unknown critical extension"},
+};
+
+static void
+untrusted_reason(struct tls *s, gnutls_x509_crt_t crt)
+{
+	if (gnutls_x509_crt_check_issuer(crt, crt) == 1)
+		add_reason(s->result, sizeof s->result,
+		           "self-signed certificate");
+	else
+		add_reason(s->result, sizeof s->result,
+		           "certificate is not trusted (issuer unknown)");
+	if (s->no_ca)
+		add_reason(s->result, sizeof s->result,
+		           "tls_trust_file is empty: only tls_fingerprint can "
+		           "make a certificate trusted");
+}
+
+static void
+date_reasons(struct tls *s, unsigned status, gnutls_x509_crt_t crt)
+{
+	char when[TLS_TIME_MAX];
+
+	if (status & GNUTLS_CERT_EXPIRED) {
+		format_time(gnutls_x509_crt_get_expiration_time(crt), when,
+		            sizeof when);
+		add_reason(s->result, sizeof s->result,
+		           "certificate has expired (valid until %s)", when);
+	}
+	if (status & GNUTLS_CERT_NOT_ACTIVATED) {
+		format_time(gnutls_x509_crt_get_activation_time(crt), when,
+		            sizeof when);
+		add_reason(s->result, sizeof s->result,
+		           "certificate is not yet valid (valid from %s)",
+		           when);
+	}
+}
+
+/* Put every reason in status into s->result. */
+static void
+name_reasons(struct tls *s, unsigned status, gnutls_x509_crt_t crt)
+{
+	size_t before;
+
+	s->result[0] = '\0';
+	if (status & GNUTLS_CERT_SIGNER_NOT_FOUND)
+		untrusted_reason(s, crt);
+	if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
+		add_reason(s->result, sizeof s->result,
+		           "certificate's host name does not match '%s'",
+		           s->name);
+	date_reasons(s, status, crt);
+	for (size_t i = 0; i < sizeof other_reasons / sizeof *other_reasons;
+	     i++)
+		if (status & other_reasons[i].flag)
+			add_reason(s->result, sizeof s->result, "%s",
+			           other_reasons[i].text);
+	before = strlen(s->result);
+	if (before == 0) {
+		gnutls_datum_t text = {NULL, 0};
+
+		if (gnutls_certificate_verification_status_print(
+		        status, GNUTLS_CRT_X509, &text, 0) == 0) {
+			add_reason(s->result, sizeof s->result, "%.*s",
+			           (int)text.size, (const char *)text.data);
+			gnutls_free(text.data);
+		} else {
+			add_reason(s->result, sizeof s->result,
+			           "certificate is invalid");
+		}
+	}
+}
+
+/* The chain against the trust store, the host name (RFC 6125, including
+ * an IP address against iPAddress entries) and the purpose. */
+static int
+verify_chain(struct tls *s, gnutls_x509_crt_t crt)
+{
+	gnutls_typed_vdata_st data[2] = {
+	    {.type = GNUTLS_DT_DNS_HOSTNAME, .data = (unsigned char *)s->name},
+	    {.type = GNUTLS_DT_KEY_PURPOSE_OID,
+	     .data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER},
+	};
+	unsigned status = 0;
+	int rc = gnutls_certificate_verify_peers(s->session, data, 2, &status);
+
+	if (rc < 0) {
+		snprintf(s->result, sizeof s->result,
+		         "cannot verify the certificate: %s",
+		         gnutls_strerror(rc));
+		return -1;
+	}
+	if (status == 0) {
+		snprintf(s->result, sizeof s->result,
+		         "trusted (chain, host name '%s' and dates verified)",
+		         s->name);
+		return 0;
+	}
+	name_reasons(s, status, crt);
+	return -1;
+}
+
+/* Judge the peer certificate; the verdict goes to s->result. */
+static int
+verify_peer(struct tls *s)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t der;
+	int rc;
+
+	s->verify_ran = true;
+	s->verified = false;
+	if (peer_certificate(s, &crt, &der) < 0) {
+		str_copy(s->result, sizeof s->result,
+		         "the server sent no usable X.509 certificate");
+		return -1;
+	}
+	if (s->pin_len > 0)
+		rc = verify_pin(s, &der);
+	else if (s->no_certcheck)
+		rc = 0;
+	else
+		rc = verify_chain(s, crt);
+	if (rc == 0 && s->no_certcheck && s->pin_len == 0)
+		str_copy(s->result, sizeof s->result,
+		         "NOT VERIFIED (tls_certcheck is off)");
+	gnutls_x509_crt_deinit(crt);
+	s->verified = rc == 0;
+	return rc;
+}
+
+/* GnuTLS calls this when the server's certificate arrives; nonzero aborts
+ * the handshake with a bad_certificate alert. */
+static int
+verify_callback(gnutls_session_t session)
+{
+	struct tls *s = gnutls_session_get_ptr(session);
+
+	if (verify_peer(s) == 0)
+		return 0; /* described when the handshake is complete */
+	describe(s);
+	return -1;
+}
+
+/* --- credentials, loaded only now --- */
+
+static int
+load_trust(struct tls *s, const struct tls_params *p, struct error *err)
+{
+	const char *file = p->trust_file;
+	int rc;
+
+	if (s->pin_len > 0 || s->no_certcheck)
+		return 0; /* nothing would consult it */
+	if (file && !*file) {
+		s->no_ca = true;
+		return 0;
+	}
+	if (!file || strcmp(file, "system") == 0) {
+		rc = gnutls_certificate_set_x509_system_trust(s->cred);
+		if (rc <= 0)
+			return error_set(
+			    err, ERROR_CONFIG,
+			    "cannot load the system trust store%s%s; "
+			    "set tls_trust_file",
+			    rc < 0 ? ": " : " (it is empty)",
+			    rc < 0 ? gnutls_strerror(rc) : "");
+		return 0;
+	}
+	if (access(file, R_OK) < 0)
+		return error_set_errno(err, ERROR_CONFIG, errno,
+		                       "cannot read tls_trust_file %s", file);
+	rc = gnutls_certificate_set_x509_trust_file(s->cred, file,
+	                                            GNUTLS_X509_FMT_PEM);
+	if (rc <= 0)
+		return error_set(
+		    err, ERROR_CONFIG, "tls_trust_file %s: %s", file,
+		    rc < 0 ? gnutls_strerror(rc) : "no PEM certificate in it");
+	return 0;
+}
+
+static int
+load_crl(struct tls *s, const struct tls_params *p, struct error *err)
+{
+	int rc;
+
+	if (!p->crl_file || s->pin_len > 0 || s->no_certcheck)
+		return 0;
+	if (access(p->crl_file, R_OK) < 0)
+		return error_set_errno(err, ERROR_CONFIG, errno,
+		                       "cannot read tls_crl_file %s",
+		                       p->crl_file);
+	rc = gnutls_certificate_set_x509_crl_file(s->cred, p->crl_file,
+	                                          GNUTLS_X509_FMT_PEM);
+	if (rc < 0)
+		return error_set(err, ERROR_CONFIG, "tls_crl_file %s: %s",
+		                 p->crl_file, gnutls_strerror(rc));
+	return 0;
+}
+
+static int
+load_client_cert(struct tls *s, const struct tls_params *p, struct error *err)
+{
+	int rc;
+
+	if (!p->cert_file && !p->key_file)
+		return 0;
+	if (!p->cert_file || !p->key_file)
+		return error_set(err, ERROR_CONFIG,
+		                 "tls_cert_file and tls_key_file must be set "
+		                 "together");
+	if (access(p->cert_file, R_OK) < 0)
+		return error_set_errno(err, ERROR_CONFIG, errno,
+		                       "cannot read tls_cert_file %s",
+		                       p->cert_file);
+	if (access(p->key_file, R_OK) < 0)
+		return error_set_errno(err, ERROR_CONFIG, errno,
+		                       "cannot read tls_key_file %s",
+		                       p->key_file);
+	rc = gnutls_certificate_set_x509_key_file2(
+	    s->cred, p->cert_file, p->key_file, GNUTLS_X509_FMT_PEM, NULL, 0);
+	if (rc < 0)
+		return error_set(
+		    err, ERROR_CONFIG, "tls_cert_file %s / tls_key_file %s: %s",
+		    p->cert_file, p->key_file, gnutls_strerror(rc));
+	return 0;
+}
+
+static int
+load_credentials(struct tls *s, const struct tls_params *p, struct error *err)
+{
+	int rc = gnutls_certificate_allocate_credentials(&s->cred);
+
+	if (rc < 0) {
+		s->cred = NULL;
+		return error_set(err, ERROR_OSERR, "TLS credentials: %s",
+		                 gnutls_strerror(rc));
+	}
+	if (load_trust(s, p, err) < 0 || load_crl(s, p, err) < 0 ||
+	    load_client_cert(s, p, err) < 0)
+		return -1;
+	gnutls_certificate_set_verify_function(s->cred, verify_callback);
+	return 0;
+}
+
+/* --- the session --- */
+
+/* SNI carries a DNS name only, never an address literal (RFC 6066 3). */
+static bool
+is_address_literal(const char *name)
+{
+	return strchr(name, ':') || strspn(name, "0123456789.") == strlen(name);
+}
+
+static int
+set_priorities(struct tls *s, const char *prio, struct error *err)
+{
+	const char *where = NULL;
+	int rc = gnutls_priority_set_direct(s->session, prio, &where);
+
+	if (rc == GNUTLS_E_INVALID_REQUEST && where)
+		return error_set(err, ERROR_CONFIG,
+		                 "tls_priorities: invalid at \"%.40s\"", where);
+	if (rc < 0)
+		return error_set(err, ERROR_CONFIG, "tls_priorities: %s",
+		                 gnutls_strerror(rc));
+	return 0;
+}
+
+static int
+new_session(struct tls *s, const struct tls_params *p, struct error *err)
+{
+	int rc = gnutls_init(&s->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
+	                                      GNUTLS_NO_SIGNAL);
+
+	if (rc < 0) {
+		s->session = NULL;
+		return error_set(err, ERROR_OSERR, "TLS session: %s",
+		                 gnutls_strerror(rc));
+	}
+	gnutls_session_set_ptr(s->session, s);
+	if (set_priorities(
+	        s, p->priorities ? p->priorities : TLS_DEFAULT_PRIORITIES,
+	        err) < 0)
+		return -1;
+	rc =
+	    gnutls_credentials_set(s->session, GNUTLS_CRD_CERTIFICATE, s->cred);
+	if (rc == 0 && !is_address_literal(s->name))
+		rc = gnutls_server_name_set(s->session, GNUTLS_NAME_DNS,
+		                            s->name, strlen(s->name));
+	if (rc < 0)
+		return error_set(err, ERROR_SOFTWARE, "TLS session: %s",
+		                 gnutls_strerror(rc));
+	gnutls_transport_set_int(s->session, s->fd);
+	return 0;
+}
+
+/* GnuTLS's message for rc, without its final period (ours follow it). */
+static const char *
+reason(int rc, char *buf, size_t n)
+{
+	size_t len;
+
+	str_copy(buf, n, gnutls_strerror(rc));
+	len = strlen(buf);
+	if (len > 0 && buf[len - 1] == '.')
+		buf[len - 1] = '\0';
+	return buf;
+}
+
+/* A failed handshake in words. */
+static int
+handshake_failed(struct tls *s, int rc, struct error *err)
+{
+	char why[TLS_ERROR_MAX];
+
+	if (s->verify_ran && !s->verified)
+		return error_set(err, ERROR_PROTOCOL,
+		                 "TLS certificate of %s refused: %s", s->name,
+		                 s->result);
+	switch (rc) {
+	case GNUTLS_E_FATAL_ALERT_RECEIVED:
+		return error_set(
+		    err, ERROR_PROTOCOL,
+		    "TLS handshake failed: the server sent the "
+		    "alert \"%s\"",
+		    gnutls_alert_get_name(gnutls_alert_get(s->session)));
+	case GNUTLS_E_PUSH_ERROR:
+	case GNUTLS_E_PULL_ERROR:
+		return error_set(err, ERROR_TEMPFAIL,
+		                 "TLS handshake failed: %s",
+		                 reason(rc, why, sizeof why));
+	case GNUTLS_E_PREMATURE_TERMINATION:
+		return error_set(err, ERROR_PROTOCOL,
+		                 "TLS handshake failed: the server closed the "
+		                 "connection");
+	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
+	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
+	case GNUTLS_E_UNEXPECTED_PACKET:
+		/* RFC 8314 3.3: never fall back to plaintext. */
+		return error_set(
+		    err, ERROR_PROTOCOL,
+		    "TLS handshake failed: %s (a server that "
+		    "speaks plaintext on this port needs STARTTLS)",
+		    reason(rc, why, sizeof why));
+	default:
+		return error_set(err, ERROR_PROTOCOL,
+		                 "TLS handshake failed: %s",
+		                 reason(rc, why, sizeof why));
+	}
+}
+
+static int
+handshake(struct tls *s, int timeout_ms, struct error *err)
+{
+	int64_t deadline;
+	char secs[32];
+
+	if (timeout_ms <= 0)
+		timeout_ms = TLS_TIMEOUT_MS;
+	deadline = now_ms() + timeout_ms;
+	for (;;) {
+		int rc = gnutls_handshake(s->session);
+		int ready = 1;
+
+		if (rc == GNUTLS_E_SUCCESS)
+			return 0;
+		if (gnutls_error_is_fatal(rc))
+			return handshake_failed(s, rc, err);
+		if (rc == GNUTLS_E_AGAIN)
+			ready = wait_session(s, deadline);
+		if (ready > 0 && now_ms() <= deadline)
+			continue;
+		if (ready < 0)
+			return error_set_errno(err, ERROR_TEMPFAIL, errno,
+			                       "TLS handshake failed");
+		format_seconds(timeout_ms, secs, sizeof secs);
+		return error_set(err, ERROR_TEMPFAIL,
+		                 "timed out after %s in the TLS handshake",
+		                 secs);
+	}
+}
+
+/* RFC 8997: TLS 1.0 and 1.1 are forbidden, whatever tls_priorities
+ * allowed. */
+static int
+check_version(struct tls *s, struct error *err)
+{
+	gnutls_protocol_t v = gnutls_protocol_get_version(s->session);
+	const char *name = gnutls_protocol_get_name(v);
+
+	if (v == GNUTLS_TLS1_2 || v == GNUTLS_TLS1_3)
+		return 0;
+	return error_set(err, ERROR_PROTOCOL,
+	                 "the server negotiated %s; TLS 1.2 or later is "
+	                 "required (RFC 8997)",
+	                 name ? name : "an unknown protocol");
+}
+
+/* After the handshake: the version, and a verdict even if GnuTLS never
+ * called us (no certificate exchange at all is a refusal). */
+static int
+check_session(struct tls *s, struct error *err)
+{
+	if (check_version(s, err) < 0)
+		return -1;
+	if (!s->verify_ran)
+		(void)verify_peer(s);
+	describe(s);
+	if (!s->verified)
+		return error_set(err, ERROR_PROTOCOL,
+		                 "TLS certificate of %s refused: %s", s->name,
+		                 s->result);
+	return 0;
+}
+
+int
+tls_start(struct tls **out, int fd, const struct tls_params *p,
+          struct transcript *t, struct error *err)
+{
+	const char *name = p->host_override ? p->host_override : p->host;
+	struct tls *s;
+
+	*out = NULL;
+	if (!name || !*name)
+		return error_set(err, ERROR_CONFIG,
+		                 "no host name to verify the TLS certificate "
+		                 "against");
+	s = xcalloc(1, sizeof *s);
+	s->fd = fd;
+	s->t = t;
+	s->name = xstrdup(name);
+	s->no_certcheck = p->no_certcheck;
+	if ((p->fingerprint &&
+	     parse_pin(p->fingerprint, s->pin, &s->pin_len, err) < 0) ||
+	    load_credentials(s, p, err) < 0 || new_session(s, p, err) < 0 ||
+	    handshake(s, p->timeout_ms, err) < 0 || check_session(s, err) < 0) {
+		tls_free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+/* --- data --- */
+
+/* A GnuTLS error from record_recv/record_send as -1 and errno. */
+static ssize_t
+io_failed(struct tls *s, ssize_t rc)
+{
+	char why[TLS_ERROR_MAX];
+
+	if (rc == GNUTLS_E_AGAIN) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (rc == GNUTLS_E_PREMATURE_TERMINATION) {
+		if (s->expect_close)
+			return 0;
+		str_copy(s->last_error, sizeof s->last_error,
+		         "the server closed the connection without a TLS "
+		         "close_notify (the data may have been truncated)");
+		errno = ECONNRESET;
+		return -1;
+	}
+	if (rc == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal((int)rc)) {
+		/* A warning alert or a renegotiation request (which a client
+		 * may ignore, RFC 5246 7.4.1.1): try again. */
+		errno = EINTR;
+		return -1;
+	}
+	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		snprintf(s->last_error, sizeof s->last_error,
+		         "the server sent the TLS alert \"%s\"",
+		         gnutls_alert_get_name(gnutls_alert_get(s->session)));
+	else
+		snprintf(s->last_error, sizeof s->last_error, "TLS error: %s",
+		         reason((int)rc, why, sizeof why));
+	errno = EPROTO;
+	return -1;
+}
+
+ssize_t
+tls_read(struct tls *s, void *buf, size_t n)
+{
+	ssize_t rc = gnutls_record_recv(s->session, buf, n);
+
+	/* 0 is the server's close_notify (RFC 8446 6.1). */
+	return rc >= 0 ? rc : io_failed(s, rc);
+}
+
+ssize_t
+tls_write(struct tls *s, const void *buf, size_t n)
+{
+	ssize_t rc = gnutls_record_send(s->session, buf, n);
+
+	if (rc == 0 && n > 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return rc >= 0 ? rc : io_failed(s, rc);
+}
+
+size_t
+tls_pending(const struct tls *s)
+{
+	return gnutls_record_check_pending(s->session);
+}
+
+bool
+tls_wants_write(const struct tls *s)
+{
+	return gnutls_record_get_direction(s->session) == 1;
+}
+
+const char *
+tls_last_error(const struct tls *s)
+{
+	return s->last_error[0] ? s->last_error : "TLS error";
+}
+
+void
+tls_expect_close(struct tls *s)
+{
+	s->expect_close = true;
+}
+
+/* --- channel binding --- */
+
+/* RFC 9266 4: tls-exporter is the default on TLS 1.3; on TLS 1.2,
+ * tls-unique stays the default (RFC 5802 6), which servers expect. */
+enum tls_binding
+tls_binding_preferred(const struct tls *s)
+{
+	if (gnutls_protocol_get_version(s->session) == GNUTLS_TLS1_3)
+		return TLS_BINDING_EXPORTER;
+	return TLS_BINDING_UNIQUE;
+}
+
+/* Is this binding defined and safe on the session? */
+static int
+binding_usable(const struct tls *s, enum tls_binding which, struct error *err)
+{
+	gnutls_protocol_t v = gnutls_protocol_get_version(s->session);
+
+	if (which == TLS_BINDING_UNIQUE && v == GNUTLS_TLS1_3)
+		return error_set(err, ERROR_PROTOCOL,
+		                 "tls-unique is not defined for TLS 1.3 "
+		                 "(RFC 8446 C.5)");
+	if (which == TLS_BINDING_EXPORTER && v != GNUTLS_TLS1_3 &&
+	    gnutls_session_ext_master_secret_status(s->session) == 0)
+		return error_set(err, ERROR_PROTOCOL,
+		                 "tls-exporter needs TLS 1.3 or the extended "
+		                 "master secret (RFC 9266 3)");
+	if (which != TLS_BINDING_UNIQUE && which != TLS_BINDING_EXPORTER)
+		return error_set(err, ERROR_SOFTWARE,
+		                 "unknown channel binding type");
+	return 0;
+}
+
+int
+tls_channel_binding(const struct tls *s, enum tls_binding which, char *out,
+                    size_t size, struct error *err)
+{
+	gnutls_datum_t cb = {NULL, 0}, b64 = {NULL, 0};
+	int rc;
+
+	if (binding_usable(s, which, err) < 0)
+		return -1;
+	rc = gnutls_session_channel_binding(s->session,
+	                                    which == TLS_BINDING_UNIQUE
+	                                        ? GNUTLS_CB_TLS_UNIQUE
+	                                        : GNUTLS_CB_TLS_EXPORTER,
+	                                    &cb);
+	if (rc == 0)
+		rc = gnutls_base64_encode2(&cb, &b64);
+	gnutls_free(cb.data);
+	if (rc < 0)
+		return error_set(err, ERROR_PROTOCOL,
+		                 "no TLS channel binding data: %s",
+		                 gnutls_strerror(rc));
+	if (b64.size == 0 || b64.size >= size) {
+		gnutls_free(b64.data);
+		return error_set(err, ERROR_SOFTWARE,
+		                 "TLS channel binding data of %u bytes",
+		                 b64.size);
+	}
+	memcpy(out, b64.data, b64.size);
+	out[b64.size] = '\0';
+	gnutls_free(b64.data);
+	return 0;
+}
+
+/* --- the end --- */
+
+void
+tls_close(struct tls *s, int timeout_ms)
+{
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+
+	if (!s)
+		return;
+	/* SHUT_WR: send our close_notify (RFC 8446 6.1) without waiting for
+	 * the server's. */
+	for (;;) {
+		int rc = gnutls_bye(s->session, GNUTLS_SHUT_WR);
+
+		if (rc != GNUTLS_E_AGAIN && rc != GNUTLS_E_INTERRUPTED)
+			break;
+		if (rc == GNUTLS_E_AGAIN && wait_session(s, deadline) <= 0)
+			break;
+	}
+	tls_free(s);
+}
+
+void
+tls_free(struct tls *s)
+{
+	if (!s)
+		return;
+	if (s->session)
+		gnutls_deinit(s->session);
+	if (s->cred)
+		gnutls_certificate_free_credentials(s->cred);
+	free(s->name);
+	wipe(s, sizeof *s);
+	free(s);
+}

@@ -1,4 +1,135 @@
-/* tls.h - placeholder until the module lands. */
+/*
+ * tls.h - a TLS client session over a connected socket (GnuTLS hidden
+ * inside tls.c, the only file that includes it).
+ *
+ * conn.c is the only user: it switches a connection to TLS with
+ * conn_start_tls and then routes its read_some/write_some through
+ * tls_read/tls_write, so nothing above conn knows whether TLS is on.
+ *
+ * Verification is explicit and happens inside the handshake, before our
+ * client certificate or any application byte is sent: the chain against the
+ * trust store, the host name (RFC 6125, through GnuTLS) and the validity
+ * dates; or, when a fingerprint is pinned, the peer certificate's digest and
+ * nothing else.  Every failed check is named in words in the error.
+ * TLS 1.2 is the minimum (RFC 8997), whatever the priority string says.
+ *
+ * Trust (the system store or a file) is loaded by tls_start, never at
+ * program start.
+ *
+ * Errors: ERROR_CONFIG for unusable parameters (a bad priority string or
+ * fingerprint, unreadable trust/CRL/key files); ERROR_TEMPFAIL for a
+ * handshake that timed out or a socket error; ERROR_PROTOCOL for every TLS
+ * failure (handshake refused, version too old, verification failed).
+ */
 #ifndef MAILPOST_TLS_H
 #define MAILPOST_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "transcript.h"
+
+/* The default priorities: GnuTLS's NORMAL set, TLS 1.3 and 1.2 only
+ * (RFC 8997 deprecates TLS 1.0 and 1.1). */
+#define TLS_DEFAULT_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* Handshake timeout when the caller gives none. */
+#define TLS_TIMEOUT_MS (60 * 1000)
+/* Room for base64 channel binding data: tls-exporter is 32 bytes
+ * (RFC 9266), tls-unique 12 (RFC 5929 with TLS 1.2 Finished). */
+#define TLS_BINDING_B64_MAX 128
+/* "AA:BB:..." for SHA-256: 32 pairs and 31 colons. */
+#define TLS_FINGERPRINT_MAX (32 * 3)
+
+struct tls;
+
+/* What to verify and present.  A zeroed struct plus .host is the safe
+ * default: system trust, verification on, default priorities.  The
+ * strings are only read during tls_start. */
+struct tls_params {
+	/* The server's name as configured, as an A-label (RFC 5890): sent as
+	 * SNI (RFC 6066 3; not for an address literal) and, unless
+	 * host_override is set, matched against the certificate. */
+	const char *host;
+	const char *host_override; /* tls_host_override: match and SNI */
+	/* NULL or "system": the system trust store; "": no CA at all (only
+	 * a fingerprint pin can then make a certificate trusted); else a
+	 * PEM file of CA certificates. */
+	const char *trust_file;
+	const char *crl_file; /* PEM, or NULL */
+	/* A pin: hex pairs, ':' between them optional.  32 bytes are
+	 * SHA-256 (preferred); 20 bytes SHA-1, accepted for msmtp configs.
+	 * When set, the certificate is trusted exactly when its digest
+	 * matches, whatever the CA, name or dates. */
+	const char *fingerprint;
+	const char *cert_file; /* client certificate, PEM, with key_file */
+	const char *key_file;  /* unencrypted PEM private key */
+	/* tls_certcheck off: accept any certificate (the caller warns).
+	 * A pinned fingerprint is still checked. */
+	bool no_certcheck;
+	const char *priorities; /* GnuTLS priority string; NULL: default */
+	int timeout_ms;         /* the whole handshake; <= 0: TLS_TIMEOUT_MS */
+};
+
+/* Which channel binding (for SCRAM-*-PLUS). */
+enum tls_binding {
+	TLS_BINDING_NONE = 0,
+	TLS_BINDING_UNIQUE,   /* "tls-unique", RFC 5929: TLS 1.2 only */
+	TLS_BINDING_EXPORTER, /* "tls-exporter", RFC 9266: TLS 1.3, or 1.2
+	                       * with extended master secret (RFC 7627) */
+};
+
+/* Handshake over fd (a connected, non-blocking socket, which stays owned
+ * by the caller) and verify the server.  The session (protocol, cipher
+ * suite, certificate subject, issuer, validity, SHA-256 fingerprint and
+ * the verification result) is described in the transcript t (may be NULL),
+ * also when verification fails.  On success *out is a new session. */
+int tls_start(struct tls **out, int fd, const struct tls_params *p,
+              struct transcript *t, struct error *err);
+
+/* Up to n bytes of application data: >0 read; 0 end of stream (the
+ * server's close_notify, or a bare TCP close after tls_expect_close);
+ * -1 with errno: EAGAIN (wait for POLLIN, or POLLOUT when tls_wants_write
+ * says so, and call again), EINTR, or EPROTO/ECONNRESET with the reason in
+ * tls_last_error. */
+ssize_t tls_read(struct tls *s, void *buf, size_t n);
+
+/* Up to n bytes (one record at most, 16 KiB): >0 written, -1 with errno
+ * as tls_read.  After EAGAIN call again with the same data. */
+ssize_t tls_write(struct tls *s, const void *buf, size_t n);
+
+/* Decrypted bytes waiting inside the TLS layer (invisible to poll). */
+size_t tls_pending(const struct tls *s);
+
+/* True when the last EAGAIN was waiting to send, not to receive. */
+bool tls_wants_write(const struct tls *s);
+
+/* The reason for the last -1 from tls_read or tls_write. */
+const char *tls_last_error(const struct tls *s);
+
+/* The protocol has ended (QUIT was sent): from now on a TCP close without
+ * close_notify is an end of stream, not a possible truncation attack. */
+void tls_expect_close(struct tls *s);
+
+/* The binding to use by default on this session: EXPORTER on TLS 1.3,
+ * UNIQUE on TLS 1.2 (RFC 9266 4, RFC 5802 6). */
+enum tls_binding tls_binding_preferred(const struct tls *s);
+
+/* Channel binding data of kind `which`, base64-encoded (as libgsasl's
+ * GSASL_CB_TLS_UNIQUE / GSASL_CB_TLS_EXPORTER properties want) into
+ * out[0..size-1], NUL-terminated.  A kind that is undefined or unsafe on
+ * this session (tls-unique on TLS 1.3, tls-exporter on TLS 1.2 without
+ * extended master secret) is ERROR_PROTOCOL. */
+int tls_channel_binding(const struct tls *s, enum tls_binding which, char *out,
+                        size_t size, struct error *err);
+
+/* Send close_notify, waiting at most timeout_ms for the socket, and free
+ * the session (NULL is a no-op).  Does not wait for the server's reply
+ * and does not close the socket. */
+void tls_close(struct tls *s, int timeout_ms);
+
+/* Free without a close_notify (after a failure; NULL is a no-op). */
+void tls_free(struct tls *s);
+
 #endif
