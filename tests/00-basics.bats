@@ -1,6 +1,408 @@
 #!/usr/bin/env bats
-# placeholder
+# 00-basics: fails fast.  The program runs at all; the test helpers and the
+# scripted test server (tests/lib/smtpd.py) do what the other files rely on.
+# The server tests talk to it with its own --talk client and with swaks, so
+# they pass whatever state mailpost is in.
 
-@test "placeholder" {
-	true
+load lib/helpers
+
+# talk STEP...: run smtpd.py's little client against $SMTPD_PORT.
+talk() {
+	run timeout 20 "$SMTPD_PYTHON" "$SMTPD_PY" --talk "$SMTPD_PORT" "$@"
+	[[ "$status" -eq 0 ]] || die "talk failed ($status): $output"
+}
+
+# A complete, well-behaved pipelined client session as talk steps.
+GOOD_SESSION=(reply 'send:EHLO client.test\r\n' reply
+	'send:MAIL FROM:<alice@example.org> SIZE=8\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n'
+	reply reply reply 'send:Hi\r\n..x\r\n.\r\nQUIT\r\n' reply reply eof)
+
+# --- the program ------------------------------------------------------------
+
+@test "mailpost is built and runs: --version" {
+	run_mailpost 0 --version
+	[[ -n "$output" ]] || die "--version printed nothing"
+	assert_stderr_lacks "mailpost:"
+}
+
+@test "mailpost --help exits 0 and mentions the options" {
+	run_mailpost 0 --help
+	assert_output_contains "-t"
+	assert_output_contains "-f"
+}
+
+# --- the helpers --------------------------------------------------------------
+
+@test "helpers: assert_equal and assert_file_bytes say what differed" {
+	assert_equal "a" "a"
+	run assert_equal "a" "b" "the thing"
+	[[ "$status" -ne 0 ]] || die "assert_equal a b succeeded"
+	[[ "$output" == *"the thing differs"*"expected: 'a'"*"actual:   'b'"* ]] ||
+		die "unhelpful message: $output"
+
+	printf 'x\r\ny\r\n' >"$BATS_TEST_TMPDIR/f"
+	assert_file_bytes "$BATS_TEST_TMPDIR/f" $'x\r\ny\r\n'
+	run assert_file_bytes "$BATS_TEST_TMPDIR/f" $'x\r\ny\n'
+	[[ "$status" -ne 0 ]] || die "a missing CR went unnoticed"
+	# The diff shows the line endings.
+	[[ "$output" == *'-y\n'*'+y\r\n'* ]] || die "diff does not show \\r\\n: $output"
+}
+
+@test "helpers: stdin_crlf turns every LF into CRLF and keeps the last one" {
+	local got
+	got="$(printf 'a\nb\n\n' | stdin_crlf; printf x)"
+	assert_equal $'a\r\nb\r\n\r\nx' "$got" "stdin_crlf result"
+}
+
+@test "helpers: escaped shows control bytes" {
+	run escaped < <(printf 'A\r\n\x1b[31m\\\n')
+	assert_equal $'A\\r\\n\n\\x1b[31m\\\\\\n' "$output" "escaped output"
+}
+
+@test "helpers: run_mailpost checks the exit code and reports stdout and stderr" {
+	local stub="$BATS_TEST_TMPDIR/stub"
+	printf '#!/bin/sh\necho "out $*"\necho "err line" >&2\nexit 3\n' >"$stub"
+	chmod +x "$stub"
+	MAILPOST="$stub"
+	run_mailpost 3 -x y
+	assert_equal "out -x y" "$output" "stdout"
+	assert_equal "err line" "$stderr" "stderr"
+	assert_line_contains "err"
+
+	run run_mailpost 0 -x y
+	[[ "$status" -ne 0 ]] || die "run_mailpost 0 accepted exit code 3"
+	[[ "$output" == *"exit code 3, expected 0"* ]] || die "no exit codes in: $output"
+	[[ "$output" == *"stub"*"-x y"* ]] || die "no command in: $output"
+	[[ "$output" == *"out -x y"*"err line"* ]] || die "no stdout/stderr in: $output"
+}
+
+@test "helpers: run_mailpost gives up after the timeout" {
+	local stub="$BATS_TEST_TMPDIR/stub"
+	printf '#!/bin/sh\nexec cat\n' >"$stub"
+	chmod +x "$stub"
+	MAILPOST="$stub"
+	# stdin is a pipe that never ends: the 30 s timeout must end it.  Use a
+	# short one here by overriding timeout.
+	timeout() { command timeout 1 "${@:2}"; }
+	run_mailpost 124 < <(sleep 3 3>&-)
+}
+
+@test "helpers: write_config writes a private file with a defaults line" {
+	write_config "timeout 2" "rcpt_policy any"
+	assert_equal "$BATS_TEST_TMPDIR/config" "$MAILPOST_CONF" "MAILPOST_CONF"
+	assert_file_bytes "$MAILPOST_CONF" $'defaults\ntimeout 2\nrcpt_policy any\n'
+	assert_equal 600 "$(stat -c %a "$MAILPOST_CONF")" "mode"
+}
+
+@test "helpers: setup isolates HOME and the config environment" {
+	assert_equal "$BATS_TEST_TMPDIR" "$HOME" "HOME"
+	[[ -z "${MAILPOST_CONFIG+set}" ]] || die "MAILPOST_CONFIG still set"
+	[[ -z "${XDG_CONFIG_HOME+set}" ]] || die "XDG_CONFIG_HOME still set"
+}
+
+# --- the server: defaults -------------------------------------------------------
+
+@test "smtpd: listens on a loopback port of its own and writes it down" {
+	start_smtpd
+	[[ "$SMTPD_PORT" =~ ^[0-9]+$ && "$SMTPD_PORT" -gt 1024 ]] ||
+		die "bad port '$SMTPD_PORT'"
+	run ss -Htln "sport = :$SMTPD_PORT"
+	[[ "$output" == *"127.0.0.1:$SMTPD_PORT"* ]] ||
+		die "not listening on 127.0.0.1:$SMTPD_PORT: $output"
+	# A second server gets another port and directory.
+	local first_port="$SMTPD_PORT" first_dir="$SMTPD_DIR" first_pid="$SMTPD_PID"
+	start_smtpd
+	[[ "$SMTPD_PORT" != "$first_port" && "$SMTPD_DIR" != "$first_dir" ]] ||
+		die "two servers share port or directory"
+	kill "$first_pid"
+}
+
+@test "smtpd: default session is well-behaved ESMTP and is recorded exactly" {
+	start_smtpd
+	talk "${GOOD_SESSION[@]}"
+	assert_equal '220 smtpd.test ESMTP mailpost test server\r\n
+250-smtpd.test Hello client.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 DSN\r\n
+250 2.1.0 Ok\r\n
+250 2.1.5 Ok\r\n
+354 End data with <CR><LF>.<CR><LF>\r\n
+250 2.0.0 Ok: queued as 1\r\n
+221 2.0.0 Bye\r\n
+EOF' "$output" "server replies"
+	assert_received_crlf <<-'EOF'
+	EHLO client.test
+	MAIL FROM:<alice@example.org> SIZE=8
+	RCPT TO:<bob@example.net>
+	DATA
+	Hi
+	..x
+	.
+	QUIT
+	EOF
+	assert_message 1 $'Hi\r\n.x\r\n'
+	assert_file_bytes "$SMTPD_DIR/env.1" $'MAIL FROM:<alice@example.org> SIZE=8\nRCPT TO:<bob@example.net>\n'
+	assert_no_problems
+	assert_in_one_recv $'MAIL FROM:<alice@example.org> SIZE=8\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n'
+	[[ -e "$SMTPD_DIR/finished" ]] || die "no finished file"
+}
+
+@test "smtpd: swaks (an independent client) gets through, pipelined and not" {
+	command -v swaks >/dev/null || skip "swaks not installed"
+	local mode
+	for mode in --pipeline ""; do
+		start_smtpd
+		run timeout 20 swaks --server "127.0.0.1:$SMTPD_PORT" $mode \
+			--helo client.test --from alice@example.org --to bob@example.net \
+			--body "hello"
+		[[ "$status" -eq 0 ]] || die "swaks $mode failed ($status): $output"
+		assert_received_contains $'RCPT TO:<bob@example.net>\r\n'
+		assert_no_problems
+		[[ -e "$SMTPD_DIR/msg.1" ]] || die "swaks $mode: no message recorded"
+	done
+}
+
+@test "smtpd: exits after --max-connections and after --idle-timeout" {
+	start_smtpd -- --max-connections 2
+	talk reply 'send:QUIT\r\n' reply eof
+	kill -0 "$SMTPD_PID" || die "server exited after 1 of 2 connections"
+	talk reply 'send:QUIT\r\n' reply eof
+	smtpd_wait_exit
+	[[ -e "$SMTPD_DIR/finished" ]] || die "no finished file"
+
+	start_smtpd -- --idle-timeout 0.5
+	sleep 1.5
+	kill -0 "$SMTPD_PID" 2>/dev/null && die "server still running after its idle timeout"
+	smtpd_wait_exit
+}
+
+@test "smtpd: SIGTERM still records what the client sent" {
+	start_smtpd
+	# The client sends without waiting and goes away; then the test stops
+	# the server, which must still record the bytes.
+	talk 'send:EHLO a\r\nNOOP\r\n'
+	assert_received $'EHLO a\r\nNOOP\r\n'
+}
+
+@test "smtpd: a bad script is refused with file:line" {
+	local bad
+	for bad in "frobnicate 1" "on MAIL#x 250 ok" "  reply 250 orphan" \
+		"on MAIL sleep soon" "option nonsense" 'on MAIL 250 \q'; do
+		printf '%s\n' "# comment" "$bad" >"$BATS_TEST_TMPDIR/bad"
+		run "$SMTPD_PYTHON" "$SMTPD_PY" --check-script "$BATS_TEST_TMPDIR/bad"
+		[[ "$status" -ne 0 && "$output" == *"bad:2:"* ]] ||
+			die "script '$bad': status $status, output: $output"
+	done
+	run start_smtpd "frobnicate"
+	[[ "$status" -ne 0 ]] || die "start_smtpd accepted a bad script"
+}
+
+# --- the server: script features -------------------------------------------------
+
+@test "smtpd: multi-line greeting, caps, Nth occurrence, one-line and block rules" {
+	start_smtpd - <<-'EOF'
+	# comment
+	caps SIZE 1000, 8BITMIME
+	on CONNECT 220-first line\n220 smtpd.test ready
+	on RCPT#2 550 5.1.1 <carol@example.net>: no such user
+	on RCPT#3
+	  reply 450-4.2.0 busy
+	  reply 450 4.2.0 try later
+	EOF
+	talk reply 'send:EHLO c\r\n' reply 'send:MAIL FROM:<a@b>\r\n' reply \
+		'send:RCPT TO:<b@c>\r\n' reply 'send:RCPT TO:<c@d>\r\n' reply \
+		'send:RCPT TO:<d@e>\r\n' reply 'send:RCPT TO:<e@f>\r\n' reply
+	assert_equal '220-first line\r\n220 smtpd.test ready\r\n
+250-smtpd.test Hello c\r\n250-SIZE 1000\r\n250 8BITMIME\r\n
+250 2.1.0 Ok\r\n
+250 2.1.5 Ok\r\n
+550 5.1.1 <carol@example.net>: no such user\r\n
+450-4.2.0 busy\r\n450 4.2.0 try later\r\n
+250 2.1.5 Ok\r\n' "$output" "replies"
+}
+
+@test "smtpd: caps alone offers nothing; HELO-only server" {
+	start_smtpd - <<-'EOF'
+	caps
+	on EHLO 500 5.5.1 command unrecognized
+	EOF
+	talk reply 'send:EHLO c\r\n' reply 'send:HELO c\r\n' reply \
+		'send:MAIL FROM:<a@b> SIZE=5\r\n' reply
+	assert_equal '220 smtpd.test ESMTP mailpost test server\r\n
+500 5.5.1 command unrecognized\r\n
+250 smtpd.test\r\n
+250 2.1.0 Ok\r\n' "$output" "replies"
+	assert_problem "MAIL parameter SIZE=5 but SIZE was not offered"
+}
+
+@test "smtpd: raw garbage, several replies in one write, escapes" {
+	start_smtpd - <<-'EOF'
+	on CONNECT raw 220 hi\r\n25O ok\r\n
+	on NOOP
+	  reply 250-a
+	  reply 251 b\e[31m
+	  raw \x00\\
+	  close
+	EOF
+	talk 'sleep:0.3' reply count 'send:NOOP\r\n' 'sleep:0.3' eof
+	assert_equal '220 hi\r\n
+recv calls: 1
+EOF after 25O ok\r\n250-a\r\n251 b\x1b[31m\r\n\x00\\' "$output" "what the client got"
+}
+
+@test "smtpd: dribble sends byte by byte" {
+	start_smtpd - <<-'EOF'
+	on CONNECT
+	  dribble 0.01
+	  reply 220 dribbling server
+	EOF
+	talk reply count 'send:QUIT\r\n' reply
+	[[ "${lines[0]}" == '220 dribbling server\r\n' ]] || die "greeting: ${lines[0]}"
+	local n="${lines[1]#recv calls: }"
+	[[ "$n" -ge 10 ]] || die "greeting came in $n recv() calls, expected about 24"
+	# dribble lasts for that event only
+	[[ "${lines[2]}" == '221 2.0.0 Bye\r\n' ]] || die "QUIT reply: ${lines[2]}"
+}
+
+@test "smtpd: option dribble applies to every reply" {
+	start_smtpd "option dribble 0.005"
+	talk reply 'send:NOOP\r\n' reply count
+	[[ "${lines[2]#recv calls: }" -ge 20 ]] || die "not dribbled: ${lines[*]}"
+}
+
+@test "smtpd: sleep delays a reply" {
+	start_smtpd - <<-'EOF'
+	on NOOP
+	  sleep 1
+	  reply 250 late
+	EOF
+	local t0=$SECONDS
+	talk reply 'send:NOOP\r\n' reply
+	[[ "${lines[1]}" == '250 late\r\n' ]] || die "reply: ${lines[1]}"
+	[[ $((SECONDS - t0)) -ge 1 ]] || die "no delay"
+	grep -q "sleeping 1s" "$SMTPD_DIR/log" || die "sleep not logged"
+}
+
+@test "smtpd: close after a command, reset, close after the dot, close mid-DATA" {
+	start_smtpd "on MAIL close"
+	talk reply 'send:EHLO c\r\n' reply 'send:MAIL FROM:<a@b>\r\n' reply
+	assert_equal "EOF" "${lines[2]}" "after MAIL"
+
+	start_smtpd "on MAIL reset"
+	talk reply 'send:EHLO c\r\n' reply 'send:MAIL FROM:<a@b>\r\n' eof
+	[[ "${lines[2]}" == "ERROR"* || "${lines[2]}" == "EOF" ]] || die "after reset: ${lines[*]}"
+	grep -q "with RST" "$SMTPD_DIR/log" || die "RST not logged"
+
+	start_smtpd "on DOT close"
+	talk reply 'send:EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\nDATA\r\n' \
+		reply reply reply reply 'send:body\r\n.\r\n' reply
+	assert_equal "EOF" "${lines[-1]}" "after the dot"
+	assert_message 1 $'body\r\n'
+
+	start_smtpd "on BODYLINE#2 close"
+	talk reply 'send:EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\nDATA\r\n' \
+		reply reply reply reply 'send:one\r\ntwo\r\n' eof
+	assert_no_message 1
+	assert_file_bytes "$SMTPD_DIR/msg.1.partial" $'one\r\ntwo\r\n' "partial message"
+}
+
+@test "smtpd: LMTP gives one reply per accepted recipient after the dot" {
+	start_smtpd - <<-'EOF'
+	on RCPT#2 550 5.1.1 no
+	on LMTP#2 452 4.2.2 mailbox full
+	EOF
+	talk reply 'send:LHLO c\r\n' reply \
+		'send:MAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\nRCPT TO:<x@c>\r\nRCPT TO:<d@e>\r\nDATA\r\n' \
+		reply reply reply reply reply 'send:x\r\n.\r\n' reply reply 'send:QUIT\r\n' reply
+	assert_equal '250 2.1.5 <b@c> delivered\r\n
+452 4.2.2 mailbox full\r\n
+221 2.0.0 Bye\r\n' "$(printf '%s\n' "${lines[@]:7}")" "LMTP replies"
+}
+
+@test "smtpd: connection sections script each connection" {
+	start_smtpd - -- --max-connections 2 <<-'EOF'
+	on NOOP 250 any
+	connection 1
+	on CONNECT
+	  reply 421 4.3.2 go away
+	  close
+	connection 2
+	on NOOP#2 250 second noop
+	EOF
+	talk reply eof
+	assert_equal '421 4.3.2 go away\r\n' "${lines[0]}" "connection 1 greeting"
+	talk reply 'send:NOOP\r\n' reply 'send:NOOP\r\n' reply
+	assert_equal '220 smtpd.test ESMTP mailpost test server\r\n
+250 any\r\n
+250 second noop\r\n' "$output" "connection 2"
+}
+
+@test "smtpd: SIZE limit gives 552 to MAIL by default" {
+	start_smtpd "caps PIPELINING, SIZE 100"
+	talk reply 'send:EHLO c\r\n' reply 'send:MAIL FROM:<a@b> SIZE=101\r\n' reply \
+		'send:MAIL FROM:<a@b> SIZE=100\r\n' reply
+	assert_equal '552 5.3.4 Message size exceeds fixed limit\r\n' "${lines[2]}" "SIZE=101"
+	assert_equal '250 2.1.0 Ok\r\n' "${lines[3]}" "SIZE=100"
+}
+
+@test "smtpd: require-pipelining holds replies until DATA, and flags a client that waits" {
+	start_smtpd "option require-pipelining"
+	talk "${GOOD_SESSION[@]}"
+	assert_no_problems
+
+	start_smtpd $'option require-pipelining\noption wait 0.5'
+	talk reply 'send:EHLO c\r\n' reply 'send:MAIL FROM:<a@b>\r\n' reply
+	assert_equal '250 2.1.0 Ok\r\n' "${lines[2]}" "MAIL reply after the wait"
+	assert_problem "pipelining: DATA did not arrive with MAIL"
+}
+
+@test "smtpd: require-quit-with-dot flags QUIT sent only after the reply" {
+	start_smtpd "option require-quit-with-dot"
+	talk "${GOOD_SESSION[@]}"
+	assert_no_problems
+
+	start_smtpd $'option require-quit-with-dot\noption wait 0.5'
+	talk reply 'send:EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\nDATA\r\n' \
+		reply reply reply reply 'send:x\r\n.\r\n' reply 'send:QUIT\r\n' reply
+	assert_problem "QUIT did not arrive with the final dot"
+}
+
+@test "smtpd: flags client mistakes" {
+	# Each case: talk steps (after the greeting) | expected problem text.
+	local cases=(
+		'send:EHLO c\n|bare LF ending line 1'
+		'send:EHLO c\rx\r\n|bare CR in line 1'
+		'send:NOOP\r\nNOOP\r\n|before the reply to NOOP'
+		'send:EHLO c\r\nMAIL FROM:<a@b>\r\n|before the reply to EHLO'
+		'send:HELO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\n|before the reply to MAIL (no PIPELINING)'
+		'send:EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\nDATA\r\nbody\r\n|before the reply to DATA'
+		'send:EHLO c\r\nMAIL FROM:<a@b>\r\nDATA\r\n|sleep:0.3|send:body line\r\n|body data body line sent after DATA got 554'
+		'send:EHLO c\r\nMAIL FROM:<a@b> SIZE=3\r\nRCPT TO:<b@c>\r\nDATA\r\n|sleep:0.3|send:abcd\r\n.\r\n|SIZE=3 declared but the message has 6 octets'
+		'send:EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\nDATA\r\n|sleep:0.3|send:\xc3\xa9\r\n.\r\n|8-bit message data without BODY=8BITMIME'
+		'send:EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\nDATA\r\n|sleep:0.3|send:'"$(printf 'x%.0s' {1..999})"'\r\n.\r\n|is 1001 octets long'
+		'send:QUIT\r\nNOOP\r\n|before the reply to QUIT'
+	)
+	local c steps problem
+	for c in "${cases[@]}"; do
+		problem="${c##*|}"
+		IFS='|' read -r -a steps <<<"${c%|*}"
+		start_smtpd
+		talk reply "${steps[@]}" 'sleep:0.3'
+		assert_problem "$problem" || die "(case: ${c:0:80})" || return 1
+	done
+	# and a clean session flags nothing
+	start_smtpd
+	talk "${GOOD_SESSION[@]}"
+	assert_no_problems
+}
+
+@test "smtpd: client talking before the greeting is flagged" {
+	start_smtpd $'on CONNECT\n  sleep 0.5\n  reply 220 late'
+	talk 'send:EHLO early\r\n' reply reply
+	assert_problem "before the greeting"
+}
+
+@test "smtpd: BDAT chunks are recorded as a message" {
+	start_smtpd "caps CHUNKING, PIPELINING"
+	talk reply 'send:EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\nBDAT 4\r\nab\r\nBDAT 3 LAST\r\nc.\n' \
+		reply reply reply reply reply
+	assert_message 1 $'ab\r\nc.\n'
 }

@@ -1,0 +1,410 @@
+# helpers.bash - shared helpers for mailpost's bats tests.
+#
+# Load with `load lib/helpers` at the top of a .bats file.  The file
+# defines setup/teardown; a test file that needs more calls
+# mailpost_setup / mailpost_teardown from its own.
+#
+# Running the program
+#   run_mailpost EXIT [ARGS...]   run "$MAILPOST" ARGS under `timeout 30`,
+#                                 stdin inherited (redirect it: `< file`);
+#                                 $output is stdout, $stderr is stderr;
+#                                 fails with the command, the exit code,
+#                                 stdout, stderr and the server log when
+#                                 the exit code is not EXIT
+#   run_send EXIT [ARGS...]       run_mailpost with -C "$MAILPOST_CONF"
+#                                 (default /dev/null) --host 127.0.0.1
+#                                 --port $SMTPD_PORT --domain client.test
+#                                 -f alice@example.org in front of ARGS
+#   write_config [LINE...]        write "defaults" + LINEs to
+#                                 $BATS_TEST_TMPDIR/config (mode 600) and
+#                                 point $MAILPOST_CONF at it
+#   make_message [FILE]           a complete message (From, To, Subject,
+#                                 Date, Message-ID, two body lines) in FILE
+#                                 (default $BATS_TEST_TMPDIR/msg); prints
+#                                 the path; $MSG_SIMPLE_CRLF holds its
+#                                 canonical (CRLF) bytes
+#
+# The test server (tests/lib/smtpd.py; its header documents the script)
+#   start_smtpd [SCRIPT-TEXT] [-- SMTPD-OPTIONS...]
+#                                 start a server in its own directory with
+#                                 this script (text, not a file name; "-"
+#                                 reads it from stdin); sets $SMTPD_PORT,
+#                                 $SMTPD_DIR, $SMTPD_PID
+#   smtpd_finish                  let the server record what the client
+#                                 still sent and exit (SIGTERM, wait);
+#                                 every assertion on its files calls this
+#   stop_smtpd                    kill it (teardown does this)
+#   smtpd_received                print the recorded bytes, escaped
+#
+# Assertions (each says what differed)
+#   assert_received BYTES         the server received exactly BYTES
+#   assert_received_crlf          the same, expected text on stdin with
+#                                 every LF meaning CRLF
+#   assert_received_contains BYTES / assert_received_lacks BYTES
+#   assert_message N BYTES        body of transaction N (msg.N) is BYTES
+#   assert_message_crlf N         the same, text on stdin, LF meaning CRLF
+#   assert_no_message [N]         transaction N (default 1) never completed
+#   assert_no_problems            the server flagged no client mistake
+#   assert_problem TEXT           it flagged one containing TEXT
+#   assert_in_one_recv BYTES      BYTES arrived within one recv()
+#   assert_output_contains TEXT / assert_output_lacks TEXT   (stdout)
+#   assert_stderr_contains TEXT / assert_stderr_lacks TEXT
+#   assert_line_contains TEXT     some stderr line contains TEXT
+#   assert_stderr_line_count N    stderr has exactly N lines
+#   assert_equal EXPECTED ACTUAL [WHAT]
+#   assert_file_bytes FILE BYTES [WHAT]
+
+# status, output, stderr, stderr_lines: set by bats' run.
+# shellcheck disable=SC2154
+bats_require_minimum_version 1.5.0
+
+# Beware: bats 1.8.2's `run` (through bats_version_lt) assigns the global
+# variable `i`.  Do not use `i` as a loop variable around `run`,
+# run_mailpost or run_send in a test; use another name.
+
+SMTPD_PY="$BATS_TEST_DIRNAME/lib/smtpd.py"
+# A real interpreter, not a version-manager shim (those cost a second each).
+if [[ -z "${SMTPD_PYTHON:-}" ]]; then
+	for SMTPD_PYTHON in /usr/bin/python3 /usr/local/bin/python3 \
+		"$(command -v python3)"; do
+		[[ -x "$SMTPD_PYTHON" ]] && break
+	done
+fi
+export SMTPD_PYTHON
+: "${MAILPOST:=$BATS_TEST_DIRNAME/../mailpost}"
+
+# --- setup ------------------------------------------------------------------
+
+mailpost_setup() {
+	export HOME="$BATS_TEST_TMPDIR"
+	unset MAILPOST_CONFIG XDG_CONFIG_HOME
+	export LC_ALL=C
+	MAILPOST_CONF=/dev/null
+	SMTPD_PID=
+	SMTPD_DIR=
+	SMTPD_PORT=
+	SMTPD_COUNT=0
+}
+
+mailpost_teardown() {
+	stop_smtpd
+}
+
+setup() { mailpost_setup; }
+teardown() { mailpost_teardown; }
+
+# --- failing with a message ---------------------------------------------------
+
+# Print to the test's failure output and fail.
+die() {
+	printf '%s\n' "$@" >&2
+	return 1
+}
+
+# Bytes as one escaped line per line (\r\n visible), for diffs.
+escaped() {
+	"$SMTPD_PYTHON" "$SMTPD_PY" --escape
+}
+
+# The diff of two byte strings, escaped, with labels.
+show_diff() {
+	local expected="$1" actual="$2"
+	diff -u --label expected --label actual \
+		<(printf '%s' "$expected" | escaped) \
+		<(printf '%s' "$actual" | escaped) || true
+}
+
+# --- running the program --------------------------------------------------------
+
+run_mailpost() {
+	local expected="$1"
+	shift
+	[[ "$expected" =~ ^[0-9]+$ ]] ||
+		die "run_mailpost: first argument must be the expected exit code, got '$expected'" ||
+		return 1
+	[[ -x "$MAILPOST" ]] || die "mailpost not built: $MAILPOST" || return 1
+	run --separate-stderr timeout 30 "$MAILPOST" "$@"
+	if [[ "$status" -ne "$expected" ]]; then
+		{
+			echo "#/vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"
+			echo "#| FAIL: exit code $status, expected $expected"
+			[[ "$status" -eq 124 ]] && echo "#| (killed by timeout 30)"
+			printf '#| command: %q' "$MAILPOST"
+			printf ' %q' "$@"
+			echo
+			echo "#| stdout:"
+			printf '%s\n' "$output" | sed 's/^/#|   /'
+			echo "#| stderr:"
+			printf '%s\n' "$stderr" | sed 's/^/#|   /'
+			if [[ -n "$SMTPD_DIR" && -s "$SMTPD_DIR/log" ]]; then
+				echo "#| server log ($SMTPD_DIR/log):"
+				tail -n 40 "$SMTPD_DIR/log" | sed 's/^/#|   /'
+			fi
+			echo "#\\^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^"
+		} >&2
+		return 1
+	fi
+}
+
+run_send() {
+	local expected="$1"
+	shift
+	[[ -n "$SMTPD_PORT" ]] || die "run_send: no server started" || return 1
+	run_mailpost "$expected" -C "$MAILPOST_CONF" --host 127.0.0.1 \
+		--port "$SMTPD_PORT" --domain client.test -f alice@example.org "$@"
+}
+
+write_config() {
+	MAILPOST_CONF="$BATS_TEST_TMPDIR/config"
+	{
+		echo "defaults"
+		printf '%s\n' "$@"
+	} >"$MAILPOST_CONF"
+	chmod 600 "$MAILPOST_CONF"
+}
+
+MSG_SIMPLE_CRLF=$'From: Alice <alice@example.org>\r\nTo: Bob <bob@example.net>\r\nSubject: test\r\nDate: Mon, 01 Jan 2024 00:00:00 +0000\r\nMessage-ID: <1@example.org>\r\n\r\nHello Bob.\r\nBye.\r\n'
+
+make_message() {
+	local file="${1:-$BATS_TEST_TMPDIR/msg}"
+	printf '%s' "${MSG_SIMPLE_CRLF//$'\r'/}" >"$file"
+	printf '%s\n' "$file"
+}
+
+# A port nothing listens on (bound, then closed).
+unused_port() {
+	"$SMTPD_PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# --- the test server ----------------------------------------------------------
+
+start_smtpd() {
+	local script="" opts=()
+	if [[ $# -gt 0 && "$1" != "--" ]]; then
+		script="$1"
+		shift
+	fi
+	[[ "${1:-}" == "--" ]] && shift
+	opts=("$@")
+	[[ "$script" == "-" ]] && script="$(cat)"
+
+	SMTPD_COUNT=$((SMTPD_COUNT + 1))
+	SMTPD_DIR="$BATS_TEST_TMPDIR/smtpd.$SMTPD_COUNT"
+	mkdir -p "$SMTPD_DIR"
+	printf '%s\n' "$script" >"$SMTPD_DIR/script"
+	"$SMTPD_PYTHON" "$SMTPD_PY" --dir "$SMTPD_DIR" --script "$SMTPD_DIR/script" \
+		"${opts[@]}" >"$SMTPD_DIR/stdout" 2>"$SMTPD_DIR/stderr" 3>&- &
+	SMTPD_PID=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		if [[ -s "$SMTPD_DIR/port" ]]; then
+			SMTPD_PORT=$(<"$SMTPD_DIR/port")
+			return 0
+		fi
+		if ! kill -0 "$SMTPD_PID" 2>/dev/null; then
+			die "start_smtpd: the server exited:" "$(cat "$SMTPD_DIR/stderr")"
+			SMTPD_PID=
+			return 1
+		fi
+		sleep 0.05
+	done
+	die "start_smtpd: no port file after 5 s" "$(cat "$SMTPD_DIR/stderr")"
+}
+
+# Wait (at most 10 s) for the server process to end.
+smtpd_wait_exit() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$SMTPD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$SMTPD_PID" 2>/dev/null; then
+		kill -KILL "$SMTPD_PID" 2>/dev/null
+		die "the test server did not exit; log:" "$(tail -n 20 "$SMTPD_DIR/log")"
+		return 1
+	fi
+	wait "$SMTPD_PID" 2>/dev/null || true
+	SMTPD_PID=
+}
+
+smtpd_finish() {
+	[[ -n "$SMTPD_DIR" ]] || die "no test server was started" || return 1
+	if [[ -n "$SMTPD_PID" ]]; then
+		kill -TERM "$SMTPD_PID" 2>/dev/null || true
+		smtpd_wait_exit || return 1
+	fi
+	if [[ -s "$SMTPD_DIR/stderr" ]]; then
+		die "the test server wrote to stderr (a bug in smtpd.py?):" \
+			"$(cat "$SMTPD_DIR/stderr")"
+	fi
+}
+
+stop_smtpd() {
+	if [[ -n "${SMTPD_PID:-}" ]]; then
+		kill -TERM "$SMTPD_PID" 2>/dev/null || true
+		smtpd_wait_exit >/dev/null 2>&1 || true
+	fi
+	SMTPD_PID=
+}
+
+smtpd_received() {
+	smtpd_finish || return 1
+	escaped <"$SMTPD_DIR/received"
+}
+
+# --- assertions -----------------------------------------------------------------
+
+assert_equal() {
+	local expected="$1" actual="$2" what="${3:-value}"
+	if [[ "$expected" != "$actual" ]]; then
+		die "$what differs:" "  expected: '$expected'" "  actual:   '$actual'"
+	fi
+}
+
+assert_file_bytes() {
+	local file="$1" expected="$2" what="${3:-$1}" actual
+	[[ -e "$file" ]] || die "$what: $file does not exist" || return 1
+	# $(...) would drop trailing newlines: compare through a sentinel.
+	actual="$(cat "$file"; printf x)"
+	actual="${actual%x}"
+	if [[ "$expected" != "$actual" ]]; then
+		die "$what is not as expected (escaped, - expected, + actual):" \
+			"$(show_diff "$expected" "$actual")"
+	fi
+}
+
+# Text on stdin -> the same with every LF as CRLF (and no sentinel loss).
+stdin_crlf() {
+	local text
+	text="$(sed 's/$/\r/'; printf x)"
+	printf '%s' "${text%x}"
+}
+
+assert_received() {
+	smtpd_finish || return 1
+	assert_file_bytes "$SMTPD_DIR/received" "$1" "what the server received"
+}
+
+assert_received_crlf() {
+	local expected
+	expected="$(stdin_crlf; printf x)"
+	assert_received "${expected%x}"
+}
+
+received_bytes() {
+	local r
+	r="$(cat "$SMTPD_DIR/received"; printf x)"
+	printf '%s' "${r%x}"
+}
+
+assert_received_contains() {
+	smtpd_finish || return 1
+	local r
+	r="$(received_bytes; printf x)"
+	r="${r%x}"
+	if [[ "$r" != *"$1"* ]]; then
+		die "the server did not receive '$(printf '%s' "$1" | escaped | tr -d '\n')'" \
+			"it received:" "$(escaped <"$SMTPD_DIR/received")"
+	fi
+}
+
+assert_received_lacks() {
+	smtpd_finish || return 1
+	local r
+	r="$(received_bytes; printf x)"
+	r="${r%x}"
+	if [[ "$r" == *"$1"* ]]; then
+		die "the server received '$(printf '%s' "$1" | escaped | tr -d '\n')', which it must not" \
+			"it received:" "$(escaped <"$SMTPD_DIR/received")"
+	fi
+}
+
+assert_message() {
+	smtpd_finish || return 1
+	local n="$1"
+	if [[ ! -e "$SMTPD_DIR/msg.$n" ]]; then
+		die "message $n was not received completely; server log:" \
+			"$(tail -n 30 "$SMTPD_DIR/log")"
+		return 1
+	fi
+	assert_file_bytes "$SMTPD_DIR/msg.$n" "$2" "message $n"
+}
+
+assert_message_crlf() {
+	local expected
+	expected="$(stdin_crlf; printf x)"
+	assert_message "$1" "${expected%x}"
+}
+
+assert_no_message() {
+	smtpd_finish || return 1
+	local n="${1:-1}"
+	if [[ -e "$SMTPD_DIR/msg.$n" ]]; then
+		die "the server received a complete message $n, but none should have been sent:" \
+			"$(escaped <"$SMTPD_DIR/msg.$n")"
+	fi
+}
+
+assert_no_problems() {
+	smtpd_finish || return 1
+	if [[ -s "$SMTPD_DIR/problems" ]]; then
+		die "the test server saw client mistakes:" "$(cat "$SMTPD_DIR/problems")"
+	fi
+}
+
+assert_problem() {
+	smtpd_finish || return 1
+	if ! grep -qF -- "$1" "$SMTPD_DIR/problems"; then
+		die "the test server should have flagged '$1'; its problems file:" \
+			"$(cat "$SMTPD_DIR/problems")"
+	fi
+}
+
+assert_in_one_recv() {
+	smtpd_finish || return 1
+	local want
+	want="$(printf '%s' "$1" | escaped | tr -d '\n')"
+	if ! cut -d' ' -f4- "$SMTPD_DIR/recv.log" | grep -qF -- "$want"; then
+		die "'$want' did not arrive in one recv(); the recv() calls were:" \
+			"$(cat "$SMTPD_DIR/recv.log")"
+	fi
+}
+
+assert_output_contains() {
+	if [[ "$output" != *"$1"* ]]; then
+		die "stdout does not contain '$1'; stdout was:" "$output"
+	fi
+}
+
+assert_output_lacks() {
+	if [[ "$output" == *"$1"* ]]; then
+		die "stdout contains '$1', which it must not; stdout was:" "$output"
+	fi
+}
+
+assert_stderr_contains() {
+	if [[ "$stderr" != *"$1"* ]]; then
+		die "stderr does not contain '$1'; stderr was:" "$stderr"
+	fi
+}
+
+assert_stderr_lacks() {
+	if [[ "$stderr" == *"$1"* ]]; then
+		die "stderr contains '$1', which it must not; stderr was:" "$stderr"
+	fi
+}
+
+assert_line_contains() {
+	local line
+	for line in "${stderr_lines[@]}"; do
+		[[ "$line" == *"$1"* ]] && return 0
+	done
+	die "no stderr line contains '$1'; stderr was:" "$stderr"
+}
+
+assert_stderr_line_count() {
+	local n=${#stderr_lines[@]}
+	if [[ "$n" -ne "$1" ]]; then
+		die "stderr has $n lines, expected $1; stderr was:" "$stderr"
+	fi
+}

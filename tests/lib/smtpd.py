@@ -1,0 +1,925 @@
+#!/usr/bin/env python3
+# smtpd.py - a scripted, fault-injecting SMTP/LMTP server for mailpost's
+# tests.  Python 3 standard library only.
+#
+# It listens on 127.0.0.1 port 0 (never a fixed port, never another
+# address), writes the port it got to a file, serves connections one after
+# another and exits after --max-connections of them, after --idle-timeout
+# seconds without a connection, or on SIGTERM (after recording whatever the
+# current client still sent).  Without a script it is a well-behaved ESMTP
+# server that accepts everything.  It records every byte it receives and
+# flags client mistakes in DIR/problems.
+#
+# Usage:
+#   smtpd.py --dir DIR [--script FILE] [--port-file FILE]
+#            [--max-connections N] [--idle-timeout SECONDS]
+#   smtpd.py --check-script FILE        parse a script, report errors
+#   smtpd.py --escape < bytes           bytes -> one escaped line per line
+#   smtpd.py --talk PORT STEP...        a tiny client for self-tests:
+#            send:TEXT (escapes decoded, one write), reply (read and print
+#            one reply line), eof (read until the server closes),
+#            sleep:SECONDS, count (print how many recv() calls so far)
+#
+# THE SCRIPT (line-based; '#' at the start of a line is a comment)
+#
+#   hostname NAME            the name in default replies (smtpd.test)
+#   caps KEYWORD, KEYWORD..  the EHLO/LHLO capability lines, comma-separated
+#                            ("caps" alone: none).  Default:
+#                            PIPELINING, SIZE 10240000, 8BITMIME,
+#                            ENHANCEDSTATUSCODES, DSN
+#   option require-pipelining
+#                            after MAIL, answer nothing until DATA has been
+#                            received too (wait at most `option wait`
+#                            seconds, default 3; a problem is logged if it
+#                            does not come): proves MAIL, RCPT.. DATA came
+#                            as one group
+#   option require-quit-with-dot
+#                            after the final dot, wait (same limit) for QUIT
+#                            before answering: proves QUIT left with the dot
+#   option wait SECONDS      the limit for the two options above
+#   option dribble SECONDS   send all output one byte at a time
+#   connection N             the rules below apply only to connection N
+#                            (1-based); rules before any `connection` line
+#                            apply to all connections, and connection rules
+#                            win over them
+#   on EVENT[#N] [STEP]      what to do on EVENT (or only on its Nth
+#     STEP                   occurrence in the connection); further steps on
+#     ...                    the following indented lines.  A rule replaces
+#                            the default reply; #N rules win over plain ones,
+#                            and a later rule over an earlier one.
+#
+# EVENTS: CONNECT (the greeting), any command verb as the client sends it
+# (EHLO, HELO, LHLO, MAIL, RCPT, DATA, RSET, QUIT, NOOP, BDAT, STARTTLS, AUTH
+# or anything else, case-insensitive), DOT (the final "." of DATA),
+# BODYLINE (each line of the body as it arrives; no default action),
+# LMTP (after the final dot in LMTP mode, once per accepted recipient: the
+# Nth is LMTP#N; used only when there is no DOT rule).
+#
+# STEPS:
+#   reply TEXT    a reply: TEXT split on "\n", each line sent with CRLF
+#   TEXT          (a step that is not a keyword) the same as "reply TEXT"
+#   raw TEXT      exactly these bytes, escapes decoded, nothing added
+#   default       the reply the server would give without a rule
+#   sleep SECONDS wait (output before it is sent first)
+#   flush         send what is queued now (otherwise output is queued and
+#                 sent in one write when the server next waits for input)
+#   dribble [S]   the rest of this event's output goes byte by byte, S
+#                 seconds apart (default 0.002)
+#   close         send what is queued, then close the connection
+#   reset         close with an RST (SO_LINGER 0)
+# Escapes in TEXT: \n (line break; a real LF in raw), \r, \t, \e (ESC),
+# \xHH, \\.  Trailing spaces are kept.
+#
+# Example:
+#   caps PIPELINING, SIZE 1000, 8BITMIME
+#   on CONNECT 220-first line\n220 smtpd.test ready
+#   on RCPT#2 550 5.1.1 <carol@example.net>: no such user
+#   on DOT
+#     sleep 2
+#     reply 250 2.0.0 queued
+#
+# FILES in DIR:
+#   port                 the port, written once listening
+#   received             every byte received, all connections in order
+#   conn.N.received      the same for connection N
+#   sent                 every byte sent
+#   recv.log             one line per recv(): "N SEQ LEN ESCAPED-BYTES"
+#   log                  readable transcript (C: client, S: server, *: notes)
+#   problems             client mistakes, one per line ("conn N: ...")
+#   msg.T                body of transaction T (1-based over the run),
+#                        un-dot-stuffed, as received (CRLF line ends)
+#   msg.T.partial        body of a DATA that never saw its final dot
+#   env.T                "MAIL FROM:..." and accepted "RCPT TO:..." lines
+#   finished             written when the server exits
+
+import argparse
+import os
+import re
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+
+DEFAULT_CAPS = ["PIPELINING", "SIZE 10240000", "8BITMIME",
+                "ENHANCEDSTATUSCODES", "DSN"]
+# RFC 2920 3.1: these end a pipeline group; the client must wait after them.
+GROUP_ENDERS = {"EHLO", "HELO", "LHLO", "DATA", "QUIT", "NOOP", "STARTTLS",
+                "AUTH", "VRFY", "EXPN", "TURN"}
+KNOWN_VERBS = {"HELO", "EHLO", "LHLO", "MAIL", "RCPT", "DATA", "RSET", "QUIT",
+               "NOOP", "VRFY", "EXPN", "HELP", "BDAT", "STARTTLS", "AUTH",
+               "ETRN", "TURN"}
+STEP_WORDS = {"reply", "raw", "default", "sleep", "flush", "dribble",
+              "close", "reset"}
+
+stopping = False
+
+
+def on_term(signum, frame):
+    global stopping
+    stopping = True
+
+
+# --- escapes --------------------------------------------------------------
+
+def unescape(text):
+    """Script text -> bytes.  \\n is LF here; reply() turns LFs into
+    CRLF line breaks."""
+    out = bytearray()
+    i = 0
+    raw = text.encode("utf-8", "surrogateescape")
+    simple = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t",
+              ord("e"): b"\x1b", ord("\\"): b"\\", ord("0"): b"\x00"}
+    while i < len(raw):
+        c = raw[i]
+        if c != 0x5C or i + 1 >= len(raw):
+            out.append(c)
+            i += 1
+            continue
+        n = raw[i + 1]
+        if n in simple:
+            out += simple[n]
+            i += 2
+        elif n == ord("x") and re.match(rb"[0-9a-fA-F]{2}", raw[i + 2:i + 4]):
+            out.append(int(raw[i + 2:i + 4], 16))
+            i += 4
+        else:
+            raise ValueError("unknown escape \\%s" % chr(n))
+    return bytes(out)
+
+
+def escape(data):
+    """Bytes -> printable text: \\r \\n \\t \\\\ and \\xHH for the rest."""
+    out = []
+    for b in data:
+        if b == 0x5C:
+            out.append("\\\\")
+        elif b == 0x0D:
+            out.append("\\r")
+        elif b == 0x0A:
+            out.append("\\n")
+        elif b == 0x09:
+            out.append("\\t")
+        elif 0x20 <= b < 0x7F:
+            out.append(chr(b))
+        else:
+            out.append("\\x%02x" % b)
+    return "".join(out)
+
+
+# --- the script -----------------------------------------------------------
+
+class ScriptError(Exception):
+    pass
+
+
+class Script:
+    def __init__(self):
+        self.hostname = "smtpd.test"
+        self.caps = list(DEFAULT_CAPS)
+        self.options = {"wait": 3.0}
+        # rules[(conn or 0, EVENT, N or 0)] = [steps]
+        self.rules = {}
+
+    @classmethod
+    def parse(cls, text, name="script"):
+        s = cls()
+        conn = 0
+        current = None
+        for lineno, line in enumerate(text.split("\n"), 1):
+            line = line.rstrip("\r")
+            where = "%s:%d: " % (name, lineno)
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            try:
+                if line[0] in " \t":
+                    if current is None:
+                        raise ScriptError("indented step outside an 'on' rule")
+                    current.append(parse_step(line.lstrip(" \t")))
+                    continue
+                word, _, rest = line.partition(" ")
+                current = None
+                if word == "hostname":
+                    s.hostname = rest.strip()
+                elif word == "caps":
+                    s.caps = [c.strip() for c in rest.split(",") if c.strip()]
+                elif word == "option":
+                    oname, _, value = rest.strip().partition(" ")
+                    if oname in ("require-pipelining", "require-quit-with-dot"):
+                        s.options[oname] = True
+                    elif oname in ("wait", "dribble"):
+                        s.options[oname] = float(value)
+                    else:
+                        raise ScriptError("unknown option %r" % oname)
+                elif word == "connection":
+                    conn = int(rest)
+                    if conn < 1:
+                        raise ScriptError("connection numbers start at 1")
+                elif word == "on":
+                    event, _, step = rest.partition(" ")
+                    m = re.fullmatch(r"([A-Za-z][A-Za-z0-9_-]*)(?:#([0-9]+))?",
+                                     event)
+                    if not m:
+                        raise ScriptError("bad event %r" % event)
+                    key = (conn, m.group(1).upper(), int(m.group(2) or 0))
+                    current = []
+                    s.rules[key] = current
+                    if step:
+                        current.append(parse_step(step))
+                else:
+                    raise ScriptError("unknown directive %r" % word)
+            except (ScriptError, ValueError) as e:
+                raise ScriptError(where + str(e))
+        return s
+
+    def rule(self, conn, event, n):
+        for key in ((conn, event, n), (conn, event, 0), (0, event, n),
+                    (0, event, 0)):
+            if key in self.rules:
+                return self.rules[key]
+        return None
+
+    def has_event(self, conn, event):
+        return any(k[1] == event and k[0] in (0, conn) for k in self.rules)
+
+
+def parse_step(text):
+    word, _, rest = text.partition(" ")
+    if word not in STEP_WORDS:
+        return ("reply", unescape(text))
+    if word in ("reply", "raw"):
+        return (word, unescape(rest))
+    if word == "sleep":
+        return ("sleep", float(rest))
+    if word == "dribble":
+        return ("dribble", float(rest) if rest.strip() else 0.002)
+    if rest.strip():
+        raise ScriptError("%s takes no argument" % word)
+    return (word,)
+
+
+def reply_bytes(text):
+    return b"".join(line + b"\r\n" for line in text.split(b"\n"))
+
+
+# --- recording ------------------------------------------------------------
+
+class Recorder:
+    def __init__(self, d):
+        self.dir = d
+        self.start = time.monotonic()
+        self.transactions = 0
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def append(self, name, data):
+        with open(self.path(name), "ab") as f:
+            f.write(data)
+
+    def log(self, conn, what, text):
+        t = time.monotonic() - self.start
+        self.append("log", ("[%8.3f] %d %s %s\n" % (t, conn, what, text))
+                    .encode())
+
+    def problem(self, conn, text):
+        self.append("problems", ("conn %d: %s\n" % (conn, text)).encode())
+        self.log(conn, "!", "PROBLEM: " + text)
+
+
+# --- one connection -------------------------------------------------------
+
+class Closed(Exception):
+    pass
+
+
+class Session:
+    def __init__(self, sock, n, script, rec):
+        self.sock = sock
+        self.n = n
+        self.script = script
+        self.rec = rec
+        self.inbuf = bytearray()
+        self.out = bytearray()
+        self.eof = False
+        self.closed = False
+        self.recvs = 0
+        self.counts = {}
+        self.dribble = script.options.get("dribble", 0)
+        self.offered = {}          # capability keyword -> argument
+        self.greeted = False
+        self.lmtp = False
+        self.quit_seen = False
+        self.reset_transaction()
+        self.data_refused = None   # reply code when DATA was refused
+        self.lineno = 0
+
+    def reset_transaction(self):
+        self.mail = None
+        self.mail_params = {}
+        self.rcpts = []
+
+    # input ----------------------------------------------------------------
+    def recv(self, timeout):
+        """Wait up to timeout for bytes; False on timeout, raise at EOF."""
+        if self.eof:
+            raise Closed()
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if stopping:
+                left = min(left, 0.5)
+            if left <= 0:
+                if stopping:
+                    self.eof = True
+                    raise Closed()
+                return False
+            r, _, _ = select.select([self.sock], [], [], min(left, 0.1))
+            if r:
+                break
+        try:
+            data = self.sock.recv(65536)
+        except OSError as e:
+            self.rec.log(self.n, "*", "recv failed: %s" % e)
+            data = b""
+        if not data:
+            self.eof = True
+            raise Closed()
+        self.recvs += 1
+        self.rec.append("received", data)
+        self.rec.append("conn.%d.received" % self.n, data)
+        self.rec.append("recv.log", ("%d %d %d %s\n" % (
+            self.n, self.recvs, len(data), escape(data))).encode())
+        self.inbuf += data
+        return True
+
+    def poll_input(self):
+        """Take in whatever has already arrived, without waiting."""
+        try:
+            while not self.eof and self.recv(0.02):
+                pass
+        except Closed:
+            pass
+
+    def next_line(self, idle):
+        while b"\n" not in self.inbuf:
+            self.flush()
+            try:
+                if not self.recv(idle):
+                    self.rec.log(self.n, "*", "idle timeout")
+                    raise Closed()
+            except Closed:
+                if self.inbuf:
+                    self.rec.problem(self.n, "partial line at end of "
+                                     "stream: %s" % escape(self.inbuf))
+                raise
+        i = self.inbuf.index(b"\n")
+        line = bytes(self.inbuf[:i + 1])
+        del self.inbuf[:i + 1]
+        self.lineno += 1
+        self.check_line(line)
+        return line
+
+    def check_line(self, line):
+        what = "line %d" % self.lineno
+        if not line.endswith(b"\r\n"):
+            self.rec.problem(self.n, "bare LF ending %s: %s" %
+                             (what, escape(line[:80])))
+        body = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+        if b"\r" in body:
+            self.rec.problem(self.n, "bare CR in %s: %s" %
+                             (what, escape(line[:80])))
+        if b"\x00" in body:
+            self.rec.problem(self.n, "NUL in %s" % what)
+        if len(line) > 1000:
+            self.rec.problem(self.n, "%s is %d octets long, over the 1000 "
+                             "of RFC 5321 4.5.3.1.6" % (what, len(line)))
+
+    def wait_for(self, pattern, why):
+        """Hold replies until pattern is in the input (option require-*)."""
+        deadline = time.monotonic() + self.script.options["wait"]
+        while not re.search(pattern, self.inbuf):
+            left = deadline - time.monotonic()
+            try:
+                if left <= 0 or not self.recv(left):
+                    self.rec.problem(self.n, why)
+                    return
+            except Closed:
+                self.rec.problem(self.n, why + " (connection closed)")
+                return
+
+    # output ---------------------------------------------------------------
+    def send(self, data):
+        self.out += data
+
+    def flush(self):
+        if not self.out or self.closed:
+            self.out.clear()
+            return
+        data = bytes(self.out)
+        self.out.clear()
+        for line in data.split(b"\n"):
+            if line:
+                self.rec.log(self.n, "S:", escape(line.rstrip(b"\r")))
+        try:
+            if self.dribble:
+                for i in range(len(data)):
+                    self.sock.sendall(data[i:i + 1])
+                    self.rec.append("sent", data[i:i + 1])
+                    if not stopping:
+                        time.sleep(self.dribble)
+            else:
+                self.sock.sendall(data)
+                self.rec.append("sent", data)
+        except OSError as e:
+            self.rec.log(self.n, "*", "send failed: %s" % e)
+
+    def close(self, rst=False):
+        self.flush()
+        if rst:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                 struct.pack("ii", 1, 0))
+        self.rec.log(self.n, "*", "server closes the connection" +
+                     (" with RST" if rst else ""))
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        self.closed = True
+        raise Closed()
+
+    # events ---------------------------------------------------------------
+    def event(self, name, default, arg=b""):
+        """Run the rule for event name, or default().  Returns the bytes
+        queued for the client by this event."""
+        k = self.counts.get(name, 0) + 1
+        self.counts[name] = k
+        steps = self.script.rule(self.n, name, k)
+        start = len(self.out)
+        if steps is None:
+            default(arg)
+            return bytes(self.out[start:])
+        produced = bytearray()
+        saved_dribble = self.dribble
+        for step in steps:
+            kind = step[0]
+            if kind == "reply":
+                self.send(reply_bytes(step[1]))
+            elif kind == "raw":
+                self.send(step[1])
+            elif kind == "default":
+                default(arg)
+            elif kind == "sleep":
+                produced += self.out[start:]
+                self.flush()
+                start = 0
+                self.rec.log(self.n, "*", "sleeping %gs" % step[1])
+                end = time.monotonic() + step[1]
+                while time.monotonic() < end and not stopping:
+                    time.sleep(min(0.05, end - time.monotonic()))
+            elif kind == "flush":
+                produced += self.out[start:]
+                self.flush()
+                start = 0
+            elif kind == "dribble":
+                produced += self.out[start:]
+                self.flush()
+                start = 0
+                self.dribble = step[1]
+            elif kind in ("close", "reset"):
+                self.close(rst=(kind == "reset"))
+        produced += self.out[start:]
+        if self.dribble != saved_dribble:
+            self.flush()
+            self.dribble = saved_dribble
+        return bytes(produced)
+
+    # the conversation -----------------------------------------------------
+    def run(self, idle):
+        self.rec.log(self.n, "*", "connection %d accepted" % self.n)
+        try:
+            self.event("CONNECT", self.default_greeting)
+            self.poll_input()
+            if self.inbuf:
+                self.rec.problem(self.n, "client sent %s before the greeting"
+                                 % escape(self.inbuf[:80]))
+            self.flush()
+            while True:
+                line = self.next_line(idle)
+                self.command(line, idle)
+        except Closed:
+            pass
+        finally:
+            self.flush()
+            if not self.closed:
+                self.sock.close()
+            self.rec.log(self.n, "*", "connection %d ended" % self.n)
+
+    def command(self, line, idle):
+        text = line.rstrip(b"\r\n")
+        self.rec.log(self.n, "C:", escape(text))
+        if self.quit_seen:
+            self.rec.problem(self.n, "client sent %s after QUIT" % escape(text))
+        if len(line) > 512 and not text.upper().startswith((b"MAIL", b"RCPT")):
+            self.rec.problem(self.n, "command line of %d octets, over the 512 "
+                             "of RFC 5321 4.5.3.1.4" % len(line))
+        if any(b >= 0x80 for b in text) and "SMTPUTF8" not in self.mail_params:
+            self.rec.problem(self.n, "8-bit bytes in a command without "
+                             "SMTPUTF8: %s" % escape(text))
+        verb = text.split(b" ", 1)[0].decode("latin-1").upper()
+        arg = text[len(verb) + 1:]
+        if self.data_refused and verb not in KNOWN_VERBS:
+            self.rec.problem(self.n, "body data %s sent after DATA got %s"
+                             % (escape(text[:60]), self.data_refused))
+        if not re.fullmatch(r"[A-Z]{3,10}", verb):
+            verb = "UNKNOWN"
+        if verb == "MAIL" and self.script.options.get("require-pipelining"):
+            if "PIPELINING" in self.offered:
+                self.wait_for(rb"(?im)^DATA\r?\n",
+                              "pipelining: DATA did not arrive with MAIL "
+                              "within %gs" % self.script.options["wait"])
+        if verb == "MAIL":
+            self.parse_mail(arg)
+        elif verb == "RCPT":
+            self.last_rcpt_line = b"RCPT " + arg
+            if b"NOTIFY=" in arg.upper() and "DSN" not in self.offered:
+                self.rec.problem(self.n, "RCPT NOTIFY= but DSN was not "
+                                 "offered")
+        elif verb == "BDAT":
+            self.read_chunk(arg, idle)
+        handler = getattr(self, "cmd_" + verb, self.cmd_UNKNOWN)
+        out = self.event(verb, handler, arg)
+        self.after_reply(verb, out)
+        must_wait = verb in GROUP_ENDERS or "PIPELINING" not in self.offered
+        if must_wait and not self.closed:
+            self.poll_input()
+            if self.inbuf:
+                self.rec.problem(self.n, "client sent %s before the reply to "
+                                 "%s%s" % (escape(self.inbuf[:80]), verb,
+                                           "" if "PIPELINING" in self.offered
+                                           else " (no PIPELINING)"))
+        if verb == "DATA" and out.startswith(b"354"):
+            self.flush()
+            self.data_phase(idle)
+        if verb == "QUIT" and not self.closed:
+            self.close()
+
+    def after_reply(self, verb, out):
+        code = out[:3]
+        if verb in ("EHLO", "LHLO"):
+            self.lmtp = verb == "LHLO"
+            self.offered = {}
+            if code == b"250":
+                for l in out.split(b"\n")[1:]:
+                    kw = l.rstrip(b"\r")[4:].decode("latin-1").split(" ", 1)
+                    if kw and kw[0]:
+                        self.offered[kw[0].upper()] = (kw[1] if len(kw) > 1
+                                                       else "")
+        elif verb == "HELO":
+            self.offered = {}
+        elif verb == "MAIL":
+            self.data_refused = None
+            if code == b"250":
+                self.mail = self.last_mail_line
+                self.mail_params = self.last_mail_params
+                self.rcpts = []
+        elif verb == "RCPT":
+            if out[:1] == b"2":
+                self.rcpts.append(self.last_rcpt_line)
+        elif verb == "DATA":
+            self.data_refused = None if code == b"354" else code.decode(
+                "latin-1") or "nothing"
+        elif verb == "RSET":
+            self.reset_transaction()
+        elif verb == "QUIT":
+            self.quit_seen = True
+
+    def data_phase(self, idle):
+        body = bytearray()
+        self.rec.log(self.n, "*", "receiving message data")
+        lines = 0
+        try:
+            while True:
+                line = self.next_line(idle)
+                if line in (b".\r\n", b".\n"):
+                    break
+                lines += 1
+                if line.startswith(b"."):
+                    line = line[1:]
+                body += line
+                if self.script.has_event(self.n, "BODYLINE"):
+                    self.event("BODYLINE", lambda a: None)
+        except Closed:
+            self.rec.transactions += 1
+            t = self.rec.transactions
+            self.rec.append("msg.%d.partial" % t, bytes(body))
+            self.rec.log(self.n, "*", "connection lost in DATA after %d "
+                         "lines, %d octets (msg.%d.partial)" % (lines,
+                                                               len(body), t))
+            raise
+        self.rec.transactions += 1
+        t = self.rec.transactions
+        self.rec.append("msg.%d" % t, bytes(body))
+        self.rec.append("env.%d" % t, (self.mail or b"") + b"\n" +
+                        b"".join(r + b"\n" for r in self.rcpts))
+        self.rec.log(self.n, "*", "message %d: %d lines, %d octets (msg.%d)"
+                     % (t, lines, len(body), t))
+        self.check_message(body)
+        if self.script.options.get("require-quit-with-dot"):
+            self.wait_for(rb"(?i)^QUIT\r?\n",
+                          "QUIT did not arrive with the final dot")
+        if self.lmtp and not self.script.rule(self.n, "DOT", 1):
+            for r in self.rcpts:
+                addr = r[r.find(b":") + 1:].strip()
+                self.event("LMTP", lambda a: self.send(
+                    b"250 2.1.5 %s delivered\r\n" % a), addr)
+        else:
+            self.event("DOT", self.default_dot, bytes(body))
+        if "PIPELINING" not in self.offered and not self.closed:
+            self.poll_input()
+            if self.inbuf:
+                self.rec.problem(self.n, "client sent %s before the reply to "
+                                 "the final dot (no PIPELINING)" %
+                                 escape(self.inbuf[:80]))
+        self.reset_transaction()
+
+    def check_message(self, body):
+        declared = self.mail_params.get("SIZE")
+        if declared is not None and declared != str(len(body)):
+            self.rec.problem(self.n, "SIZE=%s declared but the message has "
+                             "%d octets" % (declared, len(body)))
+        if any(b >= 0x80 for b in body) and \
+                self.mail_params.get("BODY", "").upper() != "8BITMIME":
+            self.rec.problem(self.n, "8-bit message data without "
+                             "BODY=8BITMIME")
+
+    # default replies ------------------------------------------------------
+    def default_greeting(self, arg):
+        self.send(b"220 %s ESMTP mailpost test server\r\n" %
+                  self.script.hostname.encode())
+
+    def ehlo_reply(self, arg):
+        lines = ["%s Hello %s" % (self.script.hostname, arg.decode("latin-1"))]
+        lines += self.script.caps
+        out = b""
+        for i, l in enumerate(lines):
+            sep = "-" if i < len(lines) - 1 else " "
+            out += ("250" + sep + l + "\r\n").encode("latin-1")
+        self.send(out)
+
+    cmd_EHLO = ehlo_reply
+    cmd_LHLO = ehlo_reply
+
+    def cmd_HELO(self, arg):
+        self.send(b"250 %s\r\n" % self.script.hostname.encode())
+
+    def parse_mail(self, arg):
+        self.last_mail_line = b"MAIL " + arg
+        self.last_mail_params = {}
+        self.last_mail_ok = False
+        m = re.match(rb"(?i)FROM:\s*<([^>]*)>(.*)", arg)
+        if not m:
+            return
+        self.last_mail_ok = True
+        for p in m.group(2).split():
+            k, _, v = p.decode("latin-1").partition("=")
+            k = k.upper()
+            self.last_mail_params[k] = v
+            ext = {"RET": "DSN", "ENVID": "DSN", "BODY": "8BITMIME",
+                   "AUTH": "AUTH"}.get(k, k)
+            if ext not in self.offered:
+                self.rec.problem(self.n, "MAIL parameter %s but %s was not "
+                                 "offered" % (p.decode("latin-1"), ext))
+
+    def cmd_MAIL(self, arg):
+        if not self.last_mail_ok:
+            self.send(b"501 5.5.4 Syntax: MAIL FROM:<address>\r\n")
+            return
+        limit = self.offered.get("SIZE", "")
+        size = self.last_mail_params.get("SIZE", "")
+        if limit.isdigit() and size.isdigit() and int(limit) and \
+                int(size) > int(limit):
+            self.send(b"552 5.3.4 Message size exceeds fixed limit\r\n")
+            return
+        if self.mail is not None:
+            self.send(b"503 5.5.1 Error: nested MAIL command\r\n")
+            return
+        self.send(b"250 2.1.0 Ok\r\n")
+
+    def cmd_RCPT(self, arg):
+        if self.mail is None:
+            self.send(b"503 5.5.1 Error: need MAIL command\r\n")
+            return
+        self.send(b"250 2.1.5 Ok\r\n")
+
+    def cmd_DATA(self, arg):
+        if self.mail is None:
+            self.send(b"503 5.5.1 Error: need MAIL command\r\n")
+        elif not self.rcpts:
+            self.send(b"554 5.5.1 Error: no valid recipients\r\n")
+        else:
+            self.send(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+
+    def default_dot(self, body):
+        limit = self.offered.get("SIZE", "")
+        if limit.isdigit() and int(limit) and len(body) > int(limit):
+            self.send(b"552 5.3.4 Message size exceeds fixed limit\r\n")
+        else:
+            self.send(b"250 2.0.0 Ok: queued as %d\r\n" % self.rec.transactions)
+
+    def read_chunk(self, arg, idle):
+        """BDAT (RFC 3030): take the chunk's octets before replying."""
+        m = re.fullmatch(rb"([0-9]+)( +LAST)?", arg.strip(), re.I)
+        self.bdat_ok = bool(m)
+        if not m:
+            return
+        n = int(m.group(1))
+        while len(self.inbuf) < n:
+            self.flush()
+            if not self.recv(idle):
+                raise Closed()
+        chunk = bytes(self.inbuf[:n])
+        del self.inbuf[:n]
+        self.bdat = getattr(self, "bdat", b"") + chunk
+        self.bdat_size = n
+        if m.group(2):
+            self.rec.transactions += 1
+            t = self.rec.transactions
+            self.rec.append("msg.%d" % t, self.bdat)
+            self.rec.append("env.%d" % t, (self.mail or b"") + b"\n" +
+                            b"".join(r + b"\n" for r in self.rcpts))
+            self.rec.log(self.n, "*", "message %d: %d octets by BDAT" %
+                         (t, len(self.bdat)))
+            self.check_message(self.bdat)
+            self.bdat = b""
+
+    def cmd_BDAT(self, arg):
+        if not self.bdat_ok:
+            self.send(b"501 5.5.4 Syntax: BDAT size [LAST]\r\n")
+        else:
+            self.send(b"250 2.0.0 %d octets received\r\n" % self.bdat_size)
+
+    def cmd_RSET(self, arg):
+        self.send(b"250 2.0.0 Ok\r\n")
+
+    def cmd_NOOP(self, arg):
+        self.send(b"250 2.0.0 Ok\r\n")
+
+    def cmd_QUIT(self, arg):
+        self.send(b"221 2.0.0 Bye\r\n")
+
+    def cmd_STARTTLS(self, arg):
+        self.send(b"454 4.7.0 TLS not available in this test server\r\n")
+
+    def cmd_UNKNOWN(self, arg):
+        self.send(b"502 5.5.2 Error: command not recognized\r\n")
+
+
+# --- the server -----------------------------------------------------------
+
+def drain_backlog(listener, rec, n):
+    """On SIGTERM: record what clients still queued in the backlog sent."""
+    listener.setblocking(False)
+    while True:
+        try:
+            sock, _ = listener.accept()
+        except OSError:
+            return
+        n += 1
+        sock.setblocking(True)
+        sock.settimeout(0.5)
+        rec.log(n, "*", "connection %d drained at shutdown" % n)
+        try:
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                rec.append("received", data)
+                rec.append("conn.%d.received" % n, data)
+        except OSError:
+            pass
+        sock.close()
+
+
+def serve(args):
+    script = Script()
+    if args.script:
+        with open(args.script, encoding="utf-8",
+                  errors="surrogateescape") as f:
+            script = Script.parse(f.read(), args.script)
+    os.makedirs(args.dir, exist_ok=True)
+    rec = Recorder(args.dir)
+    for name in ("received", "sent", "recv.log", "log", "problems"):
+        open(rec.path(name), "wb").close()
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+    port_file = args.port_file or rec.path("port")
+    with open(port_file + ".tmp", "w") as f:
+        f.write("%d\n" % port)
+    os.rename(port_file + ".tmp", port_file)
+    rec.log(0, "*", "listening on 127.0.0.1 port %d" % port)
+    n = 0
+    idle_since = time.monotonic()
+    while n < args.max_connections and not stopping:
+        r, _, _ = select.select([listener], [], [], 0.1)
+        if not r:
+            if time.monotonic() - idle_since > args.idle_timeout:
+                rec.log(0, "*", "idle timeout: no connection")
+                break
+            continue
+        sock, _ = listener.accept()
+        n += 1
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        Session(sock, n, script, rec).run(args.idle_timeout)
+        idle_since = time.monotonic()
+    if stopping:
+        drain_backlog(listener, rec, n)
+    listener.close()
+    rec.log(0, "*", "exiting after %d connection(s)" % n)
+    open(rec.path("finished"), "w").close()
+
+
+def talk(port, steps):
+    """A minimal client for the server's self-tests."""
+    sock = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
+    buf = bytearray()
+    recvs = [0]
+
+    def read_more():
+        data = sock.recv(65536)
+        if not data:
+            raise EOFError
+        recvs[0] += 1
+        buf.extend(data)
+
+    for step in steps:
+        if step.startswith("send:"):
+            sock.sendall(unescape(step[5:]))
+        elif step.startswith("sleep:"):
+            time.sleep(float(step[6:]))
+        elif step == "reply":
+            try:
+                while True:
+                    m = re.search(rb"(?m)^[0-9]{3}(?: [^\n]*)?\n", buf)
+                    if m:
+                        break
+                    read_more()
+                print(escape(buf[:m.end()]))
+                del buf[:m.end()]
+            except EOFError:
+                print("EOF" + (" after " + escape(buf) if buf else ""))
+                buf.clear()
+        elif step == "count":
+            print("recv calls: %d" % recvs[0])
+        elif step == "eof":
+            try:
+                while True:
+                    read_more()
+            except EOFError:
+                pass
+            except OSError as e:
+                print("ERROR %s" % e.strerror)
+            print("EOF" + (" after " + escape(buf) if buf else ""))
+            buf.clear()
+        else:
+            sys.exit("unknown talk step %r" % step)
+    sock.close()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--dir")
+    p.add_argument("--script")
+    p.add_argument("--port-file")
+    p.add_argument("--max-connections", type=int, default=1)
+    p.add_argument("--idle-timeout", type=float, default=30.0)
+    p.add_argument("--check-script")
+    p.add_argument("--escape", action="store_true")
+    p.add_argument("--talk", nargs="+", metavar=("PORT", "STEP"))
+    args = p.parse_args()
+    try:
+        if args.escape:
+            data = sys.stdin.buffer.read()
+            for line in re.findall(rb"[^\n]*\n|[^\n]+$", data):
+                print(escape(line))
+        elif args.check_script:
+            with open(args.check_script, encoding="utf-8",
+                      errors="surrogateescape") as f:
+                Script.parse(f.read(), args.check_script)
+        elif args.talk:
+            talk(args.talk[0], args.talk[1:])
+        elif args.dir:
+            serve(args)
+        else:
+            p.error("--dir is required to serve")
+    except ScriptError as e:
+        sys.exit("smtpd.py: %s" % e)
+
+
+if __name__ == "__main__":
+    main()
