@@ -217,14 +217,19 @@ kind_from_code(int code, enum reply_stage stage)
 }
 
 /* RFC 3463 section 3: subject 1 is addressing status, 7 is security or
- * policy status. */
+ * policy status.  An addressing status names the recipient only when it
+ * answers RCPT (or, in LMTP, the per-recipient reply after the data); to
+ * MAIL it is about the sender (5.1.7, 5.1.8), which no "unknown user"
+ * exit code should describe. */
 static enum error_kind
-kind_from_enhanced(const char *enhanced)
+kind_from_enhanced(const char *enhanced, enum reply_stage stage)
 {
 	const char *subject = enhanced + 2;
+	bool about_recipient =
+	    stage == REPLY_STAGE_RCPT || stage == REPLY_STAGE_BODY;
 
 	if (subject[0] == '1' && subject[1] == '.')
-		return ERROR_NOUSER;
+		return about_recipient ? ERROR_NOUSER : ERROR_UNAVAILABLE;
 	if (subject[0] == '7' && subject[1] == '.')
 		return ERROR_NOPERM;
 	return ERROR_UNAVAILABLE;
@@ -240,7 +245,7 @@ reply_error_kind(const struct reply *r, enum reply_stage stage)
 	if (!reply_is_permanent(r))
 		return ERROR_SOFTWARE; /* no reply was read: a caller's bug */
 	if (r->enhanced[0])
-		return kind_from_enhanced(r->enhanced);
+		return kind_from_enhanced(r->enhanced, stage);
 	return kind_from_code(r->code, stage);
 }
 

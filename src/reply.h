@@ -81,7 +81,8 @@ enum reply_stage {
 };
 
 /* The failure class of a negative reply: 4xx is ERROR_TEMPFAIL; 5xx is
- * refined by the enhanced status code (5.1.x ERROR_NOUSER, 5.7.x
+ * refined by the enhanced status code (5.1.x to RCPT or an LMTP per-recipient
+ * reply ERROR_NOUSER, to MAIL ERROR_UNAVAILABLE; 5.7.x
  * ERROR_NOPERM, others ERROR_UNAVAILABLE), or without one by the code and
  * stage (530/534/535/538 ERROR_NOPERM; 550/551/553 to RCPT ERROR_NOUSER).
  * ERROR_NONE for a positive reply; ERROR_SOFTWARE for code 0 (nothing was

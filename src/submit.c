@@ -161,38 +161,63 @@ read_message(void *ctx, char *buf, size_t n, struct error *err)
 	return source_read(ctx, buf, n, err);
 }
 
-/* Judge the replies to the final dot: one for SMTP; for LMTP one per
- * accepted recipient, in RCPT order (RFC 2033 4.2). */
+/* The reply to the dot for SMTP: one verdict for every recipient. */
 static int
-judge_final(const struct submission *sub,
-            const struct smtp_envelope_result *res, const struct reply *final,
-            size_t nfinal, struct submit_outcome *out, struct error *err)
+judge_final_smtp(const struct smtp_envelope_result *res,
+                 const struct reply *final, struct submit_outcome *out,
+                 struct error *err)
+{
+	if (!reply_is_positive(final))
+		return reply_to_error(final, REPLY_STAGE_BODY,
+		                      "message refused", err);
+	out->naccepted = res->naccepted;
+	out->delivered = true;
+	return 0;
+}
+
+/* LMTP (RFC 2033 4.2): one reply per accepted recipient, in RCPT order;
+ * the refused ones are named, as refusals at RCPT are. */
+static int
+judge_final_lmtp(const struct submission *sub,
+                 const struct smtp_envelope_result *res,
+                 const struct reply *final, size_t nfinal,
+                 struct submit_outcome *out, struct error *err)
 {
 	enum error_kind worst = ERROR_NONE;
 	const struct reply *bad = NULL;
+	char list[REFUSED_LIST_MAX];
+	size_t used = 0, nrefused = 0, k = 0;
 
-	reply_summary(&final[0], out->final_reply, sizeof out->final_reply);
-	for (size_t k = 0; k < nfinal; k++) {
-		if (reply_is_positive(&final[k]))
+	list[0] = '\0';
+	for (size_t i = 0; i < res->nrcpt && k < nfinal; i++) {
+		const struct reply *r = &final[k];
+		char text[160];
+
+		if (!reply_is_positive(&res->rcpt[i]))
 			continue;
-		worst = error_worse(
-		    worst, reply_error_kind(&final[k], REPLY_STAGE_BODY));
-		if (!bad)
-			bad = &final[k];
+		k++;
+		if (reply_is_positive(r)) {
+			out->naccepted++;
+			continue;
+		}
+		worst =
+		    error_worse(worst, reply_error_kind(r, REPLY_STAGE_BODY));
+		bad = bad ? bad : r;
+		reply_summary(r, text, sizeof text);
+		if (used < sizeof list)
+			used += (size_t)snprintf(
+			    list + used, sizeof list - used, "%s<%s> (%d %s)",
+			    nrefused ? ", " : "", sub->rcpts[i], r->code, text);
+		nrefused++;
 	}
-	if (!sub->account->lmtp)
-		out->naccepted = bad ? 0 : res->naccepted;
-	else
-		for (size_t k = 0; k < nfinal; k++)
-			out->naccepted += reply_is_positive(&final[k]);
 	out->delivered = out->naccepted > 0;
 	if (!bad)
 		return 0;
-	reply_to_error(bad, REPLY_STAGE_BODY, "message refused", err);
-	err->kind = worst;
-	if (out->delivered)
-		error_prefix(err, "delivered to %zu of %zu recipients; ",
-		             out->naccepted, res->naccepted);
+	error_set(err, worst, "message refused for %zu of %zu recipients: %s%s",
+	          nrefused, k, list,
+	          out->delivered ? "; delivered to the others" : "");
+	err->smtp_code = bad->code;
+	str_copy(err->smtp_enhanced, sizeof err->smtp_enhanced, bad->enhanced);
 	return -1;
 }
 
@@ -211,7 +236,12 @@ send_body(struct smtp_session *s, const struct submission *sub,
 		reply_init(&final[i]);
 	rc = smtp_body(s, &src, true, final, nfinal, &dot_sent, err);
 	if (rc == 0)
-		rc = judge_final(sub, res, final, nfinal, out, err);
+		reply_summary(&final[0], out->final_reply,
+		              sizeof out->final_reply);
+	if (rc == 0 && sub->account->lmtp)
+		rc = judge_final_lmtp(sub, res, final, nfinal, out, err);
+	else if (rc == 0)
+		rc = judge_final_smtp(res, final, out, err);
 	for (size_t i = 0; i < nfinal; i++)
 		reply_clear(&final[i]);
 	free(final);

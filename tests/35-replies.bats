@@ -86,7 +86,7 @@ MAIL_CASES=(
 	"MAIL|421 4.7.0 too many errors|75|421"
 	"MAIL|452 4.3.1 insufficient system storage|75|452"
 	"MAIL|550 5.7.1 sender blocked|77|550"
-	"MAIL|553 5.1.8 sender domain does not exist|67|553"
+	"MAIL|553 5.1.8 sender domain does not exist|69|553"
 	"MAIL|552 5.3.4 message too big|69|552"
 	"MAIL|501 5.5.4 syntax error|69|501"
 	"MAIL|530 5.7.0 authentication required|77|530"
