@@ -87,3 +87,25 @@ with open(sys.argv[1], \"wb\") as f:
 		[[ "$line" == *"$want"* ]] || die "syslog line lacks '$want': $line" || return 1
 	done
 }
+
+@test "every address of the host is tried in order: ::1 refused, then 127.0.0.1" {
+	[ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null ||
+		skip "needs root and unshare for a private /etc/hosts"
+	start_smtpd # listens on 127.0.0.1 only
+	write_config
+	printf '::1 mailhost.test\n127.0.0.1 mailhost.test\n' >"$BATS_TEST_TMPDIR/hosts"
+	printf 'hosts: files\n' >"$BATS_TEST_TMPDIR/nsswitch.conf"
+	run --separate-stderr timeout 30 unshare -m sh -c '
+		mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/nsswitch.conf || exit 99
+		shift 2
+		exec "$@"
+	' sh "$BATS_TEST_TMPDIR/hosts" "$BATS_TEST_TMPDIR/nsswitch.conf" \
+		"$MAILPOST" -C "$MAILPOST_CONF" --host mailhost.test \
+		--port "$SMTPD_PORT" --domain client.test -f alice@example.org \
+		-v bob@example.net <"$MSG"
+	assert_equal 0 "$status" "exit status (stderr: $stderr)"
+	assert_stderr_contains "Trying ::1 port $SMTPD_PORT"
+	assert_stderr_contains "Trying 127.0.0.1 port $SMTPD_PORT"
+	assert_stderr_contains "Connected to 127.0.0.1 port $SMTPD_PORT"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
