@@ -360,8 +360,12 @@ session_open(struct sasl_client *c, struct error *err)
 	prop(c->sess, GSASL_PASSWORD, p->secret);
 	prop(c->sess, GSASL_SERVICE, "smtp");
 	prop(c->sess, GSASL_HOSTNAME, p->host);
-	prop(c->sess, GSASL_CB_TLS_EXPORTER, p->cb_tls_exporter);
-	prop(c->sess, GSASL_CB_TLS_UNIQUE, p->cb_tls_unique);
+	/* Only a -PLUS mechanism gets channel-binding data: libgsasl 2.2's
+	 * plain SCRAM client fails its first step when the data is set. */
+	if (c->mech->needs_cb) {
+		prop(c->sess, GSASL_CB_TLS_EXPORTER, p->cb_tls_exporter);
+		prop(c->sess, GSASL_CB_TLS_UNIQUE, p->cb_tls_unique);
+	}
 	return 0;
 }
 
