@@ -57,6 +57,20 @@ complete -c mailpost -l timeout -x -d 'Network timeout in seconds'
 complete -c mailpost -l domain -x -d 'Name to give in EHLO'
 complete -c mailpost -l rcpt-policy -x -a 'all\t"Every recipient or nothing" any\t"Send to the accepted ones"' -d 'When some recipients are refused'
 
+# transport security and authentication (no password option: argv is public)
+complete -c mailpost -l tls -f -a 'on off' -d 'Use TLS (--tls=on|off)'
+complete -c mailpost -l tls-starttls -f -a 'on off' -d 'STARTTLS (on) or implicit TLS (off)'
+complete -c mailpost -l tls-trust-file -r -F -d 'CA certificates (PEM), or system'
+complete -c mailpost -l tls-crl-file -r -F -d 'Revoked certificates (PEM)'
+complete -c mailpost -l tls-fingerprint -x -d 'Accept exactly the certificate with this SHA-256'
+complete -c mailpost -l tls-certcheck -f -a 'on off' -d 'Verify the server certificate'
+complete -c mailpost -l tls-cert-file -r -F -d 'Client certificate (PEM)'
+complete -c mailpost -l tls-key-file -r -F -d 'Client certificate key (PEM)'
+complete -c mailpost -l tls-priorities -x -d 'GnuTLS priority string'
+complete -c mailpost -l tls-host-override -x -a '(__fish_print_hostnames)' -d 'Name the certificate must carry'
+complete -c mailpost -l auth -f -a 'on off plain login scram-sha-256 scram-sha-1 cram-md5 external gssapi oauthbearer xoauth2 ntlm digest-md5' -d 'Authenticate (--auth=on|off|METHOD)'
+complete -c mailpost -l user -x -d 'User name to authenticate as'
+
 # modes
 complete -c mailpost -o bm -d 'Send a message (the default)'
 complete -c mailpost -o bp -d 'List the queue'

@@ -2,12 +2,14 @@
  * address.c - mail addresses: the checks an envelope address must pass
  * before it is written into an SMTP command (RFC 5321 4.1.2, 4.5.3.1), and
  * a parser for RFC 5322 3.4 address lists that pulls out the addr-specs
- * (for -t).  See address.h.
+ * (for -t), and host names converted to their A-label (RFC 5890) for DNS
+ * and certificate checks.  The only user of libidn2.  See address.h.
  */
 #include "config.h"
 
 #include "address.h"
 
+#include <idn2.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +166,43 @@ address_qualify(const char *addr, const char *domain)
 	out[alen] = '@';
 	memcpy(out + alen + 1, domain, dlen + 1);
 	return out;
+}
+
+/* --- host names: U-label to A-label ----------------------------------- */
+
+static bool
+is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+/* IDNA2008 (RFC 5891 5) with NFC first, as UTS #46 nontransitional
+ * processing does: the lookup form browsers and MTAs use. */
+int
+address_host_to_ascii(const char *host, char **out, struct error *err)
+{
+	char *ace = NULL;
+	int rc;
+
+	*out = NULL;
+	if (is_ascii(host)) {
+		*out = xstrdup(host);
+		return 0;
+	}
+	rc =
+	    idn2_to_ascii_8z(host, &ace, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	if (rc != IDN2_OK || !ace) {
+		idn2_free(ace);
+		return error_set(err, ERROR_CONFIG,
+		                 "invalid host name \"%.*s\": %s", SHOW_MAX,
+		                 host, idn2_strerror(rc));
+	}
+	*out = xstrdup(ace);
+	idn2_free(ace);
+	return 0;
 }
 
 /* --- RFC 5322 3.4 address lists -------------------------------------- */

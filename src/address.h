@@ -25,7 +25,7 @@
  * with `kind` (ERROR_USAGE for the command line, ERROR_DATA for addresses
  * taken from the message) and a message naming the address, censored. */
 int address_check(const char *addr, bool allow_empty, enum error_kind kind,
-		  struct error *err);
+                  struct error *err);
 
 /* Parse an RFC 5322 address-list (the value of To, Cc, Bcc, ...) and add
  * each addr-spec found to out: display names, comments (nested), quoted
@@ -34,10 +34,18 @@ int address_check(const char *addr, bool allow_empty, enum error_kind kind,
  * dropped.  A quoted local part stays quoted.  Returns -1 with ERROR_DATA
  * when the value cannot be parsed. */
 int address_parse_list(const char *value, size_t len, struct strlist *out,
-		       struct error *err);
+                       struct error *err);
 
 /* When addr has no '@' and domain is non-empty, return a new string
  * "addr@domain"; otherwise a copy of addr.  Caller frees. */
 char *address_qualify(const char *addr, const char *domain);
+
+/* The host name for DNS, SNI and the certificate check: an ASCII name (or
+ * address literal) as it is, a name with U-labels converted to A-labels
+ * (RFC 5890 2.3.2.1; "b\u00fccher.example" becomes
+ * "xn--bcher-kva.example") with IDNA2008 after NFC.  *out is a new string
+ * (caller frees).  A name that is not valid IDNA is ERROR_CONFIG naming
+ * it. */
+int address_host_to_ascii(const char *host, char **out, struct error *err);
 
 #endif

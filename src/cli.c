@@ -31,6 +31,7 @@ enum arg_kind {
 	ARG_NONE,     /* a flag; may be clustered: -ti */
 	ARG_REQUIRED, /* the rest of the word, else the next word */
 	ARG_GLUED,    /* optional, and only the rest of the word: -q, -q1h */
+	ARG_OPTIONAL, /* long only, optional, only after '=': --tls=off */
 };
 
 struct option_spec {
@@ -124,6 +125,58 @@ valid_dsn_envid(const char *s)
 	return true;
 }
 
+/* SHA-256 (32 bytes) or, as msmtp configs still have, SHA-1 (20): hex
+ * pairs, ':' between them optional.  tls.c parses it for good. */
+static bool
+valid_fingerprint(const char *s)
+{
+	size_t digits = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == ':')
+			continue;
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
+		      (*s >= 'A' && *s <= 'F')))
+			return false;
+		digits++;
+	}
+	return digits == 40 || digits == 64;
+}
+
+/* The mechanisms the configuration key `auth` knows (msmtp's list). */
+static const char *const auth_methods[] = {
+    "plain",    "scram-sha-1", "scram-sha-256", "login", "cram-md5",   "gssapi",
+    "external", "oauthbearer", "xoauth2",       "ntlm",  "digest-md5",
+};
+
+static bool
+valid_auth(const char *s)
+{
+	if (str_ieq(s, "on") || str_ieq(s, "off"))
+		return true;
+	for (size_t i = 0; i < sizeof auth_methods / sizeof auth_methods[0];
+	     i++)
+		if (str_ieq(s, auth_methods[i]))
+			return true;
+	return false;
+}
+
+/* --opt alone is "on"; else the value must be on or off. */
+static int
+parse_switch(const char *name, const char *arg, enum cli_switch *out,
+             struct error *err)
+{
+	if (arg == NULL || str_ieq(arg, "on"))
+		*out = CLI_ON;
+	else if (str_ieq(arg, "off"))
+		*out = CLI_OFF;
+	else
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --%s '%s' (expected on or off)", name,
+		                 arg);
+	return 0;
+}
+
 /* ---- what each option does ----------------------------------------------- */
 
 static int
@@ -202,6 +255,15 @@ opt_account(struct request *req, const char *arg, struct error *err)
 	return 0;
 }
 
+/* Control characters in anything that reaches an SMTP command line or a
+ * header could smuggle in further commands or headers.  The address module
+ * checks the syntax later; this is the early, cheap refusal. */
+static bool
+has_ctl(const char *s)
+{
+	return str_has_ctl(s, strlen(s));
+}
+
 /* Host and domain end up on the wire or in a DNS query: no spaces or
  * control characters, which could split an SMTP command line. */
 static bool
@@ -227,6 +289,118 @@ opt_domain(struct request *req, const char *arg, struct error *err)
 		return error_set(err, ERROR_USAGE, "invalid --domain '%s'",
 		                 arg);
 	req->domain = arg;
+	return 0;
+}
+
+static int
+opt_tls(struct request *req, const char *arg, struct error *err)
+{
+	return parse_switch("tls", arg, &req->tls, err);
+}
+
+static int
+opt_tls_starttls(struct request *req, const char *arg, struct error *err)
+{
+	return parse_switch("tls-starttls", arg, &req->tls_starttls, err);
+}
+
+static int
+opt_tls_certcheck(struct request *req, const char *arg, struct error *err)
+{
+	return parse_switch("tls-certcheck", arg, &req->tls_certcheck, err);
+}
+
+/* A file name, or the trust file's "system" and "" (no CA at all). */
+static int
+take_path(const char *name, const char *arg, bool empty_ok, const char **out,
+          struct error *err)
+{
+	if ((!empty_ok && *arg == '\0') || has_ctl(arg))
+		return error_set(err, ERROR_USAGE, "invalid --%s '%s'", name,
+		                 arg);
+	*out = arg;
+	return 0;
+}
+
+static int
+opt_tls_trust_file(struct request *req, const char *arg, struct error *err)
+{
+	return take_path("tls-trust-file", arg, true, &req->tls_trust_file,
+	                 err);
+}
+
+static int
+opt_tls_crl_file(struct request *req, const char *arg, struct error *err)
+{
+	return take_path("tls-crl-file", arg, false, &req->tls_crl_file, err);
+}
+
+static int
+opt_tls_cert_file(struct request *req, const char *arg, struct error *err)
+{
+	return take_path("tls-cert-file", arg, false, &req->tls_cert_file, err);
+}
+
+static int
+opt_tls_key_file(struct request *req, const char *arg, struct error *err)
+{
+	return take_path("tls-key-file", arg, false, &req->tls_key_file, err);
+}
+
+static int
+opt_tls_priorities(struct request *req, const char *arg, struct error *err)
+{
+	return take_path("tls-priorities", arg, false, &req->tls_priorities,
+	                 err);
+}
+
+static int
+opt_tls_fingerprint(struct request *req, const char *arg, struct error *err)
+{
+	if (!valid_fingerprint(arg))
+		return error_set(
+		    err, ERROR_USAGE,
+		    "invalid --tls-fingerprint '%s' (expected the "
+		    "SHA-256 digest as 32 hex pairs, e.g. AB:CD:...)",
+		    arg);
+	req->tls_fingerprint = arg;
+	return 0;
+}
+
+static int
+opt_tls_host_override(struct request *req, const char *arg, struct error *err)
+{
+	if (!valid_name(arg))
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --tls-host-override '%s'", arg);
+	req->tls_host_override = arg;
+	return 0;
+}
+
+static int
+opt_auth(struct request *req, const char *arg, struct error *err)
+{
+	if (arg == NULL)
+		arg = "on";
+	if (!valid_auth(arg))
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --auth '%s' (expected on, off or a "
+		                 "mechanism: plain, login, scram-sha-256, "
+		                 "scram-sha-1, cram-md5, external, gssapi, "
+		                 "oauthbearer, xoauth2, ntlm, digest-md5)",
+		                 arg);
+	req->auth = arg;
+	return 0;
+}
+
+/* A user name goes into AUTH (inside base64) and into netrc and keyring
+ * look-ups: no control characters. */
+static int
+opt_user(struct request *req, const char *arg, struct error *err)
+{
+	if (*arg == '\0' || has_ctl(arg))
+		return error_set(err, ERROR_USAGE, "invalid --user '%s'", arg);
+	req->user = arg;
 	return 0;
 }
 
@@ -384,6 +558,18 @@ static const struct option_spec options[] = {
     {0, "timeout", ARG_REQUIRED, opt_timeout},
     {0, "domain", ARG_REQUIRED, opt_domain},
     {0, "rcpt-policy", ARG_REQUIRED, opt_rcpt_policy},
+    {0, "tls", ARG_OPTIONAL, opt_tls},
+    {0, "tls-starttls", ARG_OPTIONAL, opt_tls_starttls},
+    {0, "tls-trust-file", ARG_REQUIRED, opt_tls_trust_file},
+    {0, "tls-crl-file", ARG_REQUIRED, opt_tls_crl_file},
+    {0, "tls-fingerprint", ARG_REQUIRED, opt_tls_fingerprint},
+    {0, "tls-certcheck", ARG_OPTIONAL, opt_tls_certcheck},
+    {0, "tls-cert-file", ARG_REQUIRED, opt_tls_cert_file},
+    {0, "tls-key-file", ARG_REQUIRED, opt_tls_key_file},
+    {0, "tls-priorities", ARG_REQUIRED, opt_tls_priorities},
+    {0, "tls-host-override", ARG_REQUIRED, opt_tls_host_override},
+    {0, "auth", ARG_OPTIONAL, opt_auth},
+    {0, "user", ARG_REQUIRED, opt_user},
     {'N', NULL, ARG_REQUIRED, opt_dsn_notify},
     {'R', NULL, ARG_REQUIRED, opt_dsn_return},
     {'V', NULL, ARG_REQUIRED, opt_dsn_envid},
@@ -509,6 +695,9 @@ parse_long(struct cursor *c, struct request *req, struct error *err)
 			                 o->long_name);
 		return o->apply(req, NULL, err);
 	}
+	/* --tls=off, never "--tls off": "off" could be a recipient. */
+	if (o->arg == ARG_OPTIONAL)
+		return o->apply(req, eq != NULL ? eq + 1 : NULL, err);
 	arg = eq != NULL ? eq + 1 : take_argument(c, "");
 	if (arg == NULL)
 		return error_set(err, ERROR_USAGE,
@@ -547,15 +736,6 @@ parse_words(int argc, char **argv, struct request *req, struct error *err)
 }
 
 /* ---- checks on the whole request ----------------------------------------- */
-
-/* Control characters in anything that reaches an SMTP command line or a
- * header could smuggle in further commands or headers.  The address module
- * checks the syntax later; this is the early, cheap refusal. */
-static bool
-has_ctl(const char *s)
-{
-	return str_has_ctl(s, strlen(s));
-}
 
 static int
 check_recipients(const struct request *req, struct error *err)
@@ -699,6 +879,31 @@ cli_usage(void)
 	       "accepted (default)\n"
 	       "      --rcpt-policy=any  send to the accepted recipients, "
 	       "report the others\n"
+	       "\n"
+	       "Transport security (over the account's tls_* keys):\n"
+	       "      --tls[=on|off]     use TLS (default port 587, or 465 "
+	       "without STARTTLS)\n"
+	       "      --tls-starttls[=on|off]  STARTTLS (on) or TLS from the "
+	       "first byte (off)\n"
+	       "      --tls-trust-file=FILE  CA certificates (PEM), or "
+	       "'system'\n"
+	       "      --tls-crl-file=FILE    revoked certificates (PEM)\n"
+	       "      --tls-fingerprint=FP   accept exactly the certificate "
+	       "with this SHA-256\n"
+	       "      --tls-certcheck[=on|off]  verify the server (off: "
+	       "warned on every run)\n"
+	       "      --tls-cert-file=FILE   client certificate (PEM)\n"
+	       "      --tls-key-file=FILE    its private key (PEM)\n"
+	       "      --tls-priorities=STR   GnuTLS priority string\n"
+	       "      --tls-host-override=HOST  the name the certificate must "
+	       "carry\n"
+	       "\n"
+	       "Authentication (the password only ever comes from the "
+	       "configuration,\n"
+	       "a credential store or a prompt; see mailpost.conf(5)):\n"
+	       "      --auth[=on|off|METHOD]  authenticate (on: the best "
+	       "method both support)\n"
+	       "      --user=NAME        the user name to authenticate as\n"
 	       "\n"
 	       "Modes:\n"
 	       "  -bm                    send a message (the default)\n"

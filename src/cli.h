@@ -18,39 +18,59 @@
 #include "error.h"
 
 enum cli_mode {
-	CLI_SEND = 0,     /* the default: submit a message */
-	CLI_QUEUE_LIST,   /* mailq, -bp */
-	CLI_QUEUE_FLUSH,  /* -q */
-	CLI_NOOP,         /* newaliases, -bi: succeed, do nothing */
+	CLI_SEND = 0,    /* the default: submit a message */
+	CLI_QUEUE_LIST,  /* mailq, -bp */
+	CLI_QUEUE_FLUSH, /* -q */
+	CLI_NOOP,        /* newaliases, -bi: succeed, do nothing */
 	CLI_VERSION,
 	CLI_HELP,
 };
 
+/* An on/off option that may be absent (then the account decides). */
+enum cli_switch { CLI_UNSET = 0, CLI_OFF, CLI_ON };
+
 struct request {
 	enum cli_mode mode;
-	const char *program;   /* basename of argv[0] */
+	const char *program; /* basename of argv[0] */
 
-	const char *sender;    /* -f/-r; "" for the null sender; NULL unset */
-	const char *full_name; /* -F */
-	bool read_recipients;  /* -t */
-	bool dot_ends_input;   /* true unless -i, -oi */
-	int verbosity;         /* number of -v */
+	const char *sender;      /* -f/-r; "" for the null sender; NULL unset */
+	const char *full_name;   /* -F */
+	bool read_recipients;    /* -t */
+	bool dot_ends_input;     /* true unless -i, -oi */
+	int verbosity;           /* number of -v */
 	const char *config_file; /* -C */
-	const char *account;   /* -A, --account */
-	const char *host;      /* --host */
-	int port;              /* --port; 0 unset */
-	int timeout;           /* --timeout seconds; 0 unset */
-	const char *domain;    /* --domain: EHLO name */
+	const char *account;     /* -A, --account */
+	const char *host;        /* --host */
+	int port;                /* --port; 0 unset */
+	int timeout;             /* --timeout seconds; 0 unset */
+	const char *domain;      /* --domain: EHLO name */
 	enum rcpt_policy rcpt_policy; /* --rcpt-policy; UNSET */
-	const char *dsn_notify; /* -N */
-	const char *dsn_return; /* -R */
-	const char *dsn_envid;  /* -V */
+	const char *dsn_notify;       /* -N */
+	const char *dsn_return;       /* -R */
+	const char *dsn_envid;        /* -V */
 
-	const char **rcpts;    /* recipients from the command line (argv) */
+	/* Transport security and authentication, over the account's keys of
+	 * the same names (NULL / CLI_UNSET: the account's).  There is no
+	 * password option: argv is visible to every user (ps). */
+	enum cli_switch tls;           /* --tls[=on|off] */
+	enum cli_switch tls_starttls;  /* --tls-starttls[=on|off] */
+	enum cli_switch tls_certcheck; /* --tls-certcheck[=on|off] */
+	const char *tls_trust_file;    /* --tls-trust-file ("system", "") */
+	const char *tls_crl_file;      /* --tls-crl-file */
+	const char *tls_fingerprint;   /* --tls-fingerprint */
+	const char *tls_cert_file;     /* --tls-cert-file */
+	const char *tls_key_file;      /* --tls-key-file */
+	const char *tls_priorities;    /* --tls-priorities */
+	const char *tls_host_override; /* --tls-host-override */
+	const char *auth; /* --auth[=on|off|METHOD]: "on", "off" or a
+	                   * mechanism name as given (any case) */
+	const char *user; /* --user */
+
+	const char **rcpts; /* recipients from the command line (argv) */
 	size_t nrcpts;
 
-	char *sender_copy;     /* private: storage behind sender when -f
-				* "<a@b>" had its angle brackets removed */
+	char *sender_copy; /* private: storage behind sender when -f
+	                    * "<a@b>" had its angle brackets removed */
 };
 
 /* Parse.  req->rcpts is allocated (free with cli_clear); strings point into

@@ -85,9 +85,14 @@ read_events(const struct conn *c)
 static int
 io_failed(const struct conn *c, const char *doing, struct error *err)
 {
+	/* A fatal TLS alert (EPROTO from tls.c) is the peer refusing us, for
+	 * example a TLS 1.3 server that wanted a client certificate: a TLS
+	 * failure, not a connection that may work next time. */
 	if (c->tls)
-		return error_set(err, ERROR_TEMPFAIL, "cannot %s %s: %s", doing,
-		                 c->peer, tls_last_error(c->tls));
+		return error_set(err,
+		                 errno == EPROTO ? ERROR_PROTOCOL : ERROR_TEMPFAIL,
+		                 "cannot %s %s: %s", doing, c->peer,
+		                 tls_last_error(c->tls));
 	return error_set_errno(err, ERROR_TEMPFAIL, errno, "cannot %s %s",
 	                       doing, c->peer);
 }

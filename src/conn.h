@@ -12,8 +12,9 @@
  * Errors: connection failures are ERROR_NOHOST (name does not resolve) or
  * ERROR_TEMPFAIL (refused, unreachable, timed out, reset, closed); a line
  * longer than the caller's limit is ERROR_PROTOCOL.  TLS failures are as
- * tls.h says; after the handshake, a TLS-level read or write error is
- * ERROR_TEMPFAIL like any other broken connection.
+ * tls.h says; after the handshake, a fatal TLS alert from the peer is
+ * ERROR_PROTOCOL, and any other read or write error ERROR_TEMPFAIL like any
+ * other broken connection.
  */
 #ifndef MAILPOST_CONN_H
 #define MAILPOST_CONN_H

@@ -23,6 +23,8 @@
 #include "conf.h"
 #include "error.h"
 #include "maillog.h"
+#include "sasl.h"
+#include "secret.h"
 #include "source.h"
 #include "submit.h"
 #include "transcript.h"
@@ -38,6 +40,7 @@ struct job {
 	struct source *message;
 	FILE *logfile;
 	struct transcript *transcript;
+	struct secret secret; /* for AUTH; wiped by secret_free */
 };
 
 /* Descriptors 0-2 closed at start would be reused by the first open() and
@@ -72,6 +75,45 @@ local_host_name(char *out, size_t n)
 	if (gethostname(out, n) < 0 || out[0] == '\0')
 		str_copy(out, n, "localhost");
 	out[n - 1] = '\0';
+}
+
+static void
+replace_string(char **field, const char *value)
+{
+	if (!value)
+		return;
+	free(*field);
+	*field = xstrdup(value);
+}
+
+static void
+apply_switch(bool *field, enum cli_switch value)
+{
+	if (value != CLI_UNSET)
+		*field = value == CLI_ON;
+}
+
+/* --tls... and --auth, --user over the account's keys of the same names. */
+static void
+apply_security(const struct request *req, struct account *a)
+{
+	apply_switch(&a->tls, req->tls);
+	apply_switch(&a->tls_starttls, req->tls_starttls);
+	apply_switch(&a->tls_certcheck, req->tls_certcheck);
+	replace_string(&a->tls_trust_file, req->tls_trust_file);
+	replace_string(&a->tls_crl_file, req->tls_crl_file);
+	replace_string(&a->tls_fingerprint, req->tls_fingerprint);
+	replace_string(&a->tls_cert_file, req->tls_cert_file);
+	replace_string(&a->tls_key_file, req->tls_key_file);
+	replace_string(&a->tls_priorities, req->tls_priorities);
+	replace_string(&a->tls_host_override, req->tls_host_override);
+	replace_string(&a->user, req->user);
+	if (req->auth && str_ieq(req->auth, "off")) {
+		free(a->auth);
+		a->auth = NULL;
+	} else {
+		replace_string(&a->auth, req->auth);
+	}
 }
 
 /* The account: from the config file when there is one, then the one-off
@@ -115,12 +157,11 @@ load_account(struct job *job, struct error *err)
 	}
 	if (req->rcpt_policy != RCPT_POLICY_UNSET)
 		job->acct.rcpt_policy = req->rcpt_policy;
+	apply_security(req, &job->acct);
 	if (!job->acct.host)
 		return error_set(err, ERROR_CONFIG,
 		                 "no SMTP server configured: set 'host' in the "
 		                 "configuration file or use --host");
-	if (!job->acct.port)
-		job->acct.port = 25;
 	if (!job->acct.domain) {
 		char host[256];
 
@@ -323,8 +364,41 @@ deliver(struct job *job, struct submit_outcome *out, struct error *err)
 	                                      : job->acct.dsn_return,
 	    .dsn_envid = job->req.dsn_envid,
 	    .transcript = job->transcript,
+	    .secret = job->secret.data,
 	};
 	return submit_send(&sub, out, err);
+}
+
+/* tls_certcheck off is allowed, but never quietly: on every run, whatever
+ * the verbosity. */
+static void
+warn_insecure(const struct account *a)
+{
+	if (!a->tls || a->tls_certcheck)
+		return;
+	fputs("mailpost: warning: TLS certificate checking is off "
+	      "(tls_certcheck off): the server is not authenticated\n",
+	      stderr);
+}
+
+/* The password (or token) before connecting, so that a prompt or a slow
+ * passwordeval does not eat the server's patience.  The process is made
+ * undumpable first: the secret stays in memory until secret_free. */
+static int
+fetch_secret(struct job *job, struct error *err)
+{
+	struct secret_request r;
+
+	if (!job->acct.auth || !sasl_needs_secret(job->acct.auth))
+		return 0;
+	if (secret_protect_process(err) < 0)
+		return -1;
+	secret_request_init(&r, &job->acct);
+	if (secret_get(&r, &job->secret, err) < 0)
+		return -1;
+	transcript_note(job->transcript, "password from %s",
+	                secret_source_name(job->secret.source));
+	return 0;
 }
 
 static int
@@ -336,6 +410,11 @@ run_send(struct job *job, struct error *err)
 	if (load_account(job, err) < 0 || choose_sender(job, err) < 0 ||
 	    open_logs(job, err) < 0)
 		return -1;
+	warn_insecure(&job->acct);
+	if (fetch_secret(job, err) < 0) {
+		log_result(job, &out, err);
+		return -1;
+	}
 	rc = deliver(job, &out, err);
 	log_result(job, &out, rc < 0 ? err : NULL);
 	return rc;
@@ -344,6 +423,7 @@ run_send(struct job *job, struct error *err)
 static void
 job_clear(struct job *job)
 {
+	secret_free(&job->secret);
 	source_free(job->message);
 	transcript_free(job->transcript);
 	if (job->logfile && job->logfile != stdout)

@@ -1,7 +1,8 @@
 /*
  * smtp.c - the SMTP and LMTP client session (see smtp.h): greeting,
- * EHLO/HELO/LHLO and capabilities, MAIL/RCPT/DATA (pipelined when the
- * server offers RFC 2920), the dot-stuffed body, RSET and QUIT.
+ * EHLO/HELO/LHLO and capabilities, STARTTLS (RFC 3207) or implicit TLS
+ * (RFC 8314), AUTH (RFC 4954), MAIL/RCPT/DATA (pipelined when the server
+ * offers RFC 2920), the dot-stuffed body, RSET and QUIT.
  *
  * The session is a state machine: the states are listed once, with a
  * parallel table of names, and enter() is the only way to change state
@@ -12,11 +13,17 @@
  * Replies are judged only as far as the protocol goes: is it well formed,
  * is it a reply this command may have.  What a refusal means for the
  * message is submit.c's business.
+ *
+ * During AUTH every line in either direction reaches the transcript only
+ * through sasl_redact_client / sasl_redact_server, replies are read into a
+ * buffer of their own that is wiped afterwards, and no error message
+ * quotes a line of the exchange.
  */
 #include "config.h"
 
 #include "smtp.h"
 
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -25,6 +32,7 @@
 #include <string.h>
 
 #include "dot.h"
+#include "sasl.h"
 #include "util.h"
 
 /* RFC 5321 4.5.3.1.4 allows 512 octets a command line; the extensions we
@@ -44,12 +52,20 @@
 #define SMTP_BODY_LOG_MAX 4096
 /* RFC 4422 3.1: a SASL mechanism name is 1 to 20 characters. */
 #define SMTP_MECH_MAX 20
+/* A 334 line: "334 " and the base64 form of the largest challenge sasl.c
+ * accepts (RFC 4954 4 sets no limit; SASL_CHALLENGE_MAX is ours), plus
+ * the NUL. */
+#define SMTP_AUTH_LINE_MAX (4 + (SASL_CHALLENGE_MAX + 2) / 3 * 4 + 1)
+/* Room for a redacted line in the transcript. */
+#define SMTP_SHOWN_MAX (REPLY_LINE_MAX + 16)
 
 enum smtp_state {
 	SMTP_CONNECTING,
 	SMTP_GREETING,
 	SMTP_EHLO,
 	SMTP_HELO,
+	SMTP_STARTTLS,    /* STARTTLS sent; on 220 the handshake (RFC 3207) */
+	SMTP_AUTH,        /* AUTH exchange (RFC 4954) */
 	SMTP_READY,       /* between transactions */
 	SMTP_ENVELOPE,    /* MAIL, RCPT, DATA being exchanged */
 	SMTP_TRANSACTION, /* MAIL accepted, no 354: needs RSET */
@@ -67,6 +83,8 @@ static const char *const state_names[] = {
     [SMTP_GREETING] = "GREETING",
     [SMTP_EHLO] = "EHLO",
     [SMTP_HELO] = "HELO",
+    [SMTP_STARTTLS] = "STARTTLS",
+    [SMTP_AUTH] = "AUTH",
     [SMTP_READY] = "READY",
     [SMTP_ENVELOPE] = "ENVELOPE",
     [SMTP_TRANSACTION] = "TRANSACTION",
@@ -89,6 +107,8 @@ struct smtp_session {
 	enum smtp_state state;
 	bool lmtp;
 	bool quit_sent;
+	bool tls;        /* TLS is on (implicit, or after STARTTLS) */
+	char *auth_line; /* SMTP_AUTH_LINE_MAX bytes while AUTH runs */
 	char line[REPLY_LINE_MAX + 1]; /* one reply line as read */
 };
 
@@ -460,6 +480,420 @@ hello(struct smtp_session *s, const char *name, struct error *err)
 	return rc;
 }
 
+/* --- TLS: implicit (RFC 8314) and STARTTLS (RFC 3207) --- */
+
+/* The parameters for one handshake: the host to verify defaults to the
+ * one connected to (already an A-label, see submit.c). */
+static void
+tls_setup(const struct smtp_session *s, const struct smtp_options *o,
+          struct tls_params *p)
+{
+	*p = o->tls_params;
+	if (!p->host)
+		p->host = o->target.host;
+	if (p->timeout_ms <= 0)
+		p->timeout_ms = s->to.command;
+	if (p->no_certcheck)
+		transcript_problem(s->t, "TLS certificate checking is off "
+		                         "(tls_certcheck off): the server is "
+		                         "not authenticated");
+}
+
+/* Plain TCP, or TLS from the first byte: a server that talks plaintext
+ * fails the handshake and is never spoken to in the clear. */
+static int
+open_connection(struct smtp_session *s, const struct smtp_options *o,
+                const struct conn_target *tg, struct error *err)
+{
+	struct tls_params p;
+
+	if (o->tls != SMTP_TLS_IMPLICIT)
+		return conn_open(&s->conn, tg, s->t, err);
+	tls_setup(s, o, &p);
+	if (conn_open_tls(&s->conn, tg, &p, s->t, err) < 0) {
+		transcript_problem(s->t, "%s", err->msg);
+		return -1;
+	}
+	s->tls = true;
+	return 0;
+}
+
+/* A refusal that leaves the session in step with the server: it is
+ * noted, and smtp_close still sends QUIT. */
+static int
+refuse(struct smtp_session *s, const struct error *err)
+{
+	transcript_problem(s->t, "%s", err->msg);
+	return -1;
+}
+
+/* RFC 3207 4: 220 lets the handshake begin; 454 (any 4xx) is temporary;
+ * anything else means no TLS, and we do not go on without it.  A positive
+ * reply other than 220 (a 250, a 354) leaves us unsure what the server is
+ * doing, so nothing more is sent. */
+static int
+starttls_exchange(struct smtp_session *s, struct reply *r, struct error *err)
+{
+	if (send_cmd(s, err, "STARTTLS") < 0 ||
+	    flush(s, s->to.command, err) < 0 ||
+	    read_reply(s, r, s->to.command, err) < 0)
+		return -1;
+	if (r->code == 220)
+		return 0;
+	if (reply_is_temporary(r)) {
+		reply_to_error(r, REPLY_STAGE_HELO,
+		               "STARTTLS failed temporarily", err);
+		return refuse(s, err);
+	}
+	if (reply_is_permanent(r)) {
+		reply_to_error(r, REPLY_STAGE_HELO,
+		               "STARTTLS refused; not continuing without TLS",
+		               err);
+		err->kind = ERROR_PROTOCOL;
+		return refuse(s, err);
+	}
+	reply_to_error(r, REPLY_STAGE_HELO, "STARTTLS", err);
+	err->kind = ERROR_PROTOCOL;
+	return fail(s, err);
+}
+
+/* STARTTLS is required when configured: not offered or not accepted
+ * means stop, never a plaintext fallback.  conn_start_tls refuses bytes
+ * that came before the handshake (response injection).  After it, every
+ * capability learnt in the clear is forgotten and EHLO sent again
+ * (RFC 3207 4.2); a STARTTLS in that reply is ignored. */
+static int
+starttls(struct smtp_session *s, const struct smtp_options *o, const char *name,
+         struct error *err)
+{
+	struct tls_params p;
+	struct reply r;
+	int rc;
+
+	if (!s->caps.starttls) {
+		error_set(err, ERROR_PROTOCOL,
+		          "the server does not offer STARTTLS; refusing to "
+		          "continue without TLS");
+		return refuse(s, err);
+	}
+	enter(s, SMTP_STARTTLS);
+	reply_init(&r);
+	rc = starttls_exchange(s, &r, err);
+	reply_clear(&r);
+	if (rc < 0)
+		return -1;
+	tls_setup(s, o, &p);
+	if (conn_start_tls(s->conn, &p, err) < 0)
+		return fail(s, err);
+	s->tls = true;
+	memset(&s->caps, 0, sizeof s->caps);
+	if (hello(s, name, err) < 0)
+		return -1;
+	s->caps.starttls = false;
+	return 0;
+}
+
+/* --- AUTH (RFC 4954) --- */
+
+/* conn_peer says "ADDRESS port N": 127.0.0.0/8, ::1 and ::ffff:127.x are
+ * loopback, where a clear-text mechanism never leaves the machine. */
+static bool
+peer_is_loopback(const struct conn *c)
+{
+	const char *peer = conn_peer(c);
+	size_t n = strcspn(peer, " ");
+	char addr[INET6_ADDRSTRLEN + 1];
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (n >= sizeof addr)
+		return false;
+	memcpy(addr, peer, n);
+	addr[n] = '\0';
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, addr, &a6) != 1)
+		return false;
+	if (IN6_IS_ADDR_V4MAPPED(&a6))
+		return a6.s6_addr[12] == 127;
+	return IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* Does the server offer a SCRAM-*-PLUS mechanism? */
+static bool
+offers_plus(const struct smtp_caps *caps)
+{
+	const char *p = caps->auth;
+	size_t n;
+
+	while (*p) {
+		n = strcspn(p, " ");
+		if (n > 5 && memcmp(p + n - 5, "-PLUS", 5) == 0)
+			return true;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
+/* Channel binding for SCRAM-*-PLUS (RFC 5802 6, RFC 9266): the kind the
+ * session prefers, given only when the server offers a -PLUS mechanism.
+ * Given otherwise, SCRAM would send the GS2 flag "y" (RFC 5802 6: "I could
+ * bind, I think you cannot"), which a server that can bind but does not
+ * list -PLUS (Cyrus SASL behind Postfix with a restricted mech_list) must
+ * refuse as a downgrade.  The list we read came over verified TLS, so
+ * nobody can have stripped -PLUS from it: "n" loses nothing. */
+static void
+channel_binding(struct smtp_session *s, struct sasl_params *p, char *cb,
+                size_t n)
+{
+	enum tls_binding kind = conn_channel_binding_type(s->conn);
+	struct error e;
+
+	if (kind == TLS_BINDING_NONE || !offers_plus(&s->caps))
+		return;
+	error_clear(&e);
+	if (conn_channel_binding(s->conn, kind, cb, n, &e) < 0) {
+		transcript_note(s->t, "no channel binding: %s", e.msg);
+		return;
+	}
+	if (kind == TLS_BINDING_EXPORTER)
+		p->cb_tls_exporter = cb;
+	else
+		p->cb_tls_unique = cb;
+}
+
+/* One line of the exchange that may carry a secret: the transcript gets
+ * only its redacted form. */
+static int
+send_secret_line(struct smtp_session *s, const char *line, size_t len,
+                 struct error *err)
+{
+	char shown[64];
+
+	if (memchr(line, '\r', len) || memchr(line, '\n', len)) {
+		error_set(err, ERROR_SOFTWARE,
+		          "refusing to send an AUTH line with a line break (a "
+		          "bug in mailpost)");
+		return fail(s, err);
+	}
+	sasl_redact_client(line, len, shown, sizeof shown);
+	transcript_client(s->t, shown, strlen(shown));
+	if (conn_write(s->conn, line, len, s->to.command, err) < 0 ||
+	    conn_write(s->conn, "\r\n", 2, s->to.command, err) < 0 ||
+	    conn_flush(s->conn, s->to.command, err) < 0)
+		return fail(s, err);
+	return 0;
+}
+
+/* "AUTH MECH [initial-response]" (RFC 4954 4); sasl_start keeps the line
+ * within SASL_COMMAND_MAX, so not fitting here is our bug. */
+static int
+send_auth(struct smtp_session *s, const struct sasl_client *c,
+          const char *initial, struct error *err)
+{
+	char line[SASL_COMMAND_MAX];
+	int n = snprintf(line, sizeof line, "AUTH %s%s%s", sasl_mechanism(c),
+	                 initial ? " " : "", initial ? initial : "");
+	int rc;
+
+	if (n < 0 || (size_t)n + 2 > sizeof line) {
+		wipe(line, sizeof line);
+		error_set(err, ERROR_SOFTWARE,
+		          "AUTH command too long (a bug in mailpost)");
+		return fail(s, err);
+	}
+	rc = send_secret_line(s, line, (size_t)n, err);
+	wipe(line, sizeof line);
+	return rc;
+}
+
+static void
+show_auth_line(struct smtp_session *s, const struct sasl_client *c,
+               const char *line, size_t len)
+{
+	char shown[SMTP_SHOWN_MAX];
+
+	sasl_redact_server(c, line, len, shown, sizeof shown);
+	transcript_server(s->t, shown, strlen(shown));
+}
+
+static bool
+is_challenge(const char *line, size_t len)
+{
+	return len >= 3 && memcmp(line, "334", 3) == 0 &&
+	       (len == 3 || line[3] == ' ');
+}
+
+/* One reply during AUTH.  A 334 is one line (RFC 4954 4) whose text, the
+ * challenge, is left at *challenge (in s->auth_line); other replies are
+ * parsed as usual into r.  Errors never quote what the server sent: it
+ * may echo a response. */
+static int
+read_auth_reply(struct smtp_session *s, const struct sasl_client *c,
+                struct reply *r, const char **challenge, size_t *clen,
+                struct error *err)
+{
+	char *line = s->auth_line;
+	size_t len;
+	int rc;
+
+	reply_clear(r);
+	do {
+		if (conn_read_line(s->conn, line, SMTP_AUTH_LINE_MAX, &len,
+		                   s->to.command, err) < 0)
+			return fail(s, err);
+		show_auth_line(s, c, line, len);
+		if (r->nlines == 0 && is_challenge(line, len)) {
+			r->code = 334;
+			*challenge = len > 4 ? line + 4 : "";
+			*clen = len > 4 ? len - 4 : 0;
+			return 0;
+		}
+		rc = reply_push_line(r, line, len, err);
+	} while (rc == 0);
+	if (rc < 0 || r->code == 334) {
+		error_set(err, ERROR_PROTOCOL,
+		          "malformed reply from server to AUTH (a 334 must be "
+		          "one line: RFC 4954 4)");
+		return fail(s, err);
+	}
+	return 0;
+}
+
+/* RFC 4954 4: "*" cancels; the server answers (501) and the exchange is
+ * over.  The caller's error keeps the reason sasl_step gave; a server
+ * that answers the cancel with another challenge is not trusted with a
+ * QUIT. */
+static int
+cancel_auth(struct smtp_session *s, const struct sasl_client *c,
+            struct reply *r)
+{
+	struct error e;
+	const char *ch;
+	size_t n;
+
+	error_clear(&e);
+	if (send_secret_line(s, "*", 1, &e) == 0 &&
+	    read_auth_reply(s, c, r, &ch, &n, &e) == 0 && r->code == 334)
+		enter(s, SMTP_BROKEN);
+	return -1;
+}
+
+static int
+answer_challenge(struct smtp_session *s, struct sasl_client *c, struct reply *r,
+                 const char *challenge, size_t clen, struct error *err)
+{
+	const char *resp = NULL;
+	int rc = sasl_step(c, challenge, clen, &resp, err);
+
+	if (rc == 0 && !resp)
+		rc = error_set(err, ERROR_SOFTWARE,
+		               "no SASL response (a bug in mailpost)");
+	if (rc != 0)
+		return cancel_auth(s, c, r);
+	return send_secret_line(s, resp, strlen(resp), err);
+}
+
+/* The final reply: 235 is success if the mechanism agrees (a SCRAM
+ * server must prove itself); any other positive reply is out of
+ * protocol; a negative one is explained by sasl_failure, secret-free. */
+static int
+auth_verdict(struct smtp_session *s, struct sasl_client *c,
+             const struct reply *r, struct error *err)
+{
+	char text[300];
+
+	if (r->code == 235) {
+		if (sasl_success(c, err) < 0)
+			return refuse(s, err);
+		transcript_note(s->t, "authenticated with %s",
+		                sasl_mechanism(c));
+		return check_in_sync(s, "the reply to AUTH", err);
+	}
+	if (reply_is_positive(r)) {
+		error_set(err, ERROR_PROTOCOL,
+		          "unexpected reply %d to AUTH (RFC 4954 wants 235 or "
+		          "334)",
+		          r->code);
+		return fail(s, err);
+	}
+	reply_summary(r, text, sizeof text);
+	sasl_failure(c, r->code, text, err);
+	wipe(text, sizeof text);
+	err->smtp_code = r->code;
+	str_copy(err->smtp_enhanced, sizeof err->smtp_enhanced, r->enhanced);
+	return refuse(s, err);
+}
+
+/* Drive the exchange as sasl.h describes; sasl.c bounds the steps and
+ * the challenge sizes. */
+static int
+auth_exchange(struct smtp_session *s, struct sasl_client *c, struct reply *r,
+              struct error *err)
+{
+	const char *initial = NULL, *challenge = NULL;
+	size_t clen = 0;
+	int rc;
+
+	if (sasl_start(c, &initial, err) < 0)
+		return refuse(s, err);
+	rc = send_auth(s, c, initial, err);
+	if (rc == 0)
+		rc = read_auth_reply(s, c, r, &challenge, &clen, err);
+	while (rc == 0 && r->code == 334) {
+		rc = answer_challenge(s, c, r, challenge, clen, err);
+		if (rc == 0)
+			rc = read_auth_reply(s, c, r, &challenge, &clen, err);
+	}
+	if (rc < 0)
+		return s->state == SMTP_BROKEN ? -1 : refuse(s, err);
+	return auth_verdict(s, c, r, err);
+}
+
+static int
+authenticate(struct smtp_session *s, const struct smtp_options *o,
+             struct error *err)
+{
+	char cb[TLS_BINDING_B64_MAX] = "";
+	struct sasl_params p = {
+	    .auth = o->auth,
+	    .offered = s->caps.auth,
+	    .tls = s->tls,
+	    .loopback = peer_is_loopback(s->conn),
+	    .plaintext_ok = o->auth_plaintext,
+	    .user = o->user,
+	    .secret = o->secret,
+	    .host = o->tls_params.host ? o->tls_params.host : o->target.host,
+	};
+	struct sasl_client *c = NULL;
+	struct reply r;
+	int rc;
+
+	channel_binding(s, &p, cb, sizeof cb);
+	enter(s, SMTP_AUTH);
+	if (sasl_client_new(&c, &p, err) < 0) {
+		wipe(cb, sizeof cb);
+		return refuse(s, err);
+	}
+	s->auth_line = xmalloc(SMTP_AUTH_LINE_MAX);
+	reply_init(&r);
+	rc = auth_exchange(s, c, &r, err);
+	reply_clear(&r);
+	wipe(s->auth_line, SMTP_AUTH_LINE_MAX);
+	free(s->auth_line);
+	s->auth_line = NULL;
+	sasl_client_free(c);
+	wipe(cb, sizeof cb);
+	return rc;
+}
+
+static bool
+wants_auth(const struct smtp_options *o)
+{
+	return o->auth && *o->auth && !str_ieq(o->auth, "off");
+}
+
 int
 smtp_open(struct smtp_session **out, const struct smtp_options *o,
           struct error *err)
@@ -476,14 +910,17 @@ smtp_open(struct smtp_session **out, const struct smtp_options *o,
 	s->state = SMTP_CONNECTING;
 	if (tg.timeout_ms <= 0)
 		tg.timeout_ms = s->to.connect;
-	if (conn_open(&s->conn, &tg, s->t, err) < 0) {
+	if (open_connection(s, o, &tg, err) < 0) {
 		free(s);
 		return -1;
 	}
-	if (greeting(s, tg.host, err) < 0 || hello(s, name, err) < 0) {
+	if (greeting(s, tg.host, err) < 0 || hello(s, name, err) < 0 ||
+	    (o->tls == SMTP_TLS_STARTTLS && starttls(s, o, name, err) < 0) ||
+	    (wants_auth(o) && authenticate(s, o, err) < 0)) {
 		/* A refusal still gets its QUIT (RFC 5321 3.1: a client
 		 * given a 554 greeting SHOULD send QUIT); a session broken
-		 * by a failed exchange gets none from smtp_close. */
+		 * by a failed exchange (a failed TLS handshake among them)
+		 * gets none from smtp_close. */
 		smtp_close(s);
 		return -1;
 	}
@@ -846,6 +1283,7 @@ send_terminator(struct smtp_session *s, struct dot_stuffer *d,
 		if (send_line(s, "QUIT", 4, err) < 0)
 			return -1;
 		s->quit_sent = true;
+		conn_expect_close(s->conn);
 	}
 	enter(s, SMTP_DOT);
 	if (conn_flush(s->conn, s->to.block, err) < 0) {
@@ -973,6 +1411,8 @@ may_quit(const struct smtp_session *s)
 	case SMTP_GREETING:
 	case SMTP_EHLO:
 	case SMTP_HELO:
+	case SMTP_STARTTLS:
+	case SMTP_AUTH:
 	case SMTP_READY:
 	case SMTP_TRANSACTION:
 	case SMTP_QUIT:
@@ -998,6 +1438,9 @@ quit(struct smtp_session *s)
 			return;
 		s->quit_sent = true;
 	}
+	/* RFC 8314 / 3207: after QUIT a TCP close without close_notify is
+	 * the end of the session, not a truncation attack. */
+	conn_expect_close(s->conn);
 	enter(s, SMTP_QUIT);
 	reply_init(&r);
 	if (read_reply(s, &r, timeout, &err) == 0)

@@ -10,6 +10,11 @@
  * buffer is flushed only when a reply must be awaited, so a PIPELINING
  * group (RFC 2920) leaves in one write.
  *
+ * Transport security and authentication happen inside smtp_open: implicit
+ * TLS (RFC 8314) or STARTTLS (RFC 3207), then EHLO again inside TLS, then
+ * AUTH (RFC 4954) when configured.  Nothing of a session that failed them
+ * is usable: no MAIL is ever sent over it.
+ *
  * Return values: 0 when the exchange happened (the replies say how it
  * went), -1 when it could not (connection lost, timeout, a malformed
  * reply: ERROR_TEMPFAIL or ERROR_PROTOCOL), or, for the opening and the
@@ -44,35 +49,58 @@ void smtp_timeouts_init(struct smtp_timeouts *t, int seconds);
 
 /* What the server said it can do in its EHLO reply. */
 struct smtp_caps {
-	bool esmtp;      /* EHLO was accepted (else HELO was used) */
-	bool pipelining; /* RFC 2920 */
-	bool size;       /* RFC 1870 */
-	uint64_t size_max; /* 0: no limit announced */
-	bool eightbitmime; /* RFC 6152 */
-	bool smtputf8;     /* RFC 6531 */
-	bool dsn;          /* RFC 3461 */
+	bool esmtp;               /* EHLO was accepted (else HELO was used) */
+	bool pipelining;          /* RFC 2920 */
+	bool size;                /* RFC 1870 */
+	uint64_t size_max;        /* 0: no limit announced */
+	bool eightbitmime;        /* RFC 6152 */
+	bool smtputf8;            /* RFC 6531 */
+	bool dsn;                 /* RFC 3461 */
 	bool enhancedstatuscodes; /* RFC 2034 */
-	bool chunking;     /* RFC 3030 */
-	bool starttls;     /* RFC 3207 */
-	char auth[256];    /* RFC 4954 mechanism list, space-separated, or "" */
+	bool chunking;            /* RFC 3030 */
+	bool starttls;            /* RFC 3207 */
+	char auth[256]; /* RFC 4954 mechanism list, space-separated, or "" */
+};
+
+enum smtp_tls_mode {
+	SMTP_TLS_OFF = 0,
+	SMTP_TLS_STARTTLS, /* RFC 3207: required, never a plaintext fallback */
+	SMTP_TLS_IMPLICIT, /* RFC 8314 3.3: TLS from the first byte */
 };
 
 struct smtp_options {
 	struct conn_target target; /* host, port, source address; its
-				    * timeout_ms, when 0, is timeouts.connect */
+	                            * timeout_ms, when 0, is timeouts.connect */
 	const char *helo_name;     /* our name for EHLO/HELO/LHLO */
 	bool lmtp;                 /* RFC 2033: LHLO, one reply per recipient */
 	struct smtp_timeouts timeouts;
 	struct transcript *transcript; /* may be NULL */
+
+	enum smtp_tls_mode tls;
+	/* host: the A-label to verify (NULL: target.host); timeout_ms <= 0:
+	 * timeouts.command.  Read only during smtp_open. */
+	struct tls_params tls_params;
+
+	/* AUTH: NULL (or "off") for none; "on" or a mechanism name. */
+	const char *auth;
+	const char *user;
+	const char *secret;  /* password or token; NULL when not needed */
+	bool auth_plaintext; /* PLAIN/LOGIN allowed without TLS */
 };
 
 struct smtp_session;
 
-/* Connect, read the greeting, send EHLO (HELO when EHLO is refused with a
- * 5xx; LHLO for LMTP) and record the capabilities.  A negative greeting or
- * HELO reply is returned as an error of the reply's kind. */
+/* Connect (through TLS at once in SMTP_TLS_IMPLICIT), read the greeting,
+ * send EHLO (HELO when EHLO is refused with a 5xx; LHLO for LMTP) and
+ * record the capabilities; with SMTP_TLS_STARTTLS switch to TLS and send
+ * EHLO again; with auth, authenticate.  A negative greeting or HELO reply
+ * is returned as an error of the reply's kind.  TLS failures (handshake,
+ * verification, injected bytes, STARTTLS not offered or answered with a
+ * 5xx or an unexpected code) are ERROR_PROTOCOL; a 4xx to STARTTLS is
+ * ERROR_TEMPFAIL.  AUTH failures are as sasl.h says; no message holds
+ * the secret or a SASL response. */
 int smtp_open(struct smtp_session **out, const struct smtp_options *o,
-	      struct error *err);
+              struct error *err);
 
 const struct smtp_caps *smtp_caps(const struct smtp_session *s);
 
@@ -81,8 +109,8 @@ struct smtp_envelope {
 	const char *sender; /* "" is the null sender <> */
 	const char *const *rcpts;
 	size_t nrcpts;
-	uint64_t size;      /* SIZE= when the server has SIZE; 0 omits it */
-	bool body_8bit;     /* BODY=8BITMIME (the caller checked the cap) */
+	uint64_t size;          /* SIZE= when the server has SIZE; 0 omits it */
+	bool body_8bit;         /* BODY=8BITMIME (the caller checked the cap) */
 	const char *dsn_ret;    /* RET= (FULL|HDRS) when DSN offered, or NULL */
 	const char *dsn_envid;  /* ENVID= when DSN offered, or NULL */
 	const char *dsn_notify; /* NOTIFY= on each RCPT when DSN offered */
@@ -98,7 +126,7 @@ struct smtp_envelope_result {
 	struct reply *rcpt; /* nrcpts replies; code 0 for one not sent */
 	size_t nrcpt;
 	size_t naccepted;
-	struct reply data;  /* code 0 when DATA was not sent */
+	struct reply data; /* code 0 when DATA was not sent */
 };
 
 void smtp_envelope_result_init(struct smtp_envelope_result *r);
@@ -112,7 +140,7 @@ void smtp_envelope_result_clear(struct smtp_envelope_result *r);
  * MAIL accepted but no 354, smtp_rset before the next transaction.
  * dsn_envid is sent encoded as xtext (RFC 3461 4). */
 int smtp_envelope(struct smtp_session *s, const struct smtp_envelope *env,
-		  struct smtp_envelope_result *res, struct error *err);
+                  struct smtp_envelope_result *res, struct error *err);
 
 /* Where the body comes from: canonical CRLF text, read in blocks.  Returns
  * bytes read, 0 at the end, -1 with err filled. */
@@ -132,8 +160,8 @@ struct smtp_body_source {
  * out and before its reply arrived, the error is ERROR_TEMPFAIL "delivery
  * status unknown" and *dot_sent is true. */
 int smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
-	      bool quit_after, struct reply *final, size_t nfinal,
-	      bool *dot_sent, struct error *err);
+              bool quit_after, struct reply *final, size_t nfinal,
+              bool *dot_sent, struct error *err);
 
 /* RSET: back to a clean state for another transaction. */
 int smtp_rset(struct smtp_session *s, struct error *err);

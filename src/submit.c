@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "address.h"
 #include "reply.h"
 #include "smtp.h"
 #include "util.h"
@@ -19,20 +20,98 @@
 /* How much of the refused-recipient list goes into the one-line message. */
 #define REFUSED_LIST_MAX 600
 
+/* The server's names as DNS and the certificate know them: A-labels
+ * (RFC 5890), converted once, freed by names_clear. */
+struct names {
+	char *host;
+	char *host_override;
+};
+
+static int
+names_init(struct names *n, const struct account *a, struct error *err)
+{
+	memset(n, 0, sizeof *n);
+	if (address_host_to_ascii(a->host, &n->host, err) < 0)
+		return -1;
+	if (a->tls_host_override &&
+	    address_host_to_ascii(a->tls_host_override, &n->host_override,
+	                          err) < 0) {
+		free(n->host);
+		n->host = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static void
-session_options(const struct submission *sub, struct smtp_options *o)
+names_clear(struct names *n)
+{
+	free(n->host);
+	free(n->host_override);
+	memset(n, 0, sizeof *n);
+}
+
+static enum smtp_tls_mode
+tls_mode(const struct account *a)
+{
+	if (!a->tls)
+		return SMTP_TLS_OFF;
+	return a->tls_starttls ? SMTP_TLS_STARTTLS : SMTP_TLS_IMPLICIT;
+}
+
+int
+submit_port(const struct account *a)
+{
+	if (a->port)
+		return a->port;
+	switch (tls_mode(a)) {
+	case SMTP_TLS_IMPLICIT:
+		return 465;
+	case SMTP_TLS_STARTTLS:
+		return 587;
+	case SMTP_TLS_OFF:
+		break;
+	}
+	return 25;
+}
+
+static void
+tls_options(const struct account *a, const struct names *n,
+            struct tls_params *p)
+{
+	memset(p, 0, sizeof *p);
+	p->host = n->host;
+	p->host_override = n->host_override;
+	p->trust_file = a->tls_trust_file;
+	p->crl_file = a->tls_crl_file;
+	p->fingerprint = a->tls_fingerprint;
+	p->cert_file = a->tls_cert_file;
+	p->key_file = a->tls_key_file;
+	p->no_certcheck = !a->tls_certcheck;
+	p->priorities = a->tls_priorities;
+}
+
+static void
+session_options(const struct submission *sub, const struct names *n,
+                struct smtp_options *o)
 {
 	const struct account *a = sub->account;
 
 	memset(o, 0, sizeof *o);
-	o->target.host = a->host;
-	o->target.port = a->port;
+	o->target.host = n->host;
+	o->target.port = submit_port(a);
 	o->target.source_ip = a->source_ip;
 	o->helo_name = a->domain;
 	o->lmtp = a->lmtp;
 	o->transcript = sub->transcript;
 	smtp_timeouts_init(&o->timeouts, a->timeout);
 	o->target.timeout_ms = o->timeouts.connect;
+	o->tls = tls_mode(a);
+	tls_options(a, n, &o->tls_params);
+	o->auth = a->auth;
+	o->user = a->user;
+	o->secret = sub->secret;
+	o->auth_plaintext = a->auth_plaintext;
 }
 
 /* What the message needs that the server may lack, checked before MAIL so
@@ -309,13 +388,18 @@ submit_send(const struct submission *sub, struct submit_outcome *out,
 {
 	struct smtp_options o;
 	struct smtp_session *s = NULL;
+	struct names n;
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	session_options(sub, &o);
-	if (smtp_open(&s, &o, err) < 0)
+	if (names_init(&n, sub->account, err) < 0)
 		return -1;
-	rc = transact(s, sub, out, err);
-	smtp_close(s);
+	session_options(sub, &n, &o);
+	rc = smtp_open(&s, &o, err);
+	if (rc == 0) {
+		rc = transact(s, sub, out, err);
+		smtp_close(s);
+	}
+	names_clear(&n);
 	return rc;
 }

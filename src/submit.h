@@ -29,23 +29,29 @@ struct submission {
 	const char *sender;            /* envelope sender; "" is <> */
 	const char *const *rcpts;
 	size_t nrcpts;
-	struct source *message;        /* complete, headers edited */
+	struct source *message; /* complete, headers edited */
 	enum rcpt_policy rcpt_policy;
 	const char *dsn_notify, *dsn_return, *dsn_envid; /* or NULL */
-	struct transcript *transcript; /* may be NULL */
+	struct transcript *transcript;                   /* may be NULL */
+	const char *secret; /* password or token for AUTH, or NULL */
 };
 
 /* What happened, for the log line and the caller's report. */
 struct submit_outcome {
-	bool delivered;        /* the server took responsibility (some or all) */
-	size_t naccepted;      /* recipients that got the message */
+	bool delivered;   /* the server took responsibility (some or all) */
+	size_t naccepted; /* recipients that got the message */
 	char final_reply[256]; /* the reply to the dot, censored, or "" */
 };
+
+/* The port to connect to: the account's, else the one its TLS mode
+ * implies: 465 for implicit TLS (RFC 8314 3.3), 587 for STARTTLS
+ * (RFC 6409 3.1), 25 without TLS (RFC 5321 4.5.4.2). */
+int submit_port(const struct account *a);
 
 /* Deliver.  0 when every recipient got the message.  -1 otherwise, with err
  * saying why (and outcome->delivered true when some recipients got it
  * under RCPT_POLICY_ANY). */
 int submit_send(const struct submission *sub, struct submit_outcome *outcome,
-		struct error *err);
+                struct error *err);
 
 #endif

@@ -117,6 +117,59 @@ long_options() {
 	done
 }
 
+@test "bad TLS and AUTH option values are usage errors (64)" {
+	local args
+	for args in "--tls=yes" "--tls-starttls=1" "--tls-certcheck=" \
+		"--tls-fingerprint=AB:CD" "--tls-crl-file=" "--auth=md5" \
+		"--user=" "--tls-host-override="; do
+		# shellcheck disable=SC2086
+		run_tool 64 $args a@example.org
+	done
+	run_tool 64 --auth=md5 a@example.org
+	assert_output_has "invalid --auth 'md5'"
+}
+
+@test "there is no password option: argv is public (64)" {
+	local opt
+	for opt in --password=x --passwordeval=true --password; do
+		run_tool 64 "$opt" a@example.org
+		assert_output_has "unknown option"
+	done
+}
+
+@test "tls_certcheck off is warned about without -v" {
+	# Port 1 on loopback: refused at once, after the warning.
+	run_tool 75 --host=127.0.0.1 --port=1 --timeout=5 --tls \
+		--tls-certcheck=off a@example.org
+	assert_output_has "mailpost: warning: TLS certificate checking is off (tls_certcheck off): the server is not authenticated"
+	run_tool 75 --host=127.0.0.1 --port=1 --timeout=5 --tls \
+		--tls-certcheck=off --tls-certcheck a@example.org
+	[[ $output != *warning* ]] || {
+		echo "unexpected warning: $output" >&2
+		false
+	}
+}
+
+@test "the default port follows the TLS mode: 25, 587, 465" {
+	local mode want
+	for mode in "--tls=off:25" "--tls:587" "--tls --tls-starttls=off:465"; do
+		want=${mode##*:}
+		# Whatever listens there (usually nothing), the attempt is shown.
+		# shellcheck disable=SC2086
+		run timeout 10 "$MAILPOST" -v --host=127.0.0.1 --timeout=2 \
+			${mode%:*} a@example.org </dev/null
+		assert_output_has "Trying 127.0.0.1 port $want..."
+	done
+}
+
+@test "an internationalized host is looked up by its A-label" {
+	run timeout 10 "$MAILPOST" -v --host=bücher.invalid --timeout=2 \
+		a@example.org </dev/null
+	assert_output_has "xn--bcher-kva.invalid"
+	run_tool 78 --host=$'b\xfccher.example' a@example.org
+	assert_output_has "invalid host name"
+}
+
 @test "-bs is not supported yet (64); other -b modes are refused (64)" {
 	run_tool 64 -bs
 	assert_output_has "-bs is not supported yet"

@@ -301,6 +301,46 @@ test_qualify(void)
 	}
 }
 
+/* U-labels become A-labels; ASCII names and literals pass unchanged; what
+ * IDNA2008 refuses is a configuration error naming the host. */
+static void
+test_host_to_ascii(void)
+{
+	static const struct {
+		const char *host, *want;
+	} cases[] = {
+	    {"mail.example.org", "mail.example.org"},
+	    {"MAIL.Example.ORG", "MAIL.Example.ORG"},
+	    {"127.0.0.1", "127.0.0.1"},
+	    {"::1", "::1"},
+	    {"b\303\274cher.example", "xn--bcher-kva.example"},
+	    {"m\xc3\xbcnchen.de", "xn--mnchen-3ya.de"},
+	    /* NFC first: u + combining diaeresis is the same name. */
+	    {"bu\314\210cher.example", "xn--bcher-kva.example"},
+	    /* Nontransitional: sharp s stays (not "ss"). */
+	    {"fa\xc3\x9f.de", "xn--fa-hia.de"},
+	};
+	struct error err;
+	char *out;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		out = NULL;
+		error_clear(&err);
+		CHECK_INT(address_host_to_ascii(cases[i].host, &out, &err), 0);
+		CHECK_STR(out, cases[i].want);
+		free(out);
+	}
+	/* Invalid UTF-8, and a disallowed code point (U+2665 BLACK HEART). */
+	CHECK_INT(address_host_to_ascii("b\374cher.example", &out, &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK(strstr(err.msg, "invalid host name") != NULL);
+	CHECK(out == NULL);
+	CHECK_INT(address_host_to_ascii("i\xe2\x99\xa5.example", &out, &err),
+	          -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK(!str_has_ctl(err.msg, strlen(err.msg)));
+}
+
 int
 main(void)
 {
@@ -310,5 +350,6 @@ main(void)
 	test_list_length();
 	test_list_message();
 	test_qualify();
+	test_host_to_ascii();
 	return unit_done();
 }

@@ -37,6 +37,11 @@ struct want {
 	const char *dsn_notify;
 	const char *dsn_return;
 	const char *dsn_envid;
+	enum cli_switch tls, tls_starttls, tls_certcheck;
+	const char *tls_trust_file, *tls_crl_file, *tls_fingerprint;
+	const char *tls_cert_file, *tls_key_file, *tls_priorities;
+	const char *tls_host_override;
+	const char *auth, *user;
 	const char *rcpts[MAX_RCPTS];
 };
 
@@ -47,6 +52,12 @@ struct cli_case {
 };
 
 #define SM "sendmail"
+/* A SHA-256 fingerprint, with and without colons. */
+static const char FP_COLONS[] =
+    "C8:F1:FF:7A:01:67:99:86:00:D5:EA:93:31:EC:93:FC:"
+    "7A:DF:CB:E9:08:22:6A:28:B8:99:91:59:F0:4C:4E:C3";
+static const char FP_BARE[] =
+    "c8f1ff7a0167998600d5ea9331ec93fc7adfcbe908226a28b8999159f04c4ec3";
 
 static const struct cli_case cases[] = {
     /* ---- what real callers pass, verbatim ---- */
@@ -168,6 +179,91 @@ static const struct cli_case cases[] = {
     {{SM, "--port=65535", "--read-recipients"},
      NULL,
      {.port = 65535, .read_recipients = true}},
+
+    /* ---- transport security and authentication ---- */
+    {{SM, "--tls", "--tls-starttls", "--tls-certcheck", "--auth", "a@x"},
+     NULL,
+     {.tls = CLI_ON,
+      .tls_starttls = CLI_ON,
+      .tls_certcheck = CLI_ON,
+      .auth = "on",
+      .rcpts = {"a@x"}}},
+    {{SM, "--tls=off", "--tls-starttls=OFF", "--tls-certcheck=off",
+      "--auth=off", "a@x"},
+     NULL,
+     {.tls = CLI_OFF,
+      .tls_starttls = CLI_OFF,
+      .tls_certcheck = CLI_OFF,
+      .auth = "off",
+      .rcpts = {"a@x"}}},
+    /* An optional value is only ever glued: "off" here is a recipient. */
+    {{SM, "--tls", "off"}, NULL, {.tls = CLI_ON, .rcpts = {"off"}}},
+    {{SM, "--tls=on", "--tls=off", "a@x"},
+     NULL,
+     {.tls = CLI_OFF, .rcpts = {"a@x"}}},
+    {{SM, "--tls-trust-file=/etc/ca.pem", "--tls-crl-file", "crl.pem",
+      "--tls-cert-file=c.pem", "--tls-key-file=k.pem",
+      "--tls-priorities=NORMAL:-VERS-TLS1.2", "--tls-host-override=mx.example",
+      "a@x"},
+     NULL,
+     {.tls_trust_file = "/etc/ca.pem",
+      .tls_crl_file = "crl.pem",
+      .tls_cert_file = "c.pem",
+      .tls_key_file = "k.pem",
+      .tls_priorities = "NORMAL:-VERS-TLS1.2",
+      .tls_host_override = "mx.example",
+      .rcpts = {"a@x"}}},
+    {{SM, "--tls-trust-file=",
+      "--tls-fingerprint=C8:F1:FF:7A:01:67:99:86:00:D5:EA:93:31:EC:93:FC:"
+      "7A:DF:CB:E9:08:22:6A:28:B8:99:91:59:F0:4C:4E:C3",
+      "a@x"},
+     NULL,
+     {.tls_trust_file = "", .tls_fingerprint = FP_COLONS, .rcpts = {"a@x"}}},
+    {{SM, "--tls-fingerprint", FP_BARE, "a@x"},
+     NULL,
+     {.tls_fingerprint = FP_BARE, .rcpts = {"a@x"}}},
+    {{SM, "--auth=SCRAM-SHA-256", "--user=alice@example.org", "a@x"},
+     NULL,
+     {.auth = "SCRAM-SHA-256", .user = "alice@example.org", .rcpts = {"a@x"}}},
+    {{SM, "--auth=xoauth2", "--user", "bob", "a@x"},
+     NULL,
+     {.auth = "xoauth2", .user = "bob", .rcpts = {"a@x"}}},
+    {{SM, "--tls=yes", "a@x"}, "invalid --tls 'yes' (expected on or off)", {}},
+    {{SM, "--tls=", "a@x"}, "invalid --tls '' (expected on or off)", {}},
+    {{SM, "--tls-certcheck=no", "a@x"},
+     "invalid --tls-certcheck 'no' (expected on or off)",
+     {}},
+    {{SM, "--tls-starttls=1", "a@x"},
+     "invalid --tls-starttls '1' (expected on or off)",
+     {}},
+    {{SM, "--tls-fingerprint=AB:CD", "a@x"},
+     "invalid --tls-fingerprint 'AB:CD' (expected the SHA-256 digest as 32 "
+     "hex pairs, e.g. AB:CD:...)",
+     {}},
+    {{SM, "--tls-crl-file=", "a@x"}, "invalid --tls-crl-file ''", {}},
+    {{SM, "--tls-host-override=a b", "a@x"},
+     "invalid --tls-host-override 'a b'",
+     {}},
+    {{SM, "--tls-key-file=k\npem", "a@x"},
+     "invalid --tls-key-file 'k?pem'",
+     {}},
+    {{SM, "--user=", "a@x"}, "invalid --user ''", {}},
+    {{SM, "--user=a\rb", "a@x"}, "invalid --user 'a?b'", {}},
+    {{SM, "--auth=md5", "a@x"},
+     "invalid --auth 'md5' (expected on, off or a mechanism: plain, login, "
+     "scram-sha-256, scram-sha-1, cram-md5, external, gssapi, oauthbearer, "
+     "xoauth2, ntlm, digest-md5)",
+     {}},
+    {{SM, "a@x", "--tls-trust-file"},
+     "option '--tls-trust-file' needs an argument",
+     {}},
+    /* Never a password on the command line: argv is public. */
+    {{SM, "--password=x", "a@x"},
+     "unknown option '--password'; see 'mailpost --help'",
+     {}},
+    {{SM, "--passwordeval=cat f", "a@x"},
+     "unknown option '--passwordeval'; see 'mailpost --help'",
+     {}},
 
     /* ---- DSN ---- */
     {{SM, "-N", "never", "-R", "full", "-V", "id-1", "a@x"},
@@ -410,6 +506,18 @@ check_request(const struct request *r, const struct want *w)
 	CHECK_STR(r->dsn_notify, w->dsn_notify);
 	CHECK_STR(r->dsn_return, w->dsn_return);
 	CHECK_STR(r->dsn_envid, w->dsn_envid);
+	CHECK_INT(r->tls, w->tls);
+	CHECK_INT(r->tls_starttls, w->tls_starttls);
+	CHECK_INT(r->tls_certcheck, w->tls_certcheck);
+	CHECK_STR(r->tls_trust_file, w->tls_trust_file);
+	CHECK_STR(r->tls_crl_file, w->tls_crl_file);
+	CHECK_STR(r->tls_fingerprint, w->tls_fingerprint);
+	CHECK_STR(r->tls_cert_file, w->tls_cert_file);
+	CHECK_STR(r->tls_key_file, w->tls_key_file);
+	CHECK_STR(r->tls_priorities, w->tls_priorities);
+	CHECK_STR(r->tls_host_override, w->tls_host_override);
+	CHECK_STR(r->auth, w->auth);
+	CHECK_STR(r->user, w->user);
 	while (nwant < MAX_RCPTS && w->rcpts[nwant] != NULL)
 		nwant++;
 	CHECK_INT(r->nrcpts, nwant);
