@@ -11,8 +11,25 @@
 # alternate_config_directories in /etc/postfix/main.cf is not needed and that
 # file may be absent (Debian's "No configuration" install leaves it absent).
 #
+# With --secure the instance also serves mail submission the way a
+# provider does (RFC 8314, RFC 4954), on two more ports:
+#   PF_SUBMIT_PORT   STARTTLS required (smtpd_tls_security_level=encrypt)
+#   PF_SUBMITS_PORT  implicit TLS (smtpd_tls_wrappermode=yes)
+# Both offer AUTH only inside TLS (smtpd_tls_auth_only) and accept no
+# recipient, not even one of the local Maildirs, without a successful AUTH:
+# an unauthenticated RCPT gets "554 5.7.1 ... Relay access denied". The
+# certificate is the test PKI's server.pem (tests/lib/mkcerts.sh:
+# localhost, IP 127.0.0.1, signed by the test CA), made at start into the
+# instance dir. SASL is Cyrus with its sasldb auxprop plugin; smtpd.conf and
+# sasldb2 live in the instance dir (cyrus_sasl_config_path, sasldb_path), so
+# nothing under /etc/sasl2, /etc/postfix/sasl or /usr/lib/sasl2 is read.
+# The one account is $PF_SASL_USER, a bare name (smtpd_sasl_local_domain
+# supplies the realm), with a password made at random at each start;
+# saslpasswd2 reads it on standard input, never from its command line. The
+# plain ports stay as they are: no STARTTLS, no AUTH.
+#
 # Functions:
-#   postfix_start                 start; sets the PF_* variables below
+#   postfix_start [--secure]      start; sets the PF_* variables below
 #   postfix_stop                  stop, make sure no process remains, remove
 #                                 the temp dir (kept when PF_KEEP=1)
 #   postfix_wait_delivered N [S]  wait up to S seconds (default 30) until at
@@ -31,10 +48,22 @@
 #   PF_MAILBASE    virtual_mailbox_base; ADDR user@dom lands in dom/user/
 #   PF_LOG         the maillog_file
 #   PF_USERS       the addresses that exist (space-separated)
+#   PF_SECURE      1 with --secure, else 0
+# and with --secure:
+#   PF_SUBMIT_PORT     STARTTLS + AUTH port
+#   PF_SUBMITS_PORT    implicit TLS + AUTH port
+#   PF_CERTS           the test PKI (mkcerts.sh): ca.pem is the CA that
+#                      signed the server's certificate, other-ca.pem is not
+#   PF_SASL_USER       the login name ("user")
+#   PF_SASL_PASSWORD   its password (random letters and digits)
+#   PF_SASL_REALM      the realm of the sasldb entry
+#   PF_SASL_MECHS      the mechanisms offered (space-separated)
 
 PF_USERS="user@example.test root@example.test alice@example.test \
 bob@example.test carol@example.test a@example.test b@second.test"
 PF_SMALL_LIMIT=20000
+PF_SASL_MECHS="SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 PLAIN LOGIN"
+PF_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Print N free TCP ports on 127.0.0.1, one per line: bind port 0, read the
 # number back, release. All are held at once so they differ.
@@ -138,6 +167,7 @@ EOF
 # service   type  private unpriv chroot wakeup maxproc command
 $PF_PORT    inet  n       -      n      -      -       smtpd
 $PF_SMALL_PORT inet n     -      n      -      -       smtpd -o message_size_limit=$PF_SMALL_LIMIT
+$(pf_secure_services)
 pickup      unix  n       -      n      60     1       pickup
 cleanup     unix  n       -      n      -      0       cleanup
 qmgr        unix  n       -      n      300    1       qmgr
@@ -158,6 +188,10 @@ scache      unix  -       -      n      -      1       scache
 postlog     unix-dgram n  -      n      -      1       postlogd
 EOF
 
+	if [ "$PF_SECURE" = 1 ]; then
+		pf_write_secure || return 1
+	fi
+
 	# texthash: is read directly, no postmap. "dom/user/" (trailing slash)
 	# makes virtual(8) deliver to a Maildir.
 	: >"$PF_CONF/vmailbox"
@@ -174,9 +208,107 @@ EOF
 	chmod 700 "$PF_DIR/data"
 }
 
+# The master.cf lines of the submission ports (nothing without --secure).
+# smtpd_relay_restrictions is checked before the recipient restrictions:
+# only an authenticated client gets any recipient accepted.
+pf_secure_services()
+{
+	[ "$PF_SECURE" = 1 ] || return 0
+	local common="  -o smtpd_tls_security_level=encrypt
+  -o smtpd_tls_auth_only=yes
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_client_restrictions=
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
+	cat <<EOF
+$PF_SUBMIT_PORT inet n    -      n      -      -       smtpd
+$common
+$PF_SUBMITS_PORT inet n   -      n      -      -       smtpd
+  -o smtpd_tls_wrappermode=yes
+$common
+tlsmgr      unix  -       -      n      1000?  1       tlsmgr
+EOF
+}
+
+# main.cf settings and files for --secure: certificate, Cyrus SASL, sasldb.
+# In main.cf TLS and AUTH stay off (the plain ports offer neither); the
+# submission services switch them on with -o.
+pf_write_secure()
+{
+	local sasl=$PF_CONF/sasl
+	"$PF_LIB_DIR/mkcerts.sh" "$PF_CERTS" || return 1
+	# smtpd reads the key as root, before it drops privileges.
+	chmod 600 "$PF_CERTS"/*.key
+
+	cat >>"$PF_CONF/main.cf" <<EOF
+
+# --secure: TLS and SASL, switched on per service in master.cf.
+smtpd_tls_security_level = none
+smtpd_tls_cert_file = $PF_CERTS/server.pem
+smtpd_tls_key_file = $PF_CERTS/server.key
+smtpd_tls_loglevel = 1
+smtpd_tls_received_header = no
+smtpd_tls_session_cache_database =
+smtpd_tls_mandatory_protocols = >=TLSv1.2
+smtpd_tls_protocols = >=TLSv1.2
+smtpd_sasl_auth_enable = no
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+cyrus_sasl_config_path = $sasl
+smtpd_sasl_local_domain = $PF_SASL_REALM
+smtpd_sasl_security_options = noanonymous
+smtpd_sasl_tls_security_options = noanonymous
+smtpd_sasl_authenticated_header = no
+broken_sasl_auth_clients = no
+EOF
+
+	# Cyrus reads $smtpd_sasl_path.conf from cyrus_sasl_config_path, but
+	# Debian's Postfix searches $config_directory/sasl (then /usr/lib/sasl)
+	# whatever that says: the directory is both.
+	mkdir -p "$sasl"
+	cat >"$sasl/smtpd.conf" <<EOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+sasldb_path: $sasl/sasldb2
+mech_list: $PF_SASL_MECHS
+EOF
+	# -p: the password comes from standard input, as it is (no prompt).
+	printf '%s' "$PF_SASL_PASSWORD" |
+		saslpasswd2 -p -c -f "$sasl/sasldb2" -u "$PF_SASL_REALM" \
+			"$PF_SASL_USER" || {
+		echo "postfix_start: saslpasswd2 failed" >&2
+		return 1
+	}
+	# smtpd opens the database as mail_owner (there is no chroot here);
+	# "postfix start" wants everything in the config directory root's.
+	chown root:postfix "$sasl/sasldb2"
+	chmod 640 "$sasl/sasldb2"
+}
+
+# A password of random letters and digits behind a fixed prefix, so that a
+# leak is easy to grep for and never a substring of anything else.
+pf_random_password()
+{
+	local p
+	# No reader closes its pipe early: no SIGPIPE under pipefail.
+	p=$(head -c 30 /dev/urandom | base64 -w0 | LC_ALL=C tr -dc 'A-Za-z0-9' |
+		cut -c1-24)
+	printf 'Pw%s\n' "$p"
+}
+
 postfix_start()
 {
-	local ports i
+	local ports i nports=2 port
+	PF_SECURE=0 PF_SUBMIT_PORT='' PF_SUBMITS_PORT=''
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--secure) PF_SECURE=1 nports=4 ;;
+		*)
+			echo "postfix_start: unknown option $1" >&2
+			return 1
+			;;
+		esac
+		shift
+	done
 	if [ "$(id -u)" != 0 ]; then
 		echo "postfix_start: must run as root" >&2
 		return 1
@@ -192,13 +324,32 @@ postfix_start()
 	PF_MAILBASE=$PF_DIR/mail
 	PF_LOG=$PF_DIR/maillog
 	mkdir -p "$PF_CONF" "$PF_MAILBASE" "$PF_DIR/queue" "$PF_DIR/data"
-	mapfile -t ports < <(pf_free_ports 2)
+	mapfile -t ports < <(pf_free_ports "$nports")
 	PF_PORT=${ports[0]}
 	PF_SMALL_PORT=${ports[1]}
 	export PF_DIR PF_CONF PF_PORT PF_SMALL_PORT PF_SMALL_LIMIT PF_MAILBASE \
-		PF_LOG PF_USERS
+		PF_LOG PF_USERS PF_SECURE
+	if [ "$PF_SECURE" = 1 ]; then
+		if ! command -v saslpasswd2 >/dev/null; then
+			echo "postfix_start: saslpasswd2 is not installed (sasl2-bin)" >&2
+			postfix_stop
+			return 1
+		fi
+		PF_SUBMIT_PORT=${ports[2]}
+		PF_SUBMITS_PORT=${ports[3]}
+		PF_CERTS=$PF_DIR/certs
+		PF_SASL_USER=user
+		PF_SASL_REALM=example.test
+		PF_SASL_PASSWORD=$(pf_random_password)
+		export PF_SUBMIT_PORT PF_SUBMITS_PORT PF_CERTS PF_SASL_USER \
+			PF_SASL_REALM PF_SASL_PASSWORD PF_SASL_MECHS
+	fi
 
-	pf_write_config || return 1
+	if ! pf_write_config; then
+		echo "postfix_start: could not write the instance's files" >&2
+		postfix_stop
+		return 1
+	fi
 	# "postfix start" creates the queue directories with the owners and modes
 	# Postfix wants (post-install create-missing); "set-permissions" is not
 	# used because it would also reset the modes of the system's Postfix files.
@@ -208,15 +359,21 @@ postfix_start()
 		postfix_stop
 		return 1
 	fi
-	# Started means the master holds the pid file; wait for the listener.
-	for ((i = 0; i < 100; i++)); do
-		if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' \
-			"$PF_PORT" 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.1
+	# Started means the master holds the pid file; wait for the listeners
+	# (not the implicit-TLS one: a probe there logs a failed handshake).
+	for port in "${ports[@]}"; do
+		[ "$port" = "${PF_SUBMITS_PORT:-}" ] && continue
+		for ((i = 0; i < 100; i++)); do
+			if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' \
+				"$port" 2>/dev/null; then
+				continue 2
+			fi
+			sleep 0.1
+		done
+		break
 	done
-	echo "postfix_start: nothing listens on 127.0.0.1:$PF_PORT" >&2
+	[ "$i" -lt 100 ] && return 0
+	echo "postfix_start: nothing listens on 127.0.0.1:$port" >&2
 	postfix_log_tail 20 >&2
 	postfix_stop
 	return 1
