@@ -406,3 +406,319 @@ EOF after 25O ok\r\n250-a\r\n251 b\x1b[31m\r\n\x00\\' "$output" "what the client
 		reply reply reply reply reply
 	assert_message 1 $'ab\r\nc.\n'
 }
+
+# --- the server: TLS ------------------------------------------------------------
+# Talked to with smtpd.py's --talk client (Python's ssl) and with gnutls-cli,
+# the same library mailpost uses.
+
+@test "smtpd: STARTTLS: 220, handshake, new EHLO with tls-caps, clear and TLS recorded apart" {
+	tls_certs
+	start_smtpd - <<-EOF
+	caps PIPELINING, SIZE 10, STARTTLS
+	tls-caps AUTH PLAIN, 8BITMIME
+	$(tls_cert_line server)
+	EOF
+	talk reply 'send:EHLO c\r\n' reply 'send:STARTTLS\r\n' reply "tls:$CERTS/ca.pem" \
+		'send:EHLO c\r\n' reply 'send:QUIT\r\n' reply
+	assert_equal '220 2.0.0 Ready to start TLS\r\n' "${lines[2]}" "STARTTLS reply"
+	[[ "${lines[3]}" == "TLS TLSv1."[23] ]] || die "handshake: ${lines[3]}"
+	assert_equal '250-smtpd.test Hello c\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n' "${lines[4]}" "EHLO inside TLS"
+	assert_over_tls QUIT
+	assert_tls_session "conn 1: TLSv1."
+	assert_tls_session "client-cert=none"
+	assert_file_bytes "$SMTPD_DIR/received.clear" $'EHLO c\r\nSTARTTLS\r\n' "clear input"
+	assert_file_bytes "$SMTPD_DIR/received.tls" $'EHLO c\r\nQUIT\r\n' "TLS input"
+	assert_file_bytes "$SMTPD_DIR/commands" $'1 clear EHLO c\n1 clear STARTTLS\n1 tls EHLO c\n1 tls QUIT\n' "commands"
+	assert_no_problems
+}
+
+@test "smtpd: STARTTLS refusals: no cert (454), scripted 502, not offered (flagged)" {
+	tls_certs
+	start_smtpd "caps STARTTLS"
+	talk reply 'send:EHLO c\r\n' reply 'send:STARTTLS\r\n' reply
+	assert_equal '454 4.7.0 TLS not available in this test server\r\n' "${lines[2]}" "no cert"
+
+	start_smtpd "$(tls_cert_line server)"$'\ncaps STARTTLS\non STARTTLS 502 5.5.2 no'
+	talk reply 'send:EHLO c\r\n' reply 'send:STARTTLS\r\n' reply 'send:QUIT\r\n' reply
+	assert_equal '502 5.5.2 no\r\n' "${lines[2]}" "scripted"
+	assert_equal '221 2.0.0 Bye\r\n' "${lines[3]}" "still in clear after 502"
+
+	start_smtpd "$(tls_cert_line server)"
+	talk reply 'send:EHLO c\r\n' reply 'send:STARTTLS\r\n' reply
+	assert_problem "STARTTLS but it was not offered"
+}
+
+@test "smtpd: response injection: the 220 and extra replies leave in one write" {
+	tls_certs
+	start_smtpd - <<-EOF
+	$(tls_cert_line server)
+	caps STARTTLS
+	on STARTTLS
+	  reply 220 2.0.0 go ahead
+	  raw 250-injected\r\n250 more\r\n
+	EOF
+	talk reply 'send:EHLO c\r\n' reply 'send:STARTTLS\r\n' 'sleep:0.3' count reply "tls:$CERTS/ca.pem"
+	assert_equal 'recv calls: 2' "${lines[2]}" "one write for 220 and the injection"
+	assert_equal '220 2.0.0 go ahead\r\n' "${lines[3]}" "220"
+	assert_equal 'before TLS: 250-injected\r\n250 more\r\n' "${lines[4]}" "the injected bytes"
+}
+
+@test "smtpd: after STARTTLS: MAIL before the new EHLO and a second STARTTLS are flagged; plaintext after 220 is recorded" {
+	tls_certs
+	start_smtpd - <<-EOF
+	$(tls_cert_line server)
+	caps STARTTLS
+	tls-caps STARTTLS
+	EOF
+	talk reply 'send:EHLO c\r\n' reply 'send:STARTTLS\r\n' reply "tls:$CERTS/ca.pem" \
+		'send:MAIL FROM:<a@b>\r\n' reply 'send:EHLO c\r\n' reply 'send:STARTTLS\r\n' reply
+	assert_problem "MAIL after STARTTLS without a new EHLO"
+	assert_problem "a second STARTTLS inside TLS"
+	assert_equal '503 5.5.1 Error: TLS already active\r\n' "${lines[6]}" "second STARTTLS"
+
+	# A client that goes on in clear after the 220: its bytes count as clear.
+	start_smtpd - <<-EOF
+	$(tls_cert_line server)
+	caps STARTTLS
+	EOF
+	talk reply 'send:EHLO c\r\n' reply 'send:STARTTLS\r\n' reply 'send:MAIL FROM:<a@b>\r\n' eof
+	assert_tls_session "handshake failed"
+	run assert_clear_lacks "MAIL FROM"
+	[[ "$status" -ne 0 ]] || die "MAIL sent in clear after 220 went unrecorded"
+}
+
+@test "smtpd: implicit TLS; a plaintext talker is refused" {
+	tls_certs
+	start_smtpd $'option implicit-tls\n'"$(tls_cert_line server)"
+	talk "tls:$CERTS/ca.pem" reply 'send:EHLO c\r\n' reply 'send:QUIT\r\n' reply
+	[[ "${lines[0]}" == "TLS TLSv1."[23] ]] || die "handshake: ${lines[0]}"
+	assert_equal '220 smtpd.test ESMTP mailpost test server\r\n' "${lines[1]}" "greeting inside TLS"
+	assert_over_tls EHLO QUIT
+	assert_no_problems
+
+	start_smtpd $'option implicit-tls\n'"$(tls_cert_line server)"
+	talk 'send:EHLO c\r\n' eof
+	assert_tls_session "handshake failed"
+	assert_received_contains $'EHLO c\r\n'
+}
+
+@test "smtpd: tls12 caps the version; the chosen certificate is served" {
+	tls_certs
+	start_smtpd $'option implicit-tls\noption tls12\n'"$(tls_cert_line expired)"
+	talk tls reply
+	assert_equal "TLS TLSv1.2" "${lines[0]}" "version"
+	# verified against the CA, the expired certificate fails
+	start_smtpd $'option implicit-tls\n'"$(tls_cert_line expired)"
+	talk "tls:$CERTS/ca.pem"
+	[[ "$output" == "TLS failed: CERTIFICATE_VERIFY_FAILED"* ]] || die "expired accepted: $output"
+}
+
+@test "smtpd: gnutls-cli (mailpost's TLS library) gets through, STARTTLS and implicit" {
+	command -v gnutls-cli >/dev/null || skip "gnutls-cli not installed"
+	tls_certs
+	start_smtpd $'caps STARTTLS\n'"$(tls_cert_line server)"
+	run timeout 20 gnutls-cli --x509cafile "$CERTS/ca.pem" --starttls-proto=smtp \
+		-p "$SMTPD_PORT" localhost < <(sleep 0.5; printf 'EHLO gnutls\r\n'; sleep 0.5; printf 'QUIT\r\n'; sleep 1)
+	[[ "$status" -eq 0 ]] || die "gnutls-cli STARTTLS failed ($status): $output"
+	# gnutls-cli's own EHLO went in clear, as it must; ours inside TLS
+	assert_over_tls QUIT
+	grep -qx '1 tls EHLO gnutls' "$SMTPD_DIR/commands" || die "no EHLO inside TLS"
+	assert_tls_session "conn 1: TLSv1.3"
+	assert_no_problems
+
+	start_smtpd $'option implicit-tls\n'"$(tls_cert_line server)"
+	run timeout 20 gnutls-cli --x509cafile "$CERTS/ca.pem" \
+		-p "$SMTPD_PORT" localhost < <(sleep 0.5; printf 'EHLO gnutls\r\n'; sleep 0.5; printf 'QUIT\r\n'; sleep 1)
+	[[ "$status" -eq 0 ]] || die "gnutls-cli implicit failed ($status): $output"
+	assert_over_tls EHLO QUIT
+	assert_no_problems
+}
+
+@test "smtpd: a required client certificate is verified; EXTERNAL uses it" {
+	tls_certs
+	start_smtpd - -- --max-connections 2 <<-EOF
+	option implicit-tls
+	$(tls_cert_line server)
+	tls-client-ca $CERTS/ca.pem
+	caps AUTH EXTERNAL
+	EOF
+	talk "tls:$CERTS/ca.pem:$CERTS/client.pem:$CERTS/client.key" reply 'send:EHLO c\r\n' reply \
+		'send:AUTH EXTERNAL =\r\n' reply
+	assert_equal '235 2.7.0 Authentication successful\r\n' "${lines[3]}" "EXTERNAL"
+	# without a certificate: no session
+	talk "tls:$CERTS/ca.pem" reply
+	smtpd_finish
+	assert_tls_session "client-cert=mailpost test client"
+	assert_auth_record "conn 1: EXTERNAL user=mailpost test client reply=235 tls"
+	assert_tls_session "conn 2: handshake failed"
+}
+
+# --- the server: AUTH ---------------------------------------------------------------
+
+@test "smtpd: AUTH PLAIN and LOGIN: right and wrong password, auth-required" {
+	start_smtpd - -- --max-connections 3 <<-'EOF'
+	caps AUTH PLAIN LOGIN
+	user alice s3cret pass
+	option auth-required
+	EOF
+	talk reply 'send:EHLO c\r\n' reply 'send:MAIL FROM:<a@b>\r\n' reply \
+		"send:AUTH PLAIN $(b64 '\0alice\0s3cret pass')\r\n" reply 'send:MAIL FROM:<a@b>\r\n' reply
+	assert_equal '530 5.7.0 Authentication required\r\n' "${lines[2]}" "MAIL before AUTH"
+	assert_equal '235 2.7.0 Authentication successful\r\n' "${lines[3]}" "PLAIN"
+	assert_equal '250 2.1.0 Ok\r\n' "${lines[4]}" "MAIL after AUTH"
+
+	talk reply 'send:EHLO c\r\n' reply 'send:AUTH LOGIN\r\n' reply "send:$(b64 alice)\r\n" reply \
+		"send:$(b64 's3cret pass')\r\n" reply
+	assert_equal "334 $(b64 Username:)\\r\\n" "${lines[2]}" "LOGIN user prompt"
+	assert_equal "334 $(b64 Password:)\\r\\n" "${lines[3]}" "LOGIN password prompt"
+	assert_equal '235 2.7.0 Authentication successful\r\n' "${lines[4]}" "LOGIN"
+
+	talk reply 'send:EHLO c\r\n' reply "send:AUTH PLAIN\r\n" reply \
+		"send:$(b64 '\0alice\0wrong')\r\n" reply
+	assert_equal '334 \r\n' "${lines[2]}" "empty challenge"
+	assert_equal '535 5.7.8 Authentication credentials invalid\r\n' "${lines[3]}" "wrong password"
+	assert_auth_record "conn 1: PLAIN user=alice reply=235 clear"
+	assert_auth_record "conn 2: LOGIN user=alice reply=235 clear"
+	assert_auth_record "conn 3: PLAIN user=alice reply=535 clear"
+	assert_no_problems
+}
+
+@test "smtpd: CRAM-MD5 (RFC 2195 example)" {
+	start_smtpd - <<-'EOF'
+	caps AUTH CRAM-MD5
+	user tim tanstaaftanstaaf
+	option cram-challenge <1896.697170952@postoffice.reston.mci.net>
+	EOF
+	talk reply 'send:EHLO c\r\n' reply 'send:AUTH CRAM-MD5\r\n' reply \
+		"send:$(b64 'tim b913a602c7eda7a495b4e6e7334d3890')\r\n" reply
+	assert_equal "334 $(b64 '<1896.697170952@postoffice.reston.mci.net>')\\r\\n" "${lines[2]}" "challenge"
+	assert_equal '235 2.7.0 Authentication successful\r\n' "${lines[3]}" "result"
+}
+
+@test "smtpd: SCRAM-SHA-1 (RFC 5802 example) and SCRAM-SHA-256 (RFC 7677 example)" {
+	start_smtpd - <<-'EOF'
+	caps AUTH SCRAM-SHA-1
+	user user pencil
+	option scram-nonce 3rfcNHYJY1ZVvWVs7j
+	option scram-salt QSXCR+Q6sek8bf92
+	EOF
+	talk reply 'send:EHLO c\r\n' reply "send:AUTH SCRAM-SHA-1 $(b64 'n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL')\r\n" reply \
+		"send:$(b64 'c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=')\r\n" reply \
+		'send:\r\n' reply
+	assert_equal "334 $(b64 'r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096')\\r\\n" "${lines[2]}" "server-first"
+	assert_equal "334 $(b64 'v=rmF9pqV8S7suAoZWja4dJRkFsKQ=')\\r\\n" "${lines[3]}" "server-final"
+	assert_equal '235 2.7.0 Authentication successful\r\n' "${lines[4]}" "result"
+
+	start_smtpd - <<-'EOF'
+	caps AUTH SCRAM-SHA-256
+	user user pencil
+	option scram-nonce %hvYDpWUa2RaTCAfuxFIlj)hNlF$k0
+	option scram-salt W22ZaJ0SNY7soEsUEjb6gQ==
+	EOF
+	talk reply 'send:EHLO c\r\n' reply "send:AUTH SCRAM-SHA-256 $(b64 'n,,n=user,r=rOprNGfwEbeRWgbNEkqO')\r\n" reply \
+		"send:$(b64 'c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=')\r\n" reply \
+		'send:\r\n' reply
+	assert_equal "334 $(b64 'v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=')\\r\\n" "${lines[3]}" "server-final"
+	assert_equal '235 2.7.0 Authentication successful\r\n' "${lines[4]}" "result"
+	assert_no_problems
+}
+
+@test "smtpd: SCRAM faults: wrong proof 535, bad server signature, no server-final" {
+	local vector=(reply 'send:EHLO c\r\n' reply "send:AUTH SCRAM-SHA-1 $(b64 'n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL')\r\n" reply)
+	local fixed=$'caps AUTH SCRAM-SHA-1\nuser user pencil\noption scram-nonce 3rfcNHYJY1ZVvWVs7j\noption scram-salt QSXCR+Q6sek8bf92'
+	local final="send:$(b64 'c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=')\r\n"
+	start_smtpd "${fixed/pencil/pen}"
+	talk "${vector[@]}" "$final" reply
+	assert_equal '535 5.7.8 Authentication credentials invalid\r\n' "${lines[3]}" "wrong password"
+
+	start_smtpd "$fixed"$'\noption scram-bad-signature'
+	talk "${vector[@]}" "$final" reply
+	[[ "${lines[3]}" == 334* && "${lines[3]}" != "334 $(b64 'v=rmF9pqV8S7suAoZWja4dJRkFsKQ=')\\r\\n" ]] ||
+		die "signature not spoilt: ${lines[3]}"
+
+	start_smtpd "$fixed"$'\noption scram-no-final'
+	talk "${vector[@]}" "$final" reply
+	assert_equal '235 2.7.0 Authentication successful\r\n' "${lines[3]}" "235 without v="
+}
+
+@test "smtpd: XOAUTH2 and OAUTHBEARER: token accepted; a bad one gets the RFC 7628 error challenge" {
+	start_smtpd - -- --max-connections 2 <<-'EOF'
+	caps AUTH XOAUTH2 OAUTHBEARER
+	user alice ya29.tok3n
+	EOF
+	talk reply 'send:EHLO c\r\n' reply \
+		"send:AUTH XOAUTH2 $(b64 'user=alice\001auth=Bearer ya29.tok3n\001\001')\r\n" reply
+	assert_equal '235 2.7.0 Authentication successful\r\n' "${lines[2]}" "XOAUTH2"
+	talk reply 'send:EHLO c\r\n' reply \
+		"send:AUTH OAUTHBEARER $(b64 'n,a=alice,\001host=localhost\001port=587\001auth=Bearer wrong\001\001')\r\n" reply \
+		"send:$(b64 '\001')\r\n" reply
+	[[ "${lines[2]}" == "334 "* ]] || die "no error challenge: ${lines[2]}"
+	[[ "$(printf '%s' "${lines[2]#334 }" | sed 's/\\r\\n$//' | base64 -d)" == *invalid_token* ]] ||
+		die "challenge is not the JSON error: ${lines[2]}"
+	assert_equal '535 5.7.8 Authentication credentials invalid\r\n' "${lines[3]}" "OAUTHBEARER bad token"
+	assert_auth_record "conn 1: XOAUTH2 user=alice reply=235"
+	assert_auth_record "conn 2: OAUTHBEARER user=alice reply=535"
+	assert_no_problems
+}
+
+@test "smtpd: scripted AUTH: results, echo of the response, malformed challenge and '*'" {
+	start_smtpd - -- --max-connections 3 <<-'EOF'
+	caps AUTH PLAIN LOGIN
+	user alice s3cret
+	connection 1
+	on AUTH 454 4.7.0 Temporary authentication failure
+	connection 2
+	on AUTHDONE
+	  echo 535-5.7.8 no:\x20
+	  echo-decoded 535 5.7.8 decoded:\x20
+	connection 3
+	on AUTH 334 !!not-base64!!
+	EOF
+	talk reply 'send:EHLO c\r\n' reply "send:AUTH PLAIN $(b64 '\0alice\0s3cret')\r\n" reply
+	assert_equal '454 4.7.0 Temporary authentication failure\r\n' "${lines[2]}" "454"
+	talk reply 'send:EHLO c\r\n' reply "send:AUTH PLAIN $(b64 '\0alice\0s3cret')\r\n" reply
+	assert_equal "535-5.7.8 no: $(b64 '\0alice\0s3cret')\\r\\n535 5.7.8 decoded:  alice s3cret\\r\\n" "${lines[2]}" "echo"
+	talk reply 'send:EHLO c\r\n' reply 'send:AUTH LOGIN\r\n' reply 'send:*\r\n' reply
+	assert_equal '334 !!not-base64!!\r\n' "${lines[2]}" "malformed challenge"
+	assert_equal '501 5.7.0 Authentication cancelled\r\n' "${lines[3]}" "cancel"
+	assert_auth_record "conn 1: PLAIN user=? reply=454 clear"
+	assert_auth_record "conn 3: LOGIN user=? reply=501 cancelled clear"
+	grep -qx '3 clear > \*' "$SMTPD_DIR/commands" || die "the '*' is not recorded as a response"
+}
+
+@test "helpers: the TLS and AUTH assertions catch what they are for" {
+	tls_certs
+	[[ -s "$CERTS/server.pem" && -s "$CERTS/server.sha256" ]] || die "no PKI in $CERTS"
+	assert_equal "tls-cert $CERTS/client.pem $CERTS/client.key" "$(tls_cert_line client)" "client cert line"
+	assert_equal "AGFsaWNlAHMzY3JldA==" "$(b64 '\0alice\0s3cret')" "b64"
+
+	start_smtpd $'caps STARTTLS, AUTH PLAIN\n'"$(tls_cert_line server)"$'\nuser alice s3cret'
+	talk reply 'send:EHLO c\r\n' reply "send:AUTH PLAIN $(b64 '\0alice\0s3cret')\r\n" reply \
+		'send:MAIL FROM:<a@b>\r\n' reply 'send:STARTTLS\r\n' reply "tls:$CERTS/ca.pem" \
+		'send:EHLO c\r\n' reply 'send:RCPT TO:<b@c>\r\n' reply
+	run assert_clear_lacks "AUTH"
+	[[ "$status" -ne 0 && "$output" == *"in clear holds 'AUTH'"* ]] || die "AUTH in clear not caught: $output"
+	run assert_over_tls MAIL
+	[[ "$status" -ne 0 ]] || die "MAIL in clear passed assert_over_tls"
+	assert_over_tls RCPT
+	run assert_no_command AUTH
+	[[ "$status" -ne 0 ]] || die "assert_no_command missed AUTH"
+	assert_no_command DATA
+	assert_tls_received_contains $'RCPT TO:<b@c>\r\n'
+	assert_auth_record "conn 1: PLAIN user=alice reply=235 clear"
+	run assert_tls_session "handshake failed"
+	[[ "$status" -ne 0 ]] || die "assert_tls_session matched nothing real"
+
+	printf 'log with s3cret\n' >"$BATS_TEST_TMPDIR/log"
+	output="" stderr=""
+	run assert_no_secret s3cret "$BATS_TEST_TMPDIR/log"
+	[[ "$status" -ne 0 ]] || die "secret in a file not found"
+	output="x s3cret" stderr=""
+	run assert_no_secret s3cret
+	[[ "$status" -ne 0 ]] || die "secret on stdout not found"
+	output="" stderr="s3cret"
+	run assert_no_secret s3cret
+	[[ "$status" -ne 0 ]] || die "secret on stderr not found"
+	output="" stderr=""
+	assert_no_secret s3cret /dev/null
+}

@@ -13,6 +13,7 @@
 #                                 the exit code is not EXIT
 #   run_send EXIT [ARGS...]       run_mailpost with -C "$MAILPOST_CONF"
 #                                 (default /dev/null) --host 127.0.0.1
+#                                 (or $SEND_HOST, e.g. localhost)
 #                                 --port $SMTPD_PORT --domain client.test
 #                                 -f alice@example.org in front of ARGS
 #   write_config [LINE...]        write "defaults" + LINEs to
@@ -35,6 +36,23 @@
 #                                 every assertion on its files calls this
 #   stop_smtpd                    kill it (teardown does this)
 #   smtpd_received                print the recorded bytes, escaped
+#
+# TLS and AUTH (the server's TLS and AUTH script lines: see smtpd.py)
+#   tls_certs                     make the test PKI (tests/lib/mkcerts.sh)
+#                                 once per test file; sets $CERTS to it
+#   tls_cert_line NAME            the script line "tls-cert" for
+#                                 $CERTS/NAME.pem and its key
+#   b64 TEXT                      base64 of TEXT, printf escapes decoded
+#                                 (b64 '\0alice\0secret'), no line breaks
+#   assert_clear_lacks BYTES      nothing received outside TLS holds BYTES
+#   assert_tls_received_contains BYTES   inside TLS the server got BYTES
+#   assert_over_tls VERB...       each VERB arrived, and only inside TLS
+#   assert_no_command VERB...     no VERB command arrived at all
+#   assert_tls_session TEXT       a handshake record (DIR/tls) holds TEXT
+#   assert_auth_record TEXT       an AUTH record (DIR/auth) holds TEXT
+#   assert_no_secret SECRET [FILE...]
+#                                 SECRET is in none of $output, $stderr
+#                                 and the FILEs (each must exist)
 #
 # Assertions (each says what differed)
 #   assert_received BYTES         the server received exactly BYTES
@@ -150,7 +168,7 @@ run_send() {
 	local expected="$1"
 	shift
 	[[ -n "$SMTPD_PORT" ]] || die "run_send: no server started" || return 1
-	run_mailpost "$expected" -C "$MAILPOST_CONF" --host 127.0.0.1 \
+	run_mailpost "$expected" -C "$MAILPOST_CONF" --host "${SEND_HOST:-127.0.0.1}" \
 		--port "$SMTPD_PORT" --domain client.test -f alice@example.org "$@"
 }
 
@@ -252,6 +270,116 @@ smtpd_received() {
 	escaped <"$SMTPD_DIR/received"
 }
 
+# --- TLS and AUTH ------------------------------------------------------------
+
+tls_certs() {
+	CERTS="$BATS_FILE_TMPDIR/pki"
+	sh "$BATS_TEST_DIRNAME/lib/mkcerts.sh" "$CERTS" ||
+		die "tls_certs: mkcerts.sh failed"
+}
+
+tls_cert_line() {
+	local key=server
+	[[ "$1" == client ]] && key=client
+	[[ -e "$CERTS/$1.pem" ]] || die "tls_cert_line: no $CERTS/$1.pem" || return 1
+	printf 'tls-cert %s %s\n' "$CERTS/$1.pem" "$CERTS/$key.key"
+}
+
+b64() {
+	printf '%b' "$1" | base64 -w0
+}
+
+# file_lacks FILE BYTES WHAT: FILE does not contain BYTES.
+file_lacks() {
+	local r
+	# NUL bytes (a TLS record sent to a plaintext server) dropped: bash
+	# strings cannot hold them.
+	r="$(tr -d '\0' <"$1"; printf x)"
+	r="${r%x}"
+	if [[ "$r" == *"$2"* ]]; then
+		die "$3 holds '$(printf '%s' "$2" | escaped | tr -d '\n')', which it must not:" \
+			"$(escaped <"$1")"
+	fi
+}
+
+assert_clear_lacks() {
+	smtpd_finish || return 1
+	file_lacks "$SMTPD_DIR/received.clear" "$1" "what the server received in clear"
+}
+
+assert_tls_received_contains() {
+	smtpd_finish || return 1
+	local r
+	r="$(cat "$SMTPD_DIR/received.tls"; printf x)"
+	r="${r%x}"
+	if [[ "$r" != *"$1"* ]]; then
+		die "the server did not receive '$(printf '%s' "$1" | escaped | tr -d '\n')' inside TLS" \
+			"its commands:" "$(cat "$SMTPD_DIR/commands")"
+	fi
+}
+
+assert_over_tls() {
+	smtpd_finish || return 1
+	local verb
+	for verb in "$@"; do
+		grep -qiE "^[0-9]+ tls $verb( |\$)" "$SMTPD_DIR/commands" ||
+			die "no $verb arrived inside TLS; commands:" \
+				"$(cat "$SMTPD_DIR/commands")" || return 1
+		if grep -qiE "^[0-9]+ clear $verb( |\$)" "$SMTPD_DIR/commands"; then
+			die "$verb arrived in clear; commands:" "$(cat "$SMTPD_DIR/commands")"
+			return 1
+		fi
+	done
+}
+
+assert_no_command() {
+	smtpd_finish || return 1
+	local verb
+	for verb in "$@"; do
+		if grep -qiE "^[0-9]+ (tls|clear) $verb( |\$)" "$SMTPD_DIR/commands"; then
+			die "the server received $verb, which the client must not send; commands:" \
+				"$(cat "$SMTPD_DIR/commands")"
+			return 1
+		fi
+		file_lacks "$SMTPD_DIR/received" "$verb " "what the server received" ||
+			return 1
+	done
+}
+
+assert_tls_session() {
+	smtpd_finish || return 1
+	grep -qF -- "$1" "$SMTPD_DIR/tls" ||
+		die "no TLS handshake record holds '$1'; records:" "$(cat "$SMTPD_DIR/tls")"
+}
+
+assert_auth_record() {
+	smtpd_finish || return 1
+	grep -qF -- "$1" "$SMTPD_DIR/auth" ||
+		die "no AUTH record holds '$1'; records:" "$(cat "$SMTPD_DIR/auth")" \
+			"server log:" "$(tail -n 20 "$SMTPD_DIR/log")"
+}
+
+assert_no_secret() {
+	local secret="$1" f
+	shift
+	[[ -n "$secret" ]] || die "assert_no_secret: empty secret" || return 1
+	if [[ "$output" == *"$secret"* ]]; then
+		die "stdout holds the secret '$secret':" "$output"
+		return 1
+	fi
+	if [[ "$stderr" == *"$secret"* ]]; then
+		die "stderr holds the secret '$secret':" "$stderr"
+		return 1
+	fi
+	for f in "$@"; do
+		[[ -e "$f" ]] || die "assert_no_secret: $f does not exist" || return 1
+		if grep -qF -- "$secret" "$f"; then
+			die "$f holds the secret '$secret':" "$(grep -nF -- "$secret" "$f")"
+			return 1
+		fi
+	done
+}
+
 # --- assertions -----------------------------------------------------------------
 
 assert_equal() {
@@ -293,7 +421,7 @@ assert_received_crlf() {
 
 received_bytes() {
 	local r
-	r="$(cat "$SMTPD_DIR/received"; printf x)"
+	r="$(tr -d '\0' <"$SMTPD_DIR/received"; printf x)"
 	printf '%s' "${r%x}"
 }
 

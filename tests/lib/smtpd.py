@@ -2,8 +2,9 @@
 # smtpd.py - a scripted, fault-injecting SMTP/LMTP server for mailpost's
 # tests.  Python 3 standard library only.
 #
-# It listens on 127.0.0.1 port 0 (never a fixed port, never another
-# address), writes the port it got to a file, serves connections one after
+# It listens on 127.0.0.1 port 0 (never a fixed port; --listen takes another
+# loopback address, 127.0.0.0/8 only), writes the port it got to a file,
+# serves connections one after
 # another and exits after --max-connections of them, after --idle-timeout
 # seconds without a connection, or on SIGTERM (after recording whatever the
 # current client still sent).  Without a script it is a well-behaved ESMTP
@@ -12,13 +13,16 @@
 #
 # Usage:
 #   smtpd.py --dir DIR [--script FILE] [--port-file FILE]
-#            [--max-connections N] [--idle-timeout SECONDS]
+#            [--max-connections N] [--idle-timeout SECONDS] [--listen ADDR]
 #   smtpd.py --check-script FILE        parse a script, report errors
 #   smtpd.py --escape < bytes           bytes -> one escaped line per line
 #   smtpd.py --talk PORT STEP...        a tiny client for self-tests:
 #            send:TEXT (escapes decoded, one write), reply (read and print
 #            one reply line), eof (read until the server closes),
-#            sleep:SECONDS, count (print how many recv() calls so far)
+#            sleep:SECONDS, count (print how many recv() calls so far),
+#            tls[:CA[:CERT:KEY]] (handshake now, as "localhost", verified
+#            against CA when given, presenting CERT; prints the version and
+#            any bytes that came before it)
 #
 # THE SCRIPT (line-based; '#' at the start of a line is a comment)
 #
@@ -69,6 +73,64 @@
 #   reset         close with an RST (SO_LINGER 0)
 # Escapes in TEXT: \n (line break; a real LF in raw), \r, \t, \e (ESC),
 # \xHH, \\.  Trailing spaces are kept.
+
+# TLS (the ssl module; certificates from tests/lib/mkcerts.sh)
+#
+#   tls-cert CERT KEY        the server's certificate and key (PEM).  With
+#                            it, STARTTLS is answered "220 2.0.0 Ready to
+#                            start TLS" and the handshake follows (without
+#                            it: 454).  STARTTLS is offered only when caps
+#                            lists it.
+#   tls-caps KEYWORD, ..     the capabilities inside TLS (after STARTTLS or
+#                            with implicit TLS); default: caps without
+#                            STARTTLS.  "tls-caps" alone: none.
+#   tls-client-ca CA [optional]
+#                            ask for a client certificate and verify it
+#                            against CA; without "optional" a handshake
+#                            without one fails
+#   option implicit-tls      handshake at once on connect (RFC 8314)
+#   option tls12             TLS 1.2 at most (tls-unique exists only there)
+#
+# A rule for STARTTLS replaces the reply; when its output starts with 220
+# and there is a tls-cert, everything it queued goes out in one write and
+# the handshake follows, so
+#     on STARTTLS
+#       reply 220 2.0.0 go ahead
+#       raw 250 injected\r\n
+# is a response-injection attempt.  After the handshake the server forgets
+# the EHLO state and flags a command other than EHLO/HELO/LHLO/NOOP/RSET/
+# QUIT before a new EHLO, a second STARTTLS, and bytes sent in clear after
+# STARTTLS.
+#
+# AUTH (RFC 4954).  Offer mechanisms with a caps line ("AUTH PLAIN LOGIN").
+# Implemented: PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256 and their
+# -PLUS forms (tls-unique only, so with option tls12; RFC 5802, 7677),
+# XOAUTH2, OAUTHBEARER (RFC 7628) and EXTERNAL (the verified client
+# certificate; its CN is the identity).
+#
+#   user NAME SECRET         an account (SECRET: the password, or the token
+#                            for XOAUTH2/OAUTHBEARER; the rest of the line)
+#   option auth-required     MAIL before a successful AUTH gets 530 5.7.0
+#   option scram-iterations N, option scram-salt BASE64,
+#   option scram-nonce TEXT  fixed SCRAM values (default 4096, random,
+#                            random), for the RFC test vectors
+#   option scram-bad-signature   server-final with a wrong v=
+#   option scram-no-final    235 at once after the client proof (no v=)
+#   option cram-challenge TEXT   a fixed CRAM-MD5 challenge
+#
+# Events of an exchange: AUTH (the command; its default runs the
+# mechanism), AUTHSTEP (each response line after a 334), AUTHCANCEL (a "*"
+# response; default 501 5.7.0) and AUTHDONE (the final reply; default 235
+# 2.7.0 when the credentials were right, else 535 5.7.8).  Any rule whose
+# last line starts with 334 keeps the exchange going: the next line is a
+# response, not a command.  Two more steps:
+#   echo TEXT           TEXT followed by the client's last response as sent
+#   echo-decoded TEXT   the same, base64-decoded (control bytes as spaces)
+# Examples:
+#   on AUTH 454 4.7.0 Temporary authentication failure
+#   on AUTH 334 !!not-base64!!        (the client must answer "*")
+#   on AUTHDONE
+#     echo 535 5.7.8 rejected:\x20
 #
 # Example:
 #   caps PIPELINING, SIZE 1000, 8BITMIME
@@ -90,14 +152,28 @@
 #                        un-dot-stuffed, as received (CRLF line ends)
 #   msg.T.partial        body of a DATA that never saw its final dot
 #   env.T                "MAIL FROM:..." and accepted "RCPT TO:..." lines
+#   received.clear       bytes received before TLS, all connections
+#   received.tls         bytes received inside TLS (decrypted)
+#   commands             one line per command: "N clear|tls ESCAPED-LINE"
+#                        (AUTH responses too, as "N tls|clear > LINE")
+#   tls                  one line per handshake: "conn N: VERSION CIPHER
+#                        client-cert=CN|none" or "conn N: handshake
+#                        failed: REASON"
+#   auth                 one line per AUTH exchange, when it ends:
+#                        "conn N: MECH user=NAME|? reply=CODE [cancelled]
+#                        tls|clear"
 #   finished             written when the server exits
 
 import argparse
+import base64
+import hashlib
+import hmac
 import os
 import re
 import select
 import signal
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -111,7 +187,14 @@ KNOWN_VERBS = {"HELO", "EHLO", "LHLO", "MAIL", "RCPT", "DATA", "RSET", "QUIT",
                "NOOP", "VRFY", "EXPN", "HELP", "BDAT", "STARTTLS", "AUTH",
                "ETRN", "TURN"}
 STEP_WORDS = {"reply", "raw", "default", "sleep", "flush", "dribble",
-              "close", "reset"}
+              "close", "reset", "echo", "echo-decoded"}
+FLAG_OPTIONS = {"require-pipelining", "require-quit-with-dot", "implicit-tls",
+                "tls12", "auth-required", "scram-bad-signature",
+                "scram-no-final"}
+NUMBER_OPTIONS = {"wait", "dribble", "scram-iterations"}
+TEXT_OPTIONS = {"scram-salt", "scram-nonce", "cram-challenge"}
+# Commands allowed after STARTTLS before the new EHLO (RFC 3207 4.2).
+BEFORE_EHLO_OK = {"EHLO", "HELO", "LHLO", "NOOP", "RSET", "QUIT"}
 
 stopping = False
 
@@ -178,7 +261,11 @@ class Script:
     def __init__(self):
         self.hostname = "smtpd.test"
         self.caps = list(DEFAULT_CAPS)
-        self.options = {"wait": 3.0}
+        self.options = {"wait": 3.0, "scram-iterations": 4096}
+        self.tls_caps = None       # None: caps without STARTTLS
+        self.cert = None           # (cert, key)
+        self.client_ca = None      # (ca, required)
+        self.users = {}            # name -> secret (bytes)
         # rules[(conn or 0, EVENT, N or 0)] = [steps]
         self.rules = {}
 
@@ -204,12 +291,33 @@ class Script:
                     s.hostname = rest.strip()
                 elif word == "caps":
                     s.caps = [c.strip() for c in rest.split(",") if c.strip()]
+                elif word == "tls-caps":
+                    s.tls_caps = [c.strip() for c in rest.split(",")
+                                  if c.strip()]
+                elif word == "tls-cert":
+                    files = rest.split()
+                    if len(files) != 2:
+                        raise ScriptError("tls-cert wants CERT KEY")
+                    s.cert = tuple(files)
+                elif word == "tls-client-ca":
+                    args = rest.split()
+                    if len(args) not in (1, 2) or args[1:] not in (
+                            [], ["optional"]):
+                        raise ScriptError("tls-client-ca wants CA [optional]")
+                    s.client_ca = (args[0], len(args) == 1)
+                elif word == "user":
+                    name, _, secret = rest.partition(" ")
+                    if not name or not secret:
+                        raise ScriptError("user wants NAME SECRET")
+                    s.users[name] = unescape(secret)
                 elif word == "option":
                     oname, _, value = rest.strip().partition(" ")
-                    if oname in ("require-pipelining", "require-quit-with-dot"):
+                    if oname in FLAG_OPTIONS:
                         s.options[oname] = True
-                    elif oname in ("wait", "dribble"):
+                    elif oname in NUMBER_OPTIONS:
                         s.options[oname] = float(value)
+                    elif oname in TEXT_OPTIONS:
+                        s.options[oname] = value.encode()
                     else:
                         raise ScriptError("unknown option %r" % oname)
                 elif word == "connection":
@@ -248,7 +356,7 @@ def parse_step(text):
     word, _, rest = text.partition(" ")
     if word not in STEP_WORDS:
         return ("reply", unescape(text))
-    if word in ("reply", "raw"):
+    if word in ("reply", "raw", "echo", "echo-decoded"):
         return (word, unescape(rest))
     if word == "sleep":
         return ("sleep", float(rest))
@@ -295,8 +403,18 @@ class Closed(Exception):
 
 
 class Session:
-    def __init__(self, sock, n, script, rec):
+    def __init__(self, sock, n, script, rec, tls_context=None):
         self.sock = sock
+        self.tls_context = tls_context
+        self.tls = None            # ssl.SSLObject once TLS is on
+        self.tls_in = None         # its memory BIOs
+        self.tls_out = None
+        self.starttls_done = False
+        self.ehlo_since_tls = True
+        self.client_cn = None      # CN of a verified client certificate
+        self.sasl = None           # the running AUTH exchange (Exchange)
+        self.sasl_waiting = False  # a 334 was sent: next line is a response
+        self.authenticated = False
         self.n = n
         self.script = script
         self.rec = rec
@@ -336,23 +454,146 @@ class Session:
                     raise Closed()
                 return False
             r, _, _ = select.select([self.sock], [], [], min(left, 0.1))
-            if r:
+            if not r:
+                continue
+            try:
+                data = self.sock.recv(65536)
+            except OSError as e:
+                self.rec.log(self.n, "*", "recv failed: %s" % e)
+                data = b""
+            if not data:
+                self.eof = True
+                raise Closed()
+            if not self.tls:
                 break
-        try:
-            data = self.sock.recv(65536)
-        except OSError as e:
-            self.rec.log(self.n, "*", "recv failed: %s" % e)
-            data = b""
-        if not data:
-            self.eof = True
-            raise Closed()
+            # TLS: a record may arrive in pieces, or carry no data.
+            self.tls_in.write(data)
+            data = self.tls_read()
+            if data is None:
+                self.eof = True
+                raise Closed()
+            if data:
+                break
+        self.take(data)
+        return True
+
+    def take(self, data):
+        """Record bytes from the client and queue them for parsing."""
         self.recvs += 1
         self.rec.append("received", data)
+        self.rec.append("received.tls" if self.tls else "received.clear",
+                        data)
         self.rec.append("conn.%d.received" % self.n, data)
         self.rec.append("recv.log", ("%d %d %d %s\n" % (
             self.n, self.recvs, len(data), escape(data))).encode())
         self.inbuf += data
-        return True
+
+    def tls_read(self):
+        """Decrypt what the BIO holds: bytes (maybe b""), None at the end."""
+        data = bytearray()
+        try:
+            while True:
+                chunk = self.tls.read(65536)
+                if not chunk:
+                    self.rec.log(self.n, "*", "TLS close_notify received")
+                    return bytes(data) if data else None
+                data += chunk
+        except ssl.SSLWantReadError:
+            pass
+        except ssl.SSLError as e:
+            self.rec.log(self.n, "*", "TLS read failed: %s" % e)
+            return bytes(data) if data else None
+        finally:
+            self.tls_send_pending()
+        return bytes(data)
+
+    def tls_send_pending(self):
+        pending = self.tls_out.read()
+        if pending:
+            try:
+                self.sock.sendall(pending)
+            except OSError as e:
+                self.rec.log(self.n, "*", "send failed: %s" % e)
+
+    def start_tls(self, how):
+        """The server side of a handshake; raise Closed when it fails."""
+        if self.inbuf:
+            self.rec.problem(self.n, "client sent %s in clear after the "
+                             "reply to STARTTLS, before the handshake" %
+                             escape(self.inbuf[:80]))
+            self.inbuf.clear()
+        self.tls_in = ssl.MemoryBIO()
+        self.tls_out = ssl.MemoryBIO()
+        self.tls = self.tls_context.wrap_bio(self.tls_in, self.tls_out,
+                                             server_side=True)
+        self.rec.log(self.n, "*", "TLS handshake (%s)" % how)
+        deadline = time.monotonic() + 10
+        why = None
+        raw = bytearray()
+        while why is None:
+            try:
+                self.tls.do_handshake()
+                self.tls_send_pending()
+                break
+            except ssl.SSLWantReadError:
+                self.tls_send_pending()
+            except ssl.SSLError as e:
+                self.tls_send_pending()
+                why = getattr(e, "reason", None) or str(e)
+                break
+            left = deadline - time.monotonic()
+            r = []
+            if left > 0:
+                r, _, _ = select.select([self.sock], [], [], left)
+            if not r:
+                why = "timeout"
+                break
+            try:
+                data = self.sock.recv(65536)
+            except OSError as e:
+                data = b""
+                why = str(e)
+            if not data:
+                why = why or "the client closed the connection"
+                break
+            raw += data
+            self.tls_in.write(data)
+        if why is not None:
+            # What arrived was not TLS to us: record it as clear input, so
+            # a client that talks plaintext after 220 is caught.
+            for name in ("received", "received.clear",
+                         "conn.%d.received" % self.n):
+                self.rec.append(name, bytes(raw))
+            self.rec.append("tls", ("conn %d: handshake failed: %s\n" %
+                                    (self.n, why)).encode())
+            self.rec.log(self.n, "*", "TLS handshake failed: %s" % why)
+            self.tls = None
+            self.sock.close()
+            self.closed = True
+            raise Closed()
+        cert = self.tls.getpeercert()
+        if cert:
+            for rdn in cert.get("subject", ()):
+                for k, v in rdn:
+                    if k == "commonName":
+                        self.client_cn = v
+        cipher = self.tls.cipher()
+        line = "conn %d: %s %s client-cert=%s" % (
+            self.n, self.tls.version(), cipher[0] if cipher else "?",
+            self.client_cn or "none")
+        self.rec.append("tls", (line + "\n").encode())
+        self.rec.log(self.n, "*", "TLS established: " + line)
+        # RFC 3207 4.2: forget everything learnt before TLS.
+        self.offered = {}
+        self.ehlo_since_tls = how == "implicit"
+        self.authenticated = False
+        self.reset_transaction()
+        # Application data may have come with the client's last handshake
+        # message, and sit in the BIO already.
+        if self.tls_in.pending:
+            data = self.tls_read()
+            if data:
+                self.take(data)
 
     def poll_input(self):
         """Take in whatever has already arrived, without waiting."""
@@ -425,18 +666,31 @@ class Session:
         try:
             if self.dribble:
                 for i in range(len(data)):
-                    self.sock.sendall(data[i:i + 1])
+                    self.write(data[i:i + 1])
                     self.rec.append("sent", data[i:i + 1])
                     if not stopping:
                         time.sleep(self.dribble)
             else:
-                self.sock.sendall(data)
+                self.write(data)
                 self.rec.append("sent", data)
-        except OSError as e:
+        except (OSError, ssl.SSLError) as e:
             self.rec.log(self.n, "*", "send failed: %s" % e)
+
+    def write(self, data):
+        if self.tls:
+            self.tls.write(data)
+            self.tls_send_pending()
+        else:
+            self.sock.sendall(data)
 
     def close(self, rst=False):
         self.flush()
+        if self.tls and not rst:
+            try:
+                self.tls.unwrap()
+            except (ssl.SSLError, OSError):
+                pass
+            self.tls_send_pending()
         if rst:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                  struct.pack("ii", 1, 0))
@@ -468,6 +722,8 @@ class Session:
                 self.send(reply_bytes(step[1]))
             elif kind == "raw":
                 self.send(step[1])
+            elif kind in ("echo", "echo-decoded"):
+                self.send(step[1] + self.echo(kind) + b"\r\n")
             elif kind == "default":
                 default(arg)
             elif kind == "sleep":
@@ -495,10 +751,23 @@ class Session:
             self.dribble = saved_dribble
         return bytes(produced)
 
+    def echo(self, kind):
+        """The client's last AUTH response, for the echo steps."""
+        last = self.sasl.last if self.sasl else b""
+        if kind == "echo":
+            return last
+        try:
+            raw = base64.b64decode(last, validate=True)
+        except ValueError:
+            raw = last
+        return bytes(b if 0x20 <= b < 0x7F else 0x20 for b in raw)
+
     # the conversation -----------------------------------------------------
     def run(self, idle):
         self.rec.log(self.n, "*", "connection %d accepted" % self.n)
         try:
+            if self.script.options.get("implicit-tls"):
+                self.start_tls("implicit")
             self.event("CONNECT", self.default_greeting)
             self.poll_input()
             if self.inbuf:
@@ -518,7 +787,16 @@ class Session:
 
     def command(self, line, idle):
         text = line.rstrip(b"\r\n")
+        where = "tls" if self.tls else "clear"
+        if self.sasl_waiting:
+            self.rec.log(self.n, "C:", escape(text))
+            self.rec.append("commands", ("%d %s > %s\n" % (
+                self.n, where, escape(text))).encode())
+            self.auth_response(text)
+            return
         self.rec.log(self.n, "C:", escape(text))
+        self.rec.append("commands", ("%d %s %s\n" % (
+            self.n, where, escape(text))).encode())
         if self.quit_seen:
             self.rec.problem(self.n, "client sent %s after QUIT" % escape(text))
         if len(line) > 512 and not text.upper().startswith((b"MAIL", b"RCPT")):
@@ -534,6 +812,11 @@ class Session:
                              % (escape(text[:60]), self.data_refused))
         if not re.fullmatch(r"[A-Z]{3,10}", verb):
             verb = "UNKNOWN"
+        if not self.ehlo_since_tls and verb not in BEFORE_EHLO_OK:
+            self.rec.problem(self.n, "%s after STARTTLS without a new EHLO "
+                             "(RFC 3207 4.2)" % verb)
+        if verb == "STARTTLS" and self.tls:
+            self.rec.problem(self.n, "a second STARTTLS inside TLS")
         if verb == "MAIL" and self.script.options.get("require-pipelining"):
             if "PIPELINING" in self.offered:
                 self.wait_for(rb"(?im)^DATA\r?\n",
@@ -548,6 +831,10 @@ class Session:
                                  "offered")
         elif verb == "BDAT":
             self.read_chunk(arg, idle)
+        if verb == "AUTH":
+            words = arg.split(b" ")
+            self.sasl = Exchange(words[0].decode("latin-1").upper())
+            self.sasl.last = words[1] if len(words) > 1 else b""
         handler = getattr(self, "cmd_" + verb, self.cmd_UNKNOWN)
         out = self.event(verb, handler, arg)
         self.after_reply(verb, out)
@@ -559,6 +846,13 @@ class Session:
                                  "%s%s" % (escape(self.inbuf[:80]), verb,
                                            "" if "PIPELINING" in self.offered
                                            else " (no PIPELINING)"))
+        if verb == "STARTTLS" and out.startswith(b"220") and \
+                self.tls_context and not self.tls and not self.closed:
+            self.flush()
+            self.starttls_done = True
+            self.start_tls("STARTTLS")
+        if verb == "AUTH":
+            self.sasl_waiting = self.continues(out)
         if verb == "DATA" and out.startswith(b"354"):
             self.flush()
             self.data_phase(idle)
@@ -567,6 +861,8 @@ class Session:
 
     def after_reply(self, verb, out):
         code = out[:3]
+        if verb in ("EHLO", "HELO", "LHLO"):
+            self.ehlo_since_tls = True
         if verb in ("EHLO", "LHLO"):
             self.lmtp = verb == "LHLO"
             self.offered = {}
@@ -661,12 +957,19 @@ class Session:
 
     def ehlo_reply(self, arg):
         lines = ["%s Hello %s" % (self.script.hostname, arg.decode("latin-1"))]
-        lines += self.script.caps
+        lines += self.caps_now()
         out = b""
         for i, l in enumerate(lines):
             sep = "-" if i < len(lines) - 1 else " "
             out += ("250" + sep + l + "\r\n").encode("latin-1")
         self.send(out)
+
+    def caps_now(self):
+        if not self.tls:
+            return self.script.caps
+        if self.script.tls_caps is not None:
+            return self.script.tls_caps
+        return [c for c in self.script.caps if c.upper() != "STARTTLS"]
 
     cmd_EHLO = ehlo_reply
     cmd_LHLO = ehlo_reply
@@ -695,6 +998,10 @@ class Session:
     def cmd_MAIL(self, arg):
         if not self.last_mail_ok:
             self.send(b"501 5.5.4 Syntax: MAIL FROM:<address>\r\n")
+            return
+        if self.script.options.get("auth-required") and \
+                not self.authenticated:
+            self.send(b"530 5.7.0 Authentication required\r\n")
             return
         limit = self.offered.get("SIZE", "")
         size = self.last_mail_params.get("SIZE", "")
@@ -770,13 +1077,338 @@ class Session:
         self.send(b"221 2.0.0 Bye\r\n")
 
     def cmd_STARTTLS(self, arg):
-        self.send(b"454 4.7.0 TLS not available in this test server\r\n")
+        if self.tls:
+            self.send(b"503 5.5.1 Error: TLS already active\r\n")
+        elif self.tls_context is None:
+            self.send(b"454 4.7.0 TLS not available in this test server\r\n")
+        elif "STARTTLS" not in self.offered:
+            self.rec.problem(self.n, "STARTTLS but it was not offered")
+            self.send(b"502 5.5.1 Error: STARTTLS not offered\r\n")
+        else:
+            self.send(b"220 2.0.0 Ready to start TLS\r\n")
+
+    # AUTH (RFC 4954) ------------------------------------------------------
+    def cmd_AUTH(self, arg):
+        words = arg.split(b" ")
+        mech = words[0].decode("latin-1").upper()
+        offered = self.offered.get("AUTH", "").upper().split()
+        if len(words) > 2 or not mech:
+            self.rec.problem(self.n, "malformed AUTH command")
+            self.send(b"501 5.5.4 Syntax: AUTH mechanism [initial-response]"
+                      b"\r\n")
+            return
+        if self.authenticated:
+            self.rec.problem(self.n, "AUTH after a successful AUTH")
+            self.send(b"503 5.5.1 Error: already authenticated\r\n")
+            return
+        if self.mail is not None:
+            self.rec.problem(self.n, "AUTH during a mail transaction")
+            self.send(b"503 5.5.1 Error: MAIL transaction in progress\r\n")
+            return
+        if mech not in offered or mech not in MECHANISMS:
+            self.rec.problem(self.n, "AUTH %s but %s was not offered" %
+                             (mech, mech))
+            self.send(b"504 5.5.4 Unrecognized authentication type\r\n")
+            return
+        ir = None
+        if len(words) == 2:
+            if words[1] == b"=":
+                ir = b""
+            else:
+                try:
+                    ir = base64.b64decode(words[1], validate=True)
+                except ValueError:
+                    self.rec.problem(self.n, "AUTH initial response is not "
+                                     "base64")
+                    self.send(b"501 5.5.2 Cannot decode response\r\n")
+                    return
+        self.sasl.gen = MECHANISMS[mech](self, ir)
+        self.auth_advance(None)
+
+    def auth_advance(self, data):
+        """Run the mechanism one step: a 334 challenge or the result."""
+        try:
+            if data is None:
+                challenge = next(self.sasl.gen)
+            else:
+                challenge = self.sasl.gen.send(data)
+        except StopIteration as e:
+            ok, user, why = e.value
+            self.sasl.user = user
+            self.rec.log(self.n, "*", "AUTH %s user %s: %s" % (
+                self.sasl.mech, user, "credentials ok" if ok else why))
+            self.event("AUTHDONE", lambda a: self.send(
+                b"235 2.7.0 Authentication successful\r\n" if ok else
+                b"535 5.7.8 Authentication credentials invalid\r\n"))
+            return
+        self.send(b"334 " + base64.b64encode(challenge) + b"\r\n")
+
+    def auth_response(self, text):
+        """A line after a 334: the client's response (or "*")."""
+        if self.sasl is None:
+            self.sasl = Exchange("?")
+        self.sasl.last = text
+        self.sasl.steps += 1
+        if text == b"*":
+            self.sasl.cancelled = True
+            self.rec.log(self.n, "*", "the client cancelled AUTH")
+            out = self.event("AUTHCANCEL", lambda a: self.send(
+                b"501 5.7.0 Authentication cancelled\r\n"))
+        else:
+            out = self.event("AUTHSTEP", self.default_auth_step, text)
+        self.sasl_waiting = self.continues(out)
+        if not self.closed:
+            self.poll_input()
+            if self.inbuf:
+                self.rec.problem(self.n, "client sent %s before the reply "
+                                 "to its AUTH response" %
+                                 escape(self.inbuf[:80]))
+
+    def default_auth_step(self, text):
+        if self.sasl.gen is None:
+            self.send(b"535 5.7.8 Authentication failed\r\n")
+            return
+        try:
+            data = base64.b64decode(text, validate=True)
+        except ValueError:
+            self.rec.problem(self.n, "AUTH response is not base64: %s" %
+                             escape(text[:80]))
+            self.send(b"501 5.5.2 Cannot decode response\r\n")
+            return
+        self.auth_advance(data)
+
+    def continues(self, out):
+        """Does this output keep an AUTH exchange going (last line 334)?
+        When not, the exchange is over: record how it ended."""
+        lines = [l for l in out.split(b"\r\n") if l]
+        if lines and lines[-1].startswith(b"334"):
+            return True
+        if self.sasl is not None:
+            code = lines[-1][:3].decode("latin-1") if lines else "none"
+            if code == "235":
+                self.authenticated = True
+            ex = self.sasl
+            self.rec.append("auth", ("conn %d: %s user=%s reply=%s%s %s\n" % (
+                self.n, ex.mech, ex.user or "?", code,
+                " cancelled" if ex.cancelled else "",
+                "tls" if self.tls else "clear")).encode())
+            self.sasl = None
+        return False
+
+    def password_ok(self, user, secret):
+        want = self.script.users.get(user.decode("utf-8", "replace"))
+        return want is not None and hmac.compare_digest(want, secret)
+
+    def mech_plain(self, ir):
+        resp = ir if ir is not None else (yield b"")
+        parts = resp.split(b"\0")
+        if len(parts) != 3:
+            return False, None, "malformed PLAIN response"
+        user = parts[1].decode("utf-8", "replace")
+        if parts[0] and parts[0] != parts[1]:
+            return False, user, "authorization identity %s refused" % (
+                parts[0].decode("utf-8", "replace"))
+        if not self.password_ok(parts[1], parts[2]):
+            return False, user, "wrong user name or password"
+        return True, user, ""
+
+    def mech_login(self, ir):
+        # RFC 4954 does not define LOGIN; servers take an initial response
+        # as the user name.
+        user = ir if ir is not None else (yield b"Username:")
+        password = yield b"Password:"
+        name = user.decode("utf-8", "replace")
+        if not self.password_ok(user, password):
+            return False, name, "wrong user name or password"
+        return True, name, ""
+
+    def mech_cram_md5(self, ir):
+        if ir is not None:
+            self.rec.problem(self.n, "CRAM-MD5 with an initial response")
+        challenge = self.script.options.get("cram-challenge") or (
+            b"<%d.%d@%s>" % (os.getpid(), int(time.time() * 1000),
+                             self.script.hostname.encode()))
+        resp = yield challenge
+        user, _, digest = resp.rpartition(b" ")
+        name = user.decode("utf-8", "replace")
+        secret = self.script.users.get(name)
+        if secret is None:
+            return False, name, "unknown user"
+        want = hmac.new(secret, challenge, "md5").hexdigest().encode()
+        if not hmac.compare_digest(want, digest):
+            return False, name, "wrong digest"
+        return True, name, ""
+
+    def mech_scram(self, ir, hname, plus):
+        """RFC 5802 (SHA-1), RFC 7677 (SHA-256); -PLUS with tls-unique."""
+        first = ir if ir is not None else (yield b"")
+        m = re.fullmatch(rb"(n|y|p=[A-Za-z0-9.-]+),(a=[^,]*)?,"
+                         rb"(n=([^,]*),r=([^,]+)(,.*)?)", first, re.S)
+        if not m:
+            return False, None, "malformed client-first-message"
+        cbflag, bare = m.group(1), m.group(3)
+        name = m.group(4).replace(b"=2C", b",").replace(b"=3D", b"=")
+        user = name.decode("utf-8", "replace")
+        header = first[:len(first) - len(bare)]
+        offered_plus = any(x.endswith("-PLUS") for x in
+                           self.offered.get("AUTH", "").upper().split())
+        cbdata = b""
+        if plus != cbflag.startswith(b"p="):
+            return False, user, "channel binding flag %s with %s" % (
+                cbflag.decode(), self.sasl.mech)
+        if cbflag == b"y" and self.tls and offered_plus:
+            return False, user, "client says 'y' (no binding) although "                 "-PLUS was offered: a downgrade (RFC 5802 6)"
+        if cbflag.startswith(b"p="):
+            cbtype = cbflag[2:].decode()
+            if cbtype != "tls-unique":
+                return False, user, "channel binding %s not supported by "                     "this server (only tls-unique)" % cbtype
+            cbdata = self.tls.get_channel_binding("tls-unique")                 if self.tls else None
+            if cbdata is None:
+                return False, user, "no tls-unique on this session"
+        nonce = m.group(5) + (self.script.options.get("scram-nonce") or
+                              base64.b64encode(os.urandom(18)))
+        salt_b64 = self.script.options.get("scram-salt") or \
+            base64.b64encode(os.urandom(16))
+        iterations = int(self.script.options["scram-iterations"])
+        server_first = b"r=%s,s=%s,i=%d" % (nonce, salt_b64, iterations)
+        final = yield server_first
+        m = re.fullmatch(rb"(c=([^,]*),r=([^,]*)(?:,[^,]*)*?),p=([^,]*)",
+                         final)
+        if not m:
+            return False, user, "malformed client-final-message"
+        if m.group(3) != nonce:
+            return False, user, "nonce mismatch"
+        if m.group(2) != base64.b64encode(header + cbdata):
+            return False, user, "channel binding data mismatch"
+        secret = self.script.users.get(user, os.urandom(16))
+        salted = hashlib.pbkdf2_hmac(hname, secret,
+                                     base64.b64decode(salt_b64), iterations)
+
+        def mac(key, msg):
+            return hmac.new(key, msg, hname).digest()
+        client_key = mac(salted, b"Client Key")
+        auth_message = bare + b"," + server_first + b"," + m.group(1)
+        signature = mac(hashlib.new(hname, client_key).digest(), auth_message)
+        want = bytes(a ^ b for a, b in zip(client_key, signature))
+        try:
+            proof = base64.b64decode(m.group(4), validate=True)
+        except ValueError:
+            return False, user, "proof is not base64"
+        if user not in self.script.users or \
+                not hmac.compare_digest(proof, want):
+            return False, user, "wrong user name or password (bad proof)"
+        if self.script.options.get("scram-no-final"):
+            return True, user, ""
+        server_sig = mac(mac(salted, b"Server Key"), auth_message)
+        if self.script.options.get("scram-bad-signature"):
+            server_sig = bytes([server_sig[0] ^ 1]) + server_sig[1:]
+        resp = yield b"v=" + base64.b64encode(server_sig)
+        if resp:
+            self.rec.problem(self.n, "non-empty response after the SCRAM "
+                             "server-final-message")
+        return True, user, ""
+
+    def bearer_failed(self, expect):
+        """RFC 7628 3.2.2: an error challenge, then the client's dummy
+        response, then 535."""
+        resp = yield b'{"status":"invalid_token","schemes":"bearer",' \
+            b'"scope":"https://mail.example/"}'
+        if resp != expect:
+            self.rec.problem(self.n, "response to a bearer error challenge "
+                             "is %s, expected %s" % (escape(resp),
+                                                     escape(expect)))
+
+    def mech_xoauth2(self, ir):
+        resp = ir if ir is not None else (yield b"")
+        m = re.fullmatch(rb"user=([^\x01]*)\x01auth=Bearer ([^\x01]*)"
+                         rb"\x01\x01", resp)
+        if not m:
+            return False, None, "malformed XOAUTH2 response"
+        user = m.group(1).decode("utf-8", "replace")
+        if not self.password_ok(m.group(1), m.group(2)):
+            yield from self.bearer_failed(b"")
+            return False, user, "wrong token"
+        return True, user, ""
+
+    def mech_oauthbearer(self, ir):
+        resp = ir if ir is not None else (yield b"")
+        m = re.fullmatch(rb"n,(?:a=([^,]*))?,\x01((?:[A-Za-z]+=[^\x01]*"
+                         rb"\x01)*)\x01", resp)
+        if not m:
+            return False, None, "malformed OAUTHBEARER response"
+        pairs = dict(kv.split(b"=", 1) for kv in m.group(2).split(b"\x01")
+                     if kv)
+        auth = pairs.get(b"auth", b"")
+        token = auth[7:] if auth.lower().startswith(b"bearer ") else None
+        name = m.group(1) or b""
+        users = [name] if name else [u.encode() for u in self.script.users]
+        user = name.decode("utf-8", "replace") or None
+        for u in users:
+            if token is not None and self.password_ok(u, token):
+                return True, u.decode("utf-8", "replace"), ""
+        yield from self.bearer_failed(b"\x01")
+        return False, user, "wrong token"
+
+    def mech_external(self, ir):
+        resp = ir if ir is not None else (yield b"")
+        authz = resp.decode("utf-8", "replace")
+        if not self.tls or not self.client_cn:
+            return False, authz or None, "no verified client certificate"
+        if authz and authz != self.client_cn and \
+                authz not in self.script.users:
+            return False, authz, "authorization identity refused"
+        return True, authz or self.client_cn, ""
 
     def cmd_UNKNOWN(self, arg):
         self.send(b"502 5.5.2 Error: command not recognized\r\n")
 
 
+class Exchange:
+    """One AUTH exchange."""
+    def __init__(self, mech):
+        self.mech = mech
+        self.gen = None        # the mechanism, a generator of challenges
+        self.user = None
+        self.last = b""        # the client's last response, as sent
+        self.steps = 0
+        self.cancelled = False
+
+
+MECHANISMS = {
+    "PLAIN": Session.mech_plain,
+    "LOGIN": Session.mech_login,
+    "CRAM-MD5": Session.mech_cram_md5,
+    "SCRAM-SHA-1": lambda s, ir: s.mech_scram(ir, "sha1", False),
+    "SCRAM-SHA-1-PLUS": lambda s, ir: s.mech_scram(ir, "sha1", True),
+    "SCRAM-SHA-256": lambda s, ir: s.mech_scram(ir, "sha256", False),
+    "SCRAM-SHA-256-PLUS": lambda s, ir: s.mech_scram(ir, "sha256", True),
+    "XOAUTH2": Session.mech_xoauth2,
+    "OAUTHBEARER": Session.mech_oauthbearer,
+    "EXTERNAL": Session.mech_external,
+}
+
+
 # --- the server -----------------------------------------------------------
+
+def make_tls_context(script):
+    if not script.cert:
+        if script.options.get("implicit-tls"):
+            raise ScriptError("option implicit-tls needs tls-cert")
+        return None
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        ctx.load_cert_chain(*script.cert)
+        if script.client_ca:
+            ctx.load_verify_locations(script.client_ca[0])
+            ctx.verify_mode = (ssl.CERT_REQUIRED if script.client_ca[1]
+                               else ssl.CERT_OPTIONAL)
+    except (OSError, ssl.SSLError) as e:
+        raise ScriptError("TLS files: %s" % e)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if script.options.get("tls12"):
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
 
 def drain_backlog(listener, rec, n):
     """On SIGTERM: record what clients still queued in the backlog sent."""
@@ -808,21 +1440,28 @@ def serve(args):
         with open(args.script, encoding="utf-8",
                   errors="surrogateescape") as f:
             script = Script.parse(f.read(), args.script)
+    tls_context = make_tls_context(script)
     os.makedirs(args.dir, exist_ok=True)
     rec = Recorder(args.dir)
-    for name in ("received", "sent", "recv.log", "log", "problems"):
+    for name in ("received", "sent", "recv.log", "log", "problems",
+                 "received.clear", "received.tls", "commands", "tls", "auth"):
         open(rec.path(name), "wb").close()
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
+    # The suite talks to loopback only (127.0.0.0/8), never to another
+    # address of this machine or beyond.
+    if not args.listen.startswith("127."):
+        sys.exit("smtpd.py: --listen takes a 127.0.0.0/8 address, not %r"
+                 % args.listen)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
+    listener.bind((args.listen, 0))
     listener.listen(16)
     port = listener.getsockname()[1]
     port_file = args.port_file or rec.path("port")
     with open(port_file + ".tmp", "w") as f:
         f.write("%d\n" % port)
     os.rename(port_file + ".tmp", port_file)
-    rec.log(0, "*", "listening on 127.0.0.1 port %d" % port)
+    rec.log(0, "*", "listening on %s port %d" % (args.listen, port))
     n = 0
     idle_since = time.monotonic()
     while n < args.max_connections and not stopping:
@@ -835,7 +1474,7 @@ def serve(args):
         sock, _ = listener.accept()
         n += 1
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        Session(sock, n, script, rec).run(args.idle_timeout)
+        Session(sock, n, script, rec, tls_context).run(args.idle_timeout)
         idle_since = time.monotonic()
     if stopping:
         drain_backlog(listener, rec, n)
@@ -851,7 +1490,11 @@ def talk(port, steps):
     recvs = [0]
 
     def read_more():
-        data = sock.recv(65536)
+        try:
+            data = sock.recv(65536)
+        except ssl.SSLError as e:
+            print("TLS error: %s" % (getattr(e, "reason", None) or e))
+            data = b""
         if not data:
             raise EOFError
         recvs[0] += 1
@@ -876,6 +1519,25 @@ def talk(port, steps):
                 buf.clear()
         elif step == "count":
             print("recv calls: %d" % recvs[0])
+        elif step == "tls" or step.startswith("tls:"):
+            files = step.split(":")[1:]
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            if files:
+                ctx.load_verify_locations(files[0])
+            else:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            if len(files) == 3:
+                ctx.load_cert_chain(files[1], files[2])
+            if buf:
+                print("before TLS: " + escape(buf))
+                buf.clear()
+            try:
+                sock = ctx.wrap_socket(sock, server_hostname="localhost")
+                print("TLS " + sock.version())
+            except (ssl.SSLError, OSError) as e:
+                print("TLS failed: %s" % (getattr(e, "reason", None) or e))
+                return
         elif step == "eof":
             try:
                 while True:
@@ -898,6 +1560,7 @@ def main():
     p.add_argument("--port-file")
     p.add_argument("--max-connections", type=int, default=1)
     p.add_argument("--idle-timeout", type=float, default=30.0)
+    p.add_argument("--listen", default="127.0.0.1")
     p.add_argument("--check-script")
     p.add_argument("--escape", action="store_true")
     p.add_argument("--talk", nargs="+", metavar=("PORT", "STEP"))
