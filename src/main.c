@@ -336,6 +336,23 @@ log_result(const struct job *job, const struct submit_outcome *out,
 	}
 }
 
+static ssize_t
+read_source(void *ctx, char *buf, size_t n, struct error *err)
+{
+	return source_read(ctx, buf, n, err);
+}
+
+static struct message_stream
+message_from_source(struct source *s)
+{
+	return (struct message_stream){
+	    .read = read_source,
+	    .ctx = s,
+	    .size = source_size(s),
+	    .has_8bit = source_has_8bit(s),
+	};
+}
+
 static int
 deliver(struct job *job, struct submit_outcome *out, struct error *err)
 {
@@ -356,7 +373,7 @@ deliver(struct job *job, struct submit_outcome *out, struct error *err)
 	    .sender = job->sender,
 	    .rcpts = (const char *const *)job->rcpts.v,
 	    .nrcpts = job->rcpts.n,
-	    .message = job->message,
+	    .message = message_from_source(job->message),
 	    .rcpt_policy = job->acct.rcpt_policy,
 	    .dsn_notify = job->req.dsn_notify ? job->req.dsn_notify
 	                                      : job->acct.dsn_notify,

@@ -121,9 +121,9 @@ static int
 check_fits(const struct submission *sub, const struct smtp_caps *caps,
            struct error *err)
 {
-	uint64_t size = source_size(sub->message);
+	uint64_t size = sub->message.size;
 
-	if (source_has_8bit(sub->message) && !caps->eightbitmime)
+	if (sub->message.has_8bit && !caps->eightbitmime)
 		return error_set(err, ERROR_DATA,
 		                 "the message has 8-bit characters but the "
 		                 "server does not offer 8BITMIME; encode it "
@@ -234,12 +234,6 @@ judge_envelope(const struct submission *sub,
 	return 1;
 }
 
-static ssize_t
-read_message(void *ctx, char *buf, size_t n, struct error *err)
-{
-	return source_read(ctx, buf, n, err);
-}
-
 /* The reply to the dot for SMTP: one verdict for every recipient. */
 static int
 judge_final_smtp(const struct smtp_envelope_result *res,
@@ -305,7 +299,8 @@ send_body(struct smtp_session *s, const struct submission *sub,
           const struct smtp_envelope_result *res, struct submit_outcome *out,
           struct error *err)
 {
-	const struct smtp_body_source src = {read_message, sub->message};
+	const struct smtp_body_source src = {sub->message.read,
+	                                     sub->message.ctx};
 	size_t nfinal = sub->account->lmtp ? res->naccepted : 1;
 	struct reply *final = xcalloc(nfinal, sizeof *final);
 	bool dot_sent = false;
@@ -353,8 +348,8 @@ transact(struct smtp_session *s, const struct submission *sub,
 	    .sender = sub->sender,
 	    .rcpts = sub->rcpts,
 	    .nrcpts = sub->nrcpts,
-	    .size = source_size(sub->message),
-	    .body_8bit = source_has_8bit(sub->message),
+	    .size = sub->message.size,
+	    .body_8bit = sub->message.has_8bit,
 	    .dsn_ret = sub->dsn_return,
 	    .dsn_envid = sub->dsn_envid,
 	    .dsn_notify = sub->dsn_notify,
