@@ -32,6 +32,8 @@ struct source;
 struct source_options {
 	bool dot_ends_input; /* sendmail without -i: a lone "." ends input */
 	const char *tmpdir;  /* for the spool file; NULL: $TMPDIR, else /tmp */
+	bool body_only;      /* the input is body text, not a message: no
+				* header block is looked for (mailx mode) */
 };
 
 /* Read all of fd.  Errors: ERROR_IOERR (read error, spool file cannot be
@@ -78,6 +80,11 @@ struct header_policy {
 	const char *msgid_domain; /* right side of an added Message-ID */
 };
 
+/* Apply the policy to any header block (a read message's, or a composed
+ * one's).  Same errors as source_complete_headers. */
+int headers_complete(struct header_block *h, const struct header_policy *p,
+		     struct error *err);
+
 /* Apply the policy to the header block.  ERROR_DATA when a value given
  * (full name, address) holds CR, LF or other control characters. */
 int source_complete_headers(struct source *s, const struct header_policy *p,
@@ -90,6 +97,14 @@ uint64_t source_size(const struct source *s);
  * number of bytes placed in buf (at most n), 0 at the end, -1 on a read
  * error (ERROR_IOERR). */
 ssize_t source_read(struct source *s, char *buf, size_t n, struct error *err);
+
+/* The body alone (everything after the header block), canonical CRLF:
+ * its exact size, and a reader that starts at its beginning after
+ * source_rewind_body.  For composing a MIME part from it. */
+uint64_t source_body_size(const struct source *s);
+int source_rewind_body(struct source *s, struct error *err);
+ssize_t source_read_body(struct source *s, char *buf, size_t n,
+			 struct error *err);
 
 /* Start reading again from the beginning (for a second attempt). */
 int source_rewind(struct source *s, struct error *err);

@@ -1,0 +1,3 @@
+/* encode.c - placeholder until the module lands. */
+#include "config.h"
+#include "encode.h"

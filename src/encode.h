@@ -1,0 +1,102 @@
+/*
+ * encode.h - the MIME encodings (RFC 2045, 2047, 2231), as pure streaming
+ * code: base64 and quoted-printable bodies with lines of at most 76
+ * characters and CRLF line ends, encoded words for header text, encoded
+ * parameters for file names, and multipart boundaries.
+ *
+ * The body encoders are streaming: any split of the input gives the same
+ * output, and the exact output size can be known before sending (base64
+ * from the input size alone; quoted-printable by a measuring pass that
+ * pushes the input with out == NULL).
+ */
+#ifndef MAILPOST_ENCODE_H
+#define MAILPOST_ENCODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "error.h"
+
+/* RFC 2045 6.7 and 6.8: encoded lines are at most 76 characters. */
+#define ENCODE_LINE_MAX 76
+
+/* --- base64 (RFC 2045 6.8) --- */
+struct b64_encoder {
+	unsigned char carry[3];
+	size_t ncarry;
+	size_t col; /* characters on the current output line */
+};
+
+/* Worst-case output for n input bytes (one push). */
+#define B64_OUT_MAX(n) (((n) + 2) / 3 * 4 + ((n) / 57 + 2) * 2 + 8)
+
+void b64_init(struct b64_encoder *e);
+/* Encode in[0..n) into out (B64_OUT_MAX(n) bytes); returns bytes written. */
+size_t b64_push(struct b64_encoder *e, const void *in, size_t n, char *out);
+/* The last group, padding, and a final CRLF (out holds 8 bytes); an empty
+ * input gives no output at all. */
+size_t b64_finish(struct b64_encoder *e, char *out);
+/* Exact size of the whole encoding of n bytes, CRLFs included. */
+uint64_t b64_encoded_size(uint64_t n);
+
+/* --- quoted-printable (RFC 2045 6.7), for text --- */
+struct qp_encoder {
+	size_t col;        /* characters on the current output line */
+	unsigned char held; /* a space or tab held until we know whether it
+			     * ends the line (rule 3) */
+	bool has_held;
+	bool pending_cr;   /* a CR seen, waiting for its LF */
+};
+
+/* Worst-case output for n input bytes (one push). */
+#define QP_OUT_MAX(n) ((n) * 3 + ((n) * 3 / 75 + 2) * 3 + 8)
+
+void qp_init(struct qp_encoder *e);
+/* Encode text in[0..n): line ends (LF or CRLF) become CRLF hard breaks;
+ * other bytes are encoded per the rules of RFC 2045 6.7 with soft breaks
+ * ("=" CRLF) so that no line passes 76 characters; a line starting with
+ * "." or "From " is encoded so that neither dot-stuffing nor mbox
+ * quoting changes it.  With out == NULL nothing is written and the size
+ * is still returned (the measuring pass). */
+size_t qp_push(struct qp_encoder *e, const void *in, size_t n, char *out);
+/* Flush what is held and end with CRLF unless at the start of a line
+ * (out holds 16 bytes, or NULL to measure).  Returns bytes written. */
+size_t qp_finish(struct qp_encoder *e, char *out);
+
+/* --- header text (RFC 2047, RFC 5322 2.2.3) --- */
+
+/* Append `text` as a header field body to out, starting at column `col`
+ * (after "Subject: "): as it is when it is printable ASCII, else as UTF-8
+ * "B" or "Q" encoded words, folded (CRLF + space) so no line passes 78
+ * characters, never splitting a UTF-8 sequence.  Text with CR, LF or
+ * other control characters is refused (ERROR_USAGE): that is how header
+ * injection is made impossible.  Invalid UTF-8 is ERROR_USAGE as well. */
+int encode_header_text(struct buf *out, const char *text, size_t col,
+		       struct error *err);
+
+/* Append a display name and address as a mailbox ("Name" <a@b>, or
+ * =?UTF-8?...?= <a@b>); the addr-spec itself is never encoded. */
+int encode_mailbox(struct buf *out, const char *name, const char *addr,
+		   size_t col, struct error *err);
+
+/* --- parameters (RFC 2231, RFC 2045 5.1) --- */
+
+/* Append "; name=value" to out (a Content-Type or Content-Disposition
+ * line), quoting as needed; non-ASCII or long values use RFC 2231
+ * (name*=utf-8''..., continued name*0*=, name*1*= ... under 78 columns),
+ * and when `legacy` is given (e.g. "name" beside "filename") a plain or
+ * RFC 2047-encoded legacy parameter is added too, for old clients.
+ * Control characters are refused (ERROR_USAGE). */
+int encode_param(struct buf *out, const char *name, const char *value,
+		 const char *legacy, struct error *err);
+
+/* --- boundaries (RFC 2046 5.1.1) --- */
+
+/* A new random boundary (at most 70 characters) into out (71 bytes). It
+ * contains "=_", which can occur in neither base64 nor quoted-printable
+ * output, and enough randomness that it cannot occur in other content. */
+void encode_boundary(char *out, size_t n);
+
+#endif

@@ -1,0 +1,3 @@
+/* filetype.c - placeholder until the module lands. */
+#include "config.h"
+#include "filetype.h"

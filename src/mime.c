@@ -1,0 +1,3 @@
+/* mime.c - placeholder until the module lands. */
+#include "config.h"
+#include "mime.h"

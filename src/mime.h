@@ -1,0 +1,102 @@
+/*
+ * mime.h - composing a MIME message from arguments (mailx mode): headers,
+ * a text body (from standard input, --body or --body-file), an optional
+ * HTML alternative, and attachments, as one stream that is encoded while
+ * it is sent and never held whole.
+ *
+ * mime_compose checks every input file before anything is sent (missing
+ * or unreadable: ERROR_NOINPUT), chooses each part's type and encoding,
+ * and computes the exact size of the result, so that SIZE= is exact.
+ * mime_read then produces the message in canonical CRLF form; a file that
+ * changed since mime_compose looked at it (size or modification time, or
+ * fewer bytes than promised) makes mime_read fail with ERROR_IOERR, so the
+ * terminator is never sent after a corrupt message.
+ *
+ * Encodings: 7bit when a text is ASCII with lines of at most 998
+ * characters and LF or CRLF line ends; quoted-printable for text with
+ * some 8-bit bytes or longer lines; base64 for binary data, for text that
+ * is mostly 8-bit, and for any text with bare CRs (so attachments come back
+ * byte for byte).  8bit is never used, so the result is the same whatever
+ * the server offers.
+ */
+#ifndef MAILPOST_MIME_H
+#define MAILPOST_MIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "header.h"
+#include "source.h"
+
+struct mime_attachment {
+	const char *path;
+	const char *type; /* "type/subtype" to use, or NULL: detected */
+	const char *name; /* file name shown, or NULL: basename of path */
+};
+
+enum mime_priority {
+	MIME_PRIORITY_NONE = 0,
+	MIME_PRIORITY_HIGH,
+	MIME_PRIORITY_NORMAL,
+	MIME_PRIORITY_LOW,
+};
+
+struct mime_request {
+	/* Header fields to write (NULL or 0 for none). Addresses are plain
+	 * addr-specs; display names go in the *_name fields. */
+	const char *from;        /* From: address */
+	const char *from_name;   /* its display name (UTF-8), or NULL */
+	const char *reply_to;    /* Reply-To: address, or NULL */
+	const char *subject;     /* UTF-8, or NULL */
+	const char *const *to;   /* To: addresses */
+	size_t nto;
+	const char *const *cc;   /* Cc: addresses */
+	size_t ncc;
+	const char *const *extra; /* "Name: value" fields from -H */
+	size_t nextra;
+	enum mime_priority priority; /* X-Priority and Importance */
+
+	/* The text body: exactly one of these, or none (empty body). */
+	struct source *body_source; /* standard input as body text (a source
+				     * opened with source_options.body_only),
+				     * or, when `keep_headers`, a complete
+				     * message whose header block is kept and
+				     * whose body becomes the first part (-t) */
+	bool keep_headers;
+	const char *body_text;      /* --body TEXT */
+	const char *body_file;      /* --body-file FILE */
+
+	const char *html_file;      /* --html FILE: multipart/alternative */
+	const struct mime_attachment *attachments;
+	size_t nattachments;
+};
+
+struct mime_message;
+
+/* Check the inputs, decide the structure, measure the exact size.
+ * Errors: ERROR_NOINPUT (a file missing or unreadable), ERROR_USAGE (CR,
+ * LF or control characters in a subject, name, file name or extra header;
+ * a malformed -H field; invalid UTF-8 in header text), ERROR_IOERR. */
+int mime_compose(struct mime_message **out, const struct mime_request *req,
+		 struct error *err);
+void mime_free(struct mime_message *m);
+
+/* The header block of the result, for completion (Date, Message-ID, ...)
+ * and for -t recipients; editable until the first mime_read. */
+struct header_block *mime_headers(struct mime_message *m);
+
+/* Exact bytes mime_read yields (call after the last header edit). */
+uint64_t mime_size(const struct mime_message *m);
+
+/* The next bytes of the message; 0 at the end; -1 with err filled
+ * (ERROR_IOERR when a file changed or cannot be read). */
+ssize_t mime_read(struct mime_message *m, char *buf, size_t n,
+		  struct error *err);
+
+/* Start again from the beginning (files are checked again). */
+int mime_rewind(struct mime_message *m, struct error *err);
+
+#endif
