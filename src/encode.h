@@ -44,10 +44,11 @@ uint64_t b64_encoded_size(uint64_t n);
 /* --- quoted-printable (RFC 2045 6.7), for text --- */
 struct qp_encoder {
 	size_t col;        /* characters on the current output line */
-	unsigned char held; /* a space or tab held until we know whether it
-			     * ends the line (rule 3) */
+	unsigned char held; /* the last byte, held until we know whether it
+			     * ends the line (rule 3, and column 76) */
 	bool has_held;
 	bool pending_cr;   /* a CR seen, waiting for its LF */
+	unsigned char from_len; /* bytes of "From " matched at a line start */
 };
 
 /* Worst-case output for n input bytes (one push). */
@@ -72,12 +73,20 @@ size_t qp_finish(struct qp_encoder *e, char *out);
  * "B" or "Q" encoded words, folded (CRLF + space) so no line passes 78
  * characters, never splitting a UTF-8 sequence.  Text with CR, LF or
  * other control characters is refused (ERROR_USAGE): that is how header
- * injection is made impossible.  Invalid UTF-8 is ERROR_USAGE as well. */
+ * injection is made impossible.  Invalid UTF-8 is ERROR_USAGE as well.
+ * Details: only the words that need it are encoded (8-bit words, words
+ * that look like "=?...?=", words over 900 characters), consecutive ones
+ * as one run; each run takes B or Q, whichever is shorter.  A tab is
+ * allowed (it is white space).  A plain word longer than a line is kept
+ * whole rather than cut. */
 int encode_header_text(struct buf *out, const char *text, size_t col,
 		       struct error *err);
 
 /* Append a display name and address as a mailbox ("Name" <a@b>, or
- * =?UTF-8?...?= <a@b>); the addr-spec itself is never encoded. */
+ * =?UTF-8?...?= <a@b>); the addr-spec itself is never encoded.  An ASCII
+ * name of atoms goes as it is, another ASCII name as a quoted-string; a
+ * NULL or empty name gives the bare address.  Controls (tab included) in
+ * either are refused (ERROR_USAGE). */
 int encode_mailbox(struct buf *out, const char *name, const char *addr,
 		   size_t col, struct error *err);
 
@@ -88,7 +97,10 @@ int encode_mailbox(struct buf *out, const char *name, const char *addr,
  * (name*=utf-8''..., continued name*0*=, name*1*= ... under 78 columns),
  * and when `legacy` is given (e.g. "name" beside "filename") a plain or
  * RFC 2047-encoded legacy parameter is added too, for old clients.
- * Control characters are refused (ERROR_USAGE). */
+ * Control characters are refused (ERROR_USAGE).  The column is taken from
+ * what out already holds after its last LF, so out should hold the whole
+ * field ("Content-Type: text/plain").  The legacy parameter is plain
+ * (name="x") when the value is, else RFC 2047 "B" words in quotes. */
 int encode_param(struct buf *out, const char *name, const char *value,
 		 const char *legacy, struct error *err);
 
@@ -96,7 +108,9 @@ int encode_param(struct buf *out, const char *name, const char *value,
 
 /* A new random boundary (at most 70 characters) into out (71 bytes). It
  * contains "=_", which can occur in neither base64 nor quoted-printable
- * output, and enough randomness that it cannot occur in other content. */
+ * output, and enough randomness that it cannot occur in other content:
+ * "=_mailpost_" and 32 base32 characters (160 bits from getrandom(2)).
+ * It must be quoted in the Content-Type ("=" is a tspecial). */
 void encode_boundary(char *out, size_t n);
 
 #endif
