@@ -1,3 +1,1344 @@
-/* mime.c - placeholder until the module lands. */
+/*
+ * mime.c - composing a MIME message from arguments (see mime.h).
+ *
+ * mime_compose builds three things:
+ *   - the top-level header block (editable through mime_headers);
+ *   - the parts (leaves): the text body, the HTML alternative, each
+ *     attachment, with their type, charset, transfer encoding and the
+ *     exact encoded size, found by one measuring pass over each text;
+ *   - a list of segments that is the body of the message in order: text
+ *     held in memory (boundary lines and part headers, all small) and
+ *     part contents, which are produced from their file or source while
+ *     they are read.
+ *
+ * mime_read walks the segments with a cursor; a part's content goes
+ * through its encoder in BLOCK_SIZE blocks, so memory stays constant
+ * whatever the size of the files.
+ *
+ * Structure (RFC 2046 5.1): a body alone is a single part; with --html it
+ * is multipart/alternative (text first, RFC 2046 5.1.4: the preferred
+ * form last); with attachments, multipart/mixed whose first part is the
+ * body or the alternative.
+ *
+ * Charsets (our rule): text that is pure ASCII is us-ascii; text with
+ * 8-bit bytes that is valid UTF-8 is utf-8; 8-bit text that is not valid
+ * UTF-8 has no charset we can know, so it is labelled "unknown-8bit"
+ * (RFC 1428) and sent base64, which keeps its bytes exactly.
+ */
 #include "config.h"
+
 #include "mime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "buf.h"
+#include "crlf.h"
+#include "encode.h"
+#include "filetype.h"
+#include "util.h"
+
+/* Input is read and encoded in blocks this large (DESIGN: bulk path). */
+#define BLOCK_SIZE (64 * 1024)
+/* Room for the encoding of one block, whichever encoder (QP is the
+ * largest), plus what a finish call adds. */
+#define OUT_SIZE (QP_OUT_MAX(BLOCK_SIZE) + 64)
+/* RFC 5322 2.1.1: lines SHOULD stay within 78 characters. */
+#define FOLD_COLUMN 78
+/* A boundary (at most 70, RFC 2046 5.1.1) with its NUL. */
+#define BOUNDARY_SIZE 71
+/* How many times we draw a new boundary when one occurs in the content. */
+#define BOUNDARY_TRIES 8
+
+enum part_input {
+	IN_TEXT,   /* --body TEXT, in memory */
+	IN_FILE,   /* a file: body file, HTML, attachment */
+	IN_SOURCE, /* the body of a struct source */
+};
+
+enum part_enc {
+	ENC_7BIT, /* text with its line ends made CRLF */
+	ENC_QP,
+	ENC_B64,
+	ENC_RAW, /* passed through as it is (-t: an existing MIME body) */
+};
+
+static const char *const enc_names[] = {"7bit", "quoted-printable", "base64",
+                                        "7bit"};
+
+struct part {
+	enum part_input input;
+	enum part_enc enc;
+	const char *path; /* IN_FILE (owned by the request) */
+	const char *text; /* IN_TEXT */
+	size_t text_len;
+	struct source *src; /* IN_SOURCE */
+	struct stat st;     /* IN_FILE: as seen by mime_compose */
+	uint64_t in_size;   /* input bytes */
+	uint64_t out_size;  /* encoded bytes */
+	char type[FILETYPE_MAX];
+	const char *charset; /* for text, else NULL */
+	const char *name;    /* attachment file name, or NULL */
+	bool binary;         /* no text pass: base64 from the size */
+	struct buf head;     /* Content-* lines, without the empty line */
+};
+
+/* A piece of the body: text in memory, or the content of a part. */
+struct seg {
+	char *mem;
+	size_t len;
+	struct part *part;
+};
+
+/* What one measuring pass over a text learns (mime.h: encodings). */
+struct scan {
+	struct crlf_norm norm; /* CRLF size, longest line, NUL, 8-bit */
+	struct qp_encoder qp;
+	uint64_t qp_size;
+	uint64_t n8bit;
+	bool prev_cr;
+	bool bare_cr;
+	int utf8_need; /* continuation bytes still expected */
+	unsigned char utf8_lo, utf8_hi;
+	bool bad_utf8;
+	char tail[2 * BOUNDARY_SIZE]; /* end of the previous block */
+	size_t ntail;
+	bool collision; /* a boundary occurs in the content */
+};
+
+/* The reading position inside a part's content. */
+struct cursor {
+	struct part *p;
+	bool open;
+	int fd;
+	uint64_t got;      /* input bytes taken */
+	uint64_t produced; /* output bytes made */
+	bool finished;
+	size_t opos, olen; /* pending output in m->out */
+	struct crlf_norm norm;
+	struct qp_encoder qp;
+	struct b64_encoder b64;
+};
+
+struct mime_message {
+	struct header_block h;
+	struct part *parts; /* [0] body, then HTML, then attachments */
+	size_t nparts;
+	struct part *html;
+	size_t first_attachment;
+	struct seg *segs;
+	size_t nsegs, segcap;
+	struct buf pending; /* text for the next memory segment */
+	char bmix[BOUNDARY_SIZE];
+	char balt[BOUNDARY_SIZE];
+	/* reading */
+	bool started;
+	struct buf head; /* the header block rendered, and the empty line */
+	uint64_t head_pos;
+	size_t seg;
+	size_t seg_pos;
+	struct cursor cur;
+	char *in;
+	char *out;
+};
+
+/* --- small helpers ---------------------------------------------------- */
+
+static int
+oom(struct error *err)
+{
+	return error_set(err, ERROR_OSERR, "out of memory");
+}
+
+static bool
+is_text_type(const char *type)
+{
+	return str_iprefix(type, "text/");
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static ssize_t
+read_retry(int fd, char *p, size_t n)
+{
+	ssize_t got;
+
+	do
+		got = read(fd, p, n);
+	while (got < 0 && errno == EINTR);
+	return got;
+}
+
+static int
+changed(const struct part *p, struct error *err)
+{
+	if (p->input == IN_FILE)
+		return error_set(err, ERROR_IOERR,
+		                 "%s changed while it was being sent; nothing "
+		                 "was delivered",
+		                 p->path);
+	return error_set(err, ERROR_IOERR,
+	                 "the message body changed while it was being sent; "
+	                 "nothing was delivered");
+}
+
+/* Same file, same size, same modification time as mime_compose saw. */
+static bool
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* --- reading a part's input --------------------------------------------- */
+
+static int
+input_open(struct cursor *c, struct part *p, struct error *err)
+{
+	struct stat st;
+
+	memset(c, 0, sizeof *c);
+	c->p = p;
+	c->fd = -1;
+	c->open = true;
+	if (p->input == IN_SOURCE)
+		return source_rewind_body(p->src, err);
+	if (p->input != IN_FILE)
+		return 0;
+	c->fd = open(p->path, O_RDONLY | O_CLOEXEC);
+	if (c->fd < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot open %s", p->path);
+	if (fstat(c->fd, &st) < 0 || !same_file(&st, &p->st))
+		return changed(p, err);
+	return 0;
+}
+
+static void
+input_close(struct cursor *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->open = false;
+}
+
+/* A file must end exactly where mime_compose measured it, unchanged. */
+static ssize_t
+file_end(struct cursor *c, char *buf, struct error *err)
+{
+	struct stat st;
+	ssize_t got = read_retry(c->fd, buf, 1);
+
+	if (got < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot read %s", c->p->path);
+	if (got > 0 || fstat(c->fd, &st) < 0 || !same_file(&st, &c->p->st))
+		return changed(c->p, err);
+	return 0;
+}
+
+static ssize_t
+file_read(struct cursor *c, char *buf, size_t n, struct error *err)
+{
+	uint64_t left = c->p->in_size - c->got;
+	ssize_t got;
+
+	if (left == 0)
+		return file_end(c, buf, err);
+	if (n > left)
+		n = (size_t)left;
+	got = read_retry(c->fd, buf, n);
+	if (got < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot read %s", c->p->path);
+	if (got == 0)
+		return changed(c->p, err);
+	return got;
+}
+
+/* The next input bytes of the part; 0 at its end. */
+static ssize_t
+input_read(struct cursor *c, char *buf, size_t n, struct error *err)
+{
+	struct part *p = c->p;
+	ssize_t got;
+	size_t left;
+
+	switch (p->input) {
+	case IN_FILE:
+		got = file_read(c, buf, n, err);
+		break;
+	case IN_SOURCE:
+		got = source_read_body(p->src, buf, n, err);
+		break;
+	default:
+		left = p->text_len - (size_t)c->got;
+		got = (ssize_t)(n < left ? n : left);
+		memcpy(buf, p->text + c->got, (size_t)got);
+		break;
+	}
+	if (got > 0)
+		c->got += (uint64_t)got;
+	return got;
+}
+
+/* --- the measuring pass ------------------------------------------------- */
+
+/* RFC 3629 4: well-formed UTF-8 (no overlongs, surrogates or values past
+ * U+10FFFF), checked one byte at a time so blocks may split sequences. */
+static void
+utf8_byte(struct scan *s, unsigned char c)
+{
+	if (s->utf8_need > 0) {
+		if (c < s->utf8_lo || c > s->utf8_hi)
+			s->bad_utf8 = true;
+		s->utf8_lo = 0x80;
+		s->utf8_hi = 0xbf;
+		s->utf8_need--;
+		return;
+	}
+	if (c < 0x80)
+		return;
+	s->utf8_lo = 0x80;
+	s->utf8_hi = 0xbf;
+	if (c >= 0xc2 && c <= 0xdf)
+		s->utf8_need = 1;
+	else if (c >= 0xe0 && c <= 0xef)
+		s->utf8_need = 2;
+	else if (c >= 0xf0 && c <= 0xf4)
+		s->utf8_need = 3;
+	else
+		s->bad_utf8 = true;
+	if (c == 0xe0)
+		s->utf8_lo = 0xa0;
+	else if (c == 0xed)
+		s->utf8_hi = 0x9f;
+	else if (c == 0xf0)
+		s->utf8_lo = 0x90;
+	else if (c == 0xf4)
+		s->utf8_hi = 0x8f;
+}
+
+static void
+scan_bytes(struct scan *s, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (s->prev_cr && c != '\n')
+			s->bare_cr = true;
+		s->prev_cr = c == '\r';
+		if (c >= 0x80)
+			s->n8bit++;
+		utf8_byte(s, c);
+	}
+}
+
+/* Does either boundary occur in the content, across block ends too? */
+static bool
+has_boundary(const char *p, size_t n, const struct mime_message *m)
+{
+	const char *b[2] = {m->bmix, m->balt};
+
+	for (size_t i = 0; i < 2; i++)
+		if (b[i][0] && memmem(p, n, b[i], strlen(b[i])))
+			return true;
+	return false;
+}
+
+static void
+scan_boundaries(struct scan *s, const char *p, size_t n,
+                const struct mime_message *m)
+{
+	size_t keep = BOUNDARY_SIZE - 1;
+	size_t head = n < keep ? n : keep;
+	char joint[sizeof s->tail + BOUNDARY_SIZE];
+
+	memcpy(joint, s->tail, s->ntail);
+	memcpy(joint + s->ntail, p, head);
+	if (has_boundary(joint, s->ntail + head, m) || has_boundary(p, n, m))
+		s->collision = true;
+	/* Keep the last keep bytes of what was seen. */
+	if (s->ntail + head > keep) {
+		size_t total = s->ntail + head;
+
+		if (n >= keep) {
+			memcpy(s->tail, p + n - keep, keep);
+		} else {
+			memmove(joint, joint + total - keep, keep);
+			memcpy(s->tail, joint, keep);
+		}
+		s->ntail = keep;
+	} else {
+		memcpy(s->tail, joint, s->ntail + head);
+		s->ntail += head;
+	}
+}
+
+static void
+scan_push(struct mime_message *m, struct scan *s, const char *p, size_t n)
+{
+	scan_bytes(s, (const unsigned char *)p, n);
+	crlf_push(&s->norm, p, n, m->out);
+	s->qp_size += qp_push(&s->qp, p, n, NULL);
+	scan_boundaries(s, p, n, m);
+}
+
+static int
+scan_part(struct mime_message *m, struct part *p, struct scan *s,
+          struct error *err)
+{
+	struct cursor c;
+	ssize_t got;
+	int rc = 0;
+
+	memset(s, 0, sizeof *s);
+	crlf_init(&s->norm, false);
+	qp_init(&s->qp);
+	if (input_open(&c, p, err) < 0) {
+		input_close(&c);
+		return -1;
+	}
+	while ((got = input_read(&c, m->in, BLOCK_SIZE, err)) > 0)
+		scan_push(m, s, m->in, (size_t)got);
+	if (got < 0)
+		rc = -1;
+	input_close(&c);
+	crlf_finish(&s->norm, m->out);
+	s->qp_size += qp_finish(&s->qp, NULL);
+	if (s->prev_cr)
+		s->bare_cr = true;
+	if (s->utf8_need > 0)
+		s->bad_utf8 = true;
+	return rc;
+}
+
+/* mime.h: 7bit for short-lined ASCII, QP for some 8-bit bytes or long
+ * lines, base64 for binary, bare CRs, 8-bit text that is not UTF-8, and
+ * text that is mostly 8-bit: more than a third of its bytes (QP triples
+ * each such byte, so past that point it is both larger and no more
+ * readable than base64; Cyrillic or CJK UTF-8 lands here, accented Latin
+ * text does not). */
+static void
+choose_encoding(struct part *p, const struct scan *s)
+{
+	uint64_t b64 = b64_encoded_size(p->in_size);
+
+	if (s->norm.has_nul || s->bare_cr) {
+		p->enc = ENC_B64;
+	} else if (!s->norm.has_8bit && s->norm.max_line <= CRLF_LINE_MAX) {
+		p->enc = ENC_7BIT;
+	} else if (s->bad_utf8) {
+		p->enc = ENC_B64;
+	} else {
+		p->enc = s->n8bit * 3 <= p->in_size ? ENC_QP : ENC_B64;
+	}
+	if (p->enc == ENC_7BIT)
+		p->out_size = s->norm.bytes;
+	else if (p->enc == ENC_QP)
+		p->out_size = s->qp_size;
+	else
+		p->out_size = b64;
+	if (!is_text_type(p->type) || s->norm.has_nul)
+		p->charset = NULL;
+	else if (!s->norm.has_8bit)
+		p->charset = "us-ascii";
+	else
+		p->charset = s->bad_utf8 ? "unknown-8bit" : "utf-8";
+}
+
+/* Measure a part; *collision when a boundary occurs in text that would be
+ * sent as it is. */
+static int
+measure_part(struct mime_message *m, struct part *p, bool *collision,
+             struct error *err)
+{
+	struct scan s;
+
+	if (p->binary) {
+		/* Binary: base64 from the size alone, no pass. */
+		p->out_size = b64_encoded_size(p->in_size);
+		return 0;
+	}
+	if (scan_part(m, p, &s, err) < 0)
+		return -1;
+	if (p->enc == ENC_RAW) {
+		p->out_size = p->in_size;
+	} else {
+		choose_encoding(p, &s);
+	}
+	if (s.collision && (p->enc == ENC_RAW || p->enc == ENC_7BIT))
+		*collision = true;
+	return 0;
+}
+
+/* --- the parts ---------------------------------------------------------- */
+
+/* Look at a file now, so that a missing or unreadable one stops us
+ * before anything is sent (ERROR_NOINPUT, exit 66). */
+static int
+file_part(struct part *p, const char *path, struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = 0;
+
+	p->input = IN_FILE;
+	p->path = path;
+	if (fd < 0)
+		return error_set_errno(err, ERROR_NOINPUT, errno,
+		                       "cannot read %s", path);
+	if (fstat(fd, &p->st) < 0)
+		rc = error_set_errno(err, ERROR_NOINPUT, errno,
+		                     "cannot read %s", path);
+	else if (!S_ISREG(p->st.st_mode))
+		rc = error_set(err, ERROR_NOINPUT,
+		               "cannot read %s: not a regular file", path);
+	close(fd);
+	p->in_size = (uint64_t)p->st.st_size;
+	return rc;
+}
+
+static int
+body_part(struct part *p, const struct mime_request *req, struct error *err)
+{
+	str_copy(p->type, sizeof p->type, "text/plain");
+	if (req->body_file)
+		return file_part(p, req->body_file, err);
+	if (req->body_source) {
+		p->input = IN_SOURCE;
+		p->src = req->body_source;
+		p->in_size = source_body_size(p->src);
+		return 0;
+	}
+	p->input = IN_TEXT;
+	p->text = req->body_text ? req->body_text : "";
+	p->text_len = strlen(p->text);
+	p->in_size = p->text_len;
+	return 0;
+}
+
+static int
+attachment_part(struct part *p, const struct mime_attachment *a,
+                struct error *err)
+{
+	if (file_part(p, a->path, err) < 0)
+		return -1;
+	p->name = a->name ? a->name : base_name(a->path);
+	if (!*p->name)
+		return error_set(err, ERROR_USAGE,
+		                 "no file name to show for %s", a->path);
+	if (a->type && !filetype_valid(a->type))
+		return error_set(err, ERROR_USAGE,
+		                 "invalid content type \"%s\" for %s: expected "
+		                 "type/subtype",
+		                 a->type, a->path);
+	if (a->type)
+		str_copy(p->type, sizeof p->type, a->type);
+	else
+		filetype_detect(a->path, p->type, sizeof p->type);
+	/* Only text gets a measuring pass; the rest is base64. */
+	p->binary = !is_text_type(p->type);
+	if (p->binary)
+		p->enc = ENC_B64;
+	return 0;
+}
+
+static int
+setup_parts(struct mime_message *m, const struct mime_request *req,
+            struct error *err)
+{
+	size_t n = 1 + (req->html_file ? 1 : 0) + req->nattachments;
+	size_t i = 1;
+
+	m->parts = xcalloc(n, sizeof *m->parts);
+	m->nparts = n;
+	for (size_t k = 0; k < n; k++)
+		buf_init(&m->parts[k].head, 2 * HEADER_BLOCK_MAX);
+	if (body_part(&m->parts[0], req, err) < 0)
+		return -1;
+	if (req->html_file) {
+		m->html = &m->parts[i++];
+		str_copy(m->html->type, sizeof m->html->type, "text/html");
+		if (file_part(m->html, req->html_file, err) < 0)
+			return -1;
+	}
+	m->first_attachment = i;
+	for (size_t k = 0; k < req->nattachments; k++, i++)
+		if (attachment_part(&m->parts[i], &req->attachments[k], err) <
+		    0)
+			return -1;
+	return 0;
+}
+
+static size_t
+nattachments(const struct mime_message *m)
+{
+	return m->nparts - m->first_attachment;
+}
+
+/* Choose the boundaries and measure every part; draw new boundaries in
+ * the (astronomically unlikely) case that one occurs in text sent as it
+ * is (RFC 2046 5.1.1: it must not appear inside the encapsulated parts). */
+static int
+measure_all(struct mime_message *m, struct error *err)
+{
+	for (int tries = 0; tries < BOUNDARY_TRIES; tries++) {
+		bool collision = false;
+
+		m->bmix[0] = m->balt[0] = '\0';
+		if (nattachments(m) > 0)
+			encode_boundary(m->bmix, sizeof m->bmix);
+		if (m->html)
+			encode_boundary(m->balt, sizeof m->balt);
+		for (size_t i = 0; i < m->nparts; i++)
+			if (measure_part(m, &m->parts[i], &collision, err) < 0)
+				return -1;
+		if (!collision)
+			return 0;
+	}
+	return error_set(err, ERROR_SOFTWARE,
+	                 "cannot find a MIME boundary that does not occur in "
+	                 "the message");
+}
+
+/* " param=value" after ";", folded first when it would pass the column. */
+static int
+add_param(struct buf *b, const char *name, const char *value)
+{
+	const char *nl = b->data ? strrchr(b->data, '\n') : NULL;
+	size_t col = nl ? b->len - (size_t)(nl + 1 - b->data) : b->len;
+	size_t len = strlen(name) + strlen(value) + 3;
+
+	if (col + len > FOLD_COLUMN)
+		return buf_printf(b, ";\r\n %s=%s", name, value);
+	return buf_printf(b, "; %s=%s", name, value);
+}
+
+/* "; name=value"; when the value needs RFC 2231 (non-ASCII or long), the
+ * same name is added again as RFC 2047 words in a quoted string, which
+ * is what older clients read (never for a plain value: no duplicate). */
+static int
+file_param(struct buf *b, const char *name, const char *value,
+           struct error *err)
+{
+	size_t mark = b->len;
+
+	if (encode_param(b, name, value, NULL, err) < 0)
+		return -1;
+	if (!memmem(b->data + mark, b->len - mark, "*=", 2) &&
+	    !memmem(b->data + mark, b->len - mark, "*0*=", 4))
+		return 0;
+	b->len = mark;
+	b->data[mark] = '\0';
+	return encode_param(b, name, value, name, err);
+}
+
+/* The part's Content-* lines (RFC 2045 5, 6; RFC 2183 for the
+ * disposition, with RFC 2231 file names and legacy ones). */
+static int
+part_head(struct part *p, struct error *err)
+{
+	struct buf *b = &p->head;
+
+	if (buf_printf(b, "Content-Type: %s", p->type) < 0 ||
+	    (p->charset && add_param(b, "charset", p->charset) < 0))
+		return oom(err);
+	if (p->name && file_param(b, "name", p->name, err) < 0)
+		return -1;
+	if (buf_printf(b, "\r\nContent-Transfer-Encoding: %s\r\n",
+	               enc_names[p->enc]) < 0)
+		return oom(err);
+	if (!p->name)
+		return 0;
+	if (buf_append_str(b, "Content-Disposition: attachment") < 0)
+		return oom(err);
+	if (file_param(b, "filename", p->name, err) < 0)
+		return -1;
+	if (buf_append_str(b, "\r\n") < 0)
+		return oom(err);
+	return 0;
+}
+
+/* --- the top-level header block ----------------------------------------- */
+
+/* Push a whole field (folded lines included, ending in CRLF). */
+static int
+push_field(struct header_block *h, const char *raw, size_t len,
+           struct error *err)
+{
+	const char *p = raw;
+	const char *end = raw + len;
+
+	while (p < end) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		size_t n = lf ? (size_t)(lf - p) + 1 : (size_t)(end - p);
+		int r = header_push_line(h, p, n, err);
+
+		if (r < 0)
+			return -1;
+		if (r != HEADER_MORE)
+			return error_set(err, ERROR_SOFTWARE,
+			                 "composed a malformed header field");
+		p += n;
+	}
+	return 0;
+}
+
+/* "Name: value" CRLF, value already encoded and folded. */
+static int
+add_field(struct header_block *h, const char *name, const struct buf *value,
+          struct error *err)
+{
+	struct buf f;
+	int rc;
+
+	buf_init(&f, HEADER_BLOCK_MAX);
+	if (buf_printf(&f, "%s: %s\r\n", name, buf_str(value)) < 0)
+		rc = error_set(err, ERROR_USAGE, "the %s field is too long",
+		               name);
+	else
+		rc = push_field(h, f.data, f.len, err);
+	buf_clear(&f);
+	return rc;
+}
+
+/* A plain address in a header: an envelope-valid addr-spec that cannot
+ * break the list it is put in. */
+static int
+check_header_address(const char *addr, struct error *err)
+{
+	if (address_check(addr, false, ERROR_USAGE, err) < 0)
+		return -1;
+	if (!strchr(addr, '"') && strpbrk(addr, ",;()<> \t"))
+		return error_set(err, ERROR_USAGE, "invalid address \"%s\"",
+		                 addr);
+	return 0;
+}
+
+/* RFC 5322 3.4: address-list, folded between addresses at 78. */
+static int
+address_list(struct buf *v, const char *const *list, size_t n, size_t col,
+             struct error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(list[i]) + (i + 1 < n ? 1 : 0);
+		const char *sep = "";
+
+		if (check_header_address(list[i], err) < 0)
+			return -1;
+		if (i > 0 && col + 1 + len > FOLD_COLUMN) {
+			sep = "\r\n ";
+			col = 1;
+		} else if (i > 0) {
+			sep = " ";
+			col++;
+		}
+		if (buf_printf(v, "%s%s%s", sep, list[i],
+		               i + 1 < n ? "," : "") < 0)
+			return error_set(err, ERROR_USAGE,
+			                 "too many addresses for one field");
+		col += len;
+	}
+	return 0;
+}
+
+/* Replace (keep_headers) or add a field built in v. */
+static int
+set_field(struct mime_message *m, bool replace, const char *name,
+          const struct buf *v, struct error *err)
+{
+	if (replace)
+		header_remove(&m->h, name);
+	return add_field(&m->h, name, v, err);
+}
+
+static int
+address_fields(struct mime_message *m, const struct mime_request *req,
+               struct buf *v, struct error *err)
+{
+	bool keep = req->keep_headers;
+
+	if (req->from) {
+		buf_reset(v);
+		if (check_header_address(req->from, err) < 0 ||
+		    encode_mailbox(v, req->from_name, req->from, 6, err) < 0 ||
+		    set_field(m, keep, "From", v, err) < 0)
+			return -1;
+	}
+	if (req->reply_to) {
+		buf_reset(v);
+		if (address_list(v, &req->reply_to, 1, 10, err) < 0 ||
+		    set_field(m, keep, "Reply-To", v, err) < 0)
+			return -1;
+	}
+	if (req->nto > 0) {
+		buf_reset(v);
+		if (address_list(v, req->to, req->nto, 4, err) < 0 ||
+		    set_field(m, keep, "To", v, err) < 0)
+			return -1;
+	}
+	if (req->ncc > 0) {
+		buf_reset(v);
+		if (address_list(v, req->cc, req->ncc, 4, err) < 0 ||
+		    set_field(m, keep, "Cc", v, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* RFC 5322 3.6.8 field name (printable ASCII, no space or colon) before
+ * the colon; the MIME structure fields are ours to write. */
+static int
+extra_name(const char *field, size_t *len, struct error *err)
+{
+	static const char *const ours[] = {
+	    "Content-Type", "Content-Transfer-Encoding", "MIME-Version"};
+	const char *colon = strchr(field, ':');
+	size_t n = colon ? (size_t)(colon - field) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)field[i] <= 0x20 ||
+		    (unsigned char)field[i] >= 0x7f)
+			n = 0;
+	if (n == 0 || n > HEADER_NAME_MAX)
+		return error_set(err, ERROR_USAGE,
+		                 "invalid header field \"%s\": expected "
+		                 "\"Name: value\"",
+		                 field);
+	for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
+		if (strlen(ours[i]) == n && str_iprefix(field, ours[i]))
+			return error_set(err, ERROR_USAGE,
+			                 "the %s field is set by mailpost",
+			                 ours[i]);
+	*len = n;
+	return 0;
+}
+
+static int
+extra_field(struct mime_message *m, const char *field, bool remove_only,
+            struct buf *v, struct error *err)
+{
+	const char *value;
+	char *name;
+	size_t n = 0;
+	int rc = 0;
+
+	if (extra_name(field, &n, err) < 0)
+		return -1;
+	value = field + n + 1;
+	while (*value == ' ' || *value == '\t')
+		value++;
+	name = xstrndup(field, n);
+	buf_reset(v);
+	/* Encoding refuses CR, LF and other controls: no injection. */
+	if (encode_header_text(v, value, n + 2, err) < 0)
+		rc = -1;
+	else if (remove_only)
+		header_remove(&m->h, name);
+	else
+		rc = add_field(&m->h, name, v, err);
+	free(name);
+	return rc;
+}
+
+static int
+text_fields(struct mime_message *m, const struct mime_request *req,
+            struct buf *v, struct error *err)
+{
+	static const char *const xprio[] = {"", "1 (Highest)", "3 (Normal)",
+	                                    "5 (Lowest)"};
+	static const char *const importance[] = {"", "high", "normal", "low"};
+	int prio = (int)req->priority;
+
+	if (req->subject) {
+		buf_reset(v);
+		if (encode_header_text(v, req->subject, 9, err) < 0 ||
+		    set_field(m, req->keep_headers, "Subject", v, err) < 0)
+			return -1;
+	}
+	/* With -t, -H replaces fields of the same name; two -H fields of
+	 * one name are both kept. */
+	for (size_t i = 0; req->keep_headers && i < req->nextra; i++)
+		if (extra_field(m, req->extra[i], true, v, err) < 0)
+			return -1;
+	for (size_t i = 0; i < req->nextra; i++)
+		if (extra_field(m, req->extra[i], false, v, err) < 0)
+			return -1;
+	if (prio <= MIME_PRIORITY_NONE || prio > MIME_PRIORITY_LOW)
+		return 0;
+	buf_reset(v);
+	buf_append_str(v, xprio[prio]);
+	if (set_field(m, req->keep_headers, "X-Priority", v, err) < 0)
+		return -1;
+	buf_reset(v);
+	buf_append_str(v, importance[prio]);
+	return set_field(m, req->keep_headers, "Importance", v, err);
+}
+
+static bool
+is_mime_field(const struct header_field *f)
+{
+	return (f->name_len > 8 && str_iprefix(f->raw, "Content-")) ||
+	       header_is(f, "MIME-Version");
+}
+
+/* -t: the message's own fields are kept, except the MIME ones, which
+ * describe its body and so move into the first part.  Returns 1 when the
+ * message was already MIME (its body is then passed through). */
+static int
+keep_source_fields(struct mime_message *m, struct part *body, struct error *err)
+{
+	const struct header_block *src = source_headers(body->src);
+	int mime = 0;
+
+	for (size_t i = 0; i < src->n; i++) {
+		const struct header_field *f = &src->v[i];
+
+		if (!is_mime_field(f)) {
+			if (push_field(&m->h, f->raw, f->raw_len, err) < 0)
+				return -1;
+			continue;
+		}
+		mime = 1;
+		if (header_is(f, "MIME-Version"))
+			continue;
+		if (buf_append(&body->head, f->raw, f->raw_len) < 0)
+			return oom(err);
+	}
+	return mime;
+}
+
+static int
+build_headers(struct mime_message *m, const struct mime_request *req,
+              struct error *err)
+{
+	struct buf v;
+	int rc = 0;
+
+	if (req->keep_headers && req->body_source) {
+		rc = keep_source_fields(m, &m->parts[0], err);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			m->parts[0].enc = ENC_RAW;
+	}
+	buf_init(&v, HEADER_BLOCK_MAX);
+	rc = address_fields(m, req, &v, err);
+	if (rc == 0)
+		rc = text_fields(m, req, &v, err);
+	buf_clear(&v);
+	return rc;
+}
+
+/* MIME-Version and the Content-* fields of the whole message. */
+static int
+root_fields(struct mime_message *m, struct error *err)
+{
+	struct buf f;
+	int rc;
+
+	buf_init(&f, 2 * HEADER_BLOCK_MAX);
+	buf_append_str(&f, "MIME-Version: 1.0\r\n");
+	if (nattachments(m) > 0)
+		buf_printf(&f,
+		           "Content-Type: multipart/mixed;\r\n"
+		           " boundary=\"%s\"\r\n",
+		           m->bmix);
+	else if (m->html)
+		buf_printf(&f,
+		           "Content-Type: multipart/alternative;\r\n"
+		           " boundary=\"%s\"\r\n",
+		           m->balt);
+	else if (buf_append(&f, m->parts[0].head.data, m->parts[0].head.len) <
+	         0)
+		buf_clear(&f);
+	if (f.len == 0)
+		rc = oom(err);
+	else
+		rc = push_field(&m->h, f.data, f.len, err);
+	buf_clear(&f);
+	return rc;
+}
+
+/* --- the body as segments ----------------------------------------------- */
+
+static void
+seg_push(struct mime_message *m, char *mem, size_t len, struct part *p)
+{
+	if (m->nsegs == m->segcap) {
+		m->segcap = m->segcap ? 2 * m->segcap : 16;
+		m->segs = xrealloc(m->segs, m->segcap * sizeof *m->segs);
+	}
+	m->segs[m->nsegs].mem = mem;
+	m->segs[m->nsegs].len = len;
+	m->segs[m->nsegs].part = p;
+	m->nsegs++;
+}
+
+static void
+seg_flush(struct mime_message *m)
+{
+	if (m->pending.len == 0)
+		return;
+	seg_push(m, xstrndup(m->pending.data, m->pending.len), m->pending.len,
+	         NULL);
+	buf_reset(&m->pending);
+}
+
+static int
+mem(struct mime_message *m, const char *text, size_t len)
+{
+	return buf_append(&m->pending, text, len);
+}
+
+/* Part headers, the empty line, the content. */
+static int
+leaf(struct mime_message *m, struct part *p)
+{
+	if (mem(m, p->head.data, p->head.len) < 0 || mem(m, "\r\n", 2) < 0)
+		return -1;
+	seg_flush(m);
+	seg_push(m, NULL, 0, p);
+	return 0;
+}
+
+/* RFC 2046 5.1.1: the CRLF before "--boundary" belongs to the delimiter,
+ * so every part's content ends where its own bytes end. */
+static int
+delimiter(struct mime_message *m, const char *b, bool first, bool close)
+{
+	return buf_printf(&m->pending, "%s--%s%s\r\n", first ? "" : "\r\n", b,
+	                  close ? "--" : "");
+}
+
+static int
+alternative(struct mime_message *m)
+{
+	if (delimiter(m, m->balt, true, false) < 0 ||
+	    leaf(m, &m->parts[0]) < 0 ||
+	    delimiter(m, m->balt, false, false) < 0 || leaf(m, m->html) < 0)
+		return -1;
+	return delimiter(m, m->balt, false, true);
+}
+
+static int
+mixed(struct mime_message *m)
+{
+	if (delimiter(m, m->bmix, true, false) < 0)
+		return -1;
+	if (m->html) {
+		if (buf_printf(&m->pending,
+		               "Content-Type: multipart/alternative;\r\n"
+		               " boundary=\"%s\"\r\n\r\n",
+		               m->balt) < 0 ||
+		    alternative(m) < 0)
+			return -1;
+	} else if (leaf(m, &m->parts[0]) < 0) {
+		return -1;
+	}
+	for (size_t i = m->first_attachment; i < m->nparts; i++)
+		if (delimiter(m, m->bmix, false, false) < 0 ||
+		    leaf(m, &m->parts[i]) < 0)
+			return -1;
+	return delimiter(m, m->bmix, false, true);
+}
+
+static int
+build_segments(struct mime_message *m, struct error *err)
+{
+	int rc;
+
+	if (nattachments(m) > 0) {
+		rc = mixed(m);
+	} else if (m->html) {
+		rc = alternative(m);
+	} else {
+		/* A single part: its Content-* fields are the message's. */
+		seg_push(m, NULL, 0, &m->parts[0]);
+		rc = 0;
+	}
+	if (rc < 0)
+		return oom(err);
+	seg_flush(m);
+	return 0;
+}
+
+/* --- compose ------------------------------------------------------------ */
+
+static int
+compose(struct mime_message *m, const struct mime_request *req,
+        struct error *err)
+{
+	int rc = setup_parts(m, req, err);
+
+	/* The magic database is large: let it go before the streaming. */
+	filetype_cleanup();
+	if (rc < 0 || build_headers(m, req, err) < 0 || measure_all(m, err) < 0)
+		return -1;
+	for (size_t i = 0; i < m->nparts; i++)
+		if (m->parts[i].enc != ENC_RAW &&
+		    part_head(&m->parts[i], err) < 0)
+			return -1;
+	if (root_fields(m, err) < 0)
+		return -1;
+	return build_segments(m, err);
+}
+
+int
+mime_compose(struct mime_message **out, const struct mime_request *req,
+             struct error *err)
+{
+	struct mime_message *m = xcalloc(1, sizeof *m);
+
+	header_init(&m->h);
+	buf_init(&m->pending, 4 * HEADER_BLOCK_MAX);
+	buf_init(&m->head, HEADER_BLOCK_MAX + 2);
+	m->cur.fd = -1;
+	m->in = xmalloc(BLOCK_SIZE);
+	m->out = xmalloc(OUT_SIZE);
+	if (compose(m, req, err) < 0) {
+		mime_free(m);
+		*out = NULL;
+		return -1;
+	}
+	*out = m;
+	return 0;
+}
+
+void
+mime_free(struct mime_message *m)
+{
+	if (!m)
+		return;
+	input_close(&m->cur);
+	header_clear(&m->h);
+	for (size_t i = 0; i < m->nparts; i++)
+		buf_clear(&m->parts[i].head);
+	free(m->parts);
+	for (size_t i = 0; i < m->nsegs; i++)
+		free(m->segs[i].mem);
+	free(m->segs);
+	buf_clear(&m->pending);
+	buf_clear(&m->head);
+	free(m->in);
+	free(m->out);
+	free(m);
+}
+
+struct header_block *
+mime_headers(struct mime_message *m)
+{
+	return &m->h;
+}
+
+uint64_t
+mime_size(const struct mime_message *m)
+{
+	uint64_t n = (uint64_t)header_size(&m->h) + 2;
+
+	for (size_t i = 0; i < m->nsegs; i++)
+		n += m->segs[i].part ? m->segs[i].part->out_size
+		                     : m->segs[i].len;
+	return n;
+}
+
+/* --- reading ------------------------------------------------------------ */
+
+static size_t
+encode_block(struct cursor *c, const char *in, size_t n, char *out)
+{
+	switch (c->p->enc) {
+	case ENC_7BIT:
+		return crlf_push(&c->norm, in, n, out);
+	case ENC_QP:
+		return qp_push(&c->qp, in, n, out);
+	case ENC_B64:
+		return b64_push(&c->b64, in, n, out);
+	default:
+		memcpy(out, in, n);
+		return n;
+	}
+}
+
+static size_t
+encode_finish(struct cursor *c, char *out)
+{
+	switch (c->p->enc) {
+	case ENC_7BIT:
+		return crlf_finish(&c->norm, out);
+	case ENC_QP:
+		return qp_finish(&c->qp, out);
+	case ENC_B64:
+		return b64_finish(&c->b64, out);
+	default:
+		return 0;
+	}
+}
+
+/* The next block of the current part's encoded content into m->out. */
+static int
+fill(struct mime_message *m, struct error *err)
+{
+	struct cursor *c = &m->cur;
+	ssize_t got = input_read(c, m->in, BLOCK_SIZE, err);
+
+	if (got < 0)
+		return -1;
+	if (got > 0) {
+		c->olen = encode_block(c, m->in, (size_t)got, m->out);
+	} else {
+		c->olen = encode_finish(c, m->out);
+		c->finished = true;
+	}
+	c->opos = 0;
+	c->produced += c->olen;
+	/* What we promised in SIZE= is what we send, or nothing. */
+	if (c->produced > c->p->out_size ||
+	    (c->finished && c->produced != c->p->out_size))
+		return changed(c->p, err);
+	return 0;
+}
+
+static int
+cursor_start(struct mime_message *m, struct part *p, struct error *err)
+{
+	struct cursor *c = &m->cur;
+
+	if (input_open(c, p, err) < 0)
+		return -1;
+	crlf_init(&c->norm, false);
+	qp_init(&c->qp);
+	b64_init(&c->b64);
+	return 0;
+}
+
+/* Content bytes of part p; 0 at its end. */
+static ssize_t
+content_read(struct mime_message *m, struct part *p, char *buf, size_t n,
+             struct error *err)
+{
+	struct cursor *c = &m->cur;
+	size_t k;
+
+	if (!c->open && cursor_start(m, p, err) < 0)
+		return -1;
+	while (c->opos == c->olen) {
+		if (c->finished) {
+			input_close(c);
+			memset(c, 0, sizeof *c);
+			c->fd = -1;
+			return 0;
+		}
+		if (fill(m, err) < 0)
+			return -1;
+	}
+	k = c->olen - c->opos;
+	if (k > n)
+		k = n;
+	memcpy(buf, m->out + c->opos, k);
+	c->opos += k;
+	return (ssize_t)k;
+}
+
+static int
+render_head(struct mime_message *m, struct error *err)
+{
+	buf_reset(&m->head);
+	for (size_t i = 0; i < m->h.n; i++)
+		if (buf_append(&m->head, m->h.v[i].raw, m->h.v[i].raw_len) < 0)
+			return oom(err);
+	if (buf_append(&m->head, "\r\n", 2) < 0)
+		return oom(err);
+	m->started = true;
+	return 0;
+}
+
+static size_t
+copy_mem(char *dst, size_t n, const char *src, size_t len, size_t *pos)
+{
+	size_t k = len - *pos < n ? len - *pos : n;
+
+	memcpy(dst, src + *pos, k);
+	*pos += k;
+	return k;
+}
+
+/* Some bytes from the current position: header, memory, or content. */
+static ssize_t
+next_bytes(struct mime_message *m, char *buf, size_t n, struct error *err)
+{
+	size_t hpos = (size_t)m->head_pos;
+
+	if (hpos < m->head.len) {
+		size_t k = copy_mem(buf, n, m->head.data, m->head.len, &hpos);
+
+		m->head_pos = hpos;
+		return (ssize_t)k;
+	}
+	while (m->seg < m->nsegs) {
+		struct seg *s = &m->segs[m->seg];
+
+		if (!s->part && m->seg_pos < s->len)
+			return (ssize_t)copy_mem(buf, n, s->mem, s->len,
+			                         &m->seg_pos);
+		if (s->part) {
+			ssize_t got = content_read(m, s->part, buf, n, err);
+
+			if (got != 0)
+				return got;
+		}
+		m->seg++;
+		m->seg_pos = 0;
+	}
+	return 0;
+}
+
+ssize_t
+mime_read(struct mime_message *m, char *buf, size_t n, struct error *err)
+{
+	size_t done = 0;
+
+	if (n > SSIZE_MAX)
+		n = SSIZE_MAX;
+	if (!m->started && render_head(m, err) < 0)
+		return -1;
+	while (done < n) {
+		ssize_t got = next_bytes(m, buf + done, n - done, err);
+
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			break;
+		done += (size_t)got;
+	}
+	return (ssize_t)done;
+}
+
+int
+mime_rewind(struct mime_message *m, struct error *err)
+{
+	(void)err;
+	input_close(&m->cur);
+	memset(&m->cur, 0, sizeof m->cur);
+	m->cur.fd = -1;
+	m->started = false;
+	m->head_pos = 0;
+	m->seg = 0;
+	m->seg_pos = 0;
+	return 0;
+}

@@ -47,7 +47,8 @@ struct source {
 	uint64_t body_len; /* bytes in the spool */
 	struct buf head;   /* header block + CRLF, rendered for reading */
 	bool rendered;
-	uint64_t pos; /* read position in the whole message */
+	uint64_t pos;      /* read position in the whole message */
+	uint64_t body_pos; /* read position of source_read_body */
 };
 
 /* State that lives only while source_open reads. */
@@ -289,7 +290,9 @@ source_open(struct source **out, int fd, const struct source_options *o,
             struct error *err)
 {
 	struct source *s = xcalloc(1, sizeof *s);
-	struct reader r = {.s = s, .in_header = true, .err = err};
+	/* mailx mode: no header block is looked for, all input is body. */
+	struct reader r = {
+	    .s = s, .in_header = !(o && o->body_only), .err = err};
 	char *in = xmalloc(BLOCK_SIZE);
 	char *cbuf = xmalloc(CRLF_OUT_MAX(BLOCK_SIZE));
 	int rc;
@@ -386,10 +389,11 @@ render_head(struct source *s, struct error *err)
 	return 0;
 }
 
+/* Body bytes from offset off of the spool, at most n. */
 static ssize_t
-read_body(struct source *s, char *buf, size_t n, struct error *err)
+spool_pread(const struct source *s, uint64_t off, char *buf, size_t n,
+            struct error *err)
 {
-	uint64_t off = s->pos - s->head.len;
 	ssize_t got;
 
 	if (off >= s->body_len)
@@ -406,6 +410,39 @@ read_body(struct source *s, char *buf, size_t n, struct error *err)
 		return error_set(err, ERROR_IOERR,
 		                 "cannot read the spooled message: it is "
 		                 "shorter than expected");
+	return got;
+}
+
+static ssize_t
+read_body(struct source *s, char *buf, size_t n, struct error *err)
+{
+	return spool_pread(s, s->pos - s->head.len, buf, n, err);
+}
+
+uint64_t
+source_body_size(const struct source *s)
+{
+	return s->body_len;
+}
+
+int
+source_rewind_body(struct source *s, struct error *err)
+{
+	(void)err;
+	s->body_pos = 0;
+	return 0;
+}
+
+ssize_t
+source_read_body(struct source *s, char *buf, size_t n, struct error *err)
+{
+	ssize_t got;
+
+	if (n > SSIZE_MAX)
+		n = SSIZE_MAX;
+	got = spool_pread(s, s->body_pos, buf, n, err);
+	if (got > 0)
+		s->body_pos += (uint64_t)got;
 	return got;
 }
 
@@ -586,9 +623,10 @@ format_from(struct buf *b, const struct header_policy *p)
 }
 
 static int
-set_from(struct source *s, const struct header_policy *p, struct error *err)
+set_from(struct header_block *h, const struct header_policy *p,
+         struct error *err)
 {
-	bool present = header_find(&s->h, "From", 0) >= 0;
+	bool present = header_find(h, "From", 0) >= 0;
 	struct buf v;
 	int rc;
 
@@ -605,8 +643,8 @@ set_from(struct source *s, const struct header_policy *p, struct error *err)
 		return error_set(err, ERROR_DATA,
 		                 "the full name is too long for a From field");
 	}
-	header_remove(&s->h, "From");
-	rc = header_add(&s->h, "From", buf_str(&v), err);
+	header_remove(h, "From");
+	rc = header_add(h, "From", buf_str(&v), err);
 	buf_clear(&v);
 	return rc;
 }
@@ -620,7 +658,7 @@ static const char *const month_names[] = {"Jan", "Feb", "Mar", "Apr",
 /* RFC 5322 3.3, with English names whatever the locale and the local
  * offset from UTC: "Sat, 28 Nov 2026 17:03:00 +0100". */
 static int
-add_date(struct source *s, struct error *err)
+add_date(struct header_block *h, struct error *err)
 {
 	time_t now = time(NULL);
 	struct tm tm;
@@ -634,7 +672,7 @@ add_date(struct source *s, struct error *err)
 	         wday_names[tm.tm_wday], tm.tm_mday, month_names[tm.tm_mon],
 	         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	         off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
-	return header_add(&s->h, "Date", date, err);
+	return header_add(h, "Date", date, err);
 }
 
 static int
@@ -683,7 +721,8 @@ msgid_domain(const struct header_policy *p)
 /* RFC 5322 3.6.4: unique on its own thanks to 128 random bits; the time
  * only helps a human reading it. */
 static int
-add_msgid(struct source *s, const struct header_policy *p, struct error *err)
+add_msgid(struct header_block *h, const struct header_policy *p,
+          struct error *err)
 {
 	const char *domain = msgid_domain(p);
 	unsigned char rnd[16];
@@ -705,7 +744,7 @@ add_msgid(struct source *s, const struct header_policy *p, struct error *err)
 		rc = error_set(err, ERROR_DATA,
 		               "the domain for the Message-ID is too long");
 	else
-		rc = header_add(&s->h, "Message-ID", buf_str(&v), err);
+		rc = header_add(h, "Message-ID", buf_str(&v), err);
 	buf_clear(&v);
 	return rc;
 }
@@ -727,30 +766,36 @@ check_policy(const struct header_policy *p, struct error *err)
 }
 
 int
-source_complete_headers(struct source *s, const struct header_policy *p,
-                        struct error *err)
+headers_complete(struct header_block *h, const struct header_policy *p,
+                 struct error *err)
 {
 	if (check_policy(p, err) < 0)
 		return -1;
 	if (p->undisclosed) {
 		/* RFC 5322 A.1.3: an empty group keeps To present without
 		 * naming anyone. */
-		header_remove(&s->h, "To");
-		header_remove(&s->h, "Cc");
-		header_remove(&s->h, "Bcc");
-		if (header_add(&s->h, "To", "undisclosed-recipients:;", err) <
-		    0)
+		header_remove(h, "To");
+		header_remove(h, "Cc");
+		header_remove(h, "Bcc");
+		if (header_add(h, "To", "undisclosed-recipients:;", err) < 0)
 			return -1;
 	}
 	if (p->remove_bcc)
-		header_remove(&s->h, "Bcc");
-	if (set_from(s, p, err) < 0)
+		header_remove(h, "Bcc");
+	if (set_from(h, p, err) < 0)
 		return -1;
-	if (p->set_date && header_find(&s->h, "Date", 0) < 0 &&
-	    add_date(s, err) < 0)
+	if (p->set_date && header_find(h, "Date", 0) < 0 &&
+	    add_date(h, err) < 0)
 		return -1;
-	if (p->set_msgid && header_find(&s->h, "Message-ID", 0) < 0 &&
-	    add_msgid(s, p, err) < 0)
+	if (p->set_msgid && header_find(h, "Message-ID", 0) < 0 &&
+	    add_msgid(h, p, err) < 0)
 		return -1;
 	return 0;
+}
+
+int
+source_complete_headers(struct source *s, const struct header_policy *p,
+                        struct error *err)
+{
+	return headers_complete(&s->h, p, err);
 }

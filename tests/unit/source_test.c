@@ -1037,6 +1037,164 @@ test_disk_full(void)
 #endif
 }
 
+/* --- body only, the body reader, headers_complete on any block ------- */
+
+/* The body alone, read chunk bytes at a time from its start. */
+static char *
+read_body_back(struct source *s, size_t chunk, size_t *len)
+{
+	size_t want = (size_t)source_body_size(s);
+	char *out = malloc(want + chunk + 1);
+	struct error err;
+	size_t got = 0;
+	ssize_t r;
+
+	CHECK_INT(source_rewind_body(s, &err), 0);
+	do {
+		r = source_read_body(s, out + got, chunk, &err);
+		if (r > 0)
+			got += (size_t)r;
+	} while (r > 0 && got <= want);
+	CHECK(r == 0);
+	*len = got;
+	return out;
+}
+
+struct body_only_case {
+	const char *in;
+	size_t in_len;
+	bool dot;
+	const char *body;
+	size_t body_len;
+};
+
+static const struct body_only_case body_only_cases[] = {
+    /* Header-looking lines and a leading mbox line are body text. */
+    {S("From me\nSubject: x\n\nrest\n"), false,
+     S("From me\r\nSubject: x\r\n\r\nrest\r\n")},
+    {S("To: a@b\n"), false, S("To: a@b\r\n")},
+    {S(" indented\r\nbare cr\rend"), false,
+     S(" indented\r\nbare cr\r\nend\r\n")},
+    {S(""), false, S("")},
+    /* sendmail without -i: a lone dot ends the input. */
+    {S("line\n.\nafter\n"), true, S("line\r\n")},
+    {S("line\n.\nafter\n"), false, S("line\r\n.\r\nafter\r\n")},
+};
+
+static void
+test_body_only(void)
+{
+	for (size_t i = 0;
+	     i < sizeof body_only_cases / sizeof body_only_cases[0]; i++) {
+		const struct body_only_case *t = &body_only_cases[i];
+		struct source_options o = {.dot_ends_input = t->dot,
+		                           .tmpdir = test_dir,
+		                           .body_only = true};
+		int fd = input_fd(t->in, t->in_len, true);
+		struct source *s = NULL;
+		struct error err;
+
+		CHECK_INT(source_open(&s, fd, &o, &err), 0);
+		close(fd);
+		if (!s)
+			continue;
+		CHECK_INT(source_headers(s)->n, 0);
+		CHECK_INT(source_body_size(s), t->body_len);
+		/* source_read: the empty header block, then the body. */
+		CHECK_INT(source_size(s), t->body_len + 2);
+		for (size_t k = 0;
+		     k < sizeof chunk_sizes / sizeof chunk_sizes[0]; k++) {
+			size_t len = 0;
+			char *got = read_body_back(s, chunk_sizes[k], &len);
+
+			CHECK_MEM(got, len, t->body, t->body_len);
+			free(got);
+		}
+		source_free(s);
+	}
+}
+
+/* The body reader is separate from source_read and rewinds on its own. */
+static void
+test_read_body(void)
+{
+	static const char body[] = "line one\r\nline two\r\n";
+	struct source *s = NULL;
+	struct error err;
+	char buf[64];
+	size_t len = 0;
+	char *big, *got;
+
+	CHECK_INT(open_input(&s, S("Subject: x\n\nline one\nline two\n"), false,
+	                     true, &err),
+	          0);
+	if (!s)
+		return;
+	CHECK_INT(source_body_size(s), sizeof body - 1);
+	CHECK_INT(source_read(s, buf, 4, &err), 4);
+	got = read_body_back(s, 5, &len);
+	CHECK_MEM(got, len, body, sizeof body - 1);
+	free(got);
+	/* source_read went on where it was. */
+	CHECK_INT(source_read(s, buf, 8, &err), 8);
+	CHECK_MEM(buf, 8, "ect: x\r\n", 8);
+	CHECK_INT(source_rewind_body(s, &err), 0);
+	CHECK_INT(source_read_body(s, buf, 4, &err), 4);
+	CHECK_MEM(buf, 4, "line", 4);
+	source_free(s);
+
+	/* A body of several spool blocks; an empty body. */
+	big = build("Subject: big\n\n", 'q', 300 * 1024, "\n", &len);
+	CHECK_INT(open_input(&s, big, len, false, false, &err), 0);
+	if (s) {
+		size_t n = 0;
+
+		CHECK_INT(source_body_size(s), 300 * 1024 + 2);
+		got = read_body_back(s, 65536, &n);
+		CHECK_INT(n, 300 * 1024 + 2);
+		CHECK(got[0] == 'q' && got[n - 2] == '\r');
+		free(got);
+		source_free(s);
+	}
+	free(big);
+	CHECK_INT(open_input(&s, S("Subject: x\n\n"), false, true, &err), 0);
+	if (s) {
+		CHECK_INT(source_body_size(s), 0);
+		CHECK_INT(source_rewind_body(s, &err), 0);
+		CHECK_INT(source_read_body(s, buf, sizeof buf, &err), 0);
+		source_free(s);
+	}
+}
+
+/* headers_complete works on a block that no source read. */
+static void
+test_headers_complete(void)
+{
+	struct header_policy p = {.from_address = "me@example.org",
+	                          .full_name = "Me",
+	                          .set_from = FROM_HEADER_AUTO,
+	                          .set_date = true,
+	                          .set_msgid = true,
+	                          .remove_bcc = true};
+	struct header_block h;
+	struct error err;
+
+	header_init(&h);
+	CHECK_INT(header_add(&h, "Subject", "x", &err), 0);
+	CHECK_INT(header_add(&h, "Bcc", "hidden@example.org", &err), 0);
+	CHECK_INT(headers_complete(&h, &p, &err), 0);
+	CHECK(header_find(&h, "Bcc", 0) < 0);
+	CHECK(header_find(&h, "From", 0) >= 0);
+	CHECK(header_find(&h, "Date", 0) >= 0);
+	CHECK(header_find(&h, "Message-ID", 0) >= 0);
+	CHECK(strstr(h.v[header_find(&h, "Message-ID", 0)].raw,
+	             "@example.org>") != NULL);
+	p.full_name = "Bad\r\nName";
+	CHECK_INT(headers_complete(&h, &p, &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	header_clear(&h);
+}
+
 int
 main(void)
 {
@@ -1058,6 +1216,9 @@ main(void)
 	test_read_errors();
 	test_spool_dir();
 	test_disk_full();
+	test_body_only();
+	test_read_body();
+	test_headers_complete();
 	if (rmdir(test_dir) < 0)
 		perror("source_test: rmdir (spool files left behind?)");
 	return unit_done();
