@@ -89,37 +89,14 @@ io_failed(const struct conn *c, const char *doing, struct error *err)
 	 * example a TLS 1.3 server that wanted a client certificate: a TLS
 	 * failure, not a connection that may work next time. */
 	if (c->tls)
-		return error_set(err,
-		                 errno == EPROTO ? ERROR_PROTOCOL : ERROR_TEMPFAIL,
-		                 "cannot %s %s: %s", doing, c->peer,
-		                 tls_last_error(c->tls));
+		return error_set(
+		    err, errno == EPROTO ? ERROR_PROTOCOL : ERROR_TEMPFAIL,
+		    "cannot %s %s: %s", doing, c->peer, tls_last_error(c->tls));
 	return error_set_errno(err, ERROR_TEMPFAIL, errno, "cannot %s %s",
 	                       doing, c->peer);
 }
 
 /* --- waiting --- */
-
-/* 1 when fd is ready for events, 0 when the deadline passed, -1 on error. */
-static int
-wait_ready(int fd, short events, int64_t deadline)
-{
-	struct pollfd p = {.fd = fd, .events = events};
-
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		int rc;
-
-		if (left < 0)
-			left = 0;
-		rc = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (rc > 0)
-			return 1;
-		if (rc == 0)
-			return 0;
-		if (errno != EINTR)
-			return -1;
-	}
-}
 
 static int64_t
 deadline_after(int timeout_ms)
@@ -234,7 +211,7 @@ connect_timeout(int fd, const struct addrinfo *ai, int timeout_ms, char *reason)
 		set_reason_errno(reason, errno);
 		return -1;
 	}
-	rc = wait_ready(fd, POLLOUT, deadline_after(timeout_ms));
+	rc = fd_wait(fd, POLLOUT, deadline_after(timeout_ms));
 	if (rc == 0) {
 		char secs[32];
 
@@ -414,7 +391,7 @@ conn_flush(struct conn *c, int timeout_ms, struct error *err)
 			c->wlen = 0;
 			return io_failed(c, "send to", err);
 		}
-		rc = wait_ready(c->fd, POLLOUT, deadline);
+		rc = fd_wait(c->fd, POLLOUT, deadline);
 		if (rc <= 0) {
 			c->wlen = 0;
 			if (rc < 0)
@@ -451,7 +428,7 @@ fill(struct conn *c, int64_t deadline, int timeout_ms, struct error *err)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return io_failed(c, "read from", err);
-		rc = wait_ready(c->fd, read_events(c), deadline);
+		rc = fd_wait(c->fd, read_events(c), deadline);
 		if (rc < 0)
 			return error_set_errno(err, ERROR_TEMPFAIL, errno,
 			                       "cannot read from %s", c->peer);

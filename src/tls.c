@@ -161,28 +161,6 @@ parse_pin(const char *text, unsigned char *pin, size_t *len, struct error *err)
 
 /* --- waiting --- */
 
-/* 1 when ready, 0 at the deadline, -1 on a poll error. */
-static int
-wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd p = {.fd = fd, .events = events};
-
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		int rc;
-
-		if (left < 0)
-			left = 0;
-		rc = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (rc > 0)
-			return 1;
-		if (rc == 0)
-			return 0;
-		if (errno != EINTR)
-			return -1;
-	}
-}
-
 /* Wait in the direction GnuTLS was going when it said GNUTLS_E_AGAIN. */
 static int
 wait_session(struct tls *s, int64_t deadline)
@@ -190,7 +168,7 @@ wait_session(struct tls *s, int64_t deadline)
 	short events =
 	    gnutls_record_get_direction(s->session) ? POLLOUT : POLLIN;
 
-	return wait_fd(s->fd, events, deadline);
+	return fd_wait(s->fd, events, deadline);
 }
 
 /* --- the session's description for the transcript --- */

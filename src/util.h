@@ -33,6 +33,11 @@ char *str_censor(char *s, size_t len);
 /* Milliseconds on the monotonic clock (for timeouts and the transcript). */
 int64_t now_ms(void);
 
+/* Wait until fd is ready for `events` (poll(2) bits) or the monotonic
+ * deadline (now_ms() scale) passes: 1 ready, 0 deadline, -1 poll error
+ * (errno set).  EINTR is retried with the time left. */
+int fd_wait(int fd, short events, int64_t deadline);
+
 /* Wipe memory that held a secret, in a way the compiler keeps. */
 void wipe(void *p, size_t n);
 
@@ -46,7 +51,7 @@ struct strlist {
 	size_t cap;
 };
 void strlist_init(struct strlist *l);
-void strlist_add(struct strlist *l, const char *s);   /* copies s */
+void strlist_add(struct strlist *l, const char *s); /* copies s */
 void strlist_add_n(struct strlist *l, const char *s, size_t n);
 bool strlist_contains(const struct strlist *l, const char *s);
 void strlist_clear(struct strlist *l);
