@@ -4,6 +4,11 @@
  * a parser for RFC 5322 3.4 address lists that pulls out the addr-specs
  * (for -t), and host names converted to their A-label (RFC 5890) for DNS
  * and certificate checks.  The only user of libidn2.  See address.h.
+ *
+ * International addresses (RFC 6531, RFC 6532): UTF-8 is allowed in the
+ * local part and the domain; a domain is checked and converted with
+ * IDNA2008 (RFC 5890, RFC 5891) so that it can always go on the wire as
+ * A-labels, while a non-ASCII local part needs SMTPUTF8.
  */
 #include "config.h"
 
@@ -12,6 +17,7 @@
 #include <idn2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 
@@ -22,6 +28,15 @@ static bool
 is_ctl(unsigned char ch)
 {
 	return ch < 0x20 || ch == 0x7f;
+}
+
+static bool
+is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
 }
 
 static int
@@ -83,6 +98,19 @@ is_label_char(unsigned char ch)
 	       (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch >= 0x80;
 }
 
+/* RFC 5321 4.1.3: an address literal is ASCII; not even SMTPUTF8
+ * (RFC 6531 3.3) puts UTF-8 in it. */
+static const char *
+check_literal(const char *d, size_t len)
+{
+	if (len <= 2 || d[len - 1] != ']')
+		return "the domain is not valid";
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)d[i] >= 0x80)
+			return "the address literal is not ASCII";
+	return NULL;
+}
+
 /* RFC 5321 4.1.2: Domain = sub-domain *("." sub-domain), or an address
  * literal in brackets. */
 static const char *
@@ -96,8 +124,7 @@ check_domain(const char *d, size_t len)
 		return "the domain is longer than 255 characters "
 		       "(RFC 5321 4.5.3.1.2)";
 	if (d[0] == '[')
-		return d[len - 1] == ']' && len > 2 ? NULL
-		                                    : "the domain is not valid";
+		return check_literal(d, len);
 	for (size_t i = 0; i < len; i++) {
 		if (d[i] == '.') {
 			if (label == 0)
@@ -110,6 +137,181 @@ check_domain(const char *d, size_t len)
 		}
 	}
 	return label == 0 ? "the domain has an empty label" : NULL;
+}
+
+/* --- international domains: U-labels to A-labels --------------------- */
+
+/* IDNA2008 (RFC 5891 5) after NFC, nontransitional as UTS #46 has it:
+ * the lookup form browsers and MTAs use. */
+#define IDN_FLAGS (IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL)
+
+/* Whether a label of the ASCII name d is an A-label ("xn--", RFC 5890
+ * 2.3.2.1), which must then be valid too. */
+static bool
+has_alabel(const char *d)
+{
+	for (const char *p = d; p; p = strchr(p, '.')) {
+		if (*p == '.')
+			p++;
+		if (strncasecmp(p, "xn--", 4) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The domain d (NUL-terminated, checked) as it goes on the wire without
+ * SMTPUTF8: U-labels become A-labels; an ASCII name stays as written (its
+ * A-labels are only validated); an address literal is left alone.  *out
+ * is a new string; returns the libidn2 code (IDN2_OK). */
+static int
+domain_to_ascii(const char *d, char **out)
+{
+	char *ace = NULL;
+	int rc;
+
+	*out = NULL;
+	if (d[0] == '[' || (is_ascii(d) && !has_alabel(d))) {
+		*out = xstrdup(d);
+		return IDN2_OK;
+	}
+	rc = idn2_to_ascii_8z(d, &ace, IDN_FLAGS);
+	if (rc == IDN2_OK && ace)
+		*out = xstrdup(is_ascii(d) ? d : ace);
+	else if (rc == IDN2_OK)
+		rc = IDN2_MALLOC;
+	idn2_free(ace);
+	return rc;
+}
+
+/* A domain that is not valid IDNA is a fault of the message, whoever
+ * named it: ERROR_DATA (exit 65), before any connection. */
+static int
+idn_fail(struct error *err, const char *domain, int rc)
+{
+	return error_set(
+	    err, ERROR_DATA, "invalid international domain name \"%.*s\"%s: %s",
+	    SHOW_MAX, domain, strlen(domain) > SHOW_MAX ? "..." : "",
+	    idn2_strerror(rc));
+}
+
+int
+address_to_ascii(const char *addr, char **out, struct error *err)
+{
+	const char *why;
+	const char *at = NULL;
+	char *ace = NULL;
+	size_t local_len, alen;
+	int rc;
+
+	*out = NULL;
+	why = scan_chars(addr, &at);
+	if (why)
+		return check_fail(err, ERROR_DATA, addr, why);
+	if (!at) {
+		*out = xstrdup(addr);
+		return 0;
+	}
+	rc = domain_to_ascii(at + 1, &ace);
+	if (rc != IDN2_OK)
+		return idn_fail(err, at + 1, rc);
+	local_len = (size_t)(at - addr);
+	alen = strlen(ace);
+	/* RFC 5321 4.5.3.1.3, for the form that is sent. */
+	if (local_len + 1 + alen + 2 > ADDRESS_PATH_MAX) {
+		free(ace);
+		return check_fail(err, ERROR_DATA, addr,
+		                  "with its domain in A-labels it is longer "
+		                  "than 254 characters (RFC 5321 4.5.3.1.3)");
+	}
+	*out = xmalloc(local_len + 1 + alen + 1);
+	memcpy(*out, addr, local_len + 1);
+	memcpy(*out + local_len + 1, ace, alen + 1);
+	free(ace);
+	return 0;
+}
+
+/* The address as sent is thrown away: only whether it converts counts. */
+static int
+check_ascii_form(const char *addr, struct error *err)
+{
+	char *ascii = NULL;
+	int rc = address_to_ascii(addr, &ascii, err);
+
+	free(ascii);
+	return rc;
+}
+
+bool
+address_needs_smtputf8(const char *addr)
+{
+	const char *at = NULL;
+	size_t local_len;
+
+	/* Unparseable: assume the worst (address_check refuses it anyway). */
+	if (scan_chars(addr, &at))
+		return !is_ascii(addr);
+	local_len = at ? (size_t)(at - addr) : strlen(addr);
+	for (size_t i = 0; i < local_len; i++)
+		if ((unsigned char)addr[i] >= 0x80)
+			return true;
+	return false;
+}
+
+/* --- envelope checks ------------------------------------------------- */
+
+/* RFC 3629 4: the length of the well-formed UTF-8 sequence at p (1 to
+ * 4), or 0 for an ill-formed one (overlong forms, surrogates, beyond
+ * U+10FFFF, a truncated sequence).  p is NUL-terminated: the NUL is not
+ * a continuation byte, so nothing past it is read. */
+static size_t
+utf8_seq(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* RFC 6532 3.1: 8-bit bytes in an address must be UTF-8; the C1 controls
+ * (U+0080..U+009F) are refused like the C0 ones. */
+static const char *
+check_utf8(const char *addr)
+{
+	const unsigned char *p = (const unsigned char *)addr;
+
+	while (*p) {
+		size_t n = utf8_seq(p);
+
+		if (n == 0)
+			return "is not valid UTF-8";
+		if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+			return "contains a control character";
+		p += n;
+	}
+	return NULL;
 }
 
 int
@@ -127,6 +329,8 @@ address_check(const char *addr, bool allow_empty, enum error_kind kind,
 		return error_set(err, kind, "the address is empty");
 	}
 	why = scan_chars(addr, &at);
+	if (!why)
+		why = check_utf8(addr);
 	if (why)
 		return check_fail(err, kind, addr, why);
 	local_len = at ? (size_t)(at - addr) : len;
@@ -146,7 +350,8 @@ address_check(const char *addr, bool allow_empty, enum error_kind kind,
 		return check_fail(err, kind, addr,
 		                  "it is longer than 254 characters "
 		                  "(RFC 5321 4.5.3.1.3)");
-	return 0;
+	/* The domain must convert to A-labels (and the result fit). */
+	return at ? check_ascii_form(addr, err) : 0;
 }
 
 char *
@@ -169,18 +374,7 @@ address_qualify(const char *addr, const char *domain)
 }
 
 /* --- host names: U-label to A-label ----------------------------------- */
-
-static bool
-is_ascii(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
-}
-
-/* IDNA2008 (RFC 5891 5) with NFC first, as UTS #46 nontransitional
- * processing does: the lookup form browsers and MTAs use. */
+/* The same conversion as for the domain of an address (IDN_FLAGS). */
 int
 address_host_to_ascii(const char *host, char **out, struct error *err)
 {
@@ -192,8 +386,7 @@ address_host_to_ascii(const char *host, char **out, struct error *err)
 		*out = xstrdup(host);
 		return 0;
 	}
-	rc =
-	    idn2_to_ascii_8z(host, &ace, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	rc = idn2_to_ascii_8z(host, &ace, IDN_FLAGS);
 	if (rc != IDN2_OK || !ace) {
 		idn2_free(ace);
 		return error_set(err, ERROR_CONFIG,

@@ -6,6 +6,11 @@
  * control bytes (a crafted address could smuggle further SMTP commands),
  * no unquoted spaces or angle brackets, local part at most 64 octets,
  * domain at most 255, whole path at most 256.
+ *
+ * International addresses (RFC 6531 3.3, RFC 6532 3.2): UTF-8 is allowed
+ * in the local part and the domain.  A domain is IDNA2008 (RFC 5890,
+ * RFC 5891) and can always be written in A-labels, so only a non-ASCII
+ * local part needs the server's SMTPUTF8.
  */
 #ifndef MAILPOST_ADDRESS_H
 #define MAILPOST_ADDRESS_H
@@ -23,7 +28,10 @@
 /* Check one envelope address ("user@example.org", a bare local name
  * "root", or "" for the null sender when allow_empty).  On failure fill err
  * with `kind` (ERROR_USAGE for the command line, ERROR_DATA for addresses
- * taken from the message) and a message naming the address, censored. */
+ * taken from the message) and a message naming the address, censored.
+ * 8-bit bytes must be well-formed UTF-8 (else `kind`).  A domain that is
+ * not a valid IDN (address_to_ascii fails) is ERROR_DATA whatever `kind`
+ * is: "invalid international domain name "x": <libidn2's reason>". */
 int address_check(const char *addr, bool allow_empty, enum error_kind kind,
                   struct error *err);
 
@@ -35,6 +43,21 @@ int address_check(const char *addr, bool allow_empty, enum error_kind kind,
  * when the value cannot be parsed. */
 int address_parse_list(const char *value, size_t len, struct strlist *out,
                        struct error *err);
+
+/* The address as it goes on the wire without SMTPUTF8: a domain with
+ * U-labels in A-labels (RFC 5890 2.3.2.1, IDNA2008 after NFC,
+ * nontransitional: "user@b\u00fccher.example" becomes
+ * "user@xn--bcher-kva.example"), the local part unchanged; an ASCII domain
+ * as written (its "xn--" labels must be valid), an address literal or a
+ * bare local name as they are.  *out is a new string (caller frees).  An
+ * invalid IDN, or a result over 256 octets with the brackets, is
+ * ERROR_DATA naming it.  addr should have passed address_check. */
+int address_to_ascii(const char *addr, char **out, struct error *err);
+
+/* Whether addr cannot be written in ASCII: its local part has 8-bit bytes
+ * (RFC 6531 3.3).  Only then is SMTPUTF8 needed; a U-label domain alone
+ * never needs it.  "" is false. */
+bool address_needs_smtputf8(const char *addr);
 
 /* When addr has no '@' and domain is non-empty, return a new string
  * "addr@domain"; otherwise a copy of addr.  Caller frees. */

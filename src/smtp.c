@@ -984,7 +984,7 @@ xtext(const char *in, char *out, size_t n)
 }
 
 /* MAIL FROM with the parameters the server announced (RFC 1870 SIZE,
- * RFC 6152 BODY, RFC 3461 RET and ENVID). */
+ * RFC 6152 BODY, RFC 6531 SMTPUTF8, RFC 3461 RET and ENVID). */
 static int
 queue_mail(struct smtp_session *s, const struct smtp_envelope *env,
            struct error *err)
@@ -998,10 +998,10 @@ queue_mail(struct smtp_session *s, const struct smtp_envelope *env,
 		snprintf(size, sizeof size, " SIZE=%" PRIu64, env->size);
 	if (dsn && env->dsn_envid)
 		xtext(env->dsn_envid, envid, sizeof envid);
-	return send_cmd(s, err, "MAIL FROM:<%s>%s%s%s%s%s%s", env->sender, size,
-	                env->body_8bit ? " BODY=8BITMIME" : "",
-	                ret ? " RET=" : "", ret ? ret : "",
-	                envid[0] ? " ENVID=" : "", envid);
+	return send_cmd(s, err, "MAIL FROM:<%s>%s%s%s%s%s%s%s", env->sender,
+	                size, env->body_8bit ? " BODY=8BITMIME" : "",
+	                env->smtputf8 ? " SMTPUTF8" : "", ret ? " RET=" : "",
+	                ret ? ret : "", envid[0] ? " ENVID=" : "", envid);
 }
 
 static int
@@ -1114,6 +1114,39 @@ envelope_stepwise(struct smtp_session *s, const struct smtp_envelope *env,
 	return one_step(s, env, res, env->nrcpts + 1, err);
 }
 
+static bool
+has_8bit(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
+/* RFC 6531 3.2, 3.4: UTF-8 addresses only in a transaction that asked for
+ * SMTPUTF8, and SMTPUTF8 only from a server that offered it. */
+static int
+check_envelope_utf8(const struct smtp_session *s,
+                    const struct smtp_envelope *env, struct error *err)
+{
+	if (env->smtputf8 && !s->caps.smtputf8)
+		return error_set(err, ERROR_SOFTWARE,
+		                 "SMTPUTF8 requested but not offered (a bug in "
+		                 "mailpost)");
+	if (env->smtputf8)
+		return 0;
+	if (has_8bit(env->sender))
+		return error_set(err, ERROR_SOFTWARE,
+		                 "a non-ASCII sender without SMTPUTF8 (a bug "
+		                 "in mailpost)");
+	for (size_t i = 0; i < env->nrcpts; i++)
+		if (has_8bit(env->rcpts[i]))
+			return error_set(err, ERROR_SOFTWARE,
+			                 "a non-ASCII recipient without "
+			                 "SMTPUTF8 (a bug in mailpost)");
+	return 0;
+}
+
 static int
 check_envelope(const struct smtp_envelope *env, struct error *err)
 {
@@ -1138,7 +1171,8 @@ smtp_envelope(struct smtp_session *s, const struct smtp_envelope *env,
 	smtp_envelope_result_clear(res);
 	if (s->state != SMTP_READY)
 		return wrong_state(s, "start a transaction", err);
-	if (check_envelope(env, err) < 0)
+	if (check_envelope(env, err) < 0 ||
+	    check_envelope_utf8(s, env, err) < 0)
 		return -1;
 	res->rcpt = xcalloc(env->nrcpts, sizeof *res->rcpt);
 	res->nrcpt = env->nrcpts;

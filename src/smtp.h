@@ -114,6 +114,11 @@ struct smtp_envelope {
 	const char *dsn_ret;    /* RET= (FULL|HDRS) when DSN offered, or NULL */
 	const char *dsn_envid;  /* ENVID= when DSN offered, or NULL */
 	const char *dsn_notify; /* NOTIFY= on each RCPT when DSN offered */
+	/* RFC 6531 3.4: the SMTPUTF8 parameter on MAIL; set only when an
+	 * address cannot be written in ASCII, and only when the server offers
+	 * it.  Without it every address must be ASCII (U-label domains
+	 * already in A-labels): smtp_envelope refuses 8-bit addresses then. */
+	bool smtputf8;
 	/* Without pipelining, DATA is only sent when the replies allow it: when
 	 * all_or_nothing, only if every recipient was accepted; otherwise if
 	 * at least one was.  With pipelining DATA is always sent and the

@@ -3,6 +3,11 @@
  * session, check the message fits what the server offers, run the
  * envelope, judge every reply, send the body only when the judgement
  * allows, and turn the outcome into one failure class and one message.
+ *
+ * International addresses (RFC 6531): SMTPUTF8 is requested only when an
+ * address cannot be written in ASCII (a UTF-8 local part), since asking
+ * for it whenever offered makes later hops that lack it bounce the
+ * message.  Otherwise U-label domains go out as A-labels (RFC 5890).
  */
 #include "config.h"
 
@@ -135,6 +140,82 @@ check_fits(const struct submission *sub, const struct smtp_caps *caps,
 		                 (unsigned long long)size,
 		                 (unsigned long long)caps->size_max);
 	return 0;
+}
+
+/* The envelope addresses as they go on the wire, freed by wire_clear. */
+struct wire {
+	char *sender;
+	char **rcpts;
+	size_t nrcpts;
+	bool smtputf8; /* sent as UTF-8 with MAIL FROM's SMTPUTF8 */
+};
+
+/* The first address that cannot be written in ASCII, or NULL. */
+static const char *
+first_utf8_only(const struct submission *sub)
+{
+	if (sub->sender && address_needs_smtputf8(sub->sender))
+		return sub->sender;
+	for (size_t i = 0; i < sub->nrcpts; i++)
+		if (sub->rcpts[i] && address_needs_smtputf8(sub->rcpts[i]))
+			return sub->rcpts[i];
+	return NULL;
+}
+
+/* One address in its wire form: as it is with SMTPUTF8 (RFC 6531 3.2),
+ * else with its domain in A-labels.  NULL stays NULL (smtp.c names that
+ * bug). */
+static int
+wire_address(const char *addr, bool smtputf8, char **out, struct error *err)
+{
+	*out = NULL;
+	if (!addr)
+		return 0;
+	if (smtputf8) {
+		*out = xstrdup(addr);
+		return 0;
+	}
+	return address_to_ascii(addr, out, err);
+}
+
+static void
+wire_clear(struct wire *w)
+{
+	free(w->sender);
+	for (size_t i = 0; i < w->nrcpts; i++)
+		free(w->rcpts[i]);
+	free(w->rcpts);
+	memset(w, 0, sizeof *w);
+}
+
+/* Decide how the addresses are sent, before MAIL: a UTF-8 local part
+ * without SMTPUTF8 offered cannot be delivered (RFC 6531 3.2). */
+static int
+wire_init(struct wire *w, const struct submission *sub,
+          const struct smtp_caps *caps, struct error *err)
+{
+	const char *utf8 = first_utf8_only(sub);
+
+	memset(w, 0, sizeof *w);
+	if (utf8 && !caps->smtputf8)
+		return error_set(err, ERROR_DATA,
+		                 "the address <%s> has a non-ASCII local part "
+		                 "but the server does not offer SMTPUTF8 "
+		                 "(RFC 6531)",
+		                 utf8);
+	w->smtputf8 = utf8 != NULL;
+	w->rcpts = xcalloc(sub->nrcpts ? sub->nrcpts : 1, sizeof *w->rcpts);
+	w->nrcpts = sub->nrcpts;
+	if (wire_address(sub->sender, w->smtputf8, &w->sender, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < sub->nrcpts; i++)
+		if (wire_address(sub->rcpts[i], w->smtputf8, &w->rcpts[i],
+		                 err) < 0)
+			goto fail;
+	return 0;
+fail:
+	wire_clear(w);
+	return -1;
 }
 
 /* Add "<addr> (CODE text)" for each refused recipient to the message, and
@@ -339,28 +420,37 @@ report_partial(const struct submission *sub,
 	                     "the message was sent to the others", err);
 }
 
+static void
+envelope_init(struct smtp_envelope *env, const struct submission *sub,
+              const struct wire *w)
+{
+	memset(env, 0, sizeof *env);
+	env->sender = w->sender;
+	env->rcpts = (const char *const *)w->rcpts;
+	env->nrcpts = w->nrcpts;
+	env->size = sub->message.size;
+	env->body_8bit = sub->message.has_8bit;
+	env->smtputf8 = w->smtputf8;
+	env->dsn_ret = sub->dsn_return;
+	env->dsn_envid = sub->dsn_envid;
+	env->dsn_notify = sub->dsn_notify;
+	env->all_or_nothing = sub->rcpt_policy != RCPT_POLICY_ANY;
+}
+
 static int
 transact(struct smtp_session *s, const struct submission *sub,
          struct submit_outcome *out, struct error *err)
 {
 	const struct smtp_caps *caps = smtp_caps(s);
-	struct smtp_envelope env = {
-	    .sender = sub->sender,
-	    .rcpts = sub->rcpts,
-	    .nrcpts = sub->nrcpts,
-	    .size = sub->message.size,
-	    .body_8bit = sub->message.has_8bit,
-	    .dsn_ret = sub->dsn_return,
-	    .dsn_envid = sub->dsn_envid,
-	    .dsn_notify = sub->dsn_notify,
-	    .all_or_nothing = sub->rcpt_policy != RCPT_POLICY_ANY,
-	};
+	struct smtp_envelope env;
 	struct smtp_envelope_result res;
+	struct wire w;
 	bool abort_data = false;
 	int rc = -1;
 
-	if (check_fits(sub, caps, err) < 0)
+	if (check_fits(sub, caps, err) < 0 || wire_init(&w, sub, caps, err) < 0)
 		return -1;
+	envelope_init(&env, sub, &w);
 	smtp_envelope_result_init(&res);
 	if (smtp_envelope(s, &env, &res, err) < 0)
 		goto out;
@@ -374,6 +464,7 @@ transact(struct smtp_session *s, const struct submission *sub,
 		rc = report_partial(sub, &res, err);
 out:
 	smtp_envelope_result_clear(&res);
+	wire_clear(&w);
 	return rc;
 }
 

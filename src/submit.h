@@ -11,7 +11,11 @@
  *    the terminator is never sent;
  *  - after that 250 the mail is delivered, whatever happens to QUIT;
  *  - a lost connection between the dot and its reply is "delivery status
- *    unknown" (ERROR_TEMPFAIL).
+ *    unknown" (ERROR_TEMPFAIL);
+ *  - addresses (RFC 6531): U-label domains are sent in A-labels; only an
+ *    address with a non-ASCII local part makes the transaction SMTPUTF8
+ *    (every address then sent as UTF-8), and without the server's
+ *    SMTPUTF8 that is ERROR_DATA before MAIL.
  */
 #ifndef MAILPOST_SUBMIT_H
 #define MAILPOST_SUBMIT_H

@@ -802,7 +802,11 @@ class Session:
         if len(line) > 512 and not text.upper().startswith((b"MAIL", b"RCPT")):
             self.rec.problem(self.n, "command line of %d octets, over the 512 "
                              "of RFC 5321 4.5.3.1.4" % len(line))
-        if any(b >= 0x80 for b in text) and "SMTPUTF8" not in self.mail_params:
+        # A MAIL line may carry its own SMTPUTF8 parameter (RFC 6531 3.4).
+        own_smtputf8 = (text.upper().startswith(b"MAIL ")
+                        and b" SMTPUTF8" in text.upper())
+        if (any(b >= 0x80 for b in text) and not own_smtputf8
+                and "SMTPUTF8" not in self.mail_params):
             self.rec.problem(self.n, "8-bit bytes in a command without "
                              "SMTPUTF8: %s" % escape(text))
         verb = text.split(b" ", 1)[0].decode("latin-1").upper()

@@ -52,6 +52,22 @@ static const struct check_case check_cases[] = {
     {"a@\"x\"", false, "quote in the domain"},
     {"\"unterminated@x", false, "unterminated"},
     {"a@x", false, NULL},
+    /* RFC 6531 3.3: UTF-8 local parts and domains, valid UTF-8 only. */
+    {"j\xc3\xb6rg@b\xc3\xbc"
+     "cher.example",
+     false, NULL},
+    {"\xe7\x94\xa8\xe6\x88\xb7@example.org", false, NULL},
+    {"r\xc3\xb6\xc3\xb6t", false, NULL},
+    {"user@xn--bcher-kva.example", false, NULL},
+    {"j\xf6rg@example.org", false, "is not valid UTF-8"},
+    {"j\xc3@example.org", false, "is not valid UTF-8"},
+    {"a@b\xc3", false, "is not valid UTF-8"},
+    {"\xc0\xaf@x", false, "is not valid UTF-8"},         /* overlong */
+    {"\xed\xa0\x80@x", false, "is not valid UTF-8"},     /* surrogate */
+    {"\xf4\x90\x80\x80@x", false, "is not valid UTF-8"}, /* > 10FFFF */
+    {"\xe2\x82@x", false, "is not valid UTF-8"},         /* truncated */
+    {"a\xc2\x85@x", false, "control character"},         /* NEL (C1) */
+    {"a@[192.0.2.\xc3\xbc]", false, "literal is not ASCII"},
 };
 
 static void
@@ -341,6 +357,147 @@ test_host_to_ascii(void)
 	CHECK(!str_has_ctl(err.msg, strlen(err.msg)));
 }
 
+/* --- international addresses (RFC 6531, RFC 5890/5891) --------------- */
+
+struct ascii_case {
+	const char *addr;
+	const char *want; /* NULL: ERROR_DATA "invalid international..." */
+};
+
+static const struct ascii_case ascii_cases[] = {
+    {"user@b\xc3\xbc"
+     "cher.example",
+     "user@xn--bcher-kva.example"},
+    /* Mixed: an A-label, a U-label and an ASCII label. */
+    {"user@xn--bcher-kva.m\xc3\xbcnchen.example",
+     "user@xn--bcher-kva.xn--mnchen-3ya.example"},
+    /* Already A-labels, or plain ASCII: as written (case kept). */
+    {"user@xn--bcher-kva.example", "user@xn--bcher-kva.example"},
+    {"User@Example.ORG", "User@Example.ORG"},
+    {"User@XN--BCHER-KVA.Example", "User@XN--BCHER-KVA.Example"},
+    /* Uppercase U-labels are mapped (UTS #46) then converted. */
+    {"user@B\xc3\x9c"
+     "CHER.example",
+     "user@xn--bcher-kva.example"},
+    /* NFC first: u + COMBINING DIAERESIS is the same name. */
+    {"user@bu\xcc\x88"
+     "cher.example",
+     "user@xn--bcher-kva.example"},
+    /* The local part is never touched, even when it is UTF-8. */
+    {"j\xc3\xb6rg@b\xc3\xbc"
+     "cher.example",
+     "j\xc3\xb6rg@xn--bcher-kva.example"},
+    {"\"a@b\"@b\xc3\xbc"
+     "cher.example",
+     "\"a@b\"@xn--bcher-kva.example"},
+    {"root", "root"},
+    {"", ""},
+    {"user@[192.0.2.1]", "user@[192.0.2.1]"},
+    /* Invalid IDNs. */
+    {"a@xn--zz", NULL},
+    {"a@xn--a.example", NULL},
+    {"a@i\xe2\x99\xa5.example", NULL}, /* U+2665, DISALLOWED */
+    {"a@\xe2\x98\x95.example", NULL},  /* U+2615, DISALLOWED */
+    {"a@-b\xc3\xbc"
+     "cher.example",
+     NULL}, /* leading hyphen */
+};
+
+static void
+test_to_ascii(void)
+{
+	for (size_t i = 0; i < sizeof ascii_cases / sizeof ascii_cases[0];
+	     i++) {
+		const struct ascii_case *t = &ascii_cases[i];
+		struct error err;
+		char *out = NULL;
+		int rc;
+
+		error_clear(&err);
+		rc = address_to_ascii(t->addr, &out, &err);
+		CHECK_INT(rc, t->want ? 0 : -1);
+		CHECK_STR(out, t->want);
+		if (!t->want) {
+			CHECK_INT(err.kind, ERROR_DATA);
+			CHECK(strstr(err.msg, "invalid international domain "
+			                      "name") != NULL);
+			CHECK(!str_has_ctl(err.msg, strlen(err.msg)));
+		}
+		free(out);
+	}
+}
+
+/* An invalid IDN is ERROR_DATA even from the command line (exit 65 before
+ * connecting); invalid UTF-8 keeps the caller's kind. */
+static void
+test_check_idn(void)
+{
+	struct error err;
+
+	error_clear(&err);
+	CHECK_INT(address_check("a@xn--zz", false, ERROR_USAGE, &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK(strstr(err.msg, "invalid international domain name \"xn--zz\": "
+	                      "string contains invalid punycode data") != NULL);
+	error_clear(&err);
+	CHECK_INT(
+	    address_check("a@\xe2\x98\x95.example", false, ERROR_USAGE, &err),
+	    -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK(strstr(err.msg, "disallowed") != NULL);
+	error_clear(&err);
+	CHECK_INT(
+	    address_check("j\xf6rg@example.org", false, ERROR_USAGE, &err), -1);
+	CHECK_INT(err.kind, ERROR_USAGE);
+	error_clear(&err);
+	CHECK_INT(address_check("j\xf6rg@example.org", false, ERROR_DATA, &err),
+	          -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	/* Unconverted ASCII names keep their old rules (no IDNA check). */
+	CHECK_INT(address_check("a@-x.example", false, ERROR_USAGE, &err), 0);
+	/* 238 octets in UTF-8, 286 with the domain in A-labels (each label
+	 * "aaaaaaaaaaaaaaaaaaa\u00fc" becomes 27 octets). */
+	{
+		char addr[300];
+		size_t n = 0;
+
+		memset(addr, 'l', 60);
+		n = 60;
+		addr[n++] = '@';
+		for (int k = 0; k < 8; k++) {
+			memset(addr + n, 'a', 19);
+			n += 19;
+			addr[n++] = '\xc3';
+			addr[n++] = '\xbc';
+			addr[n++] = '.';
+		}
+		addr[n - 1] = '\0';
+		error_clear(&err);
+		CHECK_INT(address_check(addr, false, ERROR_USAGE, &err), -1);
+		CHECK_INT(err.kind, ERROR_DATA);
+		CHECK(strstr(err.msg, "in A-labels it is longer") != NULL);
+	}
+}
+
+static void
+test_needs_smtputf8(void)
+{
+	CHECK(!address_needs_smtputf8(""));
+	CHECK(!address_needs_smtputf8("user@example.org"));
+	CHECK(!address_needs_smtputf8("root"));
+	CHECK(!address_needs_smtputf8("user@b\xc3\xbc"
+	                              "cher.example"));
+	CHECK(!address_needs_smtputf8("user@xn--bcher-kva.example"));
+	CHECK(address_needs_smtputf8("j\xc3\xb6rg@example.org"));
+	CHECK(address_needs_smtputf8("j\xc3\xb6rg@b\xc3\xbc"
+	                             "cher.example"));
+	CHECK(address_needs_smtputf8("r\xc3\xb6\xc3\xb6t"));
+	CHECK(address_needs_smtputf8("\"j\xc3\xb6 rg\"@example.org"));
+	/* The '@' inside quotes does not end the local part. */
+	CHECK(!address_needs_smtputf8("\"a@b\"@b\xc3\xbc"
+	                              "cher.example"));
+}
+
 int
 main(void)
 {
@@ -351,5 +508,8 @@ main(void)
 	test_list_message();
 	test_qualify();
 	test_host_to_ascii();
+	test_to_ascii();
+	test_check_idn();
+	test_needs_smtputf8();
 	return unit_done();
 }
