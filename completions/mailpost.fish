@@ -48,6 +48,25 @@ complete -c mailpost -s N -x -a 'never success failure delay success,failure suc
 complete -c mailpost -s R -x -a 'full hdrs' -d 'DSN: what to return'
 complete -c mailpost -s V -x -d 'DSN: envelope identifier'
 
+# composing a message (mailx)
+complete -c mailpost -s s -l subject -x -d 'Compose: the subject'
+complete -c mailpost -s a -l attach -r -F -d 'Compose: attach a file'
+complete -c mailpost -l attach-type -x -a 'application/pdf application/octet-stream application/zip text/plain text/csv text/html image/png image/jpeg' -d 'Media type of the -a before'
+complete -c mailpost -l attach-name -x -d 'File name shown for the -a before'
+complete -c mailpost -s c -l cc -x -d 'Compose: a Cc recipient'
+complete -c mailpost -l bcc -x -d 'Compose: a Bcc recipient'
+complete -c mailpost -s b -x -d 'Mode letter (m, p, i), else a Bcc address'
+complete -c mailpost -s H -l header -x -d "Compose: add a header field ('Name: value')"
+complete -c mailpost -l body -x -d 'Compose: the body text'
+complete -c mailpost -l body-file -r -F -d 'Compose: the body text from a file'
+complete -c mailpost -l html -r -F -d 'Compose: an HTML alternative of the body'
+complete -c mailpost -l from -x -d 'Compose: the From field (and sender without -f)'
+complete -c mailpost -l reply-to -x -d 'Compose: the Reply-To field'
+complete -c mailpost -l priority -x -a 'high normal low' -d 'Compose: X-Priority and Importance'
+complete -c mailpost -l dry-run -d 'Write the message to stdout instead of sending'
+complete -c mailpost -l print -d 'Write the message to stdout instead of sending'
+complete -c mailpost -l quiet -d 'No progress line'
+
 # server and account
 complete -c mailpost -s C -l file -r -F -d 'Read this configuration file'
 complete -c mailpost -s A -l account -x -a '(__mailpost_accounts)' -d 'Use this account'

@@ -32,6 +32,9 @@ enum arg_kind {
 	ARG_REQUIRED, /* the rest of the word, else the next word */
 	ARG_GLUED,    /* optional, and only the rest of the word: -q, -q1h */
 	ARG_OPTIONAL, /* long only, optional, only after '=': --tls=off */
+	ARG_MODE_OR_ADDR, /* -b: as ARG_REQUIRED, but an argument that is a
+	                   * word of its own goes to opt_b_word ("-b bob" is
+	                   * an address, "-bbob" an unknown mode) */
 };
 
 struct option_spec {
@@ -509,6 +512,288 @@ opt_mode(struct request *req, const char *arg, struct error *err)
 	return error_set(err, ERROR_USAGE, "-b%s is not supported", arg);
 }
 
+/* sendmail's mode letters (-ba -bC -bd -bD -bh -bH -bi -bm -bp -bP -bs -bt
+ * -bv -bx): as -b's whole argument they always name a mode. */
+static bool
+is_mode_letter(const char *arg)
+{
+	return arg[0] != '\0' && arg[1] == '\0' &&
+	       strchr("aCdDhHimpPstvx", arg[0]) != NULL;
+}
+
+static int
+add_bcc(struct request *req, const char *arg, struct error *err)
+{
+	(void)err;
+	req->bcc[req->nbcc++] = arg;
+	req->compose = true;
+	return 0;
+}
+
+/* -b glued to its argument: a mode letter is a mode (-bp); an argument with
+ * an '@' is a Bcc address (-bbob@example.org); anything else is an unknown
+ * mode (-bmm), never silently a recipient. */
+static int
+opt_b_glued(struct request *req, const char *arg, struct error *err)
+{
+	if (!is_mode_letter(arg) && strchr(arg, '@') != NULL)
+		return add_bcc(req, arg, err);
+	return opt_mode(req, arg, err);
+}
+
+/* -b followed by a word of its own: a mode letter is still a mode ("-b p",
+ * as sendmail reads it), any other word a Bcc address ("-b bob"). */
+static int
+opt_b_word(struct request *req, const char *arg, struct error *err)
+{
+	if (is_mode_letter(arg))
+		return opt_mode(req, arg, err);
+	return add_bcc(req, arg, err);
+}
+
+/* ---- composing (mailx mode) ---------------------------------------------- */
+
+static int
+opt_subject(struct request *req, const char *arg, struct error *err)
+{
+	(void)err;
+	req->subject = arg;
+	req->compose = true;
+	return 0;
+}
+
+static int
+opt_attach(struct request *req, const char *arg, struct error *err)
+{
+	if (*arg == '\0')
+		return error_set(err, ERROR_USAGE,
+		                 "option '-a' needs a file name");
+	req->attachments[req->nattachments++] =
+	    (struct mime_attachment){.path = arg};
+	req->compose = true;
+	return 0;
+}
+
+/* The field of the last -a that --attach-type or --attach-name sets: each
+ * refines the -a before it, once. */
+static const char **
+attachment_field(struct request *req, const char *option, bool type,
+                 struct error *err)
+{
+	struct mime_attachment *a = NULL;
+	const char **field = NULL;
+
+	if (req->nattachments == 0) {
+		error_set(err, ERROR_USAGE, "--%s must follow an -a FILE",
+		          option);
+		return NULL;
+	}
+	a = &req->attachments[req->nattachments - 1];
+	field = type ? &a->type : &a->name;
+	if (*field != NULL) {
+		error_set(err, ERROR_USAGE, "--%s given twice for -a '%s'",
+		          option, a->path);
+		return NULL;
+	}
+	return field;
+}
+
+/* "type/subtype": one '/', neither side empty, no spaces, no parameters. */
+static bool
+valid_media_type(const char *s)
+{
+	const char *slash = strchr(s, '/');
+
+	if (slash == NULL || slash == s || slash[1] == '\0' ||
+	    strchr(slash + 1, '/') != NULL)
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s <= 0x20 || *s >= 0x7f || strchr("()<>@,;:\\\"[]?=", *s))
+			return false;
+	}
+	return true;
+}
+
+static int
+opt_attach_type(struct request *req, const char *arg, struct error *err)
+{
+	const char **field = attachment_field(req, "attach-type", true, err);
+
+	if (field == NULL)
+		return -1;
+	if (!valid_media_type(arg))
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --attach-type '%s' (expected "
+		                 "type/subtype, e.g. application/pdf)",
+		                 arg);
+	*field = arg;
+	return 0;
+}
+
+static int
+opt_attach_name(struct request *req, const char *arg, struct error *err)
+{
+	const char **field = attachment_field(req, "attach-name", false, err);
+
+	if (field == NULL)
+		return -1;
+	if (*arg == '\0')
+		return error_set(err, ERROR_USAGE,
+		                 "option '--attach-name' needs a name");
+	*field = arg;
+	return 0;
+}
+
+static int
+opt_cc(struct request *req, const char *arg, struct error *err)
+{
+	(void)err;
+	req->cc[req->ncc++] = arg;
+	req->compose = true;
+	return 0;
+}
+
+static int
+opt_bcc(struct request *req, const char *arg, struct error *err)
+{
+	return add_bcc(req, arg, err);
+}
+
+static int
+opt_header(struct request *req, const char *arg, struct error *err)
+{
+	(void)err;
+	req->extra[req->nextra++] = arg;
+	req->compose = true;
+	return 0;
+}
+
+static int
+opt_body(struct request *req, const char *arg, struct error *err)
+{
+	(void)err;
+	req->body_text = arg;
+	req->compose = true;
+	return 0;
+}
+
+static int
+opt_body_file(struct request *req, const char *arg, struct error *err)
+{
+	if (*arg == '\0')
+		return error_set(err, ERROR_USAGE,
+		                 "option '--body-file' needs a file name");
+	req->body_file = arg;
+	req->compose = true;
+	return 0;
+}
+
+static int
+opt_html(struct request *req, const char *arg, struct error *err)
+{
+	if (*arg == '\0')
+		return error_set(err, ERROR_USAGE,
+		                 "option '--html' needs a file name");
+	req->html_file = arg;
+	req->compose = true;
+	return 0;
+}
+
+/* Trim spaces around s[0..len) and one pair of double quotes; "" if
+ * nothing is left.  Writes the terminating NUL into s. */
+static char *
+trim_name(char *s, size_t len)
+{
+	while (len > 0 && s[len - 1] == ' ')
+		len--;
+	s[len] = '\0';
+	while (*s == ' ') {
+		s++;
+		len--;
+	}
+	if (len >= 2 && s[0] == '"' && s[len - 1] == '"') {
+		s[len - 1] = '\0';
+		s++;
+	}
+	return s;
+}
+
+/* --from "Name <addr>" or --from addr: the address, and the display name
+ * when one is given (it then wins over -F). */
+static int
+opt_from(struct request *req, const char *arg, struct error *err)
+{
+	const char *lt = strrchr(arg, '<');
+	size_t len = strlen(arg);
+	char *name = NULL;
+
+	free(req->from_copy);
+	req->from_copy = NULL;
+	req->from_name = NULL;
+	req->from = arg;
+	req->compose = true;
+	if (has_ctl(arg))
+		return error_set(err, ERROR_USAGE,
+		                 "--from '%s' contains a control character",
+		                 arg);
+	if (lt != NULL && len > 0 && arg[len - 1] == '>') {
+		req->from_copy = xstrdup(arg);
+		req->from_copy[len - 1] = '\0';
+		req->from = req->from_copy + (lt - arg) + 1;
+		name = trim_name(req->from_copy, (size_t)(lt - arg));
+		req->from_name = *name != '\0' ? name : NULL;
+	}
+	if (*req->from == '\0')
+		return error_set(err, ERROR_USAGE, "invalid --from '%s'", arg);
+	return 0;
+}
+
+static int
+opt_reply_to(struct request *req, const char *arg, struct error *err)
+{
+	if (*arg == '\0' || has_ctl(arg))
+		return error_set(err, ERROR_USAGE, "invalid --reply-to '%s'",
+		                 arg);
+	req->reply_to = arg;
+	req->compose = true;
+	return 0;
+}
+
+static int
+opt_priority(struct request *req, const char *arg, struct error *err)
+{
+	if (str_ieq(arg, "high"))
+		req->priority = MIME_PRIORITY_HIGH;
+	else if (str_ieq(arg, "normal"))
+		req->priority = MIME_PRIORITY_NORMAL;
+	else if (str_ieq(arg, "low"))
+		req->priority = MIME_PRIORITY_LOW;
+	else
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --priority '%s' (expected high, "
+		                 "normal or low)",
+		                 arg);
+	return 0;
+}
+
+static int
+opt_dry_run(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	(void)err;
+	req->dry_run = true;
+	return 0;
+}
+
+static int
+opt_quiet(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	(void)err;
+	req->quiet = true;
+	return 0;
+}
+
 /* -q, -q1h, -qIid, -qf: every form means "try the queue now"; intervals
  * and selections are sendmail daemon features.  With -bp (mailq) sendmail
  * reads -q as a selection of what to list, so the mode stays. */
@@ -573,9 +858,26 @@ static const struct option_spec options[] = {
     {'N', NULL, ARG_REQUIRED, opt_dsn_notify},
     {'R', NULL, ARG_REQUIRED, opt_dsn_return},
     {'V', NULL, ARG_REQUIRED, opt_dsn_envid},
+    /* Composing a message (mailx). */
+    {'s', "subject", ARG_REQUIRED, opt_subject},
+    {'a', "attach", ARG_REQUIRED, opt_attach},
+    {0, "attach-type", ARG_REQUIRED, opt_attach_type},
+    {0, "attach-name", ARG_REQUIRED, opt_attach_name},
+    {'c', "cc", ARG_REQUIRED, opt_cc},
+    {0, "bcc", ARG_REQUIRED, opt_bcc},
+    {'H', "header", ARG_REQUIRED, opt_header},
+    {0, "body", ARG_REQUIRED, opt_body},
+    {0, "body-file", ARG_REQUIRED, opt_body_file},
+    {0, "html", ARG_REQUIRED, opt_html},
+    {0, "from", ARG_REQUIRED, opt_from},
+    {0, "reply-to", ARG_REQUIRED, opt_reply_to},
+    {0, "priority", ARG_REQUIRED, opt_priority},
+    {0, "dry-run", ARG_NONE, opt_dry_run},
+    {0, "print", ARG_NONE, opt_dry_run},
+    {0, "quiet", ARG_NONE, opt_quiet},
     {0, "help", ARG_NONE, opt_help},
     {0, "version", ARG_NONE, opt_version},
-    {'b', NULL, ARG_REQUIRED, opt_mode},
+    {'b', NULL, ARG_MODE_OR_ADDR, opt_b_glued},
     {'q', NULL, ARG_GLUED, opt_queue},
     {'o', NULL, ARG_REQUIRED, opt_sendmail_option},
     /* Accepted and ignored, as cron, mailx, mutt and PHP pass them:
@@ -667,6 +969,8 @@ parse_short(struct cursor *c, struct request *req, struct error *err)
 			return error_set(err, ERROR_USAGE,
 			                 "option '-%c' needs an argument",
 			                 word[j]);
+		if (o->arg == ARG_MODE_OR_ADDR && word[j + 1] == '\0')
+			return opt_b_word(req, arg, err);
 		return o->apply(req, arg, err);
 	}
 	return 0;
@@ -738,10 +1042,10 @@ parse_words(int argc, char **argv, struct request *req, struct error *err)
 /* ---- checks on the whole request ----------------------------------------- */
 
 static int
-check_recipients(const struct request *req, struct error *err)
+check_addresses(const char *const *v, size_t n, struct error *err)
 {
-	for (size_t k = 0; k < req->nrcpts; k++) {
-		const char *r = req->rcpts[k];
+	for (size_t k = 0; k < n; k++) {
+		const char *r = v[k];
 
 		if (*r == '\0')
 			return error_set(err, ERROR_USAGE,
@@ -756,8 +1060,38 @@ check_recipients(const struct request *req, struct error *err)
 }
 
 static int
+check_recipients(const struct request *req, struct error *err)
+{
+	if (check_addresses(req->rcpts, req->nrcpts, err) < 0 ||
+	    check_addresses(req->cc, req->ncc, err) < 0 ||
+	    check_addresses(req->bcc, req->nbcc, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* The composition options that only make sense together in one way. */
+static int
+check_compose(const struct request *req, struct error *err)
+{
+	if (req->body_text != NULL && req->body_file != NULL)
+		return error_set(err, ERROR_USAGE,
+		                 "--body and --body-file cannot be combined");
+	if (req->read_recipients && (req->body_text || req->body_file))
+		return error_set(err, ERROR_USAGE,
+		                 "with -t the body comes from the message: "
+		                 "--body and --body-file cannot be used");
+	if (req->priority != MIME_PRIORITY_NONE && !req->compose)
+		return error_set(err, ERROR_USAGE,
+		                 "--priority applies to a composed message "
+		                 "(with -s, -a, -H, ...)");
+	return 0;
+}
+
+static int
 check_request(const struct request *req, struct error *err)
 {
+	size_t nrcpts = req->nrcpts + req->ncc + req->nbcc;
+
 	if (req->sender != NULL && has_ctl(req->sender))
 		return error_set(err, ERROR_USAGE,
 		                 "sender '%s' contains a control character",
@@ -766,14 +1100,14 @@ check_request(const struct request *req, struct error *err)
 		return error_set(err, ERROR_USAGE,
 		                 "full name '%s' contains a control character",
 		                 req->full_name);
-	if (check_recipients(req, err) < 0)
+	if (check_recipients(req, err) < 0 || check_compose(req, err) < 0)
 		return -1;
-	if (req->mode == CLI_SEND && req->nrcpts == 0 && !req->read_recipients)
+	if (req->mode == CLI_SEND && nrcpts == 0 && !req->read_recipients)
 		return error_set(err, ERROR_USAGE,
 		                 "no recipients given (name them, or use -t to "
 		                 "read them from the message)");
 	if ((req->mode == CLI_QUEUE_LIST || req->mode == CLI_QUEUE_FLUSH) &&
-	    req->nrcpts > 0)
+	    nrcpts > 0)
 		return error_set(err, ERROR_USAGE,
 		                 "recipients cannot be given with %s",
 		                 mode_option[req->mode]);
@@ -807,13 +1141,20 @@ mode_for_program(const char *program)
 int
 cli_parse(int argc, char **argv, struct request *req, struct error *err)
 {
+	size_t n = 0;
+
 	memset(req, 0, sizeof *req);
 	req->program = base_name(argc > 0 ? argv[0] : NULL);
 	req->mode = mode_for_program(req->program);
 	req->dot_ends_input = true;
 	req->rcpt_policy = RCPT_POLICY_UNSET;
-	/* At most argc - 1 recipients: one allocation, no growing. */
-	req->rcpts = xcalloc(argc > 1 ? (size_t)argc : 1, sizeof *req->rcpts);
+	/* At most argc - 1 of each list: one allocation each, no growing. */
+	n = argc > 1 ? (size_t)argc : 1;
+	req->rcpts = xcalloc(n, sizeof *req->rcpts);
+	req->cc = xcalloc(n, sizeof *req->cc);
+	req->bcc = xcalloc(n, sizeof *req->bcc);
+	req->extra = xcalloc(n, sizeof *req->extra);
+	req->attachments = xcalloc(n, sizeof *req->attachments);
 
 	if (parse_words(argc, argv, req, err) < 0)
 		goto fail;
@@ -834,7 +1175,12 @@ cli_clear(struct request *req)
 	const char *program = req->program;
 
 	free(req->rcpts);
+	free(req->cc);
+	free(req->bcc);
+	free(req->extra);
+	free(req->attachments);
 	free(req->sender_copy);
+	free(req->from_copy);
 	memset(req, 0, sizeof *req);
 	req->program = program;
 }
@@ -844,7 +1190,8 @@ cli_usage(void)
 {
 	return "Usage: mailpost [OPTION]... [--] RECIPIENT...\n"
 	       "Read a complete message (RFC 5322) from standard input and "
-	       "submit it by SMTP.\n"
+	       "submit it by SMTP,\n"
+	       "or compose one from the options below (like mailx).\n"
 	       "Called as sendmail it works the same; as mailq it lists the "
 	       "queue; as\n"
 	       "newaliases it does nothing.\n"
@@ -863,6 +1210,34 @@ cli_usage(void)
 	       "  -R full|hdrs           DSN: return the whole message or its "
 	       "headers\n"
 	       "  -V ENVID               DSN: envelope identifier\n"
+	       "\n"
+	       "Composing a message (standard input is then the body; with "
+	       "-t the message):\n"
+	       "  -s, --subject=TEXT     the subject\n"
+	       "  -a, --attach=FILE      attach a file (repeatable)\n"
+	       "      --attach-type=TYPE  media type of the -a before it "
+	       "(else detected)\n"
+	       "      --attach-name=NAME  file name shown for the -a before "
+	       "it\n"
+	       "  -c, --cc=ADDR          a Cc recipient (repeatable)\n"
+	       "  -b ADDR, --bcc=ADDR    a Bcc recipient, never in the "
+	       "headers (repeatable);\n"
+	       "                         -b with one mode letter (-bm, -b p) "
+	       "is a mode\n"
+	       "      --body=TEXT        the body text (stdin is not read)\n"
+	       "      --body-file=FILE   the body text from FILE\n"
+	       "      --html=FILE        an HTML alternative to the text "
+	       "body\n"
+	       "  -H, --header='N: V'    add a header field (repeatable)\n"
+	       "      --from=ADDR        the From header ('Name <addr>'), and "
+	       "sender without -f\n"
+	       "      --reply-to=ADDR    the Reply-To header\n"
+	       "      --priority=LEVEL   high, normal or low (X-Priority, "
+	       "Importance)\n"
+	       "      --dry-run, --print  write the message to stdout instead "
+	       "of sending\n"
+	       "      --quiet            no progress line for large "
+	       "messages\n"
 	       "\n"
 	       "Server and account:\n"
 	       "  -C, --file=FILE        read this configuration file\n"

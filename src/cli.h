@@ -7,6 +7,14 @@
  * mailq it lists the queue, as newaliases it does nothing).  Option
  * combinations are checked after parsing.  No output, no exit: errors are
  * ERROR_USAGE.
+ *
+ * mailx's composition options share letters with sendmail's: -s is the
+ * subject (sendmail's obsolete -s is gone), -c a Cc address, and -b is
+ * either: its argument is a mode when it is exactly one of sendmail's mode
+ * letters (a C d D h H i m p P s t v x), glued or not (-bp, -b p); else a
+ * Bcc address when it is a word of its own (-b bob) or holds an '@'
+ * (-bbob@example.org); anything else glued is an unknown mode (-bmm).
+ * --bcc is always an address.
  */
 #ifndef MAILPOST_CLI_H
 #define MAILPOST_CLI_H
@@ -16,6 +24,7 @@
 
 #include "conf.h"
 #include "error.h"
+#include "mime.h"
 
 enum cli_mode {
 	CLI_SEND = 0,    /* the default: submit a message */
@@ -66,11 +75,35 @@ struct request {
 	                   * mechanism name as given (any case) */
 	const char *user; /* --user */
 
-	const char **rcpts; /* recipients from the command line (argv) */
+	const char **rcpts; /* recipients from the command line (argv),
+	                     * the To of a composed message; not -c, -b */
 	size_t nrcpts;
+
+	/* Composing (mailx mode): set by -s -a -c -b ADDR --bcc --body
+	 * --body-file --html -H --from --reply-to. */
+	bool compose;
+	const char *subject;                 /* -s, --subject */
+	struct mime_attachment *attachments; /* -a, --attach-type/-name */
+	size_t nattachments;
+	const char **cc; /* -c, --cc: Cc and recipients */
+	size_t ncc;
+	const char **bcc; /* -b ADDR, --bcc: recipients, never in headers */
+	size_t nbcc;
+	const char **extra; /* -H 'Name: value' */
+	size_t nextra;
+	const char *body_text;       /* --body */
+	const char *body_file;       /* --body-file */
+	const char *html_file;       /* --html */
+	const char *from;            /* --from: address of the From header */
+	const char *from_name;       /* its display name ("N <a>"), or NULL */
+	const char *reply_to;        /* --reply-to */
+	enum mime_priority priority; /* --priority */
+	bool dry_run;                /* --dry-run, --print */
+	bool quiet;                  /* --quiet: no progress line */
 
 	char *sender_copy; /* private: storage behind sender when -f
 	                    * "<a@b>" had its angle brackets removed */
+	char *from_copy;   /* private: storage behind from and from_name */
 };
 
 /* Parse.  req->rcpts is allocated (free with cli_clear); strings point into

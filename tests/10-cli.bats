@@ -198,6 +198,110 @@ long_options() {
 	[ ! -e "$BATS_TEST_TMPDIR/traffic.log" ]
 }
 
+@test "composing: conflicting or bad options are usage errors (64)" {
+	run_tool 64 --body=a --body-file=/dev/null a@example.org
+	assert_output_has "--body and --body-file cannot be combined"
+	run_tool 64 -t --body=a
+	assert_output_has "with -t the body comes from the message"
+	run_tool 64 -s x --priority=urgent a@example.org
+	assert_output_has "invalid --priority 'urgent' (expected high, normal or low)"
+	run_tool 64 --priority=high a@example.org
+	assert_output_has "--priority applies to a composed message"
+	run_tool 64 --attach-name=x.pdf -a /dev/null a@example.org
+	assert_output_has "--attach-name must follow an -a FILE"
+	run_tool 64 -a /dev/null --attach-type=pdf a@example.org
+	assert_output_has "invalid --attach-type 'pdf'"
+	run_tool 64 -s x
+	assert_output_has "no recipients given"
+	run_tool 64 -c $'c@example.org\r\nBcc: e@example.org' a@example.org
+	assert_output_has "control character"
+}
+
+@test "-b: a mode letter is a mode, a word or an address is a Bcc" {
+	run_tool 0 -b p
+	assert_output_has "Mail queue is empty"
+	run_tool 64 -bbob a@example.org
+	assert_output_has "-bbob is not supported"
+	run_tool 64 -b t
+	assert_output_has "-bt is not supported"
+	# An address: no mode error, the usual lack of a server instead.
+	run_tool 78 -b bob@example.org --body=x a@example.org
+	assert_output_has "no SMTP server configured"
+}
+
+# dry_run INPUT [ARG...]: run mailpost --dry-run with INPUT on stdin; no
+# server exists (port 1 refuses at once), so success means none was needed.
+dry_run() {
+	local input=$1
+	shift
+	run timeout 10 "$MAILPOST" --dry-run --host=127.0.0.1 --port=1 \
+		--timeout=2 "$@" < <(printf '%b' "$input")
+}
+
+@test "--dry-run in sendmail mode prints the message with added headers" {
+	dry_run 'Subject: dry\n\nhello\n.. dotted\n' -f me@example.org \
+		a@example.org
+	[ "$status" -eq 0 ] || { echo "status $status: $output" >&2; false; }
+	assert_output_has $'From: me@example.org\r\n'
+	assert_output_has $'Subject: dry\r\n'
+	assert_output_has "Date: "
+	assert_output_has "Message-ID: <"
+	# The exact DATA content, not dot-stuffed, with CRLF line ends.
+	assert_output_has $'\r\n\r\nhello\r\n.. dotted\r'
+	[[ $output != *"Trying"* ]]
+}
+
+@test "--print equals --dry-run; no server configuration is needed" {
+	run timeout 10 "$MAILPOST" --print -t < <(printf 'To: b@example.org\n\nx\n')
+	[ "$status" -eq 0 ] || { echo "status $status: $output" >&2; false; }
+	assert_output_has $'To: b@example.org\r\n'
+	assert_output_has $'\r\n\r\nx\r'
+}
+
+@test "--dry-run: a write error is exit status 74" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	run sh -c 'printf "Subject: x\n\nbody\n" |
+		"$1" --dry-run a@example.org >/dev/full' sh "$MAILPOST"
+	[ "$status" -eq 74 ] || { echo "status $status: $output" >&2; false; }
+}
+
+@test "--dry-run composes: To and Cc from the command line, never Bcc" {
+	dry_run 'body text\n' -s 'Hello' -c cc@example.org \
+		-b hidden@example.org --bcc=also-hidden@example.org \
+		-f me@example.org to@example.org
+	[ "$status" -eq 0 ] || { echo "status $status: $output" >&2; false; }
+	assert_output_has "Subject: Hello"
+	assert_output_has "To: to@example.org"
+	assert_output_has "Cc: cc@example.org"
+	assert_output_has "From: me@example.org"
+	assert_output_has "MIME-Version: 1.0"
+	assert_output_has "body text"
+	[[ $output != *hidden* ]] || { echo "Bcc leaked: $output" >&2; false; }
+}
+
+@test "composing: a missing attachment is exit status 66 before connecting" {
+	run_tool 66 -s x -a "$BATS_TEST_TMPDIR/nonexistent.pdf" \
+		--host=127.0.0.1 --port=1 a@example.org
+	[[ $output != *"Trying"* ]]
+	run_tool 66 --body-file="$BATS_TEST_TMPDIR/none.txt" --dry-run \
+		a@example.org
+}
+
+@test "composing: CR or LF in a header text is refused (64)" {
+	run_tool 64 -s $'x\r\nBcc: evil@example.org' --body=b --dry-run \
+		a@example.org
+	run_tool 64 -H $'X-A: 1\nX-B: 2' --body=b --dry-run a@example.org
+}
+
+@test "--dry-run of a large message writes nothing on stderr" {
+	local big=$BATS_TEST_TMPDIR/big
+	head -c 2000000 /dev/zero | tr '\0' 'a' | fold -w 70 >"$big"
+	run timeout 10 "$MAILPOST" --dry-run --body-file="$big" a@example.org \
+		2>"$BATS_TEST_TMPDIR/err" >/dev/null
+	[ "$status" -eq 0 ]
+	[ ! -s "$BATS_TEST_TMPDIR/err" ]
+}
+
 @test "every long option is in the man page and all three completions" {
 	local opts opt missing=
 	opts=$(long_options)

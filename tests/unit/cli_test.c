@@ -43,6 +43,17 @@ struct want {
 	const char *tls_host_override;
 	const char *auth, *user;
 	const char *rcpts[MAX_RCPTS];
+	/* composing */
+	bool compose;
+	const char *subject;
+	struct mime_attachment attachments[MAX_RCPTS]; /* path NULL: end */
+	const char *cc[MAX_RCPTS];
+	const char *bcc[MAX_RCPTS];
+	const char *extra[MAX_RCPTS];
+	const char *body_text, *body_file, *html_file;
+	const char *from, *from_name, *reply_to;
+	enum mime_priority priority;
+	bool dry_run, quiet;
 };
 
 struct cli_case {
@@ -480,9 +491,274 @@ static const struct cli_case cases[] = {
     {{SM, "-F", "Eve\nBcc: x@y", "a@x"},
      "full name 'Eve?Bcc: x@y' contains a control character",
      {}},
+
+    /* ---- composing (mailx) ---- */
+    {{SM, "-s", "Q3 report", "-a", "q3.pdf", "-a", "data.csv", "bob@x"},
+     NULL,
+     {.compose = true,
+      .subject = "Q3 report",
+      .attachments = {{.path = "q3.pdf"}, {.path = "data.csv"}},
+      .rcpts = {"bob@x"}}},
+    {{SM, "-sHi", "-aq3.pdf", "bob@x"},
+     NULL,
+     {.compose = true,
+      .subject = "Hi",
+      .attachments = {{.path = "q3.pdf"}},
+      .rcpts = {"bob@x"}}},
+    {{SM, "--subject=S", "--attach", "f", "--attach-type=application/pdf",
+      "--attach-name", "report.pdf", "-a", "g", "--attach-name=g.txt", "b@x"},
+     NULL,
+     {.compose = true,
+      .subject = "S",
+      .attachments =
+          {{.path = "f", .type = "application/pdf", .name = "report.pdf"},
+           {.path = "g", .name = "g.txt"}},
+      .rcpts = {"b@x"}}},
+    /* A file name may hold anything; the overrides are separate options. */
+    {{SM, "-a", "a;type=x/y", "b@x"},
+     NULL,
+     {.compose = true,
+      .attachments = {{.path = "a;type=x/y"}},
+      .rcpts = {"b@x"}}},
+    {{SM, "-c", "c1@x", "--cc=c2@x", "-cc3@x", "to@x"},
+     NULL,
+     {.compose = true, .cc = {"c1@x", "c2@x", "c3@x"}, .rcpts = {"to@x"}}},
+    {{SM, "-c", "c@x"}, NULL, {.compose = true, .cc = {"c@x"}}},
+    {{SM, "-H", "X-Tag: 1", "--header=X-Other: 2", "-HX-Glued: 3", "a@x"},
+     NULL,
+     {.compose = true,
+      .extra = {"X-Tag: 1", "X-Other: 2", "X-Glued: 3"},
+      .rcpts = {"a@x"}}},
+    {{SM, "--body", "hello", "a@x"},
+     NULL,
+     {.compose = true, .body_text = "hello", .rcpts = {"a@x"}}},
+    {{SM, "--body=", "a@x"},
+     NULL,
+     {.compose = true, .body_text = "", .rcpts = {"a@x"}}},
+    {{SM, "--body-file=b.txt", "--html", "b.html", "a@x"},
+     NULL,
+     {.compose = true,
+      .body_file = "b.txt",
+      .html_file = "b.html",
+      .rcpts = {"a@x"}}},
+    {{SM, "--from", "me@x", "--reply-to=r@x", "a@x"},
+     NULL,
+     {.compose = true, .from = "me@x", .reply_to = "r@x", .rcpts = {"a@x"}}},
+    {{SM, "--from", "Alice Example <alice@x>", "a@x"},
+     NULL,
+     {.compose = true,
+      .from = "alice@x",
+      .from_name = "Alice Example",
+      .rcpts = {"a@x"}}},
+    {{SM, "--from", "\"Doe, Jane\"  <jane@x>", "a@x"},
+     NULL,
+     {.compose = true,
+      .from = "jane@x",
+      .from_name = "Doe, Jane",
+      .rcpts = {"a@x"}}},
+    {{SM, "--from=<me@x>", "--from", "N <n@x>", "a@x"},
+     NULL,
+     {.compose = true, .from = "n@x", .from_name = "N", .rcpts = {"a@x"}}},
+    {{SM, "--from=<me@x>", "a@x"},
+     NULL,
+     {.compose = true, .from = "me@x", .rcpts = {"a@x"}}},
+    {{SM, "-f", "bounce@x", "--from=me@x", "a@x"},
+     NULL,
+     {.compose = true, .sender = "bounce@x", .from = "me@x", .rcpts = {"a@x"}}},
+    {{SM, "-s", "x", "--priority", "high", "a@x"},
+     NULL,
+     {.compose = true,
+      .subject = "x",
+      .priority = MIME_PRIORITY_HIGH,
+      .rcpts = {"a@x"}}},
+    {{SM, "-s", "x", "--priority=LOW", "--priority=normal", "a@x"},
+     NULL,
+     {.compose = true,
+      .subject = "x",
+      .priority = MIME_PRIORITY_NORMAL,
+      .rcpts = {"a@x"}}},
+    {{SM, "-s", "x", "--priority=low", "a@x"},
+     NULL,
+     {.compose = true,
+      .subject = "x",
+      .priority = MIME_PRIORITY_LOW,
+      .rcpts = {"a@x"}}},
+    /* --dry-run, --print and --quiet do not start composing. */
+    {{SM, "--dry-run", "--quiet", "a@x"},
+     NULL,
+     {.dry_run = true, .quiet = true, .rcpts = {"a@x"}}},
+    {{SM, "--print", "-t"}, NULL, {.dry_run = true, .read_recipients = true}},
+    /* -t with composing: stdin stays a message; -a adds to it. */
+    {{SM, "-t", "-a", "log.txt", "-s", "S"},
+     NULL,
+     {.compose = true,
+      .read_recipients = true,
+      .subject = "S",
+      .attachments = {{.path = "log.txt"}}}},
+    /* Clustered flags before a composing option. */
+    {{SM, "-ts", "S"},
+     NULL,
+     {.compose = true, .read_recipients = true, .subject = "S"}},
+
+    /* ---- -b: mode letter, or Bcc address ---- */
+    {{SM, "-b", "bob", "a@x"},
+     NULL,
+     {.compose = true, .bcc = {"bob"}, .rcpts = {"a@x"}}},
+    {{SM, "-b", "bob@x", "-bcarol@x", "--bcc=m", "--bcc", "p", "a@x"},
+     NULL,
+     {.compose = true,
+      .bcc = {"bob@x", "carol@x", "m", "p"},
+      .rcpts = {"a@x"}}},
+    {{SM, "-b", "bob@x"}, NULL, {.compose = true, .bcc = {"bob@x"}}},
+    /* A separate word that is not a mode letter: an address. */
+    {{SM, "-b", "mm", "a@x"},
+     NULL,
+     {.compose = true, .bcc = {"mm"}, .rcpts = {"a@x"}}},
+    {{SM, "-b", "z", "a@x"},
+     NULL,
+     {.compose = true, .bcc = {"z"}, .rcpts = {"a@x"}}},
+    {{SM, "-tb", "bob"},
+     NULL,
+     {.compose = true, .read_recipients = true, .bcc = {"bob"}}},
+    /* A mode letter is a mode, glued or not, even mixed with addresses. */
+    {{SM, "-b", "m", "-b", "x@y"}, NULL, {.compose = true, .bcc = {"x@y"}}},
+    {{SM, "-bm", "-bm@x", "a@x"},
+     NULL,
+     {.compose = true, .bcc = {"m@x"}, .rcpts = {"a@x"}}},
+    {{SM, "-b", "p"}, NULL, {.mode = CLI_QUEUE_LIST}},
+    {{SM, "-b", "i"}, NULL, {.mode = CLI_NOOP}},
+    {{SM, "-b", "t"}, "-bt is not supported", {}},
+    {{SM, "-b", "D"}, "-bD is not supported", {}},
+    {{SM, "-b", "x"}, "-bx is not supported", {}},
+    {{SM, "-bz", "a@x"}, "-bz is not supported", {}},
+    {{SM, "-bbob", "a@x"}, "-bbob is not supported", {}},
+    {{SM, "-bp", "-b", "bob@x"}, "recipients cannot be given with -bp", {}},
+    {{SM, "-b", ""}, "empty recipient address", {}},
+    {{SM, "-b", "a@x\n"}, "recipient 'a@x?' contains a control character", {}},
+
+    /* ---- composing: errors ---- */
+    {{SM, "--body=a", "--body-file=f", "a@x"},
+     "--body and --body-file cannot be combined",
+     {}},
+    {{SM, "-t", "--body=a"},
+     "with -t the body comes from the message: --body and --body-file "
+     "cannot be used",
+     {}},
+    {{SM, "-t", "--body-file=f"},
+     "with -t the body comes from the message: --body and --body-file "
+     "cannot be used",
+     {}},
+    {{SM, "-s", "x", "--priority=urgent", "a@x"},
+     "invalid --priority 'urgent' (expected high, normal or low)",
+     {}},
+    {{SM, "-s", "x", "--priority=", "a@x"},
+     "invalid --priority '' (expected high, normal or low)",
+     {}},
+    {{SM, "--priority=high", "a@x"},
+     "--priority applies to a composed message (with -s, -a, -H, ...)",
+     {}},
+    {{SM, "--attach-type=text/plain", "-a", "f", "a@x"},
+     "--attach-type must follow an -a FILE",
+     {}},
+    {{SM, "--attach-name=n", "a@x"},
+     "--attach-name must follow an -a FILE",
+     {}},
+    {{SM, "-a", "f", "--attach-name=n", "--attach-name=m", "a@x"},
+     "--attach-name given twice for -a 'f'",
+     {}},
+    {{SM, "-a", "f", "--attach-type=a/b", "--attach-type=c/d", "a@x"},
+     "--attach-type given twice for -a 'f'",
+     {}},
+    {{SM, "-a", "f", "--attach-type=pdf", "a@x"},
+     "invalid --attach-type 'pdf' (expected type/subtype, e.g. "
+     "application/pdf)",
+     {}},
+    {{SM, "-a", "f", "--attach-type=text/plain; charset=x", "a@x"},
+     "invalid --attach-type 'text/plain; charset=x' (expected type/subtype, "
+     "e.g. application/pdf)",
+     {}},
+    {{SM, "-a", "f", "--attach-type=a/b/c", "a@x"},
+     "invalid --attach-type 'a/b/c' (expected type/subtype, e.g. "
+     "application/pdf)",
+     {}},
+    {{SM, "-a", "f", "--attach-name=", "a@x"},
+     "option '--attach-name' needs a name",
+     {}},
+    {{SM, "-a", "", "a@x"}, "option '-a' needs a file name", {}},
+    {{SM, "--body-file=", "a@x"}, "option '--body-file' needs a file name", {}},
+    {{SM, "--html=", "a@x"}, "option '--html' needs a file name", {}},
+    {{SM, "--from=", "a@x"}, "invalid --from ''", {}},
+    {{SM, "--from=Name <>", "a@x"}, "invalid --from 'Name <>'", {}},
+    {{SM, "--from=a@x\r\nBcc: e@x", "a@x"},
+     "--from 'a@x??Bcc: e@x' contains a control character",
+     {}},
+    {{SM, "--reply-to=", "a@x"}, "invalid --reply-to ''", {}},
+    {{SM, "--reply-to=r@x\n", "a@x"}, "invalid --reply-to 'r@x?'", {}},
+    {{SM, "-c", "", "a@x"}, "empty recipient address", {}},
+    {{SM, "-c", "c@x\r"}, "recipient 'c@x?' contains a control character", {}},
+    {{SM, "-s", "x"},
+     "no recipients given (name them, or use -t to read them from the "
+     "message)",
+     {}},
+    {{SM, "a@x", "-s"}, "option '-s' needs an argument", {}},
+    {{SM, "a@x", "-a"}, "option '-a' needs an argument", {}},
+    {{SM, "a@x", "-c"}, "option '-c' needs an argument", {}},
+    {{SM, "a@x", "-H"}, "option '-H' needs an argument", {}},
+    {{SM, "a@x", "--bcc"}, "option '--bcc' needs an argument", {}},
+    {{SM, "a@x", "--body"}, "option '--body' needs an argument", {}},
+    {{SM, "a@x", "--from"}, "option '--from' needs an argument", {}},
+    {{SM, "a@x", "--priority"}, "option '--priority' needs an argument", {}},
+    {{SM, "--dry-run=yes", "a@x"}, "option '--dry-run' takes no argument", {}},
 };
 
 #define NCASES (sizeof cases / sizeof cases[0])
+
+static void
+check_list(const char *const *got, size_t ngot, const char *const *want)
+{
+	size_t nwant = 0;
+
+	while (nwant < MAX_RCPTS && want[nwant] != NULL)
+		nwant++;
+	CHECK_INT(ngot, nwant);
+	for (size_t k = 0; k < nwant && k < ngot; k++)
+		CHECK_STR(got[k], want[k]);
+}
+
+static void
+check_attachments(const struct request *r, const struct want *w)
+{
+	size_t nwant = 0;
+
+	while (nwant < MAX_RCPTS && w->attachments[nwant].path != NULL)
+		nwant++;
+	CHECK_INT(r->nattachments, nwant);
+	for (size_t k = 0; k < nwant && k < r->nattachments; k++) {
+		CHECK_STR(r->attachments[k].path, w->attachments[k].path);
+		CHECK_STR(r->attachments[k].type, w->attachments[k].type);
+		CHECK_STR(r->attachments[k].name, w->attachments[k].name);
+	}
+}
+
+static void
+check_compose(const struct request *r, const struct want *w)
+{
+	CHECK_INT(r->compose, w->compose);
+	CHECK_STR(r->subject, w->subject);
+	check_attachments(r, w);
+	check_list(r->cc, r->ncc, w->cc);
+	check_list(r->bcc, r->nbcc, w->bcc);
+	check_list(r->extra, r->nextra, w->extra);
+	CHECK_STR(r->body_text, w->body_text);
+	CHECK_STR(r->body_file, w->body_file);
+	CHECK_STR(r->html_file, w->html_file);
+	CHECK_STR(r->from, w->from);
+	CHECK_STR(r->from_name, w->from_name);
+	CHECK_STR(r->reply_to, w->reply_to);
+	CHECK_INT(r->priority, w->priority);
+	CHECK_INT(r->dry_run, w->dry_run);
+	CHECK_INT(r->quiet, w->quiet);
+}
 
 static void
 check_request(const struct request *r, const struct want *w)
@@ -523,6 +799,7 @@ check_request(const struct request *r, const struct want *w)
 	CHECK_INT(r->nrcpts, nwant);
 	for (size_t k = 0; k < nwant && k < r->nrcpts; k++)
 		CHECK_STR(r->rcpts[k], w->rcpts[k]);
+	check_compose(r, w);
 }
 
 /* A cleared request after a failure: nothing left to free or to use. */
@@ -531,6 +808,9 @@ check_cleared(const struct request *r)
 {
 	CHECK(r->rcpts == NULL);
 	CHECK_INT(r->nrcpts, 0);
+	CHECK(r->cc == NULL && r->bcc == NULL && r->extra == NULL);
+	CHECK(r->attachments == NULL);
+	CHECK(r->from_copy == NULL);
 	CHECK(r->sender == NULL);
 	CHECK(r->sender_copy == NULL);
 	CHECK(r->program != NULL);
