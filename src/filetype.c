@@ -1,21 +1,28 @@
 /*
  * filetype.c - MIME types from file content through libmagic (see
  * filetype.h).  The cookie is opened and the database loaded lazily: the
- * load parses several megabytes, which a plain send never needs.
+ * load parses several megabytes, which a plain send never needs, and
+ * filetype_guess spares it for text and for common signed formats.
  */
 #include "config.h"
 
 #include "filetype.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <magic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "util.h"
 
 /* How much of a file libmagic may look at. */
 #define FILETYPE_BYTES_MAX (256 * 1024)
+/* How much of a file the signature check reads (tar's is at 257). */
+#define HEAD_SIZE 512
 
 static magic_t cookie;
 static bool tried; /* an open was attempted (do not retry a failure) */
@@ -112,4 +119,242 @@ filetype_detect(const char *path, char *type, size_t n)
 
 	str_copy(type, n, fb ? fb : got);
 	return fb ? -1 : 0;
+}
+
+/* --- what we can tell ourselves ----------------------------------------- */
+
+/* Text formats by extension (filetype.h, step 2).  Only text types
+ * here keep the text treatment (charset, line ends made CRLF); a text
+ * format registered elsewhere (JSON, SVG) is sent base64, byte for byte. */
+static const struct {
+	const char *ext;
+	const char *type;
+} text_types[] = {
+    {"txt", "text/plain"},    {"log", "text/plain"},
+    {"eml", "text/plain"}, /* not message/rfc822: see filetype.h */
+    {"csv", "text/csv"},      {"tsv", "text/tab-separated-values"},
+    {"html", "text/html"},    {"htm", "text/html"},
+    {"xml", "text/xml"},      {"json", "application/json"},
+    {"svg", "image/svg+xml"}, {"md", "text/markdown"},
+    {"ics", "text/calendar"}, {"vcf", "text/vcard"},
+    {"css", "text/css"},      {"js", "text/javascript"},
+    {"c", "text/x-c"},        {"h", "text/x-c"},
+    {"py", "text/x-python"},  {"sh", "text/x-shellscript"},
+    {"diff", "text/x-diff"},  {"patch", "text/x-diff"},
+};
+
+/* Binary formats by extension, trusted only when the file carries the
+ * signature (filetype.h, step 1); a format with several signatures has
+ * several rows.  A second signature (sig2 at off2) must match too. */
+struct signed_type {
+	const char *ext;
+	const char *type;
+	size_t off;
+	const char *sig;
+	size_t len;
+	size_t off2;
+	const char *sig2;
+	size_t len2;
+};
+
+#define SIG(s) s, sizeof(s) - 1
+#define NO_SIG2 0, NULL, 0
+
+#define OOXML(ext, sub)                                                        \
+	{                                                                      \
+		ext, "application/vnd.openxmlformats-officedocument." sub, 0,  \
+		    SIG("PK\x03\x04"), NO_SIG2                                 \
+	}
+#define OLE2 SIG("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+static const struct signed_type signed_types[] = {
+    {"pdf", "application/pdf", 0, SIG("%PDF-"), NO_SIG2},
+    {"png", "image/png", 0, SIG("\x89PNG\r\n\x1a\n"), NO_SIG2},
+    {"jpg", "image/jpeg", 0, SIG("\xff\xd8\xff"), NO_SIG2},
+    {"jpeg", "image/jpeg", 0, SIG("\xff\xd8\xff"), NO_SIG2},
+    {"gif", "image/gif", 0, SIG("GIF87a"), NO_SIG2},
+    {"gif", "image/gif", 0, SIG("GIF89a"), NO_SIG2},
+    {"webp", "image/webp", 0, SIG("RIFF"), 8, SIG("WEBP")},
+    {"zip", "application/zip", 0, SIG("PK\x03\x04"), NO_SIG2},
+    {"gz", "application/gzip", 0, SIG("\x1f\x8b"), NO_SIG2},
+    {"tgz", "application/gzip", 0, SIG("\x1f\x8b"), NO_SIG2},
+    {"tar", "application/x-tar", 257, SIG("ustar"), NO_SIG2},
+    {"bz2", "application/x-bzip2", 0, SIG("BZh"), NO_SIG2},
+    {"xz", "application/x-xz", 0,
+     SIG("\xfd"
+         "7zXZ\0"),
+     NO_SIG2},
+    {"7z", "application/x-7z-compressed", 0, SIG("7z\xbc\xaf\x27\x1c"),
+     NO_SIG2},
+    {"mp3", "audio/mpeg", 0, SIG("ID3"), NO_SIG2},
+    {"mp3", "audio/mpeg", 0, SIG("\xff\xfb"), NO_SIG2},
+    {"mp3", "audio/mpeg", 0, SIG("\xff\xf3"), NO_SIG2},
+    {"mp3", "audio/mpeg", 0, SIG("\xff\xf2"), NO_SIG2},
+    {"mp4", "video/mp4", 4, SIG("ftyp"), NO_SIG2},
+    {"ogg", "audio/ogg", 0, SIG("OggS"), NO_SIG2},
+    {"wav", "audio/wav", 0, SIG("RIFF"), 8, SIG("WAVE")},
+    OOXML("docx", "wordprocessingml.document"),
+    OOXML("xlsx", "spreadsheetml.sheet"),
+    OOXML("pptx", "presentationml.presentation"),
+    {"odt", "application/vnd.oasis.opendocument.text", 0, SIG("PK\x03\x04"),
+     NO_SIG2},
+    {"ods", "application/vnd.oasis.opendocument.spreadsheet", 0,
+     SIG("PK\x03\x04"), NO_SIG2},
+    {"doc", "application/msword", 0, OLE2, NO_SIG2},
+    {"xls", "application/vnd.ms-excel", 0, OLE2, NO_SIG2},
+    {"ppt", "application/vnd.ms-powerpoint", 0, OLE2, NO_SIG2},
+};
+
+/* The extension of path's last component, without the dot, or NULL. */
+static const char *
+extension(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	const char *dot = strrchr(base, '.');
+
+	/* ".bashrc" is a name, not an extension. */
+	return dot && dot != base && dot[1] ? dot + 1 : NULL;
+}
+
+/* Up to HEAD_SIZE first bytes of the file; how many, or -1. */
+static ssize_t
+read_head(const char *path, unsigned char *head)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+
+	if (fd < 0)
+		return -1;
+	while (got < HEAD_SIZE) {
+		ssize_t r = read(fd, head + got, HEAD_SIZE - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	return (ssize_t)got;
+}
+
+static bool
+has_sig(const unsigned char *head, size_t n, size_t off, const char *sig,
+        size_t len)
+{
+	return !sig || (off + len <= n && memcmp(head + off, sig, len) == 0);
+}
+
+/* Step 1: the type when the extension is a signed format and the file
+ * starts as that format does, else NULL. */
+static const char *
+signed_type(const char *path, const char *ext)
+{
+	unsigned char head[HEAD_SIZE];
+	ssize_t n = -2;
+
+	for (size_t i = 0; i < sizeof signed_types / sizeof *signed_types;
+	     i++) {
+		const struct signed_type *t = &signed_types[i];
+
+		if (!str_ieq(ext, t->ext))
+			continue;
+		if (n == -2)
+			n = read_head(path, head);
+		if (n < 0)
+			return NULL;
+		if (has_sig(head, (size_t)n, t->off, t->sig, t->len) &&
+		    has_sig(head, (size_t)n, t->off2, t->sig2, t->len2))
+			return t->type;
+	}
+	return NULL;
+}
+
+static const char *
+text_type(const char *ext)
+{
+	for (size_t i = 0; ext && i < sizeof text_types / sizeof *text_types;
+	     i++)
+		if (str_ieq(ext, text_types[i].ext))
+			return text_types[i].type;
+	return "text/plain";
+}
+
+/* filetype_detect in a child process, so that the pages of the magic
+ * database it touches (some 6.5 MB for data that matches nothing, as
+ * every entry is then tried) are never in our own memory: the child
+ * starts small (file-backed pages are not copied by fork) and is gone
+ * before the message is sent.  The child's answer comes through a pipe
+ * as "0 type" or "1 type" (libmagic answered, or a fallback).  Without a
+ * child (fork failed, or a child that died), detection runs here and the
+ * database is released right after. */
+static int
+detect_apart(const char *path, char *type, size_t n)
+{
+	char msg[FILETYPE_MAX + 2];
+	size_t got = 0;
+	int fd[2], status, rc;
+	pid_t pid;
+
+	if (pipe(fd) < 0)
+		goto here;
+	pid = fork();
+	if (pid < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		goto here;
+	}
+	if (pid == 0) {
+		size_t len;
+
+		close(fd[0]);
+		rc = filetype_detect(path, msg + 2, sizeof msg - 2);
+		msg[0] = rc == 0 ? '0' : '1';
+		msg[1] = ' ';
+		len = strlen(msg);
+		/* One small write to a pipe: atomic; _exit: no atexit
+		 * handlers or stdio buffers of the parent run twice. */
+		_exit(write(fd[1], msg, len) == (ssize_t)len ? 0 : 1);
+	}
+	close(fd[1]);
+	while (got < sizeof msg - 1) {
+		ssize_t r = read(fd[0], msg + got, sizeof msg - 1 - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	msg[got] = '\0';
+	if (got > 2 && (msg[0] == '0' || msg[0] == '1') &&
+	    filetype_valid(msg + 2)) {
+		str_copy(type, n, msg + 2);
+		return msg[0] == '0' ? 0 : -1;
+	}
+here:
+	rc = filetype_detect(path, type, n);
+	/* About 8 MB: not to be kept while the message is sent. */
+	filetype_cleanup();
+	return rc;
+}
+
+int
+filetype_guess(const char *path, enum filetype_content content, char *type,
+               size_t n)
+{
+	const char *ext = extension(path);
+	const char *got = ext ? signed_type(path, ext) : NULL;
+
+	if (!got && content == FILETYPE_TEXT)
+		got = text_type(ext);
+	if (got) {
+		str_copy(type, n, got);
+		return 0;
+	}
+	return detect_apart(path, type, n);
 }

@@ -5,6 +5,10 @@
  * The magic database is loaded on first use only, so that a message that
  * needs no type detection does not pay for it at start-up; it is released
  * by filetype_cleanup, which is also registered with atexit.
+ *
+ * Loading it costs about 8 MB of memory, so filetype_guess avoids it for
+ * what we can tell ourselves: a file the caller has found to be text, and
+ * common binary formats whose extension and leading bytes agree.
  */
 #ifndef MAILPOST_FILETYPE_H
 #define MAILPOST_FILETYPE_H
@@ -22,6 +26,28 @@
  * libmagic itself fails).  An empty file is "text/plain".  Returns 0 when
  * libmagic answered, -1 when a fallback was used. */
 int filetype_detect(const char *path, char *type, size_t n);
+
+/* What the caller knows of a file's content. */
+enum filetype_content {
+	FILETYPE_UNKNOWN, /* not known to be text */
+	FILETYPE_TEXT,    /* checked by the caller: no NUL or other stray
+	                   * control character, ASCII or valid UTF-8 */
+};
+
+/* The MIME type of the file at path, into type (as filetype_detect):
+ *   1. when the extension of path (any case) is one of a small table of
+ *      unambiguous binary formats (.pdf .png .jpg .zip .docx .gz ...) and
+ *      the file starts with that format's signature, that type, whatever
+ *      `content` says (an all-ASCII PDF is still a PDF);
+ *   2. for FILETYPE_TEXT, by extension from a small table of common text
+ *      formats (.csv .html .ics .md ...), else "text/plain", never through
+ *      libmagic; ".eml" is text/plain too (message/rfc822 would forbid
+ *      the quoted-printable and base64 encodings we may choose);
+ *   3. otherwise libmagic (filetype_detect), whose database is released
+ *      right after (filetype_cleanup).
+ * Returns 0 when a table or libmagic gave the type, -1 for a fallback. */
+int filetype_guess(const char *path, enum filetype_content content, char *type,
+                   size_t n);
 
 /* True when type is a valid "type/subtype" (RFC 2045 5.1 tokens). */
 int filetype_valid(const char *type);

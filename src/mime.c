@@ -20,6 +20,14 @@
  * form last); with attachments, multipart/mixed whose first part is the
  * body or the alternative.
  *
+ * Types of attachments given without one (filetype.h, filetype_guess): a
+ * first look at the file's first block (probe_type) settles a binary
+ * file at once, without a measuring pass; a file that starts as text is
+ * measured, and the pass tells whether it is text throughout (no NUL or
+ * stray control character, ASCII or valid UTF-8), which then picks its
+ * type by extension without libmagic.  libmagic is only asked about what
+ * is not text and not a common signed format.
+ *
  * Charsets (our rule): text that is pure ASCII is us-ascii; text with
  * 8-bit bytes that is valid UTF-8 is utf-8; 8-bit text that is not valid
  * UTF-8 has no charset we can know, so it is labelled "unknown-8bit"
@@ -86,6 +94,7 @@ struct part {
 	const char *charset; /* for text, else NULL */
 	const char *name;    /* attachment file name, or NULL */
 	bool binary;         /* no text pass: base64 from the size */
+	bool detect;         /* type decided after the measuring pass */
 	struct buf head;     /* Content-* lines, without the empty line */
 };
 
@@ -107,6 +116,7 @@ struct scan {
 	int utf8_need; /* continuation bytes still expected */
 	unsigned char utf8_lo, utf8_hi;
 	bool bad_utf8;
+	bool ctrl; /* a NUL or a control character text does not hold */
 	char tail[2 * BOUNDARY_SIZE]; /* end of the previous block */
 	size_t ntail;
 	bool collision; /* a boundary occurs in the content */
@@ -137,6 +147,7 @@ struct mime_message {
 	struct buf pending; /* text for the next memory segment */
 	char bmix[BOUNDARY_SIZE];
 	char balt[BOUNDARY_SIZE];
+	bool has_8bit; /* a passed-through body has 8-bit bytes */
 	/* reading */
 	bool started;
 	struct buf head; /* the header block rendered, and the empty line */
@@ -334,6 +345,15 @@ utf8_byte(struct scan *s, unsigned char c)
 		s->utf8_hi = 0x8f;
 }
 
+/* Controls that text may hold, as for libmagic: BEL, BS, TAB, LF, FF, CR
+ * and ESC (the colours of terminal logs).  NUL, the other C0 controls
+ * and DEL mark binary data. */
+static bool
+text_control(unsigned char c)
+{
+	return (c >= 0x07 && c <= 0x0a) || c == 0x0c || c == 0x0d || c == 0x1b;
+}
+
 static void
 scan_bytes(struct scan *s, const unsigned char *p, size_t n)
 {
@@ -345,6 +365,8 @@ scan_bytes(struct scan *s, const unsigned char *p, size_t n)
 		s->prev_cr = c == '\r';
 		if (c >= 0x80)
 			s->n8bit++;
+		else if ((c < 0x20 && !text_control(c)) || c == 0x7f)
+			s->ctrl = true;
 		utf8_byte(s, c);
 	}
 }
@@ -462,6 +484,24 @@ choose_encoding(struct part *p, const struct scan *s)
 		p->charset = s->bad_utf8 ? "unknown-8bit" : "utf-8";
 }
 
+/* A file that started as text, measured: text throughout gets its type
+ * without libmagic.  True when the type is not text after all (the part
+ * is then binary: base64 from the size). */
+static bool
+decide_type(struct part *p, const struct scan *s)
+{
+	bool text = !s->ctrl && !s->bad_utf8;
+
+	filetype_guess(p->path, text ? FILETYPE_TEXT : FILETYPE_UNKNOWN,
+	               p->type, sizeof p->type);
+	p->detect = false;
+	if (is_text_type(p->type))
+		return false;
+	p->binary = true;
+	p->enc = ENC_B64;
+	return true;
+}
+
 /* Measure a part; *collision when a boundary occurs in text that would be
  * sent as it is. */
 static int
@@ -477,8 +517,14 @@ measure_part(struct mime_message *m, struct part *p, bool *collision,
 	}
 	if (scan_part(m, p, &s, err) < 0)
 		return -1;
+	if (p->detect && decide_type(p, &s)) {
+		p->out_size = b64_encoded_size(p->in_size);
+		return 0;
+	}
 	if (p->enc == ENC_RAW) {
 		p->out_size = p->in_size;
+		if (s.n8bit > 0)
+			m->has_8bit = true;
 	} else {
 		choose_encoding(p, &s);
 	}
@@ -547,11 +593,50 @@ attachment_part(struct part *p, const struct mime_attachment *a,
 		                 "invalid content type \"%s\" for %s: expected "
 		                 "type/subtype",
 		                 a->type, a->path);
-	if (a->type)
-		str_copy(p->type, sizeof p->type, a->type);
-	else
-		filetype_detect(a->path, p->type, sizeof p->type);
+	if (!a->type) {
+		/* Decided by probe_type, or after the measuring pass. */
+		p->detect = true;
+		return 0;
+	}
+	str_copy(p->type, sizeof p->type, a->type);
 	/* Only text gets a measuring pass; the rest is base64. */
+	p->binary = !is_text_type(p->type);
+	if (p->binary)
+		p->enc = ENC_B64;
+	return 0;
+}
+
+/* A first look at an attachment to be typed: its first block.  When that
+ * is not text, the type is decided now and, if it is not a text type, the
+ * part is binary and needs no measuring pass (a large binary file is not
+ * read twice).  Otherwise the pass decides (decide_type). */
+static int
+probe_type(struct mime_message *m, struct part *p, struct error *err)
+{
+	struct cursor c;
+	struct scan s;
+	size_t n = 0;
+	ssize_t got = 1;
+
+	if (input_open(&c, p, err) < 0) {
+		input_close(&c);
+		return -1;
+	}
+	while (n < BLOCK_SIZE && got > 0 && c.got < p->in_size) {
+		got = input_read(&c, m->in + n, BLOCK_SIZE - n, err);
+		if (got > 0)
+			n += (size_t)got;
+	}
+	input_close(&c);
+	if (got < 0)
+		return -1;
+	memset(&s, 0, sizeof s);
+	scan_bytes(&s, (const unsigned char *)m->in, n);
+	/* A sequence cut by the end of the block is not an error. */
+	if (!s.ctrl && !s.bad_utf8)
+		return 0;
+	filetype_guess(p->path, FILETYPE_UNKNOWN, p->type, sizeof p->type);
+	p->detect = false;
 	p->binary = !is_text_type(p->type);
 	if (p->binary)
 		p->enc = ENC_B64;
@@ -578,10 +663,13 @@ setup_parts(struct mime_message *m, const struct mime_request *req,
 			return -1;
 	}
 	m->first_attachment = i;
-	for (size_t k = 0; k < req->nattachments; k++, i++)
-		if (attachment_part(&m->parts[i], &req->attachments[k], err) <
-		    0)
+	for (size_t k = 0; k < req->nattachments; k++, i++) {
+		struct part *p = &m->parts[i];
+
+		if (attachment_part(p, &req->attachments[k], err) < 0 ||
+		    (p->detect && probe_type(m, p, err) < 0))
 			return -1;
+	}
 	return 0;
 }
 
@@ -600,6 +688,7 @@ measure_all(struct mime_message *m, struct error *err)
 	for (int tries = 0; tries < BOUNDARY_TRIES; tries++) {
 		bool collision = false;
 
+		m->has_8bit = false;
 		m->bmix[0] = m->balt[0] = '\0';
 		if (nattachments(m) > 0)
 			encode_boundary(m->bmix, sizeof m->bmix);
@@ -1086,9 +1175,14 @@ compose(struct mime_message *m, const struct mime_request *req,
 {
 	int rc = setup_parts(m, req, err);
 
-	/* The magic database is large: let it go before the streaming. */
+	if (rc == 0 && build_headers(m, req, err) == 0)
+		rc = measure_all(m, err);
+	else
+		rc = -1;
+	/* The magic database is large: let it go before the streaming
+	 * (filetype_guess already does; this is for any other path). */
 	filetype_cleanup();
-	if (rc < 0 || build_headers(m, req, err) < 0 || measure_all(m, err) < 0)
+	if (rc < 0)
 		return -1;
 	for (size_t i = 0; i < m->nparts; i++)
 		if (m->parts[i].enc != ENC_RAW &&
@@ -1138,6 +1232,12 @@ mime_free(struct mime_message *m)
 	free(m->in);
 	free(m->out);
 	free(m);
+}
+
+bool
+mime_has_8bit(const struct mime_message *m)
+{
+	return m->has_8bit;
 }
 
 struct header_block *

@@ -17,7 +17,16 @@
  * some 8-bit bytes or longer lines; base64 for binary data, for text that
  * is mostly 8-bit, and for any text with bare CRs (so attachments come back
  * byte for byte).  8bit is never used, so the result is the same whatever
- * the server offers.
+ * the server offers -- except that with keep_headers an existing MIME
+ * body is passed through byte for byte, 8-bit bytes included (see
+ * mime_has_8bit).
+ *
+ * Types: an attachment given without one is typed by filetype_guess
+ * (filetype.h): a file that is text throughout (no NUL or stray control
+ * character, ASCII or valid UTF-8) by its extension, else text/plain; a
+ * common binary format by its extension when its first bytes agree;
+ * anything else through libmagic, whose database is released before
+ * mime_compose returns.
  */
 #ifndef MAILPOST_MIME_H
 #define MAILPOST_MIME_H
@@ -83,6 +92,13 @@ struct mime_message;
 int mime_compose(struct mime_message **out, const struct mime_request *req,
 		 struct error *err);
 void mime_free(struct mime_message *m);
+
+/* True when the message holds 8-bit bytes, which happens only with
+ * keep_headers when the message's own MIME body, passed through as it is,
+ * has a byte >= 0x80 (the submit layer must then require 8BITMIME and
+ * send BODY=8BITMIME).  Bytes in the kept header fields do not count.
+ * Valid after a successful mime_compose. */
+bool mime_has_8bit(const struct mime_message *m);
 
 /* The header block of the result, for completion (Date, Message-ID, ...)
  * and for -t recipients; editable until the first mime_read. */

@@ -864,6 +864,130 @@ test_html(void)
 	remove_file(att);
 }
 
+/* --- detected types (filetype_guess through mime_compose) --------------- */
+
+struct type_case {
+	const char *name;
+	const char *data;
+	size_t len;
+	const char *type; /* the Content-Type, up to ';' (NULL: any) */
+	const char *cte;
+};
+
+static const struct type_case type_cases[] = {
+    /* Text throughout: by extension, never libmagic. */
+    {"notes.txt", S("a note\n"), "text/plain", "7bit"},
+    {"data.CSV", S("a,b\n1,2\n"), "text/csv", "7bit"},
+    {"page.htm", S("<p>caf\xc3\xa9</p>\n"), "text/html", "quoted-printable"},
+    {"cal.ics", S("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), "text/calendar",
+     "7bit"},
+    {"mail.eml", S("Subject: x\n\nbody\n"), "text/plain", "7bit"},
+    {"no-extension", S("#!/bin/sh\necho hi\n"), "text/plain", "7bit"},
+    {"ansi.log", S("\x1b[31mred\x1b[0m\tok\n"), "text/plain", "7bit"},
+    {"empty.md", S(""), "text/markdown", "7bit"},
+    /* Text formats registered outside text/: base64, byte for byte. */
+    {"d.json", S("{\"a\": 1}\n"), "application/json", "base64"},
+    {"pic.svg", S("<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n"),
+     "image/svg+xml", "base64"},
+    /* Signed formats: extension and first bytes agree. */
+    {"q3.PDF", S("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"), "application/pdf",
+     "base64"},
+    {"ascii.pdf", S("%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"),
+     "application/pdf", "base64"},
+    {"p.png", S("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06"),
+     "image/png", "base64"},
+    {"a.zip", S("PK\x03\x04\x14\0\0\0\0\0"), "application/zip", "base64"},
+    {"r.docx", S("PK\x03\x04\x14\0\x06\0\x08\0"),
+     "application/vnd.openxmlformats-officedocument.wordprocessingml."
+     "document",
+     "base64"},
+    {"x.gz", S("\x1f\x8b\x08\0\0\0\0\0\0\x03"), "application/gzip", "base64"},
+    /* The extension alone is not trusted: text named .pdf is text, and
+     * binary data named .png that is no PNG goes to libmagic. */
+    {"fake.pdf", S("not a pdf at all\n"), "text/plain", "7bit"},
+    {"fake.png", S("\0\1\2\3\4\5\6\7\xff\xfe\xfd"), "application/octet-stream",
+     "base64"},
+    /* Not text by our rule: libmagic decides. */
+    {"latin1.dat",
+     S("caf\xe9 cr\xe8me br\xfbl\xe9"
+       "e, tr\xe8"
+       "s bien\n"),
+     "text/plain", "base64"},
+    {"ctl.dat", S("\0\1\2\3binary\x80\x81"), "application/octet-stream",
+     "base64"},
+    {"real.dat", S("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06"),
+     "image/png", "base64"},
+};
+
+static void
+check_type(const char *name, const char *data, size_t len, const char *type,
+           const char *cte)
+{
+	char *path = make_file(name, data, len);
+	struct mime_attachment a = {path, NULL, NULL};
+	struct mime_request req = {.attachments = &a, .nattachments = 1};
+	struct part_view parts[3];
+	char head[8192], v[1024], b[128];
+	struct mime_message *m = compose_ok(&req);
+	const char *body;
+	size_t n = 0;
+	char *msg = m ? read_checked(m, &n) : NULL;
+
+	body = msg ? split_head(msg, n, head, sizeof head) : NULL;
+	CHECK(body && field(head, "Content-Type", v, sizeof v) &&
+	      boundary_of(v, b, sizeof b));
+	if (body &&
+	    split_parts(body, n - (size_t)(body - msg), b, parts, 3) == 2) {
+		char *dec;
+		size_t dl;
+
+		CHECK(field(parts[1].head, "Content-Type", v, sizeof v));
+		if (!type)
+			type = v; /* whatever libmagic says */
+		else if (strncmp(v, type, strlen(type)) != 0 ||
+		         (v[strlen(type)] != ';' && v[strlen(type)] != '\0'))
+			fprintf(stderr, "%s: got \"%s\", want %s\n", name, v,
+			        type);
+		CHECK(type == v || (strncmp(v, type, strlen(type)) == 0 &&
+		                    v[strlen(type)] == ';'));
+		CHECK(field(parts[1].head, "Content-Transfer-Encoding", v,
+		            sizeof v));
+		CHECK_STR(v, cte);
+		if (strcmp(cte, "base64") == 0) {
+			dec = decode_part(&parts[1], &dl);
+			CHECK_MEM(dec, dl, data, len);
+			free(dec);
+		}
+	} else {
+		CHECK(!"two parts");
+	}
+	CHECK(!m || !mime_has_8bit(m));
+	free(msg);
+	mime_free(m);
+	remove_file(path);
+}
+
+static void
+test_detected_types(void)
+{
+	size_t big = 3 * 64 * 1024;
+	char *data = malloc(big);
+
+	for (size_t i = 0; i < sizeof type_cases / sizeof *type_cases; i++)
+		check_type(type_cases[i].name, type_cases[i].data,
+		           type_cases[i].len, type_cases[i].type,
+		           type_cases[i].cte);
+	/* Text for the first blocks, a NUL far past the first look: the
+	 * measuring pass finds it, and libmagic decides after all (5.44 says
+	 * text/plain); base64 either way, byte for byte. */
+	for (size_t i = 0; i < big; i++)
+		data[i] = i % 64 == 63 ? '\n' : (char)('a' + i % 26);
+	data[big - 100] = '\0';
+	data[big - 99] = '\x01';
+	check_type("late-nul.txt", data, big, NULL, "base64");
+	free(data);
+}
+
 /* --- -t: a complete message from standard input ------------------------- */
 
 static struct source *
@@ -934,10 +1058,48 @@ test_keep_headers_mime(void)
 		CHECK_MEM(parts[0].body, parts[0].body_len, orig_body,
 		          sizeof orig_body - 1);
 	}
+	/* Passed through, but all ASCII: no 8BITMIME needed. */
+	CHECK(m && !mime_has_8bit(m));
 	free(msg);
 	mime_free(m);
 	source_free(s);
 	remove_file(att);
+}
+
+/* -t with a MIME body in 8bit: passed through byte for byte, so the
+ * message has 8-bit bytes and says so (BODY=8BITMIME); alone or with an
+ * attachment. */
+static void
+test_keep_headers_8bit(void)
+{
+	static const char orig_body[] = "Gr\xc3\xbc\xc3\x9f"
+	                                "e: 3 \xe2\x82\xac\r\n";
+	for (int attach = 0; attach < 2; attach++) {
+		struct source *s = source_from(
+		    S("From: me@example.org\nTo: bob@example.org\n"
+		      "MIME-Version: 1.0\nContent-Type: text/plain; "
+		      "charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+		      "Gr\xc3\xbc\xc3\x9f"
+		      "e: 3 \xe2\x82\xac\n"),
+		    false);
+		char *att = make_file("log.txt", S("log line\n"));
+		struct mime_attachment a = {att, NULL, NULL};
+		struct mime_request req = {.body_source = s,
+		                           .keep_headers = true,
+		                           .attachments = &a,
+		                           .nattachments = attach ? 1 : 0};
+		struct mime_message *m = compose_ok(&req);
+		size_t len;
+		char *msg = m ? read_checked(m, &len) : NULL;
+
+		CHECK(m && mime_has_8bit(m));
+		CHECK(msg && memmem(msg, len, orig_body,
+		                    sizeof orig_body - 1) != NULL);
+		free(msg);
+		mime_free(m);
+		source_free(s);
+		remove_file(att);
+	}
 }
 
 static void
@@ -969,6 +1131,8 @@ test_keep_headers_plain(void)
 		      !strcmp(v, "quoted-printable"));
 		CHECK(strstr(body, "Total: 12=E2=82=AC\r\n") == body);
 	}
+	/* Not MIME: encoded by us, so 7-bit whatever it held. */
+	CHECK(m && !mime_has_8bit(m));
 	free(msg);
 	mime_free(m);
 	source_free(s);
@@ -1163,7 +1327,9 @@ main(void)
 	test_attachment_sizes();
 	test_html();
 	test_keep_headers_mime();
+	test_keep_headers_8bit();
 	test_keep_headers_plain();
+	test_detected_types();
 	test_body_source();
 	test_missing_files();
 	test_changed_files();
