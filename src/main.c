@@ -525,7 +525,7 @@ prepare_composed(struct job *job, struct error *err)
 	    .read = read_composed,
 	    .ctx = job->composed,
 	    .size = mime_size(job->composed),
-	    .has_8bit = false, /* the composer never writes 8bit */
+	    .has_8bit = mime_has_8bit(job->composed),
 	};
 	return 0;
 }
