@@ -372,11 +372,10 @@ qp_finish(struct qp_encoder *e, char *out)
 		e->pending_cr = false;
 		o += qp_plain(e, '\r', at(out, o));
 	}
+	/* No hard break the input did not have: RFC 2046 5.1.1 gives the CRLF
+	 * before a boundary to the delimiter, and the last line needs no
+	 * soft break to end (its white space is encoded: rule 3). */
 	o += qp_flush(e, true, at(out, o));
-	if (e->col > 0) {
-		e->col = 0;
-		o += put(at(out, o), "\r\n", 2);
-	}
 	return o;
 }
 
@@ -831,6 +830,24 @@ is_attr_char(unsigned char c)
 	return is_token_char(c) && c != '*' && c != '\'' && c != '%';
 }
 
+/* A value written bare: letters, digits and "._-" only.  RFC 2045
+ * allows more in a token, but some parsers flag values with other
+ * specials ("it's.txt"), so anything else is quoted. */
+static bool
+is_bare_value(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c >= '0' && c <= '9') && !strchr("._-", c))
+			return false;
+	}
+	return true;
+}
+
 static bool
 is_token(const char *s)
 {
@@ -879,7 +896,7 @@ static size_t
 plain_param_len(const char *name, const char *value)
 {
 	return strlen(name) + 1 +
-	       (is_token(value) ? strlen(value) : quoted_len(value));
+	       (is_bare_value(value) ? strlen(value) : quoted_len(value));
 }
 
 static void
@@ -888,7 +905,7 @@ put_plain_param(struct hw *w, const char *name, const char *value)
 	param_sep(w, plain_param_len(name, value));
 	hw_str(w, name);
 	hw_put(w, "=", 1);
-	if (is_token(value))
+	if (is_bare_value(value))
 		hw_str(w, value);
 	else
 		put_quoted(w, value);

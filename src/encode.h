@@ -62,8 +62,15 @@ void qp_init(struct qp_encoder *e);
  * quoting changes it.  With out == NULL nothing is written and the size
  * is still returned (the measuring pass). */
 size_t qp_push(struct qp_encoder *e, const void *in, size_t n, char *out);
-/* Flush what is held and end with CRLF unless at the start of a line
- * (out holds 16 bytes, or NULL to measure).  Returns bytes written. */
+/* Flush what is held (out holds 16 bytes, or NULL to measure).  No CRLF
+ * is added: text that does not end with a line end ends without a hard
+ * break (and without a soft one), so it decodes byte for byte; the CRLF
+ * before a following boundary belongs to the delimiter (RFC 2046 5.1.1).
+ * e->col is then the length of the last output line: non-zero when the
+ * output does not end with CRLF (a caller that needs a line end, such as
+ * a message body that is not followed by a boundary, adds one; the
+ * encoder then needs qp_init before further use).  Returns bytes
+ * written. */
 size_t qp_finish(struct qp_encoder *e, char *out);
 
 /* --- header text (RFC 2047, RFC 5322 2.2.3) --- */
@@ -93,14 +100,19 @@ int encode_mailbox(struct buf *out, const char *name, const char *addr,
 /* --- parameters (RFC 2231, RFC 2045 5.1) --- */
 
 /* Append "; name=value" to out (a Content-Type or Content-Disposition
- * line), quoting as needed; non-ASCII or long values use RFC 2231
- * (name*=utf-8''..., continued name*0*=, name*1*= ... under 78 columns),
- * and when `legacy` is given (e.g. "name" beside "filename") a plain or
- * RFC 2047-encoded legacy parameter is added too, for old clients.
+ * line), exactly once: bare when the value is only letters, digits and
+ * "._-", else a quoted string, when it is ASCII and fits on the line;
+ * non-ASCII or long values use RFC 2231 (name*=utf-8''..., continued
+ * name*0*=, name*1*= ... under 78 columns).  No RFC 2047 words are
+ * written when `legacy` is NULL, which is what the composer passes.
  * Control characters are refused (ERROR_USAGE).  The column is taken from
  * what out already holds after its last LF, so out should hold the whole
- * field ("Content-Type: text/plain").  The legacy parameter is plain
- * (name="x") when the value is, else RFC 2047 "B" words in quotes. */
+ * field ("Content-Type: text/plain").
+ * `legacy` (kept for compatibility; the composer does not use it): when
+ * given, a second parameter of that (different) name is added for old
+ * clients, plain when the value is, else RFC 2047 "B" words in quotes --
+ * which RFC 2047 5 forbids and Python's email package flags as a defect,
+ * so pass NULL. */
 int encode_param(struct buf *out, const char *name, const char *value,
 		 const char *legacy, struct error *err);
 

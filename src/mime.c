@@ -95,6 +95,9 @@ struct part {
 	const char *name;    /* attachment file name, or NULL */
 	bool binary;         /* no text pass: base64 from the size */
 	bool detect;         /* type decided after the measuring pass */
+	bool delimited;      /* a boundary follows: a last line without a
+	                      * line end stays so (RFC 2046 5.1.1); else the
+	                      * content ends with CRLF, like the message */
 	struct buf head;     /* Content-* lines, without the empty line */
 };
 
@@ -108,6 +111,8 @@ struct seg {
 /* What one measuring pass over a text learns (mime.h: encodings). */
 struct scan {
 	struct crlf_norm norm; /* CRLF size, longest line, NUL, 8-bit */
+	bool open_line;        /* no final line end: crlf_finish added a CRLF */
+	bool qp_open;          /* the quoted-printable ends without CRLF */
 	struct qp_encoder qp;
 	uint64_t qp_size;
 	uint64_t n8bit;
@@ -441,8 +446,10 @@ scan_part(struct mime_message *m, struct part *p, struct scan *s,
 	if (got < 0)
 		rc = -1;
 	input_close(&c);
+	s->open_line = !s->norm.at_line_start;
 	crlf_finish(&s->norm, m->out);
 	s->qp_size += qp_finish(&s->qp, NULL);
+	s->qp_open = s->qp.col > 0;
 	if (s->prev_cr)
 		s->bare_cr = true;
 	if (s->utf8_need > 0)
@@ -471,9 +478,11 @@ choose_encoding(struct part *p, const struct scan *s)
 		p->enc = s->n8bit * 3 <= p->in_size ? ENC_QP : ENC_B64;
 	}
 	if (p->enc == ENC_7BIT)
-		p->out_size = s->norm.bytes;
+		p->out_size =
+		    s->norm.bytes - (p->delimited && s->open_line ? 2 : 0);
 	else if (p->enc == ENC_QP)
-		p->out_size = s->qp_size;
+		p->out_size =
+		    s->qp_size + (!p->delimited && s->qp_open ? 2 : 0);
 	else
 		p->out_size = b64;
 	if (!is_text_type(p->type) || s->norm.has_nul)
@@ -695,6 +704,9 @@ measure_all(struct mime_message *m, struct error *err)
 		if (m->html)
 			encode_boundary(m->balt, sizeof m->balt);
 		for (size_t i = 0; i < m->nparts; i++)
+			m->parts[i].delimited =
+			    nattachments(m) > 0 || m->html != NULL;
+		for (size_t i = 0; i < m->nparts; i++)
 			if (measure_part(m, &m->parts[i], &collision, err) < 0)
 				return -1;
 		if (!collision)
@@ -718,27 +730,18 @@ add_param(struct buf *b, const char *name, const char *value)
 	return buf_printf(b, "; %s=%s", name, value);
 }
 
-/* "; name=value"; when the value needs RFC 2231 (non-ASCII or long), the
- * same name is added again as RFC 2047 words in a quoted string, which
- * is what older clients read (never for a plain value: no duplicate). */
+/* "; name=value" once: plain or quoted when ASCII and short, RFC 2231
+ * otherwise; never RFC 2047 words (forbidden in a quoted string by
+ * RFC 2047 5) and never the same parameter twice. */
 static int
 file_param(struct buf *b, const char *name, const char *value,
            struct error *err)
 {
-	size_t mark = b->len;
-
-	if (encode_param(b, name, value, NULL, err) < 0)
-		return -1;
-	if (!memmem(b->data + mark, b->len - mark, "*=", 2) &&
-	    !memmem(b->data + mark, b->len - mark, "*0*=", 4))
-		return 0;
-	b->len = mark;
-	b->data[mark] = '\0';
-	return encode_param(b, name, value, name, err);
+	return encode_param(b, name, value, NULL, err);
 }
 
 /* The part's Content-* lines (RFC 2045 5, 6; RFC 2183 for the
- * disposition, with RFC 2231 file names and legacy ones). */
+ * disposition, with RFC 2231 file names when needed). */
 static int
 part_head(struct part *p, struct error *err)
 {
@@ -1275,14 +1278,43 @@ encode_block(struct cursor *c, const char *in, size_t n, char *out)
 	}
 }
 
+/* The end of a 7bit text: what crlf_finish holds back, but in a part
+ * that a boundary follows not the CRLF it adds to a last line without one
+ * (RFC 2046 5.1.1: the CRLF before a boundary is the delimiter's), so
+ * the text comes back as it was.  A body alone ends with CRLF, as a
+ * message does. */
+static size_t
+seven_bit_finish(struct crlf_norm *norm, bool delimited, char *out)
+{
+	bool open_line = !norm->at_line_start;
+	size_t n = crlf_finish(norm, out);
+
+	return delimited && open_line && n >= 2 ? n - 2 : n;
+}
+
+/* The end of a quoted-printable text: no hard break the text did not
+ * have, except in a body alone, which ends with CRLF as a message does. */
+static size_t
+qp_end(struct qp_encoder *qp, bool delimited, char *out)
+{
+	size_t n = qp_finish(qp, out);
+
+	if (!delimited && qp->col > 0) {
+		memcpy(out + n, "\r\n", 2);
+		n += 2;
+	}
+	qp->col = 0;
+	return n;
+}
+
 static size_t
 encode_finish(struct cursor *c, char *out)
 {
 	switch (c->p->enc) {
 	case ENC_7BIT:
-		return crlf_finish(&c->norm, out);
+		return seven_bit_finish(&c->norm, c->p->delimited, out);
 	case ENC_QP:
-		return qp_finish(&c->qp, out);
+		return qp_end(&c->qp, c->p->delimited, out);
 	case ENC_B64:
 		return b64_finish(&c->b64, out);
 	default:
