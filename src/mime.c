@@ -740,6 +740,42 @@ file_param(struct buf *b, const char *name, const char *value,
 	return encode_param(b, name, value, NULL, err);
 }
 
+/* Content-Type's name= is the legacy place for a file name, read by
+ * clients that know neither Content-Disposition nor RFC 2231.  It gets a
+ * plain ASCII stand-in (each non-ASCII character becomes '_', a long name
+ * keeps its start and its extension) so that such clients show something
+ * close, while filename= in Content-Disposition carries the exact name. */
+#define LEGACY_NAME_MAX 60
+
+static int
+legacy_name_param(struct buf *b, const char *name, struct error *err)
+{
+	char ascii[LEGACY_NAME_MAX + 1];
+	char tmp[4 * LEGACY_NAME_MAX + 1];
+	size_t n = 0, len;
+	const char *dot;
+
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+		if (*c >= 0x80 && (*c & 0xc0) == 0x80)
+			continue; /* a UTF-8 continuation byte */
+		if (n + 1 >= sizeof tmp)
+			break;
+		tmp[n++] = *c >= 0x20 && *c < 0x7f ? (char)*c : '_';
+	}
+	tmp[n] = '\0';
+	len = n;
+	dot = strrchr(tmp, '.');
+	if (len > LEGACY_NAME_MAX && dot && strlen(dot) <= 10) {
+		size_t keep = LEGACY_NAME_MAX - strlen(dot);
+
+		memcpy(ascii, tmp, keep);
+		str_copy(ascii + keep, sizeof ascii - keep, dot);
+	} else {
+		str_copy(ascii, sizeof ascii, tmp);
+	}
+	return file_param(b, "name", ascii, err);
+}
+
 /* The part's Content-* lines (RFC 2045 5, 6; RFC 2183 for the
  * disposition, with RFC 2231 file names when needed). */
 static int
@@ -750,7 +786,7 @@ part_head(struct part *p, struct error *err)
 	if (buf_printf(b, "Content-Type: %s", p->type) < 0 ||
 	    (p->charset && add_param(b, "charset", p->charset) < 0))
 		return oom(err);
-	if (p->name && file_param(b, "name", p->name, err) < 0)
+	if (p->name && legacy_name_param(b, p->name, err) < 0)
 		return -1;
 	if (buf_printf(b, "\r\nContent-Transfer-Encoding: %s\r\n",
 	               enc_names[p->enc]) < 0)

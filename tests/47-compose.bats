@@ -507,6 +507,14 @@ EOF
 			"$(sed -n '/^Content-Type: text\/plain; *$/,/^$/p;/name/p' "$EML" | head -n 20)"
 	grep -qiE 'filename\*(0\*?)?=' "$EML" ||
 		die "no RFC 2231 filename* parameter:" "$(grep -i -A3 'Content-Disposition' "$EML")"
+	# the legacy name= is plain ASCII, for clients that know no RFC 2231
+	local legacy
+	legacy=$(mc "$EML" param 2 Content-Type name)
+	[[ "$legacy" =~ ^[\ -~]+$ && "$legacy" == *.txt ]] ||
+		die "legacy name= is not a plain ASCII stand-in ending in .txt: '$legacy'"
+	grep -qi 'name\*' <(sed -n '/^Content-Type: text\/plain; charset=us-ascii;/,/^Content-Transfer/p' "$EML") &&
+		die "Content-Type carries name* instead of a plain legacy name="
+	return 0
 }
 
 @test "compose: the boundary does not occur in content that mentions a previous boundary" {
