@@ -18,15 +18,8 @@ load lib/postfix
 
 MSGCHECK=$BATS_TEST_DIRNAME/lib/msgcheck.py
 
-# bats 1.8 cannot skip from setup_file, so setup_file leaves the reason in
-# PF_SKIP and setup skips each test with it.
 setup_file() {
-	export PF_SKIP=
-	if [ "$(id -u)" != 0 ]; then
-		PF_SKIP="the real-MTA tests start a private Postfix and must run as root"
-		return 0
-	fi
-	postfix_start
+	postfix_setup_file
 }
 
 teardown_file() {
@@ -58,19 +51,6 @@ pf_send() {
 		postfix_log_tail 10 >&2
 		return 1
 	}
-}
-
-# pf_one ADDR: print the single file delivered to ADDR (fail if not one).
-pf_one() {
-	local dir files
-	dir=$(postfix_maildir "$1")
-	files=("$dir"/*)
-	if [ "${#files[@]}" -ne 1 ] || [ ! -f "${files[0]}" ]; then
-		echo "want exactly one message for $1 in $dir, found:" >&2
-		postfix_delivered >&2
-		return 1
-	fi
-	echo "${files[0]}"
 }
 
 # pf_nothing_delivered: no message reached a Maildir or is in the queue.
@@ -118,7 +98,7 @@ write_plain_message() {
 	write_plain_message "$msg"
 	pf_send 0 "$msg" -f sender@client.test alice@example.test
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	msgcheck "$f" check
 	msgcheck "$f" same-as "$msg"
 	run msgcheck "$f" return-path
@@ -136,7 +116,7 @@ write_plain_message() {
 	printf 'From: sender@client.test\r\nTo: alice@example.test\r\nSubject: crlf\r\n\r\ncrlf line\r\nlf line\nbare cr line\rmore\r\n\r\n\nno final newline' >"$msg"
 	pf_send 0 "$msg" -f sender@client.test alice@example.test
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	msgcheck "$f" check
 	msgcheck "$f" same-as "$msg"
 	run msgcheck "$f" body
@@ -147,14 +127,14 @@ write_plain_message() {
 	write_plain_message "$msg"
 	pf_send 0 "$msg" -f '' alice@example.test
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	run msgcheck "$f" header Return-Path
 	assert_equal "<>" "$output" "Return-Path for -f ''"
 	postfix_clear
 
 	pf_send 0 "$msg" -f '<>' alice@example.test
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	run msgcheck "$f" header Return-Path
 	assert_equal "<>" "$output" "Return-Path for -f '<>'"
 }
@@ -172,7 +152,7 @@ write_plain_message() {
 	pf_send 0 "$msg" -t -i -f sender@client.test
 	postfix_wait_delivered 4
 	for rcpt in alice@example.test bob@example.test b@second.test carol@example.test; do
-		f=$(pf_one "$rcpt")
+		f=$(postfix_one "$rcpt")
 		run msgcheck "$f" has-header Bcc
 		assert_equal 1 "$status" "Bcc header present in the copy for $rcpt"
 		msgcheck "$f" same-as "$BATS_TEST_TMPDIR/sent"
@@ -184,8 +164,8 @@ write_plain_message() {
 	printf 'From: sender@client.test\nTo: alice@example.test\nSubject: t plus\n\nbody\n' >"$msg"
 	pf_send 0 "$msg" -t -f sender@client.test bob@example.test
 	postfix_wait_delivered 2
-	pf_one alice@example.test
-	pf_one bob@example.test
+	postfix_one alice@example.test
+	postfix_one bob@example.test
 }
 
 @test "postfix: an unknown user gives exit 67 and nothing is delivered" {
@@ -208,7 +188,7 @@ write_plain_message() {
 		alice@example.test nosuch@example.test
 	assert_stderr_contains nosuch@example.test
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	msgcheck "$f" same-as "$msg"
 	sleep 1
 	assert_equal 1 "$(postfix_delivered | wc -l)" "messages delivered"
@@ -218,7 +198,7 @@ write_plain_message() {
 	printf 'From: sender@client.test\nTo: alice@example.test\nSubject: dots\n\n.\n..\n...\n.x\n. \n .\n.\r\nend\n.' >"$msg"
 	pf_send 0 "$msg" -i -f sender@client.test alice@example.test
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	msgcheck "$f" same-as "$msg"
 }
 
@@ -227,7 +207,7 @@ write_plain_message() {
 	printf 'From: sender@client.test\nTo: alice@example.test\nSubject: dot ends\n\nbefore\n' >"$BATS_TEST_TMPDIR/want"
 	pf_send 0 "$msg" -f sender@client.test alice@example.test
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	msgcheck "$f" same-as "$BATS_TEST_TMPDIR/want"
 }
 
@@ -235,7 +215,7 @@ write_plain_message() {
 	printf 'To: alice@example.test\nSubject: bare\n\nbody\n' >"$msg"
 	pf_send 0 "$msg" -f sender@client.test alice@example.test
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	msgcheck "$f" check
 	msgcheck "$f" date-ok
 	msgcheck "$f" msgid-ok
@@ -250,7 +230,7 @@ write_plain_message() {
 	printf 'From: sender@client.test\nTo: alice@example.test\nSubject: 8bit\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\nGr\303\274\303\237e, \342\202\254 und \360\237\223\256\n' >"$msg"
 	pf_send 0 "$msg" -f sender@client.test alice@example.test
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	msgcheck "$f" same-as "$msg"
 }
 
@@ -271,7 +251,7 @@ with open(sys.argv[1], "wb") as f:
 EOF
 	pf_send 0 "$msg" -i -f sender@client.test alice@example.test
 	postfix_wait_delivered 1 60
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	want=$(sed '1,/^$/d' "$msg" | sha256sum | cut -d' ' -f1)
 	run msgcheck "$f" body-sha256
 	assert_equal "$want" "$output" "SHA-256 of the delivered body"
@@ -321,7 +301,7 @@ pf_sendmail() {
 	} >"$msg"
 	pf_sendmail 0 "$msg" -i -FCronDaemon -B8BITMIME -oem user@example.test
 	postfix_wait_delivered 1
-	f=$(pf_one user@example.test)
+	f=$(postfix_one user@example.test)
 	msgcheck "$f" same-as "$msg"
 }
 
@@ -335,7 +315,7 @@ pf_sendmail() {
 	} >"$msg"
 	pf_sendmail 0 "$msg" -FCronDaemon -i -odi -oem -oi -t -f root@example.test
 	postfix_wait_delivered 1
-	f=$(pf_one root@example.test)
+	f=$(postfix_one root@example.test)
 	msgcheck "$f" same-as "$msg"
 	run msgcheck "$f" return-path
 	assert_equal root@example.test "$output" "Return-Path"
@@ -345,7 +325,7 @@ pf_sendmail() {
 	printf 'To: alice@example.test\nSubject: from php\nX-PHP-Originating-Script: 0:index.php\n\nhello . from php\n.\nend\n' >"$msg"
 	pf_sendmail 0 "$msg" -t -i
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	msgcheck "$f" same-as "$msg"
 }
 
@@ -354,7 +334,7 @@ pf_sendmail() {
 	pf_sendmail 0 "$msg" -i a@example.test b@second.test
 	postfix_wait_delivered 2
 	for rcpt in a@example.test b@second.test; do
-		f=$(pf_one "$rcpt")
+		f=$(postfix_one "$rcpt")
 		msgcheck "$f" same-as "$msg"
 	done
 }

@@ -22,15 +22,8 @@ load lib/postfix
 
 MSGCHECK=$BATS_TEST_DIRNAME/lib/msgcheck.py
 
-# bats 1.8 cannot skip from setup_file: the reason goes to PF_SKIP and
-# setup skips each test with it.
 setup_file() {
-	export PF_SKIP=
-	if [ "$(id -u)" != 0 ]; then
-		PF_SKIP="the real-MTA tests start a private Postfix and must run as root"
-		return 0
-	fi
-	postfix_start --secure
+	postfix_setup_file --secure
 }
 
 teardown_file() {
@@ -137,25 +130,12 @@ pf_assert_no_auth_attempt() {
 	fi
 }
 
-# pf_one ADDR: print the single file delivered to ADDR (fail if not one).
-pf_one() {
-	local dir files
-	dir=$(postfix_maildir "$1")
-	files=("$dir"/*)
-	if [ "${#files[@]}" -ne 1 ] || [ ! -f "${files[0]}" ]; then
-		echo "want exactly one message for $1 in $dir, found:" >&2
-		postfix_delivered >&2
-		return 1
-	fi
-	echo "${files[0]}"
-}
-
 # pf_delivered_intact: exactly one message reached alice, headers kept and
 # body byte-exact (with LF line endings, as Postfix stores it).
 pf_delivered_intact() {
 	local f
 	postfix_wait_delivered 1 || return 1
-	f=$(pf_one alice@example.test) || return 1
+	f=$(postfix_one alice@example.test) || return 1
 	python3 "$MSGCHECK" "$f" check || return 1
 	python3 "$MSGCHECK" "$f" same-as "$msg" || return 1
 	sleep 0.2
@@ -218,7 +198,7 @@ pf_nothing_delivered() {
 	pf_submit 0
 	pf_delivered_intact
 	pf_assert_sasl_method PLAIN
-	run python3 "$MSGCHECK" "$(pf_one alice@example.test)" return-path
+	run python3 "$MSGCHECK" "$(postfix_one alice@example.test)" return-path
 	assert_equal sender@client.test "$output" "Return-Path"
 }
 

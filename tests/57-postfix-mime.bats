@@ -19,14 +19,8 @@ load lib/postfix
 
 MIMECHECK=$BATS_TEST_DIRNAME/lib/mimecheck.py
 
-# bats 1.8 cannot skip from setup_file: setup skips each test with PF_SKIP.
 setup_file() {
-	export PF_SKIP=
-	if [ "$(id -u)" != 0 ]; then
-		PF_SKIP="the real-MTA tests start a private Postfix and must run as root"
-		return 0
-	fi
-	postfix_start
+	postfix_setup_file
 }
 
 teardown_file() {
@@ -58,19 +52,6 @@ pf_compose() {
 		postfix_log_tail 10 >&2
 		return 1
 	}
-}
-
-# pf_one ADDR: print the single file delivered to ADDR (fail if not one).
-pf_one() {
-	local dir files
-	dir=$(postfix_maildir "$1")
-	files=("$dir"/*)
-	if [ "${#files[@]}" -ne 1 ] || [ ! -f "${files[0]}" ]; then
-		echo "want exactly one message for $1 in $dir, found:" >&2
-		postfix_delivered >&2
-		return 1
-	fi
-	echo "${files[0]}"
 }
 
 mc() {
@@ -141,7 +122,7 @@ EOF
 	pf_compose 0 -s "attachments" -a "$D/random.bin" -a "$D/empty.dat" \
 		-a "$D/long.txt" -a "$D/latin1.txt" alice@example.test
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	delivered_ok "$f"
 	mc "$f" body-text >"$D/got"
 	cmp "$D/body" "$D/got"
@@ -155,7 +136,7 @@ EOF
 	head -c 4000000 /dev/urandom >"$D/big.bin"
 	pf_compose 0 -s "big" -a "$D/big.bin" alice@example.test
 	postfix_wait_delivered 1 60
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	delivered_ok "$f"
 	same_attachment "$D/big.bin" big.bin "$f"
 }
@@ -166,7 +147,7 @@ EOF
 	name='Jürgen Müller-Lüdenscheidt, Dr.'
 	pf_compose 0 -s "$s" --from "\"$name\" <sender@client.test>" alice@example.test
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	delivered_ok "$f"
 	mc "$f" encoded-words
 	mc_eq "$s" "$f" header Subject
@@ -186,7 +167,7 @@ EOF
 	done
 	pf_compose 0 -s "file names" "${args[@]}" alice@example.test
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	delivered_ok "$f"
 	mc "$f" encoded-words
 	mc_eq "$(printf '%s\n' "${names[@]}")" "$f" filenames
@@ -202,7 +183,7 @@ EOF
 	head -c 20000 /dev/urandom >"$D/data.bin"
 	BODY=$D/u8 pf_compose 0 -s "html" --html "$D/h.html" -a "$D/data.bin" alice@example.test
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	delivered_ok "$f"
 	[ "$(mc "$f" structure | head -n 2)" = "$(printf 'multipart/mixed\n  multipart/alternative')" ] ||
 		die "not mixed(alternative(plain, html), attachment):" "$(mc "$f" structure)"
@@ -218,7 +199,7 @@ EOF
 		alice@example.test
 	postfix_wait_delivered 3
 	for rcpt in alice@example.test bob@example.test carol@example.test; do
-		f=$(pf_one "$rcpt")
+		f=$(postfix_one "$rcpt")
 		delivered_ok "$f" || return 1
 		mc_eq alice@example.test "$f" addresses To || return 1
 		mc_eq bob@example.test "$f" addresses Cc || return 1
@@ -234,7 +215,7 @@ EOF
 	printf 'log line\n' >"$D/log.txt"
 	BODY=$D/in pf_compose 0 -t -a "$D/log.txt"
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	# Not delivered_ok: the script's own Subject is raw UTF-8 and -t keeps
 	# the script's header fields as they are, so no 7-bit check here.
 	mc "$f" check --header-max 998 ||
@@ -260,6 +241,6 @@ EOF
 		--domain client.test -f sender@client.test -s small -a "$D/ok.bin" \
 		alice@example.test <"$D/body"
 	postfix_wait_delivered 1
-	f=$(pf_one alice@example.test)
+	f=$(postfix_one alice@example.test)
 	same_attachment "$D/ok.bin" ok.bin "$f"
 }

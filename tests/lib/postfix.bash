@@ -435,6 +435,34 @@ postfix_wait_delivered()
 	return 1
 }
 
+# postfix_setup_file [--secure]: the setup_file of a test file that needs
+# the private Postfix.  bats 1.8 cannot skip from setup_file, so when not
+# root the reason is left in PF_SKIP for setup to skip each test with.
+postfix_setup_file()
+{
+	export PF_SKIP=
+	if [ "$(id -u)" != 0 ]; then
+		PF_SKIP="the real-MTA tests start a private Postfix and must run as root"
+		return 0
+	fi
+	postfix_start "$@"
+}
+
+# postfix_one ADDR: print the single file delivered to ADDR (fail if not
+# exactly one).
+postfix_one()
+{
+	local dir files
+	dir=$(postfix_maildir "$1")
+	files=("$dir"/*)
+	if [ "${#files[@]}" -ne 1 ] || [ ! -f "${files[0]}" ]; then
+		echo "want exactly one message for $1 in $dir, found:" >&2
+		postfix_delivered >&2
+		return 1
+	fi
+	echo "${files[0]}"
+}
+
 postfix_clear()
 {
 	find "$PF_MAILBASE" -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null
