@@ -29,7 +29,10 @@
 enum cli_mode {
 	CLI_SEND = 0,    /* the default: submit a message */
 	CLI_QUEUE_LIST,  /* mailq, -bp */
-	CLI_QUEUE_FLUSH, /* -q */
+	CLI_QUEUE_FLUSH, /* -q, --flush, -qI ID, -qR SUBSTR, -qS SUBSTR */
+	CLI_QUEUE_SHOW,  /* --queue-show ID */
+	CLI_QUEUE_REMOVE, /* --queue-remove ID */
+	CLI_SERVE,       /* -bs: SMTP on standard input and output */
 	CLI_NOOP,        /* newaliases, -bi: succeed, do nothing */
 	CLI_VERSION,
 	CLI_HELP,
@@ -57,6 +60,18 @@ struct request {
 	const char *dsn_notify;       /* -N */
 	const char *dsn_return;       /* -R */
 	const char *dsn_envid;        /* -V */
+
+	/* The queue (NULL / UNSET: the account's). */
+	enum queue_policy queue; /* --queue=never|on-failure|always */
+	const char *queue_dir;   /* --queue-dir */
+	const char *dead_letter; /* --dead-letter FILE|off */
+	/* Which entries a flush takes, or which one --queue-show and
+	 * --queue-remove mean: queue_select is 0 (all that are due), 'I' (the
+	 * ids containing queue_match: -qI), 'R' (a recipient contains it:
+	 * -qR) or 'S' (the sender contains it: -qS).  Selected entries are
+	 * tried whatever their next attempt time, as sendmail does. */
+	char queue_select;
+	const char *queue_match;
 
 	/* Transport security and authentication, over the account's keys of
 	 * the same names (NULL / CLI_UNSET: the account's).  There is no

@@ -38,6 +38,21 @@ enum rcpt_policy {
 
 enum conf_from_header { CONF_FROM_AUTO = 0, CONF_FROM_ON, CONF_FROM_OFF };
 
+/* What to do with a message that cannot be delivered now (`queue` key,
+ * --queue).  UNSET: the driver decides (on-failure when sending through a
+ * configured account, never when the server is given with --host). */
+enum queue_policy {
+	QUEUE_POLICY_UNSET = 0,
+	QUEUE_NEVER,      /* report the failure (exit 75), dead letter */
+	QUEUE_ON_FAILURE, /* queue on a temporary failure, exit 0 */
+	QUEUE_ALWAYS,     /* queue without trying; a flush sends it */
+};
+
+/* Defaults of the queue keys. */
+#define CONF_QUEUE_MAX_AGE (5L * 24 * 3600) /* 5 days */
+#define CONF_QUEUE_BACKOFF 60L              /* first retry after 1 minute */
+#define CONF_FAILOVER_TIMEOUT 120           /* seconds for all hosts */
+
 /* A resolved account.  Strings are owned (account_clear frees them) and NULL
  * when unset; numbers are 0 when unset unless said otherwise. */
 struct account {
@@ -102,7 +117,30 @@ struct account {
 	bool auth_plaintext;      /* allow PLAIN, LOGIN and bearer tokens
 				   * over an unencrypted connection */
 	char *ntlmdomain;
-	char *aliases;
+
+	/* mail that cannot be delivered now */
+	enum queue_policy queue;     /* UNSET unless the key is given */
+	char *queue_dir;             /* NULL: queue_default_dir() */
+	long queue_max_age;          /* seconds; CONF_QUEUE_MAX_AGE */
+	long queue_backoff;          /* seconds before the first retry, doubled
+	                              * after each failure (at most 4 hours);
+	                              * 0: every flush retries; CONF_QUEUE_BACKOFF */
+	bool queue_flush_after_send; /* default on: a successful send flushes
+	                              * this account's queued messages */
+	char *dead_letter;           /* NULL: the default file; "off": none */
+
+	/* failover: `host` may list several names (separated by commas or
+	 * white space), tried in order on a temporary failure; then the
+	 * fallback account's */
+	char *fallback_account;
+	int failover_timeout;        /* seconds after which no further host
+	                              * is tried; CONF_FAILOVER_TIMEOUT */
+
+	/* system mail */
+	char *aliases;               /* /etc/aliases-style file, or NULL */
+	bool rewrite_local_from;     /* From of a local user -> the sender */
+	bool qualify_headers;        /* bare names in From/To/Cc: aliases,
+	                              * then @maildomain */
 };
 
 struct config;

@@ -27,18 +27,8 @@
 
 #include "conf.h"
 #include "error.h"
+#include "stream.h"
 #include "transcript.h"
-
-/* The message as it goes on the wire: canonical CRLF text read in blocks,
- * whose exact size and 8-bit content are known before the first command
- * (SIZE=, BODY=8BITMIME).  A message read from standard input (source.h)
- * and one composed from arguments both present themselves this way. */
-struct message_stream {
-	ssize_t (*read)(void *ctx, char *buf, size_t n, struct error *err);
-	void *ctx;
-	uint64_t size;
-	bool has_8bit;
-};
 
 struct submission {
 	const struct account *account; /* host, port, timeouts, protocol */

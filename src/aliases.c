@@ -1,0 +1,4 @@
+/* aliases.c - placeholder until written. */
+#include "config.h"
+
+#include "aliases.h"

@@ -1,0 +1,4 @@
+/* deadletter.c - placeholder until written. */
+#include "config.h"
+
+#include "deadletter.h"

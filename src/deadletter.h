@@ -1,0 +1,31 @@
+/*
+ * deadletter.h - the last resort for a message that cannot be delivered and
+ * will not be queued: it is appended to an mbox file, so that its content is
+ * never lost and any mail reader opens it.
+ *
+ * Format (mboxrd): a "From SENDER DATE" line (asctime form, sender "MAILER-
+ * DAEMON" for the null sender), the message with CRLF turned into LF, every
+ * line that matches /^>*From / given one more '>', and an empty line.  The
+ * file is created 0600 and never through a symbolic link; the append is
+ * done under flock(2) with O_APPEND and fsync'ed; if it fails half way the
+ * file is cut back to its old length, so a failure never leaves a partial
+ * message in it.
+ */
+#ifndef MAILPOST_DEADLETTER_H
+#define MAILPOST_DEADLETTER_H
+
+#include "error.h"
+#include "stream.h"
+
+/* The file used when none is configured: $HOME/dead.letter (as mailx).  A
+ * new string; NULL with ERROR_CONFIG when HOME is unset and the password
+ * database has no home either. */
+char *deadletter_default_path(struct error *err);
+
+/* Append m (from its current position to the end) for `sender`.
+ * ERROR_IOERR (or ERROR_CONFIG for a symbolic link or a file owned by
+ * someone else) naming the path and the cause. */
+int deadletter_append(const char *path, const char *sender,
+                      struct message_stream *m, struct error *err);
+
+#endif

@@ -1,0 +1,4 @@
+/* queue.c - placeholder until written. */
+#include "config.h"
+
+#include "queue.h"

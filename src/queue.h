@@ -1,0 +1,138 @@
+/*
+ * queue.h - the spool: messages waiting for a later attempt.
+ *
+ * One directory per queue (mode 0700, owned by the user, never reached
+ * through a symbolic link).  Each entry is complete or absent, whatever
+ * instant the process is killed at: it is built in a private directory
+ * under tmp/ (written, fsync'ed) and renamed into place in one step, and
+ * the queue directory is fsync'ed after.  The on-disk format is described
+ * at the top of queue.c and in mailpost(1), section QUEUE.
+ *
+ * Sending an entry is done under an exclusive lock on it (queue_claim), so
+ * that two flushes running at once never send the same entry twice: the
+ * second one finds it busy (or gone) and skips it.
+ *
+ * Errors: ERROR_IOERR for what the file system refused (ENOSPC, EIO...),
+ * ERROR_CONFIG for a queue directory that is unsafe (a symbolic link, not
+ * ours, group/world writable), ERROR_DATA for an entry that cannot be
+ * parsed, ERROR_USAGE for an unknown id given by the user.
+ */
+#ifndef MAILPOST_QUEUE_H
+#define MAILPOST_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "error.h"
+#include "stream.h"
+#include "util.h"
+
+/* An id: 16 lower-case hex digits, the creation time in seconds (8) and
+ * 32 random bits (8), so that ids sort by age and never collide. */
+#define QUEUE_ID_LEN 16
+#define QUEUE_ID_SIZE (QUEUE_ID_LEN + 1)
+
+/* RFC 6710 priorities run from -9 to 9; 0 is normal. */
+#define QUEUE_PRIORITY_MIN (-9)
+#define QUEUE_PRIORITY_MAX 9
+
+/* What is known about a queued message besides its bytes.  Strings are
+ * owned (queue_envelope_clear frees them); every string may hold any byte
+ * but NUL (addresses with spaces, quotes, a leading '-', UTF-8 are stored
+ * and given back byte for byte). */
+struct queue_envelope {
+	char id[QUEUE_ID_SIZE]; /* set by queue_add; "" before */
+	char *account;          /* account name; "" for none (defaults) */
+	char *host;             /* --host given at submission, or NULL */
+	int port;               /* --port given at submission, or 0 */
+	char *sender;           /* envelope sender; "" is <> */
+	struct strlist rcpts;
+	int priority;           /* QUEUE_PRIORITY_MIN..MAX */
+	char *dsn_notify;       /* or NULL */
+	char *dsn_return;       /* or NULL */
+	char *dsn_envid;        /* or NULL */
+	time_t created;         /* when it was queued */
+	unsigned attempts;      /* delivery attempts so far */
+	time_t last_attempt;    /* 0: never */
+	time_t next_attempt;    /* not to be tried before (0: at once) */
+	char *last_error;       /* one line, or NULL */
+	uint64_t size;          /* bytes of the message (set by queue_add) */
+	bool has_8bit;          /* (set by queue_add) */
+};
+
+void queue_envelope_init(struct queue_envelope *e);
+void queue_envelope_clear(struct queue_envelope *e);
+
+/* The queue directory when no queue_dir is configured:
+ * $XDG_STATE_HOME/mailpost/queue, else ~/.local/state/mailpost/queue.
+ * A new string; NULL with ERROR_CONFIG when there is no home to put it. */
+char *queue_default_dir(struct error *err);
+
+struct queue;
+
+/* Open a queue directory, creating it (and missing parents, 0700) when it
+ * does not exist.  Refused (ERROR_CONFIG): a symbolic link anywhere in the
+ * last component, not a directory, owned by another user, or writable by
+ * group or others.  Leftovers of writers killed mid-way (tmp/ entries more
+ * than an hour old) are removed. */
+int queue_open(struct queue **out, const char *dir, struct error *err);
+void queue_close(struct queue *q);
+const char *queue_dir(const struct queue *q);
+
+/* Store a message: env (id, size, has_8bit ignored) and every byte of m
+ * (read from its current position to the end).  Only when the entry is
+ * durably in place (fsync of the files and of the queue directory) is
+ * `id` filled and 0 returned.  On any failure, nothing is left behind
+ * (ERROR_IOERR naming the cause, e.g. "No space left on device").  Signals
+ * that arrive meanwhile do not interrupt it. */
+int queue_add(struct queue *q, const struct queue_envelope *env,
+              struct message_stream *m, char id[QUEUE_ID_SIZE],
+              struct error *err);
+
+/* Every complete entry's envelope, best first: higher priority first,
+ * then older first.  *out is an array of *n envelopes (free with
+ * queue_list_free).  An entry that cannot be read is skipped (it may be
+ * being removed). */
+int queue_list(struct queue *q, struct queue_envelope **out, size_t *n,
+               struct error *err);
+void queue_list_free(struct queue_envelope *v, size_t n);
+
+/* An entry taken for sending (or removing): locked until released. */
+struct queue_entry;
+
+enum queue_claim_result {
+	QUEUE_CLAIMED = 0,
+	QUEUE_BUSY,    /* another process holds it */
+	QUEUE_GONE,    /* no such entry (any more) */
+};
+
+/* Lock entry `id` without waiting.  Returns a queue_claim_result, or -1 on
+ * an error (err set).  A claimed entry is re-read after the lock is held,
+ * so what it says is current. */
+int queue_claim(struct queue *q, const char *id, struct queue_entry **out,
+                struct error *err);
+
+const struct queue_envelope *queue_entry_envelope(const struct queue_entry *e);
+
+/* The message of a claimed entry, positioned at its first byte (rewind
+ * works); valid until the entry is released. */
+struct message_stream queue_entry_message(struct queue_entry *e);
+
+/* After a failed attempt: attempts + 1, last_attempt = now, the error
+ * line, the next attempt time.  The envelope is replaced atomically. */
+int queue_entry_failed(struct queue_entry *e, const char *error_line,
+                       time_t next_attempt, struct error *err);
+
+/* Remove the entry (after it was delivered, dead-lettered or removed on
+ * request): it disappears from the listing in one step. */
+int queue_entry_remove(struct queue_entry *e, struct error *err);
+
+/* Unlock and free (NULL is a no-op). */
+void queue_entry_release(struct queue_entry *e);
+
+/* True when s has the form of an id (for the command line's checks). */
+bool queue_id_valid(const char *s);
+
+#endif

@@ -1,0 +1,4 @@
+/* rewrite.c - placeholder until written. */
+#include "config.h"
+
+#include "rewrite.h"

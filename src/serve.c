@@ -1,0 +1,4 @@
+/* serve.c - placeholder until written. */
+#include "config.h"
+
+#include "serve.h"
