@@ -785,6 +785,9 @@ run_simple_mode(enum cli_mode mode)
 		puts("Mail queue is empty");
 		break;
 	case CLI_QUEUE_FLUSH: /* nothing is ever queued yet */
+	case CLI_QUEUE_SHOW:
+	case CLI_QUEUE_REMOVE:
+	case CLI_SERVE:
 	case CLI_NOOP:
 	case CLI_SEND:
 		break;
