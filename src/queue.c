@@ -1,4 +1,1812 @@
-/* queue.c - placeholder until written. */
+/*
+ * queue.c - the spool directory (the contract is in queue.h).
+ *
+ * QUEUE FORMAT (also in mailpost(1), section QUEUE)
+ *
+ *     DIR/                  the queue: mode 0700, owned by the user
+ *     DIR/tmp/              entries being written or being removed
+ *     DIR/tmp/ID/           an entry being written (private to its writer)
+ *     DIR/tmp/ID.removed-R/ an entry being removed
+ *     DIR/ID/               a complete entry
+ *     DIR/ID/message        the message exactly as it is sent: canonical
+ *                           text with CRLF line endings, never modified
+ *     DIR/ID/envelope       everything else about it (text, see below);
+ *                           replaced as a whole (envelope.new, then rename)
+ *                           after a failed attempt
+ *
+ * ID is 16 lower-case hexadecimal digits: the time the message was queued
+ * (seconds since the epoch, 8 digits) followed by 32 random bits, so that
+ * ids sort by age.  Only names of that form directly under DIR are entries;
+ * anything else there is ignored.
+ *
+ * Writing.  An entry is built in a new directory DIR/tmp/ID (mode 0700):
+ * the message file is written (mode 0600, never through a symbolic link)
+ * and fsync'ed, then the envelope file, then the entry directory is
+ * fsync'ed, renamed to DIR/ID in one step, and DIR is fsync'ed.  Whenever
+ * the writer is killed, the entry is either complete in DIR or absent
+ * from it; a partial entry can only remain under tmp/.
+ *
+ * The envelope file.  Text, one "key: value" line per field, the first
+ * line being "version: 1".  In a value, '%' and the bytes 0x00-0x1f and
+ * 0x7f are written as '%' and two upper-case hexadecimal digits (a line
+ * feed is %0A); every other byte, spaces and UTF-8 included, stands for
+ * itself, so any value without NUL is given back byte for byte.  Times
+ * are decimal seconds since the epoch, 0 meaning never.  The keys, in the
+ * order they are written:
+ *
+ *     version       1 (any other version is refused)
+ *     id            the entry's id (the name of its directory)
+ *     account       the account to send with; empty for the defaults
+ *     host, port    a host and port given on the command line (optional)
+ *     sender        the envelope sender; empty for the null sender <>
+ *     rcpt          a recipient; one line each, in order
+ *     priority      -9 to 9 (RFC 6710), higher is sent first
+ *     dsn-notify, dsn-return, dsn-envid
+ *                   the DSN parameters (RFC 3461), when given (optional)
+ *     created       when the message was queued
+ *     attempts      how many delivery attempts have failed
+ *     last-attempt  when the last one was made
+ *     next-attempt  not to be tried again before this time
+ *     last-error    why the last attempt failed (one line; optional)
+ *     size          the size of the message file in bytes
+ *     8bit          1 when the message has 8-bit bytes, else 0
+ *
+ * id, sender, at least one rcpt, created and size must be present.  A key
+ * that is not known is ignored, so that a later version may add keys
+ * without changing the version.  An entry whose envelope cannot be read is
+ * left alone: it is not listed and not sent.
+ *
+ * Locking.  A process sending or removing an entry holds an exclusive
+ * flock(2) lock on its message file.  Removal renames DIR/ID to
+ * DIR/tmp/ID.removed-R while the lock is held, and deletes it after.
+ *
+ * Cleaning.  Each time the queue is opened, what is left under tmp/ by a
+ * writer or remover that was killed is deleted, once it is more than an
+ * hour old and its message file is not locked.
+ */
 #include "config.h"
 
 #include "queue.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/random.h>
+#endif
+
+#include "buf.h"
+
+/* Messages are copied in blocks of this size (never held whole). */
+#define QUEUE_COPY_BUF (64 * 1024)
+
+/* Ceiling on an envelope file: room for thousands of recipients, far more
+ * than the 100 a server must accept (RFC 5321 section 4.5.3.1.8), while a
+ * corrupt or hostile file cannot make us allocate without bound. */
+#define QUEUE_ENVELOPE_MAX (4 * 1024 * 1024)
+
+/* Ceiling on the stored last-error line (bytes). */
+#define QUEUE_ERROR_LINE_MAX (ERROR_MSG_MAX - 1)
+
+/* tmp/ leftovers older than this are a killed process's, not a slow one's. */
+#define QUEUE_STALE_SECONDS 3600
+
+/* How many fresh random ids to try when one is taken. */
+#define QUEUE_ID_TRIES 32
+
+#define ENVELOPE_VERSION 1
+
+struct queue {
+	char *path; /* as given, without trailing slashes */
+	int fd;     /* DIR */
+	int tmp_fd; /* DIR/tmp */
+};
+
+struct queue_entry {
+	struct queue *q;
+	char id[QUEUE_ID_SIZE];
+	int dir_fd;    /* DIR/ID (follows the directory when it is renamed) */
+	int msg_fd;    /* DIR/ID/message, holding the lock */
+	uint64_t size; /* of the message file */
+	uint64_t pos;  /* read position of the message stream */
+	bool removed;
+	struct queue_envelope env;
+};
+
+/* --- system calls that go on after a signal ------------------------------
+ *
+ * The caller catches signals without SA_RESTART (so that a wait on the
+ * network ends); a queue operation must still finish, so every call that
+ * can return EINTR is repeated. */
+
+static int
+open_at(int dirfd, const char *name, int flags, mode_t mode)
+{
+	int fd;
+
+	do
+		fd = openat(dirfd, name, flags | O_CLOEXEC, mode);
+	while (fd < 0 && errno == EINTR);
+	return fd;
+}
+
+/* A directory under dirfd, never through a symbolic link. */
+static int
+open_dir_at(int dirfd, const char *name)
+{
+	return open_at(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+}
+
+static int
+mkdir_at(int dirfd, const char *name, mode_t mode)
+{
+	int rc;
+
+	do
+		rc = mkdirat(dirfd, name, mode);
+	while (rc < 0 && errno == EINTR);
+	return rc;
+}
+
+static int
+unlink_at(int dirfd, const char *name, int flags)
+{
+	int rc;
+
+	do
+		rc = unlinkat(dirfd, name, flags);
+	while (rc < 0 && errno == EINTR);
+	return rc;
+}
+
+static int
+stat_at(int dirfd, const char *name, struct stat *st)
+{
+	int rc;
+
+	do
+		rc = fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW);
+	while (rc < 0 && errno == EINTR);
+	return rc;
+}
+
+/* rename(2) that never replaces an existing name (where the kernel can
+ * promise that; elsewhere, renaming a directory onto a non-empty one
+ * fails anyway, and entries are never empty). */
+static int
+rename_at(int from_fd, const char *from, int to_fd, const char *to)
+{
+	int rc;
+
+#if defined(RENAME_NOREPLACE)
+	do
+		rc = renameat2(from_fd, from, to_fd, to, RENAME_NOREPLACE);
+	while (rc < 0 && errno == EINTR);
+	if (rc == 0 || (errno != EINVAL && errno != ENOSYS))
+		return rc;
+#endif
+	do
+		rc = renameat(from_fd, from, to_fd, to);
+	while (rc < 0 && errno == EINTR);
+	return rc;
+}
+
+/* rename(2) that replaces the target (for the envelope). */
+static int
+rename_over(int dirfd, const char *from, const char *to)
+{
+	int rc;
+
+	do
+		rc = renameat(dirfd, from, dirfd, to);
+	while (rc < 0 && errno == EINTR);
+	return rc;
+}
+
+static int
+fsync_fd(int fd)
+{
+	int rc;
+
+	do
+		rc = fsync(fd);
+	while (rc < 0 && errno == EINTR);
+	return rc;
+}
+
+static int
+lock_fd(int fd, int op)
+{
+	int rc;
+
+	do
+		rc = flock(fd, op);
+	while (rc < 0 && errno == EINTR);
+	return rc;
+}
+
+/* close(2), not repeated on EINTR (the descriptor is gone either way). */
+static void
+close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static ssize_t
+read_some(int fd, char *p, size_t n)
+{
+	ssize_t r;
+
+	do
+		r = read(fd, p, n);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+/* A directory stream on dirfd that leaves dirfd open. */
+static DIR *
+open_dir_stream(int dirfd)
+{
+	int fd = open_at(dirfd, ".", O_RDONLY | O_DIRECTORY, 0);
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d)
+		close(fd);
+	return d;
+}
+
+static bool
+is_dot(const char *name)
+{
+	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+}
+
+/* --- ids ----------------------------------------------------------------- */
+
+/* Ids need to be unique, not secret: without getrandom(2) or /dev/urandom
+ * the clock and the process id still make a collision unlikely, and a
+ * collision is detected anyway (mkdir and rename never replace). */
+static void
+random_bytes(unsigned char *p, size_t n)
+{
+	static unsigned counter;
+	size_t got = 0;
+	int fd;
+
+#if defined(__linux__)
+	while (got < n) {
+		ssize_t r = getrandom(p + got, n - got, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+#endif
+	if (got < n) {
+		fd = open_at(AT_FDCWD, "/dev/urandom", O_RDONLY, 0);
+		while (fd >= 0 && got < n) {
+			ssize_t r = read_some(fd, (char *)p + got, n - got);
+
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		close_fd(fd);
+	}
+	if (got < n) {
+		struct timespec ts;
+		uint64_t x;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		x = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^
+		    ++counter;
+		for (size_t i = got; i < n; i++) {
+			x = x * 6364136223846793005u + 1442695040888963407u;
+			p[i] = (unsigned char)(x >> 56);
+		}
+	}
+}
+
+static uint32_t
+random_u32(void)
+{
+	unsigned char b[4];
+
+	random_bytes(b, sizeof b);
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	       (uint32_t)b[2] << 8 | b[3];
+}
+
+static void
+make_id(char id[QUEUE_ID_SIZE], time_t created)
+{
+	snprintf(id, QUEUE_ID_SIZE, "%08" PRIx32 "%08" PRIx32,
+	         (uint32_t)created, random_u32());
+}
+
+bool
+queue_id_valid(const char *s)
+{
+	size_t i;
+
+	if (!s)
+		return false;
+	for (i = 0; s[i]; i++) {
+		if (i >= QUEUE_ID_LEN)
+			return false;
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	}
+	return i == QUEUE_ID_LEN;
+}
+
+/* --- envelopes in memory ------------------------------------------------- */
+
+void
+queue_envelope_init(struct queue_envelope *e)
+{
+	memset(e, 0, sizeof *e);
+	strlist_init(&e->rcpts);
+}
+
+void
+queue_envelope_clear(struct queue_envelope *e)
+{
+	free(e->account);
+	free(e->host);
+	free(e->sender);
+	free(e->dsn_notify);
+	free(e->dsn_return);
+	free(e->dsn_envid);
+	free(e->last_error);
+	strlist_clear(&e->rcpts);
+	queue_envelope_init(e);
+}
+
+/* The last-error line as stored: control characters replaced by '?' (it
+ * is printed by mailq), at most QUEUE_ERROR_LINE_MAX bytes, cut before a
+ * UTF-8 continuation byte.  NULL stays NULL. */
+static char *
+error_line_copy(const char *s)
+{
+	size_t len;
+	char *c;
+
+	if (!s)
+		return NULL;
+	len = strlen(s);
+	if (len > QUEUE_ERROR_LINE_MAX) {
+		len = QUEUE_ERROR_LINE_MAX;
+		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+			len--;
+	}
+	c = xstrndup(s, len);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char b = (unsigned char)c[i];
+
+		if (b < 0x20 || b == 0x7f)
+			c[i] = '?';
+	}
+	return c;
+}
+
+/* --- the envelope file ----------------------------------------------------
+ *
+ * One table drives both the writer and the reader, so that a field cannot
+ * be written and then forgotten by the reader (or the other way round). */
+
+enum field_type {
+	F_VERSION,
+	F_ID,
+	F_STRING,   /* char *, written even when NULL (as "") */
+	F_OPTIONAL, /* char *, written only when not NULL */
+	F_RCPT,
+	F_PORT,
+	F_PRIORITY,
+	F_TIME,
+	F_COUNT,
+	F_SIZE,
+	F_BOOL,
+};
+
+struct field {
+	const char *key;
+	enum field_type type;
+	size_t off; /* of the member in struct queue_envelope */
+	bool mandatory;
+};
+
+#define AT(member) offsetof(struct queue_envelope, member)
+
+static const struct field fields[] = {
+    {"version", F_VERSION, 0, true},
+    {"id", F_ID, AT(id), true},
+    {"account", F_STRING, AT(account), false},
+    {"host", F_OPTIONAL, AT(host), false},
+    {"port", F_PORT, AT(port), false},
+    {"sender", F_STRING, AT(sender), true},
+    {"rcpt", F_RCPT, AT(rcpts), true},
+    {"priority", F_PRIORITY, AT(priority), false},
+    {"dsn-notify", F_OPTIONAL, AT(dsn_notify), false},
+    {"dsn-return", F_OPTIONAL, AT(dsn_return), false},
+    {"dsn-envid", F_OPTIONAL, AT(dsn_envid), false},
+    {"created", F_TIME, AT(created), true},
+    {"attempts", F_COUNT, AT(attempts), false},
+    {"last-attempt", F_TIME, AT(last_attempt), false},
+    {"next-attempt", F_TIME, AT(next_attempt), false},
+    {"last-error", F_OPTIONAL, AT(last_error), false},
+    {"size", F_SIZE, AT(size), true},
+    {"8bit", F_BOOL, AT(has_8bit), false},
+};
+
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+#define MEMBER(e, f, type) ((type *)(void *)((char *)(e) + (f)->off))
+#define CMEMBER(e, f, type)                                                    \
+	((const type *)(const void *)((const char *)(e) + (f)->off))
+
+/* The text being built; a failed append empties a struct buf, so the
+ * first failure is remembered and the rest are skipped. */
+struct text {
+	struct buf b;
+	bool full;
+};
+
+static void
+text_add(struct text *t, const char *s, size_t n)
+{
+	if (!t->full && buf_append(&t->b, s, n) < 0)
+		t->full = true;
+}
+
+static void
+text_value(struct text *t, const char *key, const char *v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *run = v;
+
+	text_add(t, key, strlen(key));
+	text_add(t, ": ", 2);
+	for (const char *p = v; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+
+		if (c != '%' && c >= 0x20 && c != 0x7f)
+			continue;
+		text_add(t, run, (size_t)(p - run));
+		text_add(t, esc, sizeof esc);
+		run = p + 1;
+	}
+	text_add(t, run, strlen(run));
+	text_add(t, "\n", 1);
+}
+
+static void
+text_number(struct text *t, const char *key, long long v)
+{
+	char s[32];
+
+	snprintf(s, sizeof s, "%lld", v);
+	text_value(t, key, s);
+}
+
+static long long
+time_value(time_t t)
+{
+	return t > 0 ? (long long)t : 0;
+}
+
+static void
+text_field(struct text *t, const struct field *f,
+           const struct queue_envelope *e)
+{
+	const char *s;
+	const struct strlist *l;
+
+	switch (f->type) {
+	case F_VERSION:
+		text_number(t, f->key, ENVELOPE_VERSION);
+		break;
+	case F_ID:
+		text_value(t, f->key, e->id);
+		break;
+	case F_STRING:
+		s = *CMEMBER(e, f, char *);
+		text_value(t, f->key, s ? s : "");
+		break;
+	case F_OPTIONAL:
+		s = *CMEMBER(e, f, char *);
+		if (s)
+			text_value(t, f->key, s);
+		break;
+	case F_RCPT:
+		l = CMEMBER(e, f, struct strlist);
+		for (size_t i = 0; i < l->n; i++)
+			text_value(t, f->key, l->v[i]);
+		break;
+	case F_PORT:
+	case F_PRIORITY:
+		text_number(t, f->key, *CMEMBER(e, f, int));
+		break;
+	case F_TIME:
+		text_number(t, f->key, time_value(*CMEMBER(e, f, time_t)));
+		break;
+	case F_COUNT:
+		text_number(t, f->key, *CMEMBER(e, f, unsigned));
+		break;
+	case F_SIZE:
+		/* uint64_t beyond LLONG_MAX cannot be a file size. */
+		text_number(t, f->key, (long long)*CMEMBER(e, f, uint64_t));
+		break;
+	case F_BOOL:
+		text_number(t, f->key, *CMEMBER(e, f, bool) ? 1 : 0);
+		break;
+	}
+}
+
+/* The envelope file's text in t->b; -1 when it would pass the ceiling. */
+static int
+envelope_text(const struct queue_envelope *e, struct text *t)
+{
+	buf_init(&t->b, QUEUE_ENVELOPE_MAX);
+	t->full = false;
+	for (size_t i = 0; i < NFIELDS; i++)
+		text_field(t, &fields[i], e);
+	if (t->full) {
+		buf_clear(&t->b);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Undo the %XX escapes of s[0..len) in place; the result is
+ * NUL-terminated.  -1 for a bad escape, %00, or a raw control byte (which
+ * the writer never produces). */
+static int
+unescape(char *s, size_t len)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		int hi, lo;
+
+		if (c < 0x20 || c == 0x7f)
+			return -1;
+		if (c != '%') {
+			s[o++] = s[i++];
+			continue;
+		}
+		if (len - i < 3)
+			return -1;
+		hi = hex_digit(s[i + 1]);
+		lo = hex_digit(s[i + 2]);
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return -1;
+		s[o++] = (char)(hi << 4 | lo);
+		i += 3;
+	}
+	s[o] = '\0';
+	return 0;
+}
+
+/* A decimal number without sign, at most max. */
+static int
+parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		unsigned d;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		d = (unsigned)(*s - '0');
+		if (v > (max - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+static uint64_t
+time_max(void)
+{
+	return sizeof(time_t) >= 8 ? (uint64_t)INT64_MAX : (uint64_t)INT32_MAX;
+}
+
+/* Store the (unescaped) value v of field f in e; -1 when it is bad. */
+static int
+set_field(struct queue_envelope *e, const struct field *f, const char *v)
+{
+	uint64_t u;
+	bool neg;
+
+	switch (f->type) {
+	case F_VERSION:
+		if (parse_u64(v, UINT64_MAX, &u) < 0 || u != ENVELOPE_VERSION)
+			return -1;
+		return 0;
+	case F_ID:
+		if (!queue_id_valid(v))
+			return -1;
+		str_copy(e->id, sizeof e->id, v);
+		return 0;
+	case F_STRING:
+	case F_OPTIONAL:
+		*MEMBER(e, f, char *) = xstrdup(v);
+		return 0;
+	case F_RCPT:
+		strlist_add(MEMBER(e, f, struct strlist), v);
+		return 0;
+	case F_PORT:
+		if (parse_u64(v, 65535, &u) < 0)
+			return -1;
+		*MEMBER(e, f, int) = (int)u;
+		return 0;
+	case F_PRIORITY:
+		neg = *v == '-';
+		if (parse_u64(v + neg, QUEUE_PRIORITY_MAX, &u) < 0 ||
+		    (neg && -(int)u < QUEUE_PRIORITY_MIN))
+			return -1;
+		*MEMBER(e, f, int) = neg ? -(int)u : (int)u;
+		return 0;
+	case F_TIME:
+		if (parse_u64(v, time_max(), &u) < 0)
+			return -1;
+		*MEMBER(e, f, time_t) = (time_t)u;
+		return 0;
+	case F_COUNT:
+		if (parse_u64(v, UINT_MAX, &u) < 0)
+			return -1;
+		*MEMBER(e, f, unsigned) = (unsigned)u;
+		return 0;
+	case F_SIZE:
+		if (parse_u64(v, (uint64_t)LLONG_MAX, &u) < 0)
+			return -1;
+		*MEMBER(e, f, uint64_t) = u;
+		return 0;
+	case F_BOOL:
+		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+			return -1;
+		*MEMBER(e, f, bool) = *v == '1';
+		return 0;
+	}
+	return -1;
+}
+
+static const struct field *
+find_field(const char *key, size_t len, size_t *index)
+{
+	for (size_t i = 0; i < NFIELDS; i++) {
+		if (strlen(fields[i].key) == len &&
+		    memcmp(fields[i].key, key, len) == 0) {
+			*index = i;
+			return &fields[i];
+		}
+	}
+	return NULL;
+}
+
+static bool
+key_valid(const char *k, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = k[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* One line (without its LF, modified in place).  seen marks the fields
+ * met so far (by index in fields[]). */
+static int
+parse_line(char *line, size_t len, bool first, bool seen[NFIELDS],
+           struct queue_envelope *e, const char **why)
+{
+	char *colon = memchr(line, ':', len);
+	const struct field *f;
+	size_t klen, i;
+	char *v;
+
+	if (!colon || !key_valid(line, (size_t)(colon - line))) {
+		*why = "a line is not \"key: value\"";
+		return -1;
+	}
+	klen = (size_t)(colon - line);
+	v = colon + 1;
+	if (v < line + len && *v == ' ')
+		v++;
+	if (unescape(v, len - (size_t)(v - line)) < 0) {
+		*why = "a value has a bad escape or a control character";
+		return -1;
+	}
+	f = find_field(line, klen, &i);
+	if (first != (f && f->type == F_VERSION)) {
+		*why = "the first line is not the version";
+		return -1;
+	}
+	if (!f)
+		return 0; /* a key from a later version: ignored */
+	if (seen[i] && f->type != F_RCPT) {
+		*why = "a key is repeated";
+		return -1;
+	}
+	seen[i] = true;
+	if (set_field(e, f, v) < 0) {
+		*why = f->type == F_VERSION ? "unsupported version"
+		                            : "a value is out of range";
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse the envelope text s[0..len) of entry `id` into e (initialised). */
+static int
+envelope_parse(char *s, size_t len, const char *id, struct queue_envelope *e,
+               struct error *err)
+{
+	bool seen[NFIELDS] = {false};
+	const char *why = NULL;
+	size_t i = 0;
+
+	while (i < len) {
+		char *nl = memchr(s + i, '\n', len - i);
+
+		if (!nl) {
+			why = "the last line is cut short";
+			break;
+		}
+		if (parse_line(s + i, (size_t)(nl - (s + i)), i == 0, seen, e,
+		               &why) < 0)
+			break;
+		i = (size_t)(nl - s) + 1;
+	}
+	for (size_t k = 0; !why && k < NFIELDS; k++) {
+		if (fields[k].mandatory && !seen[k])
+			why = "a mandatory key is missing";
+	}
+	if (!why && strcmp(e->id, id) != 0)
+		why = "its id is not the name of its directory";
+	if (why)
+		return error_set(err, ERROR_DATA,
+		                 "queue entry %s: bad envelope: %s", id, why);
+	if (!e->account)
+		e->account = xstrdup("");
+	return 0;
+}
+
+/* Read DIR/ID/envelope (entry_fd is DIR/ID) into e. */
+static int
+envelope_load(int entry_fd, const char *id, struct queue_envelope *e,
+              struct error *err)
+{
+	struct queue_envelope tmp;
+	struct stat st;
+	char *s;
+	size_t len = 0, cap;
+	int fd, rc;
+
+	fd = open_at(entry_fd, "envelope", O_RDONLY | O_NOFOLLOW | O_NONBLOCK,
+	             0);
+	if (fd < 0)
+		return error_set_errno(
+		    err, ERROR_IOERR, errno,
+		    "queue entry %s: cannot open its envelope", id);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > QUEUE_ENVELOPE_MAX) {
+		close(fd);
+		return error_set(
+		    err, ERROR_DATA,
+		    "queue entry %s: its envelope is not a regular "
+		    "file of at most %d bytes",
+		    id, QUEUE_ENVELOPE_MAX);
+	}
+	/* The file is never written in place (it is replaced by rename), so
+	 * its size is known; one byte more detects a file that grew. */
+	cap = (size_t)st.st_size + 1;
+	s = xmalloc(cap);
+	while (len < cap) {
+		ssize_t r = read_some(fd, s + len, cap - len);
+
+		if (r < 0) {
+			error_set_errno(
+			    err, ERROR_IOERR, errno,
+			    "queue entry %s: cannot read its envelope", id);
+			close(fd);
+			free(s);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	if (len == cap) {
+		free(s);
+		return error_set(
+		    err, ERROR_DATA,
+		    "queue entry %s: its envelope changed while it "
+		    "was read",
+		    id);
+	}
+	queue_envelope_init(&tmp);
+	rc = envelope_parse(s, len, id, &tmp, err);
+	free(s);
+	if (rc < 0) {
+		queue_envelope_clear(&tmp);
+		return -1;
+	}
+	queue_envelope_clear(e);
+	*e = tmp;
+	return 0;
+}
+
+/* Write the file `name` in dirfd (which must not exist) with t, fsync'ed.
+ * -1 with errno. */
+static int
+write_file(int dirfd, const char *name, const char *data, size_t len)
+{
+	int fd, saved;
+
+	fd = open_at(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+	             0600);
+	if (fd < 0)
+		return -1;
+	if (fchmod(fd, 0600) < 0 || write_all(fd, data, len) < 0 ||
+	    fsync_fd(fd) < 0) {
+		saved = errno;
+		close(fd);
+		unlink_at(dirfd, name, 0);
+		errno = saved;
+		return -1;
+	}
+	if (close(fd) < 0 && errno != EINTR) {
+		saved = errno;
+		unlink_at(dirfd, name, 0);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+/* Replace entry_fd/envelope by the text of e in one step, durably.
+ * -1 with errno. */
+static int
+envelope_replace(int entry_fd, const struct queue_envelope *e)
+{
+	struct text t;
+	int saved;
+
+	if (envelope_text(e, &t) < 0) {
+		errno = EFBIG;
+		return -1;
+	}
+	/* A leftover of a process killed while it replaced the envelope. */
+	if (unlink_at(entry_fd, "envelope.new", 0) < 0 && errno != ENOENT)
+		goto fail;
+	if (write_file(entry_fd, "envelope.new", buf_str(&t.b), t.b.len) < 0)
+		goto fail;
+	if (rename_over(entry_fd, "envelope.new", "envelope") < 0) {
+		saved = errno;
+		unlink_at(entry_fd, "envelope.new", 0);
+		errno = saved;
+		goto fail;
+	}
+	buf_clear(&t.b);
+	return fsync_fd(entry_fd);
+fail:
+	saved = errno;
+	buf_clear(&t.b);
+	errno = saved;
+	return -1;
+}
+
+/* --- removing what is under tmp/ ------------------------------------------ */
+
+/* Delete the regular files of a directory (nothing else, nothing through
+ * a link). */
+static void
+delete_files(int dirfd)
+{
+	DIR *d = open_dir_stream(dirfd);
+	struct dirent *de;
+	struct stat st;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (is_dot(de->d_name))
+			continue;
+		if (stat_at(dirfd, de->d_name, &st) == 0 && S_ISREG(st.st_mode))
+			unlink_at(dirfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
+/* The newest modification time of a directory and of its files. */
+static time_t
+newest_mtime(int dirfd)
+{
+	DIR *d = open_dir_stream(dirfd);
+	struct dirent *de;
+	struct stat st;
+	time_t newest = 0;
+
+	if (fstat(dirfd, &st) == 0)
+		newest = st.st_mtime;
+	if (!d)
+		return newest;
+	while ((de = readdir(d))) {
+		if (!is_dot(de->d_name) &&
+		    stat_at(dirfd, de->d_name, &st) == 0 &&
+		    st.st_mtime > newest)
+			newest = st.st_mtime;
+	}
+	closedir(d);
+	return newest;
+}
+
+/* An entry directory under tmp/ left by a writer or remover that was
+ * killed: deleted when nothing in it changed for QUEUE_STALE_SECONDS and
+ * nobody holds the lock on its message (a live writer or remover does,
+ * however slow it is). */
+static void
+clean_tmp_entry(int tmp_fd, const char *name, time_t cutoff)
+{
+	int fd = open_dir_at(tmp_fd, name);
+	int msg;
+
+	if (fd < 0)
+		return;
+	msg = open_at(fd, "message", O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+	if ((msg < 0 || lock_fd(msg, LOCK_EX | LOCK_NB) == 0) &&
+	    newest_mtime(fd) < cutoff) {
+		delete_files(fd);
+		unlink_at(tmp_fd, name, AT_REMOVEDIR);
+	}
+	close_fd(msg);
+	close(fd);
+}
+
+static void
+clean_tmp(struct queue *q)
+{
+	time_t cutoff = time(NULL) - QUEUE_STALE_SECONDS;
+	DIR *d = open_dir_stream(q->tmp_fd);
+	struct dirent *de;
+	struct stat st;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (is_dot(de->d_name) ||
+		    stat_at(q->tmp_fd, de->d_name, &st) < 0 ||
+		    st.st_mtime >= cutoff)
+			continue;
+		if (S_ISREG(st.st_mode))
+			unlink_at(q->tmp_fd, de->d_name, 0);
+		else if (S_ISDIR(st.st_mode))
+			clean_tmp_entry(q->tmp_fd, de->d_name, cutoff);
+	}
+	closedir(d);
+}
+
+/* Move DIR/ID out of the queue, to tmp/ID.removed-R, in one step, so
+ * that it is no longer listed nor claimable; the files are deleted after
+ * through entry_fd (which follows the directory).  The caller holds the
+ * lock.  -1 with errno when the rename failed (nothing changed);
+ * otherwise 0, with *sync_errno set when the rename could not be made
+ * durable (after a crash the entry could come back). */
+static int
+retire(struct queue *q, const char *id, int entry_fd, int *sync_errno)
+{
+	char name[QUEUE_ID_LEN + 32];
+	int tries = 0, rc;
+
+	do {
+		snprintf(name, sizeof name, "%s.removed-%08" PRIx32, id,
+		         random_u32());
+		rc = rename_at(q->fd, id, q->tmp_fd, name);
+	} while (rc < 0 && (errno == EEXIST || errno == ENOTEMPTY) &&
+	         ++tries < QUEUE_ID_TRIES);
+	if (rc < 0)
+		return -1;
+	*sync_errno = fsync_fd(q->fd) < 0 ? errno : 0;
+	delete_files(entry_fd);
+	unlink_at(q->tmp_fd, name, AT_REMOVEDIR);
+	return 0;
+}
+
+/* --- opening ------------------------------------------------------------- */
+
+char *
+queue_default_dir(struct error *err)
+{
+	const char *base = getenv("XDG_STATE_HOME");
+	const char *sub = "/mailpost/queue";
+	struct passwd *pw;
+	size_t n;
+	char *s;
+
+	if (!base || base[0] != '/') {
+		base = getenv("HOME");
+		sub = "/.local/state/mailpost/queue";
+		if (!base || base[0] != '/') {
+			pw = getpwuid(getuid());
+			base = pw && pw->pw_dir && pw->pw_dir[0] == '/'
+			           ? pw->pw_dir
+			           : NULL;
+		}
+	}
+	if (!base) {
+		error_set(err, ERROR_CONFIG,
+		          "cannot find a home directory for the queue; set "
+		          "queue_dir or HOME");
+		return NULL;
+	}
+	n = strlen(base) + strlen(sub) + 1;
+	s = xmalloc(n);
+	snprintf(s, n, "%s%s", base, sub);
+	return s;
+}
+
+/* What kind of error an errno from creating or opening the queue is. */
+static enum error_kind
+dir_error_kind(int e)
+{
+	switch (e) {
+	case EACCES:
+	case EPERM:
+	case EROFS:
+	case ENOTDIR:
+	case ELOOP:
+	case ENAMETOOLONG:
+		return ERROR_CONFIG;
+	default:
+		return ERROR_IOERR;
+	}
+}
+
+/* mkdir path with mode 0700 exactly, whatever the umask.  EEXIST is not
+ * an error: another process may have made it meanwhile. */
+static int
+make_dir(const char *path)
+{
+	int fd, rc;
+
+	if (mkdir_at(AT_FDCWD, path, 0700) < 0)
+		return errno == EEXIST ? 0 : -1;
+	fd = open_dir_at(AT_FDCWD, path);
+	if (fd < 0)
+		return -1;
+	rc = fchmod(fd, 0700);
+	close(fd);
+	return rc;
+}
+
+/* mkdir -p path: the components from the first missing one on are
+ * created, mode 0700; those that exist are left as they are. */
+static int
+make_dirs(char *path, struct error *err)
+{
+	bool missing = false;
+	struct stat st;
+
+	for (char *p = path + 1;; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		if (p[-1] == '/') { /* "//" */
+			if (c == '\0')
+				break;
+			continue;
+		}
+		*p = '\0';
+		if (!missing && stat(path, &st) < 0 && errno == ENOENT)
+			missing = true;
+		if (missing && make_dir(path) < 0) {
+			error_set_errno(err, dir_error_kind(errno), errno,
+			                "cannot create the queue directory %s",
+			                path);
+			*p = c;
+			return -1;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	return 0;
+}
+
+/* Refuse a queue directory (or its tmp/) that another user could change. */
+static int
+check_dir(int fd, const char *path, const char *what, struct error *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot check the queue directory %s%s",
+		                       path, what);
+	if (st.st_uid != geteuid())
+		return error_set(err, ERROR_CONFIG,
+		                 "the queue directory %s%s belongs to uid %lu, "
+		                 "not to you (uid %lu): set queue_dir to a "
+		                 "directory of your own",
+		                 path, what, (unsigned long)st.st_uid,
+		                 (unsigned long)geteuid());
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return error_set(err, ERROR_CONFIG,
+		                 "the queue directory %s%s is writable by "
+		                 "others: run chmod 700 %s%s",
+		                 path, what, path, what);
+	return 0;
+}
+
+static int
+open_queue_dir(const char *path, struct error *err)
+{
+	int fd =
+	    open_at(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+	struct stat st;
+
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) &&
+	    lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		error_set(err, ERROR_CONFIG,
+		          "the queue directory %s is a symbolic link: set "
+		          "queue_dir to the directory it points to",
+		          path);
+		return -1;
+	}
+	if (fd < 0) {
+		error_set_errno(err, dir_error_kind(errno), errno,
+		                "cannot open the queue directory %s", path);
+		return -1;
+	}
+	if (check_dir(fd, path, "", err) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+open_tmp_dir(struct queue *q, struct error *err)
+{
+	bool created = mkdir_at(q->fd, "tmp", 0700) == 0;
+
+	if (!created && errno != EEXIST)
+		return error_set_errno(err, dir_error_kind(errno), errno,
+		                       "cannot create %s/tmp", q->path);
+	q->tmp_fd = open_dir_at(q->fd, "tmp");
+	if (q->tmp_fd < 0)
+		return error_set_errno(err, dir_error_kind(errno), errno,
+		                       "cannot open %s/tmp (it must be a "
+		                       "directory)",
+		                       q->path);
+	if (created)
+		fchmod(q->tmp_fd, 0700); /* the umask cut mkdir's mode */
+	return check_dir(q->tmp_fd, q->path, "/tmp", err);
+}
+
+int
+queue_open(struct queue **out, const char *dir, struct error *err)
+{
+	struct queue *q;
+	size_t len;
+
+	*out = NULL;
+	if (!dir || !*dir)
+		return error_set(err, ERROR_CONFIG,
+		                 "the queue directory name is empty");
+	q = xcalloc(1, sizeof *q);
+	q->fd = q->tmp_fd = -1;
+	q->path = xstrdup(dir);
+	/* "dir/" would follow a symbolic link named dir. */
+	len = strlen(q->path);
+	while (len > 1 && q->path[len - 1] == '/')
+		q->path[--len] = '\0';
+	if (make_dirs(q->path, err) < 0)
+		goto fail;
+	q->fd = open_queue_dir(q->path, err);
+	if (q->fd < 0 || open_tmp_dir(q, err) < 0)
+		goto fail;
+	clean_tmp(q);
+	*out = q;
+	return 0;
+fail:
+	queue_close(q);
+	return -1;
+}
+
+void
+queue_close(struct queue *q)
+{
+	if (!q)
+		return;
+	close_fd(q->tmp_fd);
+	close_fd(q->fd);
+	free(q->path);
+	free(q);
+}
+
+const char *
+queue_dir(const struct queue *q)
+{
+	return q->path;
+}
+
+/* --- adding -------------------------------------------------------------- */
+
+/* An entry being written. */
+struct pending {
+	char tmp_name[QUEUE_ID_SIZE]; /* its directory under tmp/ */
+	int dir_fd;
+	int msg_fd; /* written, and locked from its creation on */
+	bool published;
+};
+
+/* Make tmp/ID for a new id (one not in use in tmp/ nor in DIR). */
+static int
+pending_create(struct queue *q, time_t created, struct pending *p,
+               char id[QUEUE_ID_SIZE])
+{
+	struct stat st;
+
+	for (int tries = 0; tries < QUEUE_ID_TRIES; tries++) {
+		make_id(id, created);
+		if (stat_at(q->fd, id, &st) == 0)
+			continue;
+		if (mkdir_at(q->tmp_fd, id, 0700) < 0) {
+			if (errno == EEXIST)
+				continue;
+			return -1;
+		}
+		str_copy(p->tmp_name, sizeof p->tmp_name, id);
+		p->dir_fd = open_dir_at(q->tmp_fd, id);
+		if (p->dir_fd < 0 || fchmod(p->dir_fd, 0700) < 0)
+			return -1;
+		return 0;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/* Copy m to the message file.  -1 with err set (or errno, err untouched,
+ * for a write error: *write_failed). */
+static int
+copy_message(struct message_stream *m, int fd, uint64_t *total,
+             bool *write_failed, struct error *err)
+{
+	char *buf = xmalloc(QUEUE_COPY_BUF);
+	int rc = -1;
+
+	*total = 0;
+	*write_failed = false;
+	error_clear(err);
+	for (;;) {
+		ssize_t got = m->read(m->ctx, buf, QUEUE_COPY_BUF, err);
+
+		if (got < 0) {
+			if (err->kind == ERROR_NONE)
+				error_set(err, ERROR_IOERR, "read error");
+			break;
+		}
+		if ((size_t)got > QUEUE_COPY_BUF) {
+			error_set(err, ERROR_SOFTWARE,
+			          "the message stream overran its buffer");
+			break;
+		}
+		if (got == 0) {
+			rc = 0;
+			break;
+		}
+		if (write_all(fd, buf, (size_t)got) < 0) {
+			*write_failed = true;
+			break;
+		}
+		*total += (uint64_t)got;
+	}
+	free(buf);
+	return rc;
+}
+
+/* The message file, written, fsync'ed and locked. */
+static int
+pending_message(struct pending *p, struct message_stream *m, const char *qpath,
+                struct error *err)
+{
+	uint64_t total;
+	bool write_failed;
+
+	p->msg_fd = open_at(p->dir_fd, "message",
+	                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	if (p->msg_fd < 0 || fchmod(p->msg_fd, 0600) < 0 ||
+	    lock_fd(p->msg_fd, LOCK_EX) < 0)
+		goto sys_fail;
+	if (copy_message(m, p->msg_fd, &total, &write_failed, err) < 0) {
+		if (write_failed)
+			goto sys_fail;
+		error_prefix(err, "cannot queue the message: ");
+		return -1;
+	}
+	/* The stream promised m->size bytes: anything else means the spool
+	 * file changed under us, or a caller did not rewind the stream. */
+	if (total != m->size)
+		return error_set(err, ERROR_IOERR,
+		                 "cannot queue the message: read %llu bytes, "
+		                 "expected %llu",
+		                 (unsigned long long)total,
+		                 (unsigned long long)m->size);
+	if (fsync_fd(p->msg_fd) < 0)
+		goto sys_fail;
+	return 0;
+sys_fail:
+	return error_set_errno(err, ERROR_IOERR, errno,
+	                       "cannot queue the message in %s", qpath);
+}
+
+/* Rename tmp/NAME to DIR/ID.  Should DIR/ID appear meanwhile (the same
+ * second and the same 32 random bits), a new id is taken and written into
+ * the envelope first.  -1 with errno. */
+static int
+pending_publish(struct queue *q, struct pending *p, struct queue_envelope *e)
+{
+	for (int tries = 0; tries < QUEUE_ID_TRIES; tries++) {
+		if (rename_at(q->tmp_fd, p->tmp_name, q->fd, e->id) == 0) {
+			p->published = true;
+			return 0;
+		}
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			return -1;
+		make_id(e->id, e->created);
+		if (envelope_replace(p->dir_fd, e) < 0)
+			return -1;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/* Remove what was written, whatever stage it reached. */
+static void
+pending_discard(struct queue *q, struct pending *p, const char *id)
+{
+	if (p->published) {
+		/* The rename happened but could not be made durable: take it
+		 * back out under the lock we still hold, so that no flush
+		 * sends what the caller is told was not queued. */
+		int sync_errno;
+
+		if (retire(q, id, p->dir_fd, &sync_errno) < 0) {
+			delete_files(p->dir_fd);
+			unlink_at(q->fd, id, AT_REMOVEDIR);
+		}
+	} else if (p->dir_fd >= 0) {
+		delete_files(p->dir_fd);
+		unlink_at(q->tmp_fd, p->tmp_name, AT_REMOVEDIR);
+	} else if (p->tmp_name[0]) {
+		unlink_at(q->tmp_fd, p->tmp_name, AT_REMOVEDIR);
+	}
+	close_fd(p->msg_fd);
+	close_fd(p->dir_fd);
+}
+
+/* Check env before anything is written: what could not be read back must
+ * not be stored. */
+static int
+add_check(const struct queue_envelope *env, struct error *err)
+{
+	if (!env->sender)
+		return error_set(err, ERROR_SOFTWARE,
+		                 "cannot queue a message without a sender");
+	if (env->rcpts.n == 0)
+		return error_set(err, ERROR_DATA,
+		                 "cannot queue a message without recipients");
+	if (env->priority < QUEUE_PRIORITY_MIN ||
+	    env->priority > QUEUE_PRIORITY_MAX || env->port < 0 ||
+	    env->port > 65535)
+		return error_set(
+		    err, ERROR_SOFTWARE,
+		    "cannot queue the message: priority %d or port "
+		    "%d out of range",
+		    env->priority, env->port);
+	return 0;
+}
+
+int
+queue_add(struct queue *q, const struct queue_envelope *env,
+          struct message_stream *m, char id[QUEUE_ID_SIZE], struct error *err)
+{
+	struct pending p = {.dir_fd = -1, .msg_fd = -1};
+	struct queue_envelope e;
+	struct text t;
+	int rc;
+
+	if (add_check(env, err) < 0)
+		return -1;
+	/* A shallow copy: its strings are env's, except last_error. */
+	e = *env;
+	e.last_error = error_line_copy(env->last_error);
+	if (e.created <= 0)
+		e.created = time(NULL);
+	e.size = m->size;
+	e.has_8bit = m->has_8bit;
+	if (pending_create(q, e.created, &p, e.id) < 0) {
+		error_set_errno(err, ERROR_IOERR, errno,
+		                "cannot queue the message in %s", q->path);
+		goto fail;
+	}
+	if (pending_message(&p, m, q->path, err) < 0)
+		goto fail;
+	if (envelope_text(&e, &t) < 0) {
+		error_set(err, ERROR_DATA,
+		          "cannot queue the message: its envelope would pass "
+		          "%d bytes",
+		          QUEUE_ENVELOPE_MAX);
+		goto fail;
+	}
+	rc = write_file(p.dir_fd, "envelope", buf_str(&t.b), t.b.len);
+	buf_clear(&t.b);
+	if (rc < 0 || fsync_fd(p.dir_fd) < 0 ||
+	    pending_publish(q, &p, &e) < 0 || fsync_fd(q->fd) < 0) {
+		error_set_errno(err, ERROR_IOERR, errno,
+		                "cannot queue the message in %s", q->path);
+		goto fail;
+	}
+	/* Durable: unlock (by closing) and report. */
+	close(p.msg_fd);
+	close(p.dir_fd);
+	free(e.last_error);
+	str_copy(id, QUEUE_ID_SIZE, e.id);
+	return 0;
+fail:
+	pending_discard(q, &p, e.id);
+	free(e.last_error);
+	return -1;
+}
+
+/* --- listing ------------------------------------------------------------- */
+
+static int
+envelope_order(const void *a, const void *b)
+{
+	const struct queue_envelope *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	if (x->created != y->created)
+		return x->created < y->created ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+int
+queue_list(struct queue *q, struct queue_envelope **out, size_t *n,
+           struct error *err)
+{
+	struct queue_envelope *v = NULL;
+	size_t len = 0, cap = 0;
+	struct dirent *de;
+	struct error ignored;
+	DIR *d;
+
+	*out = NULL;
+	*n = 0;
+	d = open_dir_stream(q->fd);
+	if (!d)
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot read the queue directory %s",
+		                       q->path);
+	while ((de = readdir(d))) {
+		int fd;
+
+		if (!queue_id_valid(de->d_name))
+			continue;
+		/* Vanished, being removed, or unreadable: not listed. */
+		fd = open_dir_at(q->fd, de->d_name);
+		if (fd < 0)
+			continue;
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xrealloc(v, cap * sizeof *v);
+		}
+		queue_envelope_init(&v[len]);
+		if (envelope_load(fd, de->d_name, &v[len], &ignored) == 0)
+			len++;
+		close(fd);
+	}
+	closedir(d);
+	if (len > 1)
+		qsort(v, len, sizeof *v, envelope_order);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+void
+queue_list_free(struct queue_envelope *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		queue_envelope_clear(&v[i]);
+	free(v);
+}
+
+/* --- claiming -------------------------------------------------------------
+ *
+ * Why two flushes never send one entry twice.
+ *
+ * A flush sends an entry only while it holds the flock(2) lock on the
+ * entry's message file, and removes the entry (rename out of DIR) before
+ * it lets the lock go.  Suppose flushes A and B both want entry ID.
+ *
+ * - If B tries to lock while A holds the lock, B gets EWOULDBLOCK: busy.
+ * - If B locks after A released it, A has either removed the entry or not.
+ *   If A removed it, the rename of DIR/ID happened before A's unlock, hence
+ *   before B's lock; B may still have opened the message file before that
+ *   rename (its open needs no lock), so B holds a lock on a file that is
+ *   no longer in the queue.  Its files may even still be there (A was
+ *   killed between the rename and the deletion, and its lock went with
+ *   it).  That is why, once the lock is held, B looks up DIR/ID/message
+ *   again and compares device and inode with the file it locked: the name
+ *   is gone (or is another file), so B reports QUEUE_GONE.
+ *   The inode number cannot have been given to another file meanwhile,
+ *   because B's descriptor keeps the old inode alive.
+ *   If A did not remove it (the attempt failed), B may send it: correct,
+ *   since it was not delivered.  B reads the envelope only now, so it sees
+ *   A's new attempt count and next-attempt time; the caller judges whether
+ *   the entry is due from this envelope, not from an older listing.
+ *
+ * The lock belongs to the open file description: a second claim through
+ * another queue_open (even in the same process) is refused, and a child
+ * forked while an entry is claimed shares its lock (the descriptors are
+ * close-on-exec, so a program it executes does not).  A process killed
+ * after delivering but before removing leaves the entry in place, and it
+ * is sent again by the next flush: a duplicate, never a loss. */
+
+static int
+claim_open(struct queue *q, const char *id, struct queue_entry *e,
+           struct error *err)
+{
+	char path[QUEUE_ID_SIZE + sizeof "/message"];
+	struct stat st, live;
+
+	e->dir_fd = open_dir_at(q->fd, id);
+	if (e->dir_fd >= 0)
+		e->msg_fd = open_at(e->dir_fd, "message",
+		                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+	if (e->dir_fd < 0 || e->msg_fd < 0) {
+		/* ELOOP, ENOTDIR: not an entry, whatever has that name. */
+		if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR)
+			return QUEUE_GONE;
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot open queue entry %s", id);
+	}
+	if (fstat(e->msg_fd, &st) < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot open queue entry %s", id);
+	if (!S_ISREG(st.st_mode))
+		return QUEUE_GONE;
+	if (lock_fd(e->msg_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return QUEUE_BUSY;
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot lock queue entry %s", id);
+	}
+	/* Still in the queue, now that it is ours?  (See above.) */
+	snprintf(path, sizeof path, "%s/message", id);
+	if (stat_at(q->fd, path, &live) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return QUEUE_GONE;
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot check queue entry %s", id);
+	}
+	if (live.st_dev != st.st_dev || live.st_ino != st.st_ino)
+		return QUEUE_GONE;
+	e->size = (uint64_t)st.st_size;
+	return QUEUE_CLAIMED;
+}
+
+int
+queue_claim(struct queue *q, const char *id, struct queue_entry **out,
+            struct error *err)
+{
+	struct queue_entry *e;
+	int rc;
+
+	*out = NULL;
+	if (!queue_id_valid(id))
+		return error_set(err, ERROR_USAGE, "%s is not a queue id", id);
+	e = xcalloc(1, sizeof *e);
+	e->q = q;
+	e->dir_fd = e->msg_fd = -1;
+	str_copy(e->id, sizeof e->id, id);
+	queue_envelope_init(&e->env);
+	rc = claim_open(q, id, e, err);
+	if (rc == QUEUE_CLAIMED &&
+	    envelope_load(e->dir_fd, id, &e->env, err) < 0)
+		rc = -1;
+	if (rc == QUEUE_CLAIMED && e->env.size != e->size)
+		rc =
+		    error_set(err, ERROR_DATA,
+		              "queue entry %s: the message has %llu bytes, its "
+		              "envelope says %llu",
+		              id, (unsigned long long)e->size,
+		              (unsigned long long)e->env.size);
+	if (rc != QUEUE_CLAIMED) {
+		queue_entry_release(e);
+		return rc;
+	}
+	*out = e;
+	return QUEUE_CLAIMED;
+}
+
+const struct queue_envelope *
+queue_entry_envelope(const struct queue_entry *e)
+{
+	return &e->env;
+}
+
+static ssize_t
+entry_read(void *ctx, char *buf, size_t n, struct error *err)
+{
+	struct queue_entry *e = ctx;
+	ssize_t r;
+
+	/* Never more than the size announced (SIZE=), even if the file grew. */
+	if (n > e->size - e->pos)
+		n = (size_t)(e->size - e->pos);
+	if (n == 0)
+		return 0;
+	do
+		r = pread(e->msg_fd, buf, n, (off_t)e->pos);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot read queued message %s", e->id);
+	if (r == 0)
+		return error_set(err, ERROR_IOERR,
+		                 "queued message %s is shorter than its %llu "
+		                 "bytes",
+		                 e->id, (unsigned long long)e->size);
+	e->pos += (uint64_t)r;
+	return r;
+}
+
+static int
+entry_rewind(void *ctx, struct error *err)
+{
+	struct queue_entry *e = ctx;
+
+	(void)err;
+	e->pos = 0;
+	return 0;
+}
+
+struct message_stream
+queue_entry_message(struct queue_entry *e)
+{
+	struct message_stream m = {
+	    .read = entry_read,
+	    .rewind = entry_rewind,
+	    .ctx = e,
+	    .size = e->size,
+	    .has_8bit = e->env.has_8bit,
+	};
+
+	e->pos = 0;
+	return m;
+}
+
+int
+queue_entry_failed(struct queue_entry *e, const char *error_line,
+                   time_t next_attempt, struct error *err)
+{
+	struct queue_envelope n;
+
+	if (e->removed)
+		return error_set(err, ERROR_SOFTWARE,
+		                 "queue entry %s was already removed", e->id);
+	/* A shallow copy with the new values; e->env changes only once the
+	 * new envelope is in place. */
+	n = e->env;
+	if (n.attempts < UINT_MAX)
+		n.attempts++;
+	n.last_attempt = time(NULL);
+	n.next_attempt = next_attempt > 0 ? next_attempt : 0;
+	n.last_error = error_line_copy(error_line);
+	if (envelope_replace(e->dir_fd, &n) < 0) {
+		free(n.last_error);
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot update queue entry %s", e->id);
+	}
+	free(e->env.last_error);
+	e->env = n;
+	return 0;
+}
+
+int
+queue_entry_remove(struct queue_entry *e, struct error *err)
+{
+	int sync_errno;
+
+	if (e->removed)
+		return 0;
+	if (retire(e->q, e->id, e->dir_fd, &sync_errno) < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot remove queue entry %s", e->id);
+	e->removed = true;
+	if (sync_errno)
+		return error_set_errno(
+		    err, ERROR_IOERR, sync_errno,
+		    "queue entry %s was removed, but a crash "
+		    "now could bring it back",
+		    e->id);
+	return 0;
+}
+
+void
+queue_entry_release(struct queue_entry *e)
+{
+	if (!e)
+		return;
+	close_fd(e->msg_fd); /* ends the lock */
+	close_fd(e->dir_fd);
+	queue_envelope_clear(&e->env);
+	free(e);
+}

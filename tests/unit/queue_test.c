@@ -1,11 +1,1057 @@
+/*
+ * queue_test.c - the spool (queue.c): round trips byte for byte, order,
+ * locking between two opens, atomic update and removal, failures that
+ * must leave nothing behind, unsafe directories, tmp/ cleaning, and the
+ * envelope format's forward compatibility.
+ *
+ * Everything happens under a fresh mkdtemp(3) directory in /tmp, which is
+ * removed at the end.
+ */
 #include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "queue.h"
 #include "unit.h"
 
+static char base[] = "/tmp/queue_test.XXXXXX";
+
+/* base/(fmt...), in one of a few rotating buffers. */
+static const char *at(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static const char *
+at(const char *fmt, ...)
+{
+	static char bufs[4][PATH_MAX];
+	static int next;
+	char *p = bufs[next++ % 4];
+	size_t n;
+	va_list ap;
+
+	n = (size_t)snprintf(p, PATH_MAX, "%s/", base);
+	va_start(ap, fmt);
+	vsnprintf(p + n, PATH_MAX - n, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+/* --- a message stream over memory, which can fail on demand ------------ */
+
+struct mem {
+	const char *data;
+	size_t len;
+	size_t pos;
+	size_t chunk;   /* at most this much per read (0: as much as asked) */
+	size_t fail_at; /* the read that reaches this offset fails */
+};
+
+static ssize_t
+mem_read(void *ctx, char *buf, size_t n, struct error *err)
+{
+	struct mem *m = ctx;
+
+	if (m->pos >= m->fail_at)
+		return error_set(err, ERROR_IOERR, "simulated read error");
+	if (n > m->len - m->pos)
+		n = m->len - m->pos;
+	if (m->chunk && n > m->chunk)
+		n = m->chunk;
+	if (m->pos + n > m->fail_at)
+		n = m->fail_at - m->pos;
+	memcpy(buf, m->data + m->pos, n);
+	m->pos += n;
+	return (ssize_t)n;
+}
+
+static int
+mem_rewind(void *ctx, struct error *err)
+{
+	(void)err;
+	((struct mem *)ctx)->pos = 0;
+	return 0;
+}
+
+static struct message_stream
+mem_stream(struct mem *m, const char *data, size_t len)
+{
+	struct message_stream s = {mem_read, mem_rewind, m, len, false};
+
+	m->data = data;
+	m->len = len;
+	m->pos = 0;
+	m->chunk = 0;
+	m->fail_at = SIZE_MAX;
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)data[i] >= 0x80)
+			s.has_8bit = true;
+	}
+	return s;
+}
+
+/* A message of n bytes holding every byte value (NUL and 8-bit too). */
+static char *
+big_message(size_t n)
+{
+	char *p = malloc(n);
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = (char)((i * 7 + i / 251) & 0xff);
+	return p;
+}
+
+/* Read a stream to its end through a buffer of `step` bytes. */
+static char *
+read_all(struct message_stream *m, size_t step, size_t *len)
+{
+	size_t cap = 1024, n = 0;
+	char *p = malloc(cap);
+	struct error err;
+
+	for (;;) {
+		ssize_t r;
+
+		if (cap - n < step) {
+			cap = cap * 2 + step;
+			p = realloc(p, cap);
+		}
+		r = m->read(m->ctx, p + n, step, &err);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	*len = n;
+	return p;
+}
+
+static void
+env_basic(struct queue_envelope *e, const char *sender, int priority,
+          time_t created)
+{
+	queue_envelope_init(e);
+	e->account = strdup("");
+	e->sender = strdup(sender);
+	strlist_add(&e->rcpts, "rcpt@example.org");
+	e->priority = priority;
+	e->created = created;
+}
+
+static const char short_msg[] = "Subject: hi\r\n\r\nhello\r\n";
+
+/* Add short_msg for `sender`; 0 or -1. */
+static int
+add_simple(struct queue *q, const char *sender, int priority, time_t created,
+           char id[QUEUE_ID_SIZE])
+{
+	struct queue_envelope e;
+	struct mem mem;
+	struct message_stream s =
+	    mem_stream(&mem, short_msg, sizeof short_msg - 1);
+	struct error err;
+	int rc;
+
+	env_basic(&e, sender, priority, created);
+	rc = queue_add(q, &e, &s, id, &err);
+	queue_envelope_clear(&e);
+	return rc;
+}
+
+/* Names in a directory, "." and ".." aside (-1 when it cannot be read). */
+static int
+count_names(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *p;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	p = malloc((size_t)n + 1);
+	*len = fread(p, 1, (size_t)n, f);
+	p[*len] = '\0';
+	fclose(f);
+	return p;
+}
+
+static void
+spew(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f)
+		return;
+	fwrite(data, 1, len, f);
+	fclose(f);
+}
+
+static size_t
+listed(struct queue *q)
+{
+	struct queue_envelope *v;
+	struct error err;
+	size_t n = 0;
+
+	if (queue_list(q, &v, &n, &err) < 0)
+		return (size_t)-1;
+	queue_list_free(v, n);
+	return n;
+}
+
+static int
+mode_of(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) < 0 ? -1 : (int)(st.st_mode & 07777);
+}
+
+static void
+set_age(const char *path, time_t seconds)
+{
+	struct timespec t[2];
+
+	t[0].tv_sec = t[1].tv_sec = time(NULL) - seconds;
+	t[0].tv_nsec = t[1].tv_nsec = 0;
+	utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW);
+}
+
+/* --- the tests ------------------------------------------------------------ */
+
+static void
+test_id_valid(void)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+	} cases[] = {
+	    {"65543f009b3d4e7f", true},  {"0000000000000000", true},
+	    {"ffffffffffffffff", true},  {"65543F009b3d4e7f", false},
+	    {"65543f009b3d4e7", false},  {"65543f009b3d4e7f0", false},
+	    {"65543f009b3d4e7g", false}, {"", false},
+	    {"../../etc/passwd", false}, {"65543f009b3d4e7/", false},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		CHECK_INT(queue_id_valid(cases[i].s), cases[i].ok);
+	CHECK(!queue_id_valid(NULL));
+}
+
+static void
+test_default_dir(void)
+{
+	char *old_xdg = getenv("XDG_STATE_HOME");
+	char *old_home = getenv("HOME");
+	struct error err;
+	char *d;
+
+	old_xdg = old_xdg ? strdup(old_xdg) : NULL;
+	old_home = old_home ? strdup(old_home) : NULL;
+
+	setenv("XDG_STATE_HOME", "/x/state", 1);
+	setenv("HOME", "/home/u", 1);
+	d = queue_default_dir(&err);
+	CHECK_STR(d, "/x/state/mailpost/queue");
+	free(d);
+
+	setenv("XDG_STATE_HOME", "relative/state", 1);
+	d = queue_default_dir(&err);
+	CHECK_STR(d, "/home/u/.local/state/mailpost/queue");
+	free(d);
+
+	unsetenv("XDG_STATE_HOME");
+	d = queue_default_dir(&err);
+	CHECK_STR(d, "/home/u/.local/state/mailpost/queue");
+	free(d);
+
+	/* No HOME: the password database's home, absolute. */
+	unsetenv("HOME");
+	d = queue_default_dir(&err);
+	CHECK(d == NULL || (d[0] == '/' &&
+	                    strstr(d, "/.local/state/mailpost/queue") != NULL));
+	free(d);
+
+	if (old_xdg)
+		setenv("XDG_STATE_HOME", old_xdg, 1);
+	if (old_home)
+		setenv("HOME", old_home, 1);
+	free(old_xdg);
+	free(old_home);
+}
+
+static void
+test_roundtrip(void)
+{
+	static const char msg[] = "From: a\r\n\r\ncaf\xc3\xa9\r\n";
+	static const char *const rcpts[] = {
+	    "\"a b\"@example.org",
+	    "-oQ/tmp/x@example.org",
+	    "\xc3\xbcn\xc3\xaf"
+	    "c\xc3\xb8"
+	    "de@\xc3\xa9xample.org",
+	    "100%@example.org",
+	    "%25 stays %25@example.org",
+	    "ctl\x01\x1f\x7f\r\nRCPT TO:<evil@example.org>",
+	    " leading and trailing spaces ",
+	};
+	struct queue_envelope e, *v;
+	struct message_stream s;
+	struct queue *q;
+	struct error err;
+	struct mem mem;
+	char id[QUEUE_ID_SIZE] = "";
+	char *text;
+	size_t n, len;
+
+	CHECK_INT(queue_open(&q, at("%s", "rt/q"), &err), 0);
+	if (!q)
+		return;
+	queue_envelope_init(&e);
+	e.account = strdup("work account");
+	e.host = strdup("smtp.example.org");
+	e.port = 587;
+	e.sender = strdup("-f \"x y\"@example.org");
+	for (size_t i = 0; i < sizeof rcpts / sizeof rcpts[0]; i++)
+		strlist_add(&e.rcpts, rcpts[i]);
+	e.priority = -9;
+	e.dsn_notify = strdup("SUCCESS,FAILURE");
+	e.dsn_return = strdup("HDRS");
+	e.dsn_envid = strdup("env id 100%");
+	e.created = 1700000000;
+	e.attempts = 2;
+	e.last_attempt = 1700000100;
+	e.next_attempt = 1700000200;
+	e.last_error = strdup("450 4.2.0 busy\r\n\x1b[31m\tred \xc3\xa9");
+	s = mem_stream(&mem, msg, sizeof msg - 1);
+	CHECK_INT(queue_add(q, &e, &s, id, &err), 0);
+	CHECK(queue_id_valid(id));
+	CHECK(strncmp(id, "6553f100", 8) == 0); /* 1700000000 in hex */
+	CHECK_INT(count_names(at("%s", "rt/q/tmp")), 0);
+	CHECK_INT(count_names(at("%s", "rt/q")), 2); /* tmp and the entry */
+
+	CHECK_INT(queue_list(q, &v, &n, &err), 0);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		CHECK_STR(v[0].id, id);
+		CHECK_STR(v[0].account, "work account");
+		CHECK_STR(v[0].host, "smtp.example.org");
+		CHECK_INT(v[0].port, 587);
+		CHECK_STR(v[0].sender, "-f \"x y\"@example.org");
+		CHECK_INT(v[0].rcpts.n, sizeof rcpts / sizeof rcpts[0]);
+		for (size_t i = 0; i < v[0].rcpts.n && i < e.rcpts.n; i++)
+			CHECK_STR(v[0].rcpts.v[i], rcpts[i]);
+		CHECK_INT(v[0].priority, -9);
+		CHECK_STR(v[0].dsn_notify, "SUCCESS,FAILURE");
+		CHECK_STR(v[0].dsn_return, "HDRS");
+		CHECK_STR(v[0].dsn_envid, "env id 100%");
+		CHECK_INT(v[0].created, 1700000000);
+		CHECK_INT(v[0].attempts, 2);
+		CHECK_INT(v[0].last_attempt, 1700000100);
+		CHECK_INT(v[0].next_attempt, 1700000200);
+		/* Control characters censored, UTF-8 kept. */
+		CHECK_STR(v[0].last_error,
+		          "450 4.2.0 busy???[31m?red \xc3\xa9");
+		CHECK_INT(v[0].size, sizeof msg - 1);
+		CHECK(v[0].has_8bit);
+	}
+	queue_list_free(v, n);
+
+	/* The file as documented. */
+	text = slurp(at("rt/q/%s/envelope", id), &len);
+	CHECK(text && strncmp(text, "version: 1\nid: ", 15) == 0);
+	CHECK(text && strstr(text, "\nrcpt: 100%25@example.org\n"));
+	CHECK(text && strstr(text, "\nrcpt: ctl%01%1F%7F%0D%0ARCPT TO:<evil"));
+	CHECK(text && strstr(text, "\naccount: work account\n"));
+	CHECK(text && strstr(text, "\n8bit: 1\n"));
+	free(text);
+	CHECK_INT(mode_of(at("%s", "rt/q")), 0700);
+	CHECK_INT(mode_of(at("%s", "rt/q/tmp")), 0700);
+	CHECK_INT(mode_of(at("rt/q/%s", id)), 0700);
+	CHECK_INT(mode_of(at("rt/q/%s/message", id)), 0600);
+	CHECK_INT(mode_of(at("rt/q/%s/envelope", id)), 0600);
+	text = slurp(at("rt/q/%s/message", id), &len);
+	CHECK_MEM(text, len, msg, sizeof msg - 1);
+	free(text);
+	queue_envelope_clear(&e);
+
+	/* Optional fields stay absent; an empty sender is <>. */
+	queue_envelope_init(&e);
+	e.sender = strdup("");
+	strlist_add(&e.rcpts, "r@example.org");
+	s = mem_stream(&mem, short_msg, sizeof short_msg - 1);
+	CHECK_INT(queue_add(q, &e, &s, id, &err), 0);
+	queue_envelope_clear(&e);
+	CHECK_INT(queue_list(q, &v, &n, &err), 0);
+	CHECK_INT(n, 2);
+	if (n == 2) { /* priority 0 before -9 */
+		CHECK_STR(v[0].id, id);
+		CHECK_STR(v[0].account, "");
+		CHECK(v[0].host == NULL);
+		CHECK_INT(v[0].port, 0);
+		CHECK_STR(v[0].sender, "");
+		CHECK(v[0].dsn_notify == NULL && v[0].dsn_return == NULL &&
+		      v[0].dsn_envid == NULL && v[0].last_error == NULL);
+		CHECK(!v[0].has_8bit);
+		CHECK(v[0].created >= time(NULL) - 5);
+		CHECK_INT(v[0].attempts, 0);
+	}
+	queue_list_free(v, n);
+	queue_close(q);
+}
+
+static void
+test_add_refused(void)
+{
+	struct queue_envelope e;
+	struct message_stream s;
+	struct queue *q;
+	struct error err;
+	struct mem mem;
+	char id[QUEUE_ID_SIZE];
+
+	CHECK_INT(queue_open(&q, at("%s", "refused"), &err), 0);
+	if (!q)
+		return;
+	queue_envelope_init(&e);
+	e.sender = strdup("s@example.org");
+	s = mem_stream(&mem, short_msg, sizeof short_msg - 1);
+	CHECK_INT(queue_add(q, &e, &s, id, &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	free(e.sender);
+	e.sender = NULL;
+	strlist_add(&e.rcpts, "r@example.org");
+	CHECK_INT(queue_add(q, &e, &s, id, &err), -1);
+	CHECK_INT(err.kind, ERROR_SOFTWARE);
+	e.sender = strdup("s@example.org");
+	e.priority = 10;
+	CHECK_INT(queue_add(q, &e, &s, id, &err), -1);
+	queue_envelope_clear(&e);
+	CHECK_INT(listed(q), 0);
+	CHECK_INT(count_names(at("%s", "refused/tmp")), 0);
+	queue_close(q);
+}
+
+static void
+test_order(void)
+{
+	static const struct {
+		const char *sender;
+		int priority;
+		time_t created;
+	} add[] = {
+	    {"c", 0, 100}, {"b", 5, 300}, {"d", 0, 50},
+	    {"e", -3, 10}, {"a", 5, 200}, {"f", -3, 10},
+	};
+	static const char *const want[] = {"a", "b", "d", "c"};
+	char ids[6][QUEUE_ID_SIZE];
+	struct queue_envelope *v;
+	struct queue *q;
+	struct error err;
+	size_t n;
+
+	CHECK_INT(queue_open(&q, at("%s", "order"), &err), 0);
+	if (!q)
+		return;
+	for (size_t i = 0; i < 6; i++)
+		CHECK_INT(add_simple(q, add[i].sender, add[i].priority,
+		                     add[i].created, ids[i]),
+		          0);
+	CHECK_INT(queue_list(q, &v, &n, &err), 0);
+	CHECK_INT(n, 6);
+	for (size_t i = 0; i < 4 && i < n; i++)
+		CHECK_STR(v[i].sender, want[i]);
+	if (n == 6) { /* same priority and age: by id */
+		CHECK(strcmp(v[4].id, v[5].id) < 0);
+		CHECK(v[4].priority == -3 && v[5].priority == -3);
+	}
+	queue_list_free(v, n);
+	queue_close(q);
+}
+
+static void
+test_message_bytes(void)
+{
+	const size_t size = 300 * 1000 + 17;
+	char *msg = big_message(size);
+	struct queue_entry *ent = NULL;
+	struct queue_envelope e;
+	struct message_stream s, m;
+	struct queue *q;
+	struct error err;
+	struct mem mem;
+	char id[QUEUE_ID_SIZE];
+	char *got;
+	size_t len;
+
+	CHECK_INT(queue_open(&q, at("%s", "bytes"), &err), 0);
+	if (!q) {
+		free(msg);
+		return;
+	}
+	env_basic(&e, "s@example.org", 0, 0);
+	s = mem_stream(&mem, msg, size);
+	mem.chunk = 7001; /* reads smaller than the copy buffer */
+	CHECK_INT(queue_add(q, &e, &s, id, &err), 0);
+	queue_envelope_clear(&e);
+
+	CHECK_INT(queue_claim(q, id, &ent, &err), QUEUE_CLAIMED);
+	if (ent) {
+		m = queue_entry_message(ent);
+		CHECK_INT(m.size, size);
+		CHECK(m.has_8bit);
+		got = read_all(&m, 4096, &len);
+		CHECK_MEM(got, len, msg, size);
+		free(got);
+		CHECK_INT(m.rewind(m.ctx, &err), 0);
+		got = read_all(&m, 65536, &len);
+		CHECK_MEM(got, len, msg, size);
+		free(got);
+		/* Partly read, rewound, read again. */
+		CHECK_INT(m.rewind(m.ctx, &err), 0);
+		{
+			char b[10];
+
+			CHECK_INT(m.read(m.ctx, b, sizeof b, &err), 10);
+			CHECK_MEM(b, 10, msg, 10);
+		}
+		CHECK_INT(m.rewind(m.ctx, &err), 0);
+		got = read_all(&m, 1000, &len);
+		CHECK_MEM(got, len, msg, size);
+		free(got);
+		queue_entry_release(ent);
+	}
+	got = slurp(at("bytes/%s/message", id), &len);
+	CHECK_MEM(got, len, msg, size);
+	free(got);
+	free(msg);
+	queue_close(q);
+}
+
+static void
+test_claim(void)
+{
+	struct queue_entry *a = NULL, *b = NULL;
+	struct queue *q1, *q2;
+	struct error err;
+	char id[QUEUE_ID_SIZE];
+
+	CHECK_INT(queue_open(&q1, at("%s", "claim"), &err), 0);
+	CHECK_INT(queue_open(&q2, at("%s", "claim"), &err), 0);
+	if (!q1 || !q2)
+		return;
+	CHECK_INT(add_simple(q1, "s@example.org", 0, 0, id), 0);
+
+	CHECK_INT(queue_claim(q1, id, &a, &err), QUEUE_CLAIMED);
+	CHECK(a != NULL);
+	CHECK_INT(queue_claim(q2, id, &b, &err), QUEUE_BUSY);
+	CHECK(b == NULL);
+	/* Even through the same queue: each claim is its own open. */
+	CHECK_INT(queue_claim(q1, id, &b, &err), QUEUE_BUSY);
+	if (a)
+		CHECK_STR(queue_entry_envelope(a)->id, id);
+	queue_entry_release(a);
+	a = NULL;
+
+	CHECK_INT(queue_claim(q2, id, &b, &err), QUEUE_CLAIMED);
+	CHECK_INT(queue_claim(q1, id, &a, &err), QUEUE_BUSY);
+	if (b) {
+		CHECK_INT(queue_entry_remove(b, &err), 0);
+		/* Gone from the listing while still held. */
+		CHECK_INT(listed(q1), 0);
+		CHECK_INT(queue_claim(q1, id, &a, &err), QUEUE_GONE);
+		CHECK_INT(queue_entry_failed(b, "x", 0, &err), -1);
+		queue_entry_release(b);
+	}
+	CHECK_INT(queue_claim(q1, id, &a, &err), QUEUE_GONE);
+	CHECK(a == NULL);
+	CHECK_INT(listed(q2), 0);
+	CHECK_INT(count_names(at("%s", "claim/tmp")), 0);
+	CHECK_INT(count_names(at("%s", "claim")), 1);
+
+	/* Ids of the right form that are not there, and wrong forms. */
+	CHECK_INT(queue_claim(q1, "0123456789abcdef", &a, &err), QUEUE_GONE);
+	CHECK_INT(queue_claim(q1, "../claim", &a, &err), -1);
+	CHECK_INT(err.kind, ERROR_USAGE);
+	CHECK_INT(queue_claim(q1, "tmp", &a, &err), -1);
+
+	/* A symbolic link planted in the queue is not an entry. */
+	CHECK_INT(add_simple(q1, "s@example.org", 0, 0, id), 0);
+	CHECK_INT(symlink(id, at("%s", "claim/0123456789abcdef")), 0);
+	CHECK_INT(listed(q1), 1);
+	CHECK_INT(queue_claim(q1, "0123456789abcdef", &a, &err), QUEUE_GONE);
+	queue_close(q1);
+	queue_close(q2);
+}
+
+static void
+test_failed(void)
+{
+	struct queue_entry *a = NULL, *b = NULL;
+	const struct queue_envelope *env;
+	struct queue_envelope *v;
+	struct queue *q1, *q2;
+	struct error err;
+	char id[QUEUE_ID_SIZE];
+	time_t t0 = time(NULL), t1;
+	size_t n;
+
+	CHECK_INT(queue_open(&q1, at("%s", "failed"), &err), 0);
+	CHECK_INT(queue_open(&q2, at("%s", "failed"), &err), 0);
+	if (!q1 || !q2)
+		return;
+	CHECK_INT(add_simple(q1, "s@example.org", 2, 0, id), 0);
+	CHECK_INT(queue_claim(q1, id, &a, &err), QUEUE_CLAIMED);
+	if (!a)
+		return;
+	CHECK_INT(queue_entry_failed(a, "421 4.3.2 shutting\x07 down\n",
+	                             t0 + 600, &err),
+	          0);
+	t1 = time(NULL);
+	env = queue_entry_envelope(a);
+	CHECK_INT(env->attempts, 1);
+	CHECK_INT(env->next_attempt, t0 + 600);
+	CHECK(env->last_attempt >= t0 && env->last_attempt <= t1);
+	CHECK_STR(env->last_error, "421 4.3.2 shutting? down?");
+	CHECK_INT(env->priority, 2);
+	CHECK_STR(env->sender, "s@example.org");
+
+	/* The lock survives the new envelope. */
+	CHECK_INT(queue_claim(q2, id, &b, &err), QUEUE_BUSY);
+	CHECK(access(at("failed/%s/envelope.new", id), F_OK) < 0);
+
+	/* Others see the new envelope. */
+	CHECK_INT(queue_list(q2, &v, &n, &err), 0);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		CHECK_INT(v[0].attempts, 1);
+		CHECK_INT(v[0].next_attempt, t0 + 600);
+		CHECK_STR(v[0].last_error, "421 4.3.2 shutting? down?");
+		CHECK_STR(v[0].rcpts.v[0], "rcpt@example.org");
+	}
+	queue_list_free(v, n);
+
+	CHECK_INT(queue_entry_failed(a, NULL, t0 + 1200, &err), 0);
+	queue_entry_release(a);
+	CHECK_INT(queue_claim(q2, id, &b, &err), QUEUE_CLAIMED);
+	if (b) {
+		env = queue_entry_envelope(b);
+		CHECK_INT(env->attempts, 2);
+		CHECK_INT(env->next_attempt, t0 + 1200);
+		CHECK(env->last_error == NULL);
+		queue_entry_release(b);
+	}
+	queue_close(q1);
+	queue_close(q2);
+}
+
+static void
+test_read_failure(void)
+{
+	const size_t size = 200 * 1000;
+	char *msg = big_message(size);
+	struct queue_envelope e;
+	struct message_stream s;
+	struct queue *q;
+	struct error err;
+	struct mem mem;
+	char id[QUEUE_ID_SIZE] = "";
+
+	CHECK_INT(queue_open(&q, at("%s", "readfail"), &err), 0);
+	if (!q) {
+		free(msg);
+		return;
+	}
+	env_basic(&e, "s@example.org", 0, 0);
+
+	s = mem_stream(&mem, msg, size);
+	mem.chunk = 4096;
+	mem.fail_at = 100 * 1000;
+	CHECK_INT(queue_add(q, &e, &s, id, &err), -1);
+	CHECK_INT(err.kind, ERROR_IOERR);
+	CHECK_STR(err.msg, "cannot queue the message: simulated read error");
+	CHECK_STR(id, "");
+	CHECK_INT(listed(q), 0);
+	CHECK_INT(count_names(at("%s", "readfail/tmp")), 0);
+	CHECK_INT(count_names(at("%s", "readfail")), 1);
+
+	/* A stream shorter than its announced size. */
+	s = mem_stream(&mem, msg, size);
+	s.size = size + 1;
+	CHECK_INT(queue_add(q, &e, &s, id, &err), -1);
+	CHECK_INT(err.kind, ERROR_IOERR);
+	CHECK_INT(listed(q), 0);
+	CHECK_INT(count_names(at("%s", "readfail/tmp")), 0);
+
+	queue_envelope_clear(&e);
+	free(msg);
+	queue_close(q);
+}
+
+/* In a child, so that the limit does not outlive the test. */
+static void
+test_file_size_limit(void)
+{
+	struct queue *q;
+	struct error err;
+	pid_t pid;
+	int status = -1;
+
+	CHECK_INT(queue_open(&q, at("%s", "fsize"), &err), 0);
+	if (!q)
+		return;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		const size_t size = 100 * 1000;
+		struct rlimit rl = {8192, 8192};
+		char *msg = big_message(size);
+		struct queue_envelope e;
+		struct message_stream s;
+		struct mem mem;
+		char id[QUEUE_ID_SIZE] = "";
+		int bad = 0;
+
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &rl);
+		env_basic(&e, "s@example.org", 0, 0);
+		s = mem_stream(&mem, msg, size);
+		if (queue_add(q, &e, &s, id, &err) != -1)
+			bad |= 1;
+		if (err.kind != ERROR_IOERR)
+			bad |= 2;
+		if (!strstr(err.msg, "File too large"))
+			bad |= 4;
+		if (listed(q) != 0 || id[0])
+			bad |= 8;
+		if (count_names(at("%s", "fsize/tmp")) != 0)
+			bad |= 16;
+		_exit(bad);
+	}
+	CHECK(pid > 0);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status));
+	CHECK_INT(WEXITSTATUS(status), 0);
+	CHECK_INT(listed(q), 0);
+	queue_close(q);
+}
+
+static void
+test_unsafe_dirs(void)
+{
+	struct queue *q = NULL;
+	struct error err;
+
+	/* A symbolic link to a good directory. */
+	CHECK_INT(mkdir(at("%s", "real"), 0700), 0);
+	CHECK_INT(symlink("real", at("%s", "link")), 0);
+	CHECK_INT(queue_open(&q, at("%s", "link"), &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK(strstr(err.msg, "symbolic link") != NULL);
+	CHECK(q == NULL);
+	CHECK_INT(queue_open(&q, at("%s", "link/"), &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK_INT(queue_open(&q, at("%s", "link//"), &err), -1);
+	/* Through a link higher up is fine (only the queue itself counts). */
+	CHECK_INT(queue_open(&q, at("%s", "link/sub"), &err), 0);
+	queue_close(q);
+
+	/* Writable by others. */
+	CHECK_INT(mkdir(at("%s", "open"), 0700), 0);
+	CHECK_INT(chmod(at("%s", "open"), 0777), 0);
+	CHECK_INT(queue_open(&q, at("%s", "open"), &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK(strstr(err.msg, "chmod 700") != NULL);
+	CHECK_INT(chmod(at("%s", "open"), 0720), 0);
+	CHECK_INT(queue_open(&q, at("%s", "open"), &err), -1);
+	CHECK_INT(chmod(at("%s", "open"), 0750), 0);
+	CHECK_INT(queue_open(&q, at("%s", "open"), &err), 0);
+	queue_close(q);
+
+	/* Owned by someone else (only root can arrange that here). */
+	if (geteuid() == 0) {
+		CHECK_INT(mkdir(at("%s", "theirs"), 0700), 0);
+		CHECK_INT(chown(at("%s", "theirs"), 1, 1), 0);
+		CHECK_INT(queue_open(&q, at("%s", "theirs"), &err), -1);
+		CHECK_INT(err.kind, ERROR_CONFIG);
+		CHECK(strstr(err.msg, "belongs to uid 1,") != NULL);
+	}
+
+	/* Not a directory. */
+	spew(at("%s", "file"), "x", 1);
+	CHECK_INT(queue_open(&q, at("%s", "file"), &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK_INT(queue_open(&q, at("%s", "file/sub"), &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+
+	/* tmp/ as a symbolic link. */
+	CHECK_INT(mkdir(at("%s", "badtmp"), 0700), 0);
+	CHECK_INT(symlink("/tmp", at("%s", "badtmp/tmp")), 0);
+	CHECK_INT(queue_open(&q, at("%s", "badtmp"), &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+
+	/* mkdir -p: only the missing components, 0700, even with a umask
+	 * that would take the owner's rights away. */
+	CHECK_INT(mkdir(at("%s", "parent"), 0755), 0);
+	CHECK_INT(chmod(at("%s", "parent"), 0755), 0);
+	{
+		mode_t old = umask(0277);
+
+		CHECK_INT(queue_open(&q, at("%s", "parent/a/b/queue"), &err),
+		          0);
+		umask(old);
+	}
+	queue_close(q);
+	CHECK_INT(mode_of(at("%s", "parent")), 0755);
+	CHECK_INT(mode_of(at("%s", "parent/a")), 0700);
+	CHECK_INT(mode_of(at("%s", "parent/a/b")), 0700);
+	CHECK_INT(mode_of(at("%s", "parent/a/b/queue")), 0700);
+	CHECK_INT(mode_of(at("%s", "parent/a/b/queue/tmp")), 0700);
+	CHECK_INT(queue_open(&q, at("%s", "parent/a/b/queue/"), &err), 0);
+	if (q)
+		CHECK_STR(queue_dir(q), at("%s", "parent/a/b/queue"));
+	queue_close(q);
+	queue_close(NULL);
+}
+
+static void
+test_stale_tmp(void)
+{
+	char keep_file[PATH_MAX];
+	struct queue *q;
+	struct error err;
+	int locked;
+
+	snprintf(keep_file, sizeof keep_file, "%s", at("%s", "outside"));
+	CHECK_INT(queue_open(&q, at("%s", "stale"), &err), 0);
+	queue_close(q);
+
+	/* Old leftovers: an entry, a removed entry, a stray file. */
+	mkdir(at("%s", "stale/tmp/0000000000000001"), 0700);
+	spew(at("%s", "stale/tmp/0000000000000001/message"), "m", 1);
+	spew(at("%s", "stale/tmp/0000000000000001/envelope"), "e", 1);
+	set_age(at("%s", "stale/tmp/0000000000000001/message"), 7200);
+	set_age(at("%s", "stale/tmp/0000000000000001/envelope"), 7200);
+	set_age(at("%s", "stale/tmp/0000000000000001"), 7200);
+	mkdir(at("%s", "stale/tmp/0000000000000002.removed-12345678"), 0700);
+	set_age(at("%s", "stale/tmp/0000000000000002.removed-12345678"), 7200);
+	spew(at("%s", "stale/tmp/stray"), "s", 1);
+	set_age(at("%s", "stale/tmp/stray"), 7200);
+
+	/* Old, but with a link inside: the link's target is never touched. */
+	spew(keep_file, "keep", 4);
+	mkdir(at("%s", "stale/tmp/0000000000000003"), 0700);
+	symlink(keep_file, at("%s", "stale/tmp/0000000000000003/message"));
+	spew(at("%s", "stale/tmp/0000000000000003/envelope"), "e", 1);
+	set_age(at("%s", "stale/tmp/0000000000000003/envelope"), 7200);
+	set_age(at("%s", "stale/tmp/0000000000000003/message"), 7200);
+	set_age(at("%s", "stale/tmp/0000000000000003"), 7200);
+
+	/* Fresh: a writer may be at work. */
+	mkdir(at("%s", "stale/tmp/0000000000000004"), 0700);
+	spew(at("%s", "stale/tmp/0000000000000004/message"), "m", 1);
+	/* An old directory with a recent file. */
+	mkdir(at("%s", "stale/tmp/0000000000000005"), 0700);
+	spew(at("%s", "stale/tmp/0000000000000005/message"), "m", 1);
+	set_age(at("%s", "stale/tmp/0000000000000005"), 7200);
+	/* Old but locked: a live writer or remover, however slow. */
+	mkdir(at("%s", "stale/tmp/0000000000000006"), 0700);
+	spew(at("%s", "stale/tmp/0000000000000006/message"), "m", 1);
+	locked = open(at("%s", "stale/tmp/0000000000000006/message"), O_RDONLY);
+	CHECK(locked >= 0 && flock(locked, LOCK_EX) == 0);
+	set_age(at("%s", "stale/tmp/0000000000000006/message"), 7200);
+	set_age(at("%s", "stale/tmp/0000000000000006"), 7200);
+
+	CHECK_INT(queue_open(&q, at("%s", "stale"), &err), 0);
+	queue_close(q);
+	CHECK(access(at("%s", "stale/tmp/0000000000000001"), F_OK) < 0);
+	CHECK(access(at("%s", "stale/tmp/0000000000000002.removed-12345678"),
+	             F_OK) < 0);
+	CHECK(access(at("%s", "stale/tmp/stray"), F_OK) < 0);
+	CHECK(access(keep_file, F_OK) == 0);
+	CHECK(access(at("%s", "stale/tmp/0000000000000003/envelope"), F_OK) <
+	      0);
+	CHECK(access(at("%s", "stale/tmp/0000000000000004/message"), F_OK) ==
+	      0);
+	CHECK(access(at("%s", "stale/tmp/0000000000000005/message"), F_OK) ==
+	      0);
+	CHECK(access(at("%s", "stale/tmp/0000000000000006/message"), F_OK) ==
+	      0);
+	close(locked);
+}
+
+/* Edits of a good envelope file, and whether the entry is still read. */
+static void
+test_envelope_compat(void)
+{
+	static const struct {
+		const char *from; /* replaced (first match); NULL: append */
+		const char *to;
+		bool ok;
+	} cases[] = {
+	    {NULL, "future-key: anything at all\n", true},
+	    {NULL, "future-key:\n", true},
+	    {NULL, "rcpt: second@example.org\n", true},
+	    {NULL, "dsn-envid: a%41b%c3%a9\n", true},
+	    {"priority: 0\n", "priority: -9\n", true},
+	    {"account: \n", "account:\n", true},
+	    {"version: 1\n", "version: 2\n", false},
+	    {"version: 1\n", "version: 01x\n", false},
+	    {"version: 1\n", "", false},
+	    {"version: 1\n", "future-key: 1\nversion: 1\n", false},
+	    {"\nid: ", "\nid-x: ", false},
+	    {"\nsender: ", "\nsender-x: ", false},
+	    {"\nrcpt: ", "\nrcpt-x: ", false},
+	    {"\ncreated: ", "\ncreated-x: ", false},
+	    {"\nsize: ", "\nsize-x: ", false},
+	    {"priority: 0\n", "priority: 10\n", false},
+	    {"priority: 0\n", "priority: -10\n", false},
+	    {"8bit: 0\n", "8bit: 2\n", false},
+	    {"\nid: ", "\nid: 0", false},
+	    {NULL, "sender: again@example.org\n", false},
+	    {NULL, "no colon here\n", false},
+	    {NULL, "Bad-Key: x\n", false},
+	    {NULL, "dsn-envid: %4\n", false},
+	    {NULL, "dsn-envid: %00\n", false},
+	    {NULL, "dsn-envid: %zz\n", false},
+	    {NULL, "dsn-envid: raw\r\n", false},
+	    {NULL, "dsn-envid: no newline", false},
+	    {"port: 0\n", "port: 65536\n", false},
+	    {"port: 0\n", "port: -1\n", false},
+	    {"port: 0\n", "port: 65535\n", true},
+	    {"attempts: 0\n", "attempts: 4294967295\n", true},
+	    {"attempts: 0\n", "attempts: 4294967296\n", false},
+	    {"size: ", "size: 99999999999999999999", false},
+	    {"created: ", "created: -", false},
+	    {NULL, "port: 25\n", false},
+	};
+	struct queue_entry *ent = NULL;
+	struct queue *q;
+	struct error err;
+	char id[QUEUE_ID_SIZE];
+	char *orig;
+	size_t orig_len;
+
+	CHECK_INT(queue_open(&q, at("%s", "compat"), &err), 0);
+	if (!q)
+		return;
+	CHECK_INT(add_simple(q, "s@example.org", 0, 0, id), 0);
+	orig = slurp(at("compat/%s/envelope", id), &orig_len);
+	if (!orig)
+		return;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t cap = orig_len + strlen(cases[i].to) + 1;
+		char *text = malloc(cap);
+		const char *hit = cases[i].from ? strstr(orig, cases[i].from)
+		                                : orig + orig_len;
+		size_t pre = (size_t)(hit ? hit - orig : 0);
+		size_t cut = cases[i].from ? strlen(cases[i].from) : 0;
+		int rc;
+
+		CHECK(hit != NULL);
+		if (!hit) {
+			free(text);
+			continue;
+		}
+		snprintf(text, cap, "%.*s%s%s", (int)pre, orig, cases[i].to,
+		         orig + pre + cut);
+		spew(at("compat/%s/envelope", id), text, strlen(text));
+		free(text);
+
+		CHECK_INT(listed(q), cases[i].ok ? 1 : 0);
+		rc = queue_claim(q, id, &ent, &err);
+		if (cases[i].ok) {
+			CHECK_INT(rc, QUEUE_CLAIMED);
+		} else {
+			CHECK_INT(rc, -1);
+			CHECK_INT(err.kind, ERROR_DATA);
+			CHECK(strstr(err.msg, id) != NULL);
+		}
+		if (rc == QUEUE_CLAIMED && i == 2)
+			CHECK_INT(queue_entry_envelope(ent)->rcpts.n, 2);
+		if (rc == QUEUE_CLAIMED && i == 3)
+			CHECK_STR(queue_entry_envelope(ent)->dsn_envid,
+			          "aAb\xc3\xa9");
+		queue_entry_release(ent);
+		ent = NULL;
+	}
+	/* The message no longer matching the envelope's size. */
+	spew(at("compat/%s/envelope", id), orig, orig_len);
+	CHECK_INT(queue_claim(q, id, &ent, &err), QUEUE_CLAIMED);
+	queue_entry_release(ent);
+	spew(at("compat/%s/message", id), "short", 5);
+	CHECK_INT(queue_claim(q, id, &ent, &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	free(orig);
+	queue_close(q);
+}
+
+static int
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	if (flag == FTW_DP) /* a directory, never a link's target */
+		chmod(path, 0700);
+	return remove(path);
+}
+
 int
 main(void)
 {
-	CHECK(1); /* placeholder until the tests are written */
+	if (!mkdtemp(base)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_id_valid();
+	test_default_dir();
+	test_roundtrip();
+	test_add_refused();
+	test_order();
+	test_message_bytes();
+	test_claim();
+	test_failed();
+	test_read_failure();
+	test_file_size_limit();
+	test_unsafe_dirs();
+	test_stale_tmp();
+	test_envelope_compat();
+	nftw(base, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 	return unit_done();
 }
