@@ -61,7 +61,9 @@ struct serve_options {
  * QUIT or a clean end of input; -1 with err set when the session could
  * not go on (a write to the client failed: ERROR_IOERR; the idle timeout:
  * ERROR_TEMPFAIL; a data file could not be written: the client got a 451
- * first).  Messages already answered 250 are delivered either way. */
+ * first; 20 syntax or sequence errors in a row: a 421, ERROR_PROTOCOL).
+ * Messages already answered 250 are delivered either way.  The caller
+ * ignores SIGPIPE, so that a client gone away is a write error. */
 int serve_run(int in_fd, int out_fd, const struct serve_options *o,
               struct error *err);
 
