@@ -1,11 +1,527 @@
+/*
+ * deadletter_test.c - appending to the dead letter mbox (deadletter.c):
+ * exact mboxrd content whatever the read boundaries, appending, file
+ * safety (mode, symbolic links, ownership), and cutting the file back
+ * after a failed read or write.
+ */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
 #include "deadletter.h"
+#include "error.h"
 #include "unit.h"
+#include "util.h"
+
+/* A string literal with its length. */
+#define S(lit) lit, sizeof(lit) - 1
+
+/* A message in memory that reads `chunk` bytes at a time and fails once
+ * `fail_at` bytes have been read. */
+struct mem_stream {
+	const char *data;
+	size_t len;
+	size_t pos;
+	size_t chunk;
+	size_t fail_at;
+};
+
+static ssize_t
+mem_read(void *ctx, char *buf, size_t n, struct error *err)
+{
+	struct mem_stream *m = ctx;
+	size_t k = m->len - m->pos;
+
+	if (m->pos >= m->fail_at) {
+		error_set(err, ERROR_IOERR, "cannot read the spool: test");
+		return -1;
+	}
+	if (k > n)
+		k = n;
+	if (k > m->chunk)
+		k = m->chunk;
+	if (m->pos + k > m->fail_at)
+		k = m->fail_at - m->pos;
+	memcpy(buf, m->data + m->pos, k);
+	m->pos += k;
+	return (ssize_t)k;
+}
+
+static int
+mem_rewind(void *ctx, struct error *err)
+{
+	struct mem_stream *m = ctx;
+
+	(void)err;
+	m->pos = 0;
+	return 0;
+}
+
+static struct message_stream
+stream_of(struct mem_stream *ms, const char *data, size_t len, size_t chunk)
+{
+	struct message_stream m = {.read = mem_read, .rewind = mem_rewind};
+
+	ms->data = data;
+	ms->len = len;
+	ms->pos = 0;
+	ms->chunk = chunk;
+	ms->fail_at = SIZE_MAX;
+	m.ctx = ms;
+	m.size = len;
+	return m;
+}
+
+static char dir[64];
+
+static char *
+path_in_dir(const char *name)
+{
+	struct buf b;
+
+	buf_init(&b, 4096);
+	buf_printf(&b, "%s/%s", dir, name);
+	return b.data;
+}
+
+/* The whole file (caller frees), its length in *len; NULL if unreadable. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct buf b;
+	char chunk[8192];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	*len = 0;
+	if (fd < 0)
+		return NULL;
+	buf_init(&b, 64 * 1024 * 1024);
+	while ((n = read(fd, chunk, sizeof chunk)) > 0)
+		buf_append(&b, chunk, (size_t)n);
+	close(fd);
+	*len = b.len;
+	return b.data ? b.data : xstrdup("");
+}
+
+static off_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* The length of the "From SENDER Www Mmm dd hh:mm:ss yyyy\n" line at p,
+ * or 0 when it is not one. */
+static size_t
+from_line_len(const char *p, size_t len, const char *sender)
+{
+	size_t slen = strlen(sender);
+	const char *d = p + 5 + slen + 1;
+
+	if (len < 5 + slen + 1 + 25 || memcmp(p, "From ", 5) != 0 ||
+	    memcmp(p + 5, sender, slen) != 0 || p[5 + slen] != ' ')
+		return 0;
+	if (d[3] != ' ' || d[7] != ' ' || d[10] != ' ' || d[13] != ':' ||
+	    d[16] != ':' || d[19] != ' ' || d[24] != '\n')
+		return 0;
+	if (!strstr("SunMonTueWedThuFriSat", (char[4]){d[0], d[1], d[2], 0}))
+		return 0;
+	if (!strstr("JanFebMarAprMayJunJulAugSepOctNovDec",
+	            (char[4]){d[4], d[5], d[6], 0}))
+		return 0;
+	return 5 + slen + 1 + 25;
+}
+
+/* Append in[0..n) read `chunk` bytes at a time to a fresh file; check
+ * the From line and that the rest is want[0..wn). */
+static void
+check_content(const char *in, size_t n, const char *want, size_t wn,
+              size_t chunk, int line)
+{
+	char *path = path_in_dir("content");
+	struct mem_stream ms;
+	struct message_stream m = stream_of(&ms, in, n, chunk);
+	struct error err;
+	size_t len, fl;
+	char *got;
+
+	unlink(path);
+	error_clear(&err);
+	CHECK_INT(deadletter_append(path, "a@example.org", &m, &err), 0);
+	got = slurp(path, &len);
+	CHECK(got != NULL);
+	fl = got ? from_line_len(got, len, "a@example.org") : 0;
+	if (fl == 0)
+		fprintf(stderr, "line %d, chunk %zu: bad From line\n", line,
+		        chunk);
+	CHECK(fl > 0);
+	if (got && fl) {
+		bool same = len - fl == wn && memcmp(got + fl, want, wn) == 0;
+
+		if (!same)
+			fprintf(stderr, "line %d, chunk %zu: content differs\n",
+			        line, chunk);
+		CHECK_MEM(got + fl, len - fl, want, wn);
+	}
+	free(got);
+	free(path);
+}
+
+/* Every read size from 1 byte to the whole message, and a large one. */
+static void
+check_all_chunks(const char *in, size_t n, const char *want, size_t wn,
+                 int line)
+{
+	for (size_t c = 1; c <= n + 1; c++)
+		check_content(in, n, want, wn, c, line);
+	check_content(in, n, want, wn, 1 << 20, line);
+}
+
+#define CONTENT(in, want) check_all_chunks(S(in), S(want), __LINE__)
+
+static void
+test_content(void)
+{
+	/* mboxrd escaping: only at line starts, only before "From ". */
+	CONTENT("From: a@x\r\nSubject: t\r\n\r\nFrom here\r\n>From there\r\n"
+	        ">>From x\r\nFrom\r\nFromage\r\n From y\r\nx From z\r\n"
+	        ">From\r\n>>Fromx\r\n>Fro\r\n",
+	        "From: a@x\nSubject: t\n\n>From here\n>>From there\n"
+	        ">>>From x\nFrom\nFromage\n From y\nx From z\n>From\n"
+	        ">>Fromx\n>Fro\n\n");
+	/* CRLF and LF both end lines; a lone CR is data. */
+	CONTENT("a\r\nb\nc\rd\r\n\r\n", "a\nb\nc\rd\n\n\n");
+	/* No final newline: one is added, then the separator. */
+	CONTENT("a\r\nb", "a\nb\n\n");
+	CONTENT("x\r\nFrom", "x\nFrom\n\n");
+	CONTENT("x\r\nFrom ", "x\n>From \n\n");
+	CONTENT("x\r\n>>Fr", "x\n>>Fr\n\n");
+	CONTENT("a\r", "a\r\n\n");
+	/* Already ending in an empty line: the separator is still added. */
+	CONTENT("a\r\n\r\n", "a\n\n\n");
+	CONTENT("", "\n");
+	CONTENT("From \r\nFrom \r\n", ">From \n>From \n\n");
+	CONTENT("\r\r\n", "\r\n\n");
+}
+
+/* A message of a few MiB whose "From " lines fall across every kind of
+ * block boundary, compared with a line-by-line reference. */
+static void
+test_large(void)
+{
+	struct buf in, want;
+	const char *line;
+	size_t chunks[] = {65536, 65535, 4093, 7};
+
+	buf_init(&in, 16 * 1024 * 1024);
+	buf_init(&want, 16 * 1024 * 1024);
+	for (size_t i = 0; in.len < 3 * 1024 * 1024; i++) {
+		size_t gt = i % 4;
+		size_t pad = (i * 7919) % 200;
+
+		for (size_t k = 0; k < gt; k++) {
+			buf_append_char(&in, '>');
+			buf_append_char(&want, '>');
+		}
+		line = i % 3 ? "From somebody" : "Fromage";
+		if (i % 3)
+			buf_append_char(&want, '>');
+		buf_append_str(&in, line);
+		buf_append_str(&want, line);
+		for (size_t k = 0; k < pad; k++) {
+			buf_append_char(&in, 'x');
+			buf_append_char(&want, 'x');
+		}
+		buf_append_str(&in, "\r\n");
+		buf_append_str(&want, "\n");
+	}
+	buf_append_str(&want, "\n");
+	for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++)
+		check_content(in.data, in.len, want.data, want.len, chunks[i],
+		              __LINE__);
+	buf_clear(&in);
+	buf_clear(&want);
+}
+
+static void
+test_append_twice(void)
+{
+	char *path = path_in_dir("twice");
+	struct mem_stream ms;
+	struct message_stream m;
+	struct error err;
+	struct stat st;
+	size_t len, fl1, fl2;
+	char *got;
+
+	unlink(path);
+	m = stream_of(&ms, S("one\r\n"), 3);
+	CHECK_INT(deadletter_append(path, "a@x", &m, &err), 0);
+	m = stream_of(&ms, S("From two\r\ntwo"), 5);
+	CHECK_INT(deadletter_append(path, "", &m, &err), 0);
+	got = slurp(path, &len);
+	fl1 = from_line_len(got, len, "a@x");
+	CHECK(fl1 > 0);
+	CHECK(len > fl1 + 5 && memcmp(got + fl1, "one\n\n", 5) == 0);
+	fl2 = from_line_len(got + fl1 + 5, len - fl1 - 5, "MAILER-DAEMON");
+	CHECK(fl2 > 0);
+	CHECK_MEM(got + fl1 + 5 + fl2, len - fl1 - 5 - fl2,
+	          ">From two\ntwo\n\n", 15);
+	free(got);
+
+	/* Created 0600 whatever the umask lets through. */
+	CHECK_INT(stat(path, &st), 0);
+	CHECK_INT(st.st_mode & 07777, 0600);
+	CHECK(S_ISREG(st.st_mode));
+	free(path);
+}
+
+static void
+test_sender(void)
+{
+	char *path = path_in_dir("sender");
+	struct mem_stream ms;
+	struct message_stream m;
+	struct error err;
+	size_t len;
+	char *got;
+
+	unlink(path);
+	m = stream_of(&ms, S("x\r\n"), 100);
+	CHECK_INT(deadletter_append(path, "\"a b\"@x\r\n", &m, &err), 0);
+	got = slurp(path, &len);
+	CHECK(from_line_len(got, len, "\"a_b\"@x__") > 0);
+	free(got);
+	free(path);
+}
+
+static void
+test_refused(void)
+{
+	char *target = path_in_dir("target");
+	char *link = path_in_dir("link");
+	char *other = path_in_dir("other");
+	struct mem_stream ms;
+	struct message_stream m;
+	struct error err;
+	int fd;
+
+	/* A symbolic link, dangling or not, is never followed. */
+	unlink(target);
+	CHECK_INT(symlink(target, link), 0);
+	m = stream_of(&ms, S("x\r\n"), 100);
+	CHECK_INT(deadletter_append(link, "a@x", &m, &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK(strstr(err.msg, "symbolic link") != NULL);
+	CHECK(strstr(err.msg, link) != NULL);
+	CHECK_INT(file_size(target), -1);
+	fd = open(target, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	CHECK_INT(deadletter_append(link, "a@x", &m, &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK_INT(file_size(target), 0);
+
+	/* Not a regular file. */
+	CHECK_INT(deadletter_append("/dev/null", "a@x", &m, &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK(strstr(err.msg, "not a regular file") != NULL);
+	CHECK_INT(deadletter_append(dir, "a@x", &m, &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+
+	/* Someone else's file (needs root to make one). */
+	if (geteuid() == 0) {
+		fd = open(other, O_WRONLY | O_CREAT, 0666);
+		CHECK(fd >= 0);
+		CHECK_INT(fchown(fd, 65534, 65534), 0);
+		close(fd);
+		CHECK_INT(deadletter_append(other, "a@x", &m, &err), -1);
+		CHECK_INT(err.kind, ERROR_CONFIG);
+		CHECK(strstr(err.msg, "another user") != NULL);
+		CHECK_INT(file_size(other), 0);
+	}
+
+	/* A directory that does not exist. */
+	CHECK_INT(
+	    deadletter_append("/nonexistent/dir/dead.letter", "a@x", &m, &err),
+	    -1);
+	CHECK_INT(err.kind, ERROR_IOERR);
+	CHECK(strstr(err.msg, "cannot save the message to "
+	                      "/nonexistent/dir/dead.letter: ") != NULL);
+	free(target);
+	free(link);
+	free(other);
+}
+
+static char *
+big_message(size_t size)
+{
+	char *p = xmalloc(size);
+
+	for (size_t i = 0; i < size; i++)
+		p[i] = i % 80 == 78 ? '\r' : i % 80 == 79 ? '\n' : 'a';
+	return p;
+}
+
+/* A read that fails half way: the file is back at its old length. */
+static void
+test_read_failure(void)
+{
+	char *path = path_in_dir("readfail");
+	size_t size = 400 * 1024;
+	char *msg = big_message(size);
+	struct mem_stream ms;
+	struct message_stream m;
+	struct error err;
+	off_t old;
+
+	unlink(path);
+	m = stream_of(&ms, S("first\r\n"), 100);
+	CHECK_INT(deadletter_append(path, "a@x", &m, &err), 0);
+	old = file_size(path);
+	CHECK(old > 0);
+	m = stream_of(&ms, msg, size, 65536);
+	ms.fail_at = 300 * 1024; /* several blocks already written */
+	CHECK_INT(deadletter_append(path, "a@x", &m, &err), -1);
+	CHECK_INT(err.kind, ERROR_IOERR);
+	CHECK(strstr(err.msg, "cannot save the message to ") != NULL);
+	CHECK(strstr(err.msg, "cannot read the spool") != NULL);
+	CHECK_INT(file_size(path), old);
+	/* The file still works afterwards. */
+	m = stream_of(&ms, S("second\r\n"), 100);
+	CHECK_INT(deadletter_append(path, "a@x", &m, &err), 0);
+	CHECK(file_size(path) > old);
+	free(msg);
+	free(path);
+}
+
+/* The file size limit is hit half way (in a child, with SIGXFSZ
+ * ignored so that write fails with EFBIG): the file is cut back. */
+static void
+test_write_failure(void)
+{
+	char *path = path_in_dir("fsize");
+	size_t size = 400 * 1024;
+	struct mem_stream ms;
+	struct message_stream m;
+	struct error err;
+	int status = -1;
+	off_t old;
+	pid_t pid;
+
+	unlink(path);
+	m = stream_of(&ms, S("first\r\n"), 100);
+	CHECK_INT(deadletter_append(path, "a@x", &m, &err), 0);
+	old = file_size(path);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct rlimit rl = {.rlim_cur = (rlim_t)old + 150 * 1024,
+		                    .rlim_max = (rlim_t)old + 150 * 1024};
+		char *msg = big_message(size);
+		int bad = 0;
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+			_exit(10);
+		m = stream_of(&ms, msg, size, 65536);
+		if (deadletter_append(path, "a@x", &m, &err) != -1)
+			bad |= 1;
+		if (err.kind != ERROR_IOERR)
+			bad |= 2;
+		if (!strstr(err.msg, strerror(EFBIG)) ||
+		    !strstr(err.msg, "cannot save the message to "))
+			bad |= 4;
+		if (file_size(path) != old)
+			bad |= 8;
+		_exit(bad);
+	}
+	CHECK(pid > 0);
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status));
+	CHECK_INT(WEXITSTATUS(status), 0);
+	CHECK_INT(file_size(path), old);
+	free(path);
+}
+
+static void
+test_default_path(void)
+{
+	const char *saved = getenv("HOME");
+	char *keep = saved ? xstrdup(saved) : NULL;
+	struct passwd *pw = getpwuid(getuid());
+	struct error err;
+	char *p;
+
+	setenv("HOME", "/home/someone", 1);
+	p = deadletter_default_path(&err);
+	CHECK_STR(p, "/home/someone/dead.letter");
+	free(p);
+	setenv("HOME", "/", 1);
+	p = deadletter_default_path(&err);
+	CHECK_STR(p, "/dead.letter");
+	free(p);
+	unsetenv("HOME");
+	p = deadletter_default_path(&err);
+	if (pw && pw->pw_dir && *pw->pw_dir) {
+		struct buf want;
+
+		buf_init(&want, 4096);
+		buf_printf(&want, "%s%sdead.letter", pw->pw_dir,
+		           strcmp(pw->pw_dir, "/") ? "/" : "");
+		CHECK_STR(p, buf_str(&want));
+		buf_clear(&want);
+	}
+	free(p);
+	if (keep)
+		setenv("HOME", keep, 1);
+	free(keep);
+}
+
+static void
+remove_dir(void)
+{
+	const char *names[] = {"content", "twice", "sender",   "target",
+	                       "link",    "other", "readfail", "fsize"};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char *p = path_in_dir(names[i]);
+
+		unlink(p);
+		free(p);
+	}
+	rmdir(dir);
+}
 
 int
 main(void)
 {
-	CHECK(1); /* placeholder until the tests are written */
+	str_copy(dir, sizeof dir, "/tmp/deadletter_test.XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	umask(0);
+	test_content();
+	test_large();
+	test_append_twice();
+	test_sender();
+	test_refused();
+	test_read_failure();
+	test_write_failure();
+	test_default_path();
+	remove_dir();
 	return unit_done();
 }
