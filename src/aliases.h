@@ -13,7 +13,8 @@
  * comma-separated; a line that starts with white space continues the
  * previous one.  A target that is itself a local name is expanded again (a
  * loop, or more than ALIASES_DEPTH_MAX steps, is an error).  A local name
- * with no entry takes the `default` entry's value when there is one, and
+ * with no entry takes the `default` entry's value when there is one (only
+ * a recipient as given: a target without an entry stays as it is), and
  * stays as it is otherwise.  Targets that only a local delivery agent can
  * honour ("|command", "/file", ":include:") are refused when used.
  */
