@@ -414,6 +414,19 @@ struct tok {
 	enum tok_kind kind;
 	const char *p;
 	size_t len;
+	/* The first comment between the previous token and this one
+	 * (parentheses included), or NULL: address_walk_list reports it. */
+	const char *cmt;
+	size_t cmt_len;
+};
+
+/* Where the mailbox being parsed lies, as token indexes [a, b). */
+struct mb_tokens {
+	size_t first;          /* its first token */
+	size_t name_a, name_b; /* the display name (name-addr only) */
+	size_t spec_a, spec_b; /* the addr-spec */
+	bool angle;
+	bool in_group;
 };
 
 struct parser {
@@ -424,6 +437,13 @@ struct parser {
 	struct buf word; /* the addr-spec being assembled */
 	struct strlist *out;
 	struct error *err;
+	/* address_walk_list: the callback instead of out, and positions. */
+	int (*fn)(void *ctx, const struct address_mailbox *mb,
+	          struct error *err);
+	void *ctx;
+	const char *value;
+	size_t len;
+	struct mb_tokens mb;
 };
 
 static bool
@@ -516,6 +536,8 @@ lex_all(const char *value, size_t len, struct tok *t, const char **why)
 {
 	const char *p = value;
 	const char *end = value + len;
+	const char *cmt = NULL;
+	size_t cmt_len = 0;
 	struct tok tmp;
 	long n = 0;
 
@@ -524,13 +546,25 @@ lex_all(const char *value, size_t len, struct tok *t, const char **why)
 		       (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
 			p++;
 		if (p < end && *p == '(') {
-			p = skip_comment(p, end);
-			if (!p) {
+			const char *q = skip_comment(p, end);
+
+			if (!q) {
 				*why = "a comment is not closed";
 				return -1;
 			}
+			if (!cmt) {
+				cmt = p;
+				cmt_len = (size_t)(q - p);
+			}
+			p = q;
 			continue;
 		}
+		if (t) {
+			/* t[n] of a filling pass has room, TOK_END included. */
+			t[n].cmt = cmt;
+			t[n].cmt_len = cmt_len;
+		}
+		cmt = NULL;
 		if (p == end)
 			return n;
 		p = lex_one(p, end, t ? &t[n] : &tmp, why);
@@ -559,8 +593,8 @@ fail(struct parser *ps, const char *why)
 	return -1;
 }
 
-static const struct tok dot_tok = {TOK_SPECIAL, ".", 1};
-static const struct tok at_tok = {TOK_SPECIAL, "@", 1};
+static const struct tok dot_tok = {TOK_SPECIAL, ".", 1, NULL, 0};
+static const struct tok at_tok = {TOK_SPECIAL, "@", 1, NULL, 0};
 
 static void
 append_tok(struct parser *ps, const struct tok *t)
@@ -616,17 +650,82 @@ parse_domain(struct parser *ps)
 	return 0;
 }
 
-/* The addr-spec in ps->word is complete: check it and keep it. */
+static bool
+is_fws(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* Offset of the first byte of token i, and of the byte after it. */
+static size_t
+tok_start(const struct parser *ps, size_t i)
+{
+	return (size_t)(ps->t[i].p - ps->value);
+}
+
+static size_t
+tok_end(const struct parser *ps, size_t i)
+{
+	return tok_start(ps, i) + ps->t[i].len;
+}
+
+/* The mailbox that ends before the current token, as positions: it starts
+ * after the token before its first one (so a leading comment is part of
+ * it) and ends before the separator that follows it (so a trailing
+ * comment is too), white space trimmed at both ends. */
+static void
+mailbox_spans(const struct parser *ps, struct address_mailbox *mb)
+{
+	const struct mb_tokens *m = &ps->mb;
+	size_t start = m->first ? tok_end(ps, m->first - 1) : 0;
+	size_t end = tok_start(ps, ps->i);
+
+	while (start < end && is_fws(ps->value[start]))
+		start++;
+	while (end > start && is_fws(ps->value[end - 1]))
+		end--;
+	mb->start = start;
+	mb->end = end;
+	mb->name_start = mb->name_end = 0;
+	if (m->name_b > m->name_a) {
+		mb->name_start = tok_start(ps, m->name_a);
+		mb->name_end = tok_end(ps, m->name_b - 1);
+	}
+	mb->spec_start = tok_start(ps, m->spec_a);
+	mb->spec_end = tok_end(ps, m->spec_b - 1);
+	mb->comment_start = mb->comment_end = 0;
+	for (size_t i = m->first; i <= ps->i; i++) {
+		if (ps->t[i].cmt) {
+			mb->comment_start = (size_t)(ps->t[i].cmt - ps->value);
+			mb->comment_end = mb->comment_start + ps->t[i].cmt_len;
+			break;
+		}
+	}
+	mb->angle = m->angle;
+	mb->in_group = m->in_group;
+}
+
+/* The addr-spec in ps->word is complete: check it and keep it (or hand
+ * it to the walker's callback with its positions). */
 static int
 emit(struct parser *ps)
 {
+	struct address_mailbox mb;
+
 	if (ps->oom) {
 		ps->why = NULL;
 		return error_set(ps->err, ERROR_OSERR, "out of memory");
 	}
 	if (address_check(buf_str(&ps->word), false, ERROR_DATA, ps->err) < 0)
 		return -1;
-	strlist_add(ps->out, buf_str(&ps->word));
+	if (ps->fn) {
+		mailbox_spans(ps, &mb);
+		mb.addr = buf_str(&ps->word);
+		if (ps->fn(ps->ctx, &mb, ps->err) < 0)
+			return -1;
+	} else {
+		strlist_add(ps->out, buf_str(&ps->word));
+	}
 	buf_reset(&ps->word);
 	return 0;
 }
@@ -663,6 +762,8 @@ parse_angle(struct parser *ps)
 	}
 	if (at_special(ps, '@') && skip_route(ps) < 0)
 		return -1;
+	ps->mb.angle = true;
+	ps->mb.spec_a = ps->i;
 	if (collect_words(ps))
 		return fail(ps, "a local part has a space in it");
 	if (ps->word.len == 0)
@@ -675,6 +776,7 @@ parse_angle(struct parser *ps)
 	}
 	if (!at_special(ps, '>'))
 		return fail(ps, "'>' is missing after an address");
+	ps->mb.spec_b = ps->i;
 	ps->i++;
 	return emit(ps);
 }
@@ -713,8 +815,11 @@ parse_address(struct parser *ps, bool in_group)
 	bool adjacent;
 
 	buf_reset(&ps->word);
+	ps->mb = (struct mb_tokens){.first = ps->i, .in_group = in_group};
 	adjacent = collect_words(ps);
 	if (at_special(ps, '<')) {
+		ps->mb.name_a = ps->mb.first;
+		ps->mb.name_b = ps->i;
 		ps->i++;
 		return parse_angle(ps);
 	}
@@ -736,11 +841,15 @@ parse_address(struct parser *ps, bool in_group)
 		/* Common in the wild: "a@x <a@x>", an unquoted address used
 		 * as a display name.  The angle address is the real one. */
 		if (at_special(ps, '<')) {
+			ps->mb.name_a = ps->mb.first;
+			ps->mb.name_b = ps->i;
 			ps->i++;
 			return parse_angle(ps);
 		}
 	}
 	/* Without '@' this is a bare local name, as sendmail accepts. */
+	ps->mb.spec_a = ps->mb.first;
+	ps->mb.spec_b = ps->i;
 	return emit(ps);
 }
 
@@ -761,27 +870,51 @@ parse_list(struct parser *ps)
 	}
 }
 
+/* Lex and parse value with ps set up by the caller (out or fn). */
+static int
+run_parser(struct parser *ps, const char *value, size_t len, struct error *err)
+{
+	long n = lex_all(value, len, NULL, &ps->why);
+	int rc = -1;
+
+	ps->value = value;
+	ps->len = len;
+	ps->err = err;
+	if (n >= 0) {
+		ps->t = xcalloc((size_t)n + 1, sizeof *ps->t);
+		lex_all(value, len, ps->t, &ps->why);
+		ps->t[n].kind = TOK_END;
+		ps->t[n].p = value + len;
+		ps->t[n].len = 0;
+		buf_init(&ps->word, len + 16);
+		rc = parse_list(ps);
+		buf_clear(&ps->word);
+		free(ps->t);
+	}
+	if (rc < 0 && ps->why)
+		error_set(err, ERROR_DATA,
+		          "cannot parse the address list \"%.*s\"%s: %s",
+		          (int)(len < SHOW_MAX ? len : SHOW_MAX), value,
+		          len > SHOW_MAX ? "..." : "", ps->why);
+	return rc;
+}
+
+int
+address_walk_list(const char *value, size_t len,
+                  int (*fn)(void *ctx, const struct address_mailbox *mb,
+                            struct error *err),
+                  void *ctx, struct error *err)
+{
+	struct parser ps = {.fn = fn, .ctx = ctx};
+
+	return run_parser(&ps, value, len, err);
+}
+
 int
 address_parse_list(const char *value, size_t len, struct strlist *out,
                    struct error *err)
 {
-	struct parser ps = {.out = out, .err = err};
-	long n = lex_all(value, len, NULL, &ps.why);
-	int rc = -1;
+	struct parser ps = {.out = out};
 
-	if (n >= 0) {
-		ps.t = xcalloc((size_t)n + 1, sizeof *ps.t);
-		lex_all(value, len, ps.t, &ps.why);
-		ps.t[n].kind = TOK_END;
-		buf_init(&ps.word, len + 16);
-		rc = parse_list(&ps);
-		buf_clear(&ps.word);
-		free(ps.t);
-	}
-	if (rc < 0 && ps.why)
-		error_set(err, ERROR_DATA,
-		          "cannot parse the address list \"%.*s\"%s: %s",
-		          (int)(len < SHOW_MAX ? len : SHOW_MAX), value,
-		          len > SHOW_MAX ? "..." : "", ps.why);
-	return rc;
+	return run_parser(&ps, value, len, err);
 }

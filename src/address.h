@@ -44,6 +44,33 @@ int address_check(const char *addr, bool allow_empty, enum error_kind kind,
 int address_parse_list(const char *value, size_t len, struct strlist *out,
                        struct error *err);
 
+/* One mailbox of an address list, found by address_walk_list.  Positions
+ * are byte offsets into the value given; an empty span (start == end) means
+ * "none". */
+struct address_mailbox {
+	const char *addr;  /* the addr-spec as address_parse_list adds it */
+	size_t start, end; /* the whole mailbox: display name, angle address,
+	                    * comments before and after it; no outer white
+	                    * space, no separating ',' or ';' */
+	size_t spec_start, spec_end;       /* the addr-spec as written
+	                                    * (inside the angle brackets) */
+	size_t name_start, name_end;       /* the display name as written */
+	size_t comment_start, comment_end; /* the first comment in the
+	                                    * mailbox, parentheses included */
+	bool angle;    /* written as [name] "<" addr-spec ">" */
+	bool in_group; /* a member of a group ("team: a, b;") */
+};
+
+/* Parse an address-list as address_parse_list does (same grammar, same
+ * checks, same errors) and call fn for each mailbox, in order, with its
+ * positions in value; "<>" and empty groups name no mailbox.  mb and its
+ * addr are valid only during the call.  fn returns 0, or -1 with err set
+ * to stop the walk (its -1 is returned as it is). */
+int address_walk_list(const char *value, size_t len,
+                      int (*fn)(void *ctx, const struct address_mailbox *mb,
+                                struct error *err),
+                      void *ctx, struct error *err);
+
 /* The address as it goes on the wire without SMTPUTF8: a domain with
  * U-labels in A-labels (RFC 5890 2.3.2.1, IDNA2008 after NFC,
  * nontransitional: "user@b\u00fccher.example" becomes
