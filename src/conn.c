@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "interrupt.h"
 #include "util.h"
 
 #ifndef MSG_NOSIGNAL
@@ -303,9 +304,12 @@ conn_open(struct conn **out, const struct conn_target *tg, struct transcript *t,
 		                 tg->port);
 	if (resolve(tg, &list, err) < 0)
 		return -1;
-	for (const struct addrinfo *ai = list; ai && fd < 0; ai = ai->ai_next)
+	for (const struct addrinfo *ai = list; ai && fd < 0 && !interrupt_cuts();
+	     ai = ai->ai_next)
 		fd = try_address(tg, ai, t, peer, reason);
 	freeaddrinfo(list);
+	if (fd < 0 && interrupt_cuts())
+		return interrupt_error(err);
 	if (fd < 0)
 		return error_set(err, ERROR_TEMPFAIL,
 		                 "cannot connect to %s port %d: %s", tg->host,
@@ -394,6 +398,8 @@ conn_flush(struct conn *c, int timeout_ms, struct error *err)
 		rc = fd_wait(c->fd, POLLOUT, deadline);
 		if (rc <= 0) {
 			c->wlen = 0;
+			if (rc < 0 && interrupt_cuts())
+				return interrupt_error(err);
 			if (rc < 0)
 				return error_set_errno(
 				    err, ERROR_TEMPFAIL, errno,
@@ -429,6 +435,8 @@ fill(struct conn *c, int64_t deadline, int timeout_ms, struct error *err)
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return io_failed(c, "read from", err);
 		rc = fd_wait(c->fd, read_events(c), deadline);
+		if (rc < 0 && interrupt_cuts())
+			return interrupt_error(err);
 		if (rc < 0)
 			return error_set_errno(err, ERROR_TEMPFAIL, errno,
 			                       "cannot read from %s", c->peer);

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "dot.h"
+#include "interrupt.h"
 #include "sasl.h"
 #include "util.h"
 
@@ -387,6 +388,8 @@ parse_cap_line(struct smtp_caps *caps, const char *line, size_t len)
 		caps->enhancedstatuscodes = true;
 	else if (word_is(w, n, "CHUNKING"))
 		caps->chunking = true;
+	else if (word_is(w, n, "MT-PRIORITY"))
+		caps->mt_priority = true;
 	else if (word_is(w, n, "STARTTLS"))
 		caps->starttls = true;
 	else if (word_is(w, n, "SIZE")) {
@@ -984,7 +987,8 @@ xtext(const char *in, char *out, size_t n)
 }
 
 /* MAIL FROM with the parameters the server announced (RFC 1870 SIZE,
- * RFC 6152 BODY, RFC 6531 SMTPUTF8, RFC 3461 RET and ENVID). */
+ * RFC 6152 BODY, RFC 6531 SMTPUTF8, RFC 3461 RET and ENVID, RFC 6710
+ * MT-PRIORITY). */
 static int
 queue_mail(struct smtp_session *s, const struct smtp_envelope *env,
            struct error *err)
@@ -993,15 +997,21 @@ queue_mail(struct smtp_session *s, const struct smtp_envelope *env,
 	const char *ret = dsn && env->dsn_ret ? env->dsn_ret : NULL;
 	char size[32] = "";
 	char envid[SMTP_CMD_MAX / 2] = "";
+	char priority[32] = "";
 
 	if (s->caps.size && env->size > 0)
 		snprintf(size, sizeof size, " SIZE=%" PRIu64, env->size);
 	if (dsn && env->dsn_envid)
 		xtext(env->dsn_envid, envid, sizeof envid);
-	return send_cmd(s, err, "MAIL FROM:<%s>%s%s%s%s%s%s%s", env->sender,
+	if (s->caps.mt_priority && env->priority != 0 &&
+	    env->priority >= -9 && env->priority <= 9)
+		snprintf(priority, sizeof priority, " MT-PRIORITY=%d",
+		         env->priority);
+	return send_cmd(s, err, "MAIL FROM:<%s>%s%s%s%s%s%s%s%s", env->sender,
 	                size, env->body_8bit ? " BODY=8BITMIME" : "",
 	                env->smtputf8 ? " SMTPUTF8" : "", ret ? " RET=" : "",
-	                ret ? ret : "", envid[0] ? " ENVID=" : "", envid);
+	                ret ? ret : "", envid[0] ? " ENVID=" : "", envid,
+	                priority);
 }
 
 static int
@@ -1265,9 +1275,17 @@ send_blocks(struct smtp_session *s, const struct smtp_body_source *src,
 	int rc = 0;
 
 	for (;;) {
-		ssize_t n = src->read(src->ctx, in, SMTP_BLOCK_SIZE, err);
+		ssize_t n;
 		size_t m;
 
+		/* A signal stops the body where it is: no terminator. */
+		if (interrupt_cuts()) {
+			interrupt_error(err);
+			*source_failed = true;
+			rc = -1;
+			break;
+		}
+		n = src->read(src->ctx, in, SMTP_BLOCK_SIZE, err);
 		if (n < 0 || n > SMTP_BLOCK_SIZE) {
 			if (n > SMTP_BLOCK_SIZE)
 				error_set(err, ERROR_SOFTWARE,
@@ -1373,8 +1391,18 @@ smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
 	dot_init(&d);
 	buf_init(&log.partial, SMTP_BODY_LOG_MAX);
 	rc = send_blocks(s, src, &d, &log, &source_failed, err);
-	if (rc == 0)
+	/* Signals are blocked outside fd_wait (interrupt.h), so none can
+	 * arrive between this check and the hold: after it, the reply to the
+	 * dot is awaited whatever happens, and it decides. */
+	if (rc == 0 && interrupt_cuts()) {
+		interrupt_error(err);
+		source_failed = true;
+		rc = -1;
+	}
+	if (rc == 0) {
+		interrupt_hold(true);
 		rc = send_terminator(s, &d, &log, quit_after, dot_sent, err);
+	}
 	buf_clear(&log.partial);
 	if (source_failed) {
 		/* Never the terminator after a failed read: dropping the
@@ -1384,15 +1412,23 @@ smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
 		smtp_abort(s);
 		return -1;
 	}
+	if (rc == 0)
+		rc = read_final(s, final, nfinal, err);
+	interrupt_hold(false);
 	if (rc < 0)
-		return -1;
-	if (read_final(s, final, nfinal, err) < 0)
 		return -1;
 	enter(s, s->quit_sent ? SMTP_QUIT : SMTP_READY);
 	return 0;
 }
 
 /* --- RSET, abort, QUIT --- */
+
+bool
+smtp_reusable(const struct smtp_session *s)
+{
+	return s && s->conn &&
+	       (s->state == SMTP_READY || s->state == SMTP_TRANSACTION);
+}
 
 int
 smtp_rset(struct smtp_session *s, struct error *err)

@@ -58,6 +58,7 @@ struct smtp_caps {
 	bool dsn;                 /* RFC 3461 */
 	bool enhancedstatuscodes; /* RFC 2034 */
 	bool chunking;            /* RFC 3030 */
+	bool mt_priority;         /* RFC 6710 */
 	bool starttls;            /* RFC 3207 */
 	char auth[256]; /* RFC 4954 mechanism list, space-separated, or "" */
 };
@@ -124,6 +125,9 @@ struct smtp_envelope {
 	 * at least one was.  With pipelining DATA is always sent and the
 	 * caller judges the replies (see smtp_abort). */
 	bool all_or_nothing;
+	/* RFC 6710 MT-PRIORITY, -9..9, sent when not 0 and the server offers
+	 * it (ignored otherwise: a priority is a wish, not a condition). */
+	int priority;
 };
 
 struct smtp_envelope_result {
@@ -167,6 +171,10 @@ struct smtp_body_source {
 int smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
               bool quit_after, struct reply *final, size_t nfinal,
               bool *dot_sent, struct error *err);
+
+/* True when another transaction may follow on this session (after
+ * smtp_rset): it is connected and between transactions. */
+bool smtp_reusable(const struct smtp_session *s);
 
 /* RSET: back to a clean state for another transaction. */
 int smtp_rset(struct smtp_session *s, struct error *err);

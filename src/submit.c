@@ -389,7 +389,9 @@ send_body(struct smtp_session *s, const struct submission *sub,
 
 	for (size_t i = 0; i < nfinal; i++)
 		reply_init(&final[i]);
-	rc = smtp_body(s, &src, true, final, nfinal, &dot_sent, err);
+	rc = smtp_body(s, &src, !sub->more_follow, final, nfinal, &dot_sent,
+	               err);
+	out->dot_sent = dot_sent;
 	if (rc == 0)
 		reply_summary(&final[0], out->final_reply,
 		              sizeof out->final_reply);
@@ -435,6 +437,7 @@ envelope_init(struct smtp_envelope *env, const struct submission *sub,
 	env->dsn_envid = sub->dsn_envid;
 	env->dsn_notify = sub->dsn_notify;
 	env->all_or_nothing = sub->rcpt_policy != RCPT_POLICY_ANY;
+	env->priority = sub->priority;
 }
 
 static int
@@ -468,24 +471,80 @@ out:
 	return rc;
 }
 
+struct submit_session {
+	struct smtp_session *smtp;
+	struct names names;
+	unsigned transactions; /* started on this connection */
+};
+
+int
+submit_open(struct submit_session **out, const struct submission *sub,
+            struct error *err)
+{
+	struct submit_session *ss = xcalloc(1, sizeof *ss);
+	struct smtp_options o;
+
+	*out = NULL;
+	if (names_init(&ss->names, sub->account, err) < 0) {
+		free(ss);
+		return -1;
+	}
+	session_options(sub, &ss->names, &o);
+	if (smtp_open(&ss->smtp, &o, err) < 0) {
+		names_clear(&ss->names);
+		free(ss);
+		return -1;
+	}
+	*out = ss;
+	return 0;
+}
+
+int
+submit_message(struct submit_session *ss, const struct submission *sub,
+               struct submit_outcome *out, struct error *err)
+{
+	memset(out, 0, sizeof *out);
+	str_copy(out->host, sizeof out->host, sub->account->host);
+	if (!smtp_reusable(ss->smtp))
+		return error_set(err, ERROR_TEMPFAIL,
+		                 "the connection to %s cannot take another "
+		                 "message",
+		                 sub->account->host);
+	/* RFC 5321 4.1.1.5: a clean state before each further transaction. */
+	if (ss->transactions > 0 && smtp_rset(ss->smtp, err) < 0)
+		return -1;
+	ss->transactions++;
+	return transact(ss->smtp, sub, out, err);
+}
+
+bool
+submit_usable(const struct submit_session *ss)
+{
+	return ss && smtp_reusable(ss->smtp);
+}
+
+void
+submit_close(struct submit_session *ss)
+{
+	if (!ss)
+		return;
+	smtp_close(ss->smtp);
+	names_clear(&ss->names);
+	free(ss);
+}
+
 int
 submit_send(const struct submission *sub, struct submit_outcome *out,
             struct error *err)
 {
-	struct smtp_options o;
-	struct smtp_session *s = NULL;
-	struct names n;
+	struct submit_session *ss;
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	if (names_init(&n, sub->account, err) < 0)
+	str_copy(out->host, sizeof out->host, sub->account->host);
+	if (submit_open(&ss, sub, err) < 0)
 		return -1;
-	session_options(sub, &n, &o);
-	rc = smtp_open(&s, &o, err);
-	if (rc == 0) {
-		rc = transact(s, sub, out, err);
-		smtp_close(s);
-	}
-	names_clear(&n);
+	rc = submit_message(ss, sub, out, err);
+	submit_close(ss);
 	return rc;
 }

@@ -40,6 +40,9 @@ struct submission {
 	const char *dsn_notify, *dsn_return, *dsn_envid; /* or NULL */
 	struct transcript *transcript;                   /* may be NULL */
 	const char *secret; /* password or token for AUTH, or NULL */
+	int priority;       /* RFC 6710 MT-PRIORITY -9..9; 0 normal */
+	bool more_follow;   /* another message follows on this session: no
+	                     * QUIT after the dot */
 };
 
 /* What happened, for the log line and the caller's report. */
@@ -47,6 +50,10 @@ struct submit_outcome {
 	bool delivered;   /* the server took responsibility (some or all) */
 	size_t naccepted; /* recipients that got the message */
 	char final_reply[256]; /* the reply to the dot, censored, or "" */
+	bool dot_sent;  /* the terminator went out: the server may have the
+	                 * message even when the run failed ("status
+	                 * unknown"), so it must not be offered elsewhere */
+	char host[256]; /* the host that was talked to last, or "" */
 };
 
 /* The port to connect to: the account's, else the one its TLS mode
@@ -56,8 +63,22 @@ int submit_port(const struct account *a);
 
 /* Deliver.  0 when every recipient got the message.  -1 otherwise, with err
  * saying why (and outcome->delivered true when some recipients got it
- * under RCPT_POLICY_ANY). */
+ * under RCPT_POLICY_ANY).  One connection for one message. */
 int submit_send(const struct submission *sub, struct submit_outcome *outcome,
                 struct error *err);
+
+/* Several messages over one connection (a queue flush): open once, then
+ * submit_message for each (RSET is sent between transactions), then
+ * submit_close.  After a failure submit_usable says whether the session can
+ * take the next message; if not, close it (and open another if wanted).
+ * `sub` of submit_open gives the account, transcript and secret only. */
+struct submit_session;
+
+int submit_open(struct submit_session **out, const struct submission *sub,
+                struct error *err);
+int submit_message(struct submit_session *ss, const struct submission *sub,
+                   struct submit_outcome *outcome, struct error *err);
+bool submit_usable(const struct submit_session *ss);
+void submit_close(struct submit_session *ss);
 
 #endif

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "interrupt.h"
 #include "util.h"
 
 /* The verification verdict, every reason named. */
@@ -675,6 +676,8 @@ handshake(struct tls *s, int timeout_ms, struct error *err)
 			ready = wait_session(s, deadline);
 		if (ready > 0 && now_ms() <= deadline)
 			continue;
+		if (ready < 0 && interrupt_cuts())
+			return interrupt_error(err);
 		if (ready < 0)
 			return error_set_errno(err, ERROR_TEMPFAIL, errno,
 			                       "TLS handshake failed");

@@ -14,6 +14,8 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "interrupt.h"
+
 static void
 out_of_memory(void)
 {
@@ -149,11 +151,21 @@ fd_wait(int fd, short events, int64_t deadline)
 
 	for (;;) {
 		int64_t left = deadline - now_ms();
+		struct timespec ts;
 		int rc;
 
+		if (interrupt_cuts()) {
+			errno = EINTR;
+			return -1;
+		}
 		if (left < 0)
 			left = 0;
-		rc = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		ts.tv_sec = (time_t)(left / 1000);
+		ts.tv_nsec = (long)(left % 1000) * 1000000L;
+		/* While a send catches SIGTERM and friends they are blocked
+		 * everywhere but here (interrupt.h). */
+		rc = ppoll(&p, 1, &ts,
+		           interrupt_active() ? interrupt_wait_mask() : NULL);
 		if (rc > 0)
 			return 1;
 		if (rc == 0)

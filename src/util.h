@@ -35,7 +35,8 @@ int64_t now_ms(void);
 
 /* Wait until fd is ready for `events` (poll(2) bits) or the monotonic
  * deadline (now_ms() scale) passes: 1 ready, 0 deadline, -1 poll error
- * (errno set).  EINTR is retried with the time left. */
+ * (errno set).  EINTR is retried with the time left, except for a signal
+ * caught by interrupt.h and not held: then -1 with errno EINTR. */
 int fd_wait(int fd, short events, int64_t deadline);
 
 /* Wipe memory that held a secret, in a way the compiler keeps. */
