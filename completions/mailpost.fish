@@ -34,6 +34,29 @@ function __mailpost_accounts
     end | sort -u
 end
 
+# Queue ids: the entries of the queue directory (--queue-dir earlier on
+# the line, else the default one), directories named by 16 hex digits.
+function __mailpost_queue_ids
+    set -l dir $HOME/.local/state/mailpost/queue
+    set -q XDG_STATE_HOME; and set dir $XDG_STATE_HOME/mailpost/queue
+    set -l tokens (commandline -opc)
+    set -l n (count $tokens)
+    for i in (seq 2 $n)
+        switch $tokens[$i]
+            case --queue-dir
+                if test $i -lt $n
+                    set dir $tokens[(math $i + 1)]
+                end
+            case '--queue-dir=*'
+                set dir (string replace -- --queue-dir= '' $tokens[$i])
+        end
+    end
+    test -d $dir; or return
+    for d in $dir/*/
+        string match -qr '^[0-9a-f]{16}$' -- (basename $d); and basename $d
+    end
+end
+
 # Recipients are addresses, not files.
 complete -c mailpost -f
 
@@ -55,7 +78,7 @@ complete -c mailpost -l attach-type -x -a 'application/pdf application/octet-str
 complete -c mailpost -l attach-name -x -d 'File name shown for the -a before'
 complete -c mailpost -s c -l cc -x -d 'Compose: a Cc recipient'
 complete -c mailpost -l bcc -x -d 'Compose: a Bcc recipient'
-complete -c mailpost -s b -x -d 'Mode letter (m, p, i), else a Bcc address'
+complete -c mailpost -s b -x -d 'Mode letter (m, s, p, i), else a Bcc address'
 complete -c mailpost -s H -l header -x -d "Compose: add a header field ('Name: value')"
 complete -c mailpost -l body -x -d 'Compose: the body text'
 complete -c mailpost -l body-file -r -F -d 'Compose: the body text from a file'
@@ -90,11 +113,24 @@ complete -c mailpost -l tls-host-override -x -a '(__fish_print_hostnames)' -d 'N
 complete -c mailpost -l auth -f -a 'on off plain login scram-sha-256 scram-sha-1 cram-md5 external gssapi oauthbearer xoauth2 ntlm digest-md5' -d 'Authenticate (--auth=on|off|METHOD)'
 complete -c mailpost -l user -x -d 'User name to authenticate as'
 
+# the queue
+complete -c mailpost -l queue -x -a 'never\t"Report a temporary failure (exit 75)" on-failure\t"Queue on a temporary failure" always\t"Queue without trying"' -d 'When to queue a message'
+complete -c mailpost -l queue-dir -x -a '(__fish_complete_directories)' -d 'The queue directory'
+complete -c mailpost -l dead-letter -r -F -a 'off' -d "Where undeliverable mail is saved ('off': nowhere)"
+
 # modes
 complete -c mailpost -o bm -d 'Send a message (the default)'
+complete -c mailpost -o bs -d 'Speak SMTP on standard input and output'
 complete -c mailpost -o bp -d 'List the queue'
 complete -c mailpost -o bi -d 'Do nothing (as newaliases)'
-complete -c mailpost -s q -d 'Deliver the queue now'
+complete -c mailpost -s q -d 'Send the queued messages that are due'
+complete -c mailpost -l flush -d 'Send the queued messages that are due'
+complete -c mailpost -o qf -d 'Send the queue (in the foreground: the same)'
+complete -c mailpost -o qI -x -a '(__mailpost_queue_ids)' -d 'Send the queued messages whose id contains this'
+complete -c mailpost -o qR -x -d 'Send the queued messages with a recipient containing this'
+complete -c mailpost -o qS -x -d 'Send the queued messages whose sender contains this'
+complete -c mailpost -l queue-show -x -a '(__mailpost_queue_ids)' -d 'Show a queued message'
+complete -c mailpost -l queue-remove -x -a '(__mailpost_queue_ids)' -d 'Remove a message from the queue'
 
 # other
 complete -c mailpost -s v -l verbose -d 'Show the SMTP dialogue (twice: with the body)'

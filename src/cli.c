@@ -4,7 +4,8 @@
  * sendmail's syntax does not fit getopt: callers put options after the
  * recipients (GNU-style permutation), sendmail's -o and -b take their
  * argument glued to the letter (-oi, -odi, -bp), -q takes an optional one
- * that can only be glued (-q, -q1h), and -- turns every later word into a
+ * that is glued (-q, -qf), except that its selections -qI, -qR and -qS may
+ * take theirs from the next word, and -- turns every later word into a
  * recipient.  So the parser is written by hand around one table: each
  * option names its letter and/or long name, whether it takes an argument,
  * and the small function that applies it.  Checks that need the whole
@@ -28,10 +29,12 @@
 #define PORT_MAX 65535
 
 enum arg_kind {
-	ARG_NONE,     /* a flag; may be clustered: -ti */
-	ARG_REQUIRED, /* the rest of the word, else the next word */
-	ARG_GLUED,    /* optional, and only the rest of the word: -q, -q1h */
-	ARG_OPTIONAL, /* long only, optional, only after '=': --tls=off */
+	ARG_NONE,         /* a flag; may be clustered: -ti */
+	ARG_REQUIRED,     /* the rest of the word, else the next word */
+	ARG_GLUED,        /* optional, and only the rest of the word */
+	ARG_QUEUE,        /* -q: as ARG_GLUED, but a selection letter alone
+	                   * (-qI, -qR, -qS) takes the next word */
+	ARG_OPTIONAL,     /* long only, optional, only after '=': --tls=off */
 	ARG_MODE_OR_ADDR, /* -b: as ARG_REQUIRED, but an argument that is a
 	                   * word of its own goes to opt_b_word ("-b bob" is
 	                   * an address, "-bbob" an unknown mode) */
@@ -46,8 +49,15 @@ struct option_spec {
 
 /* How each mode is asked for, to name it when two modes collide. */
 static const char *const mode_option[] = {
-    [CLI_SEND] = "-bm", [CLI_QUEUE_LIST] = "-bp",    [CLI_QUEUE_FLUSH] = "-q",
-    [CLI_NOOP] = "-bi", [CLI_VERSION] = "--version", [CLI_HELP] = "--help",
+    [CLI_SEND] = "-bm",
+    [CLI_QUEUE_LIST] = "-bp",
+    [CLI_QUEUE_FLUSH] = "-q",
+    [CLI_QUEUE_SHOW] = "--queue-show",
+    [CLI_QUEUE_REMOVE] = "--queue-remove",
+    [CLI_SERVE] = "-bs",
+    [CLI_NOOP] = "-bi",
+    [CLI_VERSION] = "--version",
+    [CLI_HELP] = "--help",
 };
 
 /* Like sendmail: a mode may be given again, but not changed once it is
@@ -508,7 +518,7 @@ opt_mode(struct request *req, const char *arg, struct error *err)
 	if (strcmp(arg, "i") == 0)
 		return set_mode(req, CLI_NOOP, err);
 	if (strcmp(arg, "s") == 0)
-		return error_set(err, ERROR_USAGE, "-bs is not supported yet");
+		return set_mode(req, CLI_SERVE, err);
 	return error_set(err, ERROR_USAGE, "-b%s is not supported", arg);
 }
 
@@ -794,16 +804,143 @@ opt_quiet(struct request *req, const char *arg, struct error *err)
 	return 0;
 }
 
-/* -q, -q1h, -qIid, -qf: every form means "try the queue now"; intervals
- * and selections are sendmail daemon features.  With -bp (mailq) sendmail
- * reads -q as a selection of what to list, so the mode stays. */
+/* The message for sendmail's queue intervals (-q15m, -qp): they start a
+ * daemon, which mailpost never is; cron or a timer does the same job. */
+#define NO_DAEMON                                                              \
+	"mailpost does not run as a daemon: run 'mailpost -q' from cron or "   \
+	"a systemd timer (see mailpost(1))"
+
+/* -q and --flush flush the queue; with -bp (mailq) sendmail reads -q as a
+ * selection of what to list, so the mode stays. */
 static int
-opt_queue(struct request *req, const char *arg, struct error *err)
+queue_mode(struct request *req, struct error *err)
 {
-	(void)arg;
 	if (req->mode == CLI_QUEUE_LIST)
 		return 0;
 	return set_mode(req, CLI_QUEUE_FLUSH, err);
+}
+
+/* One selection per run: -qI, -qR, -qS, --queue-show or --queue-remove
+ * (sendmail ORs several; one is what cron and people use). */
+static int
+set_selection(struct request *req, char select, const char *match,
+              struct error *err)
+{
+	if (req->queue_select != 0)
+		return error_set(err, ERROR_USAGE,
+		                 "only one queue selection (-qI, -qR, -qS, "
+		                 "--queue-show or --queue-remove) may be "
+		                 "given");
+	req->queue_select = select;
+	req->queue_match = match;
+	return 0;
+}
+
+/* -qI SUBSTR (a queue id), -qR SUBSTR (a recipient), -qS SUBSTR (the
+ * sender), the substring glued or the next word. */
+static int
+queue_select(struct request *req, char select, const char *match,
+             struct error *err)
+{
+	if (queue_mode(req, err) < 0)
+		return -1;
+	if (*match == '\0')
+		return error_set(err, ERROR_USAGE,
+		                 "option '-q%c' needs a non-empty argument",
+		                 select);
+	if (has_ctl(match))
+		return error_set(err, ERROR_USAGE,
+		                 "invalid -q%c '%s' (control character)",
+		                 select, match);
+	return set_selection(req, select, match, err);
+}
+
+/* What follows -q in the same word.  Nothing, or f (foreground: every
+ * run is), is a plain flush; a time (-q15m) or -qp[time] would be a
+ * daemon; -q!I and the other negations, quarantine (-qQ, -qL) and queue
+ * groups (-qG) do not exist here. */
+static int
+opt_queue(struct request *req, const char *arg, struct error *err)
+{
+	if (queue_mode(req, err) < 0)
+		return -1;
+	if (*arg == '\0' || strcmp(arg, "f") == 0)
+		return 0;
+	if ((*arg >= '0' && *arg <= '9') || *arg == 'p')
+		return error_set(err, ERROR_USAGE, NO_DAEMON);
+	if (*arg == '!')
+		return error_set(err, ERROR_USAGE,
+		                 "-q%s is not supported: a queue selection "
+		                 "cannot be negated",
+		                 arg);
+	if (strchr("IRS", *arg) != NULL)
+		return queue_select(req, *arg, arg + 1, err);
+	return error_set(err, ERROR_USAGE, "-q%s is not supported", arg);
+}
+
+static int
+opt_flush(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	return queue_mode(req, err);
+}
+
+/* --queue-show ID, --queue-remove ID: one entry, by its id (queue.c
+ * judges the id; here it only has to be there). */
+static int
+queue_entry_mode(struct request *req, enum cli_mode mode, const char *arg,
+                 struct error *err)
+{
+	if (*arg == '\0')
+		return error_set(err, ERROR_USAGE,
+		                 "option '%s' needs a queue id",
+		                 mode_option[mode]);
+	if (set_mode(req, mode, err) < 0)
+		return -1;
+	return set_selection(req, 'I', arg, err);
+}
+
+static int
+opt_queue_show(struct request *req, const char *arg, struct error *err)
+{
+	return queue_entry_mode(req, CLI_QUEUE_SHOW, arg, err);
+}
+
+static int
+opt_queue_remove(struct request *req, const char *arg, struct error *err)
+{
+	return queue_entry_mode(req, CLI_QUEUE_REMOVE, arg, err);
+}
+
+static int
+opt_queue_policy(struct request *req, const char *arg, struct error *err)
+{
+	if (strcmp(arg, "never") == 0)
+		req->queue = QUEUE_NEVER;
+	else if (strcmp(arg, "on-failure") == 0)
+		req->queue = QUEUE_ON_FAILURE;
+	else if (strcmp(arg, "always") == 0)
+		req->queue = QUEUE_ALWAYS;
+	else
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --queue '%s' (expected never, "
+		                 "on-failure or always)",
+		                 arg);
+	return 0;
+}
+
+static int
+opt_queue_dir(struct request *req, const char *arg, struct error *err)
+{
+	return take_path("queue-dir", arg, false, &req->queue_dir, err);
+}
+
+/* A file, or "off": no dead letter file at all (the exit status then is
+ * the only trace of a message that could not be delivered). */
+static int
+opt_dead_letter(struct request *req, const char *arg, struct error *err)
+{
+	return take_path("dead-letter", arg, false, &req->dead_letter, err);
 }
 
 /* sendmail's -oX: X is an option letter with its value glued on.  Only
@@ -878,7 +1015,13 @@ static const struct option_spec options[] = {
     {0, "help", ARG_NONE, opt_help},
     {0, "version", ARG_NONE, opt_version},
     {'b', NULL, ARG_MODE_OR_ADDR, opt_b_glued},
-    {'q', NULL, ARG_GLUED, opt_queue},
+    {'q', NULL, ARG_QUEUE, opt_queue},
+    {0, "flush", ARG_NONE, opt_flush},
+    {0, "queue-show", ARG_REQUIRED, opt_queue_show},
+    {0, "queue-remove", ARG_REQUIRED, opt_queue_remove},
+    {0, "queue", ARG_REQUIRED, opt_queue_policy},
+    {0, "queue-dir", ARG_REQUIRED, opt_queue_dir},
+    {0, "dead-letter", ARG_REQUIRED, opt_dead_letter},
     {'o', NULL, ARG_REQUIRED, opt_sendmail_option},
     /* Accepted and ignored, as cron, mailx, mutt and PHP pass them:
      * -O option=value, -B body type, -L syslog tag, -X log file (never
@@ -941,6 +1084,24 @@ take_argument(struct cursor *c, const char *glued)
 	return c->argv[c->i];
 }
 
+/* -q and what follows it in the word; a selection letter alone (-qI, -qR,
+ * -qS) takes the next word, as sendmail allows. */
+static int
+parse_queue(struct cursor *c, struct request *req, const char *rest,
+            struct error *err)
+{
+	const char *match = NULL;
+
+	if (rest[0] == '\0' || rest[1] != '\0' ||
+	    strchr("IRS", rest[0]) == NULL)
+		return opt_queue(req, rest, err);
+	match = take_argument(c, "");
+	if (match == NULL)
+		return error_set(err, ERROR_USAGE,
+		                 "option '-q%c' needs an argument", rest[0]);
+	return queue_select(req, rest[0], match, err);
+}
+
 /* One word of short options: "-t", "-ti", "-FCronDaemon", "-f" "addr". */
 static int
 parse_short(struct cursor *c, struct request *req, struct error *err)
@@ -961,6 +1122,8 @@ parse_short(struct cursor *c, struct request *req, struct error *err)
 				return -1;
 			continue;
 		}
+		if (o->arg == ARG_QUEUE)
+			return parse_queue(c, req, word + j + 1, err);
 		if (o->arg == ARG_GLUED)
 			arg = word + j + 1;
 		else
@@ -1087,6 +1250,56 @@ check_compose(const struct request *req, struct error *err)
 	return 0;
 }
 
+static bool
+is_queue_mode(enum cli_mode mode)
+{
+	return mode == CLI_QUEUE_LIST || mode == CLI_QUEUE_FLUSH ||
+	       mode == CLI_QUEUE_SHOW || mode == CLI_QUEUE_REMOVE;
+}
+
+/* The queue modes and -bs read no message from the command line: no
+ * recipients, -t, composing or --dry-run (which would not stop a flush
+ * from sending).  --queue says what becomes of a message being submitted,
+ * so it belongs to sending and -bs; --dead-letter also to -q, which gives
+ * up messages there; --queue-dir to everything that touches the queue. */
+static int
+check_mode(const struct request *req, size_t nrcpts, struct error *err)
+{
+	const char *mode = mode_option[req->mode];
+	bool submits = req->mode == CLI_SEND || req->mode == CLI_SERVE;
+
+	if (is_queue_mode(req->mode) || req->mode == CLI_SERVE) {
+		if (nrcpts > 0)
+			return error_set(err, ERROR_USAGE,
+			                 "recipients cannot be given with %s",
+			                 mode);
+		if (req->read_recipients)
+			return error_set(err, ERROR_USAGE,
+			                 "-t cannot be given with %s", mode);
+		if (req->compose)
+			return error_set(
+			    err, ERROR_USAGE,
+			    "options that compose a message cannot "
+			    "be given with %s",
+			    mode);
+		if (req->dry_run)
+			return error_set(err, ERROR_USAGE,
+			                 "--dry-run cannot be given with %s",
+			                 mode);
+	}
+	if (req->queue != QUEUE_POLICY_UNSET && !submits)
+		return error_set(err, ERROR_USAGE,
+		                 "--queue cannot be given with %s", mode);
+	if (req->dead_letter != NULL && !submits &&
+	    req->mode != CLI_QUEUE_FLUSH)
+		return error_set(err, ERROR_USAGE,
+		                 "--dead-letter cannot be given with %s", mode);
+	if (req->queue_dir != NULL && !submits && !is_queue_mode(req->mode))
+		return error_set(err, ERROR_USAGE,
+		                 "--queue-dir cannot be given with %s", mode);
+	return 0;
+}
+
 static int
 check_request(const struct request *req, struct error *err)
 {
@@ -1106,12 +1319,7 @@ check_request(const struct request *req, struct error *err)
 		return error_set(err, ERROR_USAGE,
 		                 "no recipients given (name them, or use -t to "
 		                 "read them from the message)");
-	if ((req->mode == CLI_QUEUE_LIST || req->mode == CLI_QUEUE_FLUSH) &&
-	    nrcpts > 0)
-		return error_set(err, ERROR_USAGE,
-		                 "recipients cannot be given with %s",
-		                 mode_option[req->mode]);
-	return 0;
+	return check_mode(req, nrcpts, err);
 }
 
 /* ---- the interface ------------------------------------------------------- */
@@ -1280,10 +1488,28 @@ cli_usage(void)
 	       "method both support)\n"
 	       "      --user=NAME        the user name to authenticate as\n"
 	       "\n"
+	       "Queue (see QUEUE in mailpost(1)):\n"
+	       "      --queue=POLICY     never, on-failure or always: when to "
+	       "queue a message\n"
+	       "      --queue-dir=DIR    the queue directory\n"
+	       "      --dead-letter=FILE  where undeliverable mail is saved "
+	       "('off': nowhere)\n"
+	       "\n"
 	       "Modes:\n"
 	       "  -bm                    send a message (the default)\n"
+	       "  -bs                    speak SMTP on standard input and "
+	       "output\n"
 	       "  -bp                    list the queue (as mailq)\n"
-	       "  -q                     deliver the queue now\n"
+	       "  -q, --flush            send the queued messages that are "
+	       "due\n"
+	       "  -qI SUBSTR             send those whose id contains SUBSTR, "
+	       "due or not\n"
+	       "  -qR SUBSTR             send those with a recipient that "
+	       "contains SUBSTR\n"
+	       "  -qS SUBSTR             send those whose sender contains "
+	       "SUBSTR\n"
+	       "      --queue-show=ID    show a queued message\n"
+	       "      --queue-remove=ID  remove a message from the queue\n"
 	       "  -bi                    do nothing (as newaliases)\n"
 	       "\n"
 	       "Other:\n"
@@ -1296,12 +1522,13 @@ cli_usage(void)
 	       "-oem, -B8BITMIME,\n"
 	       "-L TAG, -U, -X FILE, ...) are listed in mailpost(1).\n"
 	       "\n"
-	       "Exit status: 0 when the message was delivered, otherwise a "
-	       "sysexits(3) code,\n"
-	       "for example 64 bad command line, 65 unusable message, 75 "
-	       "temporary failure\n"
-	       "(try again later); see EXIT STATUS in mailpost(1) for all of "
-	       "them.\n";
+	       "Exit status: 0 when the message was delivered or queued, "
+	       "otherwise a\n"
+	       "sysexits(3) code, for example 64 bad command line, 65 unusable "
+	       "message,\n"
+	       "75 temporary failure (try again later); see EXIT STATUS in "
+	       "mailpost(1) for\n"
+	       "all of them.\n";
 }
 
 const char *

@@ -8,6 +8,10 @@
  * combinations are checked after parsing.  No output, no exit: errors are
  * ERROR_USAGE.
  *
+ * sendmail's -q: -q and -qf flush the queue; -qI, -qR, -qS select
+ * entries (glued or next word: -qRexample.org, -qR example.org); an
+ * interval (-q15m, -qp) is refused, since mailpost is no daemon.
+ *
  * mailx's composition options share letters with sendmail's: -s is the
  * subject (sendmail's obsolete -s is gone), -c a Cc address, and -b is
  * either: its argument is a mode when it is exactly one of sendmail's mode
@@ -62,14 +66,19 @@ struct request {
 	const char *dsn_envid;        /* -V */
 
 	/* The queue (NULL / UNSET: the account's). */
+	/* --queue only with CLI_SEND and CLI_SERVE; --dead-letter also with
+	 * CLI_QUEUE_FLUSH; --queue-dir also with every queue mode. */
 	enum queue_policy queue; /* --queue=never|on-failure|always */
 	const char *queue_dir;   /* --queue-dir */
-	const char *dead_letter; /* --dead-letter FILE|off */
-	/* Which entries a flush takes, or which one --queue-show and
-	 * --queue-remove mean: queue_select is 0 (all that are due), 'I' (the
-	 * ids containing queue_match: -qI), 'R' (a recipient contains it:
-	 * -qR) or 'S' (the sender contains it: -qS).  Selected entries are
-	 * tried whatever their next attempt time, as sendmail does. */
+	const char *dead_letter; /* --dead-letter FILE|off ("off" as is) */
+	/* Which entries a flush takes (with -bp/mailq: which are listed), or
+	 * which one --queue-show and --queue-remove mean (then always 'I'
+	 * and the id as given, not checked here beyond being non-empty):
+	 * queue_select is 0 (all that are due), 'I' (the ids containing
+	 * queue_match: -qI), 'R' (a recipient contains it: -qR) or 'S' (the
+	 * sender contains it: -qS).  Selected entries are tried whatever
+	 * their next attempt time, as sendmail does.  queue_match is never
+	 * empty and holds no control character.  One selection at most. */
 	char queue_select;
 	const char *queue_match;
 

@@ -83,6 +83,16 @@ enum field_id {
 	F_AUTH_PLAINTEXT,
 	F_NTLMDOMAIN,
 	F_ALIASES,
+	F_QUEUE,
+	F_QUEUE_DIR,
+	F_QUEUE_MAX_AGE,
+	F_QUEUE_BACKOFF,
+	F_QUEUE_FLUSH_AFTER_SEND,
+	F_DEAD_LETTER,
+	F_FALLBACK_ACCOUNT,
+	F_FAILOVER_TIMEOUT,
+	F_REWRITE_LOCAL_FROM,
+	F_QUALIFY_HEADERS,
 	F_COUNT,
 	F_NONE = F_COUNT, /* keys that set nothing (ignored or refused) */
 };
@@ -153,6 +163,16 @@ static const struct field fields[F_COUNT] = {
     [F_AUTH_PLAINTEXT] = FVAL(auth_plaintext),
     [F_NTLMDOMAIN] = FSTR(ntlmdomain),
     [F_ALIASES] = FSTR(aliases),
+    [F_QUEUE] = FVAL(queue),
+    [F_QUEUE_DIR] = FSTR(queue_dir),
+    [F_QUEUE_MAX_AGE] = FVAL(queue_max_age),
+    [F_QUEUE_BACKOFF] = FVAL(queue_backoff),
+    [F_QUEUE_FLUSH_AFTER_SEND] = FVAL(queue_flush_after_send),
+    [F_DEAD_LETTER] = FSTR(dead_letter),
+    [F_FALLBACK_ACCOUNT] = FSTR(fallback_account),
+    [F_FAILOVER_TIMEOUT] = FVAL(failover_timeout),
+    [F_REWRITE_LOCAL_FROM] = FVAL(rewrite_local_from),
+    [F_QUALIFY_HEADERS] = FVAL(qualify_headers),
 };
 
 static void *
@@ -287,6 +307,60 @@ parse_text(const char *v, void *dst)
 	char **s = dst;
 
 	*s = *v ? xstrdup(v) : NULL;
+	return NULL;
+}
+
+/* What a host name or address may hold: letters, digits, '-', '.', '_';
+ * ':', '[', ']' and '%' for IPv6 addresses (and a zone); bytes of 0x80 and
+ * up for an internationalized name, which address.c checks for good.
+ * Anything else ('/', '@', '#', quotes...) is a typo or a pasted URL. */
+static bool
+host_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (unsigned char)c >= 0x80 ||
+	       strchr("-._:[]%", c) != NULL;
+}
+
+static bool
+is_host_sep(char c)
+{
+	return c == ',' || c == ' ' || c == '\t';
+}
+
+/* One or more hosts, tried in this order (failover), separated by commas
+ * and/or blanks: "mx1.example.org, mx2.example.org".  Stored as written;
+ * the driver splits it. */
+static const char *
+parse_hosts(const char *v, void *dst)
+{
+	const char *p = v;
+
+	for (;;) {
+		size_t n = 0;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		while (p[n] != '\0' && !is_host_sep(p[n])) {
+			if (!host_char_ok(p[n]))
+				return "is not a host name or a list of them "
+				       "(letters, digits, '-', '.', '_', or an "
+				       "address; separated by commas or "
+				       "blanks)";
+			n++;
+		}
+		if (n == 0)
+			return "holds an empty host name (names are separated "
+			       "by commas or blanks)";
+		p += n;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p == ',')
+			p++;
+	}
+	*(char **)dst = xstrdup(v);
 	return NULL;
 }
 
@@ -573,10 +647,11 @@ parse_auth(const char *v, void *dst)
 	       "xoauth2, ntlm, digest-md5)";
 }
 
-/* 1 s to 1 h: long enough for a pinentry dialog, short enough that a
- * hung command does not hold a queue run forever. */
+/* 1 s to 1 h: long enough for a pinentry dialog (passwordeval_timeout) or
+ * a round of slow hosts (failover_timeout), short enough that a hung
+ * command or host does not hold a queue run forever. */
 static const char *
-parse_eval_timeout(const char *v, void *dst)
+parse_seconds_1h(const char *v, void *dst)
 {
 	if (!number_in(v, 1, 3600, dst))
 		return "is not a number of seconds (1-3600)";
@@ -658,6 +733,94 @@ bad:
 }
 
 static const char *
+parse_queue_policy(const char *v, void *dst)
+{
+	enum queue_policy *q = dst;
+
+	if (str_ieq(v, "never"))
+		*q = QUEUE_NEVER;
+	else if (str_ieq(v, "on-failure"))
+		*q = QUEUE_ON_FAILURE;
+	else if (str_ieq(v, "always"))
+		*q = QUEUE_ALWAYS;
+	else
+		return "is not 'never', 'on-failure' or 'always'";
+	return NULL;
+}
+
+/* A duration: a number of seconds, or a number and one unit (s, m, h, d,
+ * w), as in 90, 30m, 12h, 5d, 2w.  At most `max` seconds, so that a time
+ * plus a duration cannot overflow a time_t, even a 32-bit one. */
+static bool
+duration_in(const char *v, long min, long max, long *out)
+{
+	static const struct {
+		char unit;
+		long seconds;
+	} units[] = {
+	    {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800},
+	};
+	long n = 0, scale = 1;
+	const char *p = v;
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (*p - '0');
+		if (n > max)
+			return false;
+	}
+	if (p == v)
+		return false;
+	if (*p != '\0') {
+		size_t i = 0;
+
+		while (i < sizeof units / sizeof units[0] &&
+		       units[i].unit != *p)
+			i++;
+		if (i == sizeof units / sizeof units[0] || p[1] != '\0')
+			return false;
+		scale = units[i].seconds;
+	}
+	if (n > max / scale || n * scale < min)
+		return false;
+	*out = n * scale;
+	return true;
+}
+
+/* About ten years: beyond any sensible queue lifetime. */
+#define DURATION_MAX (520L * 604800)
+/* queue_backoff is doubled up to 4 hours; a longer start would not be. */
+#define BACKOFF_MAX (4L * 3600)
+
+static const char *
+parse_max_age(const char *v, void *dst)
+{
+	if (!duration_in(v, 1, DURATION_MAX, dst))
+		return "is not a duration greater than 0 (a number of seconds, "
+		       "or a number and s, m, h, d or w; at most 520w)";
+	return NULL;
+}
+
+static const char *
+parse_backoff(const char *v, void *dst)
+{
+	if (!duration_in(v, 0, BACKOFF_MAX, dst))
+		return "is not a duration from 0 to 4h (a number of seconds, "
+		       "or a number and s, m or h)";
+	return NULL;
+}
+
+/* A file, or "off" (no dead letter file), which is kept as "off". */
+static const char *
+parse_dead_letter(const char *v, void *dst)
+{
+	if (str_ieq(v, "off")) {
+		*(char **)dst = xstrdup("off");
+		return NULL;
+	}
+	return parse_text(v, dst);
+}
+
+static const char *
 parse_ignored(const char *v, void *dst)
 {
 	(void)v;
@@ -698,7 +861,7 @@ struct key {
 };
 
 static const struct key keys[] = {
-    {"host", F_HOST, parse_text, KEY_NEEDS_VALUE},
+    {"host", F_HOST, parse_hosts, KEY_NEEDS_VALUE},
     {"port", F_PORT, parse_port, KEY_NEEDS_VALUE},
     {"source_ip", F_SOURCE_IP, parse_text, 0},
     {"proxy_host", F_PROXY_HOST, parse_text, 0},
@@ -743,7 +906,7 @@ static const struct key keys[] = {
     {"user", F_USER, parse_text, 0},
     {"password", F_PASSWORD, parse_text, KEY_SECRET | KEY_QUIET},
     {"passwordeval", F_PASSWORDEVAL, parse_text, KEY_SECRET | KEY_QUIET},
-    {"passwordeval_timeout", F_PASSWORDEVAL_TIMEOUT, parse_eval_timeout,
+    {"passwordeval_timeout", F_PASSWORDEVAL_TIMEOUT, parse_seconds_1h,
      KEY_NEEDS_VALUE},
     /* These three name where a password is, not the password: a file
      * holding them needs no stricter mode than any other. */
@@ -753,6 +916,17 @@ static const struct key keys[] = {
     {"auth_plaintext", F_AUTH_PLAINTEXT, parse_bool, 0},
     {"ntlmdomain", F_NTLMDOMAIN, parse_text, 0},
     {"aliases", F_ALIASES, parse_text, KEY_FILE},
+    {"rewrite_local_from", F_REWRITE_LOCAL_FROM, parse_bool, 0},
+    {"qualify_headers", F_QUALIFY_HEADERS, parse_bool, 0},
+    /* The queue and what happens to mail that cannot be delivered. */
+    {"queue", F_QUEUE, parse_queue_policy, KEY_NEEDS_VALUE},
+    {"queue_dir", F_QUEUE_DIR, parse_text, KEY_FILE},
+    {"queue_max_age", F_QUEUE_MAX_AGE, parse_max_age, KEY_NEEDS_VALUE},
+    {"queue_backoff", F_QUEUE_BACKOFF, parse_backoff, KEY_NEEDS_VALUE},
+    {"queue_flush_after_send", F_QUEUE_FLUSH_AFTER_SEND, parse_bool, 0},
+    {"dead_letter", F_DEAD_LETTER, parse_dead_letter, KEY_FILE},
+    {"fallback_account", F_FALLBACK_ACCOUNT, parse_text, 0},
+    {"failover_timeout", F_FAILOVER_TIMEOUT, parse_seconds_1h, KEY_NEEDS_VALUE},
     {"eval", F_NONE, parse_eval, KEY_QUIET},
 };
 
@@ -1305,6 +1479,11 @@ choose(const struct config *cfg, const char *name, const char *sender,
 
 	if (name) {
 		s = config_find(cfg, name);
+		/* The defaults alone are the account named "default" (the name
+		 * conf_select gives them), so that a name it returned, stored
+		 * in a queue entry, selects the same account again. */
+		if (!s && cfg->naccounts == 0 && strcmp(name, "default") == 0)
+			s = &cfg->defaults;
 		if (!s)
 			error_set(err, ERROR_CONFIG,
 			          "account '%s' not found in %s", name,
@@ -1328,17 +1507,64 @@ choose(const struct config *cfg, const char *name, const char *sender,
 	return NULL;
 }
 
+/* The chain of fallback accounts from `first` must end: every name
+ * defined, none met twice.  Checked when an account is chosen, since a
+ * fallback may name an account defined later in the file. */
+static int
+check_fallbacks(const struct config *cfg, const char *first,
+                const char *fallback, struct error *err)
+{
+	const char *names[CONF_ACCOUNTS_MAX + 2];
+	size_t n = 0, used = 0;
+	char chain[ERROR_MSG_MAX] = "";
+
+	names[n++] = first;
+	while (fallback) {
+		const struct section *s = config_find(cfg, fallback);
+		bool seen = false;
+
+		if (!s)
+			return error_set(err, ERROR_CONFIG,
+			                 "account '%s': fallback_account '%s' "
+			                 "is not defined in %s",
+			                 names[n - 1], fallback, cfg->file);
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = strcmp(names[i], s->name) == 0;
+		names[n++] = s->name;
+		if (seen)
+			break;
+		fallback = s->acc.fallback_account;
+	}
+	if (!fallback)
+		return 0;
+	/* "a -> b -> a", as much of it as a message holds. */
+	for (size_t i = 0; i < n; i++) {
+		int k = snprintf(chain + used, sizeof chain - used, "%s%s",
+		                 i ? " -> " : "", names[i]);
+
+		if (k < 0 || (size_t)k >= sizeof chain - used)
+			break;
+		used += (size_t)k;
+	}
+	return error_set(err, ERROR_CONFIG, "fallback_account loops in %s: %s",
+	                 cfg->file, chain);
+}
+
 int
 conf_select(const struct config *cfg, const char *name, const char *sender,
             struct account *out, struct error *err)
 {
 	const struct section *s = choose(cfg, name, sender, err);
+	const char *resolved = NULL;
 
 	account_defaults(out);
 	if (!s)
 		return -1;
+	resolved = s->name ? s->name : "default";
+	if (check_fallbacks(cfg, resolved, s->acc.fallback_account, err) < 0)
+		return -1;
 	section_apply(out, NULL, s);
-	out->name = xstrdup(s->name ? s->name : "default");
+	out->name = xstrdup(resolved);
 	out->file = xstrdup(cfg->file);
 	return 0;
 }
@@ -1356,6 +1582,11 @@ account_defaults(struct account *a)
 	a->remove_bcc_headers = true;
 	a->syslog_facility = -1;
 	a->rcpt_policy = RCPT_POLICY_UNSET;
+	a->queue = QUEUE_POLICY_UNSET;
+	a->queue_max_age = CONF_QUEUE_MAX_AGE;
+	a->queue_backoff = CONF_QUEUE_BACKOFF;
+	a->queue_flush_after_send = true;
+	a->failover_timeout = CONF_FAILOVER_TIMEOUT;
 }
 
 void

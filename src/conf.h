@@ -60,7 +60,9 @@ struct account {
 	char *file;       /* the config file it came from, or NULL */
 
 	/* where and how to connect */
-	char *host;
+	char *host;       /* as written: one or more names or addresses,
+	                   * separated by commas and/or blanks (each checked
+	                   * non-empty, of host name characters) */
 	int port;         /* 0: chosen by the TLS mode (25, 587, 465) */
 	char *source_ip;
 	char *proxy_host; /* parsed only */
@@ -121,10 +123,12 @@ struct account {
 	/* mail that cannot be delivered now */
 	enum queue_policy queue;     /* UNSET unless the key is given */
 	char *queue_dir;             /* NULL: queue_default_dir() */
-	long queue_max_age;          /* seconds; CONF_QUEUE_MAX_AGE */
-	long queue_backoff;          /* seconds before the first retry, doubled
-	                              * after each failure (at most 4 hours);
-	                              * 0: every flush retries; CONF_QUEUE_BACKOFF */
+	long queue_max_age;          /* seconds, 1..520 weeks;
+	                              * CONF_QUEUE_MAX_AGE */
+	long queue_backoff;          /* seconds before the first retry (0..4
+	                              * hours), doubled after each failure (at
+	                              * most 4 hours); 0: every flush retries;
+	                              * CONF_QUEUE_BACKOFF */
 	bool queue_flush_after_send; /* default on: a successful send flushes
 	                              * this account's queued messages */
 	char *dead_letter;           /* NULL: the default file; "off": none */
@@ -132,9 +136,11 @@ struct account {
 	/* failover: `host` may list several names (separated by commas or
 	 * white space), tried in order on a temporary failure; then the
 	 * fallback account's */
-	char *fallback_account;
-	int failover_timeout;        /* seconds after which no further host
-	                              * is tried; CONF_FAILOVER_TIMEOUT */
+	char *fallback_account;      /* conf_select checks that the chain of
+	                              * fallbacks is defined and ends */
+	int failover_timeout;        /* seconds (1..3600) after which no
+	                              * further host is tried;
+	                              * CONF_FAILOVER_TIMEOUT */
 
 	/* system mail */
 	char *aliases;               /* /etc/aliases-style file, or NULL */
@@ -166,7 +172,11 @@ void conf_free(struct config *cfg);
 /* Choose and resolve an account: `name` when given (error if unknown);
  * else the first account whose `from` matches `sender` (when given);
  * else "default"; else, when the file has no accounts, the defaults
- * section alone.  Fills out (which the caller clears). */
+ * section alone (named "default": a->name given back as `name` selects
+ * the same account again, also then).  Its chain of fallback_account names must name defined
+ * accounts and must not loop (ERROR_CONFIG otherwise); the fallback is
+ * resolved with conf_select(cfg, a.fallback_account, NULL, ...).  Fills
+ * out (which the caller clears). */
 int conf_select(const struct config *cfg, const char *name,
 		const char *sender, struct account *out, struct error *err);
 

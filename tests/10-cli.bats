@@ -170,12 +170,91 @@ long_options() {
 	assert_output_has "invalid host name"
 }
 
-@test "-bs is not supported yet (64); other -b modes are refused (64)" {
-	run_tool 64 -bs
-	assert_output_has "-bs is not supported yet"
+@test "-b modes other than m, p, s and i are refused (64)" {
 	run_tool 64 -bd
 	assert_output_has "-bd is not supported"
 	run_tool 64 -bt
+	run_tool 64 -bv a@example.org
+}
+
+@test "-bs speaks SMTP on standard input and output" {
+	run timeout 10 "$MAILPOST" -bs --host=127.0.0.1 --port=1 \
+		< <(printf 'QUIT\r\n')
+	[ "$status" -eq 0 ] || { echo "status $status: $output" >&2; false; }
+	[[ ${lines[0]} == 220\ * ]] || {
+		echo "no greeting: $output" >&2
+		false
+	}
+	assert_output_has "221"
+}
+
+@test "-bs takes no recipients, -t or composing options (64)" {
+	run_tool 64 -bs a@example.org
+	assert_output_has "recipients cannot be given with -bs"
+	run_tool 64 -bs -t
+	assert_output_has "-t cannot be given with -bs"
+	run_tool 64 -bs -s subject
+	assert_output_has "options that compose a message cannot be given with -bs"
+	run_tool 64 -bs -bp
+	assert_output_has "-bp cannot be combined with -bs"
+}
+
+@test "-q with an interval is refused: mailpost is no daemon (64)" {
+	local q
+	for q in -q15m -q1h -q30s -qp -qp5m; do
+		run_tool 64 "$q"
+		assert_output_has "mailpost does not run as a daemon: run 'mailpost -q' from cron or a systemd timer (see mailpost(1))"
+	done
+}
+
+@test "queue selections: bad forms are usage errors (64)" {
+	run_tool 64 '-q!Iabc'
+	assert_output_has "a queue selection cannot be negated"
+	run_tool 64 -qQ
+	assert_output_has "-qQ is not supported"
+	run_tool 64 -qI
+	assert_output_has "option '-qI' needs an argument"
+	run_tool 64 -qR ''
+	assert_output_has "option '-qR' needs a non-empty argument"
+	run_tool 64 -qIabc -qR example.org
+	assert_output_has "only one queue selection"
+	run_tool 64 --queue-show=a --queue-show=b
+	assert_output_has "only one queue selection"
+	run_tool 64 --queue-show=
+	assert_output_has "option '--queue-show' needs a queue id"
+	run_tool 64 --queue-remove=a --queue-show=a
+	assert_output_has "--queue-show cannot be combined with --queue-remove"
+}
+
+@test "queue modes take no message: recipients, -t, composing (64)" {
+	run_tool 64 -q a@example.org
+	assert_output_has "recipients cannot be given with -q"
+	run_tool 64 --flush -t
+	assert_output_has "-t cannot be given with -q"
+	run_tool 64 -q --dry-run
+	assert_output_has "--dry-run cannot be given with -q"
+	run_tool 64 --queue-show=0123456789abcdef a@example.org
+	assert_output_has "recipients cannot be given with --queue-show"
+	run_tool 64 --queue-remove=0123456789abcdef -s x
+	assert_output_has "options that compose a message cannot be given with --queue-remove"
+	ln -s "$MAILPOST" "$BATS_TEST_TMPDIR/mailq"
+	run_prog 64 "$BATS_TEST_TMPDIR/mailq" a@example.org
+	assert_output_has "recipients cannot be given with -bp"
+}
+
+@test "--queue and --dead-letter belong to sending; bad values (64)" {
+	run_tool 64 -q --queue=always
+	assert_output_has "--queue cannot be given with -q"
+	run_tool 64 -bp --dead-letter=off
+	assert_output_has "--dead-letter cannot be given with -bp"
+	run_tool 64 -bi --queue-dir="$BATS_TEST_TMPDIR/q"
+	assert_output_has "--queue-dir cannot be given with -bi"
+	run_tool 64 --queue=sometimes a@example.org
+	assert_output_has "invalid --queue 'sometimes' (expected never, on-failure or always)"
+	run_tool 64 --queue-dir= a@example.org
+	assert_output_has "invalid --queue-dir ''"
+	run_tool 64 --dead-letter= a@example.org
+	assert_output_has "invalid --dead-letter ''"
 }
 
 @test "called as newaliases: succeeds and does nothing" {

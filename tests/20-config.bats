@@ -2,7 +2,8 @@
 # 20-config: finding the configuration file, choosing the account, and
 # refusing unsafe or broken files.  No server is needed: every account
 # points at a closed loopback port, and the error names the port that was
-# tried, which shows which account was chosen.
+# tried, which shows which account was chosen.  --queue=never keeps the
+# refused connection an error (exit 75) instead of a queued message.
 
 bats_require_minimum_version 1.5.0
 
@@ -55,11 +56,11 @@ write_conf() { # write_conf FILE MODE, content on stdin
 		port 2
 		account default : two
 	EOF
-	mp 75 -C "$HOME/c" -A one r@example.org
+	mp 75 --queue=never -C "$HOME/c" -A one r@example.org
 	expect_stderr "port 1"
-	mp 75 -C "$HOME/c" --account=one r@example.org
+	mp 75 --queue=never -C "$HOME/c" --account=one r@example.org
 	expect_stderr "port 1"
-	mp 75 -C "$HOME/c" r@example.org
+	mp 75 --queue=never -C "$HOME/c" r@example.org
 	expect_stderr "port 2"
 	mp 78 -C "$HOME/c" -A three r@example.org
 	expect_stderr "three"
@@ -77,31 +78,31 @@ write_conf() { # write_conf FILE MODE, content on stdin
 		port 4
 		account default : home
 	EOF
-	mp 75 -C "$HOME/c" -f boss@work.example r@example.org
+	mp 75 --queue=never -C "$HOME/c" -f boss@work.example r@example.org
 	expect_stderr "port 3"
-	mp 75 -C "$HOME/c" -f me@home.example r@example.org
+	mp 75 --queue=never -C "$HOME/c" -f me@home.example r@example.org
 	expect_stderr "port 4"
-	mp 75 -C "$HOME/c" -f other@else.example r@example.org
+	mp 75 --queue=never -C "$HOME/c" -f other@else.example r@example.org
 	expect_stderr "port 4"
 }
 
 @test "the file is looked up in the documented order" {
 	printf 'defaults\nhost 127.0.0.1\nport 5\n' >"$HOME/.msmtprc"
-	mp 75 r@example.org
+	mp 75 --queue=never r@example.org
 	expect_stderr "port 5"
 
 	mkdir -p "$HOME/xdg/mailpost"
 	printf 'defaults\nhost 127.0.0.1\nport 6\n' >"$HOME/xdg/mailpost/config"
-	XDG_CONFIG_HOME=$HOME/xdg mp 75 r@example.org
+	XDG_CONFIG_HOME=$HOME/xdg mp 75 --queue=never r@example.org
 	expect_stderr "port 6"
 
 	printf 'defaults\nhost 127.0.0.1\nport 7\n' >"$HOME/env.conf"
 	MAILPOST_CONFIG=$HOME/env.conf XDG_CONFIG_HOME=$HOME/xdg \
-		mp 75 r@example.org
+		mp 75 --queue=never r@example.org
 	expect_stderr "port 7"
 
 	printf 'defaults\nhost 127.0.0.1\nport 8\n' >"$HOME/explicit.conf"
-	MAILPOST_CONFIG=$HOME/env.conf mp 75 -C "$HOME/explicit.conf" r@example.org
+	MAILPOST_CONFIG=$HOME/env.conf mp 75 --queue=never -C "$HOME/explicit.conf" r@example.org
 	expect_stderr "port 8"
 }
 
@@ -154,7 +155,7 @@ write_conf() { # write_conf FILE MODE, content on stdin
 		return 1
 	}
 	chmod 600 "$HOME/c"
-	mp 75 -C "$HOME/c" r@example.org
+	mp 75 --queue=never -C "$HOME/c" r@example.org
 
 	write_conf "$HOME/d" 660 <<-'EOF'
 		defaults
@@ -196,7 +197,7 @@ write_conf() { # write_conf FILE MODE, content on stdin
 
 		account default : gmail
 	EOF
-	mp 75 r@example.org
+	mp 75 --queue=never r@example.org
 	expect_stderr "port 1"
 }
 
@@ -207,7 +208,7 @@ write_conf() { # write_conf FILE MODE, content on stdin
 		port 1
 		logfile $HOME/log
 	EOF
-	mp 75 -C "$HOME/c" -f s@example.org r@example.org
+	mp 75 --queue=never -C "$HOME/c" -f s@example.org r@example.org
 	grep -q 'from=<s@example.org> recipients=<r@example.org>' "$HOME/log" || {
 		echo "no summary line in the log:" >&2
 		cat "$HOME/log" >&2
@@ -232,4 +233,66 @@ write_conf() { # write_conf FILE MODE, content on stdin
 		return 1
 	}
 	expect_stderr "no-such-host.invalid"
+}
+
+@test "the queue keys load; a bad value names file, line and key" {
+	write_conf "$HOME/c" 600 <<-EOF
+		defaults
+		queue on-failure
+		queue_dir $HOME/queue
+		queue_max_age 5d
+		queue_backoff 5m
+		queue_flush_after_send off
+		dead_letter ~/dead.letter
+		failover_timeout 60
+		rewrite_local_from on
+		qualify_headers on
+		account spare
+		host 127.0.0.1
+		port 2
+		account default
+		host 127.0.0.1, localhost
+		port 1
+		fallback_account spare
+	EOF
+	mp 0 -C "$HOME/c" --dry-run r@example.org
+
+	write_conf "$HOME/c" 600 <<-'EOF'
+		defaults
+		host 127.0.0.1
+		queue_max_age 5y
+	EOF
+	mp 78 -C "$HOME/c" r@example.org
+	expect_stderr "$HOME/c:3: key 'queue_max_age': '5y' is not a duration"
+}
+
+@test "a host list with an empty or odd name is a configuration error" {
+	printf 'defaults\nhost 127.0.0.1,,localhost\n' >"$HOME/c"
+	mp 78 -C "$HOME/c" r@example.org
+	expect_stderr "$HOME/c:2: key 'host'"
+	expect_stderr "empty host name"
+	printf 'defaults\nhost smtp://127.0.0.1\n' >"$HOME/c"
+	mp 78 -C "$HOME/c" r@example.org
+	expect_stderr "is not a host name"
+}
+
+@test "fallback_account must name an account, without a loop" {
+	write_conf "$HOME/c" 600 <<-'EOF'
+		account a
+		host 127.0.0.1
+		fallback_account nowhere
+	EOF
+	mp 78 -C "$HOME/c" -A a r@example.org
+	expect_stderr "account 'a': fallback_account 'nowhere' is not defined in $HOME/c"
+
+	write_conf "$HOME/c" 600 <<-'EOF'
+		account a
+		host 127.0.0.1
+		fallback_account b
+		account b
+		host 127.0.0.1
+		fallback_account a
+	EOF
+	mp 78 -C "$HOME/c" -A a r@example.org
+	expect_stderr "fallback_account loops in $HOME/c: a -> b -> a"
 }

@@ -42,6 +42,10 @@ struct want {
 	const char *tls_cert_file, *tls_key_file, *tls_priorities;
 	const char *tls_host_override;
 	const char *auth, *user;
+	enum queue_policy queue;
+	const char *queue_dir, *dead_letter;
+	char queue_select;
+	const char *queue_match;
 	const char *rcpts[MAX_RCPTS];
 	/* composing */
 	bool compose;
@@ -302,11 +306,16 @@ static const struct cli_case cases[] = {
     {{SM, "-bp", "-q"}, NULL, {.mode = CLI_QUEUE_LIST}},
     {{SM, "-bi"}, NULL, {.mode = CLI_NOOP}},
     {{SM, "-q"}, NULL, {.mode = CLI_QUEUE_FLUSH}},
-    {{SM, "-q1h"}, NULL, {.mode = CLI_QUEUE_FLUSH}},
     {{SM, "-qIid", "-qf", "-v"},
      NULL,
-     {.mode = CLI_QUEUE_FLUSH, .verbosity = 1}},
+     {.mode = CLI_QUEUE_FLUSH,
+      .verbosity = 1,
+      .queue_select = 'I',
+      .queue_match = "id"}},
     {{SM, "-vq"}, NULL, {.mode = CLI_QUEUE_FLUSH, .verbosity = 1}},
+    {{SM, "-bs"}, NULL, {.mode = CLI_SERVE}},
+    {{SM, "-b", "s"}, NULL, {.mode = CLI_SERVE}},
+    {{SM, "-bs", "-bs", "-v"}, NULL, {.mode = CLI_SERVE, .verbosity = 1}},
     {{SM, "--help"}, NULL, {.mode = CLI_HELP}},
     {{SM, "a@x", "--help", "--bogus"},
      NULL,
@@ -441,8 +450,6 @@ static const struct cli_case cases[] = {
      {}},
 
     /* ---- modes that do not exist here, and collisions ---- */
-    {{SM, "-bs"}, "-bs is not supported yet", {}},
-    {{SM, "-b", "s"}, "-bs is not supported yet", {}},
     {{SM, "-bd"}, "-bd is not supported", {}},
     {{SM, "-bt"}, "-bt is not supported", {}},
     {{SM, "-bv", "a@x"}, "-bv is not supported", {}},
@@ -709,6 +716,255 @@ static const struct cli_case cases[] = {
     {{SM, "a@x", "--from"}, "option '--from' needs an argument", {}},
     {{SM, "a@x", "--priority"}, "option '--priority' needs an argument", {}},
     {{SM, "--dry-run=yes", "a@x"}, "option '--dry-run' takes no argument", {}},
+
+    /* ---- the queue: flushing and selecting ---- */
+    {{SM, "-qf"}, NULL, {.mode = CLI_QUEUE_FLUSH}},
+    {{SM, "--flush"}, NULL, {.mode = CLI_QUEUE_FLUSH}},
+    {{SM, "--flush", "-q", "-qf"}, NULL, {.mode = CLI_QUEUE_FLUSH}},
+    {{SM, "-qI0123abcd"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH, .queue_select = 'I', .queue_match = "0123abcd"}},
+    {{SM, "-qI", "0123abcd"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH, .queue_select = 'I', .queue_match = "0123abcd"}},
+    {{SM, "-qRexample.org"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH,
+      .queue_select = 'R',
+      .queue_match = "example.org"}},
+    {{SM, "-qR", "bob@example.org"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH,
+      .queue_select = 'R',
+      .queue_match = "bob@example.org"}},
+    {{SM, "-qSroot"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH, .queue_select = 'S', .queue_match = "root"}},
+    {{SM, "-qS", "-weird"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH, .queue_select = 'S', .queue_match = "-weird"}},
+    /* a selection letter ending a cluster takes the next word too */
+    {{SM, "-vqR", "x.org"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH,
+      .verbosity = 1,
+      .queue_select = 'R',
+      .queue_match = "x.org"}},
+    {{SM, "--flush", "-qSroot", "-v"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH,
+      .verbosity = 1,
+      .queue_select = 'S',
+      .queue_match = "root"}},
+    {{SM, "-qII"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH, .queue_select = 'I', .queue_match = "I"}},
+    {{SM, "-q", "--queue-dir=/var/spool/mailpost", "-C", "/etc/m.conf"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH,
+      .queue_dir = "/var/spool/mailpost",
+      .config_file = "/etc/m.conf"}},
+    {{SM, "-A", "work", "-q"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH, .account = "work"}},
+    /* with -bp (mailq) a selection says what to list */
+    {{SM, "-bp", "-qRexample.org"},
+     NULL,
+     {.mode = CLI_QUEUE_LIST,
+      .queue_select = 'R',
+      .queue_match = "example.org"}},
+    {{"mailq", "-qS", "root", "--queue-dir", "/q"},
+     NULL,
+     {.mode = CLI_QUEUE_LIST,
+      .program = "mailq",
+      .queue_select = 'S',
+      .queue_match = "root",
+      .queue_dir = "/q"}},
+    {{SM, "-bp", "--flush"}, NULL, {.mode = CLI_QUEUE_LIST}},
+    {{SM, "-q15m"},
+     "mailpost does not run as a daemon: run 'mailpost -q' from cron or a "
+     "systemd timer (see mailpost(1))",
+     {}},
+    {{SM, "-q1h"},
+     "mailpost does not run as a daemon: run 'mailpost -q' from cron or a "
+     "systemd timer (see mailpost(1))",
+     {}},
+    {{SM, "-q30s"},
+     "mailpost does not run as a daemon: run 'mailpost -q' from cron or a "
+     "systemd timer (see mailpost(1))",
+     {}},
+    {{SM, "-qp"},
+     "mailpost does not run as a daemon: run 'mailpost -q' from cron or a "
+     "systemd timer (see mailpost(1))",
+     {}},
+    {{SM, "-qp5m"},
+     "mailpost does not run as a daemon: run 'mailpost -q' from cron or a "
+     "systemd timer (see mailpost(1))",
+     {}},
+    {{SM, "-bp", "-q1h"},
+     "mailpost does not run as a daemon: run 'mailpost -q' from cron or a "
+     "systemd timer (see mailpost(1))",
+     {}},
+    {{SM, "-q!Iabc"},
+     "-q!Iabc is not supported: a queue selection cannot be negated",
+     {}},
+    {{SM, "-q!R", "x"},
+     "-q!R is not supported: a queue selection cannot be negated",
+     {}},
+    {{SM, "-qQ"}, "-qQ is not supported", {}},
+    {{SM, "-qL"}, "-qL is not supported", {}},
+    {{SM, "-qGgroup"}, "-qGgroup is not supported", {}},
+    {{SM, "-qv"}, "-qv is not supported", {}},
+    {{SM, "-qff"}, "-qff is not supported", {}},
+    {{SM, "-qI"}, "option '-qI' needs an argument", {}},
+    {{SM, "-v", "-qR"}, "option '-qR' needs an argument", {}},
+    {{SM, "-qS", ""}, "option '-qS' needs a non-empty argument", {}},
+    {{SM, "-qI", "a\r\nb"}, "invalid -qI 'a??b' (control character)", {}},
+    {{SM, "-qIa", "-qIb"},
+     "only one queue selection (-qI, -qR, -qS, --queue-show or "
+     "--queue-remove) may be given",
+     {}},
+    {{SM, "-qRa", "-qS", "b"},
+     "only one queue selection (-qI, -qR, -qS, --queue-show or "
+     "--queue-remove) may be given",
+     {}},
+    {{SM, "--flush=1"}, "option '--flush' takes no argument", {}},
+    {{SM, "-q", "-t"}, "-t cannot be given with -q", {}},
+    {{SM, "-q", "-s", "x"},
+     "options that compose a message cannot be given with -q",
+     {}},
+    {{SM, "-q", "--from=a@x"},
+     "options that compose a message cannot be given with -q",
+     {}},
+    {{SM, "-q", "--dry-run"}, "--dry-run cannot be given with -q", {}},
+    {{SM, "-q", "-c", "a@x"}, "recipients cannot be given with -q", {}},
+    {{SM, "-bp", "-t"}, "-t cannot be given with -bp", {}},
+    {{SM, "-q", "--queue=always"}, "--queue cannot be given with -q", {}},
+    {{SM, "-q", "--dead-letter=off"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH, .dead_letter = "off"}},
+    {{SM, "-qRx", "--dead-letter", "/var/mail/dead"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH,
+      .queue_select = 'R',
+      .queue_match = "x",
+      .dead_letter = "/var/mail/dead"}},
+    {{SM, "-bp", "--dead-letter=off"},
+     "--dead-letter cannot be given with -bp",
+     {}},
+    {{SM, "-bi", "--dead-letter=off"},
+     "--dead-letter cannot be given with -bi",
+     {}},
+    {{"mailq", "--queue=never"}, "--queue cannot be given with -bp", {}},
+
+    /* ---- the queue: one entry ---- */
+    {{SM, "--queue-show", "6650a1b2c3d4e5f6"},
+     NULL,
+     {.mode = CLI_QUEUE_SHOW,
+      .queue_select = 'I',
+      .queue_match = "6650a1b2c3d4e5f6"}},
+    {{SM, "--queue-show=x", "-v"},
+     NULL,
+     {.mode = CLI_QUEUE_SHOW,
+      .verbosity = 1,
+      .queue_select = 'I',
+      .queue_match = "x"}},
+    {{SM, "--queue-remove", "6650a1b2c3d4e5f6", "--queue-dir=/q"},
+     NULL,
+     {.mode = CLI_QUEUE_REMOVE,
+      .queue_select = 'I',
+      .queue_match = "6650a1b2c3d4e5f6",
+      .queue_dir = "/q"}},
+    {{SM, "--queue-show="}, "option '--queue-show' needs a queue id", {}},
+    {{SM, "--queue-remove", ""},
+     "option '--queue-remove' needs a queue id",
+     {}},
+    {{SM, "--queue-show"}, "option '--queue-show' needs an argument", {}},
+    {{SM, "--queue-show=a", "--queue-show=b"},
+     "only one queue selection (-qI, -qR, -qS, --queue-show or "
+     "--queue-remove) may be given",
+     {}},
+    {{SM, "--queue-show=a", "--queue-remove=a"},
+     "--queue-remove cannot be combined with --queue-show",
+     {}},
+    {{SM, "--queue-remove=a", "-q"},
+     "-q cannot be combined with --queue-remove",
+     {}},
+    {{SM, "-q", "--queue-show=a"},
+     "--queue-show cannot be combined with -q",
+     {}},
+    {{SM, "-bp", "--queue-show=a"},
+     "--queue-show cannot be combined with -bp",
+     {}},
+    {{SM, "--queue-show=a", "b@x"},
+     "recipients cannot be given with --queue-show",
+     {}},
+    {{SM, "--queue-remove=a", "--body=x"},
+     "options that compose a message cannot be given with --queue-remove",
+     {}},
+    {{SM, "--queue-remove=a", "--dead-letter=f"},
+     "--dead-letter cannot be given with --queue-remove",
+     {}},
+
+    /* ---- the queue: policy, directory, dead letters ---- */
+    {{SM, "--queue=never", "a@x"},
+     NULL,
+     {.queue = QUEUE_NEVER, .rcpts = {"a@x"}}},
+    {{SM, "--queue", "on-failure", "a@x"},
+     NULL,
+     {.queue = QUEUE_ON_FAILURE, .rcpts = {"a@x"}}},
+    {{SM, "--queue=never", "--queue=always", "-t"},
+     NULL,
+     {.queue = QUEUE_ALWAYS, .read_recipients = true}},
+    {{SM, "--queue-dir=/var/spool/mailpost", "--dead-letter=off", "a@x"},
+     NULL,
+     {.queue_dir = "/var/spool/mailpost",
+      .dead_letter = "off",
+      .rcpts = {"a@x"}}},
+    {{SM, "--dead-letter", "/var/mail/dead", "-s", "s", "a@x"},
+     NULL,
+     {.dead_letter = "/var/mail/dead",
+      .compose = true,
+      .subject = "s",
+      .rcpts = {"a@x"}}},
+    {{SM, "--queue=sometimes", "a@x"},
+     "invalid --queue 'sometimes' (expected never, on-failure or always)",
+     {}},
+    {{SM, "--queue=Never", "a@x"},
+     "invalid --queue 'Never' (expected never, on-failure or always)",
+     {}},
+    {{SM, "--queue=", "a@x"},
+     "invalid --queue '' (expected never, on-failure or always)",
+     {}},
+    {{SM, "a@x", "--queue"}, "option '--queue' needs an argument", {}},
+    {{SM, "--queue-dir=", "a@x"}, "invalid --queue-dir ''", {}},
+    {{SM, "--queue-dir=/q\n", "a@x"}, "invalid --queue-dir '/q?'", {}},
+    {{SM, "--dead-letter=", "a@x"}, "invalid --dead-letter ''", {}},
+    {{SM, "--queue-dir=/q", "-bi"}, "--queue-dir cannot be given with -bi", {}},
+
+    /* ---- -bs: SMTP on standard input ---- */
+    {{SM, "-bs", "--queue=always", "--dead-letter=off", "--queue-dir=/q", "-A",
+      "work", "-f", "s@x"},
+     NULL,
+     {.mode = CLI_SERVE,
+      .queue = QUEUE_ALWAYS,
+      .dead_letter = "off",
+      .queue_dir = "/q",
+      .account = "work",
+      .sender = "s@x"}},
+    {{SM, "-bs", "-oi", "-odi"},
+     NULL,
+     {.mode = CLI_SERVE, .ignore_dots = true}},
+    {{SM, "-bs", "a@x"}, "recipients cannot be given with -bs", {}},
+    {{SM, "-bs", "-t"}, "-t cannot be given with -bs", {}},
+    {{SM, "-bs", "-s", "x"},
+     "options that compose a message cannot be given with -bs",
+     {}},
+    {{SM, "-bs", "--dry-run"}, "--dry-run cannot be given with -bs", {}},
+    {{SM, "-bs", "-bp"}, "-bp cannot be combined with -bs", {}},
+    {{SM, "-q", "-bs"}, "-bs cannot be combined with -q", {}},
+    {{"mailq", "-bs"}, "-bs cannot be combined with -bp", {}},
+    {{SM, "-bs", "-q"}, "-q cannot be combined with -bs", {}},
 };
 
 #define NCASES (sizeof cases / sizeof cases[0])
@@ -794,6 +1050,11 @@ check_request(const struct request *r, const struct want *w)
 	CHECK_STR(r->tls_host_override, w->tls_host_override);
 	CHECK_STR(r->auth, w->auth);
 	CHECK_STR(r->user, w->user);
+	CHECK_INT(r->queue, w->queue);
+	CHECK_STR(r->queue_dir, w->queue_dir);
+	CHECK_STR(r->dead_letter, w->dead_letter);
+	CHECK_INT(r->queue_select, w->queue_select);
+	CHECK_STR(r->queue_match, w->queue_match);
 	while (nwant < MAX_RCPTS && w->rcpts[nwant] != NULL)
 		nwant++;
 	CHECK_INT(r->nrcpts, nwant);
@@ -813,6 +1074,7 @@ check_cleared(const struct request *r)
 	CHECK(r->from_copy == NULL);
 	CHECK(r->sender == NULL);
 	CHECK(r->sender_copy == NULL);
+	CHECK(r->queue_match == NULL && r->queue_select == 0);
 	CHECK(r->program != NULL);
 }
 
@@ -926,6 +1188,10 @@ test_texts(void)
 
 	CHECK(strncmp(u, "Usage: mailpost ", 16) == 0);
 	CHECK(strstr(u, "--rcpt-policy") != NULL);
+	CHECK(strstr(u, "--queue=POLICY") != NULL);
+	CHECK(strstr(u, "-qR SUBSTR") != NULL);
+	CHECK(strstr(u, "-bs ") != NULL);
+	CHECK(strstr(u, "delivered or queued") != NULL);
 	CHECK(strstr(u, "EXIT STATUS") != NULL);
 	check_lines_fit(u);
 	CHECK(strncmp(v, want_v, strlen(want_v)) == 0);

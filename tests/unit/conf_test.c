@@ -58,6 +58,9 @@ show(const struct account *a, const char *field, char *tmp, size_t n)
 	    S(passwordenv),
 	    S(ntlmdomain),
 	    S(aliases),
+	    S(queue_dir),
+	    S(dead_letter),
+	    S(fallback_account),
 	    S(name),
 	    S(file),
 #undef S
@@ -88,6 +91,13 @@ show(const struct account *a, const char *field, char *tmp, size_t n)
 	    N(passwordeval_timeout),
 	    N(passwordfd),
 	    N(auth_plaintext),
+	    N(queue),
+	    N(queue_max_age),
+	    N(queue_backoff),
+	    N(queue_flush_after_send),
+	    N(failover_timeout),
+	    N(rewrite_local_from),
+	    N(qualify_headers),
 #undef N
 	};
 
@@ -105,6 +115,8 @@ show(const struct account *a, const char *field, char *tmp, size_t n)
 
 			if (nums[i].size == sizeof(bool))
 				v = *(const bool *)p;
+			else if (nums[i].size == sizeof(long))
+				v = *(const long *)p;
 			else
 				v = *(const int *)p;
 			snprintf(tmp, n, "%ld", v);
@@ -275,8 +287,8 @@ static const struct {
     {"host \"smtp.example.org\"", "host", "smtp.example.org"},
     {"host   smtp.example.org   ", "host", "smtp.example.org"},
     {"\t host\tsmtp.example.org\t", "host", "smtp.example.org"},
-    {"host smtp.example.org # not a comment", "host",
-     "smtp.example.org # not a comment"},
+    {"from_full_name Joe # not a comment", "from_full_name",
+     "Joe # not a comment"},
     {"password \"  two  spaces  \"", "password", "  two  spaces  "},
     {"password \"a\\\"b\\\\c\"", "password", "a\"b\\c"},
     {"password \"C:\\dir\"", "password", "C:\\dir"},
@@ -284,6 +296,71 @@ static const struct {
     {"user \"\"", "user", "(null)"},
     {"from_full_name Joe \"Q\" Public", "from_full_name", "Joe \"Q\" Public"},
     {"host h\r", "host", "h"},
+    /* several hosts (failover): kept as written, split when used */
+    {"host mx1.example.org, mx2.example.org", "host",
+     "mx1.example.org, mx2.example.org"},
+    {"host mx1.example.org mx2.example.org", "host",
+     "mx1.example.org mx2.example.org"},
+    {"host mx1,mx2,mx3", "host", "mx1,mx2,mx3"},
+    {"host a ,\tb , c", "host", "a ,\tb , c"},
+    {"host 192.0.2.1", "host", "192.0.2.1"},
+    {"host ::1", "host", "::1"},
+    {"host [2001:db8::1]", "host", "[2001:db8::1]"},
+    {"host fe80::1%eth0", "host", "fe80::1%eth0"},
+    {"host b\303\274cher.example", "host", "b\303\274cher.example"},
+    {"host relay_1.example", "host", "relay_1.example"},
+    /* the queue */
+    {"queue never", "queue", "1"},
+    {"queue on-failure", "queue", "2"},
+    {"queue always", "queue", "3"},
+    {"queue ON-FAILURE", "queue", "2"},
+    {"queue_dir /var/spool/mailpost", "queue_dir", "/var/spool/mailpost"},
+    {"queue_dir ~/queue", "queue_dir", "/home/test/queue"},
+    {"queue_dir", "queue_dir", "(null)"},
+    {"queue_max_age 90", "queue_max_age", "90"},
+    {"queue_max_age 1s", "queue_max_age", "1"},
+    {"queue_max_age 30m", "queue_max_age", "1800"},
+    {"queue_max_age 12h", "queue_max_age", "43200"},
+    {"queue_max_age 5d", "queue_max_age", "432000"},
+    {"queue_max_age 2w", "queue_max_age", "1209600"},
+    {"queue_max_age 520w", "queue_max_age", "314496000"},
+    {"queue_max_age 314496000", "queue_max_age", "314496000"},
+    {"queue_max_age 007", "queue_max_age", "7"},
+    {"queue_backoff 0", "queue_backoff", "0"},
+    {"queue_backoff 0m", "queue_backoff", "0"},
+    {"queue_backoff 90", "queue_backoff", "90"},
+    {"queue_backoff 5m", "queue_backoff", "300"},
+    {"queue_backoff 4h", "queue_backoff", "14400"},
+    {"queue_backoff 240m", "queue_backoff", "14400"},
+    {"queue_flush_after_send off", "queue_flush_after_send", "0"},
+    {"queue_flush_after_send on", "queue_flush_after_send", "1"},
+    {"queue_flush_after_send", "queue_flush_after_send", "1"},
+    {"dead_letter ~/dead.letter", "dead_letter", "/home/test/dead.letter"},
+    {"dead_letter /var/mail/dead", "dead_letter", "/var/mail/dead"},
+    {"dead_letter off", "dead_letter", "off"},
+    {"dead_letter OFF", "dead_letter", "off"},
+    {"dead_letter", "dead_letter", "(null)"},
+    {"fallback_account", "fallback_account", "(null)"},
+    {"failover_timeout 1", "failover_timeout", "1"},
+    {"failover_timeout 30", "failover_timeout", "30"},
+    {"failover_timeout 3600", "failover_timeout", "3600"},
+    /* system mail */
+    {"rewrite_local_from on", "rewrite_local_from", "1"},
+    {"rewrite_local_from", "rewrite_local_from", "1"},
+    {"rewrite_local_from off", "rewrite_local_from", "0"},
+    {"qualify_headers on", "qualify_headers", "1"},
+    {"qualify_headers off", "qualify_headers", "0"},
+    {"aliases /etc/aliases", "aliases", "/etc/aliases"},
+};
+
+/* Every key is tried in the account itself, in the defaults and in a
+ * parent: all three must give the account the same value. */
+static const struct {
+	const char *before, *after;
+} places[] = {
+    {"account default\n", ""},
+    {"defaults\n", "account default\n"},
+    {"account parent\n", "account default : parent\n"},
 };
 
 static void
@@ -291,21 +368,29 @@ test_good_values(void)
 {
 	setenv("HOME", "/home/test", 1);
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-		char text[512], tmp[32], what[1700];
-		struct account a;
-		struct error err;
+		for (size_t p = 0; p < sizeof places / sizeof places[0]; p++) {
+			char text[512], tmp[32], what[1700];
+			struct account a;
+			struct error err;
 
-		snprintf(text, sizeof text, "account default\n%s\n",
-		         good[i].line);
-		if (load(text, NULL, &a, &err) < 0) {
-			snprintf(what, sizeof what, "'%s' refused: %s",
-			         good[i].line, err.msg);
-			unit_report(0, __FILE__, __LINE__, what);
-			continue;
+			snprintf(text, sizeof text, "%s%s\n%s",
+			         places[p].before, good[i].line,
+			         places[p].after);
+			if (load(text, NULL, &a, &err) < 0) {
+				snprintf(what, sizeof what,
+				         "'%s' refused (place %zu): %s",
+				         good[i].line, p, err.msg);
+				unit_report(0, __FILE__, __LINE__, what);
+				continue;
+			}
+			snprintf(what, sizeof what, "'%s' (place %zu)",
+			         good[i].line, p);
+			unit_report(
+			    strcmp(show(&a, good[i].field, tmp, sizeof tmp),
+			           good[i].want) == 0,
+			    __FILE__, __LINE__, what);
+			account_clear(&a);
 		}
-		CHECK_STR(show(&a, good[i].field, tmp, sizeof tmp),
-		          good[i].want);
-		account_clear(&a);
 	}
 }
 
@@ -452,6 +537,66 @@ static const struct {
     {"host smtp\001example.org", "c:2: control character in line"},
     {"host smtp\rexample.org", "c:2: control character in line"},
     {"defaults now", "c:2: 'defaults' takes no value"},
+    /* host lists */
+    {"host mx1,,mx2", "c:2: key 'host': 'mx1,,mx2' holds an empty host name "
+                      "(names are separated by commas or blanks)"},
+    {"host mx1,", NULL},
+    {"host ,mx1", NULL},
+    {"host mx1, ,mx2", NULL},
+    {"host ,", NULL},
+    {"host smtp.example.org # comment",
+     "c:2: key 'host': 'smtp.example.org # comment' is not a host name or "
+     "a list of them (letters, digits, '-', '.', '_', or an address; "
+     "separated by commas or blanks)"},
+    {"host smtp://mx.example.org", NULL},
+    {"host user@mx.example.org", NULL},
+    {"host mx1;mx2", NULL},
+    {"host \"mx'1\"", NULL},
+    {"host mx1/25", NULL},
+    /* the queue */
+    {"queue sometimes", "c:2: key 'queue': 'sometimes' is not 'never', "
+                        "'on-failure' or 'always'"},
+    {"queue on_failure", NULL},
+    {"queue on", NULL},
+    {"queue", "c:2: key 'queue' needs a value"},
+    {"queue_max_age 0", "c:2: key 'queue_max_age': '0' is not a duration "
+                        "greater than 0 (a number of seconds, or a number "
+                        "and s, m, h, d or w; at most 520w)"},
+    {"queue_max_age 0d", NULL},
+    {"queue_max_age 5y", NULL},
+    {"queue_max_age 5D", NULL},
+    {"queue_max_age 5 d", NULL},
+    {"queue_max_age 5dd", NULL},
+    {"queue_max_age 1h30m", NULL},
+    {"queue_max_age 1.5h", NULL},
+    {"queue_max_age -1", NULL},
+    {"queue_max_age +5", NULL},
+    {"queue_max_age h", NULL},
+    {"queue_max_age 521w", NULL},
+    {"queue_max_age 3650d", NULL},
+    {"queue_max_age 314496001", NULL},
+    {"queue_max_age 99999999999999999999", NULL},
+    {"queue_max_age 99999999999999999999w", NULL},
+    {"queue_max_age", "c:2: key 'queue_max_age' needs a value"},
+    {"queue_backoff 5h", "c:2: key 'queue_backoff': '5h' is not a duration "
+                         "from 0 to 4h (a number of seconds, or a number "
+                         "and s, m or h)"},
+    {"queue_backoff 14401", NULL},
+    {"queue_backoff 1d", NULL},
+    {"queue_backoff -1", NULL},
+    {"queue_backoff soon", NULL},
+    {"queue_backoff", "c:2: key 'queue_backoff' needs a value"},
+    {"queue_flush_after_send yes",
+     "c:2: key 'queue_flush_after_send': 'yes' is not 'on' or 'off'"},
+    {"failover_timeout 0", "c:2: key 'failover_timeout': '0' is not a "
+                           "number of seconds (1-3600)"},
+    {"failover_timeout 3601", NULL},
+    {"failover_timeout 2m", NULL},
+    {"failover_timeout", "c:2: key 'failover_timeout' needs a value"},
+    {"rewrite_local_from 1",
+     "c:2: key 'rewrite_local_from': '1' is not 'on' or 'off'"},
+    {"qualify_headers yes",
+     "c:2: key 'qualify_headers': 'yes' is not 'on' or 'off'"},
 };
 
 static void
@@ -519,6 +664,16 @@ test_defaults_builtin(void)
 	CHECK_INT(a.syslog_facility, -1);
 	CHECK_INT(a.rcpt_policy, RCPT_POLICY_UNSET);
 	CHECK(a.host == NULL && a.password == NULL && a.name == NULL);
+	CHECK_INT(a.queue, QUEUE_POLICY_UNSET);
+	CHECK(a.queue_dir == NULL && a.dead_letter == NULL);
+	CHECK_INT(a.queue_max_age, CONF_QUEUE_MAX_AGE);
+	CHECK_INT(a.queue_max_age, 432000);
+	CHECK_INT(a.queue_backoff, CONF_QUEUE_BACKOFF);
+	CHECK(a.queue_flush_after_send);
+	CHECK(a.fallback_account == NULL);
+	CHECK_INT(a.failover_timeout, CONF_FAILOVER_TIMEOUT);
+	CHECK(a.aliases == NULL);
+	CHECK(!a.rewrite_local_from && !a.qualify_headers);
 	account_clear(&a);
 	CHECK(a.host == NULL && a.name == NULL);
 }
@@ -701,6 +856,151 @@ test_account_names(void)
 	account_clear(&a);
 }
 
+/* The queue keys through defaults and parents, and back to their
+ * built-in values from an account file that does not name them. */
+static void
+test_queue_inheritance(void)
+{
+	const char *text = "defaults\n"
+	                   "queue always\n"
+	                   "queue_dir ~/q\n"
+	                   "queue_max_age 2d\n"
+	                   "queue_backoff 0\n"
+	                   "queue_flush_after_send off\n"
+	                   "dead_letter off\n"
+	                   "failover_timeout 30\n"
+	                   "rewrite_local_from on\n"
+	                   "qualify_headers on\n"
+	                   "aliases /etc/aliases\n"
+	                   "fallback_account backup\n"
+	                   "account backup\n"
+	                   "host backup.example\n"
+	                   "fallback_account\n"
+	                   "account main\n"
+	                   "host mx1.example, mx2.example\n"
+	                   "account child : main\n"
+	                   "queue never\n"
+	                   "queue_max_age 1h\n"
+	                   "dead_letter ~/dl\n"
+	                   "queue_flush_after_send on\n";
+	struct account a;
+	struct error err;
+
+	setenv("HOME", "/home/test", 1);
+	CHECK_INT(load(text, "main", &a, &err), 0);
+	CHECK_STR(a.host, "mx1.example, mx2.example");
+	CHECK_INT(a.queue, QUEUE_ALWAYS);
+	CHECK_STR(a.queue_dir, "/home/test/q");
+	CHECK_INT(a.queue_max_age, 2 * 86400);
+	CHECK_INT(a.queue_backoff, 0);
+	CHECK(!a.queue_flush_after_send);
+	CHECK_STR(a.dead_letter, "off");
+	CHECK_INT(a.failover_timeout, 30);
+	CHECK(a.rewrite_local_from && a.qualify_headers);
+	CHECK_STR(a.aliases, "/etc/aliases");
+	CHECK_STR(a.fallback_account, "backup");
+	account_clear(&a);
+
+	/* an empty value unsets what the defaults gave */
+	CHECK_INT(load(text, "backup", &a, &err), 0);
+	CHECK(a.fallback_account == NULL);
+	CHECK_INT(a.queue, QUEUE_ALWAYS);
+	account_clear(&a);
+
+	/* the child's own keys over its parent's, the rest inherited */
+	CHECK_INT(load(text, "child", &a, &err), 0);
+	CHECK_INT(a.queue, QUEUE_NEVER);
+	CHECK_INT(a.queue_max_age, 3600);
+	CHECK_INT(a.queue_backoff, 0);
+	CHECK(a.queue_flush_after_send);
+	CHECK_STR(a.dead_letter, "/home/test/dl");
+	CHECK_STR(a.queue_dir, "/home/test/q");
+	CHECK_STR(a.host, "mx1.example, mx2.example");
+	CHECK_STR(a.fallback_account, "backup");
+	account_clear(&a);
+	CHECK_INT(load(text, "main", &a, &err), 0);
+	CHECK_INT(a.queue, QUEUE_ALWAYS);
+	account_clear(&a);
+
+	/* nothing said: the built-in values */
+	CHECK_INT(load("account default\nhost h\n", NULL, &a, &err), 0);
+	CHECK_INT(a.queue, QUEUE_POLICY_UNSET);
+	CHECK_INT(a.queue_max_age, CONF_QUEUE_MAX_AGE);
+	CHECK_INT(a.queue_backoff, CONF_QUEUE_BACKOFF);
+	CHECK(a.queue_flush_after_send);
+	CHECK_INT(a.failover_timeout, CONF_FAILOVER_TIMEOUT);
+	CHECK(a.queue_dir == NULL && a.dead_letter == NULL);
+	account_clear(&a);
+}
+
+/* fallback_account is checked when an account is chosen: the whole chain
+ * must be defined and must end. */
+static void
+test_fallback(void)
+{
+	static const struct {
+		const char *text;
+		const char *name;
+		const char *want; /* NULL: fine */
+	} cases[] = {
+	    {"account a\nfallback_account b\naccount b\n", "a", NULL},
+	    /* a later account may be named */
+	    {"account a\nfallback_account b\naccount b\nfallback_account "
+	     "c\naccount c\n",
+	     "a", NULL},
+	    {"account a\nfallback_account b\naccount b\n", "b", NULL},
+	    {"account a\nfallback_account zz\n", "a",
+	     "account 'a': fallback_account 'zz' is not defined in c"},
+	    {"account a\nfallback_account b\naccount b\nfallback_account "
+	     "zz\n",
+	     "a", "account 'b': fallback_account 'zz' is not defined in c"},
+	    {"account a\nfallback_account a\n", "a",
+	     "fallback_account loops in c: a -> a"},
+	    {"account a\nfallback_account b\naccount b\nfallback_account "
+	     "a\n",
+	     "a", "fallback_account loops in c: a -> b -> a"},
+	    {"account a\nfallback_account b\naccount b\nfallback_account "
+	     "c\naccount c\nfallback_account b\n",
+	     "a", "fallback_account loops in c: a -> b -> c -> b"},
+	    /* a loop elsewhere does not stop an account outside it */
+	    {"account a\nfallback_account b\naccount b\nfallback_account "
+	     "a\naccount x\n",
+	     "x", NULL},
+	    /* inherited from the defaults */
+	    {"defaults\nfallback_account spare\naccount spare\n"
+	     "fallback_account\naccount a\n",
+	     "a", NULL},
+	    {"defaults\nfallback_account spare\naccount spare\naccount a\n",
+	     "a", "fallback_account loops in c: a -> spare -> spare"},
+	    /* the defaults alone, as the account */
+	    {"defaults\nhost h\nfallback_account x\n", NULL,
+	     "account 'default': fallback_account 'x' is not defined in c"},
+	    /* through "account default : NAME" */
+	    {"account a\nfallback_account b\naccount b\naccount default : "
+	     "a\n",
+	     NULL, NULL},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct account a;
+		struct error err;
+		int failed_before = unit_failed;
+		int rc = load(cases[i].text, cases[i].name, &a, &err);
+
+		if (!cases[i].want) {
+			CHECK_INT(rc, 0);
+			CHECK_STR(err.msg, "");
+		} else {
+			CHECK_INT(rc, -1);
+			CHECK_INT(err.kind, ERROR_CONFIG);
+			CHECK_STR(err.msg, cases[i].want);
+		}
+		if (unit_failed > failed_before)
+			fprintf(stderr, "  in fallback case %zu\n", i);
+		account_clear(&a);
+	}
+}
+
 /* ------------------------------------------------------------------------
  * Choosing an account.
  */
@@ -770,7 +1070,13 @@ test_select(void)
 	CHECK_INT(a.port, 2);
 	CHECK_STR(a.name, "default");
 	account_clear(&a);
-	CHECK_INT(conf_select(cfg, "default", NULL, &a, &err), -1);
+	/* ...and named "default", which selects them again (a queued
+	 * message keeps the name it was sent with) */
+	CHECK_INT(conf_select(cfg, "default", NULL, &a, &err), 0);
+	CHECK_STR(a.host, "h");
+	CHECK_STR(a.name, "default");
+	account_clear(&a);
+	CHECK_INT(conf_select(cfg, "other", NULL, &a, &err), -1);
 	account_clear(&a);
 	conf_free(cfg);
 }
@@ -1113,11 +1419,13 @@ static const char man_example[] =
     "account freemail2 : freemail\n"
     "from joey@freemail.example\n"
     "account work\n"
-    "host relay.work.example\n"
+    "host relay1.work.example, relay2.work.example\n"
     "port 25\n"
     "tls_starttls on\n"
     "from *@work.example\n"
     "rcpt_policy all\n"
+    "failover_timeout 60\n"
+    "fallback_account freemail\n"
     "account default : freemail\n"
     "account fastmail\n"
     "host smtp.fastmail.com\n"
@@ -1152,6 +1460,38 @@ static const char man_example[] =
     "auth on\n"
     "user app-server\n";
 
+/* The system configuration in mailpost(1), USING MAILPOST AS THE SYSTEM
+ * SENDMAIL. */
+static const char system_example[] = "# /etc/mailpost.conf\n"
+                                     "defaults\n"
+                                     "queue_dir /var/spool/mailpost\n"
+                                     "aliases /etc/aliases\n"
+                                     "maildomain example.org\n"
+                                     "auto_from on\n"
+                                     "rewrite_local_from on\n"
+                                     "qualify_headers on\n"
+                                     "\n"
+                                     "account default\n"
+                                     "host smtp1.example.org, "
+                                     "smtp2.example.org\n"
+                                     "tls on\n";
+
+static void
+test_system_example(void)
+{
+	struct account a;
+	struct error err;
+
+	CHECK_INT(load(system_example, NULL, &a, &err), 0);
+	CHECK_STR(a.queue_dir, "/var/spool/mailpost");
+	CHECK_STR(a.aliases, "/etc/aliases");
+	CHECK_STR(a.maildomain, "example.org");
+	CHECK(a.auto_from && a.rewrite_local_from && a.qualify_headers);
+	CHECK_STR(a.host, "smtp1.example.org, smtp2.example.org");
+	CHECK(a.tls);
+	account_clear(&a);
+}
+
 static void
 test_man_example(void)
 {
@@ -1164,6 +1504,9 @@ test_man_example(void)
 	CHECK_STR(a.name, "work");
 	CHECK_INT(a.port, 25);
 	CHECK_INT(a.rcpt_policy, RCPT_POLICY_ALL);
+	CHECK_STR(a.host, "relay1.work.example, relay2.work.example");
+	CHECK_STR(a.fallback_account, "freemail");
+	CHECK_INT(a.failover_timeout, 60);
 	account_clear(&a);
 	CHECK_INT(conf_select(cfg, "freemail2", NULL, &a, &err), 0);
 	CHECK_STR(a.host, "smtp.freemail.example");
@@ -1246,6 +1589,8 @@ main(void)
 	test_defaults_builtin();
 	test_comments_and_blanks();
 	test_inheritance();
+	test_queue_inheritance();
+	test_fallback();
 	test_default_alias();
 	test_implicit_default();
 	test_structure_errors();
@@ -1258,6 +1603,7 @@ main(void)
 	test_locate();
 	test_msmtp_example();
 	test_man_example();
+	test_system_example();
 	rmdir(tmpdir);
 	return unit_done();
 }
