@@ -48,8 +48,11 @@ maillog_format(const struct maillog_entry *e, char *out, size_t n)
 		       i ? "," : " recipients=", e->rcpts[i]);
 	snprintf(size, sizeof size, "%llu", (unsigned long long)e->size);
 	append(out, n, &used, " size=%s", size);
-	append(out, n, &used, " result=%s",
-	       ok ? "delivered" : error_kind_name(err->kind));
+	if (e->queued_id)
+		append(out, n, &used, " result=queued id=%s", e->queued_id);
+	else
+		append(out, n, &used, " result=%s",
+		       ok ? "delivered" : error_kind_name(err->kind));
 	if (e->reply && *e->reply)
 		append(out, n, &used, " reply=\"%s\"", e->reply);
 	if (!ok)
@@ -67,6 +70,7 @@ maillog_syslog(int facility, const struct maillog_entry *e)
 
 	maillog_format(e, line, sizeof line);
 	openlog("mailpost", LOG_PID, facility);
-	syslog(ok ? LOG_INFO : LOG_ERR, "%s", line);
+	syslog(ok ? LOG_INFO : e->queued_id ? LOG_WARNING : LOG_ERR, "%s",
+	       line);
 	closelog();
 }

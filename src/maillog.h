@@ -18,6 +18,8 @@ struct maillog_entry {
 	uint64_t size;
 	const struct error *error; /* NULL or ERROR_NONE kind: delivered */
 	const char *reply;         /* the server's last reply, or "" */
+	const char *queued_id;     /* queued under this id (error: why), or
+	                            * NULL */
 };
 
 /* Write the line to syslog with the given facility (a LOG_ value). */

@@ -15,17 +15,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "address.h"
+#include "aliases.h"
 #include "cli.h"
 #include "conf.h"
+#include "deadletter.h"
 #include "error.h"
+#include "flush.h"
+#include "identity.h"
+#include "interrupt.h"
+#include "mailq.h"
 #include "maillog.h"
 #include "mime.h"
-#include "sasl.h"
-#include "secret.h"
+#include "outbox.h"
+#include "queue.h"
+#include "relay.h"
+#include "rewrite.h"
+#include "serve.h"
 #include "source.h"
 #include "submit.h"
 #include "transcript.h"
@@ -44,12 +54,17 @@ struct job {
 	struct strlist to, cc;         /* composing: the To and Cc fields */
 	FILE *logfile;
 	struct transcript *transcript;
-	struct secret secret; /* for AUTH; wiped by secret_free */
+	struct aliases *aliases; /* the account's aliases file, or NULL */
+	int priority;            /* RFC 6710 value, -9..9 */
+	struct outbox outbox;    /* where a message that cannot go now goes */
+	char *queue_dir;         /* storage behind outbox.queue_dir */
+	char *dead_letter;       /* storage behind outbox.dead_letter */
 };
 
 /* Descriptors 0-2 closed at start would be reused by the first open() and
  * receive output meant for the terminal (or the network): put /dev/null
- * there.  A closed pipe is a write error we report, not a signal. */
+ * there.  A closed pipe, or a file past the size limit, is a write error
+ * we report, not a signal. */
 static void
 prepare_process(void)
 {
@@ -60,25 +75,25 @@ prepare_process(void)
 			_exit(71);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Past the file size limit (ulimit -f) a write fails with EFBIG and
+	 * is reported like a full disk, rather than killing us mid-queue. */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
-static const char *
-login_name(void)
+/* The %U %H %C %M substitutions in a key's value (identity.h). */
+static int
+expand_field(char **field, struct error *err)
 {
-	const struct passwd *pw = getpwuid(geteuid());
-	const char *env = getenv("USER");
+	char *v;
 
-	if (pw && pw->pw_name && *pw->pw_name)
-		return pw->pw_name;
-	return env && *env ? env : "nobody";
-}
-
-static void
-local_host_name(char *out, size_t n)
-{
-	if (gethostname(out, n) < 0 || out[0] == '\0')
-		str_copy(out, n, "localhost");
-	out[n - 1] = '\0';
+	if (!*field || !strchr(*field, '%'))
+		return 0;
+	v = identity_expand(*field, NULL, err);
+	if (!v)
+		return -1;
+	free(*field);
+	*field = v;
+	return 0;
 }
 
 static void
@@ -120,24 +135,68 @@ apply_security(const struct request *req, struct account *a)
 	}
 }
 
+/* The one-off command-line settings over an account's, then the
+ * substitutions and the EHLO name default. */
+static int
+finish_account(const struct request *req, struct account *a,
+               struct error *err)
+{
+	if (req->host) {
+		free(a->host);
+		a->host = xstrdup(req->host);
+	}
+	if (req->port)
+		a->port = req->port;
+	if (req->timeout)
+		a->timeout = req->timeout;
+	if (req->domain) {
+		free(a->domain);
+		a->domain = xstrdup(req->domain);
+	}
+	if (req->rcpt_policy != RCPT_POLICY_UNSET)
+		a->rcpt_policy = req->rcpt_policy;
+	apply_security(req, a);
+	if (expand_field(&a->from, err) < 0 ||
+	    expand_field(&a->domain, err) < 0 ||
+	    expand_field(&a->maildomain, err) < 0)
+		return -1;
+	if (!a->domain) {
+		char host[256];
+
+		identity_host(host, sizeof host);
+		a->domain = xstrdup(host);
+	}
+	return 0;
+}
+
+/* Read the configuration file, if there is one. */
+static int
+load_config(struct job *job, struct error *err)
+{
+	char *path = NULL;
+	int rc;
+
+	if (conf_locate(job->req.config_file, &path, err) < 0)
+		return -1;
+	if (!path)
+		return 0;
+	rc = conf_read_file(path, &job->cfg, err);
+	free(path);
+	return rc;
+}
+
 /* The account: from the config file when there is one, then the one-off
  * command-line settings on top. */
 static int
 load_account(struct job *job, struct error *err)
 {
 	const struct request *req = &job->req;
-	char *path = NULL;
-	int rc = 0;
 
-	if (conf_locate(req->config_file, &path, err) < 0)
+	if (load_config(job, err) < 0)
 		return -1;
-	if (path) {
-		rc = conf_read_file(path, &job->cfg, err);
-		if (rc == 0)
-			rc = conf_select(job->cfg, req->account, req->sender,
-			                 &job->acct, err);
-		free(path);
-		if (rc < 0)
+	if (job->cfg) {
+		if (conf_select(job->cfg, req->account, req->sender, &job->acct,
+		                err) < 0)
 			return -1;
 	} else if (req->account) {
 		return error_set(err, ERROR_CONFIG,
@@ -147,31 +206,15 @@ load_account(struct job *job, struct error *err)
 	} else {
 		account_defaults(&job->acct);
 	}
-	if (req->host) {
-		free(job->acct.host);
-		job->acct.host = xstrdup(req->host);
-	}
-	if (req->port)
-		job->acct.port = req->port;
-	if (req->timeout)
-		job->acct.timeout = req->timeout;
-	if (req->domain) {
-		free(job->acct.domain);
-		job->acct.domain = xstrdup(req->domain);
-	}
-	if (req->rcpt_policy != RCPT_POLICY_UNSET)
-		job->acct.rcpt_policy = req->rcpt_policy;
-	apply_security(req, &job->acct);
+	if (finish_account(req, &job->acct, err) < 0)
+		return -1;
 	if (!job->acct.host && !req->dry_run)
 		return error_set(err, ERROR_CONFIG,
 		                 "no SMTP server configured: set 'host' in the "
 		                 "configuration file or use --host");
-	if (!job->acct.domain) {
-		char host[256];
-
-		local_host_name(host, sizeof host);
-		job->acct.domain = xstrdup(host);
-	}
+	if (job->acct.aliases &&
+	    aliases_load(job->acct.aliases, &job->aliases, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -198,16 +241,16 @@ choose_sender(struct job *job, struct error *err)
 	} else if (a->from && !has_wildcard(a->from)) {
 		job->sender = address_qualify(a->from, domain);
 	} else {
-		local_host_name(host, sizeof host);
+		identity_host(host, sizeof host);
 		job->sender = address_qualify(
-		    login_name(), domain && *domain ? domain : host);
+		    identity_login(), domain && *domain ? domain : host);
 	}
 	return address_check(job->sender, true, ERROR_USAGE, err);
 }
 
 static int
-add_recipient(struct job *job, const char *addr, enum error_kind kind,
-              struct error *err)
+add_one_recipient(struct job *job, const char *addr, enum error_kind kind,
+                  struct error *err)
 {
 	char *q = address_qualify(addr, job->acct.maildomain);
 	int rc = address_check(q, false, kind, err);
@@ -215,6 +258,25 @@ add_recipient(struct job *job, const char *addr, enum error_kind kind,
 	if (rc == 0 && !strlist_contains(&job->rcpts, q))
 		strlist_add(&job->rcpts, q);
 	free(q);
+	return rc;
+}
+
+/* A recipient, through the aliases file first (local names only), then
+ * qualified with maildomain. */
+static int
+add_recipient(struct job *job, const char *addr, enum error_kind kind,
+              struct error *err)
+{
+	struct strlist expanded;
+	int rc = 0;
+
+	if (!job->aliases)
+		return add_one_recipient(job, addr, kind, err);
+	strlist_init(&expanded);
+	rc = aliases_expand(job->aliases, addr, &expanded, err);
+	for (size_t i = 0; rc == 0 && i < expanded.n; i++)
+		rc = add_one_recipient(job, expanded.v[i], kind, err);
+	strlist_clear(&expanded);
 	return rc;
 }
 
@@ -326,44 +388,80 @@ log_time(const char *format, char *out, size_t n)
 	return out;
 }
 
-static void
-log_result(const struct job *job, const struct submit_outcome *out,
-           const struct error *err)
-{
-	struct maillog_entry e = {
-	    .host = job->acct.host,
-	    .sender = job->sender,
-	    .rcpts = (const char *const *)job->rcpts.v,
-	    .nrcpts = job->rcpts.n,
-	    .size = job->stream.size,
-	    .error = err,
-	    .reply = out->final_reply,
-	};
-	char line[2048];
-	char stamp[128];
-
-	if (job->acct.syslog_facility >= 0)
-		maillog_syslog(job->acct.syslog_facility, &e);
-	if (job->logfile) {
-		maillog_format(&e, line, sizeof line);
-		fprintf(job->logfile, "%s %s\n",
-		        log_time(job->acct.logfile_time_format, stamp,
-		                 sizeof stamp),
-		        line);
-		fflush(job->logfile);
-	}
-}
-
 static ssize_t
 read_source(void *ctx, char *buf, size_t n, struct error *err)
 {
 	return source_read(ctx, buf, n, err);
 }
 
+static int
+rewind_source(void *ctx, struct error *err)
+{
+	return source_rewind(ctx, err);
+}
+
 static ssize_t
 read_composed(void *ctx, char *buf, size_t n, struct error *err)
 {
 	return mime_read(ctx, buf, n, err);
+}
+
+static int
+rewind_composed(void *ctx, struct error *err)
+{
+	return mime_rewind(ctx, err);
+}
+
+/* Header hygiene for system mail (rewrite.h), when the account asks. */
+static int
+rewrite_headers(const struct job *job, struct header_block *h,
+                struct error *err)
+{
+	const struct account *a = &job->acct;
+	const struct header_rewrite r = {
+	    .rewrite_from = a->rewrite_local_from && *job->sender,
+	    .from_address = job->sender,
+	    .qualify = a->qualify_headers,
+	    .maildomain = a->maildomain,
+	    .aliases = job->aliases,
+	};
+
+	if (!r.rewrite_from && !r.qualify)
+		return 0;
+	return headers_rewrite(h, &r, err);
+}
+
+/* RFC 6710 priority of a passed-through message, from its Priority
+ * (RFC 2156: urgent, normal, non-urgent) or X-Priority (1 highest .. 5)
+ * field. */
+static int
+header_priority(struct header_block *h)
+{
+	struct buf v;
+	long i;
+	int prio = 0;
+
+	buf_init(&v, 256);
+	if ((i = header_find(h, "Priority", 0)) >= 0 &&
+	    header_value(&h->v[i], &v) == 0) {
+		if (str_ieq(buf_str(&v), "urgent"))
+			prio = 4;
+		else if (str_ieq(buf_str(&v), "non-urgent"))
+			prio = -4;
+	} else if ((i = header_find(h, "X-Priority", 0)) >= 0 &&
+	           header_value(&h->v[i], &v) == 0) {
+		char c = buf_str(&v)[0];
+
+		prio = c == '1' || c == '2' ? 4 : c == '4' || c == '5' ? -4 : 0;
+	}
+	buf_clear(&v);
+	return prio;
+}
+
+static int
+mime_priority_value(enum mime_priority p)
+{
+	return p == MIME_PRIORITY_HIGH ? 4 : p == MIME_PRIORITY_LOW ? -4 : 0;
 }
 
 /* sendmail mode: standard input is the message, passed through with its
@@ -377,14 +475,17 @@ prepare_plain(struct job *job, struct error *err)
 	struct header_policy p;
 
 	if (source_open(&job->message, STDIN_FILENO, &so, err) < 0 ||
-	    collect_recipients(job, err) < 0)
+	    collect_recipients(job, err) < 0 ||
+	    rewrite_headers(job, source_headers(job->message), err) < 0)
 		return -1;
+	job->priority = header_priority(source_headers(job->message));
 	p = header_policy(job);
 	if (source_complete_headers(job->message, &p, err) < 0 ||
 	    source_check_sendable(job->message, err) < 0)
 		return -1;
 	job->stream = (struct message_stream){
 	    .read = read_source,
+	    .rewind = rewind_source,
 	    .ctx = job->message,
 	    .size = source_size(job->message),
 	    .has_8bit = source_has_8bit(job->message),
@@ -521,8 +622,10 @@ prepare_composed(struct job *job, struct error *err)
 		p.set_from = FROM_HEADER_AUTO;
 	if (headers_complete(mime_headers(job->composed), &p, err) < 0)
 		return -1;
+	job->priority = mime_priority_value(job->req.priority);
 	job->stream = (struct message_stream){
 	    .read = read_composed,
+	    .rewind = rewind_composed,
 	    .ctx = job->composed,
 	    .size = mime_size(job->composed),
 	    .has_8bit = mime_has_8bit(job->composed),
@@ -650,47 +753,27 @@ want_progress(const struct job *job)
 	       job->req.verbosity == 0 && isatty(STDERR_FILENO) == 1;
 }
 
+/* Another attempt (failover, or the queue) starts the count again. */
+static int
+rewind_with_progress(void *ctx, struct error *err)
+{
+	struct progress *p = ctx;
+
+	p->done = 0;
+	return p->inner.rewind ? p->inner.rewind(p->inner.ctx, err) : 0;
+}
+
 static struct message_stream
 progress_wrap(struct progress *p, const struct message_stream *m)
 {
 	*p = (struct progress){.inner = *m, .start_ms = now_ms()};
 	return (struct message_stream){
 	    .read = read_with_progress,
+	    .rewind = rewind_with_progress,
 	    .ctx = p,
 	    .size = m->size,
 	    .has_8bit = m->has_8bit,
 	};
-}
-
-static int
-deliver(struct job *job, struct submit_outcome *out, struct error *err)
-{
-	struct progress progress = {0};
-	struct submission sub;
-	int rc;
-
-	if (prepare_message(job, err) < 0)
-		return -1;
-	sub = (struct submission){
-	    .account = &job->acct,
-	    .sender = job->sender,
-	    .rcpts = (const char *const *)job->rcpts.v,
-	    .nrcpts = job->rcpts.n,
-	    .message = job->stream,
-	    .rcpt_policy = job->acct.rcpt_policy,
-	    .dsn_notify = job->req.dsn_notify ? job->req.dsn_notify
-	                                      : job->acct.dsn_notify,
-	    .dsn_return = job->req.dsn_return ? job->req.dsn_return
-	                                      : job->acct.dsn_return,
-	    .dsn_envid = job->req.dsn_envid,
-	    .transcript = job->transcript,
-	    .secret = job->secret.data,
-	};
-	if (want_progress(job))
-		sub.message = progress_wrap(&progress, &job->stream);
-	rc = submit_send(&sub, out, err);
-	progress_end(&progress);
-	return rc;
 }
 
 /* tls_certcheck off is allowed, but never quietly: on every run, whatever
@@ -705,30 +788,247 @@ warn_insecure(const struct account *a)
 	      stderr);
 }
 
-/* The password (or token) before connecting, so that a prompt or a slow
- * passwordeval does not eat the server's patience.  The process is made
- * undumpable first: the secret stays in memory until secret_free. */
-static int
-fetch_secret(struct job *job, struct error *err)
-{
-	struct secret_request r;
+/* ---- where a message goes when it cannot go now ---------------------------- */
 
-	if (!job->acct.auth || !sasl_needs_secret(job->acct.auth))
+/* Giving the server on the command line (--host) is testing a server: no
+ * queue and no dead letter unless asked for. */
+static bool
+testing_a_server(const struct request *req)
+{
+	return req->host != NULL;
+}
+
+static int
+resolve_queue_dir(const struct request *req, const struct account *a,
+                  char **out, struct error *err)
+{
+	if (req->queue_dir)
+		*out = xstrdup(req->queue_dir);
+	else if (a->queue_dir)
+		*out = xstrdup(a->queue_dir);
+	else
+		*out = queue_default_dir(err);
+	return *out ? 0 : -1;
+}
+
+static int
+setup_outbox(struct job *job, struct error *err)
+{
+	const struct request *req = &job->req;
+	const struct account *a = &job->acct;
+	const char *dl = req->dead_letter ? req->dead_letter : a->dead_letter;
+	struct outbox *o = &job->outbox;
+
+	o->policy = req->queue ? req->queue : a->queue;
+	if (!o->policy)
+		o->policy =
+		    testing_a_server(req) ? QUEUE_NEVER : QUEUE_ON_FAILURE;
+	o->backoff = a->queue_backoff;
+	if (o->policy != QUEUE_NEVER) {
+		if (resolve_queue_dir(req, a, &job->queue_dir, err) < 0)
+			return -1;
+		o->queue_dir = job->queue_dir;
+	}
+	/* -bs: a refused message stays with the SMTP client, which was told
+	 * so (4xx/5xx); a dead letter would only be a second copy. */
+	if (job->req.mode == CLI_SERVE || (dl && strcmp(dl, "off") == 0))
 		return 0;
-	if (secret_protect_process(err) < 0)
-		return -1;
-	secret_request_init(&r, &job->acct);
-	if (secret_get(&r, &job->secret, err) < 0)
-		return -1;
-	transcript_note(job->transcript, "password from %s",
-	                secret_source_name(job->secret.source));
+	if (dl)
+		job->dead_letter = xstrdup(dl);
+	else if (!testing_a_server(req))
+		job->dead_letter = deadletter_default_path(err);
+	o->dead_letter = job->dead_letter;
 	return 0;
+}
+
+static void
+queue_template(const struct job *job, struct queue_envelope *env)
+{
+	queue_envelope_init(env);
+	env->account = job->acct.name ? job->acct.name : (char *)"";
+	env->host = (char *)job->req.host;
+	env->port = job->req.port;
+	env->sender = job->sender;
+	env->rcpts = job->rcpts;
+	env->priority = job->priority;
+	env->dsn_notify = (char *)(job->req.dsn_notify ? job->req.dsn_notify
+	                                               : job->acct.dsn_notify);
+	env->dsn_return = (char *)(job->req.dsn_return ? job->req.dsn_return
+	                                               : job->acct.dsn_return);
+	env->dsn_envid = (char *)job->req.dsn_envid;
+}
+
+static void
+submission_init(struct job *job, struct submission *sub)
+{
+	*sub = (struct submission){
+	    .sender = job->sender,
+	    .rcpts = (const char *const *)job->rcpts.v,
+	    .nrcpts = job->rcpts.n,
+	    .message = job->stream,
+	    .rcpt_policy = job->acct.rcpt_policy,
+	    .dsn_notify = job->req.dsn_notify ? job->req.dsn_notify
+	                                      : job->acct.dsn_notify,
+	    .dsn_return = job->req.dsn_return ? job->req.dsn_return
+	                                      : job->acct.dsn_return,
+	    .dsn_envid = job->req.dsn_envid,
+	    .transcript = job->transcript,
+	    .priority = job->priority,
+	};
+}
+
+/* Send the prepared message, or keep it.  Signals are caught from here on
+ * (interrupt.h): the message is complete in hand and must not be lost. */
+static int
+post(struct job *job, struct outbox_result *res, struct error *err)
+{
+	struct progress progress = {0};
+	struct relay_route route;
+	struct queue_envelope env;
+	struct submission sub;
+	int rc;
+
+	if (setup_outbox(job, err) < 0 ||
+	    relay_route_build(&route, &job->acct, job->cfg, job->transcript,
+	                      err) < 0)
+		return -1;
+	interrupt_catch();
+	submission_init(job, &sub);
+	if (want_progress(job))
+		sub.message = progress_wrap(&progress, &job->stream);
+	queue_template(job, &env);
+	rc = outbox_post(&job->outbox, &route, &sub, &env, res, err);
+	progress_end(&progress);
+	relay_route_clear(&route);
+	return rc;
+}
+
+static void
+print_notice(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "mailpost: %s\n", line);
+}
+
+/* A queued entry's account for a flush: from the configuration by name,
+ * with the --host and --port it was sent with, and this run's command-line
+ * settings on top. */
+static int
+flush_account(void *ctx, const char *name, const char *host, int port,
+              struct account *out, struct error *err)
+{
+	const struct job *job = ctx;
+	struct request req = job->req;
+
+	memset(out, 0, sizeof *out);
+	if (job->cfg) {
+		if (conf_select(job->cfg, *name ? name : NULL, NULL, out, err) <
+		    0)
+			return -1;
+	} else {
+		account_defaults(out);
+	}
+	if (host && !req.host)
+		req.host = host;
+	if (port && !req.port)
+		req.port = port;
+	if (finish_account(&req, out, err) < 0) {
+		account_clear(out);
+		return -1;
+	}
+	if (!out->host) {
+		account_clear(out);
+		return error_set(err, ERROR_CONFIG,
+		                 "no SMTP server configured for account '%s'",
+		                 *name ? name : "default");
+	}
+	return 0;
+}
+
+static void
+flush_request_init(struct job *job, const char *dir, struct flush_request *fr)
+{
+	*fr = (struct flush_request){
+	    .queue_dir = dir,
+	    .cfg = job->cfg,
+	    .account = flush_account,
+	    .account_ctx = job,
+	    .select = job->req.queue_select,
+	    .match = job->req.queue_match,
+	    .dead_letter = job->req.dead_letter,
+	    .transcript = job->transcript,
+	    .verbose = job->req.verbosity > 0,
+	    .notice = print_notice,
+	};
+}
+
+/* After a message went through: the server is reachable, so what waits in
+ * the queue for the same account goes now too. */
+static void
+flush_after_send(struct job *job)
+{
+	struct flush_request fr;
+	struct flush_report rep;
+	struct error err;
+
+	if (!job->acct.queue_flush_after_send || !job->outbox.queue_dir ||
+	    testing_a_server(&job->req))
+		return;
+	error_clear(&err);
+	flush_request_init(job, job->outbox.queue_dir, &fr);
+	fr.select = 0;
+	fr.only_account = job->acct.name ? job->acct.name : "";
+	fr.force = true;
+	if (flush_run(&fr, &rep, &err) < 0 && !interrupt_signal())
+		fprintf(stderr, "mailpost: %s\n", err.msg);
+}
+
+static void
+log_result(const struct job *job, const struct outbox_result *res,
+           const struct error *err)
+{
+	struct maillog_entry e = {
+	    .host = res->outcome.host[0] ? res->outcome.host : job->acct.host,
+	    .sender = job->sender,
+	    .rcpts = (const char *const *)job->rcpts.v,
+	    .nrcpts = job->rcpts.n,
+	    .size = job->stream.size,
+	    .error = err,
+	    .reply = res->outcome.final_reply,
+	    .queued_id = res->fate == OUTBOX_QUEUED ? res->id : NULL,
+	};
+	char line[2048];
+	char stamp[128];
+
+	if (res->fate == OUTBOX_QUEUED && (!err || !err->kind))
+		e.error = res->cause.kind ? &res->cause : NULL;
+	if (job->acct.syslog_facility >= 0)
+		maillog_syslog(job->acct.syslog_facility, &e);
+	if (job->logfile) {
+		maillog_format(&e, line, sizeof line);
+		fprintf(job->logfile, "%s %s\n",
+		        log_time(job->acct.logfile_time_format, stamp,
+		                 sizeof stamp),
+		        line);
+		fflush(job->logfile);
+	}
+}
+
+/* What the user is told about a message that was queued. */
+static void
+report_queued(const struct job *job, const struct outbox_result *res)
+{
+	if (res->cause.kind)
+		fprintf(stderr, "mailpost: queued as %s: %s\n", res->id,
+		        res->cause.msg);
+	else if (job->req.verbosity > 0)
+		fprintf(stderr, "mailpost: queued as %s\n", res->id);
 }
 
 static int
 run_send(struct job *job, struct error *err)
 {
-	struct submit_outcome out = {0};
+	struct outbox_result res = {0};
 	int rc;
 
 	if (load_account(job, err) < 0 || choose_sender(job, err) < 0)
@@ -742,29 +1042,267 @@ run_send(struct job *job, struct error *err)
 	if (open_logs(job, err) < 0)
 		return -1;
 	warn_insecure(&job->acct);
-	if (fetch_secret(job, err) < 0) {
-		log_result(job, &out, err);
+	if (prepare_message(job, err) < 0) {
+		log_result(job, &res, err);
 		return -1;
 	}
-	rc = deliver(job, &out, err);
-	log_result(job, &out, rc < 0 ? err : NULL);
+	rc = post(job, &res, err);
+	log_result(job, &res, rc < 0 ? err : NULL);
+	if (rc == 0 && res.fate == OUTBOX_QUEUED)
+		report_queued(job, &res);
+	if (rc == 0 && res.fate == OUTBOX_DELIVERED)
+		flush_after_send(job);
 	return rc;
+}
+
+/* ---- the queue commands ------------------------------------------------------ */
+
+/* The configuration and the queue directory, for the commands that work on
+ * the queue without sending a new message. */
+static int
+load_queue_setup(struct job *job, char **dir, struct error *err)
+{
+	const struct request *req = &job->req;
+
+	if (load_config(job, err) < 0)
+		return -1;
+	if (job->cfg) {
+		if (conf_select(job->cfg, req->account, NULL, &job->acct, err) <
+		    0)
+			return -1;
+	} else {
+		account_defaults(&job->acct);
+	}
+	return resolve_queue_dir(req, &job->acct, dir, err);
+}
+
+static int
+run_flush(struct job *job, struct error *err)
+{
+	struct flush_request fr;
+	struct flush_report rep;
+	char *dir = NULL;
+	int rc;
+
+	if (load_queue_setup(job, &dir, err) < 0)
+		return -1;
+	job->transcript = transcript_new(stderr, job->req.verbosity, NULL);
+	interrupt_catch();
+	flush_request_init(job, dir, &fr);
+	rc = flush_run(&fr, &rep, err);
+	free(dir);
+	if (rc < 0)
+		return -1;
+	if (rep.worst != ERROR_NONE)
+		return error_set(err, rep.worst,
+		                 "%zu queued message%s failed permanently",
+		                 rep.failed, rep.failed == 1 ? "" : "s");
+	return 0;
+}
+
+/* An existing queue, or none (then there is nothing to list or touch). */
+static int
+open_existing_queue(const char *dir, struct queue **q, struct error *err)
+{
+	struct stat st;
+
+	*q = NULL;
+	if (lstat(dir, &st) < 0 && errno == ENOENT)
+		return 0;
+	return queue_open(q, dir, err);
+}
+
+static int
+run_queue_list(struct job *job, struct error *err)
+{
+	struct queue_envelope *v = NULL;
+	struct queue *q;
+	char *dir = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (load_queue_setup(job, &dir, err) < 0)
+		return -1;
+	rc = open_existing_queue(dir, &q, err);
+	free(dir);
+	if (rc == 0 && q)
+		rc = queue_list(q, &v, &n, err);
+	if (rc == 0)
+		rc = mailq_print(stdout, v, n, time(NULL), err);
+	queue_list_free(v, n);
+	queue_close(q);
+	return rc;
+}
+
+/* --queue-show and --queue-remove: the entry named. */
+static int
+claim_named(struct job *job, struct queue **q, struct queue_entry **e,
+            struct error *err)
+{
+	const char *id = job->req.queue_match;
+	char *dir = NULL;
+	int rc;
+
+	*e = NULL;
+	if (!queue_id_valid(id))
+		return error_set(err, ERROR_USAGE, "'%s' is not a queue id", id);
+	if (load_queue_setup(job, &dir, err) < 0)
+		return -1;
+	rc = open_existing_queue(dir, q, err);
+	free(dir);
+	if (rc < 0)
+		return -1;
+	rc = *q ? queue_claim(*q, id, e, err) : QUEUE_GONE;
+	if (rc == QUEUE_BUSY)
+		return error_set(err, ERROR_TEMPFAIL,
+		                 "%s is being sent by another mailpost", id);
+	if (rc == QUEUE_GONE)
+		return error_set(err, ERROR_USAGE, "no queued message %s", id);
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+run_queue_entry(struct job *job, struct error *err)
+{
+	struct queue *q = NULL;
+	struct queue_entry *e = NULL;
+	int rc = claim_named(job, &q, &e, err);
+
+	if (rc == 0 && job->req.mode == CLI_QUEUE_SHOW)
+		rc = mailq_show(stdout, e, err);
+	else if (rc == 0)
+		rc = queue_entry_remove(e, err);
+	queue_entry_release(e);
+	queue_close(q);
+	return rc;
+}
+
+/* ---- -bs: SMTP on standard input and output --------------------------------- */
+
+/* The per-message part of the job, emptied between messages. */
+static void
+job_reset_message(struct job *job)
+{
+	if (job->composed)
+		mime_free(job->composed);
+	job->composed = NULL;
+	source_free(job->message);
+	job->message = NULL;
+	strlist_clear(&job->rcpts);
+	free(job->sender);
+	job->sender = NULL;
+	free(job->queue_dir);
+	job->queue_dir = NULL;
+	free(job->dead_letter);
+	job->dead_letter = NULL;
+	memset(&job->outbox, 0, sizeof job->outbox);
+	job->priority = 0;
+}
+
+/* The reply to the final dot, from what became of the message. */
+static void
+serve_answer_from(const struct outbox_result *res, int rc,
+                  const struct error *err, struct serve_answer *a)
+{
+	const char *why = err->msg;
+
+	if (rc == 0 && res->fate == OUTBOX_QUEUED)
+		snprintf(a->line, sizeof a->line, "250 2.0.0 Ok: queued as %s",
+		         res->id);
+	else if (rc == 0)
+		snprintf(a->line, sizeof a->line, "250 2.0.0 Ok: delivered");
+	else if (err->kind == ERROR_TEMPFAIL || err->kind == ERROR_OSERR ||
+	         err->kind == ERROR_IOERR)
+		snprintf(a->line, sizeof a->line, "451 4.3.0 %.400s", why);
+	else if (err->kind == ERROR_NOUSER)
+		snprintf(a->line, sizeof a->line, "550 5.1.1 %.400s", why);
+	else if (err->kind == ERROR_DATA)
+		snprintf(a->line, sizeof a->line, "554 5.6.0 %.400s", why);
+	else
+		snprintf(a->line, sizeof a->line, "554 5.0.0 %.400s", why);
+}
+
+static int
+serve_prepare(struct job *job, const struct serve_message *m,
+              struct error *err)
+{
+	struct source_options so = {0};
+	struct header_policy p;
+
+	job->sender = xstrdup(m->sender);
+	if (*m->sender &&
+	    address_check(job->sender, true, ERROR_DATA, err) < 0)
+		return -1;
+	for (size_t i = 0; i < m->nrcpts; i++)
+		if (add_recipient(job, m->rcpts[i], ERROR_DATA, err) < 0)
+			return -1;
+	if (source_open(&job->message, m->fd, &so, err) < 0 ||
+	    rewrite_headers(job, source_headers(job->message), err) < 0)
+		return -1;
+	job->priority = header_priority(source_headers(job->message));
+	p = header_policy(job);
+	if (source_complete_headers(job->message, &p, err) < 0 ||
+	    source_check_sendable(job->message, err) < 0)
+		return -1;
+	job->stream = (struct message_stream){
+	    .read = read_source,
+	    .rewind = rewind_source,
+	    .ctx = job->message,
+	    .size = source_size(job->message),
+	    .has_8bit = source_has_8bit(job->message),
+	};
+	return 0;
+}
+
+static void
+serve_deliver(void *ctx, const struct serve_message *m,
+              struct serve_answer *a)
+{
+	struct job *job = ctx;
+	struct outbox_result res = {0};
+	struct error err;
+	int rc;
+
+	error_clear(&err);
+	job_reset_message(job);
+	rc = serve_prepare(job, m, &err);
+	if (rc == 0)
+		rc = post(job, &res, &err);
+	log_result(job, &res, rc < 0 ? &err : NULL);
+	serve_answer_from(&res, rc, &err, a);
+	if (rc < 0 && res.fate == OUTBOX_DEAD_LETTER)
+		fprintf(stderr, "mailpost: %s\n", err.msg);
+}
+
+static int
+run_serve(struct job *job, struct error *err)
+{
+	char host[256];
+	struct serve_options o = {
+	    .hostname = host,
+	    .idle_timeout_ms = 5 * 60 * 1000,
+	    .deliver = serve_deliver,
+	    .ctx = job,
+	};
+
+	if (load_account(job, err) < 0 || open_logs(job, err) < 0)
+		return -1;
+	/* The transcript goes to stderr only: stdout is the SMTP session. */
+	identity_host(host, sizeof host);
+	warn_insecure(&job->acct);
+	return serve_run(STDIN_FILENO, STDOUT_FILENO, &o, err);
 }
 
 static void
 job_clear(struct job *job)
 {
-	secret_free(&job->secret);
-	if (job->composed)
-		mime_free(job->composed);
-	source_free(job->message);
+	job_reset_message(job);
 	strlist_clear(&job->to);
 	strlist_clear(&job->cc);
 	transcript_free(job->transcript);
 	if (job->logfile && job->logfile != stdout)
 		fclose(job->logfile);
-	strlist_clear(&job->rcpts);
-	free(job->sender);
+	aliases_free(job->aliases);
 	account_clear(&job->acct);
 	conf_free(job->cfg);
 	cli_clear(&job->req);
@@ -781,18 +1319,35 @@ run_simple_mode(enum cli_mode mode)
 	case CLI_VERSION:
 		fputs(cli_version(), stdout);
 		break;
-	case CLI_QUEUE_LIST:
-		puts("Mail queue is empty");
-		break;
-	case CLI_QUEUE_FLUSH: /* nothing is ever queued yet */
-	case CLI_QUEUE_SHOW:
-	case CLI_QUEUE_REMOVE:
-	case CLI_SERVE:
-	case CLI_NOOP:
-	case CLI_SEND:
+	default: /* CLI_NOOP */
 		break;
 	}
-	return fflush(stdout) == 0 ? 0 : 74;
+	/* A text longer than stdio's buffer was written (and failed) before
+	 * the flush: the error flag tells. */
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 74;
+}
+
+static int
+run_mode(struct job *job, struct error *err)
+{
+	switch (job->req.mode) {
+	case CLI_SEND:
+		return run_send(job, err);
+	case CLI_QUEUE_LIST:
+		return run_queue_list(job, err);
+	case CLI_QUEUE_FLUSH:
+		return run_flush(job, err);
+	case CLI_QUEUE_SHOW:
+	case CLI_QUEUE_REMOVE:
+		return run_queue_entry(job, err);
+	case CLI_SERVE:
+		return run_serve(job, err);
+	case CLI_NOOP:
+	case CLI_VERSION:
+	case CLI_HELP:
+		break;
+	}
+	return run_simple_mode(job->req.mode);
 }
 
 int
@@ -808,10 +1363,8 @@ main(int argc, char **argv)
 	strlist_init(&job.to);
 	strlist_init(&job.cc);
 	rc = cli_parse(argc, argv, &job.req, &err);
-	if (rc == 0 && job.req.mode != CLI_SEND)
-		rc = run_simple_mode(job.req.mode);
-	else if (rc == 0)
-		rc = run_send(&job, &err);
+	if (rc == 0)
+		rc = run_mode(&job, &err);
 	if (rc < 0) {
 		fprintf(stderr, "mailpost: %s\n", err.msg);
 		rc = error_exit_code(err.kind);

@@ -101,6 +101,13 @@ test_maillog(void)
 	                "result=nouser error=\"no such user\"");
 	maillog_format(&e, line, 20);
 	CHECK_INT(strlen(line), 19);
+	/* Queued after a temporary failure: the id, and why. */
+	error_set(&err, ERROR_TEMPFAIL, "connection refused");
+	e.queued_id = "674a1b2c9f3e2d1a";
+	maillog_format(&e, line, sizeof line);
+	CHECK_STR(line, "host=mx from=<s@x> recipients=<a@x>,<b@y> size=42 "
+	                "result=queued id=674a1b2c9f3e2d1a "
+	                "error=\"connection refused\"");
 }
 
 int

@@ -1,0 +1,382 @@
+/*
+ * flush.c - the queue runner (see flush.h).
+ */
+#include "config.h"
+
+#include "flush.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "deadletter.h"
+#include "interrupt.h"
+#include "outbox.h"
+#include "queue.h"
+#include "relay.h"
+#include "submit.h"
+#include "util.h"
+
+/* One run's state. */
+struct run {
+	const struct flush_request *fr;
+	struct flush_report *rep;
+	struct queue *q;
+	time_t now;
+	bool stop; /* a signal: no further entry */
+};
+
+/* One group: the entries of one account (and remembered host and port). */
+struct group {
+	struct account acct;
+	bool acct_ok;
+	struct error acct_err;
+	struct relay_route route;
+	bool route_ok;
+	struct submit_session *ss;
+	size_t hop;
+	bool unreachable; /* the connection failed: defer the rest */
+	struct error conn_err;
+	char *dead_letter; /* path, or NULL for none */
+};
+
+static void
+notice(const struct run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+notice(const struct run *r, const char *fmt, ...)
+{
+	char line[ERROR_MSG_MAX + 256];
+	va_list ap;
+
+	if (!r->fr->notice)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	r->fr->notice(r->fr->notice_ctx, line);
+}
+
+static bool
+contains(const char *hay, const char *needle)
+{
+	return hay && needle && strstr(hay, needle) != NULL;
+}
+
+/* Chosen by -qI, -qR or -qS. */
+static bool
+selected(const struct flush_request *fr, const struct queue_envelope *e)
+{
+	switch (fr->select) {
+	case 'I':
+		return contains(e->id, fr->match);
+	case 'S':
+		return contains(e->sender, fr->match);
+	case 'R':
+		for (size_t i = 0; i < e->rcpts.n; i++)
+			if (contains(e->rcpts.v[i], fr->match))
+				return true;
+		return false;
+	default:
+		return true;
+	}
+}
+
+static bool
+wanted(const struct run *r, const struct queue_envelope *e)
+{
+	const struct flush_request *fr = r->fr;
+
+	if (!selected(fr, e))
+		return false;
+	if (fr->only_account &&
+	    strcmp(fr->only_account, e->account ? e->account : "") != 0)
+		return false;
+	return fr->force || fr->select || e->next_attempt <= r->now;
+}
+
+static bool
+str_same(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static bool
+same_group(const struct queue_envelope *a, const struct queue_envelope *b)
+{
+	return str_same(a->account, b->account) && str_same(a->host, b->host) &&
+	       a->port == b->port;
+}
+
+/* The dead letter file of a group: the override, else the account's, else
+ * the default; "off" is none. */
+static char *
+group_dead_letter(const struct run *r, const struct account *a)
+{
+	const char *p = r->fr->dead_letter ? r->fr->dead_letter
+	                                   : a->dead_letter;
+	struct error e;
+
+	if (p && strcmp(p, "off") == 0)
+		return NULL;
+	if (p)
+		return xstrdup(p);
+	return deadletter_default_path(&e);
+}
+
+static void
+group_open(struct run *r, struct group *g, const struct queue_envelope *e)
+{
+	memset(g, 0, sizeof *g);
+	error_clear(&g->acct_err);
+	error_clear(&g->conn_err);
+	if (r->fr->account(r->fr->account_ctx, e->account ? e->account : "",
+	                   e->host, e->port, &g->acct, &g->acct_err) < 0)
+		return;
+	g->acct_ok = true;
+	g->dead_letter = group_dead_letter(r, &g->acct);
+	if (relay_route_build(&g->route, &g->acct, r->fr->cfg,
+	                      r->fr->transcript, &g->acct_err) == 0)
+		g->route_ok = true;
+}
+
+static void
+group_close(struct group *g)
+{
+	submit_close(g->ss);
+	if (g->route_ok)
+		relay_route_clear(&g->route);
+	if (g->acct_ok)
+		account_clear(&g->acct);
+	free(g->dead_letter);
+}
+
+/* A temporary failure: the entry stays, tried again later. */
+static void
+defer(struct run *r, const struct group *g, struct queue_entry *qe,
+      const struct error *why)
+{
+	const struct queue_envelope *e = queue_entry_envelope(qe);
+	long backoff = g->acct_ok ? g->acct.queue_backoff : CONF_QUEUE_BACKOFF;
+	time_t next = outbox_next_attempt(r->now, e->attempts + 1, backoff);
+	struct error err;
+
+	error_clear(&err);
+	r->rep->deferred++;
+	if (queue_entry_failed(qe, why->msg, next, &err) < 0)
+		notice(r, "%s: %s", e->id, err.msg);
+	else if (r->fr->verbose)
+		notice(r, "%s: deferred: %s", e->id, why->msg);
+}
+
+/* A permanent failure or a give-up: to the dead letter file, out of the
+ * queue.  If the message cannot be saved it stays queued. */
+static void
+give_up(struct run *r, const struct group *g, struct queue_entry *qe,
+        const char *why, enum error_kind kind)
+{
+	const struct queue_envelope *e = queue_entry_envelope(qe);
+	struct message_stream m = queue_entry_message(qe);
+	struct error err;
+
+	error_clear(&err);
+	r->rep->failed++;
+	r->rep->worst = error_worse(r->rep->worst, kind);
+	if (g->dead_letter &&
+	    ((m.rewind && m.rewind(m.ctx, &err) < 0) ||
+	     deadletter_append(g->dead_letter, e->sender, &m, &err) < 0)) {
+		notice(r, "%s: %s; kept in the queue: %s", e->id, why, err.msg);
+		return;
+	}
+	if (queue_entry_remove(qe, &err) < 0) {
+		notice(r, "%s: %s", e->id, err.msg);
+		return;
+	}
+	if (g->dead_letter)
+		notice(r, "%s: %s; the message was saved to %s", e->id, why,
+		       g->dead_letter);
+	else
+		notice(r, "%s: %s; the message was removed (dead_letter off)",
+		       e->id, why);
+}
+
+static bool
+too_old(const struct run *r, const struct group *g,
+        const struct queue_envelope *e)
+{
+	long max = g->acct_ok && g->acct.queue_max_age > 0
+	               ? g->acct.queue_max_age
+	               : CONF_QUEUE_MAX_AGE;
+
+	return r->now - e->created > max;
+}
+
+static void
+expire(struct run *r, const struct group *g, struct queue_entry *qe)
+{
+	const struct queue_envelope *e = queue_entry_envelope(qe);
+	char why[ERROR_MSG_MAX + 128];
+	long days = (long)(r->now - e->created) / 86400;
+
+	snprintf(why, sizeof why,
+	         "gave up after %u attempts over %ld day%s (last error: %s)",
+	         e->attempts, days, days == 1 ? "" : "s",
+	         e->last_error ? e->last_error : "none");
+	give_up(r, g, qe, why, ERROR_TEMPFAIL);
+}
+
+/* The connection for the group, opened on first need. */
+static bool
+group_connect(struct run *r, struct group *g)
+{
+	if (g->ss)
+		return true;
+	if (g->unreachable || !g->route_ok)
+		return false;
+	if (relay_open(&g->route, &g->ss, &g->hop, &g->conn_err) == 0)
+		return true;
+	g->unreachable = true;
+	if (interrupt_signal())
+		r->stop = true;
+	return false;
+}
+
+static void
+send_entry(struct run *r, struct group *g, struct queue_entry *qe)
+{
+	const struct queue_envelope *e = queue_entry_envelope(qe);
+	struct submission sub = {
+	    .sender = e->sender,
+	    .rcpts = (const char *const *)e->rcpts.v,
+	    .nrcpts = e->rcpts.n,
+	    .message = queue_entry_message(qe),
+	    .rcpt_policy = g->acct.rcpt_policy,
+	    .dsn_notify = e->dsn_notify,
+	    .dsn_return = e->dsn_return,
+	    .dsn_envid = e->dsn_envid,
+	    .transcript = r->fr->transcript,
+	    .priority = e->priority,
+	    .more_follow = true,
+	};
+	struct submit_outcome out;
+	struct error err;
+
+	error_clear(&err);
+	if (relay_submission(&g->route, g->hop, &sub, &err) < 0) {
+		defer(r, g, qe, &err); /* no secret: the account's fault */
+		return;
+	}
+	if (submit_message(g->ss, &sub, &out, &err) == 0) {
+		r->rep->delivered++;
+		if (queue_entry_remove(qe, &err) < 0)
+			notice(r, "%s: delivered, but %s", e->id, err.msg);
+		else if (r->fr->verbose)
+			notice(r, "%s: delivered", e->id);
+		return;
+	}
+	if (!submit_usable(g->ss)) {
+		submit_close(g->ss);
+		g->ss = NULL;
+	}
+	if (interrupt_signal()) {
+		r->stop = true; /* the entry stays as it was */
+		return;
+	}
+	if (out.delivered) { /* to some recipients: the others are refused */
+		r->rep->delivered++;
+		give_up(r, g, qe, err.msg, err.kind);
+		return;
+	}
+	if (err.kind == ERROR_TEMPFAIL)
+		defer(r, g, qe, &err);
+	else
+		give_up(r, g, qe, err.msg, err.kind);
+}
+
+/* One entry of a group: claimed, checked again, then sent or deferred. */
+static void
+run_entry(struct run *r, struct group *g, const char *id)
+{
+	struct queue_entry *qe = NULL;
+	struct error err;
+	int rc;
+
+	error_clear(&err);
+	rc = queue_claim(r->q, id, &qe, &err);
+	if (rc == QUEUE_BUSY)
+		r->rep->skipped++;
+	if (rc < 0)
+		notice(r, "%s: %s", id, err.msg);
+	if (rc != QUEUE_CLAIMED)
+		return;
+	/* Re-read under the lock: another runner may have just tried it. */
+	if (!wanted(r, queue_entry_envelope(qe))) {
+		queue_entry_release(qe);
+		return;
+	}
+	if (too_old(r, g, queue_entry_envelope(qe)))
+		expire(r, g, qe);
+	else if (!g->acct_ok || !g->route_ok)
+		defer(r, g, qe, &g->acct_err);
+	else if (!group_connect(r, g))
+		defer(r, g, qe, &g->conn_err);
+	else
+		send_entry(r, g, qe);
+	queue_entry_release(qe);
+}
+
+static void
+run_groups(struct run *r, struct queue_envelope *v, size_t n)
+{
+	bool *done = xcalloc(n ? n : 1, sizeof *done);
+
+	for (size_t i = 0; i < n && !r->stop; i++) {
+		struct group g;
+
+		if (done[i] || !wanted(r, &v[i]))
+			continue;
+		group_open(r, &g, &v[i]);
+		for (size_t j = i; j < n && !r->stop; j++) {
+			if (done[j] || !same_group(&v[i], &v[j]) ||
+			    !wanted(r, &v[j]))
+				continue;
+			done[j] = true;
+			run_entry(r, &g, v[j].id);
+			if (interrupt_signal())
+				r->stop = true;
+		}
+		group_close(&g);
+	}
+	free(done);
+}
+
+int
+flush_run(const struct flush_request *fr, struct flush_report *rep,
+          struct error *err)
+{
+	struct run r = {.fr = fr, .rep = rep, .now = time(NULL)};
+	struct queue_envelope *v = NULL;
+	struct stat st;
+	size_t n = 0;
+
+	memset(rep, 0, sizeof *rep);
+	if (lstat(fr->queue_dir, &st) < 0 && errno == ENOENT)
+		return 0;
+	if (queue_open(&r.q, fr->queue_dir, err) < 0)
+		return -1;
+	if (queue_list(r.q, &v, &n, err) < 0) {
+		queue_close(r.q);
+		return -1;
+	}
+	run_groups(&r, v, n);
+	queue_list_free(v, n);
+	queue_close(r.q);
+	if (r.stop)
+		return interrupt_error(err);
+	return 0;
+}

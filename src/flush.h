@@ -1,0 +1,74 @@
+/*
+ * flush.h - the queue runner (mailpost -q): every entry that is due, or
+ * those selected, sent again.
+ *
+ * Entries are taken best first (priority, then age) and grouped by account
+ * (and by the host and port remembered from --host/--port): one connection
+ * per group, RSET between its messages.  Each entry is claimed (locked)
+ * before it is sent, so two runners at once never send one entry twice;
+ * an entry another runner holds is skipped.  After each attempt:
+ *
+ *  - delivered: the entry is removed;
+ *  - a temporary failure: attempts + 1, the error kept, the next attempt
+ *    pushed back (outbox_next_attempt); when the group's connection could
+ *    not be made at all, every due entry of the group is marked so, without
+ *    one connection attempt each;
+ *  - a permanent failure, or an entry older than the account's
+ *    queue_max_age: appended to the dead letter file (when there is one),
+ *    removed, and a notice is given.
+ *
+ * A signal (interrupt.h) stops the run after the current entry, which
+ * stays queued untouched.
+ */
+#ifndef MAILPOST_FLUSH_H
+#define MAILPOST_FLUSH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "error.h"
+#include "transcript.h"
+
+/* A line for the user (a give-up, a permanent failure, or with verbose a
+ * deferral); the caller prints it. */
+typedef void (*flush_notice_fn)(void *ctx, const char *line);
+
+/* How a queued entry's account is made ready to send: the configuration
+ * resolved by name (and the --host/--port remembered), with command-line
+ * settings on top.  Provided by the driver. */
+typedef int (*flush_account_fn)(void *ctx, const char *name, const char *host,
+                                int port, struct account *out,
+                                struct error *err);
+
+struct flush_request {
+	const char *queue_dir;
+	const struct config *cfg;   /* for fallback accounts; may be NULL */
+	flush_account_fn account;
+	void *account_ctx;
+	char select;                /* 0, 'I', 'R', 'S' (cli.h) */
+	const char *match;
+	const char *only_account;   /* only this account's entries ("" is the
+	                             * unnamed one), or NULL for all */
+	bool force;                 /* ignore next-attempt times */
+	const char *dead_letter;    /* override of the accounts' (a path or
+	                             * "off"), or NULL */
+	struct transcript *transcript;
+	bool verbose;               /* a notice for each deferral too */
+	flush_notice_fn notice;
+	void *notice_ctx;
+};
+
+struct flush_report {
+	size_t delivered, deferred, failed, skipped; /* skipped: busy */
+	enum error_kind worst; /* of the permanent failures; ERROR_NONE */
+};
+
+/* Run once.  -1 only when the queue itself cannot be used (or a signal
+ * stopped the run: ERROR_TEMPFAIL "interrupted by ..."); failures of single
+ * messages are in the report and the notices.  A queue directory that does
+ * not exist is an empty queue. */
+int flush_run(const struct flush_request *fr, struct flush_report *rep,
+              struct error *err);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * identity.h - who is sending from where: the login name, this machine's
+ * names, and msmtp's substitutions in the `from`, `domain` and `maildomain`
+ * keys, so that mail from cron carries a sender a smarthost accepts:
+ *
+ *     %U  the login name (of the effective user)
+ *     %H  the host name (gethostname)
+ *     %C  the canonical host name (the host name resolved with
+ *         AI_CANONNAME; the host name when that fails)
+ *     %M  the mail name: the first line of /etc/mailname, else the host
+ *         name
+ *     %%  a literal '%'
+ */
+#ifndef MAILPOST_IDENTITY_H
+#define MAILPOST_IDENTITY_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+/* The login name: the password database's name for the effective user,
+ * else $USER, else "nobody".  Static storage. */
+const char *identity_login(void);
+
+/* This machine's host name ("localhost" when it has none). */
+void identity_host(char *out, size_t n);
+
+/* The substitutions above applied to `template` (NULL gives NULL).  A new
+ * string.  An unknown %X is ERROR_CONFIG naming it.  `mailname_file` is
+ * the mail name file (NULL: /etc/mailname), for tests. */
+char *identity_expand(const char *template, const char *mailname_file,
+                      struct error *err);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * mailq.c - listing and showing the queue (see mailq.h).
+ */
+#include "config.h"
+
+#include "mailq.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "util.h"
+
+#define MAILQ_FIELD_MAX 1024
+
+void
+mailq_age(time_t s, char *out, size_t n)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(out, n, "%llds", (long long)s);
+	else if (s < 3600)
+		snprintf(out, n, "%lldm", (long long)(s / 60));
+	else if (s < 86400)
+		snprintf(out, n, "%lldh%02lldm", (long long)(s / 3600),
+		         (long long)(s % 3600 / 60));
+	else
+		snprintf(out, n, "%lldd%02lldh", (long long)(s / 86400),
+		         (long long)(s % 86400 / 3600));
+}
+
+/* A copy of untrusted text, safe for a terminal. */
+static const char *
+safe(const char *s, char *buf, size_t n)
+{
+	str_copy(buf, n, s ? s : "");
+	return str_censor(buf, strlen(buf));
+}
+
+static void
+print_entry(FILE *out, const struct queue_envelope *e, time_t now)
+{
+	char age[32], buf[MAILQ_FIELD_MAX];
+
+	mailq_age(now - e->created, age, sizeof age);
+	fprintf(out, "%-16s %9" PRIu64 " %7s %3d %4u  <%s>\n", e->id, e->size,
+	        age, e->priority, e->attempts, safe(e->sender, buf, sizeof buf));
+	for (size_t i = 0; i < e->rcpts.n; i++)
+		fprintf(out, "%45s<%s>\n", "",
+		        safe(e->rcpts.v[i], buf, sizeof buf));
+	if (e->last_error && *e->last_error)
+		fprintf(out, "%45s(%s)\n", "",
+		        safe(e->last_error, buf, sizeof buf));
+}
+
+int
+mailq_print(FILE *out, const struct queue_envelope *v, size_t n, time_t now,
+            struct error *err)
+{
+	uint64_t total = 0;
+
+	if (n == 0) {
+		fputs("Mail queue is empty\n", out);
+	} else {
+		fprintf(out, "%-16s %9s %7s %3s %4s  %s\n", "Queue ID", "Size",
+		        "Age", "Pri", "Att", "Sender/Recipient/Last error");
+		for (size_t i = 0; i < n; i++) {
+			print_entry(out, &v[i], now);
+			total += v[i].size;
+		}
+		fprintf(out, "-- %zu message%s, %" PRIu64 " bytes\n", n,
+		        n == 1 ? "" : "s", total);
+	}
+	if (fflush(out) != 0 || ferror(out))
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot write the queue listing");
+	return 0;
+}
+
+static void
+show_time(FILE *out, const char *key, time_t t)
+{
+	char stamp[64];
+	struct tm tm;
+
+	if (t == 0 || !gmtime_r(&t, &tm) ||
+	    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+		fprintf(out, "%s: -\n", key);
+		return;
+	}
+	fprintf(out, "%s: %s\n", key, stamp);
+}
+
+static void
+show_envelope(FILE *out, const struct queue_envelope *e)
+{
+	char buf[MAILQ_FIELD_MAX];
+
+	fprintf(out, "Id: %s\n", e->id);
+	fprintf(out, "Account: %s\n",
+	        e->account && *e->account ? safe(e->account, buf, sizeof buf)
+	                                  : "(default)");
+	if (e->host)
+		fprintf(out, "Host: %s\n", safe(e->host, buf, sizeof buf));
+	if (e->port)
+		fprintf(out, "Port: %d\n", e->port);
+	fprintf(out, "Sender: <%s>\n", safe(e->sender, buf, sizeof buf));
+	for (size_t i = 0; i < e->rcpts.n; i++)
+		fprintf(out, "Recipient: <%s>\n",
+		        safe(e->rcpts.v[i], buf, sizeof buf));
+	fprintf(out, "Priority: %d\n", e->priority);
+	fprintf(out, "Size: %" PRIu64 "\n", e->size);
+	show_time(out, "Queued", e->created);
+	fprintf(out, "Attempts: %u\n", e->attempts);
+	show_time(out, "Last-Attempt", e->last_attempt);
+	show_time(out, "Next-Attempt", e->next_attempt);
+	if (e->last_error)
+		fprintf(out, "Last-Error: %s\n",
+		        safe(e->last_error, buf, sizeof buf));
+	fputc('\n', out);
+}
+
+int
+mailq_show(FILE *out, struct queue_entry *qe, struct error *err)
+{
+	struct message_stream m = queue_entry_message(qe);
+	char buf[65536];
+
+	show_envelope(out, queue_entry_envelope(qe));
+	for (;;) {
+		ssize_t got = m.read(m.ctx, buf, sizeof buf, err);
+
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			break;
+		if (fwrite(buf, 1, (size_t)got, out) != (size_t)got)
+			break;
+	}
+	if (fflush(out) != 0 || ferror(out))
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot write the queued message");
+	return 0;
+}

@@ -1,0 +1,30 @@
+/*
+ * mailq.h - the queue as the user sees it: `mailq` (-bp) lists every entry,
+ * --queue-show prints one.  Output goes to the FILE given (the driver
+ * passes stdout); untrusted text (addresses, the last error) is censored
+ * before it reaches a terminal.
+ */
+#ifndef MAILPOST_MAILQ_H
+#define MAILPOST_MAILQ_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "error.h"
+#include "queue.h"
+
+/* The listing: for each entry its id, size, age, priority, attempts,
+ * sender, then one recipient per line and the last error; a total line.
+ * "Mail queue is empty" when n is 0.  ERROR_IOERR when out fails. */
+int mailq_print(FILE *out, const struct queue_envelope *v, size_t n,
+                time_t now, struct error *err);
+
+/* One entry: its envelope as "Key: value" lines, an empty line, then the
+ * message exactly as queued. */
+int mailq_show(FILE *out, struct queue_entry *e, struct error *err);
+
+/* "42s", "5m", "2h05m", "3d04h": an age for the listing. */
+void mailq_age(time_t seconds, char *out, size_t n);
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * outbox.c - deliver, queue or save one message (see outbox.h).
+ */
+#include "config.h"
+
+#include "outbox.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "deadletter.h"
+#include "interrupt.h"
+#include "util.h"
+
+time_t
+outbox_next_attempt(time_t now, unsigned attempts, long backoff)
+{
+	long delay = backoff;
+
+	if (backoff <= 0)
+		return 0;
+	for (unsigned i = 1; i < attempts && delay < OUTBOX_BACKOFF_MAX; i++)
+		delay *= 2;
+	if (delay > OUTBOX_BACKOFF_MAX)
+		delay = OUTBOX_BACKOFF_MAX;
+	return now + delay;
+}
+
+/* Into the queue, durably.  `why` is the failure that sent it there, or
+ * NULL when nothing was tried. */
+static int
+enqueue(const struct outbox *o, const struct submission *sub,
+        const struct queue_envelope *tmpl, const struct error *why,
+        char id[QUEUE_ID_SIZE], struct error *err)
+{
+	struct queue_envelope env = *tmpl;
+	struct message_stream m = sub->message;
+	struct queue *q;
+	time_t now = time(NULL);
+	int rc;
+
+	env.created = now;
+	if (why) {
+		env.attempts = 1;
+		env.last_attempt = now;
+		env.last_error = (char *)why->msg;
+		env.next_attempt = outbox_next_attempt(now, 1, o->backoff);
+	}
+	if (m.rewind && m.rewind(m.ctx, err) < 0)
+		return -1;
+	if (queue_open(&q, o->queue_dir, err) < 0)
+		return -1;
+	rc = queue_add(q, &env, &m, id, err);
+	queue_close(q);
+	return rc;
+}
+
+/* The dead letter file, when there is one; the message of err gets where
+ * the message went (or why it could not be saved) appended. */
+static void
+save_dead_letter(const struct outbox *o, const struct submission *sub,
+                 struct outbox_result *res, struct error *err)
+{
+	struct message_stream m = sub->message;
+	struct error e, failure = *err;
+
+	if (!o->dead_letter)
+		return;
+	error_clear(&e);
+	if ((m.rewind && m.rewind(m.ctx, &e) < 0) ||
+	    deadletter_append(o->dead_letter, sub->sender, &m, &e) < 0) {
+		error_set(err, failure.kind,
+		          "%s; the message could not be saved either: %s",
+		          failure.msg, e.msg);
+	} else {
+		res->fate = OUTBOX_DEAD_LETTER;
+		error_set(err, failure.kind, "%s; the message was saved to %s",
+		          failure.msg, o->dead_letter);
+	}
+	/* The reply behind the failure stays (it picks the exit code). */
+	err->smtp_code = failure.smtp_code;
+	memcpy(err->smtp_enhanced, failure.smtp_enhanced,
+	       sizeof err->smtp_enhanced);
+}
+
+/* After a signal: queued (or, with QUEUE_NEVER, saved); always a failure,
+ * so that the exit status says the message did not go. */
+static int
+interrupted(const struct outbox *o, const struct submission *sub,
+            const struct queue_envelope *env, struct outbox_result *res,
+            struct error *err)
+{
+	struct error e;
+
+	error_clear(&e);
+	if (o->policy != QUEUE_NEVER &&
+	    enqueue(o, sub, env, err, res->id, &e) == 0) {
+		res->fate = OUTBOX_QUEUED;
+		res->cause = *err;
+		return error_set(err, ERROR_TEMPFAIL, "interrupted by %s: "
+		                                      "queued as %s",
+		                 interrupt_name(interrupt_signal()), res->id);
+	}
+	if (o->policy != QUEUE_NEVER)
+		error_set(err, ERROR_TEMPFAIL, "interrupted by %s; %s",
+		          interrupt_name(interrupt_signal()), e.msg);
+	else
+		error_set(err, ERROR_TEMPFAIL, "interrupted by %s",
+		          interrupt_name(interrupt_signal()));
+	save_dead_letter(o, sub, res, err);
+	return -1;
+}
+
+int
+outbox_post(const struct outbox *o, struct relay_route *route,
+            const struct submission *sub, const struct queue_envelope *env,
+            struct outbox_result *res, struct error *err)
+{
+	struct error e;
+
+	memset(res, 0, sizeof *res);
+	error_clear(&res->cause);
+	if (o->policy == QUEUE_ALWAYS) {
+		if (enqueue(o, sub, env, NULL, res->id, err) < 0) {
+			save_dead_letter(o, sub, res, err);
+			return -1;
+		}
+		res->fate = OUTBOX_QUEUED;
+		return 0;
+	}
+	if (relay_send(route, sub, &res->outcome, err) == 0) {
+		res->fate = OUTBOX_DELIVERED;
+		return 0;
+	}
+	if (res->outcome.delivered) {
+		res->fate = OUTBOX_DELIVERED; /* to some: err says who not */
+		return -1;
+	}
+	if (interrupt_signal() != 0)
+		return interrupted(o, sub, env, res, err);
+	if (err->kind == ERROR_TEMPFAIL && o->policy == QUEUE_ON_FAILURE) {
+		error_clear(&e);
+		if (enqueue(o, sub, env, err, res->id, &e) == 0) {
+			res->fate = OUTBOX_QUEUED;
+			res->cause = *err;
+			return 0;
+		}
+		/* Not queued: the failure to queue is the news, with the
+		 * delivery failure behind it. */
+		error_prefix(&e, "%s; ", err->msg);
+		*err = e;
+	}
+	save_dead_letter(o, sub, res, err);
+	return -1;
+}

@@ -1,0 +1,65 @@
+/*
+ * outbox.h - what becomes of one message: delivered now, queued for later,
+ * or saved as a dead letter.  Nothing is lost on the way:
+ *
+ *  - QUEUE_ALWAYS: straight into the queue, no attempt.
+ *  - otherwise the route is tried (relay.h).  Delivered: done.
+ *  - a temporary failure (ERROR_TEMPFAIL: connection refused or timed out,
+ *    4xx, connection lost, delivery status unknown after the final dot)
+ *    with QUEUE_ON_FAILURE: queued, and that is a success (the caller says
+ *    "queued as ID: reason" and exits 0).
+ *  - anything else (a permanent refusal, a temporary one with QUEUE_NEVER,
+ *    a failure to queue): the message is appended to the dead letter file
+ *    when there is one, and the failure is returned.
+ *  - a signal (interrupt.h) during the attempt: queued (QUEUE_NEVER: the
+ *    dead letter file) and returned as a failure (ERROR_TEMPFAIL, exit 75)
+ *    whose message says where the message went.
+ */
+#ifndef MAILPOST_OUTBOX_H
+#define MAILPOST_OUTBOX_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+#include "error.h"
+#include "queue.h"
+#include "relay.h"
+#include "submit.h"
+
+struct outbox {
+	enum queue_policy policy;  /* never UNSET here */
+	const char *queue_dir;     /* created when first needed */
+	const char *dead_letter;   /* a path, or NULL for none */
+	long backoff;              /* seconds before the first retry */
+};
+
+enum outbox_fate {
+	OUTBOX_FAILED = 0,  /* not delivered, not kept */
+	OUTBOX_DELIVERED,   /* (possibly to some recipients only: see err) */
+	OUTBOX_QUEUED,
+	OUTBOX_DEAD_LETTER, /* not delivered; saved to the dead letter file */
+};
+
+struct outbox_result {
+	enum outbox_fate fate;
+	char id[QUEUE_ID_SIZE];      /* OUTBOX_QUEUED */
+	struct error cause;          /* OUTBOX_QUEUED after a failure: why */
+	struct submit_outcome outcome;
+};
+
+/* Post the message in sub (its route hops fill sub->account and secret)
+ * with env as the queue envelope template (sender, recipients, account,
+ * priority, DSN; the rest is filled here).  0 when delivered or queued
+ * (res->fate says which); -1 with err otherwise, res->fate telling whether
+ * the message was saved. */
+int outbox_post(const struct outbox *o, struct relay_route *route,
+                const struct submission *sub, const struct queue_envelope *env,
+                struct outbox_result *res, struct error *err);
+
+/* The next attempt after `attempts` failures: now + backoff doubled per
+ * failure after the first, at most OUTBOX_BACKOFF_MAX; 0 when backoff is
+ * 0 (due at once). */
+#define OUTBOX_BACKOFF_MAX (4L * 3600)
+time_t outbox_next_attempt(time_t now, unsigned attempts, long backoff);
+
+#endif

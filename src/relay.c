@@ -1,0 +1,232 @@
+/*
+ * relay.c - failover along a route of hosts and fallback accounts (see
+ * relay.h).
+ */
+#include "config.h"
+
+#include "relay.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "interrupt.h"
+#include "sasl.h"
+#include "util.h"
+
+/* Split a `host` value into names: commas and white space separate. */
+static int
+add_hops(struct relay_route *r, size_t account, struct error *err)
+{
+	const struct account *a = r->accounts[account];
+	const char *p = a->host ? a->host : "";
+	size_t before = r->nhops;
+
+	while (*p) {
+		size_t n;
+
+		p += strspn(p, ", \t");
+		n = strcspn(p, ", \t");
+		if (n == 0)
+			break;
+		if (r->nhops == RELAY_HOPS_MAX)
+			return error_set(err, ERROR_CONFIG,
+			                 "more than %d hosts to try",
+			                 RELAY_HOPS_MAX);
+		r->hops = xrealloc(r->hops, (r->nhops + 1) * sizeof *r->hops);
+		r->hops[r->nhops].account = account;
+		r->hops[r->nhops].host = xstrndup(p, n);
+		r->hops[r->nhops].view = *a;
+		r->hops[r->nhops].view.host = r->hops[r->nhops].host;
+		r->nhops++;
+		p += n;
+	}
+	if (r->nhops == before)
+		return error_set(err, ERROR_CONFIG,
+		                 "no SMTP server configured for account '%s'",
+		                 a->name ? a->name : "default");
+	return 0;
+}
+
+static bool
+already_on_route(const struct relay_route *r, const char *name)
+{
+	for (size_t i = 0; i < r->naccounts; i++)
+		if (r->accounts[i]->name && strcmp(r->accounts[i]->name, name) == 0)
+			return true;
+	return false;
+}
+
+/* The fallback chain: each account's fallback_account, resolved. */
+static int
+add_fallbacks(struct relay_route *r, const struct config *cfg,
+              struct error *err)
+{
+	const char *next = r->accounts[0]->fallback_account;
+
+	while (next && *next) {
+		struct account *a;
+
+		if (!cfg)
+			return error_set(err, ERROR_CONFIG,
+			                 "fallback account '%s' needs a "
+			                 "configuration file",
+			                 next);
+		if (already_on_route(r, next))
+			return error_set(err, ERROR_CONFIG,
+			                 "fallback account '%s' loops back to an "
+			                 "account already tried",
+			                 next);
+		if (r->naccounts == RELAY_ACCOUNTS_MAX)
+			return error_set(err, ERROR_CONFIG,
+			                 "more than %d fallback accounts",
+			                 RELAY_ACCOUNTS_MAX - 1);
+		a = xcalloc(1, sizeof *a);
+		if (conf_select(cfg, next, NULL, a, err) < 0) {
+			free(a);
+			return -1;
+		}
+		r->accounts[r->naccounts++] = a;
+		if (add_hops(r, r->naccounts - 1, err) < 0)
+			return -1;
+		next = a->fallback_account;
+	}
+	return 0;
+}
+
+int
+relay_route_build(struct relay_route *r, const struct account *first,
+                  const struct config *cfg, struct transcript *t,
+                  struct error *err)
+{
+	memset(r, 0, sizeof *r);
+	/* accounts[0] is not owned: relay_route_clear skips it. */
+	r->accounts[0] = (struct account *)first;
+	r->naccounts = 1;
+	r->transcript = t;
+	r->timeout_s = first->failover_timeout > 0 ? first->failover_timeout
+	                                           : CONF_FAILOVER_TIMEOUT;
+	if (add_hops(r, 0, err) < 0 || add_fallbacks(r, cfg, err) < 0) {
+		relay_route_clear(r);
+		return -1;
+	}
+	return 0;
+}
+
+void
+relay_route_clear(struct relay_route *r)
+{
+	for (size_t i = 0; i < r->nhops; i++)
+		free(r->hops[i].host);
+	free(r->hops);
+	for (size_t i = 0; i < r->naccounts; i++) {
+		secret_free(&r->secrets[i]);
+		if (i > 0) {
+			account_clear(r->accounts[i]);
+			free(r->accounts[i]);
+		}
+	}
+	memset(r, 0, sizeof *r);
+}
+
+/* The account's password, fetched the first time one of its hops is
+ * tried.  The process was made undumpable by the driver beforehand. */
+static int
+hop_secret(struct relay_route *r, size_t hop, const char **secret,
+           struct error *err)
+{
+	size_t i = r->hops[hop].account;
+	const struct account *a = &r->hops[hop].view;
+	struct secret_request req;
+
+	*secret = NULL;
+	if (!a->auth || !sasl_needs_secret(a->auth))
+		return 0;
+	if (!r->fetched[i]) {
+		if (secret_protect_process(err) < 0)
+			return -1;
+		secret_request_init(&req, a);
+		if (secret_get(&req, &r->secrets[i], err) < 0)
+			return -1;
+		r->fetched[i] = true;
+		transcript_note(r->transcript, "password from %s",
+		                secret_source_name(r->secrets[i].source));
+	}
+	*secret = r->secrets[i].data;
+	return 0;
+}
+
+int
+relay_submission(struct relay_route *r, size_t hop, struct submission *sub,
+                 struct error *err)
+{
+	sub->account = &r->hops[hop].view;
+	return hop_secret(r, hop, &sub->secret, err);
+}
+
+bool
+relay_may_retry(const struct error *err, const struct submit_outcome *outcome)
+{
+	if (interrupt_signal() != 0)
+		return false;
+	if (outcome && (outcome->delivered || outcome->dot_sent))
+		return false;
+	return err->kind == ERROR_TEMPFAIL || err->kind == ERROR_NOHOST;
+}
+
+/* Whether hop `next` may still be tried, `start_ms` being the first
+ * attempt's start. */
+static bool
+may_go_on(const struct relay_route *r, size_t next, int64_t start_ms)
+{
+	if (next >= r->nhops)
+		return false;
+	if (now_ms() - start_ms >= (int64_t)r->timeout_s * 1000) {
+		transcript_note(r->transcript,
+		                "failover: %d s spent, no further host is tried",
+		                r->timeout_s);
+		return false;
+	}
+	transcript_note(r->transcript, "failover: trying %s",
+	                r->hops[next].host);
+	return true;
+}
+
+int
+relay_send(struct relay_route *r, const struct submission *sub,
+           struct submit_outcome *out, struct error *err)
+{
+	int64_t start = now_ms();
+	struct submission s = *sub;
+
+	for (size_t hop = 0;; hop++) {
+		if (hop > 0 && sub->message.rewind &&
+		    sub->message.rewind(sub->message.ctx, err) < 0)
+			return -1;
+		if (relay_submission(r, hop, &s, err) < 0)
+			return -1;
+		if (submit_send(&s, out, err) == 0)
+			return 0;
+		if (!relay_may_retry(err, out) || !may_go_on(r, hop + 1, start))
+			return -1;
+	}
+}
+
+int
+relay_open(struct relay_route *r, struct submit_session **ss, size_t *hop,
+           struct error *err)
+{
+	int64_t start = now_ms();
+
+	for (size_t h = 0;; h++) {
+		struct submission s = {.transcript = r->transcript};
+
+		if (relay_submission(r, h, &s, err) < 0)
+			return -1;
+		if (submit_open(ss, &s, err) == 0) {
+			*hop = h;
+			return 0;
+		}
+		if (!relay_may_retry(err, NULL) || !may_go_on(r, h + 1, start))
+			return -1;
+	}
+}

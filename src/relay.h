@@ -1,0 +1,83 @@
+/*
+ * relay.h - failover: the way to the submission server, tried in order.
+ *
+ * A route is the list of hops a message may take: each host of the account
+ * (`host` may list several, separated by commas or white space), then each
+ * host of its `fallback_account`, and so on down the chain.  A hop is tried
+ * only after a temporary failure on the one before (connection refused or
+ * timed out, a 4xx greeting, EHLO, STARTTLS, MAIL or RCPT reply, the
+ * connection lost before the data was ended), and only while the first
+ * account's failover_timeout has not run out since the first attempt.  A
+ * permanent refusal, an authentication failure, a signal, or any failure
+ * after the final dot went out ("status unknown": the server may have the
+ * message) ends the route at once: no other server may get a second copy.
+ *
+ * The password (or token) for each account on the route is fetched when
+ * that account is first tried, so a fallback that is never needed never
+ * prompts.
+ */
+#ifndef MAILPOST_RELAY_H
+#define MAILPOST_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "error.h"
+#include "secret.h"
+#include "submit.h"
+#include "transcript.h"
+
+#define RELAY_ACCOUNTS_MAX 8 /* a fallback chain longer than this is an
+                              * error: it is surely a mistake */
+#define RELAY_HOPS_MAX 32
+
+struct relay_hop {
+	size_t account;      /* index in relay_route.accounts */
+	char *host;          /* this hop's host (one name), owned */
+	struct account view; /* the account with `host` set to this hop's:
+	                      * a shallow copy, never cleared */
+};
+
+struct relay_route {
+	struct relay_hop *hops;
+	size_t nhops;
+	/* accounts[0] is the first account (not owned); the others are the
+	 * fallback accounts, resolved from the configuration (owned). */
+	struct account *accounts[RELAY_ACCOUNTS_MAX];
+	struct secret secrets[RELAY_ACCOUNTS_MAX];
+	bool fetched[RELAY_ACCOUNTS_MAX];
+	size_t naccounts;
+	struct transcript *transcript;
+	int timeout_s; /* the first account's failover_timeout */
+};
+
+/* Build the route from `first` (the resolved account, with command-line
+ * overrides applied; not owned, must outlive the route) and, for
+ * fallback_account, the configuration (cfg may be NULL: no fallbacks).
+ * ERROR_CONFIG for an empty host list, an unknown or looping fallback. */
+int relay_route_build(struct relay_route *r, const struct account *first,
+                      const struct config *cfg, struct transcript *t,
+                      struct error *err);
+void relay_route_clear(struct relay_route *r);
+
+/* Send one message (sub->account and sub->secret are set per hop; the
+ * rest of sub is used as given; the message is rewound before each retry).
+ * Returns as submit_send; outcome->host names the last hop tried. */
+int relay_send(struct relay_route *r, const struct submission *sub,
+               struct submit_outcome *outcome, struct error *err);
+
+/* Open a session on the first hop that answers (for a queue flush).  *hop
+ * is the index of the hop used, to pass to relay_submission. */
+int relay_open(struct relay_route *r, struct submit_session **out,
+               size_t *hop, struct error *err);
+
+/* Fill the per-hop fields of sub (account, secret) for hop `hop`. */
+int relay_submission(struct relay_route *r, size_t hop,
+                     struct submission *sub, struct error *err);
+
+/* True when a failure (err, outcome) allows trying another server. */
+bool relay_may_retry(const struct error *err,
+                     const struct submit_outcome *outcome);
+
+#endif
