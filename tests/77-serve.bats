@@ -260,7 +260,7 @@ if m:
 	assert_no_message 1
 }
 
-@test "-bs: upstream 550 at RCPT: the dot is answered 550, and the dead letter holds the message" {
+@test "-bs: upstream 550 at RCPT: the dot is answered 550; the client keeps the message (no dead letter)" {
 	start_smtpd "on RCPT 550 5.1.1 <bob@example.net>: no such user"
 	serve_config
 	run_bs <<-EOF
@@ -269,9 +269,9 @@ if m:
 	> QUIT
 	EOF
 	assert_codes "220 250 250 250 354 550 221 exit 0"
-	[[ -s "$DEAD" ]] || die "no dead letter file $DEAD" || return 1
-	grep -q '^Subject: test' "$DEAD" && grep -q '^Hello Bob\.' "$DEAD" ||
-		die "the dead letter file lacks the message:" "$(cat "$DEAD")"
+	# The SMTP client was told 550 and still holds the message: a dead
+	# letter would only be a second copy (mailpost(1), -bs).
+	[[ ! -e "$DEAD" ]] || die "a dead letter file was written:" "$(cat "$DEAD")" || return 1
 	assert_queue_empty
 	assert_no_message 1
 }
