@@ -481,23 +481,14 @@ aliases_parse(const char *text, size_t len, const char *name,
 static int
 read_file(int fd, const char *path, struct buf *b, struct error *err)
 {
-	char chunk[8192];
-
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
-
-		if (n == 0)
-			return 0;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return error_set_errno(err, ERROR_CONFIG, errno,
-			                       "cannot read %s", path);
-		if (buf_append(b, chunk, (size_t)n) < 0)
-			return error_set(err, ERROR_CONFIG,
-			                 "%s is larger than %d bytes", path,
-			                 ALIASES_FILE_MAX);
-	}
+	if (buf_read_fd(b, fd) == 0)
+		return 0;
+	if (errno == EMSGSIZE)
+		return error_set(err, ERROR_CONFIG,
+		                 "%s is larger than %d bytes", path,
+		                 ALIASES_FILE_MAX);
+	return error_set_errno(err, ERROR_CONFIG, errno, "cannot read %s",
+	                       path);
 }
 
 int
@@ -602,8 +593,7 @@ static int expand_name(struct expansion *x, const char *name,
                        bool allow_default);
 
 static int
-expand_entry(struct expansion *x, const struct alias_entry *e,
-             const char *name)
+expand_entry(struct expansion *x, const struct alias_entry *e, const char *name)
 {
 	const struct aliases *a = x->a;
 	int rc = 0;

@@ -13,7 +13,8 @@
 #include <stddef.h>
 
 struct buf {
-	char *data; /* NULL until the first append; always NUL-terminated after */
+	char *
+	    data; /* NULL until the first append; always NUL-terminated after */
 	size_t len;
 	size_t cap;
 	size_t max; /* ceiling for len */
@@ -32,9 +33,13 @@ int buf_append(struct buf *b, const void *data, size_t n);
 int buf_append_str(struct buf *b, const char *s);
 int buf_append_char(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
+
+/* Append everything readable from fd until end of file; -1 with errno
+ * set (EMSGSIZE past max, or read(2)'s error).  EINTR is retried. */
+int buf_read_fd(struct buf *b, int fd);
 
 /* The contents as a C string ("" for an empty buffer, never NULL). */
 const char *buf_str(const struct buf *b);

@@ -1310,23 +1310,14 @@ is_dev_null(const struct stat *st)
 static int
 read_all(int fd, const char *path, struct buf *b, struct error *err)
 {
-	char chunk[8192];
-
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
-
-		if (n == 0)
-			return 0;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return error_set_errno(err, ERROR_CONFIG, errno,
-			                       "cannot read %s", path);
-		if (buf_append(b, chunk, (size_t)n) < 0)
-			return error_set(err, ERROR_CONFIG,
-			                 "%s is larger than %d bytes", path,
-			                 CONF_FILE_MAX);
-	}
+	if (buf_read_fd(b, fd) == 0)
+		return 0;
+	if (errno == EMSGSIZE)
+		return error_set(err, ERROR_CONFIG,
+		                 "%s is larger than %d bytes", path,
+		                 CONF_FILE_MAX);
+	return error_set_errno(err, ERROR_CONFIG, errno, "cannot read %s",
+	                       path);
 }
 
 /* Open without following into a FIFO or device that would block, then

@@ -44,8 +44,7 @@ struct group {
 	char *dead_letter; /* path, or NULL for none */
 };
 
-static void
-notice(const struct run *r, const char *fmt, ...)
+static void notice(const struct run *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -118,8 +117,8 @@ same_group(const struct queue_envelope *a, const struct queue_envelope *b)
 static char *
 group_dead_letter(const struct run *r, const struct account *a)
 {
-	const char *p = r->fr->dead_letter ? r->fr->dead_letter
-	                                   : a->dead_letter;
+	const char *p =
+	    r->fr->dead_letter ? r->fr->dead_letter : a->dead_letter;
 	struct error e;
 
 	if (p && strcmp(p, "off") == 0)

@@ -43,18 +43,18 @@ typedef int (*flush_account_fn)(void *ctx, const char *name, const char *host,
 
 struct flush_request {
 	const char *queue_dir;
-	const struct config *cfg;   /* for fallback accounts; may be NULL */
+	const struct config *cfg; /* for fallback accounts; may be NULL */
 	flush_account_fn account;
 	void *account_ctx;
-	char select;                /* 0, 'I', 'R', 'S' (cli.h) */
+	char select; /* 0, 'I', 'R', 'S' (cli.h) */
 	const char *match;
-	const char *only_account;   /* only this account's entries ("" is the
-	                             * unnamed one), or NULL for all */
-	bool force;                 /* ignore next-attempt times */
-	const char *dead_letter;    /* override of the accounts' (a path or
-	                             * "off"), or NULL */
+	const char *only_account; /* only this account's entries ("" is the
+	                           * unnamed one), or NULL for all */
+	bool force;               /* ignore next-attempt times */
+	const char *dead_letter;  /* override of the accounts' (a path or
+	                           * "off"), or NULL */
 	struct transcript *transcript;
-	bool verbose;               /* a notice for each deferral too */
+	bool verbose; /* a notice for each deferral too */
 	flush_notice_fn notice;
 	void *notice_ctx;
 };

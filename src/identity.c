@@ -128,8 +128,9 @@ identity_expand(const char *template, const char *mailname_file,
 	}
 	if (rc < 0) {
 		buf_clear(&b);
-		return error_set(err, ERROR_CONFIG, "'%s' expands to too long "
-		                                    "a value",
+		return error_set(err, ERROR_CONFIG,
+		                 "'%s' expands to too long "
+		                 "a value",
 		                 template),
 		       NULL;
 	}

@@ -70,7 +70,9 @@ maillog_syslog(int facility, const struct maillog_entry *e)
 
 	maillog_format(e, line, sizeof line);
 	openlog("mailpost", LOG_PID, facility);
-	syslog(ok ? LOG_INFO : e->queued_id ? LOG_WARNING : LOG_ERR, "%s",
-	       line);
+	syslog(ok             ? LOG_INFO
+	       : e->queued_id ? LOG_WARNING
+	                      : LOG_ERR,
+	       "%s", line);
 	closelog();
 }

@@ -45,7 +45,8 @@ print_entry(FILE *out, const struct queue_envelope *e, time_t now)
 
 	mailq_age(now - e->created, age, sizeof age);
 	fprintf(out, "%-16s %9" PRIu64 " %7s %3d %4u  <%s>\n", e->id, e->size,
-	        age, e->priority, e->attempts, safe(e->sender, buf, sizeof buf));
+	        age, e->priority, e->attempts,
+	        safe(e->sender, buf, sizeof buf));
 	for (size_t i = 0; i < e->rcpts.n; i++)
 		fprintf(out, "%45s<%s>\n", "",
 		        safe(e->rcpts.v[i], buf, sizeof buf));

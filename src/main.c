@@ -138,8 +138,7 @@ apply_security(const struct request *req, struct account *a)
 /* The one-off command-line settings over an account's, then the
  * substitutions and the EHLO name default. */
 static int
-finish_account(const struct request *req, struct account *a,
-               struct error *err)
+finish_account(const struct request *req, struct account *a, struct error *err)
 {
 	if (req->host) {
 		free(a->host);
@@ -464,19 +463,14 @@ mime_priority_value(enum mime_priority p)
 	return p == MIME_PRIORITY_HIGH ? 4 : p == MIME_PRIORITY_LOW ? -4 : 0;
 }
 
-/* sendmail mode: standard input is the message, passed through with its
- * header completed. */
+/* A message read whole (sendmail mode, -bs): header hygiene, priority,
+ * header completion, the checks, and the stream to send. */
 static int
-prepare_plain(struct job *job, struct error *err)
+finish_plain(struct job *job, struct error *err)
 {
-	const struct source_options so = {
-	    .dot_ends_input = job->req.dot_ends_input,
-	};
 	struct header_policy p;
 
-	if (source_open(&job->message, STDIN_FILENO, &so, err) < 0 ||
-	    collect_recipients(job, err) < 0 ||
-	    rewrite_headers(job, source_headers(job->message), err) < 0)
+	if (rewrite_headers(job, source_headers(job->message), err) < 0)
 		return -1;
 	job->priority = header_priority(source_headers(job->message));
 	p = header_policy(job);
@@ -491,6 +485,21 @@ prepare_plain(struct job *job, struct error *err)
 	    .has_8bit = source_has_8bit(job->message),
 	};
 	return 0;
+}
+
+/* sendmail mode: standard input is the message, passed through with its
+ * header completed. */
+static int
+prepare_plain(struct job *job, struct error *err)
+{
+	const struct source_options so = {
+	    .dot_ends_input = job->req.dot_ends_input,
+	};
+
+	if (source_open(&job->message, STDIN_FILENO, &so, err) < 0 ||
+	    collect_recipients(job, err) < 0)
+		return -1;
+	return finish_plain(job, err);
 }
 
 /* A file named on the command line that cannot be read, found before the
@@ -788,7 +797,8 @@ warn_insecure(const struct account *a)
 	      stderr);
 }
 
-/* ---- where a message goes when it cannot go now ---------------------------- */
+/* ---- where a message goes when it cannot go now ----------------------------
+ */
 
 /* Giving the server on the command line (--host) is testing a server: no
  * queue and no dead letter unless asked for. */
@@ -1055,7 +1065,8 @@ run_send(struct job *job, struct error *err)
 	return rc;
 }
 
-/* ---- the queue commands ------------------------------------------------------ */
+/* ---- the queue commands
+ * ------------------------------------------------------ */
 
 /* The configuration and the queue directory, for the commands that work on
  * the queue without sending a new message. */
@@ -1145,7 +1156,8 @@ claim_named(struct job *job, struct queue **q, struct queue_entry **e,
 
 	*e = NULL;
 	if (!queue_id_valid(id))
-		return error_set(err, ERROR_USAGE, "'%s' is not a queue id", id);
+		return error_set(err, ERROR_USAGE, "'%s' is not a queue id",
+		                 id);
 	if (load_queue_setup(job, &dir, err) < 0)
 		return -1;
 	rc = open_existing_queue(dir, q, err);
@@ -1177,7 +1189,8 @@ run_queue_entry(struct job *job, struct error *err)
 	return rc;
 }
 
-/* ---- -bs: SMTP on standard input and output --------------------------------- */
+/* ---- -bs: SMTP on standard input and output ---------------------------------
+ */
 
 /* The per-message part of the job, emptied between messages. */
 static void
@@ -1223,40 +1236,23 @@ serve_answer_from(const struct outbox_result *res, int rc,
 }
 
 static int
-serve_prepare(struct job *job, const struct serve_message *m,
-              struct error *err)
+serve_prepare(struct job *job, const struct serve_message *m, struct error *err)
 {
 	struct source_options so = {0};
-	struct header_policy p;
 
 	job->sender = xstrdup(m->sender);
-	if (*m->sender &&
-	    address_check(job->sender, true, ERROR_DATA, err) < 0)
+	if (*m->sender && address_check(job->sender, true, ERROR_DATA, err) < 0)
 		return -1;
 	for (size_t i = 0; i < m->nrcpts; i++)
 		if (add_recipient(job, m->rcpts[i], ERROR_DATA, err) < 0)
 			return -1;
-	if (source_open(&job->message, m->fd, &so, err) < 0 ||
-	    rewrite_headers(job, source_headers(job->message), err) < 0)
+	if (source_open(&job->message, m->fd, &so, err) < 0)
 		return -1;
-	job->priority = header_priority(source_headers(job->message));
-	p = header_policy(job);
-	if (source_complete_headers(job->message, &p, err) < 0 ||
-	    source_check_sendable(job->message, err) < 0)
-		return -1;
-	job->stream = (struct message_stream){
-	    .read = read_source,
-	    .rewind = rewind_source,
-	    .ctx = job->message,
-	    .size = source_size(job->message),
-	    .has_8bit = source_has_8bit(job->message),
-	};
-	return 0;
+	return finish_plain(job, err);
 }
 
 static void
-serve_deliver(void *ctx, const struct serve_message *m,
-              struct serve_answer *a)
+serve_deliver(void *ctx, const struct serve_message *m, struct serve_answer *a)
 {
 	struct job *job = ctx;
 	struct outbox_result res = {0};

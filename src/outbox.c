@@ -98,8 +98,9 @@ interrupted(const struct outbox *o, const struct submission *sub,
 	    enqueue(o, sub, env, err, res->id, &e) == 0) {
 		res->fate = OUTBOX_QUEUED;
 		res->cause = *err;
-		return error_set(err, ERROR_TEMPFAIL, "interrupted by %s: "
-		                                      "queued as %s",
+		return error_set(err, ERROR_TEMPFAIL,
+		                 "interrupted by %s: "
+		                 "queued as %s",
 		                 interrupt_name(interrupt_signal()), res->id);
 	}
 	if (o->policy != QUEUE_NEVER)

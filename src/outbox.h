@@ -27,23 +27,23 @@
 #include "submit.h"
 
 struct outbox {
-	enum queue_policy policy;  /* never UNSET here */
-	const char *queue_dir;     /* created when first needed */
-	const char *dead_letter;   /* a path, or NULL for none */
-	long backoff;              /* seconds before the first retry */
+	enum queue_policy policy; /* never UNSET here */
+	const char *queue_dir;    /* created when first needed */
+	const char *dead_letter;  /* a path, or NULL for none */
+	long backoff;             /* seconds before the first retry */
 };
 
 enum outbox_fate {
-	OUTBOX_FAILED = 0,  /* not delivered, not kept */
-	OUTBOX_DELIVERED,   /* (possibly to some recipients only: see err) */
+	OUTBOX_FAILED = 0, /* not delivered, not kept */
+	OUTBOX_DELIVERED,  /* (possibly to some recipients only: see err) */
 	OUTBOX_QUEUED,
 	OUTBOX_DEAD_LETTER, /* not delivered; saved to the dead letter file */
 };
 
 struct outbox_result {
 	enum outbox_fate fate;
-	char id[QUEUE_ID_SIZE];      /* OUTBOX_QUEUED */
-	struct error cause;          /* OUTBOX_QUEUED after a failure: why */
+	char id[QUEUE_ID_SIZE]; /* OUTBOX_QUEUED */
+	struct error cause;     /* OUTBOX_QUEUED after a failure: why */
 	struct submit_outcome outcome;
 };
 

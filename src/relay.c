@@ -51,7 +51,8 @@ static bool
 already_on_route(const struct relay_route *r, const char *name)
 {
 	for (size_t i = 0; i < r->naccounts; i++)
-		if (r->accounts[i]->name && strcmp(r->accounts[i]->name, name) == 0)
+		if (r->accounts[i]->name &&
+		    strcmp(r->accounts[i]->name, name) == 0)
 			return true;
 	return false;
 }
@@ -72,10 +73,11 @@ add_fallbacks(struct relay_route *r, const struct config *cfg,
 			                 "configuration file",
 			                 next);
 		if (already_on_route(r, next))
-			return error_set(err, ERROR_CONFIG,
-			                 "fallback account '%s' loops back to an "
-			                 "account already tried",
-			                 next);
+			return error_set(
+			    err, ERROR_CONFIG,
+			    "fallback account '%s' loops back to an "
+			    "account already tried",
+			    next);
 		if (r->naccounts == RELAY_ACCOUNTS_MAX)
 			return error_set(err, ERROR_CONFIG,
 			                 "more than %d fallback accounts",
@@ -181,9 +183,10 @@ may_go_on(const struct relay_route *r, size_t next, int64_t start_ms)
 	if (next >= r->nhops)
 		return false;
 	if (now_ms() - start_ms >= (int64_t)r->timeout_s * 1000) {
-		transcript_note(r->transcript,
-		                "failover: %d s spent, no further host is tried",
-		                r->timeout_s);
+		transcript_note(
+		    r->transcript,
+		    "failover: %d s spent, no further host is tried",
+		    r->timeout_s);
 		return false;
 	}
 	transcript_note(r->transcript, "failover: trying %s",

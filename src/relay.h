@@ -28,8 +28,9 @@
 #include "submit.h"
 #include "transcript.h"
 
-#define RELAY_ACCOUNTS_MAX 8 /* a fallback chain longer than this is an
-                              * error: it is surely a mistake */
+#define RELAY_ACCOUNTS_MAX                                                     \
+	8 /* a fallback chain longer than this is an                           \
+	   * error: it is surely a mistake */
 #define RELAY_HOPS_MAX 32
 
 struct relay_hop {
@@ -69,12 +70,12 @@ int relay_send(struct relay_route *r, const struct submission *sub,
 
 /* Open a session on the first hop that answers (for a queue flush).  *hop
  * is the index of the hop used, to pass to relay_submission. */
-int relay_open(struct relay_route *r, struct submit_session **out,
-               size_t *hop, struct error *err);
+int relay_open(struct relay_route *r, struct submit_session **out, size_t *hop,
+               struct error *err);
 
 /* Fill the per-hop fields of sub (account, secret) for hop `hop`. */
-int relay_submission(struct relay_route *r, size_t hop,
-                     struct submission *sub, struct error *err);
+int relay_submission(struct relay_route *r, size_t hop, struct submission *sub,
+                     struct error *err);
 
 /* True when a failure (err, outcome) allows trying another server. */
 bool relay_may_retry(const struct error *err,

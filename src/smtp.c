@@ -1003,8 +1003,8 @@ queue_mail(struct smtp_session *s, const struct smtp_envelope *env,
 		snprintf(size, sizeof size, " SIZE=%" PRIu64, env->size);
 	if (dsn && env->dsn_envid)
 		xtext(env->dsn_envid, envid, sizeof envid);
-	if (s->caps.mt_priority && env->priority != 0 &&
-	    env->priority >= -9 && env->priority <= 9)
+	if (s->caps.mt_priority && env->priority != 0 && env->priority >= -9 &&
+	    env->priority <= 9)
 		snprintf(priority, sizeof priority, " MT-PRIORITY=%d",
 		         env->priority);
 	return send_cmd(s, err, "MAIL FROM:<%s>%s%s%s%s%s%s%s%s", env->sender,
