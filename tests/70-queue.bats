@@ -1,0 +1,1237 @@
+#!/usr/bin/env bats
+# 70-queue: never lose mail.  What mailpost accepted is delivered, in the
+# queue, or (a permanent failure) in the dead letter file, and the exit code
+# says which: the queue policy (never, on-failure, always), every kind of
+# temporary failure, mailq/-bp, --queue-show and --queue-remove, the queue
+# runner (-q, --flush, -qI/-qR/-qS: one connection per account, RSET between
+# messages, backoff, give-up after queue_max_age), flush after a successful
+# send, delivery exactly once, addresses byte for byte, priorities and
+# MT-PRIORITY, failover and fallback_account, kill -9 during enqueue, a full
+# disk, two runners at once, SIGTERM/SIGINT/SIGHUP during a send, and the
+# safety of the queue directory.
+#
+# Against the scripted server tests/lib/smtpd.py on 127.0.0.1 (127.0.0.2
+# and 127.0.0.3 only as hosts where nothing listens).  Time is moved with
+# faketime(1), never by sleeping.
+
+load lib/helpers
+
+MSG_SIZE=${#MSG_SIMPLE_CRLF} # LC_ALL=C: bytes
+ID_RE='[0-9a-f]{16}'
+
+# j\u00f6rg and b\u00fccher.example (as in 48-intl).
+ULOCAL=$'j\xc3\xb6rg'
+UDOM=$'b\xc3\xbccher.example'
+
+setup() {
+	mailpost_setup
+	MSG="$(make_message)"
+	QDIR="$BATS_TEST_TMPDIR/queue"
+	DEAD="$HOME/dead.letter"
+	DOWN_PORT="$(unused_port)"
+	KEPT_SMTPD_PIDS=()
+	MNT=
+}
+
+teardown() {
+	local pid
+	for pid in "${KEPT_SMTPD_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${KEPT_SMTPD_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	if [[ -n "$MNT" ]] && mountpoint -q "$MNT"; then
+		umount "$MNT" 2>/dev/null || umount -l "$MNT" || true
+	fi
+	mailpost_teardown
+}
+
+# --- helpers of this file ------------------------------------------------------
+
+# queue_config PORT [LINE...]: the server 127.0.0.1 port PORT comes from the
+# configuration (so the default policy is on-failure), the queue is $QDIR;
+# the LINEs go into the defaults, which the account "default" inherits.
+queue_config() {
+	local port="$1"
+	shift
+	write_config "host 127.0.0.1" "port $port" "domain client.test" \
+		"from alice@example.org" "queue_dir $QDIR" "$@" "account default"
+}
+
+# mp EXIT ARGS...: mailpost with the test configuration.
+mp() {
+	local want="$1"
+	shift
+	run_mailpost "$want" -C "$MAILPOST_CONF" "$@"
+}
+
+# at WHEN EXIT ARGS...: mp under faketime WHEN ('+2 days', an absolute date).
+at() {
+	local when="$1" wrapper="$BATS_TEST_TMPDIR/faketime-mailpost"
+	shift
+	# A sanitizer build insists on coming first in the preload list.
+	printf '#!/bin/sh\nASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"\nexport ASAN_OPTIONS\nexec faketime %q %q "$@"\n' \
+		"$when" "$MAILPOST" >"$wrapper"
+	chmod +x "$wrapper"
+	MAILPOST="$wrapper" mp "$@"
+}
+
+need_faketime() {
+	command -v faketime >/dev/null ||
+		skip "faketime is not installed (Debian package faketime): needed to move the clock"
+	# It must work here, with this build (LD_PRELOAD may be refused).
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		faketime '+2 days' "$MAILPOST" --version >/dev/null 2>&1 ||
+		skip "faketime does not work in this environment (with $MAILPOST)"
+}
+
+# assert_queued_as TEXT: stderr is exactly one line "mailpost: queued as
+# ID: REASON" with REASON holding TEXT; sets QID.
+assert_queued_as() {
+	local re="^mailpost: queued as ($ID_RE): (.+)\$"
+	assert_stderr_line_count 1 || return 1
+	[[ "${stderr_lines[0]}" =~ $re ]] ||
+		die "stderr is not 'mailpost: queued as ID: REASON':" "$stderr" || return 1
+	QID="${BASH_REMATCH[1]}"
+	[[ "${BASH_REMATCH[2]}" == *"$1"* ]] ||
+		die "the reason does not contain '$1':" "$stderr"
+}
+
+# assert_stderr_line_re REGEX: some stderr line matches REGEX (ERE).
+assert_stderr_line_re() {
+	local line
+	for line in "${stderr_lines[@]}"; do
+		[[ "$line" =~ $1 ]] && return 0
+	done
+	die "no stderr line matches /$1/; stderr was:" "$stderr"
+}
+
+# ERE that matches TEXT literally.
+re_quote() {
+	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g'
+}
+
+# The ids mailq lists, one a line, in its order.
+listed_ids() {
+	local out
+	out="$("$MAILPOST" -C "$MAILPOST_CONF" -bp)" || {
+		echo "listed_ids: mailq failed" >&2
+		return 1
+	}
+	printf '%s\n' "$out" | sed -nE "s/^($ID_RE) .*/\\1/p"
+}
+
+assert_listed() {
+	local ids id
+	ids="$(listed_ids)" || return 1
+	for id in "$@"; do
+		grep -qx -- "$id" <<<"$ids" ||
+			die "$id is not listed by mailq; it lists:" "${ids:-(nothing)}" || return 1
+	done
+}
+
+assert_not_listed() {
+	local ids id
+	ids="$(listed_ids)" || return 1
+	for id in "$@"; do
+		if grep -qx -- "$id" <<<"$ids"; then
+			die "$id is still listed by mailq"
+			return 1
+		fi
+	done
+}
+
+assert_queue_count() {
+	local ids n
+	ids="$(listed_ids)" || return 1
+	n=$(grep -c . <<<"$ids" || true)
+	assert_equal "$1" "$n" "number of entries mailq lists ($(tr '\n' ' ' <<<"$ids"))"
+}
+
+assert_queue_empty() {
+	local out
+	out="$("$MAILPOST" -C "$MAILPOST_CONF" -bp)" ||
+		die "mailq failed" || return 1
+	assert_equal "Mail queue is empty" "$out" "mailq"
+}
+
+# show ID: --queue-show ID into $BATS_TEST_TMPDIR/show.ID (exit 0 checked).
+show() {
+	local f="$BATS_TEST_TMPDIR/show.$1"
+	"$MAILPOST" -C "$MAILPOST_CONF" --queue-show "$1" >"$f" ||
+		die "--queue-show $1 failed" || return 1
+	printf '%s\n' "$f"
+}
+
+# show_field ID KEY: the value of KEY in the envelope part of --queue-show.
+show_field() {
+	local f
+	f="$(show "$1")" || return 1
+	sed -n "/^\$/q; s/^$2: //p" "$f"
+}
+
+# A --queue-show time ("2026-01-01 00:00:00 UTC") in seconds.
+show_epoch() {
+	date -u -d "$1" +%s
+}
+
+# mailq_block ID: the lines of entry ID in the listing in $output.
+mailq_block() {
+	awk -v id="$1" '$1 == id { on = 1; print; next }
+		/^-- / || ($1 ~ /^[0-9a-f]+$/ && length($1) == 16) { on = 0 }
+		on' <<<"$output"
+}
+
+# assert_message_of N FILE: message N the server received is the CRLF form
+# of FILE.
+assert_message_of() {
+	local want
+	want="$(crlf_of "$2"; printf x)"
+	assert_message "$1" "${want%x}"
+}
+
+# Complete messages the server received (msg.N files).
+smtpd_message_count() {
+	local n=0 f
+	for f in "$SMTPD_DIR"/msg.*; do
+		[[ "$f" =~ /msg\.[0-9]+$ ]] && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# Connections the server accepted.
+smtpd_connection_count() {
+	grep -cE '^\[ *[0-9.]+\] [0-9]+ \* connection [0-9]+ accepted$' "$SMTPD_DIR/log" || true
+}
+
+# The command verbs of connection N, space-separated.
+smtpd_verbs() {
+	awk -v n="$1" '$1 == n && $3 != ">" { v = v (v == "" ? "" : " ") toupper($3) } END { print v }' \
+		"$SMTPD_DIR/commands"
+}
+
+# keep_smtpd NAME: remember the current server as NAME_DIR, NAME_PORT,
+# NAME_PID (stopped in teardown), so that another one can be started;
+# use_smtpd NAME makes it the current one again.
+keep_smtpd() {
+	printf -v "${1}_DIR" '%s' "$SMTPD_DIR"
+	printf -v "${1}_PORT" '%s' "$SMTPD_PORT"
+	printf -v "${1}_PID" '%s' "$SMTPD_PID"
+	KEPT_SMTPD_PIDS+=("$SMTPD_PID")
+}
+
+use_smtpd() {
+	local d="${1}_DIR" p="${1}_PORT" pid="${1}_PID"
+	SMTPD_DIR="${!d}"
+	SMTPD_PORT="${!p}"
+	SMTPD_PID="${!pid}"
+}
+
+# numbered_message N [FILE]: a distinct message (Subject "message N").
+numbered_message() {
+	local file="${2:-$BATS_TEST_TMPDIR/msg.$1}"
+	printf 'From: Alice <alice@example.org>\nTo: Bob <bob@example.net>\nSubject: message %s\nDate: Mon, 01 Jan 2024 00:00:00 +0000\nMessage-ID: <%s@example.org>\n\nThis is message %s.\n' \
+		"$1" "$1" "$1" >"$file"
+	printf '%s\n' "$file"
+}
+
+# big_message FILE LINES: a complete message of LINES body lines of 76
+# octets (27600 lines: 2 MiB).
+big_message() {
+	{
+		printf 'From: Alice <alice@example.org>\nTo: Bob <bob@example.net>\nSubject: big\nDate: Mon, 01 Jan 2024 00:00:00 +0000\nMessage-ID: <big@example.org>\n\n'
+		awk -v n="$2" 'BEGIN { for (k = 1; k <= n; k++) printf "line %07d of a big message, long enough to fill megabytes quickly...\n", k }'
+	} >"$1"
+}
+
+# The CRLF form of an LF file (what is queued and sent).
+crlf_of() {
+	sed 's/$/\r/' "$1"
+}
+
+# assert_dead_letter FILE SENDER MSGFILE...: FILE is mode 0600 and holds
+# exactly these messages (LF files as given to mailpost), in mboxrd form:
+# "From SENDER DATE" (asctime), the message with every /^>*From / line
+# given one more '>', and an empty line.
+assert_dead_letter() {
+	local file="$1" sender="$2" m expected actual from_re
+	shift 2
+	[[ -f "$file" ]] || die "there is no dead letter file $file" || return 1
+	assert_equal 600 "$(stat -c %a "$file")" "mode of $file" || return 1
+	from_re="^From $(re_quote "$sender") (Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}\$"
+	expected="$(for m in "$@"; do
+		printf 'From %s DATE\n' "$sender"
+		sed -E 's/^(>*From )/>\1/' "$m"
+		printf '\n'
+	done; printf x)"
+	actual="$(sed -E "s/$from_re/From $(printf '%s' "$sender" | sed 's/[\/&]/\\&/g') DATE/" "$file"; printf x)"
+	if [[ "$expected" != "$actual" ]]; then
+		die "the dead letter file $file is not as expected (DATE stands for a valid asctime date; - expected, + actual):" \
+			"$(show_diff "${expected%x}" "${actual%x}")"
+	fi
+}
+
+# bg_mailpost ARGS...: mailpost with the test configuration in the
+# background, stdin from $BG_INPUT (default $MSG), the signals it is sent
+# at their default disposition (a background job ignores SIGINT); BG_PID.
+bg_mailpost() {
+	BG_OUT="$BATS_TEST_TMPDIR/bg.out"
+	BG_ERR="$BATS_TEST_TMPDIR/bg.err"
+	env --default-signal=INT,TERM,HUP "$MAILPOST" -C "$MAILPOST_CONF" "$@" \
+		<"${BG_INPUT:-$MSG}" >"$BG_OUT" 2>"$BG_ERR" 3>&- &
+	BG_PID=$!
+}
+
+# bg_wait: wait for it (at most 30 s); status, output, stderr, stderr_lines
+# as with run.
+bg_wait() {
+	local k
+	for ((k = 0; k < 300; k++)); do
+		kill -0 "$BG_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$BG_PID" 2>/dev/null; then
+		kill -KILL "$BG_PID" 2>/dev/null || true
+		die "mailpost did not exit within 30 s"
+		return 1
+	fi
+	status=0
+	wait "$BG_PID" || status=$?
+	output="$(cat "$BG_OUT")"
+	stderr="$(cat "$BG_ERR")"
+	mapfile -t stderr_lines <"$BG_ERR"
+}
+
+# wait_for_text FILE TEXT [SECONDS]: poll until FILE holds TEXT.
+wait_for_text() {
+	local k limit=$((${3:-15} * 10))
+	for ((k = 0; k < limit; k++)); do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "'$2' did not appear in $1 within ${3:-15} s:" "$(tail -n 20 "$1" 2>/dev/null)"
+}
+
+# --- the policy: temporary failures are queued ------------------------------------
+
+@test "server down, server from the configuration: queued, exit 0, one line 'queued as ID: reason', listed" {
+	queue_config "$DOWN_PORT"
+	mp 0 bob@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	assert_equal "" "$output" "stdout"
+	assert_listed "$QID"
+	assert_equal 1 "$(show_field "$QID" Attempts)" "Attempts"
+	assert_file_bytes "$QDIR/$QID/message" "$MSG_SIMPLE_CRLF" "the queued message"
+}
+
+@test "a temporary failure at every stage is queued: 4xx greeting, EHLO, MAIL, RCPT, DATA, dot; connection lost; timeout" {
+	# One server, one connection per case (case N is connection N).
+	local c what script text n=0 dot_conn=0 script_all=""
+	local cases=(
+		"421 greeting|on CONNECT 421 4.3.2 shutting down|421"
+		"451 EHLO|on EHLO 451 4.3.0 local error|451"
+		"451 MAIL|on MAIL 451 4.3.0 busy|451"
+		"450 RCPT|on RCPT 450 4.2.1 mailbox busy|450"
+		"451 DATA|on DATA 451 4.3.0 try again later|451"
+		"452 dot|on DOT 452 4.3.1 insufficient storage|452"
+		"lost at MAIL|on MAIL close|"
+		"lost at DATA|on DATA close|"
+		"timeout at MAIL|on MAIL\n  sleep 15\n  default|"
+	)
+	for c in "${cases[@]}"; do
+		IFS='|' read -r what script text <<<"$c"
+		n=$((n + 1))
+		script_all+="connection $n"$'\n'"$(printf '%b' "$script")"$'\n'
+	done
+	start_smtpd "$script_all" -- --max-connections "${#cases[@]}"
+	n=0
+	for c in "${cases[@]}"; do
+		IFS='|' read -r what script text <<<"$c"
+		n=$((n + 1))
+		[[ "$what" == *dot ]] && dot_conn=$n
+		if [[ "$what" == timeout* ]]; then
+			queue_config "$SMTPD_PORT" "timeout 3"
+		else
+			queue_config "$SMTPD_PORT"
+		fi
+		mp 0 bob@example.net <"$MSG" || die "(case: $what)" || return 1
+		assert_queued_as "$text" || die "(case: $what)" || return 1
+		assert_listed "$QID" || die "(case: $what)" || return 1
+		assert_queue_count "$n" || die "(case: $what)" || return 1
+		[[ ! -e "$DEAD" ]] || die "(case: $what) a queued message went to $DEAD too" || return 1
+	done
+	smtpd_finish
+	assert_equal "${#cases[@]}" "$(smtpd_connection_count)" "connections (one per case)"
+	# Only the case refused after the dot sent the terminator.
+	for ((n = 1; n <= ${#cases[@]}; n++)); do
+		((n == dot_conn)) && continue
+		[[ ! -e "$SMTPD_DIR/conn.$n.received" ]] ||
+			file_lacks "$SMTPD_DIR/conn.$n.received" $'\r\n.\r\n' "connection $n (${cases[n - 1]%%|*})" ||
+			return 1
+	done
+	assert_equal 1 "$(smtpd_message_count)" "complete messages (only the one refused after the dot)"
+}
+
+@test "permanent failure: not queued, exit code from the table, saved to the dead letter file (mboxrd, 0600)" {
+	local dl="$BATS_TEST_TMPDIR/dl.in"
+	umask 000
+	printf 'From: Alice <alice@example.org>\nTo: Bob <bob@example.net>\nSubject: dead\nDate: Mon, 01 Jan 2024 00:00:00 +0000\nMessage-ID: <dead@example.org>\n\nFrom the start of a line.\n>From quoted once.\n>>From quoted twice.\nNot From here.\nFrom:no space\nFromage\nend\n' >"$dl"
+
+	start_smtpd "on RCPT 550 5.1.1 <bob@example.net>: no such user"
+	queue_config "$SMTPD_PORT"
+	mp 67 bob@example.net <"$dl"
+	assert_stderr_line_count 1
+	assert_stderr_contains "550"
+	[[ "$stderr" == *"; the message was saved to $DEAD" ]] ||
+		die "stderr does not end with '; the message was saved to $DEAD':" "$stderr"
+	assert_queue_empty
+	assert_dead_letter "$DEAD" alice@example.org "$dl"
+
+	# 554 after the dot: 69, appended after the first.
+	start_smtpd "on DOT 554 5.6.0 message refused"
+	queue_config "$SMTPD_PORT"
+	mp 69 bob@example.net <"$MSG"
+	assert_stderr_line_count 1
+	assert_stderr_contains "554"
+	[[ "$stderr" == *"; the message was saved to $DEAD" ]] ||
+		die "stderr does not end with '; the message was saved to $DEAD':" "$stderr"
+	assert_queue_empty
+	assert_dead_letter "$DEAD" alice@example.org "$dl" "$MSG"
+}
+
+@test "dead_letter off (configuration or --dead-letter=off): a permanent failure leaves no file" {
+	start_smtpd "on RCPT 550 5.1.1 <bob@example.net>: no such user"
+	queue_config "$SMTPD_PORT" "dead_letter off"
+	mp 67 bob@example.net <"$MSG"
+	assert_stderr_lacks "saved to"
+	[[ ! -e "$DEAD" ]] || die "dead_letter off, yet $DEAD was written"
+
+	start_smtpd "on RCPT 550 5.1.1 <bob@example.net>: no such user"
+	queue_config "$SMTPD_PORT"
+	mp 67 --dead-letter=off bob@example.net <"$MSG"
+	assert_stderr_lacks "saved to"
+	[[ ! -e "$DEAD" ]] || die "--dead-letter=off, yet $DEAD was written"
+	assert_queue_empty
+}
+
+@test "dead_letter PATH: the permanent failure goes there" {
+	local path="$BATS_TEST_TMPDIR/undeliverable.mbox"
+	start_smtpd "on DOT 554 5.6.0 message refused"
+	queue_config "$SMTPD_PORT" "dead_letter $path"
+	mp 69 bob@example.net <"$MSG"
+	[[ "$stderr" == *"; the message was saved to $path" ]] ||
+		die "stderr does not end with '; the message was saved to $path':" "$stderr"
+	assert_dead_letter "$path" alice@example.org "$MSG"
+	[[ ! -e "$DEAD" ]] || die "$DEAD was written although dead_letter names $path"
+}
+
+@test "--host on the command line: never queued, no dead letter by default (75); --queue=on-failure queues" {
+	start_smtpd "on MAIL 451 4.3.0 busy" -- --max-connections 2
+	queue_config "$SMTPD_PORT"
+	run_send 75 bob@example.net <"$MSG"
+	assert_stderr_contains "451"
+	assert_stderr_lacks "queued"
+	assert_stderr_lacks "saved to"
+	[[ ! -e "$DEAD" ]] || die "--host: no dead letter file by default, yet $DEAD was written"
+	assert_queue_empty
+
+	run_send 0 --queue=on-failure bob@example.net <"$MSG"
+	assert_queued_as "451"
+	assert_listed "$QID"
+}
+
+@test "--queue=never (and 'queue never') with a temporary failure: 75, not queued, saved to the dead letter file" {
+	queue_config "$DOWN_PORT"
+	mp 75 --queue=never bob@example.net <"$MSG"
+	assert_stderr_line_count 1
+	assert_stderr_lacks "queued"
+	[[ "$stderr" == *"; the message was saved to $DEAD" ]] ||
+		die "stderr does not end with '; the message was saved to $DEAD':" "$stderr"
+	assert_queue_empty
+	assert_dead_letter "$DEAD" alice@example.org "$MSG"
+
+	queue_config "$DOWN_PORT" "queue never"
+	mp 75 bob@example.net <"$MSG"
+	assert_stderr_lacks "queued"
+	assert_queue_empty
+	assert_dead_letter "$DEAD" alice@example.org "$MSG" "$MSG"
+}
+
+@test "--queue=always (and 'queue always'): exit 0, no connection at all, entry listed with no attempt" {
+	local ids
+	start_smtpd
+	queue_config "$SMTPD_PORT"
+	mp 0 --queue=always bob@example.net <"$MSG"
+	queue_config "$SMTPD_PORT" "queue always"
+	mp 0 carol@example.net <"$MSG"
+	smtpd_finish
+	assert_equal 0 "$(smtpd_connection_count)" "connections the server accepted"
+	assert_queue_count 2
+	ids="$(listed_ids)"
+	for QID in $ids; do
+		assert_equal 0 "$(show_field "$QID" Attempts)" "Attempts of $QID"
+		assert_equal "" "$(show_field "$QID" Last-Error)" "Last-Error of $QID"
+	done
+}
+
+# --- mailq, --queue-show, --queue-remove ----------------------------------------------
+
+@test "mailq: 'Mail queue is empty' without a queue directory and with an empty one; as the program mailq too" {
+	queue_config "$DOWN_PORT"
+	mp 0 -bp
+	assert_equal "Mail queue is empty" "$output" "mailq without a queue directory"
+	ln -s "$MAILPOST" "$BATS_TEST_TMPDIR/mailq"
+	MAILPOST="$BATS_TEST_TMPDIR/mailq" mp 0
+	assert_equal "Mail queue is empty" "$output" "mailq (the program name)"
+
+	mp 0 --queue=always bob@example.net <"$MSG"
+	QID="$(listed_ids)"
+	MAILPOST="$BATS_TEST_TMPDIR/mailq" mp 0
+	assert_output_contains "$QID"
+	mp 0 --queue-remove "$QID"
+	mp 0 -bp
+	assert_equal "Mail queue is empty" "$output" "mailq with an empty queue"
+}
+
+@test "mailq: header line, one block per entry (id, size, age, priority, attempts, sender, recipients, last error), total" {
+	local a b block
+	queue_config "$DOWN_PORT"
+	mp 0 bob@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	a="$QID"
+	mp 0 --queue=always bob@example.net carol@example.net <"$MSG"
+	b="$(listed_ids | grep -vx "$a")"
+
+	mp 0 -bp
+	[[ "${lines[0]}" =~ ^Queue\ ID\ +Size\ +Age\ +Pri\ +Att\ +Sender/Recipient/Last\ error$ ]] ||
+		die "the header line is '${lines[0]}'" || return 1
+	[[ "${lines[${#lines[@]} - 1]}" == "-- 2 messages, $((2 * MSG_SIZE)) bytes" ]] ||
+		die "the total line is '${lines[${#lines[@]} - 1]}'" || return 1
+	assert_equal 8 "${#lines[@]}" "number of lines of the listing" || die "$output" || return 1
+
+	block="$(mailq_block "$a")"
+	[[ "$block" =~ ^$a\ +$MSG_SIZE\ +[0-9]+s\ +0\ +1\ +\<alice@example\.org\>$'\n'\ +\<bob@example\.net\>$'\n'\ +\(cannot\ connect\ to\ 127\.0\.0\.1\ port\ $DOWN_PORT:\ Connection\ refused\)$ ]] ||
+		die "the block of $a is not as expected:" "$block" "listing:" "$output" || return 1
+	block="$(mailq_block "$b")"
+	[[ "$block" =~ ^$b\ +$MSG_SIZE\ +[0-9]+s\ +0\ +0\ +\<alice@example\.org\>$'\n'\ +\<bob@example\.net\>$'\n'\ +\<carol@example\.net\>$ ]] ||
+		die "the block of $b is not as expected:" "$block" "listing:" "$output" || return 1
+}
+
+@test "--queue-show: 'Key: value' envelope, an empty line, then the message exactly (CRLF)" {
+	local f keys now queued last next
+	queue_config "$DOWN_PORT"
+	mp 0 bob@example.net carol@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	now=$(date +%s)
+	f="$(show "$QID")"
+	keys="$(sed -n '/^$/q; s/: .*//p' "$f" | tr '\n' ' ')"
+	assert_equal "Id Account Sender Recipient Recipient Priority Size Queued Attempts Last-Attempt Next-Attempt Last-Error " \
+		"$keys" "the envelope keys, in order"
+	assert_equal "$QID" "$(show_field "$QID" Id)" "Id"
+	assert_equal "<alice@example.org>" "$(show_field "$QID" Sender)" "Sender"
+	assert_equal $'<bob@example.net>\n<carol@example.net>' "$(show_field "$QID" Recipient)" "Recipient"
+	assert_equal 0 "$(show_field "$QID" Priority)" "Priority"
+	assert_equal "$MSG_SIZE" "$(show_field "$QID" Size)" "Size"
+	assert_equal 1 "$(show_field "$QID" Attempts)" "Attempts"
+	assert_equal "cannot connect to 127.0.0.1 port $DOWN_PORT: Connection refused" \
+		"$(show_field "$QID" Last-Error)" "Last-Error"
+	queued="$(show_field "$QID" Queued)"
+	[[ "$queued" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9]{2}:[0-9]{2}:[0-9]{2}\ UTC$ ]] ||
+		die "Queued: '$queued' is not 'YYYY-MM-DD HH:MM:SS UTC'" || return 1
+	queued=$(show_epoch "$queued")
+	((queued <= now && queued >= now - 60)) || die "Queued is $queued, now is $now" || return 1
+	last=$(show_epoch "$(show_field "$QID" Last-Attempt)")
+	next=$(show_epoch "$(show_field "$QID" Next-Attempt)")
+	assert_equal 60 $((next - last)) "Next-Attempt - Last-Attempt (default queue_backoff 60s)"
+	sed '1,/^$/d' "$f" >"$BATS_TEST_TMPDIR/shown"
+	assert_file_bytes "$BATS_TEST_TMPDIR/shown" "$MSG_SIMPLE_CRLF" "the message --queue-show printed"
+}
+
+@test "--queue-remove ID removes the entry (0); an unknown or malformed id is 64" {
+	queue_config "$DOWN_PORT"
+	mp 0 --queue=always bob@example.net <"$MSG"
+	QID="$(listed_ids)"
+	mp 0 --queue-remove "$QID"
+	assert_queue_empty
+	[[ ! -e "$QDIR/$QID" ]] || die "$QDIR/$QID is still there"
+	mp 64 --queue-remove "$QID"
+	assert_stderr_contains "$QID"
+	mp 64 --queue-show "$QID"
+	mp 64 --queue-remove 0123456789abcdef
+	mp 64 --queue-remove not-an-id
+}
+
+# --- the queue runner -----------------------------------------------------------------
+
+@test "-q sends what is due over one connection, RSET between messages, and removes what was delivered" {
+	local n seq
+	queue_config "$DOWN_PORT" "queue_backoff 0"
+	for n in 1 2 3; do
+		mp 0 "rcpt$n@example.net" <"$(numbered_message "$n")"
+		assert_queued_as "Connection refused"
+	done
+	start_smtpd -- --max-connections 3
+	queue_config "$SMTPD_PORT" "queue_backoff 0"
+	mp 0 -q
+	assert_equal "" "$output" "stdout"
+	assert_equal "" "$stderr" "stderr"
+	assert_queue_empty
+	smtpd_finish
+	assert_equal 1 "$(smtpd_connection_count)" "connections"
+	assert_equal 3 "$(smtpd_message_count)" "messages received"
+	seq="$(smtpd_verbs 1 | tr ' ' '\n' | grep -xE 'MAIL|RSET' | tr '\n' ' ')"
+	[[ "$seq" =~ ^MAIL\ RSET\ MAIL\ RSET\ MAIL\ (RSET\ )?$ ]] ||
+		die "expected RSET between the MAIL transactions of one connection; commands:" \
+			"$(cat "$SMTPD_DIR/commands")" || return 1
+	for n in 1 2 3; do
+		grep -qx "RCPT TO:<rcpt$n@example.net>" "$SMTPD_DIR"/env.* ||
+			die "rcpt$n was not delivered" || return 1
+	done
+	assert_no_problems
+}
+
+@test "-q and --flush with an empty or missing queue: exit 0, nothing printed" {
+	queue_config "$DOWN_PORT"
+	mp 0 -q
+	assert_equal "" "$output$stderr" "output"
+	mp 0 --flush
+	assert_equal "" "$output$stderr" "output"
+	mp 0 --queue=always bob@example.net <"$MSG"
+	mp 0 --queue-remove "$(listed_ids)"
+	mp 0 -q
+	assert_equal "" "$output$stderr" "output"
+}
+
+@test "-q leaves entries that are not due; -qR, -qS, -qI send the selected ones whatever their next attempt" {
+	local bob carol zoe
+	queue_config "$DOWN_PORT"
+	mp 0 bob@example.net <"$(numbered_message 1)"
+	assert_queued_as ""
+	bob="$QID"
+	mp 0 carol@example.net <"$(numbered_message 2)"
+	assert_queued_as ""
+	carol="$QID"
+	mp 0 -f zoe@example.com dave@example.net <"$(numbered_message 3)"
+	assert_queued_as ""
+	zoe="$QID"
+
+	start_smtpd -- --max-connections 4
+	queue_config "$SMTPD_PORT"
+	mp 0 -q # nothing is due for 60 s
+	assert_queue_count 3
+	mp 0 -qR nobody@
+	assert_queue_count 3
+	mp 0 -qR carol@
+	assert_not_listed "$carol"
+	assert_listed "$bob" "$zoe"
+	mp 0 -qS zoe@
+	assert_not_listed "$zoe"
+	assert_listed "$bob"
+	mp 0 -qI "${bob:8}"
+	assert_queue_empty
+	smtpd_finish
+	assert_equal 3 "$(smtpd_connection_count)" "connections"
+	assert_equal 3 "$(smtpd_message_count)" "messages"
+	grep -qx 'RCPT TO:<carol@example.net>' "$SMTPD_DIR/env.1" || die "message 1 is not carol's:" "$(cat "$SMTPD_DIR/env.1")"
+	grep -q '^MAIL FROM:<zoe@example.com>' "$SMTPD_DIR/env.2" || die "message 2 is not zoe's:" "$(cat "$SMTPD_DIR/env.2")"
+	grep -qx 'RCPT TO:<bob@example.net>' "$SMTPD_DIR/env.3" || die "message 3 is not bob's:" "$(cat "$SMTPD_DIR/env.3")"
+}
+
+@test "flush, temporary failure: the entry stays, attempts + 1, last error replaced, next attempt doubled up to 4 hours" {
+	local k want last next error
+	queue_config "$DOWN_PORT"
+	mp 0 bob@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	start_smtpd "on MAIL 451 4.3.0 busy" -- --max-connections 8
+	queue_config "$SMTPD_PORT"
+	want=(60 120 240 480 960 1920 3840 7680 14400)
+	for ((k = 0; k < 9; k++)); do
+		if ((k > 0)); then
+			mp 0 -qI "$QID"
+			assert_listed "$QID" || return 1
+		fi
+		assert_equal $((k + 1)) "$(show_field "$QID" Attempts)" "Attempts" || return 1
+		error="$(show_field "$QID" Last-Error)"
+		if ((k == 0)); then
+			[[ "$error" == *"Connection refused"* ]] || die "Last-Error: $error" || return 1
+		else
+			[[ "$error" == *"451 4.3.0 busy"* ]] || die "Last-Error after attempt $((k + 1)): $error" || return 1
+		fi
+		last=$(show_epoch "$(show_field "$QID" Last-Attempt)")
+		next=$(show_epoch "$(show_field "$QID" Next-Attempt)")
+		# Within a few seconds: a run may date the next attempt from
+		# its start.
+		((next - last <= want[k] && next - last >= want[k] - 5)) ||
+			die "the delay after attempt $((k + 1)) is $((next - last)) s, expected ${want[k]} s" || return 1
+	done
+	assert_file_bytes "$QDIR/$QID/message" "$MSG_SIMPLE_CRLF" "the queued message"
+	smtpd_finish
+	assert_equal 8 "$(smtpd_connection_count)" "connections"
+	assert_equal 0 "$(smtpd_message_count)" "messages"
+}
+
+@test "flush, backoff: not retried before its next attempt, retried after it (faketime)" {
+	need_faketime
+	queue_config "$DOWN_PORT"
+	mp 0 bob@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	start_smtpd -- --max-connections 2
+	queue_config "$SMTPD_PORT"
+	at '+30 seconds' 0 -q
+	assert_listed "$QID"
+	at '+2 minutes' 0 -q
+	assert_queue_empty
+	smtpd_finish
+	assert_equal 1 "$(smtpd_connection_count)" "connections"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+@test "flush, permanent failures: dead letter, removed, a notice per entry, exit code of the worst (67 over 69)" {
+	local a b
+	queue_config "$DOWN_PORT"
+	mp 0 --queue=always bob@example.net <"$(numbered_message 1)"
+	a="$(listed_ids)"
+	start_smtpd "on DOT 554 5.6.0 message refused"
+	queue_config "$SMTPD_PORT"
+	mp 69 -q
+	assert_stderr_line_re "^mailpost: $a: .*554.*; the message was saved to $(re_quote "$DEAD")\$"
+	assert_queue_empty
+	assert_dead_letter "$DEAD" alice@example.org "$BATS_TEST_TMPDIR/msg.1"
+
+	rm -f "$DEAD"
+	queue_config "$DOWN_PORT"
+	mp 0 --queue=always bob@example.net <"$(numbered_message 2)"
+	mp 0 --queue=always bob@example.net <"$(numbered_message 3)"
+	read -r a b <<<"$(listed_ids | tr '\n' ' ')"
+	# Whichever goes first is refused at RCPT, the other after the dot.
+	start_smtpd $'on RCPT#1 550 5.1.1 <bob@example.net>: no such user\non DOT#1 554 5.6.0 message refused'
+	queue_config "$SMTPD_PORT"
+	mp 67 -q
+	assert_stderr_line_re "^mailpost: $a: .*(550|554).*; the message was saved to $(re_quote "$DEAD")\$"
+	assert_stderr_line_re "^mailpost: $b: .*(550|554).*; the message was saved to $(re_quote "$DEAD")\$"
+	assert_stderr_contains "550"
+	assert_stderr_contains "554"
+	assert_queue_empty
+	grep -q '^Subject: message 2$' "$DEAD" && grep -q '^Subject: message 3$' "$DEAD" ||
+		die "the dead letter file lacks one of the messages:" "$(cat "$DEAD")"
+	assert_equal 2 "$(grep -c '^From alice@example.org ' "$DEAD")" "messages in the dead letter file"
+}
+
+@test "flush: entries older than queue_max_age are given up: dead letter, removed, 'gave up after N attempts' (faketime)" {
+	need_faketime
+	queue_config "$DOWN_PORT"
+	mp 0 bob@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	# 4 days: under the default 5 days, still tried (and deferred).
+	at '+4 days' 0 -q
+	assert_equal "" "$stderr" "stderr"
+	assert_listed "$QID"
+	assert_equal 2 "$(show_field "$QID" Attempts)" "Attempts"
+	# 6 days: given up.  The run's exit code is 75: the message was not
+	# delivered.
+	at '+6 days' 75 -q
+	assert_stderr_line_re "^mailpost: $QID: gave up after 2 attempts.*; the message was saved to $(re_quote "$DEAD")\$"
+	assert_queue_empty
+	assert_dead_letter "$DEAD" alice@example.org "$MSG"
+
+	# queue_max_age from the configuration.
+	rm -f "$DEAD"
+	queue_config "$DOWN_PORT" "queue_max_age 1h"
+	mp 0 bob@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	at '+50 minutes' 0 -q
+	assert_listed "$QID"
+	at '+2 hours' 75 -q
+	assert_stderr_line_re "^mailpost: $QID: gave up after 2 attempts.*; the message was saved to $(re_quote "$DEAD")\$"
+	assert_queue_empty
+	assert_dead_letter "$DEAD" alice@example.org "$MSG"
+}
+
+@test "a message queued from a configuration without account sections is flushed" {
+	# Only "defaults": the most common test configuration.
+	write_config "host 127.0.0.1" "port $DOWN_PORT" "domain client.test" \
+		"from alice@example.org" "queue_dir $QDIR" "queue_backoff 0"
+	mp 0 bob@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	start_smtpd
+	write_config "host 127.0.0.1" "port $SMTPD_PORT" "domain client.test" \
+		"from alice@example.org" "queue_dir $QDIR" "queue_backoff 0"
+	mp 0 -q
+	assert_equal "" "$stderr" "stderr"
+	assert_queue_empty
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+# --- after a successful send ------------------------------------------------------------
+
+@test "after a successful send, older entries of the account are flushed too (queue_flush_after_send on)" {
+	queue_config "$DOWN_PORT"
+	mp 0 bob@example.net <"$(numbered_message 1)"
+	assert_queued_as "Connection refused"
+	start_smtpd -- --max-connections 2
+	queue_config "$SMTPD_PORT"
+	mp 0 carol@example.net <"$(numbered_message 2)"
+	assert_equal "" "$stderr" "stderr"
+	assert_queue_empty
+	smtpd_finish
+	assert_equal 2 "$(smtpd_message_count)" "messages"
+	assert_message_of 1 "$BATS_TEST_TMPDIR/msg.2"
+}
+
+@test "queue_flush_after_send off: the older entry stays queued" {
+	queue_config "$DOWN_PORT" "queue_flush_after_send off"
+	mp 0 bob@example.net <"$(numbered_message 1)"
+	assert_queued_as "Connection refused"
+	start_smtpd -- --max-connections 2
+	queue_config "$SMTPD_PORT" "queue_flush_after_send off"
+	mp 0 carol@example.net <"$(numbered_message 2)"
+	assert_listed "$QID"
+	assert_queue_count 1
+	smtpd_finish
+	assert_equal 1 "$(smtpd_message_count)" "messages"
+}
+
+# --- exactly once -------------------------------------------------------------------------
+
+@test "exactly once: queued while the server is down, --flush delivers it once (queue_backoff 0), a second -q sends nothing" {
+	queue_config "$DOWN_PORT" "queue_backoff 0"
+	mp 0 bob@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	start_smtpd -- --max-connections 2
+	queue_config "$SMTPD_PORT" "queue_backoff 0"
+	mp 0 --flush
+	assert_queue_empty
+	mp 0 -q
+	assert_equal "" "$output$stderr" "output of the second run"
+	smtpd_finish
+	assert_equal 1 "$(smtpd_connection_count)" "connections"
+	assert_equal 1 "$(smtpd_message_count)" "messages"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+	assert_no_problems
+}
+
+@test "connection closed right after the final dot: queued ('status unknown'); a later flush delivers it and removes it" {
+	start_smtpd $'connection 1\non DOT close' -- --max-connections 2
+	queue_config "$SMTPD_PORT"
+	mp 0 bob@example.net <"$MSG"
+	assert_queued_as "status unknown"
+	assert_listed "$QID"
+	mp 0 -qI "$QID"
+	assert_equal "" "$stderr" "stderr"
+	assert_queue_empty
+	smtpd_finish
+	# The server may have kept the first copy: at least once, here twice.
+	assert_equal 2 "$(smtpd_message_count)" "complete messages received"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+	assert_message 2 "$MSG_SIMPLE_CRLF"
+}
+
+# --- addresses and priorities ----------------------------------------------------------
+
+@test "addresses with spaces, quotes, a leading '-' and UTF-8 survive queue and flush byte for byte" {
+	local in="$BATS_TEST_TMPDIR/intl" sender='"john smith"@example.org' want_rcpts mail
+	local rcpts=('"a\"b c"@example.org' '-dash@example.org' "$ULOCAL@$UDOM" '"x y"@example.net')
+	printf 'From: Alice <alice@example.org>\nTo: Bob <bob@example.net>\nSubject: queued\nDate: Mon, 01 Jan 2024 00:00:00 +0000\nMessage-ID: <intl@example.org>\n\nGr\xc3\xbc\xc3\x9fe, \xe2\x82\xac 5.\n.dot line\n' >"$in"
+	queue_config "$DOWN_PORT"
+	mp 0 --queue=always -f "$sender" -- "${rcpts[@]}" <"$in"
+	QID="$(listed_ids)"
+	start_smtpd "caps PIPELINING, SIZE 10240000, 8BITMIME, ENHANCEDSTATUSCODES, SMTPUTF8" -- --max-connections 2
+	queue_config "$SMTPD_PORT"
+	mp 0 -q
+	assert_queue_empty
+	# The same message sent directly, for comparison.
+	mp 0 -f "$sender" -- "${rcpts[@]}" <"$in"
+	smtpd_finish
+	want_rcpts="$(printf 'RCPT TO:<%s>\n' "${rcpts[@]}"; printf x)"
+	[[ "$(tail -n +2 "$SMTPD_DIR/env.1"; printf x)" == "$want_rcpts" ]] ||
+		die "the RCPT commands after the queue are not the addresses given:" "$(cat "$SMTPD_DIR/env.1")" || return 1
+	mail="$(head -n 1 "$SMTPD_DIR/env.1")"
+	[[ "$mail" == "MAIL FROM:<$sender>" || "$mail" == "MAIL FROM:<$sender> "* ]] ||
+		die "MAIL after the queue: '$mail'" || return 1
+	cmp -s "$SMTPD_DIR/env.1" "$SMTPD_DIR/env.2" ||
+		die "the envelope after the queue differs from the one sent directly:" \
+			"$(show_diff "$(cat "$SMTPD_DIR/env.2")" "$(cat "$SMTPD_DIR/env.1")")"
+	assert_message_of 1 "$in"
+	assert_message_of 2 "$in"
+	assert_no_problems
+}
+
+@test "priority: high entries are flushed before normal ones whatever their age; MT-PRIORITY=4 / -4 when offered" {
+	queue_config "$DOWN_PORT"
+	if command -v faketime >/dev/null &&
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+			faketime '+1 day' "$MAILPOST" --version >/dev/null 2>&1; then
+		at '10 minutes ago' 0 --queue=always -s normal normal@example.net <<<"body"
+	else
+		mp 0 --queue=always -s normal normal@example.net <<<"body"
+	fi
+	mp 0 --queue=always -s low --priority low low@example.net <<<"body"
+	mp 0 --queue=always -s high --priority high high@example.net <<<"body"
+	start_smtpd "caps PIPELINING, SIZE 10240000, 8BITMIME, ENHANCEDSTATUSCODES, MT-PRIORITY"
+	queue_config "$SMTPD_PORT"
+	mp 0 -q
+	assert_queue_empty
+	smtpd_finish
+	assert_equal 3 "$(smtpd_message_count)" "messages"
+	grep -qx 'RCPT TO:<high@example.net>' "$SMTPD_DIR/env.1" || die "the first message is not the high one:" "$(cat "$SMTPD_DIR"/env.*)" || return 1
+	grep -qx 'RCPT TO:<normal@example.net>' "$SMTPD_DIR/env.2" || die "the second message is not the normal one:" "$(cat "$SMTPD_DIR"/env.*)" || return 1
+	grep -qx 'RCPT TO:<low@example.net>' "$SMTPD_DIR/env.3" || die "the third message is not the low one:" "$(cat "$SMTPD_DIR"/env.*)" || return 1
+	grep -qE '^MAIL FROM:<[^>]*>.* MT-PRIORITY=4( |$)' "$SMTPD_DIR/env.1" || die "high: $(head -n 1 "$SMTPD_DIR/env.1")" || return 1
+	if grep -q 'MT-PRIORITY' "$SMTPD_DIR/env.2"; then die "normal: $(head -n 1 "$SMTPD_DIR/env.2")"; return 1; fi
+	grep -qE '^MAIL FROM:<[^>]*>.* MT-PRIORITY=-4( |$)' "$SMTPD_DIR/env.3" || die "low: $(head -n 1 "$SMTPD_DIR/env.3")" || return 1
+	assert_no_problems
+
+	# Without the capability: no parameter.
+	mp 0 --queue=always -s high --priority high high@example.net <<<"body"
+	mp 0 --queue=always -s low --priority low low@example.net <<<"body"
+	start_smtpd
+	queue_config "$SMTPD_PORT"
+	mp 0 -q
+	assert_queue_empty
+	assert_received_lacks "MT-PRIORITY"
+	grep -qx 'RCPT TO:<high@example.net>' "$SMTPD_DIR/env.1" || die "the first message is not the high one"
+	assert_no_problems
+}
+
+# --- failover ------------------------------------------------------------------------------
+
+@test "failover: the first host refuses, the next one takes the message in the same run; nothing queued" {
+	start_smtpd
+	write_config "host 127.0.0.2, 127.0.0.1" "port $SMTPD_PORT" "domain client.test" \
+		"from alice@example.org" "queue_dir $QDIR" "account default"
+	mp 0 bob@example.net <"$MSG"
+	assert_stderr_lacks "queued"
+	assert_queue_empty
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+# failover_config A-PORT B-PORT [LINE...]: account "main" on 127.0.0.1
+# A-PORT, with fallback_account "backup" on 127.0.0.1 B-PORT.
+failover_config() {
+	local a="$1" b="$2"
+	shift 2
+	write_config "domain client.test" "from alice@example.org" "queue_dir $QDIR" "$@" \
+		"account backup" "host 127.0.0.1" "port $b" \
+		"account main" "host 127.0.0.1" "port $a" "fallback_account backup" \
+		"account default : main"
+}
+
+@test "failover: a 4xx greeting on the first server fails over (fallback_account)" {
+	start_smtpd "on CONNECT 421 4.3.2 too busy"
+	keep_smtpd A
+	start_smtpd
+	keep_smtpd B
+	failover_config "$A_PORT" "$B_PORT"
+	mp 0 bob@example.net <"$MSG"
+	assert_stderr_lacks "queued"
+	assert_queue_empty
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+	use_smtpd A
+	smtpd_finish
+	assert_equal 1 "$(smtpd_connection_count)" "connections to the first server"
+}
+
+@test "failover: a 5xx does not fail over (67, dead letter, the second server never contacted)" {
+	start_smtpd "on RCPT 550 5.1.1 <bob@example.net>: no such user"
+	keep_smtpd A
+	start_smtpd
+	keep_smtpd B
+	failover_config "$A_PORT" "$B_PORT"
+	mp 67 bob@example.net <"$MSG"
+	assert_queue_empty
+	assert_dead_letter "$DEAD" alice@example.org "$MSG"
+	smtpd_finish
+	assert_equal 0 "$(smtpd_connection_count)" "connections to the second server"
+}
+
+@test "failover: connection lost after the final dot does not fail over; the message is queued instead" {
+	start_smtpd "on DOT close"
+	keep_smtpd A
+	start_smtpd
+	keep_smtpd B
+	failover_config "$A_PORT" "$B_PORT"
+	mp 0 bob@example.net <"$MSG"
+	assert_queued_as "status unknown"
+	assert_listed "$QID"
+	smtpd_finish
+	assert_equal 0 "$(smtpd_connection_count)" "connections to the second server"
+	use_smtpd A
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+@test "failover: fallback_account is used after every host of the account failed" {
+	start_smtpd
+	write_config "domain client.test" "from alice@example.org" "queue_dir $QDIR" \
+		"account backup" "host 127.0.0.1" "port $SMTPD_PORT" \
+		"account main" "host 127.0.0.2, 127.0.0.3" "port $DOWN_PORT" "fallback_account backup" \
+		"account default : main"
+	mp 0 bob@example.net <"$MSG"
+	assert_stderr_lacks "queued"
+	assert_queue_empty
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+@test "failover: after failover_timeout no further server is tried; the message is queued" {
+	start_smtpd $'on CONNECT\n  sleep 4\n  reply 421 4.3.2 slow and busy'
+	keep_smtpd A
+	start_smtpd
+	keep_smtpd B
+	failover_config "$A_PORT" "$B_PORT" "failover_timeout 1" "timeout 10"
+	mp 0 bob@example.net <"$MSG"
+	assert_queued_as ""
+	assert_listed "$QID"
+	smtpd_finish
+	assert_equal 0 "$(smtpd_connection_count)" "connections to the fallback server"
+}
+
+# --- crashes, full disks, concurrency -----------------------------------------------------
+
+@test "kill -9 at random moments during enqueue (200 times): only complete entries are listed and flushed" {
+	local big="$BATS_TEST_TMPDIR/big" expected="$BATS_TEST_TMPDIR/big.crlf"
+	local n pid t0 t1 ms max_ms ids id name keep
+	big_message "$big" 27600
+	crlf_of "$big" >"$expected"
+	queue_config "$DOWN_PORT"
+	# Three uninterrupted enqueues: complete entries, and how long one
+	# takes (the quickest).
+	max_ms=1000000
+	for n in 1 2 3; do
+		t0=$(date +%s%N)
+		"$MAILPOST" -C "$MAILPOST_CONF" --queue=always bob@example.net <"$big" ||
+			die "an uninterrupted enqueue failed" || return 1
+		t1=$(date +%s%N)
+		(((t1 - t0) / 1000000 < max_ms)) && max_ms=$(((t1 - t0) / 1000000))
+	done
+	# Kill within 0-30 ms, or within the time an enqueue takes here when
+	# that is longer (a slow machine, a sanitizer build), at most 150 ms.
+	((max_ms < 30)) && max_ms=30
+	((max_ms > 150)) && max_ms=150
+	# The delay: a read that times out on a FIFO nobody writes to (a
+	# `sleep` process per kill would add its own start-up time).
+	mkfifo "$BATS_TEST_TMPDIR/never"
+	exec {never}<>"$BATS_TEST_TMPDIR/never"
+	for ((n = 0; n < 200; n++)); do
+		"$MAILPOST" -C "$MAILPOST_CONF" --queue=always bob@example.net <"$big" >/dev/null 2>&1 3>&- &
+		pid=$!
+		ms=$((RANDOM % (max_ms + 1)))
+		read -r -t "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))" -u "$never" _ || true
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	exec {never}>&-
+
+	ids="$(listed_ids)"
+	[[ -n "$ids" ]] || die "not even the uninterrupted entries are listed" || return 1
+	while IFS= read -r name; do
+		[[ "$name" == tmp ]] && continue
+		[[ "$name" =~ ^$ID_RE$ ]] ||
+			die "$QDIR holds '$name', which is neither tmp nor an id" || return 1
+		grep -qx "$name" <<<"$ids" ||
+			die "$QDIR/$name is an entry that mailq does not list:" "$(ls -la "$QDIR/$name")" || return 1
+	done < <(find "$QDIR" -mindepth 1 -maxdepth 1 -printf '%f\n')
+	# Every listed entry: --queue-show says Size: SIZE and prints exactly
+	# the input after its envelope (one process for all, not five each).
+	# shellcheck disable=SC2086
+	"$SMTPD_PYTHON" - "$MAILPOST" "$MAILPOST_CONF" "$expected" $ids <<-'EOF'
+		import subprocess, sys
+		mailpost, conf, want_path, *ids = sys.argv[1:]
+		want = open(want_path, "rb").read()
+		bad = []
+		for i in ids:
+		    out = subprocess.run([mailpost, "-C", conf, "--queue-show", i],
+		                         stdout=subprocess.PIPE).stdout
+		    env, sep, msg = out.partition(b"\n\n")
+		    sizes = [l for l in env.split(b"\n") if l.startswith(b"Size: ")]
+		    if not sep or sizes != [b"Size: %d" % len(want)] or msg != want:
+		        bad.append("%s: %s, message of %d octets (want %d)" % (
+		            i, sizes, len(msg), len(want)))
+		if bad:
+		    sys.exit("listed entries that are not the complete input:\n" +
+		             "\n".join(bad))
+	EOF
+	echo "# $(wc -l <<<"$ids") complete entries after 200 kills (kill within 0-$max_ms ms)" >&3
+
+	# A flush sends only complete messages.  The test server is slow with
+	# 2 MB messages: keep two of the (checked) entries, whatever tmp/ holds.
+	keep="$(head -n 2 <<<"$ids")"
+	for id in $ids; do
+		grep -qx "$id" <<<"$keep" || rm -rf "${QDIR:?}/$id"
+	done
+	start_smtpd -- --max-connections 1 --idle-timeout 60
+	queue_config "$SMTPD_PORT"
+	mp 0 -q
+	assert_queue_empty
+	smtpd_finish
+	assert_equal "$(wc -l <<<"$keep")" "$(smtpd_message_count)" "messages the flush sent"
+	for n in $(seq 1 "$(smtpd_message_count)"); do
+		cmp -s "$SMTPD_DIR/msg.$n" "$expected" || die "message $n the flush sent is not the complete input" || return 1
+	done
+}
+
+@test "disk full (a 1 MB tmpfs as the queue): 74, 'No space left on device', not queued, nothing left behind" {
+	[[ $(id -u) -eq 0 ]] || skip "mounting a tmpfs needs root"
+	MNT="$BATS_TEST_TMPDIR/full"
+	mkdir "$MNT"
+	mount -t tmpfs -o size=1m,mode=0700 tmpfs "$MNT" 2>/dev/null || {
+		MNT=
+		skip "cannot mount a tmpfs here"
+	}
+	QDIR="$MNT/queue"
+	big_message "$BATS_TEST_TMPDIR/big" 41400 # 3 MB
+	queue_config "$DOWN_PORT"
+	mp 74 --queue=always bob@example.net <"$BATS_TEST_TMPDIR/big"
+	assert_stderr_contains "No space left on device"
+	assert_stderr_lacks "queued as"
+	assert_queue_empty
+	[[ ! -e "$QDIR/tmp" || -z "$(ls -A "$QDIR/tmp")" ]] ||
+		die "$QDIR/tmp is not empty:" "$(ls -laR "$QDIR/tmp")" || return 1
+	[[ -z "$(find "$QDIR" -mindepth 1 -maxdepth 1 ! -name tmp)" ]] ||
+		die "$QDIR holds more than tmp/:" "$(ls -la "$QDIR")" || return 1
+	# Nothing lost: the message went to the dead letter file instead.
+	assert_stderr_contains "; the message was saved to $DEAD"
+	assert_dead_letter "$DEAD" alice@example.org "$BATS_TEST_TMPDIR/big"
+}
+
+@test "file size limit (ulimit -f 1024) hit while queueing: 74, 'File too large', not queued, nothing left behind" {
+	# The body (spooled apart from the header block) stays under the 1 MiB
+	# limit, the queued message (header + body, CRLF) goes over it: the
+	# limit is hit in the queue, not while reading the input.  mailpost must
+	# not die of SIGXFSZ (exit 153) but see EFBIG.
+	local big="$BATS_TEST_TMPDIR/big"
+	{
+		printf 'From: Alice <alice@example.org>\nTo: Bob <bob@example.net>\nSubject: big\nDate: Mon, 01 Jan 2024 00:00:00 +0000\nMessage-ID: <big@example.org>\n\n'
+		awk 'BEGIN { for (k = 1; k <= 13796; k++) printf "%074d\n", k; printf "%028d\n", 0 }'
+	} >"$big" # body: 1048526 octets with CRLF; message: 1048672
+	queue_config "$DOWN_PORT"
+	run --separate-stderr timeout 30 bash -c 'ulimit -f 1024 && exec "$@"' ulimit-f \
+		"$MAILPOST" -C "$MAILPOST_CONF" --queue=always bob@example.net <"$big"
+	[[ "$status" -eq 74 ]] ||
+		die "exit code $status, expected 74 (153 is death by SIGXFSZ); stderr:" "$stderr" || return 1
+	assert_stderr_contains "File too large"
+	assert_stderr_lacks "queued as"
+	assert_queue_empty
+	[[ ! -e "$QDIR/tmp" || -z "$(ls -A "$QDIR/tmp")" ]] ||
+		die "$QDIR/tmp is not empty:" "$(ls -laR "$QDIR/tmp")" || return 1
+	[[ ! -e "$QDIR" || -z "$(find "$QDIR" -mindepth 1 -maxdepth 1 ! -name tmp)" ]] ||
+		die "$QDIR holds more than tmp/:" "$(ls -la "$QDIR")" || return 1
+	# The mbox form (LF) is under the limit: nothing lost.
+	assert_stderr_contains "; the message was saved to $DEAD"
+	assert_dead_letter "$DEAD" alice@example.org "$big"
+}
+
+@test "two runners at once over 100 entries: every message delivered exactly once" {
+	local n pid1 pid2 st1=0 st2=0 subjects
+	queue_config "$DOWN_PORT"
+	# Enqueued four at a time (the fsyncs dominate).
+	for ((n = 1; n <= 100; n++)); do
+		numbered_message "$n" >/dev/null
+		"$MAILPOST" -C "$MAILPOST_CONF" --queue=always bob@example.net \
+			<"$BATS_TEST_TMPDIR/msg.$n" 3>&- &
+		((n % 4 == 0)) && wait
+	done
+	wait
+	assert_queue_count 100
+	start_smtpd -- --max-connections 50 --idle-timeout 60
+	queue_config "$SMTPD_PORT"
+	timeout 120 "$MAILPOST" -C "$MAILPOST_CONF" -q >"$BATS_TEST_TMPDIR/q1.out" 2>"$BATS_TEST_TMPDIR/q1.err" 3>&- &
+	pid1=$!
+	timeout 120 "$MAILPOST" -C "$MAILPOST_CONF" -q >"$BATS_TEST_TMPDIR/q2.out" 2>"$BATS_TEST_TMPDIR/q2.err" 3>&- &
+	pid2=$!
+	wait "$pid1" || st1=$?
+	wait "$pid2" || st2=$?
+	assert_equal "0 0" "$st1 $st2" "exit codes of the two runners (stderr: $(cat "$BATS_TEST_TMPDIR"/q?.err))"
+	assert_queue_empty
+	smtpd_finish
+	subjects="$(cat "$SMTPD_DIR"/msg.* | grep '^Subject: message ' || true)"
+	assert_equal 100 "$(grep -c . <<<"$subjects")" "messages received (total)"
+	assert_equal 100 "$(sort -u <<<"$subjects" | grep -c .)" "distinct messages received"
+}
+
+# --- signals ------------------------------------------------------------------------------
+
+@test "SIGTERM, SIGINT, SIGHUP during a send: 75, 'interrupted by SIG...: queued as ID', no final dot, entry listed" {
+	local sig re
+	for sig in TERM INT HUP; do
+		start_smtpd $'on DATA\n  sleep 20\n  default' || return 1
+		queue_config "$SMTPD_PORT"
+		bg_mailpost bob@example.net
+		wait_for_text "$SMTPD_DIR/log" "sleeping" || return 1
+		kill -"$sig" "$BG_PID"
+		bg_wait || return 1
+		[[ "$status" -eq 75 ]] || die "SIG$sig: exit code $status, expected 75; stderr:" "$stderr" || return 1
+		re="^mailpost: interrupted by SIG$sig: queued as ($ID_RE)\$"
+		assert_stderr_line_count 1 || die "(SIG$sig)" || return 1
+		[[ "${stderr_lines[0]}" =~ $re ]] ||
+			die "SIG$sig: stderr is not 'mailpost: interrupted by SIG$sig: queued as ID':" "$stderr" || return 1
+		QID="${BASH_REMATCH[1]}"
+		assert_listed "$QID" || die "(SIG$sig)" || return 1
+		assert_file_bytes "$QDIR/$QID/message" "$MSG_SIMPLE_CRLF" "the queued message (SIG$sig)" || return 1
+		assert_received_lacks $'\r\n.\r\n' || die "(SIG$sig)" || return 1
+		assert_no_message || die "(SIG$sig)" || return 1
+	done
+}
+
+@test "SIGTERM during a send with --queue=never: 75, the message in the dead letter file" {
+	local path="$BATS_TEST_TMPDIR/dead.mbox"
+	start_smtpd $'on DATA\n  sleep 20\n  default'
+	queue_config "$SMTPD_PORT" "dead_letter $path"
+	bg_mailpost --queue=never bob@example.net
+	wait_for_text "$SMTPD_DIR/log" "sleeping"
+	kill -TERM "$BG_PID"
+	bg_wait
+	[[ "$status" -eq 75 ]] || die "exit code $status, expected 75; stderr:" "$stderr" || return 1
+	assert_stderr_contains "interrupted by SIGTERM"
+	assert_stderr_contains "; the message was saved to $path"
+	assert_stderr_lacks "queued"
+	assert_dead_letter "$path" alice@example.org "$MSG"
+	assert_queue_empty
+	assert_no_message
+}
+
+@test "a signal while waiting for the reply to the final dot: the reply decides; delivered (0), nothing queued" {
+	start_smtpd $'on DOT\n  sleep 5\n  reply 250 2.0.0 accepted at last'
+	queue_config "$SMTPD_PORT"
+	bg_mailpost bob@example.net
+	wait_for_text "$SMTPD_DIR/log" "sleeping"
+	kill -TERM "$BG_PID"
+	bg_wait
+	[[ "$status" -eq 0 ]] || die "exit code $status, expected 0; stderr:" "$stderr" || return 1
+	assert_stderr_lacks "queued"
+	assert_queue_empty
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+# --- the queue directory -----------------------------------------------------------------
+
+@test "a queue_dir that is a symbolic link is refused (78, 'symbolic link')" {
+	mkdir -m 700 "$BATS_TEST_TMPDIR/real"
+	ln -s real "$BATS_TEST_TMPDIR/link"
+	QDIR="$BATS_TEST_TMPDIR/link"
+	queue_config "$DOWN_PORT" "dead_letter off"
+	mp 78 --queue=always bob@example.net <"$MSG"
+	assert_stderr_contains "symbolic link"
+	assert_stderr_lacks "queued as"
+	mp 78 -bp
+	assert_stderr_contains "symbolic link"
+	mp 78 -q
+	assert_stderr_contains "symbolic link"
+	[[ -z "$(ls -A "$BATS_TEST_TMPDIR/real")" ]] ||
+		die "something was written through the link:" "$(ls -laR "$BATS_TEST_TMPDIR/real")"
+}
+
+@test "the queue directory is created 0700 (missing parents too), entries 0700, their files 0600, whatever the umask" {
+	local f
+	umask 000
+	QDIR="$BATS_TEST_TMPDIR/state/mailpost/queue"
+	queue_config "$DOWN_PORT"
+	mp 0 bob@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	assert_equal 700 "$(stat -c %a "$BATS_TEST_TMPDIR/state")" "mode of a created parent"
+	assert_equal 700 "$(stat -c %a "$BATS_TEST_TMPDIR/state/mailpost")" "mode of a created parent"
+	assert_equal 700 "$(stat -c %a "$QDIR")" "mode of the queue directory"
+	assert_equal 700 "$(stat -c %a "$QDIR/$QID")" "mode of the entry $QID"
+	for f in "$QDIR/$QID"/*; do
+		assert_equal 600 "$(stat -c %a "$f")" "mode of $f" || return 1
+	done
+}
