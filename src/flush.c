@@ -41,7 +41,8 @@ struct group {
 	size_t hop;
 	bool unreachable; /* the connection failed: defer the rest */
 	struct error conn_err;
-	char *dead_letter; /* path, or NULL for none */
+	char *dead_letter;    /* path, or NULL for none */
+	bool dead_letter_off; /* none because dead_letter is off */
 };
 
 static void notice(const struct run *r, const char *fmt, ...)
@@ -112,20 +113,22 @@ same_group(const struct queue_envelope *a, const struct queue_envelope *b)
 	       a->port == b->port;
 }
 
-/* The dead letter file of a group: the override, else the account's, else
- * the default; "off" is none. */
-static char *
-group_dead_letter(const struct run *r, const struct account *a)
+/* The dead letter file of a group: the override, else the account's (when
+ * it could be loaded), else the default; "off" is none on purpose. */
+static void
+group_dead_letter(const struct run *r, struct group *g)
 {
-	const char *p =
-	    r->fr->dead_letter ? r->fr->dead_letter : a->dead_letter;
+	const char *p = r->fr->dead_letter;
 	struct error e;
 
-	if (p && strcmp(p, "off") == 0)
-		return NULL;
-	if (p)
-		return xstrdup(p);
-	return deadletter_default_path(&e);
+	if (!p && g->acct_ok)
+		p = g->acct.dead_letter;
+	if (p && str_ieq(p, "off"))
+		g->dead_letter_off = true;
+	else if (p)
+		g->dead_letter = xstrdup(p);
+	else
+		g->dead_letter = deadletter_default_path(&e);
 }
 
 static void
@@ -135,11 +138,11 @@ group_open(struct run *r, struct group *g, const struct queue_envelope *e)
 	error_clear(&g->acct_err);
 	error_clear(&g->conn_err);
 	if (r->fr->account(r->fr->account_ctx, e->account ? e->account : "",
-	                   e->host, e->port, &g->acct, &g->acct_err) < 0)
-		return;
-	g->acct_ok = true;
-	g->dead_letter = group_dead_letter(r, &g->acct);
-	if (relay_route_build(&g->route, &g->acct, r->fr->cfg,
+	                   e->host, e->port, &g->acct, &g->acct_err) == 0)
+		g->acct_ok = true;
+	group_dead_letter(r, g);
+	if (g->acct_ok &&
+	    relay_route_build(&g->route, &g->acct, r->fr->cfg, r->fr->finish,
 	                      r->fr->transcript, &g->acct_err) == 0)
 		g->route_ok = true;
 }
@@ -186,6 +189,13 @@ give_up(struct run *r, const struct group *g, struct queue_entry *qe,
 	error_clear(&err);
 	r->rep->failed++;
 	r->rep->worst = error_worse(r->rep->worst, kind);
+	if (!g->dead_letter && !g->dead_letter_off) {
+		notice(r,
+		       "%s: %s; kept in the queue: no dead letter file "
+		       "(set dead_letter)",
+		       e->id, why);
+		return;
+	}
 	if (g->dead_letter &&
 	    ((m.rewind && m.rewind(m.ctx, &err) < 0) ||
 	     deadletter_append(g->dead_letter, e->sender, &m, &err) < 0)) {
@@ -208,9 +218,8 @@ static bool
 too_old(const struct run *r, const struct group *g,
         const struct queue_envelope *e)
 {
-	long max = g->acct_ok && g->acct.queue_max_age > 0
-	               ? g->acct.queue_max_age
-	               : CONF_QUEUE_MAX_AGE;
+	long max = g->acct.queue_max_age > 0 ? g->acct.queue_max_age
+	                                     : CONF_QUEUE_MAX_AGE;
 
 	return r->now - e->created > max;
 }
@@ -246,6 +255,42 @@ group_connect(struct run *r, struct group *g)
 }
 
 static void
+sent_ok(struct run *r, struct queue_entry *qe)
+{
+	const struct queue_envelope *e = queue_entry_envelope(qe);
+	struct error err;
+
+	error_clear(&err);
+	r->rep->delivered++;
+	if (queue_entry_remove(qe, &err) < 0)
+		notice(r, "%s: delivered, but %s", e->id, err.msg);
+	else if (r->fr->verbose)
+		notice(r, "%s: delivered", e->id);
+}
+
+/* Offer the message on the group's session, and once more on a fresh one
+ * when that session could not take it at all: a server that ends the
+ * session after a message (a per-connection limit, a 421) has not seen
+ * this one, which deserves a connection rather than a deferral. */
+static int
+offer(struct run *r, struct group *g, const struct submission *sub,
+      struct submit_outcome *out, struct error *err)
+{
+	if (submit_message(g->ss, sub, out, err) == 0)
+		return 0;
+	if (!out->before_mail || interrupt_signal())
+		return -1;
+	submit_close(g->ss);
+	g->ss = NULL;
+	if (!group_connect(r, g)) {
+		*err = g->conn_err;
+		return -1;
+	}
+	error_clear(err);
+	return submit_message(g->ss, sub, out, err);
+}
+
+static void
 send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 {
 	const struct queue_envelope *e = queue_entry_envelope(qe);
@@ -270,15 +315,11 @@ send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 		defer(r, g, qe, &err); /* no secret: the account's fault */
 		return;
 	}
-	if (submit_message(g->ss, &sub, &out, &err) == 0) {
-		r->rep->delivered++;
-		if (queue_entry_remove(qe, &err) < 0)
-			notice(r, "%s: delivered, but %s", e->id, err.msg);
-		else if (r->fr->verbose)
-			notice(r, "%s: delivered", e->id);
+	if (offer(r, g, &sub, &out, &err) == 0) {
+		sent_ok(r, qe);
 		return;
 	}
-	if (!submit_usable(g->ss)) {
+	if (g->ss && !submit_usable(g->ss)) {
 		submit_close(g->ss);
 		g->ss = NULL;
 	}
@@ -289,12 +330,11 @@ send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 	if (out.delivered) { /* to some recipients: the others are refused */
 		r->rep->delivered++;
 		give_up(r, g, qe, err.msg, err.kind);
-		return;
-	}
-	if (err.kind == ERROR_TEMPFAIL)
+	} else if (err.kind == ERROR_TEMPFAIL || out.before_mail) {
 		defer(r, g, qe, &err);
-	else
+	} else {
 		give_up(r, g, qe, err.msg, err.kind);
+	}
 }
 
 /* One entry of a group: claimed, checked again, then sent or deferred. */
@@ -318,14 +358,16 @@ run_entry(struct run *r, struct group *g, const char *id)
 		queue_entry_release(qe);
 		return;
 	}
-	if (too_old(r, g, queue_entry_envelope(qe)))
-		expire(r, g, qe);
-	else if (!g->acct_ok || !g->route_ok)
+	/* An account that cannot be loaded is the configuration's fault, not
+	 * the message's: it waits, whatever its age. */
+	if (!g->acct_ok || !g->route_ok)
 		defer(r, g, qe, &g->acct_err);
-	else if (!group_connect(r, g))
-		defer(r, g, qe, &g->conn_err);
-	else
+	else if (too_old(r, g, queue_entry_envelope(qe)))
+		expire(r, g, qe);
+	else if (group_connect(r, g))
 		send_entry(r, g, qe);
+	else if (!interrupt_signal()) /* a signal leaves it untouched */
+		defer(r, g, qe, &g->conn_err);
 	queue_entry_release(qe);
 }
 

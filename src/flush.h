@@ -28,6 +28,7 @@
 
 #include "conf.h"
 #include "error.h"
+#include "relay.h"
 #include "transcript.h"
 
 /* A line for the user (a give-up, a permanent failure, or with verbose a
@@ -44,6 +45,7 @@ typedef int (*flush_account_fn)(void *ctx, const char *name, const char *host,
 struct flush_request {
 	const char *queue_dir;
 	const struct config *cfg; /* for fallback accounts; may be NULL */
+	const struct relay_finish *finish; /* for fallback accounts */
 	flush_account_fn account;
 	void *account_ctx;
 	char select; /* 0, 'I', 'R', 'S' (cli.h) */

@@ -24,8 +24,14 @@
 
 #include "error.h"
 
-/* Install the handlers and block the signals (idempotent). */
+/* Install the handlers and block the signals (idempotent).  A signal
+ * that the invoking process ignores or blocks (nohup) is left as it is. */
 void interrupt_catch(void);
+
+/* Let the signals through for a while (suspend true), then block them
+ * again: around fetching a password, so that a prompt can be interrupted
+ * and a password command runs with the mask it would have had. */
+void interrupt_suspend(bool suspend);
 
 /* True after interrupt_catch(): fd_wait() uses the unblocking mask. */
 bool interrupt_active(void);

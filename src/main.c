@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -58,7 +59,13 @@ struct job {
 	int priority;            /* RFC 6710 value, -9..9 */
 	struct outbox outbox;    /* where a message that cannot go now goes */
 	char *queue_dir;         /* storage behind outbox.queue_dir */
-	char *dead_letter;       /* storage behind outbox.dead_letter */
+	char queue_problem[ERROR_MSG_MAX]; /* why there is none */
+	char *dead_letter;          /* storage behind outbox.dead_letter */
+	struct relay_finish finish; /* settings for fallback accounts */
+	struct {
+		const char *notify, *ret, *envid;
+		char buf[128]; /* envid, decoded */
+	} dsn; /* -bs: the client's MAIL and RCPT parameters, or NULL */
 };
 
 /* Descriptors 0-2 closed at start would be reused by the first open() and
@@ -135,25 +142,19 @@ apply_security(const struct request *req, struct account *a)
 	}
 }
 
-/* The one-off command-line settings over an account's, then the
- * substitutions and the EHLO name default. */
+/* What every account on the route takes from the command line (the
+ * fallback accounts too): timeout, EHLO name and security settings, then
+ * the substitutions and the EHLO name default. */
 static int
-finish_account(const struct request *req, struct account *a, struct error *err)
+finish_any_account(const struct request *req, struct account *a,
+                   struct error *err)
 {
-	if (req->host) {
-		free(a->host);
-		a->host = xstrdup(req->host);
-	}
-	if (req->port)
-		a->port = req->port;
 	if (req->timeout)
 		a->timeout = req->timeout;
 	if (req->domain) {
 		free(a->domain);
 		a->domain = xstrdup(req->domain);
 	}
-	if (req->rcpt_policy != RCPT_POLICY_UNSET)
-		a->rcpt_policy = req->rcpt_policy;
 	apply_security(req, a);
 	if (expand_field(&a->from, err) < 0 ||
 	    expand_field(&a->domain, err) < 0 ||
@@ -166,6 +167,29 @@ finish_account(const struct request *req, struct account *a, struct error *err)
 		a->domain = xstrdup(host);
 	}
 	return 0;
+}
+
+/* The first account: the server and the recipient policy from the command
+ * line too. */
+static int
+finish_account(const struct request *req, struct account *a, struct error *err)
+{
+	if (req->host) {
+		free(a->host);
+		a->host = xstrdup(req->host);
+	}
+	if (req->port)
+		a->port = req->port;
+	if (req->rcpt_policy != RCPT_POLICY_UNSET)
+		a->rcpt_policy = req->rcpt_policy;
+	return finish_any_account(req, a, err);
+}
+
+/* relay.h's hook for the fallback accounts. */
+static int
+finish_fallback(void *ctx, struct account *a, struct error *err)
+{
+	return finish_any_account(ctx, a, err);
 }
 
 /* Read the configuration file, if there is one. */
@@ -800,12 +824,27 @@ warn_insecure(const struct account *a)
 /* ---- where a message goes when it cannot go now ----------------------------
  */
 
-/* Giving the server on the command line (--host) is testing a server: no
- * queue and no dead letter unless asked for. */
+/* Settings given on the command line that a queued message would not
+ * keep: it is sent later with the account's (only --host and --port are
+ * remembered).  Security must not quietly change between the two. */
+static bool
+unqueueable_settings(const struct request *req)
+{
+	return req->tls || req->tls_starttls || req->tls_certcheck ||
+	       req->tls_trust_file || req->tls_crl_file ||
+	       req->tls_fingerprint || req->tls_cert_file ||
+	       req->tls_key_file || req->tls_priorities ||
+	       req->tls_host_override || req->auth || req->user ||
+	       req->rcpt_policy != RCPT_POLICY_UNSET;
+}
+
+/* Giving the server on the command line (--host), or one-off security
+ * settings, is testing a server: no queue and no dead letter unless asked
+ * for. */
 static bool
 testing_a_server(const struct request *req)
 {
-	return req->host != NULL;
+	return req->host != NULL || unqueueable_settings(req);
 }
 
 static int
@@ -829,16 +868,30 @@ setup_outbox(struct job *job, struct error *err)
 	const char *dl = req->dead_letter ? req->dead_letter : a->dead_letter;
 	struct outbox *o = &job->outbox;
 
+	if (req->queue && req->queue != QUEUE_NEVER &&
+	    unqueueable_settings(req))
+		return error_set(err, ERROR_USAGE,
+		                 "a queued message is sent with the account's "
+		                 "settings: put the --tls, --auth, --user and "
+		                 "--rcpt-policy options in the configuration "
+		                 "to use --queue");
 	o->policy = req->queue ? req->queue : a->queue;
+	if (!req->queue && unqueueable_settings(req))
+		o->policy = QUEUE_NEVER;
 	if (!o->policy)
 		o->policy =
 		    testing_a_server(req) ? QUEUE_NEVER : QUEUE_ON_FAILURE;
 	o->backoff = a->queue_backoff;
-	if (o->policy != QUEUE_NEVER) {
-		if (resolve_queue_dir(req, a, &job->queue_dir, err) < 0)
-			return -1;
-		o->queue_dir = job->queue_dir;
+	/* No queue directory (no home at all): said when a message would
+	 * need it, not before it was even tried. */
+	if (o->policy != QUEUE_NEVER &&
+	    resolve_queue_dir(req, a, &job->queue_dir, err) < 0) {
+		str_copy(job->queue_problem, sizeof job->queue_problem,
+		         err->msg);
+		error_clear(err);
 	}
+	o->queue_dir = job->queue_dir;
+	o->queue_problem = job->queue_problem;
 	/* -bs: a refused message stays with the SMTP client, which was told
 	 * so (4xx/5xx); a dead letter would only be a second copy. */
 	if (job->req.mode == CLI_SERVE || (dl && strcmp(dl, "off") == 0))
@@ -847,8 +900,33 @@ setup_outbox(struct job *job, struct error *err)
 		job->dead_letter = xstrdup(dl);
 	else if (!testing_a_server(req))
 		job->dead_letter = deadletter_default_path(err);
+	error_clear(err); /* no home: no default dead letter file */
 	o->dead_letter = job->dead_letter;
 	return 0;
+}
+
+/* RFC 3461 parameters: the -bs client's for its message, else the command
+ * line's, else the account's. */
+static const char *
+dsn_notify(const struct job *job)
+{
+	return job->dsn.notify       ? job->dsn.notify
+	       : job->req.dsn_notify ? job->req.dsn_notify
+	                             : job->acct.dsn_notify;
+}
+
+static const char *
+dsn_return(const struct job *job)
+{
+	return job->dsn.ret          ? job->dsn.ret
+	       : job->req.dsn_return ? job->req.dsn_return
+	                             : job->acct.dsn_return;
+}
+
+static const char *
+dsn_envid(const struct job *job)
+{
+	return job->dsn.envid ? job->dsn.envid : job->req.dsn_envid;
 }
 
 static void
@@ -861,11 +939,9 @@ queue_template(const struct job *job, struct queue_envelope *env)
 	env->sender = job->sender;
 	env->rcpts = job->rcpts;
 	env->priority = job->priority;
-	env->dsn_notify = (char *)(job->req.dsn_notify ? job->req.dsn_notify
-	                                               : job->acct.dsn_notify);
-	env->dsn_return = (char *)(job->req.dsn_return ? job->req.dsn_return
-	                                               : job->acct.dsn_return);
-	env->dsn_envid = (char *)job->req.dsn_envid;
+	env->dsn_notify = (char *)dsn_notify(job);
+	env->dsn_return = (char *)dsn_return(job);
+	env->dsn_envid = (char *)dsn_envid(job);
 }
 
 static void
@@ -877,11 +953,9 @@ submission_init(struct job *job, struct submission *sub)
 	    .nrcpts = job->rcpts.n,
 	    .message = job->stream,
 	    .rcpt_policy = job->acct.rcpt_policy,
-	    .dsn_notify = job->req.dsn_notify ? job->req.dsn_notify
-	                                      : job->acct.dsn_notify,
-	    .dsn_return = job->req.dsn_return ? job->req.dsn_return
-	                                      : job->acct.dsn_return,
-	    .dsn_envid = job->req.dsn_envid,
+	    .dsn_notify = dsn_notify(job),
+	    .dsn_return = dsn_return(job),
+	    .dsn_envid = dsn_envid(job),
 	    .transcript = job->transcript,
 	    .priority = job->priority,
 	};
@@ -899,15 +973,16 @@ post(struct job *job, struct outbox_result *res, struct error *err)
 	int rc;
 
 	if (setup_outbox(job, err) < 0 ||
-	    relay_route_build(&route, &job->acct, job->cfg, job->transcript,
-	                      err) < 0)
+	    relay_route_build(&route, &job->acct, job->cfg, &job->finish,
+	                      job->transcript, err) < 0)
 		return -1;
 	interrupt_catch();
 	submission_init(job, &sub);
 	if (want_progress(job))
 		sub.message = progress_wrap(&progress, &job->stream);
 	queue_template(job, &env);
-	rc = outbox_post(&job->outbox, &route, &sub, &env, res, err);
+	rc = outbox_post(&job->outbox, &route, &sub, &job->stream, &env, res,
+	                 err);
 	progress_end(&progress);
 	relay_route_clear(&route);
 	return rc;
@@ -961,6 +1036,7 @@ flush_request_init(struct job *job, const char *dir, struct flush_request *fr)
 	*fr = (struct flush_request){
 	    .queue_dir = dir,
 	    .cfg = job->cfg,
+	    .finish = &job->finish,
 	    .account = flush_account,
 	    .account_ctx = job,
 	    .select = job->req.queue_select,
@@ -1209,6 +1285,7 @@ job_reset_message(struct job *job)
 	free(job->dead_letter);
 	job->dead_letter = NULL;
 	memset(&job->outbox, 0, sizeof job->outbox);
+	memset(&job->dsn, 0, sizeof job->dsn);
 	job->priority = 0;
 }
 
@@ -1219,11 +1296,16 @@ serve_answer_from(const struct outbox_result *res, int rc,
 {
 	const char *why = err->msg;
 
-	if (rc == 0 && res->fate == OUTBOX_QUEUED)
+	/* Queued (also after a signal) or delivered to some: the client must
+	 * not send it again. */
+	if (res->fate == OUTBOX_QUEUED)
 		snprintf(a->line, sizeof a->line, "250 2.0.0 Ok: queued as %s",
 		         res->id);
 	else if (rc == 0)
 		snprintf(a->line, sizeof a->line, "250 2.0.0 Ok: delivered");
+	else if (res->fate == OUTBOX_DELIVERED)
+		snprintf(a->line, sizeof a->line,
+		         "250 2.0.0 Ok: delivered in part: %.400s", why);
 	else if (err->kind == ERROR_TEMPFAIL || err->kind == ERROR_OSERR ||
 	         err->kind == ERROR_IOERR)
 		snprintf(a->line, sizeof a->line, "451 4.3.0 %.400s", why);
@@ -1235,12 +1317,40 @@ serve_answer_from(const struct outbox_result *res, int rc,
 		snprintf(a->line, sizeof a->line, "554 5.0.0 %.400s", why);
 }
 
+/* RFC 3461 4: ENVID comes as xtext ("+2B" for '+'); smtp.c encodes it
+ * again for the next server. */
+static const char *
+xtext_decode(const char *in, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (const char *p = in; *p && k + 1 < n; p++) {
+		unsigned v;
+
+		if (*p == '+' && isxdigit((unsigned char)p[1]) &&
+		    isxdigit((unsigned char)p[2]) &&
+		    sscanf(p + 1, "%2x", &v) == 1) {
+			out[k++] = (char)v;
+			p += 2;
+		} else {
+			out[k++] = *p;
+		}
+	}
+	out[k] = '\0';
+	return out;
+}
+
 static int
 serve_prepare(struct job *job, const struct serve_message *m, struct error *err)
 {
 	struct source_options so = {0};
 
 	job->sender = xstrdup(m->sender);
+	job->dsn.notify = m->dsn_notify;
+	job->dsn.ret = m->dsn_ret;
+	job->dsn.envid = m->dsn_envid ? xtext_decode(m->dsn_envid, job->dsn.buf,
+	                                             sizeof job->dsn.buf)
+	                              : NULL;
 	if (*m->sender && address_check(job->sender, true, ERROR_DATA, err) < 0)
 		return -1;
 	for (size_t i = 0; i < m->nrcpts; i++)
@@ -1266,7 +1376,7 @@ serve_deliver(void *ctx, const struct serve_message *m, struct serve_answer *a)
 		rc = post(job, &res, &err);
 	log_result(job, &res, rc < 0 ? &err : NULL);
 	serve_answer_from(&res, rc, &err, a);
-	if (rc < 0 && res.fate == OUTBOX_DEAD_LETTER)
+	if (rc < 0)
 		fprintf(stderr, "mailpost: %s\n", err.msg);
 }
 
@@ -1359,6 +1469,7 @@ main(int argc, char **argv)
 	strlist_init(&job.to);
 	strlist_init(&job.cc);
 	rc = cli_parse(argc, argv, &job.req, &err);
+	job.finish = (struct relay_finish){finish_fallback, &job.req};
 	if (rc == 0)
 		rc = run_mode(&job, &err);
 	if (rc < 0) {

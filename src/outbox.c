@@ -30,12 +30,12 @@ outbox_next_attempt(time_t now, unsigned attempts, long backoff)
 /* Into the queue, durably.  `why` is the failure that sent it there, or
  * NULL when nothing was tried. */
 static int
-enqueue(const struct outbox *o, const struct submission *sub,
+enqueue(const struct outbox *o, const struct message_stream *copy,
         const struct queue_envelope *tmpl, const struct error *why,
         char id[QUEUE_ID_SIZE], struct error *err)
 {
 	struct queue_envelope env = *tmpl;
-	struct message_stream m = sub->message;
+	struct message_stream m = *copy;
 	struct queue *q;
 	time_t now = time(NULL);
 	int rc;
@@ -47,6 +47,12 @@ enqueue(const struct outbox *o, const struct submission *sub,
 		env.last_error = (char *)why->msg;
 		env.next_attempt = outbox_next_attempt(now, 1, o->backoff);
 	}
+	if (!o->queue_dir)
+		return error_set(err, ERROR_CONFIG,
+		                 "cannot queue the message: %s",
+		                 o->queue_problem && *o->queue_problem
+		                     ? o->queue_problem
+		                     : "no queue directory");
 	if (m.rewind && m.rewind(m.ctx, err) < 0)
 		return -1;
 	if (queue_open(&q, o->queue_dir, err) < 0)
@@ -59,17 +65,18 @@ enqueue(const struct outbox *o, const struct submission *sub,
 /* The dead letter file, when there is one; the message of err gets where
  * the message went (or why it could not be saved) appended. */
 static void
-save_dead_letter(const struct outbox *o, const struct submission *sub,
-                 struct outbox_result *res, struct error *err)
+save_dead_letter(const struct outbox *o, const struct message_stream *copy,
+                 const char *sender, struct outbox_result *res,
+                 struct error *err)
 {
-	struct message_stream m = sub->message;
+	struct message_stream m = *copy;
 	struct error e, failure = *err;
 
 	if (!o->dead_letter)
 		return;
 	error_clear(&e);
 	if ((m.rewind && m.rewind(m.ctx, &e) < 0) ||
-	    deadletter_append(o->dead_letter, sub->sender, &m, &e) < 0) {
+	    deadletter_append(o->dead_letter, sender, &m, &e) < 0) {
 		error_set(err, failure.kind,
 		          "%s; the message could not be saved either: %s",
 		          failure.msg, e.msg);
@@ -87,7 +94,7 @@ save_dead_letter(const struct outbox *o, const struct submission *sub,
 /* After a signal: queued (or, with QUEUE_NEVER, saved); always a failure,
  * so that the exit status says the message did not go. */
 static int
-interrupted(const struct outbox *o, const struct submission *sub,
+interrupted(const struct outbox *o, const struct message_stream *copy,
             const struct queue_envelope *env, struct outbox_result *res,
             struct error *err)
 {
@@ -95,7 +102,7 @@ interrupted(const struct outbox *o, const struct submission *sub,
 
 	error_clear(&e);
 	if (o->policy != QUEUE_NEVER &&
-	    enqueue(o, sub, env, err, res->id, &e) == 0) {
+	    enqueue(o, copy, env, err, res->id, &e) == 0) {
 		res->fate = OUTBOX_QUEUED;
 		res->cause = *err;
 		return error_set(err, ERROR_TEMPFAIL,
@@ -109,22 +116,23 @@ interrupted(const struct outbox *o, const struct submission *sub,
 	else
 		error_set(err, ERROR_TEMPFAIL, "interrupted by %s",
 		          interrupt_name(interrupt_signal()));
-	save_dead_letter(o, sub, res, err);
+	save_dead_letter(o, copy, env->sender, res, err);
 	return -1;
 }
 
 int
 outbox_post(const struct outbox *o, struct relay_route *route,
-            const struct submission *sub, const struct queue_envelope *env,
-            struct outbox_result *res, struct error *err)
+            const struct submission *sub, const struct message_stream *copy,
+            const struct queue_envelope *env, struct outbox_result *res,
+            struct error *err)
 {
 	struct error e;
 
 	memset(res, 0, sizeof *res);
 	error_clear(&res->cause);
 	if (o->policy == QUEUE_ALWAYS) {
-		if (enqueue(o, sub, env, NULL, res->id, err) < 0) {
-			save_dead_letter(o, sub, res, err);
+		if (enqueue(o, copy, env, NULL, res->id, err) < 0) {
+			save_dead_letter(o, copy, env->sender, res, err);
 			return -1;
 		}
 		res->fate = OUTBOX_QUEUED;
@@ -139,10 +147,10 @@ outbox_post(const struct outbox *o, struct relay_route *route,
 		return -1;
 	}
 	if (interrupt_signal() != 0)
-		return interrupted(o, sub, env, res, err);
+		return interrupted(o, copy, env, res, err);
 	if (err->kind == ERROR_TEMPFAIL && o->policy == QUEUE_ON_FAILURE) {
 		error_clear(&e);
-		if (enqueue(o, sub, env, err, res->id, &e) == 0) {
+		if (enqueue(o, copy, env, err, res->id, &e) == 0) {
 			res->fate = OUTBOX_QUEUED;
 			res->cause = *err;
 			return 0;
@@ -152,6 +160,6 @@ outbox_post(const struct outbox *o, struct relay_route *route,
 		error_prefix(&e, "%s; ", err->msg);
 		*err = e;
 	}
-	save_dead_letter(o, sub, res, err);
+	save_dead_letter(o, copy, env->sender, res, err);
 	return -1;
 }

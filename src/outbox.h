@@ -27,10 +27,11 @@
 #include "submit.h"
 
 struct outbox {
-	enum queue_policy policy; /* never UNSET here */
-	const char *queue_dir;    /* created when first needed */
-	const char *dead_letter;  /* a path, or NULL for none */
-	long backoff;             /* seconds before the first retry */
+	enum queue_policy policy;  /* never UNSET here */
+	const char *queue_dir;     /* created when first needed; NULL: none */
+	const char *queue_problem; /* why there is no queue_dir */
+	const char *dead_letter;   /* a path, or NULL for none */
+	long backoff;              /* seconds before the first retry */
 };
 
 enum outbox_fate {
@@ -49,12 +50,15 @@ struct outbox_result {
 
 /* Post the message in sub (its route hops fill sub->account and secret)
  * with env as the queue envelope template (sender, recipients, account,
- * priority, DSN; the rest is filled here).  0 when delivered or queued
- * (res->fate says which); -1 with err otherwise, res->fate telling whether
- * the message was saved. */
+ * priority, DSN; the rest is filled here).  `copy` is the same message for
+ * the queue and the dead letter file (sub->message may be wrapped in a
+ * progress display that is about sending only).  0 when delivered or
+ * queued (res->fate says which); -1 with err otherwise, res->fate telling
+ * whether the message was saved. */
 int outbox_post(const struct outbox *o, struct relay_route *route,
-                const struct submission *sub, const struct queue_envelope *env,
-                struct outbox_result *res, struct error *err);
+                const struct submission *sub, const struct message_stream *copy,
+                const struct queue_envelope *env, struct outbox_result *res,
+                struct error *err);
 
 /* The next attempt after `attempts` failures: now + backoff doubled per
  * failure after the first, at most OUTBOX_BACKOFF_MAX; 0 when backoff is

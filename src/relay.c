@@ -60,7 +60,7 @@ already_on_route(const struct relay_route *r, const char *name)
 /* The fallback chain: each account's fallback_account, resolved. */
 static int
 add_fallbacks(struct relay_route *r, const struct config *cfg,
-              struct error *err)
+              const struct relay_finish *finish, struct error *err)
 {
 	const char *next = r->accounts[0]->fallback_account;
 
@@ -88,6 +88,8 @@ add_fallbacks(struct relay_route *r, const struct config *cfg,
 			return -1;
 		}
 		r->accounts[r->naccounts++] = a;
+		if (finish && finish->fn && finish->fn(finish->ctx, a, err) < 0)
+			return -1;
 		if (add_hops(r, r->naccounts - 1, err) < 0)
 			return -1;
 		next = a->fallback_account;
@@ -97,8 +99,8 @@ add_fallbacks(struct relay_route *r, const struct config *cfg,
 
 int
 relay_route_build(struct relay_route *r, const struct account *first,
-                  const struct config *cfg, struct transcript *t,
-                  struct error *err)
+                  const struct config *cfg, const struct relay_finish *finish,
+                  struct transcript *t, struct error *err)
 {
 	memset(r, 0, sizeof *r);
 	/* accounts[0] is not owned: relay_route_clear skips it. */
@@ -107,7 +109,7 @@ relay_route_build(struct relay_route *r, const struct account *first,
 	r->transcript = t;
 	r->timeout_s = first->failover_timeout > 0 ? first->failover_timeout
 	                                           : CONF_FAILOVER_TIMEOUT;
-	if (add_hops(r, 0, err) < 0 || add_fallbacks(r, cfg, err) < 0) {
+	if (add_hops(r, 0, err) < 0 || add_fallbacks(r, cfg, finish, err) < 0) {
 		relay_route_clear(r);
 		return -1;
 	}
@@ -139,6 +141,7 @@ hop_secret(struct relay_route *r, size_t hop, const char **secret,
 	size_t i = r->hops[hop].account;
 	const struct account *a = &r->hops[hop].view;
 	struct secret_request req;
+	int rc;
 
 	*secret = NULL;
 	if (!a->auth || !sasl_needs_secret(a->auth))
@@ -147,7 +150,12 @@ hop_secret(struct relay_route *r, size_t hop, const char **secret,
 		if (secret_protect_process(err) < 0)
 			return -1;
 		secret_request_init(&req, a);
-		if (secret_get(&req, &r->secrets[i], err) < 0)
+		/* A prompt must stay interruptible, and a password command
+		 * must not inherit our blocked signals. */
+		interrupt_suspend(true);
+		rc = secret_get(&req, &r->secrets[i], err);
+		interrupt_suspend(false);
+		if (rc < 0)
 			return -1;
 		r->fetched[i] = true;
 		transcript_note(r->transcript, "password from %s",
@@ -194,6 +202,23 @@ may_go_on(const struct relay_route *r, size_t next, int64_t start_ms)
 	return true;
 }
 
+/* A later hop refused what an earlier one could not take for now: that
+ * refusal may be this server's own (a relay it does not allow, a
+ * recipient it does not know), so the message stays a temporary failure,
+ * to be queued for the first server, and the line names both. */
+static int
+after_failover(const struct error *first, const char *host,
+               const struct submit_outcome *out, struct error *err)
+{
+	struct error later = *err;
+
+	if (interrupt_signal() != 0 || out->delivered || out->dot_sent ||
+	    first->kind == ERROR_NONE)
+		return -1;
+	return error_set(err, ERROR_TEMPFAIL, "%s; then %s: %s", first->msg,
+	                 host, later.msg);
+}
+
 int
 relay_send(struct relay_route *r, const struct submission *sub,
            struct submit_outcome *out, struct error *err)
@@ -201,6 +226,9 @@ relay_send(struct relay_route *r, const struct submission *sub,
 	int64_t start = now_ms();
 	struct submission s = *sub;
 
+	struct error first; /* the first hop's temporary failure */
+
+	error_clear(&first);
 	for (size_t hop = 0;; hop++) {
 		if (hop > 0 && sub->message.rewind &&
 		    sub->message.rewind(sub->message.ctx, err) < 0)
@@ -209,7 +237,14 @@ relay_send(struct relay_route *r, const struct submission *sub,
 			return -1;
 		if (submit_send(&s, out, err) == 0)
 			return 0;
-		if (!relay_may_retry(err, out) || !may_go_on(r, hop + 1, start))
+		if (!relay_may_retry(err, out))
+			return hop > 0
+			           ? after_failover(&first, r->hops[hop].host,
+			                            out, err)
+			           : -1;
+		if (hop == 0)
+			first = *err;
+		if (!may_go_on(r, hop + 1, start))
 			return -1;
 	}
 }

@@ -11,6 +11,9 @@
  * permanent refusal, an authentication failure, a signal, or any failure
  * after the final dot went out ("status unknown": the server may have the
  * message) ends the route at once: no other server may get a second copy.
+ * A later hop's refusal after an earlier hop's temporary failure is
+ * reported as temporary, naming both: the refusal may be that server's
+ * alone, and the first may take the message later.
  *
  * The password (or token) for each account on the route is fetched when
  * that account is first tried, so a fallback that is never needed never
@@ -53,12 +56,22 @@ struct relay_route {
 	int timeout_s; /* the first account's failover_timeout */
 };
 
+/* How a fallback account, once resolved from the configuration, gets the
+ * caller's settings on top (the command line's timeout, EHLO name, TLS;
+ * the %U.. substitutions; the EHLO name default). */
+struct relay_finish {
+	int (*fn)(void *ctx, struct account *a, struct error *err);
+	void *ctx;
+};
+
 /* Build the route from `first` (the resolved account, with command-line
  * overrides applied; not owned, must outlive the route) and, for
- * fallback_account, the configuration (cfg may be NULL: no fallbacks).
- * ERROR_CONFIG for an empty host list, an unknown or looping fallback. */
+ * fallback_account, the configuration (cfg may be NULL: no fallbacks)
+ * with `finish` applied to each fallback (NULL: none).  ERROR_CONFIG for
+ * an empty host list, an unknown or looping fallback. */
 int relay_route_build(struct relay_route *r, const struct account *first,
-                      const struct config *cfg, struct transcript *t,
+                      const struct config *cfg,
+                      const struct relay_finish *finish, struct transcript *t,
                       struct error *err);
 void relay_route_clear(struct relay_route *r);
 

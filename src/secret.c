@@ -30,6 +30,7 @@
 #endif
 
 #include "buf.h"
+#include "interrupt.h"
 #include "util.h"
 
 extern char **environ;
@@ -107,8 +108,8 @@ wait_readable(int fd, int64_t deadline)
 		rc = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
 		if (rc > 0)
 			return RD_OK;
-		if (rc < 0 && errno != EINTR)
-			return RD_ERROR;
+		if (rc < 0 && (errno != EINTR || interrupt_cuts()))
+			return RD_ERROR; /* a signal during a send: stop */
 	}
 }
 

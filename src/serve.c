@@ -51,6 +51,7 @@
 
 #include "address.h"
 #include "buf.h"
+#include "interrupt.h"
 #include "util.h"
 
 /* RFC 5321 4.5.3.1.4 allows 512 octets a command line with its CRLF; some
@@ -241,6 +242,14 @@ fill(struct server *s, int64_t until, struct error *err)
 
 		if (rc == 0)
 			return timed_out(s, err);
+		if (rc < 0 && interrupt_cuts()) {
+			/* SIGTERM and friends (interrupt.h): what was
+			 * answered 250 is delivered or queued; say goodbye. */
+			reply(s, "421 4.3.2 %s Shutting down", s->host);
+			flush(s);
+			interrupt_error(err);
+			return INPUT_FAIL;
+		}
 		if (rc < 0) {
 			error_set_errno(err, ERROR_IOERR, errno,
 			                "cannot wait for the SMTP client");

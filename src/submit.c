@@ -505,14 +505,18 @@ submit_message(struct submit_session *ss, const struct submission *sub,
 {
 	memset(out, 0, sizeof *out);
 	str_copy(out->host, sizeof out->host, sub->account->host);
+	out->before_mail = true;
 	if (!smtp_reusable(ss->smtp))
 		return error_set(err, ERROR_TEMPFAIL,
 		                 "the connection to %s cannot take another "
 		                 "message",
 		                 sub->account->host);
-	/* RFC 5321 4.1.1.5: a clean state before each further transaction. */
+	/* RFC 5321 4.1.1.5: a clean state before each further transaction
+	 * (a server that closed after the last one, or said 421, fails
+	 * here). */
 	if (ss->transactions > 0 && smtp_rset(ss->smtp, err) < 0)
 		return -1;
+	out->before_mail = false;
 	ss->transactions++;
 	return transact(ss->smtp, sub, out, err);
 }

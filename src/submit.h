@@ -50,10 +50,13 @@ struct submit_outcome {
 	bool delivered;   /* the server took responsibility (some or all) */
 	size_t naccepted; /* recipients that got the message */
 	char final_reply[256]; /* the reply to the dot, censored, or "" */
-	bool dot_sent;  /* the terminator went out: the server may have the
-	                 * message even when the run failed ("status
-	                 * unknown"), so it must not be offered elsewhere */
-	char host[256]; /* the host that was talked to last, or "" */
+	bool dot_sent;    /* the terminator went out: the server may have the
+	                   * message even when the run failed ("status
+	                   * unknown"), so it must not be offered elsewhere */
+	char host[256];   /* the host that was talked to last, or "" */
+	bool before_mail; /* failed before this message's MAIL was sent (the
+	                   * session could not take it): nothing of it
+	                   * reached the server, another session may try */
 };
 
 /* The port to connect to: the account's, else the one its TLS mode

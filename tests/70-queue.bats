@@ -1235,3 +1235,73 @@ failover_config() {
 		assert_equal 600 "$(stat -c %a "$f")" "mode of $f" || return 1
 	done
 }
+
+# --- what a flush and a send must not get wrong ------------------------------------------
+
+@test "a server that ends the session after each message: the flush reconnects, nothing is deferred" {
+	local n
+	queue_config "$DOWN_PORT" "queue_backoff 0"
+	for n in 1 2 3; do
+		mp 0 "rcpt$n@example.net" <"$(numbered_message "$n")"
+		assert_queued_as "Connection refused"
+	done
+	start_smtpd $'on DOT\n  default\n  close' -- --max-connections 5
+	queue_config "$SMTPD_PORT" "queue_backoff 0"
+	mp 0 -q
+	assert_equal "" "$stderr" "stderr"
+	assert_queue_empty
+	smtpd_finish
+	assert_equal 3 "$(smtpd_message_count)" "messages received"
+	assert_equal 3 "$(smtpd_connection_count)" "connections (one per message)"
+}
+
+@test "an entry whose account is gone from the configuration is kept, whatever its age (faketime)" {
+	need_faketime
+	write_config "domain client.test" "from alice@example.org" "queue_dir $QDIR" \
+		"account work" "host 127.0.0.1" "port $DOWN_PORT"
+	mp 0 -A work --queue=always bob@example.net <"$MSG"
+	write_config "domain client.test" "from alice@example.org" "queue_dir $QDIR" \
+		"account office" "host 127.0.0.1" "port $DOWN_PORT" "account default : office"
+	at '+10 days' 0 -q
+	[[ "$(listed_ids | wc -l)" -eq 1 ]] || die "the entry is gone:" "$stderr" || return 1
+	[[ ! -e "$DEAD" ]] || die "it was given up:" "$(cat "$DEAD")" || return 1
+	mp 0 -bp
+	assert_output_contains "work"
+}
+
+@test "failover: the first server is down, the fallback refuses (5xx): queued for later, both named" {
+	start_smtpd "on RCPT 550 5.7.1 <bob@example.net>: relaying denied"
+	failover_config "$DOWN_PORT" "$SMTPD_PORT"
+	mp 0 bob@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	assert_stderr_contains "relaying denied"
+	assert_listed "$QID"
+	[[ ! -e "$DEAD" ]] || die "a dead letter was written" || return 1
+}
+
+@test "SIGHUP ignored by the caller (nohup) does not stop a send" {
+	start_smtpd $'on DATA\n  sleep 2\n  default'
+	queue_config "$SMTPD_PORT"
+	BG_OUT="$BATS_TEST_TMPDIR/bg.out"
+	BG_ERR="$BATS_TEST_TMPDIR/bg.err"
+	env --ignore-signal=HUP "$MAILPOST" -C "$MAILPOST_CONF" bob@example.net \
+		<"$MSG" >"$BG_OUT" 2>"$BG_ERR" 3>&- &
+	BG_PID=$!
+	wait_for_text "$SMTPD_DIR/log" "sleeping"
+	kill -HUP "$BG_PID"
+	bg_wait
+	[[ "$status" -eq 0 ]] || die "exit code $status, expected 0; stderr:" "$stderr" || return 1
+	assert_stderr_lacks "interrupted"
+	assert_queue_empty
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+@test "--queue with one-off TLS or AUTH options is refused (64); those options alone mean no queue" {
+	queue_config "$DOWN_PORT"
+	mp 64 --queue=always --tls-certcheck=off bob@example.net <"$MSG"
+	assert_stderr_contains "--queue"
+	assert_queue_empty
+	mp 75 --auth=off bob@example.net <"$MSG"
+	assert_stderr_lacks "queued"
+	assert_queue_empty
+}

@@ -437,3 +437,43 @@ if m:
 		die "upstream envelope:" "$(cat "$SMTPD_DIR/env.1")"
 	assert_stderr_lacks "mailpost:"
 }
+
+@test "-bs: the client's DSN parameters (RET, ENVID, NOTIFY) are passed on upstream" {
+	start_smtpd
+	serve_config
+	run_bs <<-EOF
+	> EHLO client.test
+	> MAIL FROM:<alice@example.org> RET=HDRS ENVID=job+2B42
+	> RCPT TO:<bob@example.net> NOTIFY=SUCCESS,FAILURE
+	> DATA
+	data $MSG
+	> QUIT
+	EOF
+	assert_codes "220 250 250 250 354 250 221 exit 0"
+	grep -q '^MAIL FROM:<alice@example.org> .*RET=HDRS' "$SMTPD_DIR/env.1" &&
+		grep -q '^MAIL FROM:<alice@example.org> .*ENVID=job+2B42' "$SMTPD_DIR/env.1" &&
+		grep -qx 'RCPT TO:<bob@example.net> NOTIFY=SUCCESS,FAILURE' "$SMTPD_DIR/env.1" ||
+		die "upstream envelope:" "$(cat "$SMTPD_DIR/env.1")"
+}
+
+@test "-bs: SIGTERM while relaying: the message is queued and answered 250, then 421" {
+	start_smtpd $'on DATA\n  sleep 20\n  default'
+	serve_config
+	(
+		while ! grep -q sleeping "$SMTPD_DIR/log" 2>/dev/null; do sleep 0.1; done
+		# mailpost itself, not bsclient (whose arguments hold the same).
+		pkill -TERM -f -- "^$MAILPOST -C $MAILPOST_CONF -bs"
+	) &
+	local killer=$!
+	run_bs <<-EOF
+	> EHLO client.test
+	message $MSG alice@example.org bob@example.net
+	reply
+	EOF
+	wait "$killer" || true
+	[[ "$(dot_reply 1)" =~ ^250\ 2\.0\.0\ Ok:\ queued\ as\ [0-9a-f]{16}$ ]] ||
+		die "the dot was not answered 'queued':" "$output" "stderr:" "$stderr" || return 1
+	assert_line "421 4.3.2 $HOST Shutting down"
+	assert_line "exit 75"
+	[[ "$(queue_ids | wc -l)" -eq 1 ]] || die "expected one queued entry" || return 1
+}
