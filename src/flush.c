@@ -396,6 +396,23 @@ run_groups(struct run *r, struct queue_envelope *v, size_t n)
 	free(done);
 }
 
+/* Entries that cannot be read are never sent: each run says so. */
+static void
+report_damaged(struct run *r)
+{
+	struct strlist damaged;
+	struct error err;
+
+	strlist_init(&damaged);
+	error_clear(&err);
+	if (queue_damaged(r->q, &damaged, &err) < 0)
+		notice(r, "%s", err.msg);
+	for (size_t i = 0; i < damaged.n; i++)
+		notice(r, "%s; left in the queue, never sent", damaged.v[i]);
+	r->rep->damaged = damaged.n;
+	strlist_clear(&damaged);
+}
+
 int
 flush_run(const struct flush_request *fr, struct flush_report *rep,
           struct error *err)
@@ -416,6 +433,7 @@ flush_run(const struct flush_request *fr, struct flush_report *rep,
 	}
 	run_groups(&r, v, n);
 	queue_list_free(v, n);
+	report_damaged(&r);
 	queue_close(r.q);
 	if (r.stop)
 		return interrupt_error(err);

@@ -63,6 +63,7 @@ struct flush_request {
 
 struct flush_report {
 	size_t delivered, deferred, failed, skipped; /* skipped: busy */
+	size_t damaged;        /* entries that cannot be read (queue_damaged) */
 	enum error_kind worst; /* of the permanent failures; ERROR_NONE */
 };
 

@@ -56,14 +56,15 @@ print_entry(FILE *out, const struct queue_envelope *e, time_t now)
 }
 
 int
-mailq_print(FILE *out, const struct queue_envelope *v, size_t n, time_t now,
-            struct error *err)
+mailq_print(FILE *out, const struct queue_envelope *v, size_t n,
+            const struct strlist *damaged, time_t now, struct error *err)
 {
+	char buf[MAILQ_FIELD_MAX];
 	uint64_t total = 0;
 
-	if (n == 0) {
+	if (n == 0 && damaged->n == 0) {
 		fputs("Mail queue is empty\n", out);
-	} else {
+	} else if (n > 0) {
 		fprintf(out, "%-16s %9s %7s %3s %4s  %s\n", "Queue ID", "Size",
 		        "Age", "Pri", "Att", "Sender/Recipient/Last error");
 		for (size_t i = 0; i < n; i++) {
@@ -73,6 +74,11 @@ mailq_print(FILE *out, const struct queue_envelope *v, size_t n, time_t now,
 		fprintf(out, "-- %zu message%s, %" PRIu64 " bytes\n", n,
 		        n == 1 ? "" : "s", total);
 	}
+	if (damaged->n > 0)
+		fprintf(out, "Damaged entries, never sent (see mailpost(1), "
+		             "QUEUE):\n");
+	for (size_t i = 0; i < damaged->n; i++)
+		fprintf(out, "  %s\n", safe(damaged->v[i], buf, sizeof buf));
 	if (fflush(out) != 0 || ferror(out))
 		return error_set_errno(err, ERROR_IOERR, errno,
 		                       "cannot write the queue listing");

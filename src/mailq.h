@@ -15,10 +15,12 @@
 #include "queue.h"
 
 /* The listing: for each entry its id, size, age, priority, attempts,
- * sender, then one recipient per line and the last error; a total line.
- * "Mail queue is empty" when n is 0.  ERROR_IOERR when out fails. */
-int mailq_print(FILE *out, const struct queue_envelope *v, size_t n, time_t now,
-                struct error *err);
+ * sender, then one recipient per line and the last error; a total line;
+ * then the damaged entries ("ID: why", queue_damaged), which are never
+ * sent.  "Mail queue is empty" when there is nothing at all.  ERROR_IOERR when
+ * out fails. */
+int mailq_print(FILE *out, const struct queue_envelope *v, size_t n,
+                const struct strlist *damaged, time_t now, struct error *err);
 
 /* One entry: its envelope as "Key: value" lines, an empty line, then the
  * message exactly as queued. */

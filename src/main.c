@@ -1184,6 +1184,12 @@ run_flush(struct job *job, struct error *err)
 		return error_set(err, rep.worst,
 		                 "%zu queued message%s failed permanently",
 		                 rep.failed, rep.failed == 1 ? "" : "s");
+	if (rep.damaged > 0)
+		return error_set(err, ERROR_IOERR,
+		                 "%zu queued entr%s cannot be read and stay%s "
+		                 "in the queue",
+		                 rep.damaged, rep.damaged == 1 ? "y" : "ies",
+		                 rep.damaged == 1 ? "s" : "");
 	return 0;
 }
 
@@ -1203,6 +1209,7 @@ static int
 run_queue_list(struct job *job, struct error *err)
 {
 	struct queue_envelope *v = NULL;
+	struct strlist damaged;
 	struct queue *q;
 	char *dir = NULL;
 	size_t n = 0;
@@ -1212,10 +1219,14 @@ run_queue_list(struct job *job, struct error *err)
 		return -1;
 	rc = open_existing_queue(dir, &q, err);
 	free(dir);
+	strlist_init(&damaged);
 	if (rc == 0 && q)
 		rc = queue_list(q, &v, &n, err);
+	if (rc == 0 && q)
+		rc = queue_damaged(q, &damaged, err);
 	if (rc == 0)
-		rc = mailq_print(stdout, v, n, time(NULL), err);
+		rc = mailq_print(stdout, v, n, &damaged, time(NULL), err);
+	strlist_clear(&damaged);
 	queue_list_free(v, n);
 	queue_close(q);
 	return rc;

@@ -1536,19 +1536,16 @@ envelope_order(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-int
-queue_list(struct queue *q, struct queue_envelope **out, size_t *n,
-           struct error *err)
+/* Call fn for each directory entry of DIR named like an id that can be
+ * opened (a vanished entry is no entry), with the directory's fd. */
+static int
+scan_entries(struct queue *q,
+             void (*fn)(struct queue *q, const char *id, int fd, void *ctx),
+             void *ctx, struct error *err)
 {
-	struct queue_envelope *v = NULL;
-	size_t len = 0, cap = 0;
 	struct dirent *de;
-	struct error ignored;
-	DIR *d;
+	DIR *d = open_dir_stream(q->fd);
 
-	*out = NULL;
-	*n = 0;
-	d = open_dir_stream(q->fd);
 	if (!d)
 		return error_set_errno(err, ERROR_IOERR, errno,
 		                       "cannot read the queue directory %s",
@@ -1558,25 +1555,91 @@ queue_list(struct queue *q, struct queue_envelope **out, size_t *n,
 
 		if (!queue_id_valid(de->d_name))
 			continue;
-		/* Vanished, being removed, or unreadable: not listed. */
 		fd = open_dir_at(q->fd, de->d_name);
 		if (fd < 0)
 			continue;
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = xrealloc(v, cap * sizeof *v);
-		}
-		queue_envelope_init(&v[len]);
-		if (envelope_load(fd, de->d_name, &v[len], &ignored) == 0)
-			len++;
+		fn(q, de->d_name, fd, ctx);
 		close(fd);
 	}
 	closedir(d);
-	if (len > 1)
-		qsort(v, len, sizeof *v, envelope_order);
-	*out = v;
-	*n = len;
 	return 0;
+}
+
+struct listing {
+	struct queue_envelope *v;
+	size_t len, cap;
+};
+
+static void
+list_one(struct queue *q, const char *id, int fd, void *ctx)
+{
+	struct listing *l = ctx;
+	struct error ignored;
+
+	(void)q;
+	if (l->len == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	queue_envelope_init(&l->v[l->len]);
+	/* Being removed, or unreadable: not listed (queue_damaged says). */
+	if (envelope_load(fd, id, &l->v[l->len], &ignored) == 0)
+		l->len++;
+	else
+		queue_envelope_clear(&l->v[l->len]);
+}
+
+int
+queue_list(struct queue *q, struct queue_envelope **out, size_t *n,
+           struct error *err)
+{
+	struct listing l = {0};
+
+	*out = NULL;
+	*n = 0;
+	if (scan_entries(q, list_one, &l, err) < 0) {
+		queue_list_free(l.v, l.len);
+		return -1;
+	}
+	if (l.len > 1)
+		qsort(l.v, l.len, sizeof *l.v, envelope_order);
+	*out = l.v;
+	*n = l.len;
+	return 0;
+}
+
+/* Still the live entry DIR/ID (not one renamed away while read)? */
+static bool
+still_live(struct queue *q, const char *id, int fd)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 &&
+	       fstatat(q->fd, id, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static void
+damaged_one(struct queue *q, const char *id, int fd, void *ctx)
+{
+	struct queue_envelope e;
+	struct error why;
+
+	error_clear(&why);
+	queue_envelope_init(&e);
+	if (envelope_load(fd, id, &e, &why) < 0 && still_live(q, id, fd)) {
+		char line[QUEUE_ID_SIZE + ERROR_MSG_MAX + 2];
+
+		snprintf(line, sizeof line, "%s: %s", id, why.msg);
+		strlist_add(ctx, line);
+	}
+	queue_envelope_clear(&e);
+}
+
+int
+queue_damaged(struct queue *q, struct strlist *out, struct error *err)
+{
+	return scan_entries(q, damaged_one, out, err);
 }
 
 void

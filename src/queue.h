@@ -49,17 +49,17 @@ struct queue_envelope {
 	int port;               /* --port given at submission, or 0 */
 	char *sender;           /* envelope sender; "" is <> */
 	struct strlist rcpts;
-	int priority;           /* QUEUE_PRIORITY_MIN..MAX */
-	char *dsn_notify;       /* or NULL */
-	char *dsn_return;       /* or NULL */
-	char *dsn_envid;        /* or NULL */
-	time_t created;         /* when it was queued */
-	unsigned attempts;      /* delivery attempts so far */
-	time_t last_attempt;    /* 0: never */
-	time_t next_attempt;    /* not to be tried before (0: at once) */
-	char *last_error;       /* one line, or NULL */
-	uint64_t size;          /* bytes of the message (set by queue_add) */
-	bool has_8bit;          /* (set by queue_add) */
+	int priority;        /* QUEUE_PRIORITY_MIN..MAX */
+	char *dsn_notify;    /* or NULL */
+	char *dsn_return;    /* or NULL */
+	char *dsn_envid;     /* or NULL */
+	time_t created;      /* when it was queued */
+	unsigned attempts;   /* delivery attempts so far */
+	time_t last_attempt; /* 0: never */
+	time_t next_attempt; /* not to be tried before (0: at once) */
+	char *last_error;    /* one line, or NULL */
+	uint64_t size;       /* bytes of the message (set by queue_add) */
+	bool has_8bit;       /* (set by queue_add) */
 };
 
 void queue_envelope_init(struct queue_envelope *e);
@@ -100,13 +100,19 @@ int queue_list(struct queue *q, struct queue_envelope **out, size_t *n,
                struct error *err);
 void queue_list_free(struct queue_envelope *v, size_t n);
 
+/* The entries queue_list leaves out because their envelope cannot be read
+ * (damaged, or written by a later version), as "ID: why" lines appended
+ * to out: they are never sent, so they must at least be seen.  An entry
+ * that vanishes meanwhile is not one of them. */
+int queue_damaged(struct queue *q, struct strlist *out, struct error *err);
+
 /* An entry taken for sending (or removing): locked until released. */
 struct queue_entry;
 
 enum queue_claim_result {
 	QUEUE_CLAIMED = 0,
-	QUEUE_BUSY,    /* another process holds it */
-	QUEUE_GONE,    /* no such entry (any more) */
+	QUEUE_BUSY, /* another process holds it */
+	QUEUE_GONE, /* no such entry (any more) */
 };
 
 /* Lock entry `id` without waiting.  Returns a queue_claim_result, or -1 on

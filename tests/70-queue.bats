@@ -1305,3 +1305,19 @@ failover_config() {
 	assert_stderr_lacks "queued"
 	assert_queue_empty
 }
+
+@test "an entry whose envelope cannot be read: mailq shows it as damaged, -q names it and exits 74, it stays" {
+	local id
+	queue_config "$DOWN_PORT"
+	mp 0 --queue=always bob@example.net <"$MSG"
+	id="$(listed_ids)"
+	sed -i 's/^version: 1$/version: 9/' "$QDIR/$id/envelope"
+	mp 0 -bp
+	assert_output_contains "Damaged entries, never sent"
+	assert_output_contains "  $id: "
+	mp 74 -q
+	assert_stderr_contains "mailpost: $id: "
+	assert_stderr_contains "left in the queue, never sent"
+	assert_stderr_contains "1 queued entry cannot be read"
+	[[ -f "$QDIR/$id/message" ]] || die "the damaged entry was removed" || return 1
+}

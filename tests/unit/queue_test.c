@@ -210,6 +210,24 @@ slurp(const char *path, size_t *len)
 	return p;
 }
 
+/* How many entries queue_damaged reports, each "ID: why" naming `id`. */
+static size_t
+damaged_count(struct queue *q, const char *id)
+{
+	struct strlist d;
+	struct error err;
+	size_t n;
+
+	strlist_init(&d);
+	CHECK_INT(queue_damaged(q, &d, &err), 0);
+	n = d.n;
+	for (size_t i = 0; i < d.n; i++)
+		CHECK(strncmp(d.v[i], id, strlen(id)) == 0 &&
+		      d.v[i][strlen(id)] == ':');
+	strlist_clear(&d);
+	return n;
+}
+
 static void
 spew(const char *path, const char *data, size_t len)
 {
@@ -995,6 +1013,7 @@ test_envelope_compat(void)
 		free(text);
 
 		CHECK_INT(listed(q), cases[i].ok ? 1 : 0);
+		CHECK_INT(damaged_count(q, id), cases[i].ok ? 0 : 1);
 		rc = queue_claim(q, id, &ent, &err);
 		if (cases[i].ok) {
 			CHECK_INT(rc, QUEUE_CLAIMED);
