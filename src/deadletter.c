@@ -65,31 +65,11 @@ static const char from_word[] = "From ";
 /* --- output ---------------------------------------------------------- */
 
 static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		if (w == 0) {
-			errno = EIO;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 flush_out(struct dl_writer *w)
 {
 	if (w->out_len == 0)
 		return 0;
-	if (write_all(w->fd, w->out, w->out_len) < 0) {
+	if (fd_write_all(w->fd, w->out, w->out_len) < 0) {
 		w->write_errno = errno;
 		return -1;
 	}

@@ -245,22 +245,6 @@ close_fd(int fd)
 		close(fd);
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static ssize_t
 read_some(int fd, char *p, size_t n)
 {
@@ -908,7 +892,7 @@ write_file(int dirfd, const char *name, const char *data, size_t len)
 	             0600);
 	if (fd < 0)
 		return -1;
-	if (fchmod(fd, 0600) < 0 || write_all(fd, data, len) < 0 ||
+	if (fchmod(fd, 0600) < 0 || fd_write_all(fd, data, len) < 0 ||
 	    fsync_fd(fd) < 0) {
 		saved = errno;
 		close(fd);
@@ -1358,7 +1342,7 @@ copy_message(struct message_stream *m, int fd, uint64_t *total,
 			rc = 0;
 			break;
 		}
-		if (write_all(fd, buf, (size_t)got) < 0) {
+		if (fd_write_all(fd, buf, (size_t)got) < 0) {
 			*write_failed = true;
 			break;
 		}

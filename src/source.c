@@ -106,30 +106,11 @@ spool_create(struct reader *r)
 }
 
 static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 spool_flush(struct reader *r)
 {
 	if (r->wlen == 0)
 		return 0;
-	if (write_all(r->s->spool_fd, r->wbuf, r->wlen) < 0)
+	if (fd_write_all(r->s->spool_fd, r->wbuf, r->wlen) < 0)
 		return error_set_errno(r->err, ERROR_IOERR, errno,
 		                       "cannot spool the message to %s",
 		                       r->dir);
@@ -148,7 +129,7 @@ spool_write(struct reader *r, const char *p, size_t n)
 	if (r->wlen + n > BLOCK_SIZE && spool_flush(r) < 0)
 		return -1;
 	if (n >= BLOCK_SIZE) {
-		if (write_all(r->s->spool_fd, p, n) < 0)
+		if (fd_write_all(r->s->spool_fd, p, n) < 0)
 			return error_set_errno(r->err, ERROR_IOERR, errno,
 			                       "cannot spool the message to %s",
 			                       r->dir);

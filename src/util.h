@@ -39,6 +39,10 @@ int64_t now_ms(void);
  * caught by interrupt.h and not held: then -1 with errno EINTR. */
 int fd_wait(int fd, short events, int64_t deadline);
 
+/* Write all n bytes to fd (EINTR retried): 0, or -1 with errno set (EIO
+ * for a write that wrote nothing). */
+int fd_write_all(int fd, const void *p, size_t n);
+
 /* Wipe memory that held a secret, in a way the compiler keeps. */
 void wipe(void *p, size_t n);
 
