@@ -268,6 +268,49 @@ sent_ok(struct run *r, struct queue_entry *qe)
 		notice(r, "%s: delivered", e->id);
 }
 
+/* Delivered to some recipients: those refused for now get an entry of
+ * their own (same age, one more attempt), queued before this one goes, so
+ * a crash in between can only repeat a delivery; a permanent refusal of
+ * the others is a give-up as for a whole message. */
+static void
+partly_sent(struct run *r, const struct group *g, struct queue_entry *qe,
+            const struct submit_outcome *out, const struct error *why)
+{
+	const struct queue_envelope *e = queue_entry_envelope(qe);
+	struct queue_envelope rest = *e;
+	struct message_stream m = queue_entry_message(qe);
+	char id[QUEUE_ID_SIZE];
+	struct error err;
+	int rc = 0;
+
+	error_clear(&err);
+	if (out->nretry > 0) {
+		strlist_init(&rest.rcpts);
+		for (size_t i = 0; i < out->nretry; i++)
+			strlist_add(&rest.rcpts, e->rcpts.v[out->retry[i]]);
+		rest.attempts = e->attempts + 1;
+		rest.last_attempt = r->now;
+		rest.last_error = (char *)why->msg;
+		rest.next_attempt = outbox_next_attempt(r->now, rest.attempts,
+		                                        g->acct.queue_backoff);
+		rc = (m.rewind ? m.rewind(m.ctx, &err) : 0) == 0
+		         ? queue_add(r->q, &rest, &m, id, &err)
+		         : -1;
+		strlist_clear(&rest.rcpts);
+		if (rc < 0) {
+			notice(r, "%s: %s; kept in the queue: %s", e->id,
+			       why->msg, err.msg);
+			return;
+		}
+		notice(r, "%s: %s; queued as %s for the %zu refused for now",
+		       e->id, why->msg, id, out->nretry);
+	}
+	if (why->kind != ERROR_TEMPFAIL)
+		give_up(r, g, qe, why->msg, why->kind);
+	else if (queue_entry_remove(qe, &err) < 0)
+		notice(r, "%s: %s", e->id, err.msg);
+}
+
 /* Offer the message on the group's session, and once more on a fresh one
  * when that session could not take it at all: a server that ends the
  * session after a message (a per-connection limit, a 421) has not seen
@@ -307,7 +350,7 @@ send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 	    .priority = e->priority,
 	    .more_follow = true,
 	};
-	struct submit_outcome out;
+	struct submit_outcome out = {0};
 	struct error err;
 
 	error_clear(&err);
@@ -317,6 +360,7 @@ send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 	}
 	if (offer(r, g, &sub, &out, &err) == 0) {
 		sent_ok(r, qe);
+		submit_outcome_clear(&out);
 		return;
 	}
 	if (g->ss && !submit_usable(g->ss)) {
@@ -325,16 +369,18 @@ send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 	}
 	if (interrupt_signal()) {
 		r->stop = true; /* the entry stays as it was */
+		submit_outcome_clear(&out);
 		return;
 	}
 	if (out.delivered) { /* to some recipients: the others are refused */
 		r->rep->delivered++;
-		give_up(r, g, qe, err.msg, err.kind);
+		partly_sent(r, g, qe, &out, &err);
 	} else if (err.kind == ERROR_TEMPFAIL || out.before_mail) {
 		defer(r, g, qe, &err);
 	} else {
 		give_up(r, g, qe, err.msg, err.kind);
 	}
+	submit_outcome_clear(&out);
 }
 
 /* One entry of a group: claimed, checked again, then sent or deferred. */

@@ -1138,6 +1138,7 @@ run_send(struct job *job, struct error *err)
 		report_queued(job, &res);
 	if (rc == 0 && res.fate == OUTBOX_DELIVERED)
 		flush_after_send(job);
+	outbox_result_clear(&res);
 	return rc;
 }
 
@@ -1389,6 +1390,7 @@ serve_deliver(void *ctx, const struct serve_message *m, struct serve_answer *a)
 	serve_answer_from(&res, rc, &err, a);
 	if (rc < 0)
 		fprintf(stderr, "mailpost: %s\n", err.msg);
+	outbox_result_clear(&res);
 }
 
 static int

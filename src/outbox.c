@@ -120,6 +120,48 @@ interrupted(const struct outbox *o, const struct message_stream *copy,
 	return -1;
 }
 
+/* Delivered to some recipients, refused for now by others: the message is
+ * queued for those.  When every refusal was temporary that is a success
+ * like any queueing ("queued as ID: ..."); with permanent refusals too,
+ * the failure stands and says where the others went. */
+static int
+queue_the_rest(const struct outbox *o, const struct message_stream *copy,
+               const struct queue_envelope *env, struct outbox_result *res,
+               struct error *err)
+{
+	const struct submit_outcome *out = &res->outcome;
+	struct queue_envelope rest = *env;
+	struct error e, failure = *err;
+	int rc;
+
+	strlist_init(&rest.rcpts);
+	for (size_t i = 0; i < out->nretry; i++)
+		strlist_add(&rest.rcpts, env->rcpts.v[out->retry[i]]);
+	error_clear(&e);
+	rc = enqueue(o, copy, &rest, err, res->id, &e);
+	strlist_clear(&rest.rcpts);
+	if (rc < 0) {
+		error_set(err, failure.kind, "%s; %s", failure.msg, e.msg);
+		return -1;
+	}
+	if (failure.kind == ERROR_TEMPFAIL) {
+		res->fate = OUTBOX_QUEUED;
+		res->cause = failure;
+		return 0;
+	}
+	error_set(err, failure.kind,
+	          "%s; queued as %s for the %zu refused for "
+	          "now",
+	          failure.msg, res->id, out->nretry);
+	return -1;
+}
+
+void
+outbox_result_clear(struct outbox_result *res)
+{
+	submit_outcome_clear(&res->outcome);
+}
+
 int
 outbox_post(const struct outbox *o, struct relay_route *route,
             const struct submission *sub, const struct message_stream *copy,
@@ -144,6 +186,8 @@ outbox_post(const struct outbox *o, struct relay_route *route,
 	}
 	if (res->outcome.delivered) {
 		res->fate = OUTBOX_DELIVERED; /* to some: err says who not */
+		if (res->outcome.nretry > 0 && o->policy != QUEUE_NEVER)
+			return queue_the_rest(o, copy, env, res, err);
 		return -1;
 	}
 	if (interrupt_signal() != 0)

@@ -11,6 +11,9 @@
  *  - anything else (a permanent refusal, a temporary one with QUEUE_NEVER,
  *    a failure to queue): the message is appended to the dead letter file
  *    when there is one, and the failure is returned.
+ *  - delivered to some recipients while others were refused for now
+ *    (4xx to RCPT under rcpt_policy any, or from LMTP): queued for those,
+ *    a success when no refusal was permanent.
  *  - a signal (interrupt.h) during the attempt: queued (QUEUE_NEVER: the
  *    dead letter file) and returned as a failure (ERROR_TEMPFAIL, exit 75)
  *    whose message says where the message went.
@@ -59,6 +62,9 @@ int outbox_post(const struct outbox *o, struct relay_route *route,
                 const struct submission *sub, const struct message_stream *copy,
                 const struct queue_envelope *env, struct outbox_result *res,
                 struct error *err);
+
+/* Free what a result owns. */
+void outbox_result_clear(struct outbox_result *res);
 
 /* The next attempt after `attempts` failures: now + backoff doubled per
  * failure after the first, at most OUTBOX_BACKOFF_MAX; 0 when backoff is

@@ -329,6 +329,30 @@ judge_final_smtp(const struct smtp_envelope_result *res,
 	return 0;
 }
 
+void
+submit_outcome_clear(struct submit_outcome *out)
+{
+	free(out->retry);
+	out->retry = NULL;
+	out->nretry = 0;
+}
+
+/* Recipient i was refused for now: it may be tried again later. */
+static void
+add_retry(struct submit_outcome *out, size_t nrcpts, size_t i)
+{
+	if (!out->retry)
+		out->retry = xcalloc(nrcpts, sizeof *out->retry);
+	out->retry[out->nretry++] = i;
+}
+
+static bool
+refused_for_now(const struct reply *r, enum reply_stage stage)
+{
+	return r->code && !reply_is_positive(r) &&
+	       reply_error_kind(r, stage) == ERROR_TEMPFAIL;
+}
+
 /* LMTP (RFC 2033 4.2): one reply per accepted recipient, in RCPT order;
  * the refused ones are named, as refusals at RCPT are. */
 static int
@@ -356,6 +380,8 @@ judge_final_lmtp(const struct submission *sub,
 		}
 		worst =
 		    error_worse(worst, reply_error_kind(r, REPLY_STAGE_BODY));
+		if (refused_for_now(r, REPLY_STAGE_BODY))
+			add_retry(out, sub->nrcpts, i);
 		bad = bad ? bad : r;
 		reply_summary(r, text, sizeof text);
 		if (used < sizeof list)
@@ -409,7 +435,8 @@ send_body(struct smtp_session *s, const struct submission *sub,
  * message (RCPT_POLICY_ANY) still make the run a failure. */
 static int
 report_partial(const struct submission *sub,
-               const struct smtp_envelope_result *res, struct error *err)
+               const struct smtp_envelope_result *res,
+               struct submit_outcome *out, struct error *err)
 {
 	char list[REFUSED_LIST_MAX];
 	size_t nrefused;
@@ -418,6 +445,9 @@ report_partial(const struct submission *sub,
 
 	if (!nrefused)
 		return 0;
+	for (size_t i = 0; i < res->nrcpt; i++)
+		if (refused_for_now(&res->rcpt[i], REPLY_STAGE_RCPT))
+			add_retry(out, sub->nrcpts, i);
 	return refusal_error(res, worst, nrefused, list,
 	                     "the message was sent to the others", err);
 }
@@ -464,7 +494,7 @@ transact(struct smtp_session *s, const struct submission *sub,
 	}
 	rc = send_body(s, sub, &res, out, err);
 	if (rc == 0)
-		rc = report_partial(sub, &res, err);
+		rc = report_partial(sub, &res, out, err);
 out:
 	smtp_envelope_result_clear(&res);
 	wire_clear(&w);

@@ -50,14 +50,23 @@ struct submit_outcome {
 	bool delivered;   /* the server took responsibility (some or all) */
 	size_t naccepted; /* recipients that got the message */
 	char final_reply[256]; /* the reply to the dot, censored, or "" */
-	bool dot_sent;    /* the terminator went out: the server may have the
-	                   * message even when the run failed ("status
-	                   * unknown"), so it must not be offered elsewhere */
-	char host[256];   /* the host that was talked to last, or "" */
+	bool dot_sent;  /* the terminator went out: the server may have the
+	                 * message even when the run failed ("status
+	                 * unknown"), so it must not be offered elsewhere */
+	char host[256]; /* the host that was talked to last, or "" */
+	/* Recipients refused for now (4xx to RCPT under RCPT_POLICY_ANY, or
+	 * an LMTP 4xx after the dot) while others got the message: indexes
+	 * into the submission's rcpts, to be tried again later.  Owned: free
+	 * with submit_outcome_clear. */
+	size_t *retry;
+	size_t nretry;
 	bool before_mail; /* failed before this message's MAIL was sent (the
 	                   * session could not take it): nothing of it
 	                   * reached the server, another session may try */
 };
+
+/* Free what an outcome owns (retry); it can be filled again after. */
+void submit_outcome_clear(struct submit_outcome *out);
 
 /* The port to connect to: the account's, else the one its TLS mode
  * implies: 465 for implicit TLS (RFC 8314 3.3), 587 for STARTTLS

@@ -1321,3 +1321,37 @@ failover_config() {
 	assert_stderr_contains "1 queued entry cannot be read"
 	[[ -f "$QDIR/$id/message" ]] || die "the damaged entry was removed" || return 1
 }
+
+@test "rcpt_policy any: a recipient refused for now (450) is queued on its own; the others get the message once" {
+	start_smtpd "on RCPT#2 450 4.2.1 <carol@example.net>: mailbox busy" -- --max-connections 5
+	queue_config "$SMTPD_PORT" "rcpt_policy any" "queue_backoff 0"
+	mp 0 bob@example.net carol@example.net <"$MSG"
+	assert_queued_as "mailbox busy"
+	mp 0 --queue-show "$QID"
+	assert_output_contains "Recipient: <carol@example.net>"
+	assert_output_lacks "Recipient: <bob@example.net>"
+	mp 0 -q
+	assert_queue_empty
+	smtpd_finish
+	assert_equal 2 "$(smtpd_message_count)" "messages received (bob, then carol)"
+	grep -qx 'RCPT TO:<bob@example.net>' "$SMTPD_DIR/env.1" &&
+		grep -qx 'RCPT TO:<carol@example.net>' "$SMTPD_DIR/env.2" &&
+		! grep -q 'bob' "$SMTPD_DIR/env.2" ||
+		die "envelopes:" "$(cat "$SMTPD_DIR"/env.*)"
+}
+
+@test "flush, rcpt_policy any: the recipient refused for now stays queued alone, the others are done" {
+	queue_config "$DOWN_PORT" "rcpt_policy any" "queue_backoff 0"
+	mp 0 bob@example.net carol@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	start_smtpd "on RCPT#2 450 4.2.1 <carol@example.net>: mailbox busy" -- --max-connections 5
+	queue_config "$SMTPD_PORT" "rcpt_policy any" "queue_backoff 0"
+	mp 0 -q
+	assert_stderr_contains "queued as"
+	[[ "$(listed_ids | wc -l)" -eq 1 ]] || die "expected one entry left" || return 1
+	QID="$(listed_ids)"
+	mp 0 --queue-show "$QID"
+	assert_output_contains "Recipient: <carol@example.net>"
+	assert_output_lacks "Recipient: <bob@example.net>"
+	assert_output_contains "Attempts: 2"
+}
