@@ -499,8 +499,9 @@ static const char *const mail_param_names[] = {"SIZE", "BODY",  "SMTPUTF8",
 /* Check one MAIL parameter; -1 after a reply that refuses it. */
 static int
 mail_param(struct server *s, int which, const char *key, const char *value,
-           struct mail_params *mp)
+           void *ctx)
 {
+	struct mail_params *mp = ctx;
 	unsigned long long size;
 
 	if (which != MP_SMTPUTF8 && !value) {
@@ -557,11 +558,21 @@ mail_param(struct server *s, int which, const char *key, const char *value,
 	}
 }
 
-/* All parameters after the path of MAIL; -1 after a refusing reply. */
+/* Checks one parameter of a known name (its index in the table); -1
+ * after a reply that refuses it. */
+typedef int (*param_fn)(struct server *s, int which, const char *key,
+                        const char *value, void *ctx);
+
+#define PARAMS_MAX 8 /* names in the longest table */
+
+/* Every parameter after the path of MAIL or RCPT (RFC 5321 4.1.2): its
+ * syntax, a name from the table, no name twice, then fn.  -1 after a
+ * refusing reply. */
 static int
-mail_params(struct server *s, char *p, struct mail_params *mp)
+parse_params(struct server *s, char *p, const char *const *names, size_t nnames,
+             param_fn fn, void *ctx)
 {
-	bool seen[sizeof mail_param_names / sizeof mail_param_names[0]] = {0};
+	bool seen[PARAMS_MAX] = {false};
 	char *key, *value;
 
 	while (next_param(&p, &key, &value)) {
@@ -571,7 +582,7 @@ mail_params(struct server *s, char *p, struct mail_params *mp)
 			reply(s, "501 5.5.4 Bad parameter syntax");
 			return -1;
 		}
-		which = find_name(NAMES(mail_param_names), key);
+		which = find_name(names, nnames, key);
 		if (which < 0) {
 			reply(s, "555 5.5.4 Unsupported parameter %.64s", key);
 			return -1;
@@ -581,10 +592,20 @@ mail_params(struct server *s, char *p, struct mail_params *mp)
 			return -1;
 		}
 		seen[which] = true;
-		if (mail_param(s, which, key, value, mp) < 0)
+		if (fn(s, which, key, value, ctx) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* All parameters after the path of MAIL; -1 after a refusing reply. */
+static int
+mail_params(struct server *s, char *p, struct mail_params *mp)
+{
+	_Static_assert(sizeof mail_param_names / sizeof mail_param_names[0] <=
+	                   PARAMS_MAX,
+	               "PARAMS_MAX too small");
+	return parse_params(s, p, NAMES(mail_param_names), mail_param, mp);
 }
 
 /* RFC 3461 4.1: NEVER alone, or a list of SUCCESS, FAILURE, DELAY. */
@@ -630,44 +651,35 @@ orcpt_ok(const char *v)
 enum { RP_NOTIFY, RP_ORCPT };
 static const char *const rcpt_param_names[] = {"NOTIFY", "ORCPT"};
 
+/* One RCPT parameter; NOTIFY's value is kept in *ctx. */
+static int
+rcpt_param(struct server *s, int which, const char *key, const char *value,
+           void *ctx)
+{
+	const char **notify = ctx;
+
+	(void)key;
+	if (which == RP_NOTIFY && (!value || !notify_ok(value))) {
+		reply(s, "501 5.5.4 Bad NOTIFY value");
+		return -1;
+	}
+	if (which == RP_ORCPT && (!value || !orcpt_ok(value))) {
+		reply(s, "501 5.5.4 Bad ORCPT value");
+		return -1;
+	}
+	if (which == RP_NOTIFY)
+		*notify = value;
+	return 0;
+}
+
 /* All parameters after the path of RCPT: the NOTIFY value (or NULL) in
  * *notify; -1 after a refusing reply. */
 static int
 rcpt_params(struct server *s, char *p, const char **notify)
 {
-	bool seen[2] = {false, false};
-	char *key, *value;
-
 	*notify = NULL;
-	while (next_param(&p, &key, &value)) {
-		int which;
-
-		if (!param_syntax_ok(key, value)) {
-			reply(s, "501 5.5.4 Bad parameter syntax");
-			return -1;
-		}
-		which = find_name(NAMES(rcpt_param_names), key);
-		if (which < 0) {
-			reply(s, "555 5.5.4 Unsupported parameter %.64s", key);
-			return -1;
-		}
-		if (seen[which]) {
-			reply(s, "501 5.5.4 Duplicate parameter %s", key);
-			return -1;
-		}
-		seen[which] = true;
-		if (which == RP_NOTIFY && (!value || !notify_ok(value))) {
-			reply(s, "501 5.5.4 Bad NOTIFY value");
-			return -1;
-		}
-		if (which == RP_ORCPT && (!value || !orcpt_ok(value))) {
-			reply(s, "501 5.5.4 Bad ORCPT value");
-			return -1;
-		}
-		if (which == RP_NOTIFY)
-			*notify = value;
-	}
-	return 0;
+	return parse_params(s, p, NAMES(rcpt_param_names), rcpt_param,
+	                    (void *)notify);
 }
 
 /* --- the data --------------------------------------------------------- */
