@@ -807,7 +807,8 @@ opt_quiet(struct request *req, const char *arg, struct error *err)
 /* The message for sendmail's queue intervals (-q15m, -qp): they start a
  * daemon, which mailpost never is; cron or a timer does the same job. */
 #define NO_DAEMON                                                              \
-	"mailpost does not run as a daemon: run 'mailpost -q' from cron or "   \
+	"mailpost does not run as a daemon: run 'mailpost -q --due' from "     \
+	"cron or "                                                             \
 	"a systemd timer (see mailpost(1))"
 
 /* -q and --flush flush the queue; with -bp (mailq) sendmail reads -q as a
@@ -883,6 +884,17 @@ opt_flush(struct request *req, const char *arg, struct error *err)
 {
 	(void)arg;
 	return queue_mode(req, err);
+}
+
+/* --due: the back-off schedule is for unattended runs (a timer, cron);
+ * a flush asked for by hand tries everything at once. */
+static int
+opt_due(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	(void)err;
+	req->queue_due = true;
+	return 0;
 }
 
 /* --queue-show ID, --queue-remove ID: one entry, by its id (queue.c
@@ -1017,6 +1029,7 @@ static const struct option_spec options[] = {
     {'b', NULL, ARG_MODE_OR_ADDR, opt_b_glued},
     {'q', NULL, ARG_QUEUE, opt_queue},
     {0, "flush", ARG_NONE, opt_flush},
+    {0, "due", ARG_NONE, opt_due},
     {0, "queue-show", ARG_REQUIRED, opt_queue_show},
     {0, "queue-remove", ARG_REQUIRED, opt_queue_remove},
     {0, "queue", ARG_REQUIRED, opt_queue_policy},
@@ -1297,6 +1310,11 @@ check_mode(const struct request *req, size_t nrcpts, struct error *err)
 	if (req->queue_dir != NULL && !submits && !is_queue_mode(req->mode))
 		return error_set(err, ERROR_USAGE,
 		                 "--queue-dir cannot be given with %s", mode);
+	if (req->queue_due && req->mode != CLI_QUEUE_FLUSH)
+		return error_set(err, ERROR_USAGE,
+		                 "--due cannot be given with %s; it goes with "
+		                 "-q or --flush",
+		                 mode);
 	return 0;
 }
 
@@ -1500,10 +1518,11 @@ cli_usage(void)
 	       "  -bs                    speak SMTP on standard input and "
 	       "output\n"
 	       "  -bp                    list the queue (as mailq)\n"
-	       "  -q, --flush            send the queued messages that are "
-	       "due\n"
-	       "  -qI SUBSTR             send those whose id contains SUBSTR, "
-	       "due or not\n"
+	       "  -q, --flush            send every queued message now\n"
+	       "      --due              with -q: only those whose next "
+	       "attempt is due (timers)\n"
+	       "  -qI SUBSTR             send those whose id contains "
+	       "SUBSTR\n"
 	       "  -qR SUBSTR             send those with a recipient that "
 	       "contains SUBSTR\n"
 	       "  -qS SUBSTR             send those whose sender contains "

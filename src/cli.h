@@ -8,9 +8,10 @@
  * combinations are checked after parsing.  No output, no exit: errors are
  * ERROR_USAGE.
  *
- * sendmail's -q: -q and -qf flush the queue; -qI, -qR, -qS select
- * entries (glued or next word: -qRexample.org, -qR example.org); an
- * interval (-q15m, -qp) is refused, since mailpost is no daemon.
+ * sendmail's -q: -q and -qf flush the queue (every entry; with --due
+ * only those due); -qI, -qR, -qS select entries (glued or next word:
+ * -qRexample.org, -qR example.org); an interval (-q15m, -qp) is
+ * refused, since mailpost is no daemon.
  *
  * mailx's composition options share letters with sendmail's: -s is the
  * subject (sendmail's obsolete -s is gone), -c a Cc address, and -b is
@@ -74,13 +75,16 @@ struct request {
 	/* Which entries a flush takes (with -bp/mailq: which are listed), or
 	 * which one --queue-show and --queue-remove mean (then always 'I'
 	 * and the id as given, not checked here beyond being non-empty):
-	 * queue_select is 0 (all that are due), 'I' (the ids containing
-	 * queue_match: -qI), 'R' (a recipient contains it: -qR) or 'S' (the
-	 * sender contains it: -qS).  Selected entries are tried whatever
-	 * their next attempt time, as sendmail does.  queue_match is never
-	 * empty and holds no control character.  One selection at most. */
+	 * queue_select is 0 (all), 'I' (the ids containing queue_match:
+	 * -qI), 'R' (a recipient contains it: -qR) or 'S' (the sender
+	 * contains it: -qS).  queue_match is never empty and holds no
+	 * control character.  One selection at most. */
 	char queue_select;
 	const char *queue_match;
+	/* --due (only with -q, --flush): take only the entries whose next
+	 * attempt time has come, for a timer; without it every entry is
+	 * tried now, as sendmail -q and postqueue -f do. */
+	bool queue_due;
 
 	/* Transport security and authentication, over the account's keys of
 	 * the same names (NULL / CLI_UNSET: the account's).  There is no

@@ -87,17 +87,29 @@ selected(const struct flush_request *fr, const struct queue_envelope *e)
 	}
 }
 
+/* Left for later by a run that honours the back-off schedule. */
 static bool
-wanted(const struct run *r, const struct queue_envelope *e)
+not_due(const struct run *r, const struct queue_envelope *e)
+{
+	return r->fr->due_only && e->next_attempt > r->now;
+}
+
+/* Of this run's selection (whether due or not). */
+static bool
+chosen(const struct run *r, const struct queue_envelope *e)
 {
 	const struct flush_request *fr = r->fr;
 
 	if (!selected(fr, e))
 		return false;
-	if (fr->only_account &&
-	    strcmp(fr->only_account, e->account ? e->account : "") != 0)
-		return false;
-	return fr->force || fr->select || e->next_attempt <= r->now;
+	return !fr->only_account ||
+	       strcmp(fr->only_account, e->account ? e->account : "") == 0;
+}
+
+static bool
+wanted(const struct run *r, const struct queue_envelope *e)
+{
+	return chosen(r, e) && !not_due(r, e);
 }
 
 static bool
@@ -417,20 +429,39 @@ run_entry(struct run *r, struct group *g, const char *id)
 	queue_entry_release(qe);
 }
 
+/* What this run leaves out is marked done; with -v, an entry of the
+ * selection that waits for its next attempt time says so. */
+static void
+skip_unwanted(struct run *r, const struct queue_envelope *v, size_t n,
+              bool *done)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (wanted(r, &v[i]))
+			continue;
+		done[i] = true;
+		if (r->fr->verbose && chosen(r, &v[i]))
+			notice(r,
+			       "%s: not due: next attempt in %llds (%u "
+			       "attempt%s so far)",
+			       v[i].id, (long long)(v[i].next_attempt - r->now),
+			       v[i].attempts, v[i].attempts == 1 ? "" : "s");
+	}
+}
+
 static void
 run_groups(struct run *r, struct queue_envelope *v, size_t n)
 {
 	bool *done = xcalloc(n ? n : 1, sizeof *done);
 
+	skip_unwanted(r, v, n, done);
 	for (size_t i = 0; i < n && !r->stop; i++) {
 		struct group g;
 
-		if (done[i] || !wanted(r, &v[i]))
+		if (done[i])
 			continue;
 		group_open(r, &g, &v[i]);
 		for (size_t j = i; j < n && !r->stop; j++) {
-			if (done[j] || !same_group(&v[i], &v[j]) ||
-			    !wanted(r, &v[j]))
+			if (done[j] || !same_group(&v[i], &v[j]))
 				continue;
 			done[j] = true;
 			run_entry(r, &g, v[j].id);

@@ -1,6 +1,7 @@
 /*
- * flush.h - the queue runner (mailpost -q): every entry that is due, or
- * those selected, sent again.
+ * flush.h - the queue runner (mailpost -q): every entry (or those
+ * selected) sent again now; with due_only (-q --due, a timer's run) only
+ * those whose next attempt time has come.
  *
  * Entries are taken best first (priority, then age) and grouped by account
  * (and by the host and port remembered from --host/--port): one connection
@@ -52,11 +53,14 @@ struct flush_request {
 	const char *match;
 	const char *only_account; /* only this account's entries ("" is the
 	                           * unnamed one), or NULL for all */
-	bool force;               /* ignore next-attempt times */
+	bool due_only;            /* only entries whose next attempt time
+	                           * has come (the back-off schedule of
+	                           * unattended runs); else all, now */
 	const char *dead_letter;  /* override of the accounts' (a path or
 	                           * "off"), or NULL */
 	struct transcript *transcript;
-	bool verbose; /* a notice for each deferral too */
+	bool verbose; /* a notice for each entry: delivered, deferred, or
+	               * (due_only) not due yet */
 	flush_notice_fn notice;
 	void *notice_ctx;
 };

@@ -1041,6 +1041,7 @@ flush_request_init(struct job *job, const char *dir, struct flush_request *fr)
 	    .account_ctx = job,
 	    .select = job->req.queue_select,
 	    .match = job->req.queue_match,
+	    .due_only = job->req.queue_due,
 	    .dead_letter = job->req.dead_letter,
 	    .transcript = job->transcript,
 	    .verbose = job->req.verbosity > 0,
@@ -1049,7 +1050,10 @@ flush_request_init(struct job *job, const char *dir, struct flush_request *fr)
 }
 
 /* After a message went through: the server is reachable, so what waits in
- * the queue for the same account goes now too. */
+ * the queue for the same account and is due goes now too.  Due only: this
+ * run is as unattended as a timer's (a cron job's mail), and an entry
+ * deferred for its own sake (a full mailbox, greylisting) must not be
+ * offered again with every message that goes. */
 static void
 flush_after_send(struct job *job)
 {
@@ -1064,7 +1068,7 @@ flush_after_send(struct job *job)
 	flush_request_init(job, job->outbox.queue_dir, &fr);
 	fr.select = 0;
 	fr.only_account = job->acct.name ? job->acct.name : "";
-	fr.force = true;
+	fr.due_only = true;
 	if (flush_run(&fr, &rep, &err) < 0 && !interrupt_signal())
 		fprintf(stderr, "mailpost: %s\n", err.msg);
 }

@@ -203,7 +203,7 @@ long_options() {
 	local q
 	for q in -q15m -q1h -q30s -qp -qp5m; do
 		run_tool 64 "$q"
-		assert_output_has "mailpost does not run as a daemon: run 'mailpost -q' from cron or a systemd timer (see mailpost(1))"
+		assert_output_has "mailpost does not run as a daemon: run 'mailpost -q --due' from cron or a systemd timer (see mailpost(1))"
 	done
 }
 

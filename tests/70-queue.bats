@@ -603,7 +603,63 @@ wait_for_text() {
 	assert_equal "" "$output$stderr" "output"
 }
 
-@test "-q leaves entries that are not due; -qR, -qS, -qI send the selected ones whatever their next attempt" {
+@test "-q and --flush right after a failed send deliver at once: every entry, no back-off; -v names each" {
+	local c n
+	queue_config "$DOWN_PORT"
+	mp 0 bob@example.net <"$(numbered_message 1)"
+	assert_queued_as "Connection refused"
+	mp 0 carol@example.net <"$(numbered_message 2)"
+	assert_queued_as "Connection refused"
+	start_smtpd -- --max-connections 2
+	queue_config "$SMTPD_PORT"
+	mp 0 -q
+	assert_equal "" "$output$stderr" "output"
+	assert_queue_empty
+	queue_config "$DOWN_PORT"
+	mp 0 dave@example.net <"$(numbered_message 3)"
+	assert_queued_as "Connection refused"
+	c="$QID"
+	queue_config "$SMTPD_PORT"
+	mp 0 -v --flush
+	assert_stderr_contains "mailpost: $c: delivered"
+	assert_queue_empty
+	smtpd_finish
+	assert_equal 2 "$(smtpd_connection_count)" "connections"
+	assert_equal 3 "$(smtpd_message_count)" "messages"
+	# 1 and 2 were queued in the same second: either order.
+	for n in 1 2 3; do
+		grep -qx $'Subject: message '"$n"$'\r' "$SMTPD_DIR"/msg.[0-9]* ||
+			die "message $n was not received" || return 1
+	done
+	assert_message_of 3 "$BATS_TEST_TMPDIR/msg.3"
+}
+
+@test "-q --due and --flush --due leave what is not due (-v says so), send it once due (faketime); --due alone is 64" {
+	need_faketime
+	queue_config "$DOWN_PORT"
+	mp 0 bob@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	start_smtpd -- --max-connections 2
+	queue_config "$SMTPD_PORT"
+	mp 0 -q --due
+	assert_equal "" "$output$stderr" "output of -q --due"
+	assert_listed "$QID"
+	at '+30 seconds' 0 -v --flush --due
+	assert_stderr_line_re "^mailpost: $QID: not due: next attempt in [0-9]+s \\(1 attempt so far\\)\$"
+	assert_listed "$QID"
+	at '+2 minutes' 0 --flush --due
+	assert_equal "" "$stderr" "stderr"
+	assert_queue_empty
+	smtpd_finish
+	assert_equal 1 "$(smtpd_connection_count)" "connections"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+	mp 64 --due bob@example.net <"$MSG"
+	assert_stderr_contains "--due cannot be given with -bm; it goes with -q or --flush"
+	mp 64 -bp --due
+	assert_stderr_contains "--due cannot be given with -bp"
+}
+
+@test "-q --due leaves entries that are not due; -qR, -qS, -qI send the selected ones whatever their next attempt" {
 	local bob carol zoe
 	queue_config "$DOWN_PORT"
 	mp 0 bob@example.net <"$(numbered_message 1)"
@@ -618,7 +674,7 @@ wait_for_text() {
 
 	start_smtpd -- --max-connections 4
 	queue_config "$SMTPD_PORT"
-	mp 0 -q # nothing is due for 60 s
+	mp 0 -q --due # nothing is due for 60 s
 	assert_queue_count 3
 	mp 0 -qR nobody@
 	assert_queue_count 3
@@ -671,16 +727,16 @@ wait_for_text() {
 	assert_equal 0 "$(smtpd_message_count)" "messages"
 }
 
-@test "flush, backoff: not retried before its next attempt, retried after it (faketime)" {
+@test "flush --due, backoff: not retried before its next attempt, retried after it (faketime)" {
 	need_faketime
 	queue_config "$DOWN_PORT"
 	mp 0 bob@example.net <"$MSG"
 	assert_queued_as "Connection refused"
 	start_smtpd -- --max-connections 2
 	queue_config "$SMTPD_PORT"
-	at '+30 seconds' 0 -q
+	at '+30 seconds' 0 -q --due
 	assert_listed "$QID"
-	at '+2 minutes' 0 -q
+	at '+2 minutes' 0 -q --due
 	assert_queue_empty
 	smtpd_finish
 	assert_equal 1 "$(smtpd_connection_count)" "connections"
@@ -735,14 +791,15 @@ wait_for_text() {
 	assert_queue_empty
 	assert_dead_letter "$DEAD" alice@example.org "$MSG"
 
-	# queue_max_age from the configuration.
+	# queue_max_age from the configuration; a timer's run (--due) gives
+	# up too.
 	rm -f "$DEAD"
 	queue_config "$DOWN_PORT" "queue_max_age 1h"
 	mp 0 bob@example.net <"$MSG"
 	assert_queued_as "Connection refused"
-	at '+50 minutes' 0 -q
+	at '+50 minutes' 0 -q --due
 	assert_listed "$QID"
-	at '+2 hours' 75 -q
+	at '+2 hours' 75 -q --due
 	assert_stderr_line_re "^mailpost: $QID: gave up after 2 attempts.*; the message was saved to $(re_quote "$DEAD")\$"
 	assert_queue_empty
 	assert_dead_letter "$DEAD" alice@example.org "$MSG"
@@ -765,18 +822,25 @@ wait_for_text() {
 
 # --- after a successful send ------------------------------------------------------------
 
-@test "after a successful send, older entries of the account are flushed too (queue_flush_after_send on)" {
+@test "after a successful send, older entries of the account that are due are flushed too (queue_flush_after_send on; faketime)" {
+	need_faketime
 	queue_config "$DOWN_PORT"
 	mp 0 bob@example.net <"$(numbered_message 1)"
 	assert_queued_as "Connection refused"
-	start_smtpd -- --max-connections 2
+	start_smtpd -- --max-connections 3
 	queue_config "$SMTPD_PORT"
-	mp 0 carol@example.net <"$(numbered_message 2)"
+	# Not due yet: an unattended run keeps to the back-off schedule.
+	mp 0 -v carol@example.net <"$(numbered_message 2)"
+	assert_stderr_contains "mailpost: $QID: not due: next attempt in"
+	assert_listed "$QID"
+	at '+2 minutes' 0 dave@example.net <"$(numbered_message 3)"
 	assert_equal "" "$stderr" "stderr"
 	assert_queue_empty
 	smtpd_finish
-	assert_equal 2 "$(smtpd_message_count)" "messages"
+	assert_equal 3 "$(smtpd_message_count)" "messages"
 	assert_message_of 1 "$BATS_TEST_TMPDIR/msg.2"
+	assert_message_of 2 "$BATS_TEST_TMPDIR/msg.3"
+	assert_message_of 3 "$BATS_TEST_TMPDIR/msg.1"
 }
 
 @test "queue_flush_after_send off: the older entry stays queued" {

@@ -46,6 +46,7 @@ struct want {
 	const char *queue_dir, *dead_letter;
 	char queue_select;
 	const char *queue_match;
+	bool queue_due;
 	const char *rcpts[MAX_RCPTS];
 	/* composing */
 	bool compose;
@@ -781,28 +782,58 @@ static const struct cli_case cases[] = {
       .queue_match = "root",
       .queue_dir = "/q"}},
     {{SM, "-bp", "--flush"}, NULL, {.mode = CLI_QUEUE_LIST}},
+    /* --due: the back-off schedule, for timers; with a selection too */
+    {{SM, "-q", "--due"}, NULL, {.mode = CLI_QUEUE_FLUSH, .queue_due = true}},
+    {{SM, "--due", "--flush"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH, .queue_due = true}},
+    {{SM, "--due", "-qRx"},
+     NULL,
+     {.mode = CLI_QUEUE_FLUSH,
+      .queue_select = 'R',
+      .queue_match = "x",
+      .queue_due = true}},
+    {{SM, "--due", "a@x"},
+     "--due cannot be given with -bm; it goes with -q or --flush",
+     {}},
+    {{SM, "-bp", "--due"},
+     "--due cannot be given with -bp; it goes with -q or --flush",
+     {}},
+    {{SM, "--queue-show", "0123456789abcdef", "--due"},
+     "--due cannot be given with --queue-show; it goes with -q or --flush",
+     {}},
+    {{SM, "-bs", "--due"},
+     "--due cannot be given with -bs; it goes with -q or --flush",
+     {}},
+    {{SM, "--due=1", "-q"}, "option '--due' takes no argument", {}},
     {{SM, "-q15m"},
-     "mailpost does not run as a daemon: run 'mailpost -q' from cron or a "
+     "mailpost does not run as a daemon: run 'mailpost -q --due' from cron or "
+     "a "
      "systemd timer (see mailpost(1))",
      {}},
     {{SM, "-q1h"},
-     "mailpost does not run as a daemon: run 'mailpost -q' from cron or a "
+     "mailpost does not run as a daemon: run 'mailpost -q --due' from cron or "
+     "a "
      "systemd timer (see mailpost(1))",
      {}},
     {{SM, "-q30s"},
-     "mailpost does not run as a daemon: run 'mailpost -q' from cron or a "
+     "mailpost does not run as a daemon: run 'mailpost -q --due' from cron or "
+     "a "
      "systemd timer (see mailpost(1))",
      {}},
     {{SM, "-qp"},
-     "mailpost does not run as a daemon: run 'mailpost -q' from cron or a "
+     "mailpost does not run as a daemon: run 'mailpost -q --due' from cron or "
+     "a "
      "systemd timer (see mailpost(1))",
      {}},
     {{SM, "-qp5m"},
-     "mailpost does not run as a daemon: run 'mailpost -q' from cron or a "
+     "mailpost does not run as a daemon: run 'mailpost -q --due' from cron or "
+     "a "
      "systemd timer (see mailpost(1))",
      {}},
     {{SM, "-bp", "-q1h"},
-     "mailpost does not run as a daemon: run 'mailpost -q' from cron or a "
+     "mailpost does not run as a daemon: run 'mailpost -q --due' from cron or "
+     "a "
      "systemd timer (see mailpost(1))",
      {}},
     {{SM, "-q!Iabc"},
@@ -1055,6 +1086,7 @@ check_request(const struct request *r, const struct want *w)
 	CHECK_STR(r->dead_letter, w->dead_letter);
 	CHECK_INT(r->queue_select, w->queue_select);
 	CHECK_STR(r->queue_match, w->queue_match);
+	CHECK_INT(r->queue_due, w->queue_due);
 	while (nwant < MAX_RCPTS && w->rcpts[nwant] != NULL)
 		nwant++;
 	CHECK_INT(r->nrcpts, nwant);
