@@ -650,8 +650,9 @@ prepare_composed(struct job *job, struct error *err)
 	if (rc < 0)
 		return -1;
 	p = header_policy(job);
-	/* A From we wrote from --from is not the account's to replace. */
-	if (job->req.from)
+	/* A From we wrote from --from or -H is not the account's to
+	 * replace. */
+	if (job->req.from || mime_sets_field(&mr, "From"))
 		p.set_from = FROM_HEADER_AUTO;
 	if (headers_complete(mime_headers(job->composed), &p, err) < 0)
 		return -1;

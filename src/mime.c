@@ -885,57 +885,54 @@ address_list(struct buf *v, const char *const *list, size_t n, size_t col,
 	return 0;
 }
 
-/* Replace (keep_headers) or add a field built in v. */
-static int
-set_field(struct mime_message *m, bool replace, const char *name,
-          const struct buf *v, struct error *err)
+/* What the header fields are built from: the request, and which -H
+ * fields have taken the place of a field mailpost generates. */
+struct fields {
+	struct mime_message *m;
+	const struct mime_request *req;
+	bool *used; /* [nextra]: written in place of a generated field */
+	struct buf v;
+};
+
+/* True when the -H field `field` is named `name` (case-insensitive). */
+static bool
+extra_is(const char *field, const char *name)
 {
-	if (replace)
-		header_remove(&m->h, name);
-	return add_field(&m->h, name, v, err);
+	size_t n = strlen(name);
+
+	return str_iprefix(field, name) && field[n] == ':';
 }
 
-static int
-address_fields(struct mime_message *m, const struct mime_request *req,
-               struct buf *v, struct error *err)
+static bool
+extra_in(const char *field, const char *const *names, size_t n)
 {
-	bool keep = req->keep_headers;
-
-	if (req->from) {
-		buf_reset(v);
-		if (check_header_address(req->from, err) < 0 ||
-		    encode_mailbox(v, req->from_name, req->from, 6, err) < 0 ||
-		    set_field(m, keep, "From", v, err) < 0)
-			return -1;
-	}
-	if (req->reply_to) {
-		buf_reset(v);
-		if (address_list(v, &req->reply_to, 1, 10, err) < 0 ||
-		    set_field(m, keep, "Reply-To", v, err) < 0)
-			return -1;
-	}
-	if (req->nto > 0) {
-		buf_reset(v);
-		if (address_list(v, req->to, req->nto, 4, err) < 0 ||
-		    set_field(m, keep, "To", v, err) < 0)
-			return -1;
-	}
-	if (req->ncc > 0) {
-		buf_reset(v);
-		if (address_list(v, req->cc, req->ncc, 4, err) < 0 ||
-		    set_field(m, keep, "Cc", v, err) < 0)
-			return -1;
-	}
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		if (extra_is(field, names[i]))
+			return true;
+	return false;
 }
+
+/* Fields -H may not name.  The MIME structure fields describe the body
+ * mailpost builds, so another value would break it (RFC 2045 5, 6).  A
+ * recipient field would say one thing while the envelope, built from the
+ * command line (or, with -t, from the message as read), says another. */
+static const char *const mime_structure[] = {
+    "Content-Type", "Content-Transfer-Encoding", "MIME-Version"};
+static const char *const recipient_fields[] = {
+    "To", "Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc"};
+/* Fields -H may give once: those RFC 5322 3.6 allows at most once (the
+ * recipient ones are refused above), and the others mailpost generates. */
+static const char *const single_fields[] = {
+    "Date",        "From",       "Sender",  "Reply-To",   "Message-ID",
+    "In-Reply-To", "References", "Subject", "X-Priority", "Importance"};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* RFC 5322 3.6.8 field name (printable ASCII, no space or colon) before
- * the colon; the MIME structure fields are ours to write. */
+ * the colon, and a name -H may set. */
 static int
 extra_name(const char *field, size_t *len, struct error *err)
 {
-	static const char *const ours[] = {
-	    "Content-Type", "Content-Transfer-Encoding", "MIME-Version"};
 	const char *colon = strchr(field, ':');
 	size_t n = colon ? (size_t)(colon - field) : 0;
 
@@ -948,74 +945,161 @@ extra_name(const char *field, size_t *len, struct error *err)
 		                 "invalid header field \"%s\": expected "
 		                 "\"Name: value\"",
 		                 field);
-	for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
-		if (strlen(ours[i]) == n && str_iprefix(field, ours[i]))
-			return error_set(err, ERROR_USAGE,
-			                 "the %s field is set by mailpost",
-			                 ours[i]);
+	if (extra_in(field, mime_structure, NELEM(mime_structure)))
+		return error_set(err, ERROR_USAGE,
+		                 "-H cannot set %.*s: mailpost writes the MIME "
+		                 "structure itself; use --html, -a and "
+		                 "--attach-type for the content",
+		                 (int)n, field);
+	if (extra_in(field, recipient_fields, NELEM(recipient_fields)))
+		return error_set(err, ERROR_USAGE,
+		                 "-H cannot set %.*s: give recipients as "
+		                 "arguments, with -c (Cc) or -b (Bcc), so that "
+		                 "the envelope matches the header",
+		                 (int)n, field);
 	*len = n;
 	return 0;
 }
 
+/* Every -H field well formed, allowed, and a single-instance one given
+ * once: checked before any file is opened. */
 static int
-extra_field(struct mime_message *m, const char *field, bool remove_only,
-            struct buf *v, struct error *err)
+check_extras(const struct mime_request *req, struct error *err)
 {
-	const char *value;
-	char *name;
-	size_t n = 0;
-	int rc = 0;
+	for (size_t i = 0; i < req->nextra; i++) {
+		const char *f = req->extra[i];
+		size_t n;
 
-	if (extra_name(field, &n, err) < 0)
-		return -1;
-	value = field + n + 1;
+		if (extra_name(f, &n, err) < 0)
+			return -1;
+		for (size_t k = 0; k < NELEM(single_fields); k++) {
+			if (!extra_is(f, single_fields[k]))
+				continue;
+			for (size_t j = 0; j < i; j++)
+				if (extra_is(req->extra[j], single_fields[k]))
+					return error_set(
+					    err, ERROR_USAGE,
+					    "-H gives the %s field twice; "
+					    "a message has it at most once",
+					    single_fields[k]);
+		}
+	}
+	return 0;
+}
+
+/* Add a -H field, its value encoded (which refuses CR, LF and other
+ * controls: no injection). */
+static int
+add_extra(struct fields *fs, const char *field, struct error *err)
+{
+	const char *colon = strchr(field, ':');
+	const char *value = colon + 1;
+	size_t n = (size_t)(colon - field);
+	char *name;
+	int rc = -1;
+
 	while (*value == ' ' || *value == '\t')
 		value++;
 	name = xstrndup(field, n);
-	buf_reset(v);
-	/* Encoding refuses CR, LF and other controls: no injection. */
-	if (encode_header_text(v, value, n + 2, err) < 0)
-		rc = -1;
-	else if (remove_only)
-		header_remove(&m->h, name);
-	else
-		rc = add_field(&m->h, name, v, err);
+	buf_reset(&fs->v);
+	if (encode_header_text(&fs->v, value, n + 2, err) == 0)
+		rc = add_field(&fs->m->h, name, &fs->v, err);
 	free(name);
 	return rc;
 }
 
+/* Write a generated field built in fs->v, or in its place the -H field of
+ * the same name; with -t, replacing the message's own. */
 static int
-text_fields(struct mime_message *m, const struct mime_request *req,
-            struct buf *v, struct error *err)
+set_field(struct fields *fs, const char *name, struct error *err)
+{
+	const struct mime_request *req = fs->req;
+
+	if (req->keep_headers)
+		header_remove(&fs->m->h, name);
+	for (size_t i = 0; i < req->nextra; i++) {
+		if (!extra_is(req->extra[i], name))
+			continue;
+		fs->used[i] = true;
+		return add_extra(fs, req->extra[i], err);
+	}
+	return add_field(&fs->m->h, name, &fs->v, err);
+}
+
+static int
+address_fields(struct fields *fs, struct error *err)
+{
+	const struct mime_request *req = fs->req;
+	struct buf *v = &fs->v;
+
+	if (req->from) {
+		buf_reset(v);
+		if (check_header_address(req->from, err) < 0 ||
+		    encode_mailbox(v, req->from_name, req->from, 6, err) < 0 ||
+		    set_field(fs, "From", err) < 0)
+			return -1;
+	}
+	if (req->reply_to) {
+		buf_reset(v);
+		if (address_list(v, &req->reply_to, 1, 10, err) < 0 ||
+		    set_field(fs, "Reply-To", err) < 0)
+			return -1;
+	}
+	if (req->nto > 0) {
+		buf_reset(v);
+		if (address_list(v, req->to, req->nto, 4, err) < 0 ||
+		    set_field(fs, "To", err) < 0)
+			return -1;
+	}
+	if (req->ncc > 0) {
+		buf_reset(v);
+		if (address_list(v, req->cc, req->ncc, 4, err) < 0 ||
+		    set_field(fs, "Cc", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+priority_fields(struct fields *fs, struct error *err)
 {
 	static const char *const xprio[] = {"", "1 (Highest)", "3 (Normal)",
 	                                    "5 (Lowest)"};
 	static const char *const importance[] = {"", "high", "normal", "low"};
-	int prio = (int)req->priority;
+	int prio = (int)fs->req->priority;
 
-	if (req->subject) {
-		buf_reset(v);
-		if (encode_header_text(v, req->subject, 9, err) < 0 ||
-		    set_field(m, req->keep_headers, "Subject", v, err) < 0)
-			return -1;
-	}
-	/* With -t, -H replaces fields of the same name; two -H fields of
-	 * one name are both kept. */
-	for (size_t i = 0; req->keep_headers && i < req->nextra; i++)
-		if (extra_field(m, req->extra[i], true, v, err) < 0)
-			return -1;
-	for (size_t i = 0; i < req->nextra; i++)
-		if (extra_field(m, req->extra[i], false, v, err) < 0)
-			return -1;
 	if (prio <= MIME_PRIORITY_NONE || prio > MIME_PRIORITY_LOW)
 		return 0;
-	buf_reset(v);
-	buf_append_str(v, xprio[prio]);
-	if (set_field(m, req->keep_headers, "X-Priority", v, err) < 0)
+	buf_reset(&fs->v);
+	buf_append_str(&fs->v, xprio[prio]);
+	if (set_field(fs, "X-Priority", err) < 0)
 		return -1;
-	buf_reset(v);
-	buf_append_str(v, importance[prio]);
-	return set_field(m, req->keep_headers, "Importance", v, err);
+	buf_reset(&fs->v);
+	buf_append_str(&fs->v, importance[prio]);
+	return set_field(fs, "Importance", err);
+}
+
+/* Subject and priority, then the -H fields that did not take the place
+ * of a generated one, in the order given.  With -t a -H field replaces
+ * the message's fields of that name (two -H fields of a name that may
+ * repeat are both kept). */
+static int
+text_fields(struct fields *fs, struct error *err)
+{
+	const struct mime_request *req = fs->req;
+
+	if (req->subject) {
+		buf_reset(&fs->v);
+		if (encode_header_text(&fs->v, req->subject, 9, err) < 0 ||
+		    set_field(fs, "Subject", err) < 0)
+			return -1;
+	}
+	if (priority_fields(fs, err) < 0)
+		return -1;
+	for (size_t i = 0; i < req->nextra; i++)
+		if (!fs->used[i] && add_extra(fs, req->extra[i], err) < 0)
+			return -1;
+	return 0;
 }
 
 static bool
@@ -1051,11 +1135,21 @@ keep_source_fields(struct mime_message *m, struct part *body, struct error *err)
 	return mime;
 }
 
+/* Remove the fields named as the -H field `field` is. */
+static void
+remove_named(struct header_block *h, const char *field)
+{
+	char *name = xstrndup(field, strcspn(field, ":"));
+
+	header_remove(h, name);
+	free(name);
+}
+
 static int
 build_headers(struct mime_message *m, const struct mime_request *req,
               struct error *err)
 {
-	struct buf v;
+	struct fields fs = {.m = m, .req = req};
 	int rc = 0;
 
 	if (req->keep_headers && req->body_source) {
@@ -1064,12 +1158,17 @@ build_headers(struct mime_message *m, const struct mime_request *req,
 			return -1;
 		if (rc == 1)
 			m->parts[0].enc = ENC_RAW;
+		/* -t: a -H field replaces the message's fields of its name. */
+		for (size_t i = 0; i < req->nextra; i++)
+			remove_named(&m->h, req->extra[i]);
 	}
-	buf_init(&v, HEADER_BLOCK_MAX);
-	rc = address_fields(m, req, &v, err);
+	fs.used = xcalloc(req->nextra + 1, sizeof *fs.used);
+	buf_init(&fs.v, HEADER_BLOCK_MAX);
+	rc = address_fields(&fs, err);
 	if (rc == 0)
-		rc = text_fields(m, req, &v, err);
-	buf_clear(&v);
+		rc = text_fields(&fs, err);
+	buf_clear(&fs.v);
+	free(fs.used);
 	return rc;
 }
 
@@ -1212,8 +1311,10 @@ static int
 compose(struct mime_message *m, const struct mime_request *req,
         struct error *err)
 {
-	int rc = setup_parts(m, req, err);
+	int rc = check_extras(req, err);
 
+	if (rc == 0)
+		rc = setup_parts(m, req, err);
 	if (rc == 0 && build_headers(m, req, err) == 0)
 		rc = measure_all(m, err);
 	else
@@ -1271,6 +1372,15 @@ mime_free(struct mime_message *m)
 	free(m->in);
 	free(m->out);
 	free(m);
+}
+
+bool
+mime_sets_field(const struct mime_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->nextra; i++)
+		if (extra_is(req->extra[i], name))
+			return true;
+	return false;
 }
 
 bool

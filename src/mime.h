@@ -64,7 +64,10 @@ struct mime_request {
 	size_t nto;
 	const char *const *cc;   /* Cc: addresses */
 	size_t ncc;
-	const char *const *extra; /* "Name: value" fields from -H */
+	const char *const *extra; /* "Name: value" fields from -H: each
+	                           * replaces the field mailpost would write
+	                           * of its name (with keep_headers, the
+	                           * message's too); see mime_compose */
 	size_t nextra;
 	enum mime_priority priority; /* X-Priority and Importance */
 
@@ -88,10 +91,18 @@ struct mime_message;
 /* Check the inputs, decide the structure, measure the exact size.
  * Errors: ERROR_NOINPUT (a file missing or unreadable), ERROR_USAGE (CR,
  * LF or control characters in a subject, name, file name or extra header;
- * a malformed -H field; invalid UTF-8 in header text), ERROR_IOERR. */
+ * a malformed -H field; invalid UTF-8 in header text; a -H field naming a
+ * recipient field (To, Cc, Bcc, Resent-*: the envelope would not match)
+ * or a MIME structure field (Content-Type, Content-Transfer-Encoding,
+ * MIME-Version); two -H fields of a name RFC 5322 3.6 allows once, or of
+ * another field mailpost writes), ERROR_IOERR.  The -H checks come
+ * before any file is opened. */
 int mime_compose(struct mime_message **out, const struct mime_request *req,
 		 struct error *err);
 void mime_free(struct mime_message *m);
+
+/* True when a -H field of req is named `name` (case-insensitive). */
+bool mime_sets_field(const struct mime_request *req, const char *name);
 
 /* True when the message holds 8-bit bytes, which happens only with
  * keep_headers when the message's own MIME body, passed through as it is,

@@ -303,6 +303,128 @@ for n in range(1, 41):
 	mc_eq "Grüße, 日本" "$EML" header X-Note
 }
 
+# header_block [FILE]: the header block of FILE (default $EML), CRs removed.
+header_block() {
+	sed -n '/^\r\?$/q;p' "${1:-$EML}" | tr -d '\r'
+}
+
+# A -H field takes the place of the field mailpost would write (in its
+# place in the block), never a second copy of it (RFC 5322 3.6).
+@test "compose: -H replaces each generated field in place, once; Date and Message-ID too" {
+	compose 0 -s generated --from 'Gen <gen@example.org>' \
+		--reply-to gen-r@example.org --priority high \
+		-H 'X-First: 1' -H 'Subject: given' -H 'From: Given <given@example.org>' \
+		-H 'reply-to: given-r@example.org' \
+		-H 'Date: Tue, 1 Dec 2026 10:00:00 +0000' \
+		-H 'Message-ID: <given.1@example.org>' -H 'X-Priority: 2 (High)' \
+		-H 'Importance: low' -H 'In-Reply-To: <p@example.org>' \
+		-H 'References: <o@example.org> <p@example.org>' \
+		-H 'Sender: s@example.org' -H 'X-Tag: a' -H 'X-Tag: b' \
+		bob@example.net <"$D/body"
+	mime_ok
+	assert_equal "From: Given <given@example.org>
+reply-to: given-r@example.org
+To: bob@example.net
+Subject: given
+X-Priority: 2 (High)
+Importance: low
+X-First: 1
+Date: Tue, 1 Dec 2026 10:00:00 +0000
+Message-ID: <given.1@example.org>
+In-Reply-To: <p@example.org>
+References: <o@example.org> <p@example.org>
+Sender: s@example.org
+X-Tag: a
+X-Tag: b
+MIME-Version: 1.0
+Content-Type: text/plain; charset=us-ascii
+Content-Transfer-Encoding: 7bit" "$(header_block)" "header block"
+}
+
+@test "compose: -H From is the header only: the envelope keeps -f; set_from_header on keeps it" {
+	write_config 'set_from_header on' 'from account@example.org'
+	start_smtpd
+	run_send 0 -s hi -H 'From: Given <given@example.org>' \
+		-H 'Date: Tue, 1 Dec 2026 10:00:00 +0000' -H 'Message-ID: <m.2@example.org>' \
+		bob@example.net <"$D/body"
+	smtpd_finish
+	grep -q '^MAIL FROM:<alice@example.org>' "$SMTPD_DIR/env.1" ||
+		die "the envelope sender is not -f's:" "$(cat "$SMTPD_DIR/env.1")"
+	assert_equal "From: Given <given@example.org>
+To: bob@example.net
+Subject: hi
+Date: Tue, 1 Dec 2026 10:00:00 +0000
+Message-ID: <m.2@example.org>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=us-ascii
+Content-Transfer-Encoding: 7bit" "$(header_block "$SMTPD_DIR/msg.1")" "header block"
+	assert_no_problems
+}
+
+@test "compose: -t -H replaces the message's own field; -t -s and -H Subject give one Subject" {
+	printf 'From: reports@example.org\nTo: bob@example.net\nSubject: old\nDate: Tue, 1 Dec 2026 09:00:00 +0000\nMessage-ID: <old@example.org>\nX-Old: kept\n\nbody\n' >"$D/in"
+	compose 0 -t -s "from -s" -H 'Subject: from -H' -H 'Date: Tue, 1 Dec 2026 10:00:00 +0000' \
+		-H 'From: new@example.org' -a "$D/body" <"$D/in"
+	mime_ok
+	mc_eq 1 "$EML" count Subject
+	mc_eq 1 "$EML" count Date
+	mc_eq 1 "$EML" count From
+	assert_equal "To: bob@example.net
+Message-ID: <old@example.org>
+X-Old: kept
+Subject: from -H
+Date: Tue, 1 Dec 2026 10:00:00 +0000
+From: new@example.org" "$(header_block | sed '/^MIME-Version/,$d')" "header block"
+}
+
+# Each field RFC 5322 3.6 allows once, and each other field mailpost
+# writes, given twice with -H: 64, before any file is opened or any
+# connection made.  A field that may repeat may be given twice.
+@test "compose: two -H of a single-instance field are refused (64) before anything else" {
+	local f
+	for f in Date From Sender Reply-To Message-ID In-Reply-To References \
+		Subject X-Priority Importance; do
+		compose 64 -H "$f: one" -H "${f,,}: two" bob@example.net <"$D/body"
+		assert_stderr_contains "-H gives the $f field twice"
+		assert_stderr_line_count 1
+	done
+	start_smtpd
+	run_send 64 -s hi -H 'Subject: a' -H 'Subject: b' -a "$D/missing" bob@example.net <"$D/body"
+	assert_stderr_contains "Subject field twice"
+	assert_no_connection
+	compose 0 -H 'Comments: one' -H 'Comments: two' -H 'Keywords: a' -H 'Keywords: b' \
+		bob@example.net <"$D/body"
+	mc_eq 2 "$EML" count Comments
+	mc_eq 2 "$EML" count Keywords
+}
+
+@test "compose: -H To, Cc, Bcc (and Resent-) are refused (64) naming -c and -b; with -t too" {
+	local f
+	for f in To Cc Bcc Resent-To Resent-Cc Resent-Bcc cc; do
+		compose 64 -s hi -H "$f: other@example.net" bob@example.net <"$D/body"
+		assert_stderr_contains "-H cannot set $f"
+		assert_stderr_contains "-c (Cc) or -b (Bcc)"
+		assert_stderr_line_count 1
+	done
+	printf 'From: reports@example.org\nTo: bob@example.net\nSubject: s\n\nbody\n' >"$D/in"
+	start_smtpd
+	run_send 64 -t -H 'To: other@example.net' -a "$D/body" <"$D/in"
+	assert_no_connection
+}
+
+@test "compose: -H Content-Type, Content-Transfer-Encoding, MIME-Version are refused (64)" {
+	local f
+	printf 'From: reports@example.org\nTo: bob@example.net\nSubject: s\n\nbody\n' >"$D/in"
+	for f in Content-Type content-transfer-encoding MIME-Version; do
+		compose 64 -s hi -H "$f: text/html" bob@example.net <"$D/body"
+		assert_stderr_contains "-H cannot set $f: mailpost writes the MIME structure"
+		compose 64 -t -H "$f: text/html" -a "$D/body" <"$D/in"
+	done
+	# Other Content- fields describe the message and are not structure.
+	compose 0 -s hi -H 'Content-Language: de' bob@example.net <"$D/body"
+	mc_eq de "$EML" header Content-Language
+}
+
 @test "compose: --priority high and low write X-Priority and Importance" {
 	local xp
 	compose 0 -s hi --priority high bob@example.net <"$D/body"
