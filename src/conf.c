@@ -60,6 +60,7 @@ enum field_id {
 	F_RCPT_POLICY,
 	F_LOGFILE,
 	F_LOGFILE_TIME_FORMAT,
+	F_LOGFILE_LEVEL,
 	F_SYSLOG,
 	F_TLS,
 	F_TLS_STARTTLS,
@@ -140,6 +141,7 @@ static const struct field fields[F_COUNT] = {
     [F_RCPT_POLICY] = FVAL(rcpt_policy),
     [F_LOGFILE] = FSTR(logfile),
     [F_LOGFILE_TIME_FORMAT] = FSTR(logfile_time_format),
+    [F_LOGFILE_LEVEL] = FVAL(logfile_transcript),
     [F_SYSLOG] = FVAL(syslog_facility),
     [F_TLS] = FVAL(tls),
     [F_TLS_STARTTLS] = FVAL(tls_starttls),
@@ -647,6 +649,22 @@ parse_auth(const char *v, void *dst)
 	       "xoauth2, ntlm, digest-md5)";
 }
 
+/* What the log file gets: msmtp's line per message (summary, the
+ * default), or the SMTP dialogue before it too (transcript). */
+static const char *
+parse_logfile_level(const char *v, void *dst)
+{
+	bool *transcript = dst;
+
+	if (strcmp(v, "summary") == 0)
+		*transcript = false;
+	else if (strcmp(v, "transcript") == 0)
+		*transcript = true;
+	else
+		return "is not 'summary' or 'transcript'";
+	return NULL;
+}
+
 /* 1 s to 1 h: long enough for a pinentry dialog (passwordeval_timeout) or
  * a round of slow hosts (failover_timeout), short enough that a hung
  * command or host does not hold a queue run forever. */
@@ -887,6 +905,7 @@ static const struct key keys[] = {
     {"rcpt_policy", F_RCPT_POLICY, parse_rcpt_policy, KEY_NEEDS_VALUE},
     {"logfile", F_LOGFILE, parse_text, KEY_FILE},
     {"logfile_time_format", F_LOGFILE_TIME_FORMAT, parse_text, 0},
+    {"logfile_level", F_LOGFILE_LEVEL, parse_logfile_level, KEY_NEEDS_VALUE},
     {"syslog", F_SYSLOG, parse_syslog, 0},
     {"tls", F_TLS, parse_bool, 0},
     {"tls_starttls", F_TLS_STARTTLS, parse_bool, 0},

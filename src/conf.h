@@ -91,6 +91,8 @@ struct account {
 	/* logging */
 	char *logfile;            /* "-" is standard output */
 	char *logfile_time_format;
+	bool logfile_transcript;  /* logfile_level transcript: the dialogue
+	                           * too, not only the line per message */
 	int syslog_facility;      /* -1: off; else a LOG_ facility value
 				   * ("on" is LOG_MAIL) */
 

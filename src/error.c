@@ -44,6 +44,7 @@ error_clear(struct error *err)
 	err->msg[0] = '\0';
 	err->smtp_code = 0;
 	err->smtp_enhanced[0] = '\0';
+	err->smtp_reply[0] = '\0';
 }
 
 static void
@@ -61,6 +62,7 @@ error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
 	err->kind = kind;
 	err->smtp_code = 0;
 	err->smtp_enhanced[0] = '\0';
+	err->smtp_reply[0] = '\0';
 	va_start(ap, fmt);
 	set_message(err, fmt, ap);
 	va_end(ap);
@@ -77,6 +79,7 @@ error_set_errno(struct error *err, enum error_kind kind, int errnum,
 	err->kind = kind;
 	err->smtp_code = 0;
 	err->smtp_enhanced[0] = '\0';
+	err->smtp_reply[0] = '\0';
 	va_start(ap, fmt);
 	set_message(err, fmt, ap);
 	va_end(ap);
@@ -84,6 +87,15 @@ error_set_errno(struct error *err, enum error_kind kind, int errnum,
 	snprintf(err->msg + len, sizeof err->msg - len, ": %s",
 	         strerror(errnum));
 	return -1;
+}
+
+void
+error_copy_reply(struct error *dst, const struct error *src)
+{
+	dst->smtp_code = src->smtp_code;
+	memcpy(dst->smtp_enhanced, src->smtp_enhanced,
+	       sizeof dst->smtp_enhanced);
+	memcpy(dst->smtp_reply, src->smtp_reply, sizeof dst->smtp_reply);
 }
 
 void

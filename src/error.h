@@ -35,6 +35,9 @@ enum error_kind {
 
 /* A one-line message: long enough for a reason plus a server reply line. */
 #define ERROR_MSG_MAX 1024
+/* The server's reply behind a failure, kept whole for the log file line
+ * (msmtp's smtpmsg=); longer replies are cut. */
+#define ERROR_REPLY_MAX 512
 
 struct error {
 	enum error_kind kind;
@@ -42,6 +45,8 @@ struct error {
 	/* The SMTP reply behind the failure, when there was one (else 0, ""). */
 	int smtp_code;
 	char smtp_enhanced[16];
+	/* Its lines as sent ("550-a\n550 b"), censored, or "". */
+	char smtp_reply[ERROR_REPLY_MAX];
 };
 
 /* Reset to "no error". */
@@ -56,6 +61,10 @@ int error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
 /* Like error_set, with ": strerror(errnum)" appended. */
 int error_set_errno(struct error *err, enum error_kind kind, int errnum,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Copy the reply behind src's failure (code, enhanced code, text) to dst,
+ * whose kind and message stay. */
+void error_copy_reply(struct error *dst, const struct error *src);
 
 /* Prepend context ("while reading X: ") to an already-set message. */
 void error_prefix(struct error *err, const char *fmt, ...)

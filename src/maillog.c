@@ -1,6 +1,6 @@
 /*
- * maillog.c - the one-line summary of a message for syslog and the log
- * file: "host=... from=<...> recipients=<...>,<...> size=N result=...".
+ * maillog.c - the one-line summary of a message: msmtp's line for the log
+ * file, mailpost's for syslog (see maillog.h).
  */
 #include "config.h"
 
@@ -9,8 +9,10 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sysexits.h>
 
 #include "util.h"
 
@@ -54,7 +56,8 @@ maillog_format(const struct maillog_entry *e, char *out, size_t n)
 		append(out, n, &used, " result=%s",
 		       ok ? "delivered" : error_kind_name(err->kind));
 	if (e->reply && *e->reply)
-		append(out, n, &used, " reply=\"%s\"", e->reply);
+		append(out, n, &used, " reply=\"%.*s\"",
+		       (int)strcspn(e->reply, "\n"), e->reply);
 	if (!ok)
 		append(out, n, &used, " error=\"%s\"", err->msg);
 	if (used >= n && n > 4)
@@ -75,4 +78,145 @@ maillog_syslog(int facility, const struct maillog_entry *e)
 	                      : LOG_ERR,
 	       "%s", line);
 	closelog();
+}
+
+/* ---- the log file: msmtp's line ------------------------------------------ */
+
+/* sysexits(3) names, as msmtp writes them after exitcode=. */
+static const char *
+exit_name(int code)
+{
+	static const struct {
+		int code;
+		const char *name;
+	} names[] = {
+	    {EX_OK, "EX_OK"},
+	    {EX_USAGE, "EX_USAGE"},
+	    {EX_DATAERR, "EX_DATAERR"},
+	    {EX_NOINPUT, "EX_NOINPUT"},
+	    {EX_NOUSER, "EX_NOUSER"},
+	    {EX_NOHOST, "EX_NOHOST"},
+	    {EX_UNAVAILABLE, "EX_UNAVAILABLE"},
+	    {EX_SOFTWARE, "EX_SOFTWARE"},
+	    {EX_OSERR, "EX_OSERR"},
+	    {EX_OSFILE, "EX_OSFILE"},
+	    {EX_CANTCREAT, "EX_CANTCREAT"},
+	    {EX_IOERR, "EX_IOERR"},
+	    {EX_TEMPFAIL, "EX_TEMPFAIL"},
+	    {EX_PROTOCOL, "EX_PROTOCOL"},
+	    {EX_NOPERM, "EX_NOPERM"},
+	    {EX_CONFIG, "EX_CONFIG"},
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (names[i].code == code)
+			return names[i].name;
+	return "EX_SOFTWARE";
+}
+
+/* A value as text: control bytes become '?'; inside a quoted value a line
+ * break becomes a literal "\n" and a single quote '?' (msmtp's rule, so
+ * that the value ends at the next quote). */
+static void
+put_value(FILE *f, const char *s, bool quoted)
+{
+	for (; s && *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (quoted && c == '\n')
+			fputs("\\n", f);
+		else if (c < 0x20 || c == 0x7f || (quoted && c == '\''))
+			fputc('?', f);
+		else
+			fputc(c, f);
+	}
+}
+
+static void
+put_field(FILE *f, const char *name, const char *value, bool quoted)
+{
+	fprintf(f, " %s=%s", name, quoted ? "'" : "");
+	put_value(f, value, quoted);
+	if (quoted)
+		fputc('\'', f);
+}
+
+/* The reply that decided the outcome: the failure's, else (delivered) the
+ * reply to the dot. */
+static void
+put_reply(FILE *f, const struct maillog_entry *e, bool ok)
+{
+	int code = ok ? e->reply_code : e->error->smtp_code;
+	const char *text = ok ? e->reply : e->error->smtp_reply;
+	char status[16];
+
+	if (code == 0 || !text || *text == '\0')
+		return;
+	snprintf(status, sizeof status, "%d", code);
+	put_field(f, "smtpstatus", status, false);
+	put_field(f, "smtpmsg", text, true);
+}
+
+static void
+put_line(FILE *f, const char *stamp, const struct maillog_entry *e)
+{
+	const struct error *err = e->error;
+	bool failed = err && err->kind != ERROR_NONE;
+	bool ok = !failed && !e->queued_id;
+	int code = failed ? error_exit_code(err->kind) : EX_OK;
+	char size[32];
+
+	fprintf(f, "%s host=", stamp);
+	put_value(f, e->host, false);
+	fprintf(f, " tls=%s auth=%s", e->tls ? "on" : "off",
+	        e->auth ? "on" : "off");
+	if (e->auth && e->user && *e->user)
+		put_field(f, "user", e->user, false);
+	put_field(f, "from", e->sender, false);
+	fputs(" recipients=", f);
+	for (size_t i = 0; i < e->nrcpts; i++) {
+		if (i)
+			fputc(',', f);
+		put_value(f, e->rcpts[i], false);
+	}
+	if (ok) {
+		snprintf(size, sizeof size, "%llu",
+		         (unsigned long long)e->size);
+		put_field(f, "mailsize", size, false);
+	}
+	if (ok || failed)
+		put_reply(f, e, ok);
+	if (failed)
+		put_field(f, "errormsg", err->msg, true);
+	else if (e->queued_id)
+		put_field(f, "errormsg", "queued without a delivery attempt",
+		          true);
+	if (e->queued_id) {
+		put_field(f, "queued", e->queued_id, false);
+		code = EX_TEMPFAIL;
+	}
+	fprintf(f, " exitcode=%s\n", exit_name(code));
+}
+
+int
+maillog_write(FILE *f, const char *stamp, const struct maillog_entry *e)
+{
+	char *line = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&line, &len);
+	int rc = 0;
+
+	if (!m)
+		return -1;
+	put_line(m, stamp, e);
+	if (fclose(m) != 0) {
+		free(line);
+		return -1;
+	}
+	/* One write(2) on an O_APPEND file: lines of concurrent runs stay
+	 * whole. */
+	if (fflush(f) != 0 || fd_write_all(fileno(f), line, len) < 0)
+		rc = -1;
+	free(line);
+	return rc;
 }

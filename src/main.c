@@ -386,8 +386,13 @@ open_logs(struct job *job, struct error *err)
 			return error_set_errno(err, ERROR_CONFIG, errno,
 			                       "cannot open log file %s", path);
 	}
-	job->transcript =
-	    transcript_new(stderr, job->req.verbosity, job->logfile);
+	/* The dialogue goes to the log file only when asked for: msmtp's
+	 * users parse it as one line per message. */
+	job->transcript = transcript_new(stderr, job->req.verbosity,
+	                                 job->acct.logfile_transcript ||
+	                                         job->req.verbosity > 0
+	                                     ? job->logfile
+	                                     : NULL);
 	return 0;
 }
 
@@ -1080,29 +1085,32 @@ log_result(const struct job *job, const struct outbox_result *res,
 {
 	struct maillog_entry e = {
 	    .host = res->outcome.host[0] ? res->outcome.host : job->acct.host,
+	    .tls = job->acct.tls,
+	    .auth = job->acct.auth != NULL,
+	    .user = job->acct.user,
 	    .sender = job->sender,
 	    .rcpts = (const char *const *)job->rcpts.v,
 	    .nrcpts = job->rcpts.n,
 	    .size = job->stream.size,
 	    .error = err,
+	    .reply_code = res->outcome.final_code,
 	    .reply = res->outcome.final_reply,
 	    .queued_id = res->fate == OUTBOX_QUEUED ? res->id : NULL,
 	};
-	char line[2048];
 	char stamp[128];
 
 	if (res->fate == OUTBOX_QUEUED && (!err || !err->kind))
 		e.error = res->cause.kind ? &res->cause : NULL;
 	if (job->acct.syslog_facility >= 0)
 		maillog_syslog(job->acct.syslog_facility, &e);
-	if (job->logfile) {
-		maillog_format(&e, line, sizeof line);
-		fprintf(job->logfile, "%s %s\n",
-		        log_time(job->acct.logfile_time_format, stamp,
-		                 sizeof stamp),
-		        line);
-		fflush(job->logfile);
-	}
+	if (job->logfile &&
+	    maillog_write(
+	        job->logfile,
+	        log_time(job->acct.logfile_time_format, stamp, sizeof stamp),
+	        &e) < 0)
+		fprintf(stderr,
+		        "mailpost: cannot write to the log file %s: %s\n",
+		        job->acct.logfile, strerror(errno));
 }
 
 /* What the user is told about a message that was queued. */

@@ -86,9 +86,7 @@ save_dead_letter(const struct outbox *o, const struct message_stream *copy,
 		          failure.msg, o->dead_letter);
 	}
 	/* The reply behind the failure stays (it picks the exit code). */
-	err->smtp_code = failure.smtp_code;
-	memcpy(err->smtp_enhanced, failure.smtp_enhanced,
-	       sizeof err->smtp_enhanced);
+	error_copy_reply(err, &failure);
 }
 
 /* After a signal: queued (or, with QUEUE_NEVER, saved); always a failure,
@@ -142,6 +140,7 @@ queue_the_rest(const struct outbox *o, const struct message_stream *copy,
 	strlist_clear(&rest.rcpts);
 	if (rc < 0) {
 		error_set(err, failure.kind, "%s; %s", failure.msg, e.msg);
+		error_copy_reply(err, &failure);
 		return -1;
 	}
 	if (failure.kind == ERROR_TEMPFAIL) {
@@ -153,6 +152,7 @@ queue_the_rest(const struct outbox *o, const struct message_stream *copy,
 	          "%s; queued as %s for the %zu refused for "
 	          "now",
 	          failure.msg, res->id, out->nretry);
+	error_copy_reply(err, &failure);
 	return -1;
 }
 

@@ -10,6 +10,7 @@
 
 #include "reply.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "util.h"
@@ -194,6 +195,36 @@ reply_summary(const struct reply *r, char *out, size_t n)
 	out[len] = '\0';
 }
 
+void
+reply_format(const struct reply *r, char *out, size_t n)
+{
+	size_t used = 0;
+
+	if (n == 0)
+		return;
+	out[0] = '\0';
+	for (size_t i = 0; i < r->nlines && used < n - 1; i++) {
+		size_t len;
+		const char *text = reply_line(r, i, &len);
+		int k = snprintf(
+		    out + used, n - used, "%s%d%c%.*s", i ? "\n" : "", r->code,
+		    i + 1 < r->nlines ? '-' : ' ', (int)len, text ? text : "");
+
+		if (k < 0)
+			break;
+		used += (size_t)k;
+	}
+	/* The text was censored when stored; the code is digits. */
+}
+
+void
+reply_keep(const struct reply *r, struct error *err)
+{
+	err->smtp_code = r->code;
+	str_copy(err->smtp_enhanced, sizeof err->smtp_enhanced, r->enhanced);
+	reply_format(r, err->smtp_reply, sizeof err->smtp_reply);
+}
+
 /* Without an enhanced code: the codes that mean "authenticate first" or
  * "authentication failed" (RFC 4954 section 6), and the mailbox codes of
  * RFC 5321 4.2.2 that only name the recipient when they answer RCPT. */
@@ -266,7 +297,6 @@ reply_to_error(const struct reply *r, enum reply_stage stage, const char *what,
 	reply_summary(r, first, sizeof first);
 	error_set(err, kind, "%s: %sserver said %d%s%s", what, unexpected,
 	          r->code, first[0] ? " " : "", first);
-	err->smtp_code = r->code;
-	str_copy(err->smtp_enhanced, sizeof err->smtp_enhanced, r->enhanced);
+	reply_keep(r, err);
 	return -1;
 }

@@ -56,6 +56,14 @@ const char *reply_line(const struct reply *r, size_t i, size_t *len);
 /* The first line's text, as a C string of at most n-1 bytes, for messages. */
 void reply_summary(const struct reply *r, char *out, size_t n);
 
+/* The whole reply as the server sent it, lines joined by '\n'
+ * ("250-first\n250 last"), censored, cut to n-1 bytes: for the log file. */
+void reply_format(const struct reply *r, char *out, size_t n);
+
+/* Record r in err as the reply behind its failure: code, enhanced code and
+ * reply_format's text (err's kind and message stay). */
+void reply_keep(const struct reply *r, struct error *err);
+
 static inline bool reply_is_positive(const struct reply *r)
 {
 	return r->code >= 200 && r->code < 400;

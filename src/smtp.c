@@ -824,6 +824,7 @@ auth_verdict(struct smtp_session *s, struct sasl_client *c,
 	reply_summary(r, text, sizeof text);
 	sasl_failure(c, r->code, text, err);
 	wipe(text, sizeof text);
+	/* The code only: a server may echo the credentials in the text. */
 	err->smtp_code = r->code;
 	str_copy(err->smtp_enhanced, sizeof err->smtp_enhanced, r->enhanced);
 	return refuse(s, err);

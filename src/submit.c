@@ -268,11 +268,8 @@ refusal_error(const struct smtp_envelope_result *res, enum error_kind kind,
 
 	error_set(err, kind, "%zu recipient%s refused: %s; %s", nrefused,
 	          nrefused == 1 ? "" : "s", list, consequence);
-	if (r) {
-		err->smtp_code = r->code;
-		str_copy(err->smtp_enhanced, sizeof err->smtp_enhanced,
-		         r->enhanced);
-	}
+	if (r)
+		reply_keep(r, err);
 	return -1;
 }
 
@@ -396,8 +393,7 @@ judge_final_lmtp(const struct submission *sub,
 	error_set(err, worst, "message refused for %zu of %zu recipients: %s%s",
 	          nrefused, k, list,
 	          out->delivered ? "; delivered to the others" : "");
-	err->smtp_code = bad->code;
-	str_copy(err->smtp_enhanced, sizeof err->smtp_enhanced, bad->enhanced);
+	reply_keep(bad, err);
 	return -1;
 }
 
@@ -418,9 +414,11 @@ send_body(struct smtp_session *s, const struct submission *sub,
 	rc = smtp_body(s, &src, !sub->more_follow, final, nfinal, &dot_sent,
 	               err);
 	out->dot_sent = dot_sent;
-	if (rc == 0)
-		reply_summary(&final[0], out->final_reply,
-		              sizeof out->final_reply);
+	if (rc == 0) {
+		out->final_code = final[0].code;
+		reply_format(&final[0], out->final_reply,
+		             sizeof out->final_reply);
+	}
 	if (rc == 0 && sub->account->lmtp)
 		rc = judge_final_lmtp(sub, res, final, nfinal, out, err);
 	else if (rc == 0)

@@ -49,7 +49,9 @@ struct submission {
 struct submit_outcome {
 	bool delivered;   /* the server took responsibility (some or all) */
 	size_t naccepted; /* recipients that got the message */
-	char final_reply[256]; /* the reply to the dot, censored, or "" */
+	int final_code;   /* the code of the reply to the dot, or 0 */
+	char final_reply[256]; /* the reply to the dot, censored, as sent
+	                        * ("250 2.0.0 Ok"; reply_format), or "" */
 	bool dot_sent;  /* the terminator went out: the server may have the
 	                 * message even when the run failed ("status
 	                 * unknown"), so it must not be offered elsewhere */

@@ -201,7 +201,7 @@ write_conf() { # write_conf FILE MODE, content on stdin
 	expect_stderr "port 1"
 }
 
-@test "logfile gets the transcript and a summary line" {
+@test "logfile gets msmtp's line per message; the transcript only when asked" {
 	write_conf "$HOME/c" 600 <<-EOF
 		defaults
 		host 127.0.0.1
@@ -209,13 +209,28 @@ write_conf() { # write_conf FILE MODE, content on stdin
 		logfile $HOME/log
 	EOF
 	mp 75 --queue=never -C "$HOME/c" -f s@example.org r@example.org
-	grep -q 'from=<s@example.org> recipients=<r@example.org>' "$HOME/log" || {
-		echo "no summary line in the log:" >&2
+	[ "$(wc -l <"$HOME/log")" -eq 1 ] || {
+		echo "not exactly one line in the log:" >&2
 		cat "$HOME/log" >&2
 		return 1
 	}
-	grep -q 'result=tempfail' "$HOME/log"
-	grep -q '=== Trying 127.0.0.1' "$HOME/log"
+	grep -q ' from=s@example.org recipients=r@example.org errormsg=.* exitcode=EX_TEMPFAIL$' "$HOME/log"
+	# logfile_level transcript, or -v: the dialogue too.
+	for how in "logfile_level transcript" "-v"; do
+		rm -f "$HOME/log"
+		if [ "$how" = -v ]; then
+			mp 75 --queue=never -C "$HOME/c" -v -f s@example.org r@example.org
+		else
+			echo "$how" >>"$HOME/c"
+			mp 75 --queue=never -C "$HOME/c" -f s@example.org r@example.org
+		fi
+		grep -q '=== Trying 127.0.0.1' "$HOME/log" || {
+			echo "$how: no transcript in the log:" >&2
+			cat "$HOME/log" >&2
+			return 1
+		}
+		grep -q 'exitcode=EX_TEMPFAIL$' "$HOME/log"
+	done
 }
 
 @test "a host name that does not resolve is exit 68" {

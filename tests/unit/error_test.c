@@ -6,10 +6,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "maillog.h"
+#include "util.h"
 #include "unit.h"
 
 static void
@@ -110,6 +113,84 @@ test_maillog(void)
 	                "error=\"connection refused\"");
 }
 
+/* The log file line: msmtp's fields, order and quoting. */
+static void
+check_log_line(const struct maillog_entry *e, const char *want)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = tmpfile();
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	CHECK_INT(maillog_write(f, "Dec 07 10:00:00", e), 0);
+	len = (size_t)ftell(f);
+	rewind(f);
+	text = calloc(1, len + 1);
+	CHECK_INT(fread(text, 1, len, f), len);
+	CHECK_STR(text, want);
+	free(text);
+	fclose(f);
+}
+
+static void
+test_log_file_line(void)
+{
+	const char *rcpts[] = {"a@x", "b@y"};
+	struct error err;
+	struct maillog_entry e = {
+	    .host = "mx",
+	    .sender = "s@x",
+	    .rcpts = rcpts,
+	    .nrcpts = 2,
+	    .size = 42,
+	    .reply_code = 250,
+	    .reply = "250 2.0.0 Ok: queued as 1",
+	};
+
+	check_log_line(&e, "Dec 07 10:00:00 host=mx tls=off auth=off "
+	                   "from=s@x recipients=a@x,b@y mailsize=42 "
+	                   "smtpstatus=250 smtpmsg='250 2.0.0 Ok: queued "
+	                   "as 1' exitcode=EX_OK\n");
+	/* user= only with auth; tls as configured. */
+	e.tls = true;
+	e.user = "u1";
+	check_log_line(&e, "Dec 07 10:00:00 host=mx tls=on auth=off "
+	                   "from=s@x recipients=a@x,b@y mailsize=42 "
+	                   "smtpstatus=250 smtpmsg='250 2.0.0 Ok: queued "
+	                   "as 1' exitcode=EX_OK\n");
+	e.auth = true;
+	/* A refusal: no mailsize; the reply's lines joined by a literal \n,
+	 * quotes hidden as msmtp hides them. */
+	error_set(&err, ERROR_NOUSER, "bob's mailbox: refused");
+	str_copy(err.smtp_reply, sizeof err.smtp_reply,
+	         "550-5.1.1 'bob'\n550 5.1.1 unknown");
+	err.smtp_code = 550;
+	e.error = &err;
+	check_log_line(&e, "Dec 07 10:00:00 host=mx tls=on auth=on user=u1 "
+	                   "from=s@x recipients=a@x,b@y smtpstatus=550 "
+	                   "smtpmsg='550-5.1.1 ?bob?\\n550 5.1.1 unknown' "
+	                   "errormsg='bob?s mailbox: refused' "
+	                   "exitcode=EX_NOUSER\n");
+	/* No reply at all (connection refused): no smtpstatus. */
+	error_set(&err, ERROR_TEMPFAIL, "cannot connect");
+	check_log_line(&e, "Dec 07 10:00:00 host=mx tls=on auth=on user=u1 "
+	                   "from=s@x recipients=a@x,b@y errormsg='cannot "
+	                   "connect' exitcode=EX_TEMPFAIL\n");
+	/* Queued after that failure, and queued without trying. */
+	e.queued_id = "674a1b2c9f3e2d1a";
+	check_log_line(&e, "Dec 07 10:00:00 host=mx tls=on auth=on user=u1 "
+	                   "from=s@x recipients=a@x,b@y errormsg='cannot "
+	                   "connect' queued=674a1b2c9f3e2d1a "
+	                   "exitcode=EX_TEMPFAIL\n");
+	e.error = NULL;
+	check_log_line(&e, "Dec 07 10:00:00 host=mx tls=on auth=on user=u1 "
+	                   "from=s@x recipients=a@x,b@y errormsg='queued "
+	                   "without a delivery attempt' "
+	                   "queued=674a1b2c9f3e2d1a exitcode=EX_TEMPFAIL\n");
+}
+
 int
 main(void)
 {
@@ -117,5 +198,6 @@ main(void)
 	test_messages();
 	test_worse();
 	test_maillog();
+	test_log_file_line();
 	return unit_done();
 }

@@ -274,6 +274,15 @@ test_lines_and_summary(void)
 	reply_summary(&r, small, 3);
 	CHECK_STR(small, "on");
 
+	/* The whole reply as sent, for the log file; cut to the buffer. */
+	reply_format(&r, big, sizeof big);
+	CHECK_STR(big, "250-one\n250-\n250 three");
+	reply_format(&r, small, sizeof small);
+	CHECK_STR(small, "250");
+	reply_keep(&r, &err);
+	CHECK_INT(err.smtp_code, 250);
+	CHECK_STR(err.smtp_reply, "250-one\n250-\n250 three");
+
 	/* Cleared, the record is empty and takes a new reply. */
 	reply_clear(&r);
 	CHECK_INT(r.code, 0);
@@ -445,6 +454,7 @@ test_to_error(void)
 		CHECK_STR(err.msg, c->msg);
 		CHECK_INT(err.smtp_code, c->code);
 		CHECK_STR(err.smtp_enhanced, c->enhanced);
+		CHECK(strncmp(err.smtp_reply, c->lines[0], 3) == 0);
 		reply_clear(&r);
 	}
 }
