@@ -17,8 +17,9 @@
  *
  * Structure (RFC 2046 5.1): a body alone is a single part; with --html it
  * is multipart/alternative (text first, RFC 2046 5.1.4: the preferred
- * form last); with attachments, multipart/mixed whose first part is the
- * body or the alternative.
+ * form last), unless the text is empty: then the HTML is the body; with
+ * attachments, multipart/mixed whose first part is the body or the
+ * alternative.
  *
  * Types of attachments given without one (filetype.h, filetype_guess): a
  * first look at the file's first block (probe_type) settles a binary
@@ -145,7 +146,8 @@ struct mime_message {
 	struct header_block h;
 	struct part *parts; /* [0] body, then HTML, then attachments */
 	size_t nparts;
-	struct part *html;
+	struct part *html; /* the alternative to parts[0], or NULL */
+	bool html_alone;   /* parts[0] is the HTML: the text was empty */
 	size_t first_attachment;
 	struct seg *segs;
 	size_t nsegs, segcap;
@@ -652,24 +654,36 @@ probe_type(struct mime_message *m, struct part *p, struct error *err)
 	return 0;
 }
 
+/* --html with an empty text body (no --body, --body-file or standard
+ * input, or an empty one): the HTML is the body, a single part, rather
+ * than the second of an alternative whose preferred plain form is blank
+ * (RFC 2046 5.1.4: a client that prefers text would show nothing). */
 static int
 setup_parts(struct mime_message *m, const struct mime_request *req,
             struct error *err)
 {
-	size_t n = 1 + (req->html_file ? 1 : 0) + req->nattachments;
-	size_t i = 1;
+	struct part body;
+	size_t n, i = 1;
 
+	memset(&body, 0, sizeof body);
+	if (body_part(&body, req, err) < 0)
+		return -1;
+	m->html_alone = req->html_file && body.in_size == 0;
+	n = 1 + (req->html_file && !m->html_alone ? 1 : 0) + req->nattachments;
 	m->parts = xcalloc(n, sizeof *m->parts);
 	m->nparts = n;
+	if (!m->html_alone)
+		m->parts[0] = body;
 	for (size_t k = 0; k < n; k++)
 		buf_init(&m->parts[k].head, 2 * HEADER_BLOCK_MAX);
-	if (body_part(&m->parts[0], req, err) < 0)
-		return -1;
 	if (req->html_file) {
-		m->html = &m->parts[i++];
-		str_copy(m->html->type, sizeof m->html->type, "text/html");
-		if (file_part(m->html, req->html_file, err) < 0)
+		struct part *h = m->html_alone ? &m->parts[0] : &m->parts[i++];
+
+		str_copy(h->type, sizeof h->type, "text/html");
+		if (file_part(h, req->html_file, err) < 0)
 			return -1;
+		if (!m->html_alone)
+			m->html = h;
 	}
 	m->first_attachment = i;
 	for (size_t k = 0; k < req->nattachments; k++, i++) {
@@ -1110,12 +1124,15 @@ is_mime_field(const struct header_field *f)
 }
 
 /* -t: the message's own fields are kept, except the MIME ones, which
- * describe its body and so move into the first part.  Returns 1 when the
- * message was already MIME (its body is then passed through). */
+ * describe its body and so move into the first part (body; NULL when
+ * the body is empty and the HTML stands alone: they describe nothing).
+ * Returns 1 when the message was already MIME (its body is then passed
+ * through). */
 static int
-keep_source_fields(struct mime_message *m, struct part *body, struct error *err)
+keep_source_fields(struct mime_message *m, struct source *s, struct part *body,
+                   struct error *err)
 {
-	const struct header_block *src = source_headers(body->src);
+	const struct header_block *src = source_headers(s);
 	int mime = 0;
 
 	for (size_t i = 0; i < src->n; i++) {
@@ -1127,7 +1144,7 @@ keep_source_fields(struct mime_message *m, struct part *body, struct error *err)
 			continue;
 		}
 		mime = 1;
-		if (header_is(f, "MIME-Version"))
+		if (header_is(f, "MIME-Version") || !body)
 			continue;
 		if (buf_append(&body->head, f->raw, f->raw_len) < 0)
 			return oom(err);
@@ -1153,10 +1170,12 @@ build_headers(struct mime_message *m, const struct mime_request *req,
 	int rc = 0;
 
 	if (req->keep_headers && req->body_source) {
-		rc = keep_source_fields(m, &m->parts[0], err);
+		rc = keep_source_fields(m, req->body_source,
+		                        m->html_alone ? NULL : &m->parts[0],
+		                        err);
 		if (rc < 0)
 			return -1;
-		if (rc == 1)
+		if (rc == 1 && !m->html_alone)
 			m->parts[0].enc = ENC_RAW;
 		/* -t: a -H field replaces the message's fields of its name. */
 		for (size_t i = 0; i < req->nextra; i++)

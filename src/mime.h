@@ -81,7 +81,10 @@ struct mime_request {
 	const char *body_text;      /* --body TEXT */
 	const char *body_file;      /* --body-file FILE */
 
-	const char *html_file;      /* --html FILE: multipart/alternative */
+	const char *html_file; /* --html FILE: multipart/alternative
+	                        * with the text first; when the text
+	                        * body is empty (none given, or empty
+	                        * input) the HTML is the body alone */
 	const struct mime_attachment *attachments;
 	size_t nattachments;
 };

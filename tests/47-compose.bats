@@ -483,6 +483,54 @@ From: new@example.org" "$(header_block | sed '/^MIME-Version/,$d')" "header bloc
 	cmp "$D/h.html" "$D/got"
 }
 
+# --html without text: the HTML is the body, one text/html part, so that a
+# client preferring text/plain does not show an empty alternative.
+@test "compose: --html alone (no text, empty stdin or --body '') is a single text/html part" {
+	printf '<html><body><p>Hello <b>Bob</b> — Grüße</p></body></html>\n' >"$D/h.html"
+	local args
+	: >"$D/empty"
+	for args in "" "--body=" "--body-file=$D/empty"; do
+		# shellcheck disable=SC2086
+		compose 0 -s hi $args --html "$D/h.html" bob@example.net </dev/null
+		mime_ok
+		assert_equal "1: text/html charset=utf-8 cte=quoted-printable" \
+			"$(mc "$EML" structure)" "structure ($args)"
+		mc "$EML" html-text >"$D/got"
+		cmp "$D/h.html" "$D/got"
+	done
+	# Python's email package, on its own: one part, text/html, no text/plain.
+	"$SMTPD_PYTHON" - "$EML" <<-'EOF'
+	import email, email.policy, sys
+	m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)
+	assert not m.is_multipart(), m.get_content_type()
+	assert m.get_content_type() == 'text/html', m.get_content_type()
+	assert m.get_body(('plain',)) is None
+	assert 'Grüße' in m.get_content()
+	EOF
+}
+
+@test "compose: --html alone with attachments: mixed( html, attachment ); -t with an empty body too" {
+	printf '<p>hi</p>\n' >"$D/h.html"
+	head -c 5000 /dev/urandom >"$D/data.bin"
+	compose 0 -s hi --html "$D/h.html" -a "$D/data.bin" bob@example.net </dev/null
+	mime_ok
+	[[ $(mc "$EML" structure | head -n 1) == multipart/mixed ]] ||
+		die "not multipart/mixed:" "$(mc "$EML" structure)"
+	assert_leaf 1 'text/html charset=us-ascii cte=7bit'
+	[[ $(mc "$EML" structure | grep -c "^ *[0-9]:") -eq 2 ]] || die "not two leaves:" "$(mc "$EML" structure)"
+	same_attachment "$D/data.bin" data.bin
+	mc "$EML" html-text >"$D/got"
+	cmp "$D/h.html" "$D/got"
+
+	# -t: the script's header and an empty body; its MIME fields described
+	# the empty text and are gone with it.
+	printf 'From: reports@example.org\nTo: bob@example.net\nSubject: s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n' >"$D/in"
+	compose 0 -t --html "$D/h.html" <"$D/in"
+	mime_ok
+	mc_eq 1 "$EML" count Content-Type
+	assert_equal "1: text/html charset=us-ascii cte=7bit" "$(mc "$EML" structure)" "structure (-t)"
+}
+
 @test "compose: --html with an attachment: mixed( alternative(plain, html), attachment )" {
 	printf '<p>hi</p>\n' >"$D/h.html"
 	head -c 5000 /dev/urandom >"$D/data.bin"
