@@ -427,6 +427,34 @@ opt_port(struct request *req, const char *arg, struct error *err)
 	return 0;
 }
 
+/* msmtp's --proxy-host=: an empty value turns the account's proxy off. */
+static int
+opt_proxy_host(struct request *req, const char *arg, struct error *err)
+{
+	if (*arg && !valid_name(arg))
+		return error_set(err, ERROR_USAGE, "invalid --proxy-host '%s'",
+		                 arg);
+	req->proxy_host = arg;
+	return 0;
+}
+
+static int
+opt_proxy_port(struct request *req, const char *arg, struct error *err)
+{
+	if (!parse_count(arg, PORT_MAX, &req->proxy_port))
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --proxy-port '%s' (expected 1 to %d)",
+		                 arg, PORT_MAX);
+	return 0;
+}
+
+/* msmtp's --socket=: an empty value turns the account's socket off. */
+static int
+opt_socket(struct request *req, const char *arg, struct error *err)
+{
+	return take_path("socket", arg, true, &req->socket, err);
+}
+
 static int
 opt_timeout(struct request *req, const char *arg, struct error *err)
 {
@@ -989,6 +1017,9 @@ static const struct option_spec options[] = {
     {'A', "account", ARG_REQUIRED, opt_account},
     {0, "host", ARG_REQUIRED, opt_host},
     {0, "port", ARG_REQUIRED, opt_port},
+    {0, "proxy-host", ARG_REQUIRED, opt_proxy_host},
+    {0, "proxy-port", ARG_REQUIRED, opt_proxy_port},
+    {0, "socket", ARG_REQUIRED, opt_socket},
     {0, "timeout", ARG_REQUIRED, opt_timeout},
     {0, "domain", ARG_REQUIRED, opt_domain},
     {0, "rcpt-policy", ARG_REQUIRED, opt_rcpt_policy},
@@ -1472,6 +1503,11 @@ cli_usage(void)
 	       "      --host=HOST        submit to HOST (no configuration "
 	       "needed)\n"
 	       "      --port=PORT        server port, 1 to 65535\n"
+	       "      --proxy-host=HOST  go through this SOCKS5 proxy (it "
+	       "resolves the server)\n"
+	       "      --proxy-port=PORT  the proxy's port (default 1080)\n"
+	       "      --socket=FILE      connect to this local socket "
+	       "instead\n"
 	       "      --timeout=SECONDS  network timeout (default: the RFC "
 	       "5321 "
 	       "values)\n"

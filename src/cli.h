@@ -59,6 +59,9 @@ struct request {
 	const char *account;     /* -A, --account */
 	const char *host;        /* --host */
 	int port;                /* --port; 0 unset */
+	const char *proxy_host;  /* --proxy-host ("": no proxy); NULL unset */
+	int proxy_port;          /* --proxy-port; 0 unset */
+	const char *socket;      /* --socket ("": none); NULL unset */
 	int timeout;             /* --timeout seconds; 0 unset */
 	const char *domain;      /* --domain: EHLO name */
 	enum rcpt_policy rcpt_policy; /* --rcpt-policy; UNSET */

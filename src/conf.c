@@ -366,6 +366,17 @@ parse_hosts(const char *v, void *dst)
 	return NULL;
 }
 
+/* One host name or address (the proxy's); empty: no proxy (msmtp). */
+static const char *
+parse_one_host(const char *v, void *dst)
+{
+	for (const char *p = v; *p; p++)
+		if (!host_char_ok(*p))
+			return "is not one host name or address (letters, "
+			       "digits, '-', '.', '_', or an address)";
+	return parse_text(v, dst);
+}
+
 /* msmtp: an empty tls_trust_file means "trust no CA" (then only
  * tls_fingerprint or tls_certcheck off can make TLS work), which differs
  * from unset (the system store), so it is kept as "". */
@@ -882,7 +893,7 @@ static const struct key keys[] = {
     {"host", F_HOST, parse_hosts, KEY_NEEDS_VALUE},
     {"port", F_PORT, parse_port, KEY_NEEDS_VALUE},
     {"source_ip", F_SOURCE_IP, parse_text, 0},
-    {"proxy_host", F_PROXY_HOST, parse_text, 0},
+    {"proxy_host", F_PROXY_HOST, parse_one_host, 0},
     {"proxy_port", F_PROXY_PORT, parse_port_or_empty, 0},
     {"socket", F_SOCKET, parse_text, KEY_FILE},
     {"timeout", F_TIMEOUT, parse_timeout, KEY_NEEDS_VALUE},

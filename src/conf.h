@@ -65,9 +65,11 @@ struct account {
 	                   * non-empty, of host name characters) */
 	int port;         /* 0: chosen by the TLS mode (25, 587, 465) */
 	char *source_ip;
-	char *proxy_host; /* parsed only */
-	int proxy_port;
-	char *socket;     /* parsed only */
+	char *proxy_host; /* SOCKS5 proxy (one name or address); NULL:
+	                   * connect directly */
+	int proxy_port;   /* 0: SOCKS_PORT (1080) */
+	char *socket;     /* a local socket to connect to instead of host,
+	                   * port and proxy; host then only names the server */
 	int timeout;      /* seconds; 0: the RFC 5321 defaults */
 	bool lmtp;        /* protocol lmtp */
 	char *domain;     /* EHLO name; NULL: the local host name */

@@ -1,7 +1,8 @@
 /*
  * conn.c - a connection to a server (see conn.h): name resolution, a
- * connect with a timeout for every address, buffered writes and timed line
- * reads over a non-blocking socket, and the switch to TLS.
+ * connect with a timeout for every address (directly, through a SOCKS5
+ * proxy, or to a local socket), buffered writes and timed line reads over
+ * a non-blocking socket, and the switch to TLS.
  *
  * All data passes through read_some() and write_some(), and nothing else
  * touches the socket's bytes: that is where TLS is switched on, so no code
@@ -17,6 +18,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -24,25 +26,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "interrupt.h"
+#include "socks.h"
 #include "util.h"
 
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL 0 /* systems without it: main() ignores SIGPIPE */
 #endif
 
-/* "ffff:...:ffff port 65535" */
-#define CONN_PEER_MAX (NI_MAXHOST + 16)
+/* The host name conn_open was given, the default for TLS verification. */
+#define CONN_HOST_MAX 256
+/* "[ffff:...:ffff]:65535", a proxy as named in messages */
+#define CONN_PROXY_MAX (NI_MAXHOST + 16)
+/* "ffff:...:ffff port 65535", or "HOST port 65535 via SOCKS5 proxy
+ * PROXY", or "socket PATH" */
+#define CONN_PEER_MAX (CONN_HOST_MAX + CONN_PROXY_MAX + 48)
 /* A reason for a failed connect attempt, kept for the final message. */
 #define CONN_REASON_MAX 256
 
-/* The host name conn_open was given, the default for TLS verification. */
-#define CONN_HOST_MAX 256
-
 struct conn {
 	int fd;
+	bool local;      /* the path to the server stays on this machine */
 	struct tls *tls; /* NULL: plaintext */
 	struct transcript *t;
 	char host[CONN_HOST_MAX];
@@ -127,19 +135,21 @@ timed_out(struct error *err, int timeout_ms, const char *doing)
 
 /* --- connecting --- */
 
+/* what: "" for the server, "proxy " for the proxy (in messages). */
 static int
-resolve(const struct conn_target *tg, struct addrinfo **list, struct error *err)
+resolve(const char *host, int port, const char *what, struct addrinfo **list,
+        struct error *err)
 {
 	struct addrinfo hints = {
 	    .ai_family = AF_UNSPEC,
 	    .ai_socktype = SOCK_STREAM,
 	    .ai_flags = AI_NUMERICSERV,
 	};
-	char port[16];
+	char service[16];
 	int rc;
 
-	snprintf(port, sizeof port, "%d", tg->port);
-	rc = getaddrinfo(tg->host, port, &hints, list);
+	snprintf(service, sizeof service, "%d", port);
+	rc = getaddrinfo(host, service, &hints, list);
 	switch (rc) {
 	case 0:
 		return 0;
@@ -151,17 +161,17 @@ resolve(const struct conn_target *tg, struct addrinfo **list, struct error *err)
 #ifdef EAI_ADDRFAMILY
 	case EAI_ADDRFAMILY:
 #endif
-		return error_set(err, ERROR_NOHOST, "cannot resolve %s: %s",
-		                 tg->host, gai_strerror(rc));
+		return error_set(err, ERROR_NOHOST, "cannot resolve %s%s: %s",
+		                 what, host, gai_strerror(rc));
 	case EAI_MEMORY:
-		return error_set(err, ERROR_OSERR, "cannot resolve %s: %s",
-		                 tg->host, gai_strerror(rc));
+		return error_set(err, ERROR_OSERR, "cannot resolve %s%s: %s",
+		                 what, host, gai_strerror(rc));
 	case EAI_SYSTEM:
 		return error_set_errno(err, ERROR_TEMPFAIL, errno,
-		                       "cannot resolve %s", tg->host);
+		                       "cannot resolve %s%s", what, host);
 	default: /* EAI_AGAIN and anything else: try again later */
-		return error_set(err, ERROR_TEMPFAIL, "cannot resolve %s: %s",
-		                 tg->host, gai_strerror(rc));
+		return error_set(err, ERROR_TEMPFAIL, "cannot resolve %s%s: %s",
+		                 what, host, gai_strerror(rc));
 	}
 }
 
@@ -200,13 +210,14 @@ bind_source(int fd, const char *source_ip, int family, char *reason)
 /* A non-blocking connect, waited for with poll (the only portable way to
  * give connect(2) a timeout). */
 static int
-connect_timeout(int fd, const struct addrinfo *ai, int timeout_ms, char *reason)
+connect_timeout(int fd, const struct sockaddr *sa, socklen_t salen,
+                int timeout_ms, char *reason)
 {
 	int soerr = 0;
 	socklen_t len = sizeof soerr;
 	int rc;
 
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+	if (connect(fd, sa, salen) == 0)
 		return 0;
 	if (errno != EINPROGRESS && errno != EINTR) {
 		set_reason_errno(reason, errno);
@@ -231,9 +242,9 @@ connect_timeout(int fd, const struct addrinfo *ai, int timeout_ms, char *reason)
 }
 
 static int
-new_socket(const struct addrinfo *ai, char *reason)
+new_socket(int family, int protocol, char *reason)
 {
-	int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+	int fd = socket(family, SOCK_STREAM, protocol);
 	int flags;
 
 	if (fd < 0) {
@@ -250,6 +261,26 @@ new_socket(const struct addrinfo *ai, char *reason)
 	return fd;
 }
 
+/* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104: the connection stays on this
+ * machine. */
+static bool
+is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+			return in6->sin6_addr.s6_addr[12] == 127;
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+	}
+	return false;
+}
+
 /* One address: a connected, non-blocking socket, or -1 with the reason. */
 static int
 try_address(const struct conn_target *tg, const struct addrinfo *ai,
@@ -263,13 +294,14 @@ try_address(const struct conn_target *tg, const struct addrinfo *ai,
 	                NI_NUMERICHOST) != 0)
 		str_copy(addr, sizeof addr, "?");
 	transcript_note(t, "Trying %s port %d...", addr, tg->port);
-	fd = new_socket(ai, reason);
+	fd = new_socket(ai->ai_family, ai->ai_protocol, reason);
 	if (fd >= 0 && tg->source_ip &&
 	    bind_source(fd, tg->source_ip, ai->ai_family, reason) < 0) {
 		close(fd);
 		fd = -1;
 	}
-	if (fd >= 0 && connect_timeout(fd, ai, tg->timeout_ms, reason) < 0) {
+	if (fd >= 0 && connect_timeout(fd, ai->ai_addr, ai->ai_addrlen,
+	                               tg->timeout_ms, reason) < 0) {
 		close(fd);
 		fd = -1;
 	}
@@ -286,36 +318,289 @@ try_address(const struct conn_target *tg, const struct addrinfo *ai,
 	return fd;
 }
 
-int
-conn_open(struct conn **out, const struct conn_target *tg, struct transcript *t,
-          struct error *err)
+/* Resolve tg->host and connect to the first of its addresses that
+ * answers; *local says whether that address is a loopback one.  what is
+ * "" for the server, "SOCKS5 proxy " for the proxy (in messages). */
+static int
+connect_tcp(const struct conn_target *tg, const char *what,
+            struct transcript *t, char *peer, bool *local, struct error *err)
 {
 	char reason[CONN_REASON_MAX] = "no address to try";
-	char peer[CONN_PEER_MAX];
 	struct addrinfo *list;
-	struct conn *c;
 	int fd = -1;
 
-	*out = NULL;
-	if (!tg->host || !*tg->host)
-		return error_set(err, ERROR_CONFIG, "no server host given");
-	if (tg->port < 1 || tg->port > 65535)
-		return error_set(err, ERROR_CONFIG, "invalid port %d",
-		                 tg->port);
-	if (resolve(tg, &list, err) < 0)
+	if (resolve(tg->host, tg->port, what, &list, err) < 0)
 		return -1;
-	for (const struct addrinfo *ai = list; ai && fd < 0 && !interrupt_cuts();
-	     ai = ai->ai_next)
+	for (const struct addrinfo *ai = list;
+	     ai && fd < 0 && !interrupt_cuts(); ai = ai->ai_next) {
 		fd = try_address(tg, ai, t, peer, reason);
+		*local = fd >= 0 && is_loopback(ai->ai_addr);
+	}
 	freeaddrinfo(list);
 	if (fd < 0 && interrupt_cuts())
 		return interrupt_error(err);
 	if (fd < 0)
 		return error_set(err, ERROR_TEMPFAIL,
-		                 "cannot connect to %s port %d: %s", tg->host,
-		                 tg->port, reason);
+		                 "cannot connect to %s%s port %d: %s", what,
+		                 tg->host, tg->port, reason);
+	return fd;
+}
+
+/* --- a SOCKS5 proxy (socks.h does the protocol, this the bytes) --- */
+
+static int
+proxy_waited(int rc, int timeout_ms, struct error *err)
+{
+	if (rc < 0 && interrupt_cuts())
+		return interrupt_error(err);
+	if (rc < 0)
+		return error_set_errno(err, ERROR_TEMPFAIL, errno,
+		                       "cannot talk to the proxy");
+	return timed_out(err, timeout_ms, "waiting for the proxy");
+}
+
+static int
+proxy_send(int fd, const unsigned char *p, size_t n, int64_t deadline,
+           int timeout_ms, struct error *err)
+{
+	while (n > 0) {
+		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+		int rc;
+
+		if (k > 0) {
+			p += k;
+			n -= (size_t)k;
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return error_set_errno(err, ERROR_TEMPFAIL, errno,
+			                       "cannot send to the proxy");
+		rc = fd_wait(fd, POLLOUT, deadline);
+		if (rc <= 0)
+			return proxy_waited(rc, timeout_ms, err);
+	}
+	return 0;
+}
+
+/* Exactly n bytes, never more: what follows the proxy's reply is the
+ * server's and stays in the socket for conn_read_line (or for the TLS
+ * handshake, which must find nothing before it).  An end of stream
+ * before a reply began is the proxy giving up (temporary); inside a
+ * reply (mid: this part continues one) it is a malformed reply. */
+static int
+proxy_recv(int fd, unsigned char *p, size_t n, bool mid, int64_t deadline,
+           int timeout_ms, struct error *err)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t k = recv(fd, p + got, n - got, 0);
+		int rc;
+
+		if (k > 0) {
+			got += (size_t)k;
+			continue;
+		}
+		if (k == 0 && (mid || got > 0))
+			return error_set(err, ERROR_PROTOCOL,
+			                 "malformed proxy reply: it ends too "
+			                 "soon");
+		if (k == 0)
+			return error_set(err, ERROR_TEMPFAIL,
+			                 "the proxy closed the connection "
+			                 "without answering");
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return error_set_errno(err, ERROR_TEMPFAIL, errno,
+			                       "cannot read from the proxy");
+		rc = fd_wait(fd, POLLIN, deadline);
+		if (rc <= 0)
+			return proxy_waited(rc, timeout_ms, err);
+	}
+	return 0;
+}
+
+/* RFC 1928 3-6: greeting, method, CONNECT request, reply.  The proxy may
+ * need a whole connect of its own to the server, so its answers get the
+ * connect timeout, once for the whole exchange. */
+static int
+socks_exchange(int fd, const unsigned char *req, size_t reqlen, int timeout_ms,
+               struct error *err)
+{
+	int64_t deadline = deadline_after(timeout_ms);
+	unsigned char buf[SOCKS_REQUEST_MAX];
+	size_t n = socks_greeting(buf);
+	size_t rest;
+
+	if (proxy_send(fd, buf, n, deadline, timeout_ms, err) < 0 ||
+	    proxy_recv(fd, buf, SOCKS_METHOD_LEN, false, deadline, timeout_ms,
+	               err) < 0 ||
+	    socks_check_method(buf, err) < 0)
+		return -1;
+	if (proxy_send(fd, req, reqlen, deadline, timeout_ms, err) < 0 ||
+	    proxy_recv(fd, buf, SOCKS_STATUS_LEN, false, deadline, timeout_ms,
+	               err) < 0 ||
+	    socks_check_status(buf, err) < 0)
+		return -1;
+	if (proxy_recv(fd, buf, SOCKS_ADDR_HEAD_LEN, true, deadline, timeout_ms,
+	               err) < 0 ||
+	    socks_check_bound(buf, &rest, err) < 0)
+		return -1;
+	return proxy_recv(fd, buf, rest, true, deadline, timeout_ms, err);
+}
+
+/* "127.0.0.1:9050", "[::1]:9050", "tor.example:9050". */
+static void
+proxy_name(const char *host, int port, char *out, size_t n)
+{
+	if (strchr(host, ':') && host[0] != '[')
+		snprintf(out, n, "[%s]:%d", host, port);
+	else
+		snprintf(out, n, "%s:%d", host, port);
+}
+
+static int
+open_via_proxy(const struct conn_target *tg, struct transcript *t, char *peer,
+               struct error *err)
+{
+	struct conn_target via = *tg;
+	unsigned char req[SOCKS_REQUEST_MAX];
+	char proxy[CONN_PROXY_MAX];
+	size_t reqlen;
+	bool local;
+	int fd;
+
+	via.host = tg->proxy_host;
+	via.port = tg->proxy_port ? tg->proxy_port : SOCKS_PORT;
+	via.proxy_host = NULL;
+	if (via.port < 1 || via.port > 65535)
+		return error_set(err, ERROR_CONFIG, "invalid proxy port %d",
+		                 via.port);
+	proxy_name(via.host, via.port, proxy, sizeof proxy);
+	/* Checked before anything is sent anywhere. */
+	if (socks_request(tg->host, tg->port, req, &reqlen, err) < 0) {
+		error_prefix(err, "cannot ask SOCKS5 proxy %s for %s: ", proxy,
+		             tg->host);
+		return -1;
+	}
+	transcript_note(t, "Connecting to %s port %d via SOCKS5 proxy %s",
+	                tg->host, tg->port, proxy);
+	fd = connect_tcp(&via, "SOCKS5 proxy ", t, peer, &local, err);
+	if (fd < 0)
+		return -1;
+	if (socks_exchange(fd, req, reqlen, tg->timeout_ms, err) < 0) {
+		close(fd);
+		if (interrupt_cuts())
+			return -1;
+		transcript_problem(t, "SOCKS5 proxy %s: %s", proxy, err->msg);
+		error_prefix(err,
+		             "cannot connect to %s port %d via SOCKS5 "
+		             "proxy %s: ",
+		             tg->host, tg->port, proxy);
+		return -1;
+	}
+	snprintf(peer, CONN_PEER_MAX, "%s port %d via SOCKS5 proxy %s",
+	         tg->host, tg->port, proxy);
+	transcript_note(t, "Connected to %s", peer);
+	return fd;
+}
+
+/* --- a local socket --- */
+
+/* What connect(2) on a local socket said, as a failure class: a path
+ * that is no socket, or one we may not use, stays wrong until the
+ * configuration changes; a missing socket or one nobody listens on is a
+ * server that is not running (yet), and the message waits for it. */
+static int
+socket_failed(const char *path, int errnum, struct error *err)
+{
+	enum error_kind kind = ERROR_TEMPFAIL;
+	const char *next = "is the server that listens there running?";
+
+	if (errnum == ENOTSOCK || errnum == EACCES || errnum == EPERM ||
+	    errnum == ENOTDIR || errnum == ELOOP || errnum == ENAMETOOLONG) {
+		kind = ERROR_CONFIG;
+		next = "check the 'socket' setting";
+	}
+	return error_set(err, kind, "cannot connect to socket %s: %s; %s", path,
+	                 strerror(errnum), next);
+}
+
+static int
+open_socket_path(const struct conn_target *tg, struct transcript *t, char *peer,
+                 struct error *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *path = tg->socket_path;
+	char reason[CONN_REASON_MAX];
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof sa.sun_path)
+		return socket_failed(path, ENAMETOOLONG, err);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	transcript_note(t, "Connecting to socket %s", path);
+	/* connect(2) says ECONNREFUSED for a regular file: ask first. */
+	if (stat(path, &st) < 0)
+		return socket_failed(path, errno, err);
+	if (!S_ISSOCK(st.st_mode))
+		return socket_failed(path, ENOTSOCK, err);
+	fd = new_socket(AF_UNIX, 0, reason);
+	if (fd >= 0 && connect_timeout(fd, (const struct sockaddr *)&sa,
+	                               sizeof sa, tg->timeout_ms, reason) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		if (interrupt_cuts())
+			return interrupt_error(err);
+		transcript_problem(t, "socket %s: %s", path, reason);
+		return error_set(err, ERROR_TEMPFAIL,
+		                 "cannot connect to socket %s: %s; is the "
+		                 "server that listens there running?",
+		                 path, reason);
+	}
+	snprintf(peer, CONN_PEER_MAX, "socket %s", path);
+	transcript_note(t, "Connected to %s", peer);
+	return fd;
+}
+
+static bool
+given(const char *s)
+{
+	return s && *s;
+}
+
+int
+conn_open(struct conn **out, const struct conn_target *tg, struct transcript *t,
+          struct error *err)
+{
+	char peer[CONN_PEER_MAX];
+	bool local = true;
+	struct conn *c;
+	int fd;
+
+	*out = NULL;
+	if (!given(tg->host))
+		return error_set(err, ERROR_CONFIG, "no server host given");
+	if (tg->port < 1 || tg->port > 65535)
+		return error_set(err, ERROR_CONFIG, "invalid port %d",
+		                 tg->port);
+	if (given(tg->socket_path))
+		fd = open_socket_path(tg, t, peer, err);
+	else if (given(tg->proxy_host)) {
+		fd = open_via_proxy(tg, t, peer, err);
+		local = false;
+	} else
+		fd = connect_tcp(tg, "", t, peer, &local, err);
+	if (fd < 0)
+		return -1;
 	c = xmalloc(sizeof *c);
 	c->fd = fd;
+	c->local = local;
 	c->tls = NULL;
 	c->t = t;
 	str_copy(c->host, sizeof c->host, tg->host);
@@ -343,6 +628,12 @@ const char *
 conn_peer(const struct conn *c)
 {
 	return c->peer;
+}
+
+bool
+conn_is_local(const struct conn *c)
+{
+	return c->local;
 }
 
 /* --- writing --- */

@@ -36,16 +36,34 @@
 struct conn;
 
 struct conn_target {
-	const char *host; /* name or address literal */
+	const char *host; /* name (in ASCII: A-labels) or address literal */
 	int port;
 	const char *source_ip; /* bind to this local address, or NULL */
 	int timeout_ms;        /* for each connect attempt */
+	/* A SOCKS5 proxy (RFC 1928), or NULL/"": connect directly. */
+	const char *proxy_host;
+	int proxy_port; /* 0: SOCKS_PORT (1080) */
+	/* A local stream socket (AF_UNIX) to connect to instead of host,
+	 * port and proxy, or NULL/"": host then only names the server
+	 * (TLS verification and SNI). */
+	const char *socket_path;
 };
 
-/* Resolve host and try every address it has (IPv6 and IPv4, in the
- * resolver's order) until one connects.  Each attempt is noted in the
- * transcript (which may be NULL).  TCP_NODELAY is set: we batch writes
- * ourselves. */
+/* Open the byte stream, noting each step in the transcript (which may be
+ * NULL):
+ * - directly: resolve host and try every address it has (IPv6 and IPv4,
+ *   in the resolver's order) until one connects;
+ * - through a proxy: resolve and connect to the proxy likewise, then ask
+ *   it (socks.h) to connect to host and port, sending the name, never an
+ *   address we resolved: nothing about the server is looked up here.  The
+ *   proxy's answer is awaited at most timeout_ms.  ERROR_NOHOST means
+ *   the proxy's name does not resolve; a proxy that cannot be reached,
+ *   closes or says nothing in time is ERROR_TEMPFAIL; its refusals are
+ *   as socks.h says;
+ * - through socket_path: ERROR_CONFIG when it does not exist or is not
+ *   a socket (a wrong path stays wrong), ERROR_TEMPFAIL when nothing
+ *   listens on it or it does not answer in time.
+ * TCP_NODELAY is set: we batch writes ourselves. */
 int conn_open(struct conn **out, const struct conn_target *target,
               struct transcript *t, struct error *err);
 
@@ -88,8 +106,16 @@ int conn_channel_binding(const struct conn *c, enum tls_binding which,
  * CONN_BYE_TIMEOUT_MS). */
 void conn_close(struct conn *c);
 
-/* The numeric address and port actually connected to ("127.0.0.1 port 25"). */
+/* What was actually connected to, for messages: "127.0.0.1 port 25",
+ * "smtp.example.org port 25 via SOCKS5 proxy 127.0.0.1:9050", or
+ * "socket /run/smtp.sock". */
 const char *conn_peer(const struct conn *c);
+
+/* Whether the whole path to the server stays on this machine: a direct
+ * connection to a loopback address (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104)
+ * or a local socket.  Never through a proxy, whatever its address: the
+ * proxy's onward connection leaves the machine. */
+bool conn_is_local(const struct conn *c);
 
 /* Queue bytes for sending; flushes by itself when the buffer fills. */
 int conn_write(struct conn *c, const void *data, size_t n, int timeout_ms,

@@ -142,9 +142,35 @@ apply_security(const struct request *req, struct account *a)
 	}
 }
 
+/* A string option where "" unsets the account's key (msmtp's
+ * --proxy-host= and --socket=). */
+static void
+replace_or_unset(char **field, const char *value)
+{
+	if (value && !*value) {
+		free(*field);
+		*field = NULL;
+	} else {
+		replace_string(field, value);
+	}
+}
+
+/* --proxy-host and --proxy-port hold for every account on the route: a
+ * failover must not go around the proxy.  A socket without a host: the
+ * server's name (for TLS, SNI, ~/.netrc, the log) is localhost. */
+static void
+apply_proxy(const struct request *req, struct account *a)
+{
+	replace_or_unset(&a->proxy_host, req->proxy_host);
+	if (req->proxy_port)
+		a->proxy_port = req->proxy_port;
+	if (a->socket && !a->host)
+		a->host = xstrdup("localhost");
+}
+
 /* What every account on the route takes from the command line (the
- * fallback accounts too): timeout, EHLO name and security settings, then
- * the substitutions and the EHLO name default. */
+ * fallback accounts too): timeout, EHLO name, proxy and security settings,
+ * then the substitutions and the EHLO name default. */
 static int
 finish_any_account(const struct request *req, struct account *a,
                    struct error *err)
@@ -155,12 +181,17 @@ finish_any_account(const struct request *req, struct account *a,
 		free(a->domain);
 		a->domain = xstrdup(req->domain);
 	}
+	apply_proxy(req, a);
 	apply_security(req, a);
 	if (expand_field(&a->from, err) < 0 ||
 	    expand_field(&a->domain, err) < 0 ||
 	    expand_field(&a->maildomain, err) < 0)
 		return -1;
-	if (!a->domain) {
+	if (!a->domain && a->proxy_host) {
+		/* Through a proxy (Tor) the EHLO name would give away the
+		 * name of the machine the proxy hides: msmtp's default. */
+		a->domain = xstrdup("localhost");
+	} else if (!a->domain) {
 		char host[256];
 
 		identity_host(host, sizeof host);
@@ -170,7 +201,8 @@ finish_any_account(const struct request *req, struct account *a,
 }
 
 /* The first account: the server and the recipient policy from the command
- * line too. */
+ * line too.  A server named with --host or --port is reached over TCP,
+ * not through the account's socket (unless --socket says so too). */
 static int
 finish_account(const struct request *req, struct account *a, struct error *err)
 {
@@ -180,6 +212,11 @@ finish_account(const struct request *req, struct account *a, struct error *err)
 	}
 	if (req->port)
 		a->port = req->port;
+	if ((req->host || req->port) && !req->socket) {
+		free(a->socket);
+		a->socket = NULL;
+	}
+	replace_or_unset(&a->socket, req->socket);
 	if (req->rcpt_policy != RCPT_POLICY_UNSET)
 		a->rcpt_policy = req->rcpt_policy;
 	return finish_any_account(req, a, err);
@@ -841,6 +878,7 @@ unqueueable_settings(const struct request *req)
 	       req->tls_fingerprint || req->tls_cert_file ||
 	       req->tls_key_file || req->tls_priorities ||
 	       req->tls_host_override || req->auth || req->user ||
+	       req->proxy_host || req->proxy_port || req->socket ||
 	       req->rcpt_policy != RCPT_POLICY_UNSET;
 }
 
@@ -878,9 +916,9 @@ setup_outbox(struct job *job, struct error *err)
 	    unqueueable_settings(req))
 		return error_set(err, ERROR_USAGE,
 		                 "a queued message is sent with the account's "
-		                 "settings: put the --tls, --auth, --user and "
-		                 "--rcpt-policy options in the configuration "
-		                 "to use --queue");
+		                 "settings: put the --tls, --auth, --user, "
+		                 "--proxy, --socket and --rcpt-policy options "
+		                 "in the configuration to use --queue");
 	o->policy = req->queue ? req->queue : a->queue;
 	if (!req->queue && unqueueable_settings(req))
 		o->policy = QUEUE_NEVER;

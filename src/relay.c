@@ -39,6 +39,10 @@ add_hops(struct relay_route *r, size_t account, struct error *err)
 		r->hops[r->nhops].view.host = r->hops[r->nhops].host;
 		r->nhops++;
 		p += n;
+		/* Through a local socket there is one way to the server
+		 * whatever `host` lists: the first name only names it. */
+		if (a->socket && *a->socket)
+			break;
 	}
 	if (r->nhops == before)
 		return error_set(err, ERROR_CONFIG,

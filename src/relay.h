@@ -2,8 +2,10 @@
  * relay.h - failover: the way to the submission server, tried in order.
  *
  * A route is the list of hops a message may take: each host of the account
- * (`host` may list several, separated by commas or white space), then each
- * host of its `fallback_account`, and so on down the chain.  A hop is tried
+ * (`host` may list several, separated by commas or white space; an
+ * account with a `socket` is one hop, named by the first), then each host
+ * of its `fallback_account`, and so on down the chain.  With a proxy, each
+ * hop goes through the proxy of its account.  A hop is tried
  * only after a temporary failure on the one before (connection refused or
  * timed out, a 4xx greeting, EHLO, STARTTLS, MAIL or RCPT reply, the
  * connection lost before the data was ended), and only while the first

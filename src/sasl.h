@@ -62,7 +62,8 @@ struct sasl_params {
 	const char *auth;    /* "on" (choose) or a mechanism name, any case */
 	const char *offered; /* the server's EHLO AUTH list, space-separated */
 	bool tls;            /* the connection is encrypted (and verified) */
-	bool loopback;       /* the peer is 127.0.0.0/8 or ::1 */
+	bool loopback;       /* the path to the server stays on this
+	                      * machine (conn_is_local) */
 	bool plaintext_ok;   /* auth_plaintext on */
 	const char *user;
 	const char *secret; /* password, or the token for XOAUTH2 and

@@ -23,7 +23,6 @@
 
 #include "smtp.h"
 
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -598,30 +597,6 @@ starttls(struct smtp_session *s, const struct smtp_options *o, const char *name,
 
 /* --- AUTH (RFC 4954) --- */
 
-/* conn_peer says "ADDRESS port N": 127.0.0.0/8, ::1 and ::ffff:127.x are
- * loopback, where a clear-text mechanism never leaves the machine. */
-static bool
-peer_is_loopback(const struct conn *c)
-{
-	const char *peer = conn_peer(c);
-	size_t n = strcspn(peer, " ");
-	char addr[INET6_ADDRSTRLEN + 1];
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (n >= sizeof addr)
-		return false;
-	memcpy(addr, peer, n);
-	addr[n] = '\0';
-	if (inet_pton(AF_INET, addr, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, addr, &a6) != 1)
-		return false;
-	if (IN6_IS_ADDR_V4MAPPED(&a6))
-		return a6.s6_addr[12] == 127;
-	return IN6_IS_ADDR_LOOPBACK(&a6);
-}
-
 /* Does the server offer a SCRAM-*-PLUS mechanism? */
 static bool
 offers_plus(const struct smtp_caps *caps)
@@ -864,7 +839,7 @@ authenticate(struct smtp_session *s, const struct smtp_options *o,
 	    .auth = o->auth,
 	    .offered = s->caps.auth,
 	    .tls = s->tls,
-	    .loopback = peer_is_loopback(s->conn),
+	    .loopback = conn_is_local(s->conn),
 	    .plaintext_ok = o->auth_plaintext,
 	    .user = o->user,
 	    .secret = o->secret,

@@ -30,7 +30,17 @@
 struct names {
 	char *host;
 	char *host_override;
+	char *proxy_host;
 };
+
+static void
+names_clear(struct names *n)
+{
+	free(n->host);
+	free(n->host_override);
+	free(n->proxy_host);
+	memset(n, 0, sizeof *n);
+}
 
 static int
 names_init(struct names *n, const struct account *a, struct error *err)
@@ -38,22 +48,15 @@ names_init(struct names *n, const struct account *a, struct error *err)
 	memset(n, 0, sizeof *n);
 	if (address_host_to_ascii(a->host, &n->host, err) < 0)
 		return -1;
-	if (a->tls_host_override &&
-	    address_host_to_ascii(a->tls_host_override, &n->host_override,
-	                          err) < 0) {
-		free(n->host);
-		n->host = NULL;
+	if ((a->tls_host_override &&
+	     address_host_to_ascii(a->tls_host_override, &n->host_override,
+	                           err) < 0) ||
+	    (a->proxy_host &&
+	     address_host_to_ascii(a->proxy_host, &n->proxy_host, err) < 0)) {
+		names_clear(n);
 		return -1;
 	}
 	return 0;
-}
-
-static void
-names_clear(struct names *n)
-{
-	free(n->host);
-	free(n->host_override);
-	memset(n, 0, sizeof *n);
 }
 
 static enum smtp_tls_mode
@@ -106,6 +109,11 @@ session_options(const struct submission *sub, const struct names *n,
 	o->target.host = n->host;
 	o->target.port = submit_port(a);
 	o->target.source_ip = a->source_ip;
+	/* The server's name goes to the proxy as it is (an A-label): the
+	 * proxy resolves it, nothing here does. */
+	o->target.proxy_host = n->proxy_host;
+	o->target.proxy_port = a->proxy_port;
+	o->target.socket_path = a->socket;
 	o->helo_name = a->domain;
 	o->lmtp = a->lmtp;
 	o->transcript = sub->transcript;

@@ -37,6 +37,15 @@
 #   stop_smtpd                    kill it (teardown does this)
 #   smtpd_received                print the recorded bytes, escaped
 #
+# The SOCKS5 proxy (tests/lib/socks5.py; its header documents the answers)
+#   start_socks5 [ANSWER...]      start a proxy that relays every CONNECT to
+#                                 the test server ($SMTPD_PORT: start that
+#                                 first), answering connection N with
+#                                 ANSWER N (the last repeats; default ok);
+#                                 sets $SOCKS_PORT, $SOCKS_DIR, $SOCKS_PID;
+#                                 DIR/requests has one line per connection
+#   stop_socks5                   stop it (teardown does this)
+#
 # TLS and AUTH (the server's TLS and AUTH script lines: see smtpd.py)
 #   tls_certs                     make the test PKI (tests/lib/mkcerts.sh)
 #                                 once per test file; sets $CERTS to it
@@ -102,10 +111,12 @@ mailpost_setup() {
 	SMTPD_DIR=
 	SMTPD_PORT=
 	SMTPD_COUNT=0
+	SOCKS_PID=
 }
 
 mailpost_teardown() {
 	stop_smtpd
+	stop_socks5
 }
 
 setup() { mailpost_setup; }
@@ -263,6 +274,39 @@ stop_smtpd() {
 		smtpd_wait_exit >/dev/null 2>&1 || true
 	fi
 	SMTPD_PID=
+}
+
+start_socks5() {
+	local answers=() a i
+	for a in "$@"; do
+		answers+=(--answer "$a")
+	done
+	[[ -n "${SMTPD_PORT:-}" ]] || die "start_socks5: start_smtpd first" || return 1
+	SOCKS_DIR="$BATS_TEST_TMPDIR/socks5"
+	mkdir -p "$SOCKS_DIR"
+	"$SMTPD_PYTHON" "$BATS_TEST_DIRNAME/lib/socks5.py" --dir "$SOCKS_DIR" \
+		--target-port "$SMTPD_PORT" --max-connections 20 "${answers[@]}" \
+		>"$SOCKS_DIR/stdout" 2>"$SOCKS_DIR/stderr" 3>&- &
+	SOCKS_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		if [[ -s "$SOCKS_DIR/port" ]]; then
+			SOCKS_PORT=$(<"$SOCKS_DIR/port")
+			return 0
+		fi
+		kill -0 "$SOCKS_PID" 2>/dev/null ||
+			die "start_socks5: the proxy exited:" "$(cat "$SOCKS_DIR/stderr")" ||
+			return 1
+		sleep 0.05
+	done
+	die "start_socks5: no port file after 5 s"
+}
+
+stop_socks5() {
+	if [[ -n "${SOCKS_PID:-}" ]]; then
+		kill -TERM "$SOCKS_PID" 2>/dev/null || true
+		wait "$SOCKS_PID" 2>/dev/null || true
+	fi
+	SOCKS_PID=
 }
 
 smtpd_received() {

@@ -14,6 +14,8 @@
 # Usage:
 #   smtpd.py --dir DIR [--script FILE] [--port-file FILE]
 #            [--max-connections N] [--idle-timeout SECONDS] [--listen ADDR]
+#            [--unix PATH]       (listen on this local socket instead of
+#                                 TCP; the port file then holds PATH)
 #   smtpd.py --check-script FILE        parse a script, report errors
 #   smtpd.py --escape < bytes           bytes -> one escaped line per line
 #   smtpd.py --talk PORT STEP...        a tiny client for self-tests:
@@ -157,8 +159,8 @@
 #   commands             one line per command: "N clear|tls ESCAPED-LINE"
 #                        (AUTH responses too, as "N tls|clear > LINE")
 #   tls                  one line per handshake: "conn N: VERSION CIPHER
-#                        client-cert=CN|none" or "conn N: handshake
-#                        failed: REASON"
+#                        client-cert=CN|none sni=NAME|None" or "conn N:
+#                        handshake failed: REASON"
 #   auth                 one line per AUTH exchange, when it ends:
 #                        "conn N: MECH user=NAME|? reply=CODE [cancelled]
 #                        tls|clear"
@@ -578,9 +580,9 @@ class Session:
                     if k == "commonName":
                         self.client_cn = v
         cipher = self.tls.cipher()
-        line = "conn %d: %s %s client-cert=%s" % (
+        line = "conn %d: %s %s client-cert=%s sni=%s" % (
             self.n, self.tls.version(), cipher[0] if cipher else "?",
-            self.client_cn or "none")
+            self.client_cn or "none", getattr(self.tls, "sni", None))
         self.rec.append("tls", (line + "\n").encode())
         self.rec.log(self.n, "*", "TLS established: " + line)
         # RFC 3207 4.2: forget everything learnt before TLS.
@@ -1409,9 +1411,15 @@ def make_tls_context(script):
     except (OSError, ssl.SSLError) as e:
         raise ScriptError("TLS files: %s" % e)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.sni_callback = note_sni
     if script.options.get("tls12"):
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     return ctx
+
+
+def note_sni(tls, name, ctx):
+    """The server name the client asked for (RFC 6066 3), for DIR/tls."""
+    tls.sni = name
 
 
 def drain_backlog(listener, rec, n):
@@ -1457,15 +1465,21 @@ def serve(args):
     if not args.listen.startswith("127."):
         sys.exit("smtpd.py: --listen takes a 127.0.0.0/8 address, not %r"
                  % args.listen)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind((args.listen, 0))
+    if args.unix:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(args.unix)
+        port, where = args.unix, "socket " + args.unix
+    else:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind((args.listen, 0))
+        port = listener.getsockname()[1]
+        where = "%s port %d" % (args.listen, port)
     listener.listen(16)
-    port = listener.getsockname()[1]
     port_file = args.port_file or rec.path("port")
     with open(port_file + ".tmp", "w") as f:
-        f.write("%d\n" % port)
+        f.write("%s\n" % port)
     os.rename(port_file + ".tmp", port_file)
-    rec.log(0, "*", "listening on %s port %d" % (args.listen, port))
+    rec.log(0, "*", "listening on " + where)
     n = 0
     idle_since = time.monotonic()
     while n < args.max_connections and not stopping:
@@ -1477,7 +1491,8 @@ def serve(args):
             continue
         sock, _ = listener.accept()
         n += 1
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if not args.unix:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         Session(sock, n, script, rec, tls_context).run(args.idle_timeout)
         idle_since = time.monotonic()
     if stopping:
@@ -1565,6 +1580,7 @@ def main():
     p.add_argument("--max-connections", type=int, default=1)
     p.add_argument("--idle-timeout", type=float, default=30.0)
     p.add_argument("--listen", default="127.0.0.1")
+    p.add_argument("--unix")
     p.add_argument("--check-script")
     p.add_argument("--escape", action="store_true")
     p.add_argument("--talk", nargs="+", metavar=("PORT", "STEP"))
