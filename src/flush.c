@@ -409,6 +409,8 @@ run_entry(struct run *r, struct group *g, const char *id)
 		r->rep->skipped++;
 	if (rc < 0)
 		notice(r, "%s: %s", id, err.msg);
+	if (rc == QUEUE_DAMAGED) /* since it was listed: named at the end */
+		queue_entry_release(qe);
 	if (rc != QUEUE_CLAIMED)
 		return;
 	/* Re-read under the lock: another runner may have just tried it. */

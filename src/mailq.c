@@ -104,7 +104,6 @@ show_envelope(FILE *out, const struct queue_envelope *e)
 {
 	char buf[MAILQ_FIELD_MAX];
 
-	fprintf(out, "Id: %s\n", e->id);
 	fprintf(out, "Account: %s\n",
 	        e->account && *e->account ? safe(e->account, buf, sizeof buf)
 	                                  : "(default)");
@@ -125,16 +124,22 @@ show_envelope(FILE *out, const struct queue_envelope *e)
 	if (e->last_error)
 		fprintf(out, "Last-Error: %s\n",
 		        safe(e->last_error, buf, sizeof buf));
-	fputc('\n', out);
 }
 
 int
 mailq_show(FILE *out, struct queue_entry *qe, struct error *err)
 {
 	struct message_stream m = queue_entry_message(qe);
+	const struct queue_envelope *e = queue_entry_envelope(qe);
+	const char *damage = queue_entry_damage(qe);
 	char buf[65536];
 
-	show_envelope(out, queue_entry_envelope(qe));
+	fprintf(out, "Id: %s\n", queue_entry_id(qe));
+	if (damage)
+		fprintf(out, "Damaged: %s\n", safe(damage, buf, sizeof buf));
+	if (e)
+		show_envelope(out, e);
+	fputc('\n', out);
 	for (;;) {
 		ssize_t got = m.read(m.ctx, buf, sizeof buf, err);
 

@@ -23,7 +23,9 @@ int mailq_print(FILE *out, const struct queue_envelope *v, size_t n,
                 const struct strlist *damaged, time_t now, struct error *err);
 
 /* One entry: its envelope as "Key: value" lines, an empty line, then the
- * message exactly as queued. */
+ * message exactly as queued.  A damaged entry (queue_entry_damage) has a
+ * "Damaged: why" line after its id, and then what could be read of it:
+ * the envelope, the message file's bytes as they are. */
 int mailq_show(FILE *out, struct queue_entry *e, struct error *err);
 
 /* "42s", "5m", "2h05m", "3d04h": an age for the listing. */

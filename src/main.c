@@ -1237,11 +1237,12 @@ run_flush(struct job *job, struct error *err)
 		                 "%zu queued message%s failed permanently",
 		                 rep.failed, rep.failed == 1 ? "" : "s");
 	if (rep.damaged > 0)
-		return error_set(err, ERROR_IOERR,
-		                 "%zu queued entr%s cannot be read and stay%s "
-		                 "in the queue",
-		                 rep.damaged, rep.damaged == 1 ? "y" : "ies",
-		                 rep.damaged == 1 ? "s" : "");
+		return error_set(
+		    err, ERROR_IOERR,
+		    "%zu queued entr%s damaged and never sent (see mailq); "
+		    "remove %s with mailpost --queue-remove ID",
+		    rep.damaged, rep.damaged == 1 ? "y is" : "ies are",
+		    rep.damaged == 1 ? "it" : "them");
 	return 0;
 }
 
@@ -1309,7 +1310,7 @@ claim_named(struct job *job, struct queue **q, struct queue_entry **e,
 		                 "%s is being sent by another mailpost", id);
 	if (rc == QUEUE_GONE)
 		return error_set(err, ERROR_USAGE, "no queued message %s", id);
-	return rc < 0 ? -1 : 0;
+	return rc < 0 ? -1 : 0; /* a damaged one too: shown, or removed */
 }
 
 static int
@@ -1319,10 +1320,17 @@ run_queue_entry(struct job *job, struct error *err)
 	struct queue_entry *e = NULL;
 	int rc = claim_named(job, &q, &e, err);
 
-	if (rc == 0 && job->req.mode == CLI_QUEUE_SHOW)
-		rc = mailq_show(stdout, e, err);
-	else if (rc == 0)
+	if (rc == 0 && job->req.mode == CLI_QUEUE_REMOVE)
 		rc = queue_entry_remove(e, err);
+	else if (rc == 0)
+		rc = mailq_show(stdout, e, err);
+	/* Shown as far as it can be read, and said: it is never sent. */
+	if (rc == 0 && job->req.mode == CLI_QUEUE_SHOW && queue_entry_damage(e))
+		rc = error_set(err, ERROR_IOERR,
+		               "queue entry %s is damaged and never sent: %s; "
+		               "remove it with mailpost --queue-remove %s",
+		               queue_entry_id(e), queue_entry_damage(e),
+		               queue_entry_id(e));
 	queue_entry_release(e);
 	queue_close(q);
 	return rc;

@@ -51,10 +51,18 @@
  *     size          the size of the message file in bytes
  *     8bit          1 when the message has 8-bit bytes, else 0
  *
- * id, sender, at least one rcpt, created and size must be present.  A key
- * that is not known is ignored, so that a later version may add keys
- * without changing the version.  An entry whose envelope cannot be read is
- * left alone: it is not listed and not sent.
+ * id, sender, at least one rcpt (none empty), created and size must be
+ * present.  A key that is not known is ignored, so that a later version
+ * may add keys without changing the version.
+ *
+ * Damaged entries.  An entry that cannot be sent as it is, is damaged:
+ * DIR/ID is not a directory (a symbolic link is never followed), its
+ * envelope cannot be read, its message file is missing, is not a regular
+ * file (a symbolic link, a directory...) or has another size than the
+ * envelope says, or the entry or one of its files belongs to another
+ * user.  Such an entry is not listed with the others and never sent;
+ * queue_damaged names it with the reason, so that mailq and every flush
+ * show it, until it is removed (queue_claim hands it out for that).
  *
  * Locking.  A process sending or removing an entry holds an exclusive
  * flock(2) lock on its message file.  Removal renames DIR/ID to
@@ -106,6 +114,10 @@
 /* How many fresh random ids to try when one is taken. */
 #define QUEUE_ID_TRIES 32
 
+/* How deep a removed entry is deleted: a real entry holds two files, a
+ * damaged one may hold directories; deeper than this stays under tmp/. */
+#define QUEUE_DELETE_DEPTH 4
+
 #define ENVELOPE_VERSION 1
 
 struct queue {
@@ -122,6 +134,8 @@ struct queue_entry {
 	uint64_t size; /* of the message file */
 	uint64_t pos;  /* read position of the message stream */
 	bool removed;
+	bool env_ok;  /* env was read (always, unless damaged) */
+	char *damage; /* why it cannot be sent (QUEUE_DAMAGED), or NULL */
 	struct queue_envelope env;
 };
 
@@ -803,7 +817,14 @@ envelope_parse(char *s, size_t len, const char *id, struct queue_envelope *e,
 	}
 	for (size_t k = 0; !why && k < NFIELDS; k++) {
 		if (fields[k].mandatory && !seen[k])
-			why = "a mandatory key is missing";
+			return error_set(err, ERROR_DATA,
+			                 "queue entry %s: bad envelope: no "
+			                 "\"%s\" line",
+			                 id, fields[k].key);
+	}
+	for (size_t k = 0; !why && k < e->rcpts.n; k++) {
+		if (e->rcpts.v[k][0] == '\0')
+			why = "a recipient is empty";
 	}
 	if (!why && strcmp(e->id, id) != 0)
 		why = "its id is not the name of its directory";
@@ -813,6 +834,21 @@ envelope_parse(char *s, size_t len, const char *id, struct queue_envelope *e,
 	if (!e->account)
 		e->account = xstrdup("");
 	return 0;
+}
+
+/* A file of entry id (what: "its envelope"...) must be the user's own:
+ * another user's file in the queue was not written by mailpost for us. */
+static int
+check_owner(const struct stat *st, const char *id, const char *what,
+            struct error *err)
+{
+	if (st->st_uid == geteuid())
+		return 0;
+	return error_set(err, ERROR_DATA,
+	                 "queue entry %s: %s belongs to uid %lu, not to you "
+	                 "(uid %lu)",
+	                 id, what, (unsigned long)st->st_uid,
+	                 (unsigned long)geteuid());
 }
 
 /* Read DIR/ID/envelope (entry_fd is DIR/ID) into e. */
@@ -840,6 +876,10 @@ envelope_load(int entry_fd, const char *id, struct queue_envelope *e,
 		    "queue entry %s: its envelope is not a regular "
 		    "file of at most %d bytes",
 		    id, QUEUE_ENVELOPE_MAX);
+	}
+	if (check_owner(&st, id, "its envelope", err) < 0) {
+		close(fd);
+		return -1;
 	}
 	/* The file is never written in place (it is replaced by rename), so
 	 * its size is known; one byte more detects a file that grew. */
@@ -943,24 +983,41 @@ fail:
 
 /* --- removing what is under tmp/ ------------------------------------------ */
 
-/* Delete the regular files of a directory (nothing else, nothing through
- * a link). */
+/* Delete what a directory holds, never through a link (a symbolic link
+ * is removed, not followed), subdirectories down to `depth` levels. */
 static void
-delete_files(int dirfd)
+delete_contents(int dirfd, int depth)
 {
 	DIR *d = open_dir_stream(dirfd);
 	struct dirent *de;
 	struct stat st;
+	int fd;
 
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (is_dot(de->d_name))
+		if (is_dot(de->d_name) || stat_at(dirfd, de->d_name, &st) < 0)
 			continue;
-		if (stat_at(dirfd, de->d_name, &st) == 0 && S_ISREG(st.st_mode))
+		if (!S_ISDIR(st.st_mode)) {
 			unlink_at(dirfd, de->d_name, 0);
+			continue;
+		}
+		if (depth <= 0)
+			continue;
+		fd = open_dir_at(dirfd, de->d_name);
+		if (fd < 0)
+			continue;
+		delete_contents(fd, depth - 1);
+		close(fd);
+		unlink_at(dirfd, de->d_name, AT_REMOVEDIR);
 	}
 	closedir(d);
+}
+
+static void
+delete_files(int dirfd)
+{
+	delete_contents(dirfd, QUEUE_DELETE_DEPTH);
 }
 
 /* The newest modification time of a directory and of its files. */
@@ -1033,10 +1090,12 @@ clean_tmp(struct queue *q)
 
 /* Move DIR/ID out of the queue, to tmp/ID.removed-R, in one step, so
  * that it is no longer listed nor claimable; the files are deleted after
- * through entry_fd (which follows the directory).  The caller holds the
- * lock.  -1 with errno when the rename failed (nothing changed);
- * otherwise 0, with *sync_errno set when the rename could not be made
- * durable (after a crash the entry could come back). */
+ * through entry_fd (which follows the directory), or, when entry_fd is -1
+ * (a damaged entry that is no directory), the name itself.  The caller
+ * holds the lock (a damaged entry may have none to hold).  -1 with errno when
+ * the rename failed (nothing changed); otherwise 0, with *sync_errno set when
+ * the rename could not be made durable (after a crash the entry could come
+ * back). */
 static int
 retire(struct queue *q, const char *id, int entry_fd, int *sync_errno)
 {
@@ -1052,6 +1111,10 @@ retire(struct queue *q, const char *id, int entry_fd, int *sync_errno)
 	if (rc < 0)
 		return -1;
 	*sync_errno = fsync_fd(q->fd) < 0 ? errno : 0;
+	if (entry_fd < 0) {
+		unlink_at(q->tmp_fd, name, 0);
+		return 0;
+	}
 	delete_files(entry_fd);
 	unlink_at(q->tmp_fd, name, AT_REMOVEDIR);
 	return 0;
@@ -1443,6 +1506,12 @@ add_check(const struct queue_envelope *env, struct error *err)
 	if (env->rcpts.n == 0)
 		return error_set(err, ERROR_DATA,
 		                 "cannot queue a message without recipients");
+	for (size_t i = 0; i < env->rcpts.n; i++) {
+		if (env->rcpts.v[i][0] == '\0')
+			return error_set(err, ERROR_DATA,
+			                 "cannot queue a message with an empty "
+			                 "recipient");
+	}
 	if (env->priority < QUEUE_PRIORITY_MIN ||
 	    env->priority > QUEUE_PRIORITY_MAX || env->port < 0 ||
 	    env->port > 65535)
@@ -1520,11 +1589,118 @@ envelope_order(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-/* Call fn for each directory entry of DIR named like an id that can be
- * opened (a vanished entry is no entry), with the directory's fd. */
+/* Why entry id cannot be sent, in one line without the "queue entry ID: "
+ * its errors start with (the listing and --queue-show name the entry). */
+static const char *
+damage_reason(const struct error *why, const char *id)
+{
+	const char *p = why->msg;
+	size_t n = strlen("queue entry ");
+
+	if (strncmp(p, "queue entry ", n) == 0 &&
+	    strncmp(p + n, id, QUEUE_ID_LEN) == 0 &&
+	    strncmp(p + n + QUEUE_ID_LEN, ": ", 2) == 0)
+		return p + n + QUEUE_ID_LEN + 2;
+	return p;
+}
+
+/* DIR/ID could not be opened as a directory (open_errno). */
+static int
+entry_unopenable(struct queue *q, const char *id, int open_errno,
+                 struct error *err)
+{
+	struct stat st;
+
+	if ((open_errno == ELOOP || open_errno == ENOTDIR) &&
+	    stat_at(q->fd, id, &st) == 0 && !S_ISDIR(st.st_mode))
+		return error_set(
+		    err, ERROR_DATA,
+		    "queue entry %s: it is %s, not a directory", id,
+		    S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+	return error_set_errno(err, ERROR_IOERR, open_errno,
+	                       "queue entry %s: cannot open it", id);
+}
+
+/* The message file as it is: through msg_fd when it is open, else by
+ * name (never following a link). */
+static int
+message_stat(int dir_fd, int msg_fd, const char *id, struct stat *st,
+             struct error *err)
+{
+	int rc =
+	    msg_fd >= 0 ? fstat(msg_fd, st) : stat_at(dir_fd, "message", st);
+
+	if (rc == 0)
+		return 0;
+	if (errno == ENOENT)
+		return error_set(err, ERROR_DATA,
+		                 "queue entry %s: its message file is missing",
+		                 id);
+	return error_set_errno(err, ERROR_IOERR, errno,
+	                       "queue entry %s: cannot check its message file",
+	                       id);
+}
+
+/* A message file that is all it should be may still be unreadable
+ * (mode 000): found out by opening it, as a flush would. */
+static int
+message_readable(int dir_fd, const char *id, struct error *err)
+{
+	int fd =
+	    open_at(dir_fd, "message", O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+
+	if (fd < 0)
+		return error_set_errno(
+		    err, ERROR_IOERR, errno,
+		    "queue entry %s: cannot open its message file", id);
+	close(fd);
+	return 0;
+}
+
+/* Can entry id (its directory dir_fd, its message file msg_fd or -1) be
+ * sent as it is?  0, with its envelope in e; else -1 and why in err (e
+ * holds the envelope when that much could be read: e->id is set). */
+static int
+entry_inspect(int dir_fd, int msg_fd, const char *id, struct queue_envelope *e,
+              struct error *err)
+{
+	struct stat st;
+
+	if (fstat(dir_fd, &st) < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "queue entry %s: cannot check it", id);
+	if (check_owner(&st, id, "its directory", err) < 0 ||
+	    envelope_load(dir_fd, id, e, err) < 0 ||
+	    message_stat(dir_fd, msg_fd, id, &st, err) < 0)
+		return -1;
+	if (S_ISLNK(st.st_mode))
+		return error_set(err, ERROR_DATA,
+		                 "queue entry %s: its message file is a "
+		                 "symbolic link",
+		                 id);
+	if (!S_ISREG(st.st_mode))
+		return error_set(err, ERROR_DATA,
+		                 "queue entry %s: its message file is not a "
+		                 "regular file",
+		                 id);
+	if (check_owner(&st, id, "its message file", err) < 0)
+		return -1;
+	if ((uint64_t)st.st_size != e->size)
+		return error_set(err, ERROR_DATA,
+		                 "queue entry %s: its message file has %llu "
+		                 "bytes, its envelope says %llu",
+		                 id, (unsigned long long)st.st_size,
+		                 (unsigned long long)e->size);
+	return msg_fd >= 0 ? 0 : message_readable(dir_fd, id, err);
+}
+
+/* Call fn for each directory entry of DIR named like an id, with the
+ * directory's fd, or with -1 and the errno when it cannot be opened as a
+ * directory (a vanished entry is no entry). */
 static int
 scan_entries(struct queue *q,
-             void (*fn)(struct queue *q, const char *id, int fd, void *ctx),
+             void (*fn)(struct queue *q, const char *id, int fd, int open_errno,
+                        void *ctx),
              void *ctx, struct error *err)
 {
 	struct dirent *de;
@@ -1540,10 +1716,10 @@ scan_entries(struct queue *q,
 		if (!queue_id_valid(de->d_name))
 			continue;
 		fd = open_dir_at(q->fd, de->d_name);
-		if (fd < 0)
+		if (fd < 0 && errno == ENOENT)
 			continue;
-		fn(q, de->d_name, fd, ctx);
-		close(fd);
+		fn(q, de->d_name, fd, fd < 0 ? errno : 0, ctx);
+		close_fd(fd);
 	}
 	closedir(d);
 	return 0;
@@ -1555,19 +1731,22 @@ struct listing {
 };
 
 static void
-list_one(struct queue *q, const char *id, int fd, void *ctx)
+list_one(struct queue *q, const char *id, int fd, int open_errno, void *ctx)
 {
 	struct listing *l = ctx;
 	struct error ignored;
 
 	(void)q;
+	(void)open_errno;
+	if (fd < 0)
+		return;
 	if (l->len == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 16;
 		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
 	}
 	queue_envelope_init(&l->v[l->len]);
-	/* Being removed, or unreadable: not listed (queue_damaged says). */
-	if (envelope_load(fd, id, &l->v[l->len], &ignored) == 0)
+	/* Being removed, or damaged: not listed (queue_damaged says). */
+	if (entry_inspect(fd, -1, id, &l->v[l->len], &ignored) == 0)
 		l->len++;
 	else
 		queue_envelope_clear(&l->v[l->len]);
@@ -1604,17 +1783,23 @@ still_live(struct queue *q, const char *id, int fd)
 }
 
 static void
-damaged_one(struct queue *q, const char *id, int fd, void *ctx)
+damaged_one(struct queue *q, const char *id, int fd, int open_errno, void *ctx)
 {
+	char line[QUEUE_ID_SIZE + ERROR_MSG_MAX + 2];
 	struct queue_envelope e;
 	struct error why;
+	bool damaged;
 
 	error_clear(&why);
 	queue_envelope_init(&e);
-	if (envelope_load(fd, id, &e, &why) < 0 && still_live(q, id, fd)) {
-		char line[QUEUE_ID_SIZE + ERROR_MSG_MAX + 2];
-
-		snprintf(line, sizeof line, "%s: %s", id, why.msg);
+	if (fd < 0)
+		damaged = entry_unopenable(q, id, open_errno, &why) < 0;
+	else /* one being removed meanwhile is not damaged */
+		damaged = entry_inspect(fd, -1, id, &e, &why) < 0 &&
+		          still_live(q, id, fd);
+	if (damaged) {
+		snprintf(line, sizeof line, "%s: %s", id,
+		         damage_reason(&why, id));
 		strlist_add(ctx, line);
 	}
 	queue_envelope_clear(&e);
@@ -1666,29 +1851,44 @@ queue_list_free(struct queue_envelope *v, size_t n)
  * after delivering but before removing leaves the entry in place, and it
  * is sent again by the next flush: a duplicate, never a loss. */
 
+/* Open DIR/ID: QUEUE_CLAIMED (so far), QUEUE_GONE, or QUEUE_DAMAGED with
+ * why in err when it is there but no directory. */
 static int
 claim_open(struct queue *q, const char *id, struct queue_entry *e,
+           struct error *err)
+{
+	e->dir_fd = open_dir_at(q->fd, id);
+	if (e->dir_fd >= 0)
+		return QUEUE_CLAIMED;
+	if (errno == ENOENT)
+		return QUEUE_GONE;
+	entry_unopenable(q, id, errno, err);
+	return QUEUE_DAMAGED;
+}
+
+/* Open and lock the message file: QUEUE_CLAIMED, QUEUE_BUSY, QUEUE_GONE or
+ * -1.  A message file that is not a regular file, or cannot be opened, is
+ * left closed (e->msg_fd -1) for entry_inspect to judge, as long as the
+ * entry is still the live one. */
+static int
+claim_lock(struct queue *q, const char *id, struct queue_entry *e,
            struct error *err)
 {
 	char path[QUEUE_ID_SIZE + sizeof "/message"];
 	struct stat st, live;
 
-	e->dir_fd = open_dir_at(q->fd, id);
-	if (e->dir_fd >= 0)
-		e->msg_fd = open_at(e->dir_fd, "message",
-		                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
-	if (e->dir_fd < 0 || e->msg_fd < 0) {
-		/* ELOOP, ENOTDIR: not an entry, whatever has that name. */
-		if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR)
-			return QUEUE_GONE;
+	e->msg_fd = open_at(e->dir_fd, "message",
+	                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+	if (e->msg_fd >= 0 && fstat(e->msg_fd, &st) < 0)
 		return error_set_errno(err, ERROR_IOERR, errno,
 		                       "cannot open queue entry %s", id);
+	if (e->msg_fd >= 0 && !S_ISREG(st.st_mode)) {
+		close(e->msg_fd);
+		e->msg_fd = -1;
 	}
-	if (fstat(e->msg_fd, &st) < 0)
-		return error_set_errno(err, ERROR_IOERR, errno,
-		                       "cannot open queue entry %s", id);
-	if (!S_ISREG(st.st_mode))
-		return QUEUE_GONE;
+	if (e->msg_fd < 0)
+		return still_live(q, id, e->dir_fd) ? QUEUE_CLAIMED
+		                                    : QUEUE_GONE;
 	if (lock_fd(e->msg_fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
 			return QUEUE_BUSY;
@@ -1709,6 +1909,23 @@ claim_open(struct queue *q, const char *id, struct queue_entry *e,
 	return QUEUE_CLAIMED;
 }
 
+/* The entry is open (and locked when it has a message file to lock):
+ * QUEUE_CLAIMED when it can be sent, else QUEUE_DAMAGED with why. */
+static int
+claim_inspect(struct queue_entry *e, struct error *err)
+{
+	if (entry_inspect(e->dir_fd, e->msg_fd, e->id, &e->env, err) < 0)
+		return QUEUE_DAMAGED;
+	if (e->msg_fd < 0) { /* it could not be opened a moment ago */
+		error_set(err, ERROR_DATA,
+		          "queue entry %s: its message file changed while it "
+		          "was checked",
+		          e->id);
+		return QUEUE_DAMAGED;
+	}
+	return QUEUE_CLAIMED;
+}
+
 int
 queue_claim(struct queue *q, const char *id, struct queue_entry **out,
             struct error *err)
@@ -1725,28 +1942,37 @@ queue_claim(struct queue *q, const char *id, struct queue_entry **out,
 	str_copy(e->id, sizeof e->id, id);
 	queue_envelope_init(&e->env);
 	rc = claim_open(q, id, e, err);
-	if (rc == QUEUE_CLAIMED &&
-	    envelope_load(e->dir_fd, id, &e->env, err) < 0)
-		rc = -1;
-	if (rc == QUEUE_CLAIMED && e->env.size != e->size)
-		rc =
-		    error_set(err, ERROR_DATA,
-		              "queue entry %s: the message has %llu bytes, its "
-		              "envelope says %llu",
-		              id, (unsigned long long)e->size,
-		              (unsigned long long)e->env.size);
-	if (rc != QUEUE_CLAIMED) {
+	if (rc == QUEUE_CLAIMED)
+		rc = claim_lock(q, id, e, err);
+	if (rc == QUEUE_CLAIMED)
+		rc = claim_inspect(e, err);
+	if (rc != QUEUE_CLAIMED && rc != QUEUE_DAMAGED) {
 		queue_entry_release(e);
 		return rc;
 	}
+	e->env_ok = e->env.id[0] != '\0';
+	if (rc == QUEUE_DAMAGED)
+		e->damage = xstrdup(damage_reason(err, id));
 	*out = e;
-	return QUEUE_CLAIMED;
+	return rc;
+}
+
+const char *
+queue_entry_id(const struct queue_entry *e)
+{
+	return e->id;
 }
 
 const struct queue_envelope *
 queue_entry_envelope(const struct queue_entry *e)
 {
-	return &e->env;
+	return e->env_ok ? &e->env : NULL;
+}
+
+const char *
+queue_entry_damage(const struct queue_entry *e)
+{
+	return e->damage;
 }
 
 static ssize_t
@@ -1806,9 +2032,10 @@ queue_entry_failed(struct queue_entry *e, const char *error_line,
 {
 	struct queue_envelope n;
 
-	if (e->removed)
+	if (e->removed || e->damage)
 		return error_set(err, ERROR_SOFTWARE,
-		                 "queue entry %s was already removed", e->id);
+		                 "queue entry %s was removed or is damaged",
+		                 e->id);
 	/* A shallow copy with the new values; e->env changes only once the
 	 * new envelope is in place. */
 	n = e->env;
@@ -1855,5 +2082,6 @@ queue_entry_release(struct queue_entry *e)
 	close_fd(e->msg_fd); /* ends the lock */
 	close_fd(e->dir_fd);
 	queue_envelope_clear(&e->env);
+	free(e->damage);
 	free(e);
 }

@@ -12,6 +12,11 @@
  * that two flushes running at once never send the same entry twice: the
  * second one finds it busy (or gone) and skips it.
  *
+ * An entry that cannot be sent as it is (see "Damaged entries" at the top
+ * of queue.c: an unreadable envelope, a message file missing, a symbolic
+ * link, of the wrong size or owner...) is damaged: never listed with the
+ * others nor sent, always named by queue_damaged.
+ *
  * Errors: ERROR_IOERR for what the file system refused (ENOSPC, EIO...),
  * ERROR_CONFIG for a queue directory that is unsafe (a symbolic link, not
  * ours, group/world writable), ERROR_DATA for an entry that cannot be
@@ -94,16 +99,15 @@ int queue_add(struct queue *q, const struct queue_envelope *env,
 
 /* Every complete entry's envelope, best first: higher priority first,
  * then older first.  *out is an array of *n envelopes (free with
- * queue_list_free).  An entry that cannot be read is skipped (it may be
- * being removed). */
+ * queue_list_free).  A damaged entry is left out (queue_damaged names
+ * it), and so is one being removed. */
 int queue_list(struct queue *q, struct queue_envelope **out, size_t *n,
                struct error *err);
 void queue_list_free(struct queue_envelope *v, size_t n);
 
-/* The entries queue_list leaves out because their envelope cannot be read
- * (damaged, or written by a later version), as "ID: why" lines appended
- * to out: they are never sent, so they must at least be seen.  An entry
- * that vanishes meanwhile is not one of them. */
+/* The damaged entries, which queue_list leaves out, as "ID: why" lines
+ * appended to out: they are never sent, so they must at least be seen.
+ * An entry that vanishes meanwhile is not one of them. */
 int queue_damaged(struct queue *q, struct strlist *out, struct error *err);
 
 /* An entry taken for sending (or removing): locked until released. */
@@ -111,20 +115,32 @@ struct queue_entry;
 
 enum queue_claim_result {
 	QUEUE_CLAIMED = 0,
-	QUEUE_BUSY, /* another process holds it */
-	QUEUE_GONE, /* no such entry (any more) */
+	QUEUE_BUSY,    /* another process holds it */
+	QUEUE_GONE,    /* no such entry (any more) */
+	QUEUE_DAMAGED, /* damaged: *out is set, err says why */
 };
 
 /* Lock entry `id` without waiting.  Returns a queue_claim_result, or -1 on
  * an error (err set).  A claimed entry is re-read after the lock is held,
- * so what it says is current. */
+ * so what it says is current.  A damaged entry is handed out too (locked
+ * when it has a regular message file to lock), so that it can be shown
+ * and removed; it cannot be sent nor marked failed. */
 int queue_claim(struct queue *q, const char *id, struct queue_entry **out,
                 struct error *err);
 
+const char *queue_entry_id(const struct queue_entry *e);
+
+/* NULL only for a damaged entry whose envelope could not be read. */
 const struct queue_envelope *queue_entry_envelope(const struct queue_entry *e);
 
+/* Why a damaged entry cannot be sent (one line, without its id); NULL for
+ * an entry that can. */
+const char *queue_entry_damage(const struct queue_entry *e);
+
 /* The message of a claimed entry, positioned at its first byte (rewind
- * works); valid until the entry is released. */
+ * works); valid until the entry is released.  For a damaged entry: the
+ * bytes of its message file as they are when it is a regular file, else
+ * nothing. */
 struct message_stream queue_entry_message(struct queue_entry *e);
 
 /* After a failed attempt: attempts + 1, last_attempt = now, the error
@@ -133,7 +149,8 @@ int queue_entry_failed(struct queue_entry *e, const char *error_line,
                        time_t next_attempt, struct error *err);
 
 /* Remove the entry (after it was delivered, dead-lettered or removed on
- * request): it disappears from the listing in one step. */
+ * request; a damaged one too): it disappears from the listing in one
+ * step. */
 int queue_entry_remove(struct queue_entry *e, struct error *err);
 
 /* Unlock and free (NULL is a no-op). */

@@ -1382,8 +1382,116 @@ failover_config() {
 	mp 74 -q
 	assert_stderr_contains "mailpost: $id: "
 	assert_stderr_contains "left in the queue, never sent"
-	assert_stderr_contains "1 queued entry cannot be read"
+	assert_stderr_contains "1 queued entry is damaged and never sent (see mailq); remove it with mailpost --queue-remove ID"
 	[[ -f "$QDIR/$id/message" ]] || die "the damaged entry was removed" || return 1
+}
+
+# damage KIND ID: make queue entry ID unusable in the way KIND names.
+damage() {
+	local d="$QDIR/$2"
+	case "$1" in
+	symlink) # to a file of the very same bytes: only the link is wrong
+		cp "$d/message" "$BATS_TEST_TMPDIR/same-bytes"
+		ln -sf "$BATS_TEST_TMPDIR/same-bytes" "$d/message" ;;
+	longer) printf 'X' >>"$d/message" ;;
+	truncated) truncate -s 20 "$d/message" ;;
+	missing) rm "$d/message" ;;
+	directory) rm "$d/message" && mkdir "$d/message" && touch "$d/message/x" ;;
+	owner) chown 65534 "$d/message" ;;
+	no-rcpt) sed -i '/^rcpt: /d' "$d/envelope" ;;
+	entry-symlink) mv "$d" "$BATS_TEST_TMPDIR/moved" && ln -s "$BATS_TEST_TMPDIR/moved" "$d" ;;
+	*) die "damage: unknown kind $1" ;;
+	esac
+}
+
+# check_damaged KIND REASON: beside a healthy entry, an entry damaged as
+# KIND (@SIZE@ in REASON: its message's size before, @SIZE+1@ one more)
+# is shown as damaged by mailq (REASON) and --queue-show (74), makes
+# every -q exit 74 while the healthy one is delivered, and goes with
+# --queue-remove (which never follows a link).
+check_damaged() {
+	local kind="$1" reason="$2" good bad size
+	start_smtpd -- --max-connections 2
+	queue_config "$SMTPD_PORT"
+	mp 0 --queue=always bob@example.net <"$(numbered_message 1)"
+	good="$(ls "$QDIR" | grep -vx tmp)"
+	mp 0 --queue=always carol@example.net <"$(numbered_message 2)"
+	bad="$(ls "$QDIR" | grep -vx -e tmp -e "$good")"
+	size="$(stat -c %s "$QDIR/$bad/message")"
+	reason="${reason//@SIZE@/$size}"
+	reason="${reason//@SIZE+1@/$((size + 1))}"
+	damage "$kind" "$bad" || return 1
+
+	mp 0 -bp
+	assert_output_contains "Damaged entries, never sent"
+	assert_output_contains "  $bad: $reason"
+	grep -q "^$good " <<<"$output" && ! grep -q "^$bad " <<<"$output" ||
+		die "mailq should list $good only, as usual:" "$output" || return 1
+
+	mp 74 --queue-show "$bad"
+	assert_output_contains $'Id: '"$bad"$'\nDamaged: '"$reason"
+	# What can be read is shown; a link is never followed.
+	case "$kind" in
+	symlink | entry-symlink | missing | directory)
+		assert_output_lacks "This is message 2." ;;
+	truncated) assert_output_contains $'\n\nFrom: Alice <alice@e' ;;
+	*) assert_output_contains $'\n\nFrom: Alice <alice@example.org>\r\n' ;;
+	esac
+	assert_stderr_contains "mailpost: queue entry $bad is damaged and never sent: $reason"
+	assert_stderr_contains "; remove it with mailpost --queue-remove $bad"
+
+	mp 74 -q
+	assert_stderr_contains "mailpost: $bad: $reason; left in the queue, never sent"
+	assert_stderr_contains "mailpost: 1 queued entry is damaged and never sent"
+	# Every run says it again.
+	mp 74 -q --due
+	assert_stderr_contains "mailpost: $bad: $reason"
+
+	mp 0 --queue-remove "$bad"
+	assert_queue_empty
+	[[ -z "$(ls -A "$QDIR/tmp")" ]] || die "left under tmp/:" "$(ls -lA "$QDIR/tmp")" || return 1
+	if [[ "$kind" == symlink ]]; then
+		[[ -f "$BATS_TEST_TMPDIR/same-bytes" ]] || die "the link's target was removed" || return 1
+	fi
+	if [[ "$kind" == entry-symlink ]]; then
+		[[ -f "$BATS_TEST_TMPDIR/moved/message" ]] || die "the link's target was removed" || return 1
+	fi
+	smtpd_finish
+	assert_equal 1 "$(smtpd_message_count)" "messages (the healthy one)"
+	assert_message_of 1 "$BATS_TEST_TMPDIR/msg.1"
+}
+
+@test "damaged: a message file that is a symbolic link (never followed)" {
+	check_damaged symlink "its message file is a symbolic link"
+}
+
+@test "damaged: a message file longer than the envelope says" {
+	check_damaged longer "its message file has @SIZE+1@ bytes, its envelope says @SIZE@"
+}
+
+@test "damaged: a truncated message file" {
+	check_damaged truncated "its message file has 20 bytes, its envelope says @SIZE@"
+}
+
+@test "damaged: the message file missing, the envelope present" {
+	check_damaged missing "its message file is missing"
+}
+
+@test "damaged: a directory in place of the message file" {
+	check_damaged directory "its message file is not a regular file"
+}
+
+@test "damaged: a message file of another owner" {
+	[[ "$(id -u)" -eq 0 ]] || skip "chown needs root"
+	check_damaged owner "its message file belongs to uid 65534, not to you (uid 0)"
+}
+
+@test "damaged: an envelope without recipients" {
+	check_damaged no-rcpt 'bad envelope: no "rcpt" line'
+}
+
+@test "damaged: a symbolic link in the queue named like an entry (never followed)" {
+	check_damaged entry-symlink "it is a symbolic link, not a directory"
 }
 
 @test "rcpt_policy any: a recipient refused for now (450) is queued on its own; the others get the message once" {

@@ -628,11 +628,23 @@ test_claim(void)
 	CHECK_INT(err.kind, ERROR_USAGE);
 	CHECK_INT(queue_claim(q1, "tmp", &a, &err), -1);
 
-	/* A symbolic link planted in the queue is not an entry. */
+	/* A symbolic link planted in the queue under an id is never
+	 * followed: a damaged entry, whose removal takes the link only. */
 	CHECK_INT(add_simple(q1, "s@example.org", 0, 0, id), 0);
 	CHECK_INT(symlink(id, at("%s", "claim/0123456789abcdef")), 0);
 	CHECK_INT(listed(q1), 1);
-	CHECK_INT(queue_claim(q1, "0123456789abcdef", &a, &err), QUEUE_GONE);
+	CHECK_INT(damaged_count(q1, "0123456789abcdef"), 1);
+	CHECK_INT(queue_claim(q1, "0123456789abcdef", &a, &err), QUEUE_DAMAGED);
+	if (a) {
+		CHECK_STR(queue_entry_damage(a),
+		          "it is a symbolic link, not a directory");
+		CHECK(queue_entry_envelope(a) == NULL);
+		CHECK_INT(queue_entry_remove(a, &err), 0);
+		queue_entry_release(a);
+	}
+	CHECK_INT(damaged_count(q1, "0123456789abcdef"), 0);
+	CHECK_INT(listed(q1), 1);
+	CHECK_INT(count_names(at("%s", "claim/tmp")), 0);
 	queue_close(q1);
 	queue_close(q2);
 }
@@ -1018,9 +1030,11 @@ test_envelope_compat(void)
 		if (cases[i].ok) {
 			CHECK_INT(rc, QUEUE_CLAIMED);
 		} else {
-			CHECK_INT(rc, -1);
+			CHECK_INT(rc, QUEUE_DAMAGED);
 			CHECK_INT(err.kind, ERROR_DATA);
 			CHECK(strstr(err.msg, id) != NULL);
+			CHECK(ent && queue_entry_damage(ent) &&
+			      strstr(err.msg, queue_entry_damage(ent)));
 		}
 		if (rc == QUEUE_CLAIMED && i == 2)
 			CHECK_INT(queue_entry_envelope(ent)->rcpts.n, 2);
@@ -1035,8 +1049,9 @@ test_envelope_compat(void)
 	CHECK_INT(queue_claim(q, id, &ent, &err), QUEUE_CLAIMED);
 	queue_entry_release(ent);
 	spew(at("compat/%s/message", id), "short", 5);
-	CHECK_INT(queue_claim(q, id, &ent, &err), -1);
+	CHECK_INT(queue_claim(q, id, &ent, &err), QUEUE_DAMAGED);
 	CHECK_INT(err.kind, ERROR_DATA);
+	queue_entry_release(ent);
 	free(orig);
 	queue_close(q);
 }
@@ -1049,6 +1064,248 @@ remove_one(const char *path, const struct stat *st, int flag, struct FTW *f)
 	if (flag == FTW_DP) /* a directory, never a link's target */
 		chmod(path, 0700);
 	return remove(path);
+}
+
+/* --- damaged entries ------------------------------------------------------
+ *
+ * Each way an entry can be unusable, applied to one entry of a queue that
+ * also holds a healthy one: the damaged entry is not listed, queue_damaged
+ * names it with the reason, queue_claim hands it out as QUEUE_DAMAGED (it
+ * cannot be marked failed), and queue_entry_remove takes it away
+ * completely; the healthy entry is untouched throughout. */
+
+static const char *dmg_id; /* the entry being damaged */
+
+static const char *
+dmg(const char *file)
+{
+	return at("damaged/%s/%s", dmg_id, file);
+}
+
+/* Replace `from` in the envelope by `to`. */
+static void
+dmg_envelope(const char *from, const char *to)
+{
+	size_t len;
+	char *text = slurp(dmg("envelope"), &len), *hit;
+	char *out;
+
+	if (!text)
+		return;
+	hit = strstr(text, from);
+	CHECK(hit != NULL);
+	if (hit) {
+		out = malloc(len + strlen(to) + 1);
+		snprintf(out, len + strlen(to) + 1, "%.*s%s%s",
+		         (int)(hit - text), text, to, hit + strlen(from));
+		spew(dmg("envelope"), out, strlen(out));
+		free(out);
+	}
+	free(text);
+}
+
+static void
+dmg_msg_symlink(void)
+{
+	/* To a file of the very same bytes: only the link is wrong. */
+	spew(at("%s", "same-bytes"), short_msg, sizeof short_msg - 1);
+	unlink(dmg("message"));
+	CHECK_INT(symlink(at("%s", "same-bytes"), dmg("message")), 0);
+}
+
+static void
+dmg_msg_missing(void)
+{
+	unlink(dmg("message"));
+}
+
+static void
+dmg_msg_dir(void)
+{
+	unlink(dmg("message"));
+	CHECK_INT(mkdir(dmg("message"), 0700), 0);
+	spew(dmg("message/inside"), "x", 1);
+	CHECK_INT(mkdir(dmg("message/sub"), 0700), 0);
+}
+
+static void
+dmg_msg_fifo(void)
+{
+	unlink(dmg("message"));
+	CHECK_INT(mkfifo(dmg("message"), 0600), 0);
+}
+
+static void
+dmg_msg_short(void)
+{
+	CHECK_INT(truncate(dmg("message"), 5), 0);
+}
+
+static void
+dmg_msg_long(void)
+{
+	FILE *f = fopen(dmg("message"), "ab");
+
+	if (f) {
+		fputs("more\r\n", f);
+		fclose(f);
+	}
+}
+
+static void
+dmg_env_missing(void)
+{
+	unlink(dmg("envelope"));
+}
+
+static void
+dmg_env_no_rcpt(void)
+{
+	dmg_envelope("rcpt: rcpt@example.org\n", "");
+}
+
+static void
+dmg_env_empty_rcpt(void)
+{
+	dmg_envelope("rcpt: rcpt@example.org\n",
+	             "rcpt: rcpt@example.org\nrcpt: \n");
+}
+
+static void
+dmg_not_dir(void)
+{
+	nftw(at("damaged/%s", dmg_id), remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	spew(at("damaged/%s", dmg_id), "not an entry", 12);
+}
+
+static void
+dmg_msg_owner(void)
+{
+	CHECK_INT(chown(dmg("message"), 65534, (gid_t)-1), 0);
+}
+
+static void
+dmg_env_owner(void)
+{
+	CHECK_INT(chown(dmg("envelope"), 65534, (gid_t)-1), 0);
+}
+
+static void
+dmg_dir_owner(void)
+{
+	CHECK_INT(chown(at("damaged/%s", dmg_id), 65534, (gid_t)-1), 0);
+}
+
+static void
+dmg_msg_unreadable(void)
+{
+	CHECK_INT(chmod(dmg("message"), 0), 0);
+}
+
+struct damage_case {
+	void (*apply)(void);
+	const char *why; /* queue_entry_damage() starts with this */
+	bool envelope;   /* queue_entry_envelope() is there */
+	size_t message;  /* bytes queue_entry_message() gives */
+	int root;        /* 1: as root only, -1: not as root, 0: always */
+};
+
+static void
+damaged_case(struct queue *q, const struct damage_case *c, const char *good)
+{
+	struct queue_entry *e = NULL;
+	struct message_stream m;
+	struct error err;
+	char id[QUEUE_ID_SIZE], why[256], *bytes;
+	size_t n;
+
+	CHECK_INT(add_simple(q, "d@example.org", 0, 0, id), 0);
+	dmg_id = id;
+	c->apply();
+	CHECK_INT(listed(q), 1);
+	CHECK_INT(damaged_count(q, id), 1);
+	CHECK_INT(queue_claim(q, id, &e, &err), QUEUE_DAMAGED);
+	if (!e)
+		return;
+	/* The reason's start (what follows names sizes, uids, errno). */
+	snprintf(why, sizeof why, "%.*s", (int)strlen(c->why),
+	         queue_entry_damage(e));
+	CHECK_STR(why, c->why);
+	CHECK(strstr(err.msg, id) != NULL);
+	CHECK_INT(queue_entry_envelope(e) != NULL, c->envelope);
+	m = queue_entry_message(e);
+	bytes = read_all(&m, 7, &n);
+	CHECK_INT(n, c->message);
+	free(bytes);
+	CHECK_INT(queue_entry_failed(e, "x", 0, &err), -1);
+	CHECK_INT(queue_entry_remove(e, &err), 0);
+	queue_entry_release(e);
+	CHECK_INT(damaged_count(q, id), 0);
+	CHECK_INT(listed(q), 1);
+	CHECK_INT(count_names(at("%s", "damaged/tmp")), 0);
+	CHECK_INT(count_names(at("%s", "damaged")), 2); /* tmp/ and good */
+	CHECK_INT(queue_claim(q, good, &e, &err), QUEUE_CLAIMED);
+	queue_entry_release(e);
+}
+
+static void
+test_damaged(void)
+{
+	const size_t len = sizeof short_msg - 1;
+	const struct damage_case cases[] = {
+	    {dmg_msg_symlink, "its message file is a symbolic link", true, 0,
+	     0},
+	    {dmg_msg_missing, "its message file is missing", true, 0, 0},
+	    {dmg_msg_dir, "its message file is not a regular file", true, 0, 0},
+	    {dmg_msg_fifo, "its message file is not a regular file", true, 0,
+	     0},
+	    {dmg_msg_short,
+	     "its message file has 5 bytes, its envelope says 22", true, 5, 0},
+	    {dmg_msg_long,
+	     "its message file has 28 bytes, its envelope says 22", true,
+	     len + 6, 0},
+	    {dmg_env_missing, "cannot open its envelope", false, len, 0},
+	    {dmg_env_no_rcpt, "bad envelope: no \"rcpt\" line", false, len, 0},
+	    {dmg_env_empty_rcpt, "bad envelope: a recipient is empty", false,
+	     len, 0},
+	    {dmg_not_dir, "it is a file, not a directory", false, 0, 0},
+	    {dmg_msg_owner, "its message file belongs to uid 65534", true, len,
+	     1},
+	    {dmg_env_owner, "its envelope belongs to uid 65534", false, len, 1},
+	    {dmg_dir_owner, "its directory belongs to uid 65534", false, len,
+	     1},
+	    {dmg_msg_unreadable, "cannot open its message file", true, 0, -1},
+	};
+	struct queue *q;
+	struct error err;
+	char good[QUEUE_ID_SIZE];
+	bool root = geteuid() == 0;
+
+	CHECK_INT(queue_open(&q, at("%s", "damaged"), &err), 0);
+	if (!q)
+		return;
+	CHECK_INT(add_simple(q, "g@example.org", 0, 0, good), 0);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if ((cases[i].root > 0 && !root) || (cases[i].root < 0 && root))
+			continue;
+		damaged_case(q, &cases[i], good);
+	}
+	/* What cannot be read back is not stored either. */
+	{
+		struct queue_envelope e;
+		struct mem mem;
+		struct message_stream st =
+		    mem_stream(&mem, short_msg, sizeof short_msg - 1);
+		char id[QUEUE_ID_SIZE];
+
+		env_basic(&e, "s@example.org", 0, 0);
+		strlist_add(&e.rcpts, "");
+		CHECK_INT(queue_add(q, &e, &st, id, &err), -1);
+		CHECK_INT(err.kind, ERROR_DATA);
+		queue_envelope_clear(&e);
+		CHECK_INT(count_names(at("%s", "damaged")), 2);
+	}
+	queue_close(q);
 }
 
 int
@@ -1071,6 +1328,7 @@ main(void)
 	test_unsafe_dirs();
 	test_stale_tmp();
 	test_envelope_compat();
+	test_damaged();
 	nftw(base, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 	return unit_done();
 }
