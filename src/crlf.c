@@ -166,8 +166,10 @@ crlf_finish(struct crlf_norm *c, char *out)
 		c->pending_dot = false;
 		o += emit_text(c, ".", 1, out);
 	}
-	if (!c->at_line_start)
+	if (!c->at_line_start) {
 		o += emit_eol(c, out + o);
+		c->eol_added = true;
+	}
 	c->pending_cr = false;
 	c->bytes += o;
 	return o;

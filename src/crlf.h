@@ -36,6 +36,8 @@ struct crlf_norm {
 				   * than CRLF_LINE_MAX, 0 if none */
 	bool has_8bit;           /* a byte >= 0x80 was seen */
 	bool has_nul;            /* a NUL byte was seen */
+	bool eol_added;          /* the input did not end with a line end:
+	                          * crlf_finish added the last CRLF */
 };
 
 void crlf_init(struct crlf_norm *c, bool dot_ends_input);

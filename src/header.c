@@ -304,3 +304,131 @@ header_size(const struct header_block *h)
 {
 	return h->bytes;
 }
+
+bool
+header_line_is_field(const char *line, size_t len)
+{
+	return field_name_len(line, len) > 0;
+}
+
+int
+header_replace(struct header_block *h, const char *name, const char *value,
+               struct error *err)
+{
+	long at = header_find(h, name, 0);
+	struct header_field f;
+	size_t kept;
+
+	if (at < 0)
+		return header_add(h, name, value, err);
+	if (header_add(h, name, value, err) < 0)
+		return -1;
+	/* The new field takes the old one's place, so the order of the
+	 * fields (and every other byte of the block) stays as it was. */
+	f = h->v[--h->n];
+	h->bytes -= h->v[at].raw_len;
+	free(h->v[at].raw);
+	h->v[at] = f;
+	kept = (size_t)at + 1;
+	for (size_t i = kept; i < h->n; i++) {
+		if (header_is(&h->v[i], name)) {
+			h->bytes -= h->v[i].raw_len;
+			free(h->v[i].raw);
+			continue;
+		}
+		h->v[kept++] = h->v[i];
+	}
+	h->n = kept;
+	return 0;
+}
+
+/* Where to fold a physical line line[0..len) that is too long: the last
+ * white space at or before `max` with something other than white space
+ * before it on the line (RFC 5322 2.2.3: a line of white space only
+ * must not be written), or 0 when there is none. */
+static size_t
+fold_point(const char *line, size_t len, size_t max)
+{
+	size_t first = 0;
+
+	while (first < len && is_wsp(line[first]))
+		first++;
+	for (size_t i = max < len ? max : len; i > first; i--)
+		if (is_wsp(line[i]) && !is_wsp(line[i - 1]))
+			return i;
+	return 0;
+}
+
+/* Fold one field's physical lines to at most HEADER_LINE_FOLD octets. */
+static int
+fold_field(struct header_block *h, struct header_field *f, struct error *err)
+{
+	struct buf out;
+	const char *p = f->raw;
+	const char *end = f->raw + f->raw_len;
+	bool changed = false;
+
+	buf_init(&out, HEADER_BLOCK_MAX);
+	while (p < end) {
+		const char *eol = memchr(p, '\r', (size_t)(end - p));
+		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		size_t cut;
+
+		while (len > HEADER_LINE_FOLD) {
+			cut = fold_point(p, len, HEADER_LINE_FOLD);
+			if (cut == 0) {
+				buf_clear(&out);
+				return error_set(
+				    err, ERROR_DATA,
+				    "the %.*s header field has a line longer "
+				    "than %d characters with no white space to "
+				    "fold it at (RFC 5322 2.1.1, 2.2.3); "
+				    "shorten it",
+				    (int)f->name_len, f->raw, HEADER_LINE_FOLD);
+			}
+			buf_append(&out, p, cut);
+			buf_append(&out, "\r\n", 2);
+			p += cut;
+			len -= cut;
+			changed = true;
+		}
+		buf_append(&out, p, len);
+		p += len;
+		/* the CRLF (or whatever ends the stored line) */
+		while (p < end && (*p == '\r' || *p == '\n'))
+			buf_append_char(&out, *p++);
+	}
+	if (changed) {
+		if (out.len - f->raw_len > HEADER_BLOCK_MAX - h->bytes) {
+			buf_clear(&out);
+			return too_big(err);
+		}
+		h->bytes = h->bytes - f->raw_len + out.len;
+		free(f->raw);
+		f->raw = xmalloc(out.len);
+		memcpy(f->raw, out.data, out.len);
+		f->raw_len = out.len;
+		f->raw_cap = out.len;
+	}
+	buf_clear(&out);
+	return 0;
+}
+
+int
+header_fold_long(struct header_block *h, struct error *err)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (fold_field(h, &h->v[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+bool
+header_has_8bit(const struct header_block *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		for (size_t k = 0; k < h->v[i].raw_len; k++)
+			if ((unsigned char)h->v[i].raw[k] >= 0x80)
+				return true;
+	return false;
+}

@@ -76,4 +76,24 @@ int header_add(struct header_block *h, const char *name, const char *value,
 /* Total bytes of all fields (the block without the empty line). */
 size_t header_size(const struct header_block *h);
 
+/* True when line[0..len) starts a field ("Name:", RFC 5322 2.2). */
+bool header_line_is_field(const char *line, size_t len);
+
+/* Set the field `name` to "Name: value": the first such field is replaced
+ * where it stands, any others are removed; added at the end when there is
+ * none.  Same checks and errors as header_add. */
+int header_replace(struct header_block *h, const char *name, const char *value,
+                   struct error *err);
+
+/* RFC 5322 2.1.1: no line may pass 998 octets.  A field line longer than
+ * that is folded (2.2.3: a CRLF inserted before white space, which
+ * unfolding removes again, so the value is unchanged).  A line with no
+ * white space to fold at is ERROR_DATA naming the field: it cannot be
+ * sent as it is, and any other change would alter the value. */
+#define HEADER_LINE_FOLD 998
+int header_fold_long(struct header_block *h, struct error *err);
+
+/* True when a field holds a byte >= 0x80 (RFC 6532 UTF-8). */
+bool header_has_8bit(const struct header_block *h);
+
 #endif

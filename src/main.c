@@ -541,7 +541,7 @@ finish_plain(struct job *job, struct error *err)
 	job->priority = header_priority(source_headers(job->message));
 	p = header_policy(job);
 	if (source_complete_headers(job->message, &p, err) < 0 ||
-	    source_check_sendable(job->message, err) < 0)
+	    source_make_sendable(job->message, err) < 0)
 		return -1;
 	job->stream = (struct message_stream){
 	    .read = read_source,

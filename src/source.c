@@ -25,6 +25,7 @@
 
 #include "address.h"
 #include "buf.h"
+#include "reencode.h"
 
 #if defined(__GLIBC__) &&                                                      \
     (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
@@ -49,6 +50,8 @@ struct source {
 	bool rendered;
 	uint64_t pos;      /* read position in the whole message */
 	uint64_t body_pos; /* read position of source_read_body */
+	char *dir;         /* the spool directory */
+	bool has_8bit;     /* as sent (re-encoding may remove 8-bit bytes) */
 };
 
 /* State that lives only while source_open reads. */
@@ -76,31 +79,41 @@ spool_dir(const struct source_options *o)
 }
 
 /* mkstemp creates the file 0600; unlinking it at once means nothing is
- * left behind whatever happens to us, and no one else can open it. */
+ * left behind whatever happens to us, and no one else can open it.
+ * Returns the descriptor, or -1. */
 static int
-spool_create(struct reader *r)
+spool_open_file(const char *dir, struct error *err)
 {
 	struct buf path;
 	int fd;
 
 	buf_init(&path, PATH_MAX);
-	if (buf_printf(&path, "%s/mailpost.XXXXXX", r->dir) < 0)
-		return error_set(r->err, ERROR_IOERR,
+	if (buf_printf(&path, "%s/mailpost.XXXXXX", dir) < 0)
+		return error_set(err, ERROR_IOERR,
 		                 "cannot spool the message to %s: the path is "
 		                 "too long",
-		                 r->dir);
+		                 dir);
 	fd = mkstemp(path.data);
 	if (fd < 0) {
 		int e = errno;
 
 		buf_clear(&path);
-		return error_set_errno(r->err, ERROR_IOERR, e,
-		                       "cannot spool the message to %s",
-		                       r->dir);
+		return error_set_errno(err, ERROR_IOERR, e,
+		                       "cannot spool the message to %s", dir);
 	}
 	unlink(path.data);
 	buf_clear(&path);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
+}
+
+static int
+spool_create(struct reader *r)
+{
+	int fd = spool_open_file(r->dir, r->err);
+
+	if (fd < 0)
+		return -1;
 	r->s->spool_fd = fd;
 	return 0;
 }
@@ -283,6 +296,7 @@ source_open(struct source **out, int fd, const struct source_options *o,
 	s->spool_fd = -1;
 	buf_init(&s->head, HEADER_LINE_MAX);
 	r.dir = spool_dir(o);
+	s->dir = xstrdup(r.dir);
 	buf_init(&r.line, HEADER_LINE_MAX);
 	r.wbuf = xmalloc(BLOCK_SIZE);
 	rc = read_all(&r, fd, in, cbuf);
@@ -295,6 +309,7 @@ source_open(struct source **out, int fd, const struct source_options *o,
 		*out = NULL;
 		return -1;
 	}
+	s->has_8bit = s->norm.has_8bit;
 	*out = s;
 	return 0;
 }
@@ -304,6 +319,7 @@ source_free(struct source *s)
 {
 	if (!s)
 		return;
+	free(s->dir);
 	header_clear(&s->h);
 	buf_clear(&s->head);
 	if (s->spool_fd >= 0)
@@ -323,8 +339,128 @@ source_stats(const struct source *s)
 	return &s->norm;
 }
 
+/* Body bytes from offset off of the spool, at most n. */
+static ssize_t spool_pread(const struct source *s, uint64_t off, char *buf,
+                           size_t n, struct error *err);
+
+/* The second spool file the re-encoded body goes to. */
+struct respool {
+	int fd;
+	const char *dir;
+	char *buf;
+	size_t len;
+	uint64_t total;
+	bool has_8bit;
+};
+
+static int
+respool_flush(struct respool *w, struct error *err)
+{
+	if (w->len > 0 && fd_write_all(w->fd, w->buf, w->len) < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot spool the message to %s",
+		                       w->dir);
+	w->len = 0;
+	return 0;
+}
+
+static int
+respool_write(void *ctx, const char *p, size_t n, struct error *err)
+{
+	struct respool *w = ctx;
+
+	for (size_t i = 0; i < n && !w->has_8bit; i++)
+		w->has_8bit = (unsigned char)p[i] >= 0x80;
+	w->total += n;
+	while (n > 0) {
+		size_t k = BLOCK_SIZE - w->len < n ? BLOCK_SIZE - w->len : n;
+
+		memcpy(w->buf + w->len, p, k);
+		w->len += k;
+		p += k;
+		n -= k;
+		if (w->len == BLOCK_SIZE && respool_flush(w, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One pass of the re-encoder over the whole spooled body. */
+static int
+reencode_pass(struct source *s, struct reencoder *r, char *block,
+              struct error *err)
+{
+	uint64_t off = 0;
+
+	while (off < s->body_len) {
+		ssize_t got = spool_pread(s, off, block, BLOCK_SIZE, err);
+
+		if (got < 0 || reencode_push(r, block, (size_t)got, err) < 0)
+			return -1;
+		off += (uint64_t)got;
+	}
+	return reencode_finish(r, s->norm.eol_added, err);
+}
+
+/* The rewrite pass into a new spool file, which then replaces the old
+ * one; the top header is edited to match. */
+static int
+reencode_body(struct source *s, struct reencoder *r, char *block,
+              struct error *err)
+{
+	struct respool w = {.dir = s->dir};
+	const struct reencode_sink sink = {respool_write, &w};
+	int rc;
+
+	w.fd = spool_open_file(s->dir, err);
+	if (w.fd < 0)
+		return -1;
+	w.buf = xmalloc(BLOCK_SIZE);
+	reencode_rewrite(r, &sink);
+	rc = reencode_pass(s, r, block, err);
+	if (rc == 0)
+		rc = respool_flush(&w, err);
+	if (rc == 0)
+		rc = reencode_edit_top(r, &s->h, err);
+	free(w.buf);
+	if (rc < 0) {
+		close(w.fd);
+		return -1;
+	}
+	if (s->spool_fd >= 0)
+		close(s->spool_fd);
+	s->spool_fd = w.fd;
+	s->body_len = w.total;
+	s->has_8bit = w.has_8bit || header_has_8bit(&s->h);
+	return 0;
+}
+
+/* RFC 5322 2.1.1 limits lines to 998 octets.  Header lines are folded;
+ * body lines re-encoded (reencode.h): scan first, rewrite only when the
+ * scan found something to change. */
+static int
+fix_long_lines(struct source *s, struct error *err)
+{
+	struct reencoder *r;
+	char *block;
+	int rc;
+
+	if (header_fold_long(&s->h, err) < 0)
+		return -1;
+	if (s->body_len == 0)
+		return 0;
+	r = reencode_new(&s->h);
+	block = xmalloc(BLOCK_SIZE);
+	rc = reencode_pass(s, r, block, err);
+	if (rc == 0 && reencode_needed(r))
+		rc = reencode_body(s, r, block, err);
+	free(block);
+	reencode_free(r);
+	return rc;
+}
+
 int
-source_check_sendable(const struct source *s, struct error *err)
+source_make_sendable(struct source *s, struct error *err)
 {
 	/* RFC 5321 4.1.1.4 and RFC 6152: neither 7-bit nor 8BITMIME content
 	 * may hold NUL, and servers treat it differently; refuse it. */
@@ -335,17 +471,19 @@ source_check_sendable(const struct source *s, struct error *err)
 		    "cannot carry; send the data as an attachment");
 	if (s->norm.first_long_line == 0)
 		return 0;
-	return error_set(err, ERROR_DATA,
-	                 "line %llu is longer than %d characters (RFC 5322 "
-	                 "2.1.1); send it as an attachment or encode it",
-	                 (unsigned long long)s->norm.first_long_line,
-	                 CRLF_LINE_MAX);
+	return fix_long_lines(s, err);
 }
 
 bool
 source_has_8bit(const struct source *s)
 {
-	return s->norm.has_8bit;
+	return s->has_8bit;
+}
+
+bool
+source_has_8bit_header(const struct source *s)
+{
+	return header_has_8bit(&s->h);
 }
 
 uint64_t

@@ -4,7 +4,7 @@
  * sendmail mode: the input is a complete RFC 5322 message.  source_open
  * reads all of it before anything is sent, because what is decided before
  * the first command depends on the whole message (SIZE=, BODY=8BITMIME,
- * lines too long to send, -t recipients) and because a read error must
+ * lines to re-encode, -t recipients) and because a read error must
  * never leave a half message on a server.  The input is normalised to
  * canonical CRLF form as it is read (crlf.h); the header block is kept in
  * memory (header.h, with a ceiling), the body is spooled to an unlinked
@@ -48,14 +48,22 @@ struct header_block *source_headers(struct source *s);
 /* Measurements over the whole input as read (headers and body). */
 const struct crlf_norm *source_stats(const struct source *s);
 
-/* ERROR_DATA when the message cannot be sent as it is: a line longer than
- * CRLF_LINE_MAX (RFC 5322 2.1.1), naming the line, or a NUL byte anywhere.
- * We refuse rather than rewrap, because rewrapping would change a signed or
- * structured body. */
-int source_check_sendable(const struct source *s, struct error *err);
+/* Make the message sendable as it is, after the header edits: ERROR_DATA
+ * for a NUL byte anywhere (SMTP cannot carry it).  Lines longer than
+ * CRLF_LINE_MAX (RFC 5322 2.1.1) are never a reason to refuse: a long
+ * header line is folded at white space (header_fold_long; ERROR_DATA
+ * naming the field when it has none), a body with long lines is
+ * re-encoded so that it decodes to the same bytes (reencode.h) into a
+ * second spool file.  A message without long lines is not touched: it
+ * goes out byte for byte as read.  ERROR_IOERR when the spool cannot be
+ * written. */
+int source_make_sendable(struct source *s, struct error *err);
 
-/* True when the message (headers or body) has a byte >= 0x80. */
+/* True when the message as sent (headers or body) has a byte >= 0x80. */
 bool source_has_8bit(const struct source *s);
+
+/* True when a header field has a byte >= 0x80 (RFC 6532). */
+bool source_has_8bit_header(const struct source *s);
 
 /* -t: add the recipients named in the header to out (To, Cc, Bcc; or
  * Resent-To, Resent-Cc, Resent-Bcc when any Resent- field is present, as

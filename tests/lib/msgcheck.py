@@ -30,6 +30,14 @@ Usage: msgcheck.py FILE COMMAND [ARG...]
                     unchanged, among FILE's (which may have more: Received,
                     Return-Path, Delivered-To...); else say what differs.
   fields            print the header field names in order, one per line
+  decodes-as ORIGINAL
+                    exit 0 when FILE, parsed as MIME, has the leaves of
+                    ORIGINAL in the same order, each with the same content
+                    type and the same bytes after decoding its transfer
+                    encoding (line endings made LF in both files first, a
+                    missing final newline not added), and ORIGINAL's header
+                    fields (but Content-Transfer-Encoding) all appear among
+                    FILE's with the same unfolded value; else say what differs
 
 Exit status: 0 yes/ok, 1 no/differs, 2 usage or unreadable file.
 """
@@ -227,6 +235,36 @@ def cmd_same_as(msg, original):
     return status
 
 
+def leaves(parsed):
+    return [p for p in parsed.walk() if not p.is_multipart()]
+
+
+def cmd_decodes_as(msg, original):
+    with open(original, "rb") as f:
+        want = email.message_from_bytes(normalize_eol(f.read()),
+                                        policy=email.policy.compat32)
+    got = email.message_from_bytes(normalize_eol(msg.raw),
+                                   policy=email.policy.compat32)
+    status = 0
+    a, b = leaves(got), leaves(want)
+    if len(a) != len(b):
+        return fail("%d leaf parts, want %d" % (len(a), len(b)))
+    for n, (g, w) in enumerate(zip(a, b), 1):
+        if g.get_content_type() != w.get_content_type():
+            status = fail("part %d is %s, want %s" % (
+                n, g.get_content_type(), w.get_content_type()))
+        gb, wb = g.get_payload(decode=True), w.get_payload(decode=True)
+        if gb != wb:
+            status = fail("part %d decodes differently: %s" % (
+                n, describe_diff(gb, wb)))
+    for name, value in want.items():
+        if name.lower() == "content-transfer-encoding":
+            continue
+        if unfold(value) not in [unfold(v) for v in got.get_all(name) or []]:
+            status = fail("header field missing or changed: %s: %s" % (name, value))
+    return status
+
+
 def cmd_fields(msg):
     for name, _ in msg.fields:
         print(name if name is not None else "(not a field)")
@@ -246,6 +284,7 @@ COMMANDS = {
     "check": (cmd_check, 0),
     "same-as": (cmd_same_as, 1),
     "fields": (cmd_fields, 0),
+    "decodes-as": (cmd_decodes_as, 1),
 }
 
 

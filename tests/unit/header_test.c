@@ -351,9 +351,116 @@ test_obsolete_name_length(void)
 	header_clear(&h);
 }
 
+/* The block's fields, concatenated. */
+static void
+render(const struct header_block *h, struct buf *out)
+{
+	buf_reset(out);
+	for (size_t i = 0; i < h->n; i++)
+		buf_append(out, h->v[i].raw, h->v[i].raw_len);
+}
+
+static void
+push_text(struct header_block *h, const char *text)
+{
+	struct error err;
+
+	while (*text) {
+		const char *lf = strchr(text, '\n');
+		size_t n = (size_t)(lf - text) + 1;
+
+		header_push_line(h, text, n, &err);
+		text += n;
+	}
+}
+
+/* header_replace: in place, others of the name removed, else added. */
+static void
+test_replace(void)
+{
+	struct header_block h;
+	struct buf out;
+	struct error err;
+
+	header_init(&h);
+	buf_init(&out, 1 << 20);
+	push_text(&h, "A: 1\r\nCTE: 8bit\r\nB: 2\r\ncte: x\r\nC: 3\r\n");
+	CHECK_INT(header_replace(&h, "CTE", "qp", &err), 0);
+	render(&h, &out);
+	CHECK_STR(buf_str(&out), "A: 1\r\nCTE: qp\r\nB: 2\r\nC: 3\r\n");
+	CHECK_INT(h.bytes, out.len);
+	CHECK_INT(header_replace(&h, "D", "4", &err), 0);
+	render(&h, &out);
+	CHECK_STR(buf_str(&out), "A: 1\r\nCTE: qp\r\nB: 2\r\nC: 3\r\nD: 4\r\n");
+	CHECK_INT(header_replace(&h, "E", "bad\r\nX: y", &err), -1);
+	CHECK_INT(h.n, 5);
+	header_clear(&h);
+	buf_clear(&out);
+}
+
+/* Lines over 998 are folded before white space, and only they; a line
+ * without white space to fold at is refused naming the field. */
+static void
+test_fold_long(void)
+{
+	struct header_block h;
+	struct buf in, out, v1, v2;
+	struct error err;
+
+	buf_init(&in, 1 << 20);
+	buf_init(&out, 1 << 20);
+	buf_init(&v1, 1 << 20);
+	buf_init(&v2, 1 << 20);
+	header_init(&h);
+	buf_append_str(&in, "Short: x\r\nSubject:");
+	for (int i = 0; i < 500; i++)
+		buf_append_str(&in, i % 7 ? " word" : " \t  longer-word");
+	buf_append_str(&in, "\r\n\tcont\r\n");
+	push_text(&h, buf_str(&in));
+	header_value(&h.v[1], &v1);
+	CHECK_INT(header_fold_long(&h, &err), 0);
+	render(&h, &out);
+	CHECK(strncmp(buf_str(&out), "Short: x\r\nSubject: ", 19) == 0);
+	for (const char *p = buf_str(&out), *lf; (lf = strchr(p, '\n'));
+	     p = lf + 1) {
+		CHECK(lf - p <= 999);
+		/* a folded line never holds white space only */
+		CHECK(strspn(p, " \t") < (size_t)(lf - p - 1));
+	}
+	CHECK(out.len > in.len);
+	CHECK_INT(h.bytes, out.len);
+	header_value(&h.v[1], &v2);
+	CHECK_STR(buf_str(&v2), buf_str(&v1));
+	header_clear(&h);
+
+	/* 998 exactly is left alone; no white space at all is refused */
+	header_init(&h);
+	buf_reset(&in);
+	buf_append_str(&in, "X-A:");
+	for (int i = 0; i < 994; i++)
+		buf_append_char(&in, 'a');
+	buf_append_str(&in, "\r\nX-Long: ");
+	for (int i = 0; i < 1200; i++)
+		buf_append_char(&in, 'b');
+	buf_append_str(&in, "\r\n");
+	push_text(&h, buf_str(&in));
+	CHECK_INT(header_fold_long(&h, &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK(strstr(err.msg, "X-Long") != NULL);
+	render(&h, &out);
+	CHECK_STR(buf_str(&out), buf_str(&in));
+	header_clear(&h);
+	buf_clear(&in);
+	buf_clear(&out);
+	buf_clear(&v1);
+	buf_clear(&v2);
+}
+
 int
 main(void)
 {
+	test_replace();
+	test_fold_long();
 	test_scan_table();
 	test_name_length();
 	test_raw_kept();
