@@ -245,8 +245,9 @@ ivan@example.com" "$(rcpts_received)" "recipients"
 
 	# also in the header block (folded), and for the last line without a newline
 	start_smtpd
-	printf 'X-Long: %s %s\n%s' "$l998" "$l998" "$HDR" >"$IN"
+	printf 'X-Long: %s %s\n%s' "${l998:8}" "${l998:8}" "$HDR" >"$IN"
 	run_send 0 bob@example.net <"$IN"
+	assert_received_contains $'x\r\n x'
 	assert_no_problems
 
 	start_smtpd
