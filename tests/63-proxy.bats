@@ -308,6 +308,15 @@ run_no_dns() {
 	assert_message 1 "$MSG_SIMPLE_CRLF"
 }
 
+@test "socket with protocol lmtp, as a local delivery agent's socket is used" {
+	start_smtpd -- --unix "$BATS_TEST_TMPDIR/lmtp.sock"
+	write_config "socket $BATS_TEST_TMPDIR/lmtp.sock" "protocol lmtp" \
+		"from alice@example.org" "domain client.test" "queue never"
+	send 0
+	assert_received_contains $'LHLO client.test\r\n'
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
 @test "socket wins over the proxy; --socket and STARTTLS, verified against host" {
 	tls_certs
 	start_smtpd "$(tls_cert_line server)"$'\ncaps PIPELINING, 8BITMIME, STARTTLS' \
