@@ -170,10 +170,11 @@ group_close(struct group *g)
 	free(g->dead_letter);
 }
 
-/* A temporary failure: the entry stays, tried again later. */
-static void
-defer(struct run *r, const struct group *g, struct queue_entry *qe,
-      const struct error *why)
+/* An attempt failed for now: the entry is marked (attempts + 1, why, the
+ * next attempt by the account's back-off); 0, or -1 after a notice. */
+static int
+mark_failed(struct run *r, const struct group *g, struct queue_entry *qe,
+            const struct error *why)
 {
 	const struct queue_envelope *e = queue_entry_envelope(qe);
 	long backoff = g->acct_ok ? g->acct.queue_backoff : CONF_QUEUE_BACKOFF;
@@ -181,11 +182,35 @@ defer(struct run *r, const struct group *g, struct queue_entry *qe,
 	struct error err;
 
 	error_clear(&err);
+	if (queue_entry_failed(qe, why->msg, next, &err) == 0)
+		return 0;
+	notice(r, "%s: %s", e->id, err.msg);
+	return -1;
+}
+
+/* A temporary failure: the entry stays, tried again later. */
+static void
+defer(struct run *r, const struct group *g, struct queue_entry *qe,
+      const struct error *why)
+{
 	r->rep->deferred++;
-	if (queue_entry_failed(qe, why->msg, next, &err) < 0)
-		notice(r, "%s: %s", e->id, err.msg);
-	else if (r->fr->verbose)
-		notice(r, "%s: deferred: %s", e->id, why->msg);
+	if (mark_failed(r, g, qe, why) == 0 && r->fr->verbose)
+		notice(r, "%s: deferred: %s", queue_entry_envelope(qe)->id,
+		       why->msg);
+}
+
+/* The entry's account cannot be used (why: g->acct_err): the
+ * configuration's fault, not the message's, so the entry waits whatever
+ * its age; said on every run, not only with -v, since nothing will go
+ * until someone fixes the configuration. */
+static void
+hold(struct run *r, const struct group *g, struct queue_entry *qe)
+{
+	r->rep->held++;
+	r->rep->held_kind = error_worse(r->rep->held_kind, g->acct_err.kind);
+	mark_failed(r, g, qe, &g->acct_err);
+	notice(r, "%s: %s; kept in the queue until that is fixed",
+	       queue_entry_envelope(qe)->id, g->acct_err.msg);
 }
 
 /* A permanent failure or a give-up: to the dead letter file, out of the
@@ -418,10 +443,8 @@ run_entry(struct run *r, struct group *g, const char *id)
 		queue_entry_release(qe);
 		return;
 	}
-	/* An account that cannot be loaded is the configuration's fault, not
-	 * the message's: it waits, whatever its age. */
 	if (!g->acct_ok || !g->route_ok)
-		defer(r, g, qe, &g->acct_err);
+		hold(r, g, qe);
 	else if (too_old(r, g, queue_entry_envelope(qe)))
 		expire(r, g, qe);
 	else if (group_connect(r, g))

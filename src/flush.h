@@ -16,7 +16,10 @@
  *    one connection attempt each;
  *  - a permanent failure, or an entry older than the account's
  *    queue_max_age: appended to the dead letter file (when there is one),
- *    removed, and a notice is given.
+ *    removed, and a notice is given;
+ *  - an entry whose account cannot be used (gone from the configuration,
+ *    unusable settings): held, whatever its age, with a notice on every
+ *    run, since no attempt can succeed until the configuration is fixed.
  *
  * A signal (interrupt.h) stops the run after the current entry, which
  * stays queued untouched.
@@ -69,6 +72,9 @@ struct flush_report {
 	size_t delivered, deferred, failed, skipped; /* skipped: busy */
 	size_t damaged;        /* entries that cannot be read (queue_damaged) */
 	enum error_kind worst; /* of the permanent failures; ERROR_NONE */
+	size_t held;           /* entries whose account cannot be used: the
+	                        * configuration's fault, said on every run */
+	enum error_kind held_kind; /* the worst of their errors */
 };
 
 /* Run once.  -1 only when the queue itself cannot be used (or a signal

@@ -1236,6 +1236,13 @@ run_flush(struct job *job, struct error *err)
 		return error_set(err, rep.worst,
 		                 "%zu queued message%s failed permanently",
 		                 rep.failed, rep.failed == 1 ? "" : "s");
+	if (rep.held > 0)
+		return error_set(err, rep.held_kind,
+		                 "%zu queued message%s cannot be sent with the "
+		                 "configuration as it is; fix it, or remove %s "
+		                 "with mailpost --queue-remove ID",
+		                 rep.held, rep.held == 1 ? "" : "s",
+		                 rep.held == 1 ? "it" : "them");
 	if (rep.damaged > 0)
 		return error_set(
 		    err, ERROR_IOERR,

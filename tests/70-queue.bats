@@ -610,6 +610,10 @@ wait_for_text() {
 	assert_queued_as "Connection refused"
 	mp 0 carol@example.net <"$(numbered_message 2)"
 	assert_queued_as "Connection refused"
+	# Still down: -v names each deferral (the next attempt moves on).
+	mp 0 -v -q
+	assert_stderr_line_re "^mailpost: $QID: deferred: .*Connection refused\$"
+	assert_equal 2 "$(grep -c ': deferred: ' <<<"$stderr")" "deferrals named"
 	start_smtpd -- --max-connections 2
 	queue_config "$SMTPD_PORT"
 	mp 0 -q
@@ -1319,14 +1323,18 @@ failover_config() {
 	assert_equal 3 "$(smtpd_connection_count)" "connections (one per message)"
 }
 
-@test "an entry whose account is gone from the configuration is kept, whatever its age (faketime)" {
+@test "an entry whose account is gone from the configuration is kept, whatever its age, and -q says so (78; faketime)" {
+	local id
 	need_faketime
 	write_config "domain client.test" "from alice@example.org" "queue_dir $QDIR" \
 		"account work" "host 127.0.0.1" "port $DOWN_PORT"
 	mp 0 -A work --queue=always bob@example.net <"$MSG"
+	id="$(ls "$QDIR" | grep -vx tmp)"
 	write_config "domain client.test" "from alice@example.org" "queue_dir $QDIR" \
 		"account office" "host 127.0.0.1" "port $DOWN_PORT" "account default : office"
-	at '+10 days' 0 -q
+	at '+10 days' 78 -q
+	assert_stderr_line_re "^mailpost: $id: account 'work' not found in .*; kept in the queue until that is fixed\$"
+	assert_stderr_contains "mailpost: 1 queued message cannot be sent with the configuration as it is; fix it, or remove it with mailpost --queue-remove ID"
 	[[ "$(listed_ids | wc -l)" -eq 1 ]] || die "the entry is gone:" "$stderr" || return 1
 	[[ ! -e "$DEAD" ]] || die "it was given up:" "$(cat "$DEAD")" || return 1
 	mp 0 -bp
