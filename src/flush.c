@@ -87,11 +87,16 @@ selected(const struct flush_request *fr, const struct queue_envelope *e)
 	}
 }
 
-/* Left for later by a run that honours the back-off schedule. */
+/* Left for later by a run that honours the back-off schedule.  A next
+ * attempt further ahead than the longest back-off was set by a clock that
+ * ran ahead and was set back since (a machine without a battery-backed
+ * clock): due now, or the entry would wait, silently, as long as the
+ * clock was wrong. */
 static bool
 not_due(const struct run *r, const struct queue_envelope *e)
 {
-	return r->fr->due_only && e->next_attempt > r->now;
+	return r->fr->due_only && e->next_attempt > r->now &&
+	       e->next_attempt - r->now <= OUTBOX_BACKOFF_MAX;
 }
 
 /* Of this run's selection (whether due or not). */

@@ -663,6 +663,19 @@ wait_for_text() {
 	assert_stderr_contains "--due cannot be given with -bp"
 }
 
+@test "-q --due: an entry queued while the clock ran days ahead is due at once, not after days (faketime)" {
+	need_faketime
+	queue_config "$DOWN_PORT"
+	at '+10 days' 0 bob@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	start_smtpd
+	queue_config "$SMTPD_PORT"
+	mp 0 -q --due
+	assert_equal "" "$stderr" "stderr"
+	assert_queue_empty
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
 @test "-q --due leaves entries that are not due; -qR, -qS, -qI send the selected ones whatever their next attempt" {
 	local bob carol zoe
 	queue_config "$DOWN_PORT"
