@@ -39,12 +39,15 @@ is_ascii(const char *s)
 	return true;
 }
 
+/* The address as the user wrote it, control bytes escaped ("\x1b"). */
 static int
 check_fail(struct error *err, enum error_kind kind, const char *addr,
            const char *why)
 {
-	return error_set(err, kind, "invalid address \"%.*s\"%s: %s", SHOW_MAX,
-	                 addr, strlen(addr) > SHOW_MAX ? "..." : "", why);
+	char shown[SHOW_MAX * 4 + 4];
+
+	return error_set(err, kind, "invalid address \"%s\": %s",
+	                 str_show(shown, sizeof shown, addr, SHOW_MAX), why);
 }
 
 /* One pass over the bytes: quoting, forbidden characters, and where the
@@ -259,42 +262,6 @@ address_needs_smtputf8(const char *addr)
 
 /* --- envelope checks ------------------------------------------------- */
 
-/* RFC 3629 4: the length of the well-formed UTF-8 sequence at p (1 to
- * 4), or 0 for an ill-formed one (overlong forms, surrogates, beyond
- * U+10FFFF, a truncated sequence).  p is NUL-terminated: the NUL is not
- * a continuation byte, so nothing past it is read. */
-static size_t
-utf8_seq(const unsigned char *p)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
 /* RFC 6532 3.1: 8-bit bytes in an address must be UTF-8; the C1 controls
  * (U+0080..U+009F) are refused like the C0 ones. */
 static const char *
@@ -302,14 +269,17 @@ check_utf8(const char *addr)
 {
 	const unsigned char *p = (const unsigned char *)addr;
 
-	while (*p) {
-		size_t n = utf8_seq(p);
+	size_t len = strlen(addr);
+
+	while (len > 0) {
+		size_t n = utf8_seq_len(p, len);
 
 		if (n == 0)
 			return "is not valid UTF-8";
-		if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+		if (utf8_is_c1(p, n))
 			return "contains a control character";
 		p += n;
+		len -= n;
 	}
 	return NULL;
 }

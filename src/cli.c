@@ -1248,6 +1248,18 @@ parse_words(int argc, char **argv, struct request *req, struct error *err)
 
 /* ---- checks on the whole request ----------------------------------------- */
 
+/* An address with a control byte, shown as written with the control
+ * bytes escaped ("\x0d"), so that the user sees which one. */
+static int
+ctl_address(struct error *err, const char *what, const char *addr)
+{
+	char shown[1024];
+
+	return error_set(err, ERROR_USAGE,
+	                 "%s '%s' contains a control character", what,
+	                 str_show(shown, sizeof shown, addr, 200));
+}
+
 static int
 check_addresses(const char *const *v, size_t n, struct error *err)
 {
@@ -1258,10 +1270,7 @@ check_addresses(const char *const *v, size_t n, struct error *err)
 			return error_set(err, ERROR_USAGE,
 			                 "empty recipient address");
 		if (has_ctl(r))
-			return error_set(err, ERROR_USAGE,
-			                 "recipient '%s' contains a control "
-			                 "character",
-			                 r);
+			return ctl_address(err, "recipient", r);
 	}
 	return 0;
 }
@@ -1355,9 +1364,7 @@ check_request(const struct request *req, struct error *err)
 	size_t nrcpts = req->nrcpts + req->ncc + req->nbcc;
 
 	if (req->sender != NULL && has_ctl(req->sender))
-		return error_set(err, ERROR_USAGE,
-		                 "sender '%s' contains a control character",
-		                 req->sender);
+		return ctl_address(err, "sender", req->sender);
 	if (req->full_name != NULL && has_ctl(req->full_name))
 		return error_set(err, ERROR_USAGE,
 		                 "full name '%s' contains a control character",

@@ -382,42 +382,6 @@ qp_finish(struct qp_encoder *e, char *out)
 /* ------------------------------------------------------------------ */
 /* checking header input                                                */
 
-/* Length of the UTF-8 sequence at s (RFC 3629 4: no overlong forms, no
- * surrogates, nothing past U+10FFFF), or 0 when it is not valid. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 /* Refuse line breaks and other controls (a tab only when !tab_ok) and
  * invalid UTF-8; *ascii tells whether every byte was ASCII. */
 static int
@@ -429,7 +393,7 @@ check_text(const char *text, bool tab_ok, const char *what, bool *ascii,
 
 	*ascii = true;
 	for (size_t i = 0; i < n;) {
-		size_t len = utf8_len(s + i, n - i);
+		size_t len = utf8_seq_len(s + i, n - i);
 
 		if ((s[i] < 0x20 && !(tab_ok && s[i] == '\t')) || s[i] == 0x7f)
 			return error_set(err, ERROR_USAGE,
@@ -530,7 +494,7 @@ ew_fit(const unsigned char *p, size_t n, bool q, size_t room)
 	size_t k = 0, qc = 0;
 
 	while (k < n) {
-		size_t len = utf8_len(p + k, n - k);
+		size_t len = utf8_seq_len(p + k, n - k);
 		size_t c = q ? qc + q_cost(p + k, len) : b_cost(k + len);
 
 		if (c > room)
@@ -602,7 +566,7 @@ ew_run(struct hw *w, const unsigned char *p, size_t n, bool q, size_t reserve)
 		}
 		k = ew_fit_here(w, p, n, q, reserve);
 		if (k == 0)
-			k = utf8_len(p, n); /* no better place: go past 78 */
+			k = utf8_seq_len(p, n); /* no better place: go past 78 */
 		ew_put(w, p, k, q);
 		p += k;
 		n -= k;
@@ -943,7 +907,7 @@ pct_fit(const unsigned char *p, size_t n, size_t room)
 	size_t k = 0, used = 0;
 
 	while (k < n) {
-		size_t len = utf8_len(p + k, n - k);
+		size_t len = utf8_seq_len(p + k, n - k);
 		size_t c = pct_len(p + k, len);
 
 		if (k > 0 && used + c > room)

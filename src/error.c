@@ -51,7 +51,7 @@ static void
 set_message(struct error *err, const char *fmt, va_list ap)
 {
 	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-	str_censor(err->msg, strlen(err->msg));
+	str_censor_utf8(err->msg, strlen(err->msg));
 }
 
 int
@@ -110,7 +110,7 @@ error_prefix(struct error *err, const char *fmt, ...)
 	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 	va_end(ap);
 	plen = strlen(err->msg);
-	str_censor(err->msg, plen);
+	str_censor_utf8(err->msg, plen);
 	olen = strnlen(old, sizeof old - 1);
 	if (olen > sizeof err->msg - 1 - plen)
 		olen = sizeof err->msg - 1 - plen;

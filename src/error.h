@@ -53,8 +53,10 @@ struct error {
 void error_clear(struct error *err);
 
 /* Fill err with kind and a printf-style message; always returns -1 so that
- * callers can write "return error_set(err, ...);".  Control characters in
- * the formatted message are replaced, so it is always one printable line. */
+ * callers can write "return error_set(err, ...);".  Control characters
+ * (C1 included) and bytes that are not well-formed UTF-8 in the formatted
+ * message are replaced by '?', so it is always one printable line; UTF-8
+ * text such as a name or an address is shown as it is. */
 int error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

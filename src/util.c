@@ -124,6 +124,101 @@ str_censor(char *s, size_t len)
 	return s;
 }
 
+size_t
+utf8_seq_len(const unsigned char *p, size_t avail)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (avail == 0)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (n > avail)
+		return 0;
+	/* The second byte's range excludes overlong forms, surrogates and
+	 * code points beyond U+10FFFF (RFC 3629 4). */
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+bool
+utf8_is_c1(const unsigned char *p, size_t n)
+{
+	return n == 2 && p[0] == 0xc2 && p[1] < 0xa0;
+}
+
+char *
+str_censor_utf8(char *s, size_t len)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = utf8_seq_len(p + i, len - i);
+
+		if (n == 0 || utf8_is_c1(p + i, n) ||
+		    (n == 1 &&
+		     ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f))) {
+			p[i++] = '?';
+			continue;
+		}
+		i += n;
+	}
+	return s;
+}
+
+char *
+str_show(char *out, size_t n, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i = 0, k = 0;
+
+	if (n == 0)
+		return out;
+	while (i < len && i < max) {
+		size_t seq = utf8_seq_len(p + i, len - i);
+		bool shown = seq > 1 ? !utf8_is_c1(p + i, seq)
+		                     : seq == 1 && p[i] >= 0x20 && p[i] != 0x7f;
+		size_t need = shown ? seq : 4;
+
+		if (k + need + 1 > n)
+			break;
+		if (shown)
+			memcpy(out + k, p + i, seq);
+		else
+			snprintf(out + k, 5, "\\x%02x", p[i]);
+		k += need;
+		i += shown ? seq : 1;
+	}
+	if (i < len && k + 4 <= n) {
+		memcpy(out + k, "...", 3);
+		k += 3;
+	}
+	out[k] = '\0';
+	return out;
+}
+
 bool
 str_has_ctl(const char *s, size_t len)
 {

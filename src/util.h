@@ -46,6 +46,27 @@ int fd_write_all(int fd, const void *p, size_t n);
 /* Wipe memory that held a secret, in a way the compiler keeps. */
 void wipe(void *p, size_t n);
 
+/* RFC 3629 4: the length (1 to 4) of the well-formed UTF-8 sequence at
+ * p[0..avail), or 0 for an ill-formed or cut one (overlong forms,
+ * surrogates, beyond U+10FFFF).  An ASCII byte is 1. */
+size_t utf8_seq_len(const unsigned char *p, size_t avail);
+
+/* Whether the sequence of n bytes at p is a C1 control (U+0080..U+009F),
+ * which terminals may obey like the C0 ones. */
+bool utf8_is_c1(const unsigned char *p, size_t n);
+
+/* Replace, in place, every byte of s[0..len) that is not printable
+ * ASCII, tab or part of a well-formed UTF-8 sequence (C1 controls
+ * excluded) by '?': text a person wrote, made safe for a terminal
+ * without turning their letters into question marks. */
+char *str_censor_utf8(char *s, size_t len);
+
+/* s as it can be shown in a message: printable ASCII and well-formed
+ * UTF-8 as they are, every other byte (controls, DEL, C1, ill-formed
+ * UTF-8) as "\xHH"; at most max bytes of s, then "...".  Written to
+ * out[0..n), always terminated (cut when n is too small). */
+char *str_show(char *out, size_t n, const char *s, size_t max);
+
 /* True when s[0..len) holds a byte < 0x20 or 0x7f (tab counts as well). */
 bool str_has_ctl(const char *s, size_t len);
 
