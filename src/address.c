@@ -67,10 +67,17 @@ scan_chars(const char *addr, const char **at)
 		if (is_ctl(ch))
 			return "contains a control character";
 		if (quoted) {
-			if (ch == '\\' && p[1] != '\0')
-				p++;
-			else if (ch == '"')
+			/* RFC 5321 4.1.2 quoted-pairSMTP: the escaped byte is
+			 * printable too, so it is checked like any other. */
+			if (ch == '\\' && p[1] != '\0') {
+				ch = (unsigned char)*++p;
+				if (ch == '\r' || ch == '\n')
+					return "contains a line break";
+				if (is_ctl(ch))
+					return "contains a control character";
+			} else if (ch == '"') {
 				quoted = false;
+			}
 			continue;
 		}
 		if (ch == '"') {
@@ -87,8 +94,6 @@ scan_chars(const char *addr, const char **at)
 			*at = p;
 		}
 	}
-	/* The loop stops at the NUL, so a control byte after an escaping
-	 * backslash was checked on the next turn. */
 	return quoted ? "has an unterminated quoted string" : NULL;
 }
 

@@ -172,13 +172,17 @@ first_utf8_only(const struct submission *sub)
 
 /* One address in its wire form: as it is with SMTPUTF8 (RFC 6531 3.2),
  * else with its domain in A-labels.  NULL stays NULL (smtp.c names that
- * bug). */
+ * bug).  Checked again here, whoever gave it: an address read back from
+ * a queue entry was never on a command line. */
 static int
-wire_address(const char *addr, bool smtputf8, char **out, struct error *err)
+wire_address(const char *addr, bool is_sender, bool smtputf8, char **out,
+             struct error *err)
 {
 	*out = NULL;
 	if (!addr)
 		return 0;
+	if (address_check(addr, is_sender, ERROR_DATA, err) < 0)
+		return -1;
 	if (smtputf8) {
 		*out = xstrdup(addr);
 		return 0;
@@ -214,11 +218,11 @@ wire_init(struct wire *w, const struct submission *sub,
 	w->smtputf8 = utf8 != NULL;
 	w->rcpts = xcalloc(sub->nrcpts ? sub->nrcpts : 1, sizeof *w->rcpts);
 	w->nrcpts = sub->nrcpts;
-	if (wire_address(sub->sender, w->smtputf8, &w->sender, err) < 0)
+	if (wire_address(sub->sender, true, w->smtputf8, &w->sender, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < sub->nrcpts; i++)
-		if (wire_address(sub->rcpts[i], w->smtputf8, &w->rcpts[i],
-		                 err) < 0)
+		if (wire_address(sub->rcpts[i], false, w->smtputf8,
+		                 &w->rcpts[i], err) < 0)
 			goto fail;
 	return 0;
 fail:

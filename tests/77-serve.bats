@@ -382,6 +382,30 @@ if m:
 	assert_queue_empty
 }
 
+@test "-bs: a control byte after a backslash in a quoted address: MAIL and RCPT 553, nothing queued or relayed" {
+	start_smtpd
+	serve_config
+	run_bs <<-'EOF'
+	> EHLO client.test
+	send MAIL FROM:<"a\\\x1bb"@example.org>\r\n
+	reply
+	send MAIL FROM:<"a\\\x0cb"@example.org>\r\n
+	reply
+	> MAIL FROM:<alice@example.org>
+	send RCPT TO:<"c\\\x7fd"@example.org>\r\n
+	reply
+	send RCPT TO:<"c\\\x01d"@example.org>\r\n
+	reply
+	> DATA
+	> QUIT
+	EOF
+	assert_codes "220 250 553 553 250 553 553 503 221 exit 0"
+	assert_line '553 5.1.7 Bad sender address: invalid address ""a\\x1bb"@example.org": contains a control character'
+	assert_line '553 5.1.3 Bad recipient address: invalid address ""c\\x7fd"@example.org": contains a control character'
+	assert_nothing_relayed
+	assert_queue_empty
+}
+
 @test "-bs: end of input in the middle of DATA: nothing is relayed or kept" {
 	start_smtpd -- --max-connections 5
 	serve_config

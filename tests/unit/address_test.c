@@ -68,6 +68,21 @@ static const struct check_case check_cases[] = {
     {"\xe2\x82@x", false, "is not valid UTF-8"},         /* truncated */
     {"a\xc2\x85@x", false, "control character"},         /* NEL (C1) */
     {"a@[192.0.2.\xc3\xbc]", false, "literal is not ASCII"},
+    /* A quoted-pair escapes a printable byte only (RFC 5321 4.1.2
+     * quoted-pairSMTP): a control byte after the backslash is refused
+     * like any other, and shown escaped. */
+    {"\"a\\\x1b[31m\"@x", false,
+     "invalid address \"\"a\\\\x1b[31m\"@x\": contains a control character"},
+    {"\"a\\\x0c\"@x", false, "control character"},
+    {"\"a\\\x7f\"@x", false, "control character"},
+    {"\"a\\\x01\"@x", false, "control character"},
+    {"\"a\\\r\nRCPT TO:<b@y>\"@x", false, "line break"},
+    {"\"a\\\n\"@x", false, "line break"},
+    {"\"a\\\"b\"@x", false, NULL},
+    {"\"a\\\\\"@x", false, NULL},
+    /* UTF-8 in the message is shown as it was written. */
+    {"j\xc3\xb6rg x@example.org", false,
+     "invalid address \"j\xc3\xb6rg x@example.org\": contains a space"},
 };
 
 static void
