@@ -15,6 +15,8 @@
 #include "address.h"
 
 #include <idn2.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -238,6 +240,16 @@ address_to_ascii(const char *addr, char **out, struct error *err)
 	return 0;
 }
 
+int
+address_header_form(const char *addr, char **out, struct error *err)
+{
+	if (address_needs_smtputf8(addr)) {
+		*out = xstrdup(addr);
+		return 0;
+	}
+	return address_to_ascii(addr, out, err);
+}
+
 /* The address as sent is thrown away: only whether it converts counts. */
 static int
 check_ascii_form(const char *addr, struct error *err)
@@ -348,6 +360,97 @@ address_qualify(const char *addr, const char *domain)
 	return out;
 }
 
+/* --- sets of addresses --------------------------------------------- */
+
+/* The key an address is compared by: the domain (after the last '@', as
+ * a quoted local part may hold one) in lower case. */
+static char *
+set_key(const char *addr)
+{
+	char *key = xstrdup(addr);
+	char *at = strrchr(key, '@');
+
+	for (char *c = at; c && *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	return key;
+}
+
+/* FNV-1a (64-bit): cheap, and good enough for keys nobody chooses to
+ * collide against a set that lives for one message. */
+static size_t
+set_hash(const char *key)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* The slot that holds key, or the free one where it would go; cap is a
+ * power of two and never full. */
+static size_t
+set_find(struct address_set *s, const char *key)
+{
+	size_t i = set_hash(key) & (s->cap - 1);
+
+	for (;;) {
+		s->probes++;
+		if (!s->slot[i] || strcmp(s->slot[i], key) == 0)
+			return i;
+		i = (i + 1) & (s->cap - 1);
+	}
+}
+
+/* Double the table (kept at most half full, so probes stay short). */
+static void
+set_grow(struct address_set *s)
+{
+	struct address_set old = *s;
+
+	s->cap = old.cap ? old.cap * 2 : 64;
+	s->slot = xcalloc(s->cap, sizeof *s->slot);
+	for (size_t i = 0; i < old.cap; i++)
+		if (old.slot[i])
+			s->slot[set_find(s, old.slot[i])] = old.slot[i];
+	free(old.slot);
+}
+
+void
+address_set_init(struct address_set *s)
+{
+	s->slot = NULL;
+	s->cap = s->n = s->probes = 0;
+}
+
+bool
+address_set_add(struct address_set *s, const char *addr)
+{
+	char *key = set_key(addr);
+	size_t i;
+
+	if ((s->n + 1) * 2 > s->cap)
+		set_grow(s);
+	i = set_find(s, key);
+	if (s->slot[i]) {
+		free(key);
+		return false;
+	}
+	s->slot[i] = key;
+	s->n++;
+	return true;
+}
+
+void
+address_set_clear(struct address_set *s)
+{
+	for (size_t i = 0; i < s->cap; i++)
+		free(s->slot[i]);
+	free(s->slot);
+	address_set_init(s);
+}
+
 /* --- host names: U-label to A-label ----------------------------------- */
 /* The same conversion as for the domain of an address (IDN_FLAGS). */
 int
@@ -419,6 +522,9 @@ struct parser {
 	const char *value;
 	size_t len;
 	struct mb_tokens mb;
+	/* address_parse_input: mailboxes with their display names. */
+	struct address_entries *entries;
+	enum error_kind kind; /* of a syntax error or an invalid address */
 };
 
 static bool
@@ -680,6 +786,109 @@ mailbox_spans(const struct parser *ps, struct address_mailbox *mb)
 	mb->in_group = m->in_group;
 }
 
+/* --- display names, for address_parse_input ------------------------- */
+
+/* Append s[0..n) to b without the backslashes of its quoted-pairs
+ * (RFC 5322 3.2.1). */
+static void
+append_unescaped(struct buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\' && i + 1 < n)
+			i++;
+		buf_append(b, s + i, 1);
+	}
+}
+
+/* The phrase of tokens [a, b) as a person reads it: quoted strings
+ * unquoted, words that stood apart joined by one space, a dot or other
+ * special kept where it was ("J. Smith", "Smith, Anna"). */
+static void
+phrase_text(const struct parser *ps, size_t a, size_t b, struct buf *out)
+{
+	for (size_t i = a; i < b; i++) {
+		const struct tok *t = &ps->t[i];
+
+		if (i > a &&
+		    (t->p != ps->t[i - 1].p + ps->t[i - 1].len || t->cmt))
+			buf_append(out, " ", 1);
+		if (t->kind == TOK_QUOTED)
+			append_unescaped(out, t->p + 1, t->len - 2);
+		else
+			buf_append(out, t->p, t->len);
+	}
+}
+
+/* The first comment of the mailbox, without its parentheses: the old way
+ * of naming someone ("anna@example.org (Anna Smith)"), read as the
+ * display name when there is no phrase, as mail readers do. */
+static void
+comment_text(const struct parser *ps, struct buf *out)
+{
+	for (size_t i = ps->mb.first; i <= ps->i; i++) {
+		const struct tok *t = &ps->t[i];
+
+		if (t->cmt) {
+			append_unescaped(out, t->cmt + 1, t->cmt_len - 2);
+			return;
+		}
+	}
+}
+
+/* The display name of the mailbox just parsed (a new string), or NULL
+ * when it has none.  Leading and trailing white space is dropped. */
+static char *
+display_name(const struct parser *ps)
+{
+	struct buf b;
+	char *name = NULL;
+	size_t start = 0;
+
+	buf_init(&b, ps->len + 1);
+	if (ps->mb.name_b > ps->mb.name_a)
+		phrase_text(ps, ps->mb.name_a, ps->mb.name_b, &b);
+	else
+		comment_text(ps, &b);
+	while (start < b.len && is_fws(b.data[start]))
+		start++;
+	while (b.len > start && is_fws(b.data[b.len - 1]))
+		b.len--;
+	if (b.len > start)
+		name = xstrndup(b.data + start, b.len - start);
+	buf_clear(&b);
+	return name;
+}
+
+static void
+entries_add(struct address_entries *l, const char *addr, char *name)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 4;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n].addr = xstrdup(addr);
+	l->v[l->n].name = name;
+	l->n++;
+}
+
+void
+address_entries_init(struct address_entries *l)
+{
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+void
+address_entries_clear(struct address_entries *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].addr);
+		free(l->v[i].name);
+	}
+	free(l->v);
+	address_entries_init(l);
+}
+
 /* The addr-spec in ps->word is complete: check it and keep it (or hand
  * it to the walker's callback with its positions). */
 static int
@@ -691,9 +900,11 @@ emit(struct parser *ps)
 		ps->why = NULL;
 		return error_set(ps->err, ERROR_OSERR, "out of memory");
 	}
-	if (address_check(buf_str(&ps->word), false, ERROR_DATA, ps->err) < 0)
+	if (address_check(buf_str(&ps->word), false, ps->kind, ps->err) < 0)
 		return -1;
-	if (ps->fn) {
+	if (ps->entries) {
+		entries_add(ps->entries, buf_str(&ps->word), display_name(ps));
+	} else if (ps->fn) {
 		mailbox_spans(ps, &mb);
 		mb.addr = buf_str(&ps->word);
 		if (ps->fn(ps->ctx, &mb, ps->err) < 0)
@@ -845,6 +1056,19 @@ parse_list(struct parser *ps)
 	}
 }
 
+/* A syntax error, naming the value as it was written (control bytes
+ * escaped). */
+static void
+list_fail(const struct parser *ps, struct error *err)
+{
+	char shown[SHOW_MAX * 4 + 4];
+	char *copy = xstrndup(ps->value, ps->len);
+
+	error_set(err, ps->kind, "cannot parse the address list \"%s\": %s",
+	          str_show(shown, sizeof shown, copy, SHOW_MAX), ps->why);
+	free(copy);
+}
+
 /* Lex and parse value with ps set up by the caller (out or fn). */
 static int
 run_parser(struct parser *ps, const char *value, size_t len, struct error *err)
@@ -867,10 +1091,7 @@ run_parser(struct parser *ps, const char *value, size_t len, struct error *err)
 		free(ps->t);
 	}
 	if (rc < 0 && ps->why)
-		error_set(err, ERROR_DATA,
-		          "cannot parse the address list \"%.*s\"%s: %s",
-		          (int)(len < SHOW_MAX ? len : SHOW_MAX), value,
-		          len > SHOW_MAX ? "..." : "", ps->why);
+		list_fail(ps, err);
 	return rc;
 }
 
@@ -880,7 +1101,7 @@ address_walk_list(const char *value, size_t len,
                             struct error *err),
                   void *ctx, struct error *err)
 {
-	struct parser ps = {.fn = fn, .ctx = ctx};
+	struct parser ps = {.fn = fn, .ctx = ctx, .kind = ERROR_DATA};
 
 	return run_parser(&ps, value, len, err);
 }
@@ -889,7 +1110,38 @@ int
 address_parse_list(const char *value, size_t len, struct strlist *out,
                    struct error *err)
 {
-	struct parser ps = {.out = out};
+	struct parser ps = {.out = out, .kind = ERROR_DATA};
 
 	return run_parser(&ps, value, len, err);
+}
+
+/* The next step, after a command-line error's cause. */
+static void
+add_hint(struct error *err, const char *hint)
+{
+	size_t n = strlen(err->msg);
+
+	snprintf(err->msg + n, sizeof err->msg - n, "%s", hint);
+}
+
+int
+address_parse_input(const char *value, enum error_kind kind,
+                    struct address_entries *out, struct error *err)
+{
+	struct parser ps = {.entries = out, .kind = kind};
+	size_t before = out->n;
+	char shown[SHOW_MAX * 4 + 4];
+
+	if (run_parser(&ps, value, strlen(value), err) < 0) {
+		if (err->kind == ERROR_USAGE)
+			add_hint(err, "; write a recipient as user@domain "
+			              "or \"Name <user@domain>\", several "
+			              "separated by commas");
+		return -1;
+	}
+	if (out->n == before)
+		return error_set(
+		    err, kind, "\"%s\" names no address",
+		    str_show(shown, sizeof shown, value, SHOW_MAX));
+	return 0;
 }

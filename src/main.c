@@ -48,11 +48,15 @@ struct job {
 	struct config *cfg;
 	struct account acct;
 	char *sender;
+	char *sender_name;  /* the display name given with -f, or NULL */
+	char *sender_given; /* the address given with -f, parsed */
 	struct strlist rcpts;
+	struct address_set rcpts_seen; /* rcpts, for the duplicate check */
 	struct source *message;        /* stdin: the message, or the body */
 	struct mime_message *composed; /* composing: the result */
 	struct message_stream stream;  /* what is sent (or printed) */
 	struct strlist to, cc;         /* composing: the To and Cc fields */
+	struct strlist to_names, cc_names; /* their display names ("": none) */
 	FILE *logfile;
 	struct transcript *transcript;
 	struct aliases *aliases; /* the account's aliases file, or NULL */
@@ -284,6 +288,34 @@ has_wildcard(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
+/* -f as written: an address, or a mailbox with a display name ("Anna
+ * <anna@example.org>"), whose name then goes into a From we write. */
+static int
+given_sender(struct job *job, const char **addr, struct error *err)
+{
+	struct address_entries list;
+	int rc;
+
+	*addr = job->req.sender ? job->req.sender : job->req.from;
+	if (!job->req.sender || !*job->req.sender)
+		return 0;
+	address_entries_init(&list);
+	rc = address_parse_input(job->req.sender, ERROR_USAGE, &list, err);
+	if (rc == 0 && list.n != 1)
+		rc = error_set(err, ERROR_USAGE,
+		               "-f '%s' names more than one address",
+		               job->req.sender);
+	if (rc == 0) {
+		free(job->sender_given);
+		job->sender_given = list.v[0].addr;
+		job->sender_name = list.v[0].name;
+		list.v[0].addr = list.v[0].name = NULL;
+		*addr = job->sender_given;
+	}
+	address_entries_clear(&list);
+	return rc;
+}
+
 /* The envelope sender: -f, else --from's address (when the account allows
  * overriding), else the account's from, else user@maildomain (auto_from),
  * else user@host. */
@@ -292,9 +324,11 @@ choose_sender(struct job *job, struct error *err)
 {
 	const struct account *a = &job->acct;
 	const char *domain = a->maildomain;
-	const char *given = job->req.sender ? job->req.sender : job->req.from;
+	const char *given;
 	char host[256];
 
+	if (given_sender(job, &given, err) < 0)
+		return -1;
 	if (given &&
 	    (a->allow_from_override || !a->from || has_wildcard(a->from))) {
 		job->sender = address_qualify(given, domain);
@@ -315,7 +349,7 @@ add_one_recipient(struct job *job, const char *addr, enum error_kind kind,
 	char *q = address_qualify(addr, job->acct.maildomain);
 	int rc = address_check(q, false, kind, err);
 
-	if (rc == 0 && !strlist_contains(&job->rcpts, q))
+	if (rc == 0 && address_set_add(&job->rcpts_seen, q))
 		strlist_add(&job->rcpts, q);
 	free(q);
 	return rc;
@@ -340,14 +374,22 @@ add_recipient(struct job *job, const char *addr, enum error_kind kind,
 	return rc;
 }
 
+/* Each argument is an address list as people write it ("Anna
+ * <anna@example.org>", "a@x, b@y"); the envelope gets the addr-specs. */
 static int
 add_recipients(struct job *job, const char *const *v, size_t n,
                struct error *err)
 {
-	for (size_t i = 0; i < n; i++)
-		if (add_recipient(job, v[i], ERROR_USAGE, err) < 0)
-			return -1;
-	return 0;
+	struct address_entries list;
+	int rc = 0;
+
+	address_entries_init(&list);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = address_parse_input(v[i], ERROR_USAGE, &list, err);
+	for (size_t i = 0; rc == 0 && i < list.n; i++)
+		rc = add_recipient(job, list.v[i].addr, ERROR_USAGE, err);
+	address_entries_clear(&list);
+	return rc;
 }
 
 /* Recipients from the command line (with -c and -b), plus those in the
@@ -380,6 +422,18 @@ collect_recipients(struct job *job, struct error *err)
 	return 0;
 }
 
+/* The sender's display name: -F, else the one written with -f ("Anna
+ * <anna@example.org>"), else the account's from_full_name. */
+static const char *
+full_name(const struct job *job)
+{
+	if (job->req.full_name)
+		return job->req.full_name;
+	if (job->sender_name)
+		return job->sender_name;
+	return job->acct.from_full_name;
+}
+
 /* The domain for an added Message-ID: the sender's, else the EHLO name. */
 static const char *
 msgid_domain(const struct job *job)
@@ -396,8 +450,7 @@ header_policy(const struct job *job)
 
 	return (struct header_policy){
 	    .from_address = job->sender,
-	    .full_name =
-	        job->req.full_name ? job->req.full_name : a->from_full_name,
+	    .full_name = full_name(job),
 	    .set_from = a->set_from_header == CONF_FROM_ON ? FROM_HEADER_ON
 	                : a->set_from_header == CONF_FROM_OFF
 	                    ? FROM_HEADER_OFF
@@ -612,55 +665,91 @@ open_input(struct job *job, struct error *err)
 	return source_open(&job->message, STDIN_FILENO, &so, err);
 }
 
-static void
-qualify_all(const struct job *job, const char *const *v, size_t n,
-            struct strlist *out)
+/* The To or Cc field of a composed message: each argument's mailboxes,
+ * qualified, in header form (A-labels), with their display names, each
+ * address once. */
+static int
+header_mailboxes(const struct job *job, const char *const *v, size_t n,
+                 struct strlist *out, struct strlist *names, struct error *err)
 {
-	for (size_t i = 0; i < n; i++) {
-		char *q = address_qualify(v[i], job->acct.maildomain);
+	struct address_entries list;
+	struct address_set seen;
+	int rc = 0;
 
-		if (!strlist_contains(out, q))
-			strlist_add(out, q);
+	address_entries_init(&list);
+	address_set_init(&seen);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = address_parse_input(v[i], ERROR_USAGE, &list, err);
+	for (size_t i = 0; rc == 0 && i < list.n; i++) {
+		char *q = address_qualify(list.v[i].addr, job->acct.maildomain);
+		char *h = NULL;
+
+		rc = address_header_form(q, &h, err);
+		if (rc == 0 && address_set_add(&seen, h)) {
+			strlist_add(out, h);
+			strlist_add(names,
+			            list.v[i].name ? list.v[i].name : "");
+		}
+		free(h);
 		free(q);
 	}
+	address_set_clear(&seen);
+	address_entries_clear(&list);
+	return rc;
 }
 
 /* The From of a composed message: --from, else the envelope sender (none
  * for the null sender, or with -t: header completion decides). */
-static void
-compose_from(struct job *job, struct mime_request *mr, char **from)
+static int
+compose_from(struct job *job, struct mime_request *mr, char **from,
+             struct error *err)
 {
 	const struct request *req = &job->req;
 
+	const char *addr = NULL;
+	char *q;
+	int rc;
+
 	if (req->from) {
-		*from = address_qualify(req->from, job->acct.maildomain);
-		mr->from = *from;
+		addr = req->from;
 		mr->from_name = req->from_name;
 	} else if (!req->read_recipients && *job->sender) {
-		mr->from = job->sender;
+		addr = job->sender;
 	}
-	if (mr->from && !mr->from_name)
-		mr->from_name =
-		    req->full_name ? req->full_name : job->acct.from_full_name;
+	if (!addr)
+		return 0;
+	/* The header form: A-labels, never raw 8-bit for a domain. */
+	q = address_qualify(addr, job->acct.maildomain);
+	rc = address_header_form(q, from, err);
+	free(q);
+	mr->from = *from;
+	if (!mr->from_name)
+		mr->from_name = full_name(job);
+	return rc;
 }
 
-static void
-fill_mime_request(struct job *job, struct mime_request *mr, char **from)
+static int
+fill_mime_request(struct job *job, struct mime_request *mr, char **from,
+                  struct error *err)
 {
 	const struct request *req = &job->req;
 
 	/* With -t the message's own To and Cc stand; addresses given on the
 	 * command line are added to the envelope only. */
-	if (!req->read_recipients) {
-		qualify_all(job, req->rcpts, req->nrcpts, &job->to);
-		qualify_all(job, req->cc, req->ncc, &job->cc);
-	}
+	if (!req->read_recipients &&
+	    (header_mailboxes(job, req->rcpts, req->nrcpts, &job->to,
+	                      &job->to_names, err) < 0 ||
+	     header_mailboxes(job, req->cc, req->ncc, &job->cc, &job->cc_names,
+	                      err) < 0))
+		return -1;
 	*mr = (struct mime_request){
 	    .reply_to = req->reply_to,
 	    .subject = req->subject,
 	    .to = (const char *const *)job->to.v,
+	    .to_names = (const char *const *)job->to_names.v,
 	    .nto = job->to.n,
 	    .cc = (const char *const *)job->cc.v,
+	    .cc_names = (const char *const *)job->cc_names.v,
 	    .ncc = job->cc.n,
 	    .extra = req->extra,
 	    .nextra = req->nextra,
@@ -673,7 +762,7 @@ fill_mime_request(struct job *job, struct mime_request *mr, char **from)
 	    .attachments = req->attachments,
 	    .nattachments = req->nattachments,
 	};
-	compose_from(job, mr, from);
+	return compose_from(job, mr, from, err);
 }
 
 static int
@@ -686,8 +775,9 @@ prepare_composed(struct job *job, struct error *err)
 
 	if (open_input(job, err) < 0 || collect_recipients(job, err) < 0)
 		return -1;
-	fill_mime_request(job, &mr, &from);
-	rc = mime_compose(&job->composed, &mr, err);
+	rc = fill_mime_request(job, &mr, &from, err);
+	if (rc == 0)
+		rc = mime_compose(&job->composed, &mr, err);
 	free(from);
 	if (rc < 0)
 		return -1;
@@ -1356,8 +1446,13 @@ job_reset_message(struct job *job)
 	source_free(job->message);
 	job->message = NULL;
 	strlist_clear(&job->rcpts);
+	address_set_clear(&job->rcpts_seen);
 	free(job->sender);
 	job->sender = NULL;
+	free(job->sender_name);
+	job->sender_name = NULL;
+	free(job->sender_given);
+	job->sender_given = NULL;
 	free(job->queue_dir);
 	job->queue_dir = NULL;
 	free(job->dead_letter);
@@ -1484,6 +1579,8 @@ job_clear(struct job *job)
 	job_reset_message(job);
 	strlist_clear(&job->to);
 	strlist_clear(&job->cc);
+	strlist_clear(&job->to_names);
+	strlist_clear(&job->cc_names);
 	transcript_free(job->transcript);
 	if (job->logfile && job->logfile != stdout)
 		fclose(job->logfile);
@@ -1547,6 +1644,9 @@ main(int argc, char **argv)
 	strlist_init(&job.rcpts);
 	strlist_init(&job.to);
 	strlist_init(&job.cc);
+	strlist_init(&job.to_names);
+	strlist_init(&job.cc_names);
+	address_set_init(&job.rcpts_seen);
 	rc = cli_parse(argc, argv, &job.req, &err);
 	job.finish = (struct relay_finish){finish_fallback, &job.req};
 	if (rc == 0)

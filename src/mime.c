@@ -872,31 +872,59 @@ check_header_address(const char *addr, struct error *err)
 	return 0;
 }
 
-/* RFC 5322 3.4: address-list, folded between addresses at 78. */
+/* One mailbox of a list (display name in RFC 2047 words when it is not
+ * ASCII), and a ',' after it unless it is the last, into m starting at
+ * column col. */
 static int
-address_list(struct buf *v, const char *const *list, size_t n, size_t col,
-             struct error *err)
+list_mailbox(struct buf *m, const char *name, const char *addr, bool last,
+             size_t col, struct error *err)
 {
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(list[i]) + (i + 1 < n ? 1 : 0);
-		const char *sep = "";
-
-		if (check_header_address(list[i], err) < 0)
-			return -1;
-		if (i > 0 && col + 1 + len > FOLD_COLUMN) {
-			sep = "\r\n ";
-			col = 1;
-		} else if (i > 0) {
-			sep = " ";
-			col++;
-		}
-		if (buf_printf(v, "%s%s%s", sep, list[i],
-		               i + 1 < n ? "," : "") < 0)
-			return error_set(err, ERROR_USAGE,
-			                 "too many addresses for one field");
-		col += len;
-	}
+	buf_reset(m);
+	if (check_header_address(addr, err) < 0 ||
+	    encode_mailbox(m, name, addr, col, err) < 0)
+		return -1;
+	if (!last && buf_append(m, ",", 1) < 0)
+		return error_set(err, ERROR_USAGE,
+		                 "the display name of <%s> is too long", addr);
 	return 0;
+}
+
+/* RFC 5322 3.4: address-list, folded between mailboxes at 78: a mailbox
+ * that does not fit on the line (or is folded itself) starts a new one. */
+static int
+address_list(struct buf *v, const char *const *list, const char *const *names,
+             size_t n, size_t col, struct error *err)
+{
+	struct buf m;
+	int rc = 0;
+
+	buf_init(&m, HEADER_BLOCK_MAX);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const char *name = names ? names[i] : NULL;
+		bool last = i + 1 == n;
+		const char *sep = i > 0 ? " " : "";
+
+		rc = list_mailbox(&m, name, list[i], last, col + (i > 0), err);
+		if (rc == 0 && i > 0 &&
+		    (memchr(m.data, '\n', m.len) ||
+		     col + 1 + m.len > FOLD_COLUMN)) {
+			sep = "\r\n ";
+			col = 0;
+			rc = list_mailbox(&m, name, list[i], last, 1, err);
+		}
+		if (rc == 0 && buf_printf(v, "%s%s", sep, buf_str(&m)) < 0)
+			rc = error_set(err, ERROR_USAGE,
+			               "too many addresses for one field");
+		/* The column after it: what follows its last line break. */
+		if (rc == 0 && memchr(m.data, '\n', m.len))
+			col = m.len - (size_t)((const char *)memrchr(
+			                           m.data, '\n', m.len) +
+			                       1 - m.data);
+		else if (rc == 0)
+			col += (i > 0) + m.len;
+	}
+	buf_clear(&m);
+	return rc;
 }
 
 /* What the header fields are built from: the request, and which -H
@@ -1055,19 +1083,21 @@ address_fields(struct fields *fs, struct error *err)
 	}
 	if (req->reply_to) {
 		buf_reset(v);
-		if (address_list(v, &req->reply_to, 1, 10, err) < 0 ||
+		if (address_list(v, &req->reply_to, NULL, 1, 10, err) < 0 ||
 		    set_field(fs, "Reply-To", err) < 0)
 			return -1;
 	}
 	if (req->nto > 0) {
 		buf_reset(v);
-		if (address_list(v, req->to, req->nto, 4, err) < 0 ||
+		if (address_list(v, req->to, req->to_names, req->nto, 4, err) <
+		        0 ||
 		    set_field(fs, "To", err) < 0)
 			return -1;
 	}
 	if (req->ncc > 0) {
 		buf_reset(v);
-		if (address_list(v, req->cc, req->ncc, 4, err) < 0 ||
+		if (address_list(v, req->cc, req->cc_names, req->ncc, 4, err) <
+		        0 ||
 		    set_field(fs, "Cc", err) < 0)
 			return -1;
 	}

@@ -61,8 +61,11 @@ struct mime_request {
 	const char *reply_to;    /* Reply-To: address, or NULL */
 	const char *subject;     /* UTF-8, or NULL */
 	const char *const *to;   /* To: addresses */
+	const char *const *to_names; /* their display names (UTF-8; "" for
+	                              * none), or NULL for none at all */
 	size_t nto;
 	const char *const *cc;   /* Cc: addresses */
+	const char *const *cc_names; /* as to_names */
 	size_t ncc;
 	const char *const *extra; /* "Name: value" fields from -H: each
 	                           * replaces the field mailpost would write

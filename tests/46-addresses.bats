@@ -1,17 +1,182 @@
 #!/usr/bin/env bats
-# 46-addresses: addresses against the scripted server (tests/lib/smtpd.py).
-# Control bytes are refused wherever an address enters.
+# 46-addresses: recipients as people write them, against the scripted server
+# (tests/lib/smtpd.py).  A command-line recipient (and -c, -b, -f) is an RFC
+# 5322 address list: "Anna <anna@example.org>", "a@x, b@y", groups,
+# comments, quoted names with commas.  The envelope gets the bare
+# addresses; a composed To/Cc keeps the display names, as RFC 2047 words
+# when they are not ASCII, and the domains as A-labels (a composed header
+# never carries raw 8-bit, unless a UTF-8 local part makes SMTPUTF8
+# necessary anyway).  Control bytes are refused wherever an address enters.
+# The duplicate check is linear.
 
 # status, output, stderr: set by bats' run.
 # shellcheck disable=SC2154
 
 load lib/helpers
 
+UDOM=$'b\xc3\xbccher.example'
+ADOM='xn--bcher-kva.example'
+ULOCAL=$'j\xc3\xb6rg'
 ESC=$'\e'
+# No SIZE, so that an envelope line is the same whatever the message.
+CAPS="caps PIPELINING, 8BITMIME, ENHANCEDSTATUSCODES"
 
 setup() {
 	mailpost_setup
 	MSG="$(make_message)"
+	BODY=$BATS_TEST_TMPDIR/body
+	printf 'Hello.\n' >"$BODY"
+}
+
+# header_of N: the header block of message N as the server got it, CRLF
+# kept, without Date and Message-ID (they differ each run).
+header_of() {
+	smtpd_finish || return 1
+	"$SMTPD_PYTHON" -c 'import sys
+data = open(sys.argv[1], "rb").read()
+head = data.split(b"\r\n\r\n", 1)[0]
+keep = [l for l in head.split(b"\r\n")
+        if not l.startswith((b"Date: ", b"Message-ID: "))]
+sys.stdout.buffer.write(b"\r\n".join(keep) + b"\r\n")' "$SMTPD_DIR/msg.$1"
+}
+
+# assert_header N EXPECTED: header_of N is exactly EXPECTED (LF = CRLF).
+assert_header() {
+	local got want
+	got="$(header_of "$1" | escaped)" || return 1
+	want="$(printf '%s\n' "$2" | sed 's/$/\r/' | escaped)"
+	if [[ "$got" != "$want" ]]; then
+		die "the header of message $1 differs (- expected, + actual):" \
+			"$(diff -u --label expected --label actual \
+				<(printf '%s\n' "$want") <(printf '%s\n' "$got"))"
+	fi
+}
+
+# assert_envelope N EXPECTED: env.N (MAIL line, then the accepted RCPT
+# lines) is exactly EXPECTED.
+assert_envelope() {
+	smtpd_finish || return 1
+	local got
+	got="$(cat "$SMTPD_DIR/env.$1")"
+	assert_equal "$2" "$got" "envelope of message $1"
+}
+
+# --- Name <addr> and lists on the command line -------------------------------------
+
+@test "composing: 'Name <addr>', lists, a group and -c/-b: names kept in To/Cc, bare addresses in the envelope" {
+	start_smtpd "$CAPS"
+	run_send 0 -s report 'Anna <anna@example.org>' \
+		'a@x.example, "Smith, Bob" <bob@example.net>' \
+		-c 'team: carol@example.net, Dave Jones <dave@example.net>;' \
+		-c 'erin@example.net (Erin E.)' -b 'Eve <eve@example.net>' <"$BODY"
+	assert_equal "" "$stderr" "stderr"
+	assert_envelope 1 "MAIL FROM:<alice@example.org>
+RCPT TO:<anna@example.org>
+RCPT TO:<a@x.example>
+RCPT TO:<bob@example.net>
+RCPT TO:<carol@example.net>
+RCPT TO:<dave@example.net>
+RCPT TO:<erin@example.net>
+RCPT TO:<eve@example.net>"
+	assert_header 1 'From: alice@example.org
+To: Anna <anna@example.org>, a@x.example, "Smith, Bob" <bob@example.net>
+Cc: carol@example.net, Dave Jones <dave@example.net>,
+ "Erin E." <erin@example.net>
+Subject: report
+MIME-Version: 1.0
+Content-Type: text/plain; charset=us-ascii
+Content-Transfer-Encoding: 7bit'
+	assert_no_problems
+}
+
+@test "sendmail mode: 'Name <addr>' and a list as recipients; the message is sent unchanged" {
+	start_smtpd "caps PIPELINING, 8BITMIME"
+	run_send 0 'Bob Jones <bob@example.net>' 'carol@example.net, "Dave, D." <dave@example.net>' <"$MSG"
+	assert_equal "" "$stderr" "stderr"
+	assert_received "EHLO client.test"$'\r\n'"MAIL FROM:<alice@example.org>"$'\r\nRCPT TO:<bob@example.net>\r\nRCPT TO:<carol@example.net>\r\nRCPT TO:<dave@example.net>\r\nDATA\r\n'"$MSG_SIMPLE_CRLF"$'.\r\nQUIT\r\n'
+	assert_no_problems
+}
+
+@test "a recipient given twice, once with a name and a differently cased domain, gets one RCPT and one To entry" {
+	start_smtpd "$CAPS"
+	run_send 0 -s x 'bob@example.net' 'Bob <bob@EXAMPLE.net>' 'BOB@example.net' <"$BODY"
+	assert_envelope 1 "MAIL FROM:<alice@example.org>
+RCPT TO:<bob@example.net>
+RCPT TO:<BOB@example.net>"
+	header_of 1 | grep -qx $'To: bob@example.net, BOB@example.net\r' ||
+		die "To:" "$(header_of 1 | escaped)"
+}
+
+@test "-f 'Name <addr>': the envelope sender is the address, the composed From carries the name" {
+	start_smtpd "$CAPS"
+	run_mailpost 0 -C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" \
+		--domain client.test -f 'Alice Liddell <alice@example.org>' -s x bob@example.net <"$BODY"
+	assert_envelope 1 "MAIL FROM:<alice@example.org>
+RCPT TO:<bob@example.net>"
+	header_of 1 | grep -qx $'From: Alice Liddell <alice@example.org>\r' ||
+		die "From:" "$(header_of 1 | escaped)"
+
+	start_smtpd
+	run_mailpost 64 -C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" \
+		--domain client.test -f 'a@example.org, b@example.org' bob@example.net <"$MSG"
+	assert_equal "mailpost: -f 'a@example.org, b@example.org' names more than one address" "$stderr"
+	assert_received ""
+}
+
+@test "malformed recipients: 64 before connecting, the input shown as given (UTF-8 kept, controls escaped)" {
+	start_smtpd
+	run_send 64 "$ULOCAL <$ULOCAL@example.org" <"$MSG"
+	assert_equal "mailpost: cannot parse the address list \"$ULOCAL <$ULOCAL@example.org\": '>' is missing after an address; write a recipient as user@domain or \"Name <user@domain>\", several separated by commas" "$stderr"
+	run_send 64 "x y@$UDOM" <"$MSG"
+	assert_stderr_contains "\"x y@$UDOM\": a display name is not followed by <address>"
+	run_send 64 'undisclosed-recipients:;' <"$MSG"
+	assert_equal 'mailpost: "undisclosed-recipients:;" names no address' "$stderr"
+	run_send 64 "bob${ESC}[31m@example.org" <"$MSG"
+	assert_equal "mailpost: recipient 'bob\\x1b[31m@example.org' contains a control character" "$stderr"
+	assert_received ""
+}
+
+# --- no raw 8-bit in a composed header ----------------------------------------------
+
+@test "composing to a U-label domain: To in A-labels, a UTF-8 name as RFC 2047, no 8-bit and no SMTPUTF8 on the wire" {
+	local name=$'J\xc3\xb6rg M\xc3\xbcller'
+	start_smtpd "caps PIPELINING, 8BITMIME, SMTPUTF8"
+	run_send 0 -s x "anna@$UDOM" "$name <joerg@$UDOM>" <"$BODY"
+	assert_equal "" "$stderr" "stderr"
+	assert_envelope 1 "MAIL FROM:<alice@example.org>
+RCPT TO:<anna@$ADOM>
+RCPT TO:<joerg@$ADOM>"
+	assert_header 1 "From: alice@example.org
+To: anna@$ADOM,
+ =?UTF-8?B?SsO2cmcgTcO8bGxlcg==?= <joerg@$ADOM>
+Subject: x
+MIME-Version: 1.0
+Content-Type: text/plain; charset=us-ascii
+Content-Transfer-Encoding: 7bit"
+	assert_received_lacks "SMTPUTF8"$'\r\n'
+	assert_received_lacks "8BITMIME"
+	LC_ALL=C grep -q $'[\x80-\xff]' "$SMTPD_DIR/msg.1" &&
+		die "the message has 8-bit bytes:" "$(header_of 1 | escaped)"
+	assert_no_problems
+}
+
+@test "composing from a U-label sender domain: From in A-labels too" {
+	start_smtpd "$CAPS"
+	run_mailpost 0 -C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" \
+		--domain client.test -f "Al <al@$UDOM>" -s x bob@example.net <"$BODY"
+	assert_envelope 1 "MAIL FROM:<al@$ADOM>
+RCPT TO:<bob@example.net>"
+	header_of 1 | grep -qx $'From: Al <al@'"$ADOM"$'>\r' ||
+		die "From:" "$(header_of 1 | escaped)"
+}
+
+@test "composing to a UTF-8 local part: the header keeps UTF-8 and the send uses SMTPUTF8" {
+	start_smtpd "caps PIPELINING, 8BITMIME, SMTPUTF8"
+	run_send 0 -s x "$ULOCAL@$UDOM" <"$BODY"
+	assert_envelope 1 "MAIL FROM:<alice@example.org> SMTPUTF8
+RCPT TO:<$ULOCAL@$UDOM>"
+	header_of 1 | grep -qx "To: $ULOCAL@$UDOM"$'\r' ||
+		die "To:" "$(header_of 1 | escaped)"
 }
 
 # --- control bytes, wherever an address enters -------------------------------------
@@ -67,4 +232,26 @@ setup() {
 	# Not lost: the permanent failure's dead letter holds it.
 	grep -q '^Hello Bob\.$' "$BATS_TEST_TMPDIR/dead" ||
 		die "the dead letter lacks the message:" "$(cat "$BATS_TEST_TMPDIR/dead")"
+}
+
+# --- many recipients ------------------------------------------------------------------
+
+@test "20,000 recipients, each given three times: each queued once, in order, quickly" {
+	local q=$BATS_TEST_TMPDIR/queue args=() i
+	for ((i = 1; i <= 20000; i++)); do
+		args+=("u$i@example.org")
+	done
+	for ((i = 1; i <= 20000; i++)); do
+		args+=("u$i@EXAMPLE.org" "<u$i@example.org>")
+	done
+	write_config "host 127.0.0.1" "port 9" "queue_dir $q" "queue always"
+	# A duplicate check that scans the list takes ~10^9 comparisons here.
+	run --separate-stderr timeout 10 "$MAILPOST" -C "$MAILPOST_CONF" \
+		-f alice@example.org "${args[@]}" <"$MSG"
+	assert_equal 0 "$status" "exit status (124: timed out; stderr: $stderr)"
+	local env
+	env=$(cat "$q"/*/envelope)
+	assert_equal 20000 "$(grep -c '^rcpt: ' <<<"$env")" "rcpt lines"
+	assert_equal "rcpt: u1@example.org" "$(grep -m1 '^rcpt: ' <<<"$env")" "first"
+	assert_equal "rcpt: u20000@example.org" "$(grep '^rcpt: ' <<<"$env" | tail -n 1)" "last"
 }

@@ -4,10 +4,12 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "address.h"
+#include "buf.h"
 #include "error.h"
 #include "unit.h"
 #include "util.h"
@@ -513,9 +515,227 @@ test_needs_smtputf8(void)
 	                              "cher.example"));
 }
 
+/* address_parse_input: what people write on a command line. */
+struct input_case {
+	const char *value;
+	const char *want; /* "addr|name" entries joined by ";", or NULL */
+	const char *why;  /* the whole error message, when want is NULL */
+};
+
+static const struct input_case input_cases[] = {
+    {"anna@example.org", "anna@example.org|", NULL},
+    {"root", "root|", NULL},
+    {"<anna@example.org>", "anna@example.org|", NULL},
+    {"Anna <anna@example.org>", "anna@example.org|Anna", NULL},
+    {"  Anna   Smith   <anna@example.org>  ", "anna@example.org|Anna Smith",
+     NULL},
+    {"a@x.example, b@y.example", "a@x.example|;b@y.example|", NULL},
+    {"a@x.example,b@y.example,,", "a@x.example|;b@y.example|", NULL},
+    {"\"Smith, Anna\" <anna@example.org>, Bob <bob@example.org>",
+     "anna@example.org|Smith, Anna;bob@example.org|Bob", NULL},
+    {"\"Anna \\\"the\\\" B\" <b@x.example>", "b@x.example|Anna \"the\" B",
+     NULL},
+    {"J. Smith <j@x.example>", "j@x.example|J. Smith", NULL},
+    {"team: a@x.example, B <b@x.example>;", "a@x.example|;b@x.example|B", NULL},
+    {"team: a@x.example;, c@x.example", "a@x.example|;c@x.example|", NULL},
+    {"anna@example.org (Anna Smith)", "anna@example.org|Anna Smith", NULL},
+    {"(Anna (the) Smith) anna@example.org", "anna@example.org|Anna (the) Smith",
+     NULL},
+    {"Anna (work) <anna@example.org>", "anna@example.org|Anna", NULL},
+    {"J\xc3\xb6rg M\xc3\xbcller <j\xc3\xb6rg@b\xc3\xbc"
+     "cher.example>",
+     "j\xc3\xb6rg@b\xc3\xbc"
+     "cher.example|J\xc3\xb6rg M\xc3\xbcller",
+     NULL},
+    {"\"\" <a@x.example>", "a@x.example|", NULL},
+    {"\"a b\"@x.example", "\"a b\"@x.example|", NULL},
+    {"a@x.example <a@x.example>", "a@x.example|a@x.example", NULL},
+    /* Malformed: each with its reason, the value as given. */
+    {",", NULL, "\",\" names no address"},
+    {"undisclosed-recipients:;", NULL,
+     "\"undisclosed-recipients:;\" names no address"},
+    {"Anna <anna@example.org", NULL,
+     "cannot parse the address list \"Anna <anna@example.org\": '>' is "
+     "missing after an address; write a recipient as user@domain or "
+     "\"Name <user@domain>\", several separated by commas"},
+    {"x y@b\xc3\xbc"
+     "cher.example",
+     NULL,
+     "cannot parse the address list \"x y@b\xc3\xbc"
+     "cher.example\": a display name is not followed by <address>; write "
+     "a recipient as user@domain or \"Name <user@domain>\", several "
+     "separated by commas"},
+    {"\"Anna <a@x.example>", NULL,
+     "cannot parse the address list \"\"Anna <a@x.example>\": a quoted "
+     "string or literal is not closed; write a recipient as user@domain "
+     "or \"Name <user@domain>\", several separated by commas"},
+    {"Anna <a@x.example> b@x.example", NULL,
+     "cannot parse the address list \"Anna <a@x.example> b@x.example\": "
+     "',' is missing between addresses; write a recipient as user@domain "
+     "or \"Name <user@domain>\", several separated by commas"},
+    {"(Anna a@x.example", NULL,
+     "cannot parse the address list \"(Anna a@x.example\": a comment is "
+     "not closed; write a recipient as user@domain or \"Name "
+     "<user@domain>\", several separated by commas"},
+    {"team: a@x.example; c@x.example", NULL,
+     "cannot parse the address list \"team: a@x.example; c@x.example\": "
+     "',' is missing between addresses; write a recipient as "
+     "user@domain or \"Name <user@domain>\", several separated by "
+     "commas"},
+    {"a: b: c@x;;", NULL,
+     "cannot parse the address list \"a: b: c@x;;\": a group cannot hold "
+     "a group; write a recipient as user@domain or \"Name "
+     "<user@domain>\", several separated by commas"},
+    {"\"a\\\x1b\"@x.example", NULL,
+     "cannot parse the address list \"\"a\\\\x1b\"@x.example\": it "
+     "contains a control character; write a recipient as user@domain or "
+     "\"Name <user@domain>\", several separated by commas"},
+    {"Anna <a@@x>", NULL,
+     "cannot parse the address list \"Anna <a@@x>\": a domain is missing "
+     "after '@'; write a recipient as user@domain or \"Name "
+     "<user@domain>\", several separated by commas"},
+    {"Anna <a@x..y>", NULL,
+     "cannot parse the address list \"Anna <a@x..y>\": a domain is not "
+     "valid; write a recipient as user@domain or \"Name <user@domain>\", "
+     "several separated by commas"},
+};
+
+static void
+test_parse_input(void)
+{
+	for (size_t i = 0; i < sizeof input_cases / sizeof input_cases[0];
+	     i++) {
+		const struct input_case *t = &input_cases[i];
+		struct address_entries l;
+		struct error err;
+		struct buf got;
+		int rc;
+
+		address_entries_init(&l);
+		buf_init(&got, 4096);
+		error_clear(&err);
+		rc = address_parse_input(t->value, ERROR_USAGE, &l, &err);
+		CHECK_INT(rc, t->want ? 0 : -1);
+		for (size_t k = 0; rc == 0 && k < l.n; k++)
+			buf_printf(&got, "%s%s|%s", k ? ";" : "", l.v[k].addr,
+			           l.v[k].name ? l.v[k].name : "");
+		if (t->want) {
+			CHECK_STR(buf_str(&got), t->want);
+		} else {
+			CHECK_INT(err.kind, ERROR_USAGE);
+			CHECK_STR(err.msg, t->why);
+		}
+		buf_clear(&got);
+		address_entries_clear(&l);
+	}
+}
+
+/* The entries of several values accumulate; a failure keeps what was
+ * there. */
+static void
+test_parse_input_appends(void)
+{
+	struct address_entries l;
+	struct error err;
+
+	address_entries_init(&l);
+	CHECK_INT(address_parse_input("a@x.example", ERROR_USAGE, &l, &err), 0);
+	CHECK_INT(address_parse_input("B <b@x.example>", ERROR_USAGE, &l, &err),
+	          0);
+	CHECK_INT(l.n, 2);
+	CHECK_INT(address_parse_input("<", ERROR_DATA, &l, &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	/* Only a command-line error gets the hint. */
+	CHECK(strstr(err.msg, "write a recipient") == NULL);
+	CHECK_INT(l.n, 2);
+	CHECK_STR(l.v[1].name, "B");
+	address_entries_clear(&l);
+	CHECK_INT(l.n, 0);
+	/* An invalid IDN is the message's fault whoever wrote it. */
+	CHECK_INT(
+	    address_parse_input("A <a@xn--zz.example>", ERROR_USAGE, &l, &err),
+	    -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	address_entries_clear(&l);
+}
+
+/* A composed header carries no raw 8-bit domain: A-labels, unless the
+ * local part needs SMTPUTF8 anyway. */
+static void
+test_header_form(void)
+{
+	struct error err;
+	char *out = NULL;
+
+	CHECK_INT(address_header_form("anna@b\xc3\xbc"
+	                              "cher.example",
+	                              &out, &err),
+	          0);
+	CHECK_STR(out, "anna@xn--bcher-kva.example");
+	free(out);
+	CHECK_INT(address_header_form("j\xc3\xb6rg@b\xc3\xbc"
+	                              "cher.example",
+	                              &out, &err),
+	          0);
+	CHECK_STR(out, "j\xc3\xb6rg@b\xc3\xbc"
+	               "cher.example");
+	free(out);
+	CHECK_INT(address_header_form("root", &out, &err), 0);
+	CHECK_STR(out, "root");
+	free(out);
+	CHECK_INT(address_header_form("a@xn--zz.example", &out, &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+}
+
+/* The duplicate check: domains compared without case, local parts
+ * exactly, and the work per address constant (a count, not a time). */
+static void
+test_set(void)
+{
+	enum { N = 100000 };
+	struct address_set s;
+	char addr[64];
+	int wrong = 0;
+
+	address_set_init(&s);
+	CHECK(address_set_add(&s, "Anna@Example.ORG"));
+	CHECK(!address_set_add(&s, "Anna@example.org"));
+	CHECK(address_set_add(&s, "anna@example.org"));
+	CHECK(address_set_add(&s, "\"a@B\"@x"));
+	CHECK(!address_set_add(&s, "\"a@B\"@X"));
+	CHECK(address_set_add(&s, "\"a@b\"@x"));
+	CHECK(address_set_add(&s, "root"));
+	CHECK(!address_set_add(&s, "root"));
+	CHECK(address_set_add(&s, "ROOT"));
+	CHECK_INT(s.n, 6);
+	address_set_clear(&s);
+	CHECK_INT(s.n, 0);
+
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < N; i++) {
+			snprintf(addr, sizeof addr, "user%d@example.org", i);
+			if (address_set_add(&s, addr) != (round == 0))
+				wrong++;
+		}
+	}
+	CHECK_INT(wrong, 0);
+	CHECK_INT(s.n, N);
+	/* A linear scan would look at ~N*N slots; a hash table a few per
+	 * address (growth included). */
+	if (s.probes > 8 * (size_t)N)
+		fprintf(stderr, "  %zu probes for %d addresses\n", s.probes,
+		        2 * N);
+	CHECK(s.probes <= 8 * (size_t)N);
+	address_set_clear(&s);
+}
+
 int
 main(void)
 {
+	test_parse_input();
+	test_parse_input_appends();
+	test_header_form();
+	test_set();
 	test_check_table();
 	test_check_lengths();
 	test_list_table();
