@@ -1462,8 +1462,8 @@ conf_locate(const char *explicit_path, char **path, struct error *err)
 
 /* msmtp: `from` may be a shell pattern; matched without regard to ASCII
  * case, as msmtp compared plain addresses case-insensitively. */
-static bool
-from_matches(const char *pattern, const char *sender)
+bool
+conf_from_matches(const char *pattern, const char *sender)
 {
 	char *pat = xstrdup(pattern), *addr = xstrdup(sender);
 	bool match;
@@ -1486,7 +1486,7 @@ find_by_sender(const struct config *cfg, const char *sender)
 	for (size_t i = 0; i < cfg->naccounts; i++) {
 		const struct section *s = cfg->accounts[i];
 
-		if (s->acc.from && from_matches(s->acc.from, sender))
+		if (s->acc.from && conf_from_matches(s->acc.from, sender))
 			return s;
 	}
 	return NULL;

@@ -173,6 +173,11 @@ int conf_parse(const char *text, size_t len, const char *name,
 
 void conf_free(struct config *cfg);
 
+/* Whether sender matches the account key `from` read as msmtp does: a
+ * shell pattern (fnmatch(3)), without regard to ASCII case.  A plain
+ * address matches itself. */
+bool conf_from_matches(const char *pattern, const char *sender);
+
 /* Choose and resolve an account: `name` when given (error if unknown);
  * else the first account whose `from` matches `sender` (when given);
  * else "default"; else, when the file has no accounts, the defaults

@@ -288,6 +288,29 @@ has_wildcard(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
+/* A wildcard `from` (msmtp: it chooses the account for a -f address that
+ * matches) names no sender by itself.  Without -f the sender is the
+ * account's `user` when that is an address the pattern matches; never
+ * the login name at the host name, which the server would refuse or,
+ * worse, accept. */
+static int
+wildcard_sender(struct job *job, struct error *err)
+{
+	const struct account *a = &job->acct;
+
+	if (a->user && strchr(a->user, '@') &&
+	    conf_from_matches(a->from, a->user)) {
+		job->sender = xstrdup(a->user);
+		return 0;
+	}
+	return error_set(err, ERROR_CONFIG,
+	                 "account '%s' has the pattern 'from %s' and no -f "
+	                 "was given, so there is no sender address; give -f "
+	                 "ADDRESS, or set 'from' to an address (or 'user' to "
+	                 "an address the pattern matches)",
+	                 a->name ? a->name : "default", a->from);
+}
+
 /* -f as written: an address, or a mailbox with a display name ("Anna
  * <anna@example.org>"), whose name then goes into a From we write. */
 static int
@@ -317,8 +340,8 @@ given_sender(struct job *job, const char **addr, struct error *err)
 }
 
 /* The envelope sender: -f, else --from's address (when the account allows
- * overriding), else the account's from, else user@maildomain (auto_from),
- * else user@host. */
+ * overriding), else the account's from (see wildcard_sender for a
+ * pattern), else user@maildomain (auto_from), else user@host. */
 static int
 choose_sender(struct job *job, struct error *err)
 {
@@ -334,6 +357,9 @@ choose_sender(struct job *job, struct error *err)
 		job->sender = address_qualify(given, domain);
 	} else if (a->from && !has_wildcard(a->from)) {
 		job->sender = address_qualify(a->from, domain);
+	} else if (a->from) {
+		if (wildcard_sender(job, err) < 0)
+			return -1;
 	} else {
 		identity_host(host, sizeof host);
 		job->sender = address_qualify(

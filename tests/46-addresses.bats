@@ -7,7 +7,8 @@
 # when they are not ASCII, and the domains as A-labels (a composed header
 # never carries raw 8-bit, unless a UTF-8 local part makes SMTPUTF8
 # necessary anyway).  Control bytes are refused wherever an address enters.
-# The duplicate check is linear.
+# A wildcard `from` picks a documented sender, never the host name.  The
+# duplicate check is linear.
 
 # status, output, stderr: set by bats' run.
 # shellcheck disable=SC2154
@@ -232,6 +233,36 @@ RCPT TO:<$ULOCAL@$UDOM>"
 	# Not lost: the permanent failure's dead letter holds it.
 	grep -q '^Hello Bob\.$' "$BATS_TEST_TMPDIR/dead" ||
 		die "the dead letter lacks the message:" "$(cat "$BATS_TEST_TMPDIR/dead")"
+}
+
+# --- a wildcard `from` ---------------------------------------------------------------
+
+@test "wildcard from, no -f: the account's user when the pattern matches it" {
+	start_smtpd "$CAPS"
+	write_config "from *@work.example" "user bob@work.example"
+	run_mailpost 0 -C "$MAILPOST_CONF" --host 127.0.0.1 --port "$SMTPD_PORT" \
+		--domain client.test carol@example.net <"$MSG"
+	assert_envelope 1 "MAIL FROM:<bob@work.example>
+RCPT TO:<carol@example.net>"
+
+	# -f still chooses, as with msmtp.
+	start_smtpd "$CAPS"
+	run_mailpost 0 -C "$MAILPOST_CONF" --host 127.0.0.1 --port "$SMTPD_PORT" \
+		--domain client.test -f anna@work.example carol@example.net <"$MSG"
+	assert_envelope 1 "MAIL FROM:<anna@work.example>
+RCPT TO:<carol@example.net>"
+}
+
+@test "wildcard from, no -f, no user it matches: 78 naming the keys, nothing sent, never root@HOST" {
+	local u
+	for u in "" "user bob" "user bob@home.example"; do
+		start_smtpd
+		write_config "from *@work.example" ${u:+"$u"}
+		run_mailpost 78 -C "$MAILPOST_CONF" --host 127.0.0.1 --port "$SMTPD_PORT" \
+			--domain client.test carol@example.net <"$MSG"
+		assert_equal "mailpost: account 'default' has the pattern 'from *@work.example' and no -f was given, so there is no sender address; give -f ADDRESS, or set 'from' to an address (or 'user' to an address the pattern matches)" "$stderr" || return 1
+		assert_received "" || return 1
+	done
 }
 
 # --- many recipients ------------------------------------------------------------------
