@@ -49,7 +49,7 @@ struct job {
 	struct account acct;
 	char *sender;
 	char *sender_name;  /* the display name given with -f, or NULL */
-	char *sender_given; /* the address given with -f, parsed */
+	char *sender_given; /* the address given with -f, parsed, or NULL */
 	struct strlist rcpts;
 	struct address_set rcpts_seen; /* rcpts, for the duplicate check */
 	struct source *message;        /* stdin: the message, or the body */
@@ -249,6 +249,42 @@ load_config(struct job *job, struct error *err)
 	return rc;
 }
 
+/* -f as written: an address, or a mailbox with a display name ("Anna
+ * <anna@example.org>"), whose name then goes into a From we write.  Read
+ * before the account is chosen, since a `from` pattern is matched against
+ * the address, not against what was typed. */
+static int
+parse_given_sender(struct job *job, struct error *err)
+{
+	struct address_entries list;
+	int rc;
+
+	if (!job->req.sender || !*job->req.sender)
+		return 0;
+	address_entries_init(&list);
+	rc = address_parse_input(job->req.sender, ERROR_USAGE, &list, err);
+	if (rc == 0 && list.n != 1)
+		rc = error_set(err, ERROR_USAGE,
+		               "-f '%s' names more than one address",
+		               job->req.sender);
+	if (rc == 0) {
+		job->sender_given = list.v[0].addr;
+		job->sender_name = list.v[0].name;
+		list.v[0].addr = list.v[0].name = NULL;
+	}
+	address_entries_clear(&list);
+	return rc;
+}
+
+/* The sender given on the command line: -f's address, else --from's. */
+static const char *
+given_sender(const struct job *job)
+{
+	if (job->sender_given)
+		return job->sender_given;
+	return job->req.sender ? job->req.sender : job->req.from;
+}
+
 /* The account: from the config file when there is one, then the one-off
  * command-line settings on top. */
 static int
@@ -256,11 +292,12 @@ load_account(struct job *job, struct error *err)
 {
 	const struct request *req = &job->req;
 
-	if (load_config(job, err) < 0)
+	if (load_config(job, err) < 0 || parse_given_sender(job, err) < 0)
 		return -1;
 	if (job->cfg) {
-		if (conf_select(job->cfg, req->account, req->sender, &job->acct,
-		                err) < 0)
+		if (conf_select(job->cfg, req->account,
+		                req->sender ? given_sender(job) : NULL,
+		                &job->acct, err) < 0)
 			return -1;
 	} else if (req->account) {
 		return error_set(err, ERROR_CONFIG,
@@ -311,34 +348,6 @@ wildcard_sender(struct job *job, struct error *err)
 	                 a->name ? a->name : "default", a->from);
 }
 
-/* -f as written: an address, or a mailbox with a display name ("Anna
- * <anna@example.org>"), whose name then goes into a From we write. */
-static int
-given_sender(struct job *job, const char **addr, struct error *err)
-{
-	struct address_entries list;
-	int rc;
-
-	*addr = job->req.sender ? job->req.sender : job->req.from;
-	if (!job->req.sender || !*job->req.sender)
-		return 0;
-	address_entries_init(&list);
-	rc = address_parse_input(job->req.sender, ERROR_USAGE, &list, err);
-	if (rc == 0 && list.n != 1)
-		rc = error_set(err, ERROR_USAGE,
-		               "-f '%s' names more than one address",
-		               job->req.sender);
-	if (rc == 0) {
-		free(job->sender_given);
-		job->sender_given = list.v[0].addr;
-		job->sender_name = list.v[0].name;
-		list.v[0].addr = list.v[0].name = NULL;
-		*addr = job->sender_given;
-	}
-	address_entries_clear(&list);
-	return rc;
-}
-
 /* The envelope sender: -f, else --from's address (when the account allows
  * overriding), else the account's from (see wildcard_sender for a
  * pattern), else user@maildomain (auto_from), else user@host. */
@@ -347,11 +356,9 @@ choose_sender(struct job *job, struct error *err)
 {
 	const struct account *a = &job->acct;
 	const char *domain = a->maildomain;
-	const char *given;
+	const char *given = given_sender(job);
 	char host[256];
 
-	if (given_sender(job, &given, err) < 0)
-		return -1;
 	if (given &&
 	    (a->allow_from_override || !a->from || has_wildcard(a->from))) {
 		job->sender = address_qualify(given, domain);
@@ -1475,10 +1482,6 @@ job_reset_message(struct job *job)
 	address_set_clear(&job->rcpts_seen);
 	free(job->sender);
 	job->sender = NULL;
-	free(job->sender_name);
-	job->sender_name = NULL;
-	free(job->sender_given);
-	job->sender_given = NULL;
 	free(job->queue_dir);
 	job->queue_dir = NULL;
 	free(job->dead_letter);
@@ -1607,6 +1610,8 @@ job_clear(struct job *job)
 	strlist_clear(&job->cc);
 	strlist_clear(&job->to_names);
 	strlist_clear(&job->cc_names);
+	free(job->sender_name);
+	free(job->sender_given);
 	transcript_free(job->transcript);
 	if (job->logfile && job->logfile != stdout)
 		fclose(job->logfile);

@@ -124,6 +124,19 @@ RCPT TO:<bob@example.net>"
 	assert_received ""
 }
 
+@test "-f 'Name <addr>' chooses the account whose from pattern matches the address" {
+	start_smtpd "$CAPS"
+	write_config "domain client.test" \
+		"account work" "host 127.0.0.1" "port $SMTPD_PORT" "from *@work.example" \
+		"account home" "host 127.0.0.1" "port 9" "from home@example.org" \
+		"account default : home"
+	run_mailpost 0 -C "$MAILPOST_CONF" -f 'Joe Work <joe@work.example>' -s x bob@example.net <"$BODY"
+	assert_envelope 1 "MAIL FROM:<joe@work.example>
+RCPT TO:<bob@example.net>"
+	header_of 1 | grep -qx $'From: Joe Work <joe@work.example>\r' ||
+		die "From:" "$(header_of 1 | escaped)"
+}
+
 @test "malformed recipients: 64 before connecting, the input shown as given (UTF-8 kept, controls escaped)" {
 	start_smtpd
 	run_send 64 "$ULOCAL <$ULOCAL@example.org" <"$MSG"
@@ -202,6 +215,16 @@ RCPT TO:<$ULOCAL@$UDOM>"
 	run_mailpost 64 -C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" \
 		-f "\"a\\${ESC}b\"@example.org" bob@example.net <"$MSG"
 	assert_equal "mailpost: sender '\"a\\\\x1bb\"@example.org' contains a control character" "$stderr"
+	assert_received ""
+}
+
+@test "a control byte in the configuration's from: 78, nothing sent" {
+	start_smtpd
+	printf 'defaults\nfrom "a\\\033b"@example.org\n' >"$BATS_TEST_TMPDIR/config"
+	chmod 600 "$BATS_TEST_TMPDIR/config"
+	run_mailpost 78 -C "$BATS_TEST_TMPDIR/config" --host 127.0.0.1 \
+		--port "$SMTPD_PORT" bob@example.net <"$MSG"
+	assert_stderr_contains "control character"
 	assert_received ""
 }
 
