@@ -247,6 +247,80 @@ sys.stdout.buffer.write(line * 60000)'
 	done
 }
 
+@test "a positive reply the command cannot have is a protocol error (76): RCPT 221 never accepts" {
+	# Only the class was checked once: a RCPT answered 221 counted as an
+	# accepted recipient.  Each command has its own positive codes
+	# (RFC 5321 4.2.2, 4.3.2).
+	local cases=(
+		"greeting 250|on CONNECT 250 smtpd.test hello"
+		"greeting 221|on CONNECT 221 smtpd.test"
+		"EHLO 220|on EHLO 220 smtpd.test"
+		"EHLO 251|on EHLO 251-smtpd.test\n251 PIPELINING"
+		"HELO 221|on EHLO 502 5.5.1 no"$'\n'"on HELO 221 bye"
+		"MAIL 251|on MAIL 251 2.1.0 ok"
+		"MAIL 354|on MAIL 354 go"
+		"RCPT 221|on RCPT 221 2.0.0 bye"
+		"RCPT 220|on RCPT 220 ok"
+		"RCPT 253|on RCPT 253 ok"
+		"RCPT 354|on RCPT 354 go ahead"
+		"DATA 250|on DATA 250 2.0.0 ok"
+		"DATA 334|on DATA 334 what"
+		"DOT 251|on DOT 251 2.0.0 queued"
+		"DOT 221|on DOT 221 2.0.0 bye"
+		"DOT 354|on DOT 354 more"
+	)
+	local c desc script dot mode prefix
+	for mode in pipelining plain; do
+		prefix=""
+		[[ "$mode" == plain ]] && prefix="$NO_PIPELINING"$'\n'
+		for c in "${cases[@]}"; do
+			desc="$mode: ${c%%|*}"
+			script="${c#*|}"
+			dot="nodot"
+			[[ "$desc" == *DOT* ]] && dot="dot"
+			check_case "$desc" 76 "$dot" "unexpected reply" \
+				"$prefix$script" || return 1
+		done
+	done
+}
+
+@test "a RCPT answered 251 or 252 is accepted; 221 after an accepted one still fails the run" {
+	start_smtpd $'on RCPT#1 251 2.1.5 will forward\non RCPT#2 252 2.1.5 cannot verify'
+	run_send 0 bob@example.net carol@example.net <"$MSG"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+	start_smtpd "on RCPT#2 221 2.0.0 bye"
+	run_send 76 bob@example.net carol@example.net <"$MSG"
+	assert_stderr_contains "RCPT TO: unexpected reply: server said 221"
+	assert_received_lacks $'\r\n.\r\n'
+	assert_no_message
+}
+
+@test "RSET answered with anything but 250 is a protocol error: that session is dropped" {
+	# Between queued messages the runner sends RSET; a 251 to it ends the
+	# session (no MAIL after it), and the queue runner offers the message
+	# again on a fresh connection (flush.c).
+	local qdir="$BATS_TEST_TMPDIR/queue" n after
+	write_config "host 127.0.0.1" "port 9" "domain client.test" \
+		"from alice@example.org" "queue_dir $qdir" "queue_backoff 0" \
+		"account default"
+	for n in 1 2; do
+		run_mailpost 0 -C "$MAILPOST_CONF" --queue=always "rcpt$n@example.net" <"$MSG"
+	done
+	start_smtpd $'connection 1\non RSET 251 2.0.0 ok' -- --max-connections 2
+	write_config "host 127.0.0.1" "port $SMTPD_PORT" "domain client.test" \
+		"from alice@example.org" "queue_dir $qdir" "queue_backoff 0" \
+		"account default"
+	run_mailpost 0 -C "$MAILPOST_CONF" -v -q
+	assert_stderr_contains "RSET: unexpected reply: server said 251"
+	smtpd_finish
+	after="$(awk '$1 == 1 && $3 != ">" { print toupper($3) }' "$SMTPD_DIR/commands" |
+		sed -n '/^RSET$/,$p' | tr '\n' ' ')"
+	[[ "$after" == "RSET " ]] ||
+		die "connection 1 went on after the 251 to RSET: $after" || return 1
+	[[ -e "$SMTPD_DIR/msg.1" && -e "$SMTPD_DIR/msg.2" ]] ||
+		die "expected both messages, the second on connection 2:" "$(ls "$SMTPD_DIR")"
+}
+
 # --- well-formed replies in unusual shapes ---------------------------------------------
 
 @test "multi-line replies, bare codes and LF-only line ends are understood" {
