@@ -707,7 +707,7 @@ conn_flush(struct conn *c, int timeout_ms, struct error *err)
 
 /* Read more bytes into rbuf (which has room), waiting until the deadline. */
 static int
-fill(struct conn *c, int64_t deadline, int timeout_ms, struct error *err)
+fill(struct conn *c, const struct conn_wait *w, struct error *err)
 {
 	for (;;) {
 		ssize_t n =
@@ -725,15 +725,14 @@ fill(struct conn *c, int64_t deadline, int timeout_ms, struct error *err)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return io_failed(c, "read from", err);
-		rc = fd_wait(c->fd, read_events(c), deadline);
+		rc = fd_wait(c->fd, read_events(c), w->deadline);
 		if (rc < 0 && interrupt_cuts())
 			return interrupt_error(err);
 		if (rc < 0)
 			return error_set_errno(err, ERROR_TEMPFAIL, errno,
 			                       "cannot read from %s", c->peer);
 		if (rc == 0)
-			return timed_out(err, timeout_ms,
-			                 "waiting for the server");
+			return timed_out(err, w->timeout_ms, w->doing);
 	}
 }
 
@@ -765,12 +764,28 @@ take(struct conn *c, char *line, size_t max, size_t *len, size_t n,
 	return 0;
 }
 
+void
+conn_wait_init(struct conn_wait *w, int timeout_ms, const char *doing)
+{
+	w->deadline = deadline_after(timeout_ms);
+	w->timeout_ms = timeout_ms;
+	w->doing = doing;
+}
+
 int
 conn_read_line(struct conn *c, char *line, size_t max, size_t *len,
                int timeout_ms, struct error *err)
 {
-	int64_t deadline = deadline_after(timeout_ms);
+	struct conn_wait w;
 
+	conn_wait_init(&w, timeout_ms, "waiting for the server");
+	return conn_read_line_until(c, line, max, len, &w, err);
+}
+
+int
+conn_read_line_until(struct conn *c, char *line, size_t max, size_t *len,
+                     const struct conn_wait *w, struct error *err)
+{
 	*len = 0;
 	if (max < 1)
 		return error_set(err, ERROR_SOFTWARE, "no room for a line");
@@ -795,7 +810,7 @@ conn_read_line(struct conn *c, char *line, size_t max, size_t *len,
 		}
 		c->rstart += keep;
 		compact(c);
-		if (fill(c, deadline, timeout_ms, err) < 0)
+		if (fill(c, w, err) < 0)
 			return -1;
 	}
 }

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "tls.h"
@@ -129,6 +130,22 @@ int conn_flush(struct conn *c, int timeout_ms, struct error *err);
  * end of stream is ERROR_TEMPFAIL ("connection closed by server"). */
 int conn_read_line(struct conn *c, char *line, size_t max, size_t *len,
                    int timeout_ms, struct error *err);
+
+/* One time limit shared by several reads: a multi-line reply must arrive
+ * whole within it, or a server could keep us waiting a timeout per line. */
+struct conn_wait {
+	int64_t deadline;  /* now_ms() scale (util.h) */
+	int timeout_ms;    /* the limit it was set from, for the message */
+	const char *doing; /* e.g. "waiting for the server", for the message */
+};
+
+/* A wait ending timeout_ms from now. */
+void conn_wait_init(struct conn_wait *w, int timeout_ms, const char *doing);
+
+/* conn_read_line, waiting at most until w->deadline; a timeout is
+ * ERROR_TEMPFAIL "timed out after N s " followed by w->doing. */
+int conn_read_line_until(struct conn *c, char *line, size_t max, size_t *len,
+                         const struct conn_wait *w, struct error *err);
 
 /* Bytes received but not yet consumed by conn_read_line (including those
  * the TLS layer has decrypted and holds). */

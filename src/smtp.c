@@ -211,21 +211,29 @@ flush(struct smtp_session *s, int timeout_ms, struct error *err)
 
 /* --- reading replies --- */
 
+/* What a timeout says once part of a reply has come. */
+#define SMTP_REST_OF_REPLY                                                     \
+	"waiting for the rest of a reply (the whole reply must arrive within " \
+	"the timeout)"
+
 /* Read one whole reply, each line into the transcript as it arrives.
- * Every line gets the full timeout; REPLY_LINES_MAX bounds the total.
- * Like every helper here that talks to the server, it leaves the session
- * broken when the exchange fails. */
+ * The timeout is for the whole reply, not for each line: a server that
+ * dribbles one line per timeout would otherwise keep us for
+ * REPLY_LINES_MAX of them.  Like every helper here that talks to the
+ * server, it leaves the session broken when the exchange fails. */
 static int
 read_reply(struct smtp_session *s, struct reply *r, int timeout_ms,
            struct error *err)
 {
+	struct conn_wait w;
 	size_t len;
 	int rc;
 
 	reply_clear(r);
+	conn_wait_init(&w, timeout_ms, "waiting for the server");
 	do {
-		if (conn_read_line(s->conn, s->line, sizeof s->line, &len,
-		                   timeout_ms, err) < 0) {
+		if (conn_read_line_until(s->conn, s->line, sizeof s->line, &len,
+		                         &w, err) < 0) {
 			if (err->kind == ERROR_PROTOCOL)
 				error_prefix(err,
 				             "malformed reply from server: ");
@@ -233,6 +241,7 @@ read_reply(struct smtp_session *s, struct reply *r, int timeout_ms,
 		}
 		transcript_server(s->t, s->line, len);
 		rc = reply_push_line(r, s->line, len, err);
+		w.doing = SMTP_REST_OF_REPLY;
 	} while (rc == 0);
 	return rc < 0 ? fail(s, err) : 0;
 }
@@ -729,14 +738,17 @@ read_auth_reply(struct smtp_session *s, const struct sasl_client *c,
                 struct error *err)
 {
 	char *line = s->auth_line;
+	struct conn_wait w;
 	size_t len;
 	int rc;
 
 	reply_clear(r);
+	conn_wait_init(&w, s->to.command, "waiting for the server");
 	do {
-		if (conn_read_line(s->conn, line, SMTP_AUTH_LINE_MAX, &len,
-		                   s->to.command, err) < 0)
+		if (conn_read_line_until(s->conn, line, SMTP_AUTH_LINE_MAX,
+		                         &len, &w, err) < 0)
 			return fail(s, err);
+		w.doing = SMTP_REST_OF_REPLY;
 		show_auth_line(s, c, line, len);
 		if (r->nlines == 0 && is_challenge(line, len)) {
 			r->code = 334;

@@ -365,11 +365,38 @@ sys.stdout.buffer.write(line * 60000)'
 	  sleep 1
 	  default
 	on EHLO
-	  dribble 0.05
+	  dribble 0.02
 	  default
 	EOF
+	# The EHLO reply (about 110 bytes) takes some 2.5 s: the whole reply
+	# within the 5 s timeout.
 	run_send 0 --timeout=5 bob@example.net <"$MSG"
 	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+# dribbled_reply CODE N: a reply of N lines, "CODE-line K" then "CODE end",
+# as script text for one indented step.
+dribbled_reply() {
+	local code="$1" n="$2" k text="$1-first"
+	for ((k = 1; k < n; k++)); do text+='\n'"$code-line $k"; done
+	printf '%s' "$text"'\n'"$code end"
+}
+
+@test "a reply dribbled line by line must arrive whole within one timeout (75), not one per line" {
+	# 20 lines, each well within the 1 s timeout (about 0.3 s a line), the
+	# whole reply not: with a timeout per line this took 6 s and worked.
+	local ev code t0
+	for ev in EHLO MAIL DOT; do
+		code=250
+		start_smtpd "on $ev"$'\n  dribble 0.03\n  reply '"$(dribbled_reply "$code" 20)"
+		t0=$SECONDS
+		run_send 75 --timeout=1 bob@example.net <"$MSG" || die "(on $ev)" || return 1
+		[[ $((SECONDS - t0)) -le 3 ]] || die "(on $ev) took $((SECONDS - t0)) s" || return 1
+		assert_stderr_contains "timed out after 1 s waiting for the rest of a reply" ||
+			die "(on $ev)" || return 1
+		assert_stderr_line_count 1 || die "(on $ev)" || return 1
+		[[ "$ev" == DOT ]] || assert_no_message || die "(on $ev)" || return 1
+	done
 }
 
 # --- hostile text ------------------------------------------------------------------------

@@ -146,6 +146,21 @@ auth_ok() {
 	assert_message 1 "$MSG_SIMPLE_CRLF"
 }
 
+@test "the reply to AUTH dribbled line by line must arrive whole within one timeout (75)" {
+	# 20 lines of about 0.3 s each: each within the 1 s timeout, the
+	# whole reply not.
+	local reply="235-first" k t0
+	for ((k = 1; k < 20; k++)); do reply+='\n'"235-line $k"; done
+	reply+='\n235 2.7.0 ok'
+	start_smtpd $'caps PIPELINING, AUTH PLAIN\n'"user $USER_ $PASS"$'\non AUTHDONE\n  dribble 0.03\n  reply '"$reply"
+	write_config "user $USER_" "auth plain" "password $PASS"
+	t0=$SECONDS
+	run_send 75 --timeout=1 bob@example.net <"$MSG"
+	[[ $((SECONDS - t0)) -le 3 ]] || die "took $((SECONDS - t0)) s"
+	assert_stderr_contains "timed out after 1 s waiting for the rest of a reply"
+	assert_no_command MAIL
+}
+
 # The refusal of clear-text mechanisms off loopback is covered by the
 # mechanism-choice table in tests/unit/sasl_test.c: exercising it here would
 # need a peer outside 127.0.0.0/8, and the suite talks to loopback only.
