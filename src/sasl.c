@@ -51,6 +51,10 @@ static const struct mech mechs[] = {
 
 #define NMECHS (sizeof mechs / sizeof mechs[0])
 
+/* Our SCRAM client nonce (libgsasl makes 24 characters); a longer one is
+ * not kept, and then no server-first message can pass. */
+#define SASL_NONCE_MAX 128
+
 struct sasl_client {
 	struct sasl_params p;
 	const struct mech *mech;
@@ -58,6 +62,8 @@ struct sasl_client {
 	Gsasl_session *sess;
 	int steps;
 	bool done;     /* the mechanism considers the exchange complete */
+	bool scram_checked; /* the SCRAM server-first message passed */
+	char scram_nonce[SASL_NONCE_MAX + 1]; /* the c-nonce we sent */
 	char *pending; /* an initial response too long for the AUTH line */
 	char *out;     /* the last base64 we produced (wiped on reuse) */
 	size_t out_len;
@@ -392,6 +398,147 @@ session_wipe(Gsasl_session *s)
 	}
 }
 
+/* ------------------------------------------------------------------------
+ * SCRAM's server-first message, checked before libgsasl sees it: libgsasl
+ * takes any iteration count, and a hostile one keeps us computing for
+ * minutes.
+ */
+
+static bool
+is_scram(const struct sasl_client *c)
+{
+	return strncmp(c->mech->name, "SCRAM-", 6) == 0;
+}
+
+/* The next attribute "X=value" of an RFC 5802 7 message at *p (up to end),
+ * its value at *val; false at the end or when it is not "X=". */
+static bool
+scram_attr(const char **p, const char *end, char *name, const char **val,
+           size_t *vlen)
+{
+	const char *s = *p, *comma;
+
+	if (s >= end || end - s < 2 || s[1] != '=')
+		return false;
+	*name = s[0];
+	comma = memchr(s, ',', (size_t)(end - s));
+	*val = s + 2;
+	*vlen = (size_t)((comma ? comma : end) - *val);
+	*p = comma ? comma + 1 : end;
+	return true;
+}
+
+/* The c-nonce of our client-first message: "gs2-header n=user,r=NONCE"
+ * (RFC 5802 7; the user name has ',' escaped as "=2C", so the first ",r="
+ * starts the nonce). */
+static void
+scram_remember_nonce(struct sasl_client *c, const char *raw, size_t len)
+{
+	const char *end = raw + len, *p, *comma;
+	size_t n;
+
+	c->scram_nonce[0] = '\0';
+	for (p = raw; p + 3 <= end; p++)
+		if (memcmp(p, ",r=", 3) == 0)
+			break;
+	if (p + 3 > end)
+		return;
+	p += 3;
+	comma = memchr(p, ',', (size_t)(end - p));
+	n = (size_t)((comma ? comma : end) - p);
+	if (n == 0 || n > SASL_NONCE_MAX)
+		return;
+	memcpy(c->scram_nonce, p, n);
+	c->scram_nonce[n] = '\0';
+}
+
+/* RFC 5802 7: nonce = "r=" c-nonce [s-nonce], printable but ','.  Ours
+ * must come back, followed by the server's part. */
+static bool
+scram_nonce_ok(const struct sasl_client *c, const char *v, size_t n)
+{
+	size_t ours = strlen(c->scram_nonce);
+
+	if (ours == 0 || n <= ours || memcmp(v, c->scram_nonce, ours) != 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] < 0x21 || v[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* RFC 5802 7: iteration-count = "i=" posit-number (%x31-39 *DIGIT). */
+static int
+scram_iterations(const struct sasl_client *c, const char *v, size_t n,
+                 struct error *err)
+{
+	unsigned long count = 0;
+	size_t i;
+
+	if (n == 0 || v[0] < '1' || v[0] > '9')
+		return error_set(err, ERROR_PROTOCOL,
+		                 "AUTH %s: the server's iteration count is not "
+		                 "a positive number",
+		                 c->mech->name);
+	for (i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return error_set(
+			    err, ERROR_PROTOCOL,
+			    "AUTH %s: the server's iteration count "
+			    "is not a number",
+			    c->mech->name);
+		if (count <= SASL_SCRAM_ITERATIONS_MAX)
+			count = count * 10 + (unsigned long)(v[i] - '0');
+	}
+	if (count > SASL_SCRAM_ITERATIONS_MAX)
+		return error_set(
+		    err, ERROR_PROTOCOL,
+		    "AUTH %s: the server asks for %s%.*s "
+		    "iterations, more than the %d mailpost allows "
+		    "(a broken or hostile server)",
+		    c->mech->name, n > 12 ? "..." : "", (int)(n > 12 ? 12 : n),
+		    v + (n > 12 ? n - 12 : 0), SASL_SCRAM_ITERATIONS_MAX);
+	return 0;
+}
+
+static int
+scram_malformed(const struct sasl_client *c, const char *what,
+                struct error *err)
+{
+	return error_set(err, ERROR_PROTOCOL,
+	                 "AUTH %s: the server's first message is malformed "
+	                 "(%s)",
+	                 c->mech->name, what);
+}
+
+/* server-first-message = [reserved-mext ","] nonce "," salt ","
+ * iteration-count ["," extensions] (RFC 5802 7).  A mandatory extension
+ * ("m=") is one we cannot know, so it fails too (5.1). */
+static int
+scram_check_server_first(const struct sasl_client *c, const char *raw,
+                         size_t len, struct error *err)
+{
+	const char *p = raw, *end = raw + len, *v;
+	size_t n, salt_len = 0;
+	char name;
+	unsigned char *salt;
+
+	if (!scram_attr(&p, end, &name, &v, &n) || name != 'r')
+		return scram_malformed(c, "no nonce", err);
+	if (!scram_nonce_ok(c, v, n))
+		return scram_malformed(c, "its nonce does not extend ours",
+		                       err);
+	if (!scram_attr(&p, end, &name, &v, &n) || name != 's' || n == 0)
+		return scram_malformed(c, "no salt", err);
+	salt = b64_decode(v, n, &salt_len);
+	if (!salt)
+		return scram_malformed(c, "the salt is not base64", err);
+	free(salt);
+	if (!scram_attr(&p, end, &name, &v, &n) || name != 'i')
+		return scram_malformed(c, "no iteration count", err);
+	return scram_iterations(c, v, n, err);
+}
+
 /* One libgsasl step: raw in, c->out set from raw out. */
 static int
 gsasl_once(struct sasl_client *c, const char *in, size_t len, struct error *err)
@@ -403,6 +550,8 @@ gsasl_once(struct sasl_client *c, const char *in, size_t len, struct error *err)
 	if (rc == GSASL_OK || rc == GSASL_NEEDS_MORE) {
 		set_output(c, raw, raw_len);
 		c->done = rc == GSASL_OK;
+		if (is_scram(c) && c->steps == 0)
+			scram_remember_nonce(c, raw, raw_len);
 	}
 	free_secret(raw, raw_len);
 	if (rc == GSASL_OK || rc == GSASL_NEEDS_MORE)
@@ -623,6 +772,12 @@ step_raw(struct sasl_client *c, const unsigned char *raw, size_t raw_len,
 		                 "AUTH %s: a challenge after the exchange was "
 		                 "complete",
 		                 c->mech->name);
+	if (is_scram(c) && !c->scram_checked) {
+		if (scram_check_server_first(c, (const char *)raw, raw_len,
+		                             err) < 0)
+			return -1;
+		c->scram_checked = true;
+	}
 	return gsasl_once(c, (const char *)raw, raw_len, err);
 }
 

@@ -49,6 +49,13 @@
 /* Ceilings on what the server may make us do. */
 #define SASL_CHALLENGE_MAX 16384 /* decoded bytes of one challenge */
 #define SASL_STEPS_MAX 10        /* 334 challenges in one exchange */
+/* SCRAM's iteration count (RFC 5802 5.1, 7) is work the server sets and
+ * the client does: one HMAC each, so i=2147483647 means many minutes of
+ * computing, past every timeout.  RFC 7677 4 asks for at least 4096;
+ * servers use 4096 to a few tens of thousands, and OWASP's advice for
+ * PBKDF2-HMAC-SHA-256 is 600,000.  A million costs a second or two here; a
+ * server asking for more is broken or hostile (ERROR_PROTOCOL). */
+#define SASL_SCRAM_ITERATIONS_MAX 1000000
 /* RFC 4954 4: the AUTH command is held to RFC 5321's 512 octets
  * (4.5.3.1.4), CRLF included; a longer initial response is sent after an
  * empty 334 instead.  Responses may be up to 12288 octets (RFC 4954 4). */
@@ -110,7 +117,10 @@ int sasl_start(struct sasl_client *c, const char **initial, struct error *err);
  * Returns 0 with *response (base64, possibly "", owned by c until the
  * next call) to send as a line; or SASL_CANCEL with err filled: bad
  * base64, a challenge over SASL_CHALLENGE_MAX, more than SASL_STEPS_MAX
- * steps, a challenge after the mechanism finished, or the mechanism's own
+ * steps, a challenge after the mechanism finished, a malformed SCRAM
+ * server-first message (checked here before libgsasl computes anything:
+ * no nonce extending ours, no salt, an iteration count missing, zero, not
+ * a number or over SASL_SCRAM_ITERATIONS_MAX), or the mechanism's own
  * failure (a SCRAM server signature that does not verify). */
 int sasl_step(struct sasl_client *c, const char *challenge, size_t len,
               const char **response, struct error *err);

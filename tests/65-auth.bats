@@ -161,6 +161,30 @@ auth_ok() {
 	assert_no_command MAIL
 }
 
+@test "SCRAM: a huge or malformed server-first message is 76 at once, before any computing" {
+	# i=2147483647 would take libgsasl many minutes of PBKDF2; the count
+	# is capped at 1000000 (mailpost(1)).  The exchange is cancelled.
+	local t0
+	start_smtpd $'caps PIPELINING, AUTH SCRAM-SHA-256\n'"user $USER_ $PASS"$'\noption scram-iterations 2147483647'
+	write_config "user $USER_" "auth scram-sha-256" "password $PASS"
+	t0=$SECONDS
+	run_send 76 bob@example.net <"$MSG"
+	[[ $((SECONDS - t0)) -le 3 ]] || die "took $((SECONDS - t0)) s"
+	assert_stderr_contains "the server asks for 2147483647 iterations, more than the 1000000 mailpost allows"
+	assert_stderr_line_count 1
+	assert_received_contains $'\r\n*\r\n'
+	assert_no_command MAIL
+	# a server-first message whose nonce is not ours extended
+	start_smtpd $'caps PIPELINING, AUTH SCRAM-SHA-256\n'"user $USER_ $PASS"$'\non AUTH 334 '"$(b64 'r=not-our-nonce,s=c2FsdA==,i=4096')"
+	run_send 76 bob@example.net <"$MSG"
+	assert_stderr_contains "its nonce does not extend ours"
+	assert_no_command MAIL
+	# a count just right still works
+	start_smtpd $'caps PIPELINING, AUTH SCRAM-SHA-256\n'"user $USER_ $PASS"$'\noption scram-iterations 10000'
+	run_send 0 bob@example.net <"$MSG"
+	assert_auth_record "SCRAM-SHA-256 user=alice reply=235"
+}
+
 # The refusal of clear-text mechanisms off loopback is covered by the
 # mechanism-choice table in tests/unit/sasl_test.c: exercising it here would
 # need a peer outside 127.0.0.0/8, and the suite talks to loopback only.

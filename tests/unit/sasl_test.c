@@ -501,6 +501,104 @@ test_scram_early_success(void)
 	sasl_client_free(c);
 }
 
+/* The client's answer to a scripted SCRAM server-first message, FMT with
+ * "%N" (once at most) for our own nonce, the one the server must extend.
+ * Returns sasl_step's result; err says why when it cancelled. */
+static void
+subst_nonce(char *out, size_t n, const char *fmt, const char *nonce)
+{
+	const char *mark = strstr(fmt, "%N");
+	size_t nlen = strcspn(nonce, ",");
+
+	if (!mark) {
+		snprintf(out, n, "%s", fmt);
+		return;
+	}
+	snprintf(out, n, "%.*s%.*s%s", (int)(mark - fmt), fmt, (int)nlen, nonce,
+	         mark + 2);
+}
+
+static int
+scram_first(const char *fmt, struct error *err)
+{
+	struct sasl_client *c = client("scram-sha-256", "user", "pass");
+	const char *ir = NULL, *resp = NULL;
+	char *first = NULL, *b64 = NULL, msg[512];
+	size_t first_len = 0, b64_len = 0;
+	const char *nonce;
+	int rc;
+
+	error_clear(err);
+	if (sasl_start(c, &ir, err) < 0 || !ir ||
+	    gsasl_base64_from(ir, strlen(ir), &first, &first_len) != GSASL_OK) {
+		sasl_client_free(c);
+		return -99;
+	}
+	nonce = strstr(first, ",r=");
+	subst_nonce(msg, sizeof msg, fmt, nonce ? nonce + 3 : "");
+	gsasl_base64_to(msg, strlen(msg), &b64, &b64_len);
+	rc = sasl_step(c, b64, b64_len, &resp, err);
+	gsasl_free(first);
+	gsasl_free(b64);
+	sasl_client_free(c);
+	return rc;
+}
+
+/* A server-first message is checked before libgsasl computes anything
+ * from it: a huge iteration count would keep us busy for minutes. */
+static void
+test_scram_server_first(void)
+{
+	static const struct {
+		const char *msg;
+		const char *why; /* NULL: accepted */
+	} cases[] = {
+	    {"r=%NSRV,s=c2FsdHNhbHQ=,i=4096", NULL},
+	    {"r=%NSRV,s=c2FsdHNhbHQ=,i=4096,x=an-extension", NULL},
+	    {"r=%NSRV,s=c2FsdHNhbHQ=,i=1", NULL},
+	    {"r=%NSRV,s=c2FsdHNhbHQ=,i=2147483647", "2147483647 iterations"},
+	    {"r=%NSRV,s=c2FsdHNhbHQ=,i=1000001", "more than the 1000000"},
+	    {"r=%NSRV,s=c2FsdHNhbHQ=,i=99999999999999999999999",
+	     "...999999999999 iterations"},
+	    {"r=%NSRV,s=c2FsdHNhbHQ=,i=0", "not a positive number"},
+	    {"r=%NSRV,s=c2FsdHNhbHQ=,i=04096", "not a positive number"},
+	    {"r=%NSRV,s=c2FsdHNhbHQ=,i=-1", "not a positive number"},
+	    {"r=%NSRV,s=c2FsdHNhbHQ=,i=", "not a positive number"},
+	    {"r=%NSRV,s=c2FsdHNhbHQ=,i=4096x", "is not a number"},
+	    {"r=%NSRV,s=c2FsdHNhbHQ=,i=40 96", "is not a number"},
+	    {"r=%NSRV,s=c2FsdHNhbHQ=", "no iteration count"},
+	    {"r=%NSRV,s=c2FsdHNhbHQ=,x=1,i=4096", "no iteration count"},
+	    {"r=%NSRV,i=4096", "no salt"},
+	    {"r=%NSRV,s=,i=4096", "no salt"},
+	    {"r=%NSRV,s=not base64!,i=4096", "the salt is not base64"},
+	    {"r=%N,s=c2FsdHNhbHQ=,i=4096", "does not extend ours"},
+	    {"r=someone-elses-nonce,s=c2FsdHNhbHQ=,i=4096",
+	     "does not extend ours"},
+	    {"r=X%NSRV,s=c2FsdHNhbHQ=,i=4096", "does not extend ours"},
+	    {"r=%NS\x01V,s=c2FsdHNhbHQ=,i=4096", "does not extend ours"},
+	    {"m=ext,r=%NSRV,s=c2FsdHNhbHQ=,i=4096", "no nonce"},
+	    {"s=c2FsdHNhbHQ=,r=%NSRV,i=4096", "no nonce"},
+	    {"", "no nonce"},
+	    {"e=other-error", "no nonce"},
+	};
+	struct error err;
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		int rc = scram_first(cases[i].msg, &err);
+
+		if (!cases[i].why) {
+			CHECK_INT(rc, 0);
+			continue;
+		}
+		CHECK_INT(rc, SASL_CANCEL);
+		CHECK_INT(err.kind, ERROR_PROTOCOL);
+		if (!strstr(err.msg, cases[i].why))
+			fprintf(stderr, "case %zu: %s\n", i, err.msg);
+		CHECK(strstr(err.msg, cases[i].why) != NULL);
+		CHECK(strstr(err.msg, "AUTH SCRAM-SHA-256: ") == err.msg);
+	}
+}
+
 /* ------------------------------------------------------------------------
  * Failures and redaction.
  */
@@ -596,6 +694,7 @@ main(void)
 	test_ceilings();
 	test_scram();
 	test_scram_early_success();
+	test_scram_server_first();
 	test_failure();
 	test_redact();
 	return unit_done();
