@@ -98,6 +98,7 @@ struct server {
 	char host[SERVE_HOST_MAX];
 	bool greeted;    /* EHLO or HELO seen */
 	unsigned errors; /* protocol errors in a row */
+	bool bare_lf;    /* the current command ended in a bare LF */
 	int write_errno; /* sticky: the first failed write to the client */
 
 	/* The transaction (RFC 5321 3.3), between MAIL and the final dot. */
@@ -765,10 +766,18 @@ sink_put(struct sink *k, const char *p, size_t n, bool ends_line,
 	k->len += n;
 }
 
-/* RFC 5321 4.5.2: the line "." alone ends the data (CRLF, or a bare LF
- * as some clients send).  p[0] is '.'. */
+/* How the end of the data is recognized (RFC 5321 4.1.1.4, 4.5.2). */
+struct data_end {
+	bool lf_client;  /* DATA came with a bare LF: the client ends its
+	                  * lines so, and its end of data too */
+	bool after_crlf; /* the line before ended in CRLF (or there was none) */
+	bool last_cr;    /* the last octet taken was a CR */
+};
+
+/* p[0] is '.' at the start of a line, and p holds an LF or 3 octets: is
+ * the line "." alone (*skip its length with the line end)? */
 static bool
-is_end_of_data(const char *p, size_t n, size_t *skip)
+is_dot_line(const char *p, size_t n, size_t *skip)
 {
 	if (n >= 2 && p[1] == '\n') {
 		*skip = 2;
@@ -781,14 +790,33 @@ is_end_of_data(const char *p, size_t n, size_t *skip)
 	return false;
 }
 
+/* Does the line "." (dot_len octets with its line end) end the data?
+ * For a client that sent DATA with CRLF, only <CR><LF>.<CR><LF> does
+ * (as Postfix's smtpd_forbid_bare_newline = normalize): a client that
+ * dot-stuffs only after CRLF passes "<LF>.<LF>" from a web form's text
+ * as it is, and reading it as the end would let that text start a
+ * second message with an envelope of its own (SMTP smuggling,
+ * CVE-2023-51764).  Such a "." line is text, re-stuffed when sent on.
+ * A client that sent DATA with a bare LF ends every line so; any "."
+ * line ends its data, as RFC 5321 2.3.8's tolerance had it. */
+static bool
+ends_data(const struct data_end *e, size_t dot_len)
+{
+	if (e->lf_client)
+		return true;
+	return e->after_crlf && dot_len == 3;
+}
+
 enum data_status { DATA_END, DATA_EOF, DATA_FAIL };
 
 /* Read the data up to the final dot into the sink: lines are un-stuffed
- * (RFC 5321 4.5.2) and keep the line endings they came with. */
+ * (RFC 5321 4.5.2: a leading '.' is removed from every line but a "."
+ * alone) and keep the line endings they came with. */
 static enum data_status
-read_data(struct server *s, struct error *err)
+read_data(struct server *s, bool lf_client, struct error *err)
 {
 	struct sink *k = &s->sink;
+	struct data_end e = {lf_client, true, false};
 	bool line_start = true;
 
 	for (;;) {
@@ -810,19 +838,26 @@ read_data(struct server *s, struct error *err)
 			continue;
 		}
 		if (line_start && p[0] == '.') {
-			if (is_end_of_data(p, n, &skip)) {
+			bool dot_line = is_dot_line(p, n, &skip);
+
+			if (dot_line && ends_data(&e, skip)) {
 				s->rstart += skip;
 				return DATA_END;
 			}
-			p++;
-			n--;
-			s->rstart++;
+			if (!dot_line) {
+				p++;
+				n--;
+				s->rstart++;
+			}
 		}
 		lf = memchr(p, '\n', n);
 		take = lf ? (size_t)(lf - p) + 1 : n;
 		sink_put(k, p, take, lf != NULL, s->o->size_max);
 		s->rstart += take;
 		line_start = lf != NULL;
+		if (lf)
+			e.after_crlf = lf > p ? lf[-1] == '\r' : e.last_cr;
+		e.last_cr = take > 0 && p[take - 1] == '\r';
 	}
 }
 
@@ -1082,7 +1117,7 @@ cmd_data(struct server *s, char *arg, struct error *err)
 	k->write_errno = 0;
 	k->len = 0;
 	reply(s, "354 End data with <CR><LF>.<CR><LF>");
-	st = read_data(s, err);
+	st = read_data(s, s->bare_lf, err);
 	if (st == DATA_END)
 		rc = deliver(s, err);
 	else
@@ -1189,7 +1224,8 @@ command(struct server *s, char *line, size_t len, struct error *err)
 	/* Strip the LF and a CR before it; any other CR, or a NUL, has no
 	 * place in a command (RFC 5321 2.3.8). */
 	line[--len] = '\0';
-	if (len > 0 && line[len - 1] == '\r')
+	s->bare_lf = len == 0 || line[len - 1] != '\r';
+	if (!s->bare_lf)
 		line[--len] = '\0';
 	if (memchr(line, '\0', len) || memchr(line, '\r', len)) {
 		reply(s, "500 5.5.2 Bad character in command");

@@ -344,6 +344,46 @@ if m:
 	assert_received_contains $'\r\n\r\n..x\r\n..\r\n...\r\nx.\r\ny.\r\n.\r\n'
 }
 
+@test "-bs: SMTP smuggling: only <CR><LF>.<CR><LF> ends the data; the other forms are text, one envelope" {
+	# CVE-2023-51764: a client that dot-stuffs only after CRLF (Symfony)
+	# passes a web form's "<LF>.<LF>" as it is; read as the end of the
+	# data, the rest would be a second message with a forged envelope.
+	local head='From: alice@example.org\r\nTo: bob@example.net\r\nSubject: form\r\nDate: Mon, 01 Jan 2024 00:00:00 +0000\r\nMessage-ID: <form@example.org>\r\n\r\n'
+	local forged='MAIL FROM:<evil@attacker.example>\r\nRCPT TO:<victim@example.com>\r\nDATA\r\nFrom: ceo@example.org\r\n\r\nforged\r\n'
+	local variant text
+	for variant in '\n.\n' '\n.\r\n' '\r\n.\n'; do
+		start_smtpd
+		serve_config
+		run_bs <<-EOF
+		> EHLO client.test
+		> MAIL FROM:<alice@example.org>
+		> RCPT TO:<bob@example.net>
+		> DATA
+		send ${head}Hello,\r\nform text${variant}${forged}.\r\n
+		reply
+		> QUIT
+		EOF
+		assert_codes "220 250 250 250 354 250 221 exit 0" || die "(variant $variant)" || return 1
+		[[ -e "$SMTPD_DIR/msg.1" && ! -e "$SMTPD_DIR/msg.2" ]] ||
+			die "(variant $variant) expected one message upstream:" "$(ls "$SMTPD_DIR")" || return 1
+		grep -q '^MAIL FROM:<alice@example.org>' "$SMTPD_DIR/env.1" &&
+			grep -qx 'RCPT TO:<bob@example.net>' "$SMTPD_DIR/env.1" ||
+			die "(variant $variant) envelope:" "$(cat "$SMTPD_DIR/env.1")" || return 1
+		if grep -q 'attacker\|victim' "$SMTPD_DIR"/env.*; then
+			die "(variant $variant) the smuggled envelope was used:" "$(cat "$SMTPD_DIR"/env.*)"
+			return 1
+		fi
+		# The text upstream: line ends made CRLF, the "." line in it
+		# re-stuffed on the wire (smtpd.py's msg.1 is un-stuffed).
+		printf -v text "${head}Hello,\r\nform text\r\n.\r\n${forged}"
+		assert_message 1 "$text" || die "(variant $variant)" || return 1
+		assert_received_contains $'form text\r\n..\r\nMAIL FROM:<evil@attacker.example>\r\n' ||
+			die "(variant $variant)" || return 1
+		assert_no_bare_lf "$SMTPD_DIR/received" || return 1
+	done
+	assert_queue_empty
+}
+
 @test "-bs: LF-only client input: the upstream gets canonical CRLF" {
 	start_smtpd
 	serve_config

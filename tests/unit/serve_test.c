@@ -714,16 +714,40 @@ static const struct data_case {
 	size_t in_len; /* 0: strlen(in) */
 	const char *data;
 	size_t data_len; /* 0: strlen(data) */
+	bool lf_client;  /* DATA itself is sent with a bare LF */
 } data_cases[] = {
-    {"empty", ".\r\n", 0, "", 0},
+    {"empty", ".\r\n", 0, "", 0, false},
     {"unstuffing", "..x\r\n...\r\n.. \r\nx.\r\n. \r\n.\r\n", 0,
-     ".x\r\n..\r\n. \r\nx.\r\n \r\n", 0},
-    {"LF only", "a\n..b\n\nc\n.\n", 0, "a\n.b\n\nc\n", 0},
-    {"mixed line ends", "a\r\nb\nc\r\n.\n", 0, "a\r\nb\nc\r\n", 0},
-    {"CR inside a line", "a\rb\r\n.\rx\r\n.\r\n", 0, "a\rb\r\n\rx\r\n", 0},
-    {"dot line with CR CR LF", ".\r\r\n.\r\n", 0, "\r\r\n", 0},
-    {"no line end before the dot", "abc\r\n.\r\n", 0, "abc\r\n", 0},
-    {"NUL and 8-bit", S("a\0b\xff\r\n.\r\n"), S("a\0b\xff\r\n")},
+     ".x\r\n..\r\n. \r\nx.\r\n \r\n", 0, false},
+    {"mixed line ends", "a\r\nb\nc\r\n.\r\n", 0, "a\r\nb\nc\r\n", 0, false},
+    /* SMTP smuggling (CVE-2023-51764): after DATA<CR><LF>, only
+     * <CR><LF>.<CR><LF> ends the data; the other forms are text. */
+    {"smuggling <LF>.<LF>",
+     "a\n.\nMAIL FROM:<x@evil.example>\r\nRCPT TO:<y@evil.example>\r\n"
+     "DATA\r\nforged\r\n.\r\n",
+     0,
+     "a\n.\nMAIL FROM:<x@evil.example>\r\nRCPT TO:<y@evil.example>\r\n"
+     "DATA\r\nforged\r\n",
+     0, false},
+    {"smuggling <LF>.<CR><LF>", "a\n.\r\nMAIL FROM:<x@evil.example>\r\n.\r\n",
+     0, "a\n.\r\nMAIL FROM:<x@evil.example>\r\n", 0, false},
+    {"smuggling <CR><LF>.<LF>", "a\r\n.\nMAIL FROM:<x@evil.example>\r\n.\r\n",
+     0, "a\r\n.\nMAIL FROM:<x@evil.example>\r\n", 0, false},
+    {"a first line \".\" with a bare LF", ".\nx\r\n.\r\n", 0, ".\nx\r\n", 0,
+     false},
+    {"\".\" after an empty bare-LF line", "\n.\r\n.\r\n", 0, "\n.\r\n", 0,
+     false},
+    {"stuffed after a bare LF", "a\n..b\r\n.\r\n", 0, "a\n.b\r\n", 0, false},
+    {"CR LF after a bare CR", "a\r\r\n.\r\n", 0, "a\r\r\n", 0, false},
+    /* A client that sends DATA with a bare LF ends its lines so. */
+    {"LF only", "a\n..b\n\nc\n.\n", 0, "a\n.b\n\nc\n", 0, true},
+    {"LF client, CRLF end", "a\n.\r\n", 0, "a\n", 0, true},
+    {"LF client, dot after CRLF", "a\r\n.\n", 0, "a\r\n", 0, true},
+    {"CR inside a line", "a\rb\r\n.\rx\r\n.\r\n", 0, "a\rb\r\n\rx\r\n", 0,
+     false},
+    {"dot line with CR CR LF", ".\r\r\n.\r\n", 0, "\r\r\n", 0, false},
+    {"no line end before the dot", "abc\r\n.\r\n", 0, "abc\r\n", 0, false},
+    {"NUL and 8-bit", S("a\0b\xff\r\n.\r\n"), S("a\0b\xff\r\n"), false},
 };
 
 static void
@@ -731,19 +755,23 @@ test_data_cases(void)
 {
 	static const char head[] = "EHLO c\r\nMAIL FROM:<a@b.example>\r\n"
 	                           "RCPT TO:<c@d.example>\r\nDATA\r\n";
+	static const char head_lf[] = "EHLO c\r\nMAIL FROM:<a@b.example>\r\n"
+	                              "RCPT TO:<c@d.example>\r\nDATA\n";
 
 	for (size_t i = 0; i < sizeof data_cases / sizeof data_cases[0]; i++) {
 		const struct data_case *c = &data_cases[i];
 		struct serve_options o = options();
 		char in[512];
+		const char *h = c->lf_client ? head_lf : head;
+		size_t hn = strlen(h);
 		size_t n = c->in_len ? c->in_len : strlen(c->in);
 		size_t dn = c->data_len ? c->data_len : strlen(c->data);
 		char *out;
 
-		memcpy(in, head, sizeof head - 1);
-		memcpy(in + sizeof head - 1, c->in, n);
-		memcpy(in + sizeof head - 1 + n, "QUIT\r\n", 6);
-		out = run_n(&o, in, sizeof head - 1 + n + 6, false);
+		memcpy(in, h, hn);
+		memcpy(in + hn, c->in, n);
+		memcpy(in + hn + n, "QUIT\r\n", 6);
+		out = run_n(&o, in, hn + n + 6, false);
 		CHECK_TRANSCRIPT(c->name, out,
 		                 GREETING EHLO_REPLY
 		                 "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 *\r\n"
@@ -758,7 +786,9 @@ test_data_cases(void)
 static void
 test_split_reads(void)
 {
-	static const char data[] = "..a\r\n.b\n.\r\nQUIT\r\n";
+	/* A CR LF split between reads, and a "." line after a bare LF
+	 * (text: only <CR><LF>.<CR><LF> ends the data). */
+	static const char data[] = "..a\r\n.b\n.\r\nc\r\n.\r\nQUIT\r\n";
 	const struct timespec pause = {0, 3 * 1000 * 1000};
 
 	for (size_t k = 1; k < sizeof data - 1; k++) {
@@ -779,7 +809,7 @@ test_split_reads(void)
 		                 "End data with <CR><LF>.<CR><LF>\r\n"
 		                 "250 2.0.0 Ok: queued\r\n" BYE);
 		CHECK_INT(sh->nmsgs, 1);
-		CHECK_STR(sh->msgs[0].data, ".a\r\nb\n");
+		CHECK_STR(sh->msgs[0].data, ".a\r\nb\n.\r\nc\r\n");
 		buf_clear(&t.out);
 	}
 }
