@@ -4,8 +4,13 @@
  * Every secret lives in one buffer of SECRET_MAX + 1 bytes, allocated once
  * and filled in place (no realloc, which would leave copies behind), and
  * wiped whole by secret_free.  Children (passwordeval, secret-tool) get
- * /dev/null as input, a pipe as output, no other descriptor, and our
- * environment without the variable passwordenv names.
+ * /dev/null as input, a pipe as output, another as standard error (read
+ * with a ceiling, shown only in an error), no other descriptor, and our
+ * environment without the variable passwordenv names.  A child runs in a
+ * process group of its own, which is killed whole when it fails or takes
+ * too long: a background process it started must not live on holding a
+ * descriptor, or a caller reading our stderr to its end (PHP's proc_open,
+ * Python's subprocess) would wait after we exited.
  */
 #include "config.h"
 
@@ -37,6 +42,12 @@ extern char **environ;
 
 /* Descriptors closed in a child: all from 3 up to this (or the limit). */
 #define CHILD_FD_CEILING 65536
+/* What a child's standard error may say in our error message; the rest
+ * is read and dropped. */
+#define CHILD_STDERR_MAX 400
+/* After SIGTERM, how long a child's process group has to go before
+ * SIGKILL. */
+#define CHILD_KILL_GRACE_MS 200
 
 /* What the sources share for one lookup. */
 struct ctx {
@@ -113,36 +124,11 @@ wait_readable(int fd, int64_t deadline)
 	}
 }
 
-/* Read and drop whatever follows the first line, until end of file. */
+/* Read into s the first line from fd (without its LF), stopping at the
+ * newline: a terminal, or a descriptor handed to us (a child's output is
+ * read to its end by read_child_output). */
 static enum rd
-drain(int fd, int64_t deadline)
-{
-	char scratch[512];
-	enum rd rc = RD_OK;
-
-	for (;;) {
-		ssize_t n;
-
-		rc = wait_readable(fd, deadline);
-		if (rc != RD_OK)
-			break;
-		n = read(fd, scratch, sizeof scratch);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n == 0 ? RD_OK : RD_ERROR;
-			break;
-		}
-	}
-	wipe(scratch, sizeof scratch);
-	return rc;
-}
-
-/* Read into s the first line from fd (without its LF): until the newline
- * when `whole` is false (a terminal, a descriptor handed to us), else on
- * to end of file (a child's output, so that it can finish writing). */
-static enum rd
-read_first_line(int fd, struct secret *s, int64_t deadline, bool whole)
+read_first_line(int fd, struct secret *s, int64_t deadline)
 {
 	for (;;) {
 		size_t room = SECRET_MAX - s->len;
@@ -167,7 +153,7 @@ read_first_line(int fd, struct secret *s, int64_t deadline, bool whole)
 		if (nl) {
 			wipe(nl, s->len - (size_t)(nl - s->data));
 			s->len = (size_t)(nl - s->data);
-			return whole ? drain(fd, deadline) : RD_OK;
+			return RD_OK;
 		}
 	}
 }
@@ -190,6 +176,22 @@ struct run_result {
 	int code;
 };
 
+/* What a child wrote on its standard error: its first CHILD_STDERR_MAX
+ * bytes. */
+struct child_stderr {
+	char text[CHILD_STDERR_MAX + 1];
+	size_t len;
+};
+
+/* One child: its process id, whether it leads a group of its own, and the
+ * read ends of its output and its standard error. */
+struct child {
+	pid_t pid;
+	bool own_group;
+	int out, err;
+	struct child_stderr *said;
+};
+
 /* The highest descriptor a child closes, decided before fork. */
 static int
 fd_ceiling(void)
@@ -199,16 +201,36 @@ fd_ceiling(void)
 	return max < 0 || max > CHILD_FD_CEILING ? CHILD_FD_CEILING : (int)max;
 }
 
+/* A process group of its own, unless we are the foreground job of a
+ * terminal: a command there may ask for a passphrase on /dev/tty, which a
+ * background group cannot read (SIGTTIN), and the user's ^C reaches it
+ * with us.  Callers without a terminal (cron, PHP, a service) are the
+ * ones that read our stderr to its end. */
+static bool
+own_group_wanted(void)
+{
+	int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	bool foreground;
+
+	if (fd < 0)
+		return true;
+	foreground = tcgetpgrp(fd) == getpgrp();
+	close(fd);
+	return !foreground;
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void
 child_exec(const char *path, char *const argv[], char *const envp[],
-           int null_fd, int out_fd, int max_fd)
+           const int fds[3], bool own_group, int max_fd)
 {
 	struct sigaction dfl;
 
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
-	if (dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0)
+	if (own_group && setpgid(0, 0) < 0)
+		_exit(127);
+	if (dup2(fds[0], 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[2], 2) < 0)
 		_exit(127);
 	for (int fd = 3; fd < max_fd; fd++)
 		close(fd);
@@ -218,19 +240,114 @@ child_exec(const char *path, char *const argv[], char *const envp[],
 	_exit(127);
 }
 
-/* Wait for the child until the deadline; then kill it.  A child that
+/* Keep what the child says on its standard error, up to the ceiling;
+ * read the rest and drop it, so that it never blocks writing.  Returns
+ * false at end of file or on an error (the descriptor is then closed). */
+static bool
+take_stderr(struct child *c)
+{
+	char scratch[512];
+	ssize_t n = read(c->err, scratch, sizeof scratch);
+	size_t room = CHILD_STDERR_MAX - c->said->len;
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0) {
+		close(c->err);
+		c->err = -1;
+		return false;
+	}
+	if ((size_t)n < room)
+		room = (size_t)n;
+	memcpy(c->said->text + c->said->len, scratch, room);
+	c->said->len += room;
+	c->said->text[c->said->len] = '\0';
+	wipe(scratch, sizeof scratch);
+	return true;
+}
+
+/* Read what is waiting on the child's standard error now, without
+ * waiting: what it wrote before it exited is in the pipe.  Bounded, in
+ * case something the child left behind keeps writing. */
+static void
+drain_stderr(struct child *c)
+{
+	for (int i = 0; i < 64 && c->err >= 0; i++) {
+		struct pollfd p = {c->err, POLLIN, 0};
+
+		if (poll(&p, 1, 0) <= 0 || !take_stderr(c))
+			break;
+	}
+}
+
+/* Wait until the child's output is readable, reading its standard error
+ * meanwhile; deadline < 0: no limit. */
+static enum rd
+wait_output(struct child *c, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p[2] = {{c->out, POLLIN, 0}, {c->err, POLLIN, 0}};
+		int64_t left = deadline < 0 ? -1 : deadline - now_ms();
+		int rc;
+
+		if (deadline >= 0 && left <= 0)
+			return RD_TIMEOUT;
+		rc = poll(p, c->err >= 0 ? 2 : 1,
+		          left > INT32_MAX ? INT32_MAX : (int)left);
+		if (rc < 0 && (errno != EINTR || interrupt_cuts()))
+			return RD_ERROR; /* a signal during a send: stop */
+		if (rc > 0 && p[1].revents)
+			take_stderr(c);
+		if (rc > 0 && p[0].revents)
+			return RD_OK;
+	}
+}
+
+/* Signal the child, and its group when it has one. */
+static void
+signal_child(const struct child *c, int sig)
+{
+	if (!c->own_group || kill(-c->pid, sig) < 0)
+		kill(c->pid, sig);
+}
+
+/* Stop a child that failed or ran out of time: SIGTERM to its group, a
+ * moment to go, then SIGKILL to whatever is left of the group (a process
+ * group outlives its leader, and its id is not reused while it does). */
+static void
+stop_child(const struct child *c, int *st)
+{
+	int64_t until = now_ms() + CHILD_KILL_GRACE_MS;
+	bool reaped = false;
+
+	signal_child(c, SIGTERM);
+	while (!reaped && now_ms() < until) {
+		struct timespec ts = {0, 5 * 1000 * 1000};
+		pid_t got = waitpid(c->pid, st, WNOHANG);
+
+		if (got == c->pid || (got < 0 && errno != EINTR))
+			reaped = true;
+		else
+			nanosleep(&ts, NULL);
+	}
+	signal_child(c, SIGKILL);
+	while (!reaped && waitpid(c->pid, st, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Wait for the child until the deadline; then stop it.  A child that
  * closed its output but does not exit is a timeout too. */
 static struct run_result
-reap(pid_t pid, int64_t deadline, enum run_status read_status)
+reap(const struct child *c, int64_t deadline, enum run_status read_status)
 {
 	struct run_result res = {read_status, 0};
 	int st = 0;
 
 	for (;;) {
-		pid_t got = waitpid(pid, &st, WNOHANG);
+		pid_t got = waitpid(c->pid, &st, WNOHANG);
 		struct timespec ts = {0, 5 * 1000 * 1000};
 
-		if (got == pid)
+		if (got == c->pid)
 			break;
 		if (got < 0 && errno != EINTR) {
 			res.status = RUN_ERROR;
@@ -240,9 +357,7 @@ reap(pid_t pid, int64_t deadline, enum run_status read_status)
 		if (res.status != RUN_OK || now_ms() >= deadline) {
 			if (res.status == RUN_OK)
 				res.status = RUN_TIMEOUT;
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-				;
+			stop_child(c, &st);
 			return res;
 		}
 		nanosleep(&ts, NULL);
@@ -279,39 +394,119 @@ read_status_of(enum rd rc)
 	return RUN_OK;
 }
 
-/* Run path with argv, its output's first line into s. */
-static struct run_result
-run(const struct ctx *cx, const char *path, char *const argv[],
-    struct secret *s)
+/* Read into s the first line of the child's output (without its LF), and
+ * the rest to end of file, so that it can finish writing. */
+static enum rd
+read_child_output(struct child *c, struct secret *s, int64_t deadline)
 {
-	int64_t deadline = now_ms() + cx->timeout_ms;
-	int fds[2], null_fd, saved, max_fd = fd_ceiling();
-	struct run_result res;
-	pid_t pid;
+	char scratch[512];
+	bool line_done = false;
 	enum rd rc;
 
-	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null_fd < 0)
-		return run_error(errno);
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		saved = errno;
-		close(null_fd);
-		return run_error(saved);
+	for (;;) {
+		size_t room = SECRET_MAX - s->len;
+		char *into = line_done ? scratch : s->data + s->len;
+		ssize_t n;
+		char *nl;
+
+		if (!line_done && room == 0)
+			return RD_TOOLONG;
+		rc = wait_output(c, deadline);
+		if (rc != RD_OK)
+			break;
+		n = read(c->out, into, line_done ? sizeof scratch : room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n == 0 ? RD_OK : RD_ERROR;
+			break;
+		}
+		if (line_done)
+			continue;
+		nl = memchr(into, '\n', (size_t)n);
+		s->len += (size_t)n;
+		if (nl) {
+			wipe(nl, s->len - (size_t)(nl - s->data));
+			s->len = (size_t)(nl - s->data);
+			line_done = true;
+		}
 	}
-	pid = fork();
-	if (pid == 0)
-		child_exec(path, argv, cx->envp, null_fd, fds[1], max_fd);
+	wipe(scratch, sizeof scratch);
+	return rc;
+}
+
+/* /dev/null, then a pipe for the output and one for standard error:
+ * fds[0] input, fds[1] and fds[2] the child's ends, fds[3] and fds[4]
+ * ours.  -1 with errno when one cannot be made (all closed). */
+static int
+child_fds(int fds[5])
+{
+	int out[2] = {-1, -1}, err[2] = {-1, -1}, saved;
+
+	fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fds[0] >= 0 && pipe2(out, O_CLOEXEC) == 0 &&
+	    pipe2(err, O_CLOEXEC) == 0) {
+		fds[1] = out[1];
+		fds[2] = err[1];
+		fds[3] = out[0];
+		fds[4] = err[0];
+		/* Only ever read when poll said so, or to drain. */
+		fcntl(err[0], F_SETFL, O_NONBLOCK);
+		return 0;
+	}
 	saved = errno;
-	close(null_fd);
-	close(fds[1]);
-	if (pid < 0) {
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	if (fds[0] >= 0)
 		close(fds[0]);
+	errno = saved;
+	return -1;
+}
+
+/* Run path with argv, its output's first line into s, what it said on
+ * its standard error into said. */
+static struct run_result
+run(const struct ctx *cx, const char *path, char *const argv[],
+    struct secret *s, struct child_stderr *said)
+{
+	int64_t deadline = now_ms() + cx->timeout_ms;
+	int fds[5], saved, max_fd = fd_ceiling();
+	struct child c = {-1, own_group_wanted(), -1, -1, said};
+	struct run_result res;
+	enum rd rc;
+
+	said->len = 0;
+	said->text[0] = '\0';
+	if (child_fds(fds) < 0)
+		return run_error(errno);
+	c.pid = fork();
+	if (c.pid == 0)
+		child_exec(path, argv, cx->envp, fds, c.own_group, max_fd);
+	saved = errno;
+	/* Both sides set the group, so that it exists whichever runs
+	 * first; the child's own call is the one that counts. */
+	if (c.pid > 0 && c.own_group)
+		setpgid(c.pid, c.pid);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	c.out = fds[3];
+	c.err = fds[4];
+	if (c.pid < 0) {
+		close(c.out);
+		close(c.err);
 		return run_error(saved);
 	}
-	rc = read_first_line(fds[0], s, deadline, true);
+	rc = read_child_output(&c, s, deadline);
 	saved = errno;
-	close(fds[0]);
-	res = reap(pid, deadline, read_status_of(rc));
+	close(c.out);
+	res = reap(&c, deadline, read_status_of(rc));
+	drain_stderr(&c);
+	if (c.err >= 0)
+		close(c.err);
 	if (res.status == RUN_ERROR && res.code == 0)
 		res.code = saved;
 	return res;
@@ -373,6 +568,67 @@ eval_error(const struct ctx *cx, struct run_result res, struct error *err)
 	return error_set(err, ERROR_SOFTWARE, "%s: unexpected state", k);
 }
 
+/* Blank out every copy of the secret (what the command printed before it
+ * failed) in text[0..len). */
+static void
+scrub_secret(char *text, size_t len, const struct secret *s)
+{
+	char *p = text, *end = text + len;
+
+	/* Shorter than this, a match says nothing about the secret, and
+	 * blanking it would garble the message. */
+	if (s->len < 4)
+		return;
+	while ((size_t)(end - p) >= s->len) {
+		char *hit = memchr(p, s->data[0], (size_t)(end - p));
+
+		if (!hit || (size_t)(end - hit) < s->len)
+			break;
+		if (memcmp(hit, s->data, s->len) == 0) {
+			memset(hit, '*', s->len);
+			p = hit + s->len;
+		} else {
+			p = hit + 1;
+		}
+	}
+}
+
+/* Add what the command said on its standard error to err's message, on
+ * one line (each run of line breaks as " | "), censored, the secret
+ * blanked out. */
+static void
+add_said(struct error *err, struct child_stderr *said, const struct secret *s)
+{
+	char base[ERROR_MSG_MAX], text[3 * CHILD_STDERR_MAX + 1];
+	size_t n = 0;
+	bool brk = false;
+
+	scrub_secret(said->text, said->len, s);
+	for (size_t i = 0; i < said->len; i++) {
+		char c = said->text[i];
+
+		if (c == '\n' || c == '\r') {
+			brk = n > 0;
+			continue;
+		}
+		if (brk) {
+			memcpy(text + n, " | ", 3);
+			n += 3;
+			brk = false;
+		}
+		text[n++] = c;
+	}
+	while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'))
+		n--;
+	text[n] = '\0';
+	if (n == 0)
+		return;
+	str_censor(text, n);
+	str_copy(base, sizeof base, err->msg);
+	error_set(err, err->kind, "%s; it said: %s", base, text);
+	wipe(text, sizeof text);
+}
+
 /* RFC-less but msmtp-compatible: /bin/sh -c CMD, first line of output.
  * The command is in argv of the shell, which is fine: it is not the
  * secret, and the config that holds it passed the permission check. */
@@ -380,27 +636,30 @@ static int
 src_eval(const struct ctx *cx, struct secret *s, struct error *err)
 {
 	char *argv[] = {"sh", "-c", NULL, NULL};
+	struct child_stderr said;
 	struct run_result res;
 
 	if (!cx->r->passwordeval || !*cx->r->passwordeval)
 		return 0;
 	argv[2] = (char *)cx->r->passwordeval;
 	secret_alloc(s, SECRET_EVAL);
-	res = run(cx, "/bin/sh", argv, s);
+	res = run(cx, "/bin/sh", argv, s, &said);
 	if (res.status != RUN_OK) {
-		secret_free(s);
-		return eval_error(cx, res, err);
+		eval_error(cx, res, err);
+	} else if (!secret_finish(s) || s->len == 0) {
+		error_set(err, ERROR_CONFIG,
+		          s->len > 0
+		              ? "passwordeval command printed a NUL byte"
+		              : "passwordeval command printed nothing (an "
+		                "empty first line); no password");
+	} else {
+		wipe(&said, sizeof said);
+		return 1;
 	}
-	if (!secret_finish(s) || s->len == 0) {
-		bool nul = s->len > 0;
-
-		secret_free(s);
-		return error_set(err, ERROR_CONFIG,
-		                 nul ? "passwordeval command printed a NUL byte"
-		                     : "passwordeval command printed nothing "
-		                       "(an empty first line); no password");
-	}
-	return 1;
+	add_said(err, &said, s);
+	wipe(&said, sizeof said);
+	secret_free(s);
+	return -1;
 }
 
 static int
@@ -436,7 +695,7 @@ src_fd(const struct ctx *cx, struct secret *s, struct error *err)
 		return error_set(err, ERROR_CONFIG,
 		                 "passwordfd %d is not an open descriptor", fd);
 	secret_alloc(s, SECRET_FD);
-	rc = read_first_line(fd, s, now_ms() + cx->timeout_ms, false);
+	rc = read_first_line(fd, s, now_ms() + cx->timeout_ms);
 	close(fd);
 	if (rc != RD_OK || !secret_finish(s) || s->len == 0) {
 		secret_free(s);
@@ -462,7 +721,7 @@ read_cred(const char *path, struct secret *s, struct error *err)
 		                 "credential %s is not a regular file", path);
 	}
 	secret_alloc(s, SECRET_CRED);
-	rc = read_first_line(fd, s, -1, false);
+	rc = read_first_line(fd, s, -1);
 	close(fd);
 	if (rc != RD_OK || !secret_finish(s) || s->len == 0) {
 		secret_free(s);
@@ -832,6 +1091,7 @@ src_keyring(const struct ctx *cx, struct secret *s, struct error *err)
 {
 	char *argv[] = {"secret-tool", "lookup", "host", NULL, "service",
 	                "smtp",        "user",   NULL,   NULL};
+	struct child_stderr said;
 	struct run_result res;
 	char *tool;
 
@@ -844,7 +1104,8 @@ src_keyring(const struct ctx *cx, struct secret *s, struct error *err)
 	argv[3] = (char *)cx->r->host;
 	argv[7] = (char *)cx->r->user;
 	secret_alloc(s, SECRET_KEYRING);
-	res = run(cx, tool, argv, s);
+	res = run(cx, tool, argv, s, &said);
+	wipe(&said, sizeof said);
 	free(tool);
 	if (res.status != RUN_OK || !secret_finish(s) || s->len == 0) {
 		secret_free(s);
@@ -889,7 +1150,7 @@ tty_ask(int fd, const char *prompt, struct secret *s)
 		tcsetattr(fd, TCSAFLUSH, &quiet);
 	}
 	tty_write(fd, prompt);
-	rc = read_first_line(fd, s, -1, false);
+	rc = read_first_line(fd, s, -1);
 	if (restore)
 		tcsetattr(fd, TCSAFLUSH, &old);
 	tty_write(fd, "\n");

@@ -305,6 +305,52 @@ auth_ok() {
 	done
 }
 
+@test "passwordeval timeout: the whole process group is killed, a caller reading stderr to its end is not kept waiting" {
+	# PHP's proc_open and Python's subprocess read stderr until EOF: a
+	# background process of the command must not keep it open after
+	# mailpost exited.  The caller runs mailpost in a session of its own
+	# (no terminal), as PHP-FPM and cron do.
+	start_smtpd "$(auth_script "PLAIN")"
+	auth_config "auth plain" "passwordeval_timeout 1" \
+		"passwordeval echo \$\$ >$BATS_TEST_TMPDIR/pgid; echo still thinking >&2; sleep 60 & sleep 60"
+	run "$SMTPD_PYTHON" - "$MAILPOST" -C "$MAILPOST_CONF" --host 127.0.0.1 \
+		--port "$SMTPD_PORT" --domain client.test -f alice@example.org \
+		bob@example.net <<-EOF
+	import os, subprocess, sys, time
+	t = time.monotonic()
+	try:
+	    p = subprocess.run(sys.argv[1:], stdin=open("$MSG", "rb"),
+	                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+	                       timeout=15, start_new_session=True)
+	except subprocess.TimeoutExpired:
+	    sys.exit("reading mailpost's stderr to its end did not return")
+	print("exit", p.returncode, "after %.1f s" % (time.monotonic() - t))
+	print("stderr", p.stderr.decode(errors="replace").strip())
+	pgid = int(open("$BATS_TEST_TMPDIR/pgid").read())
+	deadline = time.monotonic() + 2
+	while True:
+	    left = []
+	    for pid in filter(str.isdigit, os.listdir("/proc")):
+	        try:
+	            stat = open("/proc/%s/stat" % pid).read()
+	        except OSError:
+	            continue
+	        fields = stat[stat.rindex(")") + 2:].split()
+	        if int(fields[2]) == pgid and fields[0] not in "ZX":
+	            left.append(pid)
+	    if not left or time.monotonic() > deadline:
+	        break
+	    time.sleep(0.02)
+	print("left", " ".join(left) or "none")
+	EOF
+	[[ "$status" -eq 0 ]] || die "caller failed ($status):" "$output"
+	[[ "${lines[0]}" =~ ^exit\ 78\ after\ [1-2]\.[0-9]\ s$ ]] || die "caller saw:" "$output"
+	[[ "${lines[1]}" == "stderr mailpost: passwordeval command did not finish within 1000 ms and was killed (see passwordeval_timeout); it said: still thinking"* ]] ||
+		die "stderr:" "$output"
+	[[ "${lines[2]}" == "left none" ]] || die "processes of the command's group survived:" "$output"
+	assert_no_command AUTH MAIL
+}
+
 @test "a password or a passwordeval in a config that others can read: 78, nothing run or sent" {
 	local line mode
 	for line in "password $PASS" "passwordeval touch $BATS_TEST_TMPDIR/ran; echo $PASS"; do

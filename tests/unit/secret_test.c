@@ -189,6 +189,128 @@ test_eval_failures(void)
 	CHECK(now_ms() - start < 4000);
 }
 
+/* What the command says on its standard error is captured (never our
+ * stderr), kept to a ceiling, shown once in the error, censored, with
+ * the secret blanked out; on success it is dropped. */
+static void
+test_eval_stderr(void)
+{
+	struct secret_request r;
+	struct secret s;
+	struct error err;
+
+	request(&r);
+	r.passwordeval = "echo 'gpg: decryption failed: No secret key' >&2; "
+	                 "exit 2";
+	check_error(&r, ERROR_CONFIG,
+	            "passwordeval command failed (exit status 2); no "
+	            "password; it said: gpg: decryption failed: No secret key",
+	            NULL);
+	r.passwordeval = "printf 'one\\ntwo\\n\\n' >&2; exit 1";
+	check_error(&r, ERROR_CONFIG, "; it said: one | two", "two |");
+	r.passwordeval = "printf 'a\\033[31mb\\n' >&2; exit 1";
+	check_error(&r, ERROR_CONFIG, "it said: a?[31mb", NULL);
+	r.passwordeval = "echo leaked-output; echo 'no: leaked-output!' >&2; "
+	                 "exit 1";
+	check_error(&r, ERROR_CONFIG, "it said: no: *************!",
+	            "leaked-output");
+	/* far more than a pipe holds: read and dropped, so the command is
+	 * never stuck writing, and the message stays one bounded line */
+	r.passwordeval = "head -c 200000 /dev/zero | tr '\\000' e >&2; exit 1";
+	check_error(&r, ERROR_CONFIG,
+	            "exit status 1); no password; it said: "
+	            "eeeeeeeeee",
+	            NULL);
+	error_clear(&err);
+	CHECK_INT(secret_get(&r, &s, &err), -1);
+	CHECK(strlen(err.msg) < 100 + 400);
+	r.passwordeval = "echo chatter >&2; echo pw; echo more chatter >&2";
+	check_secret(&r, "pw", SECRET_EVAL);
+	/* a timeout shows what was said before it */
+	r.timeout_ms = 300;
+	r.passwordeval = "echo waiting for the agent >&2; sleep 10";
+	check_error(&r, ERROR_CONFIG,
+	            "did not finish within 300 ms and was killed (see "
+	            "passwordeval_timeout); it said: waiting for the agent",
+	            NULL);
+}
+
+#ifdef __linux__
+/* Is pid a live process (not gone, not a zombie waiting for init)? */
+static bool
+alive(long pid)
+{
+	char path[64], stat[512], *paren;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	n = fread(stat, 1, sizeof stat - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	paren = strrchr(stat, ')');
+	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
+/* In a session of its own, as under cron or PHP (no terminal): the
+ * command and what it started in the background are killed on timeout,
+ * and mailpost returns within about the timeout.  Returns the number of
+ * failures, as the exit status of a child. */
+static int
+group_case(void)
+{
+	struct secret_request r;
+	char cmd[1024], pidfile[256];
+	int64_t start;
+	long pids[2] = {0, 0};
+	int failed = 0, failed_before = unit_failed;
+	FILE *f;
+
+	request(&r);
+	r.timeout_ms = 300;
+	/* One background sleep dies of SIGTERM; the other ignores it
+	 * (inherited from the shell's trap) and needs the SIGKILL. */
+	snprintf(pidfile, sizeof pidfile, "%s", tmp_path("bg.pids"));
+	snprintf(cmd, sizeof cmd,
+	         "sleep 60 & echo $! >%s; trap '' TERM; sleep 60 & "
+	         "echo $! >>%s; wait",
+	         pidfile, pidfile);
+	r.passwordeval = cmd;
+	start = now_ms();
+	check_error(&r, ERROR_CONFIG, "did not finish within 300 ms", NULL);
+	failed += now_ms() - start > 2000;
+	f = fopen(pidfile, "r");
+	failed += !f || fscanf(f, "%ld %ld", &pids[0], &pids[1]) != 2;
+	if (f)
+		fclose(f);
+	/* SIGKILL is delivered at once, but the dying take a moment. */
+	for (int i = 0; i < 200 && (alive(pids[0]) || alive(pids[1])); i++)
+		usleep(5000);
+	failed += pids[0] <= 0 || alive(pids[0]);
+	failed += pids[1] <= 0 || alive(pids[1]);
+	return failed + unit_failed - failed_before;
+}
+
+static void
+test_eval_group(void)
+{
+	int st = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		setsid();
+		_exit(group_case() > 0);
+	}
+	CHECK(pid > 0);
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+#endif
+
 /* The child's environment lacks the passwordenv variable, and reading it
  * removes it from ours. */
 static void
@@ -516,6 +638,10 @@ main(void)
 	test_password();
 	test_eval();
 	test_eval_failures();
+	test_eval_stderr();
+#ifdef __linux__
+	test_eval_group();
+#endif
 	test_env();
 	test_fd();
 	test_cred();
