@@ -62,6 +62,15 @@ notice(const struct run *r, const char *fmt, ...)
 	r->fr->notice(r->fr->notice_ctx, line);
 }
 
+/* A queue operation failed (its notice is given): whatever became of the
+ * message, the run must not end as a success. */
+static void
+troubled(struct run *r, const struct error *err)
+{
+	r->rep->trouble++;
+	r->rep->trouble_kind = error_worse(r->rep->trouble_kind, err->kind);
+}
+
 static bool
 contains(const char *hay, const char *needle)
 {
@@ -190,6 +199,7 @@ mark_failed(struct run *r, const struct group *g, struct queue_entry *qe,
 	if (queue_entry_failed(qe, why->msg, next, &err) == 0)
 		return 0;
 	notice(r, "%s: %s", e->id, err.msg);
+	troubled(r, &err);
 	return -1;
 }
 
@@ -304,9 +314,10 @@ sent_ok(struct run *r, struct queue_entry *qe)
 
 	error_clear(&err);
 	r->rep->delivered++;
-	if (queue_entry_remove(qe, &err) < 0)
+	if (queue_entry_remove(qe, &err) < 0) {
 		notice(r, "%s: delivered, but %s", e->id, err.msg);
-	else if (r->fr->verbose)
+		troubled(r, &err);
+	} else if (r->fr->verbose)
 		notice(r, "%s: delivered", e->id);
 }
 
@@ -342,15 +353,18 @@ partly_sent(struct run *r, const struct group *g, struct queue_entry *qe,
 		if (rc < 0) {
 			notice(r, "%s: %s; kept in the queue: %s", e->id,
 			       why->msg, err.msg);
+			troubled(r, &err);
 			return;
 		}
 		notice(r, "%s: %s; queued as %s for the %zu refused for now",
 		       e->id, why->msg, id, out->nretry);
 	}
-	if (why->kind != ERROR_TEMPFAIL)
+	if (why->kind != ERROR_TEMPFAIL) {
 		give_up(r, g, qe, why->msg, why->kind);
-	else if (queue_entry_remove(qe, &err) < 0)
+	} else if (queue_entry_remove(qe, &err) < 0) {
 		notice(r, "%s: %s", e->id, err.msg);
+		troubled(r, &err);
+	}
 }
 
 /* Offer the message on the group's session, and once more on a fresh one
@@ -437,8 +451,10 @@ run_entry(struct run *r, struct group *g, const char *id)
 	rc = queue_claim(r->q, id, &qe, &err);
 	if (rc == QUEUE_BUSY)
 		r->rep->skipped++;
-	if (rc < 0)
+	if (rc < 0) {
 		notice(r, "%s: %s", id, err.msg);
+		troubled(r, &err);
+	}
 	if (rc == QUEUE_DAMAGED) /* since it was listed: named at the end */
 		queue_entry_release(qe);
 	if (rc != QUEUE_CLAIMED)
@@ -512,8 +528,10 @@ report_damaged(struct run *r)
 
 	strlist_init(&damaged);
 	error_clear(&err);
-	if (queue_damaged(r->q, &damaged, &err) < 0)
+	if (queue_damaged(r->q, &damaged, &err) < 0) {
 		notice(r, "%s", err.msg);
+		troubled(r, &err);
+	}
 	for (size_t i = 0; i < damaged.n; i++)
 		notice(r, "%s; left in the queue, never sent", damaged.v[i]);
 	r->rep->damaged = damaged.n;

@@ -75,6 +75,9 @@ struct flush_report {
 	size_t held;           /* entries whose account cannot be used: the
 	                        * configuration's fault, said on every run */
 	enum error_kind held_kind; /* the worst of their errors */
+	size_t trouble; /* queue operations that failed (claim, update,
+	                 * removal), each named in a notice */
+	enum error_kind trouble_kind; /* the worst of their errors */
 };
 
 /* Run once.  -1 only when the queue itself cannot be used (or a signal

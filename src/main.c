@@ -1352,6 +1352,12 @@ run_flush(struct job *job, struct error *err)
 	interrupt_catch();
 	flush_request_init(job, dir, &fr);
 	rc = flush_run(&fr, &rep, err);
+	if (rc == 0 && rep.trouble > 0 && rep.worst == ERROR_NONE &&
+	    rep.held == 0)
+		rc = error_set(err, rep.trouble_kind,
+		               "%zu change%s to the queue failed (see above); "
+		               "check the disk and the queue directory %s",
+		               rep.trouble, rep.trouble == 1 ? "" : "s", dir);
 	free(dir);
 	if (rc < 0)
 		return -1;

@@ -1150,7 +1150,9 @@ failover_config() {
 	done
 }
 
-@test "disk full (a 1 MB tmpfs as the queue): 74, 'No space left on device', not queued, nothing left behind" {
+# small_queue_fs: $QDIR on a 1 MB tmpfs mounted at $MNT (unmounted in
+# teardown); the test is skipped where that cannot be done.
+small_queue_fs() {
 	[[ $(id -u) -eq 0 ]] || skip "mounting a tmpfs needs root"
 	MNT="$BATS_TEST_TMPDIR/full"
 	mkdir "$MNT"
@@ -1159,6 +1161,10 @@ failover_config() {
 		skip "cannot mount a tmpfs here"
 	}
 	QDIR="$MNT/queue"
+}
+
+@test "disk full (a 1 MB tmpfs as the queue): 74, 'No space left on device', not queued, nothing left behind" {
+	small_queue_fs
 	big_message "$BATS_TEST_TMPDIR/big" 41400 # 3 MB
 	queue_config "$DOWN_PORT"
 	mp 74 --queue=always bob@example.net <"$BATS_TEST_TMPDIR/big"
@@ -1172,6 +1178,23 @@ failover_config() {
 	# Nothing lost: the message went to the dead letter file instead.
 	assert_stderr_contains "; the message was saved to $DEAD"
 	assert_dead_letter "$DEAD" alice@example.org "$BATS_TEST_TMPDIR/big"
+}
+
+@test "disk full during a flush: the entry's update fails, it stays as it was, -q names it and exits 74" {
+	local id
+	small_queue_fs
+	queue_config "$DOWN_PORT"
+	mp 0 --queue=always bob@example.net <"$MSG"
+	id="$(listed_ids)"
+	dd if=/dev/zero of="$MNT/fill" bs=64k 2>/dev/null || true
+	mp 74 -q
+	assert_stderr_contains "mailpost: $id: cannot update queue entry $id: No space left on device"
+	assert_stderr_contains "mailpost: 1 change to the queue failed (see above); check the disk and the queue directory $QDIR"
+	assert_listed "$id"
+	assert_equal 0 "$(show_field "$id" Attempts)" "Attempts (the envelope as it was)"
+	rm "$MNT/fill"
+	mp 0 -q
+	assert_equal 1 "$(show_field "$id" Attempts)" "Attempts"
 }
 
 @test "file size limit (ulimit -f 1024) hit while queueing: 74, 'File too large', not queued, nothing left behind" {
