@@ -8,6 +8,8 @@
  * address cannot be written in ASCII (a UTF-8 local part), since asking
  * for it whenever offered makes later hops that lack it bounce the
  * message.  Otherwise U-label domains go out as A-labels (RFC 5890).
+ * A header with UTF-8 (RFC 6532) also needs it; without it the header is
+ * downgraded where that is lossless (downgrade.h).
  */
 #include "config.h"
 
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "address.h"
+#include "downgrade.h"
 #include "reply.h"
 #include "smtp.h"
 #include "util.h"
@@ -201,10 +204,11 @@ wire_clear(struct wire *w)
 }
 
 /* Decide how the addresses are sent, before MAIL: a UTF-8 local part
- * without SMTPUTF8 offered cannot be delivered (RFC 6531 3.2). */
+ * without SMTPUTF8 offered cannot be delivered (RFC 6531 3.2).
+ * utf8_header: the message needs SMTPUTF8 for its header (downgrade.h). */
 static int
 wire_init(struct wire *w, const struct submission *sub,
-          const struct smtp_caps *caps, struct error *err)
+          const struct smtp_caps *caps, bool utf8_header, struct error *err)
 {
 	const char *utf8 = first_utf8_only(sub);
 
@@ -215,7 +219,7 @@ wire_init(struct wire *w, const struct submission *sub,
 		                 "but the server does not offer SMTPUTF8 "
 		                 "(RFC 6531)",
 		                 utf8);
-	w->smtputf8 = utf8 != NULL;
+	w->smtputf8 = utf8 != NULL || utf8_header;
 	w->rcpts = xcalloc(sub->nrcpts ? sub->nrcpts : 1, sizeof *w->rcpts);
 	w->nrcpts = sub->nrcpts;
 	if (wire_address(sub->sender, true, w->smtputf8, &w->sender, err) < 0)
@@ -481,8 +485,8 @@ envelope_init(struct smtp_envelope *env, const struct submission *sub,
 }
 
 static int
-transact(struct smtp_session *s, const struct submission *sub,
-         struct submit_outcome *out, struct error *err)
+transact_as(struct smtp_session *s, const struct submission *sub,
+            bool utf8_header, struct submit_outcome *out, struct error *err)
 {
 	const struct smtp_caps *caps = smtp_caps(s);
 	struct smtp_envelope env;
@@ -491,7 +495,8 @@ transact(struct smtp_session *s, const struct submission *sub,
 	bool abort_data = false;
 	int rc = -1;
 
-	if (check_fits(sub, caps, err) < 0 || wire_init(&w, sub, caps, err) < 0)
+	if (check_fits(sub, caps, err) < 0 ||
+	    wire_init(&w, sub, caps, utf8_header, err) < 0)
 		return -1;
 	envelope_init(&env, sub, &w);
 	smtp_envelope_result_init(&res);
@@ -508,6 +513,29 @@ transact(struct smtp_session *s, const struct submission *sub,
 out:
 	smtp_envelope_result_clear(&res);
 	wire_clear(&w);
+	return rc;
+}
+
+/* RFC 6532: UTF-8 in the header needs SMTPUTF8; without it the header is
+ * downgraded where nothing is lost, else the message is refused before
+ * MAIL (downgrade.h).  Only a message with 8-bit bytes is looked at. */
+static int
+transact(struct smtp_session *s, const struct submission *sub,
+         struct submit_outcome *out, struct error *err)
+{
+	struct submission local = *sub;
+	struct downgrade *d = NULL;
+	bool utf8_header = false;
+	int rc;
+
+	if (sub->message.has_8bit &&
+	    downgrade_prepare(&d, &local.message, smtp_caps(s)->smtputf8,
+	                      &utf8_header, err) < 0)
+		return -1;
+	if (d)
+		local.message = downgrade_stream(d);
+	rc = transact_as(s, &local, utf8_header, out, err);
+	downgrade_free(d);
 	return rc;
 }
 

@@ -15,7 +15,10 @@
  *  - addresses (RFC 6531): U-label domains are sent in A-labels; only an
  *    address with a non-ASCII local part makes the transaction SMTPUTF8
  *    (every address then sent as UTF-8), and without the server's
- *    SMTPUTF8 that is ERROR_DATA before MAIL.
+ *    SMTPUTF8 that is ERROR_DATA before MAIL;
+ *  - a header with UTF-8 (RFC 6532) is sent with SMTPUTF8 when offered,
+ *    else downgraded to ASCII where nothing is lost, else refused with
+ *    ERROR_UNAVAILABLE before MAIL (downgrade.h).
  */
 #ifndef MAILPOST_SUBMIT_H
 #define MAILPOST_SUBMIT_H
