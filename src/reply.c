@@ -225,6 +225,28 @@ reply_keep(const struct reply *r, struct error *err)
 	reply_format(r, err->smtp_reply, sizeof err->smtp_reply);
 }
 
+bool
+reply_expected(const struct reply *r, enum reply_stage stage)
+{
+	if (!reply_is_positive(r))
+		return true;
+	switch (stage) {
+	case REPLY_STAGE_CONNECT:
+		return r->code == 220;
+	case REPLY_STAGE_RCPT:
+		return r->code == 250 || r->code == 251 || r->code == 252;
+	case REPLY_STAGE_DATA:
+		return r->code == 354;
+	case REPLY_STAGE_AUTH:
+		return r->code == 235 || r->code == 334;
+	case REPLY_STAGE_HELO:
+	case REPLY_STAGE_MAIL:
+	case REPLY_STAGE_BODY:
+		return r->code == 250;
+	}
+	return false;
+}
+
 /* Without an enhanced code: the codes that mean "authenticate first" or
  * "authentication failed" (RFC 4954 section 6), and the mailbox codes of
  * RFC 5321 4.2.2 that only name the recipient when they answer RCPT. */

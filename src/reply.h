@@ -88,6 +88,15 @@ enum reply_stage {
 	REPLY_STAGE_BODY, /* the reply to the final dot (or last BDAT) */
 };
 
+/* May the command of this stage get this reply?  Negative replies always
+ * may; a positive one only with the codes of RFC 5321 4.3.2 (RFC 4954 4
+ * for AUTH): the greeting 220; EHLO, HELO, LHLO, MAIL, RSET and the final
+ * dot (and LMTP's replies after it) 250; RCPT 250, 251 or 252; DATA 354;
+ * AUTH 235 or 334.  The class alone is not enough: a RCPT answered 221 is
+ * no accepted recipient, and a server that says it is not in step with
+ * us (ERROR_PROTOCOL for the caller). */
+bool reply_expected(const struct reply *r, enum reply_stage stage);
+
 /* The failure class of a negative reply: 4xx is ERROR_TEMPFAIL; 5xx is
  * refined by the enhanced status code (5.1.x to RCPT or an LMTP per-recipient
  * reply ERROR_NOUSER, to MAIL ERROR_UNAVAILABLE; 5.7.x

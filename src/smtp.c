@@ -246,40 +246,15 @@ read_reply(struct smtp_session *s, struct reply *r, int timeout_ms,
 	return rc < 0 ? fail(s, err) : 0;
 }
 
-/* The positive codes each command may get (RFC 5321 4.2.2, 4.3.2; 0 ends
- * a list).  Only the class of a reply was checked once, so a RCPT answered
- * 221 counted as accepted; a positive code the command cannot have means
- * the server is not in step with us, and nothing it says can be trusted. */
-static const int ok_greeting[] = {220, 0};
-static const int ok_hello[] = {250, 0}; /* EHLO, HELO, LHLO */
-static const int ok_mail[] = {250, 0};
-static const int ok_rcpt[] = {250, 251, 252, 0};
-static const int ok_data[] = {354, 0};
-static const int ok_final[] = {250, 0}; /* the dot; LMTP's per recipient */
-static const int ok_rset[] = {250, 0};
-
-/* May a command get this reply?  Negative replies always may; a positive
- * one must be one of the codes listed. */
-static bool
-reply_fits(const struct reply *r, const int *ok)
-{
-	if (!reply_is_positive(r))
-		return true;
-	for (; *ok; ok++)
-		if (r->code == *ok)
-			return true;
-	return false;
-}
-
-/* Read a reply and check that the command may have it. */
+/* Read a reply and check that the command may have it (reply_expected:
+ * a positive code of the wrong kind is the server out of step). */
 static int
-read_checked(struct smtp_session *s, struct reply *r, const int *ok,
-             int timeout_ms, enum reply_stage stage, const char *what,
-             struct error *err)
+read_checked(struct smtp_session *s, struct reply *r, int timeout_ms,
+             enum reply_stage stage, const char *what, struct error *err)
 {
 	if (read_reply(s, r, timeout_ms, err) < 0)
 		return -1;
-	if (!reply_fits(r, ok)) {
+	if (!reply_expected(r, stage)) {
 		reply_to_error(r, stage, what, err);
 		return fail(s, err);
 	}
@@ -454,8 +429,8 @@ greeting(struct smtp_session *s, const char *host, struct error *err)
 	enter(s, SMTP_GREETING);
 	reply_init(&r);
 	snprintf(what, sizeof what, "connecting to %s", host);
-	rc = read_checked(s, &r, ok_greeting, s->to.greeting,
-	                  REPLY_STAGE_CONNECT, what, err);
+	rc =
+	    read_checked(s, &r, s->to.greeting, REPLY_STAGE_CONNECT, what, err);
 	if (rc == 0 && !reply_is_positive(&r))
 		rc = reply_to_error(&r, REPLY_STAGE_CONNECT, what, err);
 	else if (rc == 0)
@@ -475,8 +450,7 @@ hello_exchange(struct smtp_session *s, const char *verb, const char *name,
 	if (send_cmd(s, err, "%s %s", verb, name) < 0 ||
 	    flush(s, s->to.command, err) < 0)
 		return -1;
-	if (read_checked(s, r, ok_hello, s->to.command, REPLY_STAGE_HELO, verb,
-	                 err) < 0)
+	if (read_checked(s, r, s->to.command, REPLY_STAGE_HELO, verb, err) < 0)
 		return -1;
 	return check_in_sync(s, after, err);
 }
@@ -1048,14 +1022,14 @@ read_step(struct smtp_session *s, const struct smtp_envelope *env,
 	struct reply *r;
 
 	if (i == 0)
-		return read_checked(s, &res->mail, ok_mail, s->to.command,
+		return read_checked(s, &res->mail, s->to.command,
 		                    REPLY_STAGE_MAIL, "MAIL FROM", err);
 	if (i > env->nrcpts)
-		return read_checked(s, &res->data, ok_data, s->to.data,
-		                    REPLY_STAGE_DATA, "DATA", err);
+		return read_checked(s, &res->data, s->to.data, REPLY_STAGE_DATA,
+		                    "DATA", err);
 	r = &res->rcpt[i - 1];
-	if (read_checked(s, r, ok_rcpt, s->to.command, REPLY_STAGE_RCPT,
-	                 "RCPT TO", err) < 0)
+	if (read_checked(s, r, s->to.command, REPLY_STAGE_RCPT, "RCPT TO",
+	                 err) < 0)
 		return -1;
 	if (reply_is_positive(r))
 		res->naccepted++;
@@ -1357,8 +1331,8 @@ read_final(struct smtp_session *s, struct reply *final, size_t nfinal,
            struct error *err)
 {
 	for (size_t i = 0; i < nfinal; i++) {
-		if (read_checked(s, &final[i], ok_final, s->to.final,
-		                 REPLY_STAGE_BODY, "end of data", err) == 0)
+		if (read_checked(s, &final[i], s->to.final, REPLY_STAGE_BODY,
+		                 "end of data", err) == 0)
 			continue;
 		if (err->kind == ERROR_TEMPFAIL) {
 			char why[ERROR_MSG_MAX];
@@ -1448,8 +1422,8 @@ smtp_rset(struct smtp_session *s, struct error *err)
 	if (rc == 0)
 		rc = flush(s, s->to.command, err);
 	if (rc == 0)
-		rc = read_checked(s, &r, ok_rset, s->to.command,
-		                  REPLY_STAGE_MAIL, "RSET", err);
+		rc = read_checked(s, &r, s->to.command, REPLY_STAGE_MAIL,
+		                  "RSET", err);
 	if (rc == 0 && !reply_is_positive(&r)) {
 		/* RFC 5321 4.1.1.5: RSET can only succeed; a server that
 		 * refuses it cannot be trusted with another transaction. */

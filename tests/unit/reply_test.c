@@ -314,6 +314,66 @@ test_predicates(void)
 	reply_clear(&r);
 }
 
+/* Which positive codes each command may get; negative ones always. */
+static const struct expected_case {
+	const char *line;
+	enum reply_stage stage;
+	bool expected;
+} expected_cases[] = {
+    {"220 ready", REPLY_STAGE_CONNECT, true},
+    {"250 ready", REPLY_STAGE_CONNECT, false},
+    {"221 bye", REPLY_STAGE_CONNECT, false},
+    {"554 no service", REPLY_STAGE_CONNECT, true},
+    {"250 hello", REPLY_STAGE_HELO, true},
+    {"220 hello", REPLY_STAGE_HELO, false},
+    {"251 hello", REPLY_STAGE_HELO, false},
+    {"250 2.1.0 ok", REPLY_STAGE_MAIL, true},
+    {"251 ok", REPLY_STAGE_MAIL, false},
+    {"354 go", REPLY_STAGE_MAIL, false},
+    {"250 2.1.5 ok", REPLY_STAGE_RCPT, true},
+    {"251 2.1.5 will forward", REPLY_STAGE_RCPT, true},
+    {"252 2.1.5 cannot verify", REPLY_STAGE_RCPT, true},
+    {"221 2.0.0 bye", REPLY_STAGE_RCPT, false},
+    {"220 ok", REPLY_STAGE_RCPT, false},
+    {"253 ok", REPLY_STAGE_RCPT, false},
+    {"354 go", REPLY_STAGE_RCPT, false},
+    {"550 5.1.1 no", REPLY_STAGE_RCPT, true},
+    {"450 4.2.0 busy", REPLY_STAGE_RCPT, true},
+    {"354 go ahead", REPLY_STAGE_DATA, true},
+    {"250 ok", REPLY_STAGE_DATA, false},
+    {"334 what", REPLY_STAGE_DATA, false},
+    {"554 no", REPLY_STAGE_DATA, true},
+    {"250 2.0.0 queued", REPLY_STAGE_BODY, true},
+    {"251 queued", REPLY_STAGE_BODY, false},
+    {"221 bye", REPLY_STAGE_BODY, false},
+    {"354 more", REPLY_STAGE_BODY, false},
+    {"235 2.7.0 ok", REPLY_STAGE_AUTH, true},
+    {"334 ", REPLY_STAGE_AUTH, true},
+    {"250 ok", REPLY_STAGE_AUTH, false},
+    {"535 5.7.8 no", REPLY_STAGE_AUTH, true},
+};
+
+static void
+test_expected(void)
+{
+	for (size_t i = 0; i < sizeof expected_cases / sizeof *expected_cases;
+	     i++) {
+		const struct expected_case *c = &expected_cases[i];
+		struct reply r;
+		struct error err;
+		int failed = unit_failed;
+
+		reply_init(&r);
+		CHECK_INT(reply_push_line(&r, c->line, strlen(c->line), &err),
+		          1);
+		CHECK_INT(reply_expected(&r, c->stage), c->expected);
+		if (unit_failed > failed)
+			fprintf(stderr, "  in case \"%s\" (stage %d)\n",
+			        c->line, (int)c->stage);
+		reply_clear(&r);
+	}
+}
+
 static const struct kind_case {
 	const char *line;
 	enum reply_stage stage;
@@ -468,6 +528,7 @@ main(void)
 	test_line_count();
 	test_lines_and_summary();
 	test_predicates();
+	test_expected();
 	test_error_kind_table();
 	test_error_kind_no_reply();
 	test_to_error();
