@@ -12,14 +12,18 @@
  *  - delivered: the entry is removed;
  *  - a temporary failure: attempts + 1, the error kept, the next attempt
  *    pushed back (outbox_next_attempt); when the group's connection could
- *    not be made at all, every due entry of the group is marked so, without
- *    one connection attempt each;
+ *    not be made at all, every entry of the group that the run takes is
+ *    marked so, without one connection attempt each;
  *  - a permanent failure, or an entry older than the account's
  *    queue_max_age: appended to the dead letter file (when there is one),
  *    removed, and a notice is given;
  *  - an entry whose account cannot be used (gone from the configuration,
  *    unusable settings): held, whatever its age, with a notice on every
  *    run, since no attempt can succeed until the configuration is fixed.
+ *
+ * Damaged entries (queue.h) are never sent: every run names them.  A
+ * queue operation that fails (an update on a full disk, a removal) is
+ * named and counted, so that the run does not end as a success.
  *
  * A signal (interrupt.h) stops the run after the current entry, which
  * stays queued untouched.
