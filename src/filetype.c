@@ -111,11 +111,16 @@ fallback_for(const char *got)
 }
 
 int
-filetype_detect(const char *path, char *type, size_t n)
+filetype_detect(int fd, char *type, size_t n)
 {
 	magic_t m = get_cookie();
-	const char *got = m ? magic_file(m, path) : NULL;
-	const char *fb = fallback_for(got);
+	const char *got = NULL;
+	const char *fb;
+
+	/* libmagic reads from the current offset. */
+	if (m && lseek(fd, 0, SEEK_SET) == 0)
+		got = magic_descriptor(m, fd);
+	fb = fallback_for(got);
 
 	str_copy(type, n, fb ? fb : got);
 	return fb ? -1 : 0;
@@ -217,17 +222,14 @@ extension(const char *path)
 	return dot && dot != base && dot[1] ? dot + 1 : NULL;
 }
 
-/* Up to HEAD_SIZE first bytes of the file; how many, or -1. */
+/* Up to HEAD_SIZE first bytes of the file; how many. */
 static ssize_t
-read_head(const char *path, unsigned char *head)
+read_head(int fd, unsigned char *head)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t got = 0;
 
-	if (fd < 0)
-		return -1;
 	while (got < HEAD_SIZE) {
-		ssize_t r = read(fd, head + got, HEAD_SIZE - got);
+		ssize_t r = pread(fd, head + got, HEAD_SIZE - got, (off_t)got);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -235,7 +237,6 @@ read_head(const char *path, unsigned char *head)
 			break;
 		got += (size_t)r;
 	}
-	close(fd);
 	return (ssize_t)got;
 }
 
@@ -249,7 +250,7 @@ has_sig(const unsigned char *head, size_t n, size_t off, const char *sig,
 /* Step 1: the type when the extension is a signed format and the file
  * starts as that format does, else NULL. */
 static const char *
-signed_type(const char *path, const char *ext)
+signed_type(int fd, const char *ext)
 {
 	unsigned char head[HEAD_SIZE];
 	ssize_t n = -2;
@@ -261,9 +262,7 @@ signed_type(const char *path, const char *ext)
 		if (!str_ieq(ext, t->ext))
 			continue;
 		if (n == -2)
-			n = read_head(path, head);
-		if (n < 0)
-			return NULL;
+			n = read_head(fd, head);
 		if (has_sig(head, (size_t)n, t->off, t->sig, t->len) &&
 		    has_sig(head, (size_t)n, t->off2, t->sig2, t->len2))
 			return t->type;
@@ -290,36 +289,36 @@ text_type(const char *ext)
  * child (fork failed, or a child that died), detection runs here and the
  * database is released right after. */
 static int
-detect_apart(const char *path, char *type, size_t n)
+detect_apart(int fd, char *type, size_t n)
 {
 	char msg[FILETYPE_MAX + 2];
 	size_t got = 0;
-	int fd[2], status, rc;
+	int pfd[2], status, rc;
 	pid_t pid;
 
-	if (pipe(fd) < 0)
+	if (pipe(pfd) < 0)
 		goto here;
 	pid = fork();
 	if (pid < 0) {
-		close(fd[0]);
-		close(fd[1]);
+		close(pfd[0]);
+		close(pfd[1]);
 		goto here;
 	}
 	if (pid == 0) {
 		size_t len;
 
-		close(fd[0]);
-		rc = filetype_detect(path, msg + 2, sizeof msg - 2);
+		close(pfd[0]);
+		rc = filetype_detect(fd, msg + 2, sizeof msg - 2);
 		msg[0] = rc == 0 ? '0' : '1';
 		msg[1] = ' ';
 		len = strlen(msg);
 		/* One small write to a pipe: atomic; _exit: no atexit
 		 * handlers or stdio buffers of the parent run twice. */
-		_exit(write(fd[1], msg, len) == (ssize_t)len ? 0 : 1);
+		_exit(write(pfd[1], msg, len) == (ssize_t)len ? 0 : 1);
 	}
-	close(fd[1]);
+	close(pfd[1]);
 	while (got < sizeof msg - 1) {
-		ssize_t r = read(fd[0], msg + got, sizeof msg - 1 - got);
+		ssize_t r = read(pfd[0], msg + got, sizeof msg - 1 - got);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -327,7 +326,7 @@ detect_apart(const char *path, char *type, size_t n)
 			break;
 		got += (size_t)r;
 	}
-	close(fd[0]);
+	close(pfd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	msg[got] = '\0';
@@ -337,18 +336,18 @@ detect_apart(const char *path, char *type, size_t n)
 		return msg[0] == '0' ? 0 : -1;
 	}
 here:
-	rc = filetype_detect(path, type, n);
+	rc = filetype_detect(fd, type, n);
 	/* About 8 MB: not to be kept while the message is sent. */
 	filetype_cleanup();
 	return rc;
 }
 
 int
-filetype_guess(const char *path, enum filetype_content content, char *type,
-               size_t n)
+filetype_guess(int fd, const char *name, enum filetype_content content,
+               char *type, size_t n)
 {
-	const char *ext = extension(path);
-	const char *got = ext ? signed_type(path, ext) : NULL;
+	const char *ext = extension(name);
+	const char *got = ext ? signed_type(fd, ext) : NULL;
 
 	if (!got && content == FILETYPE_TEXT)
 		got = text_type(ext);
@@ -356,5 +355,20 @@ filetype_guess(const char *path, enum filetype_content content, char *type,
 		str_copy(type, n, got);
 		return 0;
 	}
-	return detect_apart(path, type, n);
+	return detect_apart(fd, type, n);
+}
+
+const char *
+filetype_extension(const char *type)
+{
+	if (str_ieq(type, "application/octet-stream"))
+		return "bin";
+	for (size_t i = 0; i < sizeof signed_types / sizeof *signed_types;
+	     i++)
+		if (str_ieq(type, signed_types[i].type))
+			return signed_types[i].ext;
+	for (size_t i = 0; i < sizeof text_types / sizeof *text_types; i++)
+		if (str_ieq(type, text_types[i].type))
+			return text_types[i].ext;
+	return NULL;
 }

@@ -19,13 +19,14 @@
  * characters each. */
 #define FILETYPE_MAX 256
 
-/* Write the MIME type of the file at path into type (n bytes, at least
- * FILETYPE_MAX is enough).  Never fails: a type libmagic cannot give, or
+/* Write the MIME type of the open file fd (a regular file, read from its
+ * start whatever its offset, which is left anywhere) into type (n bytes,
+ * at least FILETYPE_MAX is enough).  Never fails: a type libmagic cannot give, or
  * one that is not a valid "type/subtype" token pair, becomes "text/plain"
  * for text and "application/octet-stream" for anything else (also when
  * libmagic itself fails).  An empty file is "text/plain".  Returns 0 when
  * libmagic answered, -1 when a fallback was used. */
-int filetype_detect(const char *path, char *type, size_t n);
+int filetype_detect(int fd, char *type, size_t n);
 
 /* What the caller knows of a file's content. */
 enum filetype_content {
@@ -34,8 +35,10 @@ enum filetype_content {
 	                   * control character, ASCII or valid UTF-8 */
 };
 
-/* The MIME type of the file at path, into type (as filetype_detect):
- *   1. when the extension of path (any case) is one of a small table of
+/* The MIME type of the open regular file fd, whose name (for its
+ * extension only) is `name`, into type (as filetype_detect); the file is
+ * never opened again by name:
+ *   1. when the extension of name (any case) is one of a small table of
  *      unambiguous binary formats (.pdf .png .jpg .zip .docx .gz ...) and
  *      the file starts with that format's signature, that type, whatever
  *      `content` says (an all-ASCII PDF is still a PDF);
@@ -46,8 +49,13 @@ enum filetype_content {
  *   3. otherwise libmagic (filetype_detect), whose database is released
  *      right after (filetype_cleanup).
  * Returns 0 when a table or libmagic gave the type, -1 for a fallback. */
-int filetype_guess(const char *path, enum filetype_content content, char *type,
-                   size_t n);
+int filetype_guess(int fd, const char *name, enum filetype_content content,
+                   char *type, size_t n);
+
+/* A file name extension for type (without the dot), from the tables
+ * above ("txt" for text/plain, "bin" for application/octet-stream), or
+ * NULL when the type has none there. */
+const char *filetype_extension(const char *type);
 
 /* True when type is a valid "type/subtype" (RFC 2045 5.1 tokens). */
 int filetype_valid(const char *type);

@@ -496,6 +496,38 @@ header_policy(const struct job *job)
 	};
 }
 
+/* The log file, for appending.  O_NONBLOCK so that a FIFO no process
+ * reads fails at once (ENXIO) instead of hanging open(2); it is cleared
+ * after, so that a reader that is slow is waited for. */
+static FILE *
+log_open(const char *path, struct error *err)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK |
+	                        O_NOCTTY | O_CLOEXEC,
+	              0666);
+	FILE *f;
+
+	if (fd < 0 && errno == ENXIO)
+		error_set(err, ERROR_CONFIG,
+		          "cannot open log file %s: it is a FIFO that no "
+		          "process reads; start its reader first or set "
+		          "logfile to a file",
+		          path);
+	else if (fd < 0)
+		error_set_errno(err, ERROR_CONFIG, errno,
+		                "cannot open log file %s", path);
+	if (fd < 0)
+		return NULL;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	f = fdopen(fd, "a");
+	if (!f) {
+		error_set_errno(err, ERROR_OSERR, errno,
+		                "cannot open log file %s", path);
+		close(fd);
+	}
+	return f;
+}
+
 static int
 open_logs(struct job *job, struct error *err)
 {
@@ -503,11 +535,8 @@ open_logs(struct job *job, struct error *err)
 
 	if (path && strcmp(path, "-") == 0) {
 		job->logfile = stdout;
-	} else if (path) {
-		job->logfile = fopen(path, "a");
-		if (!job->logfile)
-			return error_set_errno(err, ERROR_CONFIG, errno,
-			                       "cannot open log file %s", path);
+	} else if (path && !(job->logfile = log_open(path, err))) {
+		return -1;
 	}
 	/* The dialogue goes to the log file only when asked for: msmtp's
 	 * users parse it as one line per message. */

@@ -41,6 +41,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -88,12 +90,16 @@ struct part {
 	const char *text; /* IN_TEXT */
 	size_t text_len;
 	struct source *src; /* IN_SOURCE */
+	int fd;             /* IN_FILE: opened once by file_part, or the
+	                     * spool of a pipe; owned (-1: none) */
+	bool spooled;       /* the input was a FIFO, pipe or device */
 	struct stat st;     /* IN_FILE: as seen by mime_compose */
 	uint64_t in_size;   /* input bytes */
 	uint64_t out_size;  /* encoded bytes */
 	char type[FILETYPE_MAX];
 	const char *charset; /* for text, else NULL */
 	const char *name;    /* attachment file name, or NULL */
+	char auto_name[32];  /* a spooled attachment's default name */
 	bool binary;         /* no text pass: base64 from the size */
 	bool detect;         /* type decided after the measuring pass */
 	bool delimited;      /* a boundary follows: a last line without a
@@ -237,20 +243,21 @@ input_open(struct cursor *c, struct part *p, struct error *err)
 		return source_rewind_body(p->src, err);
 	if (p->input != IN_FILE)
 		return 0;
-	c->fd = open(p->path, O_RDONLY | O_CLOEXEC);
-	if (c->fd < 0)
+	/* The file file_part opened, never again by name: the same file
+	 * is read from its start on every pass. */
+	c->fd = p->fd;
+	if (lseek(c->fd, 0, SEEK_SET) != 0)
 		return error_set_errno(err, ERROR_IOERR, errno,
-		                       "cannot open %s", p->path);
+		                       "cannot read %s", p->path);
 	if (fstat(c->fd, &st) < 0 || !same_file(&st, &p->st))
 		return changed(p, err);
 	return 0;
 }
 
+/* The descriptor belongs to the part (closed by mime_free). */
 static void
 input_close(struct cursor *c)
 {
-	if (c->fd >= 0)
-		close(c->fd);
 	c->fd = -1;
 	c->open = false;
 }
@@ -495,6 +502,14 @@ choose_encoding(struct part *p, const struct scan *s)
 		p->charset = s->bad_utf8 ? "unknown-8bit" : "utf-8";
 }
 
+/* The name whose extension helps to type a file: the one shown when
+ * given (--attach-name report.csv for -a <(command)), else its path. */
+static const char *
+type_name(const struct part *p)
+{
+	return p->name ? p->name : p->path;
+}
+
 /* A file that started as text, measured: text throughout gets its type
  * without libmagic.  True when the type is not text after all (the part
  * is then binary: base64 from the size). */
@@ -503,7 +518,7 @@ decide_type(struct part *p, const struct scan *s)
 {
 	bool text = !s->ctrl && !s->bad_utf8;
 
-	filetype_guess(p->path, text ? FILETYPE_TEXT : FILETYPE_UNKNOWN,
+	filetype_guess(p->fd, type_name(p), text ? FILETYPE_TEXT : FILETYPE_UNKNOWN,
 	               p->type, sizeof p->type);
 	p->detect = false;
 	if (is_text_type(p->type))
@@ -546,36 +561,170 @@ measure_part(struct mime_message *m, struct part *p, bool *collision,
 
 /* --- the parts ---------------------------------------------------------- */
 
-/* Look at a file now, so that a missing or unreadable one stops us
- * before anything is sent (ERROR_NOINPUT, exit 66). */
+/* A FIFO that no process has opened for writing within this time is an
+ * error rather than a wait without end; a writer that has it open may
+ * then take as long as it needs. */
+#define FIFO_WRITER_WAIT_MS 500
+
+enum writer_state {
+	WRITER_UNKNOWN, /* nothing read yet, no writer seen */
+	WRITER_WAITED,  /* FIFO_WRITER_WAIT_MS passed without one */
+	WRITER_SEEN,    /* a writer had it open: its end is the end */
+};
+
 static int
-file_part(struct part *p, const char *path, struct error *err)
+spool_error(const struct part *p, const char *dir, struct error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return error_set_errno(err, ERROR_IOERR, errno,
+	                       "cannot copy %s to a temporary file in %s",
+	                       p->path, dir);
+}
+
+/* On a FIFO opened without blocking, read() says 0 both at the end and
+ * when no process has it open for writing yet (POSIX read(), "empty
+ * pipe or FIFO"); poll then waits for a writer to come and write or
+ * close, so a 0 before any writer was seen gets a bounded wait. */
+static int
+next_writer_state(struct part *p, int in, enum writer_state *state,
+                  struct error *err)
+{
+	int r;
+
+	if (*state == WRITER_WAITED)
+		return error_set(err, ERROR_NOINPUT,
+		                 "no process writes to the FIFO %s; start the "
+		                 "command that writes it first (or use -a "
+		                 "<(command))",
+		                 p->path);
+	r = fd_wait(in, POLLIN, now_ms() + FIFO_WRITER_WAIT_MS);
+	if (r < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot read %s", p->path);
+	*state = r > 0 ? WRITER_SEEN : WRITER_WAITED;
+	return 0;
+}
+
+/* Copy a FIFO, pipe or character device (opened without blocking) to an
+ * unlinked temporary file, which then stands for it: its size is known
+ * before SIZE= is sent, it can be read once per pass, and memory stays
+ * at one block whatever the size. */
+static int
+spool(struct mime_message *m, struct part *p, int in, bool fifo,
+      struct error *err)
+{
+	const char *dir = tmp_dir(NULL);
+	enum writer_state state = fifo ? WRITER_UNKNOWN : WRITER_SEEN;
+	ssize_t got;
+
+	p->fd = fd_temp(dir);
+	if (p->fd < 0)
+		return spool_error(p, dir, err);
+	p->spooled = true;
+	for (;;) {
+		got = read(in, m->in, BLOCK_SIZE);
+		if (got > 0) {
+			state = WRITER_SEEN;
+			if (fd_write_all(p->fd, m->in, (size_t)got) < 0)
+				return spool_error(p, dir, err);
+		} else if (got < 0 && errno == EAGAIN) {
+			/* A writer is there: now wait for its bytes. */
+			state = WRITER_SEEN;
+			fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
+		} else if (got < 0 && errno != EINTR) {
+			return error_set_errno(err, ERROR_IOERR, errno,
+			                       "cannot read %s", p->path);
+		} else if (got == 0 && state == WRITER_SEEN) {
+			break;
+		} else if (got == 0 &&
+		           next_writer_state(p, in, &state, err) < 0) {
+			return -1;
+		}
+	}
+	if (fstat(p->fd, &p->st) < 0)
+		return spool_error(p, dir, err);
+	p->in_size = (uint64_t)p->st.st_size;
+	return 0;
+}
+
+static int
+open_error(const char *path, struct error *err)
+{
+	int e = errno;
+	struct stat st;
+
+	if (e == EMFILE || e == ENFILE)
+		return error_set(err, ERROR_OSERR,
+		                 "cannot open %s: too many files open at once; "
+		                 "raise the limit (ulimit -n) or attach fewer "
+		                 "files",
+		                 path);
+	/* open(2) of a socket is ENXIO. */
+	if (e == ENXIO && stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		return error_set(err, ERROR_NOINPUT,
+		                 "cannot read %s: it is a socket, not a file",
+		                 path);
+	return error_set_errno(err, ERROR_NOINPUT, e, "cannot read %s", path);
+}
+
+/* Open a file named on the command line, once: it stays open and is
+ * never opened by name again (mime.h).  A missing or unreadable one stops
+ * us before anything is sent (ERROR_NOINPUT, exit 66).  O_NONBLOCK, so
+ * that a FIFO without a writer cannot hang us in open(2); a FIFO, pipe
+ * (-a <(command)) or character device is spooled, a directory or socket
+ * refused. */
+static int
+file_part(struct mime_message *m, struct part *p, const char *path,
+          struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
 	int rc = 0;
 
 	p->input = IN_FILE;
 	p->path = path;
+	p->fd = -1;
 	if (fd < 0)
-		return error_set_errno(err, ERROR_NOINPUT, errno,
-		                       "cannot read %s", path);
-	if (fstat(fd, &p->st) < 0)
+		return open_error(path, err);
+	if (fstat(fd, &st) < 0)
 		rc = error_set_errno(err, ERROR_NOINPUT, errno,
 		                     "cannot read %s", path);
-	else if (!S_ISREG(p->st.st_mode))
+	else if (S_ISDIR(st.st_mode))
 		rc = error_set(err, ERROR_NOINPUT,
-		               "cannot read %s: not a regular file", path);
-	close(fd);
-	p->in_size = (uint64_t)p->st.st_size;
-	return rc;
+		               "cannot read %s: it is a directory, not a file",
+		               path);
+	else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))
+		rc = spool(m, p, fd, S_ISFIFO(st.st_mode), err);
+	else if (!S_ISREG(st.st_mode))
+		rc = error_set(err, ERROR_NOINPUT,
+		               "cannot read %s: not a file, FIFO, pipe or "
+		               "character device",
+		               path);
+	if (p->spooled || rc < 0) {
+		close(fd);
+		return rc;
+	}
+	p->fd = fd;
+	p->st = st;
+	p->in_size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static void
+part_release(struct part *p)
+{
+	if (p->input == IN_FILE && p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	buf_clear(&p->head);
 }
 
 static int
-body_part(struct part *p, const struct mime_request *req, struct error *err)
+body_part(struct mime_message *m, struct part *p,
+          const struct mime_request *req, struct error *err)
 {
 	str_copy(p->type, sizeof p->type, "text/plain");
 	if (req->body_file)
-		return file_part(p, req->body_file, err);
+		return file_part(m, p, req->body_file, err);
 	if (req->body_source) {
 		p->input = IN_SOURCE;
 		p->src = req->body_source;
@@ -589,14 +738,17 @@ body_part(struct part *p, const struct mime_request *req, struct error *err)
 	return 0;
 }
 
+/* A spooled attachment has no name of its own worth showing ("63" of
+ * /dev/fd/63): without --attach-name it is named once its type is known
+ * (default_name). */
 static int
-attachment_part(struct part *p, const struct mime_attachment *a,
-                struct error *err)
+attachment_part(struct mime_message *m, struct part *p,
+                const struct mime_attachment *a, struct error *err)
 {
-	if (file_part(p, a->path, err) < 0)
+	if (file_part(m, p, a->path, err) < 0)
 		return -1;
-	p->name = a->name ? a->name : base_name(a->path);
-	if (!*p->name)
+	p->name = a->name ? a->name : p->spooled ? NULL : base_name(a->path);
+	if (p->name && !*p->name)
 		return error_set(err, ERROR_USAGE,
 		                 "no file name to show for %s", a->path);
 	if (a->type && !filetype_valid(a->type))
@@ -646,7 +798,8 @@ probe_type(struct mime_message *m, struct part *p, struct error *err)
 	/* A sequence cut by the end of the block is not an error. */
 	if (!s.ctrl && !s.bad_utf8)
 		return 0;
-	filetype_guess(p->path, FILETYPE_UNKNOWN, p->type, sizeof p->type);
+	filetype_guess(p->fd, type_name(p), FILETYPE_UNKNOWN, p->type,
+	               sizeof p->type);
 	p->detect = false;
 	p->binary = !is_text_type(p->type);
 	if (p->binary)
@@ -666,21 +819,26 @@ setup_parts(struct mime_message *m, const struct mime_request *req,
 	size_t n, i = 1;
 
 	memset(&body, 0, sizeof body);
-	if (body_part(&body, req, err) < 0)
+	body.fd = -1;
+	if (body_part(m, &body, req, err) < 0) {
+		part_release(&body);
 		return -1;
+	}
 	m->html_alone = req->html_file && body.in_size == 0;
 	n = 1 + (req->html_file && !m->html_alone ? 1 : 0) + req->nattachments;
 	m->parts = xcalloc(n, sizeof *m->parts);
 	m->nparts = n;
 	if (!m->html_alone)
 		m->parts[0] = body;
+	else
+		part_release(&body);
 	for (size_t k = 0; k < n; k++)
 		buf_init(&m->parts[k].head, 2 * HEADER_BLOCK_MAX);
 	if (req->html_file) {
 		struct part *h = m->html_alone ? &m->parts[0] : &m->parts[i++];
 
 		str_copy(h->type, sizeof h->type, "text/html");
-		if (file_part(h, req->html_file, err) < 0)
+		if (file_part(m, h, req->html_file, err) < 0)
 			return -1;
 		if (!m->html_alone)
 			m->html = h;
@@ -689,7 +847,7 @@ setup_parts(struct mime_message *m, const struct mime_request *req,
 	for (size_t k = 0; k < req->nattachments; k++, i++) {
 		struct part *p = &m->parts[i];
 
-		if (attachment_part(p, &req->attachments[k], err) < 0 ||
+		if (attachment_part(m, p, &req->attachments[k], err) < 0 ||
 		    (p->detect && probe_type(m, p, err) < 0))
 			return -1;
 	}
@@ -1356,6 +1514,20 @@ build_segments(struct mime_message *m, struct error *err)
 
 /* --- compose ------------------------------------------------------------ */
 
+/* A spooled attachment without --attach-name: "attachment", with the
+ * extension of its type when it has a common one ("attachment.csv"). */
+static void
+default_name(struct part *p)
+{
+	const char *ext = filetype_extension(p->type);
+
+	if (p->name)
+		return;
+	snprintf(p->auto_name, sizeof p->auto_name, "attachment%s%s",
+	         ext ? "." : "", ext ? ext : "");
+	p->name = p->auto_name;
+}
+
 static int
 compose(struct mime_message *m, const struct mime_request *req,
         struct error *err)
@@ -1373,6 +1545,8 @@ compose(struct mime_message *m, const struct mime_request *req,
 	filetype_cleanup();
 	if (rc < 0)
 		return -1;
+	for (size_t i = m->first_attachment; i < m->nparts; i++)
+		default_name(&m->parts[i]);
 	for (size_t i = 0; i < m->nparts; i++)
 		if (m->parts[i].enc != ENC_RAW &&
 		    part_head(&m->parts[i], err) < 0)
@@ -1411,7 +1585,7 @@ mime_free(struct mime_message *m)
 	input_close(&m->cur);
 	header_clear(&m->h);
 	for (size_t i = 0; i < m->nparts; i++)
-		buf_clear(&m->parts[i].head);
+		part_release(&m->parts[i]);
 	free(m->parts);
 	for (size_t i = 0; i < m->nsegs; i++)
 		free(m->segs[i].mem);

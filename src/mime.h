@@ -4,9 +4,16 @@
  * HTML alternative, and attachments, as one stream that is encoded while
  * it is sent and never held whole.
  *
- * mime_compose checks every input file before anything is sent (missing
- * or unreadable: ERROR_NOINPUT), chooses each part's type and encoding,
- * and computes the exact size of the result, so that SIZE= is exact.
+ * mime_compose opens every input file once, before anything is sent
+ * (missing or unreadable, a directory or a socket: ERROR_NOINPUT), and
+ * never again by name: each pass reads the descriptor it holds.  It opens
+ * without blocking, so a FIFO without a writer cannot hang it; a FIFO,
+ * pipe (-a <(command)) or character device is copied to an unlinked
+ * temporary file first (its size is needed), waiting at most
+ * FIFO_WRITER_WAIT_MS for a FIFO's writer to appear (then ERROR_NOINPUT),
+ * and such an attachment without a name is called "attachment.EXT" after
+ * its type.  It chooses each part's type and encoding, and computes the
+ * exact size of the result, so that SIZE= is exact.
  * mime_read then produces the message in canonical CRLF form; a file that
  * changed since mime_compose looked at it (size or modification time, or
  * fewer bytes than promised) makes mime_read fail with ERROR_IOERR, so the
@@ -43,7 +50,9 @@
 struct mime_attachment {
 	const char *path;
 	const char *type; /* "type/subtype" to use, or NULL: detected */
-	const char *name; /* file name shown, or NULL: basename of path */
+	const char *name; /* file name shown (its extension helps to type
+	                   * the file), or NULL: basename of path, or for a
+	                   * pipe "attachment.EXT" */
 };
 
 enum mime_priority {

@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -345,4 +346,35 @@ strlist_clear(struct strlist *l)
 		free(l->v[i]);
 	free(l->v);
 	strlist_init(l);
+}
+
+const char *
+tmp_dir(const char *dir)
+{
+	const char *env = getenv("TMPDIR");
+
+	if (dir && *dir)
+		return dir;
+	if (env && *env)
+		return env;
+	return "/tmp";
+}
+
+int
+fd_temp(const char *dir)
+{
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof path, "%s/mailpost.XXXXXX", dir);
+	int fd;
+
+	if (n < 0 || (size_t)n >= sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
 }

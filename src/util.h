@@ -43,6 +43,16 @@ int fd_wait(int fd, short events, int64_t deadline);
  * for a write that wrote nothing). */
 int fd_write_all(int fd, const void *p, size_t n);
 
+/* The directory for temporary files: dir when set, else $TMPDIR, else
+ * /tmp. */
+const char *tmp_dir(const char *dir);
+
+/* An unlinked temporary file in dir, close-on-exec: mkstemp makes it
+ * 0600 and it is unlinked at once, so nothing is left behind whatever
+ * happens to us and no one else can open it.  Returns the fd, or -1 with
+ * errno set (ENAMETOOLONG when dir is too long for a path). */
+int fd_temp(const char *dir);
+
 /* Wipe memory that held a secret, in a way the compiler keeps. */
 void wipe(void *p, size_t n);
 

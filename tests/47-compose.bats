@@ -702,6 +702,175 @@ EOF
 	same_attachment "$D/tricky.txt" tricky.txt
 }
 
+# --- pipes, FIFOs and devices; each file opened once ------------------------------
+
+# -a <(command): the pipe is copied to an unlinked temporary file (its size
+# is needed for SIZE=), named "attachment.EXT" from its type unless
+# --attach-name says otherwise.
+@test "compose: -a <(printf ...) is spooled, byte-exact after decoding, named attachment.EXT" {
+	printf 'x,y\n1,2\n' >"$D/want.csv"
+	printf 'a\0b\377\r\nc\n' >"$D/want.bin"
+	compose 0 -s pipes -a <(printf 'x,y\n1,2\n') -a <(printf 'a\0b\377\r\nc\n') \
+		-a <(printf 'x,y\n1,2\n') --attach-name report.csv bob@example.net <"$D/body"
+	mime_ok
+	assert_equal $'attachment.txt\nattachment.bin\nreport.csv' "$(mc "$EML" filenames)" "file names"
+	assert_leaf 2 'text/plain charset=us-ascii cte=7bit*'
+	assert_leaf 3 'application/octet-stream cte=base64*'
+	assert_leaf 4 'text/csv*'
+	same_attachment "$D/want.csv" attachment.txt
+	same_attachment "$D/want.bin" attachment.bin
+	same_attachment "$D/want.csv" report.csv
+	if grep -q '/dev/fd\|filename=6[0-9]' "$EML"; then
+		die "a /dev/fd path is in the message:" "$(grep -n '/dev/fd\|filename=' "$EML")"
+	fi
+}
+
+@test "compose: a pipe of several blocks is sent whole, SIZE= exact; --body-file and --html from pipes" {
+	head -c 300000 /dev/urandom >"$D/r.bin"
+	printf 'Body from a pipe: Grüße\n' >"$D/b.txt"
+	printf '<p>HTML from a pipe</p>\n' >"$D/h.html"
+	start_smtpd
+	run_send 0 -s big --body-file <(cat "$D/b.txt") --html <(cat "$D/h.html") \
+		-a <(cat "$D/r.bin") --attach-name r.bin bob@example.net </dev/null
+	smtpd_finish
+	local m=$SMTPD_DIR/msg.1 declared
+	mime_ok "$m"
+	same_attachment "$D/r.bin" r.bin "$m"
+	mc "$m" body-text >"$D/got"
+	cmp "$D/b.txt" "$D/got"
+	mc "$m" html-text >"$D/got"
+	cmp "$D/h.html" "$D/got"
+	declared=$(sed -n 's/^MAIL FROM:<[^>]*>.* SIZE=\([0-9]*\).*/\1/p' "$SMTPD_DIR/env.1")
+	assert_equal "$(stat -c %s "$m")" "$declared" "SIZE="
+	assert_no_problems
+}
+
+@test "compose: -a of a FIFO with a writer is read to its end; with none it is 66 in well under a second" {
+	mkfifo "$D/fifo"
+	printf 'line from a FIFO\n' >"$D/want"
+	# The writer may come before or after mailpost opens the FIFO.
+	(cat "$D/want" >"$D/fifo") 3>&- &
+	compose 0 -s fifo -a "$D/fifo" --attach-name f.txt bob@example.net <"$D/body"
+	wait $!
+	same_attachment "$D/want" f.txt
+	(sleep 0.2 && cat "$D/want" >"$D/fifo") 3>&- &
+	compose 0 -s fifo -a "$D/fifo" bob@example.net <"$D/body"
+	wait $!
+	# Spooled: named from its type, like a pipe.
+	same_attachment "$D/want" attachment.txt
+
+	start_smtpd
+	local t0=$SECONDS
+	run_send 66 -s fifo -a "$D/fifo" bob@example.net <"$D/body"
+	((SECONDS - t0 <= 2)) || die "took $((SECONDS - t0)) s"
+	assert_stderr_contains "no process writes to the FIFO $D/fifo; start the command that writes it first"
+	assert_stderr_line_count 1
+	assert_no_connection
+	start_smtpd
+	run_send 66 -s fifo --body-file "$D/fifo" bob@example.net
+	assert_no_connection
+}
+
+@test "compose: a directory or socket as -a, --body-file or --html is 66 naming it; /dev/null is empty" {
+	mkdir "$D/adir"
+	local opt
+	for opt in -a --body-file --html; do
+		compose 66 -s hi "$opt" "$D/adir" bob@example.net <"$D/body"
+		assert_stderr_contains "cannot read $D/adir: it is a directory, not a file"
+	done
+	"$SMTPD_PYTHON" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$D/sock"
+	compose 66 -s hi -a "$D/sock" bob@example.net <"$D/body"
+	assert_stderr_contains "cannot read $D/sock: it is a socket, not a file"
+	# A character device is read like a pipe.
+	compose 0 -s hi --body-file /dev/null -a /dev/null bob@example.net </dev/null
+	mime_ok
+	assert_equal "" "$(mc "$EML" body-text)" "body from /dev/null"
+	mc_eq 'attachment.txt' "$EML" filenames
+}
+
+# strace counts the opens of each named file: one, whatever passes the
+# composer makes over it (type probe, measuring, libmagic in a child,
+# sending).
+@test "compose: each file is opened once, by name, without blocking" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	head -c 100000 /dev/urandom >"$D/r.zz"
+	printf 'text\n' >"$D/t.txt"
+	printf '<p>x</p>\n' >"$D/h.html"
+	run --separate-stderr timeout 30 strace -f -e trace=open,openat -o "$D/trace" \
+		"$MAILPOST" -C /dev/null -f alice@example.org --dry-run -s once \
+		--body-file "$D/body" --html "$D/h.html" -a "$D/r.zz" -a "$D/t.txt" bob@example.net
+	[[ $status -eq 0 ]] || die "exit $status: $stderr"
+	local f n
+	for f in body h.html r.zz t.txt; do
+		n=$(grep -c "\"$D/$f\"" "$D/trace" || true)
+		[[ $n -eq 1 ]] || die "$f opened $n times:" "$(grep "\"$D/$f\"" "$D/trace")"
+		grep "\"$D/$f\"" "$D/trace" | grep -q O_NONBLOCK ||
+			die "$f not opened with O_NONBLOCK:" "$(grep "\"$D/$f\"" "$D/trace")"
+	done
+}
+
+# What is sent is the file that was measured: replacing the name with
+# another file while the server holds back its 354 changes nothing.
+@test "compose: an attachment replaced by another file after it was measured: the first is sent" {
+	F=$D/rep.bin
+	head -c 200000 /dev/urandom >"$F"
+	cp "$F" "$D/orig.bin"
+	start_smtpd - <<-'EOF'
+	on DATA
+	  sleep 1
+	  reply 354 go ahead
+	EOF
+	(
+		wait_for_command DATA || exit 1
+		head -c 5000 /dev/urandom >"$F.new" && mv "$F.new" "$F"
+	) >/dev/null 2>&1 3>&- &
+	local bg=$!
+	run_send 0 -s replaced -a "$F" bob@example.net <"$D/body"
+	wait "$bg" || die "the server never got DATA (the file was not replaced)"
+	smtpd_finish
+	same_attachment "$D/orig.bin" rep.bin "$SMTPD_DIR/msg.1"
+	assert_no_problems
+}
+
+# logfile: opened without blocking, so a FIFO that no process reads is an
+# error at once, never a hang in open(2); with a reader it gets the line.
+@test "compose: a logfile that is a FIFO: no reader is 78 at once; a reader gets the log line" {
+	mkfifo "$D/log.fifo"
+	write_config "logfile $D/log.fifo"
+	start_smtpd
+	run_send 78 -s hi bob@example.net <"$D/body"
+	assert_stderr_contains "cannot open log file $D/log.fifo: it is a FIFO that no process reads"
+	assert_no_connection
+
+	# A reader that has the FIFO open (marked by $D/ready) before mailpost
+	# starts, and reads until mailpost closes it.
+	"$SMTPD_PYTHON" - "$D/log.fifo" "$D/ready" "$D/log.out" 3>&- <<-'EOF' &
+	import os, select, sys
+	fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+	open(sys.argv[2], "w").close()
+	p = select.poll()
+	p.register(fd, select.POLLIN)
+	data = b""
+	while True:
+	    p.poll(10000)
+	    try:
+	        chunk = os.read(fd, 65536)
+	    except BlockingIOError:
+	        continue
+	    if not chunk:
+	        break
+	    data += chunk
+	open(sys.argv[3], "wb").write(data)
+	EOF
+	local reader=$! n
+	for ((n = 0; n < 200 && ! -e "$D/ready"; n++)); do sleep 0.02; done
+	start_smtpd
+	run_send 0 -s hi bob@example.net <"$D/body"
+	wait "$reader" || die "the reader failed"
+	grep -q 'recipients=bob@example.net.*exitcode=EX_OK' "$D/log.out" ||
+		die "no log line through the FIFO:" "$(cat "$D/log.out")"
+}
+
 # --- errors before anything is sent ---------------------------------------------------
 
 @test "compose: a missing attachment is 66 before connecting" {

@@ -1254,6 +1254,19 @@ test_changed_files(void)
 			change_file(path, (enum change)how);
 			error_clear(&err);
 			msg = read_all(m, 65536, &len, &err);
+			if (how == REPLACE) {
+				/* Opened once: the file measured is the file
+				 * sent, whatever now has its name. */
+				CHECK(msg != NULL);
+				CHECK(msg && memmem(msg, len,
+				                    text ? "0123456789abcdefghij"
+				                         : "MDEyMzQANjc4OWFiY2",
+				                    18));
+				free(msg);
+				mime_free(m);
+				remove_file(path);
+				continue;
+			}
 			CHECK(msg == NULL);
 			CHECK_INT(err.kind, ERROR_IOERR);
 			CHECK(strstr(err.msg,
