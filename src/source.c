@@ -480,12 +480,6 @@ source_has_8bit(const struct source *s)
 	return s->has_8bit;
 }
 
-bool
-source_has_8bit_header(const struct source *s)
-{
-	return header_has_8bit(&s->h);
-}
-
 uint64_t
 source_size(const struct source *s)
 {

@@ -62,9 +62,6 @@ int source_make_sendable(struct source *s, struct error *err);
 /* True when the message as sent (headers or body) has a byte >= 0x80. */
 bool source_has_8bit(const struct source *s);
 
-/* True when a header field has a byte >= 0x80 (RFC 6532). */
-bool source_has_8bit_header(const struct source *s);
-
 /* -t: add the recipients named in the header to out (To, Cc, Bcc; or
  * Resent-To, Resent-Cc, Resent-Bcc when any Resent- field is present, as
  * sendmail does).  ERROR_DATA when a field cannot be parsed. */

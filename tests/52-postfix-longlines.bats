@@ -5,6 +5,7 @@
 # (msgcheck.py check), and must decode, with Python's email package, to
 # exactly the bytes given (msgcheck.py decodes-as: every leaf part has the
 # same type and the same bytes after its transfer encoding is undone).
+# Also a raw UTF-8 Subject (RFC 6532), which must read as written.
 #
 # Known addresses: user root alice bob carol a @example.test, b@second.test.
 
@@ -90,4 +91,28 @@ pf_long() {
 		printf 'Content-Type: text/plain; charset=us-ascii\nContent-Disposition: attachment; filename="log.txt"\n\n%s  \n%s\n--=_b--\n' "$L5000" "$L5000"
 	} >"$IN"
 	pf_long mime
+}
+
+@test "Postfix: a raw UTF-8 Subject (PHP's mail()) arrives and reads as written" {
+	printf 'From: J\xc3\xb6rg <sender@client.test>\nTo: Alice <alice@example.test>\nSubject: Gr\xc3\xbc\xc3\x9fe aus K\xc3\xb6ln\n\nHallo\n' >"$IN"
+	run_mailpost 0 -v --host 127.0.0.1 --port "$PF_PORT" -C /dev/null \
+		--domain client.test -f sender@client.test alice@example.test <"$IN"
+	postfix_wait_delivered 1
+	local f
+	f=$(postfix_one alice@example.test)
+	python3 - "$f" <<-'PY'
+	import email, email.policy, sys
+	m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+	assert str(m["Subject"]) == "Grüße aus Köln", m["Subject"]
+	assert str(m["From"]) == "Jörg <sender@client.test>", m["From"]
+	assert not m.defects, m.defects
+	PY
+	# SMTPUTF8 when Postfix offers it, else the words of RFC 2047
+	if [[ "$stderr" == *"250-SMTPUTF8"* ]]; then
+		[[ "$stderr" == *"MAIL FROM:<sender@client.test> SIZE="*" SMTPUTF8"* ]] ||
+			die "SMTPUTF8 offered but not used:" "$stderr"
+		grep -q $'^Subject: Gr\xc3\xbc' "$f" || die "the Subject was changed although SMTPUTF8 was offered"
+	else
+		grep -q '^Subject: =?UTF-8?' "$f" || die "the Subject is not RFC 2047 words"
+	fi
 }
