@@ -10,7 +10,8 @@
  * unstuffed, to an unlinked temporary file, so memory does not grow with
  * it).  After DATA<CR><LF> only <CR><LF>.<CR><LF> ends the data: a "."
  * line next to a bare LF is text (SMTP smuggling, CVE-2023-51764); a
- * client that sends DATA with a bare LF ends its data with any "." line.  Each complete message is handed to the deliver callback, and the
+ * client that sends DATA with a bare LF ends its data with any "." line.
+ * Each complete message is handed to the deliver callback, and the
  * reply to the final dot is the callback's answer: 250 only once the
  * message is delivered or durably queued.  Replies are written (flushed)
  * only when the server must wait for the next command, so a pipelining
