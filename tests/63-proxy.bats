@@ -240,6 +240,24 @@ run_no_dns() {
 	assert_message 2 "$MSG_SIMPLE_CRLF"
 }
 
+@test "the reply and the server's greeting in one packet: the greeting is the server's" {
+	start_smtpd
+	start_socks5 joined
+	proxy_config localhost "timeout 2"
+	send 0
+	grep -q "in one write" "$SOCKS_DIR/log" || die "the proxy did not join them:" "$(cat "$SOCKS_DIR/log")"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+@test "a proxy that dribbles its answers one octet at a time" {
+	start_smtpd
+	start_socks5 dribble
+	proxy_config
+	send 0
+	assert_requests "methods=00 atyp=3 host=localhost port=$DEAD_PORT"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
 @test "failover: every host goes through the proxy" {
 	start_smtpd
 	start_socks5 rep:4 ok

@@ -36,6 +36,12 @@
 #   empty-name       a success reply with an empty bound host name
 #   bound-name       a success reply with a bound host name, then relay
 #   bound-ipv6       a success reply with a bound IPv6 address, then relay
+#   joined           connect to the server first and wait for its greeting,
+#                    then send the success reply (a bound host name) and the
+#                    greeting in one write, as a proxy may: a client that
+#                    reads past the reply loses the greeting
+#   dribble          the method and the success reply (a bound host name)
+#                    one octet per write, 10 ms apart, then relay
 #   truncated        the first 6 octets of a success reply, then close
 #   close-greeting   read the greeting, close without answering
 #   close-request    answer the greeting, read the request, close
@@ -143,7 +149,7 @@ class Proxy:
                          else bytes([int(arg), 0]))
             self.write("requests", record)
             return False
-        sock.sendall(b"\x05\x00")
+        self.send(sock, b"\x05\x00", kind == "dribble")
         try:
             record += " " + self.request(sock, n)
         finally:
@@ -167,17 +173,46 @@ class Proxy:
             return False
         if kind == "bound-name":
             sock.sendall(self.reply(atyp=3, bound=b"\x0aproxy.test"))
+        elif kind == "joined":
+            return self.joined(sock, n)
         elif kind == "bound-ipv6":
             sock.sendall(self.reply(atyp=4, bound=bytes(15) + b"\x01"))
+        elif kind == "dribble":
+            self.send(sock, self.reply(atyp=3, bound=b"\x0aproxy.test"),
+                      True)
         elif kind == "ok":
             sock.sendall(self.reply())
         else:
             sys.exit("socks5.py: unknown --answer %r" % spec)
         return True
 
-    def relay(self, client, n):
-        server = socket.create_connection(("127.0.0.1", self.target_port),
-                                          timeout=10)
+    @staticmethod
+    def send(sock, data, dribble):
+        if not dribble:
+            sock.sendall(data)
+            return
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(len(data)):
+            sock.sendall(data[i:i + 1])
+            time.sleep(0.01)
+
+    def connect_server(self):
+        return socket.create_connection(("127.0.0.1", self.target_port),
+                                        timeout=10)
+
+    def joined(self, sock, n):
+        """The reply and the server's greeting in one write."""
+        server = self.connect_server()
+        greeting = server.recv(65536)
+        sock.sendall(self.reply(atyp=3, bound=b"\x0aproxy.test") + greeting)
+        self.log(n, "sent the reply and %d octets of the server in one "
+                 "write" % len(greeting))
+        self.relay(sock, n, server)
+        return False
+
+    def relay(self, client, n, server=None):
+        if server is None:
+            server = self.connect_server()
         for s in (client, server):
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.log(n, "relaying to 127.0.0.1 port %d" % self.target_port)
