@@ -348,9 +348,26 @@ wildcard_sender(struct job *job, struct error *err)
 	                 a->name ? a->name : "default", a->from);
 }
 
+/* Through a proxy the host name is what the proxy hides (the reason EHLO
+ * then says localhost): a sender made from it would give it away in MAIL
+ * FROM, in the From we add and in the Message-ID. */
+static int
+check_hidden_host(const struct account *a, const char *host, struct error *err)
+{
+	if (!a->proxy_host || !*a->proxy_host || (a->socket && *a->socket))
+		return 0;
+	return error_set(err, ERROR_CONFIG,
+	                 "account '%s' goes through a proxy but has no "
+	                 "'from': the sender %s@%s would give away this "
+	                 "machine's name; set 'from' (or 'maildomain') or "
+	                 "give -f",
+	                 a->name ? a->name : "default", identity_login(), host);
+}
+
 /* The envelope sender: -f, else --from's address (when the account allows
  * overriding), else the account's from (see wildcard_sender for a
- * pattern), else user@maildomain (auto_from), else user@host. */
+ * pattern), else user@maildomain (auto_from), else user@host (never
+ * through a proxy). */
 static int
 choose_sender(struct job *job, struct error *err)
 {
@@ -369,6 +386,8 @@ choose_sender(struct job *job, struct error *err)
 			return -1;
 	} else {
 		identity_host(host, sizeof host);
+		if (!(domain && *domain) && check_hidden_host(a, host, err) < 0)
+			return -1;
 		job->sender = address_qualify(
 		    identity_login(), domain && *domain ? domain : host);
 	}

@@ -97,6 +97,23 @@ run_no_dns() {
 	assert_message 1 "$MSG_SIMPLE_CRLF"
 }
 
+@test "through a proxy the sender is never made from this machine's name" {
+	start_smtpd -- --max-connections 2
+	start_socks5
+	proxy_config
+	sed -i '/^from /d' "$MAILPOST_CONF"
+	send 78
+	assert_stderr_contains "account 'default' goes through a proxy but has no 'from': the sender $(id -un)@$(hostname) would give away this machine's name; set 'from' (or 'maildomain') or give -f"
+	assert_stderr_line_count 1
+	[[ ! -s "$SOCKS_DIR/requests" ]] || die "the proxy was asked:" "$(cat "$SOCKS_DIR/requests")"
+
+	send 0 -f alice@example.org
+	printf 'maildomain example.org\n' >>"$MAILPOST_CONF"
+	send 0
+	assert_received_contains "MAIL FROM:<$(id -un)@example.org>"
+	assert_received_lacks "@$(hostname)"
+}
+
 @test "an internationalized host name goes to the proxy as its A-label" {
 	start_smtpd
 	start_socks5
