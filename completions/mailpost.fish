@@ -26,7 +26,8 @@ function __mailpost_accounts
         set -q MAILPOST_CONFIG; and set files $MAILPOST_CONFIG
         set -l xdg $HOME/.config
         set -q XDG_CONFIG_HOME; and set xdg $XDG_CONFIG_HOME
-        set files $files $xdg/mailpost/config $HOME/.msmtprc /etc/mailpost.conf
+        set files $files $xdg/mailpost/config $HOME/.msmtprc $xdg/msmtp/config \
+            '@SYSCONFDIR@/mailpost.conf' '@SYSCONFDIR@/msmtprc' /etc/msmtprc
     end
     for f in $files
         test -r $f; or continue

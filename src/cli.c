@@ -1597,6 +1597,7 @@ const char *
 cli_version(void)
 {
 	return "mailpost " PACKAGE_VERSION "\n"
+	       "System configuration directory: " SYSCONFDIR "\n"
 	       "Copyright (C) 2026 the mailpost authors.\n"
 	       "License GPL-3.0-or-later "
 	       "<https://www.gnu.org/licenses/gpl-3.0.html>.\n"

@@ -1428,7 +1428,7 @@ conf_locate(const char *explicit_path, char **path, struct error *err)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	const char *home = getenv("HOME");
-	char *candidates[5];
+	char *candidates[9];
 	size_t n = 0;
 
 	*path = NULL;
@@ -1439,14 +1439,23 @@ conf_locate(const char *explicit_path, char **path, struct error *err)
 		*path = xstrdup(explicit_path);
 		return 0;
 	}
-	candidates[n++] = join(getenv("MAILPOST_CONFIG"), "");
 	/* XDG Base Directory: a relative $XDG_CONFIG_HOME is to be ignored. */
-	if (xdg && xdg[0] == '/')
-		candidates[n++] = join(xdg, "/mailpost/config");
-	else
-		candidates[n++] = join(home, "/.config/mailpost/config");
+	if (!xdg || xdg[0] != '/')
+		xdg = NULL;
+	/* The user's files before the system's; at each level mailpost's
+	 * own before msmtp's, in msmtp's order (~/.msmtprc, then the XDG
+	 * file), so that replacing msmtp changes nothing. */
+	candidates[n++] = join(getenv("MAILPOST_CONFIG"), "");
+	candidates[n++] = xdg ? join(xdg, "/mailpost/config")
+	                      : join(home, "/.config/mailpost/config");
 	candidates[n++] = join(home, "/.msmtprc");
+	candidates[n++] = xdg ? join(xdg, "/msmtp/config")
+	                      : join(home, "/.config/msmtp/config");
 	candidates[n++] = join(SYSCONFDIR, "/mailpost.conf");
+	candidates[n++] = join(SYSCONFDIR, "/msmtprc");
+	/* Debian's msmtp-mta keeps it there whatever mailpost's prefix. */
+	if (strcmp(SYSCONFDIR, "/etc") != 0)
+		candidates[n++] = join("/etc", "/msmtprc");
 	for (size_t i = 0; i < n; i++) {
 		if (!*path && exists(candidates[i]))
 			*path = candidates[i];

@@ -157,7 +157,9 @@ struct config;
 
 /* Which file to read: explicit (from -C) if given, else the first that
  * exists of $MAILPOST_CONFIG, $XDG_CONFIG_HOME/mailpost/config (or
- * ~/.config/mailpost/config), ~/.msmtprc, SYSCONFDIR/mailpost.conf.  *path
+ * ~/.config/mailpost/config), ~/.msmtprc, $XDG_CONFIG_HOME/msmtp/config
+ * (or ~/.config/msmtp/config), SYSCONFDIR/mailpost.conf,
+ * SYSCONFDIR/msmtprc, /etc/msmtprc.  *path
  * is a new string, or NULL when no file exists (not an error: a one-off
  * --host needs none).  An explicit file that does not exist is an error. */
 int conf_locate(const char *explicit_path, char **path, struct error *err);

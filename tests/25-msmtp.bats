@@ -67,3 +67,58 @@ log_config() {
 	grep -qE "^STAMP host=127.0.0.1 tls=off auth=off from=alice@example.org recipients=bob@example.net smtpstatus=451 smtpmsg='451 4.3.0 try later' errormsg='[^']*' queued=[0-9a-f]+ exitcode=EX_TEMPFAIL\$" "$LOG" ||
 		die "unexpected log:" "$(cat "$LOG")"
 }
+
+# --- msmtp's configuration paths ----------------------------------------------
+
+# conf_at FILE PORT: a configuration naming the (closed) port PORT, so the
+# error message says which file was read.
+conf_at() {
+	mkdir -p "$(dirname "$1")"
+	printf 'defaults\nhost 127.0.0.1\nport %s\nqueue never\ndead_letter off\n' "$2" >"$1"
+	chmod 600 "$1"
+}
+
+# read_port PORT: mailpost (no -C) read the file that names PORT.
+read_port() {
+	run_mailpost 75 -f alice@example.org bob@example.net <"$MSG"
+	assert_stderr_contains "port $1:"
+}
+
+@test "config paths: mailpost's files first, then msmtp's in msmtp's order" {
+	export XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/xdg
+	conf_at "$XDG_CONFIG_HOME/mailpost/config" 1
+	conf_at "$HOME/.msmtprc" 2
+	conf_at "$XDG_CONFIG_HOME/msmtp/config" 3
+	conf_at "$HOME/.config/msmtp/config" 4
+	read_port 1
+	rm "$XDG_CONFIG_HOME/mailpost/config"
+	read_port 2
+	rm "$HOME/.msmtprc"
+	read_port 3
+	# Without XDG_CONFIG_HOME (or with a relative one, which the XDG
+	# specification says to ignore): ~/.config.
+	unset XDG_CONFIG_HOME
+	read_port 4
+	XDG_CONFIG_HOME=relative read_port 4
+	# $MAILPOST_CONFIG comes before all of them.
+	conf_at "$BATS_TEST_TMPDIR/env.conf" 5
+	MAILPOST_CONFIG=$BATS_TEST_TMPDIR/env.conf read_port 5
+}
+
+@test "config paths: the installed man pages and completions name this build's directory" {
+	local dir gen f
+	run_mailpost 0 --version
+	dir=$(sed -n 's/^System configuration directory: //p' <<<"$output")
+	[ -n "$dir" ] || die "--version names no directory:" "$output"
+	gen=$(dirname "$MAILPOST")/gen
+	for f in man/mailpost.1 man/mailpost.conf.5 completions/mailpost \
+		completions/_mailpost completions/mailpost.fish; do
+		[ -s "$gen/$f" ] || die "$gen/$f was not generated" || return 1
+		if grep -n '@SYSCONFDIR@' "$gen/$f"; then
+			die "$gen/$f still says @SYSCONFDIR@"
+			return 1
+		fi
+		grep -q "$dir/msmtprc" "$gen/$f" ||
+			die "$gen/$f does not name $dir/msmtprc" || return 1
+	done
+}
