@@ -68,8 +68,9 @@ complete -c mailpost -o oi -d 'A lone dot does not end the message'
 complete -c mailpost -s f -x -d 'Envelope sender (empty: null sender)'
 complete -c mailpost -s r -x -d 'Envelope sender (empty: null sender)'
 complete -c mailpost -s F -x -d 'Full name for an added From header'
-complete -c mailpost -s N -x -a 'never success failure delay success,failure success,failure,delay' -d 'DSN: when to notify'
-complete -c mailpost -s R -x -a 'full hdrs' -d 'DSN: what to return'
+complete -c mailpost -s N -l dsn-notify -x -a 'never success failure delay success,failure success,failure,delay' -d 'DSN: when to notify'
+complete -c mailpost -s R -l dsn-return -x -a 'full hdrs' -d 'DSN: what to return'
+complete -c mailpost -l read-envelope-from -d 'The sender is the address in the From field'
 complete -c mailpost -s V -x -d 'DSN: envelope identifier'
 
 # composing a message (mailx)
@@ -116,6 +117,21 @@ complete -c mailpost -l tls-priorities -x -d 'GnuTLS priority string'
 complete -c mailpost -l tls-host-override -x -a '(__fish_print_hostnames)' -d 'Name the certificate must carry'
 complete -c mailpost -l auth -f -a 'on off plain login scram-sha-256 scram-sha-1 cram-md5 external gssapi oauthbearer xoauth2 ntlm digest-md5' -d 'Authenticate (--auth=on|off|METHOD)'
 complete -c mailpost -l user -x -d 'User name to authenticate as'
+complete -c mailpost -l protocol -x -a 'smtp lmtp' -d 'The protocol'
+
+# msmtp's logging and header settings (called as msmtp, -X is --logfile,
+# -a the account, -d --debug, -P --pretend)
+complete -c mailpost -l logfile -r -F -d "A line per message, in msmtp's format"
+complete -c mailpost -l logfile-time-format -x -d 'strftime format of the log time stamps'
+complete -c mailpost -l syslog -f -a 'on off LOG_USER LOG_MAIL LOG_LOCAL0 LOG_LOCAL1 LOG_LOCAL2 LOG_LOCAL3 LOG_LOCAL4 LOG_LOCAL5 LOG_LOCAL6 LOG_LOCAL7' -d 'A line per message to syslog'
+complete -c mailpost -l aliases -r -F -d 'Aliases file for local recipients'
+complete -c mailpost -l set-from-header -f -a 'auto on off' -d 'When to set From'
+complete -c mailpost -l set-date-header -f -a 'auto off' -d 'When to set Date'
+complete -c mailpost -l set-msgid-header -f -a 'auto off' -d 'When to set Message-ID'
+complete -c mailpost -l add-missing-from-header -f -a 'on off' -d 'Add From when missing'
+complete -c mailpost -l add-missing-date-header -f -a 'on off' -d 'Add Date when missing'
+complete -c mailpost -l remove-bcc-headers -f -a 'on off' -d 'Remove Bcc fields'
+complete -c mailpost -l undisclosed-recipients -f -a 'on off' -d 'Replace To, Cc and Bcc with undisclosed-recipients'
 
 # the queue
 complete -c mailpost -l queue -x -a 'never\t"Report a temporary failure (exit 75)" on-failure\t"Queue on a temporary failure" always\t"Queue without trying"' -d 'When to queue a message'
@@ -139,6 +155,8 @@ complete -c mailpost -l queue-remove -x -a '(__mailpost_queue_ids)' -d 'Remove a
 
 # other
 complete -c mailpost -s v -l verbose -d 'Show the SMTP dialogue (twice: with the body)'
+complete -c mailpost -l debug -d 'Show the SMTP dialogue (as -v)'
+complete -c mailpost -l pretend -d 'Print the settings a send would use, send nothing'
 complete -c mailpost -l help -d 'Show the help and exit'
 complete -c mailpost -l version -d 'Show the version and exit'
 

@@ -56,6 +56,7 @@ static const char *const mode_option[] = {
     [CLI_QUEUE_REMOVE] = "--queue-remove",
     [CLI_SERVE] = "-bs",
     [CLI_NOOP] = "-bi",
+    [CLI_PRETEND] = "--pretend",
     [CLI_VERSION] = "--version",
     [CLI_HELP] = "--help",
 };
@@ -458,6 +459,12 @@ opt_socket(struct request *req, const char *arg, struct error *err)
 static int
 opt_timeout(struct request *req, const char *arg, struct error *err)
 {
+	/* msmtp's "off": mailpost always has a timeout, so the built-in
+	 * ones (RFC 5321 4.5.3.2), whatever the account says. */
+	if (str_ieq(arg, "off")) {
+		req->timeout = -1;
+		return 0;
+	}
 	if (!parse_count(arg, TIMEOUT_MAX, &req->timeout))
 		return error_set(err, ERROR_USAGE,
 		                 "invalid --timeout '%s' (expected seconds, "
@@ -496,6 +503,9 @@ opt_dsn_notify(struct request *req, const char *arg, struct error *err)
 static int
 opt_dsn_return(struct request *req, const char *arg, struct error *err)
 {
+	/* msmtp calls it "headers", sendmail "hdrs". */
+	if (str_ieq(arg, "headers"))
+		arg = "hdrs";
 	if (!str_ieq(arg, "full") && !str_ieq(arg, "hdrs"))
 		return error_set(err, ERROR_USAGE,
 		                 "invalid -R '%s' (expected full or hdrs)",
@@ -983,6 +993,158 @@ opt_dead_letter(struct request *req, const char *arg, struct error *err)
 	return take_path("dead-letter", arg, false, &req->dead_letter, err);
 }
 
+/* ---- msmtp's options ------------------------------------------------------
+ */
+
+static int
+opt_pretend(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	return set_mode(req, CLI_PRETEND, err);
+}
+
+static int
+opt_read_envelope_from(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	(void)err;
+	req->read_envelope_from = true;
+	return 0;
+}
+
+/* A file, or "" for none (msmtp's way to unset the account's). */
+static int
+opt_logfile(struct request *req, const char *arg, struct error *err)
+{
+	return take_path("logfile", arg, true, &req->logfile, err);
+}
+
+static int
+opt_logfile_time_format(struct request *req, const char *arg, struct error *err)
+{
+	return take_path("logfile-time-format", arg, true,
+	                 &req->logfile_time_format, err);
+}
+
+static int
+opt_aliases(struct request *req, const char *arg, struct error *err)
+{
+	return take_path("aliases", arg, true, &req->aliases, err);
+}
+
+static int
+opt_syslog(struct request *req, const char *arg, struct error *err)
+{
+	int facility = conf_syslog_value(arg ? arg : "on");
+
+	if (facility == CONF_SYSLOG_INVALID)
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --syslog '%s' (expected on, off, "
+		                 "LOG_USER, LOG_MAIL or LOG_LOCAL0 to "
+		                 "LOG_LOCAL7)",
+		                 arg);
+	req->syslog = facility;
+	return 0;
+}
+
+static int
+opt_protocol(struct request *req, const char *arg, struct error *err)
+{
+	if (str_ieq(arg, "smtp"))
+		req->lmtp = CLI_OFF;
+	else if (str_ieq(arg, "lmtp"))
+		req->lmtp = CLI_ON;
+	else
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --protocol '%s' (expected smtp or "
+		                 "lmtp)",
+		                 arg);
+	return 0;
+}
+
+static int
+opt_set_from_header(struct request *req, const char *arg, struct error *err)
+{
+	if (arg == NULL || str_ieq(arg, "auto"))
+		req->set_from_header = CONF_FROM_AUTO;
+	else if (str_ieq(arg, "on"))
+		req->set_from_header = CONF_FROM_ON;
+	else if (str_ieq(arg, "off"))
+		req->set_from_header = CONF_FROM_OFF;
+	else
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --set-from-header '%s' (expected "
+		                 "auto, on or off)",
+		                 arg);
+	return 0;
+}
+
+/* --set-date-header and --set-msgid-header: auto (ON) or off. */
+static int
+parse_auto_off(const char *name, const char *arg, enum cli_switch *out,
+               struct error *err)
+{
+	if (arg == NULL || str_ieq(arg, "auto"))
+		*out = CLI_ON;
+	else if (str_ieq(arg, "off"))
+		*out = CLI_OFF;
+	else
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --%s '%s' (expected auto or off)",
+		                 name, arg);
+	return 0;
+}
+
+static int
+opt_set_date_header(struct request *req, const char *arg, struct error *err)
+{
+	return parse_auto_off("set-date-header", arg, &req->set_date_header,
+	                      err);
+}
+
+static int
+opt_set_msgid_header(struct request *req, const char *arg, struct error *err)
+{
+	return parse_auto_off("set-msgid-header", arg, &req->set_msgid_header,
+	                      err);
+}
+
+/* The older msmtp spellings: on is auto, off is off. */
+static int
+opt_add_missing_from_header(struct request *req, const char *arg,
+                            struct error *err)
+{
+	enum cli_switch on = CLI_UNSET;
+
+	if (parse_switch("add-missing-from-header", arg, &on, err) < 0)
+		return -1;
+	req->set_from_header = on == CLI_ON ? CONF_FROM_AUTO : CONF_FROM_OFF;
+	return 0;
+}
+
+static int
+opt_add_missing_date_header(struct request *req, const char *arg,
+                            struct error *err)
+{
+	return parse_switch("add-missing-date-header", arg,
+	                    &req->set_date_header, err);
+}
+
+static int
+opt_remove_bcc_headers(struct request *req, const char *arg, struct error *err)
+{
+	return parse_switch("remove-bcc-headers", arg, &req->remove_bcc_headers,
+	                    err);
+}
+
+static int
+opt_undisclosed_recipients(struct request *req, const char *arg,
+                           struct error *err)
+{
+	return parse_switch("undisclosed-recipients", arg,
+	                    &req->undisclosed_recipients, err);
+}
+
 /* sendmail's -oX: X is an option letter with its value glued on.  Only
  * -oi (ignore dots) changes what we do; the rest (-odi, -oem, ...) are
  * about sendmail's own delivery and error reporting. */
@@ -1010,6 +1172,8 @@ static const struct option_spec options[] = {
     {'t', "read-recipients", ARG_NONE, opt_read_recipients},
     {'i', NULL, ARG_NONE, opt_ignore_dots},
     {'v', "verbose", ARG_NONE, opt_verbose},
+    {0, "debug", ARG_NONE, opt_verbose},
+    {0, "pretend", ARG_NONE, opt_pretend},
     {'f', NULL, ARG_REQUIRED, opt_sender},
     {'r', NULL, ARG_REQUIRED, opt_sender},
     {'F', NULL, ARG_REQUIRED, opt_full_name},
@@ -1035,8 +1199,8 @@ static const struct option_spec options[] = {
     {0, "tls-host-override", ARG_REQUIRED, opt_tls_host_override},
     {0, "auth", ARG_OPTIONAL, opt_auth},
     {0, "user", ARG_REQUIRED, opt_user},
-    {'N', NULL, ARG_REQUIRED, opt_dsn_notify},
-    {'R', NULL, ARG_REQUIRED, opt_dsn_return},
+    {'N', "dsn-notify", ARG_REQUIRED, opt_dsn_notify},
+    {'R', "dsn-return", ARG_REQUIRED, opt_dsn_return},
     {'V', NULL, ARG_REQUIRED, opt_dsn_envid},
     /* Composing a message (mailx). */
     {'s', "subject", ARG_REQUIRED, opt_subject},
@@ -1067,6 +1231,20 @@ static const struct option_spec options[] = {
     {0, "queue-dir", ARG_REQUIRED, opt_queue_dir},
     {0, "dead-letter", ARG_REQUIRED, opt_dead_letter},
     {'o', NULL, ARG_REQUIRED, opt_sendmail_option},
+    /* msmtp's, under either name. */
+    {0, "read-envelope-from", ARG_NONE, opt_read_envelope_from},
+    {0, "protocol", ARG_REQUIRED, opt_protocol},
+    {0, "logfile", ARG_REQUIRED, opt_logfile},
+    {0, "logfile-time-format", ARG_REQUIRED, opt_logfile_time_format},
+    {0, "syslog", ARG_OPTIONAL, opt_syslog},
+    {0, "aliases", ARG_REQUIRED, opt_aliases},
+    {0, "set-from-header", ARG_OPTIONAL, opt_set_from_header},
+    {0, "set-date-header", ARG_OPTIONAL, opt_set_date_header},
+    {0, "set-msgid-header", ARG_OPTIONAL, opt_set_msgid_header},
+    {0, "add-missing-from-header", ARG_OPTIONAL, opt_add_missing_from_header},
+    {0, "add-missing-date-header", ARG_OPTIONAL, opt_add_missing_date_header},
+    {0, "remove-bcc-headers", ARG_OPTIONAL, opt_remove_bcc_headers},
+    {0, "undisclosed-recipients", ARG_OPTIONAL, opt_undisclosed_recipients},
     /* Accepted and ignored, as cron, mailx, mutt and PHP pass them:
      * -O option=value, -B body type, -L syslog tag, -X log file (never
      * written), -h hop count, -p protocol, -U initial submission,
@@ -1085,6 +1263,19 @@ static const struct option_spec options[] = {
 
 #define NOPTIONS (sizeof options / sizeof options[0])
 
+/* Called as msmtp, these come first: msmtp's meanings of letters and names
+ * that mean something else to sendmail and mailx (see cli.h).  Their long
+ * forms are in the table above. */
+static const struct option_spec msmtp_options[] = {
+    {'a', NULL, ARG_REQUIRED, opt_account},
+    {'d', NULL, ARG_NONE, opt_verbose},
+    {'P', NULL, ARG_NONE, opt_pretend},
+    {'X', NULL, ARG_REQUIRED, opt_logfile},
+    {0, "from", ARG_REQUIRED, opt_sender},
+};
+
+#define NMSMTP_OPTIONS (sizeof msmtp_options / sizeof msmtp_options[0])
+
 /* ---- the word loop ------------------------------------------------------- */
 
 struct cursor {
@@ -1093,26 +1284,84 @@ struct cursor {
 	int i; /* the word being read */
 };
 
+/* The option with this letter (name NULL) or long name in table t. */
 static const struct option_spec *
-find_letter(char c)
+find_in(const struct option_spec *t, size_t n, char c, const char *name,
+        size_t len)
 {
-	for (size_t k = 0; k < NOPTIONS; k++) {
-		if (options[k].letter != 0 && options[k].letter == c)
-			return &options[k];
+	for (size_t k = 0; k < n; k++) {
+		const char *l = t[k].long_name;
+
+		if (name == NULL && t[k].letter != 0 && t[k].letter == c)
+			return &t[k];
+		if (name != NULL && l != NULL && strlen(l) == len &&
+		    strncmp(l, name, len) == 0)
+			return &t[k];
 	}
 	return NULL;
 }
 
 static const struct option_spec *
-find_long(const char *name, size_t len)
+find_option(const struct request *req, char c, const char *name, size_t len)
 {
-	for (size_t k = 0; k < NOPTIONS; k++) {
-		const char *l = options[k].long_name;
+	const struct option_spec *o = NULL;
 
-		if (l != NULL && strlen(l) == len && strncmp(l, name, len) == 0)
-			return &options[k];
+	if (req->msmtp)
+		o = find_in(msmtp_options, NMSMTP_OPTIONS, c, name, len);
+	return o != NULL ? o : find_in(options, NOPTIONS, c, name, len);
+}
+
+/* msmtp's options that mailpost does not have (yet), with the reason, so
+ * that an msmtp command line fails with a clear message and exit 64
+ * rather than "unknown option". */
+static const struct {
+	char letter; /* only when called as msmtp */
+	const char *long_name;
+	const char *why;
+} refused[] = {
+    {'S', "serverinfo",
+     "is not available yet; 'mailpost -v' shows what the server offers "
+     "while it sends"},
+    {0, "passwordeval",
+     "is not supported: a command line is visible to every user (ps), and "
+     "the command may hold the secret; set passwordeval in the "
+     "configuration file (mode 600)"},
+    {0, "rmqs",
+     "is not supported: mailpost asks no server to start its "
+     "queue (ETRN)"},
+    {0, "configure",
+     "is not supported: write the account yourself (see "
+     "mailpost.conf(5))"},
+    {0, "source-ip",
+     "is not supported on the command line: set "
+     "source_ip in the configuration file"},
+    {0, "tls-min-dh-prime-bits", "is not supported: use --tls-priorities"},
+    {0, "tls-force-sslv3", "is not supported: SSLv3 is broken (RFC 7568)"},
+    {0, "auto-from",
+     "is not supported: use -f or --read-envelope-from, or "
+     "set from in the configuration file"},
+    {0, "maildomain",
+     "is not supported on the command line: set "
+     "maildomain in the configuration file"},
+    {0, "keepbcc", "is not supported: use --remove-bcc-headers=off"},
+};
+
+/* An msmtp option mailpost refuses: -1 with the reason, else 0. */
+static int
+check_refused(const struct request *req, char letter, const char *name,
+              size_t len, struct error *err)
+{
+	for (size_t k = 0; k < sizeof refused / sizeof refused[0]; k++) {
+		const char *l = refused[k].long_name;
+
+		if (letter != 0 && (!req->msmtp || refused[k].letter != letter))
+			continue;
+		if (letter == 0 && (strlen(l) != len || strncmp(l, name, len)))
+			continue;
+		return error_set(err, ERROR_USAGE, "msmtp's option --%s %s", l,
+		                 refused[k].why);
 	}
-	return NULL;
+	return 0;
 }
 
 /* The argument of an option: glued to it if anything follows, else the
@@ -1153,9 +1402,12 @@ parse_short(struct cursor *c, struct request *req, struct error *err)
 	const char *word = c->argv[c->i];
 
 	for (size_t j = 1; word[j] != '\0'; j++) {
-		const struct option_spec *o = find_letter(word[j]);
+		const struct option_spec *o =
+		    find_option(req, word[j], NULL, 0);
 		const char *arg = NULL;
 
+		if (o == NULL && check_refused(req, word[j], NULL, 0, err) < 0)
+			return -1;
 		if (o == NULL)
 			return error_set(err, ERROR_USAGE,
 			                 "unknown option '-%c'; see 'mailpost "
@@ -1191,9 +1443,11 @@ parse_long(struct cursor *c, struct request *req, struct error *err)
 	const char *name = c->argv[c->i] + 2;
 	const char *eq = strchr(name, '=');
 	size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
-	const struct option_spec *o = find_long(name, len);
+	const struct option_spec *o = find_option(req, 0, name, len);
 	const char *arg = NULL;
 
+	if (o == NULL && check_refused(req, 0, name, len, err) < 0)
+		return -1;
 	if (o == NULL)
 		return error_set(err, ERROR_USAGE,
 		                 "unknown option '--%.*s'; see 'mailpost "
@@ -1303,6 +1557,29 @@ check_compose(const struct request *req, struct error *err)
 	return 0;
 }
 
+/* --read-envelope-from takes the sender from the message on standard
+ * input: not with another sender, nor with a message composed here. */
+static int
+check_envelope_from(const struct request *req, struct error *err)
+{
+	if (!req->read_envelope_from)
+		return 0;
+	if (req->sender)
+		return error_set(err, ERROR_USAGE,
+		                 "--read-envelope-from cannot be combined with "
+		                 "-f");
+	if (req->compose)
+		return error_set(err, ERROR_USAGE,
+		                 "--read-envelope-from reads the From field of "
+		                 "the message on standard input: it cannot be "
+		                 "used when composing (-s, -a, --from, ...)");
+	if (req->mode != CLI_SEND && req->mode != CLI_PRETEND)
+		return error_set(err, ERROR_USAGE,
+		                 "--read-envelope-from cannot be given with %s",
+		                 mode_option[req->mode]);
+	return 0;
+}
+
 static bool
 is_queue_mode(enum cli_mode mode)
 {
@@ -1369,7 +1646,8 @@ check_request(const struct request *req, struct error *err)
 		return error_set(err, ERROR_USAGE,
 		                 "full name '%s' contains a control character",
 		                 req->full_name);
-	if (check_recipients(req, err) < 0 || check_compose(req, err) < 0)
+	if (check_recipients(req, err) < 0 || check_compose(req, err) < 0 ||
+	    check_envelope_from(req, err) < 0)
 		return -1;
 	if (req->mode == CLI_SEND && nrcpts == 0 && !req->read_recipients)
 		return error_set(err, ERROR_USAGE,
@@ -1410,8 +1688,11 @@ cli_parse(int argc, char **argv, struct request *req, struct error *err)
 	memset(req, 0, sizeof *req);
 	req->program = base_name(argc > 0 ? argv[0] : NULL);
 	req->mode = mode_for_program(req->program);
+	req->msmtp = strcmp(req->program, "msmtp") == 0;
 	req->dot_ends_input = true;
 	req->rcpt_policy = RCPT_POLICY_UNSET;
+	req->syslog = CONF_SYSLOG_UNSET;
+	req->set_from_header = CONF_FROM_UNSET;
 	/* At most argc - 1 of each list: one allocation each, no growing. */
 	n = argc > 1 ? (size_t)argc : 1;
 	req->rcpts = xcalloc(n, sizeof *req->rcpts);
@@ -1422,6 +1703,9 @@ cli_parse(int argc, char **argv, struct request *req, struct error *err)
 
 	if (parse_words(argc, argv, req, err) < 0)
 		goto fail;
+	/* msmtp reads to the end of its input: a "." line is text. */
+	if (req->msmtp)
+		req->dot_ends_input = false;
 	if (req->mode == CLI_HELP || req->mode == CLI_VERSION)
 		return 0;
 	if (check_request(req, err) < 0)
@@ -1575,10 +1859,33 @@ cli_usage(void)
 	       "  -bi                    do nothing (as newaliases)\n"
 	       "\n"
 	       "Other:\n"
-	       "  -v, --verbose          show the SMTP dialogue on stderr "
+	       "  -v, --verbose, --debug  show the SMTP dialogue on stderr "
 	       "(-vv: with the body)\n"
+	       "      --pretend          print the settings a send would use, "
+	       "send nothing\n"
 	       "      --help             show this help and exit\n"
 	       "      --version          show the version and exit\n"
+	       "\n"
+	       "msmtp's options (see REPLACING MSMTP in mailpost(1)):\n"
+	       "      --read-envelope-from  the sender is the address in the "
+	       "From field\n"
+	       "      --logfile=FILE     a line per message, in msmtp's format "
+	       "('': none)\n"
+	       "      --protocol=smtp|lmtp  --syslog[=FACILITY]  "
+	       "--aliases=FILE\n"
+	       "      --logfile-time-format=FMT  --dsn-notify=N (-N)  "
+	       "--dsn-return=R (-R)\n"
+	       "      --set-from-header[=auto|on|off]  "
+	       "--set-date-header[=auto|off]\n"
+	       "      --set-msgid-header[=auto|off]  "
+	       "--remove-bcc-headers[=on|off]\n"
+	       "      --undisclosed-recipients[=on|off]  "
+	       "--add-missing-from-header[=on|off]\n"
+	       "      --add-missing-date-header[=on|off]\n"
+	       "Called as msmtp: -a ACCOUNT, -d (debug), -P (--pretend), "
+	       "-X FILE (--logfile),\n"
+	       "--from=ADDR (the envelope sender), and a line holding only "
+	       "'.' is text.\n"
 	       "\n"
 	       "sendmail options that mailpost accepts and ignores (-odi, "
 	       "-oem, -B8BITMIME,\n"

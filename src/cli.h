@@ -20,6 +20,15 @@
  * Bcc address when it is a word of its own (-b bob) or holds an '@'
  * (-bbob@example.org); anything else glued is an unknown mode (-bmm).
  * --bcc is always an address.
+ *
+ * Called as msmtp (a link, as Debian's msmtp-mta provides one), the
+ * letters that msmtp uses otherwise take msmtp's meanings: -a ACCOUNT,
+ * -d (debug, as -v), -P (--pretend), -S (--serverinfo: refused for now),
+ * -X FILE (--logfile), --from ADDR (the envelope sender, as -f), and a
+ * line holding only "." is text, never the end of the message.  msmtp's
+ * long options that do not collide with mailpost's are accepted under
+ * either name.  Options msmtp has and mailpost does not are refused with
+ * a message that says why (--rmqs, --configure, ...).
  */
 #ifndef MAILPOST_CLI_H
 #define MAILPOST_CLI_H
@@ -32,13 +41,15 @@
 #include "mime.h"
 
 enum cli_mode {
-	CLI_SEND = 0,    /* the default: submit a message */
-	CLI_QUEUE_LIST,  /* mailq, -bp */
-	CLI_QUEUE_FLUSH, /* -q, --flush, -qI ID, -qR SUBSTR, -qS SUBSTR */
-	CLI_QUEUE_SHOW,  /* --queue-show ID */
+	CLI_SEND = 0,     /* the default: submit a message */
+	CLI_QUEUE_LIST,   /* mailq, -bp */
+	CLI_QUEUE_FLUSH,  /* -q, --flush, -qI ID, -qR SUBSTR, -qS SUBSTR */
+	CLI_QUEUE_SHOW,   /* --queue-show ID */
 	CLI_QUEUE_REMOVE, /* --queue-remove ID */
-	CLI_SERVE,       /* -bs: SMTP on standard input and output */
-	CLI_NOOP,        /* newaliases, -bi: succeed, do nothing */
+	CLI_SERVE,        /* -bs: SMTP on standard input and output */
+	CLI_NOOP,         /* newaliases, -bi: succeed, do nothing */
+	CLI_PRETEND,      /* --pretend (msmtp's -P): print the settings,
+	                   * connect nowhere */
 	CLI_VERSION,
 	CLI_HELP,
 };
@@ -49,6 +60,10 @@ enum cli_switch { CLI_UNSET = 0, CLI_OFF, CLI_ON };
 struct request {
 	enum cli_mode mode;
 	const char *program; /* basename of argv[0] */
+	bool msmtp;          /* called as msmtp: msmtp's meanings where the
+	                      * letters collide (-a account, -d debug, -P
+	                      * pretend, -X log file, --from envelope sender),
+	                      * and a "." line is text, as msmtp reads it */
 
 	const char *sender;      /* -f/-r; "" for the null sender; NULL unset */
 	const char *full_name;   /* -F */
@@ -62,12 +77,28 @@ struct request {
 	const char *proxy_host;  /* --proxy-host ("": no proxy); NULL unset */
 	int proxy_port;          /* --proxy-port; 0 unset */
 	const char *socket;      /* --socket ("": none); NULL unset */
-	int timeout;             /* --timeout seconds; 0 unset */
+	int timeout;             /* --timeout seconds; 0 unset; -1 "off":
+	                          * the built-in (RFC 5321) timeouts */
 	const char *domain;      /* --domain: EHLO name */
 	enum rcpt_policy rcpt_policy; /* --rcpt-policy; UNSET */
 	const char *dsn_notify;       /* -N */
 	const char *dsn_return;       /* -R */
 	const char *dsn_envid;        /* -V */
+	bool read_envelope_from;      /* --read-envelope-from: the sender is
+	                               * the From field's address */
+
+	/* msmtp's one-off settings over the account's keys of the same
+	 * names (NULL, CLI_UNSET, -2: the account's). */
+	const char *logfile;             /* --logfile, msmtp's -X ("": none) */
+	const char *logfile_time_format; /* --logfile-time-format */
+	int syslog;           /* --syslog: -1 off, else a LOG_ facility */
+	const char *aliases;  /* --aliases ("": none) */
+	enum cli_switch lmtp; /* --protocol=lmtp (ON) or smtp (OFF) */
+	int set_from_header;  /* --set-from-header: enum conf_from_header */
+	enum cli_switch set_date_header;  /* ON: auto */
+	enum cli_switch set_msgid_header; /* ON: auto */
+	enum cli_switch remove_bcc_headers;
+	enum cli_switch undisclosed_recipients;
 
 	/* The queue (NULL / UNSET: the account's). */
 	/* --queue only with CLI_SEND and CLI_SERVE; --dead-letter also with

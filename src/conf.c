@@ -629,6 +629,14 @@ parse_syslog(const char *v, void *dst)
 	       "LOG_LOCAL7";
 }
 
+int
+conf_syslog_value(const char *v)
+{
+	int facility = -1;
+
+	return parse_syslog(v, &facility) ? CONF_SYSLOG_INVALID : facility;
+}
+
 /* The mechanisms msmtp knows; stored in lower case. */
 static const char *const auth_methods[] = {
     "plain",    "scram-sha-1", "scram-sha-256", "login", "cram-md5",   "gssapi",
@@ -1578,6 +1586,12 @@ check_fallbacks(const struct config *cfg, const char *first,
 	}
 	return error_set(err, ERROR_CONFIG, "fallback_account loops in %s: %s",
 	                 cfg->file, chain);
+}
+
+bool
+conf_has_account(const struct config *cfg, const char *name)
+{
+	return cfg && name && config_find(cfg, name) != NULL;
 }
 
 int

@@ -36,7 +36,12 @@ enum rcpt_policy {
 	RCPT_POLICY_ANY, /* send to those accepted, report the others */
 };
 
-enum conf_from_header { CONF_FROM_AUTO = 0, CONF_FROM_ON, CONF_FROM_OFF };
+enum conf_from_header {
+	CONF_FROM_UNSET = -1, /* only on the command line: the account's */
+	CONF_FROM_AUTO = 0,
+	CONF_FROM_ON,
+	CONF_FROM_OFF,
+};
 
 /* What to do with a message that cannot be delivered now (`queue` key,
  * --queue).  UNSET: the driver decides (on-failure when sending through a
@@ -154,6 +159,15 @@ struct account {
 };
 
 struct config;
+
+/* A value of the syslog key (also --syslog): the LOG_ facility, -1 for
+ * off, or CONF_SYSLOG_INVALID. */
+#define CONF_SYSLOG_UNSET (-2)
+#define CONF_SYSLOG_INVALID (-3)
+int conf_syslog_value(const char *v);
+
+/* Whether the configuration defines an account of that name. */
+bool conf_has_account(const struct config *cfg, const char *name);
 
 /* Which file to read: explicit (from -C) if given, else the first that
  * exists of $MAILPOST_CONFIG, $XDG_CONFIG_HOME/mailpost/config (or

@@ -50,6 +50,7 @@ struct job {
 	char *sender;
 	char *sender_name;  /* the display name given with -f, or NULL */
 	char *sender_given; /* the address given with -f, parsed, or NULL */
+	char *envelope_from; /* --read-envelope-from: the From address */
 	struct strlist rcpts;
 	struct address_set rcpts_seen; /* rcpts, for the duplicate check */
 	struct source *message;        /* stdin: the message, or the body */
@@ -179,8 +180,10 @@ static int
 finish_any_account(const struct request *req, struct account *a,
                    struct error *err)
 {
-	if (req->timeout)
+	if (req->timeout > 0)
 		a->timeout = req->timeout;
+	else if (req->timeout < 0) /* "off": the built-in timeouts */
+		a->timeout = 0;
 	if (req->domain) {
 		free(a->domain);
 		a->domain = xstrdup(req->domain);
@@ -204,12 +207,32 @@ finish_any_account(const struct request *req, struct account *a,
 	return 0;
 }
 
+/* msmtp's one-off settings (cli.h) over the first account's keys. */
+static void
+apply_msmtp_settings(const struct request *req, struct account *a)
+{
+	if (req->lmtp != CLI_UNSET)
+		a->lmtp = req->lmtp == CLI_ON;
+	replace_or_unset(&a->logfile, req->logfile);
+	replace_or_unset(&a->logfile_time_format, req->logfile_time_format);
+	replace_or_unset(&a->aliases, req->aliases);
+	if (req->syslog != CONF_SYSLOG_UNSET)
+		a->syslog_facility = req->syslog;
+	if (req->set_from_header != CONF_FROM_UNSET)
+		a->set_from_header = req->set_from_header;
+	apply_switch(&a->set_date_header, req->set_date_header);
+	apply_switch(&a->set_msgid_header, req->set_msgid_header);
+	apply_switch(&a->remove_bcc_headers, req->remove_bcc_headers);
+	apply_switch(&a->undisclosed_recipients, req->undisclosed_recipients);
+}
+
 /* The first account: the server and the recipient policy from the command
  * line too.  A server named with --host or --port is reached over TCP,
  * not through the account's socket (unless --socket says so too). */
 static int
 finish_account(const struct request *req, struct account *a, struct error *err)
 {
+	apply_msmtp_settings(req, a);
 	if (req->host) {
 		free(a->host);
 		a->host = xstrdup(req->host);
@@ -309,7 +332,7 @@ load_account(struct job *job, struct error *err)
 	}
 	if (finish_account(req, &job->acct, err) < 0)
 		return -1;
-	if (!job->acct.host && !req->dry_run)
+	if (!job->acct.host && !req->dry_run && req->mode != CLI_PRETEND)
 		return error_set(err, ERROR_CONFIG,
 		                 "no SMTP server configured: set 'host' in the "
 		                 "configuration file or use --host");
@@ -696,10 +719,28 @@ prepare_plain(struct job *job, struct error *err)
 	    .dot_ends_input = job->req.dot_ends_input,
 	};
 
-	if (source_open(&job->message, STDIN_FILENO, &so, err) < 0 ||
+	/* --read-envelope-from read it already. */
+	if ((!job->message &&
+	     source_open(&job->message, STDIN_FILENO, &so, err) < 0) ||
 	    collect_recipients(job, err) < 0)
 		return -1;
 	return finish_plain(job, err);
+}
+
+/* --read-envelope-from: the message is read before the account is chosen,
+ * since its From address is the sender that chooses it (as with -f). */
+static int
+read_envelope_from(struct job *job, struct error *err)
+{
+	const struct source_options so = {
+	    .dot_ends_input = job->req.dot_ends_input,
+	};
+
+	if (source_open(&job->message, STDIN_FILENO, &so, err) < 0 ||
+	    source_sender(job->message, &job->envelope_from, err) < 0)
+		return -1;
+	job->req.sender = job->envelope_from;
+	return 0;
 }
 
 /* A file named on the command line that cannot be read, found before the
@@ -1333,13 +1374,39 @@ report_queued(const struct job *job, const struct outbox_result *res)
 		fprintf(stderr, "mailpost: queued as %s\n", res->id);
 }
 
+/* "-a work" given to mailpost by someone used to msmtp: with no file
+ * "work" but an account of that name, say what was probably meant, before
+ * a body is typed in vain. */
+static int
+check_attach_not_account(const struct job *job, struct error *err)
+{
+	const struct request *req = &job->req;
+
+	for (size_t i = 0; i < req->nattachments; i++) {
+		const char *path = req->attachments[i].path;
+
+		if (conf_has_account(job->cfg, path) &&
+		    access(path, F_OK) < 0 && errno == ENOENT)
+			return error_set(
+			    err, ERROR_NOINPUT,
+			    "cannot attach '%s': no such file; did "
+			    "you mean -A %s (the account)?",
+			    path, path);
+	}
+	return 0;
+}
+
 static int
 run_send(struct job *job, struct error *err)
 {
 	struct outbox_result res = {0};
 	int rc;
 
-	if (load_account(job, err) < 0 || choose_sender(job, err) < 0)
+	if (job->req.read_envelope_from && read_envelope_from(job, err) < 0)
+		return -1;
+	if (load_account(job, err) < 0 ||
+	    check_attach_not_account(job, err) < 0 ||
+	    choose_sender(job, err) < 0)
 		return -1;
 	/* --dry-run: no connection, no password, no log line. */
 	if (job->req.dry_run) {
@@ -1673,6 +1740,7 @@ job_clear(struct job *job)
 	account_clear(&job->acct);
 	conf_free(job->cfg);
 	cli_clear(&job->req);
+	free(job->envelope_from);
 }
 
 /* The modes that need no message. */
@@ -1694,6 +1762,112 @@ run_simple_mode(enum cli_mode mode)
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 74;
 }
 
+/* ---- --pretend (msmtp's -P) --------------------------------------------- */
+
+static const char *
+or_unset(const char *v)
+{
+	return v && *v ? v : "(not set)";
+}
+
+static const char *
+on_off(bool b)
+{
+	return b ? "on" : "off";
+}
+
+static const char *
+from_header_name(enum conf_from_header h)
+{
+	return h == CONF_FROM_ON ? "on" : h == CONF_FROM_OFF ? "off" : "auto";
+}
+
+/* Where the password comes from; the password and the passwordeval
+ * command themselves are shown as "*" (a command may hold a secret). */
+static void
+print_credentials(const struct account *a)
+{
+	printf("auth = %s\n", a->auth ? a->auth : "off");
+	printf("user = %s\n", or_unset(a->user));
+	printf("password = %s\n", a->password ? "*" : "(not set)");
+	printf("passwordeval = %s\n", a->passwordeval ? "*" : "(not set)");
+	if (a->passwordenv)
+		printf("passwordenv = %s\n", a->passwordenv);
+	if (a->passwordcred)
+		printf("passwordcred = %s\n", a->passwordcred);
+	if (a->passwordfd)
+		printf("passwordfd = %d\n", a->passwordfd);
+}
+
+static void
+print_connection(const struct account *a)
+{
+	printf("host = %s\n", or_unset(a->host));
+	printf("port = %d\n", submit_port(a));
+	printf("protocol = %s\n", a->lmtp ? "lmtp" : "smtp");
+	if (a->timeout)
+		printf("timeout = %d\n", a->timeout);
+	else
+		printf("timeout = (built in: RFC 5321 4.5.3.2)\n");
+	printf("domain = %s\n", or_unset(a->domain));
+	printf("tls = %s\n", on_off(a->tls));
+	printf("tls_starttls = %s\n", on_off(a->tls_starttls));
+	printf("tls_trust_file = %s\n",
+	       a->tls_trust_file ? a->tls_trust_file : "system");
+	printf("tls_fingerprint = %s\n", or_unset(a->tls_fingerprint));
+	printf("tls_cert_file = %s\n", or_unset(a->tls_cert_file));
+	printf("tls_key_file = %s\n", or_unset(a->tls_key_file));
+	printf("tls_certcheck = %s\n", on_off(a->tls_certcheck));
+	printf("tls_priorities = %s\n", or_unset(a->tls_priorities));
+	printf("tls_host_override = %s\n", or_unset(a->tls_host_override));
+}
+
+static void
+print_message_settings(const struct job *job)
+{
+	const struct account *a = &job->acct;
+
+	if (job->req.read_envelope_from)
+		printf("envelope-from = (the From field of the message)\n");
+	else
+		printf("envelope-from = %s\n", or_unset(job->sender));
+	printf("set_from_header = %s\n", from_header_name(a->set_from_header));
+	printf("set_date_header = %s\n", a->set_date_header ? "auto" : "off");
+	printf("set_msgid_header = %s\n", a->set_msgid_header ? "auto" : "off");
+	printf("remove_bcc_headers = %s\n", on_off(a->remove_bcc_headers));
+	printf("undisclosed_recipients = %s\n",
+	       on_off(a->undisclosed_recipients));
+	printf("dsn_notify = %s\n", or_unset(a->dsn_notify));
+	printf("dsn_return = %s\n", or_unset(a->dsn_return));
+	printf("aliases = %s\n", or_unset(a->aliases));
+	printf("logfile = %s\n", or_unset(a->logfile));
+	printf("logfile_level = %s\n",
+	       a->logfile_transcript ? "transcript" : "summary");
+	printf("syslog = %s\n", a->syslog_facility < 0 ? "off" : "on");
+}
+
+/* The settings a send would use, from the file and the command line;
+ * nothing is read from standard input, no connection is made and no
+ * password is asked for. */
+static int
+run_pretend(struct job *job, struct error *err)
+{
+	const struct account *a = &job->acct;
+
+	if (load_account(job, err) < 0 ||
+	    (!job->req.read_envelope_from && choose_sender(job, err) < 0))
+		return -1;
+	printf("configuration file = %s\n", a->file ? a->file : "(none)");
+	printf("account = %s\n", a->name ? a->name : "(command line only)");
+	print_connection(a);
+	print_credentials(a);
+	print_message_settings(job);
+	return fflush(stdout) == 0 && !ferror(stdout)
+	           ? 0
+	           : error_set(err, ERROR_IOERR,
+	                       "cannot write to standard output");
+}
+
 static int
 run_mode(struct job *job, struct error *err)
 {
@@ -1709,6 +1883,8 @@ run_mode(struct job *job, struct error *err)
 		return run_queue_entry(job, err);
 	case CLI_SERVE:
 		return run_serve(job, err);
+	case CLI_PRETEND:
+		return run_pretend(job, err);
 	case CLI_NOOP:
 	case CLI_VERSION:
 	case CLI_HELP:

@@ -639,6 +639,38 @@ source_recipients(const struct source *s, struct strlist *out,
 	return rc;
 }
 
+int
+source_sender(const struct source *s, char **out, struct error *err)
+{
+	long i = header_find(&s->h, "From", 0);
+	struct strlist addrs;
+	struct buf v;
+	int rc = 0;
+
+	*out = NULL;
+	if (i < 0)
+		return error_set(
+		    err, ERROR_DATA,
+		    "--read-envelope-from: the message has no From "
+		    "field; give the sender with -f");
+	strlist_init(&addrs);
+	buf_init(&v, HEADER_BLOCK_MAX);
+	if (header_value(&s->h.v[i], &v) < 0)
+		rc = error_set(err, ERROR_OSERR, "out of memory");
+	else if (address_parse_list(buf_str(&v), v.len, &addrs, err) < 0) {
+		error_prefix(err, "--read-envelope-from: in the From field: ");
+		rc = -1;
+	} else if (addrs.n == 0)
+		rc = error_set(err, ERROR_DATA,
+		               "--read-envelope-from: the From field holds no "
+		               "address; give the sender with -f");
+	else
+		*out = xstrdup(addrs.v[0]);
+	buf_clear(&v);
+	strlist_clear(&addrs);
+	return rc;
+}
+
 /* --- completing the header -------------------------------------------- */
 
 static const char b64_alphabet[] =

@@ -68,6 +68,11 @@ bool source_has_8bit(const struct source *s);
 int source_recipients(const struct source *s, struct strlist *out,
 		      struct error *err);
 
+/* --read-envelope-from: the first address of the first From field, as a
+ * new string in *out.  ERROR_DATA when there is no From field or no address
+ * in it. */
+int source_sender(const struct source *s, char **out, struct error *err);
+
 enum from_header_mode {
 	FROM_HEADER_AUTO, /* add From when missing */
 	FROM_HEADER_ON,   /* replace any From with ours */

@@ -122,3 +122,154 @@ read_port() {
 			die "$gen/$f does not name $dir/msmtprc" || return 1
 	done
 }
+
+# --- msmtp's command line, under the name msmtp -------------------------------
+
+# run_msmtp EXIT [ARGS...]: run_mailpost through a link named msmtp.
+run_msmtp() {
+	local link=$BATS_TEST_TMPDIR/bin/msmtp
+	mkdir -p "${link%/*}"
+	[[ -L $link ]] || ln -s "$MAILPOST" "$link"
+	MAILPOST=$link run_mailpost "$@"
+}
+
+# msmtp_config [LINE...]: msmtp's usual shape: defaults, an account "work"
+# for the test server, and a default account whose port is closed (so that
+# using it fails), then LINEs.
+msmtp_config() {
+	local closed
+	closed=$(unused_port)
+	MAILPOST_CONF="$BATS_TEST_TMPDIR/msmtprc"
+	cat >"$MAILPOST_CONF" <<-EOF
+		defaults
+		host 127.0.0.1
+		domain client.test
+		queue never
+		dead_letter off
+		logfile $LOG
+		logfile_time_format STAMP
+
+		account work
+		port ${SMTPD_PORT:-$closed}
+		from bob@work.example
+
+		account other
+		port ${SMTPD_PORT:-$closed}
+		from carol@other.example
+
+		account home
+		port $closed
+		from me@home.example
+
+		account default : home
+	EOF
+	printf '%s\n' "$@" >>"$MAILPOST_CONF"
+	chmod 600 "$MAILPOST_CONF"
+}
+
+@test "msmtp -a work bob@x: -a is the account" {
+	start_smtpd -- --max-connections 2
+	msmtp_config
+	run_msmtp 0 -C "$MAILPOST_CONF" -a work bob@example.net <"$MSG"
+	# The same under mailpost's name is -A.
+	run_mailpost 0 -C "$MAILPOST_CONF" -A work bob@example.net <"$MSG"
+	smtpd_finish
+	[ "$(grep -c '^MAIL FROM:<bob@work.example>' "$SMTPD_DIR/received")" -eq 2 ] ||
+		die "not two MAIL FROM:<bob@work.example>:" "$(smtpd_received)"
+}
+
+@test "msmtp --read-envelope-from -t: the From address is the sender and picks the account" {
+	start_smtpd
+	msmtp_config
+	printf 'From: Carol <carol@other.example>\nTo: Dan <dan@example.net>\nSubject: s\n\nhi\n' >"$BATS_TEST_TMPDIR/m"
+	run_msmtp 0 -C "$MAILPOST_CONF" --read-envelope-from -t <"$BATS_TEST_TMPDIR/m"
+	assert_received_contains "MAIL FROM:<carol@other.example>"
+	assert_received_contains "RCPT TO:<dan@example.net>"
+	grep -q " from=carol@other.example recipients=dan@example.net " "$LOG" ||
+		die "log:" "$(cat "$LOG")"
+}
+
+@test "msmtp --read-envelope-from: no From field is exit 65, nothing sent" {
+	start_smtpd
+	msmtp_config
+	printf 'To: dan@example.net\nSubject: s\n\nhi\n' >"$BATS_TEST_TMPDIR/m"
+	run_msmtp 65 -C "$MAILPOST_CONF" -a work --read-envelope-from -t <"$BATS_TEST_TMPDIR/m"
+	assert_stderr_contains "the message has no From field"
+	assert_no_command MAIL
+}
+
+@test "msmtp -C file --logfile=F and -X F: msmtp's line in F" {
+	start_smtpd -- --max-connections 3
+	msmtp_config
+	local f=$BATS_TEST_TMPDIR/other.log
+	run_msmtp 0 -C "$MAILPOST_CONF" --logfile="$f" -a work bob@example.net <"$MSG"
+	run_msmtp 0 -C "$MAILPOST_CONF" -X "$f" --from=bob@work.example bob@example.net <"$MSG"
+	[ "$(grep -c ' from=bob@work.example recipients=bob@example.net mailsize=.* exitcode=EX_OK$' "$f")" -eq 2 ] ||
+		die "$f:" "$(cat "$f")"
+	# --logfile= (empty) writes none, even when the account has one.
+	run_msmtp 0 -C "$MAILPOST_CONF" --logfile= -a work bob@example.net <"$MSG"
+	[ ! -e "$LOG" ] || die "$LOG was written:" "$(cat "$LOG")"
+}
+
+@test "msmtp --from is the envelope sender and picks the account" {
+	start_smtpd
+	msmtp_config
+	run_msmtp 0 -C "$MAILPOST_CONF" --from=carol@other.example bob@example.net <"$MSG"
+	assert_received_contains "MAIL FROM:<carol@other.example>"
+	# The message passes unchanged: --from composes nothing here.
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+@test "echo | msmtp -P: the settings, the password masked, no connection" {
+	msmtp_config "user alice" "password Secret-pw-9" "auth on" "tls on"
+	run_msmtp 0 -C "$MAILPOST_CONF" -P < <(echo)
+	assert_output_contains "configuration file = $MAILPOST_CONF"
+	assert_output_contains "account = default"
+	assert_output_contains "host = 127.0.0.1"
+	assert_output_contains "user = alice"
+	assert_output_contains "password = *"
+	assert_output_contains "envelope-from = me@home.example"
+	assert_output_contains "logfile = $LOG"
+	assert_no_secret Secret-pw-9
+	# The account given with -a; under mailpost's name --pretend.
+	run_msmtp 0 -C "$MAILPOST_CONF" -P -a work
+	assert_output_contains "account = work"
+	run_mailpost 0 -C "$MAILPOST_CONF" --pretend -A other --tls=off
+	assert_output_contains "envelope-from = carol@other.example"
+	assert_output_contains "tls = off"
+	[ ! -e "$LOG" ] || die "-P wrote a log line:" "$(cat "$LOG")"
+}
+
+@test "msmtp: a line holding only a dot is text, as msmtp reads it" {
+	start_smtpd -- --max-connections 2
+	msmtp_config
+	printf 'Subject: s\n\none\n.\ntwo\n' >"$BATS_TEST_TMPDIR/m"
+	run_msmtp 0 -C "$MAILPOST_CONF" -a work bob@example.net <"$BATS_TEST_TMPDIR/m"
+	# Under mailpost's name, without -i, the dot ends it (sendmail).
+	run_mailpost 0 -C "$MAILPOST_CONF" -A work bob@example.net <"$BATS_TEST_TMPDIR/m"
+	assert_received_contains $'\r\none\r\n..\r\ntwo\r\n.\r\n'
+	grep -q two "$SMTPD_DIR/msg.1" || die "msmtp lost the text after the dot"
+	! grep -q two "$SMTPD_DIR/msg.2" || die "sendmail mode read past the dot"
+}
+
+@test "msmtp -S, --rmqs, --passwordeval and unknown options: 64 with the reason" {
+	msmtp_config
+	run_msmtp 64 -C "$MAILPOST_CONF" -S
+	assert_stderr_contains "--serverinfo is not available yet"
+	run_msmtp 64 -C "$MAILPOST_CONF" --rmqs=example.org
+	assert_stderr_contains "--rmqs is not supported"
+	run_msmtp 64 -C "$MAILPOST_CONF" --passwordeval="echo x" b@example.org
+	assert_stderr_contains "set passwordeval in the configuration file"
+	run_msmtp 64 -C "$MAILPOST_CONF" --no-such-option b@example.org
+	assert_stderr_contains "unknown option '--no-such-option'"
+}
+
+@test "mailpost -a work with no file 'work' but an account work: did you mean -A work? (66)" {
+	msmtp_config
+	run_mailpost 66 -C "$MAILPOST_CONF" -s hello -a work bob@example.net </dev/null
+	assert_stderr_contains "cannot attach 'work': no such file; did you mean -A work (the account)?"
+	# A file of that name is attached as asked; a missing file that names
+	# no account is the usual error.
+	run_mailpost 66 -C "$MAILPOST_CONF" -s hello -a nosuch bob@example.net </dev/null
+	assert_stderr_lacks "did you mean"
+}

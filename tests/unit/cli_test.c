@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "cli.h"
 #include "unit.h"
@@ -278,7 +279,73 @@ static const struct cli_case cases[] = {
      "unknown option '--password'; see 'mailpost --help'",
      {}},
     {{SM, "--passwordeval=cat f", "a@x"},
-     "unknown option '--passwordeval'; see 'mailpost --help'",
+     "msmtp's option --passwordeval is not supported: a command line is "
+     "visible to every user (ps), and the command may hold the secret; set "
+     "passwordeval in the configuration file (mode 600)",
+     {}},
+
+    /* ---- called as msmtp: msmtp's meanings where the letters differ,
+     * and a "." line never ends the input ---- */
+    {{"msmtp", "-a", "work", "bob@x"},
+     NULL,
+     {.program = "msmtp",
+      .account = "work",
+      .ignore_dots = true,
+      .rcpts = {"bob@x"}}},
+    {{"msmtp", "--from=alice@x", "-d", "-t"},
+     NULL,
+     {.program = "msmtp",
+      .sender = "alice@x",
+      .verbosity = 1,
+      .read_recipients = true,
+      .ignore_dots = true}},
+    {{"msmtp", "-P"},
+     NULL,
+     {.program = "msmtp", .mode = CLI_PRETEND, .ignore_dots = true}},
+    {{"msmtp", "--account=work", "--dsn-notify=failure", "--dsn-return",
+      "headers", "--timeout=off", "b@x"},
+     NULL,
+     {.program = "msmtp",
+      .account = "work",
+      .dsn_notify = "failure",
+      .dsn_return = "hdrs",
+      .timeout = -1,
+      .ignore_dots = true,
+      .rcpts = {"b@x"}}},
+    {{"msmtp", "-S"},
+     "msmtp's option --serverinfo is not available yet; 'mailpost -v' "
+     "shows what the server offers while it sends",
+     {}},
+    {{"msmtp", "--rmqs=x.example"},
+     "msmtp's option --rmqs is not supported: mailpost asks no server to "
+     "start its queue (ETRN)",
+     {}},
+    {{"msmtp", "-y", "b@x"}, "unknown option '-y'; see 'mailpost --help'", {}},
+    {{"msmtp", "--read-envelope-from", "-f", "a@x", "b@x"},
+     "--read-envelope-from cannot be combined with -f",
+     {}},
+    {{"msmtp", "--read-envelope-from", "-s", "x", "b@x"},
+     "--read-envelope-from reads the From field of the message on standard "
+     "input: it cannot be used when composing (-s, -a, --from, ...)",
+     {}},
+    /* Under mailpost's names the letters keep their meanings; msmtp's
+     * long options that do not collide are taken too. */
+    {{SM, "-S", "b@x"}, "unknown option '-S'; see 'mailpost --help'", {}},
+    {{SM, "-P", "b@x"}, "unknown option '-P'; see 'mailpost --help'", {}},
+    {{SM, "--pretend", "--debug"}, NULL, {.mode = CLI_PRETEND, .verbosity = 1}},
+    {{SM, "--serverinfo"},
+     "msmtp's option --serverinfo is not available yet; 'mailpost -v' "
+     "shows what the server offers while it sends",
+     {}},
+    {{SM, "--protocol=pop3", "b@x"},
+     "invalid --protocol 'pop3' (expected smtp or lmtp)",
+     {}},
+    {{SM, "--syslog=LOG_KERN", "b@x"},
+     "invalid --syslog 'LOG_KERN' (expected on, off, LOG_USER, LOG_MAIL or "
+     "LOG_LOCAL0 to LOG_LOCAL7)",
+     {}},
+    {{SM, "--set-date-header=on", "b@x"},
+     "invalid --set-date-header 'on' (expected auto or off)",
      {}},
 
     /* ---- DSN ---- */
@@ -1170,6 +1237,56 @@ run_case(const struct cli_case *c)
 }
 
 /* main() may be run with argc == 0 (execve with an empty argv). */
+/* msmtp's settings that the table does not cover. */
+static void
+test_msmtp_settings(void)
+{
+	char *argv[] = {"msmtp",
+	                "-X",
+	                "/tmp/log",
+	                "--logfile-time-format=%F",
+	                "--syslog",
+	                "--aliases=",
+	                "--protocol=lmtp",
+	                "--set-from-header=on",
+	                "--set-msgid-header=off",
+	                "--add-missing-date-header=off",
+	                "--remove-bcc-headers=off",
+	                "--undisclosed-recipients",
+	                "--read-envelope-from",
+	                "b@x",
+	                NULL};
+	struct request req;
+	struct error err;
+
+	error_clear(&err);
+	CHECK_INT(cli_parse(13 + 1, argv, &req, &err), 0);
+	CHECK_STR(err.msg, "");
+	CHECK(req.msmtp);
+	CHECK_STR(req.logfile, "/tmp/log");
+	CHECK_STR(req.logfile_time_format, "%F");
+	CHECK_INT(req.syslog, LOG_MAIL);
+	CHECK_STR(req.aliases, "");
+	CHECK_INT(req.lmtp, CLI_ON);
+	CHECK_INT(req.set_from_header, CONF_FROM_ON);
+	CHECK_INT(req.set_date_header, CLI_OFF);
+	CHECK_INT(req.set_msgid_header, CLI_OFF);
+	CHECK_INT(req.remove_bcc_headers, CLI_OFF);
+	CHECK_INT(req.undisclosed_recipients, CLI_ON);
+	CHECK(req.read_envelope_from);
+	cli_clear(&req);
+
+	/* Unset, they leave the account's values. */
+	argv[1] = "b@x";
+	argv[2] = NULL;
+	CHECK_INT(cli_parse(2, argv, &req, &err), 0);
+	CHECK(req.logfile == NULL && req.aliases == NULL);
+	CHECK_INT(req.syslog, CONF_SYSLOG_UNSET);
+	CHECK_INT(req.set_from_header, CONF_FROM_UNSET);
+	CHECK_INT(req.lmtp, CLI_UNSET);
+	cli_clear(&req);
+}
+
 static void
 test_empty_argv(void)
 {
@@ -1242,6 +1359,7 @@ main(void)
 {
 	for (size_t k = 0; k < NCASES; k++)
 		run_case(&cases[k]);
+	test_msmtp_settings();
 	test_empty_argv();
 	test_points_into_argv();
 	test_texts();
