@@ -47,6 +47,9 @@ error_clear(struct error *err)
 	err->smtp_reply[0] = '\0';
 }
 
+static void set_message(struct error *err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 set_message(struct error *err, const char *fmt, va_list ap)
 {
