@@ -325,6 +325,12 @@ check_credentials(const struct sasl_params *p, const struct mech *m,
 		return error_set(err, ERROR_CONFIG, "AUTH %s needs %s", m->name,
 		                 token ? "an OAuth token (passwordeval)"
 		                       : "a password");
+	if (strcmp(m->name, "NTLM") == 0 && p->user &&
+	    strlen(p->user) > SASL_NTLM_USER_MAX)
+		return error_set(err, ERROR_CONFIG,
+		                 "AUTH NTLM: the user name is longer than %d "
+		                 "bytes; use another mechanism",
+		                 SASL_NTLM_USER_MAX);
 	return 0;
 }
 

@@ -61,6 +61,11 @@
  * empty 334 instead.  Responses may be up to 12288 octets (RFC 4954 4). */
 #define SASL_COMMAND_MAX 512
 #define SASL_RESPONSE_MAX 12288
+/* libntlm (under libgsasl's NTLM) builds its answer in a fixed 1024-byte
+ * buffer holding the user name in UTF-16 beside the other fields, and
+ * reads past its end (found by tests/fuzz/sasl_fuzz.c) from about 430
+ * bytes of user name; longer names are refused. */
+#define SASL_NTLM_USER_MAX 256
 
 /* sasl_step's "send '*' to cancel" result (RFC 4954 4). */
 #define SASL_CANCEL 1

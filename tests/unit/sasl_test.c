@@ -679,6 +679,36 @@ test_redact(void)
 	sasl_client_free(NULL);
 }
 
+/* libntlm reads past its fixed buffer for user names from about 430
+ * bytes (tests/fuzz/corpus/sasl/ntlm-long-user): longer than
+ * SASL_NTLM_USER_MAX is a configuration error, the maximum works. */
+static void
+test_ntlm_user(void)
+{
+	char user[SASL_NTLM_USER_MAX + 2];
+	struct sasl_client *c;
+	struct sasl_params p;
+	const char *ir, *resp;
+	struct error err;
+
+	memset(user, 'u', sizeof user - 1);
+	user[sizeof user - 1] = '\0';
+	params(&p, "ntlm", "NTLM");
+	p.user = user;
+	CHECK_INT(sasl_client_new(&c, &p, &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK_STR(err.msg, "AUTH NTLM: the user name is longer than 256 "
+	                   "bytes; use another mechanism");
+
+	user[SASL_NTLM_USER_MAX] = '\0';
+	CHECK_INT(sasl_client_new(&c, &p, &err), 0);
+	CHECK_INT(sasl_start(c, &ir, &err), 0);
+	CHECK(ir != NULL);
+	CHECK_INT(sasl_step(c, "UGE=", 4, &resp, &err), 0);
+	CHECK(resp != NULL && *resp != '\0');
+	sasl_client_free(c);
+}
+
 int
 main(void)
 {
@@ -697,5 +727,6 @@ main(void)
 	test_scram_server_first();
 	test_failure();
 	test_redact();
+	test_ntlm_user();
 	return unit_done();
 }
