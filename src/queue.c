@@ -851,6 +851,21 @@ check_owner(const struct stat *st, const char *id, const char *what,
 	                 (unsigned long)geteuid());
 }
 
+int
+queue_envelope_parse(const char *text, size_t len, const char *id,
+                     struct queue_envelope *e, struct error *err)
+{
+	char *s = xmalloc(len + 1);
+	int rc;
+
+	if (len)
+		memcpy(s, text, len);
+	s[len] = '\0';
+	rc = envelope_parse(s, len, id, e, err);
+	free(s);
+	return rc;
+}
+
 /* Read DIR/ID/envelope (entry_fd is DIR/ID) into e. */
 static int
 envelope_load(int entry_fd, const char *id, struct queue_envelope *e,

@@ -70,6 +70,14 @@ struct queue_envelope {
 void queue_envelope_init(struct queue_envelope *e);
 void queue_envelope_clear(struct queue_envelope *e);
 
+/* Parse the text of an envelope file (the format at the top of queue.c)
+ * of entry `id` into e (initialised; the caller clears it whatever the
+ * result).  ERROR_DATA "queue entry ID: bad envelope: why" when it cannot
+ * be read.  For the fuzz target and tests; the queue reads its files
+ * itself. */
+int queue_envelope_parse(const char *text, size_t len, const char *id,
+                         struct queue_envelope *e, struct error *err);
+
 /* The queue directory when no queue_dir is configured:
  * $XDG_STATE_HOME/mailpost/queue, else ~/.local/state/mailpost/queue.
  * A new string; NULL with ERROR_CONFIG when there is no home to put it. */
