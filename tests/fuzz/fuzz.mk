@@ -48,7 +48,7 @@ $(fm_dir)/%_fuzz.o: $(fm_srcdir)/tests/fuzz/%_fuzz.c
 
 $(fm_dir)/%_fuzz: $(fm_dir)/%_fuzz.o $(fm_dir)/libmailpost-fuzz.a
 	$(say) "  FUZZLD   $@"
-	$(Q)$(fm_cc) $(cflags) -fsanitize=fuzzer -o $@ $< \
+	$(Q)$(fm_cc) $(cflags) -fsanitize=fuzzer -pthread -o $@ $< \
 		$(fm_dir)/libmailpost-fuzz.a $(fm_libs)
 
 .PHONY: all
