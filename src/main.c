@@ -58,6 +58,7 @@ struct job {
 	struct message_stream stream;  /* what is sent (or printed) */
 	struct strlist to, cc;         /* composing: the To and Cc fields */
 	struct strlist to_names, cc_names; /* their display names ("": none) */
+	char *reply_to; /* composing: --reply-to in header form */
 	FILE *logfile;
 	struct transcript *transcript;
 	struct aliases *aliases; /* the account's aliases file, or NULL */
@@ -864,8 +865,13 @@ fill_mime_request(struct job *job, struct mime_request *mr, char **from,
 	     header_mailboxes(job, req->cc, req->ncc, &job->cc, &job->cc_names,
 	                      err) < 0))
 		return -1;
+	/* Reply-To in header form too: no raw 8-bit domain. */
+	if (req->reply_to &&
+	    (address_check(req->reply_to, false, ERROR_USAGE, err) < 0 ||
+	     address_header_form(req->reply_to, &job->reply_to, err) < 0))
+		return -1;
 	*mr = (struct mime_request){
-	    .reply_to = req->reply_to,
+	    .reply_to = job->reply_to,
 	    .subject = req->subject,
 	    .to = (const char *const *)job->to.v,
 	    .to_names = (const char *const *)job->to_names.v,
@@ -1733,6 +1739,7 @@ job_clear(struct job *job)
 	strlist_clear(&job->cc_names);
 	free(job->sender_name);
 	free(job->sender_given);
+	free(job->reply_to);
 	transcript_free(job->transcript);
 	if (job->logfile && job->logfile != stdout)
 		fclose(job->logfile);

@@ -174,14 +174,20 @@ Content-Transfer-Encoding: 7bit"
 	assert_no_problems
 }
 
-@test "composing from a U-label sender domain: From in A-labels too" {
+@test "composing from a U-label sender domain: From and Reply-To in A-labels too" {
 	start_smtpd "$CAPS"
 	run_mailpost 0 -C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" \
-		--domain client.test -f "Al <al@$UDOM>" -s x bob@example.net <"$BODY"
+		--domain client.test -f "Al <al@$UDOM>" --reply-to "r@$UDOM" \
+		-s x bob@example.net <"$BODY"
 	assert_envelope 1 "MAIL FROM:<al@$ADOM>
 RCPT TO:<bob@example.net>"
-	header_of 1 | grep -qx $'From: Al <al@'"$ADOM"$'>\r' ||
-		die "From:" "$(header_of 1 | escaped)"
+	assert_header 1 "From: Al <al@$ADOM>
+Reply-To: r@$ADOM
+To: bob@example.net
+Subject: x
+MIME-Version: 1.0
+Content-Type: text/plain; charset=us-ascii
+Content-Transfer-Encoding: 7bit"
 }
 
 @test "composing to a UTF-8 local part: the header keeps UTF-8 and the send uses SMTPUTF8" {
