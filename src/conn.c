@@ -462,6 +462,23 @@ proxy_name(const char *host, int port, char *out, size_t n)
 		snprintf(out, n, "%s:%d", host, port);
 }
 
+/* The proxy itself could not be had: say what to check (with Tor, most
+ * often that it is not running). */
+static void
+proxy_next_step(struct error *err)
+{
+	char cause[sizeof err->msg];
+
+	str_copy(cause, sizeof cause, err->msg);
+	if (err->kind == ERROR_NOHOST)
+		error_set(err, err->kind, "%s; check proxy_host", cause);
+	else
+		error_set(err, err->kind,
+		          "%s; is the proxy running? (check proxy_host and "
+		          "proxy_port)",
+		          cause);
+}
+
 static int
 open_via_proxy(const struct conn_target *tg, struct transcript *t, char *peer,
                struct error *err)
@@ -489,8 +506,11 @@ open_via_proxy(const struct conn_target *tg, struct transcript *t, char *peer,
 	transcript_note(t, "Connecting to %s port %d via SOCKS5 proxy %s",
 	                tg->host, tg->port, proxy);
 	fd = connect_tcp(&via, "SOCKS5 proxy ", t, peer, &local, err);
-	if (fd < 0)
+	if (fd < 0) {
+		if (!interrupt_cuts())
+			proxy_next_step(err);
 		return -1;
+	}
 	if (socks_exchange(fd, req, reqlen, tg->timeout_ms, err) < 0) {
 		close(fd);
 		if (interrupt_cuts())

@@ -179,7 +179,7 @@ run_no_dns() {
 	SOCKS_PORT=$(unused_port)
 	proxy_config
 	send 75
-	assert_stderr_contains "cannot connect to SOCKS5 proxy 127.0.0.1 port $SOCKS_PORT"
+	assert_stderr_contains "cannot connect to SOCKS5 proxy 127.0.0.1 port $SOCKS_PORT: Connection refused; is the proxy running? (check proxy_host and proxy_port)"
 	assert_stderr_line_count 1
 	assert_received ""
 
@@ -188,6 +188,14 @@ run_no_dns() {
 	assert_stderr_contains "queued as "
 	assert_stderr_contains "cannot connect to SOCKS5 proxy 127.0.0.1 port $SOCKS_PORT"
 	[[ -n "$(ls "$HOME/q")" ]] || die "nothing in the queue directory"
+}
+
+@test "a proxy name that does not resolve: 68, and what to check" {
+	proxy_config
+	sed -i 's/^proxy_host .*/proxy_host tor.invalid/' "$MAILPOST_CONF"
+	run_no_dns 68
+	assert_stderr_contains "cannot resolve SOCKS5 proxy tor.invalid: "
+	assert_stderr_contains "; check proxy_host"
 }
 
 @test "each SOCKS5 reply code: its exit status and the proxy's reason" {
