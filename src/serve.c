@@ -685,44 +685,17 @@ rcpt_params(struct server *s, char *p, const char **notify)
 
 /* --- the data --------------------------------------------------------- */
 
-static const char *
-spool_dir(const struct serve_options *o)
-{
-	const char *env = getenv("TMPDIR");
-
-	if (o->tmpdir && *o->tmpdir)
-		return o->tmpdir;
-	if (env && *env)
-		return env;
-	return "/tmp";
-}
-
-/* An unlinked temporary file (mkstemp makes it 0600): nothing is left
- * behind whatever happens, and no one else can open it. */
+/* An unlinked temporary file (util.h, fd_temp): nothing is left behind
+ * whatever happens, and no one else can open it. */
 static int
 data_file(const struct serve_options *o, struct error *err)
 {
-	const char *dir = spool_dir(o);
-	struct buf path;
-	int fd;
+	const char *dir = tmp_dir(o->tmpdir);
+	int fd = fd_temp(dir);
 
-	buf_init(&path, PATH_MAX);
-	if (buf_printf(&path, "%s/mailpost-bs.XXXXXX", dir) < 0)
-		return error_set(err, ERROR_IOERR,
-		                 "cannot create a data file in %s: the path is "
-		                 "too long",
-		                 dir);
-	fd = mkstemp(path.data);
-	if (fd < 0) {
-		int e = errno;
-
-		buf_clear(&path);
-		return error_set_errno(err, ERROR_IOERR, e,
+	if (fd < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
 		                       "cannot create a data file in %s", dir);
-	}
-	unlink(path.data);
-	buf_clear(&path);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	return fd;
 }
 

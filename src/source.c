@@ -66,44 +66,15 @@ struct reader {
 	struct error *err;
 };
 
-static const char *
-spool_dir(const struct source_options *o)
-{
-	const char *env = getenv("TMPDIR");
-
-	if (o && o->tmpdir && *o->tmpdir)
-		return o->tmpdir;
-	if (env && *env)
-		return env;
-	return "/tmp";
-}
-
-/* mkstemp creates the file 0600; unlinking it at once means nothing is
- * left behind whatever happens to us, and no one else can open it.
- * Returns the descriptor, or -1. */
+/* An unlinked temporary file (util.h, fd_temp): the descriptor, or -1. */
 static int
 spool_open_file(const char *dir, struct error *err)
 {
-	struct buf path;
-	int fd;
+	int fd = fd_temp(dir);
 
-	buf_init(&path, PATH_MAX);
-	if (buf_printf(&path, "%s/mailpost.XXXXXX", dir) < 0)
-		return error_set(err, ERROR_IOERR,
-		                 "cannot spool the message to %s: the path is "
-		                 "too long",
-		                 dir);
-	fd = mkstemp(path.data);
-	if (fd < 0) {
-		int e = errno;
-
-		buf_clear(&path);
-		return error_set_errno(err, ERROR_IOERR, e,
+	if (fd < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
 		                       "cannot spool the message to %s", dir);
-	}
-	unlink(path.data);
-	buf_clear(&path);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	return fd;
 }
 
@@ -295,7 +266,7 @@ source_open(struct source **out, int fd, const struct source_options *o,
 	crlf_init(&s->norm, o ? o->dot_ends_input : false);
 	s->spool_fd = -1;
 	buf_init(&s->head, HEADER_LINE_MAX);
-	r.dir = spool_dir(o);
+	r.dir = tmp_dir(o ? o->tmpdir : NULL);
 	s->dir = xstrdup(r.dir);
 	buf_init(&r.line, HEADER_LINE_MAX);
 	r.wbuf = xmalloc(BLOCK_SIZE);
