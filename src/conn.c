@@ -146,10 +146,23 @@ resolve(const char *host, int port, const char *what, struct addrinfo **list,
 	    .ai_flags = AI_NUMERICSERV,
 	};
 	char service[16];
+	char literal[CONN_HOST_MAX];
+	const char *name = host;
+	size_t n = strlen(host);
 	int rc;
 
+	/* "[192.0.2.1]", "[2001:db8::1]" (RFC 5321 4.1.3): an address
+	 * written so, and never looked up (no DNS query for it, through a
+	 * proxy above all). */
+	if (n > 2 && n - 2 < sizeof literal && host[0] == '[' &&
+	    host[n - 1] == ']') {
+		memcpy(literal, host + 1, n - 2);
+		literal[n - 2] = '\0';
+		name = literal;
+		hints.ai_flags |= AI_NUMERICHOST;
+	}
 	snprintf(service, sizeof service, "%d", port);
-	rc = getaddrinfo(host, service, &hints, list);
+	rc = getaddrinfo(name, service, &hints, list);
 	switch (rc) {
 	case 0:
 		return 0;

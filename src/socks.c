@@ -59,7 +59,8 @@ socks_check_method(const unsigned char *in, struct error *err)
 	                 in[1]);
 }
 
-/* An address literal's bytes (ATYP 1 or 4), else 0: a name. */
+/* An address literal's bytes (ATYP 1 or 4), else 0: a name.  Brackets
+ * (RFC 5321 4.1.3's form, "[192.0.2.1]") are taken off first. */
 static int
 literal(const char *host, unsigned char *addr, size_t *len)
 {
@@ -68,15 +69,15 @@ literal(const char *host, unsigned char *addr, size_t *len)
 
 	if (n > SOCKS_LITERAL_MAX)
 		return 0;
-	if (inet_pton(AF_INET, host, addr) == 1) {
-		*len = 4;
-		return SOCKS_ATYP_IPV4;
-	}
 	if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
 		memcpy(s, host + 1, n - 2);
 		s[n - 2] = '\0';
 	} else {
 		memcpy(s, host, n + 1);
+	}
+	if (inet_pton(AF_INET, s, addr) == 1) {
+		*len = 4;
+		return SOCKS_ATYP_IPV4;
 	}
 	if (inet_pton(AF_INET6, s, addr) == 1) {
 		*len = 16;
@@ -97,6 +98,13 @@ socks_request(const char *host, int port, unsigned char *out, size_t *len,
 
 	if (port < 1 || port > 65535)
 		return error_set(err, ERROR_CONFIG, "invalid port %d", port);
+	/* Brackets promise an address: never hand the proxy a name then. */
+	if (!atyp && host[0] == '[')
+		return error_set(err, ERROR_CONFIG,
+		                 "%s is in brackets but is not an IPv4 or IPv6 "
+		                 "address; write the address, or the name "
+		                 "without brackets",
+		                 host);
 	for (size_t k = 0; !atyp && k < n; k++)
 		if ((unsigned char)host[k] <= ' ' ||
 		    (unsigned char)host[k] >= 0x7f)

@@ -133,6 +133,24 @@ run_no_dns() {
 		"methods=00 atyp=4 host=::1 port=$DEAD_PORT"
 }
 
+@test "addresses in brackets are addresses: never looked up, sent as ATYP 1" {
+	start_smtpd -- --max-connections 2
+	start_socks5
+	proxy_config "[127.0.0.9]"
+	sed -i 's/^proxy_host .*/proxy_host [127.0.0.1]/' "$MAILPOST_CONF"
+	run_no_dns 0
+	# The same without a proxy.
+	write_config "host [127.0.0.1]" "port $SMTPD_PORT" "from alice@example.org" "queue never"
+	run_no_dns 0
+	assert_requests "methods=00 atyp=1 host=127.0.0.9 port=$DEAD_PORT"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+	assert_message 2 "$MSG_SIMPLE_CRLF"
+	# A name in brackets is no address.
+	proxy_config "[smtp.example.org]"
+	run_no_dns 78
+	assert_stderr_contains "[smtp.example.org] is in brackets but is not an IPv4 or IPv6 address"
+}
+
 @test "--proxy-host and --proxy-port; a queued message could not keep them" {
 	start_smtpd
 	start_socks5

@@ -41,6 +41,9 @@ static const struct request_case {
      "\x05\x01\x00\x04\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01\x01\xd1", 22},
     {"[2001:db8::1]", 465,
      "\x05\x01\x00\x04\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01\x01\xd1", 22},
+    {"[192.0.2.7]", 25, "\x05\x01\x00\x01\xc0\x00\x02\x07\x00\x19", 10},
+    /* Brackets around a name: refused, never sent as a name. */
+    {"[smtp.example.org]", 25, NULL, 0},
     /* "1.2.3" is not an address for inet_pton: a name. */
     {"1.2.3", 25,
      "\x05\x01\x00\x03\x05"
