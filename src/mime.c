@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -807,6 +808,28 @@ probe_type(struct mime_message *m, struct part *p, struct error *err)
 	return 0;
 }
 
+/* Descriptors kept free beside the open files (standard streams, the
+ * connection, the log, spool files, libmagic's pipe, a child's). */
+#define FD_RESERVE 64
+
+/* Each file stays open from mime_compose to mime_free: make room for
+ * them up to the hard limit, as the soft one (often 1024) would refuse a
+ * message with many attachments that worked one open at a time. */
+static void
+room_for_files(size_t nfiles)
+{
+	rlim_t want = (rlim_t)nfiles + FD_RESERVE;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    want <= rl.rlim_cur)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max
+	                  ? rl.rlim_max
+	                  : want;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 /* --html with an empty text body (no --body, --body-file or standard
  * input, or an empty one): the HTML is the body, a single part, rather
  * than the second of an alternative whose preferred plain form is blank
@@ -818,6 +841,7 @@ setup_parts(struct mime_message *m, const struct mime_request *req,
 	struct part body;
 	size_t n, i = 1;
 
+	room_for_files(req->nattachments + 2);
 	memset(&body, 0, sizeof body);
 	body.fd = -1;
 	if (body_part(m, &body, req, err) < 0) {

@@ -815,6 +815,23 @@ EOF
 	done
 }
 
+# Each file stays open until the message is sent: past the soft limit on
+# descriptors mailpost raises it (up to the hard one); past the hard one
+# it says so (71) rather than fail obscurely.
+@test "compose: 150 attachments under a soft limit of 40 descriptors; a hard limit of 40 is 71" {
+	printf 'x\n' >"$D/a.txt"
+	local args=() k
+	for ((k = 0; k < 150; k++)); do args+=(-a "$D/a.txt"); done
+	run --separate-stderr timeout 30 sh -c 'ulimit -Sn 40 && exec "$@" </dev/null' sh \
+		"$MAILPOST" -C /dev/null -f alice@example.org --dry-run -s many "${args[@]}" bob@example.net
+	[[ $status -eq 0 ]] || die "exit $status: $stderr"
+	assert_equal 150 "$(grep -c 'filename=a.txt' <<<"$output")" "attachments"
+	run --separate-stderr timeout 30 sh -c 'ulimit -n 40 && exec "$@" </dev/null' sh \
+		"$MAILPOST" -C /dev/null -f alice@example.org --dry-run -s many "${args[@]}" bob@example.net
+	[[ $status -eq 71 ]] || die "exit $status, want 71: $stderr"
+	assert_stderr_contains "too many files open at once; raise the limit (ulimit -n)"
+}
+
 # What is sent is the file that was measured: replacing the name with
 # another file while the server holds back its 354 changes nothing.
 @test "compose: an attachment replaced by another file after it was measured: the first is sent" {
