@@ -789,14 +789,16 @@ mailbox_spans(const struct parser *ps, struct address_mailbox *mb)
 /* --- display names, for address_parse_input ------------------------- */
 
 /* Append s[0..n) to b without the backslashes of its quoted-pairs
- * (RFC 5322 3.2.1). */
+ * (RFC 5322 3.2.1), unfolded: a comment may span lines (its CR and LF
+ * are folding, RFC 5322 3.2.2), a name may not. */
 static void
 append_unescaped(struct buf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\\' && i + 1 < n)
 			i++;
-		buf_append(b, s + i, 1);
+		if (s[i] != '\r' && s[i] != '\n')
+			buf_append(b, s + i, 1);
 	}
 }
 

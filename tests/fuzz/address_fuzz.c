@@ -8,7 +8,8 @@
  * octets; address_to_ascii and the qualified form of it are accepted
  * again; address_walk_list finds the same addresses as
  * address_parse_list, in the same order, with positions inside the
- * value.
+ * value; address_parse_input (a command-line recipient) gives only
+ * checked addresses and names without line breaks.
  */
 #include "config.h"
 
@@ -60,6 +61,35 @@ envelope_address(const char *s)
 	free(q);
 }
 
+/* As a command-line recipient (address_parse_input): every mailbox it
+ * gives passes address_check, no display name holds CR or LF (a name
+ * goes into a composed header), and the duplicate check knows each
+ * address after it was added once. */
+static void
+input_list(const char *s)
+{
+	struct address_entries l;
+	struct address_set set;
+	struct error err;
+
+	address_entries_init(&l);
+	address_set_init(&set);
+	if (address_parse_input(s, ERROR_USAGE, &l, &err) < 0) {
+		FUZZ_ASSERT(err.kind == ERROR_USAGE || err.kind == ERROR_DATA ||
+		            err.kind == ERROR_OSERR);
+		FUZZ_ASSERT(fuzz_message_ok(err.msg));
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		FUZZ_ASSERT(address_check(l.v[i].addr, false, ERROR_USAGE,
+		                          &err) == 0);
+		FUZZ_ASSERT(!l.v[i].name || !strpbrk(l.v[i].name, "\r\n"));
+		(void)address_set_add(&set, l.v[i].addr);
+		FUZZ_ASSERT(!address_set_add(&set, l.v[i].addr));
+	}
+	address_set_clear(&set);
+	address_entries_clear(&l);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -69,6 +99,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct walk w;
 
 	envelope_address(s);
+	input_list(s);
 	if (address_host_to_ascii(s, &host, &err) == 0)
 		free(host);
 
