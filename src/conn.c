@@ -163,6 +163,12 @@ resolve(const char *host, int port, const char *what, struct addrinfo **list,
 	}
 	snprintf(service, sizeof service, "%d", port);
 	rc = getaddrinfo(name, service, &hints, list);
+	if (rc == EAI_NONAME && name != host)
+		return error_set(err, ERROR_CONFIG,
+		                 "%s%s is in brackets but is not an IPv4 or "
+		                 "IPv6 address; write the address, or the name "
+		                 "without brackets",
+		                 what, host);
 	switch (rc) {
 	case 0:
 		return 0;

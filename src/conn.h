@@ -51,7 +51,9 @@ struct conn_target {
 };
 
 /* Open the byte stream, noting each step in the transcript (which may be
- * NULL):
+ * NULL).  A host (or proxy) in brackets ("[192.0.2.1]", RFC 5321 4.1.3)
+ * is an address and never looked up; a name in brackets is ERROR_CONFIG.
+ * The ways:
  * - directly: resolve host and try every address it has (IPv6 and IPv4,
  *   in the resolver's order) until one connects;
  * - through a proxy: resolve and connect to the proxy likewise, then ask

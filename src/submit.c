@@ -15,6 +15,8 @@
 
 #include "submit.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,12 +47,34 @@ names_clear(struct names *n)
 	memset(n, 0, sizeof *n);
 }
 
+/* "[192.0.2.1]" (RFC 5321 4.1.3) is the address itself: without the
+ * brackets TLS checks the certificate's IP address and sends no SNI
+ * (RFC 6066 3), and nobody looks it up.  A name in brackets stays as it
+ * is, for conn.c to refuse. */
+static void
+unbracket(char *host)
+{
+	size_t n = strlen(host);
+	unsigned char addr[sizeof(struct in6_addr)];
+	char inner[INET6_ADDRSTRLEN + 1];
+
+	if (n < 3 || host[0] != '[' || host[n - 1] != ']' ||
+	    n - 2 >= sizeof inner)
+		return;
+	memcpy(inner, host + 1, n - 2);
+	inner[n - 2] = '\0';
+	if (inet_pton(AF_INET, inner, addr) == 1 ||
+	    inet_pton(AF_INET6, inner, addr) == 1)
+		memcpy(host, inner, n - 1);
+}
+
 static int
 names_init(struct names *n, const struct account *a, struct error *err)
 {
 	memset(n, 0, sizeof *n);
 	if (address_host_to_ascii(a->host, &n->host, err) < 0)
 		return -1;
+	unbracket(n->host);
 	if ((a->tls_host_override &&
 	     address_host_to_ascii(a->tls_host_override, &n->host_override,
 	                           err) < 0) ||

@@ -145,10 +145,13 @@ run_no_dns() {
 	assert_requests "methods=00 atyp=1 host=127.0.0.9 port=$DEAD_PORT"
 	assert_message 1 "$MSG_SIMPLE_CRLF"
 	assert_message 2 "$MSG_SIMPLE_CRLF"
-	# A name in brackets is no address.
+	# A name in brackets is no address, through the proxy or not.
 	proxy_config "[smtp.example.org]"
 	run_no_dns 78
-	assert_stderr_contains "[smtp.example.org] is in brackets but is not an IPv4 or IPv6 address"
+	assert_stderr_contains "[smtp.example.org] is in brackets but is not an IPv4 or IPv6 address; write the address, or the name without brackets"
+	sed -i '/^proxy_host /d' "$MAILPOST_CONF"
+	run_no_dns 78
+	assert_stderr_contains "[smtp.example.org] is in brackets but is not an IPv4 or IPv6 address; write the address, or the name without brackets"
 }
 
 @test "--proxy-host and --proxy-port; a queued message could not keep them" {
@@ -345,6 +348,17 @@ run_no_dns() {
 	proxy_config smtp.example.org "tls on" "tls_trust_file $CERTS/ca.pem"
 	run_no_dns 76
 	assert_no_command MAIL
+}
+
+@test "STARTTLS to an address in brackets: verified against the certificate's IP address, no SNI" {
+	tls_certs
+	start_smtpd "$(tls_cert_line server)"$'\ncaps PIPELINING, 8BITMIME, STARTTLS'
+	start_socks5
+	proxy_config "[127.0.0.1]" "tls on" "tls_trust_file $CERTS/ca.pem"
+	run_no_dns 0
+	assert_requests "methods=00 atyp=1 host=127.0.0.1 port=$DEAD_PORT"
+	assert_over_tls MAIL RCPT DATA
+	assert_tls_session "sni=None"
 }
 
 @test "implicit TLS through the proxy" {
