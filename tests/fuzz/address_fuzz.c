@@ -80,8 +80,8 @@ input_list(const char *s)
 		FUZZ_ASSERT(fuzz_message_ok(err.msg));
 	}
 	for (size_t i = 0; i < l.n; i++) {
-		FUZZ_ASSERT(address_check(l.v[i].addr, false, ERROR_USAGE,
-		                          &err) == 0);
+		FUZZ_ASSERT(
+		    address_check(l.v[i].addr, false, ERROR_USAGE, &err) == 0);
 		FUZZ_ASSERT(!l.v[i].name || !strpbrk(l.v[i].name, "\r\n"));
 		(void)address_set_add(&set, l.v[i].addr);
 		FUZZ_ASSERT(!address_set_add(&set, l.v[i].addr));

@@ -543,8 +543,7 @@ static const struct input_case input_cases[] = {
      NULL},
     {"Anna (work) <anna@example.org>", "anna@example.org|Anna", NULL},
     /* A comment folded over two lines (-t headers) is unfolded. */
-    {"anna@example.org (Anna\r\n Smith)", "anna@example.org|Anna Smith",
-     NULL},
+    {"anna@example.org (Anna\r\n Smith)", "anna@example.org|Anna Smith", NULL},
     {"J\xc3\xb6rg M\xc3\xbcller <j\xc3\xb6rg@b\xc3\xbc"
      "cher.example>",
      "j\xc3\xb6rg@b\xc3\xbc"
