@@ -19,6 +19,7 @@ fuzz() {
 
 @test "fuzz: server replies (reply.c)" { fuzz reply; }
 @test "fuzz: a whole session with a hostile server (smtp.c, conn.c)" { fuzz session; }
+@test "fuzz: SOCKS5 proxy replies (socks.c)" { fuzz socks; }
 @test "fuzz: SASL challenges, SCRAM server messages (sasl.c)" { fuzz sasl; }
 @test "fuzz: -bs sessions (serve.c)" { fuzz serve; }
 @test "fuzz: header blocks (header.c, rewrite.c)" { fuzz header; }
