@@ -8,14 +8,23 @@
  * back.
  * Checked: source_read yields exactly source_size bytes and the body
  * reader source_body_size, both in canonical CRLF form with no line over
- * CRLF_LINE_MAX once the message was made sendable, and none of the -t
- * recipients holds CR or LF.
+ * CRLF_LINE_MAX once the message was made sendable; a single-part body
+ * (7bit, 8bit, binary, quoted-printable) decodes to the same bytes after
+ * that as before (reencode.h: lossless); none of the -t recipients holds
+ * CR or LF.
  */
 #include "config.h"
 
 #include "fuzz.h"
 
+#include <strings.h>
+
+#include "buf.h"
 #include "source.h"
+
+/* A message held in memory for the comparison is at most this big (the
+ * fuzzer's inputs are far smaller). */
+#define BODY_MAX (64 * 1024 * 1024)
 
 /* Canonical CRLF text, no line longer than RFC 5322 2.1.1 allows; *last
  * and *col carry the state from one block to the next. */
@@ -34,6 +43,117 @@ check_canonical(const char *p, size_t n, char *last, size_t *col)
 		}
 		*last = p[i];
 	}
+}
+
+
+/* The value of the first field `name`, trimmed, or "" (in out). */
+static void field(struct header_block *h, const char *name, struct buf *out)
+{
+	long i = header_find(h, name, 0);
+
+	buf_reset(out);
+	if (i >= 0)
+		(void)header_value(&h->v[i], out);
+}
+
+/* The body's transfer encoding when this check can decode it: 0 none
+ * (7bit, 8bit, binary or not given), 1 quoted-printable, -1 otherwise
+ * (base64, unknown, or a multipart or message/ type, whose parts this
+ * check does not walk). */
+static int encoding(struct header_block *h)
+{
+	struct buf v;
+	int enc = -1;
+
+	buf_init(&v, HEADER_BLOCK_MAX);
+	field(h, "Content-Type", &v);
+	if (str_iprefix(buf_str(&v), "multipart/") ||
+	    str_iprefix(buf_str(&v), "message/")) {
+		buf_clear(&v);
+		return -1;
+	}
+	field(h, "Content-Transfer-Encoding", &v);
+	if (!*buf_str(&v) || str_ieq(buf_str(&v), "7bit") ||
+	    str_ieq(buf_str(&v), "8bit") || str_ieq(buf_str(&v), "binary"))
+		enc = 0;
+	else if (str_ieq(buf_str(&v), "quoted-printable"))
+		enc = 1;
+	buf_clear(&v);
+	return enc;
+}
+
+static int hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* RFC 2045 6.7: "=" CRLF is a soft line break, "=XX" an octet (upper-case
+ * hex, rule 1), white space before a line break is dropped by a decoder
+ * (rule 3: so an encoder must not leave any that matters).  What we
+ * wrote must be well-formed. */
+static void qp_decode(const char *in, size_t n, struct buf *out)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const char *eol = memmem(in + i, n - i, "\r\n", 2);
+		size_t end = eol ? (size_t)(eol - in) : n, k = end;
+		bool soft = false;
+
+		while (k > i && (in[k - 1] == ' ' || in[k - 1] == '\t'))
+			k--;
+		for (size_t j = i; j < k; j++) {
+			if (in[j] != '=') {
+				buf_append_char(out, in[j]);
+			} else if (j + 1 == k) {
+				soft = true;
+			} else {
+				FUZZ_ASSERT(j + 2 < k && hex(in[j + 1]) >= 0 &&
+				            hex(in[j + 2]) >= 0);
+				buf_append_char(out, (char)(hex(in[j + 1]) << 4 |
+				                            hex(in[j + 2])));
+				j += 2;
+			}
+		}
+		if (eol && !soft)
+			buf_append(out, "\r\n", 2);
+		i = eol ? end + 2 : n;
+	}
+}
+
+/* The body decoded (enc as encoding() says) into out. */
+static void decoded_body(struct source *s, int enc, struct buf *out)
+{
+	struct buf raw;
+	struct error err;
+	char block[8192];
+	ssize_t n;
+
+	buf_init(&raw, BODY_MAX);
+	FUZZ_ASSERT(source_rewind_body(s, &err) == 0);
+	while ((n = source_read_body(s, block, sizeof block, &err)) > 0)
+		FUZZ_ASSERT(buf_append(&raw, block, (size_t)n) == 0);
+	FUZZ_ASSERT(n == 0);
+	if (enc == 1)
+		qp_decode(raw.data ? raw.data : "", raw.len, out);
+	else
+		buf_append(out, raw.data ? raw.data : "", raw.len);
+	buf_clear(&raw);
+}
+
+/* Lossless: the body decodes to what it did before it was made sendable;
+ * a final line break that crlf.c added may be gone (reencode.h). */
+static void check_lossless(const struct buf *before, const struct buf *after)
+{
+	FUZZ_ASSERT((after->len == before->len &&
+	             memcmp(after->data, before->data, after->len) == 0) ||
+	            (after->len + 2 == before->len &&
+	             memcmp(after->data, before->data, after->len) == 0 &&
+	             memcmp(before->data + after->len, "\r\n", 2) == 0));
 }
 
 static void
@@ -72,8 +192,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct header_policy p = {0};
 	struct source *s = NULL;
 	struct strlist rcpts;
+	struct buf before, after;
 	struct error err;
-	int fd;
+	int fd, enc;
 
 	if (size < 1)
 		return 0;
@@ -102,11 +223,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.remove_bcc = true;
 	p.undisclosed = data[0] & 4;
 	p.msgid_domain = "example.org";
-	if (source_complete_headers(s, &p, &err) == 0 &&
-	    source_make_sendable(s, &err) == 0)
+	if (source_complete_headers(s, &p, &err) < 0) {
+		FUZZ_ASSERT(err.kind == ERROR_DATA);
+		source_free(s);
+		return 0;
+	}
+	buf_init(&before, BODY_MAX);
+	buf_init(&after, BODY_MAX);
+	enc = o.body_only ? -1 : encoding(source_headers(s));
+	if (enc >= 0)
+		decoded_body(s, enc, &before);
+	if (source_make_sendable(s, &err) == 0) {
 		read_back(s);
-	else
+		if (enc >= 0 && (enc = encoding(source_headers(s))) >= 0) {
+			decoded_body(s, enc, &after);
+			check_lossless(&before, &after);
+		}
+	} else {
 		FUZZ_ASSERT(err.kind == ERROR_DATA || err.kind == ERROR_IOERR);
+	}
+	buf_clear(&before);
+	buf_clear(&after);
 	source_free(s);
 	return 0;
 }
