@@ -203,13 +203,24 @@ mark_failed(struct run *r, const struct group *g, struct queue_entry *qe,
 	return -1;
 }
 
-/* A temporary failure: the entry stays, tried again later. */
+/* The message could not be offered (or only for now): the entry stays,
+ * tried again later.  A session refused for good (authentication, TLS, an
+ * unknown host) is no reason to give the message up, but waiting will not
+ * cure it either: said on every run, not only with -v, and counted so
+ * that the run does not end as a success. */
 static void
 defer(struct run *r, const struct group *g, struct queue_entry *qe,
       const struct error *why)
 {
+	bool blocked = why->kind != ERROR_TEMPFAIL;
+
 	r->rep->deferred++;
-	if (mark_failed(r, g, qe, why) == 0 && r->fr->verbose)
+	if (blocked) {
+		r->rep->blocked++;
+		r->rep->blocked_kind =
+		    error_worse(r->rep->blocked_kind, why->kind);
+	}
+	if (mark_failed(r, g, qe, why) == 0 && (r->fr->verbose || blocked))
 		notice(r, "%s: deferred: %s", queue_entry_envelope(qe)->id,
 		       why->msg);
 }

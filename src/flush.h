@@ -19,7 +19,11 @@
  *    removed, and a notice is given;
  *  - an entry whose account cannot be used (gone from the configuration,
  *    unusable settings): held, whatever its age, with a notice on every
- *    run, since no attempt can succeed until the configuration is fixed.
+ *    run, since no attempt can succeed until the configuration is fixed;
+ *  - a deferral for a failure that is not temporary (the session was
+ *    refused: authentication, TLS, an unknown host): the entry stays, as
+ *    for any deferral (nothing of it reached the server), but with a
+ *    notice on every run that meets it, since waiting will not cure it.
  *
  * Damaged entries (queue.h) are never sent: every run names them.  A
  * queue operation that fails (an update on a full disk, a removal) is
@@ -79,6 +83,11 @@ struct flush_report {
 	size_t held;           /* entries whose account cannot be used: the
 	                        * configuration's fault, said on every run */
 	enum error_kind held_kind; /* the worst of their errors */
+	size_t blocked; /* deferred for a failure that is not temporary
+	                 * (authentication, TLS, an unknown host: the
+	                 * account's or the server's settings), said on
+	                 * every run that meets it; also in deferred */
+	enum error_kind blocked_kind; /* the worst of their errors */
 	size_t trouble; /* queue operations that failed (claim, update,
 	                 * removal), each named in a notice */
 	enum error_kind trouble_kind; /* the worst of their errors */

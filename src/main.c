@@ -1474,7 +1474,7 @@ run_flush(struct job *job, struct error *err)
 	flush_request_init(job, dir, &fr);
 	rc = flush_run(&fr, &rep, err);
 	if (rc == 0 && rep.trouble > 0 && rep.worst == ERROR_NONE &&
-	    rep.held == 0)
+	    rep.held == 0 && rep.blocked == 0)
 		rc = error_set(err, rep.trouble_kind,
 		               "%zu change%s to the queue failed (see above); "
 		               "check the disk and the queue directory %s",
@@ -1493,6 +1493,14 @@ run_flush(struct job *job, struct error *err)
 		                 "with mailpost --queue-remove ID",
 		                 rep.held, rep.held == 1 ? "" : "s",
 		                 rep.held == 1 ? "it" : "them");
+	if (rep.blocked > 0)
+		return error_set(err, rep.blocked_kind,
+		                 "%zu queued message%s could not be sent and "
+		                 "stay%s in the queue; fix what is said above "
+		                 "(the account's settings or the server's), "
+		                 "then run mailpost -q",
+		                 rep.blocked, rep.blocked == 1 ? "" : "s",
+		                 rep.blocked == 1 ? "s" : "");
 	if (rep.damaged > 0)
 		return error_set(
 		    err, ERROR_IOERR,

@@ -1377,6 +1377,30 @@ small_queue_fs() {
 	assert_output_contains "work"
 }
 
+@test "-q: a session refused for good (wrong password) keeps the entry and says so on every run (77); once fixed it goes" {
+	local auth=("auth on" "user alice" "auth_plaintext on")
+	queue_config "$DOWN_PORT" "${auth[@]}" "password wrong"
+	mp 0 bob@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	start_smtpd $'caps AUTH PLAIN, PIPELINING\nuser alice right' -- --max-connections 3
+	queue_config "$SMTPD_PORT" "${auth[@]}" "password wrong"
+	mp 77 -q
+	assert_stderr_line_re "^mailpost: $QID: deferred: authentication failed .*535 5\\.7\\.8"
+	assert_stderr_contains "mailpost: 1 queued message could not be sent and stays in the queue; fix what is said above (the account's settings or the server's), then run mailpost -q"
+	assert_listed "$QID"
+	assert_equal 2 "$(show_field "$QID" Attempts)" "Attempts"
+	[[ ! -e "$DEAD" ]] || die "it was given up:" "$(cat "$DEAD")" || return 1
+	# Not only once: every run that meets it says it.
+	mp 77 --flush
+	assert_stderr_contains "mailpost: $QID: deferred: authentication failed"
+	queue_config "$SMTPD_PORT" "${auth[@]}" "password right"
+	mp 0 -q
+	assert_equal "" "$stderr" "stderr"
+	assert_queue_empty
+	smtpd_finish
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
 @test "failover: the first server is down, the fallback refuses (5xx): queued for later, both named" {
 	start_smtpd "on RCPT 550 5.7.1 <bob@example.net>: relaying denied"
 	failover_config "$DOWN_PORT" "$SMTPD_PORT"
