@@ -138,19 +138,30 @@ socks_request(const char *host, int port, unsigned char *out, size_t *len,
 	return 0;
 }
 
-/* RFC 1928 6: the reply codes, and how lasting each failure is. */
+/* RFC 1928 6: the reply codes, how lasting each failure is, and what to
+ * do about it.  Tor answers 2 for an exit policy, and its exits refuse
+ * port 25; 8 to a name means a proxy that cannot resolve names, and
+ * resolving the server here instead is what the proxy is for to avoid. */
 static const struct {
 	const char *text;
 	enum error_kind kind;
+	const char *next;
 } replies[] = {
-    [1] = {"general SOCKS server failure", ERROR_TEMPFAIL},
-    [2] = {"connection not allowed by ruleset", ERROR_NOPERM},
-    [3] = {"network unreachable", ERROR_TEMPFAIL},
-    [4] = {"host unreachable", ERROR_TEMPFAIL},
-    [5] = {"connection refused", ERROR_TEMPFAIL},
-    [6] = {"TTL expired", ERROR_TEMPFAIL},
-    [7] = {"command not supported", ERROR_UNAVAILABLE},
-    [8] = {"address type not supported", ERROR_UNAVAILABLE},
+    [1] = {"general SOCKS server failure", ERROR_TEMPFAIL, "try again later"},
+    [2] = {"connection not allowed by ruleset", ERROR_NOPERM,
+           "the proxy's rules forbid this server or port (Tor's exits "
+           "refuse port 25: use port 465 or 587)"},
+    [3] = {"network unreachable", ERROR_TEMPFAIL, "try again later"},
+    [4] = {"host unreachable", ERROR_TEMPFAIL,
+           "check 'host', or try again later"},
+    [5] = {"connection refused", ERROR_TEMPFAIL,
+           "check 'host' and 'port', or try again later"},
+    [6] = {"TTL expired", ERROR_TEMPFAIL, "try again later"},
+    [7] = {"command not supported", ERROR_UNAVAILABLE,
+           "use a proxy that supports CONNECT"},
+    [8] = {"address type not supported", ERROR_UNAVAILABLE,
+           "use a proxy that resolves host names (SOCKS5 with names, "
+           "as Tor)"},
 };
 
 int
@@ -167,8 +178,8 @@ socks_check_status(const unsigned char *in, struct error *err)
 		                 "malformed proxy reply: reply code %u does "
 		                 "not exist",
 		                 rep);
-	return error_set(err, replies[rep].kind, "proxy refused: %s",
-	                 replies[rep].text);
+	return error_set(err, replies[rep].kind, "proxy refused: %s; %s",
+	                 replies[rep].text, replies[rep].next);
 }
 
 int

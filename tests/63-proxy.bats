@@ -222,7 +222,7 @@ run_no_dns() {
 @test "each SOCKS5 reply code: its exit status and the proxy's reason" {
 	local cases=(
 		"1|75|proxy refused: general SOCKS server failure"
-		"2|77|proxy refused: connection not allowed by ruleset"
+		"2|77|proxy refused: connection not allowed by ruleset; the proxy's rules forbid this server or port (Tor's exits refuse port 25: use port 465 or 587)"
 		"3|75|proxy refused: network unreachable"
 		"4|75|proxy refused: host unreachable"
 		"5|75|proxy refused: connection refused"

@@ -139,14 +139,25 @@ static const struct status_case {
 	const char *text;
 } status_cases[] = {
     {{5, 0}, ERROR_NONE, ""},
-    {{5, 1}, ERROR_TEMPFAIL, "proxy refused: general SOCKS server failure"},
-    {{5, 2}, ERROR_NOPERM, "proxy refused: connection not allowed by ruleset"},
+    {{5, 1},
+     ERROR_TEMPFAIL,
+     "proxy refused: general SOCKS server failure; try again later"},
+    {{5, 2},
+     ERROR_NOPERM,
+     "proxy refused: connection not allowed by ruleset; the proxy's rules "
+     "forbid this server or port (Tor's exits refuse port 25: use port 465 "
+     "or 587)"},
     {{5, 3}, ERROR_TEMPFAIL, "proxy refused: network unreachable"},
     {{5, 4}, ERROR_TEMPFAIL, "proxy refused: host unreachable"},
-    {{5, 5}, ERROR_TEMPFAIL, "proxy refused: connection refused"},
+    {{5, 5},
+     ERROR_TEMPFAIL,
+     "proxy refused: connection refused; check 'host' and 'port'"},
     {{5, 6}, ERROR_TEMPFAIL, "proxy refused: TTL expired"},
     {{5, 7}, ERROR_UNAVAILABLE, "proxy refused: command not supported"},
-    {{5, 8}, ERROR_UNAVAILABLE, "proxy refused: address type not supported"},
+    {{5, 8},
+     ERROR_UNAVAILABLE,
+     "proxy refused: address type not supported; use a proxy that resolves "
+     "host names"},
     {{5, 9}, ERROR_PROTOCOL, "reply code 9 does not exist"},
     {{5, 0xff}, ERROR_PROTOCOL, "reply code 255 does not exist"},
     {{0, 0}, ERROR_PROTOCOL, "version 0, not 5"},
