@@ -1212,37 +1212,52 @@ sys.exit(rc)' "$@"
 	fi
 }
 
-@test "compose: a 100 MB attachment with --dry-run to /dev/null stays under 10 MB RSS" {
-	local f=$D/big100.bin kb loc report="" bad=0
+# least_rss_kb FILE: the least peak RSS (KiB) of three --dry-run composes
+# attaching FILE.  The program's memory use is deterministic; what the
+# kernel counts is not quite (pages of the libmagic database mapped around
+# a fault depend on the page cache and on what else the machine is doing),
+# so the least of three runs is the measurement.
+least_rss_kb() {
+	local f=$1 run kb best=""
+	for run in 1 2 3; do
+		kb=$(peak_rss_kb "$MAILPOST" -C /dev/null -f alice@example.org \
+			--dry-run -s big -a "$f" bob@example.net) ||
+			die "mailpost failed (LC_ALL=$LC_ALL, $f)" || return 1
+		[[ "$kb" =~ ^[0-9]+$ ]] || die "no RSS measured: '$kb'" || return 1
+		[[ -z "$best" ]] || ((kb < best)) && best=$kb
+	done
+	echo "$best"
+}
+
+# The invariant is that memory does not grow with the message: a 100 MB
+# attachment costs what a 1 KB one costs, give or take buffers.  The
+# baseline itself (libraries, the libmagic child) is measured against
+# msmtp in bench/, not here: under a loaded machine it moves by more than
+# a megabyte between runs of the same binary, which made an absolute
+# ceiling a flaky test.  The ceiling below only catches gross regressions.
+@test "compose: a 100 MB attachment costs no more memory than a 1 KB one (streamed)" {
+	local big=$D/big100.bin small=$D/small.bin loc b s report="" bad=0
 	# ASan's shadow memory and quarantine make RSS meaningless there; the
 	# plain build of the same suite measures it.
 	if ldd "$MAILPOST" 2>/dev/null | grep -q libasan; then
 		skip "peak RSS is not meaningful in a sanitizer build"
 	fi
-	truncate -s 100M "$f"
-	head -c 1000000 /dev/urandom | dd of="$f" conv=notrunc status=none
-	head -c 1000000 /dev/urandom | dd of="$f" bs=1M seek=99 conv=notrunc status=none
+	truncate -s 100M "$big"
+	head -c 1000000 /dev/urandom | dd of="$big" conv=notrunc status=none
+	head -c 1000000 /dev/urandom | dd of="$big" bs=1M seek=99 conv=notrunc status=none
+	head -c 1024 /dev/urandom >"$small"
 	# In the C locale of the test suite and in the UTF-8 locale a user
 	# composing UTF-8 subjects has (when the system has one).
 	for loc in C C.UTF-8; do
 		if [[ $loc != C ]] && ! locale -a 2>/dev/null | grep -qix 'c\.utf-\?8'; then
 			continue
 		fi
-		# The program's memory use is deterministic; what the kernel
-		# counts is not quite (pages of the libmagic database mapped
-		# around a fault depend on the page cache), so the least of
-		# three runs is the measurement.
-		local run best=""
-		for run in 1 2 3; do
-			kb=$(LC_ALL=$loc peak_rss_kb "$MAILPOST" -C /dev/null \
-				-f alice@example.org --dry-run -s big -a "$f" \
-				bob@example.net) ||
-				die "mailpost failed (LC_ALL=$loc)" || return 1
-			[[ "$kb" =~ ^[0-9]+$ ]] || die "no RSS measured: '$kb'" || return 1
-			[[ -z "$best" ]] || ((kb < best)) && best=$kb
-		done
-		report+="LC_ALL=$loc: $best KiB; "
-		((best < 10240)) || bad=1
+		s=$(LC_ALL=$loc least_rss_kb "$small") || return 1
+		b=$(LC_ALL=$loc least_rss_kb "$big") || return 1
+		report+="LC_ALL=$loc: 1 KB $s KiB, 100 MB $b KiB; "
+		# 100 MB more input may cost at most 2 MiB more (a held
+		# message would cost 100 MiB), and nothing may pass 16 MiB.
+		((b - s < 2048 && b < 16384)) || bad=1
 	done
-	((bad == 0)) || die "peak RSS over 10240 KiB (10 MB): $report"
+	((bad == 0)) || die "memory grows with the attachment: $report"
 }
