@@ -543,8 +543,14 @@ report_damaged(struct run *r)
 		notice(r, "%s", err.msg);
 		troubled(r, &err);
 	}
+	/* Each line says what to do: after a successful send (the flush of
+	 * flush_after_send) no summary line follows. */
 	for (size_t i = 0; i < damaged.n; i++)
-		notice(r, "%s; left in the queue, never sent", damaged.v[i]);
+		notice(
+		    r,
+		    "%s; left in the queue, never sent: look at it with "
+		    "mailpost --queue-show %.*s, remove it with --queue-remove",
+		    damaged.v[i], QUEUE_ID_LEN, damaged.v[i]);
 	r->rep->damaged = damaged.n;
 	strlist_clear(&damaged);
 }

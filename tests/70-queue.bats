@@ -1509,7 +1509,7 @@ check_damaged() {
 	assert_stderr_contains "; remove it with mailpost --queue-remove $bad"
 
 	mp 74 -q
-	assert_stderr_contains "mailpost: $bad: $reason; left in the queue, never sent"
+	assert_stderr_contains "mailpost: $bad: $reason; left in the queue, never sent: look at it with mailpost --queue-show $bad, remove it with --queue-remove"
 	assert_stderr_contains "mailpost: 1 queued entry is damaged and never sent"
 	# Every run says it again.
 	mp 74 -q --due
@@ -1527,6 +1527,19 @@ check_damaged() {
 	smtpd_finish
 	assert_equal 1 "$(smtpd_message_count)" "messages (the healthy one)"
 	assert_message_of 1 "$BATS_TEST_TMPDIR/msg.1"
+}
+
+@test "damaged: the flush after a successful send names the entry and what to do with it (exit 0, the message goes)" {
+	local bad
+	start_smtpd
+	queue_config "$SMTPD_PORT"
+	mp 0 --queue=always carol@example.net <"$(numbered_message 2)"
+	bad="$(listed_ids)"
+	damage missing "$bad"
+	mp 0 bob@example.net <"$MSG"
+	assert_stderr_contains "mailpost: $bad: its message file is missing; left in the queue, never sent: look at it with mailpost --queue-show $bad, remove it with --queue-remove"
+	smtpd_finish
+	assert_message 1 "$MSG_SIMPLE_CRLF"
 }
 
 @test "damaged: a message file that is a symbolic link (never followed)" {
