@@ -403,6 +403,15 @@ run_no_dns() {
 	assert_tls_session "sni=localhost"
 }
 
+@test "socket: a clear-text password may go without TLS (nothing leaves the machine)" {
+	start_smtpd $'caps PIPELINING, AUTH PLAIN\nuser alice s3cret' -- --unix "$BATS_TEST_TMPDIR/smtp.sock"
+	write_config "socket $BATS_TEST_TMPDIR/smtp.sock" "from alice@example.org" \
+		"user alice" "auth plain" "password s3cret" "queue never"
+	send 0
+	assert_auth_record "conn 1: PLAIN user=alice reply=235"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
 @test "socket: missing is 75 (the server is not running), not a socket is 78" {
 	write_config "socket $BATS_TEST_TMPDIR/none.sock" "from alice@example.org" \
 		"queue never"
