@@ -543,14 +543,15 @@ header_policy(const struct job *job)
  * reads fails at once (ENXIO) instead of hanging open(2); it is cleared
  * after, so that a reader that is slow is waited for. */
 static FILE *
-log_open(const char *path, struct error *err)
+log_open(const char *path, bool *no_reader, struct error *err)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK |
 	                        O_NOCTTY | O_CLOEXEC,
 	              0666);
 	FILE *f;
 
-	if (fd < 0 && errno == ENXIO)
+	*no_reader = fd < 0 && errno == ENXIO;
+	if (*no_reader)
 		error_set(err, ERROR_CONFIG,
 		          "cannot open log file %s: it is a FIFO that no "
 		          "process reads; start its reader first or set "
@@ -575,11 +576,23 @@ static int
 open_logs(struct job *job, struct error *err)
 {
 	const char *path = job->acct.logfile;
+	bool no_reader = false;
 
 	if (path && strcmp(path, "-") == 0) {
 		job->logfile = stdout;
-	} else if (path && !(job->logfile = log_open(path, err))) {
-		return -1;
+	} else if (path && !(job->logfile = log_open(path, &no_reader, err))) {
+		/* A FIFO nobody reads is a set-up mistake, caught at once.
+		 * Any other failure (a system msmtprc naming
+		 * /var/log/msmtp that a user may not write, a directory
+		 * gone) must not stop the mail: msmtp sends it and says so,
+		 * and so does mailpost. */
+		if (no_reader)
+			return -1;
+		fprintf(stderr,
+		        "mailpost: warning: %s; sending without a log line "
+		        "(fix logfile or the permissions)\n",
+		        err->msg);
+		error_clear(err);
 	}
 	/* The dialogue goes to the log file only when asked for: msmtp's
 	 * users parse it as one line per message. */

@@ -68,6 +68,19 @@ log_config() {
 		die "unexpected log:" "$(cat "$LOG")"
 }
 
+@test "log line: a log file that cannot be opened: warned, the mail still goes (as msmtp)" {
+	# A system msmtprc naming /var/log/msmtp that a user may not write:
+	# msmtp sends and says it could not log; so must mailpost.
+	start_smtpd
+	LOG=$BATS_TEST_TMPDIR/no/such/dir/msmtp.log
+	log_config
+	run_mailpost 0 -C "$MAILPOST_CONF" -f alice@example.org \
+		bob@example.net <"$MSG"
+	assert_stderr_contains "mailpost: warning: cannot open log file $LOG: No such file or directory; sending without a log line"
+	assert_received_contains "RCPT TO:<bob@example.net>"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
 # --- msmtp's configuration paths ----------------------------------------------
 
 # conf_at FILE PORT: a configuration naming the (closed) port PORT, so the
