@@ -413,6 +413,20 @@ parse_flag_off(const char *v, void *dst)
 	return NULL;
 }
 
+/* msmtp's older keepbcc, still read by msmtp 1.8: the inverse of
+ * remove_bcc_headers, "on" when given without a value. */
+static const char *
+parse_keepbcc(const char *v, void *dst)
+{
+	bool *remove = dst;
+	bool keep = true;
+
+	if (*v && parse_bool(v, &keep))
+		return "is not 'on' or 'off'";
+	*remove = !keep;
+	return NULL;
+}
+
 static const char *
 parse_port(const char *v, void *dst)
 {
@@ -918,6 +932,7 @@ static const struct key keys[] = {
     {"add_missing_date_header", F_SET_DATE_HEADER, parse_bool, 0},
     {"set_msgid_header", F_SET_MSGID_HEADER, parse_auto_off, 0},
     {"remove_bcc_headers", F_REMOVE_BCC_HEADERS, parse_bool, 0},
+    {"keepbcc", F_REMOVE_BCC_HEADERS, parse_keepbcc, 0},
     {"undisclosed_recipients", F_UNDISCLOSED_RECIPIENTS, parse_bool, 0},
     {"dsn_notify", F_DSN_NOTIFY, parse_dsn_notify, KEY_NEEDS_VALUE},
     {"dsn_return", F_DSN_RETURN, parse_dsn_return, KEY_NEEDS_VALUE},
