@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -174,6 +175,23 @@ apply_proxy(const struct request *req, struct account *a)
 		a->host = xstrdup("localhost");
 }
 
+/* GSSAPI (RFC 4752) hands the server's name to the Kerberos library,
+ * which looks it up and asks its KDC for a ticket itself: DNS queries and
+ * connections that go around the proxy and name both ends. */
+static int
+check_proxy_auth(const struct account *a, struct error *err)
+{
+	if (!a->proxy_host || !*a->proxy_host || (a->socket && *a->socket) ||
+	    !a->auth || strcasecmp(a->auth, "gssapi") != 0)
+		return 0;
+	return error_set(err, ERROR_CONFIG,
+	                 "account '%s' goes through a proxy, but auth gssapi "
+	                 "would not: the Kerberos library looks the server up "
+	                 "and asks its KDC directly; choose another 'auth' "
+	                 "mechanism, or remove 'proxy_host'",
+	                 a->name ? a->name : "default");
+}
+
 /* What every account on the route takes from the command line (the
  * fallback accounts too): timeout, EHLO name, proxy and security settings,
  * then the substitutions and the EHLO name default. */
@@ -191,7 +209,7 @@ finish_any_account(const struct request *req, struct account *a,
 	}
 	apply_proxy(req, a);
 	apply_security(req, a);
-	if (expand_field(&a->from, err) < 0 ||
+	if (check_proxy_auth(a, err) < 0 || expand_field(&a->from, err) < 0 ||
 	    expand_field(&a->domain, err) < 0 ||
 	    expand_field(&a->maildomain, err) < 0)
 		return -1;

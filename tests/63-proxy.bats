@@ -325,6 +325,19 @@ run_no_dns() {
 	assert_no_secret s3cret
 }
 
+@test "auth gssapi through a proxy is refused: Kerberos would go around it" {
+	start_smtpd
+	start_socks5
+	proxy_config localhost "auth gssapi" "user alice"
+	send 78
+	assert_stderr_contains "account 'default' goes through a proxy, but auth gssapi would not: the Kerberos library looks the server up and asks its KDC directly; choose another 'auth' mechanism, or remove 'proxy_host'"
+	[[ ! -s "$SOCKS_DIR/requests" ]] || die "the proxy was asked:" "$(cat "$SOCKS_DIR/requests")"
+	send 78 --auth GSSAPI
+	# Without the proxy the account may use it (the server then lacks it).
+	send 69 --proxy-host= --port "$SMTPD_PORT"
+	assert_stderr_lacks "goes through a proxy"
+}
+
 # --- TLS through the proxy ------------------------------------------------------------
 
 @test "STARTTLS through the proxy, verified against the server's name, which is the SNI" {
