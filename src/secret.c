@@ -181,6 +181,7 @@ struct run_result {
 struct child_stderr {
 	char text[CHILD_STDERR_MAX + 1];
 	size_t len;
+	bool cut; /* more came than was kept */
 };
 
 /* One child: its process id, whether it leads a group of its own, and the
@@ -259,6 +260,8 @@ take_stderr(struct child *c)
 	}
 	if ((size_t)n < room)
 		room = (size_t)n;
+	else if ((size_t)n > room)
+		c->said->cut = true;
 	memcpy(c->said->text + c->said->len, scratch, room);
 	c->said->len += room;
 	c->said->text[c->said->len] = '\0';
@@ -480,6 +483,7 @@ run(const struct ctx *cx, const char *path, char *const argv[],
 	enum rd rc;
 
 	said->len = 0;
+	said->cut = false;
 	said->text[0] = '\0';
 	if (child_fds(fds) < 0)
 		return run_error(errno);
@@ -568,10 +572,26 @@ eval_error(const struct ctx *cx, struct run_result res, struct error *err)
 	return error_set(err, ERROR_SOFTWARE, "%s: unexpected state", k);
 }
 
-/* Blank out every copy of the secret (what the command printed before it
- * failed) in text[0..len). */
+/* The ceiling may cut a copy of the secret anywhere: "...hunter" at the
+ * end of what was kept is as much a leak as the whole.  Blank the longest
+ * end of text[0..len) that is a start of the secret. */
 static void
-scrub_secret(char *text, size_t len, const struct secret *s)
+scrub_cut_copy(char *text, size_t len, const struct secret *s)
+{
+	size_t k = s->len - 1 < len ? s->len - 1 : len;
+
+	for (; k > 0; k--)
+		if (memcmp(text + len - k, s->data, k) == 0) {
+			memset(text + len - k, '*', k);
+			return;
+		}
+}
+
+/* Blank out every copy of the secret (what the command printed before it
+ * failed) in text[0..len); when the text was cut, also the start of a
+ * copy the ceiling cut off at its end. */
+static void
+scrub_secret(char *text, size_t len, bool cut, const struct secret *s)
 {
 	char *p = text, *end = text + len;
 
@@ -591,6 +611,8 @@ scrub_secret(char *text, size_t len, const struct secret *s)
 			p = hit + 1;
 		}
 	}
+	if (cut)
+		scrub_cut_copy(text, len, s);
 }
 
 /* Add what the command said on its standard error to err's message, on
@@ -603,7 +625,7 @@ add_said(struct error *err, struct child_stderr *said, const struct secret *s)
 	size_t n = 0;
 	bool brk = false;
 
-	scrub_secret(said->text, said->len, s);
+	scrub_secret(said->text, said->len, said->cut, s);
 	for (size_t i = 0; i < said->len; i++) {
 		char c = said->text[i];
 

@@ -224,6 +224,11 @@ test_eval_stderr(void)
 	error_clear(&err);
 	CHECK_INT(secret_get(&r, &s, &err), -1);
 	CHECK(strlen(err.msg) < 100 + 400);
+	/* the ceiling cuts a copy of the secret: its start is no less a
+	 * leak than the whole */
+	r.passwordeval = "echo pwsecretvalue; head -c 390 /dev/zero | "
+	                 "tr '\\000' e >&2; echo pwsecretvalue >&2; exit 1";
+	check_error(&r, ERROR_CONFIG, "eeee**********", "pwsec");
 	r.passwordeval = "echo chatter >&2; echo pw; echo more chatter >&2";
 	check_secret(&r, "pw", SECRET_EVAL);
 	/* a timeout shows what was said before it */
