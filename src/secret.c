@@ -333,9 +333,16 @@ stop_child(const struct child *c, int *st)
 		else
 			nanosleep(&ts, NULL);
 	}
-	signal_child(c, SIGKILL);
-	while (!reaped && waitpid(c->pid, st, 0) < 0 && errno == EINTR)
-		;
+	if (!reaped) {
+		signal_child(c, SIGKILL);
+		while (waitpid(c->pid, st, 0) < 0 && errno == EINTR)
+			;
+	} else if (c->own_group) {
+		/* The leader is reaped: its id may already be another
+		 * process's, so only the group, which keeps the id while
+		 * anything of it lives, is signalled. */
+		kill(-c->pid, SIGKILL);
+	}
 }
 
 /* Wait for the child until the deadline; then stop it.  A child that
