@@ -631,8 +631,14 @@ add_said(struct error *err, struct child_stderr *said, const struct secret *s)
 	char base[ERROR_MSG_MAX], text[3 * CHILD_STDERR_MAX + 1];
 	size_t n = 0;
 	bool brk = false;
+	struct secret bare = *s;
 
-	scrub_secret(said->text, said->len, said->cut, s);
+	/* The secret as secret_finish would make it: a failed command's
+	 * first line may still end in the CR of a CRLF, which the copies on
+	 * its standard error lack. */
+	while (bare.len > 0 && bare.data[bare.len - 1] == '\r')
+		bare.len--;
+	scrub_secret(said->text, said->len, said->cut, &bare);
 	for (size_t i = 0; i < said->len; i++) {
 		char c = said->text[i];
 

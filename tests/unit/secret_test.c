@@ -229,6 +229,10 @@ test_eval_stderr(void)
 	r.passwordeval = "echo pwsecretvalue; head -c 390 /dev/zero | "
 	                 "tr '\\000' e >&2; echo pwsecretvalue >&2; exit 1";
 	check_error(&r, ERROR_CONFIG, "eeee**********", "pwsec");
+	/* a first line ending in CRLF: the copies lack the CR */
+	r.passwordeval = "printf 'pwsecretvalue\\r\\n'; "
+	                 "echo 'x pwsecretvalue y' >&2; exit 1";
+	check_error(&r, ERROR_CONFIG, "it said: x ************* y", "pwsec");
 	r.passwordeval = "echo chatter >&2; echo pw; echo more chatter >&2";
 	check_secret(&r, "pw", SECRET_EVAL);
 	/* a timeout shows what was said before it */
