@@ -290,6 +290,7 @@ struct downgrade {
 	uint64_t skip;   /* bytes of the old one in inner */
 	uint64_t left;   /* of those, still to be read past */
 	uint64_t pos;    /* position in the new message */
+	bool has_8bit;   /* the new message has 8-bit bytes (in its body) */
 };
 
 /* Read m's header block into h; *len: its bytes in m, the empty line
@@ -380,6 +381,30 @@ downgrade_rewind(void *ctx, struct error *err)
 	return d->inner.rewind(d->inner.ctx, err);
 }
 
+/* Whether the body after the downgraded header has 8-bit bytes: when the
+ * header was the only 8-bit part, the message is 7-bit now and goes to a
+ * server without 8BITMIME too (RFC 6152 3). */
+static int
+body_has_8bit(struct downgrade *d, struct error *err)
+{
+	char chunk[READ_CHUNK];
+	ssize_t got = 0;
+
+	if (downgrade_rewind(d, err) < 0)
+		return -1;
+	d->pos = d->head.len;
+	while (!d->has_8bit &&
+	       (got = downgrade_read(d, chunk, sizeof chunk, err)) > 0)
+		for (ssize_t i = 0; i < got; i++)
+			if ((unsigned char)chunk[i] >= 0x80) {
+				d->has_8bit = true;
+				break;
+			}
+	if (!d->has_8bit && got < 0)
+		return -1;
+	return downgrade_rewind(d, err);
+}
+
 int
 downgrade_prepare(struct downgrade **out, struct message_stream *m,
                   bool smtputf8, bool *need_smtputf8, struct error *err)
@@ -414,6 +439,10 @@ downgrade_prepare(struct downgrade **out, struct message_stream *m,
 		buf_append(&d->head, "\r\n", 2);
 	header_clear(&h);
 	d->skip = d->left = len;
+	if (m->has_8bit && body_has_8bit(d, err) < 0) {
+		downgrade_free(d);
+		return -1;
+	}
 	*out = d;
 	return 0;
 }
@@ -426,7 +455,7 @@ downgrade_stream(struct downgrade *d)
 	    .rewind = downgrade_rewind,
 	    .ctx = d,
 	    .size = d->inner.size - d->skip + d->head.len,
-	    .has_8bit = d->inner.has_8bit,
+	    .has_8bit = d->has_8bit,
 	};
 }
 

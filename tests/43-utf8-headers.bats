@@ -109,3 +109,21 @@ php_message() {
 	assert_message 1 "$(sed 's/$/\r/' "$IN")"$'\n'
 	assert_no_problems
 }
+
+@test "no SMTPUTF8, no 8BITMIME: a message whose only 8-bit bytes were in the header goes downgraded, 7-bit" {
+	printf 'To: bob@example.net\nSubject: Gr\xc3\xbc\xc3\x9fe\n\nplain ascii\n' >"$IN"
+	start_smtpd "caps PIPELINING, SIZE 10240000, ENHANCEDSTATUSCODES"
+	run_send 0 bob@example.net <"$IN"
+	local mail
+	mail="$(mail_line)"
+	[[ "$mail" != *8BITMIME* && "$mail" != *SMTPUTF8* ]] || die "8-bit parameters to a 7-bit server: $mail"
+	assert_message 1 $'To: bob@example.net\r\nSubject: =?UTF-8?B?R3LDvMOfZQ==?=\r\n\r\nplain ascii\r\n'
+	assert_no_problems
+
+	# an 8-bit body still needs 8BITMIME
+	printf 'To: bob@example.net\nSubject: Gr\xc3\xbc\xc3\x9fe\n\ncaf\xc3\xa9\n' >"$IN"
+	start_smtpd "caps PIPELINING, SIZE 10240000, ENHANCEDSTATUSCODES"
+	run_send 65 bob@example.net <"$IN"
+	assert_line_contains "8BITMIME"
+	assert_no_command MAIL
+}
