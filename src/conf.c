@@ -1323,19 +1323,25 @@ conf_parse(const char *text, size_t len, const char *name, struct config **out,
  * Files.
  */
 
-/* Where a password may live: only its owner may read or change the file. */
+/* Where a password may live: only its owner may read or change the file.
+ * A system file may also be root's and readable by its group: that is how
+ * a shared msmtprc keeps its password from other users (msmtp checks only
+ * the user's file; Debian documents 0640 root:msmtp for /etc/msmtprc). */
 static int
-check_private(const char *path, const struct stat *st, struct error *err)
+check_private(const char *path, const struct stat *st, bool system,
+              struct error *err)
 {
+	mode_t group_read = system ? 040 : 0;
 	const char *how = NULL;
 
-	if (st->st_uid != geteuid())
+	if (st->st_uid != geteuid() && !(system && st->st_uid == 0))
 		return error_set(err, ERROR_CONFIG,
 		                 "%s contains a password but is owned by "
 		                 "another user (uid %lu); it must be owned by "
-		                 "the user running mailpost",
-		                 path, (unsigned long)st->st_uid);
-	if (st->st_mode & 044)
+		                 "the user running mailpost%s",
+		                 path, (unsigned long)st->st_uid,
+		                 system ? " or by root" : "");
+	if (st->st_mode & 044 & ~group_read)
 		how = "readable";
 	else if (st->st_mode & 022)
 		how = "writable";
@@ -1344,8 +1350,8 @@ check_private(const char *path, const struct stat *st, struct error *err)
 	if (how)
 		return error_set(err, ERROR_CONFIG,
 		                 "%s contains a password but is %s by others; "
-		                 "run 'chmod 600 %s'",
-		                 path, how, path);
+		                 "run 'chmod %s %s'",
+		                 path, how, system ? "640" : "600", path);
 	return 0;
 }
 
@@ -1400,6 +1406,13 @@ open_config(const char *path, struct stat *st, struct error *err)
 int
 conf_read_file(const char *path, struct config **out, struct error *err)
 {
+	return conf_read_file_as(path, conf_is_system_file(path), out, err);
+}
+
+int
+conf_read_file_as(const char *path, bool system, struct config **out,
+                  struct error *err)
+{
 	struct stat st;
 	struct buf b;
 	int fd, rc;
@@ -1416,7 +1429,7 @@ conf_read_file(const char *path, struct config **out, struct error *err)
 	buf_clear_secret(&b);
 	if (rc < 0)
 		return -1;
-	if ((*out)->has_secret && check_private(path, &st, err) < 0) {
+	if ((*out)->has_secret && check_private(path, &st, system, err) < 0) {
 		conf_free(*out);
 		*out = NULL;
 		return -1;
@@ -1444,6 +1457,21 @@ exists(const char *path)
 	struct stat st;
 
 	return path && stat(path, &st) == 0;
+}
+
+bool
+conf_is_system_file(const char *path)
+{
+	static const char *const names[] = {
+	    SYSCONFDIR "/mailpost.conf",
+	    SYSCONFDIR "/msmtprc",
+	    "/etc/msmtprc",
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(path, names[i]) == 0)
+			return true;
+	return false;
 }
 
 int

@@ -180,8 +180,20 @@ int conf_locate(const char *explicit_path, char **path, struct error *err);
 
 /* Read, check and parse a file.  A file that holds a password or a
  * passwordeval and is readable or writable by group or others, or is owned
- * by another user, is refused with a message saying how to fix it. */
+ * by another user, is refused with a message saying how to fix it; a
+ * system file (conf_is_system_file) may also be owned by root and read by
+ * its group, as msmtp allows for its system msmtprc (Debian's is 0640
+ * root:msmtp). */
 int conf_read_file(const char *path, struct config **out, struct error *err);
+
+/* conf_read_file with the system file's rule or the user's, whatever the
+ * path (for tests). */
+int conf_read_file_as(const char *path, bool system, struct config **out,
+                      struct error *err);
+
+/* Whether path is one of the system files conf_locate looks at
+ * (SYSCONFDIR/mailpost.conf, SYSCONFDIR/msmtprc, /etc/msmtprc). */
+bool conf_is_system_file(const char *path);
 
 /* Parse text (for tests; `name` is used in messages). No permission check. */
 int conf_parse(const char *text, size_t len, const char *name,

@@ -1215,6 +1215,58 @@ test_permissions(void)
 	}
 }
 
+/* A system file (Debian's /etc/msmtprc is 0640 root:msmtp) may be read by
+ * its group; never by others, never written by anyone but its owner. */
+static void
+test_system_file(void)
+{
+	static const struct {
+		mode_t mode;
+		const char *want; /* NULL: accepted; else in the message */
+	} cases[] = {
+	    {0640, NULL},
+	    {0600, NULL},
+	    {0644, "readable by others; run 'chmod 640 "},
+	    {0604, "readable by others"},
+	    {0660, "writable by others"},
+	    {0641, "accessible by others"},
+	};
+
+	CHECK(conf_is_system_file("/etc/msmtprc"));
+	CHECK(conf_is_system_file(SYSCONFDIR "/msmtprc"));
+	CHECK(conf_is_system_file(SYSCONFDIR "/mailpost.conf"));
+	CHECK(!conf_is_system_file("/home/u/.msmtprc"));
+	CHECK(!conf_is_system_file("/etc/msmtprc.bak"));
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *path = tmp_file(
+		    "sys", "account default\nhost h\npassword hunter2\n",
+		    cases[i].mode);
+		struct config *cfg = NULL;
+		struct error err;
+		int rc;
+
+		error_clear(&err);
+		rc = conf_read_file_as(path, true, &cfg, &err);
+		if (!cases[i].want) {
+			CHECK_INT(rc, 0);
+			CHECK_STR(err.msg, "");
+		} else {
+			CHECK_INT(rc, -1);
+			CHECK(strstr(err.msg, cases[i].want) != NULL);
+			CHECK(strstr(err.msg, "hunter2") == NULL);
+		}
+		conf_free(cfg);
+		/* The same file as the user's own: only 0600 and 0400. */
+		if (cases[i].mode != 0600) {
+			cfg = NULL;
+			CHECK_INT(conf_read_file_as(path, false, &cfg, &err),
+			          -1);
+			conf_free(cfg);
+		}
+		unlink(path);
+	}
+}
+
 /* Only root can give a file away. */
 static void
 test_owner(void)
@@ -1230,6 +1282,10 @@ test_owner(void)
 	CHECK_INT(conf_read_file(path, &cfg, &err), -1);
 	CHECK(strstr(err.msg, "is owned by another user (uid 65534)") != NULL);
 	CHECK(strstr(err.msg, "hunter2") == NULL);
+	/* A system file: root's or the user's, nobody else's. */
+	CHECK_INT(conf_read_file_as(path, true, &cfg, &err), -1);
+	CHECK(strstr(err.msg, "must be owned by the user running mailpost or "
+	                      "by root") != NULL);
 	unlink(path);
 }
 
@@ -1607,6 +1663,7 @@ main(void)
 	test_select();
 	test_ceilings();
 	test_permissions();
+	test_system_file();
 	test_owner();
 	test_read_file();
 	test_locate();
