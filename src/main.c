@@ -265,7 +265,18 @@ finish_account(const struct request *req, struct account *a, struct error *err)
 	replace_or_unset(&a->socket, req->socket);
 	if (req->rcpt_policy != RCPT_POLICY_UNSET)
 		a->rcpt_policy = req->rcpt_policy;
-	return finish_any_account(req, a, err);
+	if (finish_any_account(req, a, err) < 0)
+		return -1;
+	/* A proxy port without a proxy would connect straight to the
+	 * server, which is what asking for a proxy means to avoid. */
+	if (req->proxy_port && !a->proxy_host && !(a->socket && *a->socket))
+		return error_set(
+		    err, ERROR_USAGE,
+		    "--proxy-port %d without a proxy would connect "
+		    "directly; give --proxy-host too (or set "
+		    "proxy_host)",
+		    req->proxy_port);
+	return 0;
 }
 
 /* relay.h's hook for the fallback accounts. */

@@ -168,6 +168,11 @@ run_no_dns() {
 	assert_stderr_contains "--proxy"
 	run_mailpost 64 -C /dev/null --host localhost --proxy-port 0 bob@example.net <"$MSG"
 	assert_stderr_contains "invalid --proxy-port '0'"
+	# A port alone would go around the proxy it asks for.
+	run_mailpost 64 -C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" \
+		--proxy-port "$SOCKS_PORT" -f alice@example.org bob@example.net <"$MSG"
+	assert_stderr_contains "--proxy-port $SOCKS_PORT without a proxy would connect directly; give --proxy-host too (or set proxy_host)"
+	assert_stderr_line_count 1
 }
 
 @test "--proxy-host= turns the account's proxy off" {
