@@ -51,6 +51,8 @@ struct job {
 	char *sender;
 	char *sender_name;  /* the display name given with -f, or NULL */
 	char *sender_given; /* the address given with -f, parsed, or NULL */
+	char *sender_header; /* sender as header fields show it (A-labels) */
+	char *msgid_domain;  /* its domain in A-labels, or NULL */
 	char *envelope_from; /* --read-envelope-from: the From address */
 	struct strlist rcpts;
 	struct address_set rcpts_seen; /* rcpts, for the duplicate check */
@@ -539,13 +541,34 @@ full_name(const struct job *job)
 	return job->acct.from_full_name;
 }
 
+/* The sender as the header fields mailpost writes show it (a From added
+ * or rewritten, the right side of an added Message-ID): never a raw
+ * 8-bit domain (RFC 6532 needs SMTPUTF8 for that), so the domain goes in
+ * A-labels; only a UTF-8 local part stays UTF-8 (address_header_form). */
+static int
+sender_header_forms(struct job *job, struct error *err)
+{
+	const char *at = strrchr(job->sender, '@');
+
+	free(job->sender_header);
+	free(job->msgid_domain);
+	job->sender_header = job->msgid_domain = NULL;
+	if (!*job->sender) {
+		job->sender_header = xstrdup("");
+		return 0;
+	}
+	if (address_header_form(job->sender, &job->sender_header, err) < 0)
+		return -1;
+	if (at && at[1])
+		return address_host_to_ascii(at + 1, &job->msgid_domain, err);
+	return 0;
+}
+
 /* The domain for an added Message-ID: the sender's, else the EHLO name. */
 static const char *
 msgid_domain(const struct job *job)
 {
-	const char *at = strrchr(job->sender, '@');
-
-	return at && at[1] ? at + 1 : job->acct.domain;
+	return job->msgid_domain ? job->msgid_domain : job->acct.domain;
 }
 
 static struct header_policy
@@ -554,7 +577,7 @@ header_policy(const struct job *job)
 	const struct account *a = &job->acct;
 
 	return (struct header_policy){
-	    .from_address = job->sender,
+	    .from_address = job->sender_header,
 	    .full_name = full_name(job),
 	    .set_from = a->set_from_header == CONF_FROM_ON ? FROM_HEADER_ON
 	                : a->set_from_header == CONF_FROM_OFF
@@ -685,7 +708,7 @@ rewrite_headers(const struct job *job, struct header_block *h,
 	const struct account *a = &job->acct;
 	const struct header_rewrite r = {
 	    .rewrite_from = a->rewrite_local_from && *job->sender,
-	    .from_address = job->sender,
+	    .from_address = job->sender_header,
 	    .qualify = a->qualify_headers,
 	    .maildomain = a->maildomain,
 	    .aliases = job->aliases,
@@ -736,7 +759,8 @@ finish_plain(struct job *job, struct error *err)
 {
 	struct header_policy p;
 
-	if (rewrite_headers(job, source_headers(job->message), err) < 0)
+	if (sender_header_forms(job, err) < 0 ||
+	    rewrite_headers(job, source_headers(job->message), err) < 0)
 		return -1;
 	job->priority = header_priority(source_headers(job->message));
 	p = header_policy(job);
@@ -949,7 +973,7 @@ prepare_composed(struct job *job, struct error *err)
 	if (rc == 0)
 		rc = mime_compose(&job->composed, &mr, err);
 	free(from);
-	if (rc < 0)
+	if (rc < 0 || sender_header_forms(job, err) < 0)
 		return -1;
 	p = header_policy(job);
 	/* A From we wrote from --from or -H is not the account's to
@@ -964,7 +988,12 @@ prepare_composed(struct job *job, struct error *err)
 	    .rewind = rewind_composed,
 	    .ctx = job->composed,
 	    .size = mime_size(job->composed),
-	    .has_8bit = mime_has_8bit(job->composed),
+	    /* As for a message read whole (source.c): 8-bit in the header
+	     * counts, so that the submit layer sees a UTF-8 header (an
+	     * address in --from or a kept -t field) and does not send it
+	     * as if it were ASCII. */
+	    .has_8bit = mime_has_8bit(job->composed) ||
+	                header_has_8bit(mime_headers(job->composed)),
 	};
 	return 0;
 }
@@ -1659,6 +1688,10 @@ job_reset_message(struct job *job)
 	address_set_clear(&job->rcpts_seen);
 	free(job->sender);
 	job->sender = NULL;
+	free(job->sender_header);
+	job->sender_header = NULL;
+	free(job->msgid_domain);
+	job->msgid_domain = NULL;
 	free(job->queue_dir);
 	job->queue_dir = NULL;
 	free(job->dead_letter);

@@ -174,7 +174,7 @@ Content-Transfer-Encoding: 7bit"
 	assert_no_problems
 }
 
-@test "composing from a U-label sender domain: From and Reply-To in A-labels too" {
+@test "composing from a U-label sender domain: From, Reply-To and Message-ID in A-labels too" {
 	start_smtpd "$CAPS"
 	run_mailpost 0 -C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" \
 		--domain client.test -f "Al <al@$UDOM>" --reply-to "r@$UDOM" \
@@ -188,15 +188,52 @@ Subject: x
 MIME-Version: 1.0
 Content-Type: text/plain; charset=us-ascii
 Content-Transfer-Encoding: 7bit"
+	# Message-ID too (its right side is the sender's domain).
+	LC_ALL=C grep -q $'[\x80-\xff]' "$SMTPD_DIR/msg.1" &&
+		die "the message has 8-bit bytes:" "$(escaped <"$SMTPD_DIR/msg.1")"
+	assert_no_problems
+}
+
+@test "header completion for a U-label sender: the added From and Message-ID in A-labels, no SMTPUTF8 needed" {
+	start_smtpd "$CAPS"
+	printf 'To: bob@example.net\nSubject: x\n\nHello.\n' >"$BATS_TEST_TMPDIR/in"
+	run_mailpost 0 -C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" \
+		--domain client.test -f "al@$UDOM" bob@example.net <"$BATS_TEST_TMPDIR/in"
+	assert_envelope 1 "MAIL FROM:<al@$ADOM>
+RCPT TO:<bob@example.net>"
+	smtpd_finish
+	grep -qx $'From: al@'"$ADOM"$'\r' "$SMTPD_DIR/msg.1" &&
+		grep -Eq $'^Message-ID: <[0-9a-f]+\\.[0-9]+@'"$ADOM"$'>\r$' "$SMTPD_DIR/msg.1" ||
+		die "the header:" "$(header_of 1 | escaped; grep -a Message-ID "$SMTPD_DIR/msg.1" | escaped)"
+	LC_ALL=C grep -q $'[\x80-\xff]' "$SMTPD_DIR/msg.1" &&
+		die "the message has 8-bit bytes:" "$(escaped <"$SMTPD_DIR/msg.1")"
+	assert_no_problems
 }
 
 @test "composing to a UTF-8 local part: the header keeps UTF-8 and the send uses SMTPUTF8" {
 	start_smtpd "caps PIPELINING, 8BITMIME, SMTPUTF8"
 	run_send 0 -s x "$ULOCAL@$UDOM" <"$BODY"
-	assert_envelope 1 "MAIL FROM:<alice@example.org> SMTPUTF8
+	assert_envelope 1 "MAIL FROM:<alice@example.org> BODY=8BITMIME SMTPUTF8
 RCPT TO:<$ULOCAL@$UDOM>"
 	header_of 1 | grep -qx "To: $ULOCAL@$UDOM"$'\r' ||
 		die "To:" "$(header_of 1 | escaped)"
+}
+
+@test "--from with a UTF-8 local part outside the envelope: sent with SMTPUTF8, or not at all" {
+	start_smtpd "caps PIPELINING, 8BITMIME, SMTPUTF8"
+	run_send 0 --from "$ULOCAL@example.org" -s x bob@example.net <"$BODY"
+	header_of 1 | grep -qx "From: $ULOCAL@example.org"$'\r' ||
+		die "From:" "$(header_of 1 | escaped)"
+	# RFC 6532: a UTF-8 header goes with SMTPUTF8.
+	assert_envelope 1 "MAIL FROM:<alice@example.org> BODY=8BITMIME SMTPUTF8
+RCPT TO:<bob@example.net>"
+
+	# A server without SMTPUTF8 never gets the raw header: an address
+	# cannot be downgraded without loss.
+	start_smtpd "caps PIPELINING, 8BITMIME"
+	run_send 69 --from "$ULOCAL@example.org" -s x bob@example.net <"$BODY"
+	assert_stderr_contains "does not offer SMTPUTF8"
+	assert_received_lacks "MAIL"
 }
 
 # --- control bytes, wherever an address enters -------------------------------------
