@@ -121,7 +121,8 @@ fuzz_censored(const char *s, size_t n)
 
 /* True when an error message is as error_set leaves it: censoring it
  * again (control bytes, C1, ill-formed UTF-8) changes nothing. */
-static inline bool fuzz_message_ok(const char *msg)
+static inline bool
+fuzz_message_ok(const char *msg)
 {
 	size_t n = strlen(msg);
 	char *copy = fuzz_string((const uint8_t *)msg, n);

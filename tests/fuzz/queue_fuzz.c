@@ -35,8 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(e.priority >= QUEUE_PRIORITY_MIN &&
 		            e.priority <= QUEUE_PRIORITY_MAX);
 	} else {
-		FUZZ_ASSERT(err.kind == ERROR_DATA &&
-		            fuzz_message_ok(err.msg));
+		FUZZ_ASSERT(err.kind == ERROR_DATA && fuzz_message_ok(err.msg));
 	}
 	queue_envelope_clear(&e);
 	return 0;

@@ -60,8 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.deliver = deliver;
 	error_clear(&err);
 	if (serve_run(in, out, &o, &err) < 0)
-		FUZZ_ASSERT(err.kind != ERROR_NONE &&
-		            fuzz_message_ok(err.msg));
+		FUZZ_ASSERT(err.kind != ERROR_NONE && fuzz_message_ok(err.msg));
 	close(in);
 	return 0;
 }

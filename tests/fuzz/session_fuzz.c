@@ -37,12 +37,14 @@ struct server {
 	size_t size;
 };
 
-static void remove_socket(void)
+static void
+remove_socket(void)
 {
 	unlink(sock_path);
 }
 
-static void listen_once(void)
+static void
+listen_once(void)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	const char *dir = getenv("TMPDIR");
@@ -64,7 +66,8 @@ static void listen_once(void)
 /* The server: all its bytes, the end of its stream, then it reads what
  * the client sends until the client closes.  A client that never
  * connects (a bug of the target) is seen by the wake byte. */
-static void *serve(void *arg)
+static void *
+serve(void *arg)
 {
 	const struct server *s = arg;
 	struct pollfd p[2] = {{listener, POLLIN, 0}, {wake[0], POLLIN, 0}};
@@ -78,8 +81,8 @@ static void *serve(void *arg)
 	if (fd < 0)
 		return NULL;
 	while (off < s->size) {
-		ssize_t n = send(fd, s->data + off, s->size - off,
-		                 MSG_NOSIGNAL);
+		ssize_t n =
+		    send(fd, s->data + off, s->size - off, MSG_NOSIGNAL);
 
 		if (n <= 0)
 			break;
@@ -92,7 +95,8 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static ssize_t body_read(void *ctx, char *buf, size_t n, struct error *err)
+static ssize_t
+body_read(void *ctx, char *buf, size_t n, struct error *err)
 {
 	static const char body[] = "Subject: fuzz\r\n\r\n.leading dot\r\n";
 	size_t *pos = ctx, left = sizeof body - 1 - *pos;
@@ -105,7 +109,8 @@ static ssize_t body_read(void *ctx, char *buf, size_t n, struct error *err)
 	return (ssize_t)n;
 }
 
-static void transaction(struct smtp_session *s, bool lmtp, bool eightbit)
+static void
+transaction(struct smtp_session *s, bool lmtp, bool eightbit)
 {
 	static const char *const rcpts[] = {"b@example.org", "c@example.org"};
 	struct smtp_envelope env = {0};
@@ -146,7 +151,8 @@ static void transaction(struct smtp_session *s, bool lmtp, bool eightbit)
 	smtp_envelope_result_clear(&res);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct smtp_options o = {0};
 	struct smtp_session *s = NULL;

@@ -13,7 +13,8 @@
 
 #include "socks.h"
 
-static void judged(int rc, const struct error *err)
+static void
+judged(int rc, const struct error *err)
 {
 	FUZZ_ASSERT(rc == 0 || rc == -1);
 	if (rc < 0)
@@ -21,7 +22,8 @@ static void judged(int rc, const struct error *err)
 		            fuzz_message_ok(err->msg));
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned char greeting[SOCKS_GREETING_LEN];
 	unsigned char request[SOCKS_REQUEST_MAX];
@@ -30,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *host;
 	int port;
 
-	if (size < SOCKS_METHOD_LEN + SOCKS_STATUS_LEN + SOCKS_ADDR_HEAD_LEN +
-	               2)
+	if (size <
+	    SOCKS_METHOD_LEN + SOCKS_STATUS_LEN + SOCKS_ADDR_HEAD_LEN + 2)
 		return 0;
 	FUZZ_ASSERT(socks_greeting(greeting) == SOCKS_GREETING_LEN);
 	error_clear(&err);
