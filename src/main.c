@@ -38,6 +38,7 @@
 #include "relay.h"
 #include "rewrite.h"
 #include "serve.h"
+#include "socks.h"
 #include "source.h"
 #include "submit.h"
 #include "transcript.h"
@@ -1894,6 +1895,16 @@ print_connection(const struct account *a)
 {
 	printf("host = %s\n", or_unset(a->host));
 	printf("port = %d\n", submit_port(a));
+	/* How the connection is made matters as much as where: a Tor
+	 * set-up checks here that the proxy is used. */
+	printf("source_ip = %s\n", or_unset(a->source_ip));
+	printf("socket = %s\n", or_unset(a->socket));
+	printf("proxy_host = %s\n", or_unset(a->proxy_host));
+	if (a->proxy_host && *a->proxy_host)
+		printf("proxy_port = %d\n",
+		       a->proxy_port ? a->proxy_port : SOCKS_PORT);
+	else
+		printf("proxy_port = (not set)\n");
 	printf("protocol = %s\n", a->lmtp ? "lmtp" : "smtp");
 	if (a->timeout)
 		printf("timeout = %d\n", a->timeout);

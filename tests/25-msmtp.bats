@@ -253,6 +253,22 @@ msmtp_config() {
 	[ ! -e "$LOG" ] || die "-P wrote a log line:" "$(cat "$LOG")"
 }
 
+@test "msmtp -P shows how the connection is made: the proxy (Tor) and the socket" {
+	msmtp_config
+	run_msmtp 0 -C "$MAILPOST_CONF" -P -a work
+	assert_output_contains "proxy_host = (not set)"
+	assert_output_contains "socket = (not set)"
+	msmtp_config "account tor : work" "proxy_host 127.0.0.1" \
+		"proxy_port 9050" "source_ip 127.0.0.2" \
+		"account sock : work" "socket /run/smtp"
+	run_msmtp 0 -C "$MAILPOST_CONF" -P -a tor
+	assert_output_contains "proxy_host = 127.0.0.1"
+	assert_output_contains "proxy_port = 9050"
+	assert_output_contains "source_ip = 127.0.0.2"
+	run_msmtp 0 -C "$MAILPOST_CONF" -P -a sock
+	assert_output_contains "socket = /run/smtp"
+}
+
 @test "msmtp: a line holding only a dot is text, as msmtp reads it" {
 	start_smtpd -- --max-connections 2
 	msmtp_config
