@@ -425,11 +425,11 @@ proxy_recv(int fd, unsigned char *p, size_t n, bool mid, int64_t deadline,
 		if (k == 0 && (mid || got > 0))
 			return error_set(err, ERROR_PROTOCOL,
 			                 "malformed proxy reply: it ends too "
-			                 "soon");
+			                 "soon" SOCKS_CHECK_PROXY);
 		if (k == 0)
 			return error_set(err, ERROR_TEMPFAIL,
 			                 "the proxy closed the connection "
-			                 "without answering");
+			                 "without answering" SOCKS_CHECK_PROXY);
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)

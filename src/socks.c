@@ -55,7 +55,7 @@ socks_check_method(const unsigned char *in, struct error *err)
 		                 "a password");
 	return error_set(err, ERROR_PROTOCOL,
 	                 "malformed proxy reply: it chose method %u, which "
-	                 "was not offered",
+	                 "was not offered" SOCKS_CHECK_PROXY,
 	                 in[1]);
 }
 
@@ -176,7 +176,7 @@ socks_check_status(const unsigned char *in, struct error *err)
 	if (rep >= sizeof replies / sizeof replies[0])
 		return error_set(err, ERROR_PROTOCOL,
 		                 "malformed proxy reply: reply code %u does "
-		                 "not exist",
+		                 "not exist" SOCKS_CHECK_PROXY,
 		                 rep);
 	return error_set(err, replies[rep].kind, "proxy refused: %s; %s",
 	                 replies[rep].text, replies[rep].next);
@@ -188,7 +188,7 @@ socks_check_bound(const unsigned char *in, size_t *rest, struct error *err)
 	if (in[0] != 0)
 		return error_set(err, ERROR_PROTOCOL,
 		                 "malformed proxy reply: reserved octet %u, "
-		                 "not 0",
+		                 "not 0" SOCKS_CHECK_PROXY,
 		                 in[0]);
 	/* The first octet of the address is already read; then the port. */
 	switch (in[1]) {
@@ -202,13 +202,13 @@ socks_check_bound(const unsigned char *in, size_t *rest, struct error *err)
 		if (in[2] == 0)
 			return error_set(err, ERROR_PROTOCOL,
 			                 "malformed proxy reply: an empty "
-			                 "bound host name");
+			                 "bound host name" SOCKS_CHECK_PROXY);
 		*rest = (size_t)in[2] + 2;
 		return 0;
 	default:
 		return error_set(err, ERROR_PROTOCOL,
 		                 "malformed proxy reply: address type %u "
-		                 "does not exist",
+		                 "does not exist" SOCKS_CHECK_PROXY,
 		                 in[1]);
 	}
 }

@@ -30,6 +30,10 @@
 
 #include "error.h"
 
+/* The next step after a reply no SOCKS5 proxy would send. */
+#define SOCKS_CHECK_PROXY                                                      \
+	"; check that proxy_host and proxy_port name a SOCKS5 proxy"
+
 /* The default proxy port (RFC 1928 2, and msmtp's default). */
 #define SOCKS_PORT 1080
 

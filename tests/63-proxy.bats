@@ -234,7 +234,7 @@ run_no_dns() {
 		"6|75|proxy refused: TTL expired"
 		"7|69|proxy refused: command not supported"
 		"8|69|proxy refused: address type not supported"
-		"9|76|malformed proxy reply: reply code 9 does not exist"
+		"9|76|malformed proxy reply: reply code 9 does not exist; check that proxy_host and proxy_port name a SOCKS5 proxy"
 	) c rep code text answers=()
 	for c in "${cases[@]}"; do
 		answers+=("rep:${c%%|*}")
@@ -255,15 +255,15 @@ run_no_dns() {
 @test "malformed proxy replies: 76; authentication wanted: 77; silence and closing: 75" {
 	local cases=(
 		"version:4|76|malformed proxy reply: version 4, not 5"
-		"method:2|76|malformed proxy reply: it chose method 2, which was not offered"
+		"method:2|76|malformed proxy reply: it chose method 2, which was not offered; check that proxy_host and proxy_port name a SOCKS5 proxy"
 		"reply-version:0|76|malformed proxy reply: version 0, not 5"
-		"rsv:1|76|malformed proxy reply: reserved octet 1, not 0"
-		"atyp:2|76|malformed proxy reply: address type 2 does not exist"
-		"empty-name|76|malformed proxy reply: an empty bound host name"
-		"truncated|76|malformed proxy reply: it ends too soon"
+		"rsv:1|76|malformed proxy reply: reserved octet 1, not 0; check that proxy_host and proxy_port name a SOCKS5 proxy"
+		"atyp:2|76|malformed proxy reply: address type 2 does not exist; check that proxy_host and proxy_port name a SOCKS5 proxy"
+		"empty-name|76|malformed proxy reply: an empty bound host name; check that proxy_host and proxy_port name a SOCKS5 proxy"
+		"truncated|76|malformed proxy reply: it ends too soon; check that proxy_host and proxy_port name a SOCKS5 proxy"
 		"no-method|77|proxy refused: it requires authentication"
-		"close-greeting|75|the proxy closed the connection without answering"
-		"close-request|75|the proxy closed the connection without answering"
+		"close-greeting|75|the proxy closed the connection without answering; check that proxy_host and proxy_port name a SOCKS5 proxy"
+		"close-request|75|the proxy closed the connection without answering; check that proxy_host and proxy_port name a SOCKS5 proxy"
 		"silent|75|timed out after 1 s waiting for the proxy"
 	) c answer code text answers=()
 	for c in "${cases[@]}"; do
