@@ -345,8 +345,29 @@ stop_child(const struct child *c, int *st)
 	}
 }
 
+/* The leader has exited and is reaped: what it started in its group
+ * gets the same SIGTERM, grace and SIGKILL as in stop_child.  The group
+ * id cannot be reused while a member lives, and kill fails once none
+ * does. */
+static void
+stop_group(const struct child *c)
+{
+	int64_t until = now_ms() + CHILD_KILL_GRACE_MS;
+
+	if (!c->own_group || kill(-c->pid, SIGTERM) < 0)
+		return;
+	while (now_ms() < until && kill(-c->pid, 0) == 0) {
+		struct timespec ts = {0, 5 * 1000 * 1000};
+
+		nanosleep(&ts, NULL);
+	}
+	kill(-c->pid, SIGKILL);
+}
+
 /* Wait for the child until the deadline; then stop it.  A child that
- * closed its output but does not exit is a timeout too. */
+ * closed its output but does not exit is a timeout too.  A child that
+ * failed has what it started stopped too; one that succeeded keeps it
+ * (an agent it launched, say). */
 static struct run_result
 reap(const struct child *c, int64_t deadline, enum run_status read_status)
 {
@@ -372,15 +393,16 @@ reap(const struct child *c, int64_t deadline, enum run_status read_status)
 		}
 		nanosleep(&ts, NULL);
 	}
-	if (res.status != RUN_OK)
-		return res;
-	if (WIFSIGNALED(st)) {
+	if (res.status == RUN_OK && WIFSIGNALED(st)) {
 		res.status = RUN_SIGNAL;
 		res.code = WTERMSIG(st);
-	} else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
+	} else if (res.status == RUN_OK && WIFEXITED(st) &&
+	           WEXITSTATUS(st) != 0) {
 		res.status = RUN_EXIT;
 		res.code = WEXITSTATUS(st);
 	}
+	if (res.status != RUN_OK)
+		stop_group(c);
 	return res;
 }
 

@@ -264,19 +264,37 @@ alive(long pid)
 	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
 }
 
+/* Failures: the two process ids in pidfile not both gone soon. */
+static int
+both_gone(const char *pidfile)
+{
+	long pids[2] = {0, 0};
+	int failed = 0;
+	FILE *f = fopen(pidfile, "r");
+
+	failed += !f || fscanf(f, "%ld %ld", &pids[0], &pids[1]) != 2;
+	if (f)
+		fclose(f);
+	/* SIGKILL is delivered at once, but the dying take a moment. */
+	for (int i = 0; i < 200 && (alive(pids[0]) || alive(pids[1])); i++)
+		usleep(5000);
+	failed += pids[0] <= 0 || alive(pids[0]);
+	failed += pids[1] <= 0 || alive(pids[1]);
+	return failed;
+}
+
 /* In a session of its own, as under cron or PHP (no terminal): the
  * command and what it started in the background are killed on timeout,
- * and mailpost returns within about the timeout.  Returns the number of
- * failures, as the exit status of a child. */
+ * and mailpost returns within about the timeout; likewise when the
+ * command fails at once.  Returns the number of failures, as the exit
+ * status of a child. */
 static int
 group_case(void)
 {
 	struct secret_request r;
 	char cmd[1024], pidfile[256];
 	int64_t start;
-	long pids[2] = {0, 0};
 	int failed = 0, failed_before = unit_failed;
-	FILE *f;
 
 	request(&r);
 	r.timeout_ms = 300;
@@ -291,15 +309,17 @@ group_case(void)
 	start = now_ms();
 	check_error(&r, ERROR_CONFIG, "did not finish within 300 ms", NULL);
 	failed += now_ms() - start > 2000;
-	f = fopen(pidfile, "r");
-	failed += !f || fscanf(f, "%ld %ld", &pids[0], &pids[1]) != 2;
-	if (f)
-		fclose(f);
-	/* SIGKILL is delivered at once, but the dying take a moment. */
-	for (int i = 0; i < 200 && (alive(pids[0]) || alive(pids[1])); i++)
-		usleep(5000);
-	failed += pids[0] <= 0 || alive(pids[0]);
-	failed += pids[1] <= 0 || alive(pids[1]);
+	failed += both_gone(pidfile);
+	/* A command that fails at once, leaving in the background two
+	 * processes whose output goes elsewhere (nothing waits for them),
+	 * one of them deaf to SIGTERM. */
+	snprintf(cmd, sizeof cmd,
+	         "sleep 60 >/dev/null 2>&1 & echo $! >%s; "
+	         "(trap '' TERM; exec sleep 60) >/dev/null 2>&1 & "
+	         "echo $! >>%s; exit 1",
+	         pidfile, pidfile);
+	check_error(&r, ERROR_CONFIG, "failed (exit status 1)", NULL);
+	failed += both_gone(pidfile);
 	return failed + unit_failed - failed_before;
 }
 
