@@ -1552,10 +1552,33 @@ find_by_sender(const struct config *cfg, const char *sender)
 	return NULL;
 }
 
+/* The accounts of cfg as "a, b, c" for a message that says which exist
+ * (cut with "..." past the buffer). */
+static void
+account_names(const struct config *cfg, char *out, size_t n)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < cfg->naccounts && used < n; i++) {
+		int k = snprintf(out + used, n - used, "%s%s", i ? ", " : "",
+		                 cfg->accounts[i]->name);
+
+		if (k < 0 || (size_t)k >= n - used) {
+			if (n > 4)
+				memcpy(out + n - 4, "...", 4);
+			return;
+		}
+		used += (size_t)k;
+	}
+}
+
 static const struct section *
 choose(const struct config *cfg, const char *name, const char *sender,
        struct error *err)
 {
+	char names[256];
+
 	const struct section *s;
 
 	if (name) {
@@ -1565,10 +1588,16 @@ choose(const struct config *cfg, const char *name, const char *sender,
 		 * in a queue entry, selects the same account again. */
 		if (!s && cfg->naccounts == 0 && strcmp(name, "default") == 0)
 			s = &cfg->defaults;
-		if (!s)
+		if (!s) {
+			account_names(cfg, names, sizeof names);
 			error_set(err, ERROR_CONFIG,
-			          "account '%s' not found in %s", name,
-			          cfg->file);
+			          "account '%s' not found in %s; %s%s", name,
+			          cfg->file,
+			          cfg->naccounts ? "its accounts: "
+			                         : "it has no accounts, only "
+			                           "defaults",
+			          names);
+		}
 		return s;
 	}
 	if (sender && *sender) {
@@ -1581,10 +1610,12 @@ choose(const struct config *cfg, const char *name, const char *sender,
 		return s;
 	if (cfg->naccounts == 0)
 		return &cfg->defaults;
+	account_names(cfg, names, sizeof names);
 	error_set(err, ERROR_CONFIG,
-	          "no account 'default' in %s and no account chosen "
-	          "(use -A NAME)",
-	          cfg->file);
+	          "no account 'default' in %s and no account chosen; choose "
+	          "one of %s with -A NAME (msmtp's -a NAME), or add "
+	          "'account default : NAME' to the file",
+	          cfg->file, names);
 	return NULL;
 }
 

@@ -1059,14 +1059,16 @@ test_select(void)
 	account_clear(&a);
 	CHECK_INT(conf_select(cfg, "nope", NULL, &a, &err), -1);
 	CHECK_INT(err.kind, ERROR_CONFIG);
-	CHECK_STR(err.msg, "account 'nope' not found in c");
+	CHECK_STR(err.msg, "account 'nope' not found in c; its accounts: "
+	                   "work, home, any, default");
 	account_clear(&a);
 	conf_free(cfg);
 
 	CHECK_INT(parse("account a\nhost h\n", &cfg, &err), 0);
 	CHECK_INT(conf_select(cfg, NULL, NULL, &a, &err), -1);
-	CHECK_STR(err.msg, "no account 'default' in c and no account chosen "
-	                   "(use -A NAME)");
+	CHECK_STR(err.msg, "no account 'default' in c and no account chosen; "
+	                   "choose one of a with -A NAME (msmtp's -a NAME), or "
+	                   "add 'account default : NAME' to the file");
 	account_clear(&a);
 	CHECK_INT(conf_select(cfg, NULL, "x@y", &a, &err), -1);
 	account_clear(&a);
