@@ -228,7 +228,10 @@ qp_token(struct qp_encoder *e, unsigned char c, bool force, bool last,
 	if (e->col + (enc ? 3 : 1) > limit) {
 		o += put(out, "=\r\n", 3);
 		e->col = 0;
-		enc = enc || c == 'F';
+		/* The text had no line start here: none that reads as "From "
+		 * or as a boundary delimiter, which RFC 2046 5.1.1 lets a
+		 * reader find by its "--" prefix alone. */
+		enc = enc || c == 'F' || c == '-';
 	}
 	if (e->col == 0 && c == '.')
 		enc = true;

@@ -59,7 +59,9 @@ void qp_init(struct qp_encoder *e);
  * other bytes are encoded per the rules of RFC 2045 6.7 with soft breaks
  * ("=" CRLF) so that no line passes 76 characters; a line starting with
  * "." or "From " is encoded so that neither dot-stuffing nor mbox
- * quoting changes it.  With out == NULL nothing is written and the size
+ * quoting changes it, and a line a soft break starts never starts with
+ * "-" (it could complete a boundary delimiter, RFC 2046 5.1.1).  With
+ * out == NULL nothing is written and the size
  * is still returned (the measuring pass). */
 size_t qp_push(struct qp_encoder *e, const void *in, size_t n, char *out);
 /* Flush what is held (out holds 16 bytes, or NULL to measure).  No CRLF

@@ -379,20 +379,32 @@ wrap_flush(struct reencoder *r, struct error *err)
 	return rc;
 }
 
+/* The byte c, after the line break brk when it is not empty.  A line a
+ * break starts must not start with "-": it could complete a boundary
+ * delimiter, which RFC 2046 5.1.1 lets a reader find by its prefix.  In
+ * quoted-printable the "-" is written "=2D"; elsewhere (a preamble or
+ * epilogue, which readers ignore, or base64, whose decoders skip what is
+ * not in its alphabet) a space goes before it. */
 static int
 wrap_byte(struct reencoder *r, const char *brk, char c, struct error *err)
 {
-	size_t need = strlen(brk) + 1;
+	const char *tok = &c;
+	size_t blen = strlen(brk), tlen = 1;
 
-	if (r->olen + need > sizeof r->out && wrap_flush(r, err) < 0)
+	if (blen > 0 && c == '-') {
+		tok = r->mode == MODE_WRAP_QP ? "=2D" : " -";
+		tlen = strlen(tok);
+	}
+	if (r->olen + blen + tlen > sizeof r->out && wrap_flush(r, err) < 0)
 		return -1;
-	if (*brk) {
-		memcpy(r->out + r->olen, brk, need - 1);
-		r->olen += need - 1;
+	if (blen > 0) {
+		memcpy(r->out + r->olen, brk, blen);
+		r->olen += blen;
 		r->wcol = 0;
 	}
-	r->out[r->olen++] = c;
-	r->wcol++;
+	memcpy(r->out + r->olen, tok, tlen);
+	r->olen += tlen;
+	r->wcol += tlen;
 	return 0;
 }
 

@@ -16,8 +16,9 @@
 #include "util.h"
 
 /* In case texts, '#' stands for a run of RUN 'x's (a long line), '@'
- * for RUN 'A's (long base64), '%' for 998 'x's (the longest line) and
- * '~' for 300 "word " (a long header line that folds). */
+ * for RUN 'A's (long base64), '%' for 998 'x's (the longest line),
+ * '~' for 300 "word " (a long header line that folds) and '^' for 2 * RUN
+ * '-'s (where every break falls before a "-"). */
 #define RUN 1000
 
 static char *
@@ -34,6 +35,9 @@ expand(const char *t, size_t *len)
 		else if (*t == '%')
 			for (int i = 0; i < 998; i++)
 				buf_append_char(&b, 'x');
+		else if (*t == '^')
+			for (int i = 0; i < 2 * RUN; i++)
+				buf_append_char(&b, '-');
 		else if (*t == '~')
 			for (int i = 0; i < 300; i++)
 				buf_append_str(&b, "word ");
@@ -164,6 +168,20 @@ static const struct exact_case exact_cases[] = {
      "pre\r\n--b\r\nContent-Type: text/plain\r\n"
      "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP1000
      "\r\n--b\r\n\r\nok\r\n--b--\r\n"},
+    /* a soft break never starts a line with "-": here it would have made
+     * the line "--b", a delimiter (RFC 2046 5.1.1) */
+    {"Content-Type: multipart/mixed; boundary=b\r\n",
+     "--b\r\nContent-Type: text/plain\r\n\r\n" X75 "--b\r\n#\r\n--b--\r\n",
+     false,
+     "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+     "--b\r\nContent-Type: text/plain\r\n"
+     "Content-Transfer-Encoding: quoted-printable\r\n\r\n" X75
+     "=\r\n=2D-b\r\n" QP1000 "\r\n--b--\r\n"},
+    /* nor does a cut in a preamble */
+    {"Content-Type: multipart/mixed; boundary=b\r\n",
+     "%--b\r\n--b\r\n\r\nok\r\n--b--\r\n", false,
+     "Content-Type: multipart/mixed; boundary=b\r\n\r\n%"
+     "\r\n --b\r\n--b\r\n\r\nok\r\n--b--\r\n"},
     /* a preamble and an epilogue are cut at 998 */
     {"Content-Type: multipart/mixed; boundary=b\r\n",
      "#\r\n--b\r\n\r\nok\r\n--b--\r\n", false,
@@ -324,6 +342,51 @@ test_rewrap_qp(void)
 	buf_clear(&out);
 }
 
+/* Whatever is re-encoded, rewrapped or cut, a line the input did not
+ * start never starts with "-": it could complete a boundary delimiter,
+ * which RFC 2046 5.1.1 lets readers find by its prefix.  The only lines
+ * of the result starting with "-" are the input's delimiters. */
+static void
+test_no_delimiter_made(void)
+{
+	static const char *const tops[] = {
+	    "Subject: t\r\n",
+	    "Content-Transfer-Encoding: quoted-printable\r\n",
+	    "Content-Transfer-Encoding: base64\r\n",
+	    "Content-Type: multipart/mixed; boundary=b\r\n",
+	};
+	static const char *const bodies[] = {
+	    "a^\r\n",
+	    "a^\r\n",
+	    "@^\r\n",
+	    "a^\r\n--b\r\n\r\na^\r\n--b--\r\na^\r\n",
+	};
+	for (size_t i = 0; i < sizeof tops / sizeof tops[0]; i++) {
+		size_t len;
+		char *body = expand(bodies[i], &len);
+		struct buf out;
+		struct error err;
+		int bad = 0;
+
+		buf_init(&out, 1 << 24);
+		CHECK_INT(run(tops[i], body, len, len, len, false, &out, &err),
+		          0);
+		for (const char *l = strstr(out.data, "\r\n\r\n") + 4;
+		     l && l < out.data + out.len;) {
+			const char *eol = strstr(l, "\r\n");
+			size_t n = (size_t)(eol - l);
+
+			if (*l == '-' && !(n == 3 && !memcmp(l, "--b", 3)) &&
+			    !(n == 5 && !memcmp(l, "--b--", 5)))
+				bad++;
+			l = eol + 2;
+		}
+		CHECK_INT(bad, 0);
+		buf_clear(&out);
+		free(body);
+	}
+}
+
 struct refuse_case {
 	const char *top, *body, *why;
 };
@@ -388,6 +451,7 @@ main(void)
 	test_exact();
 	test_splits();
 	test_rewrap_qp();
+	test_no_delimiter_made();
 	test_refused();
 	test_nothing_to_do();
 	return unit_done();
