@@ -364,19 +364,33 @@ stop_group(const struct child *c)
 	kill(-c->pid, SIGKILL);
 }
 
+/* A few milliseconds between two looks at a child that has not exited,
+ * spent reading its standard error: a child that closed its output and
+ * then says more than a pipe holds must not be stuck writing it. */
+static void
+pause_reading_stderr(struct child *c)
+{
+	struct timespec ts = {0, 5 * 1000 * 1000};
+	struct pollfd p = {c->err, POLLIN, 0};
+
+	if (c->err < 0)
+		nanosleep(&ts, NULL);
+	else if (poll(&p, 1, 5) > 0)
+		take_stderr(c);
+}
+
 /* Wait for the child until the deadline; then stop it.  A child that
  * closed its output but does not exit is a timeout too.  A child that
  * failed has what it started stopped too; one that succeeded keeps it
  * (an agent it launched, say). */
 static struct run_result
-reap(const struct child *c, int64_t deadline, enum run_status read_status)
+reap(struct child *c, int64_t deadline, enum run_status read_status)
 {
 	struct run_result res = {read_status, 0};
 	int st = 0;
 
 	for (;;) {
 		pid_t got = waitpid(c->pid, &st, WNOHANG);
-		struct timespec ts = {0, 5 * 1000 * 1000};
 
 		if (got == c->pid)
 			break;
@@ -391,7 +405,7 @@ reap(const struct child *c, int64_t deadline, enum run_status read_status)
 			stop_child(c, &st);
 			return res;
 		}
-		nanosleep(&ts, NULL);
+		pause_reading_stderr(c);
 	}
 	if (res.status == RUN_OK && WIFSIGNALED(st)) {
 		res.status = RUN_SIGNAL;
@@ -516,6 +530,16 @@ run(const struct ctx *cx, const char *path, char *const argv[],
 	said->text[0] = '\0';
 	if (child_fds(fds) < 0)
 		return run_error(errno);
+	/* In the foreground of a terminal the command talks to the user
+	 * directly, as a shell would let it: a prompt on its standard error
+	 * (read -p, a passphrase question) must be seen.  Nobody there reads
+	 * our stderr to its end, which is what the pipe is for. */
+	if (!c.own_group && isatty(STDERR_FILENO)) {
+		close(fds[2]);
+		close(fds[4]);
+		fds[2] = STDERR_FILENO;
+		fds[4] = -1;
+	}
 	c.pid = fork();
 	if (c.pid == 0)
 		child_exec(path, argv, cx->envp, fds, c.own_group, max_fd);
@@ -525,7 +549,8 @@ run(const struct ctx *cx, const char *path, char *const argv[],
 	if (c.pid > 0 && c.own_group)
 		setpgid(c.pid, c.pid);
 	for (int i = 0; i < 3; i++)
-		close(fds[i]);
+		if (fds[i] != STDERR_FILENO)
+			close(fds[i]);
 	c.out = fds[3];
 	c.err = fds[4];
 	if (c.pid < 0) {

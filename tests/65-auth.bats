@@ -293,6 +293,24 @@ auth_ok() {
 	auth_ok PLAIN "auth plain" "passwordeval printf '%s\\nsecond line\\n' '$PASS'"
 }
 
+@test "passwordeval at a terminal: its prompt on stderr reaches the user (stderr inherited)" {
+	# In the foreground of a terminal the command may ask on its stderr
+	# (read -p, a passphrase question), as msmtp lets it; only callers
+	# without a terminal get the captured stderr (the test above and the
+	# timeout test below).
+	command -v script >/dev/null || skip "script(1) (util-linux) is not installed"
+	start_smtpd "$(auth_script "PLAIN")"
+	auth_config "auth plain" "passwordeval printf 'Passphrase for the vault: ' >&2; echo $PASS"
+	run timeout 30 script -qec "$(printf '%q ' "$MAILPOST" -C "$MAILPOST_CONF" \
+		--host 127.0.0.1 --port "$SMTPD_PORT" --domain client.test \
+		-f alice@example.org bob@example.net) <$(printf '%q' "$MSG")" /dev/null
+	[[ "$status" -eq 0 ]] || die "exit $status: $output" || return 1
+	[[ "$output" == *"Passphrase for the vault: "* ]] ||
+		die "the prompt did not reach the terminal: $output" || return 1
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+	assert_no_secret "$PASS"
+}
+
 @test "passwordeval failures (exit 1, empty output): 78, no AUTH, the output never shown" {
 	local cmd
 	for cmd in "echo leaked-$PASS; exit 1" "printf ''" "true" "echo; echo leaked-$PASS"; do

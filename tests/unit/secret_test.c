@@ -235,6 +235,13 @@ test_eval_stderr(void)
 	check_error(&r, ERROR_CONFIG, "it said: x ************* y", "pwsec");
 	r.passwordeval = "echo chatter >&2; echo pw; echo more chatter >&2";
 	check_secret(&r, "pw", SECRET_EVAL);
+	/* output closed, then more on stderr than a pipe holds: it is read
+	 * while we wait for the command to exit, so it exits (and in time) */
+	r.timeout_ms = 3000;
+	r.passwordeval = "echo pw; exec >&-; "
+	                 "head -c 300000 /dev/zero | tr '\\000' e >&2";
+	check_secret(&r, "pw", SECRET_EVAL);
+	r.timeout_ms = 5000;
 	/* a timeout shows what was said before it */
 	r.timeout_ms = 300;
 	r.passwordeval = "echo waiting for the agent >&2; sleep 10";
