@@ -296,6 +296,20 @@ load_config(struct job *job, struct error *err)
 	char *path = NULL;
 	int rc;
 
+	/* msmtp's --host means "only the command line's settings": no file
+	 * is read, so that an account's password, user and sender never go
+	 * to a server the file does not name (msmtp refuses --account with
+	 * it). */
+	if (job->req.msmtp && job->req.host) {
+		if (job->req.account)
+			return error_set(
+			    err, ERROR_USAGE,
+			    "--host and --account (-a) cannot be "
+			    "used together: called as msmtp, --host "
+			    "uses only the command line's settings; "
+			    "leave one out");
+		return 0;
+	}
 	if (conf_locate(job->req.config_file, &path, err) < 0)
 		return -1;
 	if (!path)

@@ -224,6 +224,21 @@ msmtp_config() {
 	[ ! -e "$LOG" ] || die "$LOG was written:" "$(cat "$LOG")"
 }
 
+@test "msmtp --host: only the command line's settings, never the file's password (as msmtp)" {
+	start_smtpd
+	msmtp_config "auth plain" "auth_plaintext on" "user alice" \
+		"password Secret-pw-7"
+	run_msmtp 0 -C "$MAILPOST_CONF" --host=127.0.0.1 --port="$SMTPD_PORT" \
+		-f alice@example.org bob@example.net <"$MSG"
+	smtpd_finish
+	assert_no_command AUTH
+	assert_no_secret Secret-pw-7 "$SMTPD_DIR/received"
+	assert_received_contains "MAIL FROM:<alice@example.org>"
+	# msmtp refuses --host with an account; so does mailpost.
+	run_msmtp 64 -C "$MAILPOST_CONF" --host=127.0.0.1 -a work bob@example.net <"$MSG"
+	assert_stderr_contains "--host and --account (-a) cannot be used together"
+}
+
 @test "msmtp --from is the envelope sender and picks the account" {
 	start_smtpd
 	msmtp_config
