@@ -4,7 +4,8 @@
 # ASan and UBSan (tests/fuzz/run; the targets are tests/fuzz/*_fuzz.c).
 # Needs a build configured with --enable-fuzzing (clang with libFuzzer);
 # otherwise each case is skipped and says why.  A crash fails the case
-# and names the reproducer in the build's fuzz/crashes/.
+# and names the reproducer in the build's fuzz/crashes/; the last case
+# shows that with a target that crashes on purpose.
 
 load lib/helpers
 
@@ -29,3 +30,35 @@ fuzz() {
 @test "fuzz: configuration files (conf.c)" { fuzz conf; }
 @test "fuzz: aliases files (aliases.c)" { fuzz aliases; }
 @test "fuzz: queue envelopes (queue.c)" { fuzz queue; }
+
+@test "fuzz: a crash fails the run and names its reproducer" {
+	[ "${MAILPOST_FUZZING:-no}" = yes ] ||
+		skip "fuzz targets not built: configure --enable-fuzzing (needs clang and libclang-rt-dev)"
+	local dir=$BATS_TEST_TMPDIR/fuzz seeds=$BATS_TEST_TMPDIR/seeds input
+	mkdir -p "$dir" "$seeds/planted"
+	cat >"$BATS_TEST_TMPDIR/planted.c" <<'EOF'
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	volatile char *p = NULL;
+
+	if (n >= 5 && memcmp(d, "crash", 5) == 0)
+		*p = 1;
+	return 0;
+}
+EOF
+	"$MAILPOST_FUZZ_CC" -g -fsanitize=fuzzer,address \
+		-o "$dir/planted_fuzz" "$BATS_TEST_TMPDIR/planted.c"
+	printf 'crash here' >"$seeds/planted/seed"
+	run timeout 60 "$MAILPOST_SRCDIR/tests/fuzz/run" -t 3 -d "$dir" \
+		-s "$seeds" planted
+	[[ "$status" -eq 1 ]] || die "expected exit 1, got $status: $output"
+	assert_output_contains "planted: FAILED"
+	assert_output_contains "reproducer: $dir/crashes/planted-crash-"
+	assert_output_contains "SEGV"
+	input=$(sed -n 's/.*reproducer: \([^ ]*\)$/\1/p' <<<"$output")
+	assert_file_bytes "$input" "crash here" "the reproducer"
+}
