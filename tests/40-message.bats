@@ -268,12 +268,18 @@ ivan@example.com" "$(rcpts_received)" "recipients"
 	assert_no_problems
 }
 
-@test "8-bit in a header only also needs BODY=8BITMIME" {
-	start_smtpd
+@test "8-bit in a header only: BODY=8BITMIME with SMTPUTF8; none once downgraded to 7-bit" {
+	start_smtpd "caps PIPELINING, SIZE 10240000, 8BITMIME, SMTPUTF8"
 	local subject=$'Subject: caf\xc3\xa9'
 	printf '%s' "${HDR/Subject: test/$subject}body"$'\n' >"$IN"
 	run_send 0 bob@example.net <"$IN"
-	[[ "$(mail_line)" == *" BODY=8BITMIME"* ]] || die "no BODY=8BITMIME in: $(mail_line)"
+	[[ "$(mail_line)" == *" BODY=8BITMIME SMTPUTF8"* ]] || die "no BODY=8BITMIME in: $(mail_line)"
+	assert_no_problems
+
+	# without SMTPUTF8 the Subject becomes an RFC 2047 word: 7-bit
+	start_smtpd
+	run_send 0 bob@example.net <"$IN"
+	[[ "$(mail_line)" != *"BODY="* ]] || die "BODY= for a 7-bit message: $(mail_line)"
 	assert_no_problems
 }
 
