@@ -21,11 +21,6 @@
 /* Reading the header back from a stream goes this much at a time. */
 #define READ_CHUNK 4096
 
-static const char *const unstructured[] = {
-    "Subject",      "Comments",     "Content-Description",
-    "Organization", "Thread-Topic",
-};
-
 static const char *const address_fields[] = {
     "From",
     "Sender",
@@ -242,9 +237,7 @@ downgrade_field(struct header_block *out, const struct header_field *f,
 	rc = header_value(f, &v);
 	if (rc < 0)
 		rc = error_set(err, ERROR_DATA, "the header is too large");
-	else if (is_one_of(f, unstructured,
-	                   sizeof unstructured / sizeof *unstructured) ||
-	         (f->name_len > 2 && str_iprefix(f->raw, "X-")))
+	else if (header_is_unstructured(f))
 		rc = encode_header_text(&enc, buf_str(&v), f->name_len + 2,
 		                        err) < 0
 		         ? cannot(f, "that are not UTF-8 text", err)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode.h"
 #include "util.h"
 
 void
@@ -414,11 +415,60 @@ fold_field(struct header_block *h, struct header_field *f, struct error *err)
 	return 0;
 }
 
+static const char *const unstructured[] = {
+    "Subject",      "Comments",     "Content-Description",
+    "Organization", "Thread-Topic",
+};
+
+bool
+header_is_unstructured(const struct header_field *f)
+{
+	for (size_t i = 0; i < sizeof unstructured / sizeof *unstructured; i++)
+		if (header_is(f, unstructured[i]))
+			return true;
+	return f->name_len > 2 && str_iprefix(f->raw, "X-");
+}
+
+/* An unstructured field with a word too long to fold: its text as RFC
+ * 2047 encoded words, which encode_header_text folds and a reader joins
+ * back into the same text (RFC 2047 6.2).  -1 (err untouched) when that
+ * cannot be done: text that is not UTF-8, or no room. */
+static int
+encode_field(struct header_block *h, struct header_field *f)
+{
+	struct buf v, out;
+	struct error e;
+	int rc = -1;
+
+	buf_init(&v, HEADER_BLOCK_MAX);
+	buf_init(&out, HEADER_BLOCK_MAX);
+	error_clear(&e);
+	if (header_value(f, &v) == 0 &&
+	    buf_append(&out, f->raw, f->name_len) == 0 &&
+	    buf_append(&out, ": ", 2) == 0 &&
+	    encode_header_text(&out, buf_str(&v), f->name_len + 2, &e) == 0 &&
+	    buf_append(&out, "\r\n", 2) == 0 &&
+	    out.len <= f->raw_len + (HEADER_BLOCK_MAX - h->bytes)) {
+		h->bytes = h->bytes - f->raw_len + out.len;
+		free(f->raw);
+		f->raw = xmalloc(out.len);
+		memcpy(f->raw, out.data, out.len);
+		f->raw_len = f->raw_cap = out.len;
+		rc = 0;
+	}
+	buf_clear(&v);
+	buf_clear(&out);
+	return rc;
+}
+
 int
 header_fold_long(struct header_block *h, struct error *err)
 {
 	for (size_t i = 0; i < h->n; i++)
-		if (fold_field(h, &h->v[i], err) < 0)
+		if (fold_field(h, &h->v[i], err) < 0 &&
+		    (!header_is_unstructured(&h->v[i]) ||
+		     encode_field(h, &h->v[i]) < 0 ||
+		     fold_field(h, &h->v[i], err) < 0))
 			return -1;
 	return 0;
 }

@@ -88,10 +88,18 @@ int header_replace(struct header_block *h, const char *name, const char *value,
 /* RFC 5322 2.1.1: no line may pass 998 octets.  A field line longer than
  * that is folded (2.2.3: a CRLF inserted before white space, which
  * unfolding removes again, so the value is unchanged).  A line with no
- * white space to fold at is ERROR_DATA naming the field: it cannot be
- * sent as it is, and any other change would alter the value. */
+ * white space to fold at is written as RFC 2047 encoded words when the
+ * field is unstructured text (header_is_unstructured; a reader decodes
+ * them to the same text, RFC 2047 6.2), else it is ERROR_DATA naming the
+ * field: it cannot be sent as it is, and any other change would alter
+ * the value. */
 #define HEADER_LINE_FOLD 998
 int header_fold_long(struct header_block *h, struct error *err);
+
+/* Unstructured fields (RFC 5322 3.6.5; Content-Description, RFC 2045 8;
+ * X- fields taken as such): their body is text for people, which RFC 2047
+ * encoded words may carry without changing it. */
+bool header_is_unstructured(const struct header_field *f);
 
 /* True when a field holds a byte >= 0x80 (RFC 6532 UTF-8). */
 bool header_has_8bit(const struct header_block *h);

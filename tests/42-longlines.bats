@@ -140,11 +140,32 @@ mail_line() {
 	send_in 0
 	grep -a -q $'^ word' "$SMTPD_DIR/msg.1" || die "not folded"
 
-	printf 'X-Long: %s\n%s\nbody\n' "$L5000" "$HDR" >"$IN"
+	printf 'References:<%s@example.org>\n%s\nbody\n' "$L5000" "$HDR" >"$IN"
 	send_in 65
-	assert_line_contains "X-Long"
+	assert_line_contains "References"
 	assert_line_contains "fold"
 	assert_received ""
+}
+
+@test "a text field with a word too long to fold (Subject, X-) goes as RFC 2047 words that read as written" {
+	local word
+	word="$(printf '\xc3\xa9%.0s' {1..700})"
+	{
+		printf 'X-Long: %s\n' "$L5000"
+		printf '%s' "${HDR/Subject: test/Subject: log $word end}"
+		printf '\nbody\n'
+	} >"$IN"
+	start_smtpd
+	run_send 0 bob@example.net <"$IN"
+	assert_no_problems
+	python3 - "$SMTPD_DIR/msg.1" "$L5000" "log $word end" <<-'EOF'
+	import email, email.policy, sys
+	m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+	assert str(m["X-Long"]) == sys.argv[2], "X-Long differs"
+	assert str(m["Subject"]) == sys.argv[3], m["Subject"]
+	raw = open(sys.argv[1], "rb").read()
+	assert max(len(l) for l in raw.split(b"\r\n")) <= 998
+	EOF
 }
 
 @test "a message that needs no change goes out byte for byte; 998 is not long" {

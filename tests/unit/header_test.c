@@ -399,7 +399,8 @@ test_replace(void)
 }
 
 /* Lines over 998 are folded before white space, and only they; a line
- * without white space to fold at is refused naming the field. */
+ * without white space to fold at is refused naming the field, unless the
+ * field is text (then RFC 2047 words, see test_fold_text). */
 static void
 test_fold_long(void)
 {
@@ -439,14 +440,14 @@ test_fold_long(void)
 	buf_append_str(&in, "X-A:");
 	for (int i = 0; i < 994; i++)
 		buf_append_char(&in, 'a');
-	buf_append_str(&in, "\r\nX-Long: ");
+	buf_append_str(&in, "\r\nMessage-ID: <");
 	for (int i = 0; i < 1200; i++)
 		buf_append_char(&in, 'b');
-	buf_append_str(&in, "\r\n");
+	buf_append_str(&in, "@x>\r\n");
 	push_text(&h, buf_str(&in));
 	CHECK_INT(header_fold_long(&h, &err), -1);
 	CHECK_INT(err.kind, ERROR_DATA);
-	CHECK(strstr(err.msg, "X-Long") != NULL);
+	CHECK(strstr(err.msg, "Message-ID") != NULL);
 	render(&h, &out);
 	CHECK_STR(buf_str(&out), buf_str(&in));
 	header_clear(&h);
@@ -456,11 +457,66 @@ test_fold_long(void)
 	buf_clear(&v2);
 }
 
+/* A text field with a word too long for a line (a log line as the
+ * Subject, a subject in a script written without spaces) is sent as RFC
+ * 2047 words, folded; one that is not UTF-8 cannot be and is refused. */
+static void
+test_fold_text(void)
+{
+	static const char *const names[] = {"Subject", "X-Long", "Comments"};
+
+	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+		struct header_block h;
+		struct buf in, out;
+		struct error err;
+		size_t lines = 0;
+
+		buf_init(&in, 1 << 20);
+		buf_init(&out, 1 << 20);
+		header_init(&h);
+		buf_append_str(&in, names[k]);
+		buf_append_str(&in, ": ");
+		for (int i = 0; i < 1200; i++)
+			buf_append_str(&in, "\xc3\xa9");
+		buf_append_str(&in, "\r\n");
+		push_text(&h, buf_str(&in));
+		CHECK_INT(header_fold_long(&h, &err), 0);
+		render(&h, &out);
+		CHECK(strncmp(buf_str(&out) + strlen(names[k]), ": =?", 4) ==
+		      0);
+		for (const char *p = buf_str(&out), *lf; (lf = strchr(p, '\n'));
+		     p = lf + 1, lines++)
+			CHECK(lf - p <= 999);
+		CHECK(lines > 1);
+		CHECK_INT(h.bytes, out.len);
+		header_clear(&h);
+
+		/* not UTF-8: refused as before, the field unchanged */
+		header_init(&h);
+		buf_reset(&in);
+		buf_append_str(&in, names[k]);
+		buf_append_str(&in, ": ");
+		for (int i = 0; i < 1200; i++)
+			buf_append_char(&in, (char)0xe9);
+		buf_append_str(&in, "\r\n");
+		push_text(&h, buf_str(&in));
+		CHECK_INT(header_fold_long(&h, &err), -1);
+		CHECK(strstr(err.msg, names[k]) != NULL);
+		buf_reset(&out);
+		render(&h, &out);
+		CHECK_STR(buf_str(&out), buf_str(&in));
+		header_clear(&h);
+		buf_clear(&in);
+		buf_clear(&out);
+	}
+}
+
 int
 main(void)
 {
 	test_replace();
 	test_fold_long();
+	test_fold_text();
 	test_scan_table();
 	test_name_length();
 	test_raw_kept();

@@ -398,7 +398,7 @@ static const struct refuse_case refuse_cases[] = {
      "--b\r\nContent-Transfer-Encoding: x-gzip\r\n\r\n#\r\n--b--\r\n",
      "x-gzip"},
     {"Content-Type: multipart/mixed; boundary=b\r\n",
-     "--b\r\nX-Long: #\r\n\r\nok\r\n--b--\r\n", "X-Long"},
+     "--b\r\nContent-ID: <#>\r\n\r\nok\r\n--b--\r\n", "Content-ID"},
 };
 
 static void

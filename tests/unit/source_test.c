@@ -574,8 +574,8 @@ struct sendable_case {
 };
 
 /* Long lines are never refused for their length (RFC 5322 2.1.1 is met by
- * re-encoding the body, folding the header), only a header line with no
- * white space to fold at. */
+ * re-encoding the body, folding the header, RFC 2047 words for text),
+ * only a structured header line with no white space to fold at. */
 static const struct sendable_case sendable_cases[] = {
     {"Subject: x\n\n", 998, "\n", false, 0, "\r\n\r\naaaa"},
     {"Subject: x\n\n", 998, "", false, 0, "\r\n\r\naaaa"},
@@ -585,7 +585,8 @@ static const struct sendable_case sendable_cases[] = {
     {"Subject: x\n\nok\r\nok\r", 999, "\r", false, 0, "quoted-printable"},
     {"Subject: ", 989, "\n\n", false, 0, "Subject: aaa"},
     {"Subject: ", 990, "\n\n", false, 0, "Subject:\r\n aaa"},
-    {"Subject:", 991, "\n\n", false, -1, "Subject"},
+    {"Subject:", 991, "\n\n", false, 0, "Subject: =?"},
+    {"Message-ID:<", 991, "@x>\n\n", false, -1, "Message-ID"},
     {"Subject: x\n\n.\n", 999, "\n", true, 0, "\r\n\r\n"},
     {"Subject: x\n\n.\n", 999, "\n", false, 0, "quoted-printable"},
 };
