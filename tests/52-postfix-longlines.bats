@@ -116,3 +116,44 @@ pf_long() {
 		grep -q '^Subject: =?UTF-8?' "$f" || die "the Subject is not RFC 2047 words"
 	fi
 }
+
+@test "Postfix: a boundary inside a long line never starts a line after re-encoding" {
+	local a75
+	a75="$(printf 'a%.0s' {1..75})"
+	{
+		printf '%sMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="frontier"\n\n' "$HDR"
+		printf '%s--frontier\n--frontier\nContent-Type: text/plain\nContent-Transfer-Encoding: 8bit\n\n' "$L5000"
+		printf '%s--frontier--%s\n--frontier--\n' "$a75" "$L5000"
+	} >"$IN"
+	# not pf_long: both checkers refuse the boundary inside a line, which
+	# is the input's; what matters is that no new line starts with it
+	run_mailpost 0 --host 127.0.0.1 --port "$PF_PORT" -C /dev/null \
+		--domain client.test -f sender@client.test alice@example.test <"$IN"
+	postfix_wait_delivered 1
+	DELIVERED=$(postfix_one alice@example.test)
+	msgcheck "$DELIVERED" decodes-as "$IN" || die "the delivered message does not decode as the input"
+	python3 - "$DELIVERED" <<-'PY'
+	import sys
+	raw = open(sys.argv[1], "rb").read()
+	starts = [l for l in raw.split(b"\n") if l.startswith(b"--frontier")]
+	# RFC 2046 5.1.1: a line that starts with the boundary is a delimiter
+	assert starts == [b"--frontier", b"--frontier--"], starts
+	assert max(len(l) for l in raw.split(b"\n")) <= 998
+	PY
+}
+
+@test "Postfix: a Subject of 400 CJK characters without spaces arrives and reads as written" {
+	local cjk
+	cjk="$(printf '\xe6\x97\xa5%.0s' {1..400})"
+	printf 'From: Sender <sender@client.test>\nTo: Alice <alice@example.test>\nSubject: %s\n\nbody\n' "$cjk" >"$IN"
+	run_mailpost 0 --host 127.0.0.1 --port "$PF_PORT" -C /dev/null \
+		--domain client.test -f sender@client.test alice@example.test <"$IN"
+	postfix_wait_delivered 1
+	DELIVERED=$(postfix_one alice@example.test)
+	msgcheck "$DELIVERED" check || die "the delivered message is not well formed"
+	python3 - "$DELIVERED" "$cjk" <<-'PY'
+	import email, email.policy, sys
+	m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+	assert str(m["Subject"]) == sys.argv[2], m["Subject"]
+	PY
+}
