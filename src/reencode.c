@@ -220,6 +220,8 @@ take_boundary(const char *p, struct entity *e)
 		char value[REENCODE_BOUNDARY_MAX + 1];
 
 		p = skip_cfws(p);
+		if (!*p)
+			break; /* the value ended in white space or a comment */
 		if (*p != ';') {
 			p++;
 			continue;

@@ -445,6 +445,39 @@ test_nothing_to_do(void)
 	}
 }
 
+/* A Content-Type value that ends in white space or in a comment, closed
+ * or not: the boundary scan stops at its end (it read past it: found by
+ * tests/fuzz/source_fuzz.c; ASan in the --sanitizers build). */
+static void
+test_type_value_end(void)
+{
+	static const char *const tops[] = {
+	    "Content-Type: multipart/mixed; boundary=b (unclosed\r\n",
+	    "Content-Type: multipart/mixed; boundary=b (closed)\r\n",
+	    "Content-Type: multipart/mixed; boundary=b\t\r\n",
+	    "Content-Type: multipart/mixed (\\\r\n", /* no boundary */
+	};
+	for (size_t i = 0; i < sizeof tops / sizeof tops[0]; i++) {
+		size_t len;
+		char *body = expand("--b\r\n\r\n~\r\n--b--\r\n", &len);
+		struct buf out;
+		struct error err;
+
+		buf_init(&out, 1 << 24);
+		error_clear(&err);
+		if (i < 3)
+			CHECK_INT(run(tops[i], body, len, len, len, false,
+			              &out, &err),
+			          0);
+		else
+			CHECK(run(tops[i], body, len, len, len, false, &out,
+			          &err) == -1 &&
+			      strstr(err.msg, "without a boundary"));
+		buf_clear(&out);
+		free(body);
+	}
+}
+
 int
 main(void)
 {
@@ -454,5 +487,6 @@ main(void)
 	test_no_delimiter_made();
 	test_refused();
 	test_nothing_to_do();
+	test_type_value_end();
 	return unit_done();
 }
