@@ -155,6 +155,7 @@ struct mime_message {
 	size_t nparts;
 	struct part *html; /* the alternative to parts[0], or NULL */
 	bool html_alone;   /* parts[0] is the HTML: the text was empty */
+	bool stdin_read;   /* standard input is the body (or -t's message) */
 	size_t first_attachment;
 	struct seg *segs;
 	size_t nsegs, segcap;
@@ -667,6 +668,21 @@ open_error(const char *path, struct error *err)
 	return error_set_errno(err, ERROR_NOINPUT, e, "cannot read %s", path);
 }
 
+/* /dev/stdin (or /dev/fd/0) given as a file while standard input is the
+ * body: a pipe has been read to its end for the body already, so the file
+ * would come out empty without a word.  A regular file opened again is
+ * read from its start, and a terminal can be typed into twice: both work
+ * and are left alone. */
+static bool
+is_stdin_pipe(const struct mime_message *m, const struct stat *st)
+{
+	struct stat in;
+
+	return m->stdin_read && S_ISFIFO(st->st_mode) &&
+	       fstat(STDIN_FILENO, &in) == 0 && in.st_dev == st->st_dev &&
+	       in.st_ino == st->st_ino;
+}
+
 /* Open a file named on the command line, once: it stays open and is
  * never opened by name again (mime.h).  A missing or unreadable one stops
  * us before anything is sent (ERROR_NOINPUT, exit 66).  O_NONBLOCK, so
@@ -692,6 +708,12 @@ file_part(struct mime_message *m, struct part *p, const char *path,
 	else if (S_ISDIR(st.st_mode))
 		rc = error_set(err, ERROR_NOINPUT,
 		               "cannot read %s: it is a directory, not a file",
+		               path);
+	else if (is_stdin_pipe(m, &st))
+		rc = error_set(err, ERROR_USAGE,
+		               "cannot read %s: it is standard input, which is "
+		               "read for the message body already; give the "
+		               "body with --body or --body-file",
 		               path);
 	else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))
 		rc = spool(m, p, fd, S_ISFIFO(st.st_mode), err);
@@ -842,6 +864,7 @@ setup_parts(struct mime_message *m, const struct mime_request *req,
 	size_t n, i = 1;
 
 	room_for_files(req->nattachments + 2);
+	m->stdin_read = req->body_source != NULL;
 	memset(&body, 0, sizeof body);
 	body.fd = -1;
 	if (body_part(m, &body, req, err) < 0) {

@@ -777,6 +777,24 @@ EOF
 	assert_no_connection
 }
 
+@test "compose: -a or --html /dev/stdin while a piped stdin is the body is 64, not an empty part" {
+	local opt
+	for opt in -a --html; do
+		compose 64 -s hi "$opt" /dev/stdin bob@example.net < <(cat "$D/body")
+		assert_stderr_contains "cannot read /dev/stdin: it is standard input, which is read for the message body already; give the body with --body or --body-file"
+		assert_stderr_line_count 1
+	done
+	# The same pipe is fine once the body comes from elsewhere.
+	compose 0 -s hi --body text -a /dev/stdin --attach-name b.txt bob@example.net < <(cat "$D/body")
+	same_attachment "$D/body" b.txt
+	compose 0 -s hi --body-file /dev/stdin bob@example.net < <(cat "$D/body")
+	mc "$EML" body-text >"$D/got"
+	cmp "$D/body" "$D/got"
+	# A regular file as stdin is read again from its start: both get it.
+	compose 0 -s hi -a /dev/stdin --attach-name b.txt bob@example.net <"$D/body"
+	same_attachment "$D/body" b.txt
+}
+
 @test "compose: a directory or socket as -a, --body-file or --html is 66 naming it; /dev/null is empty" {
 	mkdir "$D/adir"
 	local opt
