@@ -32,15 +32,6 @@ is_ctl(unsigned char ch)
 	return ch < 0x20 || ch == 0x7f;
 }
 
-static bool
-is_ascii(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
-}
-
 /* The address as the user wrote it, control bytes escaped ("\x1b"). */
 static int
 check_fail(struct error *err, enum error_kind kind, const char *addr,
@@ -180,13 +171,13 @@ domain_to_ascii(const char *d, char **out)
 	int rc;
 
 	*out = NULL;
-	if (d[0] == '[' || (is_ascii(d) && !has_alabel(d))) {
+	if (d[0] == '[' || (str_is_ascii(d) && !has_alabel(d))) {
 		*out = xstrdup(d);
 		return IDN2_OK;
 	}
 	rc = idn2_to_ascii_8z(d, &ace, IDN_FLAGS);
 	if (rc == IDN2_OK && ace)
-		*out = xstrdup(is_ascii(d) ? d : ace);
+		*out = xstrdup(str_is_ascii(d) ? d : ace);
 	else if (rc == IDN2_OK)
 		rc = IDN2_MALLOC;
 	idn2_free(ace);
@@ -269,7 +260,7 @@ address_needs_smtputf8(const char *addr)
 
 	/* Unparseable: assume the worst (address_check refuses it anyway). */
 	if (scan_chars(addr, &at))
-		return !is_ascii(addr);
+		return !str_is_ascii(addr);
 	local_len = at ? (size_t)(at - addr) : strlen(addr);
 	for (size_t i = 0; i < local_len; i++)
 		if ((unsigned char)addr[i] >= 0x80)
@@ -460,7 +451,7 @@ address_host_to_ascii(const char *host, char **out, struct error *err)
 	int rc;
 
 	*out = NULL;
-	if (is_ascii(host)) {
+	if (str_is_ascii(host)) {
 		*out = xstrdup(host);
 		return 0;
 	}

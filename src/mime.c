@@ -1234,8 +1234,54 @@ check_extras(const struct mime_request *req, struct error *err)
 	return 0;
 }
 
+/* Fields whose value is a list of mailboxes (RFC 5322 3.6.2, 3.6.6;
+ * RFC 8098 2.1; the common Mail-Followup-To and Mail-Reply-To). */
+static const char *const mailbox_fields[] = {
+    "From",          "Sender",
+    "Reply-To",      "Resent-From",
+    "Resent-Sender", "Mail-Followup-To",
+    "Mail-Reply-To", "Disposition-Notification-To"};
+
+/* A mailbox field from -H with UTF-8 in it: encoded as unstructured text,
+ * the angle address and any quotes would vanish into one encoded word
+ * (RFC 2047 5(3): not allowed in an addr-spec or quoted-string).  Parsed
+ * as the command line's lists are instead, each display name in encoded
+ * words and each domain in A-labels (address_header_form). */
+static int
+encode_mailbox_list(struct buf *v, const char *value, size_t col,
+                    struct error *err)
+{
+	struct address_entries list;
+	struct strlist addrs, names;
+	int rc;
+
+	address_entries_init(&list);
+	strlist_init(&addrs);
+	strlist_init(&names);
+	rc = address_parse_input(value, ERROR_USAGE, &list, err);
+	for (size_t i = 0; rc == 0 && i < list.n; i++) {
+		char *h = NULL;
+
+		rc = address_header_form(list.v[i].addr, &h, err);
+		if (rc == 0) {
+			strlist_add(&addrs, h);
+			strlist_add(&names,
+			            list.v[i].name ? list.v[i].name : "");
+		}
+		free(h);
+	}
+	if (rc == 0)
+		rc = address_list(v, (const char *const *)addrs.v,
+		                  (const char *const *)names.v, addrs.n, col,
+		                  err);
+	strlist_clear(&names);
+	strlist_clear(&addrs);
+	address_entries_clear(&list);
+	return rc;
+}
+
 /* Add a -H field, its value encoded (which refuses CR, LF and other
- * controls: no injection). */
+ * controls: no injection).  An ASCII value is kept as given. */
 static int
 add_extra(struct fields *fs, const char *field, struct error *err)
 {
@@ -1249,7 +1295,12 @@ add_extra(struct fields *fs, const char *field, struct error *err)
 		value++;
 	name = xstrndup(field, n);
 	buf_reset(&fs->v);
-	if (encode_header_text(&fs->v, value, n + 2, err) == 0)
+	if (!str_is_ascii(value) &&
+	    extra_in(field, mailbox_fields, NELEM(mailbox_fields)))
+		rc = encode_mailbox_list(&fs->v, value, n + 2, err);
+	else
+		rc = encode_header_text(&fs->v, value, n + 2, err);
+	if (rc == 0)
 		rc = add_field(&fs->m->h, name, &fs->v, err);
 	free(name);
 	return rc;

@@ -102,6 +102,15 @@ str_ieq(const char *a, const char *b)
 }
 
 bool
+str_is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+bool
 str_iprefix(const char *s, const char *prefix)
 {
 	while (*prefix) {

@@ -25,6 +25,9 @@ void str_copy(char *dst, size_t n, const char *src);
 bool str_ieq(const char *a, const char *b);
 bool str_iprefix(const char *s, const char *prefix);
 
+/* True when s has no byte >= 0x80 (no UTF-8 or other 8-bit text). */
+bool str_is_ascii(const char *s);
+
 /* Replace every byte that is not printable ASCII (and not a tab) by '?', in
  * place.  Network text goes through this before it reaches a terminal or
  * a log.  Returns s. */

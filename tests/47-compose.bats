@@ -303,6 +303,27 @@ for n in range(1, 41):
 	mc_eq "Grüße, 日本" "$EML" header X-Note
 }
 
+# A mailbox field is not unstructured text: UTF-8 in it must not swallow
+# the angle address or a quoted name into one encoded word (RFC 2047 5).
+@test "compose: -H From, Reply-To, Sender with UTF-8 keep their addresses: names encoded, domains in A-labels" {
+	compose 0 -s hi -H 'From: "Müller, Anna" <anna@example.org>' \
+		-H 'Reply-To: Jörg <j@bücher.example>, r@bücher.example' \
+		-H 'Sender: s@example.org (Sëcretary)' bob@example.net <"$D/body"
+	mime_ok
+	mc "$EML" check-7bit
+	mc_eq "anna@example.org" "$EML" addresses From
+	mc_eq "Müller, Anna" "$EML" display-names From
+	mc_eq $'j@xn--bcher-kva.example\nr@xn--bcher-kva.example' "$EML" addresses Reply-To
+	mc_eq "Jörg" "$EML" display-names Reply-To
+	mc_eq "s@example.org" "$EML" addresses Sender
+	mc_eq "Sëcretary" "$EML" display-names Sender
+	# An ASCII value stays as given; a broken list is 64 naming it.
+	compose 0 -s hi -H 'Reply-To: team: a@example.org (A);' bob@example.net <"$D/body"
+	assert_equal "Reply-To: team: a@example.org (A);" "$(header_block | grep '^Reply-To')"
+	compose 64 -s hi -H 'From: Jörg <j@bücher.example' bob@example.net <"$D/body"
+	assert_stderr_contains "Jörg <j@bücher.example"
+}
+
 # header_block [FILE]: the header block of FILE (default $EML), CRs removed.
 header_block() {
 	sed -n '/^\r\?$/q;p' "${1:-$EML}" | tr -d '\r'
