@@ -54,6 +54,7 @@ enum line_kind {
 	LINE_HEADER, /* collected into the part's header */
 	LINE_QP,     /* through the quoted-printable encoder */
 	LINE_WRAP,   /* written with breaks inserted */
+	LINE_PAD,    /* white space after a delimiter: dropped */
 };
 
 enum charset { CHARSET_ASCII, CHARSET_UTF8, CHARSET_8BIT };
@@ -687,6 +688,18 @@ line_bytes(struct reencoder *r, const char *p, size_t n, struct error *err)
 		return qp_put(r, p, n, err);
 	case LINE_WRAP:
 		return wrap_put(r, p, n, err);
+	case LINE_PAD:
+		for (size_t i = 0; i < n; i++)
+			if (p[i] != ' ' && p[i] != '\t')
+				return error_set(
+				    err, ERROR_DATA,
+				    "a line starts as a MIME boundary, then "
+				    "has "
+				    "text after more than %d characters of "
+				    "white "
+				    "space; remove that white space",
+				    CRLF_LINE_MAX);
+		return 0;
 	case LINE_COPY:
 		break;
 	}
@@ -775,9 +788,19 @@ line_start(struct reencoder *r, const char *p, size_t n, bool whole,
 	long frame;
 
 	r->long_line = !whole || n > CRLF_LINE_MAX;
-	if (!r->long_line && (frame = boundary_of(r, p, n, &close)) >= 0) {
+	if ((frame = boundary_of(r, p, n, &close)) >= 0) {
+		size_t delim = 2 + r->stack[frame].len + (close ? 2 : 0);
+
 		if (boundary_line(r, frame, close, err) < 0)
 			return -1;
+		if (r->long_line) {
+			/* RFC 2046 5.1.1: white space after a delimiter is
+			 * transport padding, which readers ignore; a line
+			 * made too long by it loses it. */
+			r->changes = true;
+			r->kind = LINE_PAD;
+			n = delim;
+		}
 		return put(r, p, n, err);
 	}
 	if (r->in_header)
@@ -810,6 +833,7 @@ line_end(struct reencoder *r, bool eol, struct error *err)
 		if (wrap_flush(r, err) < 0)
 			return -1;
 		break;
+	case LINE_PAD:
 	case LINE_COPY:
 		break;
 	}

@@ -19,7 +19,9 @@
  *    which decoders ignore (RFC 2045 6.7 rule 5, 6.8);
  *  - any other encoding: ERROR_DATA naming it (nothing lossless exists).
  * Preambles and epilogues, which MIME readers ignore (RFC 2046 5.1.1), get
- * their long lines cut; long lines of a part's header are folded (header.h).
+ * their long lines cut; long lines of a part's header are folded (header.h);
+ * a delimiter line padded past 998 octets loses its padding (ERROR_DATA
+ * when text follows the padding: readers would disagree on the line).
  * Leaves without a long line and all other bytes go through unchanged.
  *
  * Two passes over the same input: the scan finds which leaves need what

@@ -17,8 +17,8 @@
 
 /* In case texts, '#' stands for a run of RUN 'x's (a long line), '@'
  * for RUN 'A's (long base64), '%' for 998 'x's (the longest line),
- * '~' for 300 "word " (a long header line that folds) and '^' for 2 * RUN
- * '-'s (where every break falls before a "-"). */
+ * '~' for 300 "word " (a long header line that folds), '^' for 2 * RUN
+ * '-'s (where every break falls before a "-") and '&' for RUN spaces. */
 #define RUN 1000
 
 static char *
@@ -35,6 +35,9 @@ expand(const char *t, size_t *len)
 		else if (*t == '%')
 			for (int i = 0; i < 998; i++)
 				buf_append_char(&b, 'x');
+		else if (*t == '&')
+			for (int i = 0; i < RUN; i++)
+				buf_append_char(&b, ' ');
 		else if (*t == '^')
 			for (int i = 0; i < 2 * RUN; i++)
 				buf_append_char(&b, '-');
@@ -182,6 +185,12 @@ static const struct exact_case exact_cases[] = {
      "%--b\r\n--b\r\n\r\nok\r\n--b--\r\n", false,
      "Content-Type: multipart/mixed; boundary=b\r\n\r\n%"
      "\r\n --b\r\n--b\r\n\r\nok\r\n--b--\r\n"},
+    /* a delimiter made long by its padding (RFC 2046 5.1.1) is a
+     * delimiter, written without the padding */
+    {"Content-Type: multipart/mixed; boundary=b\r\n",
+     "--b&\r\n\r\nok\r\n--b-- \t&\r\n", false,
+     "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+     "--b\r\n\r\nok\r\n--b--\r\n"},
     /* a preamble and an epilogue are cut at 998 */
     {"Content-Type: multipart/mixed; boundary=b\r\n",
      "#\r\n--b\r\n\r\nok\r\n--b--\r\n", false,
@@ -222,6 +231,7 @@ static const char *const split_tops[] = {
     "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n",
     "Content-Type: text/plain\r\nContent-Transfer-Encoding: "
     "quoted-printable\r\n",
+    "Content-Type: multipart/mixed; boundary=b\r\n",
 };
 static const char *const split_bodies[] = {
     "a\r\n#\r\n.#\r\nFrom #\t\r\nend\r",
@@ -234,6 +244,7 @@ static const char *const split_bodies[] = {
     "Subject: inner\r\n\r\n\xc3\xa9#\r\n",
     "@\r\n@@\r\n",
     "=3D#=3D=\r\n#=\r\n",
+    "--b &\r\n\r\n#\r\n--b--&\t\r\n",
 };
 
 /* Every split into two pieces, and pieces of 1 and 7 bytes, give what one
@@ -399,6 +410,8 @@ static const struct refuse_case refuse_cases[] = {
      "x-gzip"},
     {"Content-Type: multipart/mixed; boundary=b\r\n",
      "--b\r\nContent-ID: <#>\r\n\r\nok\r\n--b--\r\n", "Content-ID"},
+    {"Content-Type: multipart/mixed; boundary=b\r\n",
+     "--b&x\r\n\r\nok\r\n--b--\r\n", "white space"},
 };
 
 static void
