@@ -665,6 +665,16 @@ open_error(const char *path, struct error *err)
 		return error_set(err, ERROR_NOINPUT,
 		                 "cannot read %s: it is a socket, not a file",
 		                 path);
+	if (e == EACCES || e == EPERM)
+		return error_set(err, ERROR_NOINPUT,
+		                 "cannot read %s: permission denied; make it "
+		                 "readable for this user (ls -l shows who may "
+		                 "read it) or give a copy that is",
+		                 path);
+	if (e == ENOENT || e == ENOTDIR)
+		return error_set(err, ERROR_NOINPUT,
+		                 "cannot read %s: no such file; check the path",
+		                 path);
 	return error_set_errno(err, ERROR_NOINPUT, e, "cannot read %s", path);
 }
 

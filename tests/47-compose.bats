@@ -938,8 +938,28 @@ EOF
 @test "compose: a missing attachment is 66 before connecting" {
 	start_smtpd
 	run_send 66 -s hi -a "$D/body" -a "$D/does-not-exist" bob@example.net <"$D/body"
-	assert_stderr_contains "does-not-exist"
+	assert_stderr_contains "cannot read $D/does-not-exist: no such file; check the path"
+	assert_stderr_line_count 1
 	assert_no_connection
+}
+
+@test "compose: an attachment the user may not read is 66 saying what to do" {
+	printf 'secret\n' >"$D/secret.txt"
+	chmod 600 "$D/secret.txt"
+	local as=()
+	if [[ "$(id -u)" -eq 0 ]]; then
+		command -v setpriv >/dev/null || skip "needs setpriv to run as nobody"
+		chown root "$D/secret.txt"
+		chmod o+x "$D" "$BATS_TEST_TMPDIR"
+		as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+	else
+		chmod 000 "$D/secret.txt"
+	fi
+	run --separate-stderr "${as[@]}" "$MAILPOST" -C /dev/null -f alice@example.org \
+		--dry-run -s hi -a "$D/secret.txt" bob@example.net </dev/null
+	assert_equal 66 "$status" "exit code (stderr: $stderr)"
+	assert_stderr_contains "cannot read $D/secret.txt: permission denied; make it readable for this user"
+	assert_stderr_line_count 1
 }
 
 @test "compose: a directory as attachment is 66 (unreadable) before connecting" {
