@@ -62,7 +62,7 @@ struct job {
 	struct message_stream stream;  /* what is sent (or printed) */
 	struct strlist to, cc;         /* composing: the To and Cc fields */
 	struct strlist to_names, cc_names; /* their display names ("": none) */
-	char *reply_to; /* composing: --reply-to in header form */
+	struct strlist reply_to, reply_to_names; /* composing: --reply-to */
 	FILE *logfile;
 	struct transcript *transcript;
 	struct aliases *aliases; /* the account's aliases file, or NULL */
@@ -946,13 +946,16 @@ fill_mime_request(struct job *job, struct mime_request *mr, char **from,
 	     header_mailboxes(job, req->cc, req->ncc, &job->cc, &job->cc_names,
 	                      err) < 0))
 		return -1;
-	/* Reply-To in header form too: no raw 8-bit domain. */
+	/* Reply-To is a list of mailboxes too ('Name <addr>, b@y'), in
+	 * header form: no raw 8-bit domain. */
 	if (req->reply_to &&
-	    (address_check(req->reply_to, false, ERROR_USAGE, err) < 0 ||
-	     address_header_form(req->reply_to, &job->reply_to, err) < 0))
+	    header_mailboxes(job, &req->reply_to, 1, &job->reply_to,
+	                     &job->reply_to_names, err) < 0)
 		return -1;
 	*mr = (struct mime_request){
-	    .reply_to = job->reply_to,
+	    .reply_to = (const char *const *)job->reply_to.v,
+	    .reply_to_names = (const char *const *)job->reply_to_names.v,
+	    .nreply_to = job->reply_to.n,
 	    .subject = req->subject,
 	    .to = (const char *const *)job->to.v,
 	    .to_names = (const char *const *)job->to_names.v,
@@ -1837,7 +1840,8 @@ job_clear(struct job *job)
 	strlist_clear(&job->cc_names);
 	free(job->sender_name);
 	free(job->sender_given);
-	free(job->reply_to);
+	strlist_clear(&job->reply_to);
+	strlist_clear(&job->reply_to_names);
 	transcript_free(job->transcript);
 	if (job->logfile && job->logfile != stdout)
 		fclose(job->logfile);
@@ -2022,6 +2026,8 @@ main(int argc, char **argv)
 	strlist_init(&job.cc);
 	strlist_init(&job.to_names);
 	strlist_init(&job.cc_names);
+	strlist_init(&job.reply_to);
+	strlist_init(&job.reply_to_names);
 	address_set_init(&job.rcpts_seen);
 	rc = cli_parse(argc, argv, &job.req, &err);
 	job.finish = (struct relay_finish){finish_fallback, &job.req};

@@ -1347,9 +1347,10 @@ address_fields(struct fields *fs, struct error *err)
 		    set_field(fs, "From", err) < 0)
 			return -1;
 	}
-	if (req->reply_to) {
+	if (req->nreply_to > 0) {
 		buf_reset(v);
-		if (address_list(v, &req->reply_to, NULL, 1, 10, err) < 0 ||
+		if (address_list(v, req->reply_to, req->reply_to_names,
+		                 req->nreply_to, 10, err) < 0 ||
 		    set_field(fs, "Reply-To", err) < 0)
 			return -1;
 	}

@@ -67,7 +67,9 @@ struct mime_request {
 	 * addr-specs; display names go in the *_name fields. */
 	const char *from;        /* From: address */
 	const char *from_name;   /* its display name (UTF-8), or NULL */
-	const char *reply_to;    /* Reply-To: address, or NULL */
+	const char *const *reply_to;       /* Reply-To: addresses */
+	const char *const *reply_to_names; /* as to_names */
+	size_t nreply_to;
 	const char *subject;     /* UTF-8, or NULL */
 	const char *const *to;   /* To: addresses */
 	const char *const *to_names; /* their display names (UTF-8; "" for

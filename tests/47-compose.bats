@@ -324,6 +324,18 @@ for n in range(1, 41):
 	assert_stderr_contains "Jörg <j@bücher.example"
 }
 
+@test "compose: --reply-to takes 'Name <addr>' and lists: names encoded, domains in A-labels" {
+	compose 0 -s hi --reply-to 'Jörg <r@bücher.example>, "Last, First" <l@example.org>' \
+		bob@example.net <"$D/body"
+	mime_ok
+	mc "$EML" check-7bit
+	mc_eq $'r@xn--bcher-kva.example\nl@example.org' "$EML" addresses Reply-To
+	mc_eq $'Jörg\nLast, First' "$EML" display-names Reply-To
+	mc_eq 1 "$EML" count Reply-To
+	compose 64 -s hi --reply-to 'r@example.org <' bob@example.net <"$D/body"
+	assert_stderr_contains 'cannot parse the address list "r@example.org <"'
+}
+
 # header_block [FILE]: the header block of FILE (default $EML), CRs removed.
 header_block() {
 	sed -n '/^\r\?$/q;p' "${1:-$EML}" | tr -d '\r'

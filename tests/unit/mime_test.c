@@ -548,11 +548,13 @@ test_headers(void)
 	    "alice@example.org", "bob@example.org",  "carol@example.org",
 	    "dave@example.org",  "erin@example.org", "frank@example.org"};
 	static const char *const cc[] = {"gina@example.org"};
+	static const char *const reply_to[] = {"replies@example.org"};
 	static const char *const extra[] = {"X-Mailer-Test: yes",
 	                                    "X-Two: caf\xc3\xa9"};
 	struct mime_request req = {.from = "me@example.org",
 	                           .from_name = "Me Myself",
-	                           .reply_to = "replies@example.org",
+	                           .reply_to = reply_to,
+	                           .nreply_to = 1,
 	                           .subject = "Quarterly report",
 	                           .to = to,
 	                           .nto = 6,
