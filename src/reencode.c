@@ -424,14 +424,19 @@ wrap_put(struct reencoder *r, const char *p, size_t n, struct error *err)
 		char c = p[i];
 
 		if (r->mode == MODE_WRAP_QP) {
-			/* Never inside "=XX" (RFC 2045 6.7 rule 1). */
-			if (r->esc_left > 0)
+			/* Never inside "=XX" (RFC 2045 6.7 rule 1).  An "="
+			 * inside one ("==X", malformed) is its byte, not the
+			 * start of another: a run of "=" is cut in threes,
+			 * never left unbreakable. */
+			if (r->esc_left > 0) {
 				r->esc_left--;
-			else if (c == '=' ? r->wcol > WRAP_QP - 3
-			                  : r->wcol >= WRAP_QP)
-				brk = "=\r\n";
-			if (r->esc_left == 0 && c == '=')
-				r->esc_left = 2;
+			} else {
+				if (c == '=' ? r->wcol > WRAP_QP - 3
+				             : r->wcol >= WRAP_QP)
+					brk = "=\r\n";
+				if (c == '=')
+					r->esc_left = 2;
+			}
 		} else if (r->wcol >= (r->mode == MODE_WRAP_B64
 		                           ? WRAP_B64
 		                           : CRLF_LINE_MAX)) {

@@ -318,9 +318,12 @@ qp_decode(const char *in, size_t n, char *out)
 }
 
 /* A quoted-printable part with long lines decodes the same after the
- * soft breaks, which never split "=XX", and no line passes 76. */
+ * soft breaks, which never split "=XX", and no line passes 76: for
+ * well-formed escapes (malformed is false), and for a long run of "="
+ * (malformed: each "=" inside an escape is its byte, so the run is cut
+ * in threes; the fuzzer found a run that was never cut). */
 static void
-test_rewrap_qp(void)
+check_rewrap_qp(bool malformed)
 {
 	const char *top = "Content-Transfer-Encoding: quoted-printable\r\n";
 	struct buf b, out;
@@ -331,7 +334,9 @@ test_rewrap_qp(void)
 	buf_init(&b, 1 << 20);
 	buf_init(&out, 1 << 24);
 	for (int i = 0; i < 500; i++)
-		buf_append_str(&b, i % 3 ? "a=3D" : "=C3=A9 ");
+		buf_append_str(&b, malformed ? (i == 7 ? "root" : "===")
+		                   : i % 3   ? "a=3D"
+		                             : "=C3=A9 ");
 	buf_append_str(&b, "=\r\nshort\r\n");
 	CHECK_INT(run(top, b.data, b.len, b.len, b.len, false, &out, &err), 0);
 	body_at = strstr(out.data, "\r\n\r\n") - out.data + 4;
@@ -351,6 +356,13 @@ test_rewrap_qp(void)
 	free(d2);
 	buf_clear(&b);
 	buf_clear(&out);
+}
+
+static void
+test_rewrap_qp(void)
+{
+	check_rewrap_qp(false);
+	check_rewrap_qp(true);
 }
 
 /* Whatever is re-encoded, rewrapped or cut, a line the input did not
