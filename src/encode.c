@@ -405,7 +405,10 @@ check_text(const char *text, bool tab_ok, const char *what, bool *ascii,
 			                 what);
 		if (len == 0)
 			return error_set(err, ERROR_USAGE,
-			                 "%s is not valid UTF-8", what);
+			                 "%s is not valid UTF-8; give it in "
+			                 "UTF-8 (iconv -f latin1 -t utf-8 "
+			                 "converts Latin-1)",
+			                 what);
 		*ascii = *ascii && len == 1;
 		i += len;
 	}

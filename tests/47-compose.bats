@@ -1025,6 +1025,17 @@ EOF
 	assert_no_connection || return 1
 }
 
+@test "compose: Latin-1 in -s, -H or a display name is 64 saying to give UTF-8" {
+	local args
+	for args in "-s caf\xe9" "-H X-Note:\x20caf\xe9" "-c Caf\xe9\x20<c@example.org>"; do
+		local a=()
+		read -r -a a <<<"$args"
+		compose 64 "${a[0]}" "$(printf "${a[1]}")" bob@example.net <"$D/body"
+		assert_stderr_contains "is not valid UTF-8; give it in UTF-8 (iconv -f latin1 -t utf-8 converts Latin-1)"
+		assert_stderr_line_count 1
+	done
+}
+
 @test "compose: a malformed -H (no colon, empty name, space in name) is 64" {
 	compose 64 -s hi -H 'NoColonHere' bob@example.net <"$D/body"
 	compose 64 -s hi -H ': value' bob@example.net <"$D/body"
