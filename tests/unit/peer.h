@@ -1,0 +1,193 @@
+/*
+ * peer.h - a scripted server for the unit tests of the network modules.
+ *
+ * A child process listens on a local stream socket in a fresh temporary
+ * directory (no port, no network) and plays a script: each step waits
+ * until the client has sent a given string (counted from where the last
+ * step's string ended), then writes its canned reply, or drops the
+ * connection.  After the script it reads until the client closes.  Every
+ * byte it received comes back to the test from peer_finish, so a test can
+ * compare the exact commands the client sent.
+ *
+ * A step whose string never comes ends the script (the child gives up
+ * after PEER_TIMEOUT_S): the test then sees the client's timeout and the
+ * bytes that did come.
+ */
+#ifndef MAILPOST_PEER_H
+#define MAILPOST_PEER_H
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PEER_TIMEOUT_S 3
+#define PEER_RECORD_MAX (256 * 1024)
+/* As the `send` of a step: close the connection instead of replying. */
+#define PEER_DROP ((const char *)1)
+
+struct peer_step {
+	const char *await; /* NULL: at once */
+	const char *send;  /* bytes to write, PEER_DROP, or NULL: nothing */
+	/* The client must have sent nothing beyond `await` yet (it waits
+	 * for this reply): otherwise the peer's exit status counts it. */
+	int alone;
+};
+
+struct peer {
+	pid_t pid;
+	int record; /* read end of the pipe the child reports on */
+	int status; /* after peer_finish: the child's exit status; 0 when
+	             * the script ran whole and every `alone` held */
+	char dir[64];
+	char path[96]; /* fits sun_path */
+};
+
+/* Read until `needle` occurs in rec[*mark..]; advance *mark past it. */
+static int
+peer_await(int fd, char *rec, size_t *len, size_t *mark, const char *needle)
+{
+	for (;;) {
+		rec[*len] = '\0';
+		char *at = strstr(rec + *mark, needle);
+		if (at) {
+			*mark = (size_t)(at - rec) + strlen(needle);
+			return 0;
+		}
+		if (*len >= PEER_RECORD_MAX)
+			return -1;
+		ssize_t k = read(fd, rec + *len, PEER_RECORD_MAX - *len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		*len += (size_t)k;
+	}
+}
+
+static void
+peer_child(int lfd, int out, const struct peer_step *steps, size_t n)
+{
+	static char rec[PEER_RECORD_MAX + 1];
+	size_t len = 0, mark = 0;
+	int fd, status = 0;
+
+	alarm(PEER_TIMEOUT_S);
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		_exit(2);
+	for (size_t i = 0; i < n; i++) {
+		if (steps[i].await &&
+		    peer_await(fd, rec, &len, &mark, steps[i].await) < 0) {
+			status = 4;
+			goto report;
+		}
+		if (steps[i].alone && len != mark)
+			status = 5;
+		if (steps[i].send == PEER_DROP) {
+			close(fd);
+			fd = -1;
+			goto report;
+		}
+		if (steps[i].send &&
+		    write(fd, steps[i].send, strlen(steps[i].send)) < 0)
+			goto report;
+	}
+	/* The rest, until the client closes; a QUIT the script did not
+	 * expect is answered, as a server would, so the client need not
+	 * wait for its timeout. */
+	while (len < PEER_RECORD_MAX) {
+		ssize_t k = read(fd, rec + len, PEER_RECORD_MAX - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		len += (size_t)k;
+		rec[len] = '\0';
+		char *quit = strstr(rec + mark, "QUIT\r\n");
+		if (quit) {
+			mark = (size_t)(quit - rec) + 6;
+			if (write(fd, "221 bye\r\n", 9) < 0)
+				break;
+		}
+	}
+report:
+	alarm(0);
+	for (size_t off = 0; off < len;) {
+		ssize_t k = write(out, rec + off, len - off);
+		if (k <= 0)
+			_exit(3);
+		off += (size_t)k;
+	}
+	_exit(status);
+}
+
+/* Listen, then fork the child that plays `steps`.  0 or -1. */
+static int
+peer_start(struct peer *p, const struct peer_step *steps, size_t n)
+{
+	struct sockaddr_un sa;
+	int pfd[2], lfd;
+
+	memset(p, 0, sizeof *p);
+	snprintf(p->dir, sizeof p->dir, "/tmp/mailpost-unit-XXXXXX");
+	if (!mkdtemp(p->dir))
+		return -1;
+	snprintf(p->path, sizeof p->path, "%s/smtp.sock", p->dir);
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", p->path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    listen(lfd, 4) < 0 || pipe(pfd) < 0)
+		return -1;
+	fflush(NULL);
+	p->pid = fork();
+	if (p->pid < 0)
+		return -1;
+	if (p->pid == 0) {
+		close(pfd[0]);
+		peer_child(lfd, pfd[1], steps, n);
+	}
+	close(lfd);
+	close(pfd[1]);
+	p->record = pfd[0];
+	return 0;
+}
+
+/* What the peer received (NUL-terminated, malloc'd; *len bytes), once the
+ * client has closed.  Removes the socket and its directory. */
+static char *
+peer_finish(struct peer *p, size_t *len)
+{
+	char *rec = malloc(PEER_RECORD_MAX + 1);
+	size_t n = 0;
+
+	while (rec && n < PEER_RECORD_MAX) {
+		ssize_t k = read(p->record, rec + n, PEER_RECORD_MAX - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	int st = 0;
+
+	close(p->record);
+	waitpid(p->pid, &st, 0);
+	p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	unlink(p->path);
+	rmdir(p->dir);
+	if (rec)
+		rec[n] = '\0';
+	*len = n;
+	return rec;
+}
+
+#endif

@@ -1,0 +1,449 @@
+/*
+ * smtp_test.c - the SMTP/LMTP client session (smtp.h) against a scripted
+ * server (peer.h): the exact bytes it sends, pipelined and not, and the
+ * replies it reports (judging them is submit.c's).
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smtp.h"
+#include "peer.h"
+#include "unit.h"
+
+#define N(a) (sizeof(a) / sizeof *(a))
+#define EHLO_PIPE                                                              \
+	"250-test.invalid\r\n250-PIPELINING\r\n250-SIZE 1000\r\n"              \
+	"250 8BITMIME\r\n"
+#define EHLO_PLAIN "250-test.invalid\r\n250 SIZE 1000\r\n"
+
+struct body {
+	const char *text;
+	size_t off;
+	size_t block; /* bytes per read, to cut lines between blocks */
+};
+
+static ssize_t
+body_read(void *ctx, char *buf, size_t n, struct error *err)
+{
+	struct body *b = ctx;
+	size_t left = strlen(b->text) - b->off;
+
+	(void)err;
+	if (n > b->block)
+		n = b->block;
+	if (n > left)
+		n = left;
+	memcpy(buf, b->text + b->off, n);
+	b->off += n;
+	return (ssize_t)n;
+}
+
+static ssize_t
+body_fail(void *ctx, char *buf, size_t n, struct error *err)
+{
+	(void)ctx;
+	(void)buf;
+	(void)n;
+	return error_set(err, ERROR_IOERR, "test: the body cannot be read");
+}
+
+static void
+options(struct smtp_options *o, struct peer *p, bool lmtp)
+{
+	memset(o, 0, sizeof *o);
+	o->target.host = "test.invalid";
+	o->target.socket_path = p->path;
+	o->target.port = 25; /* names the server only */
+	o->helo_name = "client.test";
+	o->lmtp = lmtp;
+	smtp_timeouts_init(&o->timeouts, 2);
+	o->target.timeout_ms = o->timeouts.connect;
+}
+
+static struct smtp_session *
+open_on(struct peer *p, const struct peer_step *st, size_t n, bool lmtp,
+        struct error *err)
+{
+	struct smtp_options o;
+	struct smtp_session *s = NULL;
+
+	if (peer_start(p, st, n) < 0)
+		return NULL;
+	options(&o, p, lmtp);
+	if (smtp_open(&s, &o, err) < 0)
+		return NULL;
+	return s;
+}
+
+/* The peer has finished: it got exactly `want` and its script ran whole. */
+#define CHECK_SENT(p, want)                                                    \
+	do {                                                                   \
+		size_t len_;                                                   \
+		char *got_ = peer_finish(p, &len_);                            \
+		CHECK_STR(got_, want);                                         \
+		CHECK_INT((p)->status, 0);                                     \
+		free(got_);                                                    \
+	} while (0)
+
+static const char *const two_rcpts[] = {"b@y.test", "c@y.test"};
+
+/* With PIPELINING, MAIL, RCPTs and DATA leave together (the server
+ * answers only when it has all of them), each reply is reported as it
+ * came, and the dot and QUIT leave together. */
+static void
+test_pipelined(void)
+{
+	static const struct peer_step st[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", EHLO_PIPE, 1},
+	    {"DATA\r\n",
+	     "250 2.1.0 ok\r\n250 2.1.5 ok\r\n"
+	     "550 5.1.1 no such user\r\n354 go on\r\n",
+	     0},
+	    {"\r\n.\r\nQUIT\r\n", "250 2.0.0 queued as X\r\n221 bye\r\n", 1},
+	};
+	struct peer p;
+	struct error err = {0};
+	struct smtp_session *s = open_on(&p, st, N(st), false, &err);
+	struct smtp_envelope env = {.sender = "a@x.test",
+	                            .rcpts = two_rcpts,
+	                            .nrcpts = 2,
+	                            .size = 42,
+	                            .body_8bit = true};
+	struct smtp_envelope_result res;
+	struct body b = {"Hi\r\n.dot\r\n..two\r\nend\r\n", 0, 5};
+	struct smtp_body_source src = {body_read, &b};
+	struct reply final;
+	bool dot_sent = false;
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(smtp_caps(s)->esmtp);
+	CHECK(smtp_caps(s)->pipelining);
+	CHECK_INT(smtp_caps(s)->size_max, 1000);
+	smtp_envelope_result_init(&res);
+	CHECK_INT(smtp_envelope(s, &env, &res, &err), 0);
+	CHECK_INT(res.mail.code, 250);
+	CHECK_INT(res.nrcpt, 2);
+	CHECK_INT(res.rcpt[0].code, 250);
+	CHECK_INT(res.rcpt[1].code, 550);
+	CHECK_STR(res.rcpt[1].enhanced, "5.1.1");
+	CHECK_INT(res.naccepted, 1);
+	CHECK_INT(res.data.code, 354);
+	reply_init(&final);
+	CHECK_INT(smtp_body(s, &src, true, &final, 1, &dot_sent, &err), 0);
+	CHECK(dot_sent);
+	CHECK_INT(final.code, 250);
+	reply_clear(&final);
+	smtp_envelope_result_clear(&res);
+	smtp_close(s);
+	CHECK_SENT(&p, "EHLO client.test\r\n"
+	               "MAIL FROM:<a@x.test> SIZE=42 BODY=8BITMIME\r\n"
+	               "RCPT TO:<b@y.test>\r\n"
+	               "RCPT TO:<c@y.test>\r\n"
+	               "DATA\r\n"
+	               "Hi\r\n..dot\r\n...two\r\nend\r\n.\r\nQUIT\r\n");
+}
+
+/* Without PIPELINING: one command, one reply; with all_or_nothing the
+ * first refused recipient ends the envelope (no DATA), and RSET cleans
+ * up for the next transaction. */
+static void
+test_stepwise_all_or_nothing(void)
+{
+	static const struct peer_step st[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", EHLO_PLAIN, 1},
+	    {"MAIL FROM:<>\r\n", "250 ok\r\n", 1},
+	    {"RCPT TO:<b@y.test>\r\n", "450 4.2.1 busy\r\n", 1},
+	    {"RSET\r\n", "250 ok\r\n", 1},
+	    {"QUIT\r\n", "221 bye\r\n", 1},
+	};
+	struct peer p;
+	struct error err = {0};
+	struct smtp_session *s = open_on(&p, st, N(st), false, &err);
+	struct smtp_envelope env = {.sender = "",
+	                            .rcpts = two_rcpts,
+	                            .nrcpts = 2,
+	                            .all_or_nothing = true};
+	struct smtp_envelope_result res;
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(!smtp_caps(s)->pipelining);
+	smtp_envelope_result_init(&res);
+	CHECK_INT(smtp_envelope(s, &env, &res, &err), 0);
+	CHECK_INT(res.mail.code, 250);
+	CHECK_INT(res.rcpt[0].code, 450);
+	CHECK_INT(res.rcpt[1].code, 0);
+	CHECK_INT(res.data.code, 0);
+	CHECK_INT(smtp_rset(s, &err), 0);
+	CHECK(smtp_reusable(s));
+	smtp_envelope_result_clear(&res);
+	smtp_close(s);
+	CHECK_SENT(&p, "EHLO client.test\r\nMAIL FROM:<>\r\n"
+	               "RCPT TO:<b@y.test>\r\nRSET\r\nQUIT\r\n");
+}
+
+/* Without all_or_nothing the refused one is skipped and DATA follows
+ * for the accepted one; QUIT is not pipelined: it waits for the dot's
+ * reply. */
+static void
+test_stepwise_any(void)
+{
+	static const struct peer_step st[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", EHLO_PLAIN, 1},
+	    {"MAIL FROM:<a@x.test>\r\n", "250 ok\r\n", 1},
+	    {"RCPT TO:<b@y.test>\r\n", "550 5.1.1 unknown\r\n", 1},
+	    {"RCPT TO:<c@y.test>\r\n", "250 ok\r\n", 1},
+	    {"DATA\r\n", "354 go\r\n", 1},
+	    {"\r\n.\r\n", "250 ok\r\n", 1},
+	    {"QUIT\r\n", "221 bye\r\n", 1},
+	};
+	struct peer p;
+	struct error err = {0};
+	struct smtp_session *s = open_on(&p, st, N(st), false, &err);
+	struct smtp_envelope env = {
+	    .sender = "a@x.test", .rcpts = two_rcpts, .nrcpts = 2};
+	struct smtp_envelope_result res;
+	struct body b = {".\r\n", 0, 64};
+	struct smtp_body_source src = {body_read, &b};
+	struct reply final;
+	bool dot_sent = false;
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	smtp_envelope_result_init(&res);
+	CHECK_INT(smtp_envelope(s, &env, &res, &err), 0);
+	CHECK_INT(res.rcpt[0].code, 550);
+	CHECK_INT(res.rcpt[1].code, 250);
+	CHECK_INT(res.naccepted, 1);
+	CHECK_INT(res.data.code, 354);
+	reply_init(&final);
+	CHECK_INT(smtp_body(s, &src, true, &final, 1, &dot_sent, &err), 0);
+	CHECK_INT(final.code, 250);
+	reply_clear(&final);
+	smtp_envelope_result_clear(&res);
+	smtp_close(s);
+	CHECK_SENT(&p, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+	               "RCPT TO:<b@y.test>\r\nRCPT TO:<c@y.test>\r\nDATA\r\n"
+	               "..\r\n.\r\nQUIT\r\n");
+}
+
+/* EHLO refused with a 5xx: HELO, and no capabilities. */
+static void
+test_helo_fallback(void)
+{
+	static const struct peer_step st[] = {
+	    {NULL, "220 old.invalid SMTP\r\n", 0},
+	    {"EHLO client.test\r\n", "502 what?\r\n", 1},
+	    {"HELO client.test\r\n", "250 hello\r\n", 1},
+	    {"QUIT\r\n", "221 bye\r\n", 1},
+	};
+	struct peer p;
+	struct error err = {0};
+	struct smtp_session *s = open_on(&p, st, N(st), false, &err);
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(!smtp_caps(s)->esmtp);
+	CHECK(!smtp_caps(s)->pipelining);
+	smtp_close(s);
+	CHECK_SENT(&p, "EHLO client.test\r\nHELO client.test\r\nQUIT\r\n");
+}
+
+/* A refusing greeting, EHLO answered 4xx (no HELO then), HELO refused:
+ * errors of the reply's kind, with the reply kept. */
+static void
+test_open_refusals(void)
+{
+	static const struct {
+		struct peer_step st[3];
+		enum error_kind kind;
+		int code;
+		const char *sent;
+	} cases[] = {
+	    {{{NULL, "554 5.7.1 go away\r\n", 0}}, ERROR_NOPERM, 554, ""},
+	    {{{NULL, "421 4.3.2 busy\r\n", 0}}, ERROR_TEMPFAIL, 421, ""},
+	    {{{NULL, "220 hi\r\n", 0},
+	      {"EHLO client.test\r\n", "421 4.3.2 later\r\n", 1}},
+	     ERROR_TEMPFAIL,
+	     421,
+	     "EHLO client.test\r\n"},
+	    {{{NULL, "220 hi\r\n", 0},
+	      {"EHLO client.test\r\n", "500 no\r\n", 1},
+	      {"HELO client.test\r\n", "550 not you\r\n", 1}},
+	     ERROR_UNAVAILABLE,
+	     550,
+	     "EHLO client.test\r\nHELO client.test\r\n"},
+	    /* Not an SMTP reply at all. */
+	    {{{NULL, "HTTP/1.1 400 Bad\r\n", 0}}, ERROR_PROTOCOL, 0, ""},
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct peer p;
+		struct error err = {0};
+		size_t n = 0, len;
+		char *got;
+
+		while (n < 3 && cases[i].st[n].send)
+			n++;
+		CHECK(open_on(&p, cases[i].st, n, false, &err) == NULL);
+		CHECK_INT(err.kind, cases[i].kind);
+		CHECK_INT(err.smtp_code, cases[i].code);
+		got = peer_finish(&p, &len);
+		/* Whatever the client sent after the refusal (a QUIT is
+		 * polite) comes after the commands of the script. */
+		CHECK(got &&
+		      strncmp(got, cases[i].sent, strlen(cases[i].sent)) == 0);
+		free(got);
+	}
+}
+
+/* LMTP: LHLO, and after the dot one reply per accepted recipient. */
+static void
+test_lmtp(void)
+{
+	static const struct peer_step st[] = {
+	    {NULL, "220 lmtp.invalid LMTP\r\n", 0},
+	    {"LHLO client.test\r\n", "250-lmtp.invalid\r\n250 PIPELINING\r\n",
+	     1},
+	    {"DATA\r\n", "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", 0},
+	    {"\r\n.\r\n", "250 2.0.0 b ok\r\n452 4.2.2 c full\r\n", 0},
+	    {"QUIT\r\n", "221 bye\r\n", 0},
+	};
+	struct peer p;
+	struct error err = {0};
+	struct smtp_session *s = open_on(&p, st, N(st), true, &err);
+	struct smtp_envelope env = {
+	    .sender = "a@x.test", .rcpts = two_rcpts, .nrcpts = 2};
+	struct smtp_envelope_result res;
+	struct body b = {"x\r\n", 0, 64};
+	struct smtp_body_source src = {body_read, &b};
+	struct reply final[2];
+	bool dot_sent = false;
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	smtp_envelope_result_init(&res);
+	CHECK_INT(smtp_envelope(s, &env, &res, &err), 0);
+	CHECK_INT(res.naccepted, 2);
+	reply_init(&final[0]);
+	reply_init(&final[1]);
+	CHECK_INT(smtp_body(s, &src, true, final, 2, &dot_sent, &err), 0);
+	CHECK_INT(final[0].code, 250);
+	CHECK_INT(final[1].code, 452);
+	CHECK_STR(final[1].enhanced, "4.2.2");
+	reply_clear(&final[0]);
+	reply_clear(&final[1]);
+	smtp_envelope_result_clear(&res);
+	smtp_close(s);
+	CHECK_SENT(&p, "LHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+	               "RCPT TO:<b@y.test>\r\nRCPT TO:<c@y.test>\r\nDATA\r\n"
+	               "x\r\n.\r\nQUIT\r\n");
+}
+
+/* A body source that fails: the terminator never goes out. */
+static void
+test_body_fails(void)
+{
+	static const struct peer_step st[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", EHLO_PIPE, 1},
+	    {"DATA\r\n", "250 ok\r\n250 ok\r\n354 go\r\n", 0},
+	};
+	static const char *const one[] = {"b@y.test"};
+	struct peer p;
+	struct error err = {0};
+	struct smtp_session *s = open_on(&p, st, N(st), false, &err);
+	struct smtp_envelope env = {
+	    .sender = "a@x.test", .rcpts = one, .nrcpts = 1};
+	struct smtp_envelope_result res;
+	struct smtp_body_source src = {body_fail, NULL};
+	struct reply final;
+	bool dot_sent = true;
+	size_t len;
+	char *got;
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	smtp_envelope_result_init(&res);
+	CHECK_INT(smtp_envelope(s, &env, &res, &err), 0);
+	CHECK_INT(res.data.code, 354);
+	reply_init(&final);
+	CHECK_INT(smtp_body(s, &src, true, &final, 1, &dot_sent, &err), -1);
+	CHECK_INT(err.kind, ERROR_IOERR);
+	CHECK(!dot_sent);
+	reply_clear(&final);
+	smtp_envelope_result_clear(&res);
+	smtp_close(s);
+	got = peer_finish(&p, &len);
+	CHECK(got && !strstr(got, "\r\n.\r\n"));
+	free(got);
+}
+
+/* The connection lost after the dot went out: status unknown. */
+static void
+test_lost_after_dot(void)
+{
+	static const struct peer_step st[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", EHLO_PLAIN, 1},
+	    {"MAIL FROM:<a@x.test>\r\n", "250 ok\r\n", 1},
+	    {"RCPT TO:<b@y.test>\r\n", "250 ok\r\n", 1},
+	    {"DATA\r\n", "354 go\r\n", 1},
+	    {"\r\n.\r\n", PEER_DROP, 1},
+	};
+	static const char *const one[] = {"b@y.test"};
+	struct peer p;
+	struct error err = {0};
+	struct smtp_session *s = open_on(&p, st, N(st), false, &err);
+	struct smtp_envelope env = {
+	    .sender = "a@x.test", .rcpts = one, .nrcpts = 1};
+	struct smtp_envelope_result res;
+	struct body b = {"x\r\n", 0, 64};
+	struct smtp_body_source src = {body_read, &b};
+	struct reply final;
+	bool dot_sent = false;
+	size_t len;
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	smtp_envelope_result_init(&res);
+	CHECK_INT(smtp_envelope(s, &env, &res, &err), 0);
+	reply_init(&final);
+	CHECK_INT(smtp_body(s, &src, false, &final, 1, &dot_sent, &err), -1);
+	CHECK_INT(err.kind, ERROR_TEMPFAIL);
+	CHECK(dot_sent);
+	CHECK(strstr(err.msg, "status unknown") != NULL);
+	reply_clear(&final);
+	smtp_envelope_result_clear(&res);
+	smtp_close(s);
+	free(peer_finish(&p, &len));
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	test_pipelined();
+	test_stepwise_all_or_nothing();
+	test_stepwise_any();
+	test_helo_fallback();
+	test_open_refusals();
+	test_lmtp();
+	test_body_fails();
+	test_lost_after_dot();
+	return unit_done();
+}
