@@ -30,6 +30,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fdwait.h"
 #include "interrupt.h"
 #include "socks.h"
 #include "util.h"

@@ -53,6 +53,7 @@
 #include "buf.h"
 #include "crlf.h"
 #include "encode.h"
+#include "fdwait.h"
 #include "filetype.h"
 #include "util.h"
 

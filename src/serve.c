@@ -51,6 +51,7 @@
 
 #include "address.h"
 #include "buf.h"
+#include "fdwait.h"
 #include "interrupt.h"
 #include "util.h"
 

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdwait.h"
 #include "interrupt.h"
 #include "util.h"
 

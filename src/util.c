@@ -8,15 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "interrupt.h"
 
 static void
 out_of_memory(void)
@@ -248,37 +245,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int
-fd_wait(int fd, short events, int64_t deadline)
-{
-	struct pollfd p = {.fd = fd, .events = events};
-
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		struct timespec ts;
-		int rc;
-
-		if (interrupt_cuts()) {
-			errno = EINTR;
-			return -1;
-		}
-		if (left < 0)
-			left = 0;
-		ts.tv_sec = (time_t)(left / 1000);
-		ts.tv_nsec = (long)(left % 1000) * 1000000L;
-		/* While a send catches SIGTERM and friends they are blocked
-		 * everywhere but here (interrupt.h). */
-		rc = ppoll(&p, 1, &ts,
-		           interrupt_active() ? interrupt_wait_mask() : NULL);
-		if (rc > 0)
-			return 1;
-		if (rc == 0)
-			return 0;
-		if (errno != EINTR)
-			return -1;
-	}
 }
 
 int

@@ -36,12 +36,6 @@ char *str_censor(char *s, size_t len);
 /* Milliseconds on the monotonic clock (for timeouts and the transcript). */
 int64_t now_ms(void);
 
-/* Wait until fd is ready for `events` (poll(2) bits) or the monotonic
- * deadline (now_ms() scale) passes: 1 ready, 0 deadline, -1 poll error
- * (errno set).  EINTR is retried with the time left, except for a signal
- * caught by interrupt.h and not held: then -1 with errno EINTR. */
-int fd_wait(int fd, short events, int64_t deadline);
-
 /* Write all n bytes to fd (EINTR retried): 0, or -1 with errno set (EIO
  * for a write that wrote nothing). */
 int fd_write_all(int fd, const void *p, size_t n);
