@@ -1,0 +1,392 @@
+/*
+ * submit_test.c - delivery policy (submit.h) against a scripted server
+ * (peer.h): which replies make a delivery, a partial one or none, the
+ * failure class (and so the exit code) of each kind of refusal, what is
+ * decided before MAIL, and that the terminator never goes out when the
+ * message must not be delivered.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "conf.h"
+#include "peer.h"
+#include "submit.h"
+#include "unit.h"
+#include "util.h"
+
+#define N(a) (sizeof(a) / sizeof *(a))
+#define STEPS_MAX 8
+
+#define GREET                                                                  \
+	{                                                                      \
+		NULL, "220 test.invalid ESMTP\r\n", 0                          \
+	}
+#define EHLO_OK(caps)                                                          \
+	{                                                                      \
+		"EHLO client.test\r\n", "250-test.invalid\r\n" caps, 1         \
+	}
+#define PIPE "250-PIPELINING\r\n250-SIZE 1000\r\n250 8BITMIME\r\n"
+#define PLAIN "250 SIZE 1000\r\n"
+#define EHLO "EHLO client.test\r\n"
+#define ENV1 "MAIL FROM:<a@x.test> SIZE=20\r\nRCPT TO:<b@y.test>\r\n"
+#define ENV2 ENV1 "RCPT TO:<c@y.test>\r\n"
+#define MSG "Subject: t\r\n\r\nbody\r\n"
+#define MSG8 "Subject: t\r\n\r\nb\xc3\xa9\r\n"
+/* The pipelined group MAIL..DATA answered at once: MAIL's 250, then the
+ * RCPT replies given, then 354. */
+#define DATA_ANSWER(rcpts)                                                     \
+	{                                                                      \
+		"DATA\r\n", "250 ok\r\n" rcpts "354 go\r\n", 0                 \
+	}
+/* The dot and the QUIT pipelined behind it. */
+#define DOT_ANSWER(r)                                                          \
+	{                                                                      \
+		"\r\n.\r\nQUIT\r\n", r "221 bye\r\n", 1                        \
+	}
+#define MAIL_ANSWER(r)                                                         \
+	{                                                                      \
+		"MAIL FROM:<a@x.test> SIZE=20\r\n", r, 1                       \
+	}
+
+/* The message, from memory. */
+struct text {
+	const char *s;
+	size_t off;
+};
+
+static ssize_t
+text_read(void *ctx, char *buf, size_t n, struct error *err)
+{
+	struct text *t = ctx;
+	size_t left = strlen(t->s) - t->off;
+
+	(void)err;
+	if (n > left)
+		n = left;
+	memcpy(buf, t->s + t->off, n);
+	t->off += n;
+	return (ssize_t)n;
+}
+
+static int
+text_rewind(void *ctx, struct error *err)
+{
+	(void)err;
+	((struct text *)ctx)->off = 0;
+	return 0;
+}
+
+static void
+message(struct message_stream *m, struct text *t, const char *s)
+{
+	t->s = s;
+	t->off = 0;
+	m->read = text_read;
+	m->rewind = text_rewind;
+	m->ctx = t;
+	m->size = strlen(s);
+	m->has_8bit = false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			m->has_8bit = true;
+}
+
+struct scenario {
+	const char *name;
+	struct peer_step st[STEPS_MAX];
+	bool lmtp;
+	bool any;          /* rcpt_policy any, else all */
+	size_t nrcpts;     /* 1 or 2 */
+	const char *msg;   /* NULL: MSG */
+	const char *rcpt2; /* the second recipient; NULL: c@y.test */
+	int exit_code;     /* of the error; 0 when submit_send succeeds */
+	bool delivered;
+	size_t naccepted;
+	bool dot_sent;
+	size_t nretry;     /* retry[0] is then recipient 1 */
+	const char *final; /* the outcome's final_reply, or NULL: "" */
+	const char *sent;  /* everything the server received */
+};
+
+static const struct scenario scenarios[] = {
+    {.name = "delivered, pipelined",
+     .st = {GREET, EHLO_OK(PIPE), DATA_ANSWER("250 ok\r\n"),
+            DOT_ANSWER("250 2.0.0 queued as 4711\r\n")},
+     .nrcpts = 1,
+     .delivered = true,
+     .naccepted = 1,
+     .dot_sent = true,
+     .final = "250 2.0.0 queued as 4711",
+     .sent = EHLO ENV1 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
+    /* All or nothing: a refused recipient after the 354 of a pipelined
+     * group drops the connection, never the dot. */
+    {.name = "all: refused after 354",
+     .st = {GREET, EHLO_OK(PIPE),
+            DATA_ANSWER("250 ok\r\n550 5.1.1 unknown\r\n")},
+     .nrcpts = 2,
+     .exit_code = EX_NOUSER,
+     .sent = EHLO ENV2 "DATA\r\n"},
+    {.name = "any: sent to the accepted one",
+     .st = {GREET, EHLO_OK(PIPE),
+            DATA_ANSWER("250 ok\r\n550 5.1.1 unknown\r\n"),
+            DOT_ANSWER("250 ok\r\n")},
+     .any = true,
+     .nrcpts = 2,
+     .exit_code = EX_NOUSER,
+     .delivered = true,
+     .naccepted = 1,
+     .dot_sent = true,
+     .final = "250 ok",
+     .sent = EHLO ENV2 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
+    {.name = "any: a 4xx recipient is kept for a retry",
+     .st = {GREET, EHLO_OK(PIPE), DATA_ANSWER("250 ok\r\n450 4.2.1 later\r\n"),
+            DOT_ANSWER("250 ok\r\n")},
+     .any = true,
+     .nrcpts = 2,
+     .exit_code = EX_TEMPFAIL,
+     .delivered = true,
+     .naccepted = 1,
+     .dot_sent = true,
+     .nretry = 1,
+     .final = "250 ok",
+     .sent = EHLO ENV2 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
+    {.name = "any: every recipient refused, nothing sent",
+     .st = {GREET,
+            EHLO_OK(PLAIN),
+            {"MAIL FROM:<a@x.test> SIZE=20\r\n", "250 ok\r\n", 1},
+            {"RCPT TO:<b@y.test>\r\n", "550 5.1.1 no\r\n", 1},
+            {"RCPT TO:<c@y.test>\r\n", "553 5.1.3 bad\r\n", 1}},
+     .any = true,
+     .nrcpts = 2,
+     .exit_code = EX_NOUSER,
+     .sent = EHLO ENV2 "QUIT\r\n"},
+    /* RFC 1870: too big is refused before MAIL. */
+    {.name = "SIZE too big",
+     .st = {GREET, EHLO_OK("250 SIZE 10\r\n")},
+     .nrcpts = 1,
+     .exit_code = EX_UNAVAILABLE,
+     .sent = EHLO "QUIT\r\n"},
+    /* RFC 6152: 8-bit data only with 8BITMIME. */
+    {.name = "8-bit without 8BITMIME",
+     .st = {GREET, EHLO_OK(PLAIN)},
+     .nrcpts = 1,
+     .msg = MSG8,
+     .exit_code = EX_DATAERR,
+     .sent = EHLO "QUIT\r\n"},
+    {.name = "8-bit with 8BITMIME",
+     .st = {GREET, EHLO_OK(PIPE), DATA_ANSWER("250 ok\r\n"),
+            DOT_ANSWER("250 ok\r\n")},
+     .nrcpts = 1,
+     .msg = MSG8,
+     .delivered = true,
+     .naccepted = 1,
+     .dot_sent = true,
+     .final = "250 ok",
+     .sent = EHLO "MAIL FROM:<a@x.test> SIZE=19 BODY=8BITMIME\r\n"
+                  "RCPT TO:<b@y.test>\r\nDATA\r\n" MSG8 ".\r\nQUIT\r\n"},
+    /* RFC 6531: a non-ASCII local part needs SMTPUTF8. */
+    {.name = "UTF-8 address without SMTPUTF8",
+     .st = {GREET, EHLO_OK(PIPE)},
+     .nrcpts = 2,
+     .rcpt2 = "j\xc3\xb6rg@y.test",
+     .exit_code = EX_DATAERR,
+     .sent = EHLO "QUIT\r\n"},
+    {.name = "UTF-8 address with SMTPUTF8",
+     .st = {GREET, EHLO_OK("250-PIPELINING\r\n250 SMTPUTF8\r\n"),
+            DATA_ANSWER("250 ok\r\n250 ok\r\n"), DOT_ANSWER("250 ok\r\n")},
+     .nrcpts = 2,
+     .rcpt2 = "j\xc3\xb6rg@y.test",
+     .delivered = true,
+     .naccepted = 2,
+     .dot_sent = true,
+     .final = "250 ok",
+     .sent =
+         EHLO "MAIL FROM:<a@x.test> SMTPUTF8\r\nRCPT TO:<b@y.test>\r\n"
+              "RCPT TO:<j\xc3\xb6rg@y.test>\r\nDATA\r\n" MSG ".\r\nQUIT\r\n"},
+    /* The class of each refusal of the sender, and of DATA. */
+    {.name = "MAIL 451",
+     .st = {GREET, EHLO_OK(PLAIN), MAIL_ANSWER("451 4.3.0 later\r\n")},
+     .nrcpts = 1,
+     .exit_code = EX_TEMPFAIL,
+     .sent = EHLO "MAIL FROM:<a@x.test> SIZE=20\r\nQUIT\r\n"},
+    {.name = "MAIL 553 5.7.1",
+     .st = {GREET, EHLO_OK(PLAIN), MAIL_ANSWER("553 5.7.1 not yours\r\n")},
+     .nrcpts = 1,
+     .exit_code = EX_NOPERM,
+     .sent = EHLO "MAIL FROM:<a@x.test> SIZE=20\r\nQUIT\r\n"},
+    {.name = "MAIL 550 without an enhanced code",
+     .st = {GREET, EHLO_OK(PLAIN), MAIL_ANSWER("550 no\r\n")},
+     .nrcpts = 1,
+     .exit_code = EX_UNAVAILABLE,
+     .sent = EHLO "MAIL FROM:<a@x.test> SIZE=20\r\nQUIT\r\n"},
+    {.name = "DATA 554",
+     .st = {GREET,
+            EHLO_OK(PLAIN),
+            MAIL_ANSWER("250 ok\r\n"),
+            {"RCPT TO:<b@y.test>\r\n", "250 ok\r\n", 1},
+            {"DATA\r\n", "554 5.3.0 no data today\r\n", 1}},
+     .nrcpts = 1,
+     .exit_code = EX_UNAVAILABLE,
+     .sent = EHLO ENV1 "DATA\r\nQUIT\r\n"},
+    /* The reply to the dot. */
+    {.name = "dot 452",
+     .st = {GREET, EHLO_OK(PIPE), DATA_ANSWER("250 ok\r\n"),
+            DOT_ANSWER("452 4.3.1 full\r\n")},
+     .nrcpts = 1,
+     .exit_code = EX_TEMPFAIL,
+     .dot_sent = true,
+     .final = "452 4.3.1 full",
+     .sent = EHLO ENV1 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
+    {.name = "dot 554",
+     .st = {GREET, EHLO_OK(PIPE), DATA_ANSWER("250 ok\r\n"),
+            DOT_ANSWER("554 5.6.0 spam\r\n")},
+     .nrcpts = 1,
+     .exit_code = EX_UNAVAILABLE,
+     .dot_sent = true,
+     .final = "554 5.6.0 spam",
+     .sent = EHLO ENV1 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
+    {.name = "connection lost after the dot: status unknown",
+     .st = {GREET,
+            EHLO_OK(PLAIN),
+            MAIL_ANSWER("250 ok\r\n"),
+            {"RCPT TO:<b@y.test>\r\n", "250 ok\r\n", 1},
+            {"DATA\r\n", "354 go\r\n", 1},
+            {"\r\n.\r\n", PEER_DROP, 1}},
+     .nrcpts = 1,
+     .exit_code = EX_TEMPFAIL,
+     .dot_sent = true,
+     .sent = EHLO ENV1 "DATA\r\n" MSG ".\r\n"},
+    /* LMTP: delivered to one, the other to be retried. */
+    {.name = "LMTP: one recipient refused for now",
+     .st = {{NULL, "220 test.invalid LMTP\r\n", 0},
+            {"LHLO client.test\r\n",
+             "250-test.invalid\r\n250-PIPELINING\r\n250 SIZE 1000\r\n", 1},
+            DATA_ANSWER("250 ok\r\n250 ok\r\n"),
+            DOT_ANSWER("250 2.0.0 ok\r\n452 4.2.2 full\r\n")},
+     .lmtp = true,
+     .nrcpts = 2,
+     .exit_code = EX_TEMPFAIL,
+     .delivered = true,
+     .naccepted = 1,
+     .dot_sent = true,
+     .nretry = 1,
+     .final = "250 2.0.0 ok",
+     .sent = "LHLO client.test\r\n" ENV2 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
+};
+
+static size_t
+nsteps(const struct peer_step *st)
+{
+	size_t n = 0;
+
+	while (n < STEPS_MAX && (st[n].await || st[n].send))
+		n++;
+	return n;
+}
+
+static void
+account_for(struct account *a, const struct peer *p, bool lmtp)
+{
+	account_defaults(a);
+	a->host = xstrdup("test.invalid");
+	a->socket = xstrdup(p->path);
+	a->port = 25;
+	a->domain = xstrdup("client.test");
+	a->timeout = 2;
+	a->lmtp = lmtp;
+}
+
+static void
+run(const struct scenario *sc)
+{
+	const char *rcpts[2] = {"b@y.test", sc->rcpt2 ? sc->rcpt2 : "c@y.test"};
+	struct submission sub = {0};
+	struct submit_outcome out;
+	struct account a;
+	struct peer p;
+	struct text t;
+	struct error err = {0};
+	size_t len;
+	char *got, what[ERROR_MSG_MAX + 200];
+	int rc;
+
+	if (peer_start(&p, sc->st, nsteps(sc->st)) < 0) {
+		CHECK(!"peer_start");
+		return;
+	}
+	account_for(&a, &p, sc->lmtp);
+	sub.account = &a;
+	sub.sender = "a@x.test";
+	sub.rcpts = rcpts;
+	sub.nrcpts = sc->nrcpts;
+	sub.rcpt_policy = sc->any ? RCPT_POLICY_ANY : RCPT_POLICY_ALL;
+	message(&sub.message, &t, sc->msg ? sc->msg : MSG);
+	rc = submit_send(&sub, &out, &err);
+	got = peer_finish(&p, &len);
+
+	snprintf(what, sizeof what, "%s: rc", sc->name);
+	unit_report(rc == (sc->exit_code ? -1 : 0), __FILE__, __LINE__, what);
+	snprintf(what, sizeof what, "%s: exit code %d (%s)", sc->name,
+	         rc ? error_exit_code(err.kind) : 0, err.msg);
+	unit_report((rc ? error_exit_code(err.kind) : 0) == sc->exit_code,
+	            __FILE__, __LINE__, what);
+	snprintf(what, sizeof what, "%s: delivered %d, naccepted %zu", sc->name,
+	         out.delivered, out.naccepted);
+	unit_report(out.delivered == sc->delivered &&
+	                out.naccepted == sc->naccepted,
+	            __FILE__, __LINE__, what);
+	snprintf(what, sizeof what, "%s: dot_sent %d", sc->name, out.dot_sent);
+	unit_report(out.dot_sent == sc->dot_sent, __FILE__, __LINE__, what);
+	snprintf(what, sizeof what, "%s: nretry %zu", sc->name, out.nretry);
+	unit_report(out.nretry == sc->nretry &&
+	                (!sc->nretry || out.retry[0] == 1),
+	            __FILE__, __LINE__, what);
+	snprintf(what, sizeof what, "%s: the script ran whole (%d)", sc->name,
+	         p.status);
+	unit_report(p.status == 0, __FILE__, __LINE__, what);
+	CHECK_STR(out.final_reply, sc->final ? sc->final : "");
+	CHECK_STR(out.host, "test.invalid");
+	CHECK_STR(got, sc->sent);
+	if (got && strcmp(got, sc->sent) != 0)
+		fprintf(stderr, "  (in \"%s\")\n", sc->name);
+	/* A refusal quotes the server's reply. */
+	if (rc && err.smtp_code) {
+		char code[8];
+
+		snprintf(code, sizeof code, "%d", err.smtp_code);
+		CHECK(strstr(err.msg, code) != NULL);
+	}
+	free(got);
+	submit_outcome_clear(&out);
+	account_clear(&a);
+}
+
+/* The port a TLS mode implies. */
+static void
+test_port(void)
+{
+	struct account a;
+
+	account_defaults(&a);
+	CHECK_INT(submit_port(&a), 25);
+	a.tls = true;
+	CHECK_INT(submit_port(&a), 587);
+	a.tls_starttls = false;
+	CHECK_INT(submit_port(&a), 465);
+	a.port = 2525;
+	CHECK_INT(submit_port(&a), 2525);
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < N(scenarios); i++)
+		run(&scenarios[i]);
+	test_port();
+	return unit_done();
+}
