@@ -303,16 +303,6 @@ bg_wait() {
 	mapfile -t stderr_lines <"$BG_ERR"
 }
 
-# wait_for_text FILE TEXT [SECONDS]: poll until FILE holds TEXT.
-wait_for_text() {
-	local k limit=$((${3:-15} * 10))
-	for ((k = 0; k < limit; k++)); do
-		grep -qF -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	die "'$2' did not appear in $1 within ${3:-15} s:" "$(tail -n 20 "$1" 2>/dev/null)"
-}
-
 # --- the policy: temporary failures are queued ------------------------------------
 
 @test "server down, server from the configuration: queued, exit 0, one line 'queued as ID: reason', listed" {

@@ -19,6 +19,10 @@
 #   write_config [LINE...]        write "defaults" + LINEs to
 #                                 $BATS_TEST_TMPDIR/config (mode 600) and
 #                                 point $MAILPOST_CONF at it
+#   wait_for_text FILE TEXT [SECONDS]
+#                                 poll until FILE holds TEXT (default at
+#                                 most 15 s); for waiting on a condition,
+#                                 never `sleep` a fixed time
 #   make_message [FILE]           a complete message (From, To, Subject,
 #                                 Date, Message-ID, two body lines) in FILE
 #                                 (default $BATS_TEST_TMPDIR/msg); prints
@@ -198,6 +202,18 @@ make_message() {
 	local file="${1:-$BATS_TEST_TMPDIR/msg}"
 	printf '%s' "${MSG_SIMPLE_CRLF//$'\r'/}" >"$file"
 	printf '%s\n' "$file"
+}
+
+# Poll (every 20 ms, at most SECONDS, default 15) until FILE holds TEXT.
+# Waiting for a condition, never for a fixed time: a loaded machine only
+# makes the test slower, never makes it fail.
+wait_for_text() {
+	local k limit=$((${3:-15} * 50))
+	for ((k = 0; k < limit; k++)); do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	die "'$2' did not appear in $1 within ${3:-15} s:" "$(tail -n 20 "$1" 2>/dev/null)"
 }
 
 # A port nothing listens on (bound, then closed).
