@@ -63,9 +63,10 @@ struct conn_target {
  *   the proxy's name does not resolve; a proxy that cannot be reached,
  *   closes or says nothing in time is ERROR_TEMPFAIL; its refusals are
  *   as socks.h says;
- * - through socket_path: ERROR_CONFIG when it does not exist or is not
- *   a socket (a wrong path stays wrong), ERROR_TEMPFAIL when nothing
- *   listens on it or it does not answer in time.
+ * - through socket_path: ERROR_CONFIG when it is not a socket or may
+ *   not be used (a wrong path stays wrong), ERROR_TEMPFAIL when it does
+ *   not exist, nothing listens on it or it does not answer in time (a
+ *   server not running yet; mailpost.conf(5) says so of `socket`).
  * TCP_NODELAY is set: we batch writes ourselves. */
 int conn_open(struct conn **out, const struct conn_target *target,
               struct transcript *t, struct error *err);
