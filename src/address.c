@@ -1108,6 +1108,37 @@ address_parse_list(const char *value, size_t len, struct strlist *out,
 	return run_parser(&ps, value, len, err);
 }
 
+bool
+address_empty_group(const char *value, char **phrase)
+{
+	struct address_entries l;
+	struct parser ps = {.entries = &l, .kind = ERROR_USAGE};
+	struct error e;
+	const char *colon = strchr(value, ':'), *a = value, *b;
+	bool empty;
+
+	for (const char *p = value; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			return false;
+	/* One group: one ':' (a quoted name holding one is not worth it). */
+	if (!colon || strrchr(value, ':') != colon)
+		return false;
+	address_entries_init(&l);
+	empty = run_parser(&ps, value, strlen(value), &e) == 0 && l.n == 0;
+	address_entries_clear(&l);
+	if (!empty)
+		return false;
+	while (a < colon && (*a == ' ' || *a == '\t'))
+		a++;
+	b = colon;
+	while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+		b--;
+	if (b == a)
+		return false;
+	*phrase = xstrndup(a, (size_t)(b - a));
+	return true;
+}
+
 /* The next step, after a command-line error's cause. */
 static void
 add_hint(struct error *err, const char *hint)

@@ -101,6 +101,12 @@ void address_entries_clear(struct address_entries *l);
 int address_parse_input(const char *value, enum error_kind kind,
                         struct address_entries *out, struct error *err);
 
+/* True when value is one group with no members ("undisclosed-recipients:;",
+ * RFC 5322 3.4), the way mailx users send to Bcc recipients only, in
+ * printable ASCII; *phrase is then a new string, the group's name as
+ * given (trimmed), for a header field that writes "phrase:;". */
+bool address_empty_group(const char *value, char **phrase);
+
 /* The address as a composed header field writes it: a header carries
  * 8-bit text only with SMTPUTF8 (RFC 6532 3.2, RFC 6531 3.3), so a domain
  * with U-labels is written in A-labels -- unless the local part is not

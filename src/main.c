@@ -62,6 +62,7 @@ struct job {
 	struct message_stream stream;  /* what is sent (or printed) */
 	struct strlist to, cc;         /* composing: the To and Cc fields */
 	struct strlist to_names, cc_names; /* their display names ("": none) */
+	char *to_group, *cc_group; /* "undisclosed-recipients" of ":;" */
 	struct strlist reply_to, reply_to_names; /* composing: --reply-to */
 	FILE *logfile;
 	struct transcript *transcript;
@@ -496,6 +497,18 @@ add_recipient(struct job *job, const char *addr, enum error_kind kind,
 	return rc;
 }
 
+/* "undisclosed-recipients:;": a group with no members names nobody for
+ * the envelope; the composed To or Cc shows it (header_mailboxes). */
+static bool
+is_empty_group(const char *value)
+{
+	char *phrase = NULL;
+	bool yes = address_empty_group(value, &phrase);
+
+	free(phrase);
+	return yes;
+}
+
 /* Each argument is an address list as people write it ("Anna
  * <anna@example.org>", "a@x, b@y"); the envelope gets the addr-specs. */
 static int
@@ -507,7 +520,9 @@ add_recipients(struct job *job, const char *const *v, size_t n,
 
 	address_entries_init(&list);
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = address_parse_input(v[i], ERROR_USAGE, &list, err);
+		if (!is_empty_group(v[i]))
+			rc = address_parse_input(v[i], ERROR_USAGE, &list,
+			                         err);
 	for (size_t i = 0; rc == 0 && i < list.n; i++)
 		rc = add_recipient(job, list.v[i].addr, ERROR_USAGE, err);
 	address_entries_clear(&list);
@@ -537,6 +552,12 @@ collect_recipients(struct job *job, struct error *err)
 		if (rc < 0)
 			return -1;
 	}
+	if (job->rcpts.n == 0 && !req->read_recipients)
+		return error_set(err, ERROR_USAGE,
+		                 "no recipients: the command line names nobody "
+		                 "(a group such as \"undisclosed-recipients:;\" "
+		                 "has no members); give a recipient, with -b "
+		                 "for a blind copy");
 	if (job->rcpts.n == 0)
 		return error_set(err, ERROR_DATA,
 		                 "no recipients: none on the command line and "
@@ -871,19 +892,30 @@ open_input(struct job *job, struct error *err)
 
 /* The To or Cc field of a composed message: each argument's mailboxes,
  * qualified, in header form (A-labels), with their display names, each
- * address once. */
+ * address once; the first group with no members, when group is not NULL
+ * (Reply-To takes none), into *group. */
 static int
 header_mailboxes(const struct job *job, const char *const *v, size_t n,
-                 struct strlist *out, struct strlist *names, struct error *err)
+                 struct strlist *out, struct strlist *names, char **group,
+                 struct error *err)
 {
 	struct address_entries list;
 	struct address_set seen;
+	char *phrase = NULL;
 	int rc = 0;
 
 	address_entries_init(&list);
 	address_set_init(&seen);
-	for (size_t i = 0; rc == 0 && i < n; i++)
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (group && address_empty_group(v[i], &phrase)) {
+			if (!*group)
+				*group = phrase;
+			else
+				free(phrase);
+			continue;
+		}
 		rc = address_parse_input(v[i], ERROR_USAGE, &list, err);
+	}
 	for (size_t i = 0; rc == 0 && i < list.n; i++) {
 		char *q = address_qualify(list.v[i].addr, job->acct.maildomain);
 		char *h = NULL;
@@ -942,15 +974,15 @@ fill_mime_request(struct job *job, struct mime_request *mr, char **from,
 	 * command line are added to the envelope only. */
 	if (!req->read_recipients &&
 	    (header_mailboxes(job, req->rcpts, req->nrcpts, &job->to,
-	                      &job->to_names, err) < 0 ||
+	                      &job->to_names, &job->to_group, err) < 0 ||
 	     header_mailboxes(job, req->cc, req->ncc, &job->cc, &job->cc_names,
-	                      err) < 0))
+	                      &job->cc_group, err) < 0))
 		return -1;
 	/* Reply-To is a list of mailboxes too ('Name <addr>, b@y'), in
 	 * header form: no raw 8-bit domain. */
 	if (req->reply_to &&
 	    header_mailboxes(job, &req->reply_to, 1, &job->reply_to,
-	                     &job->reply_to_names, err) < 0)
+	                     &job->reply_to_names, NULL, err) < 0)
 		return -1;
 	*mr = (struct mime_request){
 	    .reply_to = (const char *const *)job->reply_to.v,
@@ -959,9 +991,11 @@ fill_mime_request(struct job *job, struct mime_request *mr, char **from,
 	    .subject = req->subject,
 	    .to = (const char *const *)job->to.v,
 	    .to_names = (const char *const *)job->to_names.v,
+	    .to_group = job->to_group,
 	    .nto = job->to.n,
 	    .cc = (const char *const *)job->cc.v,
 	    .cc_names = (const char *const *)job->cc_names.v,
+	    .cc_group = job->cc_group,
 	    .ncc = job->cc.n,
 	    .extra = req->extra,
 	    .nextra = req->nextra,
@@ -1838,6 +1872,8 @@ job_clear(struct job *job)
 	strlist_clear(&job->cc);
 	strlist_clear(&job->to_names);
 	strlist_clear(&job->cc_names);
+	free(job->to_group);
+	free(job->cc_group);
 	free(job->sender_name);
 	free(job->sender_given);
 	strlist_clear(&job->reply_to);

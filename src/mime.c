@@ -1143,6 +1143,33 @@ address_list(struct buf *v, const char *const *list, const char *const *names,
 	return rc;
 }
 
+/* An address list and then, when group is not NULL, the group with no
+ * members "group:;" (RFC 5322 3.4), on a line of its own when it does
+ * not fit. */
+static int
+address_list_group(struct buf *v, const char *const *list,
+                   const char *const *names, size_t n, const char *group,
+                   size_t col, struct error *err)
+{
+	const char *nl;
+	size_t at;
+
+	if (n > 0 && address_list(v, list, names, n, col, err) < 0)
+		return -1;
+	if (!group)
+		return 0;
+	nl = memrchr(v->data, '\n', v->len);
+	at = nl ? v->len - (size_t)(nl + 1 - v->data) : col + v->len;
+	if (buf_printf(v, "%s%s:;",
+	               n == 0                                  ? ""
+	               : at + 2 + strlen(group) + 2 > FOLD_COLUMN ? ",\r\n "
+	                                                          : ", ",
+	               group) < 0)
+		return error_set(err, ERROR_USAGE,
+		                 "too many addresses for one field");
+	return 0;
+}
+
 /* What the header fields are built from: the request, and which -H
  * fields have taken the place of a field mailpost generates. */
 struct fields {
@@ -1355,17 +1382,17 @@ address_fields(struct fields *fs, struct error *err)
 		    set_field(fs, "Reply-To", err) < 0)
 			return -1;
 	}
-	if (req->nto > 0) {
+	if (req->nto > 0 || req->to_group) {
 		buf_reset(v);
-		if (address_list(v, req->to, req->to_names, req->nto, 4, err) <
-		        0 ||
+		if (address_list_group(v, req->to, req->to_names, req->nto,
+		                       req->to_group, 4, err) < 0 ||
 		    set_field(fs, "To", err) < 0)
 			return -1;
 	}
-	if (req->ncc > 0) {
+	if (req->ncc > 0 || req->cc_group) {
 		buf_reset(v);
-		if (address_list(v, req->cc, req->cc_names, req->ncc, 4, err) <
-		        0 ||
+		if (address_list_group(v, req->cc, req->cc_names, req->ncc,
+		                       req->cc_group, 4, err) < 0 ||
 		    set_field(fs, "Cc", err) < 0)
 			return -1;
 	}

@@ -75,9 +75,13 @@ struct mime_request {
 	const char *const *to_names; /* their display names (UTF-8; "" for
 	                              * none), or NULL for none at all */
 	size_t nto;
+	const char *to_group; /* the name of a group with no members, written
+	                       * "name:;" after the To addresses (or alone:
+	                       * undisclosed-recipients), or NULL */
 	const char *const *cc;   /* Cc: addresses */
 	const char *const *cc_names; /* as to_names */
 	size_t ncc;
+	const char *cc_group;        /* as to_group */
 	const char *const *extra; /* "Name: value" fields from -H: each
 	                           * replaces the field mailpost would write
 	                           * of its name (with keep_headers, the

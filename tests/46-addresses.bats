@@ -108,6 +108,29 @@ RCPT TO:<BOB@example.net>"
 		die "To:" "$(header_of 1 | escaped)"
 }
 
+@test "undisclosed-recipients:; with -b: To shows the empty group, the envelope holds the Bcc only" {
+	start_smtpd "$CAPS"
+	run_send 0 -s x -b boss@example.net 'undisclosed-recipients:;' <"$BODY"
+	assert_envelope 1 "MAIL FROM:<alice@example.org>
+RCPT TO:<boss@example.net>"
+	header_of 1 | grep -qx $'To: undisclosed-recipients:;\r' ||
+		die "To:" "$(header_of 1 | escaped)" || return 1
+	header_of 1 | grep -qi '^Bcc:' && die "Bcc in the header" || true
+
+	# after mailboxes, and in Cc; alone it names nobody: 64, nothing sent
+	start_smtpd "$CAPS"
+	run_send 0 -s x 'Bob <bob@example.net>' 'undisclosed-recipients:;' -c 'list:;' <"$BODY"
+	assert_envelope 1 "MAIL FROM:<alice@example.org>
+RCPT TO:<bob@example.net>"
+	header_of 1 | grep -qx $'To: Bob <bob@example.net>, undisclosed-recipients:;\r' ||
+		die "To:" "$(header_of 1 | escaped)" || return 1
+	header_of 1 | grep -qx $'Cc: list:;\r' || die "Cc:" "$(header_of 1 | escaped)" || return 1
+	start_smtpd "$CAPS"
+	run_send 64 -s x 'undisclosed-recipients:;' <"$BODY"
+	assert_stderr_contains "no recipients: the command line names nobody"
+	assert_no_message
+}
+
 @test "-f 'Name <addr>': the envelope sender is the address, the composed From carries the name" {
 	start_smtpd "$CAPS"
 	run_mailpost 0 -C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" \
@@ -144,7 +167,9 @@ RCPT TO:<bob@example.net>"
 	run_send 64 "x y@$UDOM" <"$MSG"
 	assert_stderr_contains "\"x y@$UDOM\": a display name is not followed by <address>"
 	run_send 64 'undisclosed-recipients:;' <"$MSG"
-	assert_equal 'mailpost: "undisclosed-recipients:;" names no address' "$stderr"
+	assert_equal 'mailpost: no recipients: the command line names nobody (a group such as "undisclosed-recipients:;" has no members); give a recipient, with -b for a blind copy' "$stderr"
+	run_send 64 ',' <"$MSG"
+	assert_equal 'mailpost: "," names no address' "$stderr"
 	run_send 64 "bob${ESC}[31m@example.org" <"$MSG"
 	assert_equal "mailpost: recipient 'bob\\x1b[31m@example.org' contains a control character" "$stderr"
 	assert_received ""

@@ -731,9 +731,46 @@ test_set(void)
 	address_set_clear(&s);
 }
 
+/* address_empty_group: a group with no members, and what is not one. */
+static void
+test_empty_group(void)
+{
+	static const struct {
+		const char *in, *phrase; /* NULL: not an empty group */
+	} cases[] = {
+	    {"undisclosed-recipients:;", "undisclosed-recipients"},
+	    {"  undisclosed-recipients :  ; ", "undisclosed-recipients"},
+	    {"Undisclosed recipients:;", "Undisclosed recipients"},
+	    {"undisclosed-recipients:", "undisclosed-recipients"},
+	    {"list: (nobody) ;", "list"},
+	    {"team: a@x.example;", NULL},
+	    {"a@x.example, team:;", NULL},
+	    {"a:;b:;", NULL},
+	    {":;", NULL},
+	    {",", NULL},
+	    {"a@x.example", NULL},
+	    {"t\x1bx:;", NULL},
+	    {"gr\xc3\xbcppe:;", NULL},
+	    {"a: b:;;", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *phrase = NULL;
+		bool got = address_empty_group(cases[i].in, &phrase);
+
+		CHECK_INT(got, cases[i].phrase != NULL);
+		if (got && cases[i].phrase)
+			CHECK_STR(phrase, cases[i].phrase);
+		if (got != (cases[i].phrase != NULL))
+			fprintf(stderr, "  input: %s\n", cases[i].in);
+		free(phrase);
+	}
+}
+
 int
 main(void)
 {
+	test_empty_group();
 	test_parse_input();
 	test_parse_input_appends();
 	test_header_form();
