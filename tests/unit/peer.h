@@ -27,8 +27,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "stream.h"
+
 #define PEER_TIMEOUT_S 3
-#define PEER_RECORD_MAX (256 * 1024)
+#define PEER_RECORD_MAX (4 * 1024 * 1024)
 /* As the `send` of a step: close the connection instead of replying. */
 #define PEER_DROP ((const char *)1)
 
@@ -128,6 +130,18 @@ report:
 	_exit(status);
 }
 
+/* The steps of a script in an array of `max` that ends early with an
+ * empty step (a table's fixed-size script). */
+static inline size_t
+peer_nsteps(const struct peer_step *st, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && (st[n].await || st[n].send))
+		n++;
+	return n;
+}
+
 /* Listen, then fork the child that plays `steps`.  0 or -1. */
 static int
 peer_start(struct peer *p, const struct peer_step *steps, size_t n)
@@ -188,6 +202,50 @@ peer_finish(struct peer *p, size_t *len)
 		rec[n] = '\0';
 	*len = n;
 	return rec;
+}
+
+/* A message from memory (NUL-terminated text), as the submission code
+ * reads one: for the tests of submit, relay and outbox. */
+struct peer_text {
+	const char *s;
+	size_t off;
+};
+
+static inline ssize_t
+peer_text_read(void *ctx, char *buf, size_t n, struct error *err)
+{
+	struct peer_text *t = ctx;
+	size_t left = strlen(t->s) - t->off;
+
+	(void)err;
+	if (n > left)
+		n = left;
+	memcpy(buf, t->s + t->off, n);
+	t->off += n;
+	return (ssize_t)n;
+}
+
+static inline int
+peer_text_rewind(void *ctx, struct error *err)
+{
+	(void)err;
+	((struct peer_text *)ctx)->off = 0;
+	return 0;
+}
+
+static inline void
+peer_message(struct message_stream *m, struct peer_text *t, const char *s)
+{
+	t->s = s;
+	t->off = 0;
+	m->read = peer_text_read;
+	m->rewind = peer_text_rewind;
+	m->ctx = t;
+	m->size = strlen(s);
+	m->has_8bit = false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			m->has_8bit = true;
 }
 
 #endif

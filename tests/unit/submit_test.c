@@ -52,49 +52,6 @@
 		"MAIL FROM:<a@x.test> SIZE=20\r\n", r, 1                       \
 	}
 
-/* The message, from memory. */
-struct text {
-	const char *s;
-	size_t off;
-};
-
-static ssize_t
-text_read(void *ctx, char *buf, size_t n, struct error *err)
-{
-	struct text *t = ctx;
-	size_t left = strlen(t->s) - t->off;
-
-	(void)err;
-	if (n > left)
-		n = left;
-	memcpy(buf, t->s + t->off, n);
-	t->off += n;
-	return (ssize_t)n;
-}
-
-static int
-text_rewind(void *ctx, struct error *err)
-{
-	(void)err;
-	((struct text *)ctx)->off = 0;
-	return 0;
-}
-
-static void
-message(struct message_stream *m, struct text *t, const char *s)
-{
-	t->s = s;
-	t->off = 0;
-	m->read = text_read;
-	m->rewind = text_rewind;
-	m->ctx = t;
-	m->size = strlen(s);
-	m->has_8bit = false;
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p >= 0x80)
-			m->has_8bit = true;
-}
-
 struct scenario {
 	const char *name;
 	struct peer_step st[STEPS_MAX];
@@ -278,16 +235,6 @@ static const struct scenario scenarios[] = {
      .sent = "LHLO client.test\r\n" ENV2 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
 };
 
-static size_t
-nsteps(const struct peer_step *st)
-{
-	size_t n = 0;
-
-	while (n < STEPS_MAX && (st[n].await || st[n].send))
-		n++;
-	return n;
-}
-
 static void
 account_for(struct account *a, const struct peer *p, bool lmtp)
 {
@@ -308,13 +255,13 @@ run(const struct scenario *sc)
 	struct submit_outcome out;
 	struct account a;
 	struct peer p;
-	struct text t;
+	struct peer_text t;
 	struct error err = {0};
 	size_t len;
 	char *got, what[ERROR_MSG_MAX + 200];
 	int rc;
 
-	if (peer_start(&p, sc->st, nsteps(sc->st)) < 0) {
+	if (peer_start(&p, sc->st, peer_nsteps(sc->st, STEPS_MAX)) < 0) {
 		CHECK(!"peer_start");
 		return;
 	}
@@ -324,7 +271,7 @@ run(const struct scenario *sc)
 	sub.rcpts = rcpts;
 	sub.nrcpts = sc->nrcpts;
 	sub.rcpt_policy = sc->any ? RCPT_POLICY_ANY : RCPT_POLICY_ALL;
-	message(&sub.message, &t, sc->msg ? sc->msg : MSG);
+	peer_message(&sub.message, &t, sc->msg ? sc->msg : MSG);
 	rc = submit_send(&sub, &out, &err);
 	got = peer_finish(&p, &len);
 
