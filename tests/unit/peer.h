@@ -175,6 +175,24 @@ peer_start(struct peer *p, const struct peer_step *steps, size_t n)
 	return 0;
 }
 
+/* Make the child go when nobody connected to it (it may have gone
+ * already, after a session of its own): a connection that closes at
+ * once. */
+static inline void
+peer_poke(const struct peer *p)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", p->path);
+	if (fd >= 0) {
+		(void)!connect(fd, (struct sockaddr *)&sa, sizeof sa);
+		close(fd);
+	}
+}
+
 /* What the peer received (NUL-terminated, malloc'd; *len bytes), once the
  * client has closed.  Removes the socket and its directory. */
 static char *

@@ -72,22 +72,6 @@ two_accounts(const struct peer *p1, const struct peer *p2)
 	return cfg;
 }
 
-/* Make a peer's child go if nobody connected to it: a connection that
- * closes at once. */
-static void
-poke(const struct peer *p)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", p->path);
-	/* It may have gone already, after a session of its own. */
-	if (fd >= 0) {
-		(void)connect(fd, (struct sockaddr *)&sa, sizeof sa);
-		close(fd);
-	}
-}
-
 struct walk {
 	const char *name;
 	struct peer_step first[STEPS_MAX];
@@ -186,7 +170,7 @@ run_walk(const struct walk *w)
 	sub.rcpt_policy = RCPT_POLICY_ALL;
 	peer_message(&sub.message, &t, MSG);
 	rc = relay_send(&r, &sub, &out, &err);
-	poke(&p2);
+	peer_poke(&p2);
 	free(peer_finish(&p1, &len));
 	got = peer_finish(&p2, &len);
 
