@@ -144,11 +144,7 @@ place_make(struct place *pl)
 static void
 place_remove(struct place *pl)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", pl->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", pl->dir);
+	peer_rmtree(pl->dir);
 }
 
 /* The one entry of the queue (its envelope, and the message in msg), or
@@ -199,21 +195,6 @@ queue_size(const char *dir)
 	queue_list_free(v, n);
 	queue_close(q);
 	return n;
-}
-
-static bool
-file_has(const char *path, const char *s)
-{
-	char buf[4096];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return strstr(buf, s) != NULL;
 }
 
 static char *
@@ -334,7 +315,7 @@ run(const struct fate *f)
 		            what);
 	}
 	snprintf(what, sizeof what, "%s: dead letter %d", f->name, f->dead);
-	unit_report(file_has(pl.dead, "body of the message") == f->dead,
+	unit_report(peer_file_has(pl.dead, "body of the message") == f->dead,
 	            __FILE__, __LINE__, what);
 	if (f->dead)
 		CHECK(strstr(err.msg, pl.dead) != NULL);

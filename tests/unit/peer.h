@@ -17,7 +17,9 @@
 #define MAILPOST_PEER_H
 
 #include <errno.h>
+#include <ftw.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +222,40 @@ peer_finish(struct peer *p, size_t *len)
 		rec[n] = '\0';
 	*len = n;
 	return rec;
+}
+
+static inline int
+peer_remove_one(const char *path, const struct stat *st, int flag,
+                struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
+/* Remove a test's temporary directory and all in it (no shell: a
+ * system("rm -rf") costs more than a test). */
+static inline void
+peer_rmtree(const char *dir)
+{
+	nftw(dir, peer_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Whether the file's first 4 KiB hold s (a dead letter file, say). */
+static inline bool
+peer_file_has(const char *path, const char *s)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, s) != NULL;
 }
 
 /* A message from memory (NUL-terminated text), as the submission code

@@ -1,0 +1,525 @@
+/*
+ * flush_test.c - the queue runner (flush.h) against a scripted server
+ * (peer.h), with a queue in a fresh temporary directory filled through
+ * queue.h: one connection per group with RSET between messages, the
+ * selection (-qI, -qR, -qS, an account, --due), and what becomes of each
+ * entry: removed when delivered, backed off when deferred, given up (dead
+ * letter) when refused or older than queue_max_age, held when its account
+ * cannot be used.  Time is the queue files' own: entries are made with
+ * the creation and next attempt times a case needs.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "flush.h"
+#include "outbox.h"
+#include "peer.h"
+#include "queue.h"
+#include "unit.h"
+#include "util.h"
+
+#define N(a) (sizeof(a) / sizeof *(a))
+#define BACKOFF 600
+#define DAY 86400
+
+#define GREET                                                                  \
+	{                                                                      \
+		NULL, "220 test.invalid ESMTP\r\n", 0                          \
+	}
+#define EHLO_PIPE                                                              \
+	{                                                                      \
+		"EHLO client.test\r\n",                                        \
+		    "250-test.invalid\r\n250 PIPELINING\r\n", 1                \
+	}
+#define GROUP_OK                                                               \
+	{                                                                      \
+		"DATA\r\n", "250 ok\r\n250 ok\r\n354 go\r\n", 0                \
+	}
+#define DOT_OK                                                                 \
+	{                                                                      \
+		"\r\n.\r\n", "250 ok\r\n", 1                                   \
+	}
+#define MSG "Subject: t\r\n\r\nqueued body\r\n"
+
+/* An entry to put in the queue. */
+struct entry {
+	const char *account;
+	const char *sender;
+	const char *rcpt;
+	long age;  /* seconds since it was queued */
+	long next; /* next attempt, seconds from now (0: due) */
+	unsigned attempts;
+};
+
+struct setup {
+	struct peer peer;
+	char dir[64];
+	char queue[96];
+	char dead[96];
+	char ids[4][QUEUE_ID_SIZE];
+	struct strlist notices;
+	time_t t0;
+};
+
+static void
+on_notice(void *ctx, const char *line)
+{
+	strlist_add(ctx, line);
+}
+
+static bool
+noticed(const struct setup *s, const char *part)
+{
+	for (size_t i = 0; i < s->notices.n; i++)
+		if (strstr(s->notices.v[i], part))
+			return true;
+	return false;
+}
+
+/* The accounts, as the driver resolves them: every name is the peer's
+ * server, except "broken", which cannot be used. */
+static int
+account(void *ctx, const char *name, const char *host, int port,
+        struct account *out, struct error *err)
+{
+	const struct setup *s = ctx;
+
+	(void)host;
+	(void)port;
+	if (strcmp(name, "broken") == 0)
+		return error_set(err, ERROR_CONFIG,
+		                 "account 'broken' is not defined");
+	account_defaults(out);
+	out->name = xstrdup(name);
+	out->host = xstrdup("a.test");
+	out->socket = xstrdup(s->peer.path);
+	out->port = 25;
+	out->domain = xstrdup("client.test");
+	out->timeout = 2;
+	out->queue_backoff = BACKOFF;
+	out->queue_max_age = DAY;
+	return 0;
+}
+
+static int
+add(const char *dir, const struct entry *en, time_t now, char id[QUEUE_ID_SIZE])
+{
+	struct queue *q;
+	struct queue_envelope env;
+	struct message_stream m;
+	struct peer_text t;
+	struct error err = {0};
+	int rc;
+
+	if (queue_open(&q, dir, &err) < 0)
+		return -1;
+	queue_envelope_init(&env);
+	env.account = xstrdup(en->account ? en->account : "first");
+	env.sender = xstrdup(en->sender ? en->sender : "a@x.test");
+	strlist_add(&env.rcpts, en->rcpt ? en->rcpt : "b@y.test");
+	env.created = now - en->age;
+	env.attempts = en->attempts;
+	env.next_attempt = en->next ? now + en->next : 0;
+	peer_message(&m, &t, MSG);
+	rc = queue_add(q, &env, &m, id, &err);
+	if (rc < 0)
+		fprintf(stderr, "queue_add: %s\n", err.msg);
+	queue_envelope_clear(&env);
+	queue_close(q);
+	return rc;
+}
+
+/* A queue holding `entries`, and a server playing `st`. */
+static int
+setup(struct setup *s, const struct entry *entries, size_t n,
+      const struct peer_step *st, size_t nst)
+{
+	memset(s, 0, sizeof *s);
+	strlist_init(&s->notices);
+	s->t0 = time(NULL);
+	snprintf(s->dir, sizeof s->dir, "/tmp/mailpost-unit-XXXXXX");
+	if (!mkdtemp(s->dir))
+		return -1;
+	snprintf(s->queue, sizeof s->queue, "%s/queue", s->dir);
+	snprintf(s->dead, sizeof s->dead, "%s/dead.letter", s->dir);
+	for (size_t i = 0; i < n; i++)
+		if (add(s->queue, &entries[i], s->t0, s->ids[i]) < 0)
+			return -1;
+	return peer_start(&s->peer, st, nst);
+}
+
+static void
+request(struct flush_request *fr, struct setup *s)
+{
+	memset(fr, 0, sizeof *fr);
+	fr->queue_dir = s->queue;
+	fr->account = account;
+	fr->account_ctx = s;
+	fr->dead_letter = s->dead;
+	fr->notice = on_notice;
+	fr->notice_ctx = &s->notices;
+}
+
+/* setup and request, or false after a failed check. */
+static bool
+begin(struct setup *s, struct flush_request *fr, const struct entry *entries,
+      size_t n, const struct peer_step *st, size_t nst)
+{
+	if (setup(s, entries, n, st, nst) < 0) {
+		CHECK(!"setup");
+		return false;
+	}
+	request(fr, s);
+	return true;
+}
+
+/* Run, then collect what the server received (a fresh string). */
+static char *
+run(struct setup *s, const struct flush_request *fr, struct flush_report *rep,
+    int *rc)
+{
+	struct error err = {0};
+	size_t len;
+
+	memset(rep, 0, sizeof *rep);
+	*rc = flush_run(fr, rep, &err);
+	if (*rc < 0)
+		fprintf(stderr, "flush_run: %s\n", err.msg);
+	peer_poke(&s->peer);
+	return peer_finish(&s->peer, &len);
+}
+
+/* What is left in the queue, by id. */
+static size_t
+left(const struct setup *s, struct queue_envelope **v)
+{
+	struct queue *q;
+	struct error err = {0};
+	size_t n = 0;
+
+	*v = NULL;
+	if (queue_open(&q, s->queue, &err) < 0)
+		return 99;
+	if (queue_list(q, v, &n, &err) < 0)
+		n = 99;
+	queue_close(q);
+	return n;
+}
+
+static void
+teardown(struct setup *s)
+{
+	strlist_clear(&s->notices);
+	peer_rmtree(s->dir);
+}
+
+static size_t
+count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; p && (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* Every entry of a group over one connection, RSET between; -q without
+ * --due sends an entry whose next attempt has not come too. */
+static void
+test_one_connection(void)
+{
+	static const struct entry entries[] = {
+	    {.sender = "old@x.test", .age = 100, .next = 300, .attempts = 1},
+	    {.sender = "new@x.test", .age = 10},
+	};
+	static const struct peer_step st[] = {
+	    GREET,
+	    EHLO_PIPE,
+	    GROUP_OK,
+	    DOT_OK,
+	    {"RSET\r\n", "250 ok\r\n", 1},
+	    GROUP_OK,
+	    DOT_OK,
+	};
+	struct setup s;
+	struct flush_request fr;
+	struct flush_report rep;
+	struct queue_envelope *v;
+	char *got;
+	int rc;
+
+	if (!begin(&s, &fr, entries, N(entries), st, N(st)))
+		return;
+	got = run(&s, &fr, &rep, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_INT(rep.delivered, 2);
+	CHECK_INT(rep.deferred + rep.failed + rep.held, 0);
+	CHECK_INT(left(&s, &v), 0);
+	queue_list_free(v, 0);
+	CHECK_INT(s.peer.status, 0);
+	CHECK_INT(count(got, "EHLO"), 1);
+	CHECK_INT(count(got, "RSET"), 1);
+	CHECK_INT(count(got, "QUIT"), 1);
+	/* Oldest first. */
+	CHECK(got && strstr(got, "old@") && strstr(got, "new@") &&
+	      strstr(got, "old@") < strstr(got, "new@"));
+	free(got);
+	teardown(&s);
+}
+
+/* --due: only what is due; the rest is not touched. */
+static void
+test_due_only(void)
+{
+	static const struct entry entries[] = {
+	    {.sender = "later@x.test", .age = 100, .next = 300, .attempts = 1},
+	    {.sender = "due@x.test", .age = 700, .next = -5, .attempts = 1},
+	};
+	static const struct peer_step st[] = {GREET, EHLO_PIPE, GROUP_OK,
+	                                      DOT_OK};
+	struct setup s;
+	struct flush_request fr;
+	struct flush_report rep;
+	struct queue_envelope *v;
+	char *got;
+	int rc;
+
+	if (!begin(&s, &fr, entries, N(entries), st, N(st)))
+		return;
+	fr.due_only = true;
+	got = run(&s, &fr, &rep, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_INT(rep.delivered, 1);
+	CHECK(got && strstr(got, "MAIL FROM:<due@x.test>") &&
+	      !strstr(got, "later@"));
+	CHECK_INT(left(&s, &v), 1);
+	if (v) {
+		CHECK_STR(v[0].id, s.ids[0]);
+		CHECK_INT(v[0].attempts, 1);
+		CHECK_INT(v[0].next_attempt, s.t0 + 300);
+	}
+	queue_list_free(v, 1);
+	free(got);
+	teardown(&s);
+}
+
+/* The server cannot be reached: every entry of the group deferred, its
+ * attempts counted and its next attempt backed off (doubled). */
+static void
+test_deferred(void)
+{
+	static const struct entry entries[] = {
+	    {.rcpt = "b@y.test", .age = 100, .attempts = 1},
+	    {.rcpt = "c@y.test", .age = 50, .attempts = 1},
+	};
+	static const struct peer_step st[] = {{NULL, "421 4.3.2 busy\r\n", 0}};
+	struct setup s;
+	struct flush_request fr;
+	struct flush_report rep;
+	struct queue_envelope *v;
+	time_t now;
+	char *got;
+	int rc;
+
+	if (!begin(&s, &fr, entries, N(entries), st, N(st)))
+		return;
+	got = run(&s, &fr, &rep, &rc);
+	now = time(NULL);
+	CHECK_INT(rc, 0);
+	CHECK_INT(rep.deferred, 2);
+	CHECK_INT(rep.blocked, 0);
+	CHECK_INT(rep.delivered + rep.failed, 0);
+	CHECK_INT(left(&s, &v), 2);
+	for (size_t i = 0; v && i < 2; i++) {
+		CHECK_INT(v[i].attempts, 2);
+		CHECK(v[i].next_attempt >= s.t0 + 2 * BACKOFF &&
+		      v[i].next_attempt <= now + 2 * BACKOFF);
+		CHECK(v[i].last_error && strstr(v[i].last_error, "421"));
+	}
+	queue_list_free(v, 2);
+	free(got);
+	teardown(&s);
+}
+
+/* Older than queue_max_age: given up without an attempt, to the dead
+ * letter file, with a notice. */
+static void
+test_too_old(void)
+{
+	static const struct entry entries[] = {
+	    {.age = 2 * DAY, .attempts = 7},
+	};
+	static const struct peer_step st[] = {GREET};
+	struct setup s;
+	struct flush_request fr;
+	struct flush_report rep;
+	struct queue_envelope *v;
+	char *got;
+	int rc;
+
+	if (!begin(&s, &fr, entries, N(entries), st, N(st)))
+		return;
+	got = run(&s, &fr, &rep, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_INT(rep.failed, 1);
+	CHECK_INT(rep.worst, ERROR_TEMPFAIL);
+	CHECK_INT(rep.delivered + rep.deferred, 0);
+	CHECK_STR(got, ""); /* not one byte to the server */
+	CHECK_INT(left(&s, &v), 0);
+	queue_list_free(v, 0);
+	CHECK(peer_file_has(s.dead, "queued body"));
+	CHECK(noticed(&s, "gave up after 7 attempts over 2 days"));
+	free(got);
+	teardown(&s);
+}
+
+/* A permanent refusal: to the dead letter file, out of the queue. */
+static void
+test_refused(void)
+{
+	static const struct entry entries[] = {{.age = 10}};
+	static const struct peer_step st[] = {
+	    GREET,
+	    EHLO_PIPE,
+	    {"DATA\r\n", "550 5.7.1 not from you\r\n503 no\r\n503 no\r\n", 0},
+	};
+	struct setup s;
+	struct flush_request fr;
+	struct flush_report rep;
+	struct queue_envelope *v;
+	char *got;
+	int rc;
+
+	if (!begin(&s, &fr, entries, N(entries), st, N(st)))
+		return;
+	got = run(&s, &fr, &rep, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_INT(rep.failed, 1);
+	CHECK_INT(rep.worst, ERROR_NOPERM);
+	CHECK_INT(left(&s, &v), 0);
+	queue_list_free(v, 0);
+	CHECK(peer_file_has(s.dead, "queued body"));
+	CHECK(noticed(&s, "550"));
+	free(got);
+	teardown(&s);
+}
+
+/* The selections: by id (-qI), recipient (-qR), sender (-qS), account. */
+static void
+test_selection(void)
+{
+	static const struct entry entries[] = {
+	    {.sender = "carol@x.test", .rcpt = "b@y.test", .age = 40},
+	    {.sender = "a@x.test", .rcpt = "dave@y.test", .age = 30},
+	    {.sender = "a@x.test", .rcpt = "b@y.test", .age = 20},
+	    {.account = "other", .sender = "erin@x.test", .age = 10},
+	};
+	static const struct peer_step st[] = {GREET, EHLO_PIPE, GROUP_OK,
+	                                      DOT_OK};
+	static const struct {
+		char select;
+		const char *match; /* NULL: the third entry's id */
+		const char *only_account;
+		const char *sent; /* the MAIL/RCPT that must be sent */
+		size_t remaining;
+	} cases[] = {
+	    {'S', "carol", NULL, "MAIL FROM:<carol@x.test>", 3},
+	    {'R', "dave", NULL, "RCPT TO:<dave@y.test>", 3},
+	    {'I', NULL, NULL, "RCPT TO:<b@y.test>", 3},
+	    {0, NULL, "other", "MAIL FROM:<erin@x.test>", 3},
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct setup s;
+		struct flush_request fr;
+		struct flush_report rep;
+		struct queue_envelope *v;
+		char *got;
+		int rc;
+
+		if (!begin(&s, &fr, entries, N(entries), st, N(st)))
+			return;
+		fr.select = cases[i].select;
+		fr.match = cases[i].match ? cases[i].match : s.ids[2];
+		fr.only_account = cases[i].only_account;
+		got = run(&s, &fr, &rep, &rc);
+		CHECK_INT(rc, 0);
+		CHECK_INT(rep.delivered, 1);
+		CHECK(got && strstr(got, cases[i].sent));
+		CHECK_INT(count(got, "MAIL FROM"), 1);
+		CHECK_INT(left(&s, &v), cases[i].remaining);
+		queue_list_free(v, cases[i].remaining);
+		free(got);
+		teardown(&s);
+	}
+}
+
+/* An account that cannot be used: held whatever its age, said. */
+static void
+test_held(void)
+{
+	static const struct entry entries[] = {
+	    {.account = "broken", .age = 30 * DAY, .attempts = 3},
+	};
+	static const struct peer_step st[] = {GREET};
+	struct setup s;
+	struct flush_request fr;
+	struct flush_report rep;
+	struct queue_envelope *v;
+	char *got;
+	int rc;
+
+	if (!begin(&s, &fr, entries, N(entries), st, N(st)))
+		return;
+	got = run(&s, &fr, &rep, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_INT(rep.held, 1);
+	CHECK_INT(rep.held_kind, ERROR_CONFIG);
+	CHECK_INT(rep.failed, 0);
+	CHECK_STR(got, "");
+	CHECK_INT(left(&s, &v), 1);
+	if (v)
+		CHECK_INT(v[0].attempts, 4);
+	queue_list_free(v, 1);
+	CHECK(noticed(&s, "kept in the queue until that is fixed"));
+	CHECK(!peer_file_has(s.dead, "queued body"));
+	free(got);
+	teardown(&s);
+}
+
+/* No queue directory yet: an empty queue. */
+static void
+test_no_queue(void)
+{
+	struct flush_request fr;
+	struct flush_report rep;
+	struct setup s;
+	struct error err = {0};
+
+	memset(&s, 0, sizeof s);
+	snprintf(s.queue, sizeof s.queue, "/tmp/mailpost-unit-none-%d/q",
+	         (int)getpid());
+	request(&fr, &s);
+	memset(&rep, 0, sizeof rep);
+	CHECK_INT(flush_run(&fr, &rep, &err), 0);
+	CHECK_INT(rep.delivered + rep.deferred + rep.failed + rep.held, 0);
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	test_one_connection();
+	test_due_only();
+	test_deferred();
+	test_too_old();
+	test_refused();
+	test_selection();
+	test_held();
+	test_no_queue();
+	return unit_done();
+}
