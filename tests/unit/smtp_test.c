@@ -260,6 +260,67 @@ test_helo_fallback(void)
 	CHECK_SENT(&p, "EHLO client.test\r\nHELO client.test\r\nQUIT\r\n");
 }
 
+/* The MAIL and RCPT parameters: sent only when the server offered their
+ * extension (RFC 3461 DSN, RFC 6710 MT-PRIORITY, RFC 1870 SIZE), ENVID
+ * as xtext; without the extensions the same envelope is bare. */
+static void
+test_parameters(void)
+{
+	static const char *const one[] = {"b@y.test"};
+	static const struct {
+		const char *caps;
+		const char *sent;
+	} cases[] = {
+	    {"250-DSN\r\n250-MT-PRIORITY\r\n250 SIZE\r\n",
+	     "MAIL FROM:<a@x.test> SIZE=42 RET=HDRS ENVID=a+2Bb+3Dc+20d"
+	     " MT-PRIORITY=-3\r\n"
+	     "RCPT TO:<b@y.test> NOTIFY=SUCCESS,FAILURE\r\n"},
+	    {"250 8BITMIME\r\n", "MAIL FROM:<a@x.test>\r\n"
+	                         "RCPT TO:<b@y.test>\r\n"},
+	};
+	struct smtp_envelope env = {.sender = "a@x.test",
+	                            .rcpts = one,
+	                            .nrcpts = 1,
+	                            .size = 42,
+	                            .dsn_ret = "HDRS",
+	                            .dsn_envid = "a+b=c d",
+	                            .dsn_notify = "SUCCESS,FAILURE",
+	                            .all_or_nothing = true,
+	                            .priority = -3};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		char ehlo[256], want[512];
+		struct peer_step st[] = {
+		    {NULL, "220 test.invalid ESMTP\r\n", 0},
+		    {"EHLO client.test\r\n", ehlo, 1},
+		    {"MAIL FROM", "250 ok\r\n", 0},
+		    {"RCPT TO", "550 5.1.1 no\r\n", 0},
+		    {"RSET\r\n", "250 ok\r\n", 1},
+		};
+		struct peer p;
+		struct error err = {0};
+		struct smtp_session *s;
+		struct smtp_envelope_result res;
+
+		snprintf(ehlo, sizeof ehlo, "250-test.invalid\r\n%s",
+		         cases[i].caps);
+		snprintf(want, sizeof want,
+		         "EHLO client.test\r\n%sRSET\r\nQUIT\r\n",
+		         cases[i].sent);
+		s = open_on(&p, st, N(st), false, &err);
+		CHECK(s != NULL);
+		if (!s)
+			return;
+		smtp_envelope_result_init(&res);
+		CHECK_INT(smtp_envelope(s, &env, &res, &err), 0);
+		CHECK_INT(res.rcpt[0].code, 550);
+		CHECK_INT(smtp_rset(s, &err), 0);
+		smtp_envelope_result_clear(&res);
+		smtp_close(s);
+		CHECK_SENT(&p, want);
+	}
+}
+
 /* A refusing greeting, EHLO answered 4xx (no HELO then), HELO refused:
  * errors of the reply's kind, with the reply kept. */
 static void
@@ -441,6 +502,7 @@ main(void)
 	test_stepwise_all_or_nothing();
 	test_stepwise_any();
 	test_helo_fallback();
+	test_parameters();
 	test_open_refusals();
 	test_lmtp();
 	test_body_fails();
