@@ -68,10 +68,10 @@ GOOD_SESSION=(reply 'send:EHLO client.test\r\n' reply
 	printf '#!/bin/sh\nexec cat\n' >"$stub"
 	chmod +x "$stub"
 	MAILPOST="$stub"
-	# stdin is a pipe that never ends: the 30 s timeout must end it.  Use a
-	# short one here by overriding timeout.
-	timeout() { command timeout 1 "${@:2}"; }
-	run_mailpost 124 < <(sleep 3 3>&-)
+	# stdin is a pipe that does not end for 3 s: a 1 s timeout ends it.
+	run_mailpost --timeout 1 124 < <(sleep 3 3>&-)
+	run run_mailpost --timeout 1 0 < <(sleep 3 3>&-)
+	[[ "$output" == *"(killed by timeout 1)"* ]] || die "no timeout in: $output"
 }
 
 @test "helpers: write_config writes a private file with a defaults line" {

@@ -5,10 +5,9 @@
 # tried, which shows which account was chosen.  --queue=never keeps the
 # refused connection an error (exit 75) instead of a queued message.
 
-bats_require_minimum_version 1.5.0
+load lib/helpers
 
 setup() {
-	MAILPOST=${MAILPOST:-$BATS_TEST_DIRNAME/../mailpost}
 	export HOME=$BATS_TEST_TMPDIR/home
 	mkdir -p "$HOME"
 	unset MAILPOST_CONFIG XDG_CONFIG_HOME
@@ -21,12 +20,7 @@ setup() {
 mp() {
 	local want=$1
 	shift
-	run --separate-stderr timeout 20 "$MAILPOST" "$@" <"$msg"
-	if [ "$status" -ne "$want" ]; then
-		printf 'mailpost %s\nexit %s, wanted %s\nstdout: %s\nstderr: %s\n' \
-			"$*" "$status" "$want" "$output" "$stderr" >&2
-		return 1
-	fi
+	run_mailpost "$want" "$@" <"$msg"
 }
 
 # expect_stderr TEXT: the diagnostic contains TEXT.

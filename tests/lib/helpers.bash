@@ -5,13 +5,16 @@
 # mailpost_setup / mailpost_teardown from its own.
 #
 # Running the program
-#   run_mailpost EXIT [ARGS...]   run "$MAILPOST" ARGS under `timeout 30`,
+#   run_mailpost [--timeout S] EXIT [ARGS...]
+#                                 run "$MAILPOST" ARGS under `timeout S`
+#                                 (default 30; lower for a test of speed),
 #                                 stdin inherited (redirect it: `< file`);
 #                                 $output is stdout, $stderr is stderr;
 #                                 fails with the command, the exit code,
 #                                 stdout, stderr and the server log when
 #                                 the exit code is not EXIT
-#   run_send EXIT [ARGS...]       run_mailpost with -C "$MAILPOST_CONF"
+#   run_send [--timeout S] EXIT [ARGS...]
+#                                 run_mailpost with -C "$MAILPOST_CONF"
 #                                 (default /dev/null) --host 127.0.0.1
 #                                 (or $SEND_HOST, e.g. localhost)
 #                                 --port $SMTPD_PORT --domain client.test
@@ -28,6 +31,32 @@
 #                                 (default $BATS_TEST_TMPDIR/msg); prints
 #                                 the path; $MSG_SIMPLE_CRLF holds its
 #                                 canonical (CRLF) bytes
+#
+# Other ways the tests run mailpost, each for a reason run_mailpost cannot
+# serve (a new test uses run_mailpost/run_send unless one of these applies):
+#   10-cli run_tool, run_prog     stdout and stderr merged in $output (the
+#                                 tests match a message on either), stdin
+#                                 /dev/null; run_prog runs other names
+#                                 (mailq, newaliases)
+#   47-compose compose            stdout into a file, byte for byte (bats'
+#                                 $output drops trailing newlines)
+#   47-compose on_tty, 65-auth    stderr or the password prompt on a
+#                                 pseudo-terminal (python pty, script(1))
+#   47-compose least_rss_kb       measures peak RSS
+#   47-compose, 45-process        under strace, ulimit -n, setpriv (as
+#                                 nobody), with descriptors 0-2 closed
+#   20-config, 63-proxy send      under unshare with a private /etc/hosts
+#                                 and nsswitch.conf
+#   70-queue at                   under faketime (a later clock)
+#   70-queue bg, bg_wait          in the background, to be signalled or
+#                                 to race another mailpost
+#   70-queue listed_ids etc.      $(...) inside assertions, which must
+#                                 not overwrite the test's $output/$status
+#   65-auth passwordeval test     a python caller that times the kill of
+#                                 a hung command and its process group
+#   42-longlines, 77-serve run_bs -bs, driven by tests/lib/bsclient.py
+#   50-postfix, 75-system-mail    as sendmail (a symlink), run by other
+#                                 programs (mail(1), cron)
 #
 # The test server (tests/lib/smtpd.py; its header documents the script)
 #   start_smtpd [SCRIPT-TEXT] [-- SMTPD-OPTIONS...]
@@ -150,18 +179,23 @@ show_diff() {
 # --- running the program --------------------------------------------------------
 
 run_mailpost() {
+	local limit=30
+	if [[ "${1:-}" == --timeout ]]; then
+		limit="$2"
+		shift 2
+	fi
 	local expected="$1"
 	shift
 	[[ "$expected" =~ ^[0-9]+$ ]] ||
 		die "run_mailpost: first argument must be the expected exit code, got '$expected'" ||
 		return 1
 	[[ -x "$MAILPOST" ]] || die "mailpost not built: $MAILPOST" || return 1
-	run --separate-stderr timeout 30 "$MAILPOST" "$@"
+	run --separate-stderr timeout "$limit" "$MAILPOST" "$@"
 	if [[ "$status" -ne "$expected" ]]; then
 		{
 			echo "#/vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"
 			echo "#| FAIL: exit code $status, expected $expected"
-			[[ "$status" -eq 124 ]] && echo "#| (killed by timeout 30)"
+			[[ "$status" -eq 124 ]] && echo "#| (killed by timeout $limit)"
 			printf '#| command: %q' "$MAILPOST"
 			printf ' %q' "$@"
 			echo
@@ -180,10 +214,15 @@ run_mailpost() {
 }
 
 run_send() {
+	local opts=()
+	if [[ "${1:-}" == --timeout ]]; then
+		opts=(--timeout "$2")
+		shift 2
+	fi
 	local expected="$1"
 	shift
 	[[ -n "$SMTPD_PORT" ]] || die "run_send: no server started" || return 1
-	run_mailpost "$expected" -C "$MAILPOST_CONF" --host "${SEND_HOST:-127.0.0.1}" \
+	run_mailpost "${opts[@]}" "$expected" -C "$MAILPOST_CONF" --host "${SEND_HOST:-127.0.0.1}" \
 		--port "$SMTPD_PORT" --domain client.test -f alice@example.org "$@"
 }
 
