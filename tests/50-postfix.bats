@@ -36,7 +36,7 @@ setup() {
 teardown() {
 	[ -z "$PF_SKIP" ] || return 0
 	# Make sure no test leaves mail behind for the next one.
-	[ "$(postfix_queue_count)" -eq 0 ] || sleep 1
+	postfix_wait_queue_empty 5 >/dev/null 2>&1 || true
 	postfix_clear
 }
 
@@ -54,10 +54,9 @@ pf_send() {
 }
 
 # pf_nothing_delivered: no message reached a Maildir or is in the queue.
-# A refused transaction never creates a queue file, so a short pause covers
-# a delivery that would otherwise still be on its way.
+# Once mailpost has exited, a message Postfix accepted is in its queue or
+# already delivered (see postfix_wait_queue_empty), so no pause is needed.
 pf_nothing_delivered() {
-	sleep 1
 	local n q
 	n=$(postfix_delivered | wc -l)
 	q=$(postfix_queue_count)
@@ -190,7 +189,7 @@ write_plain_message() {
 	postfix_wait_delivered 1
 	f=$(postfix_one alice@example.test)
 	msgcheck "$f" same-as "$msg"
-	sleep 1
+	postfix_wait_queue_empty
 	assert_equal 1 "$(postfix_delivered | wc -l)" "messages delivered"
 }
 

@@ -36,7 +36,7 @@ setup() {
 
 teardown() {
 	[ -z "$PF_SKIP" ] || return 0
-	[ "$(postfix_queue_count)" -eq 0 ] || sleep 1
+	postfix_wait_queue_empty 5 >/dev/null 2>&1 || true
 	postfix_clear
 }
 

@@ -42,7 +42,7 @@ setup() {
 
 teardown() {
 	[ -z "$PF_SKIP" ] || return 0
-	[ "$(postfix_queue_count)" -eq 0 ] || sleep 1
+	postfix_wait_queue_empty 5 >/dev/null 2>&1 || true
 	postfix_clear
 }
 
@@ -121,9 +121,18 @@ pf_assert_sasl_method() {
 }
 
 # pf_assert_no_auth_attempt: no AUTH reached Postfix since the mark (smtpd
-# logs auth=N/M on the disconnect line and a warning on each failure).
+# logs auth=N/M on the disconnect line and a warning on each failure).  The
+# disconnect line is logged after the client is gone: wait for it (at most
+# 10 s), then look.
 pf_assert_no_auth_attempt() {
-	sleep 0.5	# the disconnect line comes after the client is gone
+	local k
+	for ((k = 0; k < 500; k++)); do
+		pf_log_since | grep -q 'disconnect from' && break
+		sleep 0.02
+	done
+	pf_log_since | grep -q 'disconnect from' ||
+		die "Postfix logged no disconnect within 10 s; its log since the mark:" \
+			"$(pf_log_since)" || return 1
 	if pf_log_since | grep -Eq 'auth=|sasl_|SASL'; then
 		die "an AUTH reached Postfix; its log since the test began:" \
 			"$(pf_log_since)"
@@ -138,13 +147,14 @@ pf_delivered_intact() {
 	f=$(postfix_one alice@example.test) || return 1
 	python3 "$MSGCHECK" "$f" check || return 1
 	python3 "$MSGCHECK" "$f" same-as "$msg" || return 1
-	sleep 0.2
+	postfix_wait_queue_empty || return 1
 	assert_equal 1 "$(postfix_delivered | wc -l)" "messages delivered"
 }
 
 # pf_nothing_delivered: no message reached a Maildir or is in the queue.
+# Once mailpost has exited, a message Postfix accepted is in its queue or
+# already delivered (see postfix_wait_queue_empty), so no pause is needed.
 pf_nothing_delivered() {
-	sleep 1
 	local n q
 	n=$(postfix_delivered | wc -l)
 	q=$(postfix_queue_count)

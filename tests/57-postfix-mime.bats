@@ -37,7 +37,7 @@ setup() {
 
 teardown() {
 	[ -z "$PF_SKIP" ] || return 0
-	[ "$(postfix_queue_count)" -eq 0 ] || sleep 1
+	postfix_wait_queue_empty 5 >/dev/null 2>&1 || true
 	postfix_clear
 }
 
@@ -233,8 +233,10 @@ EOF
 	run_mailpost 69 --host 127.0.0.1 --port "$PF_SMALL_PORT" -C /dev/null \
 		--domain client.test -f sender@client.test -s big -a "$D/r.bin" \
 		alice@example.test <"$D/body"
-	sleep 1
+	# Refused before DATA: nothing delivered, nothing queued (an accepted
+	# message would be one or the other by now; see postfix_wait_queue_empty).
 	[ "$(postfix_delivered | wc -l)" -eq 0 ] || die "something was delivered"
+	[ "$(postfix_queue_count)" -eq 0 ] || die "something was queued"
 	# 15000 bytes encode to ~20300: also over; 10000 to ~13600: delivered.
 	head -c 10000 /dev/urandom >"$D/ok.bin"
 	run_mailpost 0 --host 127.0.0.1 --port "$PF_SMALL_PORT" -C /dev/null \

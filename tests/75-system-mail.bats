@@ -46,7 +46,7 @@ teardown() {
 	# A test that stopped Postfix and failed before starting it again
 	# must not leave the other tests without it.
 	[ "$PF_STOPPED" = 1 ] && pf_up
-	[ "$(postfix_queue_count)" -eq 0 ] || sleep 1
+	postfix_wait_queue_empty 5 >/dev/null 2>&1 || true
 	postfix_clear
 }
 
@@ -110,11 +110,12 @@ cron_message() {
 	} >"$1"
 }
 
-# settle N: wait for N messages in the Maildirs, then a moment more, and
-# fail unless there are exactly N (nothing late, nothing twice).
+# settle N: wait for N messages in the Maildirs and for Postfix's queue to
+# empty (then nothing can still arrive), and fail unless there are exactly
+# N (nothing late, nothing twice).
 settle() {
 	postfix_wait_delivered "$1" || return 1
-	sleep 1
+	postfix_wait_queue_empty || return 1
 	local n
 	n=$(postfix_delivered | wc -l)
 	if [ "$n" -ne "$1" ]; then

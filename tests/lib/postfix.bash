@@ -38,6 +38,9 @@
 #   postfix_maildir ADDR          print the new/ directory of ADDR's Maildir
 #   postfix_clear                 remove all delivered mail
 #   postfix_queue_count           print how many messages are in the queue
+#   postfix_wait_queue_empty [S]  wait up to S seconds (default 30) until the
+#                                 queue is empty: every message Postfix
+#                                 accepted is then in a Maildir (or bounced)
 #   postfix_log_tail [N]          print the last N lines of the Postfix log
 #
 # Variables set by postfix_start:
@@ -431,6 +434,21 @@ postfix_wait_delivered()
 		sleep 0.1
 	done
 	echo "postfix_wait_delivered: $n of $want message(s) after ${secs}s" >&2
+	postfix_log_tail 20 >&2
+	return 1
+}
+
+# A message Postfix accepted is in its queue from before the 250 that ends
+# DATA until it is delivered, so once the queue is empty the Maildirs hold
+# everything: counting them then needs no pause "to be sure".
+postfix_wait_queue_empty()
+{
+	local secs=${1:-30} i
+	for ((i = 0; i < secs * 50; i++)); do
+		[ "$(postfix_queue_count)" -eq 0 ] && return 0
+		sleep 0.02
+	done
+	echo "postfix_wait_queue_empty: $(postfix_queue_count) message(s) still queued after ${secs}s" >&2
 	postfix_log_tail 20 >&2
 	return 1
 }
