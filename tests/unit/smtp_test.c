@@ -321,6 +321,87 @@ test_parameters(void)
 	}
 }
 
+/* STARTTLS required (RFC 3207): never a plaintext fallback, and nothing
+ * sent in the clear once TLS was asked for and failed.  The peer speaks
+ * no TLS, so a handshake fails. */
+static void
+test_starttls_required(void)
+{
+	static const struct {
+		const char *name;
+		struct peer_step st[4];
+		enum error_kind kind;
+		const char *sent;
+	} cases[] = {
+	    {"not offered",
+	     {{NULL, "220 test.invalid ESMTP\r\n", 0},
+	      {"EHLO client.test\r\n", EHLO_PIPE, 1}},
+	     ERROR_PROTOCOL,
+	     "EHLO client.test\r\n"},
+	    {"refused for now",
+	     {{NULL, "220 test.invalid ESMTP\r\n", 0},
+	      {"EHLO client.test\r\n", "250-test.invalid\r\n250 STARTTLS\r\n",
+	       1},
+	      {"STARTTLS\r\n", "454 4.7.0 TLS not available\r\n", 1}},
+	     ERROR_TEMPFAIL,
+	     "EHLO client.test\r\nSTARTTLS\r\n"},
+	    {"refused",
+	     {{NULL, "220 test.invalid ESMTP\r\n", 0},
+	      {"EHLO client.test\r\n", "250-test.invalid\r\n250 STARTTLS\r\n",
+	       1},
+	      {"STARTTLS\r\n", "502 5.5.1 no\r\n", 1}},
+	     ERROR_PROTOCOL,
+	     "EHLO client.test\r\nSTARTTLS\r\n"},
+	    /* The handshake meets plaintext: nothing more in the clear. */
+	    {"handshake fails",
+	     {{NULL, "220 test.invalid ESMTP\r\n", 0},
+	      {"EHLO client.test\r\n", "250-test.invalid\r\n250 STARTTLS\r\n",
+	       1},
+	      {"STARTTLS\r\n", "220 go ahead\r\n", 1},
+	      {"\x16\x03", "500 this is no TLS\r\n", 0}},
+	     ERROR_PROTOCOL,
+	     NULL},
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct smtp_options o;
+		struct smtp_session *s = NULL;
+		struct peer p;
+		struct error err = {0};
+		size_t n = 0, len;
+		char *got;
+
+		while (n < 4 && cases[i].st[n].send)
+			n++;
+		if (peer_start(&p, cases[i].st, n) < 0) {
+			CHECK(!"peer_start");
+			return;
+		}
+		options(&o, &p, false);
+		o.tls = SMTP_TLS_STARTTLS;
+		o.tls_params.timeout_ms = 2000;
+		CHECK_INT(smtp_open(&s, &o, &err), -1);
+		CHECK(s == NULL);
+		CHECK_INT(err.kind, cases[i].kind);
+		got = peer_finish(&p, &len);
+		if (cases[i].sent) {
+			/* Perhaps a QUIT, never a MAIL. */
+			CHECK(got && strncmp(got, cases[i].sent,
+			                     strlen(cases[i].sent)) == 0);
+			CHECK(got && !strstr(got, "MAIL"));
+		} else {
+			/* After the handshake's first bytes: no plaintext
+			 * command (QUIT included). */
+			const char *hello =
+			    got ? strstr(got, "\x16\x03") : NULL;
+			CHECK(hello != NULL);
+			CHECK(got && !strstr(got, "QUIT") &&
+			      !strstr(got, "MAIL"));
+		}
+		free(got);
+	}
+}
+
 /* A refusing greeting, EHLO answered 4xx (no HELO then), HELO refused:
  * errors of the reply's kind, with the reply kept. */
 static void
@@ -503,6 +584,7 @@ main(void)
 	test_stepwise_any();
 	test_helo_fallback();
 	test_parameters();
+	test_starttls_required();
 	test_open_refusals();
 	test_lmtp();
 	test_body_fails();
