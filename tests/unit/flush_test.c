@@ -50,6 +50,7 @@ struct entry {
 	const char *account;
 	const char *sender;
 	const char *rcpt;
+	const char *rcpt2; /* a second recipient, or NULL */
 	long age;  /* seconds since it was queued */
 	long next; /* next attempt, seconds from now (0: due) */
 	unsigned attempts;
@@ -81,7 +82,8 @@ noticed(const struct setup *s, const char *part)
 }
 
 /* The accounts, as the driver resolves them: every name is the peer's
- * server, except "broken", which cannot be used. */
+ * server, except "broken", which cannot be used; "any" has rcpt_policy
+ * any. */
 static int
 account(void *ctx, const char *name, const char *host, int port,
         struct account *out, struct error *err)
@@ -102,6 +104,8 @@ account(void *ctx, const char *name, const char *host, int port,
 	out->timeout = 2;
 	out->queue_backoff = BACKOFF;
 	out->queue_max_age = DAY;
+	if (strcmp(name, "any") == 0)
+		out->rcpt_policy = RCPT_POLICY_ANY;
 	return 0;
 }
 
@@ -121,6 +125,8 @@ add(const char *dir, const struct entry *en, time_t now, char id[QUEUE_ID_SIZE])
 	env.account = xstrdup(en->account ? en->account : "first");
 	env.sender = xstrdup(en->sender ? en->sender : "a@x.test");
 	strlist_add(&env.rcpts, en->rcpt ? en->rcpt : "b@y.test");
+	if (en->rcpt2)
+		strlist_add(&env.rcpts, en->rcpt2);
 	env.created = now - en->age;
 	env.attempts = en->attempts;
 	env.next_attempt = en->next ? now + en->next : 0;
@@ -491,6 +497,113 @@ test_held(void)
 	teardown(&s);
 }
 
+/* Delivered to one recipient, refused for now by the other: a new entry
+ * for that one (one more attempt), and the old entry gone. */
+static void
+test_partly(void)
+{
+	static const struct entry entries[] = {
+	    {.account = "any", .rcpt2 = "c@y.test", .age = 100, .attempts = 2},
+	};
+	static const struct peer_step st[] = {
+	    GREET,
+	    EHLO_PIPE,
+	    {"DATA\r\n", "250 ok\r\n250 ok\r\n450 4.2.1 later\r\n354 go\r\n",
+	     0},
+	    DOT_OK,
+	};
+	struct setup s;
+	struct flush_request fr;
+	struct flush_report rep;
+	struct queue_envelope *v;
+	char *got;
+	int rc;
+
+	if (!begin(&s, &fr, entries, N(entries), st, N(st)))
+		return;
+	got = run(&s, &fr, &rep, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_INT(rep.delivered, 1);
+	CHECK_INT(rep.failed, 0);
+	CHECK_INT(left(&s, &v), 1);
+	if (v) {
+		CHECK(strcmp(v[0].id, s.ids[0]) != 0);
+		CHECK_INT(v[0].rcpts.n, 1);
+		CHECK_STR(v[0].rcpts.v[0], "c@y.test");
+		CHECK_INT(v[0].attempts, 3);
+		CHECK(v[0].next_attempt > s.t0);
+	}
+	queue_list_free(v, 1);
+	CHECK(noticed(&s, "refused for now"));
+	free(got);
+	teardown(&s);
+}
+
+/* The session refused for good (a 554 greeting): deferred all the same
+ * (nothing reached the server), but counted as blocked and said. */
+static void
+test_blocked(void)
+{
+	static const struct entry entries[] = {{.age = 10}};
+	static const struct peer_step st[] = {
+	    {NULL, "554 5.7.1 not you\r\n", 0}};
+	struct setup s;
+	struct flush_request fr;
+	struct flush_report rep;
+	struct queue_envelope *v;
+	char *got;
+	int rc;
+
+	if (!begin(&s, &fr, entries, N(entries), st, N(st)))
+		return;
+	got = run(&s, &fr, &rep, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_INT(rep.deferred, 1);
+	CHECK_INT(rep.blocked, 1);
+	CHECK_INT(rep.blocked_kind, ERROR_NOPERM);
+	CHECK_INT(rep.failed, 0);
+	CHECK_INT(left(&s, &v), 1);
+	if (v)
+		CHECK_INT(v[0].attempts, 1);
+	queue_list_free(v, 1);
+	CHECK(noticed(&s, "deferred"));
+	CHECK(!peer_file_has(s.dead, "queued body"));
+	free(got);
+	teardown(&s);
+}
+
+/* An entry whose message file is gone: never sent, named on every run;
+ * the healthy one goes. */
+static void
+test_damaged(void)
+{
+	static const struct entry entries[] = {
+	    {.sender = "gone@x.test", .age = 20},
+	    {.sender = "fine@x.test", .age = 10},
+	};
+	static const struct peer_step st[] = {GREET, EHLO_PIPE, GROUP_OK,
+	                                      DOT_OK};
+	struct setup s;
+	struct flush_request fr;
+	struct flush_report rep;
+	char path[192], *got;
+	int rc;
+
+	if (!begin(&s, &fr, entries, N(entries), st, N(st)))
+		return;
+	snprintf(path, sizeof path, "%s/%s/message", s.queue, s.ids[0]);
+	CHECK_INT(unlink(path), 0);
+	got = run(&s, &fr, &rep, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_INT(rep.damaged, 1);
+	CHECK_INT(rep.delivered, 1);
+	CHECK(got && strstr(got, "fine@") && !strstr(got, "gone@"));
+	CHECK(noticed(&s, s.ids[0]));
+	CHECK(noticed(&s, "never sent"));
+	free(got);
+	teardown(&s);
+}
+
 /* No queue directory yet: an empty queue. */
 static void
 test_no_queue(void)
@@ -520,6 +633,9 @@ main(void)
 	test_refused();
 	test_selection();
 	test_held();
+	test_partly();
+	test_blocked();
+	test_damaged();
 	test_no_queue();
 	return unit_done();
 }
