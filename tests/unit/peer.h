@@ -177,6 +177,17 @@ peer_start(struct peer *p, const struct peer_step *steps, size_t n)
 	return 0;
 }
 
+/* The peer has finished (the client closed): it received exactly `want`
+ * and its script ran whole.  For tests that include unit.h. */
+#define CHECK_SENT(p, want)                                                    \
+	do {                                                                   \
+		size_t len_;                                                   \
+		char *got_ = peer_finish(p, &len_);                            \
+		CHECK_STR(got_, want);                                         \
+		CHECK_INT((p)->status, 0);                                     \
+		free(got_);                                                    \
+	} while (0)
+
 /* Make the child go when nobody connected to it (it may have gone
  * already, after a session of its own): a connection that closes at
  * once. */

@@ -78,16 +78,6 @@ open_on(struct peer *p, const struct peer_step *st, size_t n, bool lmtp,
 	return s;
 }
 
-/* The peer has finished: it got exactly `want` and its script ran whole. */
-#define CHECK_SENT(p, want)                                                    \
-	do {                                                                   \
-		size_t len_;                                                   \
-		char *got_ = peer_finish(p, &len_);                            \
-		CHECK_STR(got_, want);                                         \
-		CHECK_INT((p)->status, 0);                                     \
-		free(got_);                                                    \
-	} while (0)
-
 static const char *const two_rcpts[] = {"b@y.test", "c@y.test"};
 
 /* With PIPELINING, MAIL, RCPTs and DATA leave together (the server

@@ -312,6 +312,62 @@ run(const struct scenario *sc)
 	account_clear(&a);
 }
 
+/* Several messages over one session (a queue flush): RSET between them,
+ * no QUIT after a dot while more follow; a server that refuses the RSET
+ * leaves the next message untouched (before_mail) and the session
+ * unusable. */
+static void
+test_session(void)
+{
+	static const struct peer_step st[] = {
+	    GREET,
+	    EHLO_OK(PIPE),
+	    DATA_ANSWER("250 ok\r\n"),
+	    {"\r\n.\r\n", "250 first ok\r\n", 1},
+	    {"RSET\r\n", "250 ok\r\n", 1},
+	    DATA_ANSWER("250 ok\r\n"),
+	    {"\r\n.\r\n", "250 second ok\r\n", 1},
+	    {"RSET\r\n", "421 4.3.2 closing\r\n", 1},
+	};
+	static const char *const one[] = {"b@y.test"};
+	struct submission sub = {0};
+	struct submit_session *ss = NULL;
+	struct submit_outcome out;
+	struct account a;
+	struct peer p;
+	struct peer_text t;
+	struct error err = {0};
+
+	if (peer_start(&p, st, N(st)) < 0)
+		return;
+	account_for(&a, &p, false);
+	sub.account = &a;
+	sub.sender = "a@x.test";
+	sub.rcpts = one;
+	sub.nrcpts = 1;
+	sub.more_follow = true;
+	CHECK_INT(submit_open(&ss, &sub, &err), 0);
+	for (int i = 0; i < 2; i++) {
+		peer_message(&sub.message, &t, MSG);
+		CHECK_INT(submit_message(ss, &sub, &out, &err), 0);
+		CHECK_STR(out.final_reply,
+		          i ? "250 second ok" : "250 first ok");
+		CHECK(submit_usable(ss));
+		submit_outcome_clear(&out);
+	}
+	peer_message(&sub.message, &t, MSG);
+	CHECK_INT(submit_message(ss, &sub, &out, &err), -1);
+	CHECK_INT(err.kind, ERROR_TEMPFAIL);
+	CHECK(out.before_mail);
+	CHECK(!out.dot_sent);
+	CHECK(!submit_usable(ss));
+	submit_outcome_clear(&out);
+	submit_close(ss);
+	CHECK_SENT(&p, EHLO ENV1 "DATA\r\n" MSG ".\r\nRSET\r\n" ENV1
+	                         "DATA\r\n" MSG ".\r\nRSET\r\n");
+	account_clear(&a);
+}
+
 /* The port a TLS mode implies. */
 static void
 test_port(void)
@@ -334,6 +390,7 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	for (size_t i = 0; i < N(scenarios); i++)
 		run(&scenarios[i]);
+	test_session();
 	test_port();
 	return unit_done();
 }
