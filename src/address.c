@@ -106,9 +106,8 @@ check_literal(const char *d, size_t len)
 {
 	if (len <= 2 || d[len - 1] != ']')
 		return "the domain is not valid";
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)d[i] >= 0x80)
-			return "the address literal is not ASCII";
+	if (str_has_8bit(d, len))
+		return "the address literal is not ASCII";
 	return NULL;
 }
 
@@ -262,10 +261,7 @@ address_needs_smtputf8(const char *addr)
 	if (scan_chars(addr, &at))
 		return !str_is_ascii(addr);
 	local_len = at ? (size_t)(at - addr) : strlen(addr);
-	for (size_t i = 0; i < local_len; i++)
-		if ((unsigned char)addr[i] >= 0x80)
-			return true;
-	return false;
+	return str_has_8bit(addr, local_len);
 }
 
 /* --- envelope checks ------------------------------------------------- */

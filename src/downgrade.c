@@ -47,15 +47,6 @@ is_one_of(const struct header_field *f, const char *const *names, size_t n)
 	return false;
 }
 
-static bool
-has_8bit(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)p[i] >= 0x80)
-			return true;
-	return false;
-}
-
 static int
 cannot(const struct header_field *f, const char *why, struct error *err)
 {
@@ -142,7 +133,7 @@ one_mailbox(void *ctx, const struct address_mailbox *mb, struct error *err)
 	int rc;
 
 	if (mb->name_end > mb->name_start &&
-	    has_8bit(v + mb->name_start, mb->name_end - mb->name_start)) {
+	    str_has_8bit(v + mb->name_start, mb->name_end - mb->name_start)) {
 		if (copy_to(rb, mb->name_start) < 0)
 			return -1;
 		name = unquote_name(v + mb->name_start,
@@ -154,7 +145,7 @@ one_mailbox(void *ctx, const struct address_mailbox *mb, struct error *err)
 			return cannot(rb->f, "that are not UTF-8 text", err);
 		rb->done = mb->name_end;
 	}
-	if (!has_8bit(v + mb->spec_start, mb->spec_end - mb->spec_start))
+	if (!str_has_8bit(v + mb->spec_start, mb->spec_end - mb->spec_start))
 		return 0;
 	if (address_needs_smtputf8(mb->addr))
 		return cannot(rb->f, "in the local part of an address", err);
@@ -184,7 +175,7 @@ address_value(const struct header_field *f, const char *v, size_t len,
 	if (copy_to(&rb, len) < 0)
 		return error_set(err, ERROR_DATA, "the header is too large");
 	/* What is left (a comment, a group name) has no ASCII form here. */
-	if (has_8bit(out->data, out->len))
+	if (str_has_8bit(out->data, out->len))
 		return cannot(f, "in a comment or group name", err);
 	return 0;
 }
@@ -229,7 +220,7 @@ downgrade_field(struct header_block *out, const struct header_field *f,
 	struct buf v, enc;
 	int rc;
 
-	if (!has_8bit(f->raw, f->raw_len))
+	if (!str_has_8bit(f->raw, f->raw_len))
 		return header_push_line(out, f->raw, f->raw_len, err) < 0 ? -1
 		                                                          : 0;
 	buf_init(&v, HEADER_BLOCK_MAX);
@@ -388,11 +379,7 @@ body_has_8bit(struct downgrade *d, struct error *err)
 	d->pos = d->head.len;
 	while (!d->has_8bit &&
 	       (got = downgrade_read(d, chunk, sizeof chunk, err)) > 0)
-		for (ssize_t i = 0; i < got; i++)
-			if ((unsigned char)chunk[i] >= 0x80) {
-				d->has_8bit = true;
-				break;
-			}
+		d->has_8bit = str_has_8bit(chunk, (size_t)got);
 	if (!d->has_8bit && got < 0)
 		return -1;
 	return downgrade_rewind(d, err);

@@ -477,8 +477,7 @@ bool
 header_has_8bit(const struct header_block *h)
 {
 	for (size_t i = 0; i < h->n; i++)
-		for (size_t k = 0; k < h->v[i].raw_len; k++)
-			if ((unsigned char)h->v[i].raw[k] >= 0x80)
-				return true;
+		if (str_has_8bit(h->v[i].raw, h->v[i].raw_len))
+			return true;
 	return false;
 }

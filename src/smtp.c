@@ -1102,15 +1102,6 @@ envelope_stepwise(struct smtp_session *s, const struct smtp_envelope *env,
 	return one_step(s, env, res, env->nrcpts + 1, err);
 }
 
-static bool
-has_8bit(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return true;
-	return false;
-}
-
 /* RFC 6531 3.2, 3.4: UTF-8 addresses only in a transaction that asked for
  * SMTPUTF8, and SMTPUTF8 only from a server that offered it. */
 static int
@@ -1123,12 +1114,12 @@ check_envelope_utf8(const struct smtp_session *s,
 		                 "mailpost)");
 	if (env->smtputf8)
 		return 0;
-	if (has_8bit(env->sender))
+	if (!str_is_ascii(env->sender))
 		return error_set(err, ERROR_SOFTWARE,
 		                 "a non-ASCII sender without SMTPUTF8 (a bug "
 		                 "in mailpost)");
 	for (size_t i = 0; i < env->nrcpts; i++)
-		if (has_8bit(env->rcpts[i]))
+		if (!str_is_ascii(env->rcpts[i]))
 			return error_set(err, ERROR_SOFTWARE,
 			                 "a non-ASCII recipient without "
 			                 "SMTPUTF8 (a bug in mailpost)");

@@ -695,15 +695,6 @@ encode_words(struct buf *b, const char *name)
 	return 0;
 }
 
-static bool
-has_8bit(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return true;
-	return false;
-}
-
 /* RFC 5322 3.2.3: a phrase of atoms cannot hold the specials; a
  * quoted-string can, with '"' and '\' escaped. */
 static int
@@ -732,7 +723,7 @@ format_from(struct buf *b, const struct header_policy *p)
 
 	if (!name || !*name)
 		return buf_append_str(b, p->from_address);
-	rc = has_8bit(name) ? encode_words(b, name) : quote_name(b, name);
+	rc = !str_is_ascii(name) ? encode_words(b, name) : quote_name(b, name);
 	if (rc < 0)
 		return -1;
 	return buf_printf(b, " <%s>", p->from_address);

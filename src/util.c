@@ -101,10 +101,16 @@ str_ieq(const char *a, const char *b)
 bool
 str_is_ascii(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
+	return !str_has_8bit(s, strlen(s));
+}
+
+bool
+str_has_8bit(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return true;
+	return false;
 }
 
 bool

@@ -28,6 +28,11 @@ bool str_iprefix(const char *s, const char *prefix);
 /* True when s has no byte >= 0x80 (no UTF-8 or other 8-bit text). */
 bool str_is_ascii(const char *s);
 
+/* True when s[0..len) holds a byte >= 0x80: the one 8-bit check, for
+ * SMTPUTF8 and 8BITMIME (RFC 6531, RFC 6152) and for what needs RFC 2047
+ * words. */
+bool str_has_8bit(const char *s, size_t len);
+
 /* Replace every byte that is not printable ASCII (and not a tab) by '?', in
  * place.  Network text goes through this before it reaches a terminal or
  * a log.  Returns s. */

@@ -1,0 +1,38 @@
+/*
+ * util_test.c - the base layer's small helpers (util.c), one function
+ * each: every place that needs one of them calls this copy.
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "unit.h"
+#include "util.h"
+
+/* A string literal with its length, so that cases may hold NUL bytes. */
+#define S(lit) lit, sizeof(lit) - 1
+
+static void
+test_has_8bit(void)
+{
+	CHECK(!str_has_8bit(S("")));
+	CHECK(!str_has_8bit(S("plain ASCII\t\r\n\x7f")));
+	CHECK(str_has_8bit(S("\x80")));
+	CHECK(str_has_8bit(S("caf\xc3\xa9")));
+	CHECK(str_has_8bit(S("\xff at the start")));
+	/* The length bounds the scan: a byte past it, or past a NUL inside
+	 * it, is or is not seen accordingly. */
+	CHECK(!str_has_8bit("ab\xc3\xa9", 2));
+	CHECK(str_has_8bit(S("a\0\xe9")));
+	CHECK(str_is_ascii("a\x7f"));
+	CHECK(!str_is_ascii("\xe9t\xe9"));
+	CHECK(str_is_ascii("a\0\xe9"));
+}
+
+int
+main(void)
+{
+	test_has_8bit();
+	return unit_done();
+}
