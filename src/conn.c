@@ -114,22 +114,12 @@ deadline_after(int timeout_ms)
 	return now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 }
 
-/* "60" or "0.5": whole seconds when the timeout is a whole number. */
-static void
-format_seconds(int ms, char *out, size_t n)
-{
-	if (ms % 1000 == 0)
-		snprintf(out, n, "%d", ms / 1000);
-	else
-		snprintf(out, n, "%.1f", ms / 1000.0);
-}
-
 static int
 timed_out(struct error *err, int timeout_ms, const char *doing)
 {
 	char secs[32];
 
-	format_seconds(timeout_ms > 0 ? timeout_ms : 0, secs, sizeof secs);
+	str_seconds(secs, sizeof secs, timeout_ms > 0 ? timeout_ms : 0);
 	return error_set(err, ERROR_TEMPFAIL, "timed out after %s s %s", secs,
 	                 doing);
 }
@@ -247,8 +237,7 @@ connect_timeout(int fd, const struct sockaddr *sa, socklen_t salen,
 	if (rc == 0) {
 		char secs[32];
 
-		format_seconds(timeout_ms > 0 ? timeout_ms : 0, secs,
-		               sizeof secs);
+		str_seconds(secs, sizeof secs, timeout_ms > 0 ? timeout_ms : 0);
 		snprintf(reason, CONN_REASON_MAX, "timed out after %s s", secs);
 		return -1;
 	}

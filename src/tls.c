@@ -82,16 +82,6 @@ add_reason(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* "60 s" or "0.5 s". */
-static void
-format_seconds(int ms, char *out, size_t n)
-{
-	if (ms % 1000 == 0)
-		snprintf(out, n, "%d s", ms / 1000);
-	else
-		snprintf(out, n, "%.1f s", ms / 1000.0);
-}
-
 static void
 format_time(time_t when, char *out, size_t n)
 {
@@ -682,9 +672,9 @@ handshake(struct tls *s, int timeout_ms, struct error *err)
 		if (ready < 0)
 			return error_set_errno(err, ERROR_TEMPFAIL, errno,
 			                       "TLS handshake failed");
-		format_seconds(timeout_ms, secs, sizeof secs);
+		str_seconds(secs, sizeof secs, timeout_ms);
 		return error_set(err, ERROR_TEMPFAIL,
-		                 "timed out after %s in the TLS handshake",
+		                 "timed out after %s s in the TLS handshake",
 		                 secs);
 	}
 }

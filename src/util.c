@@ -244,6 +244,16 @@ str_has_ctl(const char *s, size_t len)
 	return false;
 }
 
+char *
+str_seconds(char *out, size_t n, int ms)
+{
+	if (ms % 1000 == 0)
+		snprintf(out, n, "%d", ms / 1000);
+	else
+		snprintf(out, n, "%.1f", ms / 1000.0);
+	return out;
+}
+
 int64_t
 now_ms(void)
 {

@@ -38,6 +38,10 @@ bool str_has_8bit(const char *s, size_t len);
  * a log.  Returns s. */
 char *str_censor(char *s, size_t len);
 
+/* A timeout of ms milliseconds as seconds for a message: "60" when it is
+ * whole, else one decimal ("0.5").  Written to out[0..n), returns out. */
+char *str_seconds(char *out, size_t n, int ms);
+
 /* Milliseconds on the monotonic clock (for timeouts and the transcript). */
 int64_t now_ms(void);
 

@@ -30,9 +30,25 @@ test_has_8bit(void)
 	CHECK(str_is_ascii("a\0\xe9"));
 }
 
+static void
+test_seconds(void)
+{
+	char s[32];
+
+	CHECK_STR(str_seconds(s, sizeof s, 60000), "60");
+	CHECK_STR(str_seconds(s, sizeof s, 0), "0");
+	CHECK_STR(str_seconds(s, sizeof s, 500), "0.5");
+	CHECK_STR(str_seconds(s, sizeof s, 1500), "1.5");
+	CHECK_STR(str_seconds(s, sizeof s, 100), "0.1");
+	/* Cut to the room given, always terminated. */
+	CHECK_STR(str_seconds(s, 3, 12000), "12");
+	CHECK_STR(str_seconds(s, 2, 12000), "1");
+}
+
 int
 main(void)
 {
 	test_has_8bit();
+	test_seconds();
 	return unit_done();
 }
