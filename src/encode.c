@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1010,64 +1009,6 @@ encode_param(struct buf *out, const char *name, const char *value,
 /* ------------------------------------------------------------------ */
 /* boundaries (RFC 2046 5.1.1)                                          */
 
-static bool
-read_urandom(unsigned char *p, size_t n)
-{
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
-
-	if (fd < 0)
-		return false;
-	while (got < n) {
-		ssize_t r = read(fd, p + got, n - got);
-
-		if (r <= 0 && !(r < 0 && errno == EINTR))
-			break;
-		if (r > 0)
-			got += (size_t)r;
-	}
-	close(fd);
-	return got == n;
-}
-
-/* Last resort when the kernel gives no randomness: the time, the process
- * and a counter, stirred; still unique per call within the process. */
-static void
-weak_random(unsigned char *p, size_t n)
-{
-	static uint64_t counter;
-	struct timespec ts;
-	uint64_t x;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	x = (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec ^
-	    (uint64_t)getpid() << 32 ^ ++counter * 0x9e3779b97f4a7c15u;
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (unsigned char)(x >> 24);
-	}
-}
-
-static void
-random_bytes(unsigned char *p, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = getrandom(p + got, n - got, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	if (got < n && !read_urandom(p, n))
-		weak_random(p, n);
-}
-
 void
 encode_boundary(char *out, size_t n)
 {
@@ -1079,7 +1020,7 @@ encode_boundary(char *out, size_t n)
 	uint32_t bits = 0;
 	unsigned nbits = 0;
 
-	random_bytes(r, sizeof r);
+	random_unique(r, sizeof r);
 	memcpy(s, prefix, len);
 	for (size_t i = 0; i < sizeof r; i++) {
 		bits = bits << 8 | r[i];

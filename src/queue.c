@@ -91,9 +91,6 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sys/random.h>
-#endif
 
 #include "buf.h"
 
@@ -293,58 +290,14 @@ is_dot(const char *name)
 
 /* --- ids ----------------------------------------------------------------- */
 
-/* Ids need to be unique, not secret: without getrandom(2) or /dev/urandom
- * the clock and the process id still make a collision unlikely, and a
- * collision is detected anyway (mkdir and rename never replace). */
-static void
-random_bytes(unsigned char *p, size_t n)
-{
-	static unsigned counter;
-	size_t got = 0;
-	int fd;
-
-#if defined(__linux__)
-	while (got < n) {
-		ssize_t r = getrandom(p + got, n - got, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-#endif
-	if (got < n) {
-		fd = open_at(AT_FDCWD, "/dev/urandom", O_RDONLY, 0);
-		while (fd >= 0 && got < n) {
-			ssize_t r = read_some(fd, (char *)p + got, n - got);
-
-			if (r <= 0)
-				break;
-			got += (size_t)r;
-		}
-		close_fd(fd);
-	}
-	if (got < n) {
-		struct timespec ts;
-		uint64_t x;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		x = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^
-		    ++counter;
-		for (size_t i = got; i < n; i++) {
-			x = x * 6364136223846793005u + 1442695040888963407u;
-			p[i] = (unsigned char)(x >> 56);
-		}
-	}
-}
-
+/* Ids need to be unique, not secret, and a collision is detected anyway
+ * (mkdir and rename never replace). */
 static uint32_t
 random_u32(void)
 {
 	unsigned char b[4];
 
-	random_bytes(b, sizeof b);
+	random_unique(b, sizeof b);
 	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
 	       (uint32_t)b[2] << 8 | b[3];
 }

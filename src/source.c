@@ -27,15 +27,6 @@
 #include "buf.h"
 #include "reencode.h"
 
-#if defined(__GLIBC__) &&                                                      \
-    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
-#include <sys/random.h>
-#define HAVE_GETRANDOM_FN 1
-#elif defined(__OpenBSD__) || defined(__FreeBSD__) || defined(__NetBSD__) ||   \
-    defined(__APPLE__)
-#define HAVE_ARC4RANDOM_FN 1
-#endif
-
 /* Reads and spool writes go in blocks this large (DESIGN: bulk path). */
 #define BLOCK_SIZE (64 * 1024)
 /* A header line cannot be longer than the whole block may be. */
@@ -780,36 +771,6 @@ add_date(struct header_block *h, struct error *err)
 	         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	         off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
 	return header_add(h, "Date", date, err);
-}
-
-static int
-random_bytes(unsigned char *p, size_t n)
-{
-#if defined(HAVE_GETRANDOM_FN)
-	while (n > 0) {
-		ssize_t got = getrandom(p, n, 0);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			return -1;
-		p += got;
-		n -= (size_t)got;
-	}
-	return 0;
-#elif defined(HAVE_ARC4RANDOM_FN)
-	arc4random_buf(p, n);
-	return 0;
-#else
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	ssize_t got;
-
-	if (fd < 0)
-		return -1;
-	got = read_retry(fd, (char *)p, n);
-	close(fd);
-	return got == (ssize_t)n ? 0 : -1;
-#endif
 }
 
 /* The right side of a Message-ID: the configured domain, else the

@@ -15,6 +15,17 @@
 #include <time.h>
 #include <unistd.h>
 
+/* getrandom(2) where the C library has it, arc4random_buf(3) on the BSDs,
+ * else /dev/urandom. */
+#if defined(__GLIBC__) &&                                                      \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
+#include <sys/random.h>
+#define HAVE_GETRANDOM_FN 1
+#elif defined(__OpenBSD__) || defined(__FreeBSD__) || defined(__NetBSD__) ||   \
+    defined(__APPLE__)
+#define HAVE_ARC4RANDOM_FN 1
+#endif
+
 static void
 out_of_memory(void)
 {
@@ -252,6 +263,79 @@ str_seconds(char *out, size_t n, int ms)
 	else
 		snprintf(out, n, "%.1f", ms / 1000.0);
 	return out;
+}
+
+#if !defined(HAVE_ARC4RANDOM_FN)
+static int
+read_urandom(unsigned char *p, size_t n)
+{
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+	ssize_t r = 0;
+	int saved;
+
+	if (fd < 0)
+		return -1;
+	while (got < n) {
+		r = read(fd, p + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	saved = r == 0 && got < n ? EIO : errno; /* end of file: EIO */
+	close(fd);
+	errno = saved;
+	return got == n ? 0 : -1;
+}
+#endif
+
+int
+random_bytes(void *p, size_t n)
+{
+#if defined(HAVE_GETRANDOM_FN)
+	unsigned char *c = p;
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = getrandom(c + got, n - got, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got == n ? 0 : read_urandom(c, n);
+#elif defined(HAVE_ARC4RANDOM_FN)
+	arc4random_buf(p, n);
+	return 0;
+#else
+	return read_urandom(p, n);
+#endif
+}
+
+void
+random_unique(void *p, size_t n)
+{
+	static uint64_t counter;
+	unsigned char *c = p;
+	struct timespec ts;
+	uint64_t x;
+
+	if (random_bytes(p, n) == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	x = (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec ^
+	    (uint64_t)getpid() << 32 ^ ++counter * 0x9e3779b97f4a7c15u;
+	/* xorshift64: every byte depends on all of the seed. */
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		c[i] = (unsigned char)(x >> 24);
+	}
 }
 
 int64_t

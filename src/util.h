@@ -59,6 +59,16 @@ const char *tmp_dir(const char *dir);
  * errno set (ENAMETOOLONG when dir is too long for a path). */
 int fd_temp(const char *dir);
 
+/* n random bytes from the kernel (getrandom(2), else /dev/urandom), for
+ * what must not be guessed (a Message-ID): 0, or -1 with errno set when
+ * neither gives them. */
+int random_bytes(void *p, size_t n);
+
+/* n bytes that must be unique, not secret (a MIME boundary, a queue id):
+ * random_bytes(), else the clock, the process id and a counter stirred,
+ * which still differ from call to call; never fails. */
+void random_unique(void *p, size_t n);
+
 /* Wipe memory that held a secret, in a way the compiler keeps. */
 void wipe(void *p, size_t n);
 

@@ -45,10 +45,38 @@ test_seconds(void)
 	CHECK_STR(str_seconds(s, 2, 12000), "1");
 }
 
+/* Random bytes cannot be checked for randomness here, only that all n
+ * are written, none past them, and that two draws differ (a 2^-256
+ * chance of a false failure). */
+static void
+test_random(void)
+{
+	unsigned char a[33], b[33], zero[32] = {0};
+
+	memset(a, 0, sizeof a);
+	memset(b, 0, sizeof b);
+	a[32] = b[32] = 0xa5;
+	CHECK_INT(random_bytes(a, 32), 0);
+	CHECK_INT(random_bytes(b, 32), 0);
+	CHECK(memcmp(a, zero, 32) != 0);
+	CHECK(memcmp(a, b, 32) != 0);
+	CHECK_INT(a[32], 0xa5);
+	CHECK_INT(random_bytes(a, 0), 0);
+
+	memset(a, 0, 32);
+	memset(b, 0, 32);
+	random_unique(a, 32);
+	random_unique(b, 32);
+	CHECK(memcmp(a, zero, 32) != 0);
+	CHECK(memcmp(a, b, 32) != 0);
+	CHECK_INT(a[32], 0xa5);
+}
+
 int
 main(void)
 {
 	test_has_8bit();
 	test_seconds();
+	test_random();
 	return unit_done();
 }
