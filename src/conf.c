@@ -749,13 +749,6 @@ parse_env_name(const char *v, void *dst)
 	return parse_text(v, dst);
 }
 
-static bool
-is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	       (c >= 'A' && c <= 'F');
-}
-
 /* Pairs of hex digits joined by ':', as many as SHA-256 (32 bytes), SHA-1
  * (20) or MD5 (16) produce; stored in upper case. */
 static const char *
@@ -773,7 +766,7 @@ parse_fingerprint(const char *v, void *dst)
 	for (size_t i = 0; i < len; i++) {
 		bool sep = i % 3 == 2;
 
-		if (sep ? v[i] != ':' : !is_hex(v[i]))
+		if (sep ? v[i] != ':' : hex_digit(v[i]) < 0)
 			goto bad;
 	}
 	*s = upper_dup(v);

@@ -1789,12 +1789,11 @@ xtext_decode(const char *in, char *out, size_t n)
 	size_t k = 0;
 
 	for (const char *p = in; *p && k + 1 < n; p++) {
-		unsigned v;
+		int hi = *p == '+' ? hex_digit(p[1]) : -1;
+		int lo = hi >= 0 ? hex_digit(p[2]) : -1;
 
-		if (*p == '+' && isxdigit((unsigned char)p[1]) &&
-		    isxdigit((unsigned char)p[2]) &&
-		    sscanf(p + 1, "%2x", &v) == 1) {
-			out[k++] = (char)v;
+		if (lo >= 0) {
+			out[k++] = (char)(hi << 4 | lo);
 			p += 2;
 		} else {
 			out[k++] = *p;

@@ -545,18 +545,6 @@ envelope_text(const struct queue_envelope *e, struct text *t)
 	return 0;
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Undo the %XX escapes of s[0..len) in place; the result is
  * NUL-terminated.  -1 for a bad escape, %00, or a raw control byte (which
  * the writer never produces). */

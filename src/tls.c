@@ -108,18 +108,6 @@ format_hex(const unsigned char *d, size_t len, char *out, size_t n)
 	out[o] = '\0';
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "AA:BB:..." or "AABB...": 32 bytes (SHA-256) or 20 (SHA-1). */
 static int
 parse_pin(const char *text, unsigned char *pin, size_t *len, struct error *err)
@@ -128,8 +116,8 @@ parse_pin(const char *text, unsigned char *pin, size_t *len, struct error *err)
 	size_t n = 0;
 
 	while (*p) {
-		int hi = hex_value(p[0]);
-		int lo = hi < 0 ? -1 : hex_value(p[1]);
+		int hi = hex_digit(p[0]);
+		int lo = hi < 0 ? -1 : hex_digit(p[1]);
 
 		if (lo < 0 || n == TLS_PIN_MAX)
 			return error_set(err, ERROR_CONFIG,

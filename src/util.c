@@ -255,6 +255,18 @@ str_has_ctl(const char *s, size_t len)
 	return false;
 }
 
+int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
 char *
 str_seconds(char *out, size_t n, int ms)
 {

@@ -38,6 +38,10 @@ bool str_has_8bit(const char *s, size_t len);
  * a log.  Returns s. */
 char *str_censor(char *s, size_t len);
 
+/* The value (0 to 15) of the hex digit c, either case, or -1 when c is
+ * not one. */
+int hex_digit(char c);
+
 /* A timeout of ms milliseconds as seconds for a message: "60" when it is
  * whole, else one decimal ("0.5").  Written to out[0..n), returns out. */
 char *str_seconds(char *out, size_t n, int ms);

@@ -45,6 +45,27 @@ test_seconds(void)
 	CHECK_STR(str_seconds(s, 2, 12000), "1");
 }
 
+static void
+test_hex_digit(void)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 16; i++) {
+		CHECK_INT(hex_digit(digits[i]), i);
+		CHECK_INT(hex_digit("0123456789ABCDEF"[i]), i);
+	}
+	/* Just outside each range, NUL, space and an 8-bit byte. */
+	CHECK_INT(hex_digit('/'), -1);
+	CHECK_INT(hex_digit(':'), -1);
+	CHECK_INT(hex_digit('@'), -1);
+	CHECK_INT(hex_digit('G'), -1);
+	CHECK_INT(hex_digit('`'), -1);
+	CHECK_INT(hex_digit('g'), -1);
+	CHECK_INT(hex_digit('\0'), -1);
+	CHECK_INT(hex_digit(' '), -1);
+	CHECK_INT(hex_digit((char)0xb2), -1);
+}
+
 /* Random bytes cannot be checked for randomness here, only that all n
  * are written, none past them, and that two draws differ (a 2^-256
  * chance of a false failure). */
@@ -78,5 +99,6 @@ main(void)
 	test_has_8bit();
 	test_seconds();
 	test_random();
+	test_hex_digit();
 	return unit_done();
 }
