@@ -1007,6 +1007,48 @@ encode_param(struct buf *out, const char *name, const char *value,
 }
 
 /* ------------------------------------------------------------------ */
+/* xtext (RFC 3461 4)                                                   */
+
+void
+xtext_encode(const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+
+	for (; *in && o + 4 <= n; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c < '!' || c > '~' || c == '+' || c == '=') {
+			out[o++] = '+';
+			out[o++] = hex_digits[c >> 4];
+			out[o++] = hex_digits[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+}
+
+char *
+xtext_decode(const char *in, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (const char *p = in; *p && k + 1 < n; p++) {
+		int hi = *p == '+' ? hex_digit(p[1]) : -1;
+		int lo = hi >= 0 ? hex_digit(p[2]) : -1;
+
+		if (lo >= 0) {
+			out[k++] = (char)(hi << 4 | lo);
+			p += 2;
+		} else {
+			out[k++] = *p;
+		}
+	}
+	out[k] = '\0';
+	return out;
+}
+
+/* ------------------------------------------------------------------ */
 /* boundaries (RFC 2046 5.1.1)                                          */
 
 void

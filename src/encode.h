@@ -120,6 +120,18 @@ int encode_param(struct buf *out, const char *name, const char *value,
 
 /* --- boundaries (RFC 2046 5.1.1) --- */
 
+/* --- xtext (RFC 3461 4), for the DSN ENVID --- */
+
+/* in as xtext into out[0..n), always terminated, cut at a whole
+ * character: '+', '=' and bytes outside '!'..'~' are written "+XX", so
+ * nothing in it can end the command or start a new parameter. */
+void xtext_encode(const char *in, char *out, size_t n);
+
+/* The text of xtext in ("+2B" for '+') into out[0..n), always
+ * terminated, cut when out is full; a '+' not followed by two hex digits
+ * is kept as it is.  Returns out. */
+char *xtext_decode(const char *in, char *out, size_t n);
+
 /* A new random boundary (at most 70 characters) into out (71 bytes). It
  * contains "=_", which can occur in neither base64 nor quoted-printable
  * output, and enough randomness that it cannot occur in other content:

@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "deadletter.h"
+#include "encode.h"
 #include "error.h"
 #include "flush.h"
 #include "identity.h"
@@ -1781,28 +1782,6 @@ serve_answer_from(const struct outbox_result *res, int rc,
 		snprintf(a->line, sizeof a->line, "554 5.0.0 %.400s", why);
 }
 
-/* RFC 3461 4: ENVID comes as xtext ("+2B" for '+'); smtp.c encodes it
- * again for the next server. */
-static const char *
-xtext_decode(const char *in, char *out, size_t n)
-{
-	size_t k = 0;
-
-	for (const char *p = in; *p && k + 1 < n; p++) {
-		int hi = *p == '+' ? hex_digit(p[1]) : -1;
-		int lo = hi >= 0 ? hex_digit(p[2]) : -1;
-
-		if (lo >= 0) {
-			out[k++] = (char)(hi << 4 | lo);
-			p += 2;
-		} else {
-			out[k++] = *p;
-		}
-	}
-	out[k] = '\0';
-	return out;
-}
-
 static int
 serve_prepare(struct job *job, const struct serve_message *m, struct error *err)
 {
@@ -1811,6 +1790,8 @@ serve_prepare(struct job *job, const struct serve_message *m, struct error *err)
 	job->sender = xstrdup(m->sender);
 	job->dsn.notify = m->dsn_notify;
 	job->dsn.ret = m->dsn_ret;
+	/* RFC 3461 4: ENVID comes as xtext; smtp.c encodes it again for
+	 * the next server. */
 	job->dsn.envid = m->dsn_envid ? xtext_decode(m->dsn_envid, job->dsn.buf,
 	                                             sizeof job->dsn.buf)
 	                              : NULL;

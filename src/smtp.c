@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "dot.h"
+#include "encode.h"
 #include "interrupt.h"
 #include "sasl.h"
 #include "util.h"
@@ -941,29 +942,6 @@ smtp_envelope_result_clear(struct smtp_envelope_result *r)
 	reply_clear(&r->data);
 }
 
-/* RFC 3461 4: ENVID is xtext: '+', '=' and bytes outside '!'..'~' are
- * written "+XX", so nothing in it can end the command or start a new
- * parameter. */
-static void
-xtext(const char *in, char *out, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *in && o + 4 <= n; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (c < '!' || c > '~' || c == '+' || c == '=') {
-			out[o++] = '+';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	out[o] = '\0';
-}
-
 /* MAIL FROM with the parameters the server announced (RFC 1870 SIZE,
  * RFC 6152 BODY, RFC 6531 SMTPUTF8, RFC 3461 RET and ENVID, RFC 6710
  * MT-PRIORITY). */
@@ -980,7 +958,7 @@ queue_mail(struct smtp_session *s, const struct smtp_envelope *env,
 	if (s->caps.size && env->size > 0)
 		snprintf(size, sizeof size, " SIZE=%" PRIu64, env->size);
 	if (dsn && env->dsn_envid)
-		xtext(env->dsn_envid, envid, sizeof envid);
+		xtext_encode(env->dsn_envid, envid, sizeof envid);
 	if (s->caps.mt_priority && env->priority != 0 && env->priority >= -9 &&
 	    env->priority <= 9)
 		snprintf(priority, sizeof priority, " MT-PRIORITY=%d",

@@ -1095,6 +1095,29 @@ is_bchars(const char *s)
 	return true;
 }
 
+/* RFC 3461 4: xtext both ways, as smtp.c writes ENVID= and -bs reads it. */
+static void
+test_xtext(void)
+{
+	char out[64], back[64];
+
+	xtext_encode("plain.id-42@host", out, sizeof out);
+	CHECK_STR(out, "plain.id-42@host");
+	xtext_encode("a+b=c d\x7f\xc3\xa9", out, sizeof out);
+	CHECK_STR(out, "a+2Bb+3Dc+20d+7F+C3+A9");
+	CHECK_STR(xtext_decode(out, back, sizeof back), "a+b=c d\x7f\xc3\xa9");
+	/* Cut at a whole "+XX", never inside one: 4 bytes hold "a" only. */
+	xtext_encode("a+b", out, 4);
+	CHECK_STR(out, "a");
+	xtext_encode("a+b", out, 5);
+	CHECK_STR(out, "a+2B");
+	/* Either case decodes; a '+' without two hex digits stays. */
+	CHECK_STR(xtext_decode("+2b+2B", back, sizeof back), "++");
+	CHECK_STR(xtext_decode("+2", back, sizeof back), "+2");
+	CHECK_STR(xtext_decode("+G1x+", back, sizeof back), "+G1x+");
+	CHECK_STR(xtext_decode("abcdef", back, 4), "abc");
+}
+
 static void
 test_boundary(void)
 {
@@ -1127,6 +1150,7 @@ main(void)
 	test_param_plain();
 	test_param_2231();
 	test_boundary();
+	test_xtext();
 	CHECK_INT(over_bound, 0);
 	return unit_done();
 }
