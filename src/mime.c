@@ -127,8 +127,7 @@ struct scan {
 	uint64_t n8bit;
 	bool prev_cr;
 	bool bare_cr;
-	int utf8_need; /* continuation bytes still expected */
-	unsigned char utf8_lo, utf8_hi;
+	struct utf8_check utf8;
 	bool bad_utf8;
 	bool ctrl; /* a NUL or a control character text does not hold */
 	char tail[2 * BOUNDARY_SIZE]; /* end of the previous block */
@@ -327,41 +326,6 @@ input_read(struct cursor *c, char *buf, size_t n, struct error *err)
 
 /* --- the measuring pass ------------------------------------------------- */
 
-/* RFC 3629 4: well-formed UTF-8 (no overlongs, surrogates or values past
- * U+10FFFF), checked one byte at a time so blocks may split sequences. */
-static void
-utf8_byte(struct scan *s, unsigned char c)
-{
-	if (s->utf8_need > 0) {
-		if (c < s->utf8_lo || c > s->utf8_hi)
-			s->bad_utf8 = true;
-		s->utf8_lo = 0x80;
-		s->utf8_hi = 0xbf;
-		s->utf8_need--;
-		return;
-	}
-	if (c < 0x80)
-		return;
-	s->utf8_lo = 0x80;
-	s->utf8_hi = 0xbf;
-	if (c >= 0xc2 && c <= 0xdf)
-		s->utf8_need = 1;
-	else if (c >= 0xe0 && c <= 0xef)
-		s->utf8_need = 2;
-	else if (c >= 0xf0 && c <= 0xf4)
-		s->utf8_need = 3;
-	else
-		s->bad_utf8 = true;
-	if (c == 0xe0)
-		s->utf8_lo = 0xa0;
-	else if (c == 0xed)
-		s->utf8_hi = 0x9f;
-	else if (c == 0xf0)
-		s->utf8_lo = 0x90;
-	else if (c == 0xf4)
-		s->utf8_hi = 0x8f;
-}
-
 /* Controls that text may hold, as for libmagic: BEL, BS, TAB, LF, FF, CR
  * and ESC (the colours of terminal logs).  NUL, the other C0 controls
  * and DEL mark binary data. */
@@ -384,7 +348,8 @@ scan_bytes(struct scan *s, const unsigned char *p, size_t n)
 			s->n8bit++;
 		else if ((c < 0x20 && !text_control(c)) || c == 0x7f)
 			s->ctrl = true;
-		utf8_byte(s, c);
+		if (!utf8_check_byte(&s->utf8, c))
+			s->bad_utf8 = true;
 	}
 }
 
@@ -464,7 +429,7 @@ scan_part(struct mime_message *m, struct part *p, struct scan *s,
 	s->qp_open = s->qp.col > 0;
 	if (s->prev_cr)
 		s->bare_cr = true;
-	if (s->utf8_need > 0)
+	if (!utf8_check_done(&s->utf8))
 		s->bad_utf8 = true;
 	return rc;
 }

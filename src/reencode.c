@@ -109,8 +109,7 @@ struct reencoder {
 	char leaf_cte_name[40];
 	const char *leaf_opaque;
 	enum charset charset; /* scan: what the leaf's bytes are */
-	int utf8_need;
-	unsigned char utf8_lo, utf8_hi;
+	struct utf8_check utf8;
 
 	/* the current line */
 	char head[LINE_HEAD];
@@ -559,7 +558,7 @@ body_begin(struct reencoder *r, const struct entity *e, bool *planned)
 	    e->multipart ? "a multipart nested too deeply" : e->opaque;
 	snprintf(r->leaf_cte_name, sizeof r->leaf_cte_name, "%s", e->cte_name);
 	r->charset = CHARSET_ASCII;
-	r->utf8_need = 0;
+	r->utf8 = (struct utf8_check){0};
 	r->mode = MODE_KEEP;
 	if (r->rewriting && plan_for(r, r->leaves - 1)) {
 		r->mode = e->cte == CTE_QP       ? MODE_WRAP_QP
@@ -651,26 +650,9 @@ track_charset(struct reencoder *r, const char *p, size_t n)
 	for (size_t i = 0; i < n && r->charset != CHARSET_8BIT; i++) {
 		unsigned char c = (unsigned char)p[i];
 
-		if (r->utf8_need > 0) {
-			if (c < r->utf8_lo || c > r->utf8_hi)
-				r->charset = CHARSET_8BIT;
-			r->utf8_lo = 0x80;
-			r->utf8_hi = 0xbf;
-			r->utf8_need--;
-			continue;
-		}
-		if (c < 0x80)
-			continue;
-		r->charset = CHARSET_UTF8;
-		r->utf8_lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
-		r->utf8_hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
-		if (c >= 0xc2 && c <= 0xdf)
-			r->utf8_need = 1;
-		else if (c >= 0xe0 && c <= 0xef)
-			r->utf8_need = 2;
-		else if (c >= 0xf0 && c <= 0xf4)
-			r->utf8_need = 3;
-		else
+		if (c >= 0x80)
+			r->charset = CHARSET_UTF8;
+		if (!utf8_check_byte(&r->utf8, c))
 			r->charset = CHARSET_8BIT;
 	}
 }

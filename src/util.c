@@ -151,39 +151,49 @@ str_censor(char *s, size_t len)
 size_t
 utf8_seq_len(const unsigned char *p, size_t avail)
 {
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n;
+	struct utf8_check u = {0};
 
-	if (avail == 0)
-		return 0;
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (n > avail)
-		return 0;
-	/* The second byte's range excludes overlong forms, surrogates and
-	 * code points beyond U+10FFFF (RFC 3629 4). */
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
+	for (size_t i = 0; i < avail && i < 4; i++) {
+		if (!utf8_check_byte(&u, p[i]))
 			return 0;
-	return n;
+		if (u.need == 0)
+			return i + 1;
+	}
+	return 0; /* cut short */
+}
+
+bool
+utf8_check_byte(struct utf8_check *u, unsigned char c)
+{
+	if (u->need > 0) {
+		if (c < u->lo || c > u->hi)
+			u->bad = true;
+		u->lo = 0x80;
+		u->hi = 0xbf;
+		u->need--;
+		return !u->bad;
+	}
+	if (c < 0x80)
+		return !u->bad;
+	/* The second byte's range excludes overlongs (E0, F0), surrogates
+	 * (ED) and values past U+10FFFF (F4). */
+	u->lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+	u->hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+	if (c >= 0xc2 && c <= 0xdf)
+		u->need = 1;
+	else if (c >= 0xe0 && c <= 0xef)
+		u->need = 2;
+	else if (c >= 0xf0 && c <= 0xf4)
+		u->need = 3;
+	else
+		u->bad = true;
+	return !u->bad;
+}
+
+bool
+utf8_check_done(const struct utf8_check *u)
+{
+	return !u->bad && u->need == 0;
 }
 
 bool

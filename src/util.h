@@ -81,6 +81,22 @@ void wipe(void *p, size_t n);
  * surrogates, beyond U+10FFFF).  An ASCII byte is 1. */
 size_t utf8_seq_len(const unsigned char *p, size_t avail);
 
+/* RFC 3629 4: a well-formedness check of UTF-8 fed one byte at a time, so
+ * that blocks may split a sequence.  Start from {0}. */
+struct utf8_check {
+	int need;             /* continuation bytes still expected */
+	unsigned char lo, hi; /* the range the next one must be in */
+	bool bad;             /* something ill-formed was fed (sticky) */
+};
+
+/* Feed the byte c; false once anything fed so far is ill-formed
+ * (overlong forms, surrogates, beyond U+10FFFF, a stray continuation). */
+bool utf8_check_byte(struct utf8_check *u, unsigned char c);
+
+/* True when all that was fed is well-formed and ends at a whole
+ * character (no sequence cut at the end). */
+bool utf8_check_done(const struct utf8_check *u);
+
 /* Whether the sequence of n bytes at p is a C1 control (U+0080..U+009F),
  * which terminals may obey like the C0 ones. */
 bool utf8_is_c1(const unsigned char *p, size_t n);

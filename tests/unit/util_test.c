@@ -66,6 +66,58 @@ test_hex_digit(void)
 	CHECK_INT(hex_digit((char)0xb2), -1);
 }
 
+/* RFC 3629 4, fed byte by byte: what is well-formed, what is not, and a
+ * sequence cut at the end (well-formed so far, but not done). */
+struct utf8_case {
+	const char *in;
+	size_t len;
+	bool ok;    /* utf8_check_byte() true for every byte */
+	bool done;  /* utf8_check_done() at the end */
+	size_t seq; /* utf8_seq_len() of the whole */
+};
+
+static const struct utf8_case utf8_cases[] = {
+    {S(""), true, true, 0},
+    {S("a"), true, true, 1},
+    {S("\xc3\xa9"), true, true, 2},
+    {S("\xe2\x82\xac"), true, true, 3},
+    {S("\xf0\x9f\x98\x80"), true, true, 4},
+    {S("\xf4\x8f\xbf\xbf"), true, true, 4},   /* U+10FFFF */
+    {S("\xc3"), true, false, 0},              /* cut */
+    {S("\xe2\x82"), true, false, 0},          /* cut */
+    {S("\x80"), false, false, 0},             /* stray continuation */
+    {S("\xc0\xaf"), false, false, 0},         /* overlong '/' */
+    {S("\xc1\xbf"), false, false, 0},         /* overlong */
+    {S("\xe0\x80\xaf"), false, false, 0},     /* overlong */
+    {S("\xed\xa0\x80"), false, false, 0},     /* surrogate */
+    {S("\xf0\x80\x80\xaf"), false, false, 0}, /* overlong */
+    {S("\xf4\x90\x80\x80"), false, false, 0}, /* past U+10FFFF */
+    {S("\xf5\x80\x80\x80"), false, false, 0},
+    {S("\xff"), false, false, 0},
+    {S("\xc3\x41"), false, false, 0},     /* continuation missing */
+    {S("\x80\xc3\xa9"), false, false, 0}, /* bad stays bad */
+};
+
+static void
+test_utf8_check(void)
+{
+	for (size_t i = 0; i < sizeof utf8_cases / sizeof utf8_cases[0]; i++) {
+		const struct utf8_case *t = &utf8_cases[i];
+		struct utf8_check u = {0};
+		bool ok = true;
+
+		for (size_t k = 0; k < t->len; k++)
+			ok = utf8_check_byte(&u, (unsigned char)t->in[k]) && ok;
+		CHECK_INT(ok, t->ok);
+		CHECK_INT(utf8_check_done(&u), t->done);
+		CHECK_INT(utf8_seq_len((const unsigned char *)t->in, t->len),
+		          t->seq);
+	}
+	/* utf8_seq_len() measures the first sequence only. */
+	CHECK_INT(utf8_seq_len((const unsigned char *)"\xc3\xa9x", 3), 2);
+	CHECK_INT(utf8_seq_len((const unsigned char *)"ab", 2), 1);
+}
+
 /* Random bytes cannot be checked for randomness here, only that all n
  * are written, none past them, and that two draws differ (a 2^-256
  * chance of a false failure). */
@@ -100,5 +152,6 @@ main(void)
 	test_seconds();
 	test_random();
 	test_hex_digit();
+	test_utf8_check();
 	return unit_done();
 }
