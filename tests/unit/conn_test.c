@@ -409,6 +409,45 @@ test_start_tls_refusals(void)
 	pair_close(&p);
 }
 
+/* Implicit TLS (RFC 8314 3.3) to a server that talks plaintext: a
+ * handshake failure, never a fallback, and nothing left open. */
+static void
+test_implicit_tls_plaintext(void)
+{
+	struct tls_params tp = {0};
+	struct conn_target tg;
+	struct conn *c = (struct conn *)&tg; /* must become NULL */
+	struct pair p;
+	struct error err = {0};
+	pid_t pid;
+
+	memset(&p, 0, sizeof p);
+	if (listen_on(&p) < 0) {
+		CHECK(!"listen_on");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		char buf[512];
+		int fd = accept(p.lfd, NULL, NULL);
+
+		put(fd, "220 test.invalid ESMTP\r\n");
+		while (read(fd, buf, sizeof buf) > 0)
+			;
+		_exit(0);
+	}
+	tp.host = "test.invalid";
+	tp.timeout_ms = T;
+	target(&tg, p.path);
+	CHECK_INT(conn_open_tls(&c, &tg, &tp, NULL, &err), -1);
+	CHECK(c == NULL);
+	CHECK_INT(err.kind, ERROR_PROTOCOL);
+	waitpid(pid, NULL, 0);
+	p.srv = -1;
+	p.c = NULL;
+	pair_close(&p);
+}
+
 int
 main(void)
 {
@@ -422,5 +461,6 @@ main(void)
 	test_eintr();
 	test_open_socket();
 	test_start_tls_refusals();
+	test_implicit_tls_plaintext();
 	return unit_done();
 }
