@@ -523,7 +523,7 @@ scram_first(const char *fmt, struct error *err)
 {
 	struct sasl_client *c = client("scram-sha-256", "user", "pass");
 	const char *ir = NULL, *resp = NULL;
-	char *first = NULL, *b64 = NULL, msg[512];
+	char *first = NULL, *text, *b64 = NULL, msg[512];
 	size_t first_len = 0, b64_len = 0;
 	const char *nonce;
 	int rc;
@@ -534,11 +534,14 @@ scram_first(const char *fmt, struct error *err)
 		sasl_client_free(c);
 		return -99;
 	}
-	nonce = strstr(first, ",r=");
+	/* gsasl_base64_from's output is counted, not a C string. */
+	text = xstrndup(first, first_len);
+	gsasl_free(first);
+	nonce = strstr(text, ",r=");
 	subst_nonce(msg, sizeof msg, fmt, nonce ? nonce + 3 : "");
 	gsasl_base64_to(msg, strlen(msg), &b64, &b64_len);
 	rc = sasl_step(c, b64, b64_len, &resp, err);
-	gsasl_free(first);
+	free(text);
 	gsasl_free(b64);
 	sasl_client_free(c);
 	return rc;
