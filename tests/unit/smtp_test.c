@@ -392,6 +392,59 @@ test_starttls_required(void)
 	}
 }
 
+/* AUTH (RFC 4954) without TLS where allowed: PLAIN with its initial
+ * response; a 535 is ERROR_NOPERM, no MAIL follows, and no message holds
+ * the secret or its base64 form. */
+static void
+test_auth_plain(void)
+{
+	/* base64 of "\0user\0s3cret" */
+	static const char resp[] = "AHVzZXIAczNjcmV0";
+	static const struct {
+		const char *reply;
+		int rc;
+		enum error_kind kind;
+	} cases[] = {
+	    {"235 2.7.0 ok\r\n", 0, ERROR_NONE},
+	    {"535 5.7.8 bad credentials\r\n", -1, ERROR_NOPERM},
+	    {"454 4.7.0 try later\r\n", -1, ERROR_TEMPFAIL},
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		char want[128];
+		struct peer_step st[] = {
+		    {NULL, "220 test.invalid ESMTP\r\n", 0},
+		    {"EHLO client.test\r\n",
+		     "250-test.invalid\r\n250 AUTH LOGIN PLAIN\r\n", 1},
+		    {"\r\n", cases[i].reply, 1},
+		};
+		struct smtp_options o;
+		struct smtp_session *s = NULL;
+		struct peer p;
+		struct error err = {0};
+
+		if (peer_start(&p, st, N(st)) < 0) {
+			CHECK(!"peer_start");
+			return;
+		}
+		options(&o, &p, false);
+		o.auth = "plain";
+		o.user = "user";
+		o.secret = "s3cret";
+		o.auth_plaintext = true;
+		CHECK_INT(smtp_open(&s, &o, &err), cases[i].rc);
+		if (cases[i].rc < 0) {
+			CHECK_INT(err.kind, cases[i].kind);
+			CHECK(!strstr(err.msg, "s3cret") &&
+			      !strstr(err.msg, resp));
+		}
+		smtp_close(s);
+		snprintf(want, sizeof want,
+		         "EHLO client.test\r\nAUTH PLAIN %s\r\nQUIT\r\n", resp);
+		CHECK_SENT(&p, want);
+	}
+}
+
 /* A refusing greeting, EHLO answered 4xx (no HELO then), HELO refused:
  * errors of the reply's kind, with the reply kept. */
 static void
@@ -575,6 +628,7 @@ main(void)
 	test_helo_fallback();
 	test_parameters();
 	test_starttls_required();
+	test_auth_plain();
 	test_open_refusals();
 	test_lmtp();
 	test_body_fails();
