@@ -493,6 +493,37 @@ test_open_refusals(void)
 	}
 }
 
+/* Replies nobody asked for (a broken server, or data injected into the
+ * stream) make every later reply unmatched: a protocol error, and no
+ * body is sent. */
+static void
+test_out_of_step(void)
+{
+	static const struct peer_step st[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", EHLO_PLAIN, 1},
+	    {"MAIL FROM:<a@x.test>\r\n", "250 ok\r\n250 ok\r\n354 go\r\n", 1},
+	};
+	static const char *const one[] = {"b@y.test"};
+	struct peer p;
+	struct error err = {0};
+	struct smtp_session *s = open_on(&p, st, N(st), false, &err);
+	struct smtp_envelope env = {
+	    .sender = "a@x.test", .rcpts = one, .nrcpts = 1};
+	struct smtp_envelope_result res;
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	smtp_envelope_result_init(&res);
+	CHECK_INT(smtp_envelope(s, &env, &res, &err), -1);
+	CHECK_INT(err.kind, ERROR_PROTOCOL);
+	CHECK(!smtp_reusable(s));
+	smtp_envelope_result_clear(&res);
+	smtp_close(s);
+	CHECK_SENT(&p, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n");
+}
+
 /* LMTP: LHLO, and after the dot one reply per accepted recipient. */
 static void
 test_lmtp(void)
@@ -631,6 +662,7 @@ main(void)
 	test_auth_plain();
 	test_open_refusals();
 	test_lmtp();
+	test_out_of_step();
 	test_body_fails();
 	test_lost_after_dot();
 	return unit_done();
