@@ -259,6 +259,58 @@ test_rewind(void)
 	free(want);
 }
 
+/* relay_open (a queue flush's session) walks the route the same way: a
+ * 421 greeting on the first hop, a session on the second; a permanent
+ * refusal of the first ends it. */
+static void
+test_open(void)
+{
+	static const struct {
+		struct peer_step first[2];
+		int rc;
+		size_t hop;
+		enum error_kind kind;
+	} cases[] = {
+	    {{{NULL, "421 4.3.2 busy\r\n", 0}}, 0, 1, ERROR_NONE},
+	    {{{NULL, "554 5.7.1 go away\r\n", 0}}, -1, 0, ERROR_NOPERM},
+	};
+	static const struct peer_step second[] = {GREET, EHLO_PLAIN};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct peer p1, p2;
+		struct config *cfg;
+		struct account a;
+		struct relay_route r;
+		struct submit_session *ss = NULL;
+		struct error err = {0};
+		size_t hop = 99, len;
+
+		if (peer_start(&p1, cases[i].first, 1) < 0 ||
+		    peer_start(&p2, second, N(second)) < 0) {
+			CHECK(!"peer_start");
+			return;
+		}
+		cfg = two_accounts(&p1, &p2);
+		CHECK_INT(conf_select(cfg, "first", NULL, &a, &err), 0);
+		CHECK_INT(relay_route_build(&r, &a, cfg, NULL, NULL, &err), 0);
+		CHECK_INT(relay_open(&r, &ss, &hop, &err), cases[i].rc);
+		if (cases[i].rc == 0) {
+			CHECK_INT(hop, cases[i].hop);
+			CHECK(submit_usable(ss));
+		} else {
+			CHECK_INT(err.kind, cases[i].kind);
+			CHECK(ss == NULL);
+		}
+		submit_close(ss);
+		peer_poke(&p2);
+		free(peer_finish(&p1, &len));
+		free(peer_finish(&p2, &len));
+		relay_route_clear(&r);
+		account_clear(&a);
+		conf_free(cfg);
+	}
+}
+
 /* The hops: each name of `host`, then the fallback's; an account on a
  * socket is one hop. */
 static void
@@ -367,6 +419,7 @@ main(void)
 	for (size_t i = 0; i < N(walks); i++)
 		run_walk(&walks[i]);
 	test_rewind();
+	test_open();
 	test_route();
 	test_route_refused();
 	test_may_retry();
