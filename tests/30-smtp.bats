@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # 30-smtp: the protocol paths against the scripted server (tests/lib/smtpd.py):
-# exact client transcripts with and without PIPELINING, SIZE, HELO fallback,
-# several recipients and the recipient policies, LMTP, QUIT, connection
-# failures, timeouts, and the -v transcript.
+# exact client transcripts with PIPELINING, the SIZE limit, several
+# recipients and the recipient policies, LMTP, QUIT, connection failures,
+# timeouts, and the -v transcript.  Cases that are only a script, an exit
+# code and an exact transcript (no PIPELINING, SIZE offers, HELO fallback)
+# are in 32-cases.
 
 load lib/helpers
 
@@ -55,27 +57,6 @@ RCPT TO:<dave@example.com>
 	assert_no_problems
 }
 
-@test "happy path without PIPELINING: one command, one reply, exact transcript" {
-	# The server flags any command sent before the previous reply.
-	start_smtpd "caps SIZE 10240000, 8BITMIME, ENHANCEDSTATUSCODES, DSN"
-	run_send 0 bob@example.net carol@example.net <"$MSG"
-	assert_received "EHLO client.test"$'\r\n'"MAIL FROM:<alice@example.org> SIZE=$MSG_SIZE"$'\r\nRCPT TO:<bob@example.net>\r\nRCPT TO:<carol@example.net>\r\nDATA\r\n'"$MSG_SIMPLE_CRLF"$'.\r\nQUIT\r\n'
-	assert_message 1 "$MSG_SIMPLE_CRLF"
-	assert_no_problems
-}
-
-@test "no SIZE offered: no SIZE= parameter; SIZE 0 means no limit" {
-	start_smtpd "caps PIPELINING"
-	run_send 0 bob@example.net <"$MSG"
-	assert_received_x "$(pipelined_session "MAIL FROM:<alice@example.org>" bob@example.net; printf x)"
-	assert_no_problems
-
-	start_smtpd "caps PIPELINING, SIZE 0"
-	run_send 0 bob@example.net <"$MSG"
-	assert_received_x "$(pipelined_session "MAIL FROM:<alice@example.org> SIZE=$MSG_SIZE" bob@example.net; printf x)"
-	assert_no_problems
-}
-
 @test "SIZE limit: a message larger than the server's SIZE is refused before MAIL (69)" {
 	start_smtpd "caps PIPELINING, SIZE $((MSG_SIZE - 1))"
 	run_send 69 bob@example.net <"$MSG"
@@ -89,17 +70,6 @@ RCPT TO:<dave@example.com>
 	run_send 0 bob@example.net <"$MSG"
 	assert_message 1 "$MSG_SIMPLE_CRLF"
 	assert_no_problems
-}
-
-@test "HELO fallback: EHLO refused with 5xx, then HELO, no ESMTP parameters, no pipelining" {
-	local code
-	for code in "500 5.5.1 command unrecognized" "502 5.5.2 not implemented" "550 no"; do
-		start_smtpd "on EHLO $code"
-		run_send 0 bob@example.net <"$MSG"
-		assert_received $'EHLO client.test\r\nHELO client.test\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n'"$MSG_SIMPLE_CRLF"$'.\r\nQUIT\r\n' ||
-			die "(EHLO reply: $code)" || return 1
-		assert_no_problems || die "(EHLO reply: $code)" || return 1
-	done
 }
 
 @test "null sender: -f '' and -f '<>' give MAIL FROM:<>" {
