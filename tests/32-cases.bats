@@ -118,3 +118,99 @@ DATA
 QUIT
 EOF
 }
+
+# --- recipient policy -----------------------------------------------------------
+
+@test "rcpt_policy any without pipelining: DATA after a refusal, message to the others" {
+	run_case <<'EOF'
+--- server
+caps SIZE 10240000
+on RCPT#1 550 5.1.1 no such user
+--- args --rcpt-policy=any bob@example.net carol@example.net
+--- exit 67
+--- stderr bob@example.net
+--- message
+@MESSAGE@
+EOF
+}
+
+@test "LMTP: a recipient refused at RCPT with rcpt_policy any gets no reply slot" {
+	run_case <<'EOF'
+--- config
+protocol lmtp
+rcpt_policy any
+--- server
+on RCPT#1 550 5.1.1 unknown
+on LMTP#1 250 2.1.5 carol ok
+--- args bob@example.net carol@example.net
+--- exit 67
+--- stderr bob@example.net
+--- received
+LHLO client.test
+MAIL FROM:<alice@example.org> SIZE=@SIZE@
+RCPT TO:<bob@example.net>
+RCPT TO:<carol@example.net>
+DATA
+@MESSAGE@
+.
+QUIT
+--- message
+@MESSAGE@
+EOF
+}
+
+# --- after the 250 to the dot: QUIT refused, or the connection closed, is
+# still 0 --------------------------------------------------------------------------
+
+@test "QUIT refused with 500: still 0" {
+	run_case <<'EOF'
+--- server on QUIT 500 5.5.1 what?
+--- args bob@example.net
+--- exit 0
+--- message
+@MESSAGE@
+EOF
+}
+
+@test "QUIT refused with 421: still 0" {
+	run_case <<'EOF'
+--- server on QUIT 421 bye
+--- args bob@example.net
+--- exit 0
+--- message
+@MESSAGE@
+EOF
+}
+
+@test "connection closed on QUIT: still 0" {
+	run_case <<'EOF'
+--- server on QUIT close
+--- args bob@example.net
+--- exit 0
+--- message
+@MESSAGE@
+EOF
+}
+
+@test "connection reset on QUIT: still 0" {
+	run_case <<'EOF'
+--- server on QUIT reset
+--- args bob@example.net
+--- exit 0
+--- message
+@MESSAGE@
+EOF
+}
+
+@test "connection closed right after the 250 to the dot: still 0" {
+	run_case <<'EOF'
+--- server
+on DOT
+  reply 250 2.0.0 queued
+  close
+--- args bob@example.net
+--- exit 0
+--- message
+@MESSAGE@
+EOF
+}
