@@ -168,10 +168,10 @@ b64_encoded_size(uint64_t n)
 	return chars + 2 * lines;
 }
 
-/* base64 of at most a few dozen bytes on one line (encoded words). */
-static size_t
-b64_short(const unsigned char *p, size_t n, char *o)
+size_t
+b64_line(const void *in, size_t n, char *o)
 {
+	const unsigned char *p = in;
 	char *start = o;
 
 	b64_make_pairs();
@@ -517,7 +517,7 @@ ew_put(struct hw *w, const unsigned char *p, size_t n, bool q)
 	size_t len = 0;
 
 	if (!q) {
-		len = b64_short(p, n, t);
+		len = b64_line(p, n, t);
 	}
 	for (size_t i = 0; q && i < n; i++) {
 		if (p[i] == ' ') {

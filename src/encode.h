@@ -41,6 +41,12 @@ size_t b64_finish(struct b64_encoder *e, char *out);
 /* Exact size of the whole encoding of n bytes, CRLFs included. */
 uint64_t b64_encoded_size(uint64_t n);
 
+/* The size of in[0..n) as base64 on one line, padded (RFC 4648 4). */
+#define B64_LINE_SIZE(n) (((n) + 2) / 3 * 4)
+/* in[0..n) as base64 on one line, with no line break and not terminated
+ * (an encoded word, a SASL response): B64_LINE_SIZE(n) bytes into out. */
+size_t b64_line(const void *in, size_t n, char *out);
+
 /* --- quoted-printable (RFC 2045 6.7), for text --- */
 struct qp_encoder {
 	size_t col;        /* characters on the current output line */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode.h"
 #include "util.h"
 
 enum mech_impl { IMPL_GSASL, IMPL_XOAUTH2, IMPL_OAUTHBEARER };
@@ -70,7 +71,7 @@ struct sasl_client {
 };
 
 /* ------------------------------------------------------------------------
- * Base64 (RFC 4648 4).
+ * Base64 (RFC 4648 4): encoded by encode.c, decoded strictly here.
  */
 
 static const char b64_alphabet[] =
@@ -80,23 +81,10 @@ static const char b64_alphabet[] =
 static char *
 b64_encode(const unsigned char *in, size_t len, size_t *out_len)
 {
-	size_t n = (len + 2) / 3 * 4, o = 0;
-	char *out = xmalloc(n + 1);
+	char *out = xmalloc(B64_LINE_SIZE(len) + 1);
 
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-
-		if (i + 1 < len)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= in[i + 2];
-		out[o++] = b64_alphabet[(v >> 18) & 63];
-		out[o++] = b64_alphabet[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < len ? b64_alphabet[v & 63] : '=';
-	}
-	out[o] = '\0';
-	*out_len = o;
+	*out_len = b64_line(in, len, out);
+	out[*out_len] = '\0';
 	return out;
 }
 

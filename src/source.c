@@ -25,6 +25,7 @@
 
 #include "address.h"
 #include "buf.h"
+#include "encode.h"
 #include "reencode.h"
 
 /* Reads and spool writes go in blocks this large (DESIGN: bulk path). */
@@ -635,30 +636,6 @@ source_sender(const struct source *s, char **out, struct error *err)
 
 /* --- completing the header -------------------------------------------- */
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int
-base64_append(struct buf *b, const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned long v = (unsigned long)p[i] << 16;
-		char q[4];
-
-		if (i + 1 < n)
-			v |= (unsigned long)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		q[0] = b64_alphabet[(v >> 18) & 63];
-		q[1] = b64_alphabet[(v >> 12) & 63];
-		q[2] = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < n ? b64_alphabet[v & 63] : '=';
-		if (buf_append(b, q, 4) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* RFC 2047 2: an encoded-word is at most 75 characters, and (5) holds
  * whole characters, so a long name becomes several words, cut only before
  * the first byte of a UTF-8 sequence.  45 bytes give 60 base64 ones. */
@@ -672,13 +649,15 @@ encode_words(struct buf *b, const char *name)
 
 	while (left > 0) {
 		size_t n = left < EW_CHUNK ? left : EW_CHUNK;
+		char b64[B64_LINE_SIZE(EW_CHUNK)];
 
 		while (n < left && n > 1 && (p[n] & 0xc0) == 0x80)
 			n--;
 		if (buf_append_str(b, p == (const unsigned char *)name
 		                          ? "=?UTF-8?B?"
 		                          : " =?UTF-8?B?") < 0 ||
-		    base64_append(b, p, n) < 0 || buf_append_str(b, "?=") < 0)
+		    buf_append(b, b64, b64_line(p, n, b64)) < 0 ||
+		    buf_append_str(b, "?=") < 0)
 			return -1;
 		p += n;
 		left -= n;

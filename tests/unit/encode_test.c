@@ -1095,6 +1095,36 @@ is_bchars(const char *s)
 	return true;
 }
 
+/* RFC 4648 10: the test vectors, on one line, and the size given. */
+static void
+test_b64_line(void)
+{
+	static const char *const in[] = {"",     "f",     "fo",    "foo",
+	                                 "foob", "fooba", "foobar"};
+	static const char *const want[] = {
+	    "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+	char out[64], big[B64_LINE_SIZE(60) + 1];
+	unsigned char bytes[60];
+
+	for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+		size_t n = b64_line(in[i], strlen(in[i]), out);
+
+		CHECK_INT(n, B64_LINE_SIZE(strlen(in[i])));
+		out[n] = '\0';
+		CHECK_STR(out, want[i]);
+	}
+	/* 60 bytes: 80 characters and no line break, unlike b64_push(). */
+	for (size_t i = 0; i < sizeof bytes; i++)
+		bytes[i] = (unsigned char)(i * 37 + 251);
+	CHECK_INT(b64_line(bytes, sizeof bytes, big), 80);
+	big[80] = '\0';
+	CHECK(strchr(big, '\r') == NULL && strchr(big, '\n') == NULL);
+	CHECK_INT(strspn(big,
+	                 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                 "0123456789+/"),
+	          80);
+}
+
 /* RFC 3461 4: xtext both ways, as smtp.c writes ENVID= and -bs reads it. */
 static void
 test_xtext(void)
@@ -1151,6 +1181,7 @@ main(void)
 	test_param_2231();
 	test_boundary();
 	test_xtext();
+	test_b64_line();
 	CHECK_INT(over_bound, 0);
 	return unit_done();
 }
