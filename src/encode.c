@@ -33,8 +33,6 @@
  * split: RFC 5322 2.1.1 forbids lines over 998 characters. */
 #define PLAIN_WORD_MAX 900
 
-static const char hex_digits[] = "0123456789ABCDEF";
-
 /* ------------------------------------------------------------------ */
 /* base64 (RFC 2045 6.8, RFC 4648 4)                                    */
 
@@ -235,8 +233,9 @@ qp_token(struct qp_encoder *e, unsigned char c, bool force, bool last,
 	if (e->col == 0 && c == '.')
 		enc = true;
 	if (enc) {
-		char t[3] = {'=', hex_digits[c >> 4], hex_digits[c & 15]};
+		char t[3] = {'='};
 
+		hex_pair(t + 1, c);
 		e->col += 3;
 		return o + put(at(out, o), t, 3);
 	}
@@ -526,8 +525,8 @@ ew_put(struct hw *w, const unsigned char *p, size_t n, bool q)
 			t[len++] = (char)p[i];
 		} else {
 			t[len++] = '=';
-			t[len++] = hex_digits[p[i] >> 4];
-			t[len++] = hex_digits[p[i] & 15];
+			hex_pair(t + len, p[i]);
+			len += 2;
 		}
 	}
 	hw_str(w, q ? "=?UTF-8?Q?" : "=?UTF-8?B?");
@@ -895,8 +894,9 @@ static void
 put_pct(struct hw *w, const unsigned char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		char t[3] = {'%', hex_digits[p[i] >> 4], hex_digits[p[i] & 15]};
+		char t[3] = {'%'};
 
+		hex_pair(t + 1, p[i]);
 		if (is_attr_char(p[i]))
 			hw_put(w, (const char *)p + i, 1);
 		else
@@ -1019,8 +1019,8 @@ xtext_encode(const char *in, char *out, size_t n)
 
 		if (c < '!' || c > '~' || c == '+' || c == '=') {
 			out[o++] = '+';
-			out[o++] = hex_digits[c >> 4];
-			out[o++] = hex_digits[c & 15];
+			hex_pair(out + o, c);
+			o += 2;
 		} else {
 			out[o++] = (char)c;
 		}

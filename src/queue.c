@@ -448,17 +448,17 @@ text_add(struct text *t, const char *s, size_t n)
 static void
 text_value(struct text *t, const char *key, const char *v)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	const char *run = v;
 
 	text_add(t, key, strlen(key));
 	text_add(t, ": ", 2);
 	for (const char *p = v; *p; p++) {
 		unsigned char c = (unsigned char)*p;
-		char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+		char esc[3] = {'%'};
 
 		if (c != '%' && c >= 0x20 && c != 0x7f)
 			continue;
+		hex_pair(esc + 1, c);
 		text_add(t, run, (size_t)(p - run));
 		text_add(t, esc, sizeof esc);
 		run = p + 1;

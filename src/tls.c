@@ -96,14 +96,13 @@ format_time(time_t when, char *out, size_t n)
 static void
 format_hex(const unsigned char *d, size_t len, char *out, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
 
 	for (size_t i = 0; i < len && o + 3 < n; i++) {
 		if (i > 0)
 			out[o++] = ':';
-		out[o++] = hex[d[i] >> 4];
-		out[o++] = hex[d[i] & 15];
+		hex_pair(out + o, d[i]);
+		o += 2;
 	}
 	out[o] = '\0';
 }

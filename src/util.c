@@ -265,6 +265,15 @@ str_has_ctl(const char *s, size_t len)
 	return false;
 }
 
+void
+hex_pair(char *out, unsigned char c)
+{
+	static const char digits[] = "0123456789ABCDEF";
+
+	out[0] = digits[c >> 4];
+	out[1] = digits[c & 15];
+}
+
 int
 hex_digit(char c)
 {

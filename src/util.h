@@ -38,6 +38,10 @@ bool str_has_8bit(const char *s, size_t len);
  * a log.  Returns s. */
 char *str_censor(char *s, size_t len);
 
+/* c as two upper-case hex digits at out[0] and out[1] (quoted-printable,
+ * RFC 2045 6.7 (1), wants upper case; the others accept it). */
+void hex_pair(char *out, unsigned char c);
+
 /* The value (0 to 15) of the hex digit c, either case, or -1 when c is
  * not one. */
 int hex_digit(char c);

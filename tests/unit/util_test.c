@@ -46,6 +46,24 @@ test_seconds(void)
 }
 
 static void
+test_hex_pair(void)
+{
+	char out[3] = "..";
+
+	hex_pair(out, 0x00);
+	CHECK_STR(out, "00");
+	hex_pair(out, 0x2b);
+	CHECK_STR(out, "2B");
+	hex_pair(out, 0xfe);
+	CHECK_STR(out, "FE");
+	/* Every byte back through hex_digit(). */
+	for (int c = 0; c < 256; c++) {
+		hex_pair(out, (unsigned char)c);
+		CHECK_INT(hex_digit(out[0]) << 4 | hex_digit(out[1]), c);
+	}
+}
+
+static void
 test_hex_digit(void)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -152,6 +170,7 @@ main(void)
 	test_seconds();
 	test_random();
 	test_hex_digit();
+	test_hex_pair();
 	test_utf8_check();
 	return unit_done();
 }
