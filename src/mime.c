@@ -196,17 +196,6 @@ base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-static ssize_t
-read_retry(int fd, char *p, size_t n)
-{
-	ssize_t got;
-
-	do
-		got = read(fd, p, n);
-	while (got < 0 && errno == EINTR);
-	return got;
-}
-
 static int
 changed(const struct part *p, struct error *err)
 {
@@ -269,7 +258,7 @@ static ssize_t
 file_end(struct cursor *c, char *buf, struct error *err)
 {
 	struct stat st;
-	ssize_t got = read_retry(c->fd, buf, 1);
+	ssize_t got = fd_read(c->fd, buf, 1);
 
 	if (got < 0)
 		return error_set_errno(err, ERROR_IOERR, errno,
@@ -289,7 +278,7 @@ file_read(struct cursor *c, char *buf, size_t n, struct error *err)
 		return file_end(c, buf, err);
 	if (n > left)
 		n = (size_t)left;
-	got = read_retry(c->fd, buf, n);
+	got = fd_read(c->fd, buf, n);
 	if (got < 0)
 		return error_set_errno(err, ERROR_IOERR, errno,
 		                       "cannot read %s", c->p->path);

@@ -256,17 +256,6 @@ close_fd(int fd)
 		close(fd);
 }
 
-static ssize_t
-read_some(int fd, char *p, size_t n)
-{
-	ssize_t r;
-
-	do
-		r = read(fd, p, n);
-	while (r < 0 && errno == EINTR);
-	return r;
-}
-
 /* A directory stream on dirfd that leaves dirfd open. */
 static DIR *
 open_dir_stream(int dirfd)
@@ -842,7 +831,7 @@ envelope_load(int entry_fd, const char *id, struct queue_envelope *e,
 	cap = (size_t)st.st_size + 1;
 	s = xmalloc(cap);
 	while (len < cap) {
-		ssize_t r = read_some(fd, s + len, cap - len);
+		ssize_t r = fd_read(fd, s + len, cap - len);
 
 		if (r < 0) {
 			error_set_errno(

@@ -200,17 +200,6 @@ take_output(struct reader *r, const char *p, size_t n)
 	return spool_write(r, p, n);
 }
 
-static ssize_t
-read_retry(int fd, char *p, size_t n)
-{
-	ssize_t got;
-
-	do
-		got = read(fd, p, n);
-	while (got < 0 && errno == EINTR);
-	return got;
-}
-
 static int
 read_all(struct reader *r, int fd, char *in, char *out)
 {
@@ -218,7 +207,7 @@ read_all(struct reader *r, int fd, char *in, char *out)
 	size_t m;
 
 	while (!c->done) {
-		ssize_t got = read_retry(fd, in, BLOCK_SIZE);
+		ssize_t got = fd_read(fd, in, BLOCK_SIZE);
 
 		if (got < 0)
 			return error_set_errno(

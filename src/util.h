@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Allocation that cannot return NULL: on failure it prints one line and
  * exits 71 (EX_OSERR).  Used for small, bounded allocations only; buffers
@@ -52,6 +53,9 @@ char *str_seconds(char *out, size_t n, int ms);
 
 /* Milliseconds on the monotonic clock (for timeouts and the transcript). */
 int64_t now_ms(void);
+
+/* read(2) of at most n bytes with EINTR retried: what read returns. */
+ssize_t fd_read(int fd, void *p, size_t n);
 
 /* Write all n bytes to fd (EINTR retried): 0, or -1 with errno set (EIO
  * for a write that wrote nothing). */

@@ -4,8 +4,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "unit.h"
 #include "util.h"
@@ -136,6 +138,29 @@ test_utf8_check(void)
 	CHECK_INT(utf8_seq_len((const unsigned char *)"ab", 2), 1);
 }
 
+/* What read(2) gives, through a pipe: bytes, then 0 at the end; -1 with
+ * errno for a bad descriptor. */
+static void
+test_fd_read(void)
+{
+	char buf[8];
+	int fds[2];
+
+	if (pipe(fds) < 0) {
+		CHECK(!"pipe");
+		return;
+	}
+	CHECK_INT(fd_write_all(fds[1], "hello", 5), 0);
+	close(fds[1]);
+	CHECK_INT(fd_read(fds[0], buf, sizeof buf), 5);
+	CHECK_MEM(buf, 5, "hello", 5);
+	CHECK_INT(fd_read(fds[0], buf, sizeof buf), 0);
+	close(fds[0]);
+	errno = 0;
+	CHECK_INT(fd_read(fds[0], buf, sizeof buf), -1);
+	CHECK_INT(errno, EBADF);
+}
+
 /* Random bytes cannot be checked for randomness here, only that all n
  * are written, none past them, and that two draws differ (a 2^-256
  * chance of a false failure). */
@@ -171,6 +196,7 @@ main(void)
 	test_random();
 	test_hex_digit();
 	test_hex_pair();
+	test_fd_read();
 	test_utf8_check();
 	return unit_done();
 }
