@@ -62,10 +62,8 @@ error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 
+	error_clear(err); /* no reply of an earlier failure stays */
 	err->kind = kind;
-	err->smtp_code = 0;
-	err->smtp_enhanced[0] = '\0';
-	err->smtp_reply[0] = '\0';
 	va_start(ap, fmt);
 	set_message(err, fmt, ap);
 	va_end(ap);
@@ -79,10 +77,8 @@ error_set_errno(struct error *err, enum error_kind kind, int errnum,
 	va_list ap;
 	size_t len;
 
+	error_clear(err); /* no reply of an earlier failure stays */
 	err->kind = kind;
-	err->smtp_code = 0;
-	err->smtp_enhanced[0] = '\0';
-	err->smtp_reply[0] = '\0';
 	va_start(ap, fmt);
 	set_message(err, fmt, ap);
 	va_end(ap);
