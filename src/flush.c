@@ -581,3 +581,43 @@ flush_run(const struct flush_request *fr, struct flush_report *rep,
 		return interrupt_error(err);
 	return 0;
 }
+
+int
+flush_verdict(const struct flush_report *rep, const char *dir,
+              struct error *err)
+{
+	if (rep->trouble > 0 && rep->worst == ERROR_NONE && rep->held == 0 &&
+	    rep->blocked == 0)
+		return error_set(
+		    err, rep->trouble_kind,
+		    "%zu change%s to the queue failed (see above); "
+		    "check the disk and the queue directory %s",
+		    rep->trouble, rep->trouble == 1 ? "" : "s", dir);
+	if (rep->worst != ERROR_NONE)
+		return error_set(err, rep->worst,
+		                 "%zu queued message%s failed permanently",
+		                 rep->failed, rep->failed == 1 ? "" : "s");
+	if (rep->held > 0)
+		return error_set(err, rep->held_kind,
+		                 "%zu queued message%s cannot be sent with the "
+		                 "configuration as it is; fix it, or remove %s "
+		                 "with mailpost --queue-remove ID",
+		                 rep->held, rep->held == 1 ? "" : "s",
+		                 rep->held == 1 ? "it" : "them");
+	if (rep->blocked > 0)
+		return error_set(err, rep->blocked_kind,
+		                 "%zu queued message%s could not be sent and "
+		                 "stay%s in the queue; fix what is said above "
+		                 "(the account's settings or the server's), "
+		                 "then run mailpost -q",
+		                 rep->blocked, rep->blocked == 1 ? "" : "s",
+		                 rep->blocked == 1 ? "s" : "");
+	if (rep->damaged > 0)
+		return error_set(
+		    err, ERROR_IOERR,
+		    "%zu queued entr%s damaged and never sent (see mailq); "
+		    "remove %s with mailpost --queue-remove ID",
+		    rep->damaged, rep->damaged == 1 ? "y is" : "ies are",
+		    rep->damaged == 1 ? "it" : "them");
+	return 0;
+}

@@ -100,4 +100,12 @@ struct flush_report {
 int flush_run(const struct flush_request *fr, struct flush_report *rep,
               struct error *err);
 
+/* mailpost -q's outcome from a run's report, as one error: the worst
+ * that happened, in this order: queue changes that failed (only when
+ * nothing worse did; dir is named), permanent failures, entries held by
+ * the configuration, entries blocked by the settings or the server, and
+ * damaged entries.  0 when every entry went or waits only for a retry. */
+int flush_verdict(const struct flush_report *rep, const char *dir,
+                  struct error *err);
+
 #endif

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -154,4 +155,82 @@ mailq_show(FILE *out, struct queue_entry *qe, struct error *err)
 		return error_set_errno(err, ERROR_IOERR, errno,
 		                       "cannot write the queued message");
 	return 0;
+}
+
+/* An existing queue, or none (then there is nothing to list or touch). */
+static int
+open_existing_queue(const char *dir, struct queue **q, struct error *err)
+{
+	struct stat st;
+
+	*q = NULL;
+	if (lstat(dir, &st) < 0 && errno == ENOENT)
+		return 0;
+	return queue_open(q, dir, err);
+}
+
+int
+mailq_list(FILE *out, const char *dir, time_t now, struct error *err)
+{
+	struct queue_envelope *v = NULL;
+	struct strlist damaged;
+	struct queue *q;
+	size_t n = 0;
+	int rc;
+
+	rc = open_existing_queue(dir, &q, err);
+	strlist_init(&damaged);
+	if (rc == 0 && q)
+		rc = queue_list(q, &v, &n, err);
+	if (rc == 0 && q)
+		rc = queue_damaged(q, &damaged, err);
+	if (rc == 0)
+		rc = mailq_print(out, v, n, &damaged, now, err);
+	strlist_clear(&damaged);
+	queue_list_free(v, n);
+	queue_close(q);
+	return rc;
+}
+
+/* The entry named, claimed so that no runner sends it meanwhile. */
+static int
+claim_named(const char *dir, const char *id, struct queue **q,
+            struct queue_entry **e, struct error *err)
+{
+	int rc;
+
+	*e = NULL;
+	if (open_existing_queue(dir, q, err) < 0)
+		return -1;
+	rc = *q ? queue_claim(*q, id, e, err) : QUEUE_GONE;
+	if (rc == QUEUE_BUSY)
+		return error_set(err, ERROR_TEMPFAIL,
+		                 "%s is being sent by another mailpost", id);
+	if (rc == QUEUE_GONE)
+		return error_set(err, ERROR_USAGE, "no queued message %s", id);
+	return rc < 0 ? -1 : 0; /* a damaged one too: shown, or removed */
+}
+
+int
+mailq_entry(FILE *out, const char *dir, const char *id, bool remove,
+            struct error *err)
+{
+	struct queue *q = NULL;
+	struct queue_entry *e = NULL;
+	int rc = claim_named(dir, id, &q, &e, err);
+
+	if (rc == 0 && remove)
+		rc = queue_entry_remove(e, err);
+	else if (rc == 0)
+		rc = mailq_show(out, e, err);
+	/* Shown as far as it can be read, and said: it is never sent. */
+	if (rc == 0 && !remove && queue_entry_damage(e))
+		rc = error_set(err, ERROR_IOERR,
+		               "queue entry %s is damaged and never sent: %s; "
+		               "remove it with mailpost --queue-remove %s",
+		               queue_entry_id(e), queue_entry_damage(e),
+		               queue_entry_id(e));
+	queue_entry_release(e);
+	queue_close(q);
+	return rc;
 }

@@ -7,6 +7,7 @@
 #ifndef MAILPOST_MAILQ_H
 #define MAILPOST_MAILQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
@@ -27,6 +28,18 @@ int mailq_print(FILE *out, const struct queue_envelope *v, size_t n,
  * "Damaged: why" line after its id, and then what could be read of it:
  * the envelope, the message file's bytes as they are. */
 int mailq_show(FILE *out, struct queue_entry *e, struct error *err);
+
+/* mailq (-bp): the queue in dir listed on out as mailq_print does.  A
+ * queue directory that does not exist is an empty queue, not an error. */
+int mailq_list(FILE *out, const char *dir, time_t now, struct error *err);
+
+/* --queue-show (remove false) or --queue-remove: the entry id (checked
+ * with queue_id_valid by the caller) in the queue in dir, claimed first.
+ * ERROR_USAGE when there is no such entry, ERROR_TEMPFAIL when another
+ * mailpost is sending it.  A damaged entry is shown as far as it can be
+ * read and then ERROR_IOERR says so; it can be removed. */
+int mailq_entry(FILE *out, const char *dir, const char *id, bool remove,
+                struct error *err);
 
 /* "42s", "5m", "2h05m", "3d04h": an age for the listing. */
 void mailq_age(time_t seconds, char *out, size_t n);

@@ -1597,131 +1597,41 @@ run_flush(struct job *job, struct error *err)
 	interrupt_catch();
 	flush_request_init(job, dir, &fr);
 	rc = flush_run(&fr, &rep, err);
-	if (rc == 0 && rep.trouble > 0 && rep.worst == ERROR_NONE &&
-	    rep.held == 0 && rep.blocked == 0)
-		rc = error_set(err, rep.trouble_kind,
-		               "%zu change%s to the queue failed (see above); "
-		               "check the disk and the queue directory %s",
-		               rep.trouble, rep.trouble == 1 ? "" : "s", dir);
+	if (rc == 0)
+		rc = flush_verdict(&rep, dir, err);
 	free(dir);
-	if (rc < 0)
-		return -1;
-	if (rep.worst != ERROR_NONE)
-		return error_set(err, rep.worst,
-		                 "%zu queued message%s failed permanently",
-		                 rep.failed, rep.failed == 1 ? "" : "s");
-	if (rep.held > 0)
-		return error_set(err, rep.held_kind,
-		                 "%zu queued message%s cannot be sent with the "
-		                 "configuration as it is; fix it, or remove %s "
-		                 "with mailpost --queue-remove ID",
-		                 rep.held, rep.held == 1 ? "" : "s",
-		                 rep.held == 1 ? "it" : "them");
-	if (rep.blocked > 0)
-		return error_set(err, rep.blocked_kind,
-		                 "%zu queued message%s could not be sent and "
-		                 "stay%s in the queue; fix what is said above "
-		                 "(the account's settings or the server's), "
-		                 "then run mailpost -q",
-		                 rep.blocked, rep.blocked == 1 ? "" : "s",
-		                 rep.blocked == 1 ? "s" : "");
-	if (rep.damaged > 0)
-		return error_set(
-		    err, ERROR_IOERR,
-		    "%zu queued entr%s damaged and never sent (see mailq); "
-		    "remove %s with mailpost --queue-remove ID",
-		    rep.damaged, rep.damaged == 1 ? "y is" : "ies are",
-		    rep.damaged == 1 ? "it" : "them");
-	return 0;
-}
-
-/* An existing queue, or none (then there is nothing to list or touch). */
-static int
-open_existing_queue(const char *dir, struct queue **q, struct error *err)
-{
-	struct stat st;
-
-	*q = NULL;
-	if (lstat(dir, &st) < 0 && errno == ENOENT)
-		return 0;
-	return queue_open(q, dir, err);
+	return rc;
 }
 
 static int
 run_queue_list(struct job *job, struct error *err)
 {
-	struct queue_envelope *v = NULL;
-	struct strlist damaged;
-	struct queue *q;
 	char *dir = NULL;
-	size_t n = 0;
 	int rc;
 
 	if (load_queue_setup(job, &dir, err) < 0)
 		return -1;
-	rc = open_existing_queue(dir, &q, err);
+	rc = mailq_list(stdout, dir, time(NULL), err);
 	free(dir);
-	strlist_init(&damaged);
-	if (rc == 0 && q)
-		rc = queue_list(q, &v, &n, err);
-	if (rc == 0 && q)
-		rc = queue_damaged(q, &damaged, err);
-	if (rc == 0)
-		rc = mailq_print(stdout, v, n, &damaged, time(NULL), err);
-	strlist_clear(&damaged);
-	queue_list_free(v, n);
-	queue_close(q);
 	return rc;
 }
 
 /* --queue-show and --queue-remove: the entry named. */
 static int
-claim_named(struct job *job, struct queue **q, struct queue_entry **e,
-            struct error *err)
+run_queue_entry(struct job *job, struct error *err)
 {
 	const char *id = job->req.queue_match;
 	char *dir = NULL;
 	int rc;
 
-	*e = NULL;
 	if (!queue_id_valid(id))
 		return error_set(err, ERROR_USAGE, "'%s' is not a queue id",
 		                 id);
 	if (load_queue_setup(job, &dir, err) < 0)
 		return -1;
-	rc = open_existing_queue(dir, q, err);
+	rc = mailq_entry(stdout, dir, id, job->req.mode == CLI_QUEUE_REMOVE,
+	                 err);
 	free(dir);
-	if (rc < 0)
-		return -1;
-	rc = *q ? queue_claim(*q, id, e, err) : QUEUE_GONE;
-	if (rc == QUEUE_BUSY)
-		return error_set(err, ERROR_TEMPFAIL,
-		                 "%s is being sent by another mailpost", id);
-	if (rc == QUEUE_GONE)
-		return error_set(err, ERROR_USAGE, "no queued message %s", id);
-	return rc < 0 ? -1 : 0; /* a damaged one too: shown, or removed */
-}
-
-static int
-run_queue_entry(struct job *job, struct error *err)
-{
-	struct queue *q = NULL;
-	struct queue_entry *e = NULL;
-	int rc = claim_named(job, &q, &e, err);
-
-	if (rc == 0 && job->req.mode == CLI_QUEUE_REMOVE)
-		rc = queue_entry_remove(e, err);
-	else if (rc == 0)
-		rc = mailq_show(stdout, e, err);
-	/* Shown as far as it can be read, and said: it is never sent. */
-	if (rc == 0 && job->req.mode == CLI_QUEUE_SHOW && queue_entry_damage(e))
-		rc = error_set(err, ERROR_IOERR,
-		               "queue entry %s is damaged and never sent: %s; "
-		               "remove it with mailpost --queue-remove %s",
-		               queue_entry_id(e), queue_entry_damage(e),
-		               queue_entry_id(e));
-	queue_entry_release(e);
-	queue_close(q);
 	return rc;
 }
 
