@@ -35,6 +35,7 @@
 #include "maillog.h"
 #include "mime.h"
 #include "outbox.h"
+#include "progress.h"
 #include "queue.h"
 #include "relay.h"
 #include "rewrite.h"
@@ -1085,83 +1086,6 @@ print_message(const struct message_stream *m, struct error *err)
 
 /* ---- the progress line -------------------------------------------------- */
 
-#define PROGRESS_MIN_SIZE (1024 * 1024) /* only for messages over 1 MiB */
-#define PROGRESS_INTERVAL_MS 250        /* at most 4 updates a second */
-
-/* Wraps the message stream, counting what submit reads from it. */
-struct progress {
-	struct message_stream inner;
-	uint64_t done;
-	int64_t start_ms, shown_ms;
-	bool shown; /* a line is on the terminal */
-	bool ended; /* and it was ended with a newline */
-};
-
-/* n bytes in a short human form: "512 B", "3.4 MB" (decimal units). */
-static void
-human_bytes(double n, char *out, size_t len)
-{
-	static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
-	size_t u = 0;
-
-	while (n >= 1000.0 && u + 1 < sizeof units / sizeof units[0]) {
-		n /= 1000.0;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, len, "%.0f %s", n, units[u]);
-	else
-		snprintf(out, len, "%.1f %s", n, units[u]);
-}
-
-static void
-progress_show(struct progress *p, int64_t now)
-{
-	char done[32], total[32], rate[32];
-	double secs = (double)(now - p->start_ms) / 1000.0;
-	uint64_t size = p->inner.size ? p->inner.size : 1;
-	int percent = (int)(p->done * 100 / size);
-
-	human_bytes((double)p->done, done, sizeof done);
-	human_bytes((double)p->inner.size, total, sizeof total);
-	human_bytes(secs > 0 ? (double)p->done / secs : 0.0, rate, sizeof rate);
-	fprintf(stderr, "\rmailpost: sent %s of %s (%d%%), %s/s   ", done,
-	        total, percent > 100 ? 100 : percent, rate);
-	p->shown = true;
-	p->shown_ms = now;
-}
-
-/* End the line (after the last byte, or when the send failed midway), so
- * that what follows on stderr starts on a line of its own. */
-static void
-progress_end(struct progress *p)
-{
-	if (!p->shown || p->ended)
-		return;
-	fputc('\n', stderr);
-	p->ended = true;
-}
-
-static ssize_t
-read_with_progress(void *ctx, char *buf, size_t n, struct error *err)
-{
-	struct progress *p = ctx;
-	ssize_t got = p->inner.read(p->inner.ctx, buf, n, err);
-	int64_t now = now_ms();
-	bool last =
-	    got == 0 || (got > 0 && p->done + (uint64_t)got >= p->inner.size);
-
-	if (got > 0)
-		p->done += (uint64_t)got;
-	if (got < 0 || p->ended)
-		return got;
-	if (last || !p->shown || now - p->shown_ms >= PROGRESS_INTERVAL_MS)
-		progress_show(p, now);
-	if (last)
-		progress_end(p);
-	return got;
-}
-
 /* Only for a person watching: a big message, stderr a terminal, no -v
  * dialogue to mix with, no --quiet. */
 static bool
@@ -1169,29 +1093,6 @@ want_progress(const struct job *job)
 {
 	return job->stream.size > PROGRESS_MIN_SIZE && !job->req.quiet &&
 	       job->req.verbosity == 0 && isatty(STDERR_FILENO) == 1;
-}
-
-/* Another attempt (failover, or the queue) starts the count again. */
-static int
-rewind_with_progress(void *ctx, struct error *err)
-{
-	struct progress *p = ctx;
-
-	p->done = 0;
-	return p->inner.rewind ? p->inner.rewind(p->inner.ctx, err) : 0;
-}
-
-static struct message_stream
-progress_wrap(struct progress *p, const struct message_stream *m)
-{
-	*p = (struct progress){.inner = *m, .start_ms = now_ms()};
-	return (struct message_stream){
-	    .read = read_with_progress,
-	    .rewind = rewind_with_progress,
-	    .ctx = p,
-	    .size = m->size,
-	    .has_8bit = m->has_8bit,
-	};
 }
 
 /* tls_certcheck off is allowed, but never quietly: on every run, whatever
@@ -1365,7 +1266,7 @@ post(struct job *job, struct outbox_result *res, struct error *err)
 	interrupt_catch();
 	submission_init(job, &sub);
 	if (want_progress(job))
-		sub.message = progress_wrap(&progress, &job->stream);
+		sub.message = progress_wrap(&progress, &job->stream, stderr);
 	queue_template(job, &env);
 	rc = outbox_post(&job->outbox, &route, &sub, &job->stream, &env, res,
 	                 err);
