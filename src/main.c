@@ -35,6 +35,7 @@
 #include "maillog.h"
 #include "mime.h"
 #include "outbox.h"
+#include "override.h"
 #include "progress.h"
 #include "queue.h"
 #include "relay.h"
@@ -98,198 +99,6 @@ prepare_process(void)
 	/* Past the file size limit (ulimit -f) a write fails with EFBIG and
 	 * is reported like a full disk, rather than killing us mid-queue. */
 	signal(SIGXFSZ, SIG_IGN);
-}
-
-/* The %U %H %C %M substitutions in a key's value (identity.h). */
-static int
-expand_field(char **field, struct error *err)
-{
-	char *v;
-
-	if (!*field || !strchr(*field, '%'))
-		return 0;
-	v = identity_expand(*field, NULL, err);
-	if (!v)
-		return -1;
-	free(*field);
-	*field = v;
-	return 0;
-}
-
-static void
-replace_string(char **field, const char *value)
-{
-	if (!value)
-		return;
-	free(*field);
-	*field = xstrdup(value);
-}
-
-static void
-apply_switch(bool *field, enum cli_switch value)
-{
-	if (value != CLI_UNSET)
-		*field = value == CLI_ON;
-}
-
-/* --tls... and --auth, --user over the account's keys of the same names. */
-static void
-apply_security(const struct request *req, struct account *a)
-{
-	apply_switch(&a->tls, req->tls);
-	apply_switch(&a->tls_starttls, req->tls_starttls);
-	apply_switch(&a->tls_certcheck, req->tls_certcheck);
-	replace_string(&a->tls_trust_file, req->tls_trust_file);
-	replace_string(&a->tls_crl_file, req->tls_crl_file);
-	replace_string(&a->tls_fingerprint, req->tls_fingerprint);
-	replace_string(&a->tls_cert_file, req->tls_cert_file);
-	replace_string(&a->tls_key_file, req->tls_key_file);
-	replace_string(&a->tls_priorities, req->tls_priorities);
-	replace_string(&a->tls_host_override, req->tls_host_override);
-	replace_string(&a->user, req->user);
-	if (req->auth && str_ieq(req->auth, "off")) {
-		free(a->auth);
-		a->auth = NULL;
-	} else {
-		replace_string(&a->auth, req->auth);
-	}
-}
-
-/* A string option where "" unsets the account's key (msmtp's
- * --proxy-host= and --socket=). */
-static void
-replace_or_unset(char **field, const char *value)
-{
-	if (value && !*value) {
-		free(*field);
-		*field = NULL;
-	} else {
-		replace_string(field, value);
-	}
-}
-
-/* --proxy-host and --proxy-port hold for every account on the route: a
- * failover must not go around the proxy.  A socket without a host: the
- * server's name (for TLS, SNI, ~/.netrc, the log) is localhost. */
-static void
-apply_proxy(const struct request *req, struct account *a)
-{
-	replace_or_unset(&a->proxy_host, req->proxy_host);
-	if (req->proxy_port)
-		a->proxy_port = req->proxy_port;
-	if (a->socket && !a->host)
-		a->host = xstrdup("localhost");
-}
-
-/* GSSAPI (RFC 4752) hands the server's name to the Kerberos library,
- * which looks it up and asks its KDC for a ticket itself: DNS queries and
- * connections that go around the proxy and name both ends. */
-static int
-check_proxy_auth(const struct account *a, struct error *err)
-{
-	if (!a->proxy_host || !*a->proxy_host || (a->socket && *a->socket) ||
-	    !a->auth || strcasecmp(a->auth, "gssapi") != 0)
-		return 0;
-	return error_set(err, ERROR_CONFIG,
-	                 "account '%s' goes through a proxy, but auth gssapi "
-	                 "would not: the Kerberos library looks the server up "
-	                 "and asks its KDC directly; choose another 'auth' "
-	                 "mechanism, or remove 'proxy_host'",
-	                 a->name ? a->name : "default");
-}
-
-/* What every account on the route takes from the command line (the
- * fallback accounts too): timeout, EHLO name, proxy and security settings,
- * then the substitutions and the EHLO name default. */
-static int
-finish_any_account(const struct request *req, struct account *a,
-                   struct error *err)
-{
-	if (req->timeout > 0)
-		a->timeout = req->timeout;
-	else if (req->timeout < 0) /* "off": the built-in timeouts */
-		a->timeout = 0;
-	if (req->domain) {
-		free(a->domain);
-		a->domain = xstrdup(req->domain);
-	}
-	apply_proxy(req, a);
-	apply_security(req, a);
-	if (check_proxy_auth(a, err) < 0 || expand_field(&a->from, err) < 0 ||
-	    expand_field(&a->domain, err) < 0 ||
-	    expand_field(&a->maildomain, err) < 0)
-		return -1;
-	if (!a->domain && a->proxy_host) {
-		/* Through a proxy (Tor) the EHLO name would give away the
-		 * name of the machine the proxy hides: msmtp's default. */
-		a->domain = xstrdup("localhost");
-	} else if (!a->domain) {
-		char host[256];
-
-		identity_host(host, sizeof host);
-		a->domain = xstrdup(host);
-	}
-	return 0;
-}
-
-/* msmtp's one-off settings (cli.h) over the first account's keys. */
-static void
-apply_msmtp_settings(const struct request *req, struct account *a)
-{
-	if (req->lmtp != CLI_UNSET)
-		a->lmtp = req->lmtp == CLI_ON;
-	replace_or_unset(&a->logfile, req->logfile);
-	replace_or_unset(&a->logfile_time_format, req->logfile_time_format);
-	replace_or_unset(&a->aliases, req->aliases);
-	if (req->syslog != CONF_SYSLOG_UNSET)
-		a->syslog_facility = req->syslog;
-	if (req->set_from_header != CONF_FROM_UNSET)
-		a->set_from_header = req->set_from_header;
-	apply_switch(&a->set_date_header, req->set_date_header);
-	apply_switch(&a->set_msgid_header, req->set_msgid_header);
-	apply_switch(&a->remove_bcc_headers, req->remove_bcc_headers);
-	apply_switch(&a->undisclosed_recipients, req->undisclosed_recipients);
-}
-
-/* The first account: the server and the recipient policy from the command
- * line too.  A server named with --host or --port is reached over TCP,
- * not through the account's socket (unless --socket says so too). */
-static int
-finish_account(const struct request *req, struct account *a, struct error *err)
-{
-	apply_msmtp_settings(req, a);
-	if (req->host) {
-		free(a->host);
-		a->host = xstrdup(req->host);
-	}
-	if (req->port)
-		a->port = req->port;
-	if ((req->host || req->port) && !req->socket) {
-		free(a->socket);
-		a->socket = NULL;
-	}
-	replace_or_unset(&a->socket, req->socket);
-	if (req->rcpt_policy != RCPT_POLICY_UNSET)
-		a->rcpt_policy = req->rcpt_policy;
-	if (finish_any_account(req, a, err) < 0)
-		return -1;
-	/* A proxy port without a proxy would connect straight to the
-	 * server, which is what asking for a proxy means to avoid. */
-	if (req->proxy_port && !a->proxy_host && !(a->socket && *a->socket))
-		return error_set(
-		    err, ERROR_USAGE,
-		    "--proxy-port %d without a proxy would connect "
-		    "directly; give --proxy-host too (or set "
-		    "proxy_host)",
-		    req->proxy_port);
-	return 0;
-}
-
-/* relay.h's hook for the fallback accounts. */
-static int
-finish_fallback(void *ctx, struct account *a, struct error *err)
-{
-	return finish_any_account(ctx, a, err);
 }
 
 /* Read the configuration file, if there is one. */
@@ -380,7 +189,7 @@ load_account(struct job *job, struct error *err)
 	} else {
 		account_defaults(&job->acct);
 	}
-	if (finish_account(req, &job->acct, err) < 0)
+	if (override_account(req, &job->acct, err) < 0)
 		return -1;
 	if (!job->acct.host && !req->dry_run && req->mode != CLI_PRETEND)
 		return error_set(err, ERROR_CONFIG,
@@ -1304,7 +1113,7 @@ flush_account(void *ctx, const char *name, const char *host, int port,
 		req.host = host;
 	if (port && !req.port)
 		req.port = port;
-	if (finish_account(&req, out, err) < 0) {
+	if (override_account(&req, out, err) < 0) {
 		account_clear(out);
 		return -1;
 	}
@@ -1857,7 +1666,7 @@ main(int argc, char **argv)
 	strlist_init(&job.reply_to_names);
 	address_set_init(&job.rcpts_seen);
 	rc = cli_parse(argc, argv, &job.req, &err);
-	job.finish = (struct relay_finish){finish_fallback, &job.req};
+	job.finish = (struct relay_finish){override_fallback, &job.req};
 	if (rc == 0)
 		rc = run_mode(&job, &err);
 	if (rc < 0) {

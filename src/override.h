@@ -1,0 +1,40 @@
+/*
+ * override.h - the command line's one-off settings (struct request, cli.h)
+ * applied over an account resolved from the configuration (struct
+ * account, conf.h), in one place, for the account a message is sent with,
+ * for each fallback account on its route (relay.c, through
+ * override_fallback) and for the accounts of queued entries (flush).
+ *
+ * A setting given on the command line replaces the account's key of the
+ * same meaning; one not given leaves the key as it is.  Where msmtp does,
+ * an empty string unsets the key (--proxy-host=, --socket=, --logfile=...)
+ * and --auth=off removes it.  The %U %H %C %M substitutions (identity.h)
+ * are made in from, domain and maildomain afterwards, and the EHLO name
+ * gets its default (localhost through a proxy, else this host's name).
+ */
+#ifndef MAILPOST_OVERRIDE_H
+#define MAILPOST_OVERRIDE_H
+
+#include "cli.h"
+#include "conf.h"
+#include "error.h"
+
+/* The first account: everything, the server (--host, --port, --socket),
+ * msmtp's one-off settings and the recipient policy included, then
+ * override_any_account.  ERROR_USAGE for --proxy-port without a proxy;
+ * errors of override_any_account. */
+int override_account(const struct request *req, struct account *a,
+                     struct error *err);
+
+/* What every account on the route takes (the fallback accounts too):
+ * timeout, EHLO name, proxy and security settings, then the
+ * substitutions and the EHLO name default.  ERROR_CONFIG when the result
+ * would authenticate with GSSAPI through a proxy; a substitution's error. */
+int override_any_account(const struct request *req, struct account *a,
+                         struct error *err);
+
+/* relay.h's struct relay_finish hook for the fallback accounts: ctx is
+ * the const struct request *, as for override_any_account. */
+int override_fallback(void *ctx, struct account *a, struct error *err);
+
+#endif
