@@ -76,6 +76,7 @@ struct job {
 	char queue_problem[ERROR_MSG_MAX]; /* why there is none */
 	char *dead_letter;          /* storage behind outbox.dead_letter */
 	struct relay_finish finish; /* settings for fallback accounts */
+	struct override_queue queued; /* for a queued entry's account */
 	struct {
 		const char *notify, *ret, *envid;
 		char buf[128]; /* envid, decoded */
@@ -1091,50 +1092,16 @@ print_notice(void *ctx, const char *line)
 	fprintf(stderr, "mailpost: %s\n", line);
 }
 
-/* A queued entry's account for a flush: from the configuration by name,
- * with the --host and --port it was sent with, and this run's command-line
- * settings on top. */
-static int
-flush_account(void *ctx, const char *name, const char *host, int port,
-              struct account *out, struct error *err)
-{
-	const struct job *job = ctx;
-	struct request req = job->req;
-
-	memset(out, 0, sizeof *out);
-	if (job->cfg) {
-		if (conf_select(job->cfg, *name ? name : NULL, NULL, out, err) <
-		    0)
-			return -1;
-	} else {
-		account_defaults(out);
-	}
-	if (host && !req.host)
-		req.host = host;
-	if (port && !req.port)
-		req.port = port;
-	if (override_account(&req, out, err) < 0) {
-		account_clear(out);
-		return -1;
-	}
-	if (!out->host) {
-		account_clear(out);
-		return error_set(err, ERROR_CONFIG,
-		                 "no SMTP server configured for account '%s'",
-		                 *name ? name : "default");
-	}
-	return 0;
-}
-
 static void
 flush_request_init(struct job *job, const char *dir, struct flush_request *fr)
 {
+	job->queued = (struct override_queue){job->cfg, &job->req};
 	*fr = (struct flush_request){
 	    .queue_dir = dir,
 	    .cfg = job->cfg,
 	    .finish = &job->finish,
-	    .account = flush_account,
-	    .account_ctx = job,
+	    .account = override_queued,
+	    .account_ctx = &job->queued,
 	    .select = job->req.queue_select,
 	    .match = job->req.queue_match,
 	    .due_only = job->req.queue_due,

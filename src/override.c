@@ -201,3 +201,35 @@ override_fallback(void *ctx, struct account *a, struct error *err)
 {
 	return override_any_account(ctx, a, err);
 }
+
+int
+override_queued(void *ctx, const char *name, const char *host, int port,
+                struct account *out, struct error *err)
+{
+	const struct override_queue *q = ctx;
+	struct request req = *q->req;
+
+	memset(out, 0, sizeof *out);
+	if (q->cfg) {
+		if (conf_select(q->cfg, *name ? name : NULL, NULL, out, err) <
+		    0)
+			return -1;
+	} else {
+		account_defaults(out);
+	}
+	if (host && !req.host)
+		req.host = host;
+	if (port && !req.port)
+		req.port = port;
+	if (override_account(&req, out, err) < 0) {
+		account_clear(out);
+		return -1;
+	}
+	if (!out->host) {
+		account_clear(out);
+		return error_set(err, ERROR_CONFIG,
+		                 "no SMTP server configured for account '%s'",
+		                 *name ? name : "default");
+	}
+	return 0;
+}

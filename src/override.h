@@ -3,7 +3,8 @@
  * applied over an account resolved from the configuration (struct
  * account, conf.h), in one place, for the account a message is sent with,
  * for each fallback account on its route (relay.c, through
- * override_fallback) and for the accounts of queued entries (flush).
+ * override_fallback) and for the accounts of queued entries (flush.c,
+ * through override_queued).
  *
  * A setting given on the command line replaces the account's key of the
  * same meaning; one not given leaves the key as it is.  Where msmtp does,
@@ -36,5 +37,21 @@ int override_any_account(const struct request *req, struct account *a,
 /* relay.h's struct relay_finish hook for the fallback accounts: ctx is
  * the const struct request *, as for override_any_account. */
 int override_fallback(void *ctx, struct account *a, struct error *err);
+
+/* What override_queued needs: the configuration (NULL: none, the built-in
+ * defaults) and this run's command line, both outliving the flush. */
+struct override_queue {
+	const struct config *cfg;
+	const struct request *req;
+};
+
+/* flush.h's flush_account_fn (ctx: a struct override_queue *): a queued
+ * entry's account, from the configuration by name ("" is the default
+ * account), with the --host and --port it was sent with unless this
+ * run's command line names its own, then override_account.  ERROR_CONFIG
+ * when the result has no server; conf_select's and override_account's
+ * errors. */
+int override_queued(void *ctx, const char *name, const char *host, int port,
+                    struct account *out, struct error *err);
 
 #endif
