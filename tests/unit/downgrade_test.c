@@ -12,23 +12,9 @@
 #include "downgrade.h"
 #include "error.h"
 #include "header.h"
+#include "header_text.h"
 #include "unit.h"
 #include "util.h"
-
-static void
-header_from(struct header_block *h, const char *text)
-{
-	struct error err;
-
-	header_init(h);
-	while (*text) {
-		const char *lf = strchr(text, '\n');
-		size_t n = (size_t)(lf - text) + 1;
-
-		header_push_line(h, text, n, &err);
-		text += n;
-	}
-}
 
 static void
 render(const struct header_block *h, struct buf *out)

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "error.h"
 #include "header.h"
+#include "header_text.h"
 #include "reencode.h"
 #include "unit.h"
 #include "util.h"
@@ -53,21 +54,6 @@ expand(const char *t, size_t *len)
 	out[b.len] = '\0';
 	buf_clear(&b);
 	return out;
-}
-
-static void
-header_from(struct header_block *h, const char *text)
-{
-	struct error err;
-
-	header_init(h);
-	while (*text) {
-		const char *lf = strchr(text, '\n');
-		size_t n = (size_t)(lf - text) + 1;
-
-		header_push_line(h, text, n, &err);
-		text += n;
-	}
 }
 
 static int
