@@ -29,6 +29,7 @@
 #include "flush.h"
 #include "identity.h"
 #include "interrupt.h"
+#include "job.h"
 #include "mailq.h"
 #include "maillog.h"
 #include "mime.h"
@@ -44,42 +45,6 @@
 #include "submit.h"
 #include "transcript.h"
 #include "util.h"
-
-/* Everything one send needs, gathered so it can be released in one place. */
-struct job {
-	struct request req;
-	struct config *cfg;
-	struct account acct;
-	char *sender;
-	char *sender_name;  /* the display name given with -f, or NULL */
-	char *sender_given; /* the address given with -f, parsed, or NULL */
-	char *sender_header; /* sender as header fields show it (A-labels) */
-	char *msgid_domain;  /* its domain in A-labels, or NULL */
-	char *envelope_from; /* --read-envelope-from: the From address */
-	struct strlist rcpts;
-	struct address_set rcpts_seen; /* rcpts, for the duplicate check */
-	struct source *message;        /* stdin: the message, or the body */
-	struct mime_message *composed; /* composing: the result */
-	struct message_stream stream;  /* what is sent (or printed) */
-	struct strlist to, cc;         /* composing: the To and Cc fields */
-	struct strlist to_names, cc_names; /* their display names ("": none) */
-	char *to_group, *cc_group; /* "undisclosed-recipients" of ":;" */
-	struct strlist reply_to, reply_to_names; /* composing: --reply-to */
-	FILE *logfile;
-	struct transcript *transcript;
-	struct aliases *aliases; /* the account's aliases file, or NULL */
-	int priority;            /* RFC 6710 value, -9..9 */
-	struct outbox outbox;    /* where a message that cannot go now goes */
-	char *queue_dir;         /* storage behind outbox.queue_dir */
-	char queue_problem[ERROR_MSG_MAX]; /* why there is none */
-	char *dead_letter;          /* storage behind outbox.dead_letter */
-	struct relay_finish finish; /* settings for fallback accounts */
-	struct override_queue queued; /* for a queued entry's account */
-	struct {
-		const char *notify, *ret, *envid;
-		char buf[128]; /* envid, decoded */
-	} dsn; /* -bs: the client's MAIL and RCPT parameters, or NULL */
-};
 
 /* Descriptors 0-2 closed at start would be reused by the first open() and
  * receive output meant for the terminal (or the network): put /dev/null
@@ -98,281 +63,6 @@ prepare_process(void)
 	/* Past the file size limit (ulimit -f) a write fails with EFBIG and
 	 * is reported like a full disk, rather than killing us mid-queue. */
 	signal(SIGXFSZ, SIG_IGN);
-}
-
-/* Read the configuration file, if there is one. */
-static int
-load_config(struct job *job, struct error *err)
-{
-	char *path = NULL;
-	int rc;
-
-	/* msmtp's --host means "only the command line's settings": no file
-	 * is read, so that an account's password, user and sender never go
-	 * to a server the file does not name (msmtp refuses --account with
-	 * it). */
-	if (job->req.msmtp && job->req.host) {
-		if (job->req.account)
-			return error_set(
-			    err, ERROR_USAGE,
-			    "--host and --account (-a) cannot be "
-			    "used together: called as msmtp, --host "
-			    "uses only the command line's settings; "
-			    "leave one out");
-		return 0;
-	}
-	if (conf_locate(job->req.config_file, &path, err) < 0)
-		return -1;
-	if (!path)
-		return 0;
-	rc = conf_read_file(path, &job->cfg, err);
-	free(path);
-	return rc;
-}
-
-/* -f as written: an address, or a mailbox with a display name ("Anna
- * <anna@example.org>"), whose name then goes into a From we write.  Read
- * before the account is chosen, since a `from` pattern is matched against
- * the address, not against what was typed. */
-static int
-parse_given_sender(struct job *job, struct error *err)
-{
-	struct address_entries list;
-	int rc;
-
-	if (!job->req.sender || !*job->req.sender)
-		return 0;
-	address_entries_init(&list);
-	rc = address_parse_input(job->req.sender, ERROR_USAGE, &list, err);
-	if (rc == 0 && list.n != 1)
-		rc = error_set(err, ERROR_USAGE,
-		               "-f '%s' names more than one address",
-		               job->req.sender);
-	if (rc == 0) {
-		job->sender_given = list.v[0].addr;
-		job->sender_name = list.v[0].name;
-		list.v[0].addr = list.v[0].name = NULL;
-	}
-	address_entries_clear(&list);
-	return rc;
-}
-
-/* The sender given on the command line: -f's address, else --from's. */
-static const char *
-given_sender(const struct job *job)
-{
-	if (job->sender_given)
-		return job->sender_given;
-	return job->req.sender ? job->req.sender : job->req.from;
-}
-
-/* The account: from the config file when there is one, then the one-off
- * command-line settings on top. */
-static int
-load_account(struct job *job, struct error *err)
-{
-	const struct request *req = &job->req;
-
-	if (load_config(job, err) < 0 || parse_given_sender(job, err) < 0)
-		return -1;
-	if (job->cfg) {
-		if (conf_select(job->cfg, req->account,
-		                req->sender ? given_sender(job) : NULL,
-		                &job->acct, err) < 0)
-			return -1;
-	} else if (req->account) {
-		return error_set(err, ERROR_CONFIG,
-		                 "account '%s' requested but no configuration "
-		                 "file was found",
-		                 req->account);
-	} else {
-		account_defaults(&job->acct);
-	}
-	if (override_account(req, &job->acct, err) < 0)
-		return -1;
-	if (!job->acct.host && !req->dry_run && req->mode != CLI_PRETEND)
-		return error_set(err, ERROR_CONFIG,
-		                 "no SMTP server configured: set 'host' in the "
-		                 "configuration file or use --host");
-	if (job->acct.aliases &&
-	    aliases_load(job->acct.aliases, &job->aliases, err) < 0)
-		return -1;
-	return 0;
-}
-
-static bool
-has_wildcard(const char *s)
-{
-	return strpbrk(s, "*?[") != NULL;
-}
-
-/* A wildcard `from` (msmtp: it chooses the account for a -f address that
- * matches) names no sender by itself.  Without -f the sender is the
- * account's `user` when that is an address the pattern matches; never
- * the login name at the host name, which the server would refuse or,
- * worse, accept. */
-static int
-wildcard_sender(struct job *job, struct error *err)
-{
-	const struct account *a = &job->acct;
-
-	if (a->user && strchr(a->user, '@') &&
-	    conf_from_matches(a->from, a->user)) {
-		job->sender = xstrdup(a->user);
-		return 0;
-	}
-	return error_set(err, ERROR_CONFIG,
-	                 "account '%s' has the pattern 'from %s' and no -f "
-	                 "was given, so there is no sender address; give -f "
-	                 "ADDRESS, or set 'from' to an address (or 'user' to "
-	                 "an address the pattern matches)",
-	                 a->name ? a->name : "default", a->from);
-}
-
-/* Through a proxy the host name is what the proxy hides (the reason EHLO
- * then says localhost): a sender made from it would give it away in MAIL
- * FROM, in the From we add and in the Message-ID. */
-static int
-check_hidden_host(const struct account *a, const char *host, struct error *err)
-{
-	if (!a->proxy_host || !*a->proxy_host || (a->socket && *a->socket))
-		return 0;
-	return error_set(err, ERROR_CONFIG,
-	                 "account '%s' goes through a proxy but has no "
-	                 "'from': the sender %s@%s would give away this "
-	                 "machine's name; set 'from' (or 'maildomain') or "
-	                 "give -f",
-	                 a->name ? a->name : "default", identity_login(), host);
-}
-
-/* The envelope sender: -f, else --from's address (when the account allows
- * overriding), else the account's from (see wildcard_sender for a
- * pattern), else user@maildomain (auto_from), else user@host (never
- * through a proxy). */
-static int
-choose_sender(struct job *job, struct error *err)
-{
-	const struct account *a = &job->acct;
-	const char *domain = a->maildomain;
-	const char *given = given_sender(job);
-	char host[256];
-
-	if (given &&
-	    (a->allow_from_override || !a->from || has_wildcard(a->from))) {
-		job->sender = address_qualify(given, domain);
-	} else if (a->from && !has_wildcard(a->from)) {
-		job->sender = address_qualify(a->from, domain);
-	} else if (a->from) {
-		if (wildcard_sender(job, err) < 0)
-			return -1;
-	} else {
-		identity_host(host, sizeof host);
-		if (!(domain && *domain) && check_hidden_host(a, host, err) < 0)
-			return -1;
-		job->sender = address_qualify(
-		    identity_login(), domain && *domain ? domain : host);
-	}
-	return address_check(job->sender, true, ERROR_USAGE, err);
-}
-
-static int
-add_one_recipient(struct job *job, const char *addr, enum error_kind kind,
-                  struct error *err)
-{
-	char *q = address_qualify(addr, job->acct.maildomain);
-	int rc = address_check(q, false, kind, err);
-
-	if (rc == 0 && address_set_add(&job->rcpts_seen, q))
-		strlist_add(&job->rcpts, q);
-	free(q);
-	return rc;
-}
-
-/* A recipient, through the aliases file first (local names only), then
- * qualified with maildomain. */
-static int
-add_recipient(struct job *job, const char *addr, enum error_kind kind,
-              struct error *err)
-{
-	struct strlist expanded;
-	int rc = 0;
-
-	if (!job->aliases)
-		return add_one_recipient(job, addr, kind, err);
-	strlist_init(&expanded);
-	rc = aliases_expand(job->aliases, addr, &expanded, err);
-	for (size_t i = 0; rc == 0 && i < expanded.n; i++)
-		rc = add_one_recipient(job, expanded.v[i], kind, err);
-	strlist_clear(&expanded);
-	return rc;
-}
-
-/* "undisclosed-recipients:;": a group with no members names nobody for
- * the envelope; the composed To or Cc shows it (header_mailboxes). */
-static bool
-is_empty_group(const char *value)
-{
-	char *phrase = NULL;
-	bool yes = address_empty_group(value, &phrase);
-
-	free(phrase);
-	return yes;
-}
-
-/* Each argument is an address list as people write it ("Anna
- * <anna@example.org>", "a@x, b@y"); the envelope gets the addr-specs. */
-static int
-add_recipients(struct job *job, const char *const *v, size_t n,
-               struct error *err)
-{
-	struct address_entries list;
-	int rc = 0;
-
-	address_entries_init(&list);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		if (!is_empty_group(v[i]))
-			rc = address_parse_input(v[i], ERROR_USAGE, &list,
-			                         err);
-	for (size_t i = 0; rc == 0 && i < list.n; i++)
-		rc = add_recipient(job, list.v[i].addr, ERROR_USAGE, err);
-	address_entries_clear(&list);
-	return rc;
-}
-
-/* Recipients from the command line (with -c and -b), plus those in the
- * header with -t. */
-static int
-collect_recipients(struct job *job, struct error *err)
-{
-	const struct request *req = &job->req;
-	struct strlist from_header;
-	int rc = 0;
-
-	if (add_recipients(job, req->rcpts, req->nrcpts, err) < 0 ||
-	    add_recipients(job, req->cc, req->ncc, err) < 0 ||
-	    add_recipients(job, req->bcc, req->nbcc, err) < 0)
-		return -1;
-	if (req->read_recipients) {
-		strlist_init(&from_header);
-		rc = source_recipients(job->message, &from_header, err);
-		for (size_t i = 0; rc == 0 && i < from_header.n; i++)
-			rc = add_recipient(job, from_header.v[i], ERROR_DATA,
-			                   err);
-		strlist_clear(&from_header);
-		if (rc < 0)
-			return -1;
-	}
-	if (job->rcpts.n == 0 && !req->read_recipients)
-		return error_set(err, ERROR_USAGE,
-		                 "no recipients: the command line names nobody "
-		                 "(a group such as \"undisclosed-recipients:;\" "
-		                 "has no members); give a recipient, with -b "
-		                 "for a blind copy");
-	if (job->rcpts.n == 0)
-		return error_set(err, ERROR_DATA,
-		                 "no recipients: none on the command line and "
-		                 "none in the To, Cc or Bcc fields");
-	return 0;
 }
 
 /* The sender's display name: -F, else the one written with -f ("Anna
@@ -635,7 +325,7 @@ prepare_plain(struct job *job, struct error *err)
 	/* --read-envelope-from read it already. */
 	if ((!job->message &&
 	     source_open(&job->message, STDIN_FILENO, &so, err) < 0) ||
-	    collect_recipients(job, err) < 0)
+	    job_collect_recipients(job, err) < 0)
 		return -1;
 	return finish_plain(job, err);
 }
@@ -829,7 +519,7 @@ prepare_composed(struct job *job, struct error *err)
 	char *from = NULL;
 	int rc = 0;
 
-	if (open_input(job, err) < 0 || collect_recipients(job, err) < 0)
+	if (open_input(job, err) < 0 || job_collect_recipients(job, err) < 0)
 		return -1;
 	rc = fill_mime_request(job, &mr, &from, err);
 	if (rc == 0)
@@ -1179,28 +869,6 @@ report_queued(const struct job *job, const struct outbox_result *res)
 		fprintf(stderr, "mailpost: queued as %s\n", res->id);
 }
 
-/* "-a work" given to mailpost by someone used to msmtp: with no file
- * "work" but an account of that name, say what was probably meant, before
- * a body is typed in vain. */
-static int
-check_attach_not_account(const struct job *job, struct error *err)
-{
-	const struct request *req = &job->req;
-
-	for (size_t i = 0; i < req->nattachments; i++) {
-		const char *path = req->attachments[i].path;
-
-		if (conf_has_account(job->cfg, path) &&
-		    access(path, F_OK) < 0 && errno == ENOENT)
-			return error_set(
-			    err, ERROR_NOINPUT,
-			    "cannot attach '%s': no such file; did "
-			    "you mean -A %s (the account)?",
-			    path, path);
-	}
-	return 0;
-}
-
 static int
 run_send(struct job *job, struct error *err)
 {
@@ -1209,9 +877,8 @@ run_send(struct job *job, struct error *err)
 
 	if (job->req.read_envelope_from && read_envelope_from(job, err) < 0)
 		return -1;
-	if (load_account(job, err) < 0 ||
-	    check_attach_not_account(job, err) < 0 ||
-	    choose_sender(job, err) < 0)
+	if (job_load_account(job, err) < 0 || job_check_attach(job, err) < 0 ||
+	    job_choose_sender(job, err) < 0)
 		return -1;
 	/* --dry-run: no connection, no password, no log line. */
 	if (job->req.dry_run) {
@@ -1246,7 +913,7 @@ load_queue_setup(struct job *job, char **dir, struct error *err)
 {
 	const struct request *req = &job->req;
 
-	if (load_config(job, err) < 0)
+	if (job_load_config(job, err) < 0)
 		return -1;
 	if (job->cfg) {
 		if (conf_select(job->cfg, req->account, NULL, &job->acct, err) <
@@ -1313,32 +980,6 @@ run_queue_entry(struct job *job, struct error *err)
 /* ---- -bs: SMTP on standard input and output ---------------------------------
  */
 
-/* The per-message part of the job, emptied between messages. */
-static void
-job_reset_message(struct job *job)
-{
-	if (job->composed)
-		mime_free(job->composed);
-	job->composed = NULL;
-	source_free(job->message);
-	job->message = NULL;
-	strlist_clear(&job->rcpts);
-	address_set_clear(&job->rcpts_seen);
-	free(job->sender);
-	job->sender = NULL;
-	free(job->sender_header);
-	job->sender_header = NULL;
-	free(job->msgid_domain);
-	job->msgid_domain = NULL;
-	free(job->queue_dir);
-	job->queue_dir = NULL;
-	free(job->dead_letter);
-	job->dead_letter = NULL;
-	memset(&job->outbox, 0, sizeof job->outbox);
-	memset(&job->dsn, 0, sizeof job->dsn);
-	job->priority = 0;
-}
-
 /* The reply to the final dot, from what became of the message. */
 static void
 serve_answer_from(const struct outbox_result *res, int rc,
@@ -1383,7 +1024,7 @@ serve_prepare(struct job *job, const struct serve_message *m, struct error *err)
 	if (*m->sender && address_check(job->sender, true, ERROR_DATA, err) < 0)
 		return -1;
 	for (size_t i = 0; i < m->nrcpts; i++)
-		if (add_recipient(job, m->rcpts[i], ERROR_DATA, err) < 0)
+		if (job_add_recipient(job, m->rcpts[i], ERROR_DATA, err) < 0)
 			return -1;
 	if (source_open(&job->message, m->fd, &so, err) < 0)
 		return -1;
@@ -1421,36 +1062,12 @@ run_serve(struct job *job, struct error *err)
 	    .ctx = job,
 	};
 
-	if (load_account(job, err) < 0 || open_logs(job, err) < 0)
+	if (job_load_account(job, err) < 0 || open_logs(job, err) < 0)
 		return -1;
 	/* The transcript goes to stderr only: stdout is the SMTP session. */
 	identity_host(host, sizeof host);
 	warn_insecure(&job->acct);
 	return serve_run(STDIN_FILENO, STDOUT_FILENO, &o, err);
-}
-
-static void
-job_clear(struct job *job)
-{
-	job_reset_message(job);
-	strlist_clear(&job->to);
-	strlist_clear(&job->cc);
-	strlist_clear(&job->to_names);
-	strlist_clear(&job->cc_names);
-	free(job->to_group);
-	free(job->cc_group);
-	free(job->sender_name);
-	free(job->sender_given);
-	strlist_clear(&job->reply_to);
-	strlist_clear(&job->reply_to_names);
-	transcript_free(job->transcript);
-	if (job->logfile && job->logfile != stdout)
-		fclose(job->logfile);
-	aliases_free(job->aliases);
-	account_clear(&job->acct);
-	conf_free(job->cfg);
-	cli_clear(&job->req);
-	free(job->envelope_from);
 }
 
 /* The modes that need no message. */
@@ -1574,8 +1191,8 @@ run_pretend(struct job *job, struct error *err)
 {
 	const struct account *a = &job->acct;
 
-	if (load_account(job, err) < 0 ||
-	    (!job->req.read_envelope_from && choose_sender(job, err) < 0))
+	if (job_load_account(job, err) < 0 ||
+	    (!job->req.read_envelope_from && job_choose_sender(job, err) < 0))
 		return -1;
 	printf("configuration file = %s\n", a->file ? a->file : "(none)");
 	printf("account = %s\n", a->name ? a->name : "(command line only)");
@@ -1622,16 +1239,8 @@ main(int argc, char **argv)
 
 	prepare_process();
 	error_clear(&err);
-	strlist_init(&job.rcpts);
-	strlist_init(&job.to);
-	strlist_init(&job.cc);
-	strlist_init(&job.to_names);
-	strlist_init(&job.cc_names);
-	strlist_init(&job.reply_to);
-	strlist_init(&job.reply_to_names);
-	address_set_init(&job.rcpts_seen);
+	job_init(&job);
 	rc = cli_parse(argc, argv, &job.req, &err);
-	job.finish = (struct relay_finish){override_fallback, &job.req};
 	if (rc == 0)
 		rc = run_mode(&job, &err);
 	if (rc < 0) {

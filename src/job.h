@@ -1,0 +1,114 @@
+/*
+ * job.h - one run's job: the command line, the configuration and the
+ * account chosen from it, the sender, the recipients, the message in hand
+ * and where it goes when it cannot go now, gathered so that every mode
+ * works on one structure and it is released in one place (job_clear).
+ *
+ * The functions here choose the account, the sender and the recipients;
+ * prepare.h reads or composes the message.  None of them prints: a
+ * failure is a struct error for the driver to report.
+ */
+#ifndef MAILPOST_JOB_H
+#define MAILPOST_JOB_H
+
+#include <stdio.h>
+
+#include "address.h"
+#include "aliases.h"
+#include "cli.h"
+#include "conf.h"
+#include "error.h"
+#include "mime.h"
+#include "outbox.h"
+#include "override.h"
+#include "relay.h"
+#include "source.h"
+#include "stream.h"
+#include "transcript.h"
+#include "util.h"
+
+/* Everything one send needs, gathered so it can be released in one place. */
+struct job {
+	struct request req;
+	struct config *cfg;
+	struct account acct;
+	char *sender;
+	char *sender_name;   /* the display name given with -f, or NULL */
+	char *sender_given;  /* the address given with -f, parsed, or NULL */
+	char *sender_header; /* sender as header fields show it (A-labels) */
+	char *msgid_domain;  /* its domain in A-labels, or NULL */
+	char *envelope_from; /* --read-envelope-from: the From address */
+	struct strlist rcpts;
+	struct address_set rcpts_seen;     /* rcpts, for the duplicate check */
+	struct source *message;            /* stdin: the message, or the body */
+	struct mime_message *composed;     /* composing: the result */
+	struct message_stream stream;      /* what is sent (or printed) */
+	struct strlist to, cc;             /* composing: the To and Cc fields */
+	struct strlist to_names, cc_names; /* their display names ("": none) */
+	char *to_group, *cc_group; /* "undisclosed-recipients" of ":;" */
+	struct strlist reply_to, reply_to_names; /* composing: --reply-to */
+	FILE *logfile;
+	struct transcript *transcript;
+	struct aliases *aliases; /* the account's aliases file, or NULL */
+	int priority;            /* RFC 6710 value, -9..9 */
+	struct outbox outbox;    /* where a message that cannot go now goes */
+	char *queue_dir;         /* storage behind outbox.queue_dir */
+	char queue_problem[ERROR_MSG_MAX]; /* why there is none */
+	char *dead_letter;            /* storage behind outbox.dead_letter */
+	struct relay_finish finish;   /* settings for fallback accounts */
+	struct override_queue queued; /* for a queued entry's account */
+	struct {
+		const char *notify, *ret, *envid;
+		char buf[128]; /* envid, decoded */
+	} dsn; /* -bs: the client's MAIL and RCPT parameters, or NULL */
+};
+
+/* An empty job (job must be zeroed), whose fallback accounts take the
+ * command line's settings (override_fallback over job->req). */
+void job_init(struct job *job);
+
+/* The configuration file, if there is one, into job->cfg (NULL: none).
+ * Called as msmtp with --host, none is read (ERROR_USAGE with --account).
+ * conf_locate's and conf_read_file's errors. */
+int job_load_config(struct job *job, struct error *err);
+
+/* The account (job->acct): chosen from the configuration by --account or
+ * the -f address, else the built-in defaults, then the command line's
+ * settings over it (override_account), then its aliases file.  Reads the
+ * configuration first (job_load_config) and parses -f.  ERROR_CONFIG when
+ * an account is asked for without a file, or when there is no server and
+ * one is needed; ERROR_USAGE for a -f naming more than one address. */
+int job_load_account(struct job *job, struct error *err);
+
+/* "-a NAME" naming no file but an account: ERROR_NOINPUT saying that -A
+ * was probably meant, before a body is typed in vain. */
+int job_check_attach(const struct job *job, struct error *err);
+
+/* The envelope sender (job->sender): -f, else --from (when the account
+ * allows it), else the account's from, else user@maildomain or
+ * user@host.  ERROR_CONFIG when a wildcard from or a proxy leaves no
+ * sender that may be used; ERROR_USAGE for an address that fails
+ * address_check. */
+int job_choose_sender(struct job *job, struct error *err);
+
+/* One recipient, expanded through the account's aliases and qualified
+ * with its maildomain, added once (a duplicate is dropped).  kind is the
+ * error kind of a bad address (ERROR_USAGE from the command line,
+ * ERROR_DATA from a message). */
+int job_add_recipient(struct job *job, const char *addr, enum error_kind kind,
+                      struct error *err);
+
+/* The recipients of the command line (-c, -b included), and with -t those
+ * of the message's To, Cc and Bcc (job->message must be open).
+ * ERROR_USAGE or ERROR_DATA when nobody is named. */
+int job_collect_recipients(struct job *job, struct error *err);
+
+/* Empty the per-message part (sender, recipients, message, outbox), for
+ * the next message of a -bs session. */
+void job_reset_message(struct job *job);
+
+/* Release everything the job holds; the log file is closed unless it is
+ * stdout. */
+void job_clear(struct job *job);
+
+#endif
