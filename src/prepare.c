@@ -1,0 +1,421 @@
+/*
+ * prepare.c - the message of a job made ready to send: read whole or
+ * composed, its header completed, the stream to send (prepare.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "prepare.h"
+
+#include "rewrite.h"
+
+/* The sender's display name: -F, else the one written with -f ("Anna
+ * <anna@example.org>"), else the account's from_full_name. */
+static const char *
+full_name(const struct job *job)
+{
+	if (job->req.full_name)
+		return job->req.full_name;
+	if (job->sender_name)
+		return job->sender_name;
+	return job->acct.from_full_name;
+}
+
+/* The sender as the header fields mailpost writes show it (a From added
+ * or rewritten, the right side of an added Message-ID): never a raw
+ * 8-bit domain (RFC 6532 needs SMTPUTF8 for that), so the domain goes in
+ * A-labels; only a UTF-8 local part stays UTF-8 (address_header_form). */
+static int
+sender_header_forms(struct job *job, struct error *err)
+{
+	const char *at = strrchr(job->sender, '@');
+
+	free(job->sender_header);
+	free(job->msgid_domain);
+	job->sender_header = job->msgid_domain = NULL;
+	if (!*job->sender) {
+		job->sender_header = xstrdup("");
+		return 0;
+	}
+	if (address_header_form(job->sender, &job->sender_header, err) < 0)
+		return -1;
+	if (at && at[1])
+		return address_host_to_ascii(at + 1, &job->msgid_domain, err);
+	return 0;
+}
+
+/* The domain for an added Message-ID: the sender's, else the EHLO name. */
+static const char *
+msgid_domain(const struct job *job)
+{
+	return job->msgid_domain ? job->msgid_domain : job->acct.domain;
+}
+
+static struct header_policy
+header_policy(const struct job *job)
+{
+	const struct account *a = &job->acct;
+
+	return (struct header_policy){
+	    .from_address = job->sender_header,
+	    .full_name = full_name(job),
+	    .set_from = a->set_from_header == CONF_FROM_ON ? FROM_HEADER_ON
+	                : a->set_from_header == CONF_FROM_OFF
+	                    ? FROM_HEADER_OFF
+	                    : FROM_HEADER_AUTO,
+	    .set_date = a->set_date_header,
+	    .set_msgid = a->set_msgid_header,
+	    .remove_bcc = a->remove_bcc_headers || job->req.read_recipients,
+	    .undisclosed = a->undisclosed_recipients,
+	    .msgid_domain = msgid_domain(job),
+	};
+}
+
+static ssize_t
+read_source(void *ctx, char *buf, size_t n, struct error *err)
+{
+	return source_read(ctx, buf, n, err);
+}
+
+static int
+rewind_source(void *ctx, struct error *err)
+{
+	return source_rewind(ctx, err);
+}
+
+static ssize_t
+read_composed(void *ctx, char *buf, size_t n, struct error *err)
+{
+	return mime_read(ctx, buf, n, err);
+}
+
+static int
+rewind_composed(void *ctx, struct error *err)
+{
+	return mime_rewind(ctx, err);
+}
+
+/* Header hygiene for system mail (rewrite.h), when the account asks. */
+static int
+rewrite_headers(const struct job *job, struct header_block *h,
+                struct error *err)
+{
+	const struct account *a = &job->acct;
+	const struct header_rewrite r = {
+	    .rewrite_from = a->rewrite_local_from && *job->sender,
+	    .from_address = job->sender_header,
+	    .qualify = a->qualify_headers,
+	    .maildomain = a->maildomain,
+	    .aliases = job->aliases,
+	};
+
+	if (!r.rewrite_from && !r.qualify)
+		return 0;
+	return headers_rewrite(h, &r, err);
+}
+
+/* RFC 6710 priority of a passed-through message, from its Priority
+ * (RFC 2156: urgent, normal, non-urgent) or X-Priority (1 highest .. 5)
+ * field. */
+static int
+header_priority(struct header_block *h)
+{
+	struct buf v;
+	long i;
+	int prio = 0;
+
+	buf_init(&v, 256);
+	if ((i = header_find(h, "Priority", 0)) >= 0 &&
+	    header_value(&h->v[i], &v) == 0) {
+		if (str_ieq(buf_str(&v), "urgent"))
+			prio = 4;
+		else if (str_ieq(buf_str(&v), "non-urgent"))
+			prio = -4;
+	} else if ((i = header_find(h, "X-Priority", 0)) >= 0 &&
+	           header_value(&h->v[i], &v) == 0) {
+		char c = buf_str(&v)[0];
+
+		prio = c == '1' || c == '2' ? 4 : c == '4' || c == '5' ? -4 : 0;
+	}
+	buf_clear(&v);
+	return prio;
+}
+
+static int
+mime_priority_value(enum mime_priority p)
+{
+	return p == MIME_PRIORITY_HIGH ? 4 : p == MIME_PRIORITY_LOW ? -4 : 0;
+}
+
+/* A message read whole (sendmail mode, -bs): header hygiene, priority,
+ * header completion, the checks, and the stream to send. */
+int
+prepare_finish_plain(struct job *job, struct error *err)
+{
+	struct header_policy p;
+
+	if (sender_header_forms(job, err) < 0 ||
+	    rewrite_headers(job, source_headers(job->message), err) < 0)
+		return -1;
+	job->priority = header_priority(source_headers(job->message));
+	p = header_policy(job);
+	if (source_complete_headers(job->message, &p, err) < 0 ||
+	    source_make_sendable(job->message, err) < 0)
+		return -1;
+	job->stream = (struct message_stream){
+	    .read = read_source,
+	    .rewind = rewind_source,
+	    .ctx = job->message,
+	    .size = source_size(job->message),
+	    .has_8bit = source_has_8bit(job->message),
+	};
+	return 0;
+}
+
+/* sendmail mode: standard input is the message, passed through with its
+ * header completed. */
+static int
+prepare_plain(struct job *job, struct error *err)
+{
+	const struct source_options so = {
+	    .dot_ends_input = job->req.dot_ends_input,
+	};
+
+	/* --read-envelope-from read it already. */
+	if ((!job->message &&
+	     source_open(&job->message, STDIN_FILENO, &so, err) < 0) ||
+	    job_collect_recipients(job, err) < 0)
+		return -1;
+	return prepare_finish_plain(job, err);
+}
+
+/* --read-envelope-from: the message is read before the account is chosen,
+ * since its From address is the sender that chooses it (as with -f). */
+int
+prepare_envelope_from(struct job *job, struct error *err)
+{
+	const struct source_options so = {
+	    .dot_ends_input = job->req.dot_ends_input,
+	};
+
+	if (source_open(&job->message, STDIN_FILENO, &so, err) < 0 ||
+	    source_sender(job->message, &job->envelope_from, err) < 0)
+		return -1;
+	job->req.sender = job->envelope_from;
+	return 0;
+}
+
+/* A file named on the command line that cannot be read, found before the
+ * body is typed rather than after (mime_compose checks again). */
+static int
+check_readable(const char *path, struct error *err)
+{
+	if (path && access(path, R_OK) < 0)
+		return error_set_errno(err, ERROR_NOINPUT, errno,
+		                       "cannot read %s", path);
+	return 0;
+}
+
+static int
+check_files(const struct request *req, struct error *err)
+{
+	if (check_readable(req->body_file, err) < 0 ||
+	    check_readable(req->html_file, err) < 0)
+		return -1;
+	for (size_t i = 0; i < req->nattachments; i++)
+		if (check_readable(req->attachments[i].path, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Composing: standard input is the whole message with -t, else the body
+ * text, unless --body or --body-file gives it.  On a terminal a lone "."
+ * ends the body, as in mailx; from a pipe it is text. */
+static int
+open_input(struct job *job, struct error *err)
+{
+	const struct request *req = &job->req;
+	struct source_options so = {.dot_ends_input = req->dot_ends_input};
+	bool tty = isatty(STDIN_FILENO) == 1;
+
+	if (!req->read_recipients) {
+		if (req->body_text || req->body_file)
+			return 0;
+		so.body_only = true;
+		so.dot_ends_input = req->dot_ends_input && tty;
+	}
+	if (tty && check_files(req, err) < 0)
+		return -1;
+	return source_open(&job->message, STDIN_FILENO, &so, err);
+}
+
+/* The To or Cc field of a composed message: each argument's mailboxes,
+ * qualified, in header form (A-labels), with their display names, each
+ * address once; the first group with no members, when group is not NULL
+ * (Reply-To takes none), into *group. */
+static int
+header_mailboxes(const struct job *job, const char *const *v, size_t n,
+                 struct strlist *out, struct strlist *names, char **group,
+                 struct error *err)
+{
+	struct address_entries list;
+	struct address_set seen;
+	char *phrase = NULL;
+	int rc = 0;
+
+	address_entries_init(&list);
+	address_set_init(&seen);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (group && address_empty_group(v[i], &phrase)) {
+			if (!*group)
+				*group = phrase;
+			else
+				free(phrase);
+			continue;
+		}
+		rc = address_parse_input(v[i], ERROR_USAGE, &list, err);
+	}
+	for (size_t i = 0; rc == 0 && i < list.n; i++) {
+		char *q = address_qualify(list.v[i].addr, job->acct.maildomain);
+		char *h = NULL;
+
+		rc = address_header_form(q, &h, err);
+		if (rc == 0 && address_set_add(&seen, h)) {
+			strlist_add(out, h);
+			strlist_add(names,
+			            list.v[i].name ? list.v[i].name : "");
+		}
+		free(h);
+		free(q);
+	}
+	address_set_clear(&seen);
+	address_entries_clear(&list);
+	return rc;
+}
+
+/* The From of a composed message: --from, else the envelope sender (none
+ * for the null sender, or with -t: header completion decides). */
+static int
+compose_from(struct job *job, struct mime_request *mr, char **from,
+             struct error *err)
+{
+	const struct request *req = &job->req;
+
+	const char *addr = NULL;
+	char *q;
+	int rc;
+
+	if (req->from) {
+		addr = req->from;
+		mr->from_name = req->from_name;
+	} else if (!req->read_recipients && *job->sender) {
+		addr = job->sender;
+	}
+	if (!addr)
+		return 0;
+	/* The header form: A-labels, never raw 8-bit for a domain. */
+	q = address_qualify(addr, job->acct.maildomain);
+	rc = address_header_form(q, from, err);
+	free(q);
+	mr->from = *from;
+	if (!mr->from_name)
+		mr->from_name = full_name(job);
+	return rc;
+}
+
+static int
+fill_mime_request(struct job *job, struct mime_request *mr, char **from,
+                  struct error *err)
+{
+	const struct request *req = &job->req;
+
+	/* With -t the message's own To and Cc stand; addresses given on the
+	 * command line are added to the envelope only. */
+	if (!req->read_recipients &&
+	    (header_mailboxes(job, req->rcpts, req->nrcpts, &job->to,
+	                      &job->to_names, &job->to_group, err) < 0 ||
+	     header_mailboxes(job, req->cc, req->ncc, &job->cc, &job->cc_names,
+	                      &job->cc_group, err) < 0))
+		return -1;
+	/* Reply-To is a list of mailboxes too ('Name <addr>, b@y'), in
+	 * header form: no raw 8-bit domain. */
+	if (req->reply_to &&
+	    header_mailboxes(job, &req->reply_to, 1, &job->reply_to,
+	                     &job->reply_to_names, NULL, err) < 0)
+		return -1;
+	*mr = (struct mime_request){
+	    .reply_to = (const char *const *)job->reply_to.v,
+	    .reply_to_names = (const char *const *)job->reply_to_names.v,
+	    .nreply_to = job->reply_to.n,
+	    .subject = req->subject,
+	    .to = (const char *const *)job->to.v,
+	    .to_names = (const char *const *)job->to_names.v,
+	    .to_group = job->to_group,
+	    .nto = job->to.n,
+	    .cc = (const char *const *)job->cc.v,
+	    .cc_names = (const char *const *)job->cc_names.v,
+	    .cc_group = job->cc_group,
+	    .ncc = job->cc.n,
+	    .extra = req->extra,
+	    .nextra = req->nextra,
+	    .priority = req->priority,
+	    .body_source = job->message,
+	    .keep_headers = req->read_recipients,
+	    .body_text = req->body_text,
+	    .body_file = req->body_file,
+	    .html_file = req->html_file,
+	    .attachments = req->attachments,
+	    .nattachments = req->nattachments,
+	};
+	return compose_from(job, mr, from, err);
+}
+
+static int
+prepare_composed(struct job *job, struct error *err)
+{
+	struct mime_request mr;
+	struct header_policy p;
+	char *from = NULL;
+	int rc = 0;
+
+	if (open_input(job, err) < 0 || job_collect_recipients(job, err) < 0)
+		return -1;
+	rc = fill_mime_request(job, &mr, &from, err);
+	if (rc == 0)
+		rc = mime_compose(&job->composed, &mr, err);
+	free(from);
+	if (rc < 0 || sender_header_forms(job, err) < 0)
+		return -1;
+	p = header_policy(job);
+	/* A From we wrote from --from or -H is not the account's to
+	 * replace. */
+	if (job->req.from || mime_sets_field(&mr, "From"))
+		p.set_from = FROM_HEADER_AUTO;
+	if (headers_complete(mime_headers(job->composed), &p, err) < 0)
+		return -1;
+	job->priority = mime_priority_value(job->req.priority);
+	job->stream = (struct message_stream){
+	    .read = read_composed,
+	    .rewind = rewind_composed,
+	    .ctx = job->composed,
+	    .size = mime_size(job->composed),
+	    /* As for a message read whole (source.c): 8-bit in the header
+	     * counts, so that the submit layer sees a UTF-8 header (an
+	     * address in --from or a kept -t field) and does not send it
+	     * as if it were ASCII. */
+	    .has_8bit = mime_has_8bit(job->composed) ||
+	                header_has_8bit(mime_headers(job->composed)),
+	};
+	return 0;
+}
+
+int
+prepare_message(struct job *job, struct error *err)
+{
+	return job->req.compose ? prepare_composed(job, err)
+	                        : prepare_plain(job, err);
+}
