@@ -6,6 +6,8 @@
 
 #include "maillog.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +15,8 @@
 #include <string.h>
 #include <syslog.h>
 #include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -219,4 +223,70 @@ maillog_write(FILE *f, const char *stamp, const struct maillog_entry *e)
 		rc = -1;
 	free(line);
 	return rc;
+}
+
+/* The log file, for appending.  O_NONBLOCK so that a FIFO no process
+ * reads fails at once (ENXIO) instead of hanging open(2); it is cleared
+ * after, so that a reader that is slow is waited for. */
+FILE *
+maillog_open(const char *path, bool *no_reader, struct error *err)
+{
+	int fd = open(path,
+	              O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_NOCTTY |
+	                  O_CLOEXEC,
+	              0666);
+	FILE *f;
+
+	*no_reader = fd < 0 && errno == ENXIO;
+	if (*no_reader)
+		error_set(err, ERROR_CONFIG,
+		          "cannot open log file %s: it is a FIFO that no "
+		          "process reads; start its reader first or set "
+		          "logfile to a file",
+		          path);
+	else if (fd < 0)
+		error_set_errno(err, ERROR_CONFIG, errno,
+		                "cannot open log file %s", path);
+	if (fd < 0)
+		return NULL;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	f = fdopen(fd, "a");
+	if (!f) {
+		error_set_errno(err, ERROR_OSERR, errno,
+		                "cannot open log file %s", path);
+		close(fd);
+	}
+	return f;
+}
+
+const char *
+maillog_stamp(const char *format, time_t now, char *out, size_t n)
+{
+	struct tm tm;
+	size_t len = 0;
+
+	/* The format is the user's own (logfile_time_format), as in msmtp. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	if (localtime_r(&now, &tm))
+		len = strftime(out, n, format ? format : "%b %d %H:%M:%S", &tm);
+#pragma GCC diagnostic pop
+	if (len == 0)
+		str_copy(out, n, "-");
+	return out;
+}
+
+int
+maillog_record(FILE *file, const char *time_format, int facility,
+               const struct maillog_entry *e)
+{
+	char stamp[MAILLOG_STAMP_MAX];
+
+	if (facility >= 0)
+		maillog_syslog(facility, e);
+	if (!file)
+		return 0;
+	return maillog_write(
+	    file, maillog_stamp(time_format, time(NULL), stamp, sizeof stamp),
+	    e);
 }

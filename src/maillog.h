@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "error.h"
 
@@ -57,5 +58,28 @@ void maillog_syslog(int facility, const struct maillog_entry *e);
 /* The syslog line as text; out is NUL-terminated, cut with "..." when it
  * does not fit. */
 void maillog_format(const struct maillog_entry *e, char *out, size_t n);
+
+/* The room a time stamp is given (logfile_time_format). */
+#define MAILLOG_STAMP_MAX 128
+
+/* The log file at path, opened for appending (created 0666 less the
+ * umask), for maillog_write.  A FIFO that no process reads fails at once
+ * with *no_reader set, a set-up mistake to report; any other failure
+ * (ERROR_CONFIG, ERROR_OSERR for fdopen) leaves it false: the caller may
+ * send without a log line. */
+FILE *maillog_open(const char *path, bool *no_reader, struct error *err);
+
+/* The time stamp of a log file line: now, in local time, in strftime's
+ * format (the user's logfile_time_format; NULL: msmtp's "%b %d
+ * %H:%M:%S"), into out; "-" when the format gives nothing or does not
+ * fit.  Returns out. */
+const char *maillog_stamp(const char *format, time_t now, char *out, size_t n);
+
+/* The result line of one message, where the account sends it: to syslog
+ * when facility is not negative (maillog_syslog), to file when it is not
+ * NULL (maillog_write, stamped now with time_format).  -1 with errno set
+ * when the file line could not be written. */
+int maillog_record(FILE *file, const char *time_format, int facility,
+                   const struct maillog_entry *e);
 
 #endif

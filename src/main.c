@@ -66,39 +66,6 @@ prepare_process(void)
 	signal(SIGXFSZ, SIG_IGN);
 }
 
-/* The log file, for appending.  O_NONBLOCK so that a FIFO no process
- * reads fails at once (ENXIO) instead of hanging open(2); it is cleared
- * after, so that a reader that is slow is waited for. */
-static FILE *
-log_open(const char *path, bool *no_reader, struct error *err)
-{
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK |
-	                        O_NOCTTY | O_CLOEXEC,
-	              0666);
-	FILE *f;
-
-	*no_reader = fd < 0 && errno == ENXIO;
-	if (*no_reader)
-		error_set(err, ERROR_CONFIG,
-		          "cannot open log file %s: it is a FIFO that no "
-		          "process reads; start its reader first or set "
-		          "logfile to a file",
-		          path);
-	else if (fd < 0)
-		error_set_errno(err, ERROR_CONFIG, errno,
-		                "cannot open log file %s", path);
-	if (fd < 0)
-		return NULL;
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	f = fdopen(fd, "a");
-	if (!f) {
-		error_set_errno(err, ERROR_OSERR, errno,
-		                "cannot open log file %s", path);
-		close(fd);
-	}
-	return f;
-}
-
 static int
 open_logs(struct job *job, struct error *err)
 {
@@ -107,7 +74,8 @@ open_logs(struct job *job, struct error *err)
 
 	if (path && strcmp(path, "-") == 0) {
 		job->logfile = stdout;
-	} else if (path && !(job->logfile = log_open(path, &no_reader, err))) {
+	} else if (path &&
+	           !(job->logfile = maillog_open(path, &no_reader, err))) {
 		/* A FIFO nobody reads is a set-up mistake, caught at once.
 		 * Any other failure (a system msmtprc naming
 		 * /var/log/msmtp that a user may not write, a directory
@@ -129,26 +97,6 @@ open_logs(struct job *job, struct error *err)
 	                                     ? job->logfile
 	                                     : NULL);
 	return 0;
-}
-
-/* The time stamp of a log file line (logfile_time_format, as msmtp). */
-static const char *
-log_time(const char *format, char *out, size_t n)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	size_t len = 0;
-
-	/* The format is the user's own (logfile_time_format), as in msmtp. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	if (localtime_r(&now, &tm))
-		len = strftime(out, n, format ? format : "%b %d %H:%M:%S", &tm);
-#pragma GCC diagnostic pop
-	if (len == 0)
-		str_copy(out, n, "-");
-	return out;
 }
 
 /* --dry-run: the exact bytes that would be sent, to standard output. */
@@ -436,17 +384,11 @@ log_result(const struct job *job, const struct outbox_result *res,
 	    .reply = res->outcome.final_reply,
 	    .queued_id = res->fate == OUTBOX_QUEUED ? res->id : NULL,
 	};
-	char stamp[128];
 
 	if (res->fate == OUTBOX_QUEUED && (!err || !err->kind))
 		e.error = res->cause.kind ? &res->cause : NULL;
-	if (job->acct.syslog_facility >= 0)
-		maillog_syslog(job->acct.syslog_facility, &e);
-	if (job->logfile &&
-	    maillog_write(
-	        job->logfile,
-	        log_time(job->acct.logfile_time_format, stamp, sizeof stamp),
-	        &e) < 0)
+	if (maillog_record(job->logfile, job->acct.logfile_time_format,
+	                   job->acct.syslog_facility, &e) < 0)
 		fprintf(stderr,
 		        "mailpost: cannot write to the log file %s: %s\n",
 		        job->acct.logfile, strerror(errno));
