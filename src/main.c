@@ -35,6 +35,7 @@
 #include "mime.h"
 #include "outbox.h"
 #include "prepare.h"
+#include "pretend.h"
 #include "override.h"
 #include "progress.h"
 #include "queue.h"
@@ -96,31 +97,6 @@ open_logs(struct job *job, struct error *err)
 	                                         job->req.verbosity > 0
 	                                     ? job->logfile
 	                                     : NULL);
-	return 0;
-}
-
-/* --dry-run: the exact bytes that would be sent, to standard output. */
-static int
-print_message(const struct message_stream *m, struct error *err)
-{
-	char buf[65536];
-
-	for (;;) {
-		ssize_t got = m->read(m->ctx, buf, sizeof buf, err);
-
-		if (got < 0)
-			return -1;
-		if (got == 0)
-			break;
-		if (fwrite(buf, 1, (size_t)got, stdout) != (size_t)got)
-			return error_set_errno(err, ERROR_IOERR, errno,
-			                       "cannot write the message to "
-			                       "standard output");
-	}
-	if (fflush(stdout) != 0)
-		return error_set_errno(err, ERROR_IOERR, errno,
-		                       "cannot write the message to standard "
-		                       "output");
 	return 0;
 }
 
@@ -420,7 +396,7 @@ run_send(struct job *job, struct error *err)
 	if (job->req.dry_run) {
 		if (prepare_message(job, err) < 0)
 			return -1;
-		return print_message(&job->stream, err);
+		return pretend_message(stdout, &job->stream, err);
 	}
 	if (open_logs(job, err) < 0)
 		return -1;
@@ -625,122 +601,6 @@ run_simple_mode(enum cli_mode mode)
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 74;
 }
 
-/* ---- --pretend (msmtp's -P) --------------------------------------------- */
-
-static const char *
-or_unset(const char *v)
-{
-	return v && *v ? v : "(not set)";
-}
-
-static const char *
-on_off(bool b)
-{
-	return b ? "on" : "off";
-}
-
-static const char *
-from_header_name(enum conf_from_header h)
-{
-	return h == CONF_FROM_ON ? "on" : h == CONF_FROM_OFF ? "off" : "auto";
-}
-
-/* Where the password comes from; the password and the passwordeval
- * command themselves are shown as "*" (a command may hold a secret). */
-static void
-print_credentials(const struct account *a)
-{
-	printf("auth = %s\n", a->auth ? a->auth : "off");
-	printf("user = %s\n", or_unset(a->user));
-	printf("password = %s\n", a->password ? "*" : "(not set)");
-	printf("passwordeval = %s\n", a->passwordeval ? "*" : "(not set)");
-	if (a->passwordenv)
-		printf("passwordenv = %s\n", a->passwordenv);
-	if (a->passwordcred)
-		printf("passwordcred = %s\n", a->passwordcred);
-	if (a->passwordfd)
-		printf("passwordfd = %d\n", a->passwordfd);
-}
-
-static void
-print_connection(const struct account *a)
-{
-	printf("host = %s\n", or_unset(a->host));
-	printf("port = %d\n", submit_port(a));
-	/* How the connection is made matters as much as where: a Tor
-	 * set-up checks here that the proxy is used. */
-	printf("source_ip = %s\n", or_unset(a->source_ip));
-	printf("socket = %s\n", or_unset(a->socket));
-	printf("proxy_host = %s\n", or_unset(a->proxy_host));
-	if (a->proxy_host && *a->proxy_host)
-		printf("proxy_port = %d\n",
-		       a->proxy_port ? a->proxy_port : SOCKS_PORT);
-	else
-		printf("proxy_port = (not set)\n");
-	printf("protocol = %s\n", a->lmtp ? "lmtp" : "smtp");
-	if (a->timeout)
-		printf("timeout = %d\n", a->timeout);
-	else
-		printf("timeout = (built in: RFC 5321 4.5.3.2)\n");
-	printf("domain = %s\n", or_unset(a->domain));
-	printf("tls = %s\n", on_off(a->tls));
-	printf("tls_starttls = %s\n", on_off(a->tls_starttls));
-	printf("tls_trust_file = %s\n",
-	       a->tls_trust_file ? a->tls_trust_file : "system");
-	printf("tls_fingerprint = %s\n", or_unset(a->tls_fingerprint));
-	printf("tls_cert_file = %s\n", or_unset(a->tls_cert_file));
-	printf("tls_key_file = %s\n", or_unset(a->tls_key_file));
-	printf("tls_certcheck = %s\n", on_off(a->tls_certcheck));
-	printf("tls_priorities = %s\n", or_unset(a->tls_priorities));
-	printf("tls_host_override = %s\n", or_unset(a->tls_host_override));
-}
-
-static void
-print_message_settings(const struct job *job)
-{
-	const struct account *a = &job->acct;
-
-	if (job->req.read_envelope_from)
-		printf("envelope-from = (the From field of the message)\n");
-	else
-		printf("envelope-from = %s\n", or_unset(job->sender));
-	printf("set_from_header = %s\n", from_header_name(a->set_from_header));
-	printf("set_date_header = %s\n", a->set_date_header ? "auto" : "off");
-	printf("set_msgid_header = %s\n", a->set_msgid_header ? "auto" : "off");
-	printf("remove_bcc_headers = %s\n", on_off(a->remove_bcc_headers));
-	printf("undisclosed_recipients = %s\n",
-	       on_off(a->undisclosed_recipients));
-	printf("dsn_notify = %s\n", or_unset(a->dsn_notify));
-	printf("dsn_return = %s\n", or_unset(a->dsn_return));
-	printf("aliases = %s\n", or_unset(a->aliases));
-	printf("logfile = %s\n", or_unset(a->logfile));
-	printf("logfile_level = %s\n",
-	       a->logfile_transcript ? "transcript" : "summary");
-	printf("syslog = %s\n", a->syslog_facility < 0 ? "off" : "on");
-}
-
-/* The settings a send would use, from the file and the command line;
- * nothing is read from standard input, no connection is made and no
- * password is asked for. */
-static int
-run_pretend(struct job *job, struct error *err)
-{
-	const struct account *a = &job->acct;
-
-	if (job_load_account(job, err) < 0 ||
-	    (!job->req.read_envelope_from && job_choose_sender(job, err) < 0))
-		return -1;
-	printf("configuration file = %s\n", a->file ? a->file : "(none)");
-	printf("account = %s\n", a->name ? a->name : "(command line only)");
-	print_connection(a);
-	print_credentials(a);
-	print_message_settings(job);
-	return fflush(stdout) == 0 && !ferror(stdout)
-	           ? 0
-	           : error_set(err, ERROR_IOERR,
-	                       "cannot write to standard output");
-}
-
 static int
 run_mode(struct job *job, struct error *err)
 {
@@ -757,7 +617,7 @@ run_mode(struct job *job, struct error *err)
 	case CLI_SERVE:
 		return run_serve(job, err);
 	case CLI_PRETEND:
-		return run_pretend(job, err);
+		return pretend_run(job, stdout, err);
 	case CLI_NOOP:
 	case CLI_VERSION:
 	case CLI_HELP:

@@ -1,0 +1,143 @@
+/*
+ * pretend_test.c - what --pretend shows of an account (never a password
+ * nor a passwordeval command) and what --dry-run writes (the stream's
+ * bytes, whole, and a write error said as one).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "error.h"
+#include "job.h"
+#include "pretend.h"
+#include "unit.h"
+
+/* The settings of job as --pretend prints them, in a string (caller
+ * frees). */
+static char *
+settings_text(const struct job *job)
+{
+	struct error err;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	error_clear(&err);
+	CHECK(f != NULL);
+	if (!f)
+		return NULL;
+	CHECK_INT(pretend_settings(f, job, &err), 0);
+	fclose(f);
+	return text;
+}
+
+static void
+check_line(const char *text, const char *line)
+{
+	char m[256];
+	const char *at = text ? strstr(text, line) : NULL;
+
+	/* A whole line: at the start or after a newline, ending with one. */
+	while (at && !(at == text || at[-1] == '\n'))
+		at = strstr(at + 1, line);
+	snprintf(m, sizeof m, "a line \"%s\"", line);
+	unit_report(at && at[strlen(line)] == '\n', __FILE__, __LINE__, m);
+}
+
+static void
+test_secrets(void)
+{
+	struct job job = {0};
+	char *text;
+
+	account_defaults(&job.acct);
+	job.acct.host = "mail.example.org";
+	job.acct.auth = "on";
+	job.acct.user = "alice";
+	job.acct.password = "s3cret-password";
+	job.acct.passwordeval = "echo s3cret-command";
+	job.sender = "alice@example.org";
+	text = settings_text(&job);
+	check_line(text, "host = mail.example.org");
+	check_line(text, "account = (command line only)");
+	check_line(text, "configuration file = (none)");
+	check_line(text, "user = alice");
+	check_line(text, "password = *");
+	check_line(text, "passwordeval = *");
+	check_line(text, "envelope-from = alice@example.org");
+	CHECK(text && !strstr(text, "s3cret"));
+	free(text);
+}
+
+static void
+test_unset(void)
+{
+	struct job job = {0};
+	char *text;
+
+	account_defaults(&job.acct);
+	job.req.read_envelope_from = true;
+	text = settings_text(&job);
+	check_line(text, "host = (not set)");
+	check_line(text, "auth = off");
+	check_line(text, "password = (not set)");
+	check_line(text, "proxy_port = (not set)");
+	check_line(text, "envelope-from = (the From field of the message)");
+	free(text);
+}
+
+struct memory {
+	const char *text;
+	size_t len, at;
+};
+
+static ssize_t
+memory_read(void *ctx, char *buf, size_t n, struct error *err)
+{
+	struct memory *m = ctx;
+	size_t k = m->len - m->at < n ? m->len - m->at : n;
+
+	(void)err;
+	memcpy(buf, m->text + m->at, k);
+	m->at += k;
+	return (ssize_t)k;
+}
+
+static void
+test_message(void)
+{
+	struct memory mem = {.text = "Subject: x\r\n\r\nbody\r\n"};
+	struct message_stream s = {.read = memory_read, .ctx = &mem};
+	struct error err;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	mem.len = strlen(mem.text);
+	error_clear(&err);
+	CHECK_INT(pretend_message(f, &s, &err), 0);
+	fclose(f);
+	CHECK_MEM(text, len, mem.text, mem.len);
+	free(text);
+
+	/* A full disk is an I/O error, not a message shown in part. */
+	f = fopen("/dev/full", "w");
+	if (!f)
+		return;
+	mem.at = 0;
+	CHECK_INT(pretend_message(f, &s, &err), -1);
+	CHECK_INT(err.kind, ERROR_IOERR);
+	fclose(f);
+}
+
+int
+main(void)
+{
+	test_secrets();
+	test_unset();
+	test_message();
+	return unit_done();
+}
