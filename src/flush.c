@@ -14,8 +14,8 @@
 #include <time.h>
 
 #include "deadletter.h"
+#include "fate.h"
 #include "interrupt.h"
-#include "outbox.h"
 #include "queue.h"
 #include "relay.h"
 #include "submit.h"
@@ -105,7 +105,7 @@ static bool
 not_due(const struct run *r, const struct queue_envelope *e)
 {
 	return r->fr->due_only && e->next_attempt > r->now &&
-	       e->next_attempt - r->now <= OUTBOX_BACKOFF_MAX;
+	       e->next_attempt - r->now <= FATE_BACKOFF_MAX;
 }
 
 /* Of this run's selection (whether due or not). */
@@ -192,7 +192,7 @@ mark_failed(struct run *r, const struct group *g, struct queue_entry *qe,
 {
 	const struct queue_envelope *e = queue_entry_envelope(qe);
 	long backoff = g->acct_ok ? g->acct.queue_backoff : CONF_QUEUE_BACKOFF;
-	time_t next = outbox_next_attempt(r->now, e->attempts + 1, backoff);
+	time_t next = fate_next_attempt(r->now, e->attempts + 1, backoff);
 	struct error err;
 
 	error_clear(&err);
@@ -355,8 +355,8 @@ partly_sent(struct run *r, const struct group *g, struct queue_entry *qe,
 		rest.attempts = e->attempts + 1;
 		rest.last_attempt = r->now;
 		rest.last_error = (char *)why->msg;
-		rest.next_attempt = outbox_next_attempt(r->now, rest.attempts,
-		                                        g->acct.queue_backoff);
+		rest.next_attempt = fate_next_attempt(r->now, rest.attempts,
+		                                      g->acct.queue_backoff);
 		rc = (m.rewind ? m.rewind(m.ctx, &err) : 0) == 0
 		         ? queue_add(r->q, &rest, &m, id, &err)
 		         : -1;

@@ -11,7 +11,7 @@
  *
  *  - delivered: the entry is removed;
  *  - a temporary failure: attempts + 1, the error kept, the next attempt
- *    pushed back (outbox_next_attempt); when the group's connection could
+ *    pushed back (fate_next_attempt); when the group's connection could
  *    not be made at all, every entry of the group that the run takes is
  *    marked so, without one connection attempt each;
  *  - a permanent failure, or an entry older than the account's

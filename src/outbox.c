@@ -10,43 +10,26 @@
 #include <time.h>
 
 #include "deadletter.h"
+#include "fate.h"
 #include "interrupt.h"
 #include "util.h"
 
-time_t
-outbox_next_attempt(time_t now, unsigned attempts, long backoff)
+static time_t
+now(const struct outbox *o)
 {
-	long delay = backoff;
-
-	if (backoff <= 0)
-		return 0;
-	for (unsigned i = 1; i < attempts && delay < OUTBOX_BACKOFF_MAX; i++)
-		delay *= 2;
-	if (delay > OUTBOX_BACKOFF_MAX)
-		delay = OUTBOX_BACKOFF_MAX;
-	return now + delay;
+	return o->clock ? o->clock() : time(NULL);
 }
 
-/* Into the queue, durably.  `why` is the failure that sent it there, or
- * NULL when nothing was tried. */
+/* Into the queue, durably, with env as it is. */
 static int
 enqueue(const struct outbox *o, const struct message_stream *copy,
-        const struct queue_envelope *tmpl, const struct error *why,
-        char id[QUEUE_ID_SIZE], struct error *err)
+        const struct queue_envelope *env, char id[QUEUE_ID_SIZE],
+        struct error *err)
 {
-	struct queue_envelope env = *tmpl;
 	struct message_stream m = *copy;
 	struct queue *q;
-	time_t now = time(NULL);
 	int rc;
 
-	env.created = now;
-	if (why) {
-		env.attempts = 1;
-		env.last_attempt = now;
-		env.last_error = (char *)why->msg;
-		env.next_attempt = outbox_next_attempt(now, 1, o->backoff);
-	}
 	if (!o->queue_dir)
 		return error_set(err, ERROR_CONFIG,
 		                 "cannot queue the message: %s",
@@ -57,22 +40,39 @@ enqueue(const struct outbox *o, const struct message_stream *copy,
 		return -1;
 	if (queue_open(&q, o->queue_dir, err) < 0)
 		return -1;
-	rc = queue_add(q, &env, &m, id, err);
+	rc = queue_add(q, env, &m, id, err);
 	queue_close(q);
 	return rc;
 }
 
-/* The dead letter file, when there is one; the message of err gets where
- * the message went (or why it could not be saved) appended. */
+/* The whole message into the queue; `why` is the failure that sent it
+ * there, or NULL when nothing was tried. */
+static int
+enqueue_whole(const struct outbox *o, const struct message_stream *copy,
+              const struct queue_envelope *tmpl, const struct error *why,
+              char id[QUEUE_ID_SIZE], struct error *err)
+{
+	struct queue_envelope env = *tmpl;
+	time_t t = now(o);
+
+	env.created = t;
+	if (why)
+		fate_failed_attempt(&env, why->msg, t, o->backoff);
+	return enqueue(o, copy, &env, id, err);
+}
+
+/* Given up (`to`: FATE_DEAD_LETTER or FATE_DROP): the dead letter file,
+ * when there is one; the message of err gets where the message went (or
+ * why it could not be saved) appended. */
 static void
-save_dead_letter(const struct outbox *o, const struct message_stream *copy,
-                 const char *sender, struct outbox_result *res,
-                 struct error *err)
+give_up(const struct outbox *o, enum fate_action to,
+        const struct message_stream *copy, const char *sender,
+        struct outbox_result *res, struct error *err)
 {
 	struct message_stream m = *copy;
 	struct error e, failure = *err;
 
-	if (!o->dead_letter)
+	if (to != FATE_DEAD_LETTER)
 		return;
 	error_clear(&e);
 	if ((m.rewind && m.rewind(m.ctx, &e) < 0) ||
@@ -92,29 +92,30 @@ save_dead_letter(const struct outbox *o, const struct message_stream *copy,
 /* After a signal: queued (or, with QUEUE_NEVER, saved); always a failure,
  * so that the exit status says the message did not go. */
 static int
-interrupted(const struct outbox *o, const struct message_stream *copy,
-            const struct queue_envelope *env, struct outbox_result *res,
-            struct error *err)
+interrupted(const struct outbox *o, const struct fate *d,
+            const struct message_stream *copy, const struct queue_envelope *env,
+            struct outbox_result *res, struct error *err)
 {
+	const char *sig = interrupt_name(interrupt_signal());
 	struct error e;
 
 	error_clear(&e);
-	if (o->policy != QUEUE_NEVER &&
-	    enqueue(o, copy, env, err, res->id, &e) == 0) {
+	if (d->then == FATE_QUEUE &&
+	    enqueue_whole(o, copy, env, err, res->id, &e) == 0) {
 		res->fate = OUTBOX_QUEUED;
 		res->cause = *err;
 		return error_set(err, ERROR_TEMPFAIL,
 		                 "interrupted by %s: "
 		                 "queued as %s",
-		                 interrupt_name(interrupt_signal()), res->id);
+		                 sig, res->id);
 	}
-	if (o->policy != QUEUE_NEVER)
-		error_set(err, ERROR_TEMPFAIL, "interrupted by %s; %s",
-		          interrupt_name(interrupt_signal()), e.msg);
+	if (d->then == FATE_QUEUE)
+		error_set(err, ERROR_TEMPFAIL, "interrupted by %s; %s", sig,
+		          e.msg);
 	else
-		error_set(err, ERROR_TEMPFAIL, "interrupted by %s",
-		          interrupt_name(interrupt_signal()));
-	save_dead_letter(o, copy, env->sender, res, err);
+		error_set(err, ERROR_TEMPFAIL, "interrupted by %s", sig);
+	give_up(o, d->then == FATE_QUEUE ? d->fallback : d->then, copy,
+	        env->sender, res, err);
 	return -1;
 }
 
@@ -123,27 +124,29 @@ interrupted(const struct outbox *o, const struct message_stream *copy,
  * like any queueing ("queued as ID: ..."); with permanent refusals too,
  * the failure stands and says where the others went. */
 static int
-queue_the_rest(const struct outbox *o, const struct message_stream *copy,
+queue_the_rest(const struct outbox *o, const struct fate *d,
+               const struct message_stream *copy,
                const struct queue_envelope *env, struct outbox_result *res,
                struct error *err)
 {
 	const struct submit_outcome *out = &res->outcome;
-	struct queue_envelope rest = *env;
+	struct queue_envelope rest;
 	struct error e, failure = *err;
+	time_t t = now(o);
 	int rc;
 
-	strlist_init(&rest.rcpts);
-	for (size_t i = 0; i < out->nretry; i++)
-		strlist_add(&rest.rcpts, env->rcpts.v[out->retry[i]]);
+	fate_rest(&rest, env, out->retry, out->nretry, failure.msg, t,
+	          o->backoff);
+	rest.created = t;
 	error_clear(&e);
-	rc = enqueue(o, copy, &rest, err, res->id, &e);
+	rc = enqueue(o, copy, &rest, res->id, &e);
 	strlist_clear(&rest.rcpts);
 	if (rc < 0) {
 		error_set(err, failure.kind, "%s; %s", failure.msg, e.msg);
 		error_copy_reply(err, &failure);
 		return -1;
 	}
-	if (failure.kind == ERROR_TEMPFAIL) {
+	if (d->ok) {
 		res->fate = OUTBOX_QUEUED;
 		res->cause = failure;
 		return 0;
@@ -156,10 +159,51 @@ queue_the_rest(const struct outbox *o, const struct message_stream *copy,
 	return -1;
 }
 
+/* The whole message into the queue after a failure, a success; when the
+ * queue cannot take it, the failure to queue is the news, with the
+ * delivery failure behind it. */
+static int
+queue_failed(const struct outbox *o, const struct fate *d,
+             const struct message_stream *copy,
+             const struct queue_envelope *env, struct outbox_result *res,
+             struct error *err)
+{
+	struct error e;
+
+	error_clear(&e);
+	if (enqueue_whole(o, copy, env, err, res->id, &e) == 0) {
+		res->fate = OUTBOX_QUEUED;
+		res->cause = *err;
+		return 0;
+	}
+	error_prefix(&e, "%s; ", err->msg);
+	*err = e;
+	give_up(o, d->fallback, copy, env->sender, res, err);
+	return -1;
+}
+
 void
 outbox_result_clear(struct outbox_result *res)
 {
 	submit_outcome_clear(&res->outcome);
+}
+
+/* What the attempt (if any) did, for fate_decide. */
+static struct fate_facts
+facts(const struct outbox *o, bool tried, int rc,
+      const struct submit_outcome *out, const struct error *err)
+{
+	return (struct fate_facts){
+	    .origin = FATE_NEW,
+	    .policy = o->policy,
+	    .dead_letter = o->dead_letter ? FATE_DL_FILE : FATE_DL_OFF,
+	    .tried = tried,
+	    .kind = tried && rc < 0 ? err->kind : ERROR_NONE,
+	    .delivered = out->delivered,
+	    .nretry = out->nretry,
+	    .before_mail = out->before_mail,
+	    .interrupted = tried && interrupt_signal() != 0,
+	};
 }
 
 int
@@ -168,42 +212,35 @@ outbox_post(const struct outbox *o, struct relay_route *route,
             const struct queue_envelope *env, struct outbox_result *res,
             struct error *err)
 {
-	struct error e;
+	bool tried = o->policy != QUEUE_ALWAYS;
+	struct fate_facts f;
+	struct fate d;
+	int rc = 0;
 
 	memset(res, 0, sizeof *res);
 	error_clear(&res->cause);
-	if (o->policy == QUEUE_ALWAYS) {
-		if (enqueue(o, copy, env, NULL, res->id, err) < 0) {
-			save_dead_letter(o, copy, env->sender, res, err);
+	if (tried)
+		rc = relay_send(route, sub, &res->outcome, err);
+	f = facts(o, tried, rc, &res->outcome, err);
+	d = fate_decide(&f);
+	if (!tried) { /* straight into the queue */
+		if (enqueue_whole(o, copy, env, NULL, res->id, err) < 0) {
+			give_up(o, d.fallback, copy, env->sender, res, err);
 			return -1;
 		}
 		res->fate = OUTBOX_QUEUED;
 		return 0;
 	}
-	if (relay_send(route, sub, &res->outcome, err) == 0) {
-		res->fate = OUTBOX_DELIVERED;
-		return 0;
-	}
-	if (res->outcome.delivered) {
+	if (f.kind == ERROR_NONE || f.delivered) {
 		res->fate = OUTBOX_DELIVERED; /* to some: err says who not */
-		if (res->outcome.nretry > 0 && o->policy != QUEUE_NEVER)
-			return queue_the_rest(o, copy, env, res, err);
-		return -1;
+		if (d.queue_rest)
+			return queue_the_rest(o, &d, copy, env, res, err);
+		return d.ok ? 0 : -1;
 	}
-	if (interrupt_signal() != 0)
-		return interrupted(o, copy, env, res, err);
-	if (err->kind == ERROR_TEMPFAIL && o->policy == QUEUE_ON_FAILURE) {
-		error_clear(&e);
-		if (enqueue(o, copy, env, err, res->id, &e) == 0) {
-			res->fate = OUTBOX_QUEUED;
-			res->cause = *err;
-			return 0;
-		}
-		/* Not queued: the failure to queue is the news, with the
-		 * delivery failure behind it. */
-		error_prefix(&e, "%s; ", err->msg);
-		*err = e;
-	}
-	save_dead_letter(o, copy, env->sender, res, err);
+	if (f.interrupted)
+		return interrupted(o, &d, copy, env, res, err);
+	if (d.then == FATE_QUEUE)
+		return queue_failed(o, &d, copy, env, res, err);
+	give_up(o, d.then, copy, env->sender, res, err);
 	return -1;
 }

@@ -1,9 +1,11 @@
 /*
- * outbox.h - what becomes of one message: delivered now, queued for later,
- * or saved as a dead letter.  Nothing is lost on the way:
+ * outbox.h - what becomes of one message in hand (a send, a -bs message):
+ * delivered now, queued for later, or saved as a dead letter.  The route
+ * is tried (relay.h) unless the policy is to queue always; what follows is
+ * fate.h's decision, carried out here:
  *
  *  - QUEUE_ALWAYS: straight into the queue, no attempt.
- *  - otherwise the route is tried (relay.h).  Delivered: done.
+ *  - delivered: done.
  *  - a temporary failure (ERROR_TEMPFAIL: connection refused or timed out,
  *    4xx, connection lost, delivery status unknown after the final dot)
  *    with QUEUE_ON_FAILURE: queued, and that is a success (the caller says
@@ -22,6 +24,7 @@
 #define MAILPOST_OUTBOX_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "conf.h"
 #include "error.h"
@@ -35,6 +38,7 @@ struct outbox {
 	const char *queue_problem; /* why there is no queue_dir */
 	const char *dead_letter;   /* a path, or NULL for none */
 	long backoff;              /* seconds before the first retry */
+	time_t (*clock)(void);     /* the time now; NULL: time(2) */
 };
 
 enum outbox_fate {
@@ -65,11 +69,5 @@ int outbox_post(const struct outbox *o, struct relay_route *route,
 
 /* Free what a result owns. */
 void outbox_result_clear(struct outbox_result *res);
-
-/* The next attempt after `attempts` failures: now + backoff doubled per
- * failure after the first, at most OUTBOX_BACKOFF_MAX; 0 when backoff is
- * 0 (due at once). */
-#define OUTBOX_BACKOFF_MAX (4L * 3600)
-time_t outbox_next_attempt(time_t now, unsigned attempts, long backoff);
 
 #endif

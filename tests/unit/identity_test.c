@@ -12,7 +12,6 @@
 
 #include "error.h"
 #include "identity.h"
-#include "outbox.h"
 #include "relay.h"
 #include "unit.h"
 
@@ -94,23 +93,6 @@ test_canonical_host(void)
 }
 
 static void
-test_backoff(void)
-{
-	const time_t now = 1000000;
-
-	CHECK_INT(outbox_next_attempt(now, 1, 60), now + 60);
-	CHECK_INT(outbox_next_attempt(now, 2, 60), now + 120);
-	CHECK_INT(outbox_next_attempt(now, 3, 60), now + 240);
-	CHECK_INT(outbox_next_attempt(now, 8, 60), now + 60 * 128);
-	CHECK_INT(outbox_next_attempt(now, 9, 60), now + OUTBOX_BACKOFF_MAX);
-	CHECK_INT(outbox_next_attempt(now, 4000000000u, 60),
-	          now + OUTBOX_BACKOFF_MAX);
-	CHECK_INT(outbox_next_attempt(now, 1, 0), 0);
-	CHECK_INT(outbox_next_attempt(now, 1, 6 * 3600),
-	          now + OUTBOX_BACKOFF_MAX);
-}
-
-static void
 test_may_retry(void)
 {
 	struct submit_outcome out;
@@ -150,7 +132,6 @@ main(void)
 	test_mailname();
 	test_unknown_substitution();
 	test_canonical_host();
-	test_backoff();
 	test_may_retry();
 	unlink(mailname);
 	return unit_done();

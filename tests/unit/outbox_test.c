@@ -323,26 +323,6 @@ run(const struct fate *f)
 	place_remove(&pl);
 }
 
-/* The back-off: doubled after each failure, at most four hours. */
-static void
-test_next_attempt(void)
-{
-	static const struct {
-		unsigned attempts;
-		long backoff;
-		time_t want; /* after 1000 */
-	} cases[] = {
-	    {1, 600, 1600},    {2, 600, 2200},  {3, 600, 3400},
-	    {5, 600, 10600},   {6, 600, 15400}, {40, 600, 15400},
-	    {1, 14400, 15400}, {1, 0, 0},       {9, 0, 0},
-	};
-
-	for (size_t i = 0; i < N(cases); i++)
-		CHECK_INT(outbox_next_attempt(1000, cases[i].attempts,
-		                              cases[i].backoff),
-		          cases[i].want);
-}
-
 /* A signal while the server keeps us waiting: queued all the same, and a
  * failure whose message says where the message went.  (Last: the
  * process keeps catching signals after it.) */
@@ -386,7 +366,6 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	for (size_t i = 0; i < N(fates); i++)
 		run(&fates[i]);
-	test_next_attempt();
 	test_interrupted();
 	return unit_done();
 }
