@@ -239,11 +239,12 @@ hold(struct run *r, const struct group *g, struct queue_entry *qe)
 	       queue_entry_envelope(qe)->id, g->acct_err.msg);
 }
 
-/* A permanent failure or a give-up: to the dead letter file, out of the
- * queue.  If the message cannot be saved it stays queued. */
+/* Given up (to: FATE_DEAD_LETTER, FATE_DROP with dead_letter off, or
+ * FATE_KEEP with no dead letter file found): to the dead letter file, out
+ * of the queue.  If the message cannot be saved it stays queued. */
 static void
 give_up(struct run *r, const struct group *g, struct queue_entry *qe,
-        const char *why, enum error_kind kind)
+        enum fate_action to, const char *why, enum error_kind kind)
 {
 	const struct queue_envelope *e = queue_entry_envelope(qe);
 	struct message_stream m = queue_entry_message(qe);
@@ -252,14 +253,14 @@ give_up(struct run *r, const struct group *g, struct queue_entry *qe,
 	error_clear(&err);
 	r->rep->failed++;
 	r->rep->worst = error_worse(r->rep->worst, kind);
-	if (!g->dead_letter && !g->dead_letter_off) {
+	if (to == FATE_KEEP) {
 		notice(r,
 		       "%s: %s; kept in the queue: no dead letter file "
 		       "(set dead_letter)",
 		       e->id, why);
 		return;
 	}
-	if (g->dead_letter &&
+	if (to == FATE_DEAD_LETTER &&
 	    ((m.rewind && m.rewind(m.ctx, &err) < 0) ||
 	     deadletter_append(g->dead_letter, e->sender, &m, &err) < 0)) {
 		notice(r, "%s: %s; kept in the queue: %s", e->id, why, err.msg);
@@ -269,7 +270,7 @@ give_up(struct run *r, const struct group *g, struct queue_entry *qe,
 		notice(r, "%s: %s", e->id, err.msg);
 		return;
 	}
-	if (g->dead_letter)
+	if (to == FATE_DEAD_LETTER)
 		notice(r, "%s: %s; the message was saved to %s", e->id, why,
 		       g->dead_letter);
 	else
@@ -277,18 +278,9 @@ give_up(struct run *r, const struct group *g, struct queue_entry *qe,
 		       e->id, why);
 }
 
-static bool
-too_old(const struct run *r, const struct group *g,
-        const struct queue_envelope *e)
-{
-	long max = g->acct.queue_max_age > 0 ? g->acct.queue_max_age
-	                                     : CONF_QUEUE_MAX_AGE;
-
-	return r->now - e->created > max;
-}
-
 static void
-expire(struct run *r, const struct group *g, struct queue_entry *qe)
+expire(struct run *r, const struct group *g, struct queue_entry *qe,
+       enum fate_action to)
 {
 	const struct queue_envelope *e = queue_entry_envelope(qe);
 	char why[ERROR_MSG_MAX + 128];
@@ -298,7 +290,7 @@ expire(struct run *r, const struct group *g, struct queue_entry *qe)
 	         "gave up after %u attempts over %ld day%s (last error: %s)",
 	         e->attempts, days, days == 1 ? "" : "s",
 	         e->last_error ? e->last_error : "none");
-	give_up(r, g, qe, why, ERROR_TEMPFAIL);
+	give_up(r, g, qe, to, why, ERROR_TEMPFAIL);
 }
 
 /* The connection for the group, opened on first need. */
@@ -317,65 +309,93 @@ group_connect(struct run *r, struct group *g)
 	return false;
 }
 
+/* Delivered (to every recipient, or to some when the others went on
+ * with an entry of their own or were given up): out of the queue. */
 static void
-sent_ok(struct run *r, struct queue_entry *qe)
+sent_ok(struct run *r, struct queue_entry *qe, bool whole)
 {
 	const struct queue_envelope *e = queue_entry_envelope(qe);
 	struct error err;
 
 	error_clear(&err);
-	r->rep->delivered++;
 	if (queue_entry_remove(qe, &err) < 0) {
-		notice(r, "%s: delivered, but %s", e->id, err.msg);
+		notice(r, whole ? "%s: delivered, but %s" : "%s: %s", e->id,
+		       err.msg);
 		troubled(r, &err);
-	} else if (r->fr->verbose)
+	} else if (whole && r->fr->verbose)
 		notice(r, "%s: delivered", e->id);
 }
 
 /* Delivered to some recipients: those refused for now get an entry of
  * their own (same age, one more attempt), queued before this one goes, so
- * a crash in between can only repeat a delivery; a permanent refusal of
- * the others is a give-up as for a whole message. */
-static void
-partly_sent(struct run *r, const struct group *g, struct queue_entry *qe,
-            const struct submit_outcome *out, const struct error *why)
+ * a crash in between can only repeat a delivery.  0, or -1 when it could
+ * not be queued (the entry then stays whole). */
+static int
+queue_rest(struct run *r, const struct group *g, struct queue_entry *qe,
+           const struct submit_outcome *out, const struct error *why)
 {
 	const struct queue_envelope *e = queue_entry_envelope(qe);
-	struct queue_envelope rest = *e;
+	struct queue_envelope rest;
 	struct message_stream m = queue_entry_message(qe);
 	char id[QUEUE_ID_SIZE];
 	struct error err;
-	int rc = 0;
+	int rc;
 
 	error_clear(&err);
-	if (out->nretry > 0) {
-		strlist_init(&rest.rcpts);
-		for (size_t i = 0; i < out->nretry; i++)
-			strlist_add(&rest.rcpts, e->rcpts.v[out->retry[i]]);
-		rest.attempts = e->attempts + 1;
-		rest.last_attempt = r->now;
-		rest.last_error = (char *)why->msg;
-		rest.next_attempt = fate_next_attempt(r->now, rest.attempts,
-		                                      g->acct.queue_backoff);
-		rc = (m.rewind ? m.rewind(m.ctx, &err) : 0) == 0
-		         ? queue_add(r->q, &rest, &m, id, &err)
-		         : -1;
-		strlist_clear(&rest.rcpts);
-		if (rc < 0) {
-			notice(r, "%s: %s; kept in the queue: %s", e->id,
-			       why->msg, err.msg);
-			troubled(r, &err);
-			return;
-		}
-		notice(r, "%s: %s; queued as %s for the %zu refused for now",
-		       e->id, why->msg, id, out->nretry);
-	}
-	if (why->kind != ERROR_TEMPFAIL) {
-		give_up(r, g, qe, why->msg, why->kind);
-	} else if (queue_entry_remove(qe, &err) < 0) {
-		notice(r, "%s: %s", e->id, err.msg);
+	fate_rest(&rest, e, out->retry, out->nretry, why->msg, r->now,
+	          g->acct.queue_backoff);
+	rc = (m.rewind ? m.rewind(m.ctx, &err) : 0) == 0
+	         ? queue_add(r->q, &rest, &m, id, &err)
+	         : -1;
+	strlist_clear(&rest.rcpts);
+	if (rc < 0) {
+		notice(r, "%s: %s; kept in the queue: %s", e->id, why->msg,
+		       err.msg);
 		troubled(r, &err);
+		return -1;
 	}
+	notice(r, "%s: %s; queued as %s for the %zu refused for now", e->id,
+	       why->msg, id, out->nretry);
+	return 0;
+}
+
+/* What is known of an entry before its attempt. */
+static struct fate_facts
+entry_facts(const struct run *r, const struct group *g,
+            const struct queue_envelope *e)
+{
+	return (struct fate_facts){
+	    .origin = FATE_QUEUED,
+	    .dead_letter = g->dead_letter       ? FATE_DL_FILE
+	                   : g->dead_letter_off ? FATE_DL_OFF
+	                                        : FATE_DL_NONE,
+	    .unusable = !g->acct_ok || !g->route_ok,
+	    .expired = fate_expired(r->now, e->created, g->acct.queue_max_age),
+	};
+}
+
+/* Carry out fate_decide's word after an attempt (why: its failure; out:
+ * what it did, or NULL when nothing was offered). */
+static void
+after_attempt(struct run *r, const struct group *g, struct queue_entry *qe,
+              const struct fate_facts *f, const struct submit_outcome *out,
+              const struct error *why)
+{
+	struct fate d = fate_decide(f);
+
+	if (f->interrupted)
+		r->stop = true; /* no further entry */
+	if (f->kind == ERROR_NONE || f->delivered)
+		r->rep->delivered++;
+	if (d.queue_rest && queue_rest(r, g, qe, out, why) < 0)
+		return;
+	if (d.give_up)
+		give_up(r, g, qe, d.then, why->msg, why->kind);
+	else if (d.then == FATE_DONE)
+		sent_ok(r, qe, f->kind == ERROR_NONE);
+	else if (d.then == FATE_QUEUE)
+		defer(r, g, qe, why);
+	/* FATE_KEEP: the entry stays as it was */
 }
 
 /* Offer the message on the group's session, and once more on a fresh one
@@ -418,35 +438,30 @@ send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 	    .more_follow = true,
 	};
 	struct submit_outcome out = {0};
+	struct fate_facts f = entry_facts(r, g, e);
 	struct error err;
 
+	f.tried = true;
 	error_clear(&err);
 	if (relay_submission(&g->route, g->hop, &sub, &err) < 0) {
-		defer(r, g, qe, &err); /* no secret: the account's fault */
+		/* No secret (the account's fault): nothing was offered. */
+		f.before_mail = true;
+		f.kind = err.kind;
+		after_attempt(r, g, qe, &f, &out, &err);
 		return;
 	}
-	if (offer(r, g, &sub, &out, &err) == 0) {
-		sent_ok(r, qe);
-		submit_outcome_clear(&out);
-		return;
+	if (offer(r, g, &sub, &out, &err) < 0) {
+		f.kind = err.kind;
+		f.delivered = out.delivered;
+		f.nretry = out.nretry;
+		f.before_mail = out.before_mail;
+		f.interrupted = interrupt_signal() != 0;
+		if (g->ss && !submit_usable(g->ss)) {
+			submit_close(g->ss);
+			g->ss = NULL;
+		}
 	}
-	if (g->ss && !submit_usable(g->ss)) {
-		submit_close(g->ss);
-		g->ss = NULL;
-	}
-	if (interrupt_signal()) {
-		r->stop = true; /* the entry stays as it was */
-		submit_outcome_clear(&out);
-		return;
-	}
-	if (out.delivered) { /* to some recipients: the others are refused */
-		r->rep->delivered++;
-		partly_sent(r, g, qe, &out, &err);
-	} else if (err.kind == ERROR_TEMPFAIL || out.before_mail) {
-		defer(r, g, qe, &err);
-	} else {
-		give_up(r, g, qe, err.msg, err.kind);
-	}
+	after_attempt(r, g, qe, &f, &out, &err);
 	submit_outcome_clear(&out);
 }
 
@@ -455,6 +470,8 @@ static void
 run_entry(struct run *r, struct group *g, const char *id)
 {
 	struct queue_entry *qe = NULL;
+	struct fate_facts f;
+	struct fate d;
 	struct error err;
 	int rc;
 
@@ -475,14 +492,20 @@ run_entry(struct run *r, struct group *g, const char *id)
 		queue_entry_release(qe);
 		return;
 	}
-	if (!g->acct_ok || !g->route_ok)
+	f = entry_facts(r, g, queue_entry_envelope(qe));
+	d = fate_decide(&f);
+	if (f.unusable)
 		hold(r, g, qe);
-	else if (too_old(r, g, queue_entry_envelope(qe)))
-		expire(r, g, qe);
+	else if (d.then != FATE_TRY)
+		expire(r, g, qe, d.then);
 	else if (group_connect(r, g))
 		send_entry(r, g, qe);
-	else if (!interrupt_signal()) /* a signal leaves it untouched */
-		defer(r, g, qe, &g->conn_err);
+	else {
+		f.tried = f.before_mail = true;
+		f.kind = g->conn_err.kind;
+		f.interrupted = interrupt_signal() != 0;
+		after_attempt(r, g, qe, &f, NULL, &g->conn_err);
+	}
 	queue_entry_release(qe);
 }
 

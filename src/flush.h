@@ -7,9 +7,14 @@
  * (and by the host and port remembered from --host/--port): one connection
  * per group, RSET between its messages.  Each entry is claimed (locked)
  * before it is sent, so two runners at once never send one entry twice;
- * an entry another runner holds is skipped.  After each attempt:
+ * an entry another runner holds is skipped.  After each attempt, as
+ * fate.h decides:
  *
  *  - delivered: the entry is removed;
+ *  - delivered to some: those refused for now get an entry of their own
+ *    (same age, one more attempt) before this one goes, so a failure in
+ *    between can only repeat a delivery; a permanent refusal of the
+ *    others is then a give-up as below;
  *  - a temporary failure: attempts + 1, the error kept, the next attempt
  *    pushed back (fate_next_attempt); when the group's connection could
  *    not be made at all, every entry of the group that the run takes is
@@ -30,7 +35,9 @@
  * named and counted, so that the run does not end as a success.
  *
  * A signal (interrupt.h) stops the run after the current entry, which
- * stays queued untouched.
+ * stays queued untouched unless some recipients got it meanwhile (the
+ * reply to the dot is awaited whatever comes): then it is treated as
+ * without a signal, so those do not get it again.
  */
 #ifndef MAILPOST_FLUSH_H
 #define MAILPOST_FLUSH_H

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "flush.h"
+#include "interrupt.h"
 #include "outbox.h"
 #include "peer.h"
 #include "queue.h"
@@ -539,6 +540,51 @@ test_partly(void)
 	teardown(&s);
 }
 
+/* Delivered to some while a signal came (it was held until the reply to
+ * the dot): the run stops, but the entry is not left whole, which would
+ * deliver it again to those who have it; the ones refused for now get
+ * their own entry as without a signal.  (Last: the process keeps catching
+ * signals after it.) */
+static void
+test_partly_interrupted(void)
+{
+	static const struct entry entries[] = {
+	    {.account = "any", .rcpt2 = "c@y.test", .age = 100, .attempts = 2},
+	};
+	static const struct peer_step st[] = {
+	    GREET,
+	    EHLO_PIPE,
+	    {"DATA\r\n", "250 ok\r\n250 ok\r\n450 4.2.1 later\r\n354 go\r\n",
+	     0},
+	    {"\r\n.\r\n", PEER_SIGTERM, 1},
+	    {NULL, "250 ok\r\n", 0},
+	};
+	struct setup s;
+	struct flush_request fr;
+	struct flush_report rep;
+	struct queue_envelope *v;
+	char *got;
+	int rc;
+
+	if (!begin(&s, &fr, entries, N(entries), st, N(st)))
+		return;
+	interrupt_catch();
+	got = run(&s, &fr, &rep, &rc);
+	CHECK_INT(rc, -1); /* "interrupted by SIGTERM" */
+	CHECK_INT(interrupt_signal(), SIGTERM);
+	CHECK_INT(rep.delivered, 1);
+	CHECK_INT(left(&s, &v), 1);
+	if (v) {
+		CHECK(strcmp(v[0].id, s.ids[0]) != 0);
+		CHECK_INT(v[0].rcpts.n, 1);
+		CHECK_STR(v[0].rcpts.v[0], "c@y.test");
+		CHECK_INT(v[0].attempts, 3);
+	}
+	queue_list_free(v, 1);
+	free(got);
+	teardown(&s);
+}
+
 /* The session refused for good (a 554 greeting): deferred all the same
  * (nothing reached the server), but counted as blocked and said. */
 static void
@@ -637,5 +683,6 @@ main(void)
 	test_blocked();
 	test_damaged();
 	test_no_queue();
+	test_partly_interrupted();
 	return unit_done();
 }

@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "stream.h"
@@ -35,6 +36,11 @@
 #define PEER_RECORD_MAX (4 * 1024 * 1024)
 /* As the `send` of a step: close the connection instead of replying. */
 #define PEER_DROP ((const char *)1)
+/* As the `send` of a step: send SIGTERM to the client's process (the
+ * test, which forked the peer), wait until it was delivered (the client
+ * caught it in a wait: see peer_delivered), and write nothing; a later
+ * step replies. */
+#define PEER_SIGTERM ((const char *)2)
 
 struct peer_step {
 	const char *await; /* NULL: at once */
@@ -75,6 +81,43 @@ peer_await(int fd, char *rec, size_t *len, size_t *mark, const char *needle)
 	}
 }
 
+/* Whether `sig`, sent to process `pid` by kill(2), is no longer pending
+ * there: the process let it through (a wait with the signal unblocked).
+ * Read from /proc, so the peer replies only after it, never a race. */
+static bool
+peer_delivered(pid_t pid, int sig)
+{
+	char path[64], line[256];
+	unsigned long long pending = 0;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return true;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "ShdPnd: %llx", &pending) == 1) {
+			found = true;
+			break;
+		}
+	fclose(f);
+	return !found || !(pending & (1ULL << (sig - 1)));
+}
+
+/* Signal the client, then wait (within the child's alarm) until it was
+ * delivered. */
+static void
+peer_signal(int sig)
+{
+	const struct timespec ms = {0, 1000000};
+	pid_t client = getppid();
+
+	kill(client, sig);
+	while (!peer_delivered(client, sig))
+		nanosleep(&ms, NULL);
+}
+
 static void
 peer_child(int lfd, int out, const struct peer_step *steps, size_t n)
 {
@@ -94,6 +137,10 @@ peer_child(int lfd, int out, const struct peer_step *steps, size_t n)
 		}
 		if (steps[i].alone && len != mark)
 			status = 5;
+		if (steps[i].send == PEER_SIGTERM) {
+			peer_signal(SIGTERM);
+			continue;
+		}
 		if (steps[i].send == PEER_DROP) {
 			close(fd);
 			fd = -1;
