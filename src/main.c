@@ -26,6 +26,7 @@
 #include "deadletter.h"
 #include "encode.h"
 #include "error.h"
+#include "fate.h"
 #include "flush.h"
 #include "identity.h"
 #include "interrupt.h"
@@ -492,34 +493,6 @@ run_queue_entry(struct job *job, struct error *err)
 /* ---- -bs: SMTP on standard input and output ---------------------------------
  */
 
-/* The reply to the final dot, from what became of the message. */
-static void
-serve_answer_from(const struct outbox_result *res, int rc,
-                  const struct error *err, struct serve_answer *a)
-{
-	const char *why = err->msg;
-
-	/* Queued (also after a signal) or delivered to some: the client must
-	 * not send it again. */
-	if (res->fate == OUTBOX_QUEUED)
-		snprintf(a->line, sizeof a->line, "250 2.0.0 Ok: queued as %s",
-		         res->id);
-	else if (rc == 0)
-		snprintf(a->line, sizeof a->line, "250 2.0.0 Ok: delivered");
-	else if (res->fate == OUTBOX_DELIVERED)
-		snprintf(a->line, sizeof a->line,
-		         "250 2.0.0 Ok: delivered in part: %.400s", why);
-	else if (err->kind == ERROR_TEMPFAIL || err->kind == ERROR_OSERR ||
-	         err->kind == ERROR_IOERR)
-		snprintf(a->line, sizeof a->line, "451 4.3.0 %.400s", why);
-	else if (err->kind == ERROR_NOUSER)
-		snprintf(a->line, sizeof a->line, "550 5.1.1 %.400s", why);
-	else if (err->kind == ERROR_DATA)
-		snprintf(a->line, sizeof a->line, "554 5.6.0 %.400s", why);
-	else
-		snprintf(a->line, sizeof a->line, "554 5.0.0 %.400s", why);
-}
-
 static int
 serve_prepare(struct job *job, const struct serve_message *m, struct error *err)
 {
@@ -557,7 +530,11 @@ serve_deliver(void *ctx, const struct serve_message *m, struct serve_answer *a)
 	if (rc == 0)
 		rc = post(job, &res, &err);
 	log_result(job, &res, rc < 0 ? &err : NULL);
-	serve_answer_from(&res, rc, &err, a);
+	/* Queued (also after a signal) or delivered to some: 250, the
+	 * client must not send it again. */
+	fate_reply(res.fate == OUTBOX_QUEUED ? res.id : NULL,
+	           res.fate == OUTBOX_DELIVERED, rc < 0 ? &err : NULL, a->line,
+	           sizeof a->line);
 	if (rc < 0)
 		fprintf(stderr, "mailpost: %s\n", err.msg);
 	outbox_result_clear(&res);
