@@ -196,7 +196,7 @@ mark_failed(struct run *r, const struct group *g, struct queue_entry *qe,
 	struct error err;
 
 	error_clear(&err);
-	if (queue_entry_failed(qe, why->msg, next, &err) == 0)
+	if (queue_entry_failed(qe, why->msg, r->now, next, &err) == 0)
 		return 0;
 	notice(r, "%s: %s", e->id, err.msg);
 	troubled(r, &err);
@@ -582,7 +582,8 @@ int
 flush_run(const struct flush_request *fr, struct flush_report *rep,
           struct error *err)
 {
-	struct run r = {.fr = fr, .rep = rep, .now = time(NULL)};
+	struct run r = {
+	    .fr = fr, .rep = rep, .now = fr->clock ? fr->clock() : time(NULL)};
 	struct queue_envelope *v = NULL;
 	struct stat st;
 	size_t n = 0;

@@ -44,6 +44,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "conf.h"
 #include "error.h"
@@ -81,6 +82,8 @@ struct flush_request {
 	               * (due_only) not due yet */
 	flush_notice_fn notice;
 	void *notice_ctx;
+	time_t (*clock)(void); /* the time now (what is due, too old, the
+	                        * next attempt); NULL: time(2) */
 };
 
 struct flush_report {

@@ -1972,7 +1972,7 @@ queue_entry_message(struct queue_entry *e)
 }
 
 int
-queue_entry_failed(struct queue_entry *e, const char *error_line,
+queue_entry_failed(struct queue_entry *e, const char *error_line, time_t when,
                    time_t next_attempt, struct error *err)
 {
 	struct queue_envelope n;
@@ -1986,7 +1986,7 @@ queue_entry_failed(struct queue_entry *e, const char *error_line,
 	n = e->env;
 	if (n.attempts < UINT_MAX)
 		n.attempts++;
-	n.last_attempt = time(NULL);
+	n.last_attempt = when;
 	n.next_attempt = next_attempt > 0 ? next_attempt : 0;
 	n.last_error = error_line_copy(error_line);
 	if (envelope_replace(e->dir_fd, &n) < 0) {

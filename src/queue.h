@@ -151,10 +151,11 @@ const char *queue_entry_damage(const struct queue_entry *e);
  * nothing. */
 struct message_stream queue_entry_message(struct queue_entry *e);
 
-/* After a failed attempt: attempts + 1, last_attempt = now, the error
- * line, the next attempt time.  The envelope is replaced atomically. */
+/* After a failed attempt at `when` (the caller's clock): attempts + 1,
+ * last_attempt = when, the error line, the next attempt time.  The
+ * envelope is replaced atomically. */
 int queue_entry_failed(struct queue_entry *e, const char *error_line,
-                       time_t next_attempt, struct error *err);
+                       time_t when, time_t next_attempt, struct error *err);
 
 /* Remove the entry (after it was delivered, dead-lettered or removed on
  * request; a damaged one too): it disappears from the listing in one

@@ -5,8 +5,9 @@
  * selection (-qI, -qR, -qS, an account, --due), and what becomes of each
  * entry: removed when delivered, backed off when deferred, given up (dead
  * letter) when refused or older than queue_max_age, held when its account
- * cannot be used.  Time is the queue files' own: entries are made with
- * the creation and next attempt times a case needs.
+ * cannot be used.  Entries are made with the creation and next attempt
+ * times a case needs; a case that moves time sets the run's clock
+ * (flush_request.clock) instead of waiting or faking the system's.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fate.h"
 #include "flush.h"
 #include "interrupt.h"
 #include "outbox.h"
@@ -670,6 +672,142 @@ test_no_queue(void)
 	CHECK_INT(rep.delivered + rep.deferred + rep.failed + rep.held, 0);
 }
 
+/* The run's clock (flush_request.clock), set by the tests that move
+ * time: what is due, what is too old and when the next attempt is are
+ * decided by it, not by time(2). */
+static time_t clock_now;
+
+static time_t
+test_clock(void)
+{
+	return clock_now;
+}
+
+/* A run that does not reach the peer (nothing due, or only give-ups):
+ * its report, without finishing the peer. */
+static int
+run_quiet(const struct flush_request *fr, struct flush_report *rep)
+{
+	struct error err = {0};
+
+	return flush_run(fr, rep, &err);
+}
+
+/* --due by the clock: one second before the next attempt the entry waits
+ * (and -v says for how long), at it the entry goes. */
+static void
+test_clock_due(void)
+{
+	static const struct entry entries[] = {
+	    {.age = 100, .next = 300, .attempts = 1},
+	};
+	static const struct peer_step st[] = {GREET, EHLO_PIPE, GROUP_OK,
+	                                      DOT_OK};
+	struct setup s;
+	struct flush_request fr;
+	struct flush_report rep;
+	struct queue_envelope *v;
+	char *got;
+	int rc;
+
+	if (!begin(&s, &fr, entries, N(entries), st, N(st)))
+		return;
+	fr.clock = test_clock;
+	fr.due_only = true;
+	fr.verbose = true;
+	clock_now = s.t0 + 299;
+	CHECK_INT(run_quiet(&fr, &rep), 0);
+	CHECK_INT(rep.delivered + rep.deferred + rep.failed, 0);
+	CHECK(noticed(&s, "not due: next attempt in 1s (1 attempt so far)"));
+	CHECK_INT(left(&s, &v), 1);
+	queue_list_free(v, 1);
+	clock_now = s.t0 + 300;
+	got = run(&s, &fr, &rep, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_INT(rep.delivered, 1);
+	CHECK(got && strstr(got, "MAIL FROM:<a@x.test>"));
+	CHECK_INT(left(&s, &v), 0);
+	queue_list_free(v, 0);
+	free(got);
+	teardown(&s);
+}
+
+/* A next attempt further ahead than the longest back-off was written by a
+ * clock that ran ahead and was set back since: due now. */
+static void
+test_clock_set_back(void)
+{
+	static const struct entry entries[] = {
+	    {.next = FATE_BACKOFF_MAX + 3600, .attempts = 2},
+	    {.sender = "later@x.test", .next = FATE_BACKOFF_MAX, .attempts = 9},
+	};
+	static const struct peer_step st[] = {GREET, EHLO_PIPE, GROUP_OK,
+	                                      DOT_OK};
+	struct setup s;
+	struct flush_request fr;
+	struct flush_report rep;
+	struct queue_envelope *v;
+	char *got;
+	int rc;
+
+	if (!begin(&s, &fr, entries, N(entries), st, N(st)))
+		return;
+	fr.clock = test_clock;
+	fr.due_only = true;
+	clock_now = s.t0;
+	got = run(&s, &fr, &rep, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_INT(rep.delivered, 1);
+	CHECK(got && strstr(got, "MAIL FROM:<a@x.test>") &&
+	      !strstr(got, "later@"));
+	CHECK_INT(left(&s, &v), 1);
+	if (v)
+		CHECK_STR(v[0].id, s.ids[1]);
+	queue_list_free(v, 1);
+	free(got);
+	teardown(&s);
+}
+
+/* queue_max_age by the clock: an entry exactly a day old (the account's
+ * maximum) is tried and deferred, one second later it is given up. */
+static void
+test_clock_expiry(void)
+{
+	static const struct entry entries[] = {{.attempts = 3}};
+	static const struct peer_step st[] = {{NULL, "421 4.3.2 busy\r\n", 0}};
+	struct setup s;
+	struct flush_request fr;
+	struct flush_report rep;
+	struct queue_envelope *v;
+	char *got;
+	int rc;
+
+	if (!begin(&s, &fr, entries, N(entries), st, N(st)))
+		return;
+	fr.clock = test_clock;
+	clock_now = s.t0 + DAY;
+	CHECK_INT(run_quiet(&fr, &rep), 0);
+	CHECK_INT(rep.deferred, 1);
+	CHECK_INT(left(&s, &v), 1);
+	if (v) {
+		CHECK_INT(v[0].attempts, 4);
+		CHECK_INT(v[0].last_attempt, s.t0 + DAY);
+		CHECK_INT(v[0].next_attempt, s.t0 + DAY + 8 * BACKOFF);
+	}
+	queue_list_free(v, 1);
+	clock_now = s.t0 + DAY + 1;
+	got = run(&s, &fr, &rep, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_INT(rep.failed, 1);
+	CHECK_INT(rep.deferred, 0);
+	CHECK(noticed(&s, "gave up after 4 attempts over 1 day (last error: "));
+	CHECK(peer_file_has(s.dead, "queued body"));
+	CHECK_INT(left(&s, &v), 0);
+	queue_list_free(v, 0);
+	free(got);
+	teardown(&s);
+}
+
 int
 main(void)
 {
@@ -685,6 +823,9 @@ main(void)
 	test_blocked();
 	test_damaged();
 	test_no_queue();
+	test_clock_due();
+	test_clock_set_back();
+	test_clock_expiry();
 	test_partly_interrupted();
 	return unit_done();
 }
