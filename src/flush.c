@@ -205,15 +205,13 @@ mark_failed(struct run *r, const struct group *g, struct queue_entry *qe,
 
 /* The message could not be offered (or only for now): the entry stays,
  * tried again later.  A session refused for good (authentication, TLS, an
- * unknown host) is no reason to give the message up, but waiting will not
- * cure it either: said on every run, not only with -v, and counted so
- * that the run does not end as a success. */
+ * unknown host: fate.h's `loud`) is no reason to give the message up, but
+ * waiting will not cure it either: said on every run, not only with -v,
+ * and counted so that the run does not end as a success. */
 static void
 defer(struct run *r, const struct group *g, struct queue_entry *qe,
-      const struct error *why)
+      const struct error *why, bool blocked)
 {
-	bool blocked = why->kind != ERROR_TEMPFAIL;
-
 	r->rep->deferred++;
 	if (blocked) {
 		r->rep->blocked++;
@@ -394,7 +392,7 @@ after_attempt(struct run *r, const struct group *g, struct queue_entry *qe,
 	else if (d.then == FATE_DONE)
 		sent_ok(r, qe, f->kind == ERROR_NONE);
 	else if (d.then == FATE_QUEUE)
-		defer(r, g, qe, why);
+		defer(r, g, qe, why, d.loud);
 	/* FATE_KEEP: the entry stays as it was */
 }
 
@@ -494,7 +492,7 @@ run_entry(struct run *r, struct group *g, const char *id)
 	}
 	f = entry_facts(r, g, queue_entry_envelope(qe));
 	d = fate_decide(&f);
-	if (f.unusable)
+	if (d.then == FATE_QUEUE) /* before an attempt: held */
 		hold(r, g, qe);
 	else if (d.then != FATE_TRY)
 		expire(r, g, qe, d.then);
