@@ -169,13 +169,11 @@ fate_failed_attempt(struct queue_envelope *env, const char *why, time_t now,
 
 void
 fate_rest(struct queue_envelope *rest, const struct queue_envelope *env,
-          const size_t *retry, size_t nretry, const char *why, time_t now,
-          long backoff)
+          const char *why, time_t now, long backoff)
 {
 	*rest = *env;
-	strlist_init(&rest->rcpts);
-	for (size_t i = 0; i < nretry; i++)
-		strlist_add(&rest->rcpts, env->rcpts.v[retry[i]]);
+	envelope_init(&rest->env);
+	envelope_copy_state(&rest->env, &env->env, ENVELOPE_REFUSED_TEMP);
 	fate_failed_attempt(rest, why, now, backoff);
 }
 

@@ -85,8 +85,8 @@ enum fate_action {
 
 struct fate {
 	bool queue_rest;           /* first: an entry for the recipients
-	                            * refused for now (submit_outcome's
-	                            * retry); if that fails, `fallback` */
+	                            * refused for now (fate_rest); if that
+	                            * fails, `fallback` */
 	enum fate_action then;     /* for the message as a whole */
 	enum fate_action fallback; /* when `then` (or queue_rest) fails */
 	bool ok;      /* a success once carried out (a step that fails
@@ -116,12 +116,12 @@ bool fate_expired(time_t now, time_t created, long max_age);
 void fate_failed_attempt(struct queue_envelope *env, const char *why,
                          time_t now, long backoff);
 
-/* A shallow copy of env for the recipients refused for now (indexes into
- * env's recipients): its own recipient list (free with strlist_clear),
- * the rest env's, after a failed attempt as above. */
+/* A copy of env for the recipients refused for now (those in
+ * ENVELOPE_REFUSED_TEMP in env->env, as the attempt recorded them): its
+ * own envelope (free with envelope_clear(&rest->env)), the rest shallow
+ * (env's), after a failed attempt as above. */
 void fate_rest(struct queue_envelope *rest, const struct queue_envelope *env,
-               const size_t *retry, size_t nretry, const char *why, time_t now,
-               long backoff);
+               const char *why, time_t now, long backoff);
 
 /* The reply to a -bs client's final dot (RFC 5321 4.2.5: a 250 takes
  * responsibility): 250 once the message is queued (queue_id) or

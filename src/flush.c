@@ -85,10 +85,10 @@ selected(const struct flush_request *fr, const struct queue_envelope *e)
 	case 'I':
 		return contains(e->id, fr->match);
 	case 'S':
-		return contains(e->sender, fr->match);
+		return contains(e->env.sender, fr->match);
 	case 'R':
-		for (size_t i = 0; i < e->rcpts.n; i++)
-			if (contains(e->rcpts.v[i], fr->match))
+		for (size_t i = 0; i < e->env.nrcpts; i++)
+			if (contains(e->env.rcpts[i].addr, fr->match))
 				return true;
 		return false;
 	default:
@@ -117,7 +117,8 @@ chosen(const struct run *r, const struct queue_envelope *e)
 	if (!selected(fr, e))
 		return false;
 	return !fr->only_account ||
-	       strcmp(fr->only_account, e->account ? e->account : "") == 0;
+	       strcmp(fr->only_account, e->env.account ? e->env.account : "") ==
+	           0;
 }
 
 static bool
@@ -135,8 +136,8 @@ str_same(const char *a, const char *b)
 static bool
 same_group(const struct queue_envelope *a, const struct queue_envelope *b)
 {
-	return str_same(a->account, b->account) && str_same(a->host, b->host) &&
-	       a->port == b->port;
+	return str_same(a->env.account, b->env.account) &&
+	       str_same(a->env.host, b->env.host) && a->env.port == b->env.port;
 }
 
 /* The dead letter file of a group: the override, else the account's (when
@@ -163,8 +164,9 @@ group_open(struct run *r, struct group *g, const struct queue_envelope *e)
 	memset(g, 0, sizeof *g);
 	error_clear(&g->acct_err);
 	error_clear(&g->conn_err);
-	if (r->fr->account(r->fr->account_ctx, e->account ? e->account : "",
-	                   e->host, e->port, &g->acct, &g->acct_err) == 0)
+	if (r->fr->account(r->fr->account_ctx,
+	                   e->env.account ? e->env.account : "", e->env.host,
+	                   e->env.port, &g->acct, &g->acct_err) == 0)
 		g->acct_ok = true;
 	group_dead_letter(r, g);
 	if (g->acct_ok &&
@@ -260,7 +262,7 @@ give_up(struct run *r, const struct group *g, struct queue_entry *qe,
 	}
 	if (to == FATE_DEAD_LETTER &&
 	    ((m.rewind && m.rewind(m.ctx, &err) < 0) ||
-	     deadletter_append(g->dead_letter, e->sender, &m, &err) < 0)) {
+	     deadletter_append(g->dead_letter, e->env.sender, &m, &err) < 0)) {
 		notice(r, "%s: %s; kept in the queue: %s", e->id, why, err.msg);
 		return;
 	}
@@ -324,13 +326,14 @@ sent_ok(struct run *r, struct queue_entry *qe, bool whole)
 		notice(r, "%s: delivered", e->id);
 }
 
-/* Delivered to some recipients: those refused for now get an entry of
- * their own (same age, one more attempt), queued before this one goes, so
- * a crash in between can only repeat a delivery.  0, or -1 when it could
- * not be queued (the entry then stays whole). */
+/* Delivered to some recipients: those refused for now (their state in the
+ * entry's envelope, as the attempt recorded it) get an entry of their own
+ * (same age, one more attempt), queued before this one goes, so a crash
+ * in between can only repeat a delivery.  0, or -1 when it could not be
+ * queued (the entry then stays whole). */
 static int
 queue_rest(struct run *r, const struct group *g, struct queue_entry *qe,
-           const struct submit_outcome *out, const struct error *why)
+           const struct error *why)
 {
 	const struct queue_envelope *e = queue_entry_envelope(qe);
 	struct queue_envelope rest;
@@ -340,12 +343,11 @@ queue_rest(struct run *r, const struct group *g, struct queue_entry *qe,
 	int rc;
 
 	error_clear(&err);
-	fate_rest(&rest, e, out->retry, out->nretry, why->msg, r->now,
-	          g->acct.queue_backoff);
+	fate_rest(&rest, e, why->msg, r->now, g->acct.queue_backoff);
 	rc = (m.rewind ? m.rewind(m.ctx, &err) : 0) == 0
 	         ? queue_add(r->q, &rest, &m, id, &err)
 	         : -1;
-	strlist_clear(&rest.rcpts);
+	envelope_clear(&rest.env);
 	if (rc < 0) {
 		notice(r, "%s: %s; kept in the queue: %s", e->id, why->msg,
 		       err.msg);
@@ -353,7 +355,7 @@ queue_rest(struct run *r, const struct group *g, struct queue_entry *qe,
 		return -1;
 	}
 	notice(r, "%s: %s; queued as %s for the %zu refused for now", e->id,
-	       why->msg, id, out->nretry);
+	       why->msg, id, envelope_count(&e->env, ENVELOPE_REFUSED_TEMP));
 	return 0;
 }
 
@@ -372,12 +374,10 @@ entry_facts(const struct run *r, const struct group *g,
 	};
 }
 
-/* Carry out fate_decide's word after an attempt (why: its failure; out:
- * what it did, or NULL when nothing was offered). */
+/* Carry out fate_decide's word after an attempt (why: its failure). */
 static void
 after_attempt(struct run *r, const struct group *g, struct queue_entry *qe,
-              const struct fate_facts *f, const struct submit_outcome *out,
-              const struct error *why)
+              const struct fate_facts *f, const struct error *why)
 {
 	struct fate d = fate_decide(f);
 
@@ -385,7 +385,7 @@ after_attempt(struct run *r, const struct group *g, struct queue_entry *qe,
 		r->stop = true; /* no further entry */
 	if (f->kind == ERROR_NONE || f->delivered)
 		r->rep->delivered++;
-	if (d.queue_rest && queue_rest(r, g, qe, out, why) < 0)
+	if (d.queue_rest && queue_rest(r, g, qe, why) < 0)
 		return;
 	if (d.give_up)
 		give_up(r, g, qe, d.then, why->msg, why->kind);
@@ -421,18 +421,12 @@ offer(struct run *r, struct group *g, const struct submission *sub,
 static void
 send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 {
-	const struct queue_envelope *e = queue_entry_envelope(qe);
+	struct queue_envelope *e = queue_entry_envelope(qe);
 	struct submission sub = {
-	    .sender = e->sender,
-	    .rcpts = (const char *const *)e->rcpts.v,
-	    .nrcpts = e->rcpts.n,
+	    .env = &e->env, /* the attempt records its recipients' states */
 	    .message = queue_entry_message(qe),
 	    .rcpt_policy = g->acct.rcpt_policy,
-	    .dsn_notify = e->dsn_notify,
-	    .dsn_return = e->dsn_return,
-	    .dsn_envid = e->dsn_envid,
 	    .transcript = r->fr->transcript,
-	    .priority = e->priority,
 	    .more_follow = true,
 	};
 	struct submit_outcome out = {0};
@@ -445,13 +439,13 @@ send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 		/* No secret (the account's fault): nothing was offered. */
 		f.before_mail = true;
 		f.kind = err.kind;
-		after_attempt(r, g, qe, &f, &out, &err);
+		after_attempt(r, g, qe, &f, &err);
 		return;
 	}
 	if (offer(r, g, &sub, &out, &err) < 0) {
 		f.kind = err.kind;
 		f.delivered = out.delivered;
-		f.nretry = out.nretry;
+		f.nretry = envelope_count(&e->env, ENVELOPE_REFUSED_TEMP);
 		f.before_mail = out.before_mail;
 		f.interrupted = interrupt_signal() != 0;
 		if (g->ss && !submit_usable(g->ss)) {
@@ -459,8 +453,7 @@ send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 			g->ss = NULL;
 		}
 	}
-	after_attempt(r, g, qe, &f, &out, &err);
-	submit_outcome_clear(&out);
+	after_attempt(r, g, qe, &f, &err);
 }
 
 /* One entry of a group: claimed, checked again, then sent or deferred. */
@@ -502,7 +495,7 @@ run_entry(struct run *r, struct group *g, const char *id)
 		f.tried = f.before_mail = true;
 		f.kind = g->conn_err.kind;
 		f.interrupted = interrupt_signal() != 0;
-		after_attempt(r, g, qe, &f, NULL, &g->conn_err);
+		after_attempt(r, g, qe, &f, &g->conn_err);
 	}
 	queue_entry_release(qe);
 }

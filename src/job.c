@@ -131,7 +131,7 @@ wildcard_sender(struct job *job, struct error *err)
 
 	if (a->user && strchr(a->user, '@') &&
 	    conf_from_matches(a->from, a->user)) {
-		job->sender = xstrdup(a->user);
+		envelope_set_sender(&job->env, a->user);
 		return 0;
 	}
 	return error_set(err, ERROR_CONFIG,
@@ -168,13 +168,14 @@ job_choose_sender(struct job *job, struct error *err)
 	const struct account *a = &job->acct;
 	const char *domain = a->maildomain;
 	const char *given = given_sender(job);
+	char *sender = NULL;
 	char host[256];
 
 	if (given &&
 	    (a->allow_from_override || !a->from || has_wildcard(a->from))) {
-		job->sender = address_qualify(given, domain);
+		sender = address_qualify(given, domain);
 	} else if (a->from && !has_wildcard(a->from)) {
-		job->sender = address_qualify(a->from, domain);
+		sender = address_qualify(a->from, domain);
 	} else if (a->from) {
 		if (wildcard_sender(job, err) < 0)
 			return -1;
@@ -182,10 +183,13 @@ job_choose_sender(struct job *job, struct error *err)
 		identity_host(host, sizeof host);
 		if (!(domain && *domain) && check_hidden_host(a, host, err) < 0)
 			return -1;
-		job->sender = address_qualify(
-		    identity_login(), domain && *domain ? domain : host);
+		sender = address_qualify(identity_login(),
+		                         domain && *domain ? domain : host);
 	}
-	return address_check(job->sender, true, ERROR_USAGE, err);
+	if (sender)
+		envelope_set_sender(&job->env, sender);
+	free(sender);
+	return address_check(job->env.sender, true, ERROR_USAGE, err);
 }
 
 static int
@@ -196,7 +200,7 @@ add_one_recipient(struct job *job, const char *addr, enum error_kind kind,
 	int rc = address_check(q, false, kind, err);
 
 	if (rc == 0 && address_set_add(&job->rcpts_seen, q))
-		strlist_add(&job->rcpts, q);
+		envelope_add_rcpt(&job->env, q);
 	free(q);
 	return rc;
 }
@@ -274,14 +278,14 @@ job_collect_recipients(struct job *job, struct error *err)
 		if (rc < 0)
 			return -1;
 	}
-	if (job->rcpts.n == 0 && !req->read_recipients)
+	if (job->env.nrcpts == 0 && !req->read_recipients)
 		return error_set(
 		    err, ERROR_USAGE,
 		    "no recipients: the command line names nobody "
 		    "(a group such as \"undisclosed-recipients:;\" "
 		    "has no members); give a recipient, with -b "
 		    "for a blind copy");
-	if (job->rcpts.n == 0)
+	if (job->env.nrcpts == 0)
 		return error_set(err, ERROR_DATA,
 		                 "no recipients: none on the command line and "
 		                 "none in the To, Cc or Bcc fields");
@@ -315,7 +319,7 @@ job_check_attach(const struct job *job, struct error *err)
 void
 job_init(struct job *job)
 {
-	strlist_init(&job->rcpts);
+	envelope_init(&job->env);
 	strlist_init(&job->to);
 	strlist_init(&job->cc);
 	strlist_init(&job->to_names);
@@ -335,10 +339,8 @@ job_reset_message(struct job *job)
 	job->composed = NULL;
 	source_free(job->message);
 	job->message = NULL;
-	strlist_clear(&job->rcpts);
+	envelope_clear(&job->env);
 	address_set_clear(&job->rcpts_seen);
-	free(job->sender);
-	job->sender = NULL;
 	free(job->sender_header);
 	job->sender_header = NULL;
 	free(job->msgid_domain);
@@ -348,8 +350,6 @@ job_reset_message(struct job *job)
 	free(job->dead_letter);
 	job->dead_letter = NULL;
 	memset(&job->outbox, 0, sizeof job->outbox);
-	memset(&job->dsn, 0, sizeof job->dsn);
-	job->priority = 0;
 }
 
 void

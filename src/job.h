@@ -17,6 +17,7 @@
 #include "aliases.h"
 #include "cli.h"
 #include "conf.h"
+#include "envelope.h"
 #include "error.h"
 #include "mime.h"
 #include "outbox.h"
@@ -32,14 +33,18 @@ struct job {
 	struct request req;
 	struct config *cfg;
 	struct account acct;
-	char *sender;
+	/* The message's envelope: the sender (job_choose_sender), the
+	 * recipients (job_add_recipient), the priority (prepare.h); the DSN
+	 * parameters of a -bs client.  The rest (the DSN of the command line
+	 * or the account, the account's identity) is set when it is posted. */
+	struct envelope env;
 	char *sender_name;   /* the display name given with -f, or NULL */
 	char *sender_given;  /* the address given with -f, parsed, or NULL */
 	char *sender_header; /* sender as header fields show it (A-labels) */
 	char *msgid_domain;  /* its domain in A-labels, or NULL */
 	char *envelope_from; /* --read-envelope-from: the From address */
-	struct strlist rcpts;
-	struct address_set rcpts_seen;     /* rcpts, for the duplicate check */
+	struct address_set rcpts_seen; /* env's recipients, for the duplicate
+	                                * check */
 	struct source *message;            /* stdin: the message, or the body */
 	struct mime_message *composed;     /* composing: the result */
 	struct message_stream stream;      /* what is sent (or printed) */
@@ -50,17 +55,12 @@ struct job {
 	FILE *logfile;
 	struct transcript *transcript;
 	struct aliases *aliases; /* the account's aliases file, or NULL */
-	int priority;            /* RFC 6710 value, -9..9 */
 	struct outbox outbox;    /* where a message that cannot go now goes */
 	char *queue_dir;         /* storage behind outbox.queue_dir */
 	char queue_problem[ERROR_MSG_MAX]; /* why there is none */
 	char *dead_letter;            /* storage behind outbox.dead_letter */
 	struct relay_finish finish;   /* settings for fallback accounts */
 	struct override_queue queued; /* for a queued entry's account */
-	struct {
-		const char *notify, *ret, *envid;
-		char buf[128]; /* envid, decoded */
-	} dsn; /* -bs: the client's MAIL and RCPT parameters, or NULL */
 };
 
 /* An empty job (job must be zeroed), whose fallback accounts take the
@@ -84,8 +84,8 @@ int job_load_account(struct job *job, struct error *err);
  * was probably meant, before a body is typed in vain. */
 int job_check_attach(const struct job *job, struct error *err);
 
-/* The envelope sender (job->sender): -f, else --from (when the account
- * allows it), else the account's from, else user@maildomain or
+/* The envelope sender (job->env.sender): -f, else --from (when the
+ * account allows it), else the account's from, else user@maildomain or
  * user@host.  ERROR_CONFIG when a wildcard from or a proxy leaves no
  * sender that may be used; ERROR_USAGE for an address that fails
  * address_check. */

@@ -48,10 +48,11 @@ maillog_format(const struct maillog_entry *e, char *out, size_t n)
 
 	out[0] = '\0';
 	append(out, n, &used, "host=%s", e->host ? e->host : "");
-	append(out, n, &used, " from=<%s>", e->sender ? e->sender : "");
-	for (size_t i = 0; i < e->nrcpts; i++)
+	append(out, n, &used, " from=<%s>",
+	       e->env->sender ? e->env->sender : "");
+	for (size_t i = 0; i < e->env->nrcpts; i++)
 		append(out, n, &used, "%s<%s>",
-		       i ? "," : " recipients=", e->rcpts[i]);
+		       i ? "," : " recipients=", e->env->rcpts[i].addr);
 	snprintf(size, sizeof size, "%llu", (unsigned long long)e->size);
 	append(out, n, &used, " size=%s", size);
 	if (e->queued_id)
@@ -176,12 +177,12 @@ put_line(FILE *f, const char *stamp, const struct maillog_entry *e)
 	        e->auth ? "on" : "off");
 	if (e->auth && e->user && *e->user)
 		put_field(f, "user", e->user, false);
-	put_field(f, "from", e->sender, false);
+	put_field(f, "from", e->env->sender, false);
 	fputs(" recipients=", f);
-	for (size_t i = 0; i < e->nrcpts; i++) {
+	for (size_t i = 0; i < e->env->nrcpts; i++) {
 		if (i)
 			fputc(',', f);
-		put_value(f, e->rcpts[i], false);
+		put_value(f, e->env->rcpts[i].addr, false);
 	}
 	if (ok) {
 		snprintf(size, sizeof size, "%llu",

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "envelope.h"
 #include "error.h"
 
 struct maillog_entry {
@@ -36,9 +37,7 @@ struct maillog_entry {
 	bool tls;         /* the account's tls key */
 	bool auth;        /* the account authenticates */
 	const char *user; /* shown when auth; may be NULL */
-	const char *sender;
-	const char *const *rcpts;
-	size_t nrcpts;
+	const struct envelope *env; /* its sender and recipients */
 	uint64_t size;
 	const struct error *error; /* NULL or ERROR_NONE kind: delivered */
 	int reply_code;            /* delivered: the reply to the dot */

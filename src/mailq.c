@@ -46,11 +46,11 @@ print_entry(FILE *out, const struct queue_envelope *e, time_t now)
 
 	mailq_age(now - e->created, age, sizeof age);
 	fprintf(out, "%-16s %9" PRIu64 " %7s %3d %4u  <%s>\n", e->id, e->size,
-	        age, e->priority, e->attempts,
-	        safe(e->sender, buf, sizeof buf));
-	for (size_t i = 0; i < e->rcpts.n; i++)
+	        age, e->env.priority, e->attempts,
+	        safe(e->env.sender, buf, sizeof buf));
+	for (size_t i = 0; i < e->env.nrcpts; i++)
 		fprintf(out, "%45s<%s>\n", "",
-		        safe(e->rcpts.v[i], buf, sizeof buf));
+		        safe(e->env.rcpts[i].addr, buf, sizeof buf));
 	if (e->last_error && *e->last_error)
 		fprintf(out, "%45s(%s)\n", "",
 		        safe(e->last_error, buf, sizeof buf));
@@ -103,20 +103,22 @@ show_time(FILE *out, const char *key, time_t t)
 static void
 show_envelope(FILE *out, const struct queue_envelope *e)
 {
+	const struct envelope *env = &e->env;
 	char buf[MAILQ_FIELD_MAX];
 
 	fprintf(out, "Account: %s\n",
-	        e->account && *e->account ? safe(e->account, buf, sizeof buf)
-	                                  : "(default)");
-	if (e->host)
-		fprintf(out, "Host: %s\n", safe(e->host, buf, sizeof buf));
-	if (e->port)
-		fprintf(out, "Port: %d\n", e->port);
-	fprintf(out, "Sender: <%s>\n", safe(e->sender, buf, sizeof buf));
-	for (size_t i = 0; i < e->rcpts.n; i++)
+	        env->account && *env->account
+	            ? safe(env->account, buf, sizeof buf)
+	            : "(default)");
+	if (env->host)
+		fprintf(out, "Host: %s\n", safe(env->host, buf, sizeof buf));
+	if (env->port)
+		fprintf(out, "Port: %d\n", env->port);
+	fprintf(out, "Sender: <%s>\n", safe(env->sender, buf, sizeof buf));
+	for (size_t i = 0; i < env->nrcpts; i++)
 		fprintf(out, "Recipient: <%s>\n",
-		        safe(e->rcpts.v[i], buf, sizeof buf));
-	fprintf(out, "Priority: %d\n", e->priority);
+		        safe(env->rcpts[i].addr, buf, sizeof buf));
+	fprintf(out, "Priority: %d\n", env->priority);
 	fprintf(out, "Size: %" PRIu64 "\n", e->size);
 	show_time(out, "Queued", e->created);
 	fprintf(out, "Attempts: %u\n", e->attempts);

@@ -209,60 +209,26 @@ setup_outbox(struct job *job, struct error *err)
 	return 0;
 }
 
-/* RFC 3461 parameters: the -bs client's for its message, else the command
- * line's, else the account's. */
-static const char *
-dsn_notify(const struct job *job)
-{
-	return job->dsn.notify       ? job->dsn.notify
-	       : job->req.dsn_notify ? job->req.dsn_notify
-	                             : job->acct.dsn_notify;
-}
-
-static const char *
-dsn_return(const struct job *job)
-{
-	return job->dsn.ret          ? job->dsn.ret
-	       : job->req.dsn_return ? job->req.dsn_return
-	                             : job->acct.dsn_return;
-}
-
-static const char *
-dsn_envid(const struct job *job)
-{
-	return job->dsn.envid ? job->dsn.envid : job->req.dsn_envid;
-}
-
+/* The envelope as it is posted: the DSN parameters of a -bs client (in it
+ * already), else the command line's, else the account's (RFC 3461); and
+ * the account that sends it, with the --host/--port given, which a
+ * queued entry remembers. */
 static void
-queue_template(const struct job *job, struct queue_envelope *env)
+complete_envelope(struct job *job)
 {
-	queue_envelope_init(env);
-	env->account = job->acct.name ? job->acct.name : (char *)"";
-	env->host = (char *)job->req.host;
-	env->port = job->req.port;
-	env->sender = job->sender;
-	env->rcpts = job->rcpts;
-	env->priority = job->priority;
-	env->dsn_notify = (char *)dsn_notify(job);
-	env->dsn_return = (char *)dsn_return(job);
-	env->dsn_envid = (char *)dsn_envid(job);
-}
+	struct envelope *e = &job->env;
+	const struct request *req = &job->req;
+	const struct account *a = &job->acct;
 
-static void
-submission_init(struct job *job, struct submission *sub)
-{
-	*sub = (struct submission){
-	    .sender = job->sender,
-	    .rcpts = (const char *const *)job->rcpts.v,
-	    .nrcpts = job->rcpts.n,
-	    .message = job->stream,
-	    .rcpt_policy = job->acct.rcpt_policy,
-	    .dsn_notify = dsn_notify(job),
-	    .dsn_return = dsn_return(job),
-	    .dsn_envid = dsn_envid(job),
-	    .transcript = job->transcript,
-	    .priority = job->priority,
-	};
+	envelope_set_dsn(e,
+	                 e->dsn.notify     ? e->dsn.notify
+	                 : req->dsn_notify ? req->dsn_notify
+	                                   : a->dsn_notify,
+	                 e->dsn.ret        ? e->dsn.ret
+	                 : req->dsn_return ? req->dsn_return
+	                                   : a->dsn_return,
+	                 e->dsn.envid ? e->dsn.envid : req->dsn_envid);
+	envelope_set_account(e, a->name ? a->name : "", req->host, req->port);
 }
 
 /* Send the prepared message, or keep it.  Signals are caught from here on
@@ -272,8 +238,12 @@ post(struct job *job, struct outbox_result *res, struct error *err)
 {
 	struct progress progress = {0};
 	struct relay_route route;
-	struct queue_envelope env;
-	struct submission sub;
+	struct submission sub = {
+	    .env = &job->env,
+	    .message = job->stream,
+	    .rcpt_policy = job->acct.rcpt_policy,
+	    .transcript = job->transcript,
+	};
 	int rc;
 
 	if (setup_outbox(job, err) < 0 ||
@@ -281,12 +251,10 @@ post(struct job *job, struct outbox_result *res, struct error *err)
 	                      job->transcript, err) < 0)
 		return -1;
 	interrupt_catch();
-	submission_init(job, &sub);
+	complete_envelope(job);
 	if (want_progress(job))
 		sub.message = progress_wrap(&progress, &job->stream, stderr);
-	queue_template(job, &env);
-	rc = outbox_post(&job->outbox, &route, &sub, &job->stream, &env, res,
-	                 err);
+	rc = outbox_post(&job->outbox, &route, &sub, &job->stream, res, err);
 	progress_end(&progress);
 	relay_route_clear(&route);
 	return rc;
@@ -352,9 +320,7 @@ log_result(const struct job *job, const struct outbox_result *res,
 	    .tls = job->acct.tls,
 	    .auth = job->acct.auth != NULL,
 	    .user = job->acct.user,
-	    .sender = job->sender,
-	    .rcpts = (const char *const *)job->rcpts.v,
-	    .nrcpts = job->rcpts.n,
+	    .env = &job->env,
 	    .size = job->stream.size,
 	    .error = err,
 	    .reply_code = res->outcome.final_code,
@@ -412,7 +378,6 @@ run_send(struct job *job, struct error *err)
 		report_queued(job, &res);
 	if (rc == 0 && res.fate == OUTBOX_DELIVERED)
 		flush_after_send(job);
-	outbox_result_clear(&res);
 	return rc;
 }
 
@@ -497,16 +462,16 @@ static int
 serve_prepare(struct job *job, const struct serve_message *m, struct error *err)
 {
 	struct source_options so = {0};
+	char envid[128];
 
-	job->sender = xstrdup(m->sender);
-	job->dsn.notify = m->dsn_notify;
-	job->dsn.ret = m->dsn_ret;
+	envelope_set_sender(&job->env, m->sender);
 	/* RFC 3461 4: ENVID comes as xtext; smtp.c encodes it again for
 	 * the next server. */
-	job->dsn.envid = m->dsn_envid ? xtext_decode(m->dsn_envid, job->dsn.buf,
-	                                             sizeof job->dsn.buf)
-	                              : NULL;
-	if (*m->sender && address_check(job->sender, true, ERROR_DATA, err) < 0)
+	envelope_set_dsn(&job->env, m->dsn_notify, m->dsn_ret,
+	                 m->dsn_envid
+	                     ? xtext_decode(m->dsn_envid, envid, sizeof envid)
+	                     : NULL);
+	if (*m->sender && address_check(m->sender, true, ERROR_DATA, err) < 0)
 		return -1;
 	for (size_t i = 0; i < m->nrcpts; i++)
 		if (job_add_recipient(job, m->rcpts[i], ERROR_DATA, err) < 0)
@@ -537,7 +502,6 @@ serve_deliver(void *ctx, const struct serve_message *m, struct serve_answer *a)
 	           sizeof a->line);
 	if (rc < 0)
 		fprintf(stderr, "mailpost: %s\n", err.msg);
-	outbox_result_clear(&res);
 }
 
 static int

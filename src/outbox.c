@@ -115,32 +115,31 @@ interrupted(const struct outbox *o, const struct fate *d,
 	else
 		error_set(err, ERROR_TEMPFAIL, "interrupted by %s", sig);
 	give_up(o, d->then == FATE_QUEUE ? d->fallback : d->then, copy,
-	        env->sender, res, err);
+	        env->env.sender, res, err);
 	return -1;
 }
 
-/* Delivered to some recipients, refused for now by others: the message is
- * queued for those.  When every refusal was temporary that is a success
- * like any queueing ("queued as ID: ..."); with permanent refusals too,
- * the failure stands and says where the others went. */
+/* Delivered to some recipients, refused for now by others (their state in
+ * the envelope): the message is queued for those.  When every refusal was
+ * temporary that is a success like any queueing ("queued as ID: ...");
+ * with permanent refusals too, the failure stands and says where the
+ * others went. */
 static int
 queue_the_rest(const struct outbox *o, const struct fate *d,
                const struct message_stream *copy,
                const struct queue_envelope *env, struct outbox_result *res,
                struct error *err)
 {
-	const struct submit_outcome *out = &res->outcome;
 	struct queue_envelope rest;
 	struct error e, failure = *err;
 	time_t t = now(o);
 	int rc;
 
-	fate_rest(&rest, env, out->retry, out->nretry, failure.msg, t,
-	          o->backoff);
+	fate_rest(&rest, env, failure.msg, t, o->backoff);
 	rest.created = t;
 	error_clear(&e);
 	rc = enqueue(o, copy, &rest, res->id, &e);
-	strlist_clear(&rest.rcpts);
+	envelope_clear(&rest.env);
 	if (rc < 0) {
 		error_set(err, failure.kind, "%s; %s", failure.msg, e.msg);
 		error_copy_reply(err, &failure);
@@ -154,7 +153,8 @@ queue_the_rest(const struct outbox *o, const struct fate *d,
 	error_set(err, failure.kind,
 	          "%s; queued as %s for the %zu refused for "
 	          "now",
-	          failure.msg, res->id, out->nretry);
+	          failure.msg, res->id,
+	          envelope_count(&env->env, ENVELOPE_REFUSED_TEMP));
 	error_copy_reply(err, &failure);
 	return -1;
 }
@@ -178,19 +178,13 @@ queue_failed(const struct outbox *o, const struct fate *d,
 	}
 	error_prefix(&e, "%s; ", err->msg);
 	*err = e;
-	give_up(o, d->fallback, copy, env->sender, res, err);
+	give_up(o, d->fallback, copy, env->env.sender, res, err);
 	return -1;
-}
-
-void
-outbox_result_clear(struct outbox_result *res)
-{
-	submit_outcome_clear(&res->outcome);
 }
 
 /* What the attempt (if any) did, for fate_decide. */
 static struct fate_facts
-facts(const struct outbox *o, bool tried, int rc,
+facts(const struct outbox *o, bool tried, int rc, const struct envelope *env,
       const struct submit_outcome *out, const struct error *err)
 {
 	return (struct fate_facts){
@@ -200,7 +194,7 @@ facts(const struct outbox *o, bool tried, int rc,
 	    .tried = tried,
 	    .kind = tried && rc < 0 ? err->kind : ERROR_NONE,
 	    .delivered = out->delivered,
-	    .nretry = out->nretry,
+	    .nretry = envelope_count(env, ENVELOPE_REFUSED_TEMP),
 	    .before_mail = out->before_mail,
 	    .interrupted = tried && interrupt_signal() != 0,
 	};
@@ -209,9 +203,11 @@ facts(const struct outbox *o, bool tried, int rc,
 int
 outbox_post(const struct outbox *o, struct relay_route *route,
             const struct submission *sub, const struct message_stream *copy,
-            const struct queue_envelope *env, struct outbox_result *res,
-            struct error *err)
+            struct outbox_result *res, struct error *err)
 {
+	/* The queue's envelope borrows the submission's (never cleared). */
+	const struct queue_envelope tmpl = {.env = *sub->env};
+	const struct queue_envelope *env = &tmpl;
 	bool tried = o->policy != QUEUE_ALWAYS;
 	struct fate_facts f;
 	struct fate d;
@@ -221,11 +217,11 @@ outbox_post(const struct outbox *o, struct relay_route *route,
 	error_clear(&res->cause);
 	if (tried)
 		rc = relay_send(route, sub, &res->outcome, err);
-	f = facts(o, tried, rc, &res->outcome, err);
+	f = facts(o, tried, rc, sub->env, &res->outcome, err);
 	d = fate_decide(&f);
 	if (!tried) { /* straight into the queue */
 		if (enqueue_whole(o, copy, env, NULL, res->id, err) < 0) {
-			give_up(o, d.fallback, copy, env->sender, res, err);
+			give_up(o, d.fallback, copy, env->env.sender, res, err);
 			return -1;
 		}
 		res->fate = OUTBOX_QUEUED;
@@ -241,6 +237,6 @@ outbox_post(const struct outbox *o, struct relay_route *route,
 		return interrupted(o, &d, copy, env, res, err);
 	if (d.then == FATE_QUEUE)
 		return queue_failed(o, &d, copy, env, res, err);
-	give_up(o, d.then, copy, env->sender, res, err);
+	give_up(o, d.then, copy, env->env.sender, res, err);
 	return -1;
 }

@@ -55,19 +55,15 @@ struct outbox_result {
 	struct submit_outcome outcome;
 };
 
-/* Post the message in sub (its route hops fill sub->account and secret)
- * with env as the queue envelope template (sender, recipients, account,
- * priority, DSN; the rest is filled here).  `copy` is the same message for
- * the queue and the dead letter file (sub->message may be wrapped in a
- * progress display that is about sending only).  0 when delivered or
- * queued (res->fate says which); -1 with err otherwise, res->fate telling
- * whether the message was saved. */
+/* Post the message in sub (its route hops fill sub->account and secret;
+ * sub->env, the envelope, is also what is queued, with the account it
+ * names; its recipients' states say who was served).  `copy` is the same
+ * message for the queue and the dead letter file (sub->message may be
+ * wrapped in a progress display that is about sending only).  0 when
+ * delivered or queued (res->fate says which); -1 with err otherwise,
+ * res->fate telling whether the message was saved. */
 int outbox_post(const struct outbox *o, struct relay_route *route,
                 const struct submission *sub, const struct message_stream *copy,
-                const struct queue_envelope *env, struct outbox_result *res,
-                struct error *err);
-
-/* Free what a result owns. */
-void outbox_result_clear(struct outbox_result *res);
+                struct outbox_result *res, struct error *err);
 
 #endif

@@ -32,16 +32,16 @@ full_name(const struct job *job)
 static int
 sender_header_forms(struct job *job, struct error *err)
 {
-	const char *at = strrchr(job->sender, '@');
+	const char *at = strrchr(job->env.sender, '@');
 
 	free(job->sender_header);
 	free(job->msgid_domain);
 	job->sender_header = job->msgid_domain = NULL;
-	if (!*job->sender) {
+	if (!*job->env.sender) {
 		job->sender_header = xstrdup("");
 		return 0;
 	}
-	if (address_header_form(job->sender, &job->sender_header, err) < 0)
+	if (address_header_form(job->env.sender, &job->sender_header, err) < 0)
 		return -1;
 	if (at && at[1])
 		return address_host_to_ascii(at + 1, &job->msgid_domain, err);
@@ -106,7 +106,7 @@ rewrite_headers(const struct job *job, struct header_block *h,
 {
 	const struct account *a = &job->acct;
 	const struct header_rewrite r = {
-	    .rewrite_from = a->rewrite_local_from && *job->sender,
+	    .rewrite_from = a->rewrite_local_from && *job->env.sender,
 	    .from_address = job->sender_header,
 	    .qualify = a->qualify_headers,
 	    .maildomain = a->maildomain,
@@ -161,7 +161,7 @@ prepare_finish_plain(struct job *job, struct error *err)
 	if (sender_header_forms(job, err) < 0 ||
 	    rewrite_headers(job, source_headers(job->message), err) < 0)
 		return -1;
-	job->priority = header_priority(source_headers(job->message));
+	job->env.priority = header_priority(source_headers(job->message));
 	p = header_policy(job);
 	if (source_complete_headers(job->message, &p, err) < 0 ||
 	    source_make_sendable(job->message, err) < 0)
@@ -312,8 +312,8 @@ compose_from(struct job *job, struct mime_request *mr, char **from,
 	if (req->from) {
 		addr = req->from;
 		mr->from_name = req->from_name;
-	} else if (!req->read_recipients && *job->sender) {
-		addr = job->sender;
+	} else if (!req->read_recipients && *job->env.sender) {
+		addr = job->env.sender;
 	}
 	if (!addr)
 		return 0;
@@ -397,7 +397,7 @@ prepare_composed(struct job *job, struct error *err)
 		p.set_from = FROM_HEADER_AUTO;
 	if (headers_complete(mime_headers(job->composed), &p, err) < 0)
 		return -1;
-	job->priority = mime_priority_value(job->req.priority);
+	job->env.priority = mime_priority_value(job->req.priority);
 	job->stream = (struct message_stream){
 	    .read = read_composed,
 	    .rewind = rewind_composed,

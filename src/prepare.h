@@ -4,7 +4,7 @@
  * (sendmail mode, -bs), or composed from the command line's arguments
  * with standard input as the body (mailx mode, mime.h).  Either way the
  * result is job->stream, what is sent (or printed by --dry-run), with
- * job->priority taken from the message or from --priority.
+ * job->env.priority taken from the message or from --priority.
  *
  * The header is completed and cleaned as the account says: From, Date
  * and Message-ID added (the sender in header form: A-labels), Bcc

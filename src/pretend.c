@@ -116,7 +116,7 @@ print_message_settings(FILE *out, const struct job *job)
 		fprintf(out,
 		        "envelope-from = (the From field of the message)\n");
 	else
-		fprintf(out, "envelope-from = %s\n", or_unset(job->sender));
+		fprintf(out, "envelope-from = %s\n", or_unset(job->env.sender));
 	fprintf(out, "set_from_header = %s\n",
 	        from_header_name(a->set_from_header));
 	fprintf(out, "set_date_header = %s\n",

@@ -20,7 +20,7 @@
  * message, which is not read) chosen, then pretend_settings. */
 int pretend_run(struct job *job, FILE *out, struct error *err);
 
-/* The settings of job->acct and job->sender: the configuration file and
+/* The settings of job->acct and job->env.sender: the configuration file and
  * account, the connection, the credentials' sources, the message
  * settings.  ERROR_IOERR when out cannot be written. */
 int pretend_settings(FILE *out, const struct job *job, struct error *err);

@@ -321,20 +321,14 @@ void
 queue_envelope_init(struct queue_envelope *e)
 {
 	memset(e, 0, sizeof *e);
-	strlist_init(&e->rcpts);
+	envelope_init(&e->env);
 }
 
 void
 queue_envelope_clear(struct queue_envelope *e)
 {
-	free(e->account);
-	free(e->host);
-	free(e->sender);
-	free(e->dsn_notify);
-	free(e->dsn_return);
-	free(e->dsn_envid);
+	envelope_clear(&e->env);
 	free(e->last_error);
-	strlist_clear(&e->rcpts);
 	queue_envelope_init(e);
 }
 
@@ -396,15 +390,15 @@ struct field {
 static const struct field fields[] = {
     {"version", F_VERSION, 0, true},
     {"id", F_ID, AT(id), true},
-    {"account", F_STRING, AT(account), false},
-    {"host", F_OPTIONAL, AT(host), false},
-    {"port", F_PORT, AT(port), false},
-    {"sender", F_STRING, AT(sender), true},
-    {"rcpt", F_RCPT, AT(rcpts), true},
-    {"priority", F_PRIORITY, AT(priority), false},
-    {"dsn-notify", F_OPTIONAL, AT(dsn_notify), false},
-    {"dsn-return", F_OPTIONAL, AT(dsn_return), false},
-    {"dsn-envid", F_OPTIONAL, AT(dsn_envid), false},
+    {"account", F_STRING, AT(env.account), false},
+    {"host", F_OPTIONAL, AT(env.host), false},
+    {"port", F_PORT, AT(env.port), false},
+    {"sender", F_STRING, AT(env.sender), true},
+    {"rcpt", F_RCPT, AT(env), true},
+    {"priority", F_PRIORITY, AT(env.priority), false},
+    {"dsn-notify", F_OPTIONAL, AT(env.dsn.notify), false},
+    {"dsn-return", F_OPTIONAL, AT(env.dsn.ret), false},
+    {"dsn-envid", F_OPTIONAL, AT(env.dsn.envid), false},
     {"created", F_TIME, AT(created), true},
     {"attempts", F_COUNT, AT(attempts), false},
     {"last-attempt", F_TIME, AT(last_attempt), false},
@@ -476,7 +470,7 @@ text_field(struct text *t, const struct field *f,
            const struct queue_envelope *e)
 {
 	const char *s;
-	const struct strlist *l;
+	const struct envelope *env;
 
 	switch (f->type) {
 	case F_VERSION:
@@ -495,9 +489,9 @@ text_field(struct text *t, const struct field *f,
 			text_value(t, f->key, s);
 		break;
 	case F_RCPT:
-		l = CMEMBER(e, f, struct strlist);
-		for (size_t i = 0; i < l->n; i++)
-			text_value(t, f->key, l->v[i]);
+		env = CMEMBER(e, f, struct envelope);
+		for (size_t i = 0; i < env->nrcpts; i++)
+			text_value(t, f->key, env->rcpts[i].addr);
 		break;
 	case F_PORT:
 	case F_PRIORITY:
@@ -615,7 +609,7 @@ set_field(struct queue_envelope *e, const struct field *f, const char *v)
 		*MEMBER(e, f, char *) = xstrdup(v);
 		return 0;
 	case F_RCPT:
-		strlist_add(MEMBER(e, f, struct strlist), v);
+		envelope_add_rcpt(MEMBER(e, f, struct envelope), v);
 		return 0;
 	case F_PORT:
 		if (parse_u64(v, 65535, &u) < 0)
@@ -752,8 +746,8 @@ envelope_parse(char *s, size_t len, const char *id, struct queue_envelope *e,
 			                 "\"%s\" line",
 			                 id, fields[k].key);
 	}
-	for (size_t k = 0; !why && k < e->rcpts.n; k++) {
-		if (e->rcpts.v[k][0] == '\0')
+	for (size_t k = 0; !why && k < e->env.nrcpts; k++) {
+		if (e->env.rcpts[k].addr[0] == '\0')
 			why = "a recipient is empty";
 	}
 	if (!why && strcmp(e->id, id) != 0)
@@ -761,8 +755,8 @@ envelope_parse(char *s, size_t len, const char *id, struct queue_envelope *e,
 	if (why)
 		return error_set(err, ERROR_DATA,
 		                 "queue entry %s: bad envelope: %s", id, why);
-	if (!e->account)
-		e->account = xstrdup("");
+	if (!e->env.account)
+		e->env.account = xstrdup("");
 	return 0;
 }
 
@@ -1443,16 +1437,18 @@ pending_discard(struct queue *q, struct pending *p, const char *id)
 /* Check env before anything is written: what could not be read back must
  * not be stored. */
 static int
-add_check(const struct queue_envelope *env, struct error *err)
+add_check(const struct queue_envelope *qe, struct error *err)
 {
+	const struct envelope *env = &qe->env;
+
 	if (!env->sender)
 		return error_set(err, ERROR_SOFTWARE,
 		                 "cannot queue a message without a sender");
-	if (env->rcpts.n == 0)
+	if (env->nrcpts == 0)
 		return error_set(err, ERROR_DATA,
 		                 "cannot queue a message without recipients");
-	for (size_t i = 0; i < env->rcpts.n; i++) {
-		if (env->rcpts.v[i][0] == '\0')
+	for (size_t i = 0; i < env->nrcpts; i++) {
+		if (env->rcpts[i].addr[0] == '\0')
 			return error_set(err, ERROR_DATA,
 			                 "cannot queue a message with an empty "
 			                 "recipient");
@@ -1527,8 +1523,8 @@ envelope_order(const void *a, const void *b)
 {
 	const struct queue_envelope *x = a, *y = b;
 
-	if (x->priority != y->priority)
-		return x->priority > y->priority ? -1 : 1;
+	if (x->env.priority != y->env.priority)
+		return x->env.priority > y->env.priority ? -1 : 1;
 	if (x->created != y->created)
 		return x->created < y->created ? -1 : 1;
 	return strcmp(x->id, y->id);
@@ -1908,8 +1904,8 @@ queue_entry_id(const struct queue_entry *e)
 	return e->id;
 }
 
-const struct queue_envelope *
-queue_entry_envelope(const struct queue_entry *e)
+struct queue_envelope *
+queue_entry_envelope(struct queue_entry *e)
 {
 	return e->env_ok ? &e->env : NULL;
 }

@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "envelope.h"
 #include "error.h"
 #include "stream.h"
 #include "util.h"
@@ -40,31 +41,26 @@
 #define QUEUE_ID_SIZE (QUEUE_ID_LEN + 1)
 
 /* RFC 6710 priorities run from -9 to 9; 0 is normal. */
-#define QUEUE_PRIORITY_MIN (-9)
-#define QUEUE_PRIORITY_MAX 9
+#define QUEUE_PRIORITY_MIN ENVELOPE_PRIORITY_MIN
+#define QUEUE_PRIORITY_MAX ENVELOPE_PRIORITY_MAX
 
-/* What is known about a queued message besides its bytes.  Strings are
- * owned (queue_envelope_clear frees them); every string may hold any byte
- * but NUL (addresses with spaces, quotes, a leading '-', UTF-8 are stored
- * and given back byte for byte). */
+/* A queued message's envelope (envelope.h: sender, recipients, DSN,
+ * priority, the account with the --host/--port given at submission) and
+ * what the queue knows besides its bytes.  Strings are owned
+ * (queue_envelope_clear frees them); every string may hold any byte but
+ * NUL (addresses with spaces, quotes, a leading '-', UTF-8 are stored and
+ * given back byte for byte).  The recipients' states are not stored: an
+ * entry read back has them all pending. */
 struct queue_envelope {
 	char id[QUEUE_ID_SIZE]; /* set by queue_add; "" before */
-	char *account;          /* account name; "" for none (defaults) */
-	char *host;             /* --host given at submission, or NULL */
-	int port;               /* --port given at submission, or 0 */
-	char *sender;           /* envelope sender; "" is <> */
-	struct strlist rcpts;
-	int priority;        /* QUEUE_PRIORITY_MIN..MAX */
-	char *dsn_notify;    /* or NULL */
-	char *dsn_return;    /* or NULL */
-	char *dsn_envid;     /* or NULL */
-	time_t created;      /* when it was queued */
-	unsigned attempts;   /* delivery attempts so far */
-	time_t last_attempt; /* 0: never */
-	time_t next_attempt; /* not to be tried before (0: at once) */
-	char *last_error;    /* one line, or NULL */
-	uint64_t size;       /* bytes of the message (set by queue_add) */
-	bool has_8bit;       /* (set by queue_add) */
+	struct envelope env;    /* env.account: "" for none (defaults) */
+	time_t created;         /* when it was queued */
+	unsigned attempts;      /* delivery attempts so far */
+	time_t last_attempt;    /* 0: never */
+	time_t next_attempt;    /* not to be tried before (0: at once) */
+	char *last_error;       /* one line, or NULL */
+	uint64_t size;          /* bytes of the message (set by queue_add) */
+	bool has_8bit;          /* (set by queue_add) */
 };
 
 void queue_envelope_init(struct queue_envelope *e);
@@ -138,8 +134,10 @@ int queue_claim(struct queue *q, const char *id, struct queue_entry **out,
 
 const char *queue_entry_id(const struct queue_entry *e);
 
-/* NULL only for a damaged entry whose envelope could not be read. */
-const struct queue_envelope *queue_entry_envelope(const struct queue_entry *e);
+/* NULL only for a damaged entry whose envelope could not be read.  The
+ * sender of a claimed entry may record its recipients' states in it (they
+ * are not stored; queue_entry_failed writes the rest as it was read). */
+struct queue_envelope *queue_entry_envelope(struct queue_entry *e);
 
 /* Why a damaged entry cannot be sent (one line, without its id); NULL for
  * an entry that can. */

@@ -949,21 +949,23 @@ static int
 queue_mail(struct smtp_session *s, const struct smtp_envelope *env,
            struct error *err)
 {
+	const struct envelope *e = env->envelope;
 	bool dsn = s->caps.dsn;
-	const char *ret = dsn && env->dsn_ret ? env->dsn_ret : NULL;
+	const char *ret = dsn && e->dsn.ret ? e->dsn.ret : NULL;
 	char size[32] = "";
 	char envid[SMTP_CMD_MAX / 2] = "";
 	char priority[32] = "";
 
 	if (s->caps.size && env->size > 0)
 		snprintf(size, sizeof size, " SIZE=%" PRIu64, env->size);
-	if (dsn && env->dsn_envid)
-		xtext_encode(env->dsn_envid, envid, sizeof envid);
-	if (s->caps.mt_priority && env->priority != 0 && env->priority >= -9 &&
-	    env->priority <= 9)
+	if (dsn && e->dsn.envid)
+		xtext_encode(e->dsn.envid, envid, sizeof envid);
+	if (s->caps.mt_priority && e->priority != 0 &&
+	    e->priority >= ENVELOPE_PRIORITY_MIN &&
+	    e->priority <= ENVELOPE_PRIORITY_MAX)
 		snprintf(priority, sizeof priority, " MT-PRIORITY=%d",
-		         env->priority);
-	return send_cmd(s, err, "MAIL FROM:<%s>%s%s%s%s%s%s%s%s", env->sender,
+		         e->priority);
+	return send_cmd(s, err, "MAIL FROM:<%s>%s%s%s%s%s%s%s%s", e->sender,
 	                size, env->body_8bit ? " BODY=8BITMIME" : "",
 	                env->smtputf8 ? " SMTPUTF8" : "", ret ? " RET=" : "",
 	                ret ? ret : "", envid[0] ? " ENVID=" : "", envid,
@@ -974,9 +976,10 @@ static int
 queue_rcpt(struct smtp_session *s, const struct smtp_envelope *env,
            const char *rcpt, struct error *err)
 {
-	const char *notify =
-	    s->caps.dsn && env->dsn_notify ? env->dsn_notify : NULL;
+	const char *notify = env->envelope->dsn.notify;
 
+	if (!s->caps.dsn)
+		notify = NULL;
 	return send_cmd(s, err, "RCPT TO:<%s>%s%s", rcpt,
 	                notify ? " NOTIFY=" : "", notify ? notify : "");
 }
@@ -988,8 +991,9 @@ queue_step(struct smtp_session *s, const struct smtp_envelope *env, size_t i,
 {
 	if (i == 0)
 		return queue_mail(s, env, err);
-	if (i <= env->nrcpts)
-		return queue_rcpt(s, env, env->rcpts[i - 1], err);
+	if (i <= env->envelope->nrcpts)
+		return queue_rcpt(s, env, env->envelope->rcpts[i - 1].addr,
+		                  err);
 	return send_cmd(s, err, "DATA");
 }
 
@@ -1002,7 +1006,7 @@ read_step(struct smtp_session *s, const struct smtp_envelope *env,
 	if (i == 0)
 		return read_checked(s, &res->mail, s->to.command,
 		                    REPLY_STAGE_MAIL, "MAIL FROM", err);
-	if (i > env->nrcpts)
+	if (i > env->envelope->nrcpts)
 		return read_checked(s, &res->data, s->to.data, REPLY_STAGE_DATA,
 		                    "DATA", err);
 	r = &res->rcpt[i - 1];
@@ -1020,7 +1024,7 @@ static int
 envelope_pipelined(struct smtp_session *s, const struct smtp_envelope *env,
                    struct smtp_envelope_result *res, struct error *err)
 {
-	size_t total = env->nrcpts + 2, sent = 0, done = 0;
+	size_t total = env->envelope->nrcpts + 2, sent = 0, done = 0;
 
 	while (done < total) {
 		for (; sent < total && sent - done < SMTP_PIPELINE_MAX; sent++)
@@ -1040,7 +1044,8 @@ step_name(const struct smtp_envelope *env, size_t i)
 {
 	if (i == 0)
 		return "the reply to MAIL";
-	return i <= env->nrcpts ? "the reply to RCPT" : "the reply to DATA";
+	return i <= env->envelope->nrcpts ? "the reply to RCPT"
+	                                  : "the reply to DATA";
 }
 
 /* Without pipelining: one command, one reply. */
@@ -1068,7 +1073,7 @@ envelope_stepwise(struct smtp_session *s, const struct smtp_envelope *env,
 		return -1;
 	if (!reply_is_positive(&res->mail))
 		return 0;
-	for (i = 1; i <= env->nrcpts; i++) {
+	for (i = 1; i <= env->envelope->nrcpts; i++) {
 		if (one_step(s, env, res, i, err) < 0)
 			return -1;
 		if (!reply_is_positive(&res->rcpt[i - 1]) &&
@@ -1077,7 +1082,7 @@ envelope_stepwise(struct smtp_session *s, const struct smtp_envelope *env,
 	}
 	if (res->naccepted == 0)
 		return 0;
-	return one_step(s, env, res, env->nrcpts + 1, err);
+	return one_step(s, env, res, env->envelope->nrcpts + 1, err);
 }
 
 /* RFC 6531 3.2, 3.4: UTF-8 addresses only in a transaction that asked for
@@ -1092,12 +1097,12 @@ check_envelope_utf8(const struct smtp_session *s,
 		                 "mailpost)");
 	if (env->smtputf8)
 		return 0;
-	if (!str_is_ascii(env->sender))
+	if (!str_is_ascii(env->envelope->sender))
 		return error_set(err, ERROR_SOFTWARE,
 		                 "a non-ASCII sender without SMTPUTF8 (a bug "
 		                 "in mailpost)");
-	for (size_t i = 0; i < env->nrcpts; i++)
-		if (!str_is_ascii(env->rcpts[i]))
+	for (size_t i = 0; i < env->envelope->nrcpts; i++)
+		if (!str_is_ascii(env->envelope->rcpts[i].addr))
 			return error_set(err, ERROR_SOFTWARE,
 			                 "a non-ASCII recipient without "
 			                 "SMTPUTF8 (a bug in mailpost)");
@@ -1107,12 +1112,13 @@ check_envelope_utf8(const struct smtp_session *s,
 static int
 check_envelope(const struct smtp_envelope *env, struct error *err)
 {
-	if (!env->sender || env->nrcpts == 0 || !env->rcpts)
+	if (!env->envelope || !env->envelope->sender ||
+	    env->envelope->nrcpts == 0)
 		return error_set(err, ERROR_SOFTWARE,
 		                 "an envelope without sender or recipients "
 		                 "(a bug in mailpost)");
-	for (size_t i = 0; i < env->nrcpts; i++)
-		if (!env->rcpts[i])
+	for (size_t i = 0; i < env->envelope->nrcpts; i++)
+		if (!env->envelope->rcpts[i].addr)
 			return error_set(err, ERROR_SOFTWARE,
 			                 "a NULL recipient (a bug in "
 			                 "mailpost)");
@@ -1131,9 +1137,9 @@ smtp_envelope(struct smtp_session *s, const struct smtp_envelope *env,
 	if (check_envelope(env, err) < 0 ||
 	    check_envelope_utf8(s, env, err) < 0)
 		return -1;
-	res->rcpt = xcalloc(env->nrcpts, sizeof *res->rcpt);
-	res->nrcpt = env->nrcpts;
-	for (size_t i = 0; i < env->nrcpts; i++)
+	res->rcpt = xcalloc(env->envelope->nrcpts, sizeof *res->rcpt);
+	res->nrcpt = env->envelope->nrcpts;
+	for (size_t i = 0; i < env->envelope->nrcpts; i++)
 		reply_init(&res->rcpt[i]);
 	enter(s, SMTP_ENVELOPE);
 	if (s->caps.pipelining)

@@ -30,6 +30,7 @@
 #include <sys/types.h>
 
 #include "conn.h"
+#include "envelope.h"
 #include "error.h"
 #include "reply.h"
 #include "transcript.h"
@@ -105,16 +106,17 @@ int smtp_open(struct smtp_session **out, const struct smtp_options *o,
 
 const struct smtp_caps *smtp_caps(const struct smtp_session *s);
 
-/* One transaction's envelope. */
+/* One transaction: the envelope (envelope.h: sender, recipients, DSN,
+ * priority), its addresses already in their wire form, and what only the
+ * wire needs.  Recipients' states in it are not read. */
 struct smtp_envelope {
-	const char *sender; /* "" is the null sender <> */
-	const char *const *rcpts;
-	size_t nrcpts;
-	uint64_t size;          /* SIZE= when the server has SIZE; 0 omits it */
-	bool body_8bit;         /* BODY=8BITMIME (the caller checked the cap) */
-	const char *dsn_ret;    /* RET= (FULL|HDRS) when DSN offered, or NULL */
-	const char *dsn_envid;  /* ENVID= when DSN offered, or NULL */
-	const char *dsn_notify; /* NOTIFY= on each RCPT when DSN offered */
+	const struct envelope *envelope;
+	/* NOTIFY= on each RCPT, RET= (FULL|HDRS) and ENVID= (as xtext, RFC
+	 * 3461 4) on MAIL are sent from it when the server offers DSN; RFC
+	 * 6710 MT-PRIORITY, -9..9, when not 0 and the server offers it
+	 * (ignored otherwise: a priority is a wish, not a condition). */
+	uint64_t size;  /* SIZE= when the server has SIZE; 0 omits it */
+	bool body_8bit; /* BODY=8BITMIME (the caller checked the cap) */
 	/* RFC 6531 3.4: the SMTPUTF8 parameter on MAIL; set only when an
 	 * address cannot be written in ASCII, and only when the server offers
 	 * it.  Without it every address must be ASCII (U-label domains
@@ -125,9 +127,6 @@ struct smtp_envelope {
 	 * at least one was.  With pipelining DATA is always sent and the
 	 * caller judges the replies (see smtp_abort). */
 	bool all_or_nothing;
-	/* RFC 6710 MT-PRIORITY, -9..9, sent when not 0 and the server offers
-	 * it (ignored otherwise: a priority is a wish, not a condition). */
-	int priority;
 };
 
 struct smtp_envelope_result {
@@ -146,8 +145,7 @@ void smtp_envelope_result_clear(struct smtp_envelope_result *r);
  * that makes the rest pointless).  The message body may be sent only when
  * res->data.code == 354.  res must have been initialised; what it held is
  * cleared first.  Afterwards: with a 354, smtp_body or smtp_abort; with
- * MAIL accepted but no 354, smtp_rset before the next transaction.
- * dsn_envid is sent encoded as xtext (RFC 3461 4). */
+ * MAIL accepted but no 354, smtp_rset before the next transaction. */
 int smtp_envelope(struct smtp_session *s, const struct smtp_envelope *env,
                   struct smtp_envelope_result *res, struct error *err);
 

@@ -30,6 +30,10 @@
 /* How much of the refused-recipient list goes into the one-line message. */
 #define REFUSED_LIST_MAX 600
 
+/* How much of the reply behind a recipient's verdict its envelope keeps
+ * (the reply as sent, lines joined: reply_format). */
+#define RCPT_REPLY_MAX 512
+
 /* The server's names as DNS and the certificate know them: A-labels
  * (RFC 5890), converted once, freed by names_clear. */
 struct names {
@@ -177,54 +181,51 @@ check_fits(const struct submission *sub, const struct smtp_caps *caps,
 	return 0;
 }
 
-/* The envelope addresses as they go on the wire, freed by wire_clear. */
+/* The envelope as it goes on the wire: a copy of the submission's with
+ * every address in its wire form, freed by wire_clear. */
 struct wire {
-	char *sender;
-	char **rcpts;
-	size_t nrcpts;
+	struct envelope env;
 	bool smtputf8; /* sent as UTF-8 with MAIL FROM's SMTPUTF8 */
 };
 
 /* The first address that cannot be written in ASCII, or NULL. */
 static const char *
-first_utf8_only(const struct submission *sub)
+first_utf8_only(const struct envelope *env)
 {
-	if (sub->sender && address_needs_smtputf8(sub->sender))
-		return sub->sender;
-	for (size_t i = 0; i < sub->nrcpts; i++)
-		if (sub->rcpts[i] && address_needs_smtputf8(sub->rcpts[i]))
-			return sub->rcpts[i];
+	if (env->sender && address_needs_smtputf8(env->sender))
+		return env->sender;
+	for (size_t i = 0; i < env->nrcpts; i++)
+		if (address_needs_smtputf8(env->rcpts[i].addr))
+			return env->rcpts[i].addr;
 	return NULL;
 }
 
-/* One address in its wire form: as it is with SMTPUTF8 (RFC 6531 3.2),
- * else with its domain in A-labels.  NULL stays NULL (smtp.c names that
- * bug).  Checked again here, whoever gave it: an address read back from
- * a queue entry was never on a command line. */
+/* One address in its wire form, in place: as it is with SMTPUTF8 (RFC
+ * 6531 3.2), else with its domain in A-labels.  NULL stays NULL (smtp.c
+ * names that bug).  Checked again here, whoever gave it: an address read
+ * back from a queue entry was never on a command line. */
 static int
-wire_address(const char *addr, bool is_sender, bool smtputf8, char **out,
-             struct error *err)
+wire_address(char **addr, bool is_sender, bool smtputf8, struct error *err)
 {
-	*out = NULL;
-	if (!addr)
+	char *ascii;
+
+	if (!*addr)
 		return 0;
-	if (address_check(addr, is_sender, ERROR_DATA, err) < 0)
+	if (address_check(*addr, is_sender, ERROR_DATA, err) < 0)
 		return -1;
-	if (smtputf8) {
-		*out = xstrdup(addr);
+	if (smtputf8)
 		return 0;
-	}
-	return address_to_ascii(addr, out, err);
+	if (address_to_ascii(*addr, &ascii, err) < 0)
+		return -1;
+	free(*addr);
+	*addr = ascii;
+	return 0;
 }
 
 static void
 wire_clear(struct wire *w)
 {
-	free(w->sender);
-	for (size_t i = 0; i < w->nrcpts; i++)
-		free(w->rcpts[i]);
-	free(w->rcpts);
-	memset(w, 0, sizeof *w);
+	envelope_clear(&w->env);
 }
 
 /* Decide how the addresses are sent, before MAIL: a UTF-8 local part
@@ -234,9 +235,9 @@ static int
 wire_init(struct wire *w, const struct submission *sub,
           const struct smtp_caps *caps, bool utf8_header, struct error *err)
 {
-	const char *utf8 = first_utf8_only(sub);
+	const char *utf8 = first_utf8_only(sub->env);
 
-	memset(w, 0, sizeof *w);
+	envelope_init(&w->env);
 	if (utf8 && !caps->smtputf8)
 		return error_set(err, ERROR_DATA,
 		                 "the address <%s> has a non-ASCII local part "
@@ -244,13 +245,12 @@ wire_init(struct wire *w, const struct submission *sub,
 		                 "(RFC 6531)",
 		                 utf8);
 	w->smtputf8 = utf8 != NULL || utf8_header;
-	w->rcpts = xcalloc(sub->nrcpts ? sub->nrcpts : 1, sizeof *w->rcpts);
-	w->nrcpts = sub->nrcpts;
-	if (wire_address(sub->sender, true, w->smtputf8, &w->sender, err) < 0)
+	envelope_copy(&w->env, sub->env);
+	if (wire_address(&w->env.sender, true, w->smtputf8, err) < 0)
 		goto fail;
-	for (size_t i = 0; i < sub->nrcpts; i++)
-		if (wire_address(sub->rcpts[i], false, w->smtputf8,
-		                 &w->rcpts[i], err) < 0)
+	for (size_t i = 0; i < w->env.nrcpts; i++)
+		if (wire_address(&w->env.rcpts[i].addr, false, w->smtputf8,
+		                 err) < 0)
 			goto fail;
 	return 0;
 fail:
@@ -258,10 +258,27 @@ fail:
 	return -1;
 }
 
+/* Recipient i's verdict from reply r (envelope.h): accepted when it is
+ * positive, else refused for now or for good by the reply's class. */
+static void
+record(struct envelope *env, size_t i, const struct reply *r,
+       enum reply_stage stage)
+{
+	enum envelope_state state = ENVELOPE_ACCEPTED;
+	char text[RCPT_REPLY_MAX];
+
+	if (!reply_is_positive(r))
+		state = reply_error_kind(r, stage) == ERROR_TEMPFAIL
+		            ? ENVELOPE_REFUSED_TEMP
+		            : ENVELOPE_REFUSED_PERM;
+	reply_format(r, text, sizeof text);
+	envelope_rcpt_set(env, i, state, r->code, text);
+}
+
 /* Add "<addr> (CODE text)" for each refused recipient to the message, and
  * return the worst failure class among them. */
 static enum error_kind
-describe_refusals(const struct submission *sub,
+describe_refusals(const struct envelope *env,
                   const struct smtp_envelope_result *res, size_t *nrefused,
                   char *list, size_t n)
 {
@@ -280,10 +297,10 @@ describe_refusals(const struct submission *sub,
 		    error_worse(worst, reply_error_kind(r, REPLY_STAGE_RCPT));
 		reply_summary(r, text, sizeof text);
 		if (used < n)
-			used += (size_t)snprintf(list + used, n - used,
-			                         "%s<%s> (%d %s)",
-			                         *nrefused ? ", " : "",
-			                         sub->rcpts[i], r->code, text);
+			used += (size_t)snprintf(
+			    list + used, n - used, "%s<%s> (%d %s)",
+			    *nrefused ? ", " : "", env->rcpts[i].addr, r->code,
+			    text);
 		(*nrefused)++;
 	}
 	return worst;
@@ -331,7 +348,10 @@ judge_envelope(const struct submission *sub,
 		               err);
 		return 0;
 	}
-	worst = describe_refusals(sub, res, &nrefused, list, sizeof list);
+	for (size_t i = 0; i < res->nrcpt; i++)
+		if (res->rcpt[i].code && !reply_is_positive(&res->rcpt[i]))
+			record(sub->env, i, &res->rcpt[i], REPLY_STAGE_RCPT);
+	worst = describe_refusals(sub->env, res, &nrefused, list, sizeof list);
 	if (nrefused &&
 	    (res->naccepted == 0 || sub->rcpt_policy != RCPT_POLICY_ANY)) {
 		refusal_error(res, worst, nrefused, list, "nothing was sent",
@@ -354,40 +374,20 @@ judge_envelope(const struct submission *sub,
 
 /* The reply to the dot for SMTP: one verdict for every recipient. */
 static int
-judge_final_smtp(const struct smtp_envelope_result *res,
+judge_final_smtp(const struct submission *sub,
+                 const struct smtp_envelope_result *res,
                  const struct reply *final, struct submit_outcome *out,
                  struct error *err)
 {
+	for (size_t i = 0; i < res->nrcpt; i++)
+		if (reply_is_positive(&res->rcpt[i]))
+			record(sub->env, i, final, REPLY_STAGE_BODY);
 	if (!reply_is_positive(final))
 		return reply_to_error(final, REPLY_STAGE_BODY,
 		                      "message refused", err);
 	out->naccepted = res->naccepted;
 	out->delivered = true;
 	return 0;
-}
-
-void
-submit_outcome_clear(struct submit_outcome *out)
-{
-	free(out->retry);
-	out->retry = NULL;
-	out->nretry = 0;
-}
-
-/* Recipient i was refused for now: it may be tried again later. */
-static void
-add_retry(struct submit_outcome *out, size_t nrcpts, size_t i)
-{
-	if (!out->retry)
-		out->retry = xcalloc(nrcpts, sizeof *out->retry);
-	out->retry[out->nretry++] = i;
-}
-
-static bool
-refused_for_now(const struct reply *r, enum reply_stage stage)
-{
-	return r->code && !reply_is_positive(r) &&
-	       reply_error_kind(r, stage) == ERROR_TEMPFAIL;
 }
 
 /* LMTP (RFC 2033 4.2): one reply per accepted recipient, in RCPT order;
@@ -411,20 +411,20 @@ judge_final_lmtp(const struct submission *sub,
 		if (!reply_is_positive(&res->rcpt[i]))
 			continue;
 		k++;
+		record(sub->env, i, r, REPLY_STAGE_BODY);
 		if (reply_is_positive(r)) {
 			out->naccepted++;
 			continue;
 		}
 		worst =
 		    error_worse(worst, reply_error_kind(r, REPLY_STAGE_BODY));
-		if (refused_for_now(r, REPLY_STAGE_BODY))
-			add_retry(out, sub->nrcpts, i);
 		bad = bad ? bad : r;
 		reply_summary(r, text, sizeof text);
 		if (used < sizeof list)
 			used += (size_t)snprintf(
 			    list + used, sizeof list - used, "%s<%s> (%d %s)",
-			    nrefused ? ", " : "", sub->rcpts[i], r->code, text);
+			    nrefused ? ", " : "", sub->env->rcpts[i].addr,
+			    r->code, text);
 		nrefused++;
 	}
 	out->delivered = out->naccepted > 0;
@@ -462,7 +462,7 @@ send_body(struct smtp_session *s, const struct submission *sub,
 	if (rc == 0 && sub->account->lmtp)
 		rc = judge_final_lmtp(sub, res, final, nfinal, out, err);
 	else if (rc == 0)
-		rc = judge_final_smtp(res, final, out, err);
+		rc = judge_final_smtp(sub, res, final, out, err);
 	for (size_t i = 0; i < nfinal; i++)
 		reply_clear(&final[i]);
 	free(final);
@@ -473,39 +473,29 @@ send_body(struct smtp_session *s, const struct submission *sub,
  * message (RCPT_POLICY_ANY) still make the run a failure. */
 static int
 report_partial(const struct submission *sub,
-               const struct smtp_envelope_result *res,
-               struct submit_outcome *out, struct error *err)
+               const struct smtp_envelope_result *res, struct error *err)
 {
 	char list[REFUSED_LIST_MAX];
 	size_t nrefused;
 	enum error_kind worst =
-	    describe_refusals(sub, res, &nrefused, list, sizeof list);
+	    describe_refusals(sub->env, res, &nrefused, list, sizeof list);
 
 	if (!nrefused)
 		return 0;
-	for (size_t i = 0; i < res->nrcpt; i++)
-		if (refused_for_now(&res->rcpt[i], REPLY_STAGE_RCPT))
-			add_retry(out, sub->nrcpts, i);
 	return refusal_error(res, worst, nrefused, list,
 	                     "the message was sent to the others", err);
 }
 
 static void
-envelope_init(struct smtp_envelope *env, const struct submission *sub,
-              const struct wire *w)
+smtp_envelope_init(struct smtp_envelope *env, const struct submission *sub,
+                   const struct wire *w)
 {
 	memset(env, 0, sizeof *env);
-	env->sender = w->sender;
-	env->rcpts = (const char *const *)w->rcpts;
-	env->nrcpts = w->nrcpts;
+	env->envelope = &w->env;
 	env->size = sub->message.size;
 	env->body_8bit = sub->message.has_8bit;
 	env->smtputf8 = w->smtputf8;
-	env->dsn_ret = sub->dsn_return;
-	env->dsn_envid = sub->dsn_envid;
-	env->dsn_notify = sub->dsn_notify;
 	env->all_or_nothing = sub->rcpt_policy != RCPT_POLICY_ANY;
-	env->priority = sub->priority;
 }
 
 static int
@@ -522,7 +512,7 @@ transact_as(struct smtp_session *s, const struct submission *sub,
 	if (check_fits(sub, caps, err) < 0 ||
 	    wire_init(&w, sub, caps, utf8_header, err) < 0)
 		return -1;
-	envelope_init(&env, sub, &w);
+	smtp_envelope_init(&env, sub, &w);
 	smtp_envelope_result_init(&res);
 	if (smtp_envelope(s, &env, &res, err) < 0)
 		goto out;
@@ -533,7 +523,7 @@ transact_as(struct smtp_session *s, const struct submission *sub,
 	}
 	rc = send_body(s, sub, &res, out, err);
 	if (rc == 0)
-		rc = report_partial(sub, &res, out, err);
+		rc = report_partial(sub, &res, err);
 out:
 	smtp_envelope_result_clear(&res);
 	wire_clear(&w);
@@ -596,6 +586,7 @@ submit_message(struct submit_session *ss, const struct submission *sub,
                struct submit_outcome *out, struct error *err)
 {
 	memset(out, 0, sizeof *out);
+	envelope_rcpt_reset(sub->env); /* no verdict of an earlier attempt */
 	str_copy(out->host, sizeof out->host, sub->account->host);
 	out->before_mail = true;
 	if (!smtp_reusable(ss->smtp))
@@ -637,6 +628,7 @@ submit_send(const struct submission *sub, struct submit_outcome *out,
 	int rc;
 
 	memset(out, 0, sizeof *out);
+	envelope_rcpt_reset(sub->env);
 	str_copy(out->host, sizeof out->host, sub->account->host);
 	if (submit_open(&ss, sub, err) < 0)
 		return -1;

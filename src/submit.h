@@ -29,26 +29,30 @@
 #include <sys/types.h>
 
 #include "conf.h"
+#include "envelope.h"
 #include "error.h"
 #include "stream.h"
 #include "transcript.h"
 
 struct submission {
 	const struct account *account; /* host, port, timeouts, protocol */
-	const char *sender;            /* envelope sender; "" is <> */
-	const char *const *rcpts;
-	size_t nrcpts;
+	/* Sender, recipients, DSN, priority.  Each recipient's verdict of
+	 * the attempt is recorded in it (envelope.h: reset when a
+	 * transaction starts; refusals at RCPT; the reply to the dot, for
+	 * every accepted recipient with SMTP, for each with LMTP). */
+	struct envelope *env;
 	struct message_stream message; /* complete, headers edited */
 	enum rcpt_policy rcpt_policy;
-	const char *dsn_notify, *dsn_return, *dsn_envid; /* or NULL */
-	struct transcript *transcript;                   /* may be NULL */
-	const char *secret; /* password or token for AUTH, or NULL */
-	int priority;       /* RFC 6710 MT-PRIORITY -9..9; 0 normal */
+	struct transcript *transcript; /* may be NULL */
+	const char *secret;            /* password or token for AUTH, or NULL */
 	bool more_follow;   /* another message follows on this session: no
 	                     * QUIT after the dot */
 };
 
-/* What happened, for the log line and the caller's report. */
+/* What happened to the message, for the log line and the caller's report
+ * (what happened to each recipient is in the submission's envelope: the
+ * ones refused for now while others got the message are those in
+ * ENVELOPE_REFUSED_TEMP, to be tried again later). */
 struct submit_outcome {
 	bool delivered;   /* the server took responsibility (some or all) */
 	size_t naccepted; /* recipients that got the message */
@@ -59,19 +63,10 @@ struct submit_outcome {
 	                 * message even when the run failed ("status
 	                 * unknown"), so it must not be offered elsewhere */
 	char host[256]; /* the host that was talked to last, or "" */
-	/* Recipients refused for now (4xx to RCPT under RCPT_POLICY_ANY, or
-	 * an LMTP 4xx after the dot) while others got the message: indexes
-	 * into the submission's rcpts, to be tried again later.  Owned: free
-	 * with submit_outcome_clear. */
-	size_t *retry;
-	size_t nretry;
 	bool before_mail; /* failed before this message's MAIL was sent (the
 	                   * session could not take it): nothing of it
 	                   * reached the server, another session may try */
 };
-
-/* Free what an outcome owns (retry); it can be filled again after. */
-void submit_outcome_clear(struct submit_outcome *out);
 
 /* The port to connect to: the account's, else the one its TLS mode
  * implies: 465 for implicit TLS (RFC 8314 3.3), 587 for STARTTLS

@@ -31,9 +31,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	queue_envelope_init(&e);
 	if (queue_envelope_parse((const char *)data, size, id, &e, &err) == 0) {
 		FUZZ_ASSERT(strcmp(e.id, id) == 0 && queue_id_valid(e.id));
-		FUZZ_ASSERT(e.sender && e.account && e.rcpts.n >= 1);
-		FUZZ_ASSERT(e.priority >= QUEUE_PRIORITY_MIN &&
-		            e.priority <= QUEUE_PRIORITY_MAX);
+		FUZZ_ASSERT(e.env.sender && e.env.account && e.env.nrcpts >= 1);
+		FUZZ_ASSERT(e.env.priority >= QUEUE_PRIORITY_MIN &&
+		            e.env.priority <= QUEUE_PRIORITY_MAX);
 	} else {
 		FUZZ_ASSERT(err.kind == ERROR_DATA && fuzz_message_ok(err.msg));
 	}

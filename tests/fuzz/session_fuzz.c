@@ -112,7 +112,7 @@ body_read(void *ctx, char *buf, size_t n, struct error *err)
 static void
 transaction(struct smtp_session *s, bool lmtp, bool eightbit)
 {
-	static const char *const rcpts[] = {"b@example.org", "c@example.org"};
+	struct envelope e;
 	struct smtp_envelope env = {0};
 	struct smtp_envelope_result res;
 	struct reply final[2];
@@ -121,9 +121,11 @@ transaction(struct smtp_session *s, bool lmtp, bool eightbit)
 	struct smtp_body_source src = {body_read, &pos};
 	bool dot_sent = false;
 
-	env.sender = "a@example.org";
-	env.rcpts = rcpts;
-	env.nrcpts = 2;
+	envelope_init(&e);
+	envelope_set_sender(&e, "a@example.org");
+	envelope_add_rcpt(&e, "b@example.org");
+	envelope_add_rcpt(&e, "c@example.org");
+	env.envelope = &e;
 	env.size = 33;
 	env.body_8bit = eightbit && smtp_caps(s)->eightbitmime;
 	env.all_or_nothing = true;
@@ -132,15 +134,16 @@ transaction(struct smtp_session *s, bool lmtp, bool eightbit)
 	if (smtp_envelope(s, &env, &res, &err) < 0) {
 		FUZZ_ASSERT(err.kind != ERROR_NONE && fuzz_message_ok(err.msg));
 		smtp_envelope_result_clear(&res);
+		envelope_clear(&e);
 		return;
 	}
 	FUZZ_ASSERT(res.nrcpt == 2 && res.naccepted <= 2);
-	if (res.data.code == 354 && res.naccepted < env.nrcpts) {
+	if (res.data.code == 354 && res.naccepted < e.nrcpts) {
 		smtp_abort(s); /* all or nothing, as submit.c does */
 	} else if (res.data.code == 354) {
 		reply_init(&final[0]);
 		reply_init(&final[1]);
-		if (smtp_body(s, &src, true, final, lmtp ? env.nrcpts : 1,
+		if (smtp_body(s, &src, true, final, lmtp ? e.nrcpts : 1,
 		              &dot_sent, &err) < 0)
 			FUZZ_ASSERT(fuzz_message_ok(err.msg));
 		reply_clear(&final[0]);
@@ -149,6 +152,7 @@ transaction(struct smtp_session *s, bool lmtp, bool eightbit)
 		(void)smtp_rset(s, &err);
 	}
 	smtp_envelope_result_clear(&res);
+	envelope_clear(&e);
 }
 
 int

@@ -77,16 +77,24 @@ test_worse(void)
 	CHECK_INT(error_worse(ERROR_NOUSER, ERROR_NOPERM), ERROR_NOPERM);
 }
 
+static const struct envelope *
+two_rcpts(struct envelope *env)
+{
+	envelope_init(env);
+	envelope_set_sender(env, "s@x");
+	envelope_add_rcpt(env, "a@x");
+	envelope_add_rcpt(env, "b@y");
+	return env;
+}
+
 static void
 test_maillog(void)
 {
-	const char *rcpts[] = {"a@x", "b@y"};
+	struct envelope env;
 	struct error err;
 	struct maillog_entry e = {
 	    .host = "mx",
-	    .sender = "s@x",
-	    .rcpts = rcpts,
-	    .nrcpts = 2,
+	    .env = two_rcpts(&env),
 	    .size = 42,
 	    .error = NULL,
 	    .reply = "250 ok",
@@ -111,6 +119,7 @@ test_maillog(void)
 	CHECK_STR(line, "host=mx from=<s@x> recipients=<a@x>,<b@y> size=42 "
 	                "result=queued id=674a1b2c9f3e2d1a "
 	                "error=\"connection refused\"");
+	envelope_clear(&env);
 }
 
 /* The log file line: msmtp's fields, order and quoting. */
@@ -137,13 +146,11 @@ check_log_line(const struct maillog_entry *e, const char *want)
 static void
 test_log_file_line(void)
 {
-	const char *rcpts[] = {"a@x", "b@y"};
+	struct envelope env;
 	struct error err;
 	struct maillog_entry e = {
 	    .host = "mx",
-	    .sender = "s@x",
-	    .rcpts = rcpts,
-	    .nrcpts = 2,
+	    .env = two_rcpts(&env),
 	    .size = 42,
 	    .reply_code = 250,
 	    .reply = "250 2.0.0 Ok: queued as 1",
@@ -189,6 +196,7 @@ test_log_file_line(void)
 	                   "from=s@x recipients=a@x,b@y errormsg='queued "
 	                   "without a delivery attempt' "
 	                   "queued=674a1b2c9f3e2d1a exitcode=EX_TEMPFAIL\n");
+	envelope_clear(&env);
 }
 
 int

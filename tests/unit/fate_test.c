@@ -300,7 +300,6 @@ static void
 test_envelopes(void)
 {
 	struct queue_envelope env, rest;
-	static const size_t retry[] = {2, 0};
 
 	queue_envelope_init(&env);
 	fate_failed_attempt(&env, "451 later", 5000, 60);
@@ -312,22 +311,28 @@ test_envelopes(void)
 
 	env.created = 100;
 	env.last_error = NULL;
-	strlist_add(&env.rcpts, "a@x.test");
-	strlist_add(&env.rcpts, "b@x.test");
-	strlist_add(&env.rcpts, "c@x.test");
-	fate_rest(&rest, &env, retry, N(retry), "450 full", 9000, 60);
-	CHECK_INT(rest.rcpts.n, 2);
-	CHECK_STR(rest.rcpts.v[0], "c@x.test");
-	CHECK_STR(rest.rcpts.v[1], "a@x.test");
+	envelope_add_rcpt(&env.env, "a@x.test");
+	envelope_add_rcpt(&env.env, "b@x.test");
+	envelope_add_rcpt(&env.env, "c@x.test");
+	envelope_add_rcpt(&env.env, "d@x.test");
+	envelope_rcpt_set(&env.env, 0, ENVELOPE_REFUSED_TEMP, 450, "450 full");
+	envelope_rcpt_set(&env.env, 1, ENVELOPE_ACCEPTED, 250, "250 ok");
+	envelope_rcpt_set(&env.env, 2, ENVELOPE_REFUSED_TEMP, 451, "451 later");
+	envelope_rcpt_set(&env.env, 3, ENVELOPE_REFUSED_PERM, 550, "550 no");
+	fate_rest(&rest, &env, "450 full", 9000, 60);
+	CHECK_INT(rest.env.nrcpts, 2);
+	CHECK_STR(rest.env.rcpts[0].addr, "a@x.test");
+	CHECK_STR(rest.env.rcpts[1].addr, "c@x.test");
+	CHECK_INT(envelope_count(&rest.env, ENVELOPE_PENDING), 2);
 	CHECK_INT(rest.created, 100);
 	CHECK_INT(rest.attempts, 2);
 	CHECK_INT(rest.last_attempt, 9000);
 	CHECK_INT(rest.next_attempt, 9120);
 	CHECK_STR(rest.last_error, "450 full");
-	CHECK_INT(env.rcpts.n, 3);
+	CHECK_INT(env.env.nrcpts, 4);
 	CHECK_INT(env.attempts, 1);
-	strlist_clear(&rest.rcpts);
-	strlist_clear(&env.rcpts);
+	envelope_clear(&rest.env);
+	envelope_clear(&env.env);
 }
 
 /* The reply to a -bs client's final dot. */

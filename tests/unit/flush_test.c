@@ -125,11 +125,11 @@ add(const char *dir, const struct entry *en, time_t now, char id[QUEUE_ID_SIZE])
 	if (queue_open(&q, dir, &err) < 0)
 		return -1;
 	queue_envelope_init(&env);
-	env.account = xstrdup(en->account ? en->account : "first");
-	env.sender = xstrdup(en->sender ? en->sender : "a@x.test");
-	strlist_add(&env.rcpts, en->rcpt ? en->rcpt : "b@y.test");
+	env.env.account = xstrdup(en->account ? en->account : "first");
+	env.env.sender = xstrdup(en->sender ? en->sender : "a@x.test");
+	envelope_add_rcpt(&env.env, en->rcpt ? en->rcpt : "b@y.test");
 	if (en->rcpt2)
-		strlist_add(&env.rcpts, en->rcpt2);
+		envelope_add_rcpt(&env.env, en->rcpt2);
 	env.created = now - en->age;
 	env.attempts = en->attempts;
 	env.next_attempt = en->next ? now + en->next : 0;
@@ -513,8 +513,8 @@ check_rest(const struct setup *s)
 	CHECK_INT(left(s, &v), 1);
 	if (v) {
 		CHECK(strcmp(v[0].id, s->ids[0]) != 0);
-		CHECK_INT(v[0].rcpts.n, 1);
-		CHECK_STR(v[0].rcpts.v[0], "c@y.test");
+		CHECK_INT(v[0].env.nrcpts, 1);
+		CHECK_STR(v[0].env.rcpts[0].addr, "c@y.test");
 		CHECK_INT(v[0].attempts, 3);
 		CHECK(v[0].next_attempt > s->t0);
 	}

@@ -91,15 +91,13 @@ file_text(const char *path)
 static void
 test_record(void)
 {
-	const char *rcpts[] = {"bob@example.org", "carol@example.org"};
+	struct envelope env;
 	struct maillog_entry e = {
 	    .host = "mail.example.org",
 	    .tls = true,
 	    .auth = true,
 	    .user = "alice",
-	    .sender = "alice@example.org",
-	    .rcpts = rcpts,
-	    .nrcpts = 2,
+	    .env = &env,
 	    .size = 1234,
 	    .reply_code = 250,
 	    .reply = "2.0.0 Ok: queued as 'X'",
@@ -109,14 +107,20 @@ test_record(void)
 	bool no_reader;
 	FILE *f;
 
+	envelope_init(&env);
+	envelope_set_sender(&env, "alice@example.org");
+	envelope_add_rcpt(&env, "bob@example.org");
+	envelope_add_rcpt(&env, "carol@example.org");
 	/* Neither a file nor syslog: nothing to do, no error. */
 	CHECK_INT(maillog_record(NULL, NULL, -1, &e), 0);
 
 	snprintf(path, sizeof path, "%s/record", dir);
 	f = maillog_open(path, &no_reader, &failed);
 	CHECK(f != NULL);
-	if (!f)
+	if (!f) {
+		envelope_clear(&env);
 		return;
+	}
 	CHECK_INT(maillog_record(f, "STAMP", -1, &e), 0);
 	error_clear(&failed);
 	error_set(&failed, ERROR_TEMPFAIL, "connection refused");
@@ -133,6 +137,7 @@ test_record(void)
 	          "from=alice@example.org "
 	          "recipients=bob@example.org,carol@example.org "
 	          "errormsg='connection refused' exitcode=EX_TEMPFAIL\n");
+	envelope_clear(&env);
 }
 
 static void

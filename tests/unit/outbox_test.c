@@ -198,14 +198,14 @@ queue_size(const char *dir)
 }
 
 static char *
-joined(const struct strlist *l, char *out, size_t size)
+joined(const struct envelope *e, char *out, size_t size)
 {
 	size_t used = 0;
 
 	out[0] = '\0';
-	for (size_t i = 0; i < l->n && used < size; i++)
+	for (size_t i = 0; i < e->nrcpts && used < size; i++)
 		used += (size_t)snprintf(out + used, size - used, "%s%s",
-		                         i ? " " : "", l->v[i]);
+		                         i ? " " : "", e->rcpts[i].addr);
 	return out;
 }
 
@@ -221,7 +221,7 @@ post(const struct outbox *o, const char *path, bool any,
 	struct account a;
 	struct relay_route r;
 	struct submission sub = {0};
-	struct queue_envelope env;
+	struct envelope env;
 	struct peer_text t1, t2;
 	struct message_stream copy;
 	int rc;
@@ -236,19 +236,17 @@ post(const struct outbox *o, const char *path, bool any,
 		CHECK(!"route");
 		return -1;
 	}
-	sub.sender = "a@x.test";
-	sub.rcpts = rcpts;
-	sub.nrcpts = any ? 2 : 1;
+	envelope_init(&env);
+	envelope_set_sender(&env, "a@x.test");
+	envelope_set_account(&env, "first", NULL, 0);
+	for (size_t i = 0; i < (any ? 2u : 1u); i++)
+		envelope_add_rcpt(&env, rcpts[i]);
+	sub.env = &env;
 	sub.rcpt_policy = any ? RCPT_POLICY_ANY : RCPT_POLICY_ALL;
 	peer_message(&sub.message, &t1, MSG);
 	peer_message(&copy, &t2, MSG);
-	queue_envelope_init(&env);
-	env.account = xstrdup("first");
-	env.sender = xstrdup("a@x.test");
-	for (size_t i = 0; i < sub.nrcpts; i++)
-		strlist_add(&env.rcpts, rcpts[i]);
-	rc = outbox_post(o, &r, &sub, &copy, &env, res, err);
-	queue_envelope_clear(&env);
+	rc = outbox_post(o, &r, &sub, &copy, res, err);
+	envelope_clear(&env);
 	relay_route_clear(&r);
 	account_clear(&a);
 	conf_free(cfg);
@@ -304,9 +302,9 @@ run(const struct fate *f)
 	if (f->queued_rcpts) {
 		CHECK(only_entry(pl.queue, &env, msg, sizeof msg) == 0);
 		CHECK_STR(env.id, res.id);
-		CHECK_STR(joined(&env.rcpts, rcpts, sizeof rcpts),
+		CHECK_STR(joined(&env.env, rcpts, sizeof rcpts),
 		          f->queued_rcpts);
-		CHECK_STR(env.sender, "a@x.test");
+		CHECK_STR(env.env.sender, "a@x.test");
 		CHECK_INT(env.attempts, f->attempts);
 		CHECK_INT(env.created, NOW); /* the outbox's clock */
 		CHECK_STR(msg, MSG);
@@ -330,7 +328,6 @@ run(const struct fate *f)
 	            __FILE__, __LINE__, what);
 	if (f->dead)
 		CHECK(strstr(err.msg, pl.dead) != NULL);
-	outbox_result_clear(&res);
 	place_remove(&pl);
 }
 
@@ -367,7 +364,6 @@ test_interrupted(void)
 	CHECK_STR(msg, MSG);
 	queue_envelope_clear(&env);
 	free(peer_finish(&p, &len));
-	outbox_result_clear(&res);
 	place_remove(&pl);
 }
 

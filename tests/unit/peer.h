@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "envelope.h"
 #include "stream.h"
 
 #define PEER_TIMEOUT_S 3
@@ -358,6 +359,19 @@ peer_message(struct message_stream *m, struct peer_text *t, const char *s)
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p >= 0x80)
 			m->has_8bit = true;
+}
+
+/* An envelope from sender to rcpts[0..n) (cleared by the caller with
+ * envelope_clear); returned for use in an initialiser. */
+static inline struct envelope *
+peer_envelope(struct envelope *e, const char *sender, const char *const *rcpts,
+              size_t n)
+{
+	envelope_init(e);
+	envelope_set_sender(e, sender);
+	for (size_t i = 0; i < n; i++)
+		envelope_add_rcpt(e, rcpts[i]);
+	return e;
 }
 
 #endif

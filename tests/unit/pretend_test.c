@@ -59,7 +59,7 @@ test_secrets(void)
 	job.acct.user = "alice";
 	job.acct.password = "s3cret-password";
 	job.acct.passwordeval = "echo s3cret-command";
-	job.sender = "alice@example.org";
+	envelope_set_sender(&job.env, "alice@example.org");
 	text = settings_text(&job);
 	check_line(text, "host = mail.example.org");
 	check_line(text, "account = (command line only)");
@@ -70,6 +70,7 @@ test_secrets(void)
 	check_line(text, "envelope-from = alice@example.org");
 	CHECK(text && !strstr(text, "s3cret"));
 	free(text);
+	envelope_clear(&job.env);
 }
 
 static void

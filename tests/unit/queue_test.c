@@ -145,10 +145,10 @@ env_basic(struct queue_envelope *e, const char *sender, int priority,
           time_t created)
 {
 	queue_envelope_init(e);
-	e->account = strdup("");
-	e->sender = strdup(sender);
-	strlist_add(&e->rcpts, "rcpt@example.org");
-	e->priority = priority;
+	e->env.account = strdup("");
+	e->env.sender = strdup(sender);
+	envelope_add_rcpt(&e->env, "rcpt@example.org");
+	e->env.priority = priority;
 	e->created = created;
 }
 
@@ -361,16 +361,16 @@ test_roundtrip(void)
 	if (!q)
 		return;
 	queue_envelope_init(&e);
-	e.account = strdup("work account");
-	e.host = strdup("smtp.example.org");
-	e.port = 587;
-	e.sender = strdup("-f \"x y\"@example.org");
+	e.env.account = strdup("work account");
+	e.env.host = strdup("smtp.example.org");
+	e.env.port = 587;
+	e.env.sender = strdup("-f \"x y\"@example.org");
 	for (size_t i = 0; i < sizeof rcpts / sizeof rcpts[0]; i++)
-		strlist_add(&e.rcpts, rcpts[i]);
-	e.priority = -9;
-	e.dsn_notify = strdup("SUCCESS,FAILURE");
-	e.dsn_return = strdup("HDRS");
-	e.dsn_envid = strdup("env id 100%");
+		envelope_add_rcpt(&e.env, rcpts[i]);
+	e.env.priority = -9;
+	e.env.dsn.notify = strdup("SUCCESS,FAILURE");
+	e.env.dsn.ret = strdup("HDRS");
+	e.env.dsn.envid = strdup("env id 100%");
 	e.created = 1700000000;
 	e.attempts = 2;
 	e.last_attempt = 1700000100;
@@ -387,17 +387,17 @@ test_roundtrip(void)
 	CHECK_INT(n, 1);
 	if (n == 1) {
 		CHECK_STR(v[0].id, id);
-		CHECK_STR(v[0].account, "work account");
-		CHECK_STR(v[0].host, "smtp.example.org");
-		CHECK_INT(v[0].port, 587);
-		CHECK_STR(v[0].sender, "-f \"x y\"@example.org");
-		CHECK_INT(v[0].rcpts.n, sizeof rcpts / sizeof rcpts[0]);
-		for (size_t i = 0; i < v[0].rcpts.n && i < e.rcpts.n; i++)
-			CHECK_STR(v[0].rcpts.v[i], rcpts[i]);
-		CHECK_INT(v[0].priority, -9);
-		CHECK_STR(v[0].dsn_notify, "SUCCESS,FAILURE");
-		CHECK_STR(v[0].dsn_return, "HDRS");
-		CHECK_STR(v[0].dsn_envid, "env id 100%");
+		CHECK_STR(v[0].env.account, "work account");
+		CHECK_STR(v[0].env.host, "smtp.example.org");
+		CHECK_INT(v[0].env.port, 587);
+		CHECK_STR(v[0].env.sender, "-f \"x y\"@example.org");
+		CHECK_INT(v[0].env.nrcpts, sizeof rcpts / sizeof rcpts[0]);
+		for (size_t i = 0; i < v[0].env.nrcpts && i < e.env.nrcpts; i++)
+			CHECK_STR(v[0].env.rcpts[i].addr, rcpts[i]);
+		CHECK_INT(v[0].env.priority, -9);
+		CHECK_STR(v[0].env.dsn.notify, "SUCCESS,FAILURE");
+		CHECK_STR(v[0].env.dsn.ret, "HDRS");
+		CHECK_STR(v[0].env.dsn.envid, "env id 100%");
 		CHECK_INT(v[0].created, 1700000000);
 		CHECK_INT(v[0].attempts, 2);
 		CHECK_INT(v[0].last_attempt, 1700000100);
@@ -430,8 +430,8 @@ test_roundtrip(void)
 
 	/* Optional fields stay absent; an empty sender is <>. */
 	queue_envelope_init(&e);
-	e.sender = strdup("");
-	strlist_add(&e.rcpts, "r@example.org");
+	e.env.sender = strdup("");
+	envelope_add_rcpt(&e.env, "r@example.org");
 	s = mem_stream(&mem, short_msg, sizeof short_msg - 1);
 	CHECK_INT(queue_add(q, &e, &s, id, &err), 0);
 	queue_envelope_clear(&e);
@@ -439,12 +439,12 @@ test_roundtrip(void)
 	CHECK_INT(n, 2);
 	if (n == 2) { /* priority 0 before -9 */
 		CHECK_STR(v[0].id, id);
-		CHECK_STR(v[0].account, "");
-		CHECK(v[0].host == NULL);
-		CHECK_INT(v[0].port, 0);
-		CHECK_STR(v[0].sender, "");
-		CHECK(v[0].dsn_notify == NULL && v[0].dsn_return == NULL &&
-		      v[0].dsn_envid == NULL && v[0].last_error == NULL);
+		CHECK_STR(v[0].env.account, "");
+		CHECK(v[0].env.host == NULL);
+		CHECK_INT(v[0].env.port, 0);
+		CHECK_STR(v[0].env.sender, "");
+		CHECK(v[0].env.dsn.notify == NULL && v[0].env.dsn.ret == NULL &&
+		      v[0].env.dsn.envid == NULL && v[0].last_error == NULL);
 		CHECK(!v[0].has_8bit);
 		CHECK(v[0].created >= time(NULL) - 5);
 		CHECK_INT(v[0].attempts, 0);
@@ -467,17 +467,17 @@ test_add_refused(void)
 	if (!q)
 		return;
 	queue_envelope_init(&e);
-	e.sender = strdup("s@example.org");
+	e.env.sender = strdup("s@example.org");
 	s = mem_stream(&mem, short_msg, sizeof short_msg - 1);
 	CHECK_INT(queue_add(q, &e, &s, id, &err), -1);
 	CHECK_INT(err.kind, ERROR_DATA);
-	free(e.sender);
-	e.sender = NULL;
-	strlist_add(&e.rcpts, "r@example.org");
+	free(e.env.sender);
+	e.env.sender = NULL;
+	envelope_add_rcpt(&e.env, "r@example.org");
 	CHECK_INT(queue_add(q, &e, &s, id, &err), -1);
 	CHECK_INT(err.kind, ERROR_SOFTWARE);
-	e.sender = strdup("s@example.org");
-	e.priority = 10;
+	e.env.sender = strdup("s@example.org");
+	e.env.priority = 10;
 	CHECK_INT(queue_add(q, &e, &s, id, &err), -1);
 	queue_envelope_clear(&e);
 	CHECK_INT(listed(q), 0);
@@ -513,10 +513,10 @@ test_order(void)
 	CHECK_INT(queue_list(q, &v, &n, &err), 0);
 	CHECK_INT(n, 6);
 	for (size_t i = 0; i < 4 && i < n; i++)
-		CHECK_STR(v[i].sender, want[i]);
+		CHECK_STR(v[i].env.sender, want[i]);
 	if (n == 6) { /* same priority and age: by id */
 		CHECK(strcmp(v[4].id, v[5].id) < 0);
-		CHECK(v[4].priority == -3 && v[5].priority == -3);
+		CHECK(v[4].env.priority == -3 && v[5].env.priority == -3);
 	}
 	queue_list_free(v, n);
 	queue_close(q);
@@ -677,8 +677,8 @@ test_failed(void)
 	CHECK_INT(env->next_attempt, t0 + 600);
 	CHECK_INT(env->last_attempt, t0 + 5); /* the caller's clock */
 	CHECK_STR(env->last_error, "421 4.3.2 shutting? down?");
-	CHECK_INT(env->priority, 2);
-	CHECK_STR(env->sender, "s@example.org");
+	CHECK_INT(env->env.priority, 2);
+	CHECK_STR(env->env.sender, "s@example.org");
 
 	/* The lock survives the new envelope. */
 	CHECK_INT(queue_claim(q2, id, &b, &err), QUEUE_BUSY);
@@ -691,7 +691,7 @@ test_failed(void)
 		CHECK_INT(v[0].attempts, 1);
 		CHECK_INT(v[0].next_attempt, t0 + 600);
 		CHECK_STR(v[0].last_error, "421 4.3.2 shutting? down?");
-		CHECK_STR(v[0].rcpts.v[0], "rcpt@example.org");
+		CHECK_STR(v[0].env.rcpts[0].addr, "rcpt@example.org");
 	}
 	queue_list_free(v, n);
 
@@ -1037,9 +1037,9 @@ test_envelope_compat(void)
 			      strstr(err.msg, queue_entry_damage(ent)));
 		}
 		if (rc == QUEUE_CLAIMED && i == 2)
-			CHECK_INT(queue_entry_envelope(ent)->rcpts.n, 2);
+			CHECK_INT(queue_entry_envelope(ent)->env.nrcpts, 2);
 		if (rc == QUEUE_CLAIMED && i == 3)
-			CHECK_STR(queue_entry_envelope(ent)->dsn_envid,
+			CHECK_STR(queue_entry_envelope(ent)->env.dsn.envid,
 			          "aAb\xc3\xa9");
 		queue_entry_release(ent);
 		ent = NULL;
@@ -1299,7 +1299,7 @@ test_damaged(void)
 		char id[QUEUE_ID_SIZE];
 
 		env_basic(&e, "s@example.org", 0, 0);
-		strlist_add(&e.rcpts, "");
+		envelope_add_rcpt(&e.env, "");
 		CHECK_INT(queue_add(q, &e, &st, id, &err), -1);
 		CHECK_INT(err.kind, ERROR_DATA);
 		queue_envelope_clear(&e);

@@ -147,6 +147,7 @@ run_walk(const struct walk *w)
 	struct account first;
 	struct relay_route r;
 	struct submission sub = {0};
+	struct envelope env;
 	struct submit_outcome out;
 	struct peer_text t;
 	struct error err = {0};
@@ -164,9 +165,7 @@ run_walk(const struct walk *w)
 	CHECK(cfg != NULL);
 	CHECK_INT(conf_select(cfg, "first", NULL, &first, &err), 0);
 	CHECK_INT(relay_route_build(&r, &first, cfg, NULL, NULL, &err), 0);
-	sub.sender = "a@x.test";
-	sub.rcpts = rcpts;
-	sub.nrcpts = 1;
+	sub.env = peer_envelope(&env, "a@x.test", rcpts, 1);
 	sub.rcpt_policy = RCPT_POLICY_ALL;
 	peer_message(&sub.message, &t, MSG);
 	rc = relay_send(&r, &sub, &out, &err);
@@ -185,7 +184,7 @@ run_walk(const struct walk *w)
 	if (w->msg_has)
 		CHECK(strstr(err.msg, w->msg_has) != NULL);
 	free(got);
-	submit_outcome_clear(&out);
+	envelope_clear(&env);
 	relay_route_clear(&r);
 	account_clear(&first);
 	conf_free(cfg);
@@ -213,6 +212,7 @@ test_rewind(void)
 	struct account a;
 	struct relay_route r;
 	struct submission sub = {0};
+	struct envelope env;
 	struct submit_outcome out;
 	struct peer_text t;
 	struct error err = {0};
@@ -237,9 +237,7 @@ test_rewind(void)
 	cfg = two_accounts(&p1, &p2);
 	CHECK_INT(conf_select(cfg, "first", NULL, &a, &err), 0);
 	CHECK_INT(relay_route_build(&r, &a, cfg, NULL, NULL, &err), 0);
-	sub.sender = "a@x.test";
-	sub.rcpts = rcpts;
-	sub.nrcpts = 1;
+	sub.env = peer_envelope(&env, "a@x.test", rcpts, 1);
 	sub.rcpt_policy = RCPT_POLICY_ALL;
 	peer_message(&sub.message, &t, msg);
 	CHECK(CONN_WBUF_SIZE < sub.message.size);
@@ -251,7 +249,7 @@ test_rewind(void)
 	CHECK(got2 && strcmp(got2, want) == 0);
 	free(got1);
 	free(got2);
-	submit_outcome_clear(&out);
+	envelope_clear(&env);
 	relay_route_clear(&r);
 	account_clear(&a);
 	conf_free(cfg);

@@ -79,6 +79,33 @@ open_on(struct peer *p, const struct peer_step *st, size_t n, bool lmtp,
 }
 
 static const char *const two_rcpts[] = {"b@y.test", "c@y.test"};
+static const char *const one[] = {"b@y.test"};
+
+/* The envelopes of the tests (envelopes_init, envelopes_clear). */
+static struct envelope two;      /* a@x.test to b@y.test, c@y.test */
+static struct envelope null_two; /* <> to the same */
+static struct envelope single;   /* a@x.test to b@y.test */
+static struct envelope dsn;      /* the same with DSN and a priority */
+
+static void
+envelopes_init(void)
+{
+	peer_envelope(&two, "a@x.test", two_rcpts, 2);
+	peer_envelope(&null_two, "", two_rcpts, 2);
+	peer_envelope(&single, "a@x.test", one, 1);
+	peer_envelope(&dsn, "a@x.test", one, 1);
+	envelope_set_dsn(&dsn, "SUCCESS,FAILURE", "HDRS", "a+b=c d");
+	dsn.priority = -3;
+}
+
+static void
+envelopes_clear(void)
+{
+	envelope_clear(&two);
+	envelope_clear(&null_two);
+	envelope_clear(&single);
+	envelope_clear(&dsn);
+}
 
 /* With PIPELINING, MAIL, RCPTs and DATA leave together (the server
  * answers only when it has all of them), each reply is reported as it
@@ -98,11 +125,8 @@ test_pipelined(void)
 	struct peer p;
 	struct error err = {0};
 	struct smtp_session *s = open_on(&p, st, N(st), false, &err);
-	struct smtp_envelope env = {.sender = "a@x.test",
-	                            .rcpts = two_rcpts,
-	                            .nrcpts = 2,
-	                            .size = 42,
-	                            .body_8bit = true};
+	struct smtp_envelope env = {
+	    .envelope = &two, .size = 42, .body_8bit = true};
 	struct smtp_envelope_result res;
 	struct body b = {"Hi\r\n.dot\r\n..two\r\nend\r\n", 0, 5};
 	struct smtp_body_source src = {body_read, &b};
@@ -156,9 +180,7 @@ test_stepwise_all_or_nothing(void)
 	struct peer p;
 	struct error err = {0};
 	struct smtp_session *s = open_on(&p, st, N(st), false, &err);
-	struct smtp_envelope env = {.sender = "",
-	                            .rcpts = two_rcpts,
-	                            .nrcpts = 2,
+	struct smtp_envelope env = {.envelope = &null_two,
 	                            .all_or_nothing = true};
 	struct smtp_envelope_result res;
 
@@ -199,8 +221,7 @@ test_stepwise_any(void)
 	struct peer p;
 	struct error err = {0};
 	struct smtp_session *s = open_on(&p, st, N(st), false, &err);
-	struct smtp_envelope env = {
-	    .sender = "a@x.test", .rcpts = two_rcpts, .nrcpts = 2};
+	struct smtp_envelope env = {.envelope = &two};
 	struct smtp_envelope_result res;
 	struct body b = {".\r\n", 0, 64};
 	struct smtp_body_source src = {body_read, &b};
@@ -256,7 +277,6 @@ test_helo_fallback(void)
 static void
 test_parameters(void)
 {
-	static const char *const one[] = {"b@y.test"};
 	static const struct {
 		const char *caps;
 		const char *sent;
@@ -268,15 +288,8 @@ test_parameters(void)
 	    {"250 8BITMIME\r\n", "MAIL FROM:<a@x.test>\r\n"
 	                         "RCPT TO:<b@y.test>\r\n"},
 	};
-	struct smtp_envelope env = {.sender = "a@x.test",
-	                            .rcpts = one,
-	                            .nrcpts = 1,
-	                            .size = 42,
-	                            .dsn_ret = "HDRS",
-	                            .dsn_envid = "a+b=c d",
-	                            .dsn_notify = "SUCCESS,FAILURE",
-	                            .all_or_nothing = true,
-	                            .priority = -3};
+	struct smtp_envelope env = {
+	    .envelope = &dsn, .size = 42, .all_or_nothing = true};
 
 	for (size_t i = 0; i < N(cases); i++) {
 		char ehlo[256], want[512];
@@ -504,12 +517,10 @@ test_out_of_step(void)
 	    {"EHLO client.test\r\n", EHLO_PLAIN, 1},
 	    {"MAIL FROM:<a@x.test>\r\n", "250 ok\r\n250 ok\r\n354 go\r\n", 1},
 	};
-	static const char *const one[] = {"b@y.test"};
 	struct peer p;
 	struct error err = {0};
 	struct smtp_session *s = open_on(&p, st, N(st), false, &err);
-	struct smtp_envelope env = {
-	    .sender = "a@x.test", .rcpts = one, .nrcpts = 1};
+	struct smtp_envelope env = {.envelope = &single};
 	struct smtp_envelope_result res;
 
 	CHECK(s != NULL);
@@ -539,8 +550,7 @@ test_lmtp(void)
 	struct peer p;
 	struct error err = {0};
 	struct smtp_session *s = open_on(&p, st, N(st), true, &err);
-	struct smtp_envelope env = {
-	    .sender = "a@x.test", .rcpts = two_rcpts, .nrcpts = 2};
+	struct smtp_envelope env = {.envelope = &two};
 	struct smtp_envelope_result res;
 	struct body b = {"x\r\n", 0, 64};
 	struct smtp_body_source src = {body_read, &b};
@@ -577,12 +587,10 @@ test_body_fails(void)
 	    {"EHLO client.test\r\n", EHLO_PIPE, 1},
 	    {"DATA\r\n", "250 ok\r\n250 ok\r\n354 go\r\n", 0},
 	};
-	static const char *const one[] = {"b@y.test"};
 	struct peer p;
 	struct error err = {0};
 	struct smtp_session *s = open_on(&p, st, N(st), false, &err);
-	struct smtp_envelope env = {
-	    .sender = "a@x.test", .rcpts = one, .nrcpts = 1};
+	struct smtp_envelope env = {.envelope = &single};
 	struct smtp_envelope_result res;
 	struct smtp_body_source src = {body_fail, NULL};
 	struct reply final;
@@ -620,12 +628,10 @@ test_lost_after_dot(void)
 	    {"DATA\r\n", "354 go\r\n", 1},
 	    {"\r\n.\r\n", PEER_DROP, 1},
 	};
-	static const char *const one[] = {"b@y.test"};
 	struct peer p;
 	struct error err = {0};
 	struct smtp_session *s = open_on(&p, st, N(st), false, &err);
-	struct smtp_envelope env = {
-	    .sender = "a@x.test", .rcpts = one, .nrcpts = 1};
+	struct smtp_envelope env = {.envelope = &single};
 	struct smtp_envelope_result res;
 	struct body b = {"x\r\n", 0, 64};
 	struct smtp_body_source src = {body_read, &b};
@@ -653,6 +659,7 @@ int
 main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
+	envelopes_init();
 	test_pipelined();
 	test_stepwise_all_or_nothing();
 	test_stepwise_any();
@@ -665,5 +672,6 @@ main(void)
 	test_out_of_step();
 	test_body_fails();
 	test_lost_after_dot();
+	envelopes_clear();
 	return unit_done();
 }

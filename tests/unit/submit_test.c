@@ -64,7 +64,10 @@ struct scenario {
 	bool delivered;
 	size_t naccepted;
 	bool dot_sent;
-	size_t nretry;     /* retry[0] is then recipient 1 */
+	/* Each recipient's verdict in the envelope afterwards, by name
+	 * (envelope_state_name), joined by ' '; NULL: every one pending. */
+	const char *states;
+	const char *reply2; /* the second recipient's reply kept, or NULL */
 	const char *final; /* the outcome's final_reply, or NULL: "" */
 	const char *sent;  /* everything the server received */
 };
@@ -78,6 +81,7 @@ static const struct scenario scenarios[] = {
      .naccepted = 1,
      .dot_sent = true,
      .final = "250 2.0.0 queued as 4711",
+     .states = "accepted",
      .sent = EHLO ENV1 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
     /* All or nothing: a refused recipient after the 354 of a pipelined
      * group drops the connection, never the dot. */
@@ -86,6 +90,8 @@ static const struct scenario scenarios[] = {
             DATA_ANSWER("250 ok\r\n550 5.1.1 unknown\r\n")},
      .nrcpts = 2,
      .exit_code = EX_NOUSER,
+     .states = "pending refused-permanently",
+     .reply2 = "550 5.1.1 unknown",
      .sent = EHLO ENV2 "DATA\r\n"},
     {.name = "any: sent to the accepted one",
      .st = {GREET, EHLO_OK(PIPE),
@@ -98,6 +104,7 @@ static const struct scenario scenarios[] = {
      .naccepted = 1,
      .dot_sent = true,
      .final = "250 ok",
+     .states = "accepted refused-permanently",
      .sent = EHLO ENV2 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
     {.name = "any: a 4xx recipient is kept for a retry",
      .st = {GREET, EHLO_OK(PIPE), DATA_ANSWER("250 ok\r\n450 4.2.1 later\r\n"),
@@ -108,7 +115,8 @@ static const struct scenario scenarios[] = {
      .delivered = true,
      .naccepted = 1,
      .dot_sent = true,
-     .nretry = 1,
+     .states = "accepted refused-temporarily",
+     .reply2 = "450 4.2.1 later",
      .final = "250 ok",
      .sent = EHLO ENV2 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
     {.name = "any: every recipient refused, nothing sent",
@@ -120,6 +128,8 @@ static const struct scenario scenarios[] = {
      .any = true,
      .nrcpts = 2,
      .exit_code = EX_NOUSER,
+     .states = "refused-permanently refused-permanently",
+     .reply2 = "553 5.1.3 bad",
      .sent = EHLO ENV2 "QUIT\r\n"},
     /* RFC 1870: too big is refused before MAIL. */
     {.name = "SIZE too big",
@@ -143,6 +153,7 @@ static const struct scenario scenarios[] = {
      .naccepted = 1,
      .dot_sent = true,
      .final = "250 ok",
+     .states = "accepted",
      .sent = EHLO "MAIL FROM:<a@x.test> SIZE=19 BODY=8BITMIME\r\n"
                   "RCPT TO:<b@y.test>\r\nDATA\r\n" MSG8 ".\r\nQUIT\r\n"},
     /* RFC 6531: a non-ASCII local part needs SMTPUTF8. */
@@ -161,6 +172,7 @@ static const struct scenario scenarios[] = {
      .naccepted = 2,
      .dot_sent = true,
      .final = "250 ok",
+     .states = "accepted accepted",
      .sent =
          EHLO "MAIL FROM:<a@x.test> SMTPUTF8\r\nRCPT TO:<b@y.test>\r\n"
               "RCPT TO:<j\xc3\xb6rg@y.test>\r\nDATA\r\n" MSG ".\r\nQUIT\r\n"},
@@ -188,6 +200,7 @@ static const struct scenario scenarios[] = {
             {"DATA\r\n", "554 5.3.0 no data today\r\n", 1}},
      .nrcpts = 1,
      .exit_code = EX_UNAVAILABLE,
+     .states = "pending",
      .sent = EHLO ENV1 "DATA\r\nQUIT\r\n"},
     /* The reply to the dot. */
     {.name = "dot 452",
@@ -197,6 +210,7 @@ static const struct scenario scenarios[] = {
      .exit_code = EX_TEMPFAIL,
      .dot_sent = true,
      .final = "452 4.3.1 full",
+     .states = "refused-temporarily",
      .sent = EHLO ENV1 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
     {.name = "dot 554",
      .st = {GREET, EHLO_OK(PIPE), DATA_ANSWER("250 ok\r\n"),
@@ -205,6 +219,7 @@ static const struct scenario scenarios[] = {
      .exit_code = EX_UNAVAILABLE,
      .dot_sent = true,
      .final = "554 5.6.0 spam",
+     .states = "refused-permanently",
      .sent = EHLO ENV1 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
     {.name = "connection lost after the dot: status unknown",
      .st = {GREET,
@@ -216,6 +231,7 @@ static const struct scenario scenarios[] = {
      .nrcpts = 1,
      .exit_code = EX_TEMPFAIL,
      .dot_sent = true,
+     .states = "pending",
      .sent = EHLO ENV1 "DATA\r\n" MSG ".\r\n"},
     /* LMTP: delivered to one, the other to be retried. */
     {.name = "LMTP: one recipient refused for now",
@@ -230,7 +246,8 @@ static const struct scenario scenarios[] = {
      .delivered = true,
      .naccepted = 1,
      .dot_sent = true,
-     .nretry = 1,
+     .states = "accepted refused-temporarily",
+     .reply2 = "452 4.2.2 full",
      .final = "250 2.0.0 ok",
      .sent = "LHLO client.test\r\n" ENV2 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
 };
@@ -247,11 +264,44 @@ account_for(struct account *a, const struct peer *p, bool lmtp)
 	a->lmtp = lmtp;
 }
 
+/* The recipients' states by name, joined by ' '. */
+static const char *
+states(const struct envelope *e, char *out, size_t n)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < e->nrcpts && used < n; i++)
+		used +=
+		    (size_t)snprintf(out + used, n - used, "%s%s", i ? " " : "",
+		                     envelope_state_name(e->rcpts[i].state));
+	return out;
+}
+
+static void
+check_states(const struct scenario *sc, const struct envelope *env)
+{
+	char got[256], want[256];
+
+	if (sc->states)
+		snprintf(want, sizeof want, "%s", sc->states);
+	else
+		snprintf(want, sizeof want, "%s",
+		         sc->nrcpts == 2 ? "pending pending" : "pending");
+	if (strcmp(states(env, got, sizeof got), want) != 0) {
+		CHECK_STR(got, want);
+		fprintf(stderr, "  (in \"%s\")\n", sc->name);
+	}
+	if (sc->reply2)
+		CHECK_STR(env->rcpts[1].reply, sc->reply2);
+}
+
 static void
 run(const struct scenario *sc)
 {
 	const char *rcpts[2] = {"b@y.test", sc->rcpt2 ? sc->rcpt2 : "c@y.test"};
 	struct submission sub = {0};
+	struct envelope env;
 	struct submit_outcome out;
 	struct account a;
 	struct peer p;
@@ -267,9 +317,7 @@ run(const struct scenario *sc)
 	}
 	account_for(&a, &p, sc->lmtp);
 	sub.account = &a;
-	sub.sender = "a@x.test";
-	sub.rcpts = rcpts;
-	sub.nrcpts = sc->nrcpts;
+	sub.env = peer_envelope(&env, "a@x.test", rcpts, sc->nrcpts);
 	sub.rcpt_policy = sc->any ? RCPT_POLICY_ANY : RCPT_POLICY_ALL;
 	peer_message(&sub.message, &t, sc->msg ? sc->msg : MSG);
 	rc = submit_send(&sub, &out, &err);
@@ -288,10 +336,7 @@ run(const struct scenario *sc)
 	            __FILE__, __LINE__, what);
 	snprintf(what, sizeof what, "%s: dot_sent %d", sc->name, out.dot_sent);
 	unit_report(out.dot_sent == sc->dot_sent, __FILE__, __LINE__, what);
-	snprintf(what, sizeof what, "%s: nretry %zu", sc->name, out.nretry);
-	unit_report(out.nretry == sc->nretry &&
-	                (!sc->nretry || out.retry[0] == 1),
-	            __FILE__, __LINE__, what);
+	check_states(sc, &env);
 	snprintf(what, sizeof what, "%s: the script ran whole (%d)", sc->name,
 	         p.status);
 	unit_report(p.status == 0, __FILE__, __LINE__, what);
@@ -308,7 +353,7 @@ run(const struct scenario *sc)
 		CHECK(strstr(err.msg, code) != NULL);
 	}
 	free(got);
-	submit_outcome_clear(&out);
+	envelope_clear(&env);
 	account_clear(&a);
 }
 
@@ -331,6 +376,7 @@ test_session(void)
 	};
 	static const char *const one[] = {"b@y.test"};
 	struct submission sub = {0};
+	struct envelope env;
 	struct submit_session *ss = NULL;
 	struct submit_outcome out;
 	struct account a;
@@ -342,9 +388,7 @@ test_session(void)
 		return;
 	account_for(&a, &p, false);
 	sub.account = &a;
-	sub.sender = "a@x.test";
-	sub.rcpts = one;
-	sub.nrcpts = 1;
+	sub.env = peer_envelope(&env, "a@x.test", one, 1);
 	sub.more_follow = true;
 	CHECK_INT(submit_open(&ss, &sub, &err), 0);
 	for (int i = 0; i < 2; i++) {
@@ -353,7 +397,7 @@ test_session(void)
 		CHECK_STR(out.final_reply,
 		          i ? "250 second ok" : "250 first ok");
 		CHECK(submit_usable(ss));
-		submit_outcome_clear(&out);
+		CHECK_INT(env.rcpts[0].state, ENVELOPE_ACCEPTED);
 	}
 	peer_message(&sub.message, &t, MSG);
 	CHECK_INT(submit_message(ss, &sub, &out, &err), -1);
@@ -361,7 +405,10 @@ test_session(void)
 	CHECK(out.before_mail);
 	CHECK(!out.dot_sent);
 	CHECK(!submit_usable(ss));
-	submit_outcome_clear(&out);
+	/* The verdict of the message before is not taken for this one's. */
+	CHECK_INT(env.rcpts[0].state, ENVELOPE_PENDING);
+	CHECK(env.rcpts[0].reply == NULL);
+	envelope_clear(&env);
 	submit_close(ss);
 	CHECK_SENT(&p, EHLO ENV1 "DATA\r\n" MSG ".\r\nRSET\r\n" ENV1
 	                         "DATA\r\n" MSG ".\r\nRSET\r\n");
