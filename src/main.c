@@ -461,20 +461,21 @@ run_queue_entry(struct job *job, struct error *err)
 static int
 serve_prepare(struct job *job, const struct serve_message *m, struct error *err)
 {
+	const struct envelope *client = m->env;
 	struct source_options so = {0};
-	char envid[128];
 
-	envelope_set_sender(&job->env, m->sender);
-	/* RFC 3461 4: ENVID comes as xtext; smtp.c encodes it again for
-	 * the next server. */
-	envelope_set_dsn(&job->env, m->dsn_notify, m->dsn_ret,
-	                 m->dsn_envid
-	                     ? xtext_decode(m->dsn_envid, envid, sizeof envid)
-	                     : NULL);
-	if (*m->sender && address_check(m->sender, true, ERROR_DATA, err) < 0)
+	/* The client's sender and DSN as they are (the command line's and
+	 * the account's DSN only where it gave none); its recipients through
+	 * the aliases, each once. */
+	envelope_set_sender(&job->env, client->sender);
+	envelope_set_dsn(&job->env, client->dsn.notify, client->dsn.ret,
+	                 client->dsn.envid);
+	if (*client->sender &&
+	    address_check(client->sender, true, ERROR_DATA, err) < 0)
 		return -1;
-	for (size_t i = 0; i < m->nrcpts; i++)
-		if (job_add_recipient(job, m->rcpts[i], ERROR_DATA, err) < 0)
+	for (size_t i = 0; i < client->nrcpts; i++)
+		if (job_add_recipient(job, client->rcpts[i].addr, ERROR_DATA,
+		                      err) < 0)
 			return -1;
 	if (source_open(&job->message, m->fd, &so, err) < 0)
 		return -1;

@@ -30,8 +30,8 @@
  *   with -1 and ERROR_IOERR, as serve.h says.
  * - The idle timeout is counted per command line and per read of data;
  *   it also bounds waiting for a non-blocking output to take replies.
- * - dsn_notify is the NOTIFY of the first accepted RCPT; a refused RCPT
- *   does not count.
+ * - the envelope's NOTIFY is that of the first accepted RCPT; a refused
+ *   RCPT does not count.
  */
 #include "config.h"
 
@@ -51,6 +51,7 @@
 
 #include "address.h"
 #include "buf.h"
+#include "encode.h"
 #include "fdwait.h"
 #include "interrupt.h"
 #include "util.h"
@@ -104,10 +105,8 @@ struct server {
 
 	/* The transaction (RFC 5321 3.3), between MAIL and the final dot. */
 	bool in_mail;
-	char *sender;
-	struct strlist rcpts;
+	struct envelope env; /* sender, recipients, DSN */
 	bool body_8bit, smtputf8;
-	char *dsn_ret, *dsn_envid, *dsn_notify;
 
 	size_t rstart, rend; /* unread input is rbuf[rstart..rend) */
 	size_t wlen;         /* replies waiting in wbuf */
@@ -319,15 +318,9 @@ static void
 reset_transaction(struct server *s)
 {
 	s->in_mail = false;
-	free(s->sender);
-	s->sender = NULL;
-	strlist_clear(&s->rcpts);
+	envelope_clear(&s->env);
 	s->body_8bit = false;
 	s->smtputf8 = false;
-	free(s->dsn_ret);
-	free(s->dsn_envid);
-	free(s->dsn_notify);
-	s->dsn_ret = s->dsn_envid = s->dsn_notify = NULL;
 }
 
 /* --- syntax of MAIL and RCPT ------------------------------------------- */
@@ -939,6 +932,7 @@ cmd_mail(struct server *s, char *arg, struct error *err)
 	struct mail_params mp = {0};
 	struct error e;
 	char *addr, *rest;
+	char envid[SERVE_ENVID_MAX + 1];
 
 	(void)err;
 	if (!s->greeted) {
@@ -965,11 +959,15 @@ cmd_mail(struct server *s, char *arg, struct error *err)
 		return 0;
 	}
 	s->in_mail = true;
-	s->sender = xstrdup(addr);
+	envelope_set_sender(&s->env, addr);
 	s->body_8bit = mp.body_8bit;
 	s->smtputf8 = mp.smtputf8;
-	s->dsn_ret = mp.ret ? xstrdup(mp.ret) : NULL;
-	s->dsn_envid = mp.envid ? xstrdup(mp.envid) : NULL;
+	/* RFC 3461 4: ENVID comes as xtext (checked: at most
+	 * SERVE_ENVID_MAX once decoded); smtp.c encodes it again for the
+	 * next server. */
+	envelope_set_dsn(&s->env, NULL, mp.ret,
+	                 mp.envid ? xtext_decode(mp.envid, envid, sizeof envid)
+	                          : NULL);
 	reply(s, "250 2.1.0 Ok");
 	return 0;
 }
@@ -1001,13 +999,14 @@ cmd_rcpt(struct server *s, char *arg, struct error *err)
 		reply(s, "553 5.6.7 A non-ASCII address needs SMTPUTF8");
 		return 0;
 	}
-	if (s->rcpts.n >= SERVE_RCPTS_MAX) {
+	if (s->env.nrcpts >= SERVE_RCPTS_MAX) {
 		reply(s, "452 4.5.3 Too many recipients");
 		return 0;
 	}
-	if (s->rcpts.n == 0 && notify)
-		s->dsn_notify = xstrdup(notify);
-	strlist_add(&s->rcpts, addr);
+	if (s->env.nrcpts == 0 && notify)
+		envelope_set_dsn(&s->env, notify, s->env.dsn.ret,
+		                 s->env.dsn.envid);
+	envelope_add_rcpt(&s->env, addr);
 	reply(s, "250 2.1.5 Ok");
 	return 0;
 }
@@ -1020,15 +1019,10 @@ deliver(struct server *s, struct error *err)
 	struct sink *k = &s->sink;
 	struct serve_answer answer;
 	struct serve_message m = {
-	    .sender = s->sender,
-	    .rcpts = (const char *const *)s->rcpts.v,
-	    .nrcpts = s->rcpts.n,
+	    .env = &s->env,
 	    .fd = k->fd,
 	    .body_8bit = s->body_8bit,
 	    .smtputf8 = s->smtputf8,
-	    .dsn_ret = s->dsn_ret,
-	    .dsn_envid = s->dsn_envid,
-	    .dsn_notify = s->dsn_notify,
 	};
 
 	if (k->too_big) {
@@ -1071,7 +1065,7 @@ cmd_data(struct server *s, char *arg, struct error *err)
 		reply(s, "503 5.5.1 Need MAIL command");
 		return 0;
 	}
-	if (s->rcpts.n == 0) {
+	if (s->env.nrcpts == 0) {
 		reply(s, "503 5.5.1 Need RCPT command");
 		return 0;
 	}
@@ -1273,7 +1267,7 @@ serve_run(int in_fd, int out_fd, const struct serve_options *o,
 	str_copy(s->host, sizeof s->host,
 	         o->hostname && *o->hostname ? o->hostname : "localhost");
 	str_censor(s->host, strlen(s->host));
-	strlist_init(&s->rcpts);
+	envelope_init(&s->env);
 	s->sink.fd = -1;
 	error_clear(err);
 	rc = session(s, err);

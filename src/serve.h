@@ -25,19 +25,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "envelope.h"
 #include "error.h"
 
 /* One accepted message. */
 struct serve_message {
-	const char *sender;       /* "" for <> */
-	const char *const *rcpts; /* as given in RCPT TO, brackets removed */
-	size_t nrcpts;
-	int fd;          /* the data, dot-unstuffed, line ends as received,
-	                  * positioned at 0; owned by serve (closed after) */
-	bool body_8bit;  /* BODY=8BITMIME was given */
-	bool smtputf8;   /* SMTPUTF8 was given */
-	const char *dsn_ret, *dsn_envid; /* MAIL parameters, or NULL */
-	const char *dsn_notify;          /* the first RCPT's NOTIFY, or NULL */
+	/* The client's envelope (envelope.h): the sender ("" for <>), the
+	 * recipients as given in RCPT TO (brackets removed), and the DSN
+	 * parameters: RET and ENVID (decoded from xtext) of MAIL, the first
+	 * accepted RCPT's NOTIFY; NULL for those not given.  Owned by serve,
+	 * valid during the callback. */
+	const struct envelope *env;
+	int fd;         /* the data, dot-unstuffed, line ends as received,
+	                 * positioned at 0; owned by serve (closed after) */
+	bool body_8bit; /* BODY=8BITMIME was given */
+	bool smtputf8;  /* SMTPUTF8 was given */
 };
 
 /* The answer to the final dot: a complete reply line without CRLF, e.g.

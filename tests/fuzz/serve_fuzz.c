@@ -26,13 +26,15 @@ deliver(void *ctx, const struct serve_message *m, struct serve_answer *answer)
 	    "451 4.4.1 Connection refused",
 	    "554 5.7.1 Rejected",
 	};
+	const struct envelope *e = m->env;
 	char block[4096];
 
 	(void)ctx;
-	FUZZ_ASSERT(m->sender && !str_has_ctl(m->sender, strlen(m->sender)));
-	FUZZ_ASSERT(m->nrcpts > 0);
-	for (size_t i = 0; i < m->nrcpts; i++)
-		FUZZ_ASSERT(!str_has_ctl(m->rcpts[i], strlen(m->rcpts[i])));
+	FUZZ_ASSERT(e->sender && !str_has_ctl(e->sender, strlen(e->sender)));
+	FUZZ_ASSERT(e->nrcpts > 0);
+	for (size_t i = 0; i < e->nrcpts; i++)
+		FUZZ_ASSERT(!str_has_ctl(e->rcpts[i].addr,
+		                         strlen(e->rcpts[i].addr)));
 	FUZZ_ASSERT(lseek(m->fd, 0, SEEK_CUR) == 0);
 	while (read(m->fd, block, sizeof block) > 0)
 		;

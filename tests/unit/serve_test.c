@@ -139,19 +139,19 @@ fake_deliver(void *ctx, const struct serve_message *m,
 	}
 	struct record *r = &sh->msgs[i];
 
-	str_copy(r->sender, sizeof r->sender, m->sender);
-	r->nrcpts = m->nrcpts;
-	for (size_t j = 0; j < m->nrcpts; j++) {
+	str_copy(r->sender, sizeof r->sender, m->env->sender);
+	r->nrcpts = m->env->nrcpts;
+	for (size_t j = 0; j < m->env->nrcpts; j++) {
 		size_t used = strlen(r->rcpts);
 
 		snprintf(r->rcpts + used, sizeof r->rcpts - used, "%s%s",
-		         j ? " " : "", m->rcpts[j]);
+		         j ? " " : "", m->env->rcpts[j].addr);
 	}
 	r->body_8bit = m->body_8bit;
 	r->smtputf8 = m->smtputf8;
-	keep(r->ret, sizeof r->ret, m->dsn_ret);
-	keep(r->envid, sizeof r->envid, m->dsn_envid);
-	keep(r->notify, sizeof r->notify, m->dsn_notify);
+	keep(r->ret, sizeof r->ret, m->env->dsn.ret);
+	keep(r->envid, sizeof r->envid, m->env->dsn.envid);
+	keep(r->notify, sizeof r->notify, m->env->dsn.notify);
 	record_data(r, m->fd);
 	ans = answers[i] ? answers[i] : "250 2.0.0 Ok: queued";
 	if (strcmp(ans, "@full") == 0) {
@@ -889,7 +889,7 @@ test_envelope_fields(void)
 	CHECK_INT(sh->nmsgs, 2);
 	CHECK_STR(r->sender, "j\xc3\xb6rg@b.example");
 	CHECK_STR(r->ret, "HDRS");
-	CHECK_STR(r->envid, "abc+2Bdef");
+	CHECK_STR(r->envid, "abc+def"); /* decoded from xtext */
 	CHECK_STR(r->notify, "SUCCESS,FAILURE");
 	CHECK(r->body_8bit);
 	CHECK(r->smtputf8);
