@@ -385,7 +385,6 @@ judge_final_smtp(const struct submission *sub,
 	if (!reply_is_positive(final))
 		return reply_to_error(final, REPLY_STAGE_BODY,
 		                      "message refused", err);
-	out->naccepted = res->naccepted;
 	out->delivered = true;
 	return 0;
 }
@@ -412,10 +411,8 @@ judge_final_lmtp(const struct submission *sub,
 			continue;
 		k++;
 		record(sub->env, i, r, REPLY_STAGE_BODY);
-		if (reply_is_positive(r)) {
-			out->naccepted++;
+		if (reply_is_positive(r))
 			continue;
-		}
 		worst =
 		    error_worse(worst, reply_error_kind(r, REPLY_STAGE_BODY));
 		bad = bad ? bad : r;
@@ -427,7 +424,7 @@ judge_final_lmtp(const struct submission *sub,
 			    r->code, text);
 		nrefused++;
 	}
-	out->delivered = out->naccepted > 0;
+	out->delivered = envelope_count(sub->env, ENVELOPE_ACCEPTED) > 0;
 	if (!bad)
 		return 0;
 	error_set(err, worst, "message refused for %zu of %zu recipients: %s%s",

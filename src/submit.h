@@ -54,8 +54,8 @@ struct submission {
  * ones refused for now while others got the message are those in
  * ENVELOPE_REFUSED_TEMP, to be tried again later). */
 struct submit_outcome {
-	bool delivered;   /* the server took responsibility (some or all) */
-	size_t naccepted; /* recipients that got the message */
+	bool delivered; /* the server took responsibility (some or all:
+	                 * those in ENVELOPE_ACCEPTED) */
 	int final_code;   /* the code of the reply to the dot, or 0 */
 	char final_reply[256]; /* the reply to the dot, censored, as sent
 	                        * ("250 2.0.0 Ok"; reply_format), or "" */

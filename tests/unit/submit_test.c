@@ -34,6 +34,7 @@
 #define EHLO "EHLO client.test\r\n"
 #define ENV1 "MAIL FROM:<a@x.test> SIZE=20\r\nRCPT TO:<b@y.test>\r\n"
 #define ENV2 ENV1 "RCPT TO:<c@y.test>\r\n"
+#define ENV3 ENV2 "RCPT TO:<d@y.test>\r\n"
 #define MSG "Subject: t\r\n\r\nbody\r\n"
 #define MSG8 "Subject: t\r\n\r\nb\xc3\xa9\r\n"
 /* The pipelined group MAIL..DATA answered at once: MAIL's 250, then the
@@ -57,7 +58,7 @@ struct scenario {
 	struct peer_step st[STEPS_MAX];
 	bool lmtp;
 	bool any;          /* rcpt_policy any, else all */
-	size_t nrcpts;     /* 1 or 2 */
+	size_t nrcpts;     /* 1 to 3 */
 	const char *msg;   /* NULL: MSG */
 	const char *rcpt2; /* the second recipient; NULL: c@y.test */
 	int exit_code;     /* of the error; 0 when submit_send succeeds */
@@ -68,6 +69,7 @@ struct scenario {
 	 * (envelope_state_name), joined by ' '; NULL: every one pending. */
 	const char *states;
 	const char *reply2; /* the second recipient's reply kept, or NULL */
+	const char *msg_has; /* the error's message holds this, or NULL */
 	const char *final; /* the outcome's final_reply, or NULL: "" */
 	const char *sent;  /* everything the server received */
 };
@@ -287,7 +289,9 @@ check_states(const struct scenario *sc, const struct envelope *env)
 		snprintf(want, sizeof want, "%s", sc->states);
 	else
 		snprintf(want, sizeof want, "%s",
-		         sc->nrcpts == 2 ? "pending pending" : "pending");
+		         sc->nrcpts == 3   ? "pending pending pending"
+		         : sc->nrcpts == 2 ? "pending pending"
+		                           : "pending");
 	if (strcmp(states(env, got, sizeof got), want) != 0) {
 		CHECK_STR(got, want);
 		fprintf(stderr, "  (in \"%s\")\n", sc->name);
@@ -299,7 +303,8 @@ check_states(const struct scenario *sc, const struct envelope *env)
 static void
 run(const struct scenario *sc)
 {
-	const char *rcpts[2] = {"b@y.test", sc->rcpt2 ? sc->rcpt2 : "c@y.test"};
+	const char *rcpts[3] = {"b@y.test", sc->rcpt2 ? sc->rcpt2 : "c@y.test",
+	                        "d@y.test"};
 	struct submission sub = {0};
 	struct envelope env;
 	struct submit_outcome out;
@@ -329,10 +334,11 @@ run(const struct scenario *sc)
 	         rc ? error_exit_code(err.kind) : 0, err.msg);
 	unit_report((rc ? error_exit_code(err.kind) : 0) == sc->exit_code,
 	            __FILE__, __LINE__, what);
-	snprintf(what, sizeof what, "%s: delivered %d, naccepted %zu", sc->name,
-	         out.delivered, out.naccepted);
+	snprintf(what, sizeof what, "%s: delivered %d, accepted %zu", sc->name,
+	         out.delivered, envelope_count(&env, ENVELOPE_ACCEPTED));
 	unit_report(out.delivered == sc->delivered &&
-	                out.naccepted == sc->naccepted,
+	                envelope_count(&env, ENVELOPE_ACCEPTED) ==
+	                    sc->naccepted,
 	            __FILE__, __LINE__, what);
 	snprintf(what, sizeof what, "%s: dot_sent %d", sc->name, out.dot_sent);
 	unit_report(out.dot_sent == sc->dot_sent, __FILE__, __LINE__, what);
@@ -345,6 +351,10 @@ run(const struct scenario *sc)
 	CHECK_STR(got, sc->sent);
 	if (got && strcmp(got, sc->sent) != 0)
 		fprintf(stderr, "  (in \"%s\")\n", sc->name);
+	if (sc->msg_has && !strstr(err.msg, sc->msg_has)) {
+		CHECK_STR(err.msg, sc->msg_has);
+		fprintf(stderr, "  (in \"%s\")\n", sc->name);
+	}
 	/* A refusal quotes the server's reply. */
 	if (rc && err.smtp_code) {
 		char code[8];
