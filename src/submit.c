@@ -467,20 +467,30 @@ send_body(struct smtp_session *s, const struct submission *sub,
 }
 
 /* After every recipient was judged: the refusals that did not stop the
- * message (RCPT_POLICY_ANY) still make the run a failure. */
+ * message (RCPT_POLICY_ANY) still make the run a failure.  rc is the
+ * body's verdict: when LMTP refused the message for some recipients too
+ * (err says which), those refused at RCPT are named after them and the
+ * worse class of both stands, so that none goes unreported. */
 static int
 report_partial(const struct submission *sub,
-               const struct smtp_envelope_result *res, struct error *err)
+               const struct smtp_envelope_result *res, int rc,
+               struct error *err)
 {
 	char list[REFUSED_LIST_MAX];
 	size_t nrefused;
 	enum error_kind worst =
 	    describe_refusals(sub->env, res, &nrefused, list, sizeof list);
+	struct error after_dot = *err;
 
 	if (!nrefused)
-		return 0;
-	return refusal_error(res, worst, nrefused, list,
-	                     "the message was sent to the others", err);
+		return rc;
+	if (rc == 0)
+		return refusal_error(res, worst, nrefused, list,
+		                     "the message was sent to the others", err);
+	error_set(err, error_worse(after_dot.kind, worst),
+	          "%s; refused at RCPT: %s", after_dot.msg, list);
+	error_copy_reply(err, &after_dot);
+	return -1;
 }
 
 static void
@@ -519,8 +529,8 @@ transact_as(struct smtp_session *s, const struct submission *sub,
 		goto out;
 	}
 	rc = send_body(s, sub, &res, out, err);
-	if (rc == 0)
-		rc = report_partial(sub, &res, err);
+	if (rc == 0 || out->delivered)
+		rc = report_partial(sub, &res, rc, err);
 out:
 	smtp_envelope_result_clear(&res);
 	wire_clear(&w);
