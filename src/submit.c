@@ -389,32 +389,6 @@ judge_final_smtp(const struct submission *sub,
 	return 0;
 }
 
-/* Delivered to some with LMTP, refused after the dot for others: those
- * refused at RCPT (rcpt_policy any) count too, or a permanent refusal
- * there would vanish behind a temporary one here, and the rest be taken
- * for "queued for later" (fate.h) with nothing said of it. */
-static int
-refused_twice(const struct submission *sub,
-              const struct smtp_envelope_result *res, enum error_kind worst,
-              size_t nrefused, size_t k, const char *list,
-              const struct reply *bad, struct error *err)
-{
-	char at_rcpt[REFUSED_LIST_MAX];
-	size_t nrcpt;
-	enum error_kind rcpt_worst =
-	    describe_refusals(sub->env, res, &nrcpt, at_rcpt, sizeof at_rcpt);
-
-	error_set(err, error_worse(worst, rcpt_worst),
-	          "message refused for %zu of %zu recipients: %s%s%s; "
-	          "delivered to the others",
-	          nrefused, k, list, nrcpt ? "; refused at RCPT: " : "",
-	          nrcpt ? at_rcpt : "");
-	if (error_worse(worst, rcpt_worst) != worst)
-		bad = first_refusal(res);
-	reply_keep(bad, err);
-	return -1;
-}
-
 /* LMTP (RFC 2033 4.2): one reply per accepted recipient, in RCPT order;
  * the refused ones are named, as refusals at RCPT are. */
 static int
@@ -453,11 +427,9 @@ judge_final_lmtp(const struct submission *sub,
 	out->delivered = envelope_count(sub->env, ENVELOPE_ACCEPTED) > 0;
 	if (!bad)
 		return 0;
-	if (out->delivered)
-		return refused_twice(sub, res, worst, nrefused, k, list, bad,
-		                     err);
-	error_set(err, worst, "message refused for %zu of %zu recipients: %s",
-	          nrefused, k, list);
+	error_set(err, worst, "message refused for %zu of %zu recipients: %s%s",
+	          nrefused, k, list,
+	          out->delivered ? "; delivered to the others" : "");
 	reply_keep(bad, err);
 	return -1;
 }

@@ -465,52 +465,6 @@ test_session(void)
 	account_clear(&a);
 }
 
-/* LMTP, rcpt_policy any, refusals at both stages: b gets the message, c
- * is refused for good at RCPT, d for now after the dot.  The failure
- * names both and is as bad as c's refusal: a temporary failure would be
- * taken for "queued for the rest" (d), and c's refusal never told. */
-static void
-test_lmtp_refused_twice(void)
-{
-	static const char *const rcpts[] = {"b@y.test", "c@y.test", "d@y.test"};
-	static const struct peer_step st[] = {
-	    {NULL, "220 test.invalid LMTP\r\n", 0},
-	    {"LHLO client.test\r\n",
-	     "250-test.invalid\r\n250-PIPELINING\r\n250 SIZE 1000\r\n", 1},
-	    DATA_ANSWER("250 ok\r\n550 5.1.1 unknown\r\n250 ok\r\n"),
-	    DOT_ANSWER("250 2.0.0 ok\r\n452 4.2.2 full\r\n"),
-	};
-	struct submission sub = {0};
-	struct envelope env;
-	struct submit_outcome out;
-	struct account a;
-	struct peer p;
-	struct peer_text t;
-	struct error err = {0};
-	size_t len;
-
-	if (peer_start(&p, st, N(st)) < 0) {
-		CHECK(!"peer_start");
-		return;
-	}
-	account_for(&a, &p, true);
-	sub.account = &a;
-	sub.env = peer_envelope(&env, "a@x.test", rcpts, N(rcpts));
-	sub.rcpt_policy = RCPT_POLICY_ANY;
-	peer_message(&sub.message, &t, MSG);
-	CHECK_INT(submit_send(&sub, &out, &err), -1);
-	free(peer_finish(&p, &len));
-	CHECK(out.delivered);
-	CHECK_INT(out.naccepted, 1);
-	CHECK_INT(err.kind, ERROR_NOUSER);
-	CHECK(strstr(err.msg, "<c@y.test> (550") != NULL);
-	CHECK(strstr(err.msg, "<d@y.test> (452") != NULL);
-	CHECK_INT(env.rcpts[1].state, ENVELOPE_REFUSED_PERM);
-	CHECK_INT(env.rcpts[2].state, ENVELOPE_REFUSED_TEMP);
-	envelope_clear(&env);
-	account_clear(&a);
-}
-
 /* The port a TLS mode implies. */
 static void
 test_port(void)
@@ -534,7 +488,6 @@ main(void)
 	for (size_t i = 0; i < N(scenarios); i++)
 		run(&scenarios[i]);
 	test_session();
-	test_lmtp_refused_twice();
 	test_port();
 	return unit_done();
 }
