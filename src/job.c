@@ -314,6 +314,23 @@ job_check_attach(const struct job *job, struct error *err)
 	return 0;
 }
 
+/* The queue directory: --queue-dir, else the account's queue_dir, else
+ * the default (queue.h). */
+int
+job_queue_dir(const struct job *job, char **out, struct error *err)
+{
+	const struct request *req = &job->req;
+	const struct account *a = &job->acct;
+
+	if (req->queue_dir)
+		*out = xstrdup(req->queue_dir);
+	else if (a->queue_dir)
+		*out = xstrdup(a->queue_dir);
+	else
+		*out = queue_default_dir(err);
+	return *out ? 0 : -1;
+}
+
 /* Fallback accounts take the command line's settings as the first one
  * does (relay.h); override.c knows which. */
 void

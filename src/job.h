@@ -103,6 +103,11 @@ int job_add_recipient(struct job *job, const char *addr, enum error_kind kind,
  * ERROR_USAGE or ERROR_DATA when nobody is named. */
 int job_collect_recipients(struct job *job, struct error *err);
 
+/* The queue directory, in *out (caller frees): --queue-dir, else the
+ * account's queue_dir, else queue_default_dir's (whose error it returns:
+ * no home). */
+int job_queue_dir(const struct job *job, char **out, struct error *err);
+
 /* Empty the per-message part (sender, recipients, message, outbox), for
  * the next message of a -bs session. */
 void job_reset_message(struct job *job);

@@ -40,6 +40,7 @@
 #include "override.h"
 #include "progress.h"
 #include "queue.h"
+#include "queuecmd.h"
 #include "relay.h"
 #include "rewrite.h"
 #include "serve.h"
@@ -152,19 +153,6 @@ testing_a_server(const struct request *req)
 }
 
 static int
-resolve_queue_dir(const struct request *req, const struct account *a,
-                  char **out, struct error *err)
-{
-	if (req->queue_dir)
-		*out = xstrdup(req->queue_dir);
-	else if (a->queue_dir)
-		*out = xstrdup(a->queue_dir);
-	else
-		*out = queue_default_dir(err);
-	return *out ? 0 : -1;
-}
-
-static int
 setup_outbox(struct job *job, struct error *err)
 {
 	const struct request *req = &job->req;
@@ -189,7 +177,7 @@ setup_outbox(struct job *job, struct error *err)
 	/* No queue directory (no home at all): said when a message would
 	 * need it, not before it was even tried. */
 	if (o->policy != QUEUE_NEVER &&
-	    resolve_queue_dir(req, a, &job->queue_dir, err) < 0) {
+	    job_queue_dir(job, &job->queue_dir, err) < 0) {
 		str_copy(job->queue_problem, sizeof job->queue_problem,
 		         err->msg);
 		error_clear(err);
@@ -260,33 +248,6 @@ post(struct job *job, struct outbox_result *res, struct error *err)
 	return rc;
 }
 
-static void
-print_notice(void *ctx, const char *line)
-{
-	(void)ctx;
-	fprintf(stderr, "mailpost: %s\n", line);
-}
-
-static void
-flush_request_init(struct job *job, const char *dir, struct flush_request *fr)
-{
-	job->queued = (struct override_queue){job->cfg, &job->req};
-	*fr = (struct flush_request){
-	    .queue_dir = dir,
-	    .cfg = job->cfg,
-	    .finish = &job->finish,
-	    .account = override_queued,
-	    .account_ctx = &job->queued,
-	    .select = job->req.queue_select,
-	    .match = job->req.queue_match,
-	    .due_only = job->req.queue_due,
-	    .dead_letter = job->req.dead_letter,
-	    .transcript = job->transcript,
-	    .verbose = job->req.verbosity > 0,
-	    .notice = print_notice,
-	};
-}
-
 /* After a message went through: the server is reachable, so what waits in
  * the queue for the same account and is due goes now too.  Due only: this
  * run is as unattended as a timer's (a cron job's mail), and an entry
@@ -303,7 +264,7 @@ flush_after_send(struct job *job)
 	    testing_a_server(&job->req))
 		return;
 	error_clear(&err);
-	flush_request_init(job, job->outbox.queue_dir, &fr);
+	queuecmd_flush_request(job, job->outbox.queue_dir, stderr, &fr);
 	fr.select = 0;
 	fr.only_account = job->acct.name ? job->acct.name : "";
 	fr.due_only = true;
@@ -378,80 +339,6 @@ run_send(struct job *job, struct error *err)
 		report_queued(job, &res);
 	if (rc == 0 && res.fate == OUTBOX_DELIVERED)
 		flush_after_send(job);
-	return rc;
-}
-
-/* ---- the queue commands
- * ------------------------------------------------------ */
-
-/* The configuration and the queue directory, for the commands that work on
- * the queue without sending a new message. */
-static int
-load_queue_setup(struct job *job, char **dir, struct error *err)
-{
-	const struct request *req = &job->req;
-
-	if (job_load_config(job, err) < 0)
-		return -1;
-	if (job->cfg) {
-		if (conf_select(job->cfg, req->account, NULL, &job->acct, err) <
-		    0)
-			return -1;
-	} else {
-		account_defaults(&job->acct);
-	}
-	return resolve_queue_dir(req, &job->acct, dir, err);
-}
-
-static int
-run_flush(struct job *job, struct error *err)
-{
-	struct flush_request fr;
-	struct flush_report rep;
-	char *dir = NULL;
-	int rc;
-
-	if (load_queue_setup(job, &dir, err) < 0)
-		return -1;
-	job->transcript = transcript_new(stderr, job->req.verbosity, NULL);
-	interrupt_catch();
-	flush_request_init(job, dir, &fr);
-	rc = flush_run(&fr, &rep, err);
-	if (rc == 0)
-		rc = flush_verdict(&rep, dir, err);
-	free(dir);
-	return rc;
-}
-
-static int
-run_queue_list(struct job *job, struct error *err)
-{
-	char *dir = NULL;
-	int rc;
-
-	if (load_queue_setup(job, &dir, err) < 0)
-		return -1;
-	rc = mailq_list(stdout, dir, time(NULL), err);
-	free(dir);
-	return rc;
-}
-
-/* --queue-show and --queue-remove: the entry named. */
-static int
-run_queue_entry(struct job *job, struct error *err)
-{
-	const char *id = job->req.queue_match;
-	char *dir = NULL;
-	int rc;
-
-	if (!queue_id_valid(id))
-		return error_set(err, ERROR_USAGE, "'%s' is not a queue id",
-		                 id);
-	if (load_queue_setup(job, &dir, err) < 0)
-		return -1;
-	rc = mailq_entry(stdout, dir, id, job->req.mode == CLI_QUEUE_REMOVE,
-	                 err);
-	free(dir);
 	return rc;
 }
 
@@ -550,12 +437,12 @@ run_mode(struct job *job, struct error *err)
 	case CLI_SEND:
 		return run_send(job, err);
 	case CLI_QUEUE_LIST:
-		return run_queue_list(job, err);
+		return queuecmd_list(job, stdout, err);
 	case CLI_QUEUE_FLUSH:
-		return run_flush(job, err);
+		return queuecmd_flush(job, stderr, err);
 	case CLI_QUEUE_SHOW:
 	case CLI_QUEUE_REMOVE:
-		return run_queue_entry(job, err);
+		return queuecmd_entry(job, stdout, err);
 	case CLI_SERVE:
 		return run_serve(job, err);
 	case CLI_PRETEND:
