@@ -1,53 +1,36 @@
 /*
- * main.c - the driver: command line, account, message, delivery, and the
- * one place where a failure becomes a diagnostic line and an exit code.
+ * main.c - the driver: parse the command line, pick the mode, hand over
+ * (send.c, queuecmd.c, pretend.c, serve.c), and the one place where a
+ * failure becomes a diagnostic line and an exit code.
  *
  * Everything below main() reports failures in a struct error; only here is
- * anything printed about them, once, as "mailpost: MESSAGE", and the exit
- * code comes from error_exit_code() (error.c holds the table).
+ * the failure printed, once, as "mailpost: MESSAGE", and the exit code
+ * comes from error_exit_code() (error.c holds the table).  The modes
+ * write what they show (output, warnings, notices) on the FILEs main()
+ * hands them: stdout and stderr.
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "address.h"
-#include "aliases.h"
 #include "cli.h"
-#include "conf.h"
-#include "deadletter.h"
 #include "encode.h"
 #include "error.h"
 #include "fate.h"
-#include "flush.h"
 #include "identity.h"
-#include "interrupt.h"
 #include "job.h"
-#include "mailq.h"
-#include "maillog.h"
-#include "mime.h"
 #include "outbox.h"
 #include "prepare.h"
 #include "pretend.h"
-#include "override.h"
-#include "progress.h"
-#include "queue.h"
 #include "queuecmd.h"
-#include "relay.h"
-#include "rewrite.h"
+#include "send.h"
 #include "serve.h"
-#include "socks.h"
 #include "source.h"
-#include "submit.h"
-#include "transcript.h"
 #include "util.h"
 
 /* Descriptors 0-2 closed at start would be reused by the first open() and
@@ -67,279 +50,6 @@ prepare_process(void)
 	/* Past the file size limit (ulimit -f) a write fails with EFBIG and
 	 * is reported like a full disk, rather than killing us mid-queue. */
 	signal(SIGXFSZ, SIG_IGN);
-}
-
-static int
-open_logs(struct job *job, struct error *err)
-{
-	const char *path = job->acct.logfile;
-	bool no_reader = false;
-
-	if (path && strcmp(path, "-") == 0) {
-		job->logfile = stdout;
-	} else if (path &&
-	           !(job->logfile = maillog_open(path, &no_reader, err))) {
-		/* A FIFO nobody reads is a set-up mistake, caught at once.
-		 * Any other failure (a system msmtprc naming
-		 * /var/log/msmtp that a user may not write, a directory
-		 * gone) must not stop the mail: msmtp sends it and says so,
-		 * and so does mailpost. */
-		if (no_reader)
-			return -1;
-		fprintf(stderr,
-		        "mailpost: warning: %s; sending without a log line "
-		        "(fix logfile or the permissions)\n",
-		        err->msg);
-		error_clear(err);
-	}
-	/* The dialogue goes to the log file only when asked for: msmtp's
-	 * users parse it as one line per message. */
-	job->transcript = transcript_new(stderr, job->req.verbosity,
-	                                 job->acct.logfile_transcript ||
-	                                         job->req.verbosity > 0
-	                                     ? job->logfile
-	                                     : NULL);
-	return 0;
-}
-
-/* ---- the progress line -------------------------------------------------- */
-
-/* Only for a person watching: a big message, stderr a terminal, no -v
- * dialogue to mix with, no --quiet. */
-static bool
-want_progress(const struct job *job)
-{
-	return job->stream.size > PROGRESS_MIN_SIZE && !job->req.quiet &&
-	       job->req.verbosity == 0 && isatty(STDERR_FILENO) == 1;
-}
-
-/* tls_certcheck off is allowed, but never quietly: on every run, whatever
- * the verbosity. */
-static void
-warn_insecure(const struct account *a)
-{
-	if (!a->tls || a->tls_certcheck)
-		return;
-	fputs("mailpost: warning: TLS certificate checking is off "
-	      "(tls_certcheck off): the server is not authenticated\n",
-	      stderr);
-}
-
-/* ---- where a message goes when it cannot go now ----------------------------
- */
-
-/* Settings given on the command line that a queued message would not
- * keep: it is sent later with the account's (only --host and --port are
- * remembered).  Security must not quietly change between the two. */
-static bool
-unqueueable_settings(const struct request *req)
-{
-	return req->tls || req->tls_starttls || req->tls_certcheck ||
-	       req->tls_trust_file || req->tls_crl_file ||
-	       req->tls_fingerprint || req->tls_cert_file ||
-	       req->tls_key_file || req->tls_priorities ||
-	       req->tls_host_override || req->auth || req->user ||
-	       req->proxy_host || req->proxy_port || req->socket ||
-	       req->rcpt_policy != RCPT_POLICY_UNSET;
-}
-
-/* Giving the server on the command line (--host), or one-off security
- * settings, is testing a server: no queue and no dead letter unless asked
- * for. */
-static bool
-testing_a_server(const struct request *req)
-{
-	return req->host != NULL || unqueueable_settings(req);
-}
-
-static int
-setup_outbox(struct job *job, struct error *err)
-{
-	const struct request *req = &job->req;
-	const struct account *a = &job->acct;
-	const char *dl = req->dead_letter ? req->dead_letter : a->dead_letter;
-	struct outbox *o = &job->outbox;
-
-	if (req->queue && req->queue != QUEUE_NEVER &&
-	    unqueueable_settings(req))
-		return error_set(err, ERROR_USAGE,
-		                 "a queued message is sent with the account's "
-		                 "settings: put the --tls, --auth, --user, "
-		                 "--proxy, --socket and --rcpt-policy options "
-		                 "in the configuration to use --queue");
-	o->policy = req->queue ? req->queue : a->queue;
-	if (!req->queue && unqueueable_settings(req))
-		o->policy = QUEUE_NEVER;
-	if (!o->policy)
-		o->policy =
-		    testing_a_server(req) ? QUEUE_NEVER : QUEUE_ON_FAILURE;
-	o->backoff = a->queue_backoff;
-	/* No queue directory (no home at all): said when a message would
-	 * need it, not before it was even tried. */
-	if (o->policy != QUEUE_NEVER &&
-	    job_queue_dir(job, &job->queue_dir, err) < 0) {
-		str_copy(job->queue_problem, sizeof job->queue_problem,
-		         err->msg);
-		error_clear(err);
-	}
-	o->queue_dir = job->queue_dir;
-	o->queue_problem = job->queue_problem;
-	/* -bs: a refused message stays with the SMTP client, which was told
-	 * so (4xx/5xx); a dead letter would only be a second copy. */
-	if (job->req.mode == CLI_SERVE || (dl && strcmp(dl, "off") == 0))
-		return 0;
-	if (dl)
-		job->dead_letter = xstrdup(dl);
-	else if (!testing_a_server(req))
-		job->dead_letter = deadletter_default_path(err);
-	error_clear(err); /* no home: no default dead letter file */
-	o->dead_letter = job->dead_letter;
-	return 0;
-}
-
-/* The envelope as it is posted: the DSN parameters of a -bs client (in it
- * already), else the command line's, else the account's (RFC 3461); and
- * the account that sends it, with the --host/--port given, which a
- * queued entry remembers. */
-static void
-complete_envelope(struct job *job)
-{
-	struct envelope *e = &job->env;
-	const struct request *req = &job->req;
-	const struct account *a = &job->acct;
-
-	envelope_set_dsn(e,
-	                 e->dsn.notify     ? e->dsn.notify
-	                 : req->dsn_notify ? req->dsn_notify
-	                                   : a->dsn_notify,
-	                 e->dsn.ret        ? e->dsn.ret
-	                 : req->dsn_return ? req->dsn_return
-	                                   : a->dsn_return,
-	                 e->dsn.envid ? e->dsn.envid : req->dsn_envid);
-	envelope_set_account(e, a->name ? a->name : "", req->host, req->port);
-}
-
-/* Send the prepared message, or keep it.  Signals are caught from here on
- * (interrupt.h): the message is complete in hand and must not be lost. */
-static int
-post(struct job *job, struct outbox_result *res, struct error *err)
-{
-	struct progress progress = {0};
-	struct relay_route route;
-	struct submission sub = {
-	    .env = &job->env,
-	    .message = job->stream,
-	    .rcpt_policy = job->acct.rcpt_policy,
-	    .transcript = job->transcript,
-	};
-	int rc;
-
-	if (setup_outbox(job, err) < 0 ||
-	    relay_route_build(&route, &job->acct, job->cfg, &job->finish,
-	                      job->transcript, err) < 0)
-		return -1;
-	interrupt_catch();
-	complete_envelope(job);
-	if (want_progress(job))
-		sub.message = progress_wrap(&progress, &job->stream, stderr);
-	rc = outbox_post(&job->outbox, &route, &sub, &job->stream, res, err);
-	progress_end(&progress);
-	relay_route_clear(&route);
-	return rc;
-}
-
-/* After a message went through: the server is reachable, so what waits in
- * the queue for the same account and is due goes now too.  Due only: this
- * run is as unattended as a timer's (a cron job's mail), and an entry
- * deferred for its own sake (a full mailbox, greylisting) must not be
- * offered again with every message that goes. */
-static void
-flush_after_send(struct job *job)
-{
-	struct flush_request fr;
-	struct flush_report rep;
-	struct error err;
-
-	if (!job->acct.queue_flush_after_send || !job->outbox.queue_dir ||
-	    testing_a_server(&job->req))
-		return;
-	error_clear(&err);
-	queuecmd_flush_request(job, job->outbox.queue_dir, stderr, &fr);
-	fr.select = 0;
-	fr.only_account = job->acct.name ? job->acct.name : "";
-	fr.due_only = true;
-	if (flush_run(&fr, &rep, &err) < 0 && !interrupt_signal())
-		fprintf(stderr, "mailpost: %s\n", err.msg);
-}
-
-static void
-log_result(const struct job *job, const struct outbox_result *res,
-           const struct error *err)
-{
-	struct maillog_entry e = {
-	    .host = res->outcome.host[0] ? res->outcome.host : job->acct.host,
-	    .tls = job->acct.tls,
-	    .auth = job->acct.auth != NULL,
-	    .user = job->acct.user,
-	    .env = &job->env,
-	    .size = job->stream.size,
-	    .error = err,
-	    .reply_code = res->outcome.final_code,
-	    .reply = res->outcome.final_reply,
-	    .queued_id = res->fate == OUTBOX_QUEUED ? res->id : NULL,
-	};
-
-	if (res->fate == OUTBOX_QUEUED && (!err || !err->kind))
-		e.error = res->cause.kind ? &res->cause : NULL;
-	if (maillog_record(job->logfile, job->acct.logfile_time_format,
-	                   job->acct.syslog_facility, &e) < 0)
-		fprintf(stderr,
-		        "mailpost: cannot write to the log file %s: %s\n",
-		        job->acct.logfile, strerror(errno));
-}
-
-/* What the user is told about a message that was queued. */
-static void
-report_queued(const struct job *job, const struct outbox_result *res)
-{
-	if (res->cause.kind)
-		fprintf(stderr, "mailpost: queued as %s: %s\n", res->id,
-		        res->cause.msg);
-	else if (job->req.verbosity > 0)
-		fprintf(stderr, "mailpost: queued as %s\n", res->id);
-}
-
-static int
-run_send(struct job *job, struct error *err)
-{
-	struct outbox_result res = {0};
-	int rc;
-
-	if (job->req.read_envelope_from && prepare_envelope_from(job, err) < 0)
-		return -1;
-	if (job_load_account(job, err) < 0 || job_check_attach(job, err) < 0 ||
-	    job_choose_sender(job, err) < 0)
-		return -1;
-	/* --dry-run: no connection, no password, no log line. */
-	if (job->req.dry_run) {
-		if (prepare_message(job, err) < 0)
-			return -1;
-		return pretend_message(stdout, &job->stream, err);
-	}
-	if (open_logs(job, err) < 0)
-		return -1;
-	warn_insecure(&job->acct);
-	if (prepare_message(job, err) < 0) {
-		log_result(job, &res, err);
-		return -1;
-	}
-	rc = post(job, &res, err);
-	log_result(job, &res, rc < 0 ? err : NULL);
-	if (rc == 0 && res.fate == OUTBOX_QUEUED)
-		report_queued(job, &res);
-	if (rc == 0 && res.fate == OUTBOX_DELIVERED)
-		flush_after_send(job);
-	return rc;
 }
 
 /* ---- -bs: SMTP on standard input and output ---------------------------------
@@ -381,8 +91,8 @@ serve_deliver(void *ctx, const struct serve_message *m, struct serve_answer *a)
 	job_reset_message(job);
 	rc = serve_prepare(job, m, &err);
 	if (rc == 0)
-		rc = post(job, &res, &err);
-	log_result(job, &res, rc < 0 ? &err : NULL);
+		rc = send_post(job, &res, stderr, &err);
+	send_log_result(job, &res, rc < 0 ? &err : NULL, stderr);
 	/* Queued (also after a signal) or delivered to some: 250, the
 	 * client must not send it again. */
 	fate_reply(res.fate == OUTBOX_QUEUED ? res.id : NULL,
@@ -403,11 +113,12 @@ run_serve(struct job *job, struct error *err)
 	    .ctx = job,
 	};
 
-	if (job_load_account(job, err) < 0 || open_logs(job, err) < 0)
+	if (job_load_account(job, err) < 0 ||
+	    send_open_logs(job, stderr, err) < 0)
 		return -1;
 	/* The transcript goes to stderr only: stdout is the SMTP session. */
 	identity_host(host, sizeof host);
-	warn_insecure(&job->acct);
+	send_warn_insecure(&job->acct, stderr);
 	return serve_run(STDIN_FILENO, STDOUT_FILENO, &o, err);
 }
 
@@ -435,7 +146,7 @@ run_mode(struct job *job, struct error *err)
 {
 	switch (job->req.mode) {
 	case CLI_SEND:
-		return run_send(job, err);
+		return send_run(job, stdout, stderr, err);
 	case CLI_QUEUE_LIST:
 		return queuecmd_list(job, stdout, err);
 	case CLI_QUEUE_FLUSH:
