@@ -99,18 +99,28 @@ too_big(struct error *err)
 	                 HEADER_BLOCK_MAX);
 }
 
-/* A new field holding text[0..len) followed by CRLF. */
+/* Room for one more field in the array. */
 static void
-append_field(struct header_block *h, const char *text, size_t len,
-             size_t name_len)
+grow(struct header_block *h)
 {
-	struct header_field *f;
-
 	if (h->n == h->cap) {
 		h->cap = h->cap ? 2 * h->cap : 16;
 		h->v = xrealloc(h->v, h->cap * sizeof *h->v);
 	}
-	f = &h->v[h->n++];
+}
+
+/* A new field at index `at` holding text[0..len) followed by CRLF; the
+ * fields from `at` on move up by one. */
+static void
+insert_field(struct header_block *h, size_t at, const char *text, size_t len,
+             size_t name_len)
+{
+	struct header_field *f;
+
+	grow(h);
+	memmove(&h->v[at + 1], &h->v[at], (h->n - at) * sizeof *h->v);
+	h->n++;
+	f = &h->v[at];
 	f->raw_cap = len + 2;
 	f->raw = xmalloc(f->raw_cap);
 	memcpy(f->raw, text, len);
@@ -118,6 +128,13 @@ append_field(struct header_block *h, const char *text, size_t len,
 	f->raw_len = len + 2;
 	f->name_len = name_len;
 	h->bytes += f->raw_len;
+}
+
+static void
+append_field(struct header_block *h, const char *text, size_t len,
+             size_t name_len)
+{
+	insert_field(h, h->n, text, len, name_len);
 }
 
 /* A folded line (RFC 5322 2.2.3) joins the last field; its capacity
@@ -249,13 +266,15 @@ header_value(const struct header_field *f, struct buf *out)
 	return 0;
 }
 
-size_t
-header_remove(struct header_block *h, const char *name)
+/* Remove the fields named `name` at index `from` and after, in one pass
+ * (a block may hold very many fields of one name). */
+static size_t
+remove_named(struct header_block *h, const char *name, size_t from)
 {
-	size_t kept = 0;
+	size_t kept = from;
 	size_t removed = 0;
 
-	for (size_t i = 0; i < h->n; i++) {
+	for (size_t i = from; i < h->n; i++) {
 		if (header_is(&h->v[i], name)) {
 			h->bytes -= h->v[i].raw_len;
 			free(h->v[i].raw);
@@ -268,15 +287,22 @@ header_remove(struct header_block *h, const char *name)
 	return removed;
 }
 
-int
-header_add(struct header_block *h, const char *name, const char *value,
-           struct error *err)
+size_t
+header_remove(struct header_block *h, const char *name)
+{
+	return remove_named(h, name, 0);
+}
+
+/* "Name: value" (or "Name:" for an empty value) as a new string in *text,
+ * its length in *len, after the checks header_add promises. */
+static int
+make_field(const struct header_block *h, const char *name, const char *value,
+           size_t room, char **text, size_t *len, struct error *err)
 {
 	size_t name_len = strlen(name);
 	size_t value_len = strlen(value);
-	size_t len = name_len + 1 + (value_len ? 1 + value_len : 0);
-	char *text;
 
+	*len = name_len + 1 + (value_len ? 1 + value_len : 0);
 	if (!valid_name(name, name_len))
 		return error_set(err, ERROR_DATA,
 		                 "invalid header field name \"%.*s\"",
@@ -286,16 +312,28 @@ header_add(struct header_block *h, const char *name, const char *value,
 		                 "the value for the %s field contains a line "
 		                 "break",
 		                 name);
-	if (len + 2 > HEADER_BLOCK_MAX - h->bytes)
+	if (*len + 2 > HEADER_BLOCK_MAX - h->bytes + room)
 		return too_big(err);
-	text = xmalloc(len);
-	memcpy(text, name, name_len);
-	text[name_len] = ':';
+	*text = xmalloc(*len);
+	memcpy(*text, name, name_len);
+	(*text)[name_len] = ':';
 	if (value_len) {
-		text[name_len + 1] = ' ';
-		memcpy(text + name_len + 2, value, value_len);
+		(*text)[name_len + 1] = ' ';
+		memcpy(*text + name_len + 2, value, value_len);
 	}
-	append_field(h, text, len, name_len);
+	return 0;
+}
+
+int
+header_add(struct header_block *h, const char *name, const char *value,
+           struct error *err)
+{
+	char *text;
+	size_t len;
+
+	if (make_field(h, name, value, 0, &text, &len, err) < 0)
+		return -1;
+	append_field(h, text, len, strlen(name));
 	free(text);
 	return 0;
 }
@@ -316,30 +354,16 @@ int
 header_replace(struct header_block *h, const char *name, const char *value,
                struct error *err)
 {
-	long at = header_find(h, name, 0);
-	struct header_field f;
-	size_t kept;
+	struct header_walk w;
 
-	if (at < 0)
+	header_walk_init(&w);
+	if (!header_walk_next(h, &w, name))
 		return header_add(h, name, value, err);
-	if (header_add(h, name, value, err) < 0)
-		return -1;
 	/* The new field takes the old one's place, so the order of the
 	 * fields (and every other byte of the block) stays as it was. */
-	f = h->v[--h->n];
-	h->bytes -= h->v[at].raw_len;
-	free(h->v[at].raw);
-	h->v[at] = f;
-	kept = (size_t)at + 1;
-	for (size_t i = kept; i < h->n; i++) {
-		if (header_is(&h->v[i], name)) {
-			h->bytes -= h->v[i].raw_len;
-			free(h->v[i].raw);
-			continue;
-		}
-		h->v[kept++] = h->v[i];
-	}
-	h->n = kept;
+	if (header_walk_replace(h, &w, name, value, err) < 0)
+		return -1;
+	remove_named(h, name, w.next);
 	return 0;
 }
 
@@ -360,14 +384,17 @@ fold_point(const char *line, size_t len, size_t max)
 	return 0;
 }
 
-/* Fold one field's physical lines to at most HEADER_LINE_FOLD octets. */
+/* Fold the physical lines of the field the walk stands on to at most
+ * HEADER_LINE_FOLD octets. */
 static int
-fold_field(struct header_block *h, struct header_field *f, struct error *err)
+fold_field(struct header_block *h, struct header_walk *w, struct error *err)
 {
+	const struct header_field *f = &h->v[w->next - 1];
 	struct buf out;
 	const char *p = f->raw;
 	const char *end = f->raw + f->raw_len;
 	bool changed = false;
+	int rc = 0;
 
 	buf_init(&out, HEADER_BLOCK_MAX);
 	while (p < end) {
@@ -399,20 +426,10 @@ fold_field(struct header_block *h, struct header_field *f, struct error *err)
 		while (p < end && (*p == '\r' || *p == '\n'))
 			buf_append_char(&out, *p++);
 	}
-	if (changed) {
-		if (out.len - f->raw_len > HEADER_BLOCK_MAX - h->bytes) {
-			buf_clear(&out);
-			return too_big(err);
-		}
-		h->bytes = h->bytes - f->raw_len + out.len;
-		free(f->raw);
-		f->raw = xmalloc(out.len);
-		memcpy(f->raw, out.data, out.len);
-		f->raw_len = out.len;
-		f->raw_cap = out.len;
-	}
+	if (changed)
+		rc = header_walk_set_raw(h, w, out.data, out.len, err);
 	buf_clear(&out);
-	return 0;
+	return rc;
 }
 
 static const char *const unstructured[] = {
@@ -426,7 +443,7 @@ header_is_unstructured(const struct header_field *f)
 	for (size_t i = 0; i < sizeof unstructured / sizeof *unstructured; i++)
 		if (header_is(f, unstructured[i]))
 			return true;
-	return f->name_len > 2 && str_iprefix(f->raw, "X-");
+	return header_has_prefix(f, "X-");
 }
 
 /* An unstructured field with a word too long to fold: its text as RFC
@@ -434,8 +451,9 @@ header_is_unstructured(const struct header_field *f)
  * back into the same text (RFC 2047 6.2).  -1 (err untouched) when that
  * cannot be done: text that is not UTF-8, or no room. */
 static int
-encode_field(struct header_block *h, struct header_field *f)
+encode_field(struct header_block *h, struct header_walk *w)
 {
+	const struct header_field *f = &h->v[w->next - 1];
 	struct buf v, out;
 	struct error e;
 	int rc = -1;
@@ -447,15 +465,8 @@ encode_field(struct header_block *h, struct header_field *f)
 	    buf_append(&out, f->raw, f->name_len) == 0 &&
 	    buf_append(&out, ": ", 2) == 0 &&
 	    encode_header_text(&out, buf_str(&v), f->name_len + 2, &e) == 0 &&
-	    buf_append(&out, "\r\n", 2) == 0 &&
-	    out.len <= f->raw_len + (HEADER_BLOCK_MAX - h->bytes)) {
-		h->bytes = h->bytes - f->raw_len + out.len;
-		free(f->raw);
-		f->raw = xmalloc(out.len);
-		memcpy(f->raw, out.data, out.len);
-		f->raw_len = f->raw_cap = out.len;
-		rc = 0;
-	}
+	    buf_append(&out, "\r\n", 2) == 0)
+		rc = header_walk_set_raw(h, w, out.data, out.len, &e);
 	buf_clear(&v);
 	buf_clear(&out);
 	return rc;
@@ -464,11 +475,14 @@ encode_field(struct header_block *h, struct header_field *f)
 int
 header_fold_long(struct header_block *h, struct error *err)
 {
-	for (size_t i = 0; i < h->n; i++)
-		if (fold_field(h, &h->v[i], err) < 0 &&
-		    (!header_is_unstructured(&h->v[i]) ||
-		     encode_field(h, &h->v[i]) < 0 ||
-		     fold_field(h, &h->v[i], err) < 0))
+	struct header_walk w;
+	const struct header_field *f;
+
+	header_walk_init(&w);
+	while ((f = header_walk_next(h, &w, NULL)) != NULL)
+		if (fold_field(h, &w, err) < 0 &&
+		    (!header_is_unstructured(f) || encode_field(h, &w) < 0 ||
+		     fold_field(h, &w, err) < 0))
 			return -1;
 	return 0;
 }
@@ -476,8 +490,230 @@ header_fold_long(struct header_block *h, struct error *err)
 bool
 header_has_8bit(const struct header_block *h)
 {
-	for (size_t i = 0; i < h->n; i++)
-		if (str_has_8bit(h->v[i].raw, h->v[i].raw_len))
+	struct header_walk w;
+	const struct header_field *f;
+
+	header_walk_init(&w);
+	while ((f = header_walk_next(h, &w, NULL)) != NULL)
+		if (str_has_8bit(f->raw, f->raw_len))
 			return true;
 	return false;
+}
+
+size_t
+header_count(const struct header_block *h)
+{
+	return h->n;
+}
+
+const struct header_field *
+header_first(const struct header_block *h, const char *name)
+{
+	struct header_walk w;
+
+	header_walk_init(&w);
+	return header_walk_next(h, &w, name);
+}
+
+int
+header_render(const struct header_block *h, struct buf *out)
+{
+	struct header_walk w;
+	const struct header_field *f;
+
+	header_walk_init(&w);
+	while ((f = header_walk_next(h, &w, NULL)) != NULL)
+		if (buf_append(out, f->raw, f->raw_len) < 0)
+			return -1;
+	return 0;
+}
+
+static int
+malformed(struct error *err)
+{
+	return error_set(err, ERROR_SOFTWARE,
+	                 "composed a malformed header field");
+}
+
+/* raw[0..len) scanned as exactly one field into *out (owned by the
+ * caller): the scanner is the one judge of what a field is. */
+static int
+scan_field(const char *raw, size_t len, struct header_field *out,
+           struct error *err)
+{
+	struct header_block one;
+	const char *p = raw;
+	const char *end = raw + len;
+	int rc = 0;
+
+	header_init(&one);
+	while (rc == 0 && p < end) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		size_t n = lf ? (size_t)(lf - p) + 1 : (size_t)(end - p);
+		int r = header_push_line(&one, p, n, err);
+
+		if (r >= 0 && r != HEADER_MORE)
+			rc = malformed(err);
+		else if (r < 0)
+			rc = -1;
+		p += n;
+	}
+	if (rc == 0 && one.n != 1)
+		rc = malformed(err);
+	if (rc == 0) {
+		*out = one.v[0];
+		one.n = 0;
+	}
+	header_clear(&one);
+	return rc;
+}
+
+int
+header_push_field(struct header_block *h, const char *raw, size_t len,
+                  struct error *err)
+{
+	struct header_field f;
+
+	if (scan_field(raw, len, &f, err) < 0)
+		return -1;
+	if (f.raw_len > HEADER_BLOCK_MAX - h->bytes) {
+		free(f.raw);
+		return too_big(err);
+	}
+	grow(h);
+	h->v[h->n++] = f;
+	h->bytes += f.raw_len;
+	return 0;
+}
+
+/* --- one field ------------------------------------------------------------ */
+
+const char *
+header_name(const struct header_field *f, size_t *len)
+{
+	*len = f->name_len;
+	return f->raw;
+}
+
+bool
+header_has_prefix(const struct header_field *f, const char *prefix)
+{
+	return f->name_len > strlen(prefix) && str_iprefix(f->raw, prefix);
+}
+
+const char *
+header_raw(const struct header_field *f, size_t *len)
+{
+	*len = f->raw_len;
+	return f->raw;
+}
+
+/* --- the walker ----------------------------------------------------------- */
+
+void
+header_walk_init(struct header_walk *w)
+{
+	w->next = 0;
+	w->on = false;
+}
+
+const struct header_field *
+header_walk_next(const struct header_block *h, struct header_walk *w,
+                 const char *name)
+{
+	while (w->next < h->n) {
+		const struct header_field *f = &h->v[w->next++];
+
+		if (!name || header_is(f, name)) {
+			w->on = true;
+			return f;
+		}
+	}
+	w->on = false;
+	return NULL;
+}
+
+void
+header_walk_remove(struct header_block *h, struct header_walk *w)
+{
+	size_t at;
+
+	if (!w->on)
+		return;
+	at = --w->next;
+	h->bytes -= h->v[at].raw_len;
+	free(h->v[at].raw);
+	memmove(&h->v[at], &h->v[at + 1], (h->n - at - 1) * sizeof *h->v);
+	h->n--;
+	w->on = false;
+}
+
+/* The field the walk stands on becomes f (whose bytes it takes). */
+static void
+take_place(struct header_block *h, struct header_walk *w,
+           struct header_field *f)
+{
+	struct header_field *old = &h->v[w->next - 1];
+
+	h->bytes = h->bytes - old->raw_len + f->raw_len;
+	free(old->raw);
+	*old = *f;
+}
+
+int
+header_walk_replace(struct header_block *h, struct header_walk *w,
+                    const char *name, const char *value, struct error *err)
+{
+	struct header_field f;
+	char *text;
+	size_t len;
+
+	if (!w->on)
+		return error_set(err, ERROR_SOFTWARE,
+		                 "no header field to replace");
+	if (make_field(h, name, value, h->v[w->next - 1].raw_len, &text, &len,
+	               err) < 0)
+		return -1;
+	f.raw_len = f.raw_cap = len + 2;
+	f.raw = xrealloc(text, f.raw_cap);
+	memcpy(f.raw + len, "\r\n", 2);
+	f.name_len = strlen(name);
+	take_place(h, w, &f);
+	return 0;
+}
+
+int
+header_walk_set_raw(struct header_block *h, struct header_walk *w,
+                    const char *raw, size_t len, struct error *err)
+{
+	struct header_field f;
+
+	if (!w->on)
+		return error_set(err, ERROR_SOFTWARE,
+		                 "no header field to replace");
+	if (scan_field(raw, len, &f, err) < 0)
+		return -1;
+	if (f.raw_len >
+	    HEADER_BLOCK_MAX - h->bytes + h->v[w->next - 1].raw_len) {
+		free(f.raw);
+		return too_big(err);
+	}
+	take_place(h, w, &f);
+	return 0;
+}
+
+int
+header_walk_insert(struct header_block *h, struct header_walk *w,
+                   const char *name, const char *value, struct error *err)
+{
+	size_t at = w->on ? w->next - 1 : w->next;
+	char *text;
+	size_t len;
+
+	if (make_field(h, name, value, 0, &text, &len, err) < 0)
+		return -1;
+	insert_field(h, at, text, len, strlen(name));
+	free(text);
+	w->next++;
+	return 0;
 }

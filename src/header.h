@@ -6,6 +6,11 @@
  * Push lines in with header_push_line; it says when the block has ended.
  * Each field keeps its raw bytes (name, colon, value, folding, CRLF) so
  * that what is not edited is sent exactly as it came.
+ *
+ * This is the one module that reads or changes a field's bytes: the
+ * others go through the walker (struct header_walk) and the accessors
+ * below, never through the members of struct header_field or the array
+ * of struct header_block, which are header.c's own.
  */
 #ifndef MAILPOST_HEADER_H
 #define MAILPOST_HEADER_H
@@ -103,5 +108,90 @@ bool header_is_unstructured(const struct header_field *f);
 
 /* True when a field holds a byte >= 0x80 (RFC 6532 UTF-8). */
 bool header_has_8bit(const struct header_block *h);
+
+/* Number of fields in the block. */
+size_t header_count(const struct header_block *h);
+
+/* The first field named `name` (case-insensitive), or NULL. */
+const struct header_field *header_first(const struct header_block *h,
+                                        const char *name);
+
+/* Append every field's bytes, as they will be sent, to out (the empty
+ * line that ends the block is the caller's).  Returns 0 or -1 when out
+ * is full. */
+int header_render(const struct header_block *h, struct buf *out);
+
+/* Append one whole field given as its bytes ("Name: value" and any folded
+ * lines, each ending in CRLF), e.g. a field of another block or one
+ * composed and folded by the caller.  -1 with ERROR_SOFTWARE when the
+ * bytes are not exactly one field, ERROR_DATA past HEADER_BLOCK_MAX. */
+int header_push_field(struct header_block *h, const char *raw, size_t len,
+                      struct error *err);
+
+/* --- one field ---------------------------------------------------------- */
+
+/* The field's name as received (without white space before the colon),
+ * its length in *len; not NUL-terminated. */
+const char *header_name(const struct header_field *f, size_t *len);
+
+/* True when the name starts with `prefix` (case-insensitive) and is
+ * longer than it: "Resent-", "Content-", "X-". */
+bool header_has_prefix(const struct header_field *f, const char *prefix);
+
+/* The field's bytes as they will be sent (folding and CRLF included). */
+const char *header_raw(const struct header_field *f, size_t *len);
+
+/* --- the walker ------------------------------------------------------------
+ * The one way through a block for the modules that read or edit it.  It
+ * stands on one field at a time, in order; the field it stands on can be
+ * replaced or removed, and a field inserted before it, without the walk
+ * losing its place: after a removal the next step visits the field that
+ * followed, and an inserted field is not visited.
+ *
+ *	struct header_walk w;
+ *	const struct header_field *f;
+ *
+ *	header_walk_init(&w);
+ *	while ((f = header_walk_next(h, &w, "Received")) != NULL)
+ *		...header_value(f, &v)... header_walk_remove(h, &w)...
+ *
+ * Reading needs only a const block; editing takes the block the walk is
+ * over.  One walk, one block; edits made other than through the walk
+ * (header_add, header_remove...) end it: start a new one. */
+struct header_walk {
+	size_t next; /* index of the field the next step looks at */
+	bool on;     /* standing on field next - 1 */
+};
+
+void header_walk_init(struct header_walk *w);
+
+/* Step to the next field named `name` (case-insensitive), or to the next
+ * field at all when name is NULL.  NULL at the end of the block. */
+const struct header_field *header_walk_next(const struct header_block *h,
+                                            struct header_walk *w,
+                                            const char *name);
+
+/* Remove the field the walk stands on.  It moves the fields after it, so
+ * to remove every field of a name at once use header_remove. */
+void header_walk_remove(struct header_block *h, struct header_walk *w);
+
+/* Replace the field the walk stands on by "Name: value", where it stands
+ * (the order of the block is kept).  Same checks and errors as
+ * header_add. */
+int header_walk_replace(struct header_block *h, struct header_walk *w,
+                        const char *name, const char *value, struct error *err);
+
+/* Replace the field the walk stands on by raw[0..len), one whole field
+ * as for header_push_field (a rewritten or re-encoded value, folded by
+ * the caller).  Same errors as header_push_field. */
+int header_walk_set_raw(struct header_block *h, struct header_walk *w,
+                        const char *raw, size_t len, struct error *err);
+
+/* Insert "Name: value" before the field the walk stands on (before the
+ * field the next step visits when it stands on none: at the start of a
+ * new walk, at the end of a finished one).  The walk stays where it
+ * was.  Same checks and errors as header_add. */
+int header_walk_insert(struct header_block *h, struct header_walk *w,
+                       const char *name, const char *value, struct error *err);
 
 #endif

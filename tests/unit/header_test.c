@@ -511,6 +511,375 @@ test_fold_text(void)
 	}
 }
 
+/* --- the walker ------------------------------------------------------------
+ */
+
+/* One field as the walker shows it: "Name=value" (the value unfolded). */
+static void
+show(const struct header_field *f, struct buf *out)
+{
+	size_t n;
+	const char *name = header_name(f, &n);
+
+	buf_reset(out);
+	buf_append(out, name, n);
+	buf_append_char(out, '=');
+	header_value(f, out);
+}
+
+/* Every field named `name` (all when NULL) as "Name=value|...". */
+static void
+walk_all(const struct header_block *h, const char *name, struct buf *out)
+{
+	struct header_walk w;
+	const struct header_field *f;
+	struct buf one;
+
+	buf_init(&one, HEADER_BLOCK_MAX);
+	buf_reset(out);
+	header_walk_init(&w);
+	while ((f = header_walk_next(h, &w, name)) != NULL) {
+		show(f, &one);
+		buf_append(out, one.data, one.len);
+		buf_append_char(out, '|');
+	}
+	CHECK(header_walk_next(h, &w, name) == NULL);
+	buf_clear(&one);
+}
+
+/* Folded fields come unfolded, empty values are empty, names keep their
+ * case and lose the obsolete white space before the colon, repeated
+ * fields each come in order, and a name matches in any case. */
+static void
+test_walk_read(void)
+{
+	static const char in[] = "Received: a\r\n\tb\r\n"
+	                         "Subject : folded\r\n  twice\r\n  \r\n"
+	                         "X-Empty:\r\n"
+	                         "X-Blank:  \r\n"
+	                         "received:c\r\n"
+	                         "RECEIVED\t: d\r\n"
+	                         "To: e\r\n";
+	struct header_block h;
+	struct buf out;
+
+	header_init(&h);
+	buf_init(&out, HEADER_BLOCK_MAX);
+	push_text(&h, in);
+	CHECK_INT(header_count(&h), 7);
+	walk_all(&h, NULL, &out);
+	CHECK_STR(buf_str(&out), "Received=a\tb|Subject=folded  twice|"
+	                         "X-Empty=|X-Blank=|received=c|RECEIVED=d|"
+	                         "To=e|");
+	walk_all(&h, "rEcEiVeD", &out);
+	CHECK_STR(buf_str(&out), "Received=a\tb|received=c|RECEIVED=d|");
+	walk_all(&h, "subject", &out);
+	CHECK_STR(buf_str(&out), "Subject=folded  twice|");
+	walk_all(&h, "Subject ", &out);
+	CHECK_STR(buf_str(&out), "");
+	walk_all(&h, "Bcc", &out);
+	CHECK_STR(buf_str(&out), "");
+	CHECK(header_first(&h, "to") != NULL);
+	CHECK(header_first(&h, "received") == header_first(&h, "Received"));
+	CHECK(header_first(&h, "Cc") == NULL);
+	CHECK_INT(header_render(&h, &out) == 0 && out.len == sizeof in - 1, 1);
+	buf_reset(&out);
+	CHECK_INT(header_render(&h, &out), 0);
+	CHECK_MEM(out.data, out.len, in, sizeof in - 1);
+	header_clear(&h);
+	walk_all(&h, NULL, &out);
+	CHECK_STR(buf_str(&out), "");
+	buf_clear(&out);
+}
+
+/* The last field of a block that ends without CRLF (the input ran out)
+ * is whole, and goes out with its CRLF. */
+static void
+test_walk_no_crlf(void)
+{
+	struct header_block h;
+	struct error err;
+	struct buf out;
+	const struct header_field *f;
+	const char *raw;
+	size_t n;
+
+	header_init(&h);
+	buf_init(&out, 4096);
+	CHECK_INT(header_push_line(&h, "To: a\r\n", 7, &err), HEADER_MORE);
+	CHECK_INT(header_push_line(&h, "X-Last: end", 11, &err), HEADER_MORE);
+	walk_all(&h, NULL, &out);
+	CHECK_STR(buf_str(&out), "To=a|X-Last=end|");
+	f = header_first(&h, "x-last");
+	raw = header_raw(f, &n);
+	CHECK_MEM(raw, n, "X-Last: end\r\n", 13);
+	CHECK_INT(header_size(&h), 7 + 13);
+	header_clear(&h);
+	buf_clear(&out);
+}
+
+static void
+test_walk_prefix(void)
+{
+	struct header_block h;
+
+	header_init(&h);
+	push_text(&h, "X-: a\r\nx-y: b\r\nResent-To: c\r\nResent: d\r\n"
+	              "content-type: e\r\n");
+	CHECK(!header_has_prefix(header_first(&h, "X-"), "X-"));
+	CHECK(header_has_prefix(header_first(&h, "X-Y"), "X-"));
+	CHECK(header_has_prefix(header_first(&h, "Resent-To"), "resent-"));
+	CHECK(!header_has_prefix(header_first(&h, "Resent"), "Resent-"));
+	CHECK(header_has_prefix(header_first(&h, "Content-Type"), "Content-"));
+	CHECK(!header_has_prefix(header_first(&h, "Content-Type"), "Type"));
+	header_clear(&h);
+}
+
+/* Removing while walking: the next step visits the field that followed;
+ * removing twice or before the first step does nothing. */
+static void
+test_walk_remove(void)
+{
+	struct header_block h;
+	struct header_walk w;
+	const struct header_field *f;
+	struct buf out;
+	size_t seen = 0;
+
+	header_init(&h);
+	buf_init(&out, 4096);
+	push_text(&h, "A: 1\r\nB: 2\r\n\tfold\r\nb: 3\r\nC: 4\r\nB: 5\r\n");
+	header_walk_init(&w);
+	header_walk_remove(&h, &w);
+	CHECK_INT(header_count(&h), 5);
+	while ((f = header_walk_next(&h, &w, "B")) != NULL) {
+		seen++;
+		header_walk_remove(&h, &w);
+		header_walk_remove(&h, &w);
+	}
+	CHECK_INT(seen, 3);
+	CHECK_INT(header_count(&h), 2);
+	CHECK_INT(header_render(&h, &out), 0);
+	CHECK_STR(buf_str(&out), "A: 1\r\nC: 4\r\n");
+	CHECK_INT(header_size(&h), out.len);
+	/* every field, the last one included */
+	header_walk_init(&w);
+	while (header_walk_next(&h, &w, NULL) != NULL)
+		header_walk_remove(&h, &w);
+	CHECK_INT(header_count(&h), 0);
+	CHECK_INT(header_size(&h), 0);
+	header_clear(&h);
+	buf_clear(&out);
+}
+
+/* Replacing in place keeps the order; a bad value leaves the field. */
+static void
+test_walk_replace(void)
+{
+	struct header_block h;
+	struct header_walk w;
+	struct error err;
+	struct buf out;
+
+	header_init(&h);
+	buf_init(&out, 4096);
+	push_text(&h, "A: 1\r\nSubject : old\r\n folded\r\nC: 3\r\n");
+	header_walk_init(&w);
+	CHECK_INT(header_walk_replace(&h, &w, "X", "y", &err), -1);
+	CHECK_INT(err.kind, ERROR_SOFTWARE);
+	CHECK(header_walk_next(&h, &w, "subject") != NULL);
+	CHECK_INT(header_walk_replace(&h, &w, "Subject", "bad\r\nX: y", &err),
+	          -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK_INT(header_walk_replace(&h, &w, "Sub ject", "x", &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK_INT(header_walk_replace(&h, &w, "Subject", "new", &err), 0);
+	CHECK_INT(header_walk_replace(&h, &w, "Subject", "", &err), 0);
+	CHECK_INT(header_walk_replace(&h, &w, "Subject", "newer", &err), 0);
+	CHECK(header_walk_next(&h, &w, NULL) != NULL);
+	CHECK(header_walk_next(&h, &w, NULL) == NULL);
+	CHECK_INT(header_walk_replace(&h, &w, "X", "y", &err), -1);
+	CHECK_INT(header_render(&h, &out), 0);
+	CHECK_STR(buf_str(&out), "A: 1\r\nSubject: newer\r\nC: 3\r\n");
+	CHECK_INT(header_size(&h), out.len);
+	header_clear(&h);
+	buf_clear(&out);
+}
+
+/* Raw bytes in place of a field: one whole field, folded lines allowed,
+ * judged by the scanner; anything else is a program error and leaves
+ * the block as it was. */
+static void
+test_walk_set_raw(void)
+{
+	static const char *const bad[] = {
+	    "",
+	    "no colon\r\n",
+	    " X: leading space\r\n",
+	    "A: 1\r\nB: 2\r\n",
+	    "A: 1\r\n\r\n",
+	    "A: 1\r\n\r\n more\r\n",
+	    "From someone\r\n",
+	};
+	static const char good[] = "To: a,\r\n b\r\n";
+	struct header_block h;
+	struct header_walk w;
+	struct error err;
+	struct buf out;
+	const struct header_field *f;
+
+	header_init(&h);
+	buf_init(&out, 4096);
+	push_text(&h, "A: 1\r\nTo: x\r\nC: 3\r\n");
+	header_walk_init(&w);
+	f = header_walk_next(&h, &w, "To");
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		CHECK_INT(
+		    header_walk_set_raw(&h, &w, bad[i], strlen(bad[i]), &err),
+		    -1);
+		CHECK_INT(err.kind, ERROR_SOFTWARE);
+	}
+	CHECK_INT(header_render(&h, &out), 0);
+	CHECK_STR(buf_str(&out), "A: 1\r\nTo: x\r\nC: 3\r\n");
+	CHECK_INT(header_walk_set_raw(&h, &w, good, sizeof good - 1, &err), 0);
+	buf_reset(&out);
+	show(f, &out);
+	CHECK_STR(buf_str(&out), "To=a, b");
+	/* the walk goes on from where it stood */
+	f = header_walk_next(&h, &w, NULL);
+	CHECK(f && header_is(f, "C"));
+	buf_reset(&out);
+	CHECK_INT(header_render(&h, &out), 0);
+	CHECK_STR(buf_str(&out), "A: 1\r\nTo: a,\r\n b\r\nC: 3\r\n");
+	CHECK_INT(header_size(&h), out.len);
+	header_clear(&h);
+	buf_clear(&out);
+}
+
+/* HEADER_BLOCK_MAX holds for bytes set in place and fields pushed whole;
+ * a replacement counts only what it adds. */
+static void
+test_walk_ceiling(void)
+{
+	struct header_block h;
+	struct header_walk w;
+	struct error err;
+	struct buf raw;
+	size_t fill;
+
+	header_init(&h);
+	buf_init(&raw, 2 * HEADER_BLOCK_MAX);
+	push_text(&h, "A: 1\r\n");
+	/* a field that leaves room for 10 bytes */
+	fill = HEADER_BLOCK_MAX - header_size(&h) - 10;
+	buf_append_str(&raw, "X-Fill: ");
+	while (raw.len < fill - 2)
+		buf_append_char(&raw, 'x');
+	buf_append_str(&raw, "\r\n");
+	CHECK_INT(header_push_field(&h, raw.data, raw.len, &err), 0);
+	CHECK_INT(header_size(&h), HEADER_BLOCK_MAX - 10);
+	CHECK_INT(header_push_field(&h, "B: 123456\r\n", 11, &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK_INT(header_push_field(&h, "B: 12345\r\n", 10, &err), 0);
+	CHECK_INT(header_size(&h), HEADER_BLOCK_MAX);
+	header_walk_init(&w);
+	CHECK(header_walk_next(&h, &w, "A") != NULL);
+	/* "A: 1\r\n" is 6 bytes: only 6 may take its place */
+	CHECK_INT(header_walk_set_raw(&h, &w, "A: 12\r\n", 7, &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK_INT(header_walk_set_raw(&h, &w, "a: 2\r\n", 6, &err), 0);
+	CHECK_INT(header_walk_replace(&h, &w, "A", "12", &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK_INT(header_walk_replace(&h, &w, "A", "3", &err), 0);
+	CHECK_INT(header_walk_insert(&h, &w, "Z", "", &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK_INT(header_size(&h), HEADER_BLOCK_MAX);
+	header_clear(&h);
+	buf_clear(&raw);
+}
+
+/* Inserting before the field the walk stands on, at the start of a new
+ * walk and at the end of a finished one; inserted fields are not
+ * visited. */
+static void
+test_walk_insert(void)
+{
+	struct header_block h;
+	struct header_walk w;
+	const struct header_field *f;
+	struct error err;
+	struct buf out;
+	size_t seen = 0;
+
+	header_init(&h);
+	buf_init(&out, 4096);
+	push_text(&h, "A: 1\r\nB: 2\r\n");
+	header_walk_init(&w);
+	CHECK_INT(header_walk_insert(&h, &w, "First", "0", &err), 0);
+	while ((f = header_walk_next(&h, &w, NULL)) != NULL) {
+		seen++;
+		if (header_is(f, "B"))
+			CHECK_INT(
+			    header_walk_insert(&h, &w, "Before-B", "x", &err),
+			    0);
+		CHECK_INT(header_walk_insert(&h, &w, "Bad", "a\nb", &err), -1);
+	}
+	CHECK_INT(seen, 2);
+	CHECK_INT(header_walk_insert(&h, &w, "Last", "", &err), 0);
+	CHECK(header_walk_next(&h, &w, NULL) == NULL);
+	CHECK_INT(header_render(&h, &out), 0);
+	CHECK_STR(buf_str(&out),
+	          "First: 0\r\nA: 1\r\nBefore-B: x\r\nB: 2\r\nLast:\r\n");
+	CHECK_INT(header_size(&h), out.len);
+	/* after a removal, before the field that followed */
+	header_walk_init(&w);
+	CHECK(header_walk_next(&h, &w, "A") != NULL);
+	header_walk_remove(&h, &w);
+	CHECK_INT(header_walk_insert(&h, &w, "For-A", "y", &err), 0);
+	f = header_walk_next(&h, &w, NULL);
+	CHECK(f && header_is(f, "Before-B"));
+	buf_reset(&out);
+	CHECK_INT(header_render(&h, &out), 0);
+	CHECK_STR(buf_str(&out),
+	          "First: 0\r\nFor-A: y\r\nBefore-B: x\r\nB: 2\r\nLast:\r\n");
+	header_clear(&h);
+	buf_clear(&out);
+}
+
+/* A field of one block pushed whole into another is the same field. */
+static void
+test_push_field(void)
+{
+	struct header_block a, b;
+	struct header_walk w;
+	const struct header_field *f;
+	struct error err;
+	struct buf out;
+	const char *raw;
+	size_t n;
+
+	header_init(&a);
+	header_init(&b);
+	buf_init(&out, 4096);
+	push_text(&a, "Subject : x\r\n\ty\r\nFrom: me\r\n");
+	header_walk_init(&w);
+	while ((f = header_walk_next(&a, &w, NULL)) != NULL) {
+		raw = header_raw(f, &n);
+		CHECK_INT(header_push_field(&b, raw, n, &err), 0);
+	}
+	CHECK_INT(header_push_field(&b, "A: 1\r\nB: 2\r\n", 12, &err), -1);
+	CHECK_INT(err.kind, ERROR_SOFTWARE);
+	CHECK_INT(header_push_field(&b, "\tcont\r\n", 7, &err), -1);
+	CHECK_INT(header_count(&b), 2);
+	CHECK_INT(header_render(&b, &out), 0);
+	CHECK_STR(buf_str(&out), "Subject : x\r\n\ty\r\nFrom: me\r\n");
+	walk_all(&b, "subject", &out);
+	CHECK_STR(buf_str(&out), "Subject=x\ty|");
+	header_clear(&a);
+	header_clear(&b);
+	buf_clear(&out);
+}
+
 int
 main(void)
 {
@@ -527,5 +896,14 @@ main(void)
 	test_many_folds();
 	test_obsolete_space();
 	test_obsolete_name_length();
+	test_walk_read();
+	test_walk_no_crlf();
+	test_walk_prefix();
+	test_walk_remove();
+	test_walk_replace();
+	test_walk_set_raw();
+	test_walk_ceiling();
+	test_walk_insert();
+	test_push_field();
 	return unit_done();
 }
