@@ -50,12 +50,15 @@ is_one_of(const struct header_field *f, const char *const *names, size_t n)
 static int
 cannot(const struct header_field *f, const char *why, struct error *err)
 {
+	size_t name_len;
+	const char *name = header_name(f, &name_len);
+
 	return error_set(
 	    err, ERROR_UNAVAILABLE,
 	    "the %.*s field has non-ASCII characters (RFC 6532) %s, "
 	    "and the server does not offer SMTPUTF8 (RFC 6531) to "
 	    "carry them; send through a server that offers it",
-	    (int)f->name_len, f->raw, why);
+	    (int)name_len, name, why);
 }
 
 /* --- address fields ------------------------------------------------------ */
@@ -164,7 +167,11 @@ static int
 address_value(const struct header_field *f, const char *v, size_t len,
               struct buf *out, struct error *err)
 {
-	struct rebuild rb = {v, 0, f->name_len + 2, out, f};
+	size_t name_len;
+	struct rebuild rb = {v, 0, 0, out, f};
+
+	header_name(f, &name_len);
+	rb.col = name_len + 2;
 
 	if (address_walk_list(v, len, one_mailbox, &rb, err) < 0) {
 		if (err->kind == ERROR_UNAVAILABLE)
@@ -182,64 +189,60 @@ address_value(const struct header_field *f, const char *v, size_t len,
 
 /* --- fields --------------------------------------------------------------- */
 
-/* "Name: " + value, folded where a line would pass 998, as new raw
- * lines pushed into h. */
+/* "Name: " + value in place of the field the walk stands on (folded
+ * later, where a line would pass 998). */
 static int
-push_field(struct header_block *h, const struct header_field *f,
-           const struct buf *value, struct error *err)
+set_field(struct header_block *h, struct header_walk *w,
+          const struct header_field *f, const struct buf *value,
+          struct error *err)
 {
 	struct buf raw;
-	const char *p;
-	int rc = 0;
+	size_t name_len;
+	const char *name = header_name(f, &name_len);
+	int rc;
 
 	buf_init(&raw, HEADER_BLOCK_MAX);
-	if (buf_append(&raw, f->raw, f->name_len) < 0 ||
+	if (buf_append(&raw, name, name_len) < 0 ||
 	    buf_append_str(&raw, ": ") < 0 ||
 	    buf_append(&raw, value->data, value->len) < 0 ||
-	    buf_append_str(&raw, "\r\n") < 0) {
-		buf_clear(&raw);
-		return error_set(err, ERROR_DATA, "the header is too large");
-	}
-	for (p = raw.data; rc == 0 && p < raw.data + raw.len;) {
-		const char *lf =
-		    memchr(p, '\n', raw.len - (size_t)(p - raw.data));
-		size_t n = (size_t)(lf - p) + 1;
-
-		rc = header_push_line(h, p, n, err) < 0 ? -1 : 0;
-		p += n;
-	}
+	    buf_append_str(&raw, "\r\n") < 0)
+		rc = error_set(err, ERROR_DATA, "the header is too large");
+	else
+		rc = header_walk_set_raw(h, w, raw.data, raw.len, err);
 	buf_clear(&raw);
 	return rc;
 }
 
-/* One field, rewritten into out (an 8-bit one) or copied. */
+/* The field the walk stands on, rewritten in ASCII when it is 8-bit. */
 static int
-downgrade_field(struct header_block *out, const struct header_field *f,
-                struct error *err)
+downgrade_field(struct header_block *h, struct header_walk *w,
+                const struct header_field *f, struct error *err)
 {
 	struct buf v, enc;
+	size_t raw_len, name_len;
+	const char *raw = header_raw(f, &raw_len);
 	int rc;
 
-	if (!str_has_8bit(f->raw, f->raw_len))
-		return header_push_line(out, f->raw, f->raw_len, err) < 0 ? -1
-		                                                          : 0;
+	if (!str_has_8bit(raw, raw_len))
+		return 0;
+	header_name(f, &name_len);
 	buf_init(&v, HEADER_BLOCK_MAX);
 	buf_init(&enc, HEADER_BLOCK_MAX);
 	rc = header_value(f, &v);
 	if (rc < 0)
 		rc = error_set(err, ERROR_DATA, "the header is too large");
 	else if (header_is_unstructured(f))
-		rc = encode_header_text(&enc, buf_str(&v), f->name_len + 2,
-		                        err) < 0
-		         ? cannot(f, "that are not UTF-8 text", err)
-		         : 0;
+		rc =
+		    encode_header_text(&enc, buf_str(&v), name_len + 2, err) < 0
+		        ? cannot(f, "that are not UTF-8 text", err)
+		        : 0;
 	else if (is_one_of(f, address_fields,
 	                   sizeof address_fields / sizeof *address_fields))
 		rc = address_value(f, buf_str(&v), v.len, &enc, err);
 	else
 		rc = cannot(f, "in a field that has no ASCII form", err);
 	if (rc == 0)
-		rc = push_field(out, f, &enc, err);
+		rc = set_field(h, w, f, &enc, err);
 	buf_clear(&v);
 	buf_clear(&enc);
 	return rc;
@@ -249,15 +252,17 @@ int
 downgrade_header(struct header_block *h, struct error *err)
 {
 	struct header_block out;
+	struct header_walk w;
+	const struct header_field *f;
+	int rc = 0;
 
-	header_init(&out);
-	for (size_t i = 0; i < h->n; i++)
-		if (downgrade_field(&out, &h->v[i], err) < 0) {
-			header_clear(&out);
-			return -1;
-		}
+	/* Edited in a copy, so that h stays as it was on failure. */
+	header_copy(&out, h);
+	header_walk_init(&w);
+	while (rc == 0 && (f = header_walk_next(&out, &w, NULL)) != NULL)
+		rc = downgrade_field(&out, &w, f, err);
 	/* Folded again only where a line would pass RFC 5322 2.1.1. */
-	if (header_fold_long(&out, err) < 0) {
+	if (rc < 0 || header_fold_long(&out, err) < 0) {
 		header_clear(&out);
 		return -1;
 	}
@@ -413,8 +418,7 @@ downgrade_prepare(struct downgrade **out, struct message_stream *m,
 	d = xcalloc(1, sizeof *d);
 	d->inner = *m;
 	buf_init(&d->head, HEADER_BLOCK_MAX + 2);
-	for (size_t i = 0; i < h.n; i++)
-		buf_append(&d->head, h.v[i].raw, h.v[i].raw_len);
+	header_render(&h, &d->head);
 	if (blank)
 		buf_append(&d->head, "\r\n", 2);
 	header_clear(&h);

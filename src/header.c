@@ -266,6 +266,24 @@ header_value(const struct header_field *f, struct buf *out)
 	return 0;
 }
 
+void
+header_copy(struct header_block *dst, const struct header_block *src)
+{
+	header_init(dst);
+	dst->started = src->started;
+	for (size_t i = 0; i < src->n; i++) {
+		const struct header_field *f = &src->v[i];
+
+		grow(dst);
+		dst->v[dst->n] = *f;
+		dst->v[dst->n].raw = xmalloc(f->raw_len);
+		dst->v[dst->n].raw_cap = f->raw_len;
+		memcpy(dst->v[dst->n].raw, f->raw, f->raw_len);
+		dst->n++;
+	}
+	dst->bytes = src->bytes;
+}
+
 /* Remove the fields named `name` at index `from` and after, in one pass
  * (a block may hold very many fields of one name). */
 static size_t
@@ -535,22 +553,22 @@ malformed(struct error *err)
 	                 "composed a malformed header field");
 }
 
-/* raw[0..len) scanned as exactly one field into *out (owned by the
- * caller): the scanner is the one judge of what a field is. */
+/* raw[0..len), whole fields, scanned into the new block *out (the
+ * scanner is the one judge of what a field is): -1 with ERROR_SOFTWARE
+ * unless it holds `one` field exactly, or (one false) at least one. */
 static int
-scan_field(const char *raw, size_t len, struct header_field *out,
-           struct error *err)
+scan_fields(const char *raw, size_t len, bool one, struct header_block *out,
+            struct error *err)
 {
-	struct header_block one;
 	const char *p = raw;
 	const char *end = raw + len;
 	int rc = 0;
 
-	header_init(&one);
+	header_init(out);
 	while (rc == 0 && p < end) {
 		const char *lf = memchr(p, '\n', (size_t)(end - p));
 		size_t n = lf ? (size_t)(lf - p) + 1 : (size_t)(end - p);
-		int r = header_push_line(&one, p, n, err);
+		int r = header_push_line(out, p, n, err);
 
 		if (r >= 0 && r != HEADER_MORE)
 			rc = malformed(err);
@@ -558,31 +576,31 @@ scan_field(const char *raw, size_t len, struct header_field *out,
 			rc = -1;
 		p += n;
 	}
-	if (rc == 0 && one.n != 1)
+	if (rc == 0 && (out->n == 0 || (one && out->n != 1)))
 		rc = malformed(err);
-	if (rc == 0) {
-		*out = one.v[0];
-		one.n = 0;
-	}
-	header_clear(&one);
+	if (rc < 0)
+		header_clear(out);
 	return rc;
 }
 
 int
-header_push_field(struct header_block *h, const char *raw, size_t len,
-                  struct error *err)
+header_push_fields(struct header_block *h, const char *raw, size_t len,
+                   struct error *err)
 {
-	struct header_field f;
+	struct header_block add;
 
-	if (scan_field(raw, len, &f, err) < 0)
+	if (scan_fields(raw, len, false, &add, err) < 0)
 		return -1;
-	if (f.raw_len > HEADER_BLOCK_MAX - h->bytes) {
-		free(f.raw);
+	if (add.bytes > HEADER_BLOCK_MAX - h->bytes) {
+		header_clear(&add);
 		return too_big(err);
 	}
-	grow(h);
-	h->v[h->n++] = f;
-	h->bytes += f.raw_len;
+	for (size_t i = 0; i < add.n; i++) {
+		grow(h);
+		h->v[h->n++] = add.v[i];
+	}
+	h->bytes += add.bytes;
+	free(add.v);
 	return 0;
 }
 
@@ -686,19 +704,20 @@ int
 header_walk_set_raw(struct header_block *h, struct header_walk *w,
                     const char *raw, size_t len, struct error *err)
 {
-	struct header_field f;
+	struct header_block one;
 
 	if (!w->on)
 		return error_set(err, ERROR_SOFTWARE,
 		                 "no header field to replace");
-	if (scan_field(raw, len, &f, err) < 0)
+	if (scan_fields(raw, len, true, &one, err) < 0)
 		return -1;
-	if (f.raw_len >
+	if (one.bytes >
 	    HEADER_BLOCK_MAX - h->bytes + h->v[w->next - 1].raw_len) {
-		free(f.raw);
+		header_clear(&one);
 		return too_big(err);
 	}
-	take_place(h, w, &f);
+	take_place(h, w, &one.v[0]);
+	free(one.v);
 	return 0;
 }
 

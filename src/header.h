@@ -60,6 +60,10 @@ void header_clear(struct header_block *h);
 int header_push_line(struct header_block *h, const char *line, size_t len,
 		     struct error *err);
 
+/* dst becomes a new block holding a copy of every field of src (to edit
+ * one and keep the other). */
+void header_copy(struct header_block *dst, const struct header_block *src);
+
 /* True when field f is named `name` (case-insensitive). */
 bool header_is(const struct header_field *f, const char *name);
 
@@ -121,12 +125,13 @@ const struct header_field *header_first(const struct header_block *h,
  * is full. */
 int header_render(const struct header_block *h, struct buf *out);
 
-/* Append one whole field given as its bytes ("Name: value" and any folded
- * lines, each ending in CRLF), e.g. a field of another block or one
- * composed and folded by the caller.  -1 with ERROR_SOFTWARE when the
- * bytes are not exactly one field, ERROR_DATA past HEADER_BLOCK_MAX. */
-int header_push_field(struct header_block *h, const char *raw, size_t len,
-                      struct error *err);
+/* Append whole fields given as their bytes ("Name: value" and any folded
+ * lines, each ending in CRLF; one field or several), e.g. a field of
+ * another block or fields composed and folded by the caller.  -1 with
+ * ERROR_SOFTWARE when the bytes are not whole fields (nothing is added),
+ * ERROR_DATA past HEADER_BLOCK_MAX. */
+int header_push_fields(struct header_block *h, const char *raw, size_t len,
+                       struct error *err);
 
 /* --- one field ---------------------------------------------------------- */
 
@@ -181,9 +186,9 @@ void header_walk_remove(struct header_block *h, struct header_walk *w);
 int header_walk_replace(struct header_block *h, struct header_walk *w,
                         const char *name, const char *value, struct error *err);
 
-/* Replace the field the walk stands on by raw[0..len), one whole field
- * as for header_push_field (a rewritten or re-encoded value, folded by
- * the caller).  Same errors as header_push_field. */
+/* Replace the field the walk stands on by raw[0..len), exactly one
+ * whole field as for header_push_fields (a rewritten or re-encoded value,
+ * folded by the caller).  Same errors as header_push_fields. */
 int header_walk_set_raw(struct header_block *h, struct header_walk *w,
                         const char *raw, size_t len, struct error *err);
 

@@ -988,29 +988,6 @@ part_head(struct part *p, struct error *err)
 
 /* --- the top-level header block ----------------------------------------- */
 
-/* Push a whole field (folded lines included, ending in CRLF). */
-static int
-push_field(struct header_block *h, const char *raw, size_t len,
-           struct error *err)
-{
-	const char *p = raw;
-	const char *end = raw + len;
-
-	while (p < end) {
-		const char *lf = memchr(p, '\n', (size_t)(end - p));
-		size_t n = lf ? (size_t)(lf - p) + 1 : (size_t)(end - p);
-		int r = header_push_line(h, p, n, err);
-
-		if (r < 0)
-			return -1;
-		if (r != HEADER_MORE)
-			return error_set(err, ERROR_SOFTWARE,
-			                 "composed a malformed header field");
-		p += n;
-	}
-	return 0;
-}
-
 /* "Name: value" CRLF, value already encoded and folded. */
 static int
 add_field(struct header_block *h, const char *name, const struct buf *value,
@@ -1024,7 +1001,7 @@ add_field(struct header_block *h, const char *name, const struct buf *value,
 		rc = error_set(err, ERROR_USAGE, "the %s field is too long",
 		               name);
 	else
-		rc = push_field(h, f.data, f.len, err);
+		rc = header_push_fields(h, f.data, f.len, err);
 	buf_clear(&f);
 	return rc;
 }
@@ -1398,8 +1375,7 @@ text_fields(struct fields *fs, struct error *err)
 static bool
 is_mime_field(const struct header_field *f)
 {
-	return (f->name_len > 8 && str_iprefix(f->raw, "Content-")) ||
-	       header_is(f, "MIME-Version");
+	return header_has_prefix(f, "Content-") || header_is(f, "MIME-Version");
 }
 
 /* -t: the message's own fields are kept, except the MIME ones, which
@@ -1412,20 +1388,24 @@ keep_source_fields(struct mime_message *m, struct source *s, struct part *body,
                    struct error *err)
 {
 	const struct header_block *src = source_headers(s);
+	struct header_walk w;
+	const struct header_field *f;
 	int mime = 0;
 
-	for (size_t i = 0; i < src->n; i++) {
-		const struct header_field *f = &src->v[i];
+	header_walk_init(&w);
+	while ((f = header_walk_next(src, &w, NULL)) != NULL) {
+		size_t n;
+		const char *raw = header_raw(f, &n);
 
 		if (!is_mime_field(f)) {
-			if (push_field(&m->h, f->raw, f->raw_len, err) < 0)
+			if (header_push_fields(&m->h, raw, n, err) < 0)
 				return -1;
 			continue;
 		}
 		mime = 1;
 		if (header_is(f, "MIME-Version") || !body)
 			continue;
-		if (buf_append(&body->head, f->raw, f->raw_len) < 0)
+		if (buf_append(&body->head, raw, n) < 0)
 			return oom(err);
 	}
 	return mime;
@@ -1495,7 +1475,7 @@ root_fields(struct mime_message *m, struct error *err)
 	if (f.len == 0)
 		rc = oom(err);
 	else
-		rc = push_field(&m->h, f.data, f.len, err);
+		rc = header_push_fields(&m->h, f.data, f.len, err);
 	buf_clear(&f);
 	return rc;
 }
@@ -1851,10 +1831,8 @@ static int
 render_head(struct mime_message *m, struct error *err)
 {
 	buf_reset(&m->head);
-	for (size_t i = 0; i < m->h.n; i++)
-		if (buf_append(&m->head, m->h.v[i].raw, m->h.v[i].raw_len) < 0)
-			return oom(err);
-	if (buf_append(&m->head, "\r\n", 2) < 0)
+	if (header_render(&m->h, &m->head) < 0 ||
+	    buf_append(&m->head, "\r\n", 2) < 0)
 		return oom(err);
 	m->started = true;
 	return 0;

@@ -301,19 +301,19 @@ read_cte(const char *v, struct entity *e)
 static void
 read_entity(const struct header_block *h, bool digest, struct entity *e)
 {
+	const struct header_field *f;
 	struct buf v;
-	long i;
 
 	memset(e, 0, sizeof *e);
 	e->message = digest;
 	e->cte = CTE_IDENTITY;
 	buf_init(&v, HEADER_BLOCK_MAX);
-	if ((i = header_find(h, "Content-Type", 0)) >= 0 &&
-	    header_value(&h->v[i], &v) == 0)
+	if ((f = header_first(h, "Content-Type")) != NULL &&
+	    header_value(f, &v) == 0)
 		read_type(buf_str(&v), e);
 	buf_reset(&v);
-	if ((i = header_find(h, "Content-Transfer-Encoding", 0)) >= 0 &&
-	    header_value(&h->v[i], &v) == 0)
+	if ((f = header_first(h, "Content-Transfer-Encoding")) != NULL &&
+	    header_value(f, &v) == 0)
 		read_cte(buf_str(&v), e);
 	buf_clear(&v);
 	/* RFC 2046 5.2.1: a message/rfc822 part is 7bit, 8bit or binary; in
@@ -517,10 +517,10 @@ edit_for_qp(struct header_block *h, bool message, enum charset cs,
 		return -1;
 	if (!message)
 		return 0;
-	if (header_find(h, "MIME-Version", 0) < 0 &&
+	if (!header_first(h, "MIME-Version") &&
 	    header_add(h, "MIME-Version", "1.0", err) < 0)
 		return -1;
-	if (header_find(h, "Content-Type", 0) >= 0)
+	if (header_first(h, "Content-Type"))
 		return 0;
 	snprintf(ct, sizeof ct, "text/plain; charset=%s", charset_name(cs));
 	return header_add(h, "Content-Type", ct, err);
@@ -577,7 +577,9 @@ static int
 header_end(struct reencoder *r, struct error *err)
 {
 	struct entity e;
-	size_t before = r->hb.bytes;
+	size_t before = header_size(&r->hb);
+	struct header_walk w;
+	const struct header_field *f;
 	bool planned;
 	bool message = r->header_message;
 
@@ -585,15 +587,20 @@ header_end(struct reencoder *r, struct error *err)
 	read_entity(&r->hb, r->header_digest, &e);
 	if (header_fold_long(&r->hb, err) < 0)
 		return -1;
-	if (r->hb.bytes != before)
+	if (header_size(&r->hb) != before)
 		r->changes = true;
 	body_begin(r, &e, &planned);
 	if (planned && e.cte == CTE_IDENTITY &&
 	    edit_for_qp(&r->hb, message, r->plan[r->cursor].charset, err) < 0)
 		return -1;
-	for (size_t i = 0; i < r->hb.n; i++)
-		if (put(r, r->hb.v[i].raw, r->hb.v[i].raw_len, err) < 0)
+	header_walk_init(&w);
+	while ((f = header_walk_next(&r->hb, &w, NULL)) != NULL) {
+		size_t n;
+		const char *raw = header_raw(f, &n);
+
+		if (put(r, raw, n, err) < 0)
 			return -1;
+	}
 	header_clear(&r->hb);
 	return 0;
 }
@@ -744,8 +751,9 @@ static int
 header_line(struct reencoder *r, const char *p, size_t n, bool whole,
             struct error *err)
 {
-	bool field = header_line_is_field(p, n) ||
-	             ((p[0] == ' ' || p[0] == '\t') && r->hb.n > 0);
+	bool field =
+	    header_line_is_field(p, n) ||
+	    ((p[0] == ' ' || p[0] == '\t') && header_count(&r->hb) > 0);
 
 	/* An empty line, a field or its continuation is header; a leading
 	 * "From " line is not (the top header's mbox rule is not for

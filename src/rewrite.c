@@ -486,38 +486,40 @@ fold_field(const char *name, size_t name_len, const char *v, size_t len,
 static int
 field_error(const struct header_field *f, struct error *err)
 {
-	error_prefix(err, "in the %.*s field: ", (int)f->name_len, f->raw);
+	size_t n;
+	const char *name = header_name(f, &n);
+
+	error_prefix(err, "in the %.*s field: ", (int)n, name);
 	return -1;
 }
 
-/* Put the new raw bytes in place of the old ones. */
+/* Put the new raw bytes in place of the field the walk stands on. */
 static int
-replace_field(struct header_block *h, struct header_field *f, struct buf *raw,
+replace_field(struct header_block *h, struct header_walk *w,
+              const struct header_field *f, const struct buf *raw,
               struct error *err)
 {
-	size_t bytes = h->bytes - f->raw_len;
+	size_t n;
+	const char *name = header_name(f, &n);
 
-	if (raw->len > HEADER_BLOCK_MAX - bytes) {
-		buf_clear(raw);
-		return error_set(err, ERROR_DATA,
-		                 "the message header is larger than %d bytes "
-		                 "after rewriting the %.*s field",
-		                 HEADER_BLOCK_MAX, (int)f->name_len, f->raw);
-	}
-	free(f->raw);
-	f->raw = raw->data;
-	f->raw_len = raw->len;
-	f->raw_cap = raw->cap;
-	h->bytes = bytes + raw->len;
-	return 0;
+	if (header_walk_set_raw(h, w, raw->data, raw->len, err) == 0)
+		return 0;
+	if (err->kind == ERROR_DATA)
+		error_set(err, ERROR_DATA,
+		          "the message header is larger than %d bytes "
+		          "after rewriting the %.*s field",
+		          HEADER_BLOCK_MAX, (int)n, name);
+	return -1;
 }
 
 static int
-rewrite_field(struct header_block *h, size_t idx, struct field_job *job,
+rewrite_field(struct header_block *h, struct header_walk *w,
+              const struct header_field *f, struct field_job *job,
               struct error *err)
 {
-	struct header_field *f = &h->v[idx];
 	struct buf value, edited, raw;
+	size_t name_len;
+	const char *name = header_name(f, &name_len);
 	int rc = -1;
 
 	buf_init(&value, HEADER_BLOCK_MAX);
@@ -543,26 +545,24 @@ rewrite_field(struct header_block *h, size_t idx, struct field_job *job,
 		too_long(err);
 		goto out;
 	}
-	rc =
-	    fold_field(f->raw, f->name_len, buf_str(&edited), edited.len, &raw);
+	rc = fold_field(name, name_len, buf_str(&edited), edited.len, &raw);
 	if (rc == -2) {
 		error_set(err, ERROR_DATA,
 		          "the rewritten %.*s field would have a line longer "
 		          "than %d characters",
-		          (int)f->name_len, f->raw, FOLD_HARD);
+		          (int)name_len, name, FOLD_HARD);
 		goto out;
 	}
 	if (rc < 0) {
 		too_long(err);
 		goto out;
 	}
-	rc = replace_field(h, f, &raw, err);
+	rc = replace_field(h, w, f, &raw, err);
 out:
 	clear_edits(job);
 	buf_clear(&value);
 	buf_clear(&edited);
-	if (rc < 0)
-		buf_clear(&raw);
+	buf_clear(&raw);
 	return rc;
 }
 
@@ -594,6 +594,8 @@ headers_rewrite(struct header_block *h, const struct header_rewrite *r,
 {
 	char hbuf[HOST_MAX];
 	struct field_job job = {.r = r};
+	struct header_walk w;
+	const struct header_field *f;
 	bool do_from = r->rewrite_from && r->from_address && *r->from_address;
 
 	if (!do_from && !r->qualify)
@@ -602,12 +604,13 @@ headers_rewrite(struct header_block *h, const struct header_rewrite *r,
 	job.domain = r->maildomain && *r->maildomain ? r->maildomain : job.host;
 	if (check_settings(r, job.domain, err) < 0)
 		return -1;
-	for (size_t i = 0; i < h->n; i++) {
-		job.from = do_from && field_in(&h->v[i], from_fields);
-		job.qualify = r->qualify && field_in(&h->v[i], qualify_fields);
+	header_walk_init(&w);
+	while ((f = header_walk_next(h, &w, NULL)) != NULL) {
+		job.from = do_from && field_in(f, from_fields);
+		job.qualify = r->qualify && field_in(f, qualify_fields);
 		if (!job.from && !job.qualify)
 			continue;
-		if (rewrite_field(h, i, &job, err) < 0)
+		if (rewrite_field(h, &w, f, &job, err) < 0)
 			return -1;
 	}
 	return 0;

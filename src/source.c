@@ -443,11 +443,8 @@ static int
 render_head(struct source *s, struct error *err)
 {
 	buf_reset(&s->head);
-	for (size_t i = 0; i < s->h.n; i++)
-		if (buf_append(&s->head, s->h.v[i].raw, s->h.v[i].raw_len) < 0)
-			return error_set(err, ERROR_OSERR,
-			                 "cannot hold the message header");
-	if (buf_append(&s->head, "\r\n", 2) < 0)
+	if (header_render(&s->h, &s->head) < 0 ||
+	    buf_append(&s->head, "\r\n", 2) < 0)
 		return error_set(err, ERROR_OSERR,
 		                 "cannot hold the message header");
 	s->rendered = true;
@@ -551,8 +548,12 @@ source_rewind(struct source *s, struct error *err)
 static bool
 has_resent(const struct header_block *h)
 {
-	for (size_t i = 0; i < h->n; i++)
-		if (h->v[i].name_len > 7 && str_iprefix(h->v[i].raw, "Resent-"))
+	struct header_walk w;
+	const struct header_field *f;
+
+	header_walk_init(&w);
+	while ((f = header_walk_next(h, &w, NULL)) != NULL)
+		if (header_has_prefix(f, "Resent-"))
 			return true;
 	return false;
 }
@@ -566,12 +567,16 @@ source_recipients(const struct source *s, struct strlist *out,
 	/* sendmail: when the message was resent, only the Resent- fields
 	 * name the new recipients (RFC 5322 3.6.6). */
 	const char **names = has_resent(&s->h) ? resent : plain;
+	struct header_walk w;
+	const struct header_field *f;
 	struct buf v;
 	int rc = 0;
 
 	buf_init(&v, HEADER_BLOCK_MAX);
-	for (size_t i = 0; i < s->h.n && rc == 0; i++) {
-		const struct header_field *f = &s->h.v[i];
+	header_walk_init(&w);
+	while (rc == 0 && (f = header_walk_next(&s->h, &w, NULL)) != NULL) {
+		size_t n;
+		const char *name = header_name(f, &n);
 
 		if (!header_is(f, names[0]) && !header_is(f, names[1]) &&
 		    !header_is(f, names[2]))
@@ -583,9 +588,7 @@ source_recipients(const struct source *s, struct strlist *out,
 		}
 		rc = address_parse_list(buf_str(&v), v.len, out, err);
 		if (rc < 0)
-			error_prefix(err,
-			             "in the %.*s field: ", (int)f->name_len,
-			             f->raw);
+			error_prefix(err, "in the %.*s field: ", (int)n, name);
 	}
 	buf_clear(&v);
 	return rc;
@@ -594,20 +597,20 @@ source_recipients(const struct source *s, struct strlist *out,
 int
 source_sender(const struct source *s, char **out, struct error *err)
 {
-	long i = header_find(&s->h, "From", 0);
+	const struct header_field *from = header_first(&s->h, "From");
 	struct strlist addrs;
 	struct buf v;
 	int rc = 0;
 
 	*out = NULL;
-	if (i < 0)
+	if (!from)
 		return error_set(
 		    err, ERROR_DATA,
 		    "--read-envelope-from: the message has no From "
 		    "field; give the sender with -f");
 	strlist_init(&addrs);
 	buf_init(&v, HEADER_BLOCK_MAX);
-	if (header_value(&s->h.v[i], &v) < 0)
+	if (header_value(from, &v) < 0)
 		rc = error_set(err, ERROR_OSERR, "out of memory");
 	else if (address_parse_list(buf_str(&v), v.len, &addrs, err) < 0) {
 		error_prefix(err, "--read-envelope-from: in the From field: ");

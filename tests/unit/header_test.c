@@ -776,11 +776,11 @@ test_walk_ceiling(void)
 	while (raw.len < fill - 2)
 		buf_append_char(&raw, 'x');
 	buf_append_str(&raw, "\r\n");
-	CHECK_INT(header_push_field(&h, raw.data, raw.len, &err), 0);
+	CHECK_INT(header_push_fields(&h, raw.data, raw.len, &err), 0);
 	CHECK_INT(header_size(&h), HEADER_BLOCK_MAX - 10);
-	CHECK_INT(header_push_field(&h, "B: 123456\r\n", 11, &err), -1);
+	CHECK_INT(header_push_fields(&h, "B: 123456\r\n", 11, &err), -1);
 	CHECK_INT(err.kind, ERROR_DATA);
-	CHECK_INT(header_push_field(&h, "B: 12345\r\n", 10, &err), 0);
+	CHECK_INT(header_push_fields(&h, "B: 12345\r\n", 10, &err), 0);
 	CHECK_INT(header_size(&h), HEADER_BLOCK_MAX);
 	header_walk_init(&w);
 	CHECK(header_walk_next(&h, &w, "A") != NULL);
@@ -846,7 +846,8 @@ test_walk_insert(void)
 	buf_clear(&out);
 }
 
-/* A field of one block pushed whole into another is the same field. */
+/* A field of one block pushed whole into another is the same field;
+ * several may go at once; bytes that are not whole fields add nothing. */
 static void
 test_push_field(void)
 {
@@ -865,17 +866,59 @@ test_push_field(void)
 	header_walk_init(&w);
 	while ((f = header_walk_next(&a, &w, NULL)) != NULL) {
 		raw = header_raw(f, &n);
-		CHECK_INT(header_push_field(&b, raw, n, &err), 0);
+		CHECK_INT(header_push_fields(&b, raw, n, &err), 0);
 	}
-	CHECK_INT(header_push_field(&b, "A: 1\r\nB: 2\r\n", 12, &err), -1);
+	CHECK_INT(header_push_fields(&b, "A: 1\r\n\r\nB: 2\r\n", 14, &err), -1);
 	CHECK_INT(err.kind, ERROR_SOFTWARE);
-	CHECK_INT(header_push_field(&b, "\tcont\r\n", 7, &err), -1);
+	CHECK_INT(header_push_fields(&b, "\tcont\r\n", 7, &err), -1);
+	CHECK_INT(header_push_fields(&b, "", 0, &err), -1);
+	CHECK_INT(header_push_fields(&b, "A: 1\r\nnot a field\r\n", 19, &err),
+	          -1);
 	CHECK_INT(header_count(&b), 2);
 	CHECK_INT(header_render(&b, &out), 0);
 	CHECK_STR(buf_str(&out), "Subject : x\r\n\ty\r\nFrom: me\r\n");
+	/* several whole fields at once */
+	CHECK_INT(header_push_fields(&b, "A: 1\r\nB: 2\r\n 3\r\n", 16, &err),
+	          0);
+	CHECK_INT(header_count(&b), 4);
+	CHECK_INT(header_size(&b), 27 + 16);
+	walk_all(&b, "b", &out);
+	CHECK_STR(buf_str(&out), "B=2 3|");
 	walk_all(&b, "subject", &out);
 	CHECK_STR(buf_str(&out), "Subject=x\ty|");
 	header_clear(&a);
+	header_clear(&b);
+	buf_clear(&out);
+}
+
+/* A copy is the same block, and editing one leaves the other. */
+static void
+test_copy(void)
+{
+	struct header_block a, b;
+	struct header_walk w;
+	struct error err;
+	struct buf out;
+
+	header_init(&a);
+	buf_init(&out, 4096);
+	push_text(&a, "Subject : x\r\n\ty\r\nFrom: me\r\n");
+	header_copy(&b, &a);
+	CHECK_INT(header_count(&b), 2);
+	CHECK_INT(header_size(&b), header_size(&a));
+	header_walk_init(&w);
+	CHECK(header_walk_next(&b, &w, "subject") != NULL);
+	CHECK_INT(header_walk_replace(&b, &w, "Subject", "z", &err), 0);
+	CHECK_INT(header_render(&a, &out), 0);
+	CHECK_STR(buf_str(&out), "Subject : x\r\n\ty\r\nFrom: me\r\n");
+	buf_reset(&out);
+	CHECK_INT(header_render(&b, &out), 0);
+	CHECK_STR(buf_str(&out), "Subject: z\r\nFrom: me\r\n");
+	CHECK_INT(header_size(&b), out.len);
+	header_clear(&a);
+	header_clear(&b);
+	header_copy(&b, &a);
+	CHECK_INT(header_count(&b), 0);
 	header_clear(&b);
 	buf_clear(&out);
 }
@@ -905,5 +948,6 @@ main(void)
 	test_walk_ceiling();
 	test_walk_insert();
 	test_push_field();
+	test_copy();
 	return unit_done();
 }
