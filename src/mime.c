@@ -1668,6 +1668,12 @@ mime_free(struct mime_message *m)
 	free(m);
 }
 
+int
+mime_priority_value(enum mime_priority p)
+{
+	return p == MIME_PRIORITY_HIGH ? 4 : p == MIME_PRIORITY_LOW ? -4 : 0;
+}
+
 bool
 mime_sets_field(const struct mime_request *req, const char *name)
 {

@@ -125,6 +125,10 @@ void mime_free(struct mime_message *m);
 /* True when a -H field of req is named `name` (case-insensitive). */
 bool mime_sets_field(const struct mime_request *req, const char *name);
 
+/* The RFC 6710 priority (4, 0 or -4) that the X-Priority and Importance
+ * fields written for p ask for. */
+int mime_priority_value(enum mime_priority p);
+
 /* True when the message holds 8-bit bytes, which happens only with
  * keep_headers when the message's own MIME body, passed through as it is,
  * has a byte >= 0x80 (the submit layer must then require 8BITMIME and

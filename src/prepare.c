@@ -11,7 +11,7 @@
 
 #include "prepare.h"
 
-#include "rewrite.h"
+#include "headeredit.h"
 
 /* The sender's display name: -F, else the one written with -f ("Anna
  * <anna@example.org>"), else the account's from_full_name. */
@@ -25,54 +25,20 @@ full_name(const struct job *job)
 	return job->acct.from_full_name;
 }
 
-/* The sender as the header fields mailpost writes show it (a From added
- * or rewritten, the right side of an added Message-ID): never a raw
- * 8-bit domain (RFC 6532 needs SMTPUTF8 for that), so the domain goes in
- * A-labels; only a UTF-8 local part stays UTF-8 (address_header_form). */
+/* The sender's header forms (headeredit_sender_forms) in the job. */
 static int
 sender_header_forms(struct job *job, struct error *err)
 {
-	const char *at = strrchr(job->env.sender, '@');
-
-	free(job->sender_header);
-	free(job->msgid_domain);
-	job->sender_header = job->msgid_domain = NULL;
-	if (!*job->env.sender) {
-		job->sender_header = xstrdup("");
-		return 0;
-	}
-	if (address_header_form(job->env.sender, &job->sender_header, err) < 0)
-		return -1;
-	if (at && at[1])
-		return address_host_to_ascii(at + 1, &job->msgid_domain, err);
-	return 0;
-}
-
-/* The domain for an added Message-ID: the sender's, else the EHLO name. */
-static const char *
-msgid_domain(const struct job *job)
-{
-	return job->msgid_domain ? job->msgid_domain : job->acct.domain;
+	return headeredit_sender_forms(job->env.sender, &job->sender_header,
+	                               &job->msgid_domain, err);
 }
 
 static struct header_policy
 header_policy(const struct job *job)
 {
-	const struct account *a = &job->acct;
-
-	return (struct header_policy){
-	    .from_address = job->sender_header,
-	    .full_name = full_name(job),
-	    .set_from = a->set_from_header == CONF_FROM_ON ? FROM_HEADER_ON
-	                : a->set_from_header == CONF_FROM_OFF
-	                    ? FROM_HEADER_OFF
-	                    : FROM_HEADER_AUTO,
-	    .set_date = a->set_date_header,
-	    .set_msgid = a->set_msgid_header,
-	    .remove_bcc = a->remove_bcc_headers || job->req.read_recipients,
-	    .undisclosed = a->undisclosed_recipients,
-	    .msgid_domain = msgid_domain(job),
-	};
+	return headeredit_policy(&job->acct, job->sender_header,
+	                         job->msgid_domain, full_name(job),
+	                         job->req.read_recipients);
 }
 
 static ssize_t
@@ -99,71 +65,21 @@ rewind_composed(void *ctx, struct error *err)
 	return mime_rewind(ctx, err);
 }
 
-/* Header hygiene for system mail (rewrite.h), when the account asks. */
-static int
-rewrite_headers(const struct job *job, struct header_block *h,
-                struct error *err)
-{
-	const struct account *a = &job->acct;
-	const struct header_rewrite r = {
-	    .rewrite_from = a->rewrite_local_from && *job->env.sender,
-	    .from_address = job->sender_header,
-	    .qualify = a->qualify_headers,
-	    .maildomain = a->maildomain,
-	    .aliases = job->aliases,
-	};
-
-	if (!r.rewrite_from && !r.qualify)
-		return 0;
-	return headers_rewrite(h, &r, err);
-}
-
-/* RFC 6710 priority of a passed-through message, from its Priority
- * (RFC 2156: urgent, normal, non-urgent) or X-Priority (1 highest .. 5)
- * field. */
-static int
-header_priority(struct header_block *h)
-{
-	struct buf v;
-	long i;
-	int prio = 0;
-
-	buf_init(&v, 256);
-	if ((i = header_find(h, "Priority", 0)) >= 0 &&
-	    header_value(&h->v[i], &v) == 0) {
-		if (str_ieq(buf_str(&v), "urgent"))
-			prio = 4;
-		else if (str_ieq(buf_str(&v), "non-urgent"))
-			prio = -4;
-	} else if ((i = header_find(h, "X-Priority", 0)) >= 0 &&
-	           header_value(&h->v[i], &v) == 0) {
-		char c = buf_str(&v)[0];
-
-		prio = c == '1' || c == '2' ? 4 : c == '4' || c == '5' ? -4 : 0;
-	}
-	buf_clear(&v);
-	return prio;
-}
-
-static int
-mime_priority_value(enum mime_priority p)
-{
-	return p == MIME_PRIORITY_HIGH ? 4 : p == MIME_PRIORITY_LOW ? -4 : 0;
-}
-
 /* A message read whole (sendmail mode, -bs): header hygiene, priority,
  * header completion, the checks, and the stream to send. */
 int
 prepare_finish_plain(struct job *job, struct error *err)
 {
+	struct header_block *h = source_headers(job->message);
 	struct header_policy p;
 
 	if (sender_header_forms(job, err) < 0 ||
-	    rewrite_headers(job, source_headers(job->message), err) < 0)
+	    headeredit_rewrite(h, &job->acct, job->env.sender, job->sender_header,
+	                       job->aliases, err) < 0)
 		return -1;
-	job->env.priority = header_priority(source_headers(job->message));
+	job->env.priority = headeredit_priority(h);
 	p = header_policy(job);
-	if (source_complete_headers(job->message, &p, err) < 0 ||
+	if (headeredit_complete(h, &p, err) < 0 ||
 	    source_make_sendable(job->message, err) < 0)
 		return -1;
 	job->stream = (struct message_stream){
@@ -395,7 +311,7 @@ prepare_composed(struct job *job, struct error *err)
 	 * replace. */
 	if (job->req.from || mime_sets_field(&mr, "From"))
 		p.set_from = FROM_HEADER_AUTO;
-	if (headers_complete(mime_headers(job->composed), &p, err) < 0)
+	if (headeredit_complete(mime_headers(job->composed), &p, err) < 0)
 		return -1;
 	job->env.priority = mime_priority_value(job->req.priority);
 	job->stream = (struct message_stream){

@@ -10,9 +10,10 @@
  * memory (header.h, with a ceiling), the body is spooled to an unlinked
  * temporary file, so memory does not grow with the message.
  *
- * After source_open the caller may edit the headers (directly or through
- * source_complete_headers), then reads the message back as one canonical
- * byte stream with source_read: header fields, the empty line, the body.
+ * After source_open the caller may edit the headers (source_headers;
+ * headeredit.h makes mailpost's edits), then reads the message back as one
+ * canonical byte stream with source_read: header fields, the empty line, the
+ * body.
  */
 #ifndef MAILPOST_SOURCE_H
 #define MAILPOST_SOURCE_H
@@ -72,33 +73,6 @@ int source_recipients(const struct source *s, struct strlist *out,
  * new string in *out.  ERROR_DATA when there is no From field or no address
  * in it. */
 int source_sender(const struct source *s, char **out, struct error *err);
-
-enum from_header_mode {
-	FROM_HEADER_AUTO, /* add From when missing */
-	FROM_HEADER_ON,   /* replace any From with ours */
-	FROM_HEADER_OFF,  /* never touch From */
-};
-
-struct header_policy {
-	const char *from_address; /* address for an added From (may be "") */
-	const char *full_name;    /* display name for it, or NULL */
-	enum from_header_mode set_from;
-	bool set_date;            /* add Date when missing */
-	bool set_msgid;           /* add Message-ID when missing */
-	bool remove_bcc;          /* drop Bcc fields */
-	bool undisclosed;         /* replace To/Cc/Bcc by an empty group */
-	const char *msgid_domain; /* right side of an added Message-ID */
-};
-
-/* Apply the policy to any header block (a read message's, or a composed
- * one's).  Same errors as source_complete_headers. */
-int headers_complete(struct header_block *h, const struct header_policy *p,
-		     struct error *err);
-
-/* Apply the policy to the header block.  ERROR_DATA when a value given
- * (full name, address) holds CR, LF or other control characters. */
-int source_complete_headers(struct source *s, const struct header_policy *p,
-			    struct error *err);
 
 /* Exact number of bytes source_read yields from the start (after edits). */
 uint64_t source_size(const struct source *s);

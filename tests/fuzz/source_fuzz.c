@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "headeredit.h"
 #include "source.h"
 
 /* A message held in memory for the comparison is at most this big (the
@@ -239,7 +240,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.remove_bcc = true;
 	p.undisclosed = data[0] & 4;
 	p.msgid_domain = "example.org";
-	if (source_complete_headers(s, &p, &err) < 0) {
+	if (headeredit_complete(source_headers(s), &p, &err) < 0) {
 		FUZZ_ASSERT(err.kind == ERROR_DATA);
 		source_free(s);
 		return 0;

@@ -24,6 +24,7 @@
 
 #include "error.h"
 #include "header.h"
+#include "headeredit.h"
 #include "source.h"
 #include "util.h"
 #include "unit.h"
@@ -499,7 +500,7 @@ test_header_max(void)
 		CHECK_INT(header_size(source_headers(s)), HEADER_BLOCK_MAX);
 		CHECK_INT(source_size(s), HEADER_BLOCK_MAX + 2 + 6);
 		/* and nothing more can be added */
-		CHECK_INT(source_complete_headers(s, &p, &err), -1);
+		CHECK_INT(headeredit_complete(source_headers(s), &p, &err), -1);
 		CHECK_INT(err.kind, ERROR_DATA);
 	}
 	source_free(s);
@@ -933,7 +934,8 @@ test_complete_headers(void)
 		if (!s)
 			continue;
 		error_clear(&err);
-		CHECK_INT(source_complete_headers(s, &t->p, &err), t->rc);
+		CHECK_INT(headeredit_complete(source_headers(s), &t->p, &err),
+		          t->rc);
 		if (t->rc < 0)
 			CHECK_INT(err.kind, ERROR_DATA);
 		got = read_back(s, 7, &len, &err);
@@ -1070,7 +1072,7 @@ test_disk_full(void)
 #endif
 }
 
-/* --- body only, the body reader, headers_complete on any block ------- */
+/* --- body only, the body reader, headeredit_complete on any block ------- */
 
 /* The body alone, read chunk bytes at a time from its start. */
 static char *
@@ -1199,9 +1201,9 @@ test_read_body(void)
 	}
 }
 
-/* headers_complete works on a block that no source read. */
+/* headeredit_complete works on a block that no source read. */
 static void
-test_headers_complete(void)
+test_complete_any_block(void)
 {
 	struct header_policy p = {.from_address = "me@example.org",
 	                          .full_name = "Me",
@@ -1215,7 +1217,7 @@ test_headers_complete(void)
 	header_init(&h);
 	CHECK_INT(header_add(&h, "Subject", "x", &err), 0);
 	CHECK_INT(header_add(&h, "Bcc", "hidden@example.org", &err), 0);
-	CHECK_INT(headers_complete(&h, &p, &err), 0);
+	CHECK_INT(headeredit_complete(&h, &p, &err), 0);
 	CHECK(header_find(&h, "Bcc", 0) < 0);
 	CHECK(header_find(&h, "From", 0) >= 0);
 	CHECK(header_find(&h, "Date", 0) >= 0);
@@ -1223,7 +1225,7 @@ test_headers_complete(void)
 	CHECK(strstr(h.v[header_find(&h, "Message-ID", 0)].raw,
 	             "@example.org>") != NULL);
 	p.full_name = "Bad\r\nName";
-	CHECK_INT(headers_complete(&h, &p, &err), -1);
+	CHECK_INT(headeredit_complete(&h, &p, &err), -1);
 	CHECK_INT(err.kind, ERROR_DATA);
 	header_clear(&h);
 }
@@ -1251,7 +1253,7 @@ main(void)
 	test_disk_full();
 	test_body_only();
 	test_read_body();
-	test_headers_complete();
+	test_complete_any_block();
 	if (rmdir(test_dir) < 0)
 		perror("source_test: rmdir (spool files left behind?)");
 	return unit_done();
