@@ -36,3 +36,15 @@ setup() {
 		return 1
 	fi
 }
+
+@test "layout: only header.c reads the members of a header field" {
+	# The other modules walk a header block through header.h's walker and
+	# accessors, so that one module decides what a field's bytes are.
+	run grep -rnE '(->|\.)(raw|raw_len|name_len|raw_cap)\b' "$SRCDIR/src" \
+		--include='*.c' --include='*.h' --exclude='header.[ch]'
+	if [ "$status" -ne 1 ]; then
+		printf 'a header field read outside header.c:\n%s\n' \
+			"$output" >&2
+		return 1
+	fi
+}
