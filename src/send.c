@@ -99,8 +99,8 @@ testing_a_server(const struct request *req)
 	return req->host != NULL || unqueueable_settings(req);
 }
 
-static int
-setup_outbox(struct job *job, struct error *err)
+int
+send_setup_outbox(struct job *job, struct error *err)
 {
 	const struct request *req = &job->req;
 	const struct account *a = &job->acct;
@@ -182,7 +182,7 @@ send_post(struct job *job, struct outbox_result *res, FILE *diag,
 	};
 	int rc;
 
-	if (setup_outbox(job, err) < 0 ||
+	if (send_setup_outbox(job, err) < 0 ||
 	    relay_route_build(&route, &job->acct, job->cfg, &job->finish,
 	                      job->transcript, err) < 0)
 		return -1;

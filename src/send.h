@@ -36,10 +36,22 @@ int send_open_logs(struct job *job, FILE *diag, struct error *err);
 /* tls_certcheck off is said on diag, on every run. */
 void send_warn_insecure(const struct account *a, FILE *diag);
 
+/* job->outbox, from the command line and the account: the queue policy
+ * (--queue, else the account's queue; a server or one-off security
+ * settings given on the command line are testing a server: never
+ * queued unless asked for, and such settings cannot be queued at all),
+ * the queue directory (job_queue_dir; when there is none, why is kept
+ * for the moment a message would need it), the back-off, and the dead
+ * letter file (--dead-letter, the account's, else the default unless
+ * testing a server; none for -bs, whose client keeps a refused message,
+ * nor for "off").  ERROR_USAGE for --queue with settings a queued
+ * message would not keep. */
+int send_setup_outbox(struct job *job, struct error *err);
+
 /* Send the prepared message, or keep it (outbox_post), with the outbox
  * set up from the command line and the account (queue policy, queue
- * directory, dead letter file).  Signals are caught from here on
- * (interrupt.h).  The progress line of a big message goes to diag when
+ * directory, dead letter file: send_setup_outbox).  Signals are caught from
+ * here on (interrupt.h).  The progress line of a big message goes to diag when
  * it is a terminal.  ERROR_USAGE for one-off security settings with
  * --queue; relay_route_build's and outbox_post's errors. */
 int send_post(struct job *job, struct outbox_result *res, FILE *diag,
