@@ -946,6 +946,105 @@ test_stale_tmp(void)
 	close(locked);
 }
 
+/* The envelope file, byte for byte as mailpost has always written it (the
+ * format at the top of queue.c): entries queued by an earlier version are
+ * read by this one, and the other way round. */
+static void
+test_envelope_file_exact(void)
+{
+	static const char want_fmt[] = "version: 1\n"
+	                               "id: %s\n"
+	                               "account: work\n"
+	                               "port: 0\n"
+	                               "sender: s@example.org\n"
+	                               "rcpt: a@example.org\n"
+	                               "rcpt: b c@example.org\n"
+	                               "priority: 2\n"
+	                               "dsn-notify: NEVER\n"
+	                               "dsn-envid: x%%25y\n"
+	                               "created: 1700000000\n"
+	                               "attempts: 0\n"
+	                               "last-attempt: 0\n"
+	                               "next-attempt: 0\n"
+	                               "size: 5\n"
+	                               "8bit: 0\n";
+	static const char old[] = "version: 1\n"
+	                          "id: 6553f10000c0ffee\n"
+	                          "account: \n"
+	                          "host: smtp.example.org\n"
+	                          "port: 2525\n"
+	                          "sender: \n"
+	                          "rcpt: a@example.org\n"
+	                          "rcpt: b@example.org\n"
+	                          "priority: -9\n"
+	                          "dsn-notify: SUCCESS,FAILURE\n"
+	                          "dsn-return: HDRS\n"
+	                          "dsn-envid: id%0A2\n"
+	                          "created: 1700000000\n"
+	                          "attempts: 3\n"
+	                          "last-attempt: 1700000100\n"
+	                          "next-attempt: 1700000200\n"
+	                          "last-error: 451 4.3.0 later\n"
+	                          "size: 42\n"
+	                          "8bit: 1\n";
+	struct queue_envelope e;
+	struct message_stream s;
+	struct queue *q;
+	struct error err;
+	struct mem mem;
+	char id[QUEUE_ID_SIZE] = "", want[1024], *text;
+	size_t len;
+
+	CHECK_INT(queue_open(&q, at("%s", "exact/q"), &err), 0);
+	if (!q)
+		return;
+	queue_envelope_init(&e);
+	envelope_set_sender(&e.env, "s@example.org");
+	envelope_add_rcpt(&e.env, "a@example.org");
+	envelope_add_rcpt(&e.env, "b c@example.org");
+	/* A recipient's state is not stored. */
+	envelope_rcpt_set(&e.env, 1, ENVELOPE_REFUSED_TEMP, 450, "450 later");
+	envelope_set_dsn(&e.env, "NEVER", NULL, "x%y");
+	envelope_set_account(&e.env, "work", NULL, 0);
+	e.env.priority = 2;
+	e.created = 1700000000;
+	s = mem_stream(&mem, "abc\r\n", 5);
+	CHECK_INT(queue_add(q, &e, &s, id, &err), 0);
+	queue_envelope_clear(&e);
+	snprintf(want, sizeof want, want_fmt, id);
+	text = slurp(at("exact/q/%s/envelope", id), &len);
+	CHECK_STR(text, want);
+	free(text);
+	queue_close(q);
+
+	/* An entry written before the envelope was one struct. */
+	queue_envelope_init(&e);
+	CHECK_INT(queue_envelope_parse(old, sizeof old - 1, "6553f10000c0ffee",
+	                               &e, &err),
+	          0);
+	CHECK_STR(e.env.account, "");
+	CHECK_STR(e.env.host, "smtp.example.org");
+	CHECK_INT(e.env.port, 2525);
+	CHECK_STR(e.env.sender, "");
+	CHECK_INT(e.env.nrcpts, 2);
+	if (e.env.nrcpts == 2) {
+		CHECK_STR(e.env.rcpts[1].addr, "b@example.org");
+		CHECK_INT(e.env.rcpts[1].state, ENVELOPE_PENDING);
+	}
+	CHECK_INT(e.env.priority, -9);
+	CHECK_STR(e.env.dsn.notify, "SUCCESS,FAILURE");
+	CHECK_STR(e.env.dsn.ret, "HDRS");
+	CHECK_STR(e.env.dsn.envid, "id\n2");
+	CHECK_INT(e.created, 1700000000);
+	CHECK_INT(e.attempts, 3);
+	CHECK_INT(e.last_attempt, 1700000100);
+	CHECK_INT(e.next_attempt, 1700000200);
+	CHECK_STR(e.last_error, "451 4.3.0 later");
+	CHECK_INT(e.size, 42);
+	CHECK(e.has_8bit);
+	queue_envelope_clear(&e);
+}
+
 /* Edits of a good envelope file, and whether the entry is still read. */
 static void
 test_envelope_compat(void)
@@ -1327,6 +1426,7 @@ main(void)
 	test_file_size_limit();
 	test_unsafe_dirs();
 	test_stale_tmp();
+	test_envelope_file_exact();
 	test_envelope_compat();
 	test_damaged();
 	nftw(base, remove_one, 16, FTW_DEPTH | FTW_PHYS);
