@@ -214,3 +214,62 @@ on DOT
 @MESSAGE@
 EOF
 }
+
+# --- the envelope's DSN parameters (RFC 3461): the command line's over the
+# account's, sent only to a server that offers DSN ----------------------------------
+
+@test "DSN: the account's NOTIFY and RET go on every RCPT and on MAIL" {
+	run_case <<'EOF'
+--- config
+dsn_notify failure,delay
+dsn_return headers
+--- args bob@example.net carol@example.net
+--- exit 0
+--- received
+EHLO client.test
+MAIL FROM:<alice@example.org> SIZE=@SIZE@ RET=HDRS
+RCPT TO:<bob@example.net> NOTIFY=FAILURE,DELAY
+RCPT TO:<carol@example.net> NOTIFY=FAILURE,DELAY
+DATA
+@MESSAGE@
+.
+QUIT
+EOF
+}
+
+@test "DSN: the command line's -N, -R and -V over the account's" {
+	run_case <<'EOF'
+--- config
+dsn_notify failure,delay
+dsn_return headers
+--- args -N NEVER -R FULL -V job+1=2 bob@example.net
+--- exit 0
+--- received
+EHLO client.test
+MAIL FROM:<alice@example.org> SIZE=@SIZE@ RET=FULL ENVID=job+2B1+3D2
+RCPT TO:<bob@example.net> NOTIFY=NEVER
+DATA
+@MESSAGE@
+.
+QUIT
+EOF
+}
+
+@test "DSN: nothing of it to a server that does not offer DSN" {
+	run_case <<'EOF'
+--- config
+dsn_notify success
+dsn_return full
+--- server caps PIPELINING, SIZE 10240000
+--- args -V job1 bob@example.net
+--- exit 0
+--- received
+EHLO client.test
+MAIL FROM:<alice@example.org> SIZE=@SIZE@
+RCPT TO:<bob@example.net>
+DATA
+@MESSAGE@
+.
+QUIT
+EOF
+}

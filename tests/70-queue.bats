@@ -928,6 +928,27 @@ bg_wait() {
 	assert_no_problems
 }
 
+@test "DSN parameters survive queue and flush: the same MAIL and RCPT as a direct send" {
+	local dsn=(-N SUCCESS,DELAY -R HDRS -V queued+id=1)
+	queue_config "$DOWN_PORT"
+	mp 0 --queue=always "${dsn[@]}" bob@example.net carol@example.net <<<"body"
+	start_smtpd -- --max-connections 2
+	queue_config "$SMTPD_PORT"
+	mp 0 -q
+	assert_queue_empty
+	# The same message sent directly, for comparison.
+	mp 0 "${dsn[@]}" bob@example.net carol@example.net <<<"body"
+	smtpd_finish
+	grep -qE '^MAIL FROM:<[^>]*>.* RET=HDRS ENVID=queued\+2Bid\+3D1( |$)' "$SMTPD_DIR/env.1" ||
+		die "MAIL after the queue: $(head -n 1 "$SMTPD_DIR/env.1")" || return 1
+	grep -qx 'RCPT TO:<carol@example.net> NOTIFY=SUCCESS,DELAY' "$SMTPD_DIR/env.1" ||
+		die "RCPT after the queue:" "$(cat "$SMTPD_DIR/env.1")" || return 1
+	cmp -s "$SMTPD_DIR/env.1" "$SMTPD_DIR/env.2" ||
+		die "the envelope after the queue differs from the one sent directly:" \
+			"$(show_diff "$(cat "$SMTPD_DIR/env.2")" "$(cat "$SMTPD_DIR/env.1")")"
+	assert_no_problems
+}
+
 @test "priority: high entries are flushed before normal ones whatever their age; MT-PRIORITY=4 / -4 when offered" {
 	queue_config "$DOWN_PORT"
 	if command -v faketime >/dev/null &&
