@@ -520,6 +520,33 @@ if m:
 		die "upstream envelope:" "$(cat "$SMTPD_DIR/env.1")"
 }
 
+@test "-bs: what the client's MAIL and RCPT leave out comes from the command line, then the account" {
+	start_smtpd -- --max-connections 2
+	serve_config "dsn_notify failure" "dsn_return full"
+	run_bs -- -V cli-id <<-EOF
+	> EHLO client.test
+	> MAIL FROM:<alice@example.org>
+	> RCPT TO:<bob@example.net> NOTIFY=NEVER
+	> DATA
+	data $MSG
+	> MAIL FROM:<alice@example.org> RET=HDRS ENVID=own
+	> RCPT TO:<carol@example.net>
+	> DATA
+	data $MSG
+	> QUIT
+	EOF
+	assert_codes "220 250 250 250 354 250 250 250 354 250 221 exit 0"
+	# The first: the client's NOTIFY, the account's RET, the command
+	# line's ENVID; the second: the client's RET and ENVID, the account's
+	# NOTIFY (nothing of the first message's client parameters).
+	grep -qE '^MAIL FROM:<alice@example.org> .*RET=FULL ENVID=cli-id( |$)' "$SMTPD_DIR/env.1" &&
+		grep -qx 'RCPT TO:<bob@example.net> NOTIFY=NEVER' "$SMTPD_DIR/env.1" ||
+		die "first upstream envelope:" "$(cat "$SMTPD_DIR/env.1")" || return 1
+	grep -qE '^MAIL FROM:<alice@example.org> .*RET=HDRS ENVID=own( |$)' "$SMTPD_DIR/env.2" &&
+		grep -qx 'RCPT TO:<carol@example.net> NOTIFY=FAILURE' "$SMTPD_DIR/env.2" ||
+		die "second upstream envelope:" "$(cat "$SMTPD_DIR/env.2")"
+}
+
 @test "-bs: SIGTERM while relaying: the message is queued and answered 250, then 421" {
 	start_smtpd $'on DATA\n  sleep 20\n  default'
 	serve_config
