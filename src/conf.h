@@ -44,8 +44,9 @@ enum conf_from_header {
 };
 
 /* What to do with a message that cannot be delivered now (`queue` key,
- * --queue).  UNSET: the driver decides (on-failure when sending through a
- * configured account, never when the server is given with --host). */
+ * --queue).  UNSET: send.c decides (send_setup_outbox: on-failure when
+ * sending through a configured account, never when the server is given
+ * with --host). */
 enum queue_policy {
 	QUEUE_POLICY_UNSET = 0,
 	QUEUE_NEVER,      /* report the failure (exit 75), dead letter */

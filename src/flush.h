@@ -57,7 +57,7 @@ typedef void (*flush_notice_fn)(void *ctx, const char *line);
 
 /* How a queued entry's account is made ready to send: the configuration
  * resolved by name (and the --host/--port remembered), with command-line
- * settings on top.  Provided by the driver. */
+ * settings on top: override.c's override_queued. */
 typedef int (*flush_account_fn)(void *ctx, const char *name, const char *host,
                                 int port, struct account *out,
                                 struct error *err);

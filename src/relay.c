@@ -137,7 +137,7 @@ relay_route_clear(struct relay_route *r)
 }
 
 /* The account's password, fetched the first time one of its hops is
- * tried.  The process was made undumpable by the driver beforehand. */
+ * tried, the process made undumpable first. */
 static int
 hop_secret(struct relay_route *r, size_t hop, const char **secret,
            struct error *err)

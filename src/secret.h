@@ -98,7 +98,7 @@ const char *secret_source_name(enum secret_source source);
 
 /* Keep secrets out of core dumps and away from ptrace by other processes
  * of the same user: prctl(PR_SET_DUMPABLE, 0) on Linux, RLIMIT_CORE 0.
- * main() calls it before any secret is in memory.  ERROR_OSERR. */
+ * relay.c calls it before any secret is in memory.  ERROR_OSERR. */
 int secret_protect_process(struct error *err);
 
 #endif
