@@ -357,6 +357,8 @@ deadletter_append(const char *path, const char *sender,
 	char *in;
 	int fd, rc;
 
+	if (m->rewind && m->rewind(m->ctx, err) < 0)
+		return -1;
 	fd = open_mbox(path, err);
 	if (fd < 0)
 		return -1;

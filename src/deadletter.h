@@ -22,7 +22,8 @@
  * database has no home either. */
 char *deadletter_default_path(struct error *err);
 
-/* Append m (from its current position to the end) for `sender`.
+/* Append m (rewound first when it can be, else from its current position,
+ * to the end) for `sender`.
  * ERROR_IOERR (or ERROR_CONFIG for a symbolic link or a file owned by
  * someone else) naming the path and the cause. */
 int deadletter_append(const char *path, const char *sender,

@@ -261,8 +261,7 @@ give_up(struct run *r, const struct group *g, struct queue_entry *qe,
 		return;
 	}
 	if (to == FATE_DEAD_LETTER &&
-	    ((m.rewind && m.rewind(m.ctx, &err) < 0) ||
-	     deadletter_append(g->dead_letter, e->env.sender, &m, &err) < 0)) {
+	    deadletter_append(g->dead_letter, e->env.sender, &m, &err) < 0) {
 		notice(r, "%s: %s; kept in the queue: %s", e->id, why, err.msg);
 		return;
 	}
@@ -344,9 +343,7 @@ queue_rest(struct run *r, const struct group *g, struct queue_entry *qe,
 
 	error_clear(&err);
 	fate_rest(&rest, e, why->msg, r->now, g->acct.queue_backoff);
-	rc = (m.rewind ? m.rewind(m.ctx, &err) : 0) == 0
-	         ? queue_add(r->q, &rest, &m, id, &err)
-	         : -1;
+	rc = queue_add(r->q, &rest, &m, id, &err);
 	envelope_clear(&rest.env);
 	if (rc < 0) {
 		notice(r, "%s: %s; kept in the queue: %s", e->id, why->msg,

@@ -36,8 +36,6 @@ enqueue(const struct outbox *o, const struct message_stream *copy,
 		                 o->queue_problem && *o->queue_problem
 		                     ? o->queue_problem
 		                     : "no queue directory");
-	if (m.rewind && m.rewind(m.ctx, err) < 0)
-		return -1;
 	if (queue_open(&q, o->queue_dir, err) < 0)
 		return -1;
 	rc = queue_add(q, env, &m, id, err);
@@ -75,8 +73,7 @@ give_up(const struct outbox *o, enum fate_action to,
 	if (to != FATE_DEAD_LETTER)
 		return;
 	error_clear(&e);
-	if ((m.rewind && m.rewind(m.ctx, &e) < 0) ||
-	    deadletter_append(o->dead_letter, sender, &m, &e) < 0) {
+	if (deadletter_append(o->dead_letter, sender, &m, &e) < 0) {
 		error_set(err, failure.kind,
 		          "%s; the message could not be saved either: %s",
 		          failure.msg, e.msg);

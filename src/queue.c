@@ -1473,7 +1473,8 @@ queue_add(struct queue *q, const struct queue_envelope *env,
 	struct text t;
 	int rc;
 
-	if (add_check(env, err) < 0)
+	if (add_check(env, err) < 0 ||
+	    (m->rewind && m->rewind(m->ctx, err) < 0))
 		return -1;
 	/* A shallow copy: its strings are env's, except last_error. */
 	e = *env;

@@ -91,12 +91,12 @@ void queue_close(struct queue *q);
 const char *queue_dir(const struct queue *q);
 
 /* Store a message: env (id, size, has_8bit ignored; created 0 means now)
- * and every byte of m (read from its current position to the end, which
- * must be exactly m->size bytes).  Only when the entry is durably in place
- * (fsync of the files and of the queue directory) is `id` filled and 0
- * returned.  On any failure, nothing is left behind
- * (ERROR_IOERR naming the cause, e.g. "No space left on device").  Signals
- * that arrive meanwhile do not interrupt it. */
+ * and every byte of m (rewound first when it can be, else read from its
+ * current position, to the end: exactly m->size bytes).  Only when the entry is
+ * durably in place (fsync of the files and of the queue directory) is `id`
+ * filled and 0 returned.  On any failure, nothing is left behind (ERROR_IOERR
+ * naming the cause, e.g. "No space left on device").  Signals that arrive
+ * meanwhile do not interrupt it. */
 int queue_add(struct queue *q, const struct queue_envelope *env,
               struct message_stream *m, char id[QUEUE_ID_SIZE],
               struct error *err);

@@ -256,6 +256,30 @@ test_large(void)
 	buf_clear(&want);
 }
 
+/* A stream already read (by the send that failed) is saved whole: it is
+ * rewound first. */
+static void
+test_rewound(void)
+{
+	char *path = path_in_dir("rewound");
+	struct mem_stream ms;
+	struct message_stream m = stream_of(&ms, S("body\r\n"), 64);
+	struct error err;
+	size_t len, fl;
+	char *got;
+
+	unlink(path);
+	ms.pos = ms.len;
+	CHECK_INT(deadletter_append(path, "a@x", &m, &err), 0);
+	got = slurp(path, &len);
+	fl = got ? from_line_len(got, len, "a@x") : 0;
+	CHECK(fl > 0);
+	if (got && fl)
+		CHECK_MEM(got + fl, len - fl, "body\n\n", 6);
+	free(got);
+	free(path);
+}
+
 static void
 test_append_twice(void)
 {
@@ -517,6 +541,7 @@ main(void)
 	test_content();
 	test_large();
 	test_append_twice();
+	test_rewound();
 	test_sender();
 	test_refused();
 	test_read_failure();

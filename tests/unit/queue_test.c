@@ -545,6 +545,9 @@ test_message_bytes(void)
 	env_basic(&e, "s@example.org", 0, 0);
 	s = mem_stream(&mem, msg, size);
 	mem.chunk = 7001; /* reads smaller than the copy buffer */
+	/* Half read already (a send that failed): stored whole all the
+	 * same, since it is rewound first. */
+	mem.pos = size / 2;
 	CHECK_INT(queue_add(q, &e, &s, id, &err), 0);
 	queue_envelope_clear(&e);
 
