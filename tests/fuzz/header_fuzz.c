@@ -4,9 +4,11 @@
  * as source.c does, then pushed a line at a time until the block ends.
  * The block is then used as mailpost uses it: the address fields parsed
  * (for -t), values unfolded, Bcc removed, a field added, the cron-mail
- * rewriting applied (From of a local user, bare names qualified).
+ * rewriting applied (From of a local user, bare names qualified); and a
+ * copy is edited through the walker (each field set to its own bytes,
+ * every other one removed, a field inserted, long lines folded).
  * Checked: header_size is the sum of the fields; every field still ends
- * in CRLF after the edits.
+ * in CRLF after the edits; a field set to its own bytes is unchanged.
  */
 #include "config.h"
 
@@ -29,14 +31,18 @@ use_fields(struct header_block *h)
 
 	for (size_t k = 0; k < sizeof address_fields / sizeof *address_fields;
 	     k++) {
-		for (long i = header_find(h, address_fields[k], 0); i >= 0;
-		     i = header_find(h, address_fields[k], (size_t)i + 1)) {
+		struct header_walk w;
+		const struct header_field *f;
+
+		header_walk_init(&w);
+		while ((f = header_walk_next(h, &w, address_fields[k])) !=
+		       NULL) {
 			struct strlist l;
 			struct buf v;
 
 			buf_init(&v, HEADER_BLOCK_MAX);
 			strlist_init(&l);
-			if (header_value(&h->v[i], &v) == 0)
+			if (header_value(f, &v) == 0)
 				(void)address_parse_list(buf_str(&v), v.len, &l,
 				                         &err);
 			strlist_clear(&l);
@@ -48,17 +54,88 @@ use_fields(struct header_block *h)
 static void
 check_block(const struct header_block *h)
 {
-	size_t sum = 0;
+	struct header_walk w;
+	const struct header_field *f;
+	size_t sum = 0, count = 0;
 
-	for (size_t i = 0; i < h->n; i++) {
-		const struct header_field *f = &h->v[i];
+	header_walk_init(&w);
+	while ((f = header_walk_next(h, &w, NULL)) != NULL) {
+		size_t raw_len, name_len;
+		const char *raw = header_raw(f, &raw_len);
 
-		FUZZ_ASSERT(f->raw_len >= 2 && f->name_len < f->raw_len);
-		FUZZ_ASSERT(f->raw[f->raw_len - 2] == '\r' &&
-		            f->raw[f->raw_len - 1] == '\n');
-		sum += f->raw_len;
+		(void)header_name(f, &name_len);
+		FUZZ_ASSERT(raw_len >= 2 && name_len > 0 && name_len < raw_len);
+		FUZZ_ASSERT(raw[raw_len - 2] == '\r' &&
+		            raw[raw_len - 1] == '\n');
+		sum += raw_len;
+		count++;
 	}
 	FUZZ_ASSERT(header_size(h) == sum);
+	FUZZ_ASSERT(header_count(h) == count);
+}
+
+/* Edits through the walker, on a copy of h. */
+static void
+walk_edits(const struct header_block *h)
+{
+	struct header_block c;
+	struct header_walk w;
+	const struct header_field *f;
+	struct buf before, after;
+	struct error err;
+	size_t kept = 0, i = 0;
+
+	header_copy(&c, h);
+	buf_init(&before, 2 * HEADER_BLOCK_MAX);
+	buf_init(&after, 2 * HEADER_BLOCK_MAX);
+	FUZZ_ASSERT(header_render(h, &before) == 0);
+	header_walk_init(&w);
+	while ((f = header_walk_next(&c, &w, NULL)) != NULL) {
+		size_t n;
+		const char *raw = header_raw(f, &n);
+		char *same = malloc(n);
+
+		if (!same)
+			abort();
+		memcpy(same, raw, n);
+		FUZZ_ASSERT(header_walk_set_raw(&c, &w, same, n, &err) == 0);
+		free(same);
+	}
+	FUZZ_ASSERT(header_render(&c, &after) == 0);
+	FUZZ_ASSERT(after.len == before.len &&
+	            (after.len == 0 ||
+	             memcmp(after.data, before.data, after.len) == 0));
+	header_walk_init(&w);
+	while ((f = header_walk_next(&c, &w, NULL)) != NULL)
+		if (i++ % 2)
+			header_walk_remove(&c, &w);
+		else
+			kept++;
+	FUZZ_ASSERT(header_count(&c) == kept);
+	check_block(&c);
+	header_walk_init(&w);
+	if (header_walk_next(&c, &w, NULL) &&
+	    header_walk_insert(&c, &w, "X-Walk", "1", &err) == 0)
+		FUZZ_ASSERT(header_count(&c) == kept + 1);
+	check_block(&c);
+	if (header_fold_long(&c, &err) == 0) {
+		size_t at = 0;
+
+		buf_reset(&after);
+		FUZZ_ASSERT(header_render(&c, &after) == 0);
+		while (at < after.len) {
+			const char *lf =
+			    memchr(after.data + at, '\n', after.len - at);
+
+			FUZZ_ASSERT(lf && (size_t)(lf - (after.data + at)) <=
+			                      HEADER_LINE_FOLD + 1);
+			at = (size_t)(lf - after.data) + 1;
+		}
+	}
+	check_block(&c);
+	header_clear(&c);
+	buf_clear(&before);
+	buf_clear(&after);
 }
 
 int
@@ -87,6 +164,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 	}
 	check_block(&h);
+	walk_edits(&h);
 	use_fields(&h);
 	(void)header_remove(&h, "Bcc");
 	(void)header_add(&h, "X-Fuzz", "1", &err);

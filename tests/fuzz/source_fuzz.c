@@ -50,11 +50,11 @@ check_canonical(const char *p, size_t n, char *last, size_t *col)
 static void
 field(struct header_block *h, const char *name, struct buf *out)
 {
-	long i = header_find(h, name, 0);
+	const struct header_field *f = header_first(h, name);
 
 	buf_reset(out);
-	if (i >= 0)
-		(void)header_value(&h->v[i], out);
+	if (f)
+		(void)header_value(f, out);
 }
 
 /* The body's transfer encoding when this check can decode it: 0 none
