@@ -173,17 +173,16 @@ header_push_line(struct header_block *h, const char *line, size_t len,
 	if (first && name_len == 0 && text >= 5 &&
 	    memcmp(line, "From ", 5) == 0)
 		return HEADER_SKIPPED;
+	/* Not a field, or a folded line with nothing to continue: this is
+	 * already the body. */
+	if (!header_line_belongs(h, line, text))
+		return HEADER_END_BODY;
 	if (is_wsp(line[0])) {
-		/* Nothing to continue: this is already the body. */
-		if (h->n == 0)
-			return HEADER_END_BODY;
 		if (text + 2 > HEADER_BLOCK_MAX - h->bytes)
 			return too_big(err);
 		append_continuation(h, line, text);
 		return HEADER_MORE;
 	}
-	if (name_len == 0)
-		return HEADER_END_BODY;
 	if (text + 2 > HEADER_BLOCK_MAX - h->bytes)
 		return too_big(err);
 	append_field(h, line, text, name_len);
@@ -363,8 +362,12 @@ header_size(const struct header_block *h)
 }
 
 bool
-header_line_is_field(const char *line, size_t len)
+header_line_belongs(const struct header_block *h, const char *line, size_t len)
 {
+	if (len == 0)
+		return false;
+	if (is_wsp(line[0]))
+		return h->n > 0;
 	return field_name_len(line, len) > 0;
 }
 

@@ -85,8 +85,14 @@ int header_add(struct header_block *h, const char *name, const char *value,
 /* Total bytes of all fields (the block without the empty line). */
 size_t header_size(const struct header_block *h);
 
-/* True when line[0..len) starts a field ("Name:", RFC 5322 2.2). */
-bool header_line_is_field(const char *line, size_t len);
+/* True when a line that starts with line[0..len) (all of it, or its head)
+ * is header to header_push_line: a field ("Name:", RFC 5322 2.2), or a
+ * folded line (2.2.3) when h has a field for it to continue.  The one
+ * rule for what belongs to a header block, for the top header and a MIME
+ * part's alike (header_push_line alone drops a leading mbox "From "
+ * line, which only the top header may start with). */
+bool header_line_belongs(const struct header_block *h, const char *line,
+                         size_t len);
 
 /* Set the field `name` to "Name: value": the first such field is replaced
  * where it stands, any others are removed; added at the end when there is

@@ -751,9 +751,7 @@ static int
 header_line(struct reencoder *r, const char *p, size_t n, bool whole,
             struct error *err)
 {
-	bool field =
-	    header_line_is_field(p, n) ||
-	    ((p[0] == ' ' || p[0] == '\t') && header_count(&r->hb) > 0);
+	bool field = header_line_belongs(&r->hb, p, n);
 
 	/* An empty line, a field or its continuation is header; a leading
 	 * "From " line is not (the top header's mbox rule is not for

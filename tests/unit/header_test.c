@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -923,6 +925,50 @@ test_copy(void)
 	buf_clear(&out);
 }
 
+/* What belongs to a header block: a field, or a folded line when there
+ * is a field to continue; the same answer as header_push_line's. */
+static void
+test_line_belongs(void)
+{
+	static const struct {
+		const char *line;
+		bool empty, full;
+	} cases[] = {
+	    {"To: a", true, true},       {"To:", true, true},
+	    {"Subject : x", true, true}, {" folded", false, true},
+	    {"\tfolded", false, true},   {"", false, false},
+	    {"body text", false, false}, {"From a@b Sat Nov 28", false, false},
+	    {":x", false, false},        {"Sub ject: x", false, false},
+	};
+	struct header_block empty, full;
+	struct error err;
+
+	header_init(&empty);
+	header_init(&full);
+	push_text(&full, "To: a\r\n");
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		const char *l = cases[i].line;
+		struct header_block h;
+		char line[64];
+		int r;
+
+		CHECK_INT(header_line_belongs(&empty, l, strlen(l)),
+		          cases[i].empty);
+		CHECK_INT(header_line_belongs(&full, l, strlen(l)),
+		          cases[i].full);
+		if (!*l)
+			continue;
+		snprintf(line, sizeof line, "%s\r\n", l);
+		header_init(&h);
+		push_text(&h, "To: a\r\n");
+		r = header_push_line(&h, line, strlen(line), &err);
+		CHECK_INT(r == HEADER_MORE, cases[i].full);
+		header_clear(&h);
+	}
+	header_clear(&empty);
+	header_clear(&full);
+}
+
 int
 main(void)
 {
@@ -949,5 +995,6 @@ main(void)
 	test_walk_insert();
 	test_push_field();
 	test_copy();
+	test_line_belongs();
 	return unit_done();
 }
