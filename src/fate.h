@@ -32,6 +32,12 @@
  *  - anything else: given up.
  * Giving up is the dead letter file, then the entry goes; with dead_letter
  * off it only goes; with no dead letter file found it stays.
+ *
+ * The connection lost between the final dot and its reply ("delivery
+ * status unknown") is a temporary failure after MAIL like any other: kept
+ * for a later attempt, which may repeat a delivery but never loses one.
+ * That it is never offered to another host of the route meanwhile is
+ * relay.c's business, not a fate.
  */
 #ifndef MAILPOST_FATE_H
 #define MAILPOST_FATE_H
