@@ -356,6 +356,9 @@ job_reset_message(struct job *job)
 	job->composed = NULL;
 	source_free(job->message);
 	job->message = NULL;
+	/* It read from what was just freed, and its size is the last
+	 * message's: a log line for the next must not show it. */
+	memset(&job->stream, 0, sizeof job->stream);
 	envelope_clear(&job->env);
 	address_set_clear(&job->rcpts_seen);
 	free(job->sender_header);

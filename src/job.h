@@ -108,8 +108,8 @@ int job_collect_recipients(struct job *job, struct error *err);
  * no home). */
 int job_queue_dir(const struct job *job, char **out, struct error *err);
 
-/* Empty the per-message part (sender, recipients, message, outbox), for
- * the next message of a -bs session. */
+/* Empty the per-message part (sender, recipients, message and the stream
+ * read from it, outbox), for the next message of a -bs session. */
 void job_reset_message(struct job *job);
 
 /* Release everything the job holds; the log file is closed unless it is

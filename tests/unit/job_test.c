@@ -192,11 +192,42 @@ test_queue_dir(void)
 	job_end(&job);
 }
 
+/* -bs: what one message left in the job is gone before the next, so that
+ * the log line of a message that fails before it is read (an alias that
+ * cannot be expanded, a bad header) does not carry the previous one's
+ * size (maillog_format's size=). */
+static void
+test_reset_message(void)
+{
+	struct job job;
+	struct error err;
+
+	job_start(&job);
+	error_clear(&err);
+	CHECK_INT(job_add_recipient(&job, "anna@example.org", ERROR_DATA, &err),
+	          0);
+	job.env.priority = 4;
+	job.stream.size = 12345;
+	job.stream.has_8bit = true;
+	job_reset_message(&job);
+	CHECK_INT(job.env.nrcpts, 0);
+	CHECK_INT(job.env.priority, 0);
+	CHECK_INT((int)job.stream.size, 0);
+	CHECK(!job.stream.has_8bit);
+	CHECK(job.stream.read == NULL && job.stream.ctx == NULL);
+	/* The address given again is not a duplicate of the last message's. */
+	CHECK_INT(job_add_recipient(&job, "anna@example.org", ERROR_DATA, &err),
+	          0);
+	CHECK_INT(job.env.nrcpts, 1);
+	job_end(&job);
+}
+
 int
 main(void)
 {
 	test_sender();
 	test_recipients();
 	test_queue_dir();
+	test_reset_message();
 	return unit_done();
 }
