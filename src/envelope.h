@@ -98,8 +98,9 @@ void envelope_set_dsn(struct envelope *e, const char *notify, const char *ret,
 void envelope_set_account(struct envelope *e, const char *name,
                           const char *host, int port);
 
-/* dst (initialised; what it held is freed) becomes a copy of src as a new
- * message's envelope: every recipient pending, without a reply. */
+/* dst (initialised; what it held is freed; not src itself) becomes a copy
+ * of src as a new message's envelope: every recipient pending, without a
+ * reply. */
 void envelope_copy(struct envelope *dst, const struct envelope *src);
 
 /* The same, with only the recipients of src in state `only`: the
