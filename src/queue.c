@@ -121,7 +121,14 @@ struct queue {
 	char *path; /* as given, without trailing slashes */
 	int fd;     /* DIR */
 	int tmp_fd; /* DIR/tmp */
+	time_t (*clock)(void); /* NULL: time(2) */
 };
+
+static time_t
+queue_now(const struct queue *q)
+{
+	return q->clock ? q->clock() : time(NULL);
+}
 
 struct queue_entry {
 	struct queue *q;
@@ -1007,7 +1014,7 @@ clean_tmp_entry(int tmp_fd, const char *name, time_t cutoff)
 static void
 clean_tmp(struct queue *q)
 {
-	time_t cutoff = time(NULL) - QUEUE_STALE_SECONDS;
+	time_t cutoff = queue_now(q) - QUEUE_STALE_SECONDS;
 	DIR *d = open_dir_stream(q->tmp_fd);
 	struct dirent *de;
 	struct stat st;
@@ -1235,6 +1242,13 @@ open_tmp_dir(struct queue *q, struct error *err)
 int
 queue_open(struct queue **out, const char *dir, struct error *err)
 {
+	return queue_open_clock(out, dir, NULL, err);
+}
+
+int
+queue_open_clock(struct queue **out, const char *dir, time_t (*clock)(void),
+                 struct error *err)
+{
 	struct queue *q;
 	size_t len;
 
@@ -1244,6 +1258,7 @@ queue_open(struct queue **out, const char *dir, struct error *err)
 		                 "the queue directory name is empty");
 	q = xcalloc(1, sizeof *q);
 	q->fd = q->tmp_fd = -1;
+	q->clock = clock;
 	q->path = xstrdup(dir);
 	/* "dir/" would follow a symbolic link named dir. */
 	len = strlen(q->path);
@@ -1480,7 +1495,7 @@ queue_add(struct queue *q, const struct queue_envelope *env,
 	e = *env;
 	e.last_error = error_line_copy(env->last_error);
 	if (e.created <= 0)
-		e.created = time(NULL);
+		e.created = queue_now(q);
 	e.size = m->size;
 	e.has_8bit = m->has_8bit;
 	if (pending_create(q, e.created, &p, e.id) < 0) {

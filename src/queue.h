@@ -87,6 +87,13 @@ struct queue;
  * group or others.  Leftovers of writers killed mid-way (tmp/ entries more
  * than an hour old) are removed. */
 int queue_open(struct queue **out, const char *dir, struct error *err);
+
+/* queue_open with a clock for the times the queue takes itself (an
+ * entry's creation when none is given, the age of tmp/ leftovers):
+ * clock() instead of time(2) when not NULL, so that a test can set it
+ * (outbox.h, flush.h). */
+int queue_open_clock(struct queue **out, const char *dir, time_t (*clock)(void),
+                     struct error *err);
 void queue_close(struct queue *q);
 const char *queue_dir(const struct queue *q);
 

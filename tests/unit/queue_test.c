@@ -952,6 +952,54 @@ test_stale_tmp(void)
 /* The envelope file, byte for byte as mailpost has always written it (the
  * format at the top of queue.c): entries queued by an earlier version are
  * read by this one, and the other way round. */
+/* The queue's clock (queue_open_clock), set by test_clock. */
+static time_t clock_now;
+
+static time_t
+test_clock_fn(void)
+{
+	return clock_now;
+}
+
+/* The times the queue takes itself come from its clock: a leftover in
+ * tmp/ is stale an hour after its files were last written by that clock
+ * (not a second before), and an entry given no creation time is created
+ * at the clock's now. */
+static void
+test_clock(void)
+{
+	time_t t0 = time(NULL);
+	struct queue_envelope *v;
+	struct queue *q;
+	struct error err;
+	char id[QUEUE_ID_SIZE];
+	size_t n;
+
+	CHECK_INT(queue_open(&q, at("%s", "clock"), &err), 0);
+	queue_close(q);
+	mkdir(at("%s", "clock/tmp/0000000000000007"), 0700);
+	spew(at("%s", "clock/tmp/0000000000000007/message"), "m", 1);
+	clock_now = t0 + 3600 - 60;
+	CHECK_INT(queue_open_clock(&q, at("%s", "clock"), test_clock_fn, &err),
+	          0);
+	queue_close(q);
+	CHECK(access(at("%s", "clock/tmp/0000000000000007/message"), F_OK) ==
+	      0);
+	clock_now = t0 + 3600 + 60;
+	CHECK_INT(queue_open_clock(&q, at("%s", "clock"), test_clock_fn, &err),
+	          0);
+	CHECK(access(at("%s", "clock/tmp/0000000000000007"), F_OK) < 0);
+	if (!q)
+		return;
+	CHECK_INT(add_simple(q, "s@example.org", 0, 0, id), 0);
+	CHECK_INT(queue_list(q, &v, &n, &err), 0);
+	CHECK_INT(n, 1);
+	if (n == 1)
+		CHECK_INT(v[0].created, clock_now);
+	queue_list_free(v, n);
+	queue_close(q);
+}
+
 static void
 test_envelope_file_exact(void)
 {
@@ -1429,6 +1477,7 @@ main(void)
 	test_file_size_limit();
 	test_unsafe_dirs();
 	test_stale_tmp();
+	test_clock();
 	test_envelope_file_exact();
 	test_envelope_compat();
 	test_damaged();
