@@ -80,8 +80,8 @@ field_name_len(const char *line, size_t len)
 	return i;
 }
 
-static bool
-valid_name(const char *name, size_t len)
+bool
+header_name_valid(const char *name, size_t len)
 {
 	if (len == 0 || len > HEADER_NAME_MAX)
 		return false;
@@ -320,7 +320,7 @@ make_field(const struct header_block *h, const char *name, const char *value,
 	size_t value_len = strlen(value);
 
 	*len = name_len + 1 + (value_len ? 1 + value_len : 0);
-	if (!valid_name(name, name_len))
+	if (!header_name_valid(name, name_len))
 		return error_set(err, ERROR_DATA,
 		                 "invalid header field name \"%.*s\"",
 		                 HEADER_NAME_MAX, name);

@@ -28,6 +28,10 @@
  * length at something sane). */
 #define HEADER_NAME_MAX 128
 
+/* True when name[0..len) may be a field name: 1 to HEADER_NAME_MAX
+ * printable ASCII characters other than ':' (RFC 5322 3.6.8 ftext). */
+bool header_name_valid(const char *name, size_t len);
+
 struct header_field {
 	char *raw;       /* "Name: value\r\n\tcont\r\n", owned */
 	size_t raw_len;

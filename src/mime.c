@@ -1152,11 +1152,7 @@ extra_name(const char *field, size_t *len, struct error *err)
 	const char *colon = strchr(field, ':');
 	size_t n = colon ? (size_t)(colon - field) : 0;
 
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)field[i] <= 0x20 ||
-		    (unsigned char)field[i] >= 0x7f)
-			n = 0;
-	if (n == 0 || n > HEADER_NAME_MAX)
+	if (!header_name_valid(field, n))
 		return error_set(err, ERROR_USAGE,
 		                 "invalid header field \"%s\": expected "
 		                 "\"Name: value\"",

@@ -969,6 +969,27 @@ test_line_belongs(void)
 	header_clear(&full);
 }
 
+/* Field names: printable ASCII but ':', 1 to HEADER_NAME_MAX of them. */
+static void
+test_name_valid(void)
+{
+	char name[HEADER_NAME_MAX + 1];
+
+	CHECK(header_name_valid("Subject", 7));
+	CHECK(header_name_valid("X-A!#$%&'*+-/=?^_`{|}~", 22));
+	CHECK(header_name_valid("To: x", 2));
+	CHECK(!header_name_valid("To: x", 3));
+	CHECK(!header_name_valid("", 0));
+	CHECK(!header_name_valid("Sub ject", 8));
+	CHECK(!header_name_valid("Sub\tject", 8));
+	CHECK(!header_name_valid("X\x7f", 2));
+	CHECK(!header_name_valid("X\x80", 2));
+	CHECK(!header_name_valid("X\r\n", 3));
+	memset(name, 'N', sizeof name);
+	CHECK(header_name_valid(name, HEADER_NAME_MAX));
+	CHECK(!header_name_valid(name, HEADER_NAME_MAX + 1));
+}
+
 int
 main(void)
 {
@@ -996,5 +1017,6 @@ main(void)
 	test_push_field();
 	test_copy();
 	test_line_belongs();
+	test_name_valid();
 	return unit_done();
 }
