@@ -405,8 +405,20 @@ fold_point(const char *line, size_t len, size_t max)
 	return 0;
 }
 
+static int
+no_fold_point(const struct header_field *f, struct error *err)
+{
+	return error_set(err, ERROR_DATA,
+	                 "the %.*s header field has a line longer than %d "
+	                 "characters with no white space to fold it at (RFC "
+	                 "5322 2.1.1, 2.2.3); shorten it",
+	                 (int)f->name_len, f->raw, HEADER_LINE_FOLD);
+}
+
 /* Fold the physical lines of the field the walk stands on to at most
- * HEADER_LINE_FOLD octets. */
+ * HEADER_LINE_FOLD octets.  Each fold adds a CRLF: when they do not fit
+ * under HEADER_BLOCK_MAX, the block is too large (a buf that overflows
+ * empties itself, so nothing after that may be appended). */
 static int
 fold_field(struct header_block *h, struct header_walk *w, struct error *err)
 {
@@ -418,36 +430,31 @@ fold_field(struct header_block *h, struct header_walk *w, struct error *err)
 	int rc = 0;
 
 	buf_init(&out, HEADER_BLOCK_MAX);
-	while (p < end) {
+	while (rc == 0 && p < end) {
 		const char *eol = memchr(p, '\r', (size_t)(end - p));
 		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
 		size_t cut;
 
-		while (len > HEADER_LINE_FOLD) {
+		while (rc == 0 && len > HEADER_LINE_FOLD) {
 			cut = fold_point(p, len, HEADER_LINE_FOLD);
-			if (cut == 0) {
-				buf_clear(&out);
-				return error_set(
-				    err, ERROR_DATA,
-				    "the %.*s header field has a line longer "
-				    "than %d characters with no white space to "
-				    "fold it at (RFC 5322 2.1.1, 2.2.3); "
-				    "shorten it",
-				    (int)f->name_len, f->raw, HEADER_LINE_FOLD);
-			}
-			buf_append(&out, p, cut);
-			buf_append(&out, "\r\n", 2);
+			if (cut == 0)
+				rc = no_fold_point(f, err);
+			else if (buf_append(&out, p, cut) < 0 ||
+			         buf_append(&out, "\r\n", 2) < 0)
+				rc = too_big(err);
 			p += cut;
 			len -= cut;
 			changed = true;
 		}
-		buf_append(&out, p, len);
+		if (rc == 0 && buf_append(&out, p, len) < 0)
+			rc = too_big(err);
 		p += len;
 		/* the CRLF (or whatever ends the stored line) */
-		while (p < end && (*p == '\r' || *p == '\n'))
-			buf_append_char(&out, *p++);
+		while (rc == 0 && p < end && (*p == '\r' || *p == '\n'))
+			if (buf_append_char(&out, *p++) < 0)
+				rc = too_big(err);
 	}
-	if (changed)
+	if (rc == 0 && changed)
 		rc = header_walk_set_raw(h, w, out.data, out.len, err);
 	buf_clear(&out);
 	return rc;

@@ -459,6 +459,36 @@ test_fold_long(void)
 	buf_clear(&v2);
 }
 
+/* Folding adds a CRLF per fold: a block so near HEADER_BLOCK_MAX that
+ * the folds do not fit is refused as too large (ERROR_DATA, as any block
+ * past the ceiling), never taken for a field mailpost composed wrongly,
+ * and is left as it was. */
+static void
+test_fold_ceiling(void)
+{
+	struct header_block h;
+	struct buf in, out;
+	struct error err;
+
+	buf_init(&in, HEADER_BLOCK_MAX + 16);
+	buf_init(&out, HEADER_BLOCK_MAX + 16);
+	header_init(&h);
+	buf_append_str(&in, "Subject:");
+	while (in.len < HEADER_BLOCK_MAX - 100)
+		buf_append_str(&in, " word");
+	buf_append_str(&in, "\r\n");
+	push_text(&h, buf_str(&in));
+	CHECK_INT(header_count(&h), 1);
+	CHECK_INT(header_fold_long(&h, &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK(strstr(err.msg, "larger than") != NULL);
+	render(&h, &out);
+	CHECK(out.len == in.len && memcmp(out.data, in.data, in.len) == 0);
+	header_clear(&h);
+	buf_clear(&in);
+	buf_clear(&out);
+}
+
 /* A text field with a word too long for a line (a log line as the
  * Subject, a subject in a script written without spaces) is sent as RFC
  * 2047 words, folded; one that is not UTF-8 cannot be and is refused. */
@@ -996,6 +1026,7 @@ main(void)
 	test_replace();
 	test_fold_long();
 	test_fold_text();
+	test_fold_ceiling();
 	test_scan_table();
 	test_name_length();
 	test_raw_kept();
