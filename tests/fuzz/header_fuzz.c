@@ -6,9 +6,13 @@
  * (for -t), values unfolded, Bcc removed, a field added, the cron-mail
  * rewriting applied (From of a local user, bare names qualified); and a
  * copy is edited through the walker (each field set to its own bytes,
- * every other one removed, a field inserted, long lines folded).
+ * every other one removed, a field inserted, long lines folded), and a
+ * copy is written in ASCII as for a server without SMTPUTF8 (downgrade.c).
  * Checked: header_size is the sum of the fields; every field still ends
- * in CRLF after the edits; a field set to its own bytes is unchanged.
+ * in CRLF after the edits; a field set to its own bytes is unchanged;
+ * what folding, rewriting and downgrading compose always passes the
+ * scanner (their failures are the message's, never ERROR_SOFTWARE's
+ * "composed a malformed header field"); a downgraded header is ASCII.
  */
 #include "config.h"
 
@@ -17,6 +21,7 @@
 #include "address.h"
 #include "buf.h"
 #include "crlf.h"
+#include "downgrade.h"
 #include "header.h"
 #include "rewrite.h"
 
@@ -118,7 +123,9 @@ walk_edits(const struct header_block *h)
 	    header_walk_insert(&c, &w, "X-Walk", "1", &err) == 0)
 		FUZZ_ASSERT(header_count(&c) == kept + 1);
 	check_block(&c);
-	if (header_fold_long(&c, &err) == 0) {
+	if (header_fold_long(&c, &err) < 0) {
+		FUZZ_ASSERT(err.kind == ERROR_DATA);
+	} else {
 		size_t at = 0;
 
 		buf_reset(&after);
@@ -136,6 +143,24 @@ walk_edits(const struct header_block *h)
 	header_clear(&c);
 	buf_clear(&before);
 	buf_clear(&after);
+}
+
+/* The header written in ASCII for a server without SMTPUTF8: refused
+ * (no ASCII form) or done, never a field composed wrongly. */
+static void
+downgraded(const struct header_block *h)
+{
+	struct header_block c;
+	struct error err;
+
+	header_copy(&c, h);
+	if (downgrade_header(&c, &err) < 0)
+		FUZZ_ASSERT(err.kind == ERROR_UNAVAILABLE ||
+		            err.kind == ERROR_DATA);
+	else
+		FUZZ_ASSERT(!header_has_8bit(&c));
+	check_block(&c);
+	header_clear(&c);
 }
 
 int
@@ -175,7 +200,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rw.maildomain = "example.org";
 	rw.local_host = "myhost";
 	if (headers_rewrite(&h, &rw, &err) < 0)
-		FUZZ_ASSERT(err.kind != ERROR_NONE);
+		FUZZ_ASSERT(err.kind != ERROR_NONE &&
+		            err.kind != ERROR_SOFTWARE);
+	check_block(&h);
+	downgraded(&h);
 	check_block(&h);
 	header_clear(&h);
 	free(text);
