@@ -214,8 +214,12 @@ headeredit_complete(struct header_block *h, const struct header_policy *p,
 		if (header_add(h, "To", "undisclosed-recipients:;", err) < 0)
 			return -1;
 	}
-	if (p->remove_bcc)
+	/* RFC 5322 3.6.6: Resent-Bcc names a resent message's blind
+	 * recipients (-t sends to them) as Bcc does an original's. */
+	if (p->remove_bcc) {
 		header_remove(h, "Bcc");
+		header_remove(h, "Resent-Bcc");
+	}
 	if (set_from(h, p, err) < 0)
 		return -1;
 	if (p->set_date && !header_first(h, "Date") && add_date(h, err) < 0)

@@ -2,9 +2,9 @@
  * headeredit.h - the edits mailpost makes to a message's header before it
  * is sent, read whole (sendmail mode, -bs) or composed (mime.h):
  *  - completing it as the account says (RFC 5322 3.6): From added or
- *    replaced, Date and Message-ID added when missing, Bcc removed (with
- *    -t, or remove_bcc_headers), To/Cc/Bcc replaced by an empty group
- *    (undisclosed_recipients);
+ *    replaced, Date and Message-ID added when missing, Bcc and
+ *    Resent-Bcc removed (with -t, or remove_bcc_headers), To/Cc/Bcc
+ *    replaced by an empty group (undisclosed_recipients);
  *  - for system mail, the local From and bare names rewritten
  *    (rewrite_local_from, qualify_headers: rewrite.h does the rewriting);
  *  - the RFC 6710 priority the header asks for.
@@ -34,7 +34,7 @@ struct header_policy {
 	enum from_header_mode set_from;
 	bool set_date;            /* add Date when missing */
 	bool set_msgid;           /* add Message-ID when missing */
-	bool remove_bcc;          /* drop Bcc fields */
+	bool remove_bcc;          /* drop Bcc and Resent-Bcc fields */
 	bool undisclosed;         /* replace To/Cc/Bcc by an empty group */
 	const char *msgid_domain; /* right side of an added Message-ID */
 };
@@ -58,7 +58,8 @@ int headeredit_sender_forms(const char *sender, char **header,
 
 /* The policy account a asks for, with the sender's header form and
  * domain (headeredit_sender_forms; NULL: the account's EHLO domain) and
- * the display name for a From; read_recipients (-t) removes Bcc. */
+ * the display name for a From; read_recipients (-t) removes Bcc and
+ * Resent-Bcc. */
 struct header_policy headeredit_policy(const struct account *a,
                                        const char *sender_header,
                                        const char *msgid_domain,

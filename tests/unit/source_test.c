@@ -896,6 +896,13 @@ static const struct policy_case policy_cases[] = {
      {.remove_bcc = true},
      0,
      "To: a@x\r\nSubject: s\r\n\r\nBcc: body\r\n"},
+    /* a resent message's blind recipients (RFC 5322 3.6.6), which -t
+     * sends to, are as blind as a Bcc's */
+    {"Resent-To: r@x\nResent-Bcc: s@x\nresent-bcc : t@x,\n u@x\nTo: a@x\n"
+     "Bcc: b@x\n\nb\n",
+     {.remove_bcc = true},
+     0,
+     "Resent-To: r@x\r\nTo: a@x\r\n\r\nb\r\n"},
     {"To: a@x\nCc: b@x\nBcc: c@x\nSubject: s\nTo: e@x\n\nb\n",
      {.undisclosed = true},
      0,
