@@ -40,10 +40,10 @@ assert_output_has() {
 	fi
 }
 
-# The long option names, read from the option table in src/cli.c.
+# The long option names, read from the option table in src/cmd/cli.c.
 long_options() {
 	sed -n '/^static const struct option_spec options\[\] = {/,/^};/p' \
-		"$SRCDIR/src/cli.c" | grep -o '"[a-z][a-z0-9-]*"' | tr -d '"'
+		"$SRCDIR/src/cmd/cli.c" | grep -o '"[a-z][a-z0-9-]*"' | tr -d '"'
 }
 
 @test "helpers: run_tool fails on the wrong exit status" {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # 77-serve: sendmail's -bs mode.  mailpost speaks SMTP on its standard input
-# and output (src/serve.h) and relays each message through the account to
+# and output (src/cmd/serve.h) and relays each message through the account to
 # the upstream server, the scripted tests/lib/smtpd.py, or queues it.  The
 # sessions are driven by tests/lib/bsclient.py (its header documents the
 # script), which prints every reply line and finally "exit N".

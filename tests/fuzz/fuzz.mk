@@ -24,7 +24,7 @@ say = @echo
 endif
 
 lib_objs := $(patsubst src/%.c,$(fm_dir)/lib/%.o,\
-	$(filter-out src/main.c,$(filter %.c,$(fm_sources))))
+	$(filter-out src/cmd/main.c,$(filter %.c,$(fm_sources))))
 programs := $(patsubst %,$(fm_dir)/%_fuzz,$(fm_targets))
 
 all: $(programs)

@@ -6,7 +6,7 @@
  * server signature), the ceilings and the cancel code, failures in words,
  * and the transcript redaction.
  *
- * The test includes gsasl.h for the server side only; src/sasl.c remains
+ * The test includes gsasl.h for the server side only; src/wire/sasl.c remains
  * the only module of the program that does.
  */
 #include "config.h"
