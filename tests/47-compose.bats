@@ -1079,6 +1079,19 @@ EOF
 	assert_no_problems
 }
 
+@test "compose: -t keeps the script's fields, a line over 998 folded as in sendmail mode (RFC 5322 2.1.1)" {
+	local long words i
+	long=$(head -c 1200 /dev/zero | tr '\0' q)
+	words=$(for ((i = 0; i < 300; i++)); do printf ' w%d' "$i"; done)
+	printf 'From: a@example.org\nTo: b@example.net\nX-Trace: %s\nX-Words:%s\n\nbody\n' "$long" "$words" >"$D/in"
+	compose 0 -t -s "s" <"$D/in"
+	local n
+	n=$(awk '{ if (length($0) > 999) n++ } END { print n + 0 }' "$EML")
+	[[ "$n" -eq 0 ]] || die "$n lines over 998:" "$(cut -c1-80 "$EML")"
+	mc_eq "$long" "$EML" header X-Trace
+	mc_eq "${words# }" "$EML" header X-Words
+}
+
 @test "compose: -t -a with the script's own MIME headers: they move to the first part" {
 	printf 'From: reports@example.org\nTo: bob@example.net\nSubject: utf-8 report\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 7bit\n\nAll well: 3 items.\n' >"$D/in"
 	head -c 3000 /dev/urandom >"$D/d.bin"

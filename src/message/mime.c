@@ -1378,7 +1378,8 @@ is_mime_field(const struct header_field *f)
  * describe its body and so move into the first part (body; NULL when
  * the body is empty and the HTML stands alone: they describe nothing).
  * Returns 1 when the message was already MIME (its body is then passed
- * through). */
+ * through), -1 with header_fold_long's error for a line that cannot be
+ * folded. */
 static int
 keep_source_fields(struct mime_message *m, struct source *s, struct part *body,
                    struct error *err)
@@ -1404,6 +1405,10 @@ keep_source_fields(struct mime_message *m, struct source *s, struct part *body,
 		if (buf_append(&body->head, raw, n) < 0)
 			return oom(err);
 	}
+	/* RFC 5322 2.1.1: a kept line over 998 octets is folded (or
+	 * written as RFC 2047 words), as source.c does in sendmail mode. */
+	if (header_fold_long(&m->h, err) < 0)
+		return -1;
 	return mime;
 }
 
