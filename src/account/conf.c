@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "privilege.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------
@@ -232,6 +233,8 @@ struct config {
 	struct section **accounts;
 	size_t naccounts;
 	bool has_secret; /* a password or passwordeval line was seen */
+	bool root_only;  /* a regular file of root's that no one else may
+	                  * write (conf_root_only) */
 };
 
 /* Copy into dst every field that src gave, and note them as given. */
@@ -1064,7 +1067,7 @@ expand_home(struct parser *p, const char *key, char *value)
 
 	if (value[0] != '~' || (value[1] != '\0' && value[1] != '/'))
 		return 0;
-	home = getenv("HOME");
+	home = privilege_getenv("HOME");
 	if (!home || *home == '\0')
 		return syntax_error(p,
 		                    "key '%s': cannot expand '~': HOME is "
@@ -1422,6 +1425,8 @@ conf_read_file_as(const char *path, bool system, struct config **out,
 	buf_clear_secret(&b);
 	if (rc < 0)
 		return -1;
+	(*out)->root_only =
+	    S_ISREG(st.st_mode) && st.st_uid == 0 && !(st.st_mode & 022);
 	if ((*out)->has_secret && check_private(path, &st, system, err) < 0) {
 		conf_free(*out);
 		*out = NULL;
@@ -1470,8 +1475,8 @@ conf_is_system_file(const char *path)
 int
 conf_locate(const char *explicit_path, char **path, struct error *err)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	const char *home = getenv("HOME");
+	const char *xdg = privilege_getenv("XDG_CONFIG_HOME");
+	const char *home = privilege_getenv("HOME");
 	char *candidates[9];
 	size_t n = 0;
 
@@ -1489,7 +1494,7 @@ conf_locate(const char *explicit_path, char **path, struct error *err)
 	/* The user's files before the system's; at each level mailpost's
 	 * own before msmtp's, in msmtp's order (~/.msmtprc, then the XDG
 	 * file), so that replacing msmtp changes nothing. */
-	candidates[n++] = join(getenv("MAILPOST_CONFIG"), "");
+	candidates[n++] = join(privilege_getenv("MAILPOST_CONFIG"), "");
 	candidates[n++] = xdg ? join(xdg, "/mailpost/config")
 	                      : join(home, "/.config/mailpost/config");
 	candidates[n++] = join(home, "/.msmtprc");
@@ -1653,6 +1658,52 @@ check_fallbacks(const struct config *cfg, const char *first,
 	}
 	return error_set(err, ERROR_CONFIG, "fallback_account loops in %s: %s",
 	                 cfg->file, chain);
+}
+
+bool
+conf_root_only(const struct config *cfg)
+{
+	return cfg && cfg->root_only;
+}
+
+/* One section's passwordeval replaced by its output, as a password. */
+static int
+resolve_eval(struct section *s, int timeout_s, conf_eval_fn *fn, void *arg,
+             struct error *err)
+{
+	char *secret = NULL;
+
+	if (!(s->given & (UINT64_C(1) << F_PASSWORDEVAL)) ||
+	    !s->acc.passwordeval || !*s->acc.passwordeval)
+		return 0;
+	if (s->given & (UINT64_C(1) << F_PASSWORDEVAL_TIMEOUT))
+		timeout_s = s->acc.passwordeval_timeout;
+	if (fn(s->acc.passwordeval, timeout_s, arg, &secret, err) < 0)
+		return -1;
+	field_free(&s->acc, F_PASSWORD);
+	field_free(&s->acc, F_PASSWORDEVAL);
+	s->acc.password = secret;
+	s->given |= UINT64_C(1) << F_PASSWORD;
+	s->given &= ~(UINT64_C(1) << F_PASSWORDEVAL);
+	return 0;
+}
+
+int
+conf_resolve_evals(struct config *cfg, conf_eval_fn *fn, void *arg,
+                   struct error *err)
+{
+	int timeout_s = 0;
+
+	if (!cfg)
+		return 0;
+	if (cfg->defaults.given & (UINT64_C(1) << F_PASSWORDEVAL_TIMEOUT))
+		timeout_s = cfg->defaults.acc.passwordeval_timeout;
+	if (resolve_eval(&cfg->defaults, timeout_s, fn, arg, err) < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->naccounts; i++)
+		if (resolve_eval(cfg->accounts[i], timeout_s, fn, arg, err) < 0)
+			return -1;
+	return 0;
 }
 
 bool

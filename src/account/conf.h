@@ -170,6 +170,23 @@ int conf_syslog_value(const char *v);
 /* Whether the configuration defines an account of that name. */
 bool conf_has_account(const struct config *cfg, const char *name);
 
+/* The file cfg came from is a regular file owned by root that neither its
+ * group nor others may write: only then may its commands run with the
+ * group of a setgid installation (privilege.h). */
+bool conf_root_only(const struct config *cfg);
+
+/* Gives the output of a passwordeval command (timeout_s 0: the default)
+ * in *out, a string the config then owns (and wipes), or -1 and err. */
+typedef int conf_eval_fn(const char *command, int timeout_s, void *arg,
+                         char **out, struct error *err);
+
+/* Every passwordeval of cfg (the defaults' and each account's) run now,
+ * through fn, and replaced by a password holding its output: the system
+ * configuration's commands run while the group is held, before it is
+ * given up (job.c).  fn's errors. */
+int conf_resolve_evals(struct config *cfg, conf_eval_fn *fn, void *arg,
+                       struct error *err);
+
 /* Which file to read: explicit (from -C) if given, else the first that
  * exists of $MAILPOST_CONFIG, $XDG_CONFIG_HOME/mailpost/config (or
  * ~/.config/mailpost/config), ~/.msmtprc, $XDG_CONFIG_HOME/msmtp/config

@@ -24,18 +24,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "buf.h"
 #include "interrupt.h"
+#include "privilege.h"
 #include "util.h"
 
 extern char **environ;
@@ -54,6 +51,8 @@ struct ctx {
 	const struct secret_request *r;
 	char **envp; /* environ without r->passwordenv */
 	int timeout_ms;
+	bool system; /* a command of the system configuration, run with the
+	              * group: its output and what it says stay ours */
 };
 
 /* ------------------------------------------------------------------------
@@ -222,13 +221,15 @@ own_group_wanted(void)
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void
-child_exec(const char *path, char *const argv[], char *const envp[],
+child_exec(const struct ctx *cx, const char *path, char *const argv[],
            const int fds[3], bool own_group, int max_fd)
 {
 	struct sigaction dfl;
 
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
+	if (cx->system && privilege_child_take_group() < 0)
+		_exit(127);
 	if (own_group && setpgid(0, 0) < 0)
 		_exit(127);
 	if (dup2(fds[0], 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[2], 2) < 0)
@@ -237,7 +238,7 @@ child_exec(const char *path, char *const argv[], char *const envp[],
 		close(fd);
 	/* An ignored SIGPIPE would survive exec; the child wants it. */
 	sigaction(SIGPIPE, &dfl, NULL);
-	execve(path, argv, envp);
+	execve(path, argv, cx->envp);
 	_exit(127);
 }
 
@@ -534,7 +535,7 @@ run(const struct ctx *cx, const char *path, char *const argv[],
 	 * directly, as a shell would let it: a prompt on its standard error
 	 * (read -p, a passphrase question) must be seen.  Nobody there reads
 	 * our stderr to its end, which is what the pipe is for. */
-	if (!c.own_group && isatty(STDERR_FILENO)) {
+	if (!cx->system && !c.own_group && isatty(STDERR_FILENO)) {
 		close(fds[2]);
 		close(fds[4]);
 		fds[2] = STDERR_FILENO;
@@ -542,7 +543,7 @@ run(const struct ctx *cx, const char *path, char *const argv[],
 	}
 	c.pid = fork();
 	if (c.pid == 0)
-		child_exec(path, argv, cx->envp, fds, c.own_group, max_fd);
+		child_exec(cx, path, argv, fds, c.own_group, max_fd);
 	saved = errno;
 	/* Both sides set the group, so that it exists whichever runs
 	 * first; the child's own call is the one that counts. */
@@ -738,7 +739,10 @@ src_eval(const struct ctx *cx, struct secret *s, struct error *err)
 		wipe(&said, sizeof said);
 		return 1;
 	}
-	add_said(err, &said, s);
+	/* What a command run with the group says may quote what the group
+	 * protects: the caller gets the cause alone. */
+	if (!cx->system)
+		add_said(err, &said, s);
 	wipe(&said, sizeof said);
 	secret_free(s);
 	return -1;
@@ -819,7 +823,7 @@ read_cred(const char *path, struct secret *s, struct error *err)
 static char *
 cred_path(const char *name)
 {
-	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	const char *dir = privilege_getenv("CREDENTIALS_DIRECTORY");
 	struct buf b;
 
 	if (!dir || *dir == '\0')
@@ -879,7 +883,7 @@ src_env(const struct ctx *cx, struct secret *s, struct error *err)
 
 	if (!name || !*name)
 		return 0;
-	v = getenv(name);
+	v = privilege_getenv(name);
 	if (!v || !*v)
 		return error_set(err, ERROR_CONFIG,
 		                 "passwordenv names %s, which is not set or "
@@ -1031,8 +1035,8 @@ netrc_find(char *text, size_t len, const char *host, const char *user)
 static char *
 netrc_path(void)
 {
-	const char *env = getenv("NETRC");
-	const char *home = getenv("HOME");
+	const char *env = privilege_getenv("NETRC");
+	const char *home = privilege_getenv("HOME");
 	struct buf b;
 
 	if (env && *env)
@@ -1145,7 +1149,7 @@ src_netrc(const struct ctx *cx, struct secret *s, struct error *err)
 static char *
 find_in_path(const char *name)
 {
-	const char *path = getenv("PATH");
+	const char *path = privilege_getenv("PATH");
 
 	if (!path || !*path)
 		path = "/usr/local/bin:/usr/bin:/bin";
@@ -1334,7 +1338,7 @@ int
 secret_get(const struct secret_request *r, struct secret *out,
            struct error *err)
 {
-	struct ctx cx = {r, NULL, r->timeout_ms};
+	struct ctx cx = {r, NULL, r->timeout_ms, false};
 	int rc = 0;
 
 	memset(out, 0, sizeof *out);
@@ -1347,6 +1351,25 @@ secret_get(const struct secret_request *r, struct secret *out,
 	if (rc == 0)
 		return nothing_found(r, err);
 	return rc < 0 ? -1 : 0;
+}
+
+/* What a command of the system configuration runs with: not the
+ * caller's environment, which could choose the programs it runs (PATH)
+ * or what the shell reads first. */
+static char *system_environ[] = {"PATH=/usr/local/bin:/usr/bin:/bin",
+                                 "LC_ALL=C", NULL};
+
+int
+secret_eval_system(const char *command, int timeout_s, struct secret *out,
+                   struct error *err)
+{
+	struct secret_request r = {.passwordeval = command};
+	struct ctx cx = {&r, system_environ, timeout_s * 1000, true};
+
+	memset(out, 0, sizeof *out);
+	if (cx.timeout_ms <= 0)
+		cx.timeout_ms = SECRET_EVAL_TIMEOUT * 1000;
+	return src_eval(&cx, out, err) < 0 ? -1 : 0;
 }
 
 const char *
@@ -1372,16 +1395,5 @@ secret_source_name(enum secret_source source)
 int
 secret_protect_process(struct error *err)
 {
-	struct rlimit none = {0, 0};
-
-#ifdef __linux__
-	/* Also stops other processes of the user from ptrace-reading us. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		return error_set_errno(err, ERROR_OSERR, errno,
-		                       "cannot turn off core dumps");
-#endif
-	if (setrlimit(RLIMIT_CORE, &none) < 0)
-		return error_set_errno(err, ERROR_OSERR, errno,
-		                       "cannot turn off core dumps");
-	return 0;
+	return privilege_protect_process(err);
 }

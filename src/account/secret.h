@@ -90,6 +90,14 @@ void secret_request_init(struct secret_request *r, const struct account *a);
 int secret_get(const struct secret_request *r, struct secret *out,
                struct error *err);
 
+/* Run a passwordeval command of the system configuration while the
+ * group is held (job.c): with a fixed environment (PATH=/usr/local/bin:
+ * /usr/bin:/bin), never on the caller's terminal, and errors that give
+ * the cause (exit status, timeout) but nothing the command said.
+ * timeout_s 0: SECRET_EVAL_TIMEOUT.  ERROR_CONFIG, ERROR_OSERR. */
+int secret_eval_system(const char *command, int timeout_s, struct secret *out,
+                       struct error *err);
+
 /* Wipe and free; leaves an empty struct.  secret_free(NULL) is a no-op. */
 void secret_free(struct secret *s);
 

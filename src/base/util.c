@@ -468,7 +468,9 @@ strlist_clear(struct strlist *l)
 const char *
 tmp_dir(const char *dir)
 {
-	const char *env = getenv("TMPDIR");
+	/* secure_getenv: a setgid run takes no directory from its caller's
+	 * environment (glibc removes TMPDIR from it anyway). */
+	const char *env = secure_getenv("TMPDIR");
 
 	if (dir && *dir)
 		return dir;

@@ -12,10 +12,148 @@
 #include "job.h"
 
 #include "identity.h"
+#include "privilege.h"
+#include "secret.h"
 
-/* Read the configuration file, if there is one. */
-int
-job_load_config(struct job *job, struct error *err)
+/* The modes that may connect to a server, and so need a password. */
+static bool
+needs_secrets(const struct request *req)
+{
+	return (req->mode == CLI_SEND && !req->dry_run) ||
+	       req->mode == CLI_QUEUE_FLUSH || req->mode == CLI_SERVE;
+}
+
+struct eval_ctx {
+	const struct config *cfg;
+	const char *path;
+};
+
+/* A passwordeval of the system configuration, run with the group: only
+ * when no one but root could have written the command. */
+static int
+eval_with_group(const char *command, int timeout_s, void *arg, char **out,
+                struct error *err)
+{
+	const struct eval_ctx *cx = arg;
+	const char *group = privilege_group();
+	struct secret s;
+
+	if (!conf_root_only(cx->cfg))
+		return error_set(err, ERROR_CONFIG,
+		                 "%s has a passwordeval, which runs with the "
+		                 "group %s only when the file is owned by root "
+		                 "and writable by no one else; run 'chown "
+		                 "root:%s %s' and 'chmod 640 %s'",
+		                 cx->path, group, group, cx->path, cx->path);
+	if (secret_eval_system(command, timeout_s, &s, err) < 0)
+		return -1;
+	*out = xstrdup(s.data);
+	secret_free(&s);
+	return 0;
+}
+
+/* A syntax error ("FILE:LINE: what is wrong") quotes the file's text,
+ * which only root and the group may read: the caller gets where, not
+ * what. */
+static void
+hide_details(const char *path, struct error *err)
+{
+	size_t n = strlen(path);
+	const char *p = err->msg + n;
+	unsigned long line;
+	char *end;
+
+	if (strncmp(err->msg, path, n) != 0 || *p != ':')
+		return;
+	line = strtoul(p + 1, &end, 10);
+	if (end == p + 1 || *end != ':')
+		return;
+	error_set(err, err->kind,
+	          "%s:%lu: error in the system configuration (shown only "
+	          "to root and the group %s); as root, run 'mailpost "
+	          "--pretend' to see it",
+	          path, line, privilege_group());
+}
+
+/* One-off settings that would take the system configuration's password
+ * somewhere it does not say (another server, a proxy, without TLS or
+ * its checks, another mechanism or user); the first given, or NULL. */
+static const char *
+redirecting_option(const struct request *req)
+{
+	if (req->host)
+		return "--host";
+	if (req->port)
+		return "--port";
+	if (req->socket)
+		return "--socket";
+	if (req->proxy_host || req->proxy_port)
+		return "--proxy-host";
+	if (req->tls || req->tls_starttls || req->tls_certcheck ||
+	    req->tls_trust_file || req->tls_crl_file || req->tls_fingerprint ||
+	    req->tls_cert_file || req->tls_key_file || req->tls_priorities ||
+	    req->tls_host_override)
+		return "--tls...";
+	if (req->auth)
+		return "--auth";
+	if (req->user)
+		return "--user";
+	return NULL;
+}
+
+/* What a caller outside the group may ask of the system configuration. */
+static int
+check_system_use(const struct request *req, struct error *err)
+{
+	const char *option = redirecting_option(req);
+
+	if (req->mode == CLI_PRETEND)
+		return error_set(
+		    err, ERROR_USAGE,
+		    "--pretend would show the system "
+		    "configuration, which only root and the group "
+		    "%s may read; ask root to run it, or give your "
+		    "own file with -C",
+		    privilege_group());
+	if (option)
+		return error_set(err, ERROR_USAGE,
+		                 "%s cannot change how the system "
+		                 "configuration's account connects: it could "
+		                 "take its password elsewhere; give your own "
+		                 "settings with -C FILE",
+		                 option);
+	return 0;
+}
+
+/* The system configuration of a setgid installation, read with the group,
+ * and its passwordeval commands run with it while it is held. */
+static int
+load_system_config(struct job *job, const char *path, struct error *err)
+{
+	struct eval_ctx cx = {NULL, path};
+	struct error lower_err;
+	int rc;
+
+	if (privilege_raise(err) < 0)
+		return -1;
+	rc = conf_read_file(path, &job->cfg, err);
+	if (rc < 0)
+		hide_details(path, err);
+	if (rc == 0)
+		rc = check_system_use(&job->req, err);
+	cx.cfg = job->cfg;
+	if (rc == 0 && needs_secrets(&job->req))
+		rc = conf_resolve_evals(job->cfg, eval_with_group, &cx, err);
+	error_clear(&lower_err);
+	if (privilege_lower(&lower_err) < 0 && rc == 0) {
+		*err = lower_err;
+		rc = -1;
+	}
+	return rc;
+}
+
+static int
+load_config(struct job *job, struct error *err)
 {
 	char *path = NULL;
 	int rc;
@@ -34,12 +172,45 @@ job_load_config(struct job *job, struct error *err)
 			    "leave one out");
 		return 0;
 	}
+	/* Found as the caller: the group is not effective here, so a
+	 * variable of the caller's can only name a file the caller may
+	 * read anyway. */
 	if (conf_locate(job->req.config_file, &path, err) < 0)
 		return -1;
 	if (!path)
 		return 0;
-	rc = conf_read_file(path, &job->cfg, err);
+	/* -C or a user's own file: the group is given up for the whole
+	 * run, before the file is opened (as sendmail does with -C). */
+	if (privilege_held() && !job->req.config_file &&
+	    conf_is_system_file(path))
+		rc = load_system_config(job, path, err);
+	else
+		rc = privilege_drop(err) < 0
+		         ? -1
+		         : conf_read_file(path, &job->cfg, err);
 	free(path);
+	return rc;
+}
+
+/* Read the configuration file, if there is one, once; then give up the
+ * group of a setgid installation for good (privilege.h).  A privileged
+ * spool helper (a later postdrop-like process) would be forked here,
+ * before the drop, and the rest of the run would talk to it. */
+int
+job_load_config(struct job *job, struct error *err)
+{
+	struct error drop_err;
+	int rc;
+
+	if (job->config_loaded)
+		return 0;
+	job->config_loaded = true;
+	rc = load_config(job, err);
+	error_clear(&drop_err);
+	if (privilege_drop(&drop_err) < 0) {
+		*err = drop_err;
+		return -1;
+	}
 	return rc;
 }
 

@@ -32,6 +32,7 @@
 struct job {
 	struct request req;
 	struct config *cfg;
+	bool config_loaded; /* job_load_config ran (once per run) */
 	struct account acct;
 	/* The message's envelope: the sender (job_choose_sender), the
 	 * recipients (job_add_recipient), the priority (prepare.h); the DSN
@@ -67,9 +68,16 @@ struct job {
  * command line's settings (override_fallback over job->req). */
 void job_init(struct job *job);
 
-/* The configuration file, if there is one, into job->cfg (NULL: none).
- * Called as msmtp with --host, none is read (ERROR_USAGE with --account).
- * conf_locate's and conf_read_file's errors. */
+/* The configuration file, if there is one, into job->cfg (NULL: none),
+ * once per run (a second call does nothing).  Called as msmtp with
+ * --host, none is read (ERROR_USAGE with --account).  In a setgid
+ * installation the system configuration is read with the group, its
+ * passwordeval commands run with it (modes that send), and the group is
+ * then given up for good, whatever file was read (privilege.h); as a
+ * caller outside the group, --pretend and the options that would take
+ * its password elsewhere are refused (ERROR_USAGE).  conf_locate's,
+ * conf_read_file's and secret_eval_system's errors; ERROR_OSERR when the
+ * group cannot be given up. */
 int job_load_config(struct job *job, struct error *err);
 
 /* The account (job->acct): chosen from the configuration by --account or

@@ -22,6 +22,7 @@
 #include "error.h"
 #include "job.h"
 #include "pretend.h"
+#include "privilege.h"
 #include "queuecmd.h"
 #include "send.h"
 #include "util.h"
@@ -89,6 +90,34 @@ run_mode(struct job *job, struct error *err)
 	return run_simple_mode(job->req.mode);
 }
 
+/* The group of a setgid installation (configure --with-mta-group); the
+ * test program tests/mailpost-privtest is built with a test group's. */
+#ifndef MAILPOST_MTA_GROUP
+#ifdef MTA_GROUP
+#define MAILPOST_MTA_GROUP MTA_GROUP
+#else
+#define MAILPOST_MTA_GROUP NULL
+#endif
+#endif
+
+/* The modes that read the configuration file. */
+static bool
+reads_config(enum cli_mode mode)
+{
+	return mode != CLI_HELP && mode != CLI_VERSION && mode != CLI_NOOP;
+}
+
+/* The configuration is read first, the only thing done with the group of
+ * a setgid installation; the group is then gone for good, before any file
+ * the caller names is opened and before any child runs (privilege.h). */
+static int
+load_config_then_drop(struct job *job, struct error *err)
+{
+	if (reads_config(job->req.mode) && job_load_config(job, err) < 0)
+		return -1;
+	return privilege_drop(err);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -96,10 +125,14 @@ main(int argc, char **argv)
 	struct error err;
 	int rc;
 
-	prepare_process();
 	error_clear(&err);
+	rc = privilege_start(MAILPOST_MTA_GROUP, &err);
+	prepare_process();
 	job_init(&job);
-	rc = cli_parse(argc, argv, &job.req, &err);
+	if (rc == 0)
+		rc = cli_parse(argc, argv, &job.req, &err);
+	if (rc == 0)
+		rc = load_config_then_drop(&job, &err);
 	if (rc == 0)
 		rc = run_mode(&job, &err);
 	if (rc < 0) {

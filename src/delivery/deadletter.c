@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "privilege.h"
 #include "util.h"
 
 /* Blocks read from the message and written to the file. */
@@ -395,7 +396,7 @@ deadletter_append(const char *path, const char *sender,
 char *
 deadletter_default_path(struct error *err)
 {
-	const char *home = getenv("HOME");
+	const char *home = privilege_getenv("HOME");
 	struct buf b;
 
 	if (!home || !*home) {

@@ -93,6 +93,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "privilege.h"
 
 /* Messages are copied in blocks of this size (never held whole). */
 #define QUEUE_COPY_BUF (64 * 1024)
@@ -1071,14 +1072,14 @@ retire(struct queue *q, const char *id, int entry_fd, int *sync_errno)
 char *
 queue_default_dir(struct error *err)
 {
-	const char *base = getenv("XDG_STATE_HOME");
+	const char *base = privilege_getenv("XDG_STATE_HOME");
 	const char *sub = "/mailpost/queue";
 	struct passwd *pw;
 	size_t n;
 	char *s;
 
 	if (!base || base[0] != '/') {
-		base = getenv("HOME");
+		base = privilege_getenv("HOME");
 		sub = "/.local/state/mailpost/queue";
 		if (!base || base[0] != '/') {
 			pw = getpwuid(getuid());

@@ -1,0 +1,75 @@
+/*
+ * privilege.h - the group of a setgid installation (configure
+ * --with-mta-group=GROUP), held only as long as it is needed.
+ *
+ * Installed as the system's sendmail, mailpost may be setgid GROUP so
+ * that the system configuration can be 0640 root:GROUP: the group reads
+ * that file and the secrets it names, nothing else.  The life of the
+ * group in one run:
+ *
+ *   privilege_start   first thing in main(): no core dumps, no ptrace,
+ *                     then the group moved out of the effective gid; it
+ *                     stays only as the saved gid.  Every file opened
+ *                     from here on is opened as the caller.
+ *   privilege_raise   the group effective again, for reading the system
+ *   privilege_lower   configuration and running its passwordeval, and
+ *                     back (job.c's load of the system configuration)
+ *   privilege_drop    gone for good: real, effective and saved gid the
+ *                     caller's (checked with getresgid).  Called before
+ *                     any file the caller names is opened and before any
+ *                     child but the system configuration's own commands
+ *                     runs; -C or a user configuration calls it at once.
+ *
+ * A later privileged helper for a machine-wide spool (postdrop's part)
+ * forks between privilege_start and privilege_drop, keeps the group, and
+ * takes messages from the caller's side over a socketpair; nothing here
+ * has to change for it.
+ *
+ * Errors: ERROR_OSERR (a set*gid or prctl call failed; the run stops).
+ */
+#ifndef MAILPOST_PRIVILEGE_H
+#define MAILPOST_PRIVILEGE_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+/* Called first in main() with the group this build was configured for
+ * (NULL: none).  A process that is not setgid is left as it is.  A setgid
+ * process whose group is not that one, or run by root (who needs no
+ * group), gives the group up for good at once. */
+int privilege_start(const char *group, struct error *err);
+
+/* The group can still be raised (started setgid GROUP, not dropped). */
+bool privilege_held(void);
+
+/* The group's name while it is held, else NULL (for messages). */
+const char *privilege_group(void);
+
+/* The group as the effective gid, and back to the caller's.  Only
+ * between them may a file be opened with the group. */
+int privilege_raise(struct error *err);
+int privilege_lower(struct error *err);
+
+/* In a child between fork and exec, while the group is raised: the group
+ * as real, effective and saved gid, so that a shell that gives up an
+ * effective gid different from its real one (dash, bash) keeps it, and
+ * nothing inherits the caller's gid.  Async-signal-safe; -1 when the
+ * group is not raised or the call failed. */
+int privilege_child_take_group(void);
+
+/* Give the group up irrevocably; a no-op when it is not held. */
+int privilege_drop(struct error *err);
+
+/* getenv(name), except while the group is effective: then NULL, so that
+ * no variable of the caller's redirects a file read with the group.
+ * Every variable that names a path is read through it.  (secure_getenv
+ * would also ignore HOME after the drop, when what is opened is the
+ * caller's own business and today's behaviour is wanted.)  */
+const char *privilege_getenv(const char *name);
+
+/* No core dumps and no ptrace by other processes of the caller:
+ * PR_SET_DUMPABLE 0 (Linux) and RLIMIT_CORE 0. */
+int privilege_protect_process(struct error *err);
+
+#endif

@@ -1,0 +1,363 @@
+#!/usr/bin/env bats
+# 78-privileged: mailpost installed setgid as the system's sendmail
+# (configure --with-mta-group; src/privilege.c), run by users outside the
+# group.  The group may read the system configuration and the secret it
+# names, nothing else; every case asserts that neither the password nor the
+# configuration's text reaches anything the caller can read.
+#
+# The build's tests/mailpost-privtest is the program with the group
+# "mailposttest" compiled in and its system configuration in
+# $MAILPOST_PRIVTEST_ETC (Makefile.am), so the suite's own build serves and
+# the machine's /etc is never touched.  setup_file installs it setgid into a
+# private directory on a file system without nosuid and creates two users
+# (useradd -M); the tests run as them with setpriv.  Needs root.
+
+load lib/helpers
+
+GROUP=mailposttest
+SYSPW='Sys-Pw-7f3c9a1e'
+MARKER='system-config-marker-5b2d'
+
+# The first of the candidate directories whose file system honours setgid.
+suid_base() {
+	local d
+	for d in /var/tmp /tmp "$BATS_RUN_TMPDIR" /root; do
+		[[ -d "$d" ]] || continue
+		findmnt -n -T "$d" -o OPTIONS | tr , '\n' | grep -qx nosuid && continue
+		printf '%s\n' "$d"
+		return 0
+	done
+	return 1
+}
+
+# add_user NAME: an unprivileged user with its own group and home.
+add_user() {
+	useradd -M -U -d "$PRIV/home/$1" -s /bin/sh "$1" || return 1
+	mkdir -p "$PRIV/home/$1"
+	chown "$1:$1" "$PRIV/home/$1"
+	chmod 700 "$PRIV/home/$1"
+}
+
+setup_file() {
+	[[ "$(id -u)" == 0 ]] || skip "needs root (useradd, a setgid install)"
+	command -v useradd >/dev/null && command -v setpriv >/dev/null ||
+		skip "needs useradd and setpriv (util-linux)"
+	[[ -x "$MAILPOST_PRIVTEST" ]] || skip "tests/mailpost-privtest not built"
+	local base
+	base="$(suid_base)" || skip "no directory on a file system without nosuid"
+	PRIV="$(mktemp -d "$base/mailpost-priv.XXXXXX")"
+	chmod 755 "$PRIV"
+	export PRIV
+	groupadd -f "$GROUP"
+	# Short, unique per run (a name is at most 32 characters).
+	export CALLER="mpt$$c" OTHER="mpt$$o"
+	add_user "$CALLER"
+	add_user "$OTHER"
+	mkdir -p "$PRIV/bin"
+	install -o root -g "$GROUP" -m 2755 "$MAILPOST_PRIVTEST" "$PRIV/bin/mailpost"
+	export BIN="$PRIV/bin/mailpost"
+	ETC="$MAILPOST_PRIVTEST_ETC"
+	rm -rf "$ETC"
+	mkdir -m 755 "$ETC"
+	install -o root -g "$GROUP" -m 640 /dev/null "$ETC/secret"
+	printf '%s\n' "$SYSPW" >"$ETC/secret"
+	export ETC
+}
+
+teardown_file() {
+	[[ -n "${CALLER:-}" ]] && userdel "$CALLER" 2>/dev/null
+	[[ -n "${OTHER:-}" ]] && userdel "$OTHER" 2>/dev/null
+	[[ -n "${PRIV:-}" && -d "$PRIV" ]] && rm -rf "$PRIV"
+	[[ -n "${ETC:-}" && -d "$ETC" ]] && rm -rf "$ETC"
+	return 0
+}
+
+setup() {
+	mailpost_setup
+	UHOME="$PRIV/home/$CALLER"
+	find "$UHOME" -mindepth 1 -delete
+	make_message >/dev/null
+	chmod 644 "$BATS_TEST_TMPDIR/msg"
+}
+
+# The system configuration, 0640 root:GROUP: the test server with AUTH
+# PLAIN, the password from the secret file through passwordeval, a comment
+# no caller may see, then LINEs.
+system_config() {
+	{
+		printf '# %s\n' "$MARKER"
+		printf '%s\n' defaults "host 127.0.0.1" "port $SMTPD_PORT" \
+			"tls off" "auth plain" "user sysuser" \
+			"passwordeval cat $ETC/secret" "from system@example.org" "$@"
+	} >"$ETC/mailpost.conf"
+	chown "root:$GROUP" "$ETC/mailpost.conf"
+	chmod 640 "$ETC/mailpost.conf"
+}
+
+# A server that takes "sysuser" with the system password (and "u1" with
+# "userpw", for a user's own configuration), then SCRIPT-LINEs.
+start_auth_server() {
+	start_smtpd "$(printf '%s\n' "caps PIPELINING, 8BITMIME, AUTH PLAIN" \
+		"user sysuser $SYSPW" "user u1 userpw" "$@")"
+}
+
+# as_caller [VAR=VALUE...] -- ARGS...: the installed program as CALLER, with
+# a small environment (HOME its own) plus the VARs.
+as_caller() {
+	local vars=()
+	while [[ "$1" != -- ]]; do
+		vars+=("$1")
+		shift
+	done
+	shift
+	(cd "$UHOME" && exec setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups \
+		env -i PATH=/usr/bin:/bin LC_ALL=C HOME="$UHOME" "${vars[@]}" \
+		timeout 20 "$BIN" "$@")
+}
+
+# run_caller EXIT [VAR=VALUE...] -- ARGS...: as_caller under bats' run.
+run_caller() {
+	local expected="$1"
+	shift
+	run --separate-stderr as_caller "$@" <"$BATS_TEST_TMPDIR/msg"
+	[[ "$status" -eq "$expected" ]] ||
+		die "exit $status, expected $expected" "stdout: $output" "stderr: $stderr" ||
+		return 1
+}
+
+# Neither the password, its AUTH PLAIN form, nor the configuration's text
+# is in stdout, stderr, the FILEs, or the messages the server received.
+assert_nothing_leaked() {
+	local f s files=("$@")
+	if [[ -n "$SMTPD_DIR" ]]; then
+		smtpd_finish || return 1
+		for f in "$SMTPD_DIR"/msg.*; do
+			[[ -e "$f" ]] && files+=("$f")
+		done
+	fi
+	for s in "$SYSPW" "$MARKER" "$(b64 "\\0sysuser\\0$SYSPW")" \
+		"passwordeval cat" "user sysuser"; do
+		assert_no_secret "$s" "${files[@]}" || return 1
+	done
+}
+
+@test "privileged: the caller cannot read the system configuration itself" {
+	start_auth_server
+	system_config
+	run setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups cat "$ETC/mailpost.conf"
+	[[ "$status" -ne 0 ]] || die "the caller read the system configuration"
+	run setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups cat "$ETC/secret"
+	[[ "$status" -ne 0 ]] || die "the caller read the secret file"
+	assert_equal "root $GROUP 2755" "$(stat -c '%U %G %a' "$BIN")" "the installed program"
+}
+
+@test "privileged: a user's message goes out with the system password, read through the group" {
+	start_auth_server
+	system_config
+	run_caller 0 -- bob@example.net
+	assert_auth_record "PLAIN user=sysuser" || return 1
+	assert_auth_record "reply=235" || return 1
+	assert_received_contains "MAIL FROM:<system@example.org>" || return 1
+	assert_nothing_leaked
+}
+
+@test "privileged: -a and --body-file of the system configuration and its secret are refused" {
+	start_auth_server
+	system_config
+	local f
+	for f in "$ETC/mailpost.conf" "$ETC/secret"; do
+		run_caller 66 -- -s hi -a "$f" bob@example.net || return 1
+		assert_stderr_contains "cannot read $f: permission denied" || return 1
+		assert_nothing_leaked || return 1
+		run_caller 66 -- -s hi --body-file "$f" bob@example.net || return 1
+		assert_stderr_contains "cannot read $f: permission denied" || return 1
+		assert_nothing_leaked || return 1
+		run_caller 66 -- -s hi --html "$f" bob@example.net || return 1
+		assert_nothing_leaked || return 1
+	done
+	assert_no_message 1
+}
+
+@test "privileged: -C naming the system configuration, or a file that names it, runs as the caller" {
+	start_auth_server
+	system_config
+	run_caller 78 -- -C "$ETC/mailpost.conf" bob@example.net
+	assert_stderr_contains "cannot read $ETC/mailpost.conf: Permission denied"
+	assert_nothing_leaked
+	# A link to it is the caller's file, opened as the caller.
+	ln -s "$ETC/mailpost.conf" "$UHOME/link.conf"
+	run_caller 78 -- -C "$UHOME/link.conf" bob@example.net
+	assert_stderr_contains "Permission denied"
+	assert_nothing_leaked
+	# A configuration of the caller's whose aliases file and password
+	# command name the system's files: read without the group.
+	printf '%s\n' defaults "host 127.0.0.1" "port $SMTPD_PORT" "tls off" \
+		"auth plain" "user u1" "passwordeval cat $ETC/secret" \
+		>"$UHOME/own.conf"
+	chown "$CALLER" "$UHOME/own.conf"
+	chmod 600 "$UHOME/own.conf"
+	run_caller 78 -- -C "$UHOME/own.conf" bob@example.net
+	assert_stderr_contains "passwordeval"
+	assert_nothing_leaked
+	printf '%s\n' defaults "host 127.0.0.1" "port $SMTPD_PORT" "tls off" \
+		"aliases $ETC/mailpost.conf" >"$UHOME/own.conf"
+	run_caller 78 -- -C "$UHOME/own.conf" bob
+	assert_stderr_contains "Permission denied"
+	assert_nothing_leaked
+	assert_no_message 1
+}
+
+@test "privileged: MAILPOST_CONFIG, XDG_CONFIG_HOME and HOME pointing at the system files are read as the caller" {
+	start_auth_server
+	system_config
+	local evil="$UHOME/evil"
+	mkdir -p "$evil/mailpost"
+	ln -s "$ETC/mailpost.conf" "$evil/mailpost/config"
+	ln -s "$ETC/mailpost.conf" "$evil/.msmtprc"
+	ln -s "$ETC/mailpost.conf" "$evil/mp.conf"
+	chown -hR "$CALLER" "$evil"
+	run_caller 78 MAILPOST_CONFIG="$evil/mp.conf" -- bob@example.net
+	assert_stderr_contains "Permission denied"
+	assert_nothing_leaked
+	run_caller 78 XDG_CONFIG_HOME="$evil" -- bob@example.net
+	assert_stderr_contains "Permission denied"
+	assert_nothing_leaked
+	run_caller 78 HOME="$evil" -- bob@example.net
+	assert_stderr_contains "Permission denied"
+	assert_nothing_leaked
+	assert_no_message 1
+}
+
+@test "privileged: TMPDIR and CREDENTIALS_DIRECTORY of the caller's choosing are ignored" {
+	start_auth_server
+	system_config
+	local evil="$UHOME/evil"
+	mkdir -p "$evil"
+	chown "$CALLER" "$evil"
+	run_caller 0 TMPDIR="$evil" CREDENTIALS_DIRECTORY="$evil" -- bob@example.net
+	assert_equal "" "$(ls -A "$evil")" "what was written in the caller's TMPDIR"
+	assert_auth_record "reply=235"
+	assert_nothing_leaked
+}
+
+@test "privileged: -v -v -v shows the dialogue without the password or the configuration" {
+	start_auth_server
+	system_config
+	run_caller 0 -- -v -v -v bob@example.net
+	assert_stderr_contains "AUTH PLAIN"
+	assert_nothing_leaked
+}
+
+@test "privileged: --dry-run shows the message only; --pretend is refused" {
+	start_auth_server
+	system_config
+	run_caller 0 -- --dry-run bob@example.net
+	assert_output_contains "Subject:"
+	assert_nothing_leaked
+	run_caller 64 -- --pretend bob@example.net
+	assert_stderr_contains "--pretend would show the system configuration"
+	assert_nothing_leaked
+	assert_no_message 1
+}
+
+@test "privileged: options that would take the system password elsewhere are refused" {
+	start_auth_server
+	system_config
+	local opt
+	for opt in "--host=127.0.0.2" "--port=1" "--tls-certcheck=off" "--auth=login" "--user=u1"; do
+		run_caller 64 -- "$opt" bob@example.net || return 1
+		assert_stderr_contains "cannot change how the system configuration's account connects" || return 1
+		assert_nothing_leaked || return 1
+	done
+	assert_no_message 1
+}
+
+@test "privileged: a passwordeval of the caller's own configuration runs without the group" {
+	start_auth_server
+	mkdir -p "$UHOME/.config/mailpost"
+	printf '%s\n' defaults "host 127.0.0.1" "port $SMTPD_PORT" "tls off" \
+		"auth plain" "user u1" "from u1@example.org" \
+		"passwordeval id -G >$UHOME/ids; id -g >$UHOME/egid; echo userpw" \
+		>"$UHOME/.config/mailpost/config"
+	chown -R "$CALLER" "$UHOME/.config"
+	chmod 600 "$UHOME/.config/mailpost/config"
+	system_config
+	run_caller 0 -- bob@example.net
+	assert_auth_record "PLAIN user=u1"
+	local gid
+	gid="$(getent group "$GROUP" | cut -d: -f3)"
+	[[ -s "$UHOME/ids" ]] || die "the command did not run"
+	[[ " $(cat "$UHOME/ids") " != *" $gid "* ]] ||
+		die "the user's command ran with the group $GROUP: $(cat "$UHOME/ids")"
+	assert_equal "$(id -g "$CALLER")" "$(cat "$UHOME/egid")" "the command's group"
+	assert_nothing_leaked
+}
+
+@test "privileged: a system configuration others may write gets its passwordeval refused" {
+	start_auth_server
+	# Owned by the caller: it passes the permission check of a user's file,
+	# but its commands must not run with the group.
+	system_config "passwordeval_timeout 5"
+	sed -i "s|^passwordeval .*|passwordeval touch $UHOME/ran; cat $ETC/secret|" "$ETC/mailpost.conf"
+	chown "$CALLER:$GROUP" "$ETC/mailpost.conf"
+	run_caller 78 -- bob@example.net
+	assert_stderr_contains "runs with the group $GROUP only when the file is owned by root"
+	[[ ! -e "$UHOME/ran" ]] || die "the passwordeval ran"
+	# Writable by the group: refused before anything runs.
+	chown "root:$GROUP" "$ETC/mailpost.conf"
+	chmod 660 "$ETC/mailpost.conf"
+	run_caller 78 -- bob@example.net
+	assert_stderr_contains "is writable by others"
+	[[ ! -e "$UHOME/ran" ]] || die "the passwordeval ran"
+	assert_nothing_leaked
+	assert_no_message 1
+}
+
+@test "privileged: a syntax error in the system configuration is located, not quoted" {
+	start_auth_server
+	system_config "from_header $MARKER-bad"
+	run_caller 78 -- bob@example.net
+	assert_stderr_contains "$ETC/mailpost.conf:"
+	assert_stderr_contains "error in the system configuration"
+	assert_nothing_leaked
+}
+
+@test "privileged: mid-send the group is gone for good, the process is not dumpable, and a crash leaves no core" {
+	start_auth_server "on DATA" "  sleep 20" "  default"
+	system_config
+	local sig pid gid caller_gid st
+	gid="$(getent group "$GROUP" | cut -d: -f3)"
+	caller_gid="$(id -g "$CALLER")"
+	for sig in SEGV ABRT; do
+		: >"$UHOME/out"
+		(cd "$UHOME" && exec setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups \
+			env -i PATH=/usr/bin:/bin HOME="$UHOME" \
+			sh -c 'ulimit -c unlimited; exec "$0" "$@"' "$BIN" bob@example.net \
+			<"$BATS_TEST_TMPDIR/msg" >"$UHOME/out" 2>&1 3>&-) &
+		pid=$!
+		wait_for_text "$SMTPD_DIR/commands" "DATA" || return 1
+		# $! is the subshell that became setpriv, sh, then mailpost.
+		assert_equal "Gid:	$caller_gid	$caller_gid	$caller_gid	$caller_gid" \
+			"$(grep '^Gid:' "/proc/$pid/status")" "real, effective, saved, fs gid" || return 1
+		assert_equal "root" "$(stat -c %U "/proc/$pid/environ")" \
+			"owner of /proc/PID/environ (root: not dumpable)" || return 1
+		run setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups cat "/proc/$pid/environ"
+		[[ "$status" -ne 0 ]] || die "the caller read /proc/PID/environ" || return 1
+		run setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups \
+			dd if="/proc/$pid/mem" bs=1 count=1 skip=4096
+		[[ "$status" -ne 0 ]] || die "the caller read /proc/PID/mem" || return 1
+		grep -q '^Max core file size *0 *0' "/proc/$pid/limits" ||
+			die "core dumps allowed:" "$(grep '^Max core' "/proc/$pid/limits")" || return 1
+		setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups kill -s "$sig" "$pid"
+		st=0
+		wait "$pid" || st=$?
+		[[ "$st" -gt 128 ]] || die "exit $st after SIG$sig" || return 1
+		assert_equal "" "$(cd "$UHOME" && ls -A | grep -i core)" "core files" || return 1
+		run cat "$UHOME/out"
+		assert_nothing_leaked "$UHOME/out" || return 1
+		stop_smtpd
+		start_auth_server "on DATA" "  sleep 20" "  default"
+		system_config
+	done
+	[[ "$gid" != "$caller_gid" ]]
+}
