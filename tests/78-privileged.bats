@@ -161,6 +161,26 @@ assert_nothing_leaked() {
 	assert_nothing_leaked
 }
 
+@test "privileged: the system account's TLS client key and certificate are read through the group" {
+	tls_certs
+	install -m 644 "$CERTS/ca.pem" "$ETC/ca.pem"
+	install -o root -g "$GROUP" -m 640 "$CERTS/client.pem" "$ETC/client.pem"
+	install -o root -g "$GROUP" -m 640 "$CERTS/client.key" "$ETC/client.key"
+	start_auth_server "$(tls_cert_line server)" "caps PIPELINING, 8BITMIME, STARTTLS" \
+		"tls-caps PIPELINING, 8BITMIME, AUTH PLAIN" "tls-client-ca $CERTS/ca.pem"
+	system_config "tls on" "tls_trust_file $ETC/ca.pem" \
+		"tls_cert_file $ETC/client.pem" "tls_key_file $ETC/client.key"
+	sed -i '/^tls off$/d' "$ETC/mailpost.conf"
+	run_caller 0 -- bob@example.net
+	assert_tls_session "client-cert=mailpost test client"
+	assert_auth_record "PLAIN user=sysuser"
+	assert_nothing_leaked
+	# Named by the caller, the same key is refused.
+	run_caller 66 -- -s hi -a "$ETC/client.key" bob@example.net
+	assert_nothing_leaked
+	assert_no_secret "PRIVATE KEY"
+}
+
 @test "privileged: -a and --body-file of the system configuration and its secret are refused" {
 	start_auth_server
 	system_config

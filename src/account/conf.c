@@ -1688,6 +1688,43 @@ resolve_eval(struct section *s, int timeout_s, conf_eval_fn *fn, void *arg,
 	return 0;
 }
 
+/* The secret files one section names, each replaced by fn's name. */
+static int
+resolve_files(struct section *s, conf_file_fn *fn, void *arg, struct error *err)
+{
+	static const enum field_id secret_files[] = {F_TLS_KEY_FILE,
+	                                             F_TLS_CERT_FILE};
+
+	for (size_t i = 0; i < sizeof secret_files / sizeof *secret_files;
+	     i++) {
+		enum field_id f = secret_files[i];
+		char **path = field_str(&s->acc, f);
+		char *other = NULL;
+
+		if (!(s->given & (UINT64_C(1) << f)) || !*path || !**path)
+			continue;
+		if (fn(*path, arg, &other, err) < 0)
+			return -1;
+		free(*path);
+		*path = other;
+	}
+	return 0;
+}
+
+int
+conf_resolve_files(struct config *cfg, conf_file_fn *fn, void *arg,
+                   struct error *err)
+{
+	if (!cfg)
+		return 0;
+	if (resolve_files(&cfg->defaults, fn, arg, err) < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->naccounts; i++)
+		if (resolve_files(cfg->accounts[i], fn, arg, err) < 0)
+			return -1;
+	return 0;
+}
+
 int
 conf_resolve_evals(struct config *cfg, conf_eval_fn *fn, void *arg,
                    struct error *err)

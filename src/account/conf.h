@@ -187,6 +187,17 @@ typedef int conf_eval_fn(const char *command, int timeout_s, void *arg,
 int conf_resolve_evals(struct config *cfg, conf_eval_fn *fn, void *arg,
                        struct error *err);
 
+/* Gives another name for a file (*out, owned by the config then), or -1
+ * and err. */
+typedef int conf_file_fn(const char *path, void *arg, char **out,
+                         struct error *err);
+
+/* Every tls_key_file and tls_cert_file of cfg renamed through fn: the
+ * system configuration's are copied, while the group is held, to where
+ * the run can read them after it is given up (job.c).  fn's errors. */
+int conf_resolve_files(struct config *cfg, conf_file_fn *fn, void *arg,
+                       struct error *err);
+
 /* Which file to read: explicit (from -C) if given, else the first that
  * exists of $MAILPOST_CONFIG, $XDG_CONFIG_HOME/mailpost/config (or
  * ~/.config/mailpost/config), ~/.msmtprc, $XDG_CONFIG_HOME/msmtp/config

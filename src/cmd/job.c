@@ -5,12 +5,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "job.h"
 
+#include "buf.h"
 #include "identity.h"
 #include "privilege.h"
 #include "secret.h"
@@ -49,6 +53,45 @@ eval_with_group(const char *command, int timeout_s, void *arg, char **out,
 		return -1;
 	*out = xstrdup(s.data);
 	secret_free(&s);
+	return 0;
+}
+
+/* A secret file of the system configuration (a TLS client key or
+ * certificate), read with the group into an anonymous memory file that
+ * the run reads after the group is gone, as /proc/self/fd/N: only this
+ * process can open that name, and no child inherits the descriptor. */
+static int
+copy_with_group(const char *path, void *arg, char **out, struct error *err)
+{
+	int in, mem = -1, rc = -1;
+	struct buf b;
+	char name[64];
+
+	(void)arg;
+	in = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (in < 0)
+		return error_set_errno(err, ERROR_CONFIG, errno,
+		                       "cannot read %s", path);
+	buf_init(&b, CONF_FILE_MAX);
+	if (buf_read_fd(&b, in) < 0)
+		error_set_errno(err, ERROR_CONFIG, errno, "cannot read %s",
+		                path);
+	else if ((mem = memfd_create("mailpost-secret", MFD_CLOEXEC)) < 0 ||
+	         fd_write_all(mem, b.data, b.len) < 0 ||
+	         lseek(mem, 0, SEEK_SET) < 0)
+		error_set_errno(err, ERROR_OSERR, errno,
+		                "cannot keep a copy of %s", path);
+	else
+		rc = 0;
+	close(in);
+	buf_clear_secret(&b);
+	if (rc < 0) {
+		if (mem >= 0)
+			close(mem);
+		return -1;
+	}
+	snprintf(name, sizeof name, "/proc/self/fd/%d", mem);
+	*out = xstrdup(name);
 	return 0;
 }
 
@@ -144,6 +187,8 @@ load_system_config(struct job *job, const char *path, struct error *err)
 	cx.cfg = job->cfg;
 	if (rc == 0 && needs_secrets(&job->req))
 		rc = conf_resolve_evals(job->cfg, eval_with_group, &cx, err);
+	if (rc == 0 && needs_secrets(&job->req))
+		rc = conf_resolve_files(job->cfg, copy_with_group, NULL, err);
 	error_clear(&lower_err);
 	if (privilege_lower(&lower_err) < 0 && rc == 0) {
 		*err = lower_err;
