@@ -333,6 +333,20 @@ assert_nothing_leaked() {
 	assert_no_message 1
 }
 
+@test "privileged: a failing passwordeval stops only its own account; a shared one runs once" {
+	start_auth_server
+	install -o root -g "$GROUP" -m 660 /dev/null "$ETC/runs"
+	system_config "account default" "account broken" "passwordeval exit 3"
+	sed -i "s|^passwordeval cat .*|passwordeval echo run >>$ETC/runs; cat $ETC/secret|" "$ETC/mailpost.conf"
+	run_caller 0 -- bob@example.net
+	assert_auth_record "PLAIN user=sysuser reply=235"
+	assert_equal 1 "$(wc -l <"$ETC/runs")" "runs of the command the defaults and 'default' share"
+	run_caller 78 -- -A broken bob@example.net
+	assert_stderr_contains "passwordeval command"
+	assert_stderr_contains "exit status 3"
+	assert_nothing_leaked
+}
+
 @test "privileged: a syntax error in the system configuration is located, not quoted" {
 	start_auth_server
 	system_config "from_header $MARKER-bad"

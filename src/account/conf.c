@@ -225,6 +225,10 @@ struct section {
 	unsigned long line; /* where it was defined */
 	struct account acc; /* values, meaningful where `given` says so */
 	uint64_t given;     /* bit (1 << field_id) per field set */
+	/* Why its passwordeval gave nothing (conf_resolve_evals), for
+	 * conf_select to report when the account is chosen; NULL: none. */
+	char *eval_error;
+	enum error_kind eval_error_kind;
 };
 
 struct config {
@@ -257,6 +261,8 @@ section_clear(struct section *s)
 	free(s->name);
 	s->name = NULL;
 	s->given = 0;
+	free(s->eval_error);
+	s->eval_error = NULL;
 }
 
 static struct section *
@@ -1678,12 +1684,26 @@ resolve_eval(struct section *s, int timeout_s, conf_eval_fn *fn, void *arg,
 		return 0;
 	if (s->given & (UINT64_C(1) << F_PASSWORDEVAL_TIMEOUT))
 		timeout_s = s->acc.passwordeval_timeout;
-	if (fn(s->acc.passwordeval, timeout_s, arg, &secret, err) < 0)
-		return -1;
-	field_free(&s->acc, F_PASSWORD);
+	/* `password` comes before passwordeval (secret.h): then the
+	 * command is not needed. */
+	if ((s->given & (UINT64_C(1) << F_PASSWORD)) && s->acc.password &&
+	    *s->acc.password) {
+		field_free(&s->acc, F_PASSWORDEVAL);
+		s->given &= ~(UINT64_C(1) << F_PASSWORDEVAL);
+		return 0;
+	}
+	if (fn(s->acc.passwordeval, timeout_s, arg, &secret, err) < 0) {
+		/* Kept for the account's user: the command of an account
+		 * this run does not use must not stop it. */
+		free(s->eval_error);
+		s->eval_error = xstrdup(err->msg);
+		s->eval_error_kind = err->kind;
+		error_clear(err);
+	} else {
+		s->acc.password = secret;
+		s->given |= UINT64_C(1) << F_PASSWORD;
+	}
 	field_free(&s->acc, F_PASSWORDEVAL);
-	s->acc.password = secret;
-	s->given |= UINT64_C(1) << F_PASSWORD;
 	s->given &= ~(UINT64_C(1) << F_PASSWORDEVAL);
 	return 0;
 }
@@ -1759,6 +1779,8 @@ conf_select(const struct config *cfg, const char *name, const char *sender,
 	account_defaults(out);
 	if (!s)
 		return -1;
+	if (s->eval_error)
+		return error_set(err, s->eval_error_kind, "%s", s->eval_error);
 	resolved = s->name ? s->name : "default";
 	if (check_fallbacks(cfg, resolved, s->acc.fallback_account, err) < 0)
 		return -1;

@@ -183,7 +183,9 @@ typedef int conf_eval_fn(const char *command, int timeout_s, void *arg,
 /* Every passwordeval of cfg (the defaults' and each account's) run now,
  * through fn, and replaced by a password holding its output: the system
  * configuration's commands run while the group is held, before it is
- * given up (job.c).  fn's errors. */
+ * given up (job.c).  When fn fails for an account, its error is kept and
+ * conf_select returns it when that account is chosen; the others work.
+ * Always 0 (the signature stays fallible for callers). */
 int conf_resolve_evals(struct config *cfg, conf_eval_fn *fn, void *arg,
                        struct error *err);
 

@@ -30,7 +30,22 @@ needs_secrets(const struct request *req)
 struct eval_ctx {
 	const struct config *cfg;
 	const char *path;
+	/* Accounts inherit the command of the defaults or a parent: it
+	 * runs once, its output reused for the same command. */
+	char *last_command;
+	char *last_secret; /* NULL: it failed, with last_err */
+	struct error last_err;
 };
+
+static void
+eval_forget(struct eval_ctx *cx)
+{
+	if (cx->last_secret)
+		wipe(cx->last_secret, strlen(cx->last_secret));
+	free(cx->last_secret);
+	free(cx->last_command);
+	cx->last_secret = cx->last_command = NULL;
+}
 
 /* A passwordeval of the system configuration, run with the group: only
  * when no one but root could have written the command. */
@@ -38,7 +53,7 @@ static int
 eval_with_group(const char *command, int timeout_s, void *arg, char **out,
                 struct error *err)
 {
-	const struct eval_ctx *cx = arg;
+	struct eval_ctx *cx = arg;
 	const char *group = privilege_group();
 	struct secret s;
 
@@ -49,9 +64,22 @@ eval_with_group(const char *command, int timeout_s, void *arg, char **out,
 		                 "and writable by no one else; run 'chown "
 		                 "root:%s %s' and 'chmod 640 %s'",
 		                 cx->path, group, group, cx->path, cx->path);
-	if (secret_eval_system(command, timeout_s, &s, err) < 0)
+	if (cx->last_command && strcmp(cx->last_command, command) == 0) {
+		if (!cx->last_secret) {
+			*err = cx->last_err;
+			return -1;
+		}
+		*out = xstrdup(cx->last_secret);
+		return 0;
+	}
+	eval_forget(cx);
+	cx->last_command = xstrdup(command);
+	if (secret_eval_system(command, timeout_s, &s, err) < 0) {
+		cx->last_err = *err;
 		return -1;
+	}
 	*out = xstrdup(s.data);
+	cx->last_secret = xstrdup(s.data);
 	secret_free(&s);
 	return 0;
 }
@@ -173,7 +201,7 @@ check_system_use(const struct request *req, struct error *err)
 static int
 load_system_config(struct job *job, const char *path, struct error *err)
 {
-	struct eval_ctx cx = {NULL, path};
+	struct eval_ctx cx = {.path = path};
 	struct error lower_err;
 	int rc;
 
@@ -187,6 +215,7 @@ load_system_config(struct job *job, const char *path, struct error *err)
 	cx.cfg = job->cfg;
 	if (rc == 0 && needs_secrets(&job->req))
 		rc = conf_resolve_evals(job->cfg, eval_with_group, &cx, err);
+	eval_forget(&cx);
 	if (rc == 0 && needs_secrets(&job->req))
 		rc = conf_resolve_files(job->cfg, copy_with_group, NULL, err);
 	error_clear(&lower_err);

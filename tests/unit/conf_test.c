@@ -1638,6 +1638,76 @@ test_msmtp_example(void)
 	}
 }
 
+/* conf_resolve_evals' stand-in: "ok..." gives "secret-ok...", anything
+ * else fails; counts its calls. */
+static int eval_calls;
+
+static int
+fake_eval(const char *command, int timeout_s, void *arg, char **out,
+          struct error *err)
+{
+	char buf[64];
+
+	(void)arg;
+	eval_calls++;
+	if (strncmp(command, "ok", 2) != 0)
+		return error_set(err, ERROR_CONFIG, "failed: %s (%d s)",
+		                 command, timeout_s);
+	snprintf(buf, sizeof buf, "secret-%s", command);
+	*out = strdup(buf);
+	return 0;
+}
+
+static int
+fake_rename(const char *path, void *arg, char **out, struct error *err)
+{
+	char buf[256];
+
+	(void)arg;
+	(void)err;
+	snprintf(buf, sizeof buf, "copy-of-%s", path);
+	*out = strdup(buf);
+	return 0;
+}
+
+/* A passwordeval becomes the password; a failing one is reported only for
+ * the account that would use it; the key and certificate are renamed. */
+static void
+test_resolve(void)
+{
+	struct config *cfg = NULL;
+	struct account a;
+	struct error err;
+
+	CHECK_INT(parse("defaults\npasswordeval ok1\n"
+	                "tls_key_file /k\ntls_cert_file /c\n"
+	                "account good\nhost h\n"
+	                "account bad\nhost h\npasswordeval no2\n"
+	                "passwordeval_timeout 7\n"
+	                "account plain\nhost h\npassword pw\n",
+	                &cfg, &err),
+	          0);
+	eval_calls = 0;
+	CHECK_INT(conf_resolve_evals(cfg, fake_eval, NULL, &err), 0);
+	CHECK_INT(eval_calls, 3); /* defaults, good, bad: plain has none */
+	CHECK_INT(conf_resolve_files(cfg, fake_rename, NULL, &err), 0);
+	CHECK_INT(conf_select(cfg, "good", NULL, &a, &err), 0);
+	CHECK_STR(a.password, "secret-ok1");
+	CHECK(a.passwordeval == NULL);
+	CHECK_STR(a.tls_key_file, "copy-of-/k");
+	CHECK_STR(a.tls_cert_file, "copy-of-/c");
+	account_clear(&a);
+	CHECK_INT(conf_select(cfg, "plain", NULL, &a, &err), 0);
+	CHECK_STR(a.password, "pw");
+	account_clear(&a);
+	error_clear(&err);
+	CHECK_INT(conf_select(cfg, "bad", NULL, &a, &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK_STR(err.msg, "failed: no2 (7 s)");
+	account_clear(&a);
+	conf_free(cfg);
+}
+
 int
 main(void)
 {
@@ -1672,6 +1742,7 @@ main(void)
 	test_msmtp_example();
 	test_man_example();
 	test_system_example();
+	test_resolve();
 	rmdir(tmpdir);
 	return unit_done();
 }
