@@ -345,6 +345,11 @@ assert_nothing_leaked() {
 	assert_stderr_contains "passwordeval command"
 	assert_stderr_contains "exit status 3"
 	assert_nothing_leaked
+	# Which accounts exist is the configuration's text too.
+	run_caller 78 -- -A nosuch bob@example.net
+	assert_stderr_contains "account 'nosuch' not found"
+	assert_stderr_lacks "broken"
+	assert_nothing_leaked
 }
 
 @test "privileged: a syntax error in the system configuration is located, not quoted" {

@@ -239,6 +239,7 @@ struct config {
 	bool has_secret; /* a password or passwordeval line was seen */
 	bool root_only;  /* a regular file of root's that no one else may
 	                  * write (conf_root_only) */
+	bool private_names; /* messages list no account (conf_set_private) */
 };
 
 /* Copy into dst every field that src gave, and note them as given. */
@@ -1563,6 +1564,10 @@ account_names(const struct config *cfg, char *out, size_t n)
 {
 	size_t used = 0;
 
+	if (cfg->private_names) {
+		str_copy(out, n, "(listed only for root and its group)");
+		return;
+	}
 	out[0] = '\0';
 	for (size_t i = 0; i < cfg->naccounts && used < n; i++) {
 		int k = snprintf(out + used, n - used, "%s%s", i ? ", " : "",
@@ -1664,6 +1669,13 @@ check_fallbacks(const struct config *cfg, const char *first,
 	}
 	return error_set(err, ERROR_CONFIG, "fallback_account loops in %s: %s",
 	                 cfg->file, chain);
+}
+
+void
+conf_set_private(struct config *cfg)
+{
+	if (cfg)
+		cfg->private_names = true;
 }
 
 bool

@@ -170,6 +170,10 @@ int conf_syslog_value(const char *v);
 /* Whether the configuration defines an account of that name. */
 bool conf_has_account(const struct config *cfg, const char *name);
 
+/* Messages about cfg list none of its accounts' names: the system
+ * configuration, read with a group the caller is not in (job.c). */
+void conf_set_private(struct config *cfg);
+
 /* The file cfg came from is a regular file owned by root that neither its
  * group nor others may write: only then may its commands run with the
  * group of a setgid installation (privilege.h). */

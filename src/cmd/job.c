@@ -210,6 +210,7 @@ load_system_config(struct job *job, const char *path, struct error *err)
 	rc = conf_read_file(path, &job->cfg, err);
 	if (rc < 0)
 		hide_details(path, err);
+	conf_set_private(job->cfg);
 	if (rc == 0)
 		rc = check_system_use(&job->req, err);
 	cx.cfg = job->cfg;
