@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -56,6 +57,74 @@ canonical_host(char *out, size_t n)
 		str_copy(out, n, res->ai_canonname);
 	if (res)
 		freeaddrinfo(res);
+}
+
+/* The canonical host name, looked up once per process: it does not change
+ * while a message is sent, and each lookup may ask the resolver. */
+static const char *
+cached_canonical(void)
+{
+	static char name[HOST_MAX];
+	static bool known;
+
+	if (!known) {
+		canonical_host(name, sizeof name);
+		known = true;
+	}
+	return name;
+}
+
+/* a[0..alen) and b[0..blen) name the same host: ASCII case ignored, and
+ * a trailing dot on either (RFC 1034 3.1: "vm." is "vm" written as an
+ * absolute name). */
+static bool
+same_name(const char *a, size_t alen, const char *b, size_t blen)
+{
+	if (alen > 1 && a[alen - 1] == '.')
+		alen--;
+	if (blen > 1 && b[blen - 1] == '.')
+		blen--;
+	return alen > 0 && alen == blen && strncasecmp(a, b, alen) == 0;
+}
+
+static size_t
+first_label(const char *name)
+{
+	return strcspn(name, ".");
+}
+
+bool
+identity_is_local_domain(const char *domain, const char *host)
+{
+	char own[HOST_MAX];
+	const char *canon;
+	size_t dlen;
+	bool mine = host == NULL;
+
+	if (!domain || !*domain)
+		return false;
+	dlen = strlen(domain);
+	if (same_name(domain, dlen, "localhost", 9) ||
+	    same_name(domain, dlen, "localhost.localdomain", 21))
+		return true;
+	if (mine) {
+		if (gethostname(own, sizeof own) < 0)
+			own[0] = '\0';
+		own[sizeof own - 1] = '\0';
+		host = own;
+	}
+	if (!*host)
+		return false;
+	if (same_name(domain, dlen, host, strlen(host)) ||
+	    same_name(domain, dlen, host, first_label(host)))
+		return true;
+	/* The canonical name (often the FQDN of a short host name) only for
+	 * a domain that starts like this machine's name. */
+	if (!mine ||
+	    !same_name(domain, first_label(domain), host, first_label(host)))
+		return false;
+	canon = cached_canonical();
+	return same_name(domain, dlen, canon, strlen(canon));
 }
 
 /* The first line of the mail name file (Debian's /etc/mailname), else the

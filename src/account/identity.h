@@ -14,6 +14,7 @@
 #ifndef MAILPOST_IDENTITY_H
 #define MAILPOST_IDENTITY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -24,6 +25,17 @@ const char *identity_login(void);
 
 /* This machine's host name ("localhost" when it has none). */
 void identity_host(char *out, size_t n);
+
+/* Whether domain names this machine, so that an address there is as
+ * local as a bare name ("root@myhost" is "root"): "localhost",
+ * "localhost.localdomain" (the loopback names of Debian's /etc/hosts),
+ * the host name (gethostname), its first label, and its canonical name
+ * (%C below).  ASCII case is ignored, and one trailing dot (an absolute
+ * name, RFC 1034 3.1).  The canonical name is asked for only when the
+ * domain's first label is the host name's, so another machine's name is
+ * never looked up, and once per process.  host: the host name to use
+ * instead, with no canonical name (for tests); NULL: this machine's. */
+bool identity_is_local_domain(const char *domain, const char *host);
 
 /* The substitutions above applied to `template` (NULL gives NULL).  A new
  * string.  An unknown %X is ERROR_CONFIG naming it.  `mailname_file` is

@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "identity.h"
 
 /* How much of an address an error message shows. */
 #define SHOW_MAX 200
@@ -345,6 +346,53 @@ address_qualify(const char *addr, const char *domain)
 	out[alen] = '@';
 	memcpy(out + alen + 1, domain, dlen + 1);
 	return out;
+}
+
+const char *
+address_domain(const char *addr)
+{
+	const char *at = NULL;
+	bool quoted = false;
+
+	for (const char *p = addr; *p; p++) {
+		if (quoted && *p == '\\' && p[1])
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && *p == '@')
+			at = p;
+	}
+	return at ? at + 1 : NULL;
+}
+
+char *
+address_with_domain(const char *addr, const char *domain)
+{
+	const char *d = address_domain(addr);
+	size_t local_len = d ? (size_t)(d - 1 - addr) : strlen(addr);
+	size_t dlen;
+	char *out;
+
+	if (!domain || !*domain || !*addr)
+		return xstrdup(addr);
+	dlen = strlen(domain);
+	out = xmalloc(local_len + 1 + dlen + 1);
+	memcpy(out, addr, local_len);
+	out[local_len] = '@';
+	memcpy(out + local_len + 1, domain, dlen + 1);
+	return out;
+}
+
+char *
+address_qualify_sender(const char *addr, const char *maildomain,
+                       const char *host)
+{
+	const char *d = address_domain(addr);
+
+	if (!maildomain || !*maildomain ||
+	    (d && !identity_is_local_domain(d, host)))
+		return xstrdup(addr);
+	return address_with_domain(addr, maildomain);
 }
 
 /* --- sets of addresses --------------------------------------------- */

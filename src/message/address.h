@@ -150,6 +150,25 @@ bool address_needs_smtputf8(const char *addr);
  * "addr@domain"; otherwise a copy of addr.  Caller frees. */
 char *address_qualify(const char *addr, const char *domain);
 
+/* The domain of addr: what follows the '@' that is not inside a quoted
+ * local part, or NULL when it has none.  A pointer into addr; nothing is
+ * checked. */
+const char *address_domain(const char *addr);
+
+/* addr with its domain, if it has one, replaced by domain ("root@vm" and
+ * "root" become "root@example.org"): a new string.  A copy of addr when
+ * domain is NULL or "", or addr is "". */
+char *address_with_domain(const char *addr, const char *domain);
+
+/* A sender address as the mail domain makes it: a local name, bare
+ * ("root") or at a name of this machine ("root@myhost",
+ * identity_is_local_domain), becomes "root@maildomain"; any other address,
+ * "" and every address when maildomain is NULL or "" stay as they are.
+ * A new string.  host: as for identity_is_local_domain (NULL: this
+ * machine's names). */
+char *address_qualify_sender(const char *addr, const char *maildomain,
+                             const char *host);
+
 /* The host name for DNS, SNI and the certificate check: an ASCII name (or
  * address literal) as it is, a name with U-labels converted to A-labels
  * (RFC 5890 2.3.2.1; "b\u00fccher.example" becomes

@@ -37,6 +37,7 @@
 
 #include "address.h"
 #include "buf.h"
+#include "identity.h"
 #include "util.h"
 
 /* RFC 5322 2.1.1: lines SHOULD be at most 78 characters and MUST be at
@@ -65,25 +66,6 @@ field_in(const struct header_field *f, const char *const *names)
 
 /* --- addresses ------------------------------------------------------- */
 
-/* The domain of addr (after the '@' that is not inside a quoted local
- * part), or NULL when it has none. */
-static const char *
-domain_of(const char *addr)
-{
-	const char *at = NULL;
-	bool quoted = false;
-
-	for (const char *p = addr; *p; p++) {
-		if (quoted && *p == '\\' && p[1])
-			p++;
-		else if (*p == '"')
-			quoted = !quoted;
-		else if (!quoted && *p == '@')
-			at = p;
-	}
-	return at ? at + 1 : NULL;
-}
-
 /* This machine's name: local_host, or gethostname() into buf ("" when
  * that fails). */
 static const char *
@@ -100,28 +82,13 @@ host_name(const char *local_host, char *buf, size_t n)
 bool
 address_is_local(const char *addr, const char *local_host)
 {
-	char hbuf[HOST_MAX];
-	const char *d, *host, *dot;
-	size_t short_len;
+	const char *d;
 
 	/* "" is the null sender, nobody's address. */
 	if (!addr || !*addr)
 		return false;
-	d = domain_of(addr);
-	if (!d)
-		return true;
-	if (str_ieq(d, "localhost") || str_ieq(d, "localhost.localdomain"))
-		return true;
-	host = host_name(local_host, hbuf, sizeof hbuf);
-	if (!*host)
-		return false;
-	if (str_ieq(d, host))
-		return true;
-	/* The short name: the first label of the host name. */
-	dot = strchr(host, '.');
-	short_len = dot ? (size_t)(dot - host) : strlen(host);
-	return short_len > 0 && strlen(d) == short_len &&
-	       strncasecmp(d, host, short_len) == 0;
+	d = address_domain(addr);
+	return !d || identity_is_local_domain(d, local_host);
 }
 
 /* --- display names ---------------------------------------------------- */
@@ -361,9 +328,9 @@ on_mailbox(void *ctx, const struct address_mailbox *mb, struct error *err)
 {
 	struct field_job *job = ctx;
 
-	if (job->from && address_is_local(mb->addr, job->host))
+	if (job->from && address_is_local(mb->addr, job->r->local_host))
 		return edit_from(job, mb, err);
-	if (job->qualify && *mb->addr && !domain_of(mb->addr))
+	if (job->qualify && *mb->addr && !address_domain(mb->addr))
 		return edit_qualify(job, mb, err);
 	return 0;
 }

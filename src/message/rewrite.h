@@ -5,10 +5,10 @@
  * addresses before the message leaves.
  *
  *  - rewrite_from: a From whose address is local (no domain, or a domain
- *    that names this machine: its host name, "localhost", "localhost.
- *    localdomain") becomes the given address, the display name kept:
- *    "root (Cron Daemon)" -> "Cron Daemon <cron@example.org>", and
- *    "Cron Daemon <root@myhost>" -> "Cron Daemon <cron@example.org>".
+ *    that names this machine: its host name, "localhost", ...; see
+ *    identity_is_local_domain) becomes the given address, the display
+ *    name kept: "root (Cron Daemon)" -> "Cron Daemon <cron@example.org>",
+ *    and "Cron Daemon <root@myhost>" -> "Cron Daemon <cron@example.org>".
  *  - qualify: in From, To, Cc, Reply-To (and their Resent- forms), every
  *    address without a domain is replaced by its aliases (when an aliases
  *    table is given) and then given "@maildomain".  Display names,
@@ -42,8 +42,8 @@ struct header_rewrite {
 int headers_rewrite(struct header_block *h, const struct header_rewrite *r,
                     struct error *err);
 
-/* True when addr is local in the sense above (no domain, or this
- * machine's name as the domain). */
+/* True when addr is local in the sense above: no domain, or one that
+ * names this machine (identity_is_local_domain; local_host as there). */
 bool address_is_local(const char *addr, const char *local_host);
 
 #endif

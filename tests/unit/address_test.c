@@ -312,6 +312,73 @@ test_list_message(void)
 	strlist_clear(&l);
 }
 
+/* The domain after the '@' outside quotes; a domain replaced. */
+static void
+test_domain(void)
+{
+	static const struct {
+		const char *addr, *domain, *with;
+	} cases[] = {
+	    {"root@vm", "vm", "root@example.org"},
+	    {"root", NULL, "root@example.org"},
+	    {"\"a@b\"", NULL, "\"a@b\"@example.org"},
+	    {"\"a@b\"@vm.", "vm.", "\"a@b\"@example.org"},
+	    {"\"a\\\"@b\"@x", "x", "\"a\\\"@b\"@example.org"},
+	    {"a@", "", "a@example.org"},
+	    {"", NULL, ""},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *d = address_domain(cases[i].addr);
+		char *w = address_with_domain(cases[i].addr, "example.org");
+
+		CHECK_STR(d, cases[i].domain);
+		CHECK_STR(w, cases[i].with);
+		free(w);
+	}
+	{
+		char *w = address_with_domain("root@vm", NULL);
+
+		CHECK_STR(w, "root@vm");
+		free(w);
+		w = address_with_domain("root@vm", "");
+		CHECK_STR(w, "root@vm");
+		free(w);
+	}
+}
+
+/* A sender at a name of this machine ("box.example.lan", given, so
+ * nothing is looked up) is as local as a bare name. */
+static void
+test_qualify_sender(void)
+{
+	static const struct {
+		const char *addr, *maildomain, *want;
+	} cases[] = {
+	    {"root", "example.org", "root@example.org"},
+	    {"root@box", "example.org", "root@example.org"},
+	    {"ROOT@BOX.example.lan.", "example.org", "ROOT@example.org"},
+	    {"root@localhost", "example.org", "root@example.org"},
+	    {"root@localhost.localdomain", "example.org", "root@example.org"},
+	    {"\"a@b\"@box", "example.org", "\"a@b\"@example.org"},
+	    {"root@example.com", "example.org", "root@example.com"},
+	    {"root@box.example", "example.org", "root@box.example"},
+	    {"", "example.org", ""},
+	    /* No mail domain: nothing to qualify with. */
+	    {"root", NULL, "root"},
+	    {"root@box", NULL, "root@box"},
+	    {"root@box", "", "root@box"},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = address_qualify_sender(
+		    cases[i].addr, cases[i].maildomain, "box.example.lan");
+
+		CHECK_STR(got, cases[i].want);
+		free(got);
+	}
+}
+
 static void
 test_qualify(void)
 {
@@ -780,7 +847,9 @@ main(void)
 	test_list_table();
 	test_list_length();
 	test_list_message();
+	test_domain();
 	test_qualify();
+	test_qualify_sender();
 	test_host_to_ascii();
 	test_to_ascii();
 	test_check_idn();

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,71 @@ test_canonical_host(void)
 	free(got);
 }
 
+/* The names of this machine, given as "box.example.lan" (so nothing is
+ * looked up): the host name, its first label, the loopback names, ASCII
+ * case and one trailing dot ignored. */
+static void
+test_local_domain(void)
+{
+	static const struct {
+		const char *domain;
+		bool local;
+	} cases[] = {
+	    {"box.example.lan", true},
+	    {"BOX.Example.LAN.", true},
+	    {"box", true},
+	    {"Box.", true},
+	    {"localhost", true},
+	    {"LocalHost.", true},
+	    {"localhost.localdomain", true},
+	    {"localhost.localdomain.", true},
+	    {"box.example", false},
+	    {"box.example.lan.org", false},
+	    {"boxer", false},
+	    {"bo", false},
+	    {"x.box.example.lan", false},
+	    {"box..", false},
+	    {".", false},
+	    {"", false},
+	    {"localhost.example", false},
+	    {"example.org", false},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		bool got = identity_is_local_domain(cases[i].domain,
+		                                    "box.example.lan");
+
+		if (got != cases[i].local)
+			fprintf(stderr, "identity_is_local_domain(\"%s\")\n",
+			        cases[i].domain);
+		CHECK(got == cases[i].local);
+	}
+	/* A host name without a dot is its own first label; given, it has
+	 * no canonical name, so nothing longer is local. */
+	CHECK(identity_is_local_domain("box", "box"));
+	CHECK(!identity_is_local_domain("box.example.lan", "box"));
+	CHECK(!identity_is_local_domain(NULL, "box"));
+	CHECK(!identity_is_local_domain("box", ""));
+	CHECK(identity_is_local_domain("localhost", ""));
+}
+
+/* This machine's own names, from gethostname and the resolver. */
+static void
+test_local_domain_own(void)
+{
+	char host[256], *canon;
+	struct error err;
+
+	identity_host(host, sizeof host);
+	CHECK(identity_is_local_domain(host, NULL));
+	CHECK(identity_is_local_domain("localhost", NULL));
+	CHECK(!identity_is_local_domain("example.invalid", NULL));
+	error_clear(&err);
+	canon = identity_expand("%C", mailname, &err);
+	CHECK(canon && identity_is_local_domain(canon, NULL));
+	free(canon);
+}
+
 static void
 test_may_retry(void)
 {
@@ -132,6 +198,8 @@ main(void)
 	test_mailname();
 	test_unknown_substitution();
 	test_canonical_host();
+	test_local_domain();
+	test_local_domain_own();
 	test_may_retry();
 	unlink(mailname);
 	return unit_done();

@@ -421,6 +421,9 @@ test_is_local(void)
 	CHECK(!address_is_local("a@box.example", "box"));
 	CHECK(address_is_local("a@localhost", NULL));
 	CHECK(!address_is_local("a@example.invalid", NULL));
+	/* The rule is identity_is_local_domain's: a trailing dot too. */
+	CHECK(address_is_local("a@myhost.", HOST));
+	CHECK(address_is_local("a@LOCALHOST.", HOST));
 }
 
 /* --- the walker ------------------------------------------------------------
