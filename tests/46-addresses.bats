@@ -7,7 +7,8 @@
 # when they are not ASCII, and the domains as A-labels (a composed header
 # never carries raw 8-bit, unless a UTF-8 local part makes SMTPUTF8
 # necessary anyway).  Control bytes are refused wherever an address enters.
-# A wildcard `from` picks a documented sender, never the host name.  The
+# A wildcard `from` picks a documented sender, never the host name.  A -f
+# at this machine's name is a local name (GNU mail's root@HOST).  The
 # duplicate check is linear.
 
 # status, output, stderr: set by bats' run.
@@ -27,29 +28,28 @@ setup() {
 	MSG="$(make_message)"
 	BODY=$BATS_TEST_TMPDIR/body
 	printf 'Hello.\n' >"$BODY"
+	# What GNU mail hands sendmail (no From).
+	GNU=$BATS_TEST_TMPDIR/gnu
+	printf 'Subject: disk\nTo: <bob@example.net>\nUser-Agent: mail (GNU Mailutils 3.15)\n\nfull\n' >"$GNU"
 }
 
 # header_of N: the header block of message N as the server got it, CRLF
 # kept, without Date and Message-ID (they differ each run).
 header_of() {
 	smtpd_finish || return 1
-	"$SMTPD_PYTHON" -c 'import sys
-data = open(sys.argv[1], "rb").read()
-head = data.split(b"\r\n\r\n", 1)[0]
-keep = [l for l in head.split(b"\r\n")
-        if not l.startswith((b"Date: ", b"Message-ID: "))]
-sys.stdout.buffer.write(b"\r\n".join(keep) + b"\r\n")' "$SMTPD_DIR/msg.$1"
+	sed -n '/^\r$/q;/^Date: /d;/^Message-ID: /d;p' "$SMTPD_DIR/msg.$1"
 }
 
 # assert_header N EXPECTED: header_of N is exactly EXPECTED (LF = CRLF).
 assert_header() {
 	local got want
-	got="$(header_of "$1" | escaped)" || return 1
-	want="$(printf '%s\n' "$2" | sed 's/$/\r/' | escaped)"
+	got="$(header_of "$1")" || return 1
+	want="$(printf '%s\n' "$2" | sed 's/$/\r/')"
 	if [[ "$got" != "$want" ]]; then
 		die "the header of message $1 differs (- expected, + actual):" \
 			"$(diff -u --label expected --label actual \
-				<(printf '%s\n' "$want") <(printf '%s\n' "$got"))"
+				<(printf '%s\n' "$want" | escaped) \
+				<(printf '%s\n' "$got" | escaped))"
 	fi
 }
 
@@ -354,6 +354,127 @@ RCPT TO:<carol@example.net>"
 		assert_equal "mailpost: account 'default' has the pattern 'from *@work.example' and no -f was given, so there is no sender address; give -f ADDRESS, or set 'from' to an address (or 'user' to an address the pattern matches)" "$stderr" || return 1
 		assert_received "" || return 1
 	done
+}
+
+# --- local senders ----------------------------------------------------------------
+# GNU mail runs "sendmail -oi -f root@HOST -t" (HOST: the host name, or its
+# canonical name) and writes no From; cron's MAILFROM and `mail -r` pass
+# what the user wrote.  A -f at a name of this machine is as local as a
+# bare name: with maildomain it is LOCAL@maildomain in MAIL FROM and in the
+# From mailpost adds, and rewrite_local_from and qualify_headers treat a
+# From (Sender, Reply-To) at this machine as they treat a bare one.
+
+# assert_sent N SENDER FROM: transaction N has MAIL FROM:<SENDER>, RCPT
+# TO:<bob@example.net>, the From field FROM, and no Message-ID at this
+# machine's name.
+assert_sent() {
+	assert_envelope "$1" "MAIL FROM:<$2>
+RCPT TO:<bob@example.net>" || return 1
+	header_of "$1" | grep -qxF "From: $3"$'\r' ||
+		die "message $1: want From: $3; header:" "$(header_of "$1" | escaped)" ||
+		return 1
+	if [[ $2 == *@example.org ]] &&
+		! grep -qE '^Message-ID: <[^@]*@example\.org>' "$SMTPD_DIR/msg.$1"; then
+		die "message $1: a Message-ID not at example.org:" \
+			"$(grep '^Message-ID' "$SMTPD_DIR/msg.$1")"
+	fi
+}
+
+# send_gnu_mail ARGS...: send GNU mail's message ($GNU) with -oi ARGS -t.
+send_gnu_mail() {
+	run_mailpost 0 -C "$MAILPOST_CONF" -oi "$@" -t <"$GNU"
+}
+
+@test "local -f (bare, at the host name in any case, a trailing dot, localhost): MAIL FROM and the added From get maildomain" {
+	local host fqdn i c from
+	host=$(hostname)
+	fqdn=$(hostname -f 2>/dev/null) || fqdn=$host
+	# SENDER (as -f) and the From mailpost writes.
+	local cases=(
+		"root|root@example.org"
+		"root@$host|root@example.org"
+		"root@$fqdn|root@example.org"
+		"ROOT@${host^^}.|ROOT@example.org"
+		"root@${host%%.*}|root@example.org"
+		"root@localhost|root@example.org"
+		"root@LocalHost.LocalDomain.|root@example.org"
+		"Root <root@$host.>|Root <root@example.org>"
+	)
+	start_smtpd "$CAPS" -- --max-connections 20
+	write_config "host 127.0.0.1" "port $SMTPD_PORT" "domain client.test" \
+		"maildomain example.org"
+	for c in "${cases[@]}"; do
+		send_gnu_mail -f "${c%%|*}" || return 1
+	done
+	for ((i = 1; i <= ${#cases[@]}; i++)); do
+		c=${cases[i - 1]}
+		from=${c#*|}
+		[[ $from == *'<'* ]] && { from=${from#*<}; from=${from%>}; }
+		assert_sent "$i" "$from" "${c#*|}" || return 1
+	done
+}
+
+@test "-r, msmtp's --from, --read-envelope-from: a local sender gets maildomain; other domains are left alone" {
+	local host
+	host=$(hostname)
+	start_smtpd "$CAPS" -- --max-connections 20
+	write_config "host 127.0.0.1" "port $SMTPD_PORT" "domain client.test" \
+		"maildomain example.org"
+	send_gnu_mail -r "root@$host"
+	send_gnu_mail --from "root@$host"
+	{ printf 'From: root@%s\n' "$host"; cat "$GNU"; } >"$BATS_TEST_TMPDIR/withfrom"
+	run_mailpost 0 -C "$MAILPOST_CONF" --read-envelope-from -t <"$BATS_TEST_TMPDIR/withfrom"
+	send_gnu_mail -f root@example.com
+	send_gnu_mail -f root@localhost.example.com
+	assert_sent 1 root@example.org root@example.org
+	assert_sent 2 root@example.org root@example.org
+	# The message's own From is the message's (no rewrite_local_from).
+	assert_sent 3 root@example.org "root@$host"
+	assert_sent 4 root@example.com root@example.com
+	assert_sent 5 root@localhost.example.com root@localhost.example.com
+}
+
+@test "local -f without maildomain: left as given (a trailing dot dropped), as a bare name is" {
+	local host
+	host=$(hostname)
+	start_smtpd "$CAPS" -- --max-connections 20
+	write_config "host 127.0.0.1" "port $SMTPD_PORT" "domain client.test"
+	send_gnu_mail -f root
+	send_gnu_mail -f "root@$host"
+	send_gnu_mail -f "root@$host."
+	send_gnu_mail -f "bob@example.com."
+	assert_sent 1 root root
+	assert_sent 2 "root@$host" "root@$host"
+	assert_sent 3 "root@$host" "root@$host"
+	assert_sent 4 bob@example.com bob@example.com
+	# A domain that is only dots is still no domain.
+	run_mailpost 64 -C "$MAILPOST_CONF" -f "root@." bob@example.net <"$MSG"
+	run_mailpost 64 -C "$MAILPOST_CONF" -f "root@$host.." bob@example.net <"$MSG"
+}
+
+@test "the canonical name of a short host name is local; another name that starts like it is not" {
+	[ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null ||
+		skip "needs root and unshare for a private host name and /etc/hosts"
+	# A host "box" whose /etc/hosts entry gives box.example.lan, resolved
+	# from that file only: no DNS query leaves the namespace.
+	printf '127.0.0.1 localhost\n127.0.1.1 box.example.lan box\n' >"$BATS_TEST_TMPDIR/hosts"
+	printf 'hosts: files\n' >"$BATS_TEST_TMPDIR/nsswitch.conf"
+	start_smtpd "$CAPS" -- --max-connections 20
+	write_config "host 127.0.0.1" "port $SMTPD_PORT" "domain client.test" \
+		"maildomain example.org"
+	run --separate-stderr timeout 20 unshare -m -u sh -c '
+		hostname box &&
+		mount --bind "$1/hosts" /etc/hosts &&
+		mount --bind "$1/nsswitch.conf" /etc/nsswitch.conf || exit 99
+		for f in root@box.example.lan root@BOX.Example.Lan. root@box root@box.example.org; do
+			"$2" -C "$3" -oi -f "$f" -t <"$1/gnu" || exit
+		done
+	' sh "$BATS_TEST_TMPDIR" "$MAILPOST" "$MAILPOST_CONF"
+	[ "$status" -eq 0 ] || die "exit $status; stderr: $stderr"
+	assert_sent 1 root@example.org root@example.org
+	assert_sent 2 root@example.org root@example.org
+	assert_sent 3 root@example.org root@example.org
+	assert_sent 4 root@box.example.org root@box.example.org
 }
 
 # --- many recipients ------------------------------------------------------------------

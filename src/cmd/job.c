@@ -289,6 +289,26 @@ job_load_config(struct job *job, struct error *err)
 	return rc;
 }
 
+/* "root@myhost." or "Name <root@myhost.>": a domain written as an
+ * absolute name (RFC 1034 3.1) is the same domain, but a Domain of RFC
+ * 5321 4.1.2 has no trailing dot, so the dot goes rather than the
+ * sender.  Anything else is copied as it is, for the parser to judge. */
+static char *
+drop_root_dot(const char *s)
+{
+	size_t n = strlen(s), end = n;
+	char *out = xstrdup(s);
+
+	while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+		end--;
+	if (end > 0 && s[end - 1] == '>')
+		end--;
+	if (end >= 3 && s[end - 1] == '.' && s[end - 2] != '.' &&
+	    s[end - 2] != '@' && memchr(s, '@', end - 1))
+		memmove(out + end - 1, out + end, n - end + 1);
+	return out;
+}
+
 /* -f as written: an address, or a mailbox with a display name ("Anna
  * <anna@example.org>"), whose name then goes into a From we write.  Read
  * before the account is chosen, since a `from` pattern is matched against
@@ -297,12 +317,15 @@ static int
 parse_given_sender(struct job *job, struct error *err)
 {
 	struct address_entries list;
+	char *written;
 	int rc;
 
 	if (!job->req.sender || !*job->req.sender)
 		return 0;
 	address_entries_init(&list);
-	rc = address_parse_input(job->req.sender, ERROR_USAGE, &list, err);
+	written = drop_root_dot(job->req.sender);
+	rc = address_parse_input(written, ERROR_USAGE, &list, err);
+	free(written);
 	if (rc == 0 && list.n != 1)
 		rc = error_set(err, ERROR_USAGE,
 		               "-f '%s' names more than one address",
@@ -405,9 +428,9 @@ check_hidden_host(const struct account *a, const char *host, struct error *err)
 }
 
 /* The envelope sender: -f, else --from's address (when the account allows
- * overriding), else the account's from (see wildcard_sender for a
- * pattern), else user@maildomain (auto_from), else user@host (never
- * through a proxy). */
+ * overriding; a local one qualified with maildomain), else the account's
+ * from (see wildcard_sender for a pattern), else user@maildomain
+ * (auto_from), else user@host (never through a proxy). */
 int
 job_choose_sender(struct job *job, struct error *err)
 {
@@ -419,7 +442,8 @@ job_choose_sender(struct job *job, struct error *err)
 
 	if (given &&
 	    (a->allow_from_override || !a->from || has_wildcard(a->from))) {
-		sender = address_qualify(given, domain);
+		/* "root@myhost" (GNU mail's -f) is as local as "root". */
+		sender = address_qualify_sender(given, domain, NULL);
 	} else if (a->from && !has_wildcard(a->from)) {
 		sender = address_qualify(a->from, domain);
 	} else if (a->from) {

@@ -94,9 +94,10 @@ int job_check_attach(const struct job *job, struct error *err);
 
 /* The envelope sender (job->env.sender): -f, else --from (when the
  * account allows it), else the account's from, else user@maildomain or
- * user@host.  ERROR_CONFIG when a wildcard from or a proxy leaves no
- * sender that may be used; ERROR_USAGE for an address that fails
- * address_check. */
+ * user@host.  A local -f or --from ("root", "root@myhost",
+ * "root@localhost": address_qualify_sender) gets the maildomain.
+ * ERROR_CONFIG when a wildcard from or a proxy leaves no sender that may
+ * be used; ERROR_USAGE for an address that fails address_check. */
 int job_choose_sender(struct job *job, struct error *err);
 
 /* One recipient, expanded through the account's aliases and qualified

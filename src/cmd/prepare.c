@@ -233,8 +233,9 @@ compose_from(struct job *job, struct mime_request *mr, char **from,
 	}
 	if (!addr)
 		return 0;
-	/* The header form: A-labels, never raw 8-bit for a domain. */
-	q = address_qualify(addr, job->acct.maildomain);
+	/* Local as the envelope sender is (address_qualify_sender); the
+	 * header form: A-labels, never raw 8-bit for a domain. */
+	q = address_qualify_sender(addr, job->acct.maildomain, NULL);
 	rc = address_header_form(q, from, err);
 	free(q);
 	mr->from = *from;

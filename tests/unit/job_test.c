@@ -82,6 +82,46 @@ test_sender(void)
 	check_sender(&job, "carol@example.org");
 	job_end(&job);
 
+	/* A -f or --from at a name of this machine (GNU mail's
+	 * root@HOST) is as local as a bare name: it gets maildomain; a
+	 * foreign one keeps its domain; without maildomain it stays. */
+	{
+		static const char *const other[] = {
+		    "root@example.com", "root@localhost.example", NULL};
+		char host[256], at_host[300];
+		const char *local[] = {"root", "root@localhost",
+		                       "root@localhost.localdomain", at_host};
+
+		identity_host(host, sizeof host);
+		snprintf(at_host, sizeof at_host, "root@%s", host);
+		for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
+			const char *given = local[i];
+
+			job_start(&job);
+			job.acct.maildomain = xstrdup("example.org");
+			job.acct.from = xstrdup("alice@example.org");
+			job.req.sender = given;
+			check_sender(&job, "root@example.org");
+			job_end(&job);
+			job_start(&job);
+			job.acct.maildomain = xstrdup("example.org");
+			job.req.from = given;
+			check_sender(&job, "root@example.org");
+			job_end(&job);
+			job_start(&job);
+			job.req.sender = given;
+			check_sender(&job, given);
+			job_end(&job);
+		}
+		for (size_t i = 0; other[i]; i++) {
+			job_start(&job);
+			job.acct.maildomain = xstrdup("example.org");
+			job.req.sender = other[i];
+			check_sender(&job, other[i]);
+			job_end(&job);
+		}
+	}
+
 	/* A wildcard from names no sender: the user, when it matches. */
 	job_start(&job);
 	job.acct.from = xstrdup("*@example.org");
