@@ -452,6 +452,55 @@ send_gnu_mail() {
 	run_mailpost 64 -C "$MAILPOST_CONF" -f "root@$host.." bob@example.net <"$MSG"
 }
 
+@test "-t with From: root@HOST: rewrite_local_from and qualify_headers make it the sender; without them it stays" {
+	local host msg=$BATS_TEST_TMPDIR/cron base
+	host=$(hostname)
+	printf 'From: Root <root@%s>\nSender: root@localhost\nReply-To: ops@%s\nTo: bob@example.net\nCc: root@%s\nSubject: x\n\nbody\n' \
+		"$host" "$host" "$host" >"$msg"
+	start_smtpd "$CAPS" -- --max-connections 20
+	base=("host 127.0.0.1" "port $SMTPD_PORT" "domain client.test"
+		"maildomain example.org")
+	write_config "${base[@]}" "rewrite_local_from on"
+	run_mailpost 0 -C "$MAILPOST_CONF" -oi -f "root@$host" -t <"$msg"
+	write_config "${base[@]}" "rewrite_local_from on" "from cron@example.org"
+	run_mailpost 0 -C "$MAILPOST_CONF" -oi -t <"$msg"
+	write_config "${base[@]}" "qualify_headers on"
+	run_mailpost 0 -C "$MAILPOST_CONF" -oi -f "root@$host" -t <"$msg"
+	write_config "${base[@]}"
+	run_mailpost 0 -C "$MAILPOST_CONF" -oi -f "root@$host" -t <"$msg"
+	# The recipients (envelope and Cc) keep their domain.
+	local rcpts="RCPT TO:<bob@example.net>
+RCPT TO:<root@$host>"
+	assert_envelope 1 "MAIL FROM:<root@example.org>
+$rcpts"
+	assert_header 1 "From: Root <root@example.org>
+Sender: root@localhost
+Reply-To: ops@$host
+To: bob@example.net
+Cc: root@$host
+Subject: x"
+	assert_envelope 2 "MAIL FROM:<cron@example.org>
+$rcpts"
+	header_of 2 | grep -qx $'From: Root <cron@example.org>\r' ||
+		die "From:" "$(header_of 2 | escaped)"
+	assert_envelope 3 "MAIL FROM:<root@example.org>
+$rcpts"
+	assert_header 3 "From: Root <root@example.org>
+Sender: root@example.org
+Reply-To: ops@example.org
+To: bob@example.net
+Cc: root@$host
+Subject: x"
+	assert_envelope 4 "MAIL FROM:<root@example.org>
+$rcpts"
+	assert_header 4 "From: Root <root@$host>
+Sender: root@localhost
+Reply-To: ops@$host
+To: bob@example.net
+Cc: root@$host
+Subject: x"
+}
+
 @test "the canonical name of a short host name is local; another name that starts like it is not" {
 	[ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null ||
 		skip "needs root and unshare for a private host name and /etc/hosts"

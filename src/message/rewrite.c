@@ -22,6 +22,12 @@
  *    mailboxes; the first keeps the display name and comments, the others
  *    follow it bare.  Sender and Resent-Sender hold one mailbox (RFC 5322
  *    3.6.2), so they keep only the first address.
+ *  - qualify with a maildomain: in the originator fields (From, Sender,
+ *    Reply-To and their Resent- forms) an address at a name of this
+ *    machine ("root@myhost", "root@localhost") is taken for its local
+ *    part and qualified like a bare name, as the envelope sender is
+ *    (address_qualify_sender).  To and Cc keep such addresses: the
+ *    envelope recipients do too.
  *
  * Copyright (C) 2026 the mailpost authors.  GPL-3.0-or-later.
  */
@@ -54,6 +60,10 @@ static const char *const qualify_fields[] = {
     "Resent-From", "Resent-To", "Resent-Cc", "Resent-Reply-To", "Resent-Sender",
     NULL};
 static const char *const single_fields[] = {"Sender", "Resent-Sender", NULL};
+/* The originator fields (RFC 5322 3.6.2) among qualify's. */
+static const char *const sender_fields[] = {
+    "From",          "Sender",          "Reply-To", "Resent-From",
+    "Resent-Sender", "Resent-Reply-To", NULL};
 
 static bool
 field_in(const struct header_field *f, const char *const *names)
@@ -210,7 +220,7 @@ struct field_job {
 	bool from;    /* rewrite_from applies to this field */
 	bool qualify; /* qualify applies */
 	bool single;  /* one mailbox only */
-	const char *host;
+	bool sender;  /* an originator field: From, Sender, Reply-To */
 	const char *domain;
 	struct edit *v;
 	size_t n;
@@ -283,10 +293,11 @@ edit_from(struct field_job *job, const struct address_mailbox *mb,
 	return 0;
 }
 
-/* A bare name: its aliases, each with the mail domain when it has none. */
+/* A bare name (the mailbox's, or the local part of a sender at this
+ * machine): its aliases, each with the mail domain when it has none. */
 static int
 edit_qualify(struct field_job *job, const struct address_mailbox *mb,
-             struct error *err)
+             const char *name, struct error *err)
 {
 	struct strlist list;
 	struct buf more;
@@ -294,13 +305,13 @@ edit_qualify(struct field_job *job, const struct address_mailbox *mb,
 
 	strlist_init(&list);
 	if (job->r->aliases) {
-		if (aliases_expand(job->r->aliases, mb->addr, &list, err) < 0) {
+		if (aliases_expand(job->r->aliases, name, &list, err) < 0) {
 			strlist_clear(&list);
 			return -1;
 		}
 	}
 	if (list.n == 0)
-		strlist_add(&list, mb->addr);
+		strlist_add(&list, name);
 	n = job->single ? 1 : list.n;
 	add_edit(job, mb->spec_start, mb->spec_end,
 	         address_qualify(list.v[0], job->domain));
@@ -327,12 +338,26 @@ static int
 on_mailbox(void *ctx, const struct address_mailbox *mb, struct error *err)
 {
 	struct field_job *job = ctx;
+	const char *d = address_domain(mb->addr);
+	char *name;
+	int rc;
 
 	if (job->from && address_is_local(mb->addr, job->r->local_host))
 		return edit_from(job, mb, err);
-	if (job->qualify && *mb->addr && !address_domain(mb->addr))
-		return edit_qualify(job, mb, err);
-	return 0;
+	if (!job->qualify || !*mb->addr)
+		return 0;
+	if (!d)
+		return edit_qualify(job, mb, mb->addr, err);
+	/* A sender at a name of this machine ("root@myhost", what GNU mail
+	 * writes) is a local name too, once there is a mail domain to give
+	 * it; recipients keep theirs, as their envelope addresses do. */
+	if (!job->sender || !job->r->maildomain || !*job->r->maildomain ||
+	    !identity_is_local_domain(d, job->r->local_host))
+		return 0;
+	name = xstrndup(mb->addr, (size_t)(d - 1 - mb->addr));
+	rc = edit_qualify(job, mb, name, err);
+	free(name);
+	return rc;
 }
 
 /* The value with the edits made. */
@@ -567,14 +592,16 @@ headers_rewrite(struct header_block *h, const struct header_rewrite *r,
 
 	if (!do_from && !r->qualify)
 		return 0;
-	job.host = host_name(r->local_host, hbuf, sizeof hbuf);
-	job.domain = r->maildomain && *r->maildomain ? r->maildomain : job.host;
+	job.domain = r->maildomain && *r->maildomain
+	                 ? r->maildomain
+	                 : host_name(r->local_host, hbuf, sizeof hbuf);
 	if (check_settings(r, job.domain, err) < 0)
 		return -1;
 	header_walk_init(&w);
 	while ((f = header_walk_next(h, &w, NULL)) != NULL) {
 		job.from = do_from && field_in(f, from_fields);
 		job.qualify = r->qualify && field_in(f, qualify_fields);
+		job.sender = field_in(f, sender_fields);
 		if (!job.from && !job.qualify)
 			continue;
 		if (rewrite_field(h, &w, f, &job, err) < 0)

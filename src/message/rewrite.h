@@ -11,8 +11,11 @@
  *    and "Cron Daemon <root@myhost>" -> "Cron Daemon <cron@example.org>".
  *  - qualify: in From, To, Cc, Reply-To (and their Resent- forms), every
  *    address without a domain is replaced by its aliases (when an aliases
- *    table is given) and then given "@maildomain".  Display names,
- *    comments and groups are kept; only the addr-specs change.
+ *    table is given) and then given "@maildomain".  With a maildomain,
+ *    an address at this machine's name in From, Sender, Reply-To (and
+ *    their Resent- forms) is a local name too: "root@myhost" is qualified
+ *    as "root" is.  Display names, comments and groups are kept; only the
+ *    addr-specs change.
  *
  * Fields that are not touched keep their bytes exactly; a rewritten field
  * is written as "Name: value" folded at 78 columns where possible.

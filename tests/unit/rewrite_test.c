@@ -195,14 +195,32 @@ test_qualify(void)
 	         "Resent-Reply-To: i@example.org\r\n"
 	         "Resent-Sender: j@example.org\r\n"
 	         "Bcc: k\r\nSubject: l\r\nX-To: m\r\n");
-	/* Addresses with a domain, local or not, are not qualify's. */
-	SAME("To: root@localhost, a@b\r\n", &qualify_only);
+	/* Recipients with a domain, local or not, are not qualify's. */
+	SAME("To: root@localhost, a@b\r\nCc: root@myhost\r\n", &qualify_only);
+	/* A sender at a name of this machine (GNU mail's root@HOST) is a
+	 * local name once there is a mail domain: every originator field,
+	 * the local part's case kept; another machine's name is not. */
+	REWRITES("From: Root <ROOT@myhost> (admin)\r\n"
+	         "Sender: root@LOCALHOST.localdomain\r\n"
+	         "Reply-To: a@MyHost.example.net, b@myhost.example\r\n"
+	         "Resent-From: c@localhost\r\nResent-Sender: d@myhost\r\n"
+	         "Resent-Reply-To: e@myhost\r\nTo: f@myhost\r\n",
+	         &qualify_only,
+	         "From: Root <ROOT@example.org> (admin)\r\n"
+	         "Sender: root@example.org\r\n"
+	         "Reply-To: a@example.org, b@myhost.example\r\n"
+	         "Resent-From: c@example.org\r\n"
+	         "Resent-Sender: d@example.org\r\n"
+	         "Resent-Reply-To: e@example.org\r\nTo: f@myhost\r\n");
+	SAME("From: root@otherhost, root@example.net\r\n", &qualify_only);
 	/* No mail domain: the host name. */
 	{
 		struct header_rewrite r = qualify_only;
 
 		r.maildomain = NULL;
 		REWRITES("To: root\r\n", &r, "To: root@" HOST "\r\n");
+		/* and a sender at this machine's name stays as it is. */
+		SAME("From: root@myhost\r\nSender: root@localhost\r\n", &r);
 		r.maildomain = "";
 		REWRITES("To: root\r\n", &r, "To: root@" HOST "\r\n");
 		r.maildomain = "exa mple.org";
@@ -257,6 +275,11 @@ test_aliases(void)
 	REWRITES("To: someone\r\n", &r, "To: dflt@example.com\r\n");
 	/* Sender holds one mailbox. */
 	REWRITES("Sender: root\r\n", &r, "Sender: a@x.org\r\n");
+	/* A sender at this machine's name is looked up by its local part,
+	 * as the bare name is. */
+	REWRITES("From: ops@myhost\r\nSender: root@localhost\r\n", &r,
+	         "From: a@x.org, b@y.org, carol@example.org\r\n"
+	         "Sender: a@x.org\r\n");
 	FAILS("To: x@y.org\r\nCc: pipe\r\n", &r, ERROR_CONFIG,
 	      "only a local delivery agent");
 	aliases_free(a);
