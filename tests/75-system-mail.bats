@@ -5,8 +5,9 @@
 # gives a job (HOME, LOGNAME, SHELL, PATH and nothing else), its
 # configuration in $HOME/.config/mailpost/config.  The smarthost going
 # down and up, the queue, aliases for local names, header hygiene
-# (rewrite_local_from, qualify_headers), the substitutions in `from`, and
-# -bs.  What lands in the Maildirs is read with tests/lib/msgcheck.py.
+# (rewrite_local_from, qualify_headers), GNU mail's -f LOGIN@HOST, the
+# substitutions in `from`, and -bs.  What lands in the Maildirs is read
+# with tests/lib/msgcheck.py.
 #
 # Known addresses: user root alice bob carol a @example.test, b@second.test.
 
@@ -336,6 +337,45 @@ write_aliases() {
 	assert_equal "root (Cron Daemon)" "$output" "From without rewrite_local_from"
 	run msgcheck "$f" header To
 	assert_equal "root" "$output" "To without qualify_headers"
+}
+
+# --- GNU mail --------------------------------------------------------------------
+
+# gnu_mail EXIT ARGS...: GNU mail (mailutils) as a user or a script runs it,
+# in cron's bare environment, with our sendmail link as its mailer; the
+# body on standard input.  It runs "sendmail -oi -f LOGIN@HOST -t" (HOST:
+# this machine's name; -r ADDR gives -f ADDR) and writes no From.
+gnu_mail() {
+	local want=$1
+	shift
+	MAILPOST=/usr/bin/env run_mailpost "$want" -i HOME="$HOME" \
+		LOGNAME="$(id -un)" USER="$(id -un)" SHELL=/bin/sh \
+		PATH=/usr/bin:/bin mail -E "set sendmail=sendmail://$BIN/sendmail" "$@"
+}
+
+@test "system mail: GNU mail's -f LOGIN@HOST (and -r root@HOST) leave with the maildomain, in From and Return-Path alike" {
+	mail --version 2>/dev/null | grep -q 'GNU Mailutils' ||
+		skip "GNU mail (mailutils) is not installed"
+	local login host f
+	login=$(id -un)
+	host=$(hostname)
+	sys_config "$PF_PORT"
+	gnu_mail 0 -s "disk full" alice@example.test <<<"the disk is full"
+	gnu_mail 0 -r "root@$host" -s "from root" bob@example.test <<<"hello"
+	settle 2
+	f=$(postfix_one alice@example.test)
+	msgcheck "$f" check
+	run msgcheck "$f" return-path
+	assert_equal "$login@example.test" "$output" "Return-Path"
+	run msgcheck "$f" header From
+	assert_equal "$login@example.test" "$output" "From"
+	run msgcheck "$f" body
+	assert_equal "the disk is full" "$output" "body"
+	f=$(postfix_one bob@example.test)
+	run msgcheck "$f" return-path
+	assert_equal "root@example.test" "$output" "Return-Path with -r root@$host"
+	run msgcheck "$f" header From
+	assert_equal "root@example.test" "$output" "From with -r root@$host"
 }
 
 # --- substitutions in from ------------------------------------------------------
