@@ -447,9 +447,14 @@ send_gnu_mail() {
 	assert_sent 2 "root@$host" "root@$host"
 	assert_sent 3 "root@$host" "root@$host"
 	assert_sent 4 bob@example.com bob@example.com
-	# A domain that is only dots is still no domain.
+	# A domain that is only dots is still no domain; the error shows the
+	# sender as typed.
 	run_mailpost 64 -C "$MAILPOST_CONF" -f "root@." bob@example.net <"$MSG"
+	assert_stderr_contains '"root@."'
 	run_mailpost 64 -C "$MAILPOST_CONF" -f "root@$host.." bob@example.net <"$MSG"
+	assert_stderr_contains "\"root@$host..\""
+	run_mailpost 64 -C "$MAILPOST_CONF" -f "Root <@$host.>" bob@example.net <"$MSG"
+	assert_stderr_contains "\"Root <@$host.>\""
 }
 
 @test "-t with From: root@HOST: rewrite_local_from and qualify_headers make it the sender; without them it stays" {

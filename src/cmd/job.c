@@ -317,15 +317,19 @@ static int
 parse_given_sender(struct job *job, struct error *err)
 {
 	struct address_entries list;
-	char *written;
+	char *sender;
 	int rc;
 
 	if (!job->req.sender || !*job->req.sender)
 		return 0;
 	address_entries_init(&list);
-	written = drop_root_dot(job->req.sender);
-	rc = address_parse_input(written, ERROR_USAGE, &list, err);
-	free(written);
+	sender = drop_root_dot(job->req.sender);
+	rc = address_parse_input(sender, ERROR_USAGE, &list, err);
+	/* The error names what was typed, not what the dot left. */
+	if (rc < 0 && strcmp(sender, job->req.sender) != 0)
+		(void)address_parse_input(job->req.sender, ERROR_USAGE, &list,
+		                          err);
+	free(sender);
 	if (rc == 0 && list.n != 1)
 		rc = error_set(err, ERROR_USAGE,
 		               "-f '%s' names more than one address",
