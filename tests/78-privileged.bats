@@ -260,12 +260,14 @@ assert_nothing_leaked() {
 	assert_nothing_leaked
 }
 
-@test "privileged: -v -v -v shows the dialogue without the password or the configuration" {
+@test "privileged: -v -v -v and a log file of the caller's show the dialogue without the password or the configuration" {
 	start_auth_server
 	system_config
-	run_caller 0 -- -v -v -v bob@example.net
+	run_caller 0 -- -v -v -v --logfile "$UHOME/log" bob@example.net
 	assert_stderr_contains "AUTH PLAIN"
-	assert_nothing_leaked
+	grep -q "AUTH PLAIN" "$UHOME/log" || die "no dialogue in the log file:" "$(cat "$UHOME/log")"
+	assert_equal "$CALLER" "$(stat -c %U "$UHOME/log")" "the log file's owner"
+	assert_nothing_leaked "$UHOME/log"
 }
 
 @test "privileged: --dry-run shows the message only; --pretend is refused" {
