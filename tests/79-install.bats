@@ -1,0 +1,262 @@
+#!/usr/bin/env bats
+# 79-install: make install-mta, which makes mailpost the system's sendmail
+# (system/mta-install does the work; README, "Use as your system's
+# sendmail").  Staged with DESTDIR from the build that is being tested:
+# the program, the links sendmail, mailq and newaliases with their manual
+# pages, the systemd timer and the cron file, the spool; refused when a
+# link would replace another mail server's sendmail; undone by
+# uninstall-mta.  Without DESTDIR, as root and with every path in the
+# test's directory, system/mta-install itself: the group created, the
+# program setgid to it only when its --version says it drops the group.
+# The Debian packages are checked by .ci/package (minutes, not here).
+
+bats_require_minimum_version 1.5.0
+# status, output, stderr: set by bats' run.
+# shellcheck disable=SC2154
+
+load lib/helpers # assert_equal, assert_stderr_contains, die
+
+MTA_INSTALL=${MAILPOST_SRCDIR:-$BATS_TEST_DIRNAME/..}/system/mta-install
+LINKS="/usr/sbin/sendmail /usr/lib/sendmail /usr/bin/mailq /usr/sbin/newaliases"
+
+setup_file() {
+	BUILD=$(dirname "$MAILPOST")
+	export BUILD
+	# make's value of VARIABLE in the build directory.
+	make_value() {
+		printf 'show:\n\t@echo $(%s)\n' "$1" |
+			env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+				make -s -C "$BUILD" -f Makefile -f - show
+	}
+	BINDIR=$(make_value bindir)
+	UNITDIR=$(make_value systemdunitdir)
+	MANDIR=$(make_value mandir)
+	GROUP=$(make_value MTA_GROUP)
+	export BINDIR UNITDIR MANDIR GROUP
+	# One staged install that the tests below read, or copy to change.
+	STAGED=$BATS_FILE_TMPDIR/staged
+	export STAGED
+	install_mta "$STAGED" >"$BATS_FILE_TMPDIR/staged.out" 2>&1 || {
+		cat "$BATS_FILE_TMPDIR/staged.out" >&2
+		return 1
+	}
+}
+
+setup() {
+	mailpost_setup
+	TEST_GROUP=
+}
+
+teardown() {
+	if [ -n "$TEST_GROUP" ] && getent group "$TEST_GROUP" >/dev/null; then
+		groupdel "$TEST_GROUP"
+	fi
+}
+
+# install_mta DESTDIR [TARGET]: make TARGET (install-mta) into DESTDIR,
+# outside the make that runs the tests.
+install_mta() {
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		make -s -C "$BUILD" "${2:-install-mta}" DESTDIR="$1"
+}
+
+# mode_of PATH: octal mode, owner and group ("2755 root:mail").
+mode_of() {
+	stat -c '%a %U:%G' "$1"
+}
+
+@test "install-mta: the program, the links, the timer, the cron file, the spool" {
+	local d=$STAGED l
+	[ -x "$d$BINDIR/mailpost" ] || die "no $d$BINDIR/mailpost"
+	# Under DESTDIR nothing is setgid, with a group or without.
+	assert_equal 755 "$(stat -c %a "$d$BINDIR/mailpost")" "the program's mode"
+	for l in $LINKS; do
+		assert_equal "$BINDIR/mailpost" "$(readlink "$d$l")" "$l" || return 1
+	done
+	for l in man8/sendmail.8 man1/mailq.1 man1/newaliases.1; do
+		assert_equal ../man1/mailpost.1 "$(readlink "$d$MANDIR/$l")" "$l" || return 1
+		[ -f "$d$MANDIR/$l" ] || die "$l leads nowhere"
+	done
+	assert_equal 644 "$(stat -c %a "$d$UNITDIR/mailpost-flush.timer")" "the timer's mode"
+	grep -qx 'OnUnitActiveSec=5min' "$d$UNITDIR/mailpost-flush.timer" ||
+		die "the timer does not fire every five minutes"
+	grep -qx 'WantedBy=timers.target' "$d$UNITDIR/mailpost-flush.timer" ||
+		die "the timer cannot be enabled"
+	grep -qx "ExecStart=$BINDIR/mailpost -q --due" \
+		"$d$UNITDIR/mailpost-flush.service" ||
+		die "the service does not run $BINDIR/mailpost -q --due:" \
+			"$(cat "$d$UNITDIR/mailpost-flush.service")"
+	assert_equal 644 "$(stat -c %a "$d/etc/cron.d/mailpost")" "the cron file's mode"
+	grep -qxF "*/5 * * * *	root	[ -d /run/systemd/system ] || [ ! -x $BINDIR/mailpost ] || $BINDIR/mailpost -q --due" \
+		"$d/etc/cron.d/mailpost" ||
+		die "no cron line for $BINDIR/mailpost -q --due that steps aside for systemd:" \
+			"$(cat "$d/etc/cron.d/mailpost")"
+	[ -d "$d/var/spool/mailpost" ] || die "no spool"
+	assert_equal 700 "$(stat -c %a "$d/var/spool/mailpost")" "the spool's mode"
+	if [ -n "$GROUP" ]; then
+		grep -q "on the target run: chown root:$GROUP $BINDIR/mailpost && chmod 2755 $BINDIR/mailpost" \
+			"$BATS_FILE_TMPDIR/staged.out" ||
+			die "no word of what to run on the target:" "$(cat "$BATS_FILE_TMPDIR/staged.out")"
+	fi
+}
+
+@test "install-mta: the cron line's guard runs the flush only without systemd" {
+	local line cmd fake=$BATS_TEST_TMPDIR/fake
+	line=$(grep -v '^#' "$STAGED/etc/cron.d/mailpost" | grep 'mailpost -q')
+	cmd=$(printf '%s\n' "$line" | cut -f 3-)
+	# The same command with the paths moved into the test's directory.
+	mkdir -p "$fake/bin"
+	printf '#!/bin/sh\necho "flush $*" >>%s\n' "$fake/ran" >"$fake/bin/mailpost"
+	chmod 755 "$fake/bin/mailpost"
+	cmd=${cmd//"$BINDIR/mailpost"/$fake/bin/mailpost}
+	cmd=${cmd//\/run\/systemd\/system/$fake/systemd}
+	sh -c "$cmd" || die "the cron command failed without systemd: $cmd"
+	assert_file_bytes "$fake/ran" $'flush -q --due\n' "what ran without systemd"
+	mkdir "$fake/systemd"
+	sh -c "$cmd" || die "the cron command failed with systemd: $cmd"
+	assert_file_bytes "$fake/ran" $'flush -q --due\n' "what ran with systemd"
+	rm "$fake/bin/mailpost"
+	rmdir "$fake/systemd"
+	sh -c "$cmd" || die "the cron command failed without the program: $cmd"
+}
+
+@test "install-mta: again over its own links, it succeeds" {
+	local d=$BATS_TEST_TMPDIR/d
+	cp -a "$STAGED" "$d"
+	run install_mta "$d"
+	[ "$status" -eq 0 ] || die "install-mta again failed ($status):" "$output"
+	assert_equal "$BINDIR/mailpost" "$(readlink "$d/usr/sbin/sendmail")" sendmail
+}
+
+@test "install-mta: never replaces another program's sendmail, and installs nothing then" {
+	local d=$BATS_TEST_TMPDIR/d
+	mkdir -p "$d/usr/sbin" "$d/usr/lib"
+	printf 'another mail server\n' >"$d/usr/sbin/sendmail"
+	run --separate-stderr install_mta "$d"
+	[ "$status" -ne 0 ] || die "install-mta replaced another program's sendmail"
+	assert_stderr_contains "install-mta: /usr/sbin/sendmail is another program, not mailpost; move it away first (no package installed it) and run install-mta again"
+	assert_file_bytes "$d/usr/sbin/sendmail" $'another mail server\n' "the other sendmail"
+	[ ! -e "$d$BINDIR/mailpost" ] || die "the program was installed anyway"
+
+	rm "$d/usr/sbin/sendmail"
+	ln -s ../sbin/exim4 "$d/usr/lib/sendmail"
+	run --separate-stderr install_mta "$d"
+	[ "$status" -ne 0 ] || die "install-mta replaced a link to exim4"
+	assert_stderr_contains "install-mta: /usr/lib/sendmail is a link to ../sbin/exim4, not mailpost"
+	assert_equal ../sbin/exim4 "$(readlink "$d/usr/lib/sendmail")" "the link to exim4"
+	[ ! -e "$d/usr/sbin/sendmail" ] || die "a link was made anyway"
+}
+
+@test "uninstall-mta: removes what install-mta made, leaves the spool and what is not its own" {
+	local d=$BATS_TEST_TMPDIR/d
+	cp -a "$STAGED" "$d"
+	echo 'queued' >"$d/var/spool/mailpost/entry"
+	ln -sfn ../sbin/exim4 "$d/usr/bin/mailq"
+	run install_mta "$d" uninstall-mta
+	[ "$status" -eq 0 ] || die "uninstall-mta failed ($status):" "$output"
+	[[ "$output" == *"left /usr/bin/mailq: it is not mailpost's"* ]] ||
+		die "no word of the link it left:" "$output"
+	[[ "$output" == *"left /var/spool/mailpost (it may hold queued mail)"* ]] ||
+		die "no word of the spool it left:" "$output"
+	assert_equal ../sbin/exim4 "$(readlink "$d/usr/bin/mailq")" "the foreign mailq"
+	assert_file_bytes "$d/var/spool/mailpost/entry" $'queued\n' "the queued mail"
+	local p
+	for p in /usr/sbin/sendmail /usr/lib/sendmail /usr/sbin/newaliases \
+		"$UNITDIR/mailpost-flush.timer" "$UNITDIR/mailpost-flush.service" \
+		/etc/cron.d/mailpost "$MANDIR/man8/sendmail.8" "$BINDIR/mailpost"; do
+		[ ! -e "$d$p" ] && [ ! -L "$d$p" ] || die "$p is still there"
+	done
+}
+
+# mta_install_here COMMAND [VAR=VALUE...]: system/mta-install without
+# DESTDIR, every path in the test's directory, the timer left alone.
+mta_install_here() {
+	local cmd=$1 t=$BATS_TEST_TMPDIR/sys
+	shift
+	run --separate-stderr env DESTDIR= MTA_BINARY="$t/bin/mailpost" \
+		MTA_GROUP="$TEST_GROUP" MTA_LINKS="$t/sbin/sendmail $t/bin/mailq" \
+		MTA_SPOOL="$t/spool" MTA_UNITDIR="$t/units" MTA_CRONDIR="$t/cron.d" \
+		MTA_MANDIR="$t/man" MTA_GEN="$BUILD/gen/system" \
+		MTA_CONF="$t/mailpost.conf" MTA_ENABLE_TIMER=no "$@" \
+		sh "$MTA_INSTALL" "$cmd"
+}
+
+# fake_program GROUP-LINE: a program at $t/bin/mailpost whose --version
+# says GROUP-LINE (nothing when empty).
+fake_program() {
+	local t=$BATS_TEST_TMPDIR/sys
+	mkdir -p "$t/bin"
+	printf '#!/bin/sh\necho "mailpost 0.1.0"\n%s\n' \
+		"${1:+echo \"$1\"}" >"$t/bin/mailpost"
+	chmod 755 "$t/bin/mailpost"
+}
+
+@test "mta-install: the group is created and the program made setgid to it, the spool 0710" {
+	[ "$(id -u)" = 0 ] || skip "creates a group: needs root"
+	local t=$BATS_TEST_TMPDIR/sys
+	TEST_GROUP=mpt$$
+	! getent group "$TEST_GROUP" >/dev/null || die "group $TEST_GROUP exists already"
+	fake_program "System sendmail group: $TEST_GROUP"
+	printf 'defaults\n' >"$t/mailpost.conf"
+	chmod 600 "$t/mailpost.conf"
+	mta_install_here files
+	[ "$status" -eq 0 ] || die "files failed ($status):" "$stderr"
+	mta_install_here setup
+	[ "$status" -eq 0 ] || die "setup failed ($status):" "$stderr"
+	getent group "$TEST_GROUP" >/dev/null || die "no group $TEST_GROUP"
+	[[ "$output" == *"created the system group $TEST_GROUP"* ]] || die "$output"
+	[ "$(getent group "$TEST_GROUP" | cut -d: -f3)" -lt 1000 ] ||
+		die "$TEST_GROUP is not a system group"
+	assert_equal "2755 root:$TEST_GROUP" "$(mode_of "$t/bin/mailpost")" "the program"
+	assert_equal "710 root:$TEST_GROUP" "$(mode_of "$t/spool")" "the spool"
+	assert_equal "$t/bin/mailpost" "$(readlink "$t/sbin/sendmail")" "sendmail"
+	[[ "$output" == *"$t/mailpost.conf is mode 600 root:root; for every user's mail: chown root:$TEST_GROUP $t/mailpost.conf && chmod 640 $t/mailpost.conf"* ]] ||
+		die "no advice on the configuration's mode:" "$output"
+
+	# Once more: the group is there, the spool keeps its entries.
+	echo entry >"$t/spool/x"
+	chmod 600 "$t/spool/x"
+	chown "root:$TEST_GROUP" "$t/mailpost.conf"
+	chmod 640 "$t/mailpost.conf"
+	mta_install_here setup
+	[ "$status" -eq 0 ] || die "setup again failed ($status):" "$stderr"
+	[[ "$output" != *created* ]] || die "created something again:" "$output"
+	[[ "$output" != *"mailpost.conf is mode"* ]] || die "advice for a good mode:" "$output"
+	assert_file_bytes "$t/spool/x" $'entry\n' "the spool's entry"
+	assert_equal "2755 root:$TEST_GROUP" "$(mode_of "$t/bin/mailpost")" "the program"
+}
+
+@test "mta-install: a program that does not say it drops the group is not made setgid" {
+	[ "$(id -u)" = 0 ] || skip "creates a group: needs root"
+	local t=$BATS_TEST_TMPDIR/sys
+	TEST_GROUP=mpt$$
+	fake_program "System sendmail group: other"
+	mta_install_here setup
+	[ "$status" -ne 0 ] || die "setup made it setgid:" "$output"
+	assert_stderr_contains "does not announce the group $TEST_GROUP in --version"
+	assert_equal "755 root:root" "$(mode_of "$t/bin/mailpost")" "the program"
+}
+
+@test "mta-install: a group that cannot be created stops it, with the command to run" {
+	[ "$(id -u)" = 0 ] || skip "runs groupadd: needs root"
+	local t=$BATS_TEST_TMPDIR/sys
+	TEST_GROUP='mpt:bad'
+	fake_program "System sendmail group: $TEST_GROUP"
+	mta_install_here setup
+	[ "$status" -ne 0 ] || die "setup succeeded without the group"
+	assert_stderr_contains "install-mta: cannot create the group $TEST_GROUP (groupadd failed); create it (groupadd --system $TEST_GROUP) and run install-mta again"
+	assert_equal "755 root:root" "$(mode_of "$t/bin/mailpost")" "the program"
+	TEST_GROUP=
+}
+
+@test "mta-install: without DESTDIR and not root, it says it needs root and changes nothing" {
+	[ "$(id -u)" = 0 ] || skip "runs as nobody with setpriv: needs root"
+	local t=$BATS_TEST_TMPDIR/sys
+	fake_program ""
+	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env DESTDIR= MTA_BINARY="$t/bin/mailpost" MTA_LINKS="$t/sbin/sendmail" \
+		sh "$MTA_INSTALL" files
+	[ "$status" -ne 0 ] || die "files succeeded as nobody"
+	assert_stderr_contains "install-mta: installing the system sendmail ($t/sbin/sendmail) needs root; run it as root, or stage the files with DESTDIR=DIR"
+	[ ! -e "$t/sbin" ] || die "it made $t/sbin"
+}
