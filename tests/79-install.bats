@@ -17,7 +17,7 @@ bats_require_minimum_version 1.5.0
 load lib/helpers # assert_equal, assert_stderr_contains, die
 
 MTA_INSTALL=${MAILPOST_SRCDIR:-$BATS_TEST_DIRNAME/..}/system/mta-install
-LINKS="/usr/sbin/sendmail /usr/lib/sendmail /usr/bin/mailq /usr/sbin/newaliases"
+LINKS="/usr/sbin/sendmail /usr/lib/sendmail /usr/bin/mailq /usr/bin/newaliases /usr/sbin/newaliases"
 
 setup_file() {
 	BUILD=$(dirname "$MAILPOST")
@@ -161,7 +161,7 @@ mode_of() {
 	assert_equal ../sbin/exim4 "$(readlink "$d/usr/bin/mailq")" "the foreign mailq"
 	assert_file_bytes "$d/var/spool/mailpost/entry" $'queued\n' "the queued mail"
 	local p
-	for p in /usr/sbin/sendmail /usr/lib/sendmail /usr/sbin/newaliases \
+	for p in /usr/sbin/sendmail /usr/lib/sendmail /usr/sbin/newaliases /usr/bin/newaliases \
 		"$UNITDIR/mailpost-flush.timer" "$UNITDIR/mailpost-flush.service" \
 		/etc/cron.d/mailpost "$MANDIR/man8/sendmail.8" "$BINDIR/mailpost"; do
 		[ ! -e "$d$p" ] && [ ! -L "$d$p" ] || die "$p is still there"
