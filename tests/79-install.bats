@@ -260,3 +260,18 @@ fake_program() {
 	assert_stderr_contains "install-mta: installing the system sendmail ($t/sbin/sendmail) needs root; run it as root, or stage the files with DESTDIR=DIR"
 	[ ! -e "$t/sbin" ] || die "it made $t/sbin"
 }
+
+@test "--version names the group the program drops, the line mta-install looks for" {
+	local want=
+	[ -z "$GROUP" ] || want="System sendmail group: $GROUP"
+	run_mailpost 0 --version
+	assert_equal "$want" "$(grep '^System sendmail group' <<<"$output" || true)" \
+		"the group line of $MAILPOST --version"
+	[ -x "${MAILPOST_PRIVTEST:-}" ] || skip "no tests/mailpost-privtest (built by make check)"
+	run --separate-stderr "$MAILPOST_PRIVTEST" --version
+	[ "$status" -eq 0 ] || die "mailpost-privtest --version: exit $status" "$stderr"
+	grep -qxF "System sendmail group: mailposttest" <<<"$output" ||
+		die "mailpost-privtest (built for the group mailposttest) does not say so:" "$output"
+	grep -qF 'grep -qxF "System sendmail group: $MTA_GROUP"' "$MTA_INSTALL" ||
+		die "mta-install no longer looks for that line"
+}

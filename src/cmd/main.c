@@ -46,16 +46,32 @@ prepare_process(void)
 	signal(SIGXFSZ, SIG_IGN);
 }
 
-/* The modes that need no message. */
+/* The group of a setgid installation (configure --with-mta-group); the
+ * test program tests/mailpost-privtest is built with a test group's. */
+#ifndef MAILPOST_MTA_GROUP
+#ifdef MTA_GROUP
+#define MAILPOST_MTA_GROUP MTA_GROUP
+#else
+#define MAILPOST_MTA_GROUP NULL
+#endif
+#endif
+
+/* The modes that need no message.  --version names the group the program
+ * drops at start-up (privilege.h): make install-mta and the Debian package
+ * make the program setgid only when it says so. */
 static int
 run_simple_mode(enum cli_mode mode)
 {
+	const char *group = MAILPOST_MTA_GROUP;
+
 	switch (mode) {
 	case CLI_HELP:
 		fputs(cli_usage(), stdout);
 		break;
 	case CLI_VERSION:
 		fputs(cli_version(), stdout);
+		if (group)
+			printf("System sendmail group: %s\n", group);
 		break;
 	default: /* CLI_NOOP */
 		break;
@@ -89,16 +105,6 @@ run_mode(struct job *job, struct error *err)
 	}
 	return run_simple_mode(job->req.mode);
 }
-
-/* The group of a setgid installation (configure --with-mta-group); the
- * test program tests/mailpost-privtest is built with a test group's. */
-#ifndef MAILPOST_MTA_GROUP
-#ifdef MTA_GROUP
-#define MAILPOST_MTA_GROUP MTA_GROUP
-#else
-#define MAILPOST_MTA_GROUP NULL
-#endif
-#endif
 
 /* The modes that read the configuration file. */
 static bool
