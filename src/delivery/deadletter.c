@@ -59,6 +59,7 @@ struct dl_writer {
 	bool pending_cr;  /* the last block ended with a CR */
 	bool ended_in_lf; /* the last byte written was LF */
 	int write_errno;  /* set when a write failed */
+	time_t when;      /* the date of the "From " line */
 };
 
 static const char from_word[] = "From ";
@@ -231,7 +232,7 @@ finish(struct dl_writer *w)
  * the sender that would break the line (white space, controls) become
  * '_'; the null sender is MAILER-DAEMON. */
 static int
-from_line(struct dl_writer *w, const char *sender)
+from_line(struct dl_writer *w, const char *sender, time_t when)
 {
 	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed",
 	                                "Thu", "Fri", "Sat"};
@@ -240,7 +241,7 @@ from_line(struct dl_writer *w, const char *sender)
 	                                   "Sep", "Oct", "Nov", "Dec"};
 	char who[DL_SENDER_MAX + 1];
 	char line[DL_SENDER_MAX + 64];
-	time_t now = time(NULL);
+	time_t now = when > 0 ? when : time(NULL);
 	struct tm tm;
 	int n;
 
@@ -321,7 +322,7 @@ static int
 append_locked(struct dl_writer *w, const char *path, const char *sender,
               struct message_stream *m, char *in, struct error *err)
 {
-	if (from_line(w, sender) < 0)
+	if (from_line(w, sender, w->when) < 0)
 		goto write_failed;
 	for (;;) {
 		ssize_t n = m->read(m->ctx, in, DL_BLOCK, err);
@@ -350,7 +351,7 @@ write_failed:
 }
 
 int
-deadletter_append(const char *path, const char *sender,
+deadletter_append(const char *path, const char *sender, time_t when,
                   struct message_stream *m, struct error *err)
 {
 	struct dl_writer *w;
@@ -375,6 +376,7 @@ deadletter_append(const char *path, const char *sender,
 	w->fd = fd;
 	w->state = DL_LINE_START;
 	w->ended_in_lf = true;
+	w->when = when;
 	in = xmalloc(DL_BLOCK);
 	rc = append_locked(w, path, sender, m, in, err);
 	if (rc < 0) {

@@ -14,6 +14,8 @@
 #ifndef MAILPOST_DEADLETTER_H
 #define MAILPOST_DEADLETTER_H
 
+#include <time.h>
+
 #include "error.h"
 #include "stream.h"
 
@@ -23,10 +25,10 @@
 char *deadletter_default_path(struct error *err);
 
 /* Append m (rewound first when it can be, else from its current position,
- * to the end) for `sender`.
+ * to the end) for `sender`, dated `when` (the caller's clock; 0: now).
  * ERROR_IOERR (or ERROR_CONFIG for a symbolic link or a file owned by
  * someone else) naming the path and the cause. */
-int deadletter_append(const char *path, const char *sender,
+int deadletter_append(const char *path, const char *sender, time_t when,
                       struct message_stream *m, struct error *err);
 
 #endif

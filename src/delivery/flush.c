@@ -261,7 +261,8 @@ give_up(struct run *r, const struct group *g, struct queue_entry *qe,
 		return;
 	}
 	if (to == FATE_DEAD_LETTER &&
-	    deadletter_append(g->dead_letter, e->env.sender, &m, &err) < 0) {
+	    deadletter_append(g->dead_letter, e->env.sender, r->now, &m, &err) <
+	        0) {
 		notice(r, "%s: %s; kept in the queue: %s", e->id, why, err.msg);
 		return;
 	}

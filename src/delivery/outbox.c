@@ -73,7 +73,7 @@ give_up(const struct outbox *o, enum fate_action to,
 	if (to != FATE_DEAD_LETTER)
 		return;
 	error_clear(&e);
-	if (deadletter_append(o->dead_letter, sender, &m, &e) < 0) {
+	if (deadletter_append(o->dead_letter, sender, now(o), &m, &e) < 0) {
 		error_set(err, failure.kind,
 		          "%s; the message could not be saved either: %s",
 		          failure.msg, e.msg);

@@ -160,7 +160,7 @@ check_content(const char *in, size_t n, const char *want, size_t wn,
 
 	unlink(path);
 	error_clear(&err);
-	CHECK_INT(deadletter_append(path, "a@example.org", &m, &err), 0);
+	CHECK_INT(deadletter_append(path, "a@example.org", 0, &m, &err), 0);
 	got = slurp(path, &len);
 	CHECK(got != NULL);
 	fl = got ? from_line_len(got, len, "a@example.org") : 0;
@@ -270,7 +270,7 @@ test_rewound(void)
 
 	unlink(path);
 	ms.pos = ms.len;
-	CHECK_INT(deadletter_append(path, "a@x", &m, &err), 0);
+	CHECK_INT(deadletter_append(path, "a@x", 0, &m, &err), 0);
 	got = slurp(path, &len);
 	fl = got ? from_line_len(got, len, "a@x") : 0;
 	CHECK(fl > 0);
@@ -293,15 +293,18 @@ test_append_twice(void)
 
 	unlink(path);
 	m = stream_of(&ms, S("one\r\n"), 3);
-	CHECK_INT(deadletter_append(path, "a@x", &m, &err), 0);
+	CHECK_INT(deadletter_append(path, "a@x", 0, &m, &err), 0);
 	m = stream_of(&ms, S("From two\r\ntwo"), 5);
-	CHECK_INT(deadletter_append(path, "", &m, &err), 0);
+	/* Dated by the caller's clock (1000000000: a Sunday in 2001). */
+	CHECK_INT(deadletter_append(path, "", 1000000000, &m, &err), 0);
 	got = slurp(path, &len);
 	fl1 = from_line_len(got, len, "a@x");
 	CHECK(fl1 > 0);
 	CHECK(len > fl1 + 5 && memcmp(got + fl1, "one\n\n", 5) == 0);
 	fl2 = from_line_len(got + fl1 + 5, len - fl1 - 5, "MAILER-DAEMON");
 	CHECK(fl2 > 0);
+	CHECK_MEM(got + fl1 + 5, fl2,
+	          "From MAILER-DAEMON Sun Sep  9 01:46:40 2001\n", 44);
 	CHECK_MEM(got + fl1 + 5 + fl2, len - fl1 - 5 - fl2,
 	          ">From two\ntwo\n\n", 15);
 	free(got);
@@ -325,7 +328,7 @@ test_sender(void)
 
 	unlink(path);
 	m = stream_of(&ms, S("x\r\n"), 100);
-	CHECK_INT(deadletter_append(path, "\"a b\"@x\r\n", &m, &err), 0);
+	CHECK_INT(deadletter_append(path, "\"a b\"@x\r\n", 0, &m, &err), 0);
 	got = slurp(path, &len);
 	CHECK(from_line_len(got, len, "\"a_b\"@x__") > 0);
 	free(got);
@@ -347,22 +350,22 @@ test_refused(void)
 	unlink(target);
 	CHECK_INT(symlink(target, link), 0);
 	m = stream_of(&ms, S("x\r\n"), 100);
-	CHECK_INT(deadletter_append(link, "a@x", &m, &err), -1);
+	CHECK_INT(deadletter_append(link, "a@x", 0, &m, &err), -1);
 	CHECK_INT(err.kind, ERROR_CONFIG);
 	CHECK(strstr(err.msg, "symbolic link") != NULL);
 	CHECK(strstr(err.msg, link) != NULL);
 	CHECK_INT(file_size(target), -1);
 	fd = open(target, O_WRONLY | O_CREAT, 0600);
 	close(fd);
-	CHECK_INT(deadletter_append(link, "a@x", &m, &err), -1);
+	CHECK_INT(deadletter_append(link, "a@x", 0, &m, &err), -1);
 	CHECK_INT(err.kind, ERROR_CONFIG);
 	CHECK_INT(file_size(target), 0);
 
 	/* Not a regular file. */
-	CHECK_INT(deadletter_append("/dev/null", "a@x", &m, &err), -1);
+	CHECK_INT(deadletter_append("/dev/null", "a@x", 0, &m, &err), -1);
 	CHECK_INT(err.kind, ERROR_CONFIG);
 	CHECK(strstr(err.msg, "not a regular file") != NULL);
-	CHECK_INT(deadletter_append(dir, "a@x", &m, &err), -1);
+	CHECK_INT(deadletter_append(dir, "a@x", 0, &m, &err), -1);
 	CHECK_INT(err.kind, ERROR_CONFIG);
 
 	/* Someone else's file (needs root to make one). */
@@ -371,16 +374,16 @@ test_refused(void)
 		CHECK(fd >= 0);
 		CHECK_INT(fchown(fd, 65534, 65534), 0);
 		close(fd);
-		CHECK_INT(deadletter_append(other, "a@x", &m, &err), -1);
+		CHECK_INT(deadletter_append(other, "a@x", 0, &m, &err), -1);
 		CHECK_INT(err.kind, ERROR_CONFIG);
 		CHECK(strstr(err.msg, "another user") != NULL);
 		CHECK_INT(file_size(other), 0);
 	}
 
 	/* A directory that does not exist. */
-	CHECK_INT(
-	    deadletter_append("/nonexistent/dir/dead.letter", "a@x", &m, &err),
-	    -1);
+	CHECK_INT(deadletter_append("/nonexistent/dir/dead.letter", "a@x", 0,
+	                            &m, &err),
+	          -1);
 	CHECK_INT(err.kind, ERROR_IOERR);
 	CHECK(strstr(err.msg, "cannot save the message to "
 	                      "/nonexistent/dir/dead.letter: ") != NULL);
@@ -413,19 +416,19 @@ test_read_failure(void)
 
 	unlink(path);
 	m = stream_of(&ms, S("first\r\n"), 100);
-	CHECK_INT(deadletter_append(path, "a@x", &m, &err), 0);
+	CHECK_INT(deadletter_append(path, "a@x", 0, &m, &err), 0);
 	old = file_size(path);
 	CHECK(old > 0);
 	m = stream_of(&ms, msg, size, 65536);
 	ms.fail_at = 300 * 1024; /* several blocks already written */
-	CHECK_INT(deadletter_append(path, "a@x", &m, &err), -1);
+	CHECK_INT(deadletter_append(path, "a@x", 0, &m, &err), -1);
 	CHECK_INT(err.kind, ERROR_IOERR);
 	CHECK(strstr(err.msg, "cannot save the message to ") != NULL);
 	CHECK(strstr(err.msg, "cannot read the spool") != NULL);
 	CHECK_INT(file_size(path), old);
 	/* The file still works afterwards. */
 	m = stream_of(&ms, S("second\r\n"), 100);
-	CHECK_INT(deadletter_append(path, "a@x", &m, &err), 0);
+	CHECK_INT(deadletter_append(path, "a@x", 0, &m, &err), 0);
 	CHECK(file_size(path) > old);
 	free(msg);
 	free(path);
@@ -447,7 +450,7 @@ test_write_failure(void)
 
 	unlink(path);
 	m = stream_of(&ms, S("first\r\n"), 100);
-	CHECK_INT(deadletter_append(path, "a@x", &m, &err), 0);
+	CHECK_INT(deadletter_append(path, "a@x", 0, &m, &err), 0);
 	old = file_size(path);
 	fflush(NULL);
 	pid = fork();
@@ -461,7 +464,7 @@ test_write_failure(void)
 		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
 			_exit(10);
 		m = stream_of(&ms, msg, size, 65536);
-		if (deadletter_append(path, "a@x", &m, &err) != -1)
+		if (deadletter_append(path, "a@x", 0, &m, &err) != -1)
 			bad |= 1;
 		if (err.kind != ERROR_IOERR)
 			bad |= 2;

@@ -326,8 +326,12 @@ run(const struct fate *f)
 	snprintf(what, sizeof what, "%s: dead letter %d", f->name, f->dead);
 	unit_report(peer_file_has(pl.dead, "body of the message") == f->dead,
 	            __FILE__, __LINE__, what);
-	if (f->dead)
+	if (f->dead) {
 		CHECK(strstr(err.msg, pl.dead) != NULL);
+		/* Dated by the outbox's clock (NOW). */
+		CHECK(peer_file_has(pl.dead,
+		                    "From a@x.test Sun Sep  9 01:46:40 2001\n"));
+	}
 	place_remove(&pl);
 }
 
