@@ -113,9 +113,16 @@ void
 envelope_copy_state(struct envelope *dst, const struct envelope *src,
                     enum envelope_state only)
 {
+	envelope_copy_states(dst, src, ENVELOPE_BIT(only));
+}
+
+void
+envelope_copy_states(struct envelope *dst, const struct envelope *src,
+                     unsigned states)
+{
 	copy_head(dst, src);
 	for (size_t i = 0; i < src->nrcpts; i++)
-		if (src->rcpts[i].state == only)
+		if (states & ENVELOPE_BIT(src->rcpts[i].state))
 			envelope_add_rcpt(dst, src->rcpts[i].addr);
 }
 

@@ -109,6 +109,16 @@ void envelope_copy(struct envelope *dst, const struct envelope *src);
 void envelope_copy_state(struct envelope *dst, const struct envelope *src,
                          enum envelope_state only);
 
+/* A set of states, for the functions that take several: e.g.
+ * ENVELOPE_BIT(ENVELOPE_REFUSED_TEMP) | ENVELOPE_BIT(ENVELOPE_REFUSED_PERM),
+ * those who did not get the message. */
+#define ENVELOPE_BIT(s) (1u << (unsigned)(s))
+
+/* The same, with the recipients of src whose state is in the set `states`
+ * (ENVELOPE_BIT): what a queued entry keeps after a partial delivery. */
+void envelope_copy_states(struct envelope *dst, const struct envelope *src,
+                          unsigned states);
+
 /* Record recipient i's verdict: its state, the reply's code (0: none) and
  * text (copied; NULL: none). */
 void envelope_rcpt_set(struct envelope *e, size_t i, enum envelope_state state,

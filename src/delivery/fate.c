@@ -6,6 +6,7 @@
 #include "fate.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -62,18 +63,26 @@ partly(const struct fate_facts *f)
 	struct fate d;
 
 	if (f->origin == FATE_NEW) {
-		/* The server has the message: no dead letter copy; the
-		 * failure tells who did not get it. */
+		/* The server has the message: no dead letter copy for those
+		 * refused for good; the failure tells who did not get it. */
 		d = make(f, FATE_DONE, false);
 		d.queue_rest = f->nretry > 0 && f->policy != QUEUE_NEVER;
 		d.ok = d.queue_rest && temporary;
+		/* The rest that the queue cannot take is saved as a whole
+		 * message would be: no mail lost. */
+		if (d.queue_rest)
+			d.fallback = give_up_action(f);
 		return d;
 	}
 	d = temporary ? make(f, FATE_DONE, true) : given_up(f);
+	/* The rest is queued before the entry goes or shrinks, so a crash
+	 * can only repeat a delivery, never lose one.  Kept whole, the
+	 * entry would go again to those who have it: it keeps only those
+	 * who still need it. */
 	d.queue_rest = f->nretry > 0;
-	/* Queued before the entry goes, so a failure can only repeat a
-	 * delivery, never lose one. */
-	d.fallback = FATE_KEEP;
+	if (d.then == FATE_KEEP)
+		d.then = FATE_SHRINK;
+	d.fallback = FATE_SHRINK;
 	return d;
 }
 
@@ -175,6 +184,28 @@ fate_rest(struct queue_envelope *rest, const struct queue_envelope *env,
 	envelope_init(&rest->env);
 	envelope_copy_state(&rest->env, &env->env, ENVELOPE_REFUSED_TEMP);
 	fate_failed_attempt(rest, why, now, backoff);
+}
+
+void
+fate_rcpts(const struct envelope *env, unsigned states, char *out, size_t size)
+{
+	size_t used = 0, len;
+
+	if (size == 0)
+		return;
+	out[0] = '\0';
+	for (size_t i = 0; i < env->nrcpts; i++) {
+		if (!(states & ENVELOPE_BIT(env->rcpts[i].state)))
+			continue;
+		len = strlen(env->rcpts[i].addr) + (used ? 2 : 0);
+		if (used + len + 4 > size) { /* room for "..." and NUL */
+			snprintf(out + used, size - used, "%s...",
+			         used ? ", " : "");
+			return;
+		}
+		used += (size_t)snprintf(out + used, size - used, "%s%s",
+		                         used ? ", " : "", env->rcpts[i].addr);
+	}
 }
 
 /* A failure's reply by its class: what may pass later is 451 (the client

@@ -11,7 +11,10 @@
  *  - delivered to some, others refused for now: those are queued
  *    (unless the policy is never); a success when no refusal was
  *    permanent, else the failure stands and says where the others went;
- *    nothing is saved as a dead letter (the server has the message);
+ *    when the queue cannot take them, the message is saved to the dead
+ *    letter file for them (the failure names them), as a whole message
+ *    would be; nothing is saved for those refused for good (the server
+ *    has the message, the failure names them);
  *  - a signal: queued (never: the dead letter file), always a failure;
  *  - a temporary failure, on failure: queued, a success;
  *  - anything else, or a queue that cannot take it: the dead letter file
@@ -22,9 +25,15 @@
  *  - older than queue_max_age: given up;
  *  - delivered: removed;
  *  - delivered to some: the recipients refused for now get an entry of
- *    their own first (when that fails the entry stays whole: a delivery
- *    may repeat, none is lost); then a permanent refusal is a give-up,
- *    else the entry goes;
+ *    their own first; then a permanent refusal is a give-up, else the
+ *    entry goes.  Whatever of that fails, the entry is never kept whole
+ *    (the next run would deliver again to those who have it): it shrinks
+ *    (FATE_SHRINK) to those who did not get it and have no entry of their
+ *    own: refused for now and for good when their entry could not be
+ *    made, refused for good when the give-up cannot save the message
+ *    (the dead letter file unwritable, or none found).  Only when even
+ *    that cannot be written does it stay whole (a delivery may repeat,
+ *    none is lost);
  *  - a signal (nothing delivered): it stays as it was;
  *  - a temporary failure, or one before MAIL (nothing reached the
  *    server): deferred (marked, the next attempt pushed back), said on
@@ -87,12 +96,18 @@ enum fate_action {
 	FATE_DROP,        /* given up without a copy: nothing is kept (an
 	                   * entry is removed: dead_letter off) */
 	FATE_KEEP,        /* an entry stays as it is */
+	FATE_SHRINK,      /* after a partial delivery: an entry keeps only
+	                   * those who did not get the message and have no
+	                   * entry of their own (refused for good; refused
+	                   * for now too when queue_rest failed), one
+	                   * attempt more */
 };
 
 struct fate {
 	bool queue_rest;           /* first: an entry for the recipients
 	                            * refused for now (fate_rest); if that
-	                            * fails, `fallback` */
+	                            * fails, `fallback` (for those only,
+	                            * FATE_NEW) */
 	enum fate_action then;     /* for the message as a whole */
 	enum fate_action fallback; /* when `then` (or queue_rest) fails */
 	bool ok;      /* a success once carried out (a step that fails
@@ -128,6 +143,12 @@ void fate_failed_attempt(struct queue_envelope *env, const char *why,
  * (env's), after a failed attempt as above. */
 void fate_rest(struct queue_envelope *rest, const struct queue_envelope *env,
                const char *why, time_t now, long backoff);
+
+/* The addresses of env's recipients whose state is in `states`
+ * (ENVELOPE_BIT), joined by ", ", into out (cut with "..." when they do
+ * not fit): for a line that says who a kept copy is for. */
+void fate_rcpts(const struct envelope *env, unsigned states, char *out,
+                size_t size);
 
 /* The reply to a -bs client's final dot (RFC 5321 4.2.5: a 250 takes
  * responsibility): 250 once the message is queued (queue_id) or

@@ -239,13 +239,48 @@ hold(struct run *r, const struct group *g, struct queue_entry *qe)
 	       queue_entry_envelope(qe)->id, g->acct_err.msg);
 }
 
-/* Given up (to: FATE_DEAD_LETTER, FATE_DROP with dead_letter off, or
- * FATE_KEEP with no dead letter file found): to the dead letter file, out
- * of the queue.  If the message cannot be saved it stays queued. */
+/* Delivered to some (fate.h's FATE_SHRINK): the entry keeps only the
+ * recipients in `states` (ENVELOPE_BIT), those who still need the
+ * message and have no entry of their own: refused for good, whose copy
+ * cannot be saved (cause), and refused for now when their entry could not
+ * be made; so the next run delivers to none who has it.  If even that
+ * cannot be written the entry stays whole, and the notice says what that
+ * means. */
+static void
+shrink(struct run *r, const struct group *g, struct queue_entry *qe,
+       unsigned states, const char *why, const char *cause)
+{
+	const struct queue_envelope *e = queue_entry_envelope(qe);
+	long backoff = g->acct_ok ? g->acct.queue_backoff : CONF_QUEUE_BACKOFF;
+	time_t next = fate_next_attempt(r->now, e->attempts + 1, backoff);
+	char rcpts[ERROR_MSG_MAX / 2];
+	struct error err;
+
+	error_clear(&err);
+	fate_rcpts(&e->env, states, rcpts, sizeof rcpts);
+	if (queue_entry_narrow(qe, states, why, r->now, next, &err) == 0) {
+		notice(r, "%s: %s; kept in the queue for %s only: %s", e->id,
+		       why, rcpts, cause);
+		return;
+	}
+	notice(r,
+	       "%s: %s; kept in the queue whole (%s; %s): the next run "
+	       "delivers again to those who have it",
+	       e->id, why, cause, err.msg);
+	troubled(r, &err);
+}
+
+/* Given up (to: FATE_DEAD_LETTER, FATE_DROP with dead_letter off,
+ * FATE_KEEP with no dead letter file found, FATE_SHRINK for that after a
+ * partial delivery): to the dead letter file, out of the queue.  If the
+ * message cannot be saved it stays queued (fallback FATE_SHRINK: for
+ * those refused for good only). */
 static void
 give_up(struct run *r, const struct group *g, struct queue_entry *qe,
-        enum fate_action to, const char *why, enum error_kind kind)
+        enum fate_action to, enum fate_action fallback, const char *why,
+        enum error_kind kind)
 {
+	static const char no_file[] = "no dead letter file (set dead_letter)";
 	const struct queue_envelope *e = queue_entry_envelope(qe);
 	struct message_stream m = queue_entry_message(qe);
 	struct error err;
@@ -253,17 +288,24 @@ give_up(struct run *r, const struct group *g, struct queue_entry *qe,
 	error_clear(&err);
 	r->rep->failed++;
 	r->rep->worst = error_worse(r->rep->worst, kind);
+	if (to == FATE_SHRINK) {
+		shrink(r, g, qe, ENVELOPE_BIT(ENVELOPE_REFUSED_PERM), why,
+		       no_file);
+		return;
+	}
 	if (to == FATE_KEEP) {
-		notice(r,
-		       "%s: %s; kept in the queue: no dead letter file "
-		       "(set dead_letter)",
-		       e->id, why);
+		notice(r, "%s: %s; kept in the queue: %s", e->id, why, no_file);
 		return;
 	}
 	if (to == FATE_DEAD_LETTER &&
 	    deadletter_append(g->dead_letter, e->env.sender, r->now, &m, &err) <
 	        0) {
-		notice(r, "%s: %s; kept in the queue: %s", e->id, why, err.msg);
+		if (fallback == FATE_SHRINK)
+			shrink(r, g, qe, ENVELOPE_BIT(ENVELOPE_REFUSED_PERM),
+			       why, err.msg);
+		else
+			notice(r, "%s: %s; kept in the queue: %s", e->id, why,
+			       err.msg);
 		return;
 	}
 	if (queue_entry_remove(qe, &err) < 0) {
@@ -290,7 +332,7 @@ expire(struct run *r, const struct group *g, struct queue_entry *qe,
 	         "gave up after %u attempts over %ld day%s (last error: %s)",
 	         e->attempts, days, days == 1 ? "" : "s",
 	         e->last_error ? e->last_error : "none");
-	give_up(r, g, qe, to, why, ERROR_TEMPFAIL);
+	give_up(r, g, qe, to, FATE_KEEP, why, ERROR_TEMPFAIL);
 }
 
 /* The connection for the group, opened on first need. */
@@ -330,7 +372,9 @@ sent_ok(struct run *r, struct queue_entry *qe, bool whole)
  * entry's envelope, as the attempt recorded it) get an entry of their own
  * (same age, one more attempt), queued before this one goes, so a crash
  * in between can only repeat a delivery.  0, or -1 when it could not be
- * queued (the entry then stays whole). */
+ * queued: the entry then keeps every recipient who did not get the
+ * message (shrink), and the give-up of those refused for good waits for
+ * a later run. */
 static int
 queue_rest(struct run *r, const struct group *g, struct queue_entry *qe,
            const struct error *why)
@@ -338,7 +382,7 @@ queue_rest(struct run *r, const struct group *g, struct queue_entry *qe,
 	const struct queue_envelope *e = queue_entry_envelope(qe);
 	struct queue_envelope rest;
 	struct message_stream m = queue_entry_message(qe);
-	char id[QUEUE_ID_SIZE];
+	char id[QUEUE_ID_SIZE], cause[ERROR_MSG_MAX + 64];
 	struct error err;
 	int rc;
 
@@ -347,9 +391,13 @@ queue_rest(struct run *r, const struct group *g, struct queue_entry *qe,
 	rc = queue_add(r->q, &rest, &m, id, &err);
 	envelope_clear(&rest.env);
 	if (rc < 0) {
-		notice(r, "%s: %s; kept in the queue: %s", e->id, why->msg,
-		       err.msg);
 		troubled(r, &err);
+		snprintf(cause, sizeof cause, "no entry of their own: %s",
+		         err.msg);
+		shrink(r, g, qe,
+		       ENVELOPE_BIT(ENVELOPE_REFUSED_TEMP) |
+		           ENVELOPE_BIT(ENVELOPE_REFUSED_PERM),
+		       why->msg, cause);
 		return -1;
 	}
 	notice(r, "%s: %s; queued as %s for the %zu refused for now", e->id,
@@ -386,7 +434,7 @@ after_attempt(struct run *r, const struct group *g, struct queue_entry *qe,
 	if (d.queue_rest && queue_rest(r, g, qe, why) < 0)
 		return;
 	if (d.give_up)
-		give_up(r, g, qe, d.then, why->msg, why->kind);
+		give_up(r, g, qe, d.then, d.fallback, why->msg, why->kind);
 	else if (d.then == FATE_DONE)
 		sent_ok(r, qe, f->kind == ERROR_NONE);
 	else if (d.then == FATE_QUEUE)

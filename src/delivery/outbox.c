@@ -116,11 +116,50 @@ interrupted(const struct outbox *o, const struct fate *d,
 	return -1;
 }
 
+/* The rest that the queue could not take (why: the queue's error) goes
+ * where a whole message would (d->fallback): the dead letter file, named
+ * with the recipients the copy is for, since the file does not keep
+ * them.  The delivery's failure stands (its kind picks the exit code) and
+ * the fate stays OUTBOX_DELIVERED: the server has the message for some. */
+static int
+rest_unqueued(const struct outbox *o, const struct fate *d,
+              const struct message_stream *copy,
+              const struct queue_envelope *env, const struct error *why,
+              struct error *err)
+{
+	struct message_stream m = *copy;
+	struct error e, failure = *err;
+	char rcpts[ERROR_MSG_MAX / 2];
+	size_t n = envelope_count(&env->env, ENVELOPE_REFUSED_TEMP);
+
+	fate_rcpts(&env->env, ENVELOPE_BIT(ENVELOPE_REFUSED_TEMP), rcpts,
+	           sizeof rcpts);
+	error_clear(&e);
+	if (d->fallback != FATE_DEAD_LETTER)
+		error_set(err, failure.kind,
+		          "%s; the %zu refused for now could not be queued "
+		          "(%s): %s",
+		          failure.msg, n, why->msg, rcpts);
+	else if (deadletter_append(o->dead_letter, env->env.sender, now(o), &m,
+	                           &e) < 0)
+		error_set(err, failure.kind,
+		          "%s; the %zu refused for now could not be queued "
+		          "(%s) nor saved (%s): %s",
+		          failure.msg, n, why->msg, e.msg, rcpts);
+	else
+		error_set(err, failure.kind,
+		          "%s; the %zu refused for now could not be queued "
+		          "(%s); saved to %s for %s",
+		          failure.msg, n, why->msg, o->dead_letter, rcpts);
+	error_copy_reply(err, &failure);
+	return -1;
+}
+
 /* Delivered to some recipients, refused for now by others (their state in
  * the envelope): the message is queued for those.  When every refusal was
  * temporary that is a success like any queueing ("queued as ID: ...");
  * with permanent refusals too, the failure stands and says where the
- * others went. */
+ * others went.  When the queue cannot take it, rest_unqueued. */
 static int
 queue_the_rest(const struct outbox *o, const struct fate *d,
                const struct message_stream *copy,
@@ -137,11 +176,8 @@ queue_the_rest(const struct outbox *o, const struct fate *d,
 	error_clear(&e);
 	rc = enqueue(o, copy, &rest, res->id, &e);
 	envelope_clear(&rest.env);
-	if (rc < 0) {
-		error_set(err, failure.kind, "%s; %s", failure.msg, e.msg);
-		error_copy_reply(err, &failure);
-		return -1;
-	}
+	if (rc < 0)
+		return rest_unqueued(o, d, copy, env, &e, err);
 	if (d->ok) {
 		res->fate = OUTBOX_QUEUED;
 		res->cause = failure;

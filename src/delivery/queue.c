@@ -12,7 +12,8 @@
  *                           text with CRLF line endings, never modified
  *     DIR/ID/envelope       everything else about it (text, see below);
  *                           replaced as a whole (envelope.new, then rename)
- *                           after a failed attempt
+ *                           after a failed attempt (with fewer recipients
+ *                           after a partial delivery)
  *
  * ID is 16 lower-case hexadecimal digits: the time the message was queued
  * (seconds since the epoch, 8 digits) followed by 32 random bits, so that
@@ -1984,9 +1985,11 @@ queue_entry_message(struct queue_entry *e)
 	return m;
 }
 
-int
-queue_entry_failed(struct queue_entry *e, const char *error_line, time_t when,
-                   time_t next_attempt, struct error *err)
+/* queue_entry_failed, and with `states` (ENVELOPE_BIT) not 0 the
+ * recipients narrowed to those in one of them. */
+static int
+entry_failed(struct queue_entry *e, unsigned states, const char *error_line,
+             time_t when, time_t next_attempt, struct error *err)
 {
 	struct queue_envelope n;
 
@@ -1994,22 +1997,57 @@ queue_entry_failed(struct queue_entry *e, const char *error_line, time_t when,
 		return error_set(err, ERROR_SOFTWARE,
 		                 "queue entry %s was removed or is damaged",
 		                 e->id);
-	/* A shallow copy with the new values; e->env changes only once the
-	 * new envelope is in place. */
+	/* A shallow copy with the new values (a recipient list of its own
+	 * when narrowed); e->env changes only once the new envelope is in
+	 * place, in one step (envelope_replace). */
 	n = e->env;
+	if (states) {
+		envelope_init(&n.env);
+		envelope_copy_states(&n.env, &e->env.env, states);
+	}
 	if (n.attempts < UINT_MAX)
 		n.attempts++;
 	n.last_attempt = when;
 	n.next_attempt = next_attempt > 0 ? next_attempt : 0;
 	n.last_error = error_line_copy(error_line);
 	if (envelope_replace(e->dir_fd, &n) < 0) {
+		int saved = errno;
+
 		free(n.last_error);
-		return error_set_errno(err, ERROR_IOERR, errno,
+		if (states)
+			envelope_clear(&n.env);
+		return error_set_errno(err, ERROR_IOERR, saved,
 		                       "cannot update queue entry %s", e->id);
 	}
 	free(e->env.last_error);
+	if (states)
+		envelope_clear(&e->env.env);
 	e->env = n;
 	return 0;
+}
+
+int
+queue_entry_failed(struct queue_entry *e, const char *error_line, time_t when,
+                   time_t next_attempt, struct error *err)
+{
+	return entry_failed(e, 0, error_line, when, next_attempt, err);
+}
+
+int
+queue_entry_narrow(struct queue_entry *e, unsigned states,
+                   const char *error_line, time_t when, time_t next_attempt,
+                   struct error *err)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->env.env.nrcpts; i++)
+		if (states & ENVELOPE_BIT(e->env.env.rcpts[i].state))
+			n++;
+	/* An entry without recipients is no entry: the caller removes it. */
+	if (n == 0)
+		return error_set(err, ERROR_SOFTWARE,
+		                 "queue entry %s: no recipient to keep", e->id);
+	return entry_failed(e, states, error_line, when, next_attempt, err);
 }
 
 int

@@ -162,6 +162,17 @@ struct message_stream queue_entry_message(struct queue_entry *e);
 int queue_entry_failed(struct queue_entry *e, const char *error_line,
                        time_t when, time_t next_attempt, struct error *err);
 
+/* The same, with the entry's recipients narrowed to those whose state,
+ * as the attempt recorded it, is in `states` (ENVELOPE_BIT; they are
+ * pending again after): after a partial delivery, so that those who have
+ * the message do not get it twice.  The new envelope replaces the old one
+ * in one step (a temporary file, then rename), so a crash leaves one or
+ * the other, never a mix.  ERROR_SOFTWARE when no recipient is in those
+ * states. */
+int queue_entry_narrow(struct queue_entry *e, unsigned states,
+                       const char *error_line, time_t when, time_t next_attempt,
+                       struct error *err);
+
 /* Remove the entry (after it was delivered, dead-lettered or removed on
  * request; a damaged one too): it disappears from the listing in one
  * step. */

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "fate.h"
@@ -47,6 +48,10 @@
 		"\r\n.\r\n", "250 ok\r\n", 1                                   \
 	}
 #define MSG "Subject: t\r\n\r\nqueued body\r\n"
+/* A message larger than FSIZE_LIMIT, so that the queue cannot write it
+ * again while an envelope still fits. */
+#define BIG_MSG_SIZE (20 * 1000)
+#define FSIZE_LIMIT 8192
 
 /* An entry to put in the queue. */
 struct entry {
@@ -54,6 +59,8 @@ struct entry {
 	const char *sender;
 	const char *rcpt;
 	const char *rcpt2; /* a second recipient, or NULL */
+	const char *rcpt3; /* a third, or NULL */
+	bool big;          /* BIG_MSG instead of MSG */
 	long age;  /* seconds since it was queued */
 	long next; /* next attempt, seconds from now (0: due) */
 	unsigned attempts;
@@ -112,6 +119,24 @@ account(void *ctx, const char *name, const char *host, int port,
 	return 0;
 }
 
+/* MSG, then lines of 'x' up to BIG_MSG_SIZE bytes. */
+static const char *
+big_msg(void)
+{
+	static char text[BIG_MSG_SIZE + 1];
+	size_t len = strlen(MSG);
+
+	if (text[0])
+		return text;
+	memcpy(text, MSG, len);
+	for (; len + 72 <= BIG_MSG_SIZE; len += 72) {
+		memset(text + len, 'x', 70);
+		memcpy(text + len + 70, "\r\n", 2);
+	}
+	text[len] = '\0';
+	return text;
+}
+
 static int
 add(const char *dir, const struct entry *en, time_t now, char id[QUEUE_ID_SIZE])
 {
@@ -130,10 +155,12 @@ add(const char *dir, const struct entry *en, time_t now, char id[QUEUE_ID_SIZE])
 	envelope_add_rcpt(&env.env, en->rcpt ? en->rcpt : "b@y.test");
 	if (en->rcpt2)
 		envelope_add_rcpt(&env.env, en->rcpt2);
+	if (en->rcpt3)
+		envelope_add_rcpt(&env.env, en->rcpt3);
 	env.created = now - en->age;
 	env.attempts = en->attempts;
 	env.next_attempt = en->next ? now + en->next : 0;
-	peer_message(&m, &t, MSG);
+	peer_message(&m, &t, en->big ? big_msg() : MSG);
 	rc = queue_add(q, &env, &m, id, &err);
 	if (rc < 0)
 		fprintf(stderr, "queue_add: %s\n", err.msg);
@@ -552,6 +579,130 @@ test_partly(void)
 	teardown(&s);
 }
 
+/* An entry for b, c and d: b accepted, c refused for now, d for good. */
+static const struct peer_step three_st[] = {
+    GREET,
+    EHLO_PIPE,
+    {"DATA\r\n",
+     "250 ok\r\n250 ok\r\n450 4.2.1 later\r\n550 5.1.1 no such "
+     "user\r\n354 go\r\n",
+     0},
+    DOT_OK,
+};
+
+/* Delivered to b, refused for now by c, for good by d, and d's copy
+ * cannot be saved (the dead letter file's directory is missing): c gets
+ * an entry of its own, and the old entry is not kept whole, which would
+ * deliver again to b and to c a second time: it keeps d only, one
+ * attempt more, and says so. */
+static void
+test_partly_unsaved(void)
+{
+	static const struct entry entries[] = {
+	    {.account = "any",
+	     .rcpt2 = "c@y.test",
+	     .rcpt3 = "d@y.test",
+	     .age = 100,
+	     .attempts = 2},
+	};
+	struct setup s;
+	struct flush_request fr;
+	struct flush_report rep;
+	struct queue_envelope *v;
+	const struct queue_envelope *old = NULL, *rest = NULL;
+	char *got, dead[128];
+	size_t n;
+	int rc;
+
+	if (!begin(&s, &fr, entries, N(entries), three_st, N(three_st)))
+		return;
+	snprintf(dead, sizeof dead, "%s/missing/dead.letter", s.dir);
+	fr.dead_letter = dead;
+	got = run(&s, &fr, &rep, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_INT(rep.delivered, 1);
+	CHECK_INT(rep.failed, 1);
+	n = left(&s, &v);
+	CHECK_INT(n, 2);
+	for (size_t i = 0; v && i < n && n != 99; i++)
+		if (strcmp(v[i].id, s.ids[0]) == 0)
+			old = &v[i];
+		else
+			rest = &v[i];
+	CHECK(old && rest);
+	if (old) {
+		CHECK_INT(old->env.nrcpts, 1);
+		CHECK_STR(old->env.rcpts[0].addr, "d@y.test");
+		CHECK_INT(old->attempts, 3);
+		CHECK(old->last_error && strstr(old->last_error, "5.1.1"));
+	}
+	if (rest) {
+		CHECK_INT(rest->env.nrcpts, 1);
+		CHECK_STR(rest->env.rcpts[0].addr, "c@y.test");
+	}
+	queue_list_free(v, n == 99 ? 0 : n);
+	CHECK(noticed(&s, "kept in the queue for d@y.test only"));
+	free(got);
+	teardown(&s);
+}
+
+/* Delivered to b, refused for now by c, for good by d, and the queue
+ * cannot take c's entry (a file size limit below the message's size):
+ * the old entry keeps c and d, not b, one attempt more; d is not given up
+ * in this run (the next one will), and nothing is saved. */
+static void
+test_partly_unqueued(void)
+{
+	static const struct entry entries[] = {
+	    {.account = "any",
+	     .rcpt2 = "c@y.test",
+	     .rcpt3 = "d@y.test",
+	     .big = true,
+	     .age = 100,
+	     .attempts = 2},
+	};
+	struct rlimit was, rl;
+	struct setup s;
+	struct flush_request fr;
+	struct flush_report rep;
+	struct queue_envelope *v;
+	char *got;
+	size_t n;
+	int rc;
+
+	if (!begin(&s, &fr, entries, N(entries), three_st, N(three_st)))
+		return;
+	/* Only the soft limit, raised again after; the peer (forked
+	 * before) is not limited. */
+	getrlimit(RLIMIT_FSIZE, &was);
+	rl = was;
+	rl.rlim_cur = FSIZE_LIMIT;
+	signal(SIGXFSZ, SIG_IGN);
+	setrlimit(RLIMIT_FSIZE, &rl);
+	got = run(&s, &fr, &rep, &rc);
+	setrlimit(RLIMIT_FSIZE, &was);
+	signal(SIGXFSZ, SIG_DFL);
+	CHECK_INT(rc, 0);
+	CHECK_INT(rep.delivered, 1);
+	CHECK_INT(rep.trouble, 1);
+	n = left(&s, &v);
+	CHECK_INT(n, 1);
+	if (v && n == 1) {
+		CHECK_STR(v[0].id, s.ids[0]);
+		CHECK_INT(v[0].env.nrcpts, 2);
+		CHECK_STR(v[0].env.rcpts[0].addr, "c@y.test");
+		CHECK_STR(v[0].env.rcpts[1].addr, "d@y.test");
+		CHECK_INT(v[0].attempts, 3);
+		CHECK(v[0].next_attempt > s.t0);
+	}
+	queue_list_free(v, n == 99 ? 0 : n);
+	CHECK(noticed(&s, "kept in the queue for c@y.test, d@y.test only: no "
+	                  "entry of their own: "));
+	CHECK(!peer_file_has(s.dead, "queued body"));
+	free(got);
+	teardown(&s);
+}
+
 /* Delivered to some while a signal came (it was held until the reply to
  * the dot): the run stops, but the entry is not left whole, which would
  * deliver it again to those who have it; the ones refused for now get
@@ -820,6 +971,8 @@ main(void)
 	test_selection();
 	test_held();
 	test_partly();
+	test_partly_unsaved();
+	test_partly_unqueued();
 	test_blocked();
 	test_damaged();
 	test_no_queue();

@@ -34,6 +34,16 @@
 		"EHLO client.test\r\n",                                        \
 		    "250-test.invalid\r\n250 PIPELINING\r\n", 1                \
 	}
+/* b accepted, c refused for now, the message taken for b. */
+#define ONE_OF_TWO                                                             \
+	{                                                                      \
+		GREET, EHLO_PIPE,                                              \
+		    {"DATA\r\n",                                               \
+		     "250 ok\r\n250 ok\r\n450 4.2.1 later\r\n354 go\r\n", 0},  \
+		{                                                              \
+			"\r\n.\r\nQUIT\r\n", "250 ok\r\n221 bye\r\n", 1        \
+		}                                                              \
+	}
 #define MSG "Subject: t\r\n\r\nbody of the message\r\n"
 
 struct fate {
@@ -49,6 +59,7 @@ struct fate {
 	const char *queued_rcpts; /* the queued entry's, joined by ' ' */
 	unsigned attempts;        /* of the queued entry */
 	bool dead;                /* the dead letter file holds it */
+	const char *says;         /* in the error line, when rc is -1 */
 };
 
 static const struct fate fates[] = {
@@ -112,16 +123,23 @@ static const struct fate fates[] = {
      .fate = OUTBOX_DEAD_LETTER,
      .dead = true},
     {.name = "any: delivered to one, queued for the one refused for now",
-     .st = {GREET,
-            EHLO_PIPE,
-            {"DATA\r\n", "250 ok\r\n250 ok\r\n450 4.2.1 later\r\n354 go\r\n",
-             0},
-            {"\r\n.\r\nQUIT\r\n", "250 ok\r\n221 bye\r\n", 1}},
+     .st = ONE_OF_TWO,
      .policy = QUEUE_ON_FAILURE,
      .any = true,
      .fate = OUTBOX_QUEUED,
      .queued_rcpts = "c@y.test",
      .attempts = 1},
+    {.name = "any: delivered to one, the queue unusable: the rest saved",
+     .st = ONE_OF_TWO,
+     .policy = QUEUE_ON_FAILURE,
+     .any = true,
+     .no_queue = true,
+     .rc = -1,
+     .kind = ERROR_TEMPFAIL, /* as before: the rest did not go */
+     .fate = OUTBOX_DELIVERED,
+     .dead = true,
+     .says = "could not be queued (cannot queue the message: no home "
+             "directory); saved to "},
 };
 
 struct place {
@@ -329,8 +347,16 @@ run(const struct fate *f)
 	if (f->dead) {
 		CHECK(strstr(err.msg, pl.dead) != NULL);
 		/* Dated by the outbox's clock (NOW). */
-		CHECK(peer_file_has(pl.dead,
-		                    "From a@x.test Sun Sep  9 01:46:40 2001\n"));
+		CHECK(peer_file_has(
+		    pl.dead, "From a@x.test Sun Sep  9 01:46:40 2001\n"));
+	}
+	if (f->says) {
+		snprintf(what, sizeof what, "%s: says '%s': %s", f->name,
+		         f->says, err.msg);
+		unit_report(strstr(err.msg, f->says) &&
+		                strstr(err.msg, "for c@y.test") &&
+		                !strstr(err.msg, "b@y.test"),
+		            __FILE__, __LINE__, what);
 	}
 	place_remove(&pl);
 }
