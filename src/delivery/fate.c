@@ -198,7 +198,7 @@ fate_rcpts(const struct envelope *env, unsigned states, char *out, size_t size)
 		if (!(states & ENVELOPE_BIT(env->rcpts[i].state)))
 			continue;
 		len = strlen(env->rcpts[i].addr) + (used ? 2 : 0);
-		if (used + len + 4 > size) { /* room for "..." and NUL */
+		if (used + len + 6 > size) { /* room for ", ..." and NUL */
 			snprintf(out + used, size - used, "%s...",
 			         used ? ", " : "");
 			return;

@@ -413,6 +413,36 @@ test_reply(void)
 	CHECK_INT(strlen(line), 10 + 400);
 }
 
+/* Who a kept copy is for: the recipients of the states asked, joined;
+ * cut with "..." when they do not fit, never past the buffer. */
+static void
+test_rcpts(void)
+{
+	static const char *const addrs[] = {"a@x.test", "b@x.test", "c@x.test"};
+	static const enum envelope_state states[] = {
+	    ENVELOPE_ACCEPTED, ENVELOPE_REFUSED_TEMP, ENVELOPE_REFUSED_PERM};
+	const unsigned refused = ENVELOPE_BIT(ENVELOPE_REFUSED_TEMP) |
+	                         ENVELOPE_BIT(ENVELOPE_REFUSED_PERM);
+	struct envelope e;
+	char out[64], small[16], tiny[12];
+
+	envelope_init(&e);
+	for (size_t i = 0; i < N(addrs); i++)
+		envelope_rcpt_set(&e, envelope_add_rcpt(&e, addrs[i]),
+		                  states[i], 0, NULL);
+	fate_rcpts(&e, refused, out, sizeof out);
+	CHECK_STR(out, "b@x.test, c@x.test");
+	fate_rcpts(&e, ENVELOPE_BIT(ENVELOPE_REFUSED_PERM), out, sizeof out);
+	CHECK_STR(out, "c@x.test");
+	fate_rcpts(&e, ENVELOPE_BIT(ENVELOPE_PENDING), out, sizeof out);
+	CHECK_STR(out, "");
+	fate_rcpts(&e, refused, small, sizeof small);
+	CHECK_STR(small, "b@x.test, ...");
+	fate_rcpts(&e, refused, tiny, sizeof tiny); /* not even the first */
+	CHECK_STR(tiny, "...");
+	envelope_clear(&e);
+}
+
 int
 main(void)
 {
@@ -421,5 +451,6 @@ main(void)
 	test_expired();
 	test_envelopes();
 	test_reply();
+	test_rcpts();
 	return unit_done();
 }
