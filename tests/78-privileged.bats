@@ -354,6 +354,34 @@ assert_nothing_leaked() {
 	assert_nothing_leaked
 }
 
+@test "privileged: a server named in the caller's own queue entry never gets the system password" {
+	start_auth_server
+	system_config
+	run_caller 0 -- --queue always bob@example.net
+	local envelope trap_port
+	envelope="$(find "$UHOME" -name envelope -path '*queue*' | head -1)"
+	[[ -n "$envelope" ]] || die "no queue entry under $UHOME" || return 1
+	# A listener that would log the AUTH line the entry points at.
+	trap_port="$(unused_port)"
+	"$SMTPD_PYTHON" -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); s.settimeout(30)
+c, _ = s.accept(); open(sys.argv[2], "w").write("connected\n")' \
+		"$trap_port" "$BATS_TEST_TMPDIR/trapped" 3>&- &
+	TRAP_PID=$!
+	sed -i '/^port: /d; /^host: /d' "$envelope"
+	printf 'host: 127.0.0.1\nport: %s\n' "$trap_port" >>"$envelope"
+	run_caller 78 -- -q
+	assert_stderr_contains "names its own server"
+	assert_stderr_contains "--queue-remove"
+	kill "$TRAP_PID" 2>/dev/null || true
+	wait "$TRAP_PID" 2>/dev/null || true
+	[[ ! -e "$BATS_TEST_TMPDIR/trapped" ]] || die "mailpost connected to the entry's server" || return 1
+	[[ -e "$envelope" ]] || die "the entry is gone" || return 1
+	assert_no_command AUTH
+	assert_nothing_leaked
+}
+
 @test "privileged: a syntax error in the system configuration is located, not quoted" {
 	start_auth_server
 	system_config "from_header $MARKER-bad"

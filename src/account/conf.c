@@ -1679,6 +1679,12 @@ conf_set_private(struct config *cfg)
 }
 
 bool
+conf_is_private(const struct config *cfg)
+{
+	return cfg && cfg->private_names;
+}
+
+bool
 conf_root_only(const struct config *cfg)
 {
 	return cfg && cfg->root_only;

@@ -174,6 +174,10 @@ bool conf_has_account(const struct config *cfg, const char *name);
  * configuration, read with a group the caller is not in (job.c). */
 void conf_set_private(struct config *cfg);
 
+/* Whether conf_set_private was called: cfg is the system configuration of
+ * a setgid installation, and its accounts' secrets belong to the group. */
+bool conf_is_private(const struct config *cfg);
+
 /* The file cfg came from is a regular file owned by root that neither its
  * group nor others may write: only then may its commands run with the
  * group of a setgid installation (privilege.h). */

@@ -217,6 +217,18 @@ override_queued(void *ctx, const char *name, const char *host, int port,
 	} else {
 		account_defaults(out);
 	}
+	/* The caller writes its own queue entries: a server named in one
+	 * would get the system account's password, which --host cannot
+	 * take at submission either (job.c).  Such an entry was never
+	 * written by mailpost for this configuration. */
+	if ((host || port) && conf_is_private(q->cfg)) {
+		account_clear(out);
+		return error_set(err, ERROR_CONFIG,
+		                 "the entry names its own server, which an "
+		                 "account of the system configuration never "
+		                 "takes: it could take its password elsewhere; "
+		                 "remove the entry with --queue-remove");
+	}
 	if (host && !req.host)
 		req.host = host;
 	if (port && !req.port)
