@@ -382,6 +382,32 @@ c, _ = s.accept(); open(sys.argv[2], "w").write("connected\n")' \
 	assert_nothing_leaked
 }
 
+@test "privileged: a system passwordeval runs in / with umask 077, default signals and no descriptor of the caller's" {
+	start_auth_server
+	install -o root -g "$GROUP" -m 660 /dev/null "$ETC/ctx"
+	system_config
+	sed -i "s|^passwordeval cat .*|passwordeval { pwd; umask; grep -E '^Sig(Ign\|Blk)' /proc/self/status; ls /proc/self/fd; } >$ETC/ctx; cat $ETC/secret|" \
+		"$ETC/mailpost.conf"
+	(cd "$UHOME" && exec setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups \
+		env -i PATH=/usr/bin:/bin HOME="$UHOME" \
+		bash -c 'umask 000; trap "" HUP TERM USR1; exec 17</etc/hostname 70000</etc/hostname 2>/dev/null || exec 17</etc/hostname; exec "$0" "$@"' \
+		"$BIN" bob@example.net <"$BATS_TEST_TMPDIR/msg" >"$BATS_TEST_TMPDIR/out" 2>&1) ||
+		die "exit $?:" "$(cat "$BATS_TEST_TMPDIR/out")" || return 1
+	assert_auth_record "PLAIN user=sysuser reply=235" || return 1
+	local ctx
+	ctx="$(cat "$ETC/ctx")"
+	assert_equal "/" "$(sed -n 1p <<<"$ctx")" "working directory" || return 1
+	assert_equal "0077" "$(sed -n 2p <<<"$ctx")" "umask" || return 1
+	assert_equal "SigBlk:	0000000000000000" "$(grep SigBlk <<<"$ctx")" "blocked signals" || return 1
+	# 32 and 33 are glibc's own, which sigaction(2) leaves alone.
+	local ign
+	ign="$(sed -n 's/^SigIgn:\t//p' <<<"$ctx")"
+	assert_equal 0 "$((0x$ign & ~0x180000000))" "ignored signals (SigIgn $ign)" || return 1
+	assert_equal "0 1 2 3" "$(sed -n '5,$p' <<<"$ctx" | sort -n | tr '\n' ' ' | sed 's/ $//')" \
+		"descriptors of ls(1) (3: the directory it reads)" || return 1
+	assert_nothing_leaked "$BATS_TEST_TMPDIR/out"
+}
+
 @test "privileged: a syntax error in the system configuration is located, not quoted" {
 	start_auth_server
 	system_config "from_header $MARKER-bad"

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -219,6 +220,39 @@ own_group_wanted(void)
 	return !foreground;
 }
 
+/* In the child: every descriptor above standard error, however high the
+ * caller opened it (the loop's ceiling is only the fallback). */
+static void
+close_from_3(int max_fd)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+		return;
+#endif
+	for (int fd = 3; fd < max_fd; fd++)
+		close(fd);
+}
+
+/* In the child of a system configuration's command, which holds the
+ * group: nothing of the caller's context but its user id.  Its own
+ * directory and umask would decide where and how readable the files the
+ * command writes are; signals the caller ignored or blocked would
+ * survive exec. */
+static void
+system_context(const struct sigaction *dfl)
+{
+	sigset_t none;
+
+	if (chdir("/") < 0)
+		_exit(127);
+	umask(077);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void
 child_exec(const struct ctx *cx, const char *path, char *const argv[],
@@ -234,10 +268,11 @@ child_exec(const struct ctx *cx, const char *path, char *const argv[],
 		_exit(127);
 	if (dup2(fds[0], 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[2], 2) < 0)
 		_exit(127);
-	for (int fd = 3; fd < max_fd; fd++)
-		close(fd);
+	close_from_3(max_fd);
 	/* An ignored SIGPIPE would survive exec; the child wants it. */
 	sigaction(SIGPIPE, &dfl, NULL);
+	if (cx->system)
+		system_context(&dfl);
 	execve(path, argv, cx->envp);
 	_exit(127);
 }
