@@ -267,6 +267,8 @@ assert_nothing_leaked() {
 	assert_stderr_contains "AUTH PLAIN"
 	grep -q "AUTH PLAIN" "$UHOME/log" || die "no dialogue in the log file:" "$(cat "$UHOME/log")"
 	assert_equal "$CALLER" "$(stat -c %U "$UHOME/log")" "the log file's owner"
+	grep -q "user=\*" "$UHOME/log" || die "no hidden user in the log line:" "$(cat "$UHOME/log")"
+	assert_no_secret "sysuser" "$UHOME/log"
 	assert_nothing_leaked "$UHOME/log"
 }
 
