@@ -72,6 +72,17 @@
  * Cleaning.  Each time the queue is opened, what is left under tmp/ by a
  * writer or remover that was killed is deleted, once it is more than an
  * hour old and its message file is not locked.
+ *
+ * The machine's spool (queue_open_shared).  The same layout, with
+ * DIR/dead/ beside tmp/ (the dead-letter queue: the same entries, never
+ * sent), all three root:GROUP 2770 and nothing for others.  Each entry
+ * directory (0700) and its files (0600) belong to whoever queued it; that
+ * owner is the entry's, so a file of anyone else's in it, root's too,
+ * makes it damaged.  Root sees every entry, and gives what it writes in
+ * one (a new envelope) to the entry's owner; any other process sees
+ * only its own, and leaves the others' tmp/ leftovers to root.  An entry
+ * moves into dead/ in one rename (queue_entry_bury); dead/ builds and
+ * removes its entries under the spool's tmp/.
  */
 #include "config.h"
 
@@ -122,14 +133,28 @@
 struct queue {
 	char *path; /* as given, without trailing slashes */
 	int fd;     /* DIR */
-	int tmp_fd; /* DIR/tmp */
+	int tmp_fd; /* DIR/tmp (the spool's, for its dead-letter queue) */
 	time_t (*clock)(void); /* NULL: time(2) */
+	bool shared;           /* the machine's spool (queue_open_shared) */
+	gid_t group;           /* its group, when shared */
 };
 
 static time_t
 queue_now(const struct queue *q)
 {
 	return q->clock ? q->clock() : time(NULL);
+}
+
+/* Whether this process may see and touch the entries of `owner` (the
+ * owner of an entry's directory).  In a user's own queue every entry is
+ * looked at (another user's is damaged: it was not written for us).  In
+ * the machine's spool, root sees every owner's entries and any other
+ * process only its own: the others' are not there for it at all, so that
+ * even their ids are not revealed. */
+static bool
+queue_sees(const struct queue *q, uid_t owner)
+{
+	return !q->shared || geteuid() == 0 || owner == geteuid();
 }
 
 struct queue_entry {
@@ -769,19 +794,33 @@ envelope_parse(char *s, size_t len, const char *id, struct queue_envelope *e,
 	return 0;
 }
 
-/* A file of entry id (what: "its envelope"...) must be the user's own:
- * another user's file in the queue was not written by mailpost for us. */
+/* Who must own the files of an entry.  In a user's queue, the user: a
+ * file of another's was not written by mailpost for us.  In the machine's
+ * spool, the owner of the entry's directory (whoever called queue_add):
+ * a file of anyone else's, root's included, was put there by no writer
+ * of the entry, and root must not send or show it as the owner's. */
+struct owner_rule {
+	bool shared;
+	uid_t uid;
+};
+
 static int
 check_owner(const struct stat *st, const char *id, const char *what,
-            struct error *err)
+            const struct owner_rule *rule, struct error *err)
 {
-	if (st->st_uid == geteuid())
+	if (st->st_uid == rule->uid)
 		return 0;
+	if (rule->shared)
+		return error_set(err, ERROR_DATA,
+		                 "queue entry %s: %s belongs to uid %lu, the "
+		                 "entry to uid %lu",
+		                 id, what, (unsigned long)st->st_uid,
+		                 (unsigned long)rule->uid);
 	return error_set(err, ERROR_DATA,
 	                 "queue entry %s: %s belongs to uid %lu, not to you "
 	                 "(uid %lu)",
 	                 id, what, (unsigned long)st->st_uid,
-	                 (unsigned long)geteuid());
+	                 (unsigned long)rule->uid);
 }
 
 int
@@ -801,8 +840,8 @@ queue_envelope_parse(const char *text, size_t len, const char *id,
 
 /* Read DIR/ID/envelope (entry_fd is DIR/ID) into e. */
 static int
-envelope_load(int entry_fd, const char *id, struct queue_envelope *e,
-              struct error *err)
+envelope_load(int entry_fd, const char *id, const struct owner_rule *rule,
+              struct queue_envelope *e, struct error *err)
 {
 	struct queue_envelope tmp;
 	struct stat st;
@@ -825,7 +864,7 @@ envelope_load(int entry_fd, const char *id, struct queue_envelope *e,
 		    "file of at most %d bytes",
 		    id, QUEUE_ENVELOPE_MAX);
 	}
-	if (check_owner(&st, id, "its envelope", err) < 0) {
+	if (check_owner(&st, id, "its envelope", rule, err) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -866,13 +905,17 @@ envelope_load(int entry_fd, const char *id, struct queue_envelope *e,
 	}
 	queue_envelope_clear(e);
 	*e = tmp;
+	e->owner = rule->uid;
 	return 0;
 }
 
-/* Write the file `name` in dirfd (which must not exist) with t, fsync'ed.
- * -1 with errno. */
+/* Write the file `name` in dirfd (which must not exist) with t, fsync'ed,
+ * owned by `owner`: root updating another user's entry in the spool
+ * gives the file to the entry's owner, as every file of an entry must
+ * be.  -1 with errno. */
 static int
-write_file(int dirfd, const char *name, const char *data, size_t len)
+write_file(int dirfd, const char *name, const char *data, size_t len,
+           uid_t owner)
 {
 	int fd, saved;
 
@@ -880,7 +923,8 @@ write_file(int dirfd, const char *name, const char *data, size_t len)
 	             0600);
 	if (fd < 0)
 		return -1;
-	if (fchmod(fd, 0600) < 0 || fd_write_all(fd, data, len) < 0 ||
+	if ((owner != geteuid() && fchown(fd, owner, (gid_t)-1) < 0) ||
+	    fchmod(fd, 0600) < 0 || fd_write_all(fd, data, len) < 0 ||
 	    fsync_fd(fd) < 0) {
 		saved = errno;
 		close(fd);
@@ -912,7 +956,8 @@ envelope_replace(int entry_fd, const struct queue_envelope *e)
 	/* A leftover of a process killed while it replaced the envelope. */
 	if (unlink_at(entry_fd, "envelope.new", 0) < 0 && errno != ENOENT)
 		goto fail;
-	if (write_file(entry_fd, "envelope.new", buf_str(&t.b), t.b.len) < 0)
+	if (write_file(entry_fd, "envelope.new", buf_str(&t.b), t.b.len,
+	               e->owner) < 0)
 		goto fail;
 	if (rename_over(entry_fd, "envelope.new", "envelope") < 0) {
 		saved = errno;
@@ -1024,9 +1069,10 @@ clean_tmp(struct queue *q)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
+		/* Another user's leftovers in the spool are root's to clean. */
 		if (is_dot(de->d_name) ||
 		    stat_at(q->tmp_fd, de->d_name, &st) < 0 ||
-		    st.st_mtime >= cutoff)
+		    st.st_mtime >= cutoff || !queue_sees(q, st.st_uid))
 			continue;
 		if (S_ISREG(st.st_mode))
 			unlink_at(q->tmp_fd, de->d_name, 0);
@@ -1195,8 +1241,9 @@ check_dir(int fd, const char *path, const char *what, struct error *err)
 	return 0;
 }
 
+/* The directory path itself, never through a symbolic link (unchecked). */
 static int
-open_queue_dir(const char *path, struct error *err)
+open_top_dir(const char *path, struct error *err)
 {
 	int fd =
 	    open_at(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
@@ -1215,7 +1262,15 @@ open_queue_dir(const char *path, struct error *err)
 		                "cannot open the queue directory %s", path);
 		return -1;
 	}
-	if (check_dir(fd, path, "", err) < 0) {
+	return fd;
+}
+
+static int
+open_queue_dir(const char *path, struct error *err)
+{
+	int fd = open_top_dir(path, err);
+
+	if (fd >= 0 && check_dir(fd, path, "", err) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -1247,17 +1302,18 @@ queue_open(struct queue **out, const char *dir, struct error *err)
 	return queue_open_clock(out, dir, NULL, err);
 }
 
-int
-queue_open_clock(struct queue **out, const char *dir, time_t (*clock)(void),
-                 struct error *err)
+/* A queue not opened yet, for dir (NULL with err when the name is empty). */
+static struct queue *
+queue_new(const char *dir, time_t (*clock)(void), struct error *err)
 {
 	struct queue *q;
 	size_t len;
 
-	*out = NULL;
-	if (!dir || !*dir)
-		return error_set(err, ERROR_CONFIG,
-		                 "the queue directory name is empty");
+	if (!dir || !*dir) {
+		error_set(err, ERROR_CONFIG,
+		          "the queue directory name is empty");
+		return NULL;
+	}
 	q = xcalloc(1, sizeof *q);
 	q->fd = q->tmp_fd = -1;
 	q->clock = clock;
@@ -1266,6 +1322,19 @@ queue_open_clock(struct queue **out, const char *dir, time_t (*clock)(void),
 	len = strlen(q->path);
 	while (len > 1 && q->path[len - 1] == '/')
 		q->path[--len] = '\0';
+	return q;
+}
+
+int
+queue_open_clock(struct queue **out, const char *dir, time_t (*clock)(void),
+                 struct error *err)
+{
+	struct queue *q;
+
+	*out = NULL;
+	q = queue_new(dir, clock, err);
+	if (!q)
+		return -1;
 	if (make_dirs(q->path, err) < 0)
 		goto fail;
 	q->fd = open_queue_dir(q->path, err);
@@ -1277,6 +1346,206 @@ queue_open_clock(struct queue **out, const char *dir, time_t (*clock)(void),
 fail:
 	queue_close(q);
 	return -1;
+}
+
+/* --- the machine's spool ----------------------------------------------------
+ *
+ * One directory for every user of the machine (mailpost(1), QUEUE and
+ * SECURITY): root:GROUP 2770, with tmp/ and dead/ alike.  Only root and
+ * the group reach it, the group only through the spool helper, which acts
+ * for its caller with the caller's uid; each entry directory is 0700 its
+ * writer's, so root reads every entry and no other writer any but its
+ * own.  What makes a directory safe here is therefore not "mine" (as for
+ * a user's queue) but "root's and the group's alone". */
+
+static int
+check_spool_dir(int fd, const char *path, const char *what, gid_t group,
+                struct error *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot check the spool %s%s", path,
+		                       what);
+	if (st.st_uid != 0 || st.st_gid != group)
+		return error_set(err, ERROR_CONFIG,
+		                 "the spool %s%s belongs to uid %lu and gid "
+		                 "%lu, not to root and the group of the system "
+		                 "sendmail: run chown root:%lu %s%s",
+		                 path, what, (unsigned long)st.st_uid,
+		                 (unsigned long)st.st_gid, (unsigned long)group,
+		                 path, what);
+	if (st.st_mode & S_IRWXO)
+		return error_set(err, ERROR_CONFIG,
+		                 "the spool %s%s is open to others: run chmod "
+		                 "2770 %s%s",
+		                 path, what, path, what);
+	return 0;
+}
+
+/* A directory of the spool made root:GROUP 2770 (mkdir's mode is cut by
+ * the umask and gives no setgid bit: set after, before anyone else can
+ * have used it, since it is 0700 root's until then).  -1 with errno. */
+static int
+make_spool_dir(int at_fd, const char *name, gid_t group)
+{
+	int fd, saved;
+
+	if (mkdir_at(at_fd, name, 0700) < 0)
+		return -1;
+	fd = open_dir_at(at_fd, name);
+	if (fd < 0)
+		return -1;
+	if (fchown(fd, 0, group) < 0 || fchmod(fd, 02770) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* DIR/name (tmp or dead), made when it is missing and this process is
+ * root (mta-install and the package make them; root's first run after an
+ * upgrade from a spool without them may have to). */
+static int
+open_spool_sub(int dir_fd, const char *path, const char *name, gid_t group,
+               struct error *err)
+{
+	char what[16];
+	int fd = -1;
+
+	snprintf(what, sizeof what, "/%s", name);
+	if (geteuid() == 0)
+		fd = make_spool_dir(dir_fd, name, group);
+	if (fd < 0)
+		fd = open_dir_at(dir_fd, name);
+	if (fd < 0 && errno == ENOENT)
+		return error_set(err, ERROR_CONFIG,
+		                 "the spool %s has no %s/: as root, run "
+		                 "mailpost -q once (or make install-mta again)",
+		                 path, name);
+	if (fd < 0)
+		return error_set_errno(err, dir_error_kind(errno), errno,
+		                       "cannot open the spool %s%s (it must be "
+		                       "a directory)",
+		                       path, what);
+	if (check_spool_dir(fd, path, what, group, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The spool itself; root makes it when it is missing (not its parents). */
+static int
+open_spool(const char *path, gid_t group, struct error *err)
+{
+	struct stat st;
+	int fd = -1;
+
+	if (geteuid() == 0)
+		fd = make_spool_dir(AT_FDCWD, path, group);
+	else if (lstat(path, &st) < 0 && errno == ENOENT)
+		return error_set(err, ERROR_CONFIG,
+		                 "the spool %s does not exist: as root, run "
+		                 "make install-mta (or reinstall mailpost-mta)",
+		                 path);
+	if (fd < 0)
+		fd = open_top_dir(path, err);
+	if (fd >= 0 && check_spool_dir(fd, path, "", group, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The spool (with its tmp/) in q; root makes dead/ too, so that a dead
+ * letter never finds it missing. */
+static int
+spool_open(struct queue *q, gid_t group, struct error *err)
+{
+	int dead;
+
+	q->shared = true;
+	q->group = group;
+	q->fd = open_spool(q->path, group, err);
+	if (q->fd < 0)
+		return -1;
+	q->tmp_fd = open_spool_sub(q->fd, q->path, "tmp", group, err);
+	if (q->tmp_fd < 0)
+		return -1;
+	if (geteuid() == 0) {
+		dead = open_spool_sub(q->fd, q->path, "dead", group, err);
+		if (dead < 0)
+			return -1;
+		close(dead);
+	}
+	return 0;
+}
+
+int
+queue_open_shared(struct queue **out, const char *dir, gid_t group,
+                  struct error *err)
+{
+	return queue_open_shared_clock(out, dir, group, NULL, err);
+}
+
+int
+queue_open_shared_clock(struct queue **out, const char *dir, gid_t group,
+                        time_t (*clock)(void), struct error *err)
+{
+	struct queue *q;
+
+	*out = NULL;
+	q = queue_new(dir, clock, err);
+	if (!q)
+		return -1;
+	if (spool_open(q, group, err) < 0) {
+		queue_close(q);
+		return -1;
+	}
+	clean_tmp(q);
+	*out = q;
+	return 0;
+}
+
+int
+queue_open_shared_dead(struct queue **out, const char *dir, gid_t group,
+                       struct error *err)
+{
+	struct queue *spool, *q;
+	int fd;
+
+	*out = NULL;
+	if (queue_open_shared(&spool, dir, group, err) < 0)
+		return -1;
+	fd = open_spool_sub(spool->fd, spool->path, "dead", group, err);
+	if (fd < 0) {
+		queue_close(spool);
+		return -1;
+	}
+	/* DIR/dead with DIR/tmp: entries are built and removed there, and
+	 * one moves between the spool and dead/ in one rename. */
+	q = xcalloc(1, sizeof *q);
+	q->path = xmalloc(strlen(spool->path) + sizeof "/dead");
+	snprintf(q->path, strlen(spool->path) + sizeof "/dead", "%s/dead",
+	         spool->path);
+	q->fd = fd;
+	q->tmp_fd = spool->tmp_fd;
+	spool->tmp_fd = -1;
+	q->shared = true;
+	q->group = group;
+	queue_close(spool);
+	*out = q;
+	return 0;
+}
+
+bool
+queue_is_shared(const struct queue *q)
+{
+	return q->shared;
 }
 
 void
@@ -1500,6 +1769,7 @@ queue_add(struct queue *q, const struct queue_envelope *env,
 		e.created = queue_now(q);
 	e.size = m->size;
 	e.has_8bit = m->has_8bit;
+	e.owner = geteuid();
 	if (pending_create(q, e.created, &p, e.id) < 0) {
 		error_set_errno(err, ERROR_IOERR, errno,
 		                "cannot queue the message in %s", q->path);
@@ -1514,7 +1784,7 @@ queue_add(struct queue *q, const struct queue_envelope *env,
 		          QUEUE_ENVELOPE_MAX);
 		goto fail;
 	}
-	rc = write_file(p.dir_fd, "envelope", buf_str(&t.b), t.b.len);
+	rc = write_file(p.dir_fd, "envelope", buf_str(&t.b), t.b.len, e.owner);
 	buf_clear(&t.b);
 	if (rc < 0 || fsync_fd(p.dir_fd) < 0 ||
 	    pending_publish(q, &p, &e) < 0 || fsync_fd(q->fd) < 0) {
@@ -1620,16 +1890,20 @@ message_readable(int dir_fd, const char *id, struct error *err)
  * sent as it is?  0, with its envelope in e; else -1 and why in err (e
  * holds the envelope when that much could be read: e->id is set). */
 static int
-entry_inspect(int dir_fd, int msg_fd, const char *id, struct queue_envelope *e,
-              struct error *err)
+entry_inspect(const struct queue *q, int dir_fd, int msg_fd, const char *id,
+              struct queue_envelope *e, struct error *err)
 {
+	struct owner_rule rule = {q->shared, geteuid()};
 	struct stat st;
 
 	if (fstat(dir_fd, &st) < 0)
 		return error_set_errno(err, ERROR_IOERR, errno,
 		                       "queue entry %s: cannot check it", id);
-	if (check_owner(&st, id, "its directory", err) < 0 ||
-	    envelope_load(dir_fd, id, e, err) < 0 ||
+	/* In the spool the directory says whose the entry is. */
+	if (q->shared)
+		rule.uid = st.st_uid;
+	if (check_owner(&st, id, "its directory", &rule, err) < 0 ||
+	    envelope_load(dir_fd, id, &rule, e, err) < 0 ||
 	    message_stat(dir_fd, msg_fd, id, &st, err) < 0)
 		return -1;
 	if (S_ISLNK(st.st_mode))
@@ -1642,7 +1916,7 @@ entry_inspect(int dir_fd, int msg_fd, const char *id, struct queue_envelope *e,
 		                 "queue entry %s: its message file is not a "
 		                 "regular file",
 		                 id);
-	if (check_owner(&st, id, "its message file", err) < 0)
+	if (check_owner(&st, id, "its message file", &rule, err) < 0)
 		return -1;
 	if ((uint64_t)st.st_size != e->size)
 		return error_set(err, ERROR_DATA,
@@ -1651,6 +1925,30 @@ entry_inspect(int dir_fd, int msg_fd, const char *id, struct queue_envelope *e,
 		                 id, (unsigned long long)st.st_size,
 		                 (unsigned long long)e->size);
 	return msg_fd >= 0 ? 0 : message_readable(dir_fd, id, err);
+}
+
+/* Whether DIR/ID (whatever it is: an entry, a symbolic link, a file)
+ * is this process's to see (queue_sees); one that vanished is nobody's
+ * and is left to the caller's open to find out. */
+static bool
+entry_visible(const struct queue *q, const char *id)
+{
+	struct stat st;
+
+	if (!q->shared || stat_at(q->fd, id, &st) < 0)
+		return true;
+	return queue_sees(q, st.st_uid);
+}
+
+/* The same for an entry directory already open. */
+static bool
+fd_visible(const struct queue *q, int fd)
+{
+	struct stat st;
+
+	if (!q->shared || fstat(fd, &st) < 0)
+		return true;
+	return queue_sees(q, st.st_uid);
 }
 
 /* Call fn for each directory entry of DIR named like an id, with the
@@ -1672,11 +1970,16 @@ scan_entries(struct queue *q,
 	while ((de = readdir(d))) {
 		int fd;
 
-		if (!queue_id_valid(de->d_name))
+		if (!queue_id_valid(de->d_name) ||
+		    !entry_visible(q, de->d_name))
 			continue;
 		fd = open_dir_at(q->fd, de->d_name);
 		if (fd < 0 && errno == ENOENT)
 			continue;
+		if (fd >= 0 && !fd_visible(q, fd)) {
+			close(fd); /* replaced by another's meanwhile */
+			continue;
+		}
 		fn(q, de->d_name, fd, fd < 0 ? errno : 0, ctx);
 		close_fd(fd);
 	}
@@ -1695,7 +1998,6 @@ list_one(struct queue *q, const char *id, int fd, int open_errno, void *ctx)
 	struct listing *l = ctx;
 	struct error ignored;
 
-	(void)q;
 	(void)open_errno;
 	if (fd < 0)
 		return;
@@ -1705,7 +2007,7 @@ list_one(struct queue *q, const char *id, int fd, int open_errno, void *ctx)
 	}
 	queue_envelope_init(&l->v[l->len]);
 	/* Being removed, or damaged: not listed (queue_damaged says). */
-	if (entry_inspect(fd, -1, id, &l->v[l->len], &ignored) == 0)
+	if (entry_inspect(q, fd, -1, id, &l->v[l->len], &ignored) == 0)
 		l->len++;
 	else
 		queue_envelope_clear(&l->v[l->len]);
@@ -1754,7 +2056,7 @@ damaged_one(struct queue *q, const char *id, int fd, int open_errno, void *ctx)
 	if (fd < 0)
 		damaged = entry_unopenable(q, id, open_errno, &why) < 0;
 	else /* one being removed meanwhile is not damaged */
-		damaged = entry_inspect(fd, -1, id, &e, &why) < 0 &&
+		damaged = entry_inspect(q, fd, -1, id, &e, &why) < 0 &&
 		          still_live(q, id, fd);
 	if (damaged) {
 		snprintf(line, sizeof line, "%s: %s", id,
@@ -1816,9 +2118,12 @@ static int
 claim_open(struct queue *q, const char *id, struct queue_entry *e,
            struct error *err)
 {
+	/* Another user's entry in the spool is, to this process, none. */
+	if (!entry_visible(q, id))
+		return QUEUE_GONE;
 	e->dir_fd = open_dir_at(q->fd, id);
 	if (e->dir_fd >= 0)
-		return QUEUE_CLAIMED;
+		return fd_visible(q, e->dir_fd) ? QUEUE_CLAIMED : QUEUE_GONE;
 	if (errno == ENOENT)
 		return QUEUE_GONE;
 	entry_unopenable(q, id, errno, err);
@@ -1873,7 +2178,7 @@ claim_lock(struct queue *q, const char *id, struct queue_entry *e,
 static int
 claim_inspect(struct queue_entry *e, struct error *err)
 {
-	if (entry_inspect(e->dir_fd, e->msg_fd, e->id, &e->env, err) < 0)
+	if (entry_inspect(e->q, e->dir_fd, e->msg_fd, e->id, &e->env, err) < 0)
 		return QUEUE_DAMAGED;
 	if (e->msg_fd < 0) { /* it could not be opened a moment ago */
 		error_set(err, ERROR_DATA,
@@ -2067,6 +2372,36 @@ queue_entry_remove(struct queue_entry *e, struct error *err)
 		    "queue entry %s was removed, but a crash "
 		    "now could bring it back",
 		    e->id);
+	return 0;
+}
+
+int
+queue_entry_bury(struct queue_entry *e, struct queue *dead, const char *why,
+                 time_t when, struct error *err)
+{
+	int sync_errno;
+
+	if (!e->q->shared || !dead->shared)
+		return error_set(err, ERROR_SOFTWARE,
+		                 "queue entry %s: only the spool has a "
+		                 "dead-letter queue",
+		                 e->id);
+	/* Why, first: once in dead/ it is never tried again. */
+	if (entry_failed(e, 0, why, when, 0, err) < 0)
+		return -1;
+	if (rename_at(e->q->fd, e->id, dead->fd, e->id) < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot move queue entry %s into %s",
+		                       e->id, dead->path);
+	e->removed = true;
+	sync_errno = fsync_fd(dead->fd) < 0 ? errno : 0;
+	if (fsync_fd(e->q->fd) < 0 && !sync_errno)
+		sync_errno = errno;
+	if (sync_errno)
+		return error_set_errno(err, ERROR_IOERR, sync_errno,
+		                       "queue entry %s was moved into %s, but "
+		                       "a crash now could bring it back",
+		                       e->id, dead->path);
 	return 0;
 }
 

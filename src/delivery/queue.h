@@ -17,10 +17,20 @@
  * link, of the wrong size or owner...) is damaged: never listed with the
  * others nor sent, always named by queue_damaged.
  *
+ * The machine's spool (queue_open_shared: a setgid installation's one
+ * queue for every user, root:GROUP 2770) holds every user's entries: an
+ * entry belongs to the owner of its directory (0700; its files 0600 and
+ * that owner's, else it is damaged).  Root sees and may claim every
+ * entry; any other process only its own: another's is left out of
+ * queue_list and queue_damaged, and queue_claim finds it gone.  Its
+ * dead-letter queue (queue_open_shared_dead, DIR/dead) has the same
+ * entries, never flushed, each saying why in its last error.
+ *
  * Errors: ERROR_IOERR for what the file system refused (ENOSPC, EIO...),
  * ERROR_CONFIG for a queue directory that is unsafe (a symbolic link, not
- * ours, group/world writable), ERROR_DATA for an entry that cannot be
- * parsed, ERROR_USAGE for an unknown id given by the user.
+ * ours, group/world writable; for the spool: not root:GROUP, or open to
+ * others), ERROR_DATA for an entry that cannot be parsed, ERROR_USAGE for
+ * an unknown id given by the user.
  */
 #ifndef MAILPOST_QUEUE_H
 #define MAILPOST_QUEUE_H
@@ -28,6 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "envelope.h"
@@ -61,6 +72,8 @@ struct queue_envelope {
 	char *last_error;       /* one line, or NULL */
 	uint64_t size;          /* bytes of the message (set by queue_add) */
 	bool has_8bit;          /* (set by queue_add) */
+	uid_t owner;            /* whose entry: set when read (the owner of
+	                         * its directory), queue_add's euid */
 };
 
 void queue_envelope_init(struct queue_envelope *e);
@@ -94,6 +107,32 @@ int queue_open(struct queue **out, const char *dir, struct error *err);
  * (outbox.h, flush.h). */
 int queue_open_clock(struct queue **out, const char *dir, time_t (*clock)(void),
                      struct error *err);
+
+/* Open the machine's spool dir (a setgid installation's, group its
+ * group), made root:GROUP 2770 with tmp/ and dead/ when missing and this
+ * process is root.  Refused (ERROR_CONFIG): a symbolic link, not a
+ * directory, DIR, DIR/tmp or DIR/dead not owned by root or not of the
+ * group, or with any permission for others; missing (but for root).
+ * Leftovers under tmp/ are cleaned as queue_open does: root's process
+ * cleans every user's, another only its own.  Entries are added,
+ * listed, claimed and removed as in any queue, with the owners' rules
+ * at the top of this file. */
+int queue_open_shared(struct queue **out, const char *dir, gid_t group,
+                      struct error *err);
+int queue_open_shared_clock(struct queue **out, const char *dir, gid_t group,
+                            time_t (*clock)(void), struct error *err);
+
+/* The spool's dead-letter queue, DIR/dead, checked as the spool is (and
+ * the spool with it): entries whose delivery was given up, added by
+ * queue_add (a caller's dead letter, last_error saying why) or moved from
+ * the spool by queue_entry_bury; listed, claimed and removed like any
+ * entries, never sent. */
+int queue_open_shared_dead(struct queue **out, const char *dir, gid_t group,
+                           struct error *err);
+
+/* Opened by queue_open_shared or queue_open_shared_dead. */
+bool queue_is_shared(const struct queue *q);
+
 void queue_close(struct queue *q);
 const char *queue_dir(const struct queue *q);
 
@@ -177,6 +216,14 @@ int queue_entry_narrow(struct queue_entry *e, unsigned states,
  * request; a damaged one too): it disappears from the listing in one
  * step. */
 int queue_entry_remove(struct queue_entry *e, struct error *err);
+
+/* Move a claimed entry of the spool into the spool's dead-letter queue
+ * dead (queue_open_shared_dead): as queue_entry_failed with `why` at
+ * `when`, then one rename, so it is in one queue or the other, never both
+ * nor neither; it keeps its id and owner.  ERROR_SOFTWARE for an entry
+ * not in a spool, removed or damaged. */
+int queue_entry_bury(struct queue_entry *e, struct queue *dead, const char *why,
+                     time_t when, struct error *err);
 
 /* Unlock and free (NULL is a no-op). */
 void queue_entry_release(struct queue_entry *e);

@@ -1,8 +1,9 @@
 /*
  * queue_test.c - the spool (queue.c): round trips byte for byte, order,
  * locking between two opens, atomic update and removal, failures that
- * must leave nothing behind, unsafe directories, tmp/ cleaning, and the
- * envelope format's forward compatibility.
+ * must leave nothing behind, unsafe directories, tmp/ cleaning, the
+ * envelope format's forward compatibility, and the machine's spool (its
+ * checks, entries' owners, what root and a user see, dead letters).
  *
  * Everything happens under a fresh mkdtemp(3) directory in /tmp, which is
  * removed at the end.
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1458,6 +1460,340 @@ test_damaged(void)
 	queue_close(q);
 }
 
+/* --- the machine's spool (queue_open_shared) -------------------------------
+ *
+ * Owners and visibility need root: entries are given to another uid with
+ * chown, and what a non-root caller of the spool helper sees is tested in
+ * a child that became uid SPOOL_USER with the spool's group effective (as
+ * the helper runs). */
+
+#define SPOOL_GROUP 54321 /* any gid: root may chown to it */
+#define SPOOL_USER 65534
+#define SPOOL_OTHER 65533
+
+static bool
+shared_skip(const char *what)
+{
+	if (geteuid() == 0)
+		return false;
+	fprintf(stderr,
+	        "skipped: %s (needs root, to give files to other "
+	        "users)\n",
+	        what);
+	return true;
+}
+
+/* A spool as mta-install makes it: root:SPOOL_GROUP 2770. */
+static void
+make_spool(const char *path)
+{
+	CHECK_INT(mkdir(path, 0700), 0);
+	CHECK_INT(chown(path, 0, SPOOL_GROUP), 0);
+	CHECK_INT(chmod(path, 02770), 0);
+}
+
+/* Give DIR/ID and its two files to uid (owner of every file). */
+static void
+give_entry(const char *dir, const char *id, uid_t uid)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof p, "%s/%s", dir, id);
+	CHECK_INT(chown(p, uid, (gid_t)-1), 0);
+	snprintf(p, sizeof p, "%s/%s/message", dir, id);
+	CHECK_INT(chown(p, uid, (gid_t)-1), 0);
+	snprintf(p, sizeof p, "%s/%s/envelope", dir, id);
+	CHECK_INT(chown(p, uid, (gid_t)-1), 0);
+}
+
+static uid_t
+owner_of(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) < 0 ? (uid_t)-1 : st.st_uid;
+}
+
+static void
+test_shared_open(void)
+{
+	struct queue *q = NULL;
+	struct error err;
+
+	if (shared_skip("the spool's checks"))
+		return;
+	/* Missing: root makes it, with tmp/ and dead/, all 2770. */
+	CHECK_INT(
+	    queue_open_shared(&q, at("%s", "spool-new"), SPOOL_GROUP, &err), 0);
+	CHECK(q && queue_is_shared(q));
+	queue_close(q);
+	CHECK_INT(mode_of(at("%s", "spool-new")), 02770);
+	CHECK_INT(mode_of(at("%s", "spool-new/tmp")), 02770);
+	CHECK_INT(mode_of(at("%s", "spool-new/dead")), 02770);
+	{
+		struct stat st;
+
+		CHECK_INT(stat(at("%s", "spool-new/dead"), &st), 0);
+		CHECK_INT(st.st_uid, 0);
+		CHECK_INT(st.st_gid, SPOOL_GROUP);
+	}
+	/* The per-user rules refuse it (group-writable), as before. */
+	CHECK_INT(queue_open(&q, at("%s", "spool-new"), &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+
+	/* Another group. */
+	CHECK_INT(
+	    queue_open_shared(&q, at("%s", "spool-new"), SPOOL_GROUP + 1, &err),
+	    -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK(strstr(err.msg, "chown root:54322") != NULL);
+	/* Open to others, even only to look. */
+	CHECK_INT(chmod(at("%s", "spool-new"), 02771), 0);
+	CHECK_INT(
+	    queue_open_shared(&q, at("%s", "spool-new"), SPOOL_GROUP, &err),
+	    -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK(strstr(err.msg, "chmod 2770") != NULL);
+	CHECK_INT(chmod(at("%s", "spool-new"), 02770), 0);
+	/* Not root's. */
+	CHECK_INT(chown(at("%s", "spool-new"), SPOOL_USER, SPOOL_GROUP), 0);
+	CHECK_INT(
+	    queue_open_shared(&q, at("%s", "spool-new"), SPOOL_GROUP, &err),
+	    -1);
+	CHECK(strstr(err.msg, "belongs to uid 65534") != NULL);
+	CHECK_INT(chown(at("%s", "spool-new"), 0, SPOOL_GROUP), 0);
+	/* tmp/ and dead/ are held to the same rule. */
+	CHECK_INT(chmod(at("%s", "spool-new/dead"), 02775), 0);
+	CHECK_INT(queue_open_shared_dead(&q, at("%s", "spool-new"), SPOOL_GROUP,
+	                                 &err),
+	          -1);
+	CHECK(strstr(err.msg, "spool-new/dead is open to others") != NULL);
+	CHECK_INT(chmod(at("%s", "spool-new/dead"), 02770), 0);
+	CHECK_INT(chown(at("%s", "spool-new/tmp"), SPOOL_USER, SPOOL_GROUP), 0);
+	CHECK_INT(
+	    queue_open_shared(&q, at("%s", "spool-new"), SPOOL_GROUP, &err),
+	    -1);
+	CHECK(strstr(err.msg, "spool-new/tmp belongs to uid 65534") != NULL);
+	/* A symbolic link, a file. */
+	CHECK_INT(symlink("spool-new", at("%s", "spool-link")), 0);
+	CHECK_INT(
+	    queue_open_shared(&q, at("%s", "spool-link"), SPOOL_GROUP, &err),
+	    -1);
+	CHECK(strstr(err.msg, "symbolic link") != NULL);
+	spew(at("%s", "spool-file"), "x", 1);
+	CHECK_INT(
+	    queue_open_shared(&q, at("%s", "spool-file"), SPOOL_GROUP, &err),
+	    -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK(q == NULL);
+}
+
+/* What uid SPOOL_USER sees of the spool at dir, with the group effective
+ * (as the spool helper runs): only its own entry `mine`, never `root_id`
+ * (root's) nor `bad` (another's, damaged); what it adds is its own, 0700
+ * and 0600; it cleans only its own tmp/ leftovers.  The exit status is
+ * the number of failed checks. */
+static void
+shared_as_user(const char *dir, const char *mine, const char *root_id,
+               const char *bad)
+{
+	struct queue_envelope *v = NULL;
+	struct queue_entry *e = NULL;
+	struct queue *q = NULL, *dead = NULL;
+	struct strlist d;
+	struct error err;
+	char id[QUEUE_ID_SIZE], p[PATH_MAX];
+	size_t n = 0;
+
+	gid_t g = SPOOL_GROUP;
+
+	if (setgroups(1, &g) < 0 || setgid(SPOOL_GROUP) < 0 ||
+	    setuid(SPOOL_USER) < 0)
+		_exit(99);
+	CHECK_INT(queue_open_shared(&q, dir, SPOOL_GROUP, &err), 0);
+	if (!q)
+		_exit(unit_failed);
+	CHECK_INT(queue_list(q, &v, &n, &err), 0);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		CHECK_STR(v[0].id, mine);
+		CHECK_INT(v[0].owner, SPOOL_USER);
+	}
+	queue_list_free(v, n);
+	strlist_init(&d);
+	CHECK_INT(queue_damaged(q, &d, &err), 0);
+	CHECK_INT(d.n, 0);
+	strlist_clear(&d);
+	/* Another's entry does not exist, damaged or not. */
+	CHECK_INT(queue_claim(q, root_id, &e, &err), QUEUE_GONE);
+	CHECK_INT(queue_claim(q, bad, &e, &err), QUEUE_GONE);
+	CHECK_INT(queue_claim(q, mine, &e, &err), QUEUE_CLAIMED);
+	queue_entry_release(e);
+	/* Its own new entry: its own, private. */
+	CHECK_INT(add_simple(q, "user@example.org", 0, 0, id), 0);
+	snprintf(p, sizeof p, "%s/%s", dir, id);
+	CHECK_INT(owner_of(p), SPOOL_USER);
+	CHECK_INT(mode_of(p), 0700);
+	snprintf(p, sizeof p, "%s/%s/message", dir, id);
+	CHECK_INT(mode_of(p), 0600);
+	snprintf(p, sizeof p, "%s/%s/envelope", dir, id);
+	CHECK_INT(mode_of(p), 0600);
+	CHECK_INT(owner_of(p), SPOOL_USER);
+	queue_close(q);
+	/* A dead letter of its own. */
+	CHECK_INT(queue_open_shared_dead(&dead, dir, SPOOL_GROUP, &err), 0);
+	if (dead) {
+		CHECK_INT(add_simple(dead, "user@example.org", 0, 0, id), 0);
+		snprintf(p, sizeof p, "%s/dead/%s", dir, id);
+		CHECK_INT(owner_of(p), SPOOL_USER);
+	}
+	queue_close(dead);
+	/* Root's stale leftover stays (root cleans it). */
+	snprintf(p, sizeof p, "%s/tmp/0000000100000001", dir);
+	CHECK(mode_of(p) >= 0);
+	_exit(unit_failed > 100 ? 100 : unit_failed);
+}
+
+static void
+test_shared_owners(void)
+{
+	const char *dir = at("%s", "spool");
+	char mine[QUEUE_ID_SIZE], root_id[QUEUE_ID_SIZE], bad[QUEUE_ID_SIZE];
+	struct queue_envelope *v = NULL;
+	struct queue *q = NULL;
+	struct strlist d;
+	struct error err;
+	size_t n = 0;
+	int status = -1;
+	pid_t pid;
+
+	if (shared_skip("owners and visibility in the spool"))
+		return;
+	/* The test's directory must be reachable by the user. */
+	CHECK_INT(chmod(base, 0711), 0);
+	make_spool(dir);
+	CHECK_INT(queue_open_shared(&q, dir, SPOOL_GROUP, &err), 0);
+	if (!q)
+		return;
+	CHECK_INT(add_simple(q, "root@example.org", 0, 0, root_id), 0);
+	CHECK_INT(add_simple(q, "user@example.org", 0, 0, mine), 0);
+	CHECK_INT(add_simple(q, "other@example.org", 0, 0, bad), 0);
+	give_entry(dir, mine, SPOOL_USER);
+	give_entry(dir, bad, SPOOL_OTHER);
+	/* bad: a file of another owner in the entry. */
+	CHECK_INT(chown(at("spool/%s/message", bad), SPOOL_USER, (gid_t)-1), 0);
+	/* Root sees every owner's, and the mixed one as damaged. */
+	CHECK_INT(queue_list(q, &v, &n, &err), 0);
+	CHECK_INT(n, 2);
+	for (size_t i = 0; i < n; i++)
+		CHECK_INT(v[i].owner,
+		          strcmp(v[i].id, mine) == 0 ? SPOOL_USER : 0);
+	queue_list_free(v, n);
+	strlist_init(&d);
+	CHECK_INT(queue_damaged(q, &d, &err), 0);
+	CHECK_INT(d.n, 1);
+	if (d.n == 1)
+		CHECK(strstr(d.v[0], "its message file belongs to uid 65534, "
+		                     "the entry to uid 65533") != NULL);
+	strlist_clear(&d);
+	/* A stale leftover of root's writer under tmp/. */
+	CHECK_INT(mkdir(at("spool/tmp/%s", "0000000100000001"), 0700), 0);
+	set_age(at("spool/tmp/%s", "0000000100000001"), 7200);
+	queue_close(q);
+
+	pid = fork();
+	if (pid == 0)
+		shared_as_user(dir, mine, root_id, bad);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status));
+	CHECK_INT(WEXITSTATUS(status), 0);
+
+	/* Root's next open cleans the leftover; sees the user's new one. */
+	CHECK_INT(queue_open_shared(&q, dir, SPOOL_GROUP, &err), 0);
+	CHECK_INT(mode_of(at("spool/tmp/%s", "0000000100000001")), -1);
+	CHECK_INT(listed(q), 3);
+	queue_close(q);
+	CHECK_INT(chmod(base, 0700), 0);
+}
+
+/* Root updating, and burying, a user's entry leaves every file the
+ * user's. */
+static void
+test_shared_bury(void)
+{
+	const char *dir = at("%s", "spool-b");
+	struct queue_envelope *v = NULL;
+	struct queue_entry *e = NULL;
+	struct queue *q = NULL, *dead = NULL;
+	struct error err;
+	char id[QUEUE_ID_SIZE];
+	size_t n = 0;
+
+	if (shared_skip("root's work on a user's entry"))
+		return;
+	make_spool(dir);
+	CHECK_INT(queue_open_shared(&q, dir, SPOOL_GROUP, &err), 0);
+	CHECK_INT(queue_open_shared_dead(&dead, dir, SPOOL_GROUP, &err), 0);
+	if (!q || !dead)
+		goto out;
+	CHECK_STR(queue_dir(dead), at("%s", "spool-b/dead"));
+	CHECK_INT(add_simple(q, "user@example.org", 0, 0, id), 0);
+	give_entry(dir, id, SPOOL_USER);
+	CHECK_INT(queue_claim(q, id, &e, &err), QUEUE_CLAIMED);
+	if (!e)
+		goto out;
+	CHECK_INT(queue_entry_failed(e, "451 later", 100, 200, &err), 0);
+	CHECK_INT(owner_of(at("spool-b/%s/envelope", id)), SPOOL_USER);
+	queue_entry_release(e);
+	CHECK_INT(listed(q), 1);
+	CHECK_INT(queue_claim(q, id, &e, &err), QUEUE_CLAIMED);
+	if (!e)
+		goto out;
+	CHECK_INT(queue_entry_bury(e, dead, "550 no such user", 300, &err), 0);
+	/* Gone from the spool, whole in dead/, the owner's still. */
+	CHECK_INT(queue_entry_remove(e, &err), 0);
+	queue_entry_release(e);
+	CHECK_INT(listed(q), 0);
+	CHECK_INT(owner_of(at("spool-b/dead/%s/envelope", id)), SPOOL_USER);
+	CHECK_INT(owner_of(at("spool-b/dead/%s", id)), SPOOL_USER);
+	CHECK_INT(queue_list(dead, &v, &n, &err), 0);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		CHECK_STR(v[0].id, id);
+		CHECK_INT(v[0].owner, SPOOL_USER);
+		CHECK_INT(v[0].attempts, 2);
+		CHECK_STR(v[0].last_error, "550 no such user");
+	}
+	queue_list_free(v, n);
+	/* Never from a user's own queue. */
+	{
+		struct queue *own = NULL;
+
+		CHECK_INT(queue_open(&own, at("%s", "own-b"), &err), 0);
+		CHECK_INT(add_simple(own, "me@example.org", 0, 0, id), 0);
+		CHECK_INT(queue_claim(own, id, &e, &err), QUEUE_CLAIMED);
+		CHECK_INT(queue_entry_bury(e, dead, "x", 1, &err), -1);
+		CHECK_INT(err.kind, ERROR_SOFTWARE);
+		queue_entry_release(e);
+		CHECK_INT(listed(own), 1);
+		queue_close(own);
+	}
+	/* Removed from dead/ on request, as any entry. */
+	CHECK_INT(queue_list(dead, &v, &n, &err), 0);
+	if (n == 1) {
+		CHECK_INT(queue_claim(dead, v[0].id, &e, &err), QUEUE_CLAIMED);
+		CHECK_INT(queue_entry_remove(e, &err), 0);
+		queue_entry_release(e);
+	}
+	queue_list_free(v, n);
+	CHECK_INT(listed(dead), 0);
+	CHECK_INT(count_names(at("%s", "spool-b/tmp")), 0);
+out:
+	queue_close(dead);
+	queue_close(q);
+}
+
 int
 main(void)
 {
@@ -1481,6 +1817,9 @@ main(void)
 	test_envelope_file_exact();
 	test_envelope_compat();
 	test_damaged();
+	test_shared_open();
+	test_shared_owners();
+	test_shared_bury();
 	nftw(base, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 	return unit_done();
 }
