@@ -359,7 +359,9 @@ assert_nothing_leaked() {
 @test "privileged: a server named in the caller's own queue entry never gets the system password" {
 	start_auth_server
 	system_config
-	run_caller 0 -- --queue always bob@example.net
+	# A queue of the caller's own (the machine's spool is out of its
+	# reach), whose entries it can edit.
+	run_caller 0 -- --queue always --queue-dir "$UHOME/queue" bob@example.net
 	local envelope trap_port
 	envelope="$(find "$UHOME" -name envelope -path '*queue*' | head -1)"
 	[[ -n "$envelope" ]] || die "no queue entry under $UHOME" || return 1
@@ -373,7 +375,7 @@ c, _ = s.accept(); open(sys.argv[2], "w").write("connected\n")' \
 	TRAP_PID=$!
 	sed -i '/^port: /d; /^host: /d' "$envelope"
 	printf 'host: 127.0.0.1\nport: %s\n' "$trap_port" >>"$envelope"
-	run_caller 78 -- -q
+	run_caller 78 -- -q --queue-dir "$UHOME/queue"
 	assert_stderr_contains "names its own server"
 	assert_stderr_contains "--queue-remove"
 	kill "$TRAP_PID" 2>/dev/null || true

@@ -36,6 +36,7 @@ static enum state state = NOT_SETGID;
 static gid_t group_gid;
 static gid_t caller_gid;
 static char *group_name;
+static const char *build_group; /* privilege_start's, held or not */
 
 int
 privilege_protect_process(struct error *err)
@@ -83,6 +84,7 @@ privilege_start(const char *group, struct error *err)
 {
 	gid_t r, e, s;
 
+	build_group = group && *group ? group : NULL;
 	if (getresgid(&r, &e, &s) < 0)
 		return error_set_errno(err, ERROR_OSERR, errno,
 		                       "cannot read the group ids");
@@ -170,4 +172,10 @@ const char *
 privilege_getenv(const char *name)
 {
 	return state == RAISED ? NULL : getenv(name);
+}
+
+const char *
+privilege_build_group(void)
+{
+	return build_group;
 }

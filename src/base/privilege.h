@@ -72,4 +72,10 @@ const char *privilege_getenv(const char *name);
  * PR_SET_DUMPABLE 0 (Linux) and RLIMIT_CORE 0. */
 int privilege_protect_process(struct error *err);
 
+/* The group this program was built for (privilege_start's; NULL: a
+ * build for users' own installs), whether or not it is held: a setgid
+ * installation's machine-wide spool belongs to it, and root, who never
+ * holds the group, works on that spool too. */
+const char *privilege_build_group(void);
+
 #endif

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,7 @@ load_config(struct job *job, struct error *err)
 		return -1;
 	if (!path)
 		return 0;
+	job->system_config = !job->req.config_file && conf_is_system_file(path);
 	/* -C or a user's own file: the group is given up for the whole
 	 * run, before the file is opened (as sendmail does with -C). */
 	if (privilege_held() && !job->req.config_file &&
@@ -588,14 +590,43 @@ job_check_attach(const struct job *job, struct error *err)
 	return 0;
 }
 
+/* The group of the machine's spool: the one this program was built
+ * for (privilege_build_group), looked up as the caller, not as root's
+ * guess. */
+static int
+spool_group(gid_t *out, struct error *err)
+{
+	const char *name = privilege_build_group();
+	struct group *gr = getgrnam(name);
+
+	if (!gr)
+		return error_set(err, ERROR_CONFIG,
+		                 "the group %s of the system sendmail does not "
+		                 "exist: as root, run make install-mta (or "
+		                 "reinstall mailpost-mta)",
+		                 name);
+	*out = gr->gr_gid;
+	return 0;
+}
+
 /* The queue directory: --queue-dir, else the account's queue_dir, else
- * the default (queue.h). */
+ * the default (queue.h); the machine's spool for the system
+ * configuration of a program built with a group. */
 int
-job_queue_dir(const struct job *job, char **out, struct error *err)
+job_queue_dir(struct job *job, char **out, struct error *err)
 {
 	const struct request *req = &job->req;
 	const struct account *a = &job->acct;
 
+	*out = NULL;
+	job->spool =
+	    privilege_build_group() && job->system_config && !req->queue_dir;
+	if (job->spool) {
+		if (spool_group(&job->spool_group, err) < 0)
+			return -1;
+		*out = xstrdup(a->queue_dir ? a->queue_dir : MTA_SPOOL_DIR);
+		return 0;
+	}
 	if (req->queue_dir)
 		*out = xstrdup(req->queue_dir);
 	else if (a->queue_dir)
@@ -603,6 +634,12 @@ job_queue_dir(const struct job *job, char **out, struct error *err)
 	else
 		*out = queue_default_dir(err);
 	return *out ? 0 : -1;
+}
+
+const gid_t *
+job_spool(const struct job *job)
+{
+	return job->spool ? &job->spool_group : NULL;
 }
 
 /* Fallback accounts take the command line's settings as the first one

@@ -58,6 +58,9 @@ struct job {
 	struct aliases *aliases; /* the account's aliases file, or NULL */
 	struct outbox outbox;    /* where a message that cannot go now goes */
 	char *queue_dir;         /* storage behind outbox.queue_dir */
+	bool system_config;      /* the file read is the system's (no -C) */
+	bool spool;              /* queue_dir is the machine's spool */
+	gid_t spool_group;       /* its group (job_queue_dir) */
 	char queue_problem[ERROR_MSG_MAX]; /* why there is none */
 	char *dead_letter;            /* storage behind outbox.dead_letter */
 	struct relay_finish finish;   /* settings for fallback accounts */
@@ -114,8 +117,14 @@ int job_collect_recipients(struct job *job, struct error *err);
 
 /* The queue directory, in *out (caller frees): --queue-dir, else the
  * account's queue_dir, else queue_default_dir's (whose error it returns:
- * no home). */
-int job_queue_dir(const struct job *job, char **out, struct error *err);
+ * no home).  For the system configuration of a program built with a
+ * group (privilege_build_group) and no --queue-dir, the machine's spool
+ * instead: the account's queue_dir, else the build's (configure
+ * --with-mta-spool); job->spool and job->spool_group say so (ERROR_CONFIG
+ * when the group does not exist).  job_spool is what queue_open_as
+ * takes. */
+int job_queue_dir(struct job *job, char **out, struct error *err);
+const gid_t *job_spool(const struct job *job);
 
 /* Empty the per-message part (sender, recipients, message and the stream
  * read from it, outbox), for the next message of a -bs session. */

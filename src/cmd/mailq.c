@@ -7,12 +7,20 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
 #define MAILQ_FIELD_MAX 1024
+
+/* The owner column (root's listing of the machine's spool): a login
+ * name as useradd allows by default fits; a longer one pushes the line
+ * on, it is never cut. */
+#define MAILQ_OWNER_WIDTH 8
 
 void
 mailq_age(time_t s, char *out, size_t n)
@@ -39,47 +47,130 @@ safe(const char *s, char *buf, size_t n)
 	return str_censor(buf, strlen(buf));
 }
 
-static void
-print_entry(FILE *out, const struct queue_envelope *e, time_t now)
+/* The owner's login name, else its number (a user since deleted). */
+static const char *
+owner_name(uid_t uid, char *buf, size_t n)
 {
-	char age[32], buf[MAILQ_FIELD_MAX];
+	struct passwd *pw = getpwuid(uid);
 
-	mailq_age(now - e->created, age, sizeof age);
-	fprintf(out, "%-16s %9" PRIu64 " %7s %3d %4u  <%s>\n", e->id, e->size,
-	        age, e->env.priority, e->attempts,
-	        safe(e->env.sender, buf, sizeof buf));
+	if (pw && pw->pw_name && *pw->pw_name)
+		return safe(pw->pw_name, buf, n);
+	snprintf(buf, n, "%lu", (unsigned long)uid);
+	return buf;
+}
+
+/* One entry: its columns (cols, already formatted), the owner when
+ * asked, the sender; then its recipients and last error under the
+ * sender. */
+static void
+print_entry(FILE *out, const char *cols, const struct queue_envelope *e,
+            bool owners)
+{
+	char buf[MAILQ_FIELD_MAX], who[64];
+	int indent = (int)strlen(cols) + (owners ? MAILQ_OWNER_WIDTH + 1 : 0);
+
+	fputs(cols, out);
+	if (owners)
+		fprintf(out, "%-*s ", MAILQ_OWNER_WIDTH,
+		        owner_name(e->owner, who, sizeof who));
+	fprintf(out, "<%s>\n", safe(e->env.sender, buf, sizeof buf));
 	for (size_t i = 0; i < e->env.nrcpts; i++)
-		fprintf(out, "%45s<%s>\n", "",
+		fprintf(out, "%*s<%s>\n", indent, "",
 		        safe(e->env.rcpts[i].addr, buf, sizeof buf));
 	if (e->last_error && *e->last_error)
-		fprintf(out, "%45s(%s)\n", "",
+		fprintf(out, "%*s(%s)\n", indent, "",
 		        safe(e->last_error, buf, sizeof buf));
 }
 
-int
-mailq_print(FILE *out, const struct queue_envelope *v, size_t n,
-            const struct strlist *damaged, time_t now, struct error *err)
+static void
+print_queued(FILE *out, const struct queue_envelope *e, bool owners, time_t now)
 {
-	char buf[MAILQ_FIELD_MAX];
+	char age[32], cols[96];
+
+	mailq_age(now - e->created, age, sizeof age);
+	snprintf(cols, sizeof cols, "%-16s %9" PRIu64 " %7s %3d %4u  ", e->id,
+	         e->size, age, e->env.priority, e->attempts);
+	print_entry(out, cols, e, owners);
+}
+
+/* A dead letter: since when it was given up (its last attempt; one
+ * saved without an attempt, since it was saved), and why. */
+static void
+print_dead(FILE *out, const struct queue_envelope *e, bool owners, time_t now)
+{
+	time_t since = e->last_attempt ? e->last_attempt : e->created;
+	char age[32], cols[96];
+
+	mailq_age(now - since, age, sizeof age);
+	snprintf(cols, sizeof cols, "%-16s %9" PRIu64 " %7s  ", e->id, e->size,
+	         age);
+	print_entry(out, cols, e, owners);
+}
+
+static void
+print_heading(FILE *out, const char *cols, bool owners, const char *last)
+{
+	fputs(cols, out);
+	if (owners)
+		fprintf(out, "%-*s ", MAILQ_OWNER_WIDTH, "Owner");
+	fprintf(out, "%s\n", last);
+}
+
+static void
+print_queue(FILE *out, const struct mailq_listing *l, time_t now)
+{
+	char cols[96];
 	uint64_t total = 0;
 
-	if (n == 0 && damaged->n == 0) {
-		fputs("Mail queue is empty\n", out);
-	} else if (n > 0) {
-		fprintf(out, "%-16s %9s %7s %3s %4s  %s\n", "Queue ID", "Size",
-		        "Age", "Pri", "Att", "Sender/Recipient/Last error");
-		for (size_t i = 0; i < n; i++) {
-			print_entry(out, &v[i], now);
-			total += v[i].size;
-		}
-		fprintf(out, "-- %zu message%s, %" PRIu64 " bytes\n", n,
-		        n == 1 ? "" : "s", total);
+	snprintf(cols, sizeof cols, "%-16s %9s %7s %3s %4s  ", "Queue ID",
+	         "Size", "Age", "Pri", "Att");
+	print_heading(out, cols, l->owners, "Sender/Recipient/Last error");
+	for (size_t i = 0; i < l->n; i++) {
+		print_queued(out, &l->v[i], l->owners, now);
+		total += l->v[i].size;
 	}
-	if (damaged->n > 0)
+	fprintf(out, "-- %zu message%s, %" PRIu64 " bytes\n", l->n,
+	        l->n == 1 ? "" : "s", total);
+}
+
+static void
+print_dead_letters(FILE *out, const struct mailq_listing *l, time_t now)
+{
+	char cols[96];
+	uint64_t total = 0;
+
+	fputs("Dead letters, given up and never sent again (read one with "
+	      "mailpost --queue-show ID, delete it with --queue-remove ID):\n",
+	      out);
+	snprintf(cols, sizeof cols, "%-16s %9s %7s  ", "Queue ID", "Size",
+	         "Since");
+	print_heading(out, cols, l->owners, "Sender/Recipient/Reason");
+	for (size_t i = 0; i < l->ndead; i++) {
+		print_dead(out, &l->dead[i], l->owners, now);
+		total += l->dead[i].size;
+	}
+	fprintf(out, "-- %zu dead letter%s, %" PRIu64 " bytes\n", l->ndead,
+	        l->ndead == 1 ? "" : "s", total);
+}
+
+int
+mailq_print(FILE *out, const struct mailq_listing *l, time_t now,
+            struct error *err)
+{
+	char buf[MAILQ_FIELD_MAX];
+	size_t ndamaged = l->damaged ? l->damaged->n : 0;
+
+	if (l->n == 0 && ndamaged == 0 && l->ndead == 0)
+		fputs("Mail queue is empty\n", out);
+	if (l->n > 0)
+		print_queue(out, l, now);
+	if (l->ndead > 0)
+		print_dead_letters(out, l, now);
+	if (ndamaged > 0)
 		fprintf(out, "Damaged entries, never sent (see mailpost(1), "
 		             "QUEUE):\n");
-	for (size_t i = 0; i < damaged->n; i++)
-		fprintf(out, "  %s\n", safe(damaged->v[i], buf, sizeof buf));
+	for (size_t i = 0; i < ndamaged; i++)
+		fprintf(out, "  %s\n", safe(l->damaged->v[i], buf, sizeof buf));
 	if (fflush(out) != 0 || ferror(out))
 		return error_set_errno(err, ERROR_IOERR, errno,
 		                       "cannot write the queue listing");
@@ -130,7 +221,8 @@ show_envelope(FILE *out, const struct queue_envelope *e)
 }
 
 int
-mailq_show(FILE *out, struct queue_entry *qe, struct error *err)
+mailq_show(FILE *out, struct queue_entry *qe, const struct mailq_show_how *how,
+           struct error *err)
 {
 	struct message_stream m = queue_entry_message(qe);
 	const struct queue_envelope *e = queue_entry_envelope(qe);
@@ -138,8 +230,14 @@ mailq_show(FILE *out, struct queue_entry *qe, struct error *err)
 	char buf[65536];
 
 	fprintf(out, "Id: %s\n", queue_entry_id(qe));
+	if (how && how->dead)
+		fputs("Dead-Letter: given up, never sent again\n", out);
 	if (damage)
 		fprintf(out, "Damaged: %s\n", safe(damage, buf, sizeof buf));
+	if (e && how && how->owner)
+		fprintf(out, "Owner: %s (uid %lu)\n",
+		        owner_name(e->owner, buf, sizeof buf),
+		        (unsigned long)e->owner);
 	if (e)
 		show_envelope(out, e);
 	fputc('\n', out);
@@ -159,52 +257,109 @@ mailq_show(FILE *out, struct queue_entry *qe, struct error *err)
 	return 0;
 }
 
-/* An existing queue, or none (then there is nothing to list or touch). */
+/* An existing queue, or none (then there is nothing to list or touch);
+ * with spool, the machine's spool of that group, or its dead letters. */
 static int
-open_existing_queue(const char *dir, struct queue **q, struct error *err)
+open_existing_queue(const char *dir, const gid_t *spool, bool dead,
+                    struct queue **q, struct error *err)
 {
 	struct stat st;
 
 	*q = NULL;
 	if (lstat(dir, &st) < 0 && errno == ENOENT)
 		return 0;
-	return queue_open(q, dir, err);
+	if (dead)
+		return queue_open_shared_dead(q, dir, *spool, err);
+	return queue_open_as(q, dir, spool, NULL, err);
 }
 
-int
-mailq_list(FILE *out, const char *dir, time_t now, struct error *err)
+/* The entries and damaged ones of the queue in dir (dead: the spool's
+ * dead letters), appended to *v (*n) and damaged. */
+static int
+collect(const char *dir, const gid_t *spool, bool dead,
+        struct queue_envelope **v, size_t *n, struct strlist *damaged,
+        struct error *err)
 {
-	struct queue_envelope *v = NULL;
-	struct strlist damaged;
 	struct queue *q;
-	size_t n = 0;
-	int rc;
+	size_t first = damaged->n;
+	int rc = open_existing_queue(dir, spool, dead, &q, err);
 
-	rc = open_existing_queue(dir, &q, err);
-	strlist_init(&damaged);
 	if (rc == 0 && q)
-		rc = queue_list(q, &v, &n, err);
+		rc = queue_list(q, v, n, err);
 	if (rc == 0 && q)
-		rc = queue_damaged(q, &damaged, err);
-	if (rc == 0)
-		rc = mailq_print(out, v, n, &damaged, now, err);
-	strlist_clear(&damaged);
-	queue_list_free(v, n);
+		rc = queue_damaged(q, damaged, err);
 	queue_close(q);
+	/* Said where they are, since --queue-remove finds them in both. */
+	for (size_t i = first; dead && rc == 0 && i < damaged->n; i++) {
+		size_t len = strlen(damaged->v[i]) + sizeof " (a dead letter)";
+		char *line = xmalloc(len);
+
+		snprintf(line, len, "%s (a dead letter)", damaged->v[i]);
+		free(damaged->v[i]);
+		damaged->v[i] = line;
+	}
 	return rc;
 }
 
-/* The entry named, claimed so that no runner sends it meanwhile. */
-static int
-claim_named(const char *dir, const char *id, struct queue **q,
-            struct queue_entry **e, struct error *err)
+int
+mailq_list(FILE *out, const char *dir, const gid_t *spool, time_t now,
+           struct error *err)
 {
+	struct queue_envelope *v = NULL, *dead = NULL;
+	struct strlist damaged;
+	size_t n = 0, ndead = 0;
 	int rc;
 
+	strlist_init(&damaged);
+	rc = collect(dir, spool, false, &v, &n, &damaged, err);
+	if (rc == 0 && spool)
+		rc = collect(dir, spool, true, &dead, &ndead, &damaged, err);
+	if (rc == 0) {
+		struct mailq_listing l = {
+		    .v = v,
+		    .n = n,
+		    .damaged = &damaged,
+		    .dead = dead,
+		    .ndead = ndead,
+		    .owners = spool && geteuid() == 0,
+		};
+
+		rc = mailq_print(out, &l, now, err);
+	}
+	strlist_clear(&damaged);
+	queue_list_free(v, n);
+	queue_list_free(dead, ndead);
+	return rc;
+}
+
+/* The entry named in one queue (QUEUE_CLAIMED or QUEUE_DAMAGED: *e set;
+ * QUEUE_GONE, QUEUE_BUSY or -1), claimed so that no runner sends it
+ * meanwhile. */
+static int
+claim_in(const char *dir, const gid_t *spool, bool dead, const char *id,
+         struct queue **q, struct queue_entry **e, struct error *err)
+{
 	*e = NULL;
-	if (open_existing_queue(dir, q, err) < 0)
+	if (open_existing_queue(dir, spool, dead, q, err) < 0)
 		return -1;
-	rc = *q ? queue_claim(*q, id, e, err) : QUEUE_GONE;
+	return *q ? queue_claim(*q, id, e, err) : QUEUE_GONE;
+}
+
+/* The entry named: in the queue, else (the machine's spool) among its
+ * dead letters (*is_dead). */
+static int
+claim_named(const char *dir, const gid_t *spool, const char *id,
+            struct queue **q, struct queue_entry **e, bool *is_dead,
+            struct error *err)
+{
+	int rc = claim_in(dir, spool, false, id, q, e, err);
+
+	*is_dead = false;
+	if (rc == QUEUE_GONE && spool) {
+		queue_close(*q);
+		*is_dead = true;
+		rc = claim_in(dir, spool, true, id, q, e, err);
+	}
 	if (rc == QUEUE_BUSY)
 		return error_set(err, ERROR_TEMPFAIL,
 		                 "%s is being sent by another mailpost", id);
@@ -214,17 +369,22 @@ claim_named(const char *dir, const char *id, struct queue **q,
 }
 
 int
-mailq_entry(FILE *out, const char *dir, const char *id, bool remove,
-            struct error *err)
+mailq_entry(FILE *out, const char *dir, const gid_t *spool, const char *id,
+            bool remove, struct error *err)
 {
 	struct queue *q = NULL;
 	struct queue_entry *e = NULL;
-	int rc = claim_named(dir, id, &q, &e, err);
+	bool dead;
+	int rc = claim_named(dir, spool, id, &q, &e, &dead, err);
 
-	if (rc == 0 && remove)
+	if (rc == 0 && remove) {
 		rc = queue_entry_remove(e, err);
-	else if (rc == 0)
-		rc = mailq_show(out, e, err);
+	} else if (rc == 0) {
+		struct mailq_show_how how = {.owner = spool != NULL,
+		                             .dead = dead};
+
+		rc = mailq_show(out, e, &how, err);
+	}
 	/* Shown as far as it can be read, and said: it is never sent. */
 	if (rc == 0 && !remove && queue_entry_damage(e))
 		rc = error_set(err, ERROR_IOERR,

@@ -28,6 +28,7 @@ queuecmd_flush_request(struct job *job, const char *dir, FILE *diag,
 	job->queued = (struct override_queue){job->cfg, &job->req};
 	*fr = (struct flush_request){
 	    .queue_dir = dir,
+	    .spool = job_spool(job),
 	    .cfg = job->cfg,
 	    .finish = &job->finish,
 	    .account = override_queued,
@@ -90,7 +91,7 @@ queuecmd_list(struct job *job, FILE *out, struct error *err)
 
 	if (load_queue_setup(job, &dir, err) < 0)
 		return -1;
-	rc = mailq_list(out, dir, time(NULL), err);
+	rc = mailq_list(out, dir, job_spool(job), time(NULL), err);
 	free(dir);
 	return rc;
 }
@@ -107,7 +108,8 @@ queuecmd_entry(struct job *job, FILE *out, struct error *err)
 		                 id);
 	if (load_queue_setup(job, &dir, err) < 0)
 		return -1;
-	rc = mailq_entry(out, dir, id, job->req.mode == CLI_QUEUE_REMOVE, err);
+	rc = mailq_entry(out, dir, job_spool(job), id,
+	                 job->req.mode == CLI_QUEUE_REMOVE, err);
 	free(dir);
 	return rc;
 }

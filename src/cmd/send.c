@@ -131,6 +131,7 @@ send_setup_outbox(struct job *job, struct error *err)
 	}
 	o->queue_dir = job->queue_dir;
 	o->queue_problem = job->queue_problem;
+	o->queue_spool = job_spool(job);
 	/* -bs: a refused message stays with the SMTP client, which was told
 	 * so (4xx/5xx); a dead letter would only be a second copy. */
 	if (job->req.mode == CLI_SERVE || (dl && strcmp(dl, "off") == 0))

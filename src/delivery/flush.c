@@ -628,7 +628,7 @@ flush_run(const struct flush_request *fr, struct flush_report *rep,
 	memset(rep, 0, sizeof *rep);
 	if (lstat(fr->queue_dir, &st) < 0 && errno == ENOENT)
 		return 0;
-	if (queue_open_clock(&r.q, fr->queue_dir, fr->clock, err) < 0)
+	if (queue_open_as(&r.q, fr->queue_dir, fr->spool, fr->clock, err) < 0)
 		return -1;
 	if (queue_list(r.q, &v, &n, err) < 0) {
 		queue_close(r.q);

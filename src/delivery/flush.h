@@ -44,6 +44,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "conf.h"
@@ -64,6 +65,8 @@ typedef int (*flush_account_fn)(void *ctx, const char *name, const char *host,
 
 struct flush_request {
 	const char *queue_dir;
+	const gid_t *spool;       /* queue_dir is the machine's spool, of this
+	                           * group (queue_open_as); NULL: one's own */
 	const struct config *cfg; /* for fallback accounts; may be NULL */
 	const struct relay_finish *finish; /* for fallback accounts */
 	flush_account_fn account;

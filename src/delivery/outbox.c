@@ -36,7 +36,7 @@ enqueue(const struct outbox *o, const struct message_stream *copy,
 		                 o->queue_problem && *o->queue_problem
 		                     ? o->queue_problem
 		                     : "no queue directory");
-	if (queue_open_clock(&q, o->queue_dir, o->clock, err) < 0)
+	if (queue_open_as(&q, o->queue_dir, o->queue_spool, o->clock, err) < 0)
 		return -1;
 	rc = queue_add(q, env, &m, id, err);
 	queue_close(q);

@@ -38,6 +38,9 @@ struct outbox {
 	enum queue_policy policy;  /* never UNSET here */
 	const char *queue_dir;     /* created when first needed; NULL: none */
 	const char *queue_problem; /* why there is no queue_dir */
+	const gid_t *queue_spool;  /* queue_dir is the machine's spool, of
+	                            * this group (queue_open_as); NULL: a
+	                            * queue of one's own */
 	const char *dead_letter;   /* a path, or NULL for none */
 	long backoff;              /* seconds before the first retry */
 	time_t (*clock)(void);     /* the time now; NULL: time(2) */

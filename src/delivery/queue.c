@@ -1406,6 +1406,20 @@ make_spool_dir(int at_fd, const char *name, gid_t group)
 	return fd;
 }
 
+/* Root's own tmp/ of the queue the spool was before it was shared
+ * (0700 root:root) becomes the spool's: only root can have made a
+ * directory root owns, so nobody else's choice is undone. */
+static void
+repair_spool_dir(int fd, gid_t group)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || st.st_uid != 0 || st.st_gid == group)
+		return;
+	if (fchown(fd, 0, group) == 0)
+		fchmod(fd, 02770);
+}
+
 /* DIR/name (tmp or dead), made when it is missing and this process is
  * root (mta-install and the package make them; root's first run after an
  * upgrade from a spool without them may have to). */
@@ -1431,6 +1445,8 @@ open_spool_sub(int dir_fd, const char *path, const char *name, gid_t group,
 		                       "cannot open the spool %s%s (it must be "
 		                       "a directory)",
 		                       path, what);
+	if (geteuid() == 0)
+		repair_spool_dir(fd, group);
 	if (check_spool_dir(fd, path, what, group, err) < 0) {
 		close(fd);
 		return -1;
@@ -1540,6 +1556,16 @@ queue_open_shared_dead(struct queue **out, const char *dir, gid_t group,
 	queue_close(spool);
 	*out = q;
 	return 0;
+}
+
+int
+queue_open_as(struct queue **out, const char *dir, const gid_t *spool_group,
+              time_t (*clock)(void), struct error *err)
+{
+	if (spool_group)
+		return queue_open_shared_clock(out, dir, *spool_group, clock,
+		                               err);
+	return queue_open_clock(out, dir, clock, err);
 }
 
 bool

@@ -130,6 +130,11 @@ int queue_open_shared_clock(struct queue **out, const char *dir, gid_t group,
 int queue_open_shared_dead(struct queue **out, const char *dir, gid_t group,
                            struct error *err);
 
+/* The queue a job chose: queue_open_clock, or with spool_group not NULL
+ * (the machine's spool, of that group) queue_open_shared_clock. */
+int queue_open_as(struct queue **out, const char *dir, const gid_t *spool_group,
+                  time_t (*clock)(void), struct error *err);
+
 /* Opened by queue_open_shared or queue_open_shared_dead. */
 bool queue_is_shared(const struct queue *q);
 
