@@ -568,3 +568,32 @@ if m:
 	assert_line "exit 75"
 	[[ "$(queue_ids | wc -l)" -eq 1 ]] || die "expected one queued entry" || return 1
 }
+
+@test "-bs: MAIL FROM:<root@HOST> or <root> is qualified with maildomain, in the envelope and (rewrite_local_from) the From" {
+	start_smtpd -- --max-connections 3
+	serve_config "maildomain example.org" "rewrite_local_from on"
+	local cron=$BATS_TEST_TMPDIR/cron
+	printf 'From: Cron Daemon <root@%s>\nTo: bob@example.net\nSubject: x\n\nbody\n' \
+		"$HOST" >"$cron"
+	run_bs <<-EOF
+	> EHLO client.test
+	message $cron root@$HOST bob@example.net
+	message $cron root bob@example.net
+	message $cron carol@example.com bob@example.net
+	> QUIT
+	EOF
+	assert_codes "220 250 250 250 354 250 250 250 354 250 250 250 354 250 221 exit 0"
+	smtpd_finish
+	local i
+	for i in 1 2; do
+		grep -q '^MAIL FROM:<root@example.org>' "$SMTPD_DIR/env.$i" ||
+			die "envelope $i:" "$(cat "$SMTPD_DIR/env.$i")" || return 1
+		grep -qx $'From: Cron Daemon <root@example.org>\r' "$SMTPD_DIR/msg.$i" ||
+			die "message $i's From:" "$(grep '^From:' "$SMTPD_DIR/msg.$i")" || return 1
+	done
+	# Another domain is the client's to choose: left as it is.
+	grep -q '^MAIL FROM:<carol@example.com>' "$SMTPD_DIR/env.3" ||
+		die "envelope 3:" "$(cat "$SMTPD_DIR/env.3")"
+	grep -qx $'From: Cron Daemon <carol@example.com>\r' "$SMTPD_DIR/msg.3" ||
+		die "message 3's From:" "$(grep '^From:' "$SMTPD_DIR/msg.3")"
+}

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
+
 #include "bs.h"
 
 #include "address.h"
@@ -21,21 +23,27 @@ struct bs {
 	FILE *diag;
 };
 
-/* The job's message from the client's: its sender and DSN as they are
- * (the command line's and the account's DSN only where it gave none),
- * its recipients through the aliases, each once. */
+/* The job's message from the client's: its sender as -f's is (a local
+ * name, bare or at this machine's name, qualified with maildomain, so
+ * that rewrite_local_from and qualify_headers see it as -f's), its DSN as
+ * it is (the command line's and the account's DSN only where it gave
+ * none), its recipients through the aliases, each once. */
 static int
 prepare(struct job *job, const struct serve_message *m, struct error *err)
 {
 	const struct envelope *client = m->env;
 	struct source_options so = {0};
+	char *sender;
 
-	envelope_set_sender(&job->env, client->sender);
-	envelope_set_dsn(&job->env, client->dsn.notify, client->dsn.ret,
-	                 client->dsn.envid);
 	if (*client->sender &&
 	    address_check(client->sender, true, ERROR_DATA, err) < 0)
 		return -1;
+	sender =
+	    address_qualify_sender(client->sender, job->acct.maildomain, NULL);
+	envelope_set_sender(&job->env, sender);
+	free(sender);
+	envelope_set_dsn(&job->env, client->dsn.notify, client->dsn.ret,
+	                 client->dsn.envid);
 	for (size_t i = 0; i < client->nrcpts; i++)
 		if (job_add_recipient(job, client->rcpts[i].addr, ERROR_DATA,
 		                      err) < 0)
