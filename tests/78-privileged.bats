@@ -412,6 +412,59 @@ c, _ = s.accept(); open(sys.argv[2], "w").write("connected\n")' \
 	assert_nothing_leaked "$BATS_TEST_TMPDIR/out"
 }
 
+# on_terminal COMMAND...: COMMAND as the foreground job of a new session
+# whose controlling terminal is a pseudo-terminal (a user at a shell
+# prompt); its exit status.  What it writes on the terminal is dropped.
+on_terminal() {
+	"$SMTPD_PYTHON" -c 'import os, pty, sys
+pid, master = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+while True:
+    try:
+        if not os.read(master, 4096):
+            break
+    except OSError:
+        break
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@"
+}
+
+# terminal_caller ARGS...: the installed program as CALLER on a terminal
+# (on_terminal), the message on stdin, stdout and stderr into $UHOME/out.
+terminal_caller() {
+	install -o "$CALLER" -m 600 "$BATS_TEST_TMPDIR/msg" "$UHOME/msg"
+	on_terminal setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups \
+		env -i PATH=/usr/bin:/bin LC_ALL=C HOME="$UHOME" \
+		sh -c 'cd "$HOME" && exec timeout --foreground 20 "$@" <msg >out 2>&1' sh \
+		"$BIN" "$@"
+}
+
+@test "privileged: on the caller's terminal a system passwordeval has none (no /dev/tty); the caller's own has it" {
+	start_auth_server
+	install -o root -g "$GROUP" -m 660 /dev/null "$ETC/tty"
+	local probe='if (: </dev/tty) 2>/dev/null; then echo opened; else echo none; fi'
+	system_config
+	sed -i "s|^passwordeval cat .*|passwordeval $probe >$ETC/tty; cat $ETC/secret|" \
+		"$ETC/mailpost.conf"
+	terminal_caller bob@example.net ||
+		die "exit $?:" "$(cat "$UHOME/out")" || return 1
+	assert_auth_record "PLAIN user=sysuser reply=235" || return 1
+	assert_equal none "$(cat "$ETC/tty")" "the system command's terminal" || return 1
+	assert_nothing_leaked "$UHOME/out" || return 1
+	# A user's own command may ask the user (a passphrase prompt).
+	stop_smtpd
+	start_auth_server
+	printf '%s\n' defaults "host 127.0.0.1" "port $SMTPD_PORT" "tls off" \
+		"auth plain" "user u1" "from u1@example.org" \
+		"passwordeval $probe >$UHOME/tty; echo userpw" >"$UHOME/own.conf"
+	chown "$CALLER" "$UHOME/own.conf"
+	chmod 600 "$UHOME/own.conf"
+	terminal_caller -C "$UHOME/own.conf" bob@example.net ||
+		die "exit $?:" "$(cat "$UHOME/out")" || return 1
+	assert_auth_record "PLAIN user=u1 reply=235"
+	assert_equal opened "$(cat "$UHOME/tty")" "the user's command's terminal"
+}
+
 @test "privileged: a syntax error in the system configuration is located, not quoted" {
 	start_auth_server
 	system_config "from_header $MARKER-bad"

@@ -264,7 +264,11 @@ child_exec(const struct ctx *cx, const char *path, char *const argv[],
 	dfl.sa_handler = SIG_DFL;
 	if (cx->system && privilege_child_take_group() < 0)
 		_exit(127);
-	if (own_group && setpgid(0, 0) < 0)
+	/* A system command gets a session of its own: without a
+	 * controlling terminal, /dev/tty cannot be opened, so it cannot
+	 * prompt the caller or read what the caller types.  Its process
+	 * group is the session's, signalled as any own group is. */
+	if (cx->system ? setsid() < 0 : own_group && setpgid(0, 0) < 0)
 		_exit(127);
 	if (dup2(fds[0], 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[2], 2) < 0)
 		_exit(127);
@@ -557,7 +561,7 @@ run(const struct ctx *cx, const char *path, char *const argv[],
 {
 	int64_t deadline = now_ms() + cx->timeout_ms;
 	int fds[5], saved, max_fd = fd_ceiling();
-	struct child c = {-1, own_group_wanted(), -1, -1, said};
+	struct child c = {-1, cx->system || own_group_wanted(), -1, -1, said};
 	struct run_result res;
 	enum rd rc;
 
@@ -581,8 +585,10 @@ run(const struct ctx *cx, const char *path, char *const argv[],
 		child_exec(cx, path, argv, fds, c.own_group, max_fd);
 	saved = errno;
 	/* Both sides set the group, so that it exists whichever runs
-	 * first; the child's own call is the one that counts. */
-	if (c.pid > 0 && c.own_group)
+	 * first; the child's own call is the one that counts.  Not for a
+	 * system command: setsid(2) fails in a process group leader, and
+	 * until the child's call a signal reaches the child alone. */
+	if (c.pid > 0 && c.own_group && !cx->system)
 		setpgid(c.pid, c.pid);
 	for (int i = 0; i < 3; i++)
 		if (fds[i] != STDERR_FILENO)

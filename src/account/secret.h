@@ -92,7 +92,9 @@ int secret_get(const struct secret_request *r, struct secret *out,
 
 /* Run a passwordeval command of the system configuration while the
  * group is held (job.c): with a fixed environment (PATH=/usr/local/bin:
- * /usr/bin:/bin), never on the caller's terminal, and errors that give
+ * /usr/bin:/bin), in a session of its own without a controlling
+ * terminal (it cannot open /dev/tty), standard input /dev/null, never
+ * on the caller's terminal, and errors that give
  * the cause (exit status, timeout) but nothing the command said.
  * timeout_s 0: SECRET_EVAL_TIMEOUT.  ERROR_CONFIG, ERROR_OSERR. */
 int secret_eval_system(const char *command, int timeout_s, struct secret *out,
