@@ -45,9 +45,13 @@ setup_file() {
 setup() {
 	mailpost_setup
 	TEST_GROUP=
+	TEST_USER=
 }
 
 teardown() {
+	if [ -n "$TEST_USER" ] && getent passwd "$TEST_USER" >/dev/null; then
+		userdel "$TEST_USER"
+	fi
 	if [ -n "$TEST_GROUP" ] && getent group "$TEST_GROUP" >/dev/null; then
 		groupdel "$TEST_GROUP"
 	fi
@@ -168,6 +172,30 @@ mode_of() {
 	done
 }
 
+@test "install-mta: a DESTDIR others could plant links in is refused, and nothing installed" {
+	local open=$BATS_TEST_TMPDIR/open d
+	mkdir -m 777 "$open"
+	chmod 777 "$open" # whatever the umask
+	for d in "$open/stage" "$open/stage/deeper"; do
+		run --separate-stderr install_mta "$d"
+		[ "$status" -ne 0 ] || die "install-mta staged into $d" || return 1
+		assert_stderr_contains "install-mta: DESTDIR $d is not safe: $open is writable by others (mode 777) without the sticky bit, so another user could plant a link there that root follows; stage into a directory only you (or root) can write" || return 1
+		[ ! -e "$open/stage" ] || die "it made $open/stage" || return 1
+	done
+	if [ "$(id -u)" = 0 ]; then
+		mkdir -m 755 "$BATS_TEST_TMPDIR/theirs"
+		chown nobody "$BATS_TEST_TMPDIR/theirs"
+		run --separate-stderr install_mta "$BATS_TEST_TMPDIR/theirs/stage"
+		[ "$status" -ne 0 ] || die "install-mta staged into a directory of nobody's"
+		assert_stderr_contains "install-mta: DESTDIR $BATS_TEST_TMPDIR/theirs/stage is not safe: $BATS_TEST_TMPDIR/theirs belongs to nobody, so another user could plant a link there that root follows"
+	fi
+	# A sticky directory (/tmp's kind) is fine: others cannot touch
+	# what is not theirs in it.
+	chmod 1777 "$open"
+	run --separate-stderr install_mta "$open/stage"
+	[ "$status" -eq 0 ] || die "install-mta into a sticky directory failed ($status):" "$stderr"
+}
+
 # mta_install_here COMMAND [VAR=VALUE...]: system/mta-install without
 # DESTDIR, every path in the test's directory, the timer left alone.
 mta_install_here() {
@@ -235,6 +263,66 @@ fake_program() {
 	[ "$status" -ne 0 ] || die "setup made it setgid:" "$output"
 	assert_stderr_contains "does not announce the group $TEST_GROUP in --version"
 	assert_equal "755 root:root" "$(mode_of "$t/bin/mailpost")" "the program"
+}
+
+# refused_group GROUP WHY: check and setup both refuse GROUP, saying WHY and
+# what to do; nothing is made setgid.  (GROUP is not $TEST_GROUP when it
+# is the machine's: teardown would remove that.)
+refused_group() {
+	local t=$BATS_TEST_TMPDIR/sys cmd
+	fake_program "System sendmail group: $1"
+	for cmd in check setup; do
+		mta_install_here "$cmd" MTA_GROUP="$1"
+		[ "$status" -ne 0 ] || die "$cmd accepted the group $1:" "$output" || return 1
+		assert_stderr_contains "install-mta: the group $1 $2; setgid to it, mailpost would let them read the system configuration and its secrets: build for a group of its own (configure --with-mta-group=mailpost, which install-mta creates), or set MTA_SHARED_GROUP=yes to use $1 anyway" || return 1
+		assert_equal 1 "$(printf '%s\n' "$stderr" | wc -l)" "lines on stderr" || return 1
+	done
+	assert_equal "755 root:root" "$(mode_of "$t/bin/mailpost")" "the program"
+	[ ! -e "$t/spool" ] || die "the spool was made"
+}
+
+@test "mta-install: an existing group with members is refused, naming them" {
+	[ "$(id -u)" = 0 ] || skip "creates a group: needs root"
+	TEST_GROUP=mpt$$
+	groupadd --system -U nobody,daemon "$TEST_GROUP"
+	refused_group "$TEST_GROUP" "has members (nobody,daemon)"
+}
+
+@test "mta-install: a group that is an account's own group is refused, naming the account" {
+	[ "$(id -u)" = 0 ] || skip "creates a group and a user: needs root"
+	TEST_GROUP=mpt$$
+	TEST_USER=mpt$$u
+	groupadd --system "$TEST_GROUP"
+	useradd -M -N -g "$TEST_GROUP" -s /usr/sbin/nologin "$TEST_USER"
+	refused_group "$TEST_GROUP" "has members ($TEST_USER)"
+}
+
+@test "mta-install: a system group with another purpose is refused (users, a gid below 100)" {
+	[ "$(id -u)" = 0 ] || skip "creates a group: needs root"
+	local gid=99
+	if [ -z "$(getent group users | cut -d: -f4)" ] &&
+		! getent passwd | cut -d: -f4 | grep -qx 100; then
+		refused_group users "is a system group with a purpose of its own (gid 100)" || return 1
+	fi
+	# Base-passwd's range: a free gid there, no member.
+	while getent group "$gid" >/dev/null; do
+		gid=$((gid - 1))
+	done
+	TEST_GROUP=mpt$$
+	groupadd -g "$gid" "$TEST_GROUP"
+	refused_group "$TEST_GROUP" "is a system group with a purpose of its own (gid $gid)"
+}
+
+@test "mta-install: MTA_SHARED_GROUP=yes takes a group with members anyway, and says who can read the configuration" {
+	[ "$(id -u)" = 0 ] || skip "creates a group: needs root"
+	local t=$BATS_TEST_TMPDIR/sys
+	TEST_GROUP=mpt$$
+	groupadd --system -U nobody "$TEST_GROUP"
+	fake_program "System sendmail group: $TEST_GROUP"
+	mta_install_here setup MTA_SHARED_GROUP=yes
+	[ "$status" -eq 0 ] || die "setup failed ($status):" "$stderr"
+	assert_stderr_contains "install-mta: the group $TEST_GROUP has members (nobody); used anyway (MTA_SHARED_GROUP=yes): they can read the system configuration and its secrets"
+	assert_equal "2755 root:$TEST_GROUP" "$(mode_of "$t/bin/mailpost")" "the program"
 }
 
 @test "mta-install: a group that cannot be created stops it, with the command to run" {
