@@ -474,6 +474,44 @@ terminal_caller() {
 	assert_nothing_leaked
 }
 
+# assert_hidden_error LINE: the error locates the system configuration's
+# LINE and names none of its accounts or values.
+assert_hidden_error() {
+	assert_stderr_contains "mailpost: $ETC/mailpost.conf:$1: error in the system configuration (shown only to root and the system sendmail's group); as root, run 'mailpost --pretend' to see it" || return 1
+	local s
+	for s in acctone accttwo lonely nosuchacct '@wild.example'; do
+		assert_stderr_lacks "$s" || return 1
+	done
+	assert_nothing_leaked
+}
+
+@test "privileged: errors about the system configuration's accounts say where, not what (fallback loop, undefined fallback, pattern from)" {
+	start_auth_server
+	system_config "account acctone" "fallback_account accttwo" \
+		"account accttwo" "fallback_account acctone" \
+		"account default : acctone" \
+		"account lonely" "fallback_account nosuchacct" \
+		"account wildone" 'from *@wild.example'
+	local conf="$ETC/mailpost.conf" l_one l_lonely l_wild
+	l_one=$(grep -n '^account acctone$' "$conf" | cut -d: -f1)
+	l_lonely=$(grep -n '^account lonely$' "$conf" | cut -d: -f1)
+	l_wild=$(grep -n '^account wildone$' "$conf" | cut -d: -f1)
+	# default -> accttwo -> acctone -> accttwo: acctone's fallback
+	# closes the loop.
+	run_caller 78 -- bob@example.net
+	assert_hidden_error "$l_one" || return 1
+	run_caller 78 -- -A lonely bob@example.net
+	assert_hidden_error "$l_lonely" || return 1
+	run_caller 78 -- -A wildone bob@example.net
+	assert_hidden_error "$l_wild" || return 1
+	assert_no_message 1
+	# Root, who may read the file, is told what.
+	run --separate-stderr env -i PATH=/usr/bin:/bin HOME="$BATS_TEST_TMPDIR" \
+		timeout 20 "$BIN" bob@example.net <"$BATS_TEST_TMPDIR/msg"
+	[[ "$status" -eq 78 ]] || die "root: exit $status" "$stderr"
+	assert_stderr_contains "fallback_account loops in $conf: default -> accttwo -> acctone -> accttwo"
+}
+
 @test "privileged: mid-send the group is gone for good, the process is not dumpable, and a crash leaves no core" {
 	start_auth_server "on DATA" "  sleep 20" "  default"
 	system_config

@@ -1628,12 +1628,24 @@ choose(const struct config *cfg, const char *name, const char *sender,
 	return NULL;
 }
 
-/* The chain of fallback accounts from `first` must end: every name
- * defined, none met twice.  Checked when an account is chosen, since a
- * fallback may name an account defined later in the file. */
+/* An error about section s of cfg: in the system configuration, where
+ * (s's line), not what (conf_hide_at). */
 static int
-check_fallbacks(const struct config *cfg, const char *first,
-                const char *fallback, struct error *err)
+hide_in(const struct config *cfg, const struct section *s, struct error *err)
+{
+	if (cfg->private_names)
+		conf_hide_at(err, cfg->file, s->line);
+	return -1;
+}
+
+/* The chain of fallback accounts from `first` (section `from`) must end:
+ * every name defined, none met twice; an error is located at the section
+ * whose fallback_account is undefined or closes the loop.  Checked when an
+ * account is chosen, since a fallback may name an account defined later in the
+ * file. */
+static int
+check_fallbacks(const struct config *cfg, const struct section *from,
+                const char *first, const char *fallback, struct error *err)
 {
 	const char *names[CONF_ACCOUNTS_MAX + 2];
 	size_t n = 0, used = 0;
@@ -1644,16 +1656,19 @@ check_fallbacks(const struct config *cfg, const char *first,
 		const struct section *s = config_find(cfg, fallback);
 		bool seen = false;
 
-		if (!s)
-			return error_set(err, ERROR_CONFIG,
-			                 "account '%s': fallback_account '%s' "
-			                 "is not defined in %s",
-			                 names[n - 1], fallback, cfg->file);
+		if (!s) {
+			error_set(err, ERROR_CONFIG,
+			          "account '%s': fallback_account '%s' is not "
+			          "defined in %s",
+			          names[n - 1], fallback, cfg->file);
+			return hide_in(cfg, from, err);
+		}
 		for (size_t i = 0; i < n && !seen; i++)
 			seen = strcmp(names[i], s->name) == 0;
 		names[n++] = s->name;
 		if (seen)
 			break;
+		from = s;
 		fallback = s->acc.fallback_account;
 	}
 	if (!fallback)
@@ -1667,8 +1682,9 @@ check_fallbacks(const struct config *cfg, const char *first,
 			break;
 		used += (size_t)k;
 	}
-	return error_set(err, ERROR_CONFIG, "fallback_account loops in %s: %s",
-	                 cfg->file, chain);
+	error_set(err, ERROR_CONFIG, "fallback_account loops in %s: %s",
+	          cfg->file, chain);
+	return hide_in(cfg, from, err);
 }
 
 void
@@ -1682,6 +1698,30 @@ bool
 conf_is_private(const struct config *cfg)
 {
 	return cfg && cfg->private_names;
+}
+
+int
+conf_hide_at(struct error *err, const char *file, unsigned long line)
+{
+	char where[ERROR_MSG_MAX];
+
+	if (line)
+		snprintf(where, sizeof where, "%s:%lu", file, line);
+	else
+		snprintf(where, sizeof where, "%s", file);
+	return error_set(err, err->kind,
+	                 "%s: error in the system configuration (shown only "
+	                 "to root and the system sendmail's group); as root, "
+	                 "run 'mailpost --pretend' to see it",
+	                 where);
+}
+
+int
+conf_hide(const struct account *a, struct error *err)
+{
+	if (a->hidden && a->file)
+		conf_hide_at(err, a->file, a->line);
+	return -1;
 }
 
 bool
@@ -1800,11 +1840,13 @@ conf_select(const struct config *cfg, const char *name, const char *sender,
 	if (s->eval_error)
 		return error_set(err, s->eval_error_kind, "%s", s->eval_error);
 	resolved = s->name ? s->name : "default";
-	if (check_fallbacks(cfg, resolved, s->acc.fallback_account, err) < 0)
+	if (check_fallbacks(cfg, s, resolved, s->acc.fallback_account, err) < 0)
 		return -1;
 	section_apply(out, NULL, s);
 	out->name = xstrdup(resolved);
 	out->file = xstrdup(cfg->file);
+	out->line = s->line;
+	out->hidden = cfg->private_names;
 	return 0;
 }
 

@@ -64,6 +64,10 @@ enum queue_policy {
 struct account {
 	char *name;       /* "default" for the default account */
 	char *file;       /* the config file it came from, or NULL */
+	unsigned long line; /* where its section starts in file (0: the
+	                     * defaults, or none) */
+	bool hidden;        /* of the system configuration (conf_set_private):
+	                     * messages say where, not what (conf_hide) */
 
 	/* where and how to connect */
 	char *host;       /* as written: one or more names or addresses,
@@ -177,6 +181,17 @@ void conf_set_private(struct config *cfg);
 /* Whether conf_set_private was called: cfg is the system configuration of
  * a setgid installation, and its accounts' secrets belong to the group. */
 bool conf_is_private(const struct config *cfg);
+
+/* err's message replaced by where the error is (file:line, or file when
+ * line is 0) and who may see what it is: for an error in the system
+ * configuration, whose names and values only root and the group may
+ * read.  err's kind stays.  Always -1. */
+int conf_hide_at(struct error *err, const char *file, unsigned long line);
+
+/* err (an error about account a, naming it or its values) hidden with
+ * conf_hide_at at the account's section when a->hidden; else unchanged.
+ * Always -1, for "return conf_hide(a, err);". */
+int conf_hide(const struct account *a, struct error *err);
 
 /* The file cfg came from is a regular file owned by root that neither its
  * group nor others may write: only then may its commands run with the

@@ -140,11 +140,7 @@ hide_details(const char *path, struct error *err)
 	line = strtoul(p + 1, &end, 10);
 	if (end == p + 1 || *end != ':')
 		return;
-	error_set(err, err->kind,
-	          "%s:%lu: error in the system configuration (shown only "
-	          "to root and the group %s); as root, run 'mailpost "
-	          "--pretend' to see it",
-	          path, line, privilege_group());
+	conf_hide_at(err, path, line);
 }
 
 /* One-off settings that would take the system configuration's password
@@ -409,12 +405,13 @@ wildcard_sender(struct job *job, struct error *err)
 		envelope_set_sender(&job->env, a->user);
 		return 0;
 	}
-	return error_set(err, ERROR_CONFIG,
-	                 "account '%s' has the pattern 'from %s' and no -f "
-	                 "was given, so there is no sender address; give -f "
-	                 "ADDRESS, or set 'from' to an address (or 'user' to "
-	                 "an address the pattern matches)",
-	                 a->name ? a->name : "default", a->from);
+	error_set(err, ERROR_CONFIG,
+	          "account '%s' has the pattern 'from %s' and no -f was "
+	          "given, so there is no sender address; give -f ADDRESS, or "
+	          "set 'from' to an address (or 'user' to an address the "
+	          "pattern matches)",
+	          a->name ? a->name : "default", a->from);
+	return conf_hide(a, err);
 }
 
 /* Through a proxy the host name is what the proxy hides (the reason EHLO
@@ -425,12 +422,12 @@ check_hidden_host(const struct account *a, const char *host, struct error *err)
 {
 	if (!a->proxy_host || !*a->proxy_host || (a->socket && *a->socket))
 		return 0;
-	return error_set(err, ERROR_CONFIG,
-	                 "account '%s' goes through a proxy but has no "
-	                 "'from': the sender %s@%s would give away this "
-	                 "machine's name; set 'from' (or 'maildomain') or "
-	                 "give -f",
-	                 a->name ? a->name : "default", identity_login(), host);
+	error_set(err, ERROR_CONFIG,
+	          "account '%s' goes through a proxy but has no 'from': the "
+	          "sender %s@%s would give away this machine's name; set "
+	          "'from' (or 'maildomain') or give -f",
+	          a->name ? a->name : "default", identity_login(), host);
+	return conf_hide(a, err);
 }
 
 /* The envelope sender: -f, else --from's address (when the account allows

@@ -103,12 +103,13 @@ check_proxy_auth(const struct account *a, struct error *err)
 	if (!a->proxy_host || !*a->proxy_host || (a->socket && *a->socket) ||
 	    !a->auth || strcasecmp(a->auth, "gssapi") != 0)
 		return 0;
-	return error_set(err, ERROR_CONFIG,
-	                 "account '%s' goes through a proxy, but auth gssapi "
-	                 "would not: the Kerberos library looks the server up "
-	                 "and asks its KDC directly; choose another 'auth' "
-	                 "mechanism, or remove 'proxy_host'",
-	                 a->name ? a->name : "default");
+	error_set(err, ERROR_CONFIG,
+	          "account '%s' goes through a proxy, but auth gssapi would "
+	          "not: the Kerberos library looks the server up and asks its "
+	          "KDC directly; choose another 'auth' mechanism, or remove "
+	          "'proxy_host'",
+	          a->name ? a->name : "default");
+	return conf_hide(a, err);
 }
 
 /* What every account on the route takes from the command line (the
@@ -128,9 +129,15 @@ override_any_account(const struct request *req, struct account *a,
 	}
 	apply_proxy(req, a);
 	apply_security(req, a);
-	if (check_proxy_auth(a, err) < 0 || expand_field(&a->from, err) < 0 ||
-	    expand_field(&a->domain, err) < 0 ||
-	    expand_field(&a->maildomain, err) < 0)
+	if (check_proxy_auth(a, err) < 0)
+		return -1;
+	/* The values are the account's (--domain's is the caller's own):
+	 * quoted in the error unless they are the system configuration's. */
+	if (expand_field(&a->from, err) < 0 ||
+	    expand_field(&a->maildomain, err) < 0 ||
+	    (!req->domain && expand_field(&a->domain, err) < 0))
+		return conf_hide(a, err);
+	if (req->domain && expand_field(&a->domain, err) < 0)
 		return -1;
 	if (!a->domain && a->proxy_host) {
 		/* Through a proxy (Tor) the EHLO name would give away the
@@ -238,10 +245,12 @@ override_queued(void *ctx, const char *name, const char *host, int port,
 		return -1;
 	}
 	if (!out->host) {
+		error_set(err, ERROR_CONFIG,
+		          "no SMTP server configured for account '%s'",
+		          *name ? name : "default");
+		conf_hide(out, err);
 		account_clear(out);
-		return error_set(err, ERROR_CONFIG,
-		                 "no SMTP server configured for account '%s'",
-		                 *name ? name : "default");
+		return -1;
 	}
 	return 0;
 }

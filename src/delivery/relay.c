@@ -44,10 +44,12 @@ add_hops(struct relay_route *r, size_t account, struct error *err)
 		if (a->socket && *a->socket)
 			break;
 	}
-	if (r->nhops == before)
-		return error_set(err, ERROR_CONFIG,
-		                 "no SMTP server configured for account '%s'",
-		                 a->name ? a->name : "default");
+	if (r->nhops == before) {
+		error_set(err, ERROR_CONFIG,
+		          "no SMTP server configured for account '%s'",
+		          a->name ? a->name : "default");
+		return conf_hide(a, err);
+	}
 	return 0;
 }
 
@@ -76,12 +78,13 @@ add_fallbacks(struct relay_route *r, const struct config *cfg,
 			                 "fallback account '%s' needs a "
 			                 "configuration file",
 			                 next);
-		if (already_on_route(r, next))
-			return error_set(
-			    err, ERROR_CONFIG,
-			    "fallback account '%s' loops back to an "
-			    "account already tried",
-			    next);
+		if (already_on_route(r, next)) {
+			error_set(err, ERROR_CONFIG,
+			          "fallback account '%s' loops back to an "
+			          "account already tried",
+			          next);
+			return conf_hide(r->accounts[r->naccounts - 1], err);
+		}
 		if (r->naccounts == RELAY_ACCOUNTS_MAX)
 			return error_set(err, ERROR_CONFIG,
 			                 "more than %d fallback accounts",

@@ -1010,6 +1010,62 @@ test_fallback(void)
 	}
 }
 
+/* In the system configuration (conf_set_private) an error about an
+ * account is located at its section, and names none of its accounts. */
+static void
+test_hidden(void)
+{
+	static const struct {
+		const char *text;
+		const char *name;
+		const char *want;
+	} cases[] = {
+	    {"account a\nfallback_account zz\n", "a", "c:1: error"},
+	    {"defaults\nhost h\nfallback_account x\n", NULL, "c: error"},
+	    {"account a\nfallback_account b\n\naccount b\n"
+	     "fallback_account a\n",
+	     "a", "c:4: error"},
+	};
+	const char *rest = " in the system configuration (shown only to root "
+	                   "and the system sendmail's group); as root, run "
+	                   "'mailpost --pretend' to see it";
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct config *cfg;
+		struct account a;
+		struct error err;
+		char want[512];
+
+		CHECK_INT(parse(cases[i].text, &cfg, &err), 0);
+		conf_set_private(cfg);
+		account_defaults(&a);
+		CHECK_INT(conf_select(cfg, cases[i].name, NULL, &a, &err), -1);
+		snprintf(want, sizeof want, "%s%s", cases[i].want, rest);
+		CHECK_STR(err.msg, want);
+		CHECK_INT(err.kind, ERROR_CONFIG);
+		account_clear(&a);
+		conf_free(cfg);
+	}
+	/* A chosen account knows where it is and that it is hidden. */
+	{
+		struct config *cfg;
+		struct account a;
+		struct error err;
+
+		CHECK_INT(parse("defaults\nhost h\n\naccount x\n", &cfg, &err),
+		          0);
+		conf_set_private(cfg);
+		CHECK_INT(conf_select(cfg, "x", NULL, &a, &err), 0);
+		CHECK_INT((int)a.line, 4);
+		CHECK(a.hidden);
+		error_set(&err, ERROR_CONFIG, "account '%s' is wrong", a.name);
+		CHECK_INT(conf_hide(&a, &err), -1);
+		CHECK(strstr(err.msg, "c:4: error in the system") == err.msg);
+		account_clear(&a);
+		conf_free(cfg);
+	}
+}
+
 /* ------------------------------------------------------------------------
  * Choosing an account.
  */
@@ -1728,6 +1784,7 @@ main(void)
 	test_inheritance();
 	test_queue_inheritance();
 	test_fallback();
+	test_hidden();
 	test_default_alias();
 	test_implicit_default();
 	test_structure_errors();
