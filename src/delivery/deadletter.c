@@ -22,17 +22,22 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "fdwait.h"
 #include "privilege.h"
 #include "util.h"
 
@@ -421,4 +426,141 @@ deadletter_default_path(struct error *err)
 		return NULL;
 	}
 	return b.data;
+}
+
+/* --- another user's dead letter (root's flush of the machine's spool) --- */
+
+/* Who the child becomes: copied from the password database before the
+ * fork. */
+struct dl_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[DEADLETTER_GROUPS_MAX];
+	int ngroups;
+	char *path; /* HOME/dead.letter */
+};
+
+static int
+user_lookup(uid_t uid, struct dl_user *u, struct error *err)
+{
+	struct passwd *pw = getpwuid(uid);
+	struct buf b;
+
+	if (!pw)
+		return error_set(err, ERROR_CONFIG,
+		                 "uid %lu is in no password database entry",
+		                 (unsigned long)uid);
+	if (!pw->pw_dir || pw->pw_dir[0] != '/')
+		return error_set(err, ERROR_CONFIG, "user %s has no home",
+		                 pw->pw_name);
+	u->uid = uid;
+	u->gid = pw->pw_gid;
+	u->ngroups = DEADLETTER_GROUPS_MAX;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, u->groups, &u->ngroups) < 0)
+		return error_set(err, ERROR_CONFIG,
+		                 "user %s is in more than %d groups",
+		                 pw->pw_name, DEADLETTER_GROUPS_MAX);
+	buf_init(&b, 4096);
+	if (buf_printf(&b, "%s%sdead.letter", pw->pw_dir,
+	               pw->pw_dir[strlen(pw->pw_dir) - 1] == '/' ? "" : "/") <
+	    0)
+		return error_set(err, ERROR_CONFIG,
+		                 "the home of user %s has too long a name",
+		                 pw->pw_name);
+	u->path = b.data;
+	return 0;
+}
+
+/* In the child: become the user for good (groups, gid, uid, in that
+ * order: each needs the privilege the next one gives up), unable to be
+ * traced by it (the memory is root's process's copy), then append. */
+static void
+child_append(const struct dl_user *u, const char *sender, time_t when,
+             struct message_stream *m, int report_fd)
+{
+	struct error err;
+	char line[1 + ERROR_MSG_MAX];
+	int rc = -1;
+
+	error_clear(&err);
+	if (setgroups((size_t)u->ngroups, u->groups) < 0 ||
+	    setresgid(u->gid, u->gid, u->gid) < 0 ||
+	    setresuid(u->uid, u->uid, u->uid) < 0 || geteuid() != u->uid)
+		error_set_errno(&err, ERROR_OSERR, errno,
+		                "cannot become uid %lu", (unsigned long)u->uid);
+	else if (privilege_protect_process(&err) == 0 && chdir("/") == 0)
+		rc = deadletter_append(u->path, sender, when, m, &err);
+	if (rc < 0) {
+		line[0] = (char)err.kind;
+		str_copy(line + 1, sizeof line - 1, err.msg);
+		(void)fd_write_all(report_fd, line, 1 + strlen(line + 1));
+	}
+	_exit(rc < 0 ? 1 : 0);
+}
+
+/* The child's report: nothing (success), or its error; a child that
+ * takes longer than DEADLETTER_CHILD_SECONDS (a lock the user holds, a
+ * slow file system) is killed. */
+static int
+child_result(pid_t pid, int fd, const char *path, struct error *err)
+{
+	int64_t deadline = now_ms() + DEADLETTER_CHILD_SECONDS * 1000;
+	char line[1 + ERROR_MSG_MAX];
+	ssize_t n = 0;
+	int status, ready = fd_wait(fd, POLLIN, deadline);
+
+	if (ready > 0)
+		n = fd_read(fd, line, sizeof line - 1);
+	if (ready <= 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (ready <= 0)
+		return error_set(
+		    err, ERROR_TEMPFAIL,
+		    "cannot save the message to %s: not done in %d "
+		    "seconds",
+		    path, DEADLETTER_CHILD_SECONDS);
+	if (n > 1) {
+		line[n] = '\0';
+		return error_set(err, (enum error_kind)line[0], "%s", line + 1);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return error_set(err, ERROR_OSERR,
+		                 "cannot save the message to %s: the process "
+		                 "saving it failed",
+		                 path);
+	return 0;
+}
+
+int
+deadletter_append_as(uid_t uid, const char *sender, time_t when,
+                     struct message_stream *m, char **path, struct error *err)
+{
+	struct dl_user u = {0};
+	int pipe_fd[2], rc;
+	pid_t pid;
+
+	*path = NULL;
+	if (user_lookup(uid, &u, err) < 0) {
+		free(u.path);
+		return -1;
+	}
+	*path = u.path;
+	if (pipe2(pipe_fd, O_CLOEXEC) < 0)
+		return error_set_errno(err, ERROR_OSERR, errno,
+		                       "cannot save the message to %s", u.path);
+	pid = fork();
+	if (pid == 0) {
+		close(pipe_fd[0]);
+		child_append(&u, sender, when, m, pipe_fd[1]);
+	}
+	close(pipe_fd[1]);
+	if (pid < 0)
+		rc = error_set_errno(err, ERROR_OSERR, errno,
+		                     "cannot save the message to %s", u.path);
+	else
+		rc = child_result(pid, pipe_fd[0], u.path, err);
+	close(pipe_fd[0]);
+	return rc;
 }

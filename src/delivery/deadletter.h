@@ -14,6 +14,7 @@
 #ifndef MAILPOST_DEADLETTER_H
 #define MAILPOST_DEADLETTER_H
 
+#include <sys/types.h>
 #include <time.h>
 
 #include "error.h"
@@ -30,5 +31,25 @@ char *deadletter_default_path(struct error *err);
  * someone else) naming the path and the cause. */
 int deadletter_append(const char *path, const char *sender, time_t when,
                       struct message_stream *m, struct error *err);
+
+/* Ceilings for deadletter_append_as: the groups a user may be in (more
+ * is refused rather than cut, which could leave a group it should not
+ * have), and how long the child may take (it may wait for a lock the
+ * user holds on its own file) before it is killed. */
+#define DEADLETTER_GROUPS_MAX 1024
+#define DEADLETTER_CHILD_SECONDS 30
+
+/* Append m to the dead letter file of user uid, HOME/dead.letter with the
+ * home of the password database, as that user: in a child that took the
+ * user's groups, gid and uid for good (root never writes in a user's
+ * home, where a link or a file of the user's choosing may wait).  For
+ * root's flush of the machine's spool.  *path is the file (caller frees;
+ * NULL when the user has no home).  deadletter_append's errors, the
+ * user's (ERROR_CONFIG: unknown, no home), ERROR_OSERR when the child
+ * could not run or become the user, ERROR_TEMPFAIL when it took more than
+ * DEADLETTER_CHILD_SECONDS (killed). */
+int deadletter_append_as(uid_t uid, const char *sender, time_t when,
+                         struct message_stream *m, char **path,
+                         struct error *err);
 
 #endif

@@ -6,12 +6,14 @@
 #include "flush.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "deadletter.h"
 #include "fate.h"
@@ -26,6 +28,7 @@ struct run {
 	const struct flush_request *fr;
 	struct flush_report *rep;
 	struct queue *q;
+	struct queue *dead; /* the spool's dead letters, opened on need */
 	time_t now;
 	bool stop; /* a signal: no further entry */
 };
@@ -138,6 +141,27 @@ same_group(const struct queue_envelope *a, const struct queue_envelope *b)
 {
 	return str_same(a->env.account, b->env.account) &&
 	       str_same(a->env.host, b->env.host) && a->env.port == b->env.port;
+}
+
+/* Another user's entry in the machine's spool (root's flush): its dead
+ * letter is the owner's, and it never names its own server. */
+static bool
+foreign(const struct run *r, const struct queue_envelope *e)
+{
+	return r->fr->spool && e->owner != geteuid();
+}
+
+/* "alice" (or "uid 1234" for a user since deleted), for notices. */
+static const char *
+owner_label(uid_t uid, char *buf, size_t n)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw && pw->pw_name && *pw->pw_name)
+		str_copy(buf, n, pw->pw_name);
+	else
+		snprintf(buf, n, "uid %lu", (unsigned long)uid);
+	return str_censor(buf, strlen(buf));
 }
 
 /* The dead letter file of a group: the override, else the account's (when
@@ -270,6 +294,64 @@ shrink(struct run *r, const struct group *g, struct queue_entry *qe,
 	troubled(r, &err);
 }
 
+/* Into the spool's dead letters, with the recipients in `states` (0:
+ * all), saying why. */
+static int
+bury(struct run *r, struct queue_entry *qe, unsigned states, const char *why,
+     struct error *err)
+{
+	if (!r->dead && queue_open_shared_dead(&r->dead, r->fr->queue_dir,
+	                                       *r->fr->spool, err) < 0)
+		return -1;
+	return queue_entry_bury(qe, r->dead, states, why, r->now, err);
+}
+
+/* Another user's entry of the machine's spool, given up: the dead letter
+ * goes to the owner's home, written as the owner (deadletter_append_as:
+ * root never writes there), else into the spool's dead letters, kept
+ * with its owner; never into root's file.  partial: delivered to some,
+ * so only those refused for good stay in it. */
+static void
+give_up_for_owner(struct run *r, const struct group *g, struct queue_entry *qe,
+                  bool partial, const char *why)
+{
+	const struct queue_envelope *e = queue_entry_envelope(qe);
+	struct message_stream m = queue_entry_message(qe);
+	unsigned states = partial ? ENVELOPE_BIT(ENVELOPE_REFUSED_PERM) : 0;
+	struct error home_err, err;
+	char who[64], *path = NULL;
+	int rc;
+
+	owner_label(e->owner, who, sizeof who);
+	error_clear(&home_err);
+	error_clear(&err);
+	rc = deadletter_append_as(e->owner, e->env.sender, r->now, &m, &path,
+	                          &home_err);
+	free(path);
+	if (rc == 0 && queue_entry_remove(qe, &err) == 0)
+		notice(r,
+		       "%s: %s; the message was saved to the dead.letter "
+		       "of %s",
+		       e->id, why, who);
+	else if (rc == 0)
+		notice(r, "%s: %s", e->id, err.msg);
+	if (rc == 0)
+		return;
+	if (bury(r, qe, states, why, &err) == 0) {
+		notice(r,
+		       "%s: %s; %s; the message is kept for %s in the "
+		       "spool's dead letters (mailq lists them)",
+		       e->id, why, home_err.msg, who);
+		return;
+	}
+	troubled(r, &err);
+	if (partial)
+		shrink(r, g, qe, states, why, err.msg);
+	else
+		notice(r, "%s: %s; kept in the queue: %s; %s", e->id, why,
+		       home_err.msg, err.msg);
+}
+
 /* Given up (to: FATE_DEAD_LETTER, FATE_DROP with dead_letter off,
  * FATE_KEEP with no dead letter file found, FATE_SHRINK for that after a
  * partial delivery): to the dead letter file, out of the queue.  If the
@@ -295,6 +377,10 @@ give_up(struct run *r, const struct group *g, struct queue_entry *qe,
 	}
 	if (to == FATE_KEEP) {
 		notice(r, "%s: %s; kept in the queue: %s", e->id, why, no_file);
+		return;
+	}
+	if (to == FATE_DEAD_LETTER && foreign(r, e)) {
+		give_up_for_owner(r, g, qe, fallback == FATE_SHRINK, why);
 		return;
 	}
 	if (to == FATE_DEAD_LETTER &&
@@ -410,14 +496,41 @@ static struct fate_facts
 entry_facts(const struct run *r, const struct group *g,
             const struct queue_envelope *e)
 {
+	/* Another user's dead letter has a place whatever root's has. */
+	bool file = g->dead_letter || (foreign(r, e) && !g->dead_letter_off);
+
 	return (struct fate_facts){
 	    .origin = FATE_QUEUED,
-	    .dead_letter = g->dead_letter       ? FATE_DL_FILE
+	    .dead_letter = file                 ? FATE_DL_FILE
 	                   : g->dead_letter_off ? FATE_DL_OFF
 	                                        : FATE_DL_NONE,
 	    .unusable = !g->acct_ok || !g->route_ok,
 	    .expired = fate_expired(r->now, e->created, g->acct.queue_max_age),
 	};
+}
+
+/* Another user's entry naming its own server: the system
+ * configuration's account never goes there (as override_queued refuses
+ * a caller's own entry): its password would.  Kept, said on every run,
+ * until root removes it. */
+static bool
+refuse_server(struct run *r, const struct group *g, struct queue_entry *qe)
+{
+	const struct queue_envelope *e = queue_entry_envelope(qe);
+	struct error why;
+
+	if (!foreign(r, e) || (!e->env.host && !e->env.port))
+		return false;
+	error_set(&why, ERROR_CONFIG,
+	          "the entry names its own server, which an account of the "
+	          "system configuration never takes for another user: it "
+	          "could take its password elsewhere; remove the entry with "
+	          "--queue-remove");
+	r->rep->held++;
+	r->rep->held_kind = error_worse(r->rep->held_kind, why.kind);
+	mark_failed(r, g, qe, &why);
+	notice(r, "%s: %s", e->id, why.msg);
+	return true;
 }
 
 /* Carry out fate_decide's word after an attempt (why: its failure). */
@@ -529,6 +642,10 @@ run_entry(struct run *r, struct group *g, const char *id)
 		queue_entry_release(qe);
 		return;
 	}
+	if (refuse_server(r, g, qe)) {
+		queue_entry_release(qe);
+		return;
+	}
 	f = entry_facts(r, g, queue_entry_envelope(qe));
 	d = fate_decide(&f);
 	if (d.then == FATE_QUEUE) /* before an attempt: held */
@@ -637,6 +754,7 @@ flush_run(const struct flush_request *fr, struct flush_report *rep,
 	run_groups(&r, v, n);
 	queue_list_free(v, n);
 	report_damaged(&r);
+	queue_close(r.dead);
 	queue_close(r.q);
 	if (r.stop)
 		return interrupt_error(err);

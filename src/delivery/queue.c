@@ -2402,8 +2402,8 @@ queue_entry_remove(struct queue_entry *e, struct error *err)
 }
 
 int
-queue_entry_bury(struct queue_entry *e, struct queue *dead, const char *why,
-                 time_t when, struct error *err)
+queue_entry_bury(struct queue_entry *e, struct queue *dead, unsigned states,
+                 const char *why, time_t when, struct error *err)
 {
 	int sync_errno;
 
@@ -2413,7 +2413,7 @@ queue_entry_bury(struct queue_entry *e, struct queue *dead, const char *why,
 		                 "dead-letter queue",
 		                 e->id);
 	/* Why, first: once in dead/ it is never tried again. */
-	if (entry_failed(e, 0, why, when, 0, err) < 0)
+	if (entry_failed(e, states, why, when, 0, err) < 0)
 		return -1;
 	if (rename_at(e->q->fd, e->id, dead->fd, e->id) < 0)
 		return error_set_errno(err, ERROR_IOERR, errno,

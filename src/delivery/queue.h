@@ -224,11 +224,12 @@ int queue_entry_remove(struct queue_entry *e, struct error *err);
 
 /* Move a claimed entry of the spool into the spool's dead-letter queue
  * dead (queue_open_shared_dead): as queue_entry_failed with `why` at
- * `when`, then one rename, so it is in one queue or the other, never both
- * nor neither; it keeps its id and owner.  ERROR_SOFTWARE for an entry
- * not in a spool, removed or damaged. */
-int queue_entry_bury(struct queue_entry *e, struct queue *dead, const char *why,
-                     time_t when, struct error *err);
+ * `when` (states not 0: as queue_entry_narrow, after a partial
+ * delivery), then one rename, so it is in one queue or the other, never
+ * both nor neither; it keeps its id and owner.  ERROR_SOFTWARE for an
+ * entry not in a spool, removed or damaged. */
+int queue_entry_bury(struct queue_entry *e, struct queue *dead, unsigned states,
+                     const char *why, time_t when, struct error *err);
 
 /* Unlock and free (NULL is a no-op). */
 void queue_entry_release(struct queue_entry *e);

@@ -532,6 +532,44 @@ remove_dir(void)
 	rmdir(dir);
 }
 
+/* Another user's dead letter (deadletter_append_as): the user must be
+ * known and have a home; what the child reports comes back whole.  The
+ * happy path and planted links are in tests/81-spool.bats (a user with a
+ * home of its own). */
+static void
+test_append_as(void)
+{
+	struct mem_stream ms;
+	struct message_stream m = stream_of(&ms, S("x\r\n"), 100);
+	struct passwd *pw;
+	struct error err;
+	char *path = NULL;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "skipped: deadletter_append_as (needs root)\n");
+		return;
+	}
+	/* No such user: nothing runs. */
+	CHECK_INT(deadletter_append_as(3999999999u, "a@x", 0, &m, &path, &err),
+	          -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK(strstr(err.msg, "uid 3999999999 is in no password") != NULL);
+	CHECK(path == NULL);
+	/* nobody's home (/nonexistent on Debian) cannot take it: the
+	 * child's error, as the user saw it. */
+	pw = getpwnam("nobody");
+	if (!pw || access(pw->pw_dir, F_OK) == 0) {
+		fprintf(stderr, "skipped: nobody has a home here\n");
+		return;
+	}
+	CHECK_INT(deadletter_append_as(pw->pw_uid, "a@x", 0, &m, &path, &err),
+	          -1);
+	CHECK_INT(err.kind, ERROR_IOERR);
+	CHECK(path && strstr(err.msg, path) != NULL);
+	CHECK(strstr(err.msg, "No such file or directory") != NULL);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -550,6 +588,7 @@ main(void)
 	test_read_failure();
 	test_write_failure();
 	test_default_path();
+	test_append_as();
 	remove_dir();
 	return unit_done();
 }

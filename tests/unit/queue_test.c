@@ -1758,7 +1758,8 @@ test_shared_bury(void)
 	CHECK_INT(queue_claim(q, id, &e, &err), QUEUE_CLAIMED);
 	if (!e)
 		goto out;
-	CHECK_INT(queue_entry_bury(e, dead, "550 no such user", 300, &err), 0);
+	CHECK_INT(queue_entry_bury(e, dead, 0, "550 no such user", 300, &err),
+	          0);
 	/* Gone from the spool, whole in dead/, the owner's still. */
 	CHECK_INT(queue_entry_remove(e, &err), 0);
 	queue_entry_release(e);
@@ -1781,7 +1782,7 @@ test_shared_bury(void)
 		CHECK_INT(queue_open(&own, at("%s", "own-b"), &err), 0);
 		CHECK_INT(add_simple(own, "me@example.org", 0, 0, id), 0);
 		CHECK_INT(queue_claim(own, id, &e, &err), QUEUE_CLAIMED);
-		CHECK_INT(queue_entry_bury(e, dead, "x", 1, &err), -1);
+		CHECK_INT(queue_entry_bury(e, dead, 0, "x", 1, &err), -1);
 		CHECK_INT(err.kind, ERROR_SOFTWARE);
 		queue_entry_release(e);
 		CHECK_INT(listed(own), 1);
