@@ -219,7 +219,7 @@ fake_program() {
 	chmod 755 "$t/bin/mailpost"
 }
 
-@test "mta-install: the group is created and the program made setgid to it, the spool 0710" {
+@test "mta-install: the group is created and the program made setgid to it, the spool 2770 with tmp/ and dead/" {
 	[ "$(id -u)" = 0 ] || skip "creates a group: needs root"
 	local t=$BATS_TEST_TMPDIR/sys
 	TEST_GROUP=mpt$$
@@ -236,7 +236,10 @@ fake_program() {
 	[ "$(getent group "$TEST_GROUP" | cut -d: -f3)" -lt 1000 ] ||
 		die "$TEST_GROUP is not a system group"
 	assert_equal "2755 root:$TEST_GROUP" "$(mode_of "$t/bin/mailpost")" "the program"
-	assert_equal "710 root:$TEST_GROUP" "$(mode_of "$t/spool")" "the spool"
+	local sub
+	for sub in "" /tmp /dead; do
+		assert_equal "2770 root:$TEST_GROUP" "$(mode_of "$t/spool$sub")" "the spool$sub" || return 1
+	done
 	assert_equal "$t/bin/mailpost" "$(readlink "$t/sbin/sendmail")" "sendmail"
 	[[ "$output" == *"$t/mailpost.conf is mode 600 root:root; for every user's mail: chown root:$TEST_GROUP $t/mailpost.conf && chmod 640 $t/mailpost.conf"* ]] ||
 		die "no advice on the configuration's mode:" "$output"
@@ -252,6 +255,31 @@ fake_program() {
 	[[ "$output" != *"mailpost.conf is mode"* ]] || die "advice for a good mode:" "$output"
 	assert_file_bytes "$t/spool/x" $'entry\n' "the spool's entry"
 	assert_equal "2755 root:$TEST_GROUP" "$(mode_of "$t/bin/mailpost")" "the program"
+
+	# An older install's spool (0710, root's queue with its tmp/ 0700
+	# root:root and an entry) is made the machine's spool in place.
+	chmod 00710 "$t/spool" # GNU chmod keeps a setgid bit unless told
+	rmdir "$t/spool/dead"
+	chown root:root "$t/spool/tmp"
+	chmod 0700 "$t/spool/tmp"
+	mkdir -m 0700 "$t/spool/0000000100000001"
+	echo msg >"$t/spool/0000000100000001/message"
+	mta_install_here setup
+	[ "$status" -eq 0 ] || die "setup over an older spool failed ($status):" "$stderr"
+	for sub in "" /tmp /dead; do
+		assert_equal "2770 root:$TEST_GROUP" "$(mode_of "$t/spool$sub")" "the spool$sub" || return 1
+	done
+	assert_equal "700 root:root" "$(mode_of "$t/spool/0000000100000001")" "root's queued entry"
+	assert_file_bytes "$t/spool/0000000100000001/message" $'msg\n' "root's queued message"
+
+	# A symbolic link where dead/ goes is refused, not followed.
+	rmdir "$t/spool/dead"
+	mkdir "$BATS_TEST_TMPDIR/elsewhere"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$t/spool/dead"
+	mta_install_here setup
+	[ "$status" -ne 0 ] || die "setup followed a link as dead/"
+	assert_stderr_contains "$t/spool/dead is a symbolic link"
+	assert_equal "755 root:root" "$(mode_of "$BATS_TEST_TMPDIR/elsewhere")" "the link's target"
 }
 
 @test "mta-install: a program that does not say it drops the group is not made setgid" {
