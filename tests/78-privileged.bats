@@ -78,6 +78,31 @@ setup() {
 	find "$UHOME" -mindepth 1 -delete
 	make_message >/dev/null
 	chmod 644 "$BATS_TEST_TMPDIR/msg"
+	FIFO_PIDS=()
+}
+
+teardown() {
+	[[ ${#FIFO_PIDS[@]} -eq 0 ]] || kill "${FIFO_PIDS[@]}" 2>/dev/null || true
+	mailpost_teardown
+}
+
+# plant_fifo NAME: a FIFO $UHOME/NAME that anyone may open, whose writer
+# (in the background) writes $BATS_TEST_TMPDIR/NAME.opened once a reader
+# opens it, then closes it: the reader sees an empty file, never hangs.
+plant_fifo() {
+	mkfifo -m 666 "$UHOME/$1"
+	chown "$CALLER" "$UHOME/$1"
+	(exec 4>"$UHOME/$1" && echo opened >"$BATS_TEST_TMPDIR/$1.opened") 3>&- &
+	FIFO_PIDS+=("$!")
+}
+
+# assert_not_opened NAME...: no reader ever opened the FIFOs.
+assert_not_opened() {
+	local name
+	for name in "$@"; do
+		[[ ! -e "$BATS_TEST_TMPDIR/$name.opened" ]] ||
+			die "mailpost opened the caller's $name" || return 1
+	done
 }
 
 # The system configuration, 0640 root:GROUP: the test server with AUTH
@@ -354,6 +379,59 @@ assert_nothing_leaked() {
 	assert_stderr_contains "account 'nosuch' not found"
 	assert_stderr_lacks "broken"
 	assert_nothing_leaked
+}
+
+@test "privileged: GSSAPI_MECH_CONF and KRB5_CONFIG of the caller's are never read" {
+	# The mechanism file would name a .so that libgssglue loads, in the
+	# process that holds the system configuration's secrets.
+	start_smtpd "caps PIPELINING, 8BITMIME, AUTH GSSAPI"
+	system_config "auth gssapi"
+	plant_fifo mech.conf
+	plant_fifo krb5.conf
+	run_caller 76 GSSAPI_MECH_CONF="$UHOME/mech.conf" \
+		KRB5_CONFIG="$UHOME/krb5.conf" -- bob@example.net
+	assert_stderr_contains "AUTH GSSAPI"
+	assert_not_opened mech.conf krb5.conf
+	assert_nothing_leaked
+}
+
+@test "privileged: MAGIC and ~/.magic of the caller's never type an attachment" {
+	printf '0\tstring\tMPPLANTED\tplanted\n!:mime\tapplication/x-caller-planted\n' \
+		>"$UHOME/magic"
+	printf 'MPPLANTED\001\002\003\377\376binary' >"$UHOME/att.bin"
+	chown "$CALLER" "$UHOME/magic" "$UHOME/att.bin"
+	local var
+	# MAGIC names the database; without it libmagic adds ~/.magic.
+	for var in MAGIC="$UHOME/magic" HOME="$UHOME"; do
+		start_auth_server
+		system_config
+		[[ "$var" == MAGIC=* ]] || install -o "$CALLER" "$UHOME/magic" "$UHOME/.magic"
+		run_caller 0 "$var" -- -s hi -a "$UHOME/att.bin" bob@example.net || return 1
+		assert_received_contains "name=att.bin" || return 1
+		assert_received_lacks "x-caller-planted" || die "typed by $var" || return 1
+		assert_nothing_leaked || return 1
+		stop_smtpd
+	done
+}
+
+@test "privileged: a caller's own configuration gets the caller's whole environment back" {
+	start_auth_server
+	system_config
+	printf '%s\n' defaults "host 127.0.0.1" "port $SMTPD_PORT" "tls off" \
+		"auth plain" "user u1" "from u1@example.org" \
+		"passwordeval env >>$UHOME/seen; echo userpw" \
+		>"$UHOME/own.conf"
+	chown "$CALLER" "$UHOME/own.conf"
+	chmod 600 "$UHOME/own.conf"
+	run_caller 0 GNUPGHOME="$UHOME/gpg" -- -C "$UHOME/own.conf" bob@example.net
+	mkdir -p "$UHOME/.config/mailpost"
+	cp "$UHOME/own.conf" "$UHOME/.config/mailpost/config"
+	chown -R "$CALLER" "$UHOME/.config"
+	run_caller 0 GNUPGHOME="$UHOME/gpg" -- bob@example.net
+	assert_equal "GNUPGHOME=$UHOME/gpg"$'\n'"GNUPGHOME=$UHOME/gpg" \
+		"$(grep '^GNUPGHOME=' "$UHOME/seen")" \
+		"GNUPGHOME as the user's passwordeval saw it, with -C and without"
+	assert_auth_record "PLAIN user=u1 reply=235"
 }
 
 @test "privileged: a server named in the caller's own queue entry never gets the system password" {

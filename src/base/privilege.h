@@ -10,7 +10,12 @@
  *   privilege_start   first thing in main(): no core dumps, no ptrace,
  *                     then the group moved out of the effective gid; it
  *                     stays only as the saved gid.  Every file opened
- *                     from here on is opened as the caller.
+ *                     from here on is opened as the caller.  environ is
+ *                     reduced to a list of variables that name no file
+ *                     (privilege_env_reduce), so that no library reads a
+ *                     file or loads a module the caller names in the
+ *                     process that will hold the system configuration's
+ *                     secrets.
  *   privilege_raise   the group effective again, for reading the system
  *   privilege_lower   configuration and running its passwordeval, and
  *                     back (job.c's load of the system configuration)
@@ -19,6 +24,8 @@
  *                     any file the caller names is opened and before any
  *                     child but the system configuration's own commands
  *                     runs; -C or a user configuration calls it at once.
+ *                     When nothing was read with the group, environ is
+ *                     the caller's again (its own passwordeval needs it).
  *
  * A later privileged helper for a machine-wide spool (postdrop's part)
  * forks between privilege_start and privilege_drop, keeps the group, and
@@ -61,12 +68,22 @@ int privilege_child_take_group(void);
 /* Give the group up irrevocably; a no-op when it is not held. */
 int privilege_drop(struct error *err);
 
-/* getenv(name), except while the group is effective: then NULL, so that
- * no variable of the caller's redirects a file read with the group.
- * Every variable that names a path is read through it.  (secure_getenv
- * would also ignore HOME after the drop, when what is opened is the
- * caller's own business and today's behaviour is wanted.)  */
+/* The caller's variable `name` as it came, even where environ was reduced
+ * for the libraries; NULL while the group is effective, so that no
+ * variable of the caller's redirects a file read with the group.  Every
+ * variable mailpost itself reads is read through it; each names the
+ * caller's own business, opened as the caller.  (secure_getenv would
+ * also ignore HOME after the drop, when today's behaviour is wanted.) */
 const char *privilege_getenv(const char *name);
+
+/* The environment a process that keeps the group passes on to the
+ * libraries it links and to its children: PATH set to the system's
+ * directories, then from env only the variables of privilege.c's list
+ * (language, time zone, login name), the first of each name, and only
+ * with a value that names no file.  A new array of pointers into env's
+ * strings (the PATH string aside), NULL-terminated: free the array only.
+ * Exposed for its unit test. */
+char **privilege_env_reduce(char *const *env);
 
 /* No core dumps and no ptrace by other processes of the caller:
  * PR_SET_DUMPABLE 0 (Linux) and RLIMIT_CORE 0. */
