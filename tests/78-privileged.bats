@@ -434,6 +434,57 @@ assert_nothing_leaked() {
 	assert_auth_record "PLAIN user=u1 reply=235"
 }
 
+# The accounts whose passwordeval wrote to $ETC/runs, sorted, on one line.
+ran() {
+	sort "$ETC/runs" | tr '\n' ' ' | sed 's/ $//'
+}
+
+@test "privileged: only the chosen account's passwordeval runs, with its fallback account's" {
+	local otherpw='Other-Pw-3e9d1c'
+	start_smtpd "$(printf '%s\n' "caps PIPELINING, 8BITMIME, AUTH PLAIN" \
+		"user sysuser $SYSPW" "user otheruser $otherpw")" -- --max-connections 5
+	install -o root -g "$GROUP" -m 660 /dev/null "$ETC/runs"
+	system_config \
+		"account a1" "from a1@example.org" "fallback_account a2" \
+		"passwordeval echo a1 >>$ETC/runs; cat $ETC/secret" \
+		"account a2" "passwordeval echo a2 >>$ETC/runs; cat $ETC/secret" \
+		"account other" "from other@example.org" "user otheruser" \
+		"passwordeval echo other >>$ETC/runs; echo $otherpw" \
+		"account nofrom" "from" "passwordeval echo nofrom >>$ETC/runs; echo x" \
+		"account default : a1"
+	run_caller 0 -- -v -v -v -A a1 bob@example.net
+	assert_equal "a1 a2" "$(ran)" "commands run for -A a1"
+	assert_no_secret "$otherpw"
+	assert_no_secret "$(b64 "\\0otheruser\\0$otherpw")"
+	# The default account (a1's copy, then its fallback).
+	: >"$ETC/runs"
+	run_caller 0 -- bob@example.net
+	assert_equal "a1 a2" "$(ran)" "commands run for the default"
+	# Chosen by -f through its `from`.
+	: >"$ETC/runs"
+	run_caller 0 -- -f other@example.org bob@example.net
+	assert_equal "other" "$(ran)" "commands run for -f other@example.org"
+	# -bs chooses its account at the start, as a send does.
+	: >"$ETC/runs"
+	run --separate-stderr as_caller -- -bs -A other <<<$'QUIT\r'
+	assert_equal 0 "$status" "exit of -bs (stderr: $stderr)"
+	assert_equal "other" "$(ran)" "commands run for -bs -A other"
+	# A From read from the message may choose any account with a `from`
+	# (a1's command runs for a1 and for the default, its copy), never
+	# one without (nofrom).
+	: >"$ETC/runs"
+	printf 'From: other@example.org\nTo: bob@example.net\nSubject: x\n\nhi\n' \
+		>"$BATS_TEST_TMPDIR/msg"
+	run_caller 0 -- --read-envelope-from bob@example.net
+	assert_equal "a1 a1 a2 other" "$(ran)" "commands run for --read-envelope-from"
+	# Each run delivered (assertions on the server's files end it).
+	assert_auth_record "conn 1: PLAIN user=sysuser reply=235"
+	assert_auth_record "conn 2: PLAIN user=sysuser reply=235"
+	assert_auth_record "conn 3: PLAIN user=otheruser reply=235"
+	assert_auth_record "conn 4: PLAIN user=otheruser reply=235"
+	assert_nothing_leaked
+}
+
 @test "privileged: a server named in the caller's own queue entry never gets the system password" {
 	start_auth_server
 	system_config

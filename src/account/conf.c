@@ -229,6 +229,9 @@ struct section {
 	 * conf_select to report when the account is chosen; NULL: none. */
 	char *eval_error;
 	enum error_kind eval_error_kind;
+	/* Its secrets were forgotten (conf_keep_secrets): conf_select
+	 * refuses it. */
+	bool withheld;
 };
 
 struct config {
@@ -1582,6 +1585,20 @@ account_names(const struct config *cfg, char *out, size_t n)
 	}
 }
 
+/* The section an account name selects.  The defaults alone are the
+ * account named "default" (the name conf_select gives them), so that a
+ * name it returned, stored in a queue entry, selects the same account
+ * again. */
+static struct section *
+named_section(const struct config *cfg, const char *name)
+{
+	struct section *s = config_find(cfg, name);
+
+	if (!s && cfg->naccounts == 0 && strcmp(name, "default") == 0)
+		s = (struct section *)&cfg->defaults;
+	return s;
+}
+
 static const struct section *
 choose(const struct config *cfg, const char *name, const char *sender,
        struct error *err)
@@ -1591,12 +1608,7 @@ choose(const struct config *cfg, const char *name, const char *sender,
 	const struct section *s;
 
 	if (name) {
-		s = config_find(cfg, name);
-		/* The defaults alone are the account named "default" (the name
-		 * conf_select gives them), so that a name it returned, stored
-		 * in a queue entry, selects the same account again. */
-		if (!s && cfg->naccounts == 0 && strcmp(name, "default") == 0)
-			s = &cfg->defaults;
+		s = named_section(cfg, name);
 		if (!s) {
 			account_names(cfg, names, sizeof names);
 			error_set(err, ERROR_CONFIG,
@@ -1821,6 +1833,72 @@ conf_resolve_evals(struct config *cfg, conf_eval_fn *fn, void *arg,
 	return 0;
 }
 
+/* s and the accounts of its chain of fallback_account names, marked in
+ * keep (indexed as cfg->accounts, the defaults last).  The chain may be
+ * broken or loop: conf_select says so when the account is chosen. */
+static void
+keep_chain(const struct config *cfg, const struct section *s, bool *keep)
+{
+	for (size_t steps = 0; s && steps <= cfg->naccounts; steps++) {
+		size_t i = 0;
+
+		while (i < cfg->naccounts && cfg->accounts[i] != s)
+			i++;
+		if (keep[i])
+			return;
+		keep[i] = true;
+		s = s->acc.fallback_account
+		        ? config_find(cfg, s->acc.fallback_account)
+		        : NULL;
+	}
+}
+
+/* The secrets of an account this run will not use: the password wiped,
+ * the command and the secret files forgotten, the account refused. */
+static void
+withhold(struct section *s)
+{
+	static const enum field_id secrets[] = {
+	    F_PASSWORD, F_PASSWORDEVAL, F_TLS_KEY_FILE, F_TLS_CERT_FILE};
+
+	for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
+		uint64_t bit = UINT64_C(1) << secrets[i];
+		const char *v = *field_str(&s->acc, secrets[i]);
+
+		if (!(s->given & bit))
+			continue;
+		if (v && *v)
+			s->withheld = true;
+		field_free(&s->acc, secrets[i]);
+		s->given &= ~bit;
+	}
+}
+
+void
+conf_keep_secrets(struct config *cfg, const char *name, const char *sender,
+                  bool any_sender)
+{
+	struct error ignored;
+	bool *keep;
+
+	if (!cfg)
+		return;
+	keep = xcalloc(cfg->naccounts + 1, sizeof *keep);
+	error_clear(&ignored);
+	/* A choice that fails keeps nothing: conf_select fails the same
+	 * way when the run asks for it. */
+	keep_chain(cfg, choose(cfg, name, sender, &ignored), keep);
+	for (size_t i = 0; !name && any_sender && i < cfg->naccounts; i++)
+		if (cfg->accounts[i]->acc.from && *cfg->accounts[i]->acc.from)
+			keep_chain(cfg, cfg->accounts[i], keep);
+	for (size_t i = 0; i < cfg->naccounts; i++)
+		if (!keep[i])
+			withhold(cfg->accounts[i]);
+	if (!keep[cfg->naccounts])
+		withhold(&cfg->defaults);
+	free(keep);
+}
+
 bool
 conf_has_account(const struct config *cfg, const char *name)
 {
@@ -1837,9 +1915,15 @@ conf_select(const struct config *cfg, const char *name, const char *sender,
 	account_defaults(out);
 	if (!s)
 		return -1;
+	resolved = s->name ? s->name : "default";
+	if (s->withheld)
+		return error_set(err, ERROR_CONFIG,
+		                 "account '%s' of %s was not chosen when this "
+		                 "run started (with -A or -f), so its secrets "
+		                 "were not read; send its mail with -A %s",
+		                 resolved, cfg->file, resolved);
 	if (s->eval_error)
 		return error_set(err, s->eval_error_kind, "%s", s->eval_error);
-	resolved = s->name ? s->name : "default";
 	if (check_fallbacks(cfg, s, resolved, s->acc.fallback_account, err) < 0)
 		return -1;
 	section_apply(out, NULL, s);

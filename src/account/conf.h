@@ -198,6 +198,20 @@ int conf_hide(const struct account *a, struct error *err);
  * group of a setgid installation (privilege.h). */
 bool conf_root_only(const struct config *cfg);
 
+/* Only the accounts a run may use keep their secrets: the one
+ * conf_select(cfg, name, sender, ...) chooses, and with any_sender (no
+ * name, the sender read later: --read-envelope-from) also every account
+ * with a `from` a sender could match; each with the accounts of its
+ * fallback_account chain.  Every other account's password is wiped and its
+ * passwordeval, tls_key_file and tls_cert_file forgotten, so that
+ * conf_resolve_evals runs none of its commands and conf_resolve_files
+ * copies none of its files; conf_select then refuses it (ERROR_CONFIG)
+ * if it had any.  The system configuration's secrets are resolved with
+ * the group for the accounts the command line chooses, not for every
+ * account (job.c). */
+void conf_keep_secrets(struct config *cfg, const char *name, const char *sender,
+                       bool any_sender);
+
 /* Gives the output of a passwordeval command (timeout_s 0: the default)
  * in *out, a string the config then owns (and wipes), or -1 and err. */
 typedef int conf_eval_fn(const char *command, int timeout_s, void *arg,

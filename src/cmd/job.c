@@ -193,8 +193,43 @@ check_system_use(const struct request *req, struct error *err)
 	return 0;
 }
 
+static int parse_given_sender(struct job *job, struct error *err);
+static const char *choosing_sender(const struct job *job);
+
+/* Only the accounts this run may use keep the system configuration's
+ * secrets: the one that -A or -f chooses (job_load_account chooses it
+ * again from the same command line) and its fallback accounts, so that
+ * no other account's passwordeval runs and no other password is in
+ * memory.  -bs chooses its account once, at the start, like a send; a
+ * message whose From is read later (--read-envelope-from) may choose any
+ * account with a `from`.  -q keeps them all: its entries, each naming its
+ * account, are read only after the group is gone. */
+static void
+keep_chosen_secrets(struct job *job)
+{
+	const struct request *req = &job->req;
+	struct error ignored;
+
+	if (req->mode == CLI_QUEUE_FLUSH)
+		return;
+	/* mailq, --queue-show and --queue-remove choose by -A alone
+	 * (queuecmd.c) and need no secret at all. */
+	if (req->mode != CLI_SEND && req->mode != CLI_SERVE &&
+	    req->mode != CLI_PRETEND) {
+		conf_keep_secrets(job->cfg, req->account, NULL, false);
+		return;
+	}
+	/* A -f that does not parse chooses nothing here; it is reported
+	 * when job_load_account parses it again. */
+	error_clear(&ignored);
+	(void)parse_given_sender(job, &ignored);
+	conf_keep_secrets(job->cfg, req->account, choosing_sender(job),
+	                  req->read_envelope_from);
+}
+
 /* The system configuration of a setgid installation, read with the group,
- * and its passwordeval commands run with it while it is held. */
+ * and the passwordeval commands of the accounts the run may use run with
+ * it while it is held. */
 static int
 load_system_config(struct job *job, const char *path, struct error *err)
 {
@@ -210,6 +245,8 @@ load_system_config(struct job *job, const char *path, struct error *err)
 	conf_set_private(job->cfg);
 	if (rc == 0)
 		rc = check_system_use(&job->req, err);
+	if (rc == 0)
+		keep_chosen_secrets(job);
 	cx.cfg = job->cfg;
 	if (rc == 0 && needs_secrets(&job->req))
 		rc = conf_resolve_evals(job->cfg, eval_with_group, &cx, err);
@@ -318,7 +355,9 @@ parse_given_sender(struct job *job, struct error *err)
 	char *sender;
 	int rc;
 
-	if (!job->req.sender || !*job->req.sender)
+	/* Parsed already when the system configuration's account was
+	 * chosen (keep_chosen_secrets). */
+	if (!job->req.sender || !*job->req.sender || job->sender_given)
 		return 0;
 	address_entries_init(&list);
 	sender = drop_root_dot(job->req.sender);
@@ -350,6 +389,14 @@ given_sender(const struct job *job)
 	return job->req.sender ? job->req.sender : job->req.from;
 }
 
+/* The sender that chooses the account by its `from`: -f's (or
+ * --read-envelope-from's) address; --from alone chooses none. */
+static const char *
+choosing_sender(const struct job *job)
+{
+	return job->req.sender ? given_sender(job) : NULL;
+}
+
 /* The account: from the config file when there is one, then the one-off
  * command-line settings on top. */
 int
@@ -360,8 +407,7 @@ job_load_account(struct job *job, struct error *err)
 	if (job_load_config(job, err) < 0 || parse_given_sender(job, err) < 0)
 		return -1;
 	if (job->cfg) {
-		if (conf_select(job->cfg, req->account,
-		                req->sender ? given_sender(job) : NULL,
+		if (conf_select(job->cfg, req->account, choosing_sender(job),
 		                &job->acct, err) < 0)
 			return -1;
 	} else if (req->account) {

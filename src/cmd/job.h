@@ -74,9 +74,11 @@ void job_init(struct job *job);
 /* The configuration file, if there is one, into job->cfg (NULL: none),
  * once per run (a second call does nothing).  Called as msmtp with
  * --host, none is read (ERROR_USAGE with --account).  In a setgid
- * installation the system configuration is read with the group, its
- * passwordeval commands run with it (modes that send), and the group is
- * then given up for good, whatever file was read (privilege.h); as a
+ * installation the system configuration is read with the group, the
+ * account chosen from the command line (-A, -f; conf_keep_secrets), the
+ * passwordeval commands of that account and its fallback accounts run
+ * with it (modes that send), and the group is then given up for good,
+ * whatever file was read (privilege.h); as a
  * caller outside the group, --pretend and the options that would take
  * its password elsewhere are refused (ERROR_USAGE).  conf_locate's,
  * conf_read_file's and secret_eval_system's errors; ERROR_OSERR when the

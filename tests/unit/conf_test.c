@@ -1764,6 +1764,150 @@ test_resolve(void)
 	conf_free(cfg);
 }
 
+/* The accounts of the setgid test: a1 falls back to a2; default has a2's
+ * command; bymail is chosen by its `from`; nosecret has nothing to lose. */
+static const char keep_text[] =
+    "defaults\nauth plain\n"
+    "account a1\nhost h\npasswordeval ok-a1\nfallback_account a2\n"
+    "tls_key_file /k1\n"
+    "account a2\nhost h\npasswordeval ok-a2\n"
+    "account other\nhost h\npassword other-pw\ntls_cert_file /c\n"
+    "account bymail\nhost h\nfrom *@mail.example\npasswordeval ok-bm\n"
+    "account nosecret\nhost h\n"
+    "account default : a2\n";
+
+/* conf_select of `name`: 0 and the password it has, or -1 and whether the
+ * error is the one for a withheld account. */
+static void
+check_kept(struct config *cfg, const char *name, const char *password)
+{
+	struct account a;
+	struct error err;
+	int rc;
+
+	error_clear(&err);
+	rc = conf_select(cfg, name, NULL, &a, &err);
+	if (password) {
+		CHECK_INT(rc, 0);
+		CHECK_STR(a.password, password);
+	} else {
+		CHECK_INT(rc, -1);
+		CHECK_INT(err.kind, ERROR_CONFIG);
+		CHECK(strstr(err.msg, "was not chosen when this run started"));
+		CHECK(strstr(err.msg, "-A "));
+	}
+	account_clear(&a);
+}
+
+/* Resolve what cfg kept, counting the commands run. */
+static void
+resolve_kept(struct config *cfg, int calls)
+{
+	struct error err;
+
+	error_clear(&err);
+	eval_calls = 0;
+	CHECK_INT(conf_resolve_evals(cfg, fake_eval, NULL, &err), 0);
+	CHECK_INT(eval_calls, calls);
+	CHECK_INT(conf_resolve_files(cfg, fake_rename, NULL, &err), 0);
+}
+
+/* Only the chosen account and its fallback chain keep their secrets; the
+ * others lose them and are refused, except one that had none. */
+static void
+test_keep_secrets(void)
+{
+	struct config *cfg = NULL;
+	struct account a;
+	struct error err;
+
+	CHECK_INT(parse(keep_text, &cfg, &err), 0);
+	conf_keep_secrets(cfg, "a1", NULL, false);
+	resolve_kept(cfg, 2); /* a1 and its fallback a2 */
+	check_kept(cfg, "a1", "secret-ok-a1");
+	check_kept(cfg, "a2", "secret-ok-a2");
+	check_kept(cfg, "other", NULL);
+	check_kept(cfg, "bymail", NULL);
+	check_kept(cfg, "default", NULL);
+	CHECK_INT(conf_select(cfg, "nosecret", NULL, &a, &err), 0);
+	account_clear(&a);
+	CHECK_INT(conf_select(cfg, "a1", NULL, &a, &err), 0);
+	CHECK_STR(a.tls_key_file, "copy-of-/k1");
+	account_clear(&a);
+	conf_free(cfg);
+
+	/* Chosen by -f, as conf_select chooses. */
+	CHECK_INT(parse(keep_text, &cfg, &err), 0);
+	conf_keep_secrets(cfg, NULL, "Anna@Mail.Example", false);
+	resolve_kept(cfg, 1);
+	check_kept(cfg, "bymail", "secret-ok-bm");
+	check_kept(cfg, "default", NULL);
+	check_kept(cfg, "a1", NULL);
+	conf_free(cfg);
+
+	/* Neither: the default account. */
+	CHECK_INT(parse(keep_text, &cfg, &err), 0);
+	conf_keep_secrets(cfg, NULL, NULL, false);
+	resolve_kept(cfg, 1);
+	check_kept(cfg, "default", "secret-ok-a2");
+	check_kept(cfg, "a2", NULL);
+	conf_free(cfg);
+
+	/* The sender is read later: every account a `from` could choose
+	 * too, but not a named one's neighbours. */
+	CHECK_INT(parse(keep_text, &cfg, &err), 0);
+	conf_keep_secrets(cfg, NULL, NULL, true);
+	resolve_kept(cfg, 2);
+	check_kept(cfg, "default", "secret-ok-a2");
+	check_kept(cfg, "bymail", "secret-ok-bm");
+	check_kept(cfg, "a1", NULL);
+	check_kept(cfg, "other", NULL);
+	conf_free(cfg);
+	CHECK_INT(parse(keep_text, &cfg, &err), 0);
+	conf_keep_secrets(cfg, "other", NULL, true);
+	resolve_kept(cfg, 0);
+	check_kept(cfg, "other", "other-pw");
+	check_kept(cfg, "bymail", NULL);
+	CHECK_INT(conf_select(cfg, "other", NULL, &a, &err), 0);
+	CHECK_STR(a.tls_cert_file, "copy-of-/c");
+	account_clear(&a);
+	conf_free(cfg);
+
+	/* An unknown name keeps nothing, and is reported as unknown. */
+	CHECK_INT(parse(keep_text, &cfg, &err), 0);
+	conf_keep_secrets(cfg, "nosuch", NULL, false);
+	resolve_kept(cfg, 0);
+	error_clear(&err);
+	CHECK_INT(conf_select(cfg, "nosuch", NULL, &a, &err), -1);
+	CHECK(strstr(err.msg, "account 'nosuch' not found"));
+	account_clear(&a);
+	check_kept(cfg, "a1", NULL);
+	conf_free(cfg);
+
+	/* The defaults alone are the account "default". */
+	CHECK_INT(parse("defaults\nhost h\npasswordeval ok-d\n", &cfg, &err),
+	          0);
+	conf_keep_secrets(cfg, NULL, NULL, false);
+	resolve_kept(cfg, 1);
+	check_kept(cfg, NULL, "secret-ok-d");
+	conf_free(cfg);
+
+	/* A chain that loops ends, and conf_select still names the loop. */
+	CHECK_INT(parse("account x\nhost h\npassword p\nfallback_account y\n"
+	                "account y\nhost h\npassword q\nfallback_account x\n"
+	                "account z\nhost h\npassword r\n",
+	                &cfg, &err),
+	          0);
+	conf_keep_secrets(cfg, "x", NULL, false);
+	error_clear(&err);
+	CHECK_INT(conf_select(cfg, "x", NULL, &a, &err), -1);
+	CHECK(strstr(err.msg, "fallback_account loops"));
+	account_clear(&a);
+	check_kept(cfg, "z", NULL);
+	conf_free(cfg);
+	conf_keep_secrets(NULL, "x", NULL, false);
+}
+
 int
 main(void)
 {
@@ -1800,6 +1944,7 @@ main(void)
 	test_man_example();
 	test_system_example();
 	test_resolve();
+	test_keep_secrets();
 	rmdir(tmpdir);
 	return unit_done();
 }
