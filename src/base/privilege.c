@@ -298,12 +298,13 @@ privilege_start(const char *group, struct error *err)
 	state = HELD;
 	caller_gid = r;
 	group_gid = e;
+	/* Before the group lookup: the NSS modules it loads stay. */
+	reduce_environment();
 	/* Root, or a group this build was not made for: nothing is read
-	 * with it, so the caller's environment can stay. */
+	 * with it, and the drop gives the caller's environment back. */
 	if (getuid() == 0 || !is_our_group(group, e))
 		return privilege_drop(err);
 	group_name = xstrdup(group);
-	reduce_environment();
 	return 0;
 }
 
