@@ -388,9 +388,17 @@ assert_nothing_leaked() {
 	system_config "auth gssapi"
 	plant_fifo mech.conf
 	plant_fifo krb5.conf
-	run_caller 76 GSSAPI_MECH_CONF="$UHOME/mech.conf" \
-		KRB5_CONFIG="$UHOME/krb5.conf" -- bob@example.net
-	assert_stderr_contains "AUTH GSSAPI"
+	run --separate-stderr as_caller GSSAPI_MECH_CONF="$UHOME/mech.conf" \
+		KRB5_CONFIG="$UHOME/krb5.conf" -- bob@example.net <"$BATS_TEST_TMPDIR/msg"
+	# 76: no Kerberos ticket.  A sanitizer build exits 1 instead: MIT
+	# Kerberos's mechanism loses a small block after the failed
+	# gss_init_sec_context, and a setgid process takes no LSAN_OPTIONS
+	# to suppress it; no frame of mailpost's own is in the report.
+	[[ "$status" -eq 76 ]] ||
+		{ [[ "$status" -eq 1 && "$stderr" == *LeakSanitizer* ]] &&
+			! grep -Eq '/src/(base|account|message|wire|delivery|cmd)/' <<<"$stderr"; } ||
+		die "exit $status, expected 76" "stderr: $stderr" || return 1
+	assert_stderr_contains "AUTH GSSAPI: cannot answer"
 	assert_not_opened mech.conf krb5.conf
 	assert_nothing_leaked
 }
