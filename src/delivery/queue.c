@@ -110,11 +110,6 @@
 /* Messages are copied in blocks of this size (never held whole). */
 #define QUEUE_COPY_BUF (64 * 1024)
 
-/* Ceiling on an envelope file: room for thousands of recipients, far more
- * than the 100 a server must accept (RFC 5321 section 4.5.3.1.8), while a
- * corrupt or hostile file cannot make us allocate without bound. */
-#define QUEUE_ENVELOPE_MAX (4 * 1024 * 1024)
-
 /* Ceiling on the stored last-error line (bytes). */
 #define QUEUE_ERROR_LINE_MAX (ERROR_MSG_MAX - 1)
 
@@ -821,6 +816,20 @@ check_owner(const struct stat *st, const char *id, const char *what,
 	                 "(uid %lu)",
 	                 id, what, (unsigned long)st->st_uid,
 	                 (unsigned long)rule->uid);
+}
+
+int
+queue_envelope_format(const struct queue_envelope *e, struct buf *out,
+                      struct error *err)
+{
+	struct text t;
+
+	if (envelope_text(e, &t) < 0)
+		return error_set(err, ERROR_DATA,
+		                 "the envelope would pass %d bytes",
+		                 QUEUE_ENVELOPE_MAX);
+	*out = t.b;
+	return 0;
 }
 
 int

@@ -41,6 +41,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "buf.h"
 #include "envelope.h"
 #include "error.h"
 #include "stream.h"
@@ -50,6 +51,11 @@
  * 32 random bits (8), so that ids sort by age and never collide. */
 #define QUEUE_ID_LEN 16
 #define QUEUE_ID_SIZE (QUEUE_ID_LEN + 1)
+
+/* Ceiling on an envelope file: room for thousands of recipients, far more
+ * than the 100 a server must accept (RFC 5321 section 4.5.3.1.8), while a
+ * corrupt or hostile file cannot make us allocate without bound. */
+#define QUEUE_ENVELOPE_MAX (4 * 1024 * 1024)
 
 /* RFC 6710 priorities run from -9 to 9; 0 is normal. */
 #define QUEUE_PRIORITY_MIN ENVELOPE_PRIORITY_MIN
@@ -86,6 +92,13 @@ void queue_envelope_clear(struct queue_envelope *e);
  * itself. */
 int queue_envelope_parse(const char *text, size_t len, const char *id,
                          struct queue_envelope *e, struct error *err);
+
+/* The text of e's envelope file (the format at the top of queue.c) in
+ * out (initialised here; the caller clears it): what queue_envelope_parse
+ * reads back, for the spool helper's requests (spoolgate.h).  ERROR_DATA
+ * when it would pass QUEUE_ENVELOPE_MAX. */
+int queue_envelope_format(const struct queue_envelope *e, struct buf *out,
+                          struct error *err);
 
 /* The queue directory when no queue_dir is configured:
  * $XDG_STATE_HOME/mailpost/queue, else ~/.local/state/mailpost/queue.
