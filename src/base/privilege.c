@@ -320,6 +320,12 @@ privilege_group(void)
 	return privilege_held() ? group_name : NULL;
 }
 
+gid_t
+privilege_gid(void)
+{
+	return privilege_held() ? group_gid : getegid();
+}
+
 int
 privilege_raise(struct error *err)
 {

@@ -27,10 +27,10 @@
  *                     When nothing was read with the group, environ is
  *                     the caller's again (its own passwordeval needs it).
  *
- * A later privileged helper for a machine-wide spool (postdrop's part)
- * forks between privilege_start and privilege_drop, keeps the group, and
- * takes messages from the caller's side over a socketpair; nothing here
- * has to change for it.
+ * The spool helper (spoolgate.h, postdrop's part) is forked between
+ * privilege_start and privilege_drop: it keeps the group as its saved gid
+ * and raises it only around the spool's own system calls, while the
+ * caller's side drops it as above.
  *
  * Errors: ERROR_OSERR (a set*gid or prctl call failed; the run stops).
  */
@@ -38,6 +38,7 @@
 #define MAILPOST_PRIVILEGE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -52,6 +53,10 @@ bool privilege_held(void);
 
 /* The group's name while it is held, else NULL (for messages). */
 const char *privilege_group(void);
+
+/* The group's id while it is held (the spool helper opens the spool
+ * with it, spoolgate.h), else the effective gid. */
+gid_t privilege_gid(void);
 
 /* The group as the effective gid, and back to the caller's.  Only
  * between them may a file be opened with the group. */
