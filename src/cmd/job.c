@@ -19,6 +19,7 @@
 #include "identity.h"
 #include "privilege.h"
 #include "secret.h"
+#include "spoolgate.h"
 
 /* The modes that may connect to a server, and so need a password. */
 static bool
@@ -302,10 +303,80 @@ load_config(struct job *job, struct error *err)
 	return rc;
 }
 
+/* The modes that may put a message into the spool or look into it. */
+static bool
+needs_spool(const struct request *req)
+{
+	switch (req->mode) {
+	case CLI_SEND:
+		return !req->dry_run;
+	case CLI_SERVE:
+	case CLI_QUEUE_LIST:
+	case CLI_QUEUE_SHOW:
+	case CLI_QUEUE_REMOVE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The machine's spool, as job_queue_dir will name it: the queue_dir of
+ * the system configuration's account (the default one, which root's
+ * timer flushes: the account is chosen after the drop), else the
+ * build's spool. */
+static char *
+machine_spool_dir(const struct config *cfg)
+{
+	struct account a = {0};
+	struct error ignored;
+	char *dir;
+
+	if (conf_select(cfg, NULL, NULL, &a, &ignored) == 0 && a.queue_dir &&
+	    *a.queue_dir)
+		dir = xstrdup(a.queue_dir);
+	else
+		dir = xstrdup(MTA_SPOOL_DIR);
+	account_clear(&a);
+	return dir;
+}
+
+/* In the spool helper's child: nothing of the run stays, least of all
+ * the system configuration's secrets (conf_free wipes them). */
+static void
+forget_job(void *arg)
+{
+	struct job *job = arg;
+
+	conf_free(job->cfg);
+	job->cfg = NULL;
+	cli_clear(&job->req);
+}
+
+/* The spool helper, forked while the group is still held (privilege.h):
+ * only for a caller outside the group with the system configuration
+ * (the group is already gone for -C or a user's file, and root needs
+ * none), and only in a mode that may need the spool. */
+static int
+start_gate(struct job *job, struct error *err)
+{
+	char *dir;
+	int rc;
+
+	if (!privilege_held() || !job->system_config || job->req.queue_dir)
+		return 0;
+	dir = machine_spool_dir(job->cfg);
+	job->machine_spool = true;
+	rc = needs_spool(&job->req)
+	         ? spoolgate_start(&job->gate, dir, privilege_gid(), forget_job,
+	                           job, err)
+	         : 0;
+	free(dir);
+	return rc;
+}
+
 /* Read the configuration file, if there is one, once; then give up the
- * group of a setgid installation for good (privilege.h).  A privileged
- * spool helper (a later postdrop-like process) would be forked here,
- * before the drop, and the rest of the run would talk to it. */
+ * group of a setgid installation for good (privilege.h), the spool
+ * helper keeping it in its own process. */
 int
 job_load_config(struct job *job, struct error *err)
 {
@@ -316,6 +387,8 @@ job_load_config(struct job *job, struct error *err)
 		return 0;
 	job->config_loaded = true;
 	rc = load_config(job, err);
+	if (rc == 0)
+		rc = start_gate(job, err);
 	error_clear(&drop_err);
 	if (privilege_drop(&drop_err) < 0) {
 		*err = drop_err;
@@ -685,6 +758,28 @@ job_spool(const struct job *job)
 	return job->spool ? &job->spool_group : NULL;
 }
 
+void
+job_depot(struct job *job, struct depot *out)
+{
+	struct error err;
+
+	memset(out, 0, sizeof *out);
+	if (job->gate) {
+		out->gate = job->gate;
+		return;
+	}
+	free(job->queue_dir);
+	job->queue_dir = NULL;
+	job->queue_problem[0] = '\0';
+	error_clear(&err);
+	if (job_queue_dir(job, &job->queue_dir, &err) < 0)
+		str_copy(job->queue_problem, sizeof job->queue_problem,
+		         err.msg);
+	out->dir = job->queue_dir;
+	out->problem = job->queue_problem;
+	out->spool = job_spool(job);
+}
+
 /* Fallback accounts take the command line's settings as the first one
  * does (relay.h); override.c knows which. */
 void
@@ -745,6 +840,7 @@ job_clear(struct job *job)
 		fclose(job->logfile);
 	aliases_free(job->aliases);
 	account_clear(&job->acct);
+	spoolgate_close(job->gate);
 	conf_free(job->cfg);
 	cli_clear(&job->req);
 	free(job->envelope_from);

@@ -17,6 +17,7 @@
 #include "aliases.h"
 #include "cli.h"
 #include "conf.h"
+#include "depot.h"
 #include "envelope.h"
 #include "error.h"
 #include "mime.h"
@@ -57,6 +58,12 @@ struct job {
 	struct transcript *transcript;
 	struct aliases *aliases; /* the account's aliases file, or NULL */
 	struct outbox outbox;    /* where a message that cannot go now goes */
+	/* A caller outside the group with the system configuration of a
+	 * setgid installation: its queue is the machine's spool, reached
+	 * only through the spool helper (spoolgate.h), started when the
+	 * mode may need it (NULL otherwise). */
+	bool machine_spool;
+	struct spoolgate *gate;
 	char *queue_dir;         /* storage behind outbox.queue_dir */
 	bool system_config;      /* the file read is the system's (no -C) */
 	bool spool;              /* queue_dir is the machine's spool */
@@ -72,7 +79,12 @@ struct job {
 void job_init(struct job *job);
 
 /* The configuration file, if there is one, into job->cfg (NULL: none),
- * once per run (a second call does nothing).  Called as msmtp with
+ * once per run (a second call does nothing).  A caller other than root
+ * with the system configuration of a setgid installation gets the spool
+ * helper (job->gate, spoolgate.h) for the machine's spool, forked with
+ * the group before it is dropped, in the modes that may need the spool
+ * (a send, -bs, mailq, --queue-show, --queue-remove) unless --queue-dir
+ * names its own queue.  Called as msmtp with
  * --host, none is read (ERROR_USAGE with --account).  In a setgid
  * installation the system configuration is read with the group, the
  * account chosen from the command line (-A, -f; conf_keep_secrets), the
@@ -84,6 +96,12 @@ void job_init(struct job *job);
  * conf_read_file's and secret_eval_system's errors; ERROR_OSERR when the
  * group cannot be given up. */
 int job_load_config(struct job *job, struct error *err);
+
+/* Where this run's messages wait and its queue commands look: the spool
+ * helper when one was started, else the queue directory (job_queue_dir,
+ * kept in job->queue_dir; when there is none, job->queue_problem says
+ * why and the depot's calls fail with it). */
+void job_depot(struct job *job, struct depot *out);
 
 /* The account (job->acct): chosen from the configuration by --account or
  * the -f address, else the built-in defaults, then the command line's

@@ -221,19 +221,18 @@ show_envelope(FILE *out, const struct queue_envelope *e)
 }
 
 int
-mailq_show(FILE *out, struct queue_entry *qe, const struct mailq_show_how *how,
+mailq_show(FILE *out, struct depot_entry *de, const struct mailq_show_how *how,
            struct error *err)
 {
-	struct message_stream m = queue_entry_message(qe);
-	const struct queue_envelope *e = queue_entry_envelope(qe);
-	const char *damage = queue_entry_damage(qe);
+	struct message_stream m = de->message;
+	const struct queue_envelope *e = de->env;
 	char buf[65536];
 
-	fprintf(out, "Id: %s\n", queue_entry_id(qe));
-	if (how && how->dead)
+	fprintf(out, "Id: %s\n", de->id);
+	if (de->dead)
 		fputs("Dead-Letter: given up, never sent again\n", out);
-	if (damage)
-		fprintf(out, "Damaged: %s\n", safe(damage, buf, sizeof buf));
+	if (de->damage)
+		fprintf(out, "Damaged: %s\n", safe(de->damage, buf, sizeof buf));
 	if (e && how && how->owner)
 		fprintf(out, "Owner: %s (uid %lu)\n",
 		        owner_name(e->owner, buf, sizeof buf),
@@ -257,142 +256,47 @@ mailq_show(FILE *out, struct queue_entry *qe, const struct mailq_show_how *how,
 	return 0;
 }
 
-/* An existing queue, or none (then there is nothing to list or touch);
- * with spool, the machine's spool of that group, or its dead letters. */
-static int
-open_existing_queue(const char *dir, const gid_t *spool, bool dead,
-                    struct queue **q, struct error *err)
-{
-	struct stat st;
-
-	*q = NULL;
-	if (lstat(dir, &st) < 0 && errno == ENOENT)
-		return 0;
-	if (dead)
-		return queue_open_shared_dead(q, dir, *spool, err);
-	return queue_open_as(q, dir, spool, NULL, err);
-}
-
-/* The entries and damaged ones of the queue in dir (dead: the spool's
- * dead letters), appended to *v (*n) and damaged. */
-static int
-collect(const char *dir, const gid_t *spool, bool dead,
-        struct queue_envelope **v, size_t *n, struct strlist *damaged,
-        struct error *err)
-{
-	struct queue *q;
-	size_t first = damaged->n;
-	int rc = open_existing_queue(dir, spool, dead, &q, err);
-
-	if (rc == 0 && q)
-		rc = queue_list(q, v, n, err);
-	if (rc == 0 && q)
-		rc = queue_damaged(q, damaged, err);
-	queue_close(q);
-	/* Said where they are, since --queue-remove finds them in both. */
-	for (size_t i = first; dead && rc == 0 && i < damaged->n; i++) {
-		size_t len = strlen(damaged->v[i]) + sizeof " (a dead letter)";
-		char *line = xmalloc(len);
-
-		snprintf(line, len, "%s (a dead letter)", damaged->v[i]);
-		free(damaged->v[i]);
-		damaged->v[i] = line;
-	}
-	return rc;
-}
-
 int
-mailq_list(FILE *out, const char *dir, const gid_t *spool, time_t now,
-           struct error *err)
+mailq_list(FILE *out, const struct depot *d, time_t now, struct error *err)
 {
-	struct queue_envelope *v = NULL, *dead = NULL;
-	struct strlist damaged;
-	size_t n = 0, ndead = 0;
-	int rc;
+	struct spoolgate_listing got;
+	int rc = depot_list(d, &got, err);
 
-	strlist_init(&damaged);
-	rc = collect(dir, spool, false, &v, &n, &damaged, err);
-	if (rc == 0 && spool)
-		rc = collect(dir, spool, true, &dead, &ndead, &damaged, err);
 	if (rc == 0) {
 		struct mailq_listing l = {
-		    .v = v,
-		    .n = n,
-		    .damaged = &damaged,
-		    .dead = dead,
-		    .ndead = ndead,
-		    .owners = spool && geteuid() == 0,
+		    .v = got.entries,
+		    .n = got.nentries,
+		    .damaged = &got.damaged,
+		    .dead = got.dead,
+		    .ndead = got.ndead,
+		    .owners = d->spool && geteuid() == 0,
 		};
 
 		rc = mailq_print(out, &l, now, err);
 	}
-	strlist_clear(&damaged);
-	queue_list_free(v, n);
-	queue_list_free(dead, ndead);
+	spoolgate_listing_clear(&got);
 	return rc;
 }
 
-/* The entry named in one queue (QUEUE_CLAIMED or QUEUE_DAMAGED: *e set;
- * QUEUE_GONE, QUEUE_BUSY or -1), claimed so that no runner sends it
- * meanwhile. */
-static int
-claim_in(const char *dir, const gid_t *spool, bool dead, const char *id,
-         struct queue **q, struct queue_entry **e, struct error *err)
-{
-	*e = NULL;
-	if (open_existing_queue(dir, spool, dead, q, err) < 0)
-		return -1;
-	return *q ? queue_claim(*q, id, e, err) : QUEUE_GONE;
-}
-
-/* The entry named: in the queue, else (the machine's spool) among its
- * dead letters (*is_dead). */
-static int
-claim_named(const char *dir, const gid_t *spool, const char *id,
-            struct queue **q, struct queue_entry **e, bool *is_dead,
+int
+mailq_entry(FILE *out, const struct depot *d, const char *id, bool remove,
             struct error *err)
 {
-	int rc = claim_in(dir, spool, false, id, q, e, err);
+	struct mailq_show_how how = {.owner = depot_has_dead_letters(d)};
+	struct depot_entry e;
+	int rc;
 
-	*is_dead = false;
-	if (rc == QUEUE_GONE && spool) {
-		queue_close(*q);
-		*is_dead = true;
-		rc = claim_in(dir, spool, true, id, q, e, err);
-	}
-	if (rc == QUEUE_BUSY)
-		return error_set(err, ERROR_TEMPFAIL,
-		                 "%s is being sent by another mailpost", id);
-	if (rc == QUEUE_GONE)
-		return error_set(err, ERROR_USAGE, "no queued message %s", id);
-	return rc < 0 ? -1 : 0; /* a damaged one too: shown, or removed */
-}
-
-int
-mailq_entry(FILE *out, const char *dir, const gid_t *spool, const char *id,
-            bool remove, struct error *err)
-{
-	struct queue *q = NULL;
-	struct queue_entry *e = NULL;
-	bool dead;
-	int rc = claim_named(dir, spool, id, &q, &e, &dead, err);
-
-	if (rc == 0 && remove) {
-		rc = queue_entry_remove(e, err);
-	} else if (rc == 0) {
-		struct mailq_show_how how = {.owner = spool != NULL,
-		                             .dead = dead};
-
-		rc = mailq_show(out, e, &how, err);
-	}
+	if (remove)
+		return depot_remove(d, id, err);
+	rc = depot_entry_open(d, id, &e, err);
+	if (rc == 0)
+		rc = mailq_show(out, &e, &how, err);
 	/* Shown as far as it can be read, and said: it is never sent. */
-	if (rc == 0 && !remove && queue_entry_damage(e))
+	if (rc == 0 && e.damage)
 		rc = error_set(err, ERROR_IOERR,
 		               "queue entry %s is damaged and never sent: %s; "
 		               "remove it with mailpost --queue-remove %s",
-		               queue_entry_id(e), queue_entry_damage(e),
-		               queue_entry_id(e));
-	queue_entry_release(e);
-	queue_close(q);
+		               e.id, e.damage, e.id);
+	depot_entry_close(&e);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "depot.h"
 #include "error.h"
 #include "queue.h"
 
@@ -46,29 +47,27 @@ struct mailq_show_how {
 };
 
 /* One entry: its envelope as "Key: value" lines, an empty line, then the
- * message exactly as queued.  A damaged entry (queue_entry_damage) has a
- * "Damaged: why" line after its id, and then what could be read of it:
- * the envelope, the message file's bytes as they are.  how may be NULL
- * (a queue of one's own). */
-int mailq_show(FILE *out, struct queue_entry *e,
+ * message exactly as queued.  A damaged entry (depot_entry's damage) has
+ * a "Damaged: why" line after its id, and then what could be read of it:
+ * the envelope, the message file's bytes as they are; a dead letter a
+ * "Dead-Letter" line.  how may be NULL (a queue of one's own). */
+int mailq_show(FILE *out, struct depot_entry *e,
                const struct mailq_show_how *how, struct error *err);
 
-/* mailq (-bp): the queue in dir listed on out as mailq_print does; with
- * spool (the machine's spool, of that group: job_spool), its dead
- * letters too, and for root every owner's entries with their owners.  A
- * queue directory that does not exist is an empty queue, not an error. */
-int mailq_list(FILE *out, const char *dir, const gid_t *spool, time_t now,
-               struct error *err);
+/* mailq (-bp): the queue of d (depot.h) listed on out as mailq_print
+ * does; for the machine's spool its dead letters too, and for root every
+ * owner's entries with their owners.  A queue directory that does not
+ * exist is an empty queue, not an error. */
+int mailq_list(FILE *out, const struct depot *d, time_t now, struct error *err);
 
 /* --queue-show (remove false) or --queue-remove: the entry id (checked
- * with queue_id_valid by the caller) in the queue in dir, claimed first;
- * in the machine's spool (spool not NULL) found among the dead letters
- * too.  ERROR_USAGE when there is no such entry (another user's entry
- * is none), ERROR_TEMPFAIL when another mailpost is sending it.  A
- * damaged entry is shown as far as it can be read and then ERROR_IOERR
- * says so; it can be removed. */
-int mailq_entry(FILE *out, const char *dir, const gid_t *spool, const char *id,
-                bool remove, struct error *err);
+ * with queue_id_valid by the caller) of d, claimed first; in the
+ * machine's spool found among the dead letters too.  ERROR_USAGE when
+ * there is no such entry (another user's entry is none), ERROR_TEMPFAIL
+ * when another mailpost is sending it.  A damaged entry is shown as far
+ * as it can be read and then ERROR_IOERR says so; it can be removed. */
+int mailq_entry(FILE *out, const struct depot *d, const char *id, bool remove,
+                struct error *err);
 
 /* "42s", "5m", "2h05m", "3d04h": an age for the listing. */
 void mailq_age(time_t seconds, char *out, size_t n);

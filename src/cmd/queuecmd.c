@@ -44,23 +44,33 @@ queuecmd_flush_request(struct job *job, const char *dir, FILE *diag,
 	};
 }
 
-/* The configuration and the queue directory, for the commands that work on
- * the queue without sending a new message. */
+/* The configuration and the account, for the commands that work on the
+ * queue without sending a new message. */
 static int
-load_queue_setup(struct job *job, char **dir, struct error *err)
+load_queue_setup(struct job *job, struct error *err)
 {
 	const struct request *req = &job->req;
 
 	if (job_load_config(job, err) < 0)
 		return -1;
-	if (job->cfg) {
-		if (conf_select(job->cfg, req->account, NULL, &job->acct, err) <
-		    0)
-			return -1;
-	} else {
-		account_defaults(&job->acct);
-	}
-	return job_queue_dir(job, dir, err);
+	if (job->cfg)
+		return conf_select(job->cfg, req->account, NULL, &job->acct,
+		                   err);
+	account_defaults(&job->acct);
+	return 0;
+}
+
+/* A caller outside the group may not flush the machine's spool: root's
+ * timer does (mailpost-flush.timer or the cron file, 'mailpost -q
+ * --due'). */
+static int
+refuse_spool_flush(struct error *err)
+{
+	return error_set(err, ERROR_USAGE,
+	                 "-q flushes the machine's spool, which root's timer "
+	                 "does every few minutes; run mailq to see your "
+	                 "messages, or give --queue-dir DIR to flush a queue "
+	                 "of your own");
 }
 
 int
@@ -71,7 +81,11 @@ queuecmd_flush(struct job *job, FILE *diag, struct error *err)
 	char *dir = NULL;
 	int rc;
 
-	if (load_queue_setup(job, &dir, err) < 0)
+	if (load_queue_setup(job, err) < 0)
+		return -1;
+	if (job->machine_spool)
+		return refuse_spool_flush(err);
+	if (job_queue_dir(job, &dir, err) < 0)
 		return -1;
 	job->transcript = transcript_new(diag, job->req.verbosity, NULL);
 	interrupt_catch();
@@ -86,30 +100,25 @@ queuecmd_flush(struct job *job, FILE *diag, struct error *err)
 int
 queuecmd_list(struct job *job, FILE *out, struct error *err)
 {
-	char *dir = NULL;
-	int rc;
+	struct depot d;
 
-	if (load_queue_setup(job, &dir, err) < 0)
+	if (load_queue_setup(job, err) < 0)
 		return -1;
-	rc = mailq_list(out, dir, job_spool(job), time(NULL), err);
-	free(dir);
-	return rc;
+	job_depot(job, &d);
+	return mailq_list(out, &d, time(NULL), err);
 }
 
 int
 queuecmd_entry(struct job *job, FILE *out, struct error *err)
 {
 	const char *id = job->req.queue_match;
-	char *dir = NULL;
-	int rc;
+	struct depot d;
 
 	if (!queue_id_valid(id))
 		return error_set(err, ERROR_USAGE, "'%s' is not a queue id",
 		                 id);
-	if (load_queue_setup(job, &dir, err) < 0)
+	if (load_queue_setup(job, err) < 0)
 		return -1;
-	rc = mailq_entry(out, dir, job_spool(job), id,
-	                 job->req.mode == CLI_QUEUE_REMOVE, err);
-	free(dir);
-	return rc;
+	job_depot(job, &d);
+	return mailq_entry(out, &d, id, job->req.mode == CLI_QUEUE_REMOVE, err);
 }

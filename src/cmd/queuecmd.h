@@ -3,8 +3,10 @@
  * message: -q (flush.h runs it), mailq/-bp and --queue-show/--queue-remove
  * (mailq.h shows it).  Each reads the configuration, chooses the account
  * (--account, else the default; no -f) for its queue directory, and
- * hands over.  Output goes to the FILE given (the driver passes stdout for
- * what was asked for, stderr for notices and the -v dialogue).
+ * hands over; mailq and the entry commands go through the job's depot
+ * (job_depot: the machine's spool through the spool helper, or the
+ * queue directory).  Output goes to the FILE given (the driver passes stdout
+ * for what was asked for, stderr for notices and the -v dialogue).
  */
 #ifndef MAILPOST_QUEUECMD_H
 #define MAILPOST_QUEUECMD_H
@@ -17,7 +19,10 @@
 
 /* -q: send what is queued (job->req's selection, --due), then
  * flush_verdict's one error for the run.  Signals are caught from here
- * on.  Notices and the -v dialogue go to diag. */
+ * on.  Notices and the -v dialogue go to diag.  A caller outside the
+ * group whose queue is the machine's spool (job->machine_spool) is
+ * refused (ERROR_USAGE, saying what to run instead): root's timer
+ * flushes it. */
 int queuecmd_flush(struct job *job, FILE *diag, struct error *err);
 
 /* mailq (-bp): the listing, on out. */

@@ -121,21 +121,17 @@ send_setup_outbox(struct job *job, struct error *err)
 		o->policy =
 		    testing_a_server(req) ? QUEUE_NEVER : QUEUE_ON_FAILURE;
 	o->backoff = a->queue_backoff;
-	/* No queue directory (no home at all): said when a message would
-	 * need it, not before it was even tried. */
-	if (o->policy != QUEUE_NEVER &&
-	    job_queue_dir(job, &job->queue_dir, err) < 0) {
-		str_copy(job->queue_problem, sizeof job->queue_problem,
-		         err->msg);
-		error_clear(err);
-	}
-	o->queue_dir = job->queue_dir;
-	o->queue_problem = job->queue_problem;
-	o->queue_spool = job_spool(job);
+	/* The spool helper, or the queue directory; with none (no home at
+	 * all) that is said when a message would need it, not before it was
+	 * even tried. */
+	if (o->policy != QUEUE_NEVER || job->gate)
+		job_depot(job, &o->depot);
 	/* -bs: a refused message stays with the SMTP client, which was told
 	 * so (4xx/5xx); a dead letter would only be a second copy. */
-	if (job->req.mode == CLI_SERVE || (dl && strcmp(dl, "off") == 0))
+	if (job->req.mode == CLI_SERVE || (dl && strcmp(dl, "off") == 0)) {
+		o->dead_letter_off = true;
 		return 0;
+	}
 	if (dl)
 		job->dead_letter = xstrdup(dl);
 	else if (!testing_a_server(req))
@@ -209,11 +205,12 @@ flush_after_send(struct job *job, FILE *diag)
 	struct flush_report rep;
 	struct error err;
 
-	if (!job->acct.queue_flush_after_send || !job->outbox.queue_dir ||
-	    testing_a_server(&job->req))
+	/* The machine's spool is root's timer's to flush. */
+	if (!job->acct.queue_flush_after_send || !job->outbox.depot.dir ||
+	    depot_by_helper(&job->outbox.depot) || testing_a_server(&job->req))
 		return;
 	error_clear(&err);
-	queuecmd_flush_request(job, job->outbox.queue_dir, diag, &fr);
+	queuecmd_flush_request(job, job->outbox.depot.dir, diag, &fr);
 	fr.select = 0;
 	fr.only_account = job->acct.name ? job->acct.name : "";
 	fr.due_only = true;

@@ -40,7 +40,8 @@ void send_warn_insecure(const struct account *a, FILE *diag);
  * (--queue, else the account's queue; a server or one-off security
  * settings given on the command line are testing a server: never
  * queued unless asked for, and such settings cannot be queued at all),
- * the queue directory (job_queue_dir; when there is none, why is kept
+ * where it waits (job_depot: the machine's spool through the spool
+ * helper, else the queue directory; when there is none, why is kept
  * for the moment a message would need it), the back-off, and the dead
  * letter file (--dead-letter, the account's, else the default unless
  * testing a server; none for -bs, whose client keeps a refused message,

@@ -27,20 +27,33 @@ enqueue(const struct outbox *o, const struct message_stream *copy,
         struct error *err)
 {
 	struct message_stream m = *copy;
-	struct queue *q;
-	int rc;
 
-	if (!o->queue_dir)
-		return error_set(err, ERROR_CONFIG,
-		                 "cannot queue the message: %s",
-		                 o->queue_problem && *o->queue_problem
-		                     ? o->queue_problem
-		                     : "no queue directory");
-	if (queue_open_as(&q, o->queue_dir, o->queue_spool, o->clock, err) < 0)
-		return -1;
-	rc = queue_add(q, env, &m, id, err);
-	queue_close(q);
-	return rc;
+	return depot_add(&o->depot, env, &m, id, err);
+}
+
+/* Whether a message given up can be saved somewhere: the dead letter
+ * file, or the machine spool's dead letters. */
+static bool
+can_save(const struct outbox *o)
+{
+	return o->dead_letter ||
+	       (!o->dead_letter_off && depot_has_dead_letters(&o->depot));
+}
+
+/* Into the spool's dead letters, why being the failure. */
+static int
+spool_dead_letter(const struct outbox *o, const struct message_stream *copy,
+                  const struct queue_envelope *tmpl, const struct error *why,
+                  char id[QUEUE_ID_SIZE], struct error *err)
+{
+	struct queue_envelope env = *tmpl;
+	struct message_stream m = *copy;
+
+	if (o->dead_letter_off || !depot_has_dead_letters(&o->depot))
+		return error_set(err, ERROR_CONFIG, "no dead letter file");
+	env.created = now(o);
+	env.last_error = (char *)why->msg; /* copied by the queue */
+	return depot_add_dead(&o->depot, &env, &m, id, err);
 }
 
 /* The whole message into the queue; `why` is the failure that sent it
@@ -60,27 +73,44 @@ enqueue_whole(const struct outbox *o, const struct message_stream *copy,
 }
 
 /* Given up (`to`: FATE_DEAD_LETTER or FATE_DROP): the dead letter file,
- * when there is one; the message of err gets where the message went (or
- * why it could not be saved) appended. */
+ * when there is one, else (or when it cannot be written) the machine
+ * spool's dead letters; the message of err gets where the message went
+ * (or why it could not be saved) appended. */
 static void
 give_up(const struct outbox *o, enum fate_action to,
-        const struct message_stream *copy, const char *sender,
+        const struct message_stream *copy, const struct queue_envelope *env,
         struct outbox_result *res, struct error *err)
 {
 	struct message_stream m = *copy;
-	struct error e, failure = *err;
+	struct error e, in_spool, failure = *err;
+	char id[QUEUE_ID_SIZE];
 
 	if (to != FATE_DEAD_LETTER)
 		return;
 	error_clear(&e);
-	if (deadletter_append(o->dead_letter, sender, now(o), &m, &e) < 0) {
-		error_set(err, failure.kind,
-		          "%s; the message could not be saved either: %s",
-		          failure.msg, e.msg);
-	} else {
+	error_clear(&in_spool);
+	if (!o->dead_letter)
+		error_set(&e, ERROR_CONFIG, "no dead letter file");
+	if (o->dead_letter && deadletter_append(o->dead_letter, env->env.sender,
+	                                        now(o), &m, &e) == 0) {
 		res->fate = OUTBOX_DEAD_LETTER;
 		error_set(err, failure.kind, "%s; the message was saved to %s",
 		          failure.msg, o->dead_letter);
+	} else if (spool_dead_letter(o, copy, env, &failure, id, &in_spool) ==
+	           0) {
+		res->fate = OUTBOX_DEAD_LETTER;
+		error_set(err, failure.kind,
+		          "%s; the message was kept as dead letter %s in %s "
+		          "(mailq lists it)",
+		          failure.msg, id, depot_where(&o->depot));
+	} else if (depot_has_dead_letters(&o->depot) && !o->dead_letter_off) {
+		error_set(err, failure.kind,
+		          "%s; the message could not be saved either: %s; %s",
+		          failure.msg, e.msg, in_spool.msg);
+	} else {
+		error_set(err, failure.kind,
+		          "%s; the message could not be saved either: %s",
+		          failure.msg, e.msg);
 	}
 	/* The reply behind the failure stays (it picks the exit code). */
 	error_copy_reply(err, &failure);
@@ -111,8 +141,8 @@ interrupted(const struct outbox *o, const struct fate *d,
 		          e.msg);
 	else
 		error_set(err, ERROR_TEMPFAIL, "interrupted by %s", sig);
-	give_up(o, d->then == FATE_QUEUE ? d->fallback : d->then, copy,
-	        env->env.sender, res, err);
+	give_up(o, d->then == FATE_QUEUE ? d->fallback : d->then, copy, env,
+	        res, err);
 	return -1;
 }
 
@@ -135,12 +165,17 @@ rest_unqueued(const struct outbox *o, const struct fate *d,
 	fate_rcpts(&env->env, ENVELOPE_BIT(ENVELOPE_REFUSED_TEMP), rcpts,
 	           sizeof rcpts);
 	error_clear(&e);
+	/* Only the file: the spool that could not take the rest has no
+	 * room for its dead letter either. */
+	if (d->fallback == FATE_DEAD_LETTER && !o->dead_letter)
+		error_set(&e, ERROR_CONFIG, "no dead letter file");
 	if (d->fallback != FATE_DEAD_LETTER)
 		error_set(err, failure.kind,
 		          "%s; the %zu refused for now could not be queued "
 		          "(%s): %s",
 		          failure.msg, n, why->msg, rcpts);
-	else if (deadletter_append(o->dead_letter, env->env.sender, now(o), &m,
+	else if (!o->dead_letter ||
+	         deadletter_append(o->dead_letter, env->env.sender, now(o), &m,
 	                           &e) < 0)
 		error_set(err, failure.kind,
 		          "%s; the %zu refused for now could not be queued "
@@ -211,7 +246,7 @@ queue_failed(const struct outbox *o, const struct fate *d,
 	}
 	error_prefix(&e, "%s; ", err->msg);
 	*err = e;
-	give_up(o, d->fallback, copy, env->env.sender, res, err);
+	give_up(o, d->fallback, copy, env, res, err);
 	return -1;
 }
 
@@ -223,7 +258,7 @@ facts(const struct outbox *o, bool tried, int rc, const struct envelope *env,
 	return (struct fate_facts){
 	    .origin = FATE_NEW,
 	    .policy = o->policy,
-	    .dead_letter = o->dead_letter ? FATE_DL_FILE : FATE_DL_OFF,
+	    .dead_letter = can_save(o) ? FATE_DL_FILE : FATE_DL_OFF,
 	    .tried = tried,
 	    .kind = tried && rc < 0 ? err->kind : ERROR_NONE,
 	    .delivered = out->delivered,
@@ -254,7 +289,7 @@ outbox_post(const struct outbox *o, struct relay_route *route,
 	d = fate_decide(&f);
 	if (!tried) { /* straight into the queue */
 		if (enqueue_whole(o, copy, env, NULL, res->id, err) < 0) {
-			give_up(o, d.fallback, copy, env->env.sender, res, err);
+			give_up(o, d.fallback, copy, env, res, err);
 			return -1;
 		}
 		res->fate = OUTBOX_QUEUED;
@@ -270,6 +305,6 @@ outbox_post(const struct outbox *o, struct relay_route *route,
 		return interrupted(o, &d, copy, env, res, err);
 	if (d.then == FATE_QUEUE)
 		return queue_failed(o, &d, copy, env, res, err);
-	give_up(o, d.then, copy, env->env.sender, res, err);
+	give_up(o, d.then, copy, env, res, err);
 	return -1;
 }

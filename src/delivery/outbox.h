@@ -12,7 +12,10 @@
  *    "queued as ID: reason" and exits 0).
  *  - anything else (a permanent refusal, a temporary one with QUEUE_NEVER,
  *    a failure to queue): the message is appended to the dead letter file
- *    when there is one, and the failure is returned.
+ *    when there is one, and the failure is returned.  With the machine's
+ *    spool (depot.h), a dead letter the file cannot take (a home that is
+ *    not writable, none at all) goes to the spool's dead letters, and
+ *    the failure says so with its id.
  *  - delivered to some recipients while others were refused for now
  *    (4xx to RCPT under rcpt_policy any, or from LMTP): queued for those,
  *    a success when no refusal was permanent; when the queue cannot take
@@ -29,21 +32,20 @@
 #include <time.h>
 
 #include "conf.h"
+#include "depot.h"
 #include "error.h"
 #include "queue.h"
 #include "relay.h"
 #include "submit.h"
 
 struct outbox {
-	enum queue_policy policy;  /* never UNSET here */
-	const char *queue_dir;     /* created when first needed; NULL: none */
-	const char *queue_problem; /* why there is no queue_dir */
-	const gid_t *queue_spool;  /* queue_dir is the machine's spool, of
-	                            * this group (queue_open_as); NULL: a
-	                            * queue of one's own */
-	const char *dead_letter;   /* a path, or NULL for none */
-	long backoff;              /* seconds before the first retry */
-	time_t (*clock)(void);     /* the time now; NULL: time(2) */
+	enum queue_policy policy; /* never UNSET here */
+	struct depot depot;       /* the queue: the caller's or the spool */
+	const char *dead_letter;  /* a path, or NULL for none */
+	bool dead_letter_off;     /* none on purpose (dead_letter off, -bs):
+	                           * not the spool's dead letters either */
+	long backoff;             /* seconds before the first retry */
+	time_t (*clock)(void);    /* the time now; NULL: time(2) */
 };
 
 enum outbox_fate {

@@ -839,6 +839,8 @@ gate_envelope(struct spoolgate *g, uint32_t len, struct queue_envelope *e,
 	                                id, e, err)
 	         : -1;
 	free(p);
+	/* The helper shows the caller's own entries only. */
+	e->owner = getuid();
 	return rc < 0 ? gate_lost(g, "answered out of step", err) : 0;
 }
 

@@ -300,8 +300,9 @@ run(const struct fate *f)
 		return;
 	}
 	o.policy = f->policy;
-	o.queue_dir = f->no_queue ? NULL : pl.queue;
-	o.queue_problem = f->no_queue ? "no home directory" : NULL;
+	o.depot.dir = f->no_queue ? NULL : pl.queue;
+	o.depot.problem = f->no_queue ? "no home directory" : NULL;
+	o.depot.clock = test_clock;
 	o.dead_letter = f->no_dead ? NULL : pl.dead;
 	o.backoff = BACKOFF;
 	o.clock = test_clock;
@@ -380,7 +381,7 @@ test_interrupted(void)
 	if (place_make(&pl) < 0 || peer_start(&p, st, N(st)) < 0)
 		return;
 	o.policy = QUEUE_ON_FAILURE;
-	o.queue_dir = pl.queue;
+	o.depot.dir = pl.queue;
 	o.dead_letter = pl.dead;
 	o.backoff = BACKOFF;
 	interrupt_catch();

@@ -55,7 +55,7 @@ test_policy(void)
 	job_start(&job);
 	CHECK_INT(setup(&job, &err), 0);
 	CHECK_INT(job.outbox.policy, QUEUE_ON_FAILURE);
-	CHECK_STR(job.outbox.queue_dir, "/var/spool/test-queue");
+	CHECK_STR(job.outbox.depot.dir, "/var/spool/test-queue");
 	CHECK_STR(job.outbox.dead_letter, "/home/test/dead.letter");
 	CHECK_INT(job.outbox.backoff, job.acct.queue_backoff);
 	job_end(&job);
@@ -74,7 +74,7 @@ test_policy(void)
 	job.req.host = "127.0.0.1";
 	CHECK_INT(setup(&job, &err), 0);
 	CHECK_INT(job.outbox.policy, QUEUE_NEVER);
-	CHECK(job.outbox.queue_dir == NULL);
+	CHECK(job.outbox.depot.dir == NULL);
 	CHECK_STR(job.outbox.dead_letter, "/home/test/dead.letter");
 	job_end(&job);
 
