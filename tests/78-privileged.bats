@@ -62,6 +62,9 @@ setup_file() {
 	install -o root -g "$GROUP" -m 640 /dev/null "$ETC/secret"
 	printf '%s\n' "$SYSPW" >"$ETC/secret"
 	export ETC
+	# The machine's spool, as make install-mta makes it.
+	export SPOOL="$PRIV/spool"
+	install -d -o root -g "$GROUP" -m 2770 "$SPOOL" "$SPOOL/tmp" "$SPOOL/dead"
 }
 
 teardown_file() {
@@ -76,6 +79,9 @@ setup() {
 	mailpost_setup
 	UHOME="$PRIV/home/$CALLER"
 	find "$UHOME" -mindepth 1 -delete
+	chmod 700 "$UHOME"
+	find "$SPOOL" "$SPOOL/tmp" "$SPOOL/dead" -mindepth 1 -maxdepth 1 \
+		! -name tmp ! -name dead -exec rm -rf {} +
 	make_message >/dev/null
 	chmod 644 "$BATS_TEST_TMPDIR/msg"
 	FIFO_PIDS=()
@@ -113,7 +119,8 @@ system_config() {
 		printf '# %s\n' "$MARKER"
 		printf '%s\n' defaults "host 127.0.0.1" "port $SMTPD_PORT" \
 			"tls off" "auth plain" "user sysuser" \
-			"passwordeval cat $ETC/secret" "from system@example.org" "$@"
+			"passwordeval cat $ETC/secret" "from system@example.org" \
+			"queue_dir $SPOOL" "$@"
 	} >"$ETC/mailpost.conf"
 	chown "root:$GROUP" "$ETC/mailpost.conf"
 	chmod 640 "$ETC/mailpost.conf"
@@ -148,6 +155,46 @@ run_caller() {
 	[[ "$status" -eq "$expected" ]] ||
 		die "exit $status, expected $expected" "stdout: $output" "stderr: $stderr" ||
 		return 1
+}
+
+# run_other EXIT ARGS...: the installed program as the other user.
+run_other() {
+	local expected="$1"
+	shift
+	run --separate-stderr setpriv --reuid "$OTHER" --regid "$OTHER" --init-groups \
+		env -i PATH=/usr/bin:/bin LC_ALL=C HOME="$PRIV/home/$OTHER" \
+		timeout 20 "$BIN" "$@" </dev/null
+	[[ "$status" -eq "$expected" ]] ||
+		die "exit $status, expected $expected" "stdout: $output" "stderr: $stderr" ||
+		return 1
+}
+
+# run_root EXIT ARGS...: the installed program as root (root's timer).
+run_root() {
+	local expected="$1"
+	shift
+	run --separate-stderr env -i PATH=/usr/bin:/bin LC_ALL=C HOME="$BATS_TEST_TMPDIR" \
+		timeout 20 "$BIN" "$@" </dev/null
+	[[ "$status" -eq "$expected" ]] ||
+		die "exit $status, expected $expected" "stdout: $output" "stderr: $stderr" ||
+		return 1
+}
+
+# The id in "queued as ID" or "dead letter ID" on stderr.
+spool_id() {
+	grep -o -E '(queued as|dead letter) [0-9a-f]{16}' <<<"$stderr" | head -1 | awk '{print $NF}'
+}
+
+# The caller's message queued in the machine's spool with the relay down
+# (a server started and stopped: its port refuses); sets ID.
+queue_with_relay_down() {
+	start_auth_server
+	system_config
+	stop_smtpd
+	run_caller 0 -- bob@example.net || return 1
+	assert_stderr_contains "queued as" || return 1
+	ID="$(spool_id)"
+	[[ -n "$ID" && -d "$SPOOL/$ID" ]] || die "no entry $ID in $SPOOL:" "$(ls -la "$SPOOL")"
 }
 
 # Neither the password, its AUTH PLAIN form, nor the configuration's text
@@ -690,4 +737,179 @@ assert_hidden_error() {
 		system_config
 	done
 	[[ "$gid" != "$caller_gid" ]]
+}
+
+@test "privileged: relay down, a user's message waits in the machine's spool, its own, until root's -q sends it" {
+	queue_with_relay_down
+	assert_equal "$CALLER 700" "$(stat -c '%U %a' "$SPOOL/$ID")" "the entry's owner and mode"
+	assert_equal "$CALLER 600" "$(stat -c '%U %a' "$SPOOL/$ID/message")" "its message file"
+	assert_nothing_leaked "$SPOOL/$ID/envelope" "$SPOOL/$ID/message"
+	# Nothing in the caller's home: no queue of its own, no dead letter.
+	assert_equal "" "$(ls -A "$UHOME")" "the caller's home"
+	run_caller 0 -- -bp
+	assert_output_contains "$ID"
+	assert_output_contains "<bob@example.net>"
+	run_other 0 -bp
+	assert_output_lacks "$ID"
+	assert_output_contains "Mail queue is empty"
+	run_root 0 -bp
+	assert_output_contains "$ID"
+	assert_output_contains "$CALLER"
+	# The caller may not flush the machine's spool; root's timer does.
+	run_caller 64 -- -q
+	assert_stderr_contains "root's timer"
+	[[ -d "$SPOOL/$ID" ]] || die "the entry is gone"
+	start_auth_server
+	system_config
+	run_root 0 -q
+	assert_auth_record "PLAIN user=sysuser reply=235"
+	assert_received_contains "RCPT TO:<bob@example.net>"
+	[[ ! -e "$SPOOL/$ID" ]] || die "the entry is still there"
+	assert_nothing_leaked
+}
+
+@test "privileged: a permanent refusal for a user whose home is not writable is kept in the spool's dead letters" {
+	start_auth_server "on RCPT" "  550 5.1.1 no such user"
+	system_config
+	chmod 500 "$UHOME"
+	run_caller 67 -- bob@example.net
+	chmod 700 "$UHOME"
+	assert_stderr_contains "550 5.1.1 no such user"
+	assert_stderr_contains "kept as dead letter"
+	assert_stderr_contains "in $SPOOL (mailq lists it)"
+	assert_stderr_line_count 1
+	ID="$(spool_id)"
+	[[ -n "$ID" && -d "$SPOOL/dead/$ID" ]] || die "no dead letter $ID:" "$(ls -la "$SPOOL/dead")"
+	assert_equal "$CALLER" "$(stat -c '%U' "$SPOOL/dead/$ID")" "the dead letter's owner"
+	run_caller 0 -- -bp
+	assert_output_contains "Dead letters"
+	assert_output_contains "$ID"
+	assert_output_contains "550 5.1.1 no such user"
+	run_other 0 -bp
+	assert_output_lacks "$ID"
+	run_caller 0 -- --queue-show "$ID"
+	assert_output_contains "Dead-Letter:"
+	assert_output_contains "Subject:"
+	run_caller 0 -- --queue-remove "$ID"
+	[[ ! -e "$SPOOL/dead/$ID" ]] || die "the dead letter is still there"
+	assert_nothing_leaked
+}
+
+@test "privileged: another user's entry named with --queue-show, --queue-remove or -qI is refused and stays" {
+	queue_with_relay_down
+	local before
+	before="$(cd "$SPOOL/$ID" && md5sum envelope message)"
+	run_other 64 --queue-show "$ID"
+	assert_stderr_contains "no queued message $ID"
+	assert_output_lacks "Subject:"
+	assert_output_lacks "bob@example.net"
+	run_other 64 --queue-remove "$ID"
+	assert_stderr_contains "no queued message $ID"
+	run_other 64 -qI "$ID"
+	assert_stderr_contains "root's timer"
+	assert_equal "$before" "$(cd "$SPOOL/$ID" && md5sum envelope message)" "the entry"
+	# Its owner still sees it, and removes it.
+	run_caller 0 -- --queue-show "$ID"
+	assert_output_contains "Subject:"
+	run_caller 0 -- --queue-remove "$ID"
+	[[ ! -e "$SPOOL/$ID" ]] || die "the entry is still there"
+	assert_nothing_leaked
+}
+
+@test "privileged: symbolic links the caller plants as its dead letter, queue directory or log file are not followed with the group" {
+	start_auth_server "on RCPT" "  550 5.1.1 no such user"
+	system_config
+	local sum
+	sum="$(md5sum "$ETC/mailpost.conf" "$ETC/secret")"
+	ln -s "$ETC/mailpost.conf" "$UHOME/dead.letter"
+	ln -s "$ETC/secret" "$UHOME/log"
+	chown -h "$CALLER" "$UHOME/dead.letter" "$UHOME/log"
+	run_caller 67 -- --logfile "$UHOME/log" bob@example.net
+	# The dead letter went to the spool, not through the link.
+	assert_stderr_contains "kept as dead letter"
+	ID="$(spool_id)"
+	[[ -d "$SPOOL/dead/$ID" ]] || die "no dead letter $ID"
+	# A queue directory of the caller's that is a link to the spool.
+	ln -s "$SPOOL" "$UHOME/queue"
+	chown -h "$CALLER" "$UHOME/queue"
+	stop_smtpd
+	run_caller 78 -- --queue-dir "$UHOME/queue" bob@example.net
+	assert_stderr_contains "queue directory $UHOME/queue is a symbolic link"
+	assert_equal "" "$(find "$SPOOL" -mindepth 1 -maxdepth 1 ! -name tmp ! -name dead)" "entries in the spool"
+	assert_equal "$sum" "$(md5sum "$ETC/mailpost.conf" "$ETC/secret")" "the system files"
+	assert_nothing_leaked
+}
+
+# The spool helper of mailpost $1 (its child process).
+helper_of() {
+	local pid="$1" child n
+	for n in $(seq 100); do
+		child="$(pgrep -P "$pid" | head -1)"
+		[[ -n "$child" ]] && break
+		sleep 0.05
+	done
+	printf '%s\n' "$child"
+}
+
+@test "privileged: the spool helper killed mid-send: one line, the message in the caller's dead letter, exit 75" {
+	start_auth_server "on DATA" "  sleep 20" "  default"
+	system_config
+	local pid helper st
+	(cd "$UHOME" && exec setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups \
+		env -i PATH=/usr/bin:/bin HOME="$UHOME" "$BIN" bob@example.net \
+		<"$BATS_TEST_TMPDIR/msg" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&-) &
+	pid=$!
+	wait_for_text "$SMTPD_DIR/commands" "DATA" || return 1
+	helper="$(helper_of "$pid")"
+	[[ -n "$helper" ]] || die "no spool helper under $pid" || return 1
+	kill -9 "$helper"
+	setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups kill -TERM "$pid"
+	st=0
+	wait "$pid" || st=$?
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_equal 75 "$st" "exit status"
+	assert_equal 1 "$(wc -l <"$BATS_TEST_TMPDIR/out")" "lines on stderr: $(cat "$BATS_TEST_TMPDIR/out")"
+	grep -q "the spool helper for $SPOOL is gone" "$BATS_TEST_TMPDIR/out" ||
+		die "no word of the helper:" "$(cat "$BATS_TEST_TMPDIR/out")"
+	grep -q "saved to $UHOME/dead.letter" "$BATS_TEST_TMPDIR/out" ||
+		die "not saved:" "$(cat "$BATS_TEST_TMPDIR/out")"
+	grep -q "^Subject:" "$UHOME/dead.letter" || die "the dead letter lacks the message"
+	assert_nothing_leaked "$BATS_TEST_TMPDIR/out" "$UHOME/dead.letter"
+}
+
+@test "privileged: the spool helper keeps the group only as its saved gid, is not dumpable, and leaves no core" {
+	start_auth_server "on DATA" "  sleep 20" "  default"
+	system_config
+	local pid helper gid caller_gid
+	gid="$(getent group "$GROUP" | cut -d: -f3)"
+	caller_gid="$(id -g "$CALLER")"
+	(cd "$UHOME" && exec setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups \
+		env -i PATH=/usr/bin:/bin HOME="$UHOME" \
+		sh -c 'ulimit -c unlimited; exec "$0" "$@"' "$BIN" bob@example.net \
+		<"$BATS_TEST_TMPDIR/msg" >"$UHOME/out" 2>&1 3>&-) &
+	pid=$!
+	wait_for_text "$SMTPD_DIR/commands" "DATA" || return 1
+	helper="$(helper_of "$pid")"
+	[[ -n "$helper" ]] || die "no spool helper under $pid" || return 1
+	assert_equal "Gid:	$caller_gid	$caller_gid	$gid	$caller_gid" \
+		"$(grep '^Gid:' "/proc/$helper/status")" "the helper's real, effective, saved, fs gid" || return 1
+	assert_equal "root" "$(stat -c %U "/proc/$helper/environ")" "owner of its environ (not dumpable)" || return 1
+	assert_equal "/" "$(readlink "/proc/$helper/cwd")" "its directory" || return 1
+	# Its descriptors: /dev/null on 0-2, the socket on 3, then only the
+	# spool's directories it opened itself.
+	local fd target
+	for fd in $(ls "/proc/$helper/fd"); do
+		target="$(readlink "/proc/$helper/fd/$fd")"
+		case "$fd:$target" in
+		[012]:/dev/null | 3:socket:* | *:"$SPOOL" | *:"$SPOOL"/*) ;;
+		*) die "the helper holds descriptor $fd: $target" || return 1 ;;
+		esac
+	done
+	grep -q '^Max core file size *0 *0' "/proc/$helper/limits" || die "core dumps allowed" || return 1
+	setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups kill -SEGV "$helper"
+	setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups kill -TERM "$pid"
+	wait "$pid" || true
+	assert_equal "" "$(cd "$UHOME" && ls -A | grep -i core)" "core files" || return 1
+	[[ ! -e /core && ! -e "/core.$helper" ]] || die "a core file in /"
+	assert_nothing_leaked "$UHOME/out"
 }
