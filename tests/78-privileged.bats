@@ -913,3 +913,46 @@ helper_of() {
 	[[ ! -e /core && ! -e "/core.$helper" ]] || die "a core file in /"
 	assert_nothing_leaked "$UHOME/out"
 }
+
+@test "privileged: a send interrupted by a signal is queued in the machine's spool through the helper, which the signal does not stop" {
+	start_auth_server "on DATA" "  sleep 20" "  default"
+	system_config
+	local pid helper st
+	(cd "$UHOME" && exec setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups \
+		env -i PATH=/usr/bin:/bin HOME="$UHOME" "$BIN" bob@example.net \
+		<"$BATS_TEST_TMPDIR/msg" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&-) &
+	pid=$!
+	wait_for_text "$SMTPD_DIR/commands" "DATA" || return 1
+	helper="$(helper_of "$pid")"
+	[[ -n "$helper" ]] || die "no spool helper under $pid" || return 1
+	# As a terminal's ^C reaches both: the helper ignores it.
+	setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups kill -INT "$helper" "$pid"
+	st=0
+	wait "$pid" || st=$?
+	assert_equal 75 "$st" "exit status ($(cat "$BATS_TEST_TMPDIR/out"))"
+	stderr="$(cat "$BATS_TEST_TMPDIR/out")"
+	assert_stderr_contains "interrupted by SIGINT: queued as"
+	ID="$(spool_id)"
+	[[ -n "$ID" && -d "$SPOOL/$ID" ]] || die "no entry $ID in $SPOOL:" "$(ls -la "$SPOOL")"
+	assert_equal "$CALLER" "$(stat -c %U "$SPOOL/$ID")" "the entry's owner"
+	[[ ! -e "$UHOME/dead.letter" ]] || die "a dead letter too"
+	assert_nothing_leaked "$BATS_TEST_TMPDIR/out"
+}
+
+@test "privileged: a spool the helper cannot open: the message goes to the caller's dead letter, the line says why" {
+	start_auth_server
+	system_config
+	stop_smtpd
+	chmod 2777 "$SPOOL"
+	run_caller 78 -- -bp
+	assert_stderr_contains "$SPOOL"
+	run_caller 78 -- bob@example.net
+	chmod 2770 "$SPOOL"
+	assert_stderr_contains "Connection refused"
+	assert_stderr_contains "$SPOOL"
+	assert_stderr_contains "saved to $UHOME/dead.letter"
+	assert_stderr_line_count 1
+	grep -q "^Subject:" "$UHOME/dead.letter" || die "the dead letter lacks the message"
+	assert_equal "" "$(find "$SPOOL" -mindepth 1 -maxdepth 1 ! -name tmp ! -name dead)" "entries in the spool"
+	assert_nothing_leaked "$UHOME/dead.letter"
+}
