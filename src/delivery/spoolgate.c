@@ -424,7 +424,7 @@ claim_either(struct server *s, const char *id, struct queue_entry **e,
 	return rc;
 }
 
-/* The id of an 'S' or 'U' request; NULL (s->bad set) when malformed. */
+/* The id of an 'S' or 'U' request; false (s->bad set) when malformed. */
 static bool
 request_id(struct server *s, uint32_t len, char id[QUEUE_ID_SIZE])
 {
@@ -634,6 +634,18 @@ struct spoolgate {
 	struct error lost; /* kind set once the helper is gone */
 };
 
+struct spoolgate *
+spoolgate_attach(int fd, const char *dir)
+{
+	struct spoolgate *g = xcalloc(1, sizeof *g);
+
+	g->fd = fd;
+	g->pid = -1;
+	g->dir = xstrdup(dir);
+	error_clear(&g->lost);
+	return g;
+}
+
 int
 spoolgate_start(struct spoolgate **out, const char *dir, gid_t group,
                 void (*forget)(void *arg), void *arg, struct error *err)
@@ -658,25 +670,10 @@ spoolgate_start(struct spoolgate **out, const char *dir, gid_t group,
 		child_run(sv[1], dir, group, forget, arg);
 	}
 	close(sv[1]);
-	g = xcalloc(1, sizeof *g);
-	g->fd = sv[0];
+	g = spoolgate_attach(sv[0], dir);
 	g->pid = pid;
-	g->dir = xstrdup(dir);
-	error_clear(&g->lost);
 	*out = g;
 	return 0;
-}
-
-struct spoolgate *
-spoolgate_attach(int fd, const char *dir)
-{
-	struct spoolgate *g = xcalloc(1, sizeof *g);
-
-	g->fd = fd;
-	g->pid = -1;
-	g->dir = xstrdup(dir);
-	error_clear(&g->lost);
-	return g;
 }
 
 void
@@ -746,7 +743,7 @@ gate_next(struct spoolgate *g, char *type, uint32_t *len, struct error *err)
 	return -1;
 }
 
-/* A reply that must be 'K' with an id (want_id) or empty. */
+/* A reply that must be 'K' with an id (id not NULL) or empty. */
 static int
 gate_ok(struct spoolgate *g, char id[QUEUE_ID_SIZE], struct error *err)
 {
