@@ -956,3 +956,25 @@ helper_of() {
 	assert_equal "" "$(find "$SPOOL" -mindepth 1 -maxdepth 1 ! -name tmp ! -name dead)" "entries in the spool"
 	assert_nothing_leaked "$UHOME/dead.letter"
 }
+
+@test "privileged: -bs with the relay down queues each message in the machine's spool" {
+	start_auth_server
+	system_config
+	stop_smtpd
+	run --separate-stderr timeout 60 "$SMTPD_PYTHON" "$BATS_TEST_DIRNAME/lib/bsclient.py" -- \
+		setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups \
+		env -i PATH=/usr/bin:/bin LC_ALL=C HOME="$UHOME" "$BIN" -bs <<-EOF
+		> EHLO client.test
+		message $BATS_TEST_TMPDIR/msg alice@example.org bob@example.net
+		> QUIT
+	EOF
+	[[ "$status" -eq 0 ]] || die "bsclient: $status" "$output" "$stderr" || return 1
+	assert_output_contains "exit 0"
+	grep -E '^250 .*queued' <<<"$output" || die "no queued reply to the dot:" "$output" || return 1
+	local n
+	n="$(find "$SPOOL" -mindepth 1 -maxdepth 1 ! -name tmp ! -name dead | wc -l)"
+	assert_equal 1 "$n" "entries in the spool"
+	assert_equal "$CALLER" "$(stat -c %U "$(find "$SPOOL" -mindepth 1 -maxdepth 1 ! -name tmp ! -name dead)")" "its owner"
+	assert_equal "" "$(ls -A "$UHOME")" "the caller's home"
+	assert_nothing_leaked
+}
