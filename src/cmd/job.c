@@ -349,6 +349,7 @@ forget_job(void *arg)
 
 	conf_free(job->cfg);
 	job->cfg = NULL;
+	account_clear(&job->acct);
 	cli_clear(&job->req);
 }
 
