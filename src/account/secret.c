@@ -1193,7 +1193,7 @@ find_in_path(const char *name)
 	const char *path = privilege_getenv("PATH");
 
 	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
+		path = PRIVILEGE_SAFE_PATH;
 	for (;;) {
 		size_t n = strcspn(path, ":");
 		struct buf b;
@@ -1397,8 +1397,7 @@ secret_get(const struct secret_request *r, struct secret *out,
 /* What a command of the system configuration runs with: not the
  * caller's environment, which could choose the programs it runs (PATH)
  * or what the shell reads first. */
-static char *system_environ[] = {"PATH=/usr/local/bin:/usr/bin:/bin",
-                                 "LC_ALL=C", NULL};
+static char *system_environ[] = {"PATH=" PRIVILEGE_SAFE_PATH, "LC_ALL=C", NULL};
 
 int
 secret_eval_system(const char *command, int timeout_s, struct secret *out,

@@ -98,9 +98,8 @@ static char **reduced_env;
  * the caller after the drop.
  */
 
-/* The PATH a child gets: the system's directories, as the system
- * passwordeval's (secret.c). */
-#define SAFE_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
+/* The PATH a child gets, as the system passwordeval's (secret.c). */
+#define SAFE_PATH "PATH=" PRIVILEGE_SAFE_PATH
 
 /* A value that names no file: glibc and libunistring would open a locale
  * given as a path, and nothing else needs a slash in these. */

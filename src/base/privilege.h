@@ -81,6 +81,11 @@ int privilege_drop(struct error *err);
  * also ignore HOME after the drop, when today's behaviour is wanted.) */
 const char *privilege_getenv(const char *name);
 
+/* The program search path of a command run for the system (the system
+ * configuration's passwordeval, any child of a process that keeps the
+ * group): the system's directories, none of the caller's. */
+#define PRIVILEGE_SAFE_PATH "/usr/local/bin:/usr/bin:/bin"
+
 /* The environment a process that keeps the group passes on to the
  * libraries it links and to its children: PATH set to the system's
  * directories, then from env only the variables of privilege.c's list

@@ -11,7 +11,7 @@
 #include "privilege.h"
 #include "unit.h"
 
-#define SAFE_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
+#define SAFE_PATH "PATH=" PRIVILEGE_SAFE_PATH
 
 /* The reduced environment of in (NULL-terminated) as one string, entries
  * joined by '|', for one comparison that shows the whole result. */
