@@ -71,17 +71,20 @@ system_config() {
 	chmod 600 "$ETC/mailpost.conf"
 }
 
-# queue_for OWNER [RCPT]: an entry of OWNER's in the spool (queued by root,
-# then given to OWNER as the helper would have written it); prints its id.
+# queue_for OWNER [RCPT...]: an entry of OWNER's in the spool (queued by
+# root, then given to OWNER as the helper would have written it); prints its
+# id.
 queue_for() {
-	local before after id
+	local before after id owner="$1"
+	shift
+	[[ $# -gt 0 ]] || set -- bob@example.net
 	before="$(ls "$SPOOL" | grep -E '^[0-9a-f]{16}$')"
-	"$MAILPOST" --queue always "${2:-bob@example.net}" <"$BATS_TEST_TMPDIR/msg" ||
+	"$MAILPOST" --queue always "$@" <"$BATS_TEST_TMPDIR/msg" ||
 		die "cannot queue" || return 1
 	after="$(ls "$SPOOL" | grep -E '^[0-9a-f]{16}$')"
 	id="$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after"))"
 	[[ "$id" =~ ^[0-9a-f]{16}$ ]] || die "no new entry: '$id'" || return 1
-	[[ "$1" == root ]] || chown -R "$1:" "$SPOOL/$id"
+	[[ "$owner" == root ]] || chown -R "$owner:" "$SPOOL/$id"
 	printf '%s\n' "$id"
 }
 
@@ -225,4 +228,20 @@ names_in() {
 	chmod 2775 "$SPOOL"
 	run_mailpost 78 -bp
 	assert_stderr_contains "is open to others: run chmod 2770 $SPOOL"
+}
+
+@test "spool: the rest of another user's entry after a partial delivery stays that user's" {
+	start_smtpd "on RCPT#2 451 4.2.0 <carol@example.net>: try later"
+	system_config "rcpt_policy any"
+	local id rest
+	id="$(queue_for "$HOMED" bob@example.net carol@example.net)"
+	run_mailpost 0 -q
+	rest="$(ls "$SPOOL" | grep -E '^[0-9a-f]{16}$')"
+	[[ "$rest" =~ ^[0-9a-f]{16}$ && "$rest" != "$id" ]] ||
+		die "not one new entry for the rest: '$rest'" || return 1
+	assert_equal "$HOMED" "$(stat -c %U "$SPOOL/$rest" "$SPOOL/$rest/message" "$SPOOL/$rest/envelope" | sort -u)" "the owner of the rest's files"
+	grep -q '^rcpt: carol@example.net$' "$SPOOL/$rest/envelope" || die "the rest is not for carol" || return 1
+	grep -q '^rcpt: bob@example.net$' "$SPOOL/$rest/envelope" && die "the rest is for bob again"
+	run_mailpost 0 -bp
+	assert_stdout_line "$rest" "$HOMED"
 }

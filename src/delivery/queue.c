@@ -1607,8 +1607,20 @@ struct pending {
 	char tmp_name[QUEUE_ID_SIZE]; /* its directory under tmp/ */
 	int dir_fd;
 	int msg_fd; /* written, and locked from its creation on */
+	uid_t owner; /* whose entry: its directory and files are given to it */
 	bool published;
 };
+
+/* A directory or file of the entry, made by this process, given to the
+ * entry's owner when that is someone else (root writing in the spool
+ * for another user).  -1 with errno. */
+static int
+pending_give(const struct pending *p, int fd)
+{
+	if (p->owner == geteuid())
+		return 0;
+	return fchown(fd, p->owner, (gid_t)-1);
+}
 
 /* Make tmp/ID for a new id (one not in use in tmp/ nor in DIR). */
 static int
@@ -1628,7 +1640,8 @@ pending_create(struct queue *q, time_t created, struct pending *p,
 		}
 		str_copy(p->tmp_name, sizeof p->tmp_name, id);
 		p->dir_fd = open_dir_at(q->tmp_fd, id);
-		if (p->dir_fd < 0 || fchmod(p->dir_fd, 0700) < 0)
+		if (p->dir_fd < 0 || fchmod(p->dir_fd, 0700) < 0 ||
+		    pending_give(p, p->dir_fd) < 0)
 			return -1;
 		return 0;
 	}
@@ -1686,7 +1699,7 @@ pending_message(struct pending *p, struct message_stream *m, const char *qpath,
 	p->msg_fd = open_at(p->dir_fd, "message",
 	                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
 	if (p->msg_fd < 0 || fchmod(p->msg_fd, 0600) < 0 ||
-	    lock_fd(p->msg_fd, LOCK_EX) < 0)
+	    pending_give(p, p->msg_fd) < 0 || lock_fd(p->msg_fd, LOCK_EX) < 0)
 		goto sys_fail;
 	if (copy_message(m, p->msg_fd, &total, &write_failed, err) < 0) {
 		if (write_failed)
@@ -1804,7 +1817,10 @@ queue_add(struct queue *q, const struct queue_envelope *env,
 		e.created = queue_now(q);
 	e.size = m->size;
 	e.has_8bit = m->has_8bit;
-	e.owner = geteuid();
+	/* The rest of another user's entry that root's flush queues is
+	 * still that user's (its dead letter, its mailq, its removal). */
+	e.owner = q->shared && geteuid() == 0 ? env->owner : geteuid();
+	p.owner = e.owner;
 	if (pending_create(q, e.created, &p, e.id) < 0) {
 		error_set_errno(err, ERROR_IOERR, errno,
 		                "cannot queue the message in %s", q->path);

@@ -79,7 +79,9 @@ struct queue_envelope {
 	uint64_t size;          /* bytes of the message (set by queue_add) */
 	bool has_8bit;          /* (set by queue_add) */
 	uid_t owner;            /* whose entry: set when read (the owner of
-	                         * its directory), queue_add's euid */
+	                         * its directory); queue_add makes it its
+	                         * euid, but root in the machine's spool
+	                         * gives the entry to this owner */
 };
 
 void queue_envelope_init(struct queue_envelope *e);
@@ -160,7 +162,9 @@ const char *queue_dir(const struct queue *q);
  * durably in place (fsync of the files and of the queue directory) is `id`
  * filled and 0 returned.  On any failure, nothing is left behind (ERROR_IOERR
  * naming the cause, e.g. "No space left on device").  Signals that arrive
- * meanwhile do not interrupt it. */
+ * meanwhile do not interrupt it.  The entry is this process's, except
+ * that root in the machine's spool makes it env->owner's (the rest of a
+ * user's entry after a partial delivery stays that user's). */
 int queue_add(struct queue *q, const struct queue_envelope *env,
               struct message_stream *m, char id[QUEUE_ID_SIZE],
               struct error *err);
