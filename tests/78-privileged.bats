@@ -696,6 +696,30 @@ assert_hidden_error() {
 	assert_stderr_contains "fallback_account loops in $conf: default -> accttwo -> acctone -> accttwo"
 }
 
+@test "privileged: a system account without a password is located, never looked up in the caller's netrc, keyring or terminal" {
+	start_auth_server
+	system_config "account nopw" "user nopw-user-4c1e" "from nopw@example.org"
+	sed -i '/^passwordeval /d' "$ETC/mailpost.conf"
+	local line
+	line=$(grep -n '^account nopw$' "$ETC/mailpost.conf" | cut -d: -f1)
+	printf 'machine 127.0.0.1 login nopw-user-4c1e password userpw\n' >"$UHOME/.netrc"
+	mkdir "$UHOME/bin"
+	printf '#!/bin/sh\necho "$@" >%s\necho userpw\n' "$UHOME/keyring.args" >"$UHOME/bin/secret-tool"
+	chmod 755 "$UHOME/bin/secret-tool"
+	chown -R "$CALLER" "$UHOME"
+	chmod 600 "$UHOME/.netrc"
+	run_caller 78 PATH="$UHOME/bin:/usr/bin:/bin" -- -A nopw bob@example.net
+	assert_stderr_contains "mailpost: $ETC/mailpost.conf:$line: error in the system configuration"
+	assert_stderr_lacks "nopw-user-4c1e"
+	assert_stderr_lacks "127.0.0.1"
+	[[ ! -e "$UHOME/keyring.args" ]] || die "the caller's keyring tool ran:" "$(cat "$UHOME/keyring.args")"
+	assert_no_secret "nopw-user-4c1e" "$UHOME/dead.letter"
+	assert_no_message 1
+	# Root is told what.
+	run_root 78 -A nopw bob@example.net
+	assert_stderr_contains "no password"
+}
+
 @test "privileged: mid-send the group is gone for good, the process is not dumpable, and a crash leaves no core" {
 	start_auth_server "on DATA" "  sleep 20" "  default"
 	system_config

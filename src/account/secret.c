@@ -1171,7 +1171,7 @@ src_netrc(const struct ctx *cx, struct secret *s, struct error *err)
 	char *path;
 	int rc;
 
-	if (!cx->r->user || !cx->r->host)
+	if (cx->r->system || !cx->r->user || !cx->r->host)
 		return 0;
 	path = netrc_path();
 	if (!path)
@@ -1223,7 +1223,7 @@ src_keyring(const struct ctx *cx, struct secret *s, struct error *err)
 	char *tool;
 
 	(void)err;
-	if (!cx->r->keyring || !cx->r->user || !cx->r->host)
+	if (cx->r->system || !cx->r->keyring || !cx->r->user || !cx->r->host)
 		return 0;
 	tool = find_in_path("secret-tool");
 	if (!tool)
@@ -1292,7 +1292,7 @@ src_prompt(const struct ctx *cx, struct secret *s, struct error *err)
 	enum rd rc;
 
 	(void)err;
-	if (!cx->r->prompt || !cx->r->user || !cx->r->host)
+	if (cx->r->system || !cx->r->prompt || !cx->r->user || !cx->r->host)
 		return 0;
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
@@ -1358,11 +1358,16 @@ secret_request_init(struct secret_request *r, const struct account *a)
 	r->timeout_ms = a->passwordeval_timeout * 1000;
 	r->prompt = true;
 	r->keyring = true;
+	r->system = a->hidden;
 }
 
 static int
 nothing_found(const struct secret_request *r, struct error *err)
 {
+	if (r->system)
+		return error_set(err, ERROR_CONFIG,
+		                 "no password: the system configuration gives "
+		                 "the account none (password or passwordeval)");
 	if (!r->user)
 		return error_set(err, ERROR_CONFIG,
 		                 "no password: set password, passwordeval, "

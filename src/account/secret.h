@@ -16,7 +16,11 @@
  *
  * Sources 1-5 are explicit: when configured, they must work, and their
  * failure is an error (ERROR_CONFIG) rather than a reason to try the next.
- * Sources 6-9 are discovered: their absence is silent.  7-9 need a user.
+ * Sources 6-9 are discovered: their absence is silent.  7-9 need a user,
+ * and are not tried for an account of the system configuration of a
+ * setgid installation (`system`): they are the caller's own, keyed by the
+ * account's user and host, which the caller's file, keyring tool and
+ * terminal would learn.
  *
  * Secrets never reach argv or the environment of a child, nor an error
  * message: messages name the cause (exit status, timeout), never output.
@@ -71,6 +75,9 @@ struct secret_request {
 	int timeout_ms; /* 0: SECRET_EVAL_TIMEOUT seconds */
 	bool prompt;    /* may ask on /dev/tty (default true) */
 	bool keyring;   /* may run secret-tool (default true) */
+	bool system;    /* of the system configuration (account.hidden):
+	                 * no netrc, keyring or prompt, and an error that
+	                 * names neither user nor host */
 };
 
 /* A secret, owned by the caller: release it with secret_free. */
@@ -81,7 +88,8 @@ struct secret {
 };
 
 /* Fill r from an account (host, user, password keys); prompt and keyring
- * allowed.  The strings stay the account's. */
+ * allowed, unless the account is the system configuration's (`system`).
+ * The strings stay the account's. */
 void secret_request_init(struct secret_request *r, const struct account *a);
 
 /* Find the secret.  On success out holds it (out->source says where it

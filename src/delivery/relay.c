@@ -162,8 +162,11 @@ hop_secret(struct relay_route *r, size_t hop, const char **secret,
 		interrupt_suspend(true);
 		rc = secret_get(&req, &r->secrets[i], err);
 		interrupt_suspend(false);
+		/* One of the system configuration's: its keys and values
+		 * (passwordenv's variable, passwordcred's name) are not the
+		 * caller's to read. */
 		if (rc < 0)
-			return -1;
+			return conf_hide(a, err);
 		r->fetched[i] = true;
 		transcript_note(r->transcript, "password from %s",
 		                secret_source_name(r->secrets[i].source));
