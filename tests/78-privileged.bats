@@ -696,6 +696,20 @@ assert_hidden_error() {
 	assert_stderr_contains "fallback_account loops in $conf: default -> accttwo -> acctone -> accttwo"
 }
 
+@test "privileged: a caller's -q is refused before any account's passwordeval runs" {
+	install -o root -g "$GROUP" -m 660 /dev/null "$ETC/runs"
+	SMTPD_PORT=1 system_config \
+		"account a1" "passwordeval echo a1 >>$ETC/runs; cat $ETC/secret" \
+		"account default : a1"
+	sed -i "s|^passwordeval cat .*|passwordeval echo defaults >>$ETC/runs; cat $ETC/secret|" \
+		"$ETC/mailpost.conf"
+	run_caller 64 -- -q
+	assert_stderr_contains "root's timer"
+	assert_equal "" "$(ran)" "commands run for a caller's -q"
+	# Its own queue, as it always could: every account may be needed.
+	run_caller 0 -- -q --queue-dir "$UHOME/q"
+}
+
 @test "privileged: a system account without a password is located, never looked up in the caller's netrc, keyring or terminal" {
 	start_auth_server
 	system_config "account nopw" "user nopw-user-4c1e" "from nopw@example.org"

@@ -191,6 +191,15 @@ check_system_use(const struct request *req, struct error *err)
 		                 "take its password elsewhere; give your own "
 		                 "settings with -C FILE",
 		                 option);
+	/* Refused here, before the passwordeval commands of every account
+	 * (a flush keeps them all) would run for nothing. */
+	if (req->mode == CLI_QUEUE_FLUSH && !req->queue_dir)
+		return error_set(
+		    err, ERROR_USAGE,
+		    "-q flushes the machine's spool, which root's "
+		    "timer does every few minutes; run mailq to see "
+		    "your messages, or give --queue-dir DIR to "
+		    "flush a queue of your own");
 	return 0;
 }
 
@@ -366,7 +375,6 @@ start_gate(struct job *job, struct error *err)
 	if (!privilege_held() || !job->system_config || job->req.queue_dir)
 		return 0;
 	dir = machine_spool_dir(job->cfg);
-	job->machine_spool = true;
 	rc = needs_spool(&job->req)
 	         ? spoolgate_start(&job->gate, dir, privilege_gid(), forget_job,
 	                           job, err)

@@ -62,7 +62,6 @@ struct job {
 	 * setgid installation: its queue is the machine's spool, reached
 	 * only through the spool helper (spoolgate.h), started when the
 	 * mode may need it (NULL otherwise). */
-	bool machine_spool;
 	struct spoolgate *gate;
 	char *queue_dir;         /* storage behind outbox.queue_dir */
 	bool system_config;      /* the file read is the system's (no -C) */

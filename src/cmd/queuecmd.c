@@ -60,19 +60,6 @@ load_queue_setup(struct job *job, struct error *err)
 	return 0;
 }
 
-/* A caller outside the group may not flush the machine's spool: root's
- * timer does (mailpost-flush.timer or the cron file, 'mailpost -q
- * --due'). */
-static int
-refuse_spool_flush(struct error *err)
-{
-	return error_set(err, ERROR_USAGE,
-	                 "-q flushes the machine's spool, which root's timer "
-	                 "does every few minutes; run mailq to see your "
-	                 "messages, or give --queue-dir DIR to flush a queue "
-	                 "of your own");
-}
-
 int
 queuecmd_flush(struct job *job, FILE *diag, struct error *err)
 {
@@ -81,10 +68,10 @@ queuecmd_flush(struct job *job, FILE *diag, struct error *err)
 	char *dir = NULL;
 	int rc;
 
+	/* A caller outside the group is refused the machine's spool while
+	 * the configuration is read (job.c): root's timer flushes it. */
 	if (load_queue_setup(job, err) < 0)
 		return -1;
-	if (job->machine_spool)
-		return refuse_spool_flush(err);
 	if (job_queue_dir(job, &dir, err) < 0)
 		return -1;
 	job->transcript = transcript_new(diag, job->req.verbosity, NULL);

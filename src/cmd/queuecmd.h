@@ -20,9 +20,9 @@
 /* -q: send what is queued (job->req's selection, --due), then
  * flush_verdict's one error for the run.  Signals are caught from here
  * on.  Notices and the -v dialogue go to diag.  A caller outside the
- * group whose queue is the machine's spool (job->machine_spool) is
- * refused (ERROR_USAGE, saying what to run instead): root's timer
- * flushes it. */
+ * group whose queue is the machine's spool never gets here:
+ * job_load_config refuses it (ERROR_USAGE, saying what to run instead)
+ * before any passwordeval runs; root's timer flushes that spool. */
 int queuecmd_flush(struct job *job, FILE *diag, struct error *err);
 
 /* mailq (-bp): the listing, on out. */
