@@ -710,6 +710,19 @@ assert_hidden_error() {
 	run_caller 0 -- -q --queue-dir "$UHOME/q"
 }
 
+@test "privileged: a caller's -A of another account than the default queues in the spool the default names" {
+	start_auth_server
+	system_config "account default" "passwordeval cat $ETC/secret" \
+		"account other" "from other@example.org"
+	stop_smtpd
+	run_caller 0 -- -A other bob@example.net
+	assert_stderr_contains "queued as"
+	ID="$(spool_id)"
+	[[ -n "$ID" && -d "$SPOOL/$ID" ]] || die "no entry $ID in $SPOOL:" "$(ls -la "$SPOOL")"
+	assert_equal "" "$(ls -A "$UHOME")" "the caller's home"
+	assert_nothing_leaked "$SPOOL/$ID/envelope" "$SPOOL/$ID/message"
+}
+
 @test "privileged: a system account without a password is located, never looked up in the caller's netrc, keyring or terminal" {
 	start_auth_server
 	system_config "account nopw" "user nopw-user-4c1e" "from nopw@example.org"

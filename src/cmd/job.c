@@ -203,6 +203,27 @@ check_system_use(const struct request *req, struct error *err)
 	return 0;
 }
 
+/* The machine's spool, as job_queue_dir will name it: the queue_dir of
+ * the system configuration's default account (the one root's timer
+ * flushes, whatever account the caller chooses), else the build's spool.
+ * Read before conf_keep_secrets, which makes conf_select refuse a default
+ * account the caller did not choose. */
+static char *
+machine_spool_dir(const struct config *cfg)
+{
+	struct account a = {0};
+	struct error ignored;
+	char *dir;
+
+	if (conf_select(cfg, NULL, NULL, &a, &ignored) == 0 && a.queue_dir &&
+	    *a.queue_dir)
+		dir = xstrdup(a.queue_dir);
+	else
+		dir = xstrdup(MTA_SPOOL_DIR);
+	account_clear(&a);
+	return dir;
+}
+
 static int parse_given_sender(struct job *job, struct error *err);
 static const char *choosing_sender(const struct job *job);
 
@@ -255,8 +276,10 @@ load_system_config(struct job *job, const char *path, struct error *err)
 	conf_set_private(job->cfg);
 	if (rc == 0)
 		rc = check_system_use(&job->req, err);
-	if (rc == 0)
+	if (rc == 0) {
+		job->spool_dir = machine_spool_dir(job->cfg);
 		keep_chosen_secrets(job);
+	}
 	cx.cfg = job->cfg;
 	if (rc == 0 && needs_secrets(&job->req))
 		rc = conf_resolve_evals(job->cfg, eval_with_group, &cx, err);
@@ -329,26 +352,6 @@ needs_spool(const struct request *req)
 	}
 }
 
-/* The machine's spool, as job_queue_dir will name it: the queue_dir of
- * the system configuration's account (the default one, which root's
- * timer flushes: the account is chosen after the drop), else the
- * build's spool. */
-static char *
-machine_spool_dir(const struct config *cfg)
-{
-	struct account a = {0};
-	struct error ignored;
-	char *dir;
-
-	if (conf_select(cfg, NULL, NULL, &a, &ignored) == 0 && a.queue_dir &&
-	    *a.queue_dir)
-		dir = xstrdup(a.queue_dir);
-	else
-		dir = xstrdup(MTA_SPOOL_DIR);
-	account_clear(&a);
-	return dir;
-}
-
 /* In the spool helper's child: nothing of the run stays, least of all
  * the system configuration's secrets (conf_free wipes them). */
 static void
@@ -369,18 +372,11 @@ forget_job(void *arg)
 static int
 start_gate(struct job *job, struct error *err)
 {
-	char *dir;
-	int rc;
-
-	if (!privilege_held() || !job->system_config || job->req.queue_dir)
+	if (!privilege_held() || !job->system_config || job->req.queue_dir ||
+	    !needs_spool(&job->req))
 		return 0;
-	dir = machine_spool_dir(job->cfg);
-	rc = needs_spool(&job->req)
-	         ? spoolgate_start(&job->gate, dir, privilege_gid(), forget_job,
-	                           job, err)
-	         : 0;
-	free(dir);
-	return rc;
+	return spoolgate_start(&job->gate, job->spool_dir, privilege_gid(),
+	                       forget_job, job, err);
 }
 
 /* Read the configuration file, if there is one, once; then give up the
@@ -850,6 +846,7 @@ job_clear(struct job *job)
 	aliases_free(job->aliases);
 	account_clear(&job->acct);
 	spoolgate_close(job->gate);
+	free(job->spool_dir);
 	conf_free(job->cfg);
 	cli_clear(&job->req);
 	free(job->envelope_from);

@@ -63,6 +63,7 @@ struct job {
 	 * only through the spool helper (spoolgate.h), started when the
 	 * mode may need it (NULL otherwise). */
 	struct spoolgate *gate;
+	char *spool_dir;         /* the spool it opens (read with the group) */
 	char *queue_dir;         /* storage behind outbox.queue_dir */
 	bool system_config;      /* the file read is the system's (no -C) */
 	bool spool;              /* queue_dir is the machine's spool */
