@@ -245,3 +245,17 @@ names_in() {
 	run_mailpost 0 -bp
 	assert_stdout_line "$rest" "$HOMED"
 }
+
+@test "spool: dead_letter off in the system configuration never drops another user's refused entry" {
+	start_smtpd "on RCPT 550 5.1.1 <bob@example.net>: no such user"
+	system_config "dead_letter off"
+	local homed homeless
+	homed="$(queue_for "$HOMED")"
+	homeless="$(queue_for "$HOMELESS" carol@example.net)"
+	run_mailpost 67 -q
+	assert_stderr_contains "saved to the dead.letter of $HOMED"
+	grep -q '^Subject: test$' "$UHOME/dead.letter" || die "the message is not in the owner's dead.letter" || return 1
+	assert_stderr_contains "kept for $HOMELESS in the spool's dead letters"
+	assert_equal "$homeless " "$(names_in "$SPOOL/dead")" "dead letters"
+	assert_equal "dead tmp " "$(names_in "$SPOOL")" "the spool"
+}

@@ -496,8 +496,10 @@ static struct fate_facts
 entry_facts(const struct run *r, const struct group *g,
             const struct queue_envelope *e)
 {
-	/* Another user's dead letter has a place whatever root's has. */
-	bool file = g->dead_letter || (foreign(r, e) && !g->dead_letter_off);
+	/* Another user's dead letter has a place whatever root's has (its
+	 * home, else dead/), dead_letter off included: that is root's word
+	 * on its own mail, and the owner, told "queued", must find it. */
+	bool file = g->dead_letter || foreign(r, e);
 
 	return (struct fate_facts){
 	    .origin = FATE_QUEUED,
