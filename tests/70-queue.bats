@@ -1619,3 +1619,34 @@ check_damaged() {
 	assert_output_lacks "Recipient: <bob@example.net>"
 	assert_output_contains "Attempts: 2"
 }
+
+@test "queue never, rcpt_policy any: a recipient refused for now (450) is saved to the dead letter file and named (75); the others get it once" {
+	start_smtpd "on RCPT#2 450 4.2.1 <carol@example.net>: mailbox busy"
+	queue_config "$SMTPD_PORT" "rcpt_policy any" "queue never"
+	mp 75 bob@example.net carol@example.net <"$MSG"
+	assert_stderr_line_count 1
+	assert_stderr_contains "mailpost: 1 recipient refused: <carol@example.net> (450 4.2.1 <carol@example.net>: mailbox busy); the message was sent to the others; the 1 refused for now are not queued (queue never); saved to $DEAD for carol@example.net"
+	assert_dead_letter "$DEAD" alice@example.org "$MSG"
+	assert_queue_empty
+	smtpd_finish
+	assert_equal 1 "$(smtpd_message_count)" "messages received"
+	assert_message_of 1 "$MSG"
+}
+
+@test "queue never, LMTP: a recipient refused for now after the dot (452) is saved to the dead letter file and named (75)" {
+	start_smtpd "on LMTP#2 452 4.2.2 <carol@example.net>: mailbox full"
+	queue_config "$SMTPD_PORT" "protocol lmtp" "queue never"
+	mp 75 bob@example.net carol@example.net <"$MSG"
+	assert_stderr_line_count 1
+	assert_stderr_contains "mailpost: message refused for 1 of 2 recipients: <carol@example.net> (452 4.2.2 <carol@example.net>: mailbox full); delivered to the others; the 1 refused for now are not queued (queue never); saved to $DEAD for carol@example.net"
+	assert_dead_letter "$DEAD" alice@example.org "$MSG"
+	assert_queue_empty
+}
+
+@test "queue never, dead_letter off: the recipients refused for now are named as kept nowhere (75)" {
+	start_smtpd "on RCPT#2 450 4.2.1 <carol@example.net>: mailbox busy"
+	queue_config "$SMTPD_PORT" "rcpt_policy any" "queue never" "dead_letter off"
+	mp 75 bob@example.net carol@example.net <"$MSG"
+	assert_stderr_contains "the 1 refused for now are not queued (queue never) and there is no dead letter file: nothing was kept for carol@example.net"
+	[[ ! -e "$DEAD" ]] || die "a dead letter file was written"
+}

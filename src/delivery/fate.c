@@ -54,8 +54,9 @@ given_up(const struct fate_facts *f)
 }
 
 /* Delivered to some recipients: the others refused for now are queued
- * (a message in hand: unless the policy is never); what else happens
- * depends on whether any refusal was permanent. */
+ * (a message in hand: unless the policy is never, which gives them up to
+ * the dead letter file); what else happens depends on whether any refusal
+ * was permanent. */
 static struct fate
 partly(const struct fate_facts *f)
 {
@@ -66,7 +67,12 @@ partly(const struct fate_facts *f)
 		/* The server has the message: no dead letter copy for those
 		 * refused for good; the failure tells who did not get it. */
 		d = make(f, FATE_DONE, false);
-		d.queue_rest = f->nretry > 0 && f->policy != QUEUE_NEVER;
+		/* Those refused for now are the only ones a copy would
+		 * reach later: with no queue they are given up as a whole
+		 * message would be, not dropped unsaved. */
+		if (f->nretry > 0 && f->policy == QUEUE_NEVER)
+			return given_up(f);
+		d.queue_rest = f->nretry > 0;
 		d.ok = d.queue_rest && temporary;
 		/* The rest that the queue cannot take is saved as a whole
 		 * message would be: no mail lost. */

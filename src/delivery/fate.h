@@ -8,13 +8,15 @@
  * A message in hand (FATE_NEW):
  *  - queue always: into the queue without an attempt, a success;
  *  - delivered: done;
- *  - delivered to some, others refused for now: those are queued
- *    (unless the policy is never); a success when no refusal was
- *    permanent, else the failure stands and says where the others went;
- *    when the queue cannot take them, the message is saved to the dead
- *    letter file for them (the failure names them), as a whole message
- *    would be; nothing is saved for those refused for good (the server
- *    has the message, the failure names them);
+ *  - delivered to some, others refused for now: those are queued; a
+ *    success when no refusal was permanent, else the failure stands and
+ *    says where the others went; when the queue cannot take them, the
+ *    message is saved to the dead letter file for them (the failure names
+ *    them), as a whole message would be; with the policy never they are
+ *    given up the same way at once (`then`: the dead letter file, or
+ *    nothing when there is none; the failure names them); nothing is
+ *    saved for those refused for good (the server has the message, the
+ *    failure names them);
  *  - a signal: queued (never: the dead letter file), always a failure;
  *  - a temporary failure, on failure: queued, a success;
  *  - anything else, or a queue that cannot take it: the dead letter file
@@ -108,7 +110,9 @@ struct fate {
 	                            * refused for now (fate_rest); if that
 	                            * fails, `fallback` (for those only,
 	                            * FATE_NEW) */
-	enum fate_action then;     /* for the message as a whole */
+	enum fate_action then;     /* for the message as a whole (FATE_NEW
+	                            * delivered to some: for those refused
+	                            * for now, when not queued) */
 	enum fate_action fallback; /* when `then` (or queue_rest) fails */
 	bool ok;      /* a success once carried out (a step that fails
 	               * never is): delivered, or kept for later with

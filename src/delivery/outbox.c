@@ -146,46 +146,68 @@ interrupted(const struct outbox *o, const struct fate *d,
 	return -1;
 }
 
-/* The rest that the queue could not take (why: the queue's error) goes
- * where a whole message would (d->fallback): the dead letter file, named
- * with the recipients the copy is for, since the file does not keep
- * them.  The delivery's failure stands (its kind picks the exit code) and
- * the fate stays OUTBOX_DELIVERED: the server has the message for some. */
+/* The rest (those refused for now) into the machine spool's dead
+ * letters, with an envelope of its own (fate_rest): the recipients it is
+ * for. */
 static int
-rest_unqueued(const struct outbox *o, const struct fate *d,
-              const struct message_stream *copy,
+rest_to_spool(const struct outbox *o, const struct message_stream *copy,
               const struct queue_envelope *env, const struct error *why,
-              struct error *err)
+              char id[QUEUE_ID_SIZE], struct error *err)
+{
+	struct queue_envelope rest;
+	int rc;
+
+	fate_rest(&rest, env, why->msg, now(o), o->backoff);
+	rc = spool_dead_letter(o, copy, &rest, why, id, err);
+	envelope_clear(&rest.env);
+	return rc;
+}
+
+/* The rest (those refused for now) that is not queued (not_queued says
+ * why: the queue's error, or the policy never) goes where a whole message
+ * would (to): the dead letter file, named with the recipients the copy is
+ * for, since the file does not keep them; without one, the machine
+ * spool's dead letters when spool_ok (not when it is the spool that could
+ * not take the rest).  The delivery's failure stands (its kind picks the
+ * exit code) and the fate stays OUTBOX_DELIVERED: the server has the
+ * message for some. */
+static int
+save_rest(const struct outbox *o, enum fate_action to,
+          const struct message_stream *copy, const struct queue_envelope *env,
+          const char *not_queued, bool spool_ok, struct error *err)
 {
 	struct message_stream m = *copy;
 	struct error e, failure = *err;
-	char rcpts[ERROR_MSG_MAX / 2];
+	char rcpts[ERROR_MSG_MAX / 2], id[QUEUE_ID_SIZE];
 	size_t n = envelope_count(&env->env, ENVELOPE_REFUSED_TEMP);
 
 	fate_rcpts(&env->env, ENVELOPE_BIT(ENVELOPE_REFUSED_TEMP), rcpts,
 	           sizeof rcpts);
 	error_clear(&e);
-	/* Only the file: the spool that could not take the rest has no
-	 * room for its dead letter either. */
-	if (d->fallback == FATE_DEAD_LETTER && !o->dead_letter)
+	if (to == FATE_DEAD_LETTER && !o->dead_letter)
 		error_set(&e, ERROR_CONFIG, "no dead letter file");
-	if (d->fallback != FATE_DEAD_LETTER)
+	if (to != FATE_DEAD_LETTER)
 		error_set(err, failure.kind,
-		          "%s; the %zu refused for now could not be queued "
-		          "(%s): %s",
-		          failure.msg, n, why->msg, rcpts);
-	else if (!o->dead_letter ||
-	         deadletter_append(o->dead_letter, env->env.sender, now(o), &m,
-	                           &e) < 0)
+		          "%s; the %zu refused for now %s and there is no "
+		          "dead letter file: nothing was kept for %s",
+		          failure.msg, n, not_queued, rcpts);
+	else if (o->dead_letter && deadletter_append(o->dead_letter,
+	                                             env->env.sender, now(o),
+	                                             &m, &e) == 0)
 		error_set(err, failure.kind,
-		          "%s; the %zu refused for now could not be queued "
-		          "(%s) nor saved (%s): %s",
-		          failure.msg, n, why->msg, e.msg, rcpts);
+		          "%s; the %zu refused for now %s; saved to %s for %s",
+		          failure.msg, n, not_queued, o->dead_letter, rcpts);
+	else if (spool_ok && rest_to_spool(o, copy, env, &failure, id, &e) == 0)
+		error_set(err, failure.kind,
+		          "%s; the %zu refused for now %s; kept as dead letter "
+		          "%s in %s for %s (mailq lists it)",
+		          failure.msg, n, not_queued, id, depot_where(&o->depot),
+		          rcpts);
 	else
 		error_set(err, failure.kind,
-		          "%s; the %zu refused for now could not be queued "
-		          "(%s); saved to %s for %s",
-		          failure.msg, n, why->msg, o->dead_letter, rcpts);
+		          "%s; the %zu refused for now %s nor saved (%s): "
+		          "nothing was kept for %s",
+		          failure.msg, n, not_queued, e.msg, rcpts);
 	error_copy_reply(err, &failure);
 	return -1;
 }
@@ -194,7 +216,7 @@ rest_unqueued(const struct outbox *o, const struct fate *d,
  * the envelope): the message is queued for those.  When every refusal was
  * temporary that is a success like any queueing ("queued as ID: ...");
  * with permanent refusals too, the failure stands and says where the
- * others went.  When the queue cannot take it, rest_unqueued. */
+ * others went.  When the queue cannot take it, save_rest. */
 static int
 queue_the_rest(const struct outbox *o, const struct fate *d,
                const struct message_stream *copy,
@@ -211,8 +233,12 @@ queue_the_rest(const struct outbox *o, const struct fate *d,
 	error_clear(&e);
 	rc = enqueue(o, copy, &rest, res->id, &e);
 	envelope_clear(&rest.env);
-	if (rc < 0)
-		return rest_unqueued(o, d, copy, env, &e, err);
+	if (rc < 0) {
+		char why[ERROR_MSG_MAX + 32];
+
+		snprintf(why, sizeof why, "could not be queued (%s)", e.msg);
+		return save_rest(o, d->fallback, copy, env, why, false, err);
+	}
 	if (d->ok) {
 		res->fate = OUTBOX_QUEUED;
 		res->cause = failure;
@@ -299,6 +325,9 @@ outbox_post(const struct outbox *o, struct relay_route *route,
 		res->fate = OUTBOX_DELIVERED; /* to some: err says who not */
 		if (d.queue_rest)
 			return queue_the_rest(o, &d, copy, env, res, err);
+		if (d.give_up) /* queue never: the rest is given up */
+			return save_rest(o, d.then, copy, env,
+			                 "are not queued (queue never)", true, err);
 		return d.ok ? 0 : -1;
 	}
 	if (f.interrupted)

@@ -19,8 +19,9 @@
  *  - delivered to some recipients while others were refused for now
  *    (4xx to RCPT under rcpt_policy any, or from LMTP): queued for those,
  *    a success when no refusal was permanent; when the queue cannot take
- *    them, the dead letter file for them as for a whole message, and the
- *    failure names them (res->fate stays OUTBOX_DELIVERED).
+ *    them (or the policy is QUEUE_NEVER), the dead letter file for them
+ *    as for a whole message, and the failure names them (res->fate stays
+ *    OUTBOX_DELIVERED).
  *  - a signal (interrupt.h) during the attempt: queued (QUEUE_NEVER: the
  *    dead letter file) and returned as a failure (ERROR_TEMPFAIL, exit 75)
  *    whose message says where the message went.

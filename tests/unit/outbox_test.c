@@ -140,6 +140,26 @@ static const struct fate fates[] = {
      .dead = true,
      .says = "could not be queued (cannot queue the message: no home "
              "directory); saved to "},
+    {.name = "any, never: delivered to one, the rest saved, not dropped",
+     .st = ONE_OF_TWO,
+     .policy = QUEUE_NEVER,
+     .any = true,
+     .rc = -1,
+     .kind = ERROR_TEMPFAIL,
+     .fate = OUTBOX_DELIVERED,
+     .dead = true,
+     .says = "the 1 refused for now are not queued (queue never); saved "
+             "to "},
+    {.name = "any, never, no dead letter file: the rest named",
+     .st = ONE_OF_TWO,
+     .policy = QUEUE_NEVER,
+     .any = true,
+     .no_dead = true,
+     .rc = -1,
+     .kind = ERROR_TEMPFAIL,
+     .fate = OUTBOX_DELIVERED,
+     .says = "the 1 refused for now are not queued (queue never) and "
+             "there is no dead letter file: nothing was kept for "},
 };
 
 struct place {
