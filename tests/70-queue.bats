@@ -1650,3 +1650,50 @@ check_damaged() {
 	assert_stderr_contains "the 1 refused for now are not queued (queue never) and there is no dead letter file: nothing was kept for carol@example.net"
 	[[ ! -e "$DEAD" ]] || die "a dead letter file was written"
 }
+
+@test "LMTP cut between the replies after the dot: only the recipient without a reply is queued; the flush gives it to that one alone" {
+	start_smtpd - -- --max-connections 5 <<-'EOF2'
+		connection 1
+		on LMTP#2 close
+	EOF2
+	queue_config "$SMTPD_PORT" "protocol lmtp" "queue_backoff 0"
+	mp 0 bob@example.net carol@example.net <"$MSG"
+	assert_queued_as "connection lost after the end of data: delivery status unknown"
+	assert_stderr_contains "for 1 of 2 recipients: <carol@example.net>; delivered to the others"
+	assert_queue_count 1
+	mp 0 --queue-show "$QID"
+	assert_output_contains "Recipient: <carol@example.net>"
+	assert_output_lacks "Recipient: <bob@example.net>"
+	mp 0 -q
+	assert_queue_empty
+	smtpd_finish
+	assert_equal 2 "$(smtpd_message_count)" "messages received (bob and carol, then carol)"
+	grep -qx 'RCPT TO:<carol@example.net>' "$SMTPD_DIR/env.2" &&
+		! grep -q 'bob' "$SMTPD_DIR/env.2" ||
+		die "the second delivery was not for carol alone:" "$(cat "$SMTPD_DIR"/env.*)"
+}
+
+@test "flush, LMTP cut between the replies after the dot: the entry narrows to the recipient without a reply, the next flush gives it to that one alone" {
+	queue_config "$DOWN_PORT" "protocol lmtp" "queue_backoff 0"
+	mp 0 bob@example.net carol@example.net dave@example.net <"$MSG"
+	assert_queued_as "Connection refused"
+	start_smtpd - -- --max-connections 5 <<-'EOF2'
+		connection 1
+		on LMTP#2 close
+	EOF2
+	queue_config "$SMTPD_PORT" "protocol lmtp" "queue_backoff 0"
+	mp 0 -q
+	assert_stderr_contains "for 2 of 3 recipients: <carol@example.net>, <dave@example.net>"
+	assert_queue_count 1
+	QID="$(listed_ids)"
+	mp 0 --queue-show "$QID"
+	assert_output_contains "Recipient: <carol@example.net>"
+	assert_output_contains "Recipient: <dave@example.net>"
+	assert_output_lacks "Recipient: <bob@example.net>"
+	mp 0 -q
+	assert_queue_empty
+	smtpd_finish
+	assert_equal 2 "$(smtpd_message_count)" "messages received"
+	! grep -q 'bob' "$SMTPD_DIR/env.2" ||
+		die "bob got the message again:" "$(cat "$SMTPD_DIR"/env.*)"
+}

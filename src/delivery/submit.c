@@ -434,6 +434,51 @@ judge_final_lmtp(const struct submission *sub,
 	return -1;
 }
 
+/* LMTP cut between its replies after the dot (RFC 2033 4.2: one per
+ * recipient, so each read is that recipient's verdict): those whose
+ * reply came are judged by it and must not get the message again; for
+ * the others the outcome is unknown (cut: the failure), so they are
+ * refused for now, to be tried again on their own. */
+static int
+judge_lmtp_cut(const struct submission *sub,
+               const struct smtp_envelope_result *res,
+               const struct reply *final, size_t nfinal,
+               struct submit_outcome *out, struct error *err)
+{
+	static const char unknown[] = "no reply to the end of data: delivery "
+	                              "status unknown";
+	struct error cut = *err, refused;
+	char list[REFUSED_LIST_MAX];
+	size_t nread = 0, k = 0, used = 0, nunknown = 0;
+
+	while (nread < nfinal && final[nread].code != 0)
+		nread++;
+	error_clear(&refused);
+	judge_final_lmtp(sub, res, final, nread, out, &refused);
+	list[0] = '\0';
+	for (size_t i = 0; i < res->nrcpt; i++) {
+		if (!reply_is_positive(&res->rcpt[i]) || k++ < nread)
+			continue;
+		envelope_rcpt_set(sub->env, i, ENVELOPE_REFUSED_TEMP, 0,
+		                  unknown);
+		if (used < sizeof list)
+			used += (size_t)snprintf(
+			    list + used, sizeof list - used, "%s<%s>",
+			    nunknown ? ", " : "", sub->env->rcpts[i].addr);
+		nunknown++;
+	}
+	if (refused.kind == ERROR_NONE)
+		error_set(err, cut.kind, "%s, for %zu of %zu recipients: %s%s",
+		          cut.msg, nunknown, k, list,
+		          out->delivered ? "; delivered to the others" : "");
+	else
+		error_set(err, error_worse(cut.kind, refused.kind),
+		          "%s; then %s, for %zu recipient%s: %s", refused.msg,
+		          cut.msg, nunknown, nunknown == 1 ? "" : "s", list);
+	error_copy_reply(err, refused.kind ? &refused : &cut);
+	return -1;
+}
+
 static int
 send_body(struct smtp_session *s, const struct submission *sub,
           const struct smtp_envelope_result *res, struct submit_outcome *out,
@@ -451,7 +496,7 @@ send_body(struct smtp_session *s, const struct submission *sub,
 	rc = smtp_body(s, &src, !sub->more_follow, final, nfinal, &dot_sent,
 	               err);
 	out->dot_sent = dot_sent;
-	if (rc == 0) {
+	if (final[0].code != 0) {
 		out->final_code = final[0].code;
 		reply_format(&final[0], out->final_reply,
 		             sizeof out->final_reply);
@@ -460,6 +505,8 @@ send_body(struct smtp_session *s, const struct submission *sub,
 		rc = judge_final_lmtp(sub, res, final, nfinal, out, err);
 	else if (rc == 0)
 		rc = judge_final_smtp(sub, res, final, out, err);
+	else if (sub->account->lmtp && final[0].code != 0)
+		rc = judge_lmtp_cut(sub, res, final, nfinal, out, err);
 	for (size_t i = 0; i < nfinal; i++)
 		reply_clear(&final[i]);
 	free(final);

@@ -1300,7 +1300,9 @@ send_terminator(struct smtp_session *s, struct dot_stuffer *d,
 }
 
 /* The replies to the dot: one, or one per accepted recipient for LMTP
- * (RFC 2033 4.2).  Losing the connection now leaves the outcome unknown. */
+ * (RFC 2033 4.2).  Losing the connection now leaves the outcome unknown,
+ * for LMTP only for the recipients whose reply did not come: the replies
+ * read before stay, the one that failed is cleared (code 0). */
 static int
 read_final(struct smtp_session *s, struct reply *final, size_t nfinal,
            struct error *err)
@@ -1309,6 +1311,7 @@ read_final(struct smtp_session *s, struct reply *final, size_t nfinal,
 		if (read_checked(s, &final[i], s->to.final, REPLY_STAGE_BODY,
 		                 "end of data", err) == 0)
 			continue;
+		reply_clear(&final[i]);
 		if (err->kind == ERROR_TEMPFAIL) {
 			char why[ERROR_MSG_MAX];
 

@@ -165,7 +165,9 @@ struct smtp_body_source {
  * is dropped so the server discards the partial message, and the source's
  * error is returned.  If the connection fails after the terminator went
  * out and before its reply arrived, the error is ERROR_TEMPFAIL "delivery
- * status unknown" and *dot_sent is true. */
+ * status unknown" and *dot_sent is true.  Whatever fails after the dot,
+ * the replies read before it stay in final[] (LMTP: the first recipients')
+ * and the rest have code 0. */
 int smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
               bool quit_after, struct reply *final, size_t nfinal,
               bool *dot_sent, struct error *err);

@@ -292,6 +292,46 @@ static const struct scenario scenarios[] = {
      .msg_has = "refused at RCPT: <b@y.test> (550",
      .final = "452 4.2.2 full",
      .sent = "LHLO client.test\r\n" ENV3 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
+    /* LMTP cut between the replies after the dot (RFC 2033 4.2): the
+     * first recipient's 250 came, so it has the message; the others'
+     * outcome is unknown and only they are to be tried again. */
+    {.name = "LMTP: connection lost after the first of three replies",
+     .st = {{NULL, "220 test.invalid LMTP\r\n", 0},
+            {"LHLO client.test\r\n",
+             "250-test.invalid\r\n250-PIPELINING\r\n250 SIZE 1000\r\n", 1},
+            DATA_ANSWER("250 ok\r\n250 ok\r\n250 ok\r\n"),
+            {"\r\n.\r\nQUIT\r\n", "250 2.1.5 b ok\r\n", 1},
+            {NULL, PEER_DROP, 0}},
+     .lmtp = true,
+     .nrcpts = 3,
+     .exit_code = EX_TEMPFAIL,
+     .delivered = true,
+     .naccepted = 1,
+     .dot_sent = true,
+     .states = "accepted refused-temporarily refused-temporarily",
+     .reply2 = "no reply to the end of data: delivery status unknown",
+     .msg_has = "delivery status unknown (",
+     .final = "250 2.1.5 b ok",
+     .sent = "LHLO client.test\r\n" ENV3 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
+    /* The reply that came refused its recipient for good: named, and its
+     * class stands over the unknown outcome of the other. */
+    {.name = "LMTP: refused for good, then the connection lost",
+     .st = {{NULL, "220 test.invalid LMTP\r\n", 0},
+            {"LHLO client.test\r\n",
+             "250-test.invalid\r\n250-PIPELINING\r\n250 SIZE 1000\r\n", 1},
+            DATA_ANSWER("250 ok\r\n250 ok\r\n"),
+            {"\r\n.\r\nQUIT\r\n", "550 5.1.1 b unknown\r\n", 1},
+            {NULL, PEER_DROP, 0}},
+     .lmtp = true,
+     .nrcpts = 2,
+     .exit_code = EX_NOUSER,
+     .dot_sent = true,
+     .states = "refused-permanently refused-temporarily",
+     .reply2 = "no reply to the end of data: delivery status unknown",
+     .msg_has = "(550 5.1.1 b unknown); then connection lost after the end "
+                "of data",
+     .final = "550 5.1.1 b unknown",
+     .sent = "LHLO client.test\r\n" ENV2 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
 };
 
 static void
