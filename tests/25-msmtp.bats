@@ -81,6 +81,100 @@ log_config() {
 	assert_message 1 "$MSG_SIMPLE_CRLF"
 }
 
+# --- a flush's lines: one per queued entry, with its id ------------------------
+
+# queue_log_config PORT [LINE...]: log_config for a queue in $BATS_TEST_TMPDIR/q
+# on 127.0.0.1 port PORT, retried at once, no flush after a send.
+queue_log_config() {
+	local port="$1"
+	shift
+	write_config "host 127.0.0.1" "port $port" "domain client.test" \
+		"from alice@example.org" "logfile $LOG" \
+		"logfile_time_format STAMP" "queue_dir $BATS_TEST_TMPDIR/q" \
+		"queue_backoff 0" "queue_flush_after_send off" "$@"
+}
+
+# log_line N: line N of $LOG.
+log_line() {
+	sed -n "${1}p" "$LOG"
+}
+
+@test "log line: -q writes one line per entry with its id: deferred (queued= the same id, EX_TEMPFAIL), then delivered (EX_OK)" {
+	start_smtpd - -- --max-connections 5 <<-'EOF'
+		connection 1
+		on MAIL 451 4.3.0 try later
+		connection 2
+		on MAIL 451 4.3.0 try later
+	EOF
+	queue_log_config "$SMTPD_PORT"
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net <"$MSG"
+	[[ "$(log_line 1)" =~ queued=([0-9a-f]{16}) ]] ||
+		die "the send's line has no queued=ID:" "$(cat "$LOG")" || return 1
+	local id=${BASH_REMATCH[1]} head="STAMP host=127.0.0.1 tls=off auth=off from=alice@example.org recipients=bob@example.net"
+	run_mailpost 0 -C "$MAILPOST_CONF" -q
+	[[ "$(log_line 2)" =~ ^"$head smtpstatus=451 smtpmsg='451 4.3.0 try later' errormsg='"[^\']*"' queueid=$id queued=$id exitcode=EX_TEMPFAIL"$ ]] ||
+		die "the deferral's line is not as expected:" "$(cat "$LOG")" || return 1
+	run_mailpost 0 -C "$MAILPOST_CONF" -q
+	[[ "$(log_line 3)" =~ ^"$head mailsize=${#MSG_SIMPLE_CRLF} smtpstatus=250 smtpmsg='250 2.0.0 Ok: queued as "[0-9]+"' queueid=$id exitcode=EX_OK"$ ]] ||
+		die "the delivery's line is not as expected:" "$(cat "$LOG")" || return 1
+	assert_equal 3 "$(wc -l <"$LOG")" "lines in the log file"
+}
+
+@test "log line: a flush that delivers to some: refused for good and for now named, the rest's new entry in queued=, the worst exit code" {
+	local down
+	down=$(unused_port)
+	queue_log_config "$down" "rcpt_policy any"
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net carol@example.net \
+		dave@example.net <"$MSG"
+	[[ "$(log_line 1)" =~ queued=([0-9a-f]{16}) ]] ||
+		die "the send's line has no queued=ID:" "$(cat "$LOG")" || return 1
+	local id=${BASH_REMATCH[1]}
+	start_smtpd - <<-'EOF'
+		on RCPT#2 450 4.2.1 <carol@example.net>: mailbox busy
+		on RCPT#3 550 5.1.1 <dave@example.net>: no such user
+	EOF
+	queue_log_config "$SMTPD_PORT" "rcpt_policy any"
+	run_mailpost 67 -C "$MAILPOST_CONF" -q
+	[[ "$(log_line 2)" =~ ^"STAMP host=127.0.0.1 tls=off auth=off from=alice@example.org recipients=bob@example.net,carol@example.net,dave@example.net smtpstatus=450 smtpmsg='450 4.2.1 <carol@example.net>: mailbox busy' errormsg='2 recipients refused: <carol@example.net> (450 "[^\']*"<dave@example.net> (550 "[^\']*"' queueid=$id queued="([0-9a-f]{16})" exitcode=EX_NOUSER"$ ]] ||
+		die "the flush's line is not as expected:" "$(cat "$LOG")" || return 1
+	[[ "${BASH_REMATCH[1]}" != "$id" ]] || die "the rest was not given an entry of its own"
+	assert_equal 2 "$(wc -l <"$LOG")" "lines in the log file"
+}
+
+@test "log line: the flush after a send logs each entry it sends, after the send's own line" {
+	start_smtpd - -- --max-connections 5 <<-'EOF'
+		connection 1
+		on MAIL 451 4.3.0 try later
+	EOF
+	queue_log_config "$SMTPD_PORT" "queue_flush_after_send on"
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net <"$MSG"
+	[[ "$(log_line 1)" =~ queued=([0-9a-f]{16}) ]] ||
+		die "the send's line has no queued=ID:" "$(cat "$LOG")" || return 1
+	local id=${BASH_REMATCH[1]}
+	run_mailpost 0 -C "$MAILPOST_CONF" carol@example.net <"$MSG"
+	[[ "$(log_line 2)" == *" recipients=carol@example.net "*" exitcode=EX_OK" && "$(log_line 2)" != *queueid=* ]] ||
+		die "line 2 is not the send's:" "$(cat "$LOG")" || return 1
+	[[ "$(log_line 3)" == *" recipients=bob@example.net "*" queueid=$id exitcode=EX_OK" ]] ||
+		die "line 3 is not the entry's delivery:" "$(cat "$LOG")" || return 1
+}
+
+@test "log line: a flush whose log file cannot be opened warns once and still delivers every entry" {
+	local down
+	down=$(unused_port)
+	queue_log_config "$down"
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net <"$MSG"
+	run_mailpost 0 -C "$MAILPOST_CONF" carol@example.net <"$MSG"
+	start_smtpd
+	LOG=$BATS_TEST_TMPDIR/no/such/dir/msmtp.log
+	queue_log_config "$SMTPD_PORT"
+	run_mailpost 0 -C "$MAILPOST_CONF" -q
+	assert_stderr_line_count 1
+	assert_stderr_contains "mailpost: warning: cannot open log file $LOG: No such file or directory; flushing without log lines"
+	smtpd_finish
+	assert_received_contains "RCPT TO:<bob@example.net>"
+	assert_received_contains "RCPT TO:<carol@example.net>"
+}
+
 # --- msmtp's configuration paths ----------------------------------------------
 
 # conf_at FILE PORT: a configuration naming the (closed) port PORT, so the

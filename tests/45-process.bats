@@ -52,15 +52,18 @@ setup() {
 	assert_equal 74 "$output" "mailpost exit status (-13 would be SIGPIPE)"
 }
 
-@test "syslog on: one line per message with host, sender, recipients, size and result" {
+# with_syslog LOG ARGS...: mailpost ARGS (stdin $MSG) in a private mount
+# namespace whose /dev (a tmpfs) has our own /dev/log datagram socket, so
+# that nothing reaches the machine's syslog; the first record it gets is
+# written to LOG.  Sets status and output as run does.
+with_syslog() {
+	local log="$1"
+	shift
 	[ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null ||
 		skip "needs root and unshare for a private /dev/log"
-	start_smtpd
-	write_config "syslog LOG_MAIL"
-	local log=$BATS_TEST_TMPDIR/syslog
-	# A private /dev (tmpfs) in a private mount namespace, with our own
-	# /dev/log datagram socket: nothing reaches the machine's syslog.
 	run timeout 30 unshare -m sh -c '
+		log=$1 msg=$2
+		shift 2
 		mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 || exit 99
 		/usr/bin/python3 -c "
 import socket, sys
@@ -70,14 +73,21 @@ open(sys.argv[1] + \".ready\", \"w\").close()
 s.settimeout(20)
 with open(sys.argv[1], \"wb\") as f:
     f.write(s.recv(65536))
-" "$1" &
-		while [ ! -e "$1.ready" ]; do sleep 0.05; done
-		"$2" -C "$3" --host 127.0.0.1 --port "$4" -f alice@example.org \
-			bob@example.net <"$5"
+" "$log" &
+		while [ ! -e "$log.ready" ]; do sleep 0.05; done
+		"$@" <"$msg"
 		rc=$?
 		wait
 		exit $rc
-	' sh "$log" "$MAILPOST" "$MAILPOST_CONF" "$SMTPD_PORT" "$MSG"
+	' sh "$log" "$MSG" "$MAILPOST" "$@"
+}
+
+@test "syslog on: one line per message with host, sender, recipients, size and result" {
+	start_smtpd
+	write_config "syslog LOG_MAIL"
+	local log=$BATS_TEST_TMPDIR/syslog
+	with_syslog "$log" -C "$MAILPOST_CONF" --host 127.0.0.1 \
+		--port "$SMTPD_PORT" -f alice@example.org bob@example.net
 	assert_equal 0 "$status" "exit status (output: $output)"
 	local line
 	line=$(cat "$log")
@@ -86,6 +96,27 @@ with open(sys.argv[1], \"wb\") as f:
 		"recipients=<bob@example.net>" "size=" "result=delivered"; do
 		[[ "$line" == *"$want"* ]] || die "syslog line lacks '$want': $line" || return 1
 	done
+}
+
+@test "syslog on: -q logs each entry it delivers, its queue id first (as Postfix)" {
+	local down
+	down=$(unused_port)
+	write_config "host 127.0.0.1" "port $down" "domain client.test" \
+		"from alice@example.org" "queue_dir $BATS_TEST_TMPDIR/q"
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net <"$MSG"
+	local re="queued as ([0-9a-f]{16})"
+	[[ "$stderr" =~ $re ]] || die "not queued:" "$stderr" || return 1
+	local id=${BASH_REMATCH[1]}
+	start_smtpd
+	write_config "host 127.0.0.1" "port $SMTPD_PORT" "domain client.test" \
+		"from alice@example.org" "queue_dir $BATS_TEST_TMPDIR/q"
+	local log=$BATS_TEST_TMPDIR/syslog
+	with_syslog "$log" -C "$MAILPOST_CONF" -q --syslog=LOG_MAIL
+	assert_equal 0 "$status" "exit status (output: $output)"
+	local line
+	line=$(cat "$log")
+	[[ "$line" == "<22>"* && "$line" == *"]: $id: host=127.0.0.1 from=<alice@example.org> recipients=<bob@example.net> size="*" result=delivered"* ]] ||
+		die "not the entry's mail.info record: $line"
 }
 
 @test "every address of the host is tried in order: ::1 refused, then 127.0.0.1" {

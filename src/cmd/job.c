@@ -843,6 +843,9 @@ job_clear(struct job *job)
 	transcript_free(job->transcript);
 	if (job->logfile && job->logfile != stdout)
 		fclose(job->logfile);
+	if (job->entry_log.file && job->entry_log.file != stdout)
+		fclose(job->entry_log.file);
+	free(job->entry_log.path);
 	aliases_free(job->aliases);
 	account_clear(&job->acct);
 	spoolgate_close(job->gate);
@@ -850,4 +853,12 @@ job_clear(struct job *job)
 	conf_free(job->cfg);
 	cli_clear(&job->req);
 	free(job->envelope_from);
+}
+
+const char *
+job_log_user(const struct job *job, const struct account *a)
+{
+	/* The system configuration's user belongs to the group (an access
+	 * key id, for some relays), and the caller names the log file. */
+	return conf_is_private(job->cfg) ? "*" : a->user;
 }

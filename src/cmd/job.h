@@ -29,6 +29,15 @@
 #include "transcript.h"
 #include "util.h"
 
+/* The log file of the queued entries' accounts during a flush
+ * (queuecmd.c's log hook): the last one opened, kept open for the next
+ * entry. */
+struct job_entry_log {
+	FILE *diag; /* where a log file that cannot be written is said */
+	char *path; /* the file open in `file`, or NULL */
+	FILE *file; /* NULL when it could not be opened (said once) */
+};
+
 /* Everything one send needs, gathered so it can be released in one place. */
 struct job {
 	struct request req;
@@ -55,6 +64,7 @@ struct job {
 	char *to_group, *cc_group; /* "undisclosed-recipients" of ":;" */
 	struct strlist reply_to, reply_to_names; /* composing: --reply-to */
 	FILE *logfile;
+	struct job_entry_log entry_log; /* a flush's (queuecmd.c) */
 	struct transcript *transcript;
 	struct aliases *aliases; /* the account's aliases file, or NULL */
 	struct outbox outbox;    /* where a message that cannot go now goes */
@@ -146,12 +156,16 @@ int job_collect_recipients(struct job *job, struct error *err);
 int job_queue_dir(struct job *job, char **out, struct error *err);
 const gid_t *job_spool(const struct job *job);
 
+/* The user name a log line shows for account a: "*" for an account of
+ * the system configuration, else its user. */
+const char *job_log_user(const struct job *job, const struct account *a);
+
 /* Empty the per-message part (sender, recipients, message and the stream
  * read from it, outbox), for the next message of a -bs session. */
 void job_reset_message(struct job *job);
 
-/* Release everything the job holds; the log file is closed unless it is
- * stdout. */
+/* Release everything the job holds; the log files are closed unless they
+ * are stdout. */
 void job_clear(struct job *job);
 
 #endif

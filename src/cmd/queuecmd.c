@@ -4,14 +4,17 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "queuecmd.h"
 
 #include "interrupt.h"
 #include "mailq.h"
+#include "maillog.h"
 #include "queue.h"
 
 /* A flush's notice, one line on the driver's diagnostic FILE. */
@@ -21,11 +24,58 @@ print_notice(void *ctx, const char *line)
 	fprintf(ctx, "mailpost: %s\n", line);
 }
 
+/* The entry log's file for path (NULL: none), the one open when it is
+ * the same. */
+static FILE *
+entry_log_file(struct job_entry_log *l, const char *path)
+{
+	bool no_reader;
+	struct error err;
+
+	if (!path || (l->path && strcmp(l->path, path) == 0))
+		return path ? l->file : NULL;
+	if (l->file && l->file != stdout)
+		fclose(l->file);
+	free(l->path);
+	l->path = xstrdup(path);
+	error_clear(&err);
+	if (strcmp(path, "-") == 0)
+		l->file = stdout;
+	else if (!(l->file = maillog_open(path, &no_reader, &err)))
+		fprintf(l->diag,
+		        "mailpost: warning: %s; flushing without log lines "
+		        "(fix logfile or the permissions)\n",
+		        err.msg);
+	return l->file;
+}
+
+/* flush.h's log hook (ctx: the job): a queued entry's result line, in
+ * the log file of the account that sent it (opened when first needed,
+ * kept open while the next entries use the same; "-" is stdout) and its
+ * syslog.  A log file that cannot be opened is said once and the flush
+ * goes on without its lines, as a send does (send_open_logs). */
+static void
+log_entry(void *ctx, const struct account *a, const struct maillog_entry *e)
+{
+	struct job *job = ctx;
+	struct job_entry_log *l = &job->entry_log;
+	struct maillog_entry line = *e;
+	FILE *f = entry_log_file(l, a->logfile);
+
+	line.user = job_log_user(job, a);
+	if (maillog_record(f, a->logfile_time_format, a->syslog_facility,
+	                   &line) < 0)
+		fprintf(l->diag,
+		        "mailpost: cannot write to the log file %s: %s\n",
+		        a->logfile, strerror(errno));
+}
+
 void
 queuecmd_flush_request(struct job *job, const char *dir, FILE *diag,
                        struct flush_request *fr)
 {
 	job->queued = (struct override_queue){job->cfg, &job->req};
+	job->entry_log.diag = diag;
 	*fr = (struct flush_request){
 	    .queue_dir = dir,
 	    .spool = job_spool(job),
@@ -41,6 +91,8 @@ queuecmd_flush_request(struct job *job, const char *dir, FILE *diag,
 	    .verbose = job->req.verbosity > 0,
 	    .notice = print_notice,
 	    .notice_ctx = diag,
+	    .log = log_entry,
+	    .log_ctx = job,
 	};
 }
 

@@ -218,15 +218,6 @@ flush_after_send(struct job *job, FILE *diag)
 		fprintf(diag, "mailpost: %s\n", err.msg);
 }
 
-/* The user name the log line shows: the system configuration's belongs
- * to the group (an access key id, for some relays), and the caller names
- * the log file. */
-static const char *
-log_user(const struct job *job)
-{
-	return conf_is_private(job->cfg) ? "*" : job->acct.user;
-}
-
 void
 send_log_result(const struct job *job, const struct outbox_result *res,
                 const struct error *err, FILE *diag)
@@ -235,7 +226,7 @@ send_log_result(const struct job *job, const struct outbox_result *res,
 	    .host = res->outcome.host[0] ? res->outcome.host : job->acct.host,
 	    .tls = job->acct.tls,
 	    .auth = job->acct.auth != NULL,
-	    .user = log_user(job),
+	    .user = job_log_user(job, &job->acct),
 	    .env = &job->env,
 	    .size = job->stream.size,
 	    .error = err,

@@ -406,6 +406,34 @@ give_up(struct run *r, const struct group *g, struct queue_entry *qe,
 		       e->id, why);
 }
 
+/* The result line of the entry's attempt where its account logs (why:
+ * the failure, ERROR_NONE when delivered to all; out: what the server
+ * said, NULL when nothing was sent; kept: the id the message stays
+ * queued under, or NULL). */
+static void
+log_result(const struct run *r, const struct group *g, struct queue_entry *qe,
+           const struct submit_outcome *out, const struct error *why,
+           const char *kept)
+{
+	const struct queue_envelope *e = queue_entry_envelope(qe);
+	struct maillog_entry m = {
+	    .host = out && out->host[0] ? out->host : g->acct.host,
+	    .tls = g->acct.tls,
+	    .auth = g->acct.auth != NULL,
+	    .user = g->acct.user,
+	    .env = &e->env,
+	    .size = e->size,
+	    .error = why,
+	    .reply_code = out ? out->final_code : 0,
+	    .reply = out ? out->final_reply : "",
+	    .queued_id = kept,
+	    .entry_id = e->id,
+	};
+
+	if (r->fr->log && g->acct_ok)
+		r->fr->log(r->fr->log_ctx, &g->acct, &m);
+}
+
 static void
 expire(struct run *r, const struct group *g, struct queue_entry *qe,
        enum fate_action to)
@@ -413,11 +441,15 @@ expire(struct run *r, const struct group *g, struct queue_entry *qe,
 	const struct queue_envelope *e = queue_entry_envelope(qe);
 	char why[ERROR_MSG_MAX + 128];
 	long days = (long)(r->now - e->created) / 86400;
+	struct error gave_up;
 
 	snprintf(why, sizeof why,
 	         "gave up after %u attempts over %ld day%s (last error: %s)",
 	         e->attempts, days, days == 1 ? "" : "s",
 	         e->last_error ? e->last_error : "none");
+	error_clear(&gave_up);
+	error_set(&gave_up, ERROR_TEMPFAIL, "%s", why);
+	log_result(r, g, qe, NULL, &gave_up, to == FATE_KEEP ? e->id : NULL);
 	give_up(r, g, qe, to, FATE_KEEP, why, ERROR_TEMPFAIL);
 }
 
@@ -457,18 +489,18 @@ sent_ok(struct run *r, struct queue_entry *qe, bool whole)
 /* Delivered to some recipients: those refused for now (their state in the
  * entry's envelope, as the attempt recorded it) get an entry of their own
  * (same age, one more attempt), queued before this one goes, so a crash
- * in between can only repeat a delivery.  0, or -1 when it could not be
- * queued: the entry then keeps every recipient who did not get the
- * message (shrink), and the give-up of those refused for good waits for
- * a later run. */
+ * in between can only repeat a delivery.  0 (its id in id), or -1 when
+ * it could not be queued: the entry then keeps every recipient who did
+ * not get the message (shrink), and the give-up of those refused for good
+ * waits for a later run. */
 static int
 queue_rest(struct run *r, const struct group *g, struct queue_entry *qe,
-           const struct error *why)
+           const struct error *why, char id[QUEUE_ID_SIZE])
 {
 	const struct queue_envelope *e = queue_entry_envelope(qe);
 	struct queue_envelope rest;
 	struct message_stream m = queue_entry_message(qe);
-	char id[QUEUE_ID_SIZE], cause[ERROR_MSG_MAX + 64];
+	char cause[ERROR_MSG_MAX + 64];
 	struct error err;
 	int rc;
 
@@ -535,19 +567,38 @@ refuse_server(struct run *r, const struct group *g, struct queue_entry *qe)
 	return true;
 }
 
-/* Carry out fate_decide's word after an attempt (why: its failure). */
+/* The id the message stays queued under after fate d (rest: the id of
+ * the rest's own entry, or ""), or NULL when it leaves the queue. */
+static const char *
+kept_as(const struct fate *d, const struct queue_envelope *e, const char *rest)
+{
+	if (d->then == FATE_QUEUE || d->then == FATE_KEEP ||
+	    d->then == FATE_SHRINK)
+		return e->id;
+	return *rest ? rest : NULL;
+}
+
+/* Carry out fate_decide's word after an attempt (why: its failure; out:
+ * what the server said, NULL when the attempt reached none), and log
+ * it. */
 static void
 after_attempt(struct run *r, const struct group *g, struct queue_entry *qe,
-              const struct fate_facts *f, const struct error *why)
+              const struct fate_facts *f, const struct error *why,
+              const struct submit_outcome *out)
 {
+	const struct queue_envelope *e = queue_entry_envelope(qe);
 	struct fate d = fate_decide(f);
+	char rest[QUEUE_ID_SIZE] = "";
 
 	if (f->interrupted)
 		r->stop = true; /* no further entry */
 	if (f->kind == ERROR_NONE || f->delivered)
 		r->rep->delivered++;
-	if (d.queue_rest && queue_rest(r, g, qe, why) < 0)
+	if (d.queue_rest && queue_rest(r, g, qe, why, rest) < 0) {
+		log_result(r, g, qe, out, why, e->id); /* shrunk */
 		return;
+	}
+	log_result(r, g, qe, out, why, kept_as(&d, e, rest));
 	if (d.give_up)
 		give_up(r, g, qe, d.then, d.fallback, why->msg, why->kind);
 	else if (d.then == FATE_DONE)
@@ -600,7 +651,7 @@ send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 		/* No secret (the account's fault): nothing was offered. */
 		f.before_mail = true;
 		f.kind = err.kind;
-		after_attempt(r, g, qe, &f, &err);
+		after_attempt(r, g, qe, &f, &err, NULL);
 		return;
 	}
 	if (offer(r, g, &sub, &out, &err) < 0) {
@@ -614,7 +665,7 @@ send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 			g->ss = NULL;
 		}
 	}
-	after_attempt(r, g, qe, &f, &err);
+	after_attempt(r, g, qe, &f, &err, &out);
 }
 
 /* One entry of a group: claimed, checked again, then sent or deferred. */
@@ -660,7 +711,7 @@ run_entry(struct run *r, struct group *g, const char *id)
 		f.tried = f.before_mail = true;
 		f.kind = g->conn_err.kind;
 		f.interrupted = interrupt_signal() != 0;
-		after_attempt(r, g, qe, &f, &g->conn_err);
+		after_attempt(r, g, qe, &f, &g->conn_err, NULL);
 	}
 	queue_entry_release(qe);
 }

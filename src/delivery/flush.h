@@ -30,6 +30,11 @@
  *    for any deferral (nothing of it reached the server), but with a
  *    notice on every run that meets it, since waiting will not cure it.
  *
+ * Each entry tried (delivered, deferred, refused, given up) gets its
+ * result line (maillog.h, with the entry's id) where the account that
+ * sends it logs, through the request's `log`; an entry whose account
+ * cannot be used has no account to log with, and gets its notice only.
+ *
  * Damaged entries (queue.h) are never sent: every run names them.  A
  * queue operation that fails (an update on a full disk, a removal) is
  * named and counted, so that the run does not end as a success.
@@ -49,6 +54,7 @@
 
 #include "conf.h"
 #include "error.h"
+#include "maillog.h"
 #include "relay.h"
 #include "transcript.h"
 
@@ -62,6 +68,12 @@ typedef void (*flush_notice_fn)(void *ctx, const char *line);
 typedef int (*flush_account_fn)(void *ctx, const char *name, const char *host,
                                 int port, struct account *out,
                                 struct error *err);
+
+/* The result line of one entry's attempt (e->entry_id: its id), for the
+ * log file and syslog of the account that sent it (a); the caller opens
+ * the file and writes it (maillog_record). */
+typedef void (*flush_log_fn)(void *ctx, const struct account *a,
+                             const struct maillog_entry *e);
 
 struct flush_request {
 	const char *queue_dir;
@@ -85,6 +97,8 @@ struct flush_request {
 	               * (due_only) not due yet */
 	flush_notice_fn notice;
 	void *notice_ctx;
+	flush_log_fn log; /* NULL: no result lines */
+	void *log_ctx;
 	time_t (*clock)(void); /* the time now (what is due, too old, the
 	                        * next attempt); NULL: time(2) */
 };

@@ -47,6 +47,8 @@ maillog_format(const struct maillog_entry *e, char *out, size_t n)
 	char size[32];
 
 	out[0] = '\0';
+	if (e->entry_id)
+		append(out, n, &used, "%s: ", e->entry_id);
 	append(out, n, &used, "host=%s", e->host ? e->host : "");
 	append(out, n, &used, " from=<%s>",
 	       e->env->sender ? e->env->sender : "");
@@ -196,9 +198,15 @@ put_line(FILE *f, const char *stamp, const struct maillog_entry *e)
 	else if (e->queued_id)
 		put_field(f, "errormsg", "queued without a delivery attempt",
 		          true);
+	if (e->entry_id)
+		put_field(f, "queueid", e->entry_id, false);
 	if (e->queued_id) {
 		put_field(f, "queued", e->queued_id, false);
-		code = EX_TEMPFAIL;
+		/* Not delivered yet; a permanent refusal of some (a flush's
+		 * partial delivery) or a session refused for good (a
+		 * deferral that waiting will not cure) keeps its code. */
+		if (!failed || err->kind == ERROR_TEMPFAIL)
+			code = EX_TEMPFAIL;
 	}
 	fprintf(f, " exitcode=%s\n", exit_name(code));
 }

@@ -7,7 +7,7 @@
  *
  *   STAMP host=H tls=on|off auth=on|off [user=U] from=S recipients=R1,R2
  *         [mailsize=N] [smtpstatus=C smtpmsg='REPLY'] [errormsg='TEXT']
- *         [queued=ID] exitcode=EX_...
+ *         [queueid=ID] [queued=ID] exitcode=EX_...
  *
  * mailsize only when delivered; smtpstatus and smtpmsg when the server
  * gave a reply that decided the outcome (its lines joined by a literal
@@ -15,10 +15,17 @@
  * become '?', as msmtp does, so a value always ends at the next quote.
  * queued= is mailpost's own (msmtp never queues): the message is in the
  * queue under ID, and exitcode is then EX_TEMPFAIL (not delivered yet)
- * although mailpost itself exits 0.
+ * although mailpost itself exits 0, unless the failure was not temporary
+ * (a flush: some recipients refused for good, a session refused),
+ * whose code it keeps.  queueid= is mailpost's too: the line
+ * is a queued entry's attempt (a flush) and ID is that entry's, as
+ * Postfix names its queue ids; an entry left in the queue after it
+ * (deferred) is queued= under the same ID, the rest of a partial delivery
+ * under its new one.
  *
- * The syslog line keeps mailpost's format: "host=... from=<...>
- * recipients=<...>,<...> size=N result=... [reply="..."] [error="..."]".
+ * The syslog line keeps mailpost's format: "[ID: ]host=... from=<...>
+ * recipients=<...>,<...> size=N result=... [reply="..."] [error="..."]",
+ * a queued entry's id first as Postfix writes it.
  */
 #ifndef MAILPOST_MAILLOG_H
 #define MAILPOST_MAILLOG_H
@@ -44,6 +51,8 @@ struct maillog_entry {
 	const char *reply;         /* its lines (reply_format), or "" */
 	const char *queued_id;     /* queued under this id (error: why), or
 	                            * NULL */
+	const char *entry_id;      /* the queued entry this attempt was for
+	                            * (a flush), or NULL */
 };
 
 /* Write the log file line, prefixed with `stamp` and a space, to f in one

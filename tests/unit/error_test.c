@@ -119,6 +119,13 @@ test_maillog(void)
 	CHECK_STR(line, "host=mx from=<s@x> recipients=<a@x>,<b@y> size=42 "
 	                "result=queued id=674a1b2c9f3e2d1a "
 	                "error=\"connection refused\"");
+	/* A queued entry's attempt (a flush): its id first, as Postfix. */
+	e.entry_id = "674a1b2c9f3e2d1a";
+	maillog_format(&e, line, sizeof line);
+	CHECK_STR(line, "674a1b2c9f3e2d1a: host=mx from=<s@x> "
+	                "recipients=<a@x>,<b@y> size=42 "
+	                "result=queued id=674a1b2c9f3e2d1a "
+	                "error=\"connection refused\"");
 	envelope_clear(&env);
 }
 

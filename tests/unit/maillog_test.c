@@ -126,6 +126,13 @@ test_record(void)
 	error_set(&failed, ERROR_TEMPFAIL, "connection refused");
 	e.error = &failed;
 	CHECK_INT(maillog_record(f, "STAMP", -1, &e), 0);
+	/* A queued entry's attempt (a flush): its id, and where it stays. */
+	e.entry_id = "0123456789abcdef";
+	e.queued_id = "0123456789abcdef";
+	CHECK_INT(maillog_record(f, "STAMP", -1, &e), 0);
+	e.error = NULL;
+	e.queued_id = NULL;
+	CHECK_INT(maillog_record(f, "STAMP", -1, &e), 0);
 	fclose(f);
 	CHECK_STR(file_text(path),
 	          "STAMP host=mail.example.org tls=on auth=on user=alice "
@@ -136,7 +143,18 @@ test_record(void)
 	          "STAMP host=mail.example.org tls=on auth=on user=alice "
 	          "from=alice@example.org "
 	          "recipients=bob@example.org,carol@example.org "
-	          "errormsg='connection refused' exitcode=EX_TEMPFAIL\n");
+	          "errormsg='connection refused' exitcode=EX_TEMPFAIL\n"
+	          "STAMP host=mail.example.org tls=on auth=on user=alice "
+	          "from=alice@example.org "
+	          "recipients=bob@example.org,carol@example.org "
+	          "errormsg='connection refused' queueid=0123456789abcdef "
+	          "queued=0123456789abcdef exitcode=EX_TEMPFAIL\n"
+	          "STAMP host=mail.example.org tls=on auth=on user=alice "
+	          "from=alice@example.org "
+	          "recipients=bob@example.org,carol@example.org "
+	          "mailsize=1234 smtpstatus=250 "
+	          "smtpmsg='2.0.0 Ok: queued as ?X?' "
+	          "queueid=0123456789abcdef exitcode=EX_OK\n");
 	envelope_clear(&env);
 }
 
