@@ -597,3 +597,18 @@ if m:
 	grep -qx $'From: Cron Daemon <carol@example.com>\r' "$SMTPD_DIR/msg.3" ||
 		die "message 3's From:" "$(grep '^From:' "$SMTPD_DIR/msg.3")"
 }
+
+@test "-bs: delivered to some, the others refused for now and not queued (queue never): the dot is answered 451 naming them, so the client keeps the message" {
+	start_smtpd "on RCPT#2 450 4.2.1 <carol@example.net>: mailbox busy"
+	serve_config "rcpt_policy any" "queue never"
+	run_bs <<-EOF
+	> EHLO client.test
+	message $MSG alice@example.org bob@example.net carol@example.net
+	> QUIT
+	EOF
+	assert_codes "220 250 250 250 250 354 451 221 exit 0"
+	[[ "$(dot_reply 1)" == "451 4.3.0 "*"nothing was kept for carol@example.net" ]] ||
+		die "the dot's reply does not name carol as kept nowhere: '$(dot_reply 1)'"
+	assert_queue_empty
+	[[ ! -e "$DEAD" ]] || die "a dead letter file was written:" "$(cat "$DEAD")"
+}

@@ -69,10 +69,13 @@ deliver(void *ctx, const struct serve_message *m, struct serve_answer *a)
 		rc = send_post(job, &res, bs->diag, &err);
 	send_log_result(job, &res, rc < 0 ? &err : NULL, bs->diag);
 	/* Queued (also after a signal) or delivered to some: 250, the
-	 * client must not send it again. */
+	 * client must not send it again; unless those refused for now were
+	 * kept nowhere (-bs has no dead letter file): then the failure's
+	 * reply, so that the client keeps the message (a delivery may
+	 * repeat, none is lost). */
 	fate_reply(res.fate == OUTBOX_QUEUED ? res.id : NULL,
-	           res.fate == OUTBOX_DELIVERED, rc < 0 ? &err : NULL, a->line,
-	           sizeof a->line);
+	           res.fate == OUTBOX_DELIVERED && !res.rest_lost,
+	           rc < 0 ? &err : NULL, a->line, sizeof a->line);
 	if (rc < 0)
 		fprintf(bs->diag, "mailpost: %s\n", err.msg);
 }

@@ -174,7 +174,8 @@ rest_to_spool(const struct outbox *o, const struct message_stream *copy,
 static int
 save_rest(const struct outbox *o, enum fate_action to,
           const struct message_stream *copy, const struct queue_envelope *env,
-          const char *not_queued, bool spool_ok, struct error *err)
+          const char *not_queued, bool spool_ok, struct outbox_result *res,
+          struct error *err)
 {
 	struct message_stream m = *copy;
 	struct error e, failure = *err;
@@ -186,24 +187,28 @@ save_rest(const struct outbox *o, enum fate_action to,
 	error_clear(&e);
 	if (to == FATE_DEAD_LETTER && !o->dead_letter)
 		error_set(&e, ERROR_CONFIG, "no dead letter file");
+	res->rest_lost = true; /* until saved */
 	if (to != FATE_DEAD_LETTER)
 		error_set(err, failure.kind,
 		          "%s; the %zu refused for now %s and there is no "
 		          "dead letter file: nothing was kept for %s",
 		          failure.msg, n, not_queued, rcpts);
-	else if (o->dead_letter && deadletter_append(o->dead_letter,
-	                                             env->env.sender, now(o),
-	                                             &m, &e) == 0)
+	else if (o->dead_letter &&
+	         deadletter_append(o->dead_letter, env->env.sender, now(o), &m,
+	                           &e) == 0) {
+		res->rest_lost = false;
 		error_set(err, failure.kind,
 		          "%s; the %zu refused for now %s; saved to %s for %s",
 		          failure.msg, n, not_queued, o->dead_letter, rcpts);
-	else if (spool_ok && rest_to_spool(o, copy, env, &failure, id, &e) == 0)
+	} else if (spool_ok &&
+	           rest_to_spool(o, copy, env, &failure, id, &e) == 0) {
+		res->rest_lost = false;
 		error_set(err, failure.kind,
 		          "%s; the %zu refused for now %s; kept as dead letter "
 		          "%s in %s for %s (mailq lists it)",
-		          failure.msg, n, not_queued, id, depot_where(&o->depot),
-		          rcpts);
-	else
+		          failure.msg, n, not_queued, id,
+		          depot_where(&o->depot), rcpts);
+	} else
 		error_set(err, failure.kind,
 		          "%s; the %zu refused for now %s nor saved (%s): "
 		          "nothing was kept for %s",
@@ -237,7 +242,8 @@ queue_the_rest(const struct outbox *o, const struct fate *d,
 		char why[ERROR_MSG_MAX + 32];
 
 		snprintf(why, sizeof why, "could not be queued (%s)", e.msg);
-		return save_rest(o, d->fallback, copy, env, why, false, err);
+		return save_rest(o, d->fallback, copy, env, why, false, res,
+		                 err);
 	}
 	if (d->ok) {
 		res->fate = OUTBOX_QUEUED;
@@ -327,7 +333,8 @@ outbox_post(const struct outbox *o, struct relay_route *route,
 			return queue_the_rest(o, &d, copy, env, res, err);
 		if (d.give_up) /* queue never: the rest is given up */
 			return save_rest(o, d.then, copy, env,
-			                 "are not queued (queue never)", true, err);
+			                 "are not queued (queue never)", true,
+			                 res, err);
 		return d.ok ? 0 : -1;
 	}
 	if (f.interrupted)

@@ -60,6 +60,8 @@ struct outbox_result {
 	enum outbox_fate fate;
 	char id[QUEUE_ID_SIZE]; /* OUTBOX_QUEUED */
 	struct error cause;     /* OUTBOX_QUEUED after a failure: why */
+	bool rest_lost; /* OUTBOX_DELIVERED to some: those refused for now
+	                 * were neither queued nor saved (err names them) */
 	struct submit_outcome outcome;
 };
 

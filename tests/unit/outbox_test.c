@@ -59,6 +59,7 @@ struct fate {
 	const char *queued_rcpts; /* the queued entry's, joined by ' ' */
 	unsigned attempts;        /* of the queued entry */
 	bool dead;                /* the dead letter file holds it */
+	bool lost; /* delivered to some, the rest neither queued nor saved */
 	const char *says;         /* in the error line, when rc is -1 */
 };
 
@@ -158,6 +159,7 @@ static const struct fate fates[] = {
      .rc = -1,
      .kind = ERROR_TEMPFAIL,
      .fate = OUTBOX_DELIVERED,
+     .lost = true,
      .says = "the 1 refused for now are not queued (queue never) and "
              "there is no dead letter file: nothing was kept for "},
 };
@@ -362,6 +364,8 @@ run(const struct fate *f)
 		unit_report(queue_size(pl.queue) == 0, __FILE__, __LINE__,
 		            what);
 	}
+	snprintf(what, sizeof what, "%s: rest lost %d", f->name, f->lost);
+	unit_report(res.rest_lost == f->lost, __FILE__, __LINE__, what);
 	snprintf(what, sizeof what, "%s: dead letter %d", f->name, f->dead);
 	unit_report(peer_file_has(pl.dead, "body of the message") == f->dead,
 	            __FILE__, __LINE__, what);
