@@ -73,6 +73,7 @@ struct setup {
 	char dead[96];
 	char ids[4][QUEUE_ID_SIZE];
 	struct strlist notices;
+	struct strlist logs; /* on_log's lines */
 	time_t t0;
 };
 
@@ -80,6 +81,34 @@ static void
 on_notice(void *ctx, const char *line)
 {
 	strlist_add(ctx, line);
+}
+
+/* The log hook: "ID KIND [queued=ID]" for each entry's result line. */
+static void
+on_log(void *ctx, const struct account *a, const struct maillog_entry *e)
+{
+	char line[128];
+
+	snprintf(line, sizeof line, "%s %s%s%s", e->entry_id,
+	         error_kind_name(e->error ? e->error->kind : ERROR_NONE),
+	         e->queued_id ? " queued=" : "",
+	         e->queued_id ? e->queued_id : "");
+	CHECK(a->name != NULL);
+	strlist_add(ctx, line);
+}
+
+/* The log lines are exactly `want`, joined by '|'. */
+static void
+check_logs(const struct setup *s, const char *want)
+{
+	char got[512];
+	size_t used = 0;
+
+	got[0] = '\0';
+	for (size_t i = 0; i < s->logs.n && used < sizeof got; i++)
+		used += (size_t)snprintf(got + used, sizeof got - used, "%s%s",
+		                         i ? "|" : "", s->logs.v[i]);
+	CHECK_STR(got, want);
 }
 
 static bool
@@ -176,6 +205,7 @@ setup(struct setup *s, const struct entry *entries, size_t n,
 {
 	memset(s, 0, sizeof *s);
 	strlist_init(&s->notices);
+	strlist_init(&s->logs);
 	s->t0 = time(NULL);
 	snprintf(s->dir, sizeof s->dir, "/tmp/mailpost-unit-XXXXXX");
 	if (!mkdtemp(s->dir))
@@ -198,6 +228,8 @@ request(struct flush_request *fr, struct setup *s)
 	fr->dead_letter = s->dead;
 	fr->notice = on_notice;
 	fr->notice_ctx = &s->notices;
+	fr->log = on_log;
+	fr->log_ctx = &s->logs;
 }
 
 /* setup and request, or false after a failed check. */
@@ -250,6 +282,7 @@ static void
 teardown(struct setup *s)
 {
 	strlist_clear(&s->notices);
+	strlist_clear(&s->logs);
 	peer_rmtree(s->dir);
 }
 
@@ -358,6 +391,7 @@ test_deferred(void)
 	struct flush_report rep;
 	struct queue_envelope *v;
 	time_t now;
+	char want[256];
 	char *got;
 	int rc;
 
@@ -377,6 +411,11 @@ test_deferred(void)
 		CHECK(v[i].last_error && strstr(v[i].last_error, "421"));
 	}
 	queue_list_free(v, 2);
+	/* Each entry's line: deferred, queued under its own id. */
+	snprintf(want, sizeof want,
+	         "%s tempfail queued=%s|%s tempfail queued=%s", s.ids[0],
+	         s.ids[0], s.ids[1], s.ids[1]);
+	check_logs(&s, want);
 	free(got);
 	teardown(&s);
 }
@@ -394,6 +433,7 @@ test_too_old(void)
 	struct flush_request fr;
 	struct flush_report rep;
 	struct queue_envelope *v;
+	char want[256];
 	char *got;
 	int rc;
 
@@ -409,6 +449,9 @@ test_too_old(void)
 	queue_list_free(v, 0);
 	CHECK(peer_file_has(s.dead, "queued body"));
 	CHECK(noticed(&s, "gave up after 7 attempts over 2 days"));
+	/* Given up: its line, no longer queued. */
+	snprintf(want, sizeof want, "%s tempfail", s.ids[0]);
+	check_logs(&s, want);
 	free(got);
 	teardown(&s);
 }
@@ -427,6 +470,7 @@ test_refused(void)
 	struct flush_request fr;
 	struct flush_report rep;
 	struct queue_envelope *v;
+	char want[256];
 	char *got;
 	int rc;
 
@@ -440,6 +484,8 @@ test_refused(void)
 	queue_list_free(v, 0);
 	CHECK(peer_file_has(s.dead, "queued body"));
 	CHECK(noticed(&s, "550"));
+	snprintf(want, sizeof want, "%s noperm", s.ids[0]);
+	check_logs(&s, want);
 	free(got);
 	teardown(&s);
 }
@@ -523,6 +569,7 @@ test_held(void)
 	queue_list_free(v, 1);
 	CHECK(noticed(&s, "kept in the queue until that is fixed"));
 	CHECK(!peer_file_has(s.dead, "queued body"));
+	check_logs(&s, ""); /* no account to log with */
 	free(got);
 	teardown(&s);
 }
@@ -564,6 +611,8 @@ test_partly(void)
 	struct setup s;
 	struct flush_request fr;
 	struct flush_report rep;
+	struct queue_envelope *v;
+	char want[256];
 	char *got;
 	int rc;
 
@@ -575,6 +624,13 @@ test_partly(void)
 	CHECK_INT(rep.failed, 0);
 	check_rest(&s);
 	CHECK(noticed(&s, "refused for now"));
+	/* Delivered to b; c's rest queued under its new id. */
+	if (left(&s, &v) == 1) {
+		snprintf(want, sizeof want, "%s tempfail queued=%s", s.ids[0],
+		         v[0].id);
+		check_logs(&s, want);
+	}
+	queue_list_free(v, 1);
 	free(got);
 	teardown(&s);
 }
