@@ -341,6 +341,21 @@ refused_group() {
 	refused_group "$TEST_GROUP" "is a system group with a purpose of its own (gid $gid)"
 }
 
+@test "mta-install group (the package's postinst asks it): why a group is not mailpost's alone, else nothing" {
+	[ "$(id -u)" = 0 ] || skip "creates a group: needs root"
+	TEST_GROUP=mpt$$
+	groupadd --system "$TEST_GROUP"
+	mta_install_here group
+	[ "$status" -eq 0 ] || die "a dedicated group: exit $status" "$output" "$stderr"
+	assert_equal "" "$output$stderr" "what it says of a dedicated group"
+	gpasswd -a nobody "$TEST_GROUP" >/dev/null
+	mta_install_here group
+	[ "$status" -eq 1 ] || die "a group with a member: exit $status" "$output" "$stderr"
+	assert_equal "has members (nobody)" "$output" "what it says of a group with a member"
+	mta_install_here group MTA_SHARED_GROUP=yes
+	[ "$status" -eq 0 ] || die "MTA_SHARED_GROUP=yes: exit $status" "$output" "$stderr"
+}
+
 @test "mta-install: MTA_SHARED_GROUP=yes takes a group with members anyway, and says who can read the configuration" {
 	[ "$(id -u)" = 0 ] || skip "creates a group: needs root"
 	local t=$BATS_TEST_TMPDIR/sys
