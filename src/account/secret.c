@@ -268,7 +268,9 @@ child_exec(const struct ctx *cx, const char *path, char *const argv[],
 	 * controlling terminal, /dev/tty cannot be opened, so it cannot
 	 * prompt the caller or read what the caller types.  Its process
 	 * group is the session's, signalled as any own group is. */
-	if (cx->system ? setsid() < 0 : own_group && setpgid(0, 0) < 0)
+	if (cx->system && setsid() < 0)
+		_exit(127);
+	if (!cx->system && own_group && setpgid(0, 0) < 0)
 		_exit(127);
 	if (dup2(fds[0], 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[2], 2) < 0)
 		_exit(127);

@@ -131,14 +131,13 @@ override_any_account(const struct request *req, struct account *a,
 	apply_security(req, a);
 	if (check_proxy_auth(a, err) < 0)
 		return -1;
-	/* The values are the account's (--domain's is the caller's own):
-	 * quoted in the error unless they are the system configuration's. */
+	/* An error quotes the value: the account's is hidden when it is the
+	 * system configuration's (conf_hide); --domain's is the caller's. */
 	if (expand_field(&a->from, err) < 0 ||
-	    expand_field(&a->maildomain, err) < 0 ||
-	    (!req->domain && expand_field(&a->domain, err) < 0))
+	    expand_field(&a->maildomain, err) < 0)
 		return conf_hide(a, err);
-	if (req->domain && expand_field(&a->domain, err) < 0)
-		return -1;
+	if (expand_field(&a->domain, err) < 0)
+		return req->domain ? -1 : conf_hide(a, err);
 	if (!a->domain && a->proxy_host) {
 		/* Through a proxy (Tor) the EHLO name would give away the
 		 * name of the machine the proxy hides: msmtp's default. */
