@@ -596,6 +596,29 @@ c, _ = s.accept(); open(sys.argv[2], "w").write("connected\n")' \
 	assert_nothing_leaked "$BATS_TEST_TMPDIR/out"
 }
 
+@test "privileged: a system passwordeval's command is in no argv that other users or the caller can read" {
+	start_auth_server
+	system_config
+	sed -i "s|^passwordeval cat .*|passwordeval sleep 2; cat $ETC/secret # eval-marker-9a7|" \
+		"$ETC/mailpost.conf"
+	as_caller -- bob@example.net <"$BATS_TEST_TMPDIR/msg" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	local pid=$! i seen=
+	# Every process's command line, as the other user and as the
+	# caller, while the command runs; its environment as the caller.
+	for ((i = 0; i < 30; i++)); do
+		seen+="$(setpriv --reuid "$OTHER" --regid "$OTHER" --init-groups \
+			sh -c 'cat /proc/[0-9]*/cmdline 2>/dev/null' | tr '\0' ' ')"
+		seen+="$(setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups \
+			sh -c 'cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null' | tr '\0' ' ')"
+		sleep 0.1
+	done
+	wait "$pid" || die "exit $?:" "$(cat "$BATS_TEST_TMPDIR/out")" || return 1
+	[[ "$seen" != *eval-marker-9a7* ]] ||
+		die "the command was readable:" "$(grep -o '.\{0,60\}eval-marker-9a7' <<<"$seen" | head -3)" ||
+		return 1
+	assert_auth_record "PLAIN user=sysuser reply=235"
+}
+
 # on_terminal COMMAND...: COMMAND as the foreground job of a new session
 # whose controlling terminal is a pseudo-terminal (a user at a shell
 # prompt); its exit status.  What it writes on the terminal is dropped.

@@ -755,21 +755,76 @@ add_said(struct error *err, struct child_stderr *said, const struct secret *s)
 	wipe(text, sizeof text);
 }
 
-/* RFC-less but msmtp-compatible: /bin/sh -c CMD, first line of output.
- * The command is in argv of the shell, which is fine: it is not the
- * secret, and the config that holds it passed the permission check. */
+/* The variable that carries a passwordeval command to its shell, and the
+ * shell variable that holds it there. */
+#define EVAL_VAR "MAILPOST_PASSWORDEVAL"
+#define EVAL_SHELL_VAR "mailpost_command"
+
+/* What the shell runs: the command from EVAL_VAR, taken out of the
+ * environment first, so that nothing the command starts inherits it. */
+static const char eval_script[] = EVAL_SHELL_VAR
+    "=$" EVAL_VAR "; unset " EVAL_VAR "; eval \"$" EVAL_SHELL_VAR "\"";
+
+static bool
+env_named(const char *entry, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(entry, name, n) == 0 && entry[n] == '=';
+}
+
+/* envp with EVAL_VAR=command first, and neither variable of eval_script
+ * from envp (one of the caller's named EVAL_SHELL_VAR would stay exported
+ * with the command in it); free with eval_environ_free. */
+static char **
+eval_environ(char **envp, const char *command)
+{
+	size_t n = 0, k = 0;
+	size_t size = strlen(EVAL_VAR) + strlen(command) + 2;
+	char **out;
+
+	while (envp && envp[n])
+		n++;
+	out = xcalloc(n + 2, sizeof *out);
+	out[k] = xmalloc(size);
+	snprintf(out[k++], size, "%s=%s", EVAL_VAR, command);
+	for (size_t i = 0; i < n; i++)
+		if (!env_named(envp[i], EVAL_VAR) &&
+		    !env_named(envp[i], EVAL_SHELL_VAR))
+			out[k++] = envp[i];
+	return out;
+}
+
+static void
+eval_environ_free(char **envp)
+{
+	wipe(envp[0], strlen(envp[0]));
+	free(envp[0]);
+	free(envp);
+}
+
+/* msmtp-compatible: the command runs in /bin/sh, its output's first line
+ * is the secret.  msmtp gives it as sh -c CMD; here it reaches the shell
+ * in its environment instead, because argv is anyone's to read
+ * (/proc/PID/cmdline, ps) and the command is the configuration's text,
+ * which may be a system configuration only root and the group may read
+ * (or a careless "echo PASSWORD").  The environment is readable only by
+ * who may trace the shell: not by the caller when it runs with the
+ * group, not by other users for root's flush. */
 static int
 src_eval(const struct ctx *cx, struct secret *s, struct error *err)
 {
-	char *argv[] = {"sh", "-c", NULL, NULL};
+	char *argv[] = {"sh", "-c", (char *)eval_script, NULL};
 	struct child_stderr said;
 	struct run_result res;
+	struct ctx with_command = *cx;
 
 	if (!cx->r->passwordeval || !*cx->r->passwordeval)
 		return 0;
-	argv[2] = (char *)cx->r->passwordeval;
+	with_command.envp = eval_environ(cx->envp, cx->r->passwordeval);
 	secret_alloc(s, SECRET_EVAL);
-	res = run(cx, "/bin/sh", argv, s, &said);
+	res = run(&with_command, "/bin/sh", argv, s, &said);
+	eval_environ_free(with_command.envp);
 	if (res.status != RUN_OK) {
 		eval_error(cx, res, err);
 	} else if (!secret_finish(s) || s->len == 0) {

@@ -152,6 +152,36 @@ test_eval(void)
 	}
 }
 
+/* The command reaches the shell through its environment, not its argv,
+ * which every user may read (/proc/PID/cmdline), and leaves it before it
+ * runs; a variable of the caller's of the same name chooses nothing. */
+static void
+test_eval_not_in_argv(void)
+{
+	struct secret_request r;
+	struct secret s;
+	struct error err;
+
+	request(&r);
+	r.passwordeval = "tr '\\000' ' ' </proc/$$/cmdline; echo";
+	CHECK_INT(get(&r, &s, &err), 0);
+	if (s.data) {
+		CHECK(strstr(s.data, "cmdline") == NULL);
+		CHECK(strstr(s.data, "sh -c") != NULL);
+		secret_free(&s);
+	}
+	r.passwordeval = "echo x$(env | grep -c MAILPOST_PASSWORDEVAL)";
+	check_secret(&r, "x0", SECRET_EVAL);
+	setenv("MAILPOST_PASSWORDEVAL", "echo chosen-by-the-caller", 1);
+	setenv("mailpost_command", "exported", 1);
+	r.passwordeval = "echo configured";
+	check_secret(&r, "configured", SECRET_EVAL);
+	r.passwordeval = "echo x$(env | grep -c configured)";
+	check_secret(&r, "x0", SECRET_EVAL);
+	unsetenv("MAILPOST_PASSWORDEVAL");
+	unsetenv("mailpost_command");
+}
+
 static void
 test_eval_failures(void)
 {
@@ -673,6 +703,7 @@ main(void)
 	setenv("HOME", tmpdir, 1);
 	test_password();
 	test_eval();
+	test_eval_not_in_argv();
 	test_eval_failures();
 	test_eval_stderr();
 #ifdef __linux__
