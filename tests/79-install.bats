@@ -194,6 +194,20 @@ mode_of() {
 	chmod 1777 "$open"
 	run --separate-stderr install_mta "$open/stage"
 	[ "$status" -eq 0 ] || die "install-mta into a sticky directory failed ($status):" "$stderr"
+	# But they can make a name in it first: the check makes DESTDIR's
+	# first missing directory there at once, before anyone else can,
+	# and one that another user made first is refused.
+	mta_install_here check DESTDIR="$open/claimed/deeper"
+	[ "$status" -eq 0 ] || die "check failed ($status):" "$stderr"
+	assert_equal "755 $(id -un)" "$(stat -c '%a %U' "$open/claimed")" "the directory the check made"
+	[ ! -e "$open/claimed/deeper" ] || die "the check made more than the first directory"
+	if [ "$(id -u)" = 0 ]; then
+		mkdir -m 755 "$open/first"
+		chown nobody "$open/first"
+		run --separate-stderr install_mta "$open/first/stage"
+		[ "$status" -ne 0 ] || die "install-mta staged into a directory nobody made first"
+		assert_stderr_contains "$open/first belongs to nobody"
+	fi
 }
 
 # mta_install_here COMMAND [VAR=VALUE...]: system/mta-install without
