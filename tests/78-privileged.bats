@@ -869,6 +869,24 @@ assert_hidden_error() {
 	assert_nothing_leaked
 }
 
+@test "privileged: queue never, delivered to some: the rest of a user whose home is not writable is a dead letter in the spool, for those only" {
+	start_auth_server "on RCPT#2" "  450 4.2.1 <carol@example.net>: mailbox busy"
+	system_config "queue never" "rcpt_policy any"
+	chmod 500 "$UHOME"
+	run_caller 75 -- bob@example.net carol@example.net
+	chmod 700 "$UHOME"
+	assert_stderr_line_count 1
+	assert_stderr_contains "the 1 refused for now are not queued (queue never); kept as dead letter "
+	assert_stderr_contains " in $SPOOL for carol@example.net (mailq lists it)"
+	ID="$(spool_id)"
+	[[ -n "$ID" && -d "$SPOOL/dead/$ID" ]] || die "no dead letter $ID:" "$(ls -la "$SPOOL/dead")"
+	assert_equal "$CALLER" "$(stat -c '%U' "$SPOOL/dead/$ID")" "the dead letter's owner"
+	run_caller 0 -- --queue-show "$ID"
+	assert_output_contains "Recipient: <carol@example.net>"
+	assert_output_lacks "Recipient: <bob@example.net>"
+	assert_nothing_leaked
+}
+
 @test "privileged: another user's entry named with --queue-show, --queue-remove or -qI is refused and stays" {
 	queue_with_relay_down
 	local before
