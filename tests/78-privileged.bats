@@ -540,6 +540,19 @@ ran() {
 	assert_nothing_leaked
 }
 
+@test "privileged: a message of another account than the default queues in the same machine's spool" {
+	# The spool is the default account's queue_dir, read after the other
+	# accounts' secrets were forgotten: its settings stay readable.
+	start_auth_server
+	system_config "account default" "account other" "from other@example.org"
+	stop_smtpd
+	run_caller 0 -- -A other bob@example.net
+	assert_stderr_contains "queued as"
+	ID="$(spool_id)"
+	[[ -n "$ID" && -d "$SPOOL/$ID" ]] || die "no entry $ID in $SPOOL:" "$(ls -la "$SPOOL")"
+	assert_nothing_leaked "$SPOOL/$ID/envelope" "$SPOOL/$ID/message"
+}
+
 @test "privileged: a server named in the caller's own queue entry never gets the system password" {
 	start_auth_server
 	system_config

@@ -230,7 +230,7 @@ struct section {
 	char *eval_error;
 	enum error_kind eval_error_kind;
 	/* Its secrets were forgotten (conf_keep_secrets): conf_select
-	 * refuses it. */
+	 * marks it so. */
 	bool withheld;
 };
 
@@ -1916,12 +1916,6 @@ conf_select(const struct config *cfg, const char *name, const char *sender,
 	if (!s)
 		return -1;
 	resolved = s->name ? s->name : "default";
-	if (s->withheld)
-		return error_set(err, ERROR_CONFIG,
-		                 "account '%s' of %s was not chosen when this "
-		                 "run started (with -A or -f), so its secrets "
-		                 "were not read; send its mail with -A %s",
-		                 resolved, cfg->file, resolved);
 	if (s->eval_error)
 		return error_set(err, s->eval_error_kind, "%s", s->eval_error);
 	if (check_fallbacks(cfg, s, resolved, s->acc.fallback_account, err) < 0)
@@ -1931,7 +1925,22 @@ conf_select(const struct config *cfg, const char *name, const char *sender,
 	out->file = xstrdup(cfg->file);
 	out->line = s->line;
 	out->hidden = cfg->private_names;
+	out->withheld = s->withheld;
 	return 0;
+}
+
+int
+conf_check_withheld(const struct account *a, struct error *err)
+{
+	const char *name = a->name ? a->name : "default";
+
+	if (!a->withheld)
+		return 0;
+	return error_set(err, ERROR_CONFIG,
+	                 "account '%s' of %s was not chosen when this run "
+	                 "started (with -A or -f), so its secrets were not "
+	                 "read; send its mail with -A %s",
+	                 name, a->file ? a->file : "the configuration", name);
 }
 
 void

@@ -68,6 +68,8 @@ struct account {
 	                     * defaults, or none) */
 	bool hidden;        /* of the system configuration (conf_set_private):
 	                     * messages say where, not what (conf_hide) */
+	bool withheld;      /* its secrets were forgotten (conf_keep_secrets):
+	                     * it may not connect (conf_check_withheld) */
 
 	/* where and how to connect */
 	char *host;       /* as written: one or more names or addresses,
@@ -205,12 +207,17 @@ bool conf_root_only(const struct config *cfg);
  * fallback_account chain.  Every other account's password is wiped and its
  * passwordeval, tls_key_file and tls_cert_file forgotten, so that
  * conf_resolve_evals runs none of its commands and conf_resolve_files
- * copies none of its files; conf_select then refuses it (ERROR_CONFIG)
- * if it had any.  The system configuration's secrets are resolved with
- * the group for the accounts the command line chooses, not for every
- * account (job.c). */
+ * copies none of its files; if it had any, conf_select still gives its
+ * other settings (a queue_dir, a from) but marks it `withheld`.  The
+ * system configuration's secrets are resolved with the group for the
+ * accounts the command line chooses, not for every account (job.c). */
 void conf_keep_secrets(struct config *cfg, const char *name, const char *sender,
                        bool any_sender);
+
+/* ERROR_CONFIG when a is withheld (conf_keep_secrets): it would connect
+ * without the secrets the file gives it; else 0.  relay.c asks it of
+ * every account of a route. */
+int conf_check_withheld(const struct account *a, struct error *err);
 
 /* Gives the output of a passwordeval command (timeout_s 0: the default)
  * in *out, a string the config then owns (and wipes), or -1 and err. */

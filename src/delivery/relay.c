@@ -90,7 +90,9 @@ add_fallbacks(struct relay_route *r, const struct config *cfg,
 			                 "more than %d fallback accounts",
 			                 RELAY_ACCOUNTS_MAX - 1);
 		a = xcalloc(1, sizeof *a);
-		if (conf_select(cfg, next, NULL, a, err) < 0) {
+		if (conf_select(cfg, next, NULL, a, err) < 0 ||
+		    conf_check_withheld(a, err) < 0) {
+			account_clear(a);
 			free(a);
 			return -1;
 		}
@@ -110,6 +112,9 @@ relay_route_build(struct relay_route *r, const struct account *first,
                   struct transcript *t, struct error *err)
 {
 	memset(r, 0, sizeof *r);
+	/* An account whose secrets this run forgot never connects. */
+	if (conf_check_withheld(first, err) < 0)
+		return -1;
 	/* accounts[0] is not owned: relay_route_clear skips it. */
 	r->accounts[0] = (struct account *)first;
 	r->naccounts = 1;

@@ -70,7 +70,8 @@ struct relay_finish {
  * overrides applied; not owned, must outlive the route) and, for
  * fallback_account, the configuration (cfg may be NULL: no fallbacks)
  * with `finish` applied to each fallback (NULL: none).  ERROR_CONFIG for
- * an empty host list, an unknown or looping fallback. */
+ * an empty host list, an unknown or looping fallback, an account whose
+ * secrets the run forgot (conf_check_withheld). */
 int relay_route_build(struct relay_route *r, const struct account *first,
                       const struct config *cfg,
                       const struct relay_finish *finish, struct transcript *t,

@@ -1776,22 +1776,27 @@ static const char keep_text[] =
     "account nosecret\nhost h\n"
     "account default : a2\n";
 
-/* conf_select of `name`: 0 and the password it has, or -1 and whether the
- * error is the one for a withheld account. */
+/* conf_select of `name` gives it with its other settings; with the
+ * password given, usable; else withheld, without secrets, and
+ * conf_check_withheld says so. */
 static void
 check_kept(struct config *cfg, const char *name, const char *password)
 {
 	struct account a;
 	struct error err;
-	int rc;
 
 	error_clear(&err);
-	rc = conf_select(cfg, name, NULL, &a, &err);
+	CHECK_INT(conf_select(cfg, name, NULL, &a, &err), 0);
+	CHECK_STR(a.host, "h");
 	if (password) {
-		CHECK_INT(rc, 0);
+		CHECK(!a.withheld);
 		CHECK_STR(a.password, password);
+		CHECK_INT(conf_check_withheld(&a, &err), 0);
 	} else {
-		CHECK_INT(rc, -1);
+		CHECK(a.withheld);
+		CHECK(a.password == NULL && a.passwordeval == NULL);
+		CHECK(a.tls_key_file == NULL && a.tls_cert_file == NULL);
+		CHECK_INT(conf_check_withheld(&a, &err), -1);
 		CHECK_INT(err.kind, ERROR_CONFIG);
 		CHECK(strstr(err.msg, "was not chosen when this run started"));
 		CHECK(strstr(err.msg, "-A "));
@@ -1830,6 +1835,7 @@ test_keep_secrets(void)
 	check_kept(cfg, "bymail", NULL);
 	check_kept(cfg, "default", NULL);
 	CHECK_INT(conf_select(cfg, "nosecret", NULL, &a, &err), 0);
+	CHECK(!a.withheld);
 	account_clear(&a);
 	CHECK_INT(conf_select(cfg, "a1", NULL, &a, &err), 0);
 	CHECK_STR(a.tls_key_file, "copy-of-/k1");

@@ -378,6 +378,53 @@ test_route_refused(void)
 	conf_free(cfg);
 }
 
+/* An account whose secrets the run forgot (conf_keep_secrets) never
+ * connects, first or as a fallback; its other settings were still
+ * readable. */
+static void
+test_route_withheld(void)
+{
+	static const char text[] = "account first\nhost a.test\npassword p\n"
+	                           "fallback_account second\n"
+	                           "account second\nhost b.test\n"
+	                           "passwordeval echo q\n"
+	                           "account other\nhost c.test\n"
+	                           "fallback_account second\n";
+	struct config *cfg = NULL;
+	struct account a;
+	struct relay_route r;
+	struct error err = {0};
+
+	CHECK_INT(conf_parse(text, strlen(text), "test", &cfg, &err), 0);
+	conf_keep_secrets(cfg, "other", NULL, false); /* and its "second" */
+	CHECK_INT(conf_select(cfg, "first", NULL, &a, &err), 0);
+	CHECK_STR(a.host, "a.test");
+	CHECK_INT(relay_route_build(&r, &a, cfg, NULL, NULL, &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK(strstr(err.msg, "account 'first' of test was not chosen"));
+	account_clear(&a);
+	conf_free(cfg);
+
+	CHECK_INT(conf_parse(text, strlen(text), "test", &cfg, &err), 0);
+	conf_keep_secrets(cfg, "first", NULL, false);
+	CHECK_INT(conf_select(cfg, "other", NULL, &a, &err), 0);
+	/* other had no secret: not withheld; its fallback is kept too. */
+	CHECK_INT(relay_route_build(&r, &a, cfg, NULL, NULL, &err), 0);
+	CHECK_INT(r.naccounts, 2);
+	relay_route_clear(&r);
+	account_clear(&a);
+	conf_free(cfg);
+
+	CHECK_INT(conf_parse(text, strlen(text), "test", &cfg, &err), 0);
+	conf_keep_secrets(cfg, "other", NULL, false);
+	conf_keep_secrets(cfg, "nosuch", NULL, false); /* forgets "second" */
+	CHECK_INT(conf_select(cfg, "other", NULL, &a, &err), 0);
+	CHECK_INT(relay_route_build(&r, &a, cfg, NULL, NULL, &err), -1);
+	CHECK(strstr(err.msg, "account 'second' of test was not chosen"));
+	account_clear(&a);
+	conf_free(cfg);
+}
+
 /* Which failures allow another server. */
 static void
 test_may_retry(void)
@@ -420,6 +467,7 @@ main(void)
 	test_open();
 	test_route();
 	test_route_refused();
+	test_route_withheld();
 	test_may_retry();
 	return unit_done();
 }
