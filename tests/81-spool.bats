@@ -259,3 +259,19 @@ names_in() {
 	assert_equal "$homeless " "$(names_in "$SPOOL/dead")" "dead letters"
 	assert_equal "dead tmp " "$(names_in "$SPOOL")" "the spool"
 }
+
+@test "spool: DSN values tampered in another user's entry never reach the server's MAIL or RCPT line" {
+	start_smtpd
+	system_config
+	local id
+	id="$(queue_for "$HOMED")"
+	sed -i '/^dsn-/d' "$SPOOL/$id/envelope"
+	printf '%s\n' 'dsn-return: FULL AUTH=<ceo@example.org>' 'dsn-notify: SUCCESS XFOO=1' >>"$SPOOL/$id/envelope"
+	chown "$HOMED:" "$SPOOL/$id/envelope"
+	run_mailpost 74 -q
+	assert_stderr_contains "$id: bad envelope: a DSN value is not one RFC 3461 allows"
+	smtpd_finish
+	smtpd_received | grep -q 'AUTH=<ceo@example.org>' && die "the forged parameter was sent:" "$(smtpd_received)"
+	smtpd_received | grep -q 'XFOO' && die "the forged NOTIFY was sent:" "$(smtpd_received)"
+	assert_equal 0 "$(smtpd_received | grep -c 'MAIL FROM')" "messages offered"
+}

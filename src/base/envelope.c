@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -169,4 +170,58 @@ envelope_state_name(enum envelope_state s)
 		return "refused-permanently";
 	}
 	return "unknown";
+}
+
+/* s[0..len) is word, in any case. */
+static bool
+token_is(const char *s, size_t len, const char *word)
+{
+	return strlen(word) == len && strncasecmp(s, word, len) == 0;
+}
+
+bool
+envelope_dsn_notify_valid(const char *s)
+{
+	if (str_ieq(s, "never"))
+		return true;
+	for (;;) {
+		size_t len = strcspn(s, ",");
+
+		if (!token_is(s, len, "success") &&
+		    !token_is(s, len, "failure") && !token_is(s, len, "delay"))
+			return false;
+		if (s[len] == '\0')
+			return true;
+		s += len + 1;
+	}
+}
+
+bool
+envelope_dsn_ret_valid(const char *s)
+{
+	return str_ieq(s, "full") || str_ieq(s, "hdrs");
+}
+
+bool
+envelope_dsn_envid_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > ENVELOPE_DSN_ENVID_MAX)
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s < 0x21 || *s > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+const char *
+envelope_dsn_invalid(const struct envelope *e)
+{
+	if (e->dsn.notify && !envelope_dsn_notify_valid(e->dsn.notify))
+		return "NOTIFY";
+	if (e->dsn.ret && !envelope_dsn_ret_valid(e->dsn.ret))
+		return "RET";
+	return NULL;
 }

@@ -24,6 +24,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* RFC 3461 4.4: an ENVID is at most 100 characters. */
+#define ENVELOPE_DSN_ENVID_MAX 100
+
 /* RFC 6710 priorities run from -9 to 9; 0 is normal. */
 #define ENVELOPE_PRIORITY_MIN (-9)
 #define ENVELOPE_PRIORITY_MAX 9
@@ -92,6 +95,21 @@ size_t envelope_add_rcpt(struct envelope *e, const char *addr);
 /* Set the DSN parameters (copies; NULL for one not given). */
 void envelope_set_dsn(struct envelope *e, const char *notify, const char *ret,
                       const char *envid);
+
+/* Whether a DSN value can go on a MAIL or RCPT line as it is (RFC 3461,
+ * any case): NOTIFY is NEVER or a comma list of SUCCESS, FAILURE, DELAY
+ * (4.1), RET is FULL or HDRS (4.3), an ENVID 1 to ENVELOPE_DSN_ENVID_MAX
+ * printable ASCII characters without space (4.4; sent as xtext). */
+bool envelope_dsn_notify_valid(const char *s);
+bool envelope_dsn_ret_valid(const char *s);
+bool envelope_dsn_envid_valid(const char *s);
+
+/* The first of e's DSN parameters that go on the wire as they are
+ * (NOTIFY, RET) that is given and not valid ("NOTIFY", "RET"), or NULL:
+ * what a queue entry read back says was never checked on a command line,
+ * and a space in it would add a parameter to the line.  (The ENVID goes
+ * as xtext, whatever its bytes: -bs takes any.) */
+const char *envelope_dsn_invalid(const struct envelope *e);
 
 /* Set the account identity (copies; name NULL or "" for the defaults,
  * host NULL and port 0 for none given). */

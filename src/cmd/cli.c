@@ -20,10 +20,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "envelope.h"
 #include "util.h"
 
-/* RFC 3461 4.4: an ENVID is at most 100 characters. */
-#define DSN_ENVID_MAX 100
 /* Timeouts become milliseconds further down; keep that within an int. */
 #define TIMEOUT_MAX (INT_MAX / 1000)
 #define PORT_MAX 65535
@@ -96,46 +95,6 @@ parse_count(const char *s, long max, int *out)
 	if (v == 0)
 		return false;
 	*out = (int)v;
-	return true;
-}
-
-static bool
-token_is(const char *tok, size_t len, const char *word)
-{
-	return strlen(word) == len && strncasecmp(tok, word, len) == 0;
-}
-
-/* RFC 3461 4.1: NOTIFY is NEVER, or a list of SUCCESS, FAILURE, DELAY. */
-static bool
-valid_dsn_notify(const char *s)
-{
-	if (str_ieq(s, "never"))
-		return true;
-	for (;;) {
-		size_t len = strcspn(s, ",");
-
-		if (!token_is(s, len, "success") &&
-		    !token_is(s, len, "failure") && !token_is(s, len, "delay"))
-			return false;
-		if (s[len] == '\0')
-			return true;
-		s += len + 1;
-	}
-}
-
-/* RFC 3461 4.4: the ENVID goes on the MAIL line as xtext, so only printable
- * ASCII without spaces can be carried as given. */
-static bool
-valid_dsn_envid(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > DSN_ENVID_MAX)
-		return false;
-	for (; *s != '\0'; s++) {
-		if (*s < 0x21 || *s > 0x7e)
-			return false;
-	}
 	return true;
 }
 
@@ -491,7 +450,7 @@ opt_rcpt_policy(struct request *req, const char *arg, struct error *err)
 static int
 opt_dsn_notify(struct request *req, const char *arg, struct error *err)
 {
-	if (!valid_dsn_notify(arg))
+	if (!envelope_dsn_notify_valid(arg))
 		return error_set(err, ERROR_USAGE,
 		                 "invalid -N '%s' (expected never, or a comma "
 		                 "list of success, failure, delay)",
@@ -506,7 +465,7 @@ opt_dsn_return(struct request *req, const char *arg, struct error *err)
 	/* msmtp calls it "headers", sendmail "hdrs". */
 	if (str_ieq(arg, "headers"))
 		arg = "hdrs";
-	if (!str_ieq(arg, "full") && !str_ieq(arg, "hdrs"))
+	if (!envelope_dsn_ret_valid(arg))
 		return error_set(err, ERROR_USAGE,
 		                 "invalid -R '%s' (expected full or hdrs)",
 		                 arg);
@@ -517,11 +476,11 @@ opt_dsn_return(struct request *req, const char *arg, struct error *err)
 static int
 opt_dsn_envid(struct request *req, const char *arg, struct error *err)
 {
-	if (!valid_dsn_envid(arg))
+	if (!envelope_dsn_envid_valid(arg))
 		return error_set(err, ERROR_USAGE,
 		                 "invalid -V '%s' (expected 1 to %d printable "
 		                 "characters, no spaces)",
-		                 arg, DSN_ENVID_MAX);
+		                 arg, ENVELOPE_DSN_ENVID_MAX);
 	req->dsn_envid = arg;
 	return 0;
 }

@@ -43,7 +43,8 @@
  *     rcpt          a recipient; one line each, in order
  *     priority      -9 to 9 (RFC 6710), higher is sent first
  *     dsn-notify, dsn-return, dsn-envid
- *                   the DSN parameters (RFC 3461), when given (optional)
+ *                   the DSN parameters (RFC 3461), when given (optional;
+ *                   a value RFC 3461 does not allow makes it damaged)
  *     created       when the message was queued
  *     attempts      how many delivery attempts have failed
  *     last-attempt  when the last one was made
@@ -781,6 +782,11 @@ envelope_parse(char *s, size_t len, const char *id, struct queue_envelope *e,
 	}
 	if (!why && strcmp(e->id, id) != 0)
 		why = "its id is not the name of its directory";
+	/* They go on the MAIL and RCPT lines: a space would add a
+	 * parameter of the writer's choosing (the spool helper takes a
+	 * caller's envelope text). */
+	if (!why && envelope_dsn_invalid(&e->env))
+		why = "a DSN value is not one RFC 3461 allows";
 	if (why)
 		return error_set(err, ERROR_DATA,
 		                 "queue entry %s: bad envelope: %s", id, why);
@@ -1787,6 +1793,11 @@ add_check(const struct queue_envelope *qe, struct error *err)
 			                 "cannot queue a message with an empty "
 			                 "recipient");
 	}
+	if (envelope_dsn_invalid(env))
+		return error_set(err, ERROR_DATA,
+		                 "cannot queue a message with a DSN %s value "
+		                 "RFC 3461 does not allow",
+		                 envelope_dsn_invalid(env));
 	if (env->priority < QUEUE_PRIORITY_MIN ||
 	    env->priority > QUEUE_PRIORITY_MAX || env->port < 0 ||
 	    env->port > 65535)

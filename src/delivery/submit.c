@@ -236,6 +236,7 @@ wire_init(struct wire *w, const struct submission *sub,
           const struct smtp_caps *caps, bool utf8_header, struct error *err)
 {
 	const char *utf8 = first_utf8_only(sub->env);
+	const char *bad;
 
 	envelope_init(&w->env);
 	if (utf8 && !caps->smtputf8)
@@ -246,6 +247,14 @@ wire_init(struct wire *w, const struct submission *sub,
 		                 utf8);
 	w->smtputf8 = utf8 != NULL || utf8_header;
 	envelope_copy(&w->env, sub->env);
+	/* As the addresses: a queue entry's never were on a command line,
+	 * and a space would add a parameter of its own to the line. */
+	bad = envelope_dsn_invalid(&w->env);
+	if (bad) {
+		error_set(err, ERROR_DATA,
+		          "the DSN %s value is not one RFC 3461 allows", bad);
+		goto fail;
+	}
 	if (wire_address(&w->env.sender, true, w->smtputf8, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < w->env.nrcpts; i++)

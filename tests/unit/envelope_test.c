@@ -246,6 +246,32 @@ test_state_names(void)
 	CHECK_STR(envelope_state_name((enum envelope_state)99), "unknown");
 }
 
+/* What goes on the wire as it is: NOTIFY and RET (RFC 3461 4.1, 4.3). */
+static void
+test_dsn_values(void)
+{
+	struct envelope e;
+
+	CHECK(envelope_dsn_notify_valid("NEVER"));
+	CHECK(envelope_dsn_notify_valid("success,Failure,DELAY"));
+	CHECK(!envelope_dsn_notify_valid("SUCCESS XFOO=1"));
+	CHECK(!envelope_dsn_notify_valid("SUCCESS,"));
+	CHECK(!envelope_dsn_notify_valid(""));
+	CHECK(envelope_dsn_ret_valid("hdrs"));
+	CHECK(!envelope_dsn_ret_valid("FULL AUTH=<a@b>"));
+	CHECK(envelope_dsn_envid_valid("abc+1"));
+	CHECK(!envelope_dsn_envid_valid("a b"));
+	envelope_init(&e);
+	CHECK(envelope_dsn_invalid(&e) == NULL);
+	envelope_set_dsn(&e, "DELAY", "FULL", "any thing");
+	CHECK(envelope_dsn_invalid(&e) == NULL);
+	envelope_set_dsn(&e, "DELAY", "FULL AUTH=<a@b>", NULL);
+	CHECK_STR(envelope_dsn_invalid(&e), "RET");
+	envelope_set_dsn(&e, "DELAY XFOO=1", NULL, NULL);
+	CHECK_STR(envelope_dsn_invalid(&e), "NOTIFY");
+	envelope_clear(&e);
+}
+
 int
 main(void)
 {
@@ -256,5 +282,6 @@ main(void)
 	test_copy();
 	test_copy_state();
 	test_state_names();
+	test_dsn_values();
 	return unit_done();
 }

@@ -1098,6 +1098,48 @@ test_envelope_file_exact(void)
 	queue_envelope_clear(&e);
 }
 
+/* NOTIFY and RET go on the MAIL and RCPT lines as they are: a value with a
+ * space (a parameter of the writer's own, such as AUTH=) makes the entry
+ * damaged, and is never stored. */
+static void
+test_envelope_dsn_values(void)
+{
+	static const char *const bad[] = {
+	    "dsn-return: FULL AUTH=<ceo@example.org>\n",
+	    "dsn-return: NONE\n",
+	    "dsn-notify: SUCCESS XFOO=1\n",
+	    "dsn-notify: SUCCESS,\n",
+	};
+	struct queue_envelope e;
+	struct error err;
+	char text[512];
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text,
+		         "version: 1\nid: 6553f10000c0ffee\nsender: s@x\n"
+		         "rcpt: r@x\n%screated: 1\nsize: 1\n",
+		         bad[i]);
+		queue_envelope_init(&e);
+		error_clear(&err);
+		CHECK_INT(queue_envelope_parse(text, strlen(text),
+		                               "6553f10000c0ffee", &e, &err),
+		          -1);
+		CHECK(strstr(err.msg, "a DSN value is not one RFC 3461 "
+		                      "allows") != NULL);
+		queue_envelope_clear(&e);
+	}
+	/* The ENVID goes as xtext: any bytes (-bs decodes it). */
+	snprintf(text, sizeof text,
+	         "version: 1\nid: 6553f10000c0ffee\nsender: s@x\nrcpt: r@x\n"
+	         "dsn-notify: success,DELAY\ndsn-return: hdrs\n"
+	         "dsn-envid: a b=c\ncreated: 1\nsize: 1\n");
+	queue_envelope_init(&e);
+	CHECK_INT(queue_envelope_parse(text, strlen(text), "6553f10000c0ffee",
+	                               &e, &err),
+	          0);
+	queue_envelope_clear(&e);
+}
+
 /* Edits of a good envelope file, and whether the entry is still read. */
 static void
 test_envelope_compat(void)
@@ -1824,6 +1866,7 @@ main(void)
 	test_stale_tmp();
 	test_clock();
 	test_envelope_file_exact();
+	test_envelope_dsn_values();
 	test_envelope_compat();
 	test_damaged();
 	test_shared_open();

@@ -61,6 +61,7 @@ struct scenario {
 	size_t nrcpts;     /* 1 to 3 */
 	const char *msg;   /* NULL: MSG */
 	const char *rcpt2; /* the second recipient; NULL: c@y.test */
+	const char *dsn_ret; /* the envelope's RET, or NULL */
 	int exit_code;     /* of the error; 0 when submit_send succeeds */
 	bool delivered;
 	size_t naccepted;
@@ -164,6 +165,15 @@ static const struct scenario scenarios[] = {
      .nrcpts = 2,
      .rcpt2 = "j\xc3\xb6rg@y.test",
      .exit_code = EX_DATAERR,
+     .sent = EHLO "QUIT\r\n"},
+    /* A queue entry's DSN values were never on a command line: one that
+     * would add a parameter of its own to MAIL is refused before it. */
+    {.name = "a RET with a parameter of its own",
+     .st = {GREET, EHLO_OK(PIPE)},
+     .nrcpts = 1,
+     .dsn_ret = "FULL AUTH=<ceo@x.test>",
+     .exit_code = EX_DATAERR,
+     .msg_has = "the DSN RET value is not one RFC 3461 allows",
      .sent = EHLO "QUIT\r\n"},
     {.name = "UTF-8 address with SMTPUTF8",
      .st = {GREET, EHLO_OK("250-PIPELINING\r\n250 SMTPUTF8\r\n"),
@@ -403,6 +413,7 @@ run(const struct scenario *sc)
 	account_for(&a, &p, sc->lmtp);
 	sub.account = &a;
 	sub.env = peer_envelope(&env, "a@x.test", rcpts, sc->nrcpts);
+	envelope_set_dsn(&env, NULL, sc->dsn_ret, NULL);
 	sub.rcpt_policy = sc->any ? RCPT_POLICY_ANY : RCPT_POLICY_ALL;
 	peer_message(&sub.message, &t, sc->msg ? sc->msg : MSG);
 	rc = submit_send(&sub, &out, &err);
