@@ -29,6 +29,12 @@ struct run {
 	struct flush_report *rep;
 	struct queue *q;
 	struct queue *dead; /* the spool's dead letters, opened on need */
+	/* Owners whose dead letter took too long (a lock of theirs on the
+	 * file, a hung home): their next ones go to dead/ at once, so that
+	 * one user cannot hold every other's mail DEADLETTER_CHILD_SECONDS
+	 * per entry. */
+	uid_t *slow;
+	size_t nslow;
 	time_t now;
 	bool stop; /* a signal: no further entry */
 };
@@ -306,6 +312,15 @@ bury(struct run *r, struct queue_entry *qe, unsigned states, const char *why,
 	return queue_entry_bury(qe, r->dead, states, why, r->now, err);
 }
 
+static bool
+is_slow(const struct run *r, uid_t uid)
+{
+	for (size_t i = 0; i < r->nslow; i++)
+		if (r->slow[i] == uid)
+			return true;
+	return false;
+}
+
 /* Another user's entry of the machine's spool, given up: the dead letter
  * goes to the owner's home, written as the owner (deadletter_append_as:
  * root never writes there), else into the spool's dead letters, kept
@@ -325,9 +340,21 @@ give_up_for_owner(struct run *r, const struct group *g, struct queue_entry *qe,
 	owner_label(e->owner, who, sizeof who);
 	error_clear(&home_err);
 	error_clear(&err);
-	rc = deadletter_append_as(e->owner, e->env.sender, r->now, &m, &path,
-	                          &home_err);
+	if (is_slow(r, e->owner))
+		rc = error_set(&home_err, ERROR_TEMPFAIL,
+		               "an earlier dead letter of %s's took more than "
+		               "%d seconds",
+		               who, DEADLETTER_CHILD_SECONDS);
+	else
+		rc = deadletter_append_as(e->owner, e->env.sender, r->now, &m,
+		                          &path, &home_err);
 	free(path);
+	/* Only a child that ran out of time says ERROR_TEMPFAIL. */
+	if (rc < 0 && home_err.kind == ERROR_TEMPFAIL &&
+	    !is_slow(r, e->owner)) {
+		r->slow = xrealloc(r->slow, (r->nslow + 1) * sizeof *r->slow);
+		r->slow[r->nslow++] = e->owner;
+	}
 	if (rc == 0 && queue_entry_remove(qe, &err) == 0)
 		notice(r,
 		       "%s: %s; the message was saved to the dead.letter "
@@ -807,6 +834,7 @@ flush_run(const struct flush_request *fr, struct flush_report *rep,
 	run_groups(&r, v, n);
 	queue_list_free(v, n);
 	report_damaged(&r);
+	free(r.slow);
 	queue_close(r.dead);
 	queue_close(r.q);
 	if (r.stop)
