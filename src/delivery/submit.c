@@ -497,7 +497,7 @@ send_body(struct smtp_session *s, const struct submission *sub,
 	                                     sub->message.ctx};
 	size_t nfinal = sub->account->lmtp ? res->naccepted : 1;
 	struct reply *final = xcalloc(nfinal, sizeof *final);
-	bool dot_sent = false;
+	bool dot_sent = false, replied;
 	int rc;
 
 	for (size_t i = 0; i < nfinal; i++)
@@ -505,7 +505,9 @@ send_body(struct smtp_session *s, const struct submission *sub,
 	rc = smtp_body(s, &src, !sub->more_follow, final, nfinal, &dot_sent,
 	               err);
 	out->dot_sent = dot_sent;
-	if (final[0].code != 0) {
+	/* smtp_body refuses nfinal 0 (no accepted recipient). */
+	replied = nfinal > 0 && final[0].code != 0;
+	if (replied) {
 		out->final_code = final[0].code;
 		reply_format(&final[0], out->final_reply,
 		             sizeof out->final_reply);
@@ -514,7 +516,7 @@ send_body(struct smtp_session *s, const struct submission *sub,
 		rc = judge_final_lmtp(sub, res, final, nfinal, out, err);
 	else if (rc == 0)
 		rc = judge_final_smtp(sub, res, final, out, err);
-	else if (sub->account->lmtp && final[0].code != 0)
+	else if (sub->account->lmtp && replied)
 		rc = judge_lmtp_cut(sub, res, final, nfinal, out, err);
 	for (size_t i = 0; i < nfinal; i++)
 		reply_clear(&final[i]);
