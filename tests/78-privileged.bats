@@ -783,6 +783,65 @@ assert_hidden_error() {
 	assert_stderr_contains "no password"
 }
 
+# scan_memory PID PATTERN...: how many times each PATTERN is in the
+# memory of PID (root reads it, dumpable or not), "PATTERN=N" per line.
+scan_memory() {
+	"$SMTPD_PYTHON" -c 'import sys
+pid = sys.argv[1]
+pats = [p.encode() for p in sys.argv[2:]]
+n = dict.fromkeys(pats, 0)
+with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb") as mem:
+    for line in maps:
+        f = line.split()
+        if "r" not in f[1]:
+            continue
+        a, b = (int(x, 16) for x in f[0].split("-"))
+        try:
+            mem.seek(a)
+            data = mem.read(b - a)
+        except OSError:
+            continue
+        for p in pats:
+            n[p] += data.count(p)
+for p in pats:
+    print(f"{p.decode()}={n[p]}")' "$@"
+}
+
+@test "privileged: mid-send the caller's process holds only the chosen account's password, the spool helper none, no text of the file" {
+	local otherpw='Other-Pw-8b1d0e' inlinepw='Inline-Pw-51c7aa' i pid pids=() main= helper=
+	start_auth_server "on DATA" "  sleep 8" "  default"
+	system_config "account default" "passwordeval cat $ETC/secret" \
+		"account other" "user otheruser" "passwordeval echo $otherpw" \
+		"account inline" "password $inlinepw"
+	as_caller -- bob@example.net <"$BATS_TEST_TMPDIR/msg" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	# Until the server holds the message at DATA (AUTH done).
+	for ((i = 0; i < 100; i++)); do
+		[[ -s "$SMTPD_DIR/auth" ]] && grep -q DATA "$SMTPD_DIR/log" 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep 0.5
+	mapfile -t pids < <(pgrep -u "$CALLER" -x mailpost)
+	for pid in "${pids[@]}"; do
+		if [[ " ${pids[*]} " == *" $(awk '/^PPid:/ {print $2}' "/proc/$pid/status") "* ]]; then
+			helper=$pid
+		else
+			main=$pid
+		fi
+	done
+	[[ -n "$main" && -n "$helper" ]] || die "no sending process and helper among: ${pids[*]}" || return 1
+	local in_main in_helper
+	in_main="$(scan_memory "$main" "$SYSPW" "$otherpw" "$inlinepw" "passwordeval echo" "account inline")"
+	in_helper="$(scan_memory "$helper" "$SYSPW" "$otherpw" "$inlinepw" "passwordeval echo" "account inline")"
+	wait
+	assert_auth_record "PLAIN user=sysuser reply=235"
+	# The password in use, in the process that uses it; nothing else.
+	[[ "$in_main" == *"$SYSPW="[1-9]* ]] || die "the scan found no password in use:" "$in_main" || return 1
+	assert_equal "$otherpw=0 $inlinepw=0 passwordeval echo=0 account inline=0" \
+		"$(sed 1d <<<"$in_main" | tr '\n' ' ' | sed 's/ $//')" "the sending process" || return 1
+	assert_equal "$SYSPW=0 $otherpw=0 $inlinepw=0 passwordeval echo=0 account inline=0" \
+		"$(tr '\n' ' ' <<<"$in_helper" | sed 's/ $//')" "the spool helper"
+}
+
 @test "privileged: mid-send the group is gone for good, the process is not dumpable, and a crash leaves no core" {
 	start_auth_server "on DATA" "  sleep 20" "  default"
 	system_config

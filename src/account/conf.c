@@ -196,7 +196,10 @@ field_free(struct account *a, enum field_id f)
 {
 	char **s = field_str(a, f);
 
-	if (*s && f == F_PASSWORD)
+	/* Every value, not the password alone: a passwordeval command may
+	 * hold one ("echo ..."), and a system configuration's text is the
+	 * group's (conf_keep_secrets, the spool helper's conf_free). */
+	if (*s)
 		wipe(*s, strlen(*s));
 	free(*s);
 	*s = NULL;
@@ -1223,11 +1226,23 @@ set_key(struct parser *p, const char *name, char *value)
 	return 0;
 }
 
-/* One line, without its line ending, NUL-terminated. */
+static int parse_key_value(struct parser *p, char *key, char *value);
+
+/* One line, without its line ending, NUL-terminated; the copy of its
+ * value wiped, as it may be a password. */
 static int
 parse_line(struct parser *p, char *line)
 {
 	char value[CONF_LINE_MAX + 1];
+	int rc = parse_key_value(p, line, value);
+
+	wipe(value, sizeof value);
+	return rc;
+}
+
+static int
+parse_key_value(struct parser *p, char *line, char *value)
+{
 	char *key = line;
 	size_t klen;
 
@@ -1315,12 +1330,14 @@ conf_parse(const char *text, size_t len, const char *name, struct config **out,
 		memcpy(line, text, n);
 		line[n] = '\0';
 		if (parse_line(&p, line) < 0) {
+			wipe(line, sizeof line);
 			conf_free(cfg);
 			return -1;
 		}
 		text += next;
 		len -= next;
 	}
+	wipe(line, sizeof line);
 	*out = cfg;
 	return 0;
 }

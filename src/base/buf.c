@@ -142,15 +142,25 @@ int
 buf_read_fd(struct buf *b, int fd)
 {
 	char chunk[8192];
+	int rc, saved;
 
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof chunk);
 
-		if (n == 0)
-			return 0;
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || buf_append(b, chunk, (size_t)n) < 0)
-			return -1;
+		if (n == 0)
+			rc = 0;
+		else if (n < 0 || buf_append(b, chunk, (size_t)n) < 0)
+			rc = -1;
+		else
+			continue;
+		break;
 	}
+	/* What was read may be a secret (a configuration, a key): no copy
+	 * stays on the stack. */
+	saved = errno;
+	wipe(chunk, sizeof chunk);
+	errno = saved;
+	return rc;
 }
