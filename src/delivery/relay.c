@@ -169,9 +169,12 @@ hop_secret(struct relay_route *r, size_t hop, const char **secret,
 		interrupt_suspend(false);
 		/* One of the system configuration's: its keys and values
 		 * (passwordenv's variable, passwordcred's name) are not the
-		 * caller's to read. */
-		if (rc < 0)
+		 * caller's to read.  A system error (fork) quotes none and
+		 * says what went wrong. */
+		if (rc < 0 && err->kind == ERROR_CONFIG)
 			return conf_hide(a, err);
+		if (rc < 0)
+			return -1;
 		r->fetched[i] = true;
 		transcript_note(r->transcript, "password from %s",
 		                secret_source_name(r->secrets[i].source));
