@@ -540,19 +540,6 @@ ran() {
 	assert_nothing_leaked
 }
 
-@test "privileged: a message of another account than the default queues in the same machine's spool" {
-	# The spool is the default account's queue_dir, read after the other
-	# accounts' secrets were forgotten: its settings stay readable.
-	start_auth_server
-	system_config "account default" "account other" "from other@example.org"
-	stop_smtpd
-	run_caller 0 -- -A other bob@example.net
-	assert_stderr_contains "queued as"
-	ID="$(spool_id)"
-	[[ -n "$ID" && -d "$SPOOL/$ID" ]] || die "no entry $ID in $SPOOL:" "$(ls -la "$SPOOL")"
-	assert_nothing_leaked "$SPOOL/$ID/envelope" "$SPOOL/$ID/message"
-}
-
 @test "privileged: a server named in the caller's own queue entry never gets the system password" {
 	start_auth_server
 	system_config
@@ -1141,4 +1128,24 @@ helper_of() {
 	assert_equal "$CALLER" "$(stat -c %U "$(find "$SPOOL" -mindepth 1 -maxdepth 1 ! -name tmp ! -name dead)")" "its owner"
 	assert_equal "" "$(ls -A "$UHOME")" "the caller's home"
 	assert_nothing_leaked
+}
+
+@test "privileged: a file size limit the caller set makes the spool helper say so, leaving nothing half-written" {
+	start_auth_server
+	system_config
+	stop_smtpd
+	local rcpts=() i
+	# Recipients enough for an envelope file over the 512-byte limit,
+	# while the message and its dead letter stay under it.
+	for ((i = 0; i < 30; i++)); do
+		rcpts+=("recipient-number-$i@example.net")
+	done
+	run --separate-stderr setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups \
+		env -i PATH=/usr/bin:/bin LC_ALL=C HOME="$UHOME" \
+		sh -c 'ulimit -f 1; exec "$0" "$@"' "$BIN" "${rcpts[@]}" <"$BATS_TEST_TMPDIR/msg"
+	[[ "$status" -ne 0 ]] || die "exit 0: the message is neither queued nor delivered" || return 1
+	assert_stderr_contains "File too large"
+	assert_stderr_lacks "the spool helper for $SPOOL is gone"
+	assert_stderr_contains "saved to $UHOME/dead.letter"
+	assert_equal "" "$(find "$SPOOL" -mindepth 1 ! -name tmp ! -name dead)" "what the spool holds"
 }

@@ -574,12 +574,16 @@ child_descriptors(int sock)
 
 /* The caller's signals: the terminal's are ignored (an interrupted send
  * is queued through the helper, which must outlive the interrupt), the
- * rest default, none blocked; a lost socket is an error, not SIGPIPE. */
+ * rest default, none blocked; a lost socket is an error, not SIGPIPE,
+ * and a file size limit of the caller's (which the helper inherits) an
+ * EFBIG that the queue cleans up after and reports, not a death that
+ * leaves a half-written entry under tmp/. */
 static void
 child_signals(void)
 {
-	static const int ignored[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
-	                              SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE};
+	static const int ignored[] = {SIGINT,  SIGTERM, SIGHUP,
+	                              SIGQUIT, SIGTSTP, SIGTTIN,
+	                              SIGTTOU, SIGPIPE, SIGXFSZ};
 	sigset_t none;
 
 	for (int sig = 1; sig < NSIG; sig++)
