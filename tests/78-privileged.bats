@@ -1149,3 +1149,18 @@ helper_of() {
 	assert_stderr_contains "saved to $UHOME/dead.letter"
 	assert_equal "" "$(find "$SPOOL" -mindepth 1 ! -name tmp ! -name dead)" "what the spool holds"
 }
+
+@test "privileged: a file of the group's linked into the caller's entry is never shown to the caller" {
+	queue_with_relay_down || return 1
+	# What no caller can do (the spool is closed to it) but root by hand
+	# can: a hard link to a file only the group may read.
+	install -o root -g "$GROUP" -m 640 /dev/null "$PRIV/group-only"
+	printf '%s\n' "$MARKER" >"$PRIV/group-only"
+	rm "$SPOOL/$ID/message"
+	ln "$PRIV/group-only" "$SPOOL/$ID/message"
+	run_caller 74 -- --queue-show "$ID"
+	assert_output_contains "Damaged: its message file belongs to uid 0"
+	assert_output_lacks "$MARKER"
+	assert_stderr_lacks "$MARKER"
+	rm -f "$PRIV/group-only"
+}

@@ -213,8 +213,9 @@ const char *queue_entry_damage(const struct queue_entry *e);
 
 /* The message of a claimed entry, positioned at its first byte (rewind
  * works); valid until the entry is released.  For a damaged entry: the
- * bytes of its message file as they are when it is a regular file, else
- * nothing. */
+ * bytes of its message file as they are when it is a regular file (in
+ * the machine's spool, for a process other than root, only one of its
+ * own), else nothing. */
 struct message_stream queue_entry_message(struct queue_entry *e);
 
 /* After a failed attempt at `when` (the caller's clock): attempts + 1,
