@@ -300,3 +300,17 @@ names_in() {
 	(( SECONDS - start < 55 )) || die "the flush took $((SECONDS - start)) s: one wait per entry" || return 1
 	assert_equal "$(printf '%s\n' "$a" "$b" | sort | tr '\n' ' ')" "$(names_in "$SPOOL/dead")" "dead letters"
 }
+
+@test "spool: a relative queue_dir for the machine's spool is refused, never made under root's working directory" {
+	system_config
+	sed -i 's|^queue_dir .*|queue_dir spool-rel|' "$ETC/mailpost.conf"
+	local cwd="$BATS_TEST_TMPDIR/cwd"
+	mkdir "$cwd"
+	cd "$cwd"
+	run_mailpost 78 --queue always bob@example.net <"$BATS_TEST_TMPDIR/msg"
+	assert_stderr_contains "the spool spool-rel is not an absolute path"
+	[[ ! -e "$cwd/spool-rel" ]] || die "a spool was made in the working directory" || return 1
+	run_mailpost 78 -q
+	assert_stderr_contains "is not an absolute path"
+	[[ ! -e "$cwd/spool-rel" ]] || die "a spool was made in the working directory" || return 1
+}

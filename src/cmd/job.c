@@ -745,6 +745,14 @@ job_queue_dir(struct job *job, char **out, struct error *err)
 	if (job->spool) {
 		if (spool_group(&job->spool_group, err) < 0)
 			return -1;
+		/* Not where the cwd of each run says (queue.h): a flush
+		 * would find nothing there and say nothing. */
+		if (a->queue_dir && a->queue_dir[0] != '/')
+			return error_set(
+			    err, ERROR_CONFIG,
+			    "the spool %s is not an absolute path: "
+			    "set queue_dir to one, such as %s",
+			    a->queue_dir, MTA_SPOOL_DIR);
 		*out = xstrdup(a->queue_dir ? a->queue_dir : MTA_SPOOL_DIR);
 		return 0;
 	}

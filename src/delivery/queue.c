@@ -1530,6 +1530,14 @@ queue_open_shared_clock(struct queue **out, const char *dir, gid_t group,
 	struct queue *q;
 
 	*out = NULL;
+	/* Root's flush would find a relative name under its working
+	 * directory (a cron job's is root's home), the spool helper under
+	 * /, the timer elsewhere again: mail queued where none flushes. */
+	if (dir && *dir && *dir != '/')
+		return error_set(err, ERROR_CONFIG,
+		                 "the spool %s is not an absolute path: set "
+		                 "queue_dir to one, such as %s",
+		                 dir, MTA_SPOOL_DIR);
 	q = queue_new(dir, clock, err);
 	if (!q)
 		return -1;

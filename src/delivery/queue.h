@@ -125,7 +125,8 @@ int queue_open_clock(struct queue **out, const char *dir, time_t (*clock)(void),
 
 /* Open the machine's spool dir (a setgid installation's, group its
  * group), made root:GROUP 2770 with tmp/ and dead/ when missing and this
- * process is root.  Refused (ERROR_CONFIG): a symbolic link, not a
+ * process is root.  Refused (ERROR_CONFIG): a relative path (each run
+ * would find its own, by its working directory), a symbolic link, not a
  * directory, DIR, DIR/tmp or DIR/dead not owned by root or not of the
  * group, or with any permission for others; missing (but for root).
  * Leftovers under tmp/ are cleaned as queue_open does: root's process
