@@ -446,8 +446,11 @@ judge_final_lmtp(const struct submission *sub,
 /* LMTP cut between its replies after the dot (RFC 2033 4.2: one per
  * recipient, so each read is that recipient's verdict): those whose
  * reply came are judged by it and must not get the message again; for
- * the others the outcome is unknown (cut: the failure), so they are
- * refused for now, to be tried again on their own. */
+ * the others the outcome is unknown (cut: the failure, a lost connection
+ * or a reply that could not be read), so they are refused for now, to be
+ * tried again on their own, and the failure's class is a temporary one
+ * (as "delivery status unknown" is), so that what becomes of the message
+ * follows the recipients' verdicts (fate.h). */
 static int
 judge_lmtp_cut(const struct submission *sub,
                const struct smtp_envelope_result *res,
@@ -477,11 +480,12 @@ judge_lmtp_cut(const struct submission *sub,
 		nunknown++;
 	}
 	if (refused.kind == ERROR_NONE)
-		error_set(err, cut.kind, "%s, for %zu of %zu recipients: %s%s",
-		          cut.msg, nunknown, k, list,
+		error_set(err, ERROR_TEMPFAIL,
+		          "%s, for %zu of %zu recipients: %s%s", cut.msg,
+		          nunknown, k, list,
 		          out->delivered ? "; delivered to the others" : "");
 	else
-		error_set(err, error_worse(cut.kind, refused.kind),
+		error_set(err, error_worse(ERROR_TEMPFAIL, refused.kind),
 		          "%s; then %s, for %zu recipient%s: %s", refused.msg,
 		          cut.msg, nunknown, nunknown == 1 ? "" : "s", list);
 	error_copy_reply(err, refused.kind ? &refused : &cut);

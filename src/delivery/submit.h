@@ -12,9 +12,9 @@
  *  - after that 250 the mail is delivered, whatever happens to QUIT;
  *  - a lost connection between the dot and its reply is "delivery status
  *    unknown" (ERROR_TEMPFAIL); with LMTP (RFC 2033 4.2) only for the
- *    recipients whose reply had not come: those whose reply was read are
- *    judged by it (accepted ones are delivered, never to be sent again),
- *    the others are refused for now;
+ *    recipients whose reply had not come (or could not be read): those
+ *    whose reply was read are judged by it (accepted ones are delivered,
+ *    never to be sent again), the others are refused for now;
  *  - addresses (RFC 6531): U-label domains are sent in A-labels; only an
  *    address with a non-ASCII local part makes the transaction SMTPUTF8
  *    (every address then sent as UTF-8), and without the server's

@@ -323,6 +323,25 @@ static const struct scenario scenarios[] = {
      .msg_has = "delivery status unknown (",
      .final = "250 2.1.5 b ok",
      .sent = "LHLO client.test\r\n" ENV3 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
+    /* A reply that cannot be read after the first: the others' outcome
+     * is as unknown as after a lost connection, retried for them only. */
+    {.name = "LMTP: a malformed reply after the first of two",
+     .st = {{NULL, "220 test.invalid LMTP\r\n", 0},
+            {"LHLO client.test\r\n",
+             "250-test.invalid\r\n250-PIPELINING\r\n250 SIZE 1000\r\n", 1},
+            DATA_ANSWER("250 ok\r\n250 ok\r\n"),
+            {"\r\n.\r\nQUIT\r\n", "250 2.1.5 b ok\r\nxyz\r\n", 1}},
+     .lmtp = true,
+     .nrcpts = 2,
+     .exit_code = EX_TEMPFAIL,
+     .delivered = true,
+     .naccepted = 1,
+     .dot_sent = true,
+     .states = "accepted refused-temporarily",
+     .reply2 = "no reply to the end of data: delivery status unknown",
+     .msg_has = "for 1 of 2 recipients: <c@y.test>; delivered to the others",
+     .final = "250 2.1.5 b ok",
+     .sent = "LHLO client.test\r\n" ENV2 "DATA\r\n" MSG ".\r\nQUIT\r\n"},
     /* The reply that came refused its recipient for good: named, and its
      * class stands over the unknown outcome of the other. */
     {.name = "LMTP: refused for good, then the connection lost",
