@@ -116,6 +116,19 @@ names_in() {
 	assert_equal "" "$(names_in "$SPOOL/dead")" "dead letters"
 }
 
+@test "spool: the log line of another user's entry names its owner" {
+	start_smtpd
+	system_config "logfile $BATS_TEST_TMPDIR/log"
+	local a r
+	a="$(queue_for "$HOMED")"
+	r="$(queue_for root carol@example.net)"
+	run_mailpost 0 -q
+	grep -q "queueid=$a owner=$HOMED exitcode=EX_OK" "$BATS_TEST_TMPDIR/log" ||
+		die "no line naming the owner of $a:" "$(cat "$BATS_TEST_TMPDIR/log")" || return 1
+	grep "queueid=$r " "$BATS_TEST_TMPDIR/log" | grep -qv "owner=" ||
+		die "root's own entry has an owner field:" "$(cat "$BATS_TEST_TMPDIR/log")" || return 1
+}
+
 @test "spool: a refused entry's dead letter is written in its owner's home, as the owner" {
 	start_smtpd "on RCPT 550 5.1.1 <bob@example.net>: no such user"
 	system_config

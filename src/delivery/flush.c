@@ -157,7 +157,8 @@ foreign(const struct run *r, const struct queue_envelope *e)
 	return r->fr->spool && e->owner != geteuid();
 }
 
-/* "alice" (or "uid 1234" for a user since deleted), for notices. */
+/* "alice" (or "1234" for a user since deleted), for notices and the
+ * log line (one word). */
 static const char *
 owner_label(uid_t uid, char *buf, size_t n)
 {
@@ -166,7 +167,7 @@ owner_label(uid_t uid, char *buf, size_t n)
 	if (pw && pw->pw_name && *pw->pw_name)
 		str_copy(buf, n, pw->pw_name);
 	else
-		snprintf(buf, n, "uid %lu", (unsigned long)uid);
+		snprintf(buf, n, "%lu", (unsigned long)uid);
 	return str_censor(buf, strlen(buf));
 }
 
@@ -443,7 +444,10 @@ log_result(const struct run *r, const struct group *g, struct queue_entry *qe,
            const char *kept)
 {
 	const struct queue_envelope *e = queue_entry_envelope(qe);
+	char who[64];
 	struct maillog_entry m = {
+	    .owner =
+	        foreign(r, e) ? owner_label(e->owner, who, sizeof who) : NULL,
 	    .host = out && out->host[0] ? out->host : g->acct.host,
 	    .tls = g->acct.tls,
 	    .auth = g->acct.auth != NULL,

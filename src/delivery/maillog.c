@@ -49,6 +49,8 @@ maillog_format(const struct maillog_entry *e, char *out, size_t n)
 	out[0] = '\0';
 	if (e->entry_id)
 		append(out, n, &used, "%s: ", e->entry_id);
+	if (e->owner)
+		append(out, n, &used, "owner=%s ", e->owner);
 	append(out, n, &used, "host=%s", e->host ? e->host : "");
 	append(out, n, &used, " from=<%s>",
 	       e->env->sender ? e->env->sender : "");
@@ -200,6 +202,8 @@ put_line(FILE *f, const char *stamp, const struct maillog_entry *e)
 		          true);
 	if (e->entry_id)
 		put_field(f, "queueid", e->entry_id, false);
+	if (e->owner)
+		put_field(f, "owner", e->owner, false);
 	if (e->queued_id) {
 		put_field(f, "queued", e->queued_id, false);
 		/* Not delivered yet; a permanent refusal of some (a flush's

@@ -7,7 +7,7 @@
  *
  *   STAMP host=H tls=on|off auth=on|off [user=U] from=S recipients=R1,R2
  *         [mailsize=N] [smtpstatus=C smtpmsg='REPLY'] [errormsg='TEXT']
- *         [queueid=ID] [queued=ID] exitcode=EX_...
+ *         [queueid=ID] [owner=U] [queued=ID] exitcode=EX_...
  *
  * mailsize only when delivered; smtpstatus and smtpmsg when the server
  * gave a reply that decided the outcome (its lines joined by a literal
@@ -21,11 +21,13 @@
  * is a queued entry's attempt (a flush) and ID is that entry's, as
  * Postfix names its queue ids; an entry left in the queue after it
  * (deferred) is queued= under the same ID, the rest of a partial delivery
- * under its new one.
+ * under its new one.  owner= too: the entry is another user's in the
+ * machine's spool (root's flush sends every user's mail), U its login
+ * name.
  *
- * The syslog line keeps mailpost's format: "[ID: ]host=... from=<...>
- * recipients=<...>,<...> size=N result=... [reply="..."] [error="..."]",
- * a queued entry's id first as Postfix writes it.
+ * The syslog line keeps mailpost's format: "[ID: ][owner=U ]host=...
+ * from=<...> recipients=<...>,<...> size=N result=... [reply="..."]
+ * [error="..."]", a queued entry's id first as Postfix writes it.
  */
 #ifndef MAILPOST_MAILLOG_H
 #define MAILPOST_MAILLOG_H
@@ -53,6 +55,9 @@ struct maillog_entry {
 	                            * NULL */
 	const char *entry_id;      /* the queued entry this attempt was for
 	                            * (a flush), or NULL */
+	const char *owner;         /* that entry's owner when it is another
+	                            * user's (root's flush of the machine's
+	                            * spool), or NULL */
 };
 
 /* Write the log file line, prefixed with `stamp` and a space, to f in one

@@ -133,6 +133,9 @@ test_record(void)
 	e.error = NULL;
 	e.queued_id = NULL;
 	CHECK_INT(maillog_record(f, "STAMP", -1, &e), 0);
+	/* Another user's entry, sent by root's flush of the spool. */
+	e.owner = "www-data";
+	CHECK_INT(maillog_record(f, "STAMP", -1, &e), 0);
 	fclose(f);
 	CHECK_STR(file_text(path),
 	          "STAMP host=mail.example.org tls=on auth=on user=alice "
@@ -154,7 +157,20 @@ test_record(void)
 	          "recipients=bob@example.org,carol@example.org "
 	          "mailsize=1234 smtpstatus=250 "
 	          "smtpmsg='2.0.0 Ok: queued as ?X?' "
-	          "queueid=0123456789abcdef exitcode=EX_OK\n");
+	          "queueid=0123456789abcdef exitcode=EX_OK\n"
+	          "STAMP host=mail.example.org tls=on auth=on user=alice "
+	          "from=alice@example.org "
+	          "recipients=bob@example.org,carol@example.org "
+	          "mailsize=1234 smtpstatus=250 "
+	          "smtpmsg='2.0.0 Ok: queued as ?X?' "
+	          "queueid=0123456789abcdef owner=www-data exitcode=EX_OK\n");
+	{
+		char line[512];
+
+		maillog_format(&e, line, sizeof line);
+		CHECK(strncmp(line, "0123456789abcdef: owner=www-data host=",
+		              38) == 0);
+	}
 	envelope_clear(&env);
 }
 
