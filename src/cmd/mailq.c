@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,18 +46,6 @@ safe(const char *s, char *buf, size_t n)
 	return str_censor(buf, strlen(buf));
 }
 
-/* The owner's login name, else its number (a user since deleted). */
-static const char *
-owner_name(uid_t uid, char *buf, size_t n)
-{
-	struct passwd *pw = getpwuid(uid);
-
-	if (pw && pw->pw_name && *pw->pw_name)
-		return safe(pw->pw_name, buf, n);
-	snprintf(buf, n, "%lu", (unsigned long)uid);
-	return buf;
-}
-
 /* One entry: its columns (cols, already formatted), the owner when
  * asked, the sender; then its recipients and last error under the
  * sender. */
@@ -72,7 +59,7 @@ print_entry(FILE *out, const char *cols, const struct queue_envelope *e,
 	fputs(cols, out);
 	if (owners)
 		fprintf(out, "%-*s ", MAILQ_OWNER_WIDTH,
-		        owner_name(e->owner, who, sizeof who));
+		        queue_owner_name(e->owner, who, sizeof who));
 	fprintf(out, "<%s>\n", safe(e->env.sender, buf, sizeof buf));
 	for (size_t i = 0; i < e->env.nrcpts; i++)
 		fprintf(out, "%*s<%s>\n", indent, "",
@@ -235,7 +222,7 @@ mailq_show(FILE *out, struct depot_entry *de, const struct mailq_show_how *how,
 		fprintf(out, "Damaged: %s\n", safe(de->damage, buf, sizeof buf));
 	if (e && how && how->owner)
 		fprintf(out, "Owner: %s (uid %lu)\n",
-		        owner_name(e->owner, buf, sizeof buf),
+		        queue_owner_name(e->owner, buf, sizeof buf),
 		        (unsigned long)e->owner);
 	if (e)
 		show_envelope(out, e);

@@ -6,7 +6,6 @@
 #include "flush.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,20 +154,6 @@ static bool
 foreign(const struct run *r, const struct queue_envelope *e)
 {
 	return r->fr->spool && e->owner != geteuid();
-}
-
-/* "alice" (or "1234" for a user since deleted), for notices and the
- * log line (one word). */
-static const char *
-owner_label(uid_t uid, char *buf, size_t n)
-{
-	struct passwd *pw = getpwuid(uid);
-
-	if (pw && pw->pw_name && *pw->pw_name)
-		str_copy(buf, n, pw->pw_name);
-	else
-		snprintf(buf, n, "%lu", (unsigned long)uid);
-	return str_censor(buf, strlen(buf));
 }
 
 /* The dead letter file of a group: the override, else the account's (when
@@ -338,7 +323,7 @@ give_up_for_owner(struct run *r, const struct group *g, struct queue_entry *qe,
 	char who[64], *path = NULL;
 	int rc;
 
-	owner_label(e->owner, who, sizeof who);
+	queue_owner_name(e->owner, who, sizeof who);
 	error_clear(&home_err);
 	error_clear(&err);
 	if (is_slow(r, e->owner))
@@ -446,8 +431,8 @@ log_result(const struct run *r, const struct group *g, struct queue_entry *qe,
 	const struct queue_envelope *e = queue_entry_envelope(qe);
 	char who[64];
 	struct maillog_entry m = {
-	    .owner =
-	        foreign(r, e) ? owner_label(e->owner, who, sizeof who) : NULL,
+	    .owner = foreign(r, e) ? queue_owner_name(e->owner, who, sizeof who)
+	                           : NULL,
 	    .host = out && out->host[0] ? out->host : g->acct.host,
 	    .tls = g->acct.tls,
 	    .auth = g->acct.auth != NULL,

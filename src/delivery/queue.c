@@ -1591,6 +1591,18 @@ queue_open_as(struct queue **out, const char *dir, const gid_t *spool_group,
 	return queue_open_clock(out, dir, clock, err);
 }
 
+const char *
+queue_owner_name(uid_t uid, char *buf, size_t n)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw && pw->pw_name && *pw->pw_name)
+		str_copy(buf, n, pw->pw_name);
+	else
+		snprintf(buf, n, "%lu", (unsigned long)uid);
+	return str_censor(buf, strlen(buf));
+}
+
 bool
 queue_is_shared(const struct queue *q)
 {

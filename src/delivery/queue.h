@@ -151,6 +151,11 @@ int queue_open_shared_dead(struct queue **out, const char *dir, gid_t group,
 int queue_open_as(struct queue **out, const char *dir, const gid_t *spool_group,
                   time_t (*clock)(void), struct error *err);
 
+/* An entry owner's login name, censored for a terminal, or its uid for
+ * a user since deleted: one word, for mailq, notices and the log line.
+ * Returns buf. */
+const char *queue_owner_name(uid_t uid, char *buf, size_t n);
+
 /* Opened by queue_open_shared or queue_open_shared_dead. */
 bool queue_is_shared(const struct queue *q);
 
