@@ -733,12 +733,17 @@ assert_hidden_error() {
 	run_caller 0 -- -q --queue-dir "$UHOME/q"
 }
 
-@test "privileged: a caller's -A of another account than the default queues in the spool the default names" {
+@test "privileged: the machine's spool is the default account's even when the default's passwordeval fails" {
+	# --read-envelope-from keeps the default account and every account
+	# with a from; the default's failing command must not send the
+	# message's queue elsewhere than the spool the file names.
 	start_auth_server
-	system_config "account default" "passwordeval cat $ETC/secret" \
-		"account other" "from other@example.org"
+	system_config "account default" "passwordeval exit 3" \
+		"account other" "from other@example.org" "passwordeval cat $ETC/secret"
 	stop_smtpd
-	run_caller 0 -- -A other bob@example.net
+	printf 'From: other@example.org\nTo: bob@example.net\nSubject: x\n\nhi\n' \
+		>"$BATS_TEST_TMPDIR/msg"
+	run_caller 0 -- --read-envelope-from bob@example.net
 	assert_stderr_contains "queued as"
 	ID="$(spool_id)"
 	[[ -n "$ID" && -d "$SPOOL/$ID" ]] || die "no entry $ID in $SPOOL:" "$(ls -la "$SPOOL")"
