@@ -598,6 +598,21 @@ if m:
 		die "message 3's From:" "$(grep '^From:' "$SMTPD_DIR/msg.3")"
 }
 
+@test "-bs: delivered to some, another refused for good (rcpt_policy any): the dot is answered 550 naming it, not 250, since nothing is kept for it" {
+	start_smtpd "on RCPT#2 550 5.1.1 <carol@example.net>: no such user"
+	serve_config "rcpt_policy any"
+	run_bs <<-EOF
+	> EHLO client.test
+	message $MSG alice@example.org bob@example.net carol@example.net
+	> QUIT
+	EOF
+	assert_codes "220 250 250 250 250 354 550 221 exit 0"
+	[[ "$(dot_reply 1)" == "550 5.1.1 "*"<carol@example.net>"*"the message was sent to the others"* ]] ||
+		die "the dot's reply does not name carol as refused: '$(dot_reply 1)'"
+	assert_queue_empty
+	[[ ! -e "$DEAD" ]] || die "a dead letter file was written:" "$(cat "$DEAD")"
+}
+
 @test "-bs: delivered to some, the others refused for now and not queued (queue never): the dot is answered 451 naming them, so the client keeps the message" {
 	start_smtpd "on RCPT#2 450 4.2.1 <carol@example.net>: mailbox busy"
 	serve_config "rcpt_policy any" "queue never"

@@ -9,6 +9,7 @@
 #include "bs.h"
 
 #include "address.h"
+#include "envelope.h"
 #include "fate.h"
 #include "identity.h"
 #include "outbox.h"
@@ -69,12 +70,15 @@ deliver(void *ctx, const struct serve_message *m, struct serve_answer *a)
 		rc = send_post(job, &res, bs->diag, &err);
 	send_log_result(job, &res, rc < 0 ? &err : NULL, bs->diag);
 	/* Queued (also after a signal) or delivered to some: 250, the
-	 * client must not send it again; unless those refused for now were
-	 * kept nowhere (-bs has no dead letter file): then the failure's
-	 * reply, so that the client keeps the message (a delivery may
-	 * repeat, none is lost). */
+	 * client must not send it again; unless a recipient who did not get
+	 * it is kept nowhere (-bs has no dead letter file): those refused
+	 * for now that could not be queued, and those refused for good,
+	 * whom only the client can still tell.  Then the failure's reply, so
+	 * that the client keeps the message (a delivery may repeat, none is
+	 * lost). */
 	fate_reply(res.fate == OUTBOX_QUEUED ? res.id : NULL,
-	           res.fate == OUTBOX_DELIVERED && !res.rest_lost,
+	           res.fate == OUTBOX_DELIVERED && !res.rest_lost &&
+	               envelope_count(&job->env, ENVELOPE_REFUSED_PERM) == 0,
 	           rc < 0 ? &err : NULL, a->line, sizeof a->line);
 	if (rc < 0)
 		fprintf(bs->diag, "mailpost: %s\n", err.msg);

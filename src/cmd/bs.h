@@ -6,7 +6,10 @@
  * headers completed) and sent or kept as the send mode does (send.h: the
  * account's route, the queue, the log line).  The reply to the client's
  * final dot is what became of the message, worded by fate.h
- * (fate_reply): 250 once it is delivered, even in part, or queued.
+ * (fate_reply): 250 once it is delivered, or queued, or delivered to
+ * some with the others queued; the failure's reply when a recipient who
+ * did not get it is kept nowhere (refused for good, or refused for now
+ * and not queued), since only the client can still keep it.
  *
  * The transcript and every message's failure go to diag (stderr), never
  * to out_fd, which is the SMTP session.

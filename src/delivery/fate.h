@@ -157,8 +157,10 @@ void fate_rcpts(const struct envelope *env, unsigned states, char *out,
 /* The reply to a -bs client's final dot (RFC 5321 4.2.5: a 250 takes
  * responsibility): 250 once the message is queued (queue_id) or
  * delivered (err NULL or ERROR_NONE), also when only some recipients got
- * it (delivered); otherwise the failure's class: 451 for what may pass
- * later, 550/554 for what will not.  A line without CRLF, cut to fit. */
+ * it and every other one is kept for later (delivered: the caller's
+ * word, false when any is kept nowhere); otherwise the failure's
+ * class: 451 for what may pass later, 550/554 for what will not.  A line
+ * without CRLF, cut to fit. */
 void fate_reply(const char *queue_id, bool delivered, const struct error *err,
                 char *line, size_t size);
 
