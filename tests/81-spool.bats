@@ -327,3 +327,21 @@ names_in() {
 	assert_stderr_contains "is not an absolute path"
 	[[ ! -e "$cwd/spool-rel" ]] || die "a spool was made in the working directory" || return 1
 }
+
+@test "spool: a control sequence in another user's last error never reaches root's terminal when the entry is given up" {
+	start_smtpd
+	system_config "queue_max_age 1d"
+	local id
+	id="$(queue_for "$HOMED")"
+	# An envelope as a caller's own request to the helper can write it:
+	# any byte but the escaped ones, C1 controls in UTF-8 too (CSI).
+	sed -i '/^last-error: /d; s/^created: .*/created: 1000000000/' "$SPOOL/$id/envelope"
+	printf 'last-error: \xc2\x9b2J\xc2\x9d0;owned\xc2\x9c\n' >>"$SPOOL/$id/envelope"
+	chown "$HOMED:" "$SPOOL/$id/envelope"
+	run_mailpost 75 -q
+	assert_stderr_contains "$id: gave up after"
+	[[ "$stderr" != *$'\xc2\x9b'* && "$stderr" != *$'\xc2\x9d'* ]] ||
+		die "a C1 control on stderr:" "$(printf '%s' "$stderr" | od -c | head)" || return 1
+	smtpd_finish
+	assert_equal 0 "$(smtpd_received | grep -c 'MAIL FROM')" "messages offered"
+}

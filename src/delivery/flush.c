@@ -67,6 +67,9 @@ notice(const struct run *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	/* Entries carry text of their writer's (a last error, addresses:
+	 * in the machine's spool, another user's) to root's terminal. */
+	str_censor_utf8(line, strlen(line));
 	r->fr->notice(r->fr->notice_ctx, line);
 }
 
