@@ -141,6 +141,38 @@ log_line() {
 	assert_equal 2 "$(wc -l <"$LOG")" "lines in the log file"
 }
 
+@test "log line: a send that delivers to some, one refused for good and one for now: the rest's entry in queued=, the worst exit code" {
+	start_smtpd - <<-'EOF'
+		on RCPT#2 450 4.2.1 <carol@example.net>: mailbox busy
+		on RCPT#3 550 5.1.1 <dave@example.net>: no such user
+	EOF
+	queue_log_config "$SMTPD_PORT" "rcpt_policy any"
+	run_mailpost 67 -C "$MAILPOST_CONF" bob@example.net carol@example.net \
+		dave@example.net <"$MSG"
+	[[ "$stderr" =~ "queued as "([0-9a-f]{16})" for the 1 refused for now" ]] ||
+		die "stderr does not say where the rest went:" "$stderr" || return 1
+	local id=${BASH_REMATCH[1]}
+	[[ "$(log_line 1)" =~ " queued=$id exitcode=EX_NOUSER"$ ]] ||
+		die "the send's line does not name the rest's entry ($id):" "$(cat "$LOG")"
+}
+
+@test "log line: a flush whose dead letter cannot be written says the entry stays (queued= its id)" {
+	local down
+	down=$(unused_port)
+	queue_log_config "$down" "rcpt_policy any"
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net carol@example.net <"$MSG"
+	[[ "$(log_line 1)" =~ queued=([0-9a-f]{16}) ]] ||
+		die "the send's line has no queued=ID:" "$(cat "$LOG")" || return 1
+	local id=${BASH_REMATCH[1]}
+	start_smtpd "on RCPT#2 550 5.1.1 <carol@example.net>: no such user"
+	mkdir "$BATS_TEST_TMPDIR/not-a-file"
+	queue_log_config "$SMTPD_PORT" "rcpt_policy any" "dead_letter $BATS_TEST_TMPDIR/not-a-file"
+	run_mailpost 67 -C "$MAILPOST_CONF" -q
+	assert_stderr_contains "kept in the queue for carol@example.net only"
+	[[ "$(log_line 2)" =~ " queueid=$id queued=$id exitcode=EX_NOUSER"$ ]] ||
+		die "the flush's line does not say the entry stays:" "$(cat "$LOG")"
+}
+
 @test "log line: the flush after a send logs each entry it sends, after the send's own line" {
 	start_smtpd - -- --max-connections 5 <<-'EOF'
 		connection 1

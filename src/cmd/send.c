@@ -235,6 +235,11 @@ send_log_result(const struct job *job, const struct outbox_result *res,
 	    .queued_id = res->fate == OUTBOX_QUEUED ? res->id : NULL,
 	};
 
+	/* Delivered to some, the others refused for now queued: their
+	 * entry, whatever the failure (some refused for good too). */
+	if (res->fate == OUTBOX_DELIVERED && res->id[0])
+		e.queued_id = res->id;
+
 	if (res->fate == OUTBOX_QUEUED && (!err || !err->kind))
 		e.error = res->cause.kind ? &res->cause : NULL;
 	if (maillog_record(job->logfile, job->acct.logfile_time_format,

@@ -314,8 +314,9 @@ is_slow(const struct run *r, uid_t uid)
  * goes to the owner's home, written as the owner (deadletter_append_as:
  * root never writes there), else into the spool's dead letters, kept
  * with its owner; never into root's file.  partial: delivered to some,
- * so only those refused for good stay in it. */
-static void
+ * so only those refused for good stay in it.  Whether the entry stays in
+ * the queue (neither could take it). */
+static bool
 give_up_for_owner(struct run *r, const struct group *g, struct queue_entry *qe,
                   bool partial, const char *why)
 {
@@ -352,13 +353,13 @@ give_up_for_owner(struct run *r, const struct group *g, struct queue_entry *qe,
 	else if (rc == 0)
 		notice(r, "%s: %s", e->id, err.msg);
 	if (rc == 0)
-		return;
+		return !queue_entry_removed(qe);
 	if (bury(r, qe, states, why, &err) == 0) {
 		notice(r,
 		       "%s: %s; %s; the message is kept for %s in the "
 		       "spool's dead letters (mailq lists them)",
 		       e->id, why, home_err.msg, who);
-		return;
+		return false;
 	}
 	troubled(r, &err);
 	if (partial)
@@ -366,14 +367,16 @@ give_up_for_owner(struct run *r, const struct group *g, struct queue_entry *qe,
 	else
 		notice(r, "%s: %s; kept in the queue: %s; %s", e->id, why,
 		       home_err.msg, err.msg);
+	return !queue_entry_removed(qe);
 }
 
 /* Given up (to: FATE_DEAD_LETTER, FATE_DROP with dead_letter off,
  * FATE_KEEP with no dead letter file found, FATE_SHRINK for that after a
  * partial delivery): to the dead letter file, out of the queue.  If the
  * message cannot be saved it stays queued (fallback FATE_SHRINK: for
- * those refused for good only). */
-static void
+ * those refused for good only).  Whether the entry stays in the queue,
+ * for the log line. */
+static bool
 give_up(struct run *r, const struct group *g, struct queue_entry *qe,
         enum fate_action to, enum fate_action fallback, const char *why,
         enum error_kind kind)
@@ -389,16 +392,15 @@ give_up(struct run *r, const struct group *g, struct queue_entry *qe,
 	if (to == FATE_SHRINK) {
 		shrink(r, g, qe, ENVELOPE_BIT(ENVELOPE_REFUSED_PERM), why,
 		       no_file);
-		return;
+		return true;
 	}
 	if (to == FATE_KEEP) {
 		notice(r, "%s: %s; kept in the queue: %s", e->id, why, no_file);
-		return;
+		return true;
 	}
-	if (to == FATE_DEAD_LETTER && foreign(r, e)) {
-		give_up_for_owner(r, g, qe, fallback == FATE_SHRINK, why);
-		return;
-	}
+	if (to == FATE_DEAD_LETTER && foreign(r, e))
+		return give_up_for_owner(r, g, qe, fallback == FATE_SHRINK,
+		                         why);
 	if (to == FATE_DEAD_LETTER &&
 	    deadletter_append(g->dead_letter, e->env.sender, r->now, &m, &err) <
 	        0) {
@@ -408,11 +410,11 @@ give_up(struct run *r, const struct group *g, struct queue_entry *qe,
 		else
 			notice(r, "%s: %s; kept in the queue: %s", e->id, why,
 			       err.msg);
-		return;
+		return true;
 	}
 	if (queue_entry_remove(qe, &err) < 0) {
 		notice(r, "%s: %s", e->id, err.msg);
-		return;
+		return !queue_entry_removed(qe);
 	}
 	if (to == FATE_DEAD_LETTER)
 		notice(r, "%s: %s; the message was saved to %s", e->id, why,
@@ -420,18 +422,19 @@ give_up(struct run *r, const struct group *g, struct queue_entry *qe,
 	else
 		notice(r, "%s: %s; the message was removed (dead_letter off)",
 		       e->id, why);
+	return false;
 }
 
-/* The result line of the entry's attempt where its account logs (why:
- * the failure, ERROR_NONE when delivered to all; out: what the server
- * said, NULL when nothing was sent; kept: the id the message stays
- * queued under, or NULL). */
+/* The result line of the attempt at entry e (as it was before the
+ * attempt's outcome changed it) where its account logs (why: the
+ * failure, ERROR_NONE when delivered to all; out: what the server said,
+ * NULL when nothing was sent; kept: the id the message stays queued
+ * under, or NULL). */
 static void
-log_result(const struct run *r, const struct group *g, struct queue_entry *qe,
-           const struct submit_outcome *out, const struct error *why,
-           const char *kept)
+log_result(const struct run *r, const struct group *g,
+           const struct queue_envelope *e, const struct submit_outcome *out,
+           const struct error *why, const char *kept)
 {
-	const struct queue_envelope *e = queue_entry_envelope(qe);
 	char who[64];
 	struct maillog_entry m = {
 	    .owner = foreign(r, e) ? queue_owner_name(e->owner, who, sizeof who)
@@ -461,6 +464,7 @@ expire(struct run *r, const struct group *g, struct queue_entry *qe,
 	char why[ERROR_MSG_MAX + 128];
 	long days = (long)(r->now - e->created) / 86400;
 	struct error gave_up;
+	bool kept;
 
 	snprintf(why, sizeof why,
 	         "gave up after %u attempts over %ld day%s (last error: %s)",
@@ -468,8 +472,9 @@ expire(struct run *r, const struct group *g, struct queue_entry *qe,
 	         e->last_error ? e->last_error : "none");
 	error_clear(&gave_up);
 	error_set(&gave_up, ERROR_TEMPFAIL, "%s", why);
-	log_result(r, g, qe, NULL, &gave_up, to == FATE_KEEP ? e->id : NULL);
-	give_up(r, g, qe, to, FATE_KEEP, why, ERROR_TEMPFAIL);
+	/* Expired, the entry keeps its recipients: it is still e. */
+	kept = give_up(r, g, qe, to, FATE_KEEP, why, ERROR_TEMPFAIL);
+	log_result(r, g, e, NULL, &gave_up, kept ? e->id : NULL);
 }
 
 /* The connection for the group, opened on first need. */
@@ -608,19 +613,32 @@ after_attempt(struct run *r, const struct group *g, struct queue_entry *qe,
 	const struct queue_envelope *e = queue_entry_envelope(qe);
 	struct fate d = fate_decide(f);
 	char rest[QUEUE_ID_SIZE] = "";
+	/* The log line names the entry's recipients as tried: a shrink
+	 * below narrows e. */
+	struct queue_envelope tried = *e;
+	const char *kept;
+	bool rest_failed = false;
 
+	envelope_init(&tried.env);
+	envelope_copy(&tried.env, &e->env);
+	tried.last_error = NULL;
 	if (f->interrupted)
 		r->stop = true; /* no further entry */
 	if (f->kind == ERROR_NONE || f->delivered)
 		r->rep->delivered++;
 	if (d.queue_rest && queue_rest(r, g, qe, why, rest) < 0) {
-		log_result(r, g, qe, out, why, e->id); /* shrunk */
+		rest_failed = true;
+		kept = tried.id; /* shrunk, the give-up for a later run */
+	} else if (d.give_up &&
+	           give_up(r, g, qe, d.then, d.fallback, why->msg, why->kind))
+		kept = tried.id; /* the dead letter could not take it */
+	else
+		kept = kept_as(&d, &tried, rest);
+	log_result(r, g, &tried, out, why, kept);
+	envelope_clear(&tried.env);
+	if (rest_failed || d.give_up)
 		return;
-	}
-	log_result(r, g, qe, out, why, kept_as(&d, e, rest));
-	if (d.give_up)
-		give_up(r, g, qe, d.then, d.fallback, why->msg, why->kind);
-	else if (d.then == FATE_DONE)
+	if (d.then == FATE_DONE)
 		sent_ok(r, qe, f->kind == ERROR_NONE);
 	else if (d.then == FATE_QUEUE)
 		defer(r, g, qe, why, d.loud);

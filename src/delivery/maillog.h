@@ -16,12 +16,13 @@
  * queued= is mailpost's own (msmtp never queues): the message is in the
  * queue under ID, and exitcode is then EX_TEMPFAIL (not delivered yet)
  * although mailpost itself exits 0, unless the failure was not temporary
- * (a flush: some recipients refused for good, a session refused),
- * whose code it keeps.  queueid= is mailpost's too: the line
- * is a queued entry's attempt (a flush) and ID is that entry's, as
- * Postfix names its queue ids; an entry left in the queue after it
- * (deferred) is queued= under the same ID, the rest of a partial delivery
- * under its new one.  owner= too: the entry is another user's in the
+ * (some recipients refused for good while the rest was queued, a
+ * flush's session refused), whose code it keeps.  queueid= is mailpost's
+ * too: the line is a queued entry's attempt (a flush) and ID is that
+ * entry's, as Postfix names its queue ids; an entry left in the queue
+ * after it (deferred, narrowed, or given up with no dead letter that
+ * could take it) is queued= under the same ID, the rest of a partial
+ * delivery under its new one.  owner= too: the entry is another user's in the
  * machine's spool (root's flush sends every user's mail), U its login
  * name.
  *

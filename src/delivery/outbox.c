@@ -241,6 +241,8 @@ queue_the_rest(const struct outbox *o, const struct fate *d,
 	if (rc < 0) {
 		char why[ERROR_MSG_MAX + 32];
 
+		res->id[0] = '\0'; /* no entry: the log line names none */
+
 		snprintf(why, sizeof why, "could not be queued (%s)", e.msg);
 		return save_rest(o, d->fallback, copy, env, why, false, res,
 		                 err);

@@ -58,7 +58,9 @@ enum outbox_fate {
 
 struct outbox_result {
 	enum outbox_fate fate;
-	char id[QUEUE_ID_SIZE]; /* OUTBOX_QUEUED */
+	char id[QUEUE_ID_SIZE]; /* OUTBOX_QUEUED; OUTBOX_DELIVERED to some:
+	                         * the entry of those refused for now, ""
+	                         * when they were not queued */
 	struct error cause;     /* OUTBOX_QUEUED after a failure: why */
 	bool rest_lost; /* OUTBOX_DELIVERED to some: those refused for now
 	                 * were neither queued nor saved (err names them) */

@@ -2443,6 +2443,12 @@ queue_entry_narrow(struct queue_entry *e, unsigned states,
 	return entry_failed(e, states, error_line, when, next_attempt, err);
 }
 
+bool
+queue_entry_removed(const struct queue_entry *e)
+{
+	return e->removed;
+}
+
 int
 queue_entry_remove(struct queue_entry *e, struct error *err)
 {

@@ -224,6 +224,10 @@ const char *queue_entry_damage(const struct queue_entry *e);
  * own), else nothing. */
 struct message_stream queue_entry_message(struct queue_entry *e);
 
+/* Whether the entry has left the queue (removed, or moved into the
+ * spool's dead letters). */
+bool queue_entry_removed(const struct queue_entry *e);
+
 /* After a failed attempt at `when` (the caller's clock): attempts + 1,
  * last_attempt = when, the error line, the next attempt time.  The
  * envelope is replaced atomically. */

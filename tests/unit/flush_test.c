@@ -83,12 +83,16 @@ on_notice(void *ctx, const char *line)
 	strlist_add(ctx, line);
 }
 
+/* How many recipients the last result line named. */
+static size_t last_log_nrcpts;
+
 /* The log hook: "ID KIND [queued=ID]" for each entry's result line. */
 static void
 on_log(void *ctx, const struct account *a, const struct maillog_entry *e)
 {
 	char line[128];
 
+	last_log_nrcpts = e->env->nrcpts;
 	snprintf(line, sizeof line, "%s %s%s%s", e->entry_id,
 	         error_kind_name(e->error ? e->error->kind : ERROR_NONE),
 	         e->queued_id ? " queued=" : "",
@@ -754,6 +758,8 @@ test_partly_unqueued(void)
 	queue_list_free(v, n == 99 ? 0 : n);
 	CHECK(noticed(&s, "kept in the queue for c@y.test, d@y.test only: no "
 	                  "entry of their own: "));
+	/* The log line names the attempt's three, not the narrowed two. */
+	CHECK_INT(last_log_nrcpts, 3);
 	CHECK(!peer_file_has(s.dead, "queued body"));
 	free(got);
 	teardown(&s);
