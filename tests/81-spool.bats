@@ -345,3 +345,32 @@ names_in() {
 	smtpd_finish
 	assert_equal 0 "$(smtpd_received | grep -c 'MAIL FROM')" "messages offered"
 }
+
+@test "spool: a homeless owner's entry delivered to some keeps only those refused for good in dead/" {
+	start_smtpd "on RCPT#1 550 5.1.1 <bob@example.net>: no such user"
+	system_config "rcpt_policy any"
+	local id
+	id="$(queue_for "$HOMELESS" bob@example.net carol@example.net)"
+	run_mailpost 67 -q
+	assert_stderr_contains "kept for $HOMELESS in the spool's dead letters"
+	smtpd_finish
+	assert_equal 1 "$(smtpd_received | grep -c '^Hello Bob')" "messages sent (to carol)"
+	assert_equal "$id " "$(names_in "$SPOOL/dead")" "dead letters"
+	assert_equal "rcpt: bob@example.net" "$(grep '^rcpt:' "$SPOOL/dead/$id/envelope")" \
+		"the dead letter's recipients (carol has it)"
+	assert_equal "dead tmp " "$(names_in "$SPOOL")" "the spool"
+}
+
+@test "spool: a damaged dead letter is listed as one, and removable" {
+	system_config
+	local id
+	id="$(queue_for "$HOMELESS")"
+	mv "$SPOOL/$id" "$SPOOL/dead/$id"
+	truncate -s 5 "$SPOOL/dead/$id/message"
+	run_mailpost 0 -bp
+	assert_output_contains "Damaged entries, never sent"
+	assert_output_contains "$id: its message file has 5 bytes"
+	assert_output_contains "(a dead letter)"
+	run_mailpost 0 --queue-remove "$id"
+	assert_equal "" "$(names_in "$SPOOL/dead")" "dead letters after the removal"
+}
