@@ -915,6 +915,33 @@ for p in pats:
 	assert_nothing_leaked
 }
 
+@test "privileged: root's flush records a configuration error in a user's entry without the configuration's names" {
+	start_auth_server
+	system_config "account default" "account other" "from other@example.org"
+	stop_smtpd
+	run_caller 0 -- -A other bob@example.net
+	ID="$(spool_id)"
+	[[ -n "$ID" && -d "$SPOOL/$ID" ]] || die "no entry $ID in $SPOOL"
+	# The account is renamed away: root's flush cannot send the entry.
+	start_auth_server
+	system_config "account default" "account renamed-4d2f" \
+		"from other@example.org" "account hidden-acct-7e1b"
+	run_root 78 -q
+	assert_stderr_contains "account 'other' not found"
+	assert_stderr_contains "hidden-acct-7e1b"
+	# The entry is the caller's to read: it says where, not what.
+	run_caller 0 -- -bp
+	assert_output_contains "$ID"
+	assert_output_contains "error in the system configuration"
+	local s
+	for s in renamed-4d2f hidden-acct-7e1b "$ETC/mailpost.conf"; do
+		assert_no_secret "$s" "$SPOOL/$ID/envelope" || return 1
+	done
+	run_caller 0 -- --queue-show "$ID"
+	assert_output_lacks "hidden-acct-7e1b"
+	assert_nothing_leaked "$SPOOL/$ID/envelope"
+}
+
 @test "privileged: a permanent refusal for a user whose home is not writable is kept in the spool's dead letters" {
 	start_auth_server "on RCPT" "  550 5.1.1 no such user"
 	system_config

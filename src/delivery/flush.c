@@ -205,6 +205,23 @@ group_close(struct group *g)
 	free(g->dead_letter);
 }
 
+/* What an entry of another user's records of why: an error of the
+ * system configuration (an account renamed away, a fallback loop, a user
+ * without a password) quotes its names and values, which only root and
+ * the group may read, and the entry is its owner's to read (mailq,
+ * --queue-show, the file itself): it gets where to look instead, and
+ * root's notice the whole message. */
+static const char *
+recorded_error(const struct run *r, const struct queue_envelope *e,
+               const struct error *why)
+{
+	if (foreign(r, e) && why->kind == ERROR_CONFIG)
+		return "an error in the system configuration (shown only to "
+		       "root and the system sendmail's group): root's flush "
+		       "says what";
+	return why->msg;
+}
+
 /* An attempt failed for now: the entry is marked (attempts + 1, why, the
  * next attempt by the account's back-off); 0, or -1 after a notice. */
 static int
@@ -217,7 +234,8 @@ mark_failed(struct run *r, const struct group *g, struct queue_entry *qe,
 	struct error err;
 
 	error_clear(&err);
-	if (queue_entry_failed(qe, why->msg, r->now, next, &err) == 0)
+	if (queue_entry_failed(qe, recorded_error(r, e, why), r->now, next,
+	                       &err) == 0)
 		return 0;
 	notice(r, "%s: %s", e->id, err.msg);
 	troubled(r, &err);
@@ -529,7 +547,8 @@ queue_rest(struct run *r, const struct group *g, struct queue_entry *qe,
 	int rc;
 
 	error_clear(&err);
-	fate_rest(&rest, e, why->msg, r->now, g->acct.queue_backoff);
+	fate_rest(&rest, e, recorded_error(r, e, why), r->now,
+	          g->acct.queue_backoff);
 	rc = queue_add(r->q, &rest, &m, id, &err);
 	envelope_clear(&rest.env);
 	if (rc < 0) {
