@@ -178,13 +178,14 @@ save_rest(const struct outbox *o, enum fate_action to,
           struct error *err)
 {
 	struct message_stream m = *copy;
-	struct error e, failure = *err;
+	struct error e, in_spool, failure = *err;
 	char rcpts[ERROR_MSG_MAX / 2], id[QUEUE_ID_SIZE];
 	size_t n = envelope_count(&env->env, ENVELOPE_REFUSED_TEMP);
 
 	fate_rcpts(&env->env, ENVELOPE_BIT(ENVELOPE_REFUSED_TEMP), rcpts,
 	           sizeof rcpts);
 	error_clear(&e);
+	error_clear(&in_spool);
 	if (to == FATE_DEAD_LETTER && !o->dead_letter)
 		error_set(&e, ERROR_CONFIG, "no dead letter file");
 	res->rest_lost = true; /* until saved */
@@ -201,14 +202,21 @@ save_rest(const struct outbox *o, enum fate_action to,
 		          "%s; the %zu refused for now %s; saved to %s for %s",
 		          failure.msg, n, not_queued, o->dead_letter, rcpts);
 	} else if (spool_ok &&
-	           rest_to_spool(o, copy, env, &failure, id, &e) == 0) {
+	           rest_to_spool(o, copy, env, &failure, id, &in_spool) == 0) {
 		res->rest_lost = false;
 		error_set(err, failure.kind,
 		          "%s; the %zu refused for now %s; kept as dead letter "
 		          "%s in %s for %s (mailq lists it)",
 		          failure.msg, n, not_queued, id,
 		          depot_where(&o->depot), rcpts);
-	} else
+	} else if (in_spool.kind != ERROR_NONE)
+		/* Both places said no: each says why. */
+		error_set(err, failure.kind,
+		          "%s; the %zu refused for now %s nor saved (%s; %s): "
+		          "nothing was kept for %s",
+		          failure.msg, n, not_queued, e.msg, in_spool.msg,
+		          rcpts);
+	else
 		error_set(err, failure.kind,
 		          "%s; the %zu refused for now %s nor saved (%s): "
 		          "nothing was kept for %s",

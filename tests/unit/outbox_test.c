@@ -386,6 +386,48 @@ run(const struct fate *f)
 	place_remove(&pl);
 }
 
+/* Queue never, delivered to one: the rest can be saved neither to the
+ * dead letter file (a directory) nor to the spool's dead letters (a spool
+ * that does not exist): the failure says why for both, not only the
+ * spool's. */
+static void
+test_rest_saved_nowhere(void)
+{
+	static const struct peer_step st[] = ONE_OF_TWO;
+	static const gid_t spool_gid = 0;
+	struct place pl;
+	struct peer p;
+	struct outbox o = {0};
+	struct outbox_result res;
+	struct error err = {0};
+	char spool[128];
+	size_t len;
+	FILE *f;
+
+	if (place_make(&pl) < 0 || peer_start(&p, st, N(st)) < 0) {
+		CHECK(!"setup");
+		return;
+	}
+	/* A spool under a regular file: it cannot be made. */
+	f = fopen(pl.dead, "w");
+	if (f)
+		fclose(f);
+	snprintf(spool, sizeof spool, "%s/spool", pl.dead);
+	o.policy = QUEUE_NEVER;
+	o.depot.dir = spool;
+	o.depot.spool = &spool_gid;
+	o.dead_letter = pl.dir; /* a directory */
+	o.clock = test_clock;
+	CHECK_INT(post(&o, p.path, true, &res, &err), -1);
+	free(peer_finish(&p, &len));
+	CHECK_INT(res.fate, OUTBOX_DELIVERED);
+	CHECK(res.rest_lost);
+	CHECK(strstr(err.msg, "nothing was kept for c@y.test") != NULL);
+	if (!strstr(err.msg, pl.dir) || !strstr(err.msg, "not a regular file"))
+		CHECK(!"the dead letter file's failure is not said");
+	place_remove(&pl);
+}
+
 /* A signal while the server keeps us waiting: queued all the same, and a
  * failure whose message says where the message went.  (Last: the
  * process keeps catching signals after it.) */
@@ -428,6 +470,7 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	for (size_t i = 0; i < N(fates); i++)
 		run(&fates[i]);
+	test_rest_saved_nowhere();
 	test_interrupted();
 	return unit_done();
 }
