@@ -82,6 +82,8 @@ struct job {
 	char *dead_letter;            /* storage behind outbox.dead_letter */
 	struct relay_finish finish;   /* settings for fallback accounts */
 	struct override_queue queued; /* for a queued entry's account */
+	int owner_dead_letter_seconds; /* flush_request's; 0 but in the test
+	                                * program tests/mailpost-spooltest */
 };
 
 /* An empty job (job must be zeroed), whose fallback accounts take the

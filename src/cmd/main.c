@@ -56,6 +56,14 @@ prepare_process(void)
 #endif
 #endif
 
+/* How long root's flush waits for another user's dead letter
+ * (flush_request): 0, DEADLETTER_CHILD_SECONDS.  Only the test program
+ * tests/mailpost-spooltest is built with a shorter limit (Makefile.am),
+ * so that 81-spool's held lock costs a second, not thirty. */
+#ifndef MAILPOST_OWNER_DEAD_LETTER_SECONDS
+#define MAILPOST_OWNER_DEAD_LETTER_SECONDS 0
+#endif
+
 /* The modes that need no message.  --version names the group the program
  * drops at start-up (privilege.h): make install-mta and the Debian package
  * make the program setgid only when it says so. */
@@ -135,6 +143,7 @@ main(int argc, char **argv)
 	rc = privilege_start(MAILPOST_MTA_GROUP, &err);
 	prepare_process();
 	job_init(&job);
+	job.owner_dead_letter_seconds = MAILPOST_OWNER_DEAD_LETTER_SECONDS;
 	if (rc == 0)
 		rc = cli_parse(argc, argv, &job.req, &err);
 	if (rc == 0)

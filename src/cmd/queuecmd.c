@@ -93,6 +93,7 @@ queuecmd_flush_request(struct job *job, const char *dir, FILE *diag,
 	    .notice_ctx = diag,
 	    .log = log_entry,
 	    .log_ctx = job,
+	    .owner_dead_letter_seconds = job->owner_dead_letter_seconds,
 	};
 }
 

@@ -499,12 +499,13 @@ child_append(const struct dl_user *u, const char *sender, time_t when,
 }
 
 /* The child's report: nothing (success), or its error; a child that
- * takes longer than DEADLETTER_CHILD_SECONDS (a lock the user holds, a
- * slow file system) is killed. */
+ * takes longer than `seconds` (a lock the user holds, a slow file
+ * system) is killed. */
 static int
-child_result(pid_t pid, int fd, const char *path, struct error *err)
+child_result(pid_t pid, int seconds, int fd, const char *path,
+             struct error *err)
 {
-	int64_t deadline = now_ms() + DEADLETTER_CHILD_SECONDS * 1000;
+	int64_t deadline = now_ms() + (int64_t)seconds * 1000;
 	char line[1 + ERROR_MSG_MAX];
 	ssize_t n = 0;
 	int status, ready = fd_wait(fd, POLLIN, deadline);
@@ -520,7 +521,7 @@ child_result(pid_t pid, int fd, const char *path, struct error *err)
 		    err, ERROR_TEMPFAIL,
 		    "cannot save the message to %s: not done in %d "
 		    "seconds",
-		    path, DEADLETTER_CHILD_SECONDS);
+		    path, seconds);
 	if (n > 1) {
 		line[n] = '\0';
 		return error_set(err, (enum error_kind)line[0], "%s", line + 1);
@@ -534,7 +535,7 @@ child_result(pid_t pid, int fd, const char *path, struct error *err)
 }
 
 int
-deadletter_append_as(uid_t uid, const char *sender, time_t when,
+deadletter_append_as(uid_t uid, int seconds, const char *sender, time_t when,
                      struct message_stream *m, char **path, struct error *err)
 {
 	struct dl_user u = {0};
@@ -560,7 +561,9 @@ deadletter_append_as(uid_t uid, const char *sender, time_t when,
 		rc = error_set_errno(err, ERROR_OSERR, errno,
 		                     "cannot save the message to %s", u.path);
 	else
-		rc = child_result(pid, pipe_fd[0], u.path, err);
+		rc = child_result(
+		    pid, seconds > 0 ? seconds : DEADLETTER_CHILD_SECONDS,
+		    pipe_fd[0], u.path, err);
 	close(pipe_fd[0]);
 	return rc;
 }

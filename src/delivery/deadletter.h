@@ -35,7 +35,8 @@ int deadletter_append(const char *path, const char *sender, time_t when,
 /* Ceilings for deadletter_append_as: the groups a user may be in (more
  * is refused rather than cut, which could leave a group it should not
  * have), and how long the child may take (it may wait for a lock the
- * user holds on its own file) before it is killed. */
+ * user holds on its own file) before it is killed, unless the caller
+ * gives another limit. */
 #define DEADLETTER_GROUPS_MAX 1024
 #define DEADLETTER_CHILD_SECONDS 30
 
@@ -43,13 +44,15 @@ int deadletter_append(const char *path, const char *sender, time_t when,
  * home of the password database, as that user: in a child that took the
  * user's groups, gid and uid for good (root never writes in a user's
  * home, where a link or a file of the user's choosing may wait).  For
- * root's flush of the machine's spool.  *path is the file (caller frees;
- * NULL when the user has no home).  deadletter_append's errors, the
- * user's (ERROR_CONFIG: unknown, no home), ERROR_OSERR when the child
- * could not run or become the user, ERROR_TEMPFAIL when it took more than
- * DEADLETTER_CHILD_SECONDS (killed). */
-int deadletter_append_as(uid_t uid, const char *sender, time_t when,
-                         struct message_stream *m, char **path,
+ * root's flush of the machine's spool.  seconds: the child's time limit
+ * (0: DEADLETTER_CHILD_SECONDS; tests give a short one).  *path is the
+ * file (caller frees; NULL when the user has no home).
+ * deadletter_append's errors, the user's (ERROR_CONFIG: unknown, no
+ * home), ERROR_OSERR when the child could not run or become the user,
+ * ERROR_TEMPFAIL when it took more than the limit (killed, nothing
+ * written). */
+int deadletter_append_as(uid_t uid, int seconds, const char *sender,
+                         time_t when, struct message_stream *m, char **path,
                          struct error *err);
 
 #endif

@@ -30,10 +30,10 @@ struct run {
 	struct queue *dead; /* the spool's dead letters, opened on need */
 	/* Owners whose dead letter took too long (a lock of theirs on the
 	 * file, a hung home): their next ones go to dead/ at once, so that
-	 * one user cannot hold every other's mail DEADLETTER_CHILD_SECONDS
-	 * per entry. */
+	 * one user cannot hold every other's mail owner_seconds per entry. */
 	uid_t *slow;
 	size_t nslow;
+	int owner_seconds; /* an owner's dead letter's time limit */
 	time_t now;
 	bool stop; /* a signal: no further entry */
 };
@@ -352,10 +352,11 @@ give_up_for_owner(struct run *r, const struct group *g, struct queue_entry *qe,
 		rc = error_set(&home_err, ERROR_TEMPFAIL,
 		               "an earlier dead letter of %s's took more than "
 		               "%d seconds",
-		               who, DEADLETTER_CHILD_SECONDS);
+		               who, r->owner_seconds);
 	else
-		rc = deadletter_append_as(e->owner, e->env.sender, r->now, &m,
-		                          &path, &home_err);
+		rc = deadletter_append_as(e->owner, r->owner_seconds,
+		                          e->env.sender, r->now, &m, &path,
+		                          &home_err);
 	free(path);
 	/* Only a child that ran out of time says ERROR_TEMPFAIL. */
 	if (rc < 0 && home_err.kind == ERROR_TEMPFAIL &&
@@ -845,8 +846,12 @@ int
 flush_run(const struct flush_request *fr, struct flush_report *rep,
           struct error *err)
 {
-	struct run r = {
-	    .fr = fr, .rep = rep, .now = fr->clock ? fr->clock() : time(NULL)};
+	struct run r = {.fr = fr,
+	                .rep = rep,
+	                .owner_seconds = fr->owner_dead_letter_seconds > 0
+	                                     ? fr->owner_dead_letter_seconds
+	                                     : DEADLETTER_CHILD_SECONDS,
+	                .now = fr->clock ? fr->clock() : time(NULL)};
 	struct queue_envelope *v = NULL;
 	struct stat st;
 	size_t n = 0;

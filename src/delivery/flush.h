@@ -101,6 +101,9 @@ struct flush_request {
 	void *log_ctx;
 	time_t (*clock)(void); /* the time now (what is due, too old, the
 	                        * next attempt); NULL: time(2) */
+	int owner_dead_letter_seconds; /* the time limit of another user's
+	                                * dead letter (deadletter_append_as);
+	                                * 0: DEADLETTER_CHILD_SECONDS */
 };
 
 struct flush_report {

@@ -1,18 +1,21 @@
 /*
  * deadletter_test.c - appending to the dead letter mbox (deadletter.c):
  * exact mboxrd content whatever the read boundaries, appending, file
- * safety (mode, symbolic links, ownership), and cutting the file back
- * after a failed read or write.
+ * safety (mode, symbolic links, ownership), cutting the file back after
+ * a failed read or write, and another user's file written by a child
+ * that is killed at its time limit when the user holds the lock.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -550,8 +553,9 @@ test_append_as(void)
 		return;
 	}
 	/* No such user: nothing runs. */
-	CHECK_INT(deadletter_append_as(3999999999u, "a@x", 0, &m, &path, &err),
-	          -1);
+	CHECK_INT(
+	    deadletter_append_as(3999999999u, 0, "a@x", 0, &m, &path, &err),
+	    -1);
 	CHECK_INT(err.kind, ERROR_CONFIG);
 	CHECK(strstr(err.msg, "uid 3999999999 is in no password") != NULL);
 	CHECK(path == NULL);
@@ -562,12 +566,152 @@ test_append_as(void)
 		fprintf(stderr, "skipped: nobody has a home here\n");
 		return;
 	}
-	CHECK_INT(deadletter_append_as(pw->pw_uid, "a@x", 0, &m, &path, &err),
-	          -1);
+	CHECK_INT(
+	    deadletter_append_as(pw->pw_uid, 0, "a@x", 0, &m, &path, &err), -1);
 	CHECK_INT(err.kind, ERROR_IOERR);
 	CHECK(path && strstr(err.msg, path) != NULL);
 	CHECK(strstr(err.msg, "No such file or directory") != NULL);
 	free(path);
+}
+
+/* A user of this test's own, with a home in a fresh directory (made as
+ * tests/81-spool.bats makes its users: useradd, then userdel). */
+struct test_user {
+	char name[32];
+	char top[64];   /* the home's parent, 0755 */
+	char home[96];  /* top/home, 0700, the user's */
+	char file[128]; /* home/dead.letter */
+	uid_t uid;
+	gid_t gid;
+};
+
+static bool
+user_make(struct test_user *u)
+{
+	char cmd[256];
+	struct passwd *pw;
+
+	snprintf(u->name, sizeof u->name, "mpdl%ld", (long)getpid());
+	str_copy(u->top, sizeof u->top, "/tmp/deadletter_user.XXXXXX");
+	if (!mkdtemp(u->top) || chmod(u->top, 0755) < 0)
+		return false;
+	snprintf(u->home, sizeof u->home, "%s/home", u->top);
+	snprintf(u->file, sizeof u->file, "%s/dead.letter", u->home);
+	snprintf(cmd, sizeof cmd,
+	         "useradd -M -U -d '%s' -s /bin/sh '%s' 2>/dev/null", u->home,
+	         u->name);
+	if (system(cmd) != 0) {
+		rmdir(u->top);
+		return false;
+	}
+	pw = getpwnam(u->name);
+	if (!pw) {
+		CHECK(!"the new user is in the password database");
+		return false;
+	}
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	CHECK_INT(mkdir(u->home, 0700), 0);
+	CHECK_INT(chown(u->home, u->uid, u->gid), 0);
+	return true;
+}
+
+static void
+user_remove(struct test_user *u)
+{
+	char cmd[128];
+
+	unlink(u->file);
+	rmdir(u->home);
+	rmdir(u->top);
+	snprintf(cmd, sizeof cmd, "userdel '%s' 2>/dev/null", u->name);
+	CHECK_INT(system(cmd), 0);
+}
+
+/* A child that became the user holds an flock on its dead.letter until
+ * the pipe `release` is closed; a byte on `ready` says it holds it.  Its
+ * pid. */
+static pid_t
+hold_lock(const struct test_user *u, const int ready[2], const int release[2])
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		int fd;
+
+		close(ready[0]);
+		close(release[1]);
+		if (setgroups(0, NULL) < 0 ||
+		    setresgid(u->gid, u->gid, u->gid) < 0 ||
+		    setresuid(u->uid, u->uid, u->uid) < 0)
+			_exit(10);
+		fd = open(u->file, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+		if (fd < 0 || flock(fd, LOCK_EX) < 0)
+			_exit(11);
+		if (write(ready[1], "l", 1) != 1)
+			_exit(12);
+		while (read(release[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	return pid;
+}
+
+/* The user holds a lock on its own dead.letter: the child that writes it
+ * as the user waits for the lock, is killed at the caller's limit (1 s
+ * here; 30 s when none is given), and has written nothing. */
+static void
+test_append_as_held_lock(void)
+{
+	struct mem_stream ms;
+	struct message_stream m = stream_of(&ms, S("x\r\n"), 100);
+	struct test_user u;
+	struct error err;
+	char *path = NULL, c = 0;
+	int ready[2], release[2], status = -1, fd;
+	int64_t start, took;
+	pid_t holder;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "skipped: a held dead letter (needs root)\n");
+		return;
+	}
+	if (!user_make(&u)) {
+		fprintf(stderr,
+		        "skipped: a held dead letter (needs useradd)\n");
+		return;
+	}
+	CHECK_INT(pipe(ready), 0);
+	CHECK_INT(pipe(release), 0);
+	holder = hold_lock(&u, ready, release);
+	CHECK(holder > 0);
+	close(ready[1]);
+	close(release[0]);
+	CHECK_INT(read(ready[0], &c, 1), 1); /* the user holds the lock */
+	start = now_ms();
+	CHECK_INT(deadletter_append_as(u.uid, 1, "a@x", 0, &m, &path, &err),
+	          -1);
+	took = now_ms() - start;
+	CHECK_INT(err.kind, ERROR_TEMPFAIL);
+	CHECK_STR(path, u.file);
+	CHECK(strstr(err.msg, "not done in 1 seconds") != NULL);
+	CHECK(took >= 900 && took < 3000);
+	/* The lock is let go: a child still alive would now write. */
+	close(release[1]);
+	CHECK_INT(waitpid(holder, &status, 0), holder);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	usleep(200 * 1000);
+	CHECK_INT(file_size(u.file), 0);
+	fd = open(u.file, O_RDONLY);
+	CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0);
+	if (fd >= 0)
+		close(fd);
+	close(ready[0]);
+	free(path);
+	user_remove(&u);
 }
 
 int
@@ -589,6 +733,7 @@ main(void)
 	test_write_failure();
 	test_default_path();
 	test_append_as();
+	test_append_as_held_lock();
 	remove_dir();
 	return unit_done();
 }
