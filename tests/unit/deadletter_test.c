@@ -524,7 +524,8 @@ static void
 remove_dir(void)
 {
 	const char *names[] = {"content", "twice", "sender",   "target",
-	                       "link",    "other", "readfail", "fsize"};
+	                       "link",    "other", "readfail", "fsize",
+	                       "rewound"};
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		char *p = path_in_dir(names[i]);
