@@ -1292,6 +1292,15 @@ open_queue_dir(const char *path, struct error *err)
 	return fd;
 }
 
+/* What to add to "cannot open DIR" when the cause is the kind of file
+ * found there (a link, a file), and only then: under a tiny ulimit -n the
+ * reason is the limit, not the directory. */
+static const char *
+not_dir_hint(int e)
+{
+	return e == ELOOP || e == ENOTDIR ? " (it must be a directory)" : "";
+}
+
 static int
 open_tmp_dir(struct queue *q, struct error *err)
 {
@@ -1303,9 +1312,8 @@ open_tmp_dir(struct queue *q, struct error *err)
 	q->tmp_fd = open_dir_at(q->fd, "tmp");
 	if (q->tmp_fd < 0)
 		return error_set_errno(err, dir_error_kind(errno), errno,
-		                       "cannot open %s/tmp (it must be a "
-		                       "directory)",
-		                       q->path);
+		                       "cannot open %s/tmp%s", q->path,
+		                       not_dir_hint(errno));
 	if (created)
 		fchmod(q->tmp_fd, 0700); /* the umask cut mkdir's mode */
 	return check_dir(q->tmp_fd, q->path, "/tmp", err);
@@ -1457,9 +1465,8 @@ open_spool_sub(int dir_fd, const char *path, const char *name, gid_t group,
 		                 path, name);
 	if (fd < 0)
 		return error_set_errno(err, dir_error_kind(errno), errno,
-		                       "cannot open the spool %s%s (it must be "
-		                       "a directory)",
-		                       path, what);
+		                       "cannot open the spool %s%s%s", path,
+		                       what, not_dir_hint(errno));
 	if (geteuid() == 0)
 		repair_spool_dir(fd, group);
 	if (check_spool_dir(fd, path, what, group, err) < 0) {

@@ -860,6 +860,7 @@ test_unsafe_dirs(void)
 	CHECK_INT(symlink("/tmp", at("%s", "badtmp/tmp")), 0);
 	CHECK_INT(queue_open(&q, at("%s", "badtmp"), &err), -1);
 	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK(strstr(err.msg, "(it must be a directory)") != NULL);
 
 	/* mkdir -p: only the missing components, 0700, even with a umask
 	 * that would take the owner's rights away. */
@@ -883,6 +884,40 @@ test_unsafe_dirs(void)
 		CHECK_STR(queue_dir(q), at("%s", "parent/a/b/queue"));
 	queue_close(q);
 	queue_close(NULL);
+}
+
+/* Out of descriptors (a caller's tiny ulimit -n): the error names the
+ * limit, and never says that tmp/ must be a directory. */
+static void
+test_open_out_of_descriptors(void)
+{
+	struct rlimit old, low;
+	struct queue *q = NULL;
+	struct error err;
+	int first, hit = 0;
+
+	CHECK_INT(queue_open(&q, at("%s", "fdq"), &err), 0);
+	queue_close(q);
+	CHECK_INT(getrlimit(RLIMIT_NOFILE, &old), 0);
+	first = dup(0);
+	CHECK(first >= 0);
+	close(first);
+	for (int extra = 1; extra <= 4; extra++) {
+		low = old;
+		low.rlim_cur = (rlim_t)(first + extra);
+		CHECK_INT(setrlimit(RLIMIT_NOFILE, &low), 0);
+		error_clear(&err);
+		q = NULL;
+		if (queue_open(&q, at("%s", "fdq"), &err) < 0 &&
+		    strstr(err.msg, "/tmp")) {
+			hit++;
+			CHECK(strstr(err.msg, "Too many open files") != NULL);
+			CHECK(strstr(err.msg, "must be a directory") == NULL);
+		}
+		queue_close(q);
+		CHECK_INT(setrlimit(RLIMIT_NOFILE, &old), 0);
+	}
+	CHECK(hit > 0); /* some limit fell on tmp/'s open */
 }
 
 static void
@@ -1863,6 +1898,7 @@ main(void)
 	test_read_failure();
 	test_file_size_limit();
 	test_unsafe_dirs();
+	test_open_out_of_descriptors();
 	test_stale_tmp();
 	test_clock();
 	test_envelope_file_exact();
