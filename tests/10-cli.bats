@@ -82,14 +82,19 @@ long_options() {
 	run_tool 64 -x a@example.org
 	assert_output_has "mailpost: unknown option '-x'; see 'mailpost --help'"
 	run_tool 64 --no-such-option a@example.org
-	assert_output_has "unknown option '--no-such-option'"
+	assert_output_has "unknown option '--no-such-option'; see 'mailpost --help'"
+	run_tool 64 --hepl
+	assert_output_has "mailpost: unknown option '--hepl'; did you mean '--help'?"
 }
 
 @test "a missing argument is a usage error (64)" {
 	run_tool 64 a@example.org -f
-	assert_output_has "mailpost: option '-f' needs an argument"
+	assert_output_has "mailpost: -f needs an envelope sender; write -f ADDRESS"
 	run_tool 64 a@example.org --host
 	assert_output_has "option '--host' needs an argument"
+	ln -s "$MAILPOST" "$BATS_TEST_TMPDIR/msmtp"
+	run_prog 64 "$BATS_TEST_TMPDIR/msmtp" a@example.org -a
+	assert_output_has "mailpost: -a needs an account name; write -a ACCOUNT (called as msmtp)"
 }
 
 @test "no recipients and no -t is a usage error (64)" {
@@ -216,7 +221,7 @@ long_options() {
 	run_tool 64 -qQ
 	assert_output_has "-qQ is not supported"
 	run_tool 64 -qI
-	assert_output_has "option '-qI' needs an argument"
+	assert_output_has "-qI needs part of a queue id to match; write -qI TEXT"
 	run_tool 64 -qR ''
 	assert_output_has "option '-qR' needs a non-empty argument"
 	run_tool 64 -qIabc -qR example.org

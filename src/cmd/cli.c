@@ -26,6 +26,9 @@
 /* Timeouts become milliseconds further down; keep that within an int. */
 #define TIMEOUT_MAX (INT_MAX / 1000)
 #define PORT_MAX 65535
+/* Longer words are not typos of an option name (the longest is 23). */
+#define SUGGEST_LEN_MAX 32
+#define IGNORED_VALUE "a value (accepted and ignored, as sendmail does)"
 
 enum arg_kind {
 	ARG_NONE,         /* a flag; may be clustered: -ti */
@@ -1323,6 +1326,132 @@ check_refused(const struct request *req, char letter, const char *name,
 	return 0;
 }
 
+/* What a letter's argument is, for "-f needs an envelope sender; write -f
+ * ADDRESS" instead of a bare "needs an argument".  msmtp: the meaning
+ * under the name msmtp (see msmtp_options). */
+static const struct {
+	char letter;
+	bool msmtp;
+	const char *what;
+	const char *usage;
+} arg_help[] = {
+    {'a', true, "an account name", "-a ACCOUNT (called as msmtp)"},
+    {'X', true, "a log file", "-X FILE (called as msmtp)"},
+    {'f', false, "an envelope sender", "-f ADDRESS"},
+    {'r', false, "an envelope sender", "-r ADDRESS"},
+    {'F', false, "the sender's full name", "-F 'FULL NAME'"},
+    {'C', false, "a configuration file", "-C FILE"},
+    {'A', false, "an account name", "-A ACCOUNT"},
+    {'N', false, "when to ask for delivery status notifications",
+     "-N never or -N success,failure,delay"},
+    {'R', false, "what a bounce returns", "-R full or -R hdrs"},
+    {'V', false, "a DSN envelope id", "-V ENVID"},
+    {'s', false, "a subject", "-s SUBJECT"},
+    {'a', false, "a file to attach", "-a FILE (called as msmtp, -a ACCOUNT)"},
+    {'c', false, "a Cc address", "-c ADDRESS"},
+    {'H', false, "a header field", "-H 'NAME: VALUE'"},
+    {'o', false, "a sendmail option", "it glued, as in -oi"},
+    {'b', false, "a mode",
+     "-bm (send), -bp (list the queue), -bs (SMTP on standard input) or "
+     "-bi"},
+    {'O', false, IGNORED_VALUE, "-O OPTION=VALUE"},
+    {'B', false, IGNORED_VALUE, "-B TYPE"},
+    {'L', false, IGNORED_VALUE, "-L TAG"},
+    {'X', false, IGNORED_VALUE, "-X FILE"},
+    {'h', false, IGNORED_VALUE, "-h HOPS"},
+    {'p', false, IGNORED_VALUE, "-p PROTOCOL"},
+};
+
+/* -1: "-c needs WHAT; write USAGE" for a letter that came without its
+ * argument. */
+static int
+missing_argument(const struct request *req, char c, struct error *err)
+{
+	for (size_t k = 0; k < sizeof arg_help / sizeof arg_help[0]; k++) {
+		if (arg_help[k].letter != c ||
+		    (arg_help[k].msmtp && !req->msmtp))
+			continue;
+		return error_set(err, ERROR_USAGE, "-%c needs %s; write %s", c,
+		                 arg_help[k].what, arg_help[k].usage);
+	}
+	return error_set(err, ERROR_USAGE, "option '-%c' needs an argument", c);
+}
+
+/* Edit distance (optimal string alignment: a swap of two neighbours
+ * counts once, so --hepl is one step from --help) between a and b[0..n),
+ * or SUGGEST_LEN_MAX + 1 when either is too long to bother. */
+static size_t
+edit_distance(const char *a, const char *b, size_t n)
+{
+	size_t m = strlen(a);
+	size_t d[SUGGEST_LEN_MAX + 1][SUGGEST_LEN_MAX + 1];
+
+	if (m > SUGGEST_LEN_MAX || n > SUGGEST_LEN_MAX)
+		return SUGGEST_LEN_MAX + 1;
+	for (size_t i = 0; i <= m; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= n; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= m; i++) {
+		for (size_t j = 1; j <= n; j++) {
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t best = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[m][n];
+}
+
+/* The one long name nearest to name[0..len), or NULL when none is near
+ * enough (one step for names up to 4 characters, two beyond; none under
+ * 3) or two are equally near: a wrong guess is worse than none. */
+static const char *
+nearest_long_name(const char *name, size_t len)
+{
+	size_t limit = len < 3 ? 0 : len <= 4 ? 1 : 2;
+	const char *best = NULL;
+	size_t best_d = limit + 1;
+	bool tie = false;
+
+	for (size_t k = 0; k < NOPTIONS; k++) {
+		const char *l = options[k].long_name;
+		size_t d = l != NULL ? edit_distance(l, name, len) : best_d + 1;
+
+		if (d < best_d) {
+			best = l;
+			best_d = d;
+			tie = false;
+		} else if (d == best_d && best != NULL) {
+			tie = true;
+		}
+	}
+	return tie ? NULL : best;
+}
+
+/* -1: the unknown long option, with the nearest name when there is one. */
+static int
+unknown_long(const char *name, size_t len, struct error *err)
+{
+	const char *near = nearest_long_name(name, len);
+
+	if (near != NULL)
+		return error_set(
+		    err, ERROR_USAGE,
+		    "unknown option '--%.*s'; did you mean '--%s'?", (int)len,
+		    name, near);
+	return error_set(err, ERROR_USAGE,
+	                 "unknown option '--%.*s'; see 'mailpost --help'",
+	                 (int)len, name);
+}
+
 /* The argument of an option: glued to it if anything follows, else the
  * next word, whatever it looks like ("-f ''" and "-f -x" as getopt does). */
 static const char *
@@ -1350,7 +1479,13 @@ parse_queue(struct cursor *c, struct request *req, const char *rest,
 	match = take_argument(c, "");
 	if (match == NULL)
 		return error_set(err, ERROR_USAGE,
-		                 "option '-q%c' needs an argument", rest[0]);
+		                 "-q%c needs part of %s to match; write -q%c "
+		                 "TEXT",
+		                 rest[0],
+		                 rest[0] == 'I'   ? "a queue id"
+		                 : rest[0] == 'R' ? "a recipient"
+		                                  : "the sender",
+		                 rest[0]);
 	return queue_select(req, rest[0], match, err);
 }
 
@@ -1384,9 +1519,7 @@ parse_short(struct cursor *c, struct request *req, struct error *err)
 		else
 			arg = take_argument(c, word + j + 1);
 		if (arg == NULL)
-			return error_set(err, ERROR_USAGE,
-			                 "option '-%c' needs an argument",
-			                 word[j]);
+			return missing_argument(req, word[j], err);
 		if (o->arg == ARG_MODE_OR_ADDR && word[j + 1] == '\0')
 			return opt_b_word(req, arg, err);
 		return o->apply(req, arg, err);
@@ -1408,10 +1541,7 @@ parse_long(struct cursor *c, struct request *req, struct error *err)
 	if (o == NULL && check_refused(req, 0, name, len, err) < 0)
 		return -1;
 	if (o == NULL)
-		return error_set(err, ERROR_USAGE,
-		                 "unknown option '--%.*s'; see 'mailpost "
-		                 "--help'",
-		                 (int)len, name);
+		return unknown_long(name, len, err);
 	if (o->arg == ARG_NONE) {
 		if (eq != NULL)
 			return error_set(err, ERROR_USAGE,
