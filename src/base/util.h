@@ -54,6 +54,10 @@ char *str_seconds(char *out, size_t n, int ms);
 /* Milliseconds on the monotonic clock (for timeouts and the transcript). */
 int64_t now_ms(void);
 
+/* Microseconds on the monotonic clock (for timing steps on loopback, where
+ * a whole exchange can take less than a millisecond). */
+int64_t now_us(void);
+
 /* read(2) of at most n bytes with EINTR retried: what read returns. */
 ssize_t fd_read(int fd, void *p, size_t n);
 

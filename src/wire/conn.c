@@ -898,17 +898,24 @@ conn_start_tls(struct conn *c, const struct tls_params *p, struct error *err)
 /* In TLS the client speaks first (RFC 8446 2): a server that has already
  * said something talks plaintext, and RFC 8314 3.3 forbids falling back. */
 int
+conn_start_implicit_tls(struct conn *c, const struct tls_params *p,
+                        struct error *err)
+{
+	return start_tls(c, p,
+	                 "the server sent plaintext before the TLS handshake: "
+	                 "it does not speak implicit TLS on this port (a "
+	                 "plaintext server needs STARTTLS)",
+	                 err);
+}
+
+int
 conn_open_tls(struct conn **out, const struct conn_target *target,
               const struct tls_params *p, struct transcript *t,
               struct error *err)
 {
 	if (conn_open(out, target, t, err) < 0)
 		return -1;
-	if (start_tls(*out, p,
-	              "the server sent plaintext before the TLS handshake: "
-	              "it does not speak implicit TLS on this port (a "
-	              "plaintext server needs STARTTLS)",
-	              err) == 0)
+	if (conn_start_implicit_tls(*out, p, err) == 0)
 		return 0;
 	conn_close(*out);
 	*out = NULL;

@@ -83,9 +83,14 @@ int conn_open(struct conn **out, const struct conn_target *target,
 int conn_start_tls(struct conn *c, const struct tls_params *p,
                    struct error *err);
 
-/* Implicit TLS (RFC 8314 3.3): conn_open, then conn_start_tls at once, so
- * a server that talks plaintext is a handshake failure, never a fallback.
- * On failure nothing is left open and *out is NULL. */
+/* Implicit TLS (RFC 8314 3.3): the handshake right after conn_open, so a
+ * server that talks plaintext is a handshake failure, never a fallback.
+ * On failure the connection is unusable: close it. */
+int conn_start_implicit_tls(struct conn *c, const struct tls_params *p,
+                            struct error *err);
+
+/* conn_open and conn_start_implicit_tls in one: on failure nothing is left
+ * open and *out is NULL. */
 int conn_open_tls(struct conn **out, const struct conn_target *target,
                   const struct tls_params *p, struct transcript *t,
                   struct error *err);

@@ -100,8 +100,21 @@ static const char *const state_names[] = {
 _Static_assert(sizeof state_names / sizeof state_names[0] == SMTP_NSTATES,
                "every state has a name");
 
+static const char *const step_names[] = {
+    [SMTP_STEP_CONNECT] = "connect", [SMTP_STEP_GREETING] = "greeting",
+    [SMTP_STEP_EHLO] = "ehlo",       [SMTP_STEP_TLS] = "tls",
+    [SMTP_STEP_AUTH] = "auth",       [SMTP_STEP_MAIL] = "mail",
+    [SMTP_STEP_RCPT] = "rcpt",       [SMTP_STEP_DATA] = "data",
+    [SMTP_STEP_BODY] = "body",       [SMTP_STEP_QUIT] = "quit",
+};
+
+_Static_assert(sizeof step_names / sizeof step_names[0] == SMTP_NSTEPS,
+               "every step has a name");
+
 struct smtp_session {
 	struct conn *conn; /* NULL once closed */
+	struct smtp_timing *timing; /* the caller's, or own_timing */
+	struct smtp_timing own_timing;
 	struct transcript *t;
 	struct smtp_timeouts to;
 	struct smtp_caps caps;
@@ -121,6 +134,66 @@ enter(struct smtp_session *s, enum smtp_state next)
 		transcript_trace(s->t, "state %s -> %s", state_names[s->state],
 		                 state_names[next]);
 	s->state = next;
+}
+
+/* --- step timing --- */
+
+const char *
+smtp_step_name(enum smtp_step step)
+{
+	return step < SMTP_NSTEPS ? step_names[step] : "?";
+}
+
+void
+smtp_timing_init(struct smtp_timing *t)
+{
+	t->origin_us = now_us();
+	for (int i = 0; i < SMTP_NSTEPS; i++) {
+		t->begin_us[i] = -1;
+		t->end_us[i] = -1;
+	}
+}
+
+enum smtp_step
+smtp_timing_failed(const struct smtp_timing *t)
+{
+	enum smtp_step failed = SMTP_NSTEPS;
+
+	for (int i = 0; i < SMTP_NSTEPS; i++)
+		if (t->begin_us[i] >= 0 && t->end_us[i] < 0)
+			failed = (enum smtp_step)i;
+	return failed;
+}
+
+static int64_t
+since_origin(const struct smtp_session *s, int64_t at_us)
+{
+	return at_us - s->timing->origin_us;
+}
+
+static void
+step_begin_at(struct smtp_session *s, enum smtp_step step, int64_t at_us)
+{
+	s->timing->begin_us[step] = since_origin(s, at_us);
+	s->timing->end_us[step] = -1;
+}
+
+static void
+step_begin(struct smtp_session *s, enum smtp_step step)
+{
+	step_begin_at(s, step, now_us());
+}
+
+static void
+step_end_at(struct smtp_session *s, enum smtp_step step, int64_t at_us)
+{
+	s->timing->end_us[step] = since_origin(s, at_us);
+}
+
+static void
+step_end(struct smtp_session *s, enum smtp_step step)
+{
+	step_end_at(s, step, now_us());
 }
 
 /* An exchange failed: the session can only be closed now. */
@@ -428,6 +501,7 @@ greeting(struct smtp_session *s, const char *host, struct error *err)
 	int rc;
 
 	enter(s, SMTP_GREETING);
+	step_begin(s, SMTP_STEP_GREETING);
 	reply_init(&r);
 	snprintf(what, sizeof what, "connecting to %s", host);
 	rc =
@@ -436,6 +510,8 @@ greeting(struct smtp_session *s, const char *host, struct error *err)
 		rc = reply_to_error(&r, REPLY_STAGE_CONNECT, what, err);
 	else if (rc == 0)
 		rc = check_in_sync(s, "its greeting", err);
+	if (rc == 0)
+		step_end(s, SMTP_STEP_GREETING);
 	reply_clear(&r);
 	return rc;
 }
@@ -509,13 +585,21 @@ open_connection(struct smtp_session *s, const struct smtp_options *o,
 {
 	struct tls_params p;
 
+	step_begin(s, SMTP_STEP_CONNECT);
+	if (conn_open(&s->conn, tg, s->t, err) < 0)
+		return -1;
+	step_end(s, SMTP_STEP_CONNECT);
 	if (o->tls != SMTP_TLS_IMPLICIT)
-		return conn_open(&s->conn, tg, s->t, err);
+		return 0;
+	step_begin(s, SMTP_STEP_TLS);
 	tls_setup(s, o, &p);
-	if (conn_open_tls(&s->conn, tg, &p, s->t, err) < 0) {
+	if (conn_start_implicit_tls(s->conn, &p, err) < 0) {
 		transcript_problem(s->t, "%s", err->msg);
+		conn_close(s->conn);
+		s->conn = NULL;
 		return -1;
 	}
+	step_end(s, SMTP_STEP_TLS);
 	s->tls = true;
 	return 0;
 }
@@ -572,6 +656,7 @@ starttls(struct smtp_session *s, const struct smtp_options *o, const char *name,
 	struct reply r;
 	int rc;
 
+	step_begin(s, SMTP_STEP_TLS);
 	if (!s->caps.starttls) {
 		error_set(err, ERROR_PROTOCOL,
 		          "the server does not offer STARTTLS; refusing to "
@@ -592,6 +677,7 @@ starttls(struct smtp_session *s, const struct smtp_options *o, const char *name,
 	if (hello(s, name, err) < 0)
 		return -1;
 	s->caps.starttls = false;
+	step_end(s, SMTP_STEP_TLS);
 	return 0;
 }
 
@@ -852,6 +938,7 @@ authenticate(struct smtp_session *s, const struct smtp_options *o,
 	struct reply r;
 	int rc;
 
+	step_begin(s, SMTP_STEP_AUTH);
 	channel_binding(s, &p, cb, sizeof cb);
 	enter(s, SMTP_AUTH);
 	if (sasl_client_new(&c, &p, err) < 0) {
@@ -867,7 +954,21 @@ authenticate(struct smtp_session *s, const struct smtp_options *o,
 	s->auth_line = NULL;
 	sasl_client_free(c);
 	wipe(cb, sizeof cb);
+	if (rc == 0)
+		step_end(s, SMTP_STEP_AUTH);
 	return rc;
+}
+
+/* The first EHLO is a step of its own; the one after STARTTLS belongs to
+ * the TLS step. */
+static int
+first_hello(struct smtp_session *s, const char *name, struct error *err)
+{
+	step_begin(s, SMTP_STEP_EHLO);
+	if (hello(s, name, err) < 0)
+		return -1;
+	step_end(s, SMTP_STEP_EHLO);
+	return 0;
 }
 
 static bool
@@ -886,6 +987,8 @@ smtp_open(struct smtp_session **out, const struct smtp_options *o,
 	    o->helo_name && *o->helo_name ? o->helo_name : "localhost";
 
 	*out = NULL;
+	s->timing = o->timing ? o->timing : &s->own_timing;
+	smtp_timing_init(s->timing);
 	s->t = o->transcript;
 	s->to = o->timeouts;
 	s->lmtp = o->lmtp;
@@ -896,7 +999,7 @@ smtp_open(struct smtp_session **out, const struct smtp_options *o,
 		free(s);
 		return -1;
 	}
-	if (greeting(s, tg.host, err) < 0 || hello(s, name, err) < 0 ||
+	if (greeting(s, tg.host, err) < 0 || first_hello(s, name, err) < 0 ||
 	    (o->tls == SMTP_TLS_STARTTLS && starttls(s, o, name, err) < 0) ||
 	    (wants_auth(o) && authenticate(s, o, err) < 0)) {
 		/* A refusal still gets its QUIT (RFC 5321 3.1: a client
@@ -989,6 +1092,12 @@ static int
 queue_step(struct smtp_session *s, const struct smtp_envelope *env, size_t i,
            struct error *err)
 {
+	size_t n = env->envelope->nrcpts;
+
+	if (i == 0 || i == 1 || i == n + 1)
+		step_begin(s, i == 0   ? SMTP_STEP_MAIL
+		              : i == 1 ? SMTP_STEP_RCPT
+		                       : SMTP_STEP_DATA);
 	if (i == 0)
 		return queue_mail(s, env, err);
 	if (i <= env->envelope->nrcpts)
@@ -1003,18 +1112,28 @@ read_step(struct smtp_session *s, const struct smtp_envelope *env,
 {
 	struct reply *r;
 
-	if (i == 0)
-		return read_checked(s, &res->mail, s->to.command,
-		                    REPLY_STAGE_MAIL, "MAIL FROM", err);
-	if (i > env->envelope->nrcpts)
-		return read_checked(s, &res->data, s->to.data, REPLY_STAGE_DATA,
-		                    "DATA", err);
+	if (i == 0) {
+		if (read_checked(s, &res->mail, s->to.command, REPLY_STAGE_MAIL,
+		                 "MAIL FROM", err) < 0)
+			return -1;
+		step_end(s, SMTP_STEP_MAIL);
+		return 0;
+	}
+	if (i > env->envelope->nrcpts) {
+		if (read_checked(s, &res->data, s->to.data, REPLY_STAGE_DATA,
+		                 "DATA", err) < 0)
+			return -1;
+		step_end(s, SMTP_STEP_DATA);
+		return 0;
+	}
 	r = &res->rcpt[i - 1];
 	if (read_checked(s, r, s->to.command, REPLY_STAGE_RCPT, "RCPT TO",
 	                 err) < 0)
 		return -1;
 	if (reply_is_positive(r))
 		res->naccepted++;
+	if (i == env->envelope->nrcpts)
+		step_end(s, SMTP_STEP_RCPT);
 	return 0;
 }
 
@@ -1077,8 +1196,11 @@ envelope_stepwise(struct smtp_session *s, const struct smtp_envelope *env,
 		if (one_step(s, env, res, i, err) < 0)
 			return -1;
 		if (!reply_is_positive(&res->rcpt[i - 1]) &&
-		    env->all_or_nothing)
+		    env->all_or_nothing) {
+			/* The step is over: the rest is not worth asking. */
+			step_end(s, SMTP_STEP_RCPT);
 			return 0;
+		}
 	}
 	if (res->naccepted == 0)
 		return 0;
@@ -1287,6 +1409,7 @@ send_terminator(struct smtp_session *s, struct dot_stuffer *d,
 	if (quit_after && s->caps.pipelining) {
 		if (send_line(s, "QUIT", 4, err) < 0)
 			return -1;
+		step_begin(s, SMTP_STEP_QUIT);
 		s->quit_sent = true;
 		conn_expect_close(s->conn);
 	}
@@ -1344,6 +1467,7 @@ smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
 		                 "no room for the reply to the end of data");
 	for (size_t i = 0; i < nfinal; i++)
 		reply_clear(&final[i]);
+	step_begin(s, SMTP_STEP_BODY);
 	dot_init(&d);
 	buf_init(&log.partial, SMTP_BODY_LOG_MAX);
 	rc = send_blocks(s, src, &d, &log, &source_failed, err);
@@ -1373,6 +1497,7 @@ smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
 	interrupt_hold(false);
 	if (rc < 0)
 		return -1;
+	step_end(s, SMTP_STEP_BODY);
 	enter(s, s->quit_sent ? SMTP_QUIT : SMTP_READY);
 	return 0;
 }
@@ -1459,6 +1584,7 @@ quit(struct smtp_session *s)
 
 	error_clear(&err);
 	if (!s->quit_sent) {
+		step_begin(s, SMTP_STEP_QUIT);
 		if (send_line(s, "QUIT", 4, &err) < 0 ||
 		    flush(s, timeout, &err) < 0)
 			return;
@@ -1469,8 +1595,10 @@ quit(struct smtp_session *s)
 	conn_expect_close(s->conn);
 	enter(s, SMTP_QUIT);
 	reply_init(&r);
-	if (read_reply(s, &r, timeout, &err) == 0)
+	if (read_reply(s, &r, timeout, &err) == 0) {
+		step_end(s, SMTP_STEP_QUIT);
 		enter(s, SMTP_CLOSED);
+	}
 	reply_clear(&r);
 }
 

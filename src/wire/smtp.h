@@ -64,6 +64,49 @@ struct smtp_caps {
 	char auth[256]; /* RFC 4954 mechanism list, space-separated, or "" */
 };
 
+/* The steps of a session, in the order they happen: what --quit-after
+ * names, and what --timing, --serverinfo and --json time. */
+enum smtp_step {
+	SMTP_STEP_CONNECT,  /* the transport: TCP, a proxy, a local socket */
+	SMTP_STEP_GREETING, /* the server's 220 */
+	SMTP_STEP_EHLO,     /* EHLO (or HELO, LHLO) in the clear, or the first
+	                     * one inside implicit TLS */
+	SMTP_STEP_TLS,      /* implicit TLS: the handshake; STARTTLS: the
+	                     * command, the handshake and the EHLO after it */
+	SMTP_STEP_AUTH,     /* the whole AUTH exchange */
+	SMTP_STEP_MAIL,     /* MAIL FROM and its reply */
+	SMTP_STEP_RCPT,     /* the first RCPT sent to the last reply read */
+	SMTP_STEP_DATA,     /* DATA and its reply (354, or a refusal) */
+	SMTP_STEP_BODY,     /* the message and the reply (LMTP: the replies)
+	                     * to its end */
+	SMTP_STEP_QUIT,     /* QUIT and its reply */
+	SMTP_NSTEPS
+};
+
+/* "connect", "greeting", "ehlo", "tls", "auth", "mail", "rcpt", "data",
+ * "body", "quit". */
+const char *smtp_step_name(enum smtp_step step);
+
+/* When each step of a session began and ended, in microseconds since
+ * smtp_open was called; -1 for a step not begun (begin_us) or not finished
+ * (end_us).  A step that begun and did not finish is where the session
+ * failed (smtp_timing_failed).  A later transaction on the same session
+ * overwrites MAIL to BODY; with PIPELINING, MAIL, RCPT and DATA begin
+ * together (their commands leave in one write) and end as their replies
+ * arrive. */
+struct smtp_timing {
+	int64_t origin_us; /* now_us() when smtp_open was called */
+	int64_t begin_us[SMTP_NSTEPS];
+	int64_t end_us[SMTP_NSTEPS];
+};
+
+/* Every step not begun. */
+void smtp_timing_init(struct smtp_timing *t);
+
+/* The step that began and did not finish (the latest such), or
+ * SMTP_NSTEPS when every step begun has finished. */
+enum smtp_step smtp_timing_failed(const struct smtp_timing *t);
+
 enum smtp_tls_mode {
 	SMTP_TLS_OFF = 0,
 	SMTP_TLS_STARTTLS, /* RFC 3207: required, never a plaintext fallback */
@@ -88,6 +131,11 @@ struct smtp_options {
 	const char *user;
 	const char *secret;  /* password or token; NULL when not needed */
 	bool auth_plaintext; /* PLAIN/LOGIN allowed without TLS */
+
+	/* NULL, or where the session records its steps' times as it goes
+	 * (smtp_open initialises it).  Owned by the caller, so it can be read
+	 * after smtp_close, QUIT included. */
+	struct smtp_timing *timing;
 };
 
 struct smtp_session;

@@ -64,8 +64,8 @@ options(struct smtp_options *o, struct peer *p, bool lmtp)
 }
 
 static struct smtp_session *
-open_on(struct peer *p, const struct peer_step *st, size_t n, bool lmtp,
-        struct error *err)
+open_timed(struct peer *p, const struct peer_step *st, size_t n, bool lmtp,
+           struct smtp_timing *timing, struct error *err)
 {
 	struct smtp_options o;
 	struct smtp_session *s = NULL;
@@ -73,9 +73,17 @@ open_on(struct peer *p, const struct peer_step *st, size_t n, bool lmtp,
 	if (peer_start(p, st, n) < 0)
 		return NULL;
 	options(&o, p, lmtp);
+	o.timing = timing;
 	if (smtp_open(&s, &o, err) < 0)
 		return NULL;
 	return s;
+}
+
+static struct smtp_session *
+open_on(struct peer *p, const struct peer_step *st, size_t n, bool lmtp,
+        struct error *err)
+{
+	return open_timed(p, st, n, lmtp, NULL, err);
 }
 
 static const char *const two_rcpts[] = {"b@y.test", "c@y.test"};
@@ -630,7 +638,8 @@ test_lost_after_dot(void)
 	};
 	struct peer p;
 	struct error err = {0};
-	struct smtp_session *s = open_on(&p, st, N(st), false, &err);
+	struct smtp_timing t;
+	struct smtp_session *s = open_timed(&p, st, N(st), false, &t, &err);
 	struct smtp_envelope env = {.envelope = &single};
 	struct smtp_envelope_result res;
 	struct body b = {"x\r\n", 0, 64};
@@ -649,10 +658,114 @@ test_lost_after_dot(void)
 	CHECK_INT(err.kind, ERROR_TEMPFAIL);
 	CHECK(dot_sent);
 	CHECK(strstr(err.msg, "status unknown") != NULL);
+	/* The session failed in the body step (timing, smtp.h). */
+	CHECK_INT(smtp_timing_failed(&t), SMTP_STEP_BODY);
 	reply_clear(&final);
 	smtp_envelope_result_clear(&res);
 	smtp_close(s);
 	free(peer_finish(&p, &len));
+}
+
+/* Each step is timed as it happens (smtp.h): a whole pipelined session
+ * begins and ends every step it takes, in order, and the record outlives
+ * the session; TLS and AUTH, not taken, stay unbegun. */
+static void
+test_timing_session(void)
+{
+	static const struct peer_step st[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", EHLO_PIPE, 1},
+	    {"DATA\r\n", "250 ok\r\n250 ok\r\n354 go on\r\n", 0},
+	    {"\r\n.\r\nQUIT\r\n", "250 queued\r\n221 bye\r\n", 1},
+	};
+	static const enum smtp_step taken[] = {
+	    SMTP_STEP_CONNECT, SMTP_STEP_GREETING, SMTP_STEP_EHLO,
+	    SMTP_STEP_MAIL,    SMTP_STEP_RCPT,     SMTP_STEP_DATA,
+	    SMTP_STEP_BODY,    SMTP_STEP_QUIT,
+	};
+	struct peer p;
+	struct error err = {0};
+	struct smtp_timing t;
+	struct smtp_session *s = open_timed(&p, st, N(st), false, &t, &err);
+	struct smtp_envelope env = {.envelope = &single};
+	struct smtp_envelope_result res;
+	struct body b = {"Hi\r\n", 0, 64};
+	struct smtp_body_source src = {body_read, &b};
+	struct reply final;
+	bool dot_sent = false;
+	int64_t last = 0;
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_INT(smtp_timing_failed(&t), SMTP_NSTEPS);
+	smtp_envelope_result_init(&res);
+	CHECK_INT(smtp_envelope(s, &env, &res, &err), 0);
+	reply_init(&final);
+	CHECK_INT(smtp_body(s, &src, true, &final, 1, &dot_sent, &err), 0);
+	reply_clear(&final);
+	smtp_envelope_result_clear(&res);
+	smtp_close(s);
+	CHECK_SENT(&p, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+	               "RCPT TO:<b@y.test>\r\nDATA\r\nHi\r\n.\r\nQUIT\r\n");
+	for (size_t i = 0; i < N(taken); i++) {
+		enum smtp_step k = taken[i];
+
+		CHECK(t.begin_us[k] >= 0 && t.end_us[k] >= t.begin_us[k]);
+		/* Pipelined MAIL, RCPT and DATA begin together, so only the
+		 * ends are in order. */
+		CHECK(t.end_us[k] >= last);
+		last = t.end_us[k];
+	}
+	CHECK_INT(t.begin_us[SMTP_STEP_TLS], -1);
+	CHECK_INT(t.begin_us[SMTP_STEP_AUTH], -1);
+	CHECK_INT(smtp_timing_failed(&t), SMTP_NSTEPS);
+	CHECK_STR(smtp_step_name(SMTP_STEP_GREETING), "greeting");
+	CHECK_STR(smtp_step_name(SMTP_STEP_QUIT), "quit");
+}
+
+/* Where a session stops is the step that began and did not end: a
+ * refused greeting, a refused EHLO, a required STARTTLS not offered, a
+ * connection lost in the middle of the body. */
+static void
+test_timing_failed_step(void)
+{
+	static const struct {
+		struct peer_step st[3];
+		bool starttls;
+		enum smtp_step failed;
+	} cases[] = {
+	    {{{NULL, "554 5.7.1 go away\r\n", 0}}, false, SMTP_STEP_GREETING},
+	    {{{NULL, "220 hi\r\n", 0},
+	      {"EHLO client.test\r\n", "421 4.3.2 later\r\n", 1}},
+	     false,
+	     SMTP_STEP_EHLO},
+	    {{{NULL, "220 hi\r\n", 0}, {"EHLO client.test\r\n", EHLO_PLAIN, 1}},
+	     true,
+	     SMTP_STEP_TLS},
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct peer p;
+		struct error err = {0};
+		struct smtp_options o;
+		struct smtp_session *s = NULL;
+		struct smtp_timing t;
+		size_t n = 0, len;
+
+		while (n < 3 && cases[i].st[n].send)
+			n++;
+		if (peer_start(&p, cases[i].st, n) < 0)
+			continue;
+		options(&o, &p, false);
+		o.timing = &t;
+		if (cases[i].starttls)
+			o.tls = SMTP_TLS_STARTTLS;
+		CHECK_INT(smtp_open(&s, &o, &err), -1);
+		CHECK_INT(smtp_timing_failed(&t), cases[i].failed);
+		CHECK(t.end_us[SMTP_STEP_CONNECT] >= 0);
+		free(peer_finish(&p, &len));
+	}
 }
 
 int
@@ -672,6 +785,8 @@ main(void)
 	test_out_of_step();
 	test_body_fails();
 	test_lost_after_dot();
+	test_timing_session();
+	test_timing_failed_step();
 	envelopes_clear();
 	return unit_done();
 }
