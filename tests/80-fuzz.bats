@@ -34,7 +34,7 @@ fuzz() {
 @test "fuzz: configuration files (conf.c)" { fuzz conf; }
 @test "fuzz: aliases files (aliases.c)" { fuzz aliases; }
 @test "fuzz: queue envelopes (queue.c)" { fuzz queue; }
-@test "fuzz: spool helper requests (spoolgate.c)" { fuzz spoolgate; }
+@test "fuzz: spool helper requests (spoolserve.c)" { fuzz spoolgate; }
 
 @test "fuzz: a crash fails the run and names its reproducer" {
 	[ "${MAILPOST_FUZZING:-no}" = yes ] ||

@@ -8,49 +8,21 @@
  * Who does what.  job.c forks the helper (spoolgate_start) after the
  * system configuration was read with the group and before the group is
  * dropped, only for a caller other than root using the system
- * configuration in a mode that may need the spool.  The child forgets
- * the run (the caller's hook wipes the configuration and its secrets),
- * keeps descriptor 0-2 on /dev/null and its end of a socketpair and
- * nothing else, empties its environment, ignores the terminal's signals
- * (the caller's side decides what an interrupted send becomes, and needs
- * the helper for it), opens the spool and its dead-letter queue with the
- * group raised, and serves requests until the socket ends.  Its uid is
- * the caller's: an entry it writes is owned by the caller, and the queue
- * shows it only the caller's entries.  The group is raised only around
- * the queue's own calls.
+ * configuration in a mode that may need the spool.  The child
+ * (spoolserve_child) forgets the run (the caller's hook wipes the
+ * configuration and its secrets), keeps descriptor 0-2 on /dev/null and
+ * its end of a socketpair and nothing else, empties its environment,
+ * ignores the terminal's signals (the caller's side decides what an
+ * interrupted send becomes, and needs the helper for it), opens the
+ * spool and its dead-letter queue with the group raised, and serves
+ * requests until the socket ends.  Its uid is the caller's: an entry it
+ * writes is owned by the caller, and the queue shows it only the
+ * caller's entries.  The group is raised only around the queue's own
+ * calls.
  *
- * Threat model.  The caller owns the other end: it can send any bytes,
- * stop half-way, or kill the helper (same uid); it cannot ptrace it (not
- * dumpable) nor give it a descriptor it did not ask for.  So every
- * request is hostile input: each frame has a type and a length checked
- * against that type's ceiling before anything is allocated, an envelope
- * is parsed with queue_envelope_parse and refused when damaged, an id is
- * checked with queue_id_valid, and a message is taken as frames of at
- * most SPOOLGATE_CHUNK bytes adding up to exactly the size the envelope
- * announced.  One request at a time; a malformed frame ends the session
- * (the stream is out of step) after an error reply; EOF ends it quietly.
- * The helper opens nothing by a name the caller gives: ids name entries
- * inside the spool it opened itself, never through a symbolic link.
- *
- * The protocol.  A frame is a type byte, a length (4 bytes, big-endian)
- * and that many bytes.  Requests:
- *
- *   'A' add       the envelope as queue_envelope_format writes it, id
- *                 SPOOLGATE_NEW_ID; then the message as 'D' frames of
- *                 1..SPOOLGATE_CHUNK bytes, exactly its `size`, or an
- *                 empty '!' frame that gives up (nothing is stored)
- *   'X' dead      the same, into the spool's dead-letter queue (dead/),
- *                 the envelope's last-error saying why
- *   'L' list      (empty)
- *   'S' show      an id (QUEUE_ID_LEN bytes)
- *   'U' remove    an id
- *
- * Replies: 'K' ok (after add: the new id; after list and show: the end),
- * 'E' error (a kind byte, enum error_kind, then one line), and inside a
- * listing or a shown entry 'Q' (an entry: its id, then its envelope
- * text), 'G' (the same for a dead letter), 'Z' (a damaged entry: "ID:
- * why" in a listing, why in a show) and 'D' (message bytes of a shown
- * entry, up to SPOOLGATE_CHUNK each).
+ * The helper's side (the threat model, the process) is spoolserve.h;
+ * the frames both sides speak are spoolframe.h.  This module is the
+ * caller's side: requests as calls, replies read back and checked.
  *
  * Errors are those of the queue (queue.h), returned to the caller's side
  * as they are; ERROR_TEMPFAIL "the spool helper ..." when the helper is
@@ -71,16 +43,6 @@
 #include "stream.h"
 #include "util.h"
 
-/* A message travels in frames of this size (bounded memory both sides). */
-#define SPOOLGATE_CHUNK (64 * 1024)
-
-/* The id an add request's envelope carries: the helper gives the real one. */
-#define SPOOLGATE_NEW_ID "0000000000000000"
-
-/* Ceiling on one frame of any type: an envelope (the queue's own ceiling)
- * with its id in front. */
-#define SPOOLGATE_FRAME_MAX (QUEUE_ENVELOPE_MAX + QUEUE_ID_LEN)
-
 struct spoolgate;
 
 /* Fork the helper for the spool in dir (group: the spool's group, as
@@ -93,7 +55,7 @@ struct spoolgate;
 int spoolgate_start(struct spoolgate **out, const char *dir, gid_t group,
                     void (*forget)(void *arg), void *arg, struct error *err);
 
-/* The caller's side over fd, whose other end runs spoolgate_serve (for
+/* The caller's side over fd, whose other end runs spoolserve_run (for
  * tests: no process of its own to reap). */
 struct spoolgate *spoolgate_attach(int fd, const char *dir);
 
@@ -148,17 +110,5 @@ void spoolgate_shown_clear(struct spoolgate_shown *s);
 
 /* Remove the caller's entry id from either queue. */
 int spoolgate_remove(struct spoolgate *g, const char *id, struct error *err);
-
-/* The helper's side, for the child and for tests: serve requests on fd
- * with the spool q and its dead-letter queue dead (NULL: none), or, when
- * q is NULL, answer every request with *broken (why the spool could not
- * be opened).  Around each queue call the group is raised when it is
- * held.  Returns at EOF (0) or after a malformed frame or a lost socket
- * (-1). */
-int spoolgate_serve(int fd, struct queue *q, struct queue *dead,
-                    const struct error *broken);
-
-/* A frame's header as the protocol writes it (for tests of the parser). */
-void spoolgate_frame_header(unsigned char out[5], char type, uint32_t len);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * spoolgate_fuzz - the spool helper's requests (spoolgate.c), which come
+ * spoolgate_fuzz - the spool helper's requests (spoolserve.c), which come
  * from the caller's process: any bytes a user outside the group can make
  * it send.  The input is written whole to one end of a socketpair and
  * the helper's loop serves the other end in a child, whose spool could
@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "spoolgate.h"
+#include "spoolserve.h"
 
 /* Read n bytes; false at EOF or an error. */
 static bool
@@ -68,7 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pid == 0) {
 		close(sv[0]);
 		error_set(&broken, ERROR_CONFIG, "the spool is missing");
-		spoolgate_serve(sv[1], NULL, NULL, &broken);
+		spoolserve_run(sv[1], NULL, NULL, &broken);
 		_exit(0);
 	}
 	close(sv[1]);

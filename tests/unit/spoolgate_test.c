@@ -1,6 +1,6 @@
 /*
  * spoolgate_test.c - the spool helper's protocol: its client against its
- * server (a forked spoolgate_serve over a socketpair, the queues in a
+ * server (a forked spoolserve_run over a socketpair, the queues in a
  * mkdtemp(3) directory), and the server against hostile frames written
  * by hand: unknown types, lengths past a type's ceiling, frames cut
  * short, malformed ids, damaged envelopes, messages longer or shorter
@@ -20,7 +20,9 @@
 
 #include "buf.h"
 #include "queue.h"
+#include "spoolframe.h"
 #include "spoolgate.h"
+#include "spoolserve.h"
 #include "unit.h"
 #include "util.h"
 
@@ -55,7 +57,7 @@ serve(struct served *s, const struct error *broken)
 		if (!broken && (queue_open(&q, qdir, &err) < 0 ||
 		                queue_open(&dead, deaddir, &err) < 0))
 			_exit(3);
-		_exit(spoolgate_serve(sv[1], q, dead, broken) == 0 ? 0 : 1);
+		_exit(spoolserve_run(sv[1], q, dead, broken) == 0 ? 0 : 1);
 	}
 	close(sv[1]);
 	s->fd = sv[0];
@@ -333,7 +335,7 @@ put(int fd, char type, const void *p, size_t n)
 {
 	unsigned char h[5];
 
-	spoolgate_frame_header(h, type, (uint32_t)n);
+	spoolframe_header(h, type, (uint32_t)n);
 	if (fd_write_all(fd, h, sizeof h) < 0 ||
 	    (n && fd_write_all(fd, p, n) < 0))
 		CHECK(!"write");
@@ -397,7 +399,7 @@ add_text(uint64_t size)
 	char *s;
 
 	test_envelope(&e);
-	str_copy(e.id, sizeof e.id, SPOOLGATE_NEW_ID);
+	str_copy(e.id, sizeof e.id, SPOOLFRAME_NEW_ID);
 	e.size = size;
 	if (queue_envelope_format(&e, &b, &err) < 0)
 		return xstrdup("");
@@ -440,15 +442,15 @@ test_hostile(void)
 	{
 		unsigned char h[5];
 
-		spoolgate_frame_header(h, 'A', QUEUE_ENVELOPE_MAX + 1);
+		spoolframe_header(h, 'A', QUEUE_ENVELOPE_MAX + 1);
 		CHECK_INT(fd_write_all(s.fd, h, 5), 0);
 		check_ends(&s, "a frame longer than its type allows", __LINE__);
 		serve(&s, NULL);
-		spoolgate_frame_header(h, 'L', 0xffffffffu);
+		spoolframe_header(h, 'L', 0xffffffffu);
 		CHECK_INT(fd_write_all(s.fd, h, 5), 0);
 		check_ends(&s, "a frame longer than its type allows", __LINE__);
 		serve(&s, NULL);
-		spoolgate_frame_header(h, 'D', SPOOLGATE_CHUNK + 1);
+		spoolframe_header(h, 'D', SPOOLFRAME_CHUNK + 1);
 		CHECK_INT(fd_write_all(s.fd, h, 5), 0);
 		check_ends(&s, "a frame longer than its type allows", __LINE__);
 	}
@@ -473,7 +475,7 @@ test_hostile(void)
 	{
 		unsigned char h[5];
 
-		spoolgate_frame_header(h, 'A', (uint32_t)strlen(text));
+		spoolframe_header(h, 'A', (uint32_t)strlen(text));
 		CHECK_INT(fd_write_all(s.fd, h, 5), 0);
 		CHECK_INT(fd_write_all(s.fd, text, 10), 0);
 	}
@@ -495,7 +497,7 @@ test_hostile(void)
 	/* an envelope whose id is not the new one's, */
 	{
 		char *other = add_text(10);
-		char *p = strstr(other, SPOOLGATE_NEW_ID);
+		char *p = strstr(other, SPOOLFRAME_NEW_ID);
 
 		if (p)
 			memcpy(p, "0123456789abcdef", QUEUE_ID_LEN);
