@@ -156,6 +156,7 @@ session_options(const struct submission *sub, const struct names *n,
 	o->user = a->user;
 	o->secret = sub->secret;
 	o->auth_plaintext = a->auth_plaintext;
+	o->no_pipelining = a->no_pipelining;
 }
 
 /* What the message needs that the server may lack, checked before MAIL so
@@ -628,9 +629,11 @@ struct submit_session {
 	unsigned transactions; /* started on this connection */
 };
 
-int
-submit_open(struct submit_session **out, const struct submission *sub,
-            struct error *err)
+/* A session to the submission's server, stopping after `stop` when it is
+ * not SMTP_NSTEPS (smtp.h). */
+static int
+open_until(struct submit_session **out, const struct submission *sub,
+           enum smtp_step stop, struct error *err)
 {
 	struct submit_session *ss = xcalloc(1, sizeof *ss);
 	struct smtp_options o;
@@ -641,6 +644,8 @@ submit_open(struct submit_session **out, const struct submission *sub,
 		return -1;
 	}
 	session_options(sub, &ss->names, &o);
+	o.stop = stop < SMTP_NSTEPS;
+	o.stop_after = stop;
 	if (smtp_open(&ss->smtp, &o, err) < 0) {
 		names_clear(&ss->names);
 		free(ss);
@@ -673,6 +678,13 @@ submit_message(struct submit_session *ss, const struct submission *sub,
 	return transact(ss->smtp, sub, out, err);
 }
 
+int
+submit_open(struct submit_session **out, const struct submission *sub,
+            struct error *err)
+{
+	return open_until(out, sub, SMTP_NSTEPS, err);
+}
+
 bool
 submit_usable(const struct submit_session *ss)
 {
@@ -702,6 +714,93 @@ submit_send(const struct submission *sub, struct submit_outcome *out,
 	if (submit_open(&ss, sub, err) < 0)
 		return -1;
 	rc = submit_message(ss, sub, out, err);
+	submit_close(ss);
+	return rc;
+}
+
+/* --quit-after's verdict on the envelope's replies: every one asked for
+ * must be positive (a refused recipient fails the test whatever the
+ * rcpt_policy: the test is of each address). */
+static int
+judge_stopped(const struct submission *sub,
+              const struct smtp_envelope_result *res, enum smtp_step step,
+              struct error *err)
+{
+	char list[REFUSED_LIST_MAX];
+	size_t nrefused;
+	enum error_kind worst;
+
+	if (!reply_is_positive(&res->mail))
+		return reply_to_error(&res->mail, REPLY_STAGE_MAIL,
+		                      "sender refused", err);
+	if (step == SMTP_STEP_MAIL)
+		return 0;
+	for (size_t i = 0; i < res->nrcpt; i++)
+		if (res->rcpt[i].code)
+			record(sub->env, i, &res->rcpt[i], REPLY_STAGE_RCPT);
+	worst = describe_refusals(sub->env, res, &nrefused, list, sizeof list);
+	if (nrefused)
+		return refusal_error(res, worst, nrefused, list,
+		                     "nothing was sent", err);
+	if (step == SMTP_STEP_RCPT || res->data.code == 354)
+		return 0;
+	if (res->data.code == 0)
+		return error_set(err, ERROR_PROTOCOL,
+		                 "DATA was not sent although recipients were "
+		                 "accepted");
+	return reply_to_error(&res->data, REPLY_STAGE_DATA, "DATA refused",
+	                      err);
+}
+
+/* MAIL, then the RCPTs and DATA as far as `step` asks; after a 354 the
+ * connection is dropped (smtp_abort): the server discards the
+ * transaction, and QUIT could only be read as message text. */
+static int
+stopped_envelope(struct smtp_session *s, const struct submission *sub,
+                 enum smtp_step step, struct error *err)
+{
+	struct smtp_envelope env;
+	struct smtp_envelope_result res;
+	struct wire w;
+	int rc;
+
+	if (wire_init(&w, sub, smtp_caps(s), false, err) < 0)
+		return -1;
+	smtp_envelope_init(&env, sub, &w);
+	env.all_or_nothing = true;
+	smtp_envelope_result_init(&res);
+	rc = smtp_envelope(s, &env, &res, err);
+	if (rc == 0)
+		rc = judge_stopped(sub, &res, step, err);
+	if (res.data.code == 354)
+		smtp_abort(s);
+	smtp_envelope_result_clear(&res);
+	wire_clear(&w);
+	return rc;
+}
+
+int
+submit_quit_after(const struct submission *sub, enum smtp_step step,
+                  struct error *err)
+{
+	struct submit_session *ss;
+	int rc = 0;
+
+	if (step > SMTP_STEP_DATA)
+		return error_set(err, ERROR_SOFTWARE,
+		                 "no stop after the %s step (a bug in "
+		                 "mailpost)",
+		                 smtp_step_name(step));
+	envelope_rcpt_reset(sub->env);
+	if (open_until(&ss, sub, step, err) < 0)
+		return -1;
+	if (step >= SMTP_STEP_MAIL)
+		rc = stopped_envelope(ss->smtp, sub, step, err);
+	if (rc == 0)
+		transcript_note(sub->transcript,
+		                "stopping after the %s step, as asked: "
+		                "nothing was sent",
+		                smtp_step_name(step));
 	submit_close(ss);
 	return rc;
 }

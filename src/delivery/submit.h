@@ -34,6 +34,7 @@
 #include "conf.h"
 #include "envelope.h"
 #include "error.h"
+#include "smtp.h"
 #include "stream.h"
 #include "transcript.h"
 
@@ -95,5 +96,17 @@ int submit_message(struct submit_session *ss, const struct submission *sub,
                    struct submit_outcome *outcome, struct error *err);
 bool submit_usable(const struct submit_session *ss);
 void submit_close(struct submit_session *ss);
+
+/* A test of the server that sends no message (--quit-after): the session
+ * up to `step` (CONNECT to DATA, smtp.h says where each stops), then QUIT
+ * (none after CONNECT; after DATA's 354 the connection is dropped, so the
+ * server discards the transaction).  The submission's message is not
+ * read; its envelope gives the sender from MAIL on and the recipients
+ * from RCPT on, and records the RCPT verdicts.  0 when every step up to
+ * `step` succeeded, else -1 with err as submit_send would have it for
+ * that step; every recipient refused counts, whatever the rcpt_policy.
+ * One host, no failover. */
+int submit_quit_after(const struct submission *sub, enum smtp_step step,
+                      struct error *err);
 
 #endif

@@ -120,6 +120,9 @@ struct smtp_session {
 	struct smtp_caps caps;
 	enum smtp_state state;
 	bool lmtp;
+	bool no_pipelining; /* smtp_options.no_pipelining */
+	bool stop;          /* smtp_options.stop and stop_after */
+	enum smtp_step stop_after;
 	bool quit_sent;
 	bool tls;        /* TLS is on (implicit, or after STARTTLS) */
 	char *auth_line; /* SMTP_AUTH_LINE_MAX bytes while AUTH runs */
@@ -134,6 +137,20 @@ enter(struct smtp_session *s, enum smtp_state next)
 		transcript_trace(s->t, "state %s -> %s", state_names[s->state],
 		                 state_names[next]);
 	s->state = next;
+}
+
+/* RFC 2920 is used when offered, unless the caller turned it off. */
+static bool
+pipelines(const struct smtp_session *s)
+{
+	return s->caps.pipelining && !s->no_pipelining;
+}
+
+/* --quit-after: is `step` where the session was asked to stop? */
+static bool
+stops_after(const struct smtp_session *s, enum smtp_step step)
+{
+	return s->stop && s->stop_after == step;
 }
 
 /* --- step timing --- */
@@ -589,7 +606,7 @@ open_connection(struct smtp_session *s, const struct smtp_options *o,
 	if (conn_open(&s->conn, tg, s->t, err) < 0)
 		return -1;
 	step_end(s, SMTP_STEP_CONNECT);
-	if (o->tls != SMTP_TLS_IMPLICIT)
+	if (o->tls != SMTP_TLS_IMPLICIT || stops_after(s, SMTP_STEP_CONNECT))
 		return 0;
 	step_begin(s, SMTP_STEP_TLS);
 	tls_setup(s, o, &p);
@@ -977,14 +994,41 @@ wants_auth(const struct smtp_options *o)
 	return o->auth && *o->auth && !str_ieq(o->auth, "off");
 }
 
+/* The exchanges after the connection, in order, each skipped once the
+ * step asked to stop after is over (smtp.h).  1: stopped early. */
+static int
+open_session(struct smtp_session *s, const struct smtp_options *o,
+             const char *host, struct error *err)
+{
+	const char *name =
+	    o->helo_name && *o->helo_name ? o->helo_name : "localhost";
+
+	if (stops_after(s, SMTP_STEP_CONNECT))
+		return 1;
+	if (greeting(s, host, err) < 0)
+		return -1;
+	if (stops_after(s, SMTP_STEP_GREETING))
+		return 1;
+	if (first_hello(s, name, err) < 0)
+		return -1;
+	if (stops_after(s, SMTP_STEP_EHLO))
+		return 1;
+	if (o->tls == SMTP_TLS_STARTTLS && starttls(s, o, name, err) < 0)
+		return -1;
+	if (stops_after(s, SMTP_STEP_TLS))
+		return 1;
+	if (wants_auth(o) && authenticate(s, o, err) < 0)
+		return -1;
+	return stops_after(s, SMTP_STEP_AUTH) ? 1 : 0;
+}
+
 int
 smtp_open(struct smtp_session **out, const struct smtp_options *o,
           struct error *err)
 {
 	struct smtp_session *s = xcalloc(1, sizeof *s);
 	struct conn_target tg = o->target;
-	const char *name =
-	    o->helo_name && *o->helo_name ? o->helo_name : "localhost";
+	int rc;
 
 	*out = NULL;
 	s->timing = o->timing ? o->timing : &s->own_timing;
@@ -992,6 +1036,9 @@ smtp_open(struct smtp_session **out, const struct smtp_options *o,
 	s->t = o->transcript;
 	s->to = o->timeouts;
 	s->lmtp = o->lmtp;
+	s->no_pipelining = o->no_pipelining;
+	s->stop = o->stop;
+	s->stop_after = o->stop_after;
 	s->state = SMTP_CONNECTING;
 	if (tg.timeout_ms <= 0)
 		tg.timeout_ms = s->to.connect;
@@ -999,9 +1046,8 @@ smtp_open(struct smtp_session **out, const struct smtp_options *o,
 		free(s);
 		return -1;
 	}
-	if (greeting(s, tg.host, err) < 0 || first_hello(s, name, err) < 0 ||
-	    (o->tls == SMTP_TLS_STARTTLS && starttls(s, o, name, err) < 0) ||
-	    (wants_auth(o) && authenticate(s, o, err) < 0)) {
+	rc = open_session(s, o, tg.host, err);
+	if (rc < 0) {
 		/* A refusal still gets its QUIT (RFC 5321 3.1: a client
 		 * given a 554 greeting SHOULD send QUIT); a session broken
 		 * by a failed exchange (a failed TLS handshake among them)
@@ -1009,7 +1055,13 @@ smtp_open(struct smtp_session **out, const struct smtp_options *o,
 		smtp_close(s);
 		return -1;
 	}
-	enter(s, SMTP_READY);
+	/* Stopped after the connection or the greeting: the state stays, so
+	 * that smtp_close knows whether QUIT may be sent. */
+	if (s->state != SMTP_CONNECTING && s->state != SMTP_GREETING)
+		enter(s, SMTP_READY);
+	if (rc == 0 && s->caps.pipelining && s->no_pipelining)
+		transcript_note(s->t, "PIPELINING offered, not used: one "
+		                      "command, one reply");
 	*out = s;
 	return 0;
 }
@@ -1137,13 +1189,27 @@ read_step(struct smtp_session *s, const struct smtp_envelope *env,
 	return 0;
 }
 
+static const char *step_name(const struct smtp_envelope *env, size_t i);
+
+/* How many of the envelope's steps (queue_step) are sent: MAIL, the
+ * RCPTs and DATA, unless the session stops earlier (--quit-after). */
+static size_t
+envelope_steps(const struct smtp_session *s, const struct smtp_envelope *env)
+{
+	size_t n = env->envelope->nrcpts;
+
+	if (stops_after(s, SMTP_STEP_MAIL))
+		return 1;
+	return stops_after(s, SMTP_STEP_RCPT) ? n + 1 : n + 2;
+}
+
 /* RFC 2920: everything written, one flush, then every reply read in
  * order.  Batches of SMTP_PIPELINE_MAX keep the unread replies bounded. */
 static int
 envelope_pipelined(struct smtp_session *s, const struct smtp_envelope *env,
                    struct smtp_envelope_result *res, struct error *err)
 {
-	size_t total = env->envelope->nrcpts + 2, sent = 0, done = 0;
+	size_t total = envelope_steps(s, env), sent = 0, done = 0;
 
 	while (done < total) {
 		for (; sent < total && sent - done < SMTP_PIPELINE_MAX; sent++)
@@ -1155,7 +1221,7 @@ envelope_pipelined(struct smtp_session *s, const struct smtp_envelope *env,
 			if (read_step(s, env, res, done, err) < 0)
 				return -1;
 	}
-	return check_in_sync(s, "the reply to DATA", err);
+	return check_in_sync(s, step_name(env, total - 1), err);
 }
 
 static const char *
@@ -1190,7 +1256,7 @@ envelope_stepwise(struct smtp_session *s, const struct smtp_envelope *env,
 
 	if (one_step(s, env, res, 0, err) < 0)
 		return -1;
-	if (!reply_is_positive(&res->mail))
+	if (!reply_is_positive(&res->mail) || envelope_steps(s, env) == 1)
 		return 0;
 	for (i = 1; i <= env->envelope->nrcpts; i++) {
 		if (one_step(s, env, res, i, err) < 0)
@@ -1202,7 +1268,8 @@ envelope_stepwise(struct smtp_session *s, const struct smtp_envelope *env,
 			return 0;
 		}
 	}
-	if (res->naccepted == 0)
+	if (res->naccepted == 0 ||
+	    envelope_steps(s, env) == env->envelope->nrcpts + 1)
 		return 0;
 	return one_step(s, env, res, env->envelope->nrcpts + 1, err);
 }
@@ -1232,10 +1299,15 @@ check_envelope_utf8(const struct smtp_session *s,
 }
 
 static int
-check_envelope(const struct smtp_envelope *env, struct error *err)
+check_envelope(const struct smtp_session *s, const struct smtp_envelope *env,
+               struct error *err)
 {
+	if (s->stop && s->stop_after < SMTP_STEP_MAIL)
+		return error_set(err, ERROR_SOFTWARE,
+		                 "a transaction on a session stopped before "
+		                 "MAIL (a bug in mailpost)");
 	if (!env->envelope || !env->envelope->sender ||
-	    env->envelope->nrcpts == 0)
+	    (env->envelope->nrcpts == 0 && !stops_after(s, SMTP_STEP_MAIL)))
 		return error_set(err, ERROR_SOFTWARE,
 		                 "an envelope without sender or recipients "
 		                 "(a bug in mailpost)");
@@ -1256,7 +1328,7 @@ smtp_envelope(struct smtp_session *s, const struct smtp_envelope *env,
 	smtp_envelope_result_clear(res);
 	if (s->state != SMTP_READY)
 		return wrong_state(s, "start a transaction", err);
-	if (check_envelope(env, err) < 0 ||
+	if (check_envelope(s, env, err) < 0 ||
 	    check_envelope_utf8(s, env, err) < 0)
 		return -1;
 	res->rcpt = xcalloc(env->envelope->nrcpts, sizeof *res->rcpt);
@@ -1264,7 +1336,7 @@ smtp_envelope(struct smtp_session *s, const struct smtp_envelope *env,
 	for (size_t i = 0; i < env->envelope->nrcpts; i++)
 		reply_init(&res->rcpt[i]);
 	enter(s, SMTP_ENVELOPE);
-	if (s->caps.pipelining)
+	if (pipelines(s))
 		rc = envelope_pipelined(s, env, res, err);
 	else
 		rc = envelope_stepwise(s, env, res, err);
@@ -1406,7 +1478,7 @@ send_terminator(struct smtp_session *s, struct dot_stuffer *d,
 	transcript_client(s->t, ".", 1);
 	if (conn_write(s->conn, tail, n, s->to.block, err) < 0)
 		return fail(s, err);
-	if (quit_after && s->caps.pipelining) {
+	if (quit_after && pipelines(s)) {
 		if (send_line(s, "QUIT", 4, err) < 0)
 			return -1;
 		step_begin(s, SMTP_STEP_QUIT);

@@ -136,6 +136,16 @@ struct smtp_options {
 	 * (smtp_open initialises it).  Owned by the caller, so it can be read
 	 * after smtp_close, QUIT included. */
 	struct smtp_timing *timing;
+
+	/* Never pipeline (RFC 2920), even when the server offers it: one
+	 * command, one reply.  smtp_caps still says what was offered. */
+	bool no_pipelining;
+
+	/* --quit-after: with `stop`, the session goes no further than the
+	 * step `stop_after` (smtp_open and smtp_envelope say where each
+	 * stops); smtp_close then ends it.  Without it: every step. */
+	bool stop;
+	enum smtp_step stop_after;
 };
 
 struct smtp_session;
@@ -151,6 +161,21 @@ struct smtp_session;
  * the secret or a SASL response. */
 int smtp_open(struct smtp_session **out, const struct smtp_options *o,
               struct error *err);
+
+/* With o->stop, smtp_open returns 0 (a session for smtp_close only, or,
+ * stopping after MAIL, RCPT or DATA, for smtp_envelope) as soon as the
+ * step o->stop_after is over:
+ *  - CONNECT: the transport is up (TCP, the proxy, the local socket);
+ *    nothing was read or sent, not even the TLS handshake of implicit
+ *    TLS, and smtp_close closes without QUIT (RFC 5321 3.1: nothing may
+ *    be sent before the greeting);
+ *  - GREETING: the 220 was read (after the handshake, with implicit TLS);
+ *  - EHLO: the first EHLO (HELO, LHLO) was answered; STARTTLS is not
+ *    sent;
+ *  - TLS: STARTTLS, the handshake and the EHLO inside TLS; with implicit
+ *    TLS, the greeting and the first EHLO (both inside TLS);
+ *  - AUTH: the AUTH exchange succeeded.
+ * smtp_close sends QUIT after each but CONNECT. */
 
 const struct smtp_caps *smtp_caps(const struct smtp_session *s);
 
@@ -189,11 +214,19 @@ void smtp_envelope_result_init(struct smtp_envelope_result *r);
 void smtp_envelope_result_clear(struct smtp_envelope_result *r);
 
 /* Send MAIL, RCPT for each recipient, and DATA (pipelined when offered,
+ * and not turned off by no_pipelining,
  * checking every reply; without pipelining, stops at the first refusal
  * that makes the rest pointless).  The message body may be sent only when
  * res->data.code == 354.  res must have been initialised; what it held is
  * cleared first.  Afterwards: with a 354, smtp_body or smtp_abort; with
- * MAIL accepted but no 354, smtp_rset before the next transaction. */
+ * MAIL accepted but no 354, smtp_rset before the next transaction.
+ *
+ * On a session opened with stop (smtp_options): stop_after MAIL sends
+ * MAIL only (no recipient is needed: nrcpts may be 0); RCPT sends MAIL
+ * and the RCPTs, never DATA; DATA sends them all, and a 354 is to be
+ * followed by smtp_abort, since only dropping the connection ends the
+ * data without a message (RFC 5321 4.1.1.4).  Any other stop_after is a
+ * caller's mistake. */
 int smtp_envelope(struct smtp_session *s, const struct smtp_envelope *env,
                   struct smtp_envelope_result *res, struct error *err);
 
