@@ -102,6 +102,7 @@ complete -c mailpost -l proxy-port -x -d 'SOCKS5 proxy port (default 1080)'
 complete -c mailpost -l socket -r -F -d 'Connect to this local socket instead'
 complete -c mailpost -l timeout -x -d 'Network timeout in seconds'
 complete -c mailpost -l domain -x -d 'Name to give in EHLO'
+complete -c mailpost -l ehlo -x -d 'Name to give in EHLO (as --domain)'
 complete -c mailpost -l rcpt-policy -x -a 'all\t"Every recipient or nothing" any\t"Send to the accepted ones"' -d 'When some recipients are refused'
 
 # transport security and authentication (no password option: argv is public)
@@ -118,6 +119,12 @@ complete -c mailpost -l tls-host-override -x -a '(__fish_print_hostnames)' -d 'N
 complete -c mailpost -l auth -f -a 'on off plain login scram-sha-256 scram-sha-1 cram-md5 external gssapi oauthbearer xoauth2 ntlm digest-md5' -d 'Authenticate (--auth=on|off|METHOD)'
 complete -c mailpost -l user -x -d 'User name to authenticate as'
 complete -c mailpost -l protocol -x -a 'smtp lmtp' -d 'The protocol'
+complete -c mailpost -l auth-mechanism -x -a 'PLAIN LOGIN SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 EXTERNAL GSSAPI OAUTHBEARER XOAUTH2 NTLM DIGEST-MD5' -d 'Authenticate with this SASL mechanism'
+
+# testing a server
+complete -c mailpost -l quit-after -x -a 'connect greeting ehlo tls auth mail rcpt data' -d 'Stop after this step, then QUIT'
+complete -c mailpost -l test -f -d 'Send a built-in test message'
+complete -c mailpost -l no-pipelining -f -d 'One command, one reply'
 
 # msmtp's logging and header settings (called as msmtp, -X is --logfile,
 # -a the account, -d --debug, -P --pretend)

@@ -268,6 +268,17 @@ opt_domain(struct request *req, const char *arg, struct error *err)
 	return 0;
 }
 
+/* swaks' name for --domain (its --helo, --lhlo too, which are not
+ * taken: -h is sendmail's hop count). */
+static int
+opt_ehlo(struct request *req, const char *arg, struct error *err)
+{
+	if (!valid_name(arg))
+		return error_set(err, ERROR_USAGE, "invalid --ehlo '%s'", arg);
+	req->domain = arg;
+	return 0;
+}
+
 static int
 opt_tls(struct request *req, const char *arg, struct error *err)
 {
@@ -366,6 +377,96 @@ opt_auth(struct request *req, const char *arg, struct error *err)
 		                 "oauthbearer, xoauth2, ntlm, digest-md5)",
 		                 arg);
 	req->auth = arg;
+	return 0;
+}
+
+/* RFC 4422 3.1: a mechanism name is 1 to 20 characters of upper-case
+ * letters, digits, '-' and '_' (we take any case, as SMTP does). */
+static bool
+sasl_name_syntax(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 20)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return false;
+	return true;
+}
+
+/* --auth-mechanism M: --auth=M, with the name's syntax checked first, so
+ * that a typo is told apart from a mechanism mailpost lacks. */
+static int
+opt_auth_mechanism(struct request *req, const char *arg, struct error *err)
+{
+	if (!sasl_name_syntax(arg))
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --auth-mechanism '%.60s': a SASL "
+		                 "mechanism name is 1 to 20 letters, digits, "
+		                 "'-' or '_' (RFC 4422 3.1), such as PLAIN or "
+		                 "SCRAM-SHA-256",
+		                 arg);
+	if (str_ieq(arg, "on") || str_ieq(arg, "off") || !valid_auth(arg))
+		return error_set(err, ERROR_USAGE,
+		                 "mailpost does not implement AUTH %.20s; it "
+		                 "knows PLAIN, LOGIN, SCRAM-SHA-256, "
+		                 "SCRAM-SHA-1, CRAM-MD5, EXTERNAL, GSSAPI, "
+		                 "OAUTHBEARER, XOAUTH2, NTLM and DIGEST-MD5",
+		                 arg);
+	req->auth = arg;
+	return 0;
+}
+
+/* --quit-after's steps (smtp.h) and swaks' names for them.  swaks' helo,
+ * ehlo and lhlo mean the last hello (after STARTTLS): here every hello
+ * name is the first one, and "tls" takes in the one inside TLS. */
+static const struct {
+	const char *name;
+	enum smtp_step step;
+} quit_points[] = {
+    {"connect", SMTP_STEP_CONNECT}, {"greeting", SMTP_STEP_GREETING},
+    {"banner", SMTP_STEP_GREETING}, {"ehlo", SMTP_STEP_EHLO},
+    {"helo", SMTP_STEP_EHLO},       {"lhlo", SMTP_STEP_EHLO},
+    {"first-ehlo", SMTP_STEP_EHLO}, {"first-helo", SMTP_STEP_EHLO},
+    {"first-lhlo", SMTP_STEP_EHLO}, {"tls", SMTP_STEP_TLS},
+    {"starttls", SMTP_STEP_TLS},    {"auth", SMTP_STEP_AUTH},
+    {"mail", SMTP_STEP_MAIL},       {"from", SMTP_STEP_MAIL},
+    {"rcpt", SMTP_STEP_RCPT},       {"to", SMTP_STEP_RCPT},
+    {"data", SMTP_STEP_DATA},
+};
+
+static int
+opt_quit_after(struct request *req, const char *arg, struct error *err)
+{
+	for (size_t i = 0; i < sizeof quit_points / sizeof quit_points[0]; i++)
+		if (str_ieq(arg, quit_points[i].name)) {
+			req->quit_after_set = true;
+			req->quit_after = quit_points[i].step;
+			return 0;
+		}
+	return error_set(err, ERROR_USAGE,
+	                 "invalid --quit-after '%.40s' (expected connect, "
+	                 "greeting, ehlo, tls, auth, mail, rcpt or data)",
+	                 arg);
+}
+
+static int
+opt_no_pipelining(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	(void)err;
+	req->no_pipelining = true;
+	return 0;
+}
+
+static int
+opt_test(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	(void)err;
+	req->test_message = true;
 	return 0;
 }
 
@@ -1148,6 +1249,7 @@ static const struct option_spec options[] = {
     {0, "socket", ARG_REQUIRED, opt_socket},
     {0, "timeout", ARG_REQUIRED, opt_timeout},
     {0, "domain", ARG_REQUIRED, opt_domain},
+    {0, "ehlo", ARG_REQUIRED, opt_ehlo},
     {0, "rcpt-policy", ARG_REQUIRED, opt_rcpt_policy},
     {0, "tls", ARG_OPTIONAL, opt_tls},
     {0, "tls-starttls", ARG_OPTIONAL, opt_tls_starttls},
@@ -1161,6 +1263,11 @@ static const struct option_spec options[] = {
     {0, "tls-host-override", ARG_REQUIRED, opt_tls_host_override},
     {0, "auth", ARG_OPTIONAL, opt_auth},
     {0, "user", ARG_REQUIRED, opt_user},
+    {0, "auth-mechanism", ARG_REQUIRED, opt_auth_mechanism},
+    /* Testing a server. */
+    {0, "quit-after", ARG_REQUIRED, opt_quit_after},
+    {0, "no-pipelining", ARG_NONE, opt_no_pipelining},
+    {0, "test", ARG_NONE, opt_test},
     {'N', "dsn-notify", ARG_REQUIRED, opt_dsn_notify},
     {'R', "dsn-return", ARG_REQUIRED, opt_dsn_return},
     {'V', NULL, ARG_REQUIRED, opt_dsn_envid},
@@ -1724,6 +1831,55 @@ check_mode(const struct request *req, size_t nrcpts, struct error *err)
 	return 0;
 }
 
+/* --quit-after sends no message and --test sends its own: neither reads
+ * one (standard input, -t, composing), and --quit-after keeps nothing
+ * (no queue). */
+static int
+check_testing(const struct request *req, size_t nrcpts, struct error *err)
+{
+	const char *opt = req->quit_after_set ? "--quit-after" : "--test";
+
+	if (!req->quit_after_set && !req->test_message)
+		return 0;
+	if (req->quit_after_set && req->test_message)
+		return error_set(err, ERROR_USAGE,
+		                 "--quit-after and --test cannot be combined: "
+		                 "--quit-after sends no message");
+	if (req->mode != CLI_SEND)
+		return error_set(err, ERROR_USAGE, "%s cannot be given with %s",
+		                 opt, mode_option[req->mode]);
+	if (req->read_recipients || req->read_envelope_from)
+		return error_set(err, ERROR_USAGE,
+		                 "%s reads no message: -t and "
+		                 "--read-envelope-from cannot be used",
+		                 opt);
+	if (req->compose)
+		return error_set(err, ERROR_USAGE,
+		                 "%s: the options that compose a message (-s, "
+		                 "-a, -c, -b, --body, ...) cannot be used",
+		                 opt);
+	if (!req->quit_after_set)
+		return 0;
+	if (req->dry_run || req->queue != QUEUE_POLICY_UNSET)
+		return error_set(err, ERROR_USAGE,
+		                 "--quit-after sends and keeps no message: "
+		                 "--dry-run and --queue cannot be used");
+	if (req->quit_after >= SMTP_STEP_RCPT && nrcpts == 0)
+		return error_set(err, ERROR_USAGE,
+		                 "--quit-after %s needs a recipient to name in "
+		                 "RCPT TO",
+		                 smtp_step_name(req->quit_after));
+	return 0;
+}
+
+/* A recipient is needed, except by --quit-after before RCPT. */
+static bool
+needs_recipients(const struct request *req)
+{
+	return req->mode == CLI_SEND && !req->read_recipients &&
+	       !(req->quit_after_set && req->quit_after < SMTP_STEP_RCPT);
+}
+
 static int
 check_request(const struct request *req, struct error *err)
 {
@@ -1736,9 +1892,10 @@ check_request(const struct request *req, struct error *err)
 		                 "full name '%s' contains a control character",
 		                 req->full_name);
 	if (check_recipients(req, err) < 0 || check_compose(req, err) < 0 ||
-	    check_envelope_from(req, err) < 0)
+	    check_envelope_from(req, err) < 0 ||
+	    check_testing(req, nrcpts, err) < 0)
 		return -1;
-	if (req->mode == CLI_SEND && nrcpts == 0 && !req->read_recipients)
+	if (needs_recipients(req) && nrcpts == 0)
 		return error_set(err, ERROR_USAGE,
 		                 "no recipients given (name them, or use -t to "
 		                 "read them from the message)");
@@ -1891,7 +2048,7 @@ cli_usage(void)
 	       "      --timeout=SECONDS  network timeout (default: the RFC "
 	       "5321 "
 	       "values)\n"
-	       "      --domain=NAME      the name to give in EHLO\n"
+	       "      --domain=NAME, --ehlo=NAME  the name to give in EHLO\n"
 	       "      --rcpt-policy=all  send only if every recipient is "
 	       "accepted (default)\n"
 	       "      --rcpt-policy=any  send to the accepted recipients, "
@@ -1921,6 +2078,18 @@ cli_usage(void)
 	       "      --auth[=on|off|METHOD]  authenticate (on: the best "
 	       "method both support)\n"
 	       "      --user=NAME        the user name to authenticate as\n"
+	       "      --auth-mechanism=M  authenticate with SASL mechanism "
+	       "M only\n"
+	       "\n"
+	       "Testing a server (see TESTING A SERVER in mailpost(1)):\n"
+	       "      --quit-after=STEP  stop after connect, greeting, ehlo, "
+	       "tls, auth, mail,\n"
+	       "                         rcpt or data, then QUIT; no "
+	       "message is read or sent\n"
+	       "      --test             send a built-in test message "
+	       "(stdin is not read)\n"
+	       "      --no-pipelining    one command, one reply (even if the "
+	       "server pipelines)\n"
 	       "\n"
 	       "Queue (see QUEUE in mailpost(1)):\n"
 	       "      --queue=POLICY     never, on-failure or always: when to "

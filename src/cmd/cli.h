@@ -39,6 +39,7 @@
 #include "conf.h"
 #include "error.h"
 #include "mime.h"
+#include "smtp.h"
 
 enum cli_mode {
 	CLI_SEND = 0,     /* the default: submit a message */
@@ -79,7 +80,7 @@ struct request {
 	const char *socket;      /* --socket ("": none); NULL unset */
 	int timeout;             /* --timeout seconds; 0 unset; -1 "off":
 	                          * the built-in (RFC 5321) timeouts */
-	const char *domain;      /* --domain: EHLO name */
+	const char *domain;      /* --domain, --ehlo: EHLO name */
 	enum rcpt_policy rcpt_policy; /* --rcpt-policy; UNSET */
 	const char *dsn_notify;       /* -N */
 	const char *dsn_return;       /* -R */
@@ -136,6 +137,15 @@ struct request {
 	const char *auth; /* --auth[=on|off|METHOD]: "on", "off" or a
 	                   * mechanism name as given (any case) */
 	const char *user; /* --user */
+	/* --auth-mechanism gives auth too, upper case as SASL names are
+	 * written (RFC 4422 3.1), checked to be one mailpost has. */
+
+	/* Testing a server (swaks' controls). */
+	bool quit_after_set;       /* --quit-after: stop after ... */
+	enum smtp_step quit_after; /* ... this step (CONNECT..DATA), send
+	                            * QUIT, and exit: no message is read */
+	bool no_pipelining;        /* --no-pipelining */
+	bool test_message;         /* --test: send the built-in message */
 
 	const char **rcpts; /* recipients from the command line (argv),
 	                     * the To of a composed message; not -c, -b */

@@ -846,6 +846,8 @@ job_clear(struct job *job)
 	free(job->cc_group);
 	free(job->sender_name);
 	free(job->sender_given);
+	free(job->test_subject);
+	free(job->test_body);
 	strlist_clear(&job->reply_to);
 	strlist_clear(&job->reply_to_names);
 	transcript_free(job->transcript);

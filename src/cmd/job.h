@@ -63,6 +63,8 @@ struct job {
 	struct strlist to_names, cc_names; /* their display names ("": none) */
 	char *to_group, *cc_group; /* "undisclosed-recipients" of ":;" */
 	struct strlist reply_to, reply_to_names; /* composing: --reply-to */
+	char *test_subject, *test_body; /* --test: behind req.subject and
+	                                 * req.body_text (testmsg.h) */
 	FILE *logfile;
 	struct job_entry_log entry_log; /* a flush's (queuecmd.c) */
 	struct transcript *transcript;

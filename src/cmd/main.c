@@ -24,6 +24,7 @@
 #include "pretend.h"
 #include "privilege.h"
 #include "queuecmd.h"
+#include "quitafter.h"
 #include "send.h"
 #include "util.h"
 
@@ -94,6 +95,8 @@ run_mode(struct job *job, struct error *err)
 {
 	switch (job->req.mode) {
 	case CLI_SEND:
+		if (job->req.quit_after_set)
+			return quitafter_run(job, stderr, err);
 		return send_run(job, stdout, stderr, err);
 	case CLI_QUEUE_LIST:
 		return queuecmd_list(job, stdout, err);

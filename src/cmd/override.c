@@ -127,6 +127,8 @@ override_any_account(const struct request *req, struct account *a,
 		free(a->domain);
 		a->domain = xstrdup(req->domain);
 	}
+	if (req->no_pipelining)
+		a->no_pipelining = true;
 	apply_proxy(req, a);
 	apply_security(req, a);
 	if (check_proxy_auth(a, err) < 0)

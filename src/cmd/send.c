@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "send.h"
@@ -20,6 +21,7 @@
 #include "progress.h"
 #include "queue.h"
 #include "queuecmd.h"
+#include "testmsg.h"
 
 int
 send_open_logs(struct job *job, FILE *diag, struct error *err)
@@ -270,6 +272,8 @@ send_run(struct job *job, FILE *out, FILE *diag, struct error *err)
 		return -1;
 	if (job_load_account(job, err) < 0 || job_check_attach(job, err) < 0 ||
 	    job_choose_sender(job, err) < 0)
+		return -1;
+	if (job->req.test_message && testmsg_prepare(job, time(NULL), err) < 0)
 		return -1;
 	/* --dry-run: no connection, no password, no log line. */
 	if (job->req.dry_run) {
