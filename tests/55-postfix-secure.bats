@@ -13,7 +13,9 @@
 # mailpost reads everything from a config file (mode 600) in the test's
 # temp dir; the password is never on a command line. What landed is
 # checked with tests/lib/msgcheck.py, and which mechanism was used with
-# Postfix's own log (sasl_method=...).
+# Postfix's own log (sasl_method=...).  --quit-after tls and auth (over
+# STARTTLS and implicit TLS) are checked by the commands Postfix counted
+# on its disconnect line, --test by the message delivered.
 
 bats_require_minimum_version 1.5.0
 
@@ -414,4 +416,85 @@ EOF
 	# The wrong password is the real one with a prefix: check for both.
 	pf_assert_no_secret "$PF_SASL_PASSWORD" "$BATS_TEST_TMPDIR"/stdout.* \
 		"$BATS_TEST_TMPDIR"/stderr.*
+}
+
+# --- testing the server without a message (--quit-after) and with --test ------------
+
+# pf_disconnect_line: Postfix's disconnect line for the session since the
+# mark (smtpd counts each command: "ehlo=2 starttls=1 auth=1 quit=1
+# commands=5"), waited for as pf_assert_no_auth_attempt does.
+pf_disconnect_line() {
+	local k
+	for ((k = 0; k < 500; k++)); do
+		pf_log_since | grep -q 'disconnect from' && break
+		sleep 0.02
+	done
+	pf_log_since | grep 'disconnect from' | tail -n 1
+}
+
+# pf_quit_after EXIT STEP MODE CONFIG-LINES...: mailpost --quit-after STEP
+# against the submission port of MODE; standard input is closed, so a
+# run that wanted a message would fail.
+pf_quit_after() {
+	local want=$1 step=$2 mode=$3
+	shift 3
+	pf_conf "$mode" "$@"
+	run_mailpost "$want" -C "$conf" --quit-after "$step" -f sender@client.test \
+		alice@example.test <&- || {
+		postfix_log_tail 15 >&2
+		return 1
+	}
+}
+
+@test "postfix-secure: --quit-after tls over STARTTLS: TLS verified, QUIT, no AUTH, nothing delivered" {
+	pf_quit_after 0 tls starttls 'auth plain' "password $PF_SASL_PASSWORD"
+	assert_stderr_contains "every step up to tls succeeded"
+	local line
+	line=$(pf_disconnect_line)
+	[[ "$line" == *"ehlo=2 starttls=1 quit=1 commands=4"* ]] ||
+		die "Postfix saw another session than EHLO STARTTLS EHLO QUIT:" "$line"
+	pf_assert_no_auth_attempt
+	pf_nothing_delivered
+}
+
+@test "postfix-secure: --quit-after auth over STARTTLS and implicit TLS: authenticated, QUIT, no MAIL" {
+	local mode line
+	for mode in starttls implicit; do
+		pf_log_mark
+		pf_quit_after 0 auth "$mode" 'auth on' "password $PF_SASL_PASSWORD"
+		assert_stderr_contains "every step up to auth succeeded"
+		line=$(pf_disconnect_line)
+		[[ "$line" == *" auth=1 quit=1 "* && "$line" != *"mail="* ]] ||
+			die "Postfix ($mode) saw no AUTH then QUIT, or a MAIL:" "$line"
+	done
+	pf_nothing_delivered
+}
+
+@test "postfix-secure: --quit-after auth with a wrong password: 77, nothing delivered or queued" {
+	local q="$BATS_TEST_TMPDIR/queue"
+	pf_quit_after 77 auth implicit 'auth plain' "password wrong-$PF_SASL_PASSWORD" \
+		"queue on-failure" "queue_dir $q" "dead_letter $BATS_TEST_TMPDIR/dead.letter"
+	assert_stderr_contains "mailpost: "
+	assert_stderr_lacks "stopped there"
+	pf_nothing_delivered
+	assert_equal 0 "$(find "$q" -type f 2>/dev/null | wc -l)" "files in mailpost's queue"
+	[[ ! -e "$BATS_TEST_TMPDIR/dead.letter" ]] || die "a dead letter was written"
+}
+
+@test "postfix-secure: --test is delivered over STARTTLS with AUTH, its subject naming this host" {
+	pf_conf starttls 'auth on' "password $PF_SASL_PASSWORD"
+	run_mailpost 0 -C "$conf" --test -f sender@client.test alice@example.test <&- || {
+		postfix_log_tail 15 >&2
+		return 1
+	}
+	postfix_wait_delivered 1
+	local f
+	f=$(postfix_one alice@example.test)
+	python3 "$MSGCHECK" "$f" check
+	grep -q "^Subject: mailpost test message from $(hostname | cut -d. -f1)" "$f" ||
+		die "the delivered message has no test subject:" "$(cat "$f")"
+	grep -q "^Server:      127.0.0.1 port $PF_SUBMIT_PORT, SMTP" "$f" ||
+		die "the body does not name the server:" "$(cat "$f")"
+	grep -q '^TLS:         STARTTLS' "$f" || die "the body does not name STARTTLS:" "$(cat "$f")"
+	pf_assert_sasl_method SCRAM-SHA-256
 }
