@@ -768,6 +768,205 @@ test_timing_failed_step(void)
 	}
 }
 
+/* --quit-after in smtp_open: nothing after the step asked for, QUIT
+ * after each but CONNECT (nothing may precede the greeting), and no
+ * transaction on a session stopped before MAIL. */
+static void
+test_stop_in_open(void)
+{
+	static const struct peer_step greet[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	};
+	static const struct peer_step greet_quit[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"QUIT\r\n", "221 bye\r\n", 1},
+	};
+	static const struct peer_step ehlo_quit[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", EHLO_PIPE, 1},
+	    {"QUIT\r\n", "221 bye\r\n", 1},
+	};
+	static const struct {
+		enum smtp_step step;
+		const struct peer_step *st;
+		size_t n;
+		const char *sent;
+	} cases[] = {
+	    {SMTP_STEP_CONNECT, greet, N(greet), ""},
+	    {SMTP_STEP_GREETING, greet_quit, N(greet_quit), "QUIT\r\n"},
+	    {SMTP_STEP_EHLO, ehlo_quit, N(ehlo_quit),
+	     "EHLO client.test\r\nQUIT\r\n"},
+	    /* Without STARTTLS or AUTH configured, nothing more to do. */
+	    {SMTP_STEP_TLS, ehlo_quit, N(ehlo_quit),
+	     "EHLO client.test\r\nQUIT\r\n"},
+	    {SMTP_STEP_AUTH, ehlo_quit, N(ehlo_quit),
+	     "EHLO client.test\r\nQUIT\r\n"},
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct peer p;
+		struct smtp_options o;
+		struct error err = {0};
+		struct smtp_session *s = NULL;
+		struct smtp_envelope env = {.envelope = &single};
+		struct smtp_envelope_result res;
+		size_t len;
+		char *got;
+
+		if (peer_start(&p, cases[i].st, cases[i].n) < 0) {
+			CHECK(!"peer_start");
+			continue;
+		}
+		options(&o, &p, false);
+		o.stop = true;
+		o.stop_after = cases[i].step;
+		CHECK_INT(smtp_open(&s, &o, &err), 0);
+		if (!s)
+			continue;
+		smtp_envelope_result_init(&res);
+		CHECK_INT(smtp_envelope(s, &env, &res, &err), -1);
+		CHECK_INT(err.kind, ERROR_SOFTWARE);
+		smtp_envelope_result_clear(&res);
+		smtp_close(s);
+		got = peer_finish(&p, &len);
+		CHECK_STR(got ? got : "", cases[i].sent);
+		CHECK_INT(p.status, 0);
+		free(got);
+	}
+}
+
+/* --quit-after in smtp_envelope: MAIL alone (no recipient needed), the
+ * RCPTs without DATA, DATA whose 354 is followed by smtp_abort: never a
+ * dot, never a QUIT inside the data. */
+static void
+test_stop_in_envelope(void)
+{
+	static const struct peer_step mail[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", EHLO_PIPE, 1},
+	    {"MAIL FROM:<a@x.test>\r\n", "250 ok\r\n", 1},
+	    {"QUIT\r\n", "221 bye\r\n", 1},
+	};
+	static const struct peer_step rcpt[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", EHLO_PIPE, 1},
+	    {"RCPT TO:<c@y.test>\r\n", "250 ok\r\n250 ok\r\n550 no\r\n", 1},
+	    {"QUIT\r\n", "221 bye\r\n", 1},
+	};
+	static const struct peer_step data[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", EHLO_PIPE, 1},
+	    {"DATA\r\n", "250 ok\r\n250 ok\r\n354 go\r\n", 1},
+	};
+	static const char *const none[] = {NULL};
+	struct envelope sender_only;
+	struct {
+		enum smtp_step step;
+		const struct peer_step *st;
+		size_t n;
+		const struct envelope *env;
+		const char *sent;
+	} cases[] = {
+	    {SMTP_STEP_MAIL, mail, N(mail), &sender_only,
+	     "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\nQUIT\r\n"},
+	    {SMTP_STEP_RCPT, rcpt, N(rcpt), &two,
+	     "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+	     "RCPT TO:<b@y.test>\r\nRCPT TO:<c@y.test>\r\nQUIT\r\n"},
+	    {SMTP_STEP_DATA, data, N(data), &single,
+	     "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+	     "RCPT TO:<b@y.test>\r\nDATA\r\n"},
+	};
+
+	peer_envelope(&sender_only, "a@x.test", none, 0);
+	for (size_t i = 0; i < N(cases); i++) {
+		struct peer p;
+		struct smtp_options o;
+		struct error err = {0};
+		struct smtp_session *s = NULL;
+		struct smtp_envelope env = {.envelope = cases[i].env};
+		struct smtp_envelope_result res;
+		size_t len;
+		char *got;
+
+		if (peer_start(&p, cases[i].st, cases[i].n) < 0) {
+			CHECK(!"peer_start");
+			continue;
+		}
+		options(&o, &p, false);
+		o.stop = true;
+		o.stop_after = cases[i].step;
+		CHECK_INT(smtp_open(&s, &o, &err), 0);
+		if (!s)
+			continue;
+		smtp_envelope_result_init(&res);
+		CHECK_INT(smtp_envelope(s, &env, &res, &err), 0);
+		CHECK_INT(res.mail.code, 250);
+		CHECK_INT(res.data.code,
+		          cases[i].step == SMTP_STEP_DATA ? 354 : 0);
+		if (cases[i].step == SMTP_STEP_RCPT)
+			CHECK_INT(res.rcpt[1].code, 550);
+		if (res.data.code == 354)
+			smtp_abort(s);
+		smtp_envelope_result_clear(&res);
+		smtp_close(s);
+		got = peer_finish(&p, &len);
+		CHECK_STR(got ? got : "", cases[i].sent);
+		CHECK_INT(p.status, 0);
+		free(got);
+	}
+	envelope_clear(&sender_only);
+}
+
+/* no_pipelining: a server that offers PIPELINING still gets one command
+ * per turnaround (each step `alone`), and QUIT after the dot's reply. */
+static void
+test_no_pipelining(void)
+{
+	static const struct peer_step st[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", EHLO_PIPE, 1},
+	    {"MAIL FROM:<a@x.test>\r\n", "250 ok\r\n", 1},
+	    {"RCPT TO:<b@y.test>\r\n", "250 ok\r\n", 1},
+	    {"RCPT TO:<c@y.test>\r\n", "250 ok\r\n", 1},
+	    {"DATA\r\n", "354 go\r\n", 1},
+	    {"\r\n.\r\n", "250 queued\r\n", 1},
+	    {"QUIT\r\n", "221 bye\r\n", 1},
+	};
+	struct peer p;
+	struct smtp_options o;
+	struct error err = {0};
+	struct smtp_session *s = NULL;
+	struct smtp_envelope env = {.envelope = &two};
+	struct smtp_envelope_result res;
+	struct body b = {"x\r\n", 0, 64};
+	struct smtp_body_source src = {body_read, &b};
+	struct reply final;
+	bool dot_sent = false;
+	size_t len;
+
+	if (peer_start(&p, st, N(st)) < 0) {
+		CHECK(!"peer_start");
+		return;
+	}
+	options(&o, &p, false);
+	o.no_pipelining = true;
+	CHECK_INT(smtp_open(&s, &o, &err), 0);
+	if (!s)
+		return;
+	CHECK(smtp_caps(s)->pipelining); /* still says it was offered */
+	smtp_envelope_result_init(&res);
+	CHECK_INT(smtp_envelope(s, &env, &res, &err), 0);
+	CHECK_INT(res.data.code, 354);
+	reply_init(&final);
+	CHECK_INT(smtp_body(s, &src, true, &final, 1, &dot_sent, &err), 0);
+	CHECK_INT(final.code, 250);
+	reply_clear(&final);
+	smtp_envelope_result_clear(&res);
+	smtp_close(s);
+	free(peer_finish(&p, &len));
+	CHECK_INT(p.status, 0);
+}
+
 int
 main(void)
 {
@@ -787,6 +986,9 @@ main(void)
 	test_lost_after_dot();
 	test_timing_session();
 	test_timing_failed_step();
+	test_stop_in_open();
+	test_stop_in_envelope();
+	test_no_pipelining();
 	envelopes_clear();
 	return unit_done();
 }
