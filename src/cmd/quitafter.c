@@ -22,9 +22,8 @@ check_step(const struct account *a, enum smtp_step step, struct error *err)
 	if (step == SMTP_STEP_TLS && !a->tls)
 		return error_set(err, ERROR_USAGE,
 		                 "--quit-after tls, but TLS is off for this "
-		                 "account: add --tls-starttls (STARTTLS) or "
-		                 "--tls --tls-starttls=off (TLS from the first "
-		                 "byte)");
+		                 "account: add --tls (STARTTLS), or --tls "
+		                 "--tls-starttls=off (TLS from the first byte)");
 	if (step == SMTP_STEP_AUTH && (!a->auth || str_ieq(a->auth, "off")))
 		return error_set(err, ERROR_USAGE,
 		                 "--quit-after auth, but authentication is off "
