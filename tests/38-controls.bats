@@ -291,6 +291,8 @@ assert_nothing_kept() {
 	start_smtpd
 	run_quit 64 tls
 	assert_stderr_contains "--quit-after tls, but TLS is off for this account"
+	run_quit 64 tls --tls-starttls
+	assert_stderr_contains "(--tls-starttls only says how it starts): add --tls (STARTTLS)"
 	run_quit 64 auth
 	assert_stderr_contains "--quit-after auth, but authentication is off"
 	assert_received ""

@@ -15,15 +15,23 @@
 #include "util.h"
 
 /* Stopping after a step the account does not take would pass without
- * testing anything: say what is missing instead. */
+ * testing anything: say what is missing instead.  --tls-starttls only
+ * chooses how TLS starts (msmtp's meaning), which swaks users may not
+ * expect. */
 static int
-check_step(const struct account *a, enum smtp_step step, struct error *err)
+check_step(const struct job *job, enum smtp_step step, struct error *err)
 {
+	const struct account *a = &job->acct;
+
 	if (step == SMTP_STEP_TLS && !a->tls)
 		return error_set(err, ERROR_USAGE,
 		                 "--quit-after tls, but TLS is off for this "
-		                 "account: add --tls (STARTTLS), or --tls "
-		                 "--tls-starttls=off (TLS from the first byte)");
+		                 "account%s: add --tls (STARTTLS), or --tls "
+		                 "--tls-starttls=off (TLS from the first byte)",
+		                 job->req.tls_starttls != CLI_UNSET
+		                     ? " (--tls-starttls only says how it "
+		                       "starts)"
+		                     : "");
 	if (step == SMTP_STEP_AUTH && (!a->auth || str_ieq(a->auth, "off")))
 		return error_set(err, ERROR_USAGE,
 		                 "--quit-after auth, but authentication is off "
@@ -76,8 +84,7 @@ quitafter_run(struct job *job, FILE *diag, struct error *err)
 	char host[256] = "";
 	int port = 0;
 
-	if (job_load_account(job, err) < 0 ||
-	    check_step(&job->acct, step, err) < 0 ||
+	if (job_load_account(job, err) < 0 || check_step(job, step, err) < 0 ||
 	    choose_envelope(job, step, err) < 0 ||
 	    send_open_logs(job, diag, err) < 0)
 		return -1;
