@@ -326,6 +326,22 @@ assert_nothing_kept() {
 	assert_no_problems
 }
 
+@test "pipelining off in the account does what --no-pipelining does; --pretend shows it" {
+	start_smtpd
+	write_config "pipelining off"
+	run_quit 0 rcpt -v bob@example.net carol@example.net
+	assert_stderr_contains "PIPELINING offered, not used"
+	if cut -d' ' -f4- "$SMTPD_DIR/recv.log" | grep -qE 'MAIL FROM.*RCPT TO'; then
+		die "MAIL and RCPT arrived in one recv():" "$(cat "$SMTPD_DIR/recv.log")"
+	fi
+	run_mailpost 0 -C "$MAILPOST_CONF" --host 127.0.0.1 --pretend
+	assert_output_contains "pipelining = off"
+	run_mailpost 0 -C /dev/null --host 127.0.0.1 --pretend
+	assert_output_contains "pipelining = on"
+	run_mailpost 0 -C /dev/null --host 127.0.0.1 --no-pipelining --pretend
+	assert_output_contains "pipelining = off"
+}
+
 @test "--ehlo names the client in EHLO, as --domain does; a bad name is 64" {
 	start_smtpd
 	run_mailpost 0 -C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" \

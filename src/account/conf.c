@@ -46,6 +46,7 @@ enum field_id {
 	F_TIMEOUT,
 	F_LMTP,
 	F_DOMAIN,
+	F_PIPELINING,
 	F_FROM,
 	F_AUTO_FROM,
 	F_MAILDOMAIN,
@@ -127,6 +128,7 @@ static const struct field fields[F_COUNT] = {
     [F_TIMEOUT] = FVAL(timeout),
     [F_LMTP] = FVAL(lmtp),
     [F_DOMAIN] = FSTR(domain),
+    [F_PIPELINING] = FVAL(pipelining),
     [F_FROM] = FSTR(from),
     [F_AUTO_FROM] = FVAL(auto_from),
     [F_MAILDOMAIN] = FSTR(maildomain),
@@ -930,6 +932,7 @@ static const struct key keys[] = {
     {"timeout", F_TIMEOUT, parse_timeout, KEY_NEEDS_VALUE},
     {"protocol", F_LMTP, parse_protocol, KEY_NEEDS_VALUE},
     {"domain", F_DOMAIN, parse_text, 0},
+    {"pipelining", F_PIPELINING, parse_bool, 0},
     {"from", F_FROM, parse_text, 0},
     {"auto_from", F_AUTO_FROM, parse_bool, 0},
     {"maildomain", F_MAILDOMAIN, parse_text, 0},
@@ -1966,6 +1969,7 @@ account_defaults(struct account *a)
 	memset(a, 0, sizeof *a);
 	a->tls_starttls = true;
 	a->tls_certcheck = true;
+	a->pipelining = true;
 	a->allow_from_override = true;
 	a->set_from_header = CONF_FROM_AUTO;
 	a->set_date_header = true;

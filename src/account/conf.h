@@ -85,9 +85,9 @@ struct account {
 	int timeout;      /* seconds; 0: the RFC 5321 defaults */
 	bool lmtp;        /* protocol lmtp */
 	char *domain;     /* EHLO name; NULL: the local host name */
-	bool no_pipelining; /* --no-pipelining (no configuration key): one
-	                     * command, one reply even when PIPELINING is
-	                     * offered */
+	bool pipelining;  /* default on; off (or --no-pipelining): one
+	                   * command, one reply even when PIPELINING is
+	                   * offered (RFC 2920) */
 
 	/* envelope and headers */
 	char *from;       /* may hold glob wildcards (matched with fnmatch) */

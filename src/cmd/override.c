@@ -128,7 +128,7 @@ override_any_account(const struct request *req, struct account *a,
 		a->domain = xstrdup(req->domain);
 	}
 	if (req->no_pipelining)
-		a->no_pipelining = true;
+		a->pipelining = false;
 	apply_proxy(req, a);
 	apply_security(req, a);
 	if (check_proxy_auth(a, err) < 0)

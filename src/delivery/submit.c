@@ -156,7 +156,7 @@ session_options(const struct submission *sub, const struct names *n,
 	o->user = a->user;
 	o->secret = sub->secret;
 	o->auth_plaintext = a->auth_plaintext;
-	o->no_pipelining = a->no_pipelining;
+	o->no_pipelining = !a->pipelining;
 }
 
 /* What the message needs that the server may lack, checked before MAIL so

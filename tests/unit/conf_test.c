@@ -75,6 +75,7 @@ show(const struct account *a, const char *field, char *tmp, size_t n)
 	    N(proxy_port),
 	    N(timeout),
 	    N(lmtp),
+	    N(pipelining),
 	    N(auto_from),
 	    N(allow_from_override),
 	    N(set_from_header),
@@ -170,6 +171,9 @@ static const struct {
     {"protocol smtp", "lmtp", "0"},
     {"domain client.example", "domain", "client.example"},
     {"domain", "domain", "(null)"},
+    {"pipelining off", "pipelining", "0"},
+    {"pipelining on", "pipelining", "1"},
+    {"pipelining", "pipelining", "1"},
     {"from me@example.org", "from", "me@example.org"},
     {"from *@example.org", "from", "*@example.org"},
     {"auto_from on", "auto_from", "1"},
@@ -662,6 +666,7 @@ test_defaults_builtin(void)
 	CHECK(!a.tls);
 	CHECK(a.tls_starttls);
 	CHECK(a.tls_certcheck);
+	CHECK(a.pipelining);
 	CHECK(a.allow_from_override);
 	CHECK(a.set_date_header);
 	CHECK(a.set_msgid_header);
