@@ -422,10 +422,8 @@ msmtp_config() {
 	! grep -q two "$SMTPD_DIR/msg.2" || die "sendmail mode read past the dot"
 }
 
-@test "msmtp -S, --rmqs, --passwordeval and unknown options: 64 with the reason" {
+@test "msmtp --rmqs, --passwordeval and unknown options: 64 with the reason" {
 	msmtp_config
-	run_msmtp 64 -C "$MAILPOST_CONF" -S
-	assert_stderr_contains "--serverinfo is not available yet"
 	run_msmtp 64 -C "$MAILPOST_CONF" --rmqs=example.org
 	assert_stderr_contains "--rmqs is not supported"
 	run_msmtp 64 -C "$MAILPOST_CONF" --passwordeval="echo x" b@example.org

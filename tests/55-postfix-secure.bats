@@ -498,3 +498,39 @@ pf_quit_after() {
 	grep -q '^TLS:         STARTTLS' "$f" || die "the body does not name STARTTLS:" "$(cat "$f")"
 	pf_assert_sasl_method SCRAM-SHA-256
 }
+
+# --- the probe (--serverinfo, --tls-get-peer-cert) --------------------------
+
+# The report's part from the line starting with FROM to the next blank line.
+report_section() {
+	awk -v from="$1" 'index($0, from) == 1 { on = 1 } on && $0 == "" { exit } on' <<<"$output"
+}
+
+@test "postfix-secure: --serverinfo over STARTTLS: AUTH only inside TLS, the chain verified, nothing authenticated" {
+	pf_conf starttls "auth on"
+	run_mailpost 0 -C "$conf" --serverinfo
+	local clear inside fp
+	clear=$(report_section "Capabilities in the clear")
+	inside=$(report_section "Capabilities inside TLS, after STARTTLS")
+	[[ "$clear" == *"TLS can be started on this connection"* ]] || die "clear part:" "$output"
+	[[ "$clear" != *"authentication with"* ]] || die "AUTH offered in the clear:" "$output"
+	[[ "$inside" == *"authentication with"*"(RFC 4954)"* ]] || die "no AUTH inside TLS:" "$output"
+	! grep -q '^  STARTTLS ' <<<"$inside" || die "STARTTLS offered inside TLS:" "$output"
+	[[ "$output" == *"Verification:  verified: chain to mailpost test CA (tls_trust_file $PF_CERTS/ca.pem)"* ]] ||
+		die "not verified:" "$output"
+	fp=$(openssl x509 -in "$PF_CERTS/server.pem" -noout -fingerprint -sha256 | sed 's/^.*=//')
+	[[ "$output" == *"SHA-256:   $fp"* ]] || die "no fingerprint $fp:" "$output"
+	pf_assert_no_auth_attempt
+}
+
+@test "postfix-secure: --serverinfo over implicit TLS, and --tls-get-peer-cert's chain read by certtool" {
+	pf_conf implicit
+	run_mailpost 0 -C "$conf" --serverinfo --tls-get-peer-cert="$BATS_TEST_TMPDIR/chain.pem"
+	[[ "$output" == *"TLS:         implicit TLS"* ]] || die "$output"
+	[[ "$(report_section "Capabilities inside TLS (EHLO)")" == *"authentication with"* ]] ||
+		die "no AUTH inside implicit TLS:" "$output"
+	[[ "$output" != *"STARTTLS:"* ]] || die "STARTTLS with implicit TLS:" "$output"
+	certtool -i --infile "$BATS_TEST_TMPDIR/chain.pem" | grep -q "Subject: CN=localhost" ||
+		die "certtool cannot read the chain"
+	pf_assert_no_auth_attempt
+}

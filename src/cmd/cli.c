@@ -59,6 +59,7 @@ static const char *const mode_option[] = {
     [CLI_SERVE] = "-bs",
     [CLI_NOOP] = "-bi",
     [CLI_PRETEND] = "--pretend",
+    [CLI_SERVERINFO] = "--serverinfo",
     [CLI_VERSION] = "--version",
     [CLI_HELP] = "--help",
 };
@@ -1067,6 +1068,31 @@ opt_pretend(struct request *req, const char *arg, struct error *err)
 }
 
 static int
+opt_serverinfo(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	req->serverinfo = true;
+	return set_mode(req, CLI_SERVERINFO, err);
+}
+
+/* The chain as PEM: alone, or with --serverinfo's report. */
+static int
+opt_tls_get_peer_cert(struct request *req, const char *arg, struct error *err)
+{
+	if (req->mode != CLI_SEND && req->mode != CLI_SERVERINFO)
+		return error_set(err, ERROR_USAGE,
+		                 "--tls-get-peer-cert cannot be combined with "
+		                 "%s",
+		                 mode_option[req->mode]);
+	if (arg && take_path("tls-get-peer-cert", arg, false,
+	                     &req->peer_cert_file, err) < 0)
+		return -1;
+	req->peer_cert = true;
+	req->mode = CLI_SERVERINFO;
+	return 0;
+}
+
+static int
 opt_read_envelope_from(struct request *req, const char *arg, struct error *err)
 {
 	(void)arg;
@@ -1237,6 +1263,8 @@ static const struct option_spec options[] = {
     {'v', "verbose", ARG_NONE, opt_verbose},
     {0, "debug", ARG_NONE, opt_verbose},
     {0, "pretend", ARG_NONE, opt_pretend},
+    {0, "serverinfo", ARG_NONE, opt_serverinfo},
+    {0, "tls-get-peer-cert", ARG_OPTIONAL, opt_tls_get_peer_cert},
     {'f', NULL, ARG_REQUIRED, opt_sender},
     {'r', NULL, ARG_REQUIRED, opt_sender},
     {'F', NULL, ARG_REQUIRED, opt_full_name},
@@ -1339,6 +1367,7 @@ static const struct option_spec msmtp_options[] = {
     {'a', NULL, ARG_REQUIRED, opt_account},
     {'d', NULL, ARG_NONE, opt_verbose},
     {'P', NULL, ARG_NONE, opt_pretend},
+    {'S', NULL, ARG_NONE, opt_serverinfo},
     {'X', NULL, ARG_REQUIRED, opt_logfile},
     {0, "from", ARG_REQUIRED, opt_sender},
 };
@@ -1388,9 +1417,6 @@ static const struct {
 	const char *long_name;
 	const char *why;
 } refused[] = {
-    {'S', "serverinfo",
-     "is not available yet; 'mailpost -v' shows what the server offers "
-     "while it sends"},
     {0, "passwordeval",
      "is not supported: a command line is visible to every user (ps), and "
      "the command may hold the secret; set passwordeval in the "
@@ -1794,7 +1820,8 @@ check_mode(const struct request *req, size_t nrcpts, struct error *err)
 	const char *mode = mode_option[req->mode];
 	bool submits = req->mode == CLI_SEND || req->mode == CLI_SERVE;
 
-	if (is_queue_mode(req->mode) || req->mode == CLI_SERVE) {
+	if (is_queue_mode(req->mode) || req->mode == CLI_SERVE ||
+	    req->mode == CLI_SERVERINFO) {
 		if (nrcpts > 0)
 			return error_set(err, ERROR_USAGE,
 			                 "recipients cannot be given with %s",
@@ -2121,6 +2148,13 @@ cli_usage(void)
 	       "(-vv: with the body)\n"
 	       "      --pretend          print the settings a send would use, "
 	       "send nothing\n"
+	       "      --serverinfo       show what the server offers: "
+	       "greeting, "
+	       "capabilities,\n"
+	       "                         TLS session and certificates; send "
+	       "nothing\n"
+	       "      --tls-get-peer-cert[=FILE]  write the server's "
+	       "certificate chain (PEM)\n"
 	       "      --help             show this help and exit\n"
 	       "      --version          show the version and exit\n"
 	       "\n"
@@ -2141,9 +2175,10 @@ cli_usage(void)
 	       "--add-missing-from-header[=on|off]\n"
 	       "      --add-missing-date-header[=on|off]\n"
 	       "Called as msmtp: -a ACCOUNT, -d (debug), -P (--pretend), "
-	       "-X FILE (--logfile),\n"
-	       "--from=ADDR (the envelope sender), and a line holding only "
-	       "'.' is text.\n"
+	       "-S (--serverinfo),\n"
+	       "-X FILE (--logfile), --from=ADDR (the envelope sender), and a "
+	       "line holding\n"
+	       "only '.' is text.\n"
 	       "\n"
 	       "sendmail options that mailpost accepts and ignores (-odi, "
 	       "-oem, -B8BITMIME,\n"

@@ -23,7 +23,7 @@
  *
  * Called as msmtp (a link, as Debian's msmtp-mta provides one), the
  * letters that msmtp uses otherwise take msmtp's meanings: -a ACCOUNT,
- * -d (debug, as -v), -P (--pretend), -S (--serverinfo: refused for now),
+ * -d (debug, as -v), -P (--pretend), -S (--serverinfo),
  * -X FILE (--logfile), --from ADDR (the envelope sender, as -f), and a
  * line holding only "." is text, never the end of the message.  msmtp's
  * long options that do not collide with mailpost's are accepted under
@@ -51,6 +51,8 @@ enum cli_mode {
 	CLI_NOOP,         /* newaliases, -bi: succeed, do nothing */
 	CLI_PRETEND,      /* --pretend (msmtp's -P): print the settings,
 	                   * connect nowhere */
+	CLI_SERVERINFO,   /* --serverinfo (msmtp's -S), --tls-get-peer-cert:
+	                   * probe the server, send nothing */
 	CLI_VERSION,
 	CLI_HELP,
 };
@@ -172,6 +174,12 @@ struct request {
 	enum mime_priority priority; /* --priority */
 	bool dry_run;                /* --dry-run, --print */
 	bool quiet;                  /* --quiet: no progress line */
+
+	/* CLI_SERVERINFO: the report (--serverinfo), the chain as PEM
+	 * (--tls-get-peer-cert), or both. */
+	bool serverinfo;            /* --serverinfo, msmtp's -S */
+	bool peer_cert;             /* --tls-get-peer-cert[=FILE] */
+	const char *peer_cert_file; /* its FILE; NULL: standard output */
 
 	char *sender_copy; /* private: storage behind sender when -f
 	                    * "<a@b>" had its angle brackets removed */

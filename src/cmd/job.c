@@ -246,7 +246,7 @@ keep_chosen_secrets(struct job *job)
 	/* mailq, --queue-show and --queue-remove choose by -A alone
 	 * (queuecmd.c) and need no secret at all. */
 	if (req->mode != CLI_SEND && req->mode != CLI_SERVE &&
-	    req->mode != CLI_PRETEND) {
+	    req->mode != CLI_PRETEND && req->mode != CLI_SERVERINFO) {
 		conf_keep_secrets(job->cfg, req->account, NULL, false);
 		return;
 	}

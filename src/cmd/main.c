@@ -1,7 +1,7 @@
 /*
  * main.c - the driver: parse the command line, pick the mode, hand over
- * (send.c, queuecmd.c, pretend.c, bs.c), and the one place where a
- * failure becomes a diagnostic line and an exit code.
+ * (send.c, queuecmd.c, pretend.c, bs.c, serverinfo.c), and the one place where
+ * a failure becomes a diagnostic line and an exit code.
  *
  * Everything below main() reports failures in a struct error; only here is
  * the failure printed, once, as "mailpost: MESSAGE", and the exit code
@@ -26,6 +26,7 @@
 #include "queuecmd.h"
 #include "quitafter.h"
 #include "send.h"
+#include "serverinfo.h"
 #include "util.h"
 
 /* Descriptors 0-2 closed at start would be reused by the first open() and
@@ -109,6 +110,8 @@ run_mode(struct job *job, struct error *err)
 		return bs_run(job, STDIN_FILENO, STDOUT_FILENO, stderr, err);
 	case CLI_PRETEND:
 		return pretend_run(job, stdout, err);
+	case CLI_SERVERINFO:
+		return serverinfo_run(job, stdout, stderr, err);
 	case CLI_NOOP:
 	case CLI_VERSION:
 	case CLI_HELP:

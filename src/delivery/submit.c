@@ -701,6 +701,50 @@ submit_close(struct submit_session *ss)
 	free(ss);
 }
 
+void
+submit_probe_init(struct submit_probe *p)
+{
+	memset(p, 0, sizeof *p);
+	smtp_heard_init(&p->heard);
+	tls_info_init(&p->tls);
+	smtp_timing_init(&p->timing);
+}
+
+void
+submit_probe_clear(struct submit_probe *p)
+{
+	smtp_heard_clear(&p->heard);
+	tls_info_clear(&p->tls);
+	submit_probe_init(p);
+}
+
+int
+submit_probe(const struct account *a, struct transcript *t,
+             struct submit_probe *p, struct error *err)
+{
+	struct submission sub = {.account = a, .transcript = t};
+	struct smtp_session *s;
+	struct smtp_options o;
+	struct names n;
+	int rc;
+
+	if (names_init(&n, a, err) < 0)
+		return -1;
+	session_options(&sub, &n, &o);
+	o.auth = NULL; /* a probe never authenticates */
+	o.secret = NULL;
+	o.heard = &p->heard;
+	o.timing = &p->timing;
+	o.tls_params.info = &p->tls;
+	o.starttls_if_offered = true;
+	p->tls_asked = o.tls != SMTP_TLS_OFF;
+	rc = smtp_open(&s, &o, err);
+	if (rc == 0)
+		smtp_close(s);
+	names_clear(&n);
+	return rc;
+}
+
 int
 submit_send(const struct submission *sub, struct submit_outcome *out,
             struct error *err)

@@ -36,6 +36,7 @@
 #include "error.h"
 #include "smtp.h"
 #include "stream.h"
+#include "tls.h"
 #include "transcript.h"
 
 struct submission {
@@ -108,5 +109,27 @@ void submit_close(struct submit_session *ss);
  * One host, no failover. */
 int submit_quit_after(const struct submission *sub, enum smtp_step step,
                       struct error *err);
+
+/* What --serverinfo (and --tls-get-peer-cert) learnt of a server. */
+struct submit_probe {
+	struct smtp_heard heard; /* greeting, EHLO replies, STARTTLS */
+	struct tls_info tls;     /* the TLS session and the chain */
+	struct smtp_timing timing;
+	bool tls_asked; /* the account asks for TLS; else STARTTLS was tried
+	                 * only because the server offered it */
+};
+
+void submit_probe_init(struct submit_probe *p);
+void submit_probe_clear(struct submit_probe *p);
+
+/* A session to the account's server, opened as a send opens it (the same
+ * target, TLS and certificate verification), with STARTTLS also when the
+ * account asks for no TLS and the server offers it; never AUTH, never
+ * MAIL; then QUIT.  p (submit_probe_init'ed) receives what was heard, the
+ * TLS session and the steps' times, also when the session fails.  0, or
+ * -1 with smtp_open's errors (a refused certificate: ERROR_PROTOCOL, the
+ * handshake stopped with nothing of ours sent after it). */
+int submit_probe(const struct account *a, struct transcript *t,
+                 struct submit_probe *p, struct error *err);
 
 #endif

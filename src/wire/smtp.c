@@ -125,6 +125,8 @@ struct smtp_session {
 	enum smtp_step stop_after;
 	bool quit_sent;
 	bool tls;        /* TLS is on (implicit, or after STARTTLS) */
+	bool starttls_done;       /* the handshake after STARTTLS happened */
+	struct smtp_heard *heard; /* the caller's, or NULL */
 	char *auth_line; /* SMTP_AUTH_LINE_MAX bytes while AUTH runs */
 	char line[REPLY_LINE_MAX + 1]; /* one reply line as read */
 };
@@ -509,6 +511,52 @@ parse_caps(struct smtp_caps *caps, const struct reply *r)
 	}
 }
 
+/* --- what the server said, for the caller (struct smtp_heard) --- */
+
+void
+smtp_heard_init(struct smtp_heard *h)
+{
+	memset(h, 0, sizeof *h);
+	reply_init(&h->greeting);
+	reply_init(&h->hello[0]);
+	reply_init(&h->hello[1]);
+	reply_init(&h->starttls);
+}
+
+void
+smtp_heard_clear(struct smtp_heard *h)
+{
+	reply_clear(&h->greeting);
+	reply_clear(&h->hello[0]);
+	reply_clear(&h->hello[1]);
+	reply_clear(&h->starttls);
+	smtp_heard_init(h);
+}
+
+/* Move the reply r (read whole or in part) into the record's slot; r is
+ * left holding the slot's old contents, for the caller to clear. */
+static void
+keep_reply(struct reply *slot, struct reply *r)
+{
+	struct reply old = *slot;
+
+	*slot = *r;
+	*r = old;
+}
+
+static void
+hear_hello(struct smtp_session *s, const char *verb, struct reply *r)
+{
+	int which = s->starttls_done ? 1 : 0;
+
+	if (!s->heard || r->code == 0)
+		return;
+	keep_reply(&s->heard->hello[which], r);
+	s->heard->hello_verb[which] = verb;
+	s->heard->caps[which] = s->caps;
+	s->heard->implicit_tls = s->tls && !s->starttls_done;
+}
+
 /* RFC 5321 4.3.2: the greeting is 220, or 554 for "no service here". */
 static int
 greeting(struct smtp_session *s, const char *host, struct error *err)
@@ -529,6 +577,8 @@ greeting(struct smtp_session *s, const char *host, struct error *err)
 		rc = check_in_sync(s, "its greeting", err);
 	if (rc == 0)
 		step_end(s, SMTP_STEP_GREETING);
+	if (s->heard)
+		keep_reply(&s->heard->greeting, &r);
 	reply_clear(&r);
 	return rc;
 }
@@ -571,6 +621,7 @@ hello(struct smtp_session *s, const char *name, struct error *err)
 	} else if (rc == 0 && s->state == SMTP_EHLO) {
 		parse_caps(&s->caps, &r);
 	}
+	hear_hello(s, verb, &r);
 	reply_clear(&r);
 	return rc;
 }
@@ -606,6 +657,9 @@ open_connection(struct smtp_session *s, const struct smtp_options *o,
 	if (conn_open(&s->conn, tg, s->t, err) < 0)
 		return -1;
 	step_end(s, SMTP_STEP_CONNECT);
+	if (s->heard)
+		str_copy(s->heard->peer, sizeof s->heard->peer,
+		         conn_peer(s->conn));
 	if (o->tls != SMTP_TLS_IMPLICIT || stops_after(s, SMTP_STEP_CONNECT))
 		return 0;
 	step_begin(s, SMTP_STEP_TLS);
@@ -618,6 +672,8 @@ open_connection(struct smtp_session *s, const struct smtp_options *o,
 	}
 	step_end(s, SMTP_STEP_TLS);
 	s->tls = true;
+	if (s->heard)
+		s->heard->tls_done = true;
 	return 0;
 }
 
@@ -683,6 +739,8 @@ starttls(struct smtp_session *s, const struct smtp_options *o, const char *name,
 	enter(s, SMTP_STARTTLS);
 	reply_init(&r);
 	rc = starttls_exchange(s, &r, err);
+	if (s->heard)
+		keep_reply(&s->heard->starttls, &r);
 	reply_clear(&r);
 	if (rc < 0)
 		return -1;
@@ -690,6 +748,9 @@ starttls(struct smtp_session *s, const struct smtp_options *o, const char *name,
 	if (conn_start_tls(s->conn, &p, err) < 0)
 		return fail(s, err);
 	s->tls = true;
+	s->starttls_done = true;
+	if (s->heard)
+		s->heard->tls_done = true;
 	memset(&s->caps, 0, sizeof s->caps);
 	if (hello(s, name, err) < 0)
 		return -1;
@@ -989,6 +1050,14 @@ first_hello(struct smtp_session *s, const char *name, struct error *err)
 }
 
 static bool
+wants_starttls(const struct smtp_session *s, const struct smtp_options *o)
+{
+	return o->tls == SMTP_TLS_STARTTLS ||
+	       (o->tls == SMTP_TLS_OFF && o->starttls_if_offered &&
+	        s->caps.starttls);
+}
+
+static bool
 wants_auth(const struct smtp_options *o)
 {
 	return o->auth && *o->auth && !str_ieq(o->auth, "off");
@@ -1013,7 +1082,7 @@ open_session(struct smtp_session *s, const struct smtp_options *o,
 		return -1;
 	if (stops_after(s, SMTP_STEP_EHLO))
 		return 1;
-	if (o->tls == SMTP_TLS_STARTTLS && starttls(s, o, name, err) < 0)
+	if (wants_starttls(s, o) && starttls(s, o, name, err) < 0)
 		return -1;
 	if (stops_after(s, SMTP_STEP_TLS))
 		return 1;
@@ -1033,6 +1102,9 @@ smtp_open(struct smtp_session **out, const struct smtp_options *o,
 	*out = NULL;
 	s->timing = o->timing ? o->timing : &s->own_timing;
 	smtp_timing_init(s->timing);
+	s->heard = o->heard;
+	if (s->heard)
+		smtp_heard_init(s->heard);
 	s->t = o->transcript;
 	s->to = o->timeouts;
 	s->lmtp = o->lmtp;

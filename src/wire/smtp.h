@@ -107,6 +107,28 @@ void smtp_timing_init(struct smtp_timing *t);
  * SMTP_NSTEPS when every step begun has finished. */
 enum smtp_step smtp_timing_failed(const struct smtp_timing *t);
 
+/* What the server said while a session opened, for --serverinfo: kept
+ * in a record the caller owns (like struct smtp_timing), so that a
+ * session that failed (a greeting of 554, a refused certificate, a
+ * connection closed after the greeting) still shows what came before. */
+struct smtp_heard {
+	char peer[512];        /* conn_peer once connected, else "" */
+	struct reply greeting; /* code 0: none came */
+	/* The replies to EHLO (LHLO, or HELO when EHLO was refused): [0] the
+	 * first one (in the clear, or inside implicit TLS), [1] the one
+	 * after STARTTLS; code 0 when not read.  caps[] are what they
+	 * offered, hello_verb[] the command that was answered. */
+	struct reply hello[2];
+	struct smtp_caps caps[2];
+	const char *hello_verb[2];
+	bool implicit_tls;     /* the first EHLO was inside TLS */
+	struct reply starttls; /* the reply to STARTTLS; code 0: not sent */
+	bool tls_done;         /* TLS is on: handshake done, server accepted */
+};
+
+void smtp_heard_init(struct smtp_heard *h);
+void smtp_heard_clear(struct smtp_heard *h);
+
 enum smtp_tls_mode {
 	SMTP_TLS_OFF = 0,
 	SMTP_TLS_STARTTLS, /* RFC 3207: required, never a plaintext fallback */
@@ -146,6 +168,14 @@ struct smtp_options {
 	 * stops); smtp_close then ends it.  Without it: every step. */
 	bool stop;
 	enum smtp_step stop_after;
+
+	/* NULL, or where the session keeps what the server said while it
+	 * opened (smtp_open initialises it; smtp_heard_clear frees). */
+	struct smtp_heard *heard;
+	/* With SMTP_TLS_OFF: STARTTLS all the same when the server offers
+	 * it (--serverinfo shows both sides).  A failure is then a failure
+	 * of the session, as with SMTP_TLS_STARTTLS. */
+	bool starttls_if_offered;
 };
 
 struct smtp_session;

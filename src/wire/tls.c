@@ -15,6 +15,7 @@
 
 #include "tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -57,6 +58,7 @@ struct tls {
 	bool expect_close; /* a bare TCP close is a normal end */
 	char result[TLS_RESULT_MAX];
 	char last_error[TLS_ERROR_MAX];
+	struct tls_info *info; /* the caller's, or NULL */
 };
 
 /* --- small helpers --- */
@@ -232,6 +234,281 @@ describe(struct tls *s)
 	transcript_note(s->t, "certificate verification: %s", s->result);
 }
 
+/* --- the description for --serverinfo (tls_params.info) --- */
+
+/* How many subjectAltName entries are looked at, and the longest one. */
+#define TLS_SAN_MAX 1000
+#define TLS_SAN_VALUE_MAX 256
+
+void
+tls_info_init(struct tls_info *i)
+{
+	memset(i, 0, sizeof *i);
+}
+
+void
+tls_info_clear(struct tls_info *i)
+{
+	for (size_t k = 0; k < i->ncerts; k++) {
+		struct tls_cert_info *c = &i->certs[k];
+
+		free(c->subject);
+		free(c->issuer);
+		free(c->names);
+		free(c->pem);
+	}
+	tls_info_init(i);
+}
+
+static char *
+dn_text(gnutls_x509_crt_t crt, bool issuer)
+{
+	gnutls_datum_t dn = {NULL, 0};
+	int rc = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0)
+	                : gnutls_x509_crt_get_dn3(crt, &dn, 0);
+	char *out;
+
+	if (rc < 0)
+		return xstrdup("(unreadable)");
+	out = xstrndup((const char *)dn.data, dn.size);
+	gnutls_free(dn.data);
+	return out;
+}
+
+/* One subjectAltName entry as "DNS:name" or "IP:address", or "" for the
+ * kinds a server name is never checked against. */
+static void
+alt_name(int type, const char *val, size_t size, char *out, size_t n)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	out[0] = '\0';
+	if (type == GNUTLS_SAN_DNSNAME)
+		snprintf(out, n, "DNS:%.*s", (int)size, val);
+	else if (type == GNUTLS_SAN_IPADDRESS && (size == 4 || size == 16) &&
+	         inet_ntop(size == 4 ? AF_INET : AF_INET6, val, ip, sizeof ip))
+		snprintf(out, n, "IP:%s", ip);
+}
+
+/* The names a certificate covers (RFC 6125 6.4: DNS and IP entries),
+ * "DNS:a, IP:b", the ones that do not fit counted. */
+static char *
+alt_names(gnutls_x509_crt_t crt)
+{
+	char out[TLS_NAMES_MAX] = "";
+	size_t used = 0, more = 0;
+
+	for (unsigned seq = 0; seq < TLS_SAN_MAX; seq++) {
+		char val[TLS_SAN_VALUE_MAX], one[TLS_SAN_VALUE_MAX + 8];
+		size_t size = sizeof val;
+		int type = gnutls_x509_crt_get_subject_alt_name(crt, seq, val,
+		                                                &size, NULL);
+
+		if (type == GNUTLS_E_SHORT_MEMORY_BUFFER) {
+			more++;
+			continue;
+		}
+		if (type < 0)
+			break;
+		alt_name(type, val, size, one, sizeof one);
+		if (!one[0])
+			continue;
+		if (used + strlen(one) + 40 >= sizeof out) {
+			more++;
+			continue;
+		}
+		used += (size_t)snprintf(out + used, sizeof out - used, "%s%s",
+		                         used ? ", " : "", one);
+	}
+	if (more)
+		snprintf(out + used, sizeof out - used, "%s(%zu more)",
+		         used ? ", " : "", more);
+	return xstrdup(out);
+}
+
+/* "EC/ECDSA 256 bits (SECP256R1)", "RSA 2048 bits", "EdDSA (Ed25519)..." */
+static void
+key_text(gnutls_x509_crt_t crt, char *out, size_t n)
+{
+	unsigned bits = 0;
+	int alg = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+	const char *name =
+	    alg >= 0 ? gnutls_pk_algorithm_get_name((gnutls_pk_algorithm_t)alg)
+	             : NULL;
+	gnutls_ecc_curve_t curve;
+	gnutls_datum_t x = {NULL, 0}, y = {NULL, 0};
+
+	if (!name) {
+		str_copy(out, n, "(unknown)");
+		return;
+	}
+	if (alg == GNUTLS_PK_ECDSA &&
+	    gnutls_x509_crt_get_pk_ecc_raw(crt, &curve, &x, &y) >= 0) {
+		snprintf(out, n, "%s %u bits (%s)", name, bits,
+		         gnutls_ecc_curve_get_name(curve));
+		gnutls_free(x.data);
+		gnutls_free(y.data);
+		return;
+	}
+	snprintf(out, n, "%s %u bits", name, bits);
+}
+
+static void
+describe_cert(struct tls_cert_info *c, gnutls_x509_crt_t crt,
+              const gnutls_datum_t *der)
+{
+	unsigned char digest[TLS_SHA256_LEN];
+	gnutls_datum_t pem = {NULL, 0};
+	int sign = gnutls_x509_crt_get_signature_algorithm(crt);
+	const char *sign_name =
+	    sign >= 0 ? gnutls_sign_get_name((gnutls_sign_algorithm_t)sign)
+	              : NULL;
+
+	c->subject = dn_text(crt, false);
+	c->issuer = dn_text(crt, true);
+	c->names = alt_names(crt);
+	c->not_before = (int64_t)gnutls_x509_crt_get_activation_time(crt);
+	c->not_after = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
+	key_text(crt, c->key, sizeof c->key);
+	str_copy(c->signature, sizeof c->signature,
+	         sign_name ? sign_name : "(unknown)");
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der->data, der->size, digest) ==
+	    0)
+		format_hex(digest, sizeof digest, c->sha256, sizeof c->sha256);
+	c->self_signed = gnutls_x509_crt_check_issuer(crt, crt) == 1;
+	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &pem) == 0) {
+		c->pem = xstrndup((const char *)pem.data, pem.size);
+		gnutls_free(pem.data);
+	}
+}
+
+/* The chain as the server sent it, once. */
+static void
+info_note_chain(struct tls *s)
+{
+	struct tls_info *i = s->info;
+	unsigned n = 0;
+	const gnutls_datum_t *list =
+	    gnutls_certificate_get_peers(s->session, &n);
+
+	if (!list || i->chain_len > 0)
+		return;
+	i->chain_len = n;
+	for (unsigned k = 0; k < n && i->ncerts < TLS_CHAIN_MAX; k++) {
+		gnutls_x509_crt_t crt;
+
+		if (gnutls_x509_crt_init(&crt) < 0)
+			return;
+		if (gnutls_x509_crt_import(crt, &list[k],
+		                           GNUTLS_X509_FMT_DER) == 0)
+			describe_cert(&i->certs[i->ncerts++], crt, &list[k]);
+		gnutls_x509_crt_deinit(crt);
+	}
+}
+
+/* The version, cipher suite, key exchange and signature: known once the
+ * server's hello is in (the key exchange group of TLS 1.2 only after its
+ * key exchange message), so taken again when the handshake completes. */
+static void
+info_note_session(struct tls *s, bool completed)
+{
+	struct tls_info *i = s->info;
+	const char *v, *suite, *group = NULL, *sign;
+	gnutls_group_t g;
+
+	if (!i)
+		return;
+	v = gnutls_protocol_get_name(gnutls_protocol_get_version(s->session));
+	suite = gnutls_ciphersuite_get(s->session);
+	g = gnutls_group_get(s->session);
+	if (g != GNUTLS_GROUP_INVALID)
+		group = gnutls_group_get_name(g);
+	if (!group)
+		group = gnutls_kx_get_name(gnutls_kx_get(s->session));
+	sign = gnutls_sign_get_name(gnutls_sign_algorithm_get(s->session));
+	str_copy(i->version, sizeof i->version, v ? v : "");
+	if (!suite) /* named only once the handshake is complete */
+		suite = gnutls_cipher_get_name(gnutls_cipher_get(s->session));
+	str_copy(i->suite, sizeof i->suite, suite ? suite : "");
+	str_copy(i->group, sizeof i->group, group ? group : "");
+	str_copy(i->signature, sizeof i->signature, sign ? sign : "");
+	i->completed = completed;
+}
+
+/* The root the chain was verified up to: the trusted issuer of the last
+ * certificate sent (itself when the server sent the root). */
+static void
+info_note_anchor(struct tls *s)
+{
+	unsigned n = 0;
+	const gnutls_datum_t *list =
+	    gnutls_certificate_get_peers(s->session, &n);
+	gnutls_x509_crt_t last, root;
+	char cn[TLS_WORD_MAX * 2];
+	size_t size = sizeof cn;
+
+	if (!list || n == 0 || gnutls_x509_crt_init(&last) < 0)
+		return;
+	if (gnutls_x509_crt_import(last, &list[n - 1], GNUTLS_X509_FMT_DER) ==
+	        0 &&
+	    gnutls_certificate_get_issuer(s->cred, last, &root,
+	                                  GNUTLS_TL_GET_COPY) == 0) {
+		if (gnutls_x509_crt_get_dn_by_oid(root,
+		                                  GNUTLS_OID_X520_COMMON_NAME,
+		                                  0, 0, cn, &size) == 0)
+			str_copy(s->info->anchor, sizeof s->info->anchor, cn);
+		else {
+			char *dn = dn_text(root, false);
+
+			str_copy(s->info->anchor, sizeof s->info->anchor, dn);
+			free(dn);
+		}
+		gnutls_x509_crt_deinit(root);
+	}
+	gnutls_x509_crt_deinit(last);
+}
+
+/* The verdict of verify_peer, the chain it judged and the session so
+ * far: all known before the handshake goes on (or stops). */
+static void
+info_note_peer(struct tls *s)
+{
+	struct tls_info *i = s->info;
+
+	if (!i)
+		return;
+	info_note_session(s, false);
+	info_note_chain(s);
+	i->verify_ran = true;
+	i->verified = s->verified;
+	str_copy(i->verdict, sizeof i->verdict, s->result);
+	if (s->verified && s->pin_len == 0 && !s->no_certcheck)
+		info_note_anchor(s);
+}
+
+/* What the chain is checked against, in words. */
+static void
+info_note_trust(struct tls *s, const char *file)
+{
+	struct tls_info *i = s->info;
+
+	if (!i)
+		return;
+	if (s->pin_len > 0)
+		str_copy(i->trust, sizeof i->trust,
+		         "the pinned fingerprint (tls_fingerprint)");
+	else if (s->no_certcheck)
+		str_copy(i->trust, sizeof i->trust,
+		         "nothing (tls_certcheck off)");
+	else if (file && !*file)
+		str_copy(i->trust, sizeof i->trust,
+		         "no CA (tls_trust_file is empty)");
+	else if (!file || strcmp(file, "system") == 0)
+		str_copy(i->trust, sizeof i->trust, "the system trust store");
+	else
+		snprintf(i->trust, sizeof i->trust, "tls_trust_file %s", file);
+}
+
 /* --- verification --- */
 
 /* A pinned fingerprint decides alone (RFC 6125 6.6.2 leaves pinning to
@@ -396,6 +673,7 @@ verify_peer(struct tls *s)
 	if (peer_certificate(s, &crt, &der) < 0) {
 		str_copy(s->result, sizeof s->result,
 		         "the server sent no usable X.509 certificate");
+		info_note_peer(s);
 		return -1;
 	}
 	if (s->pin_len > 0)
@@ -409,6 +687,7 @@ verify_peer(struct tls *s)
 		         "NOT VERIFIED (tls_certcheck is off)");
 	gnutls_x509_crt_deinit(crt);
 	s->verified = rc == 0;
+	info_note_peer(s);
 	return rc;
 }
 
@@ -433,6 +712,7 @@ load_trust(struct tls *s, const struct tls_params *p, struct error *err)
 	const char *file = p->trust_file;
 	int rc;
 
+	info_note_trust(s, file);
 	if (s->pin_len > 0 || s->no_certcheck)
 		return 0; /* nothing would consult it */
 	if (file && !*file) {
@@ -568,9 +848,12 @@ new_session(struct tls *s, const struct tls_params *p, struct error *err)
 		return -1;
 	rc =
 	    gnutls_credentials_set(s->session, GNUTLS_CRD_CERTIFICATE, s->cred);
-	if (rc == 0 && !is_address_literal(s->name))
+	if (rc == 0 && !is_address_literal(s->name)) {
 		rc = gnutls_server_name_set(s->session, GNUTLS_NAME_DNS,
 		                            s->name, strlen(s->name));
+		if (s->info)
+			str_copy(s->info->sni, sizeof s->info->sni, s->name);
+	}
 	if (rc < 0)
 		return error_set(err, ERROR_SOFTWARE, "TLS session: %s",
 		                 gnutls_strerror(rc));
@@ -687,6 +970,7 @@ check_version(struct tls *s, struct error *err)
 static int
 check_session(struct tls *s, struct error *err)
 {
+	info_note_session(s, true);
 	if (check_version(s, err) < 0)
 		return -1;
 	if (!s->verify_ran)
@@ -716,6 +1000,7 @@ tls_start(struct tls **out, int fd, const struct tls_params *p,
 	s->t = t;
 	s->name = xstrdup(name);
 	s->no_certcheck = p->no_certcheck;
+	s->info = p->info;
 	if ((p->fingerprint &&
 	     parse_pin(p->fingerprint, s->pin, &s->pin_len, err) < 0) ||
 	    load_credentials(s, p, err) < 0 || new_session(s, p, err) < 0 ||

@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -43,6 +44,57 @@
 #define TLS_FINGERPRINT_MAX (32 * 3)
 
 struct tls;
+
+/* --serverinfo's description of a session (tls_params.info).  A longer
+ * chain than this is cut (RFC 8446 4.4.2 sets no limit; real chains have
+ * two to four certificates). */
+#define TLS_CHAIN_MAX 8
+#define TLS_WORD_MAX 128
+/* The verdict: every reason named (see tls.c). */
+#define TLS_VERDICT_MAX 768
+/* Room for the subjectAltName entries of one certificate, "DNS:a, IP:b";
+ * more are counted, not listed. */
+#define TLS_NAMES_MAX 1024
+
+/* One certificate of the server's chain, as sent.  Strings are the
+ * library's text (RFC 4514 names), not yet censored for a terminal. */
+struct tls_cert_info {
+	char *subject;
+	char *issuer;
+	char *names;        /* subjectAltName DNS and IP entries, or "" */
+	int64_t not_before; /* seconds since the epoch; -1 unknown */
+	int64_t not_after;
+	char key[TLS_WORD_MAX];       /* "EC/ECDSA 256 bits (SECP256R1)" */
+	char signature[TLS_WORD_MAX]; /* how its issuer signed it */
+	char sha256[TLS_FINGERPRINT_MAX + 1];
+	bool self_signed;
+	char *pem; /* the certificate itself */
+};
+
+/* What a handshake showed, filled as soon as the server's certificate
+ * arrives and again when the handshake completes, so that a refused
+ * certificate is still described (the handshake then stops with an alert:
+ * nothing of ours is sent after it). */
+struct tls_info {
+	bool completed;               /* the handshake finished */
+	char version[TLS_WORD_MAX];   /* "TLS1.3" */
+	char suite[TLS_WORD_MAX];     /* the cipher suite's name */
+	char group[TLS_WORD_MAX];     /* key exchange: the group, else the kx */
+	char signature[TLS_WORD_MAX]; /* the server's handshake signature */
+	char sni[TLS_WORD_MAX * 2];   /* the name sent as SNI, or "" */
+	char trust[TLS_WORD_MAX * 2]; /* what the chain was checked against */
+	bool verify_ran;
+	bool verified;
+	char verdict[TLS_VERDICT_MAX];
+	char anchor[TLS_WORD_MAX * 2]; /* the trusted root's name, or "" */
+	size_t ncerts;
+	size_t chain_len; /* as sent; more than ncerts when cut */
+	struct tls_cert_info certs[TLS_CHAIN_MAX];
+};
+
+/* An empty description, and releasing one (then empty again). */
+void tls_info_init(struct tls_info *i);
+void tls_info_clear(struct tls_info *i);
 
 /* What to verify and present.  A zeroed struct plus .host is the safe
  * default: system trust, verification on, default priorities.  The
@@ -70,6 +122,10 @@ struct tls_params {
 	bool no_certcheck;
 	const char *priorities; /* GnuTLS priority string; NULL: default */
 	int timeout_ms;         /* the whole handshake; <= 0: TLS_TIMEOUT_MS */
+	/* NULL, or the caller's description of the session (initialised
+	 * with tls_info_init), filled by tls_start whether it succeeds or
+	 * not: --serverinfo and --tls-get-peer-cert. */
+	struct tls_info *info;
 };
 
 /* Which channel binding (for SCRAM-*-PLUS). */

@@ -60,6 +60,9 @@ struct want {
 	const char *from, *from_name, *reply_to;
 	enum mime_priority priority;
 	bool dry_run, quiet;
+	/* probing */
+	bool serverinfo, peer_cert;
+	const char *peer_cert_file;
 };
 
 struct cli_case {
@@ -312,10 +315,13 @@ static const struct cli_case cases[] = {
       .timeout = -1,
       .ignore_dots = true,
       .rcpts = {"b@x"}}},
-    {{"msmtp", "-S"},
-     "msmtp's option --serverinfo is not available yet; 'mailpost -v' "
-     "shows what the server offers while it sends",
-     {}},
+    {{"msmtp", "-S", "-a", "work"},
+     NULL,
+     {.program = "msmtp",
+      .mode = CLI_SERVERINFO,
+      .serverinfo = true,
+      .account = "work",
+      .ignore_dots = true}},
     {{"msmtp", "--rmqs=x.example"},
      "msmtp's option --rmqs is not supported: mailpost asks no server to "
      "start its queue (ETRN)",
@@ -333,9 +339,25 @@ static const struct cli_case cases[] = {
     {{SM, "-S", "b@x"}, "unknown option '-S'; see 'mailpost --help'", {}},
     {{SM, "-P", "b@x"}, "unknown option '-P'; see 'mailpost --help'", {}},
     {{SM, "--pretend", "--debug"}, NULL, {.mode = CLI_PRETEND, .verbosity = 1}},
-    {{SM, "--serverinfo"},
-     "msmtp's option --serverinfo is not available yet; 'mailpost -v' "
-     "shows what the server offers while it sends",
+    {{SM, "--serverinfo", "--host", "mx.example"},
+     NULL,
+     {.mode = CLI_SERVERINFO, .serverinfo = true, .host = "mx.example"}},
+    {{SM, "--tls-get-peer-cert"},
+     NULL,
+     {.mode = CLI_SERVERINFO, .peer_cert = true}},
+    {{SM, "--tls-get-peer-cert=c.pem", "--serverinfo"},
+     NULL,
+     {.mode = CLI_SERVERINFO,
+      .serverinfo = true,
+      .peer_cert = true,
+      .peer_cert_file = "c.pem"}},
+    {{SM, "--tls-get-peer-cert="}, "invalid --tls-get-peer-cert ''", {}},
+    {{SM, "--serverinfo", "-t"}, "-t cannot be given with --serverinfo", {}},
+    {{SM, "--serverinfo", "-bs"},
+     "-bs cannot be combined with --serverinfo",
+     {}},
+    {{SM, "-bp", "--tls-get-peer-cert"},
+     "--tls-get-peer-cert cannot be combined with -bp",
      {}},
     {{SM, "--protocol=pop3", "b@x"},
      "invalid --protocol 'pop3' (expected smtp or lmtp)",
@@ -1184,6 +1206,9 @@ check_compose(const struct request *r, const struct want *w)
 	CHECK_INT(r->priority, w->priority);
 	CHECK_INT(r->dry_run, w->dry_run);
 	CHECK_INT(r->quiet, w->quiet);
+	CHECK_INT(r->serverinfo, w->serverinfo);
+	CHECK_INT(r->peer_cert, w->peer_cert);
+	CHECK_STR(r->peer_cert_file, w->peer_cert_file);
 }
 
 static void

@@ -1,0 +1,586 @@
+/*
+ * serverinfo.c - --serverinfo and --tls-get-peer-cert (serverinfo.h): the
+ * probe's report in words.
+ *
+ * Everything shown came from the network (the replies, the certificates)
+ * and is censored before it is printed; the replies already are
+ * (reply.h), the certificates' texts are here.
+ */
+#include "config.h"
+
+#include "serverinfo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "reply.h"
+#include "smtp.h"
+#include "submit.h"
+#include "tls.h"
+#include "util.h"
+
+/* A capability line shown as its keyword and parameters, cut here. */
+#define SERVERINFO_CAP_SHOWN 30
+/* "2026-01-31 23:59:59 UTC" */
+#define SERVERINFO_TIME_MAX 32
+#define SECONDS_PER_DAY 86400
+
+/* --- capabilities --- */
+
+/* What a keyword means; `param` words follow it on the line. */
+struct cap_meaning {
+	const char *keyword;
+	const char *text;
+};
+
+/* RFC 5321 2.2.2 keywords a submission server may offer, in words.  SIZE
+ * and AUTH are explained with their parameters (explain_size,
+ * explain_auth). */
+static const struct cap_meaning cap_meanings[] = {
+    {"PIPELINING", "commands may be sent in groups: fewer round trips "
+                   "(RFC 2920)"},
+    {"CHUNKING", "the message may be sent in chunks with BDAT (RFC 3030)"},
+    {"BINARYMIME", "binary message bodies, sent with BDAT (RFC 3030)"},
+    {"8BITMIME", "8-bit text in message bodies (RFC 6152)"},
+    {"SMTPUTF8", "UTF-8 in addresses and header fields (RFC 6531)"},
+    {"DSN", "delivery status notifications on request: -N, -R, -V "
+            "(RFC 3461)"},
+    {"ENHANCEDSTATUSCODES", "replies carry detailed codes such as 5.1.1 "
+                            "(RFC 2034, RFC 3463)"},
+    {"REQUIRETLS", "a message may require TLS on every hop (RFC 8689)"},
+    {"MT-PRIORITY", "message priorities, --priority (RFC 6710)"},
+    {"DELIVERBY", "a deadline for delivery may be set (RFC 2852)"},
+    {"FUTURERELEASE", "delivery may be held until a later time (RFC 4865)"},
+    {"ETRN", "a client may ask for the queue of a domain to be run "
+             "(RFC 1985)"},
+    {"ATRN", "a client may take a domain's mail on this connection "
+             "(RFC 2645)"},
+    {"VRFY", "addresses may be checked with VRFY (RFC 5321 3.5): it may "
+             "tell who exists here"},
+    {"EXPN", "mailing lists may be expanded with EXPN (RFC 5321 3.5)"},
+    {"HELP", "HELP answers questions (RFC 5321 4.1.1.8)"},
+    {"STARTTLS", "TLS can be started on this connection (RFC 3207)"},
+    {"NO-SOLICITING", "solicitation keywords are honoured (RFC 3865)"},
+    {"LIMITS", "limits on recipients and transactions announced "
+               "(RFC 9422)"},
+    {"XCLIENT", "a trusted client may pass on another client's address "
+                "and name (Postfix)"},
+    {"XFORWARD", "a trusted client may pass on the original client's "
+                 "details (Postfix)"},
+    {"XEXCH50", "Microsoft Exchange's extension (not used by mailpost)"},
+    {"X-EXPS", "Microsoft Exchange's authentication extension"},
+};
+
+/* "34.2 MiB" for n bytes (binary units, one decimal). */
+static void
+human_size(uint64_t n, char *out, size_t size)
+{
+	static const char *const units[] = {"bytes", "KiB", "MiB", "GiB",
+	                                    "TiB"};
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, size, "%" PRIu64 " bytes", n);
+	else
+		snprintf(out, size, "%.1f %s", v, units[u]);
+}
+
+/* The keyword of a capability line, its length, and where its
+ * parameters start. */
+static size_t
+keyword_len(const char *line, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && line[n] != ' ' && line[n] != '=')
+		n++;
+	return n;
+}
+
+static bool
+keyword_is(const char *line, size_t n, const char *keyword)
+{
+	return strlen(keyword) == n && strncasecmp(line, keyword, n) == 0;
+}
+
+static void
+explain_size(FILE *out, const struct smtp_caps *caps)
+{
+	char human[32];
+
+	if (!caps->size_max) {
+		fputs("announces no fixed size limit (RFC 1870)\n", out);
+		return;
+	}
+	human_size(caps->size_max, human, sizeof human);
+	fprintf(out, "messages up to %s (RFC 1870)\n", human);
+}
+
+/* PLAIN and LOGIN carry the password as it is (RFC 4616 2, RFC 4954
+ * 4): offered where nothing encrypts the connection, they invite a
+ * client to give it away. */
+static bool
+offers_cleartext_password(const char *mechs)
+{
+	const char *p = mechs;
+
+	while (*p) {
+		size_t n = strcspn(p, " ");
+
+		if ((n == 5 && strncmp(p, "PLAIN", 5) == 0) ||
+		    (n == 5 && strncmp(p, "LOGIN", 5) == 0))
+			return true;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
+static void
+explain_auth(FILE *out, const struct smtp_caps *caps, bool encrypted)
+{
+	fprintf(out, "authentication with %s (RFC 4954)\n",
+	        caps->auth[0] ? caps->auth : "no mechanism mailpost knows");
+	if (!encrypted && offers_cleartext_password(caps->auth))
+		fprintf(out,
+		        "%*s  WARNING: PLAIN or LOGIN offered without TLS: "
+		        "a password sent so is readable on the way\n",
+		        SERVERINFO_CAP_SHOWN, "");
+}
+
+static const char *
+meaning_of(const char *line, size_t n)
+{
+	for (size_t k = 0; k < sizeof cap_meanings / sizeof cap_meanings[0];
+	     k++)
+		if (keyword_is(line, n, cap_meanings[k].keyword))
+			return cap_meanings[k].text;
+	return NULL;
+}
+
+/* One EHLO line after the first: "  KEYWORD PARAMS   meaning". */
+static void
+explain_line(FILE *out, const char *line, size_t len,
+             const struct smtp_caps *caps, bool encrypted)
+{
+	size_t n = keyword_len(line, len);
+	const char *meaning = meaning_of(line, n);
+	int shown = len > SERVERINFO_CAP_SHOWN - 3 ? SERVERINFO_CAP_SHOWN - 6
+	                                           : (int)len;
+
+	fprintf(out, "  %-*.*s%s ", SERVERINFO_CAP_SHOWN - 3, shown, line,
+	        (size_t)shown < len ? "..." : "");
+	if (keyword_is(line, n, "SIZE"))
+		explain_size(out, caps);
+	else if (keyword_is(line, n, "AUTH")) /* also "AUTH=", pre-RFC 4954 */
+		explain_auth(out, caps, encrypted);
+	else if (meaning)
+		fprintf(out, "%s\n", meaning);
+	else
+		fputs("not known to mailpost\n", out);
+}
+
+/* The reply to EHLO (LHLO, HELO), explained line by line. */
+static void
+show_caps(FILE *out, const struct smtp_heard *h, int which, bool encrypted,
+          const char *title)
+{
+	const struct reply *r = &h->hello[which];
+	size_t len;
+	const char *first = reply_line(r, 0, &len);
+
+	fprintf(out, "\n%s (%s):\n", title,
+	        h->hello_verb[which] ? h->hello_verb[which] : "EHLO");
+	fprintf(out, "  %d %.*s\n", r->code, first ? (int)len : 0,
+	        first ? first : "");
+	if (!reply_is_positive(r)) {
+		fputs("  refused: no capabilities\n", out);
+		return;
+	}
+	if (!h->caps[which].esmtp) {
+		fputs("  HELO only: the server offers no extensions\n", out);
+		return;
+	}
+	if (r->nlines < 2)
+		fputs("  no extensions offered\n", out);
+	for (size_t i = 1; i < r->nlines; i++) {
+		const char *line = reply_line(r, i, &len);
+
+		if (line && len > 0)
+			explain_line(out, line, len, &h->caps[which],
+			             encrypted);
+	}
+}
+
+/* With -v: the reply as it came (censored), for those who read raw
+ * EHLO. */
+static void
+show_raw(FILE *out, const struct reply *r, const char *title)
+{
+	if (r->code == 0)
+		return;
+	fprintf(out, "\n%s, as received:\n", title);
+	for (size_t i = 0; i < r->nlines; i++) {
+		size_t len;
+		const char *line = reply_line(r, i, &len);
+
+		fprintf(out, "  %d%c%.*s\n", r->code,
+		        i + 1 < r->nlines ? '-' : ' ', line ? (int)len : 0,
+		        line ? line : "");
+	}
+}
+
+/* --- the server and the greeting --- */
+
+static const char *
+tls_way(const struct account *a)
+{
+	if (!a->tls)
+		return "none asked (STARTTLS is tried when offered)";
+	return a->tls_starttls ? "STARTTLS"
+	                       : "implicit TLS (from the first "
+	                         "byte, RFC 8314)";
+}
+
+static void
+show_server(FILE *out, const struct account *a, const struct smtp_heard *h)
+{
+	size_t len;
+	const char *first = reply_line(&h->greeting, 0, &len);
+
+	fprintf(out, "Server:      %s port %d\n", a->host, submit_port(a));
+	fprintf(out, "Connected:   %s\n",
+	        h->peer[0] ? h->peer : "(no connection)");
+	fprintf(out, "TLS:         %s\n", tls_way(a));
+	if (h->greeting.code == 0) {
+		fputs("Greeting:    none\n", out);
+		return;
+	}
+	fprintf(out, "Greeting:    %d %.*s\n", h->greeting.code,
+	        first ? (int)len : 0, first ? first : "");
+	for (size_t i = 1; i < h->greeting.nlines; i++) {
+		const char *line = reply_line(&h->greeting, i, &len);
+
+		fprintf(out, "             %.*s\n", line ? (int)len : 0,
+		        line ? line : "");
+	}
+	if (h->greeting.code == 554)
+		fputs("             (554: the server refuses service to this "
+		      "client, RFC 5321 3.1)\n",
+		      out);
+}
+
+/* --- TLS --- */
+
+/* Text from a certificate, censored on a copy. */
+static void
+show_text(FILE *out, const char *label, const char *text)
+{
+	char *copy = xstrdup(text ? text : "");
+
+	fprintf(out, "%s%s\n", label, str_censor_utf8(copy, strlen(copy)));
+	free(copy);
+}
+
+static void
+format_date(int64_t when, char *out, size_t n)
+{
+	time_t t = (time_t)when;
+	struct tm tm;
+
+	if (when < 0 || !gmtime_r(&t, &tm) ||
+	    strftime(out, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		str_copy(out, n, "(unknown)");
+}
+
+/* "(812 days left)", "(expired 3 days ago)", "(not valid for 5 days)". */
+static void
+days_text(const struct tls_cert_info *c, time_t now, char *out, size_t n)
+{
+	int64_t left = (c->not_after - (int64_t)now) / SECONDS_PER_DAY;
+
+	if (c->not_before > (int64_t)now)
+		snprintf(out, n,
+		         "(NOT VALID YET: for another %" PRId64 " days)",
+		         (c->not_before - (int64_t)now) / SECONDS_PER_DAY + 1);
+	else if (c->not_after < (int64_t)now)
+		snprintf(out, n, "(EXPIRED %" PRId64 " days ago)",
+		         ((int64_t)now - c->not_after) / SECONDS_PER_DAY);
+	else
+		snprintf(out, n, "(%" PRId64 " days left)", left);
+}
+
+static void
+show_cert(FILE *out, size_t k, const struct tls_cert_info *c, time_t now)
+{
+	char from[SERVERINFO_TIME_MAX], until[SERVERINFO_TIME_MAX];
+	char days[64];
+
+	format_date(c->not_before, from, sizeof from);
+	format_date(c->not_after, until, sizeof until);
+	days_text(c, now, days, sizeof days);
+	fprintf(out, "  [%zu] ", k);
+	show_text(out, "subject:   ", c->subject);
+	show_text(out, "      issuer:    ", c->issuer);
+	if (c->self_signed)
+		fputs("                 (self-signed)\n", out);
+	show_text(out, "      names:     ",
+	          c->names[0] ? c->names : "(no DNS or IP names)");
+	fprintf(out, "      valid:     %s to %s %s\n", from, until, days);
+	fprintf(out, "      key:       %s\n", c->key);
+	fprintf(out, "      signed:    %s\n", c->signature);
+	fprintf(out, "      SHA-256:   %s\n", c->sha256);
+}
+
+/* The verdict in one line: verified up to which root against what, or
+ * why not. */
+static void
+show_verdict(FILE *out, const struct tls_info *i)
+{
+	char *copy = xstrdup(i->verdict);
+
+	str_censor_utf8(copy, strlen(copy));
+	if (!i->verify_ran)
+		fputs("  Verification:  not done (the handshake stopped "
+		      "before the certificate)\n",
+		      out);
+	else if (i->verified && i->anchor[0])
+		fprintf(out, "  Verification:  verified: chain to %s (%s)\n",
+		        i->anchor, i->trust);
+	else if (i->verified)
+		fprintf(out, "  Verification:  verified (%s)\n", i->trust);
+	else
+		fprintf(out,
+		        "  Verification:  NOT verified (checked against "
+		        "%s)\n",
+		        i->trust);
+	if (i->verify_ran)
+		fprintf(out, "                 %s\n", copy);
+	free(copy);
+}
+
+static void
+show_tls(FILE *out, const struct tls_info *i)
+{
+	time_t now = time(NULL);
+
+	fprintf(out, "\nTLS session%s:\n",
+	        i->completed ? "" : " (the handshake did not complete)");
+	fprintf(out, "  Protocol:      %s\n", i->version[0] ? i->version : "?");
+	fprintf(out, "  Cipher suite:  %s\n", i->suite[0] ? i->suite : "?");
+	fprintf(out, "  Key exchange:  %s\n", i->group[0] ? i->group : "?");
+	fprintf(out, "  Signature:     %s\n",
+	        i->signature[0] ? i->signature : "?");
+	fprintf(out, "  SNI sent:      %s\n",
+	        i->sni[0] ? i->sni : "none (an address is never sent as SNI)");
+	fputs("  ALPN sent:     none (SMTP defines no ALPN protocol)\n", out);
+	show_verdict(out, i);
+	fprintf(out, "\nCertificate chain, as the server sent it (%zu):\n",
+	        i->chain_len);
+	for (size_t k = 0; k < i->ncerts; k++)
+		show_cert(out, k, &i->certs[k], now);
+	if (i->chain_len > i->ncerts)
+		fprintf(out, "  (%zu more not shown)\n",
+		        i->chain_len - i->ncerts);
+}
+
+/* --- times --- */
+
+static void
+show_times(FILE *out, const struct smtp_timing *t)
+{
+	int64_t last = 0;
+
+	fputs("\nTimes:\n", out);
+	for (int k = 0; k < SMTP_NSTEPS; k++) {
+		if (t->begin_us[k] < 0)
+			continue;
+		if (t->end_us[k] < 0) {
+			fprintf(out, "  %-10s did not finish\n",
+			        smtp_step_name((enum smtp_step)k));
+			continue;
+		}
+		fprintf(out, "  %-10s %8.1f ms\n",
+		        smtp_step_name((enum smtp_step)k),
+		        (double)(t->end_us[k] - t->begin_us[k]) / 1000.0);
+		if (t->end_us[k] > last)
+			last = t->end_us[k];
+	}
+	fprintf(out, "  %-10s %8.1f ms\n", "total", (double)last / 1000.0);
+}
+
+/* --- the report --- */
+
+static void
+show_report(FILE *out, const struct job *job, const struct submit_probe *p)
+{
+	const struct smtp_heard *h = &p->heard;
+	bool implicit = h->implicit_tls;
+
+	show_server(out, &job->acct, h);
+	if (h->hello[0].code)
+		show_caps(out, h, 0, implicit,
+		          implicit ? "Capabilities inside TLS"
+		                   : "Capabilities in the clear");
+	if (h->starttls.code) {
+		size_t len;
+		const char *line = reply_line(&h->starttls, 0, &len);
+
+		fprintf(out, "\nSTARTTLS:    %d %.*s\n", h->starttls.code,
+		        line ? (int)len : 0, line ? line : "");
+	}
+	if (p->tls.verify_ran || p->tls.version[0])
+		show_tls(out, &p->tls);
+	if (h->hello[1].code)
+		show_caps(out, h, 1, true,
+		          "Capabilities inside TLS, after STARTTLS");
+	if (job->req.verbosity > 0) {
+		show_raw(out, &h->hello[0], "The first EHLO reply");
+		show_raw(out, &h->hello[1], "The EHLO reply after STARTTLS");
+	}
+	show_times(out, &p->timing);
+}
+
+/* --- the chain as PEM --- */
+
+/* --tls-get-peer-cert=FILE: created before the connection, so that a name
+ * that cannot be used costs no connection; never over an existing file
+ * (a certificate is saved to be pinned or inspected: silently replacing
+ * an earlier one would hide a change of certificate). */
+static int
+open_pem_file(const char *path, int *fd, struct error *err)
+{
+	*fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	           0644);
+	if (*fd >= 0)
+		return 0;
+	if (errno == EEXIST)
+		return error_set(err, ERROR_IOERR,
+		                 "--tls-get-peer-cert: %s exists; not "
+		                 "overwritten: remove it or name another file",
+		                 path);
+	return error_set_errno(err, ERROR_IOERR, errno,
+	                       "--tls-get-peer-cert: cannot create %s", path);
+}
+
+static int
+write_chain(int fd, FILE *out, const struct tls_info *i, struct error *err)
+{
+	for (size_t k = 0; k < i->ncerts; k++) {
+		const char *pem = i->certs[k].pem;
+		size_t n = pem ? strlen(pem) : 0;
+
+		if (n == 0)
+			continue;
+		if (fd >= 0 ? fd_write_all(fd, pem, n) < 0
+		            : fwrite(pem, 1, n, out) != n)
+			return error_set_errno(err, ERROR_IOERR, errno,
+			                       "cannot write the certificate "
+			                       "chain");
+	}
+	return 0;
+}
+
+/* The chain, to the file opened before or to out.  No chain: a session
+ * without TLS, said with what would have one. */
+static int
+save_chain(const struct job *job, int fd, FILE *out,
+           const struct submit_probe *p, struct error *err)
+{
+	if (p->tls.ncerts == 0) {
+		if (job->acct.tls)
+			return error_set(err, ERROR_PROTOCOL,
+			                 "--tls-get-peer-cert: the server sent "
+			                 "no certificate");
+		return error_set(
+		    err, ERROR_PROTOCOL,
+		    "--tls-get-peer-cert: %s port %d offers no STARTTLS; for "
+		    "a server that speaks TLS from the first byte add --tls "
+		    "--tls-starttls=off",
+		    job->acct.host, submit_port(&job->acct));
+	}
+	if (write_chain(fd, out, &p->tls, err) < 0)
+		return -1;
+	if (fd >= 0 && fsync(fd) < 0)
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot write the certificate chain to "
+		                       "%s",
+		                       job->req.peer_cert_file);
+	return 0;
+}
+
+/* --- the run --- */
+
+/* A STARTTLS tried only because it was offered may fail without failing
+ * the probe: the account would not have used TLS. */
+static bool
+optional_tls_failed(const struct submit_probe *p)
+{
+	return !p->tls_asked && smtp_timing_failed(&p->timing) == SMTP_STEP_TLS;
+}
+
+static int
+finish(struct job *job, int fd, FILE *out, FILE *diag, struct submit_probe *p,
+       int rc, struct error *err)
+{
+	if (rc < 0 && optional_tls_failed(p)) {
+		fprintf(diag,
+		        "mailpost: notice: STARTTLS failed (%s); the account "
+		        "asks for no TLS, so the probe does not fail\n",
+		        err->msg);
+		rc = 0;
+	}
+	if (job->req.serverinfo)
+		show_report(out, job, p);
+	if (job->req.peer_cert) {
+		struct error save;
+
+		error_clear(&save);
+		if (save_chain(job, fd, out, p, &save) < 0 && rc == 0) {
+			*err = save;
+			rc = -1;
+		}
+	}
+	if (fflush(out) != 0 && rc == 0)
+		rc = error_set_errno(err, ERROR_IOERR, errno,
+		                     "cannot write to standard output");
+	return rc;
+}
+
+int
+serverinfo_run(struct job *job, FILE *out, FILE *diag, struct error *err)
+{
+	struct submit_probe p;
+	int fd = -1, rc;
+
+	if (job_load_account(job, err) < 0)
+		return -1;
+	if (job->req.peer_cert && job->req.peer_cert_file &&
+	    open_pem_file(job->req.peer_cert_file, &fd, err) < 0)
+		return -1;
+	job->transcript = transcript_new(diag, job->req.verbosity, NULL);
+	submit_probe_init(&p);
+	rc = submit_probe(&job->acct, job->transcript, &p, err);
+	rc = finish(job, fd, out, diag, &p, rc, err);
+	if (fd >= 0 && close(fd) < 0 && rc == 0)
+		rc = error_set_errno(err, ERROR_IOERR, errno,
+		                     "cannot write the certificate chain to %s",
+		                     job->req.peer_cert_file);
+	if (fd >= 0 && p.tls.ncerts == 0)
+		unlink(job->req.peer_cert_file); /* nothing was written */
+	submit_probe_clear(&p);
+	return rc;
+}
