@@ -967,6 +967,104 @@ test_no_pipelining(void)
 	CHECK_INT(p.status, 0);
 }
 
+/* struct smtp_heard: what the server said while the session opened, kept
+ * for the caller also when the session fails; STARTTLS tried when only
+ * offered (starttls_if_offered). */
+static void
+test_heard_open(void)
+{
+	static const struct peer_step st[] = {
+	    {NULL, "220-first\r\n220 test.invalid ready\r\n", 0},
+	    {"EHLO client.test\r\n", EHLO_PIPE, 1},
+	    {"QUIT\r\n", "221 bye\r\n", 1},
+	};
+	struct peer p;
+	struct error err = {0};
+	struct smtp_options o;
+	struct smtp_session *s = NULL;
+	struct smtp_heard h;
+	size_t len;
+
+	if (peer_start(&p, st, N(st)) < 0)
+		return;
+	options(&o, &p, false);
+	o.heard = &h;
+	o.starttls_if_offered = true; /* not offered: not sent */
+	CHECK_INT(smtp_open(&s, &o, &err), 0);
+	smtp_close(s);
+	CHECK_SENT(&p, "EHLO client.test\r\nQUIT\r\n");
+	CHECK_INT(h.greeting.code, 220);
+	CHECK_INT((int)h.greeting.nlines, 2);
+	CHECK_STR(reply_line(&h.greeting, 1, &len), "test.invalid ready");
+	CHECK_INT(h.hello[0].code, 250);
+	CHECK_INT((int)h.hello[0].nlines, 4);
+	CHECK_STR(h.hello_verb[0], "EHLO");
+	CHECK(h.caps[0].pipelining && h.caps[0].size_max == 1000);
+	CHECK_INT(h.hello[1].code, 0);
+	CHECK_INT(h.starttls.code, 0);
+	CHECK(!h.implicit_tls && !h.tls_done);
+	CHECK(strstr(h.peer, p.path) != NULL);
+	smtp_heard_clear(&h);
+}
+
+static void
+test_heard_failures(void)
+{
+	static const struct {
+		struct peer_step st[3];
+		int greeting, hello, starttls;
+		const char *verb;
+	} cases[] = {
+	    {{{NULL, "554 no service\r\n", 0}}, 554, 0, 0, NULL},
+	    {{{NULL, "220 hi\r\n", 0},
+	      {"EHLO client.test\r\n", "502 what?\r\n", 1},
+	      {"HELO client.test\r\n", "250 hello\r\n", 1}},
+	     220,
+	     250,
+	     0,
+	     "HELO"},
+	    /* Offered, tried with SMTP_TLS_OFF, refused for now. */
+	    {{{NULL, "220 hi\r\n", 0},
+	      {"EHLO client.test\r\n", "250-x\r\n250 STARTTLS\r\n", 1},
+	      {"STARTTLS\r\n", "454 4.7.0 not now\r\n", 1}},
+	     220,
+	     250,
+	     454,
+	     "EHLO"},
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct peer p;
+		struct error err = {0};
+		struct smtp_options o;
+		struct smtp_session *s = NULL;
+		struct smtp_heard h;
+		size_t n = 0, len;
+		int rc;
+
+		while (n < 3 && cases[i].st[n].send)
+			n++;
+		if (peer_start(&p, cases[i].st, n) < 0)
+			continue;
+		options(&o, &p, false);
+		o.heard = &h;
+		o.starttls_if_offered = true;
+		rc = smtp_open(&s, &o, &err);
+		smtp_close(s);
+		CHECK_INT(rc, cases[i].verb && !cases[i].starttls ? 0 : -1);
+		CHECK_INT(h.greeting.code, cases[i].greeting);
+		CHECK_INT(h.hello[0].code, cases[i].hello);
+		CHECK_INT(h.starttls.code, cases[i].starttls);
+		if (cases[i].verb) {
+			CHECK_STR(h.hello_verb[0], cases[i].verb);
+			CHECK_INT(h.caps[0].esmtp,
+			          strcmp(cases[i].verb, "EHLO") == 0);
+		}
+		free(peer_finish(&p, &len));
+		smtp_heard_clear(&h);
+	}
+}
+
 int
 main(void)
 {
@@ -989,6 +1087,8 @@ main(void)
 	test_stop_in_open();
 	test_stop_in_envelope();
 	test_no_pipelining();
+	test_heard_open();
+	test_heard_failures();
 	envelopes_clear();
 	return unit_done();
 }
