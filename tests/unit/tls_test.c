@@ -418,6 +418,88 @@ expect_refused(const char *cert, const struct tls_params *p, const char *reason)
 
 /* --- the cases --- */
 
+/* tls_params.info (--serverinfo): the session and the chain described,
+ * also when the certificate is refused and the handshake stops. */
+static void
+test_info_trusted(void)
+{
+	struct tls_params p = params();
+	struct srv o = {.cert = "server.pem"};
+	struct outcome r;
+	struct tls_info i;
+	char fp[128];
+
+	tls_info_init(&i);
+	p.info = &i;
+	session(&o, &p, &r);
+	CHECK_INT(r.rc, 0);
+	CHECK(i.completed && i.verify_ran && i.verified);
+	CHECK_STR(i.version, "TLS1.3");
+	CHECK(strncmp(i.suite, "TLS_", 4) == 0);
+	CHECK(i.group[0] != '\0' && i.signature[0] != '\0');
+	CHECK_STR(i.sni, "localhost");
+	CHECK_STR(i.anchor, "mailpost test CA");
+	CHECK(strncmp(i.trust, "tls_trust_file ", 15) == 0);
+	CHECK_INT((int)i.ncerts, 1);
+	CHECK_INT((int)i.chain_len, 1);
+	if (i.ncerts == 1) {
+		CHECK_STR(i.certs[0].subject, "CN=localhost");
+		CHECK_STR(i.certs[0].issuer, "CN=mailpost test CA");
+		CHECK_STR(i.certs[0].names, "DNS:localhost, IP:127.0.0.1");
+		CHECK_STR(i.certs[0].sha256,
+		          first_line("server.sha256", fp, sizeof fp));
+		CHECK_STR(i.certs[0].key, "EC/ECDSA 256 bits (SECP256R1)");
+		CHECK(!i.certs[0].self_signed);
+		CHECK(i.certs[0].not_before > 0 &&
+		      i.certs[0].not_after > i.certs[0].not_before);
+		CHECK(i.certs[0].pem && strncmp(i.certs[0].pem,
+		                                "-----BEGIN CERTIFICATE-----",
+		                                27) == 0);
+	}
+	tls_info_clear(&i);
+	CHECK_INT((int)i.ncerts, 0);
+}
+
+static void
+test_info_refused(void)
+{
+	struct tls_params p = params();
+	struct srv o = {.cert = "expired.pem"};
+	struct outcome r;
+	struct tls_info i;
+	char fp[128];
+
+	tls_info_init(&i);
+	p.info = &i;
+	p.host = "127.0.0.1"; /* an address: no SNI */
+	session(&o, &p, &r);
+	CHECK_INT(r.rc, -1);
+	CHECK(r.server != 0); /* the handshake stopped */
+	CHECK(!i.completed && i.verify_ran && !i.verified);
+	CHECK(strstr(i.verdict, "certificate has expired") != NULL);
+	CHECK_STR(i.sni, "");
+	CHECK_STR(i.anchor, "");
+	CHECK_INT((int)i.ncerts, 1);
+	if (i.ncerts == 1) {
+		CHECK_STR(i.certs[0].sha256,
+		          first_line("expired.sha256", fp, sizeof fp));
+		CHECK_INT((int)i.certs[0].not_after, 1609459200);
+	}
+	tls_info_clear(&i);
+	/* A pin: what decides is named, no root. */
+	tls_info_init(&i);
+	p = params();
+	p.info = &i;
+	p.fingerprint = first_line("server.sha256", fp, sizeof fp);
+	o.cert = "server.pem";
+	session(&o, &p, &r);
+	CHECK_INT(r.rc, 0);
+	CHECK_STR(i.trust, "the pinned fingerprint (tls_fingerprint)");
+	CHECK_STR(i.anchor, "");
+	CHECK(i.verified);
+	tls_info_clear(&i);
+}
+
 static void
 test_good_certificate(void)
 {
@@ -959,6 +1041,8 @@ main(void)
 		return unit_done();
 	}
 	test_good_certificate();
+	test_info_trusted();
+	test_info_refused();
 	test_ip_address();
 	test_refusals();
 	test_refusal_lists_every_reason();
