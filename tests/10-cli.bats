@@ -313,7 +313,7 @@ long_options() {
 	assert_output_has "-bt is not supported"
 	# An address: no mode error, the usual lack of a server instead.
 	run_tool 78 -b bob@example.org --body=x a@example.org
-	assert_output_has "no SMTP server configured"
+	assert_output_has "no configuration file and no --host"
 }
 
 # dry_run INPUT [ARG...]: run mailpost --dry-run with INPUT on stdin; no

@@ -106,9 +106,28 @@ write_conf() { # write_conf FILE MODE, content on stdin
 	expect_stderr "127.0.0.1 port 10"
 }
 
-@test "no configuration and no --host is a configuration error" {
+@test "no configuration and no --host names every file looked for and the next step" {
 	mp 78 r@example.org
-	expect_stderr "host"
+	expect_stderr "no configuration file and no --host (looked for \$MAILPOST_CONFIG (not set), $HOME/.config/mailpost/config, $HOME/.msmtprc, $HOME/.config/msmtp/config, "
+	expect_stderr "msmtprc); write $HOME/.config/mailpost/config (mailpost.conf(5)), or give --host HOST"
+	[ "${#lines[@]}" -le 1 ]
+	# The variable is named with its value, $XDG_CONFIG_HOME replaces
+	# ~/.config (as in the search itself).
+	MAILPOST_CONFIG=$HOME/gone XDG_CONFIG_HOME=$HOME/x mp 78 r@example.org
+	expect_stderr "(looked for \$MAILPOST_CONFIG=$HOME/gone, $HOME/x/mailpost/config, $HOME/.msmtprc, $HOME/x/msmtp/config, "
+	expect_stderr "write $HOME/x/mailpost/config"
+}
+
+@test "an account asked for without a configuration says what was looked for" {
+	mp 78 -A work r@example.org
+	expect_stderr "account 'work' requested but there is no configuration file (looked for \$MAILPOST_CONFIG (not set), $HOME/.config/mailpost/config,"
+	expect_stderr "write $HOME/.config/mailpost/config (mailpost.conf(5)) or give -C FILE"
+}
+
+@test "an account of a file read without a host names the account and the file" {
+	printf 'account work\nfrom w@example.org\naccount default : work\n' >"$HOME/.msmtprc"
+	mp 78 r@example.org
+	expect_stderr "account 'default' of $HOME/.msmtprc has no 'host': set 'host' there, or give --host HOST"
 }
 
 @test "a missing -C file is a configuration error naming it" {

@@ -1502,13 +1502,45 @@ conf_is_system_file(const char *path)
 	return false;
 }
 
-int
-conf_locate(const char *explicit_path, char **path, struct error *err)
+/* The files looked for, in conf_locate's order, into out (new strings);
+ * their number.  One whose directory is not known ($MAILPOST_CONFIG
+ * unset, no $HOME) is left out. */
+static size_t
+candidates(char *out[CONF_CANDIDATES_MAX])
 {
 	const char *xdg = privilege_getenv("XDG_CONFIG_HOME");
 	const char *home = privilege_getenv("HOME");
-	char *candidates[9];
-	size_t n = 0;
+	char *all[CONF_CANDIDATES_MAX];
+	size_t n = 0, kept = 0;
+
+	/* XDG Base Directory: a relative $XDG_CONFIG_HOME is to be ignored. */
+	if (!xdg || xdg[0] != '/')
+		xdg = NULL;
+	/* The user's files before the system's; at each level mailpost's
+	 * own before msmtp's, in msmtp's order (~/.msmtprc, then the XDG
+	 * file), so that replacing msmtp changes nothing. */
+	all[n++] = join(privilege_getenv("MAILPOST_CONFIG"), "");
+	all[n++] = xdg ? join(xdg, "/mailpost/config")
+	               : join(home, "/.config/mailpost/config");
+	all[n++] = join(home, "/.msmtprc");
+	all[n++] = xdg ? join(xdg, "/msmtp/config")
+	               : join(home, "/.config/msmtp/config");
+	all[n++] = join(SYSCONFDIR, "/mailpost.conf");
+	all[n++] = join(SYSCONFDIR, "/msmtprc");
+	/* Debian's msmtp-mta keeps it there whatever mailpost's prefix. */
+	if (strcmp(SYSCONFDIR, "/etc") != 0)
+		all[n++] = join("/etc", "/msmtprc");
+	for (size_t i = 0; i < n; i++)
+		if (all[i])
+			out[kept++] = all[i];
+	return kept;
+}
+
+int
+conf_locate(const char *explicit_path, char **path, struct error *err)
+{
+	char *cand[CONF_CANDIDATES_MAX];
+	size_t n;
 
 	*path = NULL;
 	if (explicit_path) {
@@ -1518,30 +1550,46 @@ conf_locate(const char *explicit_path, char **path, struct error *err)
 		*path = xstrdup(explicit_path);
 		return 0;
 	}
-	/* XDG Base Directory: a relative $XDG_CONFIG_HOME is to be ignored. */
-	if (!xdg || xdg[0] != '/')
-		xdg = NULL;
-	/* The user's files before the system's; at each level mailpost's
-	 * own before msmtp's, in msmtp's order (~/.msmtprc, then the XDG
-	 * file), so that replacing msmtp changes nothing. */
-	candidates[n++] = join(privilege_getenv("MAILPOST_CONFIG"), "");
-	candidates[n++] = xdg ? join(xdg, "/mailpost/config")
-	                      : join(home, "/.config/mailpost/config");
-	candidates[n++] = join(home, "/.msmtprc");
-	candidates[n++] = xdg ? join(xdg, "/msmtp/config")
-	                      : join(home, "/.config/msmtp/config");
-	candidates[n++] = join(SYSCONFDIR, "/mailpost.conf");
-	candidates[n++] = join(SYSCONFDIR, "/msmtprc");
-	/* Debian's msmtp-mta keeps it there whatever mailpost's prefix. */
-	if (strcmp(SYSCONFDIR, "/etc") != 0)
-		candidates[n++] = join("/etc", "/msmtprc");
+	n = candidates(cand);
 	for (size_t i = 0; i < n; i++) {
-		if (!*path && exists(candidates[i]))
-			*path = candidates[i];
+		if (!*path && exists(cand[i]))
+			*path = cand[i];
 		else
-			free(candidates[i]);
+			free(cand[i]);
 	}
 	return 0;
+}
+
+char *
+conf_looked_for(void)
+{
+	const char *env = privilege_getenv("MAILPOST_CONFIG");
+	char *cand[CONF_CANDIDATES_MAX];
+	size_t n = candidates(cand), i = 0;
+	struct buf b;
+
+	buf_init(&b, ERROR_MSG_MAX);
+	/* The variable is named whether or not it is set: it is the one
+	 * way to point at a file elsewhere without -C. */
+	if (env && *env)
+		(void)buf_printf(&b, "$MAILPOST_CONFIG=%s", cand[i++]);
+	else
+		(void)buf_printf(&b, "$MAILPOST_CONFIG (not set)");
+	for (; i < n; i++)
+		(void)buf_printf(&b, ", %s", cand[i]);
+	for (i = 0; i < n; i++)
+		free(cand[i]);
+	return b.data ? b.data : xstrdup("");
+}
+
+char *
+conf_user_file(void)
+{
+	const char *xdg = privilege_getenv("XDG_CONFIG_HOME");
+
+	if (xdg && xdg[0] == '/')
+		return join(xdg, "/mailpost/config");
+	return join(privilege_getenv("HOME"), "/.config/mailpost/config");
 }
 
 /* ------------------------------------------------------------------------

@@ -256,6 +256,19 @@ int conf_resolve_files(struct config *cfg, conf_file_fn *fn, void *arg,
  * --host needs none).  An explicit file that does not exist is an error. */
 int conf_locate(const char *explicit_path, char **path, struct error *err);
 
+/* The most files conf_locate may look for. */
+#define CONF_CANDIDATES_MAX 8
+
+/* What conf_locate looked for, for an error that found nothing: the
+ * variable (named even when unset), then each file in its order, as one
+ * new string ("$MAILPOST_CONFIG (not set), /home/a/.config/...").  */
+char *conf_looked_for(void);
+
+/* The user's own file that conf_locate looks for first (the one to
+ * write): $XDG_CONFIG_HOME/mailpost/config or ~/.config/mailpost/config;
+ * a new string, or NULL without $HOME. */
+char *conf_user_file(void);
+
 /* Read, check and parse a file.  A file that holds a password or a
  * passwordeval and is readable or writable by group or others, or is owned
  * by another user, is refused with a message saying how to fix it; a

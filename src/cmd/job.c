@@ -225,6 +225,7 @@ machine_spool_dir(const struct config *cfg)
 }
 
 static int parse_given_sender(struct job *job, struct error *err);
+static int no_host(const struct job *job, struct error *err);
 static const char *choosing_sender(const struct job *job);
 
 /* Only the accounts this run may use keep the system configuration's
@@ -475,6 +476,48 @@ choosing_sender(const struct job *job)
 	return job->req.sender ? given_sender(job) : NULL;
 }
 
+int
+job_no_config(const struct job *job, struct error *err)
+{
+	char *looked = conf_looked_for();
+	char *own = conf_user_file();
+
+	if (job->req.account)
+		error_set(
+		    err, ERROR_CONFIG,
+		    "account '%s' requested but there is no configuration "
+		    "file (looked for %s); write %s (mailpost.conf(5)) "
+		    "or give -C FILE",
+		    job->req.account, looked, own ? own : "one");
+	else
+		error_set(err, ERROR_CONFIG,
+		          "no configuration file and no --host (looked for "
+		          "%s); write %s (mailpost.conf(5)), or give "
+		          "--host HOST for a one-off",
+		          looked, own ? own : "one");
+	free(looked);
+	free(own);
+	return -1;
+}
+
+/* An account without a server: a file that was read names none for it
+ * (said where, or for the system configuration only that, conf_hide),
+ * or there was no file at all. */
+static int
+no_host(const struct job *job, struct error *err)
+{
+	const struct account *a = &job->acct;
+
+	if (!job->cfg)
+		return job_no_config(job, err);
+	error_set(err, ERROR_CONFIG,
+	          "account '%s' of %s has no 'host': set 'host' there, or "
+	          "give --host HOST",
+	          a->name ? a->name : "default",
+	          a->file ? a->file : "the file");
+	return conf_hide(a, err);
+}
+
 /* The account: from the config file when there is one, then the one-off
  * command-line settings on top. */
 int
@@ -489,19 +532,14 @@ job_load_account(struct job *job, struct error *err)
 		                &job->acct, err) < 0)
 			return -1;
 	} else if (req->account) {
-		return error_set(err, ERROR_CONFIG,
-		                 "account '%s' requested but no configuration "
-		                 "file was found",
-		                 req->account);
+		return job_no_config(job, err);
 	} else {
 		account_defaults(&job->acct);
 	}
 	if (override_account(req, &job->acct, err) < 0)
 		return -1;
 	if (!job->acct.host && !req->dry_run && req->mode != CLI_PRETEND)
-		return error_set(err, ERROR_CONFIG,
-		                 "no SMTP server configured: set 'host' in the "
-		                 "configuration file or use --host");
+		return no_host(job, err);
 	if (job->acct.aliases &&
 	    aliases_load(job->acct.aliases, &job->aliases, err) < 0)
 		return -1;

@@ -125,6 +125,10 @@ void job_depot(struct job *job, struct depot *out);
  * one is needed; ERROR_USAGE for a -f naming more than one address. */
 int job_load_account(struct job *job, struct error *err);
 
+/* The error when no configuration file was found and one was needed:
+ * what was looked for (conf_looked_for), and the next step.  -1. */
+int job_no_config(const struct job *job, struct error *err);
+
 /* "-a NAME" naming no file but an account: ERROR_NOINPUT saying that -A
  * was probably meant, before a body is typed in vain. */
 int job_check_attach(const struct job *job, struct error *err);

@@ -247,7 +247,8 @@ override_queued(void *ctx, const char *name, const char *host, int port,
 	}
 	if (!out->host) {
 		error_set(err, ERROR_CONFIG,
-		          "no SMTP server configured for account '%s'",
+		          "no SMTP server configured for account '%s'; set its "
+		          "'host'",
 		          *name ? name : "default");
 		conf_hide(out, err);
 		account_clear(out);

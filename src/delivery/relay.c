@@ -46,7 +46,8 @@ add_hops(struct relay_route *r, size_t account, struct error *err)
 	}
 	if (r->nhops == before) {
 		error_set(err, ERROR_CONFIG,
-		          "no SMTP server configured for account '%s'",
+		          "no SMTP server configured for account '%s'; set its "
+		          "'host'",
 		          a->name ? a->name : "default");
 		return conf_hide(a, err);
 	}
