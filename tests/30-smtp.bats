@@ -44,6 +44,17 @@ assert_received_x() { assert_received "${1%x}"; }
 	assert_in_one_recv $'Bye.\r\n.\r\nQUIT\r\n'
 }
 
+@test "DSN: no notice when none was asked for from a server without DSN; none when it has it" {
+	start_smtpd "caps PIPELINING, SIZE 10240000"
+	run_send 0 bob@example.net <"$MSG"
+	assert_equal "" "$stderr" "stderr"
+	stop_smtpd
+	start_smtpd
+	run_send 0 -N failure bob@example.net <"$MSG"
+	assert_equal "" "$stderr" "stderr"
+	assert_no_problems
+}
+
 @test "happy path, pipelined, three recipients in one group" {
 	start_smtpd "option require-pipelining"
 	run_send 0 bob@example.net carol@example.net dave@example.com <"$MSG"

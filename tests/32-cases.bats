@@ -218,7 +218,7 @@ EOF
 # --- the envelope's DSN parameters (RFC 3461): the command line's over the
 # account's, sent only to a server that offers DSN ----------------------------------
 
-@test "DSN: the account's NOTIFY and RET go on every RCPT and on MAIL" {
+@test "DSN: the account's NOTIFY and RET go on every RCPT and on MAIL, with ORCPT" {
 	run_case <<'EOF'
 --- config
 dsn_notify failure,delay
@@ -228,8 +228,8 @@ dsn_return headers
 --- received
 EHLO client.test
 MAIL FROM:<alice@example.org> SIZE=@SIZE@ RET=HDRS
-RCPT TO:<bob@example.net> NOTIFY=FAILURE,DELAY
-RCPT TO:<carol@example.net> NOTIFY=FAILURE,DELAY
+RCPT TO:<bob@example.net> NOTIFY=FAILURE,DELAY ORCPT=rfc822;bob@example.net
+RCPT TO:<carol@example.net> NOTIFY=FAILURE,DELAY ORCPT=rfc822;carol@example.net
 DATA
 @MESSAGE@
 .
@@ -247,7 +247,7 @@ dsn_return headers
 --- received
 EHLO client.test
 MAIL FROM:<alice@example.org> SIZE=@SIZE@ RET=FULL ENVID=job+2B1+3D2
-RCPT TO:<bob@example.net> NOTIFY=NEVER
+RCPT TO:<bob@example.net> NOTIFY=NEVER ORCPT=rfc822;bob@example.net
 DATA
 @MESSAGE@
 .
@@ -255,7 +255,53 @@ QUIT
 EOF
 }
 
-@test "DSN: nothing of it to a server that does not offer DSN" {
+@test "DSN: -N and -R typed in lower case go in upper case, as the account's" {
+	run_case <<'EOF'
+--- args -N success,delay -R headers bob+tag@example.net
+--- exit 0
+--- received
+EHLO client.test
+MAIL FROM:<alice@example.org> SIZE=@SIZE@ RET=HDRS
+RCPT TO:<bob+tag@example.net> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;bob+2Btag@example.net
+DATA
+@MESSAGE@
+.
+QUIT
+EOF
+}
+
+@test "DSN: -V alone still names each recipient's ORCPT, and no NOTIFY" {
+	run_case <<'EOF'
+--- args -V id1 bob@example.net
+--- exit 0
+--- received
+EHLO client.test
+MAIL FROM:<alice@example.org> SIZE=@SIZE@ ENVID=id1
+RCPT TO:<bob@example.net> ORCPT=rfc822;bob@example.net
+DATA
+@MESSAGE@
+.
+QUIT
+EOF
+}
+
+@test "DSN: a UTF-8 recipient's ORCPT is RFC 6533's utf-8 form under SMTPUTF8" {
+	run_case <<'EOF'
+--- server caps PIPELINING, SIZE 10240000, 8BITMIME, DSN, SMTPUTF8
+--- args -N failure jörg@example.net
+--- exit 0
+--- received
+EHLO client.test
+MAIL FROM:<alice@example.org> SIZE=@SIZE@ SMTPUTF8
+RCPT TO:<jörg@example.net> NOTIFY=FAILURE ORCPT=utf-8;j\x{F6}rg@example.net
+DATA
+@MESSAGE@
+.
+QUIT
+EOF
+}
+
+@test "DSN: nothing of it to a server that does not offer DSN, and a notice" {
 	run_case <<'EOF'
 --- config
 dsn_notify success
@@ -263,6 +309,8 @@ dsn_return full
 --- server caps PIPELINING, SIZE 10240000
 --- args -V job1 bob@example.net
 --- exit 0
+--- stderr
+mailpost: 127.0.0.1 does not offer DSN (RFC 3461): the message went without the delivery notifications asked for
 --- received
 EHLO client.test
 MAIL FROM:<alice@example.org> SIZE=@SIZE@

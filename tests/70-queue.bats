@@ -941,7 +941,7 @@ bg_wait() {
 	smtpd_finish
 	grep -qE '^MAIL FROM:<[^>]*>.* RET=HDRS ENVID=queued\+2Bid\+3D1( |$)' "$SMTPD_DIR/env.1" ||
 		die "MAIL after the queue: $(head -n 1 "$SMTPD_DIR/env.1")" || return 1
-	grep -qx 'RCPT TO:<carol@example.net> NOTIFY=SUCCESS,DELAY' "$SMTPD_DIR/env.1" ||
+	grep -qx 'RCPT TO:<carol@example.net> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;carol@example.net' "$SMTPD_DIR/env.1" ||
 		die "RCPT after the queue:" "$(cat "$SMTPD_DIR/env.1")" || return 1
 	cmp -s "$SMTPD_DIR/env.1" "$SMTPD_DIR/env.2" ||
 		die "the envelope after the queue differs from the one sent directly:" \

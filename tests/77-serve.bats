@@ -516,7 +516,7 @@ if m:
 	assert_codes "220 250 250 250 354 250 221 exit 0"
 	grep -q '^MAIL FROM:<alice@example.org> .*RET=HDRS' "$SMTPD_DIR/env.1" &&
 		grep -q '^MAIL FROM:<alice@example.org> .*ENVID=job+2B42' "$SMTPD_DIR/env.1" &&
-		grep -qx 'RCPT TO:<bob@example.net> NOTIFY=SUCCESS,FAILURE' "$SMTPD_DIR/env.1" ||
+		grep -qx 'RCPT TO:<bob@example.net> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.net' "$SMTPD_DIR/env.1" ||
 		die "upstream envelope:" "$(cat "$SMTPD_DIR/env.1")"
 }
 
@@ -540,10 +540,10 @@ if m:
 	# line's ENVID; the second: the client's RET and ENVID, the account's
 	# NOTIFY (nothing of the first message's client parameters).
 	grep -qE '^MAIL FROM:<alice@example.org> .*RET=FULL ENVID=cli-id( |$)' "$SMTPD_DIR/env.1" &&
-		grep -qx 'RCPT TO:<bob@example.net> NOTIFY=NEVER' "$SMTPD_DIR/env.1" ||
+		grep -qx 'RCPT TO:<bob@example.net> NOTIFY=NEVER ORCPT=rfc822;bob@example.net' "$SMTPD_DIR/env.1" ||
 		die "first upstream envelope:" "$(cat "$SMTPD_DIR/env.1")" || return 1
 	grep -qE '^MAIL FROM:<alice@example.org> .*RET=HDRS ENVID=own( |$)' "$SMTPD_DIR/env.2" &&
-		grep -qx 'RCPT TO:<carol@example.net> NOTIFY=FAILURE' "$SMTPD_DIR/env.2" ||
+		grep -qx 'RCPT TO:<carol@example.net> NOTIFY=FAILURE ORCPT=rfc822;carol@example.net' "$SMTPD_DIR/env.2" ||
 		die "second upstream envelope:" "$(cat "$SMTPD_DIR/env.2")"
 }
 

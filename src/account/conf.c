@@ -545,18 +545,6 @@ parse_auto_off(const char *v, void *dst)
 	return NULL;
 }
 
-/* Upper-case copy: DSN parameters are stored as they go on the wire. */
-static char *
-upper_dup(const char *v)
-{
-	char *s = xstrdup(v);
-
-	for (char *p = s; *p; p++)
-		if (*p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 'a' + 'A');
-	return s;
-}
-
 /* RFC 3461 4.1: NEVER, or a list of SUCCESS, FAILURE, DELAY. */
 static bool
 dsn_list_ok(const char *v)
@@ -592,7 +580,7 @@ parse_dsn_notify(const char *v, void *dst)
 	if (!str_ieq(v, "never") && !dsn_list_ok(v))
 		return "is not 'off', 'never' or a list of success, failure, "
 		       "delay (separated by commas, no spaces)";
-	*s = upper_dup(v);
+	*s = xstrdup_upper(v);
 	return NULL;
 }
 
@@ -787,7 +775,7 @@ parse_fingerprint(const char *v, void *dst)
 		if (sep ? v[i] != ':' : hex_digit(v[i]) < 0)
 			goto bad;
 	}
-	*s = upper_dup(v);
+	*s = xstrdup_upper(v);
 	return NULL;
 bad:
 	return "is not a SHA-256, SHA-1 or MD5 fingerprint (hex pairs "

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -1046,6 +1047,88 @@ xtext_decode(const char *in, char *out, size_t n)
 	}
 	out[k] = '\0';
 	return out;
+}
+
+/* One UTF-8 character at *p (advanced past it): its code point, or -1
+ * for a byte sequence that is not UTF-8 (RFC 3629 4: no overlong form,
+ * no surrogate, nothing above U+10FFFF). */
+static long
+utf8_take(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	static const long least[] = {0, 0, 0x80, 0x800, 0x10000};
+	int len = s[0] < 0x80             ? 1
+	          : (s[0] & 0xe0) == 0xc0 ? 2
+	          : (s[0] & 0xf0) == 0xe0 ? 3
+	          : (s[0] & 0xf8) == 0xf0 ? 4
+	                                  : 0;
+	long cp;
+
+	if (len == 0)
+		return -1;
+	cp = len == 1 ? s[0] : s[0] & (0x7f >> len);
+	for (int i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (len > 1 && (cp < least[len] || cp > 0x10ffff ||
+	                (cp >= 0xd800 && cp <= 0xdfff)))
+		return -1;
+	*p = s + len;
+	return cp;
+}
+
+/* RFC 6533 3's QCHAR: printable ASCII but backslash, '+' and '='. */
+static bool
+is_qchar(long c)
+{
+	return c >= 0x21 && c <= 0x7e && c != '\\' && c != '+' && c != '=';
+}
+
+int
+xtext_orcpt(const char *addr, char *out, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)addr;
+	bool ascii = true;
+	size_t o, start;
+
+	for (const unsigned char *q = p; *q; q++)
+		if (*q >= 0x80)
+			ascii = false;
+	o = (size_t)snprintf(out, n, "%s", ascii ? "rfc822;" : "utf-8;");
+	start = o;
+	if (ascii) {
+		size_t need = 0;
+
+		for (const unsigned char *q = p; *q; q++)
+			need += *q < '!' || *q > '~' || *q == '+' || *q == '='
+			            ? 3
+			            : 1;
+		/* Cut short by the room it would be another address: none. */
+		if (need > XTEXT_ORCPT_MAX || o + need + 3 >= n)
+			return -1;
+		xtext_encode(addr, out + o, n - o);
+		return 0;
+	}
+	while (*p && o < n) {
+		long c = utf8_take(&p);
+		int w;
+
+		if (c < 0)
+			return -1;
+		/* The code point in as few digits as it takes, two at least
+		 * (HEXPOINT); a backslash as \x{5C}, as the erratum to RFC
+		 * 6533 allows, since QCHAR leaves it out. */
+		w = is_qchar(c) ? snprintf(out + o, n - o, "%c", (int)c)
+		                : snprintf(out + o, n - o, "\\x{%02lX}", c);
+		if (w < 0 || (size_t)w >= n - o)
+			return -1;
+		o += (size_t)w;
+	}
+	if (o >= n || *p || o - start > XTEXT_ORCPT_MAX)
+		return -1;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

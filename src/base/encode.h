@@ -138,6 +138,18 @@ void xtext_encode(const char *in, char *out, size_t n);
  * is kept as it is.  Returns out. */
 char *xtext_decode(const char *in, char *out, size_t n);
 
+/* RFC 3461 4.2: the most characters of an ORCPT value's xtext. */
+#define XTEXT_ORCPT_MAX 500
+
+/* The ORCPT value for the recipient addr as sent on RCPT, into
+ * out[0..n): "rfc822;" and addr as xtext when addr is ASCII, else (an
+ * SMTPUTF8 address) "utf-8;" and RFC 6533 3's utf-8-addr-xtext, each
+ * character outside QCHAR as "\x{HEX}" of its code point, which RFC 6533
+ * says is safe even where SMTPUTF8 is not.  0; -1 when addr is not
+ * UTF-8, or its xtext is over XTEXT_ORCPT_MAX or does not fit (ORCPT is
+ * optional: the caller sends none). */
+int xtext_orcpt(const char *addr, char *out, size_t n);
+
 /* A new random boundary (at most 70 characters) into out (71 bytes). It
  * contains "=_", which can occur in neither base64 nor quoted-printable
  * output, and enough randomness that it cannot occur in other content:

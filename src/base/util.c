@@ -79,6 +79,17 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+char *
+xstrdup_upper(const char *s)
+{
+	char *p = xstrdup(s);
+
+	for (char *c = p; *c; c++)
+		if (*c >= 'a' && *c <= 'z')
+			*c = (char)(*c - 'a' + 'A');
+	return p;
+}
+
 void
 str_copy(char *dst, size_t n, const char *src)
 {

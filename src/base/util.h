@@ -18,6 +18,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* A copy of s with ASCII letters in upper case (protocol keywords). */
+char *xstrdup_upper(const char *s);
 
 /* Copy src into dst of size n, always NUL-terminated, truncating. */
 void str_copy(char *dst, size_t n, const char *src);

@@ -289,6 +289,13 @@ send_run(struct job *job, FILE *out, FILE *diag, struct error *err)
 		return -1;
 	}
 	rc = send_post(job, &res, diag, err);
+	if (res.outcome.delivered && res.outcome.dsn_unoffered)
+		fprintf(
+		    diag,
+		    "mailpost: %s does not offer DSN (RFC 3461): the message "
+		    "went without the delivery notifications asked for "
+		    "(-N/-R/-V, dsn_notify/dsn_return)\n",
+		    res.outcome.host[0] ? res.outcome.host : "the server");
 	send_log_result(job, &res, rc < 0 ? err : NULL, diag);
 	if (rc == 0 && res.fate == OUTBOX_QUEUED)
 		report_queued(job, &res, diag);

@@ -582,6 +582,8 @@ transact_as(struct smtp_session *s, const struct submission *sub,
 	if (check_fits(sub, caps, err) < 0 ||
 	    wire_init(&w, sub, caps, utf8_header, err) < 0)
 		return -1;
+	out->dsn_unoffered = !caps->dsn && (w.env.dsn.notify || w.env.dsn.ret ||
+	                                    w.env.dsn.envid);
 	smtp_envelope_init(&env, sub, &w);
 	smtp_envelope_result_init(&res);
 	if (smtp_envelope(s, &env, &res, err) < 0)

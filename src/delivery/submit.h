@@ -71,6 +71,10 @@ struct submit_outcome {
 	bool before_mail; /* failed before this message's MAIL was sent (the
 	                   * session could not take it): nothing of it
 	                   * reached the server, another session may try */
+	bool dsn_unoffered; /* DSN was asked for (NOTIFY, RET or ENVID) and
+	                     * the server does not offer it (RFC 3461 4): the
+	                     * message went without them, as msmtp would
+	                     * not; the caller says so */
 };
 
 /* The port to connect to: the account's, else the one its TLS mode

@@ -1171,14 +1171,17 @@ smtp_envelope_result_clear(struct smtp_envelope_result *r)
 
 /* MAIL FROM with the parameters the server announced (RFC 1870 SIZE,
  * RFC 6152 BODY, RFC 6531 SMTPUTF8, RFC 3461 RET and ENVID, RFC 6710
- * MT-PRIORITY). */
+ * MT-PRIORITY).  RET and NOTIFY go in upper case: RFC 3461 compares them
+ * without regard to case, but then the command line's, an account's and
+ * a -bs client's look alike in the transcript. */
 static int
 queue_mail(struct smtp_session *s, const struct smtp_envelope *env,
            struct error *err)
 {
 	const struct envelope *e = env->envelope;
 	bool dsn = s->caps.dsn;
-	const char *ret = dsn && e->dsn.ret ? e->dsn.ret : NULL;
+	char *ret = dsn && e->dsn.ret ? xstrdup_upper(e->dsn.ret) : NULL;
+	int rc;
 	char size[32] = "";
 	char envid[SMTP_CMD_MAX / 2] = "";
 	char priority[32] = "";
@@ -1192,23 +1195,44 @@ queue_mail(struct smtp_session *s, const struct smtp_envelope *env,
 	    e->priority <= ENVELOPE_PRIORITY_MAX)
 		snprintf(priority, sizeof priority, " MT-PRIORITY=%d",
 		         e->priority);
-	return send_cmd(s, err, "MAIL FROM:<%s>%s%s%s%s%s%s%s%s", e->sender,
-	                size, env->body_8bit ? " BODY=8BITMIME" : "",
-	                env->smtputf8 ? " SMTPUTF8" : "", ret ? " RET=" : "",
-	                ret ? ret : "", envid[0] ? " ENVID=" : "", envid,
-	                priority);
+	rc = send_cmd(s, err, "MAIL FROM:<%s>%s%s%s%s%s%s%s%s", e->sender, size,
+	              env->body_8bit ? " BODY=8BITMIME" : "",
+	              env->smtputf8 ? " SMTPUTF8" : "", ret ? " RET=" : "",
+	              ret ? ret : "", envid[0] ? " ENVID=" : "", envid,
+	              priority);
+	free(ret);
+	return rc;
 }
 
+/* Whether the envelope asks for delivery status notifications at all. */
+static bool
+dsn_asked(const struct envelope *e)
+{
+	return e->dsn.notify || e->dsn.ret || e->dsn.envid;
+}
+
+/* RCPT TO with NOTIFY= and, when notifications were asked for at all,
+ * ORCPT= (RFC 3461 4.2: the recipient as the sender gave it, which a DSN
+ * then reports even when the server rewrites the address), both only to
+ * a server that offers DSN. */
 static int
 queue_rcpt(struct smtp_session *s, const struct smtp_envelope *env,
            const char *rcpt, struct error *err)
 {
-	const char *notify = env->envelope->dsn.notify;
+	const struct envelope *e = env->envelope;
+	char *notify =
+	    s->caps.dsn && e->dsn.notify ? xstrdup_upper(e->dsn.notify) : NULL;
+	char orcpt[XTEXT_ORCPT_MAX + 16] = "";
+	int rc;
 
-	if (!s->caps.dsn)
-		notify = NULL;
-	return send_cmd(s, err, "RCPT TO:<%s>%s%s", rcpt,
-	                notify ? " NOTIFY=" : "", notify ? notify : "");
+	if (s->caps.dsn && dsn_asked(e) &&
+	    xtext_orcpt(rcpt, orcpt, sizeof orcpt) < 0)
+		orcpt[0] = '\0';
+	rc = send_cmd(s, err, "RCPT TO:<%s>%s%s%s%s", rcpt,
+	              notify ? " NOTIFY=" : "", notify ? notify : "",
+	              orcpt[0] ? " ORCPT=" : "", orcpt);
+	free(notify);
+	return rc;
 }
 
 /* Step i of the envelope: 0 is MAIL, 1..nrcpts the RCPTs, then DATA. */

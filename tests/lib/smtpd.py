@@ -832,9 +832,10 @@ class Session:
             self.parse_mail(arg)
         elif verb == "RCPT":
             self.last_rcpt_line = b"RCPT " + arg
-            if b"NOTIFY=" in arg.upper() and "DSN" not in self.offered:
-                self.rec.problem(self.n, "RCPT NOTIFY= but DSN was not "
-                                 "offered")
+            for param in (b"NOTIFY=", b"ORCPT="):
+                if param in arg.upper() and "DSN" not in self.offered:
+                    self.rec.problem(self.n, "RCPT %s but DSN was not "
+                                     "offered" % param.decode())
         elif verb == "BDAT":
             self.read_chunk(arg, idle)
         if verb == "AUTH":

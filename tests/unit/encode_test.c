@@ -1148,6 +1148,41 @@ test_xtext(void)
 	CHECK_STR(xtext_decode("abcdef", back, 4), "abc");
 }
 
+/* RFC 3461 4.2's ORCPT: rfc822 and xtext for an ASCII address, RFC 6533
+ * 3's utf-8-addr-xtext for a UTF-8 one; none (-1) when it is not UTF-8,
+ * over 500 characters or over the room. */
+static void
+test_xtext_orcpt(void)
+{
+	char out[600], big[400];
+
+	CHECK_INT(xtext_orcpt("bob@example.net", out, sizeof out), 0);
+	CHECK_STR(out, "rfc822;bob@example.net");
+	CHECK_INT(xtext_orcpt("b+t=1@example.net", out, sizeof out), 0);
+	CHECK_STR(out, "rfc822;b+2Bt+3D1@example.net");
+	/* U+00F6, U+20AC, U+1F600; '+', '=' and the backslash as \x{..}. */
+	CHECK_INT(
+	    xtext_orcpt("j\xc3\xb6rg+\\=\xe2\x82\xac\xf0\x9f\x98\x80@b.test",
+	                out, sizeof out),
+	    0);
+	CHECK_STR(out, "utf-8;j\\x{F6}rg\\x{2B}\\x{5C}\\x{3D}\\x{20AC}"
+	               "\\x{1F600}@b.test");
+	/* Not UTF-8: a lone continuation byte, an overlong '/', a
+	 * surrogate, a cut sequence. */
+	CHECK_INT(xtext_orcpt("a\x80@b.test", out, sizeof out), -1);
+	CHECK_INT(xtext_orcpt("a\xc0\xaf@b.test", out, sizeof out), -1);
+	CHECK_INT(xtext_orcpt("a\xed\xa0\x80@b.test", out, sizeof out), -1);
+	CHECK_INT(xtext_orcpt("a\xc3", out, sizeof out), -1);
+	/* Over the room, or over RFC 3461's 500: none rather than a cut. */
+	CHECK_INT(xtext_orcpt("bob@example.net", out, 20), -1);
+	CHECK_INT(xtext_orcpt("bob@example.net", out, 26), 0);
+	memset(big, '+', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	CHECK_INT(xtext_orcpt(big, out, sizeof out), -1);
+	memset(big, 'a', sizeof big - 1);
+	CHECK_INT(xtext_orcpt(big, out, sizeof out), 0);
+}
+
 static void
 test_boundary(void)
 {
@@ -1181,6 +1216,7 @@ main(void)
 	test_param_2231();
 	test_boundary();
 	test_xtext();
+	test_xtext_orcpt();
 	test_b64_line();
 	CHECK_INT(over_bound, 0);
 	return unit_done();

@@ -102,7 +102,8 @@ envelopes_init(void)
 	peer_envelope(&null_two, "", two_rcpts, 2);
 	peer_envelope(&single, "a@x.test", one, 1);
 	peer_envelope(&dsn, "a@x.test", one, 1);
-	envelope_set_dsn(&dsn, "SUCCESS,FAILURE", "HDRS", "a+b=c d");
+	/* Lower case, as -N and -R may be typed: sent in upper case. */
+	envelope_set_dsn(&dsn, "success,Failure", "hdrs", "a+b=c d");
 	dsn.priority = -3;
 }
 
@@ -281,7 +282,8 @@ test_helo_fallback(void)
 
 /* The MAIL and RCPT parameters: sent only when the server offered their
  * extension (RFC 3461 DSN, RFC 6710 MT-PRIORITY, RFC 1870 SIZE), ENVID
- * as xtext; without the extensions the same envelope is bare. */
+ * and ORCPT as xtext, NOTIFY and RET in upper case; without the
+ * extensions the same envelope is bare. */
 static void
 test_parameters(void)
 {
@@ -292,7 +294,8 @@ test_parameters(void)
 	    {"250-DSN\r\n250-MT-PRIORITY\r\n250 SIZE\r\n",
 	     "MAIL FROM:<a@x.test> SIZE=42 RET=HDRS ENVID=a+2Bb+3Dc+20d"
 	     " MT-PRIORITY=-3\r\n"
-	     "RCPT TO:<b@y.test> NOTIFY=SUCCESS,FAILURE\r\n"},
+	     "RCPT TO:<b@y.test> NOTIFY=SUCCESS,FAILURE"
+	     " ORCPT=rfc822;b@y.test\r\n"},
 	    {"250 8BITMIME\r\n", "MAIL FROM:<a@x.test>\r\n"
 	                         "RCPT TO:<b@y.test>\r\n"},
 	};
