@@ -55,7 +55,8 @@ setup() {
 @test "--dry-run composes a message (CRLF lines) on stdout and sends nothing" {
 	run_mailpost 0 -C /dev/null --dry-run -s "smoke test" --from "Alice <alice@example.org>" \
 		bob@example.net <<<"Hello Bob."
-	assert_equal "" "$stderr" "stderr"
+	# Its envelope on stderr (23-dry-run has the rest).
+	assert_equal "mailpost: dry run: recipient <bob@example.net>" "${stderr##*$'\n'}" "stderr's last line"
 	assert_equal "$(printf '%s\r\n' "From: Alice <alice@example.org>" "To: bob@example.net" \
 		"Subject: smoke test" "MIME-Version: 1.0" "Content-Type: text/plain; charset=us-ascii" \
 		"Content-Transfer-Encoding: 7bit")" "$(head -n 6 <<<"$output")" "the composed header"

@@ -344,14 +344,25 @@ assert_nothing_leaked() {
 	assert_nothing_leaked "$UHOME/log"
 }
 
-@test "privileged: --dry-run shows the message only; --pretend is refused" {
+@test "privileged: --dry-run and --check-config show values hidden, and run no passwordeval" {
 	start_auth_server
-	system_config
-	run_caller 0 -- --dry-run bob@example.net
+	system_config "tls_trust_file $ETC/secret"
+	run_caller 0 -- --dry-run -v bob@example.net
 	assert_output_contains "Subject:"
+	assert_stderr_contains "mailpost: dry run: recipient <bob@example.net>"
+	assert_stderr_contains "would authenticate as (set, hidden) with plain; the password from the system configuration (hidden)"
 	assert_nothing_leaked
-	run_caller 64 -- --pretend bob@example.net
-	assert_stderr_contains "--pretend would show the system configuration"
+	run_caller 0 -- --check-config bob@example.net
+	assert_output_contains "user = (set, hidden)"
+	assert_output_contains "tls_trust_file = (set, hidden)"
+	assert_output_contains "passwordeval = *"
+	assert_output_contains "OK    file: $ETC/mailpost.conf"
+	assert_output_contains "OK    password: the system configuration's, hidden; only root's --check-config tries its source"
+	assert_nothing_leaked
+	assert_no_secret "$ETC/secret"
+	# msmtp's name for it too.
+	run_caller 0 -- --pretend
+	assert_output_contains "user = (set, hidden)"
 	assert_nothing_leaked
 	assert_no_message 1
 }

@@ -58,7 +58,7 @@ static const char *const mode_option[] = {
     [CLI_QUEUE_REMOVE] = "--queue-remove",
     [CLI_SERVE] = "-bs",
     [CLI_NOOP] = "-bi",
-    [CLI_PRETEND] = "--pretend",
+    [CLI_PRETEND] = "--check-config",
     [CLI_SERVERINFO] = "--serverinfo",
     [CLI_VERSION] = "--version",
     [CLI_HELP] = "--help",
@@ -1265,6 +1265,7 @@ static const struct option_spec options[] = {
     {0, "pretend", ARG_NONE, opt_pretend},
     {0, "serverinfo", ARG_NONE, opt_serverinfo},
     {0, "tls-get-peer-cert", ARG_OPTIONAL, opt_tls_get_peer_cert},
+    {0, "check-config", ARG_NONE, opt_pretend},
     {'f', NULL, ARG_REQUIRED, opt_sender},
     {'r', NULL, ARG_REQUIRED, opt_sender},
     {'F', NULL, ARG_REQUIRED, opt_full_name},
@@ -2056,7 +2057,9 @@ cli_usage(void)
 	       "      --priority=LEVEL   high, normal or low (X-Priority, "
 	       "Importance)\n"
 	       "      --dry-run, --print  write the message to stdout instead "
-	       "of sending\n"
+	       "of sending, its\n"
+	       "                         envelope to stderr (-v: what a send "
+	       "would do)\n"
 	       "      --quiet            no progress line for large "
 	       "messages\n"
 	       "\n"
@@ -2146,8 +2149,11 @@ cli_usage(void)
 	       "Other:\n"
 	       "  -v, --verbose, --debug  show the SMTP dialogue on stderr "
 	       "(-vv: with the body)\n"
-	       "      --pretend          print the settings a send would use, "
-	       "send nothing\n"
+	       "      --check-config, --pretend  print the settings a send "
+	       "would use and check\n"
+	       "                         them (file, account, TLS trust, "
+	       "password source),\n"
+	       "                         without connecting\n"
 	       "      --serverinfo       show what the server offers: "
 	       "greeting, "
 	       "capabilities,\n"
@@ -2174,11 +2180,11 @@ cli_usage(void)
 	       "      --undisclosed-recipients[=on|off]  "
 	       "--add-missing-from-header[=on|off]\n"
 	       "      --add-missing-date-header[=on|off]\n"
-	       "Called as msmtp: -a ACCOUNT, -d (debug), -P (--pretend), "
-	       "-S (--serverinfo),\n"
-	       "-X FILE (--logfile), --from=ADDR (the envelope sender), and a "
-	       "line holding\n"
-	       "only '.' is text.\n"
+	       "Called as msmtp: -a ACCOUNT, -d (debug), -P (--check-config), "
+	       "-S\n"
+	       "(--serverinfo), -X FILE (--logfile), --from=ADDR (the envelope "
+	       "sender), and a\n"
+	       "line holding only '.' is text.\n"
 	       "\n"
 	       "sendmail options that mailpost accepts and ignores (-odi, "
 	       "-oem, -B8BITMIME,\n"

@@ -23,7 +23,7 @@
  *
  * Called as msmtp (a link, as Debian's msmtp-mta provides one), the
  * letters that msmtp uses otherwise take msmtp's meanings: -a ACCOUNT,
- * -d (debug, as -v), -P (--pretend), -S (--serverinfo),
+ * -d (debug, as -v), -P (--check-config), -S (--serverinfo),
  * -X FILE (--logfile), --from ADDR (the envelope sender, as -f), and a
  * line holding only "." is text, never the end of the message.  msmtp's
  * long options that do not collide with mailpost's are accepted under
@@ -49,8 +49,8 @@ enum cli_mode {
 	CLI_QUEUE_REMOVE, /* --queue-remove ID */
 	CLI_SERVE,        /* -bs: SMTP on standard input and output */
 	CLI_NOOP,         /* newaliases, -bi: succeed, do nothing */
-	CLI_PRETEND,      /* --pretend (msmtp's -P): print the settings,
-	                   * connect nowhere */
+	CLI_PRETEND,      /* --check-config, --pretend (msmtp's -P): print
+	                   * the settings and check them, connect nowhere */
 	CLI_SERVERINFO,   /* --serverinfo (msmtp's -S), --tls-get-peer-cert:
 	                   * probe the server, send nothing */
 	CLI_VERSION,

@@ -176,14 +176,8 @@ check_system_use(const struct request *req, struct error *err)
 {
 	const char *option = redirecting_option(req);
 
-	if (req->mode == CLI_PRETEND)
-		return error_set(
-		    err, ERROR_USAGE,
-		    "--pretend would show the system "
-		    "configuration, which only root and the group "
-		    "%s may read; ask root to run it, or give your "
-		    "own file with -C",
-		    privilege_group());
+	/* --check-config shows this caller the system configuration's
+	 * values as hidden (account.hidden) and tries none of its secrets. */
 	if (option)
 		return error_set(err, ERROR_USAGE,
 		                 "%s cannot change how the system "

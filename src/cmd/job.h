@@ -105,8 +105,9 @@ void job_init(struct job *job);
  * passwordeval commands of that account and its fallback accounts run
  * with it (modes that send), and the group is then given up for good,
  * whatever file was read (privilege.h); as a
- * caller outside the group, --pretend and the options that would take
- * its password elsewhere are refused (ERROR_USAGE).  conf_locate's,
+ * caller outside the group, the options that would take its password
+ * elsewhere are refused (ERROR_USAGE); --check-config sees its values
+ * hidden (account.hidden).  conf_locate's,
  * conf_read_file's and secret_eval_system's errors; ERROR_OSERR when the
  * group cannot be given up. */
 int job_load_config(struct job *job, struct error *err);

@@ -1,7 +1,7 @@
 /*
  * main.c - the driver: parse the command line, pick the mode, hand over
- * (send.c, queuecmd.c, pretend.c, bs.c, serverinfo.c), and the one place where
- * a failure becomes a diagnostic line and an exit code.
+ * (send.c, queuecmd.c, checkconf.c, bs.c, serverinfo.c), and the one place
+ * where a failure becomes a diagnostic line and an exit code.
  *
  * Everything below main() reports failures in a struct error; only here is
  * the failure printed, once, as "mailpost: MESSAGE", and the exit code
@@ -21,7 +21,7 @@
 #include "cli.h"
 #include "error.h"
 #include "job.h"
-#include "pretend.h"
+#include "checkconf.h"
 #include "privilege.h"
 #include "queuecmd.h"
 #include "quitafter.h"
@@ -109,7 +109,7 @@ run_mode(struct job *job, struct error *err)
 	case CLI_SERVE:
 		return bs_run(job, STDIN_FILENO, STDOUT_FILENO, stderr, err);
 	case CLI_PRETEND:
-		return pretend_run(job, stdout, err);
+		return checkconf_run(job, stdout, err);
 	case CLI_SERVERINFO:
 		return serverinfo_run(job, stdout, stderr, err);
 	case CLI_NOOP:

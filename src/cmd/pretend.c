@@ -1,12 +1,13 @@
 /*
  * pretend.c - what a send would do, shown instead of done (pretend.h):
- * --pretend's settings, --dry-run's bytes.
+ * --pretend's settings, --dry-run's bytes, envelope and plan.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "pretend.h"
 
@@ -43,6 +44,16 @@ or_unset(const char *v)
 	return v && *v ? v : "(not set)";
 }
 
+/* A value of a's, or for an account of the system configuration that the
+ * caller may not read (account.hidden) only whether it is set. */
+static const char *
+val(const struct account *a, const char *v)
+{
+	if (v && *v && a->hidden)
+		return "(set, hidden)";
+	return or_unset(v);
+}
+
 static const char *
 on_off(bool b)
 {
@@ -61,15 +72,15 @@ static void
 print_credentials(FILE *out, const struct account *a)
 {
 	fprintf(out, "auth = %s\n", a->auth ? a->auth : "off");
-	fprintf(out, "user = %s\n", or_unset(a->user));
+	fprintf(out, "user = %s\n", val(a, a->user));
 	fprintf(out, "password = %s\n", a->password ? "*" : "(not set)");
 	fprintf(out, "passwordeval = %s\n",
 	        a->passwordeval ? "*" : "(not set)");
 	if (a->passwordenv)
-		fprintf(out, "passwordenv = %s\n", a->passwordenv);
+		fprintf(out, "passwordenv = %s\n", val(a, a->passwordenv));
 	if (a->passwordcred)
-		fprintf(out, "passwordcred = %s\n", a->passwordcred);
-	if (a->passwordfd)
+		fprintf(out, "passwordcred = %s\n", val(a, a->passwordcred));
+	if (a->passwordfd && !a->hidden)
 		fprintf(out, "passwordfd = %d\n", a->passwordfd);
 }
 
@@ -80,10 +91,12 @@ print_connection(FILE *out, const struct account *a)
 	fprintf(out, "port = %d\n", submit_port(a));
 	/* How the connection is made matters as much as where: a Tor
 	 * set-up checks here that the proxy is used. */
-	fprintf(out, "source_ip = %s\n", or_unset(a->source_ip));
-	fprintf(out, "socket = %s\n", or_unset(a->socket));
-	fprintf(out, "proxy_host = %s\n", or_unset(a->proxy_host));
-	if (a->proxy_host && *a->proxy_host)
+	fprintf(out, "source_ip = %s\n", val(a, a->source_ip));
+	fprintf(out, "socket = %s\n", val(a, a->socket));
+	fprintf(out, "proxy_host = %s\n", val(a, a->proxy_host));
+	if (a->proxy_host && *a->proxy_host && a->hidden)
+		fprintf(out, "proxy_port = (set, hidden)\n");
+	else if (a->proxy_host && *a->proxy_host)
 		fprintf(out, "proxy_port = %d\n",
 		        a->proxy_port ? a->proxy_port : SOCKS_PORT);
 	else
@@ -93,19 +106,18 @@ print_connection(FILE *out, const struct account *a)
 		fprintf(out, "timeout = %d\n", a->timeout);
 	else
 		fprintf(out, "timeout = (built in: RFC 5321 4.5.3.2)\n");
-	fprintf(out, "domain = %s\n", or_unset(a->domain));
+	fprintf(out, "domain = %s\n", val(a, a->domain));
 	fprintf(out, "pipelining = %s\n", on_off(a->pipelining));
 	fprintf(out, "tls = %s\n", on_off(a->tls));
 	fprintf(out, "tls_starttls = %s\n", on_off(a->tls_starttls));
 	fprintf(out, "tls_trust_file = %s\n",
-	        a->tls_trust_file ? a->tls_trust_file : "system");
-	fprintf(out, "tls_fingerprint = %s\n", or_unset(a->tls_fingerprint));
-	fprintf(out, "tls_cert_file = %s\n", or_unset(a->tls_cert_file));
-	fprintf(out, "tls_key_file = %s\n", or_unset(a->tls_key_file));
+	        a->tls_trust_file ? val(a, a->tls_trust_file) : "system");
+	fprintf(out, "tls_fingerprint = %s\n", val(a, a->tls_fingerprint));
+	fprintf(out, "tls_cert_file = %s\n", val(a, a->tls_cert_file));
+	fprintf(out, "tls_key_file = %s\n", val(a, a->tls_key_file));
 	fprintf(out, "tls_certcheck = %s\n", on_off(a->tls_certcheck));
-	fprintf(out, "tls_priorities = %s\n", or_unset(a->tls_priorities));
-	fprintf(out, "tls_host_override = %s\n",
-	        or_unset(a->tls_host_override));
+	fprintf(out, "tls_priorities = %s\n", val(a, a->tls_priorities));
+	fprintf(out, "tls_host_override = %s\n", val(a, a->tls_host_override));
 }
 
 static void
@@ -130,8 +142,8 @@ print_message_settings(FILE *out, const struct job *job)
 	        on_off(a->undisclosed_recipients));
 	fprintf(out, "dsn_notify = %s\n", or_unset(a->dsn_notify));
 	fprintf(out, "dsn_return = %s\n", or_unset(a->dsn_return));
-	fprintf(out, "aliases = %s\n", or_unset(a->aliases));
-	fprintf(out, "logfile = %s\n", or_unset(a->logfile));
+	fprintf(out, "aliases = %s\n", val(a, a->aliases));
+	fprintf(out, "logfile = %s\n", val(a, a->logfile));
 	fprintf(out, "logfile_level = %s\n",
 	        a->logfile_transcript ? "transcript" : "summary");
 	fprintf(out, "syslog = %s\n", a->syslog_facility < 0 ? "off" : "on");
@@ -154,13 +166,160 @@ pretend_settings(FILE *out, const struct job *job, struct error *err)
 	                       "cannot write to standard output");
 }
 
-/* Nothing is read from standard input, no connection is made and no
- * password is asked for: only the account and the sender are chosen. */
-int
-pretend_run(struct job *job, FILE *out, struct error *err)
+/* --dry-run's lines on diag: one prefix, so that nothing mistakes them
+ * for the message (which is alone on stdout) or for an error. */
+#define DRY "mailpost: dry run: "
+
+static void
+print_envelope(FILE *diag, const struct job *job)
 {
-	if (job_load_account(job, err) < 0 ||
-	    (!job->req.read_envelope_from && job_choose_sender(job, err) < 0))
-		return -1;
-	return pretend_settings(out, job, err);
+	const struct account *a = &job->acct;
+	const struct envelope *e = &job->env;
+
+	fprintf(diag, DRY "nothing is sent; the message is on standard "
+	                  "output\n");
+	if (a->name)
+		fprintf(diag, DRY "account %s (%s)\n", a->name,
+		        a->file ? a->file : "no file");
+	else
+		fprintf(diag, DRY "account (command line only)\n");
+	fprintf(diag, DRY "sender <%s>\n", e->sender ? e->sender : "");
+	for (size_t i = 0; i < e->nrcpts; i++)
+		fprintf(diag, DRY "recipient <%s>\n", e->rcpts[i].addr);
+	if (e->dsn.notify || e->dsn.ret || e->dsn.envid)
+		fprintf(diag, DRY "DSN%s%s%s%s%s%s\n",
+		        e->dsn.notify ? " NOTIFY=" : "",
+		        e->dsn.notify ? e->dsn.notify : "",
+		        e->dsn.ret ? " RET=" : "", e->dsn.ret ? e->dsn.ret : "",
+		        e->dsn.envid ? " ENVID=" : "",
+		        e->dsn.envid ? e->dsn.envid : "");
+}
+
+/* How the connection would be made: where, through what. */
+static void
+plan_connection(FILE *diag, const struct account *a)
+{
+	const char *way = "directly";
+	char via[600] = "";
+
+	if (a->socket && *a->socket) {
+		snprintf(via, sizeof via, "through the socket %s",
+		         val(a, a->socket));
+		way = via;
+	} else if (a->proxy_host && *a->proxy_host && a->hidden) {
+		way = "through a SOCKS5 proxy (hidden)";
+	} else if (a->proxy_host && *a->proxy_host) {
+		snprintf(via, sizeof via, "through the SOCKS5 proxy %s port %d",
+		         a->proxy_host,
+		         a->proxy_port ? a->proxy_port : SOCKS_PORT);
+		way = via;
+	}
+	if (!a->host || !*a->host) {
+		fprintf(diag, DRY "would have no server to connect to: set "
+		                  "'host' or give --host\n");
+		return;
+	}
+	fprintf(diag, DRY "would connect to %s port %d %s, and speak %s\n",
+	        a->host, submit_port(a), way,
+	        a->lmtp ? "LMTP (RFC 2033)" : "SMTP");
+}
+
+static const char *
+certificate_check(const struct account *a)
+{
+	if (a->tls_fingerprint && *a->tls_fingerprint)
+		return "the certificate pinned by tls_fingerprint";
+	if (!a->tls_certcheck)
+		return "the certificate NOT checked (tls_certcheck off)";
+	if (a->tls_trust_file && *a->tls_trust_file)
+		return "the certificate checked against tls_trust_file";
+	return "the certificate checked against the system's trust store";
+}
+
+static void
+plan_tls(FILE *diag, const struct account *a)
+{
+	if (!a->tls)
+		fprintf(diag,
+		        DRY "would use no TLS: the message%s go in the "
+		            "clear\n",
+		        a->auth && strcmp(a->auth, "off") != 0
+		            ? " and the password"
+		            : "");
+	else if (a->tls_starttls)
+		fprintf(diag, DRY "would require STARTTLS (RFC 3207), %s\n",
+		        certificate_check(a));
+	else
+		fprintf(diag,
+		        DRY "would use TLS from the start (RFC 8314), %s\n",
+		        certificate_check(a));
+}
+
+/* Where the password would come from: the first source configured
+ * (secret.h's order); none is read or run in a dry run. */
+static const char *
+password_source(const struct account *a)
+{
+	if (a->hidden)
+		return "the system configuration (hidden)";
+	if (a->password && *a->password)
+		return "the configuration's password";
+	if (a->passwordeval && *a->passwordeval)
+		return "passwordeval (not run in a dry run)";
+	if (a->passwordfd)
+		return "passwordfd";
+	if (a->passwordcred && *a->passwordcred)
+		return "passwordcred";
+	if (a->passwordenv && *a->passwordenv)
+		return "passwordenv";
+	return "a credential file, ~/.netrc, the keyring or a prompt, the "
+	       "first that has one";
+}
+
+static void
+plan_auth(FILE *diag, const struct account *a)
+{
+	if (!a->auth || strcmp(a->auth, "off") == 0) {
+		fprintf(diag, DRY "would not authenticate (auth off)\n");
+		return;
+	}
+	fprintf(diag,
+	        DRY "would authenticate as %s with %s; the password "
+	            "from %s\n",
+	        val(a, a->user),
+	        strcmp(a->auth, "on") == 0 ? "the best mechanism offered"
+	                                   : a->auth,
+	        password_source(a));
+}
+
+static void
+plan_queue(FILE *diag, enum queue_policy policy)
+{
+	fprintf(diag, DRY "%s\n",
+	        policy == QUEUE_ALWAYS
+	            ? "would queue the message without trying (queue always)"
+	        : policy == QUEUE_NEVER
+	            ? "on a temporary failure would report it, exit 75 "
+	              "(queue never)"
+	            : "on a temporary failure would queue the message, exit 0 "
+	              "(queue on-failure)");
+}
+
+int
+pretend_envelope(FILE *diag, const struct job *job, enum queue_policy policy,
+                 struct error *err)
+{
+	const struct account *a = &job->acct;
+
+	print_envelope(diag, job);
+	if (job->req.verbosity > 0) {
+		plan_connection(diag, a);
+		plan_tls(diag, a);
+		plan_auth(diag, a);
+		plan_queue(diag, policy);
+	}
+	return fflush(diag) == 0 && !ferror(diag)
+	           ? 0
+	           : error_set(err, ERROR_IOERR,
+	                       "cannot write to standard error");
 }

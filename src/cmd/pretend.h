@@ -1,8 +1,9 @@
 /*
  * pretend.h - what a send would do, shown instead of done, on the FILE
- * the driver gives (stdout): --pretend (msmtp's -P) prints the settings
- * a send would use, as "key = value" lines; --dry-run prints the exact
- * bytes that would be sent.  Neither connects, nor asks for a password:
+ * the driver gives (stdout): the settings a send would use, as "key =
+ * value" lines (--check-config's first part, checkconf.h); --dry-run prints the
+ * exact bytes that would be sent, and on standard error the envelope (and with
+ * -v what the send would do).  Neither connects, nor asks for a password:
  * a password and a passwordeval command (which may hold one) show as
  * "*".
  */
@@ -15,11 +16,6 @@
 #include "job.h"
 #include "stream.h"
 
-/* --pretend: the account (job_load_account) and the sender
- * (job_choose_sender; with --read-envelope-from it would come from the
- * message, which is not read) chosen, then pretend_settings. */
-int pretend_run(struct job *job, FILE *out, struct error *err);
-
 /* The settings of job->acct and job->env.sender: the configuration file and
  * account, the connection, the credentials' sources, the message
  * settings.  ERROR_IOERR when out cannot be written. */
@@ -29,5 +25,17 @@ int pretend_settings(FILE *out, const struct job *job, struct error *err);
  * when out cannot be written. */
 int pretend_message(FILE *out, const struct message_stream *m,
                     struct error *err);
+
+/* --dry-run's envelope, on diag (standard error: the message stays alone
+ * and intact on standard output, for a script that pipes it on): the
+ * account and its file, the sender, every recipient (-t's and Bcc's,
+ * after the aliases file), the DSN parameters asked for; with -v also
+ * where it would connect and how (TLS, certificate check, AUTH user and
+ * mechanism, where the password would come from, never the password),
+ * and the queue policy.  Every line starts "mailpost: dry run: ".
+ * A value of the system configuration hidden from the caller is
+ * "(set, hidden)".  ERROR_IOERR when diag cannot be written. */
+int pretend_envelope(FILE *diag, const struct job *job,
+                     enum queue_policy policy, struct error *err);
 
 #endif

@@ -101,13 +101,13 @@ testing_a_server(const struct request *req)
 	return req->host != NULL || unqueueable_settings(req);
 }
 
-int
-send_setup_outbox(struct job *job, struct error *err)
+/* The queue policy of the send: --queue, else the account's, else
+ * on-failure; never when testing a server or with one-off settings a
+ * queued message would not keep. */
+static int
+queue_policy(const struct job *job, enum queue_policy *out, struct error *err)
 {
 	const struct request *req = &job->req;
-	const struct account *a = &job->acct;
-	const char *dl = req->dead_letter ? req->dead_letter : a->dead_letter;
-	struct outbox *o = &job->outbox;
 
 	if (req->queue && req->queue != QUEUE_NEVER &&
 	    unqueueable_settings(req))
@@ -116,12 +116,24 @@ send_setup_outbox(struct job *job, struct error *err)
 		                 "settings: put the --tls, --auth, --user, "
 		                 "--proxy, --socket and --rcpt-policy options "
 		                 "in the configuration to use --queue");
-	o->policy = req->queue ? req->queue : a->queue;
+	*out = req->queue ? req->queue : job->acct.queue;
 	if (!req->queue && unqueueable_settings(req))
-		o->policy = QUEUE_NEVER;
-	if (!o->policy)
-		o->policy =
-		    testing_a_server(req) ? QUEUE_NEVER : QUEUE_ON_FAILURE;
+		*out = QUEUE_NEVER;
+	if (!*out)
+		*out = testing_a_server(req) ? QUEUE_NEVER : QUEUE_ON_FAILURE;
+	return 0;
+}
+
+int
+send_setup_outbox(struct job *job, struct error *err)
+{
+	const struct request *req = &job->req;
+	const struct account *a = &job->acct;
+	const char *dl = req->dead_letter ? req->dead_letter : a->dead_letter;
+	struct outbox *o = &job->outbox;
+
+	if (queue_policy(job, &o->policy, err) < 0)
+		return -1;
 	o->backoff = a->queue_backoff;
 	/* The spool helper, or the queue directory; with none (no home at
 	 * all) that is said when a message would need it, not before it was
@@ -275,9 +287,16 @@ send_run(struct job *job, FILE *out, FILE *diag, struct error *err)
 		return -1;
 	if (job->req.test_message && testmsg_prepare(job, time(NULL), err) < 0)
 		return -1;
-	/* --dry-run: no connection, no password, no log line. */
+	/* --dry-run: no connection, no password, no log line; the envelope
+	 * as it would be posted on diag, before the message on out. */
 	if (job->req.dry_run) {
-		if (prepare_message(job, err) < 0)
+		enum queue_policy policy;
+
+		if (queue_policy(job, &policy, err) < 0 ||
+		    prepare_message(job, err) < 0)
+			return -1;
+		complete_envelope(job);
+		if (pretend_envelope(diag, job, policy, err) < 0)
 			return -1;
 		return pretend_message(out, &job->stream, err);
 	}

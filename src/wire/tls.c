@@ -53,6 +53,7 @@ struct tls {
 	size_t pin_len; /* 0: no pin */
 	bool no_certcheck;
 	bool no_ca;        /* trust_file "": no CA loaded */
+	int ntrusted;      /* CA certificates loaded; 0: none consulted */
 	bool verify_ran;   /* the verdict below is set */
 	bool verified;     /* ... and it accepts the peer */
 	bool expect_close; /* a bare TCP close is a normal end */
@@ -728,6 +729,7 @@ load_trust(struct tls *s, const struct tls_params *p, struct error *err)
 			    "set tls_trust_file",
 			    rc < 0 ? ": " : " (it is empty)",
 			    rc < 0 ? gnutls_strerror(rc) : "");
+		s->ntrusted = rc;
 		return 0;
 	}
 	if (access(file, R_OK) < 0)
@@ -739,6 +741,7 @@ load_trust(struct tls *s, const struct tls_params *p, struct error *err)
 		return error_set(
 		    err, ERROR_CONFIG, "tls_trust_file %s: %s", file,
 		    rc < 0 ? gnutls_strerror(rc) : "no PEM certificate in it");
+	s->ntrusted = rc;
 	return 0;
 }
 
@@ -804,6 +807,30 @@ load_credentials(struct tls *s, const struct tls_params *p, struct error *err)
 		return -1;
 	gnutls_certificate_set_verify_function(s->cred, verify_callback);
 	return 0;
+}
+
+int
+tls_check_credentials(const struct tls_params *p, int *ntrusted,
+                      struct error *err)
+{
+	struct tls s = {.no_certcheck = p->no_certcheck};
+	int rc;
+
+	*ntrusted = 0;
+	if (p->fingerprint &&
+	    parse_pin(p->fingerprint, s.pin, &s.pin_len, err) < 0)
+		return -1;
+	rc = gnutls_certificate_allocate_credentials(&s.cred);
+	if (rc < 0)
+		return error_set(err, ERROR_OSERR, "TLS credentials: %s",
+		                 gnutls_strerror(rc));
+	rc = load_trust(&s, p, err) < 0 || load_crl(&s, p, err) < 0 ||
+	             load_client_cert(&s, p, err) < 0
+	         ? -1
+	         : 0;
+	gnutls_certificate_free_credentials(s.cred);
+	*ntrusted = s.ntrusted;
+	return rc;
 }
 
 /* --- the session --- */

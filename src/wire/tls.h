@@ -128,6 +128,15 @@ struct tls_params {
 	struct tls_info *info;
 };
 
+/* Load what a session of p would load, without connecting
+ * (--check-config): the pin's syntax, the trust (p->trust_file or the
+ * system store, unless a pin or no_certcheck means none is consulted),
+ * the CRL, the client certificate and key.  *ntrusted: the number of CA
+ * certificates loaded (0 when none is consulted).  0, or -1 with the
+ * error a session would give (ERROR_CONFIG; ERROR_OSERR). */
+int tls_check_credentials(const struct tls_params *p, int *ntrusted,
+                          struct error *err);
+
 /* Which channel binding (for SCRAM-*-PLUS). */
 enum tls_binding {
 	TLS_BINDING_NONE = 0,

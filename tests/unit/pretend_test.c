@@ -73,6 +73,41 @@ test_secrets(void)
 	envelope_clear(&job.env);
 }
 
+/* An account of the system configuration that the caller may not read:
+ * whether each value is set, never what it is (host and port, which a
+ * send shows anyway, excepted). */
+static void
+test_hidden(void)
+{
+	struct job job = {0};
+	char *text;
+
+	account_defaults(&job.acct);
+	job.acct.hidden = true;
+	job.acct.host = "mail.example.org";
+	job.acct.auth = "on";
+	job.acct.user = "h1dden-user";
+	job.acct.passwordenv = "H1DDEN_VAR";
+	job.acct.tls_trust_file = "/etc/h1dden.pem";
+	job.acct.tls_cert_file = "/etc/h1dden-cert.pem";
+	job.acct.proxy_host = "h1dden-proxy";
+	job.acct.proxy_port = 9050;
+	job.acct.logfile = "/var/log/h1dden";
+	text = settings_text(&job);
+	check_line(text, "host = mail.example.org");
+	check_line(text, "user = (set, hidden)");
+	check_line(text, "passwordenv = (set, hidden)");
+	check_line(text, "tls_trust_file = (set, hidden)");
+	check_line(text, "tls_cert_file = (set, hidden)");
+	check_line(text, "tls_key_file = (not set)");
+	check_line(text, "proxy_host = (set, hidden)");
+	check_line(text, "proxy_port = (set, hidden)");
+	check_line(text, "logfile = (set, hidden)");
+	CHECK(text && !strstr(text, "h1dden") && !strstr(text, "H1DDEN") &&
+	      !strstr(text, "9050"));
+	free(text);
+}
+
 static void
 test_unset(void)
 {
@@ -138,6 +173,7 @@ int
 main(void)
 {
 	test_secrets();
+	test_hidden();
 	test_unset();
 	test_message();
 	return unit_done();

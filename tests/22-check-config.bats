@@ -1,0 +1,194 @@
+#!/usr/bin/env bats
+# 22-check-config: --check-config (msmtp's -P, --pretend): the settings,
+# then one OK / WARN / FAIL line per check, exit 78 when one failed; and
+# never a connection, a password shown, or a prompt.  No server runs: a
+# connection would be refused and the checks say nothing of one.
+
+load lib/helpers
+
+setup() {
+	mailpost_setup
+	export HOME=$BATS_TEST_TMPDIR/home
+	mkdir -p "$HOME"
+	unset MAILPOST_CONFIG XDG_CONFIG_HOME
+	CONF=$HOME/.config/mailpost/config
+	mkdir -p "${CONF%/*}"
+}
+
+# conf LINE...: the user's own file, mode 600.
+conf() {
+	printf '%s\n' "$@" >"$CONF"
+	chmod 600 "$CONF"
+}
+
+# check EXIT ARGS...: mailpost --check-config ARGS, stdin empty.
+check() {
+	local want=$1
+	shift
+	run_mailpost "$want" --check-config "$@" </dev/null
+}
+
+# assert_check LEVEL WHAT TEXT: a line "LEVEL  WHAT: ...TEXT...".
+assert_check() {
+	local level=$1 what=$2 text=$3 line
+	while IFS= read -r line; do
+		if [[ "$line" == "$level"*"  $what: "*"$text"* ]]; then
+			return 0
+		fi
+	done <<<"$output"
+	die "no line '$level $what: ...$text...'" "stdout: $output" "stderr: $stderr"
+}
+
+@test "check-config: a good file: the settings, every check OK, a count, exit 0" {
+	conf defaults "host 127.0.0.1" "port 1" "from anna@example.org" "tls off"
+	check 0
+	assert_output_contains "configuration file = $CONF"
+	assert_check OK file "$CONF (the first that exists of the places looked at)"
+	assert_check OK account "default (no -f or --account given"
+	assert_check OK permissions "$CONF, mode 0600"
+	assert_check OK host "127.0.0.1, port 1, no TLS"
+	assert_check OK tls "off"
+	assert_check OK password "not needed (auth off)"
+	assert_check OK sender "<anna@example.org>"
+	assert_output_contains "0 warnings, 0 failures"
+	assert_equal "" "$stderr" "stderr"
+}
+
+@test "check-config: no file and no --host fails, naming every place looked for; exit 78" {
+	check 78
+	assert_check FAIL file "none (looked for \$MAILPOST_CONFIG (not set), $CONF, $HOME/.msmtprc,"
+	assert_check FAIL file "write one (mailpost.conf(5)), or give --host HOST"
+	assert_output_contains "0 warnings, 1 failure"
+	assert_stderr_contains "mailpost: the configuration failed 1 check (FAIL above); fix it and run --check-config again"
+	# With --host there is a server: no file is fine.
+	check 0 --host 127.0.0.1 -f a@example.org
+	assert_check OK file "none (looked for"
+	assert_check OK file "--host gives the server"
+}
+
+@test "check-config: which account -f chooses, by from and by pattern; --account" {
+	conf defaults "host 127.0.0.1" "tls off" \
+		"account work" "from *@work.example" \
+		"account home" "from anna@home.example" \
+		"account default : home"
+	check 0 -f bob@work.example
+	assert_check OK account "work, chosen by -f bob@work.example, which its 'from *@work.example' matches"
+	assert_check OK sender "<bob@work.example>"
+	check 0 -f anna@home.example
+	assert_check OK account "home, chosen by -f anna@home.example"
+	check 0 -f stranger@else.example
+	assert_check OK account "default: no account's 'from' matches -f stranger@else.example"
+	check 0 -A work -f x@work.example
+	assert_check OK account "work, asked for with --account"
+	# A pattern with no -f gives no sender: the sender check fails.
+	check 78 -A work
+	assert_check FAIL sender "account 'work' has the pattern 'from *@work.example' and no -f was given"
+}
+
+@test "check-config: an account without a host fails with the file to fix" {
+	conf defaults "from a@example.org"
+	check 78
+	assert_check FAIL host "account 'default' has no 'host'; set it in $CONF, or give --host HOST"
+}
+
+@test "check-config: a file others can change warns with the chmod; a password in a readable file is the one error line" {
+	conf defaults "host 127.0.0.1" "tls off" "from a@example.org"
+	chmod 664 "$CONF"
+	check 0
+	assert_check WARN permissions "$CONF (mode 0664) can be changed by others, who could send your mail elsewhere; run 'chmod go-w $CONF'"
+	assert_output_contains "1 warning, 0 failures"
+	conf defaults "host 127.0.0.1" "auth on" "user u" "password pw-Secret-1" "tls off"
+	chmod 644 "$CONF"
+	check 78
+	assert_stderr_contains "$CONF contains a password but is readable by others; run 'chmod 600 $CONF'"
+	assert_no_secret pw-Secret-1
+}
+
+@test "check-config: passwordeval runs and what it gives is never shown; a failing one fails" {
+	conf defaults "host 127.0.0.1" "tls off" "from a@example.org" \
+		"auth on" "user u" "passwordeval echo Eval-Secret-7"
+	check 0
+	assert_check OK password "passwordeval gave one (not shown)"
+	assert_check WARN tls "off: the password and the mail would go in the clear; set 'tls on'"
+	assert_no_secret Eval-Secret-7
+	conf defaults "host 127.0.0.1" "tls off" "from a@example.org" \
+		"auth on" "user u" "passwordeval exit 3"
+	check 78
+	assert_check FAIL password "passwordeval"
+	conf defaults "host 127.0.0.1" "tls off" "from a@example.org" \
+		"auth on" "user u" "passwordeval true"
+	check 78
+	assert_check FAIL password "passwordeval"
+}
+
+@test "check-config: no password source: a warning, and no prompt even on a terminal" {
+	conf defaults "host 127.0.0.1" "tls off" "from a@example.org" "auth on" "user u"
+	# PATH without secret-tool: no keyring either.
+	PATH=/nonexistent:/usr/bin:/bin check 0
+	assert_check WARN password "a send would ask on the terminal, and fail without one"
+	assert_output_contains "2 warnings, 0 failures"
+}
+
+@test "check-config: the trust file is loaded and its certificates counted; a bad one fails" {
+	tls_certs
+	conf defaults "host 127.0.0.1" "tls on" "from a@example.org" "tls_trust_file $CERTS/ca.pem"
+	check 0
+	assert_check OK trust "$CERTS/ca.pem, 1 certificates"
+	cat "$CERTS/ca.pem" "$CERTS/other-ca.pem" >"$HOME/two.pem"
+	conf defaults "host 127.0.0.1" "tls on" "from a@example.org" "tls_trust_file $HOME/two.pem"
+	check 0
+	assert_check OK trust "$HOME/two.pem, 2 certificates"
+	conf defaults "host 127.0.0.1" "tls on" "from a@example.org" "tls_trust_file $HOME/nope.pem"
+	check 78
+	assert_check FAIL trust "cannot read tls_trust_file $HOME/nope.pem"
+	printf 'not a certificate\n' >"$HOME/junk.pem"
+	conf defaults "host 127.0.0.1" "tls on" "from a@example.org" "tls_trust_file $HOME/junk.pem"
+	check 78
+	assert_check FAIL trust "tls_trust_file $HOME/junk.pem: no PEM certificate in it"
+}
+
+@test "check-config: certcheck off warns, a pin is OK, an empty trust file without a pin fails" {
+	tls_certs
+	conf defaults "host 127.0.0.1" "tls on" "from a@example.org" "tls_certcheck off"
+	check 0
+	assert_check WARN trust "tls_certcheck is off: any certificate is accepted"
+	conf defaults "host 127.0.0.1" "tls on" "from a@example.org" \
+		"tls_fingerprint $(cat "$CERTS/server.sha256")"
+	check 0
+	assert_check OK trust "the certificate is pinned (tls_fingerprint)"
+	conf defaults "host 127.0.0.1" "tls on" "from a@example.org" 'tls_trust_file ""'
+	check 78
+	assert_check FAIL trust "tls_trust_file is empty and there is no tls_fingerprint"
+}
+
+@test "check-config: the client certificate and key load together, or fail naming them" {
+	tls_certs
+	conf defaults "host 127.0.0.1" "tls on" "from a@example.org" \
+		"tls_trust_file $CERTS/ca.pem" \
+		"tls_cert_file $CERTS/client.pem" "tls_key_file $CERTS/client.key"
+	check 0
+	assert_check OK "client certificate" "$CERTS/client.pem and $CERTS/client.key load"
+	# The server's key does not match the client's certificate.
+	conf defaults "host 127.0.0.1" "tls on" "from a@example.org" \
+		"tls_trust_file $CERTS/ca.pem" \
+		"tls_cert_file $CERTS/client.pem" "tls_key_file $CERTS/server.key"
+	check 78
+	assert_check FAIL "client certificate" "tls_cert_file $CERTS/client.pem / tls_key_file $CERTS/server.key:"
+	conf defaults "host 127.0.0.1" "tls on" "from a@example.org" \
+		"tls_trust_file $CERTS/ca.pem" "tls_cert_file $CERTS/client.pem"
+	check 78
+	assert_check FAIL "client certificate" "tls_cert_file and tls_key_file must be set together"
+}
+
+@test "check-config: msmtp's -P and mailpost's --pretend are the same checks" {
+	conf defaults "host 127.0.0.1" "tls off" "from a@example.org"
+	run_mailpost 0 --pretend </dev/null
+	assert_check OK file "$CONF"
+	assert_output_contains "0 warnings, 0 failures"
+	ln -s "$MAILPOST" "$BATS_TEST_TMPDIR/msmtp"
+	MAILPOST=$BATS_TEST_TMPDIR/msmtp run_mailpost 0 -P </dev/null
+	assert_check OK host "127.0.0.1"
+	conf defaults "from a@example.org"
+	MAILPOST=$BATS_TEST_TMPDIR/msmtp run_mailpost 78 -P </dev/null
+	assert_check FAIL host "has no 'host'"
+}
