@@ -313,7 +313,7 @@ RCPT TO:<bob@example.net>"
 	run_mailpost 0 -C "$MAILPOST_CONF" -f alice@example.org bob@example.net <"$MSG"
 	id=$(ls "$q" | grep -E '^[0-9a-f]{16}$')
 	[[ -n "$id" ]] || die "nothing queued:" "$(ls -la "$q")"
-	# What a damaged or hostile entry could hold: %1B is ESC (queue.c).
+	# What a damaged or hostile entry could hold: %1B is ESC (queuefile.c).
 	sed -i 's/^sender: .*/sender: "a\\%1Bb"@example.org/; s/^rcpt: .*/rcpt: "c\\%0Cd"@example.org/' \
 		"$q/$id/envelope"
 	run_mailpost 65 -C "$MAILPOST_CONF" -q

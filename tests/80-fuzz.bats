@@ -33,7 +33,7 @@ fuzz() {
 @test "fuzz: addresses and address lists (address.c)" { fuzz address; }
 @test "fuzz: configuration files (conf.c)" { fuzz conf; }
 @test "fuzz: aliases files (aliases.c)" { fuzz aliases; }
-@test "fuzz: queue envelopes (queue.c)" { fuzz queue; }
+@test "fuzz: queue envelopes (queuefile.c)" { fuzz queue; }
 @test "fuzz: spool helper requests (spoolserve.c)" { fuzz spoolgate; }
 
 @test "fuzz: a crash fails the run and names its reproducer" {

@@ -6,7 +6,8 @@
  * instant the process is killed at: it is built in a private directory
  * under tmp/ (written, fsync'ed) and renamed into place in one step, and
  * the queue directory is fsync'ed after.  The on-disk format is described
- * at the top of queue.c and in mailpost(1), section QUEUE.
+ * at the top of queue.c (the envelope file's text in queuefile.h) and in
+ * mailpost(1), section QUEUE.
  *
  * Sending an entry is done under an exclusive lock on it (queue_claim), so
  * that two flushes running at once never send the same entry twice: the
@@ -44,63 +45,9 @@
 #include "buf.h"
 #include "envelope.h"
 #include "error.h"
+#include "queuefile.h"
 #include "stream.h"
 #include "util.h"
-
-/* An id: 16 lower-case hex digits, the creation time in seconds (8) and
- * 32 random bits (8), so that ids sort by age and never collide. */
-#define QUEUE_ID_LEN 16
-#define QUEUE_ID_SIZE (QUEUE_ID_LEN + 1)
-
-/* Ceiling on an envelope file: room for thousands of recipients, far more
- * than the 100 a server must accept (RFC 5321 section 4.5.3.1.8), while a
- * corrupt or hostile file cannot make us allocate without bound. */
-#define QUEUE_ENVELOPE_MAX (4 * 1024 * 1024)
-
-/* RFC 6710 priorities run from -9 to 9; 0 is normal. */
-#define QUEUE_PRIORITY_MIN ENVELOPE_PRIORITY_MIN
-#define QUEUE_PRIORITY_MAX ENVELOPE_PRIORITY_MAX
-
-/* A queued message's envelope (envelope.h: sender, recipients, DSN,
- * priority, the account with the --host/--port given at submission) and
- * what the queue knows besides its bytes.  Strings are owned
- * (queue_envelope_clear frees them); every string may hold any byte but
- * NUL (addresses with spaces, quotes, a leading '-', UTF-8 are stored and
- * given back byte for byte).  The recipients' states are not stored: an
- * entry read back has them all pending. */
-struct queue_envelope {
-	char id[QUEUE_ID_SIZE]; /* set by queue_add; "" before */
-	struct envelope env;    /* env.account: "" for none (defaults) */
-	time_t created;         /* when it was queued */
-	unsigned attempts;      /* delivery attempts so far */
-	time_t last_attempt;    /* 0: never */
-	time_t next_attempt;    /* not to be tried before (0: at once) */
-	char *last_error;       /* one line, or NULL */
-	uint64_t size;          /* bytes of the message (set by queue_add) */
-	bool has_8bit;          /* (set by queue_add) */
-	uid_t owner;            /* whose entry: set when read (the owner of
-	                         * its directory); queue_add makes it its
-	                         * euid, but root in the machine's spool
-	                         * gives the entry to this owner */
-};
-
-void queue_envelope_init(struct queue_envelope *e);
-void queue_envelope_clear(struct queue_envelope *e);
-
-/* Parse the text of an envelope file (the format at the top of queue.c)
- * of entry `id` into e (initialised; the caller clears it whatever the
- * result).  ERROR_DATA "queue entry ID: bad envelope: why" when it cannot
- * be read.  For the fuzz target and tests; the queue reads its files
- * itself. */
-int queue_envelope_parse(const char *text, size_t len, const char *id,
-                         struct queue_envelope *e, struct error *err);
-
-/* The text of e's envelope file (the format at the top of queue.c) in
- * out (initialised here; the caller clears it): what queue_envelope_parse
- * reads back, for the spool helper's requests (spoolgate.h).  ERROR_DATA
- * when it would pass QUEUE_ENVELOPE_MAX. */
-int queue_envelope_format(const struct queue_envelope *e, struct buf *out,
-                          struct error *err);
 
 /* The queue directory when no queue_dir is configured:
  * $XDG_STATE_HOME/mailpost/queue, else ~/.local/state/mailpost/queue.
@@ -261,8 +208,5 @@ int queue_entry_bury(struct queue_entry *e, struct queue *dead, unsigned states,
 
 /* Unlock and free (NULL is a no-op). */
 void queue_entry_release(struct queue_entry *e);
-
-/* True when s has the form of an id (for the command line's checks). */
-bool queue_id_valid(const char *s);
 
 #endif

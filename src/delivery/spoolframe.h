@@ -8,7 +8,7 @@
  * The protocol.  A frame is a type byte, a length (4 bytes, big-endian)
  * and that many bytes.  Requests:
  *
- *   'A' add       the envelope as queue_envelope_format writes it, id
+ *   'A' add       the envelope as queuefile_format writes it, id
  *                 SPOOLFRAME_NEW_ID; then the message as 'D' frames of
  *                 1..SPOOLFRAME_CHUNK bytes, exactly its `size`, or an
  *                 empty '!' frame that gives up (nothing is stored)
@@ -34,7 +34,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "queue.h"
+#include "queuefile.h"
 #include "util.h"
 
 /* A message travels in frames of this size (bounded memory both sides). */

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "queuefile.h"
 #include "spoolframe.h"
 #include "spoolserve.h"
 
@@ -193,7 +194,7 @@ spoolgate_add(struct spoolgate *g, bool dead, const struct queue_envelope *env,
 	str_copy(e.id, sizeof e.id, SPOOLFRAME_NEW_ID);
 	e.size = m->size;
 	e.has_8bit = m->has_8bit;
-	if (queue_envelope_format(&e, &b, err) < 0)
+	if (queuefile_format(&e, &b, err) < 0)
 		return -1;
 	rc = gate_send(g, dead ? 'X' : 'A', b.data, b.len, err);
 	buf_clear(&b);
@@ -221,8 +222,8 @@ gate_envelope(struct spoolgate *g, uint32_t len, struct queue_envelope *e,
 	memcpy(id, p, QUEUE_ID_LEN);
 	id[QUEUE_ID_LEN] = '\0';
 	rc = queue_id_valid(id)
-	         ? queue_envelope_parse(p + QUEUE_ID_LEN, len - QUEUE_ID_LEN,
-	                                id, e, err)
+	         ? queuefile_parse(p + QUEUE_ID_LEN, len - QUEUE_ID_LEN, id, e,
+	                           err)
 	         : -1;
 	free(p);
 	/* The helper shows the caller's own entries only. */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "privilege.h"
+#include "queuefile.h"
 #include "spoolframe.h"
 
 /* The descriptor the helper serves on, once everything else is closed. */
@@ -189,8 +190,7 @@ serve_add(struct server *s, uint32_t len, bool dead)
 	}
 	error_clear(&err);
 	queue_envelope_init(&env);
-	if (queue_envelope_parse(text, len, SPOOLFRAME_NEW_ID, &env, &err) ==
-	    0) {
+	if (queuefile_parse(text, len, SPOOLFRAME_NEW_ID, &env, &err) == 0) {
 		in.expect = env.size;
 		m.size = env.size;
 		m.has_8bit = env.has_8bit;
@@ -220,7 +220,7 @@ reply_envelope(struct server *s, char type, const struct queue_envelope *e)
 	struct error err;
 	char *p;
 
-	if (queue_envelope_format(e, &b, &err) < 0)
+	if (queuefile_format(e, &b, &err) < 0)
 		return; /* it was read back from a file of that ceiling */
 	p = xmalloc(QUEUE_ID_LEN + b.len);
 	memcpy(p, e->id, QUEUE_ID_LEN);

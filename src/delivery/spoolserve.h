@@ -11,7 +11,7 @@
  * dumpable) nor give it a descriptor it did not ask for.  So every
  * request is hostile input: each frame has a type and a length checked
  * against that type's ceiling before anything is allocated, an envelope
- * is parsed with queue_envelope_parse and refused when damaged, an id is
+ * is parsed with queuefile_parse and refused when damaged, an id is
  * checked with queue_id_valid, and a message is taken as frames of at
  * most SPOOLFRAME_CHUNK bytes adding up to exactly the size the envelope
  * announced.  One request at a time; a malformed frame ends the session

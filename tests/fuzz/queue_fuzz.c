@@ -1,5 +1,5 @@
 /*
- * queue_fuzz - queue envelopes (queue.c): the text of DIR/ID/envelope,
+ * queue_fuzz - queue envelopes (queuefile.c): the text of DIR/ID/envelope,
  * which a damaged disk, an older or newer mailpost or a user's editor may
  * have left in any state.  The entry's id is taken from the text's own
  * "id:" line when there is one, so that well-formed envelopes get past
@@ -11,7 +11,7 @@
 
 #include "fuzz.h"
 
-#include "queue.h"
+#include "queuefile.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -29,7 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	queue_envelope_init(&e);
-	if (queue_envelope_parse((const char *)data, size, id, &e, &err) == 0) {
+	if (queuefile_parse((const char *)data, size, id, &e, &err) == 0) {
 		FUZZ_ASSERT(strcmp(e.id, id) == 0 && queue_id_valid(e.id));
 		FUZZ_ASSERT(e.env.sender && e.env.account && e.env.nrcpts >= 1);
 		FUZZ_ASSERT(e.env.priority >= QUEUE_PRIORITY_MIN &&

@@ -401,7 +401,7 @@ add_text(uint64_t size)
 	test_envelope(&e);
 	str_copy(e.id, sizeof e.id, SPOOLFRAME_NEW_ID);
 	e.size = size;
-	if (queue_envelope_format(&e, &b, &err) < 0)
+	if (queuefile_format(&e, &b, &err) < 0)
 		return xstrdup("");
 	s = xstrdup(buf_str(&b));
 	buf_clear(&b);
