@@ -125,15 +125,16 @@ assert_report_line() {
 # Each refused certificate: the chain shown with the reason, exit 76 as a
 # send would have, and nothing sent after the handshake (no EHLO inside
 # TLS, no QUIT, no AUTH).
-@test "serverinfo: expired, wrong-name, unknown-CA and self-signed certificates are shown, refused (76), nothing sent after" {
+@test "serverinfo: expired, not-yet-valid, wrong-name, unknown-CA and self-signed certificates are shown, refused (76), nothing sent after" {
 	local -A reason=(
 		[expired]="certificate has expired (valid until 2021-01-01 00:00:00 UTC)"
 		[wronghost]="certificate's host name does not match 'localhost'"
 		[unknownca]="certificate is not trusted (issuer unknown)"
 		[selfsigned]="self-signed certificate"
+		[notyet]="certificate is not yet valid (valid from 2090"
 	)
 	local name
-	for name in expired wronghost unknownca selfsigned; do
+	for name in expired wronghost unknownca selfsigned notyet; do
 		start_smtpd "$(starttls_script "$name")"
 		probe 76 --serverinfo "${STARTTLS[@]}"
 		assert_report_line "TLS session (the handshake did not complete):"
@@ -154,6 +155,11 @@ assert_report_line() {
 	[[ "$output" =~ to\ 2021-01-01\ 00:00:00\ UTC\ \(EXPIRED\ [0-9]+\ days\ ago\) ]] ||
 		die "the expired certificate's age is not shown:" "$output"
 	assert_report_line "names:     DNS:localhost"
+	stop_smtpd
+	start_smtpd "$(starttls_script notyet)"
+	probe 76 --serverinfo "${STARTTLS[@]}"
+	[[ "$output" =~ \(NOT\ VALID\ YET:\ for\ another\ [0-9]+\ days\) ]] ||
+		die "the certificate's start is not shown:" "$output"
 }
 
 @test "serverinfo without TLS asked: STARTTLS is tried when offered; an unverified one is reported, not a failure" {

@@ -306,21 +306,24 @@ format_date(int64_t when, char *out, size_t n)
 		str_copy(out, n, "(unknown)");
 }
 
-/* "(812 days left)", "(expired 3 days ago)", "(not valid for 5 days)". */
+/* "(812 days left)", "(EXPIRED 3 days ago)", "(NOT VALID YET: for
+ * another 5 days)"; part of a day counts as a day. */
 static void
 days_text(const struct tls_cert_info *c, time_t now, char *out, size_t n)
 {
-	int64_t left = (c->not_after - (int64_t)now) / SECONDS_PER_DAY;
+	int64_t t = (int64_t)now;
 
-	if (c->not_before > (int64_t)now)
-		snprintf(out, n,
-		         "(NOT VALID YET: for another %" PRId64 " days)",
-		         (c->not_before - (int64_t)now) / SECONDS_PER_DAY + 1);
-	else if (c->not_after < (int64_t)now)
+	if (c->not_before > t)
+		snprintf(out, n, "(NOT VALID YET: for another %" PRId64 " days)",
+		         (c->not_before - t + SECONDS_PER_DAY - 1) /
+		             SECONDS_PER_DAY);
+	else if (c->not_after < t)
 		snprintf(out, n, "(EXPIRED %" PRId64 " days ago)",
-		         ((int64_t)now - c->not_after) / SECONDS_PER_DAY);
+		         (t - c->not_after + SECONDS_PER_DAY - 1) /
+		             SECONDS_PER_DAY);
 	else
-		snprintf(out, n, "(%" PRId64 " days left)", left);
+		snprintf(out, n, "(%" PRId64 " days left)",
+		         (c->not_after - t) / SECONDS_PER_DAY);
 }
 
 static void
