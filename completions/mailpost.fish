@@ -165,6 +165,7 @@ complete -c mailpost -s v -l verbose -d 'Show the SMTP dialogue (twice: with the
 complete -c mailpost -l debug -d 'Show the SMTP dialogue (as -v)'
 complete -c mailpost -l pretend -d 'Print the settings a send would use and check them (as --check-config)'
 complete -c mailpost -l check-config -d 'Print the settings a send would use and check them, without connecting'
+complete -c mailpost -l connect -d 'With --check-config: then probe the server as --serverinfo'
 complete -c mailpost -l serverinfo -d 'Show what the server offers: capabilities, TLS, certificates'
 complete -c mailpost -l tls-get-peer-cert -r -F -d "Write the server's certificate chain (PEM)"
 complete -c mailpost -l help -d 'Show the help and exit'

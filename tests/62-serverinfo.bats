@@ -284,7 +284,7 @@ assert_report_line() {
 	run_mailpost 64 -C /dev/null --tls-get-peer-cert= --host localhost
 	assert_stderr_contains "invalid --tls-get-peer-cert ''"
 	run_mailpost 78 -C /dev/null --serverinfo
-	assert_stderr_contains "no SMTP server configured"
+	assert_stderr_contains "has no 'host': set 'host' there, or give --host HOST"
 }
 
 @test "msmtp -S and --serverinfo: the probe, under the name msmtp, with an account" {
@@ -299,4 +299,53 @@ assert_report_line() {
 	MAILPOST=$link run_mailpost 0 -C "$MAILPOST_CONF" --serverinfo
 	assert_report_line "Greeting:    220 smtpd.test"
 	assert_no_command AUTH MAIL
+}
+
+# --- --check-config --connect -------------------------------------------------
+
+@test "--check-config --connect: the checks, the probe's report, an OK line; AUTH configured but never sent" {
+	start_smtpd "$(starttls_script)"
+	write_config "host localhost" "port $SMTPD_PORT" "domain client.test" "tls on" \
+		"tls_trust_file $CERTS/ca.pem" "auth plain" "user alice" "password s3cret"
+	run_mailpost 0 -C "$MAILPOST_CONF" --check-config --connect
+	assert_report_line "OK    host: localhost"
+	assert_report_line "Capabilities in the clear (EHLO):"
+	assert_report_line "Verification:  verified: chain to mailpost test CA"
+	assert_report_line "OK    connect: localhost port $SMTPD_PORT answered; TLS1."
+	assert_report_line ", certificate verified (chain to mailpost test CA)"
+	assert_report_line "0 warnings, 0 failures"
+	assert_commands "clear EHLO,clear STARTTLS,tls EHLO,tls QUIT"
+	assert_no_secret s3cret
+}
+
+@test "--check-config --connect: a refused certificate is the one failure: exit 76 as a send's, FAIL connect" {
+	start_smtpd "$(starttls_script expired)"
+	write_config "host localhost" "port $SMTPD_PORT" "tls on" "tls_trust_file $CERTS/ca.pem"
+	run_mailpost 76 -C "$MAILPOST_CONF" --check-config --connect
+	assert_report_line "FAIL  connect: TLS certificate of localhost refused: certificate has expired"
+	assert_report_line "(EXPIRED "
+	assert_report_line "0 warnings, 1 failure"
+	assert_stderr_contains "the configuration passed its checks; the server did not (FAIL connect above)"
+	assert_commands "clear EHLO,clear STARTTLS"
+}
+
+@test "--check-config --connect: STARTTLS only offered fails: WARN; a failed check as well: 78" {
+	start_smtpd "$(starttls_script)" -- --max-connections 2
+	write_config "host localhost" "port $SMTPD_PORT"
+	run_mailpost 0 -C "$MAILPOST_CONF" --check-config --connect
+	assert_report_line "WARN  connect: answered, but STARTTLS (offered, not asked for) failed: TLS certificate of localhost refused"
+	# A trust file that does not exist fails its check; the server's
+	# refusal is then not alone: 78.
+	write_config "host localhost" "port $SMTPD_PORT" "tls on" "tls_trust_file $BATS_TEST_TMPDIR/nope.pem"
+	run_mailpost 78 -C "$MAILPOST_CONF" --check-config --connect
+	assert_report_line "FAIL  trust"
+	assert_report_line "FAIL  connect: "
+	assert_report_line "0 warnings, 2 failures"
+}
+
+@test "--connect without --check-config: 64" {
+	run_mailpost 64 -C /dev/null --connect --host localhost bob@example.org
+	assert_stderr_contains "--connect goes with --check-config"
+	run_mailpost 64 -C /dev/null --serverinfo --connect --host localhost
+	assert_stderr_contains "--connect goes with --check-config"
 }

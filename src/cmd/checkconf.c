@@ -15,6 +15,7 @@
 
 #include "pretend.h"
 #include "secret.h"
+#include "serverinfo.h"
 #include "submit.h"
 #include "tls.h"
 
@@ -376,12 +377,44 @@ checkconf_finish(struct checkconf_report *r, struct error *err)
 	return 0;
 }
 
-int
-checkconf_run(struct job *job, FILE *out, struct error *err)
+/* --connect: the probe's report, then its line. */
+static int
+check_connect(struct job *job, struct checkconf_report *r, struct error *err)
 {
-	struct checkconf_report r = {.out = out};
+	static const enum checkconf_level level[] = {
+	    [SERVERINFO_OK] = CHECKCONF_OK,
+	    [SERVERINFO_WARN] = CHECKCONF_WARN,
+	    [SERVERINFO_FAIL] = CHECKCONF_FAIL,
+	};
+	enum serverinfo_verdict v;
+	struct error why;
+
+	error_clear(&why);
+	if (serverinfo_connect(job, r->out, r->diag, &v, &why, err) < 0)
+		return -1;
+	checkconf_say(r, level[v], "connect", "%s", why.msg);
+	if (v == SERVERINFO_FAIL)
+		r->probe_failed = why.kind;
+	return 0;
+}
+
+int
+checkconf_run(struct job *job, FILE *out, FILE *diag, struct error *err)
+{
+	struct checkconf_report r = {.out = out, .diag = diag};
+	int rc;
 
 	if (job_load_account(job, err) < 0 || checkconf_local(job, &r, err) < 0)
 		return -1;
-	return checkconf_finish(&r, err);
+	if (job->req.connect && check_connect(job, &r, err) < 0)
+		return -1;
+	rc = checkconf_finish(&r, err);
+	/* Only the server failed: that is no configuration error, and the
+	 * exit status is the one a send would have had. */
+	if (rc < 0 && err->kind == ERROR_CONFIG && r.failures == 1 &&
+	    r.probe_failed != ERROR_NONE)
+		return error_set(err, r.probe_failed,
+		                 "the configuration passed its checks; the "
+		                 "server did not (FAIL connect above)");
+	return rc;
 }

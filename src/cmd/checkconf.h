@@ -30,8 +30,12 @@ enum checkconf_level { CHECKCONF_OK, CHECKCONF_WARN, CHECKCONF_FAIL };
 /* The lines written so far, and how many warned or failed. */
 struct checkconf_report {
 	FILE *out;
+	FILE *diag; /* the -v dialogue of --connect's probe (stderr) */
 	unsigned warnings;
 	unsigned failures;
+	/* --connect's probe failed (serverinfo_check): how a send would
+	 * have failed, for the exit status when nothing else did. */
+	enum error_kind probe_failed;
 };
 
 /* One check's line: "OK    what: text", "WARN  ...", "FAIL  ...".  A
@@ -51,7 +55,11 @@ int checkconf_local(struct job *job, struct checkconf_report *r,
  * (exit 78) saying how many checks failed. */
 int checkconf_finish(struct checkconf_report *r, struct error *err);
 
-/* --check-config: checkconf_local then checkconf_finish, on out. */
-int checkconf_run(struct job *job, FILE *out, struct error *err);
+/* --check-config: checkconf_local, with --connect then the probe of the
+ * server (serverinfo_check: its -v dialogue on diag), then
+ * checkconf_finish, on out.  When the probe alone failed, the exit status
+ * is the one a send would have had (75 unreachable, 76 TLS, ...), not
+ * 78. */
+int checkconf_run(struct job *job, FILE *out, FILE *diag, struct error *err);
 
 #endif

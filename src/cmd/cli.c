@@ -1075,6 +1075,16 @@ opt_serverinfo(struct request *req, const char *arg, struct error *err)
 	return set_mode(req, CLI_SERVERINFO, err);
 }
 
+/* --check-config --connect: the checks, then --serverinfo's probe. */
+static int
+opt_connect(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	(void)err;
+	req->connect = true;
+	return 0;
+}
+
 /* The chain as PEM: alone, or with --serverinfo's report. */
 static int
 opt_tls_get_peer_cert(struct request *req, const char *arg, struct error *err)
@@ -1264,6 +1274,7 @@ static const struct option_spec options[] = {
     {0, "debug", ARG_NONE, opt_verbose},
     {0, "pretend", ARG_NONE, opt_pretend},
     {0, "serverinfo", ARG_NONE, opt_serverinfo},
+    {0, "connect", ARG_NONE, opt_connect},
     {0, "tls-get-peer-cert", ARG_OPTIONAL, opt_tls_get_peer_cert},
     {0, "check-config", ARG_NONE, opt_pretend},
     {'f', NULL, ARG_REQUIRED, opt_sender},
@@ -1927,6 +1938,11 @@ check_request(const struct request *req, struct error *err)
 		return error_set(err, ERROR_USAGE,
 		                 "no recipients given (name them, or use -t to "
 		                 "read them from the message)");
+	if (req->connect && req->mode != CLI_PRETEND)
+		return error_set(err, ERROR_USAGE,
+		                 "--connect goes with --check-config: the "
+		                 "checks, then a probe of the server (alone, "
+		                 "use --serverinfo)");
 	return check_mode(req, nrcpts, err);
 }
 
@@ -2154,6 +2170,8 @@ cli_usage(void)
 	       "                         them (file, account, TLS trust, "
 	       "password source),\n"
 	       "                         without connecting\n"
+	       "      --connect          with --check-config: then probe the "
+	       "server\n"
 	       "      --serverinfo       show what the server offers: "
 	       "greeting, "
 	       "capabilities,\n"

@@ -178,6 +178,7 @@ struct request {
 	/* CLI_SERVERINFO: the report (--serverinfo), the chain as PEM
 	 * (--tls-get-peer-cert), or both. */
 	bool serverinfo;            /* --serverinfo, msmtp's -S */
+	bool connect;               /* --connect: --check-config's probe */
 	bool peer_cert;             /* --tls-get-peer-cert[=FILE] */
 	const char *peer_cert_file; /* its FILE; NULL: standard output */
 

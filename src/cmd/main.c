@@ -109,7 +109,7 @@ run_mode(struct job *job, struct error *err)
 	case CLI_SERVE:
 		return bs_run(job, STDIN_FILENO, STDOUT_FILENO, stderr, err);
 	case CLI_PRETEND:
-		return checkconf_run(job, stdout, err);
+		return checkconf_run(job, stdout, stderr, err);
 	case CLI_SERVERINFO:
 		return serverinfo_run(job, stdout, stderr, err);
 	case CLI_NOOP:

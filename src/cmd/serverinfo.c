@@ -350,9 +350,21 @@ show_cert(FILE *out, size_t k, const struct tls_cert_info *c, time_t now)
 
 /* The verdict in one line: verified up to which root against what, or
  * why not. */
-static void
-show_verdict(FILE *out, const struct tls_info *i)
+/* What the chain was checked against; the path of a trust file of the
+ * system configuration stays hidden from a caller outside its group
+ * (account.hidden), as --check-config hides it. */
+static const char *
+trust_text(const struct tls_info *i, bool hidden)
 {
+	if (hidden && strncmp(i->trust, "tls_trust_file ", 15) == 0)
+		return "tls_trust_file (hidden)";
+	return i->trust;
+}
+
+static void
+show_verdict(FILE *out, const struct tls_info *i, bool hidden)
+{
+	const char *trust = trust_text(i, hidden);
 	char *copy = xstrdup(i->verdict);
 
 	str_censor_utf8(copy, strlen(copy));
@@ -362,21 +374,21 @@ show_verdict(FILE *out, const struct tls_info *i)
 		      out);
 	else if (i->verified && i->anchor[0])
 		fprintf(out, "  Verification:  verified: chain to %s (%s)\n",
-		        i->anchor, i->trust);
+		        i->anchor, trust);
 	else if (i->verified)
-		fprintf(out, "  Verification:  verified (%s)\n", i->trust);
+		fprintf(out, "  Verification:  verified (%s)\n", trust);
 	else
 		fprintf(out,
 		        "  Verification:  NOT verified (checked against "
 		        "%s)\n",
-		        i->trust);
+		        trust);
 	if (i->verify_ran)
 		fprintf(out, "                 %s\n", copy);
 	free(copy);
 }
 
 static void
-show_tls(FILE *out, const struct tls_info *i)
+show_tls(FILE *out, const struct tls_info *i, bool hidden)
 {
 	time_t now = time(NULL);
 
@@ -390,7 +402,7 @@ show_tls(FILE *out, const struct tls_info *i)
 	fprintf(out, "  SNI sent:      %s\n",
 	        i->sni[0] ? i->sni : "none (an address is never sent as SNI)");
 	fputs("  ALPN sent:     none (SMTP defines no ALPN protocol)\n", out);
-	show_verdict(out, i);
+	show_verdict(out, i, hidden);
 	fprintf(out, "\nCertificate chain, as the server sent it (%zu):\n",
 	        i->chain_len);
 	for (size_t k = 0; k < i->ncerts; k++)
@@ -446,7 +458,7 @@ show_report(FILE *out, const struct job *job, const struct submit_probe *p)
 		        line ? (int)len : 0, line ? line : "");
 	}
 	if (p->tls.verify_ran || p->tls.version[0])
-		show_tls(out, &p->tls);
+		show_tls(out, &p->tls, job->acct.hidden);
 	if (h->hello[1].code)
 		show_caps(out, h, 1, true,
 		          "Capabilities inside TLS, after STARTTLS");
@@ -563,6 +575,16 @@ finish(struct job *job, int fd, FILE *out, FILE *diag, struct submit_probe *p,
 	return rc;
 }
 
+/* The session, its -v dialogue on diag. */
+static int
+probe(struct job *job, FILE *diag, struct submit_probe *p, struct error *err)
+{
+	if (!job->transcript)
+		job->transcript = transcript_new(diag, job->req.verbosity, NULL);
+	submit_probe_init(p);
+	return submit_probe(&job->acct, job->transcript, p, err);
+}
+
 int
 serverinfo_run(struct job *job, FILE *out, FILE *diag, struct error *err)
 {
@@ -574,9 +596,7 @@ serverinfo_run(struct job *job, FILE *out, FILE *diag, struct error *err)
 	if (job->req.peer_cert && job->req.peer_cert_file &&
 	    open_pem_file(job->req.peer_cert_file, &fd, err) < 0)
 		return -1;
-	job->transcript = transcript_new(diag, job->req.verbosity, NULL);
-	submit_probe_init(&p);
-	rc = submit_probe(&job->acct, job->transcript, &p, err);
+	rc = probe(job, diag, &p, err);
 	rc = finish(job, fd, out, diag, &p, rc, err);
 	if (fd >= 0 && close(fd) < 0 && rc == 0)
 		rc = error_set_errno(err, ERROR_IOERR, errno,
@@ -586,4 +606,55 @@ serverinfo_run(struct job *job, FILE *out, FILE *diag, struct error *err)
 		unlink(job->req.peer_cert_file); /* nothing was written */
 	submit_probe_clear(&p);
 	return rc;
+}
+
+/* The line --check-config says of a probe that went well. */
+static void
+connect_ok(const struct job *job, const struct submit_probe *p,
+           struct error *why)
+{
+	const struct tls_info *i = &p->tls;
+
+	if (!p->heard.tls_done)
+		error_set(why, ERROR_NONE, "%s port %d answered (no TLS)",
+		          job->acct.host, submit_port(&job->acct));
+	else if (i->verified && i->anchor[0])
+		error_set(why, ERROR_NONE,
+		          "%s port %d answered; %s, certificate verified "
+		          "(chain to %s)",
+		          job->acct.host, submit_port(&job->acct), i->version,
+		          i->anchor);
+	else
+		error_set(why, ERROR_NONE, "%s port %d answered; %s, %s",
+		          job->acct.host, submit_port(&job->acct), i->version,
+		          i->verified ? "certificate verified"
+		                      : "certificate NOT verified");
+}
+
+int
+serverinfo_connect(struct job *job, FILE *out, FILE *diag,
+                   enum serverinfo_verdict *verdict, struct error *why,
+                   struct error *err)
+{
+	struct submit_probe p;
+	int rc = probe(job, diag, &p, why);
+
+	fputc('\n', out);
+	show_report(out, job, &p);
+	fputc('\n', out);
+	*verdict = SERVERINFO_OK;
+	if (rc < 0 && optional_tls_failed(&p)) {
+		*verdict = SERVERINFO_WARN;
+		error_prefix(why, "answered, but STARTTLS (offered, not asked "
+		                  "for) failed: ");
+	} else if (rc < 0) {
+		*verdict = SERVERINFO_FAIL;
+	} else {
+		connect_ok(job, &p, why);
+	}
+	submit_probe_clear(&p);
+	if (fflush(out) != 0 || ferror(out))
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot write to standard output");
+	return 0;
 }

@@ -38,4 +38,20 @@
  * or cannot be written: ERROR_IOERR. */
 int serverinfo_run(struct job *job, FILE *out, FILE *diag, struct error *err);
 
+/* How --check-config --connect judges the probe. */
+enum serverinfo_verdict {
+	SERVERINFO_OK,   /* answered; TLS, when asked for, verified */
+	SERVERINFO_WARN, /* answered; a STARTTLS only offered failed */
+	SERVERINFO_FAIL, /* failed as a send would have */
+};
+
+/* --check-config --connect: the probe of job->acct (job_load_account
+ * already ran) and its report on out, the -v dialogue on diag; the
+ * verdict in *verdict and, in why, one line that says it (for a failure
+ * the send's error: kind and message).  -1 only when out cannot be
+ * written (ERROR_IOERR). */
+int serverinfo_connect(struct job *job, FILE *out, FILE *diag,
+                       enum serverinfo_verdict *verdict, struct error *why,
+                       struct error *err);
+
 #endif

@@ -61,7 +61,7 @@ struct want {
 	enum mime_priority priority;
 	bool dry_run, quiet;
 	/* probing */
-	bool serverinfo, peer_cert;
+	bool serverinfo, peer_cert, connect;
 	const char *peer_cert_file;
 };
 
@@ -352,6 +352,19 @@ static const struct cli_case cases[] = {
       .peer_cert = true,
       .peer_cert_file = "c.pem"}},
     {{SM, "--tls-get-peer-cert="}, "invalid --tls-get-peer-cert ''", {}},
+    {{SM, "--check-config", "--connect"},
+     NULL,
+     {.mode = CLI_PRETEND, .connect = true}},
+    {{"msmtp", "--connect", "-P"},
+     NULL,
+     {.program = "msmtp",
+      .mode = CLI_PRETEND,
+      .connect = true,
+      .ignore_dots = true}},
+    {{SM, "--connect", "b@x"},
+     "--connect goes with --check-config: the checks, then a probe of the "
+     "server (alone, use --serverinfo)",
+     {}},
     {{SM, "--serverinfo", "-t"}, "-t cannot be given with --serverinfo", {}},
     {{SM, "--serverinfo", "-bs"},
      "-bs cannot be combined with --serverinfo",
@@ -1208,6 +1221,7 @@ check_compose(const struct request *r, const struct want *w)
 	CHECK_INT(r->quiet, w->quiet);
 	CHECK_INT(r->serverinfo, w->serverinfo);
 	CHECK_INT(r->peer_cert, w->peer_cert);
+	CHECK_INT(r->connect, w->connect);
 	CHECK_STR(r->peer_cert_file, w->peer_cert_file);
 }
 
