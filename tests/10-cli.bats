@@ -134,15 +134,42 @@ long_options() {
 	assert_output_has "invalid --auth 'md5'"
 }
 
-@test "there is no password option: argv is public (64)" {
+@test "there is no password option: argv is public (64), and the three sources are named" {
 	local opt
 	for opt in --password=x --password; do
 		run_tool 64 "$opt" a@example.org
-		assert_output_has "unknown option"
+		assert_output_has "mailpost: there is no --password option: a command line is visible to every user (ps) and stays in the shell's history; use --passwordeval CMD, --password-fd N or --password-env VAR"
 	done
-	# msmtp has --passwordeval; mailpost says why it does not.
-	run_tool 64 --passwordeval=true a@example.org
-	assert_output_has "set passwordeval in the configuration file"
+}
+
+@test "one-off password sources: one at a time, only where the run's account sends, well-formed (64)" {
+	run_tool 64 --passwordeval=true --password-env=P a@example.org
+	assert_output_has "give one password source: --passwordeval, --password-fd or --password-env"
+	run_tool 64 -q --passwordeval=true
+	assert_output_has "--passwordeval cannot be given with -q: the messages it sends go with their account's password"
+	run_tool 64 -bp --password-env=P
+	assert_output_has "--password-env cannot be given with -bp"
+	run_tool 64 --passwordeval= a@example.org
+	assert_output_has "invalid --passwordeval: give a command that prints the password"
+	run_tool 64 --password-env=9LIVES a@example.org
+	assert_output_has "invalid --password-env '9LIVES' (expected the name of an environment variable"
+	run_tool 64 --password-env=A-B a@example.org
+	assert_output_has "invalid --password-env 'A-B'"
+	for opt in -1 x 3x ""; do
+		run_tool 64 "--password-fd=$opt" a@example.org
+		assert_output_has "invalid --password-fd '$opt' (expected a file descriptor number)"
+	done
+}
+
+@test "--password-fd: 0 while stdin carries the message, 1, 2 and a closed descriptor are refused (64)" {
+	run_tool 64 --password-fd=0 a@example.org
+	assert_output_has "--password-fd 0 is standard input, which carries the message; pass the password on another descriptor (--password-fd 3 3<FILE)"
+	run_tool 64 --password-fd=1 a@example.org
+	assert_output_has "--password-fd 1 is standard output, where mailpost writes"
+	run_tool 64 --password-fd=2 a@example.org
+	assert_output_has "--password-fd 2 is standard error, where mailpost writes"
+	run_tool 64 --password-fd=57 a@example.org
+	assert_output_has "--password-fd 57 is not an open descriptor; open it for mailpost (--password-fd 57 57<FILE)"
 }
 
 @test "tls_certcheck off is warned about without -v" {

@@ -422,12 +422,12 @@ msmtp_config() {
 	! grep -q two "$SMTPD_DIR/msg.2" || die "sendmail mode read past the dot"
 }
 
-@test "msmtp --rmqs, --passwordeval and unknown options: 64 with the reason" {
+@test "msmtp --rmqs and unknown options: 64 with the reason; --passwordeval is msmtp's" {
 	msmtp_config
 	run_msmtp 64 -C "$MAILPOST_CONF" --rmqs=example.org
 	assert_stderr_contains "--rmqs is not supported"
-	run_msmtp 64 -C "$MAILPOST_CONF" --passwordeval="echo x" b@example.org
-	assert_stderr_contains "set passwordeval in the configuration file"
+	run_msmtp 0 -C "$MAILPOST_CONF" -P --passwordeval="echo x" b@example.org
+	assert_output_contains "passwordeval = *"
 	run_msmtp 64 -C "$MAILPOST_CONF" --no-such-option b@example.org
 	assert_stderr_contains "unknown option '--no-such-option'"
 }

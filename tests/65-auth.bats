@@ -385,6 +385,84 @@ auth_ok() {
 	done
 }
 
+# --- one-off password sources on the command line ---------------------------------------
+
+# pass_ok ARGS...: AUTH PLAIN with the password from the command line's
+# source goes through at -vv with a log file, the account's own (wrong)
+# password replaced, and nothing secret shows.  A password file for the
+# sources that read one: $BATS_TEST_TMPDIR/pass.
+pass_ok() {
+	local log="$BATS_TEST_TMPDIR/mailpost.log"
+	rm -f "$log"
+	auth_config "auth plain" "password wrong-$PASS" "logfile $log"
+	run_send 0 -v -v "$@" bob@example.net <"$MSG" || return 1
+	assert_auth_record "PLAIN user=$USER_ reply=235 tls" || return 1
+	assert_message 1 "$MSG_SIMPLE_CRLF" || return 1
+	assert_no_leak "$log"
+}
+
+@test "--passwordeval: the command's first line is the password; it reaches the shell outside argv" {
+	start_smtpd "$(auth_script "PLAIN")"
+	printf '%s\nsecond line\n' "$PASS" >"$BATS_TEST_TMPDIR/pass"
+	# The shell records its own argv, then prints the password from a file.
+	pass_ok --passwordeval "tr '\\0' ' ' </proc/\$\$/cmdline >$BATS_TEST_TMPDIR/argv; cat $BATS_TEST_TMPDIR/pass" || return 1
+	assert_stderr_contains "password from passwordeval" || return 1
+	[[ -s "$BATS_TEST_TMPDIR/argv" ]] || die "the command did not run"
+	! grep -qF -e "$BATS_TEST_TMPDIR/pass" -e "$PASS" "$BATS_TEST_TMPDIR/argv" ||
+		die "the shell's argv holds the command or the password:" "$(cat "$BATS_TEST_TMPDIR/argv")"
+}
+
+@test "--password-fd N: the first line of descriptor N is the password" {
+	start_smtpd "$(auth_script "PLAIN")"
+	printf '%s\nsecond line\n' "$PASS" >"$BATS_TEST_TMPDIR/pass"
+	pass_ok --password-fd 5 5<"$BATS_TEST_TMPDIR/pass" || return 1
+	assert_stderr_contains "password from passwordfd"
+	# a pipe, as from a password manager
+	start_smtpd "$(auth_script "PLAIN")"
+	pass_ok --password-fd 6 6< <(printf '%s\n' "$PASS")
+}
+
+@test "--password-env VAR: the variable's value is the password" {
+	start_smtpd "$(auth_script "PLAIN")"
+	MP_TEST_PASS="$PASS" pass_ok --password-env MP_TEST_PASS || return 1
+	assert_stderr_contains "password from passwordenv"
+}
+
+@test "one-off password sources that give nothing: one line, 78, no AUTH, nothing shown" {
+	local args
+	printf '' >"$BATS_TEST_TMPDIR/empty"
+	printf '\nleaked-%s\n' "$PASS" >"$BATS_TEST_TMPDIR/blank"
+	local cases=(
+		"--passwordeval|echo leaked-$PASS; exit 3|passwordeval command failed (exit status 3); no password"
+		"--passwordeval|true|passwordeval command printed nothing (an empty first line); no password"
+		"--password-fd|5|passwordfd 5 gave an empty first line"
+		"--password-fd|6|passwordfd 6 gave an empty first line"
+		"--password-env|MP_TEST_UNSET|passwordenv names MP_TEST_UNSET, which is not set or empty"
+		"--password-env|MP_TEST_EMPTY|passwordenv names MP_TEST_EMPTY, which is not set or empty"
+	)
+	for c in "${cases[@]}"; do
+		IFS='|' read -r opt value text <<<"$c"
+		start_smtpd "$(auth_script "PLAIN")"
+		auth_config "auth plain" "password $PASS"
+		MP_TEST_EMPTY= run_send 78 "$opt" "$value" bob@example.net <"$MSG" \
+			5<"$BATS_TEST_TMPDIR/empty" 6<"$BATS_TEST_TMPDIR/blank" || die "($c)" || return 1
+		assert_stderr_contains "mailpost: $text" || return 1
+		assert_stderr_line_count 1 || return 1
+		assert_stderr_lacks "leaked" || return 1
+		assert_no_command AUTH MAIL || return 1
+	done
+}
+
+@test "a one-off password source is never queued nor saved: the message stays with the caller" {
+	start_smtpd "$(auth_script "PLAIN" "on AUTHDONE 454 4.7.0 try later")"
+	auth_config "auth plain" "queue on-failure" "queue_dir $BATS_TEST_TMPDIR/q"
+	MP_TEST_PASS="$PASS" run_send 75 --password-env MP_TEST_PASS bob@example.net <"$MSG"
+	[[ ! -e "$BATS_TEST_TMPDIR/q" ]] || [[ -z "$(ls -A "$BATS_TEST_TMPDIR/q")" ]] ||
+		die "queued: $(ls -R "$BATS_TEST_TMPDIR/q")" || return 1
+	MP_TEST_PASS="$PASS" run_send 64 --queue always --password-env MP_TEST_PASS bob@example.net <"$MSG"
+	assert_stderr_contains "a queued message is sent with the account's settings"
+}
+
 # --- the leak test ------------------------------------------------------------------------
 
 @test "LEAK TEST: every authenticated path at -vv with a log file never shows a secret" {

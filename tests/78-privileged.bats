@@ -744,6 +744,36 @@ assert_hidden_error() {
 	run_caller 0 -- -q --queue-dir "$UHOME/q"
 }
 
+@test "privileged: a password source on the command line is refused with the system configuration, before its passwordeval runs; with -C it runs without the group" {
+	start_auth_server
+	install -o root -g "$GROUP" -m 660 /dev/null "$ETC/runs"
+	system_config
+	sed -i "s|^passwordeval cat .*|passwordeval echo system >>$ETC/runs; cat $ETC/secret|" \
+		"$ETC/mailpost.conf"
+	local opt
+	for opt in "--passwordeval=echo userpw" "--password-env=HOME"; do
+		run_caller 64 -- "$opt" bob@example.net || return 1
+		assert_stderr_contains "a password given on the command line cannot be used with the system configuration's account, whose password is the system's; give your own settings with -C FILE" || return 1
+		assert_stderr_lacks "$SYSPW" || return 1
+	done
+	assert_equal "" "$(ran)" "the system's passwordeval ran"
+	# The caller's own file: the caller's command, without the group.
+	printf '%s\n' defaults "host 127.0.0.1" "port $SMTPD_PORT" "tls off" \
+		"auth plain" "user u1" "from u1@example.org" >"$UHOME/own.conf"
+	chown "$CALLER" "$UHOME/own.conf"
+	chmod 600 "$UHOME/own.conf"
+	run_caller 0 -- -C "$UHOME/own.conf" \
+		"--passwordeval=id -G >$UHOME/ids; echo userpw" bob@example.net
+	assert_auth_record "PLAIN user=u1"
+	[[ -s "$UHOME/ids" ]] || die "the command did not run"
+	local gid
+	gid="$(getent group "$GROUP" | cut -d: -f3)"
+	[[ " $(cat "$UHOME/ids") " != *" $gid "* ]] ||
+		die "the caller's command ran with the group $GROUP: $(cat "$UHOME/ids")"
+	assert_equal "" "$(ran)" "the system's passwordeval ran"
+	assert_nothing_leaked
+}
+
 @test "privileged: the machine's spool is the default account's even when the default's passwordeval fails" {
 	# --read-envelope-from keeps the default account and every account
 	# with a from; the default's failing command must not send the

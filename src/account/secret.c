@@ -995,6 +995,9 @@ src_env(const struct ctx *cx, struct secret *s, struct error *err)
 	secret_alloc(s, SECRET_ENV);
 	memcpy(s->data, v, n + 1);
 	s->len = n;
+	/* The value stays in the process's environment block after
+	 * unsetenv (which only drops the pointer): blank it there first. */
+	wipe((char *)v, n);
 	unsetenv(name);
 	return 1;
 }

@@ -15,10 +15,13 @@
 
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "envelope.h"
 #include "util.h"
@@ -479,6 +482,57 @@ opt_user(struct request *req, const char *arg, struct error *err)
 	if (*arg == '\0' || has_ctl(arg))
 		return error_set(err, ERROR_USAGE, "invalid --user '%s'", arg);
 	req->user = arg;
+	return 0;
+}
+
+/* The one-off password sources (cli.h).  The command and the variable's
+ * name are checked here; the descriptor when the whole command line is
+ * known (take_password_fd), since whether 0 may be read depends on the
+ * mode. */
+static int
+opt_passwordeval(struct request *req, const char *arg, struct error *err)
+{
+	if (*arg == '\0' || has_ctl(arg))
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --passwordeval: give a command that "
+		                 "prints the password (one line, no control "
+		                 "characters)");
+	req->passwordeval = arg;
+	return 0;
+}
+
+static int
+opt_password_fd(struct request *req, const char *arg, struct error *err)
+{
+	int fd = 0;
+
+	if (strcmp(arg, "0") != 0 && !parse_count(arg, INT_MAX, &fd))
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --password-fd '%s' (expected a file "
+		                 "descriptor number)",
+		                 arg);
+	req->password_fd = fd;
+	req->password_fd_given = true;
+	return 0;
+}
+
+/* POSIX portable names (letters, digits, '_', not a digit first), as
+ * the configuration's passwordenv. */
+static int
+opt_password_env(struct request *req, const char *arg, struct error *err)
+{
+	bool ok = *arg != '\0' && !(*arg >= '0' && *arg <= '9');
+
+	for (const char *c = arg; ok && *c; c++)
+		ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+		     (*c >= '0' && *c <= '9') || *c == '_';
+	if (!ok)
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --password-env '%s' (expected the "
+		                 "name of an environment variable: letters, "
+		                 "digits and '_')",
+		                 arg);
+	req->password_env = arg;
 	return 0;
 }
 
@@ -1308,6 +1362,9 @@ static const struct option_spec options[] = {
     {0, "quit-after", ARG_REQUIRED, opt_quit_after},
     {0, "no-pipelining", ARG_NONE, opt_no_pipelining},
     {0, "test", ARG_NONE, opt_test},
+    {0, "passwordeval", ARG_REQUIRED, opt_passwordeval},
+    {0, "password-fd", ARG_REQUIRED, opt_password_fd},
+    {0, "password-env", ARG_REQUIRED, opt_password_env},
     {'N', "dsn-notify", ARG_REQUIRED, opt_dsn_notify},
     {'R', "dsn-return", ARG_REQUIRED, opt_dsn_return},
     {'V', NULL, ARG_REQUIRED, opt_dsn_envid},
@@ -1429,10 +1486,6 @@ static const struct {
 	const char *long_name;
 	const char *why;
 } refused[] = {
-    {0, "passwordeval",
-     "is not supported: a command line is visible to every user (ps), and "
-     "the command may hold the secret; set passwordeval in the "
-     "configuration file (mode 600)"},
     {0, "rmqs",
      "is not supported: mailpost asks no server to start its "
      "queue (ETRN)"},
@@ -1469,6 +1522,20 @@ check_refused(const struct request *req, char letter, const char *name,
 		                 refused[k].why);
 	}
 	return 0;
+}
+
+/* There is no --password: every user of the machine can read a command
+ * line (ps, /proc/PID/cmdline), and a shell keeps it in its history. */
+static int
+check_password_option(const char *name, size_t len, struct error *err)
+{
+	if (len != strlen("password") || strncmp(name, "password", len) != 0)
+		return 0;
+	return error_set(err, ERROR_USAGE,
+	                 "there is no --password option: a command line is "
+	                 "visible to every user (ps) and stays in the shell's "
+	                 "history; use --passwordeval CMD, --password-fd N or "
+	                 "--password-env VAR");
 }
 
 /* What a letter's argument is, for "-f needs an envelope sender; write -f
@@ -1683,7 +1750,8 @@ parse_long(struct cursor *c, struct request *req, struct error *err)
 	const struct option_spec *o = find_option(req, 0, name, len);
 	const char *arg = NULL;
 
-	if (o == NULL && check_refused(req, 0, name, len, err) < 0)
+	if (o == NULL && (check_password_option(name, len, err) < 0 ||
+	                  check_refused(req, 0, name, len, err) < 0))
 		return -1;
 	if (o == NULL)
 		return unknown_long(name, len, err);
@@ -1919,6 +1987,40 @@ needs_recipients(const struct request *req)
 	       !(req->quit_after_set && req->quit_after < SMTP_STEP_RCPT);
 }
 
+/* The modes that connect with the account's password: a send (its
+ * --dry-run and --pretend show the source without reading it) and -bs. */
+static bool
+takes_password(enum cli_mode mode)
+{
+	return mode == CLI_SEND || mode == CLI_SERVE || mode == CLI_PRETEND;
+}
+
+/* At most one one-off password source, and only where a password is
+ * used by this run's own account (a flush sends each entry with its
+ * account's). */
+static int
+check_password_sources(const struct request *req, struct error *err)
+{
+	int given = (req->passwordeval != NULL) + req->password_fd_given +
+	            (req->password_env != NULL);
+	const char *option = req->passwordeval   ? "--passwordeval"
+	                     : req->password_env ? "--password-env"
+	                                         : "--password-fd";
+
+	if (given == 0)
+		return 0;
+	if (given > 1)
+		return error_set(err, ERROR_USAGE,
+		                 "give one password source: --passwordeval, "
+		                 "--password-fd or --password-env");
+	if (!takes_password(req->mode))
+		return error_set(err, ERROR_USAGE,
+		                 "%s cannot be given with %s: the messages it "
+		                 "sends go with their account's password",
+		                 option, mode_option[req->mode]);
+	return 0;
+}
+
 static int
 check_request(const struct request *req, struct error *err)
 {
@@ -1932,7 +2034,8 @@ check_request(const struct request *req, struct error *err)
 		                 req->full_name);
 	if (check_recipients(req, err) < 0 || check_compose(req, err) < 0 ||
 	    check_envelope_from(req, err) < 0 ||
-	    check_testing(req, nrcpts, err) < 0)
+	    check_testing(req, nrcpts, err) < 0 ||
+	    check_password_sources(req, err) < 0)
 		return -1;
 	if (needs_recipients(req) && nrcpts == 0)
 		return error_set(err, ERROR_USAGE,
@@ -1957,6 +2060,62 @@ base_name(const char *path)
 		return "mailpost";
 	slash = strrchr(path, '/');
 	return slash != NULL ? slash + 1 : path;
+}
+
+/* Whether standard input carries what this run reads: the message (or
+ * the body of a composed one), or -bs's SMTP dialogue. */
+static bool
+reads_stdin(const struct request *req)
+{
+	if (req->mode == CLI_SERVE)
+		return true;
+	return req->mode == CLI_SEND && !req->body_text && !req->body_file;
+}
+
+/* --password-fd N: checked before this process opens anything that could
+ * take the number (a descriptor N that was not open would otherwise be
+ * whatever mailpost opened there, a log file or a copy of a key), made
+ * close-on-exec so that no child inherits it, and 0 moved out of the way
+ * of standard input (which then reads /dev/null).  secret.c reads its
+ * first line and closes it. */
+static int
+take_password_fd(struct request *req, struct error *err)
+{
+	int fd = req->password_fd, null_fd;
+
+	if (!req->password_fd_given)
+		return 0;
+	if (fd == 1 || fd == 2)
+		return error_set(
+		    err, ERROR_USAGE,
+		    "--password-fd %d is standard %s, where "
+		    "mailpost writes; pass the password on another "
+		    "descriptor (--password-fd 3 3<FILE)",
+		    fd, fd == 1 ? "output" : "error");
+	if (fd == 0 && reads_stdin(req))
+		return error_set(err, ERROR_USAGE,
+		                 "--password-fd 0 is standard input, which "
+		                 "carries the message; pass the password on "
+		                 "another descriptor (--password-fd 3 3<FILE)");
+	if (fcntl(fd, F_GETFD) < 0)
+		return error_set(
+		    err, ERROR_USAGE,
+		    "--password-fd %d is not an open descriptor; "
+		    "open it for mailpost (--password-fd %d %d<FILE)",
+		    fd, fd, fd);
+	if (fd == 0) {
+		fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
+		null_fd = open("/dev/null", O_RDONLY);
+		if (fd < 0 || null_fd < 0 || dup2(null_fd, 0) < 0)
+			return error_set_errno(err, ERROR_OSERR, errno,
+			                       "cannot move --password-fd 0");
+		close(null_fd);
+		req->password_fd = fd;
+	} else if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		return error_set_errno(err, ERROR_OSERR, errno,
+		                       "--password-fd %d", fd);
+	}
+	return 0;
 }
 
 /* The name we are called by sets the starting mode, as with sendmail. */
@@ -1998,7 +2157,7 @@ cli_parse(int argc, char **argv, struct request *req, struct error *err)
 		req->dot_ends_input = false;
 	if (req->mode == CLI_HELP || req->mode == CLI_VERSION)
 		return 0;
-	if (check_request(req, err) < 0)
+	if (check_request(req, err) < 0 || take_password_fd(req, err) < 0)
 		goto fail;
 	return 0;
 
@@ -2118,14 +2277,20 @@ cli_usage(void)
 	       "      --tls-host-override=HOST  the name the certificate must "
 	       "carry\n"
 	       "\n"
-	       "Authentication (the password only ever comes from the "
-	       "configuration,\n"
-	       "a credential store or a prompt; see mailpost.conf(5)):\n"
+	       "Authentication (never the password itself on the command "
+	       "line;\n"
+	       "see mailpost.conf(5)):\n"
 	       "      --auth[=on|off|METHOD]  authenticate (on: the best "
 	       "method both support)\n"
 	       "      --user=NAME        the user name to authenticate as\n"
 	       "      --auth-mechanism=M  authenticate with SASL mechanism "
 	       "M only\n"
+	       "      --passwordeval=CMD  the password is the first line CMD "
+	       "prints\n"
+	       "      --password-fd=N    ... the first line read from "
+	       "descriptor N\n"
+	       "      --password-env=VAR  ... the value of the environment "
+	       "variable VAR\n"
 	       "\n"
 	       "Testing a server (see TESTING A SERVER in mailpost(1)):\n"
 	       "      --quit-after=STEP  stop after connect, greeting, ehlo, "

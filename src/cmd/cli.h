@@ -125,7 +125,7 @@ struct request {
 
 	/* Transport security and authentication, over the account's keys of
 	 * the same names (NULL / CLI_UNSET: the account's).  There is no
-	 * password option: argv is visible to every user (ps). */
+	 * --password option: argv is visible to every user (ps). */
 	enum cli_switch tls;           /* --tls[=on|off] */
 	enum cli_switch tls_starttls;  /* --tls-starttls[=on|off] */
 	enum cli_switch tls_certcheck; /* --tls-certcheck[=on|off] */
@@ -148,6 +148,18 @@ struct request {
 	                            * QUIT, and exit: no message is read */
 	bool no_pipelining;        /* --no-pipelining */
 	bool test_message;         /* --test: send the built-in message */
+	/* A password for this run's account, over the account's password
+	 * keys (at most one; never the password itself, which argv would
+	 * show to everyone): a command whose first line of output is the
+	 * password (run as the configuration's passwordeval is), a
+	 * descriptor to read its first line from, a variable that holds it.
+	 * After cli_parse, password_fd is an open close-on-exec descriptor
+	 * of 3 or more (0 is moved there when stdin is not read, standard
+	 * input then being /dev/null; 1 and 2 are refused), or 0. */
+	const char *passwordeval; /* --passwordeval CMD */
+	int password_fd;          /* --password-fd N */
+	bool password_fd_given;
+	const char *password_env; /* --password-env VAR */
 
 	const char **rcpts; /* recipients from the command line (argv),
 	                     * the To of a composed message; not -c, -b */

@@ -178,6 +178,15 @@ check_system_use(const struct request *req, struct error *err)
 
 	/* --check-config shows this caller the system configuration's
 	 * values as hidden (account.hidden) and tries none of its secrets. */
+	/* Refused before any of its own secrets is resolved: the
+	 * account's password is the system's, and the caller's would only
+	 * be tried on the system's user at the system's server. */
+	if (req->passwordeval || req->password_fd_given || req->password_env)
+		return error_set(err, ERROR_USAGE,
+		                 "a password given on the command line cannot "
+		                 "be used with the system configuration's "
+		                 "account, whose password is the system's; "
+		                 "give your own settings with -C FILE");
 	if (option)
 		return error_set(err, ERROR_USAGE,
 		                 "%s cannot change how the system "

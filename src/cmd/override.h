@@ -21,7 +21,9 @@
 #include "error.h"
 
 /* The first account: everything, the server (--host, --port, --socket),
- * msmtp's one-off settings and the recipient policy included, then
+ * msmtp's one-off settings, the one-off password source (--passwordeval,
+ * --password-fd, --password-env: it replaces every password key of the
+ * account) and the recipient policy included, then
  * override_any_account.  ERROR_USAGE for --proxy-port without a proxy;
  * errors of override_any_account. */
 int override_account(const struct request *req, struct account *a,

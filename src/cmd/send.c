@@ -89,7 +89,8 @@ unqueueable_settings(const struct request *req)
 	       req->tls_key_file || req->tls_priorities ||
 	       req->tls_host_override || req->auth || req->user ||
 	       req->proxy_host || req->proxy_port || req->socket ||
-	       req->rcpt_policy != RCPT_POLICY_UNSET;
+	       req->passwordeval || req->password_fd_given ||
+	       req->password_env || req->rcpt_policy != RCPT_POLICY_UNSET;
 }
 
 /* Giving the server on the command line (--host), or one-off security
@@ -111,11 +112,12 @@ queue_policy(const struct job *job, enum queue_policy *out, struct error *err)
 
 	if (req->queue && req->queue != QUEUE_NEVER &&
 	    unqueueable_settings(req))
-		return error_set(err, ERROR_USAGE,
-		                 "a queued message is sent with the account's "
-		                 "settings: put the --tls, --auth, --user, "
-		                 "--proxy, --socket and --rcpt-policy options "
-		                 "in the configuration to use --queue");
+		return error_set(
+		    err, ERROR_USAGE,
+		    "a queued message is sent with the account's "
+		    "settings: put the --tls, --auth, --user, "
+		    "--proxy, --socket, --rcpt-policy and password "
+		    "options in the configuration to use --queue");
 	*out = req->queue ? req->queue : job->acct.queue;
 	if (!req->queue && unqueueable_settings(req))
 		*out = QUEUE_NEVER;

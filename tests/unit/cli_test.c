@@ -279,12 +279,22 @@ static const struct cli_case cases[] = {
      {}},
     /* Never a password on the command line: argv is public. */
     {{SM, "--password=x", "a@x"},
-     "unknown option '--password'; see 'mailpost --help'",
+     "there is no --password option: a command line is visible to every "
+     "user (ps) and stays in the shell's history; use --passwordeval CMD, "
+     "--password-fd N or --password-env VAR",
      {}},
-    {{SM, "--passwordeval=cat f", "a@x"},
-     "msmtp's option --passwordeval is not supported: a command line is "
-     "visible to every user (ps), and the command may hold the secret; set "
-     "passwordeval in the configuration file (mode 600)",
+    {{SM, "--password", "a@x"},
+     "there is no --password option: a command line is visible to every "
+     "user (ps) and stays in the shell's history; use --passwordeval CMD, "
+     "--password-fd N or --password-env VAR",
+     {}},
+    {{SM, "--passwordeval", "", "a@x"},
+     "invalid --passwordeval: give a command that prints the password (one "
+     "line, no control characters)",
+     {}},
+    {{SM, "--password-env=A", "--password-fd=4", "a@x"},
+     "give one password source: --passwordeval, --password-fd or "
+     "--password-env",
      {}},
 
     /* ---- called as msmtp: msmtp's meanings where the letters differ,
