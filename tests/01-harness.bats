@@ -173,7 +173,8 @@ EOF' "$output" "server replies"
 @test "smtpd: a bad script is refused with file:line" {
 	local bad
 	for bad in "frobnicate 1" "on MAIL#x 250 ok" "  reply 250 orphan" \
-		"on MAIL sleep soon" "option nonsense" 'on MAIL 250 \q'; do
+		"on MAIL sleep soon" "option nonsense" 'on MAIL 250 \q' \
+		"option end-of-data lf"; do
 		printf '%s\n' "# comment" "$bad" >"$BATS_TEST_TMPDIR/bad"
 		run "$SMTPD_PYTHON" "$SMTPD_PY" --check-script "$BATS_TEST_TMPDIR/bad"
 		[[ "$status" -ne 0 && "$output" == *"bad:2:"* ]] ||
@@ -184,6 +185,19 @@ EOF' "$output" "server replies"
 }
 
 # --- the server: script features -------------------------------------------------
+
+@test "smtpd: option end-of-data: crlf ends only at CRLF.CRLF, smuggling also at <LF>.<LF> (what follows is commands)" {
+	start_smtpd "option end-of-data crlf"
+	talk reply 'send:EHLO a\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n' reply reply reply reply \
+		'send:one\n.\nNOOP\r\n.\r\nQUIT\r\n' reply reply
+	[[ "$output" == *"250 2.0.0 Ok: queued as 1"*"221 2.0.0 Bye"* ]] || die "replies: $output"
+	assert_message 1 $'one\n.\nNOOP'
+	start_smtpd "option end-of-data smuggling"
+	talk reply 'send:EHLO a\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n' reply reply reply reply \
+		'send:one\n.\nNOOP\r\n.\r\nQUIT\r\n' reply reply reply reply
+	[[ "$output" == *"queued as 1"*"250 2.0.0 Ok"*"502 5.5.2"*"221 2.0.0 Bye"* ]] || die "replies: $output"
+	assert_message 1 'one'
+}
 
 @test "smtpd: multi-line greeting, caps, Nth occurrence, one-line and block rules" {
 	start_smtpd - <<-'EOF'

@@ -264,6 +264,44 @@ str_show(char *out, size_t n, const char *s, size_t max)
 	return out;
 }
 
+char *
+str_escape(char *out, size_t n, const char *p, size_t len)
+{
+	static const char named[] = "\r\n\t\\";
+	static const char letter[] = "rnt\\";
+	size_t k = 0;
+
+	if (n == 0)
+		return out;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+		const char *hit = c ? strchr(named, c) : NULL;
+		char piece[5];
+
+		if (c == 0)
+			memcpy(piece, "\\0", 3);
+		else if (hit)
+			snprintf(piece, sizeof piece, "\\%c",
+			         letter[hit - named]);
+		else if (c < 0x20 || c >= 0x7f)
+			snprintf(piece, sizeof piece, "\\x%02x", c);
+		else
+			snprintf(piece, sizeof piece, "%c", c);
+		/* Room is kept for "..." and the terminator at every step. */
+		if (k + strlen(piece) + 4 > n) {
+			if (k + 4 <= n) {
+				memcpy(out + k, "...", 3);
+				k += 3;
+			}
+			break;
+		}
+		memcpy(out + k, piece, strlen(piece));
+		k += strlen(piece);
+	}
+	out[k] = '\0';
+	return out;
+}
+
 bool
 str_has_ctl(const char *s, size_t len)
 {

@@ -127,6 +127,12 @@ char *str_censor_utf8(char *s, size_t len);
  * out[0..n), always terminated (cut when n is too small). */
 char *str_show(char *out, size_t n, const char *s, size_t max);
 
+/* Bytes p[0..len) as a C string literal's inside would write them: CR,
+ * LF, tab and NUL as \r \n \t \0, a backslash as \\, other bytes
+ * outside printable ASCII as \xHH.  Written to out[0..n), always
+ * terminated; cut (with "...") when n is too small. */
+char *str_escape(char *out, size_t n, const char *p, size_t len);
+
 /* True when s[0..len) holds a byte < 0x20 or 0x7f (tab counts as well). */
 bool str_has_ctl(const char *s, size_t len);
 

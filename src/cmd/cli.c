@@ -63,6 +63,7 @@ static const char *const mode_option[] = {
     [CLI_NOOP] = "-bi",
     [CLI_PRETEND] = "--check-config",
     [CLI_SERVERINFO] = "--serverinfo",
+    [CLI_SMUGGLE_TEST] = "--smtp-smuggling-test",
     [CLI_VERSION] = "--version",
     [CLI_HELP] = "--help",
 };
@@ -1157,6 +1158,13 @@ opt_tls_get_peer_cert(struct request *req, const char *arg, struct error *err)
 }
 
 static int
+opt_smuggling_test(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	return set_mode(req, CLI_SMUGGLE_TEST, err);
+}
+
+static int
 opt_read_envelope_from(struct request *req, const char *arg, struct error *err)
 {
 	(void)arg;
@@ -1331,6 +1339,7 @@ static const struct option_spec options[] = {
     {0, "connect", ARG_NONE, opt_connect},
     {0, "tls-get-peer-cert", ARG_OPTIONAL, opt_tls_get_peer_cert},
     {0, "check-config", ARG_NONE, opt_pretend},
+    {0, "smtp-smuggling-test", ARG_NONE, opt_smuggling_test},
     {'f', NULL, ARG_REQUIRED, opt_sender},
     {'r', NULL, ARG_REQUIRED, opt_sender},
     {'F', NULL, ARG_REQUIRED, opt_full_name},
@@ -1988,11 +1997,13 @@ needs_recipients(const struct request *req)
 }
 
 /* The modes that connect with the account's password: a send (its
- * --dry-run and --pretend show the source without reading it) and -bs. */
+ * --dry-run and --pretend show the source without reading it), -bs and
+ * the smuggling test. */
 static bool
 takes_password(enum cli_mode mode)
 {
-	return mode == CLI_SEND || mode == CLI_SERVE || mode == CLI_PRETEND;
+	return mode == CLI_SEND || mode == CLI_SERVE || mode == CLI_PRETEND ||
+	       mode == CLI_SMUGGLE_TEST;
 }
 
 /* At most one one-off password source, and only where a password is
@@ -2021,6 +2032,36 @@ check_password_sources(const struct request *req, struct error *err)
 	return 0;
 }
 
+/* The smuggling test sends its probes as messages to one recipient,
+ * through a server named on this command line: never to an account's
+ * server unless named (each probe may be delivered, and a server that
+ * takes one as an end of data runs what follows as commands). */
+static int
+check_smuggling_test(const struct request *req, size_t nrcpts,
+                     struct error *err)
+{
+	if (req->mode != CLI_SMUGGLE_TEST)
+		return 0;
+	if (!req->host && !(req->socket && *req->socket))
+		return error_set(err, ERROR_USAGE,
+		                 "--smtp-smuggling-test probes only a server "
+		                 "named on the command line: give --host HOST "
+		                 "(or --socket FILE), even for the account's "
+		                 "own server; its probes are test messages the "
+		                 "server may deliver");
+	if (nrcpts != 1 || req->ncc || req->nbcc || req->read_recipients)
+		return error_set(
+		    err, ERROR_USAGE,
+		    "--smtp-smuggling-test sends its probes to one "
+		    "recipient: name exactly one address (yours)");
+	if (req->compose || req->dry_run)
+		return error_set(err, ERROR_USAGE,
+		                 "--smtp-smuggling-test writes its own test "
+		                 "messages: composing options and --dry-run "
+		                 "cannot be given with it");
+	return 0;
+}
+
 static int
 check_request(const struct request *req, struct error *err)
 {
@@ -2036,6 +2077,8 @@ check_request(const struct request *req, struct error *err)
 	    check_envelope_from(req, err) < 0 ||
 	    check_testing(req, nrcpts, err) < 0 ||
 	    check_password_sources(req, err) < 0)
+		return -1;
+	if (check_smuggling_test(req, nrcpts, err) < 0)
 		return -1;
 	if (needs_recipients(req) && nrcpts == 0)
 		return error_set(err, ERROR_USAGE,
@@ -2063,13 +2106,15 @@ base_name(const char *path)
 }
 
 /* Whether standard input carries what this run reads: the message (or
- * the body of a composed one), or -bs's SMTP dialogue. */
+ * the body of a composed one; not with --quit-after or --test), or -bs's
+ * SMTP dialogue. */
 static bool
 reads_stdin(const struct request *req)
 {
 	if (req->mode == CLI_SERVE)
 		return true;
-	return req->mode == CLI_SEND && !req->body_text && !req->body_file;
+	return req->mode == CLI_SEND && !req->body_text && !req->body_file &&
+	       !req->quit_after_set && !req->test_message;
 }
 
 /* --password-fd N: checked before this process opens anything that could
@@ -2344,6 +2389,10 @@ cli_usage(void)
 	       "nothing\n"
 	       "      --tls-get-peer-cert[=FILE]  write the server's "
 	       "certificate chain (PEM)\n"
+	       "      --smtp-smuggling-test  with --host and one recipient: "
+	       "does the server end\n"
+	       "                         the data at <LF>.<LF> or the like? "
+	       "(76: it does)\n"
 	       "      --help             show this help and exit\n"
 	       "      --version          show the version and exit\n"
 	       "\n"

@@ -53,6 +53,9 @@ enum cli_mode {
 	                   * the settings and check them, connect nowhere */
 	CLI_SERVERINFO,   /* --serverinfo (msmtp's -S), --tls-get-peer-cert:
 	                   * probe the server, send nothing */
+	CLI_SMUGGLE_TEST, /* --smtp-smuggling-test: probe the server named
+	                   * with --host (or --socket) for the end-of-data
+	                   * sequences of SMTP smuggling (smuggle.h) */
 	CLI_VERSION,
 	CLI_HELP,
 };

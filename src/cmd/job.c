@@ -26,7 +26,8 @@ static bool
 needs_secrets(const struct request *req)
 {
 	return (req->mode == CLI_SEND && !req->dry_run) ||
-	       req->mode == CLI_QUEUE_FLUSH || req->mode == CLI_SERVE;
+	       req->mode == CLI_QUEUE_FLUSH || req->mode == CLI_SERVE ||
+	       req->mode == CLI_SMUGGLE_TEST;
 }
 
 struct eval_ctx {

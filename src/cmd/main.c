@@ -1,7 +1,7 @@
 /*
  * main.c - the driver: parse the command line, pick the mode, hand over
- * (send.c, queuecmd.c, checkconf.c, bs.c, serverinfo.c), and the one place
- * where a failure becomes a diagnostic line and an exit code.
+ * (send.c, queuecmd.c, checkconf.c, bs.c, serverinfo.c, smuggle.c), and
+ * the one place where a failure becomes a diagnostic line and an exit code.
  *
  * Everything below main() reports failures in a struct error; only here is
  * the failure printed, once, as "mailpost: MESSAGE", and the exit code
@@ -27,6 +27,7 @@
 #include "quitafter.h"
 #include "send.h"
 #include "serverinfo.h"
+#include "smuggle.h"
 #include "util.h"
 
 /* Descriptors 0-2 closed at start would be reused by the first open() and
@@ -112,6 +113,8 @@ run_mode(struct job *job, struct error *err)
 		return checkconf_run(job, stdout, stderr, err);
 	case CLI_SERVERINFO:
 		return serverinfo_run(job, stdout, stderr, err);
+	case CLI_SMUGGLE_TEST:
+		return smuggle_run(job, stdout, stderr, err);
 	case CLI_NOOP:
 	case CLI_VERSION:
 	case CLI_HELP:

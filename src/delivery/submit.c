@@ -687,6 +687,12 @@ submit_open(struct submit_session **out, const struct submission *sub,
 	return open_until(out, sub, SMTP_NSTEPS, err);
 }
 
+struct smtp_session *
+submit_smtp(struct submit_session *ss)
+{
+	return ss->smtp;
+}
+
 bool
 submit_usable(const struct submit_session *ss)
 {

@@ -100,6 +100,10 @@ int submit_open(struct submit_session **out, const struct submission *sub,
 int submit_message(struct submit_session *ss, const struct submission *sub,
                    struct submit_outcome *outcome, struct error *err);
 bool submit_usable(const struct submit_session *ss);
+/* The SMTP session under it, for a caller that drives the protocol itself
+ * on the connection submit_open made (the smuggling test, cmd/smuggle.c). */
+struct smtp_session;
+struct smtp_session *submit_smtp(struct submit_session *ss);
 void submit_close(struct submit_session *ss);
 
 /* A test of the server that sends no message (--quit-after): the session

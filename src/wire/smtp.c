@@ -1552,6 +1552,18 @@ send_blocks(struct smtp_session *s, const struct smtp_body_source *src,
 	return rc;
 }
 
+/* QUIT queued right behind the end of the data, to leave in its write. */
+static int
+queue_quit(struct smtp_session *s, struct error *err)
+{
+	if (send_line(s, "QUIT", 4, err) < 0)
+		return -1;
+	step_begin(s, SMTP_STEP_QUIT);
+	s->quit_sent = true;
+	conn_expect_close(s->conn);
+	return 0;
+}
+
 /* The terminator (RFC 5321 4.1.1.4), and QUIT in the same write when the
  * server pipelines (RFC 2920 3.1 allows QUIT after the dot in a group).
  * *dot_sent says whether the server may have the whole terminator: when
@@ -1574,13 +1586,8 @@ send_terminator(struct smtp_session *s, struct dot_stuffer *d,
 	transcript_client(s->t, ".", 1);
 	if (conn_write(s->conn, tail, n, s->to.block, err) < 0)
 		return fail(s, err);
-	if (quit_after && pipelines(s)) {
-		if (send_line(s, "QUIT", 4, err) < 0)
-			return -1;
-		step_begin(s, SMTP_STEP_QUIT);
-		s->quit_sent = true;
-		conn_expect_close(s->conn);
-	}
+	if (quit_after && pipelines(s) && queue_quit(s, err) < 0)
+		return -1;
 	enter(s, SMTP_DOT);
 	if (conn_flush(s->conn, s->to.block, err) < 0) {
 		*dot_sent = s->quit_sent;
@@ -1667,6 +1674,91 @@ smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
 		return -1;
 	step_end(s, SMTP_STEP_BODY);
 	enter(s, s->quit_sent ? SMTP_QUIT : SMTP_READY);
+	return 0;
+}
+
+/* --- the smuggling probe --- */
+
+/* The probe's bytes at -vv, one piece per CRLF, every other control
+ * byte escaped: a bare CR or LF in them is the point of the probe. */
+static void
+log_raw(struct smtp_session *s, const char *p, size_t len)
+{
+	char shown[SMTP_SHOWN_MAX];
+
+	transcript_note(s->t,
+	                "probe data: %zu bytes sent as they are (no "
+	                "dot-stuffing, line endings untouched)",
+	                len);
+	if (!transcript_wants(s->t, TRANSCRIPT_BODY))
+		return;
+	while (len > 0) {
+		size_t take = 0;
+
+		while (take < len && !(p[take] == '\r' && take + 1 < len &&
+		                       p[take + 1] == '\n'))
+			take++;
+		str_escape(shown, sizeof shown, p, take);
+		transcript_body(s->t, shown, strlen(shown));
+		take += take < len ? 2 : 0;
+		p += take;
+		len -= take;
+	}
+}
+
+/* The replies after the probe: every one up to QUIT's.  A server that
+ * took the malformed sequence as the end of data answers it, then each
+ * smuggled command as a command: more replies than the one an intact
+ * message gets.  No wait is needed to catch a late one: QUIT goes last,
+ * and its 221 comes after every reply to what was sent before it. */
+static int
+read_probe_replies(struct smtp_session *s, struct reply *replies, size_t n,
+                   size_t *got, struct error *err)
+{
+	for (*got = 0; *got < n; (*got)++) {
+		struct reply *r = &replies[*got];
+
+		if (read_reply(s, r, s->to.final, err) < 0) {
+			reply_clear(r);
+			break;
+		}
+		if (r->code == 221 || r->code == 421) {
+			(*got)++;
+			enter(s, SMTP_CLOSED);
+			return 0;
+		}
+	}
+	if (*got == 0)
+		return -1;
+	/* The connection ended (or a reply could not be read) after some
+	 * replies: the list is what came. */
+	transcript_note(s->t, "no more replies: %s", err->msg);
+	return 0;
+}
+
+int
+smtp_body_raw(struct smtp_session *s, const char *bytes, size_t len,
+              struct reply *replies, size_t nreplies, size_t *got,
+              struct error *err)
+{
+	*got = 0;
+	if (s->state != SMTP_BODY)
+		return wrong_state(s, "send a probe", err);
+	for (size_t i = 0; i < nreplies; i++)
+		reply_clear(&replies[i]);
+	step_begin(s, SMTP_STEP_BODY);
+	log_raw(s, bytes, len);
+	if (conn_write(s->conn, bytes, len, s->to.block, err) < 0)
+		return fail(s, err);
+	if (queue_quit(s, err) < 0)
+		return -1;
+	enter(s, SMTP_DOT);
+	if (flush(s, s->to.block, err) < 0)
+		return -1;
+	if (read_probe_replies(s, replies, nreplies, got, err) < 0)
+		return -1;
+	step_end(s, SMTP_STEP_BODY);
+	step_end(s, SMTP_STEP_QUIT);
 	return 0;
 }
 

@@ -283,6 +283,23 @@ int smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
               bool quit_after, struct reply *final, size_t nfinal,
               bool *dot_sent, struct error *err);
 
+/* For the SMTP smuggling test (cmd/smuggle.c), and nothing else: after a
+ * 354, send bytes[0..len) exactly as given (no dot-stuffing, no line
+ * endings made CRLF: they carry a malformed end of data on purpose, and
+ * must end with the caller's own CRLF.CRLF), QUIT behind them in the same
+ * write whether or not the server pipelines (its 221 marks the end of the
+ * replies), then read replies until the one to QUIT (a 221), a 421, the
+ * end of the connection, or nreplies of them.  Each reply is read within
+ * the final-reply timeout; none is judged.  *got is how many were read
+ * into replies[] (initialised with reply_init).  Returns 0 when at least
+ * one reply came (a failure to read a later one only ends the list: a
+ * server may close after refusing); -1 when none did (err says why) or
+ * the bytes could not be sent.  The session is then finished: only
+ * smtp_close remains. */
+int smtp_body_raw(struct smtp_session *s, const char *bytes, size_t len,
+                  struct reply *replies, size_t nreplies, size_t *got,
+                  struct error *err);
+
 /* True when another transaction may follow on this session (after
  * smtp_rset): it is connected and between transactions. */
 bool smtp_reusable(const struct smtp_session *s);

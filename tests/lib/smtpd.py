@@ -90,6 +90,18 @@
 #                            ask for a client certificate and verify it
 #                            against CA; without "optional" a handshake
 #                            without one fails
+#   option end-of-data crlf|smuggling
+#                            read DATA as a byte stream, not as lines, and
+#                            end it at the first of these sequences (the
+#                            start of the data counting as after a CRLF):
+#                            crlf only <CR><LF>.<CR><LF>, as RFC 5321
+#                            4.1.1.4 says; smuggling also at every one of
+#                            SMUGGLING_ENDS (the longest where two start
+#                            at one place), as a server open to SMTP
+#                            smuggling would.  What follows is read as
+#                            commands.  msg.T holds the bytes before the
+#                            sequence as they came (not un-dot-stuffed);
+#                            bare CR and LF in them are not flagged.
 #   option implicit-tls      handshake at once on connect (RFC 8314)
 #   option tls12             TLS 1.2 at most (tls-unique exists only there)
 #
@@ -194,7 +206,15 @@ FLAG_OPTIONS = {"require-pipelining", "require-quit-with-dot", "implicit-tls",
                 "tls12", "auth-required", "scram-bad-signature",
                 "scram-no-final"}
 NUMBER_OPTIONS = {"wait", "dribble", "scram-iterations"}
-TEXT_OPTIONS = {"scram-salt", "scram-nonce", "cram-challenge"}
+TEXT_OPTIONS = {"scram-salt", "scram-nonce", "cram-challenge",
+                "end-of-data"}
+# What option end-of-data smuggling takes for the end of the data: the
+# malformed sequences of the SMTP smuggling research (SEC Consult, 2023)
+# and the tools written after it, and the real one.
+SMUGGLING_ENDS = [b"\r\n.\r\n", b"\n.\n", b"\n.\r\n", b"\r\n.\n",
+                  b"\r.\r", b"\r.\n", b"\n.\r", b"\r.\r\n", b"\r\n.\r",
+                  b"\r\n\x00.\r\n", b"\r\n.\r\r\n"]
+END_OF_DATA = {b"crlf": [b"\r\n.\r\n"], b"smuggling": SMUGGLING_ENDS}
 # Commands allowed after STARTTLS before the new EHLO (RFC 3207 4.2).
 BEFORE_EHLO_OK = {"EHLO", "HELO", "LHLO", "NOOP", "RSET", "QUIT"}
 
@@ -320,6 +340,10 @@ class Script:
                         s.options[oname] = float(value)
                     elif oname in TEXT_OPTIONS:
                         s.options[oname] = value.encode()
+                        if oname == "end-of-data" and \
+                                value.encode() not in END_OF_DATA:
+                            raise ScriptError("end-of-data wants crlf or "
+                                              "smuggling")
                     else:
                         raise ScriptError("unknown option %r" % oname)
                 elif word == "connection":
@@ -898,12 +922,40 @@ class Session:
         elif verb == "QUIT":
             self.quit_seen = True
 
+    def data_stream(self, idle, ends):
+        """The data up to the first of the sequences ends, as bytes (option
+        end-of-data); what follows it stays in inbuf, to be commands."""
+        while True:
+            # The data starts as if after a CRLF.
+            view = b"\r\n" + bytes(self.inbuf)
+            found = None
+            for end in ends:
+                at = view.find(end)
+                if at >= 0 and (found is None or at < found[0] or
+                                (at == found[0] and len(end) > len(found[1]))):
+                    found = (at, end)
+            # A longer sequence may still be arriving at the same place.
+            if found and found[0] + max(map(len, ends)) <= len(view):
+                break
+            if found and not self.recv(0.05):
+                break
+            if not found and not self.recv(idle):
+                self.rec.log(self.n, "*", "idle timeout")
+                raise Closed()
+        at, end = found
+        body = view[2:at] if at >= 2 else b""
+        consumed = at + len(end) - 2
+        self.rec.log(self.n, "*", "end of data at %s" % escape(end))
+        del self.inbuf[:consumed]
+        return bytearray(body), body.count(b"\n")
+
     def data_phase(self, idle):
         body = bytearray()
         self.rec.log(self.n, "*", "receiving message data")
         lines = 0
+        ends = END_OF_DATA.get(self.script.options.get("end-of-data"))
         try:
-            while True:
+            while ends is None:
                 line = self.next_line(idle)
                 if line in (b".\r\n", b".\n"):
                     break
@@ -913,6 +965,8 @@ class Session:
                 body += line
                 if self.script.has_event(self.n, "BODYLINE"):
                     self.event("BODYLINE", lambda a: None)
+            if ends is not None:
+                body, lines = self.data_stream(idle, ends)
         except Closed:
             self.rec.transactions += 1
             t = self.rec.transactions

@@ -296,6 +296,11 @@ static const struct cli_case cases[] = {
      "give one password source: --passwordeval, --password-fd or "
      "--password-env",
      {}},
+    {{SM, "--smtp-smuggling-test", "a@x"},
+     "--smtp-smuggling-test probes only a server named on the command line: "
+     "give --host HOST (or --socket FILE), even for the account's own "
+     "server; its probes are test messages the server may deliver",
+     {}},
 
     /* ---- called as msmtp: msmtp's meanings where the letters differ,
      * and a "." line never ends the input ---- */

@@ -188,9 +188,28 @@ test_random(void)
 	CHECK_INT(a[32], 0xa5);
 }
 
+/* str_escape: the smuggling test's bytes, NUL and all, and its cut. */
+static void
+test_escape(void)
+{
+	char out[32];
+
+	CHECK_STR(str_escape(out, sizeof out, S("\r\n\0.\r\n")),
+	          "\\r\\n\\0.\\r\\n");
+	CHECK_STR(str_escape(out, sizeof out, S("a\tb\\c\x7f\xe9")),
+	          "a\\tb\\\\c\\x7f\\xe9");
+	CHECK_STR(str_escape(out, sizeof out, S("")), "");
+	/* 8 bytes of room, 4 kept for "..." and the end at every step. */
+	CHECK_STR(str_escape(out, 8, S("\n\n\n\n")), "\\n\\n...");
+	CHECK_STR(str_escape(out, 8, S("abcd")), "abcd");
+	CHECK_STR(str_escape(out, 8, S("abcde")), "abcd...");
+	CHECK_STR(str_escape(out, 1, S("abc")), "");
+}
+
 int
 main(void)
 {
+	test_escape();
 	test_has_8bit();
 	test_seconds();
 	test_random();
