@@ -95,6 +95,23 @@ probe_lines() {
 	assert_stderr_contains "mailpost: probe 1 (<LF>.<LF>) could not be sent: RCPT TO: server said 550 5.1.1 <bob@example.net>: no such user"
 	assert_stderr_line_count 1
 	assert_no_message 1
+	# A server that starts the data though the recipient was refused gets
+	# no probe: the connection closes without it.
+	start_smtpd "$(printf '%s\n' "on RCPT 550 5.1.1 <bob@example.net>: no such user" \
+		"on DATA 354 go ahead")"
+	smuggle 67
+	assert_stderr_contains "mailpost: probe 1 (<LF>.<LF>) could not be sent: RCPT TO: server said 550 5.1.1"
+	assert_received_lacks "The sequence follows"
+	assert_no_message 1
+}
+
+@test "results that cannot be written to standard output: 74, not a verdict" {
+	start_smtpd "option end-of-data smuggling" -- --max-connections "$NPROBES"
+	run --separate-stderr timeout 30 sh -c 'exec "$0" "$@" >/dev/full' "$MAILPOST" \
+		-C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" --domain client.test \
+		-f alice@example.org --smtp-smuggling-test bob@example.net </dev/null
+	assert_equal 74 "$status" "exit status"
+	assert_stderr_contains "mailpost: cannot write the test's results to standard output"
 }
 
 @test "with AUTH, the password from a command-line source, descriptor 0 allowed since stdin is not read" {

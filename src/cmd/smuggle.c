@@ -5,6 +5,7 @@
 
 #include "smuggle.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -202,7 +203,9 @@ send_probe(struct run *rn, size_t i, const struct smuggle_probe *p, size_t n,
 	smtp_envelope_result_init(&res);
 	rc = msg ? smtp_envelope(submit_smtp(ss), &senv, &res, err)
 	         : error_set(err, ERROR_SOFTWARE, "probe message too long");
-	if (rc == 0 && res.data.code != 354)
+	/* With PIPELINING, DATA may get its 354 after the recipient was
+	 * refused: the connection is then closed without the data. */
+	if (rc == 0 && (res.naccepted == 0 || res.data.code != 354))
 		rc = refused(&res, i, p, err);
 	if (rc == 0 && smtp_body_raw(submit_smtp(ss), msg, len, replies,
 	                             SMUGGLE_REPLIES_MAX, got, err) < 0)
@@ -327,5 +330,11 @@ smuggle_run(struct job *job, FILE *out, FILE *diag, struct error *err)
 	if (rc == 0)
 		rc = conclude(&rn, out, err);
 	relay_route_clear(&rn.route);
+	/* A closed pipe or a full disk lost the lines: not a result. */
+	if ((fflush(out) != 0 || ferror(out)) &&
+	    (rc == 0 || err->kind == ERROR_PROTOCOL))
+		return error_set_errno(err, ERROR_IOERR, errno,
+		                       "cannot write the test's results to "
+		                       "standard output");
 	return rc;
 }
