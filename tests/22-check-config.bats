@@ -43,7 +43,7 @@ assert_check() {
 	conf defaults "host 127.0.0.1" "port 1" "from anna@example.org" "tls off"
 	check 0
 	assert_output_contains "configuration file = $CONF"
-	assert_check OK file "$CONF (the first that exists of the places looked at)"
+	assert_check OK file "$CONF (the first that exists of: \$MAILPOST_CONFIG (not set), $CONF, $HOME/.msmtprc, "
 	assert_check OK account "default (no -f or --account given"
 	assert_check OK permissions "$CONF, mode 0600"
 	assert_check OK host "127.0.0.1, port 1, no TLS"

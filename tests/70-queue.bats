@@ -928,6 +928,20 @@ bg_wait() {
 	assert_no_problems
 }
 
+@test "DSN asked for, queued, then flushed to a server without DSN: it goes, and a notice says so" {
+	queue_config "$DOWN_PORT"
+	mp 0 --queue=always -N failure bob@example.net <<<"body"
+	start_smtpd "caps PIPELINING, SIZE 10240000"
+	queue_config "$SMTPD_PORT"
+	mp 0 -q
+	assert_queue_empty
+	assert_stderr_contains ": 127.0.0.1 does not offer DSN (RFC 3461): the message went without the delivery notifications asked for"
+	smtpd_finish
+	grep -qx 'RCPT TO:<bob@example.net>' "$SMTPD_DIR/env.1" ||
+		die "RCPT after the queue:" "$(cat "$SMTPD_DIR/env.1")" || return 1
+	assert_no_problems
+}
+
 @test "DSN parameters survive queue and flush: the same MAIL and RCPT as a direct send" {
 	local dsn=(-N SUCCESS,DELAY -R HDRS -V queued+id=1)
 	queue_config "$DOWN_PORT"

@@ -55,15 +55,17 @@ check_file(const struct job *job, struct checkconf_report *r)
 	const struct account *a = &job->acct;
 	char *looked;
 
+	if (job->cfg && a->file && job->req.config_file) {
+		checkconf_say(r, CHECKCONF_OK, "file", "%s (given with -C)",
+		              a->file);
+		return;
+	}
 	if (job->cfg && a->file) {
-		if (job->req.config_file)
-			checkconf_say(r, CHECKCONF_OK, "file",
-			              "%s (given with -C)", a->file);
-		else
-			checkconf_say(r, CHECKCONF_OK, "file",
-			              "%s (the first that exists of the places "
-			              "looked at)",
-			              a->file);
+		looked = conf_looked_for();
+		checkconf_say(r, CHECKCONF_OK, "file",
+		              "%s (the first that exists of: %s)", a->file,
+		              looked);
+		free(looked);
 		return;
 	}
 	if (job->req.msmtp && job->req.host) {

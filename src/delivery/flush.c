@@ -701,6 +701,7 @@ send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 	struct submit_outcome out = {0};
 	struct fate_facts f = entry_facts(r, g, e);
 	struct error err;
+	int rc;
 
 	f.tried = true;
 	error_clear(&err);
@@ -711,7 +712,15 @@ send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 		after_attempt(r, g, qe, &f, &err, NULL);
 		return;
 	}
-	if (offer(r, g, &sub, &out, &err) < 0) {
+	rc = offer(r, g, &sub, &out, &err);
+	/* As a direct send says it (send.c): the message went, without the
+	 * notifications its sender asked for. */
+	if (out.delivered && out.dsn_unoffered)
+		notice(r,
+		       "%s: %s does not offer DSN (RFC 3461): the message went "
+		       "without the delivery notifications asked for",
+		       e->id, out.host[0] ? out.host : "the server");
+	if (rc < 0) {
 		f.kind = err.kind;
 		f.delivered = out.delivered;
 		f.nretry = envelope_count(&e->env, ENVELOPE_REFUSED_TEMP);
