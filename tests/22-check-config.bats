@@ -192,3 +192,19 @@ assert_check() {
 	MAILPOST=$BATS_TEST_TMPDIR/msmtp run_mailpost 78 -P </dev/null
 	assert_check FAIL host "has no 'host'"
 }
+
+@test "check-config: a keyring entry and a netrc line are found, never shown" {
+	conf defaults "host 127.0.0.1" "tls off" "from a@example.org" "auth on" "user u"
+	mkdir -p "$HOME/bin"
+	printf '#!/bin/sh\necho "$@" >%s\necho Ring-Secret-5\n' "$HOME/keyring.args" >"$HOME/bin/secret-tool"
+	chmod 755 "$HOME/bin/secret-tool"
+	PATH=$HOME/bin:/usr/bin:/bin check 0
+	assert_check OK password "keyring gave one (not shown)"
+	assert_equal "lookup host 127.0.0.1 service smtp user u" "$(cat "$HOME/keyring.args")" "the keyring lookup"
+	assert_no_secret Ring-Secret-5
+	printf 'machine 127.0.0.1 login u password Netrc-Secret-6\n' >"$HOME/.netrc"
+	chmod 600 "$HOME/.netrc"
+	PATH=/nonexistent:/usr/bin:/bin check 0
+	assert_check OK password "netrc gave one (not shown)"
+	assert_no_secret Netrc-Secret-6
+}
