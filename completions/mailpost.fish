@@ -91,6 +91,9 @@ complete -c mailpost -l priority -x -a 'high normal low' -d 'Compose: X-Priority
 complete -c mailpost -l dry-run -d 'Write the message to stdout instead of sending'
 complete -c mailpost -l print -d 'Write the message to stdout instead of sending'
 complete -c mailpost -l quiet -d 'No progress line'
+complete -c mailpost -l timing -d 'Show each reply\'s latency in the transcript (implies -v)'
+complete -c mailpost -l show-auth -d 'Show the AUTH exchange decoded, credentials included'
+complete -c mailpost -l color -x -a 'auto\t"On a terminal without NO_COLOR" always never' -d 'Colour the transcript'
 
 # server and account
 complete -c mailpost -s C -l file -r -F -d 'Read this configuration file'

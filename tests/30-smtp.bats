@@ -257,10 +257,13 @@ RCPT TO:<dave@example.com>
 	start_smtpd
 	run_send 0 -v bob@example.net <"$MSG"
 	local ts='^\[ *[0-9]+\.[0-9]{3}\] '
+	# a multi-line reply's further lines: no time, aligned under the first
+	local cont='^ {10} '
 	local want found line
 	for want in \
 		"${ts}<-  220 smtpd.test ESMTP mailpost test server$" \
-		"${ts}<-  250-PIPELINING$" \
+		"${ts}<-  250-smtpd.test Hello client.test$" \
+		"${cont}<-  250-PIPELINING$" \
 		"${ts} -> EHLO client.test$" \
 		"${ts} -> MAIL FROM:<alice@example.org> SIZE=$MSG_SIZE$" \
 		"${ts} -> RCPT TO:<bob@example.net>$" \
@@ -268,7 +271,8 @@ RCPT TO:<dave@example.com>
 		"${ts}<-  354 " \
 		"${ts}<-  250 2.0.0 Ok: queued as 1$" \
 		"${ts} -> QUIT$" \
-		"${ts}=== .*$MSG_SIZE"; do
+		"${ts}=== body: 8 lines, $MSG_SIZE bytes not shown \(-vv shows them\)$" \
+		"${ts}=== delivered to 1 recipient: 250 2.0.0 Ok: queued as 1 \("; do
 		found=
 		for line in "${stderr_lines[@]}"; do
 			[[ "$line" =~ $want ]] && found=1 && break

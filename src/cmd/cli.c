@@ -190,6 +190,41 @@ opt_verbose(struct request *req, const char *arg, struct error *err)
 	return 0;
 }
 
+static int
+opt_color(struct request *req, const char *arg, struct error *err)
+{
+	if (!arg || strcmp(arg, "auto") == 0)
+		req->color = CLI_COLOR_AUTO;
+	else if (strcmp(arg, "always") == 0)
+		req->color = CLI_COLOR_ALWAYS;
+	else if (strcmp(arg, "never") == 0)
+		req->color = CLI_COLOR_NEVER;
+	else
+		return error_set(err, ERROR_USAGE,
+		                 "invalid --color '%s' (expected auto, always "
+		                 "or never)",
+		                 arg);
+	return 0;
+}
+
+static int
+opt_show_auth(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	(void)err;
+	req->show_auth = true;
+	return 0;
+}
+
+static int
+opt_timing(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	(void)err;
+	req->timing = true;
+	return 0;
+}
+
 /* "-f <a@b>" means "-f a@b", and "-f <>" the null sender, as in sendmail. */
 static int
 opt_sender(struct request *req, const char *arg, struct error *err)
@@ -1334,6 +1369,9 @@ static const struct option_spec options[] = {
     {'i', NULL, ARG_NONE, opt_ignore_dots},
     {'v', "verbose", ARG_NONE, opt_verbose},
     {0, "debug", ARG_NONE, opt_verbose},
+    {0, "color", ARG_OPTIONAL, opt_color},
+    {0, "show-auth", ARG_NONE, opt_show_auth},
+    {0, "timing", ARG_NONE, opt_timing},
     {0, "pretend", ARG_NONE, opt_pretend},
     {0, "serverinfo", ARG_NONE, opt_serverinfo},
     {0, "connect", ARG_NONE, opt_connect},
@@ -2202,6 +2240,9 @@ cli_parse(int argc, char **argv, struct request *req, struct error *err)
 		req->dot_ends_input = false;
 	if (req->mode == CLI_HELP || req->mode == CLI_VERSION)
 		return 0;
+	/* Both only change the transcript: asking for them asks for it. */
+	if ((req->timing || req->show_auth) && req->verbosity == 0)
+		req->verbosity = 1;
 	if (check_request(req, err) < 0 || take_password_fd(req, err) < 0)
 		goto fail;
 	return 0;
@@ -2374,7 +2415,17 @@ cli_usage(void)
 	       "\n"
 	       "Other:\n"
 	       "  -v, --verbose, --debug  show the SMTP dialogue on stderr "
-	       "(-vv: with the body)\n"
+	       "(-vv: with the body,\n"
+	       "                         -vvv: with the session's states)\n"
+	       "      --timing           each reply's latency and the total "
+	       "(implies -v)\n"
+	       "      --show-auth        show the AUTH exchange decoded, "
+	       "credentials included\n"
+	       "                         (implies -v; the log file stays "
+	       "redacted)\n"
+	       "      --color[=WHEN]     colour the dialogue: auto (a "
+	       "terminal, no NO_COLOR),\n"
+	       "                         always or never\n"
 	       "      --check-config, --pretend  print the settings a send "
 	       "would use and check\n"
 	       "                         them (file, account, TLS trust, "

@@ -63,6 +63,10 @@ enum cli_mode {
 /* An on/off option that may be absent (then the account decides). */
 enum cli_switch { CLI_UNSET = 0, CLI_OFF, CLI_ON };
 
+/* --color: auto (the default: on a terminal, unless NO_COLOR), always,
+ * never. */
+enum cli_color { CLI_COLOR_AUTO = 0, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };
+
 struct request {
 	enum cli_mode mode;
 	const char *program; /* basename of argv[0] */
@@ -75,7 +79,11 @@ struct request {
 	const char *full_name;   /* -F */
 	bool read_recipients;    /* -t */
 	bool dot_ends_input;     /* true unless -i, -oi */
-	int verbosity;           /* number of -v */
+	int verbosity;           /* number of -v; at least 1 with --timing
+	                          * or --show-auth */
+	enum cli_color color;    /* --color */
+	bool show_auth;          /* --show-auth: AUTH in clear on stderr */
+	bool timing;             /* --timing: latencies in the transcript */
 	const char *config_file; /* -C */
 	const char *account;     /* -A, --account */
 	const char *host;        /* --host */

@@ -876,6 +876,42 @@ job_reset_message(struct job *job)
 	memset(&job->outbox, 0, sizeof job->outbox);
 }
 
+/* --color=auto: a terminal, unless NO_COLOR is set and not empty
+ * (https://no-color.org); read from the caller's environment as it came
+ * (privilege.h). */
+static bool
+want_color(enum cli_color color, FILE *diag)
+{
+	const char *no_color;
+
+	if (color != CLI_COLOR_AUTO)
+		return color == CLI_COLOR_ALWAYS;
+	no_color = privilege_getenv("NO_COLOR");
+	if (no_color && *no_color)
+		return false;
+	return isatty(fileno(diag)) == 1;
+}
+
+void
+job_open_transcript(struct job *job, FILE *diag, FILE *logfile)
+{
+	const struct request *req = &job->req;
+	struct transcript_style style = {
+	    .color = want_color(req->color, diag),
+	    .show_auth = req->show_auth,
+	    .timing = req->timing,
+	};
+
+	transcript_free(job->transcript);
+	job->transcript = transcript_new(diag, req->verbosity, logfile);
+	transcript_set_style(job->transcript, &style);
+	if (req->show_auth)
+		fputs("mailpost: warning: --show-auth: this transcript shows "
+		      "the credentials (the password, tokens) as sent; do not "
+		      "share it (the log file stays redacted)\n",
+		      diag);
+}
+
 void
 job_clear(struct job *job)
 {

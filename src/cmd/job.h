@@ -175,6 +175,12 @@ void job_reset_message(struct job *job);
 
 /* Release everything the job holds; the log files are closed unless they
  * are stdout. */
+/* The run's transcript (job->transcript): the dialogue to diag at the
+ * command line's verbosity and to logfile (may be NULL), styled as asked
+ * (--color, NO_COLOR, --show-auth, --timing).  --show-auth warns on diag
+ * that the terminal will show the credentials. */
+void job_open_transcript(struct job *job, FILE *diag, FILE *logfile);
+
 void job_clear(struct job *job);
 
 #endif

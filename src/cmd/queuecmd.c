@@ -127,7 +127,7 @@ queuecmd_flush(struct job *job, FILE *diag, struct error *err)
 		return -1;
 	if (job_queue_dir(job, &dir, err) < 0)
 		return -1;
-	job->transcript = transcript_new(diag, job->req.verbosity, NULL);
+	job_open_transcript(job, diag, NULL);
 	interrupt_catch();
 	queuecmd_flush_request(job, dir, diag, &fr);
 	rc = flush_run(&fr, &rep, err);

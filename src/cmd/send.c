@@ -48,11 +48,11 @@ send_open_logs(struct job *job, FILE *diag, struct error *err)
 	}
 	/* The dialogue goes to the log file only when asked for: msmtp's
 	 * users parse it as one line per message. */
-	job->transcript = transcript_new(diag, job->req.verbosity,
-	                                 job->acct.logfile_transcript ||
-	                                         job->req.verbosity > 0
-	                                     ? job->logfile
-	                                     : NULL);
+	job_open_transcript(job, diag,
+	                    job->acct.logfile_transcript ||
+	                            job->req.verbosity > 0
+	                        ? job->logfile
+	                        : NULL);
 	return 0;
 }
 
@@ -234,6 +234,34 @@ flush_after_send(struct job *job, FILE *diag)
 		fprintf(diag, "mailpost: %s\n", err.msg);
 }
 
+/* The transcript's last line for the message: delivered, queued or
+ * refused, with the server's last word (mailpost(1), TRANSCRIPT). */
+static void
+transcript_outcome(const struct job *job, const struct outbox_result *res,
+                   const struct error *err)
+{
+	struct transcript *t = job->transcript;
+	size_t all = job->env.nrcpts;
+	size_t got = envelope_count(&job->env, ENVELOPE_ACCEPTED);
+	const char *reply = res->outcome.final_reply;
+
+	if (res->fate == OUTBOX_DELIVERED && (!err || !err->kind))
+		transcript_result(t, "delivered to %zu recipient%s: %s%s%s",
+		                  got, got == 1 ? "" : "s", reply,
+		                  res->id[0] ? "; the others queued as " : "",
+		                  res->id);
+	else if (res->fate == OUTBOX_DELIVERED)
+		transcript_result(t, "delivered to %zu of %zu recipients: %s",
+		                  got, all, err->msg);
+	else if (res->fate == OUTBOX_QUEUED)
+		transcript_result(t, "queued as %s%s%s", res->id,
+		                  res->cause.kind ? ": " : "",
+		                  res->cause.kind ? res->cause.msg : "");
+	else
+		transcript_result(t, "not delivered: %s",
+		                  err && err->kind ? err->msg : "(no reason)");
+}
+
 void
 send_log_result(const struct job *job, const struct outbox_result *res,
                 const struct error *err, FILE *diag)
@@ -258,6 +286,7 @@ send_log_result(const struct job *job, const struct outbox_result *res,
 
 	if (res->fate == OUTBOX_QUEUED && (!err || !err->kind))
 		e.error = res->cause.kind ? &res->cause : NULL;
+	transcript_outcome(job, res, err);
 	if (maillog_record(job->logfile, job->acct.logfile_time_format,
 	                   job->acct.syslog_facility, &e) < 0)
 		fprintf(diag, "mailpost: cannot write to the log file %s: %s\n",

@@ -918,3 +918,66 @@ sasl_redact_server(const struct sasl_client *c, const char *line, size_t len,
 	else
 		set_shown(out, n, line, len, false);
 }
+
+/* raw[0..len) as text: printable ASCII as it is, a NUL as "\0" (PLAIN's
+ * separators, RFC 4616 2), a backslash doubled, any other byte "\xHH". */
+static void
+show_decoded(const unsigned char *raw, size_t len, char *out, size_t n,
+             size_t *o)
+{
+	for (size_t i = 0; i < len && *o + 5 < n; i++) {
+		unsigned char ch = raw[i];
+
+		if (ch == 0) {
+			memcpy(out + *o, "\\0", 2);
+			*o += 2;
+		} else if (ch == '\\') {
+			memcpy(out + *o, "\\\\", 2);
+			*o += 2;
+		} else if (ch >= 0x20 && ch < 0x7f) {
+			out[(*o)++] = (char)ch;
+		} else {
+			out[(*o)++] = '\\';
+			out[(*o)++] = 'x';
+			hex_pair(out + *o, ch);
+			*o += 2;
+		}
+	}
+	out[*o] = '\0';
+}
+
+void
+sasl_show_line(const char *line, size_t len, bool server, char *out, size_t n)
+{
+	size_t start = 0, o, rawlen = 0;
+	unsigned char *raw;
+
+	if (n == 0)
+		return;
+	/* Where the base64 starts: after "334 " or "AUTH MECH ". */
+	if (server && len >= 4 && memcmp(line, "334 ", 4) == 0)
+		start = 4;
+	else if (server)
+		start = len;
+	else if (len >= 5 && str_iprefix(line, "AUTH ")) {
+		start = 5 + strcspn(line + 5, " ");
+		start = start < len ? start + 1 : len;
+	}
+	snprintf(out, n, "%.*s", (int)len, line);
+	str_censor(out, strlen(out));
+	raw = start < len && !(len - start == 1 && line[start] == '=')
+	          ? b64_decode(line + start, len - start, &rawlen)
+	          : NULL;
+	if (!raw)
+		return;
+	o = strlen(out);
+	if (o + 16 < n) {
+		memcpy(out + o, "   [decoded: ", 13);
+		o += 13;
+		show_decoded(raw, rawlen, out, n - 1, &o);
+		out[o++] = ']';
+		out[o] = '\0';
+	}
+	wipe(raw, rawlen);
+	free(raw);
+}

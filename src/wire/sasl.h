@@ -155,4 +155,13 @@ void sasl_redact_client(const char *line, size_t len, char *out, size_t n);
 void sasl_redact_server(const struct sasl_client *c, const char *line,
                         size_t len, char *out, size_t n);
 
+/* For --show-auth only (the terminal of a user who asked to see the
+ * credentials): a line of the exchange as it went, followed by its
+ * base64 part decoded, "   [decoded: \0alice\0secret]", NUL and other
+ * unprintable bytes escaped.  `server`: a reply line (only a 334's text
+ * is decoded); else a client line ("AUTH MECH IR" or a response).  out is
+ * always NUL-terminated and printable. */
+void sasl_show_line(const char *line, size_t len, bool server, char *out,
+                    size_t n);
+
 #endif

@@ -6,7 +6,7 @@
  *
  * The session is a state machine: the states are listed once, with a
  * parallel table of names, and enter() is the only way to change state
- * (it records each change in the transcript at -vv).  The verbs check the
+ * (it records each change in the transcript at -vvv).  The verbs check the
  * state they are called in, so a caller's mistake (a body without a 354,
  * a QUIT in the middle of the data) is caught here rather than sent.
  *
@@ -59,6 +59,10 @@
 #define SMTP_AUTH_LINE_MAX (4 + (SASL_CHALLENGE_MAX + 2) / 3 * 4 + 1)
 /* Room for a redacted line in the transcript. */
 #define SMTP_SHOWN_MAX (REPLY_LINE_MAX + 16)
+/* Room for a line of the AUTH exchange shown in clear (--show-auth): the
+ * line, and its payload decoded with every byte possibly escaped as
+ * "\xHH"; longer ones are cut. */
+#define SMTP_CLEAR_MAX (SMTP_AUTH_LINE_MAX * 4)
 
 enum smtp_state {
 	SMTP_CONNECTING,
@@ -805,8 +809,31 @@ channel_binding(struct smtp_session *s, struct sasl_params *p, char *cb,
 		p->cb_tls_unique = cb;
 }
 
+/* A line of the AUTH exchange into the transcript: its redacted form,
+ * and for a terminal that asked for it (--show-auth) the line as it went
+ * with its payload decoded, wiped after use. */
+static void
+show_auth(struct smtp_session *s, const char *redacted, const char *line,
+          size_t len, bool server)
+{
+	char *clear = NULL;
+
+	if (transcript_shows_auth(s->t)) {
+		clear = xmalloc(SMTP_CLEAR_MAX);
+		sasl_show_line(line, len, server, clear, SMTP_CLEAR_MAX);
+	}
+	if (server)
+		transcript_auth_server(s->t, redacted, clear);
+	else
+		transcript_auth_client(s->t, redacted, clear);
+	if (clear) {
+		wipe(clear, SMTP_CLEAR_MAX);
+		free(clear);
+	}
+}
+
 /* One line of the exchange that may carry a secret: the transcript gets
- * only its redacted form. */
+ * only its redacted form (unless --show-auth, on the terminal). */
 static int
 send_secret_line(struct smtp_session *s, const char *line, size_t len,
                  struct error *err)
@@ -820,7 +847,7 @@ send_secret_line(struct smtp_session *s, const char *line, size_t len,
 		return fail(s, err);
 	}
 	sasl_redact_client(line, len, shown, sizeof shown);
-	transcript_client(s->t, shown, strlen(shown));
+	show_auth(s, shown, line, len, false);
 	if (conn_write(s->conn, line, len, s->to.command, err) < 0 ||
 	    conn_write(s->conn, "\r\n", 2, s->to.command, err) < 0 ||
 	    conn_flush(s->conn, s->to.command, err) < 0)
@@ -857,7 +884,7 @@ show_auth_line(struct smtp_session *s, const struct sasl_client *c,
 	char shown[SMTP_SHOWN_MAX];
 
 	sasl_redact_server(c, line, len, shown, sizeof shown);
-	transcript_server(s->t, shown, strlen(shown));
+	show_auth(s, shown, line, len, true);
 }
 
 static bool
@@ -1580,9 +1607,7 @@ send_terminator(struct smtp_session *s, struct dot_stuffer *d,
 	log_body(s, log, tail, n - 3);
 	if (log->partial.len > 0)
 		log_body_line(s, log->partial.data, log->partial.len);
-	transcript_note(s->t,
-	                "message body: %" PRIu64 " lines, %" PRIu64 " bytes",
-	                log->lines, log->bytes);
+	transcript_body_end(s->t, log->lines, log->bytes);
 	transcript_client(s->t, ".", 1);
 	if (conn_write(s->conn, tail, n, s->to.block, err) < 0)
 		return fail(s, err);

@@ -1007,6 +1007,10 @@ check_session(struct tls *s, struct error *err)
 		return error_set(err, ERROR_PROTOCOL,
 		                 "TLS certificate of %s refused: %s", s->name,
 		                 s->result);
+	transcript_tls(
+	    s->t,
+	    gnutls_protocol_get_name(gnutls_protocol_get_version(s->session)),
+	    gnutls_ciphersuite_get(s->session));
 	return 0;
 }
 
