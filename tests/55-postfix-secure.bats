@@ -277,7 +277,10 @@ pf_mech_delivers() {
 		pf_conf starttls "auth $mech" "password Wrong${PF_SASL_PASSWORD}"
 		pf_submit 77
 		assert_stderr_contains '5.7.8'
-		assert_stderr_contains 'authentication failed'
+		# who, with which mechanism, where
+		assert_stderr_contains "authentication as $PF_SASL_USER with "
+		assert_stderr_contains " at 127.0.0.1 (account default) failed: 535"
+		assert_stderr_contains "; check the user name and the password"
 	done
 	pf_conf implicit 'auth plain' "password Wrong${PF_SASL_PASSWORD}"
 	pf_submit 77

@@ -209,6 +209,26 @@ auth_ok() {
 	done
 }
 
+@test "AUTH failure: the account, user, mechanism and server named, the other mechanisms offered, what to do" {
+	start_smtpd "$(auth_script "PLAIN LOGIN CRAM-MD5")"$'\n'"on AUTHDONE 535 5.7.8 Authentication credentials invalid"
+	auth_config "auth plain" "password $PASS"
+	run_send 77 bob@example.net <"$MSG"
+	assert_stderr_contains "mailpost: authentication as alice with PLAIN at 127.0.0.1 (account default) failed: 535 5.7.8 Authentication credentials invalid; the server also offers LOGIN, CRAM-MD5; check the user name and the password, or choose another mechanism with --auth=MECH"
+
+	# a named account; a server with no other mechanism
+	start_smtpd "$(auth_script "PLAIN")"$'\n'"on AUTHDONE 535 5.7.8 no"
+	auth_config "account work" "auth plain" "password $PASS"
+	run_send 77 -A work bob@example.net <"$MSG"
+	assert_stderr_contains "authentication as alice with PLAIN at 127.0.0.1 (account work) failed: 535 5.7.8 no; the server offers no other mechanism; check the user name and the password"
+	assert_stderr_lacks "--auth=MECH"
+
+	# too weak: choose a stronger one
+	start_smtpd "$(auth_script "PLAIN SCRAM-SHA-256")"$'\n'"on AUTHDONE 534 5.7.9 too weak"
+	auth_config "auth plain" "password $PASS"
+	run_send 77 bob@example.net <"$MSG"
+	assert_stderr_contains "authentication as alice with PLAIN at 127.0.0.1 (account default) refused, the mechanism too weak for the server: 534 5.7.9 too weak; the server also offers SCRAM-SHA-256; choose a stronger one with --auth=MECH"
+}
+
 @test "wrong password: 535 from the server's own check, 77" {
 	start_smtpd "$(auth_script "SCRAM-SHA-256 PLAIN")"
 	auth_config "auth on" "password wrong-$PASS"

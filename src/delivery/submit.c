@@ -155,6 +155,7 @@ session_options(const struct submission *sub, const struct names *n,
 	o->auth = a->auth;
 	o->user = a->user;
 	o->secret = sub->secret;
+	o->account = a->name;
 	o->auth_plaintext = a->auth_plaintext;
 	o->no_pipelining = !a->pipelining;
 }

@@ -841,40 +841,92 @@ leaks(const struct sasl_client *c, const char *s, size_t len)
 	return false;
 }
 
+/* Who tried what where, for a refusal: " as alice with PLAIN at
+ * mail.example.org (account work)". */
+static void
+describe_attempt(const struct sasl_client *c, char *out, size_t n)
+{
+	const struct sasl_params *p = &c->p;
+	bool user = p->user && *p->user;
+	bool account = p->account && *p->account;
+
+	snprintf(out, n, "%s%.100s with %s%s%.100s%s%.100s%s",
+	         user ? " as " : "", user ? p->user : "", c->mech->name,
+	         p->host && *p->host ? " at " : "", p->host ? p->host : "",
+	         account ? " (account " : "", account ? p->account : "",
+	         account ? ")" : "");
+}
+
+/* The other mechanisms the server offered, to try instead:
+ * "; the server also offers LOGIN, CRAM-MD5", or that there is none.
+ * True when there is one. */
+static bool
+other_mechanisms(const struct sasl_client *c, char *out, size_t n)
+{
+	size_t o = 0;
+	const char *p = c->p.offered ? c->p.offered : "";
+
+	out[0] = '\0';
+	while (*p) {
+		size_t w = strcspn(p, " ");
+
+		if (w > 0 && !(w == strlen(c->mech->name) &&
+		               str_iprefix(p, c->mech->name))) {
+			int k = snprintf(out + o, n - o, "%s%.*s",
+			                 o ? ", " : "; the server also offers ",
+			                 (int)w, p);
+
+			if (k < 0 || (size_t)k >= n - o)
+				break;
+			o += (size_t)k;
+		}
+		p += w;
+		p += strspn(p, " ");
+	}
+	if (o == 0)
+		snprintf(out, n, "; the server offers no other mechanism");
+	return o > 0;
+}
+
 int
 sasl_failure(const struct sasl_client *c, int code, const char *text,
              struct error *err)
 {
-	const char *mech = c ? c->mech->name : "";
-	char said[300];
+	char said[300], who[400] = "", others[300] = "";
+	bool choice = false;
 
 	str_copy(said, sizeof said, text ? text : "");
 	if (leaks(c, said, strlen(said)))
 		str_copy(said, sizeof said, "<redacted>");
+	if (c) {
+		describe_attempt(c, who, sizeof who);
+		choice = other_mechanisms(c, others, sizeof others);
+	}
 	if (code >= 400 && code < 500)
 		return error_set(err, ERROR_TEMPFAIL,
-		                 "temporary authentication failure, try again "
-		                 "later: %d %s",
-		                 code, said);
+		                 "authentication%s failed for now: %d %s; try "
+		                 "again later",
+		                 who, code, said);
 	if (code == 534)
-		return error_set(
-		    err, ERROR_NOPERM,
-		    "the server considers AUTH %s too weak; choose "
-		    "a stronger mechanism with auth: %d %s",
-		    mech, code, said);
+		return error_set(err, ERROR_NOPERM,
+		                 "authentication%s refused, the mechanism too "
+		                 "weak for the server: %d %s%s; choose a "
+		                 "stronger one with --auth=MECH",
+		                 who, code, said, others);
 	if (code == 538)
 		return error_set(
 		    err, ERROR_NOPERM,
-		    "the server requires an encrypted connection for "
-		    "AUTH %s; enable tls: %d %s",
-		    mech, code, said);
-	if (code == 535)
-		return error_set(err, ERROR_NOPERM,
-		                 "authentication failed (wrong user name or "
-		                 "password?): %d %s",
-		                 code, said);
-	return error_set(err, ERROR_NOPERM, "AUTH %s refused: %d %s", mech,
-	                 code, said);
+		    "authentication%s refused, the server requires "
+		    "an encrypted connection for it: %d %s; enable "
+		    "tls",
+		    who, code, said);
+	return error_set(err, ERROR_NOPERM,
+	                 "authentication%s failed: %d %s%s; check the user "
+	                 "name and the password%s",
+	                 who, code, said, others,
+	                 choice ? ", or choose another mechanism with "
+	                          "--auth=MECH"
+	                        : "");
 }
 
 /* out = a[0..alen) followed by " <redacted>" when asked; censored. */

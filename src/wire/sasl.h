@@ -81,6 +81,7 @@ struct sasl_params {
 	const char *secret; /* password, or the token for XOAUTH2 and
 	                     * OAUTHBEARER; NULL for EXTERNAL and GSSAPI */
 	const char *host;   /* the server's name (GSSAPI: smtp@host) */
+	const char *account; /* the account's name, for messages; or NULL */
 	/* Channel binding data, base64, from the TLS layer; NULL when there
 	 * is none.  With either, SCRAM-*-PLUS becomes possible. */
 	const char *cb_tls_exporter; /* RFC 9266 (TLS 1.3 and 1.2) */
@@ -138,8 +139,13 @@ int sasl_success(struct sasl_client *c, struct error *err);
 /* A negative reply to AUTH or to a response: fill err with its kind and a
  * message in words, quoting the server's text (censored; the secret
  * removed).  454 and other 4xx: ERROR_TEMPFAIL; 534: mechanism too weak;
- * 538: encryption required; 535 and other 5xx: ERROR_NOPERM.  c may be
- * NULL.  Returns -1. */
+ * 538: encryption required; 535 and other 5xx: ERROR_NOPERM.  The message
+ * names the user, the mechanism, the server and the account, and the
+ * other mechanisms the server offered ("authentication as alice with PLAIN
+ * at mail.example.org (account work) failed: 535 5.7.8 ...; the server
+ * also offers LOGIN, CRAM-MD5; check the user name and the password, or
+ * choose another mechanism with --auth=MECH").  c may be NULL.  Returns
+ * -1. */
 int sasl_failure(const struct sasl_client *c, int code, const char *text,
                  struct error *err);
 

@@ -1038,6 +1038,7 @@ authenticate(struct smtp_session *s, const struct smtp_options *o,
 	    .user = o->user,
 	    .secret = o->secret,
 	    .host = o->tls_params.host ? o->tls_params.host : o->target.host,
+	    .account = o->account,
 	};
 	struct sasl_client *c = NULL;
 	struct reply r;

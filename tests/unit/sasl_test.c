@@ -616,12 +616,21 @@ test_failure(void)
 	sasl_start(c, &ir, &err);
 	CHECK_INT(sasl_failure(c, 454, "4.7.0 Temporary failure", &err), -1);
 	CHECK_INT(err.kind, ERROR_TEMPFAIL);
+	CHECK(strstr(err.msg, "as user with PLAIN at smtp.example.org "
+	                      "failed for now: 454 4.7.0") != NULL);
 	CHECK_INT(sasl_failure(c, 535, "5.7.8 Bad credentials", &err), -1);
 	CHECK_INT(err.kind, ERROR_NOPERM);
-	CHECK_STR(err.msg, "authentication failed (wrong user name or "
-	                   "password?): 535 5.7.8 Bad credentials");
+	/* who, with what, where; what else the server offers; what to do */
+	CHECK_STR(err.msg,
+	          "authentication as user with PLAIN at smtp.example.org "
+	          "failed: 535 5.7.8 Bad credentials; the server also offers "
+	          "SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS, SCRAM-SHA-256, "
+	          "SCRAM-SHA-1, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, "
+	          "EXTERNAL, GSSAPI; check the user name and the password, or "
+	          "choose another mechanism with --auth=MECH");
 	sasl_failure(c, 534, "5.7.9 weak", &err);
 	CHECK(strstr(err.msg, "too weak") != NULL);
+	CHECK(strstr(err.msg, "--auth=MECH") != NULL);
 	CHECK_INT(err.kind, ERROR_NOPERM);
 	sasl_failure(c, 538, "5.7.11 Encryption required", &err);
 	CHECK(strstr(err.msg, "requires an encrypted connection") != NULL);
@@ -632,6 +641,28 @@ test_failure(void)
 	CHECK(strstr(err.msg, "AHVzZXIAaHVudGVyMg==") == NULL);
 	sasl_failure(NULL, 501, "5.5.2 cancelled", &err);
 	CHECK_INT(err.kind, ERROR_NOPERM);
+	sasl_client_free(c);
+}
+
+/* The account named; a server with nothing else to offer gets no
+ * advice to choose another mechanism. */
+static void
+test_failure_account(void)
+{
+	struct sasl_params p;
+	struct sasl_client *c = NULL;
+	struct error err;
+
+	params(&p, "plain", "PLAIN");
+	p.user = "alice@example.org";
+	p.host = "mail.example.org";
+	p.account = "work";
+	CHECK_INT(sasl_client_new(&c, &p, &err), 0);
+	sasl_failure(c, 535, "5.7.8 no", &err);
+	CHECK_STR(err.msg, "authentication as alice@example.org with PLAIN at "
+	                   "mail.example.org (account work) failed: 535 5.7.8 "
+	                   "no; the server offers no other mechanism; check "
+	                   "the user name and the password");
 	sasl_client_free(c);
 }
 
@@ -729,6 +760,7 @@ main(void)
 	test_scram_early_success();
 	test_scram_server_first();
 	test_failure();
+	test_failure_account();
 	test_redact();
 	test_ntlm_user();
 	return unit_done();
