@@ -223,6 +223,60 @@ VERIFY_CASES=(
 	done
 }
 
+# What a refusal says to do, per certificate: certificate | extra config
+# line | the remedy named.  Every one but the revoked certificate ends
+# with the exact line that would pin it and what a pin gives up.
+ADVICE_CASES=(
+	"unknownca||its issuer (CN=mailpost other CA) is not in tls_trust_file @CA@: add that CA's certificate (PEM) to it; "
+	"wronghost||it is for DNS:wrong.example: connect by one of those names, or add 'tls_host_override NAME' if it is the same server; "
+	"expired||the server's administrator must renew it; "
+	"notyet||check this machine's clock; "
+	"selfsigned||self-signed certificate; only after checking by other means"
+	"server|tls_trust_file system|its issuer (CN=mailpost test CA) is not in the system trust store: if it is your own CA, add the line 'tls_trust_file /path/to/that-ca.pem'; "
+)
+
+@test "a refused certificate: the reason, the remedy, the exact pin line and what a pin gives up; the line works" {
+	local c name extra words pin line=
+	for c in "${ADVICE_CASES[@]}"; do
+		IFS='|' read -r name extra words <<<"$c"
+		start_smtpd "$(starttls_script "$name")"
+		tls_config ${extra:+"$extra"}
+		run_send 76 bob@example.net <"$MSG" || die "(certificate $name)" || return 1
+		pin="$(<"$CERTS/$name.sha256")"
+		assert_stderr_contains "${words/@CA@/$CERTS/ca.pem}" || die "(certificate $name)" || return 1
+		assert_stderr_contains "pin it with the line 'tls_fingerprint $pin' in account default (a pin replaces verification: the issuer, the name and the dates are no longer checked, and the pin must change when the certificate does)" ||
+			die "(certificate $name)" || return 1
+		assert_stderr_line_count 1 || return 1
+		[[ $name == selfsigned ]] && line="$(sed -n "s/.*pin it with the line '\([^']*\)'.*/\1/p" <<<"$stderr")"
+	done
+	# the line as given makes the self-signed certificate trusted
+	start_smtpd "$(starttls_script selfsigned)"
+	tls_config "$line"
+	run_send 0 bob@example.net <"$MSG"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+@test "a refused certificate: a revoked one is never offered for pinning; a pin mismatch offers the new pin" {
+	start_smtpd "$(starttls_script revoked)"
+	tls_config "tls_crl_file $CERTS/crl.pem"
+	run_send 76 bob@example.net <"$MSG"
+	assert_stderr_contains "certificate revoked; its issuer revoked it: the server's administrator must replace it (SHA-256 fingerprint $(<"$CERTS/revoked.sha256"))"
+	assert_stderr_lacks "tls_fingerprint"
+
+	start_smtpd "$(starttls_script)"
+	tls_config "tls_fingerprint $(<"$CERTS/selfsigned.sha256")"
+	run_send 76 bob@example.net <"$MSG"
+	assert_stderr_contains "fingerprint does not match: got $(<"$CERTS/server.sha256") (SHA-256); if the server's certificate was replaced on purpose (ask its administrator), pin the new one with the line 'tls_fingerprint $(<"$CERTS/server.sha256")' in account default"
+}
+
+@test "a trust file that is missing: 78, named, and what to give instead; nothing sent" {
+	start_smtpd "$(starttls_script)"
+	write_config "tls on" "tls_trust_file $BATS_TEST_TMPDIR/no-such-ca.pem"
+	run_send 78 bob@example.net <"$MSG"
+	assert_stderr_contains "cannot read tls_trust_file $BATS_TEST_TMPDIR/no-such-ca.pem: No such file or directory; name the PEM file of the CA that signs the server's certificate, or 'tls_trust_file system'"
+	assert_nothing_sent
+}
+
 @test "the revoked certificate is accepted without the CRL (the CRL is what refuses it)" {
 	start_smtpd "$(starttls_script revoked)"
 	tls_config

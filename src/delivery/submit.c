@@ -128,6 +128,7 @@ tls_options(const struct account *a, const struct names *n,
 	p->key_file = a->tls_key_file;
 	p->no_certcheck = !a->tls_certcheck;
 	p->priorities = a->tls_priorities;
+	p->account = a->name;
 }
 
 static void

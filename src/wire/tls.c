@@ -42,6 +42,9 @@
 #define TLS_SHA256_LEN 32
 /* "2026-01-31 23:59:59 UTC" */
 #define TLS_TIME_MAX 32
+/* What to do about a refused certificate: the cause's remedy and the
+ * line that would pin it. */
+#define TLS_ADVICE_MAX 640
 
 struct tls {
 	gnutls_session_t session;
@@ -58,11 +61,41 @@ struct tls {
 	bool verified;     /* ... and it accepts the peer */
 	bool expect_close; /* a bare TCP close is a normal end */
 	char result[TLS_RESULT_MAX];
+	char advice[TLS_ADVICE_MAX]; /* after a refusal: what to do */
 	char last_error[TLS_ERROR_MAX];
 	struct tls_info *info; /* the caller's, or NULL */
+	/* Read only during tls_start, for the advice (NULL after it). */
+	const char *trust_file;
+	const char *account;
 };
 
 /* --- small helpers --- */
+
+static void vappend(char *buf, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+/* Append to a NUL-terminated buffer, cutting what does not fit. */
+static void
+vappend(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	size_t used = strlen(buf);
+
+	if (used + 1 < size)
+		vsnprintf(buf + used, size - used, fmt, ap);
+}
+
+static void append(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+append(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vappend(buf, size, fmt, ap);
+	va_end(ap);
+}
 
 /* Append "; text" (or the first text) to a verdict. */
 static void add_reason(char *buf, size_t size, const char *fmt, ...)
@@ -71,17 +104,12 @@ static void add_reason(char *buf, size_t size, const char *fmt, ...)
 static void
 add_reason(char *buf, size_t size, const char *fmt, ...)
 {
-	size_t used = strlen(buf);
 	va_list ap;
 
-	if (used > 0 && used + 2 < size) {
-		memcpy(buf + used, "; ", 3);
-		used += 2;
-	}
-	if (used + 1 >= size)
-		return;
+	if (buf[0])
+		append(buf, size, "; ");
 	va_start(ap, fmt);
-	vsnprintf(buf + used, size - used, fmt, ap);
+	vappend(buf, size, fmt, ap);
 	va_end(ap);
 }
 
@@ -510,6 +538,95 @@ info_note_trust(struct tls *s, const char *file)
 		snprintf(i->trust, sizeof i->trust, "tls_trust_file %s", file);
 }
 
+/* --- what to do about a refusal --- */
+
+/* The cure for each cause of a refusal by the chain (status). */
+static void
+advise_causes(struct tls *s, unsigned status, gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t dn = {NULL, 0};
+	const char *file = s->trust_file;
+	char *names;
+
+	/* A self-signed certificate has no issuer to trust but itself: the
+	 * pin is the way. */
+	if ((status & GNUTLS_CERT_SIGNER_NOT_FOUND) && !s->no_ca &&
+	    gnutls_x509_crt_check_issuer(crt, crt) != 1 &&
+	    gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) == 0) {
+		if (!file || strcmp(file, "system") == 0)
+			append(s->advice, sizeof s->advice,
+			       "its issuer (%.*s) is not in the system trust "
+			       "store: if it is your own CA, add the line "
+			       "'tls_trust_file /path/to/that-ca.pem'; ",
+			       (int)dn.size, (const char *)dn.data);
+		else
+			append(s->advice, sizeof s->advice,
+			       "its issuer (%.*s) is not in tls_trust_file %s: "
+			       "add that CA's certificate (PEM) to it; ",
+			       (int)dn.size, (const char *)dn.data, file);
+		gnutls_free(dn.data);
+	}
+	if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
+		names = alt_names(crt);
+		if (names[0])
+			append(s->advice, sizeof s->advice,
+			       "it is for %s: connect by one of those names, "
+			       "or add 'tls_host_override NAME' if it is the "
+			       "same server; ",
+			       names);
+		free(names);
+	}
+	if (status & GNUTLS_CERT_EXPIRED)
+		append(s->advice, sizeof s->advice,
+		       "the server's administrator must renew it; ");
+	if (status & GNUTLS_CERT_NOT_ACTIVATED)
+		append(s->advice, sizeof s->advice,
+		       "check this machine's clock; ");
+}
+
+/* After a refusal: what to do, ending with the exact line that would pin
+ * the certificate and what a pin gives up.  A revoked certificate gets no
+ * such line: pinning it would undo the revocation. */
+static void
+advise(struct tls *s, unsigned status, gnutls_x509_crt_t crt,
+       const gnutls_datum_t *der)
+{
+	unsigned char digest[TLS_SHA256_LEN];
+	char fp[TLS_FINGERPRINT_MAX];
+	bool account = s->account && *s->account;
+
+	s->advice[0] = '\0';
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der->data, der->size, digest) <
+	    0)
+		return;
+	format_hex(digest, sizeof digest, fp, sizeof fp);
+	if (status & GNUTLS_CERT_REVOKED) {
+		append(s->advice, sizeof s->advice,
+		       "its issuer revoked it: the server's administrator must "
+		       "replace it (SHA-256 fingerprint %s)",
+		       fp);
+		return;
+	}
+	if (s->pin_len > 0) {
+		append(s->advice, sizeof s->advice,
+		       "if the server's certificate was replaced on purpose "
+		       "(ask its administrator), pin the new one with the line "
+		       "'tls_fingerprint %s'%s%s",
+		       fp, account ? " in account " : "",
+		       account ? s->account : "");
+		return;
+	}
+	advise_causes(s, status, crt);
+	append(s->advice, sizeof s->advice,
+	       "%sonly after checking by other means that it is the "
+	       "server's own certificate, pin it with the line "
+	       "'tls_fingerprint %s'%s%s (a pin replaces verification: the "
+	       "issuer, the name and the dates are no longer checked, and "
+	       "the pin must change when the certificate does)",
+	       s->advice[0] ? "or, " : "", fp, account ? " in account " : "",
+	       account ? s->account : "");
+}
+
 /* --- verification --- */
 
 /* A pinned fingerprint decides alone (RFC 6125 6.6.2 leaves pinning to
@@ -539,6 +656,7 @@ verify_pin(struct tls *s, const gnutls_datum_t *der)
 	format_hex(digest, s->pin_len, got, sizeof got);
 	snprintf(s->result, sizeof s->result,
 	         "fingerprint does not match: got %s (%s)", got, alg_name);
+	advise(s, 0, NULL, der);
 	return -1;
 }
 
@@ -635,7 +753,7 @@ name_reasons(struct tls *s, unsigned status, gnutls_x509_crt_t crt)
 /* The chain against the trust store, the host name (RFC 6125, including
  * an IP address against iPAddress entries) and the purpose. */
 static int
-verify_chain(struct tls *s, gnutls_x509_crt_t crt)
+verify_chain(struct tls *s, gnutls_x509_crt_t crt, const gnutls_datum_t *der)
 {
 	gnutls_typed_vdata_st data[2] = {
 	    {.type = GNUTLS_DT_DNS_HOSTNAME, .data = (unsigned char *)s->name},
@@ -658,6 +776,7 @@ verify_chain(struct tls *s, gnutls_x509_crt_t crt)
 		return 0;
 	}
 	name_reasons(s, status, crt);
+	advise(s, status, crt, der);
 	return -1;
 }
 
@@ -682,7 +801,7 @@ verify_peer(struct tls *s)
 	else if (s->no_certcheck)
 		rc = 0;
 	else
-		rc = verify_chain(s, crt);
+		rc = verify_chain(s, crt, &der);
 	if (rc == 0 && s->no_certcheck && s->pin_len == 0)
 		str_copy(s->result, sizeof s->result,
 		         "NOT VERIFIED (tls_certcheck is off)");
@@ -733,8 +852,12 @@ load_trust(struct tls *s, const struct tls_params *p, struct error *err)
 		return 0;
 	}
 	if (access(file, R_OK) < 0)
-		return error_set_errno(err, ERROR_CONFIG, errno,
-		                       "cannot read tls_trust_file %s", file);
+		return error_set(
+		    err, ERROR_CONFIG,
+		    "cannot read tls_trust_file %s: %s; name the PEM "
+		    "file of the CA that signs the server's "
+		    "certificate, or 'tls_trust_file system'",
+		    file, strerror(errno));
 	rc = gnutls_certificate_set_x509_trust_file(s->cred, file,
 	                                            GNUTLS_X509_FMT_PEM);
 	if (rc <= 0)
@@ -901,6 +1024,15 @@ reason(int rc, char *buf, size_t n)
 	return buf;
 }
 
+/* A refused certificate: why, and what to do about it. */
+static int
+refused(const struct tls *s, struct error *err)
+{
+	return error_set(err, ERROR_PROTOCOL,
+	                 "TLS certificate of %s refused: %s%s%s", s->name,
+	                 s->result, s->advice[0] ? "; " : "", s->advice);
+}
+
 /* A failed handshake in words. */
 static int
 handshake_failed(struct tls *s, int rc, struct error *err)
@@ -908,9 +1040,7 @@ handshake_failed(struct tls *s, int rc, struct error *err)
 	char why[TLS_ERROR_MAX];
 
 	if (s->verify_ran && !s->verified)
-		return error_set(err, ERROR_PROTOCOL,
-		                 "TLS certificate of %s refused: %s", s->name,
-		                 s->result);
+		return refused(s, err);
 	switch (rc) {
 	case GNUTLS_E_FATAL_ALERT_RECEIVED:
 		return error_set(
@@ -1004,9 +1134,7 @@ check_session(struct tls *s, struct error *err)
 		(void)verify_peer(s);
 	describe(s);
 	if (!s->verified)
-		return error_set(err, ERROR_PROTOCOL,
-		                 "TLS certificate of %s refused: %s", s->name,
-		                 s->result);
+		return refused(s, err);
 	transcript_tls(
 	    s->t,
 	    gnutls_protocol_get_name(gnutls_protocol_get_version(s->session)),
@@ -1032,6 +1160,8 @@ tls_start(struct tls **out, int fd, const struct tls_params *p,
 	s->name = xstrdup(name);
 	s->no_certcheck = p->no_certcheck;
 	s->info = p->info;
+	s->trust_file = p->trust_file;
+	s->account = p->account;
 	if ((p->fingerprint &&
 	     parse_pin(p->fingerprint, s->pin, &s->pin_len, err) < 0) ||
 	    load_credentials(s, p, err) < 0 || new_session(s, p, err) < 0 ||
@@ -1039,6 +1169,7 @@ tls_start(struct tls **out, int fd, const struct tls_params *p,
 		tls_free(s);
 		return -1;
 	}
+	s->trust_file = s->account = NULL;
 	*out = s;
 	return 0;
 }

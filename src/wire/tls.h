@@ -121,6 +121,8 @@ struct tls_params {
 	 * A pinned fingerprint is still checked. */
 	bool no_certcheck;
 	const char *priorities; /* GnuTLS priority string; NULL: default */
+	const char *account;    /* the account's name, for the advice after
+	                         * a refusal; or NULL */
 	int timeout_ms;         /* the whole handshake; <= 0: TLS_TIMEOUT_MS */
 	/* NULL, or the caller's description of the session (initialised
 	 * with tls_info_init), filled by tls_start whether it succeeds or
