@@ -92,6 +92,7 @@ assert_stderr_line_matches() {
 	start_smtpd
 	run_send 0 -vvv bob@example.net <"$MSG"
 	assert_stderr_contains "=== state ENVELOPE -> BODY"
+	assert_stderr_lacks "=== steps:"
 	assert_layout
 }
 
@@ -123,6 +124,8 @@ assert_stderr_line_matches() {
 	assert_stderr_line_matches '^ {10}  {10} <-  250-PIPELINING$'
 	assert_stderr_line_matches '^\[ *[0-9.]+\]  {10}  -> EHLO client\.test$'
 	assert_stderr_line_matches '=== delivered to 1 recipient: .* \([0-9.]+ s in all, [0-9]+ ms waiting for the server\)$'
+	# and each step of the session (smtp.h's steps), at the end
+	assert_stderr_line_matches '=== steps: connect [0-9]+\.[0-9] ms, greeting [0-9]+\.[0-9] ms, ehlo [0-9.]+ ms, mail [0-9.]+ ms, rcpt [0-9.]+ ms, data [0-9.]+ ms, body [0-9.]+ ms, quit [0-9.]+ ms$'
 	# each reply of the pipelined group is timed from its own command
 	local n
 	n=$(printf '%s\n' "${stderr_lines[@]}" | grep -cE '\+[0-9]+ ms <-  ')

@@ -133,6 +133,12 @@ transcript_wants(const struct transcript *t, int level)
 }
 
 bool
+transcript_timing(const struct transcript *t)
+{
+	return t && t->style.timing && transcript_wants(t, TRANSCRIPT_DIALOGUE);
+}
+
+bool
 transcript_shows_auth(const struct transcript *t)
 {
 	return t && t->style.show_auth && to_terminal(t, TRANSCRIPT_DIALOGUE);

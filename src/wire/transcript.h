@@ -67,6 +67,9 @@ void transcript_set_style(struct transcript *t,
  * formatting work). */
 bool transcript_wants(const struct transcript *t, int level);
 
+/* True when --timing asked for the latencies (and the session's steps). */
+bool transcript_timing(const struct transcript *t);
+
 /* True when the terminal wants the AUTH exchange in clear (--show-auth):
  * only then need a caller work out the shown form. */
 bool transcript_shows_auth(const struct transcript *t);
