@@ -173,6 +173,11 @@ exchange(struct sasl_client *c, unsigned flags, const uint8_t *data,
 		memcpy(reply + 4, ch, chlen);
 		sasl_redact_server(c, reply, chlen + 4, shown, sizeof shown);
 		FUZZ_ASSERT(!secret || strstr(shown, SECRET) == NULL);
+		/* --show-auth's form: a challenge decoded, always printable
+		 * and within its buffer, whatever the server sent */
+		sasl_show_line(reply, chlen + 4, true, shown, sizeof shown);
+		FUZZ_ASSERT(strlen(shown) < sizeof shown &&
+		            fuzz_censored(shown, strlen(shown)));
 		free(reply);
 		error_clear(&err);
 		rc = sasl_step(c, ch, chlen, &response, &err);
