@@ -403,8 +403,9 @@ EOF
 				printf '%s' "$output" >"$BATS_TEST_TMPDIR/stdout.$n"
 				printf '%s' "$stderr" >"$BATS_TEST_TMPDIR/stderr.$n"
 				[ -s "$log" ] || die "$mode $mech $src: no log file written"
-				# It did authenticate (or try): the transcript shows AUTH.
-				grep -q ' -> AUTH ' "$BATS_TEST_TMPDIR/stderr.$n" ||
+				# It did authenticate (or try): the transcript shows AUTH,
+				# marked as sent inside TLS.
+				grep -q ' ~> AUTH ' "$BATS_TEST_TMPDIR/stderr.$n" ||
 					die "$mode $mech $src: no AUTH in the -vv transcript:" "$stderr"
 				pf_assert_no_secret "$pw" "$BATS_TEST_TMPDIR/stdout.$n" \
 					"$BATS_TEST_TMPDIR/stderr.$n" "$log" ||
