@@ -1410,14 +1410,14 @@ small_queue_fs() {
 	start_smtpd $'caps AUTH PLAIN, PIPELINING\nuser alice right' -- --max-connections 3
 	queue_config "$SMTPD_PORT" "${auth[@]}" "password wrong"
 	mp 77 -q
-	assert_stderr_line_re "^mailpost: $QID: deferred: authentication failed .*535 5\\.7\\.8"
+	assert_stderr_line_re "^mailpost: $QID: deferred: authentication as alice with PLAIN at 127\\.0\\.0\\.1 \\(account default\\) failed: 535 5\\.7\\.8"
 	assert_stderr_contains "mailpost: 1 queued message could not be sent and stays in the queue; fix what is said above (the account's settings or the server's), then run mailpost -q"
 	assert_listed "$QID"
 	assert_equal 2 "$(show_field "$QID" Attempts)" "Attempts"
 	[[ ! -e "$DEAD" ]] || die "it was given up:" "$(cat "$DEAD")" || return 1
 	# Not only once: every run that meets it says it.
 	mp 77 --flush
-	assert_stderr_contains "mailpost: $QID: deferred: authentication failed"
+	assert_stderr_contains "mailpost: $QID: deferred: authentication as alice with PLAIN at 127.0.0.1 (account default) failed: 535 5.7.8"
 	queue_config "$SMTPD_PORT" "${auth[@]}" "password right"
 	mp 0 -q
 	assert_equal "" "$stderr" "stderr"
