@@ -51,8 +51,6 @@
 #define SMTP_QUIT_TIMEOUT_MS 5000
 /* Body lines shown at -vv longer than this are shown in pieces. */
 #define SMTP_BODY_LOG_MAX 4096
-/* RFC 4422 3.1: a SASL mechanism name is 1 to 20 characters. */
-#define SMTP_MECH_MAX 20
 /* A 334 line: "334 " and the base64 form of the largest challenge sasl.c
  * accepts (RFC 4954 4 sets no limit; SASL_CHALLENGE_MAX is ours), plus
  * the NUL. */
@@ -1051,6 +1049,9 @@ authenticate(struct smtp_session *s, const struct smtp_options *o,
 		wipe(cb, sizeof cb);
 		return refuse(s, err);
 	}
+	if (o->report)
+		str_copy(o->report->auth_mechanism,
+		         sizeof o->report->auth_mechanism, sasl_mechanism(c));
 	s->auth_line = xmalloc(SMTP_AUTH_LINE_MAX);
 	reply_init(&r);
 	rc = auth_exchange(s, c, &r, err);
@@ -1130,6 +1131,8 @@ smtp_open(struct smtp_session **out, const struct smtp_options *o,
 	*out = NULL;
 	s->timing = o->timing ? o->timing : &s->own_timing;
 	smtp_timing_init(s->timing);
+	if (o->report)
+		memset(o->report, 0, sizeof *o->report);
 	s->heard = o->heard;
 	if (s->heard)
 		smtp_heard_init(s->heard);
@@ -1170,6 +1173,12 @@ const struct smtp_caps *
 smtp_caps(const struct smtp_session *s)
 {
 	return &s->caps;
+}
+
+const struct smtp_timing *
+smtp_timing(const struct smtp_session *s)
+{
+	return s->timing;
 }
 
 /* --- the envelope: MAIL, RCPT, DATA --- */

@@ -129,6 +129,16 @@ struct smtp_heard {
 void smtp_heard_init(struct smtp_heard *h);
 void smtp_heard_clear(struct smtp_heard *h);
 
+/* RFC 4422 3.1: a SASL mechanism name is 1 to 20 characters. */
+#define SMTP_MECH_MAX 20
+
+/* What a session negotiated that its caller reports (--json) and that
+ * outlives it: owned by the caller, filled as the session goes (the TLS
+ * session is described through tls_params.info). */
+struct smtp_report {
+	char auth_mechanism[SMTP_MECH_MAX + 1]; /* the one AUTH tried, or "" */
+};
+
 enum smtp_tls_mode {
 	SMTP_TLS_OFF = 0,
 	SMTP_TLS_STARTTLS, /* RFC 3207: required, never a plaintext fallback */
@@ -178,6 +188,10 @@ struct smtp_options {
 	 * it (--serverinfo shows both sides).  A failure is then a failure
 	 * of the session, as with SMTP_TLS_STARTTLS. */
 	bool starttls_if_offered;
+
+	/* NULL, or the caller's record of what was negotiated (smtp_open
+	 * clears it). */
+	struct smtp_report *report;
 };
 
 struct smtp_session;
@@ -210,6 +224,10 @@ int smtp_open(struct smtp_session **out, const struct smtp_options *o,
  * smtp_close sends QUIT after each but CONNECT. */
 
 const struct smtp_caps *smtp_caps(const struct smtp_session *s);
+
+/* The session's step times so far (the caller's smtp_options.timing, or
+ * the session's own). */
+const struct smtp_timing *smtp_timing(const struct smtp_session *s);
 
 /* One transaction: the envelope (envelope.h: sender, recipients, DSN,
  * priority), its addresses already in their wire form, and what only the
