@@ -51,6 +51,8 @@ struct group {
 	struct error conn_err;
 	char *dead_letter;    /* path, or NULL for none */
 	bool dead_letter_off; /* none because dead_letter is off */
+	struct submit_report report; /* the group's session (the log hook's
+	                              * machine-readable result) */
 };
 
 static void notice(const struct run *r, const char *fmt, ...)
@@ -192,12 +194,14 @@ group_open(struct run *r, struct group *g, const struct queue_envelope *e)
 	    relay_route_build(&g->route, &g->acct, r->fr->cfg, r->fr->finish,
 	                      r->fr->transcript, &g->acct_err) == 0)
 		g->route_ok = true;
+	g->route.report = &g->report;
 }
 
 static void
 group_close(struct group *g)
 {
 	submit_close(g->ss);
+	submit_report_clear(&g->report);
 	if (g->route_ok)
 		relay_route_clear(&g->route);
 	if (g->acct_ok)
@@ -444,15 +448,27 @@ give_up(struct run *r, const struct group *g, struct queue_entry *qe,
 	return false;
 }
 
+/* The dead letter file a given-up entry went to (to: the give-up's
+ * action; kept: it stayed in the queue instead), or NULL: another
+ * user's goes to that user's home or the spool's dead/, not named. */
+static const char *
+saved_to(const struct run *r, const struct group *g,
+         const struct queue_envelope *e, enum fate_action to, bool kept)
+{
+	if (kept || to != FATE_DEAD_LETTER || foreign(r, e))
+		return NULL;
+	return g->dead_letter;
+}
+
 /* The result line of the attempt at entry e (as it was before the
  * attempt's outcome changed it) where its account logs (why: the
  * failure, ERROR_NONE when delivered to all; out: what the server said,
  * NULL when nothing was sent; kept: the id the message stays queued
- * under, or NULL). */
+ * under, or NULL; saved: the dead letter file it went to, or NULL). */
 static void
 log_result(const struct run *r, const struct group *g,
            const struct queue_envelope *e, const struct submit_outcome *out,
-           const struct error *why, const char *kept)
+           const struct error *why, const char *kept, const char *saved)
 {
 	char who[64];
 	struct maillog_entry m = {
@@ -469,6 +485,9 @@ log_result(const struct run *r, const struct group *g,
 	    .reply = out ? out->final_reply : "",
 	    .queued_id = kept,
 	    .entry_id = e->id,
+	    .session = g->report.tried ? &g->report : NULL,
+	    .outcome = out,
+	    .dead_letter = saved,
 	};
 
 	if (r->fr->log && g->acct_ok)
@@ -493,7 +512,8 @@ expire(struct run *r, const struct group *g, struct queue_entry *qe,
 	error_set(&gave_up, ERROR_TEMPFAIL, "%s", why);
 	/* Expired, the entry keeps its recipients: it is still e. */
 	kept = give_up(r, g, qe, to, FATE_KEEP, why, ERROR_TEMPFAIL);
-	log_result(r, g, e, NULL, &gave_up, kept ? e->id : NULL);
+	log_result(r, g, e, NULL, &gave_up, kept ? e->id : NULL,
+	           saved_to(r, g, e, to, kept));
 }
 
 /* The connection for the group, opened on first need. */
@@ -636,7 +656,7 @@ after_attempt(struct run *r, const struct group *g, struct queue_entry *qe,
 	/* The log line names the entry's recipients as tried: a shrink
 	 * below narrows e. */
 	struct queue_envelope tried = *e;
-	const char *kept;
+	const char *kept, *saved = NULL;
 	bool rest_failed = false;
 
 	envelope_init(&tried.env);
@@ -652,9 +672,12 @@ after_attempt(struct run *r, const struct group *g, struct queue_entry *qe,
 	} else if (d.give_up &&
 	           give_up(r, g, qe, d.then, d.fallback, why->msg, why->kind))
 		kept = tried.id; /* the dead letter could not take it */
-	else
+	else {
 		kept = kept_as(&d, &tried, rest);
-	log_result(r, g, &tried, out, why, kept);
+		saved =
+		    d.give_up ? saved_to(r, g, &tried, d.then, false) : NULL;
+	}
+	log_result(r, g, &tried, out, why, kept, saved);
 	envelope_clear(&tried.env);
 	if (rest_failed || d.give_up)
 		return;

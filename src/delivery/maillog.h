@@ -41,6 +41,7 @@
 
 #include "envelope.h"
 #include "error.h"
+#include "submit.h"
 
 struct maillog_entry {
 	const char *host;
@@ -59,6 +60,13 @@ struct maillog_entry {
 	const char *owner;         /* that entry's owner when it is another
 	                            * user's (root's flush of the machine's
 	                            * spool), or NULL */
+	/* Not on the log line; for the machine-readable result (--json),
+	 * which is made from the same entry: */
+	const struct submit_report *session;  /* the session tried, or NULL */
+	const struct submit_outcome *outcome; /* what the server said, or
+	                                       * NULL when nothing was sent */
+	const char *dead_letter; /* the file the message was saved to, or
+	                          * NULL */
 };
 
 /* Write the log file line, prefixed with `stamp` and a space, to f in one

@@ -65,6 +65,8 @@ struct outbox_result {
 	bool rest_lost; /* OUTBOX_DELIVERED to some: those refused for now
 	                 * were neither queued nor saved (err names them) */
 	struct submit_outcome outcome;
+	struct submit_report session; /* the last session tried, when the
+	                               * caller's submission pointed at it */
 };
 
 /* Post the message in sub (its route hops fill sub->account and secret;

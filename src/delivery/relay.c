@@ -275,7 +275,8 @@ relay_open(struct relay_route *r, struct submit_session **ss, size_t *hop,
 	int64_t start = now_ms();
 
 	for (size_t h = 0;; h++) {
-		struct submission s = {.transcript = r->transcript};
+		struct submission s = {.transcript = r->transcript,
+		                       .report = r->report};
 
 		if (relay_submission(r, h, &s, err) < 0)
 			return -1;

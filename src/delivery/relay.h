@@ -56,6 +56,9 @@ struct relay_route {
 	size_t naccounts;
 	struct transcript *transcript;
 	int timeout_s; /* the first account's failover_timeout */
+	/* NULL, or where relay_open describes the session it opens (each
+	 * hop tried starts it afresh); relay_send uses its submission's. */
+	struct submit_report *report;
 };
 
 /* How a fallback account, once resolved from the configuration, gets the

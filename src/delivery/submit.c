@@ -159,6 +159,47 @@ session_options(const struct submission *sub, const struct names *n,
 	o->account = a->name;
 	o->auth_plaintext = a->auth_plaintext;
 	o->no_pipelining = !a->pipelining;
+	if (sub->report) {
+		o->timing = &sub->report->timing;
+		o->report = &sub->report->smtp;
+		o->tls_params.info = &sub->report->tls;
+	}
+}
+
+void
+submit_report_clear(struct submit_report *r)
+{
+	tls_info_clear(&r->tls);
+	memset(r, 0, sizeof *r);
+}
+
+/* tls_start notes what it checks against before the handshake, so a
+ * description with none of it never began one. */
+bool
+submit_report_tls(const struct submit_report *r)
+{
+	return r->tls.trust[0] || r->tls.verify_ran || r->tls.completed;
+}
+
+/* A new session's report: its server, nothing negotiated yet (what an
+ * earlier hop's session described is released). */
+static void
+report_begin(struct submit_report *r, const struct account *a)
+{
+	if (!r)
+		return;
+	submit_report_clear(r);
+	r->tried = true;
+	str_copy(r->host, sizeof r->host, a->host);
+	r->port = submit_port(a);
+	smtp_timing_init(&r->timing);
+}
+
+static void
+failed_in(struct submit_outcome *out, enum smtp_step step)
+{
+	out->in_step = step != SMTP_NSTEPS;
+	out->failed_step = step;
 }
 
 /* What the message needs that the server may lack, checked before MAIL so
@@ -344,11 +385,12 @@ refusal_error(const struct smtp_envelope_result *res, enum error_kind kind,
 
 /* Judge the envelope.  Returns 1 when the body should be sent, 0 when the
  * transaction ends here with err set (*abort_data when DATA got its 354 and
- * the connection must be dropped instead of ended). */
+ * the connection must be dropped instead of ended; *step: whose reply
+ * ended it). */
 static int
 judge_envelope(const struct submission *sub,
                const struct smtp_envelope_result *res, bool *abort_data,
-               struct error *err)
+               enum smtp_step *step, struct error *err)
 {
 	char list[REFUSED_LIST_MAX];
 	size_t nrefused;
@@ -358,6 +400,7 @@ judge_envelope(const struct submission *sub,
 	if (!reply_is_positive(&res->mail)) {
 		reply_to_error(&res->mail, REPLY_STAGE_MAIL, "sender refused",
 		               err);
+		*step = SMTP_STEP_MAIL;
 		return 0;
 	}
 	for (size_t i = 0; i < res->nrcpt; i++)
@@ -368,8 +411,10 @@ judge_envelope(const struct submission *sub,
 	    (res->naccepted == 0 || sub->rcpt_policy != RCPT_POLICY_ANY)) {
 		refusal_error(res, worst, nrefused, list, "nothing was sent",
 		              err);
+		*step = SMTP_STEP_RCPT;
 		return 0;
 	}
+	*step = SMTP_STEP_DATA;
 	if (res->data.code != 354) {
 		if (res->data.code == 0)
 			error_set(err, ERROR_PROTOCOL,
@@ -579,6 +624,7 @@ transact_as(struct smtp_session *s, const struct submission *sub,
 	struct smtp_envelope_result res;
 	struct wire w;
 	bool abort_data = false;
+	enum smtp_step step;
 	int rc = -1;
 
 	if (check_fits(sub, caps, err) < 0 ||
@@ -588,16 +634,22 @@ transact_as(struct smtp_session *s, const struct submission *sub,
 	                                    w.env.dsn.envid);
 	smtp_envelope_init(&env, sub, &w);
 	smtp_envelope_result_init(&res);
-	if (smtp_envelope(s, &env, &res, err) < 0)
+	if (smtp_envelope(s, &env, &res, err) < 0) {
+		failed_in(out, smtp_timing_failed(smtp_timing(s)));
 		goto out;
-	if (!judge_envelope(sub, &res, &abort_data, err)) {
+	}
+	if (!judge_envelope(sub, &res, &abort_data, &step, err)) {
+		failed_in(out, step);
 		if (abort_data)
 			smtp_abort(s);
 		goto out;
 	}
 	rc = send_body(s, sub, &res, out, err);
-	if (rc == 0 || out->delivered)
-		rc = report_partial(sub, &res, rc, err);
+	if (rc < 0)
+		failed_in(out, SMTP_STEP_BODY);
+	if ((rc == 0 || out->delivered) &&
+	    (rc = report_partial(sub, &res, rc, err)) < 0 && !out->in_step)
+		failed_in(out, SMTP_STEP_RCPT);
 out:
 	smtp_envelope_result_clear(&res);
 	wire_clear(&w);
@@ -643,6 +695,7 @@ open_until(struct submit_session **out, const struct submission *sub,
 	struct smtp_options o;
 
 	*out = NULL;
+	report_begin(sub->report, sub->account);
 	if (names_init(&ss->names, sub->account, err) < 0) {
 		free(ss);
 		return -1;
@@ -765,8 +818,12 @@ submit_send(const struct submission *sub, struct submit_outcome *out,
 	memset(out, 0, sizeof *out);
 	envelope_rcpt_reset(sub->env);
 	str_copy(out->host, sizeof out->host, sub->account->host);
-	if (submit_open(&ss, sub, err) < 0)
+	if (submit_open(&ss, sub, err) < 0) {
+		if (sub->report)
+			failed_in(out,
+			          smtp_timing_failed(&sub->report->timing));
 		return -1;
+	}
 	rc = submit_message(ss, sub, out, err);
 	submit_close(ss);
 	return rc;

@@ -39,6 +39,27 @@
 #include "tls.h"
 #include "transcript.h"
 
+/* How the last session went, for a machine-readable result (--json):
+ * owned by the caller, filled as the session goes and readable after it
+ * closed.  Each new session (a failover's next hop, a flush's new
+ * connection) starts it afresh; a flush's later messages on one session
+ * overwrite the steps from MAIL on (smtp.h). */
+struct submit_report {
+	bool tried;     /* a session was begun */
+	char host[256]; /* its server (the hop), as configured */
+	int port;       /* submit_port */
+	struct smtp_timing timing;
+	struct tls_info tls;     /* tls.attempted false: no TLS */
+	struct smtp_report smtp; /* the AUTH mechanism tried */
+};
+
+/* Release what the report holds (the TLS description's certificates);
+ * it is then as a zeroed one, which is a valid empty report. */
+void submit_report_clear(struct submit_report *r);
+
+/* Whether the report's session began a TLS handshake. */
+bool submit_report_tls(const struct submit_report *r);
+
 struct submission {
 	const struct account *account; /* host, port, timeouts, protocol */
 	/* Sender, recipients, DSN, priority.  Each recipient's verdict of
@@ -52,6 +73,8 @@ struct submission {
 	const char *secret;            /* password or token for AUTH, or NULL */
 	bool more_follow;   /* another message follows on this session: no
 	                     * QUIT after the dot */
+	struct submit_report *report; /* NULL, or where the session is
+	                               * described (submit_open's sub) */
 };
 
 /* What happened to the message, for the log line and the caller's report
@@ -75,6 +98,14 @@ struct submit_outcome {
 	                     * the server does not offer it (RFC 3461 4): the
 	                     * message went without them, as msmtp would
 	                     * not; the caller says so */
+	/* The step of the session the message failed in (smtp.h): where
+	 * the session stopped, or the step whose reply refused it (MAIL,
+	 * RCPT, DATA, the reply to the dot; RCPT too when some recipients
+	 * were refused and the others got it).  in_step false: it failed
+	 * in none (delivered, or refused before MAIL for what the server
+	 * offers, or before any session). */
+	bool in_step;
+	enum smtp_step failed_step;
 };
 
 /* The port to connect to: the account's, else the one its TLS mode
