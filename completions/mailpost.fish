@@ -94,6 +94,7 @@ complete -c mailpost -l quiet -d 'No progress line'
 complete -c mailpost -l timing -d 'Show each reply\'s latency in the transcript (implies -v)'
 complete -c mailpost -l show-auth -d 'Show the AUTH exchange decoded, credentials included'
 complete -c mailpost -l color -x -a 'auto\t"On a terminal without NO_COLOR" always never' -d 'Colour the transcript'
+complete -c mailpost -l json -d 'The result as one JSON object per message on stdout'
 
 # server and account
 complete -c mailpost -s C -l file -r -F -d 'Read this configuration file'

@@ -1,7 +1,7 @@
 /*
  * envelope.h - one message's envelope, the one shape every stage passes
  * along: the command line's job, a submission, the queue, -bs, the log
- * line (and the JSON result to come) all read the same struct instead of
+ * line and the JSON result (--json) all read the same struct instead of
  * each copying it field by field into one of its own.
  *
  * It holds what RFC 5321 3.3 calls the envelope (the sender, the

@@ -82,6 +82,7 @@ deliver(void *ctx, const struct serve_message *m, struct serve_answer *a)
 	           rc < 0 ? &err : NULL, a->line, sizeof a->line);
 	if (rc < 0)
 		fprintf(bs->diag, "mailpost: %s\n", err.msg);
+	submit_report_clear(&res.session);
 }
 
 int

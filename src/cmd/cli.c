@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include "cli.h"
+#include "jsonout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -996,6 +997,16 @@ opt_quiet(struct request *req, const char *arg, struct error *err)
 	return 0;
 }
 
+/* --json in a program built without json-c is refused here, saying what
+ * to install (jsonout_check). */
+static int
+opt_json(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	req->json = true;
+	return jsonout_check(err);
+}
+
 /* The message for sendmail's queue intervals (-q15m, -qp): they start a
  * daemon, which mailpost never is; cron or a timer does the same job. */
 #define NO_DAEMON                                                              \
@@ -1432,6 +1443,7 @@ static const struct option_spec options[] = {
     {0, "dry-run", ARG_NONE, opt_dry_run},
     {0, "print", ARG_NONE, opt_dry_run},
     {0, "quiet", ARG_NONE, opt_quiet},
+    {0, "json", ARG_NONE, opt_json},
     {0, "help", ARG_NONE, opt_help},
     {0, "version", ARG_NONE, opt_version},
     {'b', NULL, ARG_MODE_OR_ADDR, opt_b_glued},
@@ -1967,6 +1979,15 @@ check_mode(const struct request *req, size_t nrcpts, struct error *err)
 			                 "--dry-run cannot be given with %s",
 			                 mode);
 	}
+	/* -bs speaks SMTP on stdout; --dry-run and --pretend send nothing
+	 * to report; the queue listings have their own output. */
+	if (req->json && req->mode != CLI_QUEUE_FLUSH &&
+	    req->mode != CLI_HELP && req->mode != CLI_VERSION &&
+	    (req->mode != CLI_SEND || req->dry_run))
+		return error_set(err, ERROR_USAGE,
+		                 "--json cannot be given with %s; it goes with "
+		                 "a send or -q",
+		                 req->dry_run ? "--dry-run" : mode);
 	if (req->queue != QUEUE_POLICY_UNSET && !submits)
 		return error_set(err, ERROR_USAGE,
 		                 "--queue cannot be given with %s", mode);
@@ -2323,6 +2344,8 @@ cli_usage(void)
 	       "would do)\n"
 	       "      --quiet            no progress line for large "
 	       "messages\n"
+	       "      --json             the result as one JSON object per "
+	       "message on stdout\n"
 	       "\n"
 	       "Server and account:\n"
 	       "  -C, --file=FILE        read this configuration file\n"

@@ -197,6 +197,8 @@ struct request {
 	enum mime_priority priority; /* --priority */
 	bool dry_run;                /* --dry-run, --print */
 	bool quiet;                  /* --quiet: no progress line */
+	bool json;                   /* --json: one JSON object per message
+	                              * on stdout (jsonout.h) */
 
 	/* CLI_SERVERINFO: the report (--serverinfo), the chain as PEM
 	 * (--tls-get-peer-cert), or both. */

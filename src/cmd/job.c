@@ -929,9 +929,11 @@ job_clear(struct job *job)
 	strlist_clear(&job->reply_to);
 	strlist_clear(&job->reply_to_names);
 	transcript_free(job->transcript);
-	if (job->logfile && job->logfile != stdout)
+	/* stdout, or stderr for "-" with --json: the driver's. */
+	if (job->logfile && job->logfile != stdout && job->logfile != stderr)
 		fclose(job->logfile);
-	if (job->entry_log.file && job->entry_log.file != stdout)
+	if (job->entry_log.file && job->entry_log.file != stdout &&
+	    job->entry_log.file != stderr)
 		fclose(job->entry_log.file);
 	free(job->entry_log.path);
 	aliases_free(job->aliases);

@@ -36,6 +36,8 @@ struct job_entry_log {
 	FILE *diag; /* where a log file that cannot be written is said */
 	char *path; /* the file open in `file`, or NULL */
 	FILE *file; /* NULL when it could not be opened (said once) */
+	FILE *json; /* --json with -q: each entry's result as JSON here
+	             * (stdout), whose log file "-" is then diag; else NULL */
 };
 
 /* Everything one send needs, gathered so it can be released in one place. */

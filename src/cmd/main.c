@@ -103,7 +103,7 @@ run_mode(struct job *job, struct error *err)
 	case CLI_QUEUE_LIST:
 		return queuecmd_list(job, stdout, err);
 	case CLI_QUEUE_FLUSH:
-		return queuecmd_flush(job, stderr, err);
+		return queuecmd_flush(job, stdout, stderr, err);
 	case CLI_QUEUE_SHOW:
 	case CLI_QUEUE_REMOVE:
 		return queuecmd_entry(job, stdout, err);

@@ -14,6 +14,8 @@
 
 #include "interrupt.h"
 #include "mailq.h"
+#include "jsonout.h"
+#include "jsonresult.h"
 #include "maillog.h"
 #include "queue.h"
 
@@ -34,19 +36,49 @@ entry_log_file(struct job_entry_log *l, const char *path)
 
 	if (!path || (l->path && strcmp(l->path, path) == 0))
 		return path ? l->file : NULL;
-	if (l->file && l->file != stdout)
+	if (l->file && l->file != stdout && l->file != l->diag)
 		fclose(l->file);
 	free(l->path);
 	l->path = xstrdup(path);
 	error_clear(&err);
 	if (strcmp(path, "-") == 0)
-		l->file = stdout;
+		l->file = l->json ? l->diag : stdout; /* stdout is JSON's */
 	else if (!(l->file = maillog_open(path, &no_reader, &err)))
 		fprintf(l->diag,
 		        "mailpost: warning: %s; flushing without log lines "
 		        "(fix logfile or the permissions)\n",
 		        err.msg);
 	return l->file;
+}
+
+/* What an entry's attempt would make the run exit with on its own: 0
+ * when it went, or waits in the queue for a retry that may cure it (as
+ * flush_verdict counts it), else its failure's code. */
+static int
+entry_exit_code(const struct maillog_entry *e)
+{
+	const struct error *why = e->error;
+
+	if (!why || why->kind == ERROR_NONE ||
+	    (e->queued_id && why->kind == ERROR_TEMPFAIL))
+		return 0;
+	return error_exit_code(why->kind);
+}
+
+/* --json: the entry's result on the JSON FILE; a write that fails is
+ * said on diag, and the flush goes on. */
+static void
+json_entry(struct job_entry_log *l, const struct account *a,
+           const struct maillog_entry *e)
+{
+	struct jsonresult r;
+	struct error err;
+
+	jsonresult_fill(&r, "flush", e, a, entry_exit_code(e));
+	error_clear(&err);
+	if (jsonout_write(l->json, &r, &err) < 0)
+		fprintf(l->diag, "mailpost: %s\n", err.msg);
+	jsonresult_clear(&r);
 }
 
 /* flush.h's log hook (ctx: the job): a queued entry's result line, in
@@ -68,6 +100,8 @@ log_entry(void *ctx, const struct account *a, const struct maillog_entry *e)
 		fprintf(l->diag,
 		        "mailpost: cannot write to the log file %s: %s\n",
 		        a->logfile, strerror(errno));
+	if (l->json)
+		json_entry(l, a, &line);
 }
 
 void
@@ -114,7 +148,7 @@ load_queue_setup(struct job *job, struct error *err)
 }
 
 int
-queuecmd_flush(struct job *job, FILE *diag, struct error *err)
+queuecmd_flush(struct job *job, FILE *out, FILE *diag, struct error *err)
 {
 	struct flush_request fr;
 	struct flush_report rep;
@@ -130,6 +164,7 @@ queuecmd_flush(struct job *job, FILE *diag, struct error *err)
 	job_open_transcript(job, diag, NULL);
 	interrupt_catch();
 	queuecmd_flush_request(job, dir, diag, &fr);
+	job->entry_log.json = job->req.json ? out : NULL;
 	rc = flush_run(&fr, &rep, err);
 	if (rc == 0)
 		rc = flush_verdict(&rep, dir, err);

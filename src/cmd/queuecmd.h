@@ -19,11 +19,12 @@
 
 /* -q: send what is queued (job->req's selection, --due), then
  * flush_verdict's one error for the run.  Signals are caught from here
- * on.  Notices and the -v dialogue go to diag.  A caller outside the
- * group whose queue is the machine's spool never gets here:
+ * on.  Notices and the -v dialogue go to diag; with --json, each entry
+ * tried gets its result as one line of JSON on out (jsonout.h).  A caller
+ * outside the group whose queue is the machine's spool never gets here:
  * job_load_config refuses it (ERROR_USAGE, saying what to run instead)
  * before any passwordeval runs; root's timer flushes that spool. */
-int queuecmd_flush(struct job *job, FILE *diag, struct error *err);
+int queuecmd_flush(struct job *job, FILE *out, FILE *diag, struct error *err);
 
 /* mailq (-bp): the listing, on out. */
 int queuecmd_list(struct job *job, FILE *out, struct error *err);

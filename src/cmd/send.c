@@ -15,6 +15,8 @@
 
 #include "deadletter.h"
 #include "interrupt.h"
+#include "jsonout.h"
+#include "jsonresult.h"
 #include "maillog.h"
 #include "prepare.h"
 #include "pretend.h"
@@ -30,7 +32,8 @@ send_open_logs(struct job *job, FILE *diag, struct error *err)
 	bool no_reader = false;
 
 	if (path && strcmp(path, "-") == 0) {
-		job->logfile = stdout;
+		/* With --json, stdout holds only JSON. */
+		job->logfile = job->req.json ? diag : stdout;
 	} else if (path &&
 	           !(job->logfile = maillog_open(path, &no_reader, err))) {
 		/* A FIFO nobody reads is a set-up mistake, caught at once.
@@ -192,6 +195,7 @@ send_post(struct job *job, struct outbox_result *res, FILE *diag,
 	    .message = job->stream,
 	    .rcpt_policy = job->acct.rcpt_policy,
 	    .transcript = job->transcript,
+	    .report = &res->session,
 	};
 	int rc;
 
@@ -262,9 +266,10 @@ transcript_outcome(const struct job *job, const struct outbox_result *res,
 		                  err && err->kind ? err->msg : "(no reason)");
 }
 
-void
-send_log_result(const struct job *job, const struct outbox_result *res,
-                const struct error *err, FILE *diag)
+/* The message's result as the log line has it (and --json's object). */
+static struct maillog_entry
+result_entry(const struct job *job, const struct outbox_result *res,
+             const struct error *err)
 {
 	struct maillog_entry e = {
 	    .host = res->outcome.host[0] ? res->outcome.host : job->acct.host,
@@ -277,6 +282,11 @@ send_log_result(const struct job *job, const struct outbox_result *res,
 	    .reply_code = res->outcome.final_code,
 	    .reply = res->outcome.final_reply,
 	    .queued_id = res->fate == OUTBOX_QUEUED ? res->id : NULL,
+	    .session = res->session.tried ? &res->session : NULL,
+	    .outcome = &res->outcome,
+	    .dead_letter = res->fate == OUTBOX_DEAD_LETTER
+	                       ? job->outbox.dead_letter
+	                       : NULL,
 	};
 
 	/* Delivered to some, the others refused for now queued: their
@@ -286,6 +296,15 @@ send_log_result(const struct job *job, const struct outbox_result *res,
 
 	if (res->fate == OUTBOX_QUEUED && (!err || !err->kind))
 		e.error = res->cause.kind ? &res->cause : NULL;
+	return e;
+}
+
+void
+send_log_result(const struct job *job, const struct outbox_result *res,
+                const struct error *err, FILE *diag)
+{
+	struct maillog_entry e = result_entry(job, res, err);
+
 	transcript_outcome(job, res, err);
 	if (maillog_record(job->logfile, job->acct.logfile_time_format,
 	                   job->acct.syslog_facility, &e) < 0)
@@ -305,10 +324,33 @@ report_queued(const struct job *job, const struct outbox_result *res,
 		fprintf(diag, "mailpost: queued as %s\n", res->id);
 }
 
-int
-send_run(struct job *job, FILE *out, FILE *diag, struct error *err)
+/* --json: the message's result on out, with the code the run exits with
+ * (rc, err: the send's outcome).  A result that cannot be written makes
+ * a send that went fail with ERROR_IOERR, as any lost output does. */
+static int
+report_json(const struct job *job, const struct outbox_result *res, int rc,
+            FILE *out, struct error *err)
 {
-	struct outbox_result res = {0};
+	struct maillog_entry e = result_entry(job, res, rc < 0 ? err : NULL);
+	struct jsonresult r;
+	struct error werr;
+
+	jsonresult_fill(&r, "send", &e, &job->acct,
+	                rc < 0 ? error_exit_code(err->kind) : 0);
+	error_clear(&werr);
+	if (jsonout_write(out, &r, &werr) < 0 && rc == 0) {
+		*err = werr;
+		rc = -1;
+	}
+	jsonresult_clear(&r);
+	return rc;
+}
+
+/* The send itself, its outcome in res (send_run). */
+static int
+send_message(struct job *job, struct outbox_result *res, FILE *out, FILE *diag,
+             struct error *err)
+{
 	int rc;
 
 	if (job->req.read_envelope_from && prepare_envelope_from(job, err) < 0)
@@ -335,21 +377,33 @@ send_run(struct job *job, FILE *out, FILE *diag, struct error *err)
 		return -1;
 	send_warn_insecure(&job->acct, diag);
 	if (prepare_message(job, err) < 0) {
-		send_log_result(job, &res, err, diag);
+		send_log_result(job, res, err, diag);
 		return -1;
 	}
-	rc = send_post(job, &res, diag, err);
-	if (res.outcome.delivered && res.outcome.dsn_unoffered)
+	rc = send_post(job, res, diag, err);
+	if (res->outcome.delivered && res->outcome.dsn_unoffered)
 		fprintf(
 		    diag,
 		    "mailpost: %s does not offer DSN (RFC 3461): the message "
 		    "went without the delivery notifications asked for "
 		    "(-N/-R/-V, dsn_notify/dsn_return)\n",
-		    res.outcome.host[0] ? res.outcome.host : "the server");
-	send_log_result(job, &res, rc < 0 ? err : NULL, diag);
-	if (rc == 0 && res.fate == OUTBOX_QUEUED)
-		report_queued(job, &res, diag);
-	if (rc == 0 && res.fate == OUTBOX_DELIVERED)
+		    res->outcome.host[0] ? res->outcome.host : "the server");
+	send_log_result(job, res, rc < 0 ? err : NULL, diag);
+	if (rc == 0 && res->fate == OUTBOX_QUEUED)
+		report_queued(job, res, diag);
+	if (rc == 0 && res->fate == OUTBOX_DELIVERED)
 		flush_after_send(job, diag);
+	return rc;
+}
+
+int
+send_run(struct job *job, FILE *out, FILE *diag, struct error *err)
+{
+	struct outbox_result res = {0};
+	int rc = send_message(job, &res, out, diag, err);
+
+	if (job->req.json)
+		rc = report_json(job, &res, rc, out, err);
+	submit_report_clear(&res.session);
 	return rc;
 }
