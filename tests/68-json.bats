@@ -265,6 +265,12 @@ tls_auth_setup() {
 	assert_one_object
 	assert_json .dead_letter "$BATS_TEST_TMPDIR/dead"
 	[[ -s "$BATS_TEST_TMPDIR/dead" ]] || die "the dead letter file is empty"
+	# A dead letter file that cannot take it is not named as where it went.
+	mkdir "$BATS_TEST_TMPDIR/dir"
+	start_smtpd "on MAIL 550 5.7.1 not you"
+	run_send 77 --json --dead-letter "$BATS_TEST_TMPDIR/dir" bob@example.net <"$MSG"
+	assert_one_object
+	assert_json .dead_letter null
 }
 
 @test "json: -q flushes three entries: one object each, with its entry id and the run's exit code" {

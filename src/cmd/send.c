@@ -284,9 +284,7 @@ result_entry(const struct job *job, const struct outbox_result *res,
 	    .queued_id = res->fate == OUTBOX_QUEUED ? res->id : NULL,
 	    .session = res->session.tried ? &res->session : NULL,
 	    .outcome = &res->outcome,
-	    .dead_letter = res->fate == OUTBOX_DEAD_LETTER
-	                       ? job->outbox.dead_letter
-	                       : NULL,
+	    .dead_letter = res->dead_letter,
 	};
 
 	/* Delivered to some, the others refused for now queued: their

@@ -94,6 +94,7 @@ give_up(const struct outbox *o, enum fate_action to,
 	if (o->dead_letter && deadletter_append(o->dead_letter, env->env.sender,
 	                                        now(o), &m, &e) == 0) {
 		res->fate = OUTBOX_DEAD_LETTER;
+		res->dead_letter = o->dead_letter;
 		error_set(err, failure.kind, "%s; the message was saved to %s",
 		          failure.msg, o->dead_letter);
 	} else if (spool_dead_letter(o, copy, env, &failure, id, &in_spool) ==
@@ -198,6 +199,7 @@ save_rest(const struct outbox *o, enum fate_action to,
 	         deadletter_append(o->dead_letter, env->env.sender, now(o), &m,
 	                           &e) == 0) {
 		res->rest_lost = false;
+		res->dead_letter = o->dead_letter;
 		error_set(err, failure.kind,
 		          "%s; the %zu refused for now %s; saved to %s for %s",
 		          failure.msg, n, not_queued, o->dead_letter, rcpts);

@@ -65,6 +65,10 @@ struct outbox_result {
 	bool rest_lost; /* OUTBOX_DELIVERED to some: those refused for now
 	                 * were neither queued nor saved (err names them) */
 	struct submit_outcome outcome;
+	const char *dead_letter; /* the dead letter file the message (or the
+	                          * rest of its recipients) was saved to, or
+	                          * NULL (the spool's dead letters: err says
+	                          * which id) */
 	struct submit_report session; /* the last session tried, when the
 	                               * caller's submission pointed at it */
 };
