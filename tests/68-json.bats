@@ -338,3 +338,24 @@ tls_auth_setup() {
 	assert_stderr_contains "--json cannot be given with -bp"
 	assert_equal "" "$output" "stdout"
 }
+
+@test "json: a send that flushes the queue after it writes its own object only (faketime)" {
+	command -v faketime >/dev/null ||
+		skip "faketime is not installed (Debian package faketime): needed to make the entry due"
+	local later="$BATS_TEST_TMPDIR/later-mailpost"
+	write_config "host 127.0.0.1" "port $DOWN_PORT" "domain client.test" \
+		"from alice@example.org" "queue_dir $QDIR" "account default"
+	run_mailpost 0 -C "$MAILPOST_CONF" carol@example.net <"$MSG"
+	start_smtpd -- --max-connections 2
+	write_config "host 127.0.0.1" "port $SMTPD_PORT" "domain client.test" \
+		"from alice@example.org" "queue_dir $QDIR" "account default"
+	# Two minutes on, the entry is due (the back-off): the send flushes it.
+	printf '#!/bin/sh\nASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"\nexport ASAN_OPTIONS\nexec faketime %q %q "$@"\n' \
+		'+2 minutes' "$MAILPOST" >"$later"
+	chmod +x "$later"
+	MAILPOST="$later" run_mailpost 0 -C "$MAILPOST_CONF" --json bob@example.net <"$MSG"
+	assert_one_object
+	assert_json '.recipients[0].address' bob@example.net
+	smtpd_finish
+	assert_received_contains "RCPT TO:<carol@example.net>"
+}
