@@ -219,6 +219,15 @@ assert_report_line() {
 	[[ "$stderr" == *"closed"* ]] || die "stderr does not say the server closed:" "$stderr"
 }
 
+@test "serverinfo: an account listing several hosts: the first is probed (the one a send tries first)" {
+	start_smtpd "caps PIPELINING"
+	write_config "host localhost, backup.invalid" "port $SMTPD_PORT"
+	run_mailpost 0 -C "$MAILPOST_CONF" --serverinfo
+	assert_report_line "Server:      localhost port $SMTPD_PORT"
+	assert_report_line "(the first of: localhost, backup.invalid; a send tries the others when it fails)"
+	assert_commands "clear EHLO,clear QUIT"
+}
+
 @test "serverinfo: nothing listening: 75, the report says there was no connection" {
 	local port
 	port=$(unused_port)

@@ -256,12 +256,17 @@ tls_way(const struct account *a)
 }
 
 static void
-show_server(FILE *out, const struct account *a, const struct smtp_heard *h)
+show_server(FILE *out, const struct account *a, const struct submit_probe *p)
 {
+	const struct smtp_heard *h = &p->heard;
 	size_t len;
 	const char *first = reply_line(&h->greeting, 0, &len);
 
-	fprintf(out, "Server:      %s port %d\n", a->host, submit_port(a));
+	fprintf(out, "Server:      %s port %d\n", p->host, submit_port(a));
+	if (p->more_hosts)
+		fprintf(out, "             (the first of: %s; a send tries the "
+		             "others when it fails)\n",
+		        a->host);
 	fprintf(out, "Connected:   %s\n",
 	        h->peer[0] ? h->peer : "(no connection)");
 	fprintf(out, "TLS:         %s\n", tls_way(a));
@@ -445,7 +450,7 @@ show_report(FILE *out, const struct job *job, const struct submit_probe *p)
 	const struct smtp_heard *h = &p->heard;
 	bool implicit = h->implicit_tls;
 
-	show_server(out, &job->acct, h);
+	show_server(out, &job->acct, p);
 	if (h->hello[0].code)
 		show_caps(out, h, 0, implicit,
 		          implicit ? "Capabilities inside TLS"
@@ -525,7 +530,7 @@ save_chain(const struct job *job, int fd, FILE *out,
 		    "--tls-get-peer-cert: %s port %d offers no STARTTLS; for "
 		    "a server that speaks TLS from the first byte add --tls "
 		    "--tls-starttls=off",
-		    job->acct.host, submit_port(&job->acct));
+		    p->host, submit_port(&job->acct));
 	}
 	if (write_chain(fd, out, &p->tls, err) < 0)
 		return -1;
@@ -617,16 +622,16 @@ connect_ok(const struct job *job, const struct submit_probe *p,
 
 	if (!p->heard.tls_done)
 		error_set(why, ERROR_NONE, "%s port %d answered (no TLS)",
-		          job->acct.host, submit_port(&job->acct));
+		          p->host, submit_port(&job->acct));
 	else if (i->verified && i->anchor[0])
 		error_set(why, ERROR_NONE,
 		          "%s port %d answered; %s, certificate verified "
 		          "(chain to %s)",
-		          job->acct.host, submit_port(&job->acct), i->version,
+		          p->host, submit_port(&job->acct), i->version,
 		          i->anchor);
 	else
 		error_set(why, ERROR_NONE, "%s port %d answered; %s, %s",
-		          job->acct.host, submit_port(&job->acct), i->version,
+		          p->host, submit_port(&job->acct), i->version,
 		          i->verified ? "certificate verified"
 		                      : "certificate NOT verified");
 }

@@ -781,17 +781,40 @@ submit_probe_clear(struct submit_probe *p)
 	submit_probe_init(p);
 }
 
+/* The first name of a `host` list (commas and white space separate,
+ * as relay.c reads it), into p->host; whether more follow. */
+static int
+first_host(const struct account *a, struct submit_probe *p,
+           struct error *err)
+{
+	const char *h = a->host ? a->host + strspn(a->host, ", \t") : "";
+	size_t n = strcspn(h, ", \t");
+
+	if (n == 0 || n >= sizeof p->host)
+		return error_set(err, ERROR_CONFIG,
+		                 "account '%s': no usable host to probe",
+		                 a->name ? a->name : "default");
+	memcpy(p->host, h, n);
+	p->host[n] = '\0';
+	p->more_hosts = h[n + strspn(h + n, ", \t")] != '\0';
+	return 0;
+}
+
 int
 submit_probe(const struct account *a, struct transcript *t,
              struct submit_probe *p, struct error *err)
 {
-	struct submission sub = {.account = a, .transcript = t};
+	struct account view = *a;
+	struct submission sub = {.account = &view, .transcript = t};
 	struct smtp_session *s;
 	struct smtp_options o;
 	struct names n;
 	int rc;
 
-	if (names_init(&n, a, err) < 0)
+	if (first_host(a, p, err) < 0)
+		return -1;
+	view.host = p->host;
+	if (names_init(&n, &view, err) < 0)
 		return -1;
 	session_options(&sub, &n, &o);
 	o.auth = NULL; /* a probe never authenticates */

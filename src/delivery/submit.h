@@ -156,12 +156,15 @@ struct submit_probe {
 	struct smtp_timing timing;
 	bool tls_asked; /* the account asks for TLS; else STARTTLS was tried
 	                 * only because the server offered it */
+	char host[256];  /* the host probed: the first of the account's */
+	bool more_hosts; /* the account lists others (a send's failover) */
 };
 
 void submit_probe_init(struct submit_probe *p);
 void submit_probe_clear(struct submit_probe *p);
 
-/* A session to the account's server, opened as a send opens it (the same
+/* A session to the account's server (the first of its `host` list, the
+ * one a send tries first), opened as a send opens it (the same
  * target, TLS and certificate verification), with STARTTLS also when the
  * account asks for no TLS and the server offers it; never AUTH, never
  * MAIL; then QUIT.  p (submit_probe_init'ed) receives what was heard, the

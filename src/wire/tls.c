@@ -506,7 +506,7 @@ info_note_peer(struct tls *s)
 
 	if (!i)
 		return;
-	info_note_session(s, false);
+	info_note_session(s, i->completed);
 	info_note_chain(s);
 	i->verify_ran = true;
 	i->verified = s->verified;
