@@ -24,67 +24,12 @@
 #include "buf.h"
 #include "deadletter.h"
 #include "error.h"
+#include "memstream.h"
 #include "unit.h"
 #include "util.h"
 
 /* A string literal with its length. */
 #define S(lit) lit, sizeof(lit) - 1
-
-/* A message in memory that reads `chunk` bytes at a time and fails once
- * `fail_at` bytes have been read. */
-struct mem_stream {
-	const char *data;
-	size_t len;
-	size_t pos;
-	size_t chunk;
-	size_t fail_at;
-};
-
-static ssize_t
-mem_read(void *ctx, char *buf, size_t n, struct error *err)
-{
-	struct mem_stream *m = ctx;
-	size_t k = m->len - m->pos;
-
-	if (m->pos >= m->fail_at) {
-		error_set(err, ERROR_IOERR, "cannot read the spool: test");
-		return -1;
-	}
-	if (k > n)
-		k = n;
-	if (k > m->chunk)
-		k = m->chunk;
-	if (m->pos + k > m->fail_at)
-		k = m->fail_at - m->pos;
-	memcpy(buf, m->data + m->pos, k);
-	m->pos += k;
-	return (ssize_t)k;
-}
-
-static int
-mem_rewind(void *ctx, struct error *err)
-{
-	struct mem_stream *m = ctx;
-
-	(void)err;
-	m->pos = 0;
-	return 0;
-}
-
-static struct message_stream
-stream_of(struct mem_stream *ms, const char *data, size_t len, size_t chunk)
-{
-	struct message_stream m = {.read = mem_read, .rewind = mem_rewind};
-
-	ms->data = data;
-	ms->len = len;
-	ms->pos = 0;
-	ms->chunk = chunk;
-	ms->fail_at = SIZE_MAX;
-	m.ctx = ms;
-	m.size = len;
-	return m;
-}
 
 static char dir[64];
 
@@ -155,8 +100,8 @@ check_content(const char *in, size_t n, const char *want, size_t wn,
               size_t chunk, int line)
 {
 	char *path = path_in_dir("content");
-	struct mem_stream ms;
-	struct message_stream m = stream_of(&ms, in, n, chunk);
+	struct memstream ms;
+	struct message_stream m = memstream_of(&ms, in, n, chunk);
 	struct error err;
 	size_t len, fl;
 	char *got;
@@ -265,8 +210,8 @@ static void
 test_rewound(void)
 {
 	char *path = path_in_dir("rewound");
-	struct mem_stream ms;
-	struct message_stream m = stream_of(&ms, S("body\r\n"), 64);
+	struct memstream ms;
+	struct message_stream m = memstream_of(&ms, S("body\r\n"), 64);
 	struct error err;
 	size_t len, fl;
 	char *got;
@@ -287,7 +232,7 @@ static void
 test_append_twice(void)
 {
 	char *path = path_in_dir("twice");
-	struct mem_stream ms;
+	struct memstream ms;
 	struct message_stream m;
 	struct error err;
 	struct stat st;
@@ -295,9 +240,9 @@ test_append_twice(void)
 	char *got;
 
 	unlink(path);
-	m = stream_of(&ms, S("one\r\n"), 3);
+	m = memstream_of(&ms, S("one\r\n"), 3);
 	CHECK_INT(deadletter_append(path, "a@x", 0, &m, &err), 0);
-	m = stream_of(&ms, S("From two\r\ntwo"), 5);
+	m = memstream_of(&ms, S("From two\r\ntwo"), 5);
 	/* Dated by the caller's clock (1000000000: a Sunday in 2001). */
 	CHECK_INT(deadletter_append(path, "", 1000000000, &m, &err), 0);
 	got = slurp(path, &len);
@@ -323,14 +268,14 @@ static void
 test_sender(void)
 {
 	char *path = path_in_dir("sender");
-	struct mem_stream ms;
+	struct memstream ms;
 	struct message_stream m;
 	struct error err;
 	size_t len;
 	char *got;
 
 	unlink(path);
-	m = stream_of(&ms, S("x\r\n"), 100);
+	m = memstream_of(&ms, S("x\r\n"), 100);
 	CHECK_INT(deadletter_append(path, "\"a b\"@x\r\n", 0, &m, &err), 0);
 	got = slurp(path, &len);
 	CHECK(from_line_len(got, len, "\"a_b\"@x__") > 0);
@@ -344,7 +289,7 @@ test_refused(void)
 	char *target = path_in_dir("target");
 	char *link = path_in_dir("link");
 	char *other = path_in_dir("other");
-	struct mem_stream ms;
+	struct memstream ms;
 	struct message_stream m;
 	struct error err;
 	int fd;
@@ -352,7 +297,7 @@ test_refused(void)
 	/* A symbolic link, dangling or not, is never followed. */
 	unlink(target);
 	CHECK_INT(symlink(target, link), 0);
-	m = stream_of(&ms, S("x\r\n"), 100);
+	m = memstream_of(&ms, S("x\r\n"), 100);
 	CHECK_INT(deadletter_append(link, "a@x", 0, &m, &err), -1);
 	CHECK_INT(err.kind, ERROR_CONFIG);
 	CHECK(strstr(err.msg, "symbolic link") != NULL);
@@ -412,25 +357,25 @@ test_read_failure(void)
 	char *path = path_in_dir("readfail");
 	size_t size = 400 * 1024;
 	char *msg = big_message(size);
-	struct mem_stream ms;
+	struct memstream ms;
 	struct message_stream m;
 	struct error err;
 	off_t old;
 
 	unlink(path);
-	m = stream_of(&ms, S("first\r\n"), 100);
+	m = memstream_of(&ms, S("first\r\n"), 100);
 	CHECK_INT(deadletter_append(path, "a@x", 0, &m, &err), 0);
 	old = file_size(path);
 	CHECK(old > 0);
-	m = stream_of(&ms, msg, size, 65536);
+	m = memstream_of(&ms, msg, size, 65536);
 	ms.fail_at = 300 * 1024; /* several blocks already written */
 	CHECK_INT(deadletter_append(path, "a@x", 0, &m, &err), -1);
 	CHECK_INT(err.kind, ERROR_IOERR);
 	CHECK(strstr(err.msg, "cannot save the message to ") != NULL);
-	CHECK(strstr(err.msg, "cannot read the spool") != NULL);
+	CHECK(strstr(err.msg, MEMSTREAM_ERROR) != NULL);
 	CHECK_INT(file_size(path), old);
 	/* The file still works afterwards. */
-	m = stream_of(&ms, S("second\r\n"), 100);
+	m = memstream_of(&ms, S("second\r\n"), 100);
 	CHECK_INT(deadletter_append(path, "a@x", 0, &m, &err), 0);
 	CHECK(file_size(path) > old);
 	free(msg);
@@ -444,7 +389,7 @@ test_write_failure(void)
 {
 	char *path = path_in_dir("fsize");
 	size_t size = 400 * 1024;
-	struct mem_stream ms;
+	struct memstream ms;
 	struct message_stream m;
 	struct error err;
 	int status = -1;
@@ -452,7 +397,7 @@ test_write_failure(void)
 	pid_t pid;
 
 	unlink(path);
-	m = stream_of(&ms, S("first\r\n"), 100);
+	m = memstream_of(&ms, S("first\r\n"), 100);
 	CHECK_INT(deadletter_append(path, "a@x", 0, &m, &err), 0);
 	old = file_size(path);
 	fflush(NULL);
@@ -466,7 +411,7 @@ test_write_failure(void)
 		signal(SIGXFSZ, SIG_IGN);
 		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
 			_exit(10);
-		m = stream_of(&ms, msg, size, 65536);
+		m = memstream_of(&ms, msg, size, 65536);
 		if (deadletter_append(path, "a@x", 0, &m, &err) != -1)
 			bad |= 1;
 		if (err.kind != ERROR_IOERR)
@@ -543,8 +488,8 @@ remove_dir(void)
 static void
 test_append_as(void)
 {
-	struct mem_stream ms;
-	struct message_stream m = stream_of(&ms, S("x\r\n"), 100);
+	struct memstream ms;
+	struct message_stream m = memstream_of(&ms, S("x\r\n"), 100);
 	struct passwd *pw;
 	struct error err;
 	char *path = NULL;
@@ -667,8 +612,8 @@ hold_lock(const struct test_user *u, const int ready[2], const int release[2])
 static void
 test_append_as_held_lock(void)
 {
-	struct mem_stream ms;
-	struct message_stream m = stream_of(&ms, S("x\r\n"), 100);
+	struct memstream ms;
+	struct message_stream m = memstream_of(&ms, S("x\r\n"), 100);
 	struct test_user u;
 	struct error err;
 	char *path = NULL, c = 0;

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "header.h"
 #include "header_text.h"
+#include "memstream.h"
 #include "unit.h"
 #include "util.h"
 
@@ -112,35 +113,6 @@ test_long_list(void)
 	buf_clear(&out);
 }
 
-/* A message in memory as a stream. */
-struct mem {
-	const char *p;
-	size_t len, pos;
-};
-
-static ssize_t
-mem_read(void *ctx, char *buf, size_t n, struct error *err)
-{
-	struct mem *m = ctx;
-
-	(void)err;
-	if (n > m->len - m->pos)
-		n = m->len - m->pos;
-	if (n > 5) /* small pieces, so that every path is taken */
-		n = 5;
-	memcpy(buf, m->p + m->pos, n);
-	m->pos += n;
-	return (ssize_t)n;
-}
-
-static int
-mem_rewind(void *ctx, struct error *err)
-{
-	(void)err;
-	((struct mem *)ctx)->pos = 0;
-	return 0;
-}
-
 static void
 read_whole(struct message_stream *s, struct buf *out, size_t step)
 {
@@ -161,15 +133,18 @@ test_stream(void)
 	static const char want[] =
 	    "Subject: =?UTF-8?B?Y2Fmw6k=?=\r\nTo: a@b\r\n\r\nbody "
 	    "caf\xc3\xa9\r\n";
-	struct mem m = {msg, sizeof msg - 1, 7};
-	struct message_stream s = {mem_read, mem_rewind, &m, sizeof msg - 1,
-	                           true};
+	struct memstream m;
+	struct message_stream s = memstream_of(&m, msg, sizeof msg - 1, 5);
 	struct message_stream d;
 	struct downgrade *dg;
 	struct buf out;
 	struct error err;
 	bool need;
 
+	/* small pieces, so that every path is taken; not at the start, so
+	 * that a missing rewind shows */
+	m.pos = 7;
+	s.has_8bit = true;
 	buf_init(&out, 1 << 20);
 	CHECK_INT(downgrade_prepare(&dg, &s, true, &need, &err), 0);
 	CHECK(need);
@@ -191,7 +166,7 @@ test_stream(void)
 	downgrade_free(dg);
 
 	/* all ASCII: nothing to do */
-	m = (struct mem){"To: a@b\r\n\r\n\xc3\xa9\r\n", 15, 0};
+	memstream_of(&m, "To: a@b\r\n\r\n\xc3\xa9\r\n", 15, 5);
 	s.size = 15;
 	CHECK_INT(downgrade_prepare(&dg, &s, false, &need, &err), 0);
 	CHECK(!need);

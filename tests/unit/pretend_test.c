@@ -13,6 +13,7 @@
 #include "error.h"
 #include "job.h"
 #include "pretend.h"
+#include "memstream.h"
 #include "unit.h"
 
 /* The settings of job as --pretend prints them, in a string (caller
@@ -125,45 +126,28 @@ test_unset(void)
 	free(text);
 }
 
-struct memory {
-	const char *text;
-	size_t len, at;
-};
-
-static ssize_t
-memory_read(void *ctx, char *buf, size_t n, struct error *err)
-{
-	struct memory *m = ctx;
-	size_t k = m->len - m->at < n ? m->len - m->at : n;
-
-	(void)err;
-	memcpy(buf, m->text + m->at, k);
-	m->at += k;
-	return (ssize_t)k;
-}
-
 static void
 test_message(void)
 {
-	struct memory mem = {.text = "Subject: x\r\n\r\nbody\r\n"};
-	struct message_stream s = {.read = memory_read, .ctx = &mem};
+	static const char msg[] = "Subject: x\r\n\r\nbody\r\n";
+	struct memstream mem;
+	struct message_stream s = memstream_of(&mem, msg, sizeof msg - 1, 0);
 	struct error err;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
-	mem.len = strlen(mem.text);
 	error_clear(&err);
 	CHECK_INT(pretend_message(f, &s, &err), 0);
 	fclose(f);
-	CHECK_MEM(text, len, mem.text, mem.len);
+	CHECK_MEM(text, len, msg, sizeof msg - 1);
 	free(text);
 
 	/* A full disk is an I/O error, not a message shown in part. */
 	f = fopen("/dev/full", "w");
 	if (!f)
 		return;
-	mem.at = 0;
+	mem.pos = 0;
 	CHECK_INT(pretend_message(f, &s, &err), -1);
 	CHECK_INT(err.kind, ERROR_IOERR);
 	fclose(f);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "queue.h"
+#include "memstream.h"
 #include "unit.h"
 
 static char base[] = "/tmp/queue_test.XXXXXX";
@@ -54,58 +55,7 @@ at(const char *fmt, ...)
 	return p;
 }
 
-/* --- a message stream over memory, which can fail on demand ------------ */
-
-struct mem {
-	const char *data;
-	size_t len;
-	size_t pos;
-	size_t chunk;   /* at most this much per read (0: as much as asked) */
-	size_t fail_at; /* the read that reaches this offset fails */
-};
-
-static ssize_t
-mem_read(void *ctx, char *buf, size_t n, struct error *err)
-{
-	struct mem *m = ctx;
-
-	if (m->pos >= m->fail_at)
-		return error_set(err, ERROR_IOERR, "simulated read error");
-	if (n > m->len - m->pos)
-		n = m->len - m->pos;
-	if (m->chunk && n > m->chunk)
-		n = m->chunk;
-	if (m->pos + n > m->fail_at)
-		n = m->fail_at - m->pos;
-	memcpy(buf, m->data + m->pos, n);
-	m->pos += n;
-	return (ssize_t)n;
-}
-
-static int
-mem_rewind(void *ctx, struct error *err)
-{
-	(void)err;
-	((struct mem *)ctx)->pos = 0;
-	return 0;
-}
-
-static struct message_stream
-mem_stream(struct mem *m, const char *data, size_t len)
-{
-	struct message_stream s = {mem_read, mem_rewind, m, len, false};
-
-	m->data = data;
-	m->len = len;
-	m->pos = 0;
-	m->chunk = 0;
-	m->fail_at = SIZE_MAX;
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)data[i] >= 0x80)
-			s.has_8bit = true;
-	}
-	return s;
-}
+/* --- messages ------------------------------------------------------------ */
 
 /* A message of n bytes holding every byte value (NUL and 8-bit too). */
 static char *
@@ -162,9 +112,9 @@ add_simple(struct queue *q, const char *sender, int priority, time_t created,
            char id[QUEUE_ID_SIZE])
 {
 	struct queue_envelope e;
-	struct mem mem;
+	struct memstream mem;
 	struct message_stream s =
-	    mem_stream(&mem, short_msg, sizeof short_msg - 1);
+	    memstream_of(&mem, short_msg, sizeof short_msg - 1, 0);
 	struct error err;
 	int rc;
 
@@ -335,7 +285,7 @@ test_roundtrip(void)
 	struct message_stream s;
 	struct queue *q;
 	struct error err;
-	struct mem mem;
+	struct memstream mem;
 	char id[QUEUE_ID_SIZE] = "";
 	char *text;
 	size_t n, len;
@@ -359,7 +309,7 @@ test_roundtrip(void)
 	e.last_attempt = 1700000100;
 	e.next_attempt = 1700000200;
 	e.last_error = strdup("450 4.2.0 busy\r\n\x1b[31m\tred \xc3\xa9");
-	s = mem_stream(&mem, msg, sizeof msg - 1);
+	s = memstream_of(&mem, msg, sizeof msg - 1, 0);
 	CHECK_INT(queue_add(q, &e, &s, id, &err), 0);
 	CHECK(queue_id_valid(id));
 	CHECK(strncmp(id, "6553f100", 8) == 0); /* 1700000000 in hex */
@@ -415,7 +365,7 @@ test_roundtrip(void)
 	queue_envelope_init(&e);
 	e.env.sender = strdup("");
 	envelope_add_rcpt(&e.env, "r@example.org");
-	s = mem_stream(&mem, short_msg, sizeof short_msg - 1);
+	s = memstream_of(&mem, short_msg, sizeof short_msg - 1, 0);
 	CHECK_INT(queue_add(q, &e, &s, id, &err), 0);
 	queue_envelope_clear(&e);
 	CHECK_INT(queue_list(q, &v, &n, &err), 0);
@@ -443,7 +393,7 @@ test_add_refused(void)
 	struct message_stream s;
 	struct queue *q;
 	struct error err;
-	struct mem mem;
+	struct memstream mem;
 	char id[QUEUE_ID_SIZE];
 
 	CHECK_INT(queue_open(&q, at("%s", "refused"), &err), 0);
@@ -451,7 +401,7 @@ test_add_refused(void)
 		return;
 	queue_envelope_init(&e);
 	e.env.sender = strdup("s@example.org");
-	s = mem_stream(&mem, short_msg, sizeof short_msg - 1);
+	s = memstream_of(&mem, short_msg, sizeof short_msg - 1, 0);
 	CHECK_INT(queue_add(q, &e, &s, id, &err), -1);
 	CHECK_INT(err.kind, ERROR_DATA);
 	free(e.env.sender);
@@ -515,7 +465,7 @@ test_message_bytes(void)
 	struct message_stream s, m;
 	struct queue *q;
 	struct error err;
-	struct mem mem;
+	struct memstream mem;
 	char id[QUEUE_ID_SIZE];
 	char *got;
 	size_t len;
@@ -526,7 +476,7 @@ test_message_bytes(void)
 		return;
 	}
 	env_basic(&e, "s@example.org", 0, 0);
-	s = mem_stream(&mem, msg, size);
+	s = memstream_of(&mem, msg, size, 0);
 	mem.chunk = 7001; /* reads smaller than the copy buffer */
 	/* Half read already (a send that failed): stored whole all the
 	 * same, since it is rewound first. */
@@ -705,7 +655,7 @@ test_read_failure(void)
 	struct message_stream s;
 	struct queue *q;
 	struct error err;
-	struct mem mem;
+	struct memstream mem;
 	char id[QUEUE_ID_SIZE] = "";
 
 	CHECK_INT(queue_open(&q, at("%s", "readfail"), &err), 0);
@@ -715,7 +665,7 @@ test_read_failure(void)
 	}
 	env_basic(&e, "s@example.org", 0, 0);
 
-	s = mem_stream(&mem, msg, size);
+	s = memstream_of(&mem, msg, size, 0);
 	mem.chunk = 4096;
 	mem.fail_at = 100 * 1000;
 	CHECK_INT(queue_add(q, &e, &s, id, &err), -1);
@@ -727,7 +677,7 @@ test_read_failure(void)
 	CHECK_INT(count_names(at("%s", "readfail")), 1);
 
 	/* A stream shorter than its announced size. */
-	s = mem_stream(&mem, msg, size);
+	s = memstream_of(&mem, msg, size, 0);
 	s.size = size + 1;
 	CHECK_INT(queue_add(q, &e, &s, id, &err), -1);
 	CHECK_INT(err.kind, ERROR_IOERR);
@@ -759,14 +709,14 @@ test_file_size_limit(void)
 		char *msg = big_message(size);
 		struct queue_envelope e;
 		struct message_stream s;
-		struct mem mem;
+		struct memstream mem;
 		char id[QUEUE_ID_SIZE] = "";
 		int bad = 0;
 
 		signal(SIGXFSZ, SIG_IGN);
 		setrlimit(RLIMIT_FSIZE, &rl);
 		env_basic(&e, "s@example.org", 0, 0);
-		s = mem_stream(&mem, msg, size);
+		s = memstream_of(&mem, msg, size, 0);
 		if (queue_add(q, &e, &s, id, &err) != -1)
 			bad |= 1;
 		if (err.kind != ERROR_IOERR)
@@ -1060,7 +1010,7 @@ test_envelope_file_exact(void)
 	struct message_stream s;
 	struct queue *q;
 	struct error err;
-	struct mem mem;
+	struct memstream mem;
 	char id[QUEUE_ID_SIZE] = "", want[1024], *text;
 	size_t len;
 
@@ -1077,7 +1027,7 @@ test_envelope_file_exact(void)
 	envelope_set_account(&e.env, "work", NULL, 0);
 	e.env.priority = 2;
 	e.created = 1700000000;
-	s = mem_stream(&mem, "abc\r\n", 5);
+	s = memstream_of(&mem, "abc\r\n", 5, 0);
 	CHECK_INT(queue_add(q, &e, &s, id, &err), 0);
 	queue_envelope_clear(&e);
 	snprintf(want, sizeof want, want_fmt, id);
@@ -1461,9 +1411,9 @@ test_damaged(void)
 	/* What cannot be read back is not stored either. */
 	{
 		struct queue_envelope e;
-		struct mem mem;
+		struct memstream mem;
 		struct message_stream st =
-		    mem_stream(&mem, short_msg, sizeof short_msg - 1);
+		    memstream_of(&mem, short_msg, sizeof short_msg - 1, 0);
 		char id[QUEUE_ID_SIZE];
 
 		env_basic(&e, "s@example.org", 0, 0);

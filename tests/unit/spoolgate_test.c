@@ -23,6 +23,7 @@
 #include "spoolframe.h"
 #include "spoolgate.h"
 #include "spoolserve.h"
+#include "memstream.h"
 #include "unit.h"
 #include "util.h"
 
@@ -125,45 +126,7 @@ empty_queues(void)
 	}
 }
 
-/* --- the message as a stream ------------------------------------------------
- */
-
-struct mem {
-	const char *p;
-	size_t len, pos;
-	bool fail; /* a read error half-way */
-};
-
-static ssize_t
-mem_read(void *ctx, char *buf, size_t n, struct error *err)
-{
-	struct mem *m = ctx;
-
-	if (m->fail && m->pos > 0)
-		return error_set(err, ERROR_IOERR, "test read error");
-	if (n > m->len - m->pos)
-		n = m->len - m->pos;
-	if (n > 7 && !m->fail)
-		n = 7; /* several frames */
-	memcpy(buf, m->p + m->pos, n);
-	m->pos += n;
-	return (ssize_t)n;
-}
-
-static int
-mem_rewind(void *ctx, struct error *err)
-{
-	(void)err;
-	((struct mem *)ctx)->pos = 0;
-	return 0;
-}
-
-static struct message_stream
-mem_stream(struct mem *m)
-{
-	return (struct message_stream){
-	    .read = mem_read, .rewind = mem_rewind, .ctx = m, .size = m->len};
-}
+/* --- a message's envelope ------------------------------------------------ */
 
 static void
 test_envelope(struct queue_envelope *e)
@@ -187,8 +150,10 @@ test_round_trip(void)
 	struct spoolgate_listing l;
 	struct spoolgate_shown sh;
 	struct queue_envelope env;
-	struct mem m = {message, sizeof message - 1, 0, false};
-	struct message_stream ms = mem_stream(&m);
+	struct memstream m;
+	/* several frames */
+	struct message_stream ms =
+	    memstream_of(&m, message, sizeof message - 1, 7);
 	char id[QUEUE_ID_SIZE], dead_id[QUEUE_ID_SIZE], got[256];
 	struct error err;
 	ssize_t r;
@@ -251,10 +216,10 @@ test_round_trip(void)
 	spoolgate_shown_clear(&sh);
 
 	/* A message that cannot be read: nothing stored, the read's error. */
-	m.fail = true;
+	m.fail_at = 7; /* after the first frame */
 	m.pos = 0;
 	CHECK_INT(spoolgate_add(g, false, &env, &ms, id, &err), -1);
-	CHECK_STR(err.msg, "test read error");
+	CHECK_STR(err.msg, MEMSTREAM_ERROR);
 	CHECK_INT(count_in(qdir), 0);
 	CHECK_INT(spoolgate_list(g, &l, &err), 0); /* still in step */
 	spoolgate_listing_clear(&l);
@@ -273,8 +238,10 @@ test_helper_gone(void)
 	struct spoolgate *g;
 	struct spoolgate_listing l;
 	struct queue_envelope env;
-	struct mem m = {message, sizeof message - 1, 0, false};
-	struct message_stream ms = mem_stream(&m);
+	struct memstream m;
+	/* several frames */
+	struct message_stream ms =
+	    memstream_of(&m, message, sizeof message - 1, 7);
 	char id[QUEUE_ID_SIZE];
 	struct error err;
 
@@ -305,8 +272,10 @@ test_broken_spool(void)
 	struct spoolgate *g;
 	struct spoolgate_listing l;
 	struct queue_envelope env;
-	struct mem m = {message, sizeof message - 1, 0, false};
-	struct message_stream ms = mem_stream(&m);
+	struct memstream m;
+	/* several frames */
+	struct message_stream ms =
+	    memstream_of(&m, message, sizeof message - 1, 7);
 	char id[QUEUE_ID_SIZE];
 	struct error broken, err;
 
