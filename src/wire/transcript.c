@@ -159,6 +159,7 @@ pending_push(struct transcript *t, int64_t when)
 	t->pending[tail] = when;
 	t->npending++;
 	t->ref_ms = when;
+	t->in_reply = false;
 }
 
 /* When the command a reply answers was sent: the oldest unanswered one
@@ -448,6 +449,22 @@ transcript_tls(struct transcript *t, const char *version, const char *suite)
 	emit(t, TRANSCRIPT_DIALOGUE, K_TLS, text, strlen(text), "");
 }
 
+/* A note in the middle of a multi-line reply (the connection lost after
+ * "250-", a failover to another server): what the server says next
+ * starts a reply of its own, with its own time.  After a problem, no
+ * command still waits for its answer: the session that owed it is over
+ * (smtp.c reads nothing more after a failed exchange), and the next
+ * connection's greeting must not be timed from it. */
+static void
+interrupted(struct transcript *t, bool problem)
+{
+	if (!t)
+		return;
+	t->in_reply = false;
+	if (problem)
+		t->npending = 0;
+}
+
 void
 transcript_note(struct transcript *t, const char *fmt, ...)
 {
@@ -455,6 +472,7 @@ transcript_note(struct transcript *t, const char *fmt, ...)
 
 	if (t)
 		t->ref_ms = now_ms();
+	interrupted(t, false);
 	va_start(ap, fmt);
 	emit_formatted(t, TRANSCRIPT_DIALOGUE, K_NOTE, fmt, ap);
 	va_end(ap);
@@ -465,6 +483,7 @@ transcript_problem(struct transcript *t, const char *fmt, ...)
 {
 	va_list ap;
 
+	interrupted(t, true);
 	va_start(ap, fmt);
 	emit_formatted(t, TRANSCRIPT_DIALOGUE, K_PROBLEM, fmt, ap);
 	va_end(ap);

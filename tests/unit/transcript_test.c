@@ -119,6 +119,34 @@ test_layout(void)
 	free_pair(&p);
 }
 
+/* A connection lost in the middle of a reply, then another server: its
+ * greeting has a time of its own, and is not timed from a command the
+ * lost one never answered. */
+static void
+test_interrupted(void)
+{
+	struct transcript_style st = {.timing = true};
+	struct pair p;
+
+	open_pair(&p, TRANSCRIPT_DIALOGUE, &st);
+	transcript_client(p.t, LINE("EHLO me"));
+	transcript_client(p.t, LINE("NOOP"));
+	transcript_server(p.t, LINE("250-hi"));
+	transcript_problem(p.t, "connection lost");
+	transcript_note(p.t, "Trying %s", "b");
+	transcript_server(p.t, LINE("220 b"));
+	close_pair(&p);
+	unstamp(p.term);
+	zero_digits(p.term);
+	CHECK_STR(p.term, "[T]             -> EHLO me\n"
+	                  "[T]             -> NOOP\n"
+	                  "[T]      +0 ms <-  000-hi\n"
+	                  "[T]            *** connection lost\n"
+	                  "[T]            === Trying b\n"
+	                  "[T]      +0 ms <-  000 b\n");
+	free_pair(&p);
+}
+
 static void
 test_body_and_trace(void)
 {
@@ -242,6 +270,7 @@ int
 main(void)
 {
 	test_layout();
+	test_interrupted();
 	test_body_and_trace();
 	test_color();
 	test_auth();
