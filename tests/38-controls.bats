@@ -89,9 +89,9 @@ assert_stopped_line() {
 	done
 }
 
-@test "--quit-after rcpt (and to): MAIL and every RCPT in one group, no DATA, then QUIT" {
+@test "--quit-after rcpt (and to, RCPT): MAIL and every RCPT in one group, no DATA, then QUIT" {
 	local step
-	for step in rcpt to; do
+	for step in rcpt to RCPT; do
 		start_smtpd
 		run_quit 0 "$step" bob@example.net carol@example.net
 		assert_received $'EHLO client.test\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nRCPT TO:<carol@example.net>\r\nQUIT\r\n'
