@@ -379,6 +379,28 @@ assert_nothing_leaked() {
 	assert_no_message 1
 }
 
+@test "privileged: --show-auth is refused with the system configuration, before its passwordeval runs; with -C it shows the caller's own" {
+	start_auth_server
+	counted_system_config
+	local opt
+	for opt in bob@example.net -bs; do
+		run --separate-stderr as_caller -- -v --show-auth "$opt" \
+			<"$BATS_TEST_TMPDIR/msg"
+		[[ "$status" -eq 64 ]] || die "($opt) exit $status, expected 64" "stderr: $stderr" || return 1
+		assert_stderr_contains "--show-auth would show the system configuration's password" || return 1
+		assert_nothing_leaked || return 1
+	done
+	assert_equal "" "$(ran)" "the system's passwordeval ran"
+	assert_no_message 1
+	start_auth_server
+	printf '%s\n' defaults "host 127.0.0.1" "port $SMTPD_PORT" "tls off" \
+		"auth plain" "user u1" "password userpw" "from u1@example.org" >"$UHOME/own.conf"
+	chown "$CALLER" "$UHOME/own.conf"
+	chmod 600 "$UHOME/own.conf"
+	run_caller 0 -- -C "$UHOME/own.conf" --show-auth bob@example.net
+	assert_stderr_contains "[decoded: \\0u1\\0userpw]"
+}
+
 @test "privileged: a passwordeval of the caller's own configuration runs without the group" {
 	start_auth_server
 	mkdir -p "$UHOME/.config/mailpost"
@@ -498,6 +520,14 @@ assert_nothing_leaked() {
 		"$(grep '^GNUPGHOME=' "$UHOME/seen")" \
 		"GNUPGHOME as the user's passwordeval saw it, with -C and without"
 	assert_auth_record "PLAIN user=u1 reply=235"
+}
+
+# system_config whose passwordeval writes "system" to $ETC/runs (see ran).
+counted_system_config() {
+	install -o root -g "$GROUP" -m 660 /dev/null "$ETC/runs"
+	system_config
+	sed -i "s|^passwordeval cat .*|passwordeval echo system >>$ETC/runs; cat $ETC/secret|" \
+		"$ETC/mailpost.conf"
 }
 
 # The accounts whose passwordeval wrote to $ETC/runs, sorted, on one line.
@@ -746,10 +776,7 @@ assert_hidden_error() {
 
 @test "privileged: a password source on the command line is refused with the system configuration, before its passwordeval runs; with -C it runs without the group" {
 	start_auth_server
-	install -o root -g "$GROUP" -m 660 /dev/null "$ETC/runs"
-	system_config
-	sed -i "s|^passwordeval cat .*|passwordeval echo system >>$ETC/runs; cat $ETC/secret|" \
-		"$ETC/mailpost.conf"
+	counted_system_config
 	local opt
 	for opt in "--passwordeval=echo userpw" "--password-env=HOME"; do
 		run_caller 64 -- "$opt" bob@example.net || return 1

@@ -188,6 +188,13 @@ check_system_use(const struct request *req, struct error *err)
 		                 "be used with the system configuration's "
 		                 "account, whose password is the system's; "
 		                 "give your own settings with -C FILE");
+	/* The exchange it shows carries the system's password. */
+	if (req->show_auth)
+		return error_set(err, ERROR_USAGE,
+		                 "--show-auth would show the system "
+		                 "configuration's password, which only root "
+		                 "and the system sendmail's group may see; "
+		                 "give your own settings with -C FILE");
 	if (option)
 		return error_set(err, ERROR_USAGE,
 		                 "%s cannot change how the system "
