@@ -57,7 +57,7 @@ assert_stderr_lines() {
 	assert_stderr_contains "mailpost: dry run: recipient <bob@example.net>"
 	assert_stderr_contains "mailpost: dry run: recipient <carol@example.net>"
 	assert_stderr_lacks "<team"
-	assert_stderr_contains "mailpost: dry run: DSN NOTIFY=FAILURE RET=hdrs ENVID=id-1"
+	assert_stderr_contains "mailpost: dry run: DSN NOTIFY=FAILURE RET=HDRS ENVID=id-1"
 }
 
 @test "dry-run -v: where, how, as whom and the queue policy, without running passwordeval" {

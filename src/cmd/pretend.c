@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pretend.h"
@@ -170,6 +171,21 @@ pretend_settings(FILE *out, const struct job *job, struct error *err)
  * for the message (which is alone on stdout) or for an error. */
 #define DRY "mailpost: dry run: "
 
+/* The DSN parameters as they would go on the wire: NOTIFY and RET in
+ * upper case (smtp.c), the ENVID as given (xtext only on the wire). */
+static void
+print_dsn(FILE *diag, const struct envelope_dsn *d)
+{
+	char *notify = d->notify ? xstrdup_upper(d->notify) : NULL;
+	char *ret = d->ret ? xstrdup_upper(d->ret) : NULL;
+
+	fprintf(diag, DRY "DSN%s%s%s%s%s%s\n", notify ? " NOTIFY=" : "",
+	        notify ? notify : "", ret ? " RET=" : "", ret ? ret : "",
+	        d->envid ? " ENVID=" : "", d->envid ? d->envid : "");
+	free(notify);
+	free(ret);
+}
+
 static void
 print_envelope(FILE *diag, const struct job *job)
 {
@@ -187,12 +203,7 @@ print_envelope(FILE *diag, const struct job *job)
 	for (size_t i = 0; i < e->nrcpts; i++)
 		fprintf(diag, DRY "recipient <%s>\n", e->rcpts[i].addr);
 	if (e->dsn.notify || e->dsn.ret || e->dsn.envid)
-		fprintf(diag, DRY "DSN%s%s%s%s%s%s\n",
-		        e->dsn.notify ? " NOTIFY=" : "",
-		        e->dsn.notify ? e->dsn.notify : "",
-		        e->dsn.ret ? " RET=" : "", e->dsn.ret ? e->dsn.ret : "",
-		        e->dsn.envid ? " ENVID=" : "",
-		        e->dsn.envid ? e->dsn.envid : "");
+		print_dsn(diag, &e->dsn);
 }
 
 /* How the connection would be made: where, through what. */
