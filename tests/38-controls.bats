@@ -168,6 +168,21 @@ tls_config() {
 	assert_file_bytes "$SMTPD_DIR/received.tls" $'EHLO client.test\r\nQUIT\r\n' "the part inside TLS"
 }
 
+@test "--tls-starttls on the command line turns TLS on: --quit-after tls with it alone tests TLS" {
+	start_smtpd "$(starttls_script)"
+	write_config "tls_trust_file $CERTS/ca.pem"
+	run_quit 0 tls --tls-starttls
+	assert_file_bytes "$SMTPD_DIR/received.clear" $'EHLO client.test\r\nSTARTTLS\r\n' "the clear part"
+	assert_file_bytes "$SMTPD_DIR/received.tls" $'EHLO client.test\r\nQUIT\r\n' "the part inside TLS"
+	assert_stopped_line tls
+	# =off: TLS from the first byte, and nothing in clear.
+	start_smtpd "$(implicit_script)"
+	run_quit 0 tls --tls-starttls=off
+	assert_file_bytes "$SMTPD_DIR/received.clear" "" "the clear part"
+	assert_file_bytes "$SMTPD_DIR/received.tls" $'EHLO client.test\r\nQUIT\r\n' "the part inside TLS"
+	assert_stopped_line tls
+}
+
 @test "--quit-after ehlo with STARTTLS configured: the first EHLO only, STARTTLS never sent" {
 	start_smtpd "$(starttls_script)"
 	tls_config
@@ -291,8 +306,8 @@ assert_nothing_kept() {
 	start_smtpd
 	run_quit 64 tls
 	assert_stderr_contains "--quit-after tls, but TLS is off for this account"
-	run_quit 64 tls --tls-starttls
-	assert_stderr_contains "(--tls-starttls only says how it starts): add --tls (STARTTLS)"
+	run_quit 64 tls --tls=off --tls-starttls
+	assert_stderr_contains "--quit-after tls, but --tls=off turns TLS off (--tls-starttls only says how it starts): leave --tls=off out"
 	run_quit 64 auth
 	assert_stderr_contains "--quit-after auth, but authentication is off"
 	assert_received ""

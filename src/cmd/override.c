@@ -45,11 +45,17 @@ apply_switch(bool *field, enum cli_switch value)
 		*field = value == CLI_ON;
 }
 
-/* --tls... and --auth, --user over the account's keys of the same names. */
+/* --tls... and --auth, --user over the account's keys of the same names.
+ * --tls-starttls (either value) says TLS is wanted, so it turns TLS on
+ * unless --tls=off was given too: `--host H --tls-starttls` tests TLS, as
+ * a swaks user expects (msmtp leaves TLS off; REPLACING MSMTP in
+ * mailpost(1)). */
 static void
 apply_security(const struct request *req, struct account *a)
 {
 	apply_switch(&a->tls, req->tls);
+	if (req->tls == CLI_UNSET && req->tls_starttls != CLI_UNSET)
+		a->tls = true;
 	apply_switch(&a->tls_starttls, req->tls_starttls);
 	apply_switch(&a->tls_certcheck, req->tls_certcheck);
 	replace_string(&a->tls_trust_file, req->tls_trust_file);

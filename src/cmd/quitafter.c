@@ -15,23 +15,28 @@
 #include "util.h"
 
 /* Stopping after a step the account does not take would pass without
- * testing anything: say what is missing instead.  --tls-starttls only
- * chooses how TLS starts (msmtp's meaning), which swaks users may not
- * expect. */
+ * testing anything: say what is missing instead.  A command-line
+ * --tls-starttls turns TLS on (override.c), so TLS is off here with it
+ * only when --tls=off was given too. */
 static int
 check_step(const struct job *job, enum smtp_step step, struct error *err)
 {
 	const struct account *a = &job->acct;
 
-	if (step == SMTP_STEP_TLS && !a->tls)
+	if (step == SMTP_STEP_TLS && !a->tls && job->req.tls == CLI_OFF)
 		return error_set(err, ERROR_USAGE,
-		                 "--quit-after tls, but TLS is off for this "
-		                 "account%s: add --tls (STARTTLS), or --tls "
-		                 "--tls-starttls=off (TLS from the first byte)",
+		                 "--quit-after tls, but --tls=off turns TLS "
+		                 "off%s: leave --tls=off out",
 		                 job->req.tls_starttls != CLI_UNSET
 		                     ? " (--tls-starttls only says how it "
 		                       "starts)"
 		                     : "");
+	if (step == SMTP_STEP_TLS && !a->tls)
+		return error_set(
+		    err, ERROR_USAGE,
+		    "--quit-after tls, but TLS is off for this "
+		    "account: add --tls (STARTTLS), or "
+		    "--tls-starttls=off (TLS from the first byte)");
 	if (step == SMTP_STEP_AUTH && (!a->auth || str_ieq(a->auth, "off")))
 		return error_set(err, ERROR_USAGE,
 		                 "--quit-after auth, but authentication is off "
