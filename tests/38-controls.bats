@@ -371,6 +371,12 @@ assert_nothing_kept() {
 	tls_config "user alice" "password s3cret"
 	run_quit 0 auth --auth-mechanism LOGIN
 	assert_auth_record "LOGIN user=alice reply=235"
+	# A bare --auth (on) after it, as in swaks' --auth LOGIN habits, keeps it.
+	start_smtpd "$(starttls_script)"
+	run_quit 0 auth --auth-mechanism LOGIN --auth
+	assert_auth_record "LOGIN user=alice reply=235"
+	run_mailpost 64 -C /dev/null --host 127.0.0.1 --auth=off --auth-mechanism LOGIN bob@example.net
+	assert_stderr_contains "--auth-mechanism cannot be given with --auth=off"
 
 	start_smtpd "$(starttls_script)"
 	run_quit 69 auth --auth-mechanism cram-md5

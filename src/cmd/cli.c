@@ -456,7 +456,7 @@ opt_auth_mechanism(struct request *req, const char *arg, struct error *err)
 		                 "SCRAM-SHA-1, CRAM-MD5, EXTERNAL, GSSAPI, "
 		                 "OAUTHBEARER, XOAUTH2, NTLM and DIGEST-MD5",
 		                 arg);
-	req->auth = arg;
+	req->auth_mechanism = arg;
 	return 0;
 }
 
@@ -2121,6 +2121,21 @@ check_smuggling_test(const struct request *req, size_t nrcpts,
 	return 0;
 }
 
+/* --auth-mechanism M is --auth=M wherever it stands among the options:
+ * a bare --auth after it ("authenticate") must not undo the choice. */
+static int
+apply_auth_mechanism(struct request *req, struct error *err)
+{
+	if (!req->auth_mechanism)
+		return 0;
+	if (req->auth && str_ieq(req->auth, "off"))
+		return error_set(err, ERROR_USAGE,
+		                 "--auth-mechanism cannot be given with "
+		                 "--auth=off");
+	req->auth = req->auth_mechanism;
+	return 0;
+}
+
 static int
 check_request(const struct request *req, struct error *err)
 {
@@ -2261,6 +2276,8 @@ cli_parse(int argc, char **argv, struct request *req, struct error *err)
 		req->dot_ends_input = false;
 	if (req->mode == CLI_HELP || req->mode == CLI_VERSION)
 		return 0;
+	if (apply_auth_mechanism(req, err) < 0)
+		goto fail;
 	/* Both only change the transcript: asking for them asks for it. */
 	if ((req->timing || req->show_auth) && req->verbosity == 0)
 		req->verbosity = 1;

@@ -150,8 +150,10 @@ struct request {
 	const char *auth; /* --auth[=on|off|METHOD]: "on", "off" or a
 	                   * mechanism name as given (any case) */
 	const char *user; /* --user */
-	/* --auth-mechanism gives auth too, upper case as SASL names are
-	 * written (RFC 4422 3.1), checked to be one mailpost has. */
+	/* --auth-mechanism M, checked to be one mailpost has; after parsing
+	 * it is also auth, whatever --auth said (but off), so that
+	 * "--auth-mechanism M --auth" still uses M. */
+	const char *auth_mechanism;
 
 	/* Testing a server (swaks' controls). */
 	bool quit_after_set;       /* --quit-after: stop after ... */
