@@ -5,7 +5,7 @@
 # exit code, standard input never read, nothing queued or kept when a step
 # fails), --no-pipelining (one command per write), --protocol lmtp,
 # --ehlo, --auth-mechanism and the built-in --test message.  The same
-# controls against a real Postfix are in 56-postfix-controls.
+# controls against a real Postfix are in 55-postfix-secure.
 
 load lib/helpers
 
