@@ -425,6 +425,24 @@ dry_run() {
 	}
 }
 
+@test "every configuration key is in mailpost.conf(5)" {
+	local keys key missing=
+	keys=$(sed -n '/^static const struct key keys\[\] = {/,/^};/p' \
+		"$SRCDIR/src/account/conf.c" | grep -o '^    {"[a-z][a-z0-9_]*"' |
+		grep -o '[a-z][a-z0-9_]*')
+	# Enough names found: the extraction itself works.
+	[ "$(echo "$keys" | wc -l)" -ge 20 ]
+	for key in $keys; do
+		# Each key has its own entry: .B, .BR or .BI KEY at a line's start.
+		grep -Eq "^\.B[IR]? \"?$key([^a-z0-9_]|\$)" "$SRCDIR/man/mailpost.conf.5" ||
+			missing+=" $key"
+	done
+	if [ -n "$missing" ]; then
+		echo "not in mailpost.conf(5):$missing" >&2
+		false
+	fi
+}
+
 @test "every long option is in the man page and all three completions" {
 	local opts opt missing=
 	opts=$(long_options)
