@@ -1010,6 +1010,25 @@ for p in pats:
 	assert_nothing_leaked "$SPOOL/$ID/envelope"
 }
 
+@test "privileged: an AUTH failure names neither the system configuration's user nor its account, to the caller or in the caller's entry after root's flush" {
+	start_auth_server "on AUTHDONE 454 4.7.0 try later"
+	system_config "account default" "account hidden-acct-7e1b" "from *@example.org"
+	run_caller 0 -- -f u@example.org bob@example.net
+	assert_stderr_contains "authentication as the system configuration's user with PLAIN at 127.0.0.1 failed for now: 454 4.7.0 try later" || return 1
+	ID="$(spool_id)"
+	[[ -n "$ID" && -d "$SPOOL/$ID" ]] || die "no entry $ID in $SPOOL"
+	# Root's flush of the caller's entry: root sees who, the entry not.
+	start_auth_server "on AUTHDONE 454 4.7.0 try later"
+	system_config "account default" "account hidden-acct-7e1b" "from *@example.org"
+	run_root 0 -q
+	assert_received_contains "AUTH PLAIN" || return 1
+	run_caller 0 -- --queue-show "$ID"
+	assert_output_contains "Last-Error: a failure that names the system configuration's user" || return 1
+	assert_output_lacks sysuser || return 1
+	assert_no_secret sysuser "$SPOOL/$ID/envelope" || return 1
+	assert_nothing_leaked "$SPOOL/$ID/envelope"
+}
+
 @test "privileged: a permanent refusal for a user whose home is not writable is kept in the spool's dead letters" {
 	start_auth_server "on RCPT" "  550 5.1.1 no such user"
 	system_config

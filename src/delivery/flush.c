@@ -212,17 +212,26 @@ group_close(struct group *g)
 /* What an entry of another user's records of why: an error of the
  * system configuration (an account renamed away, a fallback loop, a user
  * without a password) quotes its names and values, which only root and
- * the group may read, and the entry is its owner's to read (mailq,
+ * the group may read, and so does an AUTH failure, which names the
+ * account's user (sasl.h); the entry is its owner's to read (mailq,
  * --queue-show, the file itself): it gets where to look instead, and
  * root's notice the whole message. */
 static const char *
-recorded_error(const struct run *r, const struct queue_envelope *e,
-               const struct error *why)
+recorded_error(const struct run *r, const struct group *g,
+               const struct queue_envelope *e, const struct error *why)
 {
-	if (foreign(r, e) && why->kind == ERROR_CONFIG)
+	const char *user = g->acct_ok ? g->acct.user : NULL;
+
+	if (!foreign(r, e))
+		return why->msg;
+	if (why->kind == ERROR_CONFIG)
 		return "an error in the system configuration (shown only to "
 		       "root and the system sendmail's group): root's flush "
 		       "says what";
+	if (user && *user && strstr(why->msg, user) != NULL)
+		return "a failure that names the system configuration's user "
+		       "(shown only to root and the system sendmail's "
+		       "group): root's flush says what";
 	return why->msg;
 }
 
@@ -238,7 +247,7 @@ mark_failed(struct run *r, const struct group *g, struct queue_entry *qe,
 	struct error err;
 
 	error_clear(&err);
-	if (queue_entry_failed(qe, recorded_error(r, e, why), r->now, next,
+	if (queue_entry_failed(qe, recorded_error(r, g, e, why), r->now, next,
 	                       &err) == 0)
 		return 0;
 	notice(r, "%s: %s", e->id, err.msg);
@@ -568,7 +577,7 @@ queue_rest(struct run *r, const struct group *g, struct queue_entry *qe,
 	int rc;
 
 	error_clear(&err);
-	fate_rest(&rest, e, recorded_error(r, e, why), r->now,
+	fate_rest(&rest, e, recorded_error(r, g, e, why), r->now,
 	          g->acct.queue_backoff);
 	rc = queue_add(r->q, &rest, &m, id, &err);
 	envelope_clear(&rest.env);

@@ -157,6 +157,8 @@ session_options(const struct submission *sub, const struct names *n,
 	o->user = a->user;
 	o->secret = sub->secret;
 	o->account = a->name;
+	/* The system configuration's, for a caller outside its group. */
+	o->private_names = a->hidden;
 	o->auth_plaintext = a->auth_plaintext;
 	o->no_pipelining = !a->pipelining;
 	if (sub->report) {

@@ -848,10 +848,12 @@ describe_attempt(const struct sasl_client *c, char *out, size_t n)
 {
 	const struct sasl_params *p = &c->p;
 	bool user = p->user && *p->user;
-	bool account = p->account && *p->account;
+	bool account = p->account && *p->account && !p->private_names;
+	const char *who =
+	    p->private_names ? "the system configuration's user" : p->user;
 
 	snprintf(out, n, "%s%.100s with %s%s%.100s%s%.100s%s",
-	         user ? " as " : "", user ? p->user : "", c->mech->name,
+	         user ? " as " : "", user ? who : "", c->mech->name,
 	         p->host && *p->host ? " at " : "", p->host ? p->host : "",
 	         account ? " (account " : "", account ? p->account : "",
 	         account ? ")" : "");

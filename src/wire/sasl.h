@@ -82,6 +82,9 @@ struct sasl_params {
 	                     * OAUTHBEARER; NULL for EXTERNAL and GSSAPI */
 	const char *host;   /* the server's name (GSSAPI: smtp@host) */
 	const char *account; /* the account's name, for messages; or NULL */
+	bool private_names;  /* the user and the account are the system
+	                      * configuration's, which the reader of the
+	                      * message may not see: neither is named */
 	/* Channel binding data, base64, from the TLS layer; NULL when there
 	 * is none.  With either, SCRAM-*-PLUS becomes possible. */
 	const char *cb_tls_exporter; /* RFC 9266 (TLS 1.3 and 1.2) */
@@ -144,8 +147,9 @@ int sasl_success(struct sasl_client *c, struct error *err);
  * other mechanisms the server offered ("authentication as alice with PLAIN
  * at mail.example.org (account work) failed: 535 5.7.8 ...; the server
  * also offers LOGIN, CRAM-MD5; check the user name and the password, or
- * choose another mechanism with --auth=MECH").  c may be NULL.  Returns
- * -1. */
+ * choose another mechanism with --auth=MECH"; with private_names "as the
+ * system configuration's user with PLAIN at mail.example.org").  c may be
+ * NULL.  Returns -1. */
 int sasl_failure(const struct sasl_client *c, int code, const char *text,
                  struct error *err);
 

@@ -1037,6 +1037,7 @@ authenticate(struct smtp_session *s, const struct smtp_options *o,
 	    .secret = o->secret,
 	    .host = o->tls_params.host ? o->tls_params.host : o->target.host,
 	    .account = o->account,
+	    .private_names = o->private_names,
 	};
 	struct sasl_client *c = NULL;
 	struct reply r;

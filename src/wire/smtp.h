@@ -164,6 +164,8 @@ struct smtp_options {
 	const char *secret;  /* password or token; NULL when not needed */
 	const char *account; /* the account's name, only for messages (an
 	                      * AUTH failure, a refused certificate) */
+	bool private_names;  /* the user and the account are not named in
+	                      * messages (sasl.h) */
 	bool auth_plaintext; /* PLAIN/LOGIN allowed without TLS */
 
 	/* NULL, or where the session records its steps' times as it goes

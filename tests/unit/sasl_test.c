@@ -664,6 +664,18 @@ test_failure_account(void)
 	                   "no; the server offers no other mechanism; check "
 	                   "the user name and the password");
 	sasl_client_free(c);
+	/* The system configuration's, for a caller outside its group:
+	 * neither its user nor its account is named. */
+	p.private_names = true;
+	CHECK_INT(sasl_client_new(&c, &p, &err), 0);
+	sasl_failure(c, 454, "4.7.0 later", &err);
+	CHECK_STR(err.msg, "authentication as the system configuration's "
+	                   "user with PLAIN at mail.example.org failed for "
+	                   "now: 454 4.7.0 later; try again later");
+	sasl_failure(c, 535, "5.7.8 no", &err);
+	CHECK(strstr(err.msg, "alice") == NULL);
+	CHECK(strstr(err.msg, "work") == NULL);
+	sasl_client_free(c);
 }
 
 static void
