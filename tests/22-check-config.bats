@@ -121,6 +121,19 @@ assert_check() {
 	assert_check FAIL password "passwordeval"
 }
 
+@test "check-config: the secret it tries is got as a send gets it: no core dump can hold it" {
+	local limits=$BATS_TEST_TMPDIR/limits
+	[[ "$(ulimit -H -c)" != 0 ]] || skip "core dumps are off for this shell already"
+	ulimit -S -c "$(ulimit -H -c)"
+	# The command records its parent's (mailpost's) limits as it runs.
+	conf defaults "host 127.0.0.1" "tls off" "from a@example.org" \
+		"auth on" "user u" "passwordeval grep '^Max core' /proc/\$PPID/limits >$limits; echo Eval-Secret-7"
+	check 0
+	assert_check OK password "passwordeval gave one (not shown)"
+	grep -q '^Max core file size *0 *0' "$limits" ||
+		die "core dumps allowed while the secret is got:" "$(cat "$limits")"
+}
+
 @test "check-config: no password source: a warning, and no prompt even on a terminal" {
 	conf defaults "host 127.0.0.1" "tls off" "from a@example.org" "auth on" "user u"
 	# PATH without secret-tool: no keyring either.

@@ -300,7 +300,11 @@ check_password(const struct account *a, struct checkconf_report *r)
 	secret_request_init(&req, a);
 	req.prompt = false;
 	error_clear(&err);
-	if (secret_get(&req, &s, &err) == 0)
+	/* As relay.c does before a send gets it: no core dump, no ptrace
+	 * by the user's other processes while it is in memory. */
+	if (secret_protect_process(&err) < 0)
+		checkconf_say(r, CHECKCONF_FAIL, "password", "%s", err.msg);
+	else if (secret_get(&req, &s, &err) == 0)
 		checkconf_say(r, CHECKCONF_OK, "password",
 		              "%s gave one (not shown)",
 		              secret_source_name(s.source));
