@@ -1029,6 +1029,26 @@ for p in pats:
 	assert_nothing_leaked "$SPOOL/$ID/envelope"
 }
 
+@test "privileged: a refused certificate or an unreadable trust file names the system configuration's tls_trust_file as hidden" {
+	local trust="$ETC/private-ca-3f1a.pem" mode code
+	tls_certs
+	# A trust file without the server's CA (the client certificate):
+	# readable, the certificate is refused (76); else it is not read (78).
+	for mode in 644 640; do
+		code=$([[ "$mode" == 644 ]] && echo 76 || echo 78)
+		install -o root -g "$GROUP" -m "$mode" "$CERTS/client.pem" "$trust"
+		start_smtpd "$(printf '%s\n' "caps PIPELINING, 8BITMIME, STARTTLS, AUTH PLAIN" \
+			"$(tls_cert_line server)" "user sysuser $SYSPW")" -- --max-connections 2
+		system_config "tls on" "tls_trust_file $trust"
+		run_caller "$code" -- --check-config --connect
+		[[ "$output" == *"tls_trust_file (hidden)"* ]] || die "($mode) --check-config:" "$output" || return 1
+		[[ "$output$stderr" != *private-ca-3f1a* ]] || die "($mode) --check-config names it:" "$output" "$stderr" || return 1
+		run_caller "$code" -- bob@example.net
+		assert_stderr_contains "tls_trust_file (hidden)" || return 1
+		assert_stderr_lacks private-ca-3f1a || return 1
+	done
+}
+
 @test "privileged: a permanent refusal for a user whose home is not writable is kept in the spool's dead letters" {
 	start_auth_server "on RCPT" "  550 5.1.1 no such user"
 	system_config

@@ -184,6 +184,7 @@ check_trust(const struct account *a, struct checkconf_report *r)
 	    .crl_file = a->tls_crl_file,
 	    .fingerprint = a->tls_fingerprint,
 	    .no_certcheck = !a->tls_certcheck,
+	    .private_names = a->hidden,
 	};
 	const char *file = a->tls_trust_file;
 	struct error err;

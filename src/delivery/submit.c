@@ -129,6 +129,7 @@ tls_options(const struct account *a, const struct names *n,
 	p->no_certcheck = !a->tls_certcheck;
 	p->priorities = a->tls_priorities;
 	p->account = a->name;
+	p->private_names = a->hidden;
 }
 
 static void

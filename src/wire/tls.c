@@ -64,12 +64,25 @@ struct tls {
 	char advice[TLS_ADVICE_MAX]; /* after a refusal: what to do */
 	char last_error[TLS_ERROR_MAX];
 	struct tls_info *info; /* the caller's, or NULL */
-	/* Read only during tls_start, for the advice (NULL after it). */
+	/* Read only during tls_start, for the advice (NULL after it);
+	 * trust_file as messages may name it (tls_params.private_names). */
 	const char *trust_file;
 	const char *account;
 };
 
 /* --- small helpers --- */
+
+/* tls_params.trust_file as a message may name it: "system" and "" are
+ * no secret; a path of the system configuration is. */
+static const char *
+shown_trust_file(const struct tls_params *p)
+{
+	const char *file = p->trust_file;
+
+	if (p->private_names && file && *file && strcmp(file, "system") != 0)
+		return "(hidden)";
+	return file;
+}
 
 static void vappend(char *buf, size_t size, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
@@ -857,13 +870,14 @@ load_trust(struct tls *s, const struct tls_params *p, struct error *err)
 		    "cannot read tls_trust_file %s: %s; name the PEM "
 		    "file of the CA that signs the server's "
 		    "certificate, or 'tls_trust_file system'",
-		    file, strerror(errno));
+		    shown_trust_file(p), strerror(errno));
 	rc = gnutls_certificate_set_x509_trust_file(s->cred, file,
 	                                            GNUTLS_X509_FMT_PEM);
 	if (rc <= 0)
-		return error_set(
-		    err, ERROR_CONFIG, "tls_trust_file %s: %s", file,
-		    rc < 0 ? gnutls_strerror(rc) : "no PEM certificate in it");
+		return error_set(err, ERROR_CONFIG, "tls_trust_file %s: %s",
+		                 shown_trust_file(p),
+		                 rc < 0 ? gnutls_strerror(rc)
+		                        : "no PEM certificate in it");
 	s->ntrusted = rc;
 	return 0;
 }
@@ -1160,7 +1174,7 @@ tls_start(struct tls **out, int fd, const struct tls_params *p,
 	s->name = xstrdup(name);
 	s->no_certcheck = p->no_certcheck;
 	s->info = p->info;
-	s->trust_file = p->trust_file;
+	s->trust_file = shown_trust_file(p);
 	s->account = p->account;
 	if ((p->fingerprint &&
 	     parse_pin(p->fingerprint, s->pin, &s->pin_len, err) < 0) ||

@@ -123,6 +123,9 @@ struct tls_params {
 	const char *priorities; /* GnuTLS priority string; NULL: default */
 	const char *account;    /* the account's name, for the advice after
 	                         * a refusal; or NULL */
+	bool private_names;     /* the system configuration's, for a caller
+	                         * outside its group: messages call
+	                         * trust_file "(hidden)" */
 	int timeout_ms;         /* the whole handshake; <= 0: TLS_TIMEOUT_MS */
 	/* NULL, or the caller's description of the session (initialised
 	 * with tls_info_init), filled by tls_start whether it succeeds or
