@@ -89,6 +89,20 @@ probe_lines() {
 	assert_equal "$NPROBES" "$(probe_lines no)" "probes not taken"
 }
 
+@test "a probe whose reply does not come in time: unknown (?), not \"no\"; the test stops there (75), bounded by one timeout" {
+	# Connection 1 answers the data late; the others would answer at once
+	# and clean: the test must not go on to them and call the server clean.
+	start_smtpd "$(printf '%s\n' "option end-of-data crlf" "connection 1" "on DOT" \
+		"  sleep 3" "  default")" -- --max-connections "$NPROBES"
+	smuggle 75 --timeout 1
+	assert_output_contains " 1  <LF>.<LF>                \\n.\\n            end of data: ?    (no reply: timed out after 1 s"
+	assert_output_lacks " 2  "
+	assert_output_lacks "none of the"
+	assert_stderr_contains "mailpost: probe 1 (<LF>.<LF>) got no reply (timed out after 1 s"
+	assert_stderr_contains "whether 127.0.0.1 takes it for the end of the data is not known; the test stopped"
+	assert_stderr_line_count 1
+}
+
 @test "a probe refused before its data ends the test with the refusal's code" {
 	start_smtpd "on RCPT 550 5.1.1 <bob@example.net>: no such user"
 	smuggle 67

@@ -155,16 +155,28 @@ refused(const struct smtp_envelope_result *res, size_t i,
 	return -1;
 }
 
+/* A probe that got no reply because the wait for one ran out (conn.c's
+ * "timed out after N s ..."), not because the server closed: nothing
+ * tells whether it took the sequence. */
+static bool
+no_reply_in_time(size_t got, const struct error *why)
+{
+	return got == 0 && strncmp(why->msg, "timed out", 9) == 0;
+}
+
 /* One line: the probe, its bytes, the verdict, the replies. */
 static void
 print_line(FILE *out, size_t i, const struct smuggle_probe *p, bool taken,
-           const struct reply *replies, size_t got, const char *no_reply)
+           const struct reply *replies, size_t got, const struct error *why)
 {
 	char bytes[64], shown[SMUGGLE_REPLY_SHOWN];
+	const char *no_reply = why->msg;
 
 	str_escape(bytes, sizeof bytes, p->bytes, p->len);
 	fprintf(out, "%2zu  %-24s %-16s end of data: %s", i, p->name, bytes,
-	        taken ? "YES" : "no ");
+	        no_reply_in_time(got, why) ? "?  "
+	        : taken                    ? "YES"
+	                                   : "no ");
 	if (got == 0)
 		fprintf(out, "  (no reply: %s)", no_reply);
 	for (size_t k = 0; k < got; k++) {
@@ -250,7 +262,19 @@ run_probes(struct run *rn, FILE *out, struct error *err)
 			break;
 		}
 		print_line(out, i + 1, &p[i], smuggle_taken(replies, got),
-		           replies, got, probe_err.msg);
+		           replies, got, &probe_err);
+		if (no_reply_in_time(got, &probe_err)) {
+			/* Unknown, not "not taken"; and a server that
+			 * answers no probe would hold each for the final
+			 * reply's timeout (10 minutes by default). */
+			rc = error_set(err, ERROR_TEMPFAIL,
+			               "probe %zu (%s) got no reply (%s): "
+			               "whether %s takes it for the end of the "
+			               "data is not known; the test stopped",
+			               i + 1, p[i].name, probe_err.msg,
+			               rn->host);
+			break;
+		}
 		if (smuggle_taken(replies, got))
 			note_taken(rn, &p[i]);
 	}

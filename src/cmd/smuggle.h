@@ -29,8 +29,10 @@
  * were: ERROR_PROTOCOL (exit 76, EX_PROTOCOL: the server breaks RFC 5321
  * 4.1.1.4), its message naming them.  A probe that could not be sent (the
  * connection, AUTH, or MAIL/RCPT/DATA refused) ends the test with that
- * failure's error; a probe that got no reply at all is reported as such
- * and counts as not taken.
+ * failure's error; a probe the server closed without a reply is reported
+ * as such and counts as not taken; one whose reply did not come within
+ * the timeout is reported as unknown ("?") and ends the test
+ * (ERROR_TEMPFAIL).
  */
 #ifndef MAILPOST_SMUGGLE_H
 #define MAILPOST_SMUGGLE_H
