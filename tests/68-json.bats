@@ -337,6 +337,10 @@ tls_auth_setup() {
 	run_mailpost 64 -C /dev/null --json -bp
 	assert_stderr_contains "--json cannot be given with -bp"
 	assert_equal "" "$output" "stdout"
+	# --quit-after sends no message: it wrote no object and exited 0.
+	run_mailpost 64 -C /dev/null --host 127.0.0.1 --json --quit-after rcpt bob@example.net
+	assert_stderr_contains "--json cannot be given with --quit-after"
+	assert_equal "" "$output" "stdout"
 }
 
 @test "json: a send that flushes the queue after it writes its own object only (faketime)" {

@@ -1979,15 +1979,18 @@ check_mode(const struct request *req, size_t nrcpts, struct error *err)
 			                 "--dry-run cannot be given with %s",
 			                 mode);
 	}
-	/* -bs speaks SMTP on stdout; --dry-run and --pretend send nothing
-	 * to report; the queue listings have their own output. */
+	/* -bs speaks SMTP on stdout; --dry-run, --pretend and --quit-after
+	 * send no message to report on; the queue listings have their own
+	 * output. */
 	if (req->json && req->mode != CLI_QUEUE_FLUSH &&
 	    req->mode != CLI_HELP && req->mode != CLI_VERSION &&
-	    (req->mode != CLI_SEND || req->dry_run))
+	    (req->mode != CLI_SEND || req->dry_run || req->quit_after_set))
 		return error_set(err, ERROR_USAGE,
 		                 "--json cannot be given with %s; it goes with "
 		                 "a send or -q",
-		                 req->dry_run ? "--dry-run" : mode);
+		                 req->dry_run          ? "--dry-run"
+		                 : req->quit_after_set ? "--quit-after"
+		                                       : mode);
 	if (req->queue != QUEUE_POLICY_UNSET && !submits)
 		return error_set(err, ERROR_USAGE,
 		                 "--queue cannot be given with %s", mode);
