@@ -219,6 +219,24 @@ assert_report_line() {
 	[[ "$stderr" == *"closed"* ]] || die "stderr does not say the server closed:" "$stderr"
 }
 
+@test "serverinfo: an EHLO reply cut short (closed, over 100 lines, a line over 2048 bytes): not 'HELO only', its capabilities unknown" {
+	start_smtpd "$(printf '%s\n' "on EHLO" "  raw 250-smtpd.test\\r\\n250-PIPELINING\\r\\n" "  close")"
+	probe 75 --serverinfo
+	assert_report_line "  250 smtpd.test"
+	assert_report_line "  the reply did not come whole (the error says why): what the server offers is not known"
+	assert_output_lacks "HELO only"
+	stop_smtpd
+	start_smtpd "$(printf 'on EHLO\n  reply 250-smtpd.test'; for i in $(seq 120); do printf '\\n250-X%d' "$i"; done; printf '\\n250 8BITMIME\n')"
+	probe 76 --serverinfo
+	assert_report_line "the reply did not come whole"
+	assert_output_lacks "HELO only"
+	stop_smtpd
+	start_smtpd "$(printf 'on EHLO\n  reply 250-smtpd.test\\n250-%s\\n250 8BITMIME\n' "$(head -c 3000 /dev/zero | tr '\0' A)")"
+	probe 76 --serverinfo
+	assert_report_line "the reply did not come whole"
+	assert_output_lacks "HELO only"
+}
+
 @test "serverinfo: an account listing several hosts: the first is probed (the one a send tries first)" {
 	start_smtpd "caps PIPELINING"
 	write_config "host localhost, backup.invalid" "port $SMTPD_PORT"

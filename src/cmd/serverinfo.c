@@ -206,6 +206,12 @@ show_caps(FILE *out, const struct smtp_heard *h, int which, bool encrypted,
 	        h->hello_verb[which] ? h->hello_verb[which] : "EHLO");
 	fprintf(out, "  %d %.*s\n", r->code, first ? (int)len : 0,
 	        first ? first : "");
+	if (h->hello_cut[which]) {
+		fputs("  the reply did not come whole (the error says why): "
+		      "what the server offers is not known\n",
+		      out);
+		return;
+	}
 	if (!reply_is_positive(r)) {
 		fputs("  refused: no capabilities\n", out);
 		return;

@@ -547,13 +547,15 @@ keep_reply(struct reply *slot, struct reply *r)
 }
 
 static void
-hear_hello(struct smtp_session *s, const char *verb, struct reply *r)
+hear_hello(struct smtp_session *s, const char *verb, struct reply *r,
+           bool whole)
 {
 	int which = s->starttls_done ? 1 : 0;
 
 	if (!s->heard || r->code == 0)
 		return;
 	keep_reply(&s->heard->hello[which], r);
+	s->heard->hello_cut[which] = !whole;
 	s->heard->hello_verb[which] = verb;
 	s->heard->caps[which] = s->caps;
 	s->heard->implicit_tls = s->tls && !s->starttls_done;
@@ -608,6 +610,7 @@ hello(struct smtp_session *s, const char *name, struct error *err)
 {
 	const char *verb = s->lmtp ? "LHLO" : "EHLO";
 	struct reply r;
+	bool whole;
 	int rc;
 
 	reply_init(&r);
@@ -618,12 +621,13 @@ hello(struct smtp_session *s, const char *name, struct error *err)
 		verb = "HELO";
 		rc = hello_exchange(s, verb, name, &r, err);
 	}
+	whole = rc == 0;
 	if (rc == 0 && !reply_is_positive(&r)) {
 		rc = reply_to_error(&r, REPLY_STAGE_HELO, verb, err);
 	} else if (rc == 0 && s->state == SMTP_EHLO) {
 		parse_caps(&s->caps, &r);
 	}
-	hear_hello(s, verb, &r);
+	hear_hello(s, verb, &r, whole);
 	reply_clear(&r);
 	return rc;
 }

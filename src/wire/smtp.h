@@ -117,10 +117,15 @@ struct smtp_heard {
 	/* The replies to EHLO (LHLO, or HELO when EHLO was refused): [0] the
 	 * first one (in the clear, or inside implicit TLS), [1] the one
 	 * after STARTTLS; code 0 when not read.  caps[] are what they
-	 * offered, hello_verb[] the command that was answered. */
+	 * offered, hello_verb[] the command that was answered.  hello_cut[]:
+	 * the reply did not come whole and in order (malformed, too long,
+	 * the connection closed or the wait timed out in its middle, or
+	 * bytes after it), so hello[] holds only its first lines and caps[]
+	 * nothing. */
 	struct reply hello[2];
 	struct smtp_caps caps[2];
 	const char *hello_verb[2];
+	bool hello_cut[2];
 	bool implicit_tls;     /* the first EHLO was inside TLS */
 	struct reply starttls; /* the reply to STARTTLS; code 0: not sent */
 	bool tls_done;         /* TLS is on: handshake done, server accepted */
