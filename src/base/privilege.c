@@ -78,6 +78,9 @@ static char **reduced_env;
  *                     AT_SECURE by p11-kit itself)
  *   libffi (p11-kit)  LIBFFI_TMPDIR, HOME: where it writes executable
  *                     trampolines
+ *   json-c (--json)   _JSON_C_STRERROR_ENABLE, getenv: how its own
+ *                     error strings show errno (only its file functions
+ *                     use them; mailpost calls none); it names no file
  *   libidn            CHARSET (a character set name)
  *   libunistring      LANG, LC_ALL, LC_CTYPE (a character set name)
  *   glibc, not on its AT_SECURE list  TZ (a file: ":/path"), LANG and

@@ -7,6 +7,15 @@
  * json-c escapes the control characters, and bytes that are not
  * well-formed UTF-8 (a server's reply may hold any) become U+FFFD first,
  * so that a parser never rejects the line.
+ *
+ * Start-up: json-c is linked like the other libraries, so every run maps
+ * it (one shared object, about 80 more relocations bound at start with
+ * -z now) although only --json calls it.  Nothing outside this file
+ * names a json-c symbol, so it can be loaded only when --json runs:
+ * either this file built as a module of its own that jsonout_write
+ * dlopen()s (then installed, and named in the package's dependencies by
+ * hand, since dpkg-shlibdeps does not see a dlopen), or dlopen of
+ * libjson-c itself with dlsym for the dozen functions used here.
  */
 #ifndef MAILPOST_JSONOUT_H
 #define MAILPOST_JSONOUT_H
