@@ -9,7 +9,9 @@
  * recipient.  So the parser is written by hand around one table: each
  * option names its letter and/or long name, whether it takes an argument,
  * and the small function that applies it.  Checks that need the whole
- * command line (recipients present, control characters) run afterwards.
+ * command line (recipients present, what each mode takes, control
+ * characters) run afterwards, in clicheck.c; the --help text is
+ * clihelp.c's.
  */
 #include "config.h"
 
@@ -24,6 +26,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "clicheck.h"
 #include "envelope.h"
 #include "util.h"
 
@@ -53,22 +56,6 @@ struct option_spec {
 	int (*apply)(struct request *req, const char *arg, struct error *err);
 };
 
-/* How each mode is asked for, to name it when two modes collide. */
-static const char *const mode_option[] = {
-    [CLI_SEND] = "-bm",
-    [CLI_QUEUE_LIST] = "-bp",
-    [CLI_QUEUE_FLUSH] = "-q",
-    [CLI_QUEUE_SHOW] = "--queue-show",
-    [CLI_QUEUE_REMOVE] = "--queue-remove",
-    [CLI_SERVE] = "-bs",
-    [CLI_NOOP] = "-bi",
-    [CLI_PRETEND] = "--check-config",
-    [CLI_SERVERINFO] = "--serverinfo",
-    [CLI_SMUGGLE_TEST] = "--smtp-smuggling-test",
-    [CLI_VERSION] = "--version",
-    [CLI_HELP] = "--help",
-};
-
 /* Like sendmail: a mode may be given again, but not changed once it is
  * something other than the default (mailq -bm, -bp -bi are mistakes). */
 static int
@@ -77,9 +64,9 @@ set_mode(struct request *req, enum cli_mode mode, struct error *err)
 	if (req->mode == mode)
 		return 0;
 	if (req->mode != CLI_SEND)
-		return error_set(err, ERROR_USAGE,
-		                 "%s cannot be combined with %s",
-		                 mode_option[mode], mode_option[req->mode]);
+		return error_set(
+		    err, ERROR_USAGE, "%s cannot be combined with %s",
+		    request_mode_option(mode), request_mode_option(req->mode));
 	req->mode = mode;
 	return 0;
 }
@@ -1109,7 +1096,7 @@ queue_entry_mode(struct request *req, enum cli_mode mode, const char *arg,
 	if (*arg == '\0')
 		return error_set(err, ERROR_USAGE,
 		                 "option '%s' needs a queue id",
-		                 mode_option[mode]);
+		                 request_mode_option(mode));
 	if (set_mode(req, mode, err) < 0)
 		return -1;
 	return set_selection(req, 'I', arg, err);
@@ -1194,7 +1181,7 @@ opt_tls_get_peer_cert(struct request *req, const char *arg, struct error *err)
 		return error_set(err, ERROR_USAGE,
 		                 "--tls-get-peer-cert cannot be combined with "
 		                 "%s",
-		                 mode_option[req->mode]);
+		                 request_mode_option(req->mode));
 	if (arg && take_path("tls-get-peer-cert", arg, false,
 	                     &req->peer_cert_file, err) < 0)
 		return -1;
@@ -1861,269 +1848,6 @@ parse_words(int argc, char **argv, struct request *req, struct error *err)
 	return 0;
 }
 
-/* ---- checks on the whole request ----------------------------------------- */
-
-/* An address with a control byte, shown as written with the control
- * bytes escaped ("\x0d"), so that the user sees which one. */
-static int
-ctl_address(struct error *err, const char *what, const char *addr)
-{
-	char shown[1024];
-
-	return error_set(err, ERROR_USAGE,
-	                 "%s '%s' contains a control character", what,
-	                 str_show(shown, sizeof shown, addr, 200));
-}
-
-static int
-check_addresses(const char *const *v, size_t n, struct error *err)
-{
-	for (size_t k = 0; k < n; k++) {
-		const char *r = v[k];
-
-		if (*r == '\0')
-			return error_set(err, ERROR_USAGE,
-			                 "empty recipient address");
-		if (has_ctl(r))
-			return ctl_address(err, "recipient", r);
-	}
-	return 0;
-}
-
-static int
-check_recipients(const struct request *req, struct error *err)
-{
-	if (check_addresses(req->rcpts, req->nrcpts, err) < 0 ||
-	    check_addresses(req->cc, req->ncc, err) < 0 ||
-	    check_addresses(req->bcc, req->nbcc, err) < 0)
-		return -1;
-	return 0;
-}
-
-/* The composition options that only make sense together in one way. */
-static int
-check_compose(const struct request *req, struct error *err)
-{
-	if (req->body_text != NULL && req->body_file != NULL)
-		return error_set(err, ERROR_USAGE,
-		                 "--body and --body-file cannot be combined");
-	if (req->read_recipients && (req->body_text || req->body_file))
-		return error_set(err, ERROR_USAGE,
-		                 "with -t the body comes from the message: "
-		                 "--body and --body-file cannot be used");
-	if (req->priority != MIME_PRIORITY_NONE && !req->compose)
-		return error_set(err, ERROR_USAGE,
-		                 "--priority applies to a composed message "
-		                 "(with -s, -a, -H, ...)");
-	return 0;
-}
-
-/* --read-envelope-from takes the sender from the message on standard
- * input: not with another sender, nor with a message composed here. */
-static int
-check_envelope_from(const struct request *req, struct error *err)
-{
-	if (!req->read_envelope_from)
-		return 0;
-	if (req->sender)
-		return error_set(err, ERROR_USAGE,
-		                 "--read-envelope-from cannot be combined with "
-		                 "-f");
-	if (req->compose)
-		return error_set(err, ERROR_USAGE,
-		                 "--read-envelope-from reads the From field of "
-		                 "the message on standard input: it cannot be "
-		                 "used when composing (-s, -a, --from, ...)");
-	if (req->mode != CLI_SEND && req->mode != CLI_PRETEND)
-		return error_set(err, ERROR_USAGE,
-		                 "--read-envelope-from cannot be given with %s",
-		                 mode_option[req->mode]);
-	return 0;
-}
-
-static bool
-is_queue_mode(enum cli_mode mode)
-{
-	return mode == CLI_QUEUE_LIST || mode == CLI_QUEUE_FLUSH ||
-	       mode == CLI_QUEUE_SHOW || mode == CLI_QUEUE_REMOVE;
-}
-
-/* The queue modes and -bs read no message from the command line: no
- * recipients, -t, composing or --dry-run (which would not stop a flush
- * from sending).  --queue says what becomes of a message being submitted,
- * so it belongs to sending and -bs; --dead-letter also to -q, which gives
- * up messages there; --queue-dir to everything that touches the queue. */
-static int
-check_mode(const struct request *req, size_t nrcpts, struct error *err)
-{
-	const char *mode = mode_option[req->mode];
-	bool submits = req->mode == CLI_SEND || req->mode == CLI_SERVE;
-
-	if (is_queue_mode(req->mode) || req->mode == CLI_SERVE ||
-	    req->mode == CLI_SERVERINFO) {
-		if (nrcpts > 0)
-			return error_set(err, ERROR_USAGE,
-			                 "recipients cannot be given with %s",
-			                 mode);
-		if (req->read_recipients)
-			return error_set(err, ERROR_USAGE,
-			                 "-t cannot be given with %s", mode);
-		if (req->compose)
-			return error_set(
-			    err, ERROR_USAGE,
-			    "options that compose a message cannot "
-			    "be given with %s",
-			    mode);
-		if (req->dry_run)
-			return error_set(err, ERROR_USAGE,
-			                 "--dry-run cannot be given with %s",
-			                 mode);
-	}
-	/* -bs speaks SMTP on stdout; --dry-run, --pretend and --quit-after
-	 * send no message to report on; the queue listings have their own
-	 * output. */
-	if (req->json && req->mode != CLI_QUEUE_FLUSH &&
-	    req->mode != CLI_HELP && req->mode != CLI_VERSION &&
-	    (req->mode != CLI_SEND || req->dry_run || req->quit_after_set))
-		return error_set(err, ERROR_USAGE,
-		                 "--json cannot be given with %s; it goes with "
-		                 "a send or -q",
-		                 req->dry_run          ? "--dry-run"
-		                 : req->quit_after_set ? "--quit-after"
-		                                       : mode);
-	if (req->queue != QUEUE_POLICY_UNSET && !submits)
-		return error_set(err, ERROR_USAGE,
-		                 "--queue cannot be given with %s", mode);
-	if (req->dead_letter != NULL && !submits &&
-	    req->mode != CLI_QUEUE_FLUSH)
-		return error_set(err, ERROR_USAGE,
-		                 "--dead-letter cannot be given with %s", mode);
-	if (req->queue_dir != NULL && !submits && !is_queue_mode(req->mode))
-		return error_set(err, ERROR_USAGE,
-		                 "--queue-dir cannot be given with %s", mode);
-	if (req->queue_due && req->mode != CLI_QUEUE_FLUSH)
-		return error_set(err, ERROR_USAGE,
-		                 "--due cannot be given with %s; it goes with "
-		                 "-q or --flush",
-		                 mode);
-	return 0;
-}
-
-/* --quit-after sends no message and --test sends its own: neither reads
- * one (standard input, -t, composing), and --quit-after keeps nothing
- * (no queue). */
-static int
-check_testing(const struct request *req, size_t nrcpts, struct error *err)
-{
-	const char *opt = req->quit_after_set ? "--quit-after" : "--test";
-
-	if (!req->quit_after_set && !req->test_message)
-		return 0;
-	if (req->quit_after_set && req->test_message)
-		return error_set(err, ERROR_USAGE,
-		                 "--quit-after and --test cannot be combined: "
-		                 "--quit-after sends no message");
-	if (req->mode != CLI_SEND)
-		return error_set(err, ERROR_USAGE, "%s cannot be given with %s",
-		                 opt, mode_option[req->mode]);
-	if (req->read_recipients || req->read_envelope_from)
-		return error_set(err, ERROR_USAGE,
-		                 "%s reads no message: -t and "
-		                 "--read-envelope-from cannot be used",
-		                 opt);
-	if (req->compose)
-		return error_set(err, ERROR_USAGE,
-		                 "%s: the options that compose a message (-s, "
-		                 "-a, -c, -b, --body, ...) cannot be used",
-		                 opt);
-	if (!req->quit_after_set)
-		return 0;
-	if (req->dry_run || req->queue != QUEUE_POLICY_UNSET)
-		return error_set(err, ERROR_USAGE,
-		                 "--quit-after sends and keeps no message: "
-		                 "--dry-run and --queue cannot be used");
-	if (req->quit_after >= SMTP_STEP_RCPT && nrcpts == 0)
-		return error_set(err, ERROR_USAGE,
-		                 "--quit-after %s needs a recipient to name in "
-		                 "RCPT TO",
-		                 smtp_step_name(req->quit_after));
-	return 0;
-}
-
-/* A recipient is needed, except by --quit-after before RCPT. */
-static bool
-needs_recipients(const struct request *req)
-{
-	return req->mode == CLI_SEND && !req->read_recipients &&
-	       !(req->quit_after_set && req->quit_after < SMTP_STEP_RCPT);
-}
-
-/* The modes that connect with the account's password: a send (its
- * --dry-run and --pretend show the source without reading it), -bs and
- * the smuggling test. */
-static bool
-takes_password(enum cli_mode mode)
-{
-	return mode == CLI_SEND || mode == CLI_SERVE || mode == CLI_PRETEND ||
-	       mode == CLI_SMUGGLE_TEST;
-}
-
-/* At most one one-off password source, and only where a password is
- * used by this run's own account (a flush sends each entry with its
- * account's). */
-static int
-check_password_sources(const struct request *req, struct error *err)
-{
-	int given = (req->passwordeval != NULL) + req->password_fd_given +
-	            (req->password_env != NULL);
-	const char *option = req->passwordeval   ? "--passwordeval"
-	                     : req->password_env ? "--password-env"
-	                                         : "--password-fd";
-
-	if (given == 0)
-		return 0;
-	if (given > 1)
-		return error_set(err, ERROR_USAGE,
-		                 "give one password source: --passwordeval, "
-		                 "--password-fd or --password-env");
-	if (!takes_password(req->mode))
-		return error_set(err, ERROR_USAGE,
-		                 "%s cannot be given with %s: the messages it "
-		                 "sends go with their account's password",
-		                 option, mode_option[req->mode]);
-	return 0;
-}
-
-/* The smuggling test sends its probes as messages to one recipient,
- * through a server named on this command line: never to an account's
- * server unless named (each probe may be delivered, and a server that
- * takes one as an end of data runs what follows as commands). */
-static int
-check_smuggling_test(const struct request *req, size_t nrcpts,
-                     struct error *err)
-{
-	if (req->mode != CLI_SMUGGLE_TEST)
-		return 0;
-	if (!req->host && !(req->socket && *req->socket))
-		return error_set(err, ERROR_USAGE,
-		                 "--smtp-smuggling-test probes only a server "
-		                 "named on the command line: give --host HOST "
-		                 "(or --socket FILE), even for the account's "
-		                 "own server; its probes are test messages the "
-		                 "server may deliver");
-	if (nrcpts != 1 || req->ncc || req->nbcc || req->read_recipients)
-		return error_set(
-		    err, ERROR_USAGE,
-		    "--smtp-smuggling-test sends its probes to one "
-		    "recipient: name exactly one address (yours)");
-	if (req->compose || req->dry_run)
-		return error_set(err, ERROR_USAGE,
-		                 "--smtp-smuggling-test writes its own test "
-		                 "messages: composing options and --dry-run "
-		                 "cannot be given with it");
-	return 0;
-}
-
 /* --auth-mechanism M is --auth=M wherever it stands among the options:
  * a bare --auth after it ("authenticate") must not undo the choice. */
 static int
@@ -2137,36 +1861,6 @@ apply_auth_mechanism(struct request *req, struct error *err)
 		                 "--auth=off");
 	req->auth = req->auth_mechanism;
 	return 0;
-}
-
-static int
-check_request(const struct request *req, struct error *err)
-{
-	size_t nrcpts = req->nrcpts + req->ncc + req->nbcc;
-
-	if (req->sender != NULL && has_ctl(req->sender))
-		return ctl_address(err, "sender", req->sender);
-	if (req->full_name != NULL && has_ctl(req->full_name))
-		return error_set(err, ERROR_USAGE,
-		                 "full name '%s' contains a control character",
-		                 req->full_name);
-	if (check_recipients(req, err) < 0 || check_compose(req, err) < 0 ||
-	    check_envelope_from(req, err) < 0 ||
-	    check_testing(req, nrcpts, err) < 0 ||
-	    check_password_sources(req, err) < 0)
-		return -1;
-	if (check_smuggling_test(req, nrcpts, err) < 0)
-		return -1;
-	if (needs_recipients(req) && nrcpts == 0)
-		return error_set(err, ERROR_USAGE,
-		                 "no recipients given (name them, or use -t to "
-		                 "read them from the message)");
-	if (req->connect && req->mode != CLI_PRETEND)
-		return error_set(err, ERROR_USAGE,
-		                 "--connect goes with --check-config: the "
-		                 "checks, then a probe of the server (alone, "
-		                 "use --serverinfo)");
-	return check_mode(req, nrcpts, err);
 }
 
 /* ---- the interface ------------------------------------------------------- */
@@ -2284,7 +1978,7 @@ cli_parse(int argc, char **argv, struct request *req, struct error *err)
 	/* Both only change the transcript: asking for them asks for it. */
 	if ((req->timing || req->show_auth) && req->verbosity == 0)
 		req->verbosity = 1;
-	if (check_request(req, err) < 0 || take_password_fd(req, err) < 0)
+	if (clicheck_request(req, err) < 0 || take_password_fd(req, err) < 0)
 		goto fail;
 	return 0;
 
@@ -2307,234 +2001,4 @@ cli_clear(struct request *req)
 	free(req->from_copy);
 	memset(req, 0, sizeof *req);
 	req->program = program;
-}
-
-const char *
-cli_usage(void)
-{
-	return "Usage: mailpost [OPTION]... [--] RECIPIENT...\n"
-	       "Read a complete message (RFC 5322) from standard input and "
-	       "submit it by SMTP,\n"
-	       "or compose one from the options below (like mailx).\n"
-	       "Called as sendmail it works the same; as mailq it lists the "
-	       "queue; as\n"
-	       "newaliases it does nothing.\n"
-	       "\n"
-	       "Message and envelope:\n"
-	       "  -t, --read-recipients  also send to the To, Cc and Bcc "
-	       "recipients\n"
-	       "  -i, -oi                a line holding only '.' does not end "
-	       "the message\n"
-	       "  -f, -r ADDR            envelope sender ('' or '<>': the null "
-	       "sender)\n"
-	       "  -F NAME                full name for a From header that "
-	       "mailpost adds\n"
-	       "  -N NOTIFY              DSN: never, or a list of "
-	       "success,failure,delay\n"
-	       "  -R full|hdrs           DSN: return the whole message or its "
-	       "headers\n"
-	       "  -V ENVID               DSN: envelope identifier\n"
-	       "\n"
-	       "Composing a message (standard input is then the body; with "
-	       "-t the message):\n"
-	       "  -s, --subject=TEXT     the subject\n"
-	       "  -a, --attach=FILE      attach a file (repeatable)\n"
-	       "      --attach-type=TYPE  media type of the -a before it "
-	       "(else detected)\n"
-	       "      --attach-name=NAME  file name shown for the -a before "
-	       "it\n"
-	       "  -c, --cc=ADDR          a Cc recipient (repeatable)\n"
-	       "  -b ADDR, --bcc=ADDR    a Bcc recipient, never in the "
-	       "headers (repeatable);\n"
-	       "                         -b with one mode letter (-bm, -b p) "
-	       "is a mode\n"
-	       "      --body=TEXT        the body text (stdin is not read)\n"
-	       "      --body-file=FILE   the body text from FILE\n"
-	       "      --html=FILE        an HTML alternative to the text "
-	       "body\n"
-	       "  -H, --header='N: V'    add a header field (repeatable)\n"
-	       "      --from=ADDR        the From header ('Name <addr>'), and "
-	       "sender without -f\n"
-	       "      --reply-to=ADDR    the Reply-To header\n"
-	       "      --priority=LEVEL   high, normal or low (X-Priority, "
-	       "Importance)\n"
-	       "      --dry-run, --print  write the message to stdout instead "
-	       "of sending, its\n"
-	       "                         envelope to stderr (-v: what a send "
-	       "would do)\n"
-	       "      --quiet            no progress line for large "
-	       "messages\n"
-	       "      --json             the result as one JSON object per "
-	       "message on stdout\n"
-	       "\n"
-	       "Server and account:\n"
-	       "  -C, --file=FILE        read this configuration file\n"
-	       "  -A, --account=NAME     use this account of the "
-	       "configuration\n"
-	       "      --host=HOST        submit to HOST (no configuration "
-	       "needed)\n"
-	       "      --port=PORT        server port, 1 to 65535\n"
-	       "      --proxy-host=HOST  go through this SOCKS5 proxy (it "
-	       "resolves the server)\n"
-	       "      --proxy-port=PORT  the proxy's port (default 1080)\n"
-	       "      --socket=FILE      connect to this local socket "
-	       "instead\n"
-	       "      --timeout=SECONDS  network timeout (default: the RFC "
-	       "5321 "
-	       "values)\n"
-	       "      --domain=NAME, --ehlo=NAME  the name to give in EHLO\n"
-	       "      --rcpt-policy=all  send only if every recipient is "
-	       "accepted (default)\n"
-	       "      --rcpt-policy=any  send to the accepted recipients, "
-	       "report the others\n"
-	       "\n"
-	       "Transport security (over the account's tls_* keys):\n"
-	       "      --tls[=on|off]     use TLS (default port 587, or 465 "
-	       "without STARTTLS)\n"
-	       "      --tls-starttls[=on|off]  STARTTLS (on) or TLS from the "
-	       "first byte (off);\n"
-	       "                         turns TLS on unless --tls=off\n"
-	       "      --tls-trust-file=FILE  CA certificates (PEM), or "
-	       "'system'\n"
-	       "      --tls-crl-file=FILE    revoked certificates (PEM)\n"
-	       "      --tls-fingerprint=FP   accept exactly the certificate "
-	       "with this SHA-256\n"
-	       "      --tls-certcheck[=on|off]  verify the server (off: "
-	       "warned on every run)\n"
-	       "      --tls-cert-file=FILE   client certificate (PEM)\n"
-	       "      --tls-key-file=FILE    its private key (PEM)\n"
-	       "      --tls-priorities=STR   GnuTLS priority string\n"
-	       "      --tls-host-override=HOST  the name the certificate must "
-	       "carry\n"
-	       "\n"
-	       "Authentication (never the password itself on the command "
-	       "line;\n"
-	       "see mailpost.conf(5)):\n"
-	       "      --auth[=on|off|METHOD]  authenticate (on: the best "
-	       "method both support)\n"
-	       "      --user=NAME        the user name to authenticate as\n"
-	       "      --auth-mechanism=M  authenticate with SASL mechanism "
-	       "M only\n"
-	       "      --passwordeval=CMD  the password is the first line CMD "
-	       "prints\n"
-	       "      --password-fd=N    ... the first line read from "
-	       "descriptor N\n"
-	       "      --password-env=VAR  ... the value of the environment "
-	       "variable VAR\n"
-	       "\n"
-	       "Testing a server (see TESTING A SERVER in mailpost(1)):\n"
-	       "      --quit-after=STEP  stop after connect, greeting, ehlo, "
-	       "tls, auth, mail,\n"
-	       "                         rcpt or data, then QUIT; no "
-	       "message is read or sent\n"
-	       "      --test             send a built-in test message "
-	       "(stdin is not read)\n"
-	       "      --no-pipelining    one command, one reply (even if the "
-	       "server pipelines)\n"
-	       "\n"
-	       "Queue (see QUEUE in mailpost(1)):\n"
-	       "      --queue=POLICY     never, on-failure or always: when to "
-	       "queue a message\n"
-	       "      --queue-dir=DIR    the queue directory\n"
-	       "      --dead-letter=FILE  where undeliverable mail is saved "
-	       "('off': nowhere)\n"
-	       "\n"
-	       "Modes:\n"
-	       "  -bm                    send a message (the default)\n"
-	       "  -bs                    speak SMTP on standard input and "
-	       "output\n"
-	       "  -bp                    list the queue (as mailq)\n"
-	       "  -q, --flush            send every queued message now\n"
-	       "      --due              with -q: only those whose next "
-	       "attempt is due (timers)\n"
-	       "  -qI SUBSTR             send those whose id contains "
-	       "SUBSTR\n"
-	       "  -qR SUBSTR             send those with a recipient that "
-	       "contains SUBSTR\n"
-	       "  -qS SUBSTR             send those whose sender contains "
-	       "SUBSTR\n"
-	       "      --queue-show=ID    show a queued message\n"
-	       "      --queue-remove=ID  remove a message from the queue\n"
-	       "  -bi                    do nothing (as newaliases)\n"
-	       "\n"
-	       "Other:\n"
-	       "  -v, --verbose, --debug  show the SMTP dialogue on stderr "
-	       "(-vv: with the body,\n"
-	       "                         -vvv: with the session's states)\n"
-	       "      --timing           each reply's latency and the total "
-	       "(implies -v)\n"
-	       "      --show-auth        show the AUTH exchange decoded, "
-	       "credentials included\n"
-	       "                         (implies -v; the log file stays "
-	       "redacted)\n"
-	       "      --color[=WHEN]     colour the dialogue: auto (a "
-	       "terminal, no NO_COLOR),\n"
-	       "                         always or never\n"
-	       "      --check-config, --pretend  print the settings a send "
-	       "would use and check\n"
-	       "                         them (file, account, TLS trust, "
-	       "password source),\n"
-	       "                         without connecting\n"
-	       "      --connect          with --check-config: then probe the "
-	       "server\n"
-	       "      --serverinfo       show what the server offers: "
-	       "greeting, "
-	       "capabilities,\n"
-	       "                         TLS session and certificates; send "
-	       "nothing\n"
-	       "      --tls-get-peer-cert[=FILE]  write the server's "
-	       "certificate chain (PEM)\n"
-	       "      --smtp-smuggling-test  with --host and one recipient: "
-	       "does the server end\n"
-	       "                         the data at <LF>.<LF> or the like? "
-	       "(76: it does)\n"
-	       "      --help             show this help and exit\n"
-	       "      --version          show the version and exit\n"
-	       "\n"
-	       "msmtp's options (see REPLACING MSMTP in mailpost(1)):\n"
-	       "      --read-envelope-from  the sender is the address in the "
-	       "From field\n"
-	       "      --logfile=FILE     a line per message, in msmtp's format "
-	       "('': none)\n"
-	       "      --protocol=smtp|lmtp  --syslog[=FACILITY]  "
-	       "--aliases=FILE\n"
-	       "      --logfile-time-format=FMT  --dsn-notify=N (-N)  "
-	       "--dsn-return=R (-R)\n"
-	       "      --set-from-header[=auto|on|off]  "
-	       "--set-date-header[=auto|off]\n"
-	       "      --set-msgid-header[=auto|off]  "
-	       "--remove-bcc-headers[=on|off]\n"
-	       "      --undisclosed-recipients[=on|off]  "
-	       "--add-missing-from-header[=on|off]\n"
-	       "      --add-missing-date-header[=on|off]\n"
-	       "Called as msmtp: -a ACCOUNT, -d (debug), -P (--check-config), "
-	       "-S\n"
-	       "(--serverinfo), -X FILE (--logfile), --from=ADDR (the envelope "
-	       "sender), and a\n"
-	       "line holding only '.' is text.\n"
-	       "\n"
-	       "sendmail options that mailpost accepts and ignores (-odi, "
-	       "-oem, -B8BITMIME,\n"
-	       "-L TAG, -U, -X FILE, ...) are listed in mailpost(1).\n"
-	       "\n"
-	       "Exit status: 0 when the message was delivered or queued, "
-	       "otherwise a\n"
-	       "sysexits(3) code, for example 64 bad command line, 65 unusable "
-	       "message,\n"
-	       "75 temporary failure (try again later); see EXIT STATUS in "
-	       "mailpost(1) for\n"
-	       "all of them.\n";
-}
-
-const char *
-cli_version(void)
-{
-	return "mailpost " PACKAGE_VERSION "\n"
-	       "System configuration directory: " SYSCONFDIR "\n"
-	       "Copyright (C) 2026 the mailpost authors.\n"
-	       "License GPL-3.0-or-later "
-	       "<https://www.gnu.org/licenses/gpl-3.0.html>.\n"
-	       "This is free software: you are free to change and "
-	       "redistribute it.\n"
-	       "There is NO WARRANTY, to the extent permitted by law.\n";
 }

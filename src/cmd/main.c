@@ -19,6 +19,7 @@
 
 #include "bs.h"
 #include "cli.h"
+#include "clihelp.h"
 #include "error.h"
 #include "job.h"
 #include "checkconf.h"
@@ -77,10 +78,10 @@ run_simple_mode(enum cli_mode mode)
 
 	switch (mode) {
 	case CLI_HELP:
-		fputs(cli_usage(), stdout);
+		fputs(clihelp_usage(), stdout);
 		break;
 	case CLI_VERSION:
-		fputs(cli_version(), stdout);
+		fputs(clihelp_version(), stdout);
 		if (group)
 			printf("System sendmail group: %s\n", group);
 		break;

@@ -11,6 +11,7 @@
 #include <syslog.h>
 
 #include "cli.h"
+#include "clihelp.h"
 #include "unit.h"
 #include "util.h"
 
@@ -1457,8 +1458,8 @@ check_lines_fit(const char *text)
 static void
 test_texts(void)
 {
-	const char *u = cli_usage();
-	const char *v = cli_version();
+	const char *u = clihelp_usage();
+	const char *v = clihelp_version();
 	const char *want_v = "mailpost " PACKAGE_VERSION "\n";
 
 	CHECK(strncmp(u, "Usage: mailpost ", 16) == 0);
