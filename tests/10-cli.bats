@@ -40,10 +40,10 @@ assert_output_has() {
 	fi
 }
 
-# The long option names, read from the option table in src/cmd/cli.c.
+# The long option names, read from the option table in src/cmd/cliopt.c.
 long_options() {
-	sed -n '/^static const struct option_spec options\[\] = {/,/^};/p' \
-		"$SRCDIR/src/cmd/cli.c" | grep -o '"[a-z][a-z0-9-]*"' | tr -d '"'
+	sed -n '/^static const struct cliopt options\[\] = {/,/^};/p' \
+		"$SRCDIR/src/cmd/cliopt.c" | grep -o '"[a-z][a-z0-9-]*"' | tr -d '"'
 }
 
 @test "helpers: run_tool fails on the wrong exit status" {
