@@ -190,6 +190,19 @@ assert_report_line() {
 	assert_commands "clear EHLO,clear QUIT"
 }
 
+@test "serverinfo: SIZE too large to read is not 'no limit'; each SIZE line its own; AUTH past what mailpost keeps still warns of PLAIN" {
+	local mechs
+	mechs=$(for i in $(seq 0 70); do printf 'XM%d ' "$i"; done)
+	start_smtpd "$(printf 'on EHLO\n  reply 250-smtpd.test\\n250-SIZE 1000\\n250-SIZE 99999999999999999999999\\n250-SIZE 1x\\n250 AUTH %sbad/name PLAIN\n' "$mechs")"
+	probe 0 --serverinfo
+	assert_report_line "messages up to 1000 bytes (RFC 1870)"
+	assert_report_line "announces a limit mailpost cannot read (99999999999999999999...); a send assumes none"
+	assert_report_line "announces a limit mailpost cannot read (1x); a send assumes none"
+	assert_report_line "more on this line that mailpost does not keep (-v shows the line)"
+	assert_report_line "WARNING: PLAIN or LOGIN offered without TLS"
+	assert_output_lacks "no fixed size limit"
+}
+
 @test "serverinfo: STARTTLS asked of a server that does not offer it: 76, the capabilities shown" {
 	start_smtpd "caps PIPELINING, AUTH LOGIN"
 	probe 76 --serverinfo "${STARTTLS[@]}"

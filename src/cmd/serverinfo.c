@@ -116,45 +116,117 @@ keyword_is(const char *line, size_t n, const char *keyword)
 	return strlen(keyword) == n && strncasecmp(line, keyword, n) == 0;
 }
 
+/* The parameter of a capability line: after its keyword and the
+ * spaces (or the '=' of "AUTH=") that follow it. */
+static const char *
+cap_param(const char *line, size_t len, size_t n, size_t *plen)
+{
+	size_t i = n;
+
+	while (i < len && (line[i] == ' ' || line[i] == '='))
+		i++;
+	*plen = len - i;
+	return line + i;
+}
+
+/* This line's own number (smtp.c keeps the last SIZE line's), or one
+ * that smtp_parse_size cannot read, said as it came rather than as "no
+ * limit", which a send then assumes. */
 static void
-explain_size(FILE *out, const struct smtp_caps *caps)
+explain_size(FILE *out, const char *line, size_t len, size_t n)
 {
 	char human[32];
+	size_t plen, digits;
+	const char *param = cap_param(line, len, n, &plen);
+	uint64_t size;
 
-	if (!caps->size_max) {
+	for (digits = 0; digits < plen && param[digits] != ' '; digits++)
+		;
+	if (!smtp_parse_size(param, digits, &size)) {
+		fprintf(out,
+		        "announces a limit mailpost cannot read (%.*s%s); a "
+		        "send assumes none\n",
+		        (int)(digits > 20 ? 20 : digits), param,
+		        digits > 20 ? "..." : "");
+		return;
+	}
+	if (size == 0) {
 		fputs("announces no fixed size limit (RFC 1870)\n", out);
 		return;
 	}
-	human_size(caps->size_max, human, sizeof human);
+	human_size(size, human, sizeof human);
 	fprintf(out, "messages up to %s (RFC 1870)\n", human);
 }
 
-/* PLAIN and LOGIN carry the password as it is (RFC 4616 2, RFC 4954
- * 4): offered where nothing encrypts the connection, they invite a
- * client to give it away. */
+/* Whether the mechanism w[0..n) is one of the space-separated mechs. */
 static bool
-offers_cleartext_password(const char *mechs)
+mech_in(const char *mechs, const char *w, size_t n)
 {
 	const char *p = mechs;
 
 	while (*p) {
-		size_t n = strcspn(p, " ");
+		size_t k = strcspn(p, " ");
 
-		if ((n == 5 && strncmp(p, "PLAIN", 5) == 0) ||
-		    (n == 5 && strncmp(p, "LOGIN", 5) == 0))
+		if (k == n && strncasecmp(p, w, n) == 0)
 			return true;
-		p += n;
+		p += k;
 		p += strspn(p, " ");
 	}
 	return false;
 }
 
+/* What the AUTH line offers, read from the line itself: caps->auth
+ * keeps only the names RFC 4422 allows, and only as many as fit. */
+struct auth_offer {
+	bool cleartext; /* PLAIN or LOGIN */
+	size_t dropped; /* words not in caps->auth */
+};
+
 static void
-explain_auth(FILE *out, const struct smtp_caps *caps, bool encrypted)
+read_auth_line(const struct smtp_caps *caps, const char *param, size_t plen,
+               struct auth_offer *o)
 {
+	size_t i = 0;
+
+	memset(o, 0, sizeof *o);
+	while (i < plen) {
+		size_t n = 0;
+
+		while (i < plen && param[i] == ' ')
+			i++;
+		while (i + n < plen && param[i + n] != ' ')
+			n++;
+		if (n == 0)
+			break;
+		/* PLAIN and LOGIN carry the password as it is (RFC 4616 2,
+		 * RFC 4954 4): offered where nothing encrypts the
+		 * connection, they invite a client to give it away. */
+		if ((n == 5 && strncasecmp(param + i, "PLAIN", 5) == 0) ||
+		    (n == 5 && strncasecmp(param + i, "LOGIN", 5) == 0))
+			o->cleartext = true;
+		if (!mech_in(caps->auth, param + i, n))
+			o->dropped++;
+		i += n;
+	}
+}
+
+static void
+explain_auth(FILE *out, const struct smtp_caps *caps, const char *line,
+             size_t len, size_t n, bool encrypted)
+{
+	struct auth_offer o;
+	size_t plen;
+	const char *param = cap_param(line, len, n, &plen);
+
+	read_auth_line(caps, param, plen, &o);
 	fprintf(out, "authentication with %s (RFC 4954)\n",
 	        caps->auth[0] ? caps->auth : "no mechanism mailpost knows");
-	if (!encrypted && offers_cleartext_password(caps->auth))
+	if (o.dropped)
+		fprintf(out,
+		        "%*s  and %zu more on this line that mailpost does "
+		        "not keep (-v shows the line)\n",
+		        SERVERINFO_CAP_SHOWN, "", o.dropped);
+	if (!encrypted && o.cleartext)
 		fprintf(out,
 		        "%*s  WARNING: PLAIN or LOGIN offered without TLS: "
 		        "a password sent so is readable on the way\n",
@@ -184,9 +256,9 @@ explain_line(FILE *out, const char *line, size_t len,
 	fprintf(out, "  %-*.*s%s ", SERVERINFO_CAP_SHOWN - 3, shown, line,
 	        (size_t)shown < len ? "..." : "");
 	if (keyword_is(line, n, "SIZE"))
-		explain_size(out, caps);
+		explain_size(out, line, len, n);
 	else if (keyword_is(line, n, "AUTH")) /* also "AUTH=", pre-RFC 4954 */
-		explain_auth(out, caps, encrypted);
+		explain_auth(out, caps, line, len, n, encrypted);
 	else if (meaning)
 		fprintf(out, "%s\n", meaning);
 	else

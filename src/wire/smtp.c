@@ -411,20 +411,21 @@ next_word(const char *s, size_t len, size_t *pos, const char **w, size_t *n)
 	return true;
 }
 
-/* RFC 1870: "SIZE" [ SP number ]; 0 or no number means no fixed limit. */
-static uint64_t
-parse_size(const char *w, size_t n)
+bool
+smtp_parse_size(const char *w, size_t n, uint64_t *size)
 {
 	uint64_t v = 0;
 
+	*size = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned d = (unsigned)(w[i] - '0');
 
 		if (d > 9 || v > (UINT64_MAX - d) / 10)
-			return 0;
+			return false;
 		v = v * 10 + d;
 	}
-	return v;
+	*size = v;
+	return true;
 }
 
 /* Add one SASL mechanism name (RFC 4422 3.1: upper-case letters, digits,
@@ -489,7 +490,7 @@ parse_cap_line(struct smtp_caps *caps, const char *line, size_t len)
 	else if (word_is(w, n, "SIZE")) {
 		caps->size = true;
 		if (next_word(line, len, &pos, &p, &pn))
-			caps->size_max = parse_size(p, pn);
+			smtp_parse_size(p, pn, &caps->size_max);
 	} else if (word_is(w, n, "AUTH") || (n > 5 && word_is(w, 5, "AUTH="))) {
 		/* "AUTH=" is the pre-RFC 4954 form some servers still send. */
 		if (n > 5)

@@ -64,6 +64,11 @@ struct smtp_caps {
 	char auth[256]; /* RFC 4954 mechanism list, space-separated, or "" */
 };
 
+/* RFC 1870's SIZE parameter w[0..n): true and *size set when it is a
+ * number that fits (0: no fixed limit), else false and *size 0 (a
+ * session then assumes no limit). */
+bool smtp_parse_size(const char *w, size_t n, uint64_t *size);
+
 /* The steps of a session, in the order they happen: what --quit-after
  * names, and what --timing, --serverinfo and --json time. */
 enum smtp_step {
