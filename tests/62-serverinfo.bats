@@ -203,6 +203,16 @@ assert_report_line() {
 	assert_output_lacks "no fixed size limit"
 }
 
+@test "serverinfo -v: the dialogue with --color=always and --timing as a send's; never colour with --color=never" {
+	start_smtpd "caps PIPELINING" -- --max-connections 2
+	probe 0 --serverinfo -v --color=always --timing
+	[[ "$stderr" == *$'\e['*"EHLO client.test"* ]] || die "no colour in the dialogue:" "$stderr"
+	[[ "$stderr" == *" ms "*"<-  250"* ]] || die "no --timing column:" "$stderr"
+	[[ "$output" != *$'\e'* ]] || die "colour in the report:" "$output"
+	probe 0 --serverinfo -v --color=never
+	[[ "$stderr" != *$'\e'* ]] || die "colour with --color=never:" "$stderr"
+}
+
 @test "serverinfo: STARTTLS asked of a server that does not offer it: 76, the capabilities shown" {
 	start_smtpd "caps PIPELINING, AUTH LOGIN"
 	probe 76 --serverinfo "${STARTTLS[@]}"

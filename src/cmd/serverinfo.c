@@ -662,8 +662,8 @@ finish(struct job *job, int fd, FILE *out, FILE *diag, struct submit_probe *p,
 static int
 probe(struct job *job, FILE *diag, struct submit_probe *p, struct error *err)
 {
-	if (!job->transcript)
-		job->transcript = transcript_new(diag, job->req.verbosity, NULL);
+	if (!job->transcript) /* --color, --timing as for a send */
+		job_open_transcript(job, diag, NULL);
 	submit_probe_init(p);
 	return submit_probe(&job->acct, job->transcript, p, err);
 }
