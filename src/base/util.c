@@ -213,6 +213,29 @@ utf8_is_c1(const unsigned char *p, size_t n)
 	return n == 2 && p[0] == 0xc2 && p[1] < 0xa0;
 }
 
+bool
+utf8_is_bidi_control(const unsigned char *p, size_t n)
+{
+	unsigned cp;
+
+	if (n == 2)
+		return p[0] == 0xd8 && p[1] == 0x9c; /* U+061C ALM */
+	if (n != 3 || p[0] != 0xe2)
+		return false;
+	cp = ((unsigned)(p[1] & 0x3f) << 6) | (p[2] & 0x3f); /* U+2000 + cp */
+	return cp == 0x0e || cp == 0x0f ||                   /* LRM, RLM */
+	       (cp >= 0x2a && cp <= 0x2e) || /* LRE RLE PDF LRO RLO */
+	       (cp >= 0x66 && cp <= 0x69);   /* LRI RLI FSI PDI */
+}
+
+/* Shown as it is: well-formed, and neither a C1 control nor one that
+ * reorders the text around it. */
+static bool
+utf8_shown(const unsigned char *p, size_t n)
+{
+	return n > 1 && !utf8_is_c1(p, n) && !utf8_is_bidi_control(p, n);
+}
+
 char *
 str_censor_utf8(char *s, size_t len)
 {
@@ -222,7 +245,7 @@ str_censor_utf8(char *s, size_t len)
 	while (i < len) {
 		size_t n = utf8_seq_len(p + i, len - i);
 
-		if (n == 0 || utf8_is_c1(p + i, n) ||
+		if (n == 0 || (n > 1 && !utf8_shown(p + i, n)) ||
 		    (n == 1 &&
 		     ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f))) {
 			p[i++] = '?';
@@ -243,7 +266,7 @@ str_show(char *out, size_t n, const char *s, size_t max)
 		return out;
 	while (i < len && i < max) {
 		size_t seq = utf8_seq_len(p + i, len - i);
-		bool shown = seq > 1 ? !utf8_is_c1(p + i, seq)
+		bool shown = seq > 1 ? utf8_shown(p + i, seq)
 		                     : seq == 1 && p[i] >= 0x20 && p[i] != 0x7f;
 		size_t need = shown ? seq : 4;
 

@@ -115,16 +115,23 @@ bool utf8_check_done(const struct utf8_check *u);
  * which terminals may obey like the C0 ones. */
 bool utf8_is_c1(const unsigned char *p, size_t n);
 
+/* Whether the sequence of n bytes at p is a bidirectional formatting
+ * character (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069):
+ * shown, it reorders the text around it, so that a name from the
+ * network can be made to read as another (CVE-2021-42574). */
+bool utf8_is_bidi_control(const unsigned char *p, size_t n);
+
 /* Replace, in place, every byte of s[0..len) that is not printable
- * ASCII, tab or part of a well-formed UTF-8 sequence (C1 controls
- * excluded) by '?': text a person wrote, made safe for a terminal
- * without turning their letters into question marks. */
+ * ASCII, tab or part of a well-formed UTF-8 sequence (C1 controls and
+ * bidirectional formatting characters excluded) by '?': text a person
+ * wrote, made safe for a terminal without turning their letters into
+ * question marks. */
 char *str_censor_utf8(char *s, size_t len);
 
 /* s as it can be shown in a message: printable ASCII and well-formed
- * UTF-8 as they are, every other byte (controls, DEL, C1, ill-formed
- * UTF-8) as "\xHH"; at most max bytes of s, then "...".  Written to
- * out[0..n), always terminated (cut when n is too small). */
+ * UTF-8 as they are, every other byte (controls, DEL, C1, bidirectional
+ * formatting, ill-formed UTF-8) as "\xHH"; at most max bytes of s, then "...".
+ * Written to out[0..n), always terminated (cut when n is too small). */
 char *str_show(char *out, size_t n, const char *s, size_t max);
 
 /* Bytes p[0..len) as a C string literal's inside would write them: CR,

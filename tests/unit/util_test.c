@@ -206,9 +206,39 @@ test_escape(void)
 	CHECK_STR(str_escape(out, 1, S("abc")), "");
 }
 
+/* What reaches a terminal: letters as they are, anything a terminal
+ * obeys or that reorders the line as '?' (or \xHH). */
+static void
+test_censor(void)
+{
+	char s[64], shown[128];
+
+	memcpy(s, S("caf\xc3\xa9 \xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d\0"));
+	CHECK_STR(str_censor_utf8(s, strlen(s)),
+	          "caf\xc3\xa9 \xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d");
+	memcpy(s, S("a\x1b[31m\xc2\x9b"
+	            "2J\xff\0"));
+	CHECK_STR(str_censor_utf8(s, strlen(s)), "a?[31m??2J?");
+	/* RLO, LRI, PDI, RLM, ALM: each byte replaced. */
+	memcpy(s, S("x\xe2\x80\xaegro.knab\xe2\x81\xa6y\xe2\x81\xa9"
+	            "\xe2\x80\x8f\xd8\x9cz\0"));
+	CHECK_STR(str_censor_utf8(s, strlen(s)), "x???gro.knab???y????????z");
+	/* Their neighbours are letters and punctuation, shown. */
+	memcpy(s, S("\xe2\x80\x94\xe2\x80\xb0\xe2\x81\xb0\xd8\x9b\0"));
+	CHECK_STR(str_censor_utf8(s, strlen(s)),
+	          "\xe2\x80\x94\xe2\x80\xb0\xe2\x81\xb0\xd8\x9b");
+	CHECK_STR(str_show(shown, sizeof shown,
+	                   "a\xe2\x80\xae"
+	                   "b",
+	                   100),
+	          "a\\xe2\\x80\\xaeb");
+	CHECK_STR(str_show(shown, sizeof shown, "\xc3\xa9", 100), "\xc3\xa9");
+}
+
 int
 main(void)
 {
+	test_censor();
 	test_escape();
 	test_has_8bit();
 	test_seconds();
