@@ -130,7 +130,7 @@ cap_param(const char *line, size_t len, size_t n, size_t *plen)
 }
 
 /* This line's own number (smtp.c keeps the last SIZE line's), or one
- * that smtp_parse_size cannot read, said as it came rather than as "no
+ * that smtpcaps_parse_size cannot read, said as it came rather than as "no
  * limit", which a send then assumes. */
 static void
 explain_size(FILE *out, const char *line, size_t len, size_t n)
@@ -142,7 +142,7 @@ explain_size(FILE *out, const char *line, size_t len, size_t n)
 
 	for (digits = 0; digits < plen && param[digits] != ' '; digits++)
 		;
-	if (!smtp_parse_size(param, digits, &size)) {
+	if (!smtpcaps_parse_size(param, digits, &size)) {
 		fprintf(out,
 		        "announces a limit mailpost cannot read (%.*s%s); a "
 		        "send assumes none\n",

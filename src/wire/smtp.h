@@ -33,6 +33,7 @@
 #include "envelope.h"
 #include "error.h"
 #include "reply.h"
+#include "smtpcaps.h"
 #include "transcript.h"
 
 /* RFC 5321 4.5.3.2 timeouts, in milliseconds. */
@@ -47,27 +48,6 @@ struct smtp_timeouts {
 
 /* The RFC values above; with `seconds` > 0, every timeout is that. */
 void smtp_timeouts_init(struct smtp_timeouts *t, int seconds);
-
-/* What the server said it can do in its EHLO reply. */
-struct smtp_caps {
-	bool esmtp;               /* EHLO was accepted (else HELO was used) */
-	bool pipelining;          /* RFC 2920 */
-	bool size;                /* RFC 1870 */
-	uint64_t size_max;        /* 0: no limit announced */
-	bool eightbitmime;        /* RFC 6152 */
-	bool smtputf8;            /* RFC 6531 */
-	bool dsn;                 /* RFC 3461 */
-	bool enhancedstatuscodes; /* RFC 2034 */
-	bool chunking;            /* RFC 3030 */
-	bool mt_priority;         /* RFC 6710 */
-	bool starttls;            /* RFC 3207 */
-	char auth[256]; /* RFC 4954 mechanism list, space-separated, or "" */
-};
-
-/* RFC 1870's SIZE parameter w[0..n): true and *size set when it is a
- * number that fits (0: no fixed limit), else false and *size 0 (a
- * session then assumes no limit). */
-bool smtp_parse_size(const char *w, size_t n, uint64_t *size);
 
 /* The steps of a session, in the order they happen: what --quit-after
  * names, and what --timing, --serverinfo and --json time. */
@@ -138,9 +118,6 @@ struct smtp_heard {
 
 void smtp_heard_init(struct smtp_heard *h);
 void smtp_heard_clear(struct smtp_heard *h);
-
-/* RFC 4422 3.1: a SASL mechanism name is 1 to 20 characters. */
-#define SMTP_MECH_MAX 20
 
 /* What a session negotiated that its caller reports (--json) and that
  * outlives it: owned by the caller, filled as the session goes (the TLS
