@@ -472,7 +472,7 @@ opt_user(struct request *req, const char *arg, struct error *err)
 	return 0;
 }
 
-/* The one-off password sources (cli.h).  The command and the variable's
+/* The one-off password sources (request.h).  The command and the variable's
  * name are checked here; the descriptor when the whole command line is
  * known (take_password_fd), since whether 0 may be read depends on the
  * mode. */

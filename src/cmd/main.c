@@ -1,7 +1,8 @@
 /*
  * main.c - the driver: parse the command line, pick the mode, hand over
- * (send.c, queuecmd.c, checkconf.c, bs.c, serverinfo.c, smuggle.c), and
- * the one place where a failure becomes a diagnostic line and an exit code.
+ * (send.c, quitafter.c, queuecmd.c, checkconf.c, bs.c, serverinfo.c,
+ * smuggle.c), and the one place where a failure becomes a diagnostic
+ * line and an exit code.
  *
  * Everything below main() reports failures in a struct error; only here is
  * the failure printed, once, as "mailpost: MESSAGE", and the exit code

@@ -159,7 +159,7 @@ override_any_account(const struct request *req, struct account *a,
 	return 0;
 }
 
-/* msmtp's one-off settings (cli.h) over the first account's keys. */
+/* msmtp's one-off settings (request.h) over the first account's keys. */
 static void
 apply_msmtp_settings(const struct request *req, struct account *a)
 {

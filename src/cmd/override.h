@@ -1,5 +1,6 @@
 /*
- * override.h - the command line's one-off settings (struct request, cli.h)
+ * override.h - the command line's one-off settings (struct request,
+ * request.h)
  * applied over an account resolved from the configuration (struct
  * account, conf.h), in one place, for the account a message is sent with,
  * for each fallback account on its route (relay.c, through

@@ -21,7 +21,8 @@
  *
  * One line per probe on `out` (the sequence, its bytes escaped, "end of
  * data: yes/no", the replies), then a summary.  The server is the one
- * named with --host or --socket (cli.c refuses the test without one),
+ * named with --host or --socket (clicheck.c refuses the test without
+ * one),
  * with the account's settings (TLS, AUTH) otherwise; one host only, no
  * fallback.  Nothing is queued or written to a dead letter file.
  *
