@@ -448,6 +448,25 @@ pass_ok() {
 	assert_stderr_contains "password from passwordenv"
 }
 
+@test "--password-env VAR: no other account's passwordeval inherits VAR, even when its own account never reads it" {
+	local env="$BATS_TEST_TMPDIR/env"
+	start_smtpd "$(printf '%s\n' "caps PIPELINING, AUTH PLAIN" "user $USER_ $PASS")"
+	# The first account needs no password and cannot connect; its
+	# fallback's command records its environment.
+	write_config "tls off" "user $USER_" "from a@example.org" "queue never" \
+		"account first" "host 127.0.0.1" "port $(unused_port)" "auth off" \
+		"fallback_account second" \
+		"account second" "host 127.0.0.1" "port $SMTPD_PORT" "auth plain" \
+		"auth_plaintext on" "passwordeval env >$env; echo $PASS" \
+		"account default : first"
+	MP_TEST_PASS="$PASS" run_mailpost 0 -C "$MAILPOST_CONF" --password-env MP_TEST_PASS \
+		bob@example.net <"$MSG" || return 1
+	assert_auth_record "PLAIN user=$USER_ reply=235 clear" || return 1
+	[[ -s "$env" ]] || die "the fallback's command did not run" || return 1
+	! grep -q -e MP_TEST_PASS -e "$PASS" "$env" ||
+		die "the fallback's command inherited the variable:" "$(grep -e MP_TEST_PASS "$env")"
+}
+
 @test "one-off password sources that give nothing: one line, 78, no AUTH, nothing shown" {
 	local args
 	printf '' >"$BATS_TEST_TMPDIR/empty"

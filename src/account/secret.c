@@ -1385,19 +1385,35 @@ static source_fn *const sources[] = {
     src_cred_default, src_netrc, src_keyring, src_prompt,
 };
 
-/* environ without NAME=...: what every child gets. */
+/* secret_withhold_env's variable, or NULL. */
+static const char *withheld_env;
+
+void
+secret_withhold_env(const char *name)
+{
+	withheld_env = name;
+}
+
+static bool
+names_var(const char *entry, const char *name)
+{
+	return name && *name && env_named(entry, name);
+}
+
+/* environ without NAME=... nor the withheld variable: what every child
+ * gets. */
 static char **
 child_environ(const char *name)
 {
-	size_t n = 0, k = 0, len = name ? strlen(name) : 0;
+	size_t n = 0, k = 0;
 	char **envp;
 
 	while (environ && environ[n])
 		n++;
 	envp = xcalloc(n + 1, sizeof *envp);
 	for (size_t i = 0; i < n; i++) {
-		if (len && strncmp(environ[i], name, len) == 0 &&
-		    environ[i][len] == '=')
+		if (names_var(environ[i], name) ||
+		    names_var(environ[i], withheld_env))
 			continue;
 		envp[k++] = environ[i];
 	}

@@ -92,6 +92,12 @@ struct secret {
  * The strings stay the account's. */
 void secret_request_init(struct secret_request *r, const struct account *a);
 
+/* The variable --password-env names: kept out of the environment of every
+ * child started here (a fallback account's passwordeval, secret-tool),
+ * also when its own account never reads it (auth off, a dry run).  name
+ * stays the caller's; NULL forgets it. */
+void secret_withhold_env(const char *name);
+
 /* Find the secret.  On success out holds it (out->source says where it
  * came from, for the transcript: see secret_source_name).  When no source
  * gives one: -1, ERROR_CONFIG, saying which keys could. */

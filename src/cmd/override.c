@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "identity.h"
+#include "secret.h"
 #include "util.h"
 
 /* The %U %H %C %M substitutions in a key's value (identity.h). */
@@ -206,6 +207,9 @@ apply_password(const struct request *req, struct account *a)
 		a->passwordeval = xstrdup(req->passwordeval);
 	if (req->password_env)
 		a->passwordenv = xstrdup(req->password_env);
+	/* Whether or not this account reads it, no other account's
+	 * command may inherit it. */
+	secret_withhold_env(req->password_env);
 }
 
 int
