@@ -368,6 +368,22 @@ str_seconds(char *out, size_t n, int ms)
 	return out;
 }
 
+bool
+str_utc_time(char *out, size_t n, time_t when)
+{
+	struct tm tm;
+
+	if (n == 0)
+		return false;
+	out[0] = '\0';
+	if (!gmtime_r(&when, &tm) ||
+	    strftime(out, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+		out[0] = '\0';
+		return false;
+	}
+	return true;
+}
+
 #if !defined(HAVE_ARC4RANDOM_FN)
 static int
 read_urandom(unsigned char *p, size_t n)

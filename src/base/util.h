@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* Allocation that cannot return NULL: on failure it prints one line and
  * exits 71 (EX_OSERR).  Used for small, bounded allocations only; buffers
@@ -52,6 +53,11 @@ int hex_digit(char c);
 /* A timeout of ms milliseconds as seconds for a message: "60" when it is
  * whole, else one decimal ("0.5").  Written to out[0..n), returns out. */
 char *str_seconds(char *out, size_t n, int ms);
+
+/* when as "2026-12-07 12:30:00 UTC" in out[0..n): true, or false with out
+ * "" when it has no such form (a time gmtime cannot take, n too small).
+ * What a caller shows for a time it does not know is its own choice. */
+bool str_utc_time(char *out, size_t n, time_t when);
 
 /* Milliseconds on the monotonic clock (for timeouts and the transcript). */
 int64_t now_ms(void);

@@ -168,10 +168,8 @@ static void
 show_time(FILE *out, const char *key, time_t t)
 {
 	char stamp[64];
-	struct tm tm;
 
-	if (t == 0 || !gmtime_r(&t, &tm) ||
-	    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+	if (t == 0 || !str_utc_time(stamp, sizeof stamp, t)) {
 		fprintf(out, "%s: -\n", key);
 		return;
 	}

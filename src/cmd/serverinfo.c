@@ -381,11 +381,7 @@ show_text(FILE *out, const char *label, const char *text)
 static void
 format_date(int64_t when, char *out, size_t n)
 {
-	time_t t = (time_t)when;
-	struct tm tm;
-
-	if (when < 0 || !gmtime_r(&t, &tm) ||
-	    strftime(out, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+	if (when < 0 || !str_utc_time(out, n, (time_t)when))
 		str_copy(out, n, "(unknown)");
 }
 

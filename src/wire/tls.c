@@ -129,10 +129,7 @@ add_reason(char *buf, size_t size, const char *fmt, ...)
 static void
 format_time(time_t when, char *out, size_t n)
 {
-	struct tm tm;
-
-	if (when == (time_t)-1 || !gmtime_r(&when, &tm) ||
-	    strftime(out, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+	if (when == (time_t)-1 || !str_utc_time(out, n, when))
 		str_copy(out, n, "(unknown)");
 }
 

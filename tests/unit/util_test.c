@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,6 +31,26 @@ test_has_8bit(void)
 	CHECK(str_is_ascii("a\x7f"));
 	CHECK(!str_is_ascii("\xe9t\xe9"));
 	CHECK(str_is_ascii("a\0\xe9"));
+}
+
+/* A time in UTC, whatever TZ says; nothing (and false) when there is no
+ * room for it. */
+static void
+test_utc_time(void)
+{
+	char s[64];
+	char small[8] = "x";
+
+	setenv("TZ", "Europe/Vienna", 1);
+	tzset();
+	CHECK(str_utc_time(s, sizeof s, 0));
+	CHECK_STR(s, "1970-01-01 00:00:00 UTC");
+	CHECK(str_utc_time(s, sizeof s, 1796646600));
+	CHECK_STR(s, "2026-12-07 12:30:00 UTC");
+	CHECK(!str_utc_time(small, sizeof small, 0));
+	CHECK_STR(small, "");
+	unsetenv("TZ");
+	tzset();
 }
 
 static void
@@ -242,6 +263,7 @@ main(void)
 	test_escape();
 	test_has_8bit();
 	test_seconds();
+	test_utc_time();
 	test_random();
 	test_hex_digit();
 	test_hex_pair();
