@@ -89,7 +89,7 @@ probe_lines() {
 	assert_equal "$NPROBES" "$(probe_lines no)" "probes not taken"
 }
 
-@test "a probe whose reply does not come in time: unknown (?), not \"no\"; the test stops there (75), bounded by one timeout" {
+@test "a probe whose reply does not come in time, or is no reply: unknown (?), not \"no\"; the test stops there (75)" {
 	# Connection 1 answers the data late; the others would answer at once
 	# and clean: the test must not go on to them and call the server clean.
 	start_smtpd "$(printf '%s\n' "option end-of-data crlf" "connection 1" "on DOT" \
@@ -98,8 +98,19 @@ probe_lines() {
 	assert_output_contains " 1  <LF>.<LF>                \\n.\\n            end of data: ?    (no reply: timed out after 1 s"
 	assert_output_lacks " 2  "
 	assert_output_lacks "none of the"
-	assert_stderr_contains "mailpost: probe 1 (<LF>.<LF>) got no reply (timed out after 1 s"
-	assert_stderr_contains "whether 127.0.0.1 takes it for the end of the data is not known; the test stopped"
+	assert_stderr_contains "mailpost: probe 1 (<LF>.<LF>): timed out after 1 s"
+	assert_stderr_contains "; whether 127.0.0.1 takes it for the end of the data is not known; the test stopped"
+	assert_stderr_line_count 1
+	# Bytes that are no reply, first or after one: the same.
+	stop_smtpd
+	start_smtpd "$(printf '%s\n' "option end-of-data crlf" "on DOT" "  raw garbage\\r\\n")"
+	smuggle 75
+	assert_output_contains " 1  <LF>.<LF>                \\n.\\n            end of data: ?    (no reply: malformed reply from server"
+	assert_output_lacks "none of the"
+	stop_smtpd
+	start_smtpd "$(printf '%s\n' "option end-of-data crlf" "on DOT" "  raw 250 ok\\r\\ngarbage\\r\\n")"
+	smuggle 75
+	assert_output_contains " 1  <LF>.<LF>                \\n.\\n            end of data: ?    (250 ok | then: malformed reply from server"
 	assert_stderr_line_count 1
 }
 

@@ -155,35 +155,45 @@ refused(const struct smtp_envelope_result *res, size_t i,
 	return -1;
 }
 
-/* A probe that got no reply because the wait for one ran out (conn.c's
- * "timed out after N s ..."), not because the server closed: nothing
- * tells whether it took the sequence. */
-static bool
-no_reply_in_time(size_t got, const struct error *why)
+/* What a probe showed.  Its replies ended cleanly (QUIT's 221, a 421,
+ * the server closing the connection) or not: a reply that did not come
+ * within the timeout, or bytes that are no reply, leave one reply or
+ * none that tells nothing. */
+enum verdict { VERDICT_NO, VERDICT_TAKEN, VERDICT_UNKNOWN };
+
+static enum verdict
+judge(const struct reply *replies, size_t got, const struct error *why)
 {
-	return got == 0 && strncmp(why->msg, "timed out", 9) == 0;
+	if (smuggle_taken(replies, got))
+		return VERDICT_TAKEN;
+	/* conn.c's "timed out after N s ..." */
+	if (why->kind == ERROR_PROTOCOL ||
+	    (why->kind != ERROR_NONE && strncmp(why->msg, "timed out", 9) == 0))
+		return VERDICT_UNKNOWN;
+	return VERDICT_NO;
 }
 
-/* One line: the probe, its bytes, the verdict, the replies. */
+/* One line: the probe, its bytes, the verdict, the replies, and what
+ * ended them when it was not the server. */
 static void
-print_line(FILE *out, size_t i, const struct smuggle_probe *p, bool taken,
+print_line(FILE *out, size_t i, const struct smuggle_probe *p, enum verdict v,
            const struct reply *replies, size_t got, const struct error *why)
 {
+	static const char *const words[] = {"no ", "YES", "?  "};
 	char bytes[64], shown[SMUGGLE_REPLY_SHOWN];
-	const char *no_reply = why->msg;
 
 	str_escape(bytes, sizeof bytes, p->bytes, p->len);
 	fprintf(out, "%2zu  %-24s %-16s end of data: %s", i, p->name, bytes,
-	        no_reply_in_time(got, why) ? "?  "
-	        : taken                    ? "YES"
-	                                   : "no ");
+	        words[v]);
 	if (got == 0)
-		fprintf(out, "  (no reply: %s)", no_reply);
+		fprintf(out, "  (no reply: %s)", why->msg);
 	for (size_t k = 0; k < got; k++) {
 		reply_summary(&replies[k], shown, sizeof shown);
 		fprintf(out, "%s%d %s", k == 0 ? "  (" : " | ", replies[k].code,
 		        shown);
 	}
+	if (got > 0 && v == VERDICT_UNKNOWN)
+		fprintf(out, " | then: %s", why->msg);
 	fputs(got > 0 ? ")\n" : "\n", out);
 	fflush(out);
 }
@@ -250,6 +260,7 @@ run_probes(struct run *rn, FILE *out, struct error *err)
 		reply_init(&replies[k]);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		size_t got = 0;
+		enum verdict v;
 		struct error probe_err;
 
 		error_clear(&probe_err);
@@ -261,21 +272,21 @@ run_probes(struct run *rn, FILE *out, struct error *err)
 			*err = probe_err;
 			break;
 		}
-		print_line(out, i + 1, &p[i], smuggle_taken(replies, got),
-		           replies, got, &probe_err);
-		if (no_reply_in_time(got, &probe_err)) {
-			/* Unknown, not "not taken"; and a server that
-			 * answers no probe would hold each for the final
-			 * reply's timeout (10 minutes by default). */
+		v = judge(replies, got, &probe_err);
+		print_line(out, i + 1, &p[i], v, replies, got, &probe_err);
+		if (v == VERDICT_UNKNOWN) {
+			/* Not "not taken"; and a server that answers no
+			 * probe would hold each for the final reply's
+			 * timeout (10 minutes by default). */
 			rc = error_set(err, ERROR_TEMPFAIL,
-			               "probe %zu (%s) got no reply (%s): "
-			               "whether %s takes it for the end of the "
-			               "data is not known; the test stopped",
+			               "probe %zu (%s): %s; whether %s takes "
+			               "it for the end of the data is not "
+			               "known; the test stopped",
 			               i + 1, p[i].name, probe_err.msg,
 			               rn->host);
 			break;
 		}
-		if (smuggle_taken(replies, got))
+		if (v == VERDICT_TAKEN)
 			note_taken(rn, &p[i]);
 	}
 	for (size_t k = 0; k < SMUGGLE_REPLIES_MAX; k++)

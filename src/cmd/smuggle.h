@@ -31,9 +31,10 @@
  * 4.1.1.4), its message naming them.  A probe that could not be sent (the
  * connection, AUTH, or MAIL/RCPT/DATA refused) ends the test with that
  * failure's error; a probe the server closed without a reply is reported
- * as such and counts as not taken; one whose reply did not come within
- * the timeout is reported as unknown ("?") and ends the test
- * (ERROR_TEMPFAIL).
+ * as such and counts as not taken; one whose replies did not end cleanly
+ * (a reply that did not come within the timeout, bytes that are no
+ * reply) and that is not taken is reported as unknown ("?") and ends
+ * the test (ERROR_TEMPFAIL).
  */
 #ifndef MAILPOST_SMUGGLE_H
 #define MAILPOST_SMUGGLE_H
