@@ -87,6 +87,17 @@ fails_in() {
 	assert_json '"mailpost: " + .error.message' "${stderr_lines[0]}"
 }
 
+@test "json: a result that cannot be written: 74, and the line says the message was delivered (not to be sent again)" {
+	start_smtpd
+	run --separate-stderr timeout 30 sh -c 'exec "$0" "$@" >/dev/full' "$MAILPOST" \
+		-C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" --domain client.test \
+		-f alice@example.org --json bob@example.net <"$MSG"
+	assert_equal 74 "$status" "exit status"
+	assert_stderr_contains "mailpost: cannot write the JSON result: No space left on device; the message itself was delivered: do not send it again"
+	smtpd_finish
+	[[ -s "$SMTPD_DIR/msg.1" ]] || die "the server did not receive the message"
+}
+
 @test "json: the greeting refused: step greeting, status refused, the reply's codes" {
 	fails_in greeting 69 refused "on CONNECT 554 5.3.2 no service here"
 	assert_json .reply.smtp_code 554

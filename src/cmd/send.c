@@ -324,7 +324,8 @@ report_queued(const struct job *job, const struct outbox_result *res,
 
 /* --json: the message's result on out, with the code the run exits with
  * (rc, err: the send's outcome).  A result that cannot be written makes
- * a send that went fail with ERROR_IOERR, as any lost output does. */
+ * a send that went fail with ERROR_IOERR, as any lost output does; the
+ * line then says that the message went, lest it be sent again. */
 static int
 report_json(const struct job *job, const struct outbox_result *res, int rc,
             FILE *out, struct error *err)
@@ -337,8 +338,16 @@ report_json(const struct job *job, const struct outbox_result *res, int rc,
 	                rc < 0 ? error_exit_code(err->kind) : 0);
 	error_clear(&werr);
 	if (jsonout_write(out, &r, &werr) < 0 && rc == 0) {
-		*err = werr;
-		rc = -1;
+		if (res->fate == OUTBOX_QUEUED)
+			rc = error_set(err, werr.kind,
+			               "%s; the message itself is queued as "
+			               "%s: do not send it again",
+			               werr.msg, res->id);
+		else
+			rc = error_set(err, werr.kind,
+			               "%s; the message itself was delivered: "
+			               "do not send it again",
+			               werr.msg);
 	}
 	jsonresult_clear(&r);
 	return rc;
