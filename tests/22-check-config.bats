@@ -160,6 +160,21 @@ assert_check() {
 	assert_check FAIL trust "tls_trust_file $HOME/junk.pem: no PEM certificate in it"
 }
 
+@test "check-config: a trust file or client key that is a FIFO, a device or a directory fails at once, never read" {
+	tls_certs
+	mkfifo "$HOME/fifo.pem"
+	conf defaults "host 127.0.0.1" "tls on" "from a@example.org" "tls_trust_file $HOME/fifo.pem"
+	check 78
+	assert_check FAIL trust "cannot read tls_trust_file $HOME/fifo.pem: it is not a regular file"
+	conf defaults "host 127.0.0.1" "tls on" "from a@example.org" "tls_trust_file /dev/zero"
+	check 78
+	assert_check FAIL trust "cannot read tls_trust_file /dev/zero: it is not a regular file"
+	conf defaults "host 127.0.0.1" "tls on" "from a@example.org" "tls_trust_file $CERTS/ca.pem" \
+		"tls_cert_file $CERTS/client.pem" "tls_key_file $HOME"
+	check 78
+	assert_check FAIL "client certificate" "cannot read tls_key_file $HOME: it is a directory"
+}
+
 @test "check-config: certcheck off warns, a pin is OK, an empty trust file without a pin fails" {
 	tls_certs
 	conf defaults "host 127.0.0.1" "tls on" "from a@example.org" "tls_certcheck off"

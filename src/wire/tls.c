@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -836,10 +837,32 @@ verify_callback(gnutls_session_t session)
 
 /* --- credentials, loaded only now --- */
 
+/* GnuTLS reads a trust, CRL, certificate or key file whole, through
+ * open(2) and read(2) to the end: a FIFO would hold the run forever
+ * (no timeout covers it) and a device such as /dev/zero never ends.
+ * The largest CA bundles are a few hundred KiB. */
+#define TLS_FILE_MAX (16 * 1024 * 1024)
+
+/* Why path cannot be given to GnuTLS, or NULL when it can. */
+static const char *
+file_problem(const char *path)
+{
+	struct stat st;
+
+	if (access(path, R_OK) < 0 || stat(path, &st) < 0)
+		return strerror(errno);
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? "it is a directory"
+		                           : "it is not a regular file";
+	if (st.st_size > TLS_FILE_MAX)
+		return "it is larger than 16 MiB";
+	return NULL;
+}
+
 static int
 load_trust(struct tls *s, const struct tls_params *p, struct error *err)
 {
-	const char *file = p->trust_file;
+	const char *file = p->trust_file, *why;
 	int rc;
 
 	info_note_trust(s, file);
@@ -861,13 +884,14 @@ load_trust(struct tls *s, const struct tls_params *p, struct error *err)
 		s->ntrusted = rc;
 		return 0;
 	}
-	if (access(file, R_OK) < 0)
+	why = file_problem(file);
+	if (why)
 		return error_set(
 		    err, ERROR_CONFIG,
 		    "cannot read tls_trust_file %s: %s; name the PEM "
 		    "file of the CA that signs the server's "
 		    "certificate, or 'tls_trust_file system'",
-		    shown_trust_file(p), strerror(errno));
+		    shown_trust_file(p), why);
 	rc = gnutls_certificate_set_x509_trust_file(s->cred, file,
 	                                            GNUTLS_X509_FMT_PEM);
 	if (rc <= 0)
@@ -882,14 +906,16 @@ load_trust(struct tls *s, const struct tls_params *p, struct error *err)
 static int
 load_crl(struct tls *s, const struct tls_params *p, struct error *err)
 {
+	const char *why;
 	int rc;
 
 	if (!p->crl_file || s->pin_len > 0 || s->no_certcheck)
 		return 0;
-	if (access(p->crl_file, R_OK) < 0)
-		return error_set_errno(err, ERROR_CONFIG, errno,
-		                       "cannot read tls_crl_file %s",
-		                       p->crl_file);
+	why = file_problem(p->crl_file);
+	if (why)
+		return error_set(err, ERROR_CONFIG,
+		                 "cannot read tls_crl_file %s: %s", p->crl_file,
+		                 why);
 	rc = gnutls_certificate_set_x509_crl_file(s->cred, p->crl_file,
 	                                          GNUTLS_X509_FMT_PEM);
 	if (rc < 0)
@@ -901,6 +927,7 @@ load_crl(struct tls *s, const struct tls_params *p, struct error *err)
 static int
 load_client_cert(struct tls *s, const struct tls_params *p, struct error *err)
 {
+	const char *why;
 	int rc;
 
 	if (!p->cert_file && !p->key_file)
@@ -909,14 +936,16 @@ load_client_cert(struct tls *s, const struct tls_params *p, struct error *err)
 		return error_set(err, ERROR_CONFIG,
 		                 "tls_cert_file and tls_key_file must be set "
 		                 "together");
-	if (access(p->cert_file, R_OK) < 0)
-		return error_set_errno(err, ERROR_CONFIG, errno,
-		                       "cannot read tls_cert_file %s",
-		                       p->cert_file);
-	if (access(p->key_file, R_OK) < 0)
-		return error_set_errno(err, ERROR_CONFIG, errno,
-		                       "cannot read tls_key_file %s",
-		                       p->key_file);
+	why = file_problem(p->cert_file);
+	if (why)
+		return error_set(err, ERROR_CONFIG,
+		                 "cannot read tls_cert_file %s: %s",
+		                 p->cert_file, why);
+	why = file_problem(p->key_file);
+	if (why)
+		return error_set(err, ERROR_CONFIG,
+		                 "cannot read tls_key_file %s: %s", p->key_file,
+		                 why);
 	rc = gnutls_certificate_set_x509_key_file2(
 	    s->cred, p->cert_file, p->key_file, GNUTLS_X509_FMT_PEM, NULL, 0);
 	if (rc < 0)

@@ -1026,6 +1026,14 @@ test_bad_parameters(void)
 	p = params();
 	p.crl_file = cf("nothing.pem");
 	expect_config_error(&p, "cannot read tls_crl_file");
+	/* Read whole by GnuTLS: a device would never end, a FIFO block. */
+	p = params();
+	p.trust_file = "/dev/zero";
+	expect_config_error(&p, "tls_trust_file /dev/zero: it is not a "
+	                        "regular file");
+	p = params();
+	p.crl_file = "/";
+	expect_config_error(&p, "tls_crl_file /: it is a directory");
 }
 
 int
