@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,6 +366,27 @@ str_seconds(char *out, size_t n, int ms)
 		snprintf(out, n, "%d", ms / 1000);
 	else
 		snprintf(out, n, "%.1f", ms / 1000.0);
+	return out;
+}
+
+char *
+str_bytes(char *out, size_t n, uint64_t bytes)
+{
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+	double v = (double)bytes;
+	size_t u = 0;
+
+	if (bytes < 1024) {
+		snprintf(out, n, "%" PRIu64 " byte%s", bytes,
+		         bytes == 1 ? "" : "s");
+		return out;
+	}
+	v /= 1024.0;
+	while (v >= 1024.0 && u + 1 < sizeof units / sizeof *units) {
+		v /= 1024.0;
+		u++;
+	}
+	snprintf(out, n, "%.1f %s", v, units[u]);
 	return out;
 }
 

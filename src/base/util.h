@@ -54,6 +54,11 @@ int hex_digit(char c);
  * whole, else one decimal ("0.5").  Written to out[0..n), returns out. */
 char *str_seconds(char *out, size_t n, int ms);
 
+/* n bytes for a person, in binary units with one decimal: "1 byte",
+ * "148 bytes", "1.8 KiB", "34.2 MiB" (up to TiB).  Written to out[0..n),
+ * returns out. */
+char *str_bytes(char *out, size_t n, uint64_t bytes);
+
 /* when as "2026-12-07 12:30:00 UTC" in out[0..n): true, or false with out
  * "" when it has no such form (a time gmtime cannot take, n too small).
  * What a caller shows for a time it does not know is its own choice. */

@@ -79,25 +79,6 @@ static const struct cap_meaning cap_meanings[] = {
     {"X-EXPS", "Microsoft Exchange's authentication extension"},
 };
 
-/* "34.2 MiB" for n bytes (binary units, one decimal). */
-static void
-human_size(uint64_t n, char *out, size_t size)
-{
-	static const char *const units[] = {"bytes", "KiB", "MiB", "GiB",
-	                                    "TiB"};
-	double v = (double)n;
-	size_t u = 0;
-
-	while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, size, "%" PRIu64 " bytes", n);
-	else
-		snprintf(out, size, "%.1f %s", v, units[u]);
-}
-
 /* The keyword of a capability line, its length, and where its
  * parameters start. */
 static size_t
@@ -154,7 +135,7 @@ explain_size(FILE *out, const char *line, size_t len, size_t n)
 		fputs("announces no fixed size limit (RFC 1870)\n", out);
 		return;
 	}
-	human_size(size, human, sizeof human);
+	str_bytes(human, sizeof human, size);
 	fprintf(out, "messages up to %s (RFC 1870)\n", human);
 }
 

@@ -362,26 +362,6 @@ transcript_body(struct transcript *t, const char *line, size_t len)
 	emit(t, TRANSCRIPT_BODY, K_CLIENT, line, len, "");
 }
 
-/* n bytes in binary units: "148 bytes", "1.8 KiB", "3.0 MiB". */
-static void
-human_size(uint64_t n, char *out, size_t size)
-{
-	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
-	double v = (double)n;
-	size_t u = 0;
-
-	if (n < 1024) {
-		snprintf(out, size, "%" PRIu64 " byte%s", n, n == 1 ? "" : "s");
-		return;
-	}
-	v /= 1024.0;
-	while (v >= 1024.0 && u + 1 < sizeof units / sizeof *units) {
-		v /= 1024.0;
-		u++;
-	}
-	snprintf(out, size, "%.1f %s", v, units[u]);
-}
-
 void
 transcript_body_end(struct transcript *t, uint64_t lines, uint64_t bytes)
 {
@@ -390,7 +370,7 @@ transcript_body_end(struct transcript *t, uint64_t lines, uint64_t bytes)
 
 	if (!transcript_wants(t, TRANSCRIPT_DIALOGUE))
 		return;
-	human_size(bytes, size, sizeof size);
+	str_bytes(size, sizeof size, bytes);
 	n = snprintf(text, sizeof text, "body: %" PRIu64 " line%s, %s", lines,
 	             lines == 1 ? "" : "s", size);
 	if (n < 0)

@@ -53,6 +53,23 @@ test_utc_time(void)
 	tzset();
 }
 
+/* One function says how big a body (the transcript) or a server's SIZE
+ * limit (--serverinfo) is. */
+static void
+test_bytes(void)
+{
+	char s[32];
+
+	CHECK_STR(str_bytes(s, sizeof s, 0), "0 bytes");
+	CHECK_STR(str_bytes(s, sizeof s, 1), "1 byte");
+	CHECK_STR(str_bytes(s, sizeof s, 1023), "1023 bytes");
+	CHECK_STR(str_bytes(s, sizeof s, 1024), "1.0 KiB");
+	CHECK_STR(str_bytes(s, sizeof s, 1843), "1.8 KiB");
+	CHECK_STR(str_bytes(s, sizeof s, 35861299), "34.2 MiB");
+	CHECK_STR(str_bytes(s, sizeof s, (uint64_t)5 << 50), "5120.0 TiB");
+	CHECK_STR(str_bytes(s, sizeof s, UINT64_MAX), "16777216.0 TiB");
+}
+
 static void
 test_seconds(void)
 {
@@ -264,6 +281,7 @@ main(void)
 	test_has_8bit();
 	test_seconds();
 	test_utc_time();
+	test_bytes();
 	test_random();
 	test_hex_digit();
 	test_hex_pair();
