@@ -391,6 +391,35 @@ str_bytes(char *out, size_t n, uint64_t bytes)
 }
 
 bool
+str_rfc5322_date(char *out, size_t n, time_t when, bool utc)
+{
+	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed",
+	                                   "Thu", "Fri", "Sat"};
+	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr",
+	                                     "May", "Jun", "Jul", "Aug",
+	                                     "Sep", "Oct", "Nov", "Dec"};
+	struct tm tm;
+	long off;
+	int len;
+
+	if (n == 0)
+		return false;
+	out[0] = '\0';
+	if (!(utc ? gmtime_r(&when, &tm) : localtime_r(&when, &tm)))
+		return false;
+	off = utc ? 0 : tm.tm_gmtoff / 60;
+	len = snprintf(out, n, "%s, %d %s %d %02d:%02d:%02d %c%02ld%02ld",
+	               days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	               tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	               off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
+	if (len < 0 || (size_t)len >= n) {
+		out[0] = '\0';
+		return false;
+	}
+	return true;
+}
+
+bool
 str_utc_time(char *out, size_t n, time_t when)
 {
 	struct tm tm;

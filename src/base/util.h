@@ -59,6 +59,12 @@ char *str_seconds(char *out, size_t n, int ms);
  * returns out. */
 char *str_bytes(char *out, size_t n, uint64_t bytes);
 
+/* when as RFC 5322 3.3's date-time in out[0..n), with English names
+ * whatever the locale: in UTC ("Mon, 7 Dec 2026 12:30:00 +0000") or in
+ * local time with its offset ("Mon, 7 Dec 2026 13:30:00 +0100").  False,
+ * with out "", when the clock cannot be read as a date. */
+bool str_rfc5322_date(char *out, size_t n, time_t when, bool utc);
+
 /* when as "2026-12-07 12:30:00 UTC" in out[0..n): true, or false with out
  * "" when it has no such form (a time gmtime cannot take, n too small).
  * What a caller shows for a time it does not know is its own choice. */

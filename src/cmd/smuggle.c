@@ -107,24 +107,6 @@ struct run {
 	char taken_names[256];
 };
 
-/* RFC 5322 3.3's date in English, whatever the locale. */
-static void
-format_date(char *out, size_t n)
-{
-	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed",
-	                                   "Thu", "Fri", "Sat"};
-	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr",
-	                                     "May", "Jun", "Jul", "Aug",
-	                                     "Sep", "Oct", "Nov", "Dec"};
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	snprintf(out, n, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-	         days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-	         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 static void
 format_msgid(char *out, size_t n, const char *domain)
 {
@@ -217,7 +199,7 @@ send_probe(struct run *rn, size_t i, const struct smuggle_probe *p, size_t n,
 	if (relay_submission(&rn->route, 0, &sub, err) < 0 ||
 	    submit_open(&ss, &sub, err) < 0)
 		return -1;
-	format_date(date, sizeof date);
+	str_rfc5322_date(date, sizeof date, time(NULL), true);
 	format_msgid(msgid, sizeof msgid, job->acct.domain);
 	msg = smuggle_message(p, i, n, job->env.sender, job->env.rcpts[0].addr,
 	                      rn->me, date, msgid, &len);

@@ -113,29 +113,15 @@ set_from(struct header_block *h, const struct header_policy *p,
 	return rc;
 }
 
-static const char *const wday_names[] = {"Sun", "Mon", "Tue", "Wed",
-                                         "Thu", "Fri", "Sat"};
-static const char *const month_names[] = {"Jan", "Feb", "Mar", "Apr",
-                                          "May", "Jun", "Jul", "Aug",
-                                          "Sep", "Oct", "Nov", "Dec"};
-
 /* RFC 5322 3.3, with English names whatever the locale and the local
  * offset from UTC: "Sat, 28 Nov 2026 17:03:00 +0100". */
 static int
 add_date(struct header_block *h, struct error *err)
 {
-	time_t now = time(NULL);
-	struct tm tm;
 	char date[64];
-	long off;
 
-	if (!localtime_r(&now, &tm))
+	if (!str_rfc5322_date(date, sizeof date, time(NULL), false))
 		return error_set(err, ERROR_OSERR, "cannot get the local time");
-	off = tm.tm_gmtoff / 60;
-	snprintf(date, sizeof date, "%s, %d %s %d %02d:%02d:%02d %c%02ld%02ld",
-	         wday_names[tm.tm_wday], tm.tm_mday, month_names[tm.tm_mon],
-	         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	         off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
 	return header_add(h, "Date", date, err);
 }
 

@@ -41,13 +41,36 @@ test_utc_time(void)
 	char s[64];
 	char small[8] = "x";
 
-	setenv("TZ", "Europe/Vienna", 1);
+	setenv("TZ", "CET-1", 1); /* POSIX form: no tzdata needed */
 	tzset();
 	CHECK(str_utc_time(s, sizeof s, 0));
 	CHECK_STR(s, "1970-01-01 00:00:00 UTC");
 	CHECK(str_utc_time(s, sizeof s, 1796646600));
 	CHECK_STR(s, "2026-12-07 12:30:00 UTC");
 	CHECK(!str_utc_time(small, sizeof small, 0));
+	CHECK_STR(small, "");
+	unsetenv("TZ");
+	tzset();
+}
+
+/* RFC 5322's date, in UTC or local time with its offset, in English. */
+static void
+test_rfc5322_date(void)
+{
+	char s[64];
+	char small[16] = "x";
+
+	setenv("TZ", "CET-1", 1); /* POSIX form: no tzdata needed */
+	tzset();
+	CHECK(str_rfc5322_date(s, sizeof s, 1796646600, true));
+	CHECK_STR(s, "Mon, 7 Dec 2026 12:30:00 +0000");
+	CHECK(str_rfc5322_date(s, sizeof s, 1796646600, false));
+	CHECK_STR(s, "Mon, 7 Dec 2026 13:30:00 +0100");
+	setenv("TZ", "NST+3:30", 1);
+	tzset();
+	CHECK(str_rfc5322_date(s, sizeof s, 1796646600, false));
+	CHECK_STR(s, "Mon, 7 Dec 2026 09:00:00 -0330");
+	CHECK(!str_rfc5322_date(small, sizeof small, 1796646600, true));
 	CHECK_STR(small, "");
 	unsetenv("TZ");
 	tzset();
@@ -282,6 +305,7 @@ main(void)
 	test_seconds();
 	test_utc_time();
 	test_bytes();
+	test_rfc5322_date();
 	test_random();
 	test_hex_digit();
 	test_hex_pair();
