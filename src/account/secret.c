@@ -1493,6 +1493,22 @@ secret_eval_system(const char *command, int timeout_s, struct secret *out,
 	return src_eval(&cx, out, err) < 0 ? -1 : 0;
 }
 
+enum secret_source
+secret_configured(const struct secret_request *r)
+{
+	if (r->password && *r->password)
+		return SECRET_PASSWORD;
+	if (r->passwordeval && *r->passwordeval)
+		return SECRET_EVAL;
+	if (r->passwordfd)
+		return SECRET_FD;
+	if (r->passwordcred && *r->passwordcred)
+		return SECRET_CRED;
+	if (r->passwordenv && *r->passwordenv)
+		return SECRET_ENV;
+	return SECRET_NONE;
+}
+
 const char *
 secret_source_name(enum secret_source source)
 {

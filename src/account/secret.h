@@ -98,6 +98,13 @@ void secret_request_init(struct secret_request *r, const struct account *a);
  * stays the caller's; NULL forgets it. */
 void secret_withhold_env(const char *name);
 
+/* The first source r names of those secret_get tries first (password,
+ * passwordeval, passwordfd, passwordcred, passwordenv: the keys a user
+ * sets, whose failure is an error rather than a reason to look further),
+ * or SECRET_NONE when it names none, and ~/.netrc, the keyring and the
+ * prompt would be asked.  Nothing is read or run. */
+enum secret_source secret_configured(const struct secret_request *r);
+
 /* Find the secret.  On success out holds it (out->source says where it
  * came from, for the transcript: see secret_source_name).  When no source
  * gives one: -1, ERROR_CONFIG, saying which keys could. */

@@ -266,16 +266,6 @@ check_tls(const struct account *a, struct checkconf_report *r)
 	check_client_cert(a, r);
 }
 
-/* Whether a was given a source that must work (secret.h's 1-5). */
-static bool
-explicit_source(const struct account *a)
-{
-	return (a->password && *a->password) ||
-	       (a->passwordeval && *a->passwordeval) || a->passwordfd ||
-	       (a->passwordcred && *a->passwordcred) ||
-	       (a->passwordenv && *a->passwordenv);
-}
-
 /* The secret, got as a send gets it but without a prompt: the command
  * runs, the keyring is asked; what they give is wiped unseen. */
 static void
@@ -309,7 +299,7 @@ check_password(const struct account *a, struct checkconf_report *r)
 		checkconf_say(r, CHECKCONF_OK, "password",
 		              "%s gave one (not shown)",
 		              secret_source_name(s.source));
-	else if (explicit_source(a))
+	else if (secret_configured(&req) != SECRET_NONE)
 		checkconf_say(r, CHECKCONF_FAIL, "password", "%s", err.msg);
 	else
 		checkconf_say(r, CHECKCONF_WARN, "password",

@@ -13,6 +13,7 @@
 #include "pretend.h"
 
 #include "socks.h"
+#include "secret.h"
 #include "submit.h"
 
 int
@@ -271,20 +272,21 @@ plan_tls(FILE *diag, const struct account *a)
 static const char *
 password_source(const struct account *a)
 {
+	static const char *const said[] = {
+	    [SECRET_NONE] = "a credential file, ~/.netrc, the keyring or a "
+	                    "prompt, the first that has one",
+	    [SECRET_PASSWORD] = "the configuration's password",
+	    [SECRET_EVAL] = "passwordeval (not run in a dry run)",
+	    [SECRET_FD] = "passwordfd",
+	    [SECRET_CRED] = "passwordcred",
+	    [SECRET_ENV] = "passwordenv",
+	};
+	struct secret_request r;
+
 	if (a->hidden)
 		return "the system configuration (hidden)";
-	if (a->password && *a->password)
-		return "the configuration's password";
-	if (a->passwordeval && *a->passwordeval)
-		return "passwordeval (not run in a dry run)";
-	if (a->passwordfd)
-		return "passwordfd";
-	if (a->passwordcred && *a->passwordcred)
-		return "passwordcred";
-	if (a->passwordenv && *a->passwordenv)
-		return "passwordenv";
-	return "a credential file, ~/.netrc, the keyring or a prompt, the "
-	       "first that has one";
+	secret_request_init(&r, a);
+	return said[secret_configured(&r)];
 }
 
 static void

@@ -690,6 +690,32 @@ cleanup(void)
 		fprintf(stderr, "cannot remove %s\n", tmpdir);
 }
 
+/* The source a request names first, as secret_get tries them; empty
+ * strings name nothing; netrc, the keyring and the prompt are never
+ * "configured". */
+static void
+test_configured(void)
+{
+	struct secret_request r = {.host = "h", .user = "u"};
+
+	CHECK_INT(secret_configured(&r), SECRET_NONE);
+	r.passwordenv = "";
+	r.passwordcred = "";
+	r.passwordeval = "";
+	r.password = "";
+	CHECK_INT(secret_configured(&r), SECRET_NONE);
+	r.passwordenv = "MAILPOST_PW";
+	CHECK_INT(secret_configured(&r), SECRET_ENV);
+	r.passwordcred = "cred";
+	CHECK_INT(secret_configured(&r), SECRET_CRED);
+	r.passwordfd = 3;
+	CHECK_INT(secret_configured(&r), SECRET_FD);
+	r.passwordeval = "echo x";
+	CHECK_INT(secret_configured(&r), SECRET_EVAL);
+	r.password = "x";
+	CHECK_INT(secret_configured(&r), SECRET_PASSWORD);
+}
+
 int
 main(void)
 {
@@ -715,6 +741,7 @@ main(void)
 	test_netrc();
 	test_keyring();
 	test_precedence();
+	test_configured();
 	test_no_terminal();
 	test_names();
 	test_request_init();
