@@ -10,9 +10,10 @@
  * A setting given on the command line replaces the account's key of the
  * same meaning; one not given leaves the key as it is.  Where msmtp does,
  * an empty string unsets the key (--proxy-host=, --socket=, --logfile=...)
- * and --auth=off removes it.  The %U %H %C %M substitutions (identity.h)
- * are made in from, domain and maildomain afterwards, and the EHLO name
- * gets its default (localhost through a proxy, else this host's name).
+ * and --auth=off removes it.  Unlike msmtp, --tls-starttls (either value)
+ * also turns tls on, unless --tls=off was given.  The %U %H %C %M substitutions
+ * (identity.h) are made in from, domain and maildomain afterwards, and the EHLO
+ * name gets its default (localhost through a proxy, else this host's name).
  */
 #ifndef MAILPOST_OVERRIDE_H
 #define MAILPOST_OVERRIDE_H
