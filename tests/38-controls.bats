@@ -247,6 +247,26 @@ assert_nothing_kept() {
 		die "a dead letter was written:" "$(cat "$BATS_TEST_TMPDIR/dead.letter")"
 }
 
+@test "--host naming another server than the account's: its password is not sent there (64) unless given for this run" {
+	start_smtpd "$(starttls_script)"
+	tls_config "host smtp.example.org" "auth plain" "user alice" "password s3cret"
+	run_quit 64 auth
+	assert_stderr_contains "--host 127.0.0.1 is not the server of account 'default' (smtp.example.org), and its password is not sent elsewhere: give the password for 127.0.0.1 with --passwordeval, --password-fd or --password-env, or --auth=off"
+	run_send 64 --test bob@example.net
+	assert_received ""
+	# The password for that server, given for this run, is used there.
+	start_smtpd "$(starttls_script)"
+	run_quit 0 auth --passwordeval 'echo s3cret'
+	assert_auth_record "PLAIN user=alice reply=235"
+	# --auth=off: nothing to send; the account's own server, listed: as before.
+	start_smtpd "$(starttls_script)"
+	run_quit 0 tls --auth=off
+	start_smtpd "$(starttls_script)"
+	tls_config "host smtp.example.org, 127.0.0.1" "auth plain" "user alice" "password s3cret"
+	run_quit 0 auth
+	assert_auth_record "PLAIN user=alice reply=235"
+}
+
 @test "--quit-after auth refused: the AUTH failure's 77, nothing queued, no dead letter" {
 	start_smtpd "$(starttls_script)"
 	keeping_config "tls on" "tls_trust_file $CERTS/ca.pem" "auth plain" \

@@ -6,6 +6,7 @@
 
 #include "override.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -212,12 +213,65 @@ apply_password(const struct request *req, struct account *a)
 	secret_withhold_env(req->password_env);
 }
 
+/* Whether name is one of the hosts a `host` key lists (separated by
+ * commas or blanks, as conf.c's parse_hosts takes them). */
+static bool
+host_listed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = list;
+
+	while (*p) {
+		size_t n = strcspn(p, ", \t");
+
+		if (n == len && strncasecmp(p, name, n) == 0)
+			return true;
+		p += n;
+		p += strspn(p, ", \t");
+	}
+	return false;
+}
+
+/* A password configured for the account's server is not sent to
+ * another one named with --host (a test of someone else's server,
+ * `mailpost --test --host mx.example.org`): the run that would
+ * authenticate there needs the password for that server given for this
+ * run, or --auth=off.  ~/.netrc and the keyring are looked up by the
+ * server's name, so they need no such rule; --serverinfo and
+ * --check-config send no password. */
+static int
+check_password_server(const struct request *req, const struct account *a,
+                      struct error *err)
+{
+	bool configured = a->password || a->passwordeval || a->passwordcred ||
+	                  a->passwordenv || a->passwordfd;
+	bool sends = req->mode == CLI_SEND || req->mode == CLI_SERVE ||
+	             req->mode == CLI_SMUGGLE_TEST;
+	bool one_off =
+	    req->passwordeval || req->password_fd_given || req->password_env;
+	/* apply_security, later, makes the command line's --auth win. */
+	bool auth = req->auth ? !str_ieq(req->auth, "off") : a->auth != NULL;
+
+	if (!req->host || !a->host || !configured || one_off || !sends ||
+	    !auth || host_listed(a->host, req->host))
+		return 0;
+	return error_set(err, ERROR_USAGE,
+	                 "--host %s is not the server of account '%s' (%s), "
+	                 "and its password is not sent elsewhere: give the "
+	                 "password for %s with --passwordeval, --password-fd "
+	                 "or --password-env, or --auth=off",
+	                 req->host, a->name ? a->name : "default", a->host,
+	                 req->host);
+}
+
 int
 override_account(const struct request *req, struct account *a,
                  struct error *err)
 {
 	apply_msmtp_settings(req, a);
 	apply_password(req, a);
+	if (check_password_server(req, a, err) < 0)
+		return -1;
 	if (req->host) {
 		free(a->host);
 		a->host = xstrdup(req->host);
