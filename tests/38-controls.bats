@@ -247,6 +247,25 @@ assert_nothing_kept() {
 		die "a dead letter was written:" "$(cat "$BATS_TEST_TMPDIR/dead.letter")"
 }
 
+@test "--quit-after before auth fetches no password: passwordeval not run, none needed" {
+	start_smtpd "$(starttls_script)"
+	tls_config "auth plain" "user alice" "passwordeval touch $BATS_TEST_TMPDIR/ran; echo s3cret"
+	run_quit 0 tls
+	[[ ! -e "$BATS_TEST_TMPDIR/ran" ]] || die "passwordeval ran for --quit-after tls"
+	# Nor is one needed (none configured, no terminal): not a 78.
+	start_smtpd "$(starttls_script)"
+	tls_config "auth plain" "user alice"
+	run_quit 0 ehlo
+	# ... nor another server's password at stake: --host elsewhere is no 64.
+	start_smtpd "$(starttls_script)"
+	tls_config "host smtp.example.org" "auth plain" "user alice" "password s3cret"
+	run_quit 0 tls
+	start_smtpd "$(starttls_script)"
+	tls_config "auth plain" "user alice" "passwordeval touch $BATS_TEST_TMPDIR/ran; echo s3cret"
+	run_quit 0 auth
+	[[ -e "$BATS_TEST_TMPDIR/ran" ]] || die "passwordeval did not run for --quit-after auth"
+}
+
 @test "--host naming another server than the account's: its password is not sent there (64) unless given for this run" {
 	start_smtpd "$(starttls_script)"
 	tls_config "host smtp.example.org" "auth plain" "user alice" "password s3cret"

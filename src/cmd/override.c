@@ -245,8 +245,11 @@ check_password_server(const struct request *req, const struct account *a,
 {
 	bool configured = a->password || a->passwordeval || a->passwordcred ||
 	                  a->passwordenv || a->passwordfd;
-	bool sends = req->mode == CLI_SEND || req->mode == CLI_SERVE ||
-	             req->mode == CLI_SMUGGLE_TEST;
+	/* --quit-after before auth fetches no password (quitafter.c). */
+	bool sends =
+	    (req->mode == CLI_SEND &&
+	     !(req->quit_after_set && req->quit_after < SMTP_STEP_AUTH)) ||
+	    req->mode == CLI_SERVE || req->mode == CLI_SMUGGLE_TEST;
 	bool one_off =
 	    req->passwordeval || req->password_fd_given || req->password_env;
 	/* apply_security, later, makes the command line's --auth win. */

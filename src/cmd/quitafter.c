@@ -72,7 +72,14 @@ run_test(struct job *job, enum smtp_step step, char *host, size_t n, int *port,
 	if (relay_route_build(&route, &job->acct, NULL, NULL, job->transcript,
 	                      err) < 0)
 		return -1;
-	rc = relay_submission(&route, 0, &sub, err);
+	/* Before AUTH no password is used: none is fetched (no passwordeval
+	 * run, no prompt, no failure for the want of one). */
+	if (step < SMTP_STEP_AUTH) {
+		sub.account = &route.hops[0].view;
+		rc = 0;
+	} else {
+		rc = relay_submission(&route, 0, &sub, err);
+	}
 	if (rc == 0) {
 		str_copy(host, n, sub.account->host);
 		*port = submit_port(sub.account);
