@@ -307,6 +307,22 @@ tls_auth_setup() {
 	assert_json 'select(.status == "refused") | .failed_step' rcpt
 }
 
+@test "json: -q whose objects cannot be written: 74 after the flush, each entry handled and said on stderr" {
+	write_config "host 127.0.0.1" "port $DOWN_PORT" "domain client.test" \
+		"from alice@example.org" "queue_dir $QDIR" "account default"
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net <"$MSG"
+	start_smtpd
+	write_config "host 127.0.0.1" "port $SMTPD_PORT" "domain client.test" \
+		"from alice@example.org" "queue_dir $QDIR" "account default"
+	run --separate-stderr timeout 30 sh -c 'exec "$0" "$@" >/dev/full' "$MAILPOST" \
+		-C "$MAILPOST_CONF" -q --json
+	assert_equal 74 "$status" "exit status"
+	assert_stderr_contains "mailpost: cannot write the JSON result: No space left on device"
+	assert_stderr_contains "the JSON results of -q could not all be written to standard output; the entries were handled all the same"
+	run_mailpost 0 -C "$MAILPOST_CONF" -bp
+	assert_output_contains "empty"
+}
+
 @test "json: a deferred entry of -q: queued under its own id, exit 0 like the run" {
 	write_config "host 127.0.0.1" "port $DOWN_PORT" "domain client.test" \
 		"from alice@example.org" "queue_dir $QDIR" "account default"

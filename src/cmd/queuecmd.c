@@ -168,6 +168,14 @@ queuecmd_flush(struct job *job, FILE *out, FILE *diag, struct error *err)
 	rc = flush_run(&fr, &rep, err);
 	if (rc == 0)
 		rc = flush_verdict(&rep, dir, err);
+	/* The objects that could not be written were said one by one
+	 * (json_entry); the flush went on.  Standard output holds only
+	 * JSON: a run that lost some must not exit 0, as a send does not. */
+	if (rc == 0 && job->entry_log.json && (fflush(out) != 0 || ferror(out)))
+		rc = error_set(err, ERROR_IOERR,
+		               "the JSON results of -q could not all be "
+		               "written to standard output; the entries were "
+		               "handled all the same (mailq lists what waits)");
 	free(dir);
 	return rc;
 }
