@@ -273,8 +273,10 @@ static const char *
 password_source(const struct account *a)
 {
 	static const char *const said[] = {
-	    [SECRET_NONE] = "a credential file, ~/.netrc, the keyring or a "
-	                    "prompt, the first that has one",
+	    /* In parentheses: one element, two literals (clang's
+	     * -Wstring-concatenation). */
+	    [SECRET_NONE] = ("a credential file, ~/.netrc, the keyring or a "
+	                     "prompt, the first that has one"),
 	    [SECRET_PASSWORD] = "the configuration's password",
 	    [SECRET_EVAL] = "passwordeval (not run in a dry run)",
 	    [SECRET_FD] = "passwordfd",
