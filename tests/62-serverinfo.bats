@@ -203,6 +203,15 @@ assert_report_line() {
 	assert_output_lacks "no fixed size limit"
 }
 
+@test "serverinfo: words split by tabs are read as the session reads them (SIZE<TAB>1000, AUTH<TAB>PLAIN)" {
+	start_smtpd "$(printf 'on EHLO\n  reply 250-smtpd.test\\n250-SIZE\\t1000\\n250 AUTH\\tLOGIN\\tPLAIN\n')"
+	probe 0 --serverinfo
+	assert_report_line "messages up to 1000 bytes (RFC 1870)"
+	assert_report_line "authentication with LOGIN PLAIN (RFC 4954)"
+	assert_report_line "WARNING: PLAIN or LOGIN offered without TLS"
+	assert_output_lacks "does not keep"
+}
+
 @test "serverinfo -v: the dialogue with --color=always and --timing as a send's; never colour with --color=never" {
 	start_smtpd "caps PIPELINING" -- --max-connections 2
 	probe 0 --serverinfo -v --color=always --timing

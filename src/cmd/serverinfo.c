@@ -23,6 +23,7 @@
 
 #include "reply.h"
 #include "smtp.h"
+#include "smtpcaps.h"
 #include "submit.h"
 #include "tls.h"
 #include "util.h"
@@ -79,33 +80,27 @@ static const struct cap_meaning cap_meanings[] = {
     {"X-EXPS", "Microsoft Exchange's authentication extension"},
 };
 
-/* The keyword of a capability line, its length, and where its
- * parameters start. */
+/* The keyword of a capability line: its first word as the session reads
+ * it (smtpcaps.h), without the '=' of the old "AUTH=" form. */
 static size_t
 keyword_len(const char *line, size_t len)
 {
-	size_t n = 0;
+	size_t pos = 0, n = 0;
+	const char *w, *eq;
 
-	while (n < len && line[n] != ' ' && line[n] != '=')
-		n++;
-	return n;
+	if (!smtpcaps_next_word(line, len, &pos, &w, &n) || w != line)
+		return 0;
+	eq = memchr(line, '=', n);
+	return eq ? (size_t)(eq - line) : n;
 }
 
-static bool
-keyword_is(const char *line, size_t n, const char *keyword)
-{
-	return strlen(keyword) == n && strncasecmp(line, keyword, n) == 0;
-}
-
-/* The parameter of a capability line: after its keyword and the
- * spaces (or the '=' of "AUTH=") that follow it. */
+/* The parameters of a capability line: after its keyword and the '=' of
+ * "AUTH=", if any (the words are then read with smtpcaps_next_word). */
 static const char *
 cap_param(const char *line, size_t len, size_t n, size_t *plen)
 {
-	size_t i = n;
+	size_t i = n < len && line[n] == '=' ? n + 1 : n;
 
-	while (i < len && (line[i] == ' ' || line[i] == '='))
-		i++;
 	*plen = len - i;
 	return line + i;
 }
@@ -117,12 +112,11 @@ static void
 explain_size(FILE *out, const char *line, size_t len, size_t n)
 {
 	char human[32];
-	size_t plen, digits;
+	size_t plen, pos = 0, digits = 0;
 	const char *param = cap_param(line, len, n, &plen);
 	uint64_t size;
 
-	for (digits = 0; digits < plen && param[digits] != ' '; digits++)
-		;
+	smtpcaps_next_word(param, plen, &pos, &param, &digits);
 	if (!smtpcaps_parse_size(param, digits, &size)) {
 		fprintf(out,
 		        "announces a limit mailpost cannot read (%.*s%s); a "
@@ -167,27 +161,19 @@ static void
 read_auth_line(const struct smtp_caps *caps, const char *param, size_t plen,
                struct auth_offer *o)
 {
-	size_t i = 0;
+	size_t pos = 0, n;
+	const char *w;
 
 	memset(o, 0, sizeof *o);
-	while (i < plen) {
-		size_t n = 0;
-
-		while (i < plen && param[i] == ' ')
-			i++;
-		while (i + n < plen && param[i + n] != ' ')
-			n++;
-		if (n == 0)
-			break;
+	while (smtpcaps_next_word(param, plen, &pos, &w, &n)) {
 		/* PLAIN and LOGIN carry the password as it is (RFC 4616 2,
 		 * RFC 4954 4): offered where nothing encrypts the
 		 * connection, they invite a client to give it away. */
-		if ((n == 5 && strncasecmp(param + i, "PLAIN", 5) == 0) ||
-		    (n == 5 && strncasecmp(param + i, "LOGIN", 5) == 0))
+		if (smtpcaps_word_is(w, n, "PLAIN") ||
+		    smtpcaps_word_is(w, n, "LOGIN"))
 			o->cleartext = true;
-		if (!mech_in(caps->auth, param + i, n))
+		if (!mech_in(caps->auth, w, n))
 			o->dropped++;
-		i += n;
 	}
 }
 
@@ -219,7 +205,7 @@ meaning_of(const char *line, size_t n)
 {
 	for (size_t k = 0; k < sizeof cap_meanings / sizeof cap_meanings[0];
 	     k++)
-		if (keyword_is(line, n, cap_meanings[k].keyword))
+		if (smtpcaps_word_is(line, n, cap_meanings[k].keyword))
 			return cap_meanings[k].text;
 	return NULL;
 }
@@ -236,9 +222,10 @@ explain_line(FILE *out, const char *line, size_t len,
 
 	fprintf(out, "  %-*.*s%s ", SERVERINFO_CAP_SHOWN - 3, shown, line,
 	        (size_t)shown < len ? "..." : "");
-	if (keyword_is(line, n, "SIZE"))
+	if (smtpcaps_word_is(line, n, "SIZE"))
 		explain_size(out, line, len, n);
-	else if (keyword_is(line, n, "AUTH")) /* also "AUTH=", pre-RFC 4954 */
+	else if (smtpcaps_word_is(line, n,
+	                          "AUTH")) /* also "AUTH=", pre-RFC 4954 */
 		explain_auth(out, caps, line, len, n, encrypted);
 	else if (meaning)
 		fprintf(out, "%s\n", meaning);

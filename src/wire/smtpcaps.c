@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-static bool
-word_is(const char *w, size_t n, const char *keyword)
+bool
+smtpcaps_word_is(const char *w, size_t n, const char *keyword)
 {
 	size_t i;
 
@@ -24,9 +24,9 @@ word_is(const char *w, size_t n, const char *keyword)
 	return i == n && keyword[i] == '\0';
 }
 
-/* The next space-separated word of s[*pos..len), or false at the end. */
-static bool
-next_word(const char *s, size_t len, size_t *pos, const char **w, size_t *n)
+bool
+smtpcaps_next_word(const char *s, size_t len, size_t *pos, const char **w,
+                   size_t *n)
 {
 	size_t i = *pos;
 
@@ -100,33 +100,34 @@ parse_cap_line(struct smtp_caps *caps, const char *line, size_t len)
 	size_t pos = 0, n, pn;
 	const char *w, *p;
 
-	if (!next_word(line, len, &pos, &w, &n))
+	if (!smtpcaps_next_word(line, len, &pos, &w, &n))
 		return;
-	if (word_is(w, n, "PIPELINING"))
+	if (smtpcaps_word_is(w, n, "PIPELINING"))
 		caps->pipelining = true;
-	else if (word_is(w, n, "8BITMIME"))
+	else if (smtpcaps_word_is(w, n, "8BITMIME"))
 		caps->eightbitmime = true;
-	else if (word_is(w, n, "SMTPUTF8"))
+	else if (smtpcaps_word_is(w, n, "SMTPUTF8"))
 		caps->smtputf8 = true;
-	else if (word_is(w, n, "DSN"))
+	else if (smtpcaps_word_is(w, n, "DSN"))
 		caps->dsn = true;
-	else if (word_is(w, n, "ENHANCEDSTATUSCODES"))
+	else if (smtpcaps_word_is(w, n, "ENHANCEDSTATUSCODES"))
 		caps->enhancedstatuscodes = true;
-	else if (word_is(w, n, "CHUNKING"))
+	else if (smtpcaps_word_is(w, n, "CHUNKING"))
 		caps->chunking = true;
-	else if (word_is(w, n, "MT-PRIORITY"))
+	else if (smtpcaps_word_is(w, n, "MT-PRIORITY"))
 		caps->mt_priority = true;
-	else if (word_is(w, n, "STARTTLS"))
+	else if (smtpcaps_word_is(w, n, "STARTTLS"))
 		caps->starttls = true;
-	else if (word_is(w, n, "SIZE")) {
+	else if (smtpcaps_word_is(w, n, "SIZE")) {
 		caps->size = true;
-		if (next_word(line, len, &pos, &p, &pn))
+		if (smtpcaps_next_word(line, len, &pos, &p, &pn))
 			smtpcaps_parse_size(p, pn, &caps->size_max);
-	} else if (word_is(w, n, "AUTH") || (n > 5 && word_is(w, 5, "AUTH="))) {
+	} else if (smtpcaps_word_is(w, n, "AUTH") ||
+	           (n > 5 && smtpcaps_word_is(w, 5, "AUTH="))) {
 		/* "AUTH=" is the pre-RFC 4954 form some servers still send. */
 		if (n > 5)
 			add_mech(caps, w + 5, n - 5);
-		while (next_word(line, len, &pos, &p, &pn))
+		while (smtpcaps_next_word(line, len, &pos, &p, &pn))
 			add_mech(caps, p, pn);
 	}
 }

@@ -33,6 +33,15 @@ struct smtp_caps {
 	char auth[256]; /* RFC 4954 mechanism list, space-separated, or "" */
 };
 
+/* The next word of s[*pos..len), words being separated by spaces and tabs
+ * (RFC 5321 4.1.1.1 says spaces; some servers send tabs): true with
+ * w[0..n) and *pos after it, false at the end of s. */
+bool smtpcaps_next_word(const char *s, size_t len, size_t *pos, const char **w,
+                        size_t *n);
+
+/* Whether w[0..n) is keyword (given in upper case), in any case. */
+bool smtpcaps_word_is(const char *w, size_t n, const char *keyword);
+
 /* RFC 1870's SIZE parameter w[0..n): true and *size set when it is a
  * number that fits (0: no fixed limit), else false and *size 0 (a
  * session then assumes no limit). */
