@@ -250,6 +250,23 @@ recv calls: 1
 EOF after 25O ok\r\n250-a\r\n251 b\x1b[31m\r\n\x00\\' "$output" "what the client got"
 }
 
+@test "smtpd: waits counts the client's turns, not its reads; the EOF after 221 is one" {
+	# connect, the greeting (answered in two writes: one turn), the EHLO
+	# reply, 221 (the client's end of the connection answers it)
+	start_smtpd
+	talk reply 'send:EH' 'sleep:0.05' 'send:LO c\r\n' reply 'send:QUIT\r\n' reply eof
+	assert_equal 'EOF' "${lines[3]}" "the end after 221"
+	grep -q '^1 2 6 LO c' "$SMTPD_DIR/recv.log" || die "EHLO did not come in two reads:" \
+		"$(cat "$SMTPD_DIR/recv.log")"
+	assert_equal 4 "$(smtpd_waits)" "waits"
+	# a session pipelined to the end: connect, greeting, EHLO, MAIL..DATA,
+	# the body with QUIT
+	start_smtpd
+	talk "${GOOD_SESSION[@]}"
+	assert_equal 5 "$(smtpd_waits)" "waits of the pipelined session"
+	assert_no_problems
+}
+
 @test "smtpd: dribble sends byte by byte" {
 	start_smtpd - <<-'EOF'
 	on CONNECT

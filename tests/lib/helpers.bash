@@ -69,6 +69,16 @@
 #                                 every assertion on its files calls this
 #   stop_smtpd                    kill it (teardown does this)
 #   smtpd_received                print the recorded bytes, escaped
+#   smtpd_waits [N]               print how often the client of connection
+#                                 N (default 1) waited for the server: its
+#                                 round trips, as DIR/waits counts them
+#                                 (WAITS in smtpd.py's header)
+#   smtpd_tls_wire [N]            print "RECORDS WIRE PLAINTEXT" for the
+#                                 records the client sent after the
+#                                 handshake of connection N (DIR/tlswire;
+#                                 TLS WIRE in smtpd.py's header); one line
+#                                 "TYPE WIRE PLAINTEXT" per record is in
+#                                 $SMTPD_DIR/tlsrec.N
 #
 # The SOCKS5 proxy (tests/lib/socks5.py; its header documents the answers)
 #   start_socks5 [ANSWER...]      start a proxy that relays every CONNECT to
@@ -367,6 +377,28 @@ stop_socks5() {
 smtpd_received() {
 	smtpd_finish || return 1
 	escaped <"$SMTPD_DIR/received"
+}
+
+# The line of connection N in the counts file DIR/FILE, "conn N: " cut.
+smtpd_count_line() {
+	smtpd_finish || return 1
+	local line
+	line="$(grep -m1 "^conn $2: " "$SMTPD_DIR/$1")" ||
+		die "no line for connection $2 in DIR/$1:" "$(cat "$SMTPD_DIR/$1")" ||
+		return 1
+	printf '%s\n' "${line#*: }"
+}
+
+smtpd_waits() {
+	smtpd_count_line waits "${1:-1}"
+}
+
+smtpd_tls_wire() {
+	local line
+	line="$(smtpd_count_line tlswire "${1:-1}")" || return 1
+	line="${line#records }"
+	line="${line/ wire / }"
+	printf '%s\n' "${line/ plaintext / }"
 }
 
 # --- TLS and AUTH ------------------------------------------------------------

@@ -176,7 +176,44 @@
 #   auth                 one line per AUTH exchange, when it ends:
 #                        "conn N: MECH user=NAME|? reply=CODE [cancelled]
 #                        tls|clear"
+#   waits                one line per connection when it ends: "conn N: W",
+#                        how often its client waited for the server (WAITS)
+#   tlswire              one line per connection that finished a TLS
+#                        handshake, when it ends: "conn N: records R wire W
+#                        plaintext P" (TLS WIRE)
+#   tlsrec.N             the records of connection N that tlswire counts,
+#                        one a line: "TYPE WIRE PLAINTEXT" (decimal)
 #   finished             written when the server exits
+#
+# WAITS: the round trips a client makes, counted as the blocking waits for
+# the server that it cannot avoid or chose not to.  The connection's TCP
+# handshake is the first (the client's connect() waits for the SYN-ACK;
+# none over --unix).  Then the server sets a flag whenever it sends
+# something the client must wait for: SMTP replies (every flush of its
+# output; it flushes only right before it needs more input), and a TLS
+# handshake flight the client must answer (ServerHello..Finished; TLS 1.2's
+# final server Finished too) -- not TLS 1.3's session tickets or other
+# post-handshake messages, which nothing waits for.  The first recv() that
+# returns with the flag set -- bytes, or the client's EOF -- is one wait and
+# clears the flag.  So whatever the client sends in one turn counts once,
+# however many reads it takes: GnuTLS writes TLS 1.3's compatibility
+# ChangeCipherSpec while still reading the server's flight, so its CCS and
+# Finished often come in two reads, one wait.  After the reply to QUIT the
+# server shuts down its side of the connection and reads until the client
+# closes (at most QUIT_LINGER seconds; what comes is logged, not recorded):
+# that read counts the wait for 221.  With PIPELINING, one message to one
+# recipient is: plain 5 (connect, greeting, EHLO, MAIL..DATA, the body and
+# the dot with QUIT); STARTTLS 8 (+ STARTTLS, the handshake flight, EHLO
+# again); implicit TLS 6; AUTH with an initial response adds 1.  Each wait
+# is also a line "wait N ended" in DIR/log.
+#
+# TLS WIRE: after a handshake, the raw bytes from the client are followed
+# through the 5-octet TLS record headers (type, version, length; RFC 8446
+# 5.1) and given to TLS up to one record's end at a time, so each record's
+# wire size (header included) and the plaintext it carried are known.
+# Counted from the first record that begins after the handshake's last
+# read (application data that shared that read with the client's Finished
+# is not counted); TLS 1.3 records are type 23 whatever they carry.
 
 import argparse
 import base64
@@ -217,6 +254,12 @@ SMUGGLING_ENDS = [b"\r\n.\r\n", b"\n.\n", b"\n.\r\n", b"\r\n.\n",
 END_OF_DATA = {b"crlf": [b"\r\n.\r\n"], b"smuggling": SMUGGLING_ENDS}
 # Commands allowed after STARTTLS before the new EHLO (RFC 3207 4.2).
 BEFORE_EHLO_OK = {"EHLO", "HELO", "LHLO", "NOOP", "RSET", "QUIT"}
+
+# How long the server waits for the client to close after the reply to
+# QUIT (it has closed its own side; a client that does not close costs this).
+QUIT_LINGER = 2.0
+# TLS record header (RFC 8446 5.1, RFC 5246 6.2): type, version, length.
+TLS_HEADER = 5
 
 stopping = False
 
@@ -422,6 +465,51 @@ class Recorder:
         self.log(conn, "!", "PROBLEM: " + text)
 
 
+# --- TLS records ----------------------------------------------------------
+
+class RecordFramer:
+    """Follows the TLS record framing of the client's raw byte stream (the
+    5-octet headers only; nothing is decrypted here).  feed() returns
+    (type, wire octets, counted) for the record a piece of input ended, the
+    piece ending at most one record (to_record_end()); counted is whether
+    the record began after counting was switched on."""
+
+    def __init__(self):
+        self.head = bytearray()   # header octets of the current record
+        self.left = 0             # body octets still to come
+        self.counting = False
+        self.started_counting = False
+
+    def to_record_end(self):
+        """Octets up to the end of the current record (of its header while
+        that is incomplete)."""
+        if len(self.head) < TLS_HEADER:
+            return TLS_HEADER - len(self.head)
+        return self.left
+
+    def feed(self, data):
+        ended = None
+        i = 0
+        while i < len(data):
+            if len(self.head) < TLS_HEADER:
+                if not self.head:
+                    self.started_counting = self.counting
+                take = min(TLS_HEADER - len(self.head), len(data) - i)
+                self.head += data[i:i + take]
+                i += take
+                if len(self.head) == TLS_HEADER:
+                    self.left = int.from_bytes(self.head[3:5], "big")
+            else:
+                take = min(self.left, len(data) - i)
+                self.left -= take
+                i += take
+            if len(self.head) == TLS_HEADER and self.left == 0:
+                ended = (self.head[0], TLS_HEADER + int.from_bytes(
+                    self.head[3:5], "big"), self.started_counting)
+                self.head = bytearray()
+        return ended
+
+
 # --- one connection -------------------------------------------------------
 
 class Closed(Exception):
@@ -458,6 +546,15 @@ class Session:
         self.reset_transaction()
         self.data_refused = None   # reply code when DATA was refused
         self.lineno = 0
+        # Round trips (see WAITS in the header): awaited is set when the
+        # server sent something the client must wait for.
+        self.awaited = False
+        self.recv_error = None     # why the last raw_recv() got nothing
+        # The client's connect() waited for the server's SYN-ACK.
+        self.waits = 1 if sock.family != socket.AF_UNIX else 0
+        # TLS records after the handshake (see TLS WIRE in the header).
+        self.framer = None
+        self.tls_records = []      # (type, wire octets, plaintext octets)
 
     def reset_transaction(self):
         self.mail = None
@@ -482,19 +579,16 @@ class Session:
             r, _, _ = select.select([self.sock], [], [], min(left, 0.1))
             if not r:
                 continue
-            try:
-                data = self.sock.recv(65536)
-            except OSError as e:
-                self.rec.log(self.n, "*", "recv failed: %s" % e)
-                data = b""
+            data = self.raw_recv()
+            if self.recv_error:
+                self.rec.log(self.n, "*", "recv failed: %s" % self.recv_error)
             if not data:
                 self.eof = True
                 raise Closed()
             if not self.tls:
                 break
             # TLS: a record may arrive in pieces, or carry no data.
-            self.tls_in.write(data)
-            data = self.tls_read()
+            data = self.tls_feed(data)
             if data is None:
                 self.eof = True
                 raise Closed()
@@ -502,6 +596,48 @@ class Session:
                 break
         self.take(data)
         return True
+
+    def raw_recv(self):
+        """One recv() from the socket (b"" at EOF or on an error).  The
+        first after the server sent something the client must wait for is
+        one wait: the client's answer (or its EOF) ends that round trip,
+        and whatever else it sends before the server next sends belongs to
+        the same turn (GnuTLS's ChangeCipherSpec and Finished may come in
+        two reads)."""
+        self.recv_error = None
+        try:
+            data = self.sock.recv(65536)
+        except OSError as e:
+            self.recv_error = str(e)
+            data = b""
+        if self.awaited:
+            self.awaited = False
+            self.waits += 1
+            self.rec.log(self.n, "*", "wait %d ended: %d octets"
+                         % (self.waits, len(data)))
+        return data
+
+    def tls_feed(self, data):
+        """Raw bytes received inside an established TLS session -> the
+        plaintext they completed (maybe b""), None at the end.  They go to
+        the TLS object up to each record's end at a time, so that the
+        plaintext of every record is known (TLS WIRE)."""
+        out = bytearray()
+        while data:
+            n = self.framer.to_record_end()
+            piece, data = data[:n], data[n:]
+            self.tls_in.write(piece)
+            record = self.framer.feed(piece)
+            if record is None and data:
+                continue
+            plain = self.tls_read()
+            if record is not None and record[2]:
+                self.tls_records.append((record[0], record[1],
+                                         len(plain or b"")))
+            if plain is None:
+                return bytes(out) if out else None
+            out += plain
+        return bytes(out)
 
     def take(self, data):
         """Record bytes from the client and queue them for parsing."""
@@ -534,12 +670,14 @@ class Session:
         return bytes(data)
 
     def tls_send_pending(self):
+        """Send what the TLS object wrote; True if there was anything."""
         pending = self.tls_out.read()
         if pending:
             try:
                 self.sock.sendall(pending)
             except OSError as e:
                 self.rec.log(self.n, "*", "send failed: %s" % e)
+        return bool(pending)
 
     def start_tls(self, how):
         """The server side of a handshake; raise Closed when it fails."""
@@ -552,6 +690,7 @@ class Session:
         self.tls_out = ssl.MemoryBIO()
         self.tls = self.tls_context.wrap_bio(self.tls_in, self.tls_out,
                                              server_side=True)
+        self.framer = RecordFramer()
         self.rec.log(self.n, "*", "TLS handshake (%s)" % how)
         deadline = time.monotonic() + 10
         why = None
@@ -559,10 +698,17 @@ class Session:
         while why is None:
             try:
                 self.tls.do_handshake()
-                self.tls_send_pending()
+                # What the last step wrote: TLS 1.2's server Finished, which
+                # the client waits for; TLS 1.3's session tickets, which it
+                # does not (RFC 8446 4.6.1).
+                if (self.tls_send_pending() and
+                        self.tls.version() != "TLSv1.3"):
+                    self.awaited = True
                 break
             except ssl.SSLWantReadError:
-                self.tls_send_pending()
+                # A flight the client must answer (ServerHello..Finished).
+                if self.tls_send_pending():
+                    self.awaited = True
             except ssl.SSLError as e:
                 self.tls_send_pending()
                 why = getattr(e, "reason", None) or str(e)
@@ -574,15 +720,12 @@ class Session:
             if not r:
                 why = "timeout"
                 break
-            try:
-                data = self.sock.recv(65536)
-            except OSError as e:
-                data = b""
-                why = str(e)
+            data = self.raw_recv()
             if not data:
-                why = why or "the client closed the connection"
+                why = self.recv_error or "the client closed the connection"
                 break
             raw += data
+            self.framer.feed(data)
             self.tls_in.write(data)
         if why is not None:
             # What arrived was not TLS to us: record it as clear input, so
@@ -614,6 +757,9 @@ class Session:
         self.ehlo_since_tls = how == "implicit"
         self.authenticated = False
         self.reset_transaction()
+        # Records counted from here; one begun with the handshake's last
+        # read is not.
+        self.framer.counting = True
         # Application data may have come with the client's last handshake
         # message, and sit in the BIO already.
         if self.tls_in.pending:
@@ -701,6 +847,9 @@ class Session:
                 self.rec.append("sent", data)
         except (OSError, ssl.SSLError) as e:
             self.rec.log(self.n, "*", "send failed: %s" % e)
+        # Replies: the client waits for them (what it may send before
+        # reading them arrived already, PIPELINING or not).
+        self.awaited = True
 
     def write(self, data):
         if self.tls:
@@ -709,7 +858,11 @@ class Session:
         else:
             self.sock.sendall(data)
 
-    def close(self, rst=False):
+    def close(self, rst=False, linger=False):
+        """Close (rst: with an RST) and raise Closed.  linger (after the
+        reply to QUIT): end our side, then read until the client closes
+        its own (at most QUIT_LINGER seconds), so that the client's wait
+        for 221 is counted; what it still sends is logged, not recorded."""
         self.flush()
         if self.tls and not rst:
             try:
@@ -717,6 +870,8 @@ class Session:
             except (ssl.SSLError, OSError):
                 pass
             self.tls_send_pending()
+        if linger and not rst:
+            self.linger()
         if rst:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                  struct.pack("ii", 1, 0))
@@ -728,6 +883,33 @@ class Session:
             pass
         self.closed = True
         raise Closed()
+
+    def linger(self):
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass      # the client was quicker: the reads below see its end
+        deadline = time.monotonic() + QUIT_LINGER
+        late = 0
+        while not stopping:
+            left = deadline - time.monotonic()
+            r = []
+            if left > 0:
+                r, _, _ = select.select([self.sock], [], [], min(left, 0.1))
+            if not r:
+                if left > 0:
+                    continue
+                self.rec.log(self.n, "*", "the client did not close within "
+                             "%gs of the reply to QUIT" % QUIT_LINGER)
+                break
+            data = self.raw_recv()
+            if not data:
+                break
+            late += len(data)
+        if late:
+            self.rec.log(self.n, "*", "%d octets after the reply to QUIT "
+                         "(not recorded; TLS close_notify when encrypted)"
+                         % late)
 
     # events ---------------------------------------------------------------
     def event(self, name, default, arg=b""):
@@ -809,7 +991,23 @@ class Session:
             self.flush()
             if not self.closed:
                 self.sock.close()
+            self.record_counts()
             self.rec.log(self.n, "*", "connection %d ended" % self.n)
+
+    def record_counts(self):
+        """DIR/waits and, after a handshake, DIR/tlswire and tlsrec.N."""
+        self.rec.append("waits", b"conn %d: %d\n" % (self.n, self.waits))
+        self.rec.log(self.n, "*", "the client waited %d times" % self.waits)
+        if self.framer is None or not self.framer.counting:
+            return
+        records = self.tls_records
+        wire = sum(r[1] for r in records)
+        plain = sum(r[2] for r in records)
+        self.rec.append("tlswire", b"conn %d: records %d wire %d "
+                        b"plaintext %d\n" % (self.n, len(records), wire,
+                                              plain))
+        self.rec.append("tlsrec.%d" % self.n, b"".join(
+            b"%d %d %d\n" % r for r in records))
 
     def command(self, line, idle):
         text = line.rstrip(b"\r\n")
@@ -888,7 +1086,7 @@ class Session:
             self.flush()
             self.data_phase(idle)
         if verb == "QUIT" and not self.closed:
-            self.close()
+            self.close(linger=True)
 
     def after_reply(self, verb, out):
         code = out[:3]
@@ -1511,7 +1709,8 @@ def serve(args):
     os.makedirs(args.dir, exist_ok=True)
     rec = Recorder(args.dir)
     for name in ("received", "sent", "recv.log", "log", "problems",
-                 "received.clear", "received.tls", "commands", "tls", "auth"):
+                 "received.clear", "received.tls", "commands", "tls", "auth",
+                 "waits", "tlswire"):
         open(rec.path(name), "wb").close()
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
