@@ -71,6 +71,16 @@ assert_waits() {
 	assert_waits 8
 }
 
+@test "round trips, STARTTLS over TLS 1.2: 9, its handshake a round trip longer" {
+	# TLS 1.2's full handshake has the client wait for the server's
+	# Finished too (RFC 5246 7.3): the counter sees that second flight.
+	start_smtpd "$(tls_script)"$'\noption tls12'
+	tls_config
+	run_send 0 bob@example.net <"$MSG"
+	assert_tls_session "TLSv1.2"
+	assert_waits 9
+}
+
 @test "round trips, STARTTLS and AUTH PLAIN: 9" {
 	start_smtpd "$(tls_script)"
 	tls_config "user alice" "password s3cret" "auth plain"
