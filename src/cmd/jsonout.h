@@ -8,14 +8,8 @@
  * well-formed UTF-8 (a server's reply may hold any) become U+FFFD first,
  * so that a parser never rejects the line.
  *
- * Start-up: json-c is linked like the other libraries, so every run maps
- * it (one shared object, about 80 more relocations bound at start with
- * -z now) although only --json calls it.  Nothing outside this file
- * names a json-c symbol, so it can be loaded only when --json runs:
- * either this file built as a module of its own that jsonout_write
- * dlopen()s (then installed, and named in the package's dependencies by
- * hand, since dpkg-shlibdeps does not see a dlopen), or dlopen of
- * libjson-c itself with dlsym for the dozen functions used here.
+ * Start-up: json-c is not linked; it is loaded (dynload.h) when --json
+ * is parsed (jsonout_check), so a run without --json never maps it.
  */
 #ifndef MAILPOST_JSONOUT_H
 #define MAILPOST_JSONOUT_H
@@ -25,17 +19,17 @@
 #include "error.h"
 #include "jsonresult.h"
 
-/* 0 when this program was built with json-c; else ERROR_UNAVAILABLE
- * (EX_UNAVAILABLE, as sysexits(3) says of a support program that does not
- * exist) saying what to install. */
+/* Load json-c: 0 when this program was built with it and the library
+ * loads; else ERROR_UNAVAILABLE (EX_UNAVAILABLE, as sysexits(3) says of a
+ * support program that does not exist) saying what to install. */
 int jsonout_check(struct error *err);
 
 /* r as one JSON object on one line, then a newline, flushed: -1 with err
  * (ERROR_IOERR) when it could not be written. */
 int jsonout_write(FILE *out, const struct jsonresult *r, struct error *err);
 
-/* r's JSON text (malloc'd, no newline; NULL without json-c), for the
- * tests. */
+/* r's JSON text (malloc'd, no newline; NULL without json-c, or when it
+ * cannot be loaded), for the tests. */
 char *jsonout_text(const struct jsonresult *r);
 
 #endif

@@ -2,9 +2,10 @@
  * filetype.h - the MIME type of a file ("type/subtype"), from its content,
  * through libmagic.  This module is the only user of <magic.h>.
  *
- * The magic database is loaded on first use only, so that a message that
- * needs no type detection does not pay for it at start-up; it is released
- * by filetype_cleanup, which is also registered with atexit.
+ * libmagic itself (dynload.h) and its database are loaded on first use
+ * only, so that a message that needs no type detection does not pay for
+ * them at start-up; the database is released by filetype_cleanup, which
+ * is also registered with atexit.
  *
  * Loading it costs about 8 MB of memory, so filetype_guess avoids it for
  * what we can tell ourselves: a file the caller has found to be text, and
@@ -15,18 +16,22 @@
 
 #include <stddef.h>
 
+#include "error.h"
+
 /* Longest type we keep: RFC 6838 4.2 caps type and subtype names at 127
  * characters each. */
 #define FILETYPE_MAX 256
 
 /* Write the MIME type of the open file fd (a regular file, read from its
  * start whatever its offset, which is left anywhere) into type (n bytes,
- * at least FILETYPE_MAX is enough).  Never fails: a type libmagic cannot give, or
- * one that is not a valid "type/subtype" token pair, becomes "text/plain"
- * for text and "application/octet-stream" for anything else (also when
- * libmagic itself fails).  An empty file is "text/plain".  Returns 0 when
- * libmagic answered, -1 when a fallback was used. */
-int filetype_detect(int fd, char *type, size_t n);
+ * at least FILETYPE_MAX is enough), in this process.  A type libmagic
+ * cannot give, or one that is not a valid "type/subtype" token pair,
+ * becomes "text/plain" for text and "application/octet-stream" for
+ * anything else (also when libmagic cannot read its database or the
+ * file).  An empty file is "text/plain".  -1 with err (ERROR_UNAVAILABLE,
+ * dynload.h's message) only when the libmagic library cannot be loaded;
+ * type is then "application/octet-stream". */
+int filetype_detect(int fd, char *type, size_t n, struct error *err);
 
 /* What the caller knows of a file's content. */
 enum filetype_content {
@@ -46,11 +51,12 @@ enum filetype_content {
  *      formats (.csv .html .ics .md ...), else "text/plain", never through
  *      libmagic; ".eml" is text/plain too (message/rfc822 would forbid
  *      the quoted-printable and base64 encodings we may choose);
- *   3. otherwise libmagic (filetype_detect), whose database is released
- *      right after (filetype_cleanup).
- * Returns 0 when a table or libmagic gave the type, -1 for a fallback. */
+ *   3. otherwise libmagic (filetype_detect) in a child process, so that
+ *      neither the library nor its database is ever mapped here.
+ * 0 when type is set (by a table, libmagic or a fallback); -1 with err
+ * as filetype_detect when libmagic was needed and cannot be loaded. */
 int filetype_guess(int fd, const char *name, enum filetype_content content,
-                   char *type, size_t n);
+                   char *type, size_t n, struct error *err);
 
 /* A file name extension for type (without the dot), from the tables
  * above ("txt" for text/plain, "bin" for application/octet-stream), or

@@ -468,21 +468,24 @@ type_name(const struct part *p)
 }
 
 /* A file that started as text, measured: text throughout gets its type
- * without libmagic.  True when the type is not text after all (the part
- * is then binary: base64 from the size). */
-static bool
-decide_type(struct part *p, const struct scan *s)
+ * without libmagic.  1 when the type is not text after all (the part
+ * is then binary: base64 from the size), 0 when it is, -1 with err when
+ * libmagic was needed and cannot be loaded. */
+static int
+decide_type(struct part *p, const struct scan *s, struct error *err)
 {
 	bool text = !s->ctrl && !s->bad_utf8;
 
-	filetype_guess(p->fd, type_name(p), text ? FILETYPE_TEXT : FILETYPE_UNKNOWN,
-	               p->type, sizeof p->type);
+	if (filetype_guess(p->fd, type_name(p),
+	                   text ? FILETYPE_TEXT : FILETYPE_UNKNOWN, p->type,
+	                   sizeof p->type, err) < 0)
+		return -1;
 	p->detect = false;
 	if (is_text_type(p->type))
-		return false;
+		return 0;
 	p->binary = true;
 	p->enc = ENC_B64;
-	return true;
+	return 1;
 }
 
 /* Measure a part; *collision when a boundary occurs in text that would be
@@ -500,9 +503,15 @@ measure_part(struct mime_message *m, struct part *p, bool *collision,
 	}
 	if (scan_part(m, p, &s, err) < 0)
 		return -1;
-	if (p->detect && decide_type(p, &s)) {
-		p->out_size = b64_encoded_size(p->in_size);
-		return 0;
+	if (p->detect) {
+		int binary = decide_type(p, &s, err);
+
+		if (binary < 0)
+			return -1;
+		if (binary) {
+			p->out_size = b64_encoded_size(p->in_size);
+			return 0;
+		}
 	}
 	if (p->enc == ENC_RAW) {
 		p->out_size = p->in_size;
@@ -786,8 +795,9 @@ probe_type(struct mime_message *m, struct part *p, struct error *err)
 	/* A sequence cut by the end of the block is not an error. */
 	if (!s.ctrl && !s.bad_utf8)
 		return 0;
-	filetype_guess(p->fd, type_name(p), FILETYPE_UNKNOWN, p->type,
-	               sizeof p->type);
+	if (filetype_guess(p->fd, type_name(p), FILETYPE_UNKNOWN, p->type,
+	                   sizeof p->type, err) < 0)
+		return -1;
 	p->detect = false;
 	p->binary = !is_text_type(p->type);
 	if (p->binary)

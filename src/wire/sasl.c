@@ -18,8 +18,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynload.h"
 #include "encode.h"
 #include "util.h"
+
+/* libgsasl's functions, of the types its header gives them: it is loaded
+ * (dynload.h) when a session first authenticates, so that a send without
+ * AUTH, and --version, never map it nor its own libraries (libidn,
+ * libntlm, libgssglue). */
+static struct gsasl_api {
+	__typeof__(gsasl_client_start) *gsasl_client_start;
+	__typeof__(gsasl_client_support_p) *gsasl_client_support_p;
+	__typeof__(gsasl_done) *gsasl_done;
+	__typeof__(gsasl_finish) *gsasl_finish;
+	__typeof__(gsasl_init) *gsasl_init;
+	__typeof__(gsasl_property_fast) *gsasl_property_fast;
+	__typeof__(gsasl_property_set) *gsasl_property_set;
+	__typeof__(gsasl_step) *gsasl_step;
+	__typeof__(gsasl_strerror) *gsasl_strerror;
+} lib;
+
+static const struct dynload_sym gsasl_syms[] = {
+    DYNLOAD_SYM(struct gsasl_api, gsasl_client_start),
+    DYNLOAD_SYM(struct gsasl_api, gsasl_client_support_p),
+    DYNLOAD_SYM(struct gsasl_api, gsasl_done),
+    DYNLOAD_SYM(struct gsasl_api, gsasl_finish),
+    DYNLOAD_SYM(struct gsasl_api, gsasl_init),
+    DYNLOAD_SYM(struct gsasl_api, gsasl_property_fast),
+    DYNLOAD_SYM(struct gsasl_api, gsasl_property_set),
+    DYNLOAD_SYM(struct gsasl_api, gsasl_step),
+    DYNLOAD_SYM(struct gsasl_api, gsasl_strerror),
+};
+
+/* configure finds GSASL_SONAME (the library the header belongs to). */
+static struct dynload gsasl_lib = {
+    .soname = GSASL_SONAME,
+    .package = GSASL_PACKAGE,
+    .feature = "for SMTP AUTH",
+    .syms = gsasl_syms,
+    .nsyms = sizeof gsasl_syms / sizeof *gsasl_syms,
+    .table = &lib,
+};
 
 enum mech_impl { IMPL_GSASL, IMPL_XOAUTH2, IMPL_OAUTHBEARER };
 
@@ -199,7 +238,8 @@ cleartext_ok(const struct sasl_params *p)
 static bool
 implemented(Gsasl *ctx, const struct mech *m)
 {
-	return m->impl != IMPL_GSASL || gsasl_client_support_p(ctx, m->name);
+	return m->impl != IMPL_GSASL ||
+	       lib.gsasl_client_support_p(ctx, m->name);
 }
 
 static int
@@ -338,21 +378,21 @@ static void
 prop(Gsasl_session *s, Gsasl_property what, const char *value)
 {
 	if (value && *value)
-		gsasl_property_set(s, what, value);
+		lib.gsasl_property_set(s, what, value);
 }
 
 static int
 gsasl_error(int rc, const char *what, struct error *err)
 {
 	return error_set(err, ERROR_SOFTWARE, "SASL: %s: %s", what,
-	                 gsasl_strerror(rc));
+	                 lib.gsasl_strerror(rc));
 }
 
 static int
 session_open(struct sasl_client *c, struct error *err)
 {
 	const struct sasl_params *p = &c->p;
-	int rc = gsasl_client_start(c->ctx, c->mech->name, &c->sess);
+	int rc = lib.gsasl_client_start(c->ctx, c->mech->name, &c->sess);
 
 	if (rc != GSASL_OK)
 		return gsasl_error(rc, c->mech->name, err);
@@ -385,7 +425,7 @@ session_wipe(Gsasl_session *s)
 
 	for (size_t i = 0; i < sizeof secret_props / sizeof *secret_props;
 	     i++) {
-		char *v = (char *)gsasl_property_fast(s, secret_props[i]);
+		char *v = (char *)lib.gsasl_property_fast(s, secret_props[i]);
 
 		if (v)
 			wipe(v, strlen(v));
@@ -539,7 +579,7 @@ gsasl_once(struct sasl_client *c, const char *in, size_t len, struct error *err)
 {
 	char *raw = NULL;
 	size_t raw_len = 0;
-	int rc = gsasl_step(c->sess, in, len, &raw, &raw_len);
+	int rc = lib.gsasl_step(c->sess, in, len, &raw, &raw_len);
 
 	if (rc == GSASL_OK || rc == GSASL_NEEDS_MORE) {
 		set_output(c, raw, raw_len);
@@ -558,7 +598,7 @@ gsasl_once(struct sasl_client *c, const char *in, size_t len, struct error *err)
 		                 c->mech->name);
 	return error_set(err, ERROR_PROTOCOL,
 	                 "AUTH %s: cannot answer the server's challenge: %s",
-	                 c->mech->name, gsasl_strerror(rc));
+	                 c->mech->name, lib.gsasl_strerror(rc));
 }
 
 /* ------------------------------------------------------------------------
@@ -634,8 +674,12 @@ sasl_client_new(struct sasl_client **out, const struct sasl_params *p,
 	int rc;
 
 	*out = NULL;
+	if (dynload_open(&gsasl_lib, err) < 0) {
+		free(c);
+		return -1;
+	}
 	c->p = *p;
-	rc = gsasl_init(&c->ctx);
+	rc = lib.gsasl_init(&c->ctx);
 	if (rc != GSASL_OK) {
 		free(c);
 		return gsasl_error(rc, "initialisation", err);
@@ -663,10 +707,10 @@ sasl_client_free(struct sasl_client *c)
 		return;
 	if (c->sess) {
 		session_wipe(c->sess);
-		gsasl_finish(c->sess);
+		lib.gsasl_finish(c->sess);
 	}
 	if (c->ctx)
-		gsasl_done(c->ctx);
+		lib.gsasl_done(c->ctx);
 	free_secret(c->out, c->out_len);
 	free_secret(c->pending, c->pending ? strlen(c->pending) : 0);
 	wipe(c, sizeof *c);

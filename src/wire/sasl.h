@@ -2,7 +2,9 @@
  * sasl.h - the client side of SMTP AUTH (RFC 4954) with SASL (RFC 4422).
  *
  * This module chooses a mechanism and computes the responses; the SMTP
- * layer owns the wire.  It is the only user of libgsasl.  XOAUTH2 and
+ * layer owns the wire.  It is the only user of libgsasl, which it loads
+ * when a session first authenticates (a send without AUTH never maps
+ * it).  XOAUTH2 and
  * OAUTHBEARER (RFC 7628), which libgsasl lacks, are done here by hand.
  *
  * How the SMTP layer drives an exchange:
@@ -31,7 +33,9 @@
  *                      auth_plaintext on; retrying cannot help);
  *   ERROR_UNAVAILABLE  the server offers no mechanism we may use, or not
  *                      the one configured (as msmtp: exit 69; the message
- *                      lists what the server offers);
+ *                      lists what the server offers); or libgsasl, which
+ *                      is loaded by sasl_client_new (dynload.h), cannot
+ *                      be loaded;
  *   ERROR_PROTOCOL     malformed or oversized challenges, too many steps,
  *                      a SCRAM server that fails to prove itself;
  *   ERROR_NOPERM       the server refused the credentials (535, 534, 538);

@@ -1,0 +1,100 @@
+#!/usr/bin/env bats
+# 15-startup: a feature's library is loaded when the feature runs
+# (src/base/dynload.h, doc/ARCHITECTURE.md): --version and a plain send
+# map none of libgsasl, libmagic and json-c; AUTH loads libgsasl, an
+# attachment that needs typing libmagic, --json json-c.  What each process loaded is read from
+# ld.so itself (LD_DEBUG=files, one LD_DEBUG_OUTPUT file per process,
+# so a child's loads count too); nothing in mailpost is there for the
+# test.  A library missing at run time is dynload_test's (tests/unit).
+
+load lib/helpers
+
+setup() {
+	mailpost_setup
+	MSG="$(make_message)"
+	LDLOG="$BATS_TEST_TMPDIR/ld"
+	mkdir "$LDLOG"
+}
+
+# traced EXIT ARGS...: run_mailpost with ld.so's record of every file
+# each process loads in $LDLOG.
+traced() {
+	LD_DEBUG=files LD_DEBUG_OUTPUT="$LDLOG/ld" run_mailpost "$@"
+}
+
+# traced_send EXIT ARGS...: the same for run_send.
+traced_send() {
+	LD_DEBUG=files LD_DEBUG_OUTPUT="$LDLOG/ld" run_send "$@"
+}
+
+# loaded NAME: true when a process of the run loaded libNAME.so.*.
+loaded() {
+	ls "$LDLOG"/ld.* >/dev/null 2>&1 ||
+		die "ld.so wrote no record in $LDLOG (LD_DEBUG ignored?)" || return 2
+	grep -qs "file=lib$1\.so\." "$LDLOG"/ld.*
+}
+
+# assert_not_loaded NAME...: no process of the run loaded any of them.
+assert_not_loaded() {
+	local name rc
+	for name in "$@"; do
+		loaded "$name" && rc=0 || rc=$?
+		case $rc in
+		0) die "lib$name was loaded:" "$(grep -h "file=lib$name" "$LDLOG"/ld.*)" ;;
+		1) ;;
+		*) return 1 ;;
+		esac
+	done
+}
+
+# assert_loaded NAME: a process of the run loaded it.
+assert_loaded() {
+	loaded "$1" || die "lib$1 was not loaded;" "$(cat "$LDLOG"/ld.* | grep 'file=' | head -20)"
+}
+
+@test "startup: --version loads none of libgsasl, libmagic, json-c" {
+	traced 0 --version
+	assert_loaded gnutls # the record works
+	assert_not_loaded gsasl magic json-c
+}
+
+@test "startup: a plain send loads none of libgsasl, libmagic, json-c" {
+	start_smtpd
+	traced_send 0 bob@example.net <"$MSG"
+	assert_loaded gnutls
+	assert_not_loaded gsasl magic json-c
+}
+
+@test "startup: a send with AUTH loads libgsasl, and neither libmagic nor json-c" {
+	start_smtpd $'caps PIPELINING, AUTH PLAIN\nuser alice Xq7-pencil-Zr9'
+	write_config "user alice" "auth plain" "password Xq7-pencil-Zr9"
+	traced_send 0 bob@example.net <"$MSG"
+	assert_auth_record "conn 1: PLAIN user=alice reply=235 clear"
+	assert_loaded gsasl
+	assert_not_loaded magic json-c
+}
+
+@test "startup: an attachment typed by its content loads libmagic, and not json-c" {
+	head -c 3000 /dev/urandom >"$BATS_TEST_TMPDIR/data.bin"
+	traced 0 -C /dev/null --dry-run -s x -a "$BATS_TEST_TMPDIR/data.bin" bob@example.net </dev/null
+	[[ "$output" == *"Content-Type: application/octet-stream; name=data.bin"* ]] ||
+		die "not typed by libmagic:" "$output"
+	assert_loaded magic
+	assert_not_loaded gsasl json-c
+}
+
+@test "startup: an attachment typed by its extension and signature needs no libmagic" {
+	printf '%%PDF-1.4\n%%\xe2\xe3\xcf\xd3\n' >"$BATS_TEST_TMPDIR/doc.pdf"
+	traced 0 -C /dev/null --dry-run -s x -a "$BATS_TEST_TMPDIR/doc.pdf" bob@example.net </dev/null
+	[[ "$output" == *"Content-Type: application/pdf; name=doc.pdf"* ]] ||
+		die "not typed as a PDF:" "$output"
+	assert_not_loaded gsasl magic json-c
+}
+
+@test "startup: --json loads json-c, and not libmagic" {
+	start_smtpd
+	traced_send 0 --json bob@example.net <"$MSG"
+	[[ "$output" == *'"status":"delivered"'* ]] || die "no JSON result:" "$output"
+	assert_loaded json-c
+	assert_not_loaded gsasl magic
+}
