@@ -5,7 +5,9 @@
 # attachment that needs typing libmagic, --json json-c.  What each process loaded is read from
 # ld.so itself (LD_DEBUG=files, one LD_DEBUG_OUTPUT file per process,
 # so a child's loads count too); nothing in mailpost is there for the
-# test.  A library missing at run time is dynload_test's (tests/unit).
+# test.  A library missing at run time is simulated in a private mount
+# namespace, where an empty file is bound over it for one run (root
+# only); the loader's own cases are tests/unit/dynload_test.c.
 
 load lib/helpers
 
@@ -97,4 +99,61 @@ assert_loaded() {
 	[[ "$output" == *'"status":"delivered"'* ]] || die "no JSON result:" "$output"
 	assert_loaded json-c
 	assert_not_loaded gsasl magic
+}
+
+# --- a library missing at run time -------------------------------------------
+
+# without_lib NAME EXIT ARGS...: run_mailpost in a private mount namespace
+# where libNAME (the file ld.so.cache names) is an empty file, so that
+# dlopen fails as it would were the package not installed.
+without_lib() {
+	local name=$1 lib wrapper="$BATS_TEST_TMPDIR/without-$1"
+	shift
+	[[ "$(id -u)" -eq 0 ]] && command -v unshare >/dev/null ||
+		skip "needs root and unshare to hide lib$name for one run"
+	lib=$(ldconfig -p | awk -v n="lib$name.so." 'index($1, n) == 1 { print $NF; exit }')
+	[[ -n "$lib" ]] || die "ldconfig knows no lib$name" || return 1
+	lib=$(realpath "$lib")
+	cat >"$wrapper" <<-EOF
+		#!/bin/sh
+		exec unshare --mount --propagation private sh -c 'mount --bind /dev/null "\$1" && shift && exec "\$@"' sh '$lib' '$MAILPOST' "\$@"
+	EOF
+	chmod +x "$wrapper"
+	MAILPOST="$wrapper" run_mailpost "$@"
+}
+
+@test "startup: without libmagic, an attachment to be typed fails (69) naming the package, and nothing is sent" {
+	start_smtpd
+	head -c 3000 /dev/urandom >"$BATS_TEST_TMPDIR/data.bin"
+	without_lib magic 69 -C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" \
+		-f alice@example.org -s x -a "$BATS_TEST_TMPDIR/data.bin" bob@example.net </dev/null
+	assert_stderr_contains "cannot load libmagic.so."
+	assert_stderr_contains "needed to type an attachment (or give --attach-type); install it (Debian: libmagic"
+	assert_no_message
+	# A type given, libmagic is not needed.
+	without_lib magic 0 -C /dev/null --dry-run -f alice@example.org -s x \
+		-a "$BATS_TEST_TMPDIR/data.bin" --attach-type=application/octet-stream \
+		bob@example.net </dev/null
+}
+
+@test "startup: without json-c, --json fails (69) before anything is sent" {
+	start_smtpd
+	without_lib json-c 69 -C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" \
+		-f alice@example.org --json bob@example.net <"$MSG"
+	assert_stderr_contains "cannot load libjson-c.so."
+	assert_stderr_contains "needed for --json; install it (Debian: libjson-c"
+	assert_no_message
+}
+
+@test "startup: without libgsasl, AUTH fails (69) and the message is kept" {
+	start_smtpd $'caps PIPELINING, AUTH PLAIN\nuser alice Xq7-pencil-Zr9'
+	# The server in the file, not --host (a test of a server keeps no
+	# dead letter).
+	write_config "host 127.0.0.1" "port $SMTPD_PORT" "user alice" "auth plain" \
+		"password Xq7-pencil-Zr9"
+	without_lib gsasl 69 -C "$MAILPOST_CONF" -f alice@example.org bob@example.net <"$MSG"
+	assert_stderr_contains "cannot load libgsasl.so."
+	assert_stderr_contains "needed for SMTP AUTH; install it (Debian: libgsasl"
+	assert_stderr_contains "the message was saved to $HOME/dead.letter"
+	grep -q "^Subject: " "$HOME/dead.letter" || die "no message in dead.letter"
 }
