@@ -49,15 +49,18 @@ static char **reduced_env;
 /* ------------------------------------------------------------------------
  * The environment of a process that holds the group.
  *
- * The caller writes our environment, and the libraries we link read it
- * with plain getenv(3), long after the group was dropped, in a process
- * that holds the system configuration's secrets.  glibc's AT_SECURE list
- * (LD_*, GCONV_PATH, HOSTALIASES, LOCALDOMAIN, LOCPATH, MALLOC_TRACE,
- * NLSPATH, RES_OPTIONS, TMPDIR, TZDIR, ...) is removed before main() and
- * secure_getenv(3) ignores the rest, but only for the code that asks for
- * it.  What was read with getenv when this list was made (Debian 12:
- * nm -D for getenv against secure_getenv, then the names in each
- * library):
+ * The caller writes our environment, and the libraries we link or load
+ * read it with plain getenv(3), long after the group was dropped, in a
+ * process that holds the system configuration's secrets (libgsasl,
+ * libmagic and json-c are loaded when their feature runs, dynload.h: in
+ * a run that read with the group, environ is reduced for good by then,
+ * for their constructors too).  glibc's
+ * AT_SECURE list (LD_*, GCONV_PATH, HOSTALIASES, LOCALDOMAIN, LOCPATH,
+ * MALLOC_TRACE, NLSPATH, RES_OPTIONS, TMPDIR, TZDIR, ...) is removed
+ * before main() and secure_getenv(3) ignores the rest, but only for the
+ * code that asks for it.  What was read with getenv when this list was
+ * made (Debian 12: nm -D for getenv against secure_getenv, then the
+ * names in each library):
  *
  *   libgssglue (libgsasl's GSSAPI)  GSSAPI_MECH_CONF, getenv: the file
  *                     that names the mechanism .so files it dlopen()s
