@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,17 +45,31 @@ struct source {
 	uint64_t body_pos; /* read position of source_read_body */
 	char *dir;         /* the spool directory */
 	bool has_8bit;     /* as sent (re-encoding may remove 8-bit bytes) */
+	/* Input still to read (source_complete false), else NULL. */
+	struct reader *rd;
+	bool input_failed; /* the input could not be read whole: err */
+	struct error input_err;
+	bool sendable; /* source_make_sendable did its work */
+	bool cut;      /* a read refused to go on (source_read) */
 };
 
-/* State that lives only while source_open reads. */
+/* State that lives while the input is read: all of source_open, and
+ * after it, for a source that streams, until the input ends. */
 struct reader {
 	struct source *s;
+	int fd;          /* the input */
 	const char *dir; /* spool directory, for messages */
 	bool in_header;  /* lines still go to the header scanner */
 	bool skip_line;  /* drop the rest of an overlong mbox "From " line */
+	bool eof;        /* the input ended */
 	struct buf line; /* a header line not yet complete */
+	char *in;        /* input block */
+	char *cbuf;      /* its canonical form */
 	char *wbuf;      /* spool write buffer */
 	size_t wlen;
+	bool regular; /* the input is a regular file of in_size bytes */
+	uint64_t in_size;
+	uint64_t in_read; /* bytes read from the input */
 	struct error *err;
 };
 
@@ -200,27 +215,14 @@ take_output(struct reader *r, const char *p, size_t n)
 	return spool_write(r, p, n);
 }
 
+/* The end of the input: the text's last bytes. */
 static int
-read_all(struct reader *r, int fd, char *in, char *out)
+read_end(struct reader *r)
 {
-	struct crlf_norm *c = &r->s->norm;
-	size_t m;
+	size_t m = crlf_finish(&r->s->norm, r->cbuf);
 
-	while (!c->done) {
-		ssize_t got = fd_read(fd, in, BLOCK_SIZE);
-
-		if (got < 0)
-			return error_set_errno(
-			    r->err, ERROR_IOERR, errno,
-			    "cannot read the message from standard input");
-		if (got == 0)
-			break;
-		m = crlf_push(c, in, (size_t)got, out);
-		if (take_output(r, out, m) < 0)
-			return -1;
-	}
-	m = crlf_finish(c, out);
-	if (take_output(r, out, m) < 0)
+	r->eof = true;
+	if (take_output(r, r->cbuf, m) < 0)
 		return -1;
 	/* Cannot happen (crlf ends the text with CRLF), but a partial line
 	 * must never be lost. */
@@ -228,7 +230,72 @@ read_all(struct reader *r, int fd, char *in, char *out)
 	    header_result(r, header_push_line(&r->s->h, r->line.data,
 	                                      r->line.len, r->err)) < 0)
 		return -1;
+	return 0;
+}
+
+/* One block of input through crlf into the header or the spool (the
+ * spool's write buffer still to flush); at the end, read_end. */
+static int
+read_block(struct reader *r)
+{
+	struct crlf_norm *c = &r->s->norm;
+	ssize_t got = c->done ? 0 : fd_read(r->fd, r->in, BLOCK_SIZE);
+
+	if (got < 0)
+		return error_set_errno(
+		    r->err, ERROR_IOERR, errno,
+		    "cannot read the message from standard input");
+	if (got == 0)
+		return read_end(r);
+	r->in_read += (uint64_t)got;
+	return take_output(r, r->cbuf,
+	                   crlf_push(c, r->in, (size_t)got, r->cbuf));
+}
+
+/* Read until the input ends, or (stop > 0) until the header block is
+ * read and the spool holds stop bytes of body. */
+static int
+read_until(struct reader *r, uint64_t stop)
+{
+	while (!r->eof &&
+	       (stop == 0 || r->in_header || r->s->body_len + r->wlen < stop))
+		if (read_block(r) < 0)
+			return -1;
 	return spool_flush(r);
+}
+
+static struct reader *
+reader_new(struct source *s, int fd, bool body_only, struct error *err)
+{
+	struct reader *r = xcalloc(1, sizeof *r);
+	struct stat st;
+
+	r->s = s;
+	r->fd = fd;
+	r->in_header = !body_only;
+	r->dir = s->dir;
+	r->err = err;
+	buf_init(&r->line, HEADER_LINE_MAX);
+	r->in = xmalloc(BLOCK_SIZE);
+	r->cbuf = xmalloc(CRLF_OUT_MAX(BLOCK_SIZE));
+	r->wbuf = xmalloc(BLOCK_SIZE);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		r->regular = true;
+		r->in_size = (uint64_t)st.st_size;
+	}
+	return r;
+}
+
+static void
+reader_free(struct reader *r)
+{
+	if (!r)
+		return;
+	buf_clear(&r->line);
+	free(r->wbuf);
+	free(r->cbuf);
+	free(r->in);
+	free(r);
 }
 
 int
@@ -236,34 +303,90 @@ source_open(struct source **out, int fd, const struct source_options *o,
             struct error *err)
 {
 	struct source *s = xcalloc(1, sizeof *s);
-	/* mailx mode: no header block is looked for, all input is body. */
-	struct reader r = {
-	    .s = s, .in_header = !(o && o->body_only), .err = err};
-	char *in = xmalloc(BLOCK_SIZE);
-	char *cbuf = xmalloc(CRLF_OUT_MAX(BLOCK_SIZE));
+	struct reader *r;
 	int rc;
 
 	header_init(&s->h);
 	crlf_init(&s->norm, o ? o->dot_ends_input : false);
 	s->spool_fd = -1;
 	buf_init(&s->head, HEADER_LINE_MAX);
-	r.dir = tmp_dir(o ? o->tmpdir : NULL);
-	s->dir = xstrdup(r.dir);
-	buf_init(&r.line, HEADER_LINE_MAX);
-	r.wbuf = xmalloc(BLOCK_SIZE);
-	rc = read_all(&r, fd, in, cbuf);
-	buf_clear(&r.line);
-	free(r.wbuf);
-	free(cbuf);
-	free(in);
+	s->dir = xstrdup(tmp_dir(o ? o->tmpdir : NULL));
+	/* mailx mode: no header block is looked for, all input is body. */
+	r = reader_new(s, fd, o && o->body_only, err);
+	rc = read_until(r, o ? o->stream_after : 0);
+	s->has_8bit = s->norm.has_8bit;
+	if (rc < 0 || r->eof)
+		reader_free(r);
+	else
+		s->rd = r;
 	if (rc < 0) {
 		source_free(s);
 		*out = NULL;
 		return -1;
 	}
-	s->has_8bit = s->norm.has_8bit;
 	*out = s;
 	return 0;
+}
+
+bool
+source_complete(const struct source *s)
+{
+	return s->rd == NULL;
+}
+
+/* The input failed: remembered, so that every later call says the same. */
+static int
+input_failed(struct source *s, struct error *err)
+{
+	s->input_failed = true;
+	s->input_err = *err;
+	reader_free(s->rd);
+	s->rd = NULL;
+	return -1;
+}
+
+int
+source_finish(struct source *s, struct error *err)
+{
+	if (s->input_failed) {
+		*err = s->input_err;
+		return -1;
+	}
+	if (!s->rd)
+		return 0;
+	s->rd->err = err;
+	if (read_until(s->rd, 0) < 0)
+		return input_failed(s, err);
+	reader_free(s->rd);
+	s->rd = NULL;
+	s->has_8bit = s->norm.has_8bit;
+	return 0;
+}
+
+bool
+source_size_bound(const struct source *s, uint64_t *bound)
+{
+	const struct reader *r = s->rd;
+
+	if (!r) {
+		*bound = source_size(s);
+		return true;
+	}
+	if (!r->regular || r->in_size < r->in_read)
+		return false;
+	/* Every byte left may become two (a bare LF its CRLF), and the
+	 * text may end with a CRLF added (crlf.h). */
+	*bound = source_size(s) + r->wlen + 2 * (r->in_size - r->in_read) + 2;
+	return true;
+}
+
+bool
+source_was_cut(struct source *s)
+{
+	bool cut = s->cut;
+
+	s->cut = false;
+	return cut;
 }
 
 void
@@ -276,6 +399,7 @@ source_free(struct source *s)
 	buf_clear(&s->head);
 	if (s->spool_fd >= 0)
 		close(s->spool_fd);
+	reader_free(s->rd);
 	free(s);
 }
 
@@ -416,14 +540,24 @@ source_make_sendable(struct source *s, struct error *err)
 {
 	/* RFC 5321 4.1.1.4 and RFC 6152: neither 7-bit nor 8BITMIME content
 	 * may hold NUL, and servers treat it differently; refuse it. */
+	if (s->sendable)
+		return 0;
 	if (s->norm.has_nul)
 		return error_set(
 		    err, ERROR_DATA,
 		    "the message contains NUL bytes, which SMTP "
 		    "cannot carry; send the data as an attachment");
+	/* Once whole, the work is done once (a streaming source is settled
+	 * by more than one caller). */
+	if (s->rd)
+		return 0;
+	s->sendable = true;
 	if (s->norm.first_long_line == 0)
 		return 0;
-	return fix_long_lines(s, err);
+	if (fix_long_lines(s, err) == 0)
+		return 0;
+	s->sendable = false;
+	return -1;
 }
 
 bool
@@ -475,10 +609,51 @@ spool_pread(const struct source *s, uint64_t off, char *buf, size_t n,
 	return got;
 }
 
+/* A source that streams: read on until the spool holds byte off or the
+ * input ends.  Each block is in the spool file before any of it is
+ * returned, so that a failure at any point finds the whole message there
+ * once the rest is read (source_finish).  What source_make_sendable would
+ * have to change (a NUL, a line too long), found after the first bytes
+ * went out, ends the read: the message cannot go out as it was begun. */
+static int
+grow(struct source *s, uint64_t off, struct error *err)
+{
+	while (s->rd && off >= s->body_len) {
+		struct reader *r = s->rd;
+
+		r->err = err;
+		if (read_block(r) < 0 || spool_flush(r) < 0)
+			return input_failed(s, err);
+		if (s->norm.has_nul || s->norm.first_long_line != 0) {
+			s->cut = true;
+			return error_set(
+			    err, ERROR_DATA,
+			    "the message holds a NUL byte or a line "
+			    "longer than %d octets past its first "
+			    "%d KiB: it is read whole first",
+			    CRLF_LINE_MAX, SOURCE_STREAM_AFTER / 1024);
+		}
+		if (r->eof) {
+			reader_free(r);
+			s->rd = NULL;
+			s->has_8bit = s->norm.has_8bit;
+		}
+	}
+	return 0;
+}
+
 static ssize_t
 read_body(struct source *s, char *buf, size_t n, struct error *err)
 {
-	return spool_pread(s, s->pos - s->head.len, buf, n, err);
+	uint64_t off = s->pos - s->head.len;
+
+	if (s->input_failed) {
+		*err = s->input_err;
+		return -1;
+	}
+	if (s->rd && grow(s, off, err) < 0)
+		return -1;
+	return spool_pread(s, off, buf, n, err);
 }
 
 uint64_t

@@ -14,6 +14,15 @@
  * headeredit.h makes mailpost's edits), then reads the message back as one
  * canonical byte stream with source_read: header fields, the empty line, the
  * body.
+ *
+ * A large message may stream instead (source_options.stream_after): then
+ * source_open returns once the header block and the first stream_after
+ * bytes of body are in hand, and source_read reads the rest of the input
+ * as it goes, spooling each block before returning any of it, so that
+ * the message can go to a server while it is still being read and yet
+ * be whole in the spool after any failure (source_finish reads the rest).
+ * What is known of such a source before its end is what was read: its
+ * header (complete), and measurements of the bytes so far.
  */
 #ifndef MAILPOST_SOURCE_H
 #define MAILPOST_SOURCE_H
@@ -35,13 +44,41 @@ struct source_options {
 	const char *tmpdir;  /* for the spool file; NULL: $TMPDIR, else /tmp */
 	bool body_only;      /* the input is body text, not a message: no
 				* header block is looked for (mailx mode) */
+	uint64_t stream_after; /* 0: read all of the input; else stop once
+	                        * the header block and this many body bytes
+	                        * are read (SOURCE_STREAM_AFTER) */
 };
 
-/* Read all of fd.  Errors: ERROR_IOERR (read error, spool file cannot be
- * written: disk full), ERROR_DATA (header block over HEADER_BLOCK_MAX). */
+/* The body a streaming source reads before source_open returns: a message
+ * smaller than this is read whole, and what is found in this much (8-bit
+ * bytes, NUL, long lines) decides whether streaming is worth trying. */
+#define SOURCE_STREAM_AFTER (1024 * 1024)
+
+/* Read all of fd (or its start, see stream_after).  Errors: ERROR_IOERR
+ * (read error, spool file cannot be written: disk full), ERROR_DATA
+ * (header block over HEADER_BLOCK_MAX). */
 int source_open(struct source **out, int fd, const struct source_options *o,
 		struct error *err);
 void source_free(struct source *s);
+
+/* True when the input has been read to its end. */
+bool source_complete(const struct source *s);
+
+/* Read the rest of the input into the spool (nothing when complete).  A
+ * read error is remembered: this and every later source_finish or
+ * source_read fails the same way (ERROR_IOERR), and the message must not
+ * be taken for whole. */
+int source_finish(struct source *s, struct error *err);
+
+/* The most source_size can be once the input is read: exact when the
+ * source is complete, an upper bound for a regular file still being
+ * read; false when nothing bounds it (a pipe). */
+bool source_size_bound(const struct source *s, uint64_t *bound);
+
+/* True (once) when a read of the streaming source stopped because the
+ * rest holds what source_make_sendable must change (ERROR_DATA from
+ * source_read): what was sent of it must be sent again, whole. */
+bool source_was_cut(struct source *s);
 
 /* The header block, editable until the first source_read. */
 struct header_block *source_headers(struct source *s);
@@ -49,7 +86,10 @@ struct header_block *source_headers(struct source *s);
 /* Measurements over the whole input as read (headers and body). */
 const struct crlf_norm *source_stats(const struct source *s);
 
-/* Make the message sendable as it is, after the header edits: ERROR_DATA
+/* Make the message sendable as it is, after the header edits (on a
+ * streaming source: nothing until it is complete, and then once; a
+ * streaming source is only to be given out as it is read when nothing
+ * needs to change, see source_read): ERROR_DATA
  * for a NUL byte anywhere (SMTP cannot carry it).  Lines longer than
  * CRLF_LINE_MAX (RFC 5322 2.1.1) are never a reason to refuse: a long
  * header line is folded at white space (header_fold_long; ERROR_DATA
@@ -79,7 +119,10 @@ uint64_t source_size(const struct source *s);
 
 /* The message in canonical form: header fields, CRLF, body.  Returns the
  * number of bytes placed in buf (at most n), 0 at the end, -1 on a read
- * error (ERROR_IOERR). */
+ * error (ERROR_IOERR).  A streaming source reads on from its input
+ * (source_finish's errors), and refuses (ERROR_DATA, source_was_cut) to
+ * go on when the input turns out to hold a NUL byte or a line longer than
+ * CRLF_LINE_MAX. */
 ssize_t source_read(struct source *s, char *buf, size_t n, struct error *err);
 
 /* The body alone (everything after the header block), canonical CRLF:

@@ -1237,6 +1237,174 @@ test_complete_any_block(void)
 	header_clear(&h);
 }
 
+/* --- streaming (stream_after) ----------------------------------------- */
+
+/* A message of nlines body lines (LF) in *in, its canonical form in *want;
+ * line `odd` (0: none) is replaced by odd_line. */
+static void
+stream_message(size_t nlines, size_t odd, const char *odd_line, char **in,
+               size_t *in_len, char **want, size_t *want_len)
+{
+	size_t cap = 64 + nlines * 80 + (odd_line ? strlen(odd_line) : 0);
+	size_t i = 0, w = 0;
+
+	*in = malloc(cap);
+	*want = malloc(cap + nlines + 2);
+	i = (size_t)snprintf(*in, cap, "Subject: stream\n\n");
+	w = (size_t)snprintf(*want, cap, "Subject: stream\r\n\r\n");
+	for (size_t n = 1; n <= nlines; n++) {
+		char line[80];
+		const char *l = line;
+		size_t len;
+
+		snprintf(line, sizeof line, "%07zu %060zu", n, n * 31);
+		if (n == odd && odd_line)
+			l = odd_line;
+		len = strlen(l);
+		memcpy(*in + i, l, len);
+		memcpy(*want + w, l, len);
+		i += len;
+		w += len;
+		(*in)[i++] = '\n';
+		(*want)[w++] = '\r';
+		(*want)[w++] = '\n';
+	}
+	*in_len = i;
+	*want_len = w;
+}
+
+/* A streaming source: open returns with the start read, reads go on
+ * through the input, the whole arrives byte for byte, a regular file
+ * bounds the size. */
+static void
+test_stream(void)
+{
+	struct source_options o = {.tmpdir = test_dir, .stream_after = 4096};
+	struct source *s = NULL;
+	struct error err;
+	char *in, *want, *got;
+	size_t in_len, want_len, got_len;
+	uint64_t bound;
+	int fd;
+
+	stream_message(5000, 0, NULL, &in, &in_len, &want, &want_len);
+	fd = input_fd(in, in_len, false);
+	CHECK_INT(source_open(&s, fd, &o, &err), 0);
+	CHECK(!source_complete(s));
+	CHECK(source_size(s) < want_len);
+	CHECK(source_size_bound(s, &bound));
+	CHECK(bound >= want_len);
+	CHECK_INT(source_finish(s, &err), 0);
+	CHECK(source_complete(s));
+	CHECK_INT(source_size(s), want_len);
+	CHECK_INT(source_make_sendable(s, &err), 0);
+	got = read_back(s, 4093, &got_len, &err);
+	CHECK(got != NULL);
+	if (got)
+		CHECK_MEM(got, got_len, want, want_len);
+	free(got);
+	CHECK(!source_was_cut(s));
+	source_free(s);
+	close(fd);
+
+	/* Read straight through while incomplete: the reads themselves
+	 * take the input to its end. */
+	fd = input_fd(in, in_len, false);
+	CHECK_INT(source_open(&s, fd, &o, &err), 0);
+	{
+		char *buf = malloc(want_len + 1);
+		size_t n = 0;
+		ssize_t r;
+
+		while ((r = source_read(s, buf + n, 1000, &err)) > 0)
+			n += (size_t)r;
+		CHECK_INT(r, 0);
+		CHECK(source_complete(s));
+		CHECK_MEM(buf, n, want, want_len);
+		free(buf);
+	}
+	source_free(s);
+	close(fd);
+	free(in);
+	free(want);
+}
+
+/* What a streaming source cannot give out as it reads: a NUL or a line
+ * too long past the start ends the read (ERROR_DATA, cut once); a read
+ * error is remembered by every later call. */
+static void
+test_stream_stops(void)
+{
+	struct source_options o = {.tmpdir = test_dir, .stream_after = 4096};
+	char longl[1200];
+	struct source *s = NULL;
+	struct error err;
+	char *in, *want, buf[65536];
+	size_t in_len, want_len;
+	ssize_t r;
+	int fd;
+
+	memset(longl, 'x', sizeof longl - 1);
+	longl[sizeof longl - 1] = '\0';
+	stream_message(5000, 3000, longl, &in, &in_len, &want, &want_len);
+	fd = input_fd(in, in_len, false);
+	CHECK_INT(source_open(&s, fd, &o, &err), 0);
+	CHECK(!source_complete(s));
+	while ((r = source_read(s, buf, sizeof buf, &err)) > 0)
+		;
+	CHECK_INT(r, -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK(source_was_cut(s));
+	CHECK(!source_was_cut(s));
+	CHECK_INT(source_finish(s, &err), 0);
+	CHECK_INT(source_make_sendable(s, &err), 0);
+	CHECK(source_has_8bit(s) == false);
+	source_free(s);
+	close(fd);
+	free(in);
+	free(want);
+
+	/* A NUL in the input after the start. */
+	stream_message(5000, 0, NULL, &in, &in_len, &want, &want_len);
+	in[in_len - 100] = '\0';
+	fd = input_fd(in, in_len, false);
+	CHECK_INT(source_open(&s, fd, &o, &err), 0);
+	while ((r = source_read(s, buf, sizeof buf, &err)) > 0)
+		;
+	CHECK_INT(r, -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	CHECK(source_was_cut(s));
+	CHECK_INT(source_finish(s, &err), 0);
+	CHECK_INT(source_make_sendable(s, &err), -1);
+	CHECK_INT(err.kind, ERROR_DATA);
+	source_free(s);
+	close(fd);
+
+	/* A read error once streaming: every later call fails alike. */
+	fd = input_fd(in, in_len, false);
+	CHECK_INT(source_open(&s, fd, &o, &err), 0);
+	CHECK(!source_complete(s));
+	close(fd); /* the next read: EBADF */
+	r = source_read(s, buf, sizeof buf, &err);
+	while (r > 0)
+		r = source_read(s, buf, sizeof buf, &err);
+	CHECK_INT(r, -1);
+	CHECK_INT(err.kind, ERROR_IOERR);
+	error_clear(&err);
+	CHECK_INT(source_finish(s, &err), -1);
+	CHECK_INT(err.kind, ERROR_IOERR);
+	CHECK(strstr(err.msg, "standard input") != NULL);
+	CHECK_INT(source_rewind(s, &err), 0);
+	error_clear(&err);
+	while ((r = source_read(s, buf, sizeof buf, &err)) > 0)
+		;
+	CHECK_INT(r, -1);
+	CHECK_INT(err.kind, ERROR_IOERR);
+	source_free(s);
+	free(in);
+	free(want);
+}
+
 int
 main(void)
 {
@@ -1261,6 +1429,8 @@ main(void)
 	test_body_only();
 	test_read_body();
 	test_complete_any_block();
+	test_stream();
+	test_stream_stops();
 	if (rmdir(test_dir) < 0)
 		perror("source_test: rmdir (spool files left behind?)");
 	return unit_done();
