@@ -25,6 +25,19 @@ struct message_stream {
 	void *ctx;
 	uint64_t size;
 	bool has_8bit;
+	/* NULL when the message is whole.  Otherwise it is still being read
+	 * from its input as it is sent (source.h): size is then an upper
+	 * bound of its final size, or 0 when none is known, and has_8bit
+	 * says only that none was seen yet.  Such a stream may go out while
+	 * it is read only behind BODY=8BITMIME, without SIZE= (RFC 6152,
+	 * RFC 1870); settle reads the rest and makes the message sendable,
+	 * then fills in size and has_8bit of *m and sets m->settle to NULL.
+	 * Returns 0, 1 when what was sent so far is void (the rest could not
+	 * go out as begun: send it again, whole), or -1 when the message
+	 * could not be read whole or cannot be sent at all: nothing of it
+	 * may then be sent, queued or saved, as when reading it fails before
+	 * any sending.  Any copy's settle gives the same answer. */
+	int (*settle)(void *ctx, struct message_stream *m, struct error *err);
 };
 
 #endif

@@ -12,6 +12,7 @@
 #include "prepare.h"
 
 #include "headeredit.h"
+#include "interrupt.h"
 
 /* The sender's display name: -F, else the one written with -f ("Anna
  * <anna@example.org>"), else the account's from_full_name. */
@@ -65,6 +66,52 @@ rewind_composed(void *ctx, struct error *err)
 	return mime_rewind(ctx, err);
 }
 
+/* A source still being read (stream.h): once a read has taken its input
+ * to the end, the message is whole in the spool, and from then on a
+ * signal must not end the run but queue it (interrupt.h; send_post
+ * leaves the catching to this and to settle_source). */
+static ssize_t
+read_streaming(void *ctx, char *buf, size_t n, struct error *err)
+{
+	ssize_t got = source_read(ctx, buf, n, err);
+
+	if (got >= 0 && !interrupt_active() && source_complete(ctx))
+		interrupt_catch();
+	return got;
+}
+
+/* A source still being read: the rest, made sendable (stream.h). */
+static int
+settle_source(void *ctx, struct message_stream *m, struct error *err)
+{
+	struct source *s = ctx;
+
+	if (source_finish(s, err) < 0 || source_make_sendable(s, err) < 0)
+		return -1;
+	m->size = source_size(s);
+	m->has_8bit = source_has_8bit(s);
+	m->settle = NULL;
+	/* Whole in hand now: signals no longer end the run (interrupt.h);
+	 * the message is queued instead of lost. */
+	interrupt_catch();
+	return source_was_cut(s) ? 1 : 0;
+}
+
+/* A source that streams (source.h) only while its start shows nothing
+ * that changes the decisions made before MAIL: 8-bit bytes (the header's
+ * SMTPUTF8 or downgrade, the body's 8BITMIME), NUL, long lines.  Else it
+ * is read whole now, as a small message is. */
+static int
+settle_early(struct job *job, struct error *err)
+{
+	const struct crlf_norm *n = source_stats(job->message);
+
+	if (source_complete(job->message) ||
+	    !(n->has_8bit || n->has_nul || n->first_long_line != 0))
+		return 0;
+	return source_finish(job->message, err);
+}
+
 /* A message read whole (sendmail mode, -bs): header hygiene, priority,
  * header completion, the checks, and the stream to send. */
 int
@@ -79,7 +126,7 @@ prepare_finish_plain(struct job *job, struct error *err)
 		return -1;
 	job->env.priority = headeredit_priority(h);
 	p = header_policy(job);
-	if (headeredit_complete(h, &p, err) < 0 ||
+	if (headeredit_complete(h, &p, err) < 0 || settle_early(job, err) < 0 ||
 	    source_make_sendable(job->message, err) < 0)
 		return -1;
 	job->stream = (struct message_stream){
@@ -89,6 +136,14 @@ prepare_finish_plain(struct job *job, struct error *err)
 	    .size = source_size(job->message),
 	    .has_8bit = source_has_8bit(job->message),
 	};
+	if (!source_complete(job->message)) {
+		uint64_t bound;
+
+		job->stream.size =
+		    source_size_bound(job->message, &bound) ? bound : 0;
+		job->stream.read = read_streaming;
+		job->stream.settle = settle_source;
+	}
 	return 0;
 }
 
@@ -97,8 +152,11 @@ prepare_finish_plain(struct job *job, struct error *err)
 static int
 prepare_plain(struct job *job, struct error *err)
 {
+	/* A large message goes to the server while it is read, unless the
+	 * run only prints it. */
 	const struct source_options so = {
 	    .dot_ends_input = job->req.dot_ends_input,
+	    .stream_after = job->req.dry_run ? 0 : SOURCE_STREAM_AFTER,
 	};
 
 	/* --read-envelope-from read it already. */

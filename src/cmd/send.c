@@ -203,8 +203,19 @@ send_post(struct job *job, struct outbox_result *res, FILE *diag,
 	    relay_route_build(&route, &job->acct, job->cfg, &job->finish,
 	                      job->transcript, err) < 0)
 		return -1;
-	interrupt_catch();
 	complete_envelope(job);
+	/* The progress display needs the size: the message is read whole
+	 * first.  A message still being read from standard input lets a
+	 * signal end the run, as it would while being read before sending:
+	 * the catching begins once it is whole (prepare.c, settle). */
+	if (want_progress(job, diag) && job->stream.settle &&
+	    job->stream.settle(job->stream.ctx, &job->stream, err) < 0) {
+		relay_route_clear(&route);
+		return -1;
+	}
+	if (!job->stream.settle)
+		interrupt_catch();
+	sub.message = job->stream;
 	if (want_progress(job, diag))
 		sub.message = progress_wrap(&progress, &job->stream, diag);
 	rc = outbox_post(&job->outbox, &route, &sub, &job->stream, res, err);

@@ -312,9 +312,42 @@ facts(const struct outbox *o, bool tried, int rc, const struct envelope *env,
 	};
 }
 
+/* A message that went out while it was read from its input (stream.h):
+ * once the attempt is over, the rest is read, so that whatever follows
+ * (the queue, the dead letter file, the log's size) has it whole.  When
+ * the input could not be read whole, or the message cannot be sent, that
+ * is the failure, as it would have been before any sending: nothing is
+ * kept (-1).  When the attempt had to stop because the rest needed
+ * changes (source.h, source_was_cut), the message is sent again, whole. */
+static int
+settle_input(struct relay_route *route, const struct submission *sub,
+             struct message_stream *copy, struct outbox_result *res, int *rc,
+             struct error *err)
+{
+	struct submission again = *sub;
+	struct error e;
+	int settled;
+
+	error_clear(&e);
+	settled = copy->settle(copy->ctx, copy, &e);
+	if (settled < 0) {
+		*err = e;
+		return -1;
+	}
+	if (settled == 0)
+		return 0;
+	if (copy->rewind && copy->rewind(copy->ctx, err) < 0)
+		return -1;
+	again.message = *copy;
+	memset(&res->outcome, 0, sizeof res->outcome);
+	error_clear(err);
+	*rc = relay_send(route, &again, &res->outcome, err);
+	return 0;
+}
+
 int
 outbox_post(const struct outbox *o, struct relay_route *route,
-            const struct submission *sub, const struct message_stream *copy,
+            const struct submission *sub, struct message_stream *copy,
             struct outbox_result *res, struct error *err)
 {
 	/* The queue's envelope borrows the submission's (never cleared). */
@@ -329,6 +362,8 @@ outbox_post(const struct outbox *o, struct relay_route *route,
 	error_clear(&res->cause);
 	if (tried)
 		rc = relay_send(route, sub, &res->outcome, err);
+	if (copy->settle && settle_input(route, sub, copy, res, &rc, err) < 0)
+		return -1;
 	f = facts(o, tried, rc, sub->env, &res->outcome, err);
 	d = fate_decide(&f);
 	if (!tried) { /* straight into the queue */

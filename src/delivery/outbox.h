@@ -77,11 +77,14 @@ struct outbox_result {
  * sub->env, the envelope, is also what is queued, with the account it
  * names; its recipients' states say who was served).  `copy` is the same
  * message for the queue and the dead letter file (sub->message may be
- * wrapped in a progress display that is about sending only).  0 when
+ * wrapped in a progress display that is about sending only); a message
+ * still being read from its input (stream.h: copy->settle) is settled
+ * through copy after the attempt, and its failure to settle is the
+ * failure, with nothing queued or saved.  0 when
  * delivered or queued (res->fate says which); -1 with err otherwise,
  * res->fate telling whether the message was saved. */
 int outbox_post(const struct outbox *o, struct relay_route *route,
-                const struct submission *sub, const struct message_stream *copy,
+                const struct submission *sub, struct message_stream *copy,
                 struct outbox_result *res, struct error *err);
 
 #endif

@@ -214,6 +214,10 @@ check_fits(const struct submission *sub, const struct smtp_caps *caps,
 {
 	uint64_t size = sub->message.size;
 
+	/* A message still being read goes out only under stream_now's
+	 * conditions, which include these. */
+	if (sub->message.settle)
+		return 0;
 	if (sub->message.has_8bit && !caps->eightbitmime)
 		return error_set(err, ERROR_DATA,
 		                 "the message has 8-bit characters but the "
@@ -614,6 +618,13 @@ smtp_envelope_init(struct smtp_envelope *env, const struct submission *sub,
 	env->envelope = &w->env;
 	env->size = sub->message.size;
 	env->body_8bit = sub->message.has_8bit;
+	/* Still being read (stream.h): its size is not known, and 8-bit bytes
+	 * may come; RFC 6152 lets BODY=8BITMIME cover 7-bit data too, and
+	 * RFC 1870 makes SIZE= optional. */
+	if (sub->message.settle) {
+		env->size = 0;
+		env->body_8bit = true;
+	}
 	env->smtputf8 = w->smtputf8;
 	env->all_or_nothing = sub->rcpt_policy != RCPT_POLICY_ANY;
 }
@@ -659,9 +670,25 @@ out:
 	return rc;
 }
 
+/* Whether a message still being read from its input (stream.h) may go
+ * out as it is read: only behind BODY=8BITMIME (RFC 6152: 8-bit bytes
+ * may still come, and nothing is re-encoded on the way), and without a
+ * size limit of the server's that it could pass (RFC 1870: a server's
+ * SIZE is checked before MAIL; size is an upper bound then, 0 unknown). */
+static bool
+stream_now(const struct message_stream *m, const struct smtp_caps *caps)
+{
+	if (!caps->eightbitmime)
+		return false;
+	return !(caps->size && caps->size_max &&
+	         (m->size == 0 || m->size > caps->size_max));
+}
+
 /* RFC 6532: UTF-8 in the header needs SMTPUTF8; without it the header is
  * downgraded where nothing is lost, else the message is refused before
- * MAIL (downgrade.h).  Only a message with 8-bit bytes is looked at. */
+ * MAIL (downgrade.h).  Only a message with 8-bit bytes is looked at.  A
+ * message still being read that may not go out as it is read is read
+ * whole first (settle; a failure there is the message's, stream.h). */
 static int
 transact(struct smtp_session *s, const struct submission *sub,
          struct submit_outcome *out, struct error *err)
@@ -671,7 +698,12 @@ transact(struct smtp_session *s, const struct submission *sub,
 	bool utf8_header = false;
 	int rc;
 
-	if (sub->message.has_8bit &&
+	if (local.message.settle && !stream_now(&local.message, smtp_caps(s)) &&
+	    local.message.settle(local.message.ctx, &local.message, err) < 0) {
+		out->before_mail = true;
+		return -1;
+	}
+	if (local.message.has_8bit &&
 	    downgrade_prepare(&d, &local.message, smtp_caps(s)->smtputf8,
 	                      &utf8_header, err) < 0)
 		return -1;

@@ -351,6 +351,7 @@ peer_message(struct message_stream *m, struct peer_text *t, const char *s)
 {
 	t->s = s;
 	t->off = 0;
+	*m = (struct message_stream){0};
 	m->read = peer_text_read;
 	m->rewind = peer_text_rewind;
 	m->ctx = t;
