@@ -891,11 +891,12 @@ class Session:
             pass      # the client was quicker: the reads below see its end
         deadline = time.monotonic() + QUIT_LINGER
         late = 0
-        while not stopping:
-            left = deadline - time.monotonic()
-            r = []
-            if left > 0:
-                r, _, _ = select.select([self.sock], [], [], min(left, 0.1))
+        while True:
+            # Told to stop (the client has typically exited): only what
+            # already arrived, its end among it.
+            left = 0 if stopping else deadline - time.monotonic()
+            r, _, _ = select.select([self.sock], [], [],
+                                    max(0, min(left, 0.1)))
             if not r:
                 if left > 0:
                     continue
@@ -906,6 +907,10 @@ class Session:
             if not data:
                 break
             late += len(data)
+            if time.monotonic() > deadline:
+                self.rec.log(self.n, "*", "the client still sent after "
+                             "%gs since the reply to QUIT" % QUIT_LINGER)
+                break
         if late:
             self.rec.log(self.n, "*", "%d octets after the reply to QUIT "
                          "(not recorded; TLS close_notify when encrypted)"
