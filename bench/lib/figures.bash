@@ -188,7 +188,7 @@ fig7()
 	say "figure 7: attachments"
 	local m f size
 	head -c "$((BIG_MIB * 1024 * 1024))" /dev/urandom >"$tmp/attach.bin"
-	m=$(measure "mailpost=exec $MAILPOST -C /dev/null -f bench@client.test --dry-run -s x -a $tmp/attach.bin r@example.test </dev/null >/dev/null" \
+	m=$(measure "mailpost=exec $MAILPOST -C /dev/null -f bench@client.test --dry-run -s x -a $tmp/attach.bin r@example.test </dev/null >/dev/null 2>&1" \
 		"base64=exec base64 -w 76 $tmp/attach.bin >/dev/null") ||
 		die "figure 7 failed"
 	row 7 "$BIG_MIB MiB attachment composed: wall" s \
