@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -625,6 +626,62 @@ tmp_dir(const char *dir)
 	if (env && *env)
 		return env;
 	return "/tmp";
+}
+
+/* mkdir with mode 0700 exactly: the umask may cut mkdir's mode. */
+static int
+make_private_dir(const char *path)
+{
+	int fd, rc;
+
+	do
+		rc = mkdir(path, 0700);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		return errno == EEXIST ? 0 : -1;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = fchmod(fd, 0700);
+	close(fd);
+	return rc;
+}
+
+int
+dir_make_private(const char *path, size_t *failed)
+{
+	char *copy = xstrdup(path);
+	bool missing = false;
+	struct stat st;
+	int rc = 0, saved;
+
+	for (char *p = copy + 1;; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		if (p[-1] == '/') { /* "//" */
+			if (c == '\0')
+				break;
+			continue;
+		}
+		*p = '\0';
+		if (!missing && stat(copy, &st) < 0 && errno == ENOENT)
+			missing = true;
+		if (missing && make_private_dir(copy) < 0) {
+			if (failed)
+				*failed = (size_t)(p - copy);
+			rc = -1;
+			break;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	saved = errno;
+	free(copy);
+	errno = saved;
+	return rc;
 }
 
 int

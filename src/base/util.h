@@ -94,6 +94,13 @@ const char *tmp_dir(const char *dir);
  * errno set (ENAMETOOLONG when dir is too long for a path). */
 int fd_temp(const char *dir);
 
+/* mkdir -p path: every missing component from the first missing one on
+ * is created with mode 0700 exactly (whatever the umask); those that exist
+ * are left as they are, and one another process makes meanwhile is no
+ * error.  0, or -1 with errno set and *failed (when not NULL) the length
+ * of the prefix of path that could not be made. */
+int dir_make_private(const char *path, size_t *failed);
+
 /* n random bytes from the kernel (getrandom(2), else /dev/urandom), for
  * what must not be guessed (a Message-ID): 0, or -1 with errno set when
  * neither gives them. */

@@ -639,15 +639,21 @@ retire(struct queue *q, const char *id, int entry_fd, int *sync_errno)
 char *
 queue_default_dir(struct error *err)
 {
+	return queue_state_dir("queue", err);
+}
+
+char *
+queue_state_dir(const char *leaf, struct error *err)
+{
 	const char *base = privilege_getenv("XDG_STATE_HOME");
-	const char *sub = "/mailpost/queue";
+	const char *sub = "/mailpost/";
 	struct passwd *pw;
 	size_t n;
 	char *s;
 
 	if (!base || base[0] != '/') {
 		base = privilege_getenv("HOME");
-		sub = "/.local/state/mailpost/queue";
+		sub = "/.local/state/mailpost/";
 		if (!base || base[0] != '/') {
 			pw = getpwuid(getuid());
 			base = pw && pw->pw_dir && pw->pw_dir[0] == '/'
@@ -657,13 +663,15 @@ queue_default_dir(struct error *err)
 	}
 	if (!base) {
 		error_set(err, ERROR_CONFIG,
-		          "cannot find a home directory for the queue; set "
-		          "queue_dir or HOME");
+		          "cannot find a home directory for the %s; set "
+		          "%sHOME",
+		          leaf,
+		          strcmp(leaf, "queue") == 0 ? "queue_dir or " : "");
 		return NULL;
 	}
-	n = strlen(base) + strlen(sub) + 1;
+	n = strlen(base) + strlen(sub) + strlen(leaf) + 1;
 	s = xmalloc(n);
-	snprintf(s, n, "%s%s", base, sub);
+	snprintf(s, n, "%s%s%s", base, sub, leaf);
 	return s;
 }
 
@@ -684,56 +692,18 @@ dir_error_kind(int e)
 	}
 }
 
-/* mkdir path with mode 0700 exactly, whatever the umask.  EEXIST is not
- * an error: another process may have made it meanwhile. */
-static int
-make_dir(const char *path)
-{
-	int fd, rc;
-
-	if (mkdir_at(AT_FDCWD, path, 0700) < 0)
-		return errno == EEXIST ? 0 : -1;
-	fd = open_dir_at(AT_FDCWD, path);
-	if (fd < 0)
-		return -1;
-	rc = fchmod(fd, 0700);
-	close(fd);
-	return rc;
-}
-
 /* mkdir -p path: the components from the first missing one on are
  * created, mode 0700; those that exist are left as they are. */
 static int
-make_dirs(char *path, struct error *err)
+make_dirs(const char *path, struct error *err)
 {
-	bool missing = false;
-	struct stat st;
+	size_t failed = strlen(path);
 
-	for (char *p = path + 1;; p++) {
-		char c = *p;
-
-		if (c != '/' && c != '\0')
-			continue;
-		if (p[-1] == '/') { /* "//" */
-			if (c == '\0')
-				break;
-			continue;
-		}
-		*p = '\0';
-		if (!missing && stat(path, &st) < 0 && errno == ENOENT)
-			missing = true;
-		if (missing && make_dir(path) < 0) {
-			error_set_errno(err, dir_error_kind(errno), errno,
-			                "cannot create the queue directory %s",
-			                path);
-			*p = c;
-			return -1;
-		}
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	return 0;
+	if (dir_make_private(path, &failed) == 0)
+		return 0;
+	return error_set_errno(err, dir_error_kind(errno), errno,
+	                       "cannot create the queue directory %.*s",
+	                       (int)failed, path);
 }
 
 /* Refuse a queue directory (or its tmp/) that another user could change. */
