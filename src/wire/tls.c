@@ -33,6 +33,7 @@
 
 #include "fdwait.h"
 #include "interrupt.h"
+#include "tlscache.h"
 #include "util.h"
 
 /* The verification verdict, every reason named. */
@@ -65,6 +66,14 @@ struct tls {
 	char advice[TLS_ADVICE_MAX]; /* after a refusal: what to do */
 	char last_error[TLS_ERROR_MAX];
 	struct tls_info *info; /* the caller's, or NULL */
+	/* Resumption across runs (tlscache.h): the directory (NULL: off),
+	 * the entry's file name and the identity it is bound to. */
+	char *cache_dir;
+	char cache_name[TLSCACHE_NAME_MAX];
+	unsigned char cache_id[TLSCACHE_ID_LEN];
+	bool cache_offered; /* an entry was given to GnuTLS */
+	bool cache_done;    /* this session was kept, or will never be */
+	bool resumed;
 	/* Read only during tls_start, for the advice (NULL after it);
 	 * trust_file as messages may name it (tls_params.private_names). */
 	const char *trust_file;
@@ -270,6 +279,10 @@ describe(struct tls *s)
 		return;
 	transcript_note(s->t, "TLS session: %s%s%s", version ? version : "?",
 	                suite ? ", " : "", suite ? suite : "");
+	if (s->resumed)
+		transcript_note(s->t,
+		                "TLS session resumed (kept by an earlier "
+		                "run; its certificate is verified again)");
 	note_certificate(s);
 	transcript_note(s->t, "certificate verification: %s", s->result);
 }
@@ -996,6 +1009,171 @@ tls_check_credentials(const struct tls_params *p, int *ntrusted,
 	return rc;
 }
 
+/* --- resumption across runs (tlscache.h) --- */
+
+/* One field into the digest, its length first, so that no two lists of
+ * fields hash alike ("ab" "c" and "a" "bc"); NULL differs from "". */
+static void
+hash_field(gnutls_hash_hd_t h, const char *v)
+{
+	unsigned char len[4];
+	size_t n = v ? strlen(v) : 0;
+	uint32_t tag = v ? (uint32_t)n : UINT32_MAX;
+
+	for (size_t i = 0; i < sizeof len; i++)
+		len[i] = (unsigned char)(tag >> (8 * (3 - i)));
+	gnutls_hash(h, len, sizeof len);
+	if (n)
+		gnutls_hash(h, v, n);
+}
+
+/* The entry's file, from the server as the caller names it (account,
+ * host, port and mode), and the identity it is bound to: that, the name
+ * verified and sent as SNI, and every setting verification used.  The
+ * contents of the files named are not hashed: a resumed session's
+ * certificate is verified again against them. */
+static void
+cache_setup(struct tls *s, const struct tls_params *p)
+{
+	unsigned char where[TLSCACHE_ID_LEN];
+	gnutls_hash_hd_t h;
+	size_t o;
+
+	/* No verified identity to bind it to; nor a session of the system
+	 * configuration's account in a file its caller could read. */
+	if (!p->cache_dir || !*p->cache_dir || p->no_certcheck ||
+	    p->private_names)
+		return;
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+		return;
+	hash_field(h, p->account);
+	hash_field(h, p->host);
+	hash_field(h, p->cache_scope);
+	gnutls_hash_output(h, where); /* and starts afresh */
+	gnutls_hash(h, where, sizeof where);
+	hash_field(h, s->name);
+	hash_field(h, p->trust_file ? p->trust_file : "system");
+	hash_field(h, p->crl_file);
+	hash_field(h, p->fingerprint);
+	hash_field(h, p->cert_file);
+	hash_field(h, p->key_file);
+	hash_field(h, p->priorities ? p->priorities : TLS_DEFAULT_PRIORITIES);
+	gnutls_hash_deinit(h, s->cache_id);
+	o = (size_t)snprintf(s->cache_name, sizeof s->cache_name, "session-");
+	for (size_t i = 0; i < 16 && o + 2 < sizeof s->cache_name; i++) {
+		hex_pair(s->cache_name + o, where[i]);
+		o += 2;
+	}
+	s->cache_name[o] = '\0';
+	s->cache_dir = xstrdup(p->cache_dir);
+}
+
+/* Offer the session an earlier run kept, if there is a usable one. */
+static void
+cache_offer(struct tls *s)
+{
+	struct tlscache_entry e;
+	char why[TLS_ERROR_MAX];
+
+	if (!s->cache_dir)
+		return;
+	if (tlscache_load(s->cache_dir, s->cache_name, s->cache_id,
+	                  (int64_t)time(NULL), &e, why, sizeof why) < 0) {
+		transcript_trace(s->t, "no TLS session to resume: %s", why);
+		return;
+	}
+	if (gnutls_session_set_data(s->session, e.data, e.len) == 0)
+		s->cache_offered = true;
+	else
+		transcript_trace(s->t, "the kept TLS session is not usable: "
+		                       "a full handshake follows");
+	tlscache_entry_clear(&e);
+}
+
+/* After the handshake: resumed or not.  An entry the server did not take
+ * is stale (it forgot its ticket keys, or the ticket expired): it goes,
+ * and this session's replaces it. */
+static void
+cache_judge(struct tls *s)
+{
+	s->resumed = gnutls_session_is_resumed(s->session) != 0;
+	if (s->info)
+		s->info->resumed = s->resumed;
+	if (s->cache_offered && !s->resumed)
+		tlscache_forget(s->cache_dir, s->cache_name);
+}
+
+/* When the entry stops being worth offering: the ticket's lifetime as
+ * the library knows it, 7 days at most (RFC 8446 4.6.1), and never after
+ * the certificate it would be verified with again has expired (a full
+ * handshake may bring its successor). */
+static int64_t
+cache_expiry(struct tls *s, const gnutls_datum_t *data)
+{
+	int64_t now = (int64_t)time(NULL), until = now + TLSCACHE_AGE_MAX;
+	int64_t lib =
+	    (int64_t)gnutls_db_check_entry_expire_time((gnutls_datum_t *)data);
+	gnutls_x509_crt_t crt;
+
+	if (lib > now && lib < until)
+		until = lib;
+	if (peer_certificate(s, &crt, NULL) == 0) {
+		int64_t end = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
+
+		if (end != -1 && end < until)
+			until = end;
+		gnutls_x509_crt_deinit(crt);
+	}
+	return until;
+}
+
+/* Is there a new session to keep?  TLS 1.3 sends its ticket after the
+ * handshake (RFC 8446 4.6.1), so not before one came; a TLS 1.2 session
+ * only with the extended master secret (RFC 7627 5.3: resuming one
+ * without it opens the triple handshake attack on channel binding), and
+ * a resumed one only when the server gave a new ticket. */
+static bool
+cache_ready(struct tls *s, bool *never)
+{
+	unsigned flags = gnutls_session_get_flags(s->session);
+	bool ticket = flags & GNUTLS_SFLAGS_SESSION_TICKET;
+
+	*never = false;
+	if (gnutls_protocol_get_version(s->session) == GNUTLS_TLS1_3)
+		return ticket;
+	*never = !(flags & GNUTLS_SFLAGS_EXT_MASTER_SECRET) ||
+	         (s->resumed && !ticket);
+	return !*never;
+}
+
+/* Keep this session for the next run, once; a failure is a note (-v):
+ * the next run makes a full handshake, nothing worse. */
+static void
+cache_keep(struct tls *s)
+{
+	gnutls_datum_t data = {NULL, 0};
+	struct error err;
+	bool never;
+
+	if (!s->cache_dir || s->cache_done || !s->verified)
+		return;
+	if (!cache_ready(s, &never)) {
+		s->cache_done = never;
+		return;
+	}
+	s->cache_done = true;
+	if (gnutls_session_get_data2(s->session, &data) < 0)
+		return;
+	error_clear(&err);
+	if (tlscache_store(s->cache_dir, s->cache_name, s->cache_id,
+	                   cache_expiry(s, &data), data.data, data.size,
+	                   &err) < 0)
+		transcript_note(
+		    s->t, "TLS session not kept for the next run: %s", err.msg);
+	wipe(data.data, data.size);
+	gnutls_free(data.data);
+}
+
 /* --- the session --- */
 
 /* SNI carries a DNS name only, never an address literal (RFC 6066 3). */
@@ -1048,6 +1226,7 @@ new_session(struct tls *s, const struct tls_params *p, struct error *err)
 		return error_set(err, ERROR_SOFTWARE, "TLS session: %s",
 		                 gnutls_strerror(rc));
 	gnutls_transport_set_int(s->session, s->fd);
+	cache_offer(s);
 	return 0;
 }
 
@@ -1168,8 +1347,13 @@ static int
 check_session(struct tls *s, struct error *err)
 {
 	info_note_session(s, true);
+	cache_judge(s);
 	if (check_version(s, err) < 0)
 		return -1;
+	/* A resumed session brings no certificate message: the one it was
+	 * verified with when it was kept (GnuTLS keeps it in the session
+	 * data) is verified again here, against today's trust, CRL, name
+	 * and clock. */
 	if (!s->verify_ran)
 		(void)verify_peer(s);
 	describe(s);
@@ -1202,6 +1386,7 @@ tls_start(struct tls **out, int fd, const struct tls_params *p,
 	s->info = p->info;
 	s->trust_file = shown_trust_file(p);
 	s->account = p->account;
+	cache_setup(s, p);
 	if ((p->fingerprint &&
 	     parse_pin(p->fingerprint, s->pin, &s->pin_len, err) < 0) ||
 	    load_credentials(s, p, err) < 0 || new_session(s, p, err) < 0 ||
@@ -1210,6 +1395,7 @@ tls_start(struct tls **out, int fd, const struct tls_params *p,
 		return -1;
 	}
 	s->trust_file = s->account = NULL;
+	cache_keep(s); /* TLS 1.2: the ticket came in the handshake */
 	*out = s;
 	return 0;
 }
@@ -1257,6 +1443,10 @@ tls_read(struct tls *s, void *buf, size_t n)
 {
 	ssize_t rc = gnutls_record_recv(s->session, buf, n);
 
+	/* A TLS 1.3 ticket comes after the handshake, with or before the
+	 * first reply; GnuTLS takes it in while reading. */
+	if (!s->cache_done)
+		cache_keep(s);
 	/* 0 is the server's close_notify (RFC 8446 6.1). */
 	return rc >= 0 ? rc : io_failed(s, rc);
 }
@@ -1395,6 +1585,7 @@ tls_free(struct tls *s)
 	if (s->cred)
 		gnutls_certificate_free_credentials(s->cred);
 	free(s->name);
+	free(s->cache_dir);
 	wipe(s, sizeof *s);
 	free(s);
 }

@@ -85,6 +85,8 @@ struct tls_info {
 	char trust[TLS_WORD_MAX * 2]; /* what the chain was checked against */
 	bool verify_ran;
 	bool verified;
+	bool resumed; /* a session kept from an earlier run (tls_params.
+	               * cache_dir), its certificate verified again */
 	char verdict[TLS_VERDICT_MAX];
 	char anchor[TLS_WORD_MAX * 2]; /* the trusted root's name, or "" */
 	size_t ncerts;
@@ -127,6 +129,19 @@ struct tls_params {
 	                         * outside its group: messages call
 	                         * trust_file "(hidden)" */
 	int timeout_ms;         /* the whole handshake; <= 0: TLS_TIMEOUT_MS */
+	/* Session resumption across runs (tlscache.h): NULL (off), or the
+	 * directory the sessions are kept in, created 0700 when missing.
+	 * A session is kept only after a verified handshake (never with
+	 * no_certcheck), and offered again only to the same identity:
+	 * account, host and cache_scope name its file; that and the name
+	 * verified (SNI), trust_file, crl_file, fingerprint, cert_file,
+	 * key_file and priorities must all be as they were.  A resumed
+	 * session's certificate (the one verified when it was kept) is
+	 * verified again against today's settings. */
+	const char *cache_dir;
+	/* What else names the server, which this struct does not hold:
+	 * the caller's port and TLS mode ("587 starttls"). */
+	const char *cache_scope;
 	/* NULL, or the caller's description of the session (initialised
 	 * with tls_info_init), filled by tls_start whether it succeeds or
 	 * not: --serverinfo and --tls-get-peer-cert. */
@@ -151,14 +166,20 @@ enum tls_binding {
 };
 
 /* Handshake over fd (a connected, non-blocking socket, which stays owned
- * by the caller) and verify the server.  The session (protocol, cipher
- * suite, certificate subject, issuer, validity, SHA-256 fingerprint and
- * the verification result) is described in the transcript t (may be NULL),
- * also when verification fails.  On success *out is a new session. */
+ * by the caller) and verify the server, offering the session kept by an
+ * earlier run (p->cache_dir) and keeping this one once its ticket is in
+ * (TLS 1.3 sends it after the handshake: tls_read keeps it when it
+ * comes).  A cache that cannot be read is a full handshake; one that
+ * cannot be written is a note in t (-v), never an error.  The session
+ * (protocol, cipher suite, certificate subject, issuer, validity, SHA-256
+ * fingerprint and the verification result) is described in the transcript t
+ * (may be NULL), also when verification fails.  On success *out is a new
+ * session. */
 int tls_start(struct tls **out, int fd, const struct tls_params *p,
               struct transcript *t, struct error *err);
 
-/* Up to n bytes of application data: >0 read; 0 end of stream (the
+/* Up to n bytes of application data (and the session ticket, kept in
+ * p->cache_dir when it arrives): >0 read; 0 end of stream (the
  * server's close_notify, or a bare TCP close after tls_expect_close);
  * -1 with errno: EAGAIN (wait for POLLIN, or POLLOUT when tls_wants_write
  * says so, and call again), EINTR, or EPROTO/ECONNRESET with the reason in
