@@ -253,6 +253,35 @@ assert_nothing_leaked() {
 	assert_no_secret "PRIVATE KEY"
 }
 
+@test "privileged: no TLS session of the system account is kept or resumed for a caller outside the group; its own account's is, in its own state directory" {
+	tls_certs
+	install -m 644 "$CERTS/ca.pem" "$ETC/ca.pem"
+	start_smtpd "$(printf '%s\n' "$(tls_cert_line server)" \
+		"caps PIPELINING, 8BITMIME, STARTTLS" "tls-caps PIPELINING, 8BITMIME, AUTH PLAIN" \
+		"user sysuser $SYSPW" "user u1 userpw")" -- --max-connections 4
+	system_config "tls on" "tls_trust_file $ETC/ca.pem"
+	sed -i '/^tls off$/d' "$ETC/mailpost.conf"
+	run_caller 0 -- -v bob@example.net
+	run_caller 0 -- -v bob@example.net
+	assert_stderr_lacks "TLS session resumed"
+	[[ ! -e "$UHOME/.local/state/mailpost/tls" ]] ||
+		die "a session of the system account was kept for the caller:" "$(ls -laR "$UHOME/.local/state")"
+	# The caller's own account: kept, 0600 the caller's, and resumed.
+	printf '%s\n' defaults "host localhost" "port $SMTPD_PORT" "tls on" \
+		"tls_trust_file $ETC/ca.pem" "auth plain" "user u1" "password userpw" \
+		>"$UHOME/own.conf"
+	chown "$CALLER" "$UHOME/own.conf"
+	chmod 600 "$UHOME/own.conf"
+	run_caller 0 -- -C "$UHOME/own.conf" bob@example.net
+	run_caller 0 -- -C "$UHOME/own.conf" -v bob@example.net
+	assert_stderr_contains "TLS session resumed"
+	local f=("$UHOME/.local/state/mailpost/tls"/session-*)
+	assert_equal "$CALLER 600" "$(stat -c '%U %a' "${f[0]}")" "the caller's kept session"
+	smtpd_finish
+	assert_equal "conn 4" "$(cat "$SMTPD_DIR/resumed")" "the handshakes that resumed"
+	assert_nothing_leaked
+}
+
 @test "privileged: -a and --body-file of the system configuration and its secret are refused" {
 	start_auth_server
 	system_config

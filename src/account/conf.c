@@ -75,6 +75,7 @@ enum field_id {
 	F_TLS_MIN_DH_PRIME_BITS,
 	F_TLS_PRIORITIES,
 	F_TLS_HOST_OVERRIDE,
+	F_TLS_SESSION_CACHE,
 	F_AUTH,
 	F_USER,
 	F_PASSWORD,
@@ -157,6 +158,7 @@ static const struct field fields[F_COUNT] = {
     [F_TLS_MIN_DH_PRIME_BITS] = FVAL(tls_min_dh_prime_bits),
     [F_TLS_PRIORITIES] = FSTR(tls_priorities),
     [F_TLS_HOST_OVERRIDE] = FSTR(tls_host_override),
+    [F_TLS_SESSION_CACHE] = FVAL(tls_session_cache),
     [F_AUTH] = FSTR(auth),
     [F_USER] = FSTR(user),
     [F_PASSWORD] = FSTR(password),
@@ -954,6 +956,7 @@ static const struct key keys[] = {
     {"tls_min_dh_prime_bits", F_TLS_MIN_DH_PRIME_BITS, parse_dh_bits, 0},
     {"tls_priorities", F_TLS_PRIORITIES, parse_text, 0},
     {"tls_host_override", F_TLS_HOST_OVERRIDE, parse_text, 0},
+    {"tls_session_cache", F_TLS_SESSION_CACHE, parse_bool, 0},
     {"tls_force_sslv3", F_NONE, parse_ignored, 0}, /* msmtp ignores it */
     {"auth", F_AUTH, parse_auth, 0},
     {"user", F_USER, parse_text, 0},
@@ -2005,6 +2008,7 @@ account_defaults(struct account *a)
 	memset(a, 0, sizeof *a);
 	a->tls_starttls = true;
 	a->tls_certcheck = true;
+	a->tls_session_cache = true;
 	a->pipelining = true;
 	a->allow_from_override = true;
 	a->set_from_header = CONF_FROM_AUTO;

@@ -126,6 +126,9 @@ struct account {
 	int tls_min_dh_prime_bits;
 	char *tls_priorities;
 	char *tls_host_override;
+	bool tls_session_cache;   /* default on: a verified session is kept
+	                           * in the state directory and resumed by
+	                           * the next run (tlscache.h) */
 	char *auth;               /* NULL: off; "on"; or a mechanism name in
 				   * lower case ("plain", "scram-sha-256") */
 	char *user;

@@ -102,6 +102,8 @@ clihelp_usage(void)
 	       "      --tls-priorities=STR   GnuTLS priority string\n"
 	       "      --tls-host-override=HOST  the name the certificate must "
 	       "carry\n"
+	       "      --tls-session-cache[=on|off]  resume the session an "
+	       "earlier run kept\n"
 	       "\n"
 	       "Authentication (never the password itself on the command "
 	       "line;\n"

@@ -288,6 +288,13 @@ opt_tls_certcheck(struct request *req, const char *arg, struct error *err)
 	return parse_switch("tls-certcheck", arg, &req->tls_certcheck, err);
 }
 
+static int
+opt_tls_session_cache(struct request *req, const char *arg, struct error *err)
+{
+	return parse_switch("tls-session-cache", arg, &req->tls_session_cache,
+	                    err);
+}
+
 /* A file name, or the trust file's "system" and "" (no CA at all). */
 static int
 take_path(const char *name, const char *arg, bool empty_ok, const char **out,
@@ -1363,6 +1370,7 @@ static const struct cliopt options[] = {
     {0, "tls-key-file", CLIOPT_REQUIRED, opt_tls_key_file},
     {0, "tls-priorities", CLIOPT_REQUIRED, opt_tls_priorities},
     {0, "tls-host-override", CLIOPT_REQUIRED, opt_tls_host_override},
+    {0, "tls-session-cache", CLIOPT_OPTIONAL, opt_tls_session_cache},
     {0, "auth", CLIOPT_OPTIONAL, opt_auth},
     {0, "user", CLIOPT_REQUIRED, opt_user},
     {0, "auth-mechanism", CLIOPT_REQUIRED, opt_auth_mechanism},

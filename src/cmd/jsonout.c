@@ -163,6 +163,9 @@ tls(const struct jsonresult *r)
 	put(o, "version", t ? text_or_null(t->version) : NULL);
 	/* GnuTLS names the suite only once the handshake is complete. */
 	put(o, "cipher", t && t->completed ? text_or_null(t->suite) : NULL);
+	/* A session kept by an earlier run (tls_session_cache). */
+	put(o, "resumed",
+	    t && t->completed ? lib.json_object_new_boolean(t->resumed) : NULL);
 	put(o, "verified",
 	    t && t->verify_ran ? lib.json_object_new_boolean(t->verified)
 	                       : NULL);

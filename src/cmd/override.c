@@ -67,6 +67,7 @@ apply_security(const struct request *req, struct account *a)
 	replace_string(&a->tls_key_file, req->tls_key_file);
 	replace_string(&a->tls_priorities, req->tls_priorities);
 	replace_string(&a->tls_host_override, req->tls_host_override);
+	apply_switch(&a->tls_session_cache, req->tls_session_cache);
 	replace_string(&a->user, req->user);
 	if (req->auth && str_ieq(req->auth, "off")) {
 		free(a->auth);

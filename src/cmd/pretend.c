@@ -120,6 +120,7 @@ print_connection(FILE *out, const struct account *a)
 	fprintf(out, "tls_certcheck = %s\n", on_off(a->tls_certcheck));
 	fprintf(out, "tls_priorities = %s\n", val(a, a->tls_priorities));
 	fprintf(out, "tls_host_override = %s\n", val(a, a->tls_host_override));
+	fprintf(out, "tls_session_cache = %s\n", on_off(a->tls_session_cache));
 }
 
 static void

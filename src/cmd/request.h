@@ -123,6 +123,7 @@ struct request {
 	const char *tls_key_file;      /* --tls-key-file */
 	const char *tls_priorities;    /* --tls-priorities */
 	const char *tls_host_override; /* --tls-host-override */
+	enum cli_switch tls_session_cache; /* --tls-session-cache[=on|off] */
 	const char *auth; /* --auth[=on|off|METHOD]: "on", "off" or a
 	                   * mechanism name as given (any case) */
 	const char *user; /* --user */

@@ -449,8 +449,17 @@ show_tls(FILE *out, const struct tls_info *i, bool hidden)
 	fprintf(out, "  SNI sent:      %s\n",
 	        i->sni[0] ? i->sni : "none (an address is never sent as SNI)");
 	fputs("  ALPN sent:     none (SMTP defines no ALPN protocol)\n", out);
+	/* A resumed session (RFC 8446 2.2) carries no certificate: the
+	 * chain is the one a full handshake of an earlier run verified. */
+	if (i->completed)
+		fprintf(out, "  Resumed:       %s\n",
+		        i->resumed ? "yes: TLS session resumed, kept by an "
+		                     "earlier run (--tls-session-cache=off "
+		                     "for a full handshake)"
+		                   : "no: a full handshake");
 	show_verdict(out, i, hidden);
-	fprintf(out, "\nCertificate chain, as the server sent it (%zu):\n",
+	fprintf(out, "\nCertificate chain, as the server sent it%s (%zu):\n",
+	        i->resumed ? " to the run that kept the session" : "",
 	        i->chain_len);
 	for (size_t k = 0; k < i->ncerts; k++)
 		show_cert(out, k, &i->certs[k], now);

@@ -23,9 +23,16 @@
 
 #include "address.h"
 #include "downgrade.h"
+#include "queue.h"
 #include "reply.h"
+#include "secret.h"
 #include "smtp.h"
 #include "util.h"
+
+/* "PORT MODE SOCKET PROXY:PORT": how a kept TLS session's server was
+ * reached (tls_params.cache_scope); a longer one is cut, and so never
+ * matches by accident another's (the port comes first). */
+#define TLS_SCOPE_MAX 512
 
 /* How much of the refused-recipient list goes into the one-line message. */
 #define REFUSED_LIST_MAX 600
@@ -40,6 +47,10 @@ struct names {
 	char *host;
 	char *host_override;
 	char *proxy_host;
+	/* TLS sessions kept between runs (tls_params.cache_dir), or NULL;
+	 * and how the server is reached, which binds them. */
+	char *tls_cache;
+	char tls_scope[TLS_SCOPE_MAX];
 };
 
 static void
@@ -48,6 +59,7 @@ names_clear(struct names *n)
 	free(n->host);
 	free(n->host_override);
 	free(n->proxy_host);
+	free(n->tls_cache);
 	memset(n, 0, sizeof *n);
 }
 
@@ -72,6 +84,31 @@ unbracket(char *host)
 		memcpy(host, inner, n - 1);
 }
 
+/* Where TLS sessions are kept for the next run, when they may be: never
+ * for the system configuration's account in a setgid run (account.hidden:
+ * a file of the caller's would hand its session secrets, and with TLS 1.2
+ * the traffic of its AUTH, to the caller), nor without a verified server
+ * (tls_certcheck off).  No state directory means no cache, not an error.
+ * The session data is key material: from here on the process is kept out
+ * of core dumps and others' ptrace, as for a password. */
+static void
+names_tls_cache(struct names *n, const struct account *a)
+{
+	struct error ignored;
+
+	if (!a->tls || !a->tls_session_cache || a->hidden || !a->tls_certcheck)
+		return;
+	n->tls_cache = queue_state_dir("tls", &ignored);
+	if (n->tls_cache && secret_protect_process(&ignored) < 0) {
+		free(n->tls_cache);
+		n->tls_cache = NULL;
+	}
+	snprintf(n->tls_scope, sizeof n->tls_scope, "%d %s %s %s:%d",
+	         submit_port(a), a->tls_starttls ? "starttls" : "implicit",
+	         a->socket ? a->socket : "-",
+	         n->proxy_host ? n->proxy_host : "-", a->proxy_port);
+}
+
 static int
 names_init(struct names *n, const struct account *a, struct error *err)
 {
@@ -87,6 +124,7 @@ names_init(struct names *n, const struct account *a, struct error *err)
 		names_clear(n);
 		return -1;
 	}
+	names_tls_cache(n, a);
 	return 0;
 }
 
@@ -130,6 +168,8 @@ tls_options(const struct account *a, const struct names *n,
 	p->priorities = a->tls_priorities;
 	p->account = a->name;
 	p->private_names = a->hidden;
+	p->cache_dir = n->tls_cache;
+	p->cache_scope = n->tls_scope;
 }
 
 static void

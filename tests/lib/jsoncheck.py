@@ -28,6 +28,7 @@ SCHEMA = {
     "tls": {
         "enabled": BOOL, "mode": ("off", "starttls", "implicit"),
         "established": BOOL, "version": (STR, NULL), "cipher": (STR, NULL),
+        "resumed": (BOOL, NULL),
         "verified": (BOOL, NULL), "verification": (STR, NULL),
         "fingerprint_sha256": (STR, NULL),
     },

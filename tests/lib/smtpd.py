@@ -173,6 +173,9 @@
 #   tls                  one line per handshake: "conn N: VERSION CIPHER
 #                        client-cert=CN|none sni=NAME|None" or "conn N:
 #                        handshake failed: REASON"
+#   resumed              one line "conn N" per handshake that resumed a
+#                        session (one SSLContext serves every connection
+#                        of the run, so its tickets stay valid)
 #   auth                 one line per AUTH exchange, when it ends:
 #                        "conn N: MECH user=NAME|? reply=CODE [cancelled]
 #                        tls|clear"
@@ -752,6 +755,8 @@ class Session:
             self.client_cn or "none", getattr(self.tls, "sni", None))
         self.rec.append("tls", (line + "\n").encode())
         self.rec.log(self.n, "*", "TLS established: " + line)
+        if self.tls.session_reused:
+            self.rec.append("resumed", ("conn %d\n" % self.n).encode())
         # RFC 3207 4.2: forget everything learnt before TLS.
         self.offered = {}
         self.ehlo_since_tls = how == "implicit"
@@ -1715,7 +1720,7 @@ def serve(args):
     rec = Recorder(args.dir)
     for name in ("received", "sent", "recv.log", "log", "problems",
                  "received.clear", "received.tls", "commands", "tls", "auth",
-                 "waits", "tlswire"):
+                 "waits", "tlswire", "resumed"):
         open(rec.path(name), "wb").close()
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
