@@ -64,8 +64,8 @@ open_dir(const char *dir, char *why, size_t size)
 	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
 		snprintf(why, size,
-		         "the directory %s is not this user's alone: ignored",
-		         dir);
+		         "the directory is another user's, or others may "
+		         "write in it");
 		close(fd);
 		return -1;
 	}
@@ -258,7 +258,8 @@ tlscache_store(const char *dir, const char *name,
 		                       "cannot create %s", dir);
 	dirfd = open_dir(dir, why, sizeof why);
 	if (dirfd < 0)
-		return error_set(err, ERROR_IOERR, "%s", why);
+		return error_set(err, ERROR_IOERR, "cannot use %s: %s", dir,
+		                 why);
 	buf = entry_bytes(id, expires, data, len);
 	rc = write_entry(dirfd, name, buf, HEADER_LEN + len);
 	if (rc < 0)

@@ -1,0 +1,236 @@
+/*
+ * tlscache_test.c - the TLS session cache's files (tlscache.c): an entry
+ * written is read back whole; everything else is a miss, never an error
+ * and never a hang: another identity, expired, too far in the future,
+ * cut at every length, another magic, a length that lies, a group- or
+ * world-readable file, a link, a FIFO, a directory others may write.
+ * Written 0600 in a directory made 0700.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tlscache.h"
+#include "unit.h"
+#include "util.h"
+
+#define NOW 1800000000LL
+#define NAME "session-0123456789ABCDEF0123456789ABCDEF"
+
+static char root[64];
+static char dir[128];
+static char path[256];
+static const unsigned char data[] = "opaque session data \x01\x02\x00\xff";
+static unsigned char id[TLSCACHE_ID_LEN];
+static unsigned char other_id[TLSCACHE_ID_LEN];
+
+static bool
+loads(const unsigned char *want_id, long long now, char *why, size_t size)
+{
+	struct tlscache_entry e;
+	int rc = tlscache_load(dir, NAME, want_id, now, &e, why, size);
+
+	if (rc == 0) {
+		CHECK_MEM(e.data, e.len, data, sizeof data);
+		tlscache_entry_clear(&e);
+		CHECK(e.data == NULL && e.len == 0);
+	}
+	return rc == 0;
+}
+
+static void
+store(long long expires)
+{
+	struct error err;
+
+	error_clear(&err);
+	CHECK_INT(tlscache_store(dir, NAME, id, expires, data, sizeof data,
+	                         &err),
+	          0);
+}
+
+/* The file's bytes, to damage and write back. */
+static size_t
+slurp(unsigned char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size);
+
+	if (fd >= 0)
+		close(fd);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+static void
+spill(const unsigned char *buf, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	CHECK(fd >= 0 && fd_write_all(fd, buf, n) == 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void
+test_round_trip(void)
+{
+	struct stat st;
+	char why[256];
+
+	store(NOW + 3600);
+	CHECK(stat(dir, &st) == 0 && (st.st_mode & 07777) == 0700);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
+	CHECK(loads(id, NOW, why, sizeof why));
+	/* Another identity, expired, or beyond RFC 8446's seven days. */
+	CHECK(!loads(other_id, NOW, why, sizeof why));
+	CHECK(strstr(why, "other settings") != NULL);
+	CHECK(!loads(id, NOW + 3600, why, sizeof why));
+	CHECK_STR(why, "it has expired");
+	store(NOW + TLSCACHE_AGE_MAX + 10);
+	CHECK(!loads(id, NOW, why, sizeof why));
+	/* Replaced in place: the newest wins, no temporary file is left. */
+	store(NOW + 60);
+	CHECK(loads(id, NOW, why, sizeof why));
+	tlscache_forget(dir, NAME);
+	CHECK(!loads(id, NOW, why, sizeof why));
+	CHECK_STR(why, "none kept");
+	CHECK(rmdir(dir) == 0); /* empty: no temporary file left behind */
+}
+
+/* Cut at every length, and every byte of the header changed: a miss. */
+static void
+test_damaged(void)
+{
+	unsigned char good[512], bad[512];
+	size_t n, header;
+	char why[256];
+	int misses = 0, tries = 0;
+
+	store(NOW + 3600);
+	n = slurp(good, sizeof good);
+	CHECK(n > sizeof data);
+	for (size_t cut = 0; cut < n; cut++) {
+		spill(good, cut);
+		misses += !loads(id, NOW, why, sizeof why);
+		tries++;
+	}
+	header = n - sizeof data;
+	for (size_t k = 0; k < header; k++) {
+		/* The expiry's low bytes may still name a time ahead:
+		 * expiry is test_round_trip's. */
+		if (k >= header - 12 + 2 && k < header - 4)
+			continue;
+		memcpy(bad, good, n);
+		bad[k] ^= 0x55;
+		spill(bad, n);
+		misses += !loads(id, NOW, why, sizeof why);
+		tries++;
+	}
+	CHECK_INT(misses, tries);
+	/* One byte more than the header says. */
+	memcpy(bad, good, n);
+	bad[n] = 'x';
+	spill(bad, n + 1);
+	CHECK(!loads(id, NOW, why, sizeof why));
+	spill(good, n);
+	CHECK(loads(id, NOW, why, sizeof why));
+}
+
+/* Only a file of ours alone, in a directory of ours alone. */
+static void
+test_not_ours(void)
+{
+	char why[256], target[300];
+
+	store(NOW + 3600);
+	CHECK(chmod(path, 0640) == 0);
+	CHECK(!loads(id, NOW, why, sizeof why));
+	CHECK(chmod(path, 0600) == 0);
+	CHECK(loads(id, NOW, why, sizeof why));
+	CHECK(chmod(dir, 0730) == 0);
+	CHECK(!loads(id, NOW, why, sizeof why));
+	CHECK(chmod(dir, 0700) == 0);
+	/* A link to a good entry, and a FIFO (never waited on). */
+	snprintf(target, sizeof target, "%s/elsewhere", root);
+	CHECK(rename(path, target) == 0);
+	CHECK(symlink(target, path) == 0);
+	CHECK(!loads(id, NOW, why, sizeof why));
+	CHECK(unlink(path) == 0);
+	CHECK(mkfifo(path, 0600) == 0);
+	CHECK(!loads(id, NOW, why, sizeof why));
+	/* The next store replaces either. */
+	store(NOW + 3600);
+	CHECK(loads(id, NOW, why, sizeof why));
+	unlink(target);
+}
+
+/* A directory that cannot be made: an error to note, nothing else. */
+static void
+test_store_fails(void)
+{
+	struct error err;
+	char file[128], below[192];
+	int fd;
+
+	snprintf(file, sizeof file, "%s/a-file", root);
+	snprintf(below, sizeof below, "%s/tls", file);
+	fd = open(file, O_WRONLY | O_CREAT, 0600);
+	CHECK(fd >= 0);
+	close(fd);
+	error_clear(&err);
+	CHECK_INT(tlscache_store(below, NAME, id, NOW + 60, data, sizeof data,
+	                         &err),
+	          -1);
+	CHECK(strstr(err.msg, "cannot use") != NULL);
+	CHECK(strstr(err.msg, "Not a directory") != NULL);
+	error_clear(&err);
+	CHECK_INT(tlscache_store(file, NAME, id, NOW + 60, data, sizeof data,
+	                         &err),
+	          -1);
+	/* A directory others may write in is not used either. */
+	CHECK(chmod(dir, 0733) == 0);
+	error_clear(&err);
+	CHECK_INT(tlscache_store(dir, NAME, id, NOW + 60, data, sizeof data,
+	                         &err),
+	          -1);
+	CHECK(strstr(err.msg, "others may write") != NULL);
+	CHECK(chmod(dir, 0700) == 0);
+	unlink(file);
+}
+
+int
+main(void)
+{
+	char *tmp;
+
+	snprintf(root, sizeof root, "%s/tlscache.XXXXXX", tmp_dir(NULL));
+	tmp = mkdtemp(root);
+	if (!tmp) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(dir, sizeof dir, "%s/state/mailpost/tls", root);
+	snprintf(path, sizeof path, "%s/%s", dir, NAME);
+	memset(id, 0xab, sizeof id);
+	memset(other_id, 0xab, sizeof other_id);
+	other_id[31] = 0xac;
+	test_round_trip();
+	test_damaged();
+	test_not_ours();
+	test_store_fails();
+	tlscache_forget(dir, NAME);
+	rmdir(dir);
+	snprintf(path, sizeof path, "%s/state/mailpost", root);
+	rmdir(path);
+	snprintf(path, sizeof path, "%s/state", root);
+	rmdir(path);
+	rmdir(root);
+	return unit_done();
+}
