@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# 61-tls-resume: TLS sessions kept between runs (tls_session_cache;
+# 64-tls-resume: TLS sessions kept between runs (tls_session_cache;
 # src/wire/tlscache.c) against the scripted server, whose one SSLContext
 # keeps its tickets valid across connections and which records each
 # handshake that resumed (DIR/resumed): the next run resumes (STARTTLS with
