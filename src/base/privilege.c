@@ -319,6 +319,12 @@ privilege_held(void)
 	return state == HELD || state == RAISED;
 }
 
+bool
+privilege_was_setgid(void)
+{
+	return state != NOT_SETGID;
+}
+
 const char *
 privilege_group(void)
 {

@@ -51,6 +51,11 @@ int privilege_start(const char *group, struct error *err);
 /* The group can still be raised (started setgid GROUP, not dropped). */
 bool privilege_held(void);
 
+/* The process started setgid (whatever became of the group since): a
+ * run whose system configuration's secrets may be in memory, which no
+ * test-only variable may steer (tls.c's MAILPOST_TEST_SYSTEM_TRUST). */
+bool privilege_was_setgid(void);
+
 /* The group's name while it is held, else NULL (for messages). */
 const char *privilege_group(void);
 

@@ -31,8 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "castore.h"
 #include "fdwait.h"
 #include "interrupt.h"
+#include "privilege.h"
 #include "tlscache.h"
 #include "util.h"
 
@@ -58,7 +60,16 @@ struct tls {
 	size_t pin_len; /* 0: no pin */
 	bool no_certcheck;
 	bool no_ca;        /* trust_file "": no CA loaded */
-	int ntrusted;      /* CA certificates loaded; 0: none consulted */
+	int ntrusted;      /* CA certificates in the store; 0: none consulted */
+	/* The trust file, read but not yet given to GnuTLS: the CAs that can
+	 * matter for the server's chain are imported when it arrives
+	 * (import_matching).  NULL once done, or when GnuTLS loaded the
+	 * store itself. */
+	struct castore *store;
+	bool store_system;      /* it is the system store */
+	bool check_all;         /* --check-config: GnuTLS parses every CA */
+	struct error trust_err; /* a CA of the store that GnuTLS refused */
+	bool trust_failed;
 	bool verify_ran;   /* the verdict below is set */
 	bool verified;     /* ... and it accepts the peer */
 	bool expect_close; /* a bare TCP close is a normal end */
@@ -92,6 +103,38 @@ shown_trust_file(const struct tls_params *p)
 	if (p->private_names && file && *file && strcmp(file, "system") != 0)
 		return "(hidden)";
 	return file;
+}
+
+/* The file that is the system trust store, or NULL when GnuTLS's own
+ * call must load it (configure found no plain file: a PKCS#11 trust
+ * module, a blocklist, or a library it could not read; configure.ac).
+ * MAILPOST_TEST_SYSTEM_TRUST stands in for it in the test suite, and is
+ * ignored by a run that started setgid: the system configuration's
+ * account trusts what the machine trusts, never what its caller says. */
+static const char *
+system_trust_file(void)
+{
+	const char *test = privilege_was_setgid()
+	                       ? NULL
+	                       : privilege_getenv("MAILPOST_TEST_SYSTEM_TRUST");
+
+	if (test && *test)
+		return test;
+#ifdef MAILPOST_SYSTEM_TRUST_FILE
+	return MAILPOST_SYSTEM_TRUST_FILE;
+#else
+	return NULL;
+#endif
+}
+
+/* GnuTLS's flags for the store's CAs: the system store drops duplicates
+ * as gnutls_x509_trust_list_add_system_trust does; both are marked for
+ * TLS as gnutls_certificate_set_x509_trust_file marks them. */
+static unsigned
+store_flags(const struct tls *s)
+{
+	return GNUTLS_TL_USE_IN_TLS |
+	       (s->store_system ? GNUTLS_TL_NO_DUPLICATES : 0);
 }
 
 static void vappend(char *buf, size_t size, const char *fmt, va_list ap)
@@ -774,6 +817,135 @@ name_reasons(struct tls *s, unsigned status, gnutls_x509_crt_t crt)
 	}
 }
 
+/* --- the trust store, imported for the chain at hand --- */
+
+/* The names one chain can ask the store for: the subject and the issuer
+ * of each certificate GnuTLS verifies (its default maximum depth is 16). */
+#define TLS_CHAIN_NAMES_MAX (2 * 16)
+
+struct chain_names {
+	const unsigned char *dn[TLS_CHAIN_NAMES_MAX];
+	size_t len[TLS_CHAIN_NAMES_MAX];
+	size_t n;
+};
+
+/* The subjects and issuers of the certificates the server sent, read as
+ * the store's are (castore_names: every length checked).  One that cannot
+ * be read names nothing: GnuTLS then refuses it anyway. */
+static void
+chain_names(const gnutls_datum_t *list, unsigned n, struct chain_names *w)
+{
+	w->n = 0;
+	for (unsigned k = 0; k < n && w->n + 2 <= TLS_CHAIN_NAMES_MAX; k++) {
+		size_t at[2], len[2];
+
+		if (!castore_names(list[k].data, list[k].size, at, len))
+			continue;
+		for (int j = 0; j < 2; j++) {
+			w->dn[w->n] = list[k].data + at[j];
+			w->len[w->n++] = len[j];
+		}
+	}
+}
+
+static bool
+store_wanted(const struct castore *store, size_t i, const struct chain_names *w)
+{
+	for (size_t k = 0; k < w->n; k++)
+		if (castore_subject_is(store, i, w->dn[k], w->len[k]))
+			return true;
+	return false;
+}
+
+/* A CA of the store that GnuTLS cannot read refuses the store, as it
+ * refused the whole file when it read every CA. */
+static int
+import_failed(struct tls *s, size_t i, const char *why)
+{
+	const char *path = system_trust_file();
+
+	s->trust_failed = true;
+	if (s->store_system)
+		return error_set(&s->trust_err, ERROR_CONFIG,
+		                 "cannot load the system trust store %s: "
+		                 "certificate %zu (line %zu): %s; set "
+		                 "tls_trust_file",
+		                 path ? path : "", i + 1,
+		                 castore_line(s->store, i), why);
+	return error_set(&s->trust_err, ERROR_CONFIG,
+	                 "tls_trust_file %s: certificate %zu (line %zu): %s; "
+	                 "name a PEM file of CA certificates, or "
+	                 "'tls_trust_file system'",
+	                 s->trust_file ? s->trust_file : "", i + 1,
+	                 castore_line(s->store, i), why);
+}
+
+/* One CA of the store as GnuTLS's certificate, or -1 (import_failed). */
+static int
+import_one(struct tls *s, size_t i, gnutls_x509_crt_t *crt)
+{
+	const char *why = NULL;
+	size_t len;
+	unsigned char *der = castore_der(s->store, i, &len, &why);
+	gnutls_datum_t d = {der, (unsigned)len};
+	int rc;
+
+	if (!der)
+		return import_failed(s, i, why);
+	rc = gnutls_x509_crt_init(crt);
+	if (rc == 0) {
+		rc = gnutls_x509_crt_import(*crt, &d, GNUTLS_X509_FMT_DER);
+		if (rc < 0)
+			gnutls_x509_crt_deinit(*crt);
+	}
+	free(der);
+	return rc < 0 ? import_failed(s, i, gnutls_strerror(rc)) : 0;
+}
+
+/* Give GnuTLS the CAs of the store whose subject is the subject or the
+ * issuer of a certificate the server sent, in the file's order: all its
+ * trust list look-ups can reach.  It finds an issuer by the issuer's
+ * name, cuts a chain at a trusted copy of one of its certificates (a
+ * trusted intermediate, a cross-signed root: same name), and compares
+ * nothing across names; CAs of other names change no verdict. */
+static int
+import_matching(struct tls *s)
+{
+	unsigned n = 0;
+	const gnutls_datum_t *list =
+	    gnutls_certificate_get_peers(s->session, &n);
+	size_t count = castore_count(s->store), k = 0;
+	gnutls_x509_crt_t *cas;
+	gnutls_x509_trust_list_t tl;
+	struct chain_names w;
+	int rc = 0;
+
+	chain_names(list, list ? n : 0, &w);
+	cas = xcalloc(w.n ? w.n : 1, sizeof *cas);
+	for (size_t i = 0; i < count && k < w.n && rc == 0; i++)
+		if (store_wanted(s->store, i, &w))
+			rc = import_one(s, i, &cas[k++]);
+	if (rc < 0)
+		k--; /* the one that failed was not made */
+	transcript_trace(s->t,
+	                 "trust: %zu of %zu CAs of the store match the "
+	                 "server's chain",
+	                 k, count);
+	gnutls_certificate_get_trust_list(s->cred, &tl);
+	if (rc < 0) {
+		for (size_t i = 0; i < k; i++)
+			gnutls_x509_crt_deinit(cas[i]);
+	} else if (k > 0) {
+		/* The list owns them now, even those it drops as duplicates. */
+		(void)gnutls_x509_trust_list_add_cas(tl, cas, (unsigned)k,
+		                                     store_flags(s));
+	}
+	free(cas);
+	castore_free(s->store);
+	s->store = NULL;
+	return rc;
+}
+
 /* The chain against the trust store, the host name (RFC 6125, including
  * an IP address against iPAddress entries) and the purpose. */
 static int
@@ -785,8 +957,13 @@ verify_chain(struct tls *s, gnutls_x509_crt_t crt, const gnutls_datum_t *der)
 	     .data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER},
 	};
 	unsigned status = 0;
-	int rc = gnutls_certificate_verify_peers(s->session, data, 2, &status);
+	int rc;
 
+	if (s->store && import_matching(s) < 0) {
+		str_copy(s->result, sizeof s->result, s->trust_err.msg);
+		return -1;
+	}
+	rc = gnutls_certificate_verify_peers(s->session, data, 2, &status);
 	if (rc < 0) {
 		snprintf(s->result, sizeof s->result,
 		         "cannot verify the certificate: %s",
@@ -872,11 +1049,90 @@ file_problem(const char *path)
 	return NULL;
 }
 
+/* A refused store, in the words of the setting that named it. */
+static int
+store_error(struct tls *s, const struct tls_params *p, const char *path,
+            const char *why, struct error *err)
+{
+	if (s->store_system)
+		return error_set(err, ERROR_CONFIG,
+		                 "cannot load the system trust store %s: %s; "
+		                 "set tls_trust_file",
+		                 path, why);
+	return error_set(err, ERROR_CONFIG,
+	                 "tls_trust_file %s: %s; name a PEM file of CA "
+	                 "certificates, or 'tls_trust_file system'",
+	                 shown_trust_file(p), why);
+}
+
+/* --check-config: every CA parsed by GnuTLS, as a send did before the
+ * store was read lazily, so that a certificate broken past its subject
+ * (which a send notices only when a chain names it) is found, and the
+ * count is GnuTLS's. */
+static int
+check_store(struct tls *s, const struct tls_params *p, const char *path,
+            struct error *err)
+{
+	gnutls_x509_trust_list_t tl;
+	int rc;
+
+	gnutls_certificate_get_trust_list(s->cred, &tl);
+	rc = gnutls_x509_trust_list_add_trust_file(
+	    tl, path, NULL, GNUTLS_X509_FMT_PEM, store_flags(s), 0);
+	if (rc < 0)
+		return store_error(s, p, path, gnutls_strerror(rc), err);
+	s->ntrusted = rc;
+	return 0;
+}
+
+/* Read the store at path; its CAs wait for the server's chain. */
+static int
+open_store(struct tls *s, const struct tls_params *p, const char *path,
+           struct error *err)
+{
+	struct error e;
+
+	if (castore_open(&s->store, path, &e) < 0)
+		return store_error(s, p, path, e.msg, err);
+	if (castore_count(s->store) == 0)
+		return s->store_system
+		           ? error_set(err, ERROR_CONFIG,
+		                       "cannot load the system trust store %s "
+		                       "(it holds no certificate); set "
+		                       "tls_trust_file",
+		                       path)
+		           : error_set(err, ERROR_CONFIG,
+		                       "tls_trust_file %s: no PEM certificate "
+		                       "in it",
+		                       shown_trust_file(p));
+	s->ntrusted = (int)castore_count(s->store);
+	return s->check_all ? check_store(s, p, path, err) : 0;
+}
+
+static int
+load_system_trust(struct tls *s, const struct tls_params *p, struct error *err)
+{
+	const char *path = system_trust_file();
+	int rc;
+
+	s->store_system = true;
+	if (path)
+		return open_store(s, p, path, err);
+	rc = gnutls_certificate_set_x509_system_trust(s->cred);
+	if (rc <= 0)
+		return error_set(err, ERROR_CONFIG,
+		                 "cannot load the system trust store%s%s; "
+		                 "set tls_trust_file",
+		                 rc < 0 ? ": " : " (it is empty)",
+		                 rc < 0 ? gnutls_strerror(rc) : "");
+	s->ntrusted = rc;
+	return 0;
+}
+
 static int
 load_trust(struct tls *s, const struct tls_params *p, struct error *err)
 {
 	const char *file = p->trust_file, *why;
-	int rc;
 
 	info_note_trust(s, file);
 	if (s->pin_len > 0 || s->no_certcheck)
@@ -885,18 +1141,8 @@ load_trust(struct tls *s, const struct tls_params *p, struct error *err)
 		s->no_ca = true;
 		return 0;
 	}
-	if (!file || strcmp(file, "system") == 0) {
-		rc = gnutls_certificate_set_x509_system_trust(s->cred);
-		if (rc <= 0)
-			return error_set(
-			    err, ERROR_CONFIG,
-			    "cannot load the system trust store%s%s; "
-			    "set tls_trust_file",
-			    rc < 0 ? ": " : " (it is empty)",
-			    rc < 0 ? gnutls_strerror(rc) : "");
-		s->ntrusted = rc;
-		return 0;
-	}
+	if (!file || strcmp(file, "system") == 0)
+		return load_system_trust(s, p, err);
 	why = file_problem(file);
 	if (why)
 		return error_set(
@@ -905,15 +1151,7 @@ load_trust(struct tls *s, const struct tls_params *p, struct error *err)
 		    "file of the CA that signs the server's "
 		    "certificate, or 'tls_trust_file system'",
 		    shown_trust_file(p), why);
-	rc = gnutls_certificate_set_x509_trust_file(s->cred, file,
-	                                            GNUTLS_X509_FMT_PEM);
-	if (rc <= 0)
-		return error_set(err, ERROR_CONFIG, "tls_trust_file %s: %s",
-		                 shown_trust_file(p),
-		                 rc < 0 ? gnutls_strerror(rc)
-		                        : "no PEM certificate in it");
-	s->ntrusted = rc;
-	return 0;
+	return open_store(s, p, file, err);
 }
 
 static int
@@ -989,7 +1227,7 @@ int
 tls_check_credentials(const struct tls_params *p, int *ntrusted,
                       struct error *err)
 {
-	struct tls s = {.no_certcheck = p->no_certcheck};
+	struct tls s = {.no_certcheck = p->no_certcheck, .check_all = true};
 	int rc;
 
 	*ntrusted = 0;
@@ -1005,6 +1243,7 @@ tls_check_credentials(const struct tls_params *p, int *ntrusted,
 	         ? -1
 	         : 0;
 	gnutls_certificate_free_credentials(s.cred);
+	castore_free(s.store);
 	*ntrusted = s.ntrusted;
 	return rc;
 }
@@ -1258,6 +1497,10 @@ handshake_failed(struct tls *s, int rc, struct error *err)
 {
 	char why[TLS_ERROR_MAX];
 
+	if (s->trust_failed) {
+		*err = s->trust_err;
+		return -1;
+	}
 	if (s->verify_ran && !s->verified)
 		return refused(s, err);
 	switch (rc) {
@@ -1357,6 +1600,10 @@ check_session(struct tls *s, struct error *err)
 	if (!s->verify_ran)
 		(void)verify_peer(s);
 	describe(s);
+	if (s->trust_failed) {
+		*err = s->trust_err;
+		return -1;
+	}
 	if (!s->verified)
 		return refused(s, err);
 	transcript_tls(
@@ -1584,6 +1831,7 @@ tls_free(struct tls *s)
 		gnutls_deinit(s->session);
 	if (s->cred)
 		gnutls_certificate_free_credentials(s->cred);
+	castore_free(s->store);
 	free(s->name);
 	free(s->cache_dir);
 	wipe(s, sizeof *s);

@@ -1,0 +1,628 @@
+/*
+ * castore.c - CA certificates of a PEM file, indexed by subject (see
+ * castore.h).
+ *
+ * Each block is base64-decoded whole (cheap next to parsing it) and its
+ * DER walked by hand as far as the subject, per RFC 5280 4.1:
+ *
+ *   Certificate ::= SEQUENCE { tbsCertificate SEQUENCE {
+ *       [0] EXPLICIT version OPTIONAL, serialNumber INTEGER,
+ *       signature AlgorithmIdentifier (SEQUENCE), issuer Name (SEQUENCE),
+ *       validity SEQUENCE, subject Name (SEQUENCE), ... }, ... }
+ *
+ * Every length is checked against the bytes that hold it before it is
+ * used, and the outer SEQUENCE must span the decoded bytes exactly, so a
+ * cut or padded block is refused rather than read past.
+ */
+#include "config.h"
+
+#include "castore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static const char begin_line[] = "-----BEGIN CERTIFICATE-----";
+static const char end_mark[] = "-----END ";
+static const char end_line[] = "-----END CERTIFICATE-----";
+
+/* DER tags (X.690 8.1.2): universal SEQUENCE and INTEGER, and the
+ * context-specific constructed [0] of tbsCertificate's version. */
+#define DER_SEQUENCE 0x30
+#define DER_INTEGER 0x02
+#define DER_VERSION 0xa0
+/* Long-form lengths of up to three octets: 16 MiB, more than any
+ * certificate (CASTORE_CERT_MAX). */
+#define DER_LENGTH_OCTETS_MAX 3
+/* How much of a block is decoded to find its subject the quick way, in
+ * two steps: the subjects of the 144 CAs of Debian 12's store end by byte
+ * 489, half of them by 257; a later one costs a decoding of the whole
+ * block. */
+#define CASTORE_PREFIX_FIRST 256
+#define CASTORE_PREFIX 512
+
+struct castore_cert {
+	size_t begin; /* offset of its BEGIN line in text */
+	size_t body;  /* its base64 text: offset and length */
+	size_t body_len;
+	size_t dn; /* its subject: offset in dns, and length */
+	size_t dn_len;
+};
+
+struct castore {
+	char *text;
+	size_t len;
+	struct castore_cert *certs;
+	size_t n, cap;
+	unsigned char *dns; /* every subject, one after another */
+	size_t dns_len, dns_cap;
+};
+
+/* --- base64 (RFC 4648 4), white space between lines allowed --- */
+
+enum { B64_BAD = -1, B64_SPACE = -2, B64_PAD = -3 };
+
+static signed char b64_value[256];
+static bool b64_ready;
+
+static void
+b64_table(void)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	if (b64_ready)
+		return;
+	b64_ready = true;
+	memset(b64_value, B64_BAD, sizeof b64_value);
+	for (int i = 0; i < 64; i++)
+		b64_value[(unsigned char)alphabet[i]] = (signed char)i;
+	b64_value[' '] = b64_value['\t'] = B64_SPACE;
+	b64_value['\r'] = b64_value['\n'] = B64_SPACE;
+	b64_value['='] = B64_PAD;
+}
+
+/* Decode in[*at..len-1] into out (room for len / 4 * 3 + 3 bytes), or
+ * only until max bytes are out (then *at is where to go on): the number
+ * of bytes, or SIZE_MAX with the reason in *why. */
+/* As many whole groups of four base64 characters from u as stand there
+ * (at most len / 4, and no more than `room` bytes' worth), decoded into
+ * out: the number of bytes.  The inner loop of b64_decode, kept tight
+ * because it does nearly all of the work. */
+static size_t
+b64_quads(const unsigned char *u, size_t len, unsigned char *out, size_t room)
+{
+	size_t o = 0;
+
+	for (; len >= 4 && room - o >= 3; u += 4, len -= 4, o += 3) {
+		int a = b64_value[u[0]], b = b64_value[u[1]];
+		int c = b64_value[u[2]], d = b64_value[u[3]];
+
+		if ((a | b | c | d) < 0)
+			break;
+		out[o] = (unsigned char)(a << 2 | b >> 4);
+		out[o + 1] = (unsigned char)(b << 4 | c >> 2);
+		out[o + 2] = (unsigned char)(c << 6 | d);
+	}
+	return o;
+}
+
+static size_t
+b64_decode(const char *in, size_t len, size_t *at, unsigned char *out,
+           size_t max, const char **why)
+{
+	const unsigned char *u = (const unsigned char *)in;
+	uint32_t acc = 0;
+	unsigned n = 0, pad = 0;
+	size_t o = 0, i = *at;
+
+	while (i < len) {
+		int v;
+
+		if (n == 0 && pad == 0) {
+			size_t got = b64_quads(u + i, len - i, out + o,
+			                       max - o < 3 ? 3 : max - o);
+
+			o += got;
+			i += got / 3 * 4;
+			*at = i;
+			if (o >= max)
+				return o;
+			if (i >= len)
+				break;
+		}
+		v = b64_value[u[i++]];
+		if (v >= 0 && pad == 0) {
+			acc = acc << 6 | (uint32_t)v;
+			if (++n == 4) {
+				out[o++] = (unsigned char)(acc >> 16);
+				out[o++] = (unsigned char)(acc >> 8);
+				out[o++] = (unsigned char)acc;
+				n = 0;
+				*at = i;
+				if (o >= max)
+					return o;
+			}
+		} else if (v == B64_PAD && n >= 2 && n + pad < 4) {
+			pad++;
+		} else if (v != B64_SPACE) {
+			*why =
+			    v == B64_PAD || v >= 0
+			        ? "misplaced '=' in the base64 text"
+			        : "a byte that is not base64 inside the block";
+			return SIZE_MAX;
+		}
+	}
+	if (pad == 0 && n == 0)
+		return o;
+	if (n + pad != 4) {
+		*why = "the base64 text is cut short";
+		return SIZE_MAX;
+	}
+	acc <<= 6 * pad;
+	out[o++] = (unsigned char)(acc >> 16);
+	if (n == 3)
+		out[o++] = (unsigned char)(acc >> 8);
+	return o;
+}
+
+/* The decoded size of in[0..len-1] when it is laid out as PEM writes it
+ * (lines of base64 ended by LF or CRLF, '=' padding at the end): chars
+ * characters on its lines, the padding counted back from its end.
+ * SIZE_MAX when that cannot be whole quanta.  Only a guess for other
+ * layouts: the caller checks it against the DER and decodes everything
+ * when they disagree. */
+static size_t
+b64_size(const char *in, size_t len, size_t chars)
+{
+	const char *end = in + len;
+	size_t pad = 0;
+
+	while (end > in && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	while (pad < 2 && end > in && end[-1] == '=') {
+		end--;
+		pad++;
+	}
+	if (chars % 4 != 0 || chars == 0)
+		return SIZE_MAX;
+	return chars / 4 * 3 - pad;
+}
+
+/* --- DER, only as far as the subject --- */
+
+/* A certificate of len bytes of which the first avail are decoded. */
+struct der_view {
+	const unsigned char *der;
+	size_t len, avail;
+	bool needs_more; /* a field lies past avail */
+};
+
+/* The byte at p, or false (and needs_more when it merely is not decoded
+ * yet). */
+static bool
+der_byte(struct der_view *v, size_t p, size_t end, unsigned char *b)
+{
+	if (p >= end)
+		return false;
+	if (p >= v->avail) {
+		v->needs_more = true;
+		return false;
+	}
+	*b = v->der[p];
+	return true;
+}
+
+/* The element at *pos must have tag `tag` and end by `end`: its
+ * content's offset and length, and *pos moved past it. */
+static bool
+der_element(struct der_view *v, size_t end, size_t *pos, unsigned char tag,
+            size_t *content, size_t *len)
+{
+	size_t p = *pos, n;
+	unsigned char t, b;
+
+	if (!der_byte(v, p, end, &t) || t != tag ||
+	    !der_byte(v, p + 1, end, &b))
+		return false;
+	p += 2;
+	n = b;
+	if (b & 0x80) {
+		size_t octets = b & 0x7f;
+
+		/* 0x80 is BER's indefinite length, never DER. */
+		if (octets == 0 || octets > DER_LENGTH_OCTETS_MAX)
+			return false;
+		n = 0;
+		for (size_t k = 0; k < octets; k++) {
+			if (!der_byte(v, p++, end, &b))
+				return false;
+			n = n << 8 | b;
+		}
+	}
+	if (n > end - p)
+		return false;
+	*content = p;
+	*len = n;
+	*pos = p + n;
+	return true;
+}
+
+/* The issuer and subject of the certificate: offsets of the Names' tags,
+ * and their lengths with tag and length. */
+static bool
+der_names(struct der_view *v, size_t name[2], size_t name_len[2])
+{
+	size_t pos = 0, c, n, tbs_end;
+	unsigned char t;
+
+	/* The certificate is the whole block, nothing after it. */
+	if (!der_element(v, v->len, &pos, DER_SEQUENCE, &c, &n) ||
+	    pos != v->len)
+		return false;
+	pos = c;
+	if (!der_element(v, c + n, &pos, DER_SEQUENCE, &c, &n))
+		return false;
+	tbs_end = pos;
+	pos = c;
+	if (!der_byte(v, pos, tbs_end, &t) ||
+	    (t == DER_VERSION &&
+	     !der_element(v, tbs_end, &pos, DER_VERSION, &c, &n)))
+		return false;
+	if (!der_element(v, tbs_end, &pos, DER_INTEGER, &c, &n) ||
+	    !der_element(v, tbs_end, &pos, DER_SEQUENCE, &c, &n))
+		return false;
+	for (int k = 0; k < 2; k++) {
+		name[k] = pos;
+		if (!der_element(v, tbs_end, &pos, DER_SEQUENCE, &c, &n))
+			return false;
+		name_len[k] = pos - name[k];
+		/* validity, between issuer and subject */
+		if (k == 0 &&
+		    !der_element(v, tbs_end, &pos, DER_SEQUENCE, &c, &n))
+			return false;
+	}
+	return true;
+}
+
+bool
+castore_names(const unsigned char *der, size_t len, size_t name[2],
+              size_t name_len[2])
+{
+	struct der_view v = {der, len, len, false};
+
+	return der_names(&v, name, name_len);
+}
+
+/* --- the file --- */
+
+static size_t
+line_of(const struct castore *s, size_t offset)
+{
+	size_t line = 1;
+
+	for (const char *p = s->text, *end = s->text + offset;
+	     (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		line++;
+	return line;
+}
+
+static int
+refuse(struct castore *s, size_t begin, const char *why, struct error *err)
+{
+	return error_set(err, ERROR_CONFIG, "certificate %zu (line %zu): %s",
+	                 s->n + 1, line_of(s, begin), why);
+}
+
+static void
+add_subject(struct castore *s, struct castore_cert *c, const unsigned char *dn,
+            size_t len)
+{
+	if (s->dns_len + len > s->dns_cap) {
+		s->dns_cap = (s->dns_len + len) * 2;
+		s->dns = xrealloc(s->dns, s->dns_cap);
+	}
+	memcpy(s->dns + s->dns_len, dn, len);
+	c->dn = s->dns_len;
+	c->dn_len = len;
+	s->dns_len += len;
+}
+
+static void
+add_cert(struct castore *s, size_t begin, size_t body, size_t len,
+         const unsigned char *dn, size_t dn_len)
+{
+	struct castore_cert *c;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->certs = xrealloc(s->certs, s->cap * sizeof *s->certs);
+	}
+	c = &s->certs[s->n++];
+	*c = (struct castore_cert){
+	    .begin = begin, .body = body, .body_len = len};
+	add_subject(s, c, dn, dn_len);
+}
+
+/* The quick way, for a block laid out as PEM writes it: its size from
+ * its line lengths and only its first CASTORE_PREFIX bytes decoded (the
+ * subject comes early).  False when that does not settle it. */
+static bool
+index_quickly(struct castore *s, size_t begin, size_t body, size_t len,
+              size_t chars, unsigned char *scratch)
+{
+	struct der_view v = {scratch, b64_size(s->text + body, len, chars), 0,
+	                     false};
+	size_t name[2], name_len[2], at = 0, more;
+	const char *why = NULL;
+
+	if (v.len == SIZE_MAX || v.len > CASTORE_CERT_MAX)
+		return false;
+	v.avail = b64_decode(s->text + body, len, &at, scratch,
+	                     CASTORE_PREFIX_FIRST, &why);
+	if (v.avail == SIZE_MAX || v.avail > v.len)
+		return false;
+	if (!der_names(&v, name, name_len)) {
+		if (!v.needs_more || v.avail < CASTORE_PREFIX_FIRST)
+			return false;
+		more = b64_decode(s->text + body, len, &at, scratch + v.avail,
+		                  CASTORE_PREFIX - v.avail, &why);
+		if (more == SIZE_MAX || (v.avail += more) > v.len)
+			return false;
+		v.needs_more = false;
+		if (!der_names(&v, name, name_len))
+			return false;
+	}
+	add_cert(s, begin, body, len, scratch + name[1], name_len[1]);
+	return true;
+}
+
+/* One block whose BEGIN line is at text[begin] and whose base64 text is
+ * text[body..body+len-1]; scratch has room for its decoded bytes.  The
+ * quick way first; else every byte decoded, which also names what is
+ * wrong. */
+static int
+index_block(struct castore *s, size_t begin, size_t body, size_t len,
+            size_t chars, unsigned char *scratch, struct error *err)
+{
+	const char *why = NULL;
+	struct der_view v = {scratch, 0, 0, false};
+	size_t name[2], name_len[2], at = 0;
+
+	if (index_quickly(s, begin, body, len, chars, scratch))
+		return 0;
+	v.len = v.avail =
+	    b64_decode(s->text + body, len, &at, scratch, SIZE_MAX, &why);
+	if (v.len == SIZE_MAX)
+		return refuse(s, begin, why, err);
+	if (v.len > CASTORE_CERT_MAX)
+		return refuse(s, begin, "larger than any certificate (64 KiB)",
+		              err);
+	if (!der_names(&v, name, name_len))
+		return refuse(s, begin,
+		              v.len == 0 ? "the block is empty"
+		                         : "not a DER certificate (a length or "
+		                           "a field before the subject is "
+		                           "wrong)",
+		              err);
+	add_cert(s, begin, body, len, scratch + name[1], name_len[1]);
+	return 0;
+}
+
+/* The end of the block whose base64 text starts at body: the offset of
+ * its END line, found by walking the lines (which also counts their
+ * characters for b64_size), or the reason there is none. */
+static int
+block_end(struct castore *s, size_t begin, size_t body, size_t *end,
+          size_t *chars, struct error *err)
+{
+	const char *p = s->text + body, *stop = s->text + s->len;
+
+	*chars = 0;
+	while (p < stop) {
+		const char *nl = memchr(p, '\n', (size_t)(stop - p));
+		const char *e = nl ? nl : stop;
+
+		if (*p == '-' && (size_t)(e - p) >= sizeof end_mark - 1 &&
+		    memcmp(p, end_mark, sizeof end_mark - 1) == 0) {
+			*end = (size_t)(p - s->text);
+			if ((size_t)(stop - p) < sizeof end_line - 1 ||
+			    memcmp(p, end_line, sizeof end_line - 1) != 0)
+				return refuse(
+				    s, begin,
+				    "it ends with another -----END "
+				    "line than -----END CERTIFICATE-----",
+				    err);
+			return 0;
+		}
+		*chars += (size_t)(e - p) - (e > p && e[-1] == '\r');
+		p = nl ? nl + 1 : stop;
+	}
+	return refuse(s, begin, "no -----END CERTIFICATE----- line", err);
+}
+
+static int
+index_all(struct castore *s, struct error *err)
+{
+	size_t pos = 0, scratch_size = 0;
+	unsigned char *scratch = NULL;
+	int rc = 0;
+
+	b64_table();
+	for (;;) {
+		const char *b = memmem(s->text + pos, s->len - pos, begin_line,
+		                       sizeof begin_line - 1);
+		size_t begin, body, end = 0, chars = 0;
+
+		if (!b)
+			break;
+		begin = (size_t)(b - s->text);
+		body = begin + sizeof begin_line - 1;
+		if ((rc = block_end(s, begin, body, &end, &chars, err)) < 0)
+			break;
+		if ((end - body) / 4 * 3 + 3 > scratch_size) {
+			scratch_size = (end - body) / 4 * 3 + 3;
+			scratch = xrealloc(scratch, scratch_size);
+		}
+		if ((rc = index_block(s, begin, body, end - body, chars,
+		                      scratch, err)) < 0)
+			break;
+		pos = end + sizeof end_line - 1;
+	}
+	free(scratch);
+	return rc;
+}
+
+int
+castore_scan(struct castore **out, const char *text, size_t len,
+             struct error *err)
+{
+	struct castore *s = xcalloc(1, sizeof *s);
+
+	*out = NULL;
+	s->text = xmalloc(len + 1);
+	memcpy(s->text, text, len);
+	s->text[len] = '\0';
+	s->len = len;
+	if (index_all(s, err) < 0) {
+		castore_free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+/* The whole regular file, at most CASTORE_FILE_MAX bytes. */
+static int
+read_file(int fd, char **text, size_t *len, struct error *err)
+{
+	struct stat st;
+	size_t size, got = 0;
+	char *buf;
+
+	if (fstat(fd, &st) < 0)
+		return error_set(err, ERROR_CONFIG, "%s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return error_set(err, ERROR_CONFIG, "%s",
+		                 S_ISDIR(st.st_mode)
+		                     ? "it is a directory"
+		                     : "it is not a regular file");
+	if (st.st_size > CASTORE_FILE_MAX)
+		return error_set(err, ERROR_CONFIG, "it is larger than 16 MiB");
+	/* One byte more than it says, to see it grow past the limit. */
+	size = (size_t)st.st_size + 1;
+	buf = xmalloc(size);
+	for (;;) {
+		ssize_t n = fd_read(fd, buf + got, size - got);
+
+		if (n < 0) {
+			int e = errno;
+
+			free(buf);
+			return error_set(err, ERROR_CONFIG, "%s", strerror(e));
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == size && size > CASTORE_FILE_MAX) {
+			free(buf);
+			return error_set(err, ERROR_CONFIG,
+			                 "it is larger than 16 MiB");
+		}
+		if (got == size)
+			buf = xrealloc(buf, size *= 2);
+	}
+	*text = buf;
+	*len = got;
+	return 0;
+}
+
+int
+castore_open(struct castore **out, const char *path, struct error *err)
+{
+	struct castore *s;
+	char *text = NULL;
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	*out = NULL;
+	if (fd < 0)
+		return error_set(err, ERROR_CONFIG, "%s", strerror(errno));
+	if (read_file(fd, &text, &len, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	s = xcalloc(1, sizeof *s);
+	s->text = text;
+	s->len = len;
+	if (index_all(s, err) < 0) {
+		castore_free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+size_t
+castore_count(const struct castore *s)
+{
+	return s->n;
+}
+
+bool
+castore_subject_is(const struct castore *s, size_t i, const void *dn,
+                   size_t len)
+{
+	const struct castore_cert *c = &s->certs[i];
+
+	return c->dn_len == len && memcmp(s->dns + c->dn, dn, len) == 0;
+}
+
+const unsigned char *
+castore_subject(const struct castore *s, size_t i, size_t *len)
+{
+	*len = s->certs[i].dn_len;
+	return s->dns + s->certs[i].dn;
+}
+
+unsigned char *
+castore_der(const struct castore *s, size_t i, size_t *len, const char **why)
+{
+	const struct castore_cert *c = &s->certs[i];
+	unsigned char *der = xmalloc(c->body_len / 4 * 3 + 3);
+	size_t at = 0;
+
+	/* Only its beginning was read when the file was: the rest may
+	 * still be bad. */
+	*len =
+	    b64_decode(s->text + c->body, c->body_len, &at, der, SIZE_MAX, why);
+	if (*len == SIZE_MAX) {
+		free(der);
+		return NULL;
+	}
+	return der;
+}
+
+size_t
+castore_line(const struct castore *s, size_t i)
+{
+	return line_of(s, s->certs[i].begin);
+}
+
+void
+castore_free(struct castore *s)
+{
+	if (!s)
+		return;
+	free(s->text);
+	free(s->certs);
+	free(s->dns);
+	free(s);
+}
