@@ -33,6 +33,7 @@ fuzz() {
 @test "fuzz: addresses and address lists (address.c)" { fuzz address; }
 @test "fuzz: configuration files (conf.c)" { fuzz conf; }
 @test "fuzz: aliases files (aliases.c)" { fuzz aliases; }
+@test "fuzz: trust store files, certificates' names (castore.c)" { fuzz castore; }
 @test "fuzz: queue envelopes (queuefile.c)" { fuzz queue; }
 @test "fuzz: spool helper requests (spoolserve.c)" { fuzz spoolgate; }
 

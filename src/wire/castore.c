@@ -282,6 +282,11 @@ der_names(struct der_view *v, size_t name[2], size_t name_len[2])
 		name[k] = pos;
 		if (!der_element(v, tbs_end, &pos, DER_SEQUENCE, &c, &n))
 			return false;
+		/* A name is read whole: its content decoded too. */
+		if (pos > v->avail) {
+			v->needs_more = true;
+			return false;
+		}
 		name_len[k] = pos - name[k];
 		/* validity, between issuer and subject */
 		if (k == 0 &&

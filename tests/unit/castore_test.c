@@ -1,0 +1,358 @@
+/*
+ * castore_test.c - PEM bundles indexed by subject (castore.h): synthetic
+ * certificates whose issuer and subject are known, in every layout a
+ * bundle comes in (text between blocks, CRLF, spaces, 76-column lines, a
+ * subject past the quick prefix); every way a block is refused, with the
+ * certificate and line; every cut of a certificate's DER refused; and,
+ * where the machine has one, each CA of the system bundle's subject
+ * against GnuTLS's own reading of it.
+ */
+#include "config.h"
+
+#include <gnutls/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "castore.h"
+#include "encode.h"
+#include "unit.h"
+#include "util.h"
+
+#define DER_MAX 4096
+#define PEM_MAX 8192
+
+struct der {
+	unsigned char b[DER_MAX];
+	size_t n;
+};
+
+/* Append an element: tag, DER length, content. */
+static void
+put(struct der *d, unsigned char tag, const void *content, size_t len)
+{
+	d->b[d->n++] = tag;
+	if (len < 0x80) {
+		d->b[d->n++] = (unsigned char)len;
+	} else if (len < 0x100) {
+		d->b[d->n++] = 0x81;
+		d->b[d->n++] = (unsigned char)len;
+	} else {
+		d->b[d->n++] = 0x82;
+		d->b[d->n++] = (unsigned char)(len >> 8);
+		d->b[d->n++] = (unsigned char)len;
+	}
+	memcpy(d->b + d->n, content, len);
+	d->n += len;
+}
+
+/* A Name of one RDN, CN = cn, as DER into d. */
+static void
+name(struct der *d, const char *cn)
+{
+	static const unsigned char cn_oid[] = {0x55, 0x04, 0x03};
+	struct der atv = {.n = 0}, set = {.n = 0}, seq = {.n = 0};
+
+	put(&atv, 0x06, cn_oid, sizeof cn_oid);
+	put(&atv, 0x0c, cn, strlen(cn));
+	put(&seq, 0x30, atv.b, atv.n);
+	put(&set, 0x31, seq.b, seq.n);
+	put(d, 0x30, set.b, set.n);
+}
+
+/* A certificate as far as castore reads it, and a made-up rest. */
+static void
+cert(struct der *out, const char *issuer, const char *subject)
+{
+	static const unsigned char v3[] = {0x02, 0x01, 0x02};
+	static const unsigned char alg[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
+	static const unsigned char serial[] = {0x01, 0x23};
+	struct der tbs = {.n = 0}, body = {.n = 0};
+
+	put(&tbs, 0xa0, v3, sizeof v3);
+	put(&tbs, 0x02, serial, sizeof serial);
+	put(&tbs, 0x30, alg, sizeof alg);
+	name(&tbs, issuer);
+	put(&tbs, 0x30, "", 0); /* validity */
+	name(&tbs, subject);
+	put(&tbs, 0x30, alg, sizeof alg); /* stands for the key */
+	put(&body, 0x30, tbs.b, tbs.n);
+	put(&body, 0x30, alg, sizeof alg);
+	put(&body, 0x03, "\0sig", 4);
+	out->n = 0;
+	put(out, 0x30, body.b, body.n);
+}
+
+/* der as a PEM block, lines of `width` characters ended by eol. */
+static void
+pem(char *out, const struct der *d, size_t width, const char *eol)
+{
+	char line[B64_LINE_SIZE(DER_MAX) + 1];
+	size_t len = b64_line(d->b, d->n, line);
+
+	sprintf(out, "-----BEGIN CERTIFICATE-----%s", eol);
+	for (size_t i = 0; i < len; i += width)
+		sprintf(out + strlen(out), "%.*s%s",
+		        (int)(len - i < width ? len - i : width), line + i,
+		        eol);
+	sprintf(out + strlen(out), "-----END CERTIFICATE-----%s", eol);
+}
+
+/* The subject castore indexed for certificate i is the Name of cn. */
+static bool
+subject_is(const struct castore *s, size_t i, const char *cn)
+{
+	struct der want = {.n = 0};
+
+	name(&want, cn);
+	return castore_subject_is(s, i, want.b, want.n);
+}
+
+static void
+test_layouts(void)
+{
+	static const struct {
+		const char *what;
+		size_t width;
+		const char *eol;
+	} layouts[] = {
+	    {"64 columns, LF", 64, "\n"},
+	    {"64 columns, CRLF", 64, "\r\n"},
+	    {"76 columns", 76, "\n"},
+	    {"one line", 100000, "\n"},
+	};
+
+	for (size_t k = 0; k < sizeof layouts / sizeof *layouts; k++) {
+		struct der a, b;
+		char text[3 * PEM_MAX] = "A title\n=======\n";
+		struct castore *s;
+		struct error err;
+		size_t len;
+		unsigned char *der;
+		const char *why = NULL;
+
+		cert(&a, "Root", "Root");
+		cert(&b, "Root", "Intermediate");
+		pem(text + strlen(text), &a, layouts[k].width, layouts[k].eol);
+		strcat(text, "# between blocks \x01\x02\n");
+		pem(text + strlen(text), &b, layouts[k].width, layouts[k].eol);
+		CHECK(castore_scan(&s, text, strlen(text), &err) == 0);
+		if (!s) {
+			fprintf(stderr, "  (%s: %s)\n", layouts[k].what,
+			        err.msg);
+			continue;
+		}
+		CHECK_INT(castore_count(s), 2);
+		CHECK(subject_is(s, 0, "Root"));
+		CHECK(subject_is(s, 1, "Intermediate"));
+		CHECK(!subject_is(s, 1, "Root"));
+		CHECK_INT(castore_line(s, 0), 3);
+		der = castore_der(s, 1, &len, &why);
+		CHECK(der != NULL);
+		if (der)
+			CHECK_MEM(der, len, b.b, b.n);
+		free(der);
+		castore_free(s);
+	}
+}
+
+/* Spaces inside the lines and a subject past the quick prefix: the slow
+ * way finds them. */
+static void
+test_slow_way(void)
+{
+	struct der a;
+	char text[PEM_MAX], spaced[2 * PEM_MAX], cn[700];
+	struct castore *s;
+	struct error err;
+	size_t o = 0;
+
+	cert(&a, "Issuer", "Spaced");
+	pem(text, &a, 64, "\n");
+	/* Inside the base64 text only, between its lines' characters. */
+	for (size_t i = 0, end = strlen(text) - 26; text[i]; i++) {
+		spaced[o++] = text[i];
+		if (i > 30 && i < end && i % 7 == 0)
+			spaced[o++] = ' ';
+	}
+	spaced[o] = '\0';
+	CHECK(castore_scan(&s, spaced, o, &err) == 0);
+	CHECK(s && castore_count(s) == 1 && subject_is(s, 0, "Spaced"));
+	castore_free(s);
+
+	/* The subject at every place around the quick way's two prefixes
+	 * (256 and 512 bytes) and past them: the whole name is read. */
+	int right = 0, tried = 0;
+
+	for (size_t len = 150; len < sizeof cn - 1; len++, tried++) {
+		memset(cn, 'x', len);
+		cn[len] = '\0';
+		cert(&a, cn, "A subject of some length, here");
+		pem(text, &a, 64, "\n");
+		if (castore_scan(&s, text, strlen(text), &err) == 0 &&
+		    castore_count(s) == 1 &&
+		    subject_is(s, 0, "A subject of some length, here"))
+			right++;
+		castore_free(s);
+	}
+	CHECK_INT(right, tried);
+}
+
+/* text is refused with a message holding `words`. */
+static void
+expect_refused(const char *what, const char *text, const char *words)
+{
+	struct castore *s;
+	struct error err;
+	int rc = castore_scan(&s, text, strlen(text), &err);
+
+	CHECK(rc < 0 && s == NULL);
+	if (rc < 0) {
+		CHECK(err.kind == ERROR_CONFIG);
+		if (!strstr(err.msg, words))
+			fprintf(stderr, "  %s: \"%s\" lacks \"%s\"\n", what,
+			        err.msg, words);
+		CHECK(strstr(err.msg, words) != NULL);
+	} else {
+		fprintf(stderr, "  %s: accepted\n", what);
+		castore_free(s);
+	}
+}
+
+static void
+test_refused(void)
+{
+	struct der a;
+	char good[PEM_MAX], text[3 * PEM_MAX], where[64];
+	size_t lines = 0;
+	char *p;
+
+	cert(&a, "Root", "Root");
+	pem(good, &a, 64, "\n");
+	for (p = good; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+
+	snprintf(text, sizeof text, "%s%.*s\n-----END CERTIFICATE-----\n", good,
+	         60, good);
+	snprintf(where, sizeof where, "certificate 2 (line %zu): ", lines + 1);
+	expect_refused("cut base64", text, where);
+	snprintf(text, sizeof text, "%s", good);
+	p = strchr(text, '\n') + 10;
+	*p = '!';
+	expect_refused("a bad byte", text,
+	               "certificate 1 (line 1): a byte that is not base64");
+	snprintf(text, sizeof text, "%s", good);
+	p = strchr(text, '\n') + 5;
+	*p = '=';
+	expect_refused("a '=' inside", text, "misplaced '='");
+	snprintf(text, sizeof text, "%.*s", (int)(strlen(good) - 26), good);
+	expect_refused("no END", text, "no -----END CERTIFICATE----- line");
+	snprintf(text, sizeof text, "%.*s-----END PRIVATE KEY-----\n",
+	         (int)(strlen(good) - 26), good);
+	expect_refused("another END", text, "another -----END line");
+	expect_refused("empty",
+	               "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----",
+	               "the block is empty");
+	/* A length of 2^32 - 1 where the certificate's stands: "MIT/////"
+	 * is 30 84 ff ff ff ff. */
+	snprintf(text, sizeof text, "%s", good);
+	p = strchr(text, '\n') + 1;
+	memcpy(p, "MIT/////", 8);
+	expect_refused("huge length", text, "not a DER certificate");
+}
+
+/* Every cut of a certificate's DER, re-encoded, is refused; and
+ * castore_names never reads past a cut (ASan builds check). */
+static void
+test_every_cut(void)
+{
+	struct der a, cut;
+	char text[PEM_MAX];
+	size_t at[2], len[2];
+	int accepted = 0, named = 0;
+
+	cert(&a, "Issuer", "Subject");
+	CHECK(castore_names(a.b, a.n, at, len));
+	for (size_t n = 0; n < a.n; n++) {
+		struct castore *s;
+		struct error err;
+		unsigned char *copy = xmalloc(n ? n : 1);
+
+		memcpy(copy, a.b, n);
+		named += castore_names(copy, n, at, len);
+		free(copy);
+		memcpy(cut.b, a.b, n);
+		cut.n = n;
+		pem(text, &cut, 64, "\n");
+		if (castore_scan(&s, text, strlen(text), &err) == 0) {
+			accepted++;
+			castore_free(s);
+		}
+	}
+	CHECK_INT(accepted, 0);
+	CHECK_INT(named, 0);
+}
+
+/* Each CA of the system bundle: castore's subject is GnuTLS's raw DN. */
+static void
+test_against_gnutls(const char *path)
+{
+	gnutls_x509_crt_t *list = NULL;
+	unsigned n = 0;
+	gnutls_datum_t data = {NULL, 0};
+	struct castore *s;
+	struct error err;
+	int same = 0;
+
+	if (gnutls_load_file(path, &data) < 0) {
+		printf("# %s: not here, comparison with GnuTLS skipped\n",
+		       path);
+		return;
+	}
+	CHECK(gnutls_x509_crt_list_import2(&list, &n, &data,
+	                                   GNUTLS_X509_FMT_PEM, 0) >= 0);
+	CHECK(castore_open(&s, path, &err) == 0);
+	if (s && castore_count(s) == n) {
+		for (unsigned i = 0; i < n; i++) {
+			gnutls_datum_t dn;
+
+			if (gnutls_x509_crt_get_raw_dn(list[i], &dn) == 0 &&
+			    castore_subject_is(s, i, dn.data, dn.size))
+				same++;
+		}
+	}
+	CHECK(n > 0);
+	CHECK_INT(same, n);
+	for (unsigned i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(list[i]);
+	gnutls_free(list);
+	gnutls_free(data.data);
+	castore_free(s);
+}
+
+static void
+test_open(void)
+{
+	struct castore *s;
+	struct error err;
+
+	CHECK(castore_open(&s, "/nonexistent/ca.pem", &err) < 0);
+	CHECK(strstr(err.msg, "No such file") != NULL);
+	CHECK(castore_open(&s, "/", &err) < 0);
+	CHECK_STR(err.msg, "it is a directory");
+	CHECK(castore_open(&s, "/dev/zero", &err) < 0);
+	CHECK_STR(err.msg, "it is not a regular file");
+	CHECK(castore_open(&s, "/dev/null", &err) < 0);
+}
+
+int
+main(void)
+{
+	test_layouts();
+	test_slow_way();
+	test_refused();
+	test_every_cut();
+	test_open();
+	test_against_gnutls("/etc/ssl/certs/ca-certificates.crt");
+	return unit_done();
+}
