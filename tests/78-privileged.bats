@@ -1078,6 +1078,36 @@ for p in pats:
 	done
 }
 
+@test "privileged: MAILPOST_TEST_SYSTEM_TRUST of the caller's is ignored; the system account trusts the machine's store" {
+	tls_certs
+	# The caller's own "system store": the CA of the server's certificate.
+	install -o "$CALLER" -m 644 "$CERTS/ca.pem" "$UHOME/store.pem"
+	start_smtpd "$(printf '%s\n' "caps PIPELINING, 8BITMIME, STARTTLS" \
+		"tls-caps PIPELINING, 8BITMIME, AUTH PLAIN" "$(tls_cert_line server)" \
+		"user sysuser $SYSPW")"
+	system_config "tls on" "tls_trust_file system"
+	sed -i '/^tls off$/d' "$ETC/mailpost.conf"
+	run_caller 76 MAILPOST_TEST_SYSTEM_TRUST="$UHOME/store.pem" -- -vvv bob@example.net
+	assert_stderr_contains "certificate is not trusted (issuer unknown)"
+	assert_stderr_lacks "trust: 1 of 1 CAs"
+	assert_no_command AUTH MAIL
+	# With the caller's own configuration, too: the run started setgid.
+	start_smtpd "$(printf '%s\n' "caps PIPELINING, 8BITMIME, STARTTLS" \
+		"tls-caps PIPELINING, 8BITMIME" "$(tls_cert_line server)")" \
+		-- --max-connections 2
+	printf '%s\n' defaults "host 127.0.0.1" "port $SMTPD_PORT" "tls on" \
+		"tls_trust_file system" "from u1@example.org" >"$UHOME/own.conf"
+	chown "$CALLER" "$UHOME/own.conf"
+	chmod 600 "$UHOME/own.conf"
+	run_caller 76 MAILPOST_TEST_SYSTEM_TRUST="$UHOME/store.pem" -- -C "$UHOME/own.conf" bob@example.net
+	assert_stderr_contains "certificate is not trusted (issuer unknown)"
+	# The same program not setgid takes it (what 61-trust relies on).
+	run --separate-stderr env MAILPOST_TEST_SYSTEM_TRUST="$UHOME/store.pem" \
+		timeout 20 "$MAILPOST" -C "$UHOME/own.conf" bob@example.net <"$BATS_TEST_TMPDIR/msg"
+	[[ "$status" -eq 0 ]] || die "not setgid: exit $status" "$stderr"
+	assert_nothing_leaked
+}
+
 @test "privileged: a permanent refusal for a user whose home is not writable is kept in the spool's dead letters" {
 	start_auth_server "on RCPT" "  550 5.1.1 no such user"
 	system_config
