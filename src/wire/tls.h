@@ -13,8 +13,13 @@
  * nothing else.  Every failed check is named in words in the error.
  * TLS 1.2 is the minimum (RFC 8997), whatever the priority string says.
  *
- * Trust (the system store or a file) is loaded by tls_start, never at
- * program start.
+ * Trust (the system store or a file) is read by tls_start, never at
+ * program start, and only indexed (castore.h): the CAs whose subject is the
+ * subject or issuer of a certificate the server sends are imported into
+ * GnuTLS when they arrive, the rest never parsed.  GnuTLS finds issuers
+ * and trusted copies of chain certificates by name, so its verdicts are
+ * those it gives with every CA loaded.  A system store that is not a plain
+ * file (configure.ac) is loaded whole by GnuTLS, as before.
  *
  * Errors: ERROR_CONFIG for unusable parameters (a bad priority string or
  * fingerprint, unreadable trust/CRL/key files); ERROR_TEMPFAIL for a
@@ -151,9 +156,12 @@ struct tls_params {
 /* Load what a session of p would load, without connecting
  * (--check-config): the pin's syntax, the trust (p->trust_file or the
  * system store, unless a pin or no_certcheck means none is consulted),
- * the CRL, the client certificate and key.  *ntrusted: the number of CA
- * certificates loaded (0 when none is consulted).  0, or -1 with the
- * error a session would give (ERROR_CONFIG; ERROR_OSERR). */
+ * the CRL, the client certificate and key.  Unlike a session, every CA
+ * of the store is parsed by GnuTLS, so a certificate broken past its
+ * subject is found whatever a server's chain would name.  *ntrusted: the
+ * number of CA certificates GnuTLS read from the store (0 when none is
+ * consulted).  0, or -1 with the error a session would give (ERROR_CONFIG;
+ * ERROR_OSERR). */
 int tls_check_credentials(const struct tls_params *p, int *ntrusted,
                           struct error *err);
 
