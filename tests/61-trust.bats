@@ -170,6 +170,11 @@ assert_matched() { # N M
 	bundle "$BATS_TEST_TMPDIR/store" "fillers 1 10" "$CERTS/ca.pem" "fillers 11 20" "$TRUST/impostor.pem"
 	send_system 0 "$CERTS/server.pem" "$BATS_TEST_TMPDIR/store"
 	assert_matched 2 22
+	# Any number of them: the right one last of five.
+	bundle "$BATS_TEST_TMPDIR/store" "$TRUST/impostor.pem" "$TRUST/impostor.pem" \
+		"fillers 1 20" "$TRUST/impostor.pem" "$TRUST/impostor.pem" "$CERTS/ca.pem"
+	send_system 0 "$CERTS/server.pem" "$BATS_TEST_TMPDIR/store"
+	assert_matched 5 25
 	# The name alone is not enough.
 	bundle "$BATS_TEST_TMPDIR/store" "fillers 1 20" "$TRUST/impostor.pem"
 	send_system 76 "$CERTS/server.pem" "$BATS_TEST_TMPDIR/store"

@@ -914,17 +914,21 @@ import_matching(struct tls *s)
 	unsigned n = 0;
 	const gnutls_datum_t *list =
 	    gnutls_certificate_get_peers(s->session, &n);
-	size_t count = castore_count(s->store), k = 0;
-	gnutls_x509_crt_t *cas;
+	size_t count = castore_count(s->store), k = 0, room = 4;
+	gnutls_x509_crt_t *cas = xcalloc(room, sizeof *cas);
 	gnutls_x509_trust_list_t tl;
 	struct chain_names w;
 	int rc = 0;
 
 	chain_names(list, list ? n : 0, &w);
-	cas = xcalloc(w.n ? w.n : 1, sizeof *cas);
-	for (size_t i = 0; i < count && k < w.n && rc == 0; i++)
-		if (store_wanted(s->store, i, &w))
-			rc = import_one(s, i, &cas[k++]);
+	/* Any number of CAs may share a name: all of them, GnuTLS picks. */
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		if (!store_wanted(s->store, i, &w))
+			continue;
+		if (k == room)
+			cas = xrealloc(cas, (room *= 2) * sizeof *cas);
+		rc = import_one(s, i, &cas[k++]);
+	}
 	if (rc < 0)
 		k--; /* the one that failed was not made */
 	transcript_trace(s->t,
