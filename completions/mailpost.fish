@@ -134,6 +134,7 @@ complete -c mailpost -l auth-mechanism -x -a 'PLAIN LOGIN SCRAM-SHA-256 SCRAM-SH
 complete -c mailpost -l quit-after -x -a 'connect greeting ehlo tls auth mail rcpt data' -d 'Stop after this step, then QUIT'
 complete -c mailpost -l test -f -d 'Send a built-in test message'
 complete -c mailpost -l no-pipelining -f -d 'One command, one reply'
+complete -c mailpost -l no-chunking -f -d 'The body with DATA, never BDAT'
 
 # msmtp's logging and header settings (called as msmtp, -X is --logfile,
 # -a the account, -d --debug, -P --pretend)

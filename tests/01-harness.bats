@@ -426,6 +426,19 @@ EOF after 25O ok\r\n250-a\r\n251 b\x1b[31m\r\n\x00\\' "$output" "what the client
 	assert_message 1 $'ab\r\nc.\n'
 }
 
+@test "smtpd: BDAT without CHUNKING, before MAIL, and after a refused chunk are flagged" {
+	start_smtpd "caps SIZE 100"
+	talk reply 'send:EHLO c\r\n' reply 'send:BDAT 2 LAST\r\nab' reply 'send:QUIT\r\n' reply
+	assert_problem "BDAT but CHUNKING was not offered"
+	assert_problem "BDAT without MAIL"
+	start_smtpd $'caps CHUNKING\non BDAT#1 452 4.3.1 full'
+	talk reply 'send:EHLO c\r\n' reply 'send:MAIL FROM:<a@b>\r\n' reply 'send:RCPT TO:<c@d>\r\n' reply \
+		'send:BDAT 1\r\na' reply 'send:BDAT 1 LAST\r\nb' reply 'send:QUIT\r\n' reply
+	assert_equal '503 5.5.1 Error: an earlier chunk failed\r\n' "${lines[5]}" "the reply after a refused chunk"
+	assert_problem "BDAT after a chunk was refused with 452"
+	assert_no_message 1
+}
+
 # --- the server: TLS ------------------------------------------------------------
 # Talked to with smtpd.py's --talk client (Python's ssl) and with gnutls-cli,
 # the same library mailpost uses.

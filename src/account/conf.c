@@ -47,6 +47,7 @@ enum field_id {
 	F_LMTP,
 	F_DOMAIN,
 	F_PIPELINING,
+	F_CHUNKING,
 	F_FROM,
 	F_AUTO_FROM,
 	F_MAILDOMAIN,
@@ -130,6 +131,7 @@ static const struct field fields[F_COUNT] = {
     [F_LMTP] = FVAL(lmtp),
     [F_DOMAIN] = FSTR(domain),
     [F_PIPELINING] = FVAL(pipelining),
+    [F_CHUNKING] = FVAL(chunking),
     [F_FROM] = FSTR(from),
     [F_AUTO_FROM] = FVAL(auto_from),
     [F_MAILDOMAIN] = FSTR(maildomain),
@@ -923,6 +925,7 @@ static const struct key keys[] = {
     {"protocol", F_LMTP, parse_protocol, KEY_NEEDS_VALUE},
     {"domain", F_DOMAIN, parse_text, 0},
     {"pipelining", F_PIPELINING, parse_bool, 0},
+    {"chunking", F_CHUNKING, parse_bool, 0},
     {"from", F_FROM, parse_text, 0},
     {"auto_from", F_AUTO_FROM, parse_bool, 0},
     {"maildomain", F_MAILDOMAIN, parse_text, 0},
@@ -2010,6 +2013,7 @@ account_defaults(struct account *a)
 	a->tls_certcheck = true;
 	a->tls_session_cache = true;
 	a->pipelining = true;
+	a->chunking = true;
 	a->allow_from_override = true;
 	a->set_from_header = CONF_FROM_AUTO;
 	a->set_date_header = true;

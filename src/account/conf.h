@@ -88,6 +88,8 @@ struct account {
 	bool pipelining;  /* default on; off (or --no-pipelining): one
 	                   * command, one reply even when PIPELINING is
 	                   * offered (RFC 2920) */
+	bool chunking;    /* default on; off (or --no-chunking): DATA even
+	                   * when CHUNKING is offered (RFC 3030) */
 
 	/* envelope and headers */
 	char *from;       /* may hold glob wildcards (matched with fnmatch) */

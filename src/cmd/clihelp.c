@@ -129,6 +129,8 @@ clihelp_usage(void)
 	       "(stdin is not read)\n"
 	       "      --no-pipelining    one command, one reply (even if the "
 	       "server pipelines)\n"
+	       "      --no-chunking      the body with DATA, never BDAT (even "
+	       "if offered)\n"
 	       "\n"
 	       "Queue (see QUEUE in mailpost(1)):\n"
 	       "      --queue=POLICY     never, on-failure or always: when to "

@@ -460,6 +460,15 @@ opt_no_pipelining(struct request *req, const char *arg, struct error *err)
 }
 
 static int
+opt_no_chunking(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	(void)err;
+	req->no_chunking = true;
+	return 0;
+}
+
+static int
 opt_test(struct request *req, const char *arg, struct error *err)
 {
 	(void)arg;
@@ -1377,6 +1386,7 @@ static const struct cliopt options[] = {
     /* Testing a server. */
     {0, "quit-after", CLIOPT_REQUIRED, opt_quit_after},
     {0, "no-pipelining", CLIOPT_NONE, opt_no_pipelining},
+    {0, "no-chunking", CLIOPT_NONE, opt_no_chunking},
     {0, "test", CLIOPT_NONE, opt_test},
     {0, "passwordeval", CLIOPT_REQUIRED, opt_passwordeval},
     {0, "password-fd", CLIOPT_REQUIRED, opt_password_fd},

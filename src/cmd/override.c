@@ -138,6 +138,8 @@ override_any_account(const struct request *req, struct account *a,
 	}
 	if (req->no_pipelining)
 		a->pipelining = false;
+	if (req->no_chunking)
+		a->chunking = false;
 	apply_proxy(req, a);
 	apply_security(req, a);
 	if (check_proxy_auth(a, err) < 0)

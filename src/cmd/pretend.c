@@ -110,6 +110,7 @@ print_connection(FILE *out, const struct account *a)
 		fprintf(out, "timeout = (built in: RFC 5321 4.5.3.2)\n");
 	fprintf(out, "domain = %s\n", val(a, a->domain));
 	fprintf(out, "pipelining = %s\n", on_off(a->pipelining));
+	fprintf(out, "chunking = %s\n", on_off(a->chunking));
 	fprintf(out, "tls = %s\n", on_off(a->tls));
 	fprintf(out, "tls_starttls = %s\n", on_off(a->tls_starttls));
 	fprintf(out, "tls_trust_file = %s\n",

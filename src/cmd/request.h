@@ -137,6 +137,7 @@ struct request {
 	enum smtp_step quit_after; /* ... this step (CONNECT..DATA), send
 	                            * QUIT, and exit: no message is read */
 	bool no_pipelining;        /* --no-pipelining */
+	bool no_chunking;          /* --no-chunking */
 	bool test_message;         /* --test: send the built-in message */
 	/* A password for this run's account, over the account's password
 	 * keys (at most one; never the password itself, which argv would

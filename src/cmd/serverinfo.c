@@ -48,8 +48,12 @@ struct cap_meaning {
 static const struct cap_meaning cap_meanings[] = {
     {"PIPELINING", "commands may be sent in groups: fewer round trips "
                    "(RFC 2920)"},
-    {"CHUNKING", "the message may be sent in chunks with BDAT (RFC 3030)"},
-    {"BINARYMIME", "binary message bodies, sent with BDAT (RFC 3030)"},
+    {"CHUNKING", "the message goes in chunks with BDAT, no dot-stuffing, "
+                 "one round trip less (RFC 3030; mailpost uses it unless "
+                 "--no-chunking)"},
+    {"BINARYMIME", "binary message bodies, sent with BDAT (RFC 3030): "
+                   "mailpost's 8-bit data goes so to a server without "
+                   "8BITMIME"},
     {"8BITMIME", "8-bit text in message bodies (RFC 6152)"},
     {"SMTPUTF8", "UTF-8 in addresses and header fields (RFC 6531)"},
     {"DSN", "delivery status notifications on request: -N, -R, -V "

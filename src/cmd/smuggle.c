@@ -188,8 +188,10 @@ send_probe(struct run *rn, size_t i, const struct smuggle_probe *p, size_t n,
 	struct job *job = rn->job;
 	struct submission sub = {.env = &job->env,
 	                         .transcript = job->transcript};
-	struct smtp_envelope senv = {.envelope = &job->env,
-	                             .all_or_nothing = true};
+	/* DATA whatever the server offers: the probe is about how the end
+	 * of DATA is found; BDAT has none. */
+	struct smtp_envelope senv = {
+	    .envelope = &job->env, .all_or_nothing = true, .want_data = true};
 	struct smtp_envelope_result res;
 	struct submit_session *ss;
 	char date[64], msgid[320], *msg;

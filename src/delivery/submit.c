@@ -202,6 +202,7 @@ session_options(const struct submission *sub, const struct names *n,
 	o->private_names = a->hidden;
 	o->auth_plaintext = a->auth_plaintext;
 	o->no_pipelining = !a->pipelining;
+	o->no_chunking = !a->chunking;
 	if (sub->report) {
 		o->timing = &sub->report->timing;
 		o->report = &sub->report->smtp;
@@ -245,20 +246,37 @@ failed_in(struct submit_outcome *out, enum smtp_step step)
 	out->failed_step = step;
 }
 
+/* RFC 3030 3: 8-bit data to a server without 8BITMIME can still go
+ * unchanged, as BODY=BINARYMIME, when it offers that and the body goes
+ * by BDAT (BINARYMIME needs it).  8BITMIME, when offered, is preferred:
+ * it says what the data is (lines, no NUL) to every later hop. */
+static bool
+goes_binary(struct smtp_session *s, const struct submission *sub)
+{
+	const struct smtp_caps *caps = smtp_caps(s);
+	struct smtp_envelope probe = {.envelope = sub->env};
+
+	return sub->message.has_8bit && !caps->eightbitmime &&
+	       caps->binarymime && smtp_envelope_uses_bdat(s, &probe);
+}
+
 /* What the message needs that the server may lack, checked before MAIL so
- * that nothing is half done (RFC 6152: 8-bit data only with 8BITMIME;
- * RFC 1870: do not send what the server said it will not take). */
+ * that nothing is half done (RFC 6152: 8-bit data only with 8BITMIME, or
+ * BINARYMIME; RFC 1870: do not send what the server said it will not
+ * take). */
 static int
-check_fits(const struct submission *sub, const struct smtp_caps *caps,
+check_fits(struct smtp_session *s, const struct submission *sub,
            struct error *err)
 {
+	const struct smtp_caps *caps = smtp_caps(s);
 	uint64_t size = sub->message.size;
 
 	/* A message still being read goes out only under stream_now's
 	 * conditions, which include these. */
 	if (sub->message.settle)
 		return 0;
-	if (sub->message.has_8bit && !caps->eightbitmime)
+	if (sub->message.has_8bit && !caps->eightbitmime &&
+	    !goes_binary(s, sub))
 		return error_set(err, ERROR_DATA,
 		                 "the message has 8-bit characters but the "
 		                 "server does not offer 8BITMIME; encode it "
@@ -462,6 +480,8 @@ judge_envelope(const struct submission *sub,
 		return 0;
 	}
 	*step = SMTP_STEP_DATA;
+	if (res->bdat)
+		return 1; /* RFC 3030: no DATA, the chunks follow */
 	if (res->data.code != 354) {
 		if (res->data.code == 0)
 			error_set(err, ERROR_PROTOCOL,
@@ -681,12 +701,14 @@ transact_as(struct smtp_session *s, const struct submission *sub,
 	enum smtp_step step;
 	int rc = -1;
 
-	if (check_fits(sub, caps, err) < 0 ||
+	if (check_fits(s, sub, err) < 0 ||
 	    wire_init(&w, sub, caps, utf8_header, err) < 0)
 		return -1;
 	out->dsn_unoffered = !caps->dsn && (w.env.dsn.notify || w.env.dsn.ret ||
 	                                    w.env.dsn.envid);
 	smtp_envelope_init(&env, sub, &w);
+	env.body_binary = goes_binary(s, sub);
+	env.body_8bit = env.body_8bit && !env.body_binary;
 	smtp_envelope_result_init(&res);
 	if (smtp_envelope(s, &env, &res, err) < 0) {
 		failed_in(out, smtp_timing_failed(smtp_timing(s)));

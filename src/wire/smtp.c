@@ -2,7 +2,8 @@
  * smtp.c - the SMTP and LMTP client session (see smtp.h): greeting,
  * EHLO/HELO/LHLO and capabilities, STARTTLS (RFC 3207) or implicit TLS
  * (RFC 8314), AUTH (RFC 4954), MAIL/RCPT/DATA (pipelined when the server
- * offers RFC 2920), the dot-stuffed body, RSET and QUIT.
+ * offers RFC 2920), the dot-stuffed body or the body in BDAT chunks (RFC
+ * 3030), RSET and QUIT.
  *
  * The session is a state machine: the states are listed once, with a
  * parallel table of names, and enter() is the only way to change state
@@ -124,6 +125,8 @@ struct smtp_session {
 	enum smtp_state state;
 	bool lmtp;
 	bool no_pipelining; /* smtp_options.no_pipelining */
+	bool no_chunking;   /* smtp_options.no_chunking */
+	bool bdat;          /* this transaction's body goes by BDAT */
 	bool stop;          /* smtp_options.stop and stop_after */
 	enum smtp_step stop_after;
 	bool quit_sent;
@@ -1010,6 +1013,7 @@ smtp_open(struct smtp_session **out, const struct smtp_options *o,
 	s->to = o->timeouts;
 	s->lmtp = o->lmtp;
 	s->no_pipelining = o->no_pipelining;
+	s->no_chunking = o->no_chunking;
 	s->stop = o->stop;
 	s->stop_after = o->stop_after;
 	s->state = SMTP_CONNECTING;
@@ -1103,7 +1107,9 @@ queue_mail(struct smtp_session *s, const struct smtp_envelope *env,
 		snprintf(priority, sizeof priority, " MT-PRIORITY=%d",
 		         e->priority);
 	rc = send_cmd(s, err, "MAIL FROM:<%s>%s%s%s%s%s%s%s%s", e->sender, size,
-	              env->body_8bit ? " BODY=8BITMIME" : "",
+	              env->body_binary ? " BODY=BINARYMIME"
+	              : env->body_8bit ? " BODY=8BITMIME"
+	                               : "",
 	              env->smtputf8 ? " SMTPUTF8" : "", ret ? " RET=" : "",
 	              ret ? ret : "", envid[0] ? " ENVID=" : "", envid,
 	              priority);
@@ -1195,7 +1201,8 @@ read_step(struct smtp_session *s, const struct smtp_envelope *env,
 static const char *step_name(const struct smtp_envelope *env, size_t i);
 
 /* How many of the envelope's steps (queue_step) are sent: MAIL, the
- * RCPTs and DATA, unless the session stops earlier (--quit-after). */
+ * RCPTs and DATA, unless the session stops earlier (--quit-after) or the
+ * body goes by BDAT (no DATA: RFC 3030 2 forbids both in a transaction). */
 static size_t
 envelope_steps(const struct smtp_session *s, const struct smtp_envelope *env)
 {
@@ -1203,7 +1210,7 @@ envelope_steps(const struct smtp_session *s, const struct smtp_envelope *env)
 
 	if (stops_after(s, SMTP_STEP_MAIL))
 		return 1;
-	return stops_after(s, SMTP_STEP_RCPT) ? n + 1 : n + 2;
+	return stops_after(s, SMTP_STEP_RCPT) || s->bdat ? n + 1 : n + 2;
 }
 
 /* RFC 2920: everything written, one flush, then every reply read in
@@ -1309,6 +1316,10 @@ check_envelope(const struct smtp_session *s, const struct smtp_envelope *env,
 		return error_set(err, ERROR_SOFTWARE,
 		                 "a transaction on a session stopped before "
 		                 "MAIL (a bug in mailpost)");
+	if (env->body_binary && !smtp_envelope_uses_bdat(s, env))
+		return error_set(err, ERROR_SOFTWARE,
+		                 "BODY=BINARYMIME without BDAT (a bug in "
+		                 "mailpost)");
 	if (!env->envelope || !env->envelope->sender ||
 	    (env->envelope->nrcpts == 0 && !stops_after(s, SMTP_STEP_MAIL)))
 		return error_set(err, ERROR_SOFTWARE,
@@ -1320,6 +1331,14 @@ check_envelope(const struct smtp_session *s, const struct smtp_envelope *env,
 			                 "a NULL recipient (a bug in "
 			                 "mailpost)");
 	return 0;
+}
+
+bool
+smtp_envelope_uses_bdat(const struct smtp_session *s,
+                        const struct smtp_envelope *env)
+{
+	return s->caps.chunking && !s->no_chunking && !s->lmtp && !s->stop &&
+	       !env->want_data;
 }
 
 int
@@ -1338,6 +1357,7 @@ smtp_envelope(struct smtp_session *s, const struct smtp_envelope *env,
 	res->nrcpt = env->envelope->nrcpts;
 	for (size_t i = 0; i < env->envelope->nrcpts; i++)
 		reply_init(&res->rcpt[i]);
+	s->bdat = smtp_envelope_uses_bdat(s, env);
 	enter(s, SMTP_ENVELOPE);
 	if (pipelines(s))
 		rc = envelope_pipelined(s, env, res, err);
@@ -1345,6 +1365,8 @@ smtp_envelope(struct smtp_session *s, const struct smtp_envelope *env,
 		rc = envelope_stepwise(s, env, res, err);
 	if (rc < 0)
 		return -1;
+	res->bdat =
+	    s->bdat && reply_is_positive(&res->mail) && res->naccepted > 0;
 	if (res->data.code == 354)
 		enter(s, SMTP_BODY);
 	else if (reply_is_positive(&res->mail))
@@ -1471,26 +1493,26 @@ queue_quit(struct smtp_session *s, struct error *err)
 	return 0;
 }
 
-/* The terminator (RFC 5321 4.1.1.4), and QUIT in the same write when the
- * server pipelines (RFC 2920 3.1 allows QUIT after the dot in a group).
- * *dot_sent says whether the server may have the whole terminator: when
- * the final flush fails without a QUIT behind the dot, its last byte never
- * left; with a QUIT behind it, nobody knows. */
-static int
-send_terminator(struct smtp_session *s, struct dot_stuffer *d,
-                struct body_log *log, bool quit_after, bool *dot_sent,
-                struct error *err)
+/* The end of the body in the transcript: a line still held (-vv), then
+ * the count (-v). */
+static void
+log_body_done(struct smtp_session *s, struct body_log *log)
 {
-	char tail[8];
-	size_t n = dot_finish(d, tail);
-
-	log_body(s, log, tail, n - 3);
 	if (log->partial.len > 0)
 		log_body_line(s, log->partial.data, log->partial.len);
 	transcript_body_end(s->t, log->lines, log->bytes);
-	transcript_client(s->t, ".", 1);
-	if (conn_write(s->conn, tail, n, s->to.block, err) < 0)
-		return fail(s, err);
+}
+
+/* The end of the data is queued (the terminator, or the LAST chunk):
+ * QUIT behind it in the same write when the server pipelines (RFC 2920
+ * 3.1 allows QUIT after the dot in a group, and BDAT is no group ender),
+ * then the write.  *dot_sent says whether the server may have the whole
+ * end: when the flush fails without a QUIT behind it, its last byte
+ * never left; with a QUIT behind it, nobody knows. */
+static int
+send_end_of_data(struct smtp_session *s, bool quit_after, bool *dot_sent,
+                 struct error *err)
+{
 	if (quit_after && pipelines(s) && queue_quit(s, err) < 0)
 		return -1;
 	enter(s, SMTP_DOT);
@@ -1500,6 +1522,39 @@ send_terminator(struct smtp_session *s, struct dot_stuffer *d,
 	}
 	*dot_sent = true;
 	return 0;
+}
+
+/* The terminator (RFC 5321 4.1.1.4), and QUIT as send_end_of_data says. */
+static int
+send_terminator(struct smtp_session *s, struct dot_stuffer *d,
+                struct body_log *log, bool quit_after, bool *dot_sent,
+                struct error *err)
+{
+	char tail[8];
+	size_t n = dot_finish(d, tail);
+
+	log_body(s, log, tail, n - 3);
+	log_body_done(s, log);
+	transcript_client(s->t, ".", 1);
+	if (conn_write(s->conn, tail, n, s->to.block, err) < 0)
+		return fail(s, err);
+	return send_end_of_data(s, quit_after, dot_sent, err);
+}
+
+/* A connection lost once the end of the data went out: the server may
+ * have the message, nobody knows. */
+static void
+status_unknown(struct error *err)
+{
+	char why[ERROR_MSG_MAX];
+
+	if (err->kind != ERROR_TEMPFAIL)
+		return;
+	str_copy(why, sizeof why, err->msg);
+	error_set(err, ERROR_TEMPFAIL,
+	          "connection lost after the end of data: delivery status "
+	          "unknown (%s)",
+	          why);
 }
 
 /* The replies to the dot: one, or one per accepted recipient for LMTP
@@ -1515,17 +1570,202 @@ read_final(struct smtp_session *s, struct reply *final, size_t nfinal,
 		                 "end of data", err) == 0)
 			continue;
 		reply_clear(&final[i]);
-		if (err->kind == ERROR_TEMPFAIL) {
-			char why[ERROR_MSG_MAX];
-
-			str_copy(why, sizeof why, err->msg);
-			error_set(err, ERROR_TEMPFAIL,
-			          "connection lost after the end of data: "
-			          "delivery status unknown (%s)",
-			          why);
-		}
+		status_unknown(err);
 		return -1;
 	}
+	return 0;
+}
+
+/* --- the body by BDAT (RFC 3030) --- */
+
+/* Where a BDAT body stands: chunks written and replies read (in order,
+ * RFC 2920 3.1), and the first chunk the server refused. */
+struct chunks {
+	size_t sent, read;
+	bool last_sent;
+	struct reply refusal; /* code 0: none refused */
+};
+
+/* Up to SMTP_CHUNK_SIZE octets of the body into buf: *len of them, *end
+ * when the source said it has no more.  A full buffer does not know
+ * whether more follows: the next call may find 0 and the end. */
+static int
+fill_chunk(const struct smtp_body_source *src, char *buf, size_t *len,
+           bool *end, struct error *err)
+{
+	*len = 0;
+	*end = false;
+	while (*len < SMTP_CHUNK_SIZE) {
+		ssize_t n;
+
+		/* A signal stops the body where it is: no LAST. */
+		if (interrupt_cuts())
+			return interrupt_error(err);
+		n = src->read(src->ctx, buf + *len, SMTP_CHUNK_SIZE - *len,
+		              err);
+		if (n < 0)
+			return -1;
+		if ((size_t)n > SMTP_CHUNK_SIZE - *len)
+			return error_set(err, ERROR_SOFTWARE,
+			                 "body source overran its buffer");
+		if (n == 0) {
+			*end = true;
+			break;
+		}
+		*len += (size_t)n;
+	}
+	return 0;
+}
+
+/* The reply to the oldest chunk not yet answered.  The LAST chunk's is
+ * the reply to the end of the data (read_final) unless a chunk before it
+ * was refused; the others' are kept only when they refuse (RFC 3030 2:
+ * the first refusal fails the transaction; the replies to chunks already
+ * in the pipeline after it are read and dropped). */
+static int
+read_chunk_reply(struct smtp_session *s, struct chunks *c, struct reply *final,
+                 size_t nfinal, struct error *err)
+{
+	bool last = c->last_sent && c->read + 1 == c->sent;
+	struct reply r;
+	int rc;
+
+	if (flush(s, s->to.block, err) < 0)
+		return -1;
+	c->read++;
+	if (last && c->refusal.code == 0)
+		return read_final(s, final, nfinal, err);
+	reply_init(&r);
+	rc = read_checked(s, &r, last ? s->to.final : s->to.block,
+	                  REPLY_STAGE_BODY, "BDAT", err);
+	if (rc < 0 && c->last_sent)
+		status_unknown(err);
+	if (rc == 0 && !reply_is_positive(&r) && c->refusal.code == 0) {
+		c->refusal = r;
+		reply_init(&r);
+	}
+	reply_clear(&r);
+	return rc;
+}
+
+/* "BDAT n" (with LAST: "BDAT n LAST", and QUIT behind it when the server
+ * pipelines, as behind the dot) and the chunk's octets as they are.  The
+ * transcript shows the command; the octets only at -vv, as body lines,
+ * and at -v the count after the LAST. */
+static int
+send_chunk(struct smtp_session *s, const char *buf, size_t len, bool last,
+           bool quit_after, struct body_log *log, struct chunks *c,
+           bool *dot_sent, struct error *err)
+{
+	count_body(log, buf, len);
+	if (send_cmd(s, err, "BDAT %zu%s", len, last ? " LAST" : "") < 0)
+		return -1;
+	log_body(s, log, buf, len);
+	if (last)
+		log_body_done(s, log);
+	if (conn_write(s->conn, buf, len, s->to.block, err) < 0)
+		return fail(s, err);
+	c->sent++;
+	if (!last)
+		return 0;
+	c->last_sent = true;
+	return send_end_of_data(s, quit_after, dot_sent, err);
+}
+
+/* Before the next chunk: with pipelining, the replies owed are kept
+ * under SMTP_CHUNKS_UNREAD; without it, every one is read (one command,
+ * one reply). */
+static int
+read_owed(struct smtp_session *s, struct chunks *c, struct reply *final,
+          size_t nfinal, struct error *err)
+{
+	size_t allowed = pipelines(s) ? SMTP_CHUNKS_UNREAD - 1 : 0;
+
+	while (c->sent - c->read > allowed)
+		if (read_chunk_reply(s, c, final, nfinal, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* The whole body as chunks, then every reply still owed.  A refused
+ * chunk stops the sending; its reply becomes final[0]. */
+static int
+send_chunks(struct smtp_session *s, const struct smtp_body_source *src,
+            bool quit_after, struct reply *final, size_t nfinal,
+            struct body_log *log, bool *dot_sent, bool *source_failed,
+            struct error *err)
+{
+	char *buf = xmalloc(SMTP_CHUNK_SIZE);
+	struct chunks c = {0};
+	int rc = 0;
+
+	reply_init(&c.refusal);
+	while (rc == 0 && !c.last_sent && c.refusal.code == 0) {
+		size_t len;
+		bool end;
+
+		if (fill_chunk(src, buf, &len, &end, err) < 0) {
+			*source_failed = true;
+			rc = -1;
+		} else if ((rc = read_owed(s, &c, final, nfinal, err)) < 0 ||
+		           c.refusal.code != 0) {
+			break;
+		} else if (end && interrupt_cuts()) {
+			rc = interrupt_error(err);
+			*source_failed = true;
+		} else {
+			/* After the LAST goes out its reply decides,
+			 * whatever signal comes (as after the dot). */
+			if (end)
+				interrupt_hold(true);
+			rc = send_chunk(s, buf, len, end, quit_after, log, &c,
+			                dot_sent, err);
+		}
+	}
+	while (rc == 0 && c.read < c.sent)
+		rc = read_chunk_reply(s, &c, final, nfinal, err);
+	if (rc == 0 && c.refusal.code != 0) {
+		reply_clear(&final[0]);
+		final[0] = c.refusal;
+		reply_init(&c.refusal);
+	}
+	reply_clear(&c.refusal);
+	free(buf);
+	return rc;
+}
+
+static int
+body_by_bdat(struct smtp_session *s, const struct smtp_body_source *src,
+             bool quit_after, struct reply *final, size_t nfinal,
+             bool *dot_sent, struct error *err)
+{
+	struct body_log log = {0};
+	bool source_failed = false;
+	int rc;
+
+	buf_init(&log.partial, SMTP_BODY_LOG_MAX);
+	rc = send_chunks(s, src, quit_after, final, nfinal, &log, dot_sent,
+	                 &source_failed, err);
+	buf_clear(&log.partial);
+	s->bdat = false;
+	if (source_failed) {
+		/* Never the LAST after a failed read: dropping the
+		 * connection makes the server discard the chunks it has. */
+		transcript_problem(s->t, "%s", err->msg);
+		smtp_abort(s);
+		return -1;
+	}
+	interrupt_hold(false);
+	if (rc < 0)
+		return -1;
+	step_end(s, SMTP_STEP_BODY);
+	/* A refused chunk leaves the transaction to be reset (RFC 3030 2,
+	 * RFC 5321 4.1.1.5) before another. */
+	if (s->quit_sent)
+		enter(s, SMTP_QUIT);
+	else
+		enter(s, reply_is_positive(&final[0]) ? SMTP_READY
+		                                      : SMTP_TRANSACTION);
 	return 0;
 }
 
@@ -1540,14 +1780,17 @@ smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
 	int rc;
 
 	*dot_sent = false;
-	if (s->state != SMTP_BODY)
+	if (s->bdat ? s->state != SMTP_TRANSACTION : s->state != SMTP_BODY)
 		return wrong_state(s, "send a message body", err);
-	if (nfinal == 0)
+	if (nfinal == 0 || (s->bdat && nfinal != 1))
 		return error_set(err, ERROR_SOFTWARE,
 		                 "no room for the reply to the end of data");
 	for (size_t i = 0; i < nfinal; i++)
 		reply_clear(&final[i]);
 	step_begin(s, SMTP_STEP_BODY);
+	if (s->bdat)
+		return body_by_bdat(s, src, quit_after, final, nfinal, dot_sent,
+		                    err);
 	dot_init(&d);
 	buf_init(&log.partial, SMTP_BODY_LOG_MAX);
 	rc = send_blocks(s, src, &d, &log, &source_failed, err);
@@ -1684,6 +1927,7 @@ smtp_rset(struct smtp_session *s, struct error *err)
 
 	if (s->state != SMTP_READY && s->state != SMTP_TRANSACTION)
 		return wrong_state(s, "send RSET", err);
+	s->bdat = false;
 	enter(s, SMTP_RSET);
 	reply_init(&r);
 	rc = send_cmd(s, err, "RSET");

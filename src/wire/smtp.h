@@ -163,6 +163,9 @@ struct smtp_options {
 	/* Never pipeline (RFC 2920), even when the server offers it: one
 	 * command, one reply.  smtp_caps still says what was offered. */
 	bool no_pipelining;
+	/* Never BDAT (RFC 3030), even when the server offers CHUNKING: the
+	 * body goes with DATA, dot-stuffed. */
+	bool no_chunking;
 
 	/* --quit-after: with `stop`, the session goes no further than the
 	 * step `stop_after` (smtp_open and smtp_envelope say where each
@@ -182,6 +185,16 @@ struct smtp_options {
 	 * clears it). */
 	struct smtp_report *report;
 };
+
+/* RFC 3030 sets no size for a BDAT chunk.  A chunk is read whole into
+ * one buffer before its "BDAT n" can be written, so this is the memory
+ * a BDAT body costs; 256 KiB keeps the replies to a 100 MiB message at
+ * 400 and the buffer below what the DATA path uses with its two. */
+#define SMTP_CHUNK_SIZE (256 * 1024)
+/* Chunks written before their replies are read (RFC 2920 3.2 item 2:
+ * bounded, so that neither side blocks on a full socket buffer of
+ * unread replies). */
+#define SMTP_CHUNKS_UNREAD 16
 
 struct smtp_session;
 
@@ -229,6 +242,13 @@ struct smtp_envelope {
 	 * (ignored otherwise: a priority is a wish, not a condition). */
 	uint64_t size;  /* SIZE= when the server has SIZE; 0 omits it */
 	bool body_8bit; /* BODY=8BITMIME (the caller checked the cap) */
+	/* BODY=BINARYMIME (RFC 3030 3) instead: only in a transaction that
+	 * goes by BDAT, which the caller learns from smtp_envelope_uses_bdat
+	 * before filling it; smtp_envelope refuses it otherwise. */
+	bool body_binary;
+	/* DATA even when the server offers CHUNKING: the caller sends the
+	 * body itself after the 354 (smtp_body_raw). */
+	bool want_data;
 	/* RFC 6531 3.4: the SMTPUTF8 parameter on MAIL; set only when an
 	 * address cannot be written in ASCII, and only when the server offers
 	 * it.  Without it every address must be ASCII (U-label domains
@@ -247,6 +267,9 @@ struct smtp_envelope_result {
 	size_t nrcpt;
 	size_t naccepted;
 	struct reply data; /* code 0 when DATA was not sent */
+	/* The body goes by BDAT (RFC 3030): no DATA was sent, and
+	 * smtp_body may follow once MAIL and a recipient were accepted. */
+	bool bdat;
 };
 
 void smtp_envelope_result_init(struct smtp_envelope_result *r);
@@ -269,6 +292,16 @@ void smtp_envelope_result_clear(struct smtp_envelope_result *r);
 int smtp_envelope(struct smtp_session *s, const struct smtp_envelope *env,
                   struct smtp_envelope_result *res, struct error *err);
 
+/* Whether the next transaction's body will go by BDAT (RFC 3030) rather
+ * than DATA: the server offers CHUNKING, the caller did not turn it off
+ * (no_chunking), the session is SMTP (LMTP keeps DATA) and not stopping
+ * (--quit-after), and env->want_data is not set.  With BDAT no DATA is
+ * sent: once MAIL and at least one RCPT were accepted (res->bdat true),
+ * smtp_body sends the body in chunks; otherwise smtp_rset as after any
+ * transaction that ended before its body. */
+bool smtp_envelope_uses_bdat(const struct smtp_session *s,
+                             const struct smtp_envelope *env);
+
 /* Where the body comes from: canonical CRLF text, read in blocks.  Returns
  * bytes read, 0 at the end, -1 with err filled. */
 struct smtp_body_source {
@@ -288,6 +321,17 @@ struct smtp_body_source {
  * status unknown" and *dot_sent is true.  Whatever fails after the dot,
  * the replies read before it stay in final[] (LMTP: the first recipients')
  * and the rest have code 0. */
+/*
+ * With BDAT (res->bdat) instead: the body as it is (no dot-stuffing, RFC
+ * 3030 2), in chunks of at most SMTP_CHUNK_SIZE octets, "BDAT n" each and
+ * "BDAT n LAST" the last ("BDAT 0 LAST" when the end came right after a
+ * full chunk), pipelined when the server pipelines (at most
+ * SMTP_CHUNKS_UNREAD replies owed at a time), QUIT in the LAST chunk's
+ * write as above; *dot_sent is then about the LAST chunk.  A chunk
+ * refused (4xx, 5xx) ends the transaction (RFC 3030 2: no further chunk
+ * is sent; the replies to those already sent are read): final[0..nfinal)
+ * all hold that refusal, the call returns 0, and the session needs
+ * smtp_rset before another transaction. */
 int smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
               bool quit_after, struct reply *final, size_t nfinal,
               bool *dot_sent, struct error *err);

@@ -114,6 +114,8 @@ parse_cap_line(struct smtp_caps *caps, const char *line, size_t len)
 		caps->enhancedstatuscodes = true;
 	else if (smtpcaps_word_is(w, n, "CHUNKING"))
 		caps->chunking = true;
+	else if (smtpcaps_word_is(w, n, "BINARYMIME"))
+		caps->binarymime = true;
 	else if (smtpcaps_word_is(w, n, "MT-PRIORITY"))
 		caps->mt_priority = true;
 	else if (smtpcaps_word_is(w, n, "STARTTLS"))

@@ -28,6 +28,7 @@ struct smtp_caps {
 	bool dsn;                 /* RFC 3461 */
 	bool enhancedstatuscodes; /* RFC 2034 */
 	bool chunking;            /* RFC 3030 */
+	bool binarymime;          /* RFC 3030 3 (only with BDAT) */
 	bool mt_priority;         /* RFC 6710 */
 	bool starttls;            /* RFC 3207 */
 	char auth[256]; /* RFC 4954 mechanism list, space-separated, or "" */

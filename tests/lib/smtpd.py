@@ -54,6 +54,18 @@
 #                            the default reply; #N rules win over plain ones,
 #                            and a later rule over an earlier one.
 #
+# BDAT (RFC 3030, when caps offers CHUNKING): the chunk's octets are read
+# exactly as "BDAT n" says before the reply; the LAST chunk ends the
+# transaction (msg.T holds the chunks joined, recorded when no chunk
+# failed; msg.T.partial what came of a chunk the connection cut).  A chunk
+# outside a transaction (no MAIL, no accepted RCPT) gets 503 or 554; once
+# a chunk got a negative reply (by default or a rule), every later chunk
+# of the transaction gets 503 and is dropped (RFC 3030 2), and a client
+# that sends one after that reply without PIPELINING is flagged, as are
+# BDAT without CHUNKING offered, DATA and BDAT in one transaction, and
+# BODY=BINARYMIME without BINARYMIME offered or over DATA.  option
+# require-quit-with-dot holds the reply to a LAST chunk until QUIT came.
+#
 # EVENTS: CONNECT (the greeting), any command verb as the client sends it
 # (EHLO, HELO, LHLO, MAIL, RCPT, DATA, RSET, QUIT, NOOP, BDAT, STARTTLS, AUTH
 # or anything else, case-insensitive), DOT (the final "." of DATA),
@@ -563,6 +575,9 @@ class Session:
         self.mail = None
         self.mail_params = {}
         self.rcpts = []
+        self.bdat = b""            # the chunks of this transaction so far
+        self.bdat_used = False     # a BDAT came in this transaction
+        self.bdat_failed = None    # the code that refused a chunk
 
     # input ----------------------------------------------------------------
     def recv(self, timeout):
@@ -1060,6 +1075,13 @@ class Session:
                 self.wait_for(rb"(?im)^DATA\r?\n",
                               "pipelining: DATA did not arrive with MAIL "
                               "within %gs" % self.script.options["wait"])
+        if verb == "DATA" and self.bdat_used:
+            self.rec.problem(self.n, "DATA after BDAT in one transaction "
+                             "(RFC 3030 2)")
+        if verb == "DATA" and \
+                self.mail_params.get("BODY", "").upper() == "BINARYMIME":
+            self.rec.problem(self.n, "DATA for a BODY=BINARYMIME message "
+                             "(RFC 3030 3: BDAT only)")
         if verb == "MAIL":
             self.parse_mail(arg)
         elif verb == "RCPT":
@@ -1125,6 +1147,8 @@ class Session:
         elif verb == "DATA":
             self.data_refused = None if code == b"354" else code.decode(
                 "latin-1") or "nothing"
+        elif verb == "BDAT":
+            self.after_chunk(code)
         elif verb == "RSET":
             self.reset_transaction()
         elif verb == "QUIT":
@@ -1215,7 +1239,8 @@ class Session:
             self.rec.problem(self.n, "SIZE=%s declared but the message has "
                              "%d octets" % (declared, len(body)))
         if any(b >= 0x80 for b in body) and \
-                self.mail_params.get("BODY", "").upper() != "8BITMIME":
+                self.mail_params.get("BODY", "").upper() not in (
+                    "8BITMIME", "BINARYMIME"):
             self.rec.problem(self.n, "8-bit message data without "
                              "BODY=8BITMIME")
 
@@ -1260,6 +1285,8 @@ class Session:
             self.last_mail_params[k] = v
             ext = {"RET": "DSN", "ENVID": "DSN", "BODY": "8BITMIME",
                    "AUTH": "AUTH"}.get(k, k)
+            if k == "BODY" and v.upper() == "BINARYMIME":
+                ext = "BINARYMIME"
             if ext not in self.offered:
                 self.rec.problem(self.n, "MAIL parameter %s but %s was not "
                                  "offered" % (p.decode("latin-1"), ext))
@@ -1308,18 +1335,54 @@ class Session:
         """BDAT (RFC 3030): take the chunk's octets before replying."""
         m = re.fullmatch(rb"([0-9]+)( +LAST)?", arg.strip(), re.I)
         self.bdat_ok = bool(m)
+        self.bdat_last = bool(m and m.group(2))
+        if "CHUNKING" not in self.offered:
+            self.rec.problem(self.n, "BDAT but CHUNKING was not offered")
+        if self.bdat_failed and "PIPELINING" not in self.offered:
+            self.rec.problem(self.n, "BDAT after a chunk was refused with "
+                             "%s (RFC 3030 2)" % self.bdat_failed)
+        if self.mail is None or not self.rcpts:
+            self.rec.problem(self.n, "BDAT without %s (mailpost waits for "
+                             "the replies to MAIL and RCPT first)" %
+                             ("MAIL" if self.mail is None else
+                              "an accepted recipient"))
+        self.bdat_used = True
         if not m:
             return
         n = int(m.group(1))
         while len(self.inbuf) < n:
             self.flush()
-            if not self.recv(idle):
-                raise Closed()
+            try:
+                if self.recv(idle):
+                    continue
+            except Closed:
+                pass
+            self.rec.transactions += 1
+            t = self.rec.transactions
+            self.rec.append("msg.%d.partial" % t,
+                            self.bdat + bytes(self.inbuf))
+            self.rec.log(self.n, "*", "connection lost in a BDAT chunk "
+                         "after %d of %d octets (msg.%d.partial)" %
+                         (len(self.inbuf), n, t))
+            raise Closed()
         chunk = bytes(self.inbuf[:n])
         del self.inbuf[:n]
-        self.bdat = getattr(self, "bdat", b"") + chunk
+        self.rec.log(self.n, "*", "chunk of %d octets%s" %
+                     (n, " (LAST)" if self.bdat_last else ""))
+        self.bdat += chunk
         self.bdat_size = n
-        if m.group(2):
+        if self.bdat_last and self.script.options.get("require-quit-with-dot"):
+            self.wait_for(rb"(?im)^QUIT\r?\n",
+                          "QUIT did not arrive with the LAST chunk")
+
+    def after_chunk(self, code):
+        """A chunk's reply went out: a refusal fails the transaction (RFC
+        3030 2); the LAST one ends it, with a message if none failed."""
+        if code[:1] != b"2" and not self.bdat_failed:
+            self.bdat_failed = code.decode("latin-1") or "nothing"
+        if not self.bdat_last or not self.bdat_ok:
+            return
+        if not self.bdat_failed:
             self.rec.transactions += 1
             t = self.rec.transactions
             self.rec.append("msg.%d" % t, self.bdat)
@@ -1328,11 +1391,20 @@ class Session:
             self.rec.log(self.n, "*", "message %d: %d octets by BDAT" %
                          (t, len(self.bdat)))
             self.check_message(self.bdat)
-            self.bdat = b""
+        else:
+            self.rec.log(self.n, "*", "LAST chunk: the transaction failed "
+                         "(%s), nothing kept" % self.bdat_failed)
+        self.reset_transaction()
 
     def cmd_BDAT(self, arg):
         if not self.bdat_ok:
             self.send(b"501 5.5.4 Syntax: BDAT size [LAST]\r\n")
+        elif self.mail is None:
+            self.send(b"503 5.5.1 Error: need MAIL command\r\n")
+        elif not self.rcpts:
+            self.send(b"554 5.5.1 Error: no valid recipients\r\n")
+        elif self.bdat_failed:
+            self.send(b"503 5.5.1 Error: an earlier chunk failed\r\n")
         else:
             self.send(b"250 2.0.0 %d octets received\r\n" % self.bdat_size)
 

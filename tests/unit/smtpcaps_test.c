@@ -128,13 +128,15 @@ test_auth_overflow(void)
 static void
 test_each_keyword(void)
 {
-	const char *lines[] = {"250-mx", "250-ENHANCEDSTATUSCODES",
-	                       "250-CHUNKING", "250 MT-PRIORITY", NULL};
+	const char *lines[] = {"250-mx",          "250-ENHANCEDSTATUSCODES",
+	                       "250-CHUNKING",    "250-binarymime",
+	                       "250 MT-PRIORITY", NULL};
 	struct smtp_caps caps;
 
 	parse(&caps, lines);
 	CHECK(caps.enhancedstatuscodes);
 	CHECK(caps.chunking);
+	CHECK(caps.binarymime);
 	CHECK(caps.mt_priority);
 	CHECK(!caps.pipelining && !caps.starttls && !caps.size);
 }
