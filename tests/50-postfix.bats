@@ -256,6 +256,36 @@ EOF
 	assert_equal "$want" "$output" "SHA-256 of the delivered body"
 }
 
+@test "postfix: CHUNKING: several BDAT chunks (Postfix counts them), byte-exact; --no-chunking is DATA; no BINARYMIME offered" {
+	python3 - "$msg" <<'EOF'
+import sys
+with open(sys.argv[1], "wb") as f:
+    f.write(b"From: sender@client.test\nTo: alice@example.test\nSubject: chunks\n\n")
+    for i in range(8000):
+        f.write(b"%s%07d %s\n" % (b"." if i % 3 == 0 else b"", i, b"x" * 66))
+EOF
+	pf_send 0 "$msg" -v -i -f sender@client.test alice@example.test
+	assert_stderr_contains " -> BDAT 262144"
+	assert_stderr_contains " LAST"
+	assert_stderr_lacks " -> DATA"
+	# Postfix 3.7 offers CHUNKING, not BINARYMIME (RFC 3030 3).
+	assert_stderr_contains "CHUNKING"
+	assert_stderr_lacks "BINARYMIME"
+	postfix_wait_delivered 1 60
+	f=$(postfix_one alice@example.test)
+	msgcheck "$f" same-as "$msg"
+	# Postfix's own count of the commands of the session.
+	grep -qE 'disconnect from .* bdat=3 quit=1' "$PF_LOG" ||
+		die "Postfix did not log three BDAT commands:" "$(grep disconnect "$PF_LOG" | tail -n 3)"
+	postfix_clear
+	pf_send 0 "$msg" -v -i --no-chunking -f sender@client.test alice@example.test
+	assert_stderr_contains " -> DATA"
+	assert_stderr_lacks " -> BDAT"
+	postfix_wait_delivered 1 60
+	f=$(postfix_one alice@example.test)
+	msgcheck "$f" same-as "$msg"
+}
+
 @test "postfix: a message over the server's size limit gives exit 69, nothing delivered" {
 	{
 		printf 'From: sender@client.test\nTo: alice@example.test\nSubject: too big\n\n'
