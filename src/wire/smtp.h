@@ -188,8 +188,8 @@ struct smtp_options {
 
 /* RFC 3030 sets no size for a BDAT chunk.  A chunk is read whole into
  * one buffer before its "BDAT n" can be written, so this is the memory
- * a BDAT body costs; 256 KiB keeps the replies to a 100 MiB message at
- * 400 and the buffer below what the DATA path uses with its two. */
+ * a BDAT body costs (the DATA path's two buffers take 192 KiB); 256 KiB
+ * keeps the replies to a 100 MiB message at 400. */
 #define SMTP_CHUNK_SIZE (256 * 1024)
 /* Chunks written before their replies are read (RFC 2920 3.2 item 2:
  * bounded, so that neither side blocks on a full socket buffer of
