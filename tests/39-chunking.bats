@@ -5,7 +5,8 @@
 # edges, refusals of a middle chunk and of the LAST one (exit codes, the
 # queue, RSET), a connection cut in the middle, BINARYMIME for 8-bit data
 # a server without 8BITMIME takes, --no-chunking and `chunking off`, and
-# where DATA stays (--quit-after data, the smuggling test, LMTP).  Against
+# where DATA stays (--quit-after data, the smuggling test), and LMTP's
+# replies per recipient after the LAST chunk.  Against
 # Postfix: 50-postfix.
 
 load lib/helpers
@@ -149,6 +150,38 @@ assert_commands() {
 	assert_stderr_lacks "Hello Bob."
 }
 
+# --- the envelope with the chunks ---------------------------------------------------
+
+@test "one recipient: MAIL, RCPT, BDAT LAST and QUIT in one write; the recipient refused is the verdict (67), nothing delivered" {
+	start_smtpd "$CAPS" -- --max-connections 2
+	run_send 0 bob@example.net <"$MSG"
+	assert_in_one_recv $'RCPT TO:<bob@example.net>\r\nBDAT '"${#MSG_SIMPLE_CRLF}"$' LAST\r\n'
+	assert_in_one_recv $'Bye.\r\nQUIT\r\n'
+	start_smtpd "$CAPS"$'\non RCPT 550 5.1.1 <bob@example.net>: no such user'
+	run_send 67 bob@example.net <"$MSG"
+	assert_stderr_contains "550 5.1.1"
+	assert_stderr_lacks "503"
+	assert_no_message 1
+	assert_no_problems
+}
+
+@test "several recipients, all or nothing: the RCPT replies come first; one refused, no BDAT at all (67)" {
+	start_smtpd "$CAPS"$'\non RCPT#2 550 5.1.1 <carol@example.net>: no such user'
+	run_send 67 bob@example.net carol@example.net <"$MSG"
+	assert_stderr_contains "carol@example.net"
+	assert_received_lacks "BDAT"
+	assert_no_problems
+}
+
+@test "several recipients, --rcpt-policy=any: piped with the chunks; the accepted one gets it, the refused one named (67)" {
+	start_smtpd "$CAPS"$'\non RCPT#2 550 5.1.1 <carol@example.net>: no such user'
+	run_send 67 --rcpt-policy=any bob@example.net carol@example.net <"$MSG"
+	assert_stderr_contains "carol@example.net"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+	assert_in_one_recv $'RCPT TO:<carol@example.net>\r\nBDAT '
+	assert_no_problems
+}
+
 # --- refusals ---------------------------------------------------------------------------
 
 @test "a 5xx to the LAST chunk: 69, the reply named, dead letter as after the dot" {
@@ -201,7 +234,7 @@ assert_commands() {
 	assert_no_problems
 }
 
-@test "a queue flush: a chunk refused for the first message, RSET, the second message goes on the same connection" {
+@test "a queue flush: a chunk refused for the first message, RSET, the other message goes on the same connection" {
 	local big="$BATS_TEST_TMPDIR/big"
 	sized_message "$big" $((CHUNK + 10))
 	queue_config 1 "queue always"
@@ -216,7 +249,16 @@ assert_commands() {
 	assert_equal 1 "$(grep -c 'accepted' "$SMTPD_DIR/log")" "connections"
 	grep -q '^1 clear RSET$' "$SMTPD_DIR/commands" ||
 		die "no RSET after the refused chunk:" "$(cat "$SMTPD_DIR/commands")"
-	assert_message 1 "$MSG_SIMPLE_CRLF"
+	# The flush's order is the queue's: the one refused (its first chunk
+	# was BDAT#1) stays, the other arrived whole.
+	if cmp -s "$big" "$SMTPD_DIR/msg.1"; then
+		"$MAILPOST" -C "$MAILPOST_CONF" -bp | grep -q carol@example.net ||
+			die "the small message is not the one left in the queue"
+	else
+		assert_message 1 "$MSG_SIMPLE_CRLF"
+		"$MAILPOST" -C "$MAILPOST_CONF" -bp | grep -q bob@example.net ||
+			die "the big message is not the one left in the queue"
+	fi
 	assert_no_problems
 }
 
@@ -313,11 +355,31 @@ assert_commands() {
 	assert_no_message 1
 }
 
-@test "LMTP with CHUNKING offered keeps DATA (one reply per recipient after the dot)" {
-	start_smtpd "$CAPS"
-	run_send 0 --protocol lmtp bob@example.net carol@example.net <"$MSG"
+@test "LMTP with CHUNKING: BDAT LAST, then one reply per recipient; one refused is named (67), the other delivered" {
+	write_config "protocol lmtp"
+	start_smtpd "$CAPS" -- --max-connections 2
+	run_send 0 bob@example.net carol@example.net <"$MSG"
 	assert_message 1 "$MSG_SIMPLE_CRLF"
-	assert_received_lacks "BDAT"
+	assert_received_lacks $'\r\nDATA\r\n'
+	grep -q "S: 250 2.1.5 <carol@example.net> delivered" "$SMTPD_DIR/log" ||
+		die "the server did not send the second LMTP reply"
+	start_smtpd "$CAPS"$'\non LMTP#2 550 5.1.1 no such user'
+	run_send 67 bob@example.net carol@example.net <"$MSG"
+	assert_stderr_contains "carol@example.net"
+	assert_stderr_lacks "bob@example.net"
+	assert_no_problems
+}
+
+@test "LMTP with CHUNKING: a refused middle chunk is every recipient's verdict" {
+	local big="$BATS_TEST_TMPDIR/big"
+	sized_message "$big" $((CHUNK + 10))
+	write_config "protocol lmtp"
+	start_smtpd "$CAPS"$'\non BDAT#1 552 5.3.4 too big'
+	run_send 69 bob@example.net carol@example.net <"$big"
+	assert_stderr_contains "message refused for 2 of 2 recipients"
+	assert_stderr_contains "<bob@example.net> (552"
+	assert_stderr_contains "<carol@example.net> (552"
+	assert_no_message 1
 	assert_no_problems
 }
 

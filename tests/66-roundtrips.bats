@@ -9,8 +9,9 @@
 # goes with QUIT: plain 5.  STARTTLS adds its reply, the handshake's server
 # flight and EHLO again (the client's Finished and its EHLO are one turn):
 # 8.  Implicit TLS adds only the flight: 6.  AUTH PLAIN with its initial
-# response adds one turn.  One wait more than these is a round trip lost
-# on every link (50 ms on a continent, more on a phone).
+# response adds one turn.  With CHUNKING each is one fewer: no DATA, and
+# the LAST chunk goes with QUIT.  One wait more than these is a round trip
+# lost on every link (50 ms on a continent, more on a phone).
 #
 # TLS 1.3 costs 22 octets a record (header 5, content type 1, tag 16):
 # 0.13 % of a full record of 16 KiB, 1.4 % of a 1.5 KiB one.  A body in
@@ -103,6 +104,66 @@ assert_waits() {
 	run_send 0 bob@example.net <"$MSG"
 	assert_auth_record "PLAIN user=alice reply=235"
 	assert_waits 7
+}
+
+# --- CHUNKING (RFC 3030): one wait fewer each ------------------------------------
+# MAIL and RCPT go together and are answered; the body follows as
+# "BDAT n LAST" with QUIT in its write, no DATA and no 354 to wait for.
+
+# The servers above with CHUNKING offered too (in the clear and in TLS).
+chunking() {
+	sed 's/PIPELINING, 8BITMIME/PIPELINING, CHUNKING, 8BITMIME/'
+}
+
+# assert_waits, and the body went by BDAT.
+assert_bdat_waits() {
+	assert_waits "$1" || return 1
+	grep -q "BDAT ${#MSG_SIMPLE_CRLF} LAST\$" "$SMTPD_DIR/commands" ||
+		die "no BDAT LAST:" "$(cat "$SMTPD_DIR/commands")"
+}
+
+@test "round trips with CHUNKING, plain: 4" {
+	start_smtpd "caps PIPELINING, CHUNKING, 8BITMIME"
+	run_send 0 bob@example.net <"$MSG"
+	assert_bdat_waits 4
+}
+
+@test "round trips with CHUNKING, STARTTLS: 7" {
+	start_smtpd "$(tls_script | chunking)"
+	tls_config
+	run_send 0 bob@example.net <"$MSG"
+	assert_tls_session "TLSv1.3"
+	assert_bdat_waits 7
+}
+
+@test "round trips with CHUNKING, STARTTLS and AUTH PLAIN: 8" {
+	start_smtpd "$(tls_script | chunking)"
+	tls_config "user alice" "password s3cret" "auth plain"
+	run_send 0 bob@example.net <"$MSG"
+	assert_auth_record "PLAIN user=alice reply=235"
+	assert_bdat_waits 8
+}
+
+@test "round trips with CHUNKING, implicit TLS: 5" {
+	start_smtpd "$(tls_script implicit | chunking)"
+	tls_config "tls_starttls off"
+	run_send 0 bob@example.net <"$MSG"
+	assert_tls_session "TLSv1.3"
+	assert_bdat_waits 5
+}
+
+@test "round trips with CHUNKING, implicit TLS and AUTH PLAIN: 6" {
+	start_smtpd "$(tls_script implicit | chunking)"
+	tls_config "tls_starttls off" "user alice" "password s3cret" "auth plain"
+	run_send 0 bob@example.net <"$MSG"
+	assert_auth_record "PLAIN user=alice reply=235"
+	assert_bdat_waits 6
+}
+
+@test "round trips with CHUNKING but --no-chunking: the DATA path's 5" {
+	start_smtpd "caps PIPELINING, CHUNKING, 8BITMIME"
+	run_send 0 --no-chunking bob@example.net <"$MSG"
+	assert_waits 5
 }
 
 # A message of about 1 MiB (base64 lines of 76).

@@ -607,6 +607,25 @@ judge_lmtp_cut(const struct submission *sub,
 	return -1;
 }
 
+/* A piped envelope (smtp.h: MAIL, RCPT and the chunks in one write) is
+ * judged after the body: refused, it is the verdict, and the server's
+ * refusal of the chunks that followed says nothing more.  Nothing was
+ * delivered then, so another server may still be tried. */
+static bool
+piped_refused(const struct submission *sub,
+              const struct smtp_envelope_result *res,
+              struct submit_outcome *out, struct error *err)
+{
+	bool abort_data;
+	enum smtp_step step;
+
+	if (judge_envelope(sub, res, &abort_data, &step, err))
+		return false;
+	failed_in(out, step);
+	out->dot_sent = false;
+	return true;
+}
+
 static int
 send_body(struct smtp_session *s, const struct submission *sub,
           const struct smtp_envelope_result *res, struct submit_outcome *out,
@@ -624,6 +643,11 @@ send_body(struct smtp_session *s, const struct submission *sub,
 	rc = smtp_body(s, &src, !sub->more_follow, final, nfinal, &dot_sent,
 	               err);
 	out->dot_sent = dot_sent;
+	if (res->piped && res->mail.code != 0 &&
+	    piped_refused(sub, res, out, err)) {
+		rc = -1;
+		goto done;
+	}
 	/* smtp_body refuses nfinal 0 (no accepted recipient). */
 	replied = nfinal > 0 && final[0].code != 0;
 	if (replied) {
@@ -637,6 +661,7 @@ send_body(struct smtp_session *s, const struct submission *sub,
 		rc = judge_final_smtp(sub, res, final, out, err);
 	else if (sub->account->lmtp && replied)
 		rc = judge_lmtp_cut(sub, res, final, nfinal, out, err);
+done:
 	for (size_t i = 0; i < nfinal; i++)
 		reply_clear(&final[i]);
 	free(final);
@@ -714,14 +739,14 @@ transact_as(struct smtp_session *s, const struct submission *sub,
 		failed_in(out, smtp_timing_failed(smtp_timing(s)));
 		goto out;
 	}
-	if (!judge_envelope(sub, &res, &abort_data, &step, err)) {
+	if (!res.piped && !judge_envelope(sub, &res, &abort_data, &step, err)) {
 		failed_in(out, step);
 		if (abort_data)
 			smtp_abort(s);
 		goto out;
 	}
 	rc = send_body(s, sub, &res, out, err);
-	if (rc < 0)
+	if (rc < 0 && !out->in_step) /* else a piped envelope's refusal */
 		failed_in(out, SMTP_STEP_BODY);
 	if ((rc == 0 || out->delivered) &&
 	    (rc = report_partial(sub, &res, rc, err)) < 0 && !out->in_step)

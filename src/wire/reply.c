@@ -37,6 +37,18 @@ reply_clear(struct reply *r)
 	reply_init(r);
 }
 
+void
+reply_copy(struct reply *dst, const struct reply *src)
+{
+	reply_clear(dst);
+	dst->code = src->code;
+	memcpy(dst->enhanced, src->enhanced, sizeof dst->enhanced);
+	dst->nlines = src->nlines;
+	/* Within the same ceiling, so it fits. */
+	if (src->text.len > 0)
+		buf_append(&dst->text, src->text.data, src->text.len);
+}
+
 static bool
 is_digit(char c)
 {

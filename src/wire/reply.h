@@ -42,6 +42,9 @@ struct reply {
 void reply_init(struct reply *r);
 void reply_clear(struct reply *r);
 
+/* dst (initialised) becomes a copy of src, which stays as it is. */
+void reply_copy(struct reply *dst, const struct reply *src);
+
 /* Push one received line (CRLF already removed).  Returns 1 when this line
  * completed the reply, 0 when more lines are expected, -1 (ERROR_PROTOCOL
  * filled in) when the line is malformed.  Push into a fresh or cleared

@@ -127,6 +127,14 @@ struct smtp_session {
 	bool no_pipelining; /* smtp_options.no_pipelining */
 	bool no_chunking;   /* smtp_options.no_chunking */
 	bool bdat;          /* this transaction's body goes by BDAT */
+	/* The envelope whose MAIL and RCPT went unanswered ahead of the
+	 * chunks (piped): smtp_body reads their replies into res, the
+	 * caller's, before the chunks'.  owed: steps sent, read: read. */
+	struct {
+		const struct smtp_envelope *env;
+		struct smtp_envelope_result *res;
+		size_t owed, read;
+	} piped;
 	bool stop;          /* smtp_options.stop and stop_after */
 	enum smtp_step stop_after;
 	bool quit_sent;
@@ -1065,6 +1073,7 @@ smtp_envelope_result_init(struct smtp_envelope_result *r)
 	r->nrcpt = 0;
 	r->naccepted = 0;
 	reply_init(&r->data);
+	r->bdat = r->piped = false;
 }
 
 void
@@ -1078,6 +1087,7 @@ smtp_envelope_result_clear(struct smtp_envelope_result *r)
 	r->nrcpt = 0;
 	r->naccepted = 0;
 	reply_clear(&r->data);
+	r->bdat = r->piped = false;
 }
 
 /* MAIL FROM with the parameters the server announced (RFC 1870 SIZE,
@@ -1337,8 +1347,57 @@ bool
 smtp_envelope_uses_bdat(const struct smtp_session *s,
                         const struct smtp_envelope *env)
 {
-	return s->caps.chunking && !s->no_chunking && !s->lmtp && !s->stop &&
+	return s->caps.chunking && !s->no_chunking && !s->stop &&
 	       !env->want_data;
+}
+
+/* RFC 3030 2 lets BDAT follow RCPT in a pipeline, so MAIL, RCPT, the
+ * chunks and QUIT can leave in one write (one round trip fewer than
+ * waiting for the replies, or for DATA's 354).  Only where the replies
+ * could not have stopped the message anyway: one recipient (refused,
+ * the server refuses the chunks: nothing is delivered), or a policy that
+ * sends to whoever was accepted; with several recipients and
+ * all-or-nothing, the RCPT replies decide first.  Not for LMTP: the
+ * replies after the LAST chunk are as many as the recipients accepted,
+ * which the caller must know before. */
+static bool
+pipes_body(const struct smtp_session *s, const struct smtp_envelope *env)
+{
+	size_t n = env->envelope->nrcpts;
+
+	return s->bdat && pipelines(s) && !s->lmtp &&
+	       n + 1 <= SMTP_PIPELINE_MAX && (n == 1 || !env->all_or_nothing);
+}
+
+/* MAIL and the RCPTs queued, their replies left for smtp_body. */
+static int
+envelope_piped(struct smtp_session *s, const struct smtp_envelope *env,
+               struct smtp_envelope_result *res, struct error *err)
+{
+	size_t total = env->envelope->nrcpts + 1;
+
+	for (size_t i = 0; i < total; i++)
+		if (queue_step(s, env, i, err) < 0)
+			return -1;
+	s->piped.env = env;
+	s->piped.res = res;
+	s->piped.owed = total;
+	s->piped.read = 0;
+	res->bdat = true;
+	res->piped = true;
+	enter(s, SMTP_TRANSACTION);
+	return 0;
+}
+
+/* The replies to a piped envelope not read yet. */
+static int
+read_piped(struct smtp_session *s, struct error *err)
+{
+	for (; s->piped.read < s->piped.owed; s->piped.read++)
+		if (read_step(s, s->piped.env, s->piped.res, s->piped.read,
+		              err) < 0)
+			return -1;
+	return 0;
 }
 
 int
@@ -1358,7 +1417,10 @@ smtp_envelope(struct smtp_session *s, const struct smtp_envelope *env,
 	for (size_t i = 0; i < env->envelope->nrcpts; i++)
 		reply_init(&res->rcpt[i]);
 	s->bdat = smtp_envelope_uses_bdat(s, env);
+	s->piped.owed = s->piped.read = 0;
 	enter(s, SMTP_ENVELOPE);
+	if (pipes_body(s, env))
+		return envelope_piped(s, env, res, err);
 	if (pipelines(s))
 		rc = envelope_pipelined(s, env, res, err);
 	else
@@ -1618,8 +1680,9 @@ fill_chunk(const struct smtp_body_source *src, char *buf, size_t *len,
 }
 
 /* The reply to the oldest chunk not yet answered.  The LAST chunk's is
- * the reply to the end of the data (read_final) unless a chunk before it
- * was refused; the others' are kept only when they refuse (RFC 3030 2:
+ * the reply to the end of the data (read_final: with LMTP one per
+ * accepted recipient, RFC 2033 4.2 and RFC 3030 2) unless a chunk before
+ * it was refused; the others' are kept only when they refuse (RFC 3030 2:
  * the first refusal fails the transaction; the replies to chunks already
  * in the pipeline after it are read and dropped). */
 static int
@@ -1630,7 +1693,7 @@ read_chunk_reply(struct smtp_session *s, struct chunks *c, struct reply *final,
 	struct reply r;
 	int rc;
 
-	if (flush(s, s->to.block, err) < 0)
+	if (flush(s, s->to.block, err) < 0 || read_piped(s, err) < 0)
 		return -1;
 	c->read++;
 	if (last && c->refusal.code == 0)
@@ -1688,12 +1751,12 @@ read_owed(struct smtp_session *s, struct chunks *c, struct reply *final,
 }
 
 /* The whole body as chunks, then every reply still owed.  A refused
- * chunk stops the sending; its reply becomes final[0]. */
+ * chunk stops the sending (*refused); its reply becomes each final[]. */
 static int
 send_chunks(struct smtp_session *s, const struct smtp_body_source *src,
             bool quit_after, struct reply *final, size_t nfinal,
             struct body_log *log, bool *dot_sent, bool *source_failed,
-            struct error *err)
+            bool *refused, struct error *err)
 {
 	char *buf = xmalloc(SMTP_CHUNK_SIZE);
 	struct chunks c = {0};
@@ -1724,11 +1787,11 @@ send_chunks(struct smtp_session *s, const struct smtp_body_source *src,
 	}
 	while (rc == 0 && c.read < c.sent)
 		rc = read_chunk_reply(s, &c, final, nfinal, err);
-	if (rc == 0 && c.refusal.code != 0) {
-		reply_clear(&final[0]);
-		final[0] = c.refusal;
-		reply_init(&c.refusal);
-	}
+	/* The refusal is every recipient's verdict (LMTP: RFC 2033 4.2 has
+	 * one reply per recipient only for the end of the data). */
+	*refused = rc == 0 && c.refusal.code != 0;
+	for (size_t i = 0; *refused && i < nfinal; i++)
+		reply_copy(&final[i], &c.refusal);
 	reply_clear(&c.refusal);
 	free(buf);
 	return rc;
@@ -1740,12 +1803,12 @@ body_by_bdat(struct smtp_session *s, const struct smtp_body_source *src,
              bool *dot_sent, struct error *err)
 {
 	struct body_log log = {0};
-	bool source_failed = false;
+	bool source_failed = false, refused = false;
 	int rc;
 
 	buf_init(&log.partial, SMTP_BODY_LOG_MAX);
 	rc = send_chunks(s, src, quit_after, final, nfinal, &log, dot_sent,
-	                 &source_failed, err);
+	                 &source_failed, &refused, err);
 	buf_clear(&log.partial);
 	s->bdat = false;
 	if (source_failed) {
@@ -1759,13 +1822,13 @@ body_by_bdat(struct smtp_session *s, const struct smtp_body_source *src,
 	if (rc < 0)
 		return -1;
 	step_end(s, SMTP_STEP_BODY);
-	/* A refused chunk leaves the transaction to be reset (RFC 3030 2,
-	 * RFC 5321 4.1.1.5) before another. */
+	/* A chunk refused before the LAST leaves the transaction to be
+	 * reset (RFC 3030 2, RFC 5321 4.1.1.5) before another; the LAST's
+	 * replies end it, whatever they say. */
 	if (s->quit_sent)
 		enter(s, SMTP_QUIT);
 	else
-		enter(s, reply_is_positive(&final[0]) ? SMTP_READY
-		                                      : SMTP_TRANSACTION);
+		enter(s, refused ? SMTP_TRANSACTION : SMTP_READY);
 	return 0;
 }
 
@@ -1782,7 +1845,7 @@ smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
 	*dot_sent = false;
 	if (s->bdat ? s->state != SMTP_TRANSACTION : s->state != SMTP_BODY)
 		return wrong_state(s, "send a message body", err);
-	if (nfinal == 0 || (s->bdat && nfinal != 1))
+	if (nfinal == 0)
 		return error_set(err, ERROR_SOFTWARE,
 		                 "no room for the reply to the end of data");
 	for (size_t i = 0; i < nfinal; i++)

@@ -270,6 +270,14 @@ struct smtp_envelope_result {
 	/* The body goes by BDAT (RFC 3030): no DATA was sent, and
 	 * smtp_body may follow once MAIL and a recipient were accepted. */
 	bool bdat;
+	/* With bdat: MAIL and the RCPTs were queued and not yet answered
+	 * (one recipient, or all_or_nothing false, with PIPELINING: the
+	 * chunks and QUIT go in the same write).  Then smtp_body must
+	 * follow, the envelope and this result still alive: it reads the
+	 * replies to MAIL and RCPT into this result before the chunks'
+	 * (mail, rcpt[], naccepted), and the caller judges them after it:
+	 * a refused envelope makes the server refuse the chunks too. */
+	bool piped;
 };
 
 void smtp_envelope_result_init(struct smtp_envelope_result *r);
@@ -279,7 +287,8 @@ void smtp_envelope_result_clear(struct smtp_envelope_result *r);
  * and not turned off by no_pipelining,
  * checking every reply; without pipelining, stops at the first refusal
  * that makes the rest pointless).  The message body may be sent only when
- * res->data.code == 354.  res must have been initialised; what it held is
+ * res->data.code == 354, or with res->bdat (and then, with res->piped,
+ * must be: see there).  res must have been initialised; what it held is
  * cleared first.  Afterwards: with a 354, smtp_body or smtp_abort; with
  * MAIL accepted but no 354, smtp_rset before the next transaction.
  *
@@ -293,9 +302,10 @@ int smtp_envelope(struct smtp_session *s, const struct smtp_envelope *env,
                   struct smtp_envelope_result *res, struct error *err);
 
 /* Whether the next transaction's body will go by BDAT (RFC 3030) rather
- * than DATA: the server offers CHUNKING, the caller did not turn it off
- * (no_chunking), the session is SMTP (LMTP keeps DATA) and not stopping
- * (--quit-after), and env->want_data is not set.  With BDAT no DATA is
+ * than DATA: the server offers CHUNKING (an LMTP server too: the LAST
+ * chunk then gets one reply per recipient), the caller did not turn it
+ * off (no_chunking), the session is not stopping (--quit-after), and
+ * env->want_data is not set.  With BDAT no DATA is
  * sent: once MAIL and at least one RCPT were accepted (res->bdat true),
  * smtp_body sends the body in chunks; otherwise smtp_rset as after any
  * transaction that ended before its body. */
@@ -330,8 +340,8 @@ struct smtp_body_source {
  * write as above; *dot_sent is then about the LAST chunk.  A chunk
  * refused (4xx, 5xx) ends the transaction (RFC 3030 2: no further chunk
  * is sent; the replies to those already sent are read): final[0..nfinal)
- * all hold that refusal, the call returns 0, and the session needs
- * smtp_rset before another transaction. */
+ * all hold that refusal (LMTP: every recipient's), the call returns 0, and the
+ * session needs smtp_rset before another transaction. */
 int smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
               bool quit_after, struct reply *final, size_t nfinal,
               bool *dot_sent, struct error *err);

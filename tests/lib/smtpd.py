@@ -58,13 +58,17 @@
 # exactly as "BDAT n" says before the reply; the LAST chunk ends the
 # transaction (msg.T holds the chunks joined, recorded when no chunk
 # failed; msg.T.partial what came of a chunk the connection cut).  A chunk
-# outside a transaction (no MAIL, no accepted RCPT) gets 503 or 554; once
+# outside a transaction (no MAIL, no accepted RCPT) gets 503 or 554, and
+# is flagged without PIPELINING (with it, BDAT may follow a refused RCPT
+# in the same group); once
 # a chunk got a negative reply (by default or a rule), every later chunk
 # of the transaction gets 503 and is dropped (RFC 3030 2), and a client
 # that sends one after that reply without PIPELINING is flagged, as are
 # BDAT without CHUNKING offered, DATA and BDAT in one transaction, and
 # BODY=BINARYMIME without BINARYMIME offered or over DATA.  option
 # require-quit-with-dot holds the reply to a LAST chunk until QUIT came.
+# In LMTP the LAST chunk gets one reply per accepted recipient, as the
+# final dot does (events LMTP#N), unless a BDAT rule replaces them.
 #
 # EVENTS: CONNECT (the greeting), any command verb as the client sends it
 # (EHLO, HELO, LHLO, MAIL, RCPT, DATA, RSET, QUIT, NOOP, BDAT, STARTTLS, AUTH
@@ -1341,9 +1345,11 @@ class Session:
         if self.bdat_failed and "PIPELINING" not in self.offered:
             self.rec.problem(self.n, "BDAT after a chunk was refused with "
                              "%s (RFC 3030 2)" % self.bdat_failed)
-        if self.mail is None or not self.rcpts:
-            self.rec.problem(self.n, "BDAT without %s (mailpost waits for "
-                             "the replies to MAIL and RCPT first)" %
+        if (self.mail is None or not self.rcpts) and \
+                "PIPELINING" not in self.offered:
+            # With PIPELINING, BDAT may follow a refused MAIL or RCPT in
+            # the same group (RFC 3030 2, RFC 2920): it is refused.
+            self.rec.problem(self.n, "BDAT without %s" %
                              ("MAIL" if self.mail is None else
                               "an accepted recipient"))
         self.bdat_used = True
@@ -1405,6 +1411,13 @@ class Session:
             self.send(b"554 5.5.1 Error: no valid recipients\r\n")
         elif self.bdat_failed:
             self.send(b"503 5.5.1 Error: an earlier chunk failed\r\n")
+        elif self.lmtp and self.bdat_last:
+            # RFC 2033 4.2 with RFC 3030: one reply per recipient after
+            # the LAST chunk, as after the final dot (events LMTP#N).
+            for r in self.rcpts:
+                addr = r[r.find(b":") + 1:].strip()
+                self.event("LMTP", lambda a: self.send(
+                    b"250 2.1.5 %s delivered\r\n" % a), addr)
         else:
             self.send(b"250 2.0.0 %d octets received\r\n" % self.bdat_size)
 
