@@ -165,6 +165,17 @@ assert_commands() {
 	assert_no_problems
 }
 
+@test "one recipient refused, a message of several chunks: only the first chunk goes before the refusal is read" {
+	local big="$BATS_TEST_TMPDIR/big"
+	sized_message "$big" $((3 * CHUNK))
+	start_smtpd "$CAPS"$'\non RCPT 550 5.1.1 <bob@example.net>: no such user'
+	run_send 67 bob@example.net <"$big"
+	assert_stderr_contains "550 5.1.1"
+	assert_equal 1 "$(grep -c ' BDAT ' "$SMTPD_DIR/commands")" "BDAT commands"
+	assert_no_message 1
+	assert_no_problems
+}
+
 @test "several recipients, all or nothing: the RCPT replies come first; one refused, no BDAT at all (67)" {
 	start_smtpd "$CAPS"$'\non RCPT#2 550 5.1.1 <carol@example.net>: no such user'
 	run_send 67 bob@example.net carol@example.net <"$MSG"

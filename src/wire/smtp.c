@@ -1737,13 +1737,22 @@ send_chunk(struct smtp_session *s, const char *buf, size_t len, bool last,
 
 /* Before the next chunk: with pipelining, the replies owed are kept
  * under SMTP_CHUNKS_UNREAD; without it, every one is read (one command,
- * one reply). */
+ * one reply).  A piped envelope (pipes_body) is answered before a second
+ * chunk goes: a refused one costs at most one chunk's octets, and its
+ * chunk's refusal, read at once, stops the rest. */
 static int
 read_owed(struct smtp_session *s, struct chunks *c, struct reply *final,
           size_t nfinal, struct error *err)
 {
 	size_t allowed = pipelines(s) ? SMTP_CHUNKS_UNREAD - 1 : 0;
 
+	if (c->sent > 0 && s->piped.read < s->piped.owed) {
+		if (read_piped(s, err) < 0)
+			return -1;
+		if (!reply_is_positive(&s->piped.res->mail) ||
+		    s->piped.res->naccepted == 0)
+			allowed = 0;
+	}
 	while (c->sent - c->read > allowed)
 		if (read_chunk_reply(s, c, final, nfinal, err) < 0)
 			return -1;
