@@ -10,6 +10,7 @@
 
 #include "crlf.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* Where the next CR and LF are in the current push, so that each memchr
@@ -47,29 +48,54 @@ next_eol(struct eol_scan *s, const char *p)
 	return s->cr < s->lf ? s->cr : s->lf;
 }
 
-/* Note 8-bit and NUL bytes in a run of line text.  Once both are known
- * there is nothing left to look for. */
+/* Whether p[0..n) holds a byte >= 0x80: eight bytes at a time (memcpy
+ * compiles to one load), the rest one by one. */
+static bool
+any_8bit(const char *p, size_t n)
+{
+	const uint64_t high = 0x8080808080808080u;
+	uint64_t acc = 0;
+	size_t i = 0;
+
+	for (; i + 32 <= n; i += 32) {
+		uint64_t w[4];
+
+		memcpy(w, p + i, sizeof w);
+		acc |= w[0] | w[1] | w[2] | w[3];
+		if (acc & high)
+			return true;
+	}
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, sizeof w);
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= (unsigned char)p[i];
+	return (acc & high) != 0;
+}
+
+/* Note 8-bit and NUL bytes in a run of text.  Once both are known there
+ * is nothing left to look for. */
 static void
 measure_run(struct crlf_norm *c, const char *p, size_t n)
 {
 	if (!c->has_nul && memchr(p, '\0', n))
 		c->has_nul = true;
-	if (!c->has_8bit) {
-		unsigned char acc = 0;
-
-		for (size_t i = 0; i < n; i++)
-			acc |= (unsigned char)p[i];
-		c->has_8bit = (acc & 0x80) != 0;
-	}
+	if (!c->has_8bit)
+		c->has_8bit = any_8bit(p, n);
 }
 
-/* Copy line text to the output. */
+/* Copy line text to the output; measure it unless its whole push was
+ * measured at once (crlf_push). */
 static size_t
-emit_text(struct crlf_norm *c, const char *p, size_t n, char *out)
+emit_text(struct crlf_norm *c, const char *p, size_t n, char *out, bool measure)
 {
 	if (n == 0)
 		return 0;
-	measure_run(c, p, n);
+	if (measure)
+		measure_run(c, p, n);
 	memcpy(out, p, n);
 	c->line_len += n;
 	c->at_line_start = false;
@@ -104,7 +130,7 @@ resolve_dot(struct crlf_norm *c, char next, char *out)
 		c->done = true;
 		return 0;
 	}
-	return emit_text(c, ".", 1, out);
+	return emit_text(c, ".", 1, out, false); /* 7-bit */
 }
 
 size_t
@@ -117,6 +143,12 @@ crlf_push(struct crlf_norm *c, const char *in, size_t n, char *out)
 
 	if (c->done || n == 0)
 		return 0;
+	/* Without the lone-dot rule every byte of the push is sent, and a
+	 * line end is neither 8-bit nor NUL: one measurement of the whole
+	 * block instead of one per line.  With it, bytes after the lone dot
+	 * are not the message, so each run is measured as it is taken. */
+	if (!c->dot_ends_input)
+		measure_run(c, in, n);
 	scan.end = end;
 	scan.cr = find_or_end(in, end, '\r');
 	scan.lf = find_or_end(in, end, '\n');
@@ -141,7 +173,8 @@ crlf_push(struct crlf_norm *c, const char *in, size_t n, char *out)
 			continue;
 		}
 		eol = next_eol(&scan, p);
-		o += emit_text(c, p, (size_t)(eol - p), out + o);
+		o += emit_text(c, p, (size_t)(eol - p), out + o,
+		               c->dot_ends_input);
 		p = eol;
 		if (p == end)
 			break;
@@ -164,7 +197,7 @@ crlf_finish(struct crlf_norm *c, char *out)
 	 * keep it, rather than lose the user's text. */
 	if (c->pending_dot) {
 		c->pending_dot = false;
-		o += emit_text(c, ".", 1, out);
+		o += emit_text(c, ".", 1, out, false); /* 7-bit */
 	}
 	if (!c->at_line_start) {
 		o += emit_eol(c, out + o);

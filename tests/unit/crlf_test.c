@@ -289,6 +289,46 @@ test_crlf_then_dot(void)
 	CHECK_MEM(out, o, want, sizeof want - 1);
 }
 
+/* 8-bit and NUL bytes are found wherever they stand in a push (the whole
+ * block is measured at once without the lone-dot rule, in word-sized
+ * steps with a byte tail), and with the lone-dot rule not after the dot
+ * that ends the input. */
+static void
+test_measure_positions(void)
+{
+	char in[200], out[CRLF_OUT_MAX(200)];
+	struct crlf_norm c;
+
+	for (size_t len = 1; len <= 100; len += 33)
+		for (size_t at = 0; at < len; at++) {
+			for (int dot = 0; dot < 2; dot++) {
+				memset(in, 'a', len);
+				in[len] = '\n';
+				in[at] = (char)0xe9;
+				crlf_init(&c, dot);
+				crlf_push(&c, in, len + 1, out);
+				CHECK(c.has_8bit);
+				CHECK(!c.has_nul);
+				in[at] = '\0';
+				crlf_init(&c, dot);
+				crlf_push(&c, in, len + 1, out);
+				CHECK(c.has_nul);
+				CHECK(!c.has_8bit);
+			}
+		}
+	/* After the lone dot nothing counts. */
+	memcpy(in, "ok\n.\n\xe9\0\n", 9);
+	crlf_init(&c, true);
+	crlf_push(&c, in, 9, out);
+	CHECK(c.done);
+	CHECK(!c.has_8bit);
+	CHECK(!c.has_nul);
+	crlf_init(&c, false);
+	crlf_push(&c, in, 9, out);
+	CHECK(c.has_8bit);
+	CHECK(c.has_nul);
+}
+
 int
 main(void)
 {
@@ -296,5 +336,6 @@ main(void)
 	test_long_lines();
 	test_dot_table();
 	test_crlf_then_dot();
+	test_measure_positions();
 	return unit_done();
 }
