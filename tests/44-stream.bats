@@ -73,6 +73,25 @@ assert_nothing_kept() {
 	assert_no_problems
 }
 
+@test "with CHUNKING the streaming message goes by BDAT, byte for byte; a read error mid-stream sends no LAST" {
+	start_smtpd "caps PIPELINING, 8BITMIME, CHUNKING" -- --max-connections 2
+	# Chunks are larger than DATA's blocks (SMTP_CHUNK_SIZE, and one read
+	# ahead to know the LAST): the mark goes out once more input came.
+	fed --lines 30000 --first 25000 --wait-for "$SMTPD_DIR/received:MARK-STREAMED"
+	run_send 0 bob@example.net
+	assert_same_file "$SMTPD_DIR/msg.1" "$(canonical)" "the message received"
+	grep -q '^MAIL FROM:<alice@example.org> BODY=8BITMIME$' "$SMTPD_DIR/env.1" ||
+		die "MAIL was not sent with BODY=8BITMIME alone: $(head -1 "$SMTPD_DIR/env.1")"
+	queue_config
+	fed --lines 30000 --first 25000 --wait-for "$SMTPD_DIR/conn.2.received:MARK-STREAMED" \
+		--then reset --reset-after 26000
+	run_mailpost 74 -C "$MAILPOST_CONF" bob@example.net
+	smtpd_finish
+	assert_no_message 2
+	! grep -q 'LAST' "$SMTPD_DIR/conn.2.received" || die "a LAST chunk was sent"
+	assert_nothing_kept
+}
+
 @test "a server's SIZE limit: a piped large message is read whole first and declared with its exact SIZE=" {
 	start_smtpd
 	fed
