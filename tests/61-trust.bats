@@ -298,7 +298,12 @@ spoilt_store() {
 	printf 'no certificate here\n' >"$BATS_TEST_TMPDIR/store"
 	start_smtpd "$(starttls_with "$CERTS/server.pem")"
 	run_send 78 bob@example.net <"$MSG"
-	assert_stderr_contains "tls_trust_file $BATS_TEST_TMPDIR/store: no PEM certificate in it"
+	assert_stderr_contains "tls_trust_file $BATS_TEST_TMPDIR/store: no PEM certificate in it; name a PEM file of CA certificates, or 'tls_trust_file system'"
+	# The same as the system store: named as that, with its advice.
+	start_smtpd "$(starttls_with "$CERTS/server.pem")"
+	write_config "tls on"
+	MAILPOST_TEST_SYSTEM_TRUST="$BATS_TEST_TMPDIR/store" run_send 78 bob@example.net <"$MSG"
+	assert_stderr_contains "mailpost: cannot load the system trust store $BATS_TEST_TMPDIR/store: no PEM certificate in it; set tls_trust_file"
 }
 
 @test "a CA broken past its subject: refused (78) when the chain names it; --check-config finds it whatever the chain" {

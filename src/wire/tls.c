@@ -857,27 +857,37 @@ store_wanted(const struct castore *store, size_t i, const struct chain_names *w)
 	return false;
 }
 
+/* A refused trust store, in the words of the setting that named it and
+ * with what to do: the one form of every refusal of the store, whenever
+ * it is found (reading the file, or a CA when the chain names it). */
+static int
+store_refused(struct tls *s, const char *why, struct error *err)
+{
+	if (s->store_system) {
+		const char *path = system_trust_file();
+
+		return error_set(err, ERROR_CONFIG,
+		                 "cannot load the system trust store %s: %s; "
+		                 "set tls_trust_file",
+		                 path ? path : "", why);
+	}
+	return error_set(err, ERROR_CONFIG,
+	                 "tls_trust_file %s: %s; name a PEM file of CA "
+	                 "certificates, or 'tls_trust_file system'",
+	                 s->trust_file ? s->trust_file : "", why);
+}
+
 /* A CA of the store that GnuTLS cannot read refuses the store, as it
  * refused the whole file when it read every CA. */
 static int
 import_failed(struct tls *s, size_t i, const char *why)
 {
-	const char *path = system_trust_file();
+	char what[TLS_ERROR_MAX];
 
+	snprintf(what, sizeof what, "certificate %zu (line %zu): %s", i + 1,
+	         castore_line(s->store, i), why);
 	s->trust_failed = true;
-	if (s->store_system)
-		return error_set(&s->trust_err, ERROR_CONFIG,
-		                 "cannot load the system trust store %s: "
-		                 "certificate %zu (line %zu): %s; set "
-		                 "tls_trust_file",
-		                 path ? path : "", i + 1,
-		                 castore_line(s->store, i), why);
-	return error_set(&s->trust_err, ERROR_CONFIG,
-	                 "tls_trust_file %s: certificate %zu (line %zu): %s; "
-	                 "name a PEM file of CA certificates, or "
-	                 "'tls_trust_file system'",
-	                 s->trust_file ? s->trust_file : "", i + 1,
-	                 castore_line(s->store, i), why);
+	return store_refused(s, what, &s->trust_err);
 }
 
 /* One CA of the store as GnuTLS's certificate, or -1 (import_failed). */
@@ -1053,29 +1063,12 @@ file_problem(const char *path)
 	return NULL;
 }
 
-/* A refused store, in the words of the setting that named it. */
-static int
-store_error(struct tls *s, const struct tls_params *p, const char *path,
-            const char *why, struct error *err)
-{
-	if (s->store_system)
-		return error_set(err, ERROR_CONFIG,
-		                 "cannot load the system trust store %s: %s; "
-		                 "set tls_trust_file",
-		                 path, why);
-	return error_set(err, ERROR_CONFIG,
-	                 "tls_trust_file %s: %s; name a PEM file of CA "
-	                 "certificates, or 'tls_trust_file system'",
-	                 shown_trust_file(p), why);
-}
-
 /* --check-config: every CA parsed by GnuTLS, as a send did before the
  * store was read lazily, so that a certificate broken past its subject
  * (which a send notices only when a chain names it) is found, and the
  * count is GnuTLS's. */
 static int
-check_store(struct tls *s, const struct tls_params *p, const char *path,
-            struct error *err)
+check_store(struct tls *s, const char *path, struct error *err)
 {
 	gnutls_x509_trust_list_t tl;
 	int rc;
@@ -1084,44 +1077,34 @@ check_store(struct tls *s, const struct tls_params *p, const char *path,
 	rc = gnutls_x509_trust_list_add_trust_file(
 	    tl, path, NULL, GNUTLS_X509_FMT_PEM, store_flags(s), 0);
 	if (rc < 0)
-		return store_error(s, p, path, gnutls_strerror(rc), err);
+		return store_refused(s, gnutls_strerror(rc), err);
 	s->ntrusted = rc;
 	return 0;
 }
 
 /* Read the store at path; its CAs wait for the server's chain. */
 static int
-open_store(struct tls *s, const struct tls_params *p, const char *path,
-           struct error *err)
+open_store(struct tls *s, const char *path, struct error *err)
 {
 	struct error e;
 
 	if (castore_open(&s->store, path, &e) < 0)
-		return store_error(s, p, path, e.msg, err);
+		return store_refused(s, e.msg, err);
 	if (castore_count(s->store) == 0)
-		return s->store_system
-		           ? error_set(err, ERROR_CONFIG,
-		                       "cannot load the system trust store %s "
-		                       "(it holds no certificate); set "
-		                       "tls_trust_file",
-		                       path)
-		           : error_set(err, ERROR_CONFIG,
-		                       "tls_trust_file %s: no PEM certificate "
-		                       "in it",
-		                       shown_trust_file(p));
+		return store_refused(s, "no PEM certificate in it", err);
 	s->ntrusted = (int)castore_count(s->store);
-	return s->check_all ? check_store(s, p, path, err) : 0;
+	return s->check_all ? check_store(s, path, err) : 0;
 }
 
 static int
-load_system_trust(struct tls *s, const struct tls_params *p, struct error *err)
+load_system_trust(struct tls *s, struct error *err)
 {
 	const char *path = system_trust_file();
 	int rc;
 
 	s->store_system = true;
 	if (path)
-		return open_store(s, p, path, err);
+		return open_store(s, path, err);
 	rc = gnutls_certificate_set_x509_system_trust(s->cred);
 	if (rc <= 0)
 		return error_set(err, ERROR_CONFIG,
@@ -1146,7 +1129,7 @@ load_trust(struct tls *s, const struct tls_params *p, struct error *err)
 		return 0;
 	}
 	if (!file || strcmp(file, "system") == 0)
-		return load_system_trust(s, p, err);
+		return load_system_trust(s, err);
 	why = file_problem(file);
 	if (why)
 		return error_set(
@@ -1155,7 +1138,7 @@ load_trust(struct tls *s, const struct tls_params *p, struct error *err)
 		    "file of the CA that signs the server's "
 		    "certificate, or 'tls_trust_file system'",
 		    shown_trust_file(p), why);
-	return open_store(s, p, file, err);
+	return open_store(s, file, err);
 }
 
 static int
@@ -1231,7 +1214,9 @@ int
 tls_check_credentials(const struct tls_params *p, int *ntrusted,
                       struct error *err)
 {
-	struct tls s = {.no_certcheck = p->no_certcheck, .check_all = true};
+	struct tls s = {.no_certcheck = p->no_certcheck,
+	                .check_all = true,
+	                .trust_file = shown_trust_file(p)};
 	int rc;
 
 	*ntrusted = 0;
