@@ -1497,6 +1497,25 @@ count_body(struct body_log *log, const char *p, size_t n)
 	}
 }
 
+/* One read of the body source into buf[0..room), for DATA and BDAT
+ * alike: the bytes read, 0 at the end, -1 with err when the source
+ * failed, overran room, or a signal came (it stops the body where it is:
+ * no end of data follows). */
+static ssize_t
+read_body(const struct smtp_body_source *src, char *buf, size_t room,
+          struct error *err)
+{
+	ssize_t n;
+
+	if (interrupt_cuts())
+		return interrupt_error(err);
+	n = src->read(src->ctx, buf, room, err);
+	if (n > 0 && (size_t)n > room)
+		return error_set(err, ERROR_SOFTWARE,
+		                 "body source overran its buffer");
+	return n;
+}
+
 /* Read, stuff and queue the whole body, without the terminator.  Returns
  * -1 with *source_failed when the source could not be read. */
 static int
@@ -1509,21 +1528,10 @@ send_blocks(struct smtp_session *s, const struct smtp_body_source *src,
 	int rc = 0;
 
 	for (;;) {
-		ssize_t n;
+		ssize_t n = read_body(src, in, SMTP_BLOCK_SIZE, err);
 		size_t m;
 
-		/* A signal stops the body where it is: no terminator. */
-		if (interrupt_cuts()) {
-			interrupt_error(err);
-			*source_failed = true;
-			rc = -1;
-			break;
-		}
-		n = src->read(src->ctx, in, SMTP_BLOCK_SIZE, err);
-		if (n < 0 || n > SMTP_BLOCK_SIZE) {
-			if (n > SMTP_BLOCK_SIZE)
-				error_set(err, ERROR_SOFTWARE,
-				          "body source overran its buffer");
+		if (n < 0) {
 			*source_failed = true;
 			rc = -1;
 			break;
@@ -1658,18 +1666,11 @@ fill_chunk(const struct smtp_body_source *src, char *buf, size_t *len,
 	*len = 0;
 	*end = false;
 	while (*len < SMTP_CHUNK_SIZE) {
-		ssize_t n;
+		ssize_t n =
+		    read_body(src, buf + *len, SMTP_CHUNK_SIZE - *len, err);
 
-		/* A signal stops the body where it is: no LAST. */
-		if (interrupt_cuts())
-			return interrupt_error(err);
-		n = src->read(src->ctx, buf + *len, SMTP_CHUNK_SIZE - *len,
-		              err);
 		if (n < 0)
 			return -1;
-		if ((size_t)n > SMTP_CHUNK_SIZE - *len)
-			return error_set(err, ERROR_SOFTWARE,
-			                 "body source overran its buffer");
 		if (n == 0) {
 			*end = true;
 			break;

@@ -627,6 +627,74 @@ test_body_fails(void)
 	free(got);
 }
 
+/* A source that gives more than it was asked for (a bug in its
+ * caller's code): one byte past the room it had. */
+static ssize_t
+body_overrun(void *ctx, char *buf, size_t n, struct error *err)
+{
+	(void)ctx;
+	(void)err;
+	memset(buf, 'x', n);
+	return (ssize_t)n + 1;
+}
+
+/* The same guard on both ways of sending a body (read_body): a source
+ * that overruns its buffer fails the body as a bug, and neither DATA's
+ * terminator nor a BDAT chunk goes out. */
+static void
+test_body_overruns(void)
+{
+	static const struct peer_step by_data[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", EHLO_PIPE, 1},
+	    {"DATA\r\n", "250 ok\r\n250 ok\r\n354 go\r\n", 0},
+	};
+	static const struct peer_step by_bdat[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", "250-test.invalid\r\n250 CHUNKING\r\n", 1},
+	    {"MAIL FROM:<a@x.test>\r\n", "250 ok\r\n", 1},
+	    {"RCPT TO:<b@y.test>\r\n", "250 ok\r\n", 1},
+	};
+	static const struct {
+		const struct peer_step *st;
+		size_t n;
+		bool bdat;
+	} cases[] = {{by_data, N(by_data), false}, {by_bdat, N(by_bdat), true}};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct peer p;
+		struct error err = {0};
+		struct smtp_session *s =
+		    open_on(&p, cases[i].st, cases[i].n, false, &err);
+		struct smtp_envelope env = {.envelope = &single};
+		struct smtp_envelope_result res;
+		struct smtp_body_source src = {body_overrun, NULL};
+		struct reply final;
+		bool dot_sent = true;
+		size_t len;
+		char *got;
+
+		CHECK(s != NULL);
+		if (!s)
+			continue;
+		smtp_envelope_result_init(&res);
+		CHECK_INT(smtp_envelope(s, &env, &res, &err), 0);
+		CHECK(res.bdat == cases[i].bdat);
+		reply_init(&final);
+		CHECK_INT(smtp_body(s, &src, true, &final, 1, &dot_sent, &err),
+		          -1);
+		CHECK_INT(err.kind, ERROR_SOFTWARE);
+		CHECK(strstr(err.msg, "overran") != NULL);
+		CHECK(!dot_sent);
+		reply_clear(&final);
+		smtp_envelope_result_clear(&res);
+		smtp_close(s);
+		got = peer_finish(&p, &len);
+		CHECK(got && !strstr(got, "\r\n.\r\n") && !strstr(got, "BDAT"));
+		free(got);
+	}
+}
+
 /* The connection lost after the dot went out: status unknown. */
 static void
 test_lost_after_dot(void)
@@ -1084,6 +1152,7 @@ main(void)
 	test_lmtp();
 	test_out_of_step();
 	test_body_fails();
+	test_body_overruns();
 	test_lost_after_dot();
 	test_timing_session();
 	test_timing_failed_step();
