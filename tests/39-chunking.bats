@@ -293,6 +293,34 @@ assert_commands() {
 	assert_equal 1 "$(queue_count)" "queue entries"
 }
 
+@test "a reply too many to a middle chunk, pipelined: the LAST's refusal comes as QUIT's reply; not taken as delivered, queued" {
+	local big="$BATS_TEST_TMPDIR/big"
+	sized_message "$big" $((2 * CHUNK + 10))
+	start_smtpd "$CAPS"$'\non BDAT#1\n  250 2.0.0 chunk ok\n  250 2.0.0 a reply too many\non BDAT#3 554 5.6.0 refused at LAST'
+	queue_config "$SMTPD_PORT"
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net <"$big"
+	assert_stderr_contains "out of step (554 and 221 to QUIT)"
+	assert_stderr_contains "queued as"
+	assert_equal 1 "$(queue_count)" "queue entries"
+	assert_no_message 1
+}
+
+@test "a reply too many behind the 354 of DATA: the refusal at the dot comes as QUIT's reply; --host alone: 75" {
+	start_smtpd $'on DATA\n  354 go ahead\n  flush\n  sleep 0.2\n  250 2.0.0 a reply too many\non DOT 554 5.6.0 refused at the dot'
+	run_send 75 bob@example.net <"$MSG"
+	assert_stderr_contains "out of step (554 and 221 to QUIT)"
+}
+
+@test "a reply too many to a chunk without PIPELINING: caught before the next chunk, nothing delivered" {
+	local big="$BATS_TEST_TMPDIR/big"
+	sized_message "$big" $((2 * CHUNK + 10))
+	start_smtpd $'caps CHUNKING, SIZE 10240000\non BDAT#1\n  250 2.0.0 chunk ok\n  250 2.0.0 a reply too many\non BDAT#3 554 5.6.0 refused at LAST'
+	run_send 76 bob@example.net <"$big"
+	assert_stderr_contains "unexpected data from the server after the reply to BDAT"
+	assert_received_lacks "LAST"
+	assert_no_message 1
+}
+
 # --- BINARYMIME -----------------------------------------------------------------------------
 
 @test "8-bit data, no 8BITMIME, BINARYMIME with CHUNKING: BODY=BINARYMIME, the bytes unchanged" {

@@ -238,6 +238,15 @@ fail(struct smtp_session *s, const struct error *err)
 	return -1;
 }
 
+/* How long the reply to QUIT is awaited: it decides nothing a user
+ * waits for, so never longer than SMTP_QUIT_TIMEOUT_MS. */
+static int
+quit_timeout(const struct smtp_session *s)
+{
+	return s->to.command < SMTP_QUIT_TIMEOUT_MS ? s->to.command
+	                                            : SMTP_QUIT_TIMEOUT_MS;
+}
+
 static int
 wrong_state(const struct smtp_session *s, const char *doing, struct error *err)
 {
@@ -1646,6 +1655,47 @@ read_final(struct smtp_session *s, struct reply *final, size_t nfinal,
 	return 0;
 }
 
+/* RFC 2920 3.1: one reply per command, in order.  A server that sends
+ * one reply too many shifts every later one: a BDAT chunk's 250 is taken
+ * for the end of data's (with DATA, an extra reply behind the 354 does
+ * the same), and the real reply to the end of data, a refusal perhaps,
+ * is read as QUIT's.  So when QUIT left with the end of the data, its
+ * reply is read now: 221 is in step.  Another code may be a server that
+ * refuses QUIT (the message is still delivered, 32-cases) or a shifted
+ * reply; only the shifted one has a reply behind it (the real 221), so
+ * one more is read: when it comes, the replies were out of step and the
+ * outcome is unknown.  No reply at all (a timeout, a close) proves
+ * nothing and changes nothing.  LMTP's final replies are one per
+ * recipient and judged one by one. */
+static int
+quit_in_step(struct smtp_session *s, struct reply *final, struct error *err)
+{
+	struct error lost;
+	struct reply r;
+	int rc = 0, code;
+
+	if (!s->quit_sent || s->lmtp || s->state != SMTP_QUIT)
+		return 0;
+	error_clear(&lost);
+	reply_init(&r);
+	if (read_reply(s, &r, quit_timeout(s), &lost) == 0 && r.code == 221) {
+		step_end(s, SMTP_STEP_QUIT);
+		enter(s, SMTP_CLOSED);
+	} else if (s->state == SMTP_QUIT) {
+		code = r.code;
+		if (read_reply(s, &r, quit_timeout(s), &lost) == 0) {
+			error_set(err, ERROR_TEMPFAIL,
+			          "the server's replies are out of step (%d "
+			          "and %d to QUIT): delivery status unknown",
+			          code, r.code);
+			reply_clear(final);
+			rc = fail(s, err);
+		}
+	}
+	reply_clear(&r);
+	return rc;
+}
+
 /* --- the body by BDAT (RFC 3030) --- */
 
 /* Where a BDAT body stands: chunks written and replies read (in order,
@@ -1757,6 +1807,10 @@ read_owed(struct smtp_session *s, struct chunks *c, struct reply *final,
 	while (c->sent - c->read > allowed)
 		if (read_chunk_reply(s, c, final, nfinal, err) < 0)
 			return -1;
+	/* One command, one reply: a second one already waiting would be
+	 * taken for the next chunk's, and at the end for the LAST's. */
+	if (allowed == 0 && c->sent > 0)
+		return check_in_sync(s, "the reply to BDAT", err);
 	return 0;
 }
 
@@ -1839,7 +1893,7 @@ body_by_bdat(struct smtp_session *s, const struct smtp_body_source *src,
 		enter(s, SMTP_QUIT);
 	else
 		enter(s, refused ? SMTP_TRANSACTION : SMTP_READY);
-	return 0;
+	return quit_in_step(s, &final[0], err);
 }
 
 int
@@ -1895,7 +1949,7 @@ smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
 		return -1;
 	step_end(s, SMTP_STEP_BODY);
 	enter(s, s->quit_sent ? SMTP_QUIT : SMTP_READY);
-	return 0;
+	return quit_in_step(s, &final[0], err);
 }
 
 /* --- the smuggling probe --- */
@@ -2058,9 +2112,7 @@ may_quit(const struct smtp_session *s)
 static void
 quit(struct smtp_session *s)
 {
-	int timeout = s->to.command < SMTP_QUIT_TIMEOUT_MS
-	                  ? s->to.command
-	                  : SMTP_QUIT_TIMEOUT_MS;
+	int timeout = quit_timeout(s);
 	struct error err;
 	struct reply r;
 

@@ -330,7 +330,13 @@ struct smtp_body_source {
  * out and before its reply arrived, the error is ERROR_TEMPFAIL "delivery
  * status unknown" and *dot_sent is true.  Whatever fails after the dot,
  * the replies read before it stay in final[] (LMTP: the first recipients')
- * and the rest have code 0. */
+ * and the rest have code 0.
+ *
+ * When QUIT went in the same write (SMTP, not LMTP), its reply is read
+ * here too: a reply other than 221 with another behind it means the
+ * server answered one command twice and the reply taken as final[0] was
+ * not the final one (RFC 2920 3.1): ERROR_TEMPFAIL "delivery status
+ * unknown", final[0] cleared. */
 /*
  * With BDAT (res->bdat) instead: the body as it is (no dot-stuffing, RFC
  * 3030 2), in chunks of at most SMTP_CHUNK_SIZE octets, "BDAT n" each and
