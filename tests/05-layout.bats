@@ -120,3 +120,17 @@ check_fixture() {
 		return 1
 	fi
 }
+
+@test "layout: doc/ARCHITECTURE.md's drawing of the layers names every module of src/" {
+	local drawing f m missing=
+	drawing=$(awk '/^```/ { n++; next } n == 1' "$SRCDIR/doc/ARCHITECTURE.md")
+	for f in "$SRCDIR"/src/*/*.[ch]; do
+		m=${f##*/}
+		m=${m%.?}
+		grep -qw -- "$m" <<<"$drawing" || missing="$missing ${f#"$SRCDIR"/}"
+	done
+	if [ -n "$missing" ]; then
+		echo "not in doc/ARCHITECTURE.md's drawing:$missing" >&2
+		return 1
+	fi
+}
