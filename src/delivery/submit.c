@@ -944,6 +944,7 @@ submit_probe(const struct account *a, struct transcript *t,
 	o.heard = &p->heard;
 	o.timing = &p->timing;
 	o.tls_params.info = &p->tls;
+	o.tls_params.info_chain = true; /* shown whole */
 	o.starttls_if_offered = true;
 	p->tls_asked = o.tls != SMTP_TLS_OFF;
 	rc = smtp_open(&s, &o, err);

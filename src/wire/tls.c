@@ -77,6 +77,7 @@ struct tls {
 	char advice[TLS_ADVICE_MAX]; /* after a refusal: what to do */
 	char last_error[TLS_ERROR_MAX];
 	struct tls_info *info; /* the caller's, or NULL */
+	bool info_chain;       /* tls_params.info_chain */
 	/* Resumption across runs (tlscache.h): the directory (NULL: off),
 	 * the entry's file name and the identity it is bound to. */
 	char *cache_dir;
@@ -85,6 +86,9 @@ struct tls {
 	bool cache_offered; /* an entry was given to GnuTLS */
 	bool cache_done;    /* this session was kept, or will never be */
 	bool resumed;
+	/* The server's certificate's notAfter, taken when verify_peer
+	 * parsed it (for cache_expiry); -1 unknown. */
+	int64_t peer_not_after;
 	/* Read only during tls_start, for the advice (NULL after it);
 	 * trust_file as messages may name it (tls_params.private_names). */
 	const char *trust_file;
@@ -490,6 +494,19 @@ info_note_chain(struct tls *s)
 	if (!list || i->chain_len > 0)
 		return;
 	i->chain_len = n;
+	/* Only the server's own certificate's fingerprint, from the DER as
+	 * sent: nothing parsed (tls_params.info_chain). */
+	if (!s->info_chain) {
+		unsigned char digest[TLS_SHA256_LEN];
+
+		if (n > 0 && gnutls_hash_fast(GNUTLS_DIG_SHA256, list[0].data,
+		                              list[0].size, digest) == 0) {
+			format_hex(digest, sizeof digest, i->certs[0].sha256,
+			           sizeof i->certs[0].sha256);
+			i->ncerts = 1;
+		}
+		return;
+	}
 	for (unsigned k = 0; k < n && i->ncerts < TLS_CHAIN_MAX; k++) {
 		gnutls_x509_crt_t crt;
 
@@ -578,7 +595,7 @@ info_note_peer(struct tls *s)
 	i->verify_ran = true;
 	i->verified = s->verified;
 	str_copy(i->verdict, sizeof i->verdict, s->result);
-	if (s->verified && s->pin_len == 0 && !s->no_certcheck)
+	if (s->info_chain && s->verified && s->pin_len == 0 && !s->no_certcheck)
 		info_note_anchor(s);
 }
 
@@ -1011,6 +1028,7 @@ verify_peer(struct tls *s)
 		info_note_peer(s);
 		return -1;
 	}
+	s->peer_not_after = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
 	if (s->pin_len > 0)
 		rc = verify_pin(s, &der);
 	else if (s->no_certcheck)
@@ -1345,7 +1363,11 @@ cache_expiry(struct tls *s, const gnutls_datum_t *data)
 
 	if (lib > now && lib < until)
 		until = lib;
-	if (peer_certificate(s, &crt, NULL) == 0) {
+	/* verify_peer read it (a session is kept only once verified). */
+	if (s->peer_not_after != -1) {
+		if (s->peer_not_after < until)
+			until = s->peer_not_after;
+	} else if (peer_certificate(s, &crt, NULL) == 0) {
 		int64_t end = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
 
 		if (end != -1 && end < until)
@@ -1620,6 +1642,8 @@ tls_start(struct tls **out, int fd, const struct tls_params *p,
 	s->name = xstrdup(name);
 	s->no_certcheck = p->no_certcheck;
 	s->info = p->info;
+	s->peer_not_after = -1;
+	s->info_chain = p->info_chain;
 	s->trust_file = shown_trust_file(p);
 	s->account = p->account;
 	cache_setup(s, p);

@@ -151,6 +151,12 @@ struct tls_params {
 	 * with tls_info_init), filled by tls_start whether it succeeds or
 	 * not: --serverinfo and --tls-get-peer-cert. */
 	struct tls_info *info;
+	/* info describes every certificate of the chain and the trusted
+	 * root (--serverinfo, --tls-get-peer-cert: ~1 M instructions, a
+	 * fifteenth of a STARTTLS send); false: of the certificates only
+	 * the server's own SHA-256 fingerprint (certs[0].sha256, ncerts 1;
+	 * its other members empty; anchor ""), which is what --json shows. */
+	bool info_chain;
 };
 
 /* Load what a session of p would load, without connecting

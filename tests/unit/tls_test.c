@@ -420,18 +420,29 @@ expect_refused(const char *cert, const struct tls_params *p, const char *reason)
 
 /* tls_params.info (--serverinfo): the session and the chain described,
  * also when the certificate is refused and the handshake stops. */
+/* One session with the server's certificate CERT, described into *i
+ * (info_chain as CHAIN). */
+static void
+info_session(const char *cert, bool chain, struct tls_info *i,
+             struct outcome *r)
+{
+	struct tls_params p = params();
+	struct srv o = {.cert = cert};
+
+	tls_info_init(i);
+	p.info = i;
+	p.info_chain = chain;
+	session(&o, &p, r);
+}
+
 static void
 test_info_trusted(void)
 {
-	struct tls_params p = params();
-	struct srv o = {.cert = "server.pem"};
 	struct outcome r;
 	struct tls_info i;
 	char fp[128];
 
-	tls_info_init(&i);
-	p.info = &i;
-	session(&o, &p, &r);
+	info_session("server.pem", true, &i, &r);
 	CHECK_INT(r.rc, 0);
 	CHECK(i.completed && i.verify_ran && i.verified);
 	CHECK_STR(i.version, "TLS1.3");
@@ -460,6 +471,34 @@ test_info_trusted(void)
 	CHECK_INT((int)i.ncerts, 0);
 }
 
+/* Without info_chain (a send's report, --json): the session and the
+ * verdict, of the chain only the server's fingerprint, nothing parsed
+ * for the description and no root looked up. */
+static void
+test_info_summary(void)
+{
+	struct outcome r;
+	struct tls_info i;
+	char fp[128];
+
+	info_session("server.pem", false, &i, &r);
+	CHECK(r.rc == 0 && i.completed && i.verify_ran && i.verified);
+	CHECK(i.anchor[0] == '\0' && i.ncerts == 1 && i.chain_len == 1);
+	CHECK_STR(i.certs[0].sha256,
+	          first_line("server.sha256", fp, sizeof fp));
+	CHECK(i.certs[0].subject == NULL && i.certs[0].pem == NULL);
+	tls_info_clear(&i);
+	/* Refused: still its fingerprint and the verdict. */
+	info_session("expired.pem", false, &i, &r);
+	CHECK_INT(r.rc, -1);
+	CHECK(!i.completed && i.verify_ran && !i.verified);
+	CHECK(strstr(i.verdict, "certificate has expired") != NULL);
+	CHECK_INT((int)i.ncerts, 1);
+	CHECK_STR(i.certs[0].sha256,
+	          first_line("expired.sha256", fp, sizeof fp));
+	tls_info_clear(&i);
+}
+
 static void
 test_info_refused(void)
 {
@@ -471,6 +510,7 @@ test_info_refused(void)
 
 	tls_info_init(&i);
 	p.info = &i;
+	p.info_chain = true;
 	p.host = "127.0.0.1"; /* an address: no SNI */
 	session(&o, &p, &r);
 	CHECK_INT(r.rc, -1);
@@ -490,6 +530,7 @@ test_info_refused(void)
 	tls_info_init(&i);
 	p = params();
 	p.info = &i;
+	p.info_chain = true;
 	p.fingerprint = first_line("server.sha256", fp, sizeof fp);
 	o.cert = "server.pem";
 	session(&o, &p, &r);
@@ -1050,6 +1091,7 @@ main(void)
 	}
 	test_good_certificate();
 	test_info_trusted();
+	test_info_summary();
 	test_info_refused();
 	test_ip_address();
 	test_refusals();
