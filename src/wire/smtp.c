@@ -1704,6 +1704,9 @@ struct chunks {
 	size_t sent, read;
 	bool last_sent;
 	struct reply refusal; /* code 0: none refused */
+	/* A piped envelope's MAIL, or every RCPT, was refused: no chunk
+	 * may follow, whatever the server said of those already sent. */
+	bool envelope_refused;
 };
 
 /* Up to SMTP_CHUNK_SIZE octets of the body into buf: *len of them, *end
@@ -1789,8 +1792,10 @@ send_chunk(struct smtp_session *s, const char *buf, size_t len, bool last,
 /* Before the next chunk: with pipelining, the replies owed are kept
  * under SMTP_CHUNKS_UNREAD; without it, every one is read (one command,
  * one reply).  A piped envelope (pipes_body) is answered before a second
- * chunk goes: a refused one costs at most one chunk's octets, and its
- * chunk's refusal, read at once, stops the rest. */
+ * chunk goes: a refused one costs at most one chunk's octets, and stops
+ * the rest by itself (c->envelope_refused), not only through the
+ * server's refusal of that chunk: a server that took it anyway (against
+ * RFC 3030 2) gets no more of the body and no LAST. */
 static int
 read_owed(struct smtp_session *s, struct chunks *c, struct reply *final,
           size_t nfinal, struct error *err)
@@ -1800,8 +1805,9 @@ read_owed(struct smtp_session *s, struct chunks *c, struct reply *final,
 	if (c->sent > 0 && s->piped.read < s->piped.owed) {
 		if (read_piped(s, err) < 0)
 			return -1;
-		if (!reply_is_positive(&s->piped.res->mail) ||
-		    s->piped.res->naccepted == 0)
+		c->envelope_refused = !reply_is_positive(&s->piped.res->mail) ||
+		                      s->piped.res->naccepted == 0;
+		if (c->envelope_refused)
 			allowed = 0;
 	}
 	while (c->sent - c->read > allowed)
@@ -1815,7 +1821,10 @@ read_owed(struct smtp_session *s, struct chunks *c, struct reply *final,
 }
 
 /* The whole body as chunks, then every reply still owed.  A refused
- * chunk stops the sending (*refused); its reply becomes each final[]. */
+ * chunk stops the sending (*refused); its reply becomes each final[].  A
+ * refused piped envelope stops it too (*refused), final[] holding the
+ * chunk's refusal if the server gave one: the envelope's replies are the
+ * verdict. */
 static int
 send_chunks(struct smtp_session *s, const struct smtp_body_source *src,
             bool quit_after, struct reply *final, size_t nfinal,
@@ -1827,7 +1836,8 @@ send_chunks(struct smtp_session *s, const struct smtp_body_source *src,
 	int rc = 0;
 
 	reply_init(&c.refusal);
-	while (rc == 0 && !c.last_sent && c.refusal.code == 0) {
+	while (rc == 0 && !c.last_sent && c.refusal.code == 0 &&
+	       !c.envelope_refused) {
 		size_t len;
 		bool end;
 
@@ -1835,7 +1845,7 @@ send_chunks(struct smtp_session *s, const struct smtp_body_source *src,
 			*source_failed = true;
 			rc = -1;
 		} else if ((rc = read_owed(s, &c, final, nfinal, err)) < 0 ||
-		           c.refusal.code != 0) {
+		           c.refusal.code != 0 || c.envelope_refused) {
 			break;
 		} else if (end && interrupt_cuts()) {
 			rc = interrupt_error(err);
@@ -1853,8 +1863,8 @@ send_chunks(struct smtp_session *s, const struct smtp_body_source *src,
 		rc = read_chunk_reply(s, &c, final, nfinal, err);
 	/* The refusal is every recipient's verdict (LMTP: RFC 2033 4.2 has
 	 * one reply per recipient only for the end of the data). */
-	*refused = rc == 0 && c.refusal.code != 0;
-	for (size_t i = 0; *refused && i < nfinal; i++)
+	*refused = rc == 0 && (c.refusal.code != 0 || c.envelope_refused);
+	for (size_t i = 0; c.refusal.code != 0 && *refused && i < nfinal; i++)
 		reply_copy(&final[i], &c.refusal);
 	reply_clear(&c.refusal);
 	free(buf);

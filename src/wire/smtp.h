@@ -347,7 +347,11 @@ struct smtp_body_source {
  * refused (4xx, 5xx) ends the transaction (RFC 3030 2: no further chunk
  * is sent; the replies to those already sent are read): final[0..nfinal)
  * all hold that refusal (LMTP: every recipient's), the call returns 0, and the
- * session needs smtp_rset before another transaction. */
+ * session needs smtp_rset before another transaction.  So does a piped
+ * envelope (res->piped) found refused after the first chunk: no chunk
+ * follows, whatever the server said of it; final[] then holds the
+ * chunk's refusal if there was one, else nothing (code 0), and res's
+ * replies are the verdict. */
 int smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
               bool quit_after, struct reply *final, size_t nfinal,
               bool *dot_sent, struct error *err);
