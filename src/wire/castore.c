@@ -88,9 +88,6 @@ b64_table(void)
 	b64_value['='] = B64_PAD;
 }
 
-/* Decode in[*at..len-1] into out (room for len / 4 * 3 + 3 bytes), or
- * only until max bytes are out (then *at is where to go on): the number
- * of bytes, or SIZE_MAX with the reason in *why. */
 /* As many whole groups of four base64 characters from u as stand there
  * (at most len / 4, and no more than `room` bytes' worth), decoded into
  * out: the number of bytes.  The inner loop of b64_decode, kept tight
@@ -113,6 +110,9 @@ b64_quads(const unsigned char *u, size_t len, unsigned char *out, size_t room)
 	return o;
 }
 
+/* Decode in[*at..len-1] into out (room for len / 4 * 3 + 3 bytes), or
+ * only until max bytes are out (then *at is where to go on): the number
+ * of bytes, or SIZE_MAX with the reason in *why. */
 static size_t
 b64_decode(const char *in, size_t len, size_t *at, unsigned char *out,
            size_t max, const char **why)
