@@ -546,6 +546,50 @@ test_out_of_step(void)
 	CHECK_SENT(&p, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n");
 }
 
+/* BODY=BINARYMIME needs BDAT (RFC 3030 3): asked for where the body
+ * would go by DATA (no CHUNKING offered, or want_data), smtp_envelope
+ * refuses it as the caller's bug, and no MAIL goes out. */
+static void
+test_binary_needs_bdat(void)
+{
+	static const struct peer_step plain[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", EHLO_PIPE, 1},
+	};
+	static const struct peer_step chunking[] = {
+	    {NULL, "220 test.invalid ESMTP\r\n", 0},
+	    {"EHLO client.test\r\n", "250-test.invalid\r\n250 CHUNKING\r\n", 1},
+	};
+	static const struct {
+		const struct peer_step *st;
+		size_t n;
+		bool want_data;
+	} cases[] = {{plain, N(plain), false}, {chunking, N(chunking), true}};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct peer p;
+		struct error err = {0};
+		struct smtp_session *s =
+		    open_on(&p, cases[i].st, cases[i].n, false, &err);
+		struct smtp_envelope env = {.envelope = &single,
+		                            .body_binary = true,
+		                            .want_data = cases[i].want_data};
+		struct smtp_envelope_result res;
+
+		CHECK(s != NULL);
+		if (!s)
+			continue;
+		CHECK(!smtp_envelope_uses_bdat(s, &env));
+		smtp_envelope_result_init(&res);
+		CHECK_INT(smtp_envelope(s, &env, &res, &err), -1);
+		CHECK_INT(err.kind, ERROR_SOFTWARE);
+		CHECK(strstr(err.msg, "BINARYMIME") != NULL);
+		smtp_envelope_result_clear(&res);
+		smtp_close(s); /* the session is still good: QUIT */
+		CHECK_SENT(&p, "EHLO client.test\r\nQUIT\r\n");
+	}
+}
+
 /* LMTP: LHLO, and after the dot one reply per accepted recipient. */
 static void
 test_lmtp(void)
@@ -1153,6 +1197,7 @@ main(void)
 	test_out_of_step();
 	test_body_fails();
 	test_body_overruns();
+	test_binary_needs_bdat();
 	test_lost_after_dot();
 	test_timing_session();
 	test_timing_failed_step();
