@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -179,6 +180,110 @@ b64_line(const void *in, size_t n, char *o)
 	if (n > 0)
 		o = b64_tail(o, p, n);
 	return (size_t)(o - start);
+}
+
+/* Decoding: one table from byte to value, white space and the pad
+ * marked. */
+
+enum { B64_BAD = -1, B64_SPACE = -2, B64_PAD = -3 };
+
+static signed char b64_value[256];
+static bool b64_value_ready;
+
+static void
+b64_table(void)
+{
+	if (b64_value_ready)
+		return;
+	b64_value_ready = true;
+	memset(b64_value, B64_BAD, sizeof b64_value);
+	for (int i = 0; i < 64; i++)
+		b64_value[(unsigned char)b64_alphabet[i]] = (signed char)i;
+	b64_value[' '] = b64_value['\t'] = B64_SPACE;
+	b64_value['\r'] = b64_value['\n'] = B64_SPACE;
+	b64_value['='] = B64_PAD;
+}
+
+/* As many whole groups of four base64 characters from u as stand there
+ * (at most len / 4, and no more than `room` bytes' worth), decoded into
+ * out: the number of bytes.  The inner loop of b64_decode_text, kept tight
+ * because it does nearly all of the work. */
+static size_t
+b64_quads(const unsigned char *u, size_t len, unsigned char *out, size_t room)
+{
+	size_t o = 0;
+
+	for (; len >= 4 && room - o >= 3; u += 4, len -= 4, o += 3) {
+		int a = b64_value[u[0]], b = b64_value[u[1]];
+		int c = b64_value[u[2]], d = b64_value[u[3]];
+
+		if ((a | b | c | d) < 0)
+			break;
+		out[o] = (unsigned char)(a << 2 | b >> 4);
+		out[o + 1] = (unsigned char)(b << 4 | c >> 2);
+		out[o + 2] = (unsigned char)(c << 6 | d);
+	}
+	return o;
+}
+
+size_t
+b64_decode_text(const char *in, size_t len, size_t *at, unsigned char *out,
+                size_t max, const char **why)
+{
+	const unsigned char *u = (const unsigned char *)in;
+	uint32_t acc = 0;
+	unsigned n = 0, pad = 0;
+	size_t o = 0, i = *at;
+
+	b64_table();
+	while (i < len) {
+		int v;
+
+		if (n == 0 && pad == 0) {
+			size_t got = b64_quads(u + i, len - i, out + o,
+			                       max - o < 3 ? 3 : max - o);
+
+			o += got;
+			i += got / 3 * 4;
+			*at = i;
+			if (o >= max)
+				return o;
+			if (i >= len)
+				break;
+		}
+		v = b64_value[u[i++]];
+		if (v >= 0 && pad == 0) {
+			acc = acc << 6 | (uint32_t)v;
+			if (++n == 4) {
+				out[o++] = (unsigned char)(acc >> 16);
+				out[o++] = (unsigned char)(acc >> 8);
+				out[o++] = (unsigned char)acc;
+				n = 0;
+				*at = i;
+				if (o >= max)
+					return o;
+			}
+		} else if (v == B64_PAD && n >= 2 && n + pad < 4) {
+			pad++;
+		} else if (v != B64_SPACE) {
+			*why =
+			    v == B64_PAD || v >= 0
+			        ? "misplaced '=' in the base64 text"
+			        : "a byte that is not base64 inside the block";
+			return SIZE_MAX;
+		}
+	}
+	if (pad == 0 && n == 0)
+		return o;
+	if (n + pad != 4) {
+		*why = "the base64 text is cut short";
+		return SIZE_MAX;
+	}
+	acc <<= 6 * pad;
+	out[o++] = (unsigned char)(acc >> 16);
+	if (n == 3)
+		out[o++] = (unsigned char)(acc >> 8);
+	return o;
 }
 
 /* ------------------------------------------------------------------ */

@@ -46,6 +46,16 @@ uint64_t b64_encoded_size(uint64_t n);
 /* in[0..n) as base64 on one line, with no line break and not terminated
  * (an encoded word, a SASL response): B64_LINE_SIZE(n) bytes into out. */
 size_t b64_line(const void *in, size_t n, char *out);
+/* Decode the base64 text in[*at..len) (RFC 4648 4) into out, which has
+ * room for (len - *at) / 4 * 3 + 3 bytes, white space (space, tab, CR,
+ * LF) skipped wherever it stands (PEM's lines, RFC 7468 3), '=' padding
+ * only where it ends a group; or only until max bytes are out, and then
+ * *at is where to go on (SIZE_MAX: all).  Returns the number of bytes,
+ * or SIZE_MAX with the reason in *why (a static string, worded for a
+ * PEM block, castore.c's messages): a byte outside
+ * the alphabet, a misplaced '=', or text cut short of a whole group. */
+size_t b64_decode_text(const char *in, size_t len, size_t *at,
+                       unsigned char *out, size_t max, const char **why);
 
 /* --- quoted-printable (RFC 2045 6.7), for text --- */
 struct qp_encoder {

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "encode.h"
 #include "util.h"
 
 static const char begin_line[] = "-----BEGIN CERTIFICATE-----";
@@ -63,114 +64,6 @@ struct castore {
 	unsigned char *dns; /* every subject, one after another */
 	size_t dns_len, dns_cap;
 };
-
-/* --- base64 (RFC 4648 4), white space between lines allowed --- */
-
-enum { B64_BAD = -1, B64_SPACE = -2, B64_PAD = -3 };
-
-static signed char b64_value[256];
-static bool b64_ready;
-
-static void
-b64_table(void)
-{
-	static const char alphabet[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-	if (b64_ready)
-		return;
-	b64_ready = true;
-	memset(b64_value, B64_BAD, sizeof b64_value);
-	for (int i = 0; i < 64; i++)
-		b64_value[(unsigned char)alphabet[i]] = (signed char)i;
-	b64_value[' '] = b64_value['\t'] = B64_SPACE;
-	b64_value['\r'] = b64_value['\n'] = B64_SPACE;
-	b64_value['='] = B64_PAD;
-}
-
-/* As many whole groups of four base64 characters from u as stand there
- * (at most len / 4, and no more than `room` bytes' worth), decoded into
- * out: the number of bytes.  The inner loop of b64_decode, kept tight
- * because it does nearly all of the work. */
-static size_t
-b64_quads(const unsigned char *u, size_t len, unsigned char *out, size_t room)
-{
-	size_t o = 0;
-
-	for (; len >= 4 && room - o >= 3; u += 4, len -= 4, o += 3) {
-		int a = b64_value[u[0]], b = b64_value[u[1]];
-		int c = b64_value[u[2]], d = b64_value[u[3]];
-
-		if ((a | b | c | d) < 0)
-			break;
-		out[o] = (unsigned char)(a << 2 | b >> 4);
-		out[o + 1] = (unsigned char)(b << 4 | c >> 2);
-		out[o + 2] = (unsigned char)(c << 6 | d);
-	}
-	return o;
-}
-
-/* Decode in[*at..len-1] into out (room for len / 4 * 3 + 3 bytes), or
- * only until max bytes are out (then *at is where to go on): the number
- * of bytes, or SIZE_MAX with the reason in *why. */
-static size_t
-b64_decode(const char *in, size_t len, size_t *at, unsigned char *out,
-           size_t max, const char **why)
-{
-	const unsigned char *u = (const unsigned char *)in;
-	uint32_t acc = 0;
-	unsigned n = 0, pad = 0;
-	size_t o = 0, i = *at;
-
-	while (i < len) {
-		int v;
-
-		if (n == 0 && pad == 0) {
-			size_t got = b64_quads(u + i, len - i, out + o,
-			                       max - o < 3 ? 3 : max - o);
-
-			o += got;
-			i += got / 3 * 4;
-			*at = i;
-			if (o >= max)
-				return o;
-			if (i >= len)
-				break;
-		}
-		v = b64_value[u[i++]];
-		if (v >= 0 && pad == 0) {
-			acc = acc << 6 | (uint32_t)v;
-			if (++n == 4) {
-				out[o++] = (unsigned char)(acc >> 16);
-				out[o++] = (unsigned char)(acc >> 8);
-				out[o++] = (unsigned char)acc;
-				n = 0;
-				*at = i;
-				if (o >= max)
-					return o;
-			}
-		} else if (v == B64_PAD && n >= 2 && n + pad < 4) {
-			pad++;
-		} else if (v != B64_SPACE) {
-			*why =
-			    v == B64_PAD || v >= 0
-			        ? "misplaced '=' in the base64 text"
-			        : "a byte that is not base64 inside the block";
-			return SIZE_MAX;
-		}
-	}
-	if (pad == 0 && n == 0)
-		return o;
-	if (n + pad != 4) {
-		*why = "the base64 text is cut short";
-		return SIZE_MAX;
-	}
-	acc <<= 6 * pad;
-	out[o++] = (unsigned char)(acc >> 16);
-	if (n == 3)
-		out[o++] = (unsigned char)(acc >> 8);
-	return o;
-}
 
 /* The decoded size of in[0..len-1] when it is laid out as PEM writes it
  * (lines of base64 ended by LF or CRLF, '=' padding at the end): chars
@@ -369,15 +262,16 @@ index_quickly(struct castore *s, size_t begin, size_t body, size_t len,
 
 	if (v.len == SIZE_MAX || v.len > CASTORE_CERT_MAX)
 		return false;
-	v.avail = b64_decode(s->text + body, len, &at, scratch,
-	                     CASTORE_PREFIX_FIRST, &why);
+	v.avail = b64_decode_text(s->text + body, len, &at, scratch,
+	                          CASTORE_PREFIX_FIRST, &why);
 	if (v.avail == SIZE_MAX || v.avail > v.len)
 		return false;
 	if (!der_names(&v, name, name_len)) {
 		if (!v.needs_more || v.avail < CASTORE_PREFIX_FIRST)
 			return false;
-		more = b64_decode(s->text + body, len, &at, scratch + v.avail,
-		                  CASTORE_PREFIX - v.avail, &why);
+		more =
+		    b64_decode_text(s->text + body, len, &at, scratch + v.avail,
+		                    CASTORE_PREFIX - v.avail, &why);
 		if (more == SIZE_MAX || (v.avail += more) > v.len)
 			return false;
 		v.needs_more = false;
@@ -403,7 +297,7 @@ index_block(struct castore *s, size_t begin, size_t body, size_t len,
 	if (index_quickly(s, begin, body, len, chars, scratch))
 		return 0;
 	v.len = v.avail =
-	    b64_decode(s->text + body, len, &at, scratch, SIZE_MAX, &why);
+	    b64_decode_text(s->text + body, len, &at, scratch, SIZE_MAX, &why);
 	if (v.len == SIZE_MAX)
 		return refuse(s, begin, why, err);
 	if (v.len > CASTORE_CERT_MAX)
@@ -459,7 +353,6 @@ index_all(struct castore *s, struct error *err)
 	unsigned char *scratch = NULL;
 	int rc = 0;
 
-	b64_table();
 	for (;;) {
 		const char *b = memmem(s->text + pos, s->len - pos, begin_line,
 		                       sizeof begin_line - 1);
@@ -606,8 +499,8 @@ castore_der(const struct castore *s, size_t i, size_t *len, const char **why)
 
 	/* Only its beginning was read when the file was: the rest may
 	 * still be bad. */
-	*len =
-	    b64_decode(s->text + c->body, c->body_len, &at, der, SIZE_MAX, why);
+	*len = b64_decode_text(s->text + c->body, c->body_len, &at, der,
+	                       SIZE_MAX, why);
 	if (*len == SIZE_MAX) {
 		free(der);
 		return NULL;

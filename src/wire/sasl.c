@@ -110,11 +110,9 @@ struct sasl_client {
 };
 
 /* ------------------------------------------------------------------------
- * Base64 (RFC 4648 4): encoded by encode.c, decoded strictly here.
+ * Base64 (RFC 4648 4): encoded and decoded by encode.c; here strictly, as
+ * RFC 4954 4 sends it: one line, no white space, whole groups.
  */
-
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* A new NUL-terminated string; *out_len its length. */
 static char *
@@ -127,45 +125,28 @@ b64_encode(const unsigned char *in, size_t len, size_t *out_len)
 	return out;
 }
 
-static int
-b64_value(char c)
-{
-	const char *p = c ? strchr(b64_alphabet, c) : NULL;
-
-	return p ? (int)(p - b64_alphabet) : -1;
-}
-
 /* Decode strictly into a new buffer (NUL-terminated for convenience);
  * NULL when the text is not base64. */
 static unsigned char *
 b64_decode(const char *in, size_t len, size_t *out_len)
 {
+	size_t room = len / 4 * 3 + 3, at = 0, o;
 	unsigned char *out;
-	size_t o = 0, pad = 0;
+	const char *why;
 
 	if (len % 4 != 0)
 		return NULL;
-	while (pad < 2 && pad < len && in[len - 1 - pad] == '=')
-		pad++;
-	out = xmalloc(len / 4 * 3 + 1);
-	for (size_t i = 0; i < len; i += 4) {
-		uint32_t v = 0;
-
-		for (size_t k = 0; k < 4; k++) {
-			int d = i + k >= len - pad ? 0 : b64_value(in[i + k]);
-
-			if (d < 0) {
-				wipe(out, len / 4 * 3 + 1);
-				free(out);
-				return NULL;
-			}
-			v = v << 6 | (uint32_t)d;
-		}
-		out[o++] = (unsigned char)(v >> 16);
-		out[o++] = (unsigned char)(v >> 8);
-		out[o++] = (unsigned char)v;
+	for (size_t i = 0; i < len; i++)
+		if (in[i] == ' ' || in[i] == '\t' || in[i] == '\r' ||
+		    in[i] == '\n')
+			return NULL;
+	out = xmalloc(room + 1);
+	o = b64_decode_text(in, len, &at, out, SIZE_MAX, &why);
+	if (o == SIZE_MAX) {
+		wipe(out, room + 1);
+		free(out);
+		return NULL;
 	}
-	o -= pad;
 	out[o] = '\0';
 	*out_len = o;
 	return out;

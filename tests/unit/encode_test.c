@@ -1199,10 +1199,65 @@ test_boundary(void)
 	CHECK_INT(strlen(small), 7);
 }
 
+/* b64_decode_text: white space anywhere, padding only at a group's end,
+ * every refusal with its reason, and a decode stopped at max resumed at
+ * *at to the same bytes. */
+static void
+test_b64_decode_text(void)
+{
+	static const struct {
+		const char *in, *out, *why; /* why NULL: decodes to out */
+	} cases[] = {
+	    {"", "", NULL},
+	    {"Zm9v", "foo", NULL},
+	    {"Zm9vYg==", "foob", NULL},
+	    {"Zm9vYmE=", "fooba", NULL},
+	    {" Zm9v\r\nYm\tFy\n", "foobar", NULL},
+	    {"Zm9vYg=\n=", "foob", NULL},
+	    {"Zm=v", NULL, "misplaced '='"},
+	    {"Z===", NULL, "misplaced '='"},
+	    {"Zg==Zm9v", NULL, "misplaced '='"},
+	    {"Zm9", NULL, "cut short"},
+	    {"Zm9vY", NULL, "cut short"},
+	    {"Zm9v!", NULL, "not base64"},
+	    {"Zm\0v", NULL, "not base64"},
+	};
+	unsigned char out[64];
+	size_t at, n, more;
+	const char *why;
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		size_t len = strlen(cases[i].in);
+
+		if (strcmp(cases[i].in, "Zm\0v") == 0)
+			len = 5;
+		at = 0;
+		why = NULL;
+		n = b64_decode_text(cases[i].in, len, &at, out, SIZE_MAX, &why);
+		if (!cases[i].why) {
+			CHECK_INT(n, strlen(cases[i].out));
+			CHECK(n != SIZE_MAX &&
+			      memcmp(out, cases[i].out, n) == 0);
+		} else {
+			CHECK(n == SIZE_MAX);
+			CHECK(why && strstr(why, cases[i].why) != NULL);
+		}
+	}
+	/* Stopped at 3 bytes, then resumed from *at. */
+	at = 0;
+	n = b64_decode_text("Zm9vYmFy", 8, &at, out, 3, &why);
+	CHECK_INT(n, 3);
+	CHECK_INT(at, 4);
+	more = b64_decode_text("Zm9vYmFy", 8, &at, out + n, SIZE_MAX, &why);
+	CHECK_INT(more, 3);
+	CHECK(memcmp(out, "foobar", 6) == 0);
+}
+
 int
 main(void)
 {
 	test_b64_vectors();
+	test_b64_decode_text();
 	test_b64_sizes();
 	test_b64_encoded_size();
 	test_qp_table();
