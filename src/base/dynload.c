@@ -81,7 +81,7 @@ dynload_open(struct dynload *d, struct error *err)
 	return 0;
 }
 
-int
+bool
 dynload_loaded(const struct dynload *d)
 {
 	return d->handle != NULL;

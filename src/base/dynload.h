@@ -4,8 +4,8 @@
  * feature runs").
  *
  * The module that owns a library (filetype.c for libmagic, jsonout.c for
- * json-c) still includes its header, for the types; it calls through a
- * struct of function pointers of exactly those types
+ * json-c, sasl.c for libgsasl) still includes its header, for the types; it
+ * calls through a struct of function pointers of exactly those types
  * (`__typeof__(magic_open) *magic_open;`), which dynload_open fills from
  * a table naming each function and where its pointer goes.  The library
  * is named by its run-time soname ("libmagic.so.1"), which configure
@@ -21,6 +21,7 @@
 #ifndef MAILPOST_DYNLOAD_H
 #define MAILPOST_DYNLOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -62,6 +63,6 @@ struct dynload {
 int dynload_open(struct dynload *d, struct error *err);
 
 /* True when d's library is loaded (dynload_open succeeded). */
-int dynload_loaded(const struct dynload *d);
+bool dynload_loaded(const struct dynload *d);
 
 #endif

@@ -319,10 +319,10 @@ struct smtp_body_source {
 	void *ctx;
 };
 
-/* Send the body after a 354: dot-stuffed, then CRLF.CRLF, then (when
- * quit_after and the server pipelines) QUIT in the same write.  Fills
- * final[0..nfinal) (initialised with reply_init) with the replies to the
- * dot: one for SMTP, one per accepted recipient for LMTP.
+/* Send the body after a 354 (by BDAT: see the end): dot-stuffed, then
+ * CRLF.CRLF, then (when quit_after and the server pipelines) QUIT in the same
+ * write.  Fills final[0..nfinal) (initialised with reply_init) with the replies
+ * to the dot: one for SMTP, one per accepted recipient for LMTP.
  *
  * If the body source fails, the terminator is never sent: the connection
  * is dropped so the server discards the partial message, and the source's
@@ -336,8 +336,8 @@ struct smtp_body_source {
  * here too: a reply other than 221 with another behind it means the
  * server answered one command twice and the reply taken as final[0] was
  * not the final one (RFC 2920 3.1): ERROR_TEMPFAIL "delivery status
- * unknown", final[0] cleared. */
-/*
+ * unknown", final[0] cleared.
+ *
  * With BDAT (res->bdat) instead: the body as it is (no dot-stuffing, RFC
  * 3030 2), in chunks of at most SMTP_CHUNK_SIZE octets, "BDAT n" each and
  * "BDAT n LAST" the last ("BDAT 0 LAST" when the end came right after a
@@ -346,10 +346,10 @@ struct smtp_body_source {
  * write as above; *dot_sent is then about the LAST chunk.  A chunk
  * refused (4xx, 5xx) ends the transaction (RFC 3030 2: no further chunk
  * is sent; the replies to those already sent are read): final[0..nfinal)
- * all hold that refusal (LMTP: every recipient's), the call returns 0, and the
- * session needs smtp_rset before another transaction.  So does a piped
- * envelope (res->piped) found refused after the first chunk: no chunk
- * follows, whatever the server said of it; final[] then holds the
+ * all hold that refusal (LMTP: every recipient's), the call returns 0,
+ * and the session needs smtp_rset before another transaction.  So does a
+ * piped envelope (res->piped) found refused after the first chunk: no
+ * chunk follows, whatever the server said of it; final[] then holds the
  * chunk's refusal if there was one, else nothing (code 0), and res's
  * replies are the verdict. */
 int smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
