@@ -328,6 +328,15 @@ assert_commands() {
 	assert_no_message 1
 }
 
+@test "a reply too many to a chunk without PIPELINING, sent late: the refusal comes as QUIT's reply; not taken as delivered" {
+	local big="$BATS_TEST_TMPDIR/big"
+	sized_message "$big" $((2 * CHUNK + 10))
+	start_smtpd $'caps CHUNKING, SIZE 10240000\non BDAT#2\n  250 2.0.0 chunk ok\n  flush\n  sleep 0.3\n  250 2.0.0 a reply too many\non BDAT#3 554 5.6.0 refused at LAST'
+	run_send 75 bob@example.net <"$big"
+	assert_stderr_contains "out of step (554 and 221 to QUIT)"
+	assert_no_message 1
+}
+
 # --- BINARYMIME -----------------------------------------------------------------------------
 
 @test "8-bit data, no 8BITMIME, BINARYMIME with CHUNKING: BODY=BINARYMIME, the bytes unchanged" {

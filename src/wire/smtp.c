@@ -1659,8 +1659,9 @@ read_final(struct smtp_session *s, struct reply *final, size_t nfinal,
  * one reply too many shifts every later one: a BDAT chunk's 250 is taken
  * for the end of data's (with DATA, an extra reply behind the 354 does
  * the same), and the real reply to the end of data, a refusal perhaps,
- * is read as QUIT's.  So when QUIT left with the end of the data, its
- * reply is read now: 221 is in step.  Another code may be a server that
+ * is read as QUIT's.  So when QUIT left with the end of the data (or
+ * goes right after its reply, without PIPELINING), its reply is read
+ * now: 221 is in step.  Another code may be a server that
  * refuses QUIT (the message is still delivered, 32-cases) or a shifted
  * reply; only the shifted one has a reply behind it (the real 221), so
  * one more is read: when it comes, the replies were out of step and the
@@ -1668,15 +1669,25 @@ read_final(struct smtp_session *s, struct reply *final, size_t nfinal,
  * nothing and changes nothing.  LMTP's final replies are one per
  * recipient and judged one by one. */
 static int
-quit_in_step(struct smtp_session *s, struct reply *final, struct error *err)
+quit_in_step(struct smtp_session *s, bool quit_after, struct reply *final,
+             struct error *err)
 {
 	struct error lost;
 	struct reply r;
 	int rc = 0, code;
 
+	error_clear(&lost);
+	/* Without PIPELINING, QUIT goes now rather than at smtp_close: the
+	 * same round trip, but its reply can still change the outcome. */
+	if (quit_after && !s->quit_sent && !s->lmtp &&
+	    (s->state == SMTP_READY || s->state == SMTP_TRANSACTION)) {
+		if (queue_quit(s, &lost) < 0 ||
+		    flush(s, quit_timeout(s), &lost) < 0)
+			return 0;
+		enter(s, SMTP_QUIT);
+	}
 	if (!s->quit_sent || s->lmtp || s->state != SMTP_QUIT)
 		return 0;
-	error_clear(&lost);
 	reply_init(&r);
 	if (read_reply(s, &r, quit_timeout(s), &lost) == 0 && r.code == 221) {
 		step_end(s, SMTP_STEP_QUIT);
@@ -1903,7 +1914,7 @@ body_by_bdat(struct smtp_session *s, const struct smtp_body_source *src,
 		enter(s, SMTP_QUIT);
 	else
 		enter(s, refused ? SMTP_TRANSACTION : SMTP_READY);
-	return quit_in_step(s, &final[0], err);
+	return quit_in_step(s, quit_after, &final[0], err);
 }
 
 int
@@ -1959,7 +1970,7 @@ smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
 		return -1;
 	step_end(s, SMTP_STEP_BODY);
 	enter(s, s->quit_sent ? SMTP_QUIT : SMTP_READY);
-	return quit_in_step(s, &final[0], err);
+	return quit_in_step(s, quit_after, &final[0], err);
 }
 
 /* --- the smuggling probe --- */

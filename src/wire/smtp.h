@@ -332,8 +332,9 @@ struct smtp_body_source {
  * the replies read before it stay in final[] (LMTP: the first recipients')
  * and the rest have code 0.
  *
- * When QUIT went in the same write (SMTP, not LMTP), its reply is read
- * here too: a reply other than 221 with another behind it means the
+ * When QUIT went in the same write (SMTP, not LMTP), or with quit_after
+ * on a server without PIPELINING right after the final reply, its reply
+ * is read here too: a reply other than 221 with another behind it means the
  * server answered one command twice and the reply taken as final[0] was
  * not the final one (RFC 2920 3.1): ERROR_TEMPFAIL "delivery status
  * unknown", final[0] cleared.
