@@ -418,6 +418,33 @@ expect_refused(const char *cert, const struct tls_params *p, const char *reason)
 
 /* --- the cases --- */
 
+/* The default priorities offer exactly NORMAL's groups (none dropped, none
+ * added), X25519 first: its key share is the one a server takes. */
+static void
+test_default_groups(void)
+{
+	gnutls_priority_t normal, ours;
+	const unsigned *a, *b;
+	int na, nb;
+
+	CHECK_INT(gnutls_priority_init(&normal, "NORMAL", NULL), 0);
+	CHECK_INT(gnutls_priority_init(&ours, TLS_DEFAULT_PRIORITIES, NULL), 0);
+	na = gnutls_priority_group_list(normal, &a);
+	nb = gnutls_priority_group_list(ours, &b);
+	CHECK(na > 1);
+	CHECK_INT(nb, na);
+	CHECK_INT((int)b[0], GNUTLS_GROUP_X25519);
+	for (int k = 0; k < na && k < nb; k++) {
+		bool found = false;
+
+		for (int j = 0; j < nb; j++)
+			found = found || b[j] == a[k];
+		CHECK(found);
+	}
+	gnutls_priority_deinit(normal);
+	gnutls_priority_deinit(ours);
+}
+
 /* tls_params.info (--serverinfo): the session and the chain described,
  * also when the certificate is refused and the handshake stops. */
 /* One session with the server's certificate CERT, described into *i
@@ -447,7 +474,9 @@ test_info_trusted(void)
 	CHECK(i.completed && i.verify_ran && i.verified);
 	CHECK_STR(i.version, "TLS1.3");
 	CHECK(strncmp(i.suite, "TLS_", 4) == 0);
-	CHECK(i.group[0] != '\0' && i.signature[0] != '\0');
+	/* The first key share, taken (test_default_groups). */
+	CHECK_STR(i.group, "X25519");
+	CHECK(i.signature[0] != '\0');
 	CHECK_STR(i.sni, "localhost");
 	CHECK_STR(i.anchor, "mailpost test CA");
 	CHECK(strncmp(i.trust, "tls_trust_file ", 15) == 0);
@@ -1090,6 +1119,7 @@ main(void)
 		return unit_done();
 	}
 	test_good_certificate();
+	test_default_groups();
 	test_info_trusted();
 	test_info_summary();
 	test_info_refused();
