@@ -412,7 +412,8 @@ read_file(int fd, char **text, size_t *len, struct error *err)
 		                     ? "it is a directory"
 		                     : "it is not a regular file");
 	if (st.st_size > CASTORE_FILE_MAX)
-		return error_set(err, ERROR_CONFIG, "it is larger than 16 MiB");
+		return error_set(err, ERROR_CONFIG, "it is larger than %d MiB",
+		                 CASTORE_FILE_MAX >> 20);
 	/* One byte more than it says, to see it grow past the limit. */
 	size = (size_t)st.st_size + 1;
 	buf = xmalloc(size);
@@ -431,7 +432,8 @@ read_file(int fd, char **text, size_t *len, struct error *err)
 		if (got == size && size > CASTORE_FILE_MAX) {
 			free(buf);
 			return error_set(err, ERROR_CONFIG,
-			                 "it is larger than 16 MiB");
+			                 "it is larger than %d MiB",
+			                 CASTORE_FILE_MAX >> 20);
 		}
 		if (got == size)
 			buf = xrealloc(buf, size *= 2);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "castore.h"
 #include "encode.h"
@@ -347,6 +348,25 @@ test_open(void)
 	CHECK(castore_open(&s, "/dev/null", &err) < 0);
 }
 
+/* A file over the limit is refused by its size, before it is read: a
+ * sparse one costs nothing to make. */
+static void
+test_too_large(void)
+{
+	char path[] = "/tmp/castore_test.XXXXXX";
+	struct castore *s = NULL;
+	struct error err;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	CHECK(ftruncate(fd, (off_t)CASTORE_FILE_MAX + 1) == 0);
+	close(fd);
+	CHECK(castore_open(&s, path, &err) < 0);
+	CHECK_STR(err.msg, "it is larger than 16 MiB");
+	CHECK(s == NULL);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -355,6 +375,7 @@ main(void)
 	test_refused();
 	test_every_cut();
 	test_open();
+	test_too_large();
 	test_against_gnutls("/etc/ssl/certs/ca-certificates.crt");
 	return unit_done();
 }
