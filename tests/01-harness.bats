@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
-# 01-harness: the test helpers (tests/lib/helpers.bash) and the scripted
-# test server (tests/lib/smtpd.py) do what the other files rely on.  The
-# server tests talk to it with its own --talk client, with swaks and with
-# gnutls-cli, never with mailpost, so they pass whatever state mailpost is
-# in; 00-basics is the quick check of mailpost itself.
+# 01-harness: the test helpers (tests/lib/helpers.bash), the scripted
+# test server (tests/lib/smtpd.py) and the scripted OAuth 2.0 server
+# (tests/lib/oauthd.py) do what the other files rely on.  The server tests
+# talk to them with their own clients (smtpd.py --talk, oauthd.py
+# --request), with swaks and with gnutls-cli, never with mailpost, so they
+# pass whatever state mailpost is in; 00-basics is the quick check of
+# mailpost itself.
 
 load lib/helpers
 
@@ -714,6 +716,30 @@ gnutls_session() {
 	assert_auth_record "conn 1: XOAUTH2 user=alice reply=235"
 	assert_auth_record "conn 2: OAUTHBEARER user=alice reply=535"
 	assert_no_problems
+	assert_equal $'XOAUTH2 ya29.tok3n accepted\nOAUTHBEARER wrong refused' \
+		"$(smtpd_bearer_tokens)" "bearer tokens recorded"
+	run assert_bearer_used wrong
+	[[ "$status" -ne 0 && "$output" == *"was not 'wrong', accepted"* ]] ||
+		die "a refused token passed assert_bearer_used: $output"
+}
+
+@test "smtpd: XOAUTH2 with a stale token: the error challenge, the empty response, 535; then the new token" {
+	start_smtpd - <<-'EOF'
+	caps AUTH XOAUTH2
+	user alice@example.org access-2
+	EOF
+	talk reply 'send:EHLO c\r\n' reply \
+		"send:AUTH XOAUTH2 $(b64 'user=alice@example.org\001auth=Bearer access-1\001\001')\r\n" reply \
+		'send:\r\n' reply \
+		"send:AUTH XOAUTH2 $(b64 'user=alice@example.org\001auth=Bearer access-2\001\001')\r\n" reply
+	[[ "$(printf '%s' "${lines[2]#334 }" | sed 's/\\r\\n$//' | base64 -d)" == *'"status":"invalid_token"'* ]] ||
+		die "no RFC 7628 error challenge: ${lines[2]}"
+	assert_equal '535 5.7.8 Authentication credentials invalid\r\n' "${lines[3]}" "stale token"
+	assert_equal '235 2.7.0 Authentication successful\r\n' "${lines[4]}" "new token"
+	assert_equal $'XOAUTH2 access-1 refused\nXOAUTH2 access-2 accepted' \
+		"$(smtpd_bearer_tokens)" "bearer tokens recorded"
+	assert_bearer_used access-2
+	assert_no_problems
 }
 
 @test "smtpd: scripted AUTH: results, echo of the response, malformed challenge and '*'" {
@@ -776,4 +802,339 @@ gnutls_session() {
 	[[ "$status" -ne 0 ]] || die "secret on stderr not found"
 	output="" stderr=""
 	assert_no_secret s3cret /dev/null
+}
+
+# --- the OAuth 2.0 server (tests/lib/oauthd.py) -------------------------------
+
+# oreq [--basic ID:SECRET] [--content-type T] [--timeout S] METHOD URL
+#      [NAME=VALUE...]: one request with oauthd.py's client, the test CA
+# trusted; lines[0] is "STATUS BODY-SIZE CONTENT-LENGTH|-", lines[1] the
+# Location or "-", lines[2] the body (bats drops an empty one).
+oreq() {
+	local opts=()
+	while [[ "$1" == --* ]]; do
+		opts+=("$1" "$2")
+		shift 2
+	done
+	run "$SMTPD_PYTHON" "$OAUTHD_PY" --ca "$CERTS/ca.pem" "${opts[@]}" --request "$@"
+	[[ "$status" -eq 0 ]] || die "request $* failed ($status): $output"
+}
+
+# opost PATH FIELD=VALUE...: a form POST to $OAUTHD_URL/PATH.
+opost() {
+	local path="$1"
+	shift
+	run "$SMTPD_PYTHON" "$OAUTHD_PY" --ca "$CERTS/ca.pem" \
+		--request POST "$OAUTHD_URL$path" "$@"
+	[[ "$status" -eq 0 ]] || die "POST $path $* failed ($status): $output"
+}
+
+# json_field JSON FIELD: print FIELD of a JSON object ("" when absent).
+json_field() {
+	"$SMTPD_PYTHON" -c 'import json, sys; print(json.loads(sys.argv[1]).get(sys.argv[2], ""))' "$1" "$2"
+}
+
+# expect STATUS[ SIZE[ LENGTH]] BODY-FRAGMENT: the last request was
+# answered STATUS (with a body of SIZE bytes, Content-Length LENGTH or -)
+# and a body holding the fragment.
+expect() {
+	[[ "${lines[0]} " == "$1 "* && "${lines[2]:-}" == *"$2"* ]] ||
+		die "expected $1 with '$2', got:" "${output:0:300}"
+}
+
+DEV_GRANT=grant_type=urn:ietf:params:oauth:grant-type:device_code
+
+@test "oauthd: HTTPS with the test CA's certificate on its own port; an untrusting client is refused" {
+	oauthd_start
+	[[ "$OAUTHD_URL" == "https://127.0.0.1:$OAUTHD_PORT" && "$OAUTHD_PORT" -gt 0 ]] ||
+		die "odd URL $OAUTHD_URL"
+	# The client trusting the system's store only: the handshake fails.
+	run "$SMTPD_PYTHON" "$OAUTHD_PY" --request GET "$OAUTHD_URL/token"
+	[[ "$status" -eq 1 && "$output" == *CERTIFICATE_VERIFY_FAILED* ]] ||
+		die "a client without the test CA got through: $status $output"
+	wait_for_text "$OAUTHD_DIR/handshakes" "failed:" 5
+	assert_equal 0 "$(oauthd_requests)" "requests"
+	oreq GET "$OAUTHD_URL/nowhere"
+	expect 404 "not found"
+	assert_equal 1 "$(oauthd_requests)" "requests"
+}
+
+@test "oauthd: device grant: the device answer, then polls answered in order, logged" {
+	oauthd_start --interval 0 --slow-down-step 0 \
+		--poll authorization_pending,slow_down,ok:expires_in=60
+	opost /device client_id=mailpost-test scope=mail
+	expect 200 '"device_code": "device-1"'
+	local dev="${lines[2]}"
+	assert_equal WDJB-MJHT "$(json_field "$dev" user_code)" user_code
+	assert_equal "$OAUTHD_URL/verify" "$(json_field "$dev" verification_uri)" verification_uri
+	assert_equal "$OAUTHD_URL/verify?user_code=WDJB-MJHT" \
+		"$(json_field "$dev" verification_uri_complete)" verification_uri_complete
+	assert_equal 600 "$(json_field "$dev" expires_in)" expires_in
+	assert_equal 0 "$(json_field "$dev" interval)" interval
+	opost /token "$DEV_GRANT" device_code=device-1 client_id=mailpost-test
+	expect 400 '{"error": "authorization_pending"}'
+	opost /token "$DEV_GRANT" device_code=device-1 client_id=mailpost-test
+	expect 400 '{"error": "slow_down"}'
+	opost /token "$DEV_GRANT" device_code=device-1 client_id=mailpost-test
+	expect 200 '{"access_token": "access-1", "token_type": "Bearer", "expires_in": 60, "refresh_token": "refresh-1"}'
+	assert_oauthd_no_problems
+	# The grant is over: a further poll is the client's mistake.
+	opost /token "$DEV_GRANT" device_code=device-1 client_id=mailpost-test
+	expect 400 invalid_grant
+	assert_oauthd_problem "poll after the device grant's final answer"
+
+	assert_equal 5 "$(oauthd_requests)" "all requests"
+	assert_equal 4 "$(oauthd_requests /token)" "requests to /token"
+	assert_equal device-1 "$(oauthd_last_form device_code)" "device_code"
+	assert_equal mail "$(oauthd_last_form scope /device)" "scope at /device"
+	run oauthd_last_form scope
+	[[ "$status" -ne 0 && "$output" == *"has no form field scope"* ]] ||
+		die "a missing field was not reported: $output"
+	assert_equal "application/x-www-form-urlencoded" \
+		"$(oauthd_log_query 'log[-1]["headers"]["content-type"]')" "logged Content-Type"
+	assert_equal "poll poll poll poll" \
+		"$(oauthd_log_query '" ".join(e["kind"] for e in log)' /token)" "kinds"
+}
+
+@test "oauthd: a poll sooner than the interval is answered slow_down and flagged; slow_down adds 5 s" {
+	oauthd_start --interval 1 --poll slow_down,ok
+	opost /device client_id=mailpost-test
+	opost /token "$DEV_GRANT" device_code=device-1 client_id=mailpost-test
+	expect 400 slow_down
+	assert_oauthd_problem "poll 1 came after 0."
+	assert_oauthd_problem "interval 1 s"
+	# The scripted answers were not used up by the early poll; the next
+	# poll is early too, now against 6 s.
+	opost /token "$DEV_GRANT" device_code=device-1 client_id=mailpost-test
+	expect 400 slow_down
+	assert_oauthd_problem "interval 6 s"
+}
+
+@test "oauthd: device grant: denied, expired by script and by the clock, unknown device code" {
+	oauthd_start --interval 0 --poll access_denied,expired_token
+	opost /device client_id=mailpost-test
+	opost /token "$DEV_GRANT" device_code=device-1 client_id=mailpost-test
+	expect 400 '{"error": "access_denied"}'
+	opost /device client_id=mailpost-test
+	opost /token "$DEV_GRANT" device_code=device-2 client_id=mailpost-test
+	expect 400 '{"error": "expired_token"}'
+	opost /token "$DEV_GRANT" device_code=device-9 client_id=mailpost-test
+	expect 400 '{"error": "invalid_grant"}'
+	stop_oauthd
+
+	oauthd_start --interval 0 --device-expires-in 0 --no-complete-uri
+	opost /device client_id=mailpost-test
+	[[ "${lines[2]}" != *verification_uri_complete* ]] || die "complete URI given: $output"
+	opost /token "$DEV_GRANT" device_code=device-1 client_id=mailpost-test
+	expect 400 '{"error": "expired_token"}'
+	assert_oauthd_no_problems
+}
+
+@test "oauthd: refresh: new access tokens, rotation retires the old refresh token" {
+	oauthd_start --refresh ok,rotate,ok --expires-in none
+	opost /token grant_type=refresh_token refresh_token=refresh-1 client_id=mailpost-test
+	expect 200 '{"access_token": "access-1", "token_type": "Bearer"}'
+	opost /token grant_type=refresh_token refresh_token=refresh-1 client_id=mailpost-test
+	expect 200 '"refresh_token": "refresh-2"'
+	opost /token grant_type=refresh_token refresh_token=refresh-1 client_id=mailpost-test
+	expect 400 invalid_grant
+	opost /token grant_type=refresh_token refresh_token=refresh-2 client_id=mailpost-test
+	expect 200 '{"access_token": "access-3", "token_type": "Bearer"}'
+	assert_equal refresh-2 "$(oauthd_last_form refresh_token)" "last refresh token"
+	assert_oauthd_no_problems
+}
+
+@test "oauthd: refresh failures: each error, 500, malformed, token-less, oversized" {
+	oauthd_start --refresh-token R --refresh "invalid_grant:description=revoked,invalid_client,temporarily_unavailable,unauthorized_client:401,status:500,malformed,no_token,oversized:70000"
+	local f=(grant_type=refresh_token refresh_token=R client_id=mailpost-test)
+	opost /token "${f[@]}"
+	expect 400 '{"error": "invalid_grant", "error_description": "revoked"}'
+	opost /token "${f[@]}"
+	expect 401 '{"error": "invalid_client"}'
+	opost /token "${f[@]}"
+	expect 503 '{"error": "temporarily_unavailable"}'
+	opost /token "${f[@]}"
+	expect 401 '{"error": "unauthorized_client"}'
+	opost /token "${f[@]}"
+	expect 500 "<html>"
+	opost /token "${f[@]}"
+	expect 200 '{"access_token": "access-cut", "token_ty'
+	[[ "${lines[2]}" != *"}" ]] || die "malformed JSON is complete: $output"
+	opost /token "${f[@]}"
+	expect 200 '{"token_type": "Bearer"}'
+	opost /token "${f[@]}"
+	# No Content-Length: the client must stop reading by itself.
+	expect "200 70000 -" '"access_token": "access-1"'
+	assert_equal 8 "$(oauthd_requests /token)" "requests"
+}
+
+@test "oauthd: hang: no answer until the client gives up; others are served meanwhile" {
+	oauthd_start --refresh hang:5,ok
+	run "$SMTPD_PYTHON" "$OAUTHD_PY" --ca "$CERTS/ca.pem" --timeout 0.3 --request POST \
+		"$OAUTHD_URL/token" grant_type=refresh_token refresh_token=refresh-1 client_id=mailpost-test
+	[[ "$status" -eq 28 ]] || die "the client did not time out: $status $output"
+	opost /token grant_type=refresh_token refresh_token=refresh-1 client_id=mailpost-test
+	expect 200 access-1
+	assert_equal "hang:5 ok" "$(oauthd_log_query '" ".join(e["answer"] for e in log)')" "answers"
+}
+
+@test "oauthd: requests as a real server judges them: method, content type, fields, grant type" {
+	oauthd_start --client-secret 's3 cret'
+	local id=client_id=mailpost-test sec='client_secret=s3 cret'
+	oreq --content-type application/json POST "$OAUTHD_URL/token" a=b
+	expect 400 invalid_request
+	assert_oauthd_problem "Content-Type 'application/json'"
+	oreq GET "$OAUTHD_URL/token"
+	expect 400 invalid_request
+	assert_oauthd_problem "method GET, not POST"
+	opost /token grant_type=refresh_token "$id" "$sec"
+	expect 400 '"error_description": "refresh_token missing"'
+	assert_oauthd_problem "without refresh_token"
+	opost /token refresh_token=refresh-1 "$id" "$sec"
+	expect 400 '"error_description": "grant_type missing"'
+	opost /token grant_type=password "$id" "$sec"
+	expect 400 unsupported_grant_type
+	opost /token grant_type=refresh_token refresh_token=refresh-1 "$sec"
+	expect 400 '"error_description": "client_id missing"'
+}
+
+@test "oauthd: the client is checked: id, secret in the form or HTTP Basic; a secret in the URL is flagged" {
+	oauthd_start --client-secret 's3 cret'
+	local id=client_id=mailpost-test sec='client_secret=s3 cret'
+	opost /token grant_type=refresh_token refresh_token=refresh-1 client_id=other "$sec"
+	expect 401 invalid_client
+	opost /token grant_type=refresh_token refresh_token=refresh-1 "$id"
+	expect 401 invalid_client
+	opost /token grant_type=refresh_token refresh_token=refresh-1 "$id" client_secret=wrong
+	expect 401 invalid_client
+	opost /token grant_type=refresh_token refresh_token=refresh-1 "$id" "$sec"
+	expect 200 access-1
+	# RFC 6749 2.3.1: HTTP Basic, id and secret form-encoded.
+	oreq --basic 'mailpost-test:s3+cret' POST "$OAUTHD_URL/token" grant_type=refresh_token \
+		refresh_token=refresh-1
+	expect 200 access-2
+	# A secret in the URL is answered but flagged.
+	opost "/token?client_secret=x" grant_type=refresh_token refresh_token=refresh-1 "$id" "$sec"
+	expect 200 access-3
+	assert_oauthd_problem "POST /token carries client_secret in the URL"
+}
+
+# authorize_url [STATE [CHALLENGE [METHOD [REDIRECT]]]]
+authorize_url() {
+	printf '%s/authorize?response_type=code&client_id=mailpost-test&redirect_uri=%s&state=%s&code_challenge=%s&code_challenge_method=%s\n' \
+		"$OAUTHD_URL" "${4:-http://127.0.0.1:9/cb}" "${1:-st4te}" "${2:-$CHALLENGE}" "${3:-S256}"
+}
+
+# A verifier and its S256 challenge, BASE64URL(SHA256(verifier)) (RFC 7636
+# 4.2), as `openssl dgst -sha256 -binary | basenc --base64url` gives it.
+VERIFIER=mailpost-test-verifier-0123456789-abcdefghijklmnop
+CHALLENGE=_EYKu4nAYk9tI1j4hPLmIJIR7EPmHEFRoafJPl2BaVQ
+
+@test "oauthd: code flow: /authorize redirects with code and state; PKCE checked at /token" {
+	oauthd_start --authorize allow,allow,deny,wrong_state
+	oreq GET "$(authorize_url)"
+	oreq GET "$(authorize_url)"
+	expect 302 ""
+	assert_equal "http://127.0.0.1:9/cb?code=code-2&state=st4te" "${lines[1]}" "redirect"
+	local c=(grant_type=authorization_code redirect_uri=http://127.0.0.1:9/cb client_id=mailpost-test)
+	opost /token "${c[@]}" code=code-2 code_verifier=$VERIFIER
+	expect 200 '{"access_token": "access-1", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "refresh-1"}'
+	assert_oauthd_no_problems
+	opost /token "${c[@]}" code=code-2 code_verifier=$VERIFIER
+	expect 400 invalid_grant
+	assert_oauthd_problem "code code-2 used twice"
+	opost /token "${c[@]}" code=code-1 code_verifier="x$VERIFIER"
+	expect 400 invalid_grant
+	assert_oauthd_problem "code_verifier does not match the code_challenge"
+
+	oreq GET "$(authorize_url)"
+	assert_equal "http://127.0.0.1:9/cb?error=access_denied&state=st4te" "${lines[1]}" "denial"
+	oreq GET "$(authorize_url)"
+	assert_equal "http://127.0.0.1:9/cb?code=code-3&state=not-st4te" "${lines[1]}" "wrong state"
+}
+
+@test "oauthd: /authorize refuses plain PKCE, a missing state, a non-loopback redirect" {
+	oauthd_start
+	oreq GET "$(authorize_url st4te x plain)"
+	assert_equal "http://127.0.0.1:9/cb?error=invalid_request&state=st4te" "${lines[1]}" "plain"
+	assert_oauthd_problem "code_challenge_method=S256"
+	oreq GET "$(authorize_url st4te "$CHALLENGE" S256 https://example.org/cb)"
+	expect 400 "bad redirect_uri"
+	assert_oauthd_problem "is not a loopback http address"
+	oreq GET "${OAUTHD_URL}/authorize?response_type=code&client_id=mailpost-test&redirect_uri=http://127.0.0.1:9/&code_challenge=x&code_challenge_method=S256"
+	expect 302 ""
+	assert_oauthd_problem "/authorize without state"
+}
+
+@test "oauthd: oauthd_browse plays the browser through to the loopback receiver" {
+	oauthd_start
+	local dir="$BATS_TEST_TMPDIR/www"
+	mkdir -p "$dir/cb" && echo "logged in page" >"$dir/cb/index.html"
+	"$SMTPD_PYTHON" -m http.server --bind 127.0.0.1 --directory "$dir" 0 \
+		>"$dir.out" 2>&1 3>&- &
+	local www=$!
+	wait_for_text "$dir.out" "Serving HTTP" 5
+	local port
+	port="$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$dir.out" | head -n 1)"
+	oauthd_browse "$(authorize_url s1 "$CHALLENGE" S256 "http://127.0.0.1:$port/cb/")" \
+		>"$BATS_TEST_TMPDIR/page"
+	kill "$www"
+	assert_file_bytes "$BATS_TEST_TMPDIR/page" $'logged in page\n' "the receiver's page"
+	[[ "$OAUTHD_REDIRECT" == "http://127.0.0.1:$port/cb/?code=code-1&state=s1" ]] ||
+		die "OAUTHD_REDIRECT is $OAUTHD_REDIRECT"
+}
+
+@test "oauthd: a JSON scenario file; a bad answer word is refused at start; idle timeout" {
+	printf '%s\n' '{"refresh": ["invalid_grant:description=a: b, c", "ok"], "refresh_token": "R1"}' \
+		>"$BATS_TEST_TMPDIR/s.json"
+	oauthd_start --scenario "$BATS_TEST_TMPDIR/s.json" --refresh-token R2
+	opost /token grant_type=refresh_token refresh_token=R2 client_id=mailpost-test
+	expect 400 '{"error": "invalid_grant", "error_description": "a: b, c"}'
+	opost /token grant_type=refresh_token refresh_token=R2 client_id=mailpost-test
+	expect 200 access-1
+	stop_oauthd
+
+	run oauthd_start --refresh ok,invalid_grnat
+	[[ "$status" -ne 0 && "$output" == *"unknown word 'invalid_grnat'"* ]] ||
+		die "a typo was taken: $output"
+	run oauthd_start --refresh ok:expires=5
+	[[ "$status" -ne 0 && "$output" == *"bad argument 'expires=5'"* ]] ||
+		die "a misspelt argument was taken: $output"
+	printf '%s\n' '{"refresh_tokne": "x"}' >"$BATS_TEST_TMPDIR/s.json"
+	run oauthd_start --scenario "$BATS_TEST_TMPDIR/s.json"
+	[[ "$status" -ne 0 && "$output" == *"unknown key 'refresh_tokne'"* ]] ||
+		die "an unknown key was taken: $output"
+
+	oauthd_start --idle-timeout 0.2
+	local pid=$OAUTHD_PID k
+	for ((k = 0; k < 100; k++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.02
+	done
+	! kill -0 "$pid" 2>/dev/null || die "still running after its idle timeout"
+}
+
+@test "helpers: write_oauth2_config points an account at oauthd, the test CA and the test server" {
+	oauthd_start
+	start_smtpd
+	write_oauth2_config "oauth2_scope mail"
+	assert_equal "$BATS_TEST_TMPDIR/state" "$XDG_STATE_HOME" XDG_STATE_HOME
+	assert_file_bytes "$MAILPOST_CONF" "defaults
+account oauth
+oauth2_provider generic
+oauth2_client_id mailpost-test
+oauth2_token_endpoint $OAUTHD_URL/token
+oauth2_device_endpoint $OAUTHD_URL/device
+oauth2_authorize_endpoint $OAUTHD_URL/authorize
+oauth2_trust_file $CERTS/ca.pem
+user alice@example.org
+host 127.0.0.1
+port $SMTPD_PORT
+auth on
+oauth2_scope mail
+account default : oauth
+"
+	run assert_oauthd_problem "anything"
+	[[ "$status" -ne 0 ]] || die "assert_oauthd_problem matched nothing real"
+	assert_oauthd_no_problems
 }

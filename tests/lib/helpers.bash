@@ -89,6 +89,46 @@
 #                                 DIR/requests has one line per connection
 #   stop_socks5                   stop it (teardown does this)
 #
+# The OAuth 2.0 server (tests/lib/oauthd.py; its header documents the
+# options, the answers and the log)
+#   oauthd_start [OPTION...]      start it over HTTPS (the test CA's
+#                                 server.pem; tls_certs is run when $CERTS
+#                                 is unset) in its own directory with these
+#                                 options (--refresh rotate,invalid_grant
+#                                 --interval 0 ... or --scenario FILE);
+#                                 sets $OAUTHD_URL (https://127.0.0.1:PORT,
+#                                 endpoints /device /token /authorize),
+#                                 $OAUTHD_LOG, $OAUTHD_DIR, $OAUTHD_PORT,
+#                                 $OAUTHD_PID
+#   stop_oauthd                   stop it (teardown does this)
+#   oauthd_requests [PATH]        print how many requests came (to PATH)
+#   oauthd_last_form FIELD [PATH] print FIELD of the form of the last
+#                                 request (to PATH); fails when it has none
+#   oauthd_browse URL             play the user's browser: GET URL (the
+#                                 /authorize address the client printed),
+#                                 set $OAUTHD_REDIRECT to the Location it
+#                                 answers, GET that (the client's loopback
+#                                 receiver) and print its page (status and
+#                                 headers left out); fails when either
+#                                 request gets no answer or the first no
+#                                 redirect
+#   oauthd_problems               print its problems file (client mistakes)
+#   assert_oauthd_no_problems     it flagged no client mistake
+#   assert_oauthd_problem TEXT    it flagged one containing TEXT
+#   write_oauth2_config [LINE...] write_config with the account "oauth"
+#                                 (the default account): oauth2_provider
+#                                 generic, its endpoints at $OAUTHD_URL,
+#                                 oauth2_trust_file the test CA,
+#                                 oauth2_client_id $OAUTH2_CLIENT_ID, user
+#                                 $OAUTH2_USER, host and port of the test
+#                                 server (when started), auth on, then
+#                                 LINEs; exports XDG_STATE_HOME (the token
+#                                 store) in the test's temp dir
+#   OAUTH2_USER, OAUTH2_CLIENT_ID alice@example.org and mailpost-test, as
+#                                 oauthd.py expects by default; the test
+#                                 server's line for the first access token:
+#                                 "user $OAUTH2_USER access-1"
+#
 # TLS and AUTH (the server's TLS and AUTH script lines: see smtpd.py)
 #   tls_certs                     make the test PKI (tests/lib/mkcerts.sh)
 #                                 once per test file; sets $CERTS to it
@@ -102,6 +142,10 @@
 #   assert_no_command VERB...     no VERB command arrived at all
 #   assert_tls_session TEXT       a handshake record (DIR/tls) holds TEXT
 #   assert_auth_record TEXT       an AUTH record (DIR/auth) holds TEXT
+#   smtpd_bearer_tokens           print "MECH TOKEN accepted|refused" for
+#                                 each bearer token the server got, in order
+#   assert_bearer_used TOKEN      the last bearer token the server got was
+#                                 TOKEN, and it was accepted
 #   assert_no_secret SECRET [FILE...]
 #                                 SECRET is in none of $output, $stderr
 #                                 and the FILEs (each must exist)
@@ -155,11 +199,14 @@ mailpost_setup() {
 	SMTPD_PORT=
 	SMTPD_COUNT=0
 	SOCKS_PID=
+	OAUTHD_PID=
+	OAUTHD_COUNT=0
 }
 
 mailpost_teardown() {
 	stop_smtpd
 	stop_socks5
+	stop_oauthd
 }
 
 setup() { mailpost_setup; }
@@ -374,6 +421,125 @@ stop_socks5() {
 	SOCKS_PID=
 }
 
+# --- the OAuth 2.0 server -----------------------------------------------------------
+
+OAUTHD_PY="$BATS_TEST_DIRNAME/lib/oauthd.py"
+OAUTH2_USER=alice@example.org
+OAUTH2_CLIENT_ID=mailpost-test
+
+oauthd_start() {
+	local i
+	[[ -n "${CERTS:-}" ]] || tls_certs || return 1
+	OAUTHD_COUNT=$((OAUTHD_COUNT + 1))
+	OAUTHD_DIR="$BATS_TEST_TMPDIR/oauthd.$OAUTHD_COUNT"
+	OAUTHD_LOG="$OAUTHD_DIR/log"
+	mkdir -p "$OAUTHD_DIR"
+	"$SMTPD_PYTHON" "$OAUTHD_PY" --dir "$OAUTHD_DIR" --cert "$CERTS/server.pem" \
+		--key "$CERTS/server.key" "$@" \
+		>"$OAUTHD_DIR/stdout" 2>"$OAUTHD_DIR/stderr" 3>&- &
+	OAUTHD_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		if [[ -s "$OAUTHD_DIR/port" ]]; then
+			OAUTHD_PORT=$(<"$OAUTHD_DIR/port")
+			OAUTHD_URL="https://127.0.0.1:$OAUTHD_PORT"
+			return 0
+		fi
+		if ! kill -0 "$OAUTHD_PID" 2>/dev/null; then
+			OAUTHD_PID=
+			die "oauthd_start: the server exited:" "$(cat "$OAUTHD_DIR/stderr")"
+			return 1
+		fi
+		sleep 0.05
+	done
+	die "oauthd_start: no port file after 5 s" "$(cat "$OAUTHD_DIR/stderr")"
+}
+
+stop_oauthd() {
+	if [[ -n "${OAUTHD_PID:-}" ]]; then
+		kill -TERM "$OAUTHD_PID" 2>/dev/null || true
+		wait "$OAUTHD_PID" 2>/dev/null || true
+	fi
+	OAUTHD_PID=
+}
+
+# oauthd_log_query PYTHON-EXPRESSION [PATH [ARG]]: evaluate the expression
+# over `log` (the list of logged requests, those to PATH when PATH is not
+# empty) and `arg`, and print it; None: print nothing and return 3.
+oauthd_log_query() {
+	[[ -n "${OAUTHD_DIR:-}" ]] || die "no OAuth server was started" || return 1
+	"$SMTPD_PYTHON" -c '
+import json, sys
+expr, path, arg, name = sys.argv[1:5]
+log = []
+try:
+    with open(name) as f:
+        log = [json.loads(line) for line in f]
+except FileNotFoundError:
+    pass
+log = [e for e in log if not path or e["path"] == path]
+r = eval(expr)
+if r is None:
+    sys.exit(3)
+print(r)
+' "$1" "${2:-}" "${3:-}" "$OAUTHD_LOG"
+}
+
+oauthd_requests() {
+	oauthd_log_query 'len(log)' "${1:-}"
+}
+
+oauthd_last_form() {
+	oauthd_log_query 'log[-1]["form"].get(arg) if log else None' "${2:-}" "$1" ||
+		die "the last request${2:+ to $2} has no form field $1; the log ends:" \
+			"$(tail -n 3 "$OAUTHD_LOG" 2>/dev/null)"
+}
+
+oauthd_browse() {
+	local answer
+	OAUTHD_REDIRECT=
+	answer="$("$SMTPD_PYTHON" "$OAUTHD_PY" --ca "$CERTS/ca.pem" --timeout 10 \
+		--request GET "$1")" || die "oauthd_browse: GET $1 failed:" "$answer" || return 1
+	OAUTHD_REDIRECT="$(sed -n 2p <<<"$answer")"
+	[[ "$answer" == 302* && "$OAUTHD_REDIRECT" != - ]] ||
+		die "oauthd_browse: no redirect from $1:" "$answer" || return 1
+	answer="$("$SMTPD_PYTHON" "$OAUTHD_PY" --timeout 10 --request GET "$OAUTHD_REDIRECT")" ||
+		die "oauthd_browse: GET $OAUTHD_REDIRECT failed:" "$answer" || return 1
+	sed 1,2d <<<"$answer"
+}
+
+oauthd_problems() {
+	[[ -n "${OAUTHD_DIR:-}" ]] || die "no OAuth server was started" || return 1
+	cat "$OAUTHD_DIR/problems" 2>/dev/null || true
+}
+
+assert_oauthd_no_problems() {
+	[[ -n "${OAUTHD_DIR:-}" ]] || die "no OAuth server was started" || return 1
+	if [[ -s "$OAUTHD_DIR/problems" ]]; then
+		die "the OAuth server saw client mistakes:" "$(cat "$OAUTHD_DIR/problems")"
+	fi
+}
+
+assert_oauthd_problem() {
+	[[ -n "${OAUTHD_DIR:-}" ]] || die "no OAuth server was started" || return 1
+	grep -qF -- "$1" "$OAUTHD_DIR/problems" 2>/dev/null ||
+		die "the OAuth server should have flagged '$1'; its problems:" \
+			"$(cat "$OAUTHD_DIR/problems" 2>/dev/null)"
+}
+
+write_oauth2_config() {
+	[[ -n "${OAUTHD_URL:-}" ]] || die "write_oauth2_config: oauthd_start first" || return 1
+	export XDG_STATE_HOME="$BATS_TEST_TMPDIR/state"
+	local server=()
+	[[ -n "${SMTPD_PORT:-}" ]] && server=("host 127.0.0.1" "port $SMTPD_PORT")
+	write_config "account oauth" "oauth2_provider generic" \
+		"oauth2_client_id $OAUTH2_CLIENT_ID" \
+		"oauth2_token_endpoint $OAUTHD_URL/token" \
+		"oauth2_device_endpoint $OAUTHD_URL/device" \
+		"oauth2_authorize_endpoint $OAUTHD_URL/authorize" \
+		"oauth2_trust_file $CERTS/ca.pem" "user $OAUTH2_USER" \
+		"${server[@]}" "auth on" "$@" "account default : oauth"
+}
+
 smtpd_received() {
 	smtpd_finish || return 1
 	escaped <"$SMTPD_DIR/received"
@@ -488,6 +654,20 @@ assert_auth_record() {
 	grep -qF -- "$1" "$SMTPD_DIR/auth" ||
 		die "no AUTH record holds '$1'; records:" "$(cat "$SMTPD_DIR/auth")" \
 			"server log:" "$(tail -n 20 "$SMTPD_DIR/log")"
+}
+
+smtpd_bearer_tokens() {
+	smtpd_finish || return 1
+	sed -n 's/^conn [0-9]*: \([A-Z0-9]*\) user=[^ ]* token=\(.*\) \([a-z]*\)$/\1 \2 \3/p' \
+		"$SMTPD_DIR/bearer" 2>/dev/null
+}
+
+assert_bearer_used() {
+	local last
+	last="$(smtpd_bearer_tokens | tail -n 1)" || return 1
+	[[ "$last" == *" $1 accepted" ]] ||
+		die "the last bearer token the server got was not '$1', accepted; it got:" \
+			"$(smtpd_bearer_tokens)"
 }
 
 assert_no_secret() {

@@ -139,7 +139,16 @@
 # certificate; its CN is the identity).
 #
 #   user NAME SECRET         an account (SECRET: the password, or the token
-#                            for XOAUTH2/OAUTHBEARER; the rest of the line)
+#                            for XOAUTH2/OAUTHBEARER; the rest of the line).
+#                            For the bearer mechanisms this is the one token
+#                            accepted: any other is refused with RFC 7628
+#                            3.2.2's JSON error challenge (status
+#                            invalid_token), the client's dummy response
+#                            (\x01 for OAUTHBEARER, empty for XOAUTH2, as
+#                            Google does; another one is flagged), then 535
+#                            5.7.8.  Each token that arrives is recorded in
+#                            DIR/bearer.  OAUTHBEARER without a= is checked
+#                            against every user.
 #   option auth-required     MAIL before a successful AUTH gets 530 5.7.0
 #   option scram-iterations N, option scram-salt BASE64,
 #   option scram-nonce TEXT  fixed SCRAM values (default 4096, random,
@@ -192,6 +201,9 @@
 #   resumed              one line "conn N" per handshake that resumed a
 #                        session (one SSLContext serves every connection
 #                        of the run, so its tickets stay valid)
+#   bearer               one line per bearer token that arrived (XOAUTH2,
+#                        OAUTHBEARER): "conn N: MECH user=NAME|? token=TOKEN
+#                        accepted|refused" (TOKEN escaped)
 #   auth                 one line per AUTH exchange, when it ends:
 #                        "conn N: MECH user=NAME|? reply=CODE [cancelled]
 #                        tls|clear"
@@ -1672,6 +1684,13 @@ class Session:
                              "is %s, expected %s" % (escape(resp),
                                                      escape(expect)))
 
+    def bearer_record(self, mech, user, token, ok):
+        """One line in DIR/bearer per bearer token that arrived."""
+        self.rec.append("bearer", b"conn %d: %s user=%s token=%s %s\n" % (
+            self.n, mech, escape(user).encode() if user else b"?",
+            escape(token or b"").encode(),
+            b"accepted" if ok else b"refused"))
+
     def mech_xoauth2(self, ir):
         resp = ir if ir is not None else (yield b"")
         m = re.fullmatch(rb"user=([^\x01]*)\x01auth=Bearer ([^\x01]*)"
@@ -1679,7 +1698,9 @@ class Session:
         if not m:
             return False, None, "malformed XOAUTH2 response"
         user = m.group(1).decode("utf-8", "replace")
-        if not self.password_ok(m.group(1), m.group(2)):
+        ok = self.password_ok(m.group(1), m.group(2))
+        self.bearer_record(b"XOAUTH2", m.group(1), m.group(2), ok)
+        if not ok:
             yield from self.bearer_failed(b"")
             return False, user, "wrong token"
         return True, user, ""
@@ -1699,7 +1720,9 @@ class Session:
         user = name.decode("utf-8", "replace") or None
         for u in users:
             if token is not None and self.password_ok(u, token):
+                self.bearer_record(b"OAUTHBEARER", u, token, True)
                 return True, u.decode("utf-8", "replace"), ""
+        self.bearer_record(b"OAUTHBEARER", name, token, False)
         yield from self.bearer_failed(b"\x01")
         return False, user, "wrong token"
 
