@@ -857,6 +857,14 @@ DEV_GRANT=grant_type=urn:ietf:params:oauth:grant-type:device_code
 	oreq GET "$OAUTHD_URL/nowhere"
 	expect 404 "not found"
 	assert_equal 1 "$(oauthd_requests)" "requests"
+	stop_oauthd
+
+	# Another certificate of the suite's PKI: the client that knows the CA
+	# refuses it.
+	oauthd_start --cert "$CERTS/expired.pem"
+	run "$SMTPD_PYTHON" "$OAUTHD_PY" --ca "$CERTS/ca.pem" --request GET "$OAUTHD_URL/token"
+	[[ "$status" -eq 1 && "$output" == *"certificate has expired"* ]] ||
+		die "the expired certificate was not served: $status $output"
 }
 
 @test "oauthd: device grant: the device answer, then polls answered in order, logged" {
@@ -984,6 +992,7 @@ DEV_GRANT=grant_type=urn:ietf:params:oauth:grant-type:device_code
 	oreq --content-type application/json POST "$OAUTHD_URL/token" a=b
 	expect 400 invalid_request
 	assert_oauthd_problem "Content-Type 'application/json'"
+	assert_equal "a=b" "$(oauthd_log_query 'log[-1]["body"]')" "logged body"
 	oreq GET "$OAUTHD_URL/token"
 	expect 400 invalid_request
 	assert_oauthd_problem "method GET, not POST"
@@ -1066,7 +1075,7 @@ CHALLENGE=_EYKu4nAYk9tI1j4hPLmIJIR7EPmHEFRoafJPl2BaVQ
 	assert_oauthd_problem "/authorize without state"
 }
 
-@test "oauthd: oauthd_browse plays the browser through to the loopback receiver" {
+@test "oauthd: oauthd_browse plays the browser through to the loopback receiver; oauthd_authorize half-way" {
 	oauthd_start
 	local dir="$BATS_TEST_TMPDIR/www"
 	mkdir -p "$dir/cb" && echo "logged in page" >"$dir/cb/index.html"
@@ -1082,6 +1091,12 @@ CHALLENGE=_EYKu4nAYk9tI1j4hPLmIJIR7EPmHEFRoafJPl2BaVQ
 	assert_file_bytes "$BATS_TEST_TMPDIR/page" $'logged in page\n' "the receiver's page"
 	[[ "$OAUTHD_REDIRECT" == "http://127.0.0.1:$port/cb/?code=code-1&state=s1" ]] ||
 		die "OAUTHD_REDIRECT is $OAUTHD_REDIRECT"
+	# The first half only (the address a user pastes); no redirect: fails.
+	oauthd_authorize "$(authorize_url s2 "$CHALLENGE" S256 "http://127.0.0.1:9/")"
+	assert_equal "http://127.0.0.1:9/?code=code-2&state=s2" "$OAUTHD_REDIRECT" OAUTHD_REDIRECT
+	run oauthd_authorize "$OAUTHD_URL/token"
+	[[ "$status" -ne 0 && "$output" == *"no redirect from"* ]] ||
+		die "a page without a redirect passed: $output"
 }
 
 @test "oauthd: a JSON scenario file; a bad answer word is refused at start; idle timeout" {

@@ -95,7 +95,10 @@
 #                                 server.pem; tls_certs is run when $CERTS
 #                                 is unset) in its own directory with these
 #                                 options (--refresh rotate,invalid_grant
-#                                 --interval 0 ... or --scenario FILE);
+#                                 ... or --scenario FILE; --interval 0 for
+#                                 a device grant that polls without waiting;
+#                                 --cert "$CERTS/expired.pem" for another
+#                                 certificate with server.key);
 #                                 sets $OAUTHD_URL (https://127.0.0.1:PORT,
 #                                 endpoints /device /token /authorize),
 #                                 $OAUTHD_LOG, $OAUTHD_DIR, $OAUTHD_PORT,
@@ -104,14 +107,25 @@
 #   oauthd_requests [PATH]        print how many requests came (to PATH)
 #   oauthd_last_form FIELD [PATH] print FIELD of the form of the last
 #                                 request (to PATH); fails when it has none
-#   oauthd_browse URL             play the user's browser: GET URL (the
-#                                 /authorize address the client printed),
-#                                 set $OAUTHD_REDIRECT to the Location it
-#                                 answers, GET that (the client's loopback
+#   oauthd_log_query EXPR [PATH [ARG]]
+#                                 print the Python expression EXPR over
+#                                 `log` (the logged requests, to PATH when
+#                                 not empty; oauthd.py's header lists their
+#                                 keys) and `arg`; nothing and status 3 when
+#                                 it is None.  E.g. the seconds between the
+#                                 first two polls:
+#                                 oauthd_log_query 'log[1]["time"] - log[0]["time"]' /token
+#   oauthd_authorize URL          play the user's browser, first half: GET
+#                                 URL (the /authorize address the client
+#                                 printed) and set $OAUTHD_REDIRECT to the
+#                                 Location it answers (the address to paste
+#                                 when the browser is on another machine);
+#                                 fails when there is no redirect
+#   oauthd_browse URL             the whole way: oauthd_authorize, then GET
+#                                 $OAUTHD_REDIRECT (the client's loopback
 #                                 receiver) and print its page (status and
-#                                 headers left out); fails when either
-#                                 request gets no answer or the first no
-#                                 redirect
+#                                 headers left out); fails when that gets
+#                                 no answer
 #   oauthd_problems               print its problems file (client mistakes)
 #   assert_oauthd_no_problems     it flagged no client mistake
 #   assert_oauthd_problem TEXT    it flagged one containing TEXT
@@ -494,14 +508,19 @@ oauthd_last_form() {
 			"$(tail -n 3 "$OAUTHD_LOG" 2>/dev/null)"
 }
 
-oauthd_browse() {
+oauthd_authorize() {
 	local answer
 	OAUTHD_REDIRECT=
 	answer="$("$SMTPD_PYTHON" "$OAUTHD_PY" --ca "$CERTS/ca.pem" --timeout 10 \
-		--request GET "$1")" || die "oauthd_browse: GET $1 failed:" "$answer" || return 1
+		--request GET "$1")" || die "oauthd_authorize: GET $1 failed:" "$answer" || return 1
 	OAUTHD_REDIRECT="$(sed -n 2p <<<"$answer")"
 	[[ "$answer" == 302* && "$OAUTHD_REDIRECT" != - ]] ||
-		die "oauthd_browse: no redirect from $1:" "$answer" || return 1
+		die "oauthd_authorize: no redirect from $1:" "$answer"
+}
+
+oauthd_browse() {
+	local answer
+	oauthd_authorize "$1" || return 1
 	answer="$("$SMTPD_PYTHON" "$OAUTHD_PY" --timeout 10 --request GET "$OAUTHD_REDIRECT")" ||
 		die "oauthd_browse: GET $OAUTHD_REDIRECT failed:" "$answer" || return 1
 	sed 1,2d <<<"$answer"

@@ -117,7 +117,8 @@
 #              authorization, accept, user-agent, content-length: those
 #              present}, "kind" (device|poll|refresh|code|authorize|other),
 #              "answer" (the scenario word used, or the check that failed),
-#              "status"}.  Secrets included: the log is the test's.
+#              "status", and "body" (its first 1000 bytes) when the body
+#              was not a form}.  Secrets included: the log is the test's.
 #   problems   one line per client mistake
 #   handshakes one line per failed TLS handshake ("failed: REASON"; a client
 #              that refuses the certificate is no mistake)
@@ -126,8 +127,9 @@
 # The bats helpers (tests/lib/helpers.bash): oauthd_start [OPTIONS...]
 # (sets OAUTHD_URL, OAUTHD_LOG, OAUTHD_DIR, OAUTHD_PORT, OAUTHD_PID),
 # oauthd_requests [PATH], oauthd_last_form FIELD [PATH], oauthd_problems,
-# assert_oauthd_problem TEXT, assert_oauthd_no_problems, oauthd_browse URL
-# (sets OAUTHD_REDIRECT), stop_oauthd, write_oauth2_config [LINE...]
+# oauthd_log_query EXPR [PATH [ARG]], assert_oauthd_problem TEXT,
+# assert_oauthd_no_problems, oauthd_authorize URL and oauthd_browse URL (set
+# OAUTHD_REDIRECT), stop_oauthd, write_oauth2_config [LINE...]
 # (OAUTH2_USER, OAUTH2_CLIENT_ID).
 #
 # Its own client (tests/01-harness.bats, oauthd_browse; no curl needed):
@@ -469,7 +471,7 @@ class Server:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "oauthd/1"
-    protocol_version = "HTTP/1.0"
+    protocol_version = "HTTP/1.1"  # Expect: 100-continue answered; every answer closes
     timeout = 10
 
     def log_message(self, fmt, *args):
@@ -533,6 +535,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         form, bad = self.parse_form(method, body)
         entry["form"] = form
         if bad:
+            entry["body"] = (body or b"")[:1000].decode("utf-8", "replace")
             s.problem("%s %s: %s" % (method, path, bad))
             entry["kind"] = "other"
             return error_reply("invalid_request", bad)
