@@ -36,6 +36,7 @@ fuzz() {
 @test "fuzz: trust store files, certificates' names (castore.c)" { fuzz castore; }
 @test "fuzz: queue envelopes (queuefile.c)" { fuzz queue; }
 @test "fuzz: spool helper requests (spoolserve.c)" { fuzz spoolgate; }
+@test "fuzz: requests to the OAuth2 loopback redirect, pasted addresses (redirect.c)" { fuzz redirect; }
 
 @test "fuzz: a crash fails the run and names its reproducer" {
 	[ "${MAILPOST_FUZZING:-no}" = yes ] ||

@@ -6,7 +6,6 @@
 #include "fdwait.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <time.h>
 
@@ -17,7 +16,14 @@ int
 fd_wait(int fd, short events, int64_t deadline)
 {
 	struct pollfd p = {.fd = fd, .events = events};
+	int rc = fd_wait_any(&p, 1, deadline);
 
+	return rc > 0 ? 1 : rc;
+}
+
+int
+fd_wait_any(struct pollfd *p, size_t n, int64_t deadline)
+{
 	for (;;) {
 		int64_t left = deadline - now_ms();
 		struct timespec ts;
@@ -33,12 +39,10 @@ fd_wait(int fd, short events, int64_t deadline)
 		ts.tv_nsec = (long)(left % 1000) * 1000000L;
 		/* While a send catches SIGTERM and friends they are blocked
 		 * everywhere but here (interrupt.h). */
-		rc = ppoll(&p, 1, &ts,
+		rc = ppoll(p, (nfds_t)n, &ts,
 		           interrupt_active() ? interrupt_wait_mask() : NULL);
-		if (rc > 0)
-			return 1;
-		if (rc == 0)
-			return 0;
+		if (rc >= 0)
+			return rc;
 		if (errno != EINTR)
 			return -1;
 	}

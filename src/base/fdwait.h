@@ -11,6 +11,8 @@
 #ifndef MAILPOST_FDWAIT_H
 #define MAILPOST_FDWAIT_H
 
+#include <poll.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Wait until fd is ready for `events` (poll(2) bits) or the monotonic
@@ -18,5 +20,12 @@
  * (errno set).  EINTR is retried with the time left, except for a signal
  * caught by interrupt.h and not held: then -1 with errno EINTR. */
 int fd_wait(int fd, short events, int64_t deadline);
+
+/* The same for several descriptors at once (poll(2)'s array; a negative
+ * fd is skipped, as poll(2) skips it): the number of entries with
+ * revents set, 0 at the deadline, -1 as fd_wait.  For a wait on more
+ * than one source: the loopback redirect's socket, its connections and
+ * the terminal (redirect.c). */
+int fd_wait_any(struct pollfd *p, size_t n, int64_t deadline);
 
 #endif
