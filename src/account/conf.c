@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -98,11 +99,45 @@ enum field_id {
 	F_FAILOVER_TIMEOUT,
 	F_REWRITE_LOCAL_FROM,
 	F_QUALIFY_HEADERS,
+	F_OAUTH2_PROVIDER,
+	F_OAUTH2_CLIENT_ID,
+	F_OAUTH2_CLIENT_SECRET,
+	F_OAUTH2_CLIENT_SECRET_EVAL,
+	F_OAUTH2_TOKEN_ENDPOINT,
+	F_OAUTH2_DEVICE_ENDPOINT,
+	F_OAUTH2_AUTHORIZE_ENDPOINT,
+	F_OAUTH2_SCOPE,
+	F_OAUTH2_TRUST_FILE,
+	F_OAUTH2_STORE,
 	F_COUNT,
 	F_NONE = F_COUNT, /* keys that set nothing (ignored or refused) */
 };
 
-_Static_assert(F_COUNT <= 64, "the set of given fields is a uint64_t");
+/* The fields a section's lines gave: one bit per field. */
+#define GIVEN_WORDS 2
+_Static_assert(F_COUNT <= 64 * GIVEN_WORDS, "struct given holds every field");
+
+struct given {
+	uint64_t w[GIVEN_WORDS];
+};
+
+static bool
+given_has(const struct given *g, enum field_id f)
+{
+	return (g->w[f / 64] >> (f % 64)) & 1;
+}
+
+static void
+given_set(struct given *g, enum field_id f)
+{
+	g->w[f / 64] |= UINT64_C(1) << (f % 64);
+}
+
+static void
+given_unset(struct given *g, enum field_id f)
+{
+	g->w[f / 64] &= ~(UINT64_C(1) << (f % 64));
+}
 
 struct field {
 	size_t off;
@@ -182,6 +217,16 @@ static const struct field fields[F_COUNT] = {
     [F_FAILOVER_TIMEOUT] = FVAL(failover_timeout),
     [F_REWRITE_LOCAL_FROM] = FVAL(rewrite_local_from),
     [F_QUALIFY_HEADERS] = FVAL(qualify_headers),
+    [F_OAUTH2_PROVIDER] = FSTR(oauth2_provider),
+    [F_OAUTH2_CLIENT_ID] = FSTR(oauth2_client_id),
+    [F_OAUTH2_CLIENT_SECRET] = FSTR(oauth2_client_secret),
+    [F_OAUTH2_CLIENT_SECRET_EVAL] = FSTR(oauth2_client_secret_eval),
+    [F_OAUTH2_TOKEN_ENDPOINT] = FSTR(oauth2_token_endpoint),
+    [F_OAUTH2_DEVICE_ENDPOINT] = FSTR(oauth2_device_endpoint),
+    [F_OAUTH2_AUTHORIZE_ENDPOINT] = FSTR(oauth2_authorize_endpoint),
+    [F_OAUTH2_SCOPE] = FSTR(oauth2_scope),
+    [F_OAUTH2_TRUST_FILE] = FSTR(oauth2_trust_file),
+    [F_OAUTH2_STORE] = FVAL(oauth2_store),
 };
 
 static void *
@@ -233,7 +278,7 @@ struct section {
 	char *name;         /* NULL for the defaults */
 	unsigned long line; /* where it was defined */
 	struct account acc; /* values, meaningful where `given` says so */
-	uint64_t given;     /* bit (1 << field_id) per field set */
+	struct given given; /* the fields its lines (or parents) set */
 	/* Why its passwordeval gave nothing (conf_resolve_evals), for
 	 * conf_select to report when the account is chosen; NULL: none. */
 	char *eval_error;
@@ -256,15 +301,16 @@ struct config {
 
 /* Copy into dst every field that src gave, and note them as given. */
 static void
-section_apply(struct account *dst, uint64_t *given, const struct section *src)
+section_apply(struct account *dst, struct given *given,
+              const struct section *src)
 {
 	for (int f = 0; f < F_COUNT; f++) {
-		if (!(src->given & (UINT64_C(1) << f)))
+		if (!given_has(&src->given, (enum field_id)f))
 			continue;
 		field_copy(dst, &src->acc, (enum field_id)f);
 	}
-	if (given)
-		*given |= src->given;
+	for (int i = 0; given && i < GIVEN_WORDS; i++)
+		given->w[i] |= src->given.w[i];
 }
 
 static void
@@ -273,7 +319,7 @@ section_clear(struct section *s)
 	account_clear(&s->acc);
 	free(s->name);
 	s->name = NULL;
-	s->given = 0;
+	memset(&s->given, 0, sizeof s->given);
 	free(s->eval_error);
 	s->eval_error = NULL;
 }
@@ -874,6 +920,103 @@ parse_dead_letter(const char *v, void *dst)
 	return parse_text(v, dst);
 }
 
+/* ------------------------------------------------------------------------
+ * OAuth2 (RFC 6749): the provider, the client, its endpoints.
+ */
+
+static const char *
+parse_oauth2_provider(const char *v, void *dst)
+{
+	static const char *const names[] = {"google", "microsoft", "generic"};
+	char **s = dst;
+
+	if (str_ieq(v, "off")) {
+		*s = NULL;
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		if (str_ieq(v, names[i])) {
+			*s = xstrdup(names[i]);
+			return NULL;
+		}
+	}
+	return "is not 'google', 'microsoft', 'generic' or 'off'";
+}
+
+/* RFC 6749 3.1, 3.2: an endpoint is reached over TLS only, and a client
+ * id, a secret and tokens travel to it.  "https://", a host (a name, an
+ * address, [an IPv6 address]), an optional port, an optional path and
+ * query, no fragment, no user info, no blanks.  Empty: unset (the
+ * provider's own). */
+static const char *
+parse_https_url(const char *v, void *dst)
+{
+	const char *host, *p;
+
+	if (*v == '\0')
+		return parse_text(v, dst);
+	if (!str_iprefix(v, "https://"))
+		return "is not an https:// URL (OAuth2 endpoints are reached "
+		       "over TLS only)";
+	host = v + strlen("https://");
+	for (p = host; *p && *p != '/' && *p != '?'; p++)
+		if (!host_char_ok(*p))
+			return "is not an https:// URL with a host name (no "
+			       "user@, no blanks)";
+	if (p == host || *host == ':')
+		return "is not an https:// URL: it names no host";
+	for (; *p; p++)
+		if (*p == ' ' || *p == '#' || (unsigned char)*p >= 0x7f)
+			return "is not an https:// URL (no blanks, no "
+			       "fragment '#', ASCII only)";
+	return parse_text(v, dst);
+}
+
+/* RFC 6749 A.1: a client id is *VSCHAR (printable ASCII and space); a
+ * leading or trailing blank was trimmed by the reader. */
+static const char *
+parse_client_id(const char *v, void *dst)
+{
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			return "is not a client id (printable ASCII)";
+	return parse_text(v, dst);
+}
+
+/* RFC 6749 3.3: scope tokens (%x21 / %x23-5B / %x5D-7E) separated by
+ * single spaces. */
+static const char *
+parse_scope(const char *v, void *dst)
+{
+	for (const char *p = v; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == ' ' && p != v && p[1] != ' ' && p[1] != '\0')
+			continue;
+		if (c < 0x21 || c > 0x7e || c == '"' || c == '\\')
+			return "is not a list of scopes (printable ASCII "
+			       "without '\"' or '\\', separated by single "
+			       "spaces)";
+	}
+	return parse_text(v, dst);
+}
+
+static const char *
+parse_oauth2_store(const char *v, void *dst)
+{
+	enum conf_oauth2_store *w = dst;
+
+	if (str_ieq(v, "auto"))
+		*w = CONF_OAUTH2_STORE_AUTO;
+	else if (str_ieq(v, "keyring"))
+		*w = CONF_OAUTH2_STORE_KEYRING;
+	else if (str_ieq(v, "file"))
+		*w = CONF_OAUTH2_STORE_FILE;
+	else
+		return "is not 'auto', 'keyring' or 'file'";
+	return NULL;
+}
+
 static const char *
 parse_ignored(const char *v, void *dst)
 {
@@ -986,6 +1129,21 @@ static const struct key keys[] = {
     {"dead_letter", F_DEAD_LETTER, parse_dead_letter, KEY_FILE},
     {"fallback_account", F_FALLBACK_ACCOUNT, parse_text, 0},
     {"failover_timeout", F_FAILOVER_TIMEOUT, parse_seconds_1h, KEY_NEEDS_VALUE},
+    /* OAuth2: mailpost gets the token itself (conf.h). */
+    {"oauth2_provider", F_OAUTH2_PROVIDER, parse_oauth2_provider,
+     KEY_NEEDS_VALUE},
+    {"oauth2_client_id", F_OAUTH2_CLIENT_ID, parse_client_id, 0},
+    {"oauth2_client_secret", F_OAUTH2_CLIENT_SECRET, parse_text,
+     KEY_SECRET | KEY_QUIET},
+    {"oauth2_client_secret_eval", F_OAUTH2_CLIENT_SECRET_EVAL, parse_text,
+     KEY_SECRET | KEY_QUIET},
+    {"oauth2_token_endpoint", F_OAUTH2_TOKEN_ENDPOINT, parse_https_url, 0},
+    {"oauth2_device_endpoint", F_OAUTH2_DEVICE_ENDPOINT, parse_https_url, 0},
+    {"oauth2_authorize_endpoint", F_OAUTH2_AUTHORIZE_ENDPOINT, parse_https_url,
+     0},
+    {"oauth2_scope", F_OAUTH2_SCOPE, parse_scope, 0},
+    {"oauth2_trust_file", F_OAUTH2_TRUST_FILE, parse_text, KEY_FILE},
+    {"oauth2_store", F_OAUTH2_STORE, parse_oauth2_store, KEY_NEEDS_VALUE},
     {"eval", F_NONE, parse_eval, KEY_QUIET},
 };
 
@@ -1217,7 +1375,7 @@ set_key(struct parser *p, const char *name, char *value)
 	if (why)
 		return syntax_error(p, "key '%s': '%s' %s", name, value, why);
 	if (k->field != F_NONE)
-		p->cur->given |= UINT64_C(1) << k->field;
+		given_set(&p->cur->given, k->field);
 	if ((k->flags & KEY_SECRET) && value[0] != '\0')
 		p->cfg->has_secret = true;
 	return 0;
@@ -1586,6 +1744,39 @@ conf_user_file(void)
 	return join(privilege_getenv("HOME"), "/.config/mailpost/config");
 }
 
+char *
+conf_state_dir(const char *leaf, struct error *err)
+{
+	const char *base = privilege_getenv("XDG_STATE_HOME");
+	const char *sub = "/mailpost/";
+	struct passwd *pw;
+	size_t n;
+	char *s;
+
+	if (!base || base[0] != '/') {
+		base = privilege_getenv("HOME");
+		sub = "/.local/state/mailpost/";
+		if (!base || base[0] != '/') {
+			pw = getpwuid(getuid());
+			base = pw && pw->pw_dir && pw->pw_dir[0] == '/'
+			           ? pw->pw_dir
+			           : NULL;
+		}
+	}
+	if (!base) {
+		error_set(err, ERROR_CONFIG,
+		          "cannot find a home directory for the %s; set "
+		          "%sHOME",
+		          leaf,
+		          strcmp(leaf, "queue") == 0 ? "queue_dir or " : "");
+		return NULL;
+	}
+	n = strlen(base) + strlen(sub) + strlen(leaf) + 1;
+	s = xmalloc(n);
+	snprintf(s, n, "%s%s%s", base, sub, leaf);
+	return s;
+}
+
 /* ------------------------------------------------------------------------
  * Choosing an account.
  */
@@ -1804,39 +1995,52 @@ conf_root_only(const struct config *cfg)
 	return cfg && cfg->root_only;
 }
 
-/* One section's passwordeval replaced by its output, as a password. */
+/* The commands whose output is a secret, each with the field its output
+ * replaces it by. */
+static const struct {
+	enum field_id command, value;
+} evals[] = {
+    {F_PASSWORDEVAL, F_PASSWORD},
+    {F_OAUTH2_CLIENT_SECRET_EVAL, F_OAUTH2_CLIENT_SECRET},
+};
+
+/* One command of a section replaced by its output, in the value field. */
 static int
-resolve_eval(struct section *s, int timeout_s, conf_eval_fn *fn, void *arg,
-             struct error *err)
+resolve_eval(struct section *s, size_t which, int timeout_s, conf_eval_fn *fn,
+             void *arg, struct error *err)
 {
+	enum field_id command = evals[which].command;
+	enum field_id value = evals[which].value;
+	const char *cmd = *field_str(&s->acc, command);
+	const char *given_value = *field_str(&s->acc, value);
 	char *secret = NULL;
 
-	if (!(s->given & (UINT64_C(1) << F_PASSWORDEVAL)) ||
-	    !s->acc.passwordeval || !*s->acc.passwordeval)
+	if (!given_has(&s->given, command) || !cmd || !*cmd)
 		return 0;
-	if (s->given & (UINT64_C(1) << F_PASSWORDEVAL_TIMEOUT))
+	if (given_has(&s->given, F_PASSWORDEVAL_TIMEOUT))
 		timeout_s = s->acc.passwordeval_timeout;
-	/* `password` comes before passwordeval (secret.h): then the
+	/* The value comes before the command (secret.h): then the
 	 * command is not needed. */
-	if ((s->given & (UINT64_C(1) << F_PASSWORD)) && s->acc.password &&
-	    *s->acc.password) {
-		field_free(&s->acc, F_PASSWORDEVAL);
-		s->given &= ~(UINT64_C(1) << F_PASSWORDEVAL);
+	if (given_has(&s->given, value) && given_value && *given_value) {
+		field_free(&s->acc, command);
+		given_unset(&s->given, command);
 		return 0;
 	}
-	if (fn(s->acc.passwordeval, timeout_s, arg, &secret, err) < 0) {
+	if (fn(cmd, timeout_s, arg, &secret, err) < 0) {
 		/* Kept for the account's user: the command of an account
 		 * this run does not use must not stop it. */
-		free(s->eval_error);
-		s->eval_error = xstrdup(err->msg);
-		s->eval_error_kind = err->kind;
+		if (!s->eval_error) {
+			s->eval_error = xstrdup(err->msg);
+			s->eval_error_kind = err->kind;
+		}
 		error_clear(err);
 	} else {
-		s->acc.password = secret;
-		s->given |= UINT64_C(1) << F_PASSWORD;
+		field_free(&s->acc, value);
+		*field_str(&s->acc, value) = secret;
+		given_set(&s->given, value);
 	}
-	field_free(&s->acc, F_PASSWORDEVAL);
-	s->given &= ~(UINT64_C(1) << F_PASSWORDEVAL);
+	field_free(&s->acc, command);
+	given_unset(&s->given, command);
 	return 0;
 }
 
@@ -1853,7 +2057,7 @@ resolve_files(struct section *s, conf_file_fn *fn, void *arg, struct error *err)
 		char **path = field_str(&s->acc, f);
 		char *other = NULL;
 
-		if (!(s->given & (UINT64_C(1) << f)) || !*path || !**path)
+		if (!given_has(&s->given, f) || !*path || !**path)
 			continue;
 		if (fn(*path, arg, &other, err) < 0)
 			return -1;
@@ -1885,13 +2089,17 @@ conf_resolve_evals(struct config *cfg, conf_eval_fn *fn, void *arg,
 
 	if (!cfg)
 		return 0;
-	if (cfg->defaults.given & (UINT64_C(1) << F_PASSWORDEVAL_TIMEOUT))
+	if (given_has(&cfg->defaults.given, F_PASSWORDEVAL_TIMEOUT))
 		timeout_s = cfg->defaults.acc.passwordeval_timeout;
-	if (resolve_eval(&cfg->defaults, timeout_s, fn, arg, err) < 0)
-		return -1;
-	for (size_t i = 0; i < cfg->naccounts; i++)
-		if (resolve_eval(cfg->accounts[i], timeout_s, fn, arg, err) < 0)
+	for (size_t e = 0; e < sizeof evals / sizeof *evals; e++) {
+		if (resolve_eval(&cfg->defaults, e, timeout_s, fn, arg, err) <
+		    0)
 			return -1;
+		for (size_t i = 0; i < cfg->naccounts; i++)
+			if (resolve_eval(cfg->accounts[i], e, timeout_s, fn,
+			                 arg, err) < 0)
+				return -1;
+	}
 	return 0;
 }
 
@@ -1920,19 +2128,22 @@ keep_chain(const struct config *cfg, const struct section *s, bool *keep)
 static void
 withhold(struct section *s)
 {
-	static const enum field_id secrets[] = {
-	    F_PASSWORD, F_PASSWORDEVAL, F_TLS_KEY_FILE, F_TLS_CERT_FILE};
+	static const enum field_id secrets[] = {F_PASSWORD,
+	                                        F_PASSWORDEVAL,
+	                                        F_TLS_KEY_FILE,
+	                                        F_TLS_CERT_FILE,
+	                                        F_OAUTH2_CLIENT_SECRET,
+	                                        F_OAUTH2_CLIENT_SECRET_EVAL};
 
 	for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
-		uint64_t bit = UINT64_C(1) << secrets[i];
 		const char *v = *field_str(&s->acc, secrets[i]);
 
-		if (!(s->given & bit))
+		if (!given_has(&s->given, secrets[i]))
 			continue;
 		if (v && *v)
 			s->withheld = true;
 		field_free(&s->acc, secrets[i]);
-		s->given &= ~bit;
+		given_unset(&s->given, secrets[i]);
 	}
 }
 
@@ -1988,7 +2199,45 @@ conf_select(const struct config *cfg, const char *name, const char *sender,
 	out->line = s->line;
 	out->hidden = cfg->private_names;
 	out->withheld = s->withheld;
-	return 0;
+	return conf_check_oauth2(out, err);
+}
+
+int
+conf_check_oauth2(const struct account *a, struct error *err)
+{
+	const char *name = a->name ? a->name : "default";
+	const char *p = a->oauth2_provider;
+
+	if (!p)
+		return 0;
+	if (!a->user || !*a->user)
+		error_set(err, ERROR_CONFIG,
+		          "account '%s': oauth2_provider %s needs 'user' (the "
+		          "mailbox the token is for)",
+		          name, p);
+	else if (!a->oauth2_client_id || !*a->oauth2_client_id)
+		error_set(err, ERROR_CONFIG,
+		          "account '%s': oauth2_provider %s needs "
+		          "oauth2_client_id (mailpost ships none: register "
+		          "one as mailpost.conf(5), OAUTH2, says)",
+		          name, p);
+	else if (strcmp(p, "generic") == 0 && !a->oauth2_token_endpoint)
+		error_set(err, ERROR_CONFIG,
+		          "account '%s': oauth2_provider generic needs "
+		          "oauth2_token_endpoint (nothing is built in)",
+		          name);
+	else if (a->auth && strcmp(a->auth, "on") != 0 &&
+	         strcmp(a->auth, "oauthbearer") != 0 &&
+	         strcmp(a->auth, "xoauth2") != 0)
+		error_set(
+		    err, ERROR_CONFIG,
+		    "account '%s': auth %s cannot go with oauth2_provider "
+		    "%s; set auth on, oauthbearer or xoauth2, or remove "
+		    "oauth2_provider",
+		    name, a->auth, p);
+	else
+		return 0;
+	return conf_hide(a, err);
 }
 
 int

@@ -54,6 +54,14 @@ enum queue_policy {
 	QUEUE_ALWAYS,     /* queue without trying; a flush sends it */
 };
 
+/* Where an OAuth2 refresh token is kept (`oauth2_store`, tokstore.h). */
+enum conf_oauth2_store {
+	CONF_OAUTH2_STORE_AUTO = 0, /* the keyring when secret-tool works,
+	                             * else the file */
+	CONF_OAUTH2_STORE_KEYRING,  /* the keyring or an error */
+	CONF_OAUTH2_STORE_FILE,     /* the file in the state directory */
+};
+
 /* Defaults of the queue keys. */
 #define CONF_QUEUE_MAX_AGE (5L * 24 * 3600) /* 5 days */
 #define CONF_QUEUE_BACKOFF 60L              /* first retry after 1 minute */
@@ -171,6 +179,25 @@ struct account {
 	bool rewrite_local_from;     /* From of a local user -> the sender */
 	bool qualify_headers;        /* bare names in From/To/Cc: aliases,
 	                              * then @maildomain */
+
+	/* OAuth2 (provider.h, tokstore.h): with oauth2_provider set the
+	 * account authenticates with a bearer token mailpost gets and
+	 * refreshes itself; `auth` is then NULL or "on" (OAUTHBEARER or
+	 * XOAUTH2, as the server offers), "oauthbearer" or "xoauth2"
+	 * (conf_check_oauth2), and `user` names the mailbox. */
+	char *oauth2_provider; /* "google", "microsoft", "generic";
+	                        * NULL: no OAuth2 */
+	char *oauth2_client_id;
+	char *oauth2_client_secret;      /* secret: wiped by account_clear */
+	char *oauth2_client_secret_eval; /* a command, run as passwordeval
+	                                  * is (passwordeval_timeout) */
+	char *oauth2_token_endpoint;     /* https:// URLs (checked when */
+	char *oauth2_device_endpoint;    /* read); NULL: the provider's */
+	char *oauth2_authorize_endpoint;
+	char *oauth2_scope;      /* NULL: the provider's */
+	char *oauth2_trust_file; /* CAs for the endpoints; NULL: the
+	                          * system store */
+	enum conf_oauth2_store oauth2_store;
 };
 
 struct config;
@@ -274,6 +301,12 @@ char *conf_looked_for(void);
  * a new string, or NULL without $HOME. */
 char *conf_user_file(void);
 
+/* A directory of mailpost's state: $XDG_STATE_HOME/mailpost/LEAF, else
+ * ~/.local/state/mailpost/LEAF (the queue's default "queue", the TLS
+ * sessions kept between runs "tls", the OAuth2 tokens "oauth2").  A new
+ * string; NULL with ERROR_CONFIG when there is no home to put it. */
+char *conf_state_dir(const char *leaf, struct error *err);
+
 /* Read, check and parse a file.  A file that holds a password or a
  * passwordeval and is readable or writable by group or others, or is owned
  * by another user, is refused with a message saying how to fix it; a
@@ -312,6 +345,14 @@ bool conf_from_matches(const char *pattern, const char *sender);
  * out (which the caller clears). */
 int conf_select(const struct config *cfg, const char *name,
 		const char *sender, struct account *out, struct error *err);
+
+/* For an account with oauth2_provider set: `user` set, oauth2_client_id
+ * set, a generic provider's oauth2_token_endpoint set, and `auth` unset,
+ * "on", "oauthbearer" or "xoauth2"; ERROR_CONFIG naming the key (and
+ * hidden as conf_hide does) otherwise.  0 for any other account.
+ * conf_select checks it; so does provider_resolve, for an account the
+ * command line changed since (override.c). */
+int conf_check_oauth2(const struct account *a, struct error *err);
 
 /* The built-in values, for an account with no file at all. */
 void account_defaults(struct account *a);

@@ -70,6 +70,19 @@ secret_alloc(struct secret *s, enum secret_source source)
 }
 
 void
+secret_from(struct secret *out, const char *value, enum secret_source source)
+{
+	size_t n = strlen(value);
+
+	secret_alloc(out, source);
+	if (n > SECRET_MAX)
+		n = SECRET_MAX;
+	memcpy(out->data, value, n);
+	out->data[n] = '\0';
+	out->len = n;
+}
+
+void
 secret_free(struct secret *s)
 {
 	if (!s)
@@ -523,15 +536,46 @@ read_child_output(struct child *c, struct secret *s, int64_t deadline)
 	return rc;
 }
 
-/* /dev/null, then a pipe for the output and one for standard error:
- * fds[0] input, fds[1] and fds[2] the child's ends, fds[3] and fds[4]
- * ours.  -1 with errno when one cannot be made (all closed). */
+/* The child's standard input: /dev/null, or a pipe that already holds
+ * input whole (at most SECRET_MAX bytes, less than any pipe's capacity,
+ * so the write never waits for the child), its write end closed.  The
+ * read end, or -1 with errno. */
 static int
-child_fds(int fds[5])
+child_input(const char *input)
+{
+	int p[2];
+	size_t n = input ? strlen(input) : 0;
+
+	if (!input)
+		return open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (n > SECRET_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	if (fd_write_all(p[1], input, n) < 0) {
+		int saved = errno;
+
+		close(p[0]);
+		close(p[1]);
+		errno = saved;
+		return -1;
+	}
+	close(p[1]);
+	return p[0];
+}
+
+/* The input (child_input), then a pipe for the output and one for
+ * standard error: fds[0] input, fds[1] and fds[2] the child's ends,
+ * fds[3] and fds[4] ours.  -1 with errno when one cannot be made (all
+ * closed). */
+static int
+child_fds(int fds[5], const char *input)
 {
 	int out[2] = {-1, -1}, err[2] = {-1, -1}, saved;
 
-	fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	fds[0] = child_input(input);
 	if (fds[0] >= 0 && pipe2(out, O_CLOEXEC) == 0 &&
 	    pipe2(err, O_CLOEXEC) == 0) {
 		fds[1] = out[1];
@@ -555,11 +599,12 @@ child_fds(int fds[5])
 	return -1;
 }
 
-/* Run path with argv, its output's first line into s, what it said on
- * its standard error into said. */
+/* Run path with argv, input (or nothing: NULL) on its standard input,
+ * its output's first line into s, what it said on its standard error
+ * into said. */
 static struct run_result
 run(const struct ctx *cx, const char *path, char *const argv[],
-    struct secret *s, struct child_stderr *said)
+    const char *input, struct secret *s, struct child_stderr *said)
 {
 	int64_t deadline = now_ms() + cx->timeout_ms;
 	int fds[5], saved, max_fd = fd_ceiling();
@@ -570,7 +615,7 @@ run(const struct ctx *cx, const char *path, char *const argv[],
 	said->len = 0;
 	said->cut = false;
 	said->text[0] = '\0';
-	if (child_fds(fds) < 0)
+	if (child_fds(fds, input) < 0)
 		return run_error(errno);
 	/* In the foreground of a terminal the command talks to the user
 	 * directly, as a shell would let it: a prompt on its standard error
@@ -637,37 +682,47 @@ src_password(const struct ctx *cx, struct secret *s, struct error *err)
 	return 1;
 }
 
+/* What an eval command gives, for its messages. */
+static const char *
+what_of(const struct ctx *cx)
+{
+	return cx->r->eval_key ? "secret" : "password";
+}
+
 /* Why a passwordeval command gave nothing; never its output. */
 static int
 eval_error(const struct ctx *cx, struct run_result res, struct error *err)
 {
-	const char *k = "passwordeval command";
+	const char *k = cx->r->eval_key ? cx->r->eval_key : "passwordeval";
 
 	switch (res.status) {
 	case RUN_EXIT:
 		return error_set(err, ERROR_CONFIG,
-		                 "%s failed (exit status %d); no password", k,
-		                 res.code);
+		                 "%s command failed (exit status %d); no %s", k,
+		                 res.code, what_of(cx));
 	case RUN_SIGNAL:
 		return error_set(err, ERROR_CONFIG,
-		                 "%s was killed by signal %d; no password", k,
-		                 res.code);
+		                 "%s command was killed by signal %d; no %s", k,
+		                 res.code, what_of(cx));
 	case RUN_TIMEOUT:
-		return error_set(err, ERROR_CONFIG,
-		                 "%s did not finish within %d ms and was "
-		                 "killed (see passwordeval_timeout)",
-		                 k, cx->timeout_ms);
+		return error_set(
+		    err, ERROR_CONFIG,
+		    "%s command did not finish within %d ms and was "
+		    "killed (see passwordeval_timeout)",
+		    k, cx->timeout_ms);
 	case RUN_TOOLONG:
 		return error_set(err, ERROR_CONFIG,
-		                 "%s printed a first line longer than %d bytes",
+		                 "%s command printed a first line longer than "
+		                 "%d bytes",
 		                 k, SECRET_MAX);
 	case RUN_ERROR:
 		return error_set_errno(err, ERROR_OSERR, res.code,
-		                       "cannot run the %s", k);
+		                       "cannot run the %s command", k);
 	case RUN_OK:
 		break;
 	}
-	return error_set(err, ERROR_SOFTWARE, "%s: unexpected state", k);
+	return error_set(err, ERROR_SOFTWARE, "%s command: unexpected state",
+	                 k);
 }
 
 /* The ceiling may cut a copy of the secret anywhere: "...hunter" at the
@@ -823,16 +878,22 @@ src_eval(const struct ctx *cx, struct secret *s, struct error *err)
 		return 0;
 	with_command.envp = eval_environ(cx->envp, cx->r->passwordeval);
 	secret_alloc(s, SECRET_EVAL);
-	res = run(&with_command, "/bin/sh", argv, s, &said);
+	res = run(&with_command, "/bin/sh", argv, NULL, s, &said);
 	eval_environ_free(with_command.envp);
 	if (res.status != RUN_OK) {
 		eval_error(cx, res, err);
 	} else if (!secret_finish(s) || s->len == 0) {
-		error_set(err, ERROR_CONFIG,
-		          s->len > 0
-		              ? "passwordeval command printed a NUL byte"
-		              : "passwordeval command printed nothing (an "
-		                "empty first line); no password");
+		const char *k =
+		    cx->r->eval_key ? cx->r->eval_key : "passwordeval";
+
+		if (s->len > 0)
+			error_set(err, ERROR_CONFIG,
+			          "%s command printed a NUL byte", k);
+		else
+			error_set(err, ERROR_CONFIG,
+			          "%s command printed nothing (an empty first "
+			          "line); no %s",
+			          k, what_of(cx));
 	} else {
 		wipe(&said, sizeof said);
 		return 1;
@@ -1291,7 +1352,7 @@ src_keyring(const struct ctx *cx, struct secret *s, struct error *err)
 	argv[3] = (char *)cx->r->host;
 	argv[7] = (char *)cx->r->user;
 	secret_alloc(s, SECRET_KEYRING);
-	res = run(cx, tool, argv, s, &said);
+	res = run(cx, tool, argv, NULL, s, &said);
 	wipe(&said, sizeof said);
 	free(tool);
 	if (res.status != RUN_OK || !secret_finish(s) || s->len == 0) {
@@ -1299,6 +1360,103 @@ src_keyring(const struct ctx *cx, struct secret *s, struct error *err)
 		return 0;
 	}
 	return 1;
+}
+
+static char **child_environ(const char *name);
+
+/* Why secret-tool VERB did not work; never what it printed. */
+static void
+tool_error(const char *verb, struct run_result res, int timeout_ms,
+           struct error *err)
+{
+	switch (res.status) {
+	case RUN_TIMEOUT:
+		error_set(err, ERROR_TEMPFAIL,
+		          "secret-tool %s did not finish within %d s and was "
+		          "killed (a locked keyring waiting for its password?)",
+		          verb, timeout_ms / 1000);
+		break;
+	case RUN_EXIT:
+		error_set(err, ERROR_CONFIG,
+		          "secret-tool %s failed (exit status %d)", verb,
+		          res.code);
+		break;
+	case RUN_SIGNAL:
+		error_set(err, ERROR_CONFIG,
+		          "secret-tool %s was killed by signal %d", verb,
+		          res.code);
+		break;
+	case RUN_TOOLONG:
+		error_set(err, ERROR_CONFIG,
+		          "secret-tool %s printed a line longer than %d bytes",
+		          verb, SECRET_MAX);
+		break;
+	case RUN_ERROR:
+		error_set_errno(err, ERROR_OSERR, res.code,
+		                "cannot run secret-tool %s", verb);
+		break;
+	case RUN_OK:
+		error_set(err, ERROR_CONFIG,
+		          "secret-tool %s printed a NUL byte", verb);
+		break;
+	}
+}
+
+/* The most words secret_tool passes on. */
+#define SECRET_TOOL_ARGS_MAX 16
+
+int
+secret_tool(const char *const args[], const char *input, struct secret *out,
+            int timeout_s, struct error *err)
+{
+	struct secret_request r = {.keyring = true};
+	struct ctx cx = {&r, NULL, timeout_s * 1000, false};
+	char *argv[SECRET_TOOL_ARGS_MAX + 2];
+	struct child_stderr said;
+	struct secret scratch;
+	struct secret *s = out ? out : &scratch;
+	struct run_result res;
+	size_t n = 0;
+	char *tool;
+
+	memset(s, 0, sizeof *s);
+	argv[n++] = "secret-tool";
+	for (; args[n - 1] && n <= SECRET_TOOL_ARGS_MAX; n++)
+		argv[n] = (char *)args[n - 1];
+	if (args[n - 1])
+		return error_set(err, ERROR_SOFTWARE,
+		                 "secret-tool: more than %d words",
+		                 SECRET_TOOL_ARGS_MAX);
+	argv[n] = NULL;
+	tool = find_in_path("secret-tool");
+	if (!tool)
+		return error_set(err, ERROR_UNAVAILABLE,
+		                 "secret-tool is not installed (Debian: "
+		                 "libsecret-tools)");
+	if (cx.timeout_ms <= 0)
+		cx.timeout_ms = SECRET_EVAL_TIMEOUT * 1000;
+	cx.envp = child_environ(NULL);
+	secret_alloc(s, SECRET_KEYRING);
+	res = run(&cx, tool, argv, input, s, &said);
+	free(cx.envp);
+	free(tool);
+	if (res.status == RUN_OK && secret_finish(s)) {
+		wipe(&said, sizeof said);
+		if (s == &scratch)
+			secret_free(s);
+		return 0;
+	}
+	tool_error(args[0], res, cx.timeout_ms, err);
+	/* What it said may quote what it was given: blanked out. */
+	if (input && *input) {
+		struct secret in = {(char *)input, strlen(input), SECRET_NONE};
+
+		scrub_secret(said.text, said.len, said.cut, &in);
+	}
+	add_said(err, &said, s);
+	wipe(&said, sizeof said);
+	secret_free(s);
+	return -1;
 }
 
 /* ------------------------------------------------------------------------
@@ -1522,6 +1680,7 @@ secret_source_name(enum secret_source source)
 	    [SECRET_NETRC] = "netrc",
 	    [SECRET_KEYRING] = "keyring",
 	    [SECRET_PROMPT] = "prompt",
+	    [SECRET_TOKEN_FILE] = "token file",
 	};
 
 	if ((size_t)source >= sizeof names / sizeof *names)

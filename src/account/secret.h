@@ -61,6 +61,7 @@ enum secret_source {
 	SECRET_NETRC,
 	SECRET_KEYRING,
 	SECRET_PROMPT,
+	SECRET_TOKEN_FILE, /* an OAuth2 token from tokstore's file */
 };
 
 /* Where to look.  Strings stay owned by the caller. */
@@ -78,6 +79,9 @@ struct secret_request {
 	bool system;    /* of the system configuration (account.hidden):
 	                 * no netrc, keyring or prompt, and an error that
 	                 * names neither user nor host */
+	const char *eval_key; /* the key passwordeval's command came from,
+	                       * for messages; NULL: "passwordeval"
+	                       * (provider.h: oauth2_client_secret_eval) */
 };
 
 /* A secret, owned by the caller: release it with secret_free. */
@@ -120,6 +124,26 @@ int secret_get(const struct secret_request *r, struct secret *out,
  * timeout_s 0: SECRET_EVAL_TIMEOUT.  ERROR_CONFIG, ERROR_OSERR. */
 int secret_eval_system(const char *command, int timeout_s, struct secret *out,
                        struct error *err);
+
+/* secret-tool, libsecret's command-line tool, found on PATH, run with
+ * the words args (NULL-terminated, after "secret-tool": "store",
+ * "--label=...", attribute pairs...) for the keyring's other users
+ * (tokstore.c): input, when not NULL, on its standard input (the one
+ * way a secret reaches it: never argv, never the environment), and the
+ * first line of its output in out when out is not NULL (owned by the
+ * caller then; empty when it printed nothing).  As passwordeval, in a
+ * process group of its own, killed after timeout_s seconds (0:
+ * SECRET_EVAL_TIMEOUT).  0; or -1 with ERROR_UNAVAILABLE (no secret-tool
+ * on PATH), ERROR_TEMPFAIL (it took too long: a locked keyring's
+ * prompt), ERROR_CONFIG (it failed: the exit status and what it said,
+ * censored, the input blanked out), ERROR_OSERR. */
+int secret_tool(const char *const args[], const char *input, struct secret *out,
+                int timeout_s, struct error *err);
+
+/* out holds a copy of value (at most SECRET_MAX bytes; longer is cut),
+ * from source. */
+void secret_from(struct secret *out, const char *value,
+                 enum secret_source source);
 
 /* Wipe and free; leaves an empty struct.  secret_free(NULL) is a no-op. */
 void secret_free(struct secret *s);

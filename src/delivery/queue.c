@@ -76,6 +76,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "conf.h"
 #include "privilege.h"
 #include "queuefile.h"
 
@@ -639,40 +640,7 @@ retire(struct queue *q, const char *id, int entry_fd, int *sync_errno)
 char *
 queue_default_dir(struct error *err)
 {
-	return queue_state_dir("queue", err);
-}
-
-char *
-queue_state_dir(const char *leaf, struct error *err)
-{
-	const char *base = privilege_getenv("XDG_STATE_HOME");
-	const char *sub = "/mailpost/";
-	struct passwd *pw;
-	size_t n;
-	char *s;
-
-	if (!base || base[0] != '/') {
-		base = privilege_getenv("HOME");
-		sub = "/.local/state/mailpost/";
-		if (!base || base[0] != '/') {
-			pw = getpwuid(getuid());
-			base = pw && pw->pw_dir && pw->pw_dir[0] == '/'
-			           ? pw->pw_dir
-			           : NULL;
-		}
-	}
-	if (!base) {
-		error_set(err, ERROR_CONFIG,
-		          "cannot find a home directory for the %s; set "
-		          "%sHOME",
-		          leaf,
-		          strcmp(leaf, "queue") == 0 ? "queue_dir or " : "");
-		return NULL;
-	}
-	n = strlen(base) + strlen(sub) + strlen(leaf) + 1;
-	s = xmalloc(n);
-	snprintf(s, n, "%s%s%s", base, sub, leaf);
-	return s;
+	return conf_state_dir("queue", err);
 }
 
 /* What kind of error an errno from creating or opening the queue is. */

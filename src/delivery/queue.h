@@ -54,11 +54,6 @@
  * A new string; NULL with ERROR_CONFIG when there is no home to put it. */
 char *queue_default_dir(struct error *err);
 
-/* Another directory of mailpost's state beside the queue's default one:
- * $XDG_STATE_HOME/mailpost/LEAF, else ~/.local/state/mailpost/LEAF (the
- * TLS sessions kept between runs: "tls").  As queue_default_dir. */
-char *queue_state_dir(const char *leaf, struct error *err);
-
 struct queue;
 
 /* Open a queue directory, creating it (and missing parents, 0700) when it

@@ -98,7 +98,7 @@ names_tls_cache(struct names *n, const struct account *a)
 
 	if (!a->tls || !a->tls_session_cache || a->hidden || !a->tls_certcheck)
 		return;
-	n->tls_cache = queue_state_dir("tls", &ignored);
+	n->tls_cache = conf_state_dir("tls", &ignored);
 	if (n->tls_cache && secret_protect_process(&ignored) < 0) {
 		free(n->tls_cache);
 		n->tls_cache = NULL;

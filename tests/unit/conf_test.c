@@ -61,6 +61,15 @@ show(const struct account *a, const char *field, char *tmp, size_t n)
 	    S(queue_dir),
 	    S(dead_letter),
 	    S(fallback_account),
+	    S(oauth2_provider),
+	    S(oauth2_client_id),
+	    S(oauth2_client_secret),
+	    S(oauth2_client_secret_eval),
+	    S(oauth2_token_endpoint),
+	    S(oauth2_device_endpoint),
+	    S(oauth2_authorize_endpoint),
+	    S(oauth2_scope),
+	    S(oauth2_trust_file),
 	    S(name),
 	    S(file),
 #undef S
@@ -100,6 +109,7 @@ show(const struct account *a, const char *field, char *tmp, size_t n)
 	    N(failover_timeout),
 	    N(rewrite_local_from),
 	    N(qualify_headers),
+	    N(oauth2_store),
 #undef N
 	};
 
@@ -361,6 +371,30 @@ static const struct {
     {"qualify_headers on", "qualify_headers", "1"},
     {"qualify_headers off", "qualify_headers", "0"},
     {"aliases /etc/aliases", "aliases", "/etc/aliases"},
+    /* OAuth2 (an account with oauth2_provider: test_oauth2) */
+    {"oauth2_client_id 123-abc.apps.example", "oauth2_client_id",
+     "123-abc.apps.example"},
+    {"oauth2_client_id", "oauth2_client_id", "(null)"},
+    {"oauth2_client_secret GOCSPX-x#y", "oauth2_client_secret", "GOCSPX-x#y"},
+    {"oauth2_client_secret_eval pass show google/client",
+     "oauth2_client_secret_eval", "pass show google/client"},
+    {"oauth2_token_endpoint https://oauth2.example/token",
+     "oauth2_token_endpoint", "https://oauth2.example/token"},
+    {"oauth2_token_endpoint HTTPS://127.0.0.1:8443/t?tenant=x",
+     "oauth2_token_endpoint", "HTTPS://127.0.0.1:8443/t?tenant=x"},
+    {"oauth2_token_endpoint", "oauth2_token_endpoint", "(null)"},
+    {"oauth2_device_endpoint https://[::1]:99/device", "oauth2_device_endpoint",
+     "https://[::1]:99/device"},
+    {"oauth2_authorize_endpoint https://login.example",
+     "oauth2_authorize_endpoint", "https://login.example"},
+    {"oauth2_scope https://mail.example/ offline_access", "oauth2_scope",
+     "https://mail.example/ offline_access"},
+    {"oauth2_scope", "oauth2_scope", "(null)"},
+    {"oauth2_trust_file ~/ca.pem", "oauth2_trust_file", "/home/test/ca.pem"},
+    {"oauth2_store keyring", "oauth2_store", "1"},
+    {"oauth2_store FILE", "oauth2_store", "2"},
+    {"oauth2_store auto", "oauth2_store", "0"},
+    {"oauth2_provider off", "oauth2_provider", "(null)"},
 };
 
 /* Every key is tried in the account itself, in the defaults and in a
@@ -439,6 +473,40 @@ static const struct {
 	const char *line;
 	const char *want;
 } bad[] = {
+    {"oauth2_provider yahoo", "c:2: key 'oauth2_provider': 'yahoo' is not "
+                              "'google', 'microsoft', 'generic' or 'off'"},
+    {"oauth2_provider", "c:2: key 'oauth2_provider' needs a value"},
+    {"oauth2_token_endpoint http://h/t",
+     "c:2: key 'oauth2_token_endpoint': 'http://h/t' is not an https:// URL "
+     "(OAuth2 endpoints are reached over TLS only)"},
+    {"oauth2_device_endpoint h/t",
+     "c:2: key 'oauth2_device_endpoint': 'h/t' is not an https:// URL "
+     "(OAuth2 endpoints are reached over TLS only)"},
+    {"oauth2_authorize_endpoint https://",
+     "c:2: key 'oauth2_authorize_endpoint': 'https://' is not an https:// "
+     "URL: it names no host"},
+    {"oauth2_authorize_endpoint https:///x",
+     "c:2: key 'oauth2_authorize_endpoint': 'https:///x' is not an https:// "
+     "URL: it names no host"},
+    {"oauth2_token_endpoint https://u:p@h/t",
+     "c:2: key 'oauth2_token_endpoint': 'https://u:p@h/t' is not an "
+     "https:// URL with a host name (no user@, no blanks)"},
+    {"oauth2_token_endpoint https://h/t x",
+     "c:2: key 'oauth2_token_endpoint': 'https://h/t x' is not an https:// "
+     "URL (no blanks, no fragment '#', ASCII only)"},
+    {"oauth2_token_endpoint https://h/t#f",
+     "c:2: key 'oauth2_token_endpoint': 'https://h/t#f' is not an https:// "
+     "URL (no blanks, no fragment '#', ASCII only)"},
+    {"oauth2_scope a  b", "c:2: key 'oauth2_scope': 'a  b' is not a list of "
+                          "scopes (printable ASCII without '\"' or '\\', "
+                          "separated by single spaces)"},
+    {"oauth2_scope a\\b", NULL},
+    {"oauth2_client_id caf\303\251",
+     "c:2: key 'oauth2_client_id': 'caf\303\251' is not a client id "
+     "(printable ASCII)"},
+    {"oauth2_store vault", "c:2: key 'oauth2_store': 'vault' is not 'auto', "
+                           "'keyring' or 'file'"},
+    {"oauth2_store", "c:2: key 'oauth2_store' needs a value"},
     {"port 70000", "c:2: key 'port': '70000' is not a port number (1-65535)"},
     {"port 0", "c:2: key 'port': '0' is not a port number (1-65535)"},
     {"port -1", "c:2: key 'port': '-1' is not a port number (1-65535)"},
@@ -1919,9 +1987,125 @@ test_keep_secrets(void)
 	conf_keep_secrets(NULL, "x", NULL, false);
 }
 
+/* The keys that go together, checked when the account is chosen. */
+static void
+test_oauth2(void)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+	    {"account a\nuser u\noauth2_provider google\noauth2_client_id c\n",
+	     NULL},
+	    {"account a\nuser u\noauth2_provider google\noauth2_client_id c\n"
+	     "auth on\n",
+	     NULL},
+	    {"account a\nuser u\noauth2_provider microsoft\n"
+	     "oauth2_client_id c\nauth xoauth2\n",
+	     NULL},
+	    {"account a\nuser u\noauth2_provider microsoft\n"
+	     "oauth2_client_id c\nauth oauthbearer\n",
+	     NULL},
+	    {"account a\noauth2_provider google\noauth2_client_id c\n",
+	     "account 'a': oauth2_provider google needs 'user' (the mailbox "
+	     "the token is for)"},
+	    {"account a\nuser u\noauth2_provider microsoft\n",
+	     "account 'a': oauth2_provider microsoft needs oauth2_client_id "
+	     "(mailpost ships none: register one as mailpost.conf(5), OAUTH2, "
+	     "says)"},
+	    {"account a\nuser u\noauth2_provider generic\noauth2_client_id c\n",
+	     "account 'a': oauth2_provider generic needs oauth2_token_endpoint "
+	     "(nothing is built in)"},
+	    {"account a\nuser u\noauth2_provider google\noauth2_client_id c\n"
+	     "auth plain\n",
+	     "account 'a': auth plain cannot go with oauth2_provider google; "
+	     "set auth on, oauthbearer or xoauth2, or remove oauth2_provider"},
+	    /* Inherited from the defaults, and turned off again. */
+	    {"defaults\noauth2_provider google\naccount a\nuser u\n"
+	     "oauth2_client_id c\nauth login\n",
+	     "account 'a': auth login cannot go with oauth2_provider google; "
+	     "set auth on, oauthbearer or xoauth2, or remove oauth2_provider"},
+	    {"defaults\noauth2_provider google\naccount a\nauth login\n"
+	     "oauth2_provider off\n",
+	     NULL},
+	    /* passwordeval with auth xoauth2 keeps working without it. */
+	    {"account a\nuser u\nauth xoauth2\npasswordeval echo t\n", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct account a;
+		struct error err;
+		int rc = load(cases[i].text, "a", &a, &err);
+
+		if (!cases[i].want) {
+			if (rc != 0)
+				unit_report(0, __FILE__, __LINE__, err.msg);
+		} else {
+			CHECK_INT(rc, -1);
+			CHECK_INT(err.kind, ERROR_CONFIG);
+			CHECK_STR(err.msg, cases[i].want);
+		}
+		account_clear(&a);
+	}
+}
+
+/* The client secret is a secret: the file's permissions, not echoed,
+ * wiped with the accounts a run does not use, and its command run by
+ * conf_resolve_evals. */
+static void
+test_oauth2_secret(void)
+{
+	const char *text =
+	    "account a\nuser u\noauth2_provider google\n"
+	    "oauth2_client_id c\noauth2_client_secret_eval ok-client\n"
+	    "passwordeval ok-pw\n"
+	    "account b\nuser u\noauth2_provider google\n"
+	    "oauth2_client_id c\noauth2_client_secret S\n";
+	struct config *cfg;
+	struct account a;
+	struct error err;
+
+	CHECK_INT(parse(text, &cfg, &err), 0);
+	CHECK_INT(conf_resolve_evals(cfg, fake_eval, NULL, &err), 0);
+	CHECK_INT(conf_select(cfg, "a", NULL, &a, &err), 0);
+	CHECK_STR(a.oauth2_client_secret, "secret-ok-client");
+	CHECK(a.oauth2_client_secret_eval == NULL);
+	CHECK_STR(a.password, "secret-ok-pw");
+	account_clear(&a);
+	/* b is not chosen: its secret is forgotten, and it is refused. */
+	conf_keep_secrets(cfg, "a", NULL, false);
+	CHECK_INT(conf_select(cfg, "b", NULL, &a, &err), 0);
+	CHECK(a.oauth2_client_secret == NULL);
+	CHECK(a.withheld);
+	account_clear(&a);
+	conf_free(cfg);
+
+	/* A failing command is kept for when its account is chosen. */
+	CHECK_INT(parse("account a\nuser u\noauth2_provider google\n"
+	                "oauth2_client_id c\noauth2_client_secret_eval fail\n",
+	                &cfg, &err),
+	          0);
+	CHECK_INT(conf_resolve_evals(cfg, fake_eval, NULL, &err), 0);
+	CHECK_INT(conf_select(cfg, "a", NULL, &a, &err), -1);
+	CHECK_STR(err.msg, "failed: fail (0 s)");
+	account_clear(&a);
+	conf_free(cfg);
+
+	/* A refused value of a secret key is not repeated. */
+	CHECK_INT(
+	    parse("account a\noauth2_client_secret \"s3cr3t\n", &cfg, &err),
+	    -1);
+	CHECK(strstr(err.msg, "s3cr3t") == NULL);
+	CHECK_INT(parse("account a\noauth2_client_secret_eval \"s3cr3t\n", &cfg,
+	                &err),
+	          -1);
+	CHECK(strstr(err.msg, "s3cr3t") == NULL);
+}
+
 int
 main(void)
 {
+	test_oauth2();
+	test_oauth2_secret();
 	const char *t = getenv("TMPDIR");
 
 	snprintf(tmpdir, sizeof tmpdir, "%s/conf_test.XXXXXX",

@@ -1,0 +1,922 @@
+/*
+ * tokstore.c - OAuth2 tokens kept between runs (see tokstore.h).
+ *
+ * The file, one per identity, named ACCOUNT-DIGEST: the account's name
+ * with every byte but letters, digits, '.', '_' and '-' turned to '_'
+ * (at most 64 of them), then 16 hex digits of a 64-bit FNV-1a digest of
+ * the token endpoint, the client id and the user (each followed by a NUL
+ * byte).  The digest only spreads identities over names; what decides is
+ * the identity the file records, compared in full.  Text, one "KEY VALUE"
+ * line each, in this order, LF-terminated:
+ *
+ *     mailpost-oauth2 1              format and version
+ *     endpoint https://...           the identity: token endpoint,
+ *     client CLIENT_ID               client id,
+ *     user USER                      and user
+ *     scope SCOPE                    the scope asked for (may be empty)
+ *     refresh keyring|file|none      where the refresh token is
+ *     refresh_token TOKEN            only with "refresh file"
+ *     access_token TOKEN             the cached access token, optional,
+ *     access_expires UNIX_SECONDS    always with its expiry
+ *     end                            so that a cut file is seen as one
+ *
+ * Tokens are printable ASCII (RFC 6749 A.12, A.17: VSCHAR) and at most
+ * SECRET_MAX bytes; the whole file at most TOKSTORE_FILE_MAX.  A file
+ * that breaks any of this is "damaged": no access token is read from
+ * it, and the refresh token it may hold is refused with the command that
+ * logs in again (which rewrites it).
+ */
+#include "config.h"
+
+#include "tokstore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "privilege.h"
+#include "util.h"
+
+#define FORMAT_LINE "mailpost-oauth2 1"
+/* Characters of the account's name kept in the file name. */
+#define NAME_KEEP 64
+
+/* What a file holds, as read or to be written.  Strings are owned and
+ * wiped (tokens) by rec_clear. */
+struct rec {
+	char *endpoint, *client, *user, *scope;
+	enum tokstore_where refresh; /* AUTO: none */
+	char *refresh_token;
+	char *access_token;
+	long long access_expires;
+};
+
+static void
+str_wipe_free(char **s)
+{
+	if (*s) {
+		wipe(*s, strlen(*s));
+		free(*s);
+	}
+	*s = NULL;
+}
+
+static void
+rec_clear(struct rec *r)
+{
+	str_wipe_free(&r->endpoint);
+	str_wipe_free(&r->client);
+	str_wipe_free(&r->user);
+	str_wipe_free(&r->scope);
+	str_wipe_free(&r->refresh_token);
+	str_wipe_free(&r->access_token);
+	memset(r, 0, sizeof *r);
+}
+
+static const char *
+name_of(const struct tokstore_key *k)
+{
+	return k->account ? k->account : "default";
+}
+
+static bool
+same(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* The record is for k's identity (the refresh token's). */
+static bool
+rec_is_for(const struct rec *r, const struct tokstore_key *k)
+{
+	return same(r->endpoint, k->token_endpoint) &&
+	       same(r->client, k->client_id) && same(r->user, k->user);
+}
+
+/* "mailpost [-C FILE] --oauth2-login -A NAME", for messages. */
+static void
+login_hint(const struct tokstore_key *k, char *out, size_t n)
+{
+	snprintf(out, n, "mailpost %s%s%s--oauth2-login -A %s",
+	         k->config ? "-C " : "", k->config ? k->config : "",
+	         k->config ? " " : "", name_of(k));
+}
+
+/* ------------------------------------------------------------------------
+ * Where: the directory and the file.
+ */
+
+static uint64_t
+fnv1a(uint64_t h, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	do {
+		h ^= *p;
+		h *= UINT64_C(1099511628211);
+	} while (*p++);
+	return h;
+}
+
+static char *
+dir_of(const struct tokstore_key *k, struct error *err)
+{
+	if (k->dir)
+		return xstrdup(k->dir);
+	if (k->system)
+		return xstrdup(TOKSTORE_SYSTEM_DIR);
+	return conf_state_dir("oauth2", err);
+}
+
+/* The file's name in its directory. */
+static void
+file_name(const struct tokstore_key *k, char *out, size_t n)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+	char name[NAME_KEEP + 1];
+	size_t i = 0;
+
+	h = fnv1a(h, k->token_endpoint);
+	h = fnv1a(h, k->client_id);
+	h = fnv1a(h, k->user);
+	for (const char *c = name_of(k); *c && i < NAME_KEEP; c++, i++) {
+		bool keep = (*c >= 'a' && *c <= 'z') ||
+		            (*c >= 'A' && *c <= 'Z') ||
+		            (*c >= '0' && *c <= '9') || strchr("._-", *c);
+
+		name[i] = keep ? *c : '_';
+	}
+	name[i] = '\0';
+	/* A name of dots alone would be "." or "..". */
+	if (name[0] == '.')
+		name[0] = '_';
+	snprintf(out, n, "%s-%016llx", name, (unsigned long long)h);
+}
+
+char *
+tokstore_path(const struct tokstore_key *k, struct error *err)
+{
+	char *dir = dir_of(k, err), name[NAME_KEEP + 32];
+	struct buf b;
+
+	if (!dir)
+		return NULL;
+	file_name(k, name, sizeof name);
+	buf_init(&b, PATH_MAX);
+	if (buf_printf(&b, "%s/%s", dir, name) < 0) {
+		free(dir);
+		error_set(err, ERROR_CONFIG,
+		          "the token file's name is too long");
+		return NULL;
+	}
+	free(dir);
+	return b.data;
+}
+
+/* The modes of the directory and the files: the caller's alone, or the
+ * group's too for the system account. */
+static mode_t
+file_mode(const struct tokstore_key *k)
+{
+	return k->system ? 0660 : 0600;
+}
+
+/* st (of path, a directory when dir) may hold tokens: not a symbolic
+ * link, the caller's (for the system account: root's directory, the
+ * group's files), and no access for others (for the user's: for the
+ * group either). */
+static int
+check_owner_mode(const struct tokstore_key *k, const char *path,
+                 const struct stat *st, bool dir, struct error *err)
+{
+	mode_t forbidden = k->system ? 007 : 077;
+	const char *what = dir ? "directory" : "file";
+
+	if (S_ISLNK(st->st_mode))
+		return error_set(err, ERROR_CONFIG,
+		                 "%s is a symbolic link, which mailpost does "
+		                 "not follow for OAuth2 tokens; remove it (rm "
+		                 "%s) and log in again",
+		                 path, path);
+	if (dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
+		return error_set(err, ERROR_CONFIG,
+		                 "%s is not a %s; move it away and log in "
+		                 "again",
+		                 path, what);
+	if (k->system) {
+		const char *group =
+		    privilege_build_group() ? privilege_build_group() : "GROUP";
+
+		if (st->st_gid != privilege_gid() || (dir && st->st_uid != 0))
+			return error_set(
+			    err, ERROR_CONFIG,
+			    "%s is not %s; as root: chown %s:%s %s", path,
+			    dir ? "root's with the system group"
+			        : "the system group's",
+			    dir ? "root" : "", group, path);
+	} else if (st->st_uid != geteuid()) {
+		return error_set(err, ERROR_CONFIG,
+		                 "%s is owned by another user (uid %lu); "
+		                 "remove it (rm -r %s) and log in again",
+		                 path, (unsigned long)st->st_uid, path);
+	}
+	if (st->st_mode & forbidden)
+		return error_set(
+		    err, ERROR_CONFIG,
+		    "%s may be %s by others; run 'chmod %s %s'", path,
+		    st->st_mode & (forbidden & 0444) ? "read"
+		                                     : "changed or entered",
+		    dir ? (k->system ? "2770" : "700")
+		        : (k->system ? "660" : "600"),
+		    path);
+	return 0;
+}
+
+/* The directory of path checked (and for the user's, made 0700 when
+ * missing and `make`). */
+static int
+check_dir(const struct tokstore_key *k, const char *path, bool make,
+          struct error *err)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	struct stat st;
+	int rc;
+
+	if (slash && slash != dir)
+		*slash = '\0';
+	if (lstat(dir, &st) < 0 && errno == ENOENT && make && !k->system) {
+		if (dir_make_private(dir, NULL) < 0) {
+			rc = error_set_errno(err, ERROR_CONFIG, errno,
+			                     "cannot make %s", dir);
+			free(dir);
+			return rc;
+		}
+	}
+	if (lstat(dir, &st) < 0) {
+		if (errno == ENOENT && !make) {
+			free(dir);
+			return 1;
+		}
+		rc = error_set_errno(
+		    err, ERROR_CONFIG, errno, "cannot use %s%s", dir,
+		    k->system ? " (make install or the package makes it)" : "");
+		free(dir);
+		return rc;
+	}
+	rc = check_owner_mode(k, dir, &st, true, err);
+	free(dir);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Reading.
+ */
+
+/* A token or an identity value: printable ASCII (and space), at most
+ * SECRET_MAX bytes. */
+static bool
+value_ok(const char *v, size_t n)
+{
+	if (n > SECRET_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+			return false;
+	return true;
+}
+
+static bool
+parse_where(const char *v, enum tokstore_where *w)
+{
+	if (strcmp(v, "keyring") == 0)
+		*w = TOKSTORE_KEYRING;
+	else if (strcmp(v, "file") == 0)
+		*w = TOKSTORE_FILE;
+	else if (strcmp(v, "none") == 0)
+		*w = TOKSTORE_AUTO;
+	else
+		return false;
+	return true;
+}
+
+static bool
+parse_seconds(const char *v, long long *out)
+{
+	long long n = 0;
+
+	if (!*v)
+		return false;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9' || n > (LLONG_MAX - 9) / 10)
+			return false;
+		n = n * 10 + (*v - '0');
+	}
+	*out = n;
+	return true;
+}
+
+/* The keys in their order, each once; the optional ones may be left
+ * out. */
+static const struct {
+	const char *key;
+	bool optional;
+} order[] = {
+    {"endpoint", false},    {"client", false},        {"user", false},
+    {"scope", false},       {"refresh", false},       {"refresh_token", true},
+    {"access_token", true}, {"access_expires", true},
+};
+
+/* One "KEY VALUE" line (NUL-terminated, without its LF) into r at or
+ * after *at in order[].  False: damaged. */
+static bool
+parse_line(char *line, size_t len, struct rec *r, size_t *at)
+{
+	char *sp = memchr(line, ' ', len);
+	const char *v = sp ? sp + 1 : "";
+	size_t vlen = sp ? len - (size_t)(sp + 1 - line) : 0;
+	char **dst[] = {&r->endpoint,     &r->client, &r->user,
+	                &r->scope,        NULL,       &r->refresh_token,
+	                &r->access_token, NULL};
+	size_t i = *at;
+
+	if (sp)
+		*sp = '\0';
+	while (i < sizeof order / sizeof *order &&
+	       strcmp(order[i].key, line) != 0 && order[i].optional)
+		i++;
+	if (i == sizeof order / sizeof *order ||
+	    strcmp(order[i].key, line) != 0 || !value_ok(v, vlen))
+		return false;
+	*at = i + 1;
+	if (dst[i]) {
+		*dst[i] = xstrndup(v, vlen);
+		return true;
+	}
+	if (strcmp(line, "refresh") == 0)
+		return parse_where(v, &r->refresh);
+	return parse_seconds(v, &r->access_expires);
+}
+
+/* The text of a file into r.  False: damaged. */
+static bool
+parse_rec(char *text, size_t len, struct rec *r)
+{
+	size_t at = 0;
+	bool first = true, ended = false;
+
+	while (len > 0 && !ended) {
+		char *nl = memchr(text, '\n', len);
+		size_t n;
+
+		if (!nl)
+			return false; /* cut */
+		n = (size_t)(nl - text);
+		*nl = '\0';
+		if (first) {
+			if (strcmp(text, FORMAT_LINE) != 0)
+				return false;
+			first = false;
+		} else if (strcmp(text, "end") == 0) {
+			ended = true;
+		} else if (!parse_line(text, n, r, &at)) {
+			return false;
+		}
+		text += n + 1;
+		len -= n + 1;
+	}
+	if (!ended || len != 0 || at < 5)
+		return false;
+	if ((r->refresh == TOKSTORE_FILE) != (r->refresh_token != NULL))
+		return false;
+	return (r->access_token != NULL) == (r->access_expires != 0);
+}
+
+enum loaded { LOAD_NONE, LOAD_OK, LOAD_DAMAGED };
+
+/* Read path into r: LOAD_NONE when it does not exist, LOAD_DAMAGED when
+ * it is not what tokstore writes, or -1 with err for a file that is
+ * refused or cannot be read. */
+static int
+load(const struct tokstore_key *k, const char *path, struct rec *r,
+     struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+	                        O_NOCTTY);
+	struct stat st;
+	struct buf b;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	if (fd < 0 && errno == ENOENT)
+		return LOAD_NONE;
+	if (fd < 0 && errno == ELOOP && lstat(path, &st) == 0)
+		return check_owner_mode(k, path, &st, false, err);
+	if (fd < 0)
+		return error_set_errno(err, ERROR_CONFIG, errno,
+		                       "cannot read %s", path);
+	if (fstat(fd, &st) < 0 ||
+	    check_owner_mode(k, path, &st, false, err) < 0) {
+		if (!err->msg[0])
+			error_set_errno(err, ERROR_CONFIG, errno,
+			                "cannot read %s", path);
+		close(fd);
+		return -1;
+	}
+	buf_init(&b, TOKSTORE_FILE_MAX);
+	rc = buf_read_fd(&b, fd);
+	close(fd);
+	if (rc < 0 && errno != EMSGSIZE) {
+		rc = error_set_errno(err, ERROR_CONFIG, errno, "cannot read %s",
+		                     path);
+		buf_clear_secret(&b);
+		return rc;
+	}
+	rc = rc == 0 && b.data && parse_rec(b.data, b.len, r) ? LOAD_OK
+	                                                      : LOAD_DAMAGED;
+	buf_clear_secret(&b);
+	if (rc == LOAD_DAMAGED)
+		rec_clear(r);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Writing.
+ */
+
+static int
+rec_format(const struct rec *r, struct buf *b)
+{
+	static const char *const where[] = {
+	    [TOKSTORE_AUTO] = "none",
+	    [TOKSTORE_KEYRING] = "keyring",
+	    [TOKSTORE_FILE] = "file",
+	};
+	int rc = buf_printf(b,
+	                    FORMAT_LINE "\nendpoint %s\nclient %s\nuser "
+	                                "%s\nscope %s\nrefresh %s\n",
+	                    r->endpoint ? r->endpoint : "",
+	                    r->client ? r->client : "", r->user ? r->user : "",
+	                    r->scope ? r->scope : "", where[r->refresh]);
+
+	if (rc == 0 && r->refresh == TOKSTORE_FILE)
+		rc = buf_printf(b, "refresh_token %s\n", r->refresh_token);
+	if (rc == 0 && r->access_token)
+		rc = buf_printf(b, "access_token %s\naccess_expires %lld\n",
+		                r->access_token, r->access_expires);
+	if (rc == 0)
+		rc = buf_printf(b, "end\n");
+	return rc;
+}
+
+/* path replaced by r: a temporary file beside it, written whole,
+ * fsynced, renamed over it, the directory fsynced. */
+static int
+store(const struct tokstore_key *k, const char *path, const struct rec *r,
+      struct error *err)
+{
+	size_t n = strlen(path);
+	char *tmp = xmalloc(n + 8), *dir = xstrdup(path), *slash;
+	struct buf b;
+	int fd, dfd, rc = -1;
+
+	snprintf(tmp, n + 8, "%s.XXXXXX", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	buf_init(&b, TOKSTORE_FILE_MAX);
+	if (rec_format(r, &b) < 0) {
+		error_set(err, ERROR_CONFIG,
+		          "the tokens for account '%s' do not fit in %d bytes",
+		          name_of(k), TOKSTORE_FILE_MAX);
+		goto out;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		error_set_errno(err, ERROR_IOERR, errno, "cannot write in %s",
+		                dir);
+		goto out;
+	}
+	if (fchmod(fd, file_mode(k)) < 0 ||
+	    fd_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
+		error_set_errno(err, ERROR_IOERR, errno, "cannot write %s",
+		                tmp);
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		error_set_errno(err, ERROR_IOERR, errno, "cannot write %s",
+		                path);
+		unlink(tmp);
+		goto out;
+	}
+	/* The rename itself lasts only once the directory is on disk. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0) {
+		error_set_errno(err, ERROR_IOERR, errno, "cannot sync %s", dir);
+		if (dfd >= 0)
+			close(dfd);
+		goto out;
+	}
+	close(dfd);
+	rc = 0;
+out:
+	buf_clear_secret(&b);
+	free(tmp);
+	free(dir);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * The group of a setgid installation, around every file operation of the
+ * system account.
+ */
+
+static bool
+raise_for(const struct tokstore_key *k, struct error *err)
+{
+	if (!k->system || !privilege_held())
+		return true;
+	return privilege_raise(err) == 0;
+}
+
+static void
+lower_for(const struct tokstore_key *k)
+{
+	struct error ignored;
+
+	if (k->system && privilege_held())
+		(void)privilege_lower(&ignored);
+}
+
+/* The file's record, read with the group when it is the system
+ * account's; the path in *path (the caller frees it). */
+static int
+open_rec(const struct tokstore_key *k, bool make_dir, char **path,
+         struct rec *r, struct error *err)
+{
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	*path = tokstore_path(k, err);
+	if (!*path)
+		return -1;
+	if (!raise_for(k, err))
+		return -1;
+	rc = check_dir(k, *path, make_dir, err);
+	if (rc == 1)
+		rc = LOAD_NONE;
+	else if (rc == 0)
+		rc = load(k, *path, r, err);
+	lower_for(k);
+	return rc;
+}
+
+static int
+save_rec(const struct tokstore_key *k, const char *path, const struct rec *r,
+         struct error *err)
+{
+	int rc;
+
+	if (!raise_for(k, err))
+		return -1;
+	rc = store(k, path, r, err);
+	lower_for(k);
+	return rc;
+}
+
+/* r made k's: the identity set, what was for another one dropped. */
+static void
+rec_adopt(struct rec *r, const struct tokstore_key *k)
+{
+	if (!rec_is_for(r, k)) {
+		rec_clear(r);
+		r->refresh = TOKSTORE_AUTO;
+	}
+	str_wipe_free(&r->endpoint);
+	str_wipe_free(&r->client);
+	str_wipe_free(&r->user);
+	str_wipe_free(&r->scope);
+	r->endpoint = xstrdup(k->token_endpoint ? k->token_endpoint : "");
+	r->client = xstrdup(k->client_id ? k->client_id : "");
+	r->user = xstrdup(k->user ? k->user : "");
+	r->scope = xstrdup(k->scope ? k->scope : "");
+}
+
+/* ------------------------------------------------------------------------
+ * The keyring.
+ */
+
+/* secret-tool VERB ... service mailpost-oauth2 user U endpoint E client
+ * C: the words after "secret-tool", in args (room for 12). */
+static void
+keyring_args(const struct tokstore_key *k, const char *verb, const char *label,
+             const char *args[12])
+{
+	size_t n = 0;
+
+	args[n++] = verb;
+	if (label)
+		args[n++] = label;
+	args[n++] = "service";
+	args[n++] = TOKSTORE_SERVICE;
+	args[n++] = "user";
+	args[n++] = k->user ? k->user : "";
+	args[n++] = "endpoint";
+	args[n++] = k->token_endpoint ? k->token_endpoint : "";
+	args[n++] = "client";
+	args[n++] = k->client_id ? k->client_id : "";
+	args[n] = NULL;
+}
+
+static int
+keyring_store(const struct tokstore_key *k, const char *token,
+              struct error *err)
+{
+	const char *args[12];
+	char label[256];
+
+	snprintf(label, sizeof label,
+	         "--label=mailpost OAuth2 refresh token (account %s)",
+	         name_of(k));
+	keyring_args(k, "store", label, args);
+	return secret_tool(args, token, NULL, TOKSTORE_KEYRING_TIMEOUT, err);
+}
+
+static void
+keyring_clear(const struct tokstore_key *k)
+{
+	const char *args[12];
+	struct error ignored;
+
+	keyring_args(k, "clear", NULL, args);
+	error_clear(&ignored);
+	(void)secret_tool(args, NULL, NULL, TOKSTORE_KEYRING_TIMEOUT, &ignored);
+}
+
+/* ------------------------------------------------------------------------
+ * The API.
+ */
+
+void
+tokstore_key_init(struct tokstore_key *k, const struct account *a,
+                  const struct oauth2_settings *s)
+{
+	memset(k, 0, sizeof *k);
+	k->account = a->name;
+	k->user = a->user;
+	k->token_endpoint = s->token_endpoint;
+	k->client_id = s->client_id;
+	k->scope = s->scope;
+	k->system = a->hidden;
+	switch (a->oauth2_store) {
+	case CONF_OAUTH2_STORE_KEYRING:
+		k->where = TOKSTORE_KEYRING;
+		break;
+	case CONF_OAUTH2_STORE_FILE:
+		k->where = TOKSTORE_FILE;
+		break;
+	case CONF_OAUTH2_STORE_AUTO:
+		k->where = TOKSTORE_AUTO;
+		break;
+	}
+	/* The system account's keyring would be the caller's. */
+	if (k->system)
+		k->where = TOKSTORE_FILE;
+}
+
+static int
+no_login(const struct tokstore_key *k, const char *why, struct error *err)
+{
+	char hint[512];
+
+	login_hint(k, hint, sizeof hint);
+	return error_set(err, ERROR_NOPERM,
+	                 "account '%s' has no OAuth2 login%s; log in: %s",
+	                 name_of(k), why, hint);
+}
+
+int
+tokstore_get_refresh(const struct tokstore_key *k, struct secret *out,
+                     struct error *err)
+{
+	char *path = NULL, hint[512];
+	const char *args[12];
+	struct rec r;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	rc = open_rec(k, false, &path, &r, err);
+	if (rc < 0)
+		goto done;
+	if (rc == LOAD_DAMAGED) {
+		login_hint(k, hint, sizeof hint);
+		rc = error_set(err, ERROR_NOPERM,
+		               "%s is damaged (not what mailpost writes); log "
+		               "in again: %s",
+		               path, hint);
+	} else if (rc == LOAD_NONE || r.refresh == TOKSTORE_AUTO) {
+		rc = no_login(k, "", err);
+	} else if (!rec_is_for(&r, k)) {
+		rc = no_login(k,
+		              " for this user, client id and token endpoint "
+		              "(the stored one is for another)",
+		              err);
+	} else if (r.refresh == TOKSTORE_FILE) {
+		secret_from(out, r.refresh_token, SECRET_TOKEN_FILE);
+		rc = 0;
+	} else {
+		keyring_args(k, "lookup", NULL, args);
+		rc =
+		    secret_tool(args, NULL, out, TOKSTORE_KEYRING_TIMEOUT, err);
+		if (rc == 0 && out->len == 0) {
+			secret_free(out);
+			rc = no_login(k, " in the keyring (its entry is gone)",
+			              err);
+		} else if (rc < 0 && err->kind != ERROR_TEMPFAIL) {
+			char why[ERROR_MSG_MAX];
+
+			snprintf(why, sizeof why, " the keyring gives (%.900s)",
+			         err->msg);
+			rc = no_login(k, why, err);
+		}
+	}
+done:
+	rec_clear(&r);
+	free(path);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Before token (the `what` token) is stored: it is one the file can
+ * hold, and the record as open_rec reads it (the directory made when
+ * missing); -1 with *path freed. */
+static int
+open_for(const struct tokstore_key *k, const char *what, const char *token,
+         char **path, struct rec *r, struct error *err)
+{
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	*path = NULL;
+	if (!token || !*token || !value_ok(token, strlen(token)))
+		return error_set(err, ERROR_PROTOCOL,
+		                 "the %s token is not printable ASCII of at "
+		                 "most %d bytes",
+		                 what, SECRET_MAX);
+	rc = open_rec(k, true, path, r, err);
+	if (rc < 0) {
+		free(*path);
+		*path = NULL;
+	}
+	return rc;
+}
+
+int
+tokstore_put_refresh(const struct tokstore_key *k, const char *token,
+                     enum tokstore_where *where_out, struct error *err)
+{
+	char *path = NULL, why[ERROR_MSG_MAX] = "";
+	enum tokstore_where was;
+	struct rec r;
+	int rc;
+
+	error_clear(err);
+	*where_out = TOKSTORE_FILE;
+	rc = open_for(k, "refresh", token, &path, &r, err);
+	if (rc < 0)
+		return -1;
+	was = rc == LOAD_OK && rec_is_for(&r, k) ? r.refresh : TOKSTORE_AUTO;
+	rec_adopt(&r, k);
+	if (k->where != TOKSTORE_FILE && !k->system) {
+		if (keyring_store(k, token, err) == 0) {
+			*where_out = TOKSTORE_KEYRING;
+		} else if (k->where == TOKSTORE_KEYRING) {
+			char msg[ERROR_MSG_MAX];
+
+			snprintf(msg, sizeof msg, "%s", err->msg);
+			error_set(err, err->kind,
+			          "cannot keep account '%s''s refresh token in "
+			          "the keyring (oauth2_store keyring): %s",
+			          name_of(k), msg);
+			rec_clear(&r);
+			free(path);
+			return -1;
+		} else {
+			snprintf(why, sizeof why,
+			         "refresh token of account '%s' kept in %s, "
+			         "not the keyring: %.700s",
+			         name_of(k), path, err->msg);
+			error_clear(err);
+		}
+	}
+	str_wipe_free(&r.refresh_token);
+	r.refresh = *where_out;
+	if (*where_out == TOKSTORE_FILE)
+		r.refresh_token = xstrdup(token);
+	rc = save_rec(k, path, &r, err);
+	if (rc == 0 && was == TOKSTORE_KEYRING && *where_out == TOKSTORE_FILE)
+		keyring_clear(k);
+	if (rc == 0 && why[0])
+		error_set(err, ERROR_NONE, "%s", why);
+	rec_clear(&r);
+	free(path);
+	return rc;
+}
+
+int
+tokstore_get_access(const struct tokstore_key *k, int margin_s,
+                    struct secret *out, long long *expires_at,
+                    struct error *err)
+{
+	char *path = NULL;
+	struct rec r;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	*expires_at = 0;
+	rc = open_rec(k, false, &path, &r, err);
+	free(path);
+	if (rc < 0)
+		return -1;
+	if (rc == LOAD_OK && r.access_token && rec_is_for(&r, k) &&
+	    same(r.scope, k->scope) &&
+	    r.access_expires > (long long)time(NULL) + margin_s) {
+		secret_from(out, r.access_token, SECRET_TOKEN_FILE);
+		*expires_at = r.access_expires;
+	}
+	rec_clear(&r);
+	return 0;
+}
+
+int
+tokstore_put_access(const struct tokstore_key *k, const char *token,
+                    long long expires_at, struct error *err)
+{
+	char *path = NULL;
+	struct rec r;
+	int rc;
+
+	if (open_for(k, "access", token, &path, &r, err) < 0)
+		return -1;
+	rec_adopt(&r, k);
+	str_wipe_free(&r.access_token);
+	r.access_token = expires_at > 0 ? xstrdup(token) : NULL;
+	r.access_expires = expires_at > 0 ? expires_at : 0;
+	rc = save_rec(k, path, &r, err);
+	rec_clear(&r);
+	free(path);
+	return rc;
+}
+
+int
+tokstore_drop_access(const struct tokstore_key *k, struct error *err)
+{
+	char *path = NULL;
+	struct rec r;
+	int rc;
+
+	rc = open_rec(k, false, &path, &r, err);
+	if (rc == LOAD_OK && r.access_token) {
+		str_wipe_free(&r.access_token);
+		r.access_expires = 0;
+		rc = save_rec(k, path, &r, err);
+	} else if (rc >= 0) {
+		rc = 0;
+	}
+	rec_clear(&r);
+	free(path);
+	return rc;
+}
+
+int
+tokstore_status(const struct tokstore_key *k, struct tokstore_status *st,
+                struct error *err)
+{
+	char *path = NULL;
+	struct rec r;
+	int rc;
+
+	memset(st, 0, sizeof *st);
+	rc = open_rec(k, false, &path, &r, err);
+	if (path)
+		str_copy(st->path, sizeof st->path, path);
+	free(path);
+	if (rc < 0)
+		return -1;
+	if (rc == LOAD_OK && rec_is_for(&r, k)) {
+		st->refresh = r.refresh;
+		st->has_access =
+		    r.access_token != NULL && same(r.scope, k->scope);
+		st->access_expires_at = st->has_access ? r.access_expires : 0;
+	}
+	rec_clear(&r);
+	return 0;
+}

@@ -1,0 +1,117 @@
+/*
+ * tokstore.h - where an account's OAuth2 tokens are kept between runs:
+ * the refresh token in the system keyring (through secret-tool) or in a
+ * file of mailpost's state directory, the cached access token always in
+ * that file.  No network.
+ *
+ * One file per identity: $XDG_STATE_HOME/mailpost/oauth2/ACCOUNT-DIGEST
+ * (else ~/.local/state/mailpost/oauth2/...), the directory 0700, the file
+ * 0600, both the caller's; for the system configuration's account of a
+ * setgid installation TOKSTORE_SYSTEM_DIR, root:GROUP 2770 with files
+ * 0660, read and written only while the group is raised.  The identity
+ * a token is for is the token endpoint, the client id and the user: the
+ * file records them and a token for another identity is never given
+ * back (tokstore.c's header documents the format).  A file or directory
+ * that is a symbolic link, is not the caller's (the group's), or that
+ * others may read or write is refused, with the command that fixes it.
+ * Files are replaced whole: written to a temporary file in the same
+ * directory, fsynced, renamed over the old one, the directory fsynced.
+ *
+ * The keyring entry: secret-tool store|lookup|clear with the attributes
+ * service mailpost-oauth2, user U, endpoint TOKEN_ENDPOINT, client
+ * CLIENT_ID; the token on secret-tool's standard input, never in argv.
+ *
+ * Errors: ERROR_NOPERM when there is no login to use (with the command
+ * that logs in), ERROR_CONFIG for a refused file or directory or a
+ * failing keyring, ERROR_TEMPFAIL for a keyring that did not answer in
+ * time, ERROR_IOERR for a write that failed.  Messages never hold a
+ * token.
+ */
+#ifndef MAILPOST_TOKSTORE_H
+#define MAILPOST_TOKSTORE_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+#include "error.h"
+#include "provider.h"
+#include "secret.h"
+
+/* Ceiling on a token file: two tokens of SECRET_MAX and the identity. */
+#define TOKSTORE_FILE_MAX (32 * 1024)
+/* How long secret-tool may take (a locked keyring asks for its
+ * password). */
+#define TOKSTORE_KEYRING_TIMEOUT 30
+/* The keyring's service attribute. */
+#define TOKSTORE_SERVICE "mailpost-oauth2"
+/* The system account's directory (make install and the package make it,
+ * root:GROUP 2770). */
+#ifndef TOKSTORE_SYSTEM_DIR
+#define TOKSTORE_SYSTEM_DIR "/var/lib/mailpost/oauth2"
+#endif
+
+enum tokstore_where { TOKSTORE_AUTO, TOKSTORE_KEYRING, TOKSTORE_FILE };
+
+struct tokstore_key {
+	const char *account; /* for messages and the file name */
+	const char *user;
+	const char *token_endpoint; /* with client_id and user: the identity a
+	                               token is for */
+	const char *client_id;
+	const char *scope; /* an access token is for this scope */
+	bool
+	    system; /* the system configuration's account of a setgid install */
+	enum tokstore_where where; /* oauth2_store (TOKSTORE_FILE for system) */
+	const char *config;        /* the -C file to name in "log in" hints,
+	                            * or NULL */
+	const char *dir;           /* NULL: the default directory (tests) */
+};
+
+/* k for account a with settings s (provider_resolve): the strings stay
+ * a's and s's. */
+void tokstore_key_init(struct tokstore_key *k, const struct account *a,
+                       const struct oauth2_settings *s);
+
+/* The refresh token.  None stored: -1 ERROR_NOPERM "account 'A' has no
+ * OAuth2 login; log in: mailpost --oauth2-login -A A". */
+int tokstore_get_refresh(const struct tokstore_key *k, struct secret *out,
+                         struct error *err);
+
+/* Replace it atomically (file: temp + fsync + rename in the same dir;
+ * keyring: `secret-tool store`, token on stdin).  *where_out says where
+ * it went (KEYRING or FILE).  Under TOKSTORE_AUTO a keyring that is
+ * missing or fails is passed over for the file: then 0, *where_out FILE,
+ * and err->msg says why (kind ERROR_NONE), for a line at -v; otherwise
+ * err->msg is "" on success.  A token moved from the keyring to the file
+ * (or back) is removed from the other place. */
+int tokstore_put_refresh(const struct tokstore_key *k, const char *token,
+                         enum tokstore_where *where_out, struct error *err);
+
+/* The cached access token: 0 with out->data NULL when there is none, it is
+ * for another identity or scope, the file is damaged, or it expires within
+ * `margin_s` seconds. */
+int tokstore_get_access(const struct tokstore_key *k, int margin_s,
+                        struct secret *out, long long *expires_at,
+                        struct error *err);
+/* Cache it (expires_at: unix seconds; 0: unknown, then it is never
+ * given back). */
+int tokstore_put_access(const struct tokstore_key *k, const char *token,
+                        long long expires_at, struct error *err);
+/* Forget the cached access token (after the server refused it). */
+int tokstore_drop_access(const struct tokstore_key *k, struct error *err);
+
+/* What --check-config and --dry-run say, read from the file alone (no
+ * keyring asked, no token given). */
+struct tokstore_status {
+	enum tokstore_where refresh; /* KEYRING, FILE, or AUTO: none */
+	bool has_access;             /* an access token is cached */
+	long long access_expires_at;
+	char path[512]; /* the file */
+};
+int tokstore_status(const struct tokstore_key *k, struct tokstore_status *st,
+                    struct error *err);
+
+/* The file of k: a new string, or NULL with ERROR_CONFIG (no home). */
+char *tokstore_path(const struct tokstore_key *k, struct error *err);
+
+#endif
