@@ -348,6 +348,23 @@ hex_pair(char *out, unsigned char c)
 	out[1] = digits[c & 15];
 }
 
+void
+be_put(unsigned char *p, uint64_t v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(v >> (8 * (n - 1 - i)));
+}
+
+uint64_t
+be_get(const unsigned char *p, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
 int
 hex_digit(char c)
 {

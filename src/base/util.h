@@ -46,6 +46,12 @@ char *str_censor(char *s, size_t len);
  * RFC 2045 6.7 (1), wants upper case; the others accept it). */
 void hex_pair(char *out, unsigned char c);
 
+/* v as n big-endian bytes at p[0..n) (n <= 8; the high bytes of v
+ * beyond n are dropped), and back: the one byte order of our binary
+ * formats and of lengths put in a digest. */
+void be_put(unsigned char *p, uint64_t v, size_t n);
+uint64_t be_get(const unsigned char *p, size_t n);
+
 /* The value (0 to 15) of the hex digit c, either case, or -1 when c is
  * not one. */
 int hex_digit(char c);

@@ -1266,8 +1266,7 @@ hash_field(gnutls_hash_hd_t h, const char *v)
 	size_t n = v ? strlen(v) : 0;
 	uint32_t tag = v ? (uint32_t)n : UINT32_MAX;
 
-	for (size_t i = 0; i < sizeof len; i++)
-		len[i] = (unsigned char)(tag >> (8 * (3 - i)));
+	be_put(len, tag, sizeof len);
 	gnutls_hash(h, len, sizeof len);
 	if (n)
 		gnutls_hash(h, v, n);

@@ -31,23 +31,6 @@ tlscache_entry_clear(struct tlscache_entry *e)
 	memset(e, 0, sizeof *e);
 }
 
-static void
-put_be(unsigned char *p, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (unsigned char)(v >> (8 * (n - 1 - i)));
-}
-
-static uint64_t
-get_be(const unsigned char *p, size_t n)
-{
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* The directory of the entries, if no one but us can put a file in it
  * (whoever can could plant a session whose secret they know). */
 static int
@@ -129,8 +112,8 @@ parse_entry(const unsigned char *buf, size_t len,
 		return -1;
 	}
 	p += TLSCACHE_ID_LEN;
-	expires = get_be(p, 8);
-	n = get_be(p + 8, 4);
+	expires = be_get(p, 8);
+	n = be_get(p + 8, 4);
 	if (n == 0 || n != len - HEADER_LEN) {
 		snprintf(why, size, "the file is damaged");
 		return -1;
@@ -183,8 +166,8 @@ entry_bytes(const unsigned char id[TLSCACHE_ID_LEN], int64_t expires,
 	p += MAGIC_LEN;
 	memcpy(p, id, TLSCACHE_ID_LEN);
 	p += TLSCACHE_ID_LEN;
-	put_be(p, (uint64_t)expires, 8);
-	put_be(p + 8, (uint64_t)len, 4);
+	be_put(p, (uint64_t)expires, 8);
+	be_put(p + 8, (uint64_t)len, 4);
 	memcpy(buf + HEADER_LEN, data, len);
 	return buf;
 }

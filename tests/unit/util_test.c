@@ -108,6 +108,23 @@ test_seconds(void)
 	CHECK_STR(str_seconds(s, 2, 12000), "1");
 }
 
+/* be_put and be_get: most significant byte first, n bytes of v. */
+static void
+test_be(void)
+{
+	unsigned char b[9];
+
+	memset(b, 0xaa, sizeof b);
+	be_put(b, 0x0102030405060708u, 8);
+	CHECK(memcmp(b, "\x01\x02\x03\x04\x05\x06\x07\x08\xaa", 9) == 0);
+	CHECK(be_get(b, 8) == 0x0102030405060708u);
+	/* A 4-byte length: the high bytes of v are not written. */
+	be_put(b, 0xffffffff00000105u, 4);
+	CHECK(memcmp(b, "\x00\x00\x01\x05\x05", 5) == 0);
+	CHECK(be_get(b, 4) == 0x105);
+	CHECK(be_get(b, 0) == 0);
+}
+
 static void
 test_hex_pair(void)
 {
@@ -309,6 +326,7 @@ main(void)
 	test_random();
 	test_hex_digit();
 	test_hex_pair();
+	test_be();
 	test_fd_read();
 	test_utf8_check();
 	return unit_done();
