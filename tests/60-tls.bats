@@ -277,6 +277,22 @@ ADVICE_CASES=(
 	assert_nothing_sent
 }
 
+@test "a CRL, certificate or key file GnuTLS would read whole is refused past CASTORE_FILE_MAX (16 MiB) or when not a regular file: 78, nothing sent" {
+	# Sparse: 16 MiB and one byte, no disk.
+	truncate -s $((16 * 1024 * 1024 + 1)) "$BATS_TEST_TMPDIR/big.pem"
+	mkfifo "$BATS_TEST_TMPDIR/fifo.key"
+	start_smtpd "$(starttls_script)"
+	tls_config "tls_crl_file $BATS_TEST_TMPDIR/big.pem"
+	run_send 78 bob@example.net <"$MSG"
+	assert_stderr_contains "cannot read tls_crl_file $BATS_TEST_TMPDIR/big.pem: it is larger than 16 MiB"
+	assert_nothing_sent
+	start_smtpd "$(starttls_script)"
+	tls_config "tls_cert_file $CERTS/client.pem" "tls_key_file $BATS_TEST_TMPDIR/fifo.key"
+	run_send 78 bob@example.net <"$MSG"
+	assert_stderr_contains "cannot read tls_key_file $BATS_TEST_TMPDIR/fifo.key: it is not a regular file"
+	assert_nothing_sent
+}
+
 @test "the revoked certificate is accepted without the CRL (the CRL is what refuses it)" {
 	start_smtpd "$(starttls_script revoked)"
 	tls_config

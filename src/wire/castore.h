@@ -35,8 +35,9 @@
 
 #include "error.h"
 
-/* The largest file read (the biggest bundles are a few hundred KiB; a
- * device such as /dev/zero never ends). */
+/* The largest PEM file read whole: a trust file here, and the CRL,
+ * certificate and key files tls.c gives GnuTLS (the biggest bundles are
+ * a few hundred KiB; a device such as /dev/zero never ends). */
 #define CASTORE_FILE_MAX (16 * 1024 * 1024)
 /* The largest certificate (DER): CA certificates are 1-2 KiB, and GnuTLS
  * reads none larger than this either. */

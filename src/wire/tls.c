@@ -1059,16 +1059,15 @@ verify_callback(gnutls_session_t session)
 
 /* --- credentials, loaded only now --- */
 
-/* GnuTLS reads a trust, CRL, certificate or key file whole, through
- * open(2) and read(2) to the end: a FIFO would hold the run forever
- * (no timeout covers it) and a device such as /dev/zero never ends.
- * The largest CA bundles are a few hundred KiB. */
-#define TLS_FILE_MAX (16 * 1024 * 1024)
-
-/* Why path cannot be given to GnuTLS, or NULL when it can. */
+/* Why path cannot be given to GnuTLS, or NULL when it can.  GnuTLS
+ * reads a CRL, certificate or key file whole, through open(2) and
+ * read(2) to the end: a FIFO would hold the run forever (no timeout
+ * covers it) and a device such as /dev/zero never ends.  The limit is
+ * castore's for the trust file, a file of the same kind. */
 static const char *
 file_problem(const char *path)
 {
+	static char why[64];
 	struct stat st;
 
 	if (access(path, R_OK) < 0 || stat(path, &st) < 0)
@@ -1076,8 +1075,11 @@ file_problem(const char *path)
 	if (!S_ISREG(st.st_mode))
 		return S_ISDIR(st.st_mode) ? "it is a directory"
 		                           : "it is not a regular file";
-	if (st.st_size > TLS_FILE_MAX)
-		return "it is larger than 16 MiB";
+	if (st.st_size > CASTORE_FILE_MAX) {
+		snprintf(why, sizeof why, "it is larger than %d MiB",
+		         CASTORE_FILE_MAX >> 20);
+		return why;
+	}
 	return NULL;
 }
 
