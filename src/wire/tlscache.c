@@ -6,6 +6,7 @@
 
 #include "tlscache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,12 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
 
 #define MAGIC_LEN (sizeof TLSCACHE_MAGIC - 1)
 #define HEADER_LEN (MAGIC_LEN + TLSCACHE_ID_LEN + 8 + 4)
+/* create_temp's random part: 8 bytes in hex. */
+#define TEMP_HEX_LEN 16
 
 void
 tlscache_entry_clear(struct tlscache_entry *e)
@@ -172,13 +176,61 @@ entry_bytes(const unsigned char id[TLSCACHE_ID_LEN], int64_t expires,
 	return buf;
 }
 
+/* Is name one of create_temp's: ".session-...." and TEMP_HEX_LEN hex
+ * digits? */
+static bool
+is_temp_name(const char *name)
+{
+	size_t len = strlen(name);
+	const char *hex;
+
+	if (strncmp(name, ".session-", 9) != 0 || len < 9 + 1 + TEMP_HEX_LEN ||
+	    len > 1 + TLSCACHE_NAME_MAX + 1 + TEMP_HEX_LEN)
+		return false;
+	hex = name + len - TEMP_HEX_LEN;
+	if (hex[-1] != '.')
+		return false;
+	for (size_t i = 0; i < TEMP_HEX_LEN; i++)
+		if (hex_digit(hex[i]) < 0)
+			return false;
+	return true;
+}
+
+/* Remove the temporary files that runs killed between their write and
+ * their rename left in the directory: ours (a regular file of our uid,
+ * not a link) and older than TLSCACHE_TEMP_AGE, so that one another run
+ * is writing now is not taken from it.  At most TLSCACHE_SCAN_MAX names
+ * are looked at; nothing is reported (a file that stays costs a few KiB,
+ * never a wrong session: no one reads a temporary file). */
+static void
+sweep_temps(int dirfd, int64_t now)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+	struct stat st;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (size_t n = 0; n < TLSCACHE_SCAN_MAX && (de = readdir(d)); n++)
+		if (is_temp_name(de->d_name) &&
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+		    (int64_t)st.st_mtime < now - TLSCACHE_TEMP_AGE)
+			unlinkat(dirfd, de->d_name, 0);
+	closedir(d);
+}
+
 /* A new file of mode 0600 beside the entry, named so that no two runs
  * pick the same: ".NAME.HEX". */
 static int
 create_temp(int dirfd, const char *name, char *tmp, size_t size)
 {
-	unsigned char r[8];
-	char hex[2 * sizeof r + 1];
+	unsigned char r[TEMP_HEX_LEN / 2];
+	char hex[TEMP_HEX_LEN + 1];
 	int fd;
 
 	random_unique(r, sizeof r);
@@ -243,6 +295,7 @@ tlscache_store(const char *dir, const char *name,
 	if (dirfd < 0)
 		return error_set(err, ERROR_IOERR, "cannot use %s: %s", dir,
 		                 why);
+	sweep_temps(dirfd, (int64_t)time(NULL));
 	buf = entry_bytes(id, expires, data, len);
 	rc = write_entry(dirfd, name, buf, HEADER_LEN + len);
 	if (rc < 0)

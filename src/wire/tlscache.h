@@ -9,7 +9,9 @@
  * One file per server as a caller names it (tls.c: the account, the host,
  * the port and the TLS mode), "DIR/session-HEX", mode 0600 in a directory
  * of mode 0700, written whole (a temporary file renamed over the old one,
- * so concurrent runs never leave a mixed file: the last writer wins).  The
+ * so concurrent runs never leave a mixed file: the last writer wins; the
+ * temporary file of a run killed before its rename is removed by a later
+ * store, TLSCACHE_TEMP_AGE).  The
  * identity digest inside binds the entry to everything the server was
  * verified with (the name checked and sent as SNI, the trust file, the
  * pin, the CRL, the client certificate): an entry whose digest differs is
@@ -49,6 +51,13 @@
 #define TLSCACHE_AGE_MAX (7 * 24 * 60 * 60)
 /* "session-" and 32 hex digits. */
 #define TLSCACHE_NAME_MAX 48
+/* A temporary file (".NAME.HEX") older than this, in seconds, was left by
+ * a run killed between its write and its rename (which take
+ * milliseconds): the next store removes it. */
+#define TLSCACHE_TEMP_AGE 60
+/* The names in the directory a store looks at for such files: it holds
+ * one entry per server, and only mailpost writes in it. */
+#define TLSCACHE_SCAN_MAX 1024
 
 /* One entry read back: data[0..len-1] belongs to the caller, who wipes
  * and frees it with tlscache_entry_clear. */
@@ -70,7 +79,8 @@ int tlscache_load(const char *dir, const char *name,
                   struct tlscache_entry *e, char *why, size_t size);
 
 /* Keep data as the entry dir/name for identity id until expires,
- * creating dir (mode 0700, and its missing parents) first.  0, or -1 with
+ * creating dir (mode 0700, and its missing parents) first, and removing
+ * our temporary files older than TLSCACHE_TEMP_AGE there.  0, or -1 with
  * ERROR_IOERR and the reason (the caller reports it as a notice: a cache
  * that cannot be written costs a full handshake next time, nothing
  * more). */

@@ -4,7 +4,8 @@
  * and never a hang: another identity, expired, too far in the future,
  * cut at every length, another magic, a length that lies, a group- or
  * world-readable file, a link, a FIFO, a directory others may write.
- * Written 0600 in a directory made 0700.
+ * Written 0600 in a directory made 0700; a killed run's temporary file
+ * removed by the next store once it is stale, and nothing else.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tlscache.h"
@@ -171,6 +173,93 @@ test_not_ours(void)
 	unlink(target);
 }
 
+/* A file at dir/name with mode 0600 and the given age in seconds (its
+ * mtime that far before now), or a directory. */
+static void
+make_aged(const char *name, long age, bool directory)
+{
+	char p[256];
+	struct timespec t[2];
+	int fd;
+
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	if (directory) {
+		CHECK(mkdir(p, 0700) == 0);
+	} else {
+		fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		CHECK(fd >= 0 && write(fd, "x", 1) == 1);
+		if (fd >= 0)
+			close(fd);
+	}
+	t[0].tv_sec = t[1].tv_sec = time(NULL) - age;
+	t[0].tv_nsec = t[1].tv_nsec = 0;
+	CHECK(utimensat(AT_FDCWD, p, t, AT_SYMLINK_NOFOLLOW) == 0);
+}
+
+static bool
+exists(const char *name)
+{
+	char p[256];
+	struct stat st;
+
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	return lstat(p, &st) == 0;
+}
+
+#define TEMP ".session-0123456789ABCDEF0123456789ABCDEF."
+
+/* A temporary file a killed run left between its write and its rename
+ * goes with the next store, once older than TLSCACHE_TEMP_AGE; what may
+ * be another run's write in progress, or is not a temporary file of
+ * ours, stays. */
+static void
+test_stale_temps(void)
+{
+	char p[256], link[256];
+
+	store(NOW + 60);
+	make_aged(TEMP "00112233AABBCCDD", TLSCACHE_TEMP_AGE + 60, false);
+	make_aged(".session-FEDC.0011223344556677", TLSCACHE_TEMP_AGE + 1,
+	          false);
+	make_aged(TEMP "0011223344556688", 5, false);
+	make_aged(TEMP "0011223344556699", TLSCACHE_TEMP_AGE + 60, true);
+	make_aged(".session-0123.001122334455667", TLSCACHE_TEMP_AGE + 60,
+	          false); /* 15 hex digits: not one of ours */
+	make_aged("notes.0011223344556677", TLSCACHE_TEMP_AGE + 60, false);
+	snprintf(link, sizeof link, "%s/" TEMP "00112233445566AA", dir);
+	CHECK(symlink("/nonexistent", link) == 0);
+	store(NOW + 60);
+	CHECK(!exists(TEMP "00112233AABBCCDD"));
+	CHECK(!exists(".session-FEDC.0011223344556677"));
+	CHECK(exists(TEMP "0011223344556688"));
+	CHECK(exists(TEMP "0011223344556699"));
+	CHECK(exists(".session-0123.001122334455667"));
+	CHECK(exists("notes.0011223344556677"));
+	CHECK(exists(TEMP "00112233445566AA"));
+	/* Another user's (only root can make one): not ours to remove. */
+	if (geteuid() == 0) {
+		make_aged(TEMP "00112233445566BB", TLSCACHE_TEMP_AGE + 60,
+		          false);
+		snprintf(p, sizeof p, "%s/" TEMP "00112233445566BB", dir);
+		CHECK(lchown(p, 65534, 65534) == 0);
+		store(NOW + 60);
+		CHECK(exists(TEMP "00112233445566BB"));
+		unlink(p);
+	}
+	CHECK(unlink(link) == 0);
+	snprintf(p, sizeof p, "%s/" TEMP "0011223344556699", dir);
+	CHECK(rmdir(p) == 0);
+	snprintf(p, sizeof p, "%s/" TEMP "0011223344556688", dir);
+	CHECK(unlink(p) == 0);
+	snprintf(p, sizeof p, "%s/.session-0123.001122334455667", dir);
+	CHECK(unlink(p) == 0);
+	snprintf(p, sizeof p, "%s/notes.0011223344556677", dir);
+	CHECK(unlink(p) == 0);
+	tlscache_forget(dir, NAME);
+	CHECK(rmdir(dir) == 0); /* nothing else left */
+	CHECK(mkdir(dir, 0700) == 0);
+}
+
 /* A directory that cannot be made: an error to note, nothing else. */
 static void
 test_store_fails(void)
@@ -224,6 +313,7 @@ main(void)
 	test_round_trip();
 	test_damaged();
 	test_not_ours();
+	test_stale_temps();
 	test_store_fails();
 	tlscache_forget(dir, NAME);
 	rmdir(dir);
