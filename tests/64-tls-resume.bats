@@ -7,7 +7,9 @@
 # change of host, trust file or pin means a full handshake; a damaged,
 # foreign or other-writable file is ignored and replaced; a ticket the
 # server no longer takes falls back to a full handshake; a state directory
-# that cannot be written costs a note at -v, never the mail; the switches;
+# that cannot be written costs a note at -v, never the mail; an entry whose
+# data GnuTLS refuses is said at -v and replaced, and a killed run's stale
+# temporary file removed; the switches;
 # --serverinfo and --json say so.  Counts, never times.
 
 load lib/helpers
@@ -17,6 +19,7 @@ setup() {
 	MSG="$(make_message)"
 	tls_certs
 	CACHE="$HOME/.local/state/mailpost/tls"
+	TLSCACHE_MAGIC=$'mailpost-tls-session 1\n'
 }
 
 # The server: STARTTLS, AUTH PLAIN inside, then LINEs (option tls12...).
@@ -149,6 +152,39 @@ the_entry() {
 	smtpd_finish
 	assert_resumed "7"
 	assert_equal 7 "$(grep -c 'reply=235' "$SMTPD_DIR/auth")" "messages authenticated"
+}
+
+@test "resume: an entry of ours whose session data GnuTLS cannot take: a full handshake said at -v, mail sent, the entry replaced; a killed run's stale temporary file goes" {
+	start_smtpd "$(starttls_script)" -- --max-connections 3
+	resume_config
+	run_send 0 bob@example.net <"$MSG"
+	local entry bad="$BATS_TEST_TMPDIR/bad" header
+	entry=$(the_entry) || return 1
+	# The header (magic, identity digest, expiry, length) as written, so
+	# that the file is read as ours and current; the data zeroed.
+	header=$((${#TLSCACHE_MAGIC} + 32 + 8 + 4))
+	{
+		head -c "$header" "$entry"
+		head -c "$(($(stat -c %s "$entry") - header))" /dev/zero
+	} >"$bad"
+	cp "$bad" "$entry"
+	# What a run killed between its write and its rename leaves, two
+	# minutes ago; and one that may be another run's write right now.
+	local stale="$CACHE/.$(basename "$entry").00112233AABBCCDD"
+	local fresh="$CACHE/.$(basename "$entry").0011223344556677"
+	(umask 077 && cp "$bad" "$stale" && cp "$bad" "$fresh")
+	touch -d '2 minutes ago' "$stale"
+	run_send 0 -v bob@example.net <"$MSG"
+	assert_stderr_contains "the kept TLS session is not usable: a full handshake follows"
+	assert_stderr_lacks "TLS session resumed"
+	! cmp -s "$entry" "$bad" || die "the unusable entry was kept"
+	[[ ! -e "$stale" ]] || die "the stale temporary file is still there"
+	[[ -e "$fresh" ]] || die "a temporary file younger than a minute was removed"
+	run_send 0 -v bob@example.net <"$MSG"
+	assert_stderr_contains "TLS session resumed"
+	smtpd_finish
+	assert_resumed "3"
+	[[ -s "$SMTPD_DIR/msg.2" ]] || die "the second message did not arrive"
 }
 
 @test "resume: a ticket the server no longer takes: a full handshake, the entry replaced, the run after resumes it" {

@@ -1329,11 +1329,14 @@ cache_offer(struct tls *s)
 		transcript_trace(s->t, "no TLS session to resume: %s", why);
 		return;
 	}
+	/* A file that passed every check above but that GnuTLS refuses
+	 * (written by another version of it, or damaged inside the data):
+	 * said at -v, as a resumed session is; the new session replaces it. */
 	if (gnutls_session_set_data(s->session, e.data, e.len) == 0)
 		s->cache_offered = true;
 	else
-		transcript_trace(s->t, "the kept TLS session is not usable: "
-		                       "a full handshake follows");
+		transcript_note(s->t, "the kept TLS session is not usable: "
+		                      "a full handshake follows");
 	tlscache_entry_clear(&e);
 }
 
