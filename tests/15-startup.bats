@@ -146,7 +146,7 @@ without_lib() {
 	without_lib json-c 69 -C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" \
 		-f alice@example.org --json bob@example.net <"$MSG"
 	assert_stderr_contains "cannot load libjson-c.so."
-	assert_stderr_contains "needed for --json; install it (Debian: libjson-c"
+	assert_stderr_contains "needed for --json and OAuth2; install it (Debian: libjson-c"
 	assert_no_message
 }
 

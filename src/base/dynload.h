@@ -3,7 +3,7 @@
  * start-up (doc/ARCHITECTURE.md, "A feature's library is loaded when the
  * feature runs").
  *
- * The module that owns a library (filetype.c for libmagic, jsonout.c for
+ * The module that owns a library (filetype.c for libmagic, jsonlib.c for
  * json-c, sasl.c for libgsasl) still includes its header, for the types; it
  * calls through a struct of function pointers of exactly those types
  * (`__typeof__(magic_open) *magic_open;`), which dynload_open fills from

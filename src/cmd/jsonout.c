@@ -10,61 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonlib.h"
 #include "util.h"
 
 #ifdef HAVE_JSON_C
-#include <json.h>
-
-#include "dynload.h"
-
-/* json-c's functions, of the types its header gives them. */
-static struct json_api {
-	__typeof__(json_object_array_add) *json_object_array_add;
-	__typeof__(json_object_new_array) *json_object_new_array;
-	__typeof__(json_object_new_boolean) *json_object_new_boolean;
-	__typeof__(json_object_new_double_s) *json_object_new_double_s;
-	__typeof__(json_object_new_int) *json_object_new_int;
-	__typeof__(json_object_new_int64) *json_object_new_int64;
-	__typeof__(json_object_new_object) *json_object_new_object;
-	__typeof__(json_object_new_string) *json_object_new_string;
-	__typeof__(json_object_new_string_len) *json_object_new_string_len;
-	__typeof__(json_object_object_add) *json_object_object_add;
-	__typeof__(json_object_put) *json_object_put;
-	__typeof__(json_object_to_json_string_ext)
-	    *json_object_to_json_string_ext;
-} lib;
-
-static const struct dynload_sym json_syms[] = {
-    DYNLOAD_SYM(struct json_api, json_object_array_add),
-    DYNLOAD_SYM(struct json_api, json_object_new_array),
-    DYNLOAD_SYM(struct json_api, json_object_new_boolean),
-    DYNLOAD_SYM(struct json_api, json_object_new_double_s),
-    DYNLOAD_SYM(struct json_api, json_object_new_int),
-    DYNLOAD_SYM(struct json_api, json_object_new_int64),
-    DYNLOAD_SYM(struct json_api, json_object_new_object),
-    DYNLOAD_SYM(struct json_api, json_object_new_string),
-    DYNLOAD_SYM(struct json_api, json_object_new_string_len),
-    DYNLOAD_SYM(struct json_api, json_object_object_add),
-    DYNLOAD_SYM(struct json_api, json_object_put),
-    DYNLOAD_SYM(struct json_api, json_object_to_json_string_ext),
-};
-
-/* configure finds JSON_C_SONAME (the library the header belongs to). */
-static struct dynload json_lib = {
-    .soname = JSON_C_SONAME,
-    .package = JSON_C_PACKAGE,
-    .feature = "for --json",
-    .syms = json_syms,
-    .nsyms = sizeof json_syms / sizeof *json_syms,
-    .table = &lib,
-};
-
 /* json-c is loaded here, when --json is parsed: a run that cannot write
  * its result stops before it sends anything. */
 int
 jsonout_check(struct error *err)
 {
-	return dynload_open(&json_lib, err);
+	return jsonlib_open(err);
 }
 
 /* U+FFFD REPLACEMENT CHARACTER, for a byte that is not UTF-8. */
@@ -96,7 +51,7 @@ string(const char *s)
 		used += n;
 		i += n;
 	}
-	o = lib.json_object_new_string_len(clean, (int)used);
+	o = jsonlib.json_object_new_string_len(clean, (int)used);
 	free(clean);
 	return o;
 }
@@ -111,7 +66,7 @@ text_or_null(const char *s)
 static struct json_object *
 integer_or_null(int v)
 {
-	return v ? lib.json_object_new_int(v) : NULL;
+	return v ? jsonlib.json_object_new_int(v) : NULL;
 }
 
 /* Milliseconds with 3 decimals (microseconds), as written; -1: null. */
@@ -123,29 +78,29 @@ millis(double v)
 	if (v < 0)
 		return NULL;
 	snprintf(text, sizeof text, "%.3f", v);
-	return lib.json_object_new_double_s(v, text);
+	return jsonlib.json_object_new_double_s(v, text);
 }
 
 static void
 put(struct json_object *obj, const char *key, struct json_object *v)
 {
-	lib.json_object_object_add(obj, key, v);
+	jsonlib.json_object_object_add(obj, key, v);
 }
 
 static struct json_object *
 server(const struct jsonresult *r)
 {
-	struct json_object *o = lib.json_object_new_object();
+	struct json_object *o = jsonlib.json_object_new_object();
 	struct json_object *proxy = NULL;
 
 	if (r->proxy_host) {
-		proxy = lib.json_object_new_object();
+		proxy = jsonlib.json_object_new_object();
 		put(proxy, "host", string(r->proxy_host));
-		put(proxy, "port", lib.json_object_new_int(r->proxy_port));
+		put(proxy, "port", jsonlib.json_object_new_int(r->proxy_port));
 	}
 	put(o, "host", string(r->host ? r->host : ""));
-	put(o, "port", lib.json_object_new_int(r->port));
-	put(o, "protocol", lib.json_object_new_string(r->protocol));
+	put(o, "port", jsonlib.json_object_new_int(r->port));
+	put(o, "protocol", jsonlib.json_object_new_string(r->protocol));
 	put(o, "socket", text_or_null(r->socket));
 	put(o, "proxy", proxy);
 	return o;
@@ -155,19 +110,21 @@ static struct json_object *
 tls(const struct jsonresult *r)
 {
 	const struct tls_info *t = r->tls_info;
-	struct json_object *o = lib.json_object_new_object();
+	struct json_object *o = jsonlib.json_object_new_object();
 
-	put(o, "enabled", lib.json_object_new_boolean(r->tls));
-	put(o, "mode", lib.json_object_new_string(r->tls_mode));
-	put(o, "established", lib.json_object_new_boolean(t && t->completed));
+	put(o, "enabled", jsonlib.json_object_new_boolean(r->tls));
+	put(o, "mode", jsonlib.json_object_new_string(r->tls_mode));
+	put(o, "established",
+	    jsonlib.json_object_new_boolean(t && t->completed));
 	put(o, "version", t ? text_or_null(t->version) : NULL);
 	/* GnuTLS names the suite only once the handshake is complete. */
 	put(o, "cipher", t && t->completed ? text_or_null(t->suite) : NULL);
 	/* A session kept by an earlier run (tls_session_cache). */
 	put(o, "resumed",
-	    t && t->completed ? lib.json_object_new_boolean(t->resumed) : NULL);
+	    t && t->completed ? jsonlib.json_object_new_boolean(t->resumed)
+	                      : NULL);
 	put(o, "verified",
-	    t && t->verify_ran ? lib.json_object_new_boolean(t->verified)
+	    t && t->verify_ran ? jsonlib.json_object_new_boolean(t->verified)
 	                       : NULL);
 	put(o, "verification",
 	    t && t->verify_ran ? text_or_null(t->verdict) : NULL);
@@ -180,9 +137,9 @@ tls(const struct jsonresult *r)
 static struct json_object *
 auth(const struct jsonresult *r)
 {
-	struct json_object *o = lib.json_object_new_object();
+	struct json_object *o = jsonlib.json_object_new_object();
 
-	put(o, "enabled", lib.json_object_new_boolean(r->auth));
+	put(o, "enabled", jsonlib.json_object_new_boolean(r->auth));
 	put(o, "mechanism", text_or_null(r->auth_mechanism));
 	put(o, "user", text_or_null(r->user));
 	return o;
@@ -191,18 +148,18 @@ auth(const struct jsonresult *r)
 static struct json_object *
 recipients(const struct jsonresult *r)
 {
-	struct json_object *a = lib.json_object_new_array();
+	struct json_object *a = jsonlib.json_object_new_array();
 
 	for (size_t i = 0; i < r->nrcpts; i++) {
 		const struct jsonresult_rcpt *rc = &r->rcpts[i];
-		struct json_object *o = lib.json_object_new_object();
+		struct json_object *o = jsonlib.json_object_new_object();
 
 		put(o, "address", string(rc->address));
-		put(o, "status", lib.json_object_new_string(rc->status));
+		put(o, "status", jsonlib.json_object_new_string(rc->status));
 		put(o, "smtp_code", integer_or_null(rc->code));
 		put(o, "enhanced_code", text_or_null(rc->enhanced));
 		put(o, "reply", text_or_null(rc->reply));
-		lib.json_object_array_add(a, o);
+		jsonlib.json_object_array_add(a, o);
 	}
 	return a;
 }
@@ -214,8 +171,8 @@ reply(const struct jsonresult *r)
 
 	if (!r->reply_code)
 		return NULL;
-	o = lib.json_object_new_object();
-	put(o, "smtp_code", lib.json_object_new_int(r->reply_code));
+	o = jsonlib.json_object_new_object();
+	put(o, "smtp_code", jsonlib.json_object_new_int(r->reply_code));
 	put(o, "enhanced_code", text_or_null(r->reply_enhanced));
 	put(o, "text", text_or_null(r->reply));
 	return o;
@@ -228,8 +185,8 @@ error_object(const struct jsonresult *r)
 
 	if (!r->error_kind)
 		return NULL;
-	o = lib.json_object_new_object();
-	put(o, "kind", lib.json_object_new_string(r->error_kind));
+	o = jsonlib.json_object_new_object();
+	put(o, "kind", jsonlib.json_object_new_string(r->error_kind));
 	put(o, "message", string(r->error ? r->error : ""));
 	return o;
 }
@@ -237,7 +194,7 @@ error_object(const struct jsonresult *r)
 static struct json_object *
 timing(const struct jsonresult *r)
 {
-	struct json_object *o = lib.json_object_new_object();
+	struct json_object *o = jsonlib.json_object_new_object();
 
 	for (int i = 0; i < SMTP_NSTEPS; i++)
 		put(o, smtp_step_name((enum smtp_step)i),
@@ -250,10 +207,10 @@ timing(const struct jsonresult *r)
 static struct json_object *
 build(const struct jsonresult *r)
 {
-	struct json_object *o = lib.json_object_new_object();
+	struct json_object *o = jsonlib.json_object_new_object();
 
-	put(o, "version", lib.json_object_new_int(JSONRESULT_VERSION));
-	put(o, "mode", lib.json_object_new_string(r->mode));
+	put(o, "version", jsonlib.json_object_new_int(JSONRESULT_VERSION));
+	put(o, "mode", jsonlib.json_object_new_string(r->mode));
 	put(o, "queue_entry", text_or_null(r->entry_id));
 	put(o, "account", text_or_null(r->account));
 	put(o, "server", server(r));
@@ -261,16 +218,17 @@ build(const struct jsonresult *r)
 	put(o, "auth", auth(r));
 	put(o, "sender", string(r->sender ? r->sender : ""));
 	put(o, "recipients", recipients(r));
-	put(o, "size", lib.json_object_new_int64((int64_t)r->size));
-	put(o, "status", lib.json_object_new_string(r->status));
+	put(o, "size", jsonlib.json_object_new_int64((int64_t)r->size));
+	put(o, "status", jsonlib.json_object_new_string(r->status));
 	put(o, "failed_step",
-	    r->failed_step ? lib.json_object_new_string(r->failed_step) : NULL);
+	    r->failed_step ? jsonlib.json_object_new_string(r->failed_step)
+	                   : NULL);
 	put(o, "error", error_object(r));
 	put(o, "reply", reply(r));
 	put(o, "queue_id", text_or_null(r->queue_id));
 	put(o, "dead_letter", text_or_null(r->dead_letter));
 	put(o, "timing_ms", timing(r));
-	put(o, "exit_code", lib.json_object_new_int(r->exit_code));
+	put(o, "exit_code", jsonlib.json_object_new_int(r->exit_code));
 	return o;
 }
 
@@ -284,10 +242,10 @@ jsonout_text(const struct jsonresult *r)
 	if (jsonout_check(&err) < 0)
 		return NULL;
 	o = build(r);
-	char *text = xstrdup(lib.json_object_to_json_string_ext(
+	char *text = xstrdup(jsonlib.json_object_to_json_string_ext(
 	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 
-	lib.json_object_put(o);
+	jsonlib.json_object_put(o);
 	return text;
 }
 

@@ -2,14 +2,15 @@
  * jsonout.h - a message's result (jsonresult.h) as one line of JSON, the
  * schema of mailpost(1)'s JSON OUTPUT, version JSONRESULT_VERSION.
  *
- * This is the only module that includes json-c, and nothing but --json
- * calls it.  Every string is written as valid JSON whatever its bytes:
+ * It writes through json-c (jsonlib.h), and nothing but --json calls
+ * it.  Every string is written as valid JSON whatever its bytes:
  * json-c escapes the control characters, and bytes that are not
  * well-formed UTF-8 (a server's reply may hold any) become U+FFFD first,
  * so that a parser never rejects the line.
  *
- * Start-up: json-c is not linked; it is loaded (dynload.h) when --json
- * is parsed (jsonout_check), so a run without --json never maps it.
+ * Start-up: json-c is not linked; it is loaded (jsonlib_open) when
+ * --json is parsed (jsonout_check), so a run without --json never maps
+ * it.
  */
 #ifndef MAILPOST_JSONOUT_H
 #define MAILPOST_JSONOUT_H
