@@ -1,5 +1,5 @@
-# MP_SONAME(VAR, LIBRARY, FUNCTION, LIBS)
-# -----------------------------------------
+# MP_SONAME(VAR, LIBRARY, FUNCTION, LIBS, [PACKAGE])
+# ----------------------------------------------------
 # The run-time name of libLIBRARY that a program linked with LIBS (from
 # pkg-config) would load: a program calling FUNCTION is linked, and the
 # NEEDED entry naming libLIBRARY.so.N is read back from it (objdump -p),
@@ -8,7 +8,8 @@
 # (src/base/dynload.h) when its feature runs.  Defines VAR_SONAME
 # ("libmagic.so.1") and VAR_PACKAGE, Debian's name of the package that
 # holds it (libfoo.so.N is libfooN, libfoo2.so.N is libfoo2-N), which the
-# message for a missing library names.
+# message for a missing library names; PACKAGE, when given, instead (the
+# package of libcurl-gnutls.so.4 is libcurl3-gnutls).
 AC_DEFUN([MP_SONAME], [
 AC_REQUIRE([AC_PROG_CC])
 AC_CHECK_TOOL([OBJDUMP], [objdump], [no])
@@ -31,6 +32,7 @@ mp_major=`echo "$mp_soname" | sed 's/^.*\.so\.\([[0-9]]*\).*$/\1/'`
 AS_CASE([$mp_base],
 	[*[[0-9]]], [mp_package=$mp_base-$mp_major],
 	[mp_package=$mp_base$mp_major])
+m4_ifval([$5], [mp_package=$5])
 AC_DEFINE_UNQUOTED([$1_SONAME], ["$mp_soname"],
 	[the run-time name of lib$2, which the program loads when needed])
 AC_DEFINE_UNQUOTED([$1_PACKAGE], ["$mp_package"],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # 15-startup: a feature's library is loaded when the feature runs
 # (src/base/dynload.h, doc/ARCHITECTURE.md): --version and a plain send
-# map none of libgsasl, libmagic and json-c; AUTH loads libgsasl, an
+# map none of libgsasl, libmagic, json-c and libcurl; AUTH loads libgsasl, an
 # attachment that needs typing libmagic, --json json-c.  What each process loaded is read from
 # ld.so itself (LD_DEBUG=files, one LD_DEBUG_OUTPUT file per process,
 # so a child's loads count too); nothing in mailpost is there for the
@@ -54,17 +54,17 @@ assert_loaded() {
 	loaded "$1" || die "lib$1 was not loaded;" "$(cat "$LDLOG"/ld.* | grep 'file=' | head -20)"
 }
 
-@test "startup: --version loads none of libgsasl, libmagic, json-c" {
+@test "startup: --version loads none of libgsasl, libmagic, json-c, libcurl" {
 	traced 0 --version
 	assert_loaded gnutls # the record works
-	assert_not_loaded gsasl magic json-c
+	assert_not_loaded gsasl magic json-c curl-gnutls
 }
 
-@test "startup: a plain send loads none of libgsasl, libmagic, json-c" {
+@test "startup: a plain send loads none of libgsasl, libmagic, json-c, libcurl" {
 	start_smtpd
 	traced_send 0 bob@example.net <"$MSG"
 	assert_loaded gnutls
-	assert_not_loaded gsasl magic json-c
+	assert_not_loaded gsasl magic json-c curl-gnutls
 }
 
 @test "startup: a send with AUTH loads libgsasl, and neither libmagic nor json-c" {

@@ -4,10 +4,11 @@
  * feature runs").
  *
  * The module that owns a library (filetype.c for libmagic, jsonlib.c for
- * json-c, sasl.c for libgsasl) still includes its header, for the types; it
- * calls through a struct of function pointers of exactly those types
- * (`__typeof__(magic_open) *magic_open;`), which dynload_open fills from
- * a table naming each function and where its pointer goes.  The library
+ * json-c, sasl.c for libgsasl, https.c for libcurl) still includes its
+ * header, for the types; it calls through a struct of function pointers
+ * of exactly those types (`__typeof__(magic_open) *magic_open;`), which
+ * dynload_open fills from a table naming each function and where its
+ * pointer goes.  The library
  * is named by its run-time soname ("libmagic.so.1"), which configure
  * finds; the program is not linked with it, so a run that never needs the
  * feature never maps it nor binds its symbols.

@@ -81,9 +81,14 @@ static char **reduced_env;
  *                     AT_SECURE by p11-kit itself)
  *   libffi (p11-kit)  LIBFFI_TMPDIR, HOME: where it writes executable
  *                     trampolines
- *   json-c (--json)   _JSON_C_STRERROR_ENABLE, getenv: how its own
- *                     error strings show errno (only its file functions
- *                     use them; mailpost calls none); it names no file
+ *   json-c (--json, OAuth2)  _JSON_C_STRERROR_ENABLE, getenv: how its
+ *                     own error strings show errno (only its file
+ *                     functions use them; mailpost calls none); it names
+ *                     no file
+ *   libcurl (OAuth2)  http_proxy, https_proxy, all_proxy, no_proxy and
+ *                     their upper-case forms, getenv: a proxy, which
+ *                     https.c also sets to none in a run that started
+ *                     setgid; HOME for ~/.netrc, which https.c turns off
  *   libidn            CHARSET (a character set name)
  *   libunistring      LANG, LC_ALL, LC_CTYPE (a character set name)
  *   glibc, not on its AT_SECURE list  TZ (a file: ":/path"), LANG and

@@ -109,14 +109,9 @@ shown_trust_file(const struct tls_params *p)
 	return file;
 }
 
-/* The file that is the system trust store, or NULL when GnuTLS's own
- * call must load it (configure found no plain file: a PKCS#11 trust
- * module, a blocklist, or a library it could not read; configure.ac).
- * MAILPOST_TEST_SYSTEM_TRUST stands in for it in the test suite, and is
- * ignored by a run that started setgid: the system configuration's
- * account trusts what the machine trusts, never what its caller says. */
-static const char *
-system_trust_file(void)
+/* tls.h */
+const char *
+tls_system_trust_file(void)
 {
 	const char *test = privilege_was_setgid()
 	                       ? NULL
@@ -881,7 +876,7 @@ static int
 store_refused(struct tls *s, const char *why, struct error *err)
 {
 	if (s->store_system) {
-		const char *path = system_trust_file();
+		const char *path = tls_system_trust_file();
 
 		return error_set(err, ERROR_CONFIG,
 		                 "cannot load the system trust store %s: %s; "
@@ -1119,7 +1114,7 @@ open_store(struct tls *s, const char *path, struct error *err)
 static int
 load_system_trust(struct tls *s, struct error *err)
 {
-	const char *path = system_trust_file();
+	const char *path = tls_system_trust_file();
 	int rc;
 
 	s->store_system = true;

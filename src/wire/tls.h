@@ -167,6 +167,15 @@ struct tls_params {
 	bool info_chain;
 };
 
+/* The file that is the system trust store, or NULL when GnuTLS's own
+ * call must load it (configure found no plain file: a PKCS#11 trust
+ * module, a blocklist, or a library it could not read; configure.ac).
+ * MAILPOST_TEST_SYSTEM_TRUST stands in for it in the test suite, and is
+ * ignored by a run that started setgid: the system configuration's
+ * account trusts what the machine trusts, never what its caller says.
+ * https.c's libcurl uses the same file. */
+const char *tls_system_trust_file(void);
+
 /* Load what a session of p would load, without connecting
  * (--check-config): the pin's syntax, the trust (p->trust_file or the
  * system store, unless a pin or no_certcheck means none is consulted),
