@@ -383,6 +383,102 @@ assert_commands() {
 	assert_no_problems
 }
 
+# --- BINARYMIME for a body with NUL bytes (RFC 3030 3) ----------------------------------
+
+# nul_message FILE: a message (LF line ends) whose body holds NUL bytes,
+# one of them on a line of its own, and 8-bit bytes.
+nul_message() {
+	printf 'From: Alice <alice@example.org>\nTo: Bob <bob@example.net>\nSubject: nul\nDate: Mon, 01 Jan 2024 00:00:00 +0000\nMessage-ID: <5@example.org>\nMIME-Version: 1.0\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: binary\n\na\0b\n\0\n.\0\n\xff\x00\xfe end\n' >"$1"
+}
+
+@test "NUL bytes in the body, BINARYMIME and CHUNKING offered: BODY=BINARYMIME (also beside 8BITMIME), the bytes by BDAT unchanged; LMTP the same" {
+	local msg="$BATS_TEST_TMPDIR/nul" want="$BATS_TEST_TMPDIR/nul.crlf"
+	nul_message "$msg"
+	sed 's/$/\r/' "$msg" >"$want"
+	start_smtpd "caps PIPELINING, CHUNKING, BINARYMIME, 8BITMIME, SIZE 10240000"
+	run_send 0 bob@example.net <"$msg"
+	smtpd_finish
+	cmp "$want" "$SMTPD_DIR/msg.1" || die "the bytes changed"
+	assert_commands "EHLO client.test" \
+		"MAIL FROM:<alice@example.org> SIZE=$(stat -c %s "$want") BODY=BINARYMIME" \
+		"RCPT TO:<bob@example.net>" "BDAT $(stat -c %s "$want") LAST" QUIT
+	assert_no_problems
+	write_config "protocol lmtp"
+	start_smtpd "caps PIPELINING, CHUNKING, BINARYMIME"
+	run_send 0 bob@example.net carol@example.net <"$msg"
+	smtpd_finish
+	cmp "$want" "$SMTPD_DIR/msg.1" || die "LMTP: the bytes changed"
+	grep -q '^1 clear MAIL FROM:<alice@example.org> BODY=BINARYMIME$' "$SMTPD_DIR/commands" ||
+		die "LMTP: no BODY=BINARYMIME:" "$(cat "$SMTPD_DIR/commands")"
+	assert_no_problems
+}
+
+@test "NUL bytes, BINARYMIME not offered, or without CHUNKING, or --no-chunking: 65 naming the server and why, no MAIL, the message in the dead letter file" {
+	local msg="$BATS_TEST_TMPDIR/nul" caps why
+	nul_message "$msg"
+	for caps in "caps PIPELINING, CHUNKING, 8BITMIME|offers no BINARYMIME" \
+		"caps PIPELINING, BINARYMIME, 8BITMIME|offers BINARYMIME without CHUNKING" \
+		"caps PIPELINING, CHUNKING, BINARYMIME|offers BINARYMIME, but chunking is off"; do
+		why="${caps#*|}"
+		rm -f "$HOME/dead.letter"
+		start_smtpd "${caps%|*}"
+		queue_config "$SMTPD_PORT"
+		if [[ "$why" == *"chunking is off"* ]]; then
+			run_mailpost 65 -C "$MAILPOST_CONF" --no-chunking bob@example.net <"$msg"
+		else
+			run_mailpost 65 -C "$MAILPOST_CONF" bob@example.net <"$msg"
+		fi
+		assert_stderr_contains "the message has NUL bytes and 127.0.0.1 $why"
+		assert_stderr_contains "saved to $HOME/dead.letter"
+		assert_equal 0 "$(queue_count)" "queue entries"
+		assert_commands "EHLO client.test" QUIT || return 1
+		# mbox: the From_ line, the message with LF line ends, an
+		# empty line; the NUL bytes kept.
+		tail -n +2 "$HOME/dead.letter" | head -n -1 >"$BATS_TEST_TMPDIR/dead"
+		grep -q '^Subject: nul$' "$BATS_TEST_TMPDIR/dead" &&
+			tail -n 4 "$BATS_TEST_TMPDIR/dead" | cmp - <(tail -n 4 "$msg") ||
+			die "the dead letter is not the message ($why)" || return 1
+	done
+}
+
+@test "a NUL byte in the header: 65 before any connection, whatever the server offers" {
+	local msg="$BATS_TEST_TMPDIR/nulhead"
+	printf 'From: Alice <alice@example.org>\nTo: Bob <bob@example.net>\nSubject: a\0b\n\nbody\n' >"$msg"
+	start_smtpd "caps PIPELINING, CHUNKING, BINARYMIME, 8BITMIME"
+	run_send 65 bob@example.net <"$msg"
+	assert_stderr_contains "the message header holds a NUL byte"
+	smtpd_finish
+	assert_equal 0 "$(grep -c accepted "$SMTPD_DIR/log" || true)" "connections"
+}
+
+@test "a queued message with NUL bytes keeps them: flushed to a server with BINARYMIME it goes as BODY=BINARYMIME, byte for byte" {
+	local msg="$BATS_TEST_TMPDIR/nul"
+	nul_message "$msg"
+	queue_config 1 "queue always"
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net <"$msg"
+	assert_equal 1 "$(queue_count)" "queue entries"
+	grep -rqx 'nul: 1' "$QDIR" ||
+		die "the entry does not say its body has NUL bytes:" "$(find "$QDIR" -type f)"
+	start_smtpd "caps PIPELINING, CHUNKING, BINARYMIME, SIZE 10240000"
+	queue_config "$SMTPD_PORT"
+	run_mailpost 0 -C "$MAILPOST_CONF" -q
+	assert_equal 0 "$(queue_count)" "queue entries left"
+	smtpd_finish
+	sed 's/$/\r/' "$msg" | cmp - "$SMTPD_DIR/msg.1" || die "the bytes changed"
+	grep -q '^1 clear MAIL FROM:<alice@example.org> SIZE=[0-9]* BODY=BINARYMIME$' "$SMTPD_DIR/commands" ||
+		die "no BODY=BINARYMIME:" "$(cat "$SMTPD_DIR/commands")"
+	assert_no_problems
+}
+
+@test "NUL bytes: --dry-run prints them as they are and says what the server must offer" {
+	local msg="$BATS_TEST_TMPDIR/nul"
+	nul_message "$msg"
+	run_mailpost 0 -C /dev/null --dry-run bob@example.net <"$msg"
+	assert_stderr_contains "the body has NUL bytes: it can go only to a server that offers BINARYMIME and CHUNKING"
+	"$MAILPOST" -C /dev/null --dry-run bob@example.net <"$msg" 2>/dev/null | tail -n 4 |
+		cmp - <(tail -n 4 "$msg" | sed 's/$/\r/') || die "the body printed is not the input's"
+}
+
 # --- where DATA stays ------------------------------------------------------------------
 
 @test "--no-chunking and 'chunking off': DATA although CHUNKING is offered; --pretend shows it" {

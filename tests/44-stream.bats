@@ -6,8 +6,8 @@
 # failure that can now happen while the input is still being read ends as
 # it would have with the message read whole first: queued whole after a
 # dropped connection, a dead letter after a refusal at the end of data,
-# nothing sent as complete nor kept after a read error, the same refusal
-# of a NUL byte, and a line too long re-encoded and sent again whole.
+# nothing sent as complete nor kept after a read error, a NUL byte and a
+# line too long sent again whole (as BINARYMIME, re-encoded).
 #
 # streamfeed.py (tests/lib) writes the message in two parts and waits
 # between them for what the test server records.
@@ -158,15 +158,32 @@ on DOT 554 5.6.0 refused"
 	assert_nothing_kept
 }
 
-@test "a NUL byte past the start of a streaming message: refused as any NUL is (65), nothing delivered or kept" {
-	start_smtpd "$NOSIZE"
+@test "a NUL byte past the start of a streaming message: cut, sent again whole; without BINARYMIME refused (65) and saved as any refused message" {
+	start_smtpd "$NOSIZE" -- --max-connections 2
 	queue_config
 	fed --wait-for "$SMTPD_DIR/received:MARK-STREAMED" --line '15200:a\0b'
 	run_mailpost 65 -C "$MAILPOST_CONF" bob@example.net
-	assert_stderr_contains "NUL bytes"
+	assert_stderr_contains "the message has NUL bytes and 127.0.0.1 offers no BINARYMIME"
+	assert_stderr_contains "saved to $HOME/dead.letter"
 	smtpd_finish
 	assert_no_message 1
-	assert_nothing_kept
+	assert_no_message 2
+	grep -qa 'a.b' "$HOME/dead.letter" || die "the dead letter lacks the line with the NUL"
+}
+
+@test "a NUL byte past the start of a streaming message to a server with BINARYMIME: cut, then sent again whole as BODY=BINARYMIME" {
+	start_smtpd "caps PIPELINING, CHUNKING, BINARYMIME, 8BITMIME" -- --max-connections 2
+	# The mark in the fourth 256 KiB chunk: the fifth waits for the rest.
+	fed --mark 13000 --wait-for "$SMTPD_DIR/received:MARK-STREAMED" --line '15200:a\0b'
+	run_send 0 bob@example.net
+	smtpd_finish
+	[[ -e "$SMTPD_DIR/msg.1.partial" && ! -e "$SMTPD_DIR/msg.1" ]] ||
+		die "the first attempt was not cut"
+	grep -q '^1 clear MAIL FROM:<alice@example.org> BODY=8BITMIME$' "$SMTPD_DIR/commands" &&
+		grep -q '^2 clear MAIL FROM:<alice@example.org> BODY=BINARYMIME$' "$SMTPD_DIR/commands" ||
+		die "not 8BITMIME, then BINARYMIME:" "$(cat "$SMTPD_DIR/commands")"
+	sed 's/$/\r/' "$MSG" | cmp - "$SMTPD_DIR/msg.2" || die "msg.2 is not the message"
+	assert_no_problems
 }
 
 @test "a line too long past the start of a streaming message: the message is re-encoded and sent again whole" {

@@ -446,6 +446,25 @@ if m:
 	assert_queue_empty
 }
 
+@test "-bs: data with a NUL byte is refused 554 5.6.0 (DATA cannot carry it), nothing relayed or kept, even for a server with BINARYMIME" {
+	start_smtpd "caps PIPELINING, CHUNKING, BINARYMIME, 8BITMIME"
+	serve_config
+	run_bs <<-'EOF'
+	> EHLO client.test
+	> MAIL FROM:<alice@example.org>
+	> RCPT TO:<bob@example.net>
+	> DATA
+	send From: alice@example.org\r\nTo: bob@example.net\r\nSubject: nul\r\n\r\na\x00b\r\n.\r\n
+	reply
+	> QUIT
+	EOF
+	assert_codes "220 250 250 250 354 554 221 exit 0"
+	assert_line "554 5.6.0 The data holds NUL octets, which DATA cannot carry (RFC 3030 3: only BDAT with BODY=BINARYMIME, not offered here)"
+	assert_nothing_relayed
+	assert_queue_empty
+	[[ ! -e "$DEAD" ]] || die "a dead letter was written:" "$(cat "$DEAD")"
+}
+
 @test "-bs: end of input in the middle of DATA: nothing is relayed or kept" {
 	start_smtpd -- --max-connections 5
 	serve_config

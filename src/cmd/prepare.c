@@ -90,6 +90,7 @@ settle_source(void *ctx, struct message_stream *m, struct error *err)
 		return -1;
 	m->size = source_size(s);
 	m->has_8bit = source_has_8bit(s);
+	m->has_nul = source_has_nul(s);
 	m->settle = NULL;
 	/* Whole in hand now: signals no longer end the run (interrupt.h);
 	 * the message is queued instead of lost. */
@@ -135,6 +136,7 @@ prepare_finish_plain(struct job *job, struct error *err)
 	    .ctx = job->message,
 	    .size = source_size(job->message),
 	    .has_8bit = source_has_8bit(job->message),
+	    .has_nul = source_has_nul(job->message),
 	};
 	if (!source_complete(job->message)) {
 		uint64_t bound;

@@ -329,6 +329,11 @@ pretend_envelope(FILE *diag, const struct job *job, enum queue_policy policy,
 	const struct account *a = &job->acct;
 
 	print_envelope(diag, job);
+	/* No server is asked, so whether it can be sent is not known. */
+	if (job->stream.has_nul)
+		fprintf(diag, DRY "the body has NUL bytes: it can go only to a "
+		                  "server that offers BINARYMIME and CHUNKING "
+		                  "(RFC 3030 3), any other refuses it (65)\n");
 	if (job->req.verbosity > 0) {
 		plan_connection(diag, a);
 		plan_tls(diag, a);

@@ -92,5 +92,6 @@ progress_wrap(struct progress *p, const struct message_stream *m, FILE *out)
 	    .ctx = p,
 	    .size = m->size,
 	    .has_8bit = m->has_8bit,
+	    .has_nul = m->has_nul,
 	};
 }

@@ -89,6 +89,7 @@ struct sink {
 	size_t line_len; /* octets of the current line so far */
 	bool too_big;    /* past size_max: stop writing, answer 552 */
 	bool line_long;  /* a line past SERVE_DATA_LINE_MAX: the same */
+	bool has_nul;    /* a NUL octet: answer 554 (see deliver) */
 	int write_errno; /* the first failed write to the file */
 	size_t len;      /* octets in buf */
 	char buf[SERVE_DBUF_SIZE];
@@ -725,7 +726,9 @@ sink_put(struct sink *k, const char *p, size_t n, bool ends_line,
 		k->too_big = true;
 	if (ends_line)
 		k->line_len = 0;
-	if (k->too_big || k->line_long || k->write_errno)
+	if (!k->has_nul && memchr(p, '\0', n))
+		k->has_nul = true;
+	if (k->too_big || k->line_long || k->has_nul || k->write_errno)
 		return;
 	if (k->len + n > sizeof k->buf)
 		sink_flush(k);
@@ -1033,6 +1036,17 @@ deliver(struct server *s, struct error *err)
 		reply(s, "552 5.3.4 Line too long");
 		return 0;
 	}
+	/* Data sent with DATA holds no NUL (RFC 5321 4.1.1.4, RFC 6152 3:
+	 * not with 8BITMIME either); only BDAT with BODY=BINARYMIME may
+	 * carry one (RFC 3030 3), and neither is offered here: a NUL in
+	 * DATA is the client's mistake, not a binary body it declared, and
+	 * is not relayed as one. */
+	if (k->has_nul) {
+		reply(s, "554 5.6.0 The data holds NUL octets, which DATA "
+		         "cannot carry (RFC 3030 3: only BDAT with "
+		         "BODY=BINARYMIME, not offered here)");
+		return 0;
+	}
 	sink_flush(k);
 	if (!k->write_errno && lseek(k->fd, 0, SEEK_SET) < 0)
 		k->write_errno = errno;
@@ -1081,7 +1095,7 @@ cmd_data(struct server *s, char *arg, struct error *err)
 	}
 	k->total = 0;
 	k->line_len = 0;
-	k->too_big = k->line_long = false;
+	k->too_big = k->line_long = k->has_nul = false;
 	k->write_errno = 0;
 	k->len = 0;
 	reply(s, "354 End data with <CR><LF>.<CR><LF>");

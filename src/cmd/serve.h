@@ -6,7 +6,8 @@
  * It greets, answers EHLO/HELO (capabilities: PIPELINING, 8BITMIME,
  * SMTPUTF8, ENHANCEDSTATUSCODES, SIZE, DSN, HELP), MAIL, RCPT, DATA, RSET,
  * NOOP, VRFY (252), HELP and QUIT, checks the command sequence (503), the
- * syntax (500, 501) and line lengths, and reads each message's data (dot
+ * syntax (500, 501) and line lengths (552), refuses data with a NUL octet
+ * (554: DATA cannot carry one), and reads each message's data (dot
  * unstuffed, to an unlinked temporary file, so memory does not grow with
  * it).  After DATA<CR><LF> only <CR><LF>.<CR><LF> ends the data: a "."
  * line next to a bare LF is text (SMTP smuggling, CVE-2023-51764); a

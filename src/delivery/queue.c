@@ -1299,6 +1299,7 @@ queue_add(struct queue *q, const struct queue_envelope *env,
 		e.created = queue_now(q);
 	e.size = m->size;
 	e.has_8bit = m->has_8bit;
+	e.has_nul = m->has_nul;
 	/* The rest of another user's entry that root's flush queues is
 	 * still that user's (its dead letter, its mailq, its removal). */
 	e.owner = q->shared && geteuid() == 0 ? env->owner : geteuid();
@@ -1823,6 +1824,7 @@ queue_entry_message(struct queue_entry *e)
 	    .ctx = e,
 	    .size = e->size,
 	    .has_8bit = e->env.has_8bit,
+	    .has_nul = e->env.has_nul,
 	};
 
 	e->pos = 0;

@@ -109,8 +109,8 @@ bool queue_is_shared(const struct queue *q);
 void queue_close(struct queue *q);
 const char *queue_dir(const struct queue *q);
 
-/* Store a message: env (id, size, has_8bit ignored; created 0 means now)
- * and every byte of m (rewound first when it can be, else read from its
+/* Store a message: env (id, size, has_8bit, has_nul ignored; created 0 means
+ * now) and every byte of m (rewound first when it can be, else read from its
  * current position, to the end: exactly m->size bytes).  Only when the entry is
  * durably in place (fsync of the files and of the queue directory) is `id`
  * filled and 0 returned.  On any failure, nothing is left behind (ERROR_IOERR

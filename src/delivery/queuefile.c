@@ -97,6 +97,7 @@ static const struct field fields[] = {
     {"last-error", F_OPTIONAL, AT(last_error), false},
     {"size", F_SIZE, AT(size), true},
     {"8bit", F_BOOL, AT(has_8bit), false},
+    {"nul", F_BOOL, AT(has_nul), false},
 };
 
 #define NFIELDS (sizeof fields / sizeof fields[0])

@@ -31,6 +31,9 @@
  *     last-error    why the last attempt failed (one line; optional)
  *     size          the size of the message file in bytes
  *     8bit          1 when the message has 8-bit bytes, else 0
+ *     nul           1 when its body has NUL bytes (it goes only as
+ *                   BODY=BINARYMIME, stream.h), else 0; an entry
+ *                   without the key has none
  *
  * id, sender, at least one rcpt (none empty), created and size must be
  * present.  A key that is not known is ignored, so that a later version
@@ -80,6 +83,7 @@ struct queue_envelope {
 	char *last_error;       /* one line, or NULL */
 	uint64_t size;          /* bytes of the message (set by queue_add) */
 	bool has_8bit;          /* (set by queue_add) */
+	bool has_nul;           /* (set by queue_add) */
 	uid_t owner;            /* whose entry: set when read (the owner of
 	                         * its directory); queue_add makes it its
 	                         * euid, but root in the machine's spool

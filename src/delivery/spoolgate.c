@@ -194,6 +194,7 @@ spoolgate_add(struct spoolgate *g, bool dead, const struct queue_envelope *env,
 	str_copy(e.id, sizeof e.id, SPOOLFRAME_NEW_ID);
 	e.size = m->size;
 	e.has_8bit = m->has_8bit;
+	e.has_nul = m->has_nul;
 	if (queuefile_format(&e, &b, err) < 0)
 		return -1;
 	rc = gate_send(g, dead ? 'X' : 'A', b.data, b.len, err);

@@ -194,6 +194,7 @@ serve_add(struct server *s, uint32_t len, bool dead)
 		in.expect = env.size;
 		m.size = env.size;
 		m.has_8bit = env.has_8bit;
+		m.has_nul = env.has_nul;
 		if (!q)
 			err = *s->broken;
 		else if (group_up(&err) == 0) {

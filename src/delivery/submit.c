@@ -246,24 +246,60 @@ failed_in(struct submit_outcome *out, enum smtp_step step)
 	out->failed_step = step;
 }
 
-/* RFC 3030 3: 8-bit data to a server without 8BITMIME can still go
- * unchanged, as BODY=BINARYMIME, when it offers that and the body goes
- * by BDAT (BINARYMIME needs it).  8BITMIME, when offered, is preferred:
- * it says what the data is (lines, no NUL) to every later hop. */
+/* Whether the body can go by BDAT as BODY=BINARYMIME (RFC 3030 3: only
+ * by BDAT): the server offers BINARYMIME, and the body goes by BDAT. */
+static bool
+binary_possible(struct smtp_session *s, const struct submission *sub)
+{
+	struct smtp_envelope probe = {.envelope = sub->env};
+
+	return smtp_caps(s)->binarymime && smtp_envelope_uses_bdat(s, &probe);
+}
+
+/* RFC 3030 3: a body with NUL bytes goes only as BODY=BINARYMIME (7-bit
+ * and 8BITMIME data hold none: RFC 5321 4.1.1.4, RFC 6152 3).  8-bit
+ * data to a server without 8BITMIME can go unchanged the same way.
+ * 8BITMIME, when offered, is preferred for data without NUL: it says
+ * what the data is (lines, no NUL) to every later hop. */
 static bool
 goes_binary(struct smtp_session *s, const struct submission *sub)
 {
 	const struct smtp_caps *caps = smtp_caps(s);
-	struct smtp_envelope probe = {.envelope = sub->env};
 
-	return sub->message.has_8bit && !caps->eightbitmime &&
-	       caps->binarymime && smtp_envelope_uses_bdat(s, &probe);
+	if (!sub->message.has_nul &&
+	    !(sub->message.has_8bit && !caps->eightbitmime))
+		return false;
+	return binary_possible(s, sub);
+}
+
+/* A body with NUL bytes for a server that cannot take it as BINARYMIME:
+ * refused before MAIL, the reason named (the server's offer, or our own
+ * chunking off). */
+static int
+nul_refused(struct smtp_session *s, const struct submission *sub,
+            struct error *err)
+{
+	const struct smtp_caps *caps = smtp_caps(s);
+	const char *host = sub->account->host;
+	const char *why = "offers no BINARYMIME";
+
+	if (caps->binarymime && !caps->chunking)
+		why = "offers BINARYMIME without CHUNKING";
+	else if (caps->binarymime)
+		why = "offers BINARYMIME, but chunking is off "
+		      "(--no-chunking, 'chunking off')";
+	return error_set(err, ERROR_DATA,
+	                 "the message has NUL bytes and %s %s; only "
+	                 "BODY=BINARYMIME by BDAT carries them (RFC 3030 3): "
+	                 "send the data as an attachment, or through a "
+	                 "server that offers it",
+	                 host ? host : "the server", why);
 }
 
 /* What the message needs that the server may lack, checked before MAIL so
- * that nothing is half done (RFC 6152: 8-bit data only with 8BITMIME, or
- * BINARYMIME; RFC 1870: do not send what the server said it will not
- * take). */
+ * that nothing is half done (RFC 3030 3: NUL bytes only as BINARYMIME;
+ * RFC 6152: 8-bit data only with 8BITMIME, or BINARYMIME; RFC 1870: do
+ * not send what the server said it will not take). */
 static int
 check_fits(struct smtp_session *s, const struct submission *sub,
            struct error *err)
@@ -275,6 +311,8 @@ check_fits(struct smtp_session *s, const struct submission *sub,
 	 * conditions, which include these. */
 	if (sub->message.settle)
 		return 0;
+	if (sub->message.has_nul && !binary_possible(s, sub))
+		return nul_refused(s, sub, err);
 	if (sub->message.has_8bit && !caps->eightbitmime &&
 	    !goes_binary(s, sub))
 		return error_set(err, ERROR_DATA,

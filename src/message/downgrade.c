@@ -440,6 +440,7 @@ downgrade_stream(struct downgrade *d)
 	    .ctx = d,
 	    .size = d->inner.size - d->skip + d->head.len,
 	    .has_8bit = d->has_8bit,
+	    .has_nul = d->inner.has_nul, /* the body goes unchanged */
 	};
 }
 

@@ -45,6 +45,8 @@ struct source {
 	uint64_t body_pos; /* read position of source_read_body */
 	char *dir;         /* the spool directory */
 	bool has_8bit;     /* as sent (re-encoding may remove 8-bit bytes) */
+	bool header_nul;   /* a NUL byte in a line of the header block */
+	bool body_nul;     /* a NUL byte in the body as sent */
 	/* Input still to read (source_complete false), else NULL. */
 	struct reader *rd;
 	bool input_failed; /* the input could not be read whole: err */
@@ -112,8 +114,14 @@ spool_flush(struct reader *r)
 static int
 spool_write(struct reader *r, const char *p, size_t n)
 {
+	struct source *s = r->s;
+
 	if (n == 0)
 		return 0;
+	/* crlf.c has looked at this block already: the body is searched
+	 * only once the input is known to hold a NUL somewhere. */
+	if (s->norm.has_nul && !s->body_nul && memchr(p, '\0', n))
+		s->body_nul = true;
 	if (r->s->spool_fd < 0 && spool_create(r) < 0)
 		return -1;
 	r->s->body_len += n;
@@ -139,6 +147,8 @@ header_result(struct reader *r, int result)
 
 	if (result < 0)
 		return -1;
+	if (result == HEADER_MORE && memchr(r->line.data, '\0', r->line.len))
+		r->s->header_nul = true;
 	if (result == HEADER_END_BLANK || result == HEADER_END_BODY)
 		r->in_header = false;
 	/* The line that is not a header is the first line of the body. */
@@ -427,6 +437,7 @@ struct respool {
 	size_t len;
 	uint64_t total;
 	bool has_8bit;
+	bool has_nul;
 };
 
 static int
@@ -447,6 +458,8 @@ respool_write(void *ctx, const char *p, size_t n, struct error *err)
 
 	for (size_t i = 0; i < n && !w->has_8bit; i++)
 		w->has_8bit = (unsigned char)p[i] >= 0x80;
+	if (!w->has_nul && memchr(p, '\0', n))
+		w->has_nul = true;
 	w->total += n;
 	while (n > 0) {
 		size_t k = BLOCK_SIZE - w->len < n ? BLOCK_SIZE - w->len : n;
@@ -508,6 +521,7 @@ reencode_body(struct source *s, struct reencoder *r, char *block,
 	s->spool_fd = w.fd;
 	s->body_len = w.total;
 	s->has_8bit = w.has_8bit || header_has_8bit(&s->h);
+	s->body_nul = w.has_nul;
 	return 0;
 }
 
@@ -538,15 +552,20 @@ fix_long_lines(struct source *s, struct error *err)
 int
 source_make_sendable(struct source *s, struct error *err)
 {
-	/* RFC 5321 4.1.1.4 and RFC 6152: neither 7-bit nor 8BITMIME content
-	 * may hold NUL, and servers treat it differently; refuse it. */
 	if (s->sendable)
 		return 0;
-	if (s->norm.has_nul)
+	/* A NUL in the body can still go, as BODY=BINARYMIME by BDAT (RFC
+	 * 3030 3), which submit.c asks of the server (source_has_nul).  Not
+	 * in the header: BINARYMIME is about the body alone, the header
+	 * stays RFC 5322 text (RFC 3030 3 leaves it to MIME, whose header
+	 * has no binary form), no server is bound to keep such a field, and
+	 * header.c hands a field's value to -t, the edits and the downgrade
+	 * as C strings, where a NUL would cut it short without a word. */
+	if (s->header_nul)
 		return error_set(
 		    err, ERROR_DATA,
-		    "the message contains NUL bytes, which SMTP "
-		    "cannot carry; send the data as an attachment");
+		    "the message header holds a NUL byte, which no SMTP "
+		    "extension can carry; remove it from the header");
 	/* Once whole, the work is done once (a streaming source is settled
 	 * by more than one caller). */
 	if (s->rd)
@@ -564,6 +583,12 @@ bool
 source_has_8bit(const struct source *s)
 {
 	return s->has_8bit;
+}
+
+bool
+source_has_nul(const struct source *s)
+{
+	return s->body_nul;
 }
 
 uint64_t
@@ -613,8 +638,10 @@ spool_pread(const struct source *s, uint64_t off, char *buf, size_t n,
  * input ends.  Each block is in the spool file before any of it is
  * returned, so that a failure at any point finds the whole message there
  * once the rest is read (source_finish).  What source_make_sendable would
- * have to change (a NUL, a line too long), found after the first bytes
- * went out, ends the read: the message cannot go out as it was begun. */
+ * have to change (a line too long), or a NUL in the body (the stream
+ * began as BODY=8BITMIME, which cannot carry it), found after the first
+ * bytes went out, ends the read: the message cannot go out as it was
+ * begun. */
 static int
 grow(struct source *s, uint64_t off, struct error *err)
 {
@@ -624,7 +651,7 @@ grow(struct source *s, uint64_t off, struct error *err)
 		r->err = err;
 		if (read_block(r) < 0 || spool_flush(r) < 0)
 			return input_failed(s, err);
-		if (s->norm.has_nul || s->norm.first_long_line != 0) {
+		if (s->body_nul || s->norm.first_long_line != 0) {
 			s->cut = true;
 			return error_set(
 			    err, ERROR_DATA,

@@ -76,8 +76,9 @@ int source_finish(struct source *s, struct error *err);
 bool source_size_bound(const struct source *s, uint64_t *bound);
 
 /* True (once) when a read of the streaming source stopped because the
- * rest holds what source_make_sendable must change (ERROR_DATA from
- * source_read): what was sent of it must be sent again, whole. */
+ * rest holds what source_make_sendable must change, or a NUL byte, which
+ * the BODY it began with cannot carry (ERROR_DATA from source_read):
+ * what was sent of it must be sent again, whole. */
 bool source_was_cut(struct source *s);
 
 /* The header block, editable until the first source_read. */
@@ -89,8 +90,10 @@ const struct crlf_norm *source_stats(const struct source *s);
 /* Make the message sendable as it is, after the header edits (on a
  * streaming source: nothing until it is complete, and then once; a
  * streaming source is only to be given out as it is read when nothing
- * needs to change, see source_read): ERROR_DATA
- * for a NUL byte anywhere (SMTP cannot carry it).  Lines longer than
+ * needs to change, see source_read): ERROR_DATA for a NUL byte in the
+ * header (no SMTP extension carries one there); a NUL in the body stays
+ * (source_has_nul: only BODY=BINARYMIME can carry it, which the server
+ * decides).  Lines longer than
  * CRLF_LINE_MAX (RFC 5322 2.1.1) are never a reason to refuse: a long
  * header line is folded at white space (header_fold_long; ERROR_DATA
  * naming the field when it has none), a body with long lines is
@@ -102,6 +105,10 @@ int source_make_sendable(struct source *s, struct error *err);
 
 /* True when the message as sent (headers or body) has a byte >= 0x80. */
 bool source_has_8bit(const struct source *s);
+
+/* True when the body as sent has a NUL byte (stream.h's has_nul); a
+ * streaming source says so of what it has read. */
+bool source_has_nul(const struct source *s);
 
 /* -t: add the recipients named in the header to out (To, Cc, Bcc; or
  * Resent-To, Resent-Cc, Resent-Bcc when any Resent- field is present, as
@@ -121,8 +128,8 @@ uint64_t source_size(const struct source *s);
  * number of bytes placed in buf (at most n), 0 at the end, -1 on a read
  * error (ERROR_IOERR).  A streaming source reads on from its input
  * (source_finish's errors), and refuses (ERROR_DATA, source_was_cut) to
- * go on when the input turns out to hold a NUL byte or a line longer than
- * CRLF_LINE_MAX. */
+ * go on when the body turns out to hold a NUL byte or the input a line
+ * longer than CRLF_LINE_MAX. */
 ssize_t source_read(struct source *s, char *buf, size_t n, struct error *err);
 
 /* The body alone (everything after the header block), canonical CRLF:

@@ -64,8 +64,9 @@
 # a chunk got a negative reply (by default or a rule), every later chunk
 # of the transaction gets 503 and is dropped (RFC 3030 2), and a client
 # that sends one after that reply without PIPELINING is flagged, as are
-# BDAT without CHUNKING offered, DATA and BDAT in one transaction, and
-# BODY=BINARYMIME without BINARYMIME offered or over DATA.  option
+# BDAT without CHUNKING offered, DATA and BDAT in one transaction,
+# BODY=BINARYMIME without BINARYMIME offered or over DATA, and a NUL in
+# a message without BODY=BINARYMIME.  option
 # require-quit-with-dot holds the reply to a LAST chunk until QUIT came.
 # In LMTP the LAST chunk gets one reply per accepted recipient, as the
 # final dot does (events LMTP#N), unless a BDAT rule replaces them.
@@ -1259,6 +1260,10 @@ class Session:
                     "8BITMIME", "BINARYMIME"):
             self.rec.problem(self.n, "8-bit message data without "
                              "BODY=8BITMIME")
+        if b"\0" in body and \
+                self.mail_params.get("BODY", "").upper() != "BINARYMIME":
+            self.rec.problem(self.n, "NUL in message data without "
+                             "BODY=BINARYMIME (RFC 3030 3)")
 
     # default replies ------------------------------------------------------
     def default_greeting(self, arg):

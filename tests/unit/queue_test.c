@@ -477,6 +477,7 @@ test_message_bytes(void)
 	}
 	env_basic(&e, "s@example.org", 0, 0);
 	s = memstream_of(&mem, msg, size, 0);
+	s.has_nul = true; /* kept in the entry, whatever the bytes */
 	mem.chunk = 7001; /* reads smaller than the copy buffer */
 	/* Half read already (a send that failed): stored whole all the
 	 * same, since it is rewound first. */
@@ -489,6 +490,7 @@ test_message_bytes(void)
 		m = queue_entry_message(ent);
 		CHECK_INT(m.size, size);
 		CHECK(m.has_8bit);
+		CHECK(m.has_nul); /* as queue_add was told */
 		got = read_all(&m, 4096, &len);
 		CHECK_MEM(got, len, msg, size);
 		free(got);
@@ -986,7 +988,8 @@ test_envelope_file_exact(void)
 	                               "last-attempt: 0\n"
 	                               "next-attempt: 0\n"
 	                               "size: 5\n"
-	                               "8bit: 0\n";
+	                               "8bit: 0\n"
+	                               "nul: 0\n";
 	static const char old[] = "version: 1\n"
 	                          "id: 6553f10000c0ffee\n"
 	                          "account: \n"

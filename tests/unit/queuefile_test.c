@@ -99,7 +99,8 @@ test_format_parse_bytes(void)
 	                           "next-attempt: 0\n"
 	                           "last-error: 451 a%0D%0Ab%7F%01%25\n"
 	                           "size: 42\n"
-	                           "8bit: 1\n";
+	                           "8bit: 1\n"
+	                           "nul: 1\n";
 	struct queue_envelope e, back, again;
 	struct error err;
 	struct buf b;
@@ -115,6 +116,7 @@ test_format_parse_bytes(void)
 	e.last_error = xstrdup(error_line);
 	e.size = 42;
 	e.has_8bit = true;
+	e.has_nul = true;
 	CHECK_INT(queuefile_format(&e, &b, &err), 0);
 	CHECK_MEM(b.data, b.len, want, sizeof want - 1);
 
@@ -132,6 +134,7 @@ test_format_parse_bytes(void)
 	CHECK_STR(back.last_error, error_line);
 	CHECK_INT(back.size, 42);
 	CHECK(back.has_8bit);
+	CHECK(back.has_nul);
 
 	/* The in-place parser reads the same, and the text is its own. */
 	copy = xmalloc(b.len + 1);
