@@ -534,6 +534,19 @@ nul_message() {
 	assert_no_problems
 }
 
+@test "LMTP with CHUNKING, a reply too many to a middle chunk: the last recipient's refusal comes as QUIT's reply; not taken as delivered, queued" {
+	local big="$BATS_TEST_TMPDIR/big"
+	sized_message "$big" $((CHUNK + 10))
+	start_smtpd "$CAPS"$'\non BDAT#1\n  250 2.0.0 chunk ok\n  250 2.0.0 a reply too many\non LMTP#2 550 5.1.1 <carol@example.net>: no such user'
+	queue_config "$SMTPD_PORT" "protocol lmtp"
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net carol@example.net <"$big"
+	assert_stderr_contains "out of step (550 and 221 to QUIT)"
+	assert_stderr_contains "queued as"
+	assert_equal 1 "$(queue_count)" "queue entries"
+	"$MAILPOST" -C "$MAILPOST_CONF" -bp | grep -q carol@example.net ||
+		die "carol is not among the queued recipients"
+}
+
 @test "--smtp-smuggling-test with CHUNKING offered still ends DATA its own ways" {
 	start_smtpd "$CAPS"$'\noption end-of-data crlf' -- --max-connections 20
 	run_send 0 --smtp-smuggling-test bob@example.net </dev/null

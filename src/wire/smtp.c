@@ -1666,11 +1666,13 @@ read_final(struct smtp_session *s, struct reply *final, size_t nfinal,
  * reply; only the shifted one has a reply behind it (the real 221), so
  * one more is read: when it comes, the replies were out of step and the
  * outcome is unknown.  No reply at all (a timeout, a close) proves
- * nothing and changes nothing.  LMTP's final replies are one per
- * recipient and judged one by one. */
+ * nothing and changes nothing.  LMTP the same (RFC 2033 4.2): its final
+ * replies are one per accepted recipient, and one reply too many before
+ * them shifts each onto the recipient before, the last one's onto QUIT,
+ * so no recipient's verdict can be trusted: every final[] is cleared. */
 static int
 quit_in_step(struct smtp_session *s, bool quit_after, struct reply *final,
-             struct error *err)
+             size_t nfinal, struct error *err)
 {
 	struct error lost;
 	struct reply r;
@@ -1679,14 +1681,14 @@ quit_in_step(struct smtp_session *s, bool quit_after, struct reply *final,
 	error_clear(&lost);
 	/* Without PIPELINING, QUIT goes now rather than at smtp_close: the
 	 * same round trip, but its reply can still change the outcome. */
-	if (quit_after && !s->quit_sent && !s->lmtp &&
+	if (quit_after && !s->quit_sent &&
 	    (s->state == SMTP_READY || s->state == SMTP_TRANSACTION)) {
 		if (queue_quit(s, &lost) < 0 ||
 		    flush(s, quit_timeout(s), &lost) < 0)
 			return 0;
 		enter(s, SMTP_QUIT);
 	}
-	if (!s->quit_sent || s->lmtp || s->state != SMTP_QUIT)
+	if (!s->quit_sent || s->state != SMTP_QUIT)
 		return 0;
 	reply_init(&r);
 	if (read_reply(s, &r, quit_timeout(s), &lost) == 0 && r.code == 221) {
@@ -1699,7 +1701,8 @@ quit_in_step(struct smtp_session *s, bool quit_after, struct reply *final,
 			          "the server's replies are out of step (%d "
 			          "and %d to QUIT): delivery status unknown",
 			          code, r.code);
-			reply_clear(final);
+			for (size_t i = 0; i < nfinal; i++)
+				reply_clear(&final[i]);
 			rc = fail(s, err);
 		}
 	}
@@ -1914,7 +1917,7 @@ body_by_bdat(struct smtp_session *s, const struct smtp_body_source *src,
 		enter(s, SMTP_QUIT);
 	else
 		enter(s, refused ? SMTP_TRANSACTION : SMTP_READY);
-	return quit_in_step(s, quit_after, &final[0], err);
+	return quit_in_step(s, quit_after, final, nfinal, err);
 }
 
 int
@@ -1970,7 +1973,7 @@ smtp_body(struct smtp_session *s, const struct smtp_body_source *src,
 		return -1;
 	step_end(s, SMTP_STEP_BODY);
 	enter(s, s->quit_sent ? SMTP_QUIT : SMTP_READY);
-	return quit_in_step(s, quit_after, &final[0], err);
+	return quit_in_step(s, quit_after, final, nfinal, err);
 }
 
 /* --- the smuggling probe --- */

@@ -332,12 +332,12 @@ struct smtp_body_source {
  * the replies read before it stay in final[] (LMTP: the first recipients')
  * and the rest have code 0.
  *
- * When QUIT went in the same write (SMTP, not LMTP), or with quit_after
- * on a server without PIPELINING right after the final reply, its reply
- * is read here too: a reply other than 221 with another behind it means the
- * server answered one command twice and the reply taken as final[0] was
- * not the final one (RFC 2920 3.1): ERROR_TEMPFAIL "delivery status
- * unknown", final[0] cleared.
+ * When QUIT went in the same write, or with quit_after on a server
+ * without PIPELINING right after the final reply (LMTP: the last one),
+ * its reply is read here too: a reply other than 221 with another behind
+ * it means the server answered one command twice and the replies taken as
+ * final[] were not the final ones (RFC 2920 3.1): ERROR_TEMPFAIL
+ * "delivery status unknown", every final[] cleared.
  *
  * With BDAT (res->bdat) instead: the body as it is (no dot-stuffing, RFC
  * 3030 2), in chunks of at most SMTP_CHUNK_SIZE octets, "BDAT n" each and
