@@ -300,6 +300,30 @@ assert_commands() {
 	assert_equal 1 "$(queue_count)" "queue entries"
 }
 
+@test "the connection dropped after a piped 'BDAT LAST', before the reply to MAIL: 'delivery status unknown', queued" {
+	start_smtpd "$CAPS"$'\non MAIL close'
+	queue_config "$SMTPD_PORT"
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net <"$MSG"
+	assert_in_one_recv $'RCPT TO:<bob@example.net>\r\nBDAT '"${#MSG_SIMPLE_CRLF}"$' LAST\r\n'
+	assert_stderr_contains "delivery status unknown"
+	assert_stderr_contains "queued as"
+	assert_equal 1 "$(queue_count)" "queue entries"
+}
+
+@test "a 421 to a middle chunk read after the LAST went out, then the connection closed: the refusal named, not 'status unknown'; queued" {
+	local big="$BATS_TEST_TMPDIR/big"
+	sized_message "$big" $((CHUNK + 10))
+	start_smtpd "$CAPS"$'\non BDAT#1\n  sleep 0.3\n  421 4.3.0 shutting down\n  close'
+	queue_config "$SMTPD_PORT"
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net <"$big"
+	assert_stderr_contains "BDAT chunk refused: server said 421 4.3.0 shutting down; then the connection was lost"
+	assert_stderr_lacks "status unknown"
+	assert_stderr_contains "queued as"
+	assert_equal 1 "$(queue_count)" "queue entries"
+	assert_received_contains "LAST"
+	assert_no_message 1
+}
+
 @test "a reply too many to a middle chunk, pipelined: the LAST's refusal comes as QUIT's reply; not taken as delivered, queued" {
 	local big="$BATS_TEST_TMPDIR/big"
 	sized_message "$big" $((2 * CHUNK + 10))

@@ -1747,12 +1747,33 @@ fill_chunk(const struct smtp_body_source *src, char *buf, size_t *len,
 	return 0;
 }
 
+/* The connection lost after a chunk's refusal was read: the refusal
+ * failed the transaction already (RFC 3030 2), whatever went after it,
+ * the LAST chunk included, so it is what the error says, not an unknown
+ * status; the loss is said after it. */
+static void
+refused_then_lost(const struct reply *refusal, struct error *err)
+{
+	struct error refused;
+	char lost[ERROR_MSG_MAX];
+
+	str_copy(lost, sizeof lost, err->msg);
+	error_clear(&refused);
+	reply_to_error(refusal, REPLY_STAGE_BODY, "BDAT chunk refused",
+	               &refused);
+	error_set(err, refused.kind, "%s; then the connection was lost (%s)",
+	          refused.msg, lost);
+	error_copy_reply(err, &refused);
+}
+
 /* The reply to the oldest chunk not yet answered.  The LAST chunk's is
  * the reply to the end of the data (read_final: with LMTP one per
  * accepted recipient, RFC 2033 4.2 and RFC 3030 2) unless a chunk before
  * it was refused; the others' are kept only when they refuse (RFC 3030 2:
  * the first refusal fails the transaction; the replies to chunks already
- * in the pipeline after it are read and dropped). */
+ * in the pipeline after it are read and dropped).  A piped envelope's
+ * replies come first: lost there once the LAST went out, the status is
+ * as unknown as after it. */
 static int
 read_chunk_reply(struct smtp_session *s, struct chunks *c, struct reply *final,
                  size_t nfinal, struct error *err)
@@ -1761,15 +1782,22 @@ read_chunk_reply(struct smtp_session *s, struct chunks *c, struct reply *final,
 	struct reply r;
 	int rc;
 
-	if (flush(s, s->to.block, err) < 0 || read_piped(s, err) < 0)
+	if (flush(s, s->to.block, err) < 0)
 		return -1;
+	if (read_piped(s, err) < 0) {
+		if (c->last_sent)
+			status_unknown(err);
+		return -1;
+	}
 	c->read++;
 	if (last && c->refusal.code == 0)
 		return read_final(s, final, nfinal, err);
 	reply_init(&r);
 	rc = read_checked(s, &r, last ? s->to.final : s->to.block,
 	                  REPLY_STAGE_BODY, "BDAT", err);
-	if (rc < 0 && c->last_sent)
+	if (rc < 0 && c->refusal.code != 0)
+		refused_then_lost(&c->refusal, err);
+	else if (rc < 0 && c->last_sent)
 		status_unknown(err);
 	if (rc == 0 && !reply_is_positive(&r) && c->refusal.code == 0) {
 		c->refusal = r;
