@@ -475,6 +475,22 @@ nul_message() {
 	assert_equal 0 "$(grep -c accepted "$SMTPD_DIR/log" || true)" "connections"
 }
 
+@test "NUL bytes, the first server unreachable, the fallback account's without BINARYMIME: not refused but queued for the first (exit 0), both named" {
+	local msg="$BATS_TEST_TMPDIR/nul"
+	nul_message "$msg"
+	start_smtpd "caps PIPELINING, CHUNKING, 8BITMIME"
+	write_config "domain client.test" "from alice@example.org" "queue_dir $QDIR" \
+		"account backup" "host 127.0.0.1" "port $SMTPD_PORT" \
+		"account main" "host 127.0.0.1" "port 1" "fallback_account backup" \
+		"account default : main"
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net <"$msg"
+	assert_stderr_contains "queued as"
+	assert_stderr_contains "then 127.0.0.1: the message has NUL bytes and 127.0.0.1 offers no BINARYMIME"
+	assert_equal 1 "$(queue_count)" "queue entries"
+	[[ ! -e "$HOME/dead.letter" ]] || die "a dead letter was written"
+	assert_commands "EHLO client.test" QUIT
+}
+
 @test "a queued message with NUL bytes keeps them: flushed to a server with BINARYMIME it goes as BODY=BINARYMIME, byte for byte" {
 	local msg="$BATS_TEST_TMPDIR/nul"
 	nul_message "$msg"
