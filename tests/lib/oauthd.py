@@ -80,6 +80,10 @@
 #                      without Content-Length (the client must stop reading)
 #   hang[:S]           no answer: the connection stays open S seconds
 #                      (default 3600) and closes
+#   redirect[:N]       status N (default 307) with Location: the same
+#                      endpoint on this server, and a token answer (at
+#                      /device: {}) as the body: a client that follows it
+#                      makes a second request, which the log shows
 # Examples:
 #   --refresh rotate,invalid_grant   the first refresh rotates the refresh
 #                                    token, every later one is refused
@@ -171,7 +175,7 @@ ERRORS = {"authorization_pending", "slow_down", "expired_token",
           "invalid_request", "invalid_scope", "unauthorized_client",
           "unsupported_grant_type", "temporarily_unavailable", "server_error"}
 WORDS = {"ok", "rotate", "status", "malformed", "no_token", "oversized",
-         "hang"} | ERRORS
+         "hang", "redirect"} | ERRORS
 VERDICTS = {"allow", "deny", "wrong_state"}
 ARG_KEYS = {"expires_in", "access_token", "refresh_token"}  # description last
 LIST_KEYS = ("device", "poll", "refresh", "code", "authorize")
@@ -332,6 +336,13 @@ class Server:
                          answer=a.text)
         if w == "hang":
             return Reply(0, hang=a.number or 3600.0, answer=a.text)
+        if w == "redirect":
+            reply = json_reply(int(a.number or 307),
+                               tokens(Answer("ok")) if tokens else {},
+                               a.text)
+            reply.location = "https://127.0.0.1:%d/%s" % (
+                self.port, "token" if tokens else "device")
+            return reply
         raise ScenarioError("answer %r here" % a.text)
 
     def token_body(self, a, refresh):
@@ -630,6 +641,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         try:
             self.wfile.write(reply.body)
+            if not reply.length:
+                # The body ends with the connection: a TLS close_notify
+                # says it was not cut (a client must refuse a bare TCP
+                # close after a body of no stated length).
+                self.wfile.flush()
+                self.connection.settimeout(2)
+                self.connection.unwrap()
         except OSError:
             pass                # the client gave up reading: its right
 
