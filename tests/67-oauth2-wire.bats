@@ -81,12 +81,18 @@ assert_requests() {
 	assert_stderr_lacks hunter2
 }
 
-@test "oauth2 wire: a certificate not verified is refused before anything is sent" {
-	local cert
-	for cert in unknownca expired wronghost selfsigned; do
+@test "oauth2 wire: a certificate not verified is refused, in words, before anything is sent" {
+	local row cert why
+	for row in "unknownca:certificate is not trusted (issuer unknown)" \
+		"selfsigned:certificate is not trusted (issuer unknown)" \
+		"expired:certificate has expired" \
+		"notyet:certificate is not yet valid" \
+		"wronghost:does not match target host name '127.0.0.1'"; do
+		cert=${row%%:*} why=${row#*:}
 		oauthd_start --cert "$CERTS/$cert.pem"
 		refresh 76
 		assert_stderr_contains "the certificate of 127.0.0.1:$OAUTHD_PORT is not verified ("
+		assert_stderr_contains "$why"
 		assert_stderr_contains "); nothing was sent to it"
 		assert_requests 0
 		stop_oauthd
@@ -144,6 +150,22 @@ assert_requests() {
 	local start=$SECONDS
 	refresh 75 --timeout 1
 	assert_stderr_contains "no answer from 127.0.0.1:$OAUTHD_PORT within 1 s"
+	((SECONDS - start < 10)) || die "it took $((SECONDS - start)) s"
+}
+
+@test "oauth2 wire: a signal caught as during a send stops a silent exchange at once (75)" {
+	oauthd_start --refresh hang:30
+	local start=$SECONDS pid rc=0
+	timeout 20 "$MAILPOST_OAUTHTEST" --catch-signals yes --trust "$CERTS/ca.pem" \
+		refresh "$OAUTHD_URL/token" refresh-1 \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	wait_for_text "$OAUTHD_LOG" '"kind": "refresh"'
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	[[ "$rc" == 75 ]] || die "exit code $rc, expected 75:" "$(cat "$BATS_TEST_TMPDIR/err")"
+	grep -qF "interrupted by SIGTERM" "$BATS_TEST_TMPDIR/err" ||
+		die "no 'interrupted by SIGTERM':" "$(cat "$BATS_TEST_TMPDIR/err")"
 	((SECONDS - start < 10)) || die "it took $((SECONDS - start)) s"
 }
 

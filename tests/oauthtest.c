@@ -9,7 +9,9 @@
  *   mailpost-oauthtest [OPTION...] device DEVICE_URL TOKEN_URL
  *   mailpost-oauthtest [OPTION...] code TOKEN_URL CODE REDIRECT VERIFIER
  *   options: --client-id ID (default mailpost-test), --client-secret S,
- *            --scope S, --trust FILE, --proxy URL, --timeout S
+ *            --scope S, --trust FILE, --proxy URL, --timeout S,
+ *            --catch-signals yes (SIGTERM, SIGINT, SIGHUP caught as
+ *            during a send, interrupt.h)
  *
  * device asks for a device code and polls once.  Prints what it got, one
  * "name value" a line (tokens too: the test's own), or the error's kind
@@ -23,6 +25,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "interrupt.h"
 #include "oauth2.h"
 
 static int
@@ -30,6 +33,7 @@ usage(void)
 {
 	fputs("usage: mailpost-oauthtest [--client-id ID] [--client-secret S] "
 	      "[--scope S] [--trust FILE] [--proxy URL] [--timeout S] "
+	      "[--catch-signals yes] "
 	      "refresh TOKEN_URL RT | device DEVICE_URL TOKEN_URL | code "
 	      "TOKEN_URL CODE REDIRECT VERIFIER\n",
 	      stderr);
@@ -97,6 +101,8 @@ main(int argc, char **argv)
 			c.proxy = v;
 		else if (strcmp(argv[i], "--timeout") == 0)
 			c.timeout_s = atoi(v);
+		else if (strcmp(argv[i], "--catch-signals") == 0)
+			interrupt_catch();
 		else
 			return usage();
 	}

@@ -280,13 +280,29 @@ set_options(CURL *h, const struct https_request *r, struct sink *s,
 	           CURLE_OK;
 }
 
+/* Why the certificate was refused: GnuTLS's verdict in tls.c's words
+ * when libcurl kept it (not for a name that does not match, which
+ * libcurl checks itself and says in errbuf). */
+static const char *
+refusal(CURL *h, const char *errbuf, char *out, size_t n)
+{
+	long status = 0;
+
+	if (lib.curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &status) !=
+	        CURLE_OK ||
+	    status == 0)
+		return errbuf;
+	return tls_status_words((unsigned)status, out, n);
+}
+
 /* A failed exchange in words: its class, the host, libcurl's reason. */
 static int
-failed(CURLcode rc, const char *errbuf, const char *host,
+failed(CURL *h, CURLcode rc, const char *errbuf, const char *host,
        const struct https_request *r, const struct sink *s, struct error *err)
 {
 	const char *why = *errbuf ? errbuf : lib.curl_easy_strerror(rc);
 	int timeout = r->timeout_s > 0 ? r->timeout_s : HTTPS_TIMEOUT;
+	char words[256];
 
 	if (s->over || rc == CURLE_FILESIZE_EXCEEDED)
 		return error_set(err, ERROR_PROTOCOL,
@@ -309,7 +325,7 @@ failed(CURLcode rc, const char *errbuf, const char *host,
 		return error_set(err, ERROR_PROTOCOL,
 		                 "the certificate of %s is not verified "
 		                 "(%.200s); nothing was sent to it",
-		                 host, why);
+		                 host, refusal(h, why, words, sizeof words));
 	case CURLE_SSL_CACERT_BADFILE:
 		return error_set(
 		    err, ERROR_CONFIG,
@@ -383,7 +399,7 @@ exchange(CURL *h, const struct https_request *r, const char *host,
 	}
 	rc = lib.curl_easy_perform(h);
 	if (rc != CURLE_OK) {
-		failed(rc, errbuf, host, r, &s, err);
+		failed(h, rc, errbuf, host, r, &s, err);
 		goto done;
 	}
 	lib.curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);

@@ -794,6 +794,29 @@ date_reasons(struct tls *s, unsigned status, gnutls_x509_crt_t crt)
 	}
 }
 
+/* tls.h */
+char *
+tls_status_words(unsigned status, char *out, size_t n)
+{
+	out[0] = '\0';
+	if (status & GNUTLS_CERT_SIGNER_NOT_FOUND)
+		add_reason(out, n,
+		           "certificate is not trusted (issuer unknown)");
+	if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
+		add_reason(out, n, "certificate's host name does not match");
+	if (status & GNUTLS_CERT_EXPIRED)
+		add_reason(out, n, "certificate has expired");
+	if (status & GNUTLS_CERT_NOT_ACTIVATED)
+		add_reason(out, n, "certificate is not yet valid");
+	for (size_t i = 0; i < sizeof other_reasons / sizeof *other_reasons;
+	     i++)
+		if (status & other_reasons[i].flag)
+			add_reason(out, n, "%s", other_reasons[i].text);
+	if (!out[0])
+		add_reason(out, n, "certificate is invalid");
+	return out;
+}
+
 /* Put every reason in status into s->result. */
 static void
 name_reasons(struct tls *s, unsigned status, gnutls_x509_crt_t crt)

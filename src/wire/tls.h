@@ -176,6 +176,12 @@ struct tls_params {
  * https.c's libcurl uses the same file. */
 const char *tls_system_trust_file(void);
 
+/* The reasons in a GnuTLS verification status (gnutls_certificate_status_t
+ * bits, as libcurl's CURLINFO_SSL_VERIFYRESULT gives them for https.c) in
+ * the words of a session's refusal, without the certificate's details:
+ * "certificate has expired; ...", into out[0..n). */
+char *tls_status_words(unsigned status, char *out, size_t n);
+
 /* Load what a session of p would load, without connecting
  * (--check-config): the pin's syntax, the trust (p->trust_file or the
  * system store, unless a pin or no_certcheck means none is consulted),
