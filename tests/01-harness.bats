@@ -918,7 +918,7 @@ DEV_GRANT=grant_type=urn:ietf:params:oauth:grant-type:device_code
 	assert_oauthd_problem "interval 6 s"
 }
 
-@test "oauthd: device grant: denied, expired by script and by the clock, unknown device code" {
+@test "oauthd: device grant: denied, expired by script and by the clock, unknown device code; Google's field name" {
 	oauthd_start --interval 0 --poll access_denied,expired_token
 	opost /device client_id=mailpost-test
 	opost /token "$DEV_GRANT" device_code=device-1 client_id=mailpost-test
@@ -930,9 +930,11 @@ DEV_GRANT=grant_type=urn:ietf:params:oauth:grant-type:device_code
 	expect 400 '{"error": "invalid_grant"}'
 	stop_oauthd
 
-	oauthd_start --interval 0 --device-expires-in 0 --no-complete-uri
+	oauthd_start --interval 0 --device-expires-in 0 --no-complete-uri \
+		--verification-field verification_url
 	opost /device client_id=mailpost-test
-	[[ "${lines[2]}" != *verification_uri_complete* ]] || die "complete URI given: $output"
+	[[ "${lines[2]}" != *verification_uri* ]] || die "verification_uri given: $output"
+	assert_equal "$OAUTHD_URL/verify" "$(json_field "${lines[2]}" verification_url)" verification_url
 	opost /token "$DEV_GRANT" device_code=device-1 client_id=mailpost-test
 	expect 400 '{"error": "expired_token"}'
 	assert_oauthd_no_problems

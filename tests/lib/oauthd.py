@@ -33,6 +33,9 @@
 #                           after it gets expired_token whatever the script
 #   --user-code CODE        (default WDJB-MJHT)
 #   --no-complete-uri       the device answer lacks verification_uri_complete
+#   --verification-field F  the device answer's name for the URL (default
+#                           verification_uri; Google and Amazon send
+#                           verification_url)
 #   --device ANSWERS        answers to POST /device        (default ok)
 #   --poll ANSWERS          answers to device-code polls   (default ok)
 #   --refresh ANSWERS       answers to refresh_token grants (default ok)
@@ -45,9 +48,9 @@
 # ANSWERS: a comma-separated list (in JSON: a list of strings); the Nth
 # request of that kind gets the Nth answer, the last one repeats.  A poll
 # sooner than the interval since the previous one (or since the device
-# answer) does not use up an answer: it is answered slow_down and recorded
-# as a problem ("poll N came after S s, interval I s"), as RFC 8628 3.5
-# says.  Each answer is WORD[:ARG]...:
+# answer; 0.2 s of jitter forgiven: EARLY_SLACK) does not use up an answer:
+# it is answered slow_down, as RFC 8628 3.5 says, and recorded as a problem
+# ("poll N came after S s, interval I s").  Each answer is WORD[:ARG]...:
 #   ok                 200 and a token answer (RFC 6749 5.1): access_token
 #                      access-K (the Kth access token handed out), token_type
 #                      Bearer, expires_in; a device or code grant adds the
@@ -164,7 +167,12 @@ import time
 import urllib.parse
 
 BODY_MAX = 64 * 1024          # a request body larger than this: 400
-EARLY_SLACK = 0.05            # timer jitter forgiven on a poll, seconds
+# A poll is early when it arrives more than this before the interval is
+# up, measured between arrivals: a client may time its polls from its own
+# sends, and one request delayed on a loaded machine makes the next gap
+# look short.  Still catches a client that ignores the interval, or does
+# not add slow_down's 5 s.
+EARLY_SLACK = 0.2
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SECRET_FIELDS = {"client_secret", "refresh_token", "code_verifier",
                  "device_code", "code", "access_token", "password"}
@@ -183,7 +191,8 @@ DEFAULTS = {
     "client_id": "mailpost-test", "client_secret": None,
     "refresh_token": "refresh-1", "expires_in": "3600", "interval": 1,
     "device_expires_in": 600, "user_code": "WDJB-MJHT",
-    "no_complete_uri": False, "device": ["ok"], "poll": ["ok"],
+    "no_complete_uri": False, "verification_field": "verification_uri",
+    "device": ["ok"], "poll": ["ok"],
     "refresh": ["ok"], "code": ["ok"], "authorize": ["allow"],
     "idle_timeout": 120, "slow_down_step": 5,
 }
@@ -281,6 +290,7 @@ class Server:
         self.device_expires_in = float(opts["device_expires_in"])
         self.user_code = opts["user_code"]
         self.complete_uri = not opts["no_complete_uri"]
+        self.uri_field = opts["verification_field"]
         self.seq = {k: Sequence(k, opts[k], VERDICTS if k == "authorize"
                                 else WORDS - VERDICTS) for k in LIST_KEYS}
         self.count = 0
@@ -369,7 +379,7 @@ class Server:
         self.devices[code] = {"issued": time.monotonic(), "last": None,
                               "polls": 0, "done": False}
         obj = {"device_code": code, "user_code": self.user_code,
-               "verification_uri": base_url + "/verify",
+               self.uri_field: base_url + "/verify",
                "expires_in": int(self.device_expires_in),
                "interval": int(self.interval)}
         if self.complete_uri:
