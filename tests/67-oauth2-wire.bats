@@ -14,6 +14,8 @@ load lib/helpers
 setup() {
 	mailpost_setup
 	[[ -x "$MAILPOST_OAUTHTEST" ]] || die "not built: $MAILPOST_OAUTHTEST"
+	local why
+	why=$("$MAILPOST_OAUTHTEST" available) || skip "$why"
 	tls_certs
 	unset https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 	unset MAILPOST_TEST_SYSTEM_TRUST

@@ -8,6 +8,8 @@
  *   mailpost-oauthtest [OPTION...] refresh TOKEN_URL REFRESH_TOKEN
  *   mailpost-oauthtest [OPTION...] device DEVICE_URL TOKEN_URL
  *   mailpost-oauthtest [OPTION...] code TOKEN_URL CODE REDIRECT VERIFIER
+ *   mailpost-oauthtest available   (exit 0 when libcurl and json-c load,
+ *                                   else the reason and 77: skip)
  *   options: --client-id ID (default mailpost-test), --client-secret S,
  *            --scope S, --trust FILE, --proxy URL, --timeout S,
  *            --catch-signals yes (SIGTERM, SIGINT, SIGHUP caught as
@@ -25,7 +27,9 @@
 #include <time.h>
 
 #include "error.h"
+#include "https.h"
 #include "interrupt.h"
+#include "jsonlib.h"
 #include "oauth2.h"
 
 static int
@@ -107,6 +111,12 @@ main(int argc, char **argv)
 			return usage();
 	}
 	error_clear(&err);
+	if (argc - i == 1 && strcmp(argv[i], "available") == 0) {
+		if (https_load(&err) == 0 && jsonlib_open(&err) == 0)
+			return 0;
+		printf("%s\n", err.msg);
+		return 77;
+	}
 	if (argc - i == 3 && strcmp(argv[i], "refresh") == 0) {
 		c.token_endpoint = argv[i + 1];
 		rc = oauth2_refresh(&c, argv[i + 2], &t, &err);

@@ -296,9 +296,10 @@ device_from(struct json_object *obj, void *dst, const char *who,
             struct error *err)
 {
 	struct oauth2_device *d = dst;
-	const char *uri_key = present(obj, "verification_uri")
-	                          ? "verification_uri"
-	                          : "verification_url"; /* Google's name */
+	const char *uri_key = !present(obj, "verification_uri") &&
+	                              present(obj, "verification_url")
+	                          ? "verification_url" /* Google's name */
+	                          : "verification_uri";
 	long long interval = 0;
 	int rc;
 
@@ -491,6 +492,13 @@ oauth2_parse_token_answer(long status, const char *body, size_t len,
 
 	return judge_tokens(status, body, len, out, "the token endpoint", &what,
 	                    err);
+}
+
+int
+oauth2_parse_device_answer(long status, const char *body, size_t len,
+                           struct oauth2_device *out, struct error *err)
+{
+	return judge_device(status, body, len, out, "the device endpoint", err);
 }
 
 /* The most fields a request has (the code exchange's). */

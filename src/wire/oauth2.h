@@ -128,9 +128,18 @@ int oauth2_code_exchange(const struct oauth2_client *c, const char *code,
 /* Pure (no network), for the unit tests and the fuzz target: judge one
  * token-endpoint answer, its HTTP status and body[0..len).  0 with *out
  * filled (a 200 with an access token), or -1 as above, *out empty.
- * Messages say "the token endpoint", the callers above put its host
- * first. */
+ * Messages say "the token endpoint" where the functions above also name
+ * its host. */
 int oauth2_parse_token_answer(long status, const char *body, size_t len,
                               struct oauth2_tokens *out, struct error *err);
+
+/* The same for a device authorization answer (RFC 8628 3.2): 0 with *out
+ * filled (device_code as a refresh token is checked, user_code printable
+ * ASCII of at most OAUTH2_USER_CODE_MAX bytes, the URIs https:// of at
+ * most OAUTH2_URI_MAX, expires_in required, interval 1 to
+ * OAUTH2_INTERVAL_MAX, absent or 0: OAUTH2_INTERVAL_DEFAULT), or -1 as
+ * above, *out empty; "the device endpoint". */
+int oauth2_parse_device_answer(long status, const char *body, size_t len,
+                               struct oauth2_device *out, struct error *err);
 
 #endif

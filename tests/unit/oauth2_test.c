@@ -7,7 +7,10 @@
  * tokens with control characters or other bytes an SMTP line must not
  * carry, a token one byte over the limit, answers that are not JSON or
  * not an object, trailing bytes, a depth bomb and 64 KiB + 1.  Every
- * message is one printable line that never holds a token.
+ * message is one printable line that never holds a token.  Then the
+ * device grant's answers (oauth2_parse_device_answer): Google's
+ * verification_url, the interval's default and bounds, a verification
+ * address that is not https://, a user code with control characters.
  */
 #include "config.h"
 
@@ -245,6 +248,20 @@ check_clean(const struct error *err)
 	CHECK(!str_has_ctl(err->msg, strlen(err->msg)));
 }
 
+/* A row refused: -1, its kind, its words, a clean message. */
+static void
+check_refused(const char *name, int rc, const struct error *err,
+              enum error_kind kind, const char *msg)
+{
+	if (rc != -1 || err->kind != kind || !strstr(err->msg, msg))
+		fprintf(stderr, "%s: rc %d kind %s: %s\n", name, rc,
+		        error_kind_name(err->kind), err->msg);
+	CHECK_INT(rc, -1);
+	CHECK_INT(err->kind, kind);
+	CHECK(strstr(err->msg, msg) != NULL);
+	check_clean(err);
+}
+
 static void
 check_row(const struct row *r)
 {
@@ -271,14 +288,8 @@ check_row(const struct row *r)
 		CHECK(t.access_token == NULL && t.refresh_token == NULL);
 		return;
 	}
-	if (rc != -1 || err.kind != r->kind || !strstr(err.msg, r->msg))
-		fprintf(stderr, "%s: rc %d kind %s: %s\n", r->name, rc,
-		        error_kind_name(err.kind), err.msg);
-	CHECK_INT(rc, -1);
-	CHECK_INT(err.kind, r->kind);
-	CHECK(strstr(err.msg, r->msg) != NULL);
+	check_refused(r->name, rc, &err, r->kind, r->msg);
 	CHECK(t.access_token == NULL && t.refresh_token == NULL);
-	check_clean(&err);
 }
 
 /* An answer whose token is n bytes. */
@@ -388,6 +399,114 @@ test_description_cap(void)
 	CHECK(strstr(err.msg, "dddd...)") == err.msg + strlen(err.msg) - 8);
 }
 
+/* RFC 8628 3.2 */
+struct device_row {
+	const char *name;
+	long status;
+	const char *body;
+	enum error_kind kind; /* ERROR_NONE: success */
+	const char *user_code, *uri, *complete;
+	int interval;
+	const char *msg; /* on failure: a part of the message */
+};
+
+#define DEV_HEAD "{\"device_code\":\"GmRh-mHc\",\"user_code\":\"WDJB-MJHT\","
+#define DEV_URI "\"verification_uri\":\"https://example.com/device\","
+
+static const struct device_row device_rows[] = {
+    {"RFC 8628 3.2's example", 200,
+     DEV_HEAD DEV_URI "\"verification_uri_complete\":"
+                      "\"https://example.com/device?user_code=WDJB-MJHT\","
+                      "\"expires_in\":1800,\"interval\":5}",
+     ERROR_NONE, "WDJB-MJHT", "https://example.com/device",
+     "https://example.com/device?user_code=WDJB-MJHT", 5, NULL},
+    {"Google's verification_url, no interval", 200,
+     DEV_HEAD "\"verification_url\":\"https://www.google.com/device\","
+              "\"expires_in\":\"1800\"}",
+     ERROR_NONE, "WDJB-MJHT", "https://www.google.com/device", NULL, 5, NULL},
+    {"interval 0 is the default", 200,
+     DEV_HEAD DEV_URI "\"expires_in\":600,\"interval\":0}", ERROR_NONE,
+     "WDJB-MJHT", "https://example.com/device", NULL, 5, NULL},
+    {"interval as a string", 200,
+     DEV_HEAD DEV_URI "\"expires_in\":600,\"interval\":\"7\"}", ERROR_NONE,
+     "WDJB-MJHT", "https://example.com/device", NULL, 7, NULL},
+    {"interval over the ceiling", 200,
+     DEV_HEAD DEV_URI "\"expires_in\":600,\"interval\":3601}", ERROR_PROTOCOL,
+     NULL, NULL, NULL, 0, "has a bad interval"},
+    {"interval negative", 200,
+     DEV_HEAD DEV_URI "\"expires_in\":600,\"interval\":-5}", ERROR_PROTOCOL,
+     NULL, NULL, NULL, 0, "has a bad interval"},
+    {"no expires_in", 200, DEV_HEAD DEV_URI "\"interval\":5}", ERROR_PROTOCOL,
+     NULL, NULL, NULL, 0, "has no expires_in"},
+    {"no device_code", 200,
+     "{\"user_code\":\"WDJB-MJHT\"," DEV_URI "\"expires_in\":600}",
+     ERROR_PROTOCOL, NULL, NULL, NULL, 0, "has no device_code string"},
+    {"no user_code", 200,
+     "{\"device_code\":\"d\"," DEV_URI "\"expires_in\":600}", ERROR_PROTOCOL,
+     NULL, NULL, NULL, 0, "has no user_code string"},
+    {"no verification address", 200, DEV_HEAD "\"expires_in\":600}",
+     ERROR_PROTOCOL, NULL, NULL, NULL, 0, "has no verification_uri string"},
+    {"a verification address over http", 200,
+     DEV_HEAD "\"verification_uri\":\"http://example.com/device\","
+              "\"expires_in\":600}",
+     ERROR_PROTOCOL, NULL, NULL, NULL, 0,
+     "has a verification_uri that is not one"},
+    {"a verification address with a newline", 200,
+     DEV_HEAD "\"verification_uri\":\"https://e.com/\\nX\","
+              "\"expires_in\":600}",
+     ERROR_PROTOCOL, NULL, NULL, NULL, 0, "verification_uri"},
+    {"a complete address over http", 200,
+     DEV_HEAD DEV_URI "\"verification_uri_complete\":\"javascript:x\","
+                      "\"expires_in\":600}",
+     ERROR_PROTOCOL, NULL, NULL, NULL, 0, "verification_uri_complete"},
+    {"an escape in the user code", 200,
+     "{\"device_code\":\"d\",\"user_code\":\"\\u001b[2J\"," DEV_URI
+     "\"expires_in\":600}",
+     ERROR_PROTOCOL, NULL, NULL, NULL, 0, "has a user_code that is not one"},
+    {"a device code with a space", 200,
+     "{\"device_code\":\"a b\",\"user_code\":\"C\"," DEV_URI
+     "\"expires_in\":600}",
+     ERROR_PROTOCOL, NULL, NULL, NULL, 0, "has a device_code that is not one"},
+    {"Google's refusal of the Gmail scope", 400,
+     "{\"error\":\"invalid_scope\"}", ERROR_CONFIG, NULL, NULL, NULL, 0,
+     "the device endpoint refused: invalid_scope"},
+    {"invalid_client", 401, "{\"error\":\"invalid_client\"}", ERROR_CONFIG,
+     NULL, NULL, NULL, 0, "invalid_client"},
+    {"not JSON", 200, "user_code=x", ERROR_PROTOCOL, NULL, NULL, NULL, 0,
+     "the device endpoint answered 200 without a JSON object"},
+};
+
+static void
+check_device_row(const struct device_row *r)
+{
+	struct oauth2_device d;
+	struct error err;
+	long long now = (long long)time(NULL);
+	int rc;
+
+	error_clear(&err);
+	rc = oauth2_parse_device_answer(r->status, r->body, strlen(r->body), &d,
+	                                &err);
+	if (r->kind == ERROR_NONE) {
+		if (rc != 0)
+			fprintf(stderr, "%s: %s\n", r->name, err.msg);
+		CHECK_INT(rc, 0);
+		CHECK_STR(d.device_code, "GmRh-mHc");
+		CHECK_STR(d.user_code, r->user_code);
+		CHECK_STR(d.verification_uri, r->uri);
+		CHECK_STR(d.verification_uri_complete, r->complete);
+		CHECK_INT(d.interval, r->interval);
+		CHECK(d.expires_at > now && d.expires_at <= now + 1805);
+		oauth2_device_clear(&d);
+		CHECK(d.device_code == NULL && d.user_code == NULL);
+		return;
+	}
+	check_refused(r->name, rc, &err, r->kind, r->msg);
+	CHECK(d.device_code == NULL && d.user_code == NULL &&
+	      d.verification_uri == NULL &&
+	      d.verification_uri_complete == NULL);
+}
+
 int
 main(void)
 {
@@ -401,5 +520,7 @@ main(void)
 	test_body_max();
 	test_depth_bomb();
 	test_description_cap();
+	for (size_t i = 0; i < sizeof device_rows / sizeof *device_rows; i++)
+		check_device_row(&device_rows[i]);
 	return unit_done();
 }
