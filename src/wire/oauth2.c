@@ -382,6 +382,28 @@ refused(struct json_object *obj, const char *code, size_t len, const char *who,
 	return error_set(err, kind, "%s refused: %s", who, shown);
 }
 
+/* The members of an answer that hold secrets. */
+static const char *const secret_members[] = {"access_token", "refresh_token",
+                                             "device_code", "id_token"};
+
+/* Wipe the secrets' bytes in json-c's copy before it is freed: json-c
+ * frees without wiping, and our copies are wiped when cleared. */
+static void
+forget_secrets(struct json_object *obj)
+{
+	for (size_t i = 0; i < sizeof secret_members / sizeof *secret_members;
+	     i++) {
+		struct json_object *v =
+		    member(obj, secret_members[i], json_type_string);
+		const char *s = v ? jsonlib.json_object_get_string(v) : NULL;
+		int len = v ? jsonlib.json_object_get_string_len(v) : 0;
+
+		/* json-c's own buffer, which it hands out const. */
+		if (s && len > 0)
+			wipe((char *)s, (size_t)len);
+	}
+}
+
 /* Judge an answer: 0 with dst filled by success (a 200 without error);
  * -1 with err, and *what saying which error the server gave. */
 static int
@@ -431,6 +453,7 @@ judge(long status, const char *body, size_t len,
 		                                             : ERROR_PROTOCOL,
 		               "%s answered %ld without an OAuth2 error", who,
 		               status);
+	forget_secrets(obj);
 	jsonlib.json_object_put(obj);
 	return rc;
 }
