@@ -115,6 +115,11 @@ assert_requests() {
 	run_wire 78 --trust "$BATS_TEST_TMPDIR/none.pem" refresh "$OAUTHD_URL/token" refresh-1
 	assert_stderr_contains "cannot read the trust file $BATS_TEST_TMPDIR/none.pem for 127.0.0.1:$OAUTHD_PORT"
 	assert_requests 0
+	# The system configuration's, to a caller outside its group: hidden.
+	run_wire 78 --private-names yes --trust "$BATS_TEST_TMPDIR/none.pem" \
+		refresh "$OAUTHD_URL/token" refresh-1
+	assert_stderr_contains "cannot read the trust file (hidden) for 127.0.0.1:$OAUTHD_PORT"
+	assert_stderr_lacks none.pem
 }
 
 @test "oauth2 wire: an http:// endpoint is refused, nothing sent" {

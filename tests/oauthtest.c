@@ -13,7 +13,8 @@
  *   options: --client-id ID (default mailpost-test), --client-secret S,
  *            --scope S, --trust FILE, --proxy URL, --timeout S,
  *            --catch-signals yes (SIGTERM, SIGINT, SIGHUP caught as
- *            during a send, interrupt.h)
+ *            during a send, interrupt.h), --private-names yes (as for
+ *            the system configuration's account)
  *
  * device asks for a device code and polls once.  Prints what it got, one
  * "name value" a line (tokens too: the test's own), or the error's kind
@@ -37,7 +38,7 @@ usage(void)
 {
 	fputs("usage: mailpost-oauthtest [--client-id ID] [--client-secret S] "
 	      "[--scope S] [--trust FILE] [--proxy URL] [--timeout S] "
-	      "[--catch-signals yes] "
+	      "[--catch-signals yes] [--private-names yes] "
 	      "refresh TOKEN_URL RT | device DEVICE_URL TOKEN_URL | code "
 	      "TOKEN_URL CODE REDIRECT VERIFIER\n",
 	      stderr);
@@ -107,6 +108,8 @@ main(int argc, char **argv)
 			c.timeout_s = atoi(v);
 		else if (strcmp(argv[i], "--catch-signals") == 0)
 			interrupt_catch();
+		else if (strcmp(argv[i], "--private-names") == 0)
+			c.private_names = true;
 		else
 			return usage();
 	}

@@ -282,17 +282,20 @@ set_options(CURL *h, const struct https_request *r, struct sink *s,
 
 /* Why the certificate was refused: GnuTLS's verdict in tls.c's words
  * when libcurl kept it (not for a name that does not match, which
- * libcurl checks itself and says in errbuf). */
+ * libcurl checks itself and says in errbuf); never libcurl's text that
+ * names the trust file ("... CAfile: FILE CRLfile: none"). */
 static const char *
 refusal(CURL *h, const char *errbuf, char *out, size_t n)
 {
 	long status = 0;
 
-	if (lib.curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &status) !=
-	        CURLE_OK ||
-	    status == 0)
-		return errbuf;
-	return tls_status_words((unsigned)status, out, n);
+	if (lib.curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &status) ==
+	        CURLE_OK &&
+	    status != 0)
+		return tls_status_words((unsigned)status, out, n);
+	if (strstr(errbuf, "CAfile"))
+		return "certificate not verified";
+	return errbuf;
 }
 
 /* A failed exchange in words: its class, the host, libcurl's reason. */
@@ -327,6 +330,11 @@ failed(CURL *h, CURLcode rc, const char *errbuf, const char *host,
 		                 "(%.200s); nothing was sent to it",
 		                 host, refusal(h, why, words, sizeof words));
 	case CURLE_SSL_CACERT_BADFILE:
+		if (r->private_names)
+			return error_set(err, ERROR_CONFIG,
+			                 "cannot read the trust file (hidden) for "
+			                 "%s",
+			                 host);
 		return error_set(
 		    err, ERROR_CONFIG,
 		    "cannot read the trust file %.300s for %s "

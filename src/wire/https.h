@@ -38,6 +38,7 @@
 #ifndef MAILPOST_HTTPS_H
 #define MAILPOST_HTTPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -64,6 +65,9 @@ struct https_request {
 	                      https_proxy honoured unless started setgid) */
 	int timeout_s;     /* 0: HTTPS_TIMEOUT */
 	size_t max_body;   /* 0: HTTPS_BODY_MAX */
+	bool private_names; /* the system configuration's, for a caller
+	                       outside its group: messages call trust_file
+	                       "(hidden)", as tls.h's do */
 };
 
 /* The answer: its HTTP status and body (NUL-terminated after len bytes;

@@ -564,6 +564,7 @@ post(const struct oauth2_client *c, const char *url, const char *what,
 	    .trust_file = c->trust_file,
 	    .proxy = c->proxy,
 	    .timeout_s = c->timeout_s,
+	    .private_names = c->private_names,
 	};
 
 	memset(resp, 0, sizeof *resp);

@@ -37,6 +37,8 @@
 #ifndef MAILPOST_OAUTH2_H
 #define MAILPOST_OAUTH2_H
 
+#include <stdbool.h>
+
 #include "error.h"
 
 /* The longest token taken: SECRET_MAX (account/secret.h), the room of a
@@ -68,6 +70,7 @@ struct oauth2_client {
 	const char *trust_file; /* as https_request */
 	const char *proxy;
 	int timeout_s;
+	bool private_names; /* as https_request */
 };
 
 struct oauth2_tokens {
