@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -189,6 +190,20 @@ file_mode(const struct tokstore_key *k)
 	return k->system ? 0660 : 0600;
 }
 
+/* The group of a setgid installation: held, or (for root, who never
+ * holds it) looked up by the name the program was built for. */
+static gid_t
+system_gid(void)
+{
+	const char *name = privilege_build_group();
+	struct group *g;
+
+	if (privilege_held() || !name)
+		return privilege_gid();
+	g = getgrnam(name);
+	return g ? g->gr_gid : privilege_gid();
+}
+
 /* st (of path, a directory when dir) may hold tokens: not a symbolic
  * link, the caller's (for the system account: root's directory, the
  * group's files), and no access for others (for the user's: for the
@@ -215,7 +230,7 @@ check_owner_mode(const struct tokstore_key *k, const char *path,
 		const char *group =
 		    privilege_build_group() ? privilege_build_group() : "GROUP";
 
-		if (st->st_gid != privilege_gid() || (dir && st->st_uid != 0))
+		if (st->st_gid != system_gid() || (dir && st->st_uid != 0))
 			return error_set(
 			    err, ERROR_CONFIG,
 			    "%s is not %s; as root: chown %s:%s %s", path,
@@ -280,15 +295,30 @@ check_dir(const struct tokstore_key *k, const char *path, bool make,
  * Reading.
  */
 
-/* A token or an identity value: printable ASCII (and space), at most
- * SECRET_MAX bytes. */
+/* A value of the file: at most SECRET_MAX bytes, no control character
+ * (an identity may hold UTF-8: an internationalized user). */
 static bool
 value_ok(const char *v, size_t n)
 {
 	if (n > SECRET_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* A token: 1*VSCHAR (RFC 6749 A.12, A.17), printable ASCII and space,
+ * at most SECRET_MAX bytes. */
+static bool
+token_ok(const char *t)
+{
+	size_t n = t ? strlen(t) : 0;
+
+	if (n == 0 || n > SECRET_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)t[i] < 0x20 || (unsigned char)t[i] > 0x7e)
 			return false;
 	return true;
 }
@@ -601,6 +631,11 @@ rec_adopt(struct rec *r, const struct tokstore_key *k)
 		rec_clear(r);
 		r->refresh = TOKSTORE_AUTO;
 	}
+	/* An access token asked for another scope is not this one's. */
+	if (!same(r->scope, k->scope)) {
+		str_wipe_free(&r->access_token);
+		r->access_expires = 0;
+	}
 	str_wipe_free(&r->endpoint);
 	str_wipe_free(&r->client);
 	str_wipe_free(&r->user);
@@ -766,7 +801,7 @@ open_for(const struct tokstore_key *k, const char *what, const char *token,
 
 	memset(r, 0, sizeof *r);
 	*path = NULL;
-	if (!token || !*token || !value_ok(token, strlen(token)))
+	if (!token_ok(token))
 		return error_set(err, ERROR_PROTOCOL,
 		                 "the %s token is not printable ASCII of at "
 		                 "most %d bytes",

@@ -196,6 +196,21 @@ test_access_expiry(void)
 	CHECK(s.data == NULL);
 	CHECK_INT(tokstore_status(&k, &st, &err), 0);
 	CHECK(!st.has_access);
+	/* A new login for another scope drops the access token of the old
+	 * one. */
+	{
+		enum tokstore_where where;
+
+		CHECK_INT(tokstore_put_access(&k, "A3", now + 1000, &err), 0);
+		other = k;
+		other.scope = "s3";
+		CHECK_INT(tokstore_put_refresh(&other, "R", &where, &err), 0);
+		CHECK_INT(tokstore_get_access(&k, 0, &s, &exp, &err), 0);
+		CHECK(s.data == NULL);
+		CHECK_INT(tokstore_status(&other, &st, &err), 0);
+		CHECK(!st.has_access);
+		CHECK_INT(st.refresh, TOKSTORE_FILE);
+	}
 	/* An expiry of 0 (none given) is never cached as valid. */
 	CHECK_INT(tokstore_put_access(&k, "A2", 0, &err), 0);
 	CHECK_INT(tokstore_get_access(&k, 0, &s, &exp, &err), 0);
@@ -232,6 +247,28 @@ test_identity_mismatch(void)
 	secret_free(&s);
 	free(path);
 	free(opath);
+}
+
+/* An internationalized user is an identity like any other. */
+static void
+test_utf8_user(void)
+{
+	struct tokstore_key k = key(TOKSTORE_FILE);
+	enum tokstore_where where;
+	struct secret s;
+	struct error err;
+
+	reset();
+	k.user = "j\303\274rgen@b\303\274cher.example";
+	CHECK_INT(tokstore_put_refresh(&k, "R1", &where, &err), 0);
+	CHECK_INT(tokstore_get_refresh(&k, &s, &err), 0);
+	CHECK_STR(s.data, "R1");
+	secret_free(&s);
+	/* A token is printable ASCII: not UTF-8, not a control. */
+	CHECK_INT(tokstore_put_access(&k, "A\303\274", 2000000000LL, &err), -1);
+	CHECK_INT(err.kind, ERROR_PROTOCOL);
+	CHECK_INT(tokstore_put_access(&k, "A\tB", 2000000000LL, &err), -1);
+	CHECK_INT(tokstore_put_access(&k, "", 2000000000LL, &err), -1);
 }
 
 static void
@@ -517,6 +554,7 @@ main(void)
 	test_file_round_trip();
 	test_access_expiry();
 	test_identity_mismatch();
+	test_utf8_user();
 	test_damaged();
 	test_refused();
 	test_keyring();
