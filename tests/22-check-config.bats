@@ -236,3 +236,107 @@ assert_check() {
 	assert_check OK password "netrc gave one (not shown)"
 	assert_no_secret Netrc-Secret-6
 }
+
+# token_file ACCOUNT ENDPOINT CLIENT USER: where the token store keeps that
+# identity's tokens (tokstore.c's name: the account's name, then a 64-bit
+# FNV-1a digest of the endpoint, the client id and the user).
+token_file() {
+	python3 - "$@" <<'PY'
+import os, re, sys
+account, *identity = sys.argv[1:]
+h = 14695981039346656037
+for value in identity:
+    for b in value.encode() + b"\0":
+        h = ((h ^ b) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+name = re.sub(r"[^A-Za-z0-9._-]", "_", account)[:64]
+state = os.environ.get("XDG_STATE_HOME") or os.environ["HOME"] + "/.local/state"
+print(f"{state}/mailpost/oauth2/{name}-{h:016x}")
+PY
+}
+
+# oauth2_conf: a Google account "work" of user me@example.org.
+oauth2_conf() {
+	conf "account work" "host smtp.example.org" "tls on" \
+		"user me@example.org" "from me@example.org" \
+		"oauth2_provider google" "oauth2_client_id 123.apps.example" \
+		"oauth2_client_secret GOCSPX-TOPSECRET" "$@"
+	TOKENS=$(token_file work https://oauth2.googleapis.com/token \
+		123.apps.example me@example.org)
+}
+
+# tokens REFRESH-LINES...: the token file of oauth2_conf's identity.
+tokens() {
+	mkdir -p -m 700 "${TOKENS%/*}"
+	{
+		printf '%s\n' "mailpost-oauth2 1" \
+			"endpoint https://oauth2.googleapis.com/token" \
+			"client 123.apps.example" "user me@example.org" \
+			"scope https://mail.google.com/" "$@" end
+	} >"$TOKENS"
+	chmod 600 "$TOKENS"
+}
+
+@test "check-config: an OAuth2 account: provider, endpoints, client id; no login yet warns with the command; no secret shown" {
+	oauth2_conf
+	check 0 -A work
+	assert_output_contains "oauth2_provider = google"
+	assert_output_contains "oauth2_client_id = 123.apps.example"
+	assert_output_contains "oauth2_client_secret = *"
+	assert_output_contains "oauth2_token_endpoint = https://oauth2.googleapis.com/token"
+	assert_output_contains "oauth2_store = auto"
+	assert_check OK oauth2 "google: token endpoint oauth2.googleapis.com, device grant oauth2.googleapis.com, browser login accounts.google.com; client id 123.apps.example, client secret set (not shown)"
+	assert_check WARN "refresh token" "none: no login yet: mailpost --oauth2-login -A work"
+	assert_check OK "access token" "none cached"
+	assert_output_lacks "TOPSECRET"
+	assert_output_lacks "password:"
+	assert_output_contains "1 warning, 0 failures"
+	# -C is in the command to run.
+	check 0 -C "$CONF" -A work
+	assert_check WARN "refresh token" "none: no login yet: mailpost -C $CONF --oauth2-login -A work"
+}
+
+@test "check-config: an OAuth2 login: where the refresh token is and the access token's expiry, never a token" {
+	oauth2_conf "oauth2_client_secret_eval echo X" "oauth2_store file"
+	tokens "refresh file" "refresh_token REFRESH-SEEN" \
+		"access_token ACCESS-SEEN" "access_expires 4102444800"
+	check 0 -A work
+	assert_check OK "refresh token" "in $TOKENS"
+	assert_check OK "access token" "cached until 2100-01-01 00:00:00 UTC"
+	assert_output_contains "oauth2_store = file"
+	assert_output_lacks "SEEN"
+	assert_output_contains "0 warnings, 0 failures"
+
+	tokens "refresh keyring" "access_token ACCESS-SEEN" "access_expires 1000000000"
+	check 0 -A work
+	assert_check OK "refresh token" "in the keyring"
+	assert_check OK "access token" "cached, expired at 2001-09-09 01:46:40 UTC: a send gets a new one with the refresh token"
+	assert_output_lacks "SEEN"
+}
+
+@test "check-config: an OAuth2 token file others can read fails with the chmod; one for another user is no login" {
+	oauth2_conf
+	tokens "refresh file" "refresh_token REFRESH-SEEN"
+	chmod 644 "$TOKENS"
+	check 78 -A work
+	assert_check FAIL "refresh token" "$TOKENS may be read by others; run 'chmod 600 $TOKENS'"
+	assert_output_lacks "SEEN"
+	chmod 600 "$TOKENS"
+	sed -i 's/^user .*/user you@example.org/' "$TOKENS"
+	check 0 -A work
+	assert_check WARN "refresh token" "none: no login yet"
+}
+
+@test "check-config: OAuth2 keys that do not fit are exit 78, naming the key" {
+	oauth2_conf "oauth2_token_endpoint http://oauth2.example/token"
+	check 78 -A work
+	assert_stderr_contains "key 'oauth2_token_endpoint': 'http://oauth2.example/token' is not an https:// URL"
+	oauth2_conf "auth plain"
+	check 78 -A work
+	assert_stderr_contains "account 'work': auth plain cannot go with oauth2_provider google"
+	conf "account work" "host h" "user u" "oauth2_provider microsoft"
+	check 78 -A work
+	assert_stderr_contains "account 'work': oauth2_provider microsoft needs oauth2_client_id"
+	conf "account work" "host h" "oauth2_provider microsoft" "oauth2_client_id c"
+	check 78 -A work
+	assert_stderr_contains "account 'work': oauth2_provider microsoft needs 'user'"
+}

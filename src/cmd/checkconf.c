@@ -14,6 +14,7 @@
 #include "checkconf.h"
 
 #include "pretend.h"
+#include "provider.h"
 #include "secret.h"
 #include "serverinfo.h"
 #include "submit.h"
@@ -45,7 +46,8 @@ checkconf_say(struct checkconf_report *r, enum checkconf_level level,
 static bool
 auth_wanted(const struct account *a)
 {
-	return a->auth && strcmp(a->auth, "off") != 0;
+	return (a->auth && strcmp(a->auth, "off") != 0) ||
+	       provider_account_uses_oauth2(a);
 }
 
 /* Which file was read, or why none was. */
@@ -309,6 +311,28 @@ check_password(const struct account *a, struct checkconf_report *r)
 	secret_free(&s);
 }
 
+/* An OAuth2 account's credentials instead of a password: what it would
+ * use, where its refresh token is, the cached access token's expiry;
+ * nothing asked of the network or the keyring, no token shown. */
+static void
+check_oauth2(const struct job *job, struct checkconf_report *r)
+{
+	struct pretend_oauth2 w;
+
+	pretend_oauth2_state(job, &w);
+	if (!w.ok) {
+		checkconf_say(r, CHECKCONF_FAIL, "oauth2", "%s", w.where);
+		return;
+	}
+	checkconf_say(r, CHECKCONF_OK, "oauth2", "%s", w.where);
+	checkconf_say(r,
+	              w.refused     ? CHECKCONF_FAIL
+	              : w.logged_in ? CHECKCONF_OK
+	                            : CHECKCONF_WARN,
+	              "refresh token", "%s", w.refresh);
+	checkconf_say(r, CHECKCONF_OK, "access token", "%s", w.access);
+}
+
 /* The sender is chosen before the settings are printed (they show it);
  * its line comes with the others. */
 static int
@@ -351,7 +375,10 @@ checkconf_local(struct job *job, struct checkconf_report *r, struct error *err)
 		check_permissions(job, r);
 	check_host(job, r);
 	check_tls(a, r);
-	check_password(a, r);
+	if (provider_account_uses_oauth2(a))
+		check_oauth2(job, r);
+	else
+		check_password(a, r);
 	check_sender(job, sender_rc, &sender_err, r);
 	return 0;
 }

@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pretend.h"
 
-#include "socks.h"
+#include "provider.h"
 #include "secret.h"
+#include "socks.h"
 #include "submit.h"
+#include "tokstore.h"
 
 int
 pretend_message(FILE *out, const struct message_stream *m, struct error *err)
@@ -84,6 +87,145 @@ print_credentials(FILE *out, const struct account *a)
 		fprintf(out, "passwordcred = %s\n", val(a, a->passwordcred));
 	if (a->passwordfd && !a->hidden)
 		fprintf(out, "passwordfd = %d\n", a->passwordfd);
+}
+
+/* The OAuth2 keys, as a send resolves them (provider.h); the secret and
+ * its command as "*". */
+static void
+print_oauth2(FILE *out, const struct account *a)
+{
+	struct oauth2_settings s;
+	struct error err;
+
+	if (!provider_account_uses_oauth2(a))
+		return;
+	error_clear(&err);
+	fprintf(out, "oauth2_provider = %s\n", a->oauth2_provider);
+	if (provider_resolve(a, &s, &err) < 0) {
+		fprintf(out, "oauth2 = (not usable: %s)\n", err.msg);
+		return;
+	}
+	fprintf(out, "oauth2_client_id = %s\n", val(a, s.client_id));
+	fprintf(out, "oauth2_client_secret = %s\n",
+	        s.client_secret ? "*" : "(not set)");
+	fprintf(out, "oauth2_client_secret_eval = %s\n",
+	        s.client_secret_eval ? "*" : "(not set)");
+	fprintf(out, "oauth2_token_endpoint = %s\n", val(a, s.token_endpoint));
+	fprintf(out, "oauth2_device_endpoint = %s\n",
+	        val(a, s.device_endpoint));
+	fprintf(out, "oauth2_authorize_endpoint = %s\n",
+	        val(a, s.authorize_endpoint));
+	fprintf(out, "oauth2_scope = %s\n", val(a, s.scope));
+	fprintf(out, "oauth2_trust_file = %s\n",
+	        s.trust_file ? val(a, s.trust_file) : "system");
+	fprintf(out, "oauth2_store = %s\n",
+	        a->hidden                                      ? "file (system)"
+	        : a->oauth2_store == CONF_OAUTH2_STORE_KEYRING ? "keyring"
+	        : a->oauth2_store == CONF_OAUTH2_STORE_FILE    ? "file"
+	                                                       : "auto");
+}
+
+/* The host (and port) of an https:// URL, into out. */
+static const char *
+url_host(const char *url, char *out, size_t n)
+{
+	const char *h = url ? strstr(url, "://") : NULL;
+
+	if (!h) {
+		str_copy(out, n, "none");
+		return out;
+	}
+	h += 3;
+	snprintf(out, n, "%.*s", (int)strcspn(h, "/?"), h);
+	return out;
+}
+
+/* "until 2026-12-07 18:30:00 UTC (55 min left)" or "expired at ...". */
+static void
+expiry_words(long long at, char *out, size_t n)
+{
+	char when[64];
+	long long left = at - (long long)time(NULL);
+
+	if (!str_utc_time(when, sizeof when, (time_t)at))
+		str_copy(when, sizeof when, "(a time out of range)");
+	if (left > 0)
+		snprintf(out, n,
+		         "cached until %s (%lld min left; refreshed %d s "
+		         "before)",
+		         when, left / 60, 120);
+	else
+		snprintf(out, n,
+		         "cached, expired at %s: a send gets a new one with "
+		         "the refresh token",
+		         when);
+}
+
+void
+pretend_oauth2_state(const struct job *job, struct pretend_oauth2 *w)
+{
+	const struct account *a = &job->acct;
+	struct oauth2_settings s;
+	struct tokstore_key k;
+	struct tokstore_status st;
+	struct error err;
+	char th[256], dh[256], ah[256];
+
+	memset(w, 0, sizeof *w);
+	error_clear(&err);
+	if (provider_resolve(a, &s, &err) < 0) {
+		snprintf(w->where, sizeof w->where, "%s", err.msg);
+		return;
+	}
+	w->ok = true;
+	snprintf(w->where, sizeof w->where,
+	         "%s: token endpoint %s, device grant %s, browser login %s; "
+	         "client id %s, client secret %s",
+	         s.provider, url_host(s.token_endpoint, th, sizeof th),
+	         url_host(s.device_endpoint, dh, sizeof dh),
+	         url_host(s.authorize_endpoint, ah, sizeof ah),
+	         val(a, s.client_id),
+	         s.client_secret        ? "set (not shown)"
+	         : s.client_secret_eval ? "from oauth2_client_secret_eval (not "
+	                                  "run here)"
+	                                : "none (a public client)");
+	if (a->hidden) {
+		str_copy(w->refresh, sizeof w->refresh,
+		         "the system configuration's, kept with the group "
+		         "(not shown)");
+		str_copy(w->access, sizeof w->access,
+		         "the system configuration's (not shown)");
+		w->logged_in = true;
+		return;
+	}
+	tokstore_key_init(&k, a, &s);
+	k.config = job->req.config_file;
+	if (tokstore_status(&k, &st, &err) < 0) {
+		snprintf(w->refresh, sizeof w->refresh, "%s", err.msg);
+		str_copy(w->access, sizeof w->access, "none readable");
+		w->refused = true;
+		return;
+	}
+	if (st.refresh == TOKSTORE_AUTO)
+		snprintf(w->refresh, sizeof w->refresh,
+		         "none: no login yet: mailpost %s%s%s--oauth2-login "
+		         "-A %s",
+		         k.config ? "-C " : "", k.config ? k.config : "",
+		         k.config ? " " : "", a->name ? a->name : "default");
+	else if (st.refresh == TOKSTORE_KEYRING)
+		str_copy(
+		    w->refresh, sizeof w->refresh,
+		    "in the keyring (secret-tool, service mailpost-oauth2)");
+	else
+		snprintf(w->refresh, sizeof w->refresh, "in %s", st.path);
+	w->logged_in = st.refresh != TOKSTORE_AUTO;
+	if (st.has_access)
+		expiry_words(st.access_expires_at, w->access, sizeof w->access);
+	else
+		str_copy(w->access, sizeof w->access,
+		         w->logged_in ? "none cached: a send gets one with the "
+		                        "refresh token"
+		                      : "none cached");
 }
 
 static void
@@ -163,6 +305,7 @@ pretend_settings(FILE *out, const struct job *job, struct error *err)
 	        a->name ? a->name : "(command line only)");
 	print_connection(out, a);
 	print_credentials(out, a);
+	print_oauth2(out, a);
 	print_message_settings(out, job);
 	return fflush(out) == 0 && !ferror(out)
 	           ? 0
@@ -257,7 +400,9 @@ plan_tls(FILE *diag, const struct account *a)
 		fprintf(diag,
 		        DRY "would use no TLS: the message%s go in the "
 		            "clear\n",
-		        a->auth && strcmp(a->auth, "off") != 0
+		        provider_account_uses_oauth2(a)
+		            ? " and the access token"
+		        : a->auth && strcmp(a->auth, "off") != 0
 		            ? " and the password"
 		            : "");
 	else if (a->tls_starttls)
@@ -293,9 +438,41 @@ password_source(const struct account *a)
 	return said[secret_configured(&r)];
 }
 
+/* An OAuth2 account's AUTH: the mechanism, and where the token would
+ * come from. */
 static void
-plan_auth(FILE *diag, const struct account *a)
+plan_oauth2(FILE *diag, const struct job *job)
 {
+	const struct account *a = &job->acct;
+	struct pretend_oauth2 w;
+
+	pretend_oauth2_state(job, &w);
+	if (!w.ok) {
+		fprintf(diag, DRY "would not authenticate: %s\n", w.where);
+		return;
+	}
+	fprintf(diag,
+	        DRY "would authenticate as %s with %s and an OAuth2 access "
+	            "token (%s)\n",
+	        val(a, a->user),
+	        a->auth && strcmp(a->auth, "oauthbearer") == 0 ? "OAUTHBEARER"
+	        : a->auth && strcmp(a->auth, "xoauth2") == 0
+	            ? "XOAUTH2"
+	            : "OAUTHBEARER or XOAUTH2, as offered",
+	        w.where);
+	fprintf(diag, DRY "access token: %s\n", w.access);
+	fprintf(diag, DRY "refresh token: %s\n", w.refresh);
+}
+
+static void
+plan_auth(FILE *diag, const struct job *job)
+{
+	const struct account *a = &job->acct;
+
+	if (provider_account_uses_oauth2(a)) {
+		plan_oauth2(diag, job);
+		return;
+	}
 	if (!a->auth || strcmp(a->auth, "off") == 0) {
 		fprintf(diag, DRY "would not authenticate (auth off)\n");
 		return;
@@ -337,7 +514,7 @@ pretend_envelope(FILE *diag, const struct job *job, enum queue_policy policy,
 	if (job->req.verbosity > 0) {
 		plan_connection(diag, a);
 		plan_tls(diag, a);
-		plan_auth(diag, a);
+		plan_auth(diag, job);
 		plan_queue(diag, policy);
 	}
 	return fflush(diag) == 0 && !ferror(diag)

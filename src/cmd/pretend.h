@@ -38,4 +38,21 @@ int pretend_message(FILE *out, const struct message_stream *m,
 int pretend_envelope(FILE *diag, const struct job *job,
                      enum queue_policy policy, struct error *err);
 
+/* An OAuth2 account's state in words, read from its settings and its
+ * token file alone (no keyring asked, nothing run, no token or secret
+ * shown), for --check-config and --dry-run. */
+struct pretend_oauth2 {
+	bool ok;        /* the settings resolve (else `where` says why) */
+	bool logged_in; /* a refresh token is recorded */
+	bool refused;   /* the token file or its directory is refused
+	                 * (`refresh` says why and how to fix it) */
+	char where[ERROR_MSG_MAX];   /* provider, endpoint hosts, client id,
+	                              * secret */
+	char refresh[ERROR_MSG_MAX]; /* "in the keyring", "in FILE", or "none:
+	                              * no login yet: mailpost --oauth2-login -A
+	                              * NAME" */
+	char access[256]; /* the cached access token's expiry, or none */
+};
+void pretend_oauth2_state(const struct job *job, struct pretend_oauth2 *w);
+
 #endif
