@@ -32,7 +32,8 @@ setup_file() {
 	UNITDIR=$(make_value systemdunitdir)
 	MANDIR=$(make_value mandir)
 	GROUP=$(make_value MTA_GROUP)
-	export BINDIR UNITDIR MANDIR GROUP
+	STATEDIR=$(make_value localstatedir)
+	export BINDIR UNITDIR MANDIR GROUP STATEDIR
 	# One staged install that the tests below read, or copy to change.
 	STAGED=$BATS_FILE_TMPDIR/staged
 	export STAGED
@@ -97,6 +98,10 @@ mode_of() {
 			"$(cat "$d/etc/cron.d/mailpost")"
 	[ -d "$d/var/spool/mailpost" ] || die "no spool"
 	assert_equal 700 "$(stat -c %a "$d/var/spool/mailpost")" "the spool's mode"
+	# The directory tokstore.c's TOKSTORE_SYSTEM_DIR names, for the
+	# system account's OAuth2 tokens; on the target root:GROUP 2770.
+	assert_equal 700 "$(stat -c %a "$d$STATEDIR/lib/mailpost/oauth2")" "the OAuth2 tokens' mode"
+	assert_equal 755 "$(stat -c %a "$d$STATEDIR/lib/mailpost")" "its parent's mode"
 	if [ -n "$GROUP" ]; then
 		grep -q "on the target run: chown root:$GROUP $BINDIR/mailpost && chmod 2755 $BINDIR/mailpost" \
 			"$BATS_FILE_TMPDIR/staged.out" ||
@@ -219,7 +224,8 @@ mta_install_here() {
 		MTA_GROUP="$TEST_GROUP" MTA_LINKS="$t/sbin/sendmail $t/bin/mailq" \
 		MTA_SPOOL="$t/spool" MTA_UNITDIR="$t/units" MTA_CRONDIR="$t/cron.d" \
 		MTA_MANDIR="$t/man" MTA_GEN="$BUILD/gen/system" \
-		MTA_CONF="$t/mailpost.conf" MTA_ENABLE_TIMER=no "$@" \
+		MTA_CONF="$t/mailpost.conf" MTA_OAUTH2="$t/lib/mailpost/oauth2" \
+		MTA_ENABLE_TIMER=no "$@" \
 		sh "$MTA_INSTALL" "$cmd"
 }
 
@@ -254,6 +260,9 @@ fake_program() {
 	for sub in "" /tmp /dead; do
 		assert_equal "2770 root:$TEST_GROUP" "$(mode_of "$t/spool$sub")" "the spool$sub" || return 1
 	done
+	assert_equal "2770 root:$TEST_GROUP" "$(mode_of "$t/lib/mailpost/oauth2")" "the OAuth2 tokens"
+	[[ "$output" == *"OAuth2 tokens of $t/mailpost.conf's accounts: $t/lib/mailpost/oauth2, mode 2770 root:$TEST_GROUP"* ]] ||
+		die "no word of the OAuth2 tokens' directory:" "$output"
 	assert_equal "$t/bin/mailpost" "$(readlink "$t/sbin/sendmail")" "sendmail"
 	[[ "$output" == *"$t/mailpost.conf is mode 600 root:root; for every user's mail: chown root:$TEST_GROUP $t/mailpost.conf && chmod 640 $t/mailpost.conf"* ]] ||
 		die "no advice on the configuration's mode:" "$output"
