@@ -124,3 +124,36 @@ EOF
 	[[ "$output" == *"| 7 | rss | 8.8 MiB |  | - |  | <= 8 (not met) |"* ]]
 	[[ "$output" == *"| 5 (5.2) | msmtp | 6 (6.9) |  | <= 5 (met) |"* ]]
 }
+
+@test "bench: a run of some figures replaces only their rows of bench/README.md's table" {
+	local r=$BATS_TEST_TMPDIR/results readme=$BATS_TEST_TMPDIR/README.md
+	cat >"$readme" <<'EOF2'
+# bench
+<!-- results -->
+mailpost aaaaaaa; run 2026-01-01.
+
+| # | figure | mailpost | compared with | value | ratio | target |
+|---|---|---|---|---|---|---|
+| 1 | start-up | 4.00 M | msmtp | 10.00 M | 0.4x | <= 0.45x (met) |
+| 3 | trust, old | 16.00 M | msmtp | 80.00 M | 0.2x | <= 0.15x (not met) |
+| 3 | trust CPU, old | 10.0 ms | msmtp | 20.0 ms | 0.5x | <= 0.4x (not met) |
+| 7 | rss | 8.8 MiB |  | - |  | <= 8 (not met) |
+<!-- /results -->
+notes
+EOF2
+	python3 "$BENCH/lib/table.py" add "$r" 3 "trust, new" instr 12000000 100000000 "<= 0.15x"
+	echo "mailpost bbbbbbb; run 2026-02-02." >"$BATS_TEST_TMPDIR/head"
+	run python3 "$BENCH/lib/table.py" merge "$r" "$readme" "$BATS_TEST_TMPDIR/head"
+	[ "$status" -eq 0 ]
+	run cat "$readme"
+	echo "$output"
+	[[ "$output" == *"mailpost aaaaaaa; run 2026-01-01."* ]]
+	[[ "$output" == *"Figure 3 measured again: mailpost bbbbbbb; run 2026-02-02."* ]]
+	[[ "$output" == *"| 1 | start-up | 4.00 M |"* ]]
+	[[ "$output" == *"| 3 | trust, new | 12.00 M | msmtp | 100.00 M | 0.12x | <= 0.15x (met) |"* ]]
+	[[ "$output" != *"old"* ]]
+	[[ "$output" == *"| 7 | rss | 8.8 MiB |"* ]]
+	[[ "$output" == *$'<!-- /results -->\nnotes'* ]]
+	# The rows stay in figure order: 1, then 3, then 7.
+	[ "$(grep -o '^| [0-9]* |' "$readme" | tr -d '| ' | tr '\n' ' ')" = "1 3 7 " ]
+}

@@ -11,6 +11,10 @@
 #   table.py render RESULTS              print the Markdown table
 #   table.py readme RESULTS README HEAD  put HEAD's text and the table
 #       between README's "<!-- results -->" and "<!-- /results -->" lines
+#   table.py merge RESULTS README HEAD   the same for a run of some figures
+#       (bench/run --only): their rows replace that figure's rows of the
+#       table already there, the other figures' rows stay as they were,
+#       and HEAD's text is added under the old one, naming the figures
 #
 # UNITS: instr (shown in millions), s, ms, MiB, KiB (shown in MiB), msg/s,
 # %, waits (A and B are then "n/wall-RTTs" strings, shown as they are).
@@ -85,6 +89,29 @@ def render(path):
     return "\n".join(out) + "\n"
 
 
+def table_rows(block):
+    """The rows of a rendered table in block, as (figure, line) pairs."""
+    rows = []
+    for line in block.splitlines():
+        m = re.match(r"^\| (\d+) \|", line)
+        if m:
+            rows.append((int(m.group(1)), line))
+    return rows
+
+
+def merged(old_block, path, head, figures):
+    """old_block's head and rows with figures' rows replaced by path's."""
+    new_rows = table_rows(render(path))
+    old_rows = [r for r in table_rows(old_block) if r[0] not in figures]
+    rows = sorted(old_rows + new_rows, key=lambda r: r[0])  # stable
+    old_head = old_block.split("\n\n| # |")[0].rstrip("\n")
+    names = ", ".join(str(f) for f in sorted(figures))
+    text = old_head + "\n\nFigure%s %s measured again: %s\n" % (
+        "s" if len(figures) > 1 else "", names, head.strip())
+    table = render(path).splitlines()[:2] + [line for _, line in rows]
+    return text + "\n" + "\n".join(table) + "\n"
+
+
 def main(argv):
     if len(argv) >= 9 and argv[1] == "add":
         row = {"fig": argv[3], "label": argv[4], "unit": argv[5],
@@ -96,19 +123,25 @@ def main(argv):
     if len(argv) == 3 and argv[1] == "render":
         sys.stdout.write(render(argv[2]))
         return 0
-    if len(argv) == 5 and argv[1] == "readme":
+    if len(argv) == 5 and argv[1] in ("readme", "merge"):
         text = open(argv[3]).read()
         begin, end = "<!-- results -->\n", "<!-- /results -->\n"
         i, j = text.find(begin), text.find(end)
         if i < 0 or j < i:
             sys.exit("table.py: %s has no results markers" % argv[3])
-        block = open(argv[4]).read() + "\n" + render(argv[2])
+        head = open(argv[4]).read()
+        if argv[1] == "merge":
+            figures = {int(json.loads(line)["fig"])
+                       for line in open(argv[2]) if line.strip()}
+            block = merged(text[i + len(begin):j], argv[2], head, figures)
+        else:
+            block = head + "\n" + render(argv[2])
         text = text[:i + len(begin)] + block + text[j:]
         with open(argv[3] + ".tmp", "w") as f:
             f.write(text)
         os.rename(argv[3] + ".tmp", argv[3])
         return 0
-    sys.exit("usage: table.py add|render|readme ... (see its header)")
+    sys.exit("usage: table.py add|render|readme|merge ... (see its header)")
 
 
 if __name__ == "__main__":
