@@ -162,3 +162,17 @@ without_lib() {
 	assert_stderr_contains "the message was saved to $HOME/dead.letter"
 	grep -q "^Subject: " "$HOME/dead.letter" || die "no message in dead.letter"
 }
+
+@test "startup: without libcurl, --oauth2-login fails (69) naming the package, and stores nothing" {
+	export XDG_STATE_HOME="$BATS_TEST_TMPDIR/state"
+	write_config "account oauth" "oauth2_provider generic" \
+		"oauth2_client_id mailpost-test" \
+		"oauth2_token_endpoint https://127.0.0.1:9/token" \
+		"oauth2_device_endpoint https://127.0.0.1:9/device" \
+		"user alice@example.org"
+	without_lib curl-gnutls 69 -C "$MAILPOST_CONF" --oauth2-login -A oauth \
+		--oauth2-flow=device </dev/null
+	assert_stderr_contains "cannot load libcurl-gnutls.so.4"
+	assert_stderr_contains "install it (Debian: libcurl3-gnutls)"
+	[[ ! -e "$XDG_STATE_HOME/mailpost/oauth2" ]] || die "something was stored"
+}

@@ -803,6 +803,17 @@ assert_hidden_error() {
 	run_caller 0 -- -q --queue-dir "$UHOME/q"
 }
 
+@test "privileged: a caller's --oauth2-login of the system configuration's account is refused (77) before any passwordeval runs" {
+	install -o root -g "$GROUP" -m 660 /dev/null "$ETC/runs"
+	SMTPD_PORT=1 system_config
+	sed -i "s|^passwordeval cat .*|passwordeval echo defaults >>$ETC/runs; cat $ETC/secret|" \
+		"$ETC/mailpost.conf"
+	run_caller 77 -- --oauth2-login
+	assert_stderr_contains "only root can log in the system configuration's accounts with --oauth2-login"
+	assert_equal "" "$(ran)" "commands run for a caller's --oauth2-login"
+	assert_nothing_leaked
+}
+
 @test "privileged: a password source on the command line is refused with the system configuration, before its passwordeval runs; with -C it runs without the group" {
 	start_auth_server
 	counted_system_config

@@ -106,7 +106,7 @@ check_mode(const struct request *req, size_t nrcpts, struct error *err)
 	bool submits = req->mode == CLI_SEND || req->mode == CLI_SERVE;
 
 	if (is_queue_mode(req->mode) || req->mode == CLI_SERVE ||
-	    req->mode == CLI_SERVERINFO) {
+	    req->mode == CLI_SERVERINFO || req->mode == CLI_OAUTH2_LOGIN) {
 		if (nrcpts > 0)
 			return error_set(err, ERROR_USAGE,
 			                 "recipients cannot be given with %s",
@@ -232,6 +232,11 @@ check_password_sources(const struct request *req, struct error *err)
 		return error_set(err, ERROR_USAGE,
 		                 "give one password source: --passwordeval, "
 		                 "--password-fd or --password-env");
+	if (req->mode == CLI_OAUTH2_LOGIN)
+		return error_set(err, ERROR_USAGE,
+		                 "%s cannot be given with --oauth2-login: the "
+		                 "login uses no password",
+		                 option);
 	if (!takes_password(req->mode))
 		return error_set(err, ERROR_USAGE,
 		                 "%s cannot be given with %s: the messages it "
@@ -294,6 +299,10 @@ clicheck_request(const struct request *req, struct error *err)
 		return error_set(err, ERROR_USAGE,
 		                 "no recipients given (name them, or use -t to "
 		                 "read them from the message)");
+	if (req->oauth2_flow != CLI_OAUTH2_FLOW_UNSET &&
+	    req->mode != CLI_OAUTH2_LOGIN)
+		return error_set(err, ERROR_USAGE,
+		                 "--oauth2-flow goes with --oauth2-login");
 	if (req->connect && req->mode != CLI_PRETEND)
 		return error_set(err, ERROR_USAGE,
 		                 "--connect goes with --check-config: the "

@@ -1177,6 +1177,29 @@ opt_smuggling_test(struct request *req, const char *arg, struct error *err)
 }
 
 static int
+opt_oauth2_login(struct request *req, const char *arg, struct error *err)
+{
+	(void)arg;
+	return set_mode(req, CLI_OAUTH2_LOGIN, err);
+}
+
+static int
+opt_oauth2_flow(struct request *req, const char *arg, struct error *err)
+{
+	if (strcmp(arg, "device") == 0)
+		req->oauth2_flow = CLI_OAUTH2_FLOW_DEVICE;
+	else if (strcmp(arg, "browser") == 0)
+		req->oauth2_flow = CLI_OAUTH2_FLOW_BROWSER;
+	else
+		return error_set(
+		    err, ERROR_USAGE,
+		    "invalid --oauth2-flow '%s' (expected device or "
+		    "browser)",
+		    arg);
+	return 0;
+}
+
+static int
 opt_read_envelope_from(struct request *req, const char *arg, struct error *err)
 {
 	(void)arg;
@@ -1355,6 +1378,8 @@ static const struct cliopt options[] = {
     {0, "tls-get-peer-cert", CLIOPT_OPTIONAL, opt_tls_get_peer_cert},
     {0, "check-config", CLIOPT_NONE, opt_pretend},
     {0, "smtp-smuggling-test", CLIOPT_NONE, opt_smuggling_test},
+    {0, "oauth2-login", CLIOPT_NONE, opt_oauth2_login},
+    {0, "oauth2-flow", CLIOPT_REQUIRED, opt_oauth2_flow},
     {'f', NULL, CLIOPT_REQUIRED, opt_sender},
     {'r', NULL, CLIOPT_REQUIRED, opt_sender},
     {'F', NULL, CLIOPT_REQUIRED, opt_full_name},

@@ -202,6 +202,14 @@ check_system_use(const struct request *req, struct error *err)
 		                 "take its password elsewhere; give your own "
 		                 "settings with -C FILE",
 		                 option);
+	/* Its refresh token would be the machine's, used for every
+	 * user's mail: root logs it in (oauthlogin.h). */
+	if (req->mode == CLI_OAUTH2_LOGIN)
+		return error_set(
+		    err, ERROR_NOPERM,
+		    "only root can log in the system "
+		    "configuration's accounts with --oauth2-login; "
+		    "give your own settings with -C FILE");
 	/* Refused here, before the passwordeval commands of every account
 	 * (a flush keeps them all) would run for nothing. */
 	if (req->mode == CLI_QUEUE_FLUSH && !req->queue_dir)
@@ -549,7 +557,8 @@ job_load_account(struct job *job, struct error *err)
 	}
 	if (override_account(req, &job->acct, err) < 0)
 		return -1;
-	if (!job->acct.host && !req->dry_run && req->mode != CLI_PRETEND)
+	if (!job->acct.host && !req->dry_run && req->mode != CLI_PRETEND &&
+	    req->mode != CLI_OAUTH2_LOGIN)
 		return no_host(job, err);
 	if (job->acct.aliases &&
 	    aliases_load(job->acct.aliases, &job->aliases, err) < 0)

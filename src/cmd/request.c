@@ -17,6 +17,7 @@ static const char *const mode_option[] = {
     [CLI_PRETEND] = "--check-config",
     [CLI_SERVERINFO] = "--serverinfo",
     [CLI_SMUGGLE_TEST] = "--smtp-smuggling-test",
+    [CLI_OAUTH2_LOGIN] = "--oauth2-login",
     [CLI_VERSION] = "--version",
     [CLI_HELP] = "--help",
 };

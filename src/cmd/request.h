@@ -32,12 +32,24 @@ enum cli_mode {
 	CLI_SMUGGLE_TEST, /* --smtp-smuggling-test: probe the server named
 	                   * with --host (or --socket) for the end-of-data
 	                   * sequences of SMTP smuggling (smuggle.h) */
+	CLI_OAUTH2_LOGIN, /* --oauth2-login: log the account in with its
+	                   * OAuth2 provider and store the refresh token
+	                   * (oauthlogin.h); no message */
 	CLI_VERSION,
 	CLI_HELP,
 };
 
 /* An on/off option that may be absent (then the account decides). */
 enum cli_switch { CLI_UNSET = 0, CLI_OFF, CLI_ON };
+
+/* --oauth2-flow: how --oauth2-login asks for the user's consent (UNSET:
+ * the device grant when the provider has one, but for google, else the
+ * browser; oauthlogin.h). */
+enum cli_oauth2_flow {
+	CLI_OAUTH2_FLOW_UNSET = 0,
+	CLI_OAUTH2_FLOW_DEVICE,  /* RFC 8628: a code typed in on any device */
+	CLI_OAUTH2_FLOW_BROWSER, /* RFC 8252: a browser, a loopback redirect */
+};
 
 /* --color: auto (the default: on a terminal, unless NO_COLOR), always,
  * never. */
@@ -186,6 +198,9 @@ struct request {
 	bool connect;               /* --connect: --check-config's probe */
 	bool peer_cert;             /* --tls-get-peer-cert[=FILE] */
 	const char *peer_cert_file; /* its FILE; NULL: standard output */
+
+	/* CLI_OAUTH2_LOGIN: --oauth2-flow (only with --oauth2-login). */
+	enum cli_oauth2_flow oauth2_flow;
 
 	char *sender_copy; /* private: storage behind sender when -f
 	                    * "<a@b>" had its angle brackets removed */

@@ -1872,3 +1872,9 @@ tls_free(struct tls *s)
 	wipe(s, sizeof *s);
 	free(s);
 }
+
+int
+tls_sha256(const void *p, size_t n, unsigned char *out)
+{
+	return gnutls_hash_fast(GNUTLS_DIG_SHA256, p, n, out) == 0 ? 0 : -1;
+}

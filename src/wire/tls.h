@@ -260,4 +260,10 @@ void tls_close(struct tls *s, int timeout_ms);
 /* Free without a close_notify (after a failure; NULL is a no-op). */
 void tls_free(struct tls *s);
 
+/* SHA-256 of p[0..n) into out (TLS_SHA256_SIZE bytes), GnuTLS's, for
+ * what else needs the digest (a PKCE challenge, RFC 7636 4.2): -1 only
+ * if GnuTLS fails. */
+#define TLS_SHA256_SIZE 32
+int tls_sha256(const void *p, size_t n, unsigned char *out);
+
 #endif

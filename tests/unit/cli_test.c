@@ -64,6 +64,7 @@ struct want {
 	/* probing */
 	bool serverinfo, peer_cert, connect;
 	const char *peer_cert_file;
+	enum cli_oauth2_flow oauth2_flow;
 };
 
 struct cli_case {
@@ -382,6 +383,38 @@ static const struct cli_case cases[] = {
      "server (alone, use --serverinfo)",
      {}},
     {{SM, "--serverinfo", "-t"}, "-t cannot be given with --serverinfo", {}},
+    /* --oauth2-login: a mode with its flow, no message. */
+    {{SM, "--oauth2-login", "-A", "work"},
+     NULL,
+     {.mode = CLI_OAUTH2_LOGIN, .account = "work"}},
+    {{SM, "--oauth2-flow=browser", "--oauth2-login"},
+     NULL,
+     {.mode = CLI_OAUTH2_LOGIN, .oauth2_flow = CLI_OAUTH2_FLOW_BROWSER}},
+    {{SM, "--oauth2-login", "--oauth2-flow", "device"},
+     NULL,
+     {.mode = CLI_OAUTH2_LOGIN, .oauth2_flow = CLI_OAUTH2_FLOW_DEVICE}},
+    {{SM, "--oauth2-flow=device", "b@x"},
+     "--oauth2-flow goes with --oauth2-login",
+     {}},
+    {{SM, "--oauth2-login", "--oauth2-flow=Device"},
+     "invalid --oauth2-flow 'Device' (expected device or browser)",
+     {}},
+    {{SM, "--oauth2-login", "b@x"},
+     "recipients cannot be given with --oauth2-login",
+     {}},
+    {{SM, "--oauth2-login", "-s", "x"},
+     "options that compose a message cannot be given with --oauth2-login",
+     {}},
+    {{SM, "--oauth2-login", "--dry-run"},
+     "--dry-run cannot be given with --oauth2-login",
+     {}},
+    {{SM, "--oauth2-login", "-q"},
+     "-q cannot be combined with --oauth2-login",
+     {}},
+    {{SM, "--oauth2-login", "--passwordeval", "x"},
+     "--passwordeval cannot be given with --oauth2-login: the login uses no "
+     "password",
+     {}},
     {{SM, "--serverinfo", "-bs"},
      "-bs cannot be combined with --serverinfo",
      {}},
@@ -1239,6 +1272,7 @@ check_compose(const struct request *r, const struct want *w)
 	CHECK_INT(r->peer_cert, w->peer_cert);
 	CHECK_INT(r->connect, w->connect);
 	CHECK_STR(r->peer_cert_file, w->peer_cert_file);
+	CHECK_INT(r->oauth2_flow, w->oauth2_flow);
 }
 
 static void
