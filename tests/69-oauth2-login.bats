@@ -265,3 +265,24 @@ fake_secret_tool() {
 	[[ ! -e "$BATS_TEST_TMPDIR/opened" ]] || die "xdg-open ran without a display"
 	assert_equal "" "$(token_files)" "token files"
 }
+
+@test "oauth2-login: a pasted answer with invalid_scope: 78 with what to check, its description censored" {
+	oauthd_start
+	write_oauth2_config "oauth2_store file"
+	mkfifo "$BATS_TEST_TMPDIR/tty"
+	LOGIN_STDIN="$BATS_TEST_TMPDIR/tty" login_bg -A oauth --oauth2-flow=browser
+	exec 5>"$BATS_TEST_TMPDIR/tty"
+	local url state redirect
+	url="$(printed_url)"
+	state="$(grep -o '[?&]state=[^&]*' <<<"$url" | cut -d= -f2)"
+	redirect="$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$LOGIN_OUT" | head -n 1)"
+	printf '%s?error=invalid_scope&error_description=no%%1B%%5B31m+such&state=%s\n' \
+		"$redirect" "$state" >&5
+	exec 5>&-
+	login_wait 78
+	assert_stderr_contains "the provider refused the login of account 'oauth': invalid_scope (no\\x1b[31m such)"
+	assert_stderr_contains "check oauth2_client_id, oauth2_scope"
+	[[ "$stderr" != *$'\e'* ]] || die "an escape reached the terminal"
+	assert_equal 0 "$(oauthd_requests /token)" "requests to /token"
+	assert_equal "" "$(token_files)" "token files"
+}
