@@ -214,6 +214,14 @@ assert_requests() {
 	assert_output_contains "access_token access-1"
 }
 
+@test "oauth2 wire: a device answer in Google's words (verification_url, no complete address)" {
+	oauthd_start --interval 0 --verification-field verification_url --no-complete-uri
+	run_wire 0 --trust "$CERTS/ca.pem" device "$OAUTHD_URL/device" "$OAUTHD_URL/token"
+	assert_output_contains "verification_uri https://127.0.0.1:$OAUTHD_PORT/"
+	assert_output_contains "verification_uri_complete (none)"
+	assert_output_contains "poll done"
+}
+
 @test "oauth2 wire: a device poll refused: expired 75, denied 77" {
 	oauthd_start --interval 0 --poll expired_token
 	run_wire 75 --trust "$CERTS/ca.pem" device "$OAUTHD_URL/device" "$OAUTHD_URL/token"
