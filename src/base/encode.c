@@ -227,6 +227,13 @@ b64_quads(const unsigned char *u, size_t len, unsigned char *out, size_t room)
 }
 
 size_t
+b64_decode_quads(const char *in, size_t quads, unsigned char *out)
+{
+	b64_table();
+	return b64_quads((const unsigned char *)in, quads * 4, out, quads * 3);
+}
+
+size_t
 b64_decode_text(const char *in, size_t len, size_t *at, unsigned char *out,
                 size_t max, const char **why)
 {

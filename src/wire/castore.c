@@ -2,8 +2,15 @@
  * castore.c - CA certificates of a PEM file, indexed by subject (see
  * castore.h).
  *
- * Each block is base64-decoded whole (cheap next to parsing it) and its
- * DER walked by hand as far as the subject, per RFC 5280 4.1:
+ * A block in the layout every PEM writer uses (lines of 64 characters,
+ * LF; struct pem_layout) is not decoded: each of its bytes stands at a
+ * known character, so only the headers of the fields before the subject
+ * and the subject itself are (index_by_layout; 0.3 M instructions fewer
+ * for Debian's 146 CAs than decoding the first 256 or 512 bytes of
+ * each).  Any other layout, or a block that is not quite that layout, is
+ * read line by line and decoded as far as the subject (index_block).
+ * Either way the DER is walked by hand as far as the subject, per RFC
+ * 5280 4.1:
  *
  *   Certificate ::= SEQUENCE { tbsCertificate SEQUENCE {
  *       [0] EXPLICIT version OPTIONAL, serialNumber INTEGER,
@@ -90,12 +97,83 @@ b64_size(const char *in, size_t len, size_t chars)
 
 /* --- DER, only as far as the subject --- */
 
-/* A certificate of len bytes of which the first avail are decoded. */
+/* A block laid out as PEM writers lay it out: after the BEGIN line, lines
+ * of `width` base64 characters (a multiple of four) each ended by LF, the
+ * last one as long or shorter, then the END line.  Character c of the
+ * base64 text then stands at a known place, and so does every byte of
+ * the DER: byte k is in the quad of characters 4 * (k / 3). */
+struct pem_layout {
+	const char *text; /* the first base64 character */
+	size_t width;
+	size_t chars; /* base64 characters, padding included */
+};
+
+/* How much is decoded at a time to read DER headers (tag and length). */
+#define PEM_WINDOW 8
+
+/* A certificate of len bytes of which the first avail are decoded; or,
+ * when pem is set, whose bytes are decoded from it a window at a time. */
 struct der_view {
 	const unsigned char *der;
 	size_t len, avail;
 	bool needs_more; /* a field lies past avail */
+	const struct pem_layout *pem;
+	unsigned char win[PEM_WINDOW + 4];
+	size_t win_at, win_len;
 };
+
+static const char *
+pem_char(const struct pem_layout *l, size_t c)
+{
+	return l->text + c / l->width * (l->width + 1) + c % l->width;
+}
+
+/* DER bytes [from, from + n) (within the certificate) decoded into out,
+ * which has room for n + 4: where they begin in out, or SIZE_MAX when a
+ * character there is not base64 or is padding (the slow way then says
+ * which).  A quad never spans two lines: width is a multiple of four. */
+static size_t
+pem_decode(const struct pem_layout *l, size_t from, size_t n,
+           unsigned char *out)
+{
+	size_t q = from / 3, q1 = (from + n + 2) / 3, per_line = l->width / 4;
+
+	for (unsigned char *o = out; q < q1;) {
+		size_t k = per_line - q % per_line;
+
+		if (k > q1 - q)
+			k = q1 - q;
+		if (b64_decode_quads(pem_char(l, 4 * q), k, o) != 3 * k)
+			return SIZE_MAX;
+		o += 3 * k;
+		q += k;
+	}
+	return from % 3;
+}
+
+/* The byte at p of a view over a PEM layout (no further than its
+ * characters reach). */
+static bool
+pem_byte(struct der_view *v, size_t p, unsigned char *b)
+{
+	if (p < v->win_at || p >= v->win_at + v->win_len) {
+		size_t n = v->len - p < PEM_WINDOW ? v->len - p : PEM_WINDOW;
+		size_t there = v->pem->chars / 4 * 3, skip;
+
+		if (p >= there)
+			return false;
+		if (n > there - p)
+			n = there - p;
+		skip = pem_decode(v->pem, p, n, v->win);
+		if (skip == SIZE_MAX)
+			return false;
+		memmove(v->win, v->win + skip, n);
+		v->win_at = p;
+		v->win_len = n;
+	}
+	*b = v->win[p - v->win_at];
+	return true;
+}
 
 /* The byte at p, or false (and needs_more when it merely is not decoded
  * yet). */
@@ -104,6 +182,8 @@ der_byte(struct der_view *v, size_t p, size_t end, unsigned char *b)
 {
 	if (p >= end)
 		return false;
+	if (v->pem)
+		return pem_byte(v, p, b);
 	if (p >= v->avail) {
 		v->needs_more = true;
 		return false;
@@ -193,7 +273,7 @@ bool
 castore_names(const unsigned char *der, size_t len, size_t name[2],
               size_t name_len[2])
 {
-	struct der_view v = {der, len, len, false};
+	struct der_view v = {.der = der, .len = len, .avail = len};
 
 	return der_names(&v, name, name_len);
 }
@@ -248,6 +328,62 @@ add_cert(struct castore *s, size_t begin, size_t body, size_t len,
 	add_subject(s, c, dn, dn_len);
 }
 
+/* The quickest way, for a block in the layout of struct pem_layout whose
+ * base64 text starts at text[body]: its END line is the first '-' after
+ * it (no base64 character is one), the certificate's length is read from
+ * its first quads and must give exactly that layout, and then only the
+ * headers of the fields before the subject and the subject itself are
+ * decoded.  *end is set to the END line's offset.  False when any of it
+ * does not hold: the line-by-line way then decides, as it always did. */
+static bool
+index_by_layout(struct castore *s, size_t begin, size_t body, size_t *end,
+                unsigned char *scratch)
+{
+	const char *t = s->text + body, *stop = s->text + s->len, *dash, *nl;
+	struct pem_layout l;
+	struct der_view v = {.pem = &l, .len = CASTORE_CERT_MAX};
+	size_t name[2], name_len[2], lines, c, n, skip;
+
+	dash = memchr(t, '-', (size_t)(stop - t));
+	if (!dash || *t != '\n' || dash[-1] != '\n' ||
+	    (size_t)(stop - dash) < sizeof end_line - 1 ||
+	    memcmp(dash, end_line, sizeof end_line - 1) != 0)
+		return false;
+	l.text = t + 1;
+	nl = memchr(l.text, '\n', (size_t)(dash - l.text));
+	if (!nl || (size_t)(nl - l.text) < 8 || (nl - l.text) % 4 != 0)
+		return false;
+	l.width = (size_t)(nl - l.text);
+	/* The outer SEQUENCE's header, from the first line. */
+	l.chars = l.width;
+	v.avail = v.len;
+	if (!der_element(&v, v.len, &(size_t){0}, DER_SEQUENCE, &c, &n))
+		return false;
+	v.len = c + n;
+	l.chars = (v.len + 2) / 3 * 4;
+	lines = (l.chars + l.width - 1) / l.width;
+	if (l.text + l.chars + lines != dash)
+		return false;
+	for (size_t k = 1; k < lines; k++)
+		if (l.text[k * (l.width + 1) - 1] != '\n')
+			return false;
+	/* Exactly as much padding as the length needs: a certificate cut
+	 * by a byte or two has as many characters, and one more '='. */
+	for (size_t k = 1, pad = (3 - v.len % 3) % 3; k <= pad + 1; k++)
+		if ((*pem_char(&l, l.chars - k) == '=') != (k <= pad))
+			return false;
+	v.avail = v.len;
+	if (!der_names(&v, name, name_len))
+		return false;
+	skip = pem_decode(&l, name[1], name_len[1], scratch);
+	if (skip == SIZE_MAX)
+		return false;
+	add_cert(s, begin, body, (size_t)(dash - t), scratch + skip,
+	         name_len[1]);
+	*end = (size_t)(dash - s->text);
+	return true;
+}
+
 /* The quick way, for a block laid out as PEM writes it: its size from
  * its line lengths and only its first CASTORE_PREFIX bytes decoded (the
  * subject comes early).  False when that does not settle it. */
@@ -255,8 +391,8 @@ static bool
 index_quickly(struct castore *s, size_t begin, size_t body, size_t len,
               size_t chars, unsigned char *scratch)
 {
-	struct der_view v = {scratch, b64_size(s->text + body, len, chars), 0,
-	                     false};
+	struct der_view v = {.der = scratch,
+	                     .len = b64_size(s->text + body, len, chars)};
 	size_t name[2], name_len[2], at = 0, more;
 	const char *why = NULL;
 
@@ -291,7 +427,7 @@ index_block(struct castore *s, size_t begin, size_t body, size_t len,
             size_t chars, unsigned char *scratch, struct error *err)
 {
 	const char *why = NULL;
-	struct der_view v = {scratch, 0, 0, false};
+	struct der_view v = {.der = scratch};
 	size_t name[2], name_len[2], at = 0;
 
 	if (index_quickly(s, begin, body, len, chars, scratch))
@@ -362,15 +498,22 @@ index_all(struct castore *s, struct error *err)
 			break;
 		begin = (size_t)(b - s->text);
 		body = begin + sizeof begin_line - 1;
-		if ((rc = block_end(s, begin, body, &end, &chars, err)) < 0)
-			break;
-		if ((end - body) / 4 * 3 + 3 > scratch_size) {
-			scratch_size = (end - body) / 4 * 3 + 3;
+		if (scratch_size < CASTORE_CERT_MAX + 6) {
+			scratch_size = CASTORE_CERT_MAX + 6;
 			scratch = xrealloc(scratch, scratch_size);
 		}
-		if ((rc = index_block(s, begin, body, end - body, chars,
-		                      scratch, err)) < 0)
-			break;
+		if (!index_by_layout(s, begin, body, &end, scratch)) {
+			if ((rc = block_end(s, begin, body, &end, &chars,
+			                    err)) < 0)
+				break;
+			if ((end - body) / 4 * 3 + 3 > scratch_size) {
+				scratch_size = (end - body) / 4 * 3 + 3;
+				scratch = xrealloc(scratch, scratch_size);
+			}
+			if ((rc = index_block(s, begin, body, end - body, chars,
+			                      scratch, err)) < 0)
+				break;
+		}
 		pos = end + sizeof end_line - 1;
 	}
 	free(scratch);

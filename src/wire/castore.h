@@ -18,7 +18,11 @@
  * whole certificate up to its subject, refuses the whole file (as GnuTLS
  * refuses a file with one bad certificate).  What lies after the subject
  * (validity, key, extensions, signature) is GnuTLS's to check when the
- * certificate is imported.
+ * certificate is imported; so is, in a block of PEM's regular layout, any
+ * base64 character that the walk to the subject does not decode (the
+ * contents of the serial number, the signature algorithm, the issuer and
+ * the validity): a bad one refuses the store when a chain names that CA
+ * (castore_der says why).
  *
  * Pure code, no library: castore_scan is fuzzed (tests/fuzz/castore_fuzz.c).
  *
