@@ -278,6 +278,95 @@ castore_names(const unsigned char *der, size_t len, size_t name[2],
 	return der_names(&v, name, name_len);
 }
 
+/* DER tags of a Time (RFC 5280 4.1.2.5). */
+#define DER_UTC_TIME 0x17
+#define DER_GENERALIZED_TIME 0x18
+
+/* digits[0..n-1] as a number, or -1 when one is not a digit. */
+static int
+der_digits(const unsigned char *d, size_t n)
+{
+	int v = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		if (d[k] < '0' || d[k] > '9')
+			return -1;
+		v = v * 10 + (d[k] - '0');
+	}
+	return v;
+}
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar
+ * (H. Hinnant's days_from_civil), so that no time zone is consulted. */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+/* A Time's content, t[0..n-1], of type tag, as seconds; -1 when not in
+ * RFC 5280's form. */
+static int64_t
+der_time(unsigned char tag, const unsigned char *t, size_t n)
+{
+	static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30,
+	                                      31, 31, 30, 31, 30, 31};
+	size_t y = tag == DER_UTC_TIME ? 2 : 4;
+	int year, mon, day, h, min, sec;
+
+	if (n != y + 11 || t[n - 1] != 'Z')
+		return -1;
+	year = der_digits(t, y);
+	mon = der_digits(t + y, 2);
+	day = der_digits(t + y + 2, 2);
+	h = der_digits(t + y + 4, 2);
+	min = der_digits(t + y + 6, 2);
+	sec = der_digits(t + y + 8, 2);
+	if (year < 0 || mon < 1 || mon > 12 || day < 1 ||
+	    day > mdays[mon - 1] || h < 0 || h > 23 || min < 0 || min > 59 ||
+	    sec < 0 || sec > 59)
+		return -1;
+	if (tag == DER_UTC_TIME)
+		year += year >= 50 ? 1900 : 2000;
+	/* GnuTLS says 0 before 1970; and 9999 has no well-defined end. */
+	if (year < 1970 || year == 9999 ||
+	    (mon == 2 && day == 29 &&
+	     (year % 4 != 0 || (year % 100 == 0 && year % 400 != 0))))
+		return -1;
+	return days_from_civil(year, mon, day) * 86400 + h * 3600 + min * 60 +
+	       sec;
+}
+
+int64_t
+castore_not_after(const unsigned char *der, size_t len)
+{
+	struct der_view v = {.der = der, .len = len, .avail = len};
+	size_t name[2], name_len[2], pos, end, c, n;
+	unsigned char tag;
+
+	if (!der_names(&v, name, name_len))
+		return -1;
+	/* validity SEQUENCE { notBefore Time, notAfter Time } */
+	pos = name[0] + name_len[0];
+	if (!der_element(&v, name[1], &pos, DER_SEQUENCE, &c, &n))
+		return -1;
+	end = c + n;
+	pos = c;
+	for (int k = 0; k < 2; k++) {
+		if (!der_byte(&v, pos, end, &tag) ||
+		    (tag != DER_UTC_TIME && tag != DER_GENERALIZED_TIME) ||
+		    !der_element(&v, end, &pos, tag, &c, &n))
+			return -1;
+	}
+	return pos == end ? der_time(tag, der + c, n) : -1;
+}
+
 /* --- the file --- */
 
 static size_t

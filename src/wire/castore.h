@@ -36,6 +36,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -86,6 +87,16 @@ size_t castore_line(const struct castore *s, size_t i);
  * a server sent: network input, every length checked.) */
 bool castore_names(const unsigned char *der, size_t len, size_t name[2],
                    size_t name_len[2]);
+
+/* The notAfter of the DER certificate der[0..len-1] (RFC 5280 4.1.2.5),
+ * in seconds since the epoch, read as castore_names reads the names
+ * before it; -1 when der is not a certificate up to its subject, or the
+ * time is not in the one form RFC 5280 allows for each type (UTCTime
+ * YYMMDDHHMMSSZ, years 50-99 being 19YY; GeneralizedTime
+ * YYYYMMDDHHMMSSZ), or its year is before 1970 or 9999 (4.1.2.5: no
+ * well-defined expiration): the caller then asks GnuTLS, which reads
+ * every form. */
+int64_t castore_not_after(const unsigned char *der, size_t len);
 
 /* Release (NULL is a no-op). */
 void castore_free(struct castore *s);

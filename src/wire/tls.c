@@ -995,10 +995,30 @@ import_matching(struct tls *s)
 	return rc;
 }
 
+/* The verdict when the server's certificate does not parse. */
+static const char unusable[] = "the server sent no usable X.509 certificate";
+
+/* A refused chain explained: the certificate, which GnuTLS's verification
+ * parsed for itself, parsed again for its names and dates, only now. */
+static int
+chain_refused(struct tls *s, unsigned status, const gnutls_datum_t *der)
+{
+	gnutls_x509_crt_t crt;
+
+	if (peer_certificate(s, &crt, NULL) < 0) {
+		str_copy(s->result, sizeof s->result, unusable);
+		return -1;
+	}
+	name_reasons(s, status, crt);
+	advise(s, status, crt, der);
+	gnutls_x509_crt_deinit(crt);
+	return -1;
+}
+
 /* The chain against the trust store, the host name (RFC 6125, including
  * an IP address against iPAddress entries) and the purpose. */
 static int
-verify_chain(struct tls *s, gnutls_x509_crt_t crt, const gnutls_datum_t *der)
+verify_chain(struct tls *s, const gnutls_datum_t *der)
 {
 	gnutls_typed_vdata_st data[2] = {
 	    {.type = GNUTLS_DT_DNS_HOSTNAME, .data = (unsigned char *)s->name},
@@ -1014,6 +1034,13 @@ verify_chain(struct tls *s, gnutls_x509_crt_t crt, const gnutls_datum_t *der)
 	}
 	rc = gnutls_certificate_verify_peers(s->session, data, 2, &status);
 	if (rc < 0) {
+		gnutls_x509_crt_t crt;
+
+		if (peer_certificate(s, &crt, NULL) < 0) {
+			str_copy(s->result, sizeof s->result, unusable);
+			return -1;
+		}
+		gnutls_x509_crt_deinit(crt);
 		snprintf(s->result, sizeof s->result,
 		         "cannot verify the certificate: %s",
 		         gnutls_strerror(rc));
@@ -1025,38 +1052,47 @@ verify_chain(struct tls *s, gnutls_x509_crt_t crt, const gnutls_datum_t *der)
 		         s->name);
 		return 0;
 	}
-	name_reasons(s, status, crt);
-	advise(s, status, crt, der);
-	return -1;
+	return chain_refused(s, status, der);
 }
 
-/* Judge the peer certificate; the verdict goes to s->result. */
+/* Judge the peer certificate; the verdict goes to s->result.  A chain's
+ * verification parses the server's certificate itself: it is parsed here
+ * too only for a pin or tls_certcheck off, where nothing else would, and
+ * its expiry is read from its bytes (castore_not_after), asking GnuTLS
+ * only for a form that does not read. */
 static int
 verify_peer(struct tls *s)
 {
-	gnutls_x509_crt_t crt;
-	gnutls_datum_t der;
+	gnutls_x509_crt_t crt = NULL;
+	unsigned n = 0;
+	const gnutls_datum_t *list =
+	    gnutls_certificate_get_peers(s->session, &n);
+	bool chain = s->pin_len == 0 && !s->no_certcheck;
 	int rc;
 
 	s->verify_ran = true;
 	s->verified = false;
-	if (peer_certificate(s, &crt, &der) < 0) {
-		str_copy(s->result, sizeof s->result,
-		         "the server sent no usable X.509 certificate");
+	if (!list || n == 0 ||
+	    (!chain && peer_certificate(s, &crt, NULL) < 0)) {
+		str_copy(s->result, sizeof s->result, unusable);
 		info_note_peer(s);
 		return -1;
 	}
-	s->peer_not_after = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
+	s->peer_not_after = castore_not_after(list[0].data, list[0].size);
+	if (s->peer_not_after == -1 && crt)
+		s->peer_not_after =
+		    (int64_t)gnutls_x509_crt_get_expiration_time(crt);
 	if (s->pin_len > 0)
-		rc = verify_pin(s, &der);
+		rc = verify_pin(s, &list[0]);
 	else if (s->no_certcheck)
 		rc = 0;
 	else
-		rc = verify_chain(s, crt, &der);
+		rc = verify_chain(s, &list[0]);
 	if (rc == 0 && s->no_certcheck && s->pin_len == 0)
 		str_copy(s->result, sizeof s->result,
 		         "NOT VERIFIED (tls_certcheck is off)");
-	gnutls_x509_crt_deinit(crt);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
 	s->verified = rc == 0;
 	info_note_peer(s);
 	return rc;

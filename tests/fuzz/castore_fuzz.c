@@ -3,8 +3,11 @@
  * a PEM bundle, which a user may name.  Scanning must end with an error
  * or an index, never read past what it was given; every indexed
  * certificate decodes again to DER whose subject, walked by
- * castore_names, is the one indexed; and castore_names is also given the
- * raw bytes, as a server's certificate (network input).
+ * castore_names, is the one indexed (which holds the quick way, that
+ * decodes only the headers before the subject and the subject where a
+ * regular layout puts them, to the bytes the whole decoding gives); and
+ * castore_names and castore_not_after are also given the raw bytes, as a
+ * server's certificate (network input).
  */
 #include "config.h"
 
@@ -33,6 +36,7 @@ check_cert(const struct castore *s, size_t i)
 		FUZZ_ASSERT(at[1] + nl[1] <= len && at[0] + nl[0] <= len);
 		FUZZ_ASSERT(nl[1] == dn_len &&
 		            memcmp(der + at[1], dn, dn_len) == 0);
+		FUZZ_ASSERT(castore_not_after(der, len) >= -1);
 	}
 	free(der);
 }
@@ -47,6 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (castore_names(data, size, at, nl))
 		FUZZ_ASSERT(at[0] + nl[0] <= size && at[1] + nl[1] <= size &&
 		            at[0] < at[1]);
+	FUZZ_ASSERT(castore_not_after(data, size) >= -1);
 	if (castore_scan(&s, (const char *)data, size, &err) < 0) {
 		FUZZ_ASSERT(err.kind == ERROR_CONFIG);
 		FUZZ_ASSERT(strncmp(err.msg, "certificate ", 12) == 0);

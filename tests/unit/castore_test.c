@@ -61,9 +61,11 @@ name(struct der *d, const char *cn)
 	put(d, 0x30, set.b, set.n);
 }
 
-/* A certificate as far as castore reads it, and a made-up rest. */
+/* A certificate as far as castore reads it, its validity's content
+ * validity[0..n-1], and a made-up rest. */
 static void
-cert(struct der *out, const char *issuer, const char *subject)
+cert_valid(struct der *out, const char *issuer, const char *subject,
+           const void *validity, size_t n)
 {
 	static const unsigned char v3[] = {0x02, 0x01, 0x02};
 	static const unsigned char alg[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
@@ -74,7 +76,7 @@ cert(struct der *out, const char *issuer, const char *subject)
 	put(&tbs, 0x02, serial, sizeof serial);
 	put(&tbs, 0x30, alg, sizeof alg);
 	name(&tbs, issuer);
-	put(&tbs, 0x30, "", 0); /* validity */
+	put(&tbs, 0x30, validity, n);
 	name(&tbs, subject);
 	put(&tbs, 0x30, alg, sizeof alg); /* stands for the key */
 	put(&body, 0x30, tbs.b, tbs.n);
@@ -82,6 +84,13 @@ cert(struct der *out, const char *issuer, const char *subject)
 	put(&body, 0x03, "\0sig", 4);
 	out->n = 0;
 	put(out, 0x30, body.b, body.n);
+}
+
+/* The same with an empty validity. */
+static void
+cert(struct der *out, const char *issuer, const char *subject)
+{
+	cert_valid(out, issuer, subject, "", 0);
 }
 
 /* der as a PEM block, lines of `width` characters ended by eol. */
@@ -294,7 +303,125 @@ test_every_cut(void)
 	CHECK_INT(named, 0);
 }
 
-/* Each CA of the system bundle: castore's subject is GnuTLS's raw DN. */
+/* The quick way (regular lines): every width it takes, names of every
+ * length (so that the subject starts and ends at each place of a quad and
+ * a line, and the padding is 0, 1 or 2), and the blocks it leaves to the
+ * line-by-line way, which decides them as before. */
+static void
+test_quick_way(void)
+{
+	static const size_t widths[] = {8, 12, 16, 44, 64, 68};
+	char text[PEM_MAX], cn[100];
+	struct castore *s;
+	struct error err;
+	struct der a;
+	int right = 0, tried = 0;
+
+	for (size_t w = 0; w < sizeof widths / sizeof *widths; w++) {
+		for (size_t len = 1; len < sizeof cn - 1; len++, tried++) {
+			memset(cn, 'a' + (char)(len % 26), len);
+			cn[len] = '\0';
+			cert(&a, "Issuer", cn);
+			pem(text, &a, widths[w], "\n");
+			if (castore_scan(&s, text, strlen(text), &err) == 0 &&
+			    castore_count(s) == 1 && subject_is(s, 0, cn))
+				right++;
+			castore_free(s);
+		}
+	}
+	CHECK_INT(right, tried);
+
+	/* A '-' in the base64 after the subject: not the quick way's (its
+	 * END line is the first '-'); the line-by-line way decodes a block
+	 * this short whole and refuses it, as it did. */
+	cert(&a, "Issuer", "Dash");
+	pem(text, &a, 8, "\n");
+	text[strlen(text) - 30] = '-';
+	CHECK(castore_scan(&s, text, strlen(text), &err) < 0);
+	CHECK(strstr(err.msg, "not base64") != NULL);
+
+	/* A line one character short in the middle: read line by line. */
+	pem(text, &a, 8, "\n");
+	memmove(text + 40, text + 41, strlen(text + 41) + 1);
+	CHECK(castore_scan(&s, text, strlen(text), &err) < 0);
+	CHECK(strstr(err.msg, "certificate 1 (line 1)") != NULL);
+
+	/* A bad byte inside the issuer, which the quick way does not
+	 * decode: found when the CA is decoded for a chain that names it. */
+	cert(&a, "Issuer with a long name", "Bad issuer");
+	pem(text, &a, 64, "\n");
+	text[sizeof "-----BEGIN CERTIFICATE-----\n" - 1 + 40] = '!';
+	CHECK(castore_scan(&s, text, strlen(text), &err) == 0);
+	if (s) {
+		size_t len;
+		const char *why = NULL;
+		unsigned char *der = castore_der(s, 0, &len, &why);
+
+		CHECK(der == NULL);
+		CHECK(why && strstr(why, "not base64"));
+		free(der);
+	}
+	castore_free(s);
+}
+
+/* castore_not_after on made-up validities: RFC 5280's forms, and -1 for
+ * everything it leaves to GnuTLS. */
+static void
+test_not_after(void)
+{
+	static const struct {
+		unsigned char tag;
+		const char *time;
+		int64_t want;
+	} cases[] = {
+	    {0x17, "700101000000Z", 0},
+	    {0x17, "491231235959Z", 2524607999},
+	    {0x17, "240229120000Z", 1709208000},
+	    {0x18, "20500101000000Z", 2524608000},
+	    {0x18, "21060207062816Z", 4294967296},
+	    {0x17, "500101000000Z", -1},     /* 1950: GnuTLS says 0 */
+	    {0x18, "99991231235959Z", -1},   /* no well-defined end */
+	    {0x17, "230229000000Z", -1},     /* not a leap year */
+	    {0x17, "240431000000Z", -1},     /* April 31 */
+	    {0x17, "241301000000Z", -1},     /* month 13 */
+	    {0x17, "240101240000Z", -1},     /* hour 24 */
+	    {0x17, "2401010000Z", -1},       /* no seconds */
+	    {0x17, "240101000000z", -1},     /* not Z */
+	    {0x17, "240101000000+0100", -1}, /* an offset */
+	    {0x17, "24010100000aZ", -1},     /* not a digit */
+	    {0x18, "240101000000Z", -1},     /* UTCTime's form, wrong tag */
+	    {0x18, "20240101000000.5Z", -1}, /* fractions */
+	    {0x04, "240101000000Z", -1},     /* not a Time */
+	};
+	static const unsigned char before[] = "000101000000Z";
+
+	for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+		struct der v = {.n = 0}, a;
+
+		put(&v, 0x17, before, sizeof before - 1);
+		put(&v, cases[k].tag, cases[k].time, strlen(cases[k].time));
+		cert_valid(&a, "Issuer", "Subject", v.b, v.n);
+		if (castore_not_after(a.b, a.n) != cases[k].want)
+			fprintf(stderr, "  (%s)\n", cases[k].time);
+		CHECK(castore_not_after(a.b, a.n) == cases[k].want);
+	}
+
+	/* A third time in the validity, or only one: not RFC 5280's. */
+	struct der v = {.n = 0}, a;
+
+	put(&v, 0x17, before, sizeof before - 1);
+	cert_valid(&a, "Issuer", "Subject", v.b, v.n);
+	CHECK(castore_not_after(a.b, a.n) == -1);
+	put(&v, 0x17, before, sizeof before - 1);
+	put(&v, 0x17, before, sizeof before - 1);
+	cert_valid(&a, "Issuer", "Subject", v.b, v.n);
+	CHECK(castore_not_after(a.b, a.n) == -1);
+	/* Not a certificate. */
+	CHECK(castore_not_after(a.b, 10) == -1);
+}
+
+/* Each CA of the system bundle: castore's subject is GnuTLS's raw DN, and
+ * its notAfter GnuTLS's expiration time. */
 static void
 test_against_gnutls(const char *path)
 {
@@ -316,12 +443,19 @@ test_against_gnutls(const char *path)
 	if (s && castore_count(s) == n) {
 		for (unsigned i = 0; i < n; i++) {
 			gnutls_datum_t dn = {NULL, 0};
+			size_t len;
+			const char *why = NULL;
+			unsigned char *der = castore_der(s, i, &len, &why);
 
 			/* The DN is a copy of GnuTLS's, to be freed. */
 			if (gnutls_x509_crt_get_raw_dn(list[i], &dn) == 0 &&
-			    castore_subject_is(s, i, dn.data, dn.size))
+			    castore_subject_is(s, i, dn.data, dn.size) && der &&
+			    castore_not_after(der, len) ==
+			        (int64_t)gnutls_x509_crt_get_expiration_time(
+			            list[i]))
 				same++;
 			gnutls_free(dn.data);
+			free(der);
 		}
 	}
 	CHECK(n > 0);
@@ -372,6 +506,8 @@ main(void)
 {
 	test_layouts();
 	test_slow_way();
+	test_quick_way();
+	test_not_after();
 	test_refused();
 	test_every_cut();
 	test_open();
