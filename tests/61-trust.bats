@@ -321,6 +321,45 @@ spoilt_store() {
 	assert_output_contains "cannot load the system trust store $BATS_TEST_TMPDIR/store"
 }
 
+@test "a CA whose base64 is spoilt inside its issuer (64-column lines, not decoded to index it): refused (78) when the chain names it" {
+	# The character in the middle of the issuer's content, past the first
+	# line (which is decoded whole) and away from every header.
+	"$SMTPD_PYTHON" - "$CERTS/ca.pem" "$BATS_TEST_TMPDIR/ca-spoilt.pem" <<-'EOF'
+		import base64, sys
+		text = open(sys.argv[1]).read()
+		body = text.split("-----")[2].strip("\n")
+		der = base64.b64decode(body)
+		def inside(p):
+		    n = der[p + 1]
+		    return p + 2 + (n & 0x7f if n & 0x80 else 0)
+		def skip(p):
+		    n = der[p + 1]; p += 2
+		    if n & 0x80:
+		        k = n & 0x7f; n = int.from_bytes(der[p:p + k], "big"); p += k
+		    return p + n
+		p = inside(inside(0))
+		for _ in range(3):  # version, serial, signature
+		    p = skip(p)
+		byte = (p + skip(p)) // 2
+		assert byte > 54 and skip(p) - byte > 8, (p, skip(p))
+		c = byte // 3 * 4 + 1
+		pos = c // 64 * 65 + c % 64
+		assert body[pos] != "\n"
+		body = body[:pos] + "!" + body[pos + 1:]
+		open(sys.argv[2], "w").write("-----BEGIN CERTIFICATE-----\n" + body +
+		    "\n-----END CERTIFICATE-----\n")
+	EOF
+	bundle "$BATS_TEST_TMPDIR/store" "fillers 1 20" "$BATS_TEST_TMPDIR/ca-spoilt.pem"
+	local line
+	line=$(grep -n BEGIN "$BATS_TEST_TMPDIR/store" | tail -n 1 | cut -d: -f1)
+	send_system 78 "$CERTS/server.pem" "$BATS_TEST_TMPDIR/store"
+	assert_stderr_contains "cannot load the system trust store $BATS_TEST_TMPDIR/store: certificate 21 (line $line): a byte that is not base64 inside the block"
+	assert_nothing_sent_here
+	# A chain that does not name it never decodes it.
+	send_system 76 "$CERTS/unknownca.pem" "$BATS_TEST_TMPDIR/store"
+	assert_matched 0 21
+}
+
 @test "--check-config counts every CA of the store" {
 	bundle "$BATS_TEST_TMPDIR/store" "fillers 1 20" "$CERTS/ca.pem"
 	write_config "tls on" "tls_trust_file system" "host 127.0.0.1" "from a@example.org"

@@ -61,6 +61,10 @@ struct castore_cert {
 	size_t body_len;
 	size_t dn; /* its subject: offset in dns, and length */
 	size_t dn_len;
+	/* Not 0: the block is in PEM's regular layout with lines of this
+	 * width, and its subject is decoded only when asked for: dn is its
+	 * offset in the DER. */
+	size_t width;
 };
 
 struct castore {
@@ -108,8 +112,11 @@ struct pem_layout {
 	size_t chars; /* base64 characters, padding included */
 };
 
-/* How much is decoded at a time to read DER headers (tag and length). */
+/* How much is decoded at a time to read DER headers (tag and length),
+ * and at first: the first line of 64 characters, which holds the headers
+ * as far as the issuer's in most certificates. */
 #define PEM_WINDOW 8
+#define PEM_FIRST 48
 
 /* A certificate of len bytes of which the first avail are decoded; or,
  * when pem is set, whose bytes are decoded from it a window at a time. */
@@ -118,7 +125,7 @@ struct der_view {
 	size_t len, avail;
 	bool needs_more; /* a field lies past avail */
 	const struct pem_layout *pem;
-	unsigned char win[PEM_WINDOW + 4];
+	unsigned char win[PEM_FIRST + 4];
 	size_t win_at, win_len;
 };
 
@@ -151,39 +158,42 @@ pem_decode(const struct pem_layout *l, size_t from, size_t n,
 	return from % 3;
 }
 
-/* The byte at p of a view over a PEM layout (no further than its
- * characters reach). */
+/* The window of a view over a PEM layout moved to p (no further than its
+ * characters reach), and the byte there. */
 static bool
 pem_byte(struct der_view *v, size_t p, unsigned char *b)
 {
-	if (p < v->win_at || p >= v->win_at + v->win_len) {
-		size_t n = v->len - p < PEM_WINDOW ? v->len - p : PEM_WINDOW;
-		size_t there = v->pem->chars / 4 * 3, skip;
+	size_t n = v->len - p < PEM_WINDOW ? v->len - p : PEM_WINDOW;
+	size_t there = v->pem->chars / 4 * 3, skip;
 
-		if (p >= there)
-			return false;
-		if (n > there - p)
-			n = there - p;
-		skip = pem_decode(v->pem, p, n, v->win);
-		if (skip == SIZE_MAX)
-			return false;
-		memmove(v->win, v->win + skip, n);
-		v->win_at = p;
-		v->win_len = n;
-	}
-	*b = v->win[p - v->win_at];
+	if (p >= there)
+		return false;
+	if (n > there - p)
+		n = there - p;
+	skip = pem_decode(v->pem, p, n, v->win);
+	if (skip == SIZE_MAX)
+		return false;
+	memmove(v->win, v->win + skip, n);
+	v->win_at = p;
+	v->win_len = n;
+	*b = v->win[0];
 	return true;
 }
 
 /* The byte at p, or false (and needs_more when it merely is not decoded
  * yet). */
-static bool
+static inline bool
 der_byte(struct der_view *v, size_t p, size_t end, unsigned char *b)
 {
 	if (p >= end)
 		return false;
-	if (v->pem)
+	if (v->pem) {
+		if (p - v->win_at < v->win_len) {
+			*b = v->win[p - v->win_at];
+			return true;
+		}
 		return pem_byte(v, p, b);
+	}
 	if (p >= v->avail) {
 		v->needs_more = true;
 		return false;
@@ -401,9 +411,8 @@ add_subject(struct castore *s, struct castore_cert *c, const unsigned char *dn,
 	s->dns_len += len;
 }
 
-static void
-add_cert(struct castore *s, size_t begin, size_t body, size_t len,
-         const unsigned char *dn, size_t dn_len)
+static struct castore_cert *
+add_block(struct castore *s, size_t begin, size_t body, size_t len)
 {
 	struct castore_cert *c;
 
@@ -414,7 +423,14 @@ add_cert(struct castore *s, size_t begin, size_t body, size_t len,
 	c = &s->certs[s->n++];
 	*c = (struct castore_cert){
 	    .begin = begin, .body = body, .body_len = len};
-	add_subject(s, c, dn, dn_len);
+	return c;
+}
+
+static void
+add_cert(struct castore *s, size_t begin, size_t body, size_t len,
+         const unsigned char *dn, size_t dn_len)
+{
+	add_subject(s, add_block(s, begin, body, len), dn, dn_len);
 }
 
 /* The quickest way, for a block in the layout of struct pem_layout whose
@@ -425,13 +441,13 @@ add_cert(struct castore *s, size_t begin, size_t body, size_t len,
  * decoded.  *end is set to the END line's offset.  False when any of it
  * does not hold: the line-by-line way then decides, as it always did. */
 static bool
-index_by_layout(struct castore *s, size_t begin, size_t body, size_t *end,
-                unsigned char *scratch)
+index_by_layout(struct castore *s, size_t begin, size_t body, size_t *end)
 {
 	const char *t = s->text + body, *stop = s->text + s->len, *dash, *nl;
 	struct pem_layout l;
 	struct der_view v = {.pem = &l, .len = CASTORE_CERT_MAX};
-	size_t name[2], name_len[2], lines, c, n, skip;
+	struct castore_cert *c;
+	size_t name[2], name_len[2], lines, at, n;
 
 	dash = memchr(t, '-', (size_t)(stop - t));
 	if (!dash || *t != '\n' || dash[-1] != '\n' ||
@@ -443,12 +459,16 @@ index_by_layout(struct castore *s, size_t begin, size_t body, size_t *end,
 	if (!nl || (size_t)(nl - l.text) < 8 || (nl - l.text) % 4 != 0)
 		return false;
 	l.width = (size_t)(nl - l.text);
-	/* The outer SEQUENCE's header, from the first line. */
+	/* The outer SEQUENCE's header, from the first line, decoded whole
+	 * when it is no shorter than usual. */
 	l.chars = l.width;
 	v.avail = v.len;
-	if (!der_element(&v, v.len, &(size_t){0}, DER_SEQUENCE, &c, &n))
+	if (l.width / 4 * 3 >= PEM_FIRST &&
+	    b64_decode_quads(l.text, PEM_FIRST / 3, v.win) == PEM_FIRST)
+		v.win_len = PEM_FIRST;
+	if (!der_element(&v, v.len, &(size_t){0}, DER_SEQUENCE, &at, &n))
 		return false;
-	v.len = c + n;
+	v.len = at + n;
 	l.chars = (v.len + 2) / 3 * 4;
 	lines = (l.chars + l.width - 1) / l.width;
 	if (l.text + l.chars + lines != dash)
@@ -464,11 +484,10 @@ index_by_layout(struct castore *s, size_t begin, size_t body, size_t *end,
 	v.avail = v.len;
 	if (!der_names(&v, name, name_len))
 		return false;
-	skip = pem_decode(&l, name[1], name_len[1], scratch);
-	if (skip == SIZE_MAX)
-		return false;
-	add_cert(s, begin, body, (size_t)(dash - t), scratch + skip,
-	         name_len[1]);
+	c = add_block(s, begin, body, (size_t)(dash - t));
+	c->dn = name[1];
+	c->dn_len = name_len[1];
+	c->width = l.width;
 	*end = (size_t)(dash - s->text);
 	return true;
 }
@@ -571,6 +590,22 @@ block_end(struct castore *s, size_t begin, size_t body, size_t *end,
 	return refuse(s, begin, "no -----END CERTIFICATE----- line", err);
 }
 
+/* The next BEGIN line at or after pos: what memmem finds, without its
+ * set-up for each block (a bundle's next block starts at once). */
+static const char *
+find_begin(const struct castore *s, size_t pos)
+{
+	const char *p = s->text + pos, *stop = s->text + s->len;
+
+	while ((p = memchr(p, '-', (size_t)(stop - p))) != NULL) {
+		if ((size_t)(stop - p) >= sizeof begin_line - 1 &&
+		    memcmp(p, begin_line, sizeof begin_line - 1) == 0)
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
 static int
 index_all(struct castore *s, struct error *err)
 {
@@ -579,19 +614,14 @@ index_all(struct castore *s, struct error *err)
 	int rc = 0;
 
 	for (;;) {
-		const char *b = memmem(s->text + pos, s->len - pos, begin_line,
-		                       sizeof begin_line - 1);
+		const char *b = find_begin(s, pos);
 		size_t begin, body, end = 0, chars = 0;
 
 		if (!b)
 			break;
 		begin = (size_t)(b - s->text);
 		body = begin + sizeof begin_line - 1;
-		if (scratch_size < CASTORE_CERT_MAX + 6) {
-			scratch_size = CASTORE_CERT_MAX + 6;
-			scratch = xrealloc(scratch, scratch_size);
-		}
-		if (!index_by_layout(s, begin, body, &end, scratch)) {
+		if (!index_by_layout(s, begin, body, &end)) {
 			if ((rc = block_end(s, begin, body, &end, &chars,
 			                    err)) < 0)
 				break;
@@ -713,15 +743,36 @@ castore_subject_is(const struct castore *s, size_t i, const void *dn,
                    size_t len)
 {
 	const struct castore_cert *c = &s->certs[i];
+	unsigned char *mine;
+	bool same;
 
-	return c->dn_len == len && memcmp(s->dns + c->dn, dn, len) == 0;
+	if (c->dn_len != len)
+		return false;
+	if (c->width == 0)
+		return memcmp(s->dns + c->dn, dn, len) == 0;
+	mine = castore_subject(s, i, &len);
+	same = !mine || memcmp(mine, dn, len) == 0;
+	free(mine);
+	return same;
 }
 
-const unsigned char *
+unsigned char *
 castore_subject(const struct castore *s, size_t i, size_t *len)
 {
-	*len = s->certs[i].dn_len;
-	return s->dns + s->certs[i].dn;
+	const struct castore_cert *c = &s->certs[i];
+	struct pem_layout l = {s->text + c->body + 1, c->width, 0};
+	unsigned char *dn = xmalloc(c->dn_len + 4);
+	size_t skip = 0;
+
+	*len = c->dn_len;
+	if (c->width == 0)
+		memcpy(dn, s->dns + c->dn, c->dn_len);
+	else if ((skip = pem_decode(&l, c->dn, c->dn_len, dn)) == SIZE_MAX) {
+		free(dn);
+		return NULL;
+	}
+	memmove(dn, dn + skip, c->dn_len);
+	return dn;
 }
 
 unsigned char *

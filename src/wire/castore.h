@@ -20,8 +20,9 @@
  * (validity, key, extensions, signature) is GnuTLS's to check when the
  * certificate is imported; so is, in a block of PEM's regular layout, any
  * base64 character that the walk to the subject does not decode (the
- * contents of the serial number, the signature algorithm, the issuer and
- * the validity): a bad one refuses the store when a chain names that CA
+ * contents of the serial number, the signature algorithm, the issuer, the
+ * validity and the subject, decoded only when a chain names a subject of
+ * its length): a bad one refuses the store when a chain names that CA
  * (castore_der says why).
  *
  * Pure code, no library: castore_scan is fuzzed (tests/fuzz/castore_fuzz.c).
@@ -63,13 +64,17 @@ int castore_scan(struct castore **out, const char *text, size_t len,
 size_t castore_count(const struct castore *s);
 
 /* Certificate i's subject (tbsCertificate.subject, a DER Name with its
- * tag and length) equals dn[0..len-1] byte for byte. */
+ * tag and length) equals dn[0..len-1] byte for byte.  In a block of PEM's
+ * regular layout the subject is decoded only now, and only when its
+ * length is len; when its base64 text is bad, true: the caller decodes
+ * the certificate (castore_der), which says why. */
 bool castore_subject_is(const struct castore *s, size_t i, const void *dn,
                         size_t len);
 
-/* Certificate i's subject, as castore_subject_is compares it. */
-const unsigned char *castore_subject(const struct castore *s, size_t i,
-                                     size_t *len);
+/* Certificate i's subject, as castore_subject_is compares it: a new
+ * buffer of *len bytes, which the caller frees; NULL when its base64 text
+ * is bad (then castore_der says why). */
+unsigned char *castore_subject(const struct castore *s, size_t i, size_t *len);
 
 /* Certificate i, decoded: a new buffer of *len bytes, which the caller
  * frees; or NULL with the reason in *why, when its base64 text is bad
