@@ -588,7 +588,7 @@ load(struct job *job, struct login *l, struct error *err)
 		                 "account '%s' does not use OAuth2: set "
 		                 "oauth2_provider (google, microsoft or "
 		                 "generic) and oauth2_client_id; see "
-		                 "mailpost.conf(5), OAUTH2",
+		                 "mailpost.conf(5), OAuth2",
 		                 l->name);
 	return provider_resolve(l->a, &l->s, err);
 }
