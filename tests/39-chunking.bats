@@ -510,6 +510,40 @@ nul_message() {
 	assert_no_problems
 }
 
+@test "a queued message with NUL bytes flushed to a server without BINARYMIME: 65 naming it, out of the queue into the dead letter file, bytes kept, no MAIL" {
+	local msg="$BATS_TEST_TMPDIR/nul"
+	nul_message "$msg"
+	queue_config 1 "queue always"
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net <"$msg"
+	assert_equal 1 "$(queue_count)" "queue entries"
+	start_smtpd "caps PIPELINING, CHUNKING, 8BITMIME"
+	queue_config "$SMTPD_PORT"
+	run_mailpost 65 -C "$MAILPOST_CONF" -q
+	assert_stderr_contains "the message has NUL bytes and 127.0.0.1 offers no BINARYMIME"
+	assert_stderr_contains "saved to $HOME/dead.letter"
+	assert_stderr_contains "1 queued message failed permanently"
+	assert_equal 0 "$(queue_count)" "queue entries left"
+	assert_commands "EHLO client.test" QUIT || return 1
+	tail -n +2 "$HOME/dead.letter" | head -n -1 | tail -n 4 | cmp - <(tail -n 4 "$msg") ||
+		die "the dead letter does not end with the body's bytes"
+}
+
+@test "NUL bytes, a server offering BINARYMIME that refuses BODY=BINARYMIME at MAIL: 69 with its reply, no chunk sent as delivered, the dead letter keeps the bytes" {
+	local msg="$BATS_TEST_TMPDIR/nul"
+	nul_message "$msg"
+	start_smtpd "caps PIPELINING, CHUNKING, BINARYMIME, 8BITMIME
+on MAIL 555 5.5.4 BODY=BINARYMIME not supported"
+	queue_config "$SMTPD_PORT"
+	run_mailpost 69 -C "$MAILPOST_CONF" bob@example.net <"$msg"
+	assert_stderr_contains "sender refused: server said 555 5.5.4 BODY=BINARYMIME not supported"
+	assert_stderr_contains "saved to $HOME/dead.letter"
+	assert_equal 0 "$(queue_count)" "queue entries"
+	smtpd_finish
+	[[ ! -e "$SMTPD_DIR/msg.1" ]] || die "the server took a message"
+	tail -n +2 "$HOME/dead.letter" | head -n -1 | tail -n 4 | cmp - <(tail -n 4 "$msg") ||
+		die "the dead letter does not end with the body's bytes"
+}
+
 @test "NUL bytes: --dry-run prints them as they are and says what the server must offer" {
 	local msg="$BATS_TEST_TMPDIR/nul"
 	nul_message "$msg"

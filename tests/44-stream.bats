@@ -133,6 +133,26 @@ on BODYLINE#14003 close"
 		die "the server did not get a partial message only"
 }
 
+@test "the connection dropped mid-body before a NUL byte was read: queued whole as a body with NUL bytes ('nul: 1'), and flushed as BODY=BINARYMIME, byte for byte" {
+	start_smtpd "$NOSIZE
+on BODYLINE#14003 close"
+	queue_config
+	fed --wait-for "$SMTPD_DIR/log:server closes the connection" --line '15200:a\0b'
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net
+	assert_stderr_contains "queued as "
+	smtpd_finish
+	grep -rqx 'nul: 1' "$QDIR" ||
+		die "the entry does not say its body has NUL bytes:" "$(find "$QDIR" -type f)"
+	start_smtpd "caps PIPELINING, CHUNKING, BINARYMIME, 8BITMIME"
+	queue_config
+	MAILPOST="$REAL_MAILPOST" run_mailpost 0 -C "$MAILPOST_CONF" -q
+	smtpd_finish
+	assert_same_file "$SMTPD_DIR/msg.1" "$(canonical)" "the message received"
+	grep -q '^1 clear MAIL FROM:<alice@example.org> BODY=BINARYMIME$' "$SMTPD_DIR/commands" ||
+		die "not BODY=BINARYMIME:" "$(cat "$SMTPD_DIR/commands")"
+	assert_no_problems
+}
+
 @test "a refusal at the end of data of a streamed message: a dead letter holding all of it, exit as for any 554" {
 	start_smtpd "$NOSIZE
 on DOT 554 5.6.0 refused"
