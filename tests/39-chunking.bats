@@ -491,14 +491,20 @@ nul_message() {
 	assert_commands "EHLO client.test" QUIT
 }
 
-@test "a queued message with NUL bytes keeps them: flushed to a server with BINARYMIME it goes as BODY=BINARYMIME, byte for byte" {
-	local msg="$BATS_TEST_TMPDIR/nul"
-	nul_message "$msg"
+# nul_queued FILE: nul_message FILE, queued (no server), its entry saying
+# that its body has NUL bytes.
+nul_queued() {
+	nul_message "$1"
 	queue_config 1 "queue always"
-	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net <"$msg"
+	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net <"$1"
 	assert_equal 1 "$(queue_count)" "queue entries"
 	grep -rqx 'nul: 1' "$QDIR" ||
 		die "the entry does not say its body has NUL bytes:" "$(find "$QDIR" -type f)"
+}
+
+@test "a queued message with NUL bytes keeps them: flushed to a server with BINARYMIME it goes as BODY=BINARYMIME, byte for byte" {
+	local msg="$BATS_TEST_TMPDIR/nul"
+	nul_queued "$msg"
 	start_smtpd "caps PIPELINING, CHUNKING, BINARYMIME, SIZE 10240000"
 	queue_config "$SMTPD_PORT"
 	run_mailpost 0 -C "$MAILPOST_CONF" -q
@@ -512,10 +518,7 @@ nul_message() {
 
 @test "a queued message with NUL bytes flushed to a server without BINARYMIME: 65 naming it, out of the queue into the dead letter file, bytes kept, no MAIL" {
 	local msg="$BATS_TEST_TMPDIR/nul"
-	nul_message "$msg"
-	queue_config 1 "queue always"
-	run_mailpost 0 -C "$MAILPOST_CONF" bob@example.net <"$msg"
-	assert_equal 1 "$(queue_count)" "queue entries"
+	nul_queued "$msg"
 	start_smtpd "caps PIPELINING, CHUNKING, 8BITMIME"
 	queue_config "$SMTPD_PORT"
 	run_mailpost 65 -C "$MAILPOST_CONF" -q
