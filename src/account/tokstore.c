@@ -24,12 +24,15 @@
  * SECRET_MAX bytes; the whole file at most TOKSTORE_FILE_MAX.  A file
  * that breaks any of this is "damaged": no access token is read from
  * it, and the refresh token it may hold is refused with the command that
- * logs in again (which rewrites it).
+ * logs in again (which rewrites it).  A temporary file FILE.XXXXXX left
+ * by a run killed before its rename is removed by a later store, once
+ * older than TOKSTORE_TEMP_AGE.
  */
 #include "config.h"
 
 #include "tokstore.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -506,8 +509,70 @@ rec_format(const struct rec *r, struct buf *b)
 	return rc;
 }
 
+/* name is one of base's temporary files: base, '.', and mkostemp's six
+ * letters and digits. */
+static bool
+is_temp_of(const char *name, const char *base)
+{
+	size_t n = strlen(base);
+
+	if (strncmp(name, base, n) != 0 || name[n] != '.' ||
+	    strlen(name + n + 1) != 6)
+		return false;
+	for (const char *c = name + n + 1; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9')))
+			return false;
+	return true;
+}
+
+/* Remove the temporary files of path that runs killed before their
+ * rename left beside it: ours (a regular file of our uid, not a link),
+ * older than TOKSTORE_TEMP_AGE.  At most TOKSTORE_SCAN_MAX names are
+ * looked at; nothing is reported (no one reads a temporary file, and a
+ * refresh token left in one is the caller's, in the caller's 0700
+ * directory). */
+static void
+sweep_temps(const char *dir, const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+	time_t old = time(NULL) - TOKSTORE_TEMP_AGE;
+	struct dirent *de;
+	struct stat st;
+
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	for (size_t n = 0; n < TOKSTORE_SCAN_MAX && (de = readdir(d)); n++) {
+		char *name = de->d_name;
+
+		if (is_temp_of(name, base) &&
+		    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+		    st.st_mtime < old) {
+			int fd = openat(dfd, name,
+			                O_WRONLY | O_NOFOLLOW | O_CLOEXEC |
+			                    O_NONBLOCK);
+
+			/* Emptied first: the name may outlive us in a
+			 * backup, the token must not. */
+			if (fd >= 0) {
+				(void)ftruncate(fd, 0);
+				close(fd);
+			}
+			unlinkat(dfd, name, 0);
+		}
+	}
+	closedir(d);
+}
+
 /* path replaced by r: a temporary file beside it, written whole,
- * fsynced, renamed over it, the directory fsynced. */
+ * fsynced, renamed over it, the directory fsynced; the temporary files
+ * of killed runs removed (sweep_temps). */
 static int
 store(const struct tokstore_key *k, const char *path, const struct rec *r,
       struct error *err)
@@ -557,6 +622,7 @@ store(const struct tokstore_key *k, const char *path, const struct rec *r,
 		goto out;
 	}
 	close(dfd);
+	sweep_temps(dir, path);
 	rc = 0;
 out:
 	buf_clear_secret(&b);

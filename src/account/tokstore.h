@@ -42,6 +42,12 @@
 /* How long secret-tool may take (a locked keyring asks for its
  * password). */
 #define TOKSTORE_KEYRING_TIMEOUT 30
+/* A temporary file (FILE.XXXXXX) older than this, in seconds, was left by
+ * a run killed between its write and its rename: the next store removes
+ * it.  Younger, it may be another run's write in progress. */
+#define TOKSTORE_TEMP_AGE 60
+/* The most names of the directory such a sweep looks at. */
+#define TOKSTORE_SCAN_MAX 1000
 /* The keyring's service attribute. */
 #define TOKSTORE_SERVICE "mailpost-oauth2"
 /* The system account's directory (make install and the package make it,

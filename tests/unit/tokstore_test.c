@@ -149,6 +149,31 @@ test_file_round_trip(void)
 	                          "2000000000\nend\n") != NULL);
 	CHECK_INT(entries(), 1);
 
+	/* A killed run's temporary file is removed by the next store once
+	 * older than TOKSTORE_TEMP_AGE; a younger one (another run's write
+	 * in progress) and another file's are kept. */
+	{
+		char old[600], young[600], other[600];
+		struct timespec t[2] = {{0, 0}, {0, 0}};
+
+		snprintf(old, sizeof old, "%s.Ab12Cd", path);
+		snprintf(young, sizeof young, "%s.Ef34Gh", path);
+		snprintf(other, sizeof other,
+		         "%s/other-0000000000000000.Ij56Kl", dir);
+		spill(old, "refresh_token LEFT\n", 19);
+		spill(young, "x", 1);
+		spill(other, "x", 1);
+		t[0].tv_sec = t[1].tv_sec = time(NULL) - TOKSTORE_TEMP_AGE - 5;
+		utimensat(AT_FDCWD, old, t, 0);
+		utimensat(AT_FDCWD, other, t, 0);
+		CHECK_INT(tokstore_put_access(&k, "A2", 2000000000LL, &err), 0);
+		CHECK_INT(access(old, F_OK), -1);
+		CHECK_INT(access(young, F_OK), 0);
+		CHECK_INT(access(other, F_OK), 0);
+		unlink(young);
+		unlink(other);
+	}
+
 	/* A token that is not printable ASCII is refused, the file kept. */
 	CHECK_INT(tokstore_put_refresh(&k, "R\n3", &where, &err), -1);
 	CHECK_INT(tokstore_get_refresh(&k, &s, &err), 0);
