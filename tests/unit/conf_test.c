@@ -1319,6 +1319,16 @@ test_permissions(void)
 	     0644, NULL},
 	    {"account a\nhost h\npasswordfd 3\npasswordeval x\n", 0640,
 	     "readable"},
+	    /* an OAuth2 client's secret and its command, like a password */
+	    {"account a\nhost h\noauth2_client_secret hunter2\n", 0644,
+	     "readable by others; run 'chmod 600 "},
+	    {"account a\nhost h\noauth2_client_secret_eval pass x\n", 0620,
+	     "writable"},
+	    {"account a\nhost h\noauth2_client_secret hunter2\n", 0600, NULL},
+	    /* the rest of OAuth2's keys name no secret */
+	    {"account a\nhost h\noauth2_client_id c\noauth2_scope s\n"
+	     "oauth2_token_endpoint https://h/t\noauth2_store file\n",
+	     0644, NULL},
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
