@@ -869,6 +869,39 @@ EOF
 	done
 }
 
+# A libmagic child killed by a signal (a file or a database that crashes
+# libmagic; a database cut short under its mapping, SIGBUS) is not done
+# again in our own process, where the same fault would end the run: the
+# attachment goes as application/octet-stream.  strace delivers the
+# SIGBUS to each process that opens the database, once: to the child,
+# and to us if we opened it too.
+@test "compose: a libmagic child killed by SIGBUS: not repeated here, the attachment is application/octet-stream" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	local db
+	for db in /usr/share/misc/magic.mgc /usr/share/file/magic.mgc /usr/lib/file/magic.mgc; do
+		[[ -f "$db" ]] && break
+	done
+	[[ -f "$db" ]] || skip "no compiled libmagic database found"
+	cp "$db" "$D/magic.mgc"
+	# A PNG signature in a file whose name says nothing: only libmagic
+	# could tell it.
+	printf '\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\1\0\0\0\1\10\6\0\0\0' >"$D/pic.zz"
+	MAGIC="$D/magic.mgc" run --separate-stderr timeout 30 \
+		"$MAILPOST" -C /dev/null -f alice@example.org --dry-run -s png -a "$D/pic.zz" bob@example.net </dev/null
+	[[ $status -eq 0 ]] || die "exit $status: $stderr"
+	grep -q '^Content-Type: image/png; name=pic.zz' <<<"$output" ||
+		skip "libmagic does not type the PNG signature here"
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 MAGIC="$D/magic.mgc" \
+		run --separate-stderr timeout 30 strace -f -qq -o "$D/trace" -P "$D/magic.mgc" \
+		-e trace=openat -e inject=openat:signal=SIGBUS:when=1 \
+		"$MAILPOST" -C /dev/null -f alice@example.org --dry-run -s png -a "$D/pic.zz" bob@example.net </dev/null
+	[[ $status -eq 0 ]] || die "exit $status: $stderr" "$(cat "$D/trace")"
+	grep -q 'killed by SIGBUS' "$D/trace" || die "no child was killed:" "$(cat "$D/trace")"
+	assert_equal 1 "$(grep -c 'openat(.*magic.mgc' "$D/trace")" "opens of the database"
+	grep -q '^Content-Type: application/octet-stream; name=pic.zz' <<<"$output" ||
+		die "not application/octet-stream:" "$output"
+}
+
 # Each file stays open until the message is sent: past the soft limit on
 # descriptors mailpost raises it (up to the hard one); past the hard one
 # it says so (71) rather than fail obscurely.

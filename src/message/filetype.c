@@ -355,14 +355,17 @@ detect_child(int fd, const int pfd[2])
  * library that cannot be loaded is said here, and the child, which
  * inherits it loaded, peaks some 0.7 MB lower than one that loads it
  * itself.  The child's answer comes through a pipe.  Without a child
- * (fork failed, or a child that died), detection runs here and the
- * database is released right after. */
+ * (fork failed) or without its answer, detection runs here and the
+ * database is released right after; but not after a child killed by a
+ * signal: libmagic crashed on this file or on its database (one cut
+ * short under its mapping: SIGBUS), and would end this run the same
+ * way.  The attachment is then application/octet-stream. */
 static int
 detect_apart(int fd, char *type, size_t n, struct error *err)
 {
 	char msg[FILETYPE_MAX];
 	size_t got = 0;
-	int pfd[2], status, rc;
+	int pfd[2], status = 0, rc;
 	pid_t pid;
 
 	if (dynload_open(&magic_lib, err) < 0) {
@@ -395,6 +398,10 @@ detect_apart(int fd, char *type, size_t n, struct error *err)
 	msg[got] = '\0';
 	if (got > 0 && filetype_valid(msg)) {
 		str_copy(type, n, msg);
+		return 0;
+	}
+	if (WIFSIGNALED(status)) {
+		str_copy(type, n, "application/octet-stream");
 		return 0;
 	}
 here:
