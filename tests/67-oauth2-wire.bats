@@ -83,6 +83,22 @@ assert_requests() {
 	assert_stderr_lacks hunter2
 }
 
+@test "oauth2 wire: a server's error that echoes the refresh token or the client's secret: each hidden" {
+	oauthd_start --client-secret hunter2-secret \
+		--refresh 'invalid_grant:description=refresh-1 of hunter2-secret is revoked'
+	refresh 77 --client-secret hunter2-secret
+	assert_stderr_contains "refused: invalid_grant ([hidden] of [hidden] is revoked)"
+	assert_stderr_lacks refresh-1
+	assert_stderr_lacks hunter2
+	# one at the end of the 200 bytes quoted: not cut, half shown
+	stop_oauthd
+	oauthd_start --refresh "invalid_grant:description=$(printf 'y%.0s' {1..195})refresh-1"
+	refresh 77
+	assert_stderr_contains "yy[hid"
+	assert_stderr_lacks refr
+	assert_stderr_lacks refresh-
+}
+
 @test "oauth2 wire: a certificate not verified is refused, in words, before anything is sent" {
 	local row cert why
 	for row in "unknownca:certificate is not trusted (issuer unknown)" \

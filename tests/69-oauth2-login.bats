@@ -174,6 +174,15 @@ fake_secret_tool() {
 	assert_equal "" "$(token_files)" "token files"
 }
 
+@test "oauth2-login: a refused poll whose description echoes the device code and the client's secret: both hidden" {
+	oauthd_start --client-secret cs-hunter2 --poll 'invalid_client:description=device-1 with cs-hunter2'
+	write_oauth2_config "oauth2_store file" "oauth2_client_secret cs-hunter2"
+	run_mailpost 78 -C "$MAILPOST_CONF" --oauth2-login -A oauth </dev/null
+	assert_stderr_contains "refused: invalid_client ([hidden] with [hidden])"
+	assert_no_secret cs-hunter2
+	assert_no_login_secrets
+}
+
 @test "oauth2-login: Ctrl-C while it polls ends it at once: 75, nothing stored" {
 	oauthd_start --poll authorization_pending
 	write_oauth2_config "oauth2_store file"

@@ -47,6 +47,16 @@ oauth2_device_clear(struct oauth2_device *d)
 	memset(d, 0, sizeof *d);
 }
 
+/* The most fields a request has (the code exchange's). */
+#define FIELDS_MAX 8
+
+/* A request's form: fields added in order, client_id and client_secret
+ * (RFC 6749 2.3.1, in the body) last. */
+struct form {
+	struct https_field f[FIELDS_MAX];
+	size_t n;
+};
+
 /* What the server's `error` (RFC 6749 5.2, RFC 8628 3.5) means here. */
 enum server_error {
 	SERVER_NONE, /* no error member */
@@ -354,15 +364,75 @@ parse_object(const char *body, size_t len)
 	return obj;
 }
 
+/* The fields of a request whose values are secrets (RFC 6749 2.3.1,
+ * 4.1.3, 6; RFC 7636 4.5; RFC 8628 3.4). */
+static const char *const secret_fields[] = {
+    "client_secret", "refresh_token", "device_code", "code", "code_verifier"};
+
+static bool
+is_secret_field(const char *name)
+{
+	for (size_t i = 0; i < sizeof secret_fields / sizeof *secret_fields;
+	     i++)
+		if (strcmp(name, secret_fields[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The length of the secret of sent that s[0..len) begins with (the
+ * longest, should one begin another), or 0. */
+static size_t
+secret_at(const char *s, size_t len, const struct form *sent)
+{
+	size_t best = 0;
+
+	for (size_t i = 0; sent && i < sent->n; i++) {
+		size_t n = strlen(sent->f[i].value);
+
+		if (n > best && n <= len && is_secret_field(sent->f[i].name) &&
+		    memcmp(s, sent->f[i].value, n) == 0)
+			best = n;
+	}
+	return best;
+}
+
+/* s[0..len) with every secret the request sent replaced by "[hidden]",
+ * into out (n bytes; cut, past which quote cuts it again): a server may
+ * echo what it refuses ("invalid refresh token 1//0g..."), and its words
+ * reach the caller of a setgid run, the log and --json. *outlen: the
+ * length as the copy had it, so that a cut still shows "...". */
+static const char *
+hide_secrets(char *out, size_t n, const char *s, size_t len,
+             const struct form *sent, size_t *outlen)
+{
+	static const char hidden[] = "[hidden]";
+	size_t k = 0, total = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t m = secret_at(s + i, len - i, sent);
+		const char *piece = m ? hidden : s + i;
+		size_t plen = m ? sizeof hidden - 1 : 1;
+
+		for (size_t j = 0; j < plen && k + 1 < n; j++)
+			out[k++] = piece[j];
+		total += plen;
+		i += m ? m : 1;
+	}
+	out[k] = '\0';
+	*outlen = total;
+	return out;
+}
+
 /* The server's error in words: its kind by the table, its code and
- * description quoted. */
+ * description quoted, any secret of the request (sent) hidden. */
 static int
 refused(struct json_object *obj, const char *code, size_t len, const char *who,
-        enum server_error *what, struct error *err)
+        const struct form *sent, enum server_error *what, struct error *err)
 {
 	char shown[OAUTH2_ERROR_CODE_MAX + 4];
 	char desc[OAUTH2_DESCRIPTION_MAX + 4];
-	size_t dlen = 0;
+	char clean[OAUTH2_DESCRIPTION_MAX + 16];
+	size_t dlen = 0, clen;
 	const char *d = text(obj, "error_description", &dlen);
 	enum error_kind kind = ERROR_PROTOCOL;
 
@@ -374,17 +444,22 @@ refused(struct json_object *obj, const char *code, size_t len, const char *who,
 			kind = server_errors[i].kind;
 			*what = server_errors[i].what;
 		}
-	quote(shown, sizeof shown, code, len, OAUTH2_ERROR_CODE_MAX);
-	if (d && dlen > 0)
-		return error_set(
-		    err, kind, "%s refused: %s (%s)", who, shown,
-		    quote(desc, sizeof desc, d, dlen, OAUTH2_DESCRIPTION_MAX));
+	hide_secrets(clean, sizeof clean, code, len, sent, &clen);
+	quote(shown, sizeof shown, clean, clen, OAUTH2_ERROR_CODE_MAX);
+	if (d && dlen > 0) {
+		hide_secrets(clean, sizeof clean, d, dlen, sent, &clen);
+		return error_set(err, kind, "%s refused: %s (%s)", who, shown,
+		                 quote(desc, sizeof desc, clean, clen,
+		                       OAUTH2_DESCRIPTION_MAX));
+	}
 	return error_set(err, kind, "%s refused: %s", who, shown);
 }
 
 /* The members of an answer that hold secrets. */
-static const char *const secret_members[] = {"access_token", "refresh_token",
-                                             "device_code", "id_token"};
+static const char *const secret_members[] = {
+    "access_token", "refresh_token", "device_code", "id_token",
+    /* and what may echo a secret of the request */
+    "error", "error_description"};
 
 /* Wipe the secrets' bytes in json-c's copy before it is freed: json-c
  * frees without wiping, and our copies are wiped when cleared. */
@@ -404,13 +479,15 @@ forget_secrets(struct json_object *obj)
 	}
 }
 
-/* Judge an answer: 0 with dst filled by success (a 200 without error);
- * -1 with err, and *what saying which error the server gave. */
+/* Judge an answer to the request sent (NULL: not known): 0 with dst
+ * filled by success (a 200 without error); -1 with err, and *what saying
+ * which error the server gave. */
 static int
 judge(long status, const char *body, size_t len,
       int (*success)(struct json_object *, void *, const char *,
                      struct error *),
-      void *dst, const char *who, enum server_error *what, struct error *err)
+      void *dst, const char *who, const struct form *sent,
+      enum server_error *what, struct error *err)
 {
 	struct json_object *obj;
 	const char *code;
@@ -439,7 +516,7 @@ judge(long status, const char *body, size_t len,
 		                 status);
 	code = text(obj, "error", &clen);
 	if (code)
-		rc = refused(obj, code, clen, who, what, err);
+		rc = refused(obj, code, clen, who, sent, what, err);
 	else if (present(obj, "error"))
 		rc = error_set(err, ERROR_PROTOCOL,
 		               "%s answered %ld with an error that is not a "
@@ -461,33 +538,36 @@ judge(long status, const char *body, size_t len,
 /* A token endpoint's answer into *t. */
 static int
 judge_tokens(long status, const char *body, size_t len, struct oauth2_tokens *t,
-             const char *who, enum server_error *what, struct error *err)
+             const char *who, const struct form *sent, enum server_error *what,
+             struct error *err)
 {
 	memset(t, 0, sizeof *t);
-	return judge(status, body, len, tokens_from, t, who, what, err);
+	return judge(status, body, len, tokens_from, t, who, sent, what, err);
 }
 
 /* A device endpoint's answer into *d. */
 static int
 judge_device(long status, const char *body, size_t len, struct oauth2_device *d,
-             const char *who, struct error *err)
+             const char *who, const struct form *sent, struct error *err)
 {
 	enum server_error what;
 
 	memset(d, 0, sizeof *d);
-	return judge(status, body, len, device_from, d, who, &what, err);
+	return judge(status, body, len, device_from, d, who, sent, &what, err);
 }
 
 #else /* built without json-c: no answer can be read */
 
 static int
 judge_tokens(long status, const char *body, size_t len, struct oauth2_tokens *t,
-             const char *who, enum server_error *what, struct error *err)
+             const char *who, const struct form *sent, enum server_error *what,
+             struct error *err)
 {
 	(void)status;
 	(void)body;
 	(void)len;
 	(void)who;
+	(void)sent;
 	memset(t, 0, sizeof *t);
 	*what = SERVER_NONE;
 	return jsonlib_open(err);
@@ -495,12 +575,13 @@ judge_tokens(long status, const char *body, size_t len, struct oauth2_tokens *t,
 
 static int
 judge_device(long status, const char *body, size_t len, struct oauth2_device *d,
-             const char *who, struct error *err)
+             const char *who, const struct form *sent, struct error *err)
 {
 	(void)status;
 	(void)body;
 	(void)len;
 	(void)who;
+	(void)sent;
 	memset(d, 0, sizeof *d);
 	return jsonlib_open(err);
 }
@@ -513,26 +594,17 @@ oauth2_parse_token_answer(long status, const char *body, size_t len,
 {
 	enum server_error what;
 
-	return judge_tokens(status, body, len, out, "the token endpoint", &what,
-	                    err);
+	return judge_tokens(status, body, len, out, "the token endpoint", NULL,
+	                    &what, err);
 }
 
 int
 oauth2_parse_device_answer(long status, const char *body, size_t len,
                            struct oauth2_device *out, struct error *err)
 {
-	return judge_device(status, body, len, out, "the device endpoint", err);
+	return judge_device(status, body, len, out, "the device endpoint", NULL,
+	                    err);
 }
-
-/* The most fields a request has (the code exchange's). */
-#define FIELDS_MAX 8
-
-/* A request's form: fields added in order, client_id and client_secret
- * (RFC 6749 2.3.1, in the body) last. */
-struct form {
-	struct https_field f[FIELDS_MAX];
-	size_t n;
-};
 
 static void
 add(struct form *form, const char *name, const char *value)
@@ -595,8 +667,8 @@ grant(const struct oauth2_client *c, const struct form *form,
 	if (post(c, c->token_endpoint, "token endpoint", form, &resp, who,
 	         err) < 0)
 		return -1;
-	rc =
-	    judge_tokens(resp.status, resp.body, resp.len, out, who, what, err);
+	rc = judge_tokens(resp.status, resp.body, resp.len, out, who, form,
+	                  what, err);
 	https_response_clear(&resp);
 	return rc;
 }
@@ -636,7 +708,8 @@ oauth2_device_start(const struct oauth2_client *c, struct oauth2_device *out,
 	if (post(c, c->device_endpoint, "device endpoint", &form, &resp, who,
 	         err) < 0)
 		return -1;
-	rc = judge_device(resp.status, resp.body, resp.len, out, who, err);
+	rc = judge_device(resp.status, resp.body, resp.len, out, who, &form,
+	                  err);
 	https_response_clear(&resp);
 	return rc;
 }
