@@ -183,6 +183,20 @@ fake_secret_tool() {
 	assert_no_login_secrets
 }
 
+@test "oauth2-login: no core dump can hold the client's secret, the device code or the tokens" {
+	local limits=$BATS_TEST_TMPDIR/limits
+	[[ "$(ulimit -H -c)" != 0 ]] || skip "core dumps are off for this shell already"
+	ulimit -S -c "$(ulimit -H -c)"
+	oauthd_start --client-secret cs-eval-7 --poll ok
+	# The command records its parent's (mailpost's) limits as it runs.
+	write_oauth2_config "oauth2_store file" \
+		"oauth2_client_secret_eval grep '^Max core' /proc/\$PPID/limits >$limits; echo cs-eval-7"
+	run_mailpost 0 -C "$MAILPOST_CONF" --oauth2-login -A oauth </dev/null
+	assert_output_contains "logged in: account oauth"
+	grep -q '^Max core file size *0 *0' "$limits" ||
+		die "core dumps allowed during the login:" "$(cat "$limits")"
+}
+
 @test "oauth2-login: Ctrl-C while it polls ends it at once: 75, nothing stored" {
 	oauthd_start --poll authorization_pending
 	write_oauth2_config "oauth2_store file"

@@ -22,6 +22,7 @@
 #include "privilege.h"
 #include "provider.h"
 #include "redirect.h"
+#include "secret.h"
 #include "tls.h"
 #include "tokstore.h"
 #include "util.h"
@@ -602,7 +603,11 @@ oauthlogin_run(struct job *job, FILE *out, FILE *diag, struct error *err)
 	enum cli_oauth2_flow flow = CLI_OAUTH2_FLOW_UNSET;
 	int rc;
 
-	if (load(job, &l, err) < 0 ||
+	/* As relay.c does before a send gets its password: no core dump,
+	 * no ptrace by the user's other processes, while the client's
+	 * secret, the device code, the verifier and the tokens are in
+	 * memory. */
+	if (secret_protect_process(err) < 0 || load(job, &l, err) < 0 ||
 	    choose_flow(&l, job->req.oauth2_flow, &flow, err) < 0 ||
 	    provider_client_secret(l.a, &secret, err) < 0)
 		return -1;
