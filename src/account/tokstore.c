@@ -208,9 +208,9 @@ system_gid(void)
 }
 
 /* st (of path, a directory when dir) may hold tokens: not a symbolic
- * link, the caller's (for the system account: root's directory, the
- * group's files), and no access for others (for the user's: for the
- * group either). */
+ * link, the caller's (for the system account: root's with the group,
+ * since a file of another user's is that user's to read), and no access
+ * for others (for the user's: for the group either). */
 static int
 check_owner_mode(const struct tokstore_key *k, const char *path,
                  const struct stat *st, bool dir, struct error *err)
@@ -233,13 +233,12 @@ check_owner_mode(const struct tokstore_key *k, const char *path,
 		const char *group =
 		    privilege_build_group() ? privilege_build_group() : "GROUP";
 
-		if (st->st_gid != system_gid() || (dir && st->st_uid != 0))
+		if (st->st_gid != system_gid() || st->st_uid != 0)
 			return error_set(
 			    err, ERROR_CONFIG,
-			    "%s is not %s; as root: chown %s:%s %s", path,
-			    dir ? "root's with the system group"
-			        : "the system group's",
-			    dir ? "root" : "", group, path);
+			    "%s is not root's with the system group; "
+			    "as root: chown root:%s %s",
+			    path, group, path);
 	} else if (st->st_uid != geteuid()) {
 		return error_set(err, ERROR_CONFIG,
 		                 "%s is owned by another user (uid %lu); "
@@ -676,11 +675,21 @@ open_rec(const struct tokstore_key *k, bool make_dir, char **path,
 	return rc;
 }
 
+/* The system account's files are written by root alone: one written by
+ * a caller's run, which holds the group but is the caller, would be the
+ * caller's own, theirs to read and to chmod, refresh token and all. */
 static int
 save_rec(const struct tokstore_key *k, const char *path, const struct rec *r,
          struct error *err)
 {
 	int rc;
+
+	if (k->system && geteuid() != 0)
+		return error_set(err, ERROR_TEMPFAIL,
+		                 "the system configuration's OAuth2 tokens are "
+		                 "written only by root (a file this run wrote "
+		                 "would be its caller's); root's queue run "
+		                 "renews them");
 
 	if (!raise_for(k, err))
 		return -1;

@@ -8,12 +8,15 @@
  * (else ~/.local/state/mailpost/oauth2/...), the directory 0700, the file
  * 0600, both the caller's; for the system configuration's account of a
  * setgid installation TOKSTORE_SYSTEM_DIR, root:GROUP 2770 with files
- * 0660, read and written only while the group is raised.  The identity
+ * root:GROUP 0660, read only while the group is raised and written by
+ * root alone (a caller's run holds the group but a file it wrote would
+ * be the caller's: ERROR_TEMPFAIL).  The identity
  * a token is for is the token endpoint, the client id and the user: the
  * file records them and a token for another identity is never given
  * back (tokstore.c's header documents the format).  A file or directory
  * that is a symbolic link, is not the caller's (the group's), or that
- * others may read or write is refused, with the command that fixes it.
+ * others may read or write is refused, with the command that fixes it
+ * (a system account's file not root's too).
  * Files are replaced whole: written to a temporary file in the same
  * directory, fsynced, renamed over the old one, the directory fsynced.
  *

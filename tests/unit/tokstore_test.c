@@ -3,7 +3,8 @@
  * round trip and its atomic replacement (no temporary file left, modes),
  * rotation, the access token's expiry margin and identity, a cut, garbled
  * or oversized file, a file or directory that is a symbolic link, open to
- * others or another user's, and the keyring through a fake secret-tool on
+ * others or another user's, the system account's written by root only,
+ * and the keyring through a fake secret-tool on
  * PATH that records its argv and its standard input.
  */
 #include "config.h"
@@ -562,6 +563,54 @@ test_keyring(void)
 	free(path);
 }
 
+/* The system account's store (k.system): root:GROUP, files 0660.  A
+ * caller's run holds the group but is the caller: simulated by root with
+ * the effective uid of nobody and the group (root's, here) kept.  It
+ * reads the files, writes none (the file would be the caller's), and a
+ * file not root's is refused. */
+static void
+test_system(void)
+{
+	struct tokstore_key k = key(TOKSTORE_FILE);
+	enum tokstore_where where;
+	struct secret s;
+	struct error err;
+	char *path;
+
+	if (geteuid() != 0)
+		return;
+	reset();
+	k.system = true;
+	CHECK_INT(mkdir(dir, 0770), 0);
+	CHECK_INT(chmod(top, 0710), 0);
+	CHECK_INT(tokstore_put_refresh(&k, "R1", &where, &err), 0);
+	CHECK_INT(tokstore_put_access(&k, "A1", 2000000000LL, &err), 0);
+	path = tokstore_path(&k, &err);
+
+	CHECK_INT(seteuid(65534), 0);
+	CHECK_INT(tokstore_get_refresh(&k, &s, &err), 0);
+	CHECK_STR(s.data, "R1");
+	secret_free(&s);
+	CHECK_INT(tokstore_put_refresh(&k, "R2", &where, &err), -1);
+	CHECK_INT(err.kind, ERROR_TEMPFAIL);
+	CHECK(strstr(err.msg, "written only by root") != NULL);
+	CHECK_INT(tokstore_put_access(&k, "A2", 2000000000LL, &err), -1);
+	CHECK_INT(tokstore_drop_access(&k, &err), -1);
+	CHECK_INT(seteuid(0), 0);
+	/* Nothing of the caller's in the directory, the file as it was. */
+	CHECK_INT(entries(), 1);
+	CHECK(strstr(slurp(path), "refresh_token R1\naccess_token A1\n") !=
+	      NULL);
+
+	/* A file of another user's, the group's and 0660 as it should be. */
+	CHECK_INT(chown(path, 65534, 0), 0);
+	CHECK_INT(tokstore_get_refresh(&k, &s, &err), -1);
+	CHECK_INT(err.kind, ERROR_CONFIG);
+	CHECK(strstr(err.msg, "is not root's with the system group") != NULL);
+	CHECK_INT(chmod(top, 0700), 0);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -582,6 +631,7 @@ main(void)
 	test_utf8_user();
 	test_damaged();
 	test_refused();
+	test_system();
 	test_keyring();
 	{
 		char cmd[400];
