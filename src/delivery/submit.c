@@ -194,9 +194,14 @@ session_options(const struct submission *sub, const struct names *n,
 	o->target.timeout_ms = o->timeouts.connect;
 	o->tls = tls_mode(a);
 	tls_options(a, n, &o->tls_params);
-	o->auth = a->auth;
+	/* An OAuth2 account authenticates whether or not `auth` is set
+	 * (mailpost.conf(5), oauth2_provider). */
+	o->auth = a->auth || !sub->bearer ? a->auth : "on";
 	o->user = a->user;
 	o->secret = sub->secret;
+	o->bearer = sub->bearer;
+	o->renew = sub->renew;
+	o->renew_ctx = sub->renew_ctx;
 	o->account = a->name;
 	/* The system configuration's, for a caller outside its group. */
 	o->private_names = a->hidden;

@@ -71,6 +71,11 @@ struct submission {
 	enum rcpt_policy rcpt_policy;
 	struct transcript *transcript; /* may be NULL */
 	const char *secret;            /* password or token for AUTH, or NULL */
+	bool bearer; /* secret is an OAuth2 access token (relay.c) */
+	/* NULL, or the renewal of a refused token on the same session
+	 * (smtp_options.renew; relay.c's) */
+	int (*renew)(void *ctx, const char **secret, struct error *err);
+	void *renew_ctx;
 	bool more_follow;   /* another message follows on this session: no
 	                     * QUIT after the dot */
 	struct submit_report *report; /* NULL, or where the session is

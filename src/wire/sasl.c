@@ -275,6 +275,30 @@ choose_auto(Gsasl *ctx, const struct sasl_params *p, const struct mech **out,
 	return none_offered(p, err);
 }
 
+/* An OAuth2 access token: the standard mechanism first (RFC 7628),
+ * else the one Google and Microsoft began with. */
+static int
+choose_bearer(const struct sasl_params *p, const struct mech **out,
+              struct error *err)
+{
+	const char *name = offered(p->offered, "OAUTHBEARER") ? "OAUTHBEARER"
+	                   : offered(p->offered, "XOAUTH2")   ? "XOAUTH2"
+	                                                      : NULL;
+
+	if (!p->offered || !*p->offered)
+		return none_offered(p, err);
+	if (!name)
+		return error_set(err, ERROR_UNAVAILABLE,
+		                 "the server offers neither OAUTHBEARER nor "
+		                 "XOAUTH2, which an OAuth2 account needs (it "
+		                 "offers: %.200s)",
+		                 p->offered);
+	*out = mech_find(name);
+	if (!cleartext_ok(p))
+		return refuse_cleartext(*out, err);
+	return 0;
+}
+
 /* A named SCRAM uses its -PLUS form when both sides can. */
 static const struct mech *
 plus_form(const struct sasl_params *p, const struct mech *m)
@@ -665,7 +689,9 @@ sasl_client_new(struct sasl_client **out, const struct sasl_params *p,
 		free(c);
 		return gsasl_error(rc, "initialisation", err);
 	}
-	if (!p->auth || str_ieq(p->auth, "on"))
+	if (p->bearer && (!p->auth || str_ieq(p->auth, "on")))
+		rc = choose_bearer(p, &c->mech, err);
+	else if (!p->auth || str_ieq(p->auth, "on"))
 		rc = choose_auto(c->ctx, p, &c->mech, err);
 	else
 		rc = choose_named(c->ctx, p, &c->mech, err);
@@ -947,6 +973,15 @@ sasl_failure(const struct sasl_client *c, int code, const char *text,
 		    "an encrypted connection for it: %d %s; enable "
 		    "tls",
 		    who, code, said);
+	/* A fresh token refused: the login is for another mailbox, or
+	 * without the mail scope; a password cannot be the cause. */
+	if (c && c->p.bearer)
+		return error_set(err, ERROR_NOPERM,
+		                 "authentication%s failed: %d %s; the server "
+		                 "refused the OAuth2 access token: check that "
+		                 "user is the mailbox the login was for, and "
+		                 "the scope (oauth2_scope)",
+		                 who, code, said);
 	return error_set(err, ERROR_NOPERM,
 	                 "authentication%s failed: %d %s%s; check the user "
 	                 "name and the password%s",

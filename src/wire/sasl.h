@@ -84,6 +84,9 @@ struct sasl_params {
 	const char *user;
 	const char *secret; /* password, or the token for XOAUTH2 and
 	                     * OAUTHBEARER; NULL for EXTERNAL and GSSAPI */
+	bool bearer;        /* the secret is an OAuth2 access token (an
+	                     * account with oauth2_provider): "on" then
+	                     * means OAUTHBEARER when offered, else XOAUTH2 */
 	const char *host;   /* the server's name (GSSAPI: smtp@host) */
 	const char *account; /* the account's name, for messages; or NULL */
 	bool private_names;  /* the user and the account are the system
@@ -101,11 +104,13 @@ struct sasl_client;
  * strongest offered: SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS (both only with
  * channel binding data), SCRAM-SHA-256, SCRAM-SHA-1, PLAIN, LOGIN.
  * CRAM-MD5, GSSAPI, EXTERNAL, XOAUTH2, OAUTHBEARER, NTLM and DIGEST-MD5
- * only when named.  A named SCRAM becomes its -PLUS form when the server
- * offers it and channel binding data is given.  PLAIN, LOGIN, XOAUTH2 and
- * OAUTHBEARER put the secret on the wire as it is: without TLS they need
- * a loopback peer or plaintext_ok.  The strings in p must stay valid until
- * sasl_client_free. */
+ * only when named.  With `bearer`, "on" (or NULL) means OAUTHBEARER (RFC
+ * 7628, the standard) when offered, else XOAUTH2; a server that offers
+ * neither is ERROR_UNAVAILABLE, as for any mechanism it lacks.  A named
+ * SCRAM becomes its -PLUS form when the server offers it and channel
+ * binding data is given.  PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER put the
+ * secret on the wire as it is: without TLS they need a loopback peer or
+ * plaintext_ok.  The strings in p must stay valid until sasl_client_free. */
 int sasl_client_new(struct sasl_client **out, const struct sasl_params *p,
                     struct error *err);
 

@@ -911,6 +911,55 @@ auth_exchange(struct smtp_session *s, struct sasl_client *c, struct reply *r,
 	return auth_verdict(s, c, r, err);
 }
 
+/* One AUTH exchange with the parameters p. */
+static int
+auth_once(struct smtp_session *s, const struct smtp_options *o,
+          const struct sasl_params *p, struct error *err)
+{
+	struct sasl_client *c = NULL;
+	struct reply r;
+	int rc;
+
+	enter(s, SMTP_AUTH);
+	if (sasl_client_new(&c, p, err) < 0)
+		return refuse(s, err);
+	if (o->report)
+		str_copy(o->report->auth_mechanism,
+		         sizeof o->report->auth_mechanism, sasl_mechanism(c));
+	s->auth_line = xmalloc(SMTP_AUTH_LINE_MAX);
+	reply_init(&r);
+	rc = auth_exchange(s, c, &r, err);
+	reply_clear(&r);
+	wipe(s->auth_line, SMTP_AUTH_LINE_MAX);
+	free(s->auth_line);
+	s->auth_line = NULL;
+	sasl_client_free(c);
+	return rc;
+}
+
+/* The server refused the credentials and the session is still up: the
+ * caller's renewal (smtp_options.renew), then AUTH once more. */
+static int
+auth_renewed(struct smtp_session *s, const struct smtp_options *o,
+             struct sasl_params *p, struct error *err)
+{
+	struct error refusal = *err;
+	const char *fresh = NULL;
+	int rc = o->renew(o->renew_ctx, &fresh, err);
+
+	if (rc == 1) {
+		*err = refusal;
+		return -1;
+	}
+	if (rc < 0) {
+		transcript_problem(s->t, "%s", err->msg);
+		return -1;
+	}
+	transcript_note(s->t, "AUTH again with the renewed secret");
+	p->secret = fresh;
+	return auth_once(s, o, p, err);
+}
+
 static int
 authenticate(struct smtp_session *s, const struct smtp_options *o,
              struct error *err)
@@ -924,32 +973,21 @@ authenticate(struct smtp_session *s, const struct smtp_options *o,
 	    .plaintext_ok = o->auth_plaintext,
 	    .user = o->user,
 	    .secret = o->secret,
+	    .bearer = o->bearer,
 	    .host = o->tls_params.host ? o->tls_params.host : o->target.host,
 	    .account = o->account,
 	    .private_names = o->private_names,
 	};
-	struct sasl_client *c = NULL;
-	struct reply r;
 	int rc;
 
 	step_begin(s, SMTP_STEP_AUTH);
 	channel_binding(s, &p, cb, sizeof cb);
-	enter(s, SMTP_AUTH);
-	if (sasl_client_new(&c, &p, err) < 0) {
-		wipe(cb, sizeof cb);
-		return refuse(s, err);
-	}
-	if (o->report)
-		str_copy(o->report->auth_mechanism,
-		         sizeof o->report->auth_mechanism, sasl_mechanism(c));
-	s->auth_line = xmalloc(SMTP_AUTH_LINE_MAX);
-	reply_init(&r);
-	rc = auth_exchange(s, c, &r, err);
-	reply_clear(&r);
-	wipe(s->auth_line, SMTP_AUTH_LINE_MAX);
-	free(s->auth_line);
-	s->auth_line = NULL;
-	sasl_client_free(c);
+	rc = auth_once(s, o, &p, err);
+	/* 534 and 538 refuse the mechanism or the connection, which a new
+	 * secret does not change. */
+	if (rc < 0 && err->kind == ERROR_NOPERM && err->smtp_code != 534 &&
+	    err->smtp_code != 538 && o->renew && s->state != SMTP_BROKEN)
+		rc = auth_renewed(s, o, &p, err);
 	wipe(cb, sizeof cb);
 	if (rc == 0)
 		step_end(s, SMTP_STEP_AUTH);

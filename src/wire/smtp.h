@@ -154,6 +154,17 @@ struct smtp_options {
 	bool private_names;  /* the user and the account are not named in
 	                      * messages (sasl.h) */
 	bool auth_plaintext; /* PLAIN/LOGIN allowed without TLS */
+	bool bearer;         /* the secret is an OAuth2 access token
+	                      * (sasl_params.bearer) */
+	/* NULL, or how a refused secret is renewed once on the same session
+	 * (a cached OAuth2 token the server no longer takes): called when
+	 * the server refused the credentials (ERROR_NOPERM) and the session
+	 * can take another AUTH (RFC 4954 4: a failed AUTH leaves it open
+	 * and unauthenticated).  0 with *secret (valid while smtp_open
+	 * runs): AUTH again with it, once; 1: the refusal stands; -1: the
+	 * renewal failed, and its err is the session's failure. */
+	int (*renew)(void *ctx, const char **secret, struct error *err);
+	void *renew_ctx;
 
 	/* NULL, or where the session records its steps' times as it goes
 	 * (smtp_open initialises it).  Owned by the caller, so it can be read

@@ -42,7 +42,8 @@ params(struct sasl_params *p, const char *auth, const char *offered)
 	"SCRAM-SHA-256-PLUS SCRAM-SHA-1-PLUS SCRAM-SHA-256 SCRAM-SHA-1 "       \
 	"PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER EXTERNAL"
 
-enum { T = 1, L = 2, P = 4, CB = 8 }; /* tls, loopback, plaintext, cb */
+/* tls, loopback, plaintext, cb, an OAuth2 token (sasl_params.bearer) */
+enum { T = 1, L = 2, P = 4, CB = 8, B = 16 };
 
 static const struct {
 	const char *auth;
@@ -87,6 +88,17 @@ static const struct {
     {"external", ALL, T, "EXTERNAL", 0},
     {"kerberos", ALL, T, NULL, ERROR_CONFIG},
     {"external", "", T, NULL, ERROR_UNAVAILABLE},
+    /* an OAuth2 account: OAUTHBEARER, else XOAUTH2, never a password's */
+    {"on", ALL, T | B, "OAUTHBEARER", 0},
+    {NULL, ALL, T | B, "OAUTHBEARER", 0},
+    {"on", "PLAIN XOAUTH2 LOGIN", T | B, "XOAUTH2", 0},
+    {"on", "xoauth2 oauthbearer", T | B, "OAUTHBEARER", 0},
+    {"on", "SCRAM-SHA-256 PLAIN LOGIN", T | B, NULL, ERROR_UNAVAILABLE},
+    {"on", "", T | B, NULL, ERROR_UNAVAILABLE},
+    {"on", ALL, B, NULL, ERROR_CONFIG},
+    {"on", ALL, L | B, "OAUTHBEARER", 0},
+    {"xoauth2", ALL, T | B, "XOAUTH2", 0},
+    {"oauthbearer", "XOAUTH2", T | B, NULL, ERROR_UNAVAILABLE},
 };
 
 static void
@@ -104,10 +116,12 @@ test_choice(void)
 		p.loopback = choices[i].flags & L;
 		p.plaintext_ok = choices[i].flags & P;
 		p.cb_tls_exporter = choices[i].flags & CB ? "Y2I=" : NULL;
+		p.bearer = choices[i].flags & B;
 		error_clear(&err);
 		rc = sasl_client_new(&c, &p, &err);
 		snprintf(what, sizeof what, "case %zu (%s / %s): %s", i,
-		         choices[i].auth, choices[i].offered,
+		         choices[i].auth ? choices[i].auth : "(unset)",
+		         choices[i].offered,
 		         rc == 0 ? sasl_mechanism(c) : err.msg);
 		if (choices[i].want)
 			unit_report(rc == 0 && strcmp(sasl_mechanism(c),
@@ -159,6 +173,13 @@ test_choice_messages(void)
 	p.user = NULL;
 	CHECK_INT(sasl_client_new(&c, &p, &err), -1);
 	CHECK_STR(err.msg, "AUTH PLAIN needs a user name: set user");
+	params(&p, "on", "PLAIN LOGIN");
+	p.bearer = true;
+	CHECK_INT(sasl_client_new(&c, &p, &err), -1);
+	CHECK_INT(err.kind, ERROR_UNAVAILABLE);
+	CHECK_STR(err.msg, "the server offers neither OAUTHBEARER nor XOAUTH2, "
+	                   "which an OAuth2 account needs (it offers: PLAIN "
+	                   "LOGIN)");
 
 	CHECK(sasl_needs_secret("on"));
 	CHECK(sasl_needs_secret("scram-sha-256"));
@@ -644,6 +665,31 @@ test_failure(void)
 	sasl_client_free(c);
 }
 
+/* An OAuth2 account's token refused: no advice about a password or
+ * another mechanism, which cannot help; the token never quoted. */
+static void
+test_failure_bearer(void)
+{
+	struct sasl_params p;
+	struct sasl_client *c = NULL;
+	const char *ir;
+	struct error err;
+
+	params(&p, "on", "XOAUTH2 OAUTHBEARER PLAIN");
+	p.secret = "ya29.tok-EN";
+	p.bearer = true;
+	CHECK_INT(sasl_client_new(&c, &p, &err), 0);
+	sasl_start(c, &ir, &err);
+	CHECK_INT(sasl_failure(c, 535, "5.7.8 ya29.tok-EN invalid", &err), -1);
+	CHECK_INT(err.kind, ERROR_NOPERM);
+	CHECK_STR(err.msg,
+	          "authentication as user with OAUTHBEARER at smtp.example.org "
+	          "failed: 535 <redacted>; the server refused the OAuth2 "
+	          "access token: check that user is the mailbox the login was "
+	          "for, and the scope (oauth2_scope)");
+	sasl_client_free(c);
+}
+
 /* The account named; a server with nothing else to offer gets no
  * advice to choose another mechanism. */
 static void
@@ -772,6 +818,7 @@ main(void)
 	test_scram_early_success();
 	test_scram_server_first();
 	test_failure();
+	test_failure_bearer();
 	test_failure_account();
 	test_redact();
 	test_ntlm_user();

@@ -469,6 +469,100 @@ test_auth_plain(void)
 	}
 }
 
+/* smtp_options.renew for test_auth_renew: counts its calls and answers
+ * as the case says. */
+struct renewal {
+	int calls;
+	int rc; /* 0: "new-tok"; 1: the refusal stands; -1: a failure */
+};
+
+static int
+renew_case(void *ctx, const char **secret, struct error *err)
+{
+	struct renewal *r = ctx;
+
+	r->calls++;
+	if (r->rc == 0)
+		*secret = "new-tok";
+	if (r->rc < 0)
+		return error_set(err, ERROR_TEMPFAIL, "the refresh failed");
+	return r->rc;
+}
+
+/* A bearer token refused (RFC 7628 3.2.2: an error challenge, our empty
+ * response, 535): renewed once and AUTH again on the same session; a
+ * renewal that declines leaves the refusal, one that fails gives its own
+ * error; a 534 (the mechanism) is not renewed; the second refusal is
+ * final. */
+static void
+test_auth_renew(void)
+{
+#define OLD "AUTH XOAUTH2 dXNlcj11c2VyAWF1dGg9QmVhcmVyIG9sZC10b2sBAQ==\r\n"
+#define NEW "AUTH XOAUTH2 dXNlcj11c2VyAWF1dGg9QmVhcmVyIG5ldy10b2sBAQ==\r\n"
+#define REFUSED "334 eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=\r\n"
+	static const struct {
+		int renew_rc;
+		const char *second; /* the reply to the second AUTH */
+		const char *first;  /* the final reply to the first */
+		int rc, calls;
+		enum error_kind kind;
+		const char *sent;
+	} cases[] = {
+	    {0, "235 2.7.0 ok\r\n", "535 5.7.8 no\r\n", 0, 1, ERROR_NONE,
+	     "EHLO client.test\r\n" OLD "\r\n" NEW "QUIT\r\n"},
+	    {0, "535 5.7.8 still no\r\n", "535 5.7.8 no\r\n", -1, 1,
+	     ERROR_NOPERM, "EHLO client.test\r\n" OLD "\r\n" NEW "QUIT\r\n"},
+	    {1, NULL, "535 5.7.8 no\r\n", -1, 1, ERROR_NOPERM,
+	     "EHLO client.test\r\n" OLD "\r\nQUIT\r\n"},
+	    {-1, NULL, "535 5.7.8 no\r\n", -1, 1, ERROR_TEMPFAIL,
+	     "EHLO client.test\r\n" OLD "\r\nQUIT\r\n"},
+	    {0, NULL, "534 5.7.9 too weak\r\n", -1, 0, ERROR_NOPERM,
+	     "EHLO client.test\r\n" OLD "\r\nQUIT\r\n"},
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct peer_step st[] = {
+		    {NULL, "220 test.invalid ESMTP\r\n", 0},
+		    {"EHLO client.test\r\n",
+		     "250-test.invalid\r\n250 AUTH PLAIN XOAUTH2\r\n", 1},
+		    {OLD, REFUSED, 1},
+		    {"\r\n", cases[i].first, 1},
+		    {cases[i].second ? NEW : "QUIT\r\n", cases[i].second, 1},
+		};
+		struct renewal r = {.rc = cases[i].renew_rc};
+		struct smtp_options o;
+		struct smtp_session *s = NULL;
+		struct peer p;
+		struct error err = {0};
+
+		if (peer_start(&p, st, N(st)) < 0) {
+			CHECK(!"peer_start");
+			return;
+		}
+		options(&o, &p, false);
+		o.auth = "on";
+		o.bearer = true;
+		o.user = "user";
+		o.secret = "old-tok";
+		o.auth_plaintext = true;
+		o.renew = renew_case;
+		o.renew_ctx = &r;
+		CHECK_INT(smtp_open(&s, &o, &err), cases[i].rc);
+		CHECK_INT(r.calls, cases[i].calls);
+		if (cases[i].rc < 0) {
+			CHECK_INT(err.kind, cases[i].kind);
+			CHECK(!strstr(err.msg, "-tok"));
+		}
+		if (cases[i].renew_rc < 0)
+			CHECK_STR(err.msg, "the refresh failed");
+		smtp_close(s);
+		CHECK_SENT(&p, cases[i].sent);
+	}
+#undef OLD
+#undef NEW
+#undef REFUSED
+}
+
 /* A refusing greeting, EHLO answered 4xx (no HELO then), HELO refused:
  * errors of the reply's kind, with the reply kept. */
 static void
@@ -1192,6 +1286,7 @@ main(void)
 	test_parameters();
 	test_starttls_required();
 	test_auth_plain();
+	test_auth_renew();
 	test_open_refusals();
 	test_lmtp();
 	test_out_of_step();
