@@ -2,7 +2,8 @@
 # 15-startup: a feature's library is loaded when the feature runs
 # (src/base/dynload.h, doc/ARCHITECTURE.md): --version and a plain send
 # map none of libgsasl, libmagic, json-c and libcurl; AUTH loads libgsasl, an
-# attachment that needs typing libmagic, --json json-c.  What each process loaded is read from
+# attachment that needs typing libmagic, --json json-c; an OAuth2 send
+# maps libcurl only when it refreshes its token.  What each process loaded is read from
 # ld.so itself (LD_DEBUG=files, one LD_DEBUG_OUTPUT file per process,
 # so a child's loads count too); nothing in mailpost is there for the
 # test.  A library missing at run time is simulated in a private mount
@@ -104,6 +105,28 @@ assert_loaded() {
 	[[ "$output" == *'"status":"delivered"'* ]] || die "no JSON result:" "$output"
 	assert_loaded json-c
 	assert_not_loaded gsasl magic
+}
+
+@test "startup: an OAuth2 send with a cached token loads neither libcurl nor json-c" {
+	oauthd_start
+	start_smtpd $'caps AUTH OAUTHBEARER\n'"user $OAUTH2_USER cached-1"
+	write_oauth2_config
+	oauth2_seed refresh-1 cached-1 3000 >/dev/null
+	traced 0 -C "$MAILPOST_CONF" -f alice@example.org bob@example.net <"$MSG"
+	assert_bearer_used cached-1
+	assert_loaded gsasl
+	assert_not_loaded curl-gnutls json-c magic
+}
+
+@test "startup: an OAuth2 send that refreshes its token loads libcurl" {
+	oauthd_start
+	start_smtpd $'caps AUTH OAUTHBEARER\n'"user $OAUTH2_USER access-1"
+	write_oauth2_config
+	oauth2_seed refresh-1 >/dev/null
+	traced 0 -C "$MAILPOST_CONF" -f alice@example.org bob@example.net <"$MSG"
+	assert_bearer_used access-1
+	assert_loaded curl-gnutls
+	assert_not_loaded magic
 }
 
 # --- a library missing at run time -------------------------------------------

@@ -911,8 +911,30 @@ for p in pats:
     print(f"{p.decode()}={n[p]}")' "$@"
 }
 
+# mid_send_pids: once the test server holds the caller's message at DATA
+# (AUTH done), the caller's sending process in MAIN and its spool helper
+# (the child of another of its processes) in HELPER ("" when none).
+mid_send_pids() {
+	local i pid pids=()
+	for ((i = 0; i < 100; i++)); do
+		[[ -s "$SMTPD_DIR/auth" ]] && grep -q DATA "$SMTPD_DIR/log" 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep 0.5
+	MAIN= HELPER=
+	mapfile -t pids < <(pgrep -u "$CALLER" -x mailpost)
+	for pid in "${pids[@]}"; do
+		if [[ " ${pids[*]} " == *" $(awk '/^PPid:/ {print $2}' "/proc/$pid/status") "* ]]; then
+			HELPER=$pid
+		else
+			MAIN=$pid
+		fi
+	done
+	[[ -n "$MAIN" ]] || die "no sending process among: ${pids[*]}"
+}
+
 @test "privileged: mid-send the caller's process holds only the chosen account's password, the spool helper none, no text of the file" {
-	local otherpw='Other-Pw-8b1d0e' inlinepw='Inline-Pw-51c7aa' i pid pids=() main= helper=
+	local otherpw='Other-Pw-8b1d0e' inlinepw='Inline-Pw-51c7aa' main helper
 	# Under the sanitizers, 32-byte pieces of the file's text (a vector
 	# register's worth, saved by code of the runtime's) show up on the
 	# stack now and then: beyond any wipe of ours.
@@ -923,21 +945,9 @@ for p in pats:
 		"account other" "user otheruser" "passwordeval echo $otherpw" \
 		"account inline" "password $inlinepw"
 	as_caller -- bob@example.net <"$BATS_TEST_TMPDIR/msg" >"$BATS_TEST_TMPDIR/out" 2>&1 &
-	# Until the server holds the message at DATA (AUTH done).
-	for ((i = 0; i < 100; i++)); do
-		[[ -s "$SMTPD_DIR/auth" ]] && grep -q DATA "$SMTPD_DIR/log" 2>/dev/null && break
-		sleep 0.1
-	done
-	sleep 0.5
-	mapfile -t pids < <(pgrep -u "$CALLER" -x mailpost)
-	for pid in "${pids[@]}"; do
-		if [[ " ${pids[*]} " == *" $(awk '/^PPid:/ {print $2}' "/proc/$pid/status") "* ]]; then
-			helper=$pid
-		else
-			main=$pid
-		fi
-	done
-	[[ -n "$main" && -n "$helper" ]] || die "no sending process and helper among: ${pids[*]}" || return 1
+	mid_send_pids || return 1
+	main=$MAIN helper=$HELPER
+	[[ -n "$helper" ]] || die "no spool helper beside $main" || return 1
 	local in_main in_helper
 	in_main="$(scan_memory "$main" "$SYSPW" "$otherpw" "$inlinepw" "passwordeval echo" "account inline")"
 	in_helper="$(scan_memory "$helper" "$SYSPW" "$otherpw" "$inlinepw" "passwordeval echo" "account inline")"
@@ -1383,4 +1393,94 @@ helper_of() {
 	assert_output_lacks "$MARKER"
 	assert_stderr_lacks "$MARKER"
 	rm -f "$PRIV/group-only"
+}
+
+# --- the system configuration's OAuth2 account --------------------------------
+
+SYSTOKEN='Sys-Access-3e9d51'
+SYSREFRESH='Sys-Refresh-a07c42'
+
+# oauth2_system_config [LINE...]: the system configuration with an OAuth2
+# account whose token endpoint is the test's oauthd (its CA copied where
+# the caller may read it: the refresh's HTTPS runs without the group), and
+# the machine's token directory as make install makes it (root:GROUP 2770;
+# the privtest program's TOKSTORE_SYSTEM_DIR, Makefile.am).
+oauth2_system_config() {
+	rm -rf "$ETC/oauth2"
+	install -d -o root -g "$GROUP" -m 2770 "$ETC/oauth2"
+	install -m 644 "$CERTS/ca.pem" "$ETC/oauth2-ca.pem"
+	{
+		printf '# %s\n' "$MARKER"
+		printf '%s\n' defaults "host 127.0.0.1" "port $SMTPD_PORT" \
+			"tls off" "from system@example.org" "queue_dir $SPOOL" \
+			"oauth2_provider generic" "oauth2_client_id $OAUTH2_CLIENT_ID" \
+			"oauth2_token_endpoint $OAUTHD_URL/token" \
+			"oauth2_trust_file $ETC/oauth2-ca.pem" "user $OAUTH2_USER" "$@"
+	} >"$ETC/mailpost.conf"
+	chown "root:$GROUP" "$ETC/mailpost.conf"
+	chmod 640 "$ETC/mailpost.conf"
+}
+
+# oauth2_system_seed ARGS...: oauth2_seed into the machine's directory,
+# the file root:GROUP 0660 as root's runs leave it.
+oauth2_system_seed() {
+	local f
+	f="$(OAUTH2_TOKEN_DIR="$ETC/oauth2" oauth2_seed "$@")" || return 1
+	chown "root:$GROUP" "$f"
+	SYSFILE="$f"
+}
+
+@test "privileged: the system OAuth2 account's cached token is taken through the group; the caller can read neither the token file nor the token, mid-send either" {
+	local pid main helper in_helper
+	oauthd_start
+	start_smtpd "$(printf '%s\n' "caps PIPELINING, AUTH OAUTHBEARER" \
+		"user $OAUTH2_USER $SYSTOKEN" "on DATA" "  sleep 4" "  default")"
+	oauth2_system_config
+	oauth2_system_seed "$SYSREFRESH" "$SYSTOKEN" 3000
+	run setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups cat "$SYSFILE"
+	[[ "$status" -ne 0 ]] || die "the caller read the token file" || return 1
+	as_caller -- -v bob@example.net <"$BATS_TEST_TMPDIR/msg" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	mid_send_pids || return 1
+	main=$MAIN helper=$HELPER
+	# Neither in its argv nor its environment, which the caller could
+	# read were the process dumpable; the spool helper holds none of it.
+	for pid in $main $helper; do
+		! tr '\0' '\n' <"/proc/$pid/environ" | grep -qF -e "$SYSTOKEN" -e "$SYSREFRESH" ||
+			die "a token is in the environment of $pid" || return 1
+		! tr '\0' '\n' <"/proc/$pid/cmdline" | grep -qF -e "$SYSTOKEN" -e "$SYSREFRESH" ||
+			die "a token is in the argv of $pid" || return 1
+	done
+	if [[ -n "$helper" ]]; then
+		in_helper="$(scan_memory "$helper" "$SYSTOKEN" "$SYSREFRESH")"
+		assert_equal "$SYSTOKEN=0 $SYSREFRESH=0" "$(tr '\n' ' ' <<<"$in_helper" | sed 's/ $//')" \
+			"the spool helper" || return 1
+	fi
+	wait
+	assert_bearer_used "$SYSTOKEN"
+	assert_equal 0 "$(oauthd_requests /token)" "requests to the token endpoint"
+	grep -q "=== OAuth2 access token from the cache" "$BATS_TEST_TMPDIR/out" ||
+		die "the transcript does not say where the token came from:" "$(cat "$BATS_TEST_TMPDIR/out")"
+	assert_no_secret "$SYSTOKEN" "$BATS_TEST_TMPDIR/out"
+	assert_no_secret "$SYSREFRESH" "$BATS_TEST_TMPDIR/out"
+	assert_no_secret "$MARKER" "$BATS_TEST_TMPDIR/out"
+}
+
+@test "privileged: the system OAuth2 token near expiry: the caller's message waits in the spool; root's -q refreshes it (the files stay root's) and sends it" {
+	oauthd_start --refresh rotate --refresh-token "$SYSREFRESH"
+	start_smtpd "$(printf '%s\n' "caps PIPELINING, AUTH OAUTHBEARER" \
+		"user $OAUTH2_USER access-1")"
+	oauth2_system_config
+	oauth2_system_seed "$SYSREFRESH" "$SYSTOKEN" 60
+	run_caller 0 -- bob@example.net || return 1
+	assert_stderr_contains "queued as" || return 1
+	assert_stderr_contains "which only root's queue run does" || return 1
+	assert_equal 0 "$(oauthd_requests /token)" "requests from the caller's run"
+	run_root 0 -q
+	assert_bearer_used access-1
+	assert_equal 1 "$(oauthd_requests /token)" "requests from root's run"
+	assert_equal "$SYSREFRESH" "$(oauthd_last_form refresh_token /token)" "the refresh token sent"
+	grep -qx "refresh_token refresh-2" "$SYSFILE" || die "the rotated token was not stored in $SYSFILE"
+	assert_equal "root $GROUP 660" "$(stat -c '%U %G %a' "$SYSFILE")" "the token file after root's run"
+	run setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups cat "$SYSFILE"
+	[[ "$status" -ne 0 ]] || die "the caller read the token file"
 }

@@ -15,9 +15,11 @@
 
 #include "job.h"
 
+#include "bearer.h"
 #include "buf.h"
 #include "identity.h"
 #include "privilege.h"
+#include "provider.h"
 #include "secret.h"
 #include "spoolgate.h"
 
@@ -278,6 +280,37 @@ keep_chosen_secrets(struct job *job)
 	                  req->read_envelope_from);
 }
 
+/* The system configuration's OAuth2 account chosen by the command line
+ * (-A, -f, the default): its cached access token taken now, while the
+ * group can still be raised, since the machine's token files are the
+ * group's (tokstore.c raises it around each read).  A caller's run never
+ * refreshes it (bearer.h: only root writes those files): without a
+ * usable one the message waits for root's queue run.  The token, or the
+ * failure, waits in job->system_token for the route.  A run whose
+ * account is chosen later (--read-envelope-from) gets none: bearer.c
+ * then says the message waits too. */
+static void
+system_token(struct job *job)
+{
+	const struct request *req = &job->req;
+	struct relay_token *t = &job->system_token;
+	struct account a = {0};
+	struct error ignored;
+
+	if (!needs_secrets(req) || req->mode == CLI_QUEUE_FLUSH ||
+	    req->read_envelope_from)
+		return;
+	error_clear(&ignored);
+	if (conf_select(job->cfg, req->account, choosing_sender(job), &a,
+	                &ignored) == 0 &&
+	    provider_account_uses_oauth2(&a)) {
+		t->account = xstrdup(a.name ? a.name : "default");
+		error_clear(&t->err);
+		t->rc = bearer_get(&a, NULL, &t->token, &t->info, &t->err);
+	}
+	account_clear(&a);
+}
+
 /* The system configuration of a setgid installation, read with the group,
  * and the passwordeval commands of the accounts the run may use run with
  * it while it is held. */
@@ -311,6 +344,8 @@ load_system_config(struct job *job, const char *path, struct error *err)
 		*err = lower_err;
 		rc = -1;
 	}
+	if (rc == 0)
+		system_token(job);
 	return rc;
 }
 
@@ -382,6 +417,7 @@ forget_job(void *arg)
 	conf_free(job->cfg);
 	job->cfg = NULL;
 	account_clear(&job->acct);
+	relay_token_clear(&job->system_token);
 	cli_clear(&job->req);
 }
 
@@ -957,6 +993,7 @@ job_clear(struct job *job)
 	spoolgate_close(job->gate);
 	free(job->spool_dir);
 	conf_free(job->cfg);
+	relay_token_clear(&job->system_token);
 	cli_clear(&job->req);
 	free(job->envelope_from);
 }

@@ -88,6 +88,11 @@ struct job {
 	struct override_queue queued; /* for a queued entry's account */
 	int owner_dead_letter_seconds; /* flush_request's; 0 but in the test
 	                                * program tests/mailpost-spooltest */
+	/* The system configuration's OAuth2 account (of a setgid run, the
+	 * caller outside the group): its access token, or why there is
+	 * none, got by job_load_config while the group could be raised;
+	 * the route uses it (relay_route.preset). */
+	struct relay_token system_token;
 };
 
 /* An empty job (job must be zeroed), whose fallback accounts take the

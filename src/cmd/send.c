@@ -203,6 +203,7 @@ send_post(struct job *job, struct outbox_result *res, FILE *diag,
 	    relay_route_build(&route, &job->acct, job->cfg, &job->finish,
 	                      job->transcript, err) < 0)
 		return -1;
+	route.preset = &job->system_token;
 	complete_envelope(job);
 	/* The progress display needs the size: the message is read whole
 	 * first.  A message still being read from standard input lets a

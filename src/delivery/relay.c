@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "interrupt.h"
+#include "provider.h"
 #include "sasl.h"
 #include "util.h"
 
@@ -126,6 +127,8 @@ relay_route_build(struct relay_route *r, const struct account *first,
 		relay_route_clear(r);
 		return -1;
 	}
+	for (size_t i = 0; i < r->naccounts; i++)
+		r->bearer[i].on = provider_account_uses_oauth2(r->accounts[i]);
 	return 0;
 }
 
@@ -145,6 +148,98 @@ relay_route_clear(struct relay_route *r)
 	memset(r, 0, sizeof *r);
 }
 
+/* The account's OAuth2 access token into secrets[i] (bearer.h), said in
+ * the transcript; `refused`: the one the server just refused. */
+static int
+bearer_fetch(struct relay_route *r, size_t i, const char *refused,
+             struct error *err)
+{
+	struct relay_bearer *b = &r->bearer[i];
+	struct bearer_info info;
+	struct secret fresh;
+	char line[ERROR_MSG_MAX];
+
+	if (bearer_get(r->accounts[i], refused, &fresh, &info, err) < 0)
+		return -1;
+	secret_free(&r->secrets[i]);
+	r->secrets[i] = fresh;
+	r->fetched[i] = true;
+	b->from_cache = info.from_cache;
+	bearer_describe(r->accounts[i], &info, line, sizeof line);
+	transcript_note(r->transcript, "%s", line);
+	if (info.warning[0])
+		transcript_problem(r->transcript, "%s", info.warning);
+	return 0;
+}
+
+void
+relay_token_clear(struct relay_token *t)
+{
+	free(t->account);
+	secret_free(&t->token);
+	memset(t, 0, sizeof *t);
+}
+
+/* The token got before the route (relay_token), for account i if it is
+ * the one the preset names: 1 used (or its failure in err, -1), 0 not
+ * this account's. */
+static int
+bearer_preset(struct relay_route *r, size_t i, struct error *err)
+{
+	const struct relay_token *t = r->preset;
+	char line[ERROR_MSG_MAX];
+
+	if (!t || !t->account || !r->accounts[i]->name ||
+	    strcmp(t->account, r->accounts[i]->name) != 0)
+		return 0;
+	if (t->rc < 0) {
+		*err = t->err;
+		return -1;
+	}
+	secret_free(&r->secrets[i]);
+	secret_from(&r->secrets[i], t->token.data, SECRET_NONE);
+	r->fetched[i] = true;
+	r->bearer[i].preset = true;
+	r->bearer[i].from_cache = t->info.from_cache;
+	bearer_describe(r->accounts[i], &t->info, line, sizeof line);
+	transcript_note(r->transcript, "%s", line);
+	return 1;
+}
+
+/* smtp_options.renew: the server refused the token.  One that came from
+ * the cache is dropped and refreshed, once; a fresh one's refusal
+ * stands. */
+static int
+renew_token(void *ctx, const char **secret, struct error *err)
+{
+	struct relay_bearer *b = ctx;
+	struct relay_route *r = b->route;
+	char *refused;
+	int rc;
+
+	if (!b->from_cache || b->renewed)
+		return 1;
+	b->renewed = true;
+	if (b->preset)
+		return error_set(err, ERROR_TEMPFAIL,
+		                 "the server refused the system "
+		                 "configuration's cached OAuth2 access token, "
+		                 "which only root's queue run can refresh now; "
+		                 "the message waits for it");
+	transcript_note(r->transcript, "the server refused the cached OAuth2 "
+	                               "access token: refreshing it");
+	refused = xstrdup(r->secrets[b->account].data);
+	rc = bearer_fetch(r, b->account, refused, err);
+	wipe(refused, strlen(refused));
+	free(refused);
+	if (rc < 0) {
+		b->renew_failed = true;
+		return -1;
+	}
+	*secret = r->secrets[b->account].data;
+	return 0;
+}
+
 /* The account's password, fetched the first time one of its hops is
  * tried, the process made undumpable first. */
 static int
@@ -157,6 +252,19 @@ hop_secret(struct relay_route *r, size_t hop, const char **secret,
 	int rc;
 
 	*secret = NULL;
+	if (r->bearer[i].on) {
+		if (!r->fetched[i]) {
+			if (secret_protect_process(err) < 0)
+				return -1;
+			rc = bearer_preset(r, i, err);
+			if (rc == 0)
+				rc = bearer_fetch(r, i, NULL, err);
+			if (rc < 0)
+				return -1;
+		}
+		*secret = r->secrets[i].data;
+		return 0;
+	}
 	if (!a->auth || !sasl_needs_secret(a->auth))
 		return 0;
 	if (!r->fetched[i]) {
@@ -188,8 +296,41 @@ int
 relay_submission(struct relay_route *r, size_t hop, struct submission *sub,
                  struct error *err)
 {
+	size_t i = r->hops[hop].account;
+	struct relay_bearer *b = &r->bearer[i];
+
 	sub->account = &r->hops[hop].view;
+	sub->bearer = b->on;
+	sub->renew = b->on ? renew_token : NULL;
+	sub->renew_ctx = b->on ? b : NULL;
+	/* Set here, not when the route was built: the caller may have
+	 * moved the route since (a flush's groups). */
+	b->route = r;
+	b->account = i;
 	return hop_secret(r, hop, &sub->secret, err);
+}
+
+/* After a failure on hop `hop`: whether to try the same hop once more,
+ * on a new connection.  Only after the server refused a cached token and
+ * the session then failed for now (it closed after the refusal, before
+ * the renewed token could be tried): nothing of the message went out. */
+static bool
+bearer_again(struct relay_route *r, size_t hop, const struct error *err,
+             const struct submit_outcome *out)
+{
+	struct relay_bearer *b = &r->bearer[r->hops[hop].account];
+
+	if (!b->on || !b->renewed || b->renew_failed || b->preset ||
+	    b->reconnected || err->kind != ERROR_TEMPFAIL ||
+	    interrupt_signal() != 0 ||
+	    (out && (out->delivered || out->dot_sent)))
+		return false;
+	b->reconnected = true;
+	transcript_note(r->transcript,
+	                "the session ended after the token's refusal: a new "
+	                "connection to %s for the renewed token",
+	                r->hops[hop].host);
+	return true;
 }
 
 bool
@@ -256,6 +397,16 @@ relay_send(struct relay_route *r, const struct submission *sub,
 			return -1;
 		if (submit_send(&s, out, err) == 0)
 			return 0;
+		if (bearer_again(r, hop, err, out)) {
+			if (sub->message.rewind &&
+			    sub->message.rewind(sub->message.ctx, err) < 0)
+				return -1;
+			error_clear(err);
+			if (relay_submission(r, hop, &s, err) < 0)
+				return -1;
+			if (submit_send(&s, out, err) == 0)
+				return 0;
+		}
 		if (!relay_may_retry(err, out))
 			return hop > 0
 			           ? after_failover(&first, r->hops[hop].host,
@@ -280,7 +431,10 @@ relay_open(struct relay_route *r, struct submit_session **ss, size_t *hop,
 
 		if (relay_submission(r, h, &s, err) < 0)
 			return -1;
-		if (submit_open(ss, &s, err) == 0) {
+		if (submit_open(ss, &s, err) == 0 ||
+		    (bearer_again(r, h, err, NULL) &&
+		     relay_submission(r, h, &s, err) == 0 &&
+		     submit_open(ss, &s, err) == 0)) {
 			*hop = h;
 			return 0;
 		}

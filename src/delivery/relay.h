@@ -19,7 +19,14 @@
  *
  * The password (or token) for each account on the route is fetched when
  * that account is first tried, so a fallback that is never needed never
- * prompts.
+ * prompts.  An account with oauth2_provider gets its OAuth2 access token
+ * (bearer.h) instead, once per route: a flush refreshes it at most once
+ * for all its messages.  When the server refuses a token that came from
+ * the cache (revoked early, the cache older than the server thinks),
+ * the token is refreshed once and AUTH tried again on the same session
+ * (smtp_options.renew), or, when the server closed it, once on a new
+ * connection to the same host; a freshly refreshed token refused is a
+ * refusal like any other.
  */
 #ifndef MAILPOST_RELAY_H
 #define MAILPOST_RELAY_H
@@ -27,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bearer.h"
 #include "conf.h"
 #include "error.h"
 #include "secret.h"
@@ -45,6 +53,36 @@ struct relay_hop {
 	                      * a shallow copy, never cleared */
 };
 
+/* An account whose AUTH uses an OAuth2 access token (bearer.h): where
+ * its token came from, and the one renewal a refusal of it gets. */
+struct relay_bearer {
+	struct relay_route *route;
+	size_t account;
+	bool on;           /* the account has oauth2_provider */
+	bool from_cache;   /* the token in secrets[account] was cached */
+	bool preset;       /* it is relay_token's: no refresh here */
+	bool renewed;      /* refused once, refreshed: no second time */
+	bool renew_failed; /* that refresh failed: the token is the refused
+	                    * one still */
+	bool reconnected;  /* tried again on a new connection */
+};
+
+/* An account's token got before the route was built: the system
+ * configuration's account of a setgid run gets it in job.c while the
+ * group can still be raised (the machine's token files are the group's),
+ * and the route, built after the group is gone, uses it as it is.  A
+ * refusal of it cannot be renewed then: it is a temporary failure, for
+ * root's queue run, which can refresh. */
+struct relay_token {
+	char *account;       /* its name; NULL: no token was got */
+	int rc;              /* bearer_get's */
+	struct secret token; /* rc 0 */
+	struct bearer_info info;
+	struct error err; /* rc -1 */
+};
+
+void relay_token_clear(struct relay_token *t);
+
 struct relay_route {
 	struct relay_hop *hops;
 	size_t nhops;
@@ -53,12 +91,16 @@ struct relay_route {
 	struct account *accounts[RELAY_ACCOUNTS_MAX];
 	struct secret secrets[RELAY_ACCOUNTS_MAX];
 	bool fetched[RELAY_ACCOUNTS_MAX];
+	struct relay_bearer bearer[RELAY_ACCOUNTS_MAX];
 	size_t naccounts;
 	struct transcript *transcript;
 	int timeout_s; /* the first account's failover_timeout */
 	/* NULL, or where relay_open describes the session it opens (each
 	 * hop tried starts it afresh); relay_send uses its submission's. */
 	struct submit_report *report;
+	/* NULL, or the token (or failure) of the account it names, used
+	 * instead of bearer_get (not owned; set after relay_route_build). */
+	const struct relay_token *preset;
 };
 
 /* How a fallback account, once resolved from the configuration, gets the

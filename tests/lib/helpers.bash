@@ -138,6 +138,16 @@
 #                                 server (when started), auth on, then
 #                                 LINEs; exports XDG_STATE_HOME (the token
 #                                 store) in the test's temp dir
+#   oauth2_seed REFRESH [ACCESS [SECONDS-LEFT]]
+#                                 the token file of write_oauth2_config's
+#                                 account as --oauth2-login leaves it
+#                                 (tokstore.c's format): the refresh token
+#                                 and, when given, a cached access token
+#                                 expiring in SECONDS-LEFT (default 3000);
+#                                 prints its path; $OAUTH2_ACCOUNT (default
+#                                 "default") and $OAUTH2_TOKEN_DIR (the
+#                                 machine's directory: files 0660) change
+#                                 whose and where
 #   OAUTH2_USER, OAUTH2_CLIENT_ID alice@example.org and mailpost-test, as
 #                                 oauthd.py expects by default; the test
 #                                 server's line for the first access token:
@@ -557,6 +567,37 @@ write_oauth2_config() {
 		"oauth2_authorize_endpoint $OAUTHD_URL/authorize" \
 		"oauth2_trust_file $CERTS/ca.pem" "user $OAUTH2_USER" \
 		"${server[@]}" "auth on" "$@" "account default : oauth"
+}
+
+# The format is tokstore.c's header's: a test that writes it by hand
+# breaks, as it should, when the format changes without the header.
+oauth2_seed() {
+	"$SMTPD_PYTHON" - "${OAUTH2_TOKEN_DIR:-$XDG_STATE_HOME/mailpost/oauth2}" \
+		"${OAUTH2_TOKEN_DIR:+0660}" "${OAUTH2_ACCOUNT:-default}" \
+		"$OAUTHD_URL/token" "$OAUTH2_CLIENT_ID" "$OAUTH2_USER" "$@" <<'EOF'
+import os, sys, time
+d, mode, account, endpoint, client, user, refresh = sys.argv[1:8]
+access = sys.argv[8] if len(sys.argv) > 8 else None
+left = int(sys.argv[9]) if len(sys.argv) > 9 else 3000
+h = 14695981039346656037
+for s in (endpoint, client, user):
+    for b in s.encode() + b"\0":
+        h = ((h ^ b) * 1099511628211) % 2**64
+if not os.path.isdir(d):
+    os.makedirs(d, mode=0o700)
+    os.chmod(d, 0o700)
+lines = ["mailpost-oauth2 1", "endpoint " + endpoint, "client " + client,
+         "user " + user, "scope ", "refresh file", "refresh_token " + refresh]
+if access:
+    lines += ["access_token " + access,
+              "access_expires %d" % (time.time() + left)]
+path = os.path.join(d, "%s-%016x" % (account, h))
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.fchmod(fd, int(mode or "0600", 8))
+os.write(fd, ("\n".join(lines + ["end"]) + "\n").encode())
+os.close(fd)
+print(path)
+EOF
 }
 
 smtpd_received() {
