@@ -176,6 +176,30 @@ assert_queued() {
 		die "the command should have no -C:" "$stderr"
 }
 
+@test "oauth2: the command to log in again runs as printed, from elsewhere, for a relative -C FILE a shell would split" {
+	oauthd_start --refresh invalid_grant --device status:503
+	server OAUTHBEARER access-1
+	write_oauth2_config
+	oauth2_seed refresh-1 >/dev/null
+	local dir="$BATS_TEST_TMPDIR/my dir" name="it's mine; \$HOME"
+	mkdir -p "$dir"
+	mv "$MAILPOST_CONF" "$dir/$name"
+	cd "$dir"
+	run_mailpost 77 -C "$name" -f alice@example.org bob@example.net <"$MSG"
+	cd "$BATS_TEST_TMPDIR"
+	[[ "$stderr" =~ \;\ log\ in\ again:\ (mailpost\ .*\ -A\ default)\;\  ]] ||
+		die "no command to log in again:" "$stderr"
+	local cmd="${BASH_REMATCH[1]}"
+	# Run by a shell as it is, but for the program's own path, from
+	# another directory: the token endpoint hears from the right account.
+	cmd="${cmd/#mailpost/\"\$MAILPOST\"}"
+	status=0
+	(cd / && sh -c "$cmd" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err") || status=$?
+	assert_equal 75 "$status" "the exit code of '$cmd' ($(cat "$BATS_TEST_TMPDIR/err"))"
+	assert_equal 1 "$(oauthd_requests /device)" "device requests"
+	assert_equal "$OAUTH2_CLIENT_ID" "$(oauthd_last_form client_id /device)" "the client id"
+}
+
 @test "oauth2: no login yet is exit 77 with the command to log in, and nothing is asked of the endpoint" {
 	oauthd_start
 	server OAUTHBEARER access-1

@@ -105,13 +105,62 @@ rec_is_for(const struct rec *r, const struct tokstore_key *k)
 	       same(r->client, k->client_id) && same(r->user, k->user);
 }
 
+/* s appended to b as one word of a POSIX shell: as it is when it holds
+ * only bytes no shell treats specially, else in single quotes (a quote
+ * itself as '\''). */
+static void
+shell_word(struct buf *b, const char *s)
+{
+	static const char plain[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                            "abcdefghijklmnopqrstuvwxyz"
+	                            "0123456789_@%+=:,./-";
+
+	if (*s && s[strspn(s, plain)] == '\0') {
+		buf_append_str(b, s);
+		return;
+	}
+	buf_append_char(b, '\'');
+	for (; *s; s++)
+		if (*s == '\'')
+			buf_append_str(b, "'\\''");
+		else
+			buf_append_char(b, *s);
+	buf_append_char(b, '\'');
+}
+
+void
+tokstore_login_command(const char *config, const char *account, char *out,
+                       size_t n)
+{
+	char cwd[PATH_MAX];
+	struct buf b, file;
+
+	buf_init(&b, 4 * PATH_MAX);
+	buf_init(&file, 2 * PATH_MAX);
+	buf_append_str(&b, "mailpost ");
+	if (config) {
+		/* A message may be read in another directory (cron's mail,
+		 * a log): the file named from /. */
+		if (config[0] != '/' && getcwd(cwd, sizeof cwd))
+			buf_printf(&file, "%s%s", cwd,
+			           strcmp(cwd, "/") == 0 ? "" : "/");
+		buf_append_str(&file, config);
+		buf_append_str(&b, "-C ");
+		shell_word(&b, buf_str(&file));
+		buf_append_char(&b, ' ');
+	}
+	buf_append_str(&b, "--oauth2-login -A ");
+	shell_word(&b, account ? account : "default");
+	str_copy(out, n, buf_str(&b));
+	buf_clear(&file);
+	buf_clear(&b);
+}
+
 /* "mailpost [-C FILE] --oauth2-login -A NAME", for messages. */
 static void
 login_hint(const struct tokstore_key *k, char *out, size_t n)
 {
-	snprintf(out, n, "mailpost %s%s%s--oauth2-login -A %s",
-	         k->config ? "-C " : "", k->config ? k->config : "",
-	         k->config ? " " : "", name_of(k));
+	tokstore_login_command(k->config, name_of(k), out, n);
 }
 
 /* ------------------------------------------------------------------------

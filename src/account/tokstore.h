@@ -81,6 +81,13 @@ struct tokstore_key {
 void tokstore_key_init(struct tokstore_key *k, const struct account *a,
                        const struct oauth2_settings *s);
 
+/* The command that logs account (NULL: "default") of the -C file config
+ * (NULL: none) in, for messages: "mailpost [-C FILE] --oauth2-login -A
+ * NAME", FILE made absolute and each word quoted as a POSIX shell needs
+ * it, so that it runs as printed wherever the message is read. */
+void tokstore_login_command(const char *config, const char *account, char *out,
+                            size_t n);
+
 /* The refresh token.  None stored: -1 ERROR_NOPERM "account 'A' has no
  * OAuth2 login; log in: mailpost --oauth2-login -A A". */
 int tokstore_get_refresh(const struct tokstore_key *k, struct secret *out,

@@ -60,11 +60,7 @@ shown(char *buf, size_t n, const char *text)
 static void
 again_command(const struct login *l, char *out, size_t n)
 {
-	if (l->config)
-		snprintf(out, n, "mailpost -C %s --oauth2-login -A %s",
-		         l->config, l->name);
-	else
-		snprintf(out, n, "mailpost --oauth2-login -A %s", l->name);
+	tokstore_login_command(l->config, l->name, out, n);
 }
 
 /* err's message, then "; run it again: COMMAND" (a login that can only

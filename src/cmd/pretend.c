@@ -169,7 +169,7 @@ pretend_oauth2_state(const struct job *job, struct pretend_oauth2 *w)
 	struct tokstore_key k;
 	struct tokstore_status st;
 	struct error err;
-	char th[256], dh[256], ah[256];
+	char th[256], dh[256], ah[256], cmd[512];
 
 	memset(w, 0, sizeof *w);
 	error_clear(&err);
@@ -206,13 +206,11 @@ pretend_oauth2_state(const struct job *job, struct pretend_oauth2 *w)
 		w->refused = true;
 		return;
 	}
-	if (st.refresh == TOKSTORE_AUTO)
+	if (st.refresh == TOKSTORE_AUTO) {
+		tokstore_login_command(k.config, a->name, cmd, sizeof cmd);
 		snprintf(w->refresh, sizeof w->refresh,
-		         "none: no login yet: mailpost %s%s%s--oauth2-login "
-		         "-A %s",
-		         k.config ? "-C " : "", k.config ? k.config : "",
-		         k.config ? " " : "", a->name ? a->name : "default");
-	else if (st.refresh == TOKSTORE_KEYRING)
+		         "none: no login yet: %s", cmd);
+	} else if (st.refresh == TOKSTORE_KEYRING)
 		str_copy(
 		    w->refresh, sizeof w->refresh,
 		    "in the keyring (secret-tool, service mailpost-oauth2)");

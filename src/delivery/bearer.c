@@ -61,9 +61,7 @@ bearer_login_command(const struct account *a, char *out, size_t n)
 {
 	const char *file = config_option(a);
 
-	snprintf(out, n, "mailpost %s%s%s--oauth2-login -A %s",
-	         file ? "-C " : "", file ? file : "", file ? " " : "",
-	         account_name(a));
+	tokstore_login_command(file, account_name(a), out, n);
 }
 
 /* Root's run (a flush from the timer, cron mail) with the system

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,28 @@ reset(void)
 }
 
 static void
+test_login_command(void)
+{
+	char out[512], cwd[PATH_MAX], want[PATH_MAX + 64];
+
+	tokstore_login_command(NULL, NULL, out, sizeof out);
+	CHECK_STR(out, "mailpost --oauth2-login -A default");
+	tokstore_login_command("/etc/mailpost.conf", "work", out, sizeof out);
+	CHECK_STR(out, "mailpost -C /etc/mailpost.conf --oauth2-login -A work");
+	tokstore_login_command("/a b/$x;`y`", "a&b", out, sizeof out);
+	CHECK_STR(out, "mailpost -C '/a b/$x;`y`' --oauth2-login -A 'a&b'");
+	/* A relative file from where it was given. */
+	CHECK(getcwd(cwd, sizeof cwd) != NULL);
+	tokstore_login_command("conf", "w", out, sizeof out);
+	snprintf(want, sizeof want, "mailpost -C %s%sconf --oauth2-login -A w",
+	         cwd, strcmp(cwd, "/") == 0 ? "" : "/");
+	CHECK_STR(out, want);
+	/* Cut, never overrun. */
+	tokstore_login_command("/etc/x", "work", out, 10);
+	CHECK_STR(out, "mailpost ");
+}
+
+static void
 test_file_round_trip(void)
 {
 	struct tokstore_key k = key(TOKSTORE_FILE);
@@ -116,6 +139,13 @@ test_file_round_trip(void)
 	CHECK_INT(tokstore_get_refresh(&k, &s, &err), -1);
 	CHECK(strstr(err.msg, "mailpost -C /etc/x.conf --oauth2-login -A "
 	                      "work") != NULL);
+	/* As a shell reads it, from any directory. */
+	k.config = "/etc/my conf";
+	k.account = "it's";
+	CHECK_INT(tokstore_get_refresh(&k, &s, &err), -1);
+	CHECK(strstr(err.msg, "mailpost -C '/etc/my conf' --oauth2-login -A "
+	                      "'it'\\''s'") != NULL);
+	k.account = "work";
 	k.config = NULL;
 
 	CHECK_INT(tokstore_put_refresh(&k, "R1", &where, &err), 0);
@@ -625,6 +655,7 @@ main(void)
 	snprintf(dir, sizeof dir, "%s/oauth2", top);
 	snprintf(bin, sizeof bin, "%s/bin", top);
 	snprintf(path_with_bin, sizeof path_with_bin, "%s:/usr/bin:/bin", bin);
+	test_login_command();
 	test_file_round_trip();
 	test_access_expiry();
 	test_identity_mismatch();
