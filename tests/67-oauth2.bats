@@ -149,6 +149,23 @@ assert_queued() {
 	assert_oauthd_no_problems
 }
 
+@test "oauth2: an account that only names another (account default : oauth) uses that one's login, and keeps its one file" {
+	oauthd_start --refresh rotate:access_token=access-2
+	server OAUTHBEARER access-2
+	write_oauth2_config
+	# Logged in as README says, with -A oauth; sent without -A.
+	OAUTH2_ACCOUNT=oauth oauth2_seed refresh-1 access-1 60 >/dev/null
+	send 0
+	assert_bearer_used access-2
+	ACCOUNT=oauth
+	assert_equal 1 "$(find "$XDG_STATE_HOME/mailpost/oauth2" -type f | wc -l)" "token files"
+	assert_token_file refresh_token refresh-2
+	assert_token_file access_token access-2
+	run_mailpost 0 -C "$MAILPOST_CONF" --check-config -A default
+	[[ "$output" == *"refresh token: in $(token_file)"* ]] ||
+		die "--check-config of account default does not find the login:" "$output"
+}
+
 # --- a refresh token refused -------------------------------------------------
 
 @test "oauth2: invalid_grant is exit 77 with the exact command that logs in again (with -C), the message kept" {

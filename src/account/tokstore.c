@@ -6,7 +6,10 @@
  * (at most 64 of them), then 16 hex digits of a 64-bit FNV-1a digest of
  * the token endpoint, the client id and the user (each followed by a NUL
  * byte).  The digest only spreads identities over names; what decides is
- * the identity the file records, compared in full.  Text, one "KEY VALUE"
+ * the identity the file records, compared in full.  An account with no
+ * file of its own name takes another account's file of the same identity
+ * (other_account_file), so one login serves "account default : work" and
+ * work alike.  Text, one "KEY VALUE"
  * line each, in this order, LF-terminated:
  *
  *     mailpost-oauth2 1              format and version
@@ -214,24 +217,42 @@ file_name(const struct tokstore_key *k, char *out, size_t n)
 	snprintf(out, n, "%s-%016llx", name, (unsigned long long)h);
 }
 
+/* dir/name, or NULL past PATH_MAX. */
+static char *
+join_path(const char *dir, const char *name)
+{
+	struct buf b;
+
+	buf_init(&b, PATH_MAX);
+	if (buf_printf(&b, "%s/%s", dir, name) < 0)
+		return NULL;
+	return b.data;
+}
+
+static char *other_account_file(const struct tokstore_key *k, const char *dir,
+                                const char *name);
+
 char *
 tokstore_path(const struct tokstore_key *k, struct error *err)
 {
-	char *dir = dir_of(k, err), name[NAME_KEEP + 32];
-	struct buf b;
+	char *dir = dir_of(k, err), name[NAME_KEEP + 32], *other;
 
 	if (!dir)
 		return NULL;
 	file_name(k, name, sizeof name);
-	buf_init(&b, PATH_MAX);
-	if (buf_printf(&b, "%s/%s", dir, name) < 0) {
+	/* The system account's directory is read only with the group, and
+	 * its account names are root's to choose. */
+	other = k->system ? NULL : other_account_file(k, dir, name);
+	if (other) {
 		free(dir);
+		return other;
+	}
+	other = join_path(dir, name);
+	free(dir);
+	if (!other)
 		error_set(err, ERROR_CONFIG,
 		          "the token file's name is too long");
-		return NULL;
-	}
-	free(dir);
-	return b.data;
+	return other;
 }
 
 /* The modes of the directory and the files: the caller's alone, or the
@@ -722,6 +743,56 @@ open_rec(const struct tokstore_key *k, bool make_dir, char **path,
 		rc = load(k, *path, r, err);
 	lower_for(k);
 	return rc;
+}
+
+/* Another account's file for k's identity, when dir has none of k's own
+ * name: an account that only names another ("account default : work")
+ * has the same token endpoint, client and user, and shares that one's
+ * login instead of asking for a second.  The first such file in byte
+ * order, for a stable choice; NULL when there is none. */
+static char *
+other_account_file(const struct tokstore_key *k, const char *dir,
+                   const char *name)
+{
+	const char *digest = strrchr(name, '-');
+	size_t dlen = digest ? strlen(digest) : 0;
+	char *best = NULL, *path;
+	struct dirent *e;
+	struct error ignored;
+	struct stat st;
+	struct rec r = {0};
+	DIR *d;
+
+	path = join_path(dir, name);
+	if (!path || !digest || lstat(path, &st) == 0 || errno != ENOENT) {
+		free(path);
+		return NULL;
+	}
+	free(path);
+	d = opendir(dir);
+	if (!d)
+		return NULL;
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (len <= dlen ||
+		    strcmp(e->d_name + len - dlen, digest) != 0 ||
+		    (best && strcmp(e->d_name, best) >= 0))
+			continue;
+		path = join_path(dir, e->d_name);
+		error_clear(&ignored);
+		if (path && load(k, path, &r, &ignored) == LOAD_OK &&
+		    rec_is_for(&r, k)) {
+			free(best);
+			best = xstrdup(e->d_name);
+		}
+		rec_clear(&r);
+		free(path);
+	}
+	closedir(d);
+	path = best ? join_path(dir, best) : NULL;
+	free(best);
+	return path;
 }
 
 /* The system account's files are written by root alone: one written by

@@ -127,7 +127,8 @@ struct tokstore_status {
 int tokstore_status(const struct tokstore_key *k, struct tokstore_status *st,
                     struct error *err);
 
-/* The file of k: a new string, or NULL with ERROR_CONFIG (no home). */
+/* The file of k (another account's for the same identity when there is
+ * none of k's name): a new string, or NULL with ERROR_CONFIG (no home). */
 char *tokstore_path(const struct tokstore_key *k, struct error *err);
 
 #endif

@@ -119,6 +119,45 @@ test_login_command(void)
 	CHECK_STR(out, "mailpost ");
 }
 
+/* An account that only names another shares its file: the same identity
+ * under another name; a user of its own keeps apart. */
+static void
+test_other_account(void)
+{
+	struct tokstore_key work = key(TOKSTORE_FILE),
+	                    dflt = key(TOKSTORE_FILE);
+	struct tokstore_key other = key(TOKSTORE_FILE);
+	enum tokstore_where where;
+	struct secret s;
+	struct error err;
+	char *pw, *pd;
+
+	reset();
+	dflt.account = "default";
+	other.account = "zz";
+	other.user = "you@example.org";
+	CHECK_INT(tokstore_put_refresh(&work, "R1", &where, &err), 0);
+	pw = tokstore_path(&work, &err);
+	pd = tokstore_path(&dflt, &err);
+	CHECK_STR(pd, pw);
+	CHECK_INT(tokstore_get_refresh(&dflt, &s, &err), 0);
+	CHECK_STR(s.data, "R1");
+	secret_free(&s);
+	/* Written through either, one file. */
+	CHECK_INT(tokstore_put_refresh(&dflt, "R2", &where, &err), 0);
+	CHECK_INT(entries(), 1);
+	CHECK_INT(tokstore_get_refresh(&work, &s, &err), 0);
+	CHECK_STR(s.data, "R2");
+	secret_free(&s);
+	/* Another user: no login, a file of its own once logged in. */
+	CHECK_INT(tokstore_get_refresh(&other, &s, &err), -1);
+	CHECK_INT(err.kind, ERROR_NOPERM);
+	CHECK_INT(tokstore_put_refresh(&other, "R3", &where, &err), 0);
+	CHECK_INT(entries(), 2);
+	free(pw);
+	free(pd);
+}
+
 static void
 test_file_round_trip(void)
 {
@@ -656,6 +695,7 @@ main(void)
 	snprintf(bin, sizeof bin, "%s/bin", top);
 	snprintf(path_with_bin, sizeof path_with_bin, "%s:/usr/bin:/bin", bin);
 	test_login_command();
+	test_other_account();
 	test_file_round_trip();
 	test_access_expiry();
 	test_identity_mismatch();
