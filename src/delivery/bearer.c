@@ -1,7 +1,7 @@
 /*
  * bearer.c - the OAuth2 access token at send time (see bearer.h): the
- * cache, else a refresh under the identity's lock, the new tokens stored
- * in the order that keeps the login.
+ * cache, else a refresh under the token directory's lock, the new tokens
+ * stored in the order that keeps the login.
  */
 #include "config.h"
 
@@ -65,10 +65,10 @@ bearer_login_command(const struct account *a, char *out, size_t n)
 }
 
 /* Root's run (a flush from the timer, cron mail) with the system
- * configuration of a setgid installation uses the machine's tokens too:
- * the ones a caller of the system account gets while the group is held
+ * configuration of a setgid installation uses the machine's tokens, the
+ * ones a caller's run of the system account reads with the group
  * (a->hidden), under TOKSTORE_SYSTEM_DIR, not root's own state
- * directory. */
+ * directory; and it is the one run that refreshes them. */
 static bool
 root_of_system(const struct account *a)
 {
@@ -122,17 +122,9 @@ lock_store(const struct ident *id, int *fd, struct error *err)
 	slash = strrchr(path, '/');
 	if (slash && slash != path)
 		*slash = '\0';
-	/* The system account's directory opens only with the group. */
-	if (id->key.system && privilege_held() && privilege_raise(err) < 0) {
-		free(path);
-		return -1;
-	}
+	/* Only a user's own run or root's refreshes (may_refresh): either
+	 * opens the directory as it is. */
 	*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (id->key.system && privilege_held()) {
-		struct error ignored;
-
-		(void)privilege_lower(&ignored);
-	}
 	if (*fd < 0) {
 		/* No directory yet: no login yet, which the refresh token's
 		 * read reports in its words. */
