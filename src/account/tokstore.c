@@ -44,11 +44,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "fdwait.h"
 #include "privilege.h"
 #include "util.h"
 
@@ -327,18 +329,27 @@ check_owner_mode(const struct tokstore_key *k, const char *path,
 	return 0;
 }
 
+/* The directory of a file's path (a copy). */
+static char *
+dir_part(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+
+	if (slash && slash != dir)
+		*slash = '\0';
+	return dir;
+}
+
 /* The directory of path checked (and for the user's, made 0700 when
  * missing and `make`). */
 static int
 check_dir(const struct tokstore_key *k, const char *path, bool make,
           struct error *err)
 {
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	char *dir = dir_part(path);
 	struct stat st;
 	int rc;
 
-	if (slash && slash != dir)
-		*slash = '\0';
 	if (lstat(dir, &st) < 0 && errno == ENOENT && make && !k->system) {
 		if (dir_make_private(dir, NULL) < 0) {
 			rc = error_set_errno(err, ERROR_CONFIG, errno,
@@ -361,6 +372,68 @@ check_dir(const struct tokstore_key *k, const char *path, bool make,
 	rc = check_owner_mode(k, dir, &st, true, err);
 	free(dir);
 	return rc;
+}
+
+/* The lock tokstore_lock holds: its directory, descriptor and depth. */
+static struct {
+	char *dir;
+	int fd;
+	int depth;
+} held = {NULL, -1, 0};
+
+/* The store's lock (flock(2) on the directory, checked by check_dir),
+ * held across a read-modify-write of a file: without it, a run caching
+ * its access token while another rotates the refresh token would write
+ * the old refresh token back over the new one.  Waited for at most
+ * TOKSTORE_LOCK_WAIT seconds; the descriptor in *fd (unlock_dir lets
+ * go), -1 when tokstore_lock holds it already. */
+static int
+lock_dir(const struct tokstore_key *k, const char *path, int *fd,
+         struct error *err)
+{
+	char *dir = dir_part(path);
+	int64_t deadline = now_ms() + (int64_t)TOKSTORE_LOCK_WAIT * 1000;
+	int rc = 0;
+
+	*fd = -1;
+	/* Held by tokstore_lock already; or the system account's in a
+	 * caller's run, which writes nothing there (save_rec). */
+	if ((held.depth > 0 && strcmp(held.dir, dir) == 0) ||
+	    (k->system && geteuid() != 0)) {
+		free(dir);
+		return 0;
+	}
+	*fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0)
+		rc = error_set_errno(err, ERROR_CONFIG, errno,
+		                     "cannot open %s to lock it", dir);
+	while (rc == 0 && flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			rc = error_set_errno(err, ERROR_IOERR, errno,
+			                     "cannot lock %s", dir);
+		else if (now_ms() >= deadline)
+			rc = error_set(
+			    err, ERROR_TEMPFAIL,
+			    "another run has held the lock on account '%s''s "
+			    "OAuth2 tokens (%s) for %d s; try again later",
+			    name_of(k), dir, TOKSTORE_LOCK_WAIT);
+		else
+			(void)fd_wait(-1, 0, now_ms() + 50);
+	}
+	if (rc < 0 && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	free(dir);
+	return rc;
+}
+
+static void
+unlock_dir(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
 /* ------------------------------------------------------------------------
@@ -723,20 +796,26 @@ lower_for(const struct tokstore_key *k)
 }
 
 /* The file's record, read with the group when it is the system
- * account's; the path in *path (the caller frees it). */
+ * account's; the path in *path (the caller frees it).  lock: the
+ * store's lock taken first (lock_dir) when the directory is there, its
+ * descriptor in *lock (-1 otherwise; the caller unlocks). */
 static int
 open_rec(const struct tokstore_key *k, bool make_dir, char **path,
-         struct rec *r, struct error *err)
+         struct rec *r, int *lock, struct error *err)
 {
 	int rc;
 
 	memset(r, 0, sizeof *r);
+	if (lock)
+		*lock = -1;
 	*path = tokstore_path(k, err);
 	if (!*path)
 		return -1;
 	if (!raise_for(k, err))
 		return -1;
 	rc = check_dir(k, *path, make_dir, err);
+	if (rc == 0 && lock)
+		rc = lock_dir(k, *path, lock, err);
 	if (rc == 1)
 		rc = LOAD_NONE;
 	else if (rc == 0)
@@ -944,7 +1023,7 @@ tokstore_get_refresh(const struct tokstore_key *k, struct secret *out,
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	rc = open_rec(k, false, &path, &r, err);
+	rc = open_rec(k, false, &path, &r, NULL, err);
 	if (rc < 0)
 		goto done;
 	if (rc == LOAD_DAMAGED) {
@@ -986,23 +1065,25 @@ done:
 }
 
 /* Before token (the `what` token) is stored: it is one the file can
- * hold, and the record as open_rec reads it (the directory made when
- * missing); -1 with *path freed. */
+ * hold, and the record as open_rec reads it under the store's lock (the
+ * directory made when missing); -1 with *path freed and unlocked. */
 static int
 open_for(const struct tokstore_key *k, const char *what, const char *token,
-         char **path, struct rec *r, struct error *err)
+         char **path, struct rec *r, int *lock, struct error *err)
 {
 	int rc;
 
 	memset(r, 0, sizeof *r);
 	*path = NULL;
+	*lock = -1;
 	if (!token_ok(token))
 		return error_set(err, ERROR_PROTOCOL,
 		                 "the %s token is not printable ASCII of at "
 		                 "most %d bytes",
 		                 what, SECRET_MAX);
-	rc = open_rec(k, true, path, r, err);
+	rc = open_rec(k, true, path, r, lock, err);
 	if (rc < 0) {
+		unlock_dir(lock);
 		free(*path);
 		*path = NULL;
 	}
@@ -1016,11 +1097,11 @@ tokstore_put_refresh(const struct tokstore_key *k, const char *token,
 	char *path = NULL, why[ERROR_MSG_MAX] = "";
 	enum tokstore_where was;
 	struct rec r;
-	int rc;
+	int rc, lock;
 
 	error_clear(err);
 	*where_out = TOKSTORE_FILE;
-	rc = open_for(k, "refresh", token, &path, &r, err);
+	rc = open_for(k, "refresh", token, &path, &r, &lock, err);
 	if (rc < 0)
 		return -1;
 	was = rc == LOAD_OK && rec_is_for(&r, k) ? r.refresh : TOKSTORE_AUTO;
@@ -1037,6 +1118,7 @@ tokstore_put_refresh(const struct tokstore_key *k, const char *token,
 			          "the keyring (oauth2_store keyring): %s",
 			          name_of(k), msg);
 			rec_clear(&r);
+			unlock_dir(&lock);
 			free(path);
 			return -1;
 		} else {
@@ -1057,6 +1139,7 @@ tokstore_put_refresh(const struct tokstore_key *k, const char *token,
 	if (rc == 0 && why[0])
 		error_set(err, ERROR_NONE, "%s", why);
 	rec_clear(&r);
+	unlock_dir(&lock);
 	free(path);
 	return rc;
 }
@@ -1072,7 +1155,7 @@ tokstore_get_access(const struct tokstore_key *k, int margin_s,
 
 	memset(out, 0, sizeof *out);
 	*expires_at = 0;
-	rc = open_rec(k, false, &path, &r, err);
+	rc = open_rec(k, false, &path, &r, NULL, err);
 	free(path);
 	if (rc < 0)
 		return -1;
@@ -1092,9 +1175,9 @@ tokstore_put_access(const struct tokstore_key *k, const char *token,
 {
 	char *path = NULL;
 	struct rec r;
-	int rc;
+	int rc, lock;
 
-	if (open_for(k, "access", token, &path, &r, err) < 0)
+	if (open_for(k, "access", token, &path, &r, &lock, err) < 0)
 		return -1;
 	rec_adopt(&r, k);
 	str_wipe_free(&r.access_token);
@@ -1102,6 +1185,7 @@ tokstore_put_access(const struct tokstore_key *k, const char *token,
 	r.access_expires = expires_at > 0 ? expires_at : 0;
 	rc = save_rec(k, path, &r, err);
 	rec_clear(&r);
+	unlock_dir(&lock);
 	free(path);
 	return rc;
 }
@@ -1111,9 +1195,9 @@ tokstore_drop_access(const struct tokstore_key *k, struct error *err)
 {
 	char *path = NULL;
 	struct rec r;
-	int rc;
+	int rc, lock;
 
-	rc = open_rec(k, false, &path, &r, err);
+	rc = open_rec(k, false, &path, &r, &lock, err);
 	if (rc == LOAD_OK && r.access_token) {
 		str_wipe_free(&r.access_token);
 		r.access_expires = 0;
@@ -1122,6 +1206,7 @@ tokstore_drop_access(const struct tokstore_key *k, struct error *err)
 		rc = 0;
 	}
 	rec_clear(&r);
+	unlock_dir(&lock);
 	free(path);
 	return rc;
 }
@@ -1135,7 +1220,7 @@ tokstore_status(const struct tokstore_key *k, struct tokstore_status *st,
 	int rc;
 
 	memset(st, 0, sizeof *st);
-	rc = open_rec(k, false, &path, &r, err);
+	rc = open_rec(k, false, &path, &r, NULL, err);
 	if (path)
 		str_copy(st->path, sizeof st->path, path);
 	free(path);
@@ -1149,4 +1234,46 @@ tokstore_status(const struct tokstore_key *k, struct tokstore_status *st,
 	}
 	rec_clear(&r);
 	return 0;
+}
+
+int
+tokstore_lock(const struct tokstore_key *k, struct error *err)
+{
+	char *path;
+	int rc, fd = -1;
+
+	if (held.depth > 0) {
+		held.depth++;
+		return 0;
+	}
+	path = tokstore_path(k, err);
+	if (!path)
+		return -1;
+	if (!raise_for(k, err)) {
+		free(path);
+		return -1;
+	}
+	rc = check_dir(k, path, false, err);
+	if (rc == 0)
+		rc = lock_dir(k, path, &fd, err);
+	lower_for(k);
+	if (rc >= 0) {
+		held.dir = dir_part(path);
+		held.fd = fd;
+		held.depth = 1;
+	}
+	free(path);
+	return rc < 0 ? -1 : 0;
+}
+
+void
+tokstore_unlock(void)
+{
+	if (held.depth == 0 || --held.depth > 0)
+		return;
+	if (held.fd >= 0)
+		close(held.fd); /* and the flock with it */
+	held.fd = -1;
+	free(held.dir);
+	held.dir = NULL;
 }

@@ -19,6 +19,10 @@
  * (a system account's file not root's too).
  * Files are replaced whole: written to a temporary file in the same
  * directory, fsynced, renamed over the old one, the directory fsynced.
+ * A write reads the file, changes its part and writes it back under an
+ * flock(2) of the directory (tokstore_lock), so that two runs at once
+ * (one rotating the refresh token, one caching an access token) keep
+ * both changes.
  *
  * The keyring entry: secret-tool store|lookup|clear with the attributes
  * service mailpost-oauth2, user U, endpoint TOKEN_ENDPOINT, client
@@ -51,6 +55,11 @@
 #define TOKSTORE_TEMP_AGE 60
 /* The most names of the directory such a sweep looks at. */
 #define TOKSTORE_SCAN_MAX 1000
+/* How long a run waits for the store's lock (seconds): more than its
+ * holder's own bounded waits (bearer.c's refresh: an HTTPS exchange of
+ * at most 30 s, then the keyring's TOKSTORE_KEYRING_TIMEOUT), so that
+ * only a holder stopped (SIGSTOP) makes it give up. */
+#define TOKSTORE_LOCK_WAIT 90
 /* The keyring's service attribute. */
 #define TOKSTORE_SERVICE "mailpost-oauth2"
 /* The system account's directory (make install and the package make it,
@@ -130,5 +139,20 @@ int tokstore_status(const struct tokstore_key *k, struct tokstore_status *st,
 /* The file of k (another account's for the same identity when there is
  * none of k's name): a new string, or NULL with ERROR_CONFIG (no home). */
 char *tokstore_path(const struct tokstore_key *k, struct error *err);
+
+/* The store's lock for k's directory: flock(2) on
+ * it, which tokstore_put_* and tokstore_drop_access take for their
+ * read-modify-write of the file, and which a caller may hold by a caller across
+ * a whole exchange, e.g. bearer.c's refresh, so that a second run refreshing at
+ * once waits and then finds the first's tokens instead of spending a refresh
+ * token the first had rotated.  Writes of this process while it is held do not
+ * wait for it; nested calls count (one store per process).  Waited for at most
+ * TOKSTORE_LOCK_WAIT seconds: then ERROR_TEMPFAIL.  Not taken (0) when
+ * there is nothing to guard: no directory yet (no login), or the system
+ * account's in a caller's run, which writes none of its files.  A child
+ * forked while it is held shares it: such a child must not use the
+ * store. */
+int tokstore_lock(const struct tokstore_key *k, struct error *err);
+void tokstore_unlock(void);
 
 #endif

@@ -7,12 +7,9 @@
 
 #include "bearer.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,61 +99,6 @@ ident_init(struct ident *id, const struct account *a, struct error *err)
 		                 "which this run no longer does; the message "
 		                 "waits for root's queue run");
 	return 0;
-}
-
-/* Two runs refreshing one identity at once: with rotation the second's
- * refresh token is the one the first just had revoked.  The lock is an
- * flock on the token directory (the file itself is replaced by rename,
- * so a lock on it would be on an inode already gone), waited for at most
- * BEARER_LOCK_WAIT: the holder's own waits are bounded (HTTPS_TIMEOUT,
- * the keyring's), so only a stopped process holds it longer. */
-static int
-lock_store(const struct ident *id, int *fd, struct error *err)
-{
-	char *path = tokstore_path(&id->key, err), *slash;
-	int64_t until = now_ms() + (int64_t)BEARER_LOCK_WAIT * 1000;
-
-	*fd = -1;
-	if (!path)
-		return -1;
-	slash = strrchr(path, '/');
-	if (slash && slash != path)
-		*slash = '\0';
-	/* Only a user's own run or root's refreshes (may_refresh): either
-	 * opens the directory as it is. */
-	*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (*fd < 0) {
-		/* No directory yet: no login yet, which the refresh token's
-		 * read reports in its words. */
-		free(path);
-		return 0;
-	}
-	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-		if ((errno != EWOULDBLOCK && errno != EINTR) ||
-		    now_ms() >= until) {
-			error_set_errno(
-			    err, ERROR_TEMPFAIL,
-			    errno == EWOULDBLOCK ? ETIMEDOUT : errno,
-			    "cannot lock %s for the OAuth2 refresh "
-			    "of account '%s'",
-			    id->key.system ? "the token directory" : path,
-			    account_name(id->a));
-			close(*fd);
-			*fd = -1;
-			free(path);
-			return -1;
-		}
-		usleep(50 * 1000);
-	}
-	free(path);
-	return 0;
-}
-
-static void
-unlock_store(int fd)
-{
-	if (fd >= 0)
-		close(fd); /* and the flock with it */
 }
 
 /* err's message, then what to do about a login that no longer works. */
@@ -348,7 +290,7 @@ bearer_get(const struct account *a, const char *refused, struct secret *out,
 {
 	struct bearer_info local;
 	struct ident id;
-	int lock = -1, rc;
+	int rc;
 
 	if (!info)
 		info = &local;
@@ -370,10 +312,14 @@ bearer_get(const struct account *a, const char *refused, struct secret *out,
 		                 "queue run does (the machine's token files "
 		                 "are root's to write); the message waits for "
 		                 "it");
-	if (lock_store(&id, &lock, err) < 0)
+	/* Two runs refreshing one identity at once: with rotation the
+	 * second's refresh token is the one the first just had revoked.
+	 * Under the store's lock the second waits, then finds the first's
+	 * tokens in the cache (refresh_locked looks there first). */
+	if (tokstore_lock(&id.key, err) < 0)
 		return -1;
 	rc = refresh_locked(&id, refused, out, info, err);
-	unlock_store(lock);
+	tokstore_unlock();
 	if (rc < 0)
 		secret_free(out);
 	return rc;

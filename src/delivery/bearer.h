@@ -19,7 +19,7 @@
  * Two runs at once (a burst of cron mail, a flush beside a send) must not
  * both refresh: with rotation the slower one's refresh token would be
  * the one the server just revoked, and storing it would lose the login.
- * The refresh is therefore done under a lock of the token directory,
+ * The refresh is therefore done under the store's lock (tokstore_lock),
  * and the cache is read again once the lock is held: the second run uses
  * the token the first one got.
  *
@@ -69,10 +69,6 @@
  * Google and Microsoft give theirs.  A server that refuses it sooner
  * costs one refresh (relay.c's retry). */
 #define BEARER_DEFAULT_LIFETIME 3600
-
-/* How long a run waits for another one's refresh of the same identity
- * (the lock, bearer.c), more than the HTTPS exchange's own ceiling. */
-#define BEARER_LOCK_WAIT 90
 
 /* Where the token came from, for the transcript (bearer_describe). */
 struct bearer_info {

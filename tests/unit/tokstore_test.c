@@ -1,11 +1,11 @@
 /*
  * tokstore_test.c - the token store in a temporary directory: the file's
  * round trip and its atomic replacement (no temporary file left, modes),
- * rotation, the access token's expiry margin and identity, a cut, garbled
- * or oversized file, a file or directory that is a symbolic link, open to
- * others or another user's, the system account's written by root only,
- * and the keyring through a fake secret-tool on
- * PATH that records its argv and its standard input.
+ * rotation, two runs writing at once, the access token's expiry margin
+ * and identity, a cut, garbled or oversized file, a file or directory
+ * that is a symbolic link, open to others or another user's, the system
+ * account's written by root only, and the keyring through a fake
+ * secret-tool on PATH that records its argv and its standard input.
  */
 #include "config.h"
 
@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -680,6 +682,59 @@ test_system(void)
 	free(path);
 }
 
+/* Two runs at once.  One holds the store's lock (as bearer.c does
+ * across a refresh) and rotates the refresh token: its own writes do
+ * not wait for its lock.  The other caches an access token meanwhile:
+ * it waits, and then keeps what the first wrote instead of writing the
+ * old refresh token back over the new one. */
+static void
+test_concurrent_writes(void)
+{
+	struct tokstore_key k = key(TOKSTORE_FILE);
+	enum tokstore_where where;
+	struct secret s;
+	struct error err;
+	long long exp;
+	int go[2], status = -1;
+	char c = 0;
+	pid_t pid;
+
+	reset();
+	CHECK_INT(tokstore_put_refresh(&k, "R1", &where, &err), 0);
+	CHECK(pipe(go) == 0);
+	pid = fork();
+	if (pid == 0) {
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		if (tokstore_put_access(&k, "A1", 2000000000LL, &err) < 0) {
+			fprintf(stderr, "put_access: %s\n", err.msg);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	close(go[0]);
+	CHECK_INT(tokstore_lock(&k, &err), 0);
+	CHECK_INT(tokstore_lock(&k, &err), 0); /* nested */
+	CHECK(write(go[1], &c, 1) == 1);
+	close(go[1]);
+	usleep(300 * 1000);
+	CHECK_INT(waitpid(pid, &status, WNOHANG), 0);
+	CHECK_INT(tokstore_put_refresh(&k, "R2", &where, &err), 0);
+	tokstore_unlock();
+	usleep(200 * 1000);
+	CHECK_INT(waitpid(pid, &status, WNOHANG), 0);
+	tokstore_unlock();
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK_INT(status, 0);
+	CHECK_INT(tokstore_get_refresh(&k, &s, &err), 0);
+	CHECK_STR(s.data ? s.data : "(none)", "R2");
+	secret_free(&s);
+	CHECK_INT(tokstore_get_access(&k, 0, &s, &exp, &err), 0);
+	CHECK_STR(s.data ? s.data : "(none)", "A1");
+	secret_free(&s);
+}
+
 int
 main(void)
 {
@@ -704,6 +759,7 @@ main(void)
 	test_refused();
 	test_system();
 	test_keyring();
+	test_concurrent_writes();
 	{
 		char cmd[400];
 
