@@ -36,6 +36,7 @@ struct redirect {
 	uint64_t arrivals;
 	struct redirect_conn conn[REDIRECT_CONN_MAX];
 	bool paste_done; /* its end of file was read */
+	bool paste_skip; /* the rest of a line too long is dropped */
 	size_t paste_len;
 	char paste[REDIRECT_PASTE_MAX];
 };
@@ -516,6 +517,19 @@ pasted_line(struct redirect *r, struct redirect_result *out, struct error *err)
 	return -1;
 }
 
+/* Drop what is left of a line too long, through its newline. */
+static void
+skip_rest(struct redirect *r)
+{
+	char *nl = memchr(r->paste, '\n', r->paste_len);
+	size_t used = nl ? (size_t)(nl - r->paste) + 1 : r->paste_len;
+
+	wipe(r->paste, used);
+	memmove(r->paste, r->paste + used, r->paste_len - used);
+	r->paste_len -= used;
+	r->paste_skip = nl == NULL;
+}
+
 /* Read the pasted text: 1 or 0 for a whole line (as redirect_wait), 2
  * for nothing yet, -1 for a read error. */
 static int
@@ -528,6 +542,7 @@ read_paste(struct redirect *r, int fd, struct redirect_result *out,
 	if (r->paste_len == sizeof r->paste) {
 		wipe(r->paste, r->paste_len);
 		r->paste_len = 0;
+		r->paste_skip = true;
 		error_set(err, ERROR_USAGE,
 		          "the pasted line is longer than %d bytes: that is "
 		          "not the address the browser ended at",
@@ -543,6 +558,8 @@ read_paste(struct redirect *r, int fd, struct redirect_result *out,
 	if (n == 0)
 		r->paste_done = true;
 	r->paste_len += (size_t)n;
+	if (r->paste_skip)
+		skip_rest(r);
 	rc = pasted_line(r, out, err);
 	return rc < 0 ? 2 : rc;
 }

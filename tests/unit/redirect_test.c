@@ -278,6 +278,38 @@ test_paste_and_deadline(void)
 	redirect_close(NULL);
 }
 
+/* A pasted line over REDIRECT_PASTE_MAX is one mistake, said once: the
+ * rest of it, up to its newline, is not judged as lines of its own. */
+static void
+test_paste_too_long(void)
+{
+	static char junk[REDIRECT_PASTE_MAX * 2 + 100];
+	struct redirect *r;
+	struct redirect_result res;
+	struct error err;
+	char line[128];
+	int p[2];
+
+	error_clear(&err);
+	CHECK_INT(redirect_open(&r, "/", &err), 0);
+	CHECK(pipe(p) == 0);
+	memset(junk, 'a', sizeof junk - 1);
+	junk[sizeof junk - 1] = '\n';
+	CHECK(write(p[1], junk, sizeof junk) == (ssize_t)sizeof junk);
+	snprintf(line, sizeof line, "%s?code=c&state=s\n", redirect_uri(r));
+	CHECK(write(p[1], line, strlen(line)) == (ssize_t)strlen(line));
+	close(p[1]);
+	CHECK_INT(redirect_wait(r, p[0], now_ms() + 5000, &res, &err), 0);
+	CHECK(strstr(err.msg, "longer than") != NULL);
+	error_clear(&err);
+	CHECK_INT(redirect_wait(r, p[0], now_ms() + 5000, &res, &err), 1);
+	CHECK_STR(err.msg, "");
+	CHECK_STR(res.code ? res.code : "(none)", "c");
+	redirect_result_clear(&res);
+	close(p[0]);
+	redirect_close(r);
+}
+
 int
 main(void)
 {
@@ -286,5 +318,6 @@ main(void)
 	test_pasted();
 	test_socket();
 	test_paste_and_deadline();
+	test_paste_too_long();
 	return unit_done();
 }
