@@ -168,6 +168,14 @@ assert_requests() {
 	assert_stderr_contains "is larger than 65536 bytes"
 }
 
+@test "oauth2 wire: a header line longer than libcurl holds is the server's fault, not out of memory" {
+	oauthd_start --refresh long_header:1000,long_header:200000
+	refresh 0
+	assert_output_contains "access_token access-1"
+	refresh 76
+	assert_stderr_contains "the answer of 127.0.0.1:$OAUTHD_PORT has a header line longer than libcurl takes"
+}
+
 @test "oauth2 wire: a server that does not answer is given up after the timeout" {
 	oauthd_start --refresh hang:30
 	local start=$SECONDS

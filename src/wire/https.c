@@ -351,8 +351,14 @@ failed(CURL *h, CURLcode rc, const char *errbuf, const char *host,
 		                 "must be an https:// URL",
 		                 host, why);
 	case CURLE_OUT_OF_MEMORY:
-		return error_set(err, ERROR_OSERR,
-		                 "out of memory talking to %s", host);
+		/* What libcurl also says of a header line over its
+		 * CURL_MAX_HTTP_HEADER (100 KiB): the server's doing far
+		 * more likely than ours, whose allocations end the run. */
+		return error_set(err, ERROR_PROTOCOL,
+		                 "the answer of %s has a header line longer "
+		                 "than libcurl takes (100 KiB), or libcurl ran "
+		                 "out of memory reading it",
+		                 host);
 	default:
 		/* Sent or received badly, reset, cut short: try again later. */
 		return error_set(err, ERROR_TEMPFAIL,

@@ -81,6 +81,8 @@
 #   no_token           200 with {"token_type": "Bearer"} and no access_token
 #   oversized:N        200 with a valid token answer padded to N bytes, sent
 #                      without Content-Length (the client must stop reading)
+#   long_header:N      ok, with a header field X-Padding of N bytes
+#                      before the body (libcurl holds at most 100 KiB)
 #   hang[:S]           no answer: the connection stays open S seconds
 #                      (default 3600) and closes
 #   redirect[:N]       status N (default 307) with Location: the same
@@ -183,7 +185,7 @@ ERRORS = {"authorization_pending", "slow_down", "expired_token",
           "invalid_request", "invalid_scope", "unauthorized_client",
           "unsupported_grant_type", "temporarily_unavailable", "server_error"}
 WORDS = {"ok", "rotate", "status", "malformed", "no_token", "oversized",
-         "hang", "redirect"} | ERRORS
+         "hang", "redirect", "long_header"} | ERRORS
 VERDICTS = {"allow", "deny", "wrong_state"}
 ARG_KEYS = {"expires_in", "access_token", "refresh_token"}  # description last
 LIST_KEYS = ("device", "poll", "refresh", "code", "authorize")
@@ -224,7 +226,8 @@ class Answer:
         if self.word not in WORDS and self.word not in VERDICTS:
             raise ScenarioError("answer %r: unknown word %r" % (
                 text, self.word))
-        if self.word in ("status", "oversized") and self.number is None:
+        if self.word in ("status", "oversized", "long_header") and \
+                self.number is None:
             raise ScenarioError("answer %r needs a number" % text)
 
 
@@ -253,8 +256,10 @@ class Reply:
     """What goes back: a status, headers, a body (None: hang)."""
 
     def __init__(self, status, body=b"", ctype="application/json",
-                 location=None, length=True, hang=0.0, answer=""):
+                 location=None, length=True, hang=0.0, answer="",
+                 padding=0):
         self.status = status
+        self.padding = padding
         self.body = body
         self.ctype = ctype
         self.location = location
@@ -344,6 +349,10 @@ class Server:
             obj["padding"] = "x" * (size - base)
             return Reply(200, json.dumps(obj).encode(), length=False,
                          answer=a.text)
+        if w == "long_header":
+            reply = json_reply(200, tokens(Answer("ok")), a.text)
+            reply.padding = int(a.number)
+            return reply
         if w == "hang":
             return Reply(0, hang=a.number or 3600.0, answer=a.text)
         if w == "redirect":
@@ -645,6 +654,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         if reply.location:
             self.send_header("Location", reply.location)
+        if reply.padding:
+            self.send_header("X-Padding", "x" * reply.padding)
         if reply.length:
             self.send_header("Content-Length", str(len(reply.body)))
         self.send_header("Connection", "close")
