@@ -309,3 +309,15 @@ fake_secret_tool() {
 	assert_equal 0 "$(oauthd_requests /token)" "requests to /token"
 	assert_equal "" "$(token_files)" "token files"
 }
+
+@test "oauth2-login: an oauth2_scope whose address would pass 8192 bytes: 78 naming the keys, no address printed" {
+	oauthd_start
+	# 3000 '/' are 9000 bytes percent-encoded: the ceiling is passed in
+	# the middle of the scope, and the parameters after it would fit.
+	write_oauth2_config "oauth2_store file" "oauth2_scope $(printf '/%.0s' {1..3000})"
+	MAILPOST_TEST_OAUTH2_TIMEOUT=1 \
+		run_mailpost 78 -C "$MAILPOST_CONF" --oauth2-login -A oauth --oauth2-flow=browser </dev/null
+	assert_stderr_contains "the authorization address of account 'oauth' would be longer than 8192 bytes; check oauth2_authorize_endpoint and oauth2_scope"
+	[[ "$output" != *"%2F"* ]] || die "an address was printed: ${output:0:200}"
+	assert_equal 0 "$(oauthd_requests /token)" "requests to /token"
+}

@@ -1246,6 +1246,34 @@ xtext_orcpt(const char *addr, char *out, size_t n)
 /* ------------------------------------------------------------------ */
 /* boundaries (RFC 2046 5.1.1)                                          */
 
+/* RFC 3986 2.3: the bytes a URL or a form keeps as they are. */
+static bool
+url_unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	       c == '~';
+}
+
+size_t
+url_encode(char *out, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (url_unreserved(c)) {
+			out[n++] = (char)c;
+		} else {
+			out[n++] = '%';
+			hex_pair(out + n, c);
+			n += 2;
+		}
+	}
+	return n;
+}
+
 void
 encode_boundary(char *out, size_t n)
 {

@@ -2,7 +2,8 @@
  * encode.h - the MIME encodings (RFC 2045, 2047, 2231), as pure streaming
  * code: base64 and quoted-printable bodies with lines of at most 76
  * characters and CRLF line ends, encoded words for header text, encoded
- * parameters for file names, and multipart boundaries.
+ * parameters for file names, and multipart boundaries; and RFC 3986's
+ * percent-encoding, for the OAuth2 addresses and forms.
  *
  * The body encoders are streaming: any split of the input gives the same
  * output, and the exact output size can be known before sending (base64
@@ -165,6 +166,15 @@ char *xtext_decode(const char *in, char *out, size_t n);
  * UTF-8, or its xtext is over XTEXT_ORCPT_MAX or does not fit (ORCPT is
  * optional: the caller sends none). */
 int xtext_orcpt(const char *addr, char *out, size_t n);
+
+/* --- percent-encoding (RFC 3986 2.1), for URLs and HTML forms --- */
+
+/* s with every byte but RFC 3986 2.3's unreserved characters (letters,
+ * digits, '-', '.', '_', '~') as %XX in upper-case hex: what a URL's
+ * query and application/x-www-form-urlencoded both take, written into
+ * out, which has room for 3 * strlen(s) bytes.  The bytes written; no
+ * NUL is added. */
+size_t url_encode(char *out, const char *s);
 
 /* A new random boundary (at most 70 characters) into out (71 bytes). It
  * contains "=_", which can occur in neither base64 nor quoted-printable

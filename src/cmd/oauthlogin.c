@@ -224,25 +224,22 @@ pkce_make(struct pkce *p, struct error *err)
 	return 0;
 }
 
-/* "&name=value" (the first without '&' when the URL has no query yet),
- * the value percent-encoded but for RFC 3986 2.3's unreserved
- * characters. */
-static void
+/* "&name=value" appended to the address (the first with '?' when it has
+ * no query yet), the value percent-encoded (url_encode): 0, or -1 past
+ * the buffer's ceiling, where buf.h leaves it empty, so the caller stops
+ * at the first failure rather than go on from nothing. */
+static int
 add_param(struct buf *b, const char *name, const char *value)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	char *enc = xmalloc(3 * strlen(value) + 1);
+	size_t n = url_encode(enc, value);
+	int rc =
+	    buf_printf(b, "%c%s=", strchr(buf_str(b), '?') ? '&' : '?', name);
 
-	buf_printf(b, "%c%s=", strchr(buf_str(b), '?') ? '&' : '?', name);
-	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
-			buf_append_char(b, (char)*p);
-		} else {
-			buf_append_char(b, '%');
-			buf_append_char(b, hex[*p >> 4]);
-			buf_append_char(b, hex[*p & 15]);
-		}
-	}
+	if (rc == 0)
+		rc = buf_append(b, enc, n);
+	free(enc);
+	return rc;
 }
 
 /* RFC 6749 4.1.1 with RFC 7636 4.3.  Google gives a refresh token only
@@ -258,25 +255,25 @@ authorize_url(const struct login *l, const char *redirect_uri,
 	bool google = l->s.provider && strcmp(l->s.provider, "google") == 0;
 	bool known = google ||
 	             (l->s.provider && strcmp(l->s.provider, "microsoft") == 0);
+	bool bad;
 
 	buf_init(url, OAUTHLOGIN_URL_MAX);
-	buf_append_str(url, l->s.authorize_endpoint);
-	add_param(url, "response_type", "code");
-	add_param(url, "client_id", l->s.client_id);
-	add_param(url, "redirect_uri", redirect_uri);
+	bad = buf_append_str(url, l->s.authorize_endpoint) < 0;
+	bad = bad || add_param(url, "response_type", "code") < 0;
+	bad = bad || add_param(url, "client_id", l->s.client_id) < 0;
+	bad = bad || add_param(url, "redirect_uri", redirect_uri) < 0;
 	if (l->s.scope)
-		add_param(url, "scope", l->s.scope);
-	add_param(url, "state", p->state);
-	add_param(url, "code_challenge", p->challenge);
-	add_param(url, "code_challenge_method", "S256");
+		bad = bad || add_param(url, "scope", l->s.scope) < 0;
+	bad = bad || add_param(url, "state", p->state) < 0;
+	bad = bad || add_param(url, "code_challenge", p->challenge) < 0;
+	bad = bad || add_param(url, "code_challenge_method", "S256") < 0;
 	if (google) {
-		add_param(url, "access_type", "offline");
-		add_param(url, "prompt", "consent");
+		bad = bad || add_param(url, "access_type", "offline") < 0;
+		bad = bad || add_param(url, "prompt", "consent") < 0;
 	}
 	if (known && l->a->user)
-		add_param(url, "login_hint", l->a->user);
-	/* buf_printf and friends fail past the ceiling: the tail is cut. */
-	if (!strstr(buf_str(url), "code_challenge_method=S256")) {
+		bad = bad || add_param(url, "login_hint", l->a->user) < 0;
+	if (bad) {
 		buf_clear(url);
 		return error_set(err, ERROR_CONFIG,
 		                 "the authorization address of account '%s' "

@@ -58,6 +58,7 @@ https_response_clear(struct https_response *r)
 #include <signal.h>
 
 #include "dynload.h"
+#include "encode.h"
 #include "interrupt.h"
 #include "privilege.h"
 #include "tls.h"
@@ -101,34 +102,6 @@ https_load(struct error *err)
 	return dynload_open(&curl_lib, err);
 }
 
-/* RFC 3986 2.3: the bytes a form value keeps as they are. */
-static bool
-unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	       c == '~';
-}
-
-static size_t
-put_encoded(char *out, const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (unreserved(c)) {
-			out[n++] = (char)c;
-			continue;
-		}
-		out[n++] = '%';
-		hex_pair(out + n, c);
-		n += 2;
-	}
-	return n;
-}
-
 /* The form as application/x-www-form-urlencoded (every byte but the
  * unreserved ones as %XX), in a buffer of its exact size *size; the
  * caller wipes it. */
@@ -146,9 +119,9 @@ form_body(const struct https_request *r, size_t *size)
 	for (size_t i = 0; i < r->nfields; i++) {
 		if (i > 0)
 			body[n++] = '&';
-		n += put_encoded(body + n, r->fields[i].name);
+		n += url_encode(body + n, r->fields[i].name);
 		body[n++] = '=';
-		n += put_encoded(body + n, r->fields[i].value);
+		n += url_encode(body + n, r->fields[i].value);
 	}
 	body[n] = '\0';
 	*size = room;

@@ -1253,6 +1253,35 @@ test_b64_decode_text(void)
 	CHECK(memcmp(out, "foobar", 6) == 0);
 }
 
+/* RFC 3986 2.1 and 2.3: the unreserved bytes as they are, every other
+ * (a space, '+', '/', '%', UTF-8, a control) as upper-case %XX; room for
+ * 3 bytes an input byte is enough. */
+static void
+test_url_encode(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"", ""},
+	    {"AZaz09-._~", "AZaz09-._~"},
+	    {"a b+c/d", "a%20b%2Bc%2Fd"},
+	    {"100%", "100%25"},
+	    {"https://x/?a=b&c", "https%3A%2F%2Fx%2F%3Fa%3Db%26c"},
+	    {"\xc3\xa9\x7f\x01", "%C3%A9%7F%01"},
+	};
+	char out[64];
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		size_t n;
+
+		memset(out, '#', sizeof out);
+		n = url_encode(out, cases[i].in);
+		CHECK_INT(n, strlen(cases[i].out));
+		CHECK(memcmp(out, cases[i].out, n) == 0);
+		CHECK(out[n] == '#');
+	}
+}
+
 int
 main(void)
 {
@@ -1273,6 +1302,7 @@ main(void)
 	test_xtext();
 	test_xtext_orcpt();
 	test_b64_line();
+	test_url_encode();
 	CHECK_INT(over_bound, 0);
 	return unit_done();
 }
