@@ -250,10 +250,7 @@ field_free(struct account *a, enum field_id f)
 	/* Every value, not the password alone: a passwordeval command may
 	 * hold one ("echo ..."), and a system configuration's text is the
 	 * group's (conf_keep_secrets, the spool helper's conf_free). */
-	if (*s)
-		wipe(*s, strlen(*s));
-	free(*s);
-	*s = NULL;
+	str_wipe_free(s);
 }
 
 static void

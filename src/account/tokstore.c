@@ -69,16 +69,6 @@ struct rec {
 };
 
 static void
-str_wipe_free(char **s)
-{
-	if (*s) {
-		wipe(*s, strlen(*s));
-		free(*s);
-	}
-	*s = NULL;
-}
-
-static void
 rec_clear(struct rec *r)
 {
 	str_wipe_free(&r->endpoint);

@@ -590,6 +590,16 @@ wipe(void *p, size_t n)
 }
 
 void
+str_wipe_free(char **s)
+{
+	if (*s) {
+		wipe(*s, strlen(*s));
+		free(*s);
+	}
+	*s = NULL;
+}
+
+void
 strlist_init(struct strlist *l)
 {
 	l->v = NULL;

@@ -120,6 +120,10 @@ void random_unique(void *p, size_t n);
 /* Wipe memory that held a secret, in a way the compiler keeps. */
 void wipe(void *p, size_t n);
 
+/* *s, a string that may hold a secret, wiped to its NUL and freed; *s
+ * is NULL after (and may be NULL before). */
+void str_wipe_free(char **s);
+
 /* RFC 3629 4: the length (1 to 4) of the well-formed UTF-8 sequence at
  * p[0..avail), or 0 for an ill-formed or cut one (overlong forms,
  * surrogates, beyond U+10FFFF).  An ASCII byte is 1. */

@@ -45,11 +45,9 @@ struct eval_ctx {
 static void
 eval_forget(struct eval_ctx *cx)
 {
-	if (cx->last_secret)
-		wipe(cx->last_secret, strlen(cx->last_secret));
-	free(cx->last_secret);
+	str_wipe_free(&cx->last_secret);
 	free(cx->last_command);
-	cx->last_secret = cx->last_command = NULL;
+	cx->last_command = NULL;
 }
 
 /* A passwordeval of the system configuration, run with the group: only

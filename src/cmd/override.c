@@ -183,16 +183,6 @@ apply_msmtp_settings(const struct request *req, struct account *a)
 	apply_switch(&a->undisclosed_recipients, req->undisclosed_recipients);
 }
 
-/* A key that may hold a secret: wiped before it goes. */
-static void
-drop_secret(char **field)
-{
-	if (*field)
-		wipe(*field, strlen(*field));
-	free(*field);
-	*field = NULL;
-}
-
 /* --passwordeval, --password-fd, --password-env: the one source this run
  * uses, in place of every password key of the account (secret.h: an
  * explicit source that fails is an error, so neither the account's
@@ -202,10 +192,10 @@ apply_password(const struct request *req, struct account *a)
 {
 	if (!req->passwordeval && !req->password_fd_given && !req->password_env)
 		return;
-	drop_secret(&a->password);
-	drop_secret(&a->passwordeval);
-	drop_secret(&a->passwordcred);
-	drop_secret(&a->passwordenv);
+	str_wipe_free(&a->password);
+	str_wipe_free(&a->passwordeval);
+	str_wipe_free(&a->passwordcred);
+	str_wipe_free(&a->passwordenv);
 	a->passwordfd = req->password_fd;
 	if (req->passwordeval)
 		a->passwordeval = xstrdup(req->passwordeval);

@@ -230,8 +230,7 @@ renew_token(void *ctx, const char **secret, struct error *err)
 	                               "access token: refreshing it");
 	refused = xstrdup(r->secrets[b->account].data);
 	rc = bearer_fetch(r, b->account, refused, err);
-	wipe(refused, strlen(refused));
-	free(refused);
+	str_wipe_free(&refused);
 	if (rc < 0) {
 		b->renew_failed = true;
 		return -1;

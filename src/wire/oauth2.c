@@ -19,28 +19,18 @@
 /* "the token endpoint HOST" and the like, for messages. */
 #define WHO_MAX (HTTPS_HOST_MAX + 32)
 
-static void
-free_secret(char **p)
-{
-	if (*p) {
-		wipe(*p, strlen(*p));
-		free(*p);
-	}
-	*p = NULL;
-}
-
 void
 oauth2_tokens_clear(struct oauth2_tokens *t)
 {
-	free_secret(&t->access_token);
-	free_secret(&t->refresh_token);
+	str_wipe_free(&t->access_token);
+	str_wipe_free(&t->refresh_token);
 	t->expires_at = 0;
 }
 
 void
 oauth2_device_clear(struct oauth2_device *d)
 {
-	free_secret(&d->device_code);
+	str_wipe_free(&d->device_code);
 	free(d->user_code);
 	free(d->verification_uri);
 	free(d->verification_uri_complete);

@@ -44,10 +44,7 @@ struct redirect {
 void
 redirect_result_clear(struct redirect_result *res)
 {
-	if (res->code) {
-		wipe(res->code, strlen(res->code));
-		free(res->code);
-	}
+	str_wipe_free(&res->code);
 	free(res->state);
 	free(res->error);
 	free(res->error_description);

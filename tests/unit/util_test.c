@@ -313,6 +313,18 @@ test_censor(void)
 	CHECK_STR(str_show(shown, sizeof shown, "\xc3\xa9", 100), "\xc3\xa9");
 }
 
+/* Freed and NULL after; NULL before is no error. */
+static void
+test_str_wipe_free(void)
+{
+	char *s = xstrdup("a secret");
+
+	str_wipe_free(&s);
+	CHECK(s == NULL);
+	str_wipe_free(&s);
+	CHECK(s == NULL);
+}
+
 int
 main(void)
 {
@@ -329,5 +341,6 @@ main(void)
 	test_be();
 	test_fd_read();
 	test_utf8_check();
+	test_str_wipe_free();
 	return unit_done();
 }
