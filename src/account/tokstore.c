@@ -644,8 +644,9 @@ rec_format(const struct rec *r, struct buf *b)
 /* name is one of base's temporary files: base, '.', and mkostemp's six
  * letters and digits. */
 static bool
-is_temp_of(const char *name, const char *base)
+is_temp_of(const char *name, const void *arg)
 {
+	const char *base = arg;
 	size_t n = strlen(base);
 
 	if (strncmp(name, base, n) != 0 || name[n] != '.' ||
@@ -659,47 +660,20 @@ is_temp_of(const char *name, const char *base)
 }
 
 /* Remove the temporary files of path that runs killed before their
- * rename left beside it: ours (a regular file of our uid, not a link),
- * older than TOKSTORE_TEMP_AGE.  At most TOKSTORE_SCAN_MAX names are
- * looked at; nothing is reported (no one reads a temporary file, and a
- * refresh token left in one is the caller's, in the caller's 0700
- * directory). */
+ * rename left beside it, once older than TOKSTORE_TEMP_AGE
+ * (dir_sweep_temps; a refresh token left in one is the caller's, in the
+ * caller's 0700 directory, until then). */
 static void
 sweep_temps(const char *dir, const char *path)
 {
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
-	time_t old = time(NULL) - TOKSTORE_TEMP_AGE;
-	struct dirent *de;
-	struct stat st;
 
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
+	if (dfd < 0)
 		return;
-	}
-	for (size_t n = 0; n < TOKSTORE_SCAN_MAX && (de = readdir(d)); n++) {
-		char *name = de->d_name;
-
-		if (is_temp_of(name, base) &&
-		    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-		    st.st_mtime < old) {
-			int fd = openat(dfd, name,
-			                O_WRONLY | O_NOFOLLOW | O_CLOEXEC |
-			                    O_NONBLOCK);
-
-			/* Emptied first: the name may outlive us in a
-			 * backup, the token must not. */
-			if (fd >= 0) {
-				(void)ftruncate(fd, 0);
-				close(fd);
-			}
-			unlinkat(dfd, name, 0);
-		}
-	}
-	closedir(d);
+	dir_sweep_temps(dfd, is_temp_of, base, TOKSTORE_TEMP_AGE,
+	                TOKSTORE_SCAN_MAX);
+	close(dfd);
 }
 
 /* path replaced by r: a temporary file beside it, written whole,

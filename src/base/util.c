@@ -5,6 +5,7 @@
 
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -709,6 +710,41 @@ dir_make_private(const char *path, size_t *failed)
 	free(copy);
 	errno = saved;
 	return rc;
+}
+
+void
+dir_sweep_temps(int dirfd, bool (*ours)(const char *name, const void *arg),
+                const void *arg, int age_s, size_t max_names)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	time_t old = time(NULL) - age_s;
+	struct dirent *de;
+	struct stat st;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (size_t n = 0; n < max_names && (de = readdir(d)); n++) {
+		const char *name = de->d_name;
+
+		if (ours(name, arg) &&
+		    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+		    st.st_mtime < old) {
+			fd = openat(dirfd, name,
+			            O_WRONLY | O_NOFOLLOW | O_CLOEXEC |
+			                O_NONBLOCK);
+			if (fd >= 0) {
+				(void)ftruncate(fd, 0);
+				close(fd);
+			}
+			unlinkat(dirfd, name, 0);
+		}
+	}
+	closedir(d);
 }
 
 int

@@ -107,6 +107,17 @@ int fd_temp(const char *dir);
  * of the prefix of path that could not be made. */
 int dir_make_private(const char *path, size_t *failed);
 
+/* Remove from the directory dirfd the temporary files of runs killed
+ * between their write and their rename: each name ours(name, arg)
+ * accepts that is a regular file (not a link) of our effective uid and
+ * was last written more than age_s seconds ago (a younger one may be
+ * another run's write in progress), emptied first (it may hold a
+ * secret, and another link to it may stay), then unlinked.  At most
+ * max_names names are looked at; nothing is reported (no one reads a
+ * temporary file).  dirfd is the caller's still. */
+void dir_sweep_temps(int dirfd, bool (*ours)(const char *name, const void *arg),
+                     const void *arg, int age_s, size_t max_names);
+
 /* n random bytes from the kernel (getrandom(2), else /dev/urandom), for
  * what must not be guessed (a Message-ID): 0, or -1 with errno set when
  * neither gives them. */

@@ -6,7 +6,6 @@
 
 #include "tlscache.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -179,11 +178,12 @@ entry_bytes(const unsigned char id[TLSCACHE_ID_LEN], int64_t expires,
 /* Is name one of create_temp's: ".session-...." and TEMP_HEX_LEN hex
  * digits? */
 static bool
-is_temp_name(const char *name)
+is_temp_name(const char *name, const void *unused)
 {
 	size_t len = strlen(name);
 	const char *hex;
 
+	(void)unused;
 	if (strncmp(name, ".session-", 9) != 0 || len < 9 + 1 + TEMP_HEX_LEN ||
 	    len > 1 + TLSCACHE_NAME_MAX + 1 + TEMP_HEX_LEN)
 		return false;
@@ -194,34 +194,6 @@ is_temp_name(const char *name)
 		if (hex_digit(hex[i]) < 0)
 			return false;
 	return true;
-}
-
-/* Remove the temporary files that runs killed between their write and
- * their rename left in the directory: ours (a regular file of our uid,
- * not a link) and older than TLSCACHE_TEMP_AGE, so that one another run
- * is writing now is not taken from it.  At most TLSCACHE_SCAN_MAX names
- * are looked at; nothing is reported (a file that stays costs a few KiB,
- * never a wrong session: no one reads a temporary file). */
-static void
-sweep_temps(int dirfd, int64_t now)
-{
-	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	struct dirent *de;
-	struct stat st;
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	for (size_t n = 0; n < TLSCACHE_SCAN_MAX && (de = readdir(d)); n++)
-		if (is_temp_name(de->d_name) &&
-		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-		    (int64_t)st.st_mtime < now - TLSCACHE_TEMP_AGE)
-			unlinkat(dirfd, de->d_name, 0);
-	closedir(d);
 }
 
 /* A new file of mode 0600 beside the entry, named so that no two runs
@@ -295,7 +267,9 @@ tlscache_store(const char *dir, const char *name,
 	if (dirfd < 0)
 		return error_set(err, ERROR_IOERR, "cannot use %s: %s", dir,
 		                 why);
-	sweep_temps(dirfd, (int64_t)time(NULL));
+	/* A younger temporary file may be another run's write now. */
+	dir_sweep_temps(dirfd, is_temp_name, NULL, TLSCACHE_TEMP_AGE,
+	                TLSCACHE_SCAN_MAX);
 	buf = entry_bytes(id, expires, data, len);
 	rc = write_entry(dirfd, name, buf, HEADER_LEN + len);
 	if (rc < 0)

@@ -5,9 +5,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -313,6 +316,65 @@ test_censor(void)
 	CHECK_STR(str_show(shown, sizeof shown, "\xc3\xa9", 100), "\xc3\xa9");
 }
 
+/* A file named dir/name holding text, its times age_s seconds ago. */
+static void
+make_aged(int dfd, const char *name, const char *text, int age_s)
+{
+	struct timespec t[2];
+	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	CHECK(fd >= 0);
+	CHECK(fd_write_all(fd, text, strlen(text)) == 0);
+	close(fd);
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= age_s;
+	t[1] = t[0];
+	CHECK(utimensat(dfd, name, t, AT_SYMLINK_NOFOLLOW) == 0);
+}
+
+static bool
+starts_tmp(const char *name, const void *arg)
+{
+	return strncmp(name, arg, strlen(arg)) == 0;
+}
+
+/* Only an old regular file the predicate calls ours goes, emptied
+ * first (another link to it keeps no byte); a young one, a link and
+ * another name stay. */
+static void
+test_sweep_temps(void)
+{
+	char dir[] = "/tmp/util_test.XXXXXX";
+	struct stat st;
+	int dfd;
+
+	CHECK(mkdtemp(dir) != NULL);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	CHECK(dfd >= 0);
+	make_aged(dfd, "tmp.old", "secret", 120);
+	CHECK(linkat(dfd, "tmp.old", dfd, "kept", 0) == 0);
+	make_aged(dfd, "tmp.young", "in progress", 10);
+	make_aged(dfd, "other", "not ours", 120);
+	CHECK(symlinkat("other", dfd, "tmp.link") == 0);
+	dir_sweep_temps(dfd, starts_tmp, "tmp.", 60, 100);
+	CHECK(fstatat(dfd, "tmp.old", &st, 0) < 0 && errno == ENOENT);
+	CHECK(fstatat(dfd, "kept", &st, 0) == 0 && st.st_size == 0);
+	CHECK(fstatat(dfd, "tmp.young", &st, 0) == 0 && st.st_size == 11);
+	CHECK(fstatat(dfd, "other", &st, 0) == 0 && st.st_size == 8);
+	CHECK(fstatat(dfd, "tmp.link", &st, AT_SYMLINK_NOFOLLOW) == 0);
+	/* No name looked at: nothing goes. */
+	make_aged(dfd, "tmp.old", "again", 120);
+	dir_sweep_temps(dfd, starts_tmp, "tmp.", 60, 0);
+	CHECK(fstatat(dfd, "tmp.old", &st, 0) == 0);
+	for (const char *const *n =
+	         (const char *const[]){"tmp.old", "kept", "tmp.young", "other",
+	                               "tmp.link", NULL};
+	     *n; n++)
+		CHECK(unlinkat(dfd, *n, 0) == 0);
+	close(dfd);
+	CHECK(rmdir(dir) == 0);
+}
+
 /* Freed and NULL after; NULL before is no error. */
 static void
 test_str_wipe_free(void)
@@ -342,5 +404,6 @@ main(void)
 	test_fd_read();
 	test_utf8_check();
 	test_str_wipe_free();
+	test_sweep_temps();
 	return unit_done();
 }
