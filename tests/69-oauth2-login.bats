@@ -6,12 +6,15 @@
 # browser, or the user pasting the address; where the refresh token goes
 # (the file store, or the keyring through a fake secret-tool on PATH);
 # and that no token, code or verifier reaches the output.  The server's
-# interval is 1 s, so a login costs a second or two (slow_down: 6 more).
+# interval is 1 s and slow_down adds 5, in seconds of 50 ms
+# (MAILPOST_TEST_OAUTH2_POLL_MS, oauthd.py's --poll-ms): a poll that comes
+# early is still seen, and a login costs a fraction of a second.
 
 load lib/helpers
 
 setup() {
 	mailpost_setup
+	export MAILPOST_TEST_OAUTH2_POLL_MS=50
 	tls_certs
 	# No display: xdg-open is never run unless a test asks for it.
 	unset DISPLAY WAYLAND_DISPLAY

@@ -115,13 +115,34 @@ say_device(const struct login *l, const struct oauth2_device *d)
 	fflush(l->out);
 }
 
-/* Sleep `seconds`, or less up to the code's expiry; a signal ends it. */
+/* `value`, or the test suite's smaller one from the variable `name`
+ * (never in a run that started setgid). */
+static int
+test_shortened(const char *name, int value)
+{
+	const char *t = privilege_was_setgid() ? NULL : privilege_getenv(name);
+	int v = t ? atoi(t) : 0;
+
+	return v > 0 && v < value ? v : value;
+}
+
+/* How long one second of the poll interval lasts, in ms.  The suite's
+ * shorter one scales the server's interval and slow_down's step alike,
+ * so that it checks both against oauthd.py's --poll-ms. */
+static int64_t
+poll_second_ms(void)
+{
+	return test_shortened("MAILPOST_TEST_OAUTH2_POLL_MS", 1000);
+}
+
+/* Sleep `seconds` of the interval, or less up to the code's expiry; a
+ * signal ends it. */
 static int
 pause_poll(const struct login *l, int seconds, long long expires_at,
            struct error *err)
 {
 	long long left = expires_at - (long long)time(NULL);
-	int64_t ms = (int64_t)seconds * 1000;
+	int64_t ms = (int64_t)seconds * poll_second_ms();
 
 	if (left >= 0 && left * 1000 < ms)
 		ms = left * 1000;
@@ -337,14 +358,8 @@ say_browser(const struct login *l, const char *url, const char *redirect_uri,
 static int
 browser_timeout(void)
 {
-	const char *t = privilege_was_setgid()
-	                    ? NULL
-	                    : privilege_getenv("MAILPOST_TEST_OAUTH2_TIMEOUT");
-	int v = t ? atoi(t) : 0;
-
-	return v > 0 && v < OAUTHLOGIN_BROWSER_TIMEOUT
-	           ? v
-	           : OAUTHLOGIN_BROWSER_TIMEOUT;
+	return test_shortened("MAILPOST_TEST_OAUTH2_TIMEOUT",
+	                      OAUTHLOGIN_BROWSER_TIMEOUT);
 }
 
 /* RFC 6749 4.1.2.1: the error of an authorization answer. */

@@ -50,6 +50,9 @@
  * suite shortens it with MAILPOST_TEST_OAUTH2_TIMEOUT, which a run that
  * started setgid ignores. */
 #define OAUTHLOGIN_BROWSER_TIMEOUT 300
+/* The device grant's poll interval and slow_down's step are in seconds;
+ * the test suite makes a second shorter with MAILPOST_TEST_OAUTH2_POLL_MS
+ * (1 to 999 ms), which a run that started setgid ignores as well. */
 
 /* PKCE's code verifier (RFC 7636 4.1: 43 to 128 characters): 32 random
  * bytes in base64url, 43 characters, as 4.1 recommends. */

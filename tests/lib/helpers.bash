@@ -98,7 +98,11 @@
 #                                 ... or --scenario FILE; --interval 0 for
 #                                 a device grant that polls without waiting;
 #                                 --cert "$CERTS/expired.pem" for another
-#                                 certificate with server.key);
+#                                 certificate with server.key; with
+#                                 MAILPOST_TEST_OAUTH2_POLL_MS exported,
+#                                 --poll-ms of the same value: server and
+#                                 client count the interval in the same
+#                                 short seconds);
 #                                 sets $OAUTHD_URL (https://127.0.0.1:PORT,
 #                                 endpoints /device /token /authorize),
 #                                 $OAUTHD_LOG, $OAUTHD_DIR, $OAUTHD_PORT,
@@ -215,7 +219,7 @@ export SMTPD_PYTHON
 
 mailpost_setup() {
 	export HOME="$BATS_TEST_TMPDIR"
-	unset MAILPOST_CONFIG XDG_CONFIG_HOME MAILPOST_TEST_SYSTEM_TRUST
+	unset MAILPOST_CONFIG XDG_CONFIG_HOME MAILPOST_TEST_SYSTEM_TRUST MAILPOST_TEST_OAUTH2_POLL_MS
 	export LC_ALL=C
 	MAILPOST_CONF=/dev/null
 	SMTPD_PID=
@@ -459,7 +463,8 @@ oauthd_start() {
 	OAUTHD_LOG="$OAUTHD_DIR/log"
 	mkdir -p "$OAUTHD_DIR"
 	"$SMTPD_PYTHON" "$OAUTHD_PY" --dir "$OAUTHD_DIR" --cert "$CERTS/server.pem" \
-		--key "$CERTS/server.key" "$@" \
+		--key "$CERTS/server.key" \
+		${MAILPOST_TEST_OAUTH2_POLL_MS:+--poll-ms "$MAILPOST_TEST_OAUTH2_POLL_MS"} "$@" \
 		>"$OAUTHD_DIR/stdout" 2>"$OAUTHD_DIR/stderr" 3>&- &
 	OAUTHD_PID=$!
 	for ((i = 0; i < 100; i++)); do

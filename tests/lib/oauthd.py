@@ -43,6 +43,12 @@
 #   --authorize VERDICTS    answers to GET /authorize      (default allow)
 #   --slow-down-step S      what slow_down adds to the interval it enforces
 #                           (default 5, as RFC 8628 3.5 tells the client)
+#   --poll-ms MS            how long one second of the interval (and of the
+#                           step, and of EARLY_SLACK) lasts when a poll is
+#                           checked, in ms (default 1000); the client is
+#                           told the same with MAILPOST_TEST_OAUTH2_POLL_MS
+#                           (oauthd_start passes it on), so that a device
+#                           login costs a fraction of a second
 #   --idle-timeout S        exit after S seconds without a request (120)
 #
 # ANSWERS: a comma-separated list (in JSON: a list of strings); the Nth
@@ -50,7 +56,7 @@
 # sooner than the interval since the previous one (or since the device
 # answer; 0.2 s of jitter forgiven: EARLY_SLACK) does not use up an answer:
 # it is answered slow_down, as RFC 8628 3.5 says, and recorded as a problem
-# ("poll N came after S s, interval I s").  Each answer is WORD[:ARG]...:
+# ("poll N came after S s, interval I s", in seconds of --poll-ms).  Each answer is WORD[:ARG]...:
 #   ok                 200 and a token answer (RFC 6749 5.1): access_token
 #                      access-K (the Kth access token handed out), token_type
 #                      Bearer, expires_in; a device or code grant adds the
@@ -196,7 +202,7 @@ DEFAULTS = {
     "no_complete_uri": False, "verification_field": "verification_uri",
     "device": ["ok"], "poll": ["ok"],
     "refresh": ["ok"], "code": ["ok"], "authorize": ["allow"],
-    "idle_timeout": 120, "slow_down_step": 5,
+    "idle_timeout": 120, "slow_down_step": 5, "poll_ms": 1000,
 }
 
 
@@ -292,6 +298,7 @@ class Server:
         self.expires_in = str(opts["expires_in"])
         self.interval = float(opts["interval"])
         self.step = float(opts["slow_down_step"])
+        self.second = float(opts["poll_ms"]) / 1000
         self.device_expires_in = float(opts["device_expires_in"])
         self.user_code = opts["user_code"]
         self.complete_uri = not opts["no_complete_uri"]
@@ -412,6 +419,7 @@ class Server:
         d["polls"] += 1
         if now - d["issued"] > self.device_expires_in:
             return error_reply("expired_token", "device code expired")
+        since /= self.second
         if since + EARLY_SLACK < self.interval:
             self.problem("poll %d came after %.2f s, interval %g s" % (
                 d["polls"], since, self.interval))
