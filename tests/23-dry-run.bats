@@ -112,7 +112,7 @@ assert_stderr_lines() {
 		"oauth2_client_id cid-1" \
 		"oauth2_client_secret_eval touch $BATS_TEST_TMPDIR/ran; echo S"
 	dry 0 -v bob@example.net
-	assert_stderr_contains "mailpost: dry run: would authenticate as anna@example.org with OAUTHBEARER or XOAUTH2, as offered and an OAuth2 access token (microsoft: token endpoint login.microsoftonline.com, device grant login.microsoftonline.com, browser login login.microsoftonline.com; client id cid-1, client secret from oauth2_client_secret_eval (not run here))"
+	assert_stderr_contains "mailpost: dry run: would authenticate as anna@example.org with an OAuth2 access token by OAUTHBEARER or XOAUTH2, whichever the server offers (microsoft: token endpoint login.microsoftonline.com, device grant login.microsoftonline.com, browser login login.microsoftonline.com; client id cid-1, client secret from oauth2_client_secret_eval (not run here))"
 	assert_stderr_contains "mailpost: dry run: access token: none cached"
 	assert_stderr_contains "mailpost: dry run: refresh token: none: no login yet: mailpost -C $MAILPOST_CONF --oauth2-login -A default"
 	[[ ! -e "$BATS_TEST_TMPDIR/ran" ]] || die "--dry-run ran oauth2_client_secret_eval"
@@ -121,5 +121,5 @@ assert_stderr_lines() {
 		"oauth2_client_id cid-1" "auth xoauth2"
 	dry 0 -v bob@example.net
 	assert_stderr_contains "would use no TLS: the message and the access token go in the clear"
-	assert_stderr_contains "would authenticate as anna@example.org with XOAUTH2 and an OAuth2 access token"
+	assert_stderr_contains "would authenticate as anna@example.org with an OAuth2 access token by XOAUTH2 (microsoft:"
 }

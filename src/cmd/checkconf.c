@@ -331,6 +331,8 @@ check_oauth2(const struct job *job, struct checkconf_report *r)
 	                            : CHECKCONF_WARN,
 	              "refresh token", "%s", w.refresh);
 	checkconf_say(r, CHECKCONF_OK, "access token", "%s", w.access);
+	if (w.no_https)
+		checkconf_say(r, CHECKCONF_WARN, "oauth2", "%s", w.no_https);
 }
 
 /* The sender is chosen before the settings are printed (they show it);

@@ -173,6 +173,12 @@ pretend_oauth2_state(const struct job *job, struct pretend_oauth2 *w)
 
 	memset(w, 0, sizeof *w);
 	error_clear(&err);
+#ifndef HAVE_LIBCURL
+	w->no_https = "this build has no libcurl: no access token can be "
+	              "requested (a send fails with 69 once none is cached, "
+	              "--oauth2-login too); rebuild with libcurl4-gnutls-dev "
+	              "installed";
+#endif
 	if (provider_resolve(a, &s, &err) < 0) {
 		snprintf(w->where, sizeof w->where, "%s", err.msg);
 		return;
@@ -196,6 +202,15 @@ pretend_oauth2_state(const struct job *job, struct pretend_oauth2 *w)
 		str_copy(w->access, sizeof w->access,
 		         "the system configuration's (not shown)");
 		w->logged_in = true;
+		return;
+	}
+	/* As relay.c does before a send reads it: the token file holds the
+	 * refresh token, so no core dump, no ptrace by the user's other
+	 * processes once it is in memory. */
+	if (secret_protect_process(&err) < 0) {
+		snprintf(w->refresh, sizeof w->refresh, "%s", err.msg);
+		str_copy(w->access, sizeof w->access, "not read");
+		w->refused = true;
 		return;
 	}
 	tokstore_key_init(&k, a, &s);
@@ -450,16 +465,18 @@ plan_oauth2(FILE *diag, const struct job *job)
 		return;
 	}
 	fprintf(diag,
-	        DRY "would authenticate as %s with %s and an OAuth2 access "
-	            "token (%s)\n",
+	        DRY "would authenticate as %s with an OAuth2 access token by "
+	            "%s (%s)\n",
 	        val(a, a->user),
 	        a->auth && strcmp(a->auth, "oauthbearer") == 0 ? "OAUTHBEARER"
 	        : a->auth && strcmp(a->auth, "xoauth2") == 0
 	            ? "XOAUTH2"
-	            : "OAUTHBEARER or XOAUTH2, as offered",
+	            : "OAUTHBEARER or XOAUTH2, whichever the server offers",
 	        w.where);
 	fprintf(diag, DRY "access token: %s\n", w.access);
 	fprintf(diag, DRY "refresh token: %s\n", w.refresh);
+	if (w.no_https)
+		fprintf(diag, DRY "warning: %s\n", w.no_https);
 }
 
 static void

@@ -40,7 +40,8 @@ int pretend_envelope(FILE *diag, const struct job *job,
 
 /* An OAuth2 account's state in words, read from its settings and its
  * token file alone (no keyring asked, nothing run, no token or secret
- * shown), for --check-config and --dry-run. */
+ * shown), for --check-config and --dry-run.  The process is protected
+ * (secret_protect_process) before the token file is read. */
 struct pretend_oauth2 {
 	bool ok;        /* the settings resolve (else `where` says why) */
 	bool logged_in; /* a refresh token is recorded */
@@ -52,6 +53,9 @@ struct pretend_oauth2 {
 	                              * no login yet: mailpost --oauth2-login -A
 	                              * NAME" */
 	char access[256]; /* the cached access token's expiry, or none */
+	/* NULL, or why no token can be requested: this build has no
+	 * libcurl (a cached access token still serves until it expires) */
+	const char *no_https;
 };
 void pretend_oauth2_state(const struct job *job, struct pretend_oauth2 *w);
 
