@@ -70,10 +70,10 @@ GOOD_SESSION=(reply 'send:EHLO client.test\r\n' reply
 	printf '#!/bin/sh\nexec cat\n' >"$stub"
 	chmod +x "$stub"
 	MAILPOST="$stub"
-	# stdin is a pipe that does not end for 3 s: a 1 s timeout ends it.
-	run_mailpost --timeout 1 124 < <(sleep 3 3>&-)
-	run run_mailpost --timeout 1 0 < <(sleep 3 3>&-)
-	[[ "$output" == *"(killed by timeout 1)"* ]] || die "no timeout in: $output"
+	# stdin is a pipe that does not end for 3 s: a 0.2 s timeout ends it.
+	run_mailpost --timeout 0.2 124 < <(sleep 3 3>&-)
+	run run_mailpost --timeout 0.2 0 < <(sleep 3 3>&-)
+	[[ "$output" == *"(killed by timeout 0.2)"* ]] || die "no timeout in: $output"
 }
 
 @test "helpers: write_config writes a private file with a defaults line" {
@@ -159,7 +159,7 @@ EOF' "$output" "server replies"
 
 	# No client comes: the server must exit by itself (smtpd_wait_exit
 	# polls for that, up to 10 s, and fails if it is still running).
-	start_smtpd -- --idle-timeout 0.5
+	start_smtpd -- --idle-timeout 0.2
 	smtpd_wait_exit
 	[[ -e "$SMTPD_DIR/finished" ]] || die "no finished file after the idle timeout"
 }
@@ -292,14 +292,14 @@ EOF after 25O ok\r\n250-a\r\n251 b\x1b[31m\r\n\x00\\' "$output" "what the client
 @test "smtpd: sleep delays a reply" {
 	start_smtpd - <<-'EOF'
 	on NOOP
-	  sleep 1
+	  sleep 0.3
 	  reply 250 late
 	EOF
-	local t0=$SECONDS
+	local t0=${EPOCHREALTIME/./}
 	talk reply 'send:NOOP\r\n' reply
 	[[ "${lines[1]}" == '250 late\r\n' ]] || die "reply: ${lines[1]}"
-	[[ $((SECONDS - t0)) -ge 1 ]] || die "no delay"
-	grep -q "sleeping 1s" "$SMTPD_DIR/log" || die "sleep not logged"
+	((${EPOCHREALTIME/./} - t0 >= 300000)) || die "no delay"
+	grep -q "sleeping 0.3s" "$SMTPD_DIR/log" || die "sleep not logged"
 }
 
 @test "smtpd: close after a command, reset, close after the dot, close mid-DATA" {
@@ -369,7 +369,7 @@ EOF after 25O ok\r\n250-a\r\n251 b\x1b[31m\r\n\x00\\' "$output" "what the client
 	talk "${GOOD_SESSION[@]}"
 	assert_no_problems
 
-	start_smtpd $'option require-pipelining\noption wait 0.5'
+	start_smtpd $'option require-pipelining\noption wait 0.2'
 	talk reply 'send:EHLO c\r\n' reply 'send:MAIL FROM:<a@b>\r\n' reply
 	assert_equal '250 2.1.0 Ok\r\n' "${lines[2]}" "MAIL reply after the wait"
 	assert_problem "pipelining: DATA did not arrive with MAIL"
@@ -380,7 +380,7 @@ EOF after 25O ok\r\n250-a\r\n251 b\x1b[31m\r\n\x00\\' "$output" "what the client
 	talk "${GOOD_SESSION[@]}"
 	assert_no_problems
 
-	start_smtpd $'option require-quit-with-dot\noption wait 0.5'
+	start_smtpd $'option require-quit-with-dot\noption wait 0.2'
 	talk reply 'send:EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\nDATA\r\n' \
 		reply reply reply reply 'send:x\r\n.\r\n' reply 'send:QUIT\r\n' reply
 	assert_problem "QUIT did not arrive with the final dot"
@@ -388,6 +388,9 @@ EOF after 25O ok\r\n250-a\r\n251 b\x1b[31m\r\n\x00\\' "$output" "what the client
 
 @test "smtpd: flags client mistakes" {
 	# Each case: talk steps (after the greeting) | expected problem text.
+	# One server and one client, a connection a case (talk's reconnect),
+	# served one after another: the problem must be on the line of that
+	# case's connection.
 	local cases=(
 		'send:EHLO c\n|bare LF ending line 1'
 		'send:EHLO c\rx\r\n|bare CR in line 1'
@@ -395,28 +398,36 @@ EOF after 25O ok\r\n250-a\r\n251 b\x1b[31m\r\n\x00\\' "$output" "what the client
 		'send:EHLO c\r\nMAIL FROM:<a@b>\r\n|before the reply to EHLO'
 		'send:HELO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\n|before the reply to MAIL (no PIPELINING)'
 		'send:EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\nDATA\r\nbody\r\n|before the reply to DATA'
-		'send:EHLO c\r\nMAIL FROM:<a@b>\r\nDATA\r\n|sleep:0.3|send:body line\r\n|body data body line sent after DATA got 554'
-		'send:EHLO c\r\nMAIL FROM:<a@b> SIZE=3\r\nRCPT TO:<b@c>\r\nDATA\r\n|sleep:0.3|send:abcd\r\n.\r\n|SIZE=3 declared but the message has 6 octets'
-		'send:EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\nDATA\r\n|sleep:0.3|send:\xc3\xa9\r\n.\r\n|8-bit message data without BODY=8BITMIME'
-		'send:EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\nDATA\r\n|sleep:0.3|send:'"$(printf 'x%.0s' {1..999})"'\r\n.\r\n|is 1001 octets long'
+		'send:EHLO c\r\nMAIL FROM:<a@b>\r\nDATA\r\n|reply|reply|reply|send:body line\r\n|body data body line sent after DATA got 554'
+		'send:EHLO c\r\nMAIL FROM:<a@b> SIZE=3\r\nRCPT TO:<b@c>\r\nDATA\r\n|reply|reply|reply|reply|send:abcd\r\n.\r\n|SIZE=3 declared but the message has 6 octets'
+		'send:EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\nDATA\r\n|reply|reply|reply|reply|send:\xc3\xa9\r\n.\r\n|8-bit message data without BODY=8BITMIME'
+		'send:EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\nDATA\r\n|reply|reply|reply|reply|send:'"$(printf 'x%.0s' {1..999})"'\r\n.\r\n|is 1001 octets long'
 		'send:QUIT\r\nNOOP\r\n|before the reply to QUIT'
 	)
-	local c steps problem
+	local c steps all=() problem n=0
+	start_smtpd -- --max-connections $((${#cases[@]} + 1))
 	for c in "${cases[@]}"; do
-		problem="${c##*|}"
 		IFS='|' read -r -a steps <<<"${c%|*}"
-		start_smtpd
-		talk reply "${steps[@]}" 'sleep:0.3'
-		assert_problem "$problem" || die "(case: ${c:0:80})" || return 1
+		all+=(reply "${steps[@]}" reconnect)
 	done
 	# and a clean session flags nothing
-	start_smtpd
-	talk "${GOOD_SESSION[@]}"
-	assert_no_problems
+	talk "${all[@]}" "${GOOD_SESSION[@]}"
+	smtpd_wait_exit
+	smtpd_finish
+	for c in "${cases[@]}"; do
+		n=$((n + 1))
+		problem="${c##*|}"
+		grep "^conn $n: " "$SMTPD_DIR/problems" | grep -qF -- "$problem" ||
+			die "connection $n should have been flagged '$problem' (case: ${c:0:80}); the problems:" \
+				"$(cat "$SMTPD_DIR/problems")" || return 1
+	done
+	if grep "^conn $((n + 1)): " "$SMTPD_DIR/problems"; then
+		die "the clean session was flagged"
+	fi
 }
 
 @test "smtpd: client talking before the greeting is flagged" {
-	start_smtpd $'on CONNECT\n  sleep 0.5\n  reply 220 late'
+	start_smtpd $'on CONNECT\n  sleep 0.2\n  reply 220 late'
 	talk 'send:EHLO early\r\n' reply reply
 	assert_problem "before the greeting"
 }
@@ -919,6 +930,16 @@ DEV_GRANT=grant_type=urn:ietf:params:oauth:grant-type:device_code
 	assert_oauthd_problem "interval 35 s"
 	assert_equal "early poll early poll" \
 		"$(oauthd_log_query '" ".join(e["answer"] for e in log)' /token)" "answers"
+	stop_oauthd
+
+	# --poll-ms 10: the interval's 1 s lasts 10 ms, and the poll after
+	# the device answer (a new client process) comes later than that.
+	oauthd_start --interval 1 --poll-ms 10 --poll ok
+	opost /device client_id=mailpost-test
+	assert_equal 1 "$(json_field "${lines[2]}" interval)" "the interval announced"
+	opost /token "$DEV_GRANT" device_code=device-1 client_id=mailpost-test
+	expect 200 access-1
+	assert_oauthd_no_problems
 }
 
 @test "oauthd: device grant: denied, expired by script and by the clock, unknown device code; Google's field name" {

@@ -22,6 +22,8 @@
 #            send:TEXT (escapes decoded, one write), reply (read and print
 #            one reply line), eof (read until the server closes),
 #            sleep:SECONDS, count (print how many recv() calls so far),
+#            reconnect (close, and open the next connection: one client
+#            process for several sessions),
 #            tls[:CA[:CERT:KEY]] (handshake now, as "localhost", verified
 #            against CA when given, presenting CERT; prints the version and
 #            any bytes that came before it)
@@ -1897,7 +1899,12 @@ def talk(port, steps):
         buf.extend(data)
 
     for step in steps:
-        if step.startswith("send:"):
+        if step == "reconnect":
+            sock.close()
+            sock = socket.create_connection(("127.0.0.1", int(port)),
+                                            timeout=10)
+            buf.clear()
+        elif step.startswith("send:"):
             sock.sendall(unescape(step[5:]))
         elif step.startswith("sleep:"):
             time.sleep(float(step[6:]))
