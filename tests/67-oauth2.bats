@@ -267,8 +267,10 @@ assert_queued() {
 
 @test "oauth2: a malformed or oversized answer is one line, and the message queued" {
 	local answer
+	# One endpoint for the three: each send's refresh gets the next answer
+	# (the log says each got its own).
+	oauthd_start --refresh malformed,oversized:70000,no_token
 	for answer in malformed oversized:70000 no_token; do
-		oauthd_start --refresh "$answer"
 		server OAUTHBEARER access-1
 		write_oauth2_config
 		rm -rf "$XDG_STATE_HOME"
@@ -276,9 +278,10 @@ assert_queued() {
 		send 0
 		assert_queued "cannot refresh the OAuth2 access token" || return 1
 		assert_equal 1 "$(grep -c . <<<"$stderr")" "lines on stderr ($answer)"
-		stop_oauthd
 		stop_smtpd
 	done
+	assert_equal "malformed oversized:70000 no_token" \
+		"$(oauthd_log_query '" ".join(e["answer"] for e in log)' /token)" "the answers"
 }
 
 # --- the mechanism ------------------------------------------------------------
