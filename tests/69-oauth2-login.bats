@@ -237,15 +237,35 @@ fake_secret_tool() {
 	assert_no_login_secrets
 }
 
-@test "oauth2-login: an answer with another state is refused (76), no code exchanged, nothing stored" {
+@test "oauth2-login: an answer with another state is said and waited past, no code exchanged; none at the end: 75, nothing stored" {
 	oauthd_start --authorize wrong_state
 	write_oauth2_config "oauth2_store file"
-	login_bg -A oauth --oauth2-flow=browser
+	MAILPOST_TEST_OAUTH2_TIMEOUT=1 login_bg -A oauth --oauth2-flow=browser
 	oauthd_browse "$(printed_url)" >/dev/null
-	login_wait 76
-	assert_stderr_contains "carries another state"
+	login_wait 75
+	assert_stderr_contains "an answer with another state reached http://127.0.0.1:"
+	assert_stderr_contains "ignored, still waiting"
+	assert_stderr_contains "no answer to this login from the browser for account 'oauth' within 1 s"
 	assert_equal 0 "$(oauthd_requests /token)" "requests to /token"
 	assert_equal "" "$(token_files)" "token files"
+}
+
+@test "oauth2-login: a forged answer another local user sends first does not end the login; the browser's then does" {
+	oauthd_start
+	write_oauth2_config "oauth2_store file"
+	login_bg -A oauth --oauth2-flow=browser
+	local url redirect
+	url="$(printed_url)"
+	redirect="$(grep -o 'http://127.0.0.1:[0-9]*/' "$LOGIN_OUT" | head -n 1)"
+	"$SMTPD_PYTHON" "$OAUTHD_PY" --request GET "${redirect}?code=forged&state=forged" >/dev/null
+	"$SMTPD_PYTHON" "$OAUTHD_PY" --request GET "${redirect}?code=forged" >/dev/null
+	oauthd_browse "$url" >/dev/null
+	login_wait 0
+	assert_stderr_contains "an answer with another state reached $redirect"
+	assert_stderr_contains "an answer with no state reached $redirect"
+	assert_output_contains "logged in: account oauth"
+	assert_equal authorization_code "$(oauthd_last_form grant_type /token)" "the grant"
+	[[ "$(oauthd_last_form code /token)" != forged ]] || die "the forged code was exchanged"
 }
 
 @test "oauth2-login: the browser's answer is access_denied: 77, nothing stored" {

@@ -403,17 +403,10 @@ answer_error(const struct login *l, const struct redirect_result *r,
 
 /* The answer is this request's (RFC 6749 10.12): the state sent came
  * back. */
-static int
-check_state(const struct login *l, const struct redirect_result *r,
-            const struct pkce *p, struct error *err)
+static bool
+state_ok(const struct redirect_result *r, const struct pkce *p)
 {
-	if (r->state && strcmp(r->state, p->state) == 0)
-		return 0;
-	error_set(err, ERROR_PROTOCOL,
-	          "the authorization answer %s: it is not the answer to "
-	          "this login (another login's, or a forged one)",
-	          r->state ? "carries another state" : "carries no state");
-	return run_again(l, err);
+	return r->state && strcmp(r->state, p->state) == 0;
 }
 
 /* Standard input, where an address may be pasted: a terminal, or a pipe
@@ -431,19 +424,33 @@ paste_fd(void)
 	return -1;
 }
 
-/* Wait for the answer: the loopback socket, or a pasted address. */
+/* Wait for the answer: the loopback socket, or a pasted address.  One
+ * that is not this login's (another state, or none) is said and waited
+ * past: any local user can connect to the loopback port, and a forged
+ * answer must not end the login. */
 static int
-await_answer(const struct login *l, struct redirect *r, int timeout,
-             struct redirect_result *res, struct error *err)
+await_answer(const struct login *l, struct redirect *r, const struct pkce *p,
+             int timeout, struct redirect_result *res, struct error *err)
 {
 	int64_t deadline = now_ms() + (int64_t)timeout * 1000;
-	int fd = paste_fd();
+	int fd = paste_fd(), ignored = 0;
 
 	for (;;) {
 		int rc = redirect_wait(r, fd, deadline, res, err);
 
-		if (rc > 0)
+		if (rc > 0 && state_ok(res, p))
 			return 0;
+		if (rc > 0) {
+			fprintf(l->diag,
+			        "mailpost: an answer with %s reached %s: not "
+			        "this login's (another login's, or a forged "
+			        "one); ignored, still waiting\n",
+			        res->state ? "another state" : "no state",
+			        redirect_uri(r));
+			redirect_result_clear(res);
+			ignored++;
+			continue;
+		}
 		if (rc == 0) {
 			fprintf(l->diag,
 			        "mailpost: %s; paste the whole address, or "
@@ -454,10 +461,15 @@ await_answer(const struct login *l, struct redirect *r, int timeout,
 		if (interrupt_cuts())
 			return check_interrupt(l, err);
 		if (err->kind == ERROR_TEMPFAIL)
-			error_set(err, ERROR_TEMPFAIL,
-			          "no answer from the browser for account '%s' "
-			          "within %d s (at %s)",
-			          l->name, timeout, redirect_uri(r));
+			error_set(
+			    err, ERROR_TEMPFAIL,
+			    "no answer %sfrom the browser for account '%s' "
+			    "within %d s (at %s)%s",
+			    ignored ? "to this login " : "", l->name, timeout,
+			    redirect_uri(r),
+			    ignored ? "; answers with another state were "
+			              "ignored"
+			            : "");
 		return run_again(l, err);
 	}
 }
@@ -481,10 +493,8 @@ browser_login(struct login *l, struct oauth2_tokens *t, struct error *err)
 		open_browser(buf_str(&url));
 		buf_clear(&url);
 		interrupt_catch();
-		rc = await_answer(l, r, timeout, &res, err);
+		rc = await_answer(l, r, &p, timeout, &res, err);
 	}
-	if (rc == 0)
-		rc = check_state(l, &res, &p, err);
 	if (rc == 0 && res.error)
 		rc = answer_error(l, &res, err);
 	if (rc == 0 && oauth2_code_exchange(&l->c, res.code, redirect_uri(r),
