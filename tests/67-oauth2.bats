@@ -265,6 +265,34 @@ assert_queued() {
 	assert_bearer_used access-1
 }
 
+@test "oauth2: SIGTERM while a refresh waits for the token endpoint: within a second, 75, queued as any interrupted send" {
+	oauthd_start --refresh hang:30
+	server OAUTHBEARER access-1
+	write_oauth2_config
+	oauth2_seed refresh-1 >/dev/null
+	env --default-signal=INT,TERM,HUP "$MAILPOST" -C "$MAILPOST_CONF" \
+		-f alice@example.org bob@example.net <"$MSG" \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	local pid=$! k start
+	wait_for_text "$OAUTHD_LOG" '"kind": "refresh"'
+	start=$(date +%s%N)
+	kill -TERM "$pid"
+	for ((k = 0; k < 100; k++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; die "still running 5 s after SIGTERM"; }
+	status=0
+	wait "$pid" || status=$?
+	stderr="$(cat "$BATS_TEST_TMPDIR/err")"
+	(($(date +%s%N) - start < 1500000000)) || die "it took more than a second to end"
+	[[ "$status" -eq 75 ]] || die "exit code $status, expected 75:" "$stderr"
+	[[ "$stderr" =~ ^mailpost:\ interrupted\ by\ SIGTERM:\ queued\ as\ [0-9a-f]{16}$ ]] ||
+		die "stderr is not 'mailpost: interrupted by SIGTERM: queued as ID':" "$stderr"
+	"$MAILPOST" -C "$MAILPOST_CONF" -bp | grep -q 'bob@example.net' ||
+		die "mailq does not list it:" "$("$MAILPOST" -C "$MAILPOST_CONF" -bp)"
+}
+
 @test "oauth2: a malformed or oversized answer is one line, and the message queued" {
 	local answer
 	# One endpoint for the three: each send's refresh gets the next answer
