@@ -137,6 +137,34 @@ fake_secret_tool() {
 	assert_no_login_secrets
 }
 
+@test "oauth2-login: the account's SOCKS proxy and timeout carry the login's requests" {
+	oauthd_start --poll ok
+	mkdir -p "$BATS_TEST_TMPDIR/socks5"
+	"$SMTPD_PYTHON" "$BATS_TEST_DIRNAME/lib/socks5.py" --dir "$BATS_TEST_TMPDIR/socks5" \
+		--target-port "$OAUTHD_PORT" --max-connections 20 \
+		>/dev/null 2>"$BATS_TEST_TMPDIR/socks5/stderr" 3>&- &
+	SOCKS_PID=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ -s "$BATS_TEST_TMPDIR/socks5/port" ]] && break
+		sleep 0.05
+	done
+	write_oauth2_config "oauth2_store file" "proxy_host 127.0.0.1" \
+		"proxy_port $(<"$BATS_TEST_TMPDIR/socks5/port")"
+	run_mailpost 0 -C "$MAILPOST_CONF" --oauth2-login -A oauth --oauth2-flow=device </dev/null
+	assert_output_contains "logged in: account oauth"
+	# The device request and the poll, each a CONNECT by name (socks5h).
+	assert_equal 2 "$(grep -c "host=127.0.0.1 port=$OAUTHD_PORT" "$BATS_TEST_TMPDIR/socks5/requests")" \
+		"CONNECTs through the proxy"
+	# The account's timeout, not HTTPS_TIMEOUT, bounds a silent answer.
+	oauthd_start --device hang:30
+	write_oauth2_config "oauth2_store file" "timeout 1"
+	local start=$SECONDS
+	run_mailpost 75 -C "$MAILPOST_CONF" --oauth2-login -A oauth --oauth2-flow=device </dev/null
+	assert_stderr_contains "within 1 s"
+	((SECONDS - start < 10)) || die "it took $((SECONDS - start)) s"
+}
+
 @test "oauth2-login: device flow into the keyring: the token on secret-tool's stdin, never in its argv" {
 	fake_secret_tool
 	oauthd_start --poll ok

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bearer.h"
 #include "buf.h"
 #include "encode.h"
 #include "fdwait.h"
@@ -44,6 +45,7 @@ struct login {
 	const char *config; /* -C FILE, or NULL */
 	struct oauth2_settings s;
 	struct oauth2_client c;
+	char proxy[BEARER_PROXY_MAX]; /* c's */
 	struct tokstore_key key;
 	FILE *out, *diag;
 };
@@ -629,15 +631,7 @@ oauthlogin_run(struct job *job, FILE *out, FILE *diag, struct error *err)
 	    choose_flow(&l, job->req.oauth2_flow, &flow, err) < 0 ||
 	    provider_client_secret(l.a, &secret, err) < 0)
 		return -1;
-	l.c = (struct oauth2_client){
-	    .client_id = l.s.client_id,
-	    .client_secret = secret.data,
-	    .token_endpoint = l.s.token_endpoint,
-	    .device_endpoint = l.s.device_endpoint,
-	    .authorize_endpoint = l.s.authorize_endpoint,
-	    .scope = l.s.scope,
-	    .trust_file = l.s.trust_file,
-	};
+	bearer_client(l.a, &l.s, secret.data, &l.c, l.proxy);
 	tokstore_key_init(&l.key, l.a, &l.s);
 	l.key.config = l.config;
 	if (flow == CLI_OAUTH2_FLOW_DEVICE) {

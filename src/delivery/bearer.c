@@ -215,6 +215,38 @@ keep_tokens(const struct ident *id, const struct oauth2_tokens *t,
 	return 0;
 }
 
+void
+bearer_client(const struct account *a, const struct oauth2_settings *s,
+              const char *client_secret, struct oauth2_client *c,
+              char proxy[BEARER_PROXY_MAX])
+{
+	*c = (struct oauth2_client){
+	    .client_id = s->client_id,
+	    .client_secret = client_secret,
+	    .token_endpoint = s->token_endpoint,
+	    .device_endpoint = s->device_endpoint,
+	    .authorize_endpoint = s->authorize_endpoint,
+	    .scope = s->scope,
+	    .trust_file = s->trust_file,
+	    /* The account's network timeout, as for its SMTP server. */
+	    .timeout_s = a->timeout,
+	    /* The system configuration's names (its trust file) are not
+	     * for a caller outside its group. */
+	    .private_names = a->hidden,
+	};
+	/* The account's SOCKS proxy carries its token requests too: a
+	 * network that only lets mail out through it lets nothing else. */
+	proxy[0] = '\0';
+	if (a->proxy_host && *a->proxy_host) {
+		bool v6 = strchr(a->proxy_host, ':') != NULL;
+
+		snprintf(proxy, BEARER_PROXY_MAX, "socks5h://%s%.256s%s:%d",
+		         v6 ? "[" : "", a->proxy_host, v6 ? "]" : "",
+		         a->proxy_port ? a->proxy_port : SOCKS_PORT);
+		c->proxy = proxy;
+	}
+}
+
 /* Under the lock: the cache again (another run may have just refreshed),
  * else the refresh. */
 static int
@@ -222,31 +254,12 @@ refresh_locked(const struct ident *id, const char *refused, struct secret *out,
                struct bearer_info *info, struct error *err)
 {
 	struct secret client_secret = {0};
-	struct oauth2_client c = {
-	    .client_id = id->s.client_id,
-	    .token_endpoint = id->s.token_endpoint,
-	    .device_endpoint = id->s.device_endpoint,
-	    .authorize_endpoint = id->s.authorize_endpoint,
-	    .scope = id->s.scope,
-	    .trust_file = id->s.trust_file,
-	    /* The account's network timeout, as for its SMTP server. */
-	    .timeout_s = id->a->timeout,
-	};
+	struct oauth2_client c;
 	struct oauth2_tokens t = {0};
 	struct secret refresh = {0};
-	char proxy[300];
+	char proxy[BEARER_PROXY_MAX];
 	int rc;
 
-	/* The account's SOCKS proxy carries its token requests too: a
-	 * network that only lets mail out through it lets nothing else. */
-	if (id->a->proxy_host && *id->a->proxy_host) {
-		bool v6 = strchr(id->a->proxy_host, ':') != NULL;
-
-		snprintf(proxy, sizeof proxy, "socks5h://%s%.256s%s:%d",
-		         v6 ? "[" : "", id->a->proxy_host, v6 ? "]" : "",
-		         id->a->proxy_port ? id->a->proxy_port : SOCKS_PORT);
-		c.proxy = proxy;
-	}
 	if (from_cache(id, refused, out, info, err) < 0)
 		return -1;
 	if (out->data)
@@ -261,7 +274,7 @@ refresh_locked(const struct ident *id, const char *refused, struct secret *out,
 		secret_free(&refresh);
 		return -1;
 	}
-	c.client_secret = client_secret.data;
+	bearer_client(id->a, &id->s, client_secret.data, &c, proxy);
 	rc = oauth2_refresh(&c, refresh.data, &t, err);
 	secret_free(&client_secret);
 	secret_free(&refresh);

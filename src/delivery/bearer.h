@@ -61,6 +61,8 @@
 
 #include "conf.h"
 #include "error.h"
+#include "oauth2.h"
+#include "provider.h"
 #include "secret.h"
 
 #define BEARER_MARGIN 120 /* refresh when the cached token has less left */
@@ -92,6 +94,19 @@ int bearer_get(const struct account *a, const char *refused, struct secret *out,
  * configuration's account, whose settings the caller may not see). */
 void bearer_describe(const struct account *a, const struct bearer_info *info,
                      char *out, size_t n);
+
+/* Room for "socks5h://[HOST]:PORT" (bearer_client). */
+#define BEARER_PROXY_MAX 300
+
+/* The OAuth2 client of account a with settings s (provider_resolve), for
+ * a send's refresh and for the login alike: the endpoints, the client
+ * secret (or NULL), the account's timeout, its SOCKS proxy (socks5h://,
+ * written into proxy, which must outlive c) and, for the system
+ * configuration's account in a caller's run (account.hidden), names kept
+ * private.  The strings stay a's, s's and the caller's. */
+void bearer_client(const struct account *a, const struct oauth2_settings *s,
+                   const char *client_secret, struct oauth2_client *c,
+                   char proxy[BEARER_PROXY_MAX]);
 
 /* The command that logs account a in again, for messages: "mailpost
  * --oauth2-login -A NAME", with "-C FILE" when a's file is not the one
