@@ -157,6 +157,7 @@ fake_secret_tool() {
 	assert_equal 2 "$(grep -c "host=127.0.0.1 port=$OAUTHD_PORT" "$BATS_TEST_TMPDIR/socks5/requests")" \
 		"CONNECTs through the proxy"
 	# The account's timeout, not HTTPS_TIMEOUT, bounds a silent answer.
+	stop_oauthd
 	oauthd_start --device hang:30
 	write_oauth2_config "oauth2_store file" "timeout 1"
 	local start=$SECONDS
