@@ -1484,3 +1484,40 @@ oauth2_system_seed() {
 	run setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups cat "$SYSFILE"
 	[[ "$status" -ne 0 ]] || die "the caller read the token file"
 }
+
+@test "privileged: root's --oauth2-login of the system account writes the machine's token file; the caller's send takes that token; root's -q refreshes into the same file" {
+	oauthd_start --poll ok --refresh rotate:access_token=access-1
+	start_smtpd "$(printf '%s\n' "caps PIPELINING, AUTH OAUTHBEARER" \
+		"user $OAUTH2_USER access-1")"
+	oauth2_system_config "oauth2_device_endpoint $OAUTHD_URL/device"
+	run_root 0 --oauth2-login --oauth2-flow=device
+	local files=("$ETC/oauth2"/default-*)
+	[[ -f "${files[0]}" ]] || die "no token file in $ETC/oauth2:" "$output" || return 1
+	SYSFILE="${files[0]}"
+	assert_output_contains "refresh token in $SYSFILE"
+	[[ ! -e "$BATS_TEST_TMPDIR/.local/state/mailpost/oauth2" ]] ||
+		die "root's login wrote into root's own state directory:" "$(ls -laR "$BATS_TEST_TMPDIR/.local/state")" || return 1
+	assert_equal "root $GROUP 660" "$(stat -c '%U %G %a' "$SYSFILE")" "the token file after root's login"
+	run setpriv --reuid "$CALLER" --regid "$CALLER" --init-groups cat "$SYSFILE"
+	[[ "$status" -ne 0 ]] || die "the caller read the token file" || return 1
+	# Root's --check-config looks where the login wrote.
+	run_root 0 --check-config
+	assert_output_contains "in $SYSFILE"
+	# The caller's send: the cached token, through the group.
+	run_caller 0 -- bob@example.net || return 1
+	assert_stderr_lacks "queued"
+	assert_bearer_used access-1
+	assert_equal 1 "$(oauthd_requests /token)" "requests to the token endpoint after the caller's send (the login's poll)" || return 1
+	# Near expiry: the caller's message waits; root's queue run refreshes
+	# into the same file, which stays root's.
+	sed -i "s/^access_expires .*/access_expires $(($(date +%s) + 60))/" "$SYSFILE"
+	run_caller 0 -- bob@example.net || return 1
+	assert_stderr_contains "which only root's queue run does" || return 1
+	run_root 0 -q
+	assert_equal 2 "$(oauthd_requests /token)" "requests after root's run (the poll, the refresh)"
+	assert_equal refresh-1 "$(oauthd_last_form refresh_token /token)" "the refresh token sent"
+	grep -qx "refresh_token refresh-2" "$SYSFILE" || die "the rotated token was not stored in $SYSFILE"
+	assert_equal "root $GROUP 660" "$(stat -c '%U %G %a' "$SYSFILE")" "the token file after root's run"
+	[[ ! -e "$BATS_TEST_TMPDIR/.local/state/mailpost/oauth2" ]] ||
+		die "root's queue run wrote into root's own state directory"
+}

@@ -939,6 +939,16 @@ keyring_clear(const struct tokstore_key *k)
  * The API.
  */
 
+bool
+tokstore_is_system(const struct account *a)
+{
+	/* A caller's run with the group (account.hidden), or root's, which
+	 * never holds the group but reads the same file: the login, the
+	 * sends and root's queue run all meet in one directory. */
+	return a->hidden || (getuid() == 0 && privilege_build_group() &&
+	                     a->file && conf_is_system_file(a->file));
+}
+
 void
 tokstore_key_init(struct tokstore_key *k, const struct account *a,
                   const struct oauth2_settings *s)
@@ -949,7 +959,7 @@ tokstore_key_init(struct tokstore_key *k, const struct account *a,
 	k->token_endpoint = s->token_endpoint;
 	k->client_id = s->client_id;
 	k->scope = s->scope;
-	k->system = a->hidden;
+	k->system = tokstore_is_system(a);
 	switch (a->oauth2_store) {
 	case CONF_OAUTH2_STORE_KEYRING:
 		k->where = TOKSTORE_KEYRING;

@@ -85,6 +85,17 @@ struct tokstore_key {
 	const char *dir;           /* NULL: the default directory (tests) */
 };
 
+/* The rule for where the system configuration's tokens are, shared by
+ * the login, the sends and --check-config: on an installation built with
+ * a group (setgid), an account read from the system configuration file
+ * (conf_is_system_file: /etc/mailpost.conf or what configure names; the
+ * file a run without -C reads when the caller has no file of its own)
+ * keeps its tokens in TOKSTORE_SYSTEM_DIR, for root as for a caller whose
+ * run holds the group (account.hidden).  Root's own state directory is
+ * never used for it: a token root logged in there would be one no send
+ * finds.  Any other account's tokens are the caller's own. */
+bool tokstore_is_system(const struct account *a);
+
 /* k for account a with settings s (provider_resolve): the strings stay
  * a's and s's. */
 void tokstore_key_init(struct tokstore_key *k, const struct account *a,

@@ -61,18 +61,6 @@ bearer_login_command(const struct account *a, char *out, size_t n)
 	tokstore_login_command(file, account_name(a), out, n);
 }
 
-/* Root's run (a flush from the timer, cron mail) with the system
- * configuration of a setgid installation uses the machine's tokens, the
- * ones a caller's run of the system account reads with the group
- * (a->hidden), under TOKSTORE_SYSTEM_DIR, not root's own state
- * directory; and it is the one run that refreshes them. */
-static bool
-root_of_system(const struct account *a)
-{
-	return getuid() == 0 && privilege_build_group() && a->file &&
-	       conf_is_system_file(a->file);
-}
-
 static int
 ident_init(struct ident *id, const struct account *a, struct error *err)
 {
@@ -84,10 +72,9 @@ ident_init(struct ident *id, const struct account *a, struct error *err)
 	if (!id->key.account)
 		id->key.account = account_name(a);
 	id->key.config = config_option(a); /* for the store's "log in" */
-	if (root_of_system(a)) {
-		id->key.system = true;
-		id->key.where = TOKSTORE_FILE;
-	}
+	/* Root's run (a flush from the timer, cron mail) with the system
+	 * configuration uses the machine's tokens too (tokstore_is_system),
+	 * and it is the one run that refreshes them. */
 	/* The machine's token files open only with the group, which a
 	 * caller's run holds only until job_load_config is done (job.c
 	 * takes the token there when it knows the account); root can
