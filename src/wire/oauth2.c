@@ -215,7 +215,7 @@ take_string(struct json_object *obj, const char *key, bool required,
 		                 "the answer of %s has no %s string", who, key);
 	if (len > max || !check(s, len))
 		return error_set(err, ERROR_PROTOCOL,
-		                 "the answer of %s has a %s that is not one "
+		                 "the answer of %s has an unusable %s "
 		                 "(bad characters, or longer than %zu bytes)",
 		                 who, key, max);
 	*out = xstrndup(s, len);

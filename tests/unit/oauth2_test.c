@@ -141,7 +141,7 @@ static const struct row rows[] = {
      NULL, 0, "has no access_token string"},
     {"access_token empty", 200,
      "{\"access_token\":\"\",\"token_type\":\"Bearer\"}", ERROR_PROTOCOL, NULL,
-     NULL, 0, "has a access_token that is not one"},
+     NULL, 0, "has an unusable access_token"},
     {"no token_type", 200, "{\"access_token\":\"abc\"}", ERROR_PROTOCOL, NULL,
      NULL, 0, "has no token_type string"},
     {"token_type mac", 200, "{\"access_token\":\"abc\",\"token_type\":\"mac\"}",
@@ -183,7 +183,7 @@ static const struct row rows[] = {
     {"CR LF in the access token", 200,
      "{\"access_token\":\"abc\\r\\nMAIL FROM:<x>\",\"token_type\":"
      "\"Bearer\"}",
-     ERROR_PROTOCOL, NULL, NULL, 0, "has a access_token that is not one"},
+     ERROR_PROTOCOL, NULL, NULL, 0, "has an unusable access_token"},
     {"NUL in the access token", 200,
      "{\"access_token\":\"ab\\u0000c\",\"token_type\":\"Bearer\"}",
      ERROR_PROTOCOL, NULL, NULL, 0, "has no access_token string"},
@@ -199,7 +199,7 @@ static const struct row rows[] = {
     {"a control character in the refresh token", 200,
      "{\"access_token\":\"abc\",\"token_type\":\"Bearer\","
      "\"refresh_token\":\"r\\u0001t\"}",
-     ERROR_PROTOCOL, NULL, NULL, 0, "has a refresh_token that is not one"},
+     ERROR_PROTOCOL, NULL, NULL, 0, "has an unusable refresh_token"},
     {"a space in the refresh token", 200,
      "{\"access_token\":\"abc\",\"token_type\":\"Bearer\","
      "\"refresh_token\":\"r t\"}",
@@ -450,7 +450,7 @@ static const struct device_row device_rows[] = {
      DEV_HEAD "\"verification_uri\":\"http://example.com/device\","
               "\"expires_in\":600}",
      ERROR_PROTOCOL, NULL, NULL, NULL, 0,
-     "has a verification_uri that is not one"},
+     "has an unusable verification_uri"},
     {"a verification address with a newline", 200,
      DEV_HEAD "\"verification_uri\":\"https://e.com/\\nX\","
               "\"expires_in\":600}",
@@ -462,11 +462,11 @@ static const struct device_row device_rows[] = {
     {"an escape in the user code", 200,
      "{\"device_code\":\"d\",\"user_code\":\"\\u001b[2J\"," DEV_URI
      "\"expires_in\":600}",
-     ERROR_PROTOCOL, NULL, NULL, NULL, 0, "has a user_code that is not one"},
+     ERROR_PROTOCOL, NULL, NULL, NULL, 0, "has an unusable user_code"},
     {"a device code with a space", 200,
      "{\"device_code\":\"a b\",\"user_code\":\"C\"," DEV_URI
      "\"expires_in\":600}",
-     ERROR_PROTOCOL, NULL, NULL, NULL, 0, "has a device_code that is not one"},
+     ERROR_PROTOCOL, NULL, NULL, NULL, 0, "has an unusable device_code"},
     {"Google's refusal of the Gmail scope", 400,
      "{\"error\":\"invalid_scope\"}", ERROR_CONFIG, NULL, NULL, NULL, 0,
      "the device endpoint refused: invalid_scope"},
