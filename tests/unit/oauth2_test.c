@@ -449,8 +449,7 @@ static const struct device_row device_rows[] = {
     {"a verification address over http", 200,
      DEV_HEAD "\"verification_uri\":\"http://example.com/device\","
               "\"expires_in\":600}",
-     ERROR_PROTOCOL, NULL, NULL, NULL, 0,
-     "has an unusable verification_uri"},
+     ERROR_PROTOCOL, NULL, NULL, NULL, 0, "has an unusable verification_uri"},
     {"a verification address with a newline", 200,
      DEV_HEAD "\"verification_uri\":\"https://e.com/\\nX\","
               "\"expires_in\":600}",
