@@ -141,7 +141,7 @@ assert_requests() {
 @test "oauth2 wire: an http:// endpoint is refused, nothing sent" {
 	oauthd_start
 	run_wire 78 --trust "$CERTS/ca.pem" refresh "http://127.0.0.1:$OAUTHD_PORT/token" refresh-1
-	assert_stderr_contains "the address of 127.0.0.1:$OAUTHD_PORT is not https://HOST/...: OAuth2 is spoken only over HTTPS"
+	assert_stderr_contains "the address of 127.0.0.1:$OAUTHD_PORT is not https://HOST/...: mailpost speaks HTTP only over HTTPS"
 	assert_stderr_lacks refresh-1
 	assert_requests 0
 }

@@ -1,6 +1,6 @@
 /*
- * https.c - one HTTPS POST through libcurl, loaded when it first runs
- * (https.h).
+ * https.c - one HTTPS POST or GET through libcurl, loaded when it first
+ * runs (https.h).
  */
 #include "config.h"
 
@@ -10,7 +10,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "privilege.h"
 #include "util.h"
+
+int
+https_port(void)
+{
+	const char *t = privilege_was_setgid()
+	                    ? NULL
+	                    : privilege_getenv("MAILPOST_TEST_HTTPS_PORT");
+	int v = t ? atoi(t) : 0;
+
+	return v > 0 && v <= 65535 ? v : 443;
+}
+
+int
+https_get(const struct https_request *r, struct https_response *out,
+          struct error *err)
+{
+	struct https_request g = *r;
+
+	g.get = true;
+	return https_post(&g, out, err);
+}
 
 char *
 https_url_host(const char *url, char *out, size_t n)
@@ -54,13 +76,14 @@ https_response_clear(struct https_response *r)
 /* The functions are called through pointers: curl.h's type-checking
  * macros of the same names would take lib.curl_easy_setopt(...) apart. */
 #define CURL_DISABLE_TYPECHECK
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <signal.h>
+#include <stdio.h>
 
 #include "dynload.h"
 #include "encode.h"
 #include "interrupt.h"
-#include "privilege.h"
 #include "tls.h"
 
 /* libcurl's functions, of the types its header gives them. */
@@ -90,7 +113,7 @@ static const struct dynload_sym curl_syms[] = {
 static struct dynload curl_lib = {
     .soname = CURL_SONAME,
     .package = CURL_PACKAGE,
-    .feature = "for OAuth2 (HTTPS to the token endpoint)",
+    .feature = "for HTTPS (OAuth2, MTA-STS policies, autoconfig)",
     .syms = curl_syms,
     .nsyms = sizeof curl_syms / sizeof *curl_syms,
     .table = &lib,
@@ -212,12 +235,23 @@ set_trust(CURL *h, const char *trust_file)
 	       set_ptr(h, CURLOPT_CAPATH, NULL) == CURLE_OK;
 }
 
+/* The method: a GET, or a POST of the form body (len bytes). */
+static bool
+set_method(CURL *h, const struct https_request *r, const char *body, size_t len)
+{
+	if (r->get)
+		return set_long(h, CURLOPT_HTTPGET, 1L) == CURLE_OK;
+	return set_long(h, CURLOPT_POST, 1L) == CURLE_OK &&
+	       set_ptr(h, CURLOPT_POSTFIELDS, body) == CURLE_OK &&
+	       set_long(h, CURLOPT_POSTFIELDSIZE, (long)len) == CURLE_OK;
+}
+
 /* Every option of a request, each of which must take: an older libcurl
  * that does not know one is refused, not run without it. */
 static bool
 set_options(CURL *h, const struct https_request *r, struct sink *s,
             const char *body, size_t len, struct curl_slist *headers,
-            char *errbuf)
+            struct curl_slist *connect_to, char *errbuf)
 {
 	int timeout = r->timeout_s > 0 ? r->timeout_s : HTTPS_TIMEOUT;
 
@@ -229,6 +263,7 @@ set_options(CURL *h, const struct https_request *r, struct sink *s,
 	       set_ptr(h, CURLOPT_REDIR_PROTOCOLS_STR, "https") == CURLE_OK &&
 	       set_long(h, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
 	       set_long(h, CURLOPT_MAXREDIRS, 0L) == CURLE_OK &&
+	       set_ptr(h, CURLOPT_CONNECT_TO, connect_to) == CURLE_OK &&
 	       set_long(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
 	       set_long(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
 	       set_long(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2) ==
@@ -241,9 +276,7 @@ set_options(CURL *h, const struct https_request *r, struct sink *s,
 	       set_ptr(h, CURLOPT_USERAGENT, "mailpost/" PACKAGE_VERSION) ==
 	           CURLE_OK &&
 	       set_ptr(h, CURLOPT_HTTPHEADER, headers) == CURLE_OK &&
-	       set_long(h, CURLOPT_POST, 1L) == CURLE_OK &&
-	       set_ptr(h, CURLOPT_POSTFIELDS, body) == CURLE_OK &&
-	       set_long(h, CURLOPT_POSTFIELDSIZE, (long)len) == CURLE_OK &&
+	       set_method(h, r, body, len) &&
 	       set_ptr(h, CURLOPT_WRITEFUNCTION, (void *)take) == CURLE_OK &&
 	       set_ptr(h, CURLOPT_WRITEDATA, s) == CURLE_OK &&
 	       lib.curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
@@ -355,8 +388,42 @@ check_url(const char *url, const char *host, struct error *err)
 	if (!str_iprefix(url, "https://") || !*host)
 		return error_set(err, ERROR_CONFIG,
 		                 "the address of %s is not https://HOST/...: "
-		                 "OAuth2 is spoken only over HTTPS",
+		                 "mailpost speaks HTTP only over HTTPS",
 		                 *host ? host : "the endpoint");
+	return 0;
+}
+
+/* The longest connect_addr: an IPv6 address in text (INET6_ADDRSTRLEN
+ * less its NUL). */
+#define CONNECT_ADDR_MAX 45
+
+/* libcurl's CONNECT_TO entry for connect_addr into out: "::ADDR:" (any
+ * host, any port: to ADDR, the URL's port kept), brackets round an IPv6
+ * address; "" without one.  -1: not a numeric address. */
+static int
+connect_entry(const struct https_request *r, const char *host, char *out,
+              size_t n, struct error *err)
+{
+	const char *a = r->connect_addr;
+	unsigned char bin[sizeof(struct in6_addr)];
+	char shown[CONNECT_ADDR_MAX + 1];
+	size_t len;
+
+	out[0] = '\0';
+	if (!a)
+		return 0;
+	len = strnlen(a, CONNECT_ADDR_MAX + 1);
+	if (len <= CONNECT_ADDR_MAX && inet_pton(AF_INET, a, bin) == 1)
+		snprintf(out, n, "::%s:", a);
+	else if (len <= CONNECT_ADDR_MAX && inet_pton(AF_INET6, a, bin) == 1)
+		snprintf(out, n, "::[%s]:", a);
+	else {
+		snprintf(shown, sizeof shown, "%s", a);
+		return error_set(err, ERROR_CONFIG,
+		                 "the address %s to reach %s at is not a "
+		                 "numeric IPv4 or IPv6 address",
+		                 str_censor(shown, strlen(shown)), host);
+	}
 	return 0;
 }
 
@@ -366,17 +433,28 @@ exchange(CURL *h, const struct https_request *r, const char *host,
          struct https_response *out, struct error *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
+	char entry[CONNECT_ADDR_MAX + 8];
 	struct sink s = {.max = r->max_body ? r->max_body : HTTPS_BODY_MAX};
-	struct curl_slist *headers = NULL;
-	size_t size, len;
-	char *body = form_body(r, &size);
+	struct curl_slist *headers = NULL, *connect_to = NULL;
+	size_t size = 0, len = 0;
+	char *body = NULL;
 	CURLcode rc = CURLE_OUT_OF_MEMORY;
 	int ret = -1;
 
-	len = strlen(body);
+	if (connect_entry(r, host, entry, sizeof entry, err) < 0)
+		return -1;
+	if (!r->get) {
+		body = form_body(r, &size);
+		len = strlen(body);
+		/* A form's answer is an OAuth2 one; a GET takes any type. */
+		headers =
+		    lib.curl_slist_append(NULL, "Accept: application/json");
+	}
+	if (*entry)
+		connect_to = lib.curl_slist_append(NULL, entry);
 	s.buf = xmalloc(s.max + 1);
-	headers = lib.curl_slist_append(NULL, "Accept: application/json");
-	if (!headers || !set_options(h, r, &s, body, len, headers, errbuf)) {
+	if ((!r->get && !headers) || (*entry && !connect_to) ||
+	    !set_options(h, r, &s, body, len, headers, connect_to, errbuf)) {
 		error_set(
 		    err, ERROR_UNAVAILABLE,
 		    "this libcurl (%s) lacks an option mailpost needs for "
@@ -396,13 +474,16 @@ exchange(CURL *h, const struct https_request *r, const char *host,
 	s.buf = NULL;
 	ret = 0;
 done:
-	wipe(body, size);
-	free(body);
+	if (body) {
+		wipe(body, size);
+		free(body);
+	}
 	if (s.buf) {
 		wipe(s.buf, s.max + 1);
 		free(s.buf);
 	}
 	lib.curl_slist_free_all(headers);
+	lib.curl_slist_free_all(connect_to);
 	return ret;
 }
 

@@ -1,6 +1,8 @@
 /*
- * https.h - one HTTPS POST of a form, for an OAuth2 token endpoint
- * (oauth2.c), through libcurl (the GnuTLS build: one TLS stack).
+ * https.h - one HTTPS exchange through libcurl (the GnuTLS build: one TLS
+ * stack): a POST of a form, for an OAuth2 token endpoint (oauth2.c), or a
+ * GET of a document, for an MTA-STS policy (mtasts.c) or an autoconfig
+ * document (--configure).
  *
  * libcurl is the only library this module uses and the only module that
  * uses it.  It is not linked: https_post loads libcurl-gnutls.so.4
@@ -10,6 +12,12 @@
  * What a request may do, whatever the URL or the server says:
  *   - https:// only, for the URL and any redirect (CURLOPT_PROTOCOLS_STR);
  *     no redirect is followed: a 3xx answer is returned as it is;
+ *   - connect_addr, when given, is where the connection goes (a numeric
+ *     address, never looked up), while the URL's host still names the
+ *     server: the TLS server name (SNI), the name its certificate must
+ *     carry, and the Host header.  A caller that resolved the name itself
+ *     (wire/dns.h: the resolver of the account, not the system's) says so
+ *     here;
  *   - the server's certificate verified against trust_file, or the system
  *     trust store tls.c uses (tls_system_trust_file), and its name checked;
  *   - no ~/.netrc, no cookies, no verbose output, no compressed answer;
@@ -58,6 +66,7 @@ struct https_field {
 
 struct https_request {
 	const char *url; /* https:// only; no redirects followed */
+	bool get;        /* a GET of url; fields and nfields unused */
 	const struct https_field *fields; /* the POST's form */
 	size_t nfields;
 	const char *trust_file; /* PEM CAs; NULL: the system trust store */
@@ -68,6 +77,9 @@ struct https_request {
 	bool private_names; /* the system configuration's, for a caller
 	                       outside its group: messages call trust_file
 	                       "(hidden)", as tls.h's do */
+	/* A numeric IPv4 or IPv6 address to connect to for the URL's host;
+	 * NULL: the system resolver's address of that host. */
+	const char *connect_addr;
 };
 
 /* The answer: its HTTP status and body (NUL-terminated after len bytes;
@@ -82,11 +94,24 @@ struct https_response {
  * before it starts a dialogue: 0, or -1 with ERROR_UNAVAILABLE. */
 int https_load(struct error *err);
 
-/* POST r's form to r->url and read the answer into *out, whatever its
- * status (a 400 with an OAuth2 error is an answer, not a failure here).
- * 0, or -1 with err as above and *out empty. */
+/* POST r's form to r->url (or GET r->url when r->get) and read the
+ * answer into *out, whatever its status (a 400 with an OAuth2 error, a
+ * 404, are answers, not failures here).  0, or -1 with err as above
+ * (ERROR_CONFIG also for a connect_addr that is not a numeric address)
+ * and *out empty. */
 int https_post(const struct https_request *r, struct https_response *out,
                struct error *err);
+
+/* https_post of a copy of r with get set: a GET whatever r->get says. */
+int https_get(const struct https_request *r, struct https_response *out,
+              struct error *err);
+
+/* The port of an https:// URL without one: 443, or in the test suite the
+ * value of MAILPOST_TEST_HTTPS_PORT (1..65535; ignored by a run that
+ * started setgid), where its loopback server (tests/lib/httpsd.py)
+ * listens.  A caller that builds a URL from a name (mta-sts.DOMAIN,
+ * autoconfig.DOMAIN) writes ":PORT" after the host when this is not 443. */
+int https_port(void);
 
 /* Wipe and free the body (it may hold tokens); r is then empty. */
 void https_response_clear(struct https_response *r);
