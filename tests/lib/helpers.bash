@@ -456,7 +456,6 @@ OAUTH2_USER=alice@example.org
 OAUTH2_CLIENT_ID=mailpost-test
 
 oauthd_start() {
-	local i
 	[[ -n "${CERTS:-}" ]] || tls_certs || return 1
 	OAUTHD_COUNT=$((OAUTHD_COUNT + 1))
 	OAUTHD_DIR="$BATS_TEST_TMPDIR/oauthd.$OAUTHD_COUNT"
@@ -467,20 +466,28 @@ oauthd_start() {
 		${MAILPOST_TEST_OAUTH2_POLL_MS:+--poll-ms "$MAILPOST_TEST_OAUTH2_POLL_MS"} "$@" \
 		>"$OAUTHD_DIR/stdout" 2>"$OAUTHD_DIR/stderr" 3>&- &
 	OAUTHD_PID=$!
-	for ((i = 0; i < 100; i++)); do
-		if [[ -s "$OAUTHD_DIR/port" ]]; then
-			OAUTHD_PORT=$(<"$OAUTHD_DIR/port")
-			OAUTHD_URL="https://127.0.0.1:$OAUTHD_PORT"
-			return 0
-		fi
-		if ! kill -0 "$OAUTHD_PID" 2>/dev/null; then
-			OAUTHD_PID=
-			die "oauthd_start: the server exited:" "$(cat "$OAUTHD_DIR/stderr")"
+	await_port_file oauthd_start "$OAUTHD_DIR" "$OAUTHD_PID" || {
+		OAUTHD_PID=
+		return 1
+	}
+	OAUTHD_PORT=$(<"$OAUTHD_DIR/port")
+	OAUTHD_URL="https://127.0.0.1:$OAUTHD_PORT"
+}
+
+# await_port_file WHO DIR PID: wait up to 5 s for DIR/port, which a test
+# server (PID, its stderr in DIR/stderr) writes once it listens; fails
+# saying so (as WHO) when the server exits first or is not there by then.
+await_port_file() {
+	local n
+	for ((n = 0; n < 100; n++)); do
+		[[ -s "$2/port" ]] && return 0
+		if ! kill -0 "$3" 2>/dev/null; then
+			die "$1: the server exited:" "$(cat "$2/stderr")"
 			return 1
 		fi
 		sleep 0.05
 	done
-	die "oauthd_start: no port file after 5 s" "$(cat "$OAUTHD_DIR/stderr")"
+	die "$1: no port file after 5 s" "$(cat "$2/stderr")"
 }
 
 stop_oauthd() {
@@ -496,9 +503,16 @@ stop_oauthd() {
 # empty) and `arg`, and print it; None: print nothing and return 3.
 oauthd_log_query() {
 	[[ -n "${OAUTHD_DIR:-}" ]] || die "no OAuth server was started" || return 1
+	jsonl_query "$OAUTHD_LOG" "$@"
+}
+
+# jsonl_query FILE PYTHON-EXPRESSION [PATH [ARG]]: the same over a server's
+# log of one JSON object a line (a missing file: no entries) whose
+# entries have "path".
+jsonl_query() {
 	"$SMTPD_PYTHON" -c '
 import json, sys
-expr, path, arg, name = sys.argv[1:5]
+name, expr, path, arg = sys.argv[1:5]
 log = []
 try:
     with open(name) as f:
@@ -510,7 +524,7 @@ r = eval(expr)
 if r is None:
     sys.exit(3)
 print(r)
-' "$1" "${2:-}" "${3:-}" "$OAUTHD_LOG"
+' "$1" "$2" "${3:-}" "${4:-}"
 }
 
 oauthd_requests() {
