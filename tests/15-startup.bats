@@ -1,14 +1,15 @@
 #!/usr/bin/env bats
 # 15-startup: a feature's library is loaded when the feature runs
 # (src/base/dynload.h, doc/ARCHITECTURE.md): --version and a plain send
-# map none of libgsasl, libmagic, json-c and libcurl; AUTH loads libgsasl, an
-# attachment that needs typing libmagic, --json json-c; an OAuth2 send
-# maps libcurl only when it refreshes its token.  What each process loaded is read from
-# ld.so itself (LD_DEBUG=files, one LD_DEBUG_OUTPUT file per process,
-# so a child's loads count too); nothing in mailpost is there for the
-# test.  A library missing at run time is simulated in a private mount
-# namespace, where an empty file is bound over it for one run (root
-# only); the loader's own cases are tests/unit/dynload_test.c.
+# map none of libgsasl, libmagic, json-c, libcurl and libgnutls-dane;
+# AUTH loads libgsasl, an attachment that needs typing libmagic, --json
+# json-c; an OAuth2 send maps libcurl only when it refreshes its token
+# (a DANE hop's libgnutls-dane: tests/84-dane.bats).  What each process
+# loaded is read from ld.so itself (LD_DEBUG=files, one LD_DEBUG_OUTPUT
+# file per process, so a child's loads count too); nothing in mailpost
+# is there for the test.  A library missing at run time is simulated in
+# a private mount namespace, where an empty file is bound over it for one
+# run (root only); the loader's own cases are tests/unit/dynload_test.c.
 
 load lib/helpers
 
@@ -55,17 +56,17 @@ assert_loaded() {
 	loaded "$1" || die "lib$1 was not loaded;" "$(cat "$LDLOG"/ld.* | grep 'file=' | head -20)"
 }
 
-@test "startup: --version loads none of libgsasl, libmagic, json-c, libcurl" {
+@test "startup: --version loads none of libgsasl, libmagic, json-c, libcurl, libgnutls-dane" {
 	traced 0 --version
 	assert_loaded gnutls # the record works
-	assert_not_loaded gsasl magic json-c curl-gnutls
+	assert_not_loaded gsasl magic json-c curl-gnutls gnutls-dane
 }
 
-@test "startup: a plain send loads none of libgsasl, libmagic, json-c, libcurl" {
+@test "startup: a plain send loads none of libgsasl, libmagic, json-c, libcurl, libgnutls-dane" {
 	start_smtpd
 	traced_send 0 bob@example.net <"$MSG"
 	assert_loaded gnutls
-	assert_not_loaded gsasl magic json-c curl-gnutls
+	assert_not_loaded gsasl magic json-c curl-gnutls gnutls-dane
 }
 
 @test "startup: a send with AUTH loads libgsasl, and neither libmagic nor json-c" {

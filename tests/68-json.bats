@@ -184,6 +184,7 @@ tls_auth_setup() {
 	assert_json '.tls.cipher | length > 0' true
 	assert_json .tls.verified true
 	assert_json '.tls.verification | test("trusted")' true
+	assert_json .tls.dane false
 	assert_json .tls.fingerprint_sha256 "$(tr -d '\n' <"$CERTS/server.sha256")"
 	assert_json .auth.enabled true
 	assert_json .auth.mechanism PLAIN

@@ -128,6 +128,10 @@ tls(const struct jsonresult *r)
 	                       : NULL);
 	put(o, "verification",
 	    t && t->verify_ran ? text_or_null(t->verdict) : NULL);
+	/* The verdict was the MX host's TLSA records' (RFC 7672). */
+	put(o, "dane",
+	    t && t->verify_ran ? jsonlib.json_object_new_boolean(t->dane)
+	                       : NULL);
 	/* The server's own certificate: the first of the chain it sent. */
 	put(o, "fingerprint_sha256",
 	    t && t->ncerts > 0 ? text_or_null(t->certs[0].sha256) : NULL);

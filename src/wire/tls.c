@@ -78,6 +78,8 @@ struct tls {
 	char last_error[TLS_ERROR_MAX];
 	struct tls_info *info; /* the caller's, or NULL */
 	bool info_chain;       /* tls_params.info_chain */
+	/* tls_params.dane, during tls_start only (NULL after it) */
+	const struct tls_dane *dane;
 	/* Resumption across runs (tlscache.h): the directory (NULL: off),
 	 * the entry's file name and the identity it is bound to. */
 	char *cache_dir;
@@ -589,8 +591,10 @@ info_note_peer(struct tls *s)
 	info_note_chain(s);
 	i->verify_ran = true;
 	i->verified = s->verified;
+	i->dane = s->dane != NULL;
 	str_copy(i->verdict, sizeof i->verdict, s->result);
-	if (s->info_chain && s->verified && s->pin_len == 0 && !s->no_certcheck)
+	if (s->info_chain && s->verified && s->pin_len == 0 &&
+	    !s->no_certcheck && !s->dane)
 		info_note_anchor(s);
 }
 
@@ -602,7 +606,10 @@ info_note_trust(struct tls *s, const char *file)
 
 	if (!i)
 		return;
-	if (s->pin_len > 0)
+	if (s->dane)
+		str_copy(i->trust, sizeof i->trust,
+		         "the server's TLSA records (DANE, RFC 7672)");
+	else if (s->pin_len > 0)
 		str_copy(i->trust, sizeof i->trust,
 		         "the pinned fingerprint (tls_fingerprint)");
 	else if (s->no_certcheck)
@@ -1055,6 +1062,30 @@ verify_chain(struct tls *s, const gnutls_datum_t *der)
 	return chain_refused(s, status, der);
 }
 
+/* The chain by the TLSA records alone (tlsdane.h).  With none usable,
+ * RFC 7672 2.2 still requires TLS, but authenticates nothing: any
+ * certificate is taken, and the verdict says so. */
+static int
+verify_dane(struct tls *s, const gnutls_datum_t *list, unsigned n)
+{
+	struct tlsdane_cert chain[TLSDANE_CHAIN_MAX];
+	size_t k = 0;
+
+	if (tlsdane_count_usable(s->dane) == 0) {
+		snprintf(s->result, sizeof s->result,
+		         "NOT AUTHENTICATED (none of the server's %zu TLSA "
+		         "records is usable for SMTP: encrypted, any "
+		         "certificate taken, RFC 7672 2.2)",
+		         s->dane->n);
+		return 0;
+	}
+	for (; k < n && k < TLSDANE_CHAIN_MAX; k++) {
+		chain[k].der = list[k].data;
+		chain[k].len = list[k].size;
+	}
+	return tlsdane_verify(s->dane, chain, k, s->result, sizeof s->result);
+}
+
 /* Judge the peer certificate; the verdict goes to s->result.  A chain's
  * verification parses the server's certificate itself: it is parsed here
  * too only for a pin or tls_certcheck off, where nothing else would, and
@@ -1067,7 +1098,7 @@ verify_peer(struct tls *s)
 	unsigned n = 0;
 	const gnutls_datum_t *list =
 	    gnutls_certificate_get_peers(s->session, &n);
-	bool chain = s->pin_len == 0 && !s->no_certcheck;
+	bool chain = s->pin_len == 0 && !s->no_certcheck && !s->dane;
 	int rc;
 
 	s->verify_ran = true;
@@ -1082,13 +1113,15 @@ verify_peer(struct tls *s)
 	if (s->peer_not_after == -1 && crt)
 		s->peer_not_after =
 		    (int64_t)gnutls_x509_crt_get_expiration_time(crt);
-	if (s->pin_len > 0)
+	if (s->dane)
+		rc = verify_dane(s, list, n);
+	else if (s->pin_len > 0)
 		rc = verify_pin(s, &list[0]);
 	else if (s->no_certcheck)
 		rc = 0;
 	else
 		rc = verify_chain(s, &list[0]);
-	if (rc == 0 && s->no_certcheck && s->pin_len == 0)
+	if (rc == 0 && s->no_certcheck && s->pin_len == 0 && !s->dane)
 		str_copy(s->result, sizeof s->result,
 		         "NOT VERIFIED (tls_certcheck is off)");
 	if (crt)
@@ -1196,7 +1229,7 @@ load_trust(struct tls *s, const struct tls_params *p, struct error *err)
 	const char *file = p->trust_file, *why;
 
 	info_note_trust(s, file);
-	if (s->pin_len > 0 || s->no_certcheck)
+	if (s->pin_len > 0 || s->no_certcheck || s->dane)
 		return 0; /* nothing would consult it */
 	if (file && !*file) {
 		s->no_ca = true;
@@ -1221,7 +1254,7 @@ load_crl(struct tls *s, const struct tls_params *p, struct error *err)
 	const char *why;
 	int rc;
 
-	if (!p->crl_file || s->pin_len > 0 || s->no_certcheck)
+	if (!p->crl_file || s->pin_len > 0 || s->no_certcheck || s->dane)
 		return 0;
 	why = file_problem(p->crl_file);
 	if (why)
@@ -1343,7 +1376,7 @@ cache_setup(struct tls *s, const struct tls_params *p)
 	/* No verified identity to bind it to; nor a session of the system
 	 * configuration's account in a file its caller could read. */
 	if (!p->cache_dir || !*p->cache_dir || p->no_certcheck ||
-	    p->private_names)
+	    p->private_names || p->dane)
 		return;
 	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
 		return;
@@ -1699,13 +1732,16 @@ tls_start(struct tls **out, int fd, const struct tls_params *p,
 	s->t = t;
 	s->name = xstrdup(name);
 	s->no_certcheck = p->no_certcheck;
+	s->dane = p->dane;
 	s->info = p->info;
 	s->peer_not_after = -1;
 	s->info_chain = p->info_chain;
 	s->trust_file = shown_trust_file(p);
 	s->account = p->account;
 	cache_setup(s, p);
-	if ((p->fingerprint &&
+	if ((p->dane && tlsdane_count_usable(p->dane) > 0 &&
+	     tlsdane_load(err) < 0) ||
+	    (p->fingerprint && !p->dane &&
 	     parse_pin(p->fingerprint, s->pin, &s->pin_len, err) < 0) ||
 	    load_credentials(s, p, err) < 0 || new_session(s, p, err) < 0 ||
 	    handshake(s, p->timeout_ms, err) < 0 || check_session(s, err) < 0) {
@@ -1713,6 +1749,7 @@ tls_start(struct tls **out, int fd, const struct tls_params *p,
 		return -1;
 	}
 	s->trust_file = s->account = NULL;
+	s->dane = NULL;
 	cache_keep(s); /* TLS 1.2: the ticket came in the handshake */
 	*out = s;
 	return 0;

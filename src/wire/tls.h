@@ -10,7 +10,9 @@
  * client certificate or any application byte is sent: the chain against the
  * trust store, the host name (RFC 6125, through GnuTLS) and the validity
  * dates; or, when a fingerprint is pinned, the peer certificate's digest and
- * nothing else.  Every failed check is named in words in the error.
+ * nothing else; or, for DANE (tls_params.dane), the server's TLSA records
+ * and nothing else (tlsdane.h).  Every failed check is named in words in
+ * the error.
  * TLS 1.2 is the minimum (RFC 8997), whatever the priority string says.
  *
  * Trust (the system store or a file) is read by tls_start, never at
@@ -35,6 +37,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "tlsdane.h"
 #include "transcript.h"
 
 /* The default priorities: GnuTLS's NORMAL set, TLS 1.3 and 1.2 only
@@ -100,6 +103,10 @@ struct tls_info {
 	bool verified;
 	bool resumed; /* a session kept from an earlier run (tls_params.
 	               * cache_dir), its certificate verified again */
+	/* The verdict is DANE's (tls_params.dane): "trusted by DANE: record
+	 * 3 1 1 (DANE-EE) matched ...", a refusal naming each record's
+	 * reason, or, with no usable record, "NOT AUTHENTICATED ...". */
+	bool dane;
 	char verdict[TLS_VERDICT_MAX];
 	char anchor[TLS_WORD_MAX * 2]; /* the trusted root's name, or "" */
 	size_t ncerts;
@@ -165,6 +172,17 @@ struct tls_params {
 	 * the server's own SHA-256 fingerprint (certs[0].sha256, ncerts 1;
 	 * its other members empty; anchor ""), which is what --json shows. */
 	bool info_chain;
+	/* DANE (RFC 7672 3): NULL, or the TLSA records that alone decide
+	 * whether the certificate is trusted (tlsdane.h): trust_file,
+	 * crl_file, fingerprint and no_certcheck are then not consulted, and
+	 * host is only sent as SNI.  A record set with no usable record
+	 * accepts any certificate (RFC 7672 2.2: TLS required, not
+	 * authenticated), said so in the verdict.  No session is kept or
+	 * resumed (cache_dir is ignored): each handshake is judged by the
+	 * records of its day.  tls_start loads libgnutls-dane before the
+	 * handshake when a record is usable (ERROR_UNAVAILABLE when it
+	 * cannot). */
+	const struct tls_dane *dane;
 };
 
 /* The file that is the system trust store, or NULL when GnuTLS's own

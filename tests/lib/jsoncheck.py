@@ -30,6 +30,7 @@ SCHEMA = {
         "established": BOOL, "version": (STR, NULL), "cipher": (STR, NULL),
         "resumed": (BOOL, NULL),
         "verified": (BOOL, NULL), "verification": (STR, NULL),
+        "dane": (BOOL, NULL),
         "fingerprint_sha256": (STR, NULL),
     },
     "auth": {"enabled": BOOL, "mechanism": (STR, NULL), "user": (STR, NULL)},

@@ -5,7 +5,9 @@
  * certificates, the TLS 1.2 minimum, channel binding (compared with the
  * server's own value), STARTTLS response injection, implicit TLS against a
  * plaintext server, close_notify and truncation, timeouts, and bad
- * parameters.
+ * parameters; DANE's records (tlsdane.c) for each usage, selector and
+ * matching type, matched and not, against data OpenSSL's command line
+ * computes from the certificates.
  *
  * The certificates come from tests/lib/mkcerts.sh, run into a temporary
  * directory (the script is found through $MAILPOST_SRCDIR, else relative
@@ -1106,6 +1108,309 @@ test_bad_parameters(void)
 	expect_config_error(&p, "tls_crl_file /: it is a directory");
 }
 
+/* --- DANE (tls_params.dane, tlsdane.c) --- */
+
+/* TLSA association data for CERT by SELECTOR (0 the certificate, 1 its
+ * public key) and MTYPE (1 SHA-256, 2 SHA-512), computed by OpenSSL's
+ * command line, not by the library under test, into out (bytes). */
+static size_t
+tlsa_data(const char *cert, int selector, int mtype, unsigned char *out,
+          size_t n)
+{
+	char cmd[PATH_MAX * 2], hex[300];
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof cmd,
+	         selector == 0 ? "openssl x509 -in '%s' -outform DER"
+	                       : "openssl x509 -in '%s' -noout -pubkey | "
+	                         "openssl pkey -pubin -outform DER",
+	         cf(cert));
+	snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd),
+	         " | openssl dgst -%s -r | cut -d' ' -f1",
+	         mtype == 2 ? "sha512" : "sha256");
+	f = popen(cmd, "r");
+	if (!f || !fgets(hex, sizeof hex, f))
+		hex[0] = '\0';
+	if (f)
+		pclose(f);
+	for (const char *h = hex; len < n && h[0] && h[1] && h[0] != '\n';
+	     h += 2) {
+		unsigned v;
+
+		if (sscanf(h, "%2x", &v) != 1)
+			break;
+		out[len++] = (unsigned char)v;
+	}
+	CHECK(len == (mtype == 2 ? 64u : 32u));
+	return len;
+}
+
+/* A server certificate file followed by the test CA: a chain as servers
+ * send it when a DANE-TA(2) record names their CA. */
+static const char *
+chain_file(const char *cert)
+{
+	static char name[64];
+	char cmd[PATH_MAX * 3];
+
+	snprintf(name, sizeof name, "chain-%s", cert);
+	snprintf(cmd, sizeof cmd, "cat '%s' '%s' >'%s'", cf(cert), cf("ca.pem"),
+	         cf(name));
+	CHECK(system(cmd) == 0);
+	return name;
+}
+
+struct dane_case {
+	unsigned char data[4][64];
+	struct tls_tlsa tlsa[4];
+	const char *names[2];
+	struct tls_dane dane;
+	struct tls_info info;
+};
+
+/* Record k of c: USAGE SELECTOR MTYPE computed from CERT. */
+static void
+dane_record(struct dane_case *c, size_t k, int usage, int selector, int mtype,
+            const char *cert)
+{
+	c->tlsa[k].usage = (unsigned char)usage;
+	c->tlsa[k].selector = (unsigned char)selector;
+	c->tlsa[k].mtype = (unsigned char)mtype;
+	c->tlsa[k].data = c->data[k];
+	c->tlsa[k].len =
+	    tlsa_data(cert, selector, mtype, c->data[k], sizeof c->data[k]);
+	if (c->dane.n < k + 1)
+		c->dane.n = k + 1;
+	c->dane.tlsa = c->tlsa;
+}
+
+/* A session with server certificate file CERT judged by c's records
+ * only: the trust file named does not exist, and is never read. */
+static void
+dane_session(struct dane_case *c, const char *cert, const char *name,
+             struct outcome *r)
+{
+	struct tls_params p = params();
+	struct srv o = {.cert = cert};
+
+	c->names[0] = name;
+	c->dane.names = c->names;
+	c->dane.nnames = name ? 1 : 0;
+	p.trust_file = cf("no-such-ca.pem");
+	p.host = "mx.example.test";
+	p.dane = &c->dane;
+	tls_info_init(&c->info);
+	p.info = &c->info;
+	session(&o, &p, r);
+}
+
+static void
+expect_dane_refused(struct dane_case *c, const struct outcome *r,
+                    const char *reason)
+{
+	CHECK_INT(r->rc, -1);
+	CHECK_INT(r->err.kind, ERROR_PROTOCOL);
+	if (!strstr(r->err.msg, reason))
+		fprintf(stderr, "DANE refusal: %s\n", r->err.msg);
+	CHECK(strstr(r->err.msg, reason) != NULL);
+	CHECK(r->server != 0); /* no finished handshake */
+	CHECK(c->info.dane && c->info.verify_ran && !c->info.verified);
+	tls_info_clear(&c->info);
+}
+
+/* DANE-EE(3): the server's certificate or key matches; its name, issuer
+ * and dates are not looked at (RFC 7672 3.1.1), nor the trust store. */
+static void
+test_dane_ee(void)
+{
+	static const char *certs[] = {"server.pem", "wronghost.pem",
+	                              "expired.pem", "selfsigned.pem",
+	                              "unknownca.pem"};
+	struct outcome r;
+
+	for (size_t i = 0; i < sizeof certs / sizeof *certs; i++) {
+		struct dane_case c = {0};
+
+		dane_record(&c, 0, 3, 1, 1, certs[i]);
+		dane_session(&c, certs[i], "mx.example.test", &r);
+		if (r.rc != 0)
+			fprintf(stderr, "%s: %s\n", certs[i], r.err.msg);
+		CHECK_INT(r.rc, 0);
+		CHECK(strstr(r.pong, "PONG") != NULL);
+		CHECK(c.info.dane && c.info.verified);
+		CHECK_STR(c.info.verdict, "trusted by DANE: record 3 1 1 "
+		                          "(DANE-EE) matched the server's "
+		                          "certificate");
+		CHECK_STR(c.info.trust,
+		          "the server's TLSA records (DANE, RFC 7672)");
+		CHECK(strstr(r.transcript, "certificate verification: trusted "
+		                           "by DANE") != NULL);
+		tls_info_clear(&c.info);
+	}
+	/* The whole certificate, and SHA-512. */
+	{
+		struct dane_case c = {0};
+
+		dane_record(&c, 0, 3, 0, 2, "server.pem");
+		dane_session(&c, "server.pem", NULL, &r);
+		CHECK_INT(r.rc, 0);
+		CHECK_STR(c.info.verdict, "trusted by DANE: record 3 0 2 "
+		                          "(DANE-EE) matched the server's "
+		                          "certificate");
+		tls_info_clear(&c.info);
+	}
+}
+
+/* A record of another certificate: refused, whatever the CA would say. */
+static void
+test_dane_ee_mismatch(void)
+{
+	struct dane_case c = {0};
+	struct outcome r;
+
+	dane_record(&c, 0, 3, 1, 1, "client.pem");
+	dane_record(&c, 1, 3, 0, 1, "ca.pem");
+	dane_session(&c, "server.pem", "mx.example.test", &r);
+	expect_dane_refused(&c, &r,
+	                    "TLS certificate of mx.example.test refused: "
+	                    "record 3 1 1 (DANE-EE) does not match the "
+	                    "server's certificate; record 3 0 1 (DANE-EE) "
+	                    "does not match the server's certificate");
+	CHECK(strstr(r.err.msg, "tls_fingerprint") == NULL); /* no pin advice */
+}
+
+/* DANE-TA(2): the CA the server sends matches, the chain verifies up to
+ * it, and the server's certificate carries a reference identifier. */
+static void
+test_dane_ta(void)
+{
+	const char *chain = chain_file("server.pem");
+	struct dane_case c = {0};
+	struct outcome r;
+
+	dane_record(&c, 0, 2, 0, 1, "ca.pem");
+	dane_session(&c, chain, "localhost", &r);
+	CHECK_INT(r.rc, 0);
+	CHECK_STR(c.info.verdict,
+	          "trusted by DANE: record 2 0 1 (DANE-TA) matched "
+	          "certificate 2 of the chain; the server's verified up to "
+	          "it, its name checked");
+	tls_info_clear(&c.info);
+	/* Its public key, SHA-512. */
+	memset(&c, 0, sizeof c);
+	dane_record(&c, 0, 2, 1, 2, "ca.pem");
+	dane_session(&c, chain, "localhost", &r);
+	CHECK_INT(r.rc, 0);
+	tls_info_clear(&c.info);
+}
+
+static void
+test_dane_ta_refusals(void)
+{
+	struct dane_case c = {0};
+	struct outcome r;
+
+	/* Another name than the certificate's. */
+	dane_record(&c, 0, 2, 0, 1, "ca.pem");
+	dane_session(&c, chain_file("server.pem"), "mx.example.test", &r);
+	expect_dane_refused(&c, &r,
+	                    "record 2 0 1 (DANE-TA) matched, but the "
+	                    "certificate it vouches for is not for "
+	                    "mx.example.test");
+	/* Dates count under a trust anchor. */
+	dane_session(&c, chain_file("expired.pem"), "localhost", &r);
+	expect_dane_refused(&c, &r,
+	                    "record 2 0 1 (DANE-TA) matched, but the chain up "
+	                    "to the certificate it matched does not verify");
+	/* The server sends only its own certificate. */
+	dane_session(&c, "server.pem", "localhost", &r);
+	expect_dane_refused(&c, &r,
+	                    "record 2 0 1 (DANE-TA) matches no CA certificate "
+	                    "the server sent (it sent only its own)");
+	/* A CA that did not issue it. */
+	memset(&c, 0, sizeof c);
+	dane_record(&c, 0, 2, 0, 1, "other-ca.pem");
+	dane_session(&c, chain_file("server.pem"), "localhost", &r);
+	expect_dane_refused(&c, &r,
+	                    "record 2 0 1 (DANE-TA) matches no CA "
+	                    "certificate the server sent");
+	CHECK(strstr(r.err.msg, "only its own") == NULL);
+}
+
+/* One record that cannot match never hides one that does, in either
+ * order; unusable records are skipped. */
+static void
+test_dane_records_each_judged(void)
+{
+	struct dane_case c = {0};
+	struct outcome r;
+
+	dane_record(&c, 0, 2, 0, 1, "ca.pem");     /* no CA sent */
+	dane_record(&c, 1, 1, 1, 1, "server.pem"); /* PKIX-EE: unusable */
+	dane_record(&c, 2, 3, 1, 1, "server.pem"); /* matches */
+	dane_session(&c, "server.pem", "localhost", &r);
+	CHECK_INT(r.rc, 0);
+	CHECK_STR(c.info.verdict, "trusted by DANE: record 3 1 1 (DANE-EE) "
+	                          "matched the server's certificate");
+	tls_info_clear(&c.info);
+	/* The matching one unusable (PKIX-EE): refused, and said. */
+	c.dane.n = 2;
+	dane_session(&c, "server.pem", "localhost", &r);
+	expect_dane_refused(&c, &r,
+	                    "matches no CA certificate the server "
+	                    "sent (it sent only its own); 1 unusable "
+	                    "record ignored");
+}
+
+/* tlsdane_usable: RFC 7672 3.1.3's usages, known selectors and matching
+ * types, and digests of their length. */
+static void
+test_dane_usable(void)
+{
+	static const unsigned char d[64];
+	struct {
+		unsigned char u, s, m;
+		size_t len;
+		bool usable;
+	} cases[] = {
+	    {3, 1, 1, 32, true},  {3, 0, 1, 32, true},  {2, 0, 2, 64, true},
+	    {2, 1, 0, 10, true},  {0, 0, 1, 32, false}, {1, 1, 1, 32, false},
+	    {4, 1, 1, 32, false}, {3, 2, 1, 32, false}, {3, 1, 3, 32, false},
+	    {3, 1, 1, 31, false}, {3, 1, 2, 32, false}, {3, 1, 0, 0, false},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct tls_tlsa t = {cases[i].u, cases[i].s, cases[i].m, d,
+		                     cases[i].len};
+
+		if (tlsdane_usable(&t) != cases[i].usable)
+			fprintf(stderr, "case %zu: %u %u %u len %zu\n", i,
+			        t.usage, t.selector, t.mtype, t.len);
+		CHECK(tlsdane_usable(&t) == cases[i].usable);
+	}
+}
+
+/* Records published, none usable: TLS, and any certificate (RFC 7672
+ * 2.2), said as not authenticated. */
+static void
+test_dane_none_usable(void)
+{
+	struct dane_case c = {0};
+	struct outcome r;
+
+	dane_record(&c, 0, 1, 1, 1, "client.pem");
+	dane_record(&c, 1, 0, 0, 1, "ca.pem");
+	dane_session(&c, "unknownca.pem", "localhost", &r);
+	CHECK_INT(r.rc, 0);
+	CHECK(c.info.dane && c.info.verified);
+	CHECK_STR(c.info.verdict,
+	          "NOT AUTHENTICATED (none of the server's 2 TLSA records is "
+	          "usable for SMTP: encrypted, any certificate taken, RFC "
+	          "7672 2.2)");
+	tls_info_clear(&c.info);
+}
+
 int
 main(void)
 {
@@ -1141,6 +1446,13 @@ main(void)
 	test_closing();
 	test_bulk();
 	test_bad_parameters();
+	test_dane_usable();
+	test_dane_ee();
+	test_dane_ee_mismatch();
+	test_dane_ta();
+	test_dane_ta_refusals();
+	test_dane_records_each_judged();
+	test_dane_none_usable();
 	run("rm", "-rf", certdir);
 	return unit_done();
 }
