@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # 15-startup: a feature's library is loaded when the feature runs
 # (src/base/dynload.h, doc/ARCHITECTURE.md): --version and a plain send
-# map none of libgsasl, libmagic, json-c, libcurl and libgnutls-dane;
+# map none of libgsasl, libmagic, json-c, libcurl, libgnutls-dane and
+# libexpat;
 # AUTH loads libgsasl, an attachment that needs typing libmagic, --json
 # json-c; an OAuth2 send maps libcurl only when it refreshes its token
 # (a DANE hop's libgnutls-dane: tests/84-dane.bats).  What each process
@@ -56,17 +57,17 @@ assert_loaded() {
 	loaded "$1" || die "lib$1 was not loaded;" "$(cat "$LDLOG"/ld.* | grep 'file=' | head -20)"
 }
 
-@test "startup: --version loads none of libgsasl, libmagic, json-c, libcurl, libgnutls-dane" {
+@test "startup: --version loads none of libgsasl, libmagic, json-c, libcurl, libgnutls-dane, libexpat" {
 	traced 0 --version
 	assert_loaded gnutls # the record works
-	assert_not_loaded gsasl magic json-c curl-gnutls gnutls-dane
+	assert_not_loaded gsasl magic json-c curl-gnutls gnutls-dane expat
 }
 
-@test "startup: a plain send loads none of libgsasl, libmagic, json-c, libcurl, libgnutls-dane" {
+@test "startup: a plain send loads none of libgsasl, libmagic, json-c, libcurl, libgnutls-dane, libexpat" {
 	start_smtpd
 	traced_send 0 bob@example.net <"$MSG"
 	assert_loaded gnutls
-	assert_not_loaded gsasl magic json-c curl-gnutls gnutls-dane
+	assert_not_loaded gsasl magic json-c curl-gnutls gnutls-dane expat
 }
 
 @test "startup: a send with AUTH loads libgsasl, and neither libmagic nor json-c" {

@@ -32,6 +32,7 @@ fuzz() {
 @test "fuzz: line endings (crlf.c)" { fuzz crlf; }
 @test "fuzz: addresses and address lists (address.c)" { fuzz address; }
 @test "fuzz: configuration files (conf.c)" { fuzz conf; }
+@test "fuzz: providers' autoconfig documents (autoconfig.c)" { fuzz autoconfig; }
 @test "fuzz: aliases files (aliases.c)" { fuzz aliases; }
 @test "fuzz: trust store files, certificates' names (castore.c)" { fuzz castore; }
 @test "fuzz: queue envelopes (queuefile.c)" { fuzz queue; }
