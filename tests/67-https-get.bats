@@ -65,6 +65,7 @@ sts_url() {
 	get 0 "$(sts_url)"
 	assert_output_contains "status 200"
 	assert_output_contains "length 65"
+	assert_output_contains "type text/plain"
 	assert_output_contains "mode: enforce"
 	[[ "$(httpsd_requests)" == $((before + 1)) ]]
 	[[ "$(httpsd_log_query 'log[-1]["method"]')" == GET ]]
@@ -118,6 +119,16 @@ sts_url() {
 	httpsd_answer mta-sts.example.test /e500 "status 503"
 	get 0 "https://mta-sts.example.test:$HTTPSD_PORT/e500"
 	assert_output_contains "status 503"
+}
+
+@test "https get: the Content-Type is given back, censored, or empty without one" {
+	echo doc | httpsd_file mta-sts.example.test /typed
+	httpsd_answer mta-sts.example.test /typed "type text/html; charset=utf-8"
+	get 0 "https://mta-sts.example.test:$HTTPSD_PORT/typed"
+	assert_output_contains "type text/html; charset=utf-8"
+	httpsd_answer mta-sts.example.test /typed "type none"
+	get 0 "https://mta-sts.example.test:$HTTPSD_PORT/typed"
+	[[ "${lines[2]}" == "type " ]] || die "third line: ${lines[2]}"
 }
 
 @test "https get: a redirect is not followed" {

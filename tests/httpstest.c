@@ -13,7 +13,8 @@
  *   options: --trust FILE, --connect ADDR (connect_addr), --max BYTES
  *            (max_body), --timeout S
  *
- * Prints "status N", "length N", then the body as it came; or the
+ * Prints "status N", "length N", "type T" (the Content-Type, "" when
+ * none), then the body as it came; or the
  * error's kind and message on stderr and exits with
  * error_exit_code(kind), as mailpost.
  */
@@ -82,7 +83,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", error_kind_name(err.kind), err.msg);
 		return error_exit_code(err.kind);
 	}
-	printf("status %ld\nlength %zu\n", out.status, out.len);
+	printf("status %ld\nlength %zu\ntype %s\n", out.status, out.len,
+	       out.content_type);
 	fwrite(out.body, 1, out.len, stdout);
 	https_response_clear(&out);
 	return 0;

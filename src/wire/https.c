@@ -70,6 +70,7 @@ https_response_clear(struct https_response *r)
 	r->body = NULL;
 	r->len = 0;
 	r->status = 0;
+	r->content_type[0] = '\0';
 }
 
 #ifdef HAVE_LIBCURL
@@ -437,7 +438,7 @@ exchange(CURL *h, const struct https_request *r, const char *host,
 	struct sink s = {.max = r->max_body ? r->max_body : HTTPS_BODY_MAX};
 	struct curl_slist *headers = NULL, *connect_to = NULL;
 	size_t size = 0, len = 0;
-	char *body = NULL;
+	char *body = NULL, *type = NULL;
 	CURLcode rc = CURLE_OUT_OF_MEMORY;
 	int ret = -1;
 
@@ -468,6 +469,13 @@ exchange(CURL *h, const struct https_request *r, const char *host,
 		goto done;
 	}
 	lib.curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+	if (lib.curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &type) ==
+	        CURLE_OK &&
+	    type) {
+		snprintf(out->content_type, sizeof out->content_type, "%s",
+		         type);
+		str_censor(out->content_type, strlen(out->content_type));
+	}
 	s.buf[s.len] = '\0';
 	out->body = s.buf;
 	out->len = s.len;

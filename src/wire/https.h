@@ -55,6 +55,8 @@
 #define HTTPS_TIMEOUT 30           /* seconds for a whole exchange */
 /* The longest URL taken (an endpoint of a configuration file). */
 #define HTTPS_URL_MAX 2048
+/* The longest Content-Type value kept ("text/plain; charset=utf-8"). */
+#define HTTPS_TYPE_MAX 127
 /* The longest host name shown in a message. */
 #define HTTPS_HOST_MAX 256
 
@@ -88,6 +90,9 @@ struct https_response {
 	long status;
 	char *body;
 	size_t len;
+	/* The Content-Type header's value, censored, cut at
+	 * HTTPS_TYPE_MAX; "" when the answer has none. */
+	char content_type[HTTPS_TYPE_MAX + 1];
 };
 
 /* Load libcurl now (once), so that a caller can say what is missing

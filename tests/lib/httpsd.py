@@ -16,6 +16,8 @@
 #   - F.answer exists: its first line says, as WORD [ARG]:
 #       status N        status N, with F's bytes as the body when F exists
 #       redirect URL    302 with Location URL
+#       type T          200, F's bytes, Content-Type T (the rest of the
+#                       line; "none": no Content-Type at all)
 #       hang            read the request, answer nothing; the connection
 #                       stays open until the client gives up (or 60 s)
 #       close           read the request, close without an answer
@@ -133,7 +135,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def reply(self, status, body, with_body, ctype="text/plain",
               headers=()):
         self.send_response(status)
-        self.send_header("Content-Type", ctype)
+        if ctype:
+            self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
         for k, v in headers:
@@ -164,6 +167,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if word == "status":
             self.record(int(arg), entry)
             self.reply(int(arg), body or b"", with_body)
+        elif word == "type":
+            self.record(200, entry)
+            ctype = " ".join(answer[1:])
+            self.reply(200, body or b"", with_body,
+                       ctype=None if ctype == "none" else ctype)
         elif word == "redirect":
             self.record(302, entry)
             self.reply(302, b"", with_body, headers=[("Location", arg)])
