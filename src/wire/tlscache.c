@@ -19,10 +19,25 @@
 
 #include "util.h"
 
-#define MAGIC_LEN (sizeof TLSCACHE_MAGIC - 1)
-#define HEADER_LEN (MAGIC_LEN + TLSCACHE_ID_LEN + 8 + 4)
+/* A header's length after its kind's magic line. */
+#define HEADER_REST (TLSCACHE_ID_LEN + 8 + 4)
 /* create_temp's random part: 8 bytes in hex. */
 #define TEMP_HEX_LEN 16
+
+const struct tlscache_kind tlscache_sessions = {
+    .magic = TLSCACHE_MAGIC,
+    .prefix = "session-",
+    .age_max = TLSCACHE_AGE_MAX,
+    .data_max = TLSCACHE_DATA_MAX,
+    .other = "it was verified with other settings (host name, trust file, "
+             "pin, CRL or client certificate)",
+};
+
+static size_t
+header_len(const struct tlscache_kind *k)
+{
+	return strlen(k->magic) + HEADER_REST;
+}
 
 void
 tlscache_entry_clear(struct tlscache_entry *e)
@@ -61,7 +76,8 @@ open_dir(const char *dir, char *why, size_t size)
 /* The whole file, if it is ours alone and of a size an entry can have.
  * O_NONBLOCK: a FIFO planted there must not hold the run. */
 static unsigned char *
-read_entry(int dirfd, const char *name, size_t *len, char *why, size_t size)
+read_entry(const struct tlscache_kind *k, int dirfd, const char *name,
+           size_t *len, char *why, size_t size)
 {
 	struct stat st;
 	unsigned char *buf = NULL;
@@ -77,8 +93,8 @@ read_entry(int dirfd, const char *name, size_t *len, char *why, size_t size)
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != geteuid() || (st.st_mode & 077))
 		snprintf(why, size, "the file is not this user's alone");
-	else if (st.st_size < (off_t)HEADER_LEN ||
-	         st.st_size > (off_t)(HEADER_LEN + TLSCACHE_DATA_MAX))
+	else if (st.st_size < (off_t)header_len(k) ||
+	         st.st_size > (off_t)(header_len(k) + k->data_max))
 		snprintf(why, size, "the file is damaged");
 	else {
 		*len = (size_t)st.st_size;
@@ -97,38 +113,37 @@ read_entry(int dirfd, const char *name, size_t *len, char *why, size_t size)
 
 /* Judge a whole file's bytes; the session data moves into *e. */
 static int
-parse_entry(const unsigned char *buf, size_t len,
+parse_entry(const struct tlscache_kind *k, const unsigned char *buf, size_t len,
             const unsigned char id[TLSCACHE_ID_LEN], int64_t now,
             struct tlscache_entry *e, char *why, size_t size)
 {
-	const unsigned char *p = buf + MAGIC_LEN;
+	size_t magic_len = strlen(k->magic);
+	const unsigned char *p = buf + magic_len;
 	uint64_t expires, n;
 
-	if (memcmp(buf, TLSCACHE_MAGIC, MAGIC_LEN) != 0) {
-		snprintf(why, size, "the file is not a session of ours");
+	if (memcmp(buf, k->magic, magic_len) != 0) {
+		snprintf(why, size, "the file is not an entry of ours");
 		return -1;
 	}
 	if (memcmp(p, id, TLSCACHE_ID_LEN) != 0) {
-		snprintf(why, size,
-		         "it was verified with other settings (host name, "
-		         "trust file, pin, CRL or client certificate)");
+		snprintf(why, size, "%s", k->other);
 		return -1;
 	}
 	p += TLSCACHE_ID_LEN;
 	expires = be_get(p, 8);
 	n = be_get(p + 8, 4);
-	if (n == 0 || n != len - HEADER_LEN) {
+	if (n == 0 || n != len - header_len(k)) {
 		snprintf(why, size, "the file is damaged");
 		return -1;
 	}
 	if (expires > INT64_MAX || (int64_t)expires <= now ||
-	    (int64_t)expires > now + TLSCACHE_AGE_MAX) {
+	    (int64_t)expires > now + k->age_max) {
 		snprintf(why, size, "it has expired");
 		return -1;
 	}
 	e->len = (size_t)n;
 	e->data = xmalloc(e->len);
-	memcpy(e->data, buf + HEADER_LEN, e->len);
+	memcpy(e->data, buf + header_len(k), e->len);
 	e->expires = (int64_t)expires;
 	return 0;
 }
@@ -137,6 +152,16 @@ int
 tlscache_load(const char *dir, const char *name,
               const unsigned char id[TLSCACHE_ID_LEN], int64_t now,
               struct tlscache_entry *e, char *why, size_t size)
+{
+	return tlscache_load_kind(&tlscache_sessions, dir, name, id, now, e,
+	                          why, size);
+}
+
+int
+tlscache_load_kind(const struct tlscache_kind *k, const char *dir,
+                   const char *name, const unsigned char id[TLSCACHE_ID_LEN],
+                   int64_t now, struct tlscache_entry *e, char *why,
+                   size_t size)
 {
 	unsigned char *buf;
 	size_t len = 0;
@@ -147,11 +172,11 @@ tlscache_load(const char *dir, const char *name,
 	dirfd = open_dir(dir, why, size);
 	if (dirfd < 0)
 		return -1;
-	buf = read_entry(dirfd, name, &len, why, size);
+	buf = read_entry(k, dirfd, name, &len, why, size);
 	close(dirfd);
 	if (!buf)
 		return -1;
-	rc = parse_entry(buf, len, id, now, e, why, size);
+	rc = parse_entry(k, buf, len, id, now, e, why, size);
 	wipe(buf, len);
 	free(buf);
 	return rc;
@@ -159,32 +184,34 @@ tlscache_load(const char *dir, const char *name,
 
 /* The file's bytes: header and data in one buffer, one write. */
 static unsigned char *
-entry_bytes(const unsigned char id[TLSCACHE_ID_LEN], int64_t expires,
+entry_bytes(const struct tlscache_kind *k,
+            const unsigned char id[TLSCACHE_ID_LEN], int64_t expires,
             const unsigned char *data, size_t len)
 {
-	unsigned char *buf = xmalloc(HEADER_LEN + len);
+	unsigned char *buf = xmalloc(header_len(k) + len);
 	unsigned char *p = buf;
 
-	memcpy(p, TLSCACHE_MAGIC, MAGIC_LEN);
-	p += MAGIC_LEN;
+	memcpy(p, k->magic, strlen(k->magic));
+	p += strlen(k->magic);
 	memcpy(p, id, TLSCACHE_ID_LEN);
 	p += TLSCACHE_ID_LEN;
 	be_put(p, (uint64_t)expires, 8);
 	be_put(p + 8, (uint64_t)len, 4);
-	memcpy(buf + HEADER_LEN, data, len);
+	memcpy(buf + header_len(k), data, len);
 	return buf;
 }
 
-/* Is name one of create_temp's: ".session-...." and TEMP_HEX_LEN hex
- * digits? */
+/* Is name one of create_temp's for an entry of the kind: "." and the
+ * kind's prefix ("session-"), ".", and TEMP_HEX_LEN hex digits? */
 static bool
-is_temp_name(const char *name, const void *unused)
+is_temp_name(const char *name, const void *kind)
 {
-	size_t len = strlen(name);
+	const struct tlscache_kind *k = kind;
+	size_t len = strlen(name), plen = strlen(k->prefix);
 	const char *hex;
 
-	(void)unused;
-	if (strncmp(name, ".session-", 9) != 0 || len < 9 + 1 + TEMP_HEX_LEN ||
+	if (name[0] != '.' || strncmp(name + 1, k->prefix, plen) != 0 ||
+	    len < 1 + plen + 1 + TEMP_HEX_LEN ||
 	    len > 1 + TLSCACHE_NAME_MAX + 1 + TEMP_HEX_LEN)
 		return false;
 	hex = name + len - TEMP_HEX_LEN;
@@ -253,13 +280,23 @@ tlscache_store(const char *dir, const char *name,
                const unsigned char id[TLSCACHE_ID_LEN], int64_t expires,
                const unsigned char *data, size_t len, struct error *err)
 {
+	return tlscache_store_kind(&tlscache_sessions, dir, name, id, expires,
+	                           data, len, err);
+}
+
+int
+tlscache_store_kind(const struct tlscache_kind *k, const char *dir,
+                    const char *name, const unsigned char id[TLSCACHE_ID_LEN],
+                    int64_t expires, const unsigned char *data, size_t len,
+                    struct error *err)
+{
 	char why[PATH_MAX + 64];
 	unsigned char *buf;
 	int dirfd, rc;
 
-	if (len == 0 || len > TLSCACHE_DATA_MAX)
+	if (len == 0 || len > k->data_max)
 		return error_set(err, ERROR_IOERR,
-		                 "the session data has %zu bytes", len);
+		                 "the entry's data has %zu bytes", len);
 	if (dir_make_private(dir, NULL) < 0)
 		return error_set_errno(err, ERROR_IOERR, errno,
 		                       "cannot create %s", dir);
@@ -268,14 +305,14 @@ tlscache_store(const char *dir, const char *name,
 		return error_set(err, ERROR_IOERR, "cannot use %s: %s", dir,
 		                 why);
 	/* A younger temporary file may be another run's write now. */
-	dir_sweep_temps(dirfd, is_temp_name, NULL, TLSCACHE_TEMP_AGE,
+	dir_sweep_temps(dirfd, is_temp_name, k, TLSCACHE_TEMP_AGE,
 	                TLSCACHE_SCAN_MAX);
-	buf = entry_bytes(id, expires, data, len);
-	rc = write_entry(dirfd, name, buf, HEADER_LEN + len);
+	buf = entry_bytes(k, id, expires, data, len);
+	rc = write_entry(dirfd, name, buf, header_len(k) + len);
 	if (rc < 0)
 		error_set_errno(err, ERROR_IOERR, errno, "cannot write in %s",
 		                dir);
-	wipe(buf, HEADER_LEN + len);
+	wipe(buf, header_len(k) + len);
 	free(buf);
 	close(dirfd);
 	return rc;

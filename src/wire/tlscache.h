@@ -2,9 +2,12 @@
  * tlscache.h - TLS sessions kept between runs, so that the next run to the
  * same server resumes (RFC 8446 2.2, RFC 5077) instead of paying a full
  * handshake: a cron burst or a queue of many messages, one process each,
- * pays one.  tls.c is the only user; this module knows files, not TLS: an
- * entry is the library's opaque session data with the identity it was
- * verified for and the time it expires.
+ * pays one.  This module knows files, not TLS: an entry is opaque data
+ * (the library's session data, for tls.c) with the identity it was
+ * verified for and the time it expires.  Another kind of entry that
+ * wants the same guarantees (only ours, written whole, expiring) uses the
+ * _kind functions with a magic line, a name prefix and an age of its own:
+ * MTA-STS policies (delivery/mtasts.c, RFC 8461 5.1) are one.
  *
  * One file per server as a caller names it (tls.c: the account, the host,
  * the port and the TLS mode), "DIR/session-HEX", mode 0600 in a directory
@@ -59,6 +62,21 @@
  * one entry per server, and only mailpost writes in it. */
 #define TLSCACHE_SCAN_MAX 1024
 
+/* A kind of entry: its files start with `magic` (one line), its names
+ * with `prefix` (temporary files are ".PREFIX..."), its expiry is at
+ * most age_max seconds after a load (a later one: the file is refused),
+ * its data at most data_max bytes; `other` says why an entry of another
+ * identity is not used.  Sessions: tlscache_sessions. */
+struct tlscache_kind {
+	const char *magic;
+	const char *prefix;
+	int64_t age_max;
+	size_t data_max;
+	const char *other;
+};
+
+extern const struct tlscache_kind tlscache_sessions;
+
 /* One entry read back: data[0..len-1] belongs to the caller, who wipes
  * and frees it with tlscache_entry_clear. */
 struct tlscache_entry {
@@ -87,6 +105,18 @@ int tlscache_load(const char *dir, const char *name,
 int tlscache_store(const char *dir, const char *name,
                    const unsigned char id[TLSCACHE_ID_LEN], int64_t expires,
                    const unsigned char *data, size_t len, struct error *err);
+
+/* The same two for an entry of kind k (tlscache_load and tlscache_store
+ * are these with tlscache_sessions). */
+int tlscache_load_kind(const struct tlscache_kind *k, const char *dir,
+                       const char *name,
+                       const unsigned char id[TLSCACHE_ID_LEN], int64_t now,
+                       struct tlscache_entry *e, char *why, size_t size);
+int tlscache_store_kind(const struct tlscache_kind *k, const char *dir,
+                        const char *name,
+                        const unsigned char id[TLSCACHE_ID_LEN],
+                        int64_t expires, const unsigned char *data, size_t len,
+                        struct error *err);
 
 /* Remove the entry dir/name (the server refused it): nothing is reported;
  * the next full handshake writes a new one. */

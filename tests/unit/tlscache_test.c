@@ -5,7 +5,9 @@
  * cut at every length, another magic, a length that lies, a group- or
  * world-readable file, a link, a FIFO, a directory others may write.
  * Written 0600 in a directory made 0700; a killed run's temporary file
- * removed by the next store once it is stale, and nothing else.
+ * removed by the next store once it is stale, and nothing else.  Another
+ * kind of entry (tlscache_kind: MTA-STS's policies) keeps its own magic,
+ * names, age and size: neither kind reads the other's files.
  */
 #include "config.h"
 
@@ -260,6 +262,72 @@ test_stale_temps(void)
 	CHECK(mkdir(dir, 0700) == 0);
 }
 
+/* A kind of entry of its own: its magic, age and size ceilings, its
+ * temporary files; a session is not one of its entries, nor the other
+ * way round. */
+static const struct tlscache_kind kind = {
+    .magic = "mailpost-test-kind 1\n",
+    .prefix = "kind-",
+    .age_max = 400 * 24 * 3600LL,
+    .data_max = 40,
+    .other = "another thing's",
+};
+#define KIND_NAME "kind-0123"
+
+static void
+test_kind(void)
+{
+	unsigned char big[41];
+	struct tlscache_entry e;
+	struct error err;
+	char why[256];
+
+	error_clear(&err);
+	CHECK_INT(tlscache_store_kind(&kind, dir, KIND_NAME, id,
+	                              NOW + 300 * 24 * 3600LL, data,
+	                              sizeof data, &err),
+	          0);
+	/* A lifetime past the sessions' seven days, within the kind's. */
+	CHECK_INT(tlscache_load_kind(&kind, dir, KIND_NAME, id, NOW, &e, why,
+	                             sizeof why),
+	          0);
+	CHECK_MEM(e.data, e.len, data, sizeof data);
+	tlscache_entry_clear(&e);
+	CHECK_INT(tlscache_load_kind(&kind, dir, KIND_NAME, other_id, NOW, &e,
+	                             why, sizeof why),
+	          -1);
+	CHECK_STR(why, "another thing's");
+	/* Read as a session: not one. */
+	CHECK_INT(tlscache_load(dir, KIND_NAME, id, NOW, &e, why, sizeof why),
+	          -1);
+	CHECK_STR(why, "the file is not an entry of ours");
+	/* A session read as the kind: not one either. */
+	store(NOW + 60);
+	CHECK_INT(
+	    tlscache_load_kind(&kind, dir, NAME, id, NOW, &e, why, sizeof why),
+	    -1);
+	CHECK(e.data == NULL);
+	/* The kind's size ceiling. */
+	memset(big, 'x', sizeof big);
+	error_clear(&err);
+	CHECK_INT(tlscache_store_kind(&kind, dir, KIND_NAME, id, NOW + 60, big,
+	                              sizeof big, &err),
+	          -1);
+	CHECK(strstr(err.msg, "41 bytes") != NULL);
+	/* Its stale temporary files go with its next store; a session's
+	 * store leaves them. */
+	make_aged(".kind-0123.00112233AABBCCDD", TLSCACHE_TEMP_AGE + 60, false);
+	store(NOW + 60);
+	CHECK(exists(".kind-0123.00112233AABBCCDD"));
+	error_clear(&err);
+	CHECK_INT(tlscache_store_kind(&kind, dir, KIND_NAME, id, NOW + 60, data,
+	                              sizeof data, &err),
+	          0);
+	CHECK(!exists(".kind-0123.00112233AABBCCDD"));
+	tlscache_forget(dir, KIND_NAME);
+	tlscache_forget(dir, NAME);
+}
+
 /* A directory that cannot be made: an error to note, nothing else. */
 static void
 test_store_fails(void)
@@ -314,6 +382,7 @@ main(void)
 	test_damaged();
 	test_not_ours();
 	test_stale_temps();
+	test_kind();
 	test_store_fails();
 	tlscache_forget(dir, NAME);
 	rmdir(dir);
