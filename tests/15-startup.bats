@@ -1,11 +1,12 @@
 #!/usr/bin/env bats
 # 15-startup: a feature's library is loaded when the feature runs
 # (src/base/dynload.h, doc/ARCHITECTURE.md): --version and a plain send
-# map none of libgsasl, libmagic, json-c, libcurl, libgnutls-dane and
-# libexpat;
+# map none of libgsasl, libmagic, json-c, libcurl, libgnutls-dane,
+# libexpat and libunbound;
 # AUTH loads libgsasl, an attachment that needs typing libmagic, --json
 # json-c; an OAuth2 send maps libcurl only when it refreshes its token
-# (a DANE hop's libgnutls-dane: tests/84-dane.bats).  What each process
+# (a DANE hop's libgnutls-dane: tests/84-dane.bats); a DNS look-up
+# (through tests/mailpost-dnstest) loads libunbound.  What each process
 # loaded is read from ld.so itself (LD_DEBUG=files, one LD_DEBUG_OUTPUT
 # file per process, so a child's loads count too); nothing in mailpost
 # is there for the test.  A library missing at run time is simulated in
@@ -57,16 +58,23 @@ assert_loaded() {
 	loaded "$1" || die "lib$1 was not loaded;" "$(cat "$LDLOG"/ld.* | grep 'file=' | head -20)"
 }
 
-@test "startup: --version loads none of libgsasl, libmagic, json-c, libcurl, libgnutls-dane, libexpat" {
+@test "startup: --version loads none of libgsasl, libmagic, json-c, libcurl, libgnutls-dane, libexpat, libunbound" {
 	traced 0 --version
 	assert_loaded gnutls # the record works
-	assert_not_loaded gsasl magic json-c curl-gnutls gnutls-dane expat
+	assert_not_loaded gsasl magic json-c curl-gnutls gnutls-dane expat unbound
 }
 
-@test "startup: a plain send loads none of libgsasl, libmagic, json-c, libcurl, libgnutls-dane, libexpat" {
+@test "startup: a plain send loads none of libgsasl, libmagic, json-c, libcurl, libgnutls-dane, libexpat, libunbound" {
 	start_smtpd
 	traced_send 0 bob@example.net <"$MSG"
 	assert_loaded gnutls
+	assert_not_loaded gsasl magic json-c curl-gnutls gnutls-dane expat unbound
+}
+
+@test "startup: a DNS resolver loads libunbound, and nothing else of these" {
+	[[ -x "$MAILPOST_DNSTEST" ]] || die "not built: $MAILPOST_DNSTEST"
+	MAILPOST="$MAILPOST_DNSTEST" traced 0 --server 127.0.0.1 available
+	assert_loaded unbound
 	assert_not_loaded gsasl magic json-c curl-gnutls gnutls-dane expat
 }
 
@@ -186,6 +194,14 @@ without_lib() {
 	assert_stderr_contains "needed for SMTP AUTH; install it (Debian: libgsasl"
 	assert_stderr_contains "the message was saved to $HOME/dead.letter"
 	grep -q "^Subject: " "$HOME/dead.letter" || die "no message in dead.letter"
+}
+
+@test "startup: without libunbound, a DNS look-up fails (69) naming the package" {
+	[[ -x "$MAILPOST_DNSTEST" ]] || die "not built: $MAILPOST_DNSTEST"
+	MAILPOST="$MAILPOST_DNSTEST" without_lib unbound 69 --server 127.0.0.1 \
+		mx example.test
+	assert_stderr_contains "cannot load libunbound.so.8"
+	assert_stderr_contains "needed for DNS look-ups (direct delivery, --configure); install it (Debian: libunbound8)"
 }
 
 @test "startup: without libcurl, --oauth2-login fails (69) naming the package, and stores nothing" {

@@ -109,6 +109,8 @@ enum field_id {
 	F_OAUTH2_SCOPE,
 	F_OAUTH2_TRUST_FILE,
 	F_OAUTH2_STORE,
+	F_DNS_SERVER,
+	F_DNSSEC_TRUST_ANCHOR,
 	F_COUNT,
 	F_NONE = F_COUNT, /* keys that set nothing (ignored or refused) */
 };
@@ -227,6 +229,8 @@ static const struct field fields[F_COUNT] = {
     [F_OAUTH2_SCOPE] = FSTR(oauth2_scope),
     [F_OAUTH2_TRUST_FILE] = FSTR(oauth2_trust_file),
     [F_OAUTH2_STORE] = FVAL(oauth2_store),
+    [F_DNS_SERVER] = FSTR(dns_server),
+    [F_DNSSEC_TRUST_ANCHOR] = FSTR(dnssec_trust_anchor),
 };
 
 static void *
@@ -1141,6 +1145,10 @@ static const struct key keys[] = {
     {"oauth2_scope", F_OAUTH2_SCOPE, parse_scope, 0},
     {"oauth2_trust_file", F_OAUTH2_TRUST_FILE, parse_text, KEY_FILE},
     {"oauth2_store", F_OAUTH2_STORE, parse_oauth2_store, KEY_NEEDS_VALUE},
+    /* DNS look-ups (dns.h): the resolver's checks the servers' syntax. */
+    {"dns_server", F_DNS_SERVER, parse_text, KEY_NEEDS_VALUE},
+    {"dnssec_trust_anchor", F_DNSSEC_TRUST_ANCHOR, parse_text,
+     KEY_FILE | KEY_NEEDS_VALUE},
     {"eval", F_NONE, parse_eval, KEY_QUIET},
 };
 

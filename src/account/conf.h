@@ -198,6 +198,12 @@ struct account {
 	char *oauth2_trust_file; /* CAs for the endpoints; NULL: the
 	                          * system store */
 	enum conf_oauth2_store oauth2_store;
+
+	/* DNS look-ups (dns.h), for direct delivery and --configure */
+	char *dns_server;          /* "ADDR[@PORT] ..." (white space or
+	                            * commas); NULL: /etc/resolv.conf's */
+	char *dnssec_trust_anchor; /* DS or DNSKEY records in a file; NULL:
+	                            * Debian's copy of the root's key */
 };
 
 struct config;
