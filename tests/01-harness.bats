@@ -1,13 +1,21 @@
 #!/usr/bin/env bats
 # 01-harness: the test helpers (tests/lib/helpers.bash), the scripted
-# test server (tests/lib/smtpd.py) and the scripted OAuth 2.0 server
-# (tests/lib/oauthd.py) do what the other files rely on.  The server tests
+# test server (tests/lib/smtpd.py), the scripted OAuth 2.0 server
+# (tests/lib/oauthd.py) and the DNS server (tests/lib/dnsd.bash) do what
+# the other files rely on.  The server tests
 # talk to them with their own clients (smtpd.py --talk, oauthd.py
-# --request), with swaks and with gnutls-cli, never with mailpost, so they
+# --request, drill), with swaks and with gnutls-cli, never with mailpost, so they
 # pass whatever state mailpost is in; 00-basics is the quick check of
 # mailpost itself.
 
 load lib/helpers
+load lib/dnsd
+
+# The DNS server's test starts its own; the others start none.
+teardown() {
+	mailpost_teardown
+	dnsd_stop
+}
 
 # talk STEP...: run smtpd.py's little client against $SMTPD_PORT.
 talk() {
@@ -1178,4 +1186,44 @@ account default : oauth
 	run assert_oauthd_problem "anything"
 	[[ "$status" -ne 0 ]] || die "assert_oauthd_problem matched nothing real"
 	assert_oauthd_no_problems
+}
+
+# --- the DNS server (tests/lib/dnsd.bash) ---------------------------------------
+
+@test "dnsd: signed, unsigned and bogus zones under test., served on loopback" {
+	DNSD_DIR="$BATS_TEST_TMPDIR/dnsd"
+	dnsd_zone a.test <<<"@ MX 10 mx"
+	dnsd_zone b.test --unsigned <<<"x A 127.0.0.7"
+	dnsd_zone c.test --bogus <<<"x A 127.0.0.8"
+	run dnsd_zone d.example <<<""
+	[[ "$status" -ne 0 && "$output" == *"not under test."* ]] || die "d.example taken: $output"
+	dnsd_start
+	[[ "$DNSD_CONFIG" == "dns_server 127.0.0.1@$DNSD_PORT"$'\n'"dnssec_trust_anchor $DNSD_ANCHOR" ]] ||
+		die "DNSD_CONFIG: $DNSD_CONFIG"
+	grep -Eq '^test\.[[:space:]]+[0-9]*[[:space:]]*IN[[:space:]]+DS[[:space:]]' "$DNSD_ANCHOR" ||
+		die "the anchor is not test.'s DS:" "$(cat "$DNSD_ANCHOR")"
+
+	# The records, with SOA and NS added, and signatures where signed.
+	run dnsd_query a.test MX
+	[[ "$output" == *"MX"*"10 mx.a.test."* && "$output" == *"RRSIG"*"MX 13"* ]] || die "a.test MX: $output"
+	run dnsd_query b.test SOA
+	[[ "$output" == *"SOA"*"ns.test."* && "$output" != *RRSIG* ]] || die "b.test SOA: $output"
+	# The parent delegates all three; DS for the signed ones only.
+	run dnsd_query a.test DS
+	[[ "$output" == *"a.test."*"DS"* ]] || die "no DS for a.test: $output"
+	run dnsd_query c.test DS
+	[[ "$output" == *"c.test."*"DS"* ]] || die "no DS for c.test: $output"
+	run dnsd_query b.test DS
+	[[ "$output" != *"DS"* ]] || die "a DS for the unsigned b.test: $output"
+	# The signatures check out, but c.test's, which are broken.
+	ldns-verify-zone "$DNSD_DIR/zones/a.test.zone.signed" >/dev/null 2>&1 ||
+		die "a.test's signatures do not verify"
+	ldns-verify-zone "$DNSD_DIR/zones/test.zone.signed" >/dev/null 2>&1 ||
+		die "test.'s signatures do not verify"
+	! ldns-verify-zone "$DNSD_DIR/zones/c.test.zone.signed" >/dev/null 2>&1 ||
+		die "c.test's signatures verify: not bogus"
+
+	local pid=$DNSD_PID
+	dnsd_stop
+	! kill -0 "$pid" 2>/dev/null || die "knotd still runs"
 }
