@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,10 @@ struct conn {
 	char peer[CONN_PEER_MAX];
 	size_t wlen;         /* bytes queued in wbuf */
 	size_t rstart, rend; /* unread bytes are rbuf[rstart..rend) */
+	/* How far into wbuf and rbuf bytes were ever put: what conn_close
+	 * wipes.  The rest was never touched, so wiping it would only fault
+	 * in zero pages (most of wbuf's 64 KiB for a short session). */
+	size_t wtop, rtop;
 	char wbuf[CONN_WBUF_SIZE];
 	char rbuf[CONN_RBUF_SIZE];
 };
@@ -637,6 +642,8 @@ conn_open(struct conn **out, const struct conn_target *tg, struct transcript *t,
 	c->wlen = 0;
 	c->rstart = 0;
 	c->rend = 0;
+	c->wtop = 0;
+	c->rtop = 0;
 	*out = c;
 	return 0;
 }
@@ -649,7 +656,9 @@ conn_close(struct conn *c)
 	tls_close(c->tls, CONN_BYE_TIMEOUT_MS);
 	close(c->fd);
 	/* The buffers may still hold an AUTH line. */
-	wipe(c, sizeof *c);
+	wipe(c->wbuf, c->wtop);
+	wipe(c->rbuf, c->rtop);
+	wipe(c, offsetof(struct conn, wbuf));
 	free(c);
 }
 
@@ -684,6 +693,8 @@ conn_write(struct conn *c, const void *data, size_t n, int timeout_ms,
 		}
 		memcpy(c->wbuf + c->wlen, p, take);
 		c->wlen += take;
+		if (c->wlen > c->wtop)
+			c->wtop = c->wlen;
 		p += take;
 		n -= take;
 	}
@@ -745,6 +756,8 @@ fill(struct conn *c, const struct conn_wait *w, struct error *err)
 
 		if (n > 0) {
 			c->rend += (size_t)n;
+			if (c->rend > c->rtop)
+				c->rtop = c->rend;
 			return 0;
 		}
 		if (n == 0)
