@@ -157,3 +157,48 @@ EOF2
 	# The rows stay in figure order: 1, then 3, then 7.
 	[ "$(grep -o '^| [0-9]* |' "$readme" | tr -d '| ' | tr '\n' ' ')" = "1 3 7 " ]
 }
+
+@test "bench: measure.py starts a client's command line as the program alone, anything else under sh" {
+	run python3 - "$BENCH/lib" <<'EOF2'
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import measure
+O, D = os.POSIX_SPAWN_OPEN, os.POSIX_SPAWN_DUP2
+assert measure.direct("exec /bin/m -C c.conf to@x.test <in.eml") == (
+    ["/bin/m", "-C", "c.conf", "to@x.test"], [(O, 0, "in.eml", os.O_RDONLY, 0o666)])
+argv, acts = measure.direct("exec b64 -w 76 f >/dev/null 2>&1")
+assert argv == ["b64", "-w", "76", "f"] and acts[1] == (D, 1, 2), acts
+for shell in ("for i in 1 2; do x; done", "exec m $X", "exec m 'a b'",
+              "m <in", "exec a | b", "exec a <<EOF", "exec"):
+    assert measure.direct(shell) is None, shell
+print("ok")
+EOF2
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+}
+
+@test "bench: measure.py makes a direct command's redirections, runs a shell one, and takes peak RSS from GNU time" {
+	local in=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out
+	command -v /usr/bin/time >/dev/null || skip "no GNU time"
+	printf 'some bytes\n' >"$in"
+	run python3 "$BENCH/lib/measure.py" --runs 2 --warmup 0 \
+		"cat=exec cat <$in >$out" "loop=for i in 1 2; do :; done"
+	[ "$status" -eq 0 ]
+	cmp "$in" "$out"
+	run python3 -c 'import json, sys
+d = json.loads(sys.argv[1])
+assert set(d) == {"cat", "loop"} and "rss" not in d["cat"], d
+assert len(d["cat"]["runs"]) == 2 and d["cat"]["cpu"] >= 0 < d["cat"]["wall"], d
+print("ok")' "$output"
+	[ "$output" = ok ]
+	# A program spawned from Python would carry its high-water mark
+	# (~10 MiB) into ru_maxrss: the peak is GNU time's run of cat.
+	run python3 "$BENCH/lib/measure.py" --runs 1 --warmup 0 --rss \
+		"cat=exec cat <$in >$out"
+	[ "$status" -eq 0 ]
+	run python3 -c 'import json, sys
+rss = json.loads(sys.argv[1])["cat"]["rss"]
+print("ok" if 0 < rss < 6144 else "rss %d KiB" % rss)' "$output"
+	[ "$output" = ok ]
+}

@@ -57,7 +57,7 @@ fig3_case()
 		"$(instructions "$tmp/small.eml" $(client_cmd mailpost "$name"))" \
 		"$(instructions "$tmp/small.eml" $(client_cmd msmtp "$name"))" \
 		"$t_ins"
-	m=$(measure --prepare "$(fresh_state)" \
+	m=$(measure --rss --prepare "$(fresh_state)" \
 		"mailpost=exec $(client_cmd mailpost "$name") <$tmp/small.eml" \
 		"msmtp=exec $(client_cmd msmtp "$name") <$tmp/small.eml") ||
 		die "figure 3 ($label) failed"
@@ -206,7 +206,7 @@ fig7()
 	for size in $RSS_SIZES; do
 		f=$tmp/attach-$size.bin
 		head -c "$((size * 1024))" /dev/urandom >"$f"
-		m=$(RUNS=1 WARMUP=0 measure \
+		m=$(RUNS=1 WARMUP=0 measure --rss \
 			"mailpost=exec $(client_cmd mailpost plain) -s x -a $f </dev/null") ||
 			die "figure 7 (send of $size KiB) failed"
 		row 7 "peak RSS, sending a $(python3 -c "print('%g' % ($size / 1024) + ' MiB' if $size >= 1024 else '$size KiB')") attachment" \
