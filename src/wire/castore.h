@@ -51,9 +51,15 @@
 
 struct castore;
 
-/* Read the regular file path (opened as the caller; not a FIFO or device,
- * at most CASTORE_FILE_MAX) and index its certificates.  A file without
- * any certificate is not an error: castore_count says 0. */
+/* Map the regular file path (opened as the caller; not a FIFO or device,
+ * at most CASTORE_FILE_MAX) and index its certificates; where it cannot
+ * be mapped it is read.  A file without any certificate is not an error:
+ * castore_count says 0.  The mapping lives until castore_free, and while
+ * it does SIGBUS has a handler of castore's: a file cut short under it by
+ * another process makes the reads below fail ("the file was cut short
+ * while it was read": castore_der says so, castore_subject returns NULL,
+ * castore_line 0) instead of ending the run; every other SIGBUS gets the
+ * action it had before. */
 int castore_open(struct castore **out, const char *path, struct error *err);
 
 /* The same over text[0..len-1], which is copied. */
@@ -82,7 +88,8 @@ unsigned char *castore_subject(const struct castore *s, size_t i, size_t *len);
 unsigned char *castore_der(const struct castore *s, size_t i, size_t *len,
                            const char **why);
 
-/* The line of the file where certificate i begins (for messages). */
+/* The line of the file where certificate i begins (for messages); 0 when
+ * the file was cut short before it. */
 size_t castore_line(const struct castore *s, size_t i);
 
 /* The issuer (name[0]) and subject (name[1]) of the DER certificate

@@ -10,9 +10,11 @@
 #include "config.h"
 
 #include <gnutls/x509.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "castore.h"
@@ -501,6 +503,109 @@ test_too_large(void)
 	unlink(path);
 }
 
+/* A file of two CAs in path, as castore_open maps it. */
+static void
+write_two(const char *path, struct der *a, struct der *b)
+{
+	char text[3 * PEM_MAX] = "";
+	FILE *f = fopen(path, "w");
+
+	cert(a, "Root", "Root");
+	cert(b, "Root", "Intermediate");
+	pem(text, a, 64, "\n");
+	pem(text + strlen(text), b, 64, "\n");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* The file is mapped: cut short by another process while the store is
+ * open, a read past its new end is a refusal with the reason (castore_der
+ * says why, the subject is not known), not a SIGBUS that would end the
+ * run; what still lies inside the file reads as before; and SIGBUS is
+ * left as it was once the store is freed. */
+static void
+test_cut_under_the_mapping(void)
+{
+	char path[] = "/tmp/castore_test.XXXXXX";
+	struct castore *s = NULL;
+	struct error err;
+	struct der a, b;
+	struct sigaction before, after;
+	unsigned char *der;
+	const char *why = NULL;
+	size_t len = 0;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	close(fd);
+	write_two(path, &a, &b);
+	sigaction(SIGBUS, NULL, &before);
+	CHECK(castore_open(&s, path, &err) == 0);
+	if (!s) {
+		unlink(path);
+		return;
+	}
+	CHECK_INT(castore_count(s), 2);
+	/* Cut to nothing: every page of the mapping lies past the end. */
+	CHECK(truncate(path, 0) == 0);
+	der = castore_der(s, 1, &len, &why);
+	CHECK(der == NULL);
+	CHECK(why && strstr(why, "cut short") != NULL);
+	CHECK(
+	    subject_is(s, 1, "Intermediate")); /* unknown: "ask castore_der" */
+	CHECK_INT(castore_line(s, 1), 0);
+	why = NULL;
+	CHECK(castore_der(s, 0, &len, &why) == NULL);
+	CHECK(why && strstr(why, "cut short") != NULL);
+	castore_free(s);
+	sigaction(SIGBUS, NULL, &after);
+	CHECK(after.sa_handler == before.sa_handler);
+
+	/* Written again: the same file reads whole. */
+	write_two(path, &a, &b);
+	CHECK(castore_open(&s, path, &err) == 0);
+	der = s ? castore_der(s, 1, &len, &why) : NULL;
+	CHECK(der != NULL);
+	if (der)
+		CHECK_MEM(der, len, b.b, b.n);
+	free(der);
+	castore_free(s);
+	unlink(path);
+}
+
+/* A SIGBUS that is not a read of a store (here one sent to us) still does
+ * what it did before a store was open: a child holding a mapped store
+ * dies of it. */
+static void
+test_other_sigbus(void)
+{
+	char path[] = "/tmp/castore_test.XXXXXX";
+	struct der a, b;
+	int fd = mkstemp(path), status = 0;
+	pid_t pid;
+
+	CHECK(fd >= 0);
+	close(fd);
+	write_two(path, &a, &b);
+	pid = fork();
+	if (pid == 0) {
+		struct castore *s;
+		struct error err;
+
+		signal(SIGBUS, SIG_DFL);
+		if (castore_open(&s, path, &err) < 0)
+			_exit(2);
+		raise(SIGBUS);
+		_exit(3);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -512,6 +617,8 @@ main(void)
 	test_every_cut();
 	test_open();
 	test_too_large();
+	test_cut_under_the_mapping();
+	test_other_sigbus();
 	test_against_gnutls("/etc/ssl/certs/ca-certificates.crt");
 	return unit_done();
 }
