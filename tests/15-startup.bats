@@ -88,24 +88,39 @@ assert_loaded() {
 }
 
 @test "startup: an attachment typed by its content loads libmagic, and not json-c" {
-	# A PNG under a name that says nothing: only its content types it.
-	# (Not random bytes: now and then those match one of libmagic's weak
-	# signatures, application/x-dosexec once in CI.)
-	printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00\x1f\xf3\xffa' \
-		>"$BATS_TEST_TMPDIR/data.bin"
-	head -c 3000 /dev/zero >>"$BATS_TEST_TMPDIR/data.bin"
-	traced 0 -C /dev/null --dry-run -s x -a "$BATS_TEST_TMPDIR/data.bin" bob@example.net </dev/null
-	[[ "$output" == *"Content-Type: image/png; name=data.bin"* ]] ||
+	# A DOS executable under a name without an extension: neither the
+	# signature table nor mime.types can tell it, only libmagic.  (Not
+	# random bytes: now and then those match one of libmagic's weak
+	# signatures.)
+	printf 'MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff' >"$BATS_TEST_TMPDIR/program"
+	head -c 3000 /dev/zero >>"$BATS_TEST_TMPDIR/program"
+	traced 0 -C /dev/null --dry-run -s x -a "$BATS_TEST_TMPDIR/program" bob@example.net </dev/null
+	[[ "$output" == *"Content-Type: application/x-dosexec; name=program"* ]] ||
 		die "not typed by libmagic:" "$output"
 	assert_loaded magic
 	assert_not_loaded gsasl json-c
 }
 
-@test "startup: an attachment typed by its extension and signature needs no libmagic" {
+@test "startup: an attachment typed by its signature needs no libmagic, whatever its name" {
 	printf '%%PDF-1.4\n%%\xe2\xe3\xcf\xd3\n' >"$BATS_TEST_TMPDIR/doc.pdf"
-	traced 0 -C /dev/null --dry-run -s x -a "$BATS_TEST_TMPDIR/doc.pdf" bob@example.net </dev/null
+	# A PNG named as nothing: the signature alone types it.
+	printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x10' >"$BATS_TEST_TMPDIR/pic"
+	traced 0 -C /dev/null --dry-run -s x -a "$BATS_TEST_TMPDIR/doc.pdf" \
+		-a "$BATS_TEST_TMPDIR/pic" bob@example.net </dev/null
 	[[ "$output" == *"Content-Type: application/pdf; name=doc.pdf"* ]] ||
 		die "not typed as a PDF:" "$output"
+	[[ "$output" == *"Content-Type: image/png; name=pic"* ]] ||
+		die "not typed as a PNG:" "$output"
+	assert_not_loaded gsasl magic json-c
+}
+
+@test "startup: binary data typed by its extension through mime.types needs no libmagic" {
+	printf 'application/x-mailpost-test\tmpt\n' >"$BATS_TEST_TMPDIR/mime.types"
+	{ printf '\0\1\2'; head -c 100000 /dev/urandom; } >"$BATS_TEST_TMPDIR/data.mpt"
+	MAILPOST_TEST_MIME_TYPES="$BATS_TEST_TMPDIR/mime.types" \
+		traced 0 -C /dev/null --dry-run -s x -a "$BATS_TEST_TMPDIR/data.mpt" bob@example.net </dev/null
+	[[ "$output" == *"Content-Type: application/x-mailpost-test; name=data.mpt"* ]] ||
+		die "not typed by the table:" "$output"
 	assert_not_loaded gsasl magic json-c
 }
 
@@ -162,15 +177,17 @@ without_lib() {
 
 @test "startup: without libmagic, an attachment to be typed fails (69) naming the package, and nothing is sent" {
 	start_smtpd
-	head -c 3000 /dev/urandom >"$BATS_TEST_TMPDIR/data.bin"
+	# Binary data of no known signature, without an extension that
+	# mime.types could look up: only libmagic could type it.
+	{ printf '\0\1\2'; head -c 3000 /dev/urandom; } >"$BATS_TEST_TMPDIR/data"
 	without_lib magic 69 -C /dev/null --host 127.0.0.1 --port "$SMTPD_PORT" \
-		-f alice@example.org -s x -a "$BATS_TEST_TMPDIR/data.bin" bob@example.net </dev/null
+		-f alice@example.org -s x -a "$BATS_TEST_TMPDIR/data" bob@example.net </dev/null
 	assert_stderr_contains "cannot load libmagic.so."
 	assert_stderr_contains "needed to type an attachment (or give --attach-type); install it (Debian: libmagic"
 	assert_no_message
 	# A type given, libmagic is not needed.
 	without_lib magic 0 -C /dev/null --dry-run -f alice@example.org -s x \
-		-a "$BATS_TEST_TMPDIR/data.bin" --attach-type=application/octet-stream \
+		-a "$BATS_TEST_TMPDIR/data" --attach-type=application/octet-stream \
 		bob@example.net </dev/null
 }
 

@@ -609,6 +609,107 @@ From: new@example.org" "$(header_block | sed '/^MIME-Version/,$d')" "header bloc
 	same_attachment "$D/random.bin" random.bin
 }
 
+# --- attachment types: signature, mime.types, libmagic (filetype.h) --------
+
+# types_of ARGS...: compose with ARGS (and no input); print "NAME TYPE"
+# for each attachment, in order.
+types_of() {
+	compose 0 -s types "$@" bob@example.net </dev/null || return 1
+	mc "$EML" structure | sed -n "s/^ *[0-9]*: \([^ ]*\) .* filename='\([^']*\)'.*/\2 \1/p"
+}
+
+# data FILE: binary data that matches no signature, of ours or libmagic's
+# (random bytes alone now and then look like something to libmagic).
+data() {
+	{
+		printf '\177\377\001mailpost\000'
+		head -c 3000 /dev/urandom
+	} >"$1"
+}
+
+PNG=$'\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06'
+
+@test "compose: types: a signature wins over the name; the name tells a ZIP's kind and confirms a short signature" {
+	printf 'application/octet-stream bin\n' >"$D/mime.types"
+	printf '%s' "$PNG" >"$D/lie.pdf"
+	printf '%s' "$PNG" >"$D/pic"
+	printf '\xff\xd8\xff\xe0\x00\x10JFIF\x00' >"$D/photo.png"
+	printf 'PK\x03\x04\x14\x00\x06\x00\x08\x00' >"$D/r.docx"
+	printf 'PK\x03\x04\x14\x00\x06\x00\x08\x00' >"$D/r.pdf"
+	printf '\xff\xfb\x90\x64\x00\x00\x00\x00' >"$D/song.mp3"
+	printf '\xff\xfb\x90\x64\x00\x00\x00\x00' >"$D/frame.bin"
+	local got
+	got=$(MAILPOST_TEST_MIME_TYPES="$D/mime.types" types_of -a "$D/lie.pdf" -a "$D/pic" \
+		-a "$D/photo.png" -a "$D/r.docx" -a "$D/r.pdf" -a "$D/song.mp3" -a "$D/frame.bin") || return 1
+	assert_equal "lie.pdf image/png
+pic image/png
+photo.png image/jpeg
+r.docx application/vnd.openxmlformats-officedocument.wordprocessingml.document
+r.pdf application/zip
+song.mp3 audio/mpeg
+frame.bin application/octet-stream" "$got" "types"
+}
+
+@test "compose: types: binary data by its extension in mime.types, ~/.mime.types winning; not a text type" {
+	printf '# the system table\napplication/x-mailpost-test\tmpt\nimage/x-system both\ntext/x-foo foo\n' \
+		>"$D/mime.types"
+	printf 'image/x-user both\n' >"$HOME/.mime.types"
+	data "$D/data.mpt"
+	data "$D/data.BOTH"
+	data "$D/data.foo"
+	printf 'plain text\n' >"$D/notes.mpt"
+	local got
+	got=$(MAILPOST_TEST_MIME_TYPES="$D/mime.types" types_of -a "$D/data.mpt" -a "$D/data.BOTH" \
+		-a "$D/data.foo" -a "$D/notes.mpt") || return 1
+	# data.foo: the table's text type is not taken for data that is not
+	# text: libmagic decides.  notes.mpt: text is typed as text.
+	assert_equal "data.mpt application/x-mailpost-test
+data.BOTH image/x-user
+data.foo application/octet-stream
+notes.mpt text/plain" "$got" "types"
+	same_attachment "$D/data.mpt" data.mpt
+}
+
+@test "compose: types: an extension no table knows, or none, and a compound file the name does not tell go to libmagic" {
+	printf 'application/pdf pdf\n' >"$D/mime.types"
+	printf 'MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff' >"$D/prog.zz"
+	head -c 3000 /dev/zero >>"$D/prog.zz"
+	cp "$D/prog.zz" "$D/prog"
+	printf '\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1' >"$D/x.pdf"
+	head -c 3000 /dev/zero >>"$D/x.pdf"
+	local got
+	got=$(MAILPOST_TEST_MIME_TYPES="$D/mime.types" types_of -a "$D/prog.zz" -a "$D/prog" -a "$D/x.pdf") ||
+		return 1
+	assert_equal "prog.zz application/x-dosexec
+prog application/x-dosexec
+x.pdf application/x-ole-storage" "$got" "types"
+}
+
+@test "compose: types: a missing, unusable or hostile mime.types: libmagic types the data, the good lines still count" {
+	data "$D/data.mpt"
+	local table got
+	mkfifo "$D/fifo"
+	mkdir "$D/dir"
+	# Missing, a directory, a FIFO that no process writes (no hang).
+	for table in "$D/missing" "$D/dir" "$D/fifo"; do
+		got=$(MAILPOST_TEST_MIME_TYPES="$table" types_of -a "$D/data.mpt") || return 1
+		assert_equal "data.mpt application/octet-stream" "$got" "type with $table"
+	done
+	# A 100 KB line, a line with a NUL, one with an 8-bit byte, a bad type
+	# name: each skipped whole; the last line is fine.
+	{
+		printf 'application/x-long long'
+		head -c 100000 /dev/zero | tr '\0' ' '
+		printf 'mpt\napplication/x-nul mpt\0\napplication/x-8bit mpt \xe9\n'
+		printf 'app(x)/y mpt\napplication/x-mailpost-test mpt\n'
+	} >"$D/mime.types"
+	data "$D/data.long"
+	got=$(MAILPOST_TEST_MIME_TYPES="$D/mime.types" types_of -a "$D/data.mpt" -a "$D/data.long") ||
+		return 1
+	assert_equal "data.mpt application/x-mailpost-test
+data.long application/octet-stream" "$got" "types with a hostile table"
+}
+
 @test "compose: binary sizes around the base64 group of 3 and line of 57 bytes are exact" {
 	local n args=()
 	for n in 1 2 3 4 56 57 58 114 171 172; do
@@ -883,14 +984,15 @@ EOF
 	done
 	[[ -f "$db" ]] || skip "no compiled libmagic database found"
 	cp "$db" "$D/magic.mgc"
-	# A PNG signature in a file whose name says nothing: only libmagic
-	# could tell it.
-	printf '\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\1\0\0\0\1\10\6\0\0\0' >"$D/pic.zz"
+	# A DOS executable under a name no table knows: only libmagic could
+	# tell it.
+	printf 'MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff' >"$D/pic.zz"
+	head -c 3000 /dev/zero >>"$D/pic.zz"
 	MAGIC="$D/magic.mgc" run --separate-stderr timeout 30 \
 		"$MAILPOST" -C /dev/null -f alice@example.org --dry-run -s png -a "$D/pic.zz" bob@example.net </dev/null
 	[[ $status -eq 0 ]] || die "exit $status: $stderr"
-	grep -q '^Content-Type: image/png; name=pic.zz' <<<"$output" ||
-		skip "libmagic does not type the PNG signature here"
+	grep -q '^Content-Type: application/x-dosexec; name=pic.zz' <<<"$output" ||
+		skip "libmagic does not type the DOS executable here"
 	# handle_sigbus=0: in the sanitizer build ASan's own handler would
 	# turn the child's SIGBUS into an abort.
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:handle_sigbus=0 MAGIC="$D/magic.mgc" \

@@ -1,9 +1,10 @@
 /*
- * filetype.c - MIME types from file content through libmagic (see
- * filetype.h).  libmagic is loaded (dynload.h) and its database read
- * only when an attachment needs it, in a short-lived child: the load
- * parses several megabytes, which a plain send never needs, and
- * filetype_guess spares it for text and for common signed formats.
+ * filetype.c - MIME types of attachments (see filetype.h): by their
+ * signature, by their name through the system's mime.types, and through
+ * libmagic for what neither tells.  libmagic is loaded (dynload.h) and
+ * its database read only when an attachment needs it, in a short-lived
+ * child: for data it cannot identify it walks most of its database, some
+ * 6 to 7 MB of pages, which is why it comes last.
  */
 #include "config.h"
 
@@ -11,8 +12,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <magic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,8 @@
 #include <unistd.h>
 
 #include "dynload.h"
+#include "mimetypes.h"
+#include "privilege.h"
 #include "util.h"
 
 /* How much of a file libmagic may look at: what identifies a file is at
@@ -30,6 +35,8 @@
 #define FILETYPE_BYTES_MAX (64 * 1024)
 /* How much of a file the signature check reads (tar's is at 257). */
 #define HEAD_SIZE 512
+/* mime.types(5): Debian's media-types package, as mutt and others read it. */
+#define FILETYPE_SYSTEM_TABLE "/etc/mime.types"
 
 /* libmagic's functions, of the types its header gives them. */
 static struct magic_api {
@@ -107,35 +114,6 @@ get_cookie(magic_t *out, struct error *err)
 	return 0;
 }
 
-/* RFC 2045 5.1: token := 1*<any CHAR except SPACE, CTLs, or tspecials>. */
-static bool
-is_token_char(unsigned char c)
-{
-	return c > 0x20 && c < 0x7f && !strchr("()<>@,;:\\\"/[]?=", c);
-}
-
-static size_t
-token_len(const char *s)
-{
-	size_t i = 0;
-
-	while (s[i] && is_token_char((unsigned char)s[i]))
-		i++;
-	return i;
-}
-
-int
-filetype_valid(const char *type)
-{
-	size_t a = token_len(type);
-	size_t b;
-
-	if (a == 0 || a > 127 || type[a] != '/')
-		return 0;
-	b = token_len(type + a + 1);
-	return b > 0 && b <= 127 && type[a + 1 + b] == '\0';
-}
-
 /* libmagic's pseudo-types for things that are not content. */
 static const char *
 fallback_for(const char *got)
@@ -149,7 +127,7 @@ fallback_for(const char *got)
 		return "text/plain";
 	if (str_iprefix(got, "inode/"))
 		return "application/octet-stream";
-	if (!filetype_valid(got))
+	if (!mimetypes_valid(got))
 		return str_iprefix(got, "text/") ? "text/plain"
 		                                 : "application/octet-stream";
 	return NULL;
@@ -177,7 +155,7 @@ filetype_detect(int fd, char *type, size_t n, struct error *err)
 
 /* --- what we can tell ourselves ----------------------------------------- */
 
-/* Text formats by extension (filetype.h, step 2).  Only text types
+/* Text formats by extension (filetype.h, step 4).  Only text types
  * here keep the text treatment (charset, line ends made CRLF); a text
  * format registered elsewhere (JSON, SVG) is sent base64, byte for byte. */
 static const struct {
@@ -197,12 +175,20 @@ static const struct {
     {"diff", "text/x-diff"},  {"patch", "text/x-diff"},
 };
 
-/* Binary formats by extension, trusted only when the file carries the
- * signature (filetype.h, step 1); a format with several signatures has
- * several rows.  A second signature (sig2 at off2) must match too. */
-struct signed_type {
-	const char *ext;
+/* Formats told by their first bytes (filetype.h, step 2): the first row
+ * whose signature (sig at off) and second signature (sig2 at off2, or
+ * anywhere in the head for SIG_ANYWHERE) match wins.  Each signature is
+ * long enough, or has a byte text never holds, that a file of another
+ * format or a text does not match it by chance; the few that are not
+ * (an MP3 frame header, an icon's) count only under their extension, as
+ * do the kinds of a container (ZIP, OLE2) that only the name tells.  A
+ * row without a type is a container of a kind the name did not tell:
+ * libmagic, which looks inside, decides.  ext is the type's usual
+ * extension, for filetype_extension. */
+struct signature {
 	const char *type;
+	const char *ext;
+	bool by_name; /* only when the name's extension is ext */
 	size_t off;
 	const char *sig;
 	size_t len;
@@ -213,50 +199,112 @@ struct signed_type {
 
 #define SIG(s) s, sizeof(s) - 1
 #define NO_SIG2 0, NULL, 0
+#define SIG_ANYWHERE SIZE_MAX
 
+#define ANY false    /* whatever the name */
+#define BY_NAME true /* only under its extension */
+
+#define ZIP SIG("PK\x03\x04")
+#define OLE2 SIG("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 #define OOXML(ext, sub)                                                        \
 	{                                                                      \
-		ext, "application/vnd.openxmlformats-officedocument." sub, 0,  \
-		    SIG("PK\x03\x04"), NO_SIG2                                 \
+		"application/vnd.openxmlformats-officedocument." sub, ext,     \
+		    BY_NAME, 0, ZIP, NO_SIG2                                   \
 	}
-#define OLE2 SIG("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+#define ODF(ext, sub)                                                          \
+	{                                                                      \
+		"application/vnd.oasis.opendocument." sub, ext, BY_NAME, 0,    \
+		    ZIP, NO_SIG2                                               \
+	}
+/* ISO base media files (MP4, QuickTime, HEIF): "ftyp" and a brand. */
+#define FTYP(type, ext, brand)                                                 \
+	{                                                                      \
+		type, ext, ANY, 4, SIG("ftyp"), 8, SIG(brand)                  \
+	}
+#define RIFF(type, ext, form)                                                  \
+	{                                                                      \
+		type, ext, ANY, 0, SIG("RIFF"), 8, SIG(form)                   \
+	}
+#define EBML SIG("\x1a\x45\xdf\xa3")
+/* ELF's e_type at 16, in either byte order. */
+#define ELF(type, e_type)                                                      \
+	{                                                                      \
+		type, NULL, ANY, 0, SIG("\177ELF"), 16, SIG(e_type)            \
+	}
 
-static const struct signed_type signed_types[] = {
-    {"pdf", "application/pdf", 0, SIG("%PDF-"), NO_SIG2},
-    {"png", "image/png", 0, SIG("\x89PNG\r\n\x1a\n"), NO_SIG2},
-    {"jpg", "image/jpeg", 0, SIG("\xff\xd8\xff"), NO_SIG2},
-    {"jpeg", "image/jpeg", 0, SIG("\xff\xd8\xff"), NO_SIG2},
-    {"gif", "image/gif", 0, SIG("GIF87a"), NO_SIG2},
-    {"gif", "image/gif", 0, SIG("GIF89a"), NO_SIG2},
-    {"webp", "image/webp", 0, SIG("RIFF"), 8, SIG("WEBP")},
-    {"zip", "application/zip", 0, SIG("PK\x03\x04"), NO_SIG2},
-    {"gz", "application/gzip", 0, SIG("\x1f\x8b"), NO_SIG2},
-    {"tgz", "application/gzip", 0, SIG("\x1f\x8b"), NO_SIG2},
-    {"tar", "application/x-tar", 257, SIG("ustar"), NO_SIG2},
-    {"bz2", "application/x-bzip2", 0, SIG("BZh"), NO_SIG2},
-    {"xz", "application/x-xz", 0,
-     SIG("\xfd"
-         "7zXZ\0"),
-     NO_SIG2},
-    {"7z", "application/x-7z-compressed", 0, SIG("7z\xbc\xaf\x27\x1c"),
-     NO_SIG2},
-    {"mp3", "audio/mpeg", 0, SIG("ID3"), NO_SIG2},
-    {"mp3", "audio/mpeg", 0, SIG("\xff\xfb"), NO_SIG2},
-    {"mp3", "audio/mpeg", 0, SIG("\xff\xf3"), NO_SIG2},
-    {"mp3", "audio/mpeg", 0, SIG("\xff\xf2"), NO_SIG2},
-    {"mp4", "video/mp4", 4, SIG("ftyp"), NO_SIG2},
-    {"ogg", "audio/ogg", 0, SIG("OggS"), NO_SIG2},
-    {"wav", "audio/wav", 0, SIG("RIFF"), 8, SIG("WAVE")},
+static const struct signature signatures[] = {
+    /* Documents. */
+    {"application/pdf", "pdf", ANY, 0, SIG("%PDF-"), NO_SIG2},
+    {"application/postscript", "ps", ANY, 0, SIG("%!PS"), NO_SIG2},
+    {"application/rtf", "rtf", ANY, 0, SIG("{\\rtf"), NO_SIG2},
     OOXML("docx", "wordprocessingml.document"),
     OOXML("xlsx", "spreadsheetml.sheet"),
     OOXML("pptx", "presentationml.presentation"),
-    {"odt", "application/vnd.oasis.opendocument.text", 0, SIG("PK\x03\x04"),
+    ODF("odt", "text"),
+    ODF("ods", "spreadsheet"),
+    ODF("odp", "presentation"),
+    {"application/epub+zip", "epub", BY_NAME, 0, ZIP, NO_SIG2},
+    {"application/java-archive", "jar", BY_NAME, 0, ZIP, NO_SIG2},
+    {"application/zip", "zip", ANY, 0, ZIP, NO_SIG2},
+    {"application/msword", "doc", BY_NAME, 0, OLE2, NO_SIG2},
+    {"application/vnd.ms-excel", "xls", BY_NAME, 0, OLE2, NO_SIG2},
+    {"application/vnd.ms-powerpoint", "ppt", BY_NAME, 0, OLE2, NO_SIG2},
+    {"application/vnd.ms-outlook", "msg", BY_NAME, 0, OLE2, NO_SIG2},
+    {"application/x-msi", "msi", BY_NAME, 0, OLE2, NO_SIG2},
+    {NULL, NULL, ANY, 0, OLE2, NO_SIG2},
+    {"application/vnd.sqlite3", "sqlite", ANY, 0, SIG("SQLite format 3\0"),
      NO_SIG2},
-    {"ods", "application/vnd.oasis.opendocument.spreadsheet", 0,
-     SIG("PK\x03\x04"), NO_SIG2},
-    {"doc", "application/msword", 0, OLE2, NO_SIG2},
-    {"xls", "application/vnd.ms-excel", 0, OLE2, NO_SIG2},
-    {"ppt", "application/vnd.ms-powerpoint", 0, OLE2, NO_SIG2},
+    /* Images. */
+    {"image/png", "png", ANY, 0, SIG("\x89PNG\r\n\x1a\n"), NO_SIG2},
+    {"image/jpeg", "jpg", ANY, 0, SIG("\xff\xd8\xff"), NO_SIG2},
+    {"image/gif", "gif", ANY, 0, SIG("GIF87a"), NO_SIG2},
+    {"image/gif", "gif", ANY, 0, SIG("GIF89a"), NO_SIG2},
+    RIFF("image/webp", "webp", "WEBP"),
+    {"image/tiff", "tiff", ANY, 0, SIG("II*\0"), NO_SIG2},
+    {"image/tiff", "tiff", ANY, 0, SIG("MM\0*"), NO_SIG2},
+    /* "BM", then a reserved 32-bit field that is zero. */
+    {"image/bmp", "bmp", ANY, 0, SIG("BM"), 6, SIG("\0\0\0\0")},
+    {"image/vnd.microsoft.icon", "ico", BY_NAME, 0, SIG("\0\0\1\0"), NO_SIG2},
+    FTYP("image/heic", "heic", "heic"),
+    FTYP("image/heic", "heic", "heix"),
+    FTYP("image/heif", "heif", "mif1"),
+    FTYP("image/avif", "avif", "avif"),
+    /* Archives and compressed data. */
+    {"application/gzip", "gz", ANY, 0, SIG("\x1f\x8b\x08"), NO_SIG2},
+    {"application/x-bzip2", "bz2", ANY, 0, SIG("BZh"), 4, SIG("1AY&SY")},
+    {"application/x-xz", "xz", ANY, 0, SIG("\3757zXZ\0"), NO_SIG2},
+    {"application/zstd", "zst", ANY, 0, SIG("\x28\xb5\x2f\xfd"), NO_SIG2},
+    {"application/x-7z-compressed", "7z", ANY, 0, SIG("7z\xbc\xaf\x27\x1c"),
+     NO_SIG2},
+    {"application/vnd.rar", "rar", ANY, 0, SIG("Rar!\x1a\x07\0"), NO_SIG2},
+    {"application/vnd.rar", "rar", ANY, 0, SIG("Rar!\x1a\x07\1\0"), NO_SIG2},
+    {"application/x-tar", "tar", ANY, 257, SIG("ustar\0"), NO_SIG2},
+    {"application/x-tar", "tar", ANY, 257, SIG("ustar  \0"), NO_SIG2},
+    /* Audio and video. */
+    {"audio/mpeg", "mp3", ANY, 0, SIG("ID3"), 4, SIG("\0")},
+    {"audio/mpeg", "mp3", BY_NAME, 0, SIG("\xff\xfb"), NO_SIG2},
+    {"audio/mpeg", "mp3", BY_NAME, 0, SIG("\xff\xf3"), NO_SIG2},
+    {"audio/mpeg", "mp3", BY_NAME, 0, SIG("\xff\xf2"), NO_SIG2},
+    {"audio/flac", "flac", ANY, 0, SIG("fLaC"), NO_SIG2},
+    {"video/ogg", "ogv", ANY, 0, SIG("OggS\0"), 28, SIG("\x80theora")},
+    {"audio/ogg", "ogg", ANY, 0, SIG("OggS\0"), NO_SIG2},
+    RIFF("audio/wav", "wav", "WAVE"),
+    RIFF("video/x-msvideo", "avi", "AVI "),
+    FTYP("video/quicktime", "mov", "qt  "),
+    FTYP("audio/mp4", "m4a", "M4A "),
+    FTYP("video/3gpp", "3gp", "3gp"),
+    {"video/mp4", "mp4", ANY, 4, SIG("ftyp"), NO_SIG2},
+    /* EBML's DocType element (0x4282), its length, the name. */
+    {"video/webm", "webm", ANY, 0, EBML, SIG_ANYWHERE, SIG("\x42\x82\x84webm")},
+    {"video/x-matroska", "mkv", ANY, 0, EBML, SIG_ANYWHERE,
+     SIG("\x42\x82\x88matroska")},
+    /* Programs: relocatable, executable, shared object (and PIE). */
+    ELF("application/x-object", "\1\0"),
+    ELF("application/x-object", "\0\1"),
+    ELF("application/x-executable", "\2\0"),
+    ELF("application/x-executable", "\0\2"),
+    ELF("application/x-sharedlib", "\3\0"),
+    ELF("application/x-sharedlib", "\0\3"),
 };
 
 /* The extension of path's last component, without the dot, or NULL. */
@@ -272,7 +320,7 @@ extension(const char *path)
 }
 
 /* Up to HEAD_SIZE first bytes of the file; how many. */
-static ssize_t
+static size_t
 read_head(int fd, unsigned char *head)
 {
 	size_t got = 0;
@@ -286,35 +334,40 @@ read_head(int fd, unsigned char *head)
 			break;
 		got += (size_t)r;
 	}
-	return (ssize_t)got;
+	return got;
 }
 
 static bool
 has_sig(const unsigned char *head, size_t n, size_t off, const char *sig,
         size_t len)
 {
-	return !sig || (off + len <= n && memcmp(head + off, sig, len) == 0);
+	if (!sig)
+		return true;
+	if (off == SIG_ANYWHERE) {
+		for (size_t i = 0; i + len <= n; i++)
+			if (memcmp(head + i, sig, len) == 0)
+				return true;
+		return false;
+	}
+	return off + len <= n && memcmp(head + off, sig, len) == 0;
 }
 
-/* Step 1: the type when the extension is a signed format and the file
- * starts as that format does, else NULL. */
-static const char *
-signed_type(int fd, const char *ext)
+/* Step 2: the row of signatures the file's first bytes match, given its
+ * name's extension ext (NULL: none), else NULL. */
+static const struct signature *
+signature_of(int fd, const char *ext)
 {
 	unsigned char head[HEAD_SIZE];
-	ssize_t n = -2;
+	size_t n = read_head(fd, head);
 
-	for (size_t i = 0; i < sizeof signed_types / sizeof *signed_types;
-	     i++) {
-		const struct signed_type *t = &signed_types[i];
+	for (size_t i = 0; i < sizeof signatures / sizeof *signatures; i++) {
+		const struct signature *s = &signatures[i];
 
-		if (!str_ieq(ext, t->ext))
+		if (s->by_name && !(ext && str_ieq(ext, s->ext)))
 			continue;
-		if (n == -2)
-			n = read_head(fd, head);
-		if (has_sig(head, (size_t)n, t->off, t->sig, t->len) &&
-		    has_sig(head, (size_t)n, t->off2, t->sig2, t->len2))
-			return t->type;
+		if (has_sig(head, n, s->off, s->sig, s->len) &&
+		    has_sig(head, n, s->off2, s->sig2, s->len2))
+			return s;
 	}
 	return NULL;
 }
@@ -329,6 +382,56 @@ text_type(const char *ext)
 	return "text/plain";
 }
 
+/* The system's table of types by extension (mimetypes.h), read when a
+ * binary file first needs it and kept for the rest of the run. */
+static struct mimetypes *table;
+
+static void
+table_free(void)
+{
+	mimetypes_free(table);
+	table = NULL;
+}
+
+/* The system's table: MAILPOST_TEST_MIME_TYPES stands in for it in the
+ * test suite, except in a setgid run, which no test variable steers. */
+static const char *
+system_table(void)
+{
+	const char *test = privilege_was_setgid()
+	                       ? NULL
+	                       : privilege_getenv("MAILPOST_TEST_MIME_TYPES");
+
+	return test && *test ? test : FILETYPE_SYSTEM_TABLE;
+}
+
+/* Step 3: the type the system's table, then the user's ~/.mime.types
+ * (which wins), give extension ext; NULL for none, and for a text type:
+ * the content is not text, so the name is wrong or the text is in an
+ * encoding libmagic may know (UTF-16). */
+static const char *
+table_type(const char *ext)
+{
+	const char *home, *got;
+
+	if (!table) {
+		table = mimetypes_new();
+		atexit(table_free);
+		mimetypes_load(table, system_table());
+		/* As the caller: the group of a setgid run is gone before
+		 * any attachment is opened. */
+		home = privilege_getenv("HOME");
+		if (home && home[0] == '/') {
+			char path[PATH_MAX];
+
+			if (snprintf(path, sizeof path, "%s/.mime.types",
+			             home) < (int)sizeof path)
+				mimetypes_load(table, path);
+		}
+	}
+	got = mimetypes_lookup(table, ext);
+	return got && !str_iprefix(got, "text/") ? got : NULL;
+}
 /* The child of detect_apart: "type" on pfd[1], then _exit (no atexit
  * handlers or stdio buffers of the parent run twice). */
 static _Noreturn void
@@ -396,7 +499,7 @@ detect_apart(int fd, char *type, size_t n, struct error *err)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	msg[got] = '\0';
-	if (got > 0 && filetype_valid(msg)) {
+	if (got > 0 && mimetypes_valid(msg)) {
 		str_copy(type, n, msg);
 		return 0;
 	}
@@ -416,10 +519,15 @@ filetype_guess(int fd, const char *name, enum filetype_content content,
                char *type, size_t n, struct error *err)
 {
 	const char *ext = extension(name);
-	const char *got = ext ? signed_type(fd, ext) : NULL;
+	const struct signature *sig = signature_of(fd, ext);
+	const char *got = NULL;
 
-	if (!got && content == FILETYPE_TEXT)
+	if (sig)
+		got = sig->type; /* NULL: a container only libmagic can tell */
+	else if (content == FILETYPE_TEXT)
 		got = text_type(ext);
+	else if (ext)
+		got = table_type(ext);
 	if (got) {
 		str_copy(type, n, got);
 		return 0;
@@ -432,10 +540,10 @@ filetype_extension(const char *type)
 {
 	if (str_ieq(type, "application/octet-stream"))
 		return "bin";
-	for (size_t i = 0; i < sizeof signed_types / sizeof *signed_types;
-	     i++)
-		if (str_ieq(type, signed_types[i].type))
-			return signed_types[i].ext;
+	for (size_t i = 0; i < sizeof signatures / sizeof *signatures; i++)
+		if (signatures[i].type && signatures[i].ext &&
+		    str_ieq(type, signatures[i].type))
+			return signatures[i].ext;
 	for (size_t i = 0; i < sizeof text_types / sizeof *text_types; i++)
 		if (str_ieq(type, text_types[i].type))
 			return text_types[i].ext;

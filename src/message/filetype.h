@@ -7,9 +7,10 @@
  * them at start-up; the database is released by filetype_cleanup, which
  * is also registered with atexit.
  *
- * Loading it costs about 8 MB of memory, so filetype_guess avoids it for
- * what we can tell ourselves: a file the caller has found to be text, and
- * common binary formats whose extension and leading bytes agree.
+ * Loading it costs about 8 MB of memory (libmagic walks most of its
+ * database for data it cannot identify), so filetype_guess types a file
+ * the way mail clients do, by its name checked against its content, and
+ * asks libmagic only what neither can tell.
  */
 #ifndef MAILPOST_FILETYPE_H
 #define MAILPOST_FILETYPE_H
@@ -42,29 +43,37 @@ enum filetype_content {
 
 /* The MIME type of the open regular file fd, whose name (for its
  * extension only) is `name`, into type (as filetype_detect); the file is
- * never opened again by name:
- *   1. when the extension of name (any case) is one of a small table of
- *      unambiguous binary formats (.pdf .png .jpg .zip .docx .gz ...) and
- *      the file starts with that format's signature, that type, whatever
- *      `content` says (an all-ASCII PDF is still a PDF);
- *   2. for FILETYPE_TEXT, by extension from a small table of common text
+ * never opened again by name.  The first of these steps that gives a
+ * type wins:
+ *   1. --attach-type, when given: the caller's (mime.c), before this;
+ *   2. the file's first bytes match a signature of filetype.c's table of
+ *      common formats (PDF, PNG, JPEG, ZIP, gzip, MP4, ELF ...), whatever
+ *      `content` says (an all-ASCII PDF is still a PDF) and whatever the
+ *      name says (PNG bytes named x.pdf are image/png); the name only
+ *      tells which kind of ZIP (.docx .odt .epub .jar ...) or OLE2 file
+ *      (.doc .xls .msg ...) it is, and confirms the short signatures of
+ *      an MP3 frame and an icon.  An OLE2 file whose name does not tell
+ *      goes to libmagic (below);
+ *   3. for FILETYPE_UNKNOWN, the type mime.types(5) gives the name's
+ *      extension: /etc/mime.types (MAILPOST_TEST_MIME_TYPES in the test
+ *      suite, never in a setgid run), then ~/.mime.types, which wins;
+ *      read once, when first needed (mimetypes.h).  A text type there is
+ *      not taken for content that is not text.  Without an extension
+ *      the tables know: libmagic (filetype_detect) in a child process,
+ *      so that neither the library nor its database is ever mapped here;
+ *   4. for FILETYPE_TEXT, by extension from a small table of common text
  *      formats (.csv .html .ics .md ...), else "text/plain", never through
  *      libmagic; ".eml" is text/plain too (message/rfc822 would forbid
- *      the quoted-printable and base64 encodings we may choose);
- *   3. otherwise libmagic (filetype_detect) in a child process, so that
- *      neither the library nor its database is ever mapped here.
+ *      the quoted-printable and base64 encodings we may choose).
  * 0 when type is set (by a table, libmagic or a fallback); -1 with err
  * as filetype_detect when libmagic was needed and cannot be loaded. */
 int filetype_guess(int fd, const char *name, enum filetype_content content,
                    char *type, size_t n, struct error *err);
 
-/* A file name extension for type (without the dot), from the tables
- * above ("txt" for text/plain, "bin" for application/octet-stream), or
+/* A file name extension for type (without the dot), from filetype.c's
+ * tables ("txt" for text/plain, "bin" for application/octet-stream), or
  * NULL when the type has none there. */
 const char *filetype_extension(const char *type);
-
-/* True when type is a valid "type/subtype" (RFC 2045 5.1 tokens). */
-int filetype_valid(const char *type);
 
 /* Release the magic database (safe to call any number of times). */
 void filetype_cleanup(void);

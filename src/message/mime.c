@@ -55,6 +55,7 @@
 #include "encode.h"
 #include "fdwait.h"
 #include "filetype.h"
+#include "mimetypes.h"
 #include "util.h"
 
 /* Input is read and encoded in blocks this large (DESIGN: bulk path). */
@@ -748,7 +749,7 @@ attachment_part(struct mime_message *m, struct part *p,
 	if (p->name && !*p->name)
 		return error_set(err, ERROR_USAGE,
 		                 "no file name to show for %s", a->path);
-	if (a->type && !filetype_valid(a->type))
+	if (a->type && !mimetypes_valid(a->type))
 		return error_set(err, ERROR_USAGE,
 		                 "invalid content type \"%s\" for %s: expected "
 		                 "type/subtype",

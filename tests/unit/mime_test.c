@@ -912,12 +912,31 @@ static const struct type_case type_cases[] = {
      "document",
      "base64"},
     {"x.gz", S("\x1f\x8b\x08\0\0\0\0\0\0\x03"), "application/gzip", "base64"},
-    /* The extension alone is not trusted: text named .pdf is text, and
-     * binary data named .png that is no PNG goes to libmagic. */
-    {"fake.pdf", S("not a pdf at all\n"), "text/plain", "7bit"},
-    {"fake.png", S("\0\1\2\3\4\5\6\7\xff\xfe\xfd"), "application/octet-stream",
+    /* The signature wins over the name, and types a file without one. */
+    {"lie.pdf", S("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06"),
+     "image/png", "base64"},
+    {"real.dat", S("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06"),
+     "image/png", "base64"},
+    {"p.zz",
+     S("\x7f"
+       "ELF\2\1\1\0\0\0\0\0\0\0\0\0\3\0>\0"),
+     "application/x-sharedlib", "base64"},
+    /* A ZIP is the kind its name says, or a ZIP. */
+    {"book.EPUB", S("PK\x03\x04\x14\0\0\0\0\0"), "application/epub+zip",
      "base64"},
-    /* Not text by our rule: libmagic decides. */
+    {"r.pdf", S("PK\x03\x04\x14\0\0\0\0\0"), "application/zip", "base64"},
+    /* A short signature counts only under its own extension. */
+    {"s.mp3", S("\xff\xfb\x90\x64\0\0"), "audio/mpeg", "base64"},
+    /* The extension alone is not trusted for text: text named .pdf is
+     * text; binary data without a signature is what the table (main)
+     * says its extension is. */
+    {"fake.pdf", S("not a pdf at all\n"), "text/plain", "7bit"},
+    {"fake.png", S("\0\1\2\3\4\5\6\7\xff\xfe\xfd"), "image/png", "base64"},
+    {"data.MPT", S("\0\1\2\3\4\5\6\7\xff\xfe\xfd"),
+     "application/x-mailpost-test", "base64"},
+    /* Not text by our rule, and no type the table gives: libmagic
+     * decides (the table's text/plain for .dat is not taken for data
+     * that is not text). */
     {"latin1.dat",
      S("caf\xe9 cr\xe8me br\xfbl\xe9"
        "e, tr\xe8"
@@ -925,8 +944,8 @@ static const struct type_case type_cases[] = {
      "text/plain", "base64"},
     {"ctl.dat", S("\0\1\2\3binary\x80\x81"), "application/octet-stream",
      "base64"},
-    {"real.dat", S("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06"),
-     "image/png", "base64"},
+    {"ctl.unknown-ext", S("\0\1\2\3binary\x80\x81"), "application/octet-stream",
+     "base64"},
 };
 
 static void
@@ -1260,10 +1279,11 @@ test_changed_files(void)
 				/* Opened once: the file measured is the file
 				 * sent, whatever now has its name. */
 				CHECK(msg != NULL);
-				CHECK(msg && memmem(msg, len,
-				                    text ? "0123456789abcdefghij"
-				                         : "MDEyMzQANjc4OWFiY2",
-				                    18));
+				CHECK(msg &&
+				      memmem(msg, len,
+				             text ? "0123456789abcdefghij"
+				                  : "MDEyMzQANjc4OWFiY2",
+				             18));
 				free(msg);
 				mime_free(m);
 				remove_file(path);
@@ -1335,13 +1355,29 @@ test_big_attachment(void)
 	free(data);
 }
 
+/* The system's table of types by extension, for the whole run. */
+#define TEST_TABLE                                                             \
+	"# test table\n"                                                       \
+	"image/png png\n"                                                      \
+	"application/pdf pdf\n"                                                \
+	"text/plain txt dat\n"                                                 \
+	"application/x-mailpost-test mpt\n"
+
 int
 main(void)
 {
+	char *table;
+
 	if (!mkdtemp(test_dir)) {
 		perror("mime_test: mkdtemp");
 		return 99;
 	}
+	/* The table of types by extension that filetype.c reads for binary
+	 * data, and no ~/.mime.types: the cases do not depend on the
+	 * system's. */
+	table = make_file("mime.types", S(TEST_TABLE));
+	setenv("MAILPOST_TEST_MIME_TYPES", table, 1);
+	setenv("HOME", test_dir, 1);
 	test_bodies();
 	test_long_line();
 	test_headers();
@@ -1357,6 +1393,7 @@ main(void)
 	test_missing_files();
 	test_changed_files();
 	test_big_attachment();
+	remove_file(table);
 	if (rmdir(test_dir) < 0)
 		perror("mime_test: rmdir (files left behind?)");
 	return unit_done();
