@@ -34,6 +34,7 @@ fuzz() {
 @test "fuzz: configuration files (conf.c)" { fuzz conf; }
 @test "fuzz: providers' autoconfig documents (autoconfig.c)" { fuzz autoconfig; }
 @test "fuzz: aliases files (aliases.c)" { fuzz aliases; }
+@test "fuzz: mime.types files (mimetypes.c)" { fuzz mimetypes; }
 @test "fuzz: trust store files, certificates' names (castore.c)" { fuzz castore; }
 @test "fuzz: queue envelopes (queuefile.c)" { fuzz queue; }
 @test "fuzz: spool helper requests (spoolserve.c)" { fuzz spoolgate; }
