@@ -512,19 +512,27 @@ assert_nothing_leaked() {
 	assert_nothing_leaked
 }
 
-@test "privileged: MAGIC and ~/.magic of the caller's never type an attachment" {
+@test "privileged: MAGIC, ~/.magic and MAILPOST_TEST_MIME_TYPES of the caller's never type an attachment" {
 	printf '0\tstring\tMPPLANTED\tplanted\n!:mime\tapplication/x-caller-planted\n' \
 		>"$UHOME/magic"
-	printf 'MPPLANTED\001\002\003\377\376binary' >"$UHOME/att.bin"
-	chown "$CALLER" "$UHOME/magic" "$UHOME/att.bin"
-	local var
+	printf 'application/x-caller-planted mpt\n' >"$UHOME/mime.types"
+	# Without an extension: neither a signature nor mime.types types it,
+	# libmagic does.
+	printf 'MPPLANTED\001\002\003\377\376binary' >"$UHOME/att"
+	cp "$UHOME/att" "$UHOME/att.mpt"
+	chown "$CALLER" "$UHOME/magic" "$UHOME/mime.types" "$UHOME/att" "$UHOME/att.mpt"
+	local var file
 	# MAGIC names the database; without it libmagic adds ~/.magic.
-	for var in MAGIC="$UHOME/magic" HOME="$UHOME"; do
+	# MAILPOST_TEST_MIME_TYPES would stand in for /etc/mime.types.
+	for var in MAGIC="$UHOME/magic" HOME="$UHOME" MAILPOST_TEST_MIME_TYPES="$UHOME/mime.types"; do
 		start_auth_server
 		system_config
-		[[ "$var" == MAGIC=* ]] || install -o "$CALLER" "$UHOME/magic" "$UHOME/.magic"
-		run_caller 0 "$var" -- -s hi -a "$UHOME/att.bin" bob@example.net || return 1
-		assert_received_contains "name=att.bin" || return 1
+		rm -f "$UHOME/.magic"
+		[[ "$var" == HOME=* ]] && install -o "$CALLER" "$UHOME/magic" "$UHOME/.magic"
+		file=att
+		[[ "$var" == MAILPOST_TEST_MIME_TYPES=* ]] && file=att.mpt
+		run_caller 0 "$var" -- -s hi -a "$UHOME/$file" bob@example.net || return 1
+		assert_received_contains "name=$file" || return 1
 		assert_received_lacks "x-caller-planted" || die "typed by $var" || return 1
 		assert_nothing_leaked || return 1
 		stop_smtpd
