@@ -216,7 +216,7 @@ fig7()
 	# signature table nor mime.types can type them, libmagic does (in
 	# its child), which is what the peak then is.
 	ln -f "$f" "$tmp/attach-$size"
-	m=$(RUNS=1 WARMUP=0 measure \
+	m=$(RUNS=1 WARMUP=0 measure --rss \
 		"mailpost=exec $(client_cmd mailpost plain) -s x -a $tmp/attach-$size </dev/null") ||
 		die "figure 7 (send of $size KiB, no extension) failed"
 	row 7 "peak RSS, sending a $(rss_size "$size") attachment without an extension (libmagic)" \
