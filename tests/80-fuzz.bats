@@ -39,6 +39,7 @@ fuzz() {
 @test "fuzz: queue envelopes (queuefile.c)" { fuzz queue; }
 @test "fuzz: spool helper requests (spoolserve.c)" { fuzz spoolgate; }
 @test "fuzz: requests to the OAuth2 loopback redirect, pasted addresses (redirect.c)" { fuzz redirect; }
+@test "fuzz: MTA-STS records and policies (mtasts.c)" { fuzz mtasts; }
 
 @test "fuzz: a crash fails the run and names its reproducer" {
 	[ "${MAILPOST_FUZZING:-no}" = yes ] ||
