@@ -50,16 +50,19 @@ tlscache_entry_clear(struct tlscache_entry *e)
 }
 
 /* The directory of the entries, if no one but us can put a file in it
- * (whoever can could plant a session whose secret they know). */
+ * (whoever can could plant a session whose secret they know); else -1
+ * with the reason, and errno ENOENT when there is no such directory. */
 static int
 open_dir(const char *dir, char *why, size_t size)
 {
 	struct stat st;
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int e = errno;
 
 	if (fd < 0) {
 		snprintf(why, size, "%s",
-		         errno == ENOENT ? "none kept" : strerror(errno));
+		         e == ENOENT ? "none kept" : strerror(e));
+		errno = e;
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
@@ -68,6 +71,7 @@ open_dir(const char *dir, char *why, size_t size)
 		         "the directory is another user's, or others may "
 		         "write in it");
 		close(fd);
+		errno = EPERM;
 		return -1;
 	}
 	return fd;
@@ -297,10 +301,15 @@ tlscache_store_kind(const struct tlscache_kind *k, const char *dir,
 	if (len == 0 || len > k->data_max)
 		return error_set(err, ERROR_IOERR,
 		                 "the entry's data has %zu bytes", len);
-	if (dir_make_private(dir, NULL) < 0)
-		return error_set_errno(err, ERROR_IOERR, errno,
-		                       "cannot create %s", dir);
+	/* The directory is there after the first store: making it (a stat
+	 * of every component of its path) only when it is not. */
 	dirfd = open_dir(dir, why, sizeof why);
+	if (dirfd < 0 && errno == ENOENT) {
+		if (dir_make_private(dir, NULL) < 0)
+			return error_set_errno(err, ERROR_IOERR, errno,
+			                       "cannot create %s", dir);
+		dirfd = open_dir(dir, why, sizeof why);
+	}
 	if (dirfd < 0)
 		return error_set(err, ERROR_IOERR, "cannot use %s: %s", dir,
 		                 why);
