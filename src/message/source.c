@@ -5,7 +5,11 @@
  * Reading: 64 KiB blocks go through crlf_push; the canonical output is cut
  * into lines for the header scanner until the header block ends, and the
  * rest streams into an unlinked temporary spool file.  Only the header
- * block is in memory, so memory does not grow with the message.
+ * block is in memory, so memory does not grow with the message; but a
+ * body that the input ends within one block (the spool's write buffer),
+ * as cron's and scripts' messages do, stays in that buffer and needs no
+ * file at all (making and unlinking one costs a journalled directory
+ * update, some 0.3 ms of a short send's CPU here).
  *
  * Writing back: the header fields (as edited), the empty line, then the
  * body read back from the spool with pread.
@@ -37,8 +41,9 @@
 struct source {
 	struct header_block h;
 	struct crlf_norm norm;
-	int spool_fd;      /* -1 while the body is empty */
-	uint64_t body_len; /* bytes in the spool */
+	int spool_fd;      /* -1 while the body is empty or in mem */
+	char *mem;         /* the body, when it never needed a file */
+	uint64_t body_len; /* bytes in the spool (or mem) */
 	struct buf head;   /* header block + CRLF, rendered for reading */
 	bool rendered;
 	uint64_t pos;      /* read position in the whole message */
@@ -103,6 +108,8 @@ spool_flush(struct reader *r)
 {
 	if (r->wlen == 0)
 		return 0;
+	if (r->s->spool_fd < 0 && spool_create(r) < 0)
+		return -1;
 	if (fd_write_all(r->s->spool_fd, r->wbuf, r->wlen) < 0)
 		return error_set_errno(r->err, ERROR_IOERR, errno,
 		                       "cannot spool the message to %s",
@@ -122,12 +129,12 @@ spool_write(struct reader *r, const char *p, size_t n)
 	 * only once the input is known to hold a NUL somewhere. */
 	if (s->norm.has_nul && !s->body_nul && memchr(p, '\0', n))
 		s->body_nul = true;
-	if (r->s->spool_fd < 0 && spool_create(r) < 0)
-		return -1;
 	r->s->body_len += n;
 	if (r->wlen + n > BLOCK_SIZE && spool_flush(r) < 0)
 		return -1;
 	if (n >= BLOCK_SIZE) {
+		if (r->s->spool_fd < 0 && spool_create(r) < 0)
+			return -1;
 		if (fd_write_all(r->s->spool_fd, p, n) < 0)
 			return error_set_errno(r->err, ERROR_IOERR, errno,
 			                       "cannot spool the message to %s",
@@ -262,6 +269,22 @@ read_block(struct reader *r)
 	                   crlf_push(c, r->in, (size_t)got, r->cbuf));
 }
 
+/* The write buffer into the spool file; but when the input has ended and
+ * no byte of the body went to a file, the buffer becomes the body (s->mem)
+ * and no file is made. */
+static int
+spool_settle(struct reader *r)
+{
+	struct source *s = r->s;
+
+	if (!r->eof || s->spool_fd >= 0 || r->wlen == 0)
+		return spool_flush(r);
+	s->mem = r->wbuf;
+	r->wbuf = NULL;
+	r->wlen = 0;
+	return 0;
+}
+
 /* Read until the input ends, or (stop > 0) until the header block is
  * read and the spool holds stop bytes of body. */
 static int
@@ -271,7 +294,7 @@ read_until(struct reader *r, uint64_t stop)
 	       (stop == 0 || r->in_header || r->s->body_len + r->wlen < stop))
 		if (read_block(r) < 0)
 			return -1;
-	return spool_flush(r);
+	return spool_settle(r);
 }
 
 static struct reader *
@@ -409,6 +432,7 @@ source_free(struct source *s)
 	buf_clear(&s->head);
 	if (s->spool_fd >= 0)
 		close(s->spool_fd);
+	free(s->mem);
 	reader_free(s->rd);
 	free(s);
 }
@@ -518,6 +542,8 @@ reencode_body(struct source *s, struct reencoder *r, char *block,
 	}
 	if (s->spool_fd >= 0)
 		close(s->spool_fd);
+	free(s->mem);
+	s->mem = NULL;
 	s->spool_fd = w.fd;
 	s->body_len = w.total;
 	s->has_8bit = w.has_8bit || header_has_8bit(&s->h);
@@ -621,6 +647,10 @@ spool_pread(const struct source *s, uint64_t off, char *buf, size_t n,
 		return 0;
 	if (n > s->body_len - off)
 		n = (size_t)(s->body_len - off);
+	if (s->mem) {
+		memcpy(buf, s->mem + off, n);
+		return (ssize_t)n;
+	}
 	do
 		got = pread(s->spool_fd, buf, n, (off_t)off);
 	while (got < 0 && errno == EINTR);

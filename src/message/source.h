@@ -8,7 +8,9 @@
  * never leave a half message on a server.  The input is normalised to
  * canonical CRLF form as it is read (crlf.h); the header block is kept in
  * memory (header.h, with a ceiling), the body is spooled to an unlinked
- * temporary file, so memory does not grow with the message.
+ * temporary file, so memory does not grow with the message; a body that
+ * the input ends within one 64 KiB block stays in memory instead, and
+ * needs no spool file (nor a usable tmpdir).
  *
  * After source_open the caller may edit the headers (source_headers;
  * headeredit.h makes mailpost's edits), then reads the message back as one

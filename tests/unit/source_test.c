@@ -1007,8 +1007,9 @@ test_read_errors(void)
 	CHECK(strstr(err.msg, strerror(EBADF)) != NULL);
 }
 
-/* The spool directory: from the options, else $TMPDIR; a message without
- * a body needs none. */
+/* The spool directory: from the options, else $TMPDIR; a message whose
+ * body the input ends within one block (64 KiB) needs none: the body
+ * stays in memory and reads back whole. */
 static void
 test_spool_dir(void)
 {
@@ -1018,12 +1019,13 @@ test_spool_dir(void)
 	struct source_options o = {.tmpdir = missing};
 	struct source *s = NULL;
 	struct error err;
-	size_t len;
-	char *in;
+	size_t len, blen, got = 0;
+	char *in, *big, *back;
 	int fd;
 
 	snprintf(missing, sizeof missing, "%s/missing", test_dir);
-	fd = input_fd(S("Subject: x\n\nbody\n"), true);
+	big = build("Subject: x\n\n", 'b', 70 * 1024, "\n", &blen);
+	fd = input_fd(big, blen, true);
 	CHECK_INT(source_open(&s, fd, &o, &err), -1);
 	CHECK_INT(err.kind, ERROR_IOERR);
 	CHECK(strstr(err.msg, missing) != NULL);
@@ -1035,14 +1037,31 @@ test_spool_dir(void)
 	source_free(s);
 	close(fd);
 
+	/* A body of one block less a byte (its CRLF form), read in two
+	 * reads: no file, and every byte read back. */
+	in = build("Subject: x\n\n", 'm', 64 * 1024 - 3, "\n", &len);
+	fd = input_fd(in, len, true);
+	CHECK_INT(source_open(&s, fd, &o, &err), 0);
+	if (s) {
+		back = read_back(s, 1000, &got, &err);
+		CHECK(back != NULL && got == len + 3);
+		if (back && got == len + 3)
+			CHECK(memcmp(back + 14, in + 12, 64 * 1024 - 3) == 0 &&
+			      memcmp(back + got - 2, "\r\n", 2) == 0);
+		free(back);
+		source_free(s);
+	}
+	close(fd);
+	free(in);
+
 	/* NULL and "" fall back to $TMPDIR */
 	setenv("TMPDIR", missing, 1);
 	o.tmpdir = "";
-	fd = input_fd(S("Subject: x\n\nbody\n"), true);
+	fd = input_fd(big, blen, true);
 	CHECK_INT(source_open(&s, fd, &o, &err), -1);
 	CHECK(strstr(err.msg, missing) != NULL);
 	close(fd);
-	fd = input_fd(S("Subject: x\n\nbody\n"), true);
+	fd = input_fd(big, blen, true);
 	CHECK_INT(source_open(&s, fd, NULL, &err), -1);
 	CHECK_INT(err.kind, ERROR_IOERR);
 	close(fd);
@@ -1055,11 +1074,12 @@ test_spool_dir(void)
 	/* a directory name too long for a path */
 	in = build(test_dir, 'd', 5000, "", &len);
 	o.tmpdir = in;
-	fd = input_fd(S("Subject: x\n\nbody\n"), true);
+	fd = input_fd(big, blen, true);
 	CHECK_INT(source_open(&s, fd, &o, &err), -1);
 	CHECK_INT(err.kind, ERROR_IOERR);
 	close(fd);
 	free(in);
+	free(big);
 }
 
 /* A full file system under the spool: ERROR_IOERR, not a short message.
