@@ -12,8 +12,8 @@
  *
  * Prints "found yes|no", "how ..." (mtasts_result.how), and with a
  * policy "id", "mode", "max_age" and one "mx PATTERN" a line; then one
- * line per MX: "MX opportunistic|verify|skip: WHY".  Exits 0, or with
- * error_exit_code of a resolver that cannot be opened.
+ * line per MX: "MX opportunistic|verify|skip|try-verify: WHY".  Exits 0,
+ * or with error_exit_code of a resolver that cannot be opened.
  */
 #include "config.h"
 
@@ -40,7 +40,7 @@ main(int argc, char **argv)
 {
 	static const char *const modes[] = {"none", "testing", "enforce"};
 	static const char *const verdicts[] = {"opportunistic", "verify",
-	                                       "skip"};
+	                                       "skip", "try-verify"};
 	struct dns_options d = {0};
 	struct mtasts_options o = {0};
 	struct mtasts_result r;

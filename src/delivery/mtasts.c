@@ -754,18 +754,18 @@ mtasts_hop(const struct mtasts_result *r, const char *mx, char *why,
 	}
 	listed = mtasts_mx_matches(&r->policy, mx, match, sizeof match);
 	if (r->policy.mode == MTASTS_MODE_TESTING) {
-		if (listed)
-			snprintf(
-			    why, size,
-			    "MTA-STS testing: %s matches %s; a certificate "
-			    "not verified would not be refused",
-			    mx, match);
-		else
+		if (!listed) {
 			snprintf(why, size,
 			         "MTA-STS testing: %s is not in the policy; "
 			         "used anyway",
 			         mx);
-		return MTASTS_OPPORTUNISTIC;
+			return MTASTS_OPPORTUNISTIC;
+		}
+		snprintf(why, size,
+		         "MTA-STS testing: %s matches %s; TLS verified for it "
+		         "tried, a failure reported",
+		         mx, match);
+		return MTASTS_TRY_VERIFY;
 	}
 	if (!listed) {
 		snprintf(why, size,

@@ -32,7 +32,9 @@
  *     the clear (mxroute.h: a failure there is temporary, next MX, then
  *     the queue);
  *   - testing: delivered as without a policy (opportunistic), what
- *     enforce would have refused said in the transcript and the log;
+ *     enforce would have refused said in the transcript and the log:
+ *     an MX host it does not list, or (mxroute.c tries verified TLS
+ *     first with a listed one) TLS that fails or does not verify;
  *   - none, or no policy: opportunistic.
  * DANE (RFC 7672) takes precedence for an MX with usable TLSA records
  * (RFC 8461 2); mxroute_hop_tls asks DANE first.
@@ -146,10 +148,14 @@ void mtasts_discover(const struct mtasts_options *o, const char *domain,
 
 /* What one MX host may be used for under the domain's policy. */
 enum mtasts_verdict {
-	MTASTS_OPPORTUNISTIC = 0, /* no policy, none, or testing */
+	MTASTS_OPPORTUNISTIC = 0, /* no policy, none, or testing and not
+	                           * listed (said in why) */
 	MTASTS_VERIFY,            /* enforce: STARTTLS and PKIX for the MX
 	                           * name, or not this MX */
 	MTASTS_SKIP,              /* enforce: the policy does not list it */
+	MTASTS_TRY_VERIFY,        /* testing, listed: as MTASTS_VERIFY, but
+	                           * a failure is reported and the MX used
+	                           * as without a policy */
 };
 
 /* The verdict for MX host mx (lower case, no final dot) under r, and one
