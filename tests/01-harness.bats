@@ -114,6 +114,17 @@ GOOD_SESSION=(reply 'send:EHLO client.test\r\n' reply
 	kill "$first_pid"
 }
 
+@test "smtpd: --port shares one port among servers on 127.0.0.2 and 127.0.0.3" {
+	start_smtpd -- --listen 127.0.0.2
+	local port="$SMTPD_PORT" first_pid="$SMTPD_PID"
+	start_smtpd -- --listen 127.0.0.3 --port "$port"
+	assert_equal "$port" "$SMTPD_PORT" "the second server's port"
+	run ss -Htln "sport = :$port"
+	[[ "$output" == *"127.0.0.2:$port"* && "$output" == *"127.0.0.3:$port"* ]] ||
+		die "not both listening on port $port: $output"
+	kill "$first_pid"
+}
+
 @test "smtpd: default session is well-behaved ESMTP and is recorded exactly" {
 	start_smtpd
 	talk "${GOOD_SESSION[@]}"

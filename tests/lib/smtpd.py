@@ -14,6 +14,9 @@
 # Usage:
 #   smtpd.py --dir DIR [--script FILE] [--port-file FILE]
 #            [--max-connections N] [--idle-timeout SECONDS] [--listen ADDR]
+#            [--port N]          (this port instead of one the kernel
+#                                 picks: servers on 127.0.0.2, 127.0.0.3..
+#                                 share one, as MX hosts do port 25)
 #            [--unix PATH]       (listen on this local socket instead of
 #                                 TCP; the port file then holds PATH)
 #   smtpd.py --check-script FILE        parse a script, report errors
@@ -1850,7 +1853,7 @@ def serve(args):
         port, where = args.unix, "socket " + args.unix
     else:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind((args.listen, 0))
+        listener.bind((args.listen, args.port))
         port = listener.getsockname()[1]
         where = "%s port %d" % (args.listen, port)
     listener.listen(16)
@@ -1964,6 +1967,7 @@ def main():
     p.add_argument("--max-connections", type=int, default=1)
     p.add_argument("--idle-timeout", type=float, default=30.0)
     p.add_argument("--listen", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
     p.add_argument("--unix")
     p.add_argument("--check-script")
     p.add_argument("--escape", action="store_true")
