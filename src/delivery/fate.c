@@ -53,6 +53,15 @@ given_up(const struct fate_facts *f)
 	return d;
 }
 
+/* Several transactions, none delivered, some refused for now and some
+ * for good: the recipients part ways, as after a partial delivery. */
+static bool
+apart(const struct fate_facts *f)
+{
+	return f->split && !f->delivered && f->nretry > 0 &&
+	       f->kind != ERROR_TEMPFAIL && f->kind != ERROR_NONE;
+}
+
 /* Delivered to some recipients: the others refused for now are queued
  * (a message in hand: unless the policy is never, which gives them up to
  * the dead letter file); what else happens depends on whether any refusal
@@ -64,14 +73,15 @@ partly(const struct fate_facts *f)
 	struct fate d;
 
 	if (f->origin == FATE_NEW) {
-		/* The server has the message: no dead letter copy for those
-		 * refused for good; the failure tells who did not get it. */
-		d = make(f, FATE_DONE, false);
 		/* Those refused for now are the only ones a copy would
 		 * reach later: with no queue they are given up as a whole
 		 * message would be, not dropped unsaved. */
 		if (f->nretry > 0 && f->policy == QUEUE_NEVER)
 			return given_up(f);
+		/* A server has the message: no dead letter copy for those
+		 * refused for good; the failure tells who did not get it.
+		 * When none has it (split), they get the dead letter. */
+		d = f->delivered ? make(f, FATE_DONE, false) : given_up(f);
 		d.queue_rest = f->nretry > 0;
 		d.ok = d.queue_rest && temporary;
 		/* The rest that the queue cannot take is saved as a whole
@@ -99,7 +109,7 @@ decide_new(const struct fate_facts *f)
 		return make(f, FATE_QUEUE, true);
 	if (f->kind == ERROR_NONE)
 		return make(f, FATE_DONE, true);
-	if (f->delivered)
+	if (f->delivered || apart(f))
 		return partly(f);
 	if (f->interrupted) /* always a failure: the exit status says so */
 		return f->policy != QUEUE_NEVER ? make(f, FATE_QUEUE, false)
@@ -129,7 +139,7 @@ decide_queued(const struct fate_facts *f)
 		return make(f, FATE_DONE, true);
 	/* Before the signal: an entry left whole after a partial delivery
 	 * would be delivered again to those who have it. */
-	if (f->delivered)
+	if (f->delivered || apart(f))
 		return partly(f);
 	if (f->interrupted)
 		return make(f, FATE_KEEP, false);

@@ -17,6 +17,11 @@
  *    nothing when there is none; the failure names them); nothing is
  *    saved for those refused for good (the server has the message, the
  *    failure names them);
+ *  - several transactions (deliver mx: one per recipient domain), none
+ *    delivered, some recipients refused for now and others for good:
+ *    those refused for now are queued apart, as after a partial
+ *    delivery, and the message is given up for the others (the dead
+ *    letter file): a failure;
  *  - a signal: queued (never: the dead letter file), always a failure;
  *  - a temporary failure, on failure: queued, a success;
  *  - anything else, or a queue that cannot take it: the dead letter file
@@ -26,16 +31,17 @@
  *    every run;
  *  - older than queue_max_age: given up;
  *  - delivered: removed;
- *  - delivered to some: the recipients refused for now get an entry of
- *    their own first; then a permanent refusal is a give-up, else the
- *    entry goes.  Whatever of that fails, the entry is never kept whole
- *    (the next run would deliver again to those who have it): it shrinks
- *    (FATE_SHRINK) to those who did not get it and have no entry of their
- *    own: refused for now and for good when their entry could not be
- *    made, refused for good when the give-up cannot save the message
- *    (the dead letter file unwritable, or none found).  Only when even
- *    that cannot be written does it stay whole (a delivery may repeat,
- *    none is lost);
+ *  - delivered to some (or, with several transactions, refused for now
+ *    by some and for good by others): the recipients refused for now
+ *    get an entry of their own first; then a permanent refusal is a
+ *    give-up, else the entry goes.  Whatever of that fails, the entry is
+ *    never kept whole (the next run would deliver again to those who
+ *    have it): it shrinks (FATE_SHRINK) to those who did not get it and
+ *    have no entry of their own: refused for now and for good when their
+ *    entry could not be made, refused for good when the give-up cannot
+ *    save the message (the dead letter file unwritable, or none found).
+ *    Only when even that cannot be written does it stay whole (a
+ *    delivery may repeat, none is lost);
  *  - a signal (nothing delivered): it stays as it was;
  *  - a temporary failure, or one before MAIL (nothing reached the
  *    server): deferred (marked, the next attempt pushed back), said on
@@ -86,6 +92,9 @@ struct fate_facts {
 	bool delivered;       /* some recipients got it (submit_outcome) */
 	size_t nretry;        /* recipients refused for now, others served */
 	bool before_mail;     /* failed before MAIL: the server has nothing */
+	bool split;           /* several transactions (deliver mx: one per
+	                       * recipient domain): each recipient's verdict
+	                       * is its own, delivered or not */
 	bool interrupted;     /* a signal came (interrupt.h) */
 };
 
