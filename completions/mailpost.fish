@@ -108,6 +108,7 @@ complete -c mailpost -l timeout -x -d 'Network timeout in seconds'
 complete -c mailpost -l domain -x -d 'Name to give in EHLO'
 complete -c mailpost -l ehlo -x -d 'Name to give in EHLO (as --domain)'
 complete -c mailpost -l rcpt-policy -x -a 'all\t"Every recipient or nothing" any\t"Send to the accepted ones"' -d 'When some recipients are refused'
+complete -c mailpost -l deliver -x -a 'mx\t"Straight to the MX hosts" relay\t"Through the configured server"' -d 'Where the message goes'
 
 # transport security and authentication (no password option: argv is public)
 complete -c mailpost -l tls -f -a 'on off' -d 'Use TLS (--tls=on|off)'

@@ -111,6 +111,7 @@ enum field_id {
 	F_OAUTH2_STORE,
 	F_DNS_SERVER,
 	F_DNSSEC_TRUST_ANCHOR,
+	F_DELIVER,
 	F_COUNT,
 	F_NONE = F_COUNT, /* keys that set nothing (ignored or refused) */
 };
@@ -182,6 +183,7 @@ static const struct field fields[F_COUNT] = {
     [F_DSN_NOTIFY] = FSTR(dsn_notify),
     [F_DSN_RETURN] = FSTR(dsn_return),
     [F_RCPT_POLICY] = FVAL(rcpt_policy),
+    [F_DELIVER] = FVAL(deliver),
     [F_LOGFILE] = FSTR(logfile),
     [F_LOGFILE_TIME_FORMAT] = FSTR(logfile_time_format),
     [F_LOGFILE_LEVEL] = FVAL(logfile_transcript),
@@ -665,6 +667,20 @@ parse_rcpt_policy(const char *v, void *dst)
 	return NULL;
 }
 
+static const char *
+parse_deliver(const char *v, void *dst)
+{
+	enum conf_deliver *d = dst;
+
+	if (str_ieq(v, "relay"))
+		*d = CONF_DELIVER_RELAY;
+	else if (str_ieq(v, "mx"))
+		*d = CONF_DELIVER_MX;
+	else
+		return "is not 'relay' or 'mx'";
+	return NULL;
+}
+
 static const struct {
 	const char *name;
 	int facility;
@@ -1086,6 +1102,7 @@ static const struct key keys[] = {
     {"dsn_notify", F_DSN_NOTIFY, parse_dsn_notify, KEY_NEEDS_VALUE},
     {"dsn_return", F_DSN_RETURN, parse_dsn_return, KEY_NEEDS_VALUE},
     {"rcpt_policy", F_RCPT_POLICY, parse_rcpt_policy, KEY_NEEDS_VALUE},
+    {"deliver", F_DELIVER, parse_deliver, KEY_NEEDS_VALUE},
     {"logfile", F_LOGFILE, parse_text, KEY_FILE},
     {"logfile_time_format", F_LOGFILE_TIME_FORMAT, parse_text, 0},
     {"logfile_level", F_LOGFILE_LEVEL, parse_logfile_level, KEY_NEEDS_VALUE},

@@ -36,6 +36,14 @@ enum rcpt_policy {
 	RCPT_POLICY_ANY, /* send to those accepted, report the others */
 };
 
+/* How an account's mail leaves (`deliver`, --deliver): through the
+ * account's server (`host`, the default), or straight to each recipient
+ * domain's mail exchangers (RFC 5321 5.1; delivery/mxroute.h). */
+enum conf_deliver {
+	CONF_DELIVER_RELAY = 0,
+	CONF_DELIVER_MX,
+};
+
 enum conf_from_header {
 	CONF_FROM_UNSET = -1, /* only on the command line: the account's */
 	CONF_FROM_AUTO = 0,
@@ -80,6 +88,7 @@ struct account {
 	                     * it may not connect (conf_check_withheld) */
 
 	/* where and how to connect */
+	enum conf_deliver deliver; /* relay (host), or the MX hosts */
 	char *host;       /* as written: one or more names or addresses,
 	                   * separated by commas and/or blanks (each checked
 	                   * non-empty, of host name characters) */

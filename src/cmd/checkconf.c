@@ -13,6 +13,7 @@
 
 #include "checkconf.h"
 
+#include "mxroute.h"
 #include "pretend.h"
 #include "provider.h"
 #include "secret.h"
@@ -155,14 +156,35 @@ check_permissions(const struct job *job, struct checkconf_report *r)
 		              (unsigned long)st.st_uid);
 }
 
+/* deliver mx: no server of its own, and none of the keys that lead to
+ * one (mxroute_new's check, as a send makes it). */
+static void
+check_direct(struct checkconf_report *r, const struct account *a)
+{
+	struct mxroute *m;
+	struct error err;
+
+	if (mxroute_new(&m, a, NULL, &err) < 0) {
+		checkconf_say(r, CHECKCONF_FAIL, "host", "%s", err.msg);
+		return;
+	}
+	mxroute_free(m);
+	checkconf_say(r, CHECKCONF_OK, "host",
+	              "none: each recipient domain's MX hosts (deliver mx), "
+	              "port %d, STARTTLS when offered",
+	              submit_port(a));
+}
+
 static void
 check_host(const struct job *job, struct checkconf_report *r)
 {
 	const struct account *a = &job->acct;
 
-	if (!job->cfg && !job->req.host)
+	if (!job->cfg && !job->req.host && a->deliver != CONF_DELIVER_MX)
 		return; /* said by the file's check */
-	if (!a->host || !*a->host)
+	if (a->deliver == CONF_DELIVER_MX)
+		check_direct(r, a);
+	else if (!a->host || !*a->host)
 		checkconf_say(r, CHECKCONF_FAIL, "host",
 		              "account '%s' has no 'host'; set it in %s, or "
 		              "give --host HOST",

@@ -610,6 +610,20 @@ opt_rcpt_policy(struct request *req, const char *arg, struct error *err)
 }
 
 static int
+opt_deliver(struct request *req, const char *arg, struct error *err)
+{
+	if (strcmp(arg, "relay") == 0)
+		req->deliver = CLI_DELIVER_RELAY;
+	else if (strcmp(arg, "mx") == 0)
+		req->deliver = CLI_DELIVER_MX;
+	else
+		return error_set(
+		    err, ERROR_USAGE,
+		    "invalid --deliver '%s' (expected mx or relay)", arg);
+	return 0;
+}
+
+static int
 opt_dsn_notify(struct request *req, const char *arg, struct error *err)
 {
 	if (!envelope_dsn_notify_valid(arg))
@@ -1394,6 +1408,7 @@ static const struct cliopt options[] = {
     {0, "domain", CLIOPT_REQUIRED, opt_domain},
     {0, "ehlo", CLIOPT_REQUIRED, opt_ehlo},
     {0, "rcpt-policy", CLIOPT_REQUIRED, opt_rcpt_policy},
+    {0, "deliver", CLIOPT_REQUIRED, opt_deliver},
     {0, "tls", CLIOPT_OPTIONAL, opt_tls},
     {0, "tls-starttls", CLIOPT_OPTIONAL, opt_tls_starttls},
     {0, "tls-trust-file", CLIOPT_REQUIRED, opt_tls_trust_file},

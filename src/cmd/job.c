@@ -591,7 +591,8 @@ job_load_account(struct job *job, struct error *err)
 	}
 	if (override_account(req, &job->acct, err) < 0)
 		return -1;
-	if (!job->acct.host && !req->dry_run && req->mode != CLI_PRETEND &&
+	if (!job->acct.host && job->acct.deliver != CONF_DELIVER_MX &&
+	    !req->dry_run && req->mode != CLI_PRETEND &&
 	    req->mode != CLI_OAUTH2_LOGIN)
 		return no_host(job, err);
 	if (job->acct.aliases &&

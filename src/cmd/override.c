@@ -271,7 +271,14 @@ override_account(const struct request *req, struct account *a,
 	if (req->host) {
 		free(a->host);
 		a->host = xstrdup(req->host);
+		/* --host names the server to send through: an account that
+		 * delivers to the MX hosts sends through it this once. */
+		a->deliver = CONF_DELIVER_RELAY;
 	}
+	if (req->deliver != CLI_DELIVER_UNSET)
+		a->deliver = req->deliver == CLI_DELIVER_MX
+		                 ? CONF_DELIVER_MX
+		                 : CONF_DELIVER_RELAY;
 	if (req->port)
 		a->port = req->port;
 	if ((req->host || req->port) && !req->socket) {
@@ -336,7 +343,7 @@ override_queued(void *ctx, const char *name, const char *host, int port,
 		account_clear(out);
 		return -1;
 	}
-	if (!out->host) {
+	if (!out->host && out->deliver != CONF_DELIVER_MX) {
 		error_set(err, ERROR_CONFIG,
 		          "no SMTP server configured for account '%s'; set its "
 		          "'host'",

@@ -244,6 +244,8 @@ pretend_oauth2_state(const struct job *job, struct pretend_oauth2 *w)
 static void
 print_connection(FILE *out, const struct account *a)
 {
+	if (a->deliver == CONF_DELIVER_MX)
+		fprintf(out, "deliver = mx\n");
 	fprintf(out, "host = %s\n", or_unset(a->host));
 	fprintf(out, "port = %d\n", submit_port(a));
 	/* How the connection is made matters as much as where: a Tor
@@ -383,6 +385,13 @@ plan_connection(FILE *diag, const struct account *a)
 		         a->proxy_host,
 		         a->proxy_port ? a->proxy_port : SOCKS_PORT);
 		way = via;
+	}
+	if (a->deliver == CONF_DELIVER_MX) {
+		fprintf(diag,
+		        DRY "would deliver to each recipient domain's MX hosts "
+		            "(deliver mx), port %d, STARTTLS when offered\n",
+		        submit_port(a));
+		return;
 	}
 	if (!a->host || !*a->host) {
 		fprintf(diag, DRY "would have no server to connect to: set "

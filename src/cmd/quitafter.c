@@ -72,6 +72,12 @@ run_test(struct job *job, enum smtp_step step, char *host, size_t n, int *port,
 	if (relay_route_build(&route, &job->acct, NULL, NULL, job->transcript,
 	                      err) < 0)
 		return -1;
+	if (relay_direct(&route)) {
+		relay_route_clear(&route);
+		return error_set(err, ERROR_USAGE,
+		                 "--quit-after tests one server: with deliver "
+		                 "mx, name it with --host");
+	}
 	/* Before AUTH no password is used: none is fetched (no passwordeval
 	 * run, no prompt, no failure for the want of one). */
 	if (step < SMTP_STEP_AUTH) {

@@ -53,6 +53,9 @@ enum cli_oauth2_flow {
 
 /* --color: auto (the default: on a terminal, unless NO_COLOR), always,
  * never. */
+/* --deliver (conf.h's enum conf_deliver for one run). */
+enum cli_deliver { CLI_DELIVER_UNSET = 0, CLI_DELIVER_RELAY, CLI_DELIVER_MX };
+
 enum cli_color { CLI_COLOR_AUTO = 0, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };
 
 struct request {
@@ -83,6 +86,7 @@ struct request {
 	                          * the built-in (RFC 5321) timeouts */
 	const char *domain;      /* --domain, --ehlo: EHLO name */
 	enum rcpt_policy rcpt_policy; /* --rcpt-policy; UNSET */
+	enum cli_deliver deliver;     /* --deliver; CLI_DELIVER_UNSET */
 	const char *dsn_notify;       /* -N */
 	const char *dsn_return;       /* -R */
 	const char *dsn_envid;        /* -V */

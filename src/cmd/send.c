@@ -93,7 +93,8 @@ unqueueable_settings(const struct request *req)
 	       req->tls_host_override || req->auth || req->user ||
 	       req->proxy_host || req->proxy_port || req->socket ||
 	       req->passwordeval || req->password_fd_given ||
-	       req->password_env || req->rcpt_policy != RCPT_POLICY_UNSET;
+	       req->password_env || req->rcpt_policy != RCPT_POLICY_UNSET ||
+	       req->deliver != CLI_DELIVER_UNSET;
 }
 
 /* Giving the server on the command line (--host), or one-off security
@@ -119,7 +120,7 @@ queue_policy(const struct job *job, enum queue_policy *out, struct error *err)
 		    err, ERROR_USAGE,
 		    "a queued message is sent with the account's "
 		    "settings: put the --tls, --auth, --user, "
-		    "--proxy, --socket, --rcpt-policy and password "
+		    "--proxy, --socket, --rcpt-policy, --deliver and password "
 		    "options in the configuration to use --queue");
 	*out = req->queue ? req->queue : job->acct.queue;
 	if (!req->queue && unqueueable_settings(req))
@@ -301,7 +302,7 @@ result_entry(const struct job *job, const struct outbox_result *res,
 
 	/* Delivered to some, the others refused for now queued: their
 	 * entry, whatever the failure (some refused for good too). */
-	if (res->fate == OUTBOX_DELIVERED && res->id[0])
+	if ((res->fate == OUTBOX_DELIVERED || res->rest_apart) && res->id[0])
 		e.queued_id = res->id;
 
 	if (res->fate == OUTBOX_QUEUED && (!err || !err->kind))

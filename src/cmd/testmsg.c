@@ -42,7 +42,11 @@ server_words(const struct account *a, char *out, size_t n)
 {
 	const char *proto = a->lmtp ? "LMTP" : "SMTP";
 
-	if (a->socket && *a->socket)
+	if (a->deliver == CONF_DELIVER_MX)
+		snprintf(out, n,
+		         "each recipient domain's MX hosts, port %d, %s",
+		         submit_port(a), proto);
+	else if (a->socket && *a->socket)
 		snprintf(out, n, "%.255s, local socket %.300s, %s", a->host,
 		         a->socket, proto);
 	else

@@ -737,14 +737,21 @@ send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 
 	f.tried = true;
 	error_clear(&err);
-	if (relay_submission(&g->route, g->hop, &sub, &err) < 0) {
+	if (relay_direct(&g->route)) {
+		/* Its own transactions, one per recipient domain, each on
+		 * the connections of its MX hosts: no group session. */
+		sub.account = &g->acct;
+		sub.more_follow = false;
+		sub.report = &g->report;
+		rc = relay_send(&g->route, &sub, &out, &err);
+	} else if (relay_submission(&g->route, g->hop, &sub, &err) < 0) {
 		/* No secret (the account's fault): nothing was offered. */
 		f.before_mail = true;
 		f.kind = err.kind;
 		after_attempt(r, g, qe, &f, &err, NULL);
 		return;
-	}
-	rc = offer(r, g, &sub, &out, &err);
+	} else
+		rc = offer(r, g, &sub, &out, &err);
 	/* As a direct send says it (send.c): the message went, without the
 	 * notifications its sender asked for. */
 	if (out.delivered && out.dsn_unoffered)
@@ -754,6 +761,7 @@ send_entry(struct run *r, struct group *g, struct queue_entry *qe)
 		       e->id, out.host[0] ? out.host : "the server");
 	if (rc < 0) {
 		f.kind = err.kind;
+		f.split = relay_direct(&g->route);
 		f.delivered = out.delivered;
 		f.nretry = envelope_count(&e->env, ENVELOPE_REFUSED_TEMP);
 		f.before_mail = out.before_mail;
@@ -803,7 +811,7 @@ run_entry(struct run *r, struct group *g, const char *id)
 		hold(r, g, qe);
 	else if (d.then != FATE_TRY)
 		expire(r, g, qe, d.then);
-	else if (group_connect(r, g))
+	else if (relay_direct(&g->route) || group_connect(r, g))
 		send_entry(r, g, qe);
 	else {
 		f.tried = f.before_mail = true;

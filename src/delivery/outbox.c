@@ -227,6 +227,28 @@ save_rest(const struct outbox *o, enum fate_action to,
 	return -1;
 }
 
+/* Those refused for now (their state in env) into the queue on an entry
+ * of their own, made now, why being the failure; its id in id, "" when
+ * the queue could not take it (e says why). */
+static int
+enqueue_rest(const struct outbox *o, const struct message_stream *copy,
+             const struct queue_envelope *env, const char *why,
+             char id[QUEUE_ID_SIZE], struct error *e)
+{
+	struct queue_envelope rest;
+	time_t t = now(o);
+	int rc;
+
+	fate_rest(&rest, env, why, t, o->backoff);
+	rest.created = t;
+	error_clear(e);
+	rc = enqueue(o, copy, &rest, id, e);
+	envelope_clear(&rest.env);
+	if (rc < 0)
+		id[0] = '\0'; /* no entry: the log line names none */
+	return rc;
+}
+
 /* Delivered to some recipients, refused for now by others (their state in
  * the envelope): the message is queued for those.  When every refusal was
  * temporary that is a success like any queueing ("queued as ID: ...");
@@ -238,20 +260,10 @@ queue_the_rest(const struct outbox *o, const struct fate *d,
                const struct queue_envelope *env, struct outbox_result *res,
                struct error *err)
 {
-	struct queue_envelope rest;
 	struct error e, failure = *err;
-	time_t t = now(o);
-	int rc;
 
-	fate_rest(&rest, env, failure.msg, t, o->backoff);
-	rest.created = t;
-	error_clear(&e);
-	rc = enqueue(o, copy, &rest, res->id, &e);
-	envelope_clear(&rest.env);
-	if (rc < 0) {
+	if (enqueue_rest(o, copy, env, failure.msg, res->id, &e) < 0) {
 		char why[ERROR_MSG_MAX + 32];
-
-		res->id[0] = '\0'; /* no entry: the log line names none */
 
 		snprintf(why, sizeof why, "could not be queued (%s)", e.msg);
 		return save_rest(o, d->fallback, copy, env, why, false, res,
@@ -291,6 +303,35 @@ queue_failed(const struct outbox *o, const struct fate *d,
 	error_prefix(&e, "%s; ", err->msg);
 	*err = e;
 	give_up(o, d->fallback, copy, env, res, err);
+	return -1;
+}
+
+/* Several transactions (deliver mx), none delivered: those refused for
+ * now are queued apart, and the message is given up (the dead letter
+ * file) for those refused for good; a failure, the line saying both. */
+static int
+queue_apart(const struct outbox *o, const struct fate *d,
+            const struct message_stream *copy, const struct queue_envelope *env,
+            struct outbox_result *res, struct error *err)
+{
+	struct error e, failure = *err;
+	size_t n = envelope_count(&env->env, ENVELOPE_REFUSED_TEMP);
+
+	if (enqueue_rest(o, copy, env, failure.msg, res->id, &e) == 0) {
+		res->rest_apart = true;
+		error_set(err, failure.kind,
+		          "%s; queued as %s for the %zu refused for now",
+		          failure.msg, res->id, n);
+	} else {
+		error_set(err, failure.kind,
+		          "%s; the %zu refused for now could not be queued "
+		          "(%s)",
+		          failure.msg, n, e.msg);
+	}
+	error_copy_reply(err, &failure);
+	/* One copy in the dead letter file serves both: the file does not
+	 * keep recipients. */
+	give_up(o, d->then, copy, env, res, err);
 	return -1;
 }
 
@@ -365,6 +406,7 @@ outbox_post(const struct outbox *o, struct relay_route *route,
 	if (copy->settle && settle_input(route, sub, copy, res, &rc, err) < 0)
 		return -1;
 	f = facts(o, tried, rc, sub->env, &res->outcome, err);
+	f.split = relay_direct(route);
 	d = fate_decide(&f);
 	if (!tried) { /* straight into the queue */
 		if (enqueue_whole(o, copy, env, NULL, res->id, err) < 0) {
@@ -384,6 +426,8 @@ outbox_post(const struct outbox *o, struct relay_route *route,
 			                 res, err);
 		return d.ok ? 0 : -1;
 	}
+	if (d.queue_rest) /* split: none delivered, refusals of both kinds */
+		return queue_apart(o, &d, copy, env, res, err);
 	if (f.interrupted)
 		return interrupted(o, &d, copy, env, res, err);
 	if (d.then == FATE_QUEUE)

@@ -22,6 +22,11 @@
  *    them (or the policy is QUEUE_NEVER), the dead letter file for them
  *    as for a whole message, and the failure names them (res->fate stays
  *    OUTBOX_DELIVERED).
+ *  - deliver mx (several transactions), nothing delivered, some
+ *    recipients refused for now and others for good: those refused for
+ *    now are queued apart (res->rest_apart, res->id), the message is
+ *    saved to the dead letter file for the others, and the failure is
+ *    returned naming both.
  *  - a signal (interrupt.h) during the attempt: queued (QUEUE_NEVER: the
  *    dead letter file) and returned as a failure (ERROR_TEMPFAIL, exit 75)
  *    whose message says where the message went.
@@ -64,6 +69,9 @@ struct outbox_result {
 	struct error cause;     /* OUTBOX_QUEUED after a failure: why */
 	bool rest_lost; /* OUTBOX_DELIVERED to some: those refused for now
 	                 * were neither queued nor saved (err names them) */
+	bool rest_apart; /* deliver mx, nothing delivered: those refused for
+	                  * now are queued as id, apart from those refused
+	                  * for good (fate.h) */
 	struct submit_outcome outcome;
 	const char *dead_letter; /* the dead letter file the message (or the
 	                          * rest of its recipients) was saved to, or

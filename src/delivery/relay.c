@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "interrupt.h"
+#include "mxroute.h"
 #include "provider.h"
 #include "sasl.h"
 #include "util.h"
@@ -123,6 +124,8 @@ relay_route_build(struct relay_route *r, const struct account *first,
 	r->transcript = t;
 	r->timeout_s = first->failover_timeout > 0 ? first->failover_timeout
 	                                           : CONF_FAILOVER_TIMEOUT;
+	if (first->deliver == CONF_DELIVER_MX)
+		return mxroute_new(&r->mx, first, t, err);
 	if (add_hops(r, 0, err) < 0 || add_fallbacks(r, cfg, finish, err) < 0) {
 		relay_route_clear(r);
 		return -1;
@@ -132,9 +135,16 @@ relay_route_build(struct relay_route *r, const struct account *first,
 	return 0;
 }
 
+bool
+relay_direct(const struct relay_route *r)
+{
+	return r->mx != NULL;
+}
+
 void
 relay_route_clear(struct relay_route *r)
 {
+	mxroute_free(r->mx);
 	for (size_t i = 0; i < r->nhops; i++)
 		free(r->hops[i].host);
 	free(r->hops);
@@ -387,6 +397,8 @@ relay_send(struct relay_route *r, const struct submission *sub,
 
 	struct error first; /* the first hop's temporary failure */
 
+	if (r->mx)
+		return mxroute_send(r->mx, sub, out, err);
 	error_clear(&first);
 	for (size_t hop = 0;; hop++) {
 		if (hop > 0 && sub->message.rewind &&

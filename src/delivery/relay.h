@@ -27,6 +27,11 @@
  * (smtp_options.renew), or, when the server closed it, once on a new
  * connection to the same host; a freshly refreshed token refused is a
  * refusal like any other.
+ *
+ * An account with `deliver mx` has no hops of its own: its route is the
+ * recipient domains' MX hosts, found when a message is sent (mxroute.h),
+ * one transaction per domain; relay_send hands it over, and a flush
+ * sends each entry so (relay_direct).
  */
 #ifndef MAILPOST_RELAY_H
 #define MAILPOST_RELAY_H
@@ -83,7 +88,10 @@ struct relay_token {
 
 void relay_token_clear(struct relay_token *t);
 
+struct mxroute;
+
 struct relay_route {
+	struct mxroute *mx; /* deliver mx: the MX hosts (no hops), or NULL */
 	struct relay_hop *hops;
 	size_t nhops;
 	/* accounts[0] is the first account (not owned); the others are the
@@ -116,7 +124,8 @@ struct relay_finish {
  * fallback_account, the configuration (cfg may be NULL: no fallbacks)
  * with `finish` applied to each fallback (NULL: none).  ERROR_CONFIG for
  * an empty host list, an unknown or looping fallback, an account whose
- * secrets the run forgot (conf_check_withheld). */
+ * secrets the run forgot (conf_check_withheld), and mxroute_new's for an
+ * account with deliver mx. */
 int relay_route_build(struct relay_route *r, const struct account *first,
                       const struct config *cfg,
                       const struct relay_finish *finish, struct transcript *t,
@@ -137,6 +146,11 @@ int relay_open(struct relay_route *r, struct submit_session **out, size_t *hop,
 /* Fill the per-hop fields of sub (account, secret) for hop `hop`. */
 int relay_submission(struct relay_route *r, size_t hop, struct submission *sub,
                      struct error *err);
+
+/* Whether the route is direct delivery (deliver mx): relay_open and
+ * relay_submission are then not for it; relay_send sends each message,
+ * one transaction per recipient domain. */
+bool relay_direct(const struct relay_route *r);
 
 /* True when a failure (err, outcome) allows trying another server. */
 bool relay_may_retry(const struct error *err,

@@ -51,6 +51,8 @@ struct names {
 	 * and how the server is reached, which binds them. */
 	char *tls_cache;
 	char tls_scope[TLS_SCOPE_MAX];
+	/* An MX hop's address as conn.c takes one never to look up. */
+	char hop_target[64];
 };
 
 static void
@@ -128,6 +130,18 @@ names_init(struct names *n, const struct account *a, struct error *err)
 	return 0;
 }
 
+/* The names of a submission: its account's, and an MX hop's address. */
+static int
+names_of(struct names *n, const struct submission *sub, struct error *err)
+{
+	if (names_init(n, sub->account, err) < 0)
+		return -1;
+	if (sub->hop)
+		snprintf(n->hop_target, sizeof n->hop_target, "[%s]",
+		         sub->hop->address);
+	return 0;
+}
+
 static enum smtp_tls_mode
 tls_mode(const struct account *a)
 {
@@ -141,6 +155,8 @@ submit_port(const struct account *a)
 {
 	if (a->port)
 		return a->port;
+	if (a->deliver == CONF_DELIVER_MX)
+		return 25; /* RFC 5321 4.5.4.2: every MX hop */
 	switch (tls_mode(a)) {
 	case SMTP_TLS_IMPLICIT:
 		return 465;
@@ -170,6 +186,37 @@ tls_options(const struct account *a, const struct names *n,
 	p->private_names = a->hidden;
 	p->cache_dir = n->tls_cache;
 	p->cache_scope = n->tls_scope;
+}
+
+/* An MX hop (mxroute.h): its address, with the MX name for TLS, and
+ * TLS as the hop's policy says.  The account's trust, CRL, client
+ * certificate and priorities stay; a pin or tls_certcheck off do not
+ * apply (they are about the account's own server), nor does the session
+ * cache (a resumed session would skip the verification the policy may
+ * ask of this connection). */
+static void
+hop_options(const struct submit_hop *h, const struct names *n,
+            struct smtp_options *o)
+{
+	o->target.host = n->hop_target;
+	o->tls_params.host = n->host;
+	o->tls_params.host_override = NULL;
+	o->tls_params.fingerprint = NULL;
+	o->tls_params.cache_dir = NULL;
+	o->tls_params.no_certcheck = h->tls != SUBMIT_HOP_TLS_VERIFY;
+	o->tls = SMTP_TLS_OFF;
+	o->starttls_if_offered = false;
+	switch (h->tls) {
+	case SUBMIT_HOP_TLS_MAY:
+		o->starttls_if_offered = true;
+		break;
+	case SUBMIT_HOP_TLS_PLAIN:
+		break;
+	case SUBMIT_HOP_TLS_ENCRYPT:
+	case SUBMIT_HOP_TLS_VERIFY:
+		o->tls = SMTP_TLS_STARTTLS;
+		break;
+	}
 }
 
 static void
@@ -208,6 +255,8 @@ session_options(const struct submission *sub, const struct names *n,
 	o->auth_plaintext = a->auth_plaintext;
 	o->no_pipelining = !a->pipelining;
 	o->no_chunking = !a->chunking;
+	if (sub->hop)
+		hop_options(sub->hop, n, o);
 	if (sub->report) {
 		o->timing = &sub->report->timing;
 		o->report = &sub->report->smtp;
@@ -861,7 +910,7 @@ open_until(struct submit_session **out, const struct submission *sub,
 
 	*out = NULL;
 	report_begin(sub->report, sub->account);
-	if (names_init(&ss->names, sub->account, err) < 0) {
+	if (names_of(&ss->names, sub, err) < 0) {
 		free(ss);
 		return -1;
 	}

@@ -60,8 +60,35 @@ void submit_report_clear(struct submit_report *r);
 /* Whether the report's session began a TLS handshake. */
 bool submit_report_tls(const struct submit_report *r);
 
+/* How an MX hop (mxroute.h) is talked to: TLS as its policy says
+ * (mxroute_hop_tls), never as the account's tls keys say, which are
+ * about its own server. */
+enum submit_hop_tls {
+	SUBMIT_HOP_TLS_MAY = 0, /* opportunistic (RFC 7435): STARTTLS when
+	                         * offered, any certificate; the session
+	                         * goes on in the clear when it is not */
+	SUBMIT_HOP_TLS_PLAIN,   /* no STARTTLS: a "may" hop again after
+	                         * its handshake failed */
+	SUBMIT_HOP_TLS_ENCRYPT, /* STARTTLS required, the certificate not
+	                         * checked (RFC 7672 2.2: TLSA records, none
+	                         * usable) */
+	SUBMIT_HOP_TLS_VERIFY,  /* STARTTLS required and the certificate
+	                         * verified: against the MX name and the
+	                         * account's trust (RFC 8461 enforce) */
+};
+
+/* One MX hop's connection: the address to connect to (numeric: never
+ * looked up again) while account->host, the MX host's name, stays the
+ * name TLS sends (SNI) and verifies, and messages give. */
+struct submit_hop {
+	const char *address; /* "192.0.2.1", "2001:db8::1" */
+	enum submit_hop_tls tls;
+};
+
 struct submission {
 	const struct account *account; /* host, port, timeouts, protocol */
+	/* NULL: the account's server as configured; else an MX hop. */
+	const struct submit_hop *hop;
 	/* Sender, recipients, DSN, priority.  Each recipient's verdict of
 	 * the attempt is recorded in it (envelope.h: reset when a
 	 * transaction starts; refusals at RCPT; the reply to the dot, for
@@ -115,7 +142,8 @@ struct submit_outcome {
 
 /* The port to connect to: the account's, else the one its TLS mode
  * implies: 465 for implicit TLS (RFC 8314 3.3), 587 for STARTTLS
- * (RFC 6409 3.1), 25 without TLS (RFC 5321 4.5.4.2). */
+ * (RFC 6409 3.1), 25 without TLS (RFC 5321 4.5.4.2), and 25 for an
+ * account that delivers to the MX hosts, whatever its TLS keys. */
 int submit_port(const struct account *a);
 
 /* Deliver.  0 when every recipient got the message.  -1 otherwise, with err
