@@ -165,6 +165,17 @@ send_to() {
 	assert_message 1 "$MSG_SIMPLE_CRLF"
 }
 
+@test "mx: an address literal is its own hop, looked up nowhere" {
+	start_mx 127.0.0.2
+	mx_config
+	send_to 0 -v "ida@[127.0.0.2]"
+	assert_stderr_contains "address literal [127.0.0.2]"
+	assert_stderr_lacks "DNS"
+	use_mx 127.0.0.2
+	assert_received_contains "RCPT TO:<ida@[127.0.0.2]>"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
 @test "mx: a null MX is a permanent failure, exit 69, the message saved" {
 	start_mx 127.0.0.2
 	mx_config "dead_letter $BATS_TEST_TMPDIR/dead"

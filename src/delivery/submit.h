@@ -83,6 +83,8 @@ enum submit_hop_tls {
 struct submit_hop {
 	const char *address; /* "192.0.2.1", "2001:db8::1" */
 	enum submit_hop_tls tls;
+	/* What a stronger policy needs the session to check besides goes
+	 * here too, set by mxroute_hop_tls and read by hop_options. */
 };
 
 struct submission {
