@@ -351,3 +351,16 @@ on STARTTLS 454 4.7.0 TLS not available now'
 	run_mailpost 64 --deliver=foo bob@pref.test
 	assert_stderr_contains "invalid --deliver 'foo'"
 }
+
+@test "mx: --check-config and --dry-run say where the mail goes; a conflicting key fails the check" {
+	mx_config
+	run_mailpost 0 -C "$MAILPOST_CONF" --check-config </dev/null
+	assert_output_contains "none: each recipient domain's MX hosts (deliver mx), port $MX_PORT, STARTTLS when offered"
+	assert_output_contains "tls: each MX host's: STARTTLS when offered"
+	run_mailpost 0 -C "$MAILPOST_CONF" --dry-run -v bob@pref.test <"$MSG"
+	assert_stderr_contains "would deliver to each recipient domain's MX hosts (deliver mx), port $MX_PORT, STARTTLS when offered"
+	assert_stderr_lacks "would use no TLS"
+	mx_config "auth plain"
+	run_mailpost 78 -C "$MAILPOST_CONF" --check-config </dev/null
+	assert_output_contains "sets 'auth', which only a relay uses"
+}

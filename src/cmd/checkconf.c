@@ -274,6 +274,15 @@ check_client_cert(const struct account *a, struct checkconf_report *r)
 static void
 check_tls(const struct account *a, struct checkconf_report *r)
 {
+	if (a->deliver == CONF_DELIVER_MX) {
+		/* Each hop's policy decides (mxroute_hop_tls); the account's
+		 * trust and client certificate serve it. */
+		checkconf_say(r, CHECKCONF_OK, "tls",
+		              "each MX host's: STARTTLS when offered");
+		check_trust(a, r);
+		check_client_cert(a, r);
+		return;
+	}
 	if (!a->tls) {
 		if (auth_wanted(a))
 			checkconf_say(r, CHECKCONF_WARN, "tls",

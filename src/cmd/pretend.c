@@ -389,7 +389,8 @@ plan_connection(FILE *diag, const struct account *a)
 	if (a->deliver == CONF_DELIVER_MX) {
 		fprintf(diag,
 		        DRY "would deliver to each recipient domain's MX hosts "
-		            "(deliver mx), port %d, STARTTLS when offered\n",
+		            "(deliver mx), port %d, STARTTLS when offered, the "
+		            "certificate not checked\n",
 		        submit_port(a));
 		return;
 	}
@@ -418,6 +419,8 @@ certificate_check(const struct account *a)
 static void
 plan_tls(FILE *diag, const struct account *a)
 {
+	if (a->deliver == CONF_DELIVER_MX) /* each hop's: plan_connection */
+		return;
 	if (!a->tls)
 		fprintf(diag,
 		        DRY "would use no TLS: the message%s go in the "
