@@ -174,6 +174,7 @@ add_host(struct mxroute *m, struct mxroute_domain *d, const char *host,
 		h->source = source;
 		h->mx_secure = mx_secure;
 		h->addr_secure = a.security == DNS_SECURE;
+		str_copy(h->canon, sizeof h->canon, a.canon);
 	}
 	dns_answer_clear(&a);
 	return rc;
@@ -315,20 +316,72 @@ mxroute_domain(struct mxroute *m, const char *domain, struct mxroute_domain *d,
 	return rc;
 }
 
+void
+mxroute_domain_clear(struct mxroute_domain *d)
+{
+	for (size_t i = 0; i < d->nhops && i < MXROUTE_HOPS_MAX; i++)
+		mxdane_clear(&d->hops[i].dane);
+}
+
 /* --- each hop's TLS --- */
+
+/* DANE (RFC 7672), when the hop's MX and address answers were
+ * DNSSEC-secure: its TLSA records (mxdane.h).  1: DANE decided the
+ * hop's TLS (hop->conn.dane set); 0: no DANE, the next policy decides;
+ * -1 with err (ERROR_TEMPFAIL): the host may not be used now. */
+static int
+hop_dane(struct mxroute *m, struct mxroute_hop *hop, struct error *err)
+{
+	struct mxdane_hop q = {.host = hop->name,
+	                       .canon = hop->canon,
+	                       .mx_secure = hop->mx_secure,
+	                       .addr_secure = hop->addr_secure,
+	                       .port = hop->port};
+
+	hop->conn.dane = NULL;
+	if (hop->source == MXROUTE_FROM_LITERAL || !m->dns)
+		return 0; /* no name: no TLSA records */
+	mxdane_lookup(m->dns, &q, &hop->dane);
+	transcript_note(m->transcript, "DANE, %s: %s", hop->name,
+	                hop->dane.why);
+	switch (hop->dane.state) {
+	case MXDANE_NONE:
+		return 0;
+	case MXDANE_TEMPFAIL:
+		return error_set(err, ERROR_TEMPFAIL, "DANE: %s",
+		                 hop->dane.why);
+	case MXDANE_VERIFY:
+		hop->conn.tls = SUBMIT_HOP_TLS_VERIFY;
+		str_copy(hop->tls_why, sizeof hop->tls_why,
+		         "DANE: STARTTLS required, the certificate "
+		         "authenticated by the host's TLSA records");
+		break;
+	case MXDANE_UNAUTHENTICATED:
+		hop->conn.tls = SUBMIT_HOP_TLS_ENCRYPT;
+		str_copy(hop->tls_why, sizeof hop->tls_why,
+		         "DANE: STARTTLS required, any certificate (TLSA "
+		         "records, none usable)");
+		break;
+	}
+	hop->conn.dane = mxdane_tls(&hop->dane);
+	return 1;
+}
 
 int
 mxroute_hop_tls(struct mxroute *m, const struct mxroute_domain *d,
                 struct mxroute_hop *hop, struct error *err)
 {
-	(void)m;
+	int rc;
+
 	(void)d;
-	(void)err;
 	/* DANE (RFC 7672) comes first here, then MTA-STS (RFC 8461), each
 	 * setting a stronger hop->conn.tls or refusing the hop; what
 	 * neither claims is opportunistic (RFC 7435): STARTTLS when
 	 * offered, any certificate, a failed handshake tried once more in
 	 * the clear (send_domain). */
+	rc = hop_dane(m, hop, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	hop->conn.tls = SUBMIT_HOP_TLS_MAY;
 	str_copy(hop->tls_why, sizeof hop->tls_why,
 	         "opportunistic: STARTTLS when offered, the certificate not "
@@ -380,6 +433,20 @@ hop_words(const struct mxroute_hop *h, char *out, size_t n)
 	}
 }
 
+/* A DANE host that failed before the transaction (no STARTTLS, a
+ * handshake or certificate refused) failed for now (RFC 7672 2.2): the
+ * next MX, then the queue, never a session without TLS. */
+static void
+dane_failed(const struct mxroute_hop *h, const struct submit_outcome *out,
+            struct error *err)
+{
+	if (!out->in_step || out->failed_step > SMTP_STEP_TLS ||
+	    err->kind == ERROR_TEMPFAIL)
+		return;
+	err->kind = ERROR_TEMPFAIL;
+	error_prefix(err, "DANE host %s: ", h->name);
+}
+
 /* One hop: the session, the message; the account's view names the MX
  * host. */
 static int
@@ -396,7 +463,11 @@ try_hop(struct mxroute *m, const struct submission *sub, struct mxroute_hop *h,
 	s.hop = &h->conn;
 	hop_words(h, words, sizeof words);
 	transcript_note(m->transcript, "%s: %s", words, h->tls_why);
-	return submit_send(&s, out, err);
+	if (submit_send(&s, out, err) == 0)
+		return 0;
+	if (h->conn.dane)
+		dane_failed(h, out, err);
+	return -1;
 }
 
 /* The route of one domain, walked: 0 delivered (to every recipient of
@@ -476,6 +547,7 @@ send_domain(struct mxroute *m, const struct submission *sub, bool rewind,
 	          d->domain, tried, d->nhops, first.msg);
 	error_copy_reply(err, &first);
 done:
+	mxroute_domain_clear(d);
 	free(d);
 	return rc;
 }

@@ -57,6 +57,7 @@
 
 #include "conf.h"
 #include "dns.h"
+#include "mxdane.h"
 #include "error.h"
 #include "submit.h"
 #include "transcript.h"
@@ -89,10 +90,16 @@ struct mxroute_hop {
 	bool mx_secure;   /* the MX answer was DNSSEC-secure (an implicit
 	                   * MX: the domain's address answer) */
 	bool addr_secure; /* this host's address answer was */
+	/* The host's name after CNAMEs (its address answer's), where its
+	 * TLSA records are looked up first (RFC 7672 2.2.2). */
+	char canon[DNS_NAME_MAX + 1];
 	int port;         /* submit_port's: 25 unless the account says */
 	/* mxroute_hop_tls's verdict and why, one line for the transcript
 	 * and --serverinfo ("opportunistic: ..."). */
 	struct submit_hop conn;
+	/* The host's DANE state (mxdane.h), set by mxroute_hop_tls: what
+	 * conn.dane points into. */
+	struct mxdane dane;
 	char tls_why[160];
 };
 
@@ -123,6 +130,9 @@ void mxroute_free(struct mxroute *m); /* NULL ok */
  * missing). */
 int mxroute_domain(struct mxroute *m, const char *domain,
                    struct mxroute_domain *d, struct error *err);
+
+/* Release what d's hops hold (their DANE records, mxroute_hop_tls's). */
+void mxroute_domain_clear(struct mxroute_domain *d);
 
 /* THE TLS policy of one hop, decided before it is connected to; the one
  * place where DANE (RFC 7672) and MTA-STS (RFC 8461) make their

@@ -204,6 +204,7 @@ hop_options(const struct submit_hop *h, const struct names *n,
 	o->tls_params.fingerprint = NULL;
 	o->tls_params.cache_dir = NULL;
 	o->tls_params.no_certcheck = h->tls != SUBMIT_HOP_TLS_VERIFY;
+	o->tls_params.dane = h->dane;
 	o->tls = SMTP_TLS_OFF;
 	o->starttls_if_offered = false;
 	switch (h->tls) {

@@ -85,6 +85,10 @@ struct submit_hop {
 	enum submit_hop_tls tls;
 	/* What a stronger policy needs the session to check besides goes
 	 * here too, set by mxroute_hop_tls and read by hop_options. */
+	/* DANE (mxdane.h): the TLSA records that alone judge the
+	 * certificate (tls_params.dane), with tls ENCRYPT (none usable) or
+	 * VERIFY; NULL otherwise. */
+	const struct tls_dane *dane;
 };
 
 struct submission {
