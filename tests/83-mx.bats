@@ -14,6 +14,7 @@
 
 load lib/helpers
 load lib/dnsd
+load lib/mxhosts
 
 setup_file() {
 	# pref.test: two MX hosts; the better one first.
@@ -58,66 +59,12 @@ setup() {
 	mailpost_setup
 	MSG="$(make_message)"
 	QDIR="$BATS_TEST_TMPDIR/queue"
-	MX_PORT=
-	MX_PIDS=()
-	declare -gA MX_DIRS=() MX_PID_OF=()
+	mxhosts_setup
 }
 
 teardown() {
-	local pid
-	for pid in "${MX_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${MX_PIDS[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	SMTPD_PID=
+	mxhosts_teardown
 	mailpost_teardown
-}
-
-# --- helpers of this file ------------------------------------------------------
-
-# mx_port: $MX_PORT, the port every MX host of the test listens on (the
-# first server's, else one found free).
-mx_port() {
-	[[ -n "$MX_PORT" ]] || MX_PORT="$(unused_port)"
-}
-
-# start_mx ADDR [SCRIPT]: a server on ADDR at the test's MX port.
-start_mx() {
-	local addr="$1" script="${2:-}"
-	if [[ -n "$MX_PORT" ]]; then
-		start_smtpd "$script" -- --listen "$addr" --port "$MX_PORT" \
-			--max-connections 5 || return 1
-	else
-		start_smtpd "$script" -- --listen "$addr" --max-connections 5 || return 1
-		MX_PORT="$SMTPD_PORT"
-	fi
-	MX_PIDS+=("$SMTPD_PID")
-	MX_DIRS[$addr]="$SMTPD_DIR"
-	MX_PID_OF[$addr]="$SMTPD_PID"
-}
-
-# use_mx ADDR: the smtpd assertions (assert_message ...) look at ADDR's
-# server; its process is stopped by them, not by teardown.
-use_mx() {
-	SMTPD_DIR="${MX_DIRS[$1]}"
-	SMTPD_PID="${MX_PID_OF[$1]}"
-}
-
-# mx_config [LINE...]: an account that delivers to the MX hosts through
-# dnsd's resolver; the queue is $QDIR.
-mx_config() {
-	mx_port
-	write_config "deliver mx" "port $MX_PORT" "domain client.test" \
-		"from alice@example.org" "queue_dir $QDIR" "$DNSD_CONFIG" \
-		"$@" "account default"
-}
-
-send_to() {
-	local code="$1"
-	shift
-	run_mailpost "$code" -C "$MAILPOST_CONF" "$@" <"$MSG"
 }
 
 # --- the route ---------------------------------------------------------------

@@ -1853,6 +1853,10 @@ def serve(args):
         port, where = args.unix, "socket " + args.unix
     else:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # A port given (--port) is often the one an earlier server of the
+        # test file left in TIME_WAIT; another listener still refuses.
+        if args.port:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((args.listen, args.port))
         port = listener.getsockname()[1]
         where = "%s port %d" % (args.listen, port)
