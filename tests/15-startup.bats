@@ -6,7 +6,8 @@
 # AUTH loads libgsasl, an attachment that needs typing libmagic, --json
 # json-c; an OAuth2 send maps libcurl only when it refreshes its token
 # (a DANE hop's libgnutls-dane: tests/84-dane.bats); a DNS look-up
-# (through tests/mailpost-dnstest) loads libunbound.  What each process
+# (through tests/mailpost-dnstest, or a deliver mx send) loads libunbound,
+# and a deliver mx send to an address literal does not.  What each process
 # loaded is read from ld.so itself (LD_DEBUG=files, one LD_DEBUG_OUTPUT
 # file per process, so a child's loads count too); nothing in mailpost
 # is there for the test.  A library missing at run time is simulated in
@@ -76,6 +77,14 @@ assert_loaded() {
 	MAILPOST="$MAILPOST_DNSTEST" traced 0 --server 127.0.0.1 available
 	assert_loaded unbound
 	assert_not_loaded gsasl magic json-c curl-gnutls gnutls-dane expat
+}
+
+@test "startup: a deliver mx send to an address literal looks nothing up and loads no libunbound" {
+	start_smtpd
+	write_config "deliver mx" "port $SMTPD_PORT" "domain client.test"
+	traced 0 -C "$MAILPOST_CONF" -f alice@example.org "bob@[127.0.0.1]" <"$MSG"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+	assert_not_loaded unbound gsasl magic json-c curl-gnutls gnutls-dane expat
 }
 
 @test "startup: a send with AUTH loads libgsasl, and neither libmagic nor json-c" {
@@ -219,6 +228,14 @@ without_lib() {
 		mx example.test
 	assert_stderr_contains "cannot load libunbound.so.8"
 	assert_stderr_contains "needed for DNS look-ups (direct delivery, --configure); install it (Debian: libunbound8)"
+}
+
+@test "startup: without libunbound, a deliver mx send fails (69) naming the package, and the message is kept" {
+	write_config "deliver mx" "dns_server 127.0.0.1@$(unused_port)"
+	without_lib unbound 69 -C "$MAILPOST_CONF" -f alice@example.org bob@example.test <"$MSG"
+	assert_stderr_contains "cannot load libunbound.so.8"
+	assert_stderr_contains "the message was saved to $HOME/dead.letter"
+	grep -q "^Subject: " "$HOME/dead.letter" || die "no message in dead.letter"
 }
 
 @test "startup: without libcurl, --oauth2-login fails (69) naming the package, and stores nothing" {
