@@ -126,6 +126,7 @@ complete -c mailpost -l auth -f -a 'on off plain login scram-sha-256 scram-sha-1
 complete -c mailpost -l user -x -d 'User name to authenticate as'
 complete -c mailpost -l smtp-smuggling-test -d 'Probe the server named with --host for SMTP smuggling'
 complete -c mailpost -l oauth2-login -d 'Log the account in with its OAuth2 provider, keep the refresh token'
+complete -c mailpost -l configure -x -d 'Find the address\'s submission server, probe it, print an account'
 complete -c mailpost -l oauth2-flow -x -a 'device\t"A code entered on any device" browser\t"A browser here, a loopback redirect"' -d 'With --oauth2-login: how to give consent'
 complete -c mailpost -l passwordeval -x -a '(__fish_complete_command)' -d 'Command that prints the password'
 complete -c mailpost -l password-fd -x -d 'Read the password from this descriptor'

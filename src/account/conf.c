@@ -2224,6 +2224,17 @@ conf_select(const struct config *cfg, const char *name, const char *sender,
 	return conf_check_oauth2(out, err);
 }
 
+void
+conf_select_defaults(const struct config *cfg, struct account *out)
+{
+	account_defaults(out);
+	section_apply(out, NULL, &cfg->defaults);
+	out->name = xstrdup("defaults");
+	out->file = xstrdup(cfg->file);
+	out->hidden = cfg->private_names;
+	out->withheld = cfg->defaults.withheld;
+}
+
 int
 conf_check_oauth2(const struct account *a, struct error *err)
 {

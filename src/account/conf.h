@@ -361,6 +361,12 @@ bool conf_from_matches(const char *pattern, const char *sender);
 int conf_select(const struct config *cfg, const char *name,
 		const char *sender, struct account *out, struct error *err);
 
+/* The defaults section alone, resolved over the built-in values (named
+ * "defaults", line 0), whatever accounts the file has: the settings of a
+ * run that uses no account's server (--configure: the resolver and the
+ * trust).  Fills out (which the caller clears). */
+void conf_select_defaults(const struct config *cfg, struct account *out);
+
 /* For an account with oauth2_provider set: `user` set, oauth2_client_id
  * set, a generic provider's oauth2_token_endpoint set, and `auth` unset,
  * "on", "oauthbearer" or "xoauth2"; ERROR_CONFIG naming the key (and

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "address.h"
 #include "util.h"
 
 /* An address with a control byte, shown as written with the control
@@ -106,7 +107,8 @@ check_mode(const struct request *req, size_t nrcpts, struct error *err)
 	bool submits = req->mode == CLI_SEND || req->mode == CLI_SERVE;
 
 	if (is_queue_mode(req->mode) || req->mode == CLI_SERVE ||
-	    req->mode == CLI_SERVERINFO || req->mode == CLI_OAUTH2_LOGIN) {
+	    req->mode == CLI_SERVERINFO || req->mode == CLI_OAUTH2_LOGIN ||
+	    req->mode == CLI_CONFIGURE) {
 		if (nrcpts > 0)
 			return error_set(err, ERROR_USAGE,
 			                 "recipients cannot be given with %s",
@@ -275,6 +277,38 @@ check_smuggling_test(const struct request *req, size_t nrcpts,
 	return 0;
 }
 
+/* --configure finds the server itself: an address to find it for, and
+ * none of the options that name one. */
+static int
+check_configure(const struct request *req, struct error *err)
+{
+	const char *a = req->configure_address;
+	const char *at;
+
+	if (req->mode != CLI_CONFIGURE)
+		return 0;
+	if (str_has_ctl(a, strlen(a)))
+		return ctl_address(err, "--configure address", a);
+	at = strrchr(a, '@');
+	/* It goes on the account's lines as one word (user, from). */
+	if (!at || at == a || at[1] == '\0' || strchr(at + 1, '[') ||
+	    strpbrk(a, " \t\"\\") || strlen(a) > ADDRESS_PATH_MAX - 2)
+		return error_set(err, ERROR_USAGE,
+		                 "--configure wants an address, user@domain, "
+		                 "whose domain's submission server is to be "
+		                 "found; '%s' is not one",
+		                 a);
+	if (req->host || req->port || req->socket || req->proxy_host ||
+	    req->account)
+		return error_set(err, ERROR_USAGE,
+		                 "--configure finds the server itself: --host, "
+		                 "--port, --socket, --proxy-host and --account "
+		                 "cannot be given with it (-C FILE names the "
+		                 "configuration whose defaults give the "
+		                 "resolver and the trust)");
+	return 0;
+}
+
 int
 clicheck_request(const struct request *req, struct error *err)
 {
@@ -293,7 +327,8 @@ clicheck_request(const struct request *req, struct error *err)
 	    check_testing(req, nrcpts, err) < 0 ||
 	    check_password_sources(req, err) < 0)
 		return -1;
-	if (check_smuggling_test(req, nrcpts, err) < 0)
+	if (check_smuggling_test(req, nrcpts, err) < 0 ||
+	    check_configure(req, err) < 0)
 		return -1;
 	if (needs_recipients(req) && nrcpts == 0)
 		return error_set(err, ERROR_USAGE,

@@ -1197,6 +1197,15 @@ opt_oauth2_login(struct request *req, const char *arg, struct error *err)
 	return set_mode(req, CLI_OAUTH2_LOGIN, err);
 }
 
+/* --configure ADDRESS: the address is checked with the whole command
+ * line (clicheck.c). */
+static int
+opt_configure(struct request *req, const char *arg, struct error *err)
+{
+	req->configure_address = arg;
+	return set_mode(req, CLI_CONFIGURE, err);
+}
+
 static int
 opt_oauth2_flow(struct request *req, const char *arg, struct error *err)
 {
@@ -1394,6 +1403,7 @@ static const struct cliopt options[] = {
     {0, "smtp-smuggling-test", CLIOPT_NONE, opt_smuggling_test},
     {0, "oauth2-login", CLIOPT_NONE, opt_oauth2_login},
     {0, "oauth2-flow", CLIOPT_REQUIRED, opt_oauth2_flow},
+    {0, "configure", CLIOPT_REQUIRED, opt_configure},
     {'f', NULL, CLIOPT_REQUIRED, opt_sender},
     {'r', NULL, CLIOPT_REQUIRED, opt_sender},
     {'F', NULL, CLIOPT_REQUIRED, opt_full_name},

@@ -1,7 +1,7 @@
 /*
  * main.c - the driver: parse the command line, pick the mode, hand over
  * (send.c, quitafter.c, queuecmd.c, checkconf.c, bs.c, serverinfo.c,
- * smuggle.c, oauthlogin.c), and the one place where a failure becomes a
+ * smuggle.c, oauthlogin.c, configure.c), and the one place where a failure becomes a
  * diagnostic line and an exit code.
  *
  * Everything below main() reports failures in a struct error; only here is
@@ -24,6 +24,7 @@
 #include "error.h"
 #include "job.h"
 #include "checkconf.h"
+#include "configure.h"
 #include "oauthlogin.h"
 #include "privilege.h"
 #include "queuecmd.h"
@@ -120,6 +121,8 @@ run_mode(struct job *job, struct error *err)
 		return smuggle_run(job, stdout, stderr, err);
 	case CLI_OAUTH2_LOGIN:
 		return oauthlogin_run(job, stdout, stderr, err);
+	case CLI_CONFIGURE:
+		return configure_run(job, stdout, stderr, err);
 	case CLI_NOOP:
 	case CLI_VERSION:
 	case CLI_HELP:

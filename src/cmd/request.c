@@ -18,6 +18,7 @@ static const char *const mode_option[] = {
     [CLI_SERVERINFO] = "--serverinfo",
     [CLI_SMUGGLE_TEST] = "--smtp-smuggling-test",
     [CLI_OAUTH2_LOGIN] = "--oauth2-login",
+    [CLI_CONFIGURE] = "--configure",
     [CLI_VERSION] = "--version",
     [CLI_HELP] = "--help",
 };

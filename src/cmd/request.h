@@ -35,6 +35,10 @@ enum cli_mode {
 	CLI_OAUTH2_LOGIN, /* --oauth2-login: log the account in with its
 	                   * OAuth2 provider and store the refresh token
 	                   * (oauthlogin.h); no message */
+	CLI_CONFIGURE,    /* --configure ADDRESS: find the address's
+	                   * submission server (RFC 6186 SRV, the provider's
+	                   * autoconfig document), probe it and print an
+	                   * account for it (configure.h); no message */
 	CLI_VERSION,
 	CLI_HELP,
 };
@@ -205,6 +209,11 @@ struct request {
 
 	/* CLI_OAUTH2_LOGIN: --oauth2-flow (only with --oauth2-login). */
 	enum cli_oauth2_flow oauth2_flow;
+
+	/* CLI_CONFIGURE: the address to find a server for, as given
+	 * (clicheck.c: local@domain, no control character, white space or
+	 * quote). */
+	const char *configure_address;
 
 	char *sender_copy; /* private: storage behind sender when -f
 	                    * "<a@b>" had its angle brackets removed */

@@ -2111,9 +2111,35 @@ test_oauth2_secret(void)
 	CHECK(strstr(err.msg, "s3cr3t") == NULL);
 }
 
+/* conf_select_defaults: the defaults section alone, whatever accounts
+ * the file has and whether one is "default" (--configure's settings). */
+static void
+test_select_defaults(void)
+{
+	struct config *cfg = NULL;
+	struct account a;
+	struct error err;
+
+	error_clear(&err);
+	CHECK_INT(parse("defaults\ntls_trust_file /ca.pem\ntimeout 7\n"
+	                "account work\nhost smtp.work.example\n"
+	                "tls_trust_file /other.pem\n",
+	                &cfg, &err),
+	          0);
+	conf_select_defaults(cfg, &a);
+	CHECK_STR(a.name, "defaults");
+	CHECK_STR(a.tls_trust_file, "/ca.pem");
+	CHECK_INT(a.timeout, 7);
+	CHECK(a.host == NULL);
+	CHECK(a.tls_starttls); /* the built-in values under it */
+	account_clear(&a);
+	conf_free(cfg);
+}
+
 int
 main(void)
 {
+	test_select_defaults();
 	test_oauth2();
 	test_oauth2_secret();
 	const char *t = getenv("TMPDIR");
