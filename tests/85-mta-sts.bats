@@ -66,6 +66,13 @@ teardown_file() {
 setup() {
 	mailpost_setup
 	[[ -x "$MAILPOST_STSTEST" ]] || die "not built: $MAILPOST_STSTEST"
+	MSG="$(make_message)"
+	QDIR="$BATS_TEST_TMPDIR/queue"
+	MX_PORT=
+	MX_PIDS=()
+	declare -gA MX_DIRS=()
+	# The cache of a delivery: $XDG_STATE_HOME/mailpost/mta-sts.
+	export XDG_STATE_HOME="$BATS_TEST_TMPDIR/xdg-state"
 	unset https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 	CACHE="$BATS_TEST_TMPDIR/state/mta-sts"
 	# Each test serves its own documents and counts its own requests.
@@ -120,6 +127,49 @@ seed_cache() {
 	os.write(fd, blob)
 	os.close(fd)
 	EOF2
+}
+
+teardown() {
+	local pid
+	for pid in "${MX_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	SMTPD_PID=
+	mailpost_teardown
+}
+
+# start_mx ADDR CERT [SCRIPT-LINE...]: an MX host on ADDR (the test's
+# one port) offering STARTTLS with $CERTS/CERT.pem ("" for no STARTTLS).
+start_mx() {
+	local addr=$1 cert=$2 script
+	shift 2
+	script="caps PIPELINING, 8BITMIME${cert:+, STARTTLS}"
+	[[ -z "$cert" ]] || script="$(tls_cert_line "$cert")
+$script"
+	[[ $# -eq 0 ]] || script+=$'\n'"$(printf '%s\n' "$@")"
+	start_smtpd "$script" -- --listen "$addr" ${MX_PORT:+--port "$MX_PORT"} \
+		--max-connections 5 || return 1
+	MX_PORT=$SMTPD_PORT
+	MX_PIDS+=("$SMTPD_PID")
+	MX_DIRS[$addr]=$SMTPD_DIR
+}
+
+# use_mx ADDR: the smtpd assertions look at ADDR's server.
+use_mx() {
+	SMTPD_DIR=${MX_DIRS[$1]}
+}
+
+# send_mx EXIT [OPTION...] RCPT...: a direct send with the test's MX
+# port, dnsd's resolver, the test CA as the trust, the queue in $QDIR.
+send_mx() {
+	local code=$1
+	shift
+	[[ -n "$MX_PORT" ]] || MX_PORT=$(unused_port)
+	write_config "deliver mx" "port $MX_PORT" "domain client.test" \
+		"from alice@client.test" "queue_dir $QDIR" "$DNSD_CONFIG" \
+		"tls_trust_file $CERTS/ca.pem" "account default"
+	run_mailpost "$code" -C "$MAILPOST_CONF" -v "$@" <"$MSG"
 }
 
 # --- discovery ------------------------------------------------------------------
@@ -283,4 +333,104 @@ seed_cache() {
 	discover example.test mx1.example.test
 	assert_output_contains "how fetched (id 1, enforce"
 	assert_output_contains "mx1.example.test verify"
+}
+
+# --- delivery under a policy -------------------------------------------------------
+
+@test "mta-sts delivery: enforce, the MX's certificate verified for its name: delivered over TLS" {
+	policy example.test enforce 86400 mx1.example.test
+	start_mx 127.0.0.2 names
+	send_mx 0 bob@example.test
+	assert_stderr_contains "MTA-STS: example.test: fetched (id 1, enforce"
+	assert_stderr_contains "MTA-STS enforce: mx1.example.test matches mx1.example.test"
+	use_mx 127.0.0.2
+	assert_over_tls MAIL RCPT DATA
+	assert_tls_session "sni=mx1.example.test"
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+	# The policy was kept for the next run.
+	[[ -n "$(ls "$XDG_STATE_HOME/mailpost/mta-sts")" ]]
+}
+
+@test "mta-sts delivery: enforce, a certificate for another name: not delivered, queued, nothing in the clear" {
+	policy example.test enforce 86400 mx1.example.test
+	start_mx 127.0.0.2 wronghost
+	start_mx 127.0.0.3 names
+	send_mx 0 bob@example.test
+	assert_stderr_contains "queued as"
+	assert_stderr_contains "MTA-STS enforce: mx2.example.test is not in the policy's mx list; not used"
+	assert_stderr_contains "no MX host of example.test took the message now"
+	use_mx 127.0.0.2
+	assert_no_command MAIL RCPT DATA
+	assert_no_message 1
+	use_mx 127.0.0.3
+	assert_received_lacks "EHLO"
+	[[ -n "$(ls "$QDIR")" ]]
+}
+
+@test "mta-sts delivery: enforce, an MX without STARTTLS is not used" {
+	policy example.test enforce 86400 mx1.example.test
+	start_mx 127.0.0.2 ""
+	send_mx 0 bob@example.test
+	assert_stderr_contains "queued as"
+	assert_stderr_contains "does not offer STARTTLS"
+	use_mx 127.0.0.2
+	assert_no_command MAIL
+}
+
+@test "mta-sts delivery: enforce, an MX the policy does not list is skipped for the next one" {
+	policy example.test enforce 86400 mx2.example.test
+	start_mx 127.0.0.2 names
+	start_mx 127.0.0.3 names
+	send_mx 0 bob@example.test
+	assert_stderr_contains "MTA-STS enforce: mx1.example.test is not in the policy's mx list; not used"
+	use_mx 127.0.0.2
+	assert_received_lacks "EHLO"
+	use_mx 127.0.0.3
+	assert_over_tls MAIL RCPT
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+@test "mta-sts delivery: testing, a certificate for another name: reported, and delivered anyway" {
+	policy example.test testing 86400 mx1.example.test
+	start_mx 127.0.0.2 wronghost
+	send_mx 0 bob@example.test
+	assert_stderr_contains "MTA-STS testing: TLS verified for mx1.example.test failed"
+	assert_stderr_contains "enforce would refuse it"
+	use_mx 127.0.0.2
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+@test "mta-sts delivery: testing, an MX the policy does not list: reported, and used" {
+	policy example.test testing 86400 mx2.example.test
+	start_mx 127.0.0.2 names
+	send_mx 0 bob@example.test
+	assert_stderr_contains "MTA-STS testing: mx1.example.test is not in the policy; used anyway"
+	use_mx 127.0.0.2
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+@test "mta-sts delivery: the cached policy still holds when the policy host fails" {
+	policy example.test enforce 86400 mx1.example.test
+	start_mx 127.0.0.2 wronghost
+	# A first run keeps the policy (the MX refused: queued).
+	send_mx 0 bob@example.test
+	assert_stderr_contains "fetched (id 1, enforce"
+	# The policy host now fails; the id is the same: the cached policy
+	# is used without a fetch, and still refuses the certificate.
+	httpsd_answer mta-sts.example.test .well-known/mta-sts.txt "status 500"
+	send_mx 0 bob@example.test
+	assert_stderr_contains "MTA-STS: example.test: cached (id 1, enforce"
+	assert_stderr_contains "queued as"
+	[[ "$(fetches)" == 1 ]]
+	use_mx 127.0.0.2
+	assert_no_command MAIL
+}
+
+@test "mta-sts delivery: no policy (none published): opportunistic, any certificate" {
+	start_mx 127.0.0.2 wronghost
+	send_mx 0 bob@plain.test
+	assert_stderr_contains "MTA-STS: plain.test: no policy: _mta-sts.plain.test has no TXT record"
+	use_mx 127.0.0.2
+	assert_over_tls MAIL
+	assert_message 1 "$MSG_SIMPLE_CRLF"
 }

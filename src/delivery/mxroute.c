@@ -16,12 +16,19 @@
 
 #include "address.h"
 #include "interrupt.h"
+#include "mtasts.h"
 #include "util.h"
 
 struct mxroute {
 	const struct account *account;
 	struct transcript *transcript;
 	struct dns *dns; /* opened on the first look-up */
+	/* MTA-STS (mtasts.h): the policy of the domain last routed, found
+	 * on its first hop, and where policies are kept between runs (the
+	 * state directory "mta-sts"; NULL: not kept). */
+	char sts_domain[DNS_NAME_MAX + 1];
+	struct mtasts_result sts;
+	char *sts_cache;
 };
 
 int
@@ -62,6 +69,14 @@ mxroute_new(struct mxroute **out, const struct account *a, struct transcript *t,
 	*out = xcalloc(1, sizeof **out);
 	(*out)->account = a;
 	(*out)->transcript = t;
+	/* As the TLS sessions (submit.c): the system configuration's
+	 * account of a setgid run keeps nothing in a caller's home; no
+	 * state directory is no cache, not an error. */
+	if (!a->hidden) {
+		struct error ignored;
+
+		(*out)->sts_cache = conf_state_dir("mta-sts", &ignored);
+	}
 	return 0;
 }
 
@@ -71,6 +86,7 @@ mxroute_free(struct mxroute *m)
 	if (!m)
 		return;
 	dns_free(m->dns);
+	free(m->sts_cache);
 	free(m);
 }
 
@@ -367,19 +383,72 @@ hop_dane(struct mxroute *m, struct mxroute_hop *hop, struct error *err)
 	return 1;
 }
 
+/* The MTA-STS policy of d's domain (RFC 8461), found on the domain's
+ * first hop in this run: the resolver is open by then (mxroute_domain),
+ * the policy host is trusted as the account's tls_trust_file says. */
+static const struct mtasts_result *
+sts_policy(struct mxroute *m, const struct mxroute_domain *d)
+{
+	const char *trust = m->account->tls_trust_file;
+	struct mtasts_options o = {
+	    .dns = m->dns,
+	    .trust_file = trust && strcmp(trust, "system") != 0 ? trust : NULL,
+	    .cache_dir = m->sts_cache,
+	    .transcript = m->transcript,
+	};
+
+	if (strcmp(m->sts_domain, d->domain) != 0) {
+		mtasts_discover(&o, d->domain, &m->sts);
+		str_copy(m->sts_domain, sizeof m->sts_domain, d->domain);
+	}
+	return &m->sts;
+}
+
+/* MTA-STS's word on the hop: 1 it decided (hop->conn.tls and tls_why
+ * set), 0 it leaves the hop opportunistic, -1 the hop may not be used
+ * (enforce: the policy does not list it). */
+static int
+sts_hop_tls(struct mxroute *m, const struct mxroute_domain *d,
+            struct mxroute_hop *hop, struct error *err)
+{
+	char why[sizeof hop->tls_why];
+
+	if (hop->source == MXROUTE_FROM_LITERAL)
+		return 0; /* no domain, no policy */
+	switch (mtasts_hop(sts_policy(m, d), hop->name, why, sizeof why)) {
+	case MTASTS_SKIP:
+		error_set(err, ERROR_TEMPFAIL, "%s", why);
+		return -1;
+	case MTASTS_TRY_VERIFY:
+		hop->sts_testing = true;
+		/* fall through */
+	case MTASTS_VERIFY:
+		hop->conn.tls = SUBMIT_HOP_TLS_VERIFY;
+		str_copy(hop->tls_why, sizeof hop->tls_why, why);
+		return 1;
+	case MTASTS_OPPORTUNISTIC:
+		if (strstr(why, "testing"))
+			transcript_problem(m->transcript, "%s", why);
+		break;
+	}
+	return 0;
+}
+
 int
 mxroute_hop_tls(struct mxroute *m, const struct mxroute_domain *d,
                 struct mxroute_hop *hop, struct error *err)
 {
 	int rc;
 
-	(void)d;
 	/* DANE (RFC 7672) comes first here, then MTA-STS (RFC 8461), each
 	 * setting a stronger hop->conn.tls or refusing the hop; what
 	 * neither claims is opportunistic (RFC 7435): STARTTLS when
 	 * offered, any certificate, a failed handshake tried once more in
 	 * the clear (send_domain). */
+	hop->sts_testing = false;
 	rc = hop_dane(m, hop, err);
+	if (rc == 0)
+		rc = sts_hop_tls(m, d, hop, err);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	hop->conn.tls = SUBMIT_HOP_TLS_MAY;
@@ -405,13 +474,18 @@ may_go_on(const struct error *err, const struct submit_outcome *out)
 /* An opportunistic hop whose TLS handshake (or what follows STARTTLS)
  * failed, before any of the message went: once more in the clear. */
 static bool
+tls_failed(const struct error *err, const struct submit_outcome *out)
+{
+	return out->in_step && out->failed_step == SMTP_STEP_TLS &&
+	       !out->delivered && !out->dot_sent && interrupt_signal() == 0 &&
+	       (err->kind == ERROR_PROTOCOL || err->kind == ERROR_TEMPFAIL);
+}
+
+static bool
 tls_again_plain(const struct mxroute_hop *h, const struct error *err,
                 const struct submit_outcome *out)
 {
-	return h->conn.tls == SUBMIT_HOP_TLS_MAY && out->in_step &&
-	       out->failed_step == SMTP_STEP_TLS && !out->delivered &&
-	       !out->dot_sent && interrupt_signal() == 0 &&
-	       (err->kind == ERROR_PROTOCOL || err->kind == ERROR_TEMPFAIL);
+	return h->conn.tls == SUBMIT_HOP_TLS_MAY && tls_failed(err, out);
 }
 
 /* The words for a hop in the transcript: where it came from. */
@@ -470,6 +544,23 @@ try_hop(struct mxroute *m, const struct submission *sub, struct mxroute_hop *h,
 	return -1;
 }
 
+/* The same hop once more, as h->conn now says, the message rewound:
+ * *rc the attempt's; -1 when the message cannot be rewound (err). */
+static int
+retry_hop(struct mxroute *m, const struct submission *sub,
+          struct mxroute_hop *h, struct submit_outcome *out, struct error *err,
+          int *rc)
+{
+	if (sub->message.rewind &&
+	    sub->message.rewind(sub->message.ctx, err) < 0) {
+		*rc = -1;
+		return -1;
+	}
+	error_clear(err);
+	*rc = try_hop(m, sub, h, out, err);
+	return 0;
+}
+
 /* The route of one domain, walked: 0 delivered (to every recipient of
  * sub's envelope, or to some under rcpt_policy any: out says), -1 with
  * err. */
@@ -517,6 +608,22 @@ send_domain(struct mxroute *m, const struct submission *sub, bool rewind,
 		rewind = true;
 		tried++;
 		rc = try_hop(m, sub, h, out, err);
+		if (rc < 0 && h->sts_testing && tls_failed(err, out)) {
+			/* RFC 8461 5: testing reports, never refuses. */
+			transcript_problem(
+			    m->transcript,
+			    "MTA-STS testing: TLS verified for %s failed (%s); "
+			    "enforce would refuse it: tried again without the "
+			    "policy",
+			    h->name, err->msg);
+			h->sts_testing = false;
+			h->conn.tls = SUBMIT_HOP_TLS_MAY;
+			str_copy(h->tls_why, sizeof h->tls_why,
+			         "opportunistic after MTA-STS testing's "
+			         "failure");
+			if (retry_hop(m, sub, h, out, err, &rc) < 0)
+				goto done;
+		}
 		if (rc < 0 && tls_again_plain(h, err, out)) {
 			transcript_note(
 			    m->transcript,
@@ -526,11 +633,8 @@ send_domain(struct mxroute *m, const struct submission *sub, bool rewind,
 			h->conn.tls = SUBMIT_HOP_TLS_PLAIN;
 			str_copy(h->tls_why, sizeof h->tls_why,
 			         "in the clear after a failed TLS handshake");
-			if (sub->message.rewind &&
-			    sub->message.rewind(sub->message.ctx, err) < 0)
+			if (retry_hop(m, sub, h, out, err, &rc) < 0)
 				goto done;
-			error_clear(err);
-			rc = try_hop(m, sub, h, out, err);
 		}
 		if (rc == 0 || !may_go_on(err, out))
 			goto done;

@@ -101,6 +101,10 @@ struct mxroute_hop {
 	 * conn.dane points into. */
 	struct mxdane dane;
 	char tls_why[160];
+	/* MTA-STS testing (RFC 8461 5): conn.tls is VERIFY to find out,
+	 * and a TLS failure is reported and the hop tried again as
+	 * opportunistic. */
+	bool sts_testing;
 };
 
 /* One recipient domain's route. */
