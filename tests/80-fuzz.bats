@@ -33,6 +33,7 @@ fuzz() {
 @test "fuzz: addresses and address lists (address.c)" { fuzz address; }
 @test "fuzz: configuration files (conf.c)" { fuzz conf; }
 @test "fuzz: providers' autoconfig documents (autoconfig.c)" { fuzz autoconfig; }
+@test "fuzz: DNS records' data, names (dnsrr.c)" { fuzz dnsrr; }
 @test "fuzz: aliases files (aliases.c)" { fuzz aliases; }
 @test "fuzz: mime.types files (mimetypes.c)" { fuzz mimetypes; }
 @test "fuzz: trust store files, certificates' names (castore.c)" { fuzz castore; }

@@ -90,7 +90,10 @@ void dns_free(struct dns *d); /* NULL ok */
  * transcript; at most DNS_ANSWER_MAX are kept.
  * -1 with err: ERROR_TEMPFAIL (SERVFAIL other than bogus, a timeout, no
  * server answered, an answer whose every record was unusable),
- * ERROR_CONFIG (a name that cannot be asked).
+ * ERROR_CONFIG (a name that cannot be asked: every name is ASCII, an
+ * internationalized one in its A-label form, RFC 5890; at most
+ * DNS_NAME_MAX characters of letters, digits, '-', '_' and dots, a final
+ * dot allowed).
  */
 int dns_mx(struct dns *d, const char *domain, struct dns_answer *a,
            struct error *err);
