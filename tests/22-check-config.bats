@@ -54,6 +54,18 @@ assert_check() {
 	assert_equal "" "$stderr" "stderr"
 }
 
+@test "check-config: the DNS keys are shown, their defaults named" {
+	conf defaults "host 127.0.0.1" "port 1" "from anna@example.org" "tls off"
+	check 0
+	assert_output_contains "dns_server = (not set: /etc/resolv.conf's)"
+	assert_output_contains "dnssec_trust_anchor = (not set: /usr/share/dns/root.key when readable)"
+	conf defaults "host 127.0.0.1" "port 1" "from anna@example.org" "tls off" \
+		"dns_server 127.0.0.1@5353, ::1" "dnssec_trust_anchor ~/anchor.ds"
+	check 0
+	assert_output_contains "dns_server = 127.0.0.1@5353, ::1"
+	assert_output_contains "dnssec_trust_anchor = $HOME/anchor.ds"
+}
+
 @test "check-config: no file and no --host fails, naming every place looked for; exit 78" {
 	check 78
 	assert_check FAIL file "none (looked for \$MAILPOST_CONFIG (not set), $CONF, $HOME/.msmtprc,"

@@ -279,6 +279,14 @@ print_connection(FILE *out, const struct account *a)
 	fprintf(out, "tls_priorities = %s\n", val(a, a->tls_priorities));
 	fprintf(out, "tls_host_override = %s\n", val(a, a->tls_host_override));
 	fprintf(out, "tls_session_cache = %s\n", on_off(a->tls_session_cache));
+	/* Where DNS look-ups go (direct delivery, --configure): dns.h. */
+	fprintf(out, "dns_server = %s\n",
+	        a->dns_server ? val(a, a->dns_server)
+	                      : "(not set: /etc/resolv.conf's)");
+	fprintf(out, "dnssec_trust_anchor = %s\n",
+	        a->dnssec_trust_anchor
+	            ? val(a, a->dnssec_trust_anchor)
+	            : "(not set: /usr/share/dns/root.key when readable)");
 }
 
 static void
