@@ -232,6 +232,13 @@ mx 10 mx.insecure.test" "$(sorted)" "the answer"
 		--timeout 1500 mx example.test
 	[[ "$stderr" == *"tempfail: DNS look-up of example.test MX"* ]] ||
 		die "stderr: $stderr"
+	# With the default anchor, the resolver's DNSSEC is checked first:
+	# that look-up's failure says so, and is temporary too.
+	if [[ -r /usr/share/dns/root.key ]]; then
+		run_dnstest 20 75 --server "127.0.0.1@$port" --timeout 800 mx example.test
+		[[ "$stderr" == *"checking the resolver's DNSSEC before example.test MX: DNS look-up of . DNSKEY: "* ]] ||
+			die "stderr: $stderr"
+	fi
 }
 
 @test "dns: a server that never answers is a timeout, a temporary failure" {

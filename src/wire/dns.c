@@ -708,7 +708,12 @@ look_up(struct dns *d, struct query *qs, size_t n, struct dns_answer *a,
 	size_t room = 0;
 	int rc = 0;
 
-	if (check_root(d, err) < 0 || resolve(d, qs, n, err) < 0)
+	if (check_root(d, err) < 0) {
+		error_prefix(err, "checking the resolver's DNSSEC before %s %s: ",
+		             qs[0].name, n > 1 ? "A/AAAA" : type_name(qs[0].type));
+		return -1;
+	}
+	if (resolve(d, qs, n, err) < 0)
 		return -1;
 	memset(parts, 0, sizeof parts);
 	for (size_t i = 0; i < n && rc == 0; i++) {
