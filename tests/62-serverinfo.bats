@@ -335,7 +335,7 @@ assert_report_line() {
 
 @test "serverinfo: the command line: no recipients, no other mode, --tls-get-peer-cert= needs a name" {
 	run_mailpost 64 -C /dev/null --serverinfo --host localhost bob@example.org
-	assert_stderr_contains "recipients cannot be given with --serverinfo"
+	assert_stderr_contains "--serverinfo bob@example.org: a domain is probed only in direct delivery"
 	run_mailpost 64 -C /dev/null --serverinfo -bp
 	assert_stderr_contains "cannot be combined with --serverinfo"
 	run_mailpost 64 -C /dev/null -bp --tls-get-peer-cert

@@ -109,7 +109,14 @@ check_mode(const struct request *req, size_t nrcpts, struct error *err)
 	if (is_queue_mode(req->mode) || req->mode == CLI_SERVE ||
 	    req->mode == CLI_SERVERINFO || req->mode == CLI_OAUTH2_LOGIN ||
 	    req->mode == CLI_CONFIGURE) {
-		if (nrcpts > 0)
+		if (req->mode == CLI_SERVERINFO && nrcpts > 0 &&
+		    (nrcpts > 1 || req->nrcpts != 1))
+			return error_set(err, ERROR_USAGE,
+			                 "%s takes at most one argument: the "
+			                 "domain (or an address at it) whose MX "
+			                 "hosts direct delivery would use",
+			                 mode);
+		if (nrcpts > 0 && req->mode != CLI_SERVERINFO)
 			return error_set(err, ERROR_USAGE,
 			                 "recipients cannot be given with %s",
 			                 mode);

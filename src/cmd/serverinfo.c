@@ -21,6 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "address.h"
+#include "mxprobe.h"
+#include "mxroute.h"
 #include "reply.h"
 #include "smtp.h"
 #include "smtpcaps.h"
@@ -295,6 +298,17 @@ show_raw(FILE *out, const struct reply *r, const char *title)
 
 /* --- the server and the greeting --- */
 
+/* Text from the network (a certificate, the DNS), censored on a copy. */
+static void
+show_text(FILE *out, const char *label, const char *text)
+{
+	char *copy = xstrdup(text ? text : "");
+
+	fprintf(out, "%s%s\n", label, str_censor_utf8(copy, strlen(copy)));
+	free(copy);
+}
+
+
 static const char *
 tls_way(const struct account *a)
 {
@@ -305,8 +319,10 @@ tls_way(const struct account *a)
 	                         "byte, RFC 8314)";
 }
 
+/* hop: NULL for the account's own server, else the MX hop probed. */
 static void
-show_server(FILE *out, const struct account *a, const struct submit_probe *p)
+show_server(FILE *out, const struct account *a, const struct submit_probe *p,
+            const struct mxroute_hop *hop)
 {
 	const struct smtp_heard *h = &p->heard;
 	size_t len;
@@ -319,7 +335,10 @@ show_server(FILE *out, const struct account *a, const struct submit_probe *p)
 		        a->host);
 	fprintf(out, "Connected:   %s\n",
 	        h->peer[0] ? h->peer : "(no connection)");
-	fprintf(out, "TLS:         %s\n", tls_way(a));
+	if (hop)
+		show_text(out, "TLS:         ", hop->tls_why);
+	else
+		fprintf(out, "TLS:         %s\n", tls_way(a));
 	if (h->greeting.code == 0) {
 		fputs("Greeting:    none\n", out);
 		return;
@@ -339,16 +358,6 @@ show_server(FILE *out, const struct account *a, const struct submit_probe *p)
 }
 
 /* --- TLS --- */
-
-/* Text from a certificate, censored on a copy. */
-static void
-show_text(FILE *out, const char *label, const char *text)
-{
-	char *copy = xstrdup(text ? text : "");
-
-	fprintf(out, "%s%s\n", label, str_censor_utf8(copy, strlen(copy)));
-	free(copy);
-}
 
 static void
 format_date(int64_t when, char *out, size_t n)
@@ -412,12 +421,30 @@ trust_text(const struct tls_info *i, bool hidden)
 	return i->trust;
 }
 
+/* Whether an MX hop's policy took any certificate (opportunistic TLS,
+ * or TLS required without authentication): nothing was checked, and
+ * tls.c's verdict says only that.  DANE's verdict is its own. */
+static bool
+hop_unchecked(const struct mxroute_hop *hop, const struct tls_info *i)
+{
+	return hop && !i->dane && hop->conn.tls != SUBMIT_HOP_TLS_VERIFY;
+}
+
 static void
-show_verdict(FILE *out, const struct tls_info *i, bool hidden)
+show_verdict(FILE *out, const struct tls_info *i, bool hidden,
+             const struct mxroute_hop *hop)
 {
 	const char *trust = trust_text(i, hidden);
-	char *copy = xstrdup(i->verdict);
+	char *copy;
 
+	if (hop_unchecked(hop, i) && i->verify_ran) {
+		fputs("  Verification:  none: the hop's TLS policy takes any "
+		      "certificate (RFC 7435; RFC 7672 2.2 when no TLSA "
+		      "record is usable)\n",
+		      out);
+		return;
+	}
+	copy = xstrdup(i->verdict);
 	str_censor_utf8(copy, strlen(copy));
 	if (!i->verify_ran)
 		fputs("  Verification:  not done (the handshake stopped "
@@ -439,7 +466,8 @@ show_verdict(FILE *out, const struct tls_info *i, bool hidden)
 }
 
 static void
-show_tls(FILE *out, const struct tls_info *i, bool hidden)
+show_tls(FILE *out, const struct tls_info *i, bool hidden,
+         const struct mxroute_hop *hop)
 {
 	time_t now = time(NULL);
 
@@ -461,7 +489,7 @@ show_tls(FILE *out, const struct tls_info *i, bool hidden)
 		                     "earlier run (--tls-session-cache=off "
 		                     "for a full handshake)"
 		                   : "no: a full handshake");
-	show_verdict(out, i, hidden);
+	show_verdict(out, i, hidden, hop);
 	fprintf(out, "\nCertificate chain, as the server sent it%s (%zu):\n",
 	        i->resumed ? " to the run that kept the session" : "",
 	        i->chain_len);
@@ -499,13 +527,16 @@ show_times(FILE *out, const struct smtp_timing *t)
 
 /* --- the report --- */
 
+/* The report of one session; hop: NULL for the account's own server,
+ * else the MX hop it went to. */
 static void
-show_report(FILE *out, const struct job *job, const struct submit_probe *p)
+show_report(FILE *out, const struct job *job, const struct submit_probe *p,
+            const struct mxroute_hop *hop)
 {
 	const struct smtp_heard *h = &p->heard;
 	bool implicit = h->implicit_tls;
 
-	show_server(out, &job->acct, p);
+	show_server(out, &job->acct, p, hop);
 	if (h->hello[0].code)
 		show_caps(out, h, 0, implicit,
 		          implicit ? "Capabilities inside TLS"
@@ -518,7 +549,7 @@ show_report(FILE *out, const struct job *job, const struct submit_probe *p)
 		        line ? (int)len : 0, line ? line : "");
 	}
 	if (p->tls.verify_ran || p->tls.version[0])
-		show_tls(out, &p->tls, job->acct.hidden);
+		show_tls(out, &p->tls, job->acct.hidden, hop);
 	if (h->hello[1].code)
 		show_caps(out, h, 1, true,
 		          "Capabilities inside TLS, after STARTTLS");
@@ -573,8 +604,15 @@ write_chain(int fd, FILE *out, const struct tls_info *i, struct error *err)
  * without TLS, said with what would have one. */
 static int
 save_chain(const struct job *job, int fd, FILE *out,
-           const struct submit_probe *p, struct error *err)
+           const struct submit_probe *p, const struct mxroute_hop *hop,
+           struct error *err)
 {
+	if (p->tls.ncerts == 0 && hop)
+		return error_set(err, ERROR_PROTOCOL,
+		                 "--tls-get-peer-cert: the MX host %s [%s] "
+		                 "offers no STARTTLS: it has no certificate "
+		                 "to show",
+		                 hop->name, hop->address);
 	if (p->tls.ncerts == 0) {
 		if (job->acct.tls)
 			return error_set(err, ERROR_PROTOCOL,
@@ -595,6 +633,273 @@ save_chain(const struct job *job, int fd, FILE *out,
 		                       "%s",
 		                       job->req.peer_cert_file);
 	return 0;
+}
+
+/* --- direct delivery: a domain's route --- */
+
+/* The domain of --serverinfo's argument: an address's (what follows its
+ * '@'), or the argument itself.  mxroute_domain judges the name. */
+static int
+mx_domain(const struct job *job, const char **domain, struct error *err)
+{
+	const char *arg = job->req.nrcpts ? job->req.rcpts[0] : NULL;
+	const char *at = arg ? address_domain(arg) : NULL;
+
+	if (!arg)
+		return error_set(err, ERROR_USAGE,
+		                 "--serverinfo in direct delivery (deliver mx) "
+		                 "has no one server: name the domain to probe, "
+		                 "e.g. mailpost --serverinfo example.org");
+	*domain = at ? at : arg;
+	if (!**domain)
+		return error_set(err, ERROR_USAGE,
+		                 "--serverinfo '%s': no domain to probe", arg);
+	return 0;
+}
+
+/* The MX records as the hops carry them: each host once, in the route's
+ * order (lowest preference first), with the answer's DNSSEC status. */
+static void
+show_mx_records(FILE *out, const struct mxroute_domain *d)
+{
+	const struct mxroute_hop *first = &d->hops[0];
+
+	if (first->source == MXROUTE_FROM_LITERAL) {
+		fprintf(out,
+		        "MX records:  none looked up: the address literal "
+		        "names the server (RFC 5321 4.1.3)\n");
+		return;
+	}
+	if (first->source == MXROUTE_FROM_IMPLICIT) {
+		fprintf(out,
+		        "MX records:  none: the domain's own address is its "
+		        "mail server (the implicit MX, RFC 5321 5.1); its "
+		        "address records %s\n",
+		        first->addr_secure ? "DNSSEC-validated (secure)"
+		                           : "not DNSSEC-validated (insecure)");
+		return;
+	}
+	fprintf(out, "MX records:  %s\n",
+	        first->mx_secure ? "DNSSEC-validated (secure)"
+	                         : "not DNSSEC-validated (insecure: the zone "
+	                           "is not signed, or validation is off)");
+	for (size_t i = 0; i < d->nhops; i++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = strcmp(d->hops[k].name, d->hops[i].name) == 0;
+		if (!seen)
+			fprintf(out, "  preference %-5u %s\n", d->hops[i].pref,
+			        d->hops[i].name);
+	}
+}
+
+static const char *
+hop_source(const struct mxroute_hop *h)
+{
+	switch (h->source) {
+	case MXROUTE_FROM_IMPLICIT:
+		return "implicit MX";
+	case MXROUTE_FROM_LITERAL:
+		return "address literal";
+	case MXROUTE_FROM_MX:
+		break;
+	}
+	return "MX";
+}
+
+/* What became of hop i, in one line after its name. */
+static void
+show_hop_state(FILE *out, const struct mxprobe *p, size_t i)
+{
+	const struct mxprobe_hop *ph = &p->hops[i];
+
+	switch (ph->state) {
+	case MXPROBE_NOT_TRIED:
+		fputs("     not tried\n", out);
+		return;
+	case MXPROBE_UNUSABLE:
+		show_text(out, "     not usable now: ", ph->why.msg);
+		return;
+	case MXPROBE_FAILED:
+		show_text(out, "     failed, the next hop was tried: ",
+		          ph->why.msg);
+		return;
+	case MXPROBE_REFUSED:
+		show_text(out, "     refused for good: a send's route ends "
+		               "here: ",
+		          ph->why.msg);
+		return;
+	case MXPROBE_ANSWERED:
+		fputs("     CHOSEN: it answered", out);
+		if (ph->tls_failed)
+			fputs(" (its STARTTLS failed: a send goes on in the "
+			      "clear on this hop)",
+			      out);
+		fputs("\n", out);
+		return;
+	}
+}
+
+static void
+show_hops(FILE *out, const struct mxprobe *p)
+{
+	fputs("\nHops, in the order a send tries them:\n", out);
+	for (size_t i = 0; i < p->route.nhops; i++) {
+		const struct mxroute_hop *h = &p->route.hops[i];
+
+		fprintf(out, "  %zu. %s [%s] port %d, %s", i + 1, h->name,
+		        h->address, h->port, hop_source(h));
+		if (h->source == MXROUTE_FROM_MX)
+			fprintf(out, " preference %u", h->pref);
+		fprintf(out, ", address %s\n",
+		        h->addr_secure ? "DNSSEC-validated" : "insecure");
+		if (p->hops[i].state != MXPROBE_NOT_TRIED && h->tls_why[0])
+			show_text(out, "     TLS policy: ", h->tls_why);
+		show_hop_state(out, p, i);
+	}
+}
+
+/* Which hop was chosen, and why the ones before it were not. */
+static void
+show_chosen(FILE *out, const struct mxprobe *p)
+{
+	size_t passed = p->chosen < p->route.nhops ? p->chosen : p->tried;
+	const struct mxroute_hop *h;
+
+	if (p->chosen >= p->route.nhops) {
+		fprintf(out,
+		        "Chosen:      none: %zu of the %zu hops tried, none "
+		        "got through (a send queues the message)\n",
+		        p->tried, p->route.nhops);
+		return;
+	}
+	h = &p->route.hops[p->chosen];
+	fprintf(out, "Chosen:      %s [%s]: ", h->name, h->address);
+	if (passed == 0)
+		fputs("the first hop, and it answered\n", out);
+	else
+		fprintf(out,
+		        "the first hop that answered; the %zu before it %s "
+		        "passed over (above)\n",
+		        passed, passed == 1 ? "was" : "were");
+}
+
+/* The route, then the report of each hop tried. */
+static void
+show_mx_report(FILE *out, const struct job *job, const char *domain,
+               const struct mxprobe *p, const struct error *err)
+{
+	char *copy = xstrdup(domain);
+
+	fprintf(out, "Domain:      %s\n", str_censor_utf8(copy, strlen(copy)));
+	free(copy);
+	if (p->route.nhops == 0) {
+		show_text(out, "Route:       none: ", err->msg);
+		return;
+	}
+	show_mx_records(out, &p->route);
+	show_hops(out, p);
+	fputc('\n', out);
+	show_chosen(out, p);
+	for (size_t i = 0; i < p->tried; i++) {
+		const struct mxprobe_hop *ph = &p->hops[i];
+		const struct mxroute_hop *h = &p->route.hops[i];
+
+		if (ph->state == MXPROBE_UNUSABLE)
+			continue;
+		fprintf(out, "\n=== Hop %zu: %s [%s]%s ===\n\n", i + 1, h->name,
+		        h->address, i == p->chosen ? ", chosen" : "");
+		show_report(out, job, &ph->probe, h);
+	}
+}
+
+/* The hop whose chain --tls-get-peer-cert writes: the chosen one, else
+ * the last one tried that has a session. */
+static size_t
+chain_hop(const struct mxprobe *p)
+{
+	size_t i = p->tried;
+
+	if (p->chosen < p->route.nhops)
+		return p->chosen;
+	while (i > 0 && p->hops[i - 1].state == MXPROBE_UNUSABLE)
+		i--;
+	return i > 0 ? i - 1 : p->route.nhops;
+}
+
+static int
+mx_finish(struct job *job, int fd, FILE *out, FILE *diag,
+          const char *domain, const struct mxprobe *p, int rc,
+          struct error *err)
+{
+	size_t k = chain_hop(p);
+
+	if (rc == 0 && p->hops[p->chosen].tls_failed)
+		fprintf(diag,
+		        "mailpost: notice: STARTTLS of %s failed (%s); its TLS "
+		        "is opportunistic, so a send goes on in the clear "
+		        "and the probe does not fail\n",
+		        p->route.hops[p->chosen].name,
+		        p->hops[p->chosen].tls_error.msg);
+	if (job->req.serverinfo)
+		show_mx_report(out, job, domain, p, err);
+	if (job->req.peer_cert) {
+		struct error save;
+
+		error_clear(&save);
+		if (k >= p->route.nhops && rc == 0)
+			rc = error_set(err, ERROR_PROTOCOL,
+			               "--tls-get-peer-cert: no MX host of %s "
+			               "was reached",
+			               domain);
+		else if (k < p->route.nhops &&
+		         save_chain(job, fd, out, &p->hops[k].probe,
+		                    &p->route.hops[k], &save) < 0 &&
+		         rc == 0) {
+			*err = save;
+			rc = -1;
+		}
+	}
+	if (fflush(out) != 0 && rc == 0)
+		rc = error_set_errno(err, ERROR_IOERR, errno,
+		                     "cannot write to standard output");
+	return rc;
+}
+
+/* --serverinfo DOMAIN of an account that delivers to the MX hosts. */
+static int
+mx_run(struct job *job, FILE *out, FILE *diag, struct error *err)
+{
+	struct mxroute *m = NULL;
+	struct mxprobe p;
+	const char *domain = NULL;
+	int fd = -1, rc;
+	size_t k;
+
+	if (mx_domain(job, &domain, err) < 0)
+		return -1;
+	if (job->req.peer_cert && job->req.peer_cert_file &&
+	    open_pem_file(job->req.peer_cert_file, &fd, err) < 0)
+		return -1;
+	if (!job->transcript)
+		job_open_transcript(job, diag, NULL);
+	mxprobe_init(&p);
+	rc = mxroute_new(&m, &job->acct, job->transcript, err);
+	if (rc == 0)
+		rc = mxprobe_serverinfo(m, &job->acct, domain,
+		                        job->transcript, &p, err);
+	rc = mx_finish(job, fd, out, diag, domain, &p, rc, err);
+	k = chain_hop(&p);
+	if (fd >= 0 && close(fd) < 0 && rc == 0)
+		rc = error_set_errno(err, ERROR_IOERR, errno,
+		                     "cannot write the certificate chain to %s",
+		                     job->req.peer_cert_file);
+	if (fd >= 0 && (k >= p.route.nhops || p.hops[k].probe.tls.ncerts == 0))
+		unlink(job->req.peer_cert_file); /* nothing was written */
+	mxprobe_clear(&p);
+	mxroute_free(m);
+	return rc;
 }
 
 /* --- the run --- */
@@ -619,12 +924,12 @@ finish(struct job *job, int fd, FILE *out, FILE *diag, struct submit_probe *p,
 		rc = 0;
 	}
 	if (job->req.serverinfo)
-		show_report(out, job, p);
+		show_report(out, job, p, NULL);
 	if (job->req.peer_cert) {
 		struct error save;
 
 		error_clear(&save);
-		if (save_chain(job, fd, out, p, &save) < 0 && rc == 0) {
+		if (save_chain(job, fd, out, p, NULL, &save) < 0 && rc == 0) {
 			*err = save;
 			rc = -1;
 		}
@@ -653,6 +958,16 @@ serverinfo_run(struct job *job, FILE *out, FILE *diag, struct error *err)
 
 	if (job_load_account(job, err) < 0)
 		return -1;
+	if (job->acct.deliver == CONF_DELIVER_MX)
+		return mx_run(job, out, diag, err);
+	if (job->req.nrcpts > 0)
+		return error_set(err, ERROR_USAGE,
+		                 "--serverinfo %s: a domain is probed only in "
+		                 "direct delivery (--deliver=mx, or 'deliver "
+		                 "mx' in the account); this account sends "
+		                 "through its server, which --serverinfo "
+		                 "probes without an argument",
+		                 job->req.rcpts[0]);
 	if (job->req.peer_cert && job->req.peer_cert_file &&
 	    open_pem_file(job->req.peer_cert_file, &fd, err) < 0)
 		return -1;
@@ -700,7 +1015,7 @@ serverinfo_connect(struct job *job, FILE *out, FILE *diag,
 	int rc = probe(job, diag, &p, why);
 
 	fputc('\n', out);
-	show_report(out, job, &p);
+	show_report(out, job, &p, NULL);
 	fputc('\n', out);
 	*verdict = SERVERINFO_OK;
 	if (rc < 0 && optional_tls_failed(&p)) {

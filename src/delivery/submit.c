@@ -1015,36 +1015,58 @@ first_host(const struct account *a, struct submit_probe *p,
 	return 0;
 }
 
-int
-submit_probe(const struct account *a, struct transcript *t,
-             struct submit_probe *p, struct error *err)
+/* The probe's session of sub (its account's host already one name):
+ * STARTTLS also when only offered, unless an MX hop's policy says how. */
+static int
+probe_session(const struct submission *sub, struct submit_probe *p,
+              struct error *err)
 {
-	struct account view = *a;
-	struct submission sub = {.account = &view, .transcript = t};
 	struct smtp_session *s;
 	struct smtp_options o;
 	struct names n;
 	int rc;
 
-	if (first_host(a, p, err) < 0)
+	if (names_of(&n, sub, err) < 0)
 		return -1;
-	view.host = p->host;
-	if (names_init(&n, &view, err) < 0)
-		return -1;
-	session_options(&sub, &n, &o);
+	session_options(sub, &n, &o);
 	o.auth = NULL; /* a probe never authenticates */
 	o.secret = NULL;
 	o.heard = &p->heard;
 	o.timing = &p->timing;
 	o.tls_params.info = &p->tls;
 	o.tls_params.info_chain = true; /* shown whole */
-	o.starttls_if_offered = true;
+	if (!sub->hop)
+		o.starttls_if_offered = true;
 	p->tls_asked = o.tls != SMTP_TLS_OFF;
 	rc = smtp_open(&s, &o, err);
 	if (rc == 0)
 		smtp_close(s);
 	names_clear(&n);
 	return rc;
+}
+
+int
+submit_probe(const struct account *a, struct transcript *t,
+             struct submit_probe *p, struct error *err)
+{
+	struct account view = *a;
+	struct submission sub = {.account = &view, .transcript = t};
+
+	if (first_host(a, p, err) < 0)
+		return -1;
+	view.host = p->host;
+	return probe_session(&sub, p, err);
+}
+
+int
+submit_probe_hop(const struct account *a, const struct submit_hop *hop,
+                 struct transcript *t, struct submit_probe *p,
+                 struct error *err)
+{
+	struct submission sub = {.account = a, .hop = hop, .transcript = t};
+
+	str_copy(p->host, sizeof p->host, a->host);
+	return probe_session(&sub, p, err);
 }
 
 int

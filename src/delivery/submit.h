@@ -213,4 +213,11 @@ void submit_probe_clear(struct submit_probe *p);
 int submit_probe(const struct account *a, struct transcript *t,
                  struct submit_probe *p, struct error *err);
 
+/* The same probe of one MX hop (mxroute.h) of an account that delivers
+ * to the MX hosts: a->host is the MX host's name (TLS's name), hop the
+ * address connected to and the TLS its policy decided (mxprobe.h). */
+int submit_probe_hop(const struct account *a, const struct submit_hop *hop,
+                     struct transcript *t, struct submit_probe *p,
+                     struct error *err);
+
 #endif
