@@ -269,12 +269,12 @@ fake_secret_tool() {
 @test "oauth2-login: an answer with another state is said and waited past, no code exchanged; none at the end: 75, nothing stored" {
 	oauthd_start --authorize wrong_state
 	write_oauth2_config "oauth2_store file"
-	MAILPOST_TEST_OAUTH2_TIMEOUT=1 login_bg -A oauth --oauth2-flow=browser
+	MAILPOST_TEST_OAUTH2_TIMEOUT=3 login_bg -A oauth --oauth2-flow=browser
 	oauthd_browse "$(printed_url)" >/dev/null
 	login_wait 75
 	assert_stderr_contains "an answer with another state reached http://127.0.0.1:"
 	assert_stderr_contains "ignored, still waiting"
-	assert_stderr_contains "no answer to this login from the browser for account 'oauth' within 1 s"
+	assert_stderr_contains "no answer to this login from the browser for account 'oauth' within 3 s"
 	assert_equal 0 "$(oauthd_requests /token)" "requests to /token"
 	assert_equal "" "$(token_files)" "token files"
 }

@@ -184,6 +184,13 @@ device_login(struct login *l, struct oauth2_tokens *t, struct error *err)
 			rc = device_expired(l, err);
 		if (rc == 0 &&
 		    oauth2_device_poll(&l->c, &d, &state, t, err) < 0) {
+			/* A signal that cut the exchange short is said as
+			 * one caught between polls is. */
+			if (interrupt_cuts()) {
+				error_clear(err);
+				rc = check_interrupt(l, err);
+				break;
+			}
 			error_prefix(err, "login of account '%s': ", l->name);
 			/* expired_token, the network: only again */
 			rc = err->kind == ERROR_TEMPFAIL ? run_again(l, err)
