@@ -218,10 +218,12 @@ mx 10 mx.insecure.test" "$(sorted)" "the answer"
 	[[ "$stderr" == *"a TXT record is too long"* ]] || die "stderr: $stderr"
 }
 
-@test "dns: at most DNS_ANSWER_MAX (64) records of an answer are kept" {
+@test "dns: at most DNS_ANSWER_MAX (64) MX records are kept, the lowest preferences" {
 	dns 0 -v mx many.many.test
 	[[ $(grep -c '^mx ' <<<"$output") -eq 64 ]] || die "records: $output"
-	[[ "$stderr" == *"has more than 64 records; the rest are ignored"* ]] ||
+	grep -q '^mx 64 mx64.hostile.test' <<<"$output" || die "records: $output"
+	! grep -q '^mx 6[5-9] ' <<<"$output" || die "records: $output"
+	[[ "$stderr" == *"has 70 usable records; the 64 of the lowest preferences are kept"* ]] ||
 		die "stderr: $stderr"
 }
 

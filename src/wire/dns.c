@@ -522,6 +522,20 @@ judge(struct dns *d, struct query *q, struct dns_answer *a, struct error *err)
 		a->status = DNS_NXDOMAIN;
 	else if (r->rcode == 0 || r->bogus)
 		a->status = DNS_NODATA;
+	else if (r->rcode == DNS_RCODE_SERVFAIL && d->validating)
+		/* No reason comes with it: the server failed, or libunbound's
+		 * validator gave up; it verifies a bounded number of
+		 * signatures per answer (the KeyTrap limits, CVE-2023-50387),
+		 * which an answer of a hundred or more signed record sets
+		 * exceeds: an MX answer with the address of each of hundreds
+		 * of hosts in its additional section. */
+		return error_set(
+		    err, ERROR_TEMPFAIL,
+		    "DNS look-up of %s %s: SERVFAIL, no answer: the server "
+		    "failed, or the answer has more signatures than the "
+		    "validator checks in one answer (libunbound's limit; "
+		    "hundreds of signed records)",
+		    q->name, type_name(q->type));
 	else
 		return error_set(err, ERROR_TEMPFAIL,
 		                 "DNS look-up of %s %s: the server answered %s",
@@ -539,16 +553,48 @@ judge(struct dns *d, struct query *q, struct dns_answer *a, struct error *err)
 	return 0;
 }
 
+/* Records read of one MX answer before the DNS_ANSWER_MAX best are
+ * kept: which are best is known only once all are read (RFC 5321 5.1:
+ * the lowest preferences), and a DNS message of 65535 octets holds
+ * fewer than this many MX records (each at least 15 octets: a
+ * compressed owner, type, class, TTL, length, preference, an exchange
+ * of one octet). */
+#define DNS_MX_READ_MAX 5100
+
 /* Room for the records of r in a's array of its type. */
 static size_t
-count(const struct ub_result *r)
+count(const struct ub_result *r, int type)
 {
+	size_t max = type == DNSRR_MX ? DNS_MX_READ_MAX : DNS_ANSWER_MAX;
 	size_t n = 0;
 
 	if (r->havedata && r->data)
-		while (n < DNS_ANSWER_MAX && r->data[n])
+		while (n < max && r->data[n])
 			n++;
 	return n;
+}
+
+static int
+by_pref(const void *x, const void *y)
+{
+	const struct dns_mx *a = x, *b = y;
+
+	return a->pref < b->pref ? -1 : a->pref > b->pref;
+}
+
+/* More MX records than are kept: the DNS_ANSWER_MAX of the lowest
+ * preferences, the ones a sender tries first. */
+static void
+keep_best_mx(struct dns *d, const struct query *q, struct dns_answer *a)
+{
+	if (a->n <= DNS_ANSWER_MAX)
+		return;
+	qsort(a->mx, a->n, sizeof *a->mx, by_pref);
+	transcript_note(d->transcript,
+	                "DNS: %s MX has %zu usable records; the %d of the "
+	                "lowest preferences are kept",
+	                q->name, a->n, DNS_ANSWER_MAX);
+	a->n = DNS_ANSWER_MAX;
 }
 
 /* Each record of q's result into a's array, by type; unusable ones
@@ -557,16 +603,17 @@ static int
 take(struct dns *d, struct query *q, struct dns_answer *a, struct error *err)
 {
 	struct ub_result *r = q->result;
-	size_t have = count(r), bad = 0;
+	size_t have = count(r, q->type), bad = 0;
 	const char *why = NULL;
 
 	if (have == 0)
 		return 0;
 	if (r->data[have])
-		transcript_note(d->transcript,
-		                "DNS: %s %s has more than %d records; the rest "
-		                "are ignored",
-		                q->name, type_name(q->type), DNS_ANSWER_MAX);
+		transcript_note(
+		    d->transcript,
+		    "DNS: %s %s has more than %zu records; the rest "
+		    "are ignored",
+		    q->name, type_name(q->type), have);
 	for (size_t i = 0; i < have; i++) {
 		const unsigned char *rd = (const unsigned char *)r->data[i];
 		size_t len = r->len[i] > 0 ? (size_t)r->len[i] : 0;
@@ -604,6 +651,8 @@ take(struct dns *d, struct query *q, struct dns_answer *a, struct error *err)
 		    err, ERROR_TEMPFAIL,
 		    "DNS answer for %s %s has no usable record (%s)", q->name,
 		    type_name(q->type), why);
+	if (q->type == DNSRR_MX)
+		keep_best_mx(d, q, a);
 	return 0;
 }
 
@@ -709,8 +758,10 @@ look_up(struct dns *d, struct query *qs, size_t n, struct dns_answer *a,
 	int rc = 0;
 
 	if (check_root(d, err) < 0) {
-		error_prefix(err, "checking the resolver's DNSSEC before %s %s: ",
-		             qs[0].name, n > 1 ? "A/AAAA" : type_name(qs[0].type));
+		error_prefix(
+		    err,
+		    "checking the resolver's DNSSEC before %s %s: ", qs[0].name,
+		    n > 1 ? "A/AAAA" : type_name(qs[0].type));
 		return -1;
 	}
 	if (resolve(d, qs, n, err) < 0)
@@ -718,7 +769,7 @@ look_up(struct dns *d, struct query *qs, size_t n, struct dns_answer *a,
 	memset(parts, 0, sizeof parts);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		rc = judge(d, &qs[i], &parts[i], err);
-		room += count(qs[i].result);
+		room += count(qs[i].result, qs[i].type);
 	}
 	if (rc == 0) {
 		/* The first's verdict; a second (AAAA) weakens it. */

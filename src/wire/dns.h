@@ -87,8 +87,12 @@ void dns_free(struct dns *d); /* NULL ok */
  * 0: an answer, of any status and any security, bogus included: the
  * caller decides.  Records that are not usable (a name that is not a
  * host name, data of the wrong length) are left out, each noted in the
- * transcript; at most DNS_ANSWER_MAX are kept.
- * -1 with err: ERROR_TEMPFAIL (SERVFAIL other than bogus, a timeout, no
+ * transcript; at most DNS_ANSWER_MAX are kept: of MX records, those of
+ * the lowest preferences (all are read, then sorted, then cut).
+ * -1 with err: ERROR_TEMPFAIL (SERVFAIL other than bogus -- when
+ * validating, its message names libunbound's ceiling on the signatures
+ * it checks in one answer, which hundreds of signed record sets exceed
+ * and which no setting raises --, a timeout, no
  * server answered, an answer whose every record was unusable),
  * ERROR_CONFIG (a name that cannot be asked: every name is ASCII, an
  * internationalized one in its A-label form, RFC 5890; at most
