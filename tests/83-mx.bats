@@ -47,6 +47,28 @@ setup_file() {
 	@ MX 10 mx
 	mx A 127.0.0.2
 	EOF
+	# many.test: 300 MX hosts at preferences 1..300, each with its own
+	# signed address record, and the one that listens at 500: an answer
+	# with more signatures than libunbound's validator checks in one.
+	# manyu.test: the same, unsigned, all on one dead address.
+	# odd.test: an address as an MX, the same host twice.
+	local i
+	{
+		for ((i = 1; i <= 300; i++)); do
+			printf '@ MX %d h%d\nh%d A 127.0.0.9\n' "$i" "$i" "$i"
+		done
+		printf '@ MX 500 mx\nmx A 127.0.0.2\n'
+	} >"$BATS_FILE_TMPDIR/many.zone"
+	dnsd_zone many.test <"$BATS_FILE_TMPDIR/many.zone"
+	dnsd_zone manyu.test --unsigned <"$BATS_FILE_TMPDIR/many.zone"
+	dnsd_zone odd.test <<-'EOF'
+	@ MX 5 127.0.0.3.
+	@ MX 10 dead
+	@ MX 20 dead
+	@ MX 30 mx
+	dead A 127.0.0.9
+	mx A 127.0.0.2
+	EOF
 	dnsd_start
 	export DNSD_PORT DNSD_ANCHOR DNSD_CONFIG
 }
@@ -310,4 +332,35 @@ on STARTTLS 454 4.7.0 TLS not available now'
 	mx_config "auth plain"
 	run_mailpost 78 -C "$MAILPOST_CONF" --check-config </dev/null
 	assert_output_contains "sets 'auth', which only a relay uses"
+}
+
+# --- hostile or odd MX answers --------------------------------------------------
+
+@test "mx: hundreds of signed MX records: a SERVFAIL that says libunbound's limit may be why" {
+	mx_config
+	send_to 0 bob@many.test
+	assert_stderr_contains "queued as"
+	assert_stderr_contains "more signatures than the validator checks in one answer"
+}
+
+@test "mx: 301 MX records: the answer is read, the 64 lowest preferences kept, each address tried once" {
+	start_mx 127.0.0.2
+	mx_config
+	send_to 0 -v bob@manyu.test
+	assert_stderr_contains "the 64 of the lowest preferences are kept"
+	assert_stderr_contains "MX h1.manyu.test [127.0.0.9] (preference 1)"
+	assert_stderr_contains "h2.manyu.test [127.0.0.9] is already a hop"
+	assert_stderr_contains "(1 of 1 tried)"
+}
+
+@test "mx: an address as MX is skipped without a look-up; a host listed twice is tried once" {
+	start_mx 127.0.0.2
+	mx_config
+	send_to 0 -v bob@odd.test
+	assert_stderr_contains "MX 127.0.0.3 of odd.test skipped: an address, not a host name"
+	assert_stderr_lacks "127.0.0.3 A"
+	assert_stderr_contains "MX dead.odd.test of odd.test (preference 20) is listed at a better preference"
+	[[ $(grep -c "DNS: dead.odd.test A" <<<"$stderr") -eq 1 ]] || die "dead looked up twice"
+	use_mx 127.0.0.2
+	assert_message 1 "$MSG_SIMPLE_CRLF"
 }

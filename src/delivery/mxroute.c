@@ -159,6 +159,17 @@ bogus(const struct dns_answer *a, const char *what, const char *name,
 	                 what, name, a->why_bogus[0] ? a->why_bogus : "bogus");
 }
 
+/* Whether address is already a hop of d: a zone that names one address
+ * under many hosts gets it tried once, not MXROUTE_HOPS_MAX times. */
+static bool
+have_hop(const struct mxroute_domain *d, const char *address)
+{
+	for (size_t i = 0; i < d->nhops; i++)
+		if (strcmp(d->hops[i].address, address) == 0)
+			return true;
+	return false;
+}
+
 /* Add host's addresses as hops; 0 (maybe none added), -1 with err when
  * its look-up failed (the caller skips it). */
 static int
@@ -181,8 +192,16 @@ add_host(struct mxroute *m, struct mxroute_domain *d, const char *host,
 		                             : "no A or AAAA records");
 	for (size_t i = 0; rc == 0 && i < a.n && d->nhops < MXROUTE_HOPS_MAX;
 	     i++) {
-		struct mxroute_hop *h = &d->hops[d->nhops++];
+		struct mxroute_hop *h;
 
+		if (have_hop(d, a.addr[i].text)) {
+			transcript_note(m->transcript,
+			                "%s [%s] is already a hop of %s: not "
+			                "tried twice",
+			                host, a.addr[i].text, d->domain);
+			continue;
+		}
+		h = &d->hops[d->nhops++];
 		memset(h, 0, sizeof *h);
 		str_copy(h->name, sizeof h->name, host);
 		str_copy(h->address, sizeof h->address, a.addr[i].text);
@@ -214,6 +233,31 @@ by_pref(const void *x, const void *y)
 	return a->i < b->i ? -1 : a->i > b->i;
 }
 
+/* Whether the MX host order[k] names came earlier in order: the same
+ * host is one host, at its best preference. */
+static bool
+listed_before(const struct dns_answer *a, const struct mx_order *order,
+              size_t k)
+{
+	const char *host = a->mx[order[k].i].host;
+
+	for (size_t j = 0; j < k; j++)
+		if (strcmp(a->mx[order[j].i].host, host) == 0)
+			return true;
+	return false;
+}
+
+/* Whether an MX's exchange is written as an IPv4 or IPv6 address
+ * ("127.0.0.2.": dns.c gives names without the final dot). */
+static bool
+is_address(const char *host)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, bin) == 1 ||
+	       inet_pton(AF_INET6, host, bin) == 1;
+}
+
 /* The MX hosts of answer a, best first (RFC 5321 5.1), each host's
  * addresses as hops.  A host that cannot be looked up is skipped, said
  * in the transcript; when none gives a hop, the first such failure is
@@ -239,6 +283,24 @@ mx_hops(struct mxroute *m, struct mxroute_domain *d, const struct dns_answer *a,
 	for (size_t k = 0; k < n && d->nhops < MXROUTE_HOPS_MAX; k++) {
 		const struct dns_mx *mx = &a->mx[order[k].i];
 
+		if (listed_before(a, order, k)) {
+			transcript_note(
+			    m->transcript,
+			    "MX %s of %s (preference %u) is listed "
+			    "at a better preference: looked up once",
+			    mx->host, d->domain, mx->pref);
+			continue;
+		}
+		if (is_address(mx->host)) {
+			/* An MX names a host, never an address (RFC 5321
+			 * 5.1); no look-up makes it one. */
+			transcript_note(
+			    m->transcript,
+			    "MX %s of %s skipped: an address, not a "
+			    "host name (RFC 5321 5.1)",
+			    mx->host, d->domain);
+			continue;
+		}
 		error_clear(&e);
 		if (add_host(m, d, mx->host, mx->pref, MXROUTE_FROM_MX,
 		             a->security == DNS_SECURE, &e) == 0)

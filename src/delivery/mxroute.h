@@ -19,7 +19,11 @@
  *    DNSSEC validation (bogus): temporary (ERROR_TEMPFAIL, queued), the
  *    reason named.  An MX host whose own addresses cannot be found is
  *    skipped (said in the transcript); when no MX host has one, that is
- *    temporary too.
+ *    temporary too.  An MX whose exchange is written as an address
+ *    ("MX 10 192.0.2.1.") is skipped unlooked-up: an MX names a host
+ *    (5.1).  A host listed twice is one host, at its best preference,
+ *    and an address is one hop however many hosts name it, so that a
+ *    zone cannot fill the hops with one dead address.
  * At most MXROUTE_HOPS_MAX hops are tried per domain, and no further hop
  * after the account's failover_timeout.
  *
