@@ -145,11 +145,17 @@ find_srv(struct finder *f, const char *service, bool implicit)
 		struct candidate *c;
 
 		/* RFC 6186 3: "." says the service is not offered. */
-		if (r->target[0] == '\0' || r->port == 0) {
+		if (r->target[0] == '\0') {
 			note(f,
 			     "%s: the SRV record says the service is not "
 			     "offered (target \".\")",
 			     name);
+			continue;
+		}
+		if (r->port == 0) {
+			note(f, "%s: the SRV record for %s names port 0, "
+			        "which no server listens on; skipped",
+			     name, r->target);
 			continue;
 		}
 		c = add_candidate(f, FROM_SRV, r->target, (int)r->port,

@@ -400,7 +400,8 @@ host_name_ok(char *s)
 }
 
 /* A user name goes on a line of the configuration file as one word: no
- * control byte, white space, quote or backslash; UTF-8 well-formed. */
+ * control byte, white space, quote or backslash; UTF-8 well-formed.  '#'
+ * is allowed (RFC 5322 atext): the file has only whole-line comments. */
 static bool
 user_ok(const char *s)
 {
@@ -408,7 +409,7 @@ user_ok(const char *s)
 
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f || s[i] == '"' ||
-		    s[i] == '\\' || s[i] == '#')
+		    s[i] == '\\')
 			return false;
 	for (size_t i = 0; i < n;) {
 		size_t k = utf8_seq_len((const unsigned char *)s + i, n - i);

@@ -121,6 +121,13 @@ static const struct row rows[] = {
                "<socketType>STARTTLS</socketType>"
                "<username>a b</username>") TAIL,
      ERROR_NONE, NULL, 0, NULL, 0, 0, NULL, 0, 0, 1, "white space"},
+    {"a user name with '#' (RFC 5322 atext; the file has only whole-line "
+     "comments)",
+     HEAD SMTP("<hostname>smtp.example.test</hostname><port>587</port>"
+               "<socketType>STARTTLS</socketType>"
+               "<username>a#b@example.test</username>") TAIL,
+     ERROR_NONE, NULL, 1, "smtp.example.test", 587, AUTOCONFIG_SOCKET_STARTTLS,
+     "a#b@example.test", AUTOCONFIG_AUTH_NONE_GIVEN, 0, 0, NULL},
     {"a user name with a quote (an entity)",
      HEAD SMTP("<hostname>smtp.example.test</hostname><port>587</port>"
                "<socketType>STARTTLS</socketType>"
