@@ -10,7 +10,9 @@
 # direct delivery under a policy: enforce with the MX's certificate
 # verified, refused (queued, nothing in the clear) with a certificate for
 # another name, an MX the policy does not list skipped, testing mode
-# delivered anyway.
+# delivered anyway.  An MX whose TLSA records are secure but none usable
+# (PKIX-EE) is held to the policy (RFC 8461 2), TLS still required when
+# testing's verification fails.
 
 load lib/helpers
 load lib/dnsd
@@ -19,6 +21,22 @@ load lib/httpsd
 setup_file() {
 	tls_certs
 	export CERTS
+	# pkix.test: an MX whose only TLSA record (PKIX-EE, usage 1) is
+	# secure and unusable for SMTP (RFC 7672 3.1.3); its port is the
+	# file's, since the record's name carries it.
+	MX_FILE_PORT=$(unused_port)
+	local key
+	key=$(openssl x509 -in "$CERTS/names.pem" -noout -pubkey |
+		openssl pkey -pubin -outform DER | openssl dgst -sha256 -r |
+		cut -d' ' -f1)
+	[[ ${#key} -eq 64 ]] || die "cannot compute the TLSA data" || return 1
+	dnsd_zone pkix.test <<-EOF2
+	_mta-sts TXT "v=STSv1; id=1"
+	mta-sts A 127.0.0.1
+	@ MX 10 mx-pkix
+	mx-pkix A 127.0.0.5
+	_$MX_FILE_PORT._tcp.mx-pkix TLSA 1 1 1 $key
+	EOF2
 	# example.test: a policy host and two MX hosts.
 	dnsd_zone example.test <<-'EOF2'
 	_mta-sts TXT "v=STSv1; id=1"
@@ -55,7 +73,7 @@ setup_file() {
 	dnsd_start
 	httpsd_start
 	export DNSD_PORT DNSD_ANCHOR DNSD_CONFIG
-	export HTTPSD_PORT HTTPSD_ROOT HTTPSD_LOG HTTPSD_DIR HTTPSD_PID
+	export MX_FILE_PORT HTTPSD_PORT HTTPSD_ROOT HTTPSD_LOG HTTPSD_DIR HTTPSD_PID
 }
 
 teardown_file() {
@@ -432,5 +450,44 @@ send_mx() {
 	assert_stderr_contains "MTA-STS: plain.test: no policy: _mta-sts.plain.test has no TXT record"
 	use_mx 127.0.0.2
 	assert_over_tls MAIL
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+# --- DANE records none usable: the policy decides (RFC 8461 2) ------------------
+
+# pkix_send MODE CERT: pkix.test's policy in MODE listing its MX, the MX
+# (on the file's port, its TLSA record's) presenting CERT; a send there.
+pkix_send() {
+	policy pkix.test "$1" 86400 mx-pkix.pkix.test
+	MX_PORT=$MX_FILE_PORT
+	start_mx 127.0.0.5 "$2"
+	send_mx 0 bob@pkix.test
+}
+
+@test "mta-sts delivery: TLSA records none usable, enforce, a certificate for another name: queued, nothing sent" {
+	pkix_send enforce wronghost
+	assert_stderr_contains "DANE, mx-pkix.pkix.test:"
+	assert_stderr_contains "MTA-STS enforce: mx-pkix.pkix.test matches mx-pkix.pkix.test"
+	assert_stderr_contains "queued as"
+	use_mx 127.0.0.5
+	assert_no_command MAIL RCPT DATA
+	assert_no_message 1
+	[[ -n "$(ls "$QDIR")" ]]
+}
+
+@test "mta-sts delivery: TLSA records none usable, enforce, the MX's certificate verified: delivered over TLS" {
+	pkix_send enforce names
+	assert_stderr_contains "MTA-STS enforce: mx-pkix.pkix.test matches mx-pkix.pkix.test"
+	use_mx 127.0.0.5
+	assert_over_tls MAIL RCPT DATA
+	assert_message 1 "$MSG_SIMPLE_CRLF"
+}
+
+@test "mta-sts delivery: TLSA records none usable, testing: TLS still required after the failed verification" {
+	pkix_send testing wronghost
+	assert_stderr_contains "MTA-STS testing: TLS verified for mx-pkix.pkix.test failed"
+	assert_stderr_contains "any certificate (TLSA records, none usable), after MTA-STS testing's failure"
+	use_mx 127.0.0.5
+	assert_over_tls MAIL RCPT DATA
 	assert_message 1 "$MSG_SIMPLE_CRLF"
 }

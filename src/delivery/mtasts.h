@@ -37,7 +37,8 @@
  *     first with a listed one) TLS that fails or does not verify;
  *   - none, or no policy: opportunistic.
  * DANE (RFC 7672) takes precedence for an MX with usable TLSA records
- * (RFC 8461 2); mxroute_hop_tls asks DANE first.
+ * (RFC 8461 2); mxroute_hop_tls asks DANE first, and this policy too
+ * when the TLSA records are secure but none is usable.
  */
 #ifndef MAILPOST_MTASTS_H
 #define MAILPOST_MTASTS_H

@@ -506,11 +506,23 @@ mxroute_hop_tls(struct mxroute *m, const struct mxroute_domain *d,
 	 * setting a stronger hop->conn.tls or refusing the hop; what
 	 * neither claims is opportunistic (RFC 7435): STARTTLS when
 	 * offered, any certificate, a failed handshake tried once more in
-	 * the clear (send_domain). */
+	 * the clear (send_domain).  Only usable TLSA records take
+	 * precedence over a policy (RFC 8461 2): secure records none of
+	 * which is usable leave the word to MTA-STS, whose enforce wants
+	 * the certificate verified for the MX name (PKIX, the DANE data
+	 * dropped); where MTA-STS does not decide, DANE's "TLS required,
+	 * any certificate" (RFC 7672 2.2) stands. */
 	hop->sts_testing = false;
 	rc = hop_dane(m, hop, err);
-	if (rc == 0)
-		rc = sts_hop_tls(m, d, hop, err);
+	if (rc == 0 ||
+	    (rc > 0 && hop->dane.state == MXDANE_UNAUTHENTICATED)) {
+		int sts = sts_hop_tls(m, d, hop, err);
+
+		if (sts > 0)
+			hop->conn.dane = NULL;
+		if (sts != 0)
+			rc = sts;
+	}
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	hop->conn.tls = SUBMIT_HOP_TLS_MAY;
@@ -548,6 +560,27 @@ tls_again_plain(const struct mxroute_hop *h, const struct error *err,
                 const struct submit_outcome *out)
 {
 	return h->conn.tls == SUBMIT_HOP_TLS_MAY && tls_failed(err, out);
+}
+
+/* The hop as without an MTA-STS policy, after testing mode's verified
+ * TLS failed: opportunistic, or, where the host has secure TLSA records
+ * none usable, DANE's TLS required with any certificate (RFC 7672 2.2),
+ * never less. */
+static void
+sts_testing_fallback(struct mxroute_hop *h)
+{
+	if (mxdane_requires_tls(&h->dane)) {
+		h->conn.tls = SUBMIT_HOP_TLS_ENCRYPT;
+		h->conn.dane = mxdane_tls(&h->dane);
+		str_copy(h->tls_why, sizeof h->tls_why,
+		         "DANE: STARTTLS required, any certificate (TLSA "
+		         "records, none usable), after MTA-STS testing's "
+		         "failure");
+		return;
+	}
+	h->conn.tls = SUBMIT_HOP_TLS_MAY;
+	str_copy(h->tls_why, sizeof h->tls_why,
+	         "opportunistic after MTA-STS testing's failure");
 }
 
 /* The words for a hop in the transcript: where it came from. */
@@ -679,10 +712,7 @@ send_domain(struct mxroute *m, const struct submission *sub, bool rewind,
 			    "policy",
 			    h->name, err->msg);
 			h->sts_testing = false;
-			h->conn.tls = SUBMIT_HOP_TLS_MAY;
-			str_copy(h->tls_why, sizeof h->tls_why,
-			         "opportunistic after MTA-STS testing's "
-			         "failure");
+			sts_testing_fallback(h);
 			if (retry_hop(m, sub, h, out, err, &rc) < 0)
 				goto done;
 		}

@@ -147,7 +147,9 @@ void mxroute_domain_clear(struct mxroute_domain *d);
  * decisions, in that order of precedence (RFC 8461 2: DANE wins for an
  * MX with usable TLSA records):
  *   1. DANE: with an MX and address found DNSSEC-secure (hop->mx_secure,
- *      addr_secure), the hop's TLSA records decide;
+ *      addr_secure), the hop's TLSA records decide; secure records none
+ *      of which is usable require TLS with any certificate only where
+ *      MTA-STS (2.) does not ask more;
  *   2. MTA-STS: the domain's policy in enforce mode requires a verified
  *      certificate (SUBMIT_HOP_TLS_VERIFY), and an MX it does not list
  *      may not be used;

@@ -16,7 +16,8 @@
 #   server.pem server.key    localhost, SAN DNS:localhost IP:127.0.0.1
 #   wronghost.pem            wrong.example (key server.key)
 #   names.pem                the test zones' names (tests/lib/dnsd.bash):
-#                            example.test, other.test, third.test and
+#                            example.test, other.test, third.test,
+#                            pkix.test and
 #                            each's "*." (mta-sts., autoconfig., mx1. ...),
 #                            localhost, 127.0.0.1 (key server.key)
 #   expired.pem              localhost, expired in 2021 (key server.key)
@@ -107,7 +108,8 @@ server wronghost ca 'cn = "wrong.example"' 'dns_name = "wrong.example"' \
 server names ca 'cn = "example.test"' 'dns_name = "example.test"' \
 	'dns_name = "*.example.test"' 'dns_name = "other.test"' \
 	'dns_name = "*.other.test"' 'dns_name = "third.test"' \
-	'dns_name = "*.third.test"' "$sans" "expiration_days = 3650"
+	'dns_name = "*.third.test"' 'dns_name = "pkix.test"' \
+	'dns_name = "*.pkix.test"' "$sans" "expiration_days = 3650"
 server expired ca "$localhost" "$sans" \
 	'activation_date = "2020-01-01 00:00:00"' \
 	'expiration_date = "2021-01-01 00:00:00"'
