@@ -297,15 +297,18 @@ send_mx() {
 	[[ ! -e "$CACHE" || -z "$(ls "$CACHE")" ]]
 }
 
-@test "mta-sts: a text/plain with parameters, or no Content-Type, is taken" {
+@test "mta-sts: a text/plain with parameters is taken; no Content-Type is refused (RFC 8461 3.2)" {
 	policy example.test testing 60 mx1.example.test
 	httpsd_answer mta-sts.example.test .well-known/mta-sts.txt "type Text/Plain; charset=us-ascii"
 	discover example.test
 	assert_output_contains "found yes"
 	rm -rf "$CACHE"
 	httpsd_answer mta-sts.example.test .well-known/mta-sts.txt "type none"
-	discover example.test
-	assert_output_contains "found yes"
+	discover example.test mx1.example.test
+	assert_output_contains "found no"
+	assert_output_contains "id 1 not fetched: the policy was served without a Content-Type, not as text/plain (RFC 8461 3.2)"
+	assert_output_contains "mx1.example.test opportunistic: no MTA-STS policy"
+	[[ ! -e "$CACHE" || -z "$(ls "$CACHE")" ]]
 }
 
 @test "mta-sts: the policy host's certificate is verified for mta-sts.DOMAIN" {

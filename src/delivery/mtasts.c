@@ -555,15 +555,16 @@ cache_load(const struct mtasts_options *o, const char *domain, int64_t now,
  * The fetch (RFC 8461 3.3).
  */
 
-/* A Content-Type that is text/plain, parameters aside (RFC 8461 3.2
- * asks that it be checked), or none. */
+/* A Content-Type that is text/plain, parameters aside: RFC 8461 3.2
+ * says the policy is served as text/plain, and a host that labels it
+ * otherwise, or not at all, has not published one on purpose (an answer
+ * without the header is refused). */
 static bool
 type_ok(const char *t)
 {
 	size_t n = strcspn(t, "; \t");
 
-	return t[0] == '\0' ||
-	       (n == 10 && strncasecmp(t, "text/plain", 10) == 0);
+	return n == 10 && strncasecmp(t, "text/plain", 10) == 0;
 }
 
 /* GET the policy from one address; 0 with the policy in *p, or -1 with
@@ -594,6 +595,10 @@ fetch_from(const struct mtasts_options *o, const char *url, const char *addr,
 		snprintf(why, size,
 		         "the policy host answered status %ld, not 200",
 		         rs.status);
+	else if (!rs.content_type[0])
+		snprintf(why, size,
+		         "the policy was served without a Content-Type, not "
+		         "as text/plain (RFC 8461 3.2)");
 	else if (!type_ok(rs.content_type))
 		snprintf(why, size,
 		         "the policy's Content-Type is %s, not text/plain",

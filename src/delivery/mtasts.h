@@ -16,7 +16,8 @@
  *      resolver gives that name, the certificate verified for it against
  *      the account's tls_trust_file or the system store, no redirect
  *      followed, at most MTASTS_POLICY_MAX bytes, status 200 only, a
- *      Content-Type of text/plain when one is given; parsed strictly
+ *      Content-Type of text/plain (RFC 8461 3.2: none is refused too);
+ *      parsed strictly
  *      (mtasts_parse_policy) and cached until its max_age;
  *   4. a look-up or fetch that fails, a policy that is not one: the
  *      cached policy when there is one that has not expired (RFC 8461
