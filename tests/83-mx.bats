@@ -223,6 +223,10 @@ teardown() {
 	want = {"bob@pref.test": "accepted", "hank@down.test": "queued"}
 	assert got == want, got
 	assert r["status"] == "delivered-in-part", r["status"]
+	# Two servers: no one of them is the message's.
+	assert r["server"]["host"] is None and r["server"]["port"] is None, r
+	assert r["failed_step"] is None, r
+	assert all(v is None for v in r["timing_ms"].values()), r
 	EOF
 	use_mx 127.0.0.2
 	assert_message 1 "$MSG_SIMPLE_CRLF"
@@ -259,6 +263,8 @@ teardown() {
 	        "hank@down.test": "queued"}
 	assert got == want, got
 	assert r["queue_id"], r
+	assert r["status"] == "refused" and r["exit_code"] == 69, r
+	assert r["server"]["host"] is None and r["failed_step"] is None, r
 	dave = [x for x in r["recipients"] if x["address"].startswith("dave")][0]
 	assert "null MX" in dave["reply"], dave
 	EOF

@@ -98,8 +98,10 @@ server(const struct jsonresult *r)
 		put(proxy, "host", string(r->proxy_host));
 		put(proxy, "port", jsonlib.json_object_new_int(r->proxy_port));
 	}
-	put(o, "host", string(r->host ? r->host : ""));
-	put(o, "port", jsonlib.json_object_new_int(r->port));
+	put(o, "host",
+	    r->several_servers ? NULL : string(r->host ? r->host : ""));
+	put(o, "port",
+	    r->several_servers ? NULL : jsonlib.json_object_new_int(r->port));
 	put(o, "protocol", jsonlib.json_object_new_string(r->protocol));
 	put(o, "socket", text_or_null(r->socket));
 	put(o, "proxy", proxy);

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "reply.h"
 #include "util.h"
@@ -95,7 +96,10 @@ message_status(const struct maillog_entry *e)
 		return "delivered";
 	if (accepted > 0)
 		return "delivered-in-part";
-	if (queued(e))
+	/* Recipients refused for good beside others queued (deliver mx:
+	 * one domain said no, another was down) exit as a refusal: the
+	 * status says so too, the recipients which waits. */
+	if (queued(e) && !envelope_count(e->env, ENVELOPE_REFUSED_PERM))
 		return "queued";
 	if (e->error->smtp_code ||
 	    envelope_count(e->env, ENVELOPE_REFUSED_PERM) ||
@@ -192,6 +196,35 @@ fill_server(struct jsonresult *r, const struct maillog_entry *e,
 	r->user = e->auth && e->user && *e->user ? e->user : NULL;
 }
 
+/* The domain part of an address, NULL without one. */
+static const char *
+domain_of(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	return at && at[1] ? at + 1 : NULL;
+}
+
+/* Whether e's recipients are at more than one domain (case aside): with
+ * deliver mx, more than one transaction, each to its own server. */
+static bool
+several_domains(const struct maillog_entry *e)
+{
+	const char *first = NULL;
+
+	for (size_t i = 0; i < e->env->nrcpts; i++) {
+		const char *d = domain_of(e->env->rcpts[i].addr);
+
+		if (!d)
+			continue;
+		if (!first)
+			first = d;
+		else if (strcasecmp(first, d) != 0)
+			return true;
+	}
+	return false;
+}
+
 void
 jsonresult_fill(struct jsonresult *r, const char *mode,
                 const struct maillog_entry *e, const struct account *a,
@@ -216,6 +249,14 @@ jsonresult_fill(struct jsonresult *r, const char *mode,
 	r->dead_letter = e->dead_letter;
 	fill_timing(r, e->session);
 	r->exit_code = exit_code;
+	/* One transaction per domain: the last session's server, step and
+	 * times would pass for the message's; the recipients say each
+	 * domain's fate. */
+	if (a->deliver == CONF_DELIVER_MX && several_domains(e)) {
+		r->several_servers = true;
+		r->failed_step = NULL;
+		fill_timing(r, NULL);
+	}
 }
 
 void

@@ -53,6 +53,9 @@ struct jsonresult {
 	const char *socket;     /* a local socket, or NULL */
 	const char *proxy_host; /* a SOCKS5 proxy, or NULL */
 	int proxy_port;
+	/* deliver mx to recipients at several domains: no one server (host
+	 * and port null, and failed_step and timing too) */
+	bool several_servers;
 
 	bool tls;                        /* the account's TLS */
 	const char *tls_mode;            /* "off", "starttls", "implicit" */

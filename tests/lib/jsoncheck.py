@@ -21,7 +21,8 @@ SCHEMA = {
     "queue_entry": (STR, NULL),
     "account": (STR, NULL),
     "server": {
-        "host": STR, "port": INT, "protocol": ("smtp", "lmtp"),
+        "host": (STR, NULL), "port": (INT, NULL),
+        "protocol": ("smtp", "lmtp"),
         "socket": (STR, NULL),
         "proxy": ({"host": STR, "port": INT}, NULL),
     },
